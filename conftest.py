@@ -1,0 +1,1 @@
+"""Suite-wide test set-up shared by every app's tests."""

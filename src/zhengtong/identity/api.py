@@ -1,0 +1,5 @@
+"""The identity app's API operations, mounted by zhengtong.api."""
+
+from ninja import Router
+
+router = Router(tags=["identity"])

@@ -1,0 +1,5 @@
+"""The portal app's API operations, mounted by zhengtong.api."""
+
+from ninja import Router
+
+router = Router(tags=["portal"])

@@ -1,0 +1,183 @@
+"""Settings that run on a clean checkout: SQLite in the data directory, no set-up.
+
+Every setting that differs between installs comes from the environment with a
+working default; secrets may come from a file named by ``<NAME>_FILE``.
+``production.py`` only hardens these.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.settings.env import env_bool, env_int, env_list, env_str, persistent_secret
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+# Where the platform keeps its own files: the SQLite database, generated keys,
+# uploads. Relative paths are taken from the directory the platform starts in.
+DATA_DIR = Path(env_str("ZHENGTONG_DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+# The public real-data directory (hotline messages, sentiment corpora) used to
+# train and evaluate models. The platform starts without it and says so.
+_default_shared = Path("../shared/data")
+SHARED_DATA_DIR: Path | None = (
+    Path(env_str("ZHENGTONG_SHARED_DATA", "")).resolve()
+    if env_str("ZHENGTONG_SHARED_DATA", "")
+    else (_default_shared.resolve() if _default_shared.is_dir() else None)
+)
+
+SECRET_KEY = env_str("ZHENGTONG_SECRET_KEY", "") or persistent_secret(DATA_DIR / "secret_key")
+DEBUG = env_bool("ZHENGTONG_DEBUG", True)
+ALLOWED_HOSTS = env_list("ZHENGTONG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("ZHENGTONG_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "ninja",
+    "template_partials",
+    "django_tasks",
+    "django_tasks_db",
+    # Dependency direction: core <- identity <- ledger <- domain apps <- insight.
+    "zhengtong.core",
+    "zhengtong.identity",
+    "zhengtong.ledger",
+    "zhengtong.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "zhengtong.core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "zhengtong.urls"
+WSGI_APPLICATION = "zhengtong.wsgi.application"
+ASGI_APPLICATION = "zhengtong.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "zhengtong.portal.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# DATABASE_URL: default a SQLite file in the data directory; postgres://... in production.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'zhengtong.sqlite3'}"),
+        conn_max_age=env_int("ZHENGTONG_DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server and the task worker read while the other writes;
+    # IMMEDIATE transactions avoid the "database is locked" upgrade deadlock.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+            " PRAGMA foreign_keys=ON;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "identity.User"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:home"
+
+# Argon2 first: new and re-saved passwords are hashed with it.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Failed log-ins allowed per account and per client address within the window.
+LOGIN_THROTTLE_ATTEMPTS = env_int("ZHENGTONG_LOGIN_THROTTLE_ATTEMPTS", 5)
+LOGIN_THROTTLE_WINDOW_S = env_int("ZHENGTONG_LOGIN_THROTTLE_WINDOW_S", 900)
+
+# Session and header security. HTTPS-only cookies are switched on in production.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("ZHENGTONG_SESSION_AGE_S", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Background work through Django's task interface; the database backend needs
+# nothing but the database. Celery or RQ backends can replace it (docs/operations).
+TASKS = {
+    "default": {
+        "BACKEND": env_str("ZHENGTONG_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# The ledger's Ed25519 signing key (PEM, PKCS#8). Default: generated once into
+# the data directory. Production points ZHENGTONG_LEDGER_SIGNING_KEY_FILE at a
+# key kept outside the application's data.
+LEDGER_SIGNING_KEY_FILE = Path(
+    env_str("ZHENGTONG_LEDGER_SIGNING_KEY_FILE", str(DATA_DIR / "ledger_signing_key.pem"))
+)
+# Hash used for ledger leaves and nodes: "sha256" (default) or "sm3".
+LEDGER_HASH = env_str("ZHENGTONG_LEDGER_HASH", "sha256")
+# How often the scheduler asks for a signed tree head, in seconds.
+LEDGER_SEAL_INTERVAL_S = env_int("ZHENGTONG_LEDGER_SEAL_INTERVAL_S", 60)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("ZHENGTONG_LOG_LEVEL", "INFO")},
+}
