@@ -1,10 +1,10 @@
 """The one NinjaAPI of the platform; each app mounts its router here."""
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from django.utils.translation import gettext as _
 
 from zhengtong.core.errors import ZhengtongError
 
@@ -19,7 +19,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, detail: object) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, detail: object
+) -> HttpResponse:
     return api.create_response(
         request, {"code": code, "message": message, "detail": detail}, status=status
     )
@@ -32,7 +34,9 @@ def on_zhengtong_error(request: HttpRequest, exc: ZhengtongError) -> HttpRespons
 
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return _error(request, 422, "invalid_input", _("请求内容不符合接口要求。"), {"errors": exc.errors})
+    return _error(
+        request, 422, "invalid_input", _("请求内容不符合接口要求。"), {"errors": exc.errors}
+    )
 
 
 @api.exception_handler(AuthenticationError)

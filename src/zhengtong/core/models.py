@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.core.validators import credit_code_validator, id_number_validator
+
 
 class RegionLevel(models.IntegerChoices):
     PROVINCE = 1, _("省级")
@@ -25,7 +27,7 @@ class Region(models.Model):
     path = models.CharField(max_length=64, db_index=True)
 
     class Meta:
-        ordering = ["code"]
+        ordering = ("code",)
         verbose_name = _("行政区划")
         verbose_name_plural = _("行政区划")
 
@@ -47,7 +49,9 @@ class Department(models.Model):
     code = models.SlugField(_("部门编码"), max_length=64, unique=True)
     name = models.CharField(_("部门名称"), max_length=128)
     short_name = models.CharField(_("简称"), max_length=32, blank=True)
-    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[credit_code_validator]
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="departments")
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
@@ -56,7 +60,7 @@ class Department(models.Model):
     is_active = models.BooleanField(_("在用"), default=True)
 
     class Meta:
-        ordering = ["region_id", "code"]
+        ordering = ("region_id", "code")
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
 
@@ -72,7 +76,9 @@ class Sex(models.TextChoices):
 class Person(models.Model):
     """A natural person known to the government by 身份证号 (GB 11643)."""
 
-    id_number = models.CharField(_("公民身份号码"), max_length=18, unique=True)
+    id_number = models.CharField(
+        _("公民身份号码"), max_length=18, unique=True, validators=[id_number_validator]
+    )
     name = models.CharField(_("姓名"), max_length=64)
     # Derived from the ID number by the action that creates the person.
     birth_date = models.DateField(_("出生日期"))
@@ -84,7 +90,7 @@ class Person(models.Model):
     )
 
     class Meta:
-        ordering = ["id"]
+        ordering = ("id",)
         verbose_name = _("自然人")
         verbose_name_plural = _("自然人")
 
@@ -98,7 +104,9 @@ class Person(models.Model):
 class Enterprise(models.Model):
     """A legal person known by 统一社会信用代码 (GB 32100)."""
 
-    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[credit_code_validator]
+    )
     name = models.CharField(_("名称"), max_length=128)
     legal_representative = models.ForeignKey(
         Person, on_delete=models.PROTECT, related_name="represented_enterprises"
@@ -110,7 +118,7 @@ class Enterprise(models.Model):
     established_on = models.DateField(_("成立日期"), null=True, blank=True)
 
     class Meta:
-        ordering = ["id"]
+        ordering = ("id",)
         verbose_name = _("企业")
         verbose_name_plural = _("企业")
 

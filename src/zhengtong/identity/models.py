@@ -71,12 +71,13 @@ class StaffPost(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "department", "role"], name="unique_staff_post"
-            )
+            models.UniqueConstraint(fields=["user", "department", "role"], name="unique_staff_post")
         ]
         verbose_name = _("岗位")
         verbose_name_plural = _("岗位")
+
+    def __str__(self) -> str:
+        return f"{self.department} · {self.role}"
 
 
 class EnterpriseRelation(models.TextChoices):
@@ -99,6 +100,9 @@ class EnterpriseMembership(models.Model):
         ]
         verbose_name = _("企业用户")
         verbose_name_plural = _("企业用户")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.get_relation_display()}"
 
 
 class SystemClient(models.Model):
@@ -128,6 +132,19 @@ class SystemClient(models.Model):
 class LoginFailure(models.Model):
     """One failed log-in, kept for throttling by account and by client address."""
 
-    username = models.CharField(max_length=150, db_index=True)
-    ip_address = models.GenericIPAddressField(db_index=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    username = models.CharField(_("用户名"), max_length=150)
+    ip_address = models.GenericIPAddressField(_("来源地址"))
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        # The throttle counts recent failures per account and per address.
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_failure_user_idx"),
+            models.Index(fields=["ip_address", "at"], name="login_failure_ip_idx"),
+        ]
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.ip_address}"

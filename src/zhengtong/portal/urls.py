@@ -5,4 +5,14 @@ from zhengtong.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", views.log_in, name="login"),
+    path("logout/", views.log_out, name="logout"),
+    path("profile/", views.profile, name="profile"),
+    path("citizen/", views.citizen, name="citizen"),
+    path("enterprise/", views.enterprise, name="enterprise"),
+    path("workbench/", views.workbench, name="workbench"),
+    path("developer/", views.developer, name="developer"),
+    path("developer/clients/", views.issue_client, name="issue_client"),
+    path("developer/clients/<int:client_id>/rotate/", views.rotate_client, name="rotate_client"),
+    path("developer/clients/<int:client_id>/revoke/", views.revoke_client, name="revoke_client"),
 ]

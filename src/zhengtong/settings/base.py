@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "zhengtong.identity",
     "zhengtong.ledger",
     "zhengtong.portal",
+    "zhengtong.operations",
+    "zhengtong.demo",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +130,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed log-ins allowed per account and per client address within the window.
 LOGIN_THROTTLE_ATTEMPTS = env_int("ZHENGTONG_LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW_S = env_int("ZHENGTONG_LOGIN_THROTTLE_WINDOW_S", 900)
+# Where a trusted reverse proxy puts the client's address (a request.META key,
+# e.g. HTTP_X_REAL_IP or HTTP_X_FORWARDED_FOR). Empty: use REMOTE_ADDR. Behind
+# nginx it must be set, or every client shares the proxy's throttle bucket.
+CLIENT_IP_HEADER = env_str("ZHENGTONG_CLIENT_IP_HEADER", "")
 
 # Session and header security. HTTPS-only cookies are switched on in production.
 SESSION_COOKIE_HTTPONLY = True
@@ -148,6 +154,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Without collectstatic (the demo, the tests) WhiteNoise serves from the apps.
+WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -5,82 +5,187 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('code', models.CharField(max_length=12, primary_key=True, serialize=False, verbose_name='区划代码')),
-                ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, '省级'), (2, '地级'), (3, '县级'), (4, '乡级')], verbose_name='级别')),
-                ('path', models.CharField(db_index=True, max_length=64)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='core.region')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=12, primary_key=True, serialize=False, verbose_name="区划代码"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="名称")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "省级"), (2, "地级"), (3, "县级"), (4, "乡级")],
+                        verbose_name="级别",
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, max_length=64)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="core.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区划',
-                'verbose_name_plural': '行政区划',
-                'ordering': ['code'],
+                "verbose_name": "行政区划",
+                "verbose_name_plural": "行政区划",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('id_number', models.CharField(max_length=18, unique=True, verbose_name='公民身份号码')),
-                ('name', models.CharField(max_length=64, verbose_name='姓名')),
-                ('birth_date', models.DateField(verbose_name='出生日期')),
-                ('sex', models.CharField(choices=[('M', '男'), ('F', '女')], max_length=1, verbose_name='性别')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机号码')),
-                ('address', models.CharField(blank=True, max_length=256, verbose_name='住址')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='people', to='core.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "id_number",
+                    models.CharField(max_length=18, unique=True, verbose_name="公民身份号码"),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="姓名")),
+                ("birth_date", models.DateField(verbose_name="出生日期")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("M", "男"), ("F", "女")], max_length=1, verbose_name="性别"
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="手机号码")),
+                ("address", models.CharField(blank=True, max_length=256, verbose_name="住址")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="core.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '自然人',
-                'verbose_name_plural': '自然人',
-                'ordering': ['id'],
+                "verbose_name": "自然人",
+                "verbose_name_plural": "自然人",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Enterprise',
+            name="Enterprise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('credit_code', models.CharField(max_length=18, unique=True, verbose_name='统一社会信用代码')),
-                ('name', models.CharField(max_length=128, verbose_name='名称')),
-                ('address', models.CharField(max_length=256, verbose_name='住所')),
-                ('industry_code', models.CharField(blank=True, max_length=8, verbose_name='行业代码')),
-                ('industry', models.CharField(blank=True, max_length=64, verbose_name='行业')),
-                ('established_on', models.DateField(blank=True, null=True, verbose_name='成立日期')),
-                ('legal_representative', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='represented_enterprises', to='core.person')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enterprises', to='core.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "credit_code",
+                    models.CharField(max_length=18, unique=True, verbose_name="统一社会信用代码"),
+                ),
+                ("name", models.CharField(max_length=128, verbose_name="名称")),
+                ("address", models.CharField(max_length=256, verbose_name="住所")),
+                (
+                    "industry_code",
+                    models.CharField(blank=True, max_length=8, verbose_name="行业代码"),
+                ),
+                ("industry", models.CharField(blank=True, max_length=64, verbose_name="行业")),
+                (
+                    "established_on",
+                    models.DateField(blank=True, null=True, verbose_name="成立日期"),
+                ),
+                (
+                    "legal_representative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="represented_enterprises",
+                        to="core.person",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enterprises",
+                        to="core.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '企业',
-                'verbose_name_plural': '企业',
-                'ordering': ['id'],
+                "verbose_name": "企业",
+                "verbose_name_plural": "企业",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=64, unique=True, verbose_name='部门编码')),
-                ('name', models.CharField(max_length=128, verbose_name='部门名称')),
-                ('short_name', models.CharField(blank=True, max_length=32, verbose_name='简称')),
-                ('credit_code', models.CharField(max_length=18, unique=True, verbose_name='统一社会信用代码')),
-                ('kind', models.CharField(choices=[('party', '党委部门'), ('government', '政府工作部门'), ('direct', '直属机构'), ('centre', '事业单位'), ('other', '其他')], max_length=16, verbose_name='类别')),
-                ('is_active', models.BooleanField(default=True, verbose_name='在用')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='core.department')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='departments', to='core.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64, unique=True, verbose_name="部门编码")),
+                ("name", models.CharField(max_length=128, verbose_name="部门名称")),
+                ("short_name", models.CharField(blank=True, max_length=32, verbose_name="简称")),
+                (
+                    "credit_code",
+                    models.CharField(max_length=18, unique=True, verbose_name="统一社会信用代码"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("party", "党委部门"),
+                            ("government", "政府工作部门"),
+                            ("direct", "直属机构"),
+                            ("centre", "事业单位"),
+                            ("other", "其他"),
+                        ],
+                        max_length=16,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="在用")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="core.department",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="departments",
+                        to="core.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '部门',
-                'verbose_name_plural': '部门',
-                'ordering': ['region_id', 'code'],
+                "verbose_name": "部门",
+                "verbose_name_plural": "部门",
+                "ordering": ["region_id", "code"],
             },
         ),
     ]

@@ -4,31 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = ()
 
-    operations = [
+    operations = (
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False, verbose_name='序号')),
-                ('recorded_at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('actor_ref', models.CharField(db_index=True, max_length=80, verbose_name='操作者')),
-                ('actor_label', models.CharField(max_length=128, verbose_name='操作者名称')),
-                ('action', models.CharField(db_index=True, max_length=80, verbose_name='操作')),
-                ('subject_type', models.CharField(max_length=64, verbose_name='对象类型')),
-                ('subject_id', models.CharField(max_length=128, verbose_name='对象编号')),
-                ('data_hash', models.BinaryField(max_length=64, verbose_name='数据摘要')),
-                ('leaf_hash', models.BinaryField(max_length=64)),
+                (
+                    "seq",
+                    models.BigIntegerField(primary_key=True, serialize=False, verbose_name="序号"),
+                ),
+                ("recorded_at", models.DateTimeField(db_index=True, verbose_name="时间")),
+                (
+                    "actor_ref",
+                    models.CharField(db_index=True, max_length=80, verbose_name="操作者"),
+                ),
+                ("actor_label", models.CharField(max_length=128, verbose_name="操作者名称")),
+                ("action", models.CharField(db_index=True, max_length=80, verbose_name="操作")),
+                ("subject_type", models.CharField(max_length=64, verbose_name="对象类型")),
+                ("subject_id", models.CharField(max_length=128, verbose_name="对象编号")),
+                ("data_hash", models.BinaryField(max_length=64, verbose_name="数据摘要")),
+                ("leaf_hash", models.BinaryField(max_length=64)),
             ],
             options={
-                'verbose_name': '审计记录',
-                'verbose_name_plural': '审计记录',
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['subject_type', 'subject_id'], name='ledger_subject_idx')],
+                "verbose_name": "审计记录",
+                "verbose_name_plural": "审计记录",
+                "ordering": ["seq"],
+                "indexes": [
+                    models.Index(fields=["subject_type", "subject_id"], name="ledger_subject_idx")
+                ],
             },
         ),
-    ]
+    )

@@ -1,0 +1,360 @@
+"""Changing the shared registers. Every change writes one ledger entry in its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils.translation import gettext as _
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.divisions import Division, division_list, divisions_for
+from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.masking import mask_id_number, mask_name
+from zhengtong.core.models import (
+    Department,
+    DepartmentKind,
+    Enterprise,
+    Person,
+    Region,
+    RegionLevel,
+)
+from zhengtong.core.selectors import PATH_SEPARATOR
+from zhengtong.core.validators import (
+    SHANGHAI,
+    validate_credit_code,
+    validate_id_number,
+    validate_phone,
+)
+from zhengtong.ledger.actions import record_entry
+
+M = TypeVar("M", bound=Model)
+
+REGION_BATCH_SIZE = 2000
+# GB/T 4754 industry codes: a section letter A-T, then up to four digits.
+_INDUSTRY_CODE = re.compile(r"^[A-T][0-9]{0,4}$")
+
+
+# Regions ---------------------------------------------------------------------
+
+
+def do_load_regions(*, actor: Actor, province_codes: Sequence[str] | None = None) -> int:
+    """Load the GB/T 2260 divisions (all, or only the given provinces); return how many changed.
+
+    Loading is idempotent: divisions already present with the same name,
+    level and parent are left alone, so a second run changes no region. Regions
+    that have left the official list are kept, because departments, people and
+    records may still refer to them.
+    """
+    data = division_list()
+    wanted = divisions_for(province_codes)
+    paths = _paths(data.divisions)
+
+    with transaction.atomic(durable=True):
+        existing = {
+            code: (name, level, parent_id, path)
+            for code, name, level, parent_id, path in Region.objects.values_list(
+                "code", "name", "level", "parent_id", "path"
+            )
+        }
+        to_create: list[Region] = []
+        to_update: list[Region] = []
+        for division in wanted:
+            row = Region(
+                code=division.code,
+                name=division.name,
+                level=division.level,
+                parent_id=division.parent_code or None,
+                path=paths[division.code],
+            )
+            current = existing.get(division.code)
+            if current is None:
+                to_create.append(row)
+            elif current != (row.name, row.level, row.parent_id, row.path):
+                to_update.append(row)
+        # Parents first, so that the rows are valid even where foreign keys
+        # are checked immediately.
+        Region.objects.bulk_create(to_create, batch_size=REGION_BATCH_SIZE)
+        Region.objects.bulk_update(
+            to_update, ["name", "level", "parent", "path"], batch_size=REGION_BATCH_SIZE
+        )
+        counts = {
+            str(level): sum(1 for d in wanted if d.level == level) for level in RegionLevel.values
+        }
+        record_entry(
+            actor=actor,
+            action="core.load_regions",
+            subject_type="core.region_list",
+            subject_id=data.as_of,
+            data={
+                "provinces": sorted(province_codes) if province_codes is not None else "all",
+                "counts": counts,
+                "created": len(to_create),
+                "updated": len(to_update),
+                "unchanged": len(wanted) - len(to_create) - len(to_update),
+                "source": data.source,
+                "as_of": data.as_of,
+                "sha256": data.sha256,
+            },
+        )
+    return len(to_create) + len(to_update)
+
+
+def _paths(divisions: Sequence[Division]) -> dict[str, str]:
+    """Return each division's materialised path of codes from its province down."""
+    parents = {d.code: d.parent_code for d in divisions}
+    paths: dict[str, str] = {}
+    for division in sorted(divisions, key=lambda d: d.level):
+        parent = parents[division.code]
+        paths[division.code] = (
+            paths[parent] + PATH_SEPARATOR + division.code if parent else division.code
+        )
+    return paths
+
+
+# Departments -----------------------------------------------------------------
+
+
+def do_register_department(
+    code: str,
+    name: str,
+    credit_code: str,
+    region: Region,
+    kind: str,
+    *,
+    actor: Actor,
+    parent: Department | None = None,
+    short_name: str = "",
+) -> Department:
+    """Register a government department or public institution of a region."""
+    code = code.strip()
+    try:
+        validate_slug(code)
+    except ValidationError:
+        raise InvalidInput(
+            _("部门编码只能包含字母、数字、连字符和下划线。"),
+            code="invalid_department_code",
+            detail={"field": "code"},
+        ) from None
+    if len(code) > _max_length(Department, "code"):
+        raise _too_long("code")
+    name = _required_text(name, "name", _("请填写部门名称。"), Department)
+    short_name = _optional_text(short_name, "short_name", Department)
+    credit_code = validate_credit_code(credit_code)
+    if kind not in DepartmentKind.values:
+        raise InvalidInput(
+            _("部门类别无效。"),
+            code="invalid_department_kind",
+            detail={"field": "kind", "expected": DepartmentKind.values},
+        )
+
+    with transaction.atomic(durable=True):
+        if Department.objects.filter(code=code).exists():
+            raise _conflict("duplicate_department_code", "code", _("部门编码已被使用。"))
+        if Department.objects.filter(credit_code=credit_code).exists():
+            raise _conflict("duplicate_credit_code", "credit_code", _("该统一社会信用代码已登记。"))
+        department = _create(
+            lambda: Department.objects.create(
+                code=code,
+                name=name,
+                short_name=short_name,
+                credit_code=credit_code,
+                region=region,
+                kind=kind,
+                parent=parent,
+            ),
+            "duplicate_department_code",
+            "code",
+        )
+        record_entry(
+            actor=actor,
+            action="core.register_department",
+            subject_type="core.department",
+            subject_id=department.pk,
+            data={
+                "code": code,
+                "name": name,
+                "short_name": short_name,
+                "credit_code": credit_code,
+                "region": region.pk,
+                "kind": kind,
+                "parent": parent.code if parent else None,
+            },
+        )
+    return department
+
+
+# People ----------------------------------------------------------------------
+
+
+def do_register_person(
+    id_number: str,
+    name: str,
+    *,
+    actor: Actor,
+    phone: str = "",
+    address: str = "",
+    region: Region | None = None,
+) -> Person:
+    """Register a natural person; the birth date and sex come from the 身份证号."""
+    facts = validate_id_number(id_number)
+    name = _required_text(name, "name", _("请填写姓名。"), Person)
+    phone = validate_phone(phone)
+    address = _optional_text(address, "address", Person)
+
+    with transaction.atomic(durable=True):
+        if Person.objects.filter(id_number=facts.number).exists():
+            raise _conflict("duplicate_id_number", "id_number", _("该公民身份号码已登记。"))
+        person = _create(
+            lambda: Person.objects.create(
+                id_number=facts.number,
+                name=name,
+                birth_date=facts.birth_date,
+                sex=facts.sex,
+                phone=phone,
+                address=address,
+                region=region,
+            ),
+            "duplicate_id_number",
+            "id_number",
+        )
+        # The ledger keeps hashes of this data, and an identity number is
+        # guessable from its hash, so only masked values go in.
+        record_entry(
+            actor=actor,
+            action="core.register_person",
+            subject_type="core.person",
+            subject_id=person.pk,
+            data={
+                "id_number": mask_id_number(facts.number),
+                "name": mask_name(name),
+                "region": region.pk if region else None,
+            },
+        )
+    return person
+
+
+# Enterprises -----------------------------------------------------------------
+
+
+def do_register_enterprise(
+    credit_code: str,
+    name: str,
+    legal_representative: Person,
+    address: str,
+    region: Region,
+    *,
+    actor: Actor,
+    industry_code: str = "",
+    industry: str = "",
+    established_on: dt.date | None = None,
+) -> Enterprise:
+    """Register an enterprise (legal person) with its 统一社会信用代码."""
+    credit_code = validate_credit_code(credit_code)
+    name = _required_text(name, "name", _("请填写企业名称。"), Enterprise)
+    address = _required_text(address, "address", _("请填写住所。"), Enterprise)
+    industry = _optional_text(industry, "industry", Enterprise)
+    industry_code = industry_code.strip().upper()
+    if industry_code and not _INDUSTRY_CODE.match(industry_code):
+        raise InvalidInput(
+            _("行业代码应为GB/T 4754门类字母加至多4位数字，如 H6210。"),
+            code="invalid_industry_code",
+            detail={"field": "industry_code"},
+        )
+    if established_on is not None and established_on > dt.datetime.now(SHANGHAI).date():
+        raise InvalidInput(
+            _("成立日期不能晚于今天。"),
+            code="invalid_established_on",
+            detail={"field": "established_on"},
+        )
+    if legal_representative.pk is None:
+        raise InvalidInput(
+            _("法定代表人须先登记为自然人。"),
+            code="invalid_legal_representative",
+            detail={"field": "legal_representative"},
+        )
+
+    with transaction.atomic(durable=True):
+        if Enterprise.objects.filter(credit_code=credit_code).exists():
+            raise _conflict("duplicate_credit_code", "credit_code", _("该统一社会信用代码已登记。"))
+        enterprise = _create(
+            lambda: Enterprise.objects.create(
+                credit_code=credit_code,
+                name=name,
+                legal_representative=legal_representative,
+                address=address,
+                region=region,
+                industry_code=industry_code,
+                industry=industry,
+                established_on=established_on,
+            ),
+            "duplicate_credit_code",
+            "credit_code",
+        )
+        record_entry(
+            actor=actor,
+            action="core.register_enterprise",
+            subject_type="core.enterprise",
+            subject_id=enterprise.pk,
+            data={
+                "credit_code": credit_code,
+                "name": name,
+                "legal_representative": legal_representative.pk,
+                "region": region.pk,
+                "industry_code": industry_code,
+                "established_on": established_on.isoformat() if established_on else None,
+            },
+        )
+    return enterprise
+
+
+# Helpers ---------------------------------------------------------------------
+
+
+def _create(make: Callable[[], M], conflict_code: str, field: str) -> M:
+    """Create a row, turning a unique-constraint race into the same Conflict as the check."""
+    try:
+        with transaction.atomic():
+            return make()
+    except IntegrityError:
+        raise _conflict(conflict_code, field, _("该记录已存在。")) from None
+
+
+def _conflict(code: str, field: str, message: str) -> Conflict:
+    return Conflict(message, code=code, detail={"field": field})
+
+
+def _clean(value: str) -> str:
+    # Only surrounding whitespace: names keep their full-width brackets and dots.
+    return value.strip()
+
+
+def _max_length(model: type[Model], field: str) -> int:
+    length: Any = model._meta.get_field(field).max_length  # type: ignore[union-attr]
+    return int(length)
+
+
+def _too_long(field: str) -> InvalidInput:
+    return InvalidInput(_("内容过长。"), code="too_long", detail={"field": field})
+
+
+def _required_text(value: str, field: str, message: str, model: type[Model]) -> str:
+    text = _clean(value)
+    if not text:
+        raise InvalidInput(message, code="required", detail={"field": field})
+    if len(text) > _max_length(model, field):
+        raise _too_long(field)
+    return text
+
+
+def _optional_text(value: str, field: str, model: type[Model]) -> str:
+    text = _clean(value)
+    if len(text) > _max_length(model, field):
+        raise _too_long(field)
+    return text

@@ -1,0 +1,223 @@
+"""Read-mostly admin for the registers: new rows go through the actions, nothing is edited.
+
+Changes to a register are acts that must reach the ledger, so the admin never
+saves a model itself: ``save_model`` calls the action, and existing rows are
+shown read-only. Personal data is shown masked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.contrib import admin
+from django.db.models import Model
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.core.actions import (
+    do_register_department,
+    do_register_enterprise,
+    do_register_person,
+)
+from zhengtong.core.actors import Actor
+from zhengtong.core.forms import (
+    DepartmentRegistrationForm,
+    EnterpriseRegistrationForm,
+    PersonRegistrationForm,
+)
+from zhengtong.core.masking import mask_address, mask_id_number, mask_name, mask_phone
+from zhengtong.core.models import Department, Enterprise, Person, Region
+
+
+def admin_actor(request: HttpRequest) -> Actor:
+    """Return the actor for a member of staff working in the admin."""
+    user = request.user
+    label = getattr(user, "display_name", "") or user.get_username()
+    return Actor(kind="user", id=str(user.pk), label=label)
+
+
+M = TypeVar("M", bound=Model)
+
+
+class RegisterAdmin(admin.ModelAdmin[M]):
+    """Adds through an action, shows existing rows read-only, never deletes."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The admin wraps saving in its own transaction; the action opens a
+        # durable one and writes the ledger entry, so it must be the outermost.
+        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined,no-any-return]
+
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: M, form: ModelForm[M], change: bool) -> None:
+        if change:  # pragma: no cover - change is refused by has_change_permission
+            raise PermissionError("registers are changed through actions only")
+        made = self.register(admin_actor(request), form.cleaned_data)
+        # The admin goes on to log and redirect with the object it built.
+        obj.__dict__.update(made.__dict__)
+
+    def register(self, actor: Actor, data: dict[str, Any]) -> M:
+        raise NotImplementedError
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin[Region]):
+    list_display = ("code", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    list_select_related = ("parent",)
+    fields = ("code", "name", "level", "parent", "path")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Regions come from the official list: ``zhengtong load_regions``.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Region | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Region | None = None) -> bool:
+        return False
+
+
+@admin.register(Department)
+class DepartmentAdmin(RegisterAdmin[Department]):
+    form = DepartmentRegistrationForm
+    list_display = ("name", "code", "region", "kind", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "code", "credit_code")
+    list_select_related = ("region",)
+    autocomplete_fields = ("region", "parent")
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Department | None = None
+    ) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        return (
+            "code",
+            "name",
+            "short_name",
+            "credit_code",
+            "region",
+            "kind",
+            "parent",
+            "is_active",
+        )
+
+    def register(self, actor: Actor, data: dict[str, Any]) -> Department:
+        return do_register_department(
+            data["code"],
+            data["name"],
+            data["credit_code"],
+            data["region"],
+            data["kind"],
+            actor=actor,
+            parent=data.get("parent"),
+            short_name=data.get("short_name", ""),
+        )
+
+
+@admin.register(Person)
+class PersonAdmin(RegisterAdmin[Person]):
+    form = PersonRegistrationForm
+    list_display = ("masked_name", "masked_id_number", "sex", "region")
+    list_filter = ("sex",)
+    # Exact match only: staff find a person they already know the number of,
+    # they do not browse by fragments of numbers.
+    search_fields = ("=id_number",)
+    list_select_related = ("region",)
+    autocomplete_fields = ("region",)
+
+    @admin.display(description=_("姓名"))
+    def masked_name(self, person: Person) -> str:
+        return mask_name(person.name)
+
+    @admin.display(description=_("公民身份号码"))
+    def masked_id_number(self, person: Person) -> str:
+        return mask_id_number(person.id_number)
+
+    @admin.display(description=_("手机号码"))
+    def masked_phone(self, person: Person) -> str:
+        return mask_phone(person.phone)
+
+    @admin.display(description=_("住址"))
+    def masked_address(self, person: Person) -> str:
+        return mask_address(person.address)
+
+    def get_fields(self, request: HttpRequest, obj: Person | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ("id_number", "name", "phone", "address", "region")
+        return (
+            "masked_name",
+            "masked_id_number",
+            "sex",
+            "masked_phone",
+            "masked_address",
+            "region",
+        )
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Person | None = None
+    ) -> tuple[str, ...]:
+        return () if obj is None else self.get_fields(request, obj)
+
+    def register(self, actor: Actor, data: dict[str, Any]) -> Person:
+        return do_register_person(
+            data["id_number"],
+            data["name"],
+            actor=actor,
+            phone=data.get("phone", ""),
+            address=data.get("address", ""),
+            region=data.get("region"),
+        )
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(RegisterAdmin[Enterprise]):
+    form = EnterpriseRegistrationForm
+    list_display = ("name", "credit_code", "region", "industry", "established_on")
+    search_fields = ("name", "=credit_code")
+    list_select_related = ("region",)
+    autocomplete_fields = ("region", "legal_representative")
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Enterprise | None = None
+    ) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        return (
+            "credit_code",
+            "name",
+            "legal_representative",
+            "address",
+            "region",
+            "industry_code",
+            "industry",
+            "established_on",
+        )
+
+    def register(self, actor: Actor, data: dict[str, Any]) -> Enterprise:
+        return do_register_enterprise(
+            data["credit_code"],
+            data["name"],
+            data["legal_representative"],
+            data["address"],
+            data["region"],
+            actor=actor,
+            industry_code=data.get("industry_code", ""),
+            industry=data.get("industry", ""),
+            established_on=data.get("established_on"),
+        )

@@ -1,0 +1,200 @@
+"""Working days (工作日) in Asia/Shanghai, with public holidays, make-up days and suspensions.
+
+The counting rules are set out in docs/calendar.md; in short:
+
+* A working day is a day the State Council's holiday arrangement makes one:
+  Monday to Friday unless a public holiday, plus the weekend make-up days
+  (调休上班). The arrangement comes from the ``chinese-calendar`` data. For a
+  year the data does not cover yet, Monday to Friday are working days and a
+  warning is logged once for that year.
+* A time limit of N working days that starts at an instant ends at the end of
+  the Nth working day after the day the instant falls on: the day of
+  acceptance is not counted, the general rule for periods in Chinese law
+  (民法典 第二百零一条). With N = 0 it ends at the end of that day.
+* Time between two instants is counted in working days: each working day
+  contributes the fraction of its 24 hours that lies between the instants, and
+  nothing inside a suspended interval counts (the clock stops during 补正).
+* A suspension extends a time limit by exactly the working time it stopped the
+  clock for; the limit then ends at the end of the working day in which that
+  time runs out, because time limits are announced as dates.
+
+All instants must be timezone-aware; results are in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from chinese_calendar.constants import holidays as _calendar_holidays
+
+logger = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+Interval = tuple[dt.datetime, dt.datetime]
+
+_warned_years: set[int] = set()
+_warned_lock = threading.Lock()
+
+
+@cache
+def calendar_coverage() -> range:
+    """Return the years for which the holiday arrangement is known."""
+    years = [day.year for day in _calendar_holidays]
+    return range(min(years), max(years) + 1)
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Return whether the day is a working day in mainland China."""
+    if isinstance(day, dt.datetime):
+        day = day.astimezone(SHANGHAI).date() if day.tzinfo else day.date()
+    if day.year in calendar_coverage():
+        return bool(chinese_calendar.is_workday(day))
+    _warn_unknown_year(day.year)
+    return day.weekday() < 5
+
+
+def _warn_unknown_year(year: int) -> None:
+    with _warned_lock:
+        if year in _warned_years:
+            return
+        _warned_years.add(year)
+    coverage = calendar_coverage()
+    logger.warning(
+        "No holiday arrangement for %d (known: %d-%d); counting Monday to Friday as working "
+        "days. Update the chinesecalendar package once the State Council publishes it.",
+        year,
+        coverage.start,
+        coverage.stop - 1,
+    )
+
+
+def _require_aware(*instants: dt.datetime) -> None:
+    for instant in instants:
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise ValueError("working-day arithmetic needs timezone-aware datetimes")
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.max, tzinfo=SHANGHAI)
+
+
+def _merge(suspended: Sequence[Interval]) -> list[Interval]:
+    """Return the suspended intervals sorted, with overlapping ones merged."""
+    intervals = []
+    for begin, end in suspended:
+        _require_aware(begin, end)
+        if end < begin:
+            raise ValueError("a suspended interval ends before it begins")
+        if end > begin:
+            intervals.append((begin, end))
+    intervals.sort()
+    merged: list[Interval] = []
+    for begin, end in intervals:
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+    return merged
+
+
+def _overlap(begin: dt.datetime, end: dt.datetime, intervals: Sequence[Interval]) -> dt.timedelta:
+    total = dt.timedelta(0)
+    for low, high in intervals:
+        if high <= begin:
+            continue
+        if low >= end:
+            break
+        total += min(end, high) - max(begin, low)
+    return total
+
+
+def _days_from(start: dt.datetime) -> Iterator[tuple[dt.date, dt.datetime, dt.datetime]]:
+    """Yield each local day from the start's day on, with its bounds in absolute time."""
+    day = start.astimezone(SHANGHAI).date()
+    while True:
+        following = day + dt.timedelta(days=1)
+        yield day, _midnight(day), _midnight(following)
+        day = following
+
+
+def _working_fraction(
+    day: dt.date,
+    day_begin: dt.datetime,
+    day_end: dt.datetime,
+    begin: dt.datetime,
+    end: dt.datetime,
+    intervals: Sequence[Interval],
+) -> Fraction:
+    """Return the part of the day between begin and end that counts, as a fraction of the day."""
+    if not is_working_day(day):
+        return Fraction(0)
+    low, high = max(day_begin, begin), min(day_end, end)
+    if high <= low:
+        return Fraction(0)
+    counted = (high - low) - _overlap(low, high, intervals)
+    # Each day counts as one whatever its length, which keeps historical
+    # daylight-saving days (1986-1991) exact.
+    return Fraction(_microseconds(counted), _microseconds(day_end - day_begin))
+
+
+def _microseconds(delta: dt.timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def working_days_between(
+    start: dt.datetime, end: dt.datetime, suspended: Sequence[Interval] = ()
+) -> float:
+    """Return the working days between two instants, less suspended time (negative if reversed)."""
+    _require_aware(start, end)
+    if end < start:
+        return -working_days_between(end, start, suspended)
+    return float(_working_time(start, end, _merge(suspended)))
+
+
+def _working_time(start: dt.datetime, end: dt.datetime, intervals: Sequence[Interval]) -> Fraction:
+    total = Fraction(0)
+    for day, day_begin, day_end in _days_from(start):
+        if day_begin >= end:
+            break
+        total += _working_fraction(day, day_begin, day_end, start, end, intervals)
+    return total
+
+
+def add_working_days(start: dt.datetime, n: int, suspended: Sequence[Interval] = ()) -> dt.datetime:
+    """Return when a time limit of n working days that starts at ``start`` ends."""
+    _require_aware(start)
+    if n < 0:
+        raise ValueError("a time limit cannot be a negative number of working days")
+    first_day = start.astimezone(SHANGHAI).date()
+    day = first_day
+    remaining = n
+    while remaining:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    deadline = _end_of_day(day)
+    intervals = [(b, e) for b, e in _merge(suspended) if e > start]
+    if not intervals:
+        return deadline
+
+    # The clock stops while suspended: the limit is the working time it would
+    # have had without suspensions, spent only while the clock runs.
+    budget = _working_time(start, _midnight(day + dt.timedelta(days=1)), ())
+    spent = Fraction(0)
+    for current, day_begin, day_end in _days_from(start):
+        spent += _working_fraction(current, day_begin, day_end, start, day_end, intervals)
+        if spent >= budget:
+            return _end_of_day(current)
+    raise AssertionError("unreachable: the day iterator is infinite")  # pragma: no cover

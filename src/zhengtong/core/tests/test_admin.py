@@ -1,0 +1,111 @@
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from zhengtong.core.models import Department, Person
+from zhengtong.core.testing import make_credit_code, make_id_number, make_person, make_region_tree
+from zhengtong.ledger.models import LedgerEntry
+
+pytestmark = pytest.mark.django_db
+
+NUMBER = make_id_number("430102", dt.date(1990, 1, 1), 1, "M")
+
+
+@pytest.fixture
+def staff() -> Client:
+    user = get_user_model().objects.create_superuser(
+        "admin", "admin@example.com", "a long enough password", audience="staff"
+    )
+    client = Client()
+    client.force_login(user)
+    client.user_pk = user.pk  # type: ignore[attr-defined]
+    return client
+
+
+def test_adding_a_person_goes_through_the_action(staff: Client) -> None:
+    tree = make_region_tree()
+
+    response = staff.post(
+        "/admin/core/person/add/",
+        {
+            "id_number": f" {NUMBER.lower()} ",
+            "name": "张三",
+            "phone": "",
+            "address": "",
+            "region": tree.furong.pk,
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()
+    person = Person.objects.get()
+    assert person.id_number == NUMBER
+    assert person.birth_date == dt.date(1990, 1, 1)
+    entry = LedgerEntry.objects.get(action="core.register_person")
+    assert entry.actor_ref == f"user:{staff.user_pk}"  # type: ignore[attr-defined]
+    assert entry.subject_id == str(person.pk)
+
+
+def test_the_admin_refuses_a_bad_number_with_the_validator_message(staff: Client) -> None:
+    wrong = NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")
+
+    response = staff.post("/admin/core/person/add/", {"id_number": wrong, "name": "张三"})
+
+    assert response.status_code == 200
+    assert "校验位不符" in response.content.decode()
+    assert not Person.objects.exists()
+    assert not LedgerEntry.objects.exists()
+
+
+def test_the_admin_refuses_a_duplicate_number_typed_differently(staff: Client) -> None:
+    make_person(id_number=NUMBER)
+    response = staff.post("/admin/core/person/add/", {"id_number": f"  {NUMBER}", "name": "张叁"})
+    assert response.status_code == 200
+    assert Person.objects.count() == 1
+
+
+def test_a_person_is_shown_masked_and_cannot_be_changed(staff: Client) -> None:
+    person = make_person("欧阳娜娜", id_number=NUMBER, phone="13812345678")
+
+    page = staff.get(f"/admin/core/person/{person.pk}/change/").content.decode()
+    assert "430102********" in page
+    assert NUMBER not in page
+    assert "欧阳**" in page
+    assert "13812345678" not in page
+
+    response = staff.post(f"/admin/core/person/{person.pk}/change/", {"name": "改名"})
+    assert response.status_code == 403
+    person.refresh_from_db()
+    assert person.name == "欧阳娜娜"
+
+
+def test_adding_a_department_goes_through_the_action(staff: Client) -> None:
+    tree = make_region_tree()
+    response = staff.post(
+        "/admin/core/department/add/",
+        {
+            "code": "cs-amr",
+            "name": "长沙市市场监督管理局",
+            "short_name": "",
+            "credit_code": make_credit_code("430100", 3, authority="1"),
+            "region": tree.city.pk,
+            "kind": "government",
+            "parent": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    department = Department.objects.get()
+    assert (
+        LedgerEntry.objects.filter(
+            action="core.register_department", subject_id=str(department.pk)
+        ).count()
+        == 1
+    )
+
+
+def test_regions_are_read_only_in_the_admin(staff: Client) -> None:
+    make_region_tree()
+    assert staff.get("/admin/core/region/").status_code == 200
+    assert staff.get("/admin/core/region/add/").status_code == 403
+    assert staff.post("/admin/core/region/430102/delete/", {"post": "yes"}).status_code == 403

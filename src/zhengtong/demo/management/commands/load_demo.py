@@ -1,0 +1,202 @@
+"""Create the demo city (idempotent) and print log-in details for every audience."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from zhengtong.core import actions as core_actions
+from zhengtong.core import selectors as core_selectors
+from zhengtong.core.actors import Actor
+from zhengtong.core.models import Department, Person
+from zhengtong.core.testing import make_credit_code, make_id_number
+from zhengtong.demo import city
+from zhengtong.identity import actions as identity_actions
+from zhengtong.identity.models import EnterpriseRelation, SystemClient, User
+
+ACTOR = Actor.system("load_demo")
+
+
+class Command(BaseCommand):
+    help = "Create the demo city 长沙市 with departments, staff, citizens and enterprises."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--all-regions",
+            action="store_true",
+            help="Load the whole national region list, not only the demo province.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        provinces = None if options["all_regions"] else [city.PROVINCE_CODE]
+        if options["all_regions"] or not core_selectors.search_regions(city.CITY_CODE).exists():
+            count = core_actions.do_load_regions(actor=ACTOR, province_codes=provinces)
+            self.stdout.write(f"regions: {count} loaded")
+        departments = self._departments()
+        people = self._people()
+        enterprises = self._enterprises(people)
+        logins = self._staff(departments) + self._public_users(people, enterprises)
+        credentials = self._client(departments)
+        self._print(logins, credentials)
+
+    def _departments(self) -> dict[str, Department]:
+        made: dict[str, Department] = {}
+        for seq, item in enumerate(city.DEPARTMENTS, start=1):
+            existing = Department.objects.filter(code=item.code).first()
+            if existing is None:
+                existing = core_actions.do_register_department(
+                    item.code,
+                    item.name,
+                    make_credit_code(item.region_code, seq, authority="1", entity_type="1"),
+                    core_selectors.get_region(item.region_code),
+                    item.kind,
+                    actor=ACTOR,
+                    parent=made.get(item.parent_code) if item.parent_code else None,
+                    short_name=item.short_name,
+                )
+            made[item.code] = existing
+        return made
+
+    def _people(self) -> dict[str, Person]:
+        made: dict[str, Person] = {}
+        for item in city.PEOPLE:
+            number = make_id_number(item.region_code, item.birth, item.seq, item.sex)
+            person = core_selectors.find_person_by_id_number(number)
+            if person is None:
+                person = core_actions.do_register_person(
+                    number,
+                    item.name,
+                    actor=ACTOR,
+                    phone=item.phone,
+                    address=item.address,
+                    region=core_selectors.get_region(item.region_code),
+                )
+            made[item.name] = person
+        return made
+
+    def _enterprises(self, people: dict[str, Person]) -> dict[str, Any]:
+        made: dict[str, Any] = {}
+        for item in city.ENTERPRISES:
+            code = make_credit_code(item.region_code, item.seq)
+            enterprise = core_selectors.find_enterprise_by_credit_code(code)
+            if enterprise is None:
+                enterprise = core_actions.do_register_enterprise(
+                    code,
+                    item.name,
+                    people[item.legal_representative],
+                    item.address,
+                    core_selectors.get_region(item.region_code),
+                    actor=ACTOR,
+                    industry_code=item.industry_code,
+                    industry=item.industry,
+                    established_on=item.established_on,
+                )
+            made[item.name] = enterprise
+        return made
+
+    def _staff(self, departments: dict[str, Department]) -> list[tuple[str, str, str]]:
+        logins: list[tuple[str, str, str]] = []
+        named = list(city.STAFF)
+        covered = {item.department_code for item in named}
+        clerk_names = iter(city.CLERK_NAMES)
+        for item in city.DEPARTMENTS:
+            if item.code not in covered:
+                named.append(
+                    city.DemoStaff(f"clerk-{item.code}", next(clerk_names), item.code, ("clerk",))
+                )
+        for staff in named:
+            if not User.objects.filter(username=staff.username).exists():
+                identity_actions.do_create_staff(
+                    staff.username,
+                    city.DEMO_PASSWORD,
+                    staff.name,
+                    departments[staff.department_code],
+                    staff.roles,
+                    actor=ACTOR,
+                    scope=staff.scope,
+                    scope_region=(
+                        core_selectors.get_region(staff.scope_region_code)
+                        if staff.scope_region_code
+                        else None
+                    ),
+                )
+            if staff.note:
+                label = f"工作人员 {staff.name}（{departments[staff.department_code].name}）"
+                logins.append((label, staff.username, staff.note))
+        return logins
+
+    def _public_users(
+        self, people: dict[str, Person], enterprises: dict[str, Any]
+    ) -> list[tuple[str, str, str]]:
+        logins: list[tuple[str, str, str]] = []
+        legal_of = {item.legal_representative: item.name for item in city.ENTERPRISES}
+        agent_of = {username: item.name for item in city.ENTERPRISES for username in item.agents}
+        for item in city.PEOPLE:
+            if item.username is None:
+                continue
+            person = people[item.name]
+            exists = User.objects.filter(username=item.username).exists()
+            if item.name in legal_of:
+                firm = legal_of[item.name]
+                if not exists:
+                    identity_actions.do_create_enterprise_user(
+                        item.username,
+                        city.DEMO_PASSWORD,
+                        person,
+                        enterprises[firm],
+                        EnterpriseRelation.LEGAL_REPRESENTATIVE,
+                        actor=ACTOR,
+                    )
+                logins.append((f"企业法定代表人 {item.name}", item.username, firm))
+            elif item.username in agent_of:
+                firm = agent_of[item.username]
+                if not exists:
+                    identity_actions.do_create_enterprise_user(
+                        item.username,
+                        city.DEMO_PASSWORD,
+                        person,
+                        enterprises[firm],
+                        EnterpriseRelation.AGENT,
+                        actor=ACTOR,
+                    )
+                logins.append((f"企业经办人 {item.name}", item.username, firm))
+            else:
+                if not exists:
+                    identity_actions.do_create_citizen(
+                        item.username, city.DEMO_PASSWORD, person, actor=ACTOR
+                    )
+                logins.append((f"市民 {item.name}", item.username, "G2C"))
+        return logins
+
+    def _client(self, departments: dict[str, Department]) -> str:
+        """Issue the demo G2G credentials once; the secret is kept for re-printing."""
+        path = Path(settings.DATA_DIR) / "demo-api-credentials.txt"
+        department = departments[city.DEMO_CLIENT_DEPARTMENT]
+        exists = SystemClient.objects.filter(
+            department=department, name=city.DEMO_CLIENT_NAME, revoked_at__isnull=True
+        ).exists()
+        if not exists or not path.exists():
+            client, secret = identity_actions.do_issue_client(
+                department, city.DEMO_CLIENT_NAME, list(city.DEMO_CLIENT_SCOPES), actor=ACTOR
+            )
+            token = f"{client.key_id}.{secret}"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(token)
+        return path.read_text(encoding="utf-8").strip()
+
+    def _print(self, logins: list[tuple[str, str, str]], token: str) -> None:
+        out = self.stdout
+        out.write("")
+        out.write("演示城市已就绪：长沙市（区划代码 430100）")
+        out.write(f"所有演示账号的密码：{city.DEMO_PASSWORD}")
+        out.write("")
+        # Usernames first: they are ASCII, so the columns line up in any terminal.
+        for label, username, note in logins:
+            out.write(f"  {username:<14}{label}  {note}")
+        out.write("")
+        out.write(f"  部门系统（G2G）{city.DEMO_CLIENT_NAME}：Authorization: Bearer {token}")
+        out.write("  审计人员：用户名 qianqi，访问 /audit/；接口文档：/api/docs")
+        out.write("")

@@ -1,0 +1,77 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from zhengtong.core.models import Department, Enterprise, Person, Region
+from zhengtong.demo import city
+from zhengtong.identity.models import SystemClient, User
+from zhengtong.ledger.models import LedgerEntry
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_it_builds_the_demo_city_with_real_region_codes() -> None:
+    output = load_demo()
+    assert Region.objects.get(code="430102").parent_id == "430100"
+    assert Region.objects.filter(code__startswith="430102", level=4).exists()
+    assert Department.objects.count() == len(city.DEPARTMENTS) >= 20
+    assert Person.objects.count() == len(city.PEOPLE)
+    assert Enterprise.objects.count() == len(city.ENTERPRISES)
+    # Every department has at least one named member of staff.
+    for department in Department.objects.all():
+        assert User.objects.filter(posts__department=department).exists(), department.name
+    assert "lisi" in output and city.DEMO_PASSWORD in output and "Bearer " in output
+
+
+@pytest.mark.django_db
+def test_running_it_twice_changes_nothing() -> None:
+    first = load_demo()
+    counts = (
+        Department.objects.count(),
+        User.objects.count(),
+        SystemClient.objects.count(),
+        LedgerEntry.objects.count(),
+    )
+    second = load_demo()
+    assert counts == (
+        Department.objects.count(),
+        User.objects.count(),
+        SystemClient.objects.count(),
+        LedgerEntry.objects.count(),
+    )
+    # The printed API credentials stay usable across runs.
+    assert first.splitlines()[-3] == second.splitlines()[-3]
+
+
+@pytest.mark.django_db
+def test_its_printed_logins_and_api_credentials_work() -> None:
+    output = load_demo()
+    client = Client()
+    for username in ("zhangsan", "liuxiaomei", "lisi", "qianqi"):
+        assert client.login(username=username, password=city.DEMO_PASSWORD), username
+        me = client.get("/api/identity/me")
+        assert me.status_code == 200
+        client.logout()
+    token = next(line for line in output.splitlines() if "Bearer " in line).split("Bearer ")[1]
+    me = Client().get("/api/identity/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+
+
+@pytest.mark.django_db
+def test_every_demo_change_is_in_the_ledger() -> None:
+    load_demo()
+    actions = set(LedgerEntry.objects.values_list("action", flat=True))
+    assert {
+        "core.load_regions",
+        "core.register_department",
+        "core.register_person",
+        "core.register_enterprise",
+        "identity.issue_client",
+    } <= actions

@@ -1,0 +1,146 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from zhengtong.identity.models import Role, StaffPost, SystemClient, User
+from zhengtong.identity.tests.cast import PASSWORD, Cast
+from zhengtong.ledger.models import LedgerEntry
+
+
+def admin_browser(user: User) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def last_action() -> str:
+    return LedgerEntry.objects.order_by("-seq").values_list("action", flat=True)[0]
+
+
+def test_the_administrator_lists_the_accounts_in_scope(cast: Cast) -> None:
+    page = admin_browser(cast.admin).get(reverse("admin:identity_user_changelist"))
+    assert page.status_code == 200
+    listed = {user.username for user in page.context["cl"].result_list}
+    assert {"lisi", "zhouba", "zhangsan", "qianduoduo"} <= listed
+    # 王五 works in another district's bureau.
+    assert "wangwu" not in listed
+
+
+def test_a_superuser_without_the_administrator_role_sees_nothing_here(db: None) -> None:
+    root = User.objects.create_superuser("root", "root@example.org", PASSWORD)
+    browser = admin_browser(root)
+    for name in ("user", "role", "staffpost", "systemclient", "loginfailure"):
+        assert browser.get(reverse(f"admin:identity_{name}_changelist")).status_code == 403
+
+
+def test_a_clerk_cannot_open_the_admin_site(cast: Cast) -> None:
+    page = admin_browser(cast.lisi).get(reverse("admin:identity_user_changelist"))
+    assert page.status_code == 302
+
+
+def test_the_client_page_never_shows_the_secret_or_its_hash(cast: Cast) -> None:
+    browser = admin_browser(cast.admin)
+    url = reverse("admin:identity_systemclient_change", args=[cast.client.pk])
+    page = browser.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert cast.client.key_id in body
+    assert cast.client_secret not in body
+    assert cast.client.secret_hash.split("$")[1] not in body
+
+
+def test_deactivating_an_account_in_the_admin_goes_through_the_action(cast: Cast) -> None:
+    browser = admin_browser(cast.admin)
+    url = reverse("admin:identity_user_change", args=[cast.lisi.pk])
+    response = browser.post(
+        url,
+        {
+            "is_active": "",
+            "posts-TOTAL_FORMS": "1",
+            "posts-INITIAL_FORMS": "1",
+            "posts-MIN_NUM_FORMS": "0",
+            "posts-MAX_NUM_FORMS": "1000",
+            "enterprise_memberships-TOTAL_FORMS": "0",
+            "enterprise_memberships-INITIAL_FORMS": "0",
+            "enterprise_memberships-MIN_NUM_FORMS": "0",
+            "enterprise_memberships-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content
+    assert not User.objects.get(pk=cast.lisi.pk).is_active
+    assert last_action() == "identity.deactivate_user"
+
+
+def test_changing_a_role_in_the_admin_goes_through_the_action(cast: Cast) -> None:
+    browser = admin_browser(cast.admin)
+    role = Role.objects.get(code="reviewer")
+    url = reverse("admin:identity_role_change", args=[role.pk])
+    response = browser.post(url, {"permissions": ["core.view_person", "portal.use_workbench"]})
+    assert response.status_code == 302
+    assert Role.objects.get(code="reviewer").permissions == [
+        "core.view_person",
+        "portal.use_workbench",
+    ]
+    assert last_action() == "identity.set_role_permissions"
+
+
+def test_assigning_a_post_in_the_admin_goes_through_the_action(cast: Cast) -> None:
+    browser = admin_browser(cast.admin)
+    response = browser.post(
+        reverse("admin:identity_staffpost_add"),
+        {
+            "user": cast.lisi.pk,
+            "department": cast.county_bureau.pk,
+            "role": Role.objects.get(code="reviewer").pk,
+            "scope": "department",
+            "scope_region": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert StaffPost.objects.filter(user=cast.lisi, role__code="reviewer").exists()
+    assert last_action() == "identity.assign_post"
+
+
+@pytest.mark.parametrize(
+    ("role_code", "scope", "message"),
+    [
+        ("clerk", "department", "本部门范围的岗位不能指定行政区域"),
+        ("leader", "region", "岗位的数据范围不能超出所在部门的行政区域"),
+    ],
+)
+def test_the_post_form_shows_the_action_refusal(
+    cast: Cast, role_code: str, scope: str, message: str
+) -> None:
+    browser = admin_browser(cast.admin)
+    before = LedgerEntry.objects.count()
+    response = browser.post(
+        reverse("admin:identity_staffpost_add"),
+        {
+            "user": cast.lisi.pk,
+            "department": cast.county_bureau.pk,
+            "role": Role.objects.get(code=role_code).pk,
+            "scope": scope,
+            "scope_region": cast.tree.city.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert message in response.content.decode()
+    assert LedgerEntry.objects.count() == before
+
+
+def test_revoking_from_the_client_list_goes_through_the_action(cast: Cast) -> None:
+    browser = admin_browser(cast.admin)
+    response = browser.post(
+        reverse("admin:identity_systemclient_changelist"),
+        {"action": "revoke_clients", "_selected_action": [cast.client.pk]},
+    )
+    assert response.status_code == 302
+    assert SystemClient.objects.get(pk=cast.client.pk).revoked_at is not None
+    assert last_action() == "identity.revoke_client"
+
+
+def test_the_client_list_holds_only_the_clients_in_scope(cast: Cast) -> None:
+    page = admin_browser(cast.leader).get(reverse("admin:identity_systemclient_changelist"))
+    # The leader neither manages clients nor may open the admin site.
+    assert page.status_code == 302

@@ -1,0 +1,46 @@
+"""Read-only admin pages: the ledger is written by actions and never edited or deleted."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from zhengtong.ledger.models import LedgerEntry, SignedTreeHead
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # No bulk "delete selected" either.
+        return {}
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "seq",
+        "recorded_at",
+        "actor_label",
+        "actor_ref",
+        "action",
+        "subject_type",
+        "subject_id",
+    )
+    list_filter = ("action",)
+    search_fields = ("=actor_ref", "=actor_label", "=action", "=subject_id")
+    date_hierarchy = "recorded_at"
+    show_full_result_count = False
+
+
+@admin.register(SignedTreeHead)
+class SignedTreeHeadAdmin(ReadOnlyAdmin):
+    list_display = ("tree_size", "timestamp", "hash_algorithm", "key_id", "sealed_by")
+    show_full_result_count = False

@@ -1,0 +1,24 @@
+"""Periodic work: which tasks the scheduler enqueues, and how often.
+
+The scheduler only enqueues; workers (the database worker by default, Celery
+or RQ at scale) run the tasks. Run exactly one scheduler per installation;
+every periodic task is written so that an extra run is harmless.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    task_path: str  # dotted path of a django-tasks Task
+    interval_s: int
+
+
+def periodic_tasks() -> list[PeriodicTask]:
+    """Return the periodic tasks of every installed module."""
+    return [
+        PeriodicTask("zhengtong.ledger.tasks.seal_ledger", settings.LEDGER_SEAL_INTERVAL_S),
+        PeriodicTask("zhengtong.identity.tasks.purge_login_failures", 24 * 3600),
+    ]

@@ -1,0 +1,142 @@
+"""What each audience's entry page offers, and which of it is open today.
+
+An offering names the URL of the page that provides it. Until the app that
+provides it is installed and defines that URL, the card says "即将开通"
+instead of linking to nowhere; once the URL exists, the card links to it.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.portal.entries import safe_reverse
+
+
+@dataclass(frozen=True, slots=True)
+class Offering:
+    title: str | Promise
+    description: str | Promise
+    url_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferingCard:
+    title: str | Promise
+    description: str | Promise
+    # Empty while the offering is not yet available.
+    url: str
+
+    @property
+    def available(self) -> bool:
+        return bool(self.url)
+
+
+CITIZEN_OFFERINGS: tuple[Offering, ...] = (
+    Offering(
+        _("办事指南"),
+        _("每个事项的受理条件、所需材料、办理流程和承诺时限。"),
+        "eservices:guides",
+    ),
+    Offering(
+        _("在线申请"),
+        _("在线填写表单、上传材料，已有的证照和信息自动带入，少填少交。"),
+        "eservices:apply",
+    ),
+    Offering(
+        _("我的办件"),
+        _("查看申请的受理、审核和办结进度，按要求补正材料。"),
+        "eservices:my_applications",
+    ),
+    Offering(
+        _("电子证照"),
+        _("查看和出示办结后签发的电子证照，可扫码核验。"),
+        "eservices:licences",
+    ),
+    Offering(
+        _("12345 留言"),
+        _("反映诉求、提出建议，按时限答复，可评价满意度。"),
+        "hotline:submit",
+    ),
+    Offering(
+        _("我的数据使用记录"),
+        _("哪个部门、为了什么事项、在什么时间使用了我的数据。"),
+        "exchange:my_data_uses",
+    ),
+    Offering(
+        _("我的资料"),
+        _("账号和实名信息（脱敏显示）。"),
+        "portal:profile",
+    ),
+)
+
+ENTERPRISE_OFFERINGS: tuple[Offering, ...] = (
+    Offering(
+        _("办事指南"),
+        _("企业开办、经营许可、变更注销等事项的条件、材料和时限。"),
+        "eservices:guides",
+    ),
+    Offering(
+        _("在线申请"),
+        _("以企业身份在线申请，登记信息从企业登记库自动带入。"),
+        "eservices:apply",
+    ),
+    Offering(
+        _("我的办件"),
+        _("查看企业申请的办理进度，按要求补正材料。"),
+        "eservices:my_applications",
+    ),
+    Offering(
+        _("电子证照"),
+        _("企业的电子营业执照和许可证，可扫码核验。"),
+        "eservices:licences",
+    ),
+    Offering(
+        _("信用信息"),
+        _("企业的信用等级、行政处罚和联合惩戒信息。"),
+        "regulation:my_credit",
+    ),
+    Offering(
+        _("12345 留言"),
+        _("反映经营中遇到的问题和诉求，按时限答复。"),
+        "hotline:submit",
+    ),
+    Offering(
+        _("企业数据使用记录"),
+        _("哪个部门、为了什么事项使用了企业的登记数据。"),
+        "exchange:my_data_uses",
+    ),
+)
+
+WORKBENCH_OFFERINGS: tuple[Offering, ...] = (
+    Offering(
+        _("待办事项"),
+        _("受理、审核、决定和补正，按工作日计算办理时限。"),
+        "eservices:worklist",
+    ),
+    Offering(
+        _("12345 工单"),
+        _("分派到本部门的群众诉求，按时限办理和答复。"),
+        "hotline:worklist",
+    ),
+    Offering(
+        _("数据共享申请"),
+        _("审批其他部门对本部门有条件共享资源的使用申请。"),
+        "exchange:requests",
+    ),
+    Offering(
+        _("舆情预警"),
+        _("与本部门和本地区有关的舆情分级预警。"),
+        "opinion:alerts",
+    ),
+    Offering(
+        _("决策看板"),
+        _("跨部门的指标、趋势和预测。"),
+        "insight:dashboard",
+    ),
+)
+
+
+def cards(offerings: tuple[Offering, ...]) -> list[OfferingCard]:
+    """Return the offerings as cards, linked where the providing page exists."""
+    return [OfferingCard(o.title, o.description, safe_reverse(o.url_name)) for o in offerings]
