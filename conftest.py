@@ -1,1 +1,3 @@
 """Suite-wide test set-up shared by every app's tests."""
+
+pytest_plugins = ["zhengtong.testing.browser"]

@@ -9,7 +9,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 zhengtong migrate --no-input -v 0
 zhengtong load_demo
 
-zhengtong db_worker --queue-name default &
+zhengtong db_worker --queue-name default --no-reload &
 worker=$!
 zhengtong run_scheduler &
 scheduler=$!

@@ -27,10 +27,10 @@ export ZHENGTONG_CHROMIUM="${ZHENGTONG_CHROMIUM:-$(command -v chromium)}"
 unset DATABASE_URL
 
 echo "== ruff"
-ruff check src tests bench
-ruff format --check src tests bench
+ruff check src tests bench conftest.py
+ruff format --check src tests bench conftest.py
 echo "== mypy --strict"
-mypy src bench
+mypy src bench tests conftest.py
 echo "== migrations are complete"
 zhengtong makemigrations --check --dry-run
 echo "== OpenAPI document is current"

@@ -6,15 +6,13 @@ are the only place where that JavaScript runs.
 """
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 from pytest_django.live_server_helper import LiveServer
 
 from zhengtong.core.actors import Actor
@@ -28,45 +26,14 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-# Playwright's sync API runs an event loop in this thread; the test's own
-# database calls (making the cast) must still be allowed here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = os.environ.get("ZHENGTONG_CHROMIUM") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "test-artifacts" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def chromium(django_db_setup: None) -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (set ZHENGTONG_CHROMIUM)")
-    # Once an event loop runs in this thread Django opens a new connection;
-    # give it the snapshot of seeded rows that serialized rollback reloads.
-    snapshots = {
-        alias: getattr(connections[alias], "_test_serialized_contents", None)
-        for alias in connections
-    }
-    with sync_playwright() as running:
-        for alias, snapshot in snapshots.items():
-            if snapshot is not None:
-                # A private attribute of Django's test runner, hence no type.
-                connections[alias]._test_serialized_contents = snapshot  # type: ignore[attr-defined]
-        browser = running.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
-def auditor_page(chromium: Browser, live_server: LiveServer) -> Iterator[Page]:
+def auditor_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     cast: LedgerCast = make_cast()
     # Log in with a session made on the server side, not through the portal's form.
     client = Client()
     client.force_login(cast.auditor)
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     context.add_cookies(
         [
             {
@@ -108,7 +75,7 @@ def _open(page: Page, live_server: LiveServer, action: str) -> None:
 
 
 def test_a_sealed_entry_passes_its_check_in_the_browser(
-    auditor_page: Page, live_server: LiveServer
+    auditor_page: Page, live_server: LiveServer, screenshots: Path
 ) -> None:
     append(5, action="core.browser_check")
     append(6, action="core.other")
@@ -123,8 +90,7 @@ def test_a_sealed_entry_passes_its_check_in_the_browser(
         expect(verdict).not_to_contain_text("不通过")
         # Chromium checks the Ed25519 signature of the tree head too.
         expect(verdict).to_contain_text("树头签名有效。")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    auditor_page.screenshot(path=SCREENSHOTS / "ledger-audit.png", full_page=True)
+    auditor_page.screenshot(path=screenshots / "ledger-audit.png", full_page=True)
 
 
 def test_a_proof_that_does_not_lead_to_the_signed_root_fails(
