@@ -1,12 +1,33 @@
 """The one NinjaAPI of the platform; each app mounts its router here."""
 
-from django.http import HttpRequest, HttpResponse
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.errors import NotFound, ZhengtongError
+from zhengtong.core.errors import PermissionDenied as ZhengtongPermissionDenied
+
+logger = logging.getLogger(__name__)
+
+# Stable codes for the HTTP errors that django-ninja and Django raise themselves
+# (an unparseable body, a wrong method ...): clients branch on these, never on
+# the status alone. The library's own wording goes to detail["reason"].
+_HTTP_ERRORS: dict[int, tuple[str, str | Promise]] = {
+    400: ("invalid_input", gettext_lazy("请求内容无法解析。")),
+    401: ("not_authenticated", gettext_lazy("请先登录或提供有效的接口凭证。")),
+    403: ("permission_denied", gettext_lazy("您无权执行此操作。")),
+    404: ("not_found", gettext_lazy("未找到该对象，或您无权访问。")),
+    405: ("method_not_allowed", gettext_lazy("该接口不支持此请求方法。")),
+    413: ("payload_too_large", gettext_lazy("请求内容过大。")),
+    429: ("throttled", gettext_lazy("请求过于频繁，请稍后再试。")),
+}
 
 api = NinjaAPI(
     title="Zhengtong 政通 API",
@@ -46,7 +67,35 @@ def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> H
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, f"http_{exc.status_code}", str(exc), {})
+    code, message = _HTTP_ERRORS.get(
+        exc.status_code, (f"http_{exc.status_code}", gettext_lazy("请求无法处理。"))
+    )
+    return _error(request, exc.status_code, code, str(message), {"reason": str(exc)})
+
+
+@api.exception_handler(Http404)
+def on_http404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return on_zhengtong_error(request, NotFound())
+
+
+@api.exception_handler(DjangoPermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpResponse:
+    return on_zhengtong_error(request, ZhengtongPermissionDenied())
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The client learns nothing of the internals; the log keeps the traceback.
+    logger.exception("API operation failed: %s %s", request.method, request.path)
+    return _error(request, 500, "internal_error", _("服务器内部错误，请稍后再试。"), {})
+
+
+def api_path_not_found(request: HttpRequest, unknown_path: str = "") -> HttpResponse:
+    """Answer an address under /api/ that names no operation, in the one error shape."""
+    return on_zhengtong_error(
+        request,
+        NotFound(_("没有这个接口地址。"), code="unknown_endpoint", detail={"path": request.path}),
+    )
 
 
 def _mount_routers() -> None:

@@ -1,10 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from zhengtong.api import api
+from zhengtong.api import api, api_path_not_found
 
 urlpatterns = [
     path("api/", api.urls),
+    # Anything else under /api/ answers in the API's error shape, not as a page.
+    re_path(r"^api/(?P<unknown_path>.*)$", api_path_not_found),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("zhengtong.identity.urls")),

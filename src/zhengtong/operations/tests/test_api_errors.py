@@ -1,0 +1,63 @@
+"""Every failure under /api/ answers in the one error shape with a stable code."""
+
+import pytest
+from django.test import Client
+from ninja import Router
+
+from zhengtong.api import api
+
+# An operation that fails unexpectedly, mounted for these tests only.
+_broken = Router()
+
+
+@_broken.get("/boom", include_in_schema=False)
+def boom(request: object) -> None:
+    raise RuntimeError("internal detail that must not leak")
+
+
+api.add_router("/test-only/", _broken)
+
+
+def _shape(body: dict[str, object]) -> set[str]:
+    return set(body)
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_address_answers_in_the_error_shape() -> None:
+    response = Client().get("/api/no/such/operation")
+    assert response.status_code == 404
+    body = response.json()
+    assert _shape(body) == {"code", "message", "detail"}
+    assert body["code"] == "unknown_endpoint"
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_json_is_refused_with_a_stable_code() -> None:
+    response = Client().post(
+        "/api/core/checks/id-number", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_input"
+    assert body["message"] == "请求内容无法解析。"
+
+
+@pytest.mark.django_db
+def test_the_message_follows_the_request_language() -> None:
+    response = Client().post(
+        "/api/core/checks/id-number",
+        "{not json",
+        content_type="application/json",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.json()["code"] == "invalid_input"
+    assert response.json()["message"] != "请求内容无法解析。"
+
+
+@pytest.mark.django_db
+def test_an_unexpected_failure_reveals_nothing_of_the_internals() -> None:
+    response = Client(raise_request_exception=False).get("/api/test-only/boom")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["code"] == "internal_error"
+    assert "internal detail" not in response.content.decode()
