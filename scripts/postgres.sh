@@ -13,6 +13,11 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The test suite trades durability for speed; ZHENGTONG_PG_DURABLE=1 keeps
+# PostgreSQL's production defaults (fsync, synchronous commit) for benchmarks.
+fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${ZHENGTONG_PG_DURABLE:-0}" = 1 ] && fast=""
+
 case "$action" in
   start)
     mkdir -p "$dir"
@@ -22,7 +27,7 @@ case "$action" in
         --locale=C.UTF-8 >"$dir/initdb.log"
     fi
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $fast" \
       start >/dev/null
     echo "export DATABASE_URL=postgres://postgres@127.0.0.1:$port/zhengtong"
     ;;

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from django.contrib import admin
 from django.db.models import Model
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.actions import (
@@ -21,6 +21,7 @@ from zhengtong.core.actions import (
     do_register_person,
 )
 from zhengtong.core.actors import Actor
+from zhengtong.core.admin_actions import ActionAdminMixin
 from zhengtong.core.forms import (
     DepartmentRegistrationForm,
     EnterpriseRegistrationForm,
@@ -40,19 +41,8 @@ def admin_actor(request: HttpRequest) -> Actor:
 M = TypeVar("M", bound=Model)
 
 
-class RegisterAdmin(admin.ModelAdmin[M]):
+class RegisterAdmin(ActionAdminMixin, admin.ModelAdmin[M]):
     """Adds through an action, shows existing rows read-only, never deletes."""
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        # The admin wraps saving in its own transaction; the action opens a
-        # durable one and writes the ledger entry, so it must be the outermost.
-        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined,no-any-return]
 
     def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False

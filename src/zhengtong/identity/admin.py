@@ -16,10 +16,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from zhengtong.core.admin_actions import ActionAdminMixin
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.masking import mask_id_number, mask_name
 from zhengtong.identity.actions import (
@@ -49,21 +50,6 @@ from zhengtong.identity.permissions import (
     permission_choices,
     role_label,
 )
-
-
-class ActionAdminMixin:
-    """Saves through an action instead of inside the admin's own transaction."""
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        # The admin wraps saving in a transaction; the action opens a durable
-        # one and writes the ledger entry, so it must be the outermost.
-        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined,no-any-return]
 
 
 def _may_view_users(request: HttpRequest) -> bool:
