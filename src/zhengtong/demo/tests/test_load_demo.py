@@ -75,3 +75,19 @@ def test_every_demo_change_is_in_the_ledger() -> None:
         "core.register_enterprise",
         "identity.issue_client",
     } <= actions
+
+
+@pytest.mark.django_db
+def test_it_prints_working_credentials_again_after_a_rotation() -> None:
+    from zhengtong.core.actors import Actor
+    from zhengtong.identity.actions import do_rotate_client_secret
+
+    first = load_demo()
+    client = SystemClient.objects.get(name=city.DEMO_CLIENT_NAME)
+    do_rotate_client_secret(client, actor=Actor.system("test"))
+    second = load_demo()
+    token = next(line for line in second.splitlines() if "Bearer " in line).split("Bearer ")[1]
+    assert token not in first
+    me = Client().get("/api/identity/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert SystemClient.objects.filter(name=city.DEMO_CLIENT_NAME).count() == 1

@@ -14,6 +14,7 @@ from zhengtong.core.models import Department, Person
 from zhengtong.core.testing import make_credit_code, make_id_number
 from zhengtong.demo import city
 from zhengtong.identity import actions as identity_actions
+from zhengtong.identity import credentials
 from zhengtong.identity.models import EnterpriseRelation, SystemClient, User
 
 ACTOR = Actor.system("load_demo")
@@ -171,21 +172,36 @@ class Command(BaseCommand):
         return logins
 
     def _client(self, departments: dict[str, Department]) -> str:
-        """Issue the demo G2G credentials once; the secret is kept for re-printing."""
+        """Return working demo G2G credentials, issuing or rotating them only when needed.
+
+        The secret is shown once when issued, so it is kept (mode 0600) in the
+        data directory for re-printing; if it was rotated or revoked from the
+        developer page since, a fresh one is made.
+        """
         path = Path(settings.DATA_DIR) / "demo-api-credentials.txt"
-        department = departments[city.DEMO_CLIENT_DEPARTMENT]
-        exists = SystemClient.objects.filter(
-            department=department, name=city.DEMO_CLIENT_NAME, revoked_at__isnull=True
-        ).exists()
-        if not exists or not path.exists():
+        stored = path.read_text(encoding="utf-8").strip() if path.exists() else ""
+        key_id, secret = credentials.split_token(stored) or ("", "")
+        client = SystemClient.objects.filter(
+            key_id=key_id,
+            department=departments[city.DEMO_CLIENT_DEPARTMENT],
+            revoked_at__isnull=True,
+        ).first()
+        if client is not None and credentials.verify_secret(secret, client.secret_hash).ok:
+            return stored
+        if client is not None:
+            secret = identity_actions.do_rotate_client_secret(client, actor=ACTOR)
+        else:
             client, secret = identity_actions.do_issue_client(
-                department, city.DEMO_CLIENT_NAME, list(city.DEMO_CLIENT_SCOPES), actor=ACTOR
+                departments[city.DEMO_CLIENT_DEPARTMENT],
+                city.DEMO_CLIENT_NAME,
+                list(city.DEMO_CLIENT_SCOPES),
+                actor=ACTOR,
             )
-            token = f"{client.key_id}.{secret}"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(token)
-        return path.read_text(encoding="utf-8").strip()
+        token = f"{client.key_id}.{secret}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(token)
+        return token
 
     def _print(self, logins: list[tuple[str, str, str]], token: str) -> None:
         out = self.stdout
