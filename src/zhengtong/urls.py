@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("zhengtong.identity.urls")),
     path("audit/", include("zhengtong.ledger.urls")),
+    path("catalog/", include("zhengtong.catalog.urls")),
     path("", include("zhengtong.portal.urls")),
 ]

@@ -120,6 +120,11 @@ WORKBENCH_OFFERINGS: tuple[Offering, ...] = (
         "hotline:worklist",
     ),
     Offering(
+        _("政务信息资源目录"),
+        _("本部门资源的编目、提交、审核和发布，负面清单和开放目录。"),
+        "catalog:workbench",
+    ),
+    Offering(
         _("数据共享申请"),
         _("审批其他部门对本部门有条件共享资源的使用申请。"),
         "exchange:requests",

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "zhengtong.core",
     "zhengtong.identity",
     "zhengtong.ledger",
+    "zhengtong.catalog",
     "zhengtong.portal",
     "zhengtong.operations",
     "zhengtong.demo",

@@ -14,7 +14,7 @@ from django.core.management import call_command
 
 PACKAGE = Path(__file__).resolve().parents[2]
 # Apps that keep their own catalogue; the rest share the package's locale/.
-APPS_WITH_CATALOGUES = ("core", "identity", "ledger")
+APPS_WITH_CATALOGUES = tuple(sorted(path.parent.name for path in PACKAGE.glob("*/locale")))
 
 
 def _untranslated(po_file: Path) -> list[str]:

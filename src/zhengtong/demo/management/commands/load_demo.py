@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from zhengtong.catalog.demo import load_demo_catalog
 from zhengtong.core import actions as core_actions
 from zhengtong.core import selectors as core_selectors
 from zhengtong.core.actors import Actor
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         enterprises = self._enterprises(people)
         logins = self._staff(departments) + self._public_users(people, enterprises)
         credentials = self._client(departments)
+        self.stdout.write(f"catalog: {load_demo_catalog(actor=ACTOR)} resources loaded")
         self._print(logins, credentials)
 
     def _departments(self) -> dict[str, Department]:

@@ -1,0 +1,87 @@
+"""Who may see and change which catalog entries.
+
+Published and retired entries are public. Drafts and entries under review are
+seen by the provider department's data officers and by the data bureau;
+anyone else gets the same ``NotFound`` as for a code that does not exist.
+"""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.permissions import EDIT_RESOURCES, REVIEW_RESOURCES
+from zhengtong.catalog.states import ResourceState
+from zhengtong.core.errors import NotFound, PermissionDenied
+from zhengtong.core.models import Department
+from zhengtong.identity.models import SystemClient
+from zhengtong.identity.permissions import departments_in_scope, has_permission
+
+Principal = AbstractBaseUser | AnonymousUser | SystemClient | None
+PUBLIC_STATES = (ResourceState.PUBLISHED, ResourceState.RETIRED)
+
+
+def may_edit(user: Principal, resource: Resource) -> bool:
+    return not isinstance(user, SystemClient) and has_permission(
+        user, EDIT_RESOURCES, department=resource.provider
+    )
+
+
+def may_review(user: Principal, resource: Resource) -> bool:
+    return not isinstance(user, SystemClient) and has_permission(
+        user, REVIEW_RESOURCES, department=resource.provider
+    )
+
+
+def may_see(user: Principal, resource: Resource) -> bool:
+    return resource.state in PUBLIC_STATES or may_edit(user, resource) or may_review(user, resource)
+
+
+def access_resource_by_code(principal: Principal, code: str) -> Resource:
+    """Find an entry by its code, or by its slug (the code with "-" for "/")."""
+    code = code.replace("-", "/")
+    resource = Resource.objects.filter(code=code).select_related("provider__region").first()
+    if resource is None or not may_see(principal, resource):
+        raise NotFound()
+    return resource
+
+
+def require_edit(principal: Principal, resource: Resource) -> None:
+    if not may_edit(principal, resource):
+        raise PermissionDenied()
+
+
+def require_review(principal: Principal, resource: Resource) -> None:
+    if not may_review(principal, resource):
+        raise PermissionDenied()
+
+
+def editable_departments(principal: Principal) -> QuerySet[Department]:
+    if isinstance(principal, SystemClient):
+        return Department.objects.none()
+    return departments_in_scope(principal, EDIT_RESOURCES).order_by("code")
+
+
+def access_department_for_editing(principal: Principal, department_code: str) -> Department:
+    department = editable_departments(principal).filter(code=department_code).first()
+    if department is None:
+        raise NotFound()
+    return department
+
+
+def workbench_resources(principal: Principal) -> QuerySet[Resource]:
+    """The unpublished entries the principal works on: its departments' and, for the
+    data bureau, everything waiting for review or publication."""
+    if isinstance(principal, SystemClient):
+        return Resource.objects.none()
+    condition = Q(provider__in=departments_in_scope(principal, EDIT_RESOURCES))
+    condition |= Q(
+        provider__in=departments_in_scope(principal, REVIEW_RESOURCES),
+        state__in=[ResourceState.SUBMITTED, ResourceState.REVIEWED],
+    )
+    return (
+        Resource.objects.filter(condition)
+        .exclude(state__in=PUBLIC_STATES)
+        .select_related("provider")
+        .order_by("state", "code")
+    )

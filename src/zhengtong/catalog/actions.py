@@ -1,0 +1,337 @@
+"""Every change to the catalog: one action, one transaction, one ledger entry."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.catalog.models import (
+    ITEM_CODE_RE,
+    RESOURCE_CODE_RE,
+    DataType,
+    InformationItem,
+    OpenAttribute,
+    Resource,
+    ResourceFormat,
+    ResourceTransition,
+    Sensitivity,
+    ShareAttribute,
+    ShareMethod,
+    UpdateCycle,
+)
+from zhengtong.catalog.states import ResourceState, check_transition
+from zhengtong.core.actors import Actor
+from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.models import Department
+from zhengtong.ledger.actions import record_entry
+
+SUBJECT = "catalog.Resource"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemInput:
+    code: str
+    name: str
+    data_type: str
+    length: int | None = None
+    is_personal: bool = False
+    sensitivity: str = Sensitivity.INTERNAL
+    share_attribute: str = ""
+    legal_basis: str = ""
+    negative_scope: str = ""
+    review_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceInput:
+    """What a data officer fills in for one resource."""
+
+    code: str
+    name: str
+    abstract: str
+    format: str
+    share_attribute: str
+    open_attribute: str
+    update_cycle: str
+    keywords: str = ""
+    share_conditions: str = ""
+    share_method: str = ""
+    open_conditions: str = ""
+    legal_basis: str = ""
+    negative_scope: str = ""
+    review_date: date | None = None
+    extension: dict[str, Any] = field(default_factory=dict)
+    items: Sequence[ItemInput] = ()
+    # Codes of related resources; codes not (yet) in the catalog are skipped.
+    related: Sequence[str] = ()
+
+
+def resource_problems(data: ResourceInput) -> dict[str, str]:
+    """Return field -> reason for everything wrong with the input (empty when valid)."""
+    problems: dict[str, str] = {}
+    match = RESOURCE_CODE_RE.match(data.code)
+    if not match:
+        problems["code"] = str(_("资源代码应为“9位分类代码/6位顺序码”，如 102000000/000001。"))
+    if not data.name.strip():
+        problems["name"] = str(_("请填写资源名称。"))
+    if not data.abstract.strip():
+        problems["abstract"] = str(_("请填写资源摘要。"))
+    choices = (
+        ("format", data.format, ResourceFormat.values),
+        ("share_attribute", data.share_attribute, ShareAttribute.values),
+        ("open_attribute", data.open_attribute, OpenAttribute.values),
+        ("update_cycle", data.update_cycle, UpdateCycle.values),
+    )
+    for name, value, allowed in choices:
+        if value not in allowed:
+            problems[name] = str(_("取值不在字典中。"))
+    if data.share_method and data.share_method not in ShareMethod.values:
+        problems["share_method"] = str(_("取值不在字典中。"))
+    if data.share_attribute != ShareAttribute.NONE and not data.share_method:
+        problems["share_method"] = str(_("可共享的资源须填写共享方式。"))
+    if data.share_attribute in (
+        ShareAttribute.CONDITIONAL,
+        ShareAttribute.NONE,
+    ) and not _cites_article(data.legal_basis):
+        problems["legal_basis"] = str(
+            _("有条件共享和不予共享须写明法律法规名称和条款，如《某某法》第十条。")
+        )
+    if data.share_attribute == ShareAttribute.CONDITIONAL and not data.share_conditions.strip():
+        problems["share_conditions"] = str(_("有条件共享须写明共享条件。"))
+    if not data.items:
+        problems["items"] = str(_("至少需要一个信息项。"))
+    seen: set[str] = set()
+    for item in data.items:
+        reason = item_problem(item)
+        if reason is None and item.code in seen:
+            reason = str(_("信息项代码重复。"))
+        if reason is not None:
+            problems[f"items.{item.code or '?'}"] = reason
+        seen.add(item.code)
+    return problems
+
+
+def item_problem(item: ItemInput) -> str | None:
+    if not ITEM_CODE_RE.match(item.code):
+        return str(_("信息项代码只能由字母、数字和 _ . - 组成。"))
+    if not item.name.strip():
+        return str(_("请填写信息项名称。"))
+    if item.data_type not in DataType.values:
+        return str(_("数据类型应为 C、N、D、T、B 或 BY。"))
+    if item.sensitivity not in Sensitivity.values:
+        return str(_("敏感级别不在字典中。"))
+    if item.share_attribute and item.share_attribute not in ShareAttribute.values:
+        return str(_("取值不在字典中。"))
+    if item.share_attribute in (
+        ShareAttribute.CONDITIONAL,
+        ShareAttribute.NONE,
+    ) and not _cites_article(item.legal_basis):
+        return str(_("有条件共享和不予共享须写明法律法规名称和条款，如《某某法》第十条。"))
+    return None
+
+
+def _cites_article(text: str) -> bool:
+    """A legal basis names the law or regulation and the article it relies on."""
+    text = text.strip()
+    return bool(text) and "第" in text and "条" in text and len(text) >= 6
+
+
+def _check(data: ResourceInput) -> None:
+    problems = resource_problems(data)
+    if problems:
+        raise InvalidInput(_("目录内容不完整或不符合要求。"), detail={"fields": problems})
+
+
+def _fill(resource: Resource, data: ResourceInput) -> None:
+    resource.code = data.code
+    resource.classification = data.code.split("/")[0]
+    resource.name = data.name.strip()
+    resource.abstract = data.abstract.strip()
+    resource.keywords = data.keywords.strip()
+    resource.format = data.format
+    resource.share_attribute = data.share_attribute
+    resource.share_conditions = data.share_conditions
+    resource.share_method = data.share_method
+    resource.open_attribute = data.open_attribute
+    resource.open_conditions = data.open_conditions
+    resource.update_cycle = data.update_cycle
+    resource.legal_basis = data.legal_basis.strip()
+    resource.negative_scope = data.negative_scope.strip()
+    resource.review_date = data.review_date
+    resource.extension = dict(data.extension)
+
+
+def _save_items(resource: Resource, items: Sequence[ItemInput]) -> None:
+    resource.items.all().delete()
+    InformationItem.objects.bulk_create(
+        InformationItem(
+            resource=resource,
+            position=n,
+            code=item.code,
+            name=item.name.strip(),
+            data_type=item.data_type,
+            length=item.length,
+            is_personal=item.is_personal,
+            sensitivity=item.sensitivity,
+            share_attribute=item.share_attribute,
+            legal_basis=item.legal_basis.strip(),
+            negative_scope=item.negative_scope.strip(),
+            review_date=item.review_date,
+        )
+        for n, item in enumerate(items)
+    )
+
+
+def _link_related(resource: Resource, codes: Sequence[str]) -> None:
+    resource.related.set(Resource.objects.filter(code__in=codes).exclude(pk=resource.pk))
+
+
+def _refuse_taken_code(code: str, resource: Resource | None = None) -> None:
+    taken = Resource.objects.filter(code=code)
+    if resource is not None:
+        taken = taken.exclude(pk=resource.pk)
+    if taken.exists():
+        raise Conflict(_("该资源代码已被使用。"), code="code_taken", detail={"code": code})
+
+
+def _create(provider: Department, data: ResourceInput, actor: Actor) -> Resource:
+    resource = Resource(provider=provider, provider_code=provider.credit_code)
+    _fill(resource, data)
+    resource.save()
+    _save_items(resource, data.items)
+    _link_related(resource, data.related)
+    _transition_row(resource, "", ResourceState.DRAFT, "", actor)
+    return resource
+
+
+def do_create_resource(provider: Department, data: ResourceInput, *, actor: Actor) -> Resource:
+    """Create a draft entry of the provider department."""
+    _check(data)
+    with transaction.atomic(durable=True):
+        _refuse_taken_code(data.code)
+        resource = _create(provider, data, actor)
+        record_entry(
+            actor=actor,
+            action="catalog.create_resource",
+            subject_type=SUBJECT,
+            subject_id=resource.pk,
+            data={"code": resource.code, "provider": provider.code, "items": len(data.items)},
+        )
+    return resource
+
+
+def do_update_resource(resource: Resource, data: ResourceInput, *, actor: Actor) -> Resource:
+    """Replace a draft's content (items included); only drafts are edited."""
+    _check(data)
+    with transaction.atomic(durable=True):
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        if locked.state != ResourceState.DRAFT:
+            raise Conflict(_("只有草稿可以修改。"), code="not_draft")
+        _refuse_taken_code(data.code, locked)
+        _fill(locked, data)
+        locked.save()
+        _save_items(locked, data.items)
+        _link_related(locked, data.related)
+        record_entry(
+            actor=actor,
+            action="catalog.update_resource",
+            subject_type=SUBJECT,
+            subject_id=locked.pk,
+            data={"code": locked.code, "items": len(data.items)},
+        )
+    return locked
+
+
+def do_import_resources(
+    provider: Department, rows: Sequence[ResourceInput], *, actor: Actor
+) -> list[Resource]:
+    """Create drafts from checked rows of an uploaded workbook, as one change."""
+    for data in rows:
+        _check(data)
+    with transaction.atomic(durable=True):
+        for data in rows:
+            _refuse_taken_code(data.code)
+        made = [_create(provider, data, actor) for data in rows]
+        record_entry(
+            actor=actor,
+            action="catalog.import_resources",
+            subject_type="core.Department",
+            subject_id=provider.pk,
+            data={"codes": [r.code for r in made]},
+        )
+    return made
+
+
+def _transition_row(
+    resource: Resource, from_state: str, to_state: str, reason: str, actor: Actor
+) -> ResourceTransition:
+    return ResourceTransition.objects.create(
+        resource=resource,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        actor_ref=actor.ref,
+        actor_label=actor.label,
+        at=timezone.now(),
+    )
+
+
+def _move(resource: Resource, target: str, actor: Actor, *, reason: str = "") -> Resource:
+    with transaction.atomic(durable=True):
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        step = check_transition(locked.state, target)
+        if step == "review":
+            _refuse_own_submission(locked, actor)
+        _transition_row(locked, locked.state, target, reason, actor)
+        locked.state = target
+        if target == ResourceState.PUBLISHED:
+            locked.publish_date = timezone.localdate()
+        locked.save(update_fields=["state", "publish_date", "updated_at"])
+        data: dict[str, Any] = {"code": locked.code, "state": target}
+        if reason:
+            data["reason"] = reason
+        record_entry(
+            actor=actor,
+            action=f"catalog.{step}_resource",
+            subject_type=SUBJECT,
+            subject_id=locked.pk,
+            data=data,
+        )
+    return locked
+
+
+def _refuse_own_submission(resource: Resource, actor: Actor) -> None:
+    # Four eyes: whoever submitted an entry does not also approve it. The
+    # platform's own loaders (system actors) are nobody's reviewer.
+    if actor.kind != "user":
+        return
+    last = resource.transitions.order_by("-at", "-pk").first()
+    if last is not None and last.actor_ref == actor.ref:
+        raise Conflict(_("提交人不能审核自己提交的目录。"), code="own_submission")
+
+
+def do_submit_resource(resource: Resource, *, actor: Actor) -> Resource:
+    return _move(resource, ResourceState.SUBMITTED, actor)
+
+
+def do_review_resource(resource: Resource, *, actor: Actor) -> Resource:
+    return _move(resource, ResourceState.REVIEWED, actor)
+
+
+def do_return_resource(resource: Resource, reason: str, *, actor: Actor) -> Resource:
+    """Send a submitted entry back to its department's draft, saying why."""
+    if not reason.strip():
+        raise InvalidInput(_("退回须说明理由。"), code="reason_required")
+    return _move(resource, ResourceState.DRAFT, actor, reason=reason.strip())
+
+
+def do_publish_resource(resource: Resource, *, actor: Actor) -> Resource:
+    return _move(resource, ResourceState.PUBLISHED, actor)
+
+
+def do_retire_resource(resource: Resource, reason: str, *, actor: Actor) -> Resource:
+    return _move(resource, ResourceState.RETIRED, actor, reason=reason.strip())

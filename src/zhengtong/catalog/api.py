@@ -1,0 +1,209 @@
+"""The catalog API, mounted at /api/catalog/.
+
+Reading the published catalog, the negative list and the DCAT export is public;
+data officers and the data bureau write with their session.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+
+from zhengtong.catalog import actions
+from zhengtong.catalog.access import (
+    access_department_for_editing,
+    access_resource_by_code,
+    require_edit,
+    require_review,
+)
+from zhengtong.catalog.actions import ItemInput, ResourceInput
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.schemas import (
+    ItemOut,
+    NegativeEntryOut,
+    ReasonIn,
+    ResourceIn,
+    ResourceOut,
+    ResourceSummaryOut,
+)
+from zhengtong.catalog.selectors import (
+    SearchFilters,
+    dcat_catalog,
+    negative_list,
+    open_resources,
+    search_resources,
+)
+from zhengtong.core.schemas import ErrorOut
+from zhengtong.identity.actors import actor_of
+from zhengtong.identity.auth import session_auth
+
+router = Router(tags=["catalog"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class SearchIn(Schema):
+    q: str = ""
+    category: str = ""
+    provider: str = ""
+    share_attribute: str = ""
+
+
+def summary_out(resource: Resource, score: int = 0) -> ResourceSummaryOut:
+    return ResourceSummaryOut(
+        code=resource.code,
+        name=resource.name,
+        classification=resource.classification,
+        provider_code=resource.provider.code,
+        provider_name=resource.provider.name,
+        share_attribute=resource.share_attribute,
+        open_attribute=resource.open_attribute,
+        state=resource.state,
+        score=score,
+    )
+
+
+def resource_out(resource: Resource) -> ResourceOut:
+    return ResourceOut(
+        **summary_out(resource).dict(),
+        abstract=resource.abstract,
+        keywords=resource.keywords,
+        format=resource.format,
+        share_conditions=resource.share_conditions,
+        share_method=resource.share_method,
+        open_conditions=resource.open_conditions,
+        update_cycle=resource.update_cycle,
+        legal_basis=resource.legal_basis,
+        publish_date=resource.publish_date,
+        related=[r.code for r in resource.related.order_by("code")],
+        extension=resource.extension,
+        items=[
+            ItemOut(
+                code=i.code,
+                name=i.name,
+                data_type=i.data_type,
+                length=i.length,
+                is_personal=i.is_personal,
+                sensitivity=i.sensitivity,
+                share_attribute=i.effective_share,
+                legal_basis=i.legal_basis,
+            )
+            for i in resource.items.order_by("position")
+        ],
+    )
+
+
+def resource_input(payload: ResourceIn) -> ResourceInput:
+    data = payload.dict()
+    items = [ItemInput(**item) for item in data.pop("items")]
+    data.pop("department_code")
+    return ResourceInput(**data, items=items)
+
+
+@router.get("/resources", response=list[ResourceSummaryOut])
+def list_resources(request: HttpRequest, filters: Query[SearchIn]) -> list[ResourceSummaryOut]:
+    """Search the published catalog (Chinese words are cut with rjieba), best match first."""
+    hits = search_resources(
+        SearchFilters(filters.q, filters.category, filters.provider, filters.share_attribute)
+    )
+    return [summary_out(hit.resource, hit.score) for hit in hits]
+
+
+@router.get("/resources/{slug}", response={200: ResourceOut, 404: ErrorOut})
+def get_resource(request: HttpRequest, slug: str) -> ResourceOut:
+    """One entry with its items; the code's "/" is written "-" in the address."""
+    return resource_out(access_resource_by_code(request.user, slug))
+
+
+@router.get("/negative-list", response=list[NegativeEntryOut])
+def get_negative_list(request: HttpRequest) -> list[NegativeEntryOut]:
+    """The 不予共享 resources and items with their legal basis, scope and review date."""
+    return [
+        NegativeEntryOut(
+            resource_code=e.resource.code,
+            resource_name=e.resource.name,
+            provider_name=e.resource.provider.name,
+            item_code=e.item.code if e.item else "",
+            item_name=e.item.name if e.item else "",
+            legal_basis=e.legal_basis,
+            scope=e.scope,
+            review_date=e.review_date,
+        )
+        for e in negative_list()
+    ]
+
+
+@router.get("/dcat.jsonld", response=dict[str, Any], url_name="catalog_dcat")
+def dcat(request: HttpRequest) -> dict[str, Any]:
+    """The open part of the published catalog as DCAT-AP JSON-LD."""
+    base = f"{request.scheme}://{request.get_host()}"
+    return dcat_catalog(base, list(open_resources()))
+
+
+@router.post("/resources", response={201: ResourceOut, **ERRORS}, auth=session_auth)
+def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[ResourceOut]:
+    """Create a draft for one of the departments where you are a data officer."""
+    department = access_department_for_editing(request.user, payload.department_code)
+    resource = actions.do_create_resource(
+        department, resource_input(payload), actor=actor_of(request.user)
+    )
+    return Status(201, resource_out(resource))
+
+
+@router.put("/resources/{slug}", response={200: ResourceOut, **ERRORS}, auth=session_auth)
+def update_resource(request: HttpRequest, slug: str, payload: ResourceIn) -> ResourceOut:
+    """Replace a draft's content."""
+    resource = access_resource_by_code(request.user, slug)
+    require_edit(request.user, resource)
+    changed = actions.do_update_resource(
+        resource, resource_input(payload), actor=actor_of(request.user)
+    )
+    return resource_out(changed)
+
+
+def _step(request: HttpRequest, slug: str, step: str, reason: str = "") -> ResourceOut:
+    resource = access_resource_by_code(request.user, slug)
+    actor = actor_of(request.user)
+    if step == "submit":
+        require_edit(request.user, resource)
+        return resource_out(actions.do_submit_resource(resource, actor=actor))
+    require_review(request.user, resource)
+    if step == "review":
+        changed = actions.do_review_resource(resource, actor=actor)
+    elif step == "return":
+        changed = actions.do_return_resource(resource, reason, actor=actor)
+    elif step == "publish":
+        changed = actions.do_publish_resource(resource, actor=actor)
+    else:
+        changed = actions.do_retire_resource(resource, reason, actor=actor)
+    return resource_out(changed)
+
+
+@router.post("/resources/{slug}/submit", response={200: ResourceOut, **ERRORS}, auth=session_auth)
+def submit_resource(request: HttpRequest, slug: str) -> ResourceOut:
+    """Send a draft to the data bureau for review."""
+    return _step(request, slug, "submit")
+
+
+@router.post("/resources/{slug}/review", response={200: ResourceOut, **ERRORS}, auth=session_auth)
+def review_resource(request: HttpRequest, slug: str) -> ResourceOut:
+    """Approve a submitted entry (data bureau)."""
+    return _step(request, slug, "review")
+
+
+@router.post("/resources/{slug}/return", response={200: ResourceOut, **ERRORS}, auth=session_auth)
+def return_resource(request: HttpRequest, slug: str, payload: ReasonIn) -> ResourceOut:
+    """Return a submitted entry to its department's draft, with a reason (data bureau)."""
+    return _step(request, slug, "return", payload.reason)
+
+
+@router.post("/resources/{slug}/publish", response={200: ResourceOut, **ERRORS}, auth=session_auth)
+def publish_resource(request: HttpRequest, slug: str) -> ResourceOut:
+    """Publish a reviewed entry (data bureau)."""
+    return _step(request, slug, "publish")
+
+
+@router.post("/resources/{slug}/retire", response={200: ResourceOut, **ERRORS}, auth=session_auth)
+def retire_resource(request: HttpRequest, slug: str, payload: ReasonIn) -> ResourceOut:
+    """Take a published entry out of the catalog (data bureau)."""
+    return _step(request, slug, "retire", payload.reason)

@@ -1,0 +1,93 @@
+"""The catalog API's request and response shapes."""
+
+from datetime import date
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ItemIn(Schema):
+    code: str = Field(description="信息项代码, letters, digits and _ . -")
+    name: str
+    data_type: str = Field(description="C, N, D, T, B or BY")
+    length: int | None = None
+    is_personal: bool = False
+    sensitivity: str = Field("internal", description="public, internal, sensitive or core")
+    share_attribute: str = Field("", description="blank to follow the resource")
+    legal_basis: str = ""
+    negative_scope: str = ""
+    review_date: date | None = None
+
+
+class ResourceIn(Schema):
+    department_code: str = Field(description="the provider department (yours)")
+    code: str = Field(description="classification code (9 digits) / sequence (6 digits)")
+    name: str
+    abstract: str
+    format: str
+    share_attribute: str = Field(description="unconditional, conditional or none")
+    open_attribute: str = Field(description="unconditional, conditional or none")
+    update_cycle: str
+    keywords: str = ""
+    share_conditions: str = ""
+    share_method: str = Field("", description="api, table or file")
+    open_conditions: str = ""
+    legal_basis: str = Field("", description="law or regulation and article")
+    negative_scope: str = ""
+    review_date: date | None = None
+    extension: dict[str, Any] = Field(default_factory=dict)
+    related: list[str] = Field(default_factory=list, description="codes of related resources")
+    items: list[ItemIn]
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class ItemOut(Schema):
+    code: str
+    name: str
+    data_type: str
+    length: int | None
+    is_personal: bool
+    sensitivity: str
+    share_attribute: str = Field(description="the effective share attribute")
+    legal_basis: str
+
+
+class ResourceSummaryOut(Schema):
+    code: str
+    name: str
+    classification: str
+    provider_code: str
+    provider_name: str
+    share_attribute: str
+    open_attribute: str
+    state: str
+    score: int = 0
+
+
+class ResourceOut(ResourceSummaryOut):
+    abstract: str
+    keywords: str
+    format: str
+    share_conditions: str
+    share_method: str
+    open_conditions: str
+    update_cycle: str
+    legal_basis: str
+    publish_date: date | None
+    related: list[str]
+    extension: dict[str, Any]
+    items: list[ItemOut]
+
+
+class NegativeEntryOut(Schema):
+    resource_code: str
+    resource_name: str
+    provider_name: str
+    item_code: str = Field(description="empty when the whole resource is not shared")
+    item_name: str
+    legal_basis: str
+    scope: str
+    review_date: date | None

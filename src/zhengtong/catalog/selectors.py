@@ -1,0 +1,238 @@
+"""Reading the catalog: search, the negative list, share decisions and DCAT."""
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import rjieba
+from django.db.models import Prefetch, QuerySet
+
+from zhengtong.catalog.models import (
+    InformationItem,
+    OpenAttribute,
+    Resource,
+    ShareAttribute,
+    UpdateCycle,
+)
+from zhengtong.catalog.states import ResourceState
+
+# How much a query word counts where it is found.
+WEIGHTS = {"name": 5, "keywords": 3, "items": 2, "abstract": 1}
+
+
+def published_resources() -> QuerySet[Resource]:
+    return (
+        Resource.objects.filter(state=ResourceState.PUBLISHED)
+        .select_related("provider")
+        .prefetch_related(Prefetch("items", queryset=InformationItem.objects.order_by("position")))
+    )
+
+
+def tokens(text: str) -> set[str]:
+    """The search words of a text: rjieba's search-mode cut, lower-cased, without spaces
+    and one-character punctuation."""
+    return {
+        word.lower()
+        for word in rjieba.cut_for_search(text)
+        if word.strip() and (len(word) > 1 or word.isalnum())
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    query: str = ""
+    category: str = ""
+    provider: str = ""
+    share_attribute: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    resource: Resource
+    score: int
+
+
+def score(resource: Resource, words: set[str]) -> int:
+    """Sum the weight of each field that contains each query word."""
+    fields = {
+        "name": resource.name,
+        "keywords": resource.keywords,
+        "items": " ".join(item.name for item in resource.items.all()),
+        "abstract": resource.abstract,
+    }
+    cut = {name: (text.lower(), tokens(text)) for name, text in fields.items()}
+    total = 0
+    for word in words:
+        for name, (text, field_words) in cut.items():
+            if word in text or word in field_words:
+                total += WEIGHTS[name]
+    return total
+
+
+def search_resources(filters: SearchFilters) -> list[Hit]:
+    """Published entries matching the filters, best match first.
+
+    The catalog of a city holds hundreds of entries, not millions, so the
+    scoring runs over the filtered rows in Python.
+    """
+    rows = published_resources()
+    if filters.category:
+        rows = rows.filter(classification__startswith=filters.category)
+    if filters.provider:
+        rows = rows.filter(provider__code=filters.provider)
+    if filters.share_attribute:
+        rows = rows.filter(share_attribute=filters.share_attribute)
+    words = tokens(filters.query)
+    if not words:
+        return [Hit(r, 0) for r in rows.order_by("code")]
+    hits = [Hit(r, s) for r in rows if (s := score(r, words)) > 0]
+    return sorted(hits, key=lambda hit: (-hit.score, hit.resource.code))
+
+
+class Verdict(enum.StrEnum):
+    OPEN = "open"  # any registered system may read it
+    GRANT = "grant"  # needs a grant for the requesting system
+    NEVER = "never"  # on the negative list, or the resource is not published
+    UNKNOWN = "unknown"  # the resource has no such item
+
+
+@dataclass(frozen=True, slots=True)
+class ShareDecision:
+    resource_code: str
+    published: bool
+    items: dict[str, Verdict] = field(default_factory=dict)
+
+    @property
+    def shareable(self) -> bool:
+        return bool(self.items) and all(
+            v in (Verdict.OPEN, Verdict.GRANT) for v in self.items.values()
+        )
+
+    @property
+    def needs_grant(self) -> bool:
+        return Verdict.GRANT in self.items.values()
+
+
+_VERDICTS = {
+    ShareAttribute.UNCONDITIONAL: Verdict.OPEN,
+    ShareAttribute.CONDITIONAL: Verdict.GRANT,
+    ShareAttribute.NONE: Verdict.NEVER,
+}
+
+
+def share_decision(resource: Resource, item_codes: Iterable[str]) -> ShareDecision:
+    """Say for each requested item whether it is open, needs a grant or is never shared.
+
+    An item's own share attribute wins over the resource's when it is stricter
+    or looser; a resource that is not published shares nothing.
+    """
+    codes = list(dict.fromkeys(item_codes))
+    published = resource.state == ResourceState.PUBLISHED
+    items = {item.code: item for item in resource.items.all()}
+    verdicts: dict[str, Verdict] = {}
+    for code in codes:
+        item = items.get(code)
+        if item is None:
+            verdicts[code] = Verdict.UNKNOWN
+        elif not published or resource.share_attribute == ShareAttribute.NONE:
+            verdicts[code] = Verdict.NEVER
+        else:
+            verdicts[code] = _VERDICTS[ShareAttribute(item.effective_share)]
+    return ShareDecision(resource.code, published, verdicts)
+
+
+@dataclass(frozen=True, slots=True)
+class NegativeEntry:
+    """One line of the negative list: a whole resource (item empty) or one item."""
+
+    resource: Resource
+    item: InformationItem | None
+    legal_basis: str
+    scope: str
+    review_date: date | None
+
+
+def negative_list() -> list[NegativeEntry]:
+    """The 不予共享 resources and items of the published catalog."""
+    entries: list[NegativeEntry] = []
+    for resource in published_resources().order_by("code"):
+        if resource.share_attribute == ShareAttribute.NONE:
+            entries.append(
+                NegativeEntry(
+                    resource,
+                    None,
+                    resource.legal_basis,
+                    resource.negative_scope,
+                    resource.review_date,
+                )
+            )
+            continue
+        for item in resource.items.all():
+            if item.share_attribute == ShareAttribute.NONE:
+                entries.append(
+                    NegativeEntry(
+                        resource, item, item.legal_basis, item.negative_scope, item.review_date
+                    )
+                )
+    return entries
+
+
+# dct:accrualPeriodicity values from the EU frequency vocabulary.
+_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
+FREQUENCIES = {
+    UpdateCycle.REALTIME: "CONT",
+    UpdateCycle.DAILY: "DAILY",
+    UpdateCycle.WEEKLY: "WEEKLY",
+    UpdateCycle.MONTHLY: "MONTHLY",
+    UpdateCycle.QUARTERLY: "QUARTERLY",
+    UpdateCycle.HALF_YEARLY: "ANNUAL_2",
+    UpdateCycle.YEARLY: "ANNUAL",
+    UpdateCycle.IRREGULAR: "IRREG",
+}
+
+
+def open_resources() -> QuerySet[Resource]:
+    return published_resources().exclude(open_attribute=OpenAttribute.NONE).order_by("code")
+
+
+def dcat_catalog(base_url: str, resources: Sequence[Resource]) -> dict[str, Any]:
+    """The open part of the published catalog as DCAT-AP JSON-LD."""
+    return {
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+        },
+        "@id": f"{base_url}/catalog/",
+        "@type": "dcat:Catalog",
+        "dct:title": {"@language": "zh", "@value": "政务信息资源目录（开放部分）"},
+        "dcat:dataset": [_dataset(base_url, r) for r in resources],
+    }
+
+
+def _dataset(base_url: str, resource: Resource) -> dict[str, Any]:
+    keywords = [k for k in resource.keywords.replace("，", ",").split(",") if k.strip()]
+    dataset: dict[str, Any] = {
+        "@id": f"{base_url}/catalog/resource/{resource.code}/",
+        "@type": "dcat:Dataset",
+        "dct:identifier": resource.code,
+        "dct:title": {"@language": "zh", "@value": resource.name},
+        "dct:description": {"@language": "zh", "@value": resource.abstract},
+        "dct:publisher": {
+            "@type": "foaf:Organization",
+            "foaf:name": resource.provider.name,
+            "dct:identifier": resource.provider_code,
+        },
+        "dcat:keyword": [k.strip() for k in keywords],
+        "dct:accrualPeriodicity": {
+            "@id": _FREQUENCY + FREQUENCIES[UpdateCycle(resource.update_cycle)]
+        },
+        "dcat:theme": resource.classification,
+        "dct:accessRights": resource.open_attribute,
+    }
+    if resource.publish_date is not None:
+        dataset["dct:issued"] = {"@type": "xsd:date", "@value": resource.publish_date.isoformat()}
+    return dataset

@@ -1,0 +1,36 @@
+"""The lifecycle of a catalog entry, as one table and one check."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.core.errors import Conflict
+
+
+class ResourceState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    REVIEWED = "reviewed", _("已审核")
+    PUBLISHED = "published", _("已发布")
+    RETIRED = "retired", _("已下架")
+
+
+# (from, to) -> the action that makes the change.
+ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
+    (ResourceState.DRAFT, ResourceState.SUBMITTED): "submit",
+    (ResourceState.SUBMITTED, ResourceState.REVIEWED): "review",
+    (ResourceState.SUBMITTED, ResourceState.DRAFT): "return",
+    (ResourceState.REVIEWED, ResourceState.PUBLISHED): "publish",
+    (ResourceState.PUBLISHED, ResourceState.RETIRED): "retire",
+}
+
+
+def check_transition(current: str, target: str) -> str:
+    """Return the name of the step from ``current`` to ``target``, or refuse it."""
+    step = ALLOWED_TRANSITIONS.get((current, target))
+    if step is None:
+        raise Conflict(
+            _("目录当前的状态不允许此操作。"),
+            code="invalid_transition",
+            detail={"from": str(current), "to": str(target)},
+        )
+    return step

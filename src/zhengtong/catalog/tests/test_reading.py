@@ -1,0 +1,271 @@
+"""Search, share decisions, the negative list, DCAT, the API and the pages."""
+
+import json
+from dataclasses import replace
+
+import pytest
+from django.test import Client
+
+from zhengtong.catalog import actions
+from zhengtong.catalog.demo import load_demo_catalog
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.selectors import (
+    SearchFilters,
+    Verdict,
+    negative_list,
+    search_resources,
+    share_decision,
+)
+from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, resource_input
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.ledger.models import LedgerEntry
+
+
+def publish(resource: Resource) -> Resource:
+    for step in (
+        actions.do_submit_resource,
+        actions.do_review_resource,
+        actions.do_publish_resource,
+    ):
+        resource = step(resource, actor=TEST_ACTOR)
+    return resource
+
+
+@pytest.fixture
+def published(cast: CatalogCast) -> Resource:
+    publish(
+        actions.do_create_resource(
+            cast.market,
+            resource_input(
+                "305000000/000001",
+                name="排污许可信息",
+                abstract="排污单位的许可证。",
+                keywords="排污",
+                open_attribute="none",
+                items=[actions.ItemInput("permit", "许可证编号", "C", 30)],
+            ),
+            actor=TEST_ACTOR,
+        )
+    )
+    return publish(actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR))
+
+
+def test_searching_licence_finds_the_enterprise_register(published: Resource) -> None:
+    hits = search_resources(SearchFilters("营业执照"))
+    assert [h.resource.code for h in hits] == [published.code]
+    assert hits[0].score > 0
+    assert search_resources(SearchFilters("企业登记 执照"))[0].resource == published
+    assert search_resources(SearchFilters("婚姻")) == []
+
+
+def test_filters(published: Resource, cast: CatalogCast) -> None:
+    assert len(search_resources(SearchFilters())) == 2
+    assert len(search_resources(SearchFilters(category="1"))) == 1
+    assert len(search_resources(SearchFilters(provider=cast.county.code))) == 0
+    assert len(search_resources(SearchFilters(share_attribute="none"))) == 0
+
+
+def test_drafts_are_not_found(cast: CatalogCast) -> None:
+    actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR)
+    assert search_resources(SearchFilters("营业执照")) == []
+
+
+def test_share_decision(published: Resource) -> None:
+    decision = share_decision(published, ["uscc", "phone", "legal_rep_id", "nope"])
+    assert decision.items == {
+        "uscc": Verdict.OPEN,
+        "phone": Verdict.GRANT,
+        "legal_rep_id": Verdict.NEVER,
+        "nope": Verdict.UNKNOWN,
+    }
+    assert decision.published and not decision.shareable
+    grant = share_decision(published, ["uscc", "phone"])
+    assert grant.shareable and grant.needs_grant
+    retired = actions.do_retire_resource(published, "", actor=TEST_ACTOR)
+    assert share_decision(retired, ["uscc"]).items == {"uscc": Verdict.NEVER}
+
+
+def test_a_not_shared_resource_shares_no_item(cast: CatalogCast) -> None:
+    resource = publish(
+        actions.do_create_resource(
+            cast.market,
+            resource_input(
+                share_attribute="none",
+                share_method="",
+                legal_basis="《婚姻登记条例》第二十条",
+                negative_scope="全部",
+            ),
+            actor=TEST_ACTOR,
+        )
+    )
+    assert share_decision(resource, ["uscc"]).items == {"uscc": Verdict.NEVER}
+    entries = negative_list()
+    assert [(e.resource.code, e.item) for e in entries] == [(resource.code, None)]
+    assert entries[0].legal_basis == "《婚姻登记条例》第二十条"
+
+
+def test_negative_list_page_and_api(published: Resource) -> None:
+    client = Client()
+    body = client.get("/api/catalog/negative-list").json()
+    assert body == [
+        {
+            "resource_code": published.code,
+            "resource_name": "企业登记信息",
+            "provider_name": "长沙市市场监督管理局",
+            "item_code": "legal_rep_id",
+            "item_name": "法定代表人身份证件号码",
+            "legal_basis": "《中华人民共和国个人信息保护法》第二十八条",
+            "scope": "仅登记机关",
+            "review_date": None,
+        }
+    ]
+    page = client.get("/catalog/negative-list/")
+    assert "法定代表人身份证件号码" in page.content.decode()
+
+
+def test_dcat_lists_the_open_published_part(published: Resource) -> None:
+    body = Client().get("/api/catalog/dcat.jsonld").json()
+    assert body["@type"] == "dcat:Catalog"
+    assert "dcat" in body["@context"] and "dct" in body["@context"]
+    [dataset] = body["dcat:dataset"]  # the closed 排污许可信息 is left out
+    assert dataset["@type"] == "dcat:Dataset"
+    assert dataset["dct:identifier"] == published.code
+    assert dataset["dct:title"]["@value"] == "企业登记信息"
+    assert dataset["dct:publisher"]["foaf:name"] == "长沙市市场监督管理局"
+    assert dataset["dcat:keyword"] == ["企业登记"]
+    assert dataset["dct:accrualPeriodicity"]["@id"].endswith("/frequency/CONT")
+    assert dataset["dct:issued"]["@value"] == published.publish_date.isoformat()  # type: ignore[union-attr]
+
+
+def test_api_search_and_detail(published: Resource) -> None:
+    client = Client()
+    hits = client.get("/api/catalog/resources", {"q": "营业执照"}).json()
+    assert [h["code"] for h in hits] == [published.code]
+    detail = client.get(f"/api/catalog/resources/{published.slug}").json()
+    assert [i["code"] for i in detail["items"]][:2] == ["uscc", "name"]
+    assert detail["items"][3]["share_attribute"] == "none"
+
+
+def test_drafts_are_hidden_from_others(cast: CatalogCast) -> None:
+    resource = actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR)
+    client = Client()
+    assert client.get(f"/api/catalog/resources/{resource.slug}").status_code == 404
+    client.force_login(cast.county_officer)
+    assert client.get(f"/api/catalog/resources/{resource.slug}").status_code == 404
+    assert client.get(f"/catalog/resource/{resource.slug}/").status_code == 404
+    client.force_login(cast.officer)
+    assert client.get(f"/api/catalog/resources/{resource.slug}").status_code == 200
+
+
+def test_api_lifecycle_with_permissions(cast: CatalogCast) -> None:
+    officer, bureau, other = Client(), Client(), Client()
+    officer.force_login(cast.officer)
+    bureau.force_login(cast.bureau)
+    other.force_login(cast.county_officer)
+    payload = {
+        "department_code": "cs-market",
+        "code": "102000000/000009",
+        "name": "企业年报信息",
+        "abstract": "企业年度报告。",
+        "format": "database",
+        "share_attribute": "unconditional",
+        "share_method": "api",
+        "open_attribute": "unconditional",
+        "update_cycle": "yearly",
+        "items": [{"code": "uscc", "name": "统一社会信用代码", "data_type": "C", "length": 18}],
+    }
+    assert other.post("/api/catalog/resources", payload, "application/json").status_code == 404
+    made = officer.post("/api/catalog/resources", payload, "application/json")
+    assert made.status_code == 201, made.json()
+    slug = "102000000-000009"
+    before = LedgerEntry.objects.count()
+    assert officer.post(f"/api/catalog/resources/{slug}/submit").json()["state"] == "submitted"
+    # A department administrator holds catalog.review for the department, but
+    # not for a submission of their own.
+    own = officer.post(f"/api/catalog/resources/{slug}/review")
+    assert own.status_code == 409 and own.json()["code"] == "own_submission"
+    assert other.post(f"/api/catalog/resources/{slug}/review").status_code == 404
+    assert bureau.post(f"/api/catalog/resources/{slug}/review").json()["state"] == "reviewed"
+    assert bureau.post(f"/api/catalog/resources/{slug}/submit").status_code == 409
+    assert bureau.post(f"/api/catalog/resources/{slug}/publish").json()["state"] == "published"
+    assert LedgerEntry.objects.count() == before + 3
+    bad = dict(payload, code="102000000/000010", share_attribute="conditional")
+    refused = officer.post("/api/catalog/resources", bad, "application/json")
+    assert refused.status_code == 400
+    assert "legal_basis" in refused.json()["detail"]["fields"]
+
+
+def test_pages(published: Resource, cast: CatalogCast) -> None:
+    client = Client()
+    page = client.get("/catalog/", {"q": "营业执照"}).content.decode()
+    assert "企业登记信息" in page and "排污许可信息" not in page
+    partial = client.get("/catalog/", {"q": "营业执照"}, headers={"HX-Request": "true"})
+    assert "<html" not in partial.content.decode()
+    detail = client.get(f"/catalog/resource/{published.slug}/").content.decode()
+    assert "营业执照" in detail and "下架" not in detail
+    assert client.get("/catalog/mine/").status_code == 302
+    client.force_login(cast.bureau)
+    assert "下架" in client.get(f"/catalog/resource/{published.slug}/").content.decode()
+    response = client.post(f"/catalog/resource/{published.slug}/retire/", {"reason": "停用"})
+    assert response.status_code == 302
+    published.refresh_from_db()
+    assert published.state == "retired"
+
+
+def test_pages_create_and_submit(cast: CatalogCast) -> None:
+    client = Client()
+    client.force_login(cast.officer)
+    assert client.get("/catalog/new/").status_code == 200
+    response = client.post(
+        "/catalog/new/",
+        {
+            "department": "cs-market",
+            "code": "102000000/000011",
+            "name": "企业注销信息",
+            "abstract": "注销登记。",
+            "format": "database",
+            "share_attribute": "unconditional",
+            "share_method": "api",
+            "open_attribute": "unconditional",
+            "update_cycle": "daily",
+            "items": "uscc|统一社会信用代码|C|18\nclosed|注销日期|D",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    resource = Resource.objects.get(code="102000000/000011")
+    assert [i.data_type for i in resource.items.order_by("position")] == ["C", "D"]
+    client.post(f"/catalog/resource/{resource.slug}/submit/")
+    resource.refresh_from_db()
+    assert resource.state == "submitted"
+    assert "企业注销信息" in client.get("/catalog/mine/").content.decode()
+    other = Client()
+    other.force_login(cast.county_officer)
+    assert other.post(f"/catalog/resource/{resource.slug}/review/").status_code == 404
+
+
+def test_demo_catalog_is_idempotent(db: None) -> None:
+    from zhengtong.core.testing import make_department, make_region_tree
+
+    city = make_region_tree().city
+    for code in ("cs-market", "cs-police", "cs-hrss", "cs-environment", "cs-civil"):
+        make_department(f"部门{code}", code=code, region=city)
+    first = load_demo_catalog(actor=TEST_ACTOR)
+    assert first >= 6
+    assert load_demo_catalog(actor=TEST_ACTOR) == 0
+    assert search_resources(SearchFilters("营业执照"))[0].resource.name == "企业登记信息"
+    assert negative_list()
+    assert json.dumps(Client().get("/api/catalog/dcat.jsonld").json(), ensure_ascii=False)
+    assert Resource.objects.filter(state="published").count() >= 5
+    credit = Resource.objects.get(code="104000000/000001")
+    assert [r.name for r in credit.related.all()] == ["企业登记信息"]
+
+
+def test_replace_keeps_items(published: Resource) -> None:
+    assert replace(ENTERPRISE).items == ENTERPRISE.items
+
+
+def test_pages_in_english(published: Resource) -> None:
+    page = Client(headers={"Accept-Language": "en"}).get(f"/catalog/resource/{published.slug}/")
+    text = page.content.decode()
+    assert "Core metadata" in text and "Shared unconditionally" in text
+    assert "核心元数据" not in text

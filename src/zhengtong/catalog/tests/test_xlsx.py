@@ -1,0 +1,201 @@
+"""The workbook: bad rows reported by sheet, row and reason; export then import round-trips."""
+
+import io
+from collections.abc import Sequence
+from dataclasses import replace
+
+from django.test import Client
+from openpyxl import Workbook, load_workbook
+
+from zhengtong.catalog import actions
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast
+from zhengtong.catalog.xlsx import (
+    ITEM_COLUMNS,
+    ITEM_SHEET,
+    RESOURCE_COLUMNS,
+    RESOURCE_SHEET,
+    export_workbook,
+    parse_workbook,
+)
+from zhengtong.core.testing import TEST_ACTOR
+
+
+def workbook(
+    resources: Sequence[Sequence[object]], items: Sequence[Sequence[object]]
+) -> io.BytesIO:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = RESOURCE_SHEET
+    sheet.append(RESOURCE_COLUMNS)
+    for row in resources:
+        sheet.append(row)
+    item_sheet = book.create_sheet(ITEM_SHEET)
+    item_sheet.append(ITEM_COLUMNS)
+    for row in items:
+        item_sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out
+
+
+GOOD = [
+    "304000000/000002",
+    "食品经营许可信息",
+    "许可证信息",
+    "许可证",
+    "数据库",
+    "无条件共享",
+    "",
+    "接口",
+    "无条件开放",
+    "",
+    "每日",
+    "",
+    "",
+    None,
+    "",
+]
+
+
+def test_bad_rows_are_reported_and_good_rows_kept(cast: CatalogCast) -> None:
+    file = workbook(
+        [
+            GOOD,
+            [
+                "bad-code",
+                "坏代码",
+                "摘要",
+                "",
+                "数据库",
+                "无条件共享",
+                "",
+                "接口",
+                "无条件开放",
+                "",
+                "每日",
+                "",
+                "",
+                None,
+                "",
+            ],
+            [
+                "304000000/000003",
+                "缺依据",
+                "摘要",
+                "",
+                "数据库",
+                "有条件共享",
+                "依申请",
+                "接口",
+                "不予开放",
+                "",
+                "每月",
+                "",
+                "",
+                None,
+                "",
+            ],
+            [
+                "304000000/000004",
+                "坏周期",
+                "摘要",
+                "",
+                "数据库",
+                "无条件共享",
+                "",
+                "接口",
+                "无条件开放",
+                "",
+                "每十年",
+                "",
+                "",
+                None,
+                "",
+            ],
+        ],
+        [
+            [
+                "304000000/000002",
+                "licence_no",
+                "许可证编号",
+                "C",
+                30,
+                "否",
+                "内部",
+                "",
+                "",
+                "",
+                None,
+            ],
+            ["304000000/000002", "bad", "坏类型", "X", None, "否", "", "", "", "", None],
+            ["bad-code", "a", "甲", "C", None, "否", "", "", "", "", None],
+            ["304000000/000003", "a", "甲", "C", None, "否", "", "", "", "", None],
+            ["304000000/000099", "a", "甲", "C", None, "否", "", "", "", "", None],
+        ],
+    )
+    parsed = parse_workbook(file)
+    assert [r.code for r in parsed.resources] == ["304000000/000002"]
+    assert len(parsed.resources[0].items) == 1
+    found = {(p.sheet, p.row) for p in parsed.problems}
+    assert {(RESOURCE_SHEET, 3), (RESOURCE_SHEET, 4), (RESOURCE_SHEET, 5)} <= found
+    # Items of a bad resource go with it; a bad item and an orphan are reported.
+    assert {(ITEM_SHEET, 3), (ITEM_SHEET, 6)} <= found
+    reasons = {(p.sheet, p.row): p.reason for p in parsed.problems}
+    assert "legal_basis" in reasons[(RESOURCE_SHEET, 4)]
+    assert "更新周期" in reasons[(RESOURCE_SHEET, 5)]
+
+
+def test_not_a_workbook() -> None:
+    parsed = parse_workbook(io.BytesIO(b"not a zip"))
+    assert parsed.resources == [] and parsed.problems
+
+
+def test_export_then_import_round_trips(cast: CatalogCast) -> None:
+    other = actions.do_create_resource(
+        cast.market, replace(ENTERPRISE, code="104000000/000001"), actor=TEST_ACTOR
+    )
+    resource = actions.do_create_resource(
+        cast.market, replace(ENTERPRISE, related=[other.code]), actor=TEST_ACTOR
+    )
+    data = export_workbook([resource])
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == [RESOURCE_SHEET, ITEM_SHEET]
+    parsed = parse_workbook(io.BytesIO(data))
+    assert parsed.problems == []
+    [again] = parsed.resources
+    assert again.code == ENTERPRISE.code
+    assert again.share_attribute == ENTERPRISE.share_attribute
+    assert list(again.items) == list(ENTERPRISE.items)
+    assert list(again.related) == [other.code]
+    resource.delete()
+    [made] = actions.do_import_resources(cast.market, parsed.resources, actor=TEST_ACTOR)
+    assert made.items.count() == len(ENTERPRISE.items)
+    assert [r.code for r in made.related.all()] == [other.code]
+    assert parse_workbook(io.BytesIO(export_workbook([made]))).resources == parsed.resources
+
+
+def test_upload_page(cast: CatalogCast) -> None:
+    client = Client()
+    client.force_login(cast.officer)
+    file = workbook(
+        [GOOD, ["bad", "坏", "", "", "", "", "", "", "", "", "", "", "", None, ""]],
+        [["304000000/000002", "licence_no", "许可证编号", "C", 30, "否", "内部", "", "", "", None]],
+    )
+    file.name = "catalog.xlsx"
+    response = client.post("/catalog/upload/", {"department": "cs-market", "file": file})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "食品经营许可信息" in page and RESOURCE_SHEET in page
+    made = Resource.objects.get(code="304000000/000002")
+    assert made.provider == cast.market and made.state == "draft"
+    export = client.get("/catalog/export.xlsx?mine=1")
+    assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+    other = Client()
+    other.force_login(cast.county_officer)
+    file.seek(0)
+    refused = other.post("/catalog/upload/", {"department": "cs-market", "file": file})
+    assert refused.status_code == 200  # the form refuses a department not theirs
+    assert Resource.objects.count() == 1

@@ -1,0 +1,202 @@
+"""The catalog's pages: thin wrappers around access, selectors and actions."""
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhengtong.catalog import actions
+from zhengtong.catalog.access import (
+    access_resource_by_code,
+    editable_departments,
+    may_edit,
+    may_review,
+    require_edit,
+    require_review,
+    workbench_resources,
+)
+from zhengtong.catalog.forms import ReasonForm, ResourceForm, SearchForm, UploadForm
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.selectors import SearchFilters, negative_list, search_resources
+from zhengtong.catalog.states import ResourceState
+from zhengtong.catalog.xlsx import RowProblem, export_workbook, parse_workbook
+from zhengtong.core.errors import NotFound, ZhengtongError
+from zhengtong.identity.actors import actor_of
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def browse(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    filters = SearchFilters()
+    if form.is_valid():
+        d = form.cleaned_data
+        filters = SearchFilters(
+            d["q"], d["category"], d["provider"].code if d["provider"] else "", d["share_attribute"]
+        )
+    hits = search_resources(filters)
+    context = {"form": form, "hits": hits, "query": filters.query}
+    template = "catalog/browse.html"
+    if request.headers.get("HX-Request") == "true":
+        template += "#results"
+    return render(request, template, context)
+
+
+def _resource(request: HttpRequest, slug: str) -> Resource:
+    try:
+        return access_resource_by_code(request.user, slug)
+    except NotFound:
+        raise Http404 from None
+
+
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    resource = _resource(request, slug)
+    editor = may_edit(request.user, resource)
+    reviewer = may_review(request.user, resource)
+    steps: list[tuple[str, str, bool]] = []  # (step, label, needs a reason)
+    if resource.state == ResourceState.DRAFT and editor:
+        steps.append(("submit", _("提交审核"), False))
+    if resource.state == ResourceState.SUBMITTED and reviewer:
+        steps += [("review", _("审核通过"), False), ("return", _("退回修改"), True)]
+    if resource.state == ResourceState.REVIEWED and reviewer:
+        steps.append(("publish", _("发布"), False))
+    if resource.state == ResourceState.PUBLISHED and reviewer:
+        steps.append(("retire", _("下架"), True))
+    context = {
+        "resource": resource,
+        "items": resource.items.order_by("position"),
+        "related": resource.related.filter(state=ResourceState.PUBLISHED),
+        "transitions": resource.transitions.order_by("at", "pk") if editor or reviewer else [],
+        "can_edit": editor and resource.state == ResourceState.DRAFT,
+        "steps": steps,
+        "reason_form": ReasonForm(),
+    }
+    return render(request, "catalog/detail.html", context)
+
+
+@require_POST
+def step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    resource = _resource(request, slug)
+    actor = actor_of(request.user)
+    reason = str(request.POST.get("reason", ""))
+    try:
+        if step == "submit":
+            require_edit(request.user, resource)
+            actions.do_submit_resource(resource, actor=actor)
+        else:
+            require_review(request.user, resource)
+            if step == "review":
+                actions.do_review_resource(resource, actor=actor)
+            elif step == "return":
+                actions.do_return_resource(resource, reason, actor=actor)
+            elif step == "publish":
+                actions.do_publish_resource(resource, actor=actor)
+            elif step == "retire":
+                actions.do_retire_resource(resource, reason, actor=actor)
+            else:
+                raise Http404
+    except ZhengtongError as error:
+        if error.status == 403:
+            raise DjangoPermissionDenied from None
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("操作已完成。"))
+    return redirect("catalog:detail", slug=resource.slug)
+
+
+def negative(request: HttpRequest) -> HttpResponse:
+    return render(request, "catalog/negative_list.html", {"entries": negative_list()})
+
+
+def workbench(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    departments = editable_departments(request.user)
+    rows = workbench_resources(request.user)
+    if not departments.exists() and not rows.exists():
+        raise DjangoPermissionDenied
+    return render(
+        request,
+        "catalog/workbench.html",
+        {"resources": rows, "can_create": departments.exists()},
+    )
+
+
+def edit(request: HttpRequest, slug: str = "") -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    departments = editable_departments(request.user)
+    resource = _resource(request, slug) if slug else None
+    if resource is not None:
+        if not may_edit(request.user, resource) or resource.state != ResourceState.DRAFT:
+            raise DjangoPermissionDenied
+    elif not departments.exists():
+        raise DjangoPermissionDenied
+    initial = ResourceForm.initial_from(resource) if resource else {}
+    form = ResourceForm(request.POST or None, initial=initial, departments=departments)
+    if request.method == "POST" and form.is_valid():
+        actor = actor_of(request.user)
+        try:
+            if resource is None:
+                resource = actions.do_create_resource(
+                    form.cleaned_data["department"], form.to_input(), actor=actor
+                )
+            else:
+                resource = actions.do_update_resource(resource, form.to_input(), actor=actor)
+        except ZhengtongError as error:
+            form.add_error(None, str(error.message))
+            for field, reason in error.detail.get("fields", {}).items():
+                form.add_error(None, f"{field}: {reason}")
+        else:
+            messages.success(request, _("草稿已保存。"))
+            return redirect("catalog:detail", slug=resource.slug)
+    return render(request, "catalog/edit.html", {"form": form, "resource": resource})
+
+
+def upload(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    departments = editable_departments(request.user)
+    if not departments.exists():
+        raise DjangoPermissionDenied
+    form = UploadForm(request.POST or None, request.FILES or None, departments=departments)
+    problems: list[RowProblem] = []
+    created: list[Resource] = []
+    if request.method == "POST" and form.is_valid():
+        parsed = parse_workbook(form.cleaned_data["file"])
+        problems = list(parsed.problems)
+        taken = set(
+            Resource.objects.filter(code__in=[r.code for r in parsed.resources]).values_list(
+                "code", flat=True
+            )
+        )
+        rows = [r for r in parsed.resources if r.code not in taken]
+        problems += [
+            RowProblem("资源", 0, _("资源代码“%(code)s”已被使用。") % {"code": code})
+            for code in sorted(taken)
+        ]
+        if rows:
+            created = actions.do_import_resources(
+                form.cleaned_data["department"], rows, actor=actor_of(request.user)
+            )
+    return render(
+        request,
+        "catalog/upload.html",
+        {"form": form, "problems": problems, "created": created},
+    )
+
+
+def export(request: HttpRequest) -> HttpResponse:
+    """The published catalog, or with ?mine=1 the officer's own entries, as a workbook."""
+    if request.GET.get("mine") and request.user.is_authenticated:
+        resources = list(workbench_resources(request.user))
+    else:
+        resources = list(Resource.objects.filter(state=ResourceState.PUBLISHED))
+    response = HttpResponse(export_workbook(resources), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="catalog.xlsx"'
+    return response

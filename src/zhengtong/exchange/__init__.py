@@ -1,0 +1,1 @@
+"""The data-sharing exchange: datasets hosted centrally or proxied to a department's own API."""
