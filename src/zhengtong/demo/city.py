@@ -134,10 +134,18 @@ STAFF: tuple[DemoStaff, ...] = (
         "qianqi", "钱七", "cs-discipline", ("auditor",), "region", CITY_CODE, "审计人员：审计台账"
     ),
     DemoStaff(
-        "sunba", "孙八", "cs-data", ("administrator",), "region", CITY_CODE, "数据局系统管理员"
+        "sunba",
+        "孙八",
+        "cs-data",
+        ("administrator", "data_reviewer"),
+        "region",
+        CITY_CODE,
+        "数据局系统管理员、数据资源审核人员：审核发布全市目录",
     ),
     DemoStaff("zhoujiu", "周九", "fr-market", ("reviewer",), note="芙蓉区市场监管局审核人员"),
-    DemoStaff("wushi", "吴十", "cs-market", ("administrator",), note="市市场监管局接口管理员"),
+    DemoStaff(
+        "wushi", "吴十", "cs-market", ("administrator",), note="市市场监管局接口管理员、目录编制"
+    ),
 )
 
 # Names for the clerk of each remaining department, in department order.

@@ -43,7 +43,7 @@ def make_cast() -> CatalogCast:
             PASSWORD,
             "孙八",
             data_bureau,
-            ["administrator"],
+            ["administrator", "data_reviewer"],
             actor=TEST_ACTOR,
             scope="region",
         ),

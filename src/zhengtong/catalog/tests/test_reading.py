@@ -180,10 +180,10 @@ def test_api_lifecycle_with_permissions(cast: CatalogCast) -> None:
     slug = "102000000-000009"
     before = LedgerEntry.objects.count()
     assert officer.post(f"/api/catalog/resources/{slug}/submit").json()["state"] == "submitted"
-    # A department administrator holds catalog.review for the department, but
-    # not for a submission of their own.
+    # Review belongs to the data bureau: the provider's own administrator
+    # compiles the catalog but may not approve it.
     own = officer.post(f"/api/catalog/resources/{slug}/review")
-    assert own.status_code == 409 and own.json()["code"] == "own_submission"
+    assert own.status_code == 403 and own.json()["code"] == "permission_denied"
     assert other.post(f"/api/catalog/resources/{slug}/review").status_code == 404
     assert bureau.post(f"/api/catalog/resources/{slug}/review").json()["state"] == "reviewed"
     assert bureau.post(f"/api/catalog/resources/{slug}/submit").status_code == 409
