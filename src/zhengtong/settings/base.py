@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "zhengtong.identity",
     "zhengtong.ledger",
     "zhengtong.catalog",
+    "zhengtong.exchange",
     "zhengtong.portal",
     "zhengtong.operations",
     "zhengtong.demo",

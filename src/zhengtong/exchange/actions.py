@@ -1,0 +1,272 @@
+"""Every change to hosted datasets: one action, one transaction, one ledger entry."""
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from zhengtong.catalog.models import InformationItem, Resource
+from zhengtong.catalog.states import ResourceState
+from zhengtong.core.actors import Actor
+from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.exchange.models import (
+    ChangeKind,
+    DatasetVersion,
+    HostedDataset,
+    Record,
+    RecordChange,
+)
+from zhengtong.exchange.rows import BadValue, clean_value
+from zhengtong.ledger.actions import record_entry
+
+SUBJECT = "exchange.HostedDataset"
+KEY_MAX_LENGTH = 100
+# Rows are read from the file as a spreadsheet numbers them: the header is row 1.
+FIRST_ROW = 2
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    row: int
+    reason: str
+    item: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    version: DatasetVersion
+    accepted: int
+    rejected: int
+    created: int
+    updated: int
+    unchanged: int
+    problems: Sequence[RowProblem] = field(default_factory=tuple)
+
+
+def do_register_hosted_dataset(
+    resource: Resource, key_item_code: str, *, actor: Actor
+) -> HostedDataset:
+    """Start holding the data of a published resource, keyed by one of its items."""
+    with transaction.atomic(durable=True):
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        if locked.state != ResourceState.PUBLISHED:
+            raise Conflict(gettext_lazy("只有已发布的目录可以托管数据。"), code="not_published")
+        key_item = locked.items.filter(code=key_item_code).first()
+        if key_item is None:
+            raise InvalidInput(
+                gettext_lazy("该目录没有这个信息项。"),
+                code="unknown_key_item",
+                detail={"key_item_code": key_item_code},
+            )
+        if key_item.data_type == "BY":
+            raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
+        if HostedDataset.objects.filter(resource=locked).exists():
+            raise Conflict(gettext_lazy("该目录的数据已经托管。"), code="already_hosted")
+        dataset = HostedDataset.objects.create(resource=locked, key_item_code=key_item_code)
+        record_entry(
+            actor=actor,
+            action="exchange.register_hosted_dataset",
+            subject_type=SUBJECT,
+            subject_id=dataset.pk,
+            data={"resource": locked.code, "key_item": key_item_code},
+        )
+    return dataset
+
+
+def _columns(items: Sequence[InformationItem]) -> dict[str, InformationItem]:
+    """A header cell may hold the item's code or its name."""
+    columns = {item.name: item for item in items}
+    columns.update({item.code: item for item in items})
+    return columns
+
+
+def _check_row(
+    number: int, row: Mapping[str, str], columns: Mapping[str, InformationItem], key_code: str
+) -> tuple[str, dict[str, str]] | RowProblem:
+    values: dict[str, str] = {}
+    for header, raw in row.items():
+        item = columns.get(header.strip())
+        if item is None:
+            return RowProblem(number, _("没有名为“%(column)s”的信息项。") % {"column": header})
+        if not (raw or "").strip():
+            continue
+        try:
+            values[item.code] = clean_value(item, raw)
+        except BadValue as bad:
+            return RowProblem(number, str(bad), item.code)
+    key = values.get(key_code, "")
+    if not key:
+        return RowProblem(number, _("缺少主键。"), key_code)
+    if len(key) > KEY_MAX_LENGTH:
+        return RowProblem(number, _("主键过长。"), key_code)
+    return key, values
+
+
+def _fingerprint(rows: Sequence[Mapping[str, str]]) -> str:
+    text = json.dumps([dict(row) for row in rows], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def do_load_dataset_rows(
+    dataset: HostedDataset,
+    rows: Iterable[Mapping[str, str]],
+    *,
+    actor: Actor,
+    source_name: str,
+    sha256: str = "",
+) -> LoadReport:
+    """Check every row, keep the good ones as a new version and report the bad ones.
+
+    Good rows are upserted by key; each record that changes gets one change-feed
+    row. ``sha256`` is the uploaded file's digest; without it the rows' own is kept.
+    """
+    rows = list(rows)
+    items = list(dataset.resource.items.order_by("position"))
+    columns = _columns(items)
+    problems: list[RowProblem] = []
+    good: dict[str, dict[str, str]] = {}
+    for number, row in enumerate(rows, start=FIRST_ROW):
+        if not any((value or "").strip() for value in row.values()):
+            continue
+        checked = _check_row(number, row, columns, dataset.key_item_code)
+        if isinstance(checked, RowProblem):
+            problems.append(checked)
+        elif checked[0] in good:
+            problems.append(RowProblem(number, _("主键与前面的行重复。"), dataset.key_item_code))
+        else:
+            good[checked[0]] = checked[1]
+    with transaction.atomic(durable=True):
+        locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
+        last = locked.versions.aggregate(last=Max("number"))["last"] or 0
+        now = timezone.now()
+        version = DatasetVersion.objects.create(
+            dataset=locked,
+            number=last + 1,
+            actor_ref=actor.ref,
+            actor_label=actor.label,
+            at=now,
+            source_name=source_name[:255],
+            sha256=sha256 or _fingerprint(rows),
+            accepted=len(good),
+            rejected=len(problems),
+        )
+        created, updated = _upsert(locked, version, good)
+        version.created, version.updated = created, updated
+        version.save(update_fields=["created", "updated"])
+        record_entry(
+            actor=actor,
+            action="exchange.load_dataset",
+            subject_type=SUBJECT,
+            subject_id=locked.pk,
+            data={
+                "resource": locked.resource.code,
+                "version": version.number,
+                "source": version.source_name,
+                "sha256": version.sha256,
+                "accepted": version.accepted,
+                "rejected": version.rejected,
+                "created": created,
+                "updated": updated,
+            },
+        )
+    return LoadReport(
+        version=version,
+        accepted=len(good),
+        rejected=len(problems),
+        created=created,
+        updated=updated,
+        unchanged=len(good) - created - updated,
+        problems=tuple(problems),
+    )
+
+
+def _upsert(
+    dataset: HostedDataset, version: DatasetVersion, good: Mapping[str, dict[str, str]]
+) -> tuple[int, int]:
+    keys = list(good)
+    existing: dict[str, Record] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        existing.update((r.key, r) for r in Record.objects.filter(dataset=dataset, key__in=chunk))
+    now = version.at
+    new: list[Record] = []
+    changed: list[Record] = []
+    feed: list[RecordChange] = []
+    for key, values in good.items():
+        record = existing.get(key)
+        if record is None:
+            new.append(
+                Record(dataset=dataset, key=key, values=values, version=version, updated_at=now)
+            )
+            kind = ChangeKind.CREATED
+        elif record.deleted or record.values != values:
+            # A deleted key that comes back is new again to whoever follows the feed.
+            kind = ChangeKind.CREATED if record.deleted else ChangeKind.UPDATED
+            record.values, record.version, record.deleted, record.updated_at = (
+                values,
+                version,
+                False,
+                now,
+            )
+            changed.append(record)
+        else:
+            continue
+        feed.append(RecordChange(dataset=dataset, key=key, version=version, kind=kind, at=now))
+    Record.objects.bulk_create(new, batch_size=_CHUNK)
+    Record.objects.bulk_update(
+        changed, ["values", "version", "deleted", "updated_at"], batch_size=_CHUNK
+    )
+    RecordChange.objects.bulk_create(feed, batch_size=_CHUNK)
+    created = sum(1 for change in feed if change.kind == ChangeKind.CREATED)
+    return created, len(feed) - created
+
+
+def do_delete_dataset_records(
+    dataset: HostedDataset, keys: Sequence[str], *, actor: Actor, source_name: str
+) -> DatasetVersion:
+    """Withdraw records by key as a new version; unknown or already deleted keys are skipped."""
+    with transaction.atomic(durable=True):
+        locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
+        last = locked.versions.aggregate(last=Max("number"))["last"] or 0
+        now = timezone.now()
+        records = list(Record.objects.filter(dataset=locked, key__in=list(keys), deleted=False))
+        version = DatasetVersion.objects.create(
+            dataset=locked,
+            number=last + 1,
+            actor_ref=actor.ref,
+            actor_label=actor.label,
+            at=now,
+            source_name=source_name[:255],
+            sha256=hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest(),
+            deleted=len(records),
+        )
+        for record in records:
+            record.deleted, record.version, record.updated_at = True, version, now
+        Record.objects.bulk_update(records, ["deleted", "version", "updated_at"])
+        RecordChange.objects.bulk_create(
+            RecordChange(
+                dataset=locked, key=r.key, version=version, kind=ChangeKind.DELETED, at=now
+            )
+            for r in records
+        )
+        data: dict[str, Any] = {
+            "resource": locked.resource.code,
+            "version": version.number,
+            "deleted": len(records),
+        }
+        record_entry(
+            actor=actor,
+            action="exchange.delete_records",
+            subject_type=SUBJECT,
+            subject_id=locked.pk,
+            data=data,
+        )
+    return version

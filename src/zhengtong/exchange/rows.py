@@ -1,0 +1,170 @@
+"""Reading uploaded files into rows, and checking each value against its information item.
+
+Files have a header row of item codes (or item names) and one record per row;
+rows are numbered as a spreadsheet shows them, so the first record is row 2.
+
+Values are checked against the catalog's data-type dictionary:
+
+* ``C`` text, at most ``length`` characters when the item has a length;
+* ``N`` a decimal number;
+* ``D`` a date ``YYYY-MM-DD``;
+* ``T`` a date and time ``YYYY-MM-DD HH:MM[:SS]`` (or with ``T``); a bare date
+  means midnight, since spreadsheets drop a midnight time;
+* ``B`` ``true``/``false``, ``1``/``0`` or ``是``/``否``, stored as ``true``/``false``;
+* ``BY`` binary content is not carried in a table, so it must be left empty.
+
+Identity numbers are also checked digit by digit: an item whose name contains
+身份证 or 公民身份号码, or whose code ends in ``id_number``, holds a 身份证号;
+an item whose name contains 统一社会信用代码, or whose code is ``uscc`` or ends
+in ``_uscc`` or ``credit_code``, holds a 统一社会信用代码. Both are stored
+normalised (half-width, upper case).
+"""
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+
+from zhengtong.catalog.models import DataType, InformationItem
+from zhengtong.core.errors import InvalidInput
+from zhengtong.core.validators import normalise, validate_credit_code, validate_id_number
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
+_TRUE = frozenset({"true", "1", "是", "y", "yes"})
+_FALSE = frozenset({"false", "0", "否", "n", "no"})
+
+
+class BadValue(ValueError):
+    """A value its item does not accept; the message says why, in the request's language."""
+
+
+def holds_id_number(item: InformationItem) -> bool:
+    return "身份证" in item.name or "公民身份号码" in item.name or item.code.endswith("id_number")
+
+
+def holds_credit_code(item: InformationItem) -> bool:
+    code = item.code.lower()
+    return (
+        "统一社会信用代码" in item.name
+        or code == "uscc"
+        or code.endswith("_uscc")
+        or code.endswith("credit_code")
+    )
+
+
+def clean_value(item: InformationItem, raw: str) -> str:
+    """Return the value as stored, or raise BadValue."""
+    value = raw.strip()
+    if item.data_type == DataType.CHAR:
+        if holds_id_number(item):
+            value = _identity(validate_id_number, value)
+        elif holds_credit_code(item):
+            value = _identity(validate_credit_code, value)
+        if item.length is not None and len(value) > item.length:
+            raise BadValue(_("超过%(length)d个字符。") % {"length": item.length})
+        return value
+    if item.data_type == DataType.NUMBER:
+        try:
+            number = Decimal(normalise(value))
+        except InvalidOperation:
+            raise BadValue(_("应为数值。")) from None
+        if not number.is_finite():
+            raise BadValue(_("应为数值。"))
+        return str(number)
+    if item.data_type == DataType.DATE:
+        return _date(value).isoformat()
+    if item.data_type == DataType.DATETIME:
+        if _DATE.match(value):
+            return datetime.combine(_date(value), time()).isoformat(sep=" ")
+        if not _DATETIME.match(value):
+            raise BadValue(_("应为日期时间，格式为YYYY-MM-DD HH:MM:SS。"))
+        try:
+            return datetime.fromisoformat(value).isoformat(sep=" ")
+        except ValueError:
+            raise BadValue(_("应为日期时间，格式为YYYY-MM-DD HH:MM:SS。")) from None
+    if item.data_type == DataType.BOOLEAN:
+        if value.lower() in _TRUE:
+            return "true"
+        if value.lower() in _FALSE:
+            return "false"
+        raise BadValue(_("应为true或false（是或否）。"))
+    raise BadValue(_("二进制信息项不能通过表格上传。"))
+
+
+def _date(value: str) -> date:
+    if _DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise BadValue(_("应为日期，格式为YYYY-MM-DD。"))
+
+
+def _identity(check: Any, value: str) -> str:
+    try:
+        check(value)
+    except InvalidInput as error:
+        raise BadValue(str(error.message)) from None
+    return normalise(value)
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    """Rows of a CSV file: UTF-8 (with or without BOM), or GB18030 as Excel saves it in China."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise InvalidInput(_("无法识别文件的字符编码。"), code="unreadable_file") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    return _rows(reader)
+
+
+def read_xlsx(data: bytes) -> list[dict[str, str]]:
+    """Rows of the first sheet of a workbook."""
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is no workbook
+        raise InvalidInput(_("无法读取该Excel文件。"), code="unreadable_file") from None
+    try:
+        sheet = workbook.worksheets[0]
+        cells = ([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
+        return _rows(cells)
+    finally:
+        workbook.close()
+
+
+def _rows(lines: Iterator[list[str]]) -> list[dict[str, str]]:
+    header = next(lines, None)
+    if header is None:
+        raise InvalidInput(_("文件是空的。"), code="empty_file")
+    names = [name.strip() for name in header]
+    rows: list[dict[str, str]] = []
+    for line in lines:
+        # Keep blank lines as empty rows so that row numbers match the file.
+        rows.append({name: value for name, value in zip(names, line, strict=False) if name})
+    return rows
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.time() == time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
