@@ -34,12 +34,12 @@ from zhengtong.catalog.selectors import (
     open_resources,
     search_resources,
 )
-from zhengtong.core.schemas import ErrorOut
+from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth
 
 router = Router(tags=["catalog"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = ERROR_RESPONSES
 
 
 class SearchIn(Schema):

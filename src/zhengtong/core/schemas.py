@@ -89,3 +89,8 @@ class DepartmentOut(Schema):
     credit_code: str
     region: RegionRefOut
     parent_code: str | None
+
+
+# The error statuses an operation may answer, each in the one error shape;
+# operations list them in their `response=` so the OpenAPI document shows them.
+ERROR_RESPONSES = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}

@@ -145,16 +145,11 @@ def do_load_dataset_rows(
             good[checked[0]] = checked[1]
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
-        last = locked.versions.aggregate(last=Max("number"))["last"] or 0
-        now = timezone.now()
-        version = DatasetVersion.objects.create(
-            dataset=locked,
-            number=last + 1,
-            actor_ref=actor.ref,
-            actor_label=actor.label,
-            at=now,
-            source_name=source_name[:255],
-            sha256=sha256 or _fingerprint(rows),
+        version = _new_version(
+            locked,
+            actor,
+            source_name,
+            sha256 or _fingerprint(rows),
             accepted=len(good),
             rejected=len(problems),
         )
@@ -235,25 +230,20 @@ def do_delete_dataset_records(
     """Withdraw records by key as a new version; unknown or already deleted keys are skipped."""
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
-        last = locked.versions.aggregate(last=Max("number"))["last"] or 0
-        now = timezone.now()
         records = list(Record.objects.filter(dataset=locked, key__in=list(keys), deleted=False))
-        version = DatasetVersion.objects.create(
-            dataset=locked,
-            number=last + 1,
-            actor_ref=actor.ref,
-            actor_label=actor.label,
-            at=now,
-            source_name=source_name[:255],
-            sha256=hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest(),
+        version = _new_version(
+            locked,
+            actor,
+            source_name,
+            hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest(),
             deleted=len(records),
         )
         for record in records:
-            record.deleted, record.version, record.updated_at = True, version, now
+            record.deleted, record.version, record.updated_at = True, version, version.at
         Record.objects.bulk_update(records, ["deleted", "version", "updated_at"])
         RecordChange.objects.bulk_create(
             RecordChange(
-                dataset=locked, key=r.key, version=version, kind=ChangeKind.DELETED, at=now
+                dataset=locked, key=r.key, version=version, kind=ChangeKind.DELETED, at=version.at
             )
             for r in records
         )
@@ -270,3 +260,20 @@ def do_delete_dataset_records(
             data=data,
         )
     return version
+
+
+def _new_version(
+    locked: HostedDataset, actor: Actor, source_name: str, sha256: str, **counts: int
+) -> DatasetVersion:
+    """Open the dataset's next version; the caller holds the dataset's row lock."""
+    last = locked.versions.aggregate(last=Max("number"))["last"] or 0
+    return DatasetVersion.objects.create(
+        dataset=locked,
+        number=last + 1,
+        actor_ref=actor.ref,
+        actor_label=actor.label,
+        at=timezone.now(),
+        source_name=source_name[:255],
+        sha256=sha256,
+        **counts,
+    )

@@ -15,7 +15,7 @@ from ninja.responses import Status
 
 from zhengtong.catalog.access import access_resource_by_code, require_edit
 from zhengtong.core.errors import InvalidInput
-from zhengtong.core.schemas import ErrorOut
+from zhengtong.core.schemas import ERROR_RESPONSES
 from zhengtong.exchange import actions
 from zhengtong.exchange.access import access_hosted_dataset_by_code
 from zhengtong.exchange.models import DatasetVersion, HostedDataset
@@ -34,7 +34,7 @@ from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth
 
 router = Router(tags=["exchange"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = ERROR_RESPONSES
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 

@@ -6,7 +6,7 @@ from ninja import Router, Status
 from zhengtong.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from zhengtong.core.masking import mask_id_number, mask_name, mask_phone
 from zhengtong.core.models import Department
-from zhengtong.core.schemas import ErrorOut
+from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
 from zhengtong.identity.access import access_client_by_id
 from zhengtong.identity.actions import do_issue_client, do_revoke_client, do_rotate_client_secret
 from zhengtong.identity.actors import actor_of
@@ -38,7 +38,7 @@ from zhengtong.identity.selectors import (
 
 router = Router(tags=["identity"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = ERROR_RESPONSES
 
 
 @router.get("/me", response={200: MeOut, 401: ErrorOut}, auth=any_principal)
