@@ -4,8 +4,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -13,17 +15,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhengtong.catalog.models import InformationItem, Resource
+from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.actors import Actor
+from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.exchange.models import (
+    AccessApplication,
+    ApplicationState,
     ChangeKind,
     DatasetVersion,
+    Grant,
     HostedDataset,
     Record,
     RecordChange,
 )
 from zhengtong.exchange.rows import BadValue, clean_value
+from zhengtong.identity.models import SystemClient
 from zhengtong.ledger.actions import record_entry
 
 SUBJECT = "exchange.HostedDataset"
@@ -277,3 +285,257 @@ def _new_version(
         sha256=sha256,
         **counts,
     )
+
+
+# --- Access applications and grants -------------------------------------------
+
+APPLICATION = "exchange.AccessApplication"
+GRANT = "exchange.Grant"
+MAX_DURATION_DAYS = 3 * 366
+DEFAULT_RATE_PER_MINUTE = 600
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationInput:
+    purpose: str
+    legal_basis: str
+    fields: Sequence[str]
+    duration_days: int
+    expected_per_day: int
+    clear_fields: Sequence[str] = ()
+
+
+def _check_requested_fields(
+    resource: Resource, fields: Sequence[str], clear_fields: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Refuse unknown items, never-shared items, and clear text for non-personal items."""
+    fields = list(dict.fromkeys(fields))
+    clear = list(dict.fromkeys(clear_fields))
+    if not fields:
+        raise InvalidInput(gettext_lazy("请至少选择一个信息项。"), code="no_fields")
+    decision = share_decision(resource, fields)
+    unknown = [code for code, v in decision.items.items() if v == Verdict.UNKNOWN]
+    if unknown:
+        raise InvalidInput(
+            gettext_lazy("该目录没有这些信息项。"), code="unknown_item", detail={"items": unknown}
+        )
+    never = [code for code, v in decision.items.items() if v == Verdict.NEVER]
+    if never:
+        raise Conflict(
+            gettext_lazy("这些信息项列入负面清单（不予共享），不能申请。"),
+            code="negative_list",
+            detail={"items": never},
+        )
+    personal = set(resource.items.filter(is_personal=True).values_list("code", flat=True))
+    stray = [code for code in clear if code not in fields or code not in personal]
+    if stray:
+        raise InvalidInput(
+            gettext_lazy("只有所申请的个人信息项才能申请明文。"),
+            code="invalid_clear_fields",
+            detail={"items": stray},
+        )
+    return fields, clear
+
+
+def do_apply_for_access(
+    resource: Resource, client: SystemClient, data: ApplicationInput, *, actor: Actor
+) -> AccessApplication:
+    """File an application to use a published resource; the provider answers within
+    ten working days."""
+    purpose, basis = data.purpose.strip(), data.legal_basis.strip()
+    if len(purpose) < 4:
+        raise InvalidInput(gettext_lazy("请写明使用用途。"), code="purpose_required")
+    if not basis:
+        raise InvalidInput(gettext_lazy("请写明申请依据。"), code="legal_basis_required")
+    if not 1 <= data.duration_days <= MAX_DURATION_DAYS:
+        raise InvalidInput(
+            gettext_lazy("使用期限应在1天到3年之间。"),
+            code="invalid_duration",
+            detail={"max_days": MAX_DURATION_DAYS},
+        )
+    if data.expected_per_day < 1:
+        raise InvalidInput(gettext_lazy("请填写预计日调用量。"), code="invalid_volume")
+    if client.revoked_at is not None:
+        raise Conflict(gettext_lazy("该接入系统已停用。"), code="client_revoked")
+    with transaction.atomic(durable=True):
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        if locked.state != ResourceState.PUBLISHED:
+            raise Conflict(gettext_lazy("只能申请已发布的目录。"), code="not_published")
+        if locked.provider_id == client.department_id:
+            raise Conflict(gettext_lazy("本部门的数据无需申请。"), code="own_resource")
+        fields, clear = _check_requested_fields(locked, data.fields, data.clear_fields)
+        if AccessApplication.objects.filter(
+            resource=locked, client=client, state=ApplicationState.PENDING
+        ).exists():
+            raise Conflict(
+                gettext_lazy("该系统对此目录已有待答复的申请。"), code="application_pending"
+            )
+        now = timezone.now()
+        application = AccessApplication.objects.create(
+            resource=locked,
+            client=client,
+            purpose=purpose[:500],
+            legal_basis=basis[:300],
+            fields=fields,
+            clear_fields=clear,
+            duration_days=data.duration_days,
+            expected_per_day=data.expected_per_day,
+            applicant_ref=actor.ref,
+            applicant_label=actor.label,
+            submitted_at=now,
+            due_at=add_working_days(now, settings.EXCHANGE_ANSWER_WORKING_DAYS),
+        )
+        record_entry(
+            actor=actor,
+            action="exchange.apply_for_access",
+            subject_type=APPLICATION,
+            subject_id=application.pk,
+            data={
+                "resource": locked.code,
+                "client": client.key_id,
+                "department": client.department.code,
+                "purpose": application.purpose,
+                "legal_basis": application.legal_basis,
+                "fields": fields,
+                "clear_fields": clear,
+                "duration_days": data.duration_days,
+                "expected_per_day": data.expected_per_day,
+                "due_at": application.due_at.isoformat(),
+            },
+        )
+    return application
+
+
+def _lock_pending(application: AccessApplication) -> AccessApplication:
+    locked = (
+        AccessApplication.objects.select_for_update()
+        .select_related("resource", "client")
+        .get(pk=application.pk)
+    )
+    if locked.state != ApplicationState.PENDING:
+        raise Conflict(gettext_lazy("该申请已经答复或撤回。"), code="application_closed")
+    return locked
+
+
+def do_grant_application(
+    application: AccessApplication,
+    *,
+    actor: Actor,
+    reason: str = "",
+    fields: Sequence[str] | None = None,
+    rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
+) -> Grant:
+    """Agree to an application, for all or some of the items asked for."""
+    if not 1 <= rate_per_minute <= 1_000_000:
+        raise InvalidInput(gettext_lazy("调用上限应为正整数。"), code="invalid_rate")
+    with transaction.atomic(durable=True):
+        locked = _lock_pending(application)
+        granted = list(locked.fields) if fields is None else list(dict.fromkeys(fields))
+        outside = [code for code in granted if code not in locked.fields]
+        if outside:
+            raise InvalidInput(
+                gettext_lazy("只能同意所申请的信息项。"),
+                code="invalid_fields",
+                detail={"items": outside},
+            )
+        granted, clear = _check_requested_fields(
+            locked.resource, granted, [c for c in locked.clear_fields if c in granted]
+        )
+        now = timezone.now()
+        locked.state = ApplicationState.GRANTED
+        _answer(locked, actor, reason, now)
+        grant = Grant.objects.create(
+            resource=locked.resource,
+            client=locked.client,
+            application=locked,
+            fields=granted,
+            clear_fields=clear,
+            purpose=locked.purpose,
+            starts_at=now,
+            expires_at=now + timedelta(days=locked.duration_days),
+            rate_per_minute=rate_per_minute,
+        )
+        record_entry(
+            actor=actor,
+            action="exchange.grant_access",
+            subject_type=GRANT,
+            subject_id=grant.pk,
+            data={
+                "application": locked.pk,
+                "resource": locked.resource.code,
+                "client": locked.client.key_id,
+                "fields": granted,
+                "clear_fields": clear,
+                "purpose": grant.purpose,
+                "expires_at": grant.expires_at.isoformat(),
+                "rate_per_minute": rate_per_minute,
+                "reason": locked.answer_reason,
+            },
+        )
+    return grant
+
+
+def do_refuse_application(
+    application: AccessApplication, *, actor: Actor, reason: str
+) -> AccessApplication:
+    """Refuse an application; the reason is required and shown to the applicant."""
+    if not reason.strip():
+        raise InvalidInput(gettext_lazy("拒绝时请说明理由。"), code="reason_required")
+    with transaction.atomic(durable=True):
+        locked = _lock_pending(application)
+        locked.state = ApplicationState.REFUSED
+        _answer(locked, actor, reason, timezone.now())
+        record_entry(
+            actor=actor,
+            action="exchange.refuse_access",
+            subject_type=APPLICATION,
+            subject_id=locked.pk,
+            data={"resource": locked.resource.code, "reason": locked.answer_reason},
+        )
+    return locked
+
+
+def do_withdraw_application(application: AccessApplication, *, actor: Actor) -> AccessApplication:
+    with transaction.atomic(durable=True):
+        locked = _lock_pending(application)
+        locked.state = ApplicationState.WITHDRAWN
+        _answer(locked, actor, "", timezone.now())
+        record_entry(
+            actor=actor,
+            action="exchange.withdraw_application",
+            subject_type=APPLICATION,
+            subject_id=locked.pk,
+            data={"resource": locked.resource.code},
+        )
+    return locked
+
+
+def _answer(locked: AccessApplication, actor: Actor, reason: str, now: datetime) -> None:
+    locked.answered_at = now
+    locked.answerer_ref = actor.ref
+    locked.answerer_label = actor.label
+    locked.answer_reason = reason.strip()[:500]
+    locked.save(
+        update_fields=["state", "answered_at", "answerer_ref", "answerer_label", "answer_reason"]
+    )
+
+
+def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
+    """End a grant at once; calls under it are refused from the next request on."""
+    if not reason.strip():
+        raise InvalidInput(gettext_lazy("撤销时请说明理由。"), code="reason_required")
+    with transaction.atomic(durable=True):
+        locked = Grant.objects.select_for_update().select_related("resource").get(pk=grant.pk)
+        if locked.revoked_at is not None:
+            raise Conflict(gettext_lazy("该授权已经撤销。"), code="grant_revoked")
+        locked.revoked_at = timezone.now()
+        locked.revoke_reason = reason.strip()[:500]
+        locked.save(update_fields=["revoked_at", "revoke_reason"])
+        record_entry(
+            actor=actor,
+            action="exchange.revoke_grant",
+            subject_type=GRANT,
+            subject_id=locked.pk,
+            data={"resource": locked.resource.code, "reason": locked.revoke_reason},
+        )
+    return locked

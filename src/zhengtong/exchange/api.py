@@ -2,7 +2,9 @@
 
 The provider department's data officers register a published resource as a
 hosted dataset, upload its data as CSV or XLSX, and read its versions and
-change feed. Records themselves are not served here.
+change feed. Department systems read shared records under ``/shared/``:
+look-up, batch look-up, verification and the change feed, each governed and
+written to the ledger by ``governed.py``.
 """
 
 import hashlib
@@ -16,22 +18,33 @@ from ninja.responses import Status
 from zhengtong.catalog.access import access_resource_by_code, require_edit
 from zhengtong.core.errors import InvalidInput
 from zhengtong.core.schemas import ERROR_RESPONSES
-from zhengtong.exchange import actions
+from zhengtong.exchange import actions, governed
 from zhengtong.exchange.access import access_hosted_dataset_by_code
 from zhengtong.exchange.models import DatasetVersion, HostedDataset
+from zhengtong.exchange.permissions import READ_SHARED
 from zhengtong.exchange.rows import read_csv, read_xlsx
 from zhengtong.exchange.schemas import (
+    BatchLookUpIn,
+    BatchLookUpOut,
     ChangeOut,
     ChangesOut,
     DatasetIn,
     DatasetOut,
     LoadReportOut,
+    LookUpIn,
+    RecordOut,
     RowProblemOut,
+    SharedChangeOut,
+    SharedChangesIn,
+    SharedChangesOut,
+    VerifyIn,
+    VerifyOut,
     VersionOut,
 )
 from zhengtong.exchange.selectors import changes_since, dataset_versions
 from zhengtong.identity.actors import actor_of
-from zhengtong.identity.auth import session_auth
+from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
+from zhengtong.identity.models import SystemClient
 
 router = Router(tags=["exchange"])
 ERRORS = ERROR_RESPONSES
@@ -143,4 +156,78 @@ def list_changes(request: HttpRequest, slug: str, params: Query[CursorIn]) -> Ch
             for c in changes
         ],
         next_cursor=changes[-1].seq if changes else params.cursor,
+    )
+
+
+# --- Governed reads by department systems (G2G) --------------------------------
+#
+# POST, so that keys such as 身份证号 never appear in addresses and access logs.
+
+client_auth = ClientTokenAuth()
+
+
+def _client(request: HttpRequest) -> SystemClient:
+    require_scope(request, READ_SHARED)
+    client = principal_of(request)
+    assert isinstance(client, SystemClient)
+    return client
+
+
+def record_out(found: governed.Found) -> RecordOut:
+    return RecordOut(
+        key=found.key, values=found.values, masked=found.masked, updated_at=found.updated_at
+    )
+
+
+@router.post("/shared/{slug}/look-up", response={200: RecordOut, **ERRORS}, auth=client_auth)
+def look_up(request: HttpRequest, slug: str, payload: LookUpIn) -> RecordOut:
+    """Read one record by key: only the items your system may read, personal items masked
+    unless your grant allows them in clear. Every call is written to the audit ledger."""
+    found = governed.do_look_up_record(
+        _client(request), slug, payload.key, purpose=payload.purpose, fields=payload.fields
+    )
+    return record_out(found)
+
+
+@router.post(
+    "/shared/{slug}/batch-look-up", response={200: BatchLookUpOut, **ERRORS}, auth=client_auth
+)
+def batch_look_up(request: HttpRequest, slug: str, payload: BatchLookUpIn) -> BatchLookUpOut:
+    """Read up to 1,000 records in one call; unknown and malformed keys are listed."""
+    result = governed.do_look_up_records(
+        _client(request), slug, payload.keys, purpose=payload.purpose, fields=payload.fields
+    )
+    return BatchLookUpOut(
+        records=[record_out(f) for f in result.found],
+        not_found=result.not_found,
+        bad_keys=result.bad_keys,
+    )
+
+
+@router.post("/shared/{slug}/verify", response={200: VerifyOut, **ERRORS}, auth=client_auth)
+def verify(request: HttpRequest, slug: str, payload: VerifyIn) -> VerifyOut:
+    """核验: does the record of this key hold these values? Answers per item, nothing more."""
+    answers = governed.do_verify_record(
+        _client(request), slug, payload.key, payload.claims, purpose=payload.purpose
+    )
+    return VerifyOut(
+        results={code: str(a) for code, a in answers.items()},
+        all_match=all(a == governed.Match.MATCH for a in answers.values()),
+    )
+
+
+@router.get("/shared/{slug}/changes", response={200: SharedChangesOut, **ERRORS}, auth=client_auth)
+def shared_changes(
+    request: HttpRequest, slug: str, params: Query[SharedChangesIn]
+) -> SharedChangesOut:
+    """Changes after a cursor, with the permitted items of each changed record."""
+    feed = governed.do_read_changes(
+        _client(request), slug, cursor=params.cursor, purpose=params.purpose, limit=params.limit
+    )
+    return SharedChangesOut(
+        changes=[
+            SharedChangeOut(seq=c.seq, kind=c.kind, key=c.key, at=c.at, values=c.values)
+            for c in feed.changes
+        ],
+        next_cursor=feed.next_cursor,
     )

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.models import Resource
+from zhengtong.identity.models import SystemClient
 
 
 class HostedDataset(models.Model):
@@ -97,3 +98,121 @@ class RecordChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seq} {self.kind} {self.key}"
+
+
+class ApplicationState(models.TextChoices):
+    PENDING = "pending", _("待答复")
+    GRANTED = "granted", _("已同意")
+    REFUSED = "refused", _("已拒绝")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class AccessApplication(models.Model):
+    """A department's request to use a resource (申请), answered by the provider.
+
+    ``due_at`` is ten working days after submission; a pending application past
+    it is overdue and shows on the data bureau's overview.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="applications")
+    client = models.ForeignKey(
+        SystemClient, on_delete=models.PROTECT, related_name="access_applications"
+    )
+    purpose = models.CharField(_("使用用途"), max_length=500)
+    legal_basis = models.CharField(_("申请依据"), max_length=300)
+    fields = models.JSONField(_("申请信息项"), default=list)
+    clear_fields = models.JSONField(_("需明文的个人信息项"), default=list, blank=True)
+    duration_days = models.PositiveIntegerField(_("使用期限（天）"))
+    expected_per_day = models.PositiveIntegerField(_("预计日调用量"))
+    state = models.CharField(
+        _("状态"),
+        max_length=12,
+        choices=ApplicationState.choices,
+        default=ApplicationState.PENDING,
+    )
+    applicant_ref = models.CharField(max_length=100)
+    applicant_label = models.CharField(max_length=100)
+    submitted_at = models.DateTimeField()
+    due_at = models.DateTimeField(_("答复期限"))
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answerer_ref = models.CharField(max_length=100, blank=True)
+    answerer_label = models.CharField(max_length=100, blank=True)
+    answer_reason = models.CharField(_("答复意见"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource.code} ← {self.client}"
+
+
+class Grant(models.Model):
+    """Permission for one department system to read named items of a resource.
+
+    ``clear_fields`` are the personal items the system may see unmasked. The
+    rate limit is a fixed one-minute window kept on the row itself, so that the
+    check and the count are one conditional UPDATE.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="grants")
+    client = models.ForeignKey(SystemClient, on_delete=models.PROTECT, related_name="grants")
+    application = models.OneToOneField(
+        AccessApplication, on_delete=models.PROTECT, null=True, blank=True, related_name="grant"
+    )
+    fields = models.JSONField(_("授权信息项"), default=list)
+    clear_fields = models.JSONField(_("明文信息项"), default=list, blank=True)
+    purpose = models.CharField(_("授权用途"), max_length=500)
+    starts_at = models.DateTimeField(_("生效时间"))
+    expires_at = models.DateTimeField(_("到期时间"))
+    rate_per_minute = models.PositiveIntegerField(_("每分钟调用上限"))
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoke_reason = models.CharField(_("撤销原因"), max_length=500, blank=True)
+    window_start = models.BigIntegerField(default=0)
+    window_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["client", "resource"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource.code} → {self.client}"
+
+
+class AccessLog(models.Model):
+    """What one governed call asked and got: the data behind its ledger entry.
+
+    The ledger keeps only the hash of this row's ``data``; anyone may recompute
+    it. Keys are stored as keyed hashes (``subject_hashes``), never in clear.
+    """
+
+    ledger_seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    client = models.ForeignKey(SystemClient, on_delete=models.PROTECT, related_name="+")
+    # Empty when the call named a resource that does not exist.
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, null=True, related_name="+")
+    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, null=True, related_name="+")
+    operation = models.CharField(max_length=20)
+    result = models.CharField(max_length=40)
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["-ledger_seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.ledger_seq} {self.operation} {self.result}"
+
+
+class AccessSubject(models.Model):
+    """One key a governed call touched, as a keyed hash: how a citizen finds uses of their data."""
+
+    log = models.ForeignKey(AccessLog, on_delete=models.CASCADE, related_name="subjects")
+    key_hash = models.CharField(max_length=64)
+    # What the call returned about this key: found, not_found, match, no_match ...
+    outcome = models.CharField(max_length=20)
+
+    class Meta:
+        indexes = [models.Index(fields=["key_hash", "log"])]
+
+    def __str__(self) -> str:
+        return self.key_hash[:12]

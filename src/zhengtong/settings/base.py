@@ -194,3 +194,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("ZHENGTONG_LOG_LEVEL", "INFO")},
 }
+
+# The key for the keyed hashes (HMAC-SHA256) that stand for looked-up 身份证号
+# and other keys in the exchange's access log, so that the log never holds a
+# key in clear and a hash cannot be reversed by trying every ID number. It must
+# stay the same for the life of the log: citizens find their records by it.
+EXCHANGE_PSEUDONYM_KEY = env_str("ZHENGTONG_EXCHANGE_PSEUDONYM_KEY", "") or persistent_secret(
+    DATA_DIR / "exchange_pseudonym_key"
+)
+# Calls per minute a department system may make to an unconditionally shared
+# resource without a grant of its own.
+EXCHANGE_OPEN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OPEN_RATE_PER_MINUTE", 6000)
+# Working days a provider has to answer an access application.
+EXCHANGE_ANSWER_WORKING_DAYS = 10

@@ -1,0 +1,543 @@
+"""Governed reads of shared data by department systems (G2G).
+
+Every call goes the same way: find the resource and the items asked for,
+decide from the catalog and the caller's grant which items may leave and which
+only masked, read the records, then write one access-log row and its ledger
+entry in one transaction (client, resource, keyed hashes of the keys, items,
+purpose, result). Refusals are logged the same way before they are raised, so
+the ledger holds every call that named a client, refused or not.
+
+Stable refusal codes: ``purpose_required``, ``resource_not_found``,
+``not_hosted``, ``unknown_item``, ``negative_list``, ``not_granted``,
+``grant_expired``, ``grant_revoked``, ``rate_limited``, ``bad_key``,
+``unknown_key``, ``too_many_keys``.
+"""
+
+import enum
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.catalog.models import InformationItem, Resource
+from zhengtong.catalog.selectors import Verdict, share_decision
+from zhengtong.catalog.states import ResourceState
+from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.masking import HIDDEN, mask
+from zhengtong.exchange.models import AccessLog, AccessSubject, Grant, HostedDataset, Record
+from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
+from zhengtong.exchange.selectors import changes_since
+from zhengtong.identity.actors import actor_of
+from zhengtong.identity.models import SystemClient
+from zhengtong.ledger.actions import record_entry
+
+MAX_BATCH_KEYS = 1000
+MAX_FEED = 1000
+PURPOSE_MIN, PURPOSE_MAX = 2, 200
+SUBJECT = "catalog.Resource"
+
+
+class Operation(enum.StrEnum):
+    LOOK_UP = "look_up"
+    BATCH = "batch_look_up"
+    VERIFY = "verify"
+    CHANGES = "read_changes"
+
+
+class Refused(ZhengtongError):
+    """A governed call that was refused; its code is one of the module's stable codes."""
+
+    status = 403
+
+
+def _refusal(code: str, status: int, message: Any, **detail: Any) -> Refused:
+    return Refused(message, code=code, status=status, detail=detail)
+
+
+# --- Keys and masking ----------------------------------------------------------
+
+
+def key_hash(key: str) -> str:
+    """The keyed hash that stands for a key in the access log (HMAC-SHA256, hex)."""
+    secret = settings.EXCHANGE_PSEUDONYM_KEY.encode()
+    return hmac.new(secret, key.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def mask_kind(item: InformationItem) -> str | None:
+    """Which masking rule fits a personal item; ``None``: hide the value entirely."""
+    name, code = item.name, item.code.lower()
+    if holds_id_number(item):
+        return "id_number"
+    if "姓名" in name or code in {"name", "xm"} or code.endswith("_name"):
+        return "name"
+    if "电话" in name or "手机" in name or "phone" in code or "mobile" in code:
+        return "phone"
+    if "地址" in name or "住址" in name or "address" in code:
+        return "address"
+    if "银行" in name or "bank" in code:
+        return "bank_card"
+    if "邮箱" in name or "email" in code:
+        return "email"
+    return None
+
+
+def masked(item: InformationItem, value: str) -> str:
+    kind = mask_kind(item)
+    return mask(kind, value) if kind else HIDDEN
+
+
+# --- Deciding what may leave -----------------------------------------------------
+
+
+@dataclass(slots=True)
+class Access:
+    """What one call may read: the items to return and which of them in clear."""
+
+    resource: Resource
+    items: dict[str, InformationItem]
+    fields: list[str]
+    clear: frozenset[str]
+    grant: Grant | None
+    dataset: HostedDataset | None = None
+
+    def found(self, record: Record) -> "Found":
+        return Found(record.key, self.present(record.values), record.updated_at, self.masked_fields)
+
+    @property
+    def masked_fields(self) -> list[str]:
+        return [c for c in self.fields if self.items[c].is_personal and c not in self.clear]
+
+    def present(self, values: Mapping[str, str]) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for code in self.fields:
+            value = values.get(code)
+            if value is None or value == "":
+                out[code] = None
+            elif code in self.clear or not self.items[code].is_personal:
+                out[code] = value
+            else:
+                out[code] = masked(self.items[code], value)
+        return out
+
+
+@dataclass(slots=True)
+class Call:
+    """The facts of one call, gathered as it is handled and written to the log at the end."""
+
+    client: SystemClient
+    operation: Operation
+    resource_code: str
+    purpose: str
+    resource: Resource | None = None
+    grant: Grant | None = None
+    fields: list[str] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)  # key hash -> outcome
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _active(grant: Grant, now: datetime) -> bool:
+    return grant.revoked_at is None and grant.starts_at <= now < grant.expires_at
+
+
+def _find_resource(call: Call) -> Resource:
+    code = call.resource_code.replace("-", "/")
+    resource = (
+        Resource.objects.filter(code=code)
+        .select_related("provider", "hosted_dataset")
+        .prefetch_related("items")
+        .first()
+    )
+    if resource is None or resource.state != ResourceState.PUBLISHED:
+        raise _refusal(
+            "resource_not_found", 404, _("没有这个已发布的目录资源。"), resource=call.resource_code
+        )
+    call.resource = resource
+    return resource
+
+
+def authorise(call: Call, requested: Sequence[str] | None) -> Access:
+    """Decide which items the call may read; raise ``Refused`` when it may read none it asked for.
+
+    ``requested`` ``None`` means "every item I may read": never-shared items
+    and, without a grant, conditional ones are then left out rather than refused.
+    """
+    purpose = call.purpose.strip()
+    if not PURPOSE_MIN <= len(purpose) <= PURPOSE_MAX:
+        raise _refusal(
+            "purpose_required",
+            400,
+            _("每次调用都须说明用途（2至200个字）。"),
+            min=PURPOSE_MIN,
+            max=PURPOSE_MAX,
+        )
+    resource = _find_resource(call)
+    items = {item.code: item for item in resource.items.all()}
+    decision = share_decision(resource, requested if requested is not None else list(items))
+    now = timezone.now()
+    grants = sorted(
+        (g for g in Grant.objects.filter(client=call.client, resource=resource)),
+        key=lambda g: g.starts_at,
+        reverse=True,
+    )
+    grant = next((g for g in grants if _active(g, now)), None)
+    granted = set(grant.fields) if grant else set()
+    if requested is not None:
+        unknown = [c for c, v in decision.items.items() if v == Verdict.UNKNOWN]
+        if unknown:
+            raise _refusal("unknown_item", 400, _("该目录没有这些信息项。"), items=unknown)
+        never = [c for c, v in decision.items.items() if v == Verdict.NEVER]
+        if never:
+            raise _refusal(
+                "negative_list", 403, _("所请求的信息项列入负面清单，不予共享。"), items=never
+            )
+        fields = list(decision.items)
+        missing = [c for c, v in decision.items.items() if v == Verdict.GRANT and c not in granted]
+    else:
+        fields = [
+            c
+            for c, v in decision.items.items()
+            if v == Verdict.OPEN or (v == Verdict.GRANT and c in granted)
+        ]
+        missing = [] if fields else list(decision.items)
+        if resource.share_attribute == "none":
+            raise _refusal(
+                "negative_list",
+                403,
+                _("该目录资源列入负面清单，不予共享。"),
+                resource=resource.code,
+            )
+    if missing:
+        lapsed = next((g for g in grants if not _active(g, now) and g.starts_at <= now), None)
+        if grant is None and lapsed is not None:
+            if lapsed.revoked_at is not None:
+                raise _refusal("grant_revoked", 403, _("对该资源的授权已被撤销。"), grant=lapsed.pk)
+            raise _refusal("grant_expired", 403, _("对该资源的授权已过期。"), grant=lapsed.pk)
+        raise _refusal("not_granted", 403, _("这些信息项需要申请授权后才能使用。"), items=missing)
+    call.fields = fields
+    used_grant = grant if grant and set(fields) & granted else None
+    call.grant = used_grant
+    clear = frozenset(grant.clear_fields) & set(fields) if grant else frozenset()
+    dataset = getattr(resource, "hosted_dataset", None)
+    return Access(resource, items, fields, clear, used_grant, dataset)
+
+
+def _key_item(access: Access) -> InformationItem:
+    if access.dataset is None:
+        raise _refusal(
+            "not_hosted",
+            409,
+            _("该目录资源的数据尚未接入共享交换平台。"),
+            resource=access.resource.code,
+        )
+    return access.items[access.dataset.key_item_code]
+
+
+def _clean_key(item: InformationItem, key: str) -> str:
+    try:
+        cleaned = clean_value(item, key)
+    except BadValue as bad:
+        raise _refusal("bad_key", 400, str(bad), item=item.code) from None
+    if not cleaned:
+        raise _refusal("bad_key", 400, _("缺少主键。"), item=item.code)
+    return cleaned
+
+
+# --- Writing the log -----------------------------------------------------------------
+
+
+def _consume_rate(grant: Grant) -> bool:
+    """Count the call against the grant's one-minute window; False if the window is full."""
+    window = int(time.time() // 60)
+    started = (
+        Grant.objects.filter(pk=grant.pk)
+        .exclude(window_start=window)
+        .update(window_start=window, window_count=1)
+    )
+    if started:
+        return True
+    return bool(
+        Grant.objects.filter(
+            pk=grant.pk, window_start=window, window_count__lt=grant.rate_per_minute
+        ).update(window_count=F("window_count") + 1)
+    )
+
+
+def _log(call: Call, result: str) -> str:
+    """Write the call's access-log row and ledger entry; return the result as logged."""
+    with transaction.atomic():
+        if result == "ok" and call.grant is not None and not _consume_rate(call.grant):
+            result = "rate_limited"
+        data = {
+            "client": call.client.key_id,
+            "department": call.client.department.code,
+            "resource": call.resource.code if call.resource else call.resource_code,
+            "operation": str(call.operation),
+            "keys": sorted(call.outcomes),
+            "fields": call.fields,
+            "purpose": call.purpose.strip()[:PURPOSE_MAX],
+            "grant": call.grant.pk if call.grant else None,
+            "result": result,
+            **call.detail,
+        }
+        entry = record_entry(
+            actor=actor_of(call.client),
+            action=f"exchange.{call.operation}",
+            subject_type=SUBJECT,
+            subject_id=call.resource.pk if call.resource else call.resource_code[:128],
+            data=data,
+        )
+        log = AccessLog.objects.create(
+            ledger_seq=entry.seq,
+            at=entry.recorded_at,
+            client=call.client,
+            resource=call.resource,
+            grant=call.grant,
+            operation=call.operation,
+            result=result,
+            data=data,
+        )
+        if call.outcomes:
+            AccessSubject.objects.bulk_create(
+                AccessSubject(log=log, key_hash=h, outcome=o) for h, o in call.outcomes.items()
+            )
+    return result
+
+
+T = TypeVar("T")
+
+
+def _governed(call: Call, handle: Callable[[], T]) -> T:
+    try:
+        value = handle()
+    except ZhengtongError as refusal:
+        # Upstream failures are logged too: the call was made, nothing left.
+        _log(call, refusal.code)
+        raise
+    if _log(call, "ok") == "rate_limited":
+        grant = call.grant
+        raise _refusal(
+            "rate_limited",
+            429,
+            _("超过授权的每分钟调用上限，请稍后再试。"),
+            rate_per_minute=grant.rate_per_minute if grant else None,
+            retry_after=60 - int(time.time()) % 60,
+        )
+    return value
+
+
+# --- The four operations --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    key: str
+    values: dict[str, str | None]
+    updated_at: datetime
+    masked: list[str]
+
+
+def _hosted_records(dataset: HostedDataset, keys: Sequence[str]) -> dict[str, Record]:
+    return {
+        r.key: r
+        for r in Record.objects.filter(dataset=dataset, key__in=list(keys), deleted=False).only(
+            "key", "values", "updated_at"
+        )
+    }
+
+
+def do_look_up_record(
+    client: SystemClient,
+    resource_code: str,
+    key: str,
+    *,
+    purpose: str,
+    fields: Sequence[str] | None = None,
+) -> Found:
+    """Return one record's permitted items by key, masked as the grant says."""
+    call = Call(client, Operation.LOOK_UP, resource_code, purpose)
+
+    def handle() -> Found:
+        access = authorise(call, fields)
+        key_item = _key_item(access)
+        cleaned = _clean_key(key_item, key)
+        digest = key_hash(cleaned)
+        record = _hosted_records(access.dataset, [cleaned]).get(cleaned)  # type: ignore[arg-type]
+        if record is None:
+            call.outcomes[digest] = "not_found"
+            raise _refusal("unknown_key", 404, _("没有与该主键对应的记录。"))
+        call.outcomes[digest] = "found"
+        return Found(
+            cleaned, access.present(record.values), record.updated_at, access.masked_fields
+        )
+
+    return _governed(call, handle)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    found: list[Found]
+    not_found: list[str]
+    bad_keys: list[str]
+
+
+def do_look_up_records(
+    client: SystemClient,
+    resource_code: str,
+    keys: Sequence[str],
+    *,
+    purpose: str,
+    fields: Sequence[str] | None = None,
+) -> BatchResult:
+    """Look up to 1,000 keys in one call; unknown and malformed keys are listed, not fatal."""
+    call = Call(client, Operation.BATCH, resource_code, purpose)
+
+    def handle() -> BatchResult:
+        access = authorise(call, fields)
+        key_item = _key_item(access)
+        if not keys or len(keys) > MAX_BATCH_KEYS:
+            raise _refusal(
+                "too_many_keys",
+                400,
+                _("每次批量查询1至1000个主键。"),
+                max=MAX_BATCH_KEYS,
+                given=len(keys),
+            )
+        cleaned: dict[str, str] = {}
+        bad: list[str] = []
+        for key in dict.fromkeys(keys):
+            try:
+                cleaned[key] = _clean_key(key_item, key)
+            except Refused:
+                bad.append(key)
+        records = _hosted_records(access.dataset, list(set(cleaned.values())))  # type: ignore[arg-type]
+        found: list[Found] = []
+        not_found: list[str] = []
+        for given, key in cleaned.items():
+            record = records.get(key)
+            digest = key_hash(key)
+            if record is None:
+                call.outcomes[digest] = "not_found"
+                not_found.append(given)
+            else:
+                call.outcomes[digest] = "found"
+                found.append(
+                    Found(
+                        key, access.present(record.values), record.updated_at, access.masked_fields
+                    )
+                )
+        call.detail = {"bad_keys": len(bad)}
+        return BatchResult(found, not_found, bad)
+
+    return _governed(call, handle)
+
+
+class Match(enum.StrEnum):
+    MATCH = "match"
+    NO_MATCH = "no_match"
+
+
+def do_verify_record(
+    client: SystemClient,
+    resource_code: str,
+    key: str,
+    claims: Mapping[str, str],
+    *,
+    purpose: str,
+) -> dict[str, Match]:
+    """Say per claimed item whether the record holds that value (核验), disclosing nothing else."""
+    call = Call(client, Operation.VERIFY, resource_code, purpose)
+
+    def handle() -> dict[str, Match]:
+        if not claims:
+            raise _refusal("unknown_item", 400, _("请至少提供一个待核验的信息项。"), items=[])
+        access = authorise(call, list(claims))
+        key_item = _key_item(access)
+        cleaned = _clean_key(key_item, key)
+        digest = key_hash(cleaned)
+        record = _hosted_records(access.dataset, [cleaned]).get(cleaned)  # type: ignore[arg-type]
+        if record is None:
+            call.outcomes[digest] = "not_found"
+            raise _refusal("unknown_key", 404, _("没有与该主键对应的记录。"))
+        answers: dict[str, Match] = {}
+        for code, claimed in claims.items():
+            try:
+                value = clean_value(access.items[code], str(claimed))
+            except BadValue:
+                value = None
+            stored = record.values.get(code)
+            same = (
+                value is not None
+                and stored is not None
+                and hmac.compare_digest(value.encode(), str(stored).encode())
+            )
+            answers[code] = Match.MATCH if same else Match.NO_MATCH
+        matched = all(a == Match.MATCH for a in answers.values())
+        call.outcomes[digest] = "match" if matched else "no_match"
+        return answers
+
+    return _governed(call, handle)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChange:
+    seq: int
+    kind: str
+    key: str
+    at: datetime
+    values: dict[str, str | None] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    changes: list[FeedChange]
+    next_cursor: int
+
+
+def do_read_changes(
+    client: SystemClient,
+    resource_code: str,
+    *,
+    cursor: int,
+    purpose: str,
+    limit: int = 100,
+    fields: Sequence[str] | None = None,
+) -> Feed:
+    """The changes after a cursor with each record's permitted items as they are now.
+
+    A key that is itself personal and not granted in clear is masked, as its
+    value would be in a look-up.
+    """
+    call = Call(client, Operation.CHANGES, resource_code, purpose)
+
+    def handle() -> Feed:
+        access = authorise(call, fields)
+        key_item = _key_item(access)
+        changes = changes_since(access.dataset, max(0, cursor), min(limit, MAX_FEED))  # type: ignore[arg-type]
+        records = _hosted_records(access.dataset, list({c.key for c in changes}))  # type: ignore[arg-type]
+        key_clear = not key_item.is_personal or key_item.code in access.clear
+        out: list[FeedChange] = []
+        for change in changes:
+            call.outcomes[key_hash(change.key)] = change.kind
+            record = records.get(change.key)
+            out.append(
+                FeedChange(
+                    seq=change.seq,
+                    kind=change.kind,
+                    key=change.key if key_clear else masked(key_item, change.key),
+                    at=change.at,
+                    values=access.present(record.values) if record is not None else None,
+                )
+            )
+        call.detail = {"cursor": cursor}
+        return Feed(out, changes[-1].seq if changes else max(0, cursor))
+
+    return _governed(call, handle)

@@ -1,0 +1,127 @@
+"""Governed reads through the API: applications, grants, masking, refusals and the ledger."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from zhengtong.catalog import actions as catalog
+from zhengtong.catalog.actions import ResourceInput
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.tests.cast import resource_input
+from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_id_number
+from zhengtong.exchange import actions
+from zhengtong.exchange.governed import key_hash
+from zhengtong.exchange.models import AccessLog, AccessSubject
+from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.identity.actions import do_issue_client
+from zhengtong.identity.actors import actor_of
+from zhengtong.ledger.models import LedgerEntry
+
+SLUG = "102000000-000002"
+
+
+def publish(cast: ExchangeCast, data: ResourceInput) -> Resource:
+    officer = actor_of(cast.catalog.officer)
+    resource = catalog.do_create_resource(cast.catalog.market, data, actor=officer)
+    resource = catalog.do_submit_resource(resource, actor=officer)
+    resource = catalog.do_review_resource(resource, actor=TEST_ACTOR)
+    return catalog.do_publish_resource(resource, actor=TEST_ACTOR)
+
+
+@pytest.fixture
+def hosted(cast: ExchangeCast) -> dict[str, Any]:
+    resource = publish(cast, resource_input("102000000/000002"))
+    dataset = actions.do_register_hosted_dataset(
+        resource, "uscc", actor=actor_of(cast.catalog.officer)
+    )
+    uscc, rep = make_credit_code(), make_id_number()
+    actions.do_load_dataset_rows(
+        dataset,
+        [{"uscc": uscc, "name": "长沙某某餐饮有限公司", "legal_rep_id": rep, "phone": "13812345678"}],
+        actor=actor_of(cast.catalog.officer),
+        source_name="rows.csv",
+    )
+    client, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+    return {"uscc": uscc, "client": client, "http": http, "resource": resource}
+
+
+def _post(http: Client, path: str, body: dict[str, Any]) -> Any:
+    return http.post(f"/api/exchange/shared/{SLUG}/{path}", body, "application/json")
+
+
+def test_open_items_leave_and_conditional_items_need_a_grant(
+    cast: ExchangeCast, hosted: dict[str, Any]
+) -> None:
+    http, uscc = hosted["http"], hosted["uscc"]
+    before = LedgerEntry.objects.count()
+    answer = _post(http, "look-up", {"key": uscc, "purpose": "核对营业执照信息"})
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    assert body["values"]["name"] == "长沙某某餐饮有限公司"
+    assert "phone" not in body["values"] and "legal_rep_id" not in body["values"]
+    refused = _post(http, "look-up", {"key": uscc, "purpose": "联系企业", "fields": ["phone"]})
+    assert refused.status_code == 403 and refused.json()["code"] == "not_granted"
+    never = _post(http, "look-up", {"key": uscc, "purpose": "x核对", "fields": ["legal_rep_id"]})
+    assert never.status_code == 403 and never.json()["code"] == "negative_list"
+    assert LedgerEntry.objects.count() == before + 3
+    assert [log.result for log in AccessLog.objects.order_by("ledger_seq")] == [
+        "ok",
+        "not_granted",
+        "negative_list",
+    ]
+    assert AccessSubject.objects.filter(key_hash=key_hash(uscc)).count() == 1
+
+
+def test_a_granted_application_unlocks_the_item_masked_then_revocation_ends_it(
+    cast: ExchangeCast, hosted: dict[str, Any]
+) -> None:
+    http, uscc, client = hosted["http"], hosted["uscc"], hosted["client"]
+    application = actions.do_apply_for_access(
+        hosted["resource"],
+        client,
+        actions.ApplicationInput(
+            purpose="食品经营许可审批中联系申请企业",
+            legal_basis="《食品经营许可和备案管理办法》第十条",
+            fields=["name", "phone"],
+            duration_days=365,
+            expected_per_day=100,
+        ),
+        actor=actor_of(cast.catalog.county_officer),
+    )
+    grant = actions.do_grant_application(application, actor=actor_of(cast.catalog.officer))
+    answer = _post(http, "look-up", {"key": uscc, "purpose": "联系企业", "fields": ["phone"]})
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["values"]["phone"] == "138****5678"
+    assert answer.json()["masked"] == ["phone"]
+    verified = _post(
+        http, "verify", {"key": uscc, "purpose": "核验", "claims": {"phone": "13812345678"}}
+    )
+    assert verified.json() == {"results": {"phone": "match"}, "all_match": True}
+    actions.do_revoke_grant(grant, actor=actor_of(cast.catalog.officer), reason="用途已结束")
+    revoked = _post(http, "look-up", {"key": uscc, "purpose": "联系企业", "fields": ["phone"]})
+    assert revoked.json()["code"] == "grant_revoked"
+
+
+def test_bad_and_unknown_keys_and_batches(cast: ExchangeCast, hosted: dict[str, Any]) -> None:
+    http, uscc = hosted["http"], hosted["uscc"]
+    bad = _post(http, "look-up", {"key": "91430100XXXXXXXXXX", "purpose": "核对"})
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_key"
+    unknown = _post(http, "look-up", {"key": make_credit_code(seq=2), "purpose": "核对"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_key"
+    other = make_credit_code(seq=3)
+    batch = _post(http, "batch-look-up", {"keys": [uscc, other, "bad"], "purpose": "批量核对"})
+    assert batch.status_code == 200
+    body = batch.json()
+    assert [r["key"] for r in body["records"]] == [uscc]
+    assert body["not_found"] == [other] and body["bad_keys"] == ["bad"]
+    too_many = _post(http, "batch-look-up", {"keys": [uscc] * 1001, "purpose": "批量核对"})
+    assert too_many.json()["code"] == "too_many_keys"
+    no_purpose = _post(http, "look-up", {"key": uscc, "purpose": " "})
+    assert no_purpose.json()["code"] == "purpose_required"
+    feed = hosted["http"].get(f"/api/exchange/shared/{SLUG}/changes", {"purpose": "同步"})
+    assert feed.status_code == 200
+    assert [c["key"] for c in feed.json()["changes"]] == [uscc]
