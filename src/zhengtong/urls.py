@@ -12,5 +12,6 @@ urlpatterns = [
     path("account/", include("zhengtong.identity.urls")),
     path("audit/", include("zhengtong.ledger.urls")),
     path("catalog/", include("zhengtong.catalog.urls")),
+    path("exchange/", include("zhengtong.exchange.urls")),
     path("", include("zhengtong.portal.urls")),
 ]

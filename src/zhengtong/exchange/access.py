@@ -3,6 +3,8 @@
 from zhengtong.catalog.access import Principal, may_edit
 from zhengtong.core.errors import NotFound
 from zhengtong.exchange.models import HostedDataset
+from zhengtong.exchange.permissions import PUSH_RECORDS
+from zhengtong.identity.models import SystemClient
 
 
 def access_hosted_dataset_by_code(principal: Principal, code: str) -> HostedDataset:
@@ -14,5 +16,18 @@ def access_hosted_dataset_by_code(principal: Principal, code: str) -> HostedData
         .first()
     )
     if dataset is None or not may_edit(principal, dataset.resource):
+        raise NotFound()
+    return dataset
+
+
+def access_dataset_for_pushing(client: SystemClient, code: str) -> HostedDataset:
+    """A provider system may push records only to its own department's hosted datasets."""
+    code = code.replace("-", "/")
+    dataset = HostedDataset.objects.filter(resource__code=code).select_related("resource").first()
+    if (
+        dataset is None
+        or dataset.resource.provider_id != client.department_id
+        or PUSH_RECORDS not in client.scopes
+    ):
         raise NotFound()
     return dataset
