@@ -27,10 +27,12 @@ from zhengtong.exchange.models import (
     DatasetVersion,
     Grant,
     HostedDataset,
+    ProxiedDataset,
     Record,
     RecordChange,
 )
 from zhengtong.exchange.rows import BadValue, clean_value
+from zhengtong.exchange.upstream import UpstreamConfig
 from zhengtong.identity.models import SystemClient
 from zhengtong.ledger.actions import record_entry
 
@@ -76,7 +78,10 @@ def do_register_hosted_dataset(
             )
         if key_item.data_type == "BY":
             raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
-        if HostedDataset.objects.filter(resource=locked).exists():
+        if (
+            HostedDataset.objects.filter(resource=locked).exists()
+            or ProxiedDataset.objects.filter(resource=locked).exists()
+        ):
             raise Conflict(gettext_lazy("该目录的数据已经托管。"), code="already_hosted")
         dataset = HostedDataset.objects.create(resource=locked, key_item_code=key_item_code)
         record_entry(
@@ -539,3 +544,77 @@ def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
             data={"resource": locked.resource.code, "reason": locked.revoke_reason},
         )
     return locked
+
+
+# --- Proxied datasets --------------------------------------------------------------
+
+
+def do_register_proxied_dataset(
+    resource: Resource,
+    key_item_code: str,
+    base_url: str,
+    *,
+    actor: Actor,
+    path_template: str = "/{key}",
+    auth_header: str = "",
+    timeouts: tuple[float, float, float] = (2.0, 5.0, 10.0),
+    max_retries: int = 2,
+) -> ProxiedDataset:
+    """Serve a published resource from the provider's own HTTP API instead of a copy."""
+    connect, read, total = timeouts
+    try:
+        UpstreamConfig(
+            base_url=base_url,
+            path_template=path_template,
+            connect_timeout=connect,
+            read_timeout=read,
+            total_timeout=total,
+            max_retries=max_retries,
+        )
+    except ValueError as error:
+        raise InvalidInput(
+            gettext_lazy("上游接口配置有误。"),
+            code="invalid_upstream",
+            detail={"reason": str(error)},
+        ) from None
+    with transaction.atomic(durable=True):
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        if locked.state != ResourceState.PUBLISHED:
+            raise Conflict(gettext_lazy("只有已发布的目录可以接入数据。"), code="not_published")
+        if not locked.items.filter(code=key_item_code).exists():
+            raise InvalidInput(
+                gettext_lazy("该目录没有这个信息项。"),
+                code="unknown_key_item",
+                detail={"key_item_code": key_item_code},
+            )
+        if (
+            HostedDataset.objects.filter(resource=locked).exists()
+            or ProxiedDataset.objects.filter(resource=locked).exists()
+        ):
+            raise Conflict(gettext_lazy("该目录的数据已经接入。"), code="already_hosted")
+        proxied = ProxiedDataset.objects.create(
+            resource=locked,
+            key_item_code=key_item_code,
+            base_url=base_url,
+            path_template=path_template,
+            auth_header=auth_header,
+            connect_timeout=connect,
+            read_timeout=read,
+            total_timeout=total,
+            max_retries=max_retries,
+        )
+        record_entry(
+            actor=actor,
+            action="exchange.register_proxied_dataset",
+            subject_type="exchange.ProxiedDataset",
+            subject_id=proxied.pk,
+            data={
+                "resource": locked.code,
+                "key_item": key_item_code,
+                "base_url": base_url,
+                "path_template": path_template,
+                "timeouts": [connect, read, total],
+                "max_retries": max_retries,
+            },
+        )
+    return proxied

@@ -17,6 +17,7 @@ import enum
 import hashlib
 import hmac
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,9 +34,17 @@ from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.masking import HIDDEN, mask
-from zhengtong.exchange.models import AccessLog, AccessSubject, Grant, HostedDataset, Record
+from zhengtong.exchange.models import (
+    AccessLog,
+    AccessSubject,
+    Grant,
+    HostedDataset,
+    ProxiedDataset,
+    Record,
+)
 from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
 from zhengtong.exchange.selectors import changes_since
+from zhengtong.exchange.upstream import UpstreamConfig, client_for
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import SystemClient
 from zhengtong.ledger.actions import record_entry
@@ -108,9 +117,10 @@ class Access:
     clear: frozenset[str]
     grant: Grant | None
     dataset: HostedDataset | None = None
+    proxied: ProxiedDataset | None = None
 
-    def found(self, record: Record) -> "Found":
-        return Found(record.key, self.present(record.values), record.updated_at, self.masked_fields)
+    def found(self, row: "Row") -> "Found":
+        return Found(row.key, self.present(row.values), row.updated_at, self.masked_fields)
 
     @property
     def masked_fields(self) -> list[str]:
@@ -152,7 +162,7 @@ def _find_resource(call: Call) -> Resource:
     code = call.resource_code.replace("-", "/")
     resource = (
         Resource.objects.filter(code=code)
-        .select_related("provider", "hosted_dataset")
+        .select_related("provider", "hosted_dataset", "proxied_dataset")
         .prefetch_related("items")
         .first()
     )
@@ -227,18 +237,20 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     call.grant = used_grant
     clear = frozenset(grant.clear_fields) & set(fields) if grant else frozenset()
     dataset = getattr(resource, "hosted_dataset", None)
-    return Access(resource, items, fields, clear, used_grant, dataset)
+    proxied = getattr(resource, "proxied_dataset", None)
+    return Access(resource, items, fields, clear, used_grant, dataset, proxied)
 
 
 def _key_item(access: Access) -> InformationItem:
-    if access.dataset is None:
+    source = access.dataset or access.proxied
+    if source is None:
         raise _refusal(
             "not_hosted",
             409,
             _("该目录资源的数据尚未接入共享交换平台。"),
             resource=access.resource.code,
         )
-    return access.items[access.dataset.key_item_code]
+    return access.items[source.key_item_code]
 
 
 def _clean_key(item: InformationItem, key: str) -> str:
@@ -345,13 +357,49 @@ class Found:
     masked: list[str]
 
 
-def _hosted_records(dataset: HostedDataset, keys: Sequence[str]) -> dict[str, Record]:
-    return {
-        r.key: r
-        for r in Record.objects.filter(dataset=dataset, key__in=list(keys), deleted=False).only(
-            "key", "values", "updated_at"
-        )
-    }
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str
+    values: Mapping[str, str]
+    updated_at: datetime
+
+
+def _records(access: Access, keys: Sequence[str], purpose: str) -> dict[str, Row]:
+    """The current records of the keys, from the hosted copy or from the provider's API."""
+    if access.dataset is not None:
+        return {
+            r.key: Row(r.key, r.values, r.updated_at)
+            for r in Record.objects.filter(
+                dataset=access.dataset, key__in=list(keys), deleted=False
+            ).only("key", "values", "updated_at")
+        }
+    assert access.proxied is not None
+    client = client_for(upstream_config(access.proxied))
+    fetched = client.lookup_many(keys, purpose=purpose, request_id=uuid.uuid4().hex)
+    now = timezone.now()
+    rows: dict[str, Row] = {}
+    for key, result in fetched.items():
+        if result is not None:
+            values = {
+                code: str(value)
+                for code, value in result.data.items()
+                if code in access.items and value is not None
+            }
+            rows[key] = Row(key, values, now)
+    return rows
+
+
+def upstream_config(proxied: ProxiedDataset) -> UpstreamConfig:
+    return UpstreamConfig(
+        base_url=proxied.base_url,
+        path_template=proxied.path_template,
+        name=proxied.resource.code,
+        auth_header=proxied.auth_header,
+        connect_timeout=proxied.connect_timeout,
+        read_timeout=proxied.read_timeout,
+        total_timeout=proxied.total_timeout,
+        max_retries=proxied.max_retries,
+    )
 
 
 def do_look_up_record(
@@ -370,7 +418,7 @@ def do_look_up_record(
         key_item = _key_item(access)
         cleaned = _clean_key(key_item, key)
         digest = key_hash(cleaned)
-        record = _hosted_records(access.dataset, [cleaned]).get(cleaned)  # type: ignore[arg-type]
+        record = _records(access, [cleaned], call.purpose).get(cleaned)
         if record is None:
             call.outcomes[digest] = "not_found"
             raise _refusal("unknown_key", 404, _("没有与该主键对应的记录。"))
@@ -418,7 +466,7 @@ def do_look_up_records(
                 cleaned[key] = _clean_key(key_item, key)
             except Refused:
                 bad.append(key)
-        records = _hosted_records(access.dataset, list(set(cleaned.values())))  # type: ignore[arg-type]
+        records = _records(access, list(dict.fromkeys(cleaned.values())), call.purpose)
         found: list[Found] = []
         not_found: list[str] = []
         for given, key in cleaned.items():
@@ -463,7 +511,7 @@ def do_verify_record(
         key_item = _key_item(access)
         cleaned = _clean_key(key_item, key)
         digest = key_hash(cleaned)
-        record = _hosted_records(access.dataset, [cleaned]).get(cleaned)  # type: ignore[arg-type]
+        record = _records(access, [cleaned], call.purpose).get(cleaned)
         if record is None:
             call.outcomes[digest] = "not_found"
             raise _refusal("unknown_key", 404, _("没有与该主键对应的记录。"))
@@ -521,8 +569,12 @@ def do_read_changes(
     def handle() -> Feed:
         access = authorise(call, fields)
         key_item = _key_item(access)
-        changes = changes_since(access.dataset, max(0, cursor), min(limit, MAX_FEED))  # type: ignore[arg-type]
-        records = _hosted_records(access.dataset, list({c.key for c in changes}))  # type: ignore[arg-type]
+        if access.dataset is None:
+            raise _refusal(
+                "no_change_feed", 409, _("该资源的数据由提供部门系统实时提供，没有变更订阅。")
+            )
+        changes = changes_since(access.dataset, max(0, cursor), min(limit, MAX_FEED))
+        records = _records(access, list({c.key for c in changes}), call.purpose)
         key_clear = not key_item.is_personal or key_item.code in access.clear
         out: list[FeedChange] = []
         for change in changes:

@@ -27,6 +27,35 @@ class HostedDataset(models.Model):
         return f"{self.resource.code} ({self.key_item_code})"
 
 
+class ProxiedDataset(models.Model):
+    """A published resource whose records stay in the provider's own system.
+
+    Each governed look-up asks the upstream for one record by key
+    (``base_url`` + ``path_template`` with ``{key}``); the answer is a JSON
+    object of item code -> value. ``auth_header`` is the credential the
+    upstream expects; it is never shown in pages or API answers.
+    """
+
+    resource = models.OneToOneField(
+        Resource, on_delete=models.PROTECT, related_name="proxied_dataset"
+    )
+    key_item_code = models.CharField(_("主键信息项"), max_length=40)
+    base_url = models.URLField(_("上游接口地址"), max_length=300)
+    path_template = models.CharField(_("路径模板"), max_length=200, default="/{key}")
+    auth_header = models.CharField(max_length=500, blank=True)
+    connect_timeout = models.FloatField(default=2.0)
+    read_timeout = models.FloatField(default=5.0)
+    total_timeout = models.FloatField(default=10.0)
+    max_retries = models.PositiveSmallIntegerField(default=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["resource__code"]
+
+    def __str__(self) -> str:
+        return f"{self.resource.code} → {self.base_url}"
+
+
 class DatasetVersion(models.Model):
     """One upload or push: who loaded what, when, and how much of it was kept."""
 

@@ -38,7 +38,14 @@ def hosted(cast: ExchangeCast) -> dict[str, Any]:
     uscc, rep = make_credit_code(), make_id_number()
     actions.do_load_dataset_rows(
         dataset,
-        [{"uscc": uscc, "name": "长沙某某餐饮有限公司", "legal_rep_id": rep, "phone": "13812345678"}],
+        [
+            {
+                "uscc": uscc,
+                "name": "长沙某某餐饮有限公司",
+                "legal_rep_id": rep,
+                "phone": "13812345678",
+            }
+        ],
         actor=actor_of(cast.catalog.officer),
         source_name="rows.csv",
     )
