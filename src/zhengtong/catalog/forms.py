@@ -1,5 +1,6 @@
 """The catalog pages' forms."""
 
+import re
 from typing import Any
 
 from django import forms
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.actions import ItemInput, ResourceInput
 from zhengtong.catalog.models import (
+    RESOURCE_CODE_RE,
     Category,
     DataType,
     OpenAttribute,
@@ -84,6 +86,12 @@ class ResourceForm(forms.Form):
     update_cycle = forms.ChoiceField(label=_("更新周期"), choices=UpdateCycle.choices)
     legal_basis = forms.CharField(label=_("法律法规依据"), required=False, max_length=300)
     negative_scope = forms.CharField(label=_("不予共享范围"), required=False, max_length=300)
+    related = forms.CharField(
+        label=_("关联资源"),
+        required=False,
+        max_length=1000,
+        help_text=_("已编入目录的资源代码，多个用逗号、空格或换行分隔。"),
+    )
     items = forms.CharField(
         label=_("信息项"), widget=forms.Textarea(attrs={"rows": 8}), help_text=ITEM_HELP
     )
@@ -125,8 +133,25 @@ class ResourceForm(forms.Form):
             "update_cycle": resource.update_cycle,
             "legal_basis": resource.legal_basis,
             "negative_scope": resource.negative_scope,
+            "related": " ".join(resource.related.order_by("code").values_list("code", flat=True)),
             "items": "\n".join(lines),
         }
+
+    def clean_related(self) -> list[str]:
+        codes = list(dict.fromkeys(re.split(r"[\s,，、;；]+", str(self.cleaned_data["related"]))))
+        codes = [code for code in codes if code]
+        malformed = [code for code in codes if not RESOURCE_CODE_RE.match(code)]
+        if malformed:
+            raise forms.ValidationError(
+                _("资源代码格式有误：%(codes)s。") % {"codes": "、".join(malformed)}
+            )
+        known = set(Resource.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise forms.ValidationError(
+                _("目录中没有这些资源：%(codes)s。") % {"codes": "、".join(unknown)}
+            )
+        return codes
 
     def clean_items(self) -> list[ItemInput]:
         items: list[ItemInput] = []
@@ -168,4 +193,5 @@ class ResourceForm(forms.Form):
             legal_basis=d["legal_basis"],
             negative_scope=d["negative_scope"],
             items=d["items"],
+            related=d["related"],
         )

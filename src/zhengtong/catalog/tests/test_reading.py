@@ -243,6 +243,33 @@ def test_pages_create_and_submit(cast: CatalogCast) -> None:
     assert other.post(f"/catalog/resource/{resource.slug}/review/").status_code == 404
 
 
+def test_the_page_form_links_related_resources(published: Resource, cast: CatalogCast) -> None:
+    client = Client()
+    client.force_login(cast.officer)
+    form = {
+        "department": "cs-market",
+        "code": "102000000/000012",
+        "name": "企业年报信息",
+        "abstract": "企业年度报告。",
+        "format": "database",
+        "share_attribute": "unconditional",
+        "share_method": "api",
+        "open_attribute": "unconditional",
+        "update_cycle": "yearly",
+        "items": "uscc|统一社会信用代码|C|18",
+    }
+    refused = client.post("/catalog/new/", {**form, "related": "102000000/999999, abc"})
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "资源代码格式有误：abc" in page
+    saved = client.post("/catalog/new/", {**form, "related": published.code})
+    assert saved.status_code == 302, re.findall(r"<p>(.*?)</p>|errorlist.*?<li>(.*?)<", saved.content.decode())
+    resource = Resource.objects.get(code="102000000/000012")
+    assert list(resource.related.values_list("code", flat=True)) == [published.code]
+    edit_page = client.get(f"/catalog/resource/{resource.slug}/edit/").content.decode()
+    assert f'value="{published.code}"' in edit_page
+
+
 def test_demo_catalog_is_idempotent(db: None) -> None:
     from zhengtong.core.testing import make_department, make_region_tree
 
