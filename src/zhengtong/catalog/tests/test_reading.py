@@ -263,7 +263,7 @@ def test_the_page_form_links_related_resources(published: Resource, cast: Catalo
     page = refused.content.decode()
     assert "资源代码格式有误：abc" in page
     saved = client.post("/catalog/new/", {**form, "related": published.code})
-    assert saved.status_code == 302, re.findall(r"<p>(.*?)</p>|errorlist.*?<li>(.*?)<", saved.content.decode())
+    assert saved.status_code == 302
     resource = Resource.objects.get(code="102000000/000012")
     assert list(resource.related.values_list("code", flat=True)) == [published.code]
     edit_page = client.get(f"/catalog/resource/{resource.slug}/edit/").content.decode()
