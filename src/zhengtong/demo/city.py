@@ -117,6 +117,14 @@ DEPARTMENTS: tuple[DemoDepartment, ...] = (
         FURONG_CODE,
         "cs-service-centre",
     ),
+    # Appended, not inserted: a department's credit code is made from its position.
+    DemoDepartment(
+        "cs-development", "长沙市发展和改革委员会", "市发改委（市信用办）", "government", CITY_CODE
+    ),
+    DemoDepartment("cs-medical", "长沙市医疗保障局", "市医保局", "government", CITY_CODE),
+    DemoDepartment(
+        "cs-housing-fund", "长沙住房公积金管理中心", "市公积金中心", "centre", CITY_CODE
+    ),
 )
 
 # Staff: the named cast first, then one clerk for every other department.
@@ -144,7 +152,33 @@ STAFF: tuple[DemoStaff, ...] = (
     ),
     DemoStaff("zhoujiu", "周九", "fr-market", ("reviewer",), note="芙蓉区市场监管局审核人员"),
     DemoStaff(
-        "wushi", "吴十", "cs-market", ("administrator",), note="市市场监管局接口管理员、目录编制"
+        "wushi",
+        "吴十",
+        "cs-market",
+        ("administrator",),
+        note="市市场监管局数据管理员：目录编制；本局系统已获人口基本信息授权（数据共享申请）",
+    ),
+    # Data officers (the administrator role) who answer and file data-sharing applications.
+    DemoStaff(
+        "caiming",
+        "蔡明",
+        "cs-police",
+        ("administrator",),
+        note="市公安局数据管理员：答复人口基本信息的共享申请（已同意两项）",
+    ),
+    DemoStaff(
+        "tangjing",
+        "唐静",
+        "cs-resources",
+        ("administrator",),
+        note="市自然资源规划局数据管理员：有一项不动产登记信息的申请待答复",
+    ),
+    DemoStaff(
+        "denglei",
+        "邓磊",
+        "cs-housing",
+        ("administrator",),
+        note="市住建局数据管理员：申请使用不动产登记信息（待答复）",
     ),
 )
 
@@ -276,4 +310,78 @@ ENTERPRISES: tuple[DemoEnterprise, ...] = (
 # The department system that holds demo API credentials (G2G).
 DEMO_CLIENT_DEPARTMENT = "cs-market"
 DEMO_CLIENT_NAME = "市场主体登记系统"
-DEMO_CLIENT_SCOPES = ("core.read_registers", "ledger.read_proofs")
+DEMO_CLIENT_SCOPES = (
+    "core.read_registers",
+    "ledger.read_proofs",
+    "exchange.read_shared",
+    "exchange.push_records",
+)
+
+# Where the demo's fictitious residents live: real roads of each district of
+# 长沙市 (the 街道 come from the GB/T 2260 list itself).
+ROADS: dict[str, tuple[str, ...]] = {
+    "430102": (
+        "五一大道",
+        "八一路",
+        "人民东路",
+        "韶山北路",
+        "车站北路",
+        "远大一路",
+        "解放东路",
+        "蔡锷中路",
+    ),
+    "430103": (
+        "解放西路",
+        "劳动西路",
+        "书院路",
+        "湘府中路",
+        "新姚南路",
+        "芙蓉南路",
+        "城南西路",
+        "白沙路",
+    ),
+    "430104": (
+        "麓山南路",
+        "枫林一路",
+        "岳麓大道",
+        "桐梓坡路",
+        "金星中路",
+        "麓谷大道",
+        "潇湘中路",
+        "银盆南路",
+    ),
+    "430105": (
+        "湘江中路",
+        "湘春路",
+        "营盘路",
+        "中山路",
+        "三一大道",
+        "福城路",
+        "开福寺路",
+        "芙蓉北路",
+    ),
+    "430111": (
+        "韶山中路",
+        "劳动东路",
+        "万家丽中路",
+        "井湾路",
+        "湘府东路",
+        "人民中路",
+        "曙光中路",
+        "时代阳光大道",
+    ),
+    "430112": ("雷锋大道", "金星北路", "普瑞大道", "腾飞路", "郭亮中路", "旺旺中路"),
+    "430121": ("星沙大道", "开元路", "东八线", "漓湘路", "特立路", "东六路"),
+    "430181": ("金沙路", "白沙路", "人民路", "浏阳大道", "圭斋路", "花园路"),
+    "430182": ("花明路", "玉潭路", "人民路", "一环路", "金洲大道", "春城路"),
+}
+
+# Common surnames, with the compound ones found in 湖南; given-name characters by sex.
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜"
+    "叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎"
+    "贺顾毛郝龚邵万严覃戴莫孔向汤易文伍颜柳阳"
+)
+COMPOUND_SURNAMES = ("欧阳", "司马", "上官")
+GIVEN_MALE = "伟强军磊洋勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林峰建国志文斌博睿轩"
+GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀玲桂英梅琳婷雪慧莉萍红颖琴倩洁佳欣怡彤瑶萱晴悦蕾"

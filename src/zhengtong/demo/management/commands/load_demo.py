@@ -14,6 +14,7 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.models import Department, Person
 from zhengtong.core.testing import make_credit_code, make_id_number
 from zhengtong.demo import city
+from zhengtong.exchange.demo import ExchangeSummary, load_demo_exchange
 from zhengtong.identity import actions as identity_actions
 from zhengtong.identity import credentials
 from zhengtong.identity.models import EnterpriseRelation, SystemClient, User
@@ -40,9 +41,15 @@ class Command(BaseCommand):
         people = self._people()
         enterprises = self._enterprises(people)
         logins = self._staff(departments) + self._public_users(people, enterprises)
-        credentials = self._client(departments)
         self.stdout.write(f"catalog: {load_demo_catalog(actor=ACTOR)} resources loaded")
-        self._print(logins, credentials)
+        # The client comes before the exchange: its system applies for and reads shared data.
+        credentials = self._client(departments)
+        exchange = load_demo_exchange(actor=ACTOR)
+        self.stdout.write(
+            f"exchange: {exchange.new_datasets} datasets, {exchange.new_applications} "
+            f"applications, {exchange.new_reads} governed reads loaded"
+        )
+        self._print(logins, credentials, exchange)
 
     def _departments(self) -> dict[str, Department]:
         made: dict[str, Department] = {}
@@ -178,7 +185,9 @@ class Command(BaseCommand):
 
         The secret is shown once when issued, so it is kept (mode 0600) in the
         data directory for re-printing; if it was rotated or revoked from the
-        developer page since, a fresh one is made.
+        developer page since, a fresh one is made. A client issued by an older
+        demo without today's scopes is revoked and replaced, as scopes are fixed
+        at issue.
         """
         path = Path(settings.DATA_DIR) / "demo-api-credentials.txt"
         stored = path.read_text(encoding="utf-8").strip() if path.exists() else ""
@@ -188,6 +197,9 @@ class Command(BaseCommand):
             department=departments[city.DEMO_CLIENT_DEPARTMENT],
             revoked_at__isnull=True,
         ).first()
+        if client is not None and not set(city.DEMO_CLIENT_SCOPES) <= set(client.scopes):
+            identity_actions.do_revoke_client(client, actor=ACTOR)
+            client = None
         if client is not None and credentials.verify_secret(secret, client.secret_hash).ok:
             return stored
         if client is not None:
@@ -205,7 +217,9 @@ class Command(BaseCommand):
             handle.write(token)
         return token
 
-    def _print(self, logins: list[tuple[str, str, str]], token: str) -> None:
+    def _print(
+        self, logins: list[tuple[str, str, str]], token: str, exchange: ExchangeSummary
+    ) -> None:
         out = self.stdout
         out.write("")
         out.write("演示城市已就绪：长沙市（区划代码 430100）")
@@ -214,6 +228,16 @@ class Command(BaseCommand):
         # Usernames first: they are ASCII, so the columns line up in any terminal.
         for label, username, note in logins:
             out.write(f"  {username:<14}{label}  {note}")
+        out.write("")
+        out.write(
+            f"  共享交换：{exchange.datasets} 个托管数据集、{exchange.records} 条记录（虚构），"
+            f"{exchange.applications} 项共享申请、{exchange.grants} 项有效授权，"
+            f"演示部门系统用数 {exchange.reads} 次"
+        )
+        out.write(
+            "  数据共享申请：wushi、denglei 申请，caiming、tangjing 答复，sunba 查看逾期未答复；"
+            "zhangsan、liuxiaomei 查看“我的数据使用记录”"
+        )
         out.write("")
         out.write(f"  部门系统（G2G）{city.DEMO_CLIENT_NAME}：Authorization: Bearer {token}")
         out.write("  审计人员：用户名 qianqi，访问 /audit/；接口文档：/api/docs")
