@@ -1,10 +1,16 @@
-"""Who may manage which hosted datasets: the provider department's data officers."""
+"""Who may manage which hosted datasets, applications and grants."""
+
+from django.db.models import QuerySet
 
 from zhengtong.catalog.access import Principal, may_edit
-from zhengtong.core.errors import NotFound
-from zhengtong.exchange.models import HostedDataset
-from zhengtong.exchange.permissions import PUSH_RECORDS
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.permissions import REVIEW_RESOURCES
+from zhengtong.core.errors import NotFound, PermissionDenied
+from zhengtong.core.models import Department
+from zhengtong.exchange.models import AccessApplication, Grant, HostedDataset
+from zhengtong.exchange.permissions import MANAGE_ACCESS, PUSH_RECORDS
 from zhengtong.identity.models import SystemClient
+from zhengtong.identity.permissions import departments_in_scope, has_permission
 
 
 def access_hosted_dataset_by_code(principal: Principal, code: str) -> HostedDataset:
@@ -31,3 +37,120 @@ def access_dataset_for_pushing(client: SystemClient, code: str) -> HostedDataset
     ):
         raise NotFound()
     return dataset
+
+
+# --- Applications and grants ----------------------------------------------------
+#
+# Three kinds of staff see an application: the provider department's officers
+# (who answer it), the applying department's officers (who may withdraw it)
+# and the data bureau (who oversees answers across departments). Anyone else
+# gets the same NotFound as for an id that does not exist.
+
+
+def may_answer(principal: Principal, application: AccessApplication) -> bool:
+    """Whether the principal answers for the provider of the application's resource."""
+    return not isinstance(principal, SystemClient) and has_permission(
+        principal, MANAGE_ACCESS, department=application.resource.provider
+    )
+
+
+def may_withdraw(principal: Principal, application: AccessApplication) -> bool:
+    """Whether the principal acts for the department whose system applied."""
+    return not isinstance(principal, SystemClient) and has_permission(
+        principal, MANAGE_ACCESS, department=application.client.department
+    )
+
+
+def may_oversee(principal: Principal) -> bool:
+    """The data bureau: holders of catalog review anywhere see every application and grant."""
+    return not isinstance(principal, SystemClient) and has_permission(principal, REVIEW_RESOURCES)
+
+
+def access_application_by_id(principal: Principal, pk: int) -> AccessApplication:
+    """Find an application the principal may see; missing and forbidden look the same."""
+    application = (
+        AccessApplication.objects.filter(pk=pk)
+        .select_related("resource__provider__region", "client__department__region")
+        .first()
+    )
+    if application is None or not (
+        may_answer(principal, application)
+        or may_withdraw(principal, application)
+        or may_oversee(principal)
+    ):
+        raise NotFound()
+    return application
+
+
+def require_answer(principal: Principal, application: AccessApplication) -> None:
+    if not may_answer(principal, application):
+        raise PermissionDenied()
+
+
+def require_withdraw(principal: Principal, application: AccessApplication) -> None:
+    if not may_withdraw(principal, application):
+        raise PermissionDenied()
+
+
+def may_revoke(principal: Principal, grant: Grant) -> bool:
+    """The provider's officers end a grant of their department's resource."""
+    return not isinstance(principal, SystemClient) and has_permission(
+        principal, MANAGE_ACCESS, department=grant.resource.provider
+    )
+
+
+def access_grant_by_id(principal: Principal, pk: int) -> Grant:
+    """Find a grant the principal may see: provider, holder department or the data bureau."""
+    grant = (
+        Grant.objects.filter(pk=pk)
+        .select_related("resource__provider__region", "client__department__region")
+        .first()
+    )
+    if grant is None or not (
+        may_revoke(principal, grant)
+        or (
+            not isinstance(principal, SystemClient)
+            and has_permission(principal, MANAGE_ACCESS, department=grant.client.department)
+        )
+        or may_oversee(principal)
+    ):
+        raise NotFound()
+    return grant
+
+
+def require_revoke(principal: Principal, grant: Grant) -> None:
+    if not may_revoke(principal, grant):
+        raise PermissionDenied()
+
+
+def applying_departments(principal: Principal) -> QuerySet[Department]:
+    """The departments whose systems the principal may apply for."""
+    if isinstance(principal, SystemClient):
+        return Department.objects.none()
+    return departments_in_scope(principal, MANAGE_ACCESS).order_by("code")
+
+
+def access_client_for_applying(principal: Principal, key_id: str) -> SystemClient:
+    """A system of one of the principal's departments, named by its key id."""
+    client = (
+        SystemClient.objects.filter(
+            key_id=key_id, department__in=applying_departments(principal), revoked_at__isnull=True
+        )
+        .select_related("department")
+        .first()
+    )
+    if client is None:
+        raise NotFound()
+    return client
+
+
+def clients_for_applying(principal: Principal, resource: Resource) -> QuerySet[SystemClient]:
+    """The principal's departments' working systems that may apply for another's resource."""
+    return (
+        SystemClient.objects.filter(
+            department__in=applying_departments(principal), revoked_at__isnull=True
+        )
+        .exclude(department_id=resource.provider_id)
+        .select_related("department")
+        .order_by("department__code", "name")
+    )

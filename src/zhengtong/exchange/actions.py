@@ -32,6 +32,7 @@ from zhengtong.exchange.models import (
     RecordChange,
 )
 from zhengtong.exchange.rows import BadValue, clean_value
+from zhengtong.exchange.tasks import queue_quality_measurement
 from zhengtong.exchange.upstream import UpstreamConfig
 from zhengtong.identity.models import SystemClient
 from zhengtong.ledger.actions import record_entry
@@ -185,6 +186,7 @@ def do_load_dataset_rows(
                 "updated": updated,
             },
         )
+        queue_quality_measurement(locked.pk)
     return LoadReport(
         version=version,
         accepted=len(good),
@@ -272,6 +274,7 @@ def do_delete_dataset_records(
             subject_id=locked.pk,
             data=data,
         )
+        queue_quality_measurement(locked.pk)
     return version
 
 

@@ -9,29 +9,60 @@ written to the ledger by ``governed.py``.
 
 import hashlib
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from zhengtong.catalog.access import access_resource_by_code, require_edit
-from zhengtong.core.errors import InvalidInput
+from zhengtong.core.errors import InvalidInput, NotFound, PermissionDenied
 from zhengtong.core.schemas import ERROR_RESPONSES
 from zhengtong.exchange import actions, governed
-from zhengtong.exchange.access import access_hosted_dataset_by_code
-from zhengtong.exchange.models import DatasetVersion, HostedDataset
-from zhengtong.exchange.permissions import READ_SHARED
+from zhengtong.exchange import selectors as application_selectors
+from zhengtong.exchange.access import (
+    access_application_by_id,
+    access_client_for_applying,
+    access_dataset_for_pushing,
+    access_grant_by_id,
+    access_hosted_dataset_by_code,
+    applying_departments,
+    may_oversee,
+    require_answer,
+    require_revoke,
+    require_withdraw,
+)
+from zhengtong.exchange.models import (
+    AccessApplication,
+    ApplicationState,
+    DatasetVersion,
+    Grant,
+    HostedDataset,
+    Record,
+)
+from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
 from zhengtong.exchange.rows import read_csv, read_xlsx
 from zhengtong.exchange.schemas import (
+    ApplicationIn,
+    ApplicationListIn,
+    ApplicationOut,
     BatchLookUpIn,
     BatchLookUpOut,
     ChangeOut,
     ChangesOut,
     DatasetIn,
     DatasetOut,
+    DeleteRecordsIn,
+    GrantIn,
+    GrantListIn,
+    GrantOut,
     LoadReportOut,
     LookUpIn,
+    PushRecordsIn,
+    PushReportOut,
+    ReasonIn,
     RecordOut,
     RowProblemOut,
     SharedChangeOut,
@@ -231,3 +262,282 @@ def shared_changes(
         ],
         next_cursor=feed.next_cursor,
     )
+
+
+if settings.EXCHANGE_BENCH_BARE_LOOKUP:
+    # bench/exchange.py's yardstick: the same row read through the same stack
+    # with no governance at all. Mounted only when the setting is on, so it is
+    # in neither production nor the OpenAPI document.
+
+    @router.post("/bench/{slug}/bare-look-up", response={200: RecordOut, **ERRORS}, auth=None)
+    def bare_look_up(request: HttpRequest, slug: str, payload: LookUpIn) -> RecordOut:
+        """Read one record by key, ungoverned (benchmark only)."""
+        record = (
+            Record.objects.filter(
+                dataset__resource__code=slug.replace("-", "/"), key=payload.key, deleted=False
+            )
+            .only("key", "values", "updated_at")
+            .first()
+        )
+        if record is None:
+            raise NotFound()
+        return RecordOut(
+            key=record.key, values=record.values, masked=[], updated_at=record.updated_at
+        )
+
+
+# --- Applications and grants (staff sessions) -------------------------------------------
+#
+# A department's data officers apply for their systems and answer for their
+# resources; the data bureau also sees every overdue answer. Applications and
+# grants of other departments are ``not_found``.
+
+MAX_LISTED = 500
+
+
+def application_out(application: AccessApplication) -> ApplicationOut:
+    grant: Grant | None = getattr(application, "grant", None)
+    return ApplicationOut(
+        id=application.pk,
+        resource_code=application.resource.code,
+        resource_name=application.resource.name,
+        provider_code=application.resource.provider.code,
+        client_key_id=application.client.key_id,
+        client_name=application.client.name,
+        department_code=application.client.department.code,
+        purpose=application.purpose,
+        legal_basis=application.legal_basis,
+        fields=list(application.fields),
+        clear_fields=list(application.clear_fields),
+        duration_days=application.duration_days,
+        expected_per_day=application.expected_per_day,
+        state=application.state,
+        submitted_at=application.submitted_at,
+        due_at=application.due_at,
+        overdue=application.state == ApplicationState.PENDING
+        and application.due_at < timezone.now(),
+        answered_at=application.answered_at,
+        answer_reason=application.answer_reason,
+        grant_id=grant.pk if grant is not None else None,
+    )
+
+
+def grant_out(grant: Grant) -> GrantOut:
+    now = timezone.now()
+    return GrantOut(
+        id=grant.pk,
+        application_id=grant.application_id,
+        resource_code=grant.resource.code,
+        resource_name=grant.resource.name,
+        provider_code=grant.resource.provider.code,
+        client_key_id=grant.client.key_id,
+        client_name=grant.client.name,
+        department_code=grant.client.department.code,
+        fields=list(grant.fields),
+        clear_fields=list(grant.clear_fields),
+        purpose=grant.purpose,
+        starts_at=grant.starts_at,
+        expires_at=grant.expires_at,
+        rate_per_minute=grant.rate_per_minute,
+        revoked_at=grant.revoked_at,
+        revoke_reason=grant.revoke_reason,
+        active=grant.revoked_at is None and grant.starts_at <= now < grant.expires_at,
+    )
+
+
+def _invalid_box(box: str, boxes: list[str]) -> InvalidInput:
+    return InvalidInput(
+        _("不支持的列表类别。"), code="invalid_box", detail={"box": box, "accepted": boxes}
+    )
+
+
+@router.get("/applications", response={200: list[ApplicationOut], **ERRORS}, auth=session_auth)
+def list_applications(
+    request: HttpRequest, params: Query[ApplicationListIn]
+) -> list[ApplicationOut]:
+    """Applications to answer (incoming), made (outgoing), or overdue anywhere (data bureau)."""
+    departments = applying_departments(request.user)
+    if params.box == "incoming":
+        found = application_selectors.applications_to_answer(departments)
+    elif params.box == "outgoing":
+        found = application_selectors.applications_made(departments)
+    elif params.box == "overdue":
+        if not may_oversee(request.user):
+            raise PermissionDenied()
+        found = application_selectors.overdue_applications()
+    else:
+        raise _invalid_box(params.box, ["incoming", "outgoing", "overdue"])
+    if params.state:
+        found = found.filter(state=params.state)
+    return [application_out(a) for a in found.select_related("grant")[:MAX_LISTED]]
+
+
+@router.post("/applications", response={201: ApplicationOut, **ERRORS}, auth=session_auth)
+def create_application(request: HttpRequest, payload: ApplicationIn) -> Status[ApplicationOut]:
+    """Apply, for one of your department's systems, to use items of another department's
+    published resource; the provider answers within ten working days."""
+    resource = access_resource_by_code(request.user, payload.resource_code)
+    client = access_client_for_applying(request.user, payload.client_key_id)
+    application = actions.do_apply_for_access(
+        resource,
+        client,
+        actions.ApplicationInput(
+            purpose=payload.purpose,
+            legal_basis=payload.legal_basis,
+            fields=payload.fields,
+            clear_fields=payload.clear_fields,
+            duration_days=payload.duration_days,
+            expected_per_day=payload.expected_per_day,
+        ),
+        actor=actor_of(request.user),
+    )
+    return Status(201, application_out(application))
+
+
+@router.get(
+    "/applications/{application_id}", response={200: ApplicationOut, **ERRORS}, auth=session_auth
+)
+def get_application(request: HttpRequest, application_id: int) -> ApplicationOut:
+    """One application you may see: as provider, applicant or the data bureau."""
+    return application_out(access_application_by_id(request.user, application_id))
+
+
+@router.post(
+    "/applications/{application_id}/grant",
+    response={200: GrantOut, **ERRORS},
+    auth=session_auth,
+)
+def grant_application(request: HttpRequest, application_id: int, payload: GrantIn) -> GrantOut:
+    """Agree to an application for all or some of the items asked for (provider only)."""
+    application = access_application_by_id(request.user, application_id)
+    require_answer(request.user, application)
+    grant = actions.do_grant_application(
+        application,
+        actor=actor_of(request.user),
+        reason=payload.reason,
+        fields=payload.fields,
+        rate_per_minute=payload.rate_per_minute,
+    )
+    return grant_out(grant)
+
+
+@router.post(
+    "/applications/{application_id}/refuse",
+    response={200: ApplicationOut, **ERRORS},
+    auth=session_auth,
+)
+def refuse_application(
+    request: HttpRequest, application_id: int, payload: ReasonIn
+) -> ApplicationOut:
+    """Refuse an application with a reason the applicant sees (provider only)."""
+    application = access_application_by_id(request.user, application_id)
+    require_answer(request.user, application)
+    return application_out(
+        actions.do_refuse_application(
+            application, actor=actor_of(request.user), reason=payload.reason
+        )
+    )
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    response={200: ApplicationOut, **ERRORS},
+    auth=session_auth,
+)
+def withdraw_application(request: HttpRequest, application_id: int) -> ApplicationOut:
+    """Withdraw a pending application of your department's system."""
+    application = access_application_by_id(request.user, application_id)
+    require_withdraw(request.user, application)
+    return application_out(
+        actions.do_withdraw_application(application, actor=actor_of(request.user))
+    )
+
+
+@router.get("/grants", response={200: list[GrantOut], **ERRORS}, auth=session_auth)
+def list_grants(request: HttpRequest, params: Query[GrantListIn]) -> list[GrantOut]:
+    """Grants of your departments' resources (given) or held by their systems (held)."""
+    departments = applying_departments(request.user)
+    if params.box == "given":
+        found = application_selectors.grants_given(departments)
+    elif params.box == "held":
+        found = application_selectors.grants_held(departments)
+    else:
+        raise _invalid_box(params.box, ["given", "held"])
+    return [grant_out(g) for g in found[:MAX_LISTED]]
+
+
+@router.get("/grants/{grant_id}", response={200: GrantOut, **ERRORS}, auth=session_auth)
+def get_grant(request: HttpRequest, grant_id: int) -> GrantOut:
+    """One grant you may see: as provider, holder or the data bureau."""
+    return grant_out(access_grant_by_id(request.user, grant_id))
+
+
+@router.post("/grants/{grant_id}/revoke", response={200: GrantOut, **ERRORS}, auth=session_auth)
+def revoke_grant(request: HttpRequest, grant_id: int, payload: ReasonIn) -> GrantOut:
+    """End a grant of your department's resource at once; calls under it are refused."""
+    grant = access_grant_by_id(request.user, grant_id)
+    require_revoke(request.user, grant)
+    return grant_out(
+        actions.do_revoke_grant(grant, actor=actor_of(request.user), reason=payload.reason)
+    )
+
+
+# --- Records pushed by provider systems (G2G) --------------------------------------------
+
+
+def _pusher(request: HttpRequest) -> SystemClient:
+    require_scope(request, PUSH_RECORDS)
+    client = principal_of(request)
+    assert isinstance(client, SystemClient)
+    return client
+
+
+def _text(value: str | int | float | bool | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@router.post("/shared/{slug}/records", response={200: PushReportOut, **ERRORS}, auth=client_auth)
+def push_records(request: HttpRequest, slug: str, payload: PushRecordsIn) -> PushReportOut:
+    """Load records of your department's hosted dataset as a new version.
+
+    Rows are checked as an uploaded file's are; bad rows are reported by their
+    position in ``rows`` (from 1) and the good rows are kept.
+    """
+    client = _pusher(request)
+    dataset = access_dataset_for_pushing(client, slug)
+    rows = [{code: _text(value) for code, value in row.items()} for row in payload.rows]
+    report = actions.do_load_dataset_rows(
+        dataset,
+        rows,
+        actor=actor_of(client),
+        source_name=payload.source_name or f"api:{client.key_id}",
+    )
+    return PushReportOut(
+        version=version_out(report.version),
+        unchanged=report.unchanged,
+        problems=[
+            # The action numbers rows as a spreadsheet does (header is row 1).
+            RowProblemOut(row=p.row - actions.FIRST_ROW + 1, item=p.item, reason=p.reason)
+            for p in report.problems
+        ],
+    )
+
+
+@router.post(
+    "/shared/{slug}/records:delete", response={200: VersionOut, **ERRORS}, auth=client_auth
+)
+def delete_records(request: HttpRequest, slug: str, payload: DeleteRecordsIn) -> VersionOut:
+    """Withdraw records of your department's hosted dataset by key, as a new version."""
+    client = _pusher(request)
+    dataset = access_dataset_for_pushing(client, slug)
+    version = actions.do_delete_dataset_records(
+        dataset,
+        payload.keys,
+        actor=actor_of(client),
+        source_name=payload.source_name or f"api:{client.key_id}",
+    )
+    return version_out(version)

@@ -245,3 +245,34 @@ class AccessSubject(models.Model):
 
     def __str__(self) -> str:
         return self.key_hash[:12]
+
+
+class Timeliness(models.TextChoices):
+    ON_TIME = "on_time", _("按时更新")
+    DUE = "due", _("待更新")
+    LATE = "late", _("更新逾期")
+
+
+class QualityReport(models.Model):
+    """One measurement of a hosted dataset's quality; kept, so the history shows the trend.
+
+    ``figures`` holds the measured numbers (docs/exchange-quality.md); ``score``
+    and ``timeliness`` are copied out of it so that lists can sort and filter.
+    Figures never hold record values; example keys are shown only to the
+    provider's officers and the data bureau.
+    """
+
+    dataset = models.ForeignKey(
+        HostedDataset, on_delete=models.CASCADE, related_name="quality_reports"
+    )
+    measured_at = models.DateTimeField(_("评估时间"))
+    score = models.PositiveSmallIntegerField(_("质量得分"))
+    timeliness = models.CharField(_("及时性"), max_length=10, choices=Timeliness.choices)
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["dataset", "-measured_at", "-pk"]
+        indexes = [models.Index(fields=["dataset", "-measured_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.measured_at:%Y-%m-%d %H:%M} {self.score}"

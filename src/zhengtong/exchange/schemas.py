@@ -115,3 +115,111 @@ class SharedChangeOut(Schema):
 class SharedChangesOut(Schema):
     changes: list[SharedChangeOut]
     next_cursor: int
+
+
+# --- Applications and grants (staff) -------------------------------------------
+
+
+class ApplicationIn(Schema):
+    resource_code: str = Field(description="the published resource, e.g. 102000000/000001")
+    client_key_id: str = Field(description="key id of your department's system that will call")
+    purpose: str = Field(max_length=500, description="使用用途")
+    legal_basis: str = Field(max_length=300, description="申请依据（法律法规名称和条款）")
+    fields: list[str] = Field(description="申请的信息项代码")
+    clear_fields: list[str] = Field(default=[], description="需明文返回的个人信息项代码")
+    duration_days: int = Field(description="使用期限（天），1至1098")
+    expected_per_day: int = Field(description="预计日调用量")
+
+
+class ApplicationOut(Schema):
+    id: int
+    resource_code: str
+    resource_name: str
+    provider_code: str
+    client_key_id: str
+    client_name: str
+    department_code: str
+    purpose: str
+    legal_basis: str
+    fields: list[str]
+    clear_fields: list[str]
+    duration_days: int
+    expected_per_day: int
+    state: str = Field(description="pending, granted, refused or withdrawn")
+    submitted_at: dt.datetime
+    due_at: dt.datetime = Field(description="答复期限：提交后10个工作日")
+    overdue: bool
+    answered_at: dt.datetime | None
+    answer_reason: str
+    grant_id: int | None
+
+
+class ApplicationListIn(Schema):
+    box: str = Field(
+        default="incoming",
+        description="incoming: to answer for your departments' resources; "
+        "outgoing: made for your departments' systems; overdue: every pending application "
+        "past its due date (data bureau only)",
+    )
+    state: str | None = Field(default=None, description="only applications in this state")
+
+
+class GrantIn(Schema):
+    fields: list[str] | None = Field(
+        default=None, description="the items agreed to; omitted: every item applied for"
+    )
+    rate_per_minute: int = Field(default=600, description="calls allowed per minute")
+    reason: str = Field(default="", max_length=500)
+
+
+class ReasonIn(Schema):
+    reason: str = Field(max_length=500)
+
+
+class GrantOut(Schema):
+    id: int
+    application_id: int | None
+    resource_code: str
+    resource_name: str
+    provider_code: str
+    client_key_id: str
+    client_name: str
+    department_code: str
+    fields: list[str]
+    clear_fields: list[str]
+    purpose: str
+    starts_at: dt.datetime
+    expires_at: dt.datetime
+    rate_per_minute: int
+    revoked_at: dt.datetime | None
+    revoke_reason: str
+    active: bool
+
+
+class GrantListIn(Schema):
+    box: str = Field(
+        default="given",
+        description="given: grants of your departments' resources; held: grants your "
+        "departments' systems hold",
+    )
+
+
+# --- Records pushed by provider systems -----------------------------------------
+
+
+class PushRecordsIn(Schema):
+    rows: list[dict[str, str | int | float | bool | None]] = Field(
+        description="记录：信息项代码 → 值；每行须含主键信息项", max_length=10_000
+    )
+    source_name: str = Field(default="", max_length=255, description="来源说明，记入版本")
+
+
+class DeleteRecordsIn(Schema):
+    keys: list[str] = Field(description="要删除的记录的主键", max_length=10_000)
+    source_name: str = Field(default="", max_length=255)
+
+
+class PushReportOut(Schema):
+    version: VersionOut
+    unchanged: int
+    problems: list[RowProblemOut] = Field(description="退回的行；row 为请求中 rows 的序号，从 1 起")

@@ -5,102 +5,215 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_data_reviewer_role'),
-        ('exchange', '0001_hosted_datasets_versions_records'),
-        ('identity', '0003_seed_built_in_roles'),
+        ("catalog", "0003_data_reviewer_role"),
+        ("exchange", "0001_hosted_datasets_versions_records"),
+        ("identity", "0003_seed_built_in_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessApplication',
+            name="AccessApplication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(max_length=500, verbose_name='使用用途')),
-                ('legal_basis', models.CharField(max_length=300, verbose_name='申请依据')),
-                ('fields', models.JSONField(default=list, verbose_name='申请信息项')),
-                ('clear_fields', models.JSONField(blank=True, default=list, verbose_name='需明文的个人信息项')),
-                ('duration_days', models.PositiveIntegerField(verbose_name='使用期限（天）')),
-                ('expected_per_day', models.PositiveIntegerField(verbose_name='预计日调用量')),
-                ('state', models.CharField(choices=[('pending', '待答复'), ('granted', '已同意'), ('refused', '已拒绝'), ('withdrawn', '已撤回')], default='pending', max_length=12, verbose_name='状态')),
-                ('applicant_ref', models.CharField(max_length=100)),
-                ('applicant_label', models.CharField(max_length=100)),
-                ('submitted_at', models.DateTimeField()),
-                ('due_at', models.DateTimeField(verbose_name='答复期限')),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('answerer_ref', models.CharField(blank=True, max_length=100)),
-                ('answerer_label', models.CharField(blank=True, max_length=100)),
-                ('answer_reason', models.CharField(blank=True, max_length=500, verbose_name='答复意见')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='access_applications', to='identity.systemclient')),
-                ('resource', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='catalog.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("purpose", models.CharField(max_length=500, verbose_name="使用用途")),
+                ("legal_basis", models.CharField(max_length=300, verbose_name="申请依据")),
+                ("fields", models.JSONField(default=list, verbose_name="申请信息项")),
+                (
+                    "clear_fields",
+                    models.JSONField(blank=True, default=list, verbose_name="需明文的个人信息项"),
+                ),
+                ("duration_days", models.PositiveIntegerField(verbose_name="使用期限（天）")),
+                ("expected_per_day", models.PositiveIntegerField(verbose_name="预计日调用量")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待答复"),
+                            ("granted", "已同意"),
+                            ("refused", "已拒绝"),
+                            ("withdrawn", "已撤回"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("applicant_ref", models.CharField(max_length=100)),
+                ("applicant_label", models.CharField(max_length=100)),
+                ("submitted_at", models.DateTimeField()),
+                ("due_at", models.DateTimeField(verbose_name="答复期限")),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("answerer_ref", models.CharField(blank=True, max_length=100)),
+                ("answerer_label", models.CharField(blank=True, max_length=100)),
+                (
+                    "answer_reason",
+                    models.CharField(blank=True, max_length=500, verbose_name="答复意见"),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="access_applications",
+                        to="identity.systemclient",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="catalog.resource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-submitted_at', '-pk'],
+                "ordering": ["-submitted_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='AccessLog',
+            name="AccessLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ledger_seq', models.BigIntegerField(unique=True)),
-                ('at', models.DateTimeField(db_index=True)),
-                ('operation', models.CharField(max_length=20)),
-                ('result', models.CharField(max_length=40)),
-                ('data', models.JSONField()),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='identity.systemclient')),
-                ('resource', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ledger_seq", models.BigIntegerField(unique=True)),
+                ("at", models.DateTimeField(db_index=True)),
+                ("operation", models.CharField(max_length=20)),
+                ("result", models.CharField(max_length=40)),
+                ("data", models.JSONField()),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="identity.systemclient",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.resource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-ledger_seq'],
+                "ordering": ["-ledger_seq"],
             },
         ),
         migrations.CreateModel(
-            name='AccessSubject',
+            name="AccessSubject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_hash', models.CharField(max_length=64)),
-                ('outcome', models.CharField(max_length=20)),
-                ('log', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subjects', to='exchange.accesslog')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key_hash", models.CharField(max_length=64)),
+                ("outcome", models.CharField(max_length=20)),
+                (
+                    "log",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subjects",
+                        to="exchange.accesslog",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Grant',
+            name="Grant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fields', models.JSONField(default=list, verbose_name='授权信息项')),
-                ('clear_fields', models.JSONField(blank=True, default=list, verbose_name='明文信息项')),
-                ('purpose', models.CharField(max_length=500, verbose_name='授权用途')),
-                ('starts_at', models.DateTimeField(verbose_name='生效时间')),
-                ('expires_at', models.DateTimeField(verbose_name='到期时间')),
-                ('rate_per_minute', models.PositiveIntegerField(verbose_name='每分钟调用上限')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='撤销时间')),
-                ('revoke_reason', models.CharField(blank=True, max_length=500, verbose_name='撤销原因')),
-                ('window_start', models.BigIntegerField(default=0)),
-                ('window_count', models.PositiveIntegerField(default=0)),
-                ('application', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='grant', to='exchange.accessapplication')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grants', to='identity.systemclient')),
-                ('resource', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grants', to='catalog.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fields", models.JSONField(default=list, verbose_name="授权信息项")),
+                (
+                    "clear_fields",
+                    models.JSONField(blank=True, default=list, verbose_name="明文信息项"),
+                ),
+                ("purpose", models.CharField(max_length=500, verbose_name="授权用途")),
+                ("starts_at", models.DateTimeField(verbose_name="生效时间")),
+                ("expires_at", models.DateTimeField(verbose_name="到期时间")),
+                ("rate_per_minute", models.PositiveIntegerField(verbose_name="每分钟调用上限")),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="撤销时间"),
+                ),
+                (
+                    "revoke_reason",
+                    models.CharField(blank=True, max_length=500, verbose_name="撤销原因"),
+                ),
+                ("window_start", models.BigIntegerField(default=0)),
+                ("window_count", models.PositiveIntegerField(default=0)),
+                (
+                    "application",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grant",
+                        to="exchange.accessapplication",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grants",
+                        to="identity.systemclient",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grants",
+                        to="catalog.resource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_at', '-pk'],
+                "ordering": ["-starts_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='accesslog',
-            name='grant',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='exchange.grant'),
+            model_name="accesslog",
+            name="grant",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="exchange.grant",
+            ),
         ),
         migrations.AddIndex(
-            model_name='accessapplication',
-            index=models.Index(fields=['state', 'due_at'], name='exchange_ac_state_1e1416_idx'),
+            model_name="accessapplication",
+            index=models.Index(fields=["state", "due_at"], name="exchange_ac_state_1e1416_idx"),
         ),
         migrations.AddIndex(
-            model_name='accesssubject',
-            index=models.Index(fields=['key_hash', 'log'], name='exchange_ac_key_has_188a09_idx'),
+            model_name="accesssubject",
+            index=models.Index(fields=["key_hash", "log"], name="exchange_ac_key_has_188a09_idx"),
         ),
         migrations.AddIndex(
-            model_name='grant',
-            index=models.Index(fields=['client', 'resource'], name='exchange_gr_client__43dd3e_idx'),
+            model_name="grant",
+            index=models.Index(
+                fields=["client", "resource"], name="exchange_gr_client__43dd3e_idx"
+            ),
         ),
     ]

@@ -5,30 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_data_reviewer_role'),
-        ('exchange', '0003_grant_manage_access'),
+        ("catalog", "0003_data_reviewer_role"),
+        ("exchange", "0003_grant_manage_access"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProxiedDataset',
+            name="ProxiedDataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_item_code', models.CharField(max_length=40, verbose_name='主键信息项')),
-                ('base_url', models.URLField(max_length=300, verbose_name='上游接口地址')),
-                ('path_template', models.CharField(default='/{key}', max_length=200, verbose_name='路径模板')),
-                ('auth_header', models.CharField(blank=True, max_length=500)),
-                ('connect_timeout', models.FloatField(default=2.0)),
-                ('read_timeout', models.FloatField(default=5.0)),
-                ('total_timeout', models.FloatField(default=10.0)),
-                ('max_retries', models.PositiveSmallIntegerField(default=2)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('resource', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='proxied_dataset', to='catalog.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key_item_code", models.CharField(max_length=40, verbose_name="主键信息项")),
+                ("base_url", models.URLField(max_length=300, verbose_name="上游接口地址")),
+                (
+                    "path_template",
+                    models.CharField(default="/{key}", max_length=200, verbose_name="路径模板"),
+                ),
+                ("auth_header", models.CharField(blank=True, max_length=500)),
+                ("connect_timeout", models.FloatField(default=2.0)),
+                ("read_timeout", models.FloatField(default=5.0)),
+                ("total_timeout", models.FloatField(default=10.0)),
+                ("max_retries", models.PositiveSmallIntegerField(default=2)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "resource",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proxied_dataset",
+                        to="catalog.resource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['resource__code'],
+                "ordering": ["resource__code"],
             },
         ),
     ]

@@ -1,0 +1,124 @@
+"""The exchange pages' forms."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.catalog.models import InformationItem
+from zhengtong.exchange.actions import DEFAULT_RATE_PER_MINUTE, MAX_DURATION_DAYS, ApplicationInput
+from zhengtong.exchange.rows import read_csv, read_xlsx
+from zhengtong.identity.models import SystemClient
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+class ApplyForm(forms.Form):
+    """An application for some items of a resource; never-shared items are not choices."""
+
+    client = forms.ChoiceField(label=_("使用系统"))
+    item_codes = forms.MultipleChoiceField(label=_("申请信息项"))
+    clear_codes = forms.MultipleChoiceField(label=_("需明文的个人信息项"), required=False)
+    purpose = forms.CharField(
+        label=_("使用用途"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("写明用于哪个事项、哪个环节，如“食品经营许可审批中核对申请企业的登记信息”。"),
+    )
+    legal_basis = forms.CharField(
+        label=_("申请依据"),
+        max_length=300,
+        help_text=_("法律、法规或规章的名称和条款。"),
+    )
+    duration_days = forms.IntegerField(
+        label=_("使用期限（天）"), min_value=1, max_value=MAX_DURATION_DAYS, initial=365
+    )
+    expected_per_day = forms.IntegerField(label=_("预计日调用量"), min_value=1, initial=100)
+
+    def __init__(
+        self,
+        *args: Any,
+        clients: Sequence[SystemClient],
+        items: Sequence[InformationItem],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._choice("client").choices = [
+            (c.key_id, f"{c.department.name} · {c.name}") for c in clients
+        ]
+        self._choice("item_codes").choices = [(i.code, i.name) for i in items]
+        self._choice("clear_codes").choices = [(i.code, i.name) for i in items if i.is_personal]
+
+    def _choice(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
+
+    def to_input(self) -> ApplicationInput:
+        d = self.cleaned_data
+        return ApplicationInput(
+            purpose=d["purpose"],
+            legal_basis=d["legal_basis"],
+            fields=d["item_codes"],
+            clear_fields=d["clear_codes"],
+            duration_days=d["duration_days"],
+            expected_per_day=d["expected_per_day"],
+        )
+
+
+class GrantForm(forms.Form):
+    item_codes = forms.MultipleChoiceField(
+        label=_("同意的信息项"), widget=forms.CheckboxSelectMultiple
+    )
+    rate_per_minute = forms.IntegerField(
+        label=_("每分钟调用上限"),
+        min_value=1,
+        max_value=1_000_000,
+        initial=DEFAULT_RATE_PER_MINUTE,
+    )
+    reason = forms.CharField(label=_("答复意见"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, items: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["item_codes"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = list(items)
+        field.initial = [code for code, _name in items]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("理由"), max_length=500)
+
+
+class RegisterDatasetForm(forms.Form):
+    key_item_code = forms.ChoiceField(
+        label=_("主键信息项"), help_text=_("唯一标识一条记录的信息项，如统一社会信用代码。")
+    )
+
+    def __init__(self, *args: Any, items: Sequence[InformationItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["key_item_code"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(i.code, f"{i.name}（{i.code}）") for i in items if i.data_type != "BY"]
+
+
+class DatasetUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("数据文件"),
+        help_text=_("CSV 或 XLSX，首行为信息项代码或名称，每行一条记录，至多 50 MB。"),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        name = str(upload.name or "").lower()
+        if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("文件过大。"), code="file_too_large")
+        if not name.endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("只接受CSV或XLSX文件。"), code="unsupported_file")
+        return upload
+
+    def rows(self, data: bytes) -> list[dict[str, str]]:
+        """The file's records as item → value mappings; raises InvalidInput if unreadable."""
+        name = str(self.cleaned_data["file"].name or "").lower()
+        return read_csv(data) if name.endswith(".csv") else read_xlsx(data)

@@ -1,0 +1,1167 @@
+"""A GovStack compatibility profile of the exchange, mounted at /api/govstack/.
+
+Two GovStack interfaces are offered over the same governed exchange, so that a
+system built for GovStack can use the registries the departments share here:
+
+* the Digital Registries **Data API** (``/data/{registryName}/{versionNumber}/...``):
+  a registry is a published catalog resource with a hosted dataset, named by
+  its resource code with ``-`` for ``/``. Reads go through ``governed.py``
+  exactly like the native look-ups, so every read is granted, masked and
+  written to the ledger the same way; writes go through the exchange actions
+  and are open only to the provider department's own systems.
+  ``myPersonalDataUsage`` tells a logged-in citizen which department systems
+  read records keyed by their 身份证号.
+* the Information Mediator **directory** (``/im/listClients``,
+  ``/im/[r1/]{instance}/{class}/{member}/{application}/listMethods`` ...):
+  departments are members, their systems are applications, and each
+  department that provides registries has one providing application,
+  ``registries``, whose services are those registries.
+
+The calling system authenticates with its G2G bearer token. The GovStack
+``Information-Mediator-Client`` (or ``X-GovStack-Client``) header, when sent,
+must name that same system. Every governed read states its purpose in the
+``Zhengtong-Purpose`` header (UTF-8, percent-encoded). See
+docs/exchange-govstack.md.
+"""
+
+import contextlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+from pydantic import ConfigDict
+
+from zhengtong.catalog.models import InformationItem, Resource
+from zhengtong.catalog.states import ResourceState
+from zhengtong.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ZhengtongError,
+)
+from zhengtong.core.models import Department
+from zhengtong.core.schemas import ErrorOut
+from zhengtong.core.validators import normalise, validate_id_number
+from zhengtong.exchange import actions, governed
+from zhengtong.exchange.access import access_dataset_for_pushing
+from zhengtong.exchange.models import HostedDataset, Record
+from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
+from zhengtong.exchange.rows import BadValue, clean_value
+from zhengtong.exchange.selectors import data_uses, lookup_record
+from zhengtong.identity.actors import actor_of
+from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
+from zhengtong.identity.models import SystemClient, User
+
+router = Router(tags=["govstack"])
+client_auth = ClientTokenAuth()
+
+# The GovStack instance this platform is, and the member class of its departments.
+INSTANCE = "ZHENGTONG"
+MEMBER_CLASS = "GOV"
+# The application through which a department provides its registries.
+PROVIDER_APPLICATION = "registries"
+# The one version of the registry interface served: records are always current.
+VERSION = "1.0"
+PURPOSE_HEADER = "Zhengtong-Purpose"
+CLIENT_HEADERS = ("Information-Mediator-Client", "X-GovStack-Client")
+MAX_USAGE = 1000
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}", re.ASCII)
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    429: ErrorOut,
+}
+
+
+# --- Schemas ----------------------------------------------------------------------------
+
+
+class ContentIn(Schema):
+    model_config = ConfigDict(extra="allow")
+
+    content: dict[str, Any] = Field(description="item code → value")
+
+
+class RegistryIn(Schema):
+    """``{"query": {"content": ...}, "write": {"content": ...}}``, as the operation needs.
+
+    A flat object of item codes is also read as the content, as some GovStack
+    test suites send it that way.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    query: ContentIn | None = None
+    write: ContentIn | None = None
+
+
+class ContentOut(Schema):
+    content: dict[str, str | None]
+
+
+class AnswerOut(Schema):
+    status: bool
+    message: str
+
+
+class ExistsOut(Schema):
+    answer: AnswerOut
+
+
+class ListOut(Schema):
+    count: int = Field(description="the number of results on this page")
+    next: str | None = Field(description="the address of the next page, if there may be one")
+    previous: str | None = None
+    results: list[dict[str, str | None]]
+
+
+class ListIn(Schema):
+    search: str | None = Field(None, max_length=200, description="a value to look for")
+    filter: str | None = Field(None, max_length=40, description="the item code to look in")
+    ordering: str | None = Field(None, description="ascending or descending by key")
+    page: int = Field(1, ge=1, description="only page 1: follow next for later pages")
+    pageSize: int = Field(100, ge=1, le=governed.MAX_FEED)
+    cursor: int = Field(0, ge=0, description="where the next page starts (from next)")
+
+
+class RecordNotFoundOut(Schema):
+    detail: str = Field(description='always "no record found"')
+    code: str
+    message: str
+
+
+class ReferenceOut(Schema):
+    ReferenceID: str
+
+
+class PersonalDataUsageOut(Schema):
+    id: str = Field(description="the ledger entry of the read")
+    readerId: str = Field(description="the reading system as INSTANCE/CLASS/MEMBER/APPLICATION")
+    readerInitials: str | None = Field(description="not recorded: systems read, not persons")
+    readerInstitutionId: str
+    readerInstitutionName: str
+    readerApplicationName: str
+    searchDateTime: str
+    refrences: list[ReferenceOut] = Field(description="the registry read (spelt as in GovStack)")
+    purpose: str
+    fields: list[str]
+    operation: str
+
+
+class UsageIn(Schema):
+    userId: str | None = Field(None, max_length=64)
+    userID: str | None = Field(None, max_length=64)
+    databaseId: str | None = Field(None, max_length=64)
+    DatabaseID: str | None = Field(None, max_length=64)
+
+
+class ClientIdOut(Schema):
+    objectType: str
+    instanceId: str
+    memberClass: str
+    memberCode: str
+    applicationCode: str | None = None
+
+
+class ClientOut(Schema):
+    name: str
+    id: ClientIdOut
+
+
+class ClientListOut(Schema):
+    member: list[ClientOut]
+
+
+class EndpointOut(Schema):
+    method: str
+    path: str
+
+
+class EndpointListOut(Schema):
+    member: list[EndpointOut]
+
+
+class ServiceOut(Schema):
+    objectType: str
+    serviceType: str
+    instanceId: str
+    memberClass: str
+    memberCode: str
+    applicationCode: str
+    serviceCode: str
+    serviceVersion: str
+    endpointList: EndpointListOut
+
+
+class ServiceListOut(Schema):
+    member: list[ServiceOut]
+
+
+# --- Who is calling ---------------------------------------------------------------------
+
+
+def client_identifier(client: SystemClient) -> str:
+    """The GovStack identifier of a department system: INSTANCE/CLASS/MEMBER/APPLICATION."""
+    return f"{INSTANCE}/{MEMBER_CLASS}/{client.department.code}/{client.key_id}"
+
+
+def _caller(request: HttpRequest) -> SystemClient:
+    client = principal_of(request)
+    if not isinstance(client, SystemClient):
+        raise PermissionDenied()
+    for header in CLIENT_HEADERS:
+        claimed = request.headers.get(header)
+        if claimed is None:
+            continue
+        if len(claimed.strip().split("/")) != 4:
+            raise InvalidInput(
+                _("请求头应为 INSTANCE/CLASS/MEMBER/SUBSYSTEM 格式。"),
+                code="bad_client_header",
+                detail={"header": header},
+            )
+        # The token proves who calls; the header may only repeat it.
+        if claimed.strip() != client_identifier(client):
+            raise PermissionDenied(
+                _("请求头所称的接入系统与接口凭证不符。"),
+                code="client_mismatch",
+                detail={"header": header, "expected": client_identifier(client)},
+            )
+    return client
+
+
+def _reader(request: HttpRequest) -> SystemClient:
+    require_scope(request, READ_SHARED)
+    return _caller(request)
+
+
+def _purpose(request: HttpRequest) -> str:
+    raw = request.headers.get(PURPOSE_HEADER, "")
+    # A header that arrived as raw UTF-8 bytes reaches Django as Latin-1.
+    with contextlib.suppress(UnicodeError):
+        raw = raw.encode("latin-1").decode("utf-8")
+    return unquote(raw)
+
+
+def _registry_version(version: str) -> None:
+    if version != VERSION:
+        raise NotFound(
+            _("该登记簿没有这个版本。"),
+            code="unknown_version",
+            detail={"versions": [VERSION]},
+        )
+
+
+# --- Reading bodies ---------------------------------------------------------------------
+
+
+def _body(payload: RegistryIn) -> dict[str, Any]:
+    return payload.model_dump(exclude_none=True)
+
+
+def _query_content(payload: RegistryIn) -> dict[str, Any]:
+    body = _body(payload)
+    if "query" in body:
+        return dict(body["query"]["content"])
+    write = body.get("write", {})
+    if isinstance(write.get("query"), Mapping) and isinstance(
+        write["query"].get("content"), Mapping
+    ):
+        return dict(write["query"]["content"])
+    return {k: v for k, v in body.items() if k not in {"query", "write"}}
+
+
+def _write_content(payload: RegistryIn) -> dict[str, Any]:
+    body = _body(payload)
+    if "write" in body:
+        return dict(body["write"]["content"])
+    return {k: v for k, v in body.items() if k not in {"query", "write"}}
+
+
+def _text(code: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    raise InvalidInput(
+        _("信息项的值应为文本、数字或布尔值。"), code="invalid_value", detail={"item": code}
+    )
+
+
+def _resource(slug: str) -> Resource:
+    resource = (
+        Resource.objects.filter(code=slug.replace("-", "/"), state=ResourceState.PUBLISHED)
+        .select_related("provider", "hosted_dataset")
+        .first()
+    )
+    if resource is None:
+        raise NotFound(_("没有这个已发布的目录资源。"), code="resource_not_found")
+    return resource
+
+
+def _key_code(slug: str) -> str:
+    dataset = getattr(_resource(slug), "hosted_dataset", None)
+    if dataset is None:
+        raise Conflict(_("该目录资源的数据尚未接入共享交换平台。"), code="not_hosted", status=409)
+    return str(dataset.key_item_code)
+
+
+def _split_key(slug: str, content: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
+    """The key item, its value and the other criteria of a query's content."""
+    key_code = _key_code(slug)
+    criteria = {code: _text(code, value) for code, value in content.items()}
+    key = criteria.pop(key_code, None)
+    if not key:
+        raise InvalidInput(
+            _("查询条件须包含该登记簿的主键信息项。"),
+            code="key_required",
+            detail={"key_item": key_code},
+        )
+    return key_code, key, {c: v for c, v in criteria.items() if v is not None}
+
+
+def _matches(values: Mapping[str, str | None], criteria: Mapping[str, str]) -> bool:
+    """Whether the values as returned to the caller hold every criterion.
+
+    Only what the caller receives anyway is compared, so a criterion on a
+    masked or withheld item tells it nothing new; ``*`` means any item.
+    """
+    for code, wanted in criteria.items():
+        if code == "*":
+            if wanted not in values.values():
+                return False
+        elif values.get(code) != wanted:
+            return False
+    return True
+
+
+def _not_found(refusal: ZhengtongError | None = None) -> Status[RecordNotFoundOut]:
+    message = refusal.message if refusal is not None else _("没有与该主键对应的记录。")
+    return Status(
+        404, RecordNotFoundOut(detail="no record found", code="unknown_key", message=str(message))
+    )
+
+
+# --- The Data API: reads ---------------------------------------------------------------------
+
+
+# Literal paths come before /data/{registry}/{version}, which would otherwise take them.
+@router.get(
+    "/data/myPersonalDataUsage",
+    response={200: list[PersonalDataUsageOut], **ERRORS},
+    auth=session_auth,
+)
+def my_personal_data_usage(
+    request: HttpRequest, params: Query[UsageIn]
+) -> list[PersonalDataUsageOut]:
+    """Which department systems read records keyed by your 身份证号 (我的数据使用记录).
+
+    Only for the logged-in citizen whose real-name identity is ``userId``;
+    ``databaseId`` narrows the answer to one registry.
+    """
+    user = request.user
+    given = params.userId or params.userID or ""
+    try:
+        number = validate_id_number(given).number
+    except InvalidInput:
+        raise InvalidInput(
+            _("userId应为有效的公民身份号码。"), code="bad_user_id", detail={}
+        ) from None
+    database = params.databaseId or params.DatabaseID
+    resource_code = None
+    if database:
+        if not _CODE.fullmatch(database):
+            raise InvalidInput(_("没有这个登记簿。"), code="unknown_database")
+        resource = Resource.objects.filter(
+            code=database.replace("-", "/"), state=ResourceState.PUBLISHED
+        ).first()
+        if resource is None:
+            raise InvalidInput(_("没有这个登记簿。"), code="unknown_database")
+        resource_code = resource.code
+    person = user.person if isinstance(user, User) else None
+    if person is None or normalise(person.id_number) != number:
+        # Nobody, not even staff, reads another person's usage through this door.
+        raise PermissionDenied(_("只能查询本人的数据使用记录。"), code="not_own_data")
+    uses = [
+        use
+        for use in data_uses(governed.key_hash(number), limit=MAX_USAGE)
+        if use.result == "ok"
+        and use.outcome != "not_found"
+        and (resource_code is None or use.resource_code == resource_code)
+    ]
+    return [
+        PersonalDataUsageOut(
+            id=str(use.ledger_seq),
+            readerId=f"{INSTANCE}/{MEMBER_CLASS}/{use.data.get('department', '')}/"
+            f"{use.data.get('client', '')}",
+            readerInitials=None,
+            readerInstitutionId=str(use.data.get("department", "")),
+            readerInstitutionName=use.department,
+            readerApplicationName=use.system,
+            searchDateTime=use.at.isoformat(),
+            refrences=[ReferenceOut(ReferenceID=use.resource_code.replace("/", "-"))],
+            purpose=use.purpose,
+            fields=list(use.data.get("fields", [])),
+            operation=use.operation,
+        )
+        for use in uses
+    ]
+
+
+router.add_api_operation(
+    "/data/MyPersonalDataUsage/1.0",
+    ["GET"],
+    my_personal_data_usage,
+    response={200: list[PersonalDataUsageOut], **ERRORS},
+    auth=session_auth,
+    include_in_schema=False,
+)
+
+
+@router.post(
+    "/data/{registry}/{version}/read",
+    response={
+        200: ContentOut,
+        404: RecordNotFoundOut,
+        **{k: v for k, v in ERRORS.items() if k != 404},
+    },
+    auth=client_auth,
+)
+def read(
+    request: HttpRequest, registry: str, version: str, payload: RegistryIn
+) -> ContentOut | Status[RecordNotFoundOut]:
+    """Return one record by its key, with only the items your system may read, masked as the
+    native look-up masks them. ``query.content`` must hold the registry's key item; other
+    items in it must equal what you may read in clear. Every call is in the ledger."""
+    client = _reader(request)
+    _registry_version(version)
+    _, key, criteria = _split_key(registry, _query_content(payload))
+    try:
+        found = governed.do_look_up_record(client, registry, key, purpose=_purpose(request))
+    except governed.Refused as refusal:
+        if refusal.code == "unknown_key":
+            return _not_found(refusal)
+        raise
+    if not _matches(found.values, criteria):
+        return _not_found()
+    return ContentOut(content=found.values)
+
+
+@router.post(
+    "/data/{registry}/{version}/exists", response={200: ExistsOut, **ERRORS}, auth=client_auth
+)
+def exists(request: HttpRequest, registry: str, version: str, payload: RegistryIn) -> ExistsOut:
+    """Say whether a record with this key exists; with more items in ``query.content``,
+    whether it holds those values too (核验), disclosing nothing else."""
+    client = _reader(request)
+    _registry_version(version)
+    key_code, key, criteria = _split_key(registry, _query_content(payload))
+    purpose = _purpose(request)
+    try:
+        if criteria:
+            answers = governed.do_verify_record(client, registry, key, criteria, purpose=purpose)
+            status = all(a == governed.Match.MATCH for a in answers.values())
+        else:
+            governed.do_look_up_record(client, registry, key, purpose=purpose, fields=[key_code])
+            status = True
+    except governed.Refused as refusal:
+        if refusal.code != "unknown_key":
+            raise
+        status = False
+    message = _("记录存在。") if status else _("没有符合条件的记录。")
+    return ExistsOut(answer=AnswerOut(status=status, message=str(message)))
+
+
+@router.get(
+    "/data/{registry}/{version}/{key}/readValue/{field_ext}",
+    response={
+        200: str | None,
+        404: RecordNotFoundOut,
+        **{k: v for k, v in ERRORS.items() if k != 404},
+    },
+    auth=client_auth,
+)
+def read_value(
+    request: HttpRequest, registry: str, version: str, key: str, field_ext: str
+) -> str | Status[RecordNotFoundOut] | None:
+    """Return one item of one record as a JSON value (``{item}.json``), governed like a look-up."""
+    client = _reader(request)
+    _registry_version(version)
+    field, _dot, ext = field_ext.rpartition(".")
+    if not field or ext != "json":
+        raise InvalidInput(
+            _("只支持 JSON 格式（.json）。"),
+            code="unsupported_format",
+            detail={"formats": ["json"]},
+        )
+    try:
+        found = governed.do_look_up_record(
+            client, registry, key, purpose=_purpose(request), fields=[field]
+        )
+    except governed.Refused as refusal:
+        if refusal.code == "unknown_key":
+            return _not_found(refusal)
+        raise
+    return found.values.get(field)
+
+
+router.add_api_operation(
+    "/data/{registry}/{version}/{key}/read-value/{field_ext}",
+    ["GET"],
+    read_value,
+    response={
+        200: str | None,
+        404: RecordNotFoundOut,
+        **{k: v for k, v in ERRORS.items() if k != 404},
+    },
+    auth=client_auth,
+    include_in_schema=False,
+)
+
+
+def _list_url(request: HttpRequest, params: ListIn, cursor: int) -> str:
+    query = {
+        k: v for k, v in params.dict().items() if v is not None and k not in {"cursor", "page"}
+    }
+    query["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+
+
+@router.get("/data/{registry}/{version}", response={200: ListOut, **ERRORS}, auth=client_auth)
+def list_records(
+    request: HttpRequest, registry: str, version: str, params: Query[ListIn]
+) -> ListOut:
+    """List records. With the key item as criterion (``query.<key item>=...`` or
+    ``filter=<key item>&search=...``) this is a look-up; otherwise it pages through the
+    registry's change feed (each page one governed read, ``next`` gives the following page)
+    and keeps the records whose readable items equal the criteria."""
+    client = _reader(request)
+    _registry_version(version)
+    key_code = _key_code(registry)
+    criteria: dict[str, str] = {}
+    for name in request.GET:
+        value = request.GET.get(name, "")
+        if name.startswith("query.") and value:
+            criteria[name.removeprefix("query.")] = value
+    if params.search is not None and params.search != "":
+        criteria[params.filter or "*"] = params.search
+    purpose = _purpose(request)
+    key = criteria.pop(key_code, None)
+    next_url = None
+    rows: dict[str, dict[str, str | None]] = {}
+    if key is not None:
+        batch = governed.do_look_up_records(client, registry, [key], purpose=purpose)
+        rows = {found.key: found.values for found in batch.found}
+    else:
+        feed = governed.do_read_changes(
+            client, registry, cursor=params.cursor, purpose=purpose, limit=params.pageSize
+        )
+        # A key may change more than once in a page; its last change tells what it is now.
+        for change in feed.changes:
+            rows.pop(change.key, None)
+            if change.values is not None:
+                rows[change.key] = change.values
+        if len(feed.changes) == params.pageSize:
+            next_url = _list_url(request, params, feed.next_cursor)
+    results = [
+        values
+        for _key, values in sorted(rows.items(), reverse=params.ordering == "descending")
+        if _matches(values, criteria)
+    ]
+    return ListOut(count=len(results), next=next_url, previous=None, results=results)
+
+
+router.add_api_operation(
+    "/data/{registry}/{version}/",
+    ["GET"],
+    list_records,
+    response={200: ListOut, **ERRORS},
+    auth=client_auth,
+    include_in_schema=False,
+)
+
+
+# --- The Data API: writes by the provider ----------------------------------------------------
+
+
+def _pusher(
+    request: HttpRequest, registry: str, version: str
+) -> tuple[SystemClient, HostedDataset]:
+    client = _caller(request)
+    _registry_version(version)
+    return client, access_dataset_for_pushing(client, registry)
+
+
+def _items(dataset: HostedDataset) -> dict[str, InformationItem]:
+    return {item.code: item for item in dataset.resource.items.all()}
+
+
+def _clean(dataset: HostedDataset, content: Mapping[str, Any]) -> dict[str, str | None]:
+    """Check every item before the action runs, so a bad write leaves no empty version behind."""
+    items = _items(dataset)
+    unknown = [code for code in content if code not in items]
+    if unknown:
+        raise InvalidInput(
+            _("该登记簿没有这些信息项。"), code="unknown_item", detail={"items": unknown}
+        )
+    cleaned: dict[str, str | None] = {}
+    for code, value in content.items():
+        text = _text(code, value)
+        if text is None or not text.strip():
+            cleaned[code] = None
+            continue
+        try:
+            cleaned[code] = clean_value(items[code], text)
+        except BadValue as bad:
+            raise InvalidInput(str(bad), code="invalid_value", detail={"item": code}) from None
+    return cleaned
+
+
+def _key_of(dataset: HostedDataset, value: Any) -> str:
+    item = _items(dataset)[dataset.key_item_code]
+    text = _text(item.code, value) or ""
+    try:
+        key = clean_value(item, text)
+    except BadValue as bad:
+        raise InvalidInput(str(bad), code="bad_key", detail={"item": item.code}) from None
+    if not key:
+        raise InvalidInput(
+            _("须提供该登记簿的主键信息项。"), code="key_required", detail={"item": item.code}
+        )
+    return key
+
+
+def _save(
+    client: SystemClient, dataset: HostedDataset, values: Mapping[str, str | None], source: str
+) -> Record:
+    row = {code: value for code, value in values.items() if value is not None}
+    report = actions.do_load_dataset_rows(
+        dataset, [row], actor=actor_of(client), source_name=f"govstack:{source}"
+    )
+    if report.problems:
+        raise InvalidInput(
+            _("记录未通过校验。"),
+            code="invalid_record",
+            detail={"problems": [{"item": p.item, "reason": p.reason} for p in report.problems]},
+        )
+    record = lookup_record(dataset, row[dataset.key_item_code])
+    assert record is not None
+    return record
+
+
+def _create(client: SystemClient, dataset: HostedDataset, content: Mapping[str, Any]) -> Record:
+    key = _key_of(dataset, content.get(dataset.key_item_code))
+    values = _clean(dataset, content)
+    if lookup_record(dataset, key) is not None:
+        raise Conflict(_("该主键的记录已经存在。"), code="already_exists", detail={})
+    return _save(client, dataset, {**values, dataset.key_item_code: key}, "create")
+
+
+def _update(
+    client: SystemClient, dataset: HostedDataset, record: Record, content: Mapping[str, Any]
+) -> Record:
+    changes = _clean(dataset, content)
+    given = changes.pop(dataset.key_item_code, None)
+    if given is not None and given != record.key:
+        raise InvalidInput(_("不能修改记录的主键。"), code="key_change", detail={})
+    merged: dict[str, str | None] = {**record.values, **changes}
+    return _save(client, dataset, merged, "update")
+
+
+@router.post(
+    "/data/{registry}/{version}/create", response={200: ContentOut, **ERRORS}, auth=client_auth
+)
+def create(request: HttpRequest, registry: str, version: str, payload: RegistryIn) -> ContentOut:
+    """Add a record to your department's registry (``write.content``).
+
+    Only the provider department's systems with the scope exchange.push_records may write."""
+    client, dataset = _pusher(request, registry, version)
+    record = _create(client, dataset, _write_content(payload))
+    return ContentOut(content=record.values)
+
+
+def _update_one(
+    request: HttpRequest, registry: str, version: str, payload: RegistryIn
+) -> ContentOut | Status[RecordNotFoundOut]:
+    client, dataset = _pusher(request, registry, version)
+    write = _write_content(payload)
+    query = _query_content(payload) if payload.query is not None else write
+    key = _key_of(dataset, query.get(dataset.key_item_code))
+    record = lookup_record(dataset, key)
+    if record is None:
+        return _not_found()
+    return ContentOut(content=_update(client, dataset, record, write).values)
+
+
+_WRITE_RESPONSES: dict[int, Any] = {
+    200: ContentOut,
+    404: RecordNotFoundOut,
+    **{k: v for k, v in ERRORS.items() if k != 404},
+}
+
+
+@router.put("/data/{registry}/{version}/update", response=_WRITE_RESPONSES, auth=client_auth)
+def update(
+    request: HttpRequest, registry: str, version: str, payload: RegistryIn
+) -> ContentOut | Status[RecordNotFoundOut]:
+    """Change the record whose key is in ``query.content`` with the items of ``write.content``;
+    items not named keep their values, an item given as null or "" is cleared."""
+    return _update_one(request, registry, version, payload)
+
+
+@router.put("/data/{registry}/{version}/updateEntries", response=_WRITE_RESPONSES, auth=client_auth)
+def update_entries(
+    request: HttpRequest, registry: str, version: str, payload: RegistryIn
+) -> ContentOut | Status[RecordNotFoundOut]:
+    """As ``update``: a query names records by their key, so it matches at most one."""
+    return _update_one(request, registry, version, payload)
+
+
+router.add_api_operation(
+    "/data/{registry}/{version}/update-entries",
+    ["PUT"],
+    update_entries,
+    response=_WRITE_RESPONSES,
+    auth=client_auth,
+    include_in_schema=False,
+)
+
+
+@router.post(
+    "/data/{registry}/{version}/updateOrCreate",
+    response={200: ContentOut, **ERRORS},
+    auth=client_auth,
+)
+def update_or_create(
+    request: HttpRequest, registry: str, version: str, payload: RegistryIn
+) -> ContentOut:
+    """Update the record whose key is in ``query.content``, or create it from ``write.content``."""
+    client, dataset = _pusher(request, registry, version)
+    write = _write_content(payload)
+    query = _query_content(payload) if payload.query is not None else write
+    key = _key_of(dataset, query.get(dataset.key_item_code))
+    record = lookup_record(dataset, key)
+    if record is None:
+        return ContentOut(
+            content=_create(client, dataset, {**write, dataset.key_item_code: key}).values
+        )
+    return ContentOut(content=_update(client, dataset, record, write).values)
+
+
+router.add_api_operation(
+    "/data/{registry}/{version}/update-or-create",
+    ["POST"],
+    update_or_create,
+    response={200: ContentOut, **ERRORS},
+    auth=client_auth,
+    include_in_schema=False,
+)
+
+
+@router.delete(
+    "/data/{registry}/{version}/{key}/delete",
+    response={204: None, 404: RecordNotFoundOut, **{k: v for k, v in ERRORS.items() if k != 404}},
+    auth=client_auth,
+)
+def delete(
+    request: HttpRequest, registry: str, version: str, key: str
+) -> Status[None] | Status[RecordNotFoundOut]:
+    """Withdraw a record of your department's registry by its key."""
+    client, dataset = _pusher(request, registry, version)
+    cleaned = _key_of(dataset, key)
+    if lookup_record(dataset, cleaned) is None:
+        return _not_found()
+    actions.do_delete_dataset_records(
+        dataset, [cleaned], actor=actor_of(client), source_name="govstack:delete"
+    )
+    return Status(204, None)
+
+
+# --- The Information Mediator directory ------------------------------------------------------
+
+
+def _member(department: Department) -> ClientOut:
+    return ClientOut(
+        name=department.name,
+        id=ClientIdOut(
+            objectType="MEMBER",
+            instanceId=INSTANCE,
+            memberClass=MEMBER_CLASS,
+            memberCode=department.code,
+        ),
+    )
+
+
+def _application(department: Department, code: str, name: str) -> ClientOut:
+    return ClientOut(
+        name=name,
+        id=ClientIdOut(
+            objectType="APPLICATION",
+            instanceId=INSTANCE,
+            memberClass=MEMBER_CLASS,
+            memberCode=department.code,
+            applicationCode=code,
+        ),
+    )
+
+
+def _providers() -> set[int]:
+    return set(
+        HostedDataset.objects.filter(resource__state=ResourceState.PUBLISHED).values_list(
+            "resource__provider_id", flat=True
+        )
+    )
+
+
+class ListClientsIn(Schema):
+    instanceId: str | None = Field(None, max_length=64)
+
+
+@router.get("/im/listClients", response={200: ClientListOut, **ERRORS}, auth=client_auth)
+def list_clients(request: HttpRequest, params: Query[ListClientsIn]) -> ClientListOut:
+    """The members (departments) and applications (their systems, and ``registries`` for each
+    department that provides registries) of this instance; another instance has none here."""
+    _caller(request)
+    if params.instanceId and params.instanceId != INSTANCE:
+        return ClientListOut(member=[])
+    providers = _providers()
+    clients = SystemClient.objects.filter(revoked_at__isnull=True).select_related("department")
+    by_department: dict[int, list[SystemClient]] = {}
+    for client in clients:
+        by_department.setdefault(client.department_id, []).append(client)
+    departments = Department.objects.filter(pk__in=set(by_department) | providers).order_by("code")
+    out: list[ClientOut] = []
+    for department in departments:
+        out.append(_member(department))
+        if department.pk in providers:
+            out.append(_application(department, PROVIDER_APPLICATION, str(_("数据共享登记簿"))))
+        out.extend(
+            _application(department, c.key_id, c.name) for c in by_department.get(department.pk, [])
+        )
+    return ClientListOut(member=out)
+
+
+def _provider(instance: str, member_class: str, member: str, application: str) -> Department:
+    """The department a provider identifier names; malformed is 400, unknown 404."""
+    if not (
+        _NAME.fullmatch(instance)
+        and _NAME.fullmatch(member_class)
+        and _CODE.fullmatch(member)
+        and _CODE.fullmatch(application)
+    ):
+        raise InvalidInput(_("服务提供方标识格式有误。"), code="invalid_identifier")
+    department = Department.objects.filter(code=member).first()
+    if (
+        instance != INSTANCE
+        or member_class != MEMBER_CLASS
+        or application != PROVIDER_APPLICATION
+        or department is None
+        or department.pk not in _providers()
+    ):
+        raise NotFound(_("没有这个服务提供方。"), code="unknown_provider")
+    return department
+
+
+def _registries(department: Department, service: str | None = None) -> list[Resource]:
+    resources = (
+        Resource.objects.filter(
+            provider=department, state=ResourceState.PUBLISHED, hosted_dataset__isnull=False
+        )
+        .select_related("provider", "hosted_dataset")
+        .prefetch_related("items")
+        .order_by("code")
+    )
+    if service is not None:
+        resources = resources.filter(code=service.replace("-", "/"))
+    return list(resources)
+
+
+def slug_of(resource: Resource) -> str:
+    return resource.code.replace("/", "-")
+
+
+READ_ENDPOINTS = (
+    ("GET", ""),
+    ("POST", "/read"),
+    ("POST", "/exists"),
+    ("GET", "/{ID}/readValue/{field}.json"),
+)
+WRITE_ENDPOINTS = (
+    ("POST", "/create"),
+    ("PUT", "/update"),
+    ("PUT", "/updateEntries"),
+    ("POST", "/updateOrCreate"),
+    ("DELETE", "/{ID}/delete"),
+)
+
+
+def _base(resource: Resource) -> str:
+    return f"/api/govstack/data/{slug_of(resource)}/{VERSION}"
+
+
+def _service(
+    department: Department, resource: Resource, endpoints: Iterable[tuple[str, str]]
+) -> ServiceOut:
+    base = _base(resource)
+    return ServiceOut(
+        objectType="SERVICE",
+        serviceType="REST",
+        instanceId=INSTANCE,
+        memberClass=MEMBER_CLASS,
+        memberCode=department.code,
+        applicationCode=PROVIDER_APPLICATION,
+        serviceCode=slug_of(resource),
+        serviceVersion=VERSION,
+        endpointList=EndpointListOut(
+            member=[EndpointOut(method=m, path=base + p) for m, p in endpoints]
+        ),
+    )
+
+
+def _may_read(client: SystemClient, resource: Resource) -> bool:
+    """Whether a governed read would let any item of the resource leave for this client."""
+    if READ_SHARED not in client.scopes:
+        return False
+    call = governed.Call(client, governed.Operation.LOOK_UP, slug_of(resource), "directory")
+    try:
+        governed.authorise(call, None)
+    except governed.Refused:
+        return False
+    return True
+
+
+class MethodsIn(Schema):
+    serviceId: str | None = Field(None, max_length=64)
+
+
+def _methods(
+    request: HttpRequest,
+    instance: str,
+    member_class: str,
+    member: str,
+    application: str,
+    service: str | None,
+    *,
+    allowed_only: bool,
+) -> ServiceListOut:
+    client = _caller(request)
+    department = _provider(instance, member_class, member, application)
+    services: list[ServiceOut] = []
+    for resource in _registries(department, service or None):
+        if not allowed_only:
+            services.append(_service(department, resource, READ_ENDPOINTS + WRITE_ENDPOINTS))
+            continue
+        endpoints: list[tuple[str, str]] = []
+        if _may_read(client, resource):
+            endpoints.extend(READ_ENDPOINTS)
+        if PUSH_RECORDS in client.scopes and client.department_id == department.pk:
+            endpoints.extend(WRITE_ENDPOINTS)
+        if endpoints:
+            services.append(_service(department, resource, endpoints))
+    return ServiceListOut(member=services)
+
+
+def list_methods(
+    request: HttpRequest,
+    instance: str,
+    member_class: str,
+    member: str,
+    application: str,
+    params: Query[MethodsIn],
+) -> ServiceListOut:
+    """The registries a department provides, each with all its operations."""
+    return _methods(
+        request, instance, member_class, member, application, params.serviceId, allowed_only=False
+    )
+
+
+def allowed_methods(
+    request: HttpRequest,
+    instance: str,
+    member_class: str,
+    member: str,
+    application: str,
+    params: Query[MethodsIn],
+) -> ServiceListOut:
+    """The registries and operations of a department that your system may call: reads where the
+    catalog and your grants let at least one item leave, writes for your own department."""
+    return _methods(
+        request, instance, member_class, member, application, params.serviceId, allowed_only=True
+    )
+
+
+class OpenApiIn(Schema):
+    serviceCode: str | None = Field(None, max_length=64)
+
+
+def get_openapi(
+    request: HttpRequest,
+    instance: str,
+    member_class: str,
+    member: str,
+    application: str,
+    params: Query[OpenApiIn],
+) -> str:
+    """The OpenAPI 3 description of one registry's operations, as a JSON string."""
+    _caller(request)
+    code = params.serviceCode or ""
+    if not _CODE.fullmatch(code):
+        raise InvalidInput(_("请提供有效的 serviceCode。"), code="invalid_service_code")
+    department = _provider(instance, member_class, member, application)
+    resources = _registries(department, code)
+    if not resources:
+        raise NotFound(_("没有这个服务。"), code="unknown_service")
+    return json.dumps(registry_openapi(resources[0]), ensure_ascii=False)
+
+
+_DIRECTORY = (
+    ("listMethods", list_methods, ServiceListOut),
+    ("allowedMethods", allowed_methods, ServiceListOut),
+    ("getOpenAPI", get_openapi, str),
+)
+for _name, _view, _out in _DIRECTORY:
+    # The specification puts the directory under /r1/; GovStack's test suite calls it without.
+    for _prefix, _listed in (("/im/r1", True), ("/im", False)):
+        router.add_api_operation(
+            f"{_prefix}/{{instance}}/{{member_class}}/{{member}}/{{application}}/{_name}",
+            ["GET"],
+            _view,
+            response={200: _out, **ERRORS},
+            auth=client_auth,
+            include_in_schema=_listed,
+        )
+
+
+def _record_schema(resource: Resource) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for item in resource.items.all():
+        if item.data_type == "BY":
+            continue
+        prop: dict[str, Any] = {"type": "string", "description": item.name}
+        if item.length:
+            prop["maxLength"] = item.length
+        if item.is_personal:
+            prop["x-personal"] = True
+        properties[item.code] = prop
+    return {"type": "object", "properties": properties}
+
+
+def registry_openapi(resource: Resource) -> dict[str, Any]:
+    """An OpenAPI 3 document for one registry: the GovStack operations over its items."""
+    record = {"$ref": "#/components/schemas/Record"}
+    content_body = {"type": "object", "properties": {"content": record}, "required": ["content"]}
+    query_body = {
+        "type": "object",
+        "properties": {"query": content_body},
+        "required": ["query"],
+    }
+    write_body = {
+        "type": "object",
+        "properties": {"query": content_body, "write": content_body},
+        "required": ["write"],
+    }
+    headers = [
+        {"name": PURPOSE_HEADER, "in": "header", "required": True, "schema": {"type": "string"}},
+        {"name": "Information-Mediator-Client", "in": "header", "schema": {"type": "string"}},
+    ]
+    key_param = {"name": "ID", "in": "path", "required": True, "schema": {"type": "string"}}
+
+    def operation(
+        op_id: str, summary: str, body: dict[str, Any] | None, ok: dict[str, Any]
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "operationId": op_id,
+            "summary": summary,
+            "parameters": list(headers),
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {"schema": ok}}},
+                "default": {"description": "{code, message, detail}"},
+            },
+        }
+        if body is not None:
+            out["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": body}},
+            }
+        return out
+
+    content_out = {"type": "object", "properties": {"content": record}}
+    base = _base(resource)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": f"{resource.name} ({resource.code})",
+            "version": VERSION,
+            "description": resource.abstract,
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            base: {
+                "get": operation(
+                    "list",
+                    "list",
+                    None,
+                    {
+                        "type": "object",
+                        "properties": {"results": {"type": "array", "items": record}},
+                    },
+                )
+            },
+            f"{base}/read": {"post": operation("read", "read", query_body, content_out)},
+            f"{base}/exists": {
+                "post": operation(
+                    "exists",
+                    "exists",
+                    query_body,
+                    {"type": "object", "properties": {"answer": {"type": "object"}}},
+                )
+            },
+            f"{base}/{{ID}}/readValue/{{field}}.json": {
+                "get": {
+                    **operation("readValue", "readValue", None, {"type": "string"}),
+                    "parameters": [
+                        *headers,
+                        key_param,
+                        {
+                            "name": "field",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                }
+            },
+            f"{base}/create": {"post": operation("create", "create", write_body, content_out)},
+            f"{base}/update": {"put": operation("update", "update", write_body, content_out)},
+            f"{base}/updateOrCreate": {
+                "post": operation("updateOrCreate", "updateOrCreate", write_body, content_out)
+            },
+            f"{base}/{{ID}}/delete": {
+                "delete": {
+                    "operationId": "delete",
+                    "summary": "delete",
+                    "parameters": [*headers, key_param],
+                    "responses": {"204": {"description": "deleted"}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {"Record": _record_schema(resource)},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,243 @@
+"""The exchange's pages: applying, answering, revoking, uploading and 我的数据使用记录."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from zhengtong.core.testing import make_credit_code
+from zhengtong.exchange.models import AccessApplication, ApplicationState, Grant
+from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.exchange.tests.sharing import (
+    BASIS,
+    ENTERPRISES,
+    POPULATION,
+    PURPOSE,
+    Sharing,
+    apply_for_phone,
+    logged_in,
+    make_sharing,
+)
+from zhengtong.ledger.models import LedgerEntry
+from zhengtong.ledger.selectors import tree_state
+
+ENTERPRISE_SLUG = ENTERPRISES.replace("/", "-")
+POPULATION_SLUG = POPULATION.replace("/", "-")
+
+
+@pytest.fixture
+def sharing(cast: ExchangeCast) -> Sharing:
+    return make_sharing(cast)
+
+
+def test_the_catalog_page_offers_staff_the_application(sharing: Sharing) -> None:
+    page = logged_in(sharing.county_officer).get(f"/catalog/resource/{ENTERPRISE_SLUG}/")
+    assert f"/exchange/resource/{ENTERPRISE_SLUG}/apply/" in page.content.decode()
+    public = Client().get(f"/catalog/resource/{ENTERPRISE_SLUG}/")
+    assert "/apply/" not in public.content.decode()
+
+
+def test_an_officer_applies_on_the_page_and_never_shared_items_are_disabled(
+    sharing: Sharing,
+) -> None:
+    http = logged_in(sharing.county_officer)
+    form = http.get(f"/exchange/resource/{ENTERPRISE_SLUG}/apply/")
+    assert form.status_code == 200
+    html = form.content.decode()
+    assert 'value="legal_rep_id" disabled' in html
+    assert "《中华人民共和国个人信息保护法》第二十八条" in html
+    assert sharing.reader.name in html and sharing.pusher.name not in html
+    sent = http.post(
+        f"/exchange/resource/{ENTERPRISE_SLUG}/apply/",
+        {
+            "client": sharing.reader.key_id,
+            "item_codes": ["name", "phone"],
+            "clear_codes": ["phone"],
+            "purpose": PURPOSE,
+            "legal_basis": BASIS,
+            "duration_days": 180,
+            "expected_per_day": 50,
+        },
+    )
+    application = AccessApplication.objects.get()
+    assert sent.status_code == 302
+    assert sent["Location"] == f"/exchange/applications/{application.pk}/"
+    assert application.fields == ["name", "phone"] and application.clear_fields == ["phone"]
+    assert application.client == sharing.reader and application.duration_days == 180
+    # A never-shared item sent anyway is refused by the form, not stored.
+    again = http.post(
+        f"/exchange/resource/{ENTERPRISE_SLUG}/apply/",
+        {
+            "client": sharing.reader.key_id,
+            "item_codes": ["legal_rep_id"],
+            "purpose": PURPOSE,
+            "legal_basis": BASIS,
+            "duration_days": 30,
+            "expected_per_day": 5,
+        },
+    )
+    assert again.status_code == 200 and AccessApplication.objects.count() == 1
+
+
+def test_a_citizen_or_stranger_cannot_apply_or_see_requests(sharing: Sharing) -> None:
+    citizen = logged_in(sharing.citizen)
+    assert citizen.get(f"/exchange/resource/{ENTERPRISE_SLUG}/apply/").status_code == 403
+    assert citizen.get("/exchange/requests/").status_code == 403
+    anonymous = Client().get("/exchange/requests/")
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    application = apply_for_phone(sharing)
+    outsider = logged_in(sharing.outsider)
+    assert outsider.get(f"/exchange/applications/{application.pk}/").status_code == 404
+    refused = outsider.post(f"/exchange/applications/{application.pk}/refuse/", {"reason": "x"})
+    assert refused.status_code == 404
+    assert AccessApplication.objects.get().state == ApplicationState.PENDING
+
+
+def test_the_provider_grants_on_the_page_and_revokes_from_the_list(sharing: Sharing) -> None:
+    application = apply_for_phone(sharing)
+    provider = logged_in(sharing.officer)
+    listing = provider.get("/exchange/requests/").content.decode()
+    assert f"/exchange/applications/{application.pk}/" in listing
+    assert "剩余" in listing and "个工作日" in listing
+    detail = provider.get(f"/exchange/applications/{application.pk}/").content.decode()
+    assert PURPOSE in detail and "/grant/" in detail and "/withdraw/" not in detail
+    # The applicant sees the withdraw button, not the answer.
+    mine = logged_in(sharing.county_officer).get(f"/exchange/applications/{application.pk}/")
+    assert "/withdraw/" in mine.content.decode() and "/grant/" not in mine.content.decode()
+
+    granted = provider.post(
+        f"/exchange/applications/{application.pk}/grant/",
+        {"item_codes": ["phone"], "rate_per_minute": 30, "reason": "同意"},
+        follow=True,
+    )
+    assert "已同意该申请" in granted.content.decode()
+    grant = Grant.objects.get()
+    assert grant.fields == ["phone"] and grant.rate_per_minute == 30
+    revoked = provider.post(
+        f"/exchange/grants/{grant.pk}/revoke/", {"reason": "审批已办结"}, follow=True
+    )
+    assert "授权已撤销" in revoked.content.decode()
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None and grant.revoke_reason == "审批已办结"
+
+
+def test_refusing_and_withdrawing_on_the_page(sharing: Sharing) -> None:
+    first = apply_for_phone(sharing)
+    provider = logged_in(sharing.officer)
+    blank = provider.post(f"/exchange/applications/{first.pk}/refuse/", {"reason": ""}, follow=True)
+    assert "拒绝时请说明理由" in blank.content.decode()
+    provider.post(f"/exchange/applications/{first.pk}/refuse/", {"reason": "用途不明确"})
+    first.refresh_from_db()
+    assert first.state == ApplicationState.REFUSED and first.answer_reason == "用途不明确"
+    second = apply_for_phone(sharing)
+    # The provider cannot withdraw another department's application.
+    assert provider.post(f"/exchange/applications/{second.pk}/withdraw/").status_code == 403
+    logged_in(sharing.county_officer).post(f"/exchange/applications/{second.pk}/withdraw/")
+    second.refresh_from_db()
+    assert second.state == ApplicationState.WITHDRAWN
+
+
+def test_overdue_applications_show_in_red_to_the_data_bureau(sharing: Sharing) -> None:
+    application = apply_for_phone(sharing)
+    AccessApplication.objects.filter(pk=application.pk).update(
+        due_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    bureau = logged_in(sharing.bureau).get("/exchange/requests/").content.decode()
+    overview = bureau.split('id="exchange-overdue"')[1].split("</section>")[0]
+    assert f"/exchange/applications/{application.pk}/" in overview
+    assert "tag-red" in overview and "已逾期" in overview
+    provider = logged_in(sharing.officer).get("/exchange/requests/").content.decode()
+    assert 'id="exchange-overdue"' not in provider
+    assert "已逾期" in provider  # in its own list, still marked
+
+
+def test_the_pending_filter_is_an_htmx_partial(sharing: Sharing) -> None:
+    refused = apply_for_phone(sharing)
+    logged_in(sharing.officer).post(
+        f"/exchange/applications/{refused.pk}/refuse/", {"reason": "不符合"}
+    )
+    pending = apply_for_phone(sharing)
+    partial = logged_in(sharing.officer).get(
+        "/exchange/requests/?pending=1", HTTP_HX_REQUEST="true"
+    )
+    html = partial.content.decode()
+    assert "<html" not in html
+    assert f"/exchange/applications/{pending.pk}/" in html
+    assert f"/exchange/applications/{refused.pk}/" not in html
+
+
+def test_an_officer_hosts_a_resource_and_uploads_a_file_with_a_bad_row(
+    sharing: Sharing, cast: ExchangeCast
+) -> None:
+    http = logged_in(sharing.officer)
+    listing = http.get("/exchange/datasets/").content.decode()
+    assert "企业登记信息" in listing and "已托管" in listing and "未托管" in listing
+    slug = cast.resource.slug
+    form = http.get(f"/exchange/datasets/{slug}/").content.decode()
+    assert 'name="key_item_code"' in form and 'value="licence"' not in form
+    registered = http.post(f"/exchange/datasets/{slug}/", {"key_item_code": "uscc"})
+    assert registered.status_code == 302
+    good = make_credit_code(seq=901)
+    csv = f"uscc,name,capital\n{good},长沙甲公司,100\nNOT-A-CODE,长沙乙公司,200\n"
+    uploaded = http.post(
+        f"/exchange/datasets/{slug}/",
+        {"file": SimpleUploadedFile("企业.csv", csv.encode(), "text/csv")},
+    )
+    html = uploaded.content.decode()
+    assert uploaded.status_code == 200
+    assert "第 1 版已导入" in html and "接受 1 行，退回 1 行" in html
+    problems = html.split("未导入的行")[1].split("</table>")[0]
+    assert '<td data-label="行">3</td>' in problems and "uscc" in problems
+    assert "企业.csv" in html  # the versions list
+    wrong = http.post(
+        f"/exchange/datasets/{slug}/",
+        {"file": SimpleUploadedFile("企业.txt", b"x", "text/plain")},
+    )
+    assert "只接受CSV或XLSX文件" in wrong.content.decode()
+    # Another department's officer does not find the page.
+    assert logged_in(sharing.county_officer).get(f"/exchange/datasets/{slug}/").status_code == 404
+
+
+def _read_person(sharing: Sharing) -> None:
+    answer = sharing.api(sharing.reader_token).post(
+        f"/api/exchange/shared/{POPULATION_SLUG}/look-up",
+        {"key": sharing.person.id_number, "purpose": "办理居住证核对户籍"},
+        "application/json",
+    )
+    assert answer.status_code == 200, answer.json()
+
+
+def test_a_citizen_sees_who_read_their_data_and_the_ledger_entry(sharing: Sharing) -> None:
+    _read_person(sharing)
+    citizen = logged_in(sharing.citizen)
+    page = citizen.get("/exchange/my-data/").content.decode()
+    assert "芙蓉区市场监督管理局" in page and "芙蓉区审批系统" in page
+    assert "人口基本信息" in page and "办理居住证核对户籍" in page
+    assert "公民身份号码、姓名" in page and "已读取" in page
+    entry = LedgerEntry.objects.filter(action="exchange.look_up").order_by("-seq").first()
+    assert entry is not None and f"/exchange/my-data/{entry.seq}/" in page
+    detail = citizen.get(f"/exchange/my-data/{entry.seq}/").content.decode()
+    assert bytes(entry.data_hash).hex() in detail
+    assert tree_state().hasher.name in detail
+    # Someone else's use is not found, nor is it listed for the enterprise user.
+    enterprise = logged_in(sharing.enterprise_user)
+    assert enterprise.get(f"/exchange/my-data/{entry.seq}/").status_code == 404
+    assert "办理居住证核对户籍" not in enterprise.get("/exchange/my-data/").content.decode()
+    assert logged_in(sharing.officer).get("/exchange/my-data/").status_code == 403
+
+
+def test_an_enterprise_user_sees_reads_of_the_enterprise(sharing: Sharing) -> None:
+    http = sharing.api(sharing.reader_token)
+    http.post(
+        f"/api/exchange/shared/{ENTERPRISE_SLUG}/look-up",
+        {"key": sharing.uscc, "purpose": "核对营业执照信息"},
+        "application/json",
+    )
+    page = logged_in(sharing.enterprise_user).get("/exchange/my-data/").content.decode()
+    assert "长沙某某餐饮有限公司" in page
+    assert "核对营业执照信息" in page and "已读取" in page
+    assert "办理居住证核对户籍" not in page
+    citizen = logged_in(sharing.citizen).get("/exchange/my-data/").content.decode()
+    assert "核对营业执照信息" not in citizen

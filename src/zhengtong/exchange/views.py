@@ -1,0 +1,432 @@
+"""The exchange's pages: applications and grants, dataset uploads, 我的数据使用记录.
+
+Each view parses its input, fetches through ``access``, calls one action and
+renders; the rules live in the actions and the access functions.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhengtong.catalog.access import access_resource_by_code, editable_departments, may_edit
+from zhengtong.catalog.models import InformationItem, Resource
+from zhengtong.catalog.selectors import Verdict, share_decision
+from zhengtong.catalog.states import ResourceState
+from zhengtong.core.errors import NotFound, ZhengtongError
+from zhengtong.exchange import actions, selectors
+from zhengtong.exchange.access import (
+    access_application_by_id,
+    access_client_for_applying,
+    access_grant_by_id,
+    access_hosted_dataset_by_code,
+    applying_departments,
+    clients_for_applying,
+    may_answer,
+    may_oversee,
+    may_revoke,
+    may_withdraw,
+    require_answer,
+    require_revoke,
+    require_withdraw,
+)
+from zhengtong.exchange.forms import (
+    ApplyForm,
+    DatasetUploadForm,
+    GrantForm,
+    ReasonForm,
+    RegisterDatasetForm,
+)
+from zhengtong.exchange.governed import key_hash
+from zhengtong.exchange.models import AccessApplication, ApplicationState, Grant
+from zhengtong.identity.actors import actor_of
+from zhengtong.identity.models import Audience, User
+from zhengtong.identity.selectors import memberships_of
+from zhengtong.ledger.actions import canonical_json
+from zhengtong.ledger.selectors import latest_signed_tree_head, tree_state
+
+
+def _staff(request: HttpRequest) -> User | None:
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def _refuse_on(error: ZhengtongError) -> None:
+    if error.status == 403:
+        raise DjangoPermissionDenied from None
+    if error.status == 404:
+        raise Http404 from None
+
+
+# --- Applying ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChoice:
+    """One item as the application form shows it."""
+
+    item: InformationItem
+    verdict: str
+    # Why the item cannot be asked for: its negative-list basis.
+    reason: str
+
+
+def _item_choices(resource: Resource) -> list[ItemChoice]:
+    items = list(resource.items.order_by("position"))
+    decision = share_decision(resource, [i.code for i in items])
+    rows = []
+    for item in items:
+        verdict = decision.items[item.code]
+        reason = ""
+        if verdict == Verdict.NEVER:
+            reason = item.legal_basis or resource.legal_basis or _("列入负面清单")
+        rows.append(ItemChoice(item, str(verdict), reason))
+    return rows
+
+
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    """A data officer applies for items of another department's published resource."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        resource = access_resource_by_code(user, slug)
+    except NotFound:
+        raise Http404 from None
+    if resource.state != ResourceState.PUBLISHED:
+        raise Http404
+    clients = list(clients_for_applying(user, resource))
+    if not clients and not applying_departments(user).exists():
+        raise DjangoPermissionDenied
+    choices = _item_choices(resource)
+    shareable = [c.item for c in choices if c.verdict != Verdict.NEVER]
+    form = ApplyForm(request.POST or None, clients=clients, items=shareable)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = access_client_for_applying(user, form.cleaned_data["client"])
+            application = actions.do_apply_for_access(
+                resource, client, form.to_input(), actor=actor_of(user)
+            )
+        except ZhengtongError as error:
+            form.add_error(None, str(error.message))
+        else:
+            messages.success(request, _("申请已提交，提供部门将在10个工作日内答复。"))
+            return redirect("exchange:application", pk=application.pk)
+    checked = set(form["item_codes"].value() or [])
+    clear = set(form["clear_codes"].value() or [])
+    return render(
+        request,
+        "exchange/apply.html",
+        {
+            "resource": resource,
+            "form": form,
+            "choices": choices,
+            "checked": checked,
+            "clear": clear,
+            "has_clients": bool(clients),
+        },
+    )
+
+
+# --- 数据共享申请 ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationRow:
+    application: AccessApplication
+    days_left: float
+    overdue: bool
+
+
+def _rows(applications: list[AccessApplication]) -> list[ApplicationRow]:
+    now = timezone.now()
+    rows = []
+    for a in applications:
+        pending = a.state == ApplicationState.PENDING
+        days = selectors.working_days_left(a, now) if pending else 0.0
+        rows.append(ApplicationRow(a, days, pending and a.due_at < now))
+    return rows
+
+
+def requests(request: HttpRequest) -> HttpResponse:
+    """Applications to answer, applications made, grants given and held, overdue answers."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    departments = applying_departments(user)
+    oversee = may_oversee(user)
+    if not departments.exists() and not oversee:
+        raise DjangoPermissionDenied
+    pending_only = request.GET.get("pending") == "1"
+    incoming = selectors.applications_to_answer(departments)
+    if pending_only:
+        incoming = incoming.filter(state=ApplicationState.PENDING)
+    context = {
+        "pending_only": pending_only,
+        "incoming": _rows(list(incoming[:200])),
+        "outgoing": _rows(list(selectors.applications_made(departments)[:200])),
+        "overdue": _rows(list(selectors.overdue_applications()[:200])) if oversee else None,
+        "given": list(selectors.grants_given(departments)[:200]),
+        "held": list(selectors.grants_held(departments)[:200]),
+        "now": timezone.now(),
+        "revoke_form": ReasonForm(),
+    }
+    template = "exchange/requests.html"
+    if request.headers.get("HX-Request") == "true":
+        template += "#incoming"
+    return render(request, template, context)
+
+
+def application(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        found = access_application_by_id(user, pk)
+    except NotFound:
+        raise Http404 from None
+    pending = found.state == ApplicationState.PENDING
+    names = dict(found.resource.items.values_list("code", "name"))
+    grant: Grant | None = getattr(found, "grant", None)
+    context = {
+        "application": found,
+        "row": _rows([found])[0],
+        "item_names": [names.get(code, code) for code in found.fields],
+        "clear_names": [names.get(code, code) for code in found.clear_fields],
+        "can_answer": pending and may_answer(user, found),
+        "can_withdraw": pending and may_withdraw(user, found),
+        "grant_form": GrantForm(items=[(c, names.get(c, c)) for c in found.fields]),
+        "refuse_form": ReasonForm(),
+        "grant": grant,
+        "can_revoke": grant is not None and grant.revoked_at is None and may_revoke(user, grant),
+        "revoke_form": ReasonForm(),
+    }
+    return render(request, "exchange/application.html", context)
+
+
+@require_POST
+def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """Grant, refuse or withdraw an application."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(reverse("exchange:application", kwargs={"pk": pk}))
+    actor = actor_of(user)
+    try:
+        found = access_application_by_id(user, pk)
+        if step == "grant":
+            require_answer(user, found)
+            form = GrantForm(request.POST, items=[(c, c) for c in found.fields])
+            if not form.is_valid():
+                messages.error(request, _("请选择同意的信息项并填写调用上限。"))
+                return redirect("exchange:application", pk=pk)
+            actions.do_grant_application(
+                found,
+                actor=actor,
+                reason=form.cleaned_data["reason"],
+                fields=form.cleaned_data["item_codes"],
+                rate_per_minute=form.cleaned_data["rate_per_minute"],
+            )
+            messages.success(request, _("已同意该申请，授权即时生效。"))
+        elif step == "refuse":
+            require_answer(user, found)
+            actions.do_refuse_application(
+                found, actor=actor, reason=str(request.POST.get("reason", ""))
+            )
+            messages.success(request, _("已拒绝该申请。"))
+        elif step == "withdraw":
+            require_withdraw(user, found)
+            actions.do_withdraw_application(found, actor=actor)
+            messages.success(request, _("已撤回该申请。"))
+        else:
+            raise Http404
+    except ZhengtongError as error:
+        _refuse_on(error)
+        messages.error(request, str(error.message))
+    return redirect("exchange:application", pk=pk)
+
+
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(reverse("exchange:requests"))
+    try:
+        grant = access_grant_by_id(user, pk)
+        require_revoke(user, grant)
+        actions.do_revoke_grant(
+            grant, actor=actor_of(user), reason=str(request.POST.get("reason", ""))
+        )
+    except ZhengtongError as error:
+        _refuse_on(error)
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("授权已撤销，此后的调用将被拒绝。"))
+    target = str(request.POST.get("next", ""))
+    if target.startswith("/exchange/") and "//" not in target:
+        return redirect(target)
+    return redirect("exchange:requests")
+
+
+# --- Hosted datasets -----------------------------------------------------------------------
+
+
+def datasets(request: HttpRequest) -> HttpResponse:
+    """The officer's departments' published resources and whether the platform holds their data."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    departments = editable_departments(user)
+    if not departments.exists():
+        raise DjangoPermissionDenied
+    return render(
+        request,
+        "exchange/datasets.html",
+        {"resources": selectors.hostable_resources(departments)},
+    )
+
+
+def dataset(request: HttpRequest, slug: str) -> HttpResponse:
+    """Register a resource as hosted, upload its data and read its versions."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        resource = access_resource_by_code(user, slug)
+    except NotFound:
+        raise Http404 from None
+    if not may_edit(user, resource) or resource.state != ResourceState.PUBLISHED:
+        raise Http404
+    items = list(resource.items.order_by("position"))
+    hosted = getattr(resource, "hosted_dataset", None)
+    report = None
+    register_form = RegisterDatasetForm(
+        request.POST if hosted is None and request.method == "POST" else None, items=items
+    )
+    upload_form = DatasetUploadForm(
+        request.POST if hosted is not None and request.method == "POST" else None,
+        request.FILES if hosted is not None and request.method == "POST" else None,
+    )
+    actor = actor_of(user)
+    if request.method == "POST" and hosted is None and register_form.is_valid():
+        try:
+            actions.do_register_hosted_dataset(
+                resource, register_form.cleaned_data["key_item_code"], actor=actor
+            )
+        except ZhengtongError as error:
+            register_form.add_error(None, str(error.message))
+        else:
+            messages.success(request, _("已开始托管该目录的数据，现在可以上传数据文件。"))
+            return redirect("exchange:dataset", slug=resource.slug)
+    if request.method == "POST" and hosted is not None and upload_form.is_valid():
+        dataset = access_hosted_dataset_by_code(user, resource.code)
+        upload = upload_form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            rows = upload_form.rows(data)
+            report = actions.do_load_dataset_rows(
+                dataset,
+                rows,
+                actor=actor,
+                source_name=str(upload.name or ""),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        except ZhengtongError as error:
+            upload_form.add_error("file", str(error.message))
+    versions = selectors.dataset_versions(hosted) if hosted is not None else []
+    records = selectors.record_count(hosted) if hosted is not None else 0
+    return render(
+        request,
+        "exchange/dataset.html",
+        {
+            "resource": resource,
+            "hosted": hosted,
+            "key_name": next(
+                (i.name for i in items if hosted and i.code == hosted.key_item_code), ""
+            ),
+            "register_form": register_form,
+            "upload_form": upload_form,
+            "report": report,
+            "versions": versions,
+            "records": records,
+        },
+    )
+
+
+# --- 我的数据使用记录 ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Whose data a page lists: the citizen, or one enterprise the user acts for."""
+
+    label: str
+    key_hash: str
+
+
+def _subjects(user: User) -> list[Subject]:
+    if user.audience == Audience.CITIZEN:
+        if user.person is None:
+            return []
+        return [Subject(_("本人"), key_hash(user.person.id_number))]
+    if user.audience == Audience.ENTERPRISE:
+        return [
+            Subject(m.enterprise.name, key_hash(m.enterprise.credit_code))
+            for m in memberships_of(user)
+        ]
+    raise DjangoPermissionDenied
+
+
+def my_data_uses(request: HttpRequest) -> HttpResponse:
+    """Which department's system read which of my (or my enterprise's) data, when and why."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    subjects = _subjects(user)
+    sections = [(s, selectors.data_uses(s.key_hash)) for s in subjects]
+    return render(
+        request,
+        "exchange/my_data_uses.html",
+        {"sections": sections, "enterprise": user.audience == Audience.ENTERPRISE},
+    )
+
+
+def my_data_use(request: HttpRequest, seq: int) -> HttpResponse:
+    """One use with its ledger entry: the data digest and, once sealed, the inclusion proof."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    found = None
+    for subject in _subjects(user):
+        found = selectors.data_use(subject.key_hash, seq)
+        if found is not None:
+            break
+    if found is None:
+        raise Http404
+    state = tree_state()
+    sth = latest_signed_tree_head()
+    sealed = sth is not None and seq < sth.tree_size
+    proof_url = ""
+    if sealed and sth is not None:
+        proof_url = (
+            reverse("api:ledger_inclusion_proof", kwargs={"seq": seq})
+            + f"?tree_size={sth.tree_size}"
+        )
+    return render(
+        request,
+        "exchange/my_data_use.html",
+        {
+            "use": found,
+            "data_hash": state.hasher.digest(canonical_json(found.data)).hex(),
+            "hash_algorithm": state.hasher.name,
+            "sealed": sealed,
+            "proof_url": proof_url,
+        },
+    )
