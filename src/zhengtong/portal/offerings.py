@@ -7,9 +7,12 @@ instead of linking to nowhere; once the URL exists, the card links to it.
 
 from dataclasses import dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.identity.permissions import has_permission
 from zhengtong.portal.entries import safe_reverse
 
 
@@ -18,6 +21,8 @@ class Offering:
     title: str | Promise
     description: str | Promise
     url_name: str
+    # Shown only to users holding at least one of these (none: shown to all).
+    permissions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +128,25 @@ WORKBENCH_OFFERINGS: tuple[Offering, ...] = (
         _("政务信息资源目录"),
         _("本部门资源的编目、提交、审核和发布，负面清单和开放目录。"),
         "catalog:workbench",
+        ("catalog.edit_resources", "catalog.review"),
     ),
     Offering(
         _("数据共享申请"),
-        _("审批其他部门对本部门有条件共享资源的使用申请。"),
+        _("申请使用其他部门的数据，答复对本部门资源的使用申请，管理授权。"),
         "exchange:requests",
+        ("exchange.manage_access", "catalog.review"),
+    ),
+    Offering(
+        _("共享数据托管"),
+        _("上传本部门资源的数据（CSV、XLSX），查看校验报告和版本。"),
+        "exchange:datasets",
+        ("catalog.edit_resources",),
+    ),
+    Offering(
+        _("数据质量"),
+        _("各部门托管数据的完整性、有效性、及时性和重复情况。"),
+        "exchange:quality_overview",
+        ("catalog.review",),
     ),
     Offering(
         _("舆情预警"),
@@ -142,6 +161,12 @@ WORKBENCH_OFFERINGS: tuple[Offering, ...] = (
 )
 
 
-def cards(offerings: tuple[Offering, ...]) -> list[OfferingCard]:
-    """Return the offerings as cards, linked where the providing page exists."""
-    return [OfferingCard(o.title, o.description, safe_reverse(o.url_name)) for o in offerings]
+def cards(
+    offerings: tuple[Offering, ...], user: AbstractBaseUser | AnonymousUser | None = None
+) -> list[OfferingCard]:
+    """Return the offerings the user may use as cards, linked where the page exists."""
+    return [
+        OfferingCard(o.title, o.description, safe_reverse(o.url_name))
+        for o in offerings
+        if not o.permissions or any(has_permission(user, p) for p in o.permissions)
+    ]

@@ -222,7 +222,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "portal/workbench.html",
         {
             "posts": _post_rows(user),
-            "cards": offerings.cards(offerings.WORKBENCH_OFFERINGS),
+            "cards": offerings.cards(offerings.WORKBENCH_OFFERINGS, user),
             "audit_url": entries.safe_reverse("ledger:entries")
             if entries.may_view_audit(user)
             else "",

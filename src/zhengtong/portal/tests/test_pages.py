@@ -132,12 +132,19 @@ def test_the_workbench_shows_the_posts_and_their_data_scope(client: Client, cast
     # A clerk neither audits nor manages G2G credentials.
     assert reverse("ledger:entries") not in text
     assert "接入系统与接口凭证" not in text
+    # Nor does a clerk compile the catalog or answer data-sharing applications.
+    assert reverse("exchange:requests") not in text
+    assert reverse("catalog:workbench") not in text
 
 
 def test_the_workbench_offers_the_tools_a_post_allows(client: Client, cast: Cast) -> None:
     client.force_login(cast.admin)
     text = page_text(client.get(reverse("portal:workbench")))
     assert "接入系统与接口凭证" in text
+    assert reverse("exchange:requests") in text
+    assert reverse("exchange:datasets") in text
+    # Data quality across departments is the data bureau's.
+    assert reverse("exchange:quality_overview") not in text
 
 
 def test_the_profile_shows_real_name_data_masked(client: Client, cast: Cast) -> None:
