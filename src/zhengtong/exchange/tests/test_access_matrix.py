@@ -15,6 +15,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -36,7 +37,8 @@ from zhengtong.ledger.models import LedgerEntry
 SHARE_ATTRIBUTES = ("unconditional", "conditional", "none")
 GRANT_STATES = ("none", "active", "expired", "revoked")
 ITEM_KINDS = ("plain", "personal")
-ENDPOINTS = ("look-up", "batch-look-up", "verify", "changes")
+# The native API's four operations, and the GovStack Data API's read over the same exchange.
+ENDPOINTS = ("look-up", "batch-look-up", "verify", "changes", "govstack-read")
 
 KEY = make_credit_code(seq=42)
 PLAIN_VALUE = "长沙某某餐饮有限公司"
@@ -143,6 +145,13 @@ def _call(http: Client, endpoint: str, slug: str, item: str, value: str) -> tupl
     purpose = "行政审批中核对申请人信息"
     if endpoint == "changes":
         answer = http.get(f"{base}/changes", {"purpose": purpose})
+    elif endpoint == "govstack-read":
+        answer = http.post(
+            f"/api/govstack/data/{slug}/1.0/read",
+            {"query": {"content": {"uscc": KEY}}},
+            "application/json",
+            HTTP_ZHENGTONG_PURPOSE=quote(purpose),
+        )
     else:
         body: dict[str, Any] = {"purpose": purpose}
         if endpoint == "look-up":
@@ -164,6 +173,8 @@ def _returned(endpoint: str, body: Any, item: str) -> str | None:
     if endpoint == "changes":
         values = body["changes"][0]["values"]
         return values.get(item)  # type: ignore[no-any-return]
+    if endpoint == "govstack-read":
+        return body["content"].get(item)  # type: ignore[no-any-return]
     return None
 
 
