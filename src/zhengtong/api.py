@@ -101,18 +101,22 @@ def api_path_not_found(request: HttpRequest, unknown_path: str = "") -> HttpResp
 def _mount_routers() -> None:
     from zhengtong.catalog.api import router as catalog_router
     from zhengtong.core.api import router as core_router
+    from zhengtong.eservices.api import router as eservices_router
     from zhengtong.exchange.api import router as exchange_router
     from zhengtong.exchange.govstack import router as govstack_router
     from zhengtong.identity.api import router as identity_router
     from zhengtong.ledger.api import router as ledger_router
+    from zhengtong.licences.api import router as licences_router
     from zhengtong.portal.api import router as portal_router
 
     api.add_router("/catalog/", catalog_router)
     api.add_router("/core/", core_router)
+    api.add_router("/services/", eservices_router)
     api.add_router("/exchange/", exchange_router)
     api.add_router("/govstack/", govstack_router)
     api.add_router("/identity/", identity_router)
     api.add_router("/ledger/", ledger_router)
+    api.add_router("/licences/", licences_router)
     api.add_router("/portal/", portal_router)
 
 

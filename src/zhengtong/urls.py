@@ -13,5 +13,7 @@ urlpatterns = [
     path("audit/", include("zhengtong.ledger.urls")),
     path("catalog/", include("zhengtong.catalog.urls")),
     path("exchange/", include("zhengtong.exchange.urls")),
+    path("services/", include("zhengtong.eservices.urls")),
+    path("licences/", include("zhengtong.licences.urls")),
     path("", include("zhengtong.portal.urls")),
 ]

@@ -1,7 +1,6 @@
 """The ledger's Ed25519 signing key: loaded from a PEM file, generated there on first use."""
 
 import hashlib
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +9,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from zhengtong.core.keyfiles import load_ed25519_private_key as _load_private
+from zhengtong.core.keyfiles import read_or_create_ed25519_pem as _read_or_create
 
 SIGNATURE_ALGORITHM = "Ed25519"
 
@@ -64,33 +65,6 @@ def _raw_public(private_key: Ed25519PrivateKey) -> bytes:
     return private_key.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
-
-
-def _load_private(pem: bytes, *, source: str) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ImproperlyConfigured(f"{source} does not hold an Ed25519 private key")
-    return key
-
-
-def _read_or_create(path: Path) -> bytes:
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    # O_EXCL with 0600 from the start: the key is never readable by others,
-    # and two processes starting together end up with the same key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    return pem
 
 
 _cache: dict[Path, SigningKey] = {}

@@ -56,7 +56,7 @@ CITIZEN_OFFERINGS: tuple[Offering, ...] = (
     Offering(
         _("电子证照"),
         _("查看和出示办结后签发的电子证照，可扫码核验。"),
-        "eservices:licences",
+        "licences:mine",
     ),
     Offering(
         _("12345 留言"),
@@ -94,7 +94,7 @@ ENTERPRISE_OFFERINGS: tuple[Offering, ...] = (
     Offering(
         _("电子证照"),
         _("企业的电子营业执照和许可证，可扫码核验。"),
-        "eservices:licences",
+        "licences:mine",
     ),
     Offering(
         _("信用信息"),

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "zhengtong.ledger",
     "zhengtong.catalog",
     "zhengtong.exchange",
+    "zhengtong.licences",
+    "zhengtong.eservices",
     "zhengtong.portal",
     "zhengtong.operations",
     "zhengtong.demo",
@@ -187,6 +189,18 @@ LEDGER_HASH = env_str("ZHENGTONG_LEDGER_HASH", "sha256")
 # How often the scheduler asks for a signed tree head, in seconds.
 LEDGER_SEAL_INTERVAL_S = env_int("ZHENGTONG_LEDGER_SEAL_INTERVAL_S", 60)
 
+# The Ed25519 key that signs electronic licences (PEM, PKCS#8), kept apart from
+# the ledger's key so that either can be rotated alone. Default: generated once
+# into the data directory. Public keys of every key that ever signed a licence
+# are kept in the database, so licences signed before a rotation still verify.
+LICENCE_SIGNING_KEY_FILE = Path(
+    env_str("ZHENGTONG_LICENCE_SIGNING_KEY_FILE", str(DATA_DIR / "licence_signing_key.pem"))
+)
+# The public address of the platform (https://zwfw.example.gov.cn), used where
+# an absolute link leaves the platform, such as the verification URL printed in
+# a licence's QR code. Empty: taken from the request's own host.
+SITE_URL = env_str("ZHENGTONG_SITE_URL", "").rstrip("/")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -207,3 +221,15 @@ EXCHANGE_PSEUDONYM_KEY = env_str("ZHENGTONG_EXCHANGE_PSEUDONYM_KEY", "") or pers
 EXCHANGE_OPEN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OPEN_RATE_PER_MINUTE", 6000)
 # Working days a provider has to answer an access application.
 EXCHANGE_ANSWER_WORKING_DAYS = 10
+# Group commit of governed calls' audit records: concurrent calls in one web
+# process share one transaction (and one disk flush); each call still answers
+# only after its own ledger entry and access-log row have committed. Off: one
+# transaction per call.
+EXCHANGE_GROUP_COMMIT = env_bool("ZHENGTONG_EXCHANGE_GROUP_COMMIT", True)
+# How long (milliseconds) a batch waits for calls already under way in the same
+# process before it commits; it never waits when no other call is under way.
+EXCHANGE_GROUP_COMMIT_WAIT_MS = env_int("ZHENGTONG_EXCHANGE_GROUP_COMMIT_WAIT_MS", 2)
+# For bench/exchange.py only: mount an ungoverned look-up (no authentication,
+# grant or ledger) so that a governed look-up can be compared with a bare read
+# of the same row through the same stack. Never switch it on in production.
+EXCHANGE_BENCH_BARE_LOOKUP = env_bool("ZHENGTONG_BENCH_BARE_LOOKUP", False)

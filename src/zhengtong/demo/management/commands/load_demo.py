@@ -14,10 +14,12 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.models import Department, Person
 from zhengtong.core.testing import make_credit_code, make_id_number
 from zhengtong.demo import city
+from zhengtong.eservices.demo import load_demo_service_items
 from zhengtong.exchange.demo import ExchangeSummary, load_demo_exchange
 from zhengtong.identity import actions as identity_actions
 from zhengtong.identity import credentials
 from zhengtong.identity.models import EnterpriseRelation, SystemClient, User
+from zhengtong.licences.demo import load_demo_licences
 
 ACTOR = Actor.system("load_demo")
 
@@ -49,6 +51,8 @@ class Command(BaseCommand):
             f"exchange: {exchange.new_datasets} datasets, {exchange.new_applications} "
             f"applications, {exchange.new_reads} governed reads loaded"
         )
+        self.stdout.write(f"licences: {load_demo_licences(actor=ACTOR)} issued")
+        self.stdout.write(f"eservices: {load_demo_service_items(actor=ACTOR)} service items loaded")
         self._print(logins, credentials, exchange)
 
     def _departments(self) -> dict[str, Department]:

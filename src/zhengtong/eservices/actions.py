@@ -1,0 +1,418 @@
+"""Every change in eservices: one action, one transaction, one ledger entry."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.models import Department
+from zhengtong.eservices.models import (
+    EXCHANGE_ITEM_RE,
+    ITEM_CODE_RE,
+    LICENCE_TYPE_RE,
+    PROCESS_ID_RE,
+    RESOURCE_CODE_RE,
+    TYPE_CODES,
+    HandlingKind,
+    ItemTransition,
+    ItemType,
+    Material,
+    MaterialForm,
+    MaterialMedium,
+    MaterialRequirement,
+    MaterialSource,
+    OnlineDepth,
+    ServiceItem,
+    SpecialProcedure,
+    Target,
+)
+from zhengtong.eservices.states import ItemState, check_transition
+from zhengtong.ledger.actions import record_entry
+
+# ---------------------------------------------------------------------------
+# Service items and their guides
+# ---------------------------------------------------------------------------
+
+ITEM_SUBJECT = "eservices.ServiceItem"
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialInput:
+    name: str
+    form: str = MaterialForm.ORIGINAL
+    medium: str = MaterialMedium.ELECTRONIC
+    copies: int = 1
+    requirement: str = MaterialRequirement.REQUIRED
+    source: str = MaterialSource.UPLOAD
+    resource_code: str = ""
+    item_codes: Sequence[str] = ()
+    licence_type: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialProcedureInput:
+    name: str
+    max_days: int
+    counted_in_limit: bool = False
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StepInput:
+    name: str
+    description: str = ""
+    days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeeInput:
+    name: str
+    standard: str
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class FaqInput:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceItemInput:
+    """Everything a department fills in for one item and its guide."""
+
+    code: str
+    name: str
+    item_type: str
+    setting_basis: str
+    implementing_basis: str
+    target: str
+    handling_kind: str
+    statutory_limit_days: int
+    committed_limit_days: int
+    onsite_visits: int
+    online_depth: str
+    acceptance_conditions: str
+    place: str
+    hours: str
+    enquiry_phone: str
+    complaint_phone: str
+    summary: str = ""
+    result_name: str = ""
+    keywords: str = ""
+    phrasings: Sequence[str] = ()
+    materials: Sequence[MaterialInput] = ()
+    special_procedures: Sequence[SpecialProcedureInput] = ()
+    steps: Sequence[StepInput] = ()
+    fees: Sequence[FeeInput] = ()  # empty: 不收费
+    faqs: Sequence[FaqInput] = ()
+    process_id: str = ""
+    form_schema: Any = field(default_factory=dict)
+    # Codes of the departments approving in parallel (并联审批).
+    co_department_codes: Sequence[str] = ()
+
+
+def item_problems(data: ServiceItemInput) -> dict[str, str]:
+    """Return field -> reason for everything wrong with the input (empty when valid)."""
+    problems: dict[str, str] = {}
+    match = ITEM_CODE_RE.match(data.code)
+    if data.item_type not in ItemType.values:
+        problems["item_type"] = str(_("事项类型不在字典中。"))
+    if not match:
+        problems["code"] = str(
+            _("事项编码应为12位数字：事项类型2位、主项5位、子项3位、业务办理项2位。")
+        )
+    elif data.item_type in TYPE_CODES and match.group(1) != TYPE_CODES[data.item_type]:
+        problems["code"] = str(
+            _("事项编码的前两位应为事项类型代码 %(code)s。") % {"code": TYPE_CODES[data.item_type]}
+        )
+    texts = (
+        ("name", data.name, _("请填写事项名称。")),
+        ("setting_basis", data.setting_basis, _("请填写设定依据。")),
+        ("implementing_basis", data.implementing_basis, _("请填写实施依据。")),
+        ("acceptance_conditions", data.acceptance_conditions, _("请填写受理条件。")),
+        ("place", data.place, _("请填写办理地点。")),
+        ("hours", data.hours, _("请填写办理时间。")),
+        ("enquiry_phone", data.enquiry_phone, _("请填写咨询电话。")),
+        ("complaint_phone", data.complaint_phone, _("请填写监督投诉电话。")),
+    )
+    for name, value, reason in texts:
+        if not value.strip():
+            problems[name] = str(reason)
+    for name in ("setting_basis", "implementing_basis"):
+        if name not in problems and "《" not in getattr(data, name):
+            problems[name] = str(
+                _("依据须写明法律法规或文件名称，如《中华人民共和国食品安全法》。")
+            )
+    choices = (
+        ("target", data.target, Target.values),
+        ("handling_kind", data.handling_kind, HandlingKind.values),
+        ("online_depth", data.online_depth, OnlineDepth.values),
+    )
+    for name, value, allowed in choices:
+        if value not in allowed:
+            problems[name] = str(_("取值不在字典中。"))
+    problems.update(_limit_problems(data))
+    if data.process_id and not PROCESS_ID_RE.match(data.process_id):
+        problems["process_id"] = str(_("流程名只能由小写字母、数字和下划线组成，以字母开头。"))
+    if not isinstance(data.form_schema, dict):
+        problems["form_schema"] = str(_("申请表单须为 JSON 对象。"))
+    if any(not str(p).strip() for p in data.phrasings):
+        problems["phrasings"] = str(_("俗称不能为空。"))
+    problems.update(_material_problems(data.materials))
+    for n, procedure in enumerate(data.special_procedures):
+        if not procedure.name.strip() or procedure.max_days < 1:
+            problems[f"special_procedures.{n}"] = str(_("特别程序须有名称和至少1个工作日的时限。"))
+    for n, step in enumerate(data.steps):
+        if not step.name.strip():
+            problems[f"steps.{n}"] = str(_("请填写环节名称。"))
+    for n, fee in enumerate(data.fees):
+        if not fee.name.strip() or not fee.standard.strip() or not fee.basis.strip():
+            problems[f"fees.{n}"] = str(_("收费项目须写明名称、标准和依据。"))
+    for n, faq in enumerate(data.faqs):
+        if not faq.question.strip() or not faq.answer.strip():
+            problems[f"faqs.{n}"] = str(_("常见问题须有问有答。"))
+    return problems
+
+
+def _limit_problems(data: ServiceItemInput) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if data.statutory_limit_days < 0 or data.committed_limit_days < 0 or data.onsite_visits < 0:
+        problems["limits"] = str(_("时限和到现场次数不能为负数。"))
+        return problems
+    if data.committed_limit_days > data.statutory_limit_days:
+        problems["committed_limit_days"] = str(_("承诺时限不能超过法定时限。"))
+    if data.handling_kind == HandlingKind.IMMEDIATE and data.committed_limit_days != 0:
+        problems["committed_limit_days"] = str(_("即办件的承诺时限应为0个工作日（当场办结）。"))
+    if data.handling_kind == HandlingKind.PROMISED and data.committed_limit_days < 1:
+        problems["committed_limit_days"] = str(_("承诺件的承诺时限至少为1个工作日。"))
+    if data.onsite_visits == 0 and data.online_depth not in (OnlineDepth.LEVEL4, OnlineDepth.FULL):
+        problems["online_depth"] = str(_("零跑动的事项网办深度应为四级或全程网办。"))
+    return problems
+
+
+def _material_problems(materials: Sequence[MaterialInput]) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    seen: set[str] = set()
+    for n, material in enumerate(materials):
+        key = f"materials.{n}"
+        name = material.name.strip()
+        if not name:
+            problems[key] = str(_("请填写材料名称。"))
+        elif name in seen:
+            problems[key] = str(_("材料名称重复。"))
+        elif (
+            material.form not in MaterialForm.values
+            or material.medium not in MaterialMedium.values
+            or material.requirement not in MaterialRequirement.values
+            or material.source not in MaterialSource.values
+        ):
+            problems[key] = str(_("材料的形式、载体、必要性或来源不在字典中。"))
+        elif material.copies < 1:
+            problems[key] = str(_("材料份数至少为1。"))
+        elif material.source == MaterialSource.EXCHANGE and (
+            not RESOURCE_CODE_RE.match(material.resource_code)
+            or not material.item_codes
+            or not all(EXCHANGE_ITEM_RE.match(c) for c in material.item_codes)
+        ):
+            problems[key] = str(
+                _("免提交材料须写明共享资源代码（如 102000000/000001）和信息项代码。")
+            )
+        elif material.source == MaterialSource.LICENCE and not LICENCE_TYPE_RE.match(
+            material.licence_type
+        ):
+            problems[key] = str(_("电子证照材料须写明证照类型，如 business_licence。"))
+        elif material.source == MaterialSource.UPLOAD and (
+            material.resource_code or material.item_codes or material.licence_type
+        ):
+            problems[key] = str(_("申请人提交的材料不应填写共享资源或证照类型。"))
+        seen.add(name)
+    return problems
+
+
+def _check(data: ServiceItemInput) -> list[Department]:
+    problems = item_problems(data)
+    co_departments = list(Department.objects.filter(code__in=data.co_department_codes))
+    unknown = set(data.co_department_codes) - {d.code for d in co_departments}
+    if unknown:
+        problems["co_department_codes"] = str(
+            _("没有这些部门：%(codes)s。") % {"codes": "、".join(sorted(unknown))}
+        )
+    if problems:
+        raise InvalidInput(
+            _("事项内容不完整或不符合要求。"), code="invalid_item", detail={"fields": problems}
+        )
+    return co_departments
+
+
+def _fill(item: ServiceItem, data: ServiceItemInput) -> None:
+    item.code = data.code
+    item.name = data.name.strip()
+    item.item_type = data.item_type
+    item.summary = data.summary.strip()
+    item.setting_basis = data.setting_basis.strip()
+    item.implementing_basis = data.implementing_basis.strip()
+    item.target = data.target
+    item.handling_kind = data.handling_kind
+    item.statutory_limit_days = data.statutory_limit_days
+    item.committed_limit_days = data.committed_limit_days
+    item.onsite_visits = data.onsite_visits
+    item.online_depth = data.online_depth
+    item.acceptance_conditions = data.acceptance_conditions.strip()
+    item.fees = [{"name": f.name, "standard": f.standard, "basis": f.basis} for f in data.fees]
+    item.steps = [
+        {"name": s.name, "description": s.description, "days": s.days} for s in data.steps
+    ]
+    item.faqs = [{"question": f.question, "answer": f.answer} for f in data.faqs]
+    item.phrasings = [str(p).strip() for p in data.phrasings]
+    item.keywords = data.keywords.strip()
+    item.place = data.place.strip()
+    item.hours = data.hours.strip()
+    item.enquiry_phone = data.enquiry_phone.strip()
+    item.complaint_phone = data.complaint_phone.strip()
+    item.result_name = data.result_name.strip()
+    item.process_id = data.process_id
+    item.form_schema = dict(data.form_schema)
+
+
+def _save_parts(item: ServiceItem, data: ServiceItemInput, co: list[Department]) -> None:
+    item.materials.all().delete()
+    Material.objects.bulk_create(
+        Material(
+            item=item,
+            position=n,
+            name=m.name.strip(),
+            form=m.form,
+            medium=m.medium,
+            copies=m.copies,
+            requirement=m.requirement,
+            source=m.source,
+            resource_code=m.resource_code,
+            item_codes=list(m.item_codes),
+            licence_type=m.licence_type,
+            notes=m.notes.strip(),
+        )
+        for n, m in enumerate(data.materials)
+    )
+    item.special_procedures.all().delete()
+    SpecialProcedure.objects.bulk_create(
+        SpecialProcedure(
+            item=item,
+            position=n,
+            name=p.name.strip(),
+            counted_in_limit=p.counted_in_limit,
+            max_days=p.max_days,
+            notes=p.notes.strip(),
+        )
+        for n, p in enumerate(data.special_procedures)
+    )
+    item.co_departments.set([d for d in co if d.pk != item.department_id])
+
+
+def _refuse_taken_code(code: str, item: ServiceItem | None = None) -> None:
+    taken = ServiceItem.objects.filter(code=code)
+    if item is not None:
+        taken = taken.exclude(pk=item.pk)
+    if taken.exists():
+        raise Conflict(_("该事项编码已被使用。"), code="code_taken", detail={"code": code})
+
+
+def _transition_row(
+    item: ServiceItem, from_state: str, to_state: str, reason: str, actor: Actor
+) -> ItemTransition:
+    return ItemTransition.objects.create(
+        item=item,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        actor_ref=actor.ref,
+        actor_label=actor.label,
+        at=timezone.now(),
+    )
+
+
+def do_create_service_item(
+    department: Department, data: ServiceItemInput, *, actor: Actor
+) -> ServiceItem:
+    """Create a draft item of the implementing department."""
+    co = _check(data)
+    with transaction.atomic(durable=True):
+        _refuse_taken_code(data.code)
+        item = ServiceItem(department=department)
+        _fill(item, data)
+        item.save()
+        _save_parts(item, data, co)
+        _transition_row(item, "", ItemState.DRAFT, "", actor)
+        record_entry(
+            actor=actor,
+            action="eservices.create_service_item",
+            subject_type=ITEM_SUBJECT,
+            subject_id=item.pk,
+            data={
+                "code": item.code,
+                "department": department.code,
+                "materials": len(data.materials),
+            },
+        )
+    return item
+
+
+def do_update_service_item(
+    item: ServiceItem, data: ServiceItemInput, *, actor: Actor
+) -> ServiceItem:
+    """Replace an item's content; the state is kept, so a published guide changes at once."""
+    co = _check(data)
+    with transaction.atomic(durable=True):
+        locked = ServiceItem.objects.select_for_update().get(pk=item.pk)
+        _refuse_taken_code(data.code, locked)
+        _fill(locked, data)
+        locked.save()
+        _save_parts(locked, data, co)
+        record_entry(
+            actor=actor,
+            action="eservices.update_service_item",
+            subject_type=ITEM_SUBJECT,
+            subject_id=locked.pk,
+            data={"code": locked.code, "state": locked.state, "materials": len(data.materials)},
+        )
+    return locked
+
+
+def _move(item: ServiceItem, target: str, actor: Actor, reason: str = "") -> ServiceItem:
+    with transaction.atomic(durable=True):
+        locked = ServiceItem.objects.select_for_update().get(pk=item.pk)
+        step = check_transition(locked.state, target)
+        _transition_row(locked, locked.state, target, reason, actor)
+        locked.state = target
+        if target == ItemState.PUBLISHED:
+            locked.published_at = timezone.now()
+        locked.save(update_fields=["state", "published_at", "updated_at"])
+        data: dict[str, Any] = {"code": locked.code, "state": target}
+        if reason:
+            data["reason"] = reason
+        record_entry(
+            actor=actor,
+            action=f"eservices.{step}_service_item",
+            subject_type=ITEM_SUBJECT,
+            subject_id=locked.pk,
+            data=data,
+        )
+    return locked
+
+
+def do_publish_service_item(item: ServiceItem, *, actor: Actor) -> ServiceItem:
+    """Publish a draft or suspended item: its guide becomes public and searchable."""
+    return _move(item, ItemState.PUBLISHED, actor)
+
+
+def do_suspend_service_item(item: ServiceItem, reason: str, *, actor: Actor) -> ServiceItem:
+    """Stop taking applications for a published item, saying why."""
+    if not reason.strip():
+        raise InvalidInput(_("暂停办理须说明理由。"), code="reason_required")
+    return _move(item, ItemState.SUSPENDED, actor, reason.strip())

@@ -1,0 +1,86 @@
+"""Reading service items: the published guides, search, and what other parts need."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from zhengtong.core.models import Department
+from zhengtong.eservices.models import Material, ServiceItem, SpecialProcedure, Target
+from zhengtong.eservices.search import Document, query_terms, score
+from zhengtong.eservices.states import ItemState
+
+
+def with_parts(rows: QuerySet[ServiceItem]) -> QuerySet[ServiceItem]:
+    return rows.select_related("department").prefetch_related(
+        Prefetch("materials", queryset=Material.objects.order_by("position")),
+        Prefetch("special_procedures", queryset=SpecialProcedure.objects.order_by("position")),
+        "co_departments",
+    )
+
+
+def published_items() -> QuerySet[ServiceItem]:
+    """The items whose guides are public and that take applications."""
+    return with_parts(ServiceItem.objects.filter(state=ItemState.PUBLISHED))
+
+
+def find_published_item(code: str) -> ServiceItem | None:
+    """Return the published item with this code, or None (for the application flow)."""
+    return published_items().filter(code=code).first()
+
+
+def guide_departments() -> QuerySet[Department]:
+    """Departments with at least one published item, for the guide filters."""
+    return (
+        Department.objects.filter(service_items__state=ItemState.PUBLISHED)
+        .distinct()
+        .order_by("code")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilters:
+    query: str = ""
+    # "person" or "legal"; items for both audiences match either.
+    target: str = ""
+    department: str = ""
+    item_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemHit:
+    item: ServiceItem
+    score: float
+
+
+def document_of(item: ServiceItem) -> Document:
+    return Document(
+        name=item.name,
+        phrasings=[str(p) for p in item.phrasings],
+        keywords=item.keywords,
+        materials=[m.name for m in item.materials.all()],
+        faqs=[f"{faq.get('question', '')} {faq.get('answer', '')}" for faq in item.faqs],
+    )
+
+
+def search_items(filters: ItemFilters) -> list[ItemHit]:
+    """Published items matching the filters, best match first.
+
+    A city publishes hundreds of items, not millions, so scoring runs over the
+    filtered rows in Python (see ``search.py`` for how people's words are read).
+    """
+    rows = published_items()
+    if filters.target in (Target.PERSON, Target.LEGAL):
+        rows = rows.filter(target__in=[filters.target, Target.BOTH])
+    if filters.department:
+        rows = rows.filter(department__code=filters.department)
+    if filters.item_type:
+        rows = rows.filter(item_type=filters.item_type)
+    terms = query_terms(filters.query)
+    if not terms:
+        return [ItemHit(item, 0.0) for item in rows.order_by("code")]
+    hits = [
+        ItemHit(item, s)
+        for item in rows
+        if (s := score(document_of(item), terms, filters.query)) > 0
+    ]
+    return sorted(hits, key=lambda hit: (-hit.score, hit.item.code))

@@ -1,0 +1,196 @@
+"""Finding guides the way people ask, the public guide pages, and the demo items."""
+
+import pytest
+from django.test import Client
+
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.eservices import actions
+from zhengtong.eservices.demo import load_demo_service_items
+from zhengtong.eservices.models import ServiceItem
+from zhengtong.eservices.selectors import ItemFilters, search_items
+from zhengtong.eservices.tests.test_items_cast import ItemsCast, cast, item_input
+from zhengtong.portal.entries import safe_reverse
+
+__all__ = ["cast"]
+
+FOOD = "食品经营许可证核发"
+INDIVIDUAL = "个体工商户设立登记"
+ENROLMENT = "城乡居民基本养老保险参保登记"
+PENSION = "城乡居民基本养老保险待遇领取"
+HYGIENE = "公共场所卫生许可"
+RESTAURANT = "开办餐饮店“一件事”"
+
+
+@pytest.fixture
+def demo(cast: ItemsCast) -> ItemsCast:
+    assert load_demo_service_items(actor=TEST_ACTOR) == 6
+    return cast
+
+
+def names(query: str, **filters: str) -> list[str]:
+    return [hit.item.name for hit in search_items(ItemFilters(query, **filters))]
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("开饭店", FOOD),
+        ("我想开个饭店，要办什么证", FOOD),
+        ("开餐馆", FOOD),
+        ("卖吃的", FOOD),
+        ("开奶茶店", FOOD),
+        ("食品经营许可", FOOD),
+        ("开店", INDIVIDUAL),
+        ("个体户", INDIVIDUAL),
+        ("摆摊", INDIVIDUAL),
+        ("营业执照怎么办", INDIVIDUAL),
+        ("理发店", HYGIENE),
+        ("开美容院", HYGIENE),
+        ("宾馆", HYGIENE),
+        ("游泳馆要办什么许可", HYGIENE),
+        ("领养老钱", PENSION),
+        ("养老金", PENSION),
+        ("交社保", ENROLMENT),
+        ("开餐饮店一件事", RESTAURANT),
+    ],
+)
+def test_people_find_the_item_the_way_they_ask(demo: ItemsCast, query: str, first: str) -> None:
+    assert names(query)[0] == first
+
+
+def test_retirement_finds_the_pension_items(demo: ItemsCast) -> None:
+    assert set(names("退休")[:2]) == {ENROLMENT, PENSION}
+    assert set(names("退休了怎么领钱")[:2]) == {ENROLMENT, PENSION}
+
+
+def test_opening_a_restaurant_finds_the_food_licence_before_the_one_thing(demo: ItemsCast) -> None:
+    found = names("开饭店")
+    assert found[0] == FOOD
+    assert RESTAURANT in found
+    assert INDIVIDUAL not in found[:1] and ENROLMENT not in found
+
+
+def test_unrelated_questions_find_nothing(demo: ItemsCast) -> None:
+    assert names("结婚登记") == []
+    assert names("   ") == names("")
+    assert len(names("")) == 6
+
+
+def test_filters_by_target_department_and_type(demo: ItemsCast) -> None:
+    legal = names("", target="legal")
+    assert HYGIENE in legal and FOOD in legal  # "both" counts for legal persons
+    assert ENROLMENT not in legal and INDIVIDUAL not in legal
+    assert set(names("", department="cs-hrss")) == {ENROLMENT, PENSION}
+    assert names("", item_type="payment") == [PENSION]
+    assert names("退休", department="cs-market") == []
+
+
+def test_the_guide_list_is_public_and_searchable(demo: ItemsCast) -> None:
+    client = Client()
+    page = client.get("/services/guides/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "办事指南" in text and FOOD in text and HYGIENE in text
+    found = client.get("/services/guides/", {"q": "开饭店"}).content.decode()
+    assert found.index(FOOD) < found.index(RESTAURANT)
+    assert PENSION not in found
+    partial = client.get("/services/guides/", {"q": "退休"}, headers={"HX-Request": "true"})
+    body = partial.content.decode()
+    assert "<html" not in body and PENSION in body
+    none = client.get("/services/guides/", {"q": "结婚登记"}).content.decode()
+    assert "没有找到与“结婚登记”相关的事项" in none
+    filtered = client.get("/services/guides/", {"department": "cs-hrss"}).content.decode()
+    assert ENROLMENT in filtered and FOOD not in filtered
+
+
+def test_the_guide_tells_everything_on_one_page(demo: ItemsCast) -> None:
+    page = Client().get("/services/guides/010011700100/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    for fact in (
+        FOOD,
+        "《中华人民共和国食品安全法》第三十五条",
+        "《食品经营许可和备案管理办法》",
+        "长沙市市场监督管理局",
+        "承诺件",
+        "10个工作日",
+        "5个工作日",
+        "全程网办",
+        "不收费",
+        "营业执照",
+        "法定代表人（负责人）身份证明",
+        "免提交",
+        "电子证照",
+        "需上传",
+        "可容缺",
+        "听证",
+        "不计入办结时限",
+        "只卖包装好的零食饮料",
+        "0731-12345",
+        "12315",
+    ):
+        assert fact in text, fact
+    apply = safe_reverse("eservices:apply")
+    if apply:
+        assert f'href="{apply}?item=010011700100"' in text
+    else:
+        assert "在线办理即将开通" in text
+
+
+def test_the_parallel_item_names_its_departments(demo: ItemsCast) -> None:
+    text = Client().get("/services/guides/200090100100/").content.decode()
+    assert "并联审批部门" in text and "长沙市生态环境局" in text
+    assert "公众聚集场所" in text
+
+
+def test_drafts_and_unknown_codes_are_not_found(cast: ItemsCast) -> None:
+    item = actions.do_create_service_item(cast.market, item_input(), actor=TEST_ACTOR)
+    client = Client()
+    assert client.get(f"/services/guides/{item.code}/").status_code == 404
+    assert client.get("/services/guides/999999999999/").status_code == 404
+    client.force_login(cast.clerk)
+    assert client.get(f"/services/guides/{item.code}/").status_code == 404
+    client.force_login(cast.manager)
+    page = client.get(f"/services/guides/{item.code}/").content.decode()
+    assert "草稿" in page and "在线办理" not in page.split("草稿")[1][:200]
+
+
+def test_a_suspended_guide_says_so(demo: ItemsCast) -> None:
+    item = ServiceItem.objects.get(code="010020500100")
+    actions.do_suspend_service_item(item, "许可系统升级", actor=TEST_ACTOR)
+    text = Client().get("/services/guides/010020500100/").content.decode()
+    assert "该事项暂停办理" in text
+    assert HYGIENE not in Client().get("/services/guides/").content.decode()
+
+
+def test_the_portal_card_links_to_the_guides() -> None:
+    assert safe_reverse("eservices:guides") == "/services/guides/"
+
+
+def test_demo_items_are_complete_and_loaded_once(demo: ItemsCast) -> None:
+    assert load_demo_service_items(actor=TEST_ACTOR) == 0
+    items = list(ServiceItem.objects.order_by("code"))
+    assert len(items) == 6 and all(item.state == "published" for item in items)
+    for item in items:
+        sources = {m.source for m in item.materials.all()}
+        assert "exchange" in sources, item.name
+        assert item.form_schema["type"] == "object" and item.form_schema["required"]
+        assert set(item.form_schema["required"]) <= set(item.form_schema["properties"])
+        assert item.faqs and item.steps
+    prefills = [
+        prop["x-prefill"]
+        for item in items
+        for prop in item.form_schema["properties"].values()
+        if "resource" in prop.get("x-prefill", {})
+    ]
+    assert {p["resource"] for p in prefills} == {"102000000/000001", "101000000/000001"}
+    licences = {m.licence_type for m in ServiceItem.objects.get(name=FOOD).materials.all()}
+    assert "business_licence" in licences
+    processes = {item.process_id for item in items}
+    assert {
+        "food_business_licence",
+        "individual_business_registration",
+        "rural_urban_pension_enrolment",
+        "public_place_hygiene_licence",
+        "restaurant_opening",
+    } <= processes

@@ -1,0 +1,51 @@
+"""The public guide pages (办事指南): thin wrappers around access and selectors."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from zhengtong.core.errors import NotFound
+from zhengtong.eservices.access import access_item_by_code
+from zhengtong.eservices.forms import GuideSearchForm
+from zhengtong.eservices.models import MaterialSource
+from zhengtong.eservices.selectors import ItemFilters, search_items
+from zhengtong.eservices.states import ItemState
+from zhengtong.portal.entries import safe_reverse
+
+
+def guides(request: HttpRequest) -> HttpResponse:
+    form = GuideSearchForm(request.GET or None)
+    filters = ItemFilters()
+    if form.is_valid():
+        d = form.cleaned_data
+        filters = ItemFilters(
+            d["q"], d["target"], d["department"].code if d["department"] else "", d["item_type"]
+        )
+    hits = search_items(filters)
+    context = {"form": form, "hits": hits, "query": filters.query}
+    template = "eservices/guides.html"
+    if request.headers.get("HX-Request") == "true":
+        template += "#results"
+    return render(request, template, context)
+
+
+def apply_url(code: str) -> str:
+    """The address of the online application for an item, or "" until that page exists."""
+    url = safe_reverse("eservices:apply")
+    return f"{url}?item={code}" if url else ""
+
+
+def guide(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        item = access_item_by_code(request.user, code)
+    except NotFound:
+        raise Http404 from None
+    materials = list(item.materials.all())
+    context = {
+        "item": item,
+        "materials": materials,
+        "procedures": list(item.special_procedures.all()),
+        "co_departments": list(item.co_departments.all()),
+        "exempt_count": sum(1 for m in materials if m.source != MaterialSource.UPLOAD),
+        "apply_url": apply_url(item.code) if item.state == ItemState.PUBLISHED else "",
+    }
+    return render(request, "eservices/guide.html", context)

@@ -1,0 +1,64 @@
+"""Whose licences a user may see: their own (by 身份证号) or their enterprises' (by credit code).
+
+A licence that is not the user's is answered "not found", the same as a
+number that does not exist. Anyone may still verify any licence publicly,
+with personal data masked.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.core.errors import NotAuthenticated, NotFound, PermissionDenied
+from zhengtong.identity.models import Audience, User
+from zhengtong.identity.selectors import memberships_of
+from zhengtong.licences.models import HolderKind, Licence
+from zhengtong.licences.selectors import licences_of_holders
+
+Principal = AbstractBaseUser | AnonymousUser | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBy:
+    """One holder a user acts for: themself or one of their enterprises."""
+
+    kind: str
+    holder_id: str
+    name: str
+
+
+def holders_of(user: Principal) -> list[HeldBy]:
+    """Return the holders whose licences the user may see; refuse staff and anonymous users."""
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise NotAuthenticated()
+    if user.audience == Audience.CITIZEN:
+        if user.person is None:
+            return []
+        return [HeldBy(HolderKind.PERSON, user.person.id_number, str(_("本人")))]
+    if user.audience == Audience.ENTERPRISE:
+        return [
+            HeldBy(HolderKind.ENTERPRISE, m.enterprise.credit_code, m.enterprise.name)
+            for m in memberships_of(user)
+        ]
+    raise PermissionDenied(_("“我的证照”供个人和企业用户使用。"), code="not_a_licence_holder")
+
+
+def my_licences(user: Principal) -> QuerySet[Licence]:
+    """Return the licences of every holder the user acts for, newest first."""
+    holders = holders_of(user)
+    return licences_of_holders([h.holder_id for h in holders]).filter(
+        holder_kind__in={h.kind for h in holders}
+    )
+
+
+def access_licence_by_number(user: Principal, number: str) -> Licence:
+    """Return one of the user's own licences; anything else is "not found"."""
+    holders = holders_of(user)
+    ids = {(h.kind, h.holder_id) for h in holders}
+    licence = my_licences(user).filter(number=number.strip().upper()).first()
+    if licence is None or (licence.holder_kind, licence.holder_id) not in ids:
+        raise NotFound()
+    return licence

@@ -1,0 +1,268 @@
+"""Every change to licences: one action, one transaction, one ledger entry.
+
+Licence numbers (docs/licences.md): the type's prefix, the six-digit region
+code of the issuing department, a seven-digit sequence per type and region,
+and an ISO 7064 MOD 11-10 check digit over those thirteen digits. A 食品经营许可证
+is therefore "JY" and fourteen digits, as the national format requires.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from stdnum.iso7064 import mod_11_10
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.models import Department, Enterprise, Person
+from zhengtong.core.validators import validate_credit_code, validate_id_number
+from zhengtong.ledger.actions import record_entry
+from zhengtong.licences import sharing, signing
+from zhengtong.licences.models import (
+    HolderKind,
+    Licence,
+    LicenceSequence,
+    LicenceSigningKey,
+    LicenceType,
+)
+
+SUBJECT = "licences.Licence"
+SEQUENCE_DIGITS = 7
+MAX_FIELD_LENGTH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who a licence is issued to: a person by 身份证号, an enterprise by 统一社会信用代码."""
+
+    kind: str
+    id_number: str
+    name: str
+
+    @classmethod
+    def of(cls, registered: Person | Enterprise) -> "Holder":
+        """Return the holder for a person or an enterprise of the core registers."""
+        if isinstance(registered, Person):
+            return cls(HolderKind.PERSON, registered.id_number, registered.name)
+        return cls(HolderKind.ENTERPRISE, registered.credit_code, registered.name)
+
+
+def _checked_holder(licence_type: LicenceType, holder: Holder) -> Holder:
+    if holder.kind not in licence_type.holder_kinds:
+        raise InvalidInput(
+            _("该类证照不向此类主体发放。"),
+            code="holder_kind_not_allowed",
+            detail={"field": "holder_kind", "allowed": list(licence_type.holder_kinds)},
+        )
+    if holder.kind == HolderKind.PERSON:
+        number = validate_id_number(holder.id_number).number
+    else:
+        number = validate_credit_code(holder.id_number)
+    name = holder.name.strip()
+    if not name:
+        raise InvalidInput(
+            _("请填写持证主体名称。"), code="holder_name_required", detail={"field": "holder_name"}
+        )
+    return Holder(holder.kind, number, name)
+
+
+def _checked_data(licence_type: LicenceType, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the licence's fields, refusing missing required fields and unknown ones."""
+    known = {field["code"]: field for field in licence_type.fields}
+    problems: dict[str, str] = {}
+    for code in data:
+        if code not in known:
+            problems[code] = str(_("该类证照没有这个信息项。"))
+    cleaned: dict[str, Any] = {}
+    for code, field in known.items():
+        value = data.get(code)
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None or value == "" or value == []:
+            if field.get("required"):
+                problems[code] = str(_("请填写“%(label)s”。") % {"label": field["label"]})
+            continue
+        if not isinstance(value, str | int | float | bool | list):
+            problems[code] = str(_("信息项的值只能是文本、数字或列表。"))
+            continue
+        if len(json.dumps(value, ensure_ascii=False)) > MAX_FIELD_LENGTH:
+            problems[code] = str(_("内容过长。"))
+            continue
+        cleaned[code] = value
+    if problems:
+        raise InvalidInput(
+            _("证照信息不完整或不符合要求。"),
+            code="invalid_licence_data",
+            detail={"fields": problems},
+        )
+    return cleaned
+
+
+def _validity(licence_type: LicenceType, valid_from: dt.date) -> dt.date | None:
+    years = licence_type.validity_years
+    if not years:
+        return None
+    try:
+        end = valid_from.replace(year=valid_from.year + years)
+    except ValueError:  # 29 February into a common year
+        end = valid_from.replace(year=valid_from.year + years, day=28)
+    return end - dt.timedelta(days=1)
+
+
+def _next_number(licence_type: LicenceType, issuer: Department) -> str:
+    """Take the next number of the type in the issuer's region; inside the transaction."""
+    region = issuer.region_id[:6]
+    # Created if missing, then locked: two first issuers in a region on
+    # PostgreSQL both fall through to lock the one row.
+    LicenceSequence.objects.bulk_create(
+        [LicenceSequence(licence_type=licence_type, region_code=region, last=0)],
+        ignore_conflicts=True,
+    )
+    sequence = LicenceSequence.objects.select_for_update().get(
+        licence_type=licence_type, region_code=region
+    )
+    sequence.last += 1
+    if sequence.last >= 10**SEQUENCE_DIGITS:
+        raise Conflict(_("本地区该类证照编号已用尽。"), code="numbers_exhausted")
+    sequence.save(update_fields=["last"])
+    digits = f"{region}{sequence.last:0{SEQUENCE_DIGITS}d}"
+    return f"{licence_type.number_prefix}{digits}{mod_11_10.calc_check_digit(digits)}"
+
+
+def _stored_key(signer: signing.LicenceSigner) -> LicenceSigningKey:
+    # Every key that ever signed is kept, so licences outlive a key rotation.
+    LicenceSigningKey.objects.bulk_create(
+        [
+            LicenceSigningKey(
+                key_id=signer.key_id, algorithm=signer.algorithm, public_key=signer.public_key
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return LicenceSigningKey.objects.get(key_id=signer.key_id)
+
+
+def do_issue_licence(
+    licence_type: LicenceType,
+    holder: Holder,
+    data: Mapping[str, Any],
+    issuer: Department,
+    *,
+    actor: Actor,
+    source: str = "",
+    valid_until: dt.date | None = None,
+) -> Licence:
+    """Issue and sign a licence of the type to the holder, valid from today."""
+    holder = _checked_holder(licence_type, holder)
+    cleaned = _checked_data(licence_type, data)
+    issued_at = timezone.now()
+    valid_from = timezone.localdate(issued_at)
+    until = valid_until or _validity(licence_type, valid_from)
+    if until is not None and until < valid_from:
+        raise InvalidInput(
+            _("有效期截止日期不能早于签发日期。"),
+            code="invalid_validity",
+            detail={"field": "valid_until"},
+        )
+    signer = signing.licence_signer()
+    with transaction.atomic(durable=True):
+        number = _next_number(licence_type, issuer)
+        payload = signing.payload_of(
+            type_code=licence_type.code,
+            number=number,
+            holder_kind=holder.kind,
+            holder_id=holder.id_number,
+            holder_name=holder.name,
+            data=cleaned,
+            issuer_code=issuer.code,
+            issuer_name=issuer.name,
+            issuer_credit_code=issuer.credit_code,
+            valid_from=valid_from,
+            valid_until=until,
+        )
+        message = signing.message_of(payload)
+        licence = Licence.objects.create(
+            licence_type=licence_type,
+            number=number,
+            holder_kind=holder.kind,
+            holder_id=holder.id_number,
+            holder_name=holder.name,
+            data=cleaned,
+            issuer=issuer,
+            issued_at=issued_at,
+            valid_from=valid_from,
+            valid_until=until,
+            source=source.strip()[:128],
+            signature=signer.sign(message),
+            signature_algorithm=signer.algorithm,
+            signing_key=_stored_key(signer),
+            payload_hash=signing.payload_hash(message),
+        )
+        # The payload hash stands for the content: the ledger holds no personal data.
+        record_entry(
+            actor=actor,
+            action="licences.issue_licence",
+            subject_type=SUBJECT,
+            subject_id=licence.pk,
+            data={
+                "number": number,
+                "type": licence_type.code,
+                "issuer": issuer.code,
+                "payload_hash": licence.payload_hash,
+                "algorithm": signer.algorithm,
+                "key_id": signer.key_id,
+                "source": licence.source,
+            },
+        )
+    return licence
+
+
+def do_revoke_licence(licence: Licence, reason: str, *, actor: Actor) -> Licence:
+    """Revoke (注销) a licence, saying why; the signed content stays as it was."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(
+            _("注销证照须说明原因。"), code="reason_required", detail={"field": "reason"}
+        )
+    with transaction.atomic(durable=True):
+        locked = Licence.objects.select_for_update().get(pk=licence.pk)
+        if locked.revoked_at is not None:
+            raise Conflict(_("该证照已注销。"), code="already_revoked")
+        locked.revoked_at = timezone.now()
+        locked.revoke_reason = reason
+        locked.save(update_fields=["revoked_at", "revoke_reason"])
+        record_entry(
+            actor=actor,
+            action="licences.revoke_licence",
+            subject_type=SUBJECT,
+            subject_id=locked.pk,
+            data={"number": locked.number, "reason": reason},
+        )
+    return locked
+
+
+def do_share_licence(licence: Licence, days: int, *, actor: Actor) -> sharing.ShareLink:
+    """Make a signed link that shows the licence to whoever has it, for ``days`` days."""
+    if days not in sharing.SHARE_DAYS:
+        raise InvalidInput(
+            _("分享有效期只能是 1、7 或 30 天。"),
+            code="invalid_share_days",
+            detail={"field": "days", "allowed": list(sharing.SHARE_DAYS)},
+        )
+    link = sharing.make_share_link(licence.number, days)
+    # Nothing is stored but the audit record: the holder can see who was
+    # given what, and when the link stops working.
+    with transaction.atomic(durable=True):
+        record_entry(
+            actor=actor,
+            action="licences.share_licence",
+            subject_type=SUBJECT,
+            subject_id=licence.pk,
+            data={"number": licence.number, "expires_at": link.expires_at.isoformat()},
+        )
+    return link

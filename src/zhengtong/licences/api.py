@@ -1,0 +1,125 @@
+"""The licences API, mounted at /api/licences/.
+
+Verifying a licence and reading the public keys are open to anyone: a
+licence is shown to a bank or a landlord, who must be able to check it. The
+holder's own list needs their session.
+"""
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from zhengtong.core.errors import NotFound
+from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
+from zhengtong.identity.auth import session_auth
+from zhengtong.licences import presentation, selectors
+from zhengtong.licences.access import access_licence_by_number, my_licences
+from zhengtong.licences.models import Licence
+from zhengtong.licences.qr import verification_url
+from zhengtong.licences.schemas import (
+    LicenceFieldOut,
+    LicenceOut,
+    SigningKeyOut,
+    VerificationOut,
+)
+from zhengtong.licences.signing import ALGORITHMS, licence_signer
+
+router = Router(tags=["licences"])
+
+
+class DigestIn(Schema):
+    s: str | None = None
+
+
+def _verification_out(found: selectors.Verification) -> VerificationOut:
+    licence = found.licence
+    return VerificationOut(
+        number=licence.number,
+        status=found.status,
+        valid=found.valid,
+        type=licence.licence_type.code,
+        type_name=licence.licence_type.name,
+        issuer=licence.issuer.name,
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+        revoked_at=licence.revoked_at,
+        algorithm=licence.signature_algorithm,
+        key_id=licence.signing_key.key_id,
+        signature_ok=found.signature_ok,
+        digest_ok=found.digest_ok,
+    )
+
+
+@router.get(
+    "/verify/{number}",
+    response={200: VerificationOut, 404: ErrorOut},
+    url_name="licences_verify",
+)
+def verify(request: HttpRequest, number: str, query: Query[DigestIn]) -> VerificationOut:
+    """Verify a licence by number, and by the digest its QR code carries (``s``) if given."""
+    licence = selectors.licence_by_number(number)
+    if licence is None:
+        raise NotFound(code="licence_not_found", detail={"number": number})
+    return _verification_out(selectors.verify_licence(licence, query.s or None))
+
+
+@router.get("/keys", response=list[SigningKeyOut], url_name="licences_keys")
+def keys(request: HttpRequest) -> list[SigningKeyOut]:
+    """Every public key that has signed licences, and the one that signs new ones."""
+    current = licence_signer()
+    out = [
+        SigningKeyOut(
+            key_id=key.key_id,
+            algorithm=key.algorithm,
+            public_key_pem=ALGORITHMS[key.algorithm].public_key_pem(bytes(key.public_key)),
+            first_used_at=key.created_at,
+            current=key.key_id == current.key_id,
+        )
+        for key in selectors.signing_keys()
+        if key.algorithm in ALGORITHMS
+    ]
+    if not any(key.current for key in out):
+        out.append(
+            SigningKeyOut(
+                key_id=current.key_id,
+                algorithm=current.algorithm,
+                public_key_pem=ALGORITHMS[current.algorithm].public_key_pem(current.public_key),
+                first_used_at=None,
+                current=True,
+            )
+        )
+    return out
+
+
+def licence_out(request: HttpRequest, licence: Licence) -> LicenceOut:
+    return LicenceOut(
+        number=licence.number,
+        type=licence.licence_type.code,
+        type_name=licence.licence_type.name,
+        status=selectors.verify_licence(licence).status,
+        holder_kind=licence.holder_kind,
+        holder_id=licence.holder_id,
+        holder_name=licence.holder_name,
+        issuer=licence.issuer.name,
+        issued_at=licence.issued_at,
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+        revoked_at=licence.revoked_at,
+        revoke_reason=licence.revoke_reason,
+        verification_url=verification_url(licence, request),
+        fields=[
+            LicenceFieldOut(code=row.code, label=row.label, value=row.value)
+            for row in presentation.field_rows(licence, masked=False)
+        ],
+    )
+
+
+@router.get("/mine", response={200: list[LicenceOut], **ERROR_RESPONSES}, auth=session_auth)
+def mine(request: HttpRequest) -> list[LicenceOut]:
+    """Your licences (citizens) or your enterprises' licences (enterprise users)."""
+    return [licence_out(request, licence) for licence in my_licences(request.user)]
+
+
+@router.get("/mine/{number}", response={200: LicenceOut, **ERROR_RESPONSES}, auth=session_auth)
+def mine_one(request: HttpRequest, number: str) -> LicenceOut:
+    """One of your licences, with every field unmasked."""
+    return licence_out(request, access_licence_by_number(request.user, number))

@@ -1,0 +1,144 @@
+"""Electronic licences (电子证照): their types, the issued licences and the signing keys."""
+
+from datetime import date
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.core.models import Department
+
+
+class HolderKind(models.TextChoices):
+    PERSON = "person", _("自然人")
+    ENTERPRISE = "enterprise", _("法人和其他组织")
+
+
+class IssuerKind(models.TextChoices):
+    MARKET_REGULATION = "market_regulation", _("市场监督管理部门")
+    HEALTH = "health", _("卫生健康部门")
+    HUMAN_RESOURCES = "human_resources", _("人力资源和社会保障部门")
+    OTHER = "other", _("其他部门")
+
+
+class LicenceStatus(models.TextChoices):
+    """What a verification finds; only revocation is stored, the rest is computed."""
+
+    VALID = "valid", _("有效")
+    REVOKED = "revoked", _("已注销")
+    EXPIRED = "expired", _("已过期")
+    FORGED = "forged", _("验证未通过")
+
+
+class LicenceType(models.Model):
+    """A kind of licence, with the fields every licence of the kind carries.
+
+    ``fields`` is a list of ``{"code", "label", "required", "mask"}``: ``mask``
+    names a kind of personal information (core.masking) shown masked on the
+    public verification page, or is empty for a field shown as it is.
+    """
+
+    code = models.SlugField(_("证照类型代码"), max_length=64, unique=True)
+    name = models.CharField(_("证照名称"), max_length=64)
+    issuer_kind = models.CharField(_("发证部门类别"), max_length=32, choices=IssuerKind.choices)
+    # Which holders the licence is issued to (HolderKind values).
+    holder_kinds = models.JSONField(_("持证主体类别"), default=list)
+    # None: valid until revoked (长期).
+    validity_years = models.PositiveSmallIntegerField(_("有效期（年）"), null=True, blank=True)
+    number_prefix = models.CharField(_("证号前缀"), max_length=8)
+    fields = models.JSONField(_("证照信息项"), default=list)
+
+    class Meta:
+        ordering = ("code",)
+        verbose_name = _("证照类型")
+        verbose_name_plural = _("证照类型")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LicenceSigningKey(models.Model):
+    """A public key that signed licences; kept after rotation so old licences verify."""
+
+    key_id = models.CharField(_("密钥标识"), max_length=64, unique=True)
+    algorithm = models.CharField(_("签名算法"), max_length=16)
+    public_key = models.BinaryField(_("公钥"))
+    created_at = models.DateTimeField(_("首次使用时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("证照签名公钥")
+        verbose_name_plural = _("证照签名公钥")
+
+    def __str__(self) -> str:
+        return f"{self.algorithm} {self.key_id}"
+
+
+class Licence(models.Model):
+    """One issued licence; its signed content never changes, only revocation is added."""
+
+    licence_type = models.ForeignKey(
+        LicenceType, on_delete=models.PROTECT, related_name="licences", verbose_name=_("证照类型")
+    )
+    number = models.CharField(_("证照编号"), max_length=32, unique=True)
+    holder_kind = models.CharField(_("持证主体类别"), max_length=16, choices=HolderKind.choices)
+    # 公民身份号码 for a person, 统一社会信用代码 for an enterprise.
+    holder_id = models.CharField(_("持证主体证件号码"), max_length=18, db_index=True)
+    holder_name = models.CharField(_("持证主体名称"), max_length=128)
+    data = models.JSONField(_("证照信息"), default=dict)
+    issuer = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("发证部门")
+    )
+    issued_at = models.DateTimeField(_("签发时间"))
+    valid_from = models.DateField(_("有效期起"))
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("注销时间"), null=True, blank=True)
+    revoke_reason = models.TextField(_("注销原因"), blank=True)
+    # Where the licence came from: an application id, or a note for licences
+    # loaded from elsewhere. Free text, so that the applications module can link later.
+    source = models.CharField(_("来源"), max_length=128, blank=True)
+    signature = models.BinaryField(_("签名"))
+    signature_algorithm = models.CharField(_("签名算法"), max_length=16)
+    signing_key = models.ForeignKey(
+        LicenceSigningKey, on_delete=models.PROTECT, related_name="licences"
+    )
+    # SHA-256 of the canonical payload that was signed, in hex.
+    payload_hash = models.CharField(_("签名内容摘要"), max_length=64)
+
+    class Meta:
+        ordering = ("-issued_at", "-id")
+        indexes = [
+            models.Index(fields=["holder_id", "licence_type"], name="licence_holder_type_idx")
+        ]
+        verbose_name = _("电子证照")
+        verbose_name_plural = _("电子证照")
+
+    def __str__(self) -> str:
+        return f"{self.licence_type.name} {self.number}"
+
+    def stored_status(self, today: date | None = None) -> str:
+        """Return valid, revoked or expired from the stored dates (the signature is not checked)."""
+        if self.revoked_at is not None:
+            return LicenceStatus.REVOKED
+        today = today or timezone.localdate()
+        if self.valid_until is not None and self.valid_until < today:
+            return LicenceStatus.EXPIRED
+        return LicenceStatus.VALID
+
+
+class LicenceSequence(models.Model):
+    """The last sequence number given to a licence type in a region (for licence numbers)."""
+
+    licence_type = models.ForeignKey(LicenceType, on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(max_length=6)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["licence_type", "region_code"], name="unique_licence_sequence"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.last}"

@@ -1,0 +1,121 @@
+"""Reading licences and verifying them; other modules call these, never the models."""
+
+import hmac
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from zhengtong.licences import signing
+from zhengtong.licences.models import Licence, LicenceSigningKey, LicenceStatus, LicenceType
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """What checking one licence found."""
+
+    licence: Licence
+    status: str  # a LicenceStatus value
+    signature_ok: bool
+    # False when the URL carried a signature digest that is not this licence's.
+    digest_ok: bool
+
+    @property
+    def valid(self) -> bool:
+        return self.status == LicenceStatus.VALID
+
+
+def _with_related(queryset: QuerySet[Licence]) -> QuerySet[Licence]:
+    return queryset.select_related("licence_type", "issuer", "signing_key")
+
+
+def licence_by_number(number: str) -> Licence | None:
+    """Return the licence with this number, or None."""
+    return _with_related(Licence.objects.filter(number=number.strip().upper())).first()
+
+
+def licences_of_holder(holder_id: str) -> QuerySet[Licence]:
+    """Return every licence of a holder (身份证号 or 统一社会信用代码), newest first."""
+    return _with_related(Licence.objects.filter(holder_id=holder_id.strip().upper()))
+
+
+def licences_of_holders(holder_ids: list[str]) -> QuerySet[Licence]:
+    """Return every licence of any of the holders, newest first."""
+    return _with_related(Licence.objects.filter(holder_id__in=holder_ids))
+
+
+def find_valid_licence(holder_id: str, type_code: str) -> Licence | None:
+    """Return the holder's newest licence of the type that verifies as valid today, or None."""
+    today = timezone.localdate()
+    candidates = (
+        licences_of_holder(holder_id)
+        .filter(licence_type__code=type_code, revoked_at__isnull=True, valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    )
+    for licence in candidates:
+        if verify_licence(licence).valid:
+            return licence
+    return None
+
+
+def signed_payload(licence: Licence) -> dict[str, Any]:
+    """Return the payload as it stands now, rebuilt from the stored columns."""
+    return signing.payload_of(
+        type_code=licence.licence_type.code,
+        number=licence.number,
+        holder_kind=licence.holder_kind,
+        holder_id=licence.holder_id,
+        holder_name=licence.holder_name,
+        data=licence.data,
+        issuer_code=licence.issuer.code,
+        issuer_name=licence.issuer.name,
+        issuer_credit_code=licence.issuer.credit_code,
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+    )
+
+
+def signature_holds(licence: Licence) -> bool:
+    """Return whether the stored signature covers the licence's content as stored now."""
+    key = licence.signing_key
+    if key.algorithm != licence.signature_algorithm:
+        return False
+    message = signing.message_of(signed_payload(licence))
+    if signing.payload_hash(message) != licence.payload_hash:
+        return False
+    return signing.verify(
+        licence.signature_algorithm, bytes(key.public_key), bytes(licence.signature), message
+    )
+
+
+def verify_licence(
+    licence: Licence, digest: str | None = None, *, today: date | None = None
+) -> Verification:
+    """Check the signature (and the QR code's digest, if given) and find the status."""
+    signature_ok = signature_holds(licence)
+    digest_ok = digest is None or hmac.compare_digest(
+        digest.strip().lower(), short_digest_of(licence)
+    )
+    status: str = LicenceStatus.FORGED
+    if signature_ok and digest_ok:
+        status = licence.stored_status(today)
+    return Verification(licence, status, signature_ok, digest_ok)
+
+
+def short_digest_of(licence: Licence) -> str:
+    return signing.short_digest(bytes(licence.signature))
+
+
+def signing_keys() -> QuerySet[LicenceSigningKey]:
+    """Return every key that has signed licences, oldest first."""
+    return LicenceSigningKey.objects.all()
+
+
+def licence_types() -> QuerySet[LicenceType]:
+    return LicenceType.objects.all()
+
+
+def get_licence_type(code: str) -> LicenceType | None:
+    return LicenceType.objects.filter(code=code).first()

@@ -1,0 +1,14 @@
+"""Pages of the licences app, mounted at /licences/."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from zhengtong.licences import views
+
+app_name = "licences"
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("mine/", views.mine, name="mine"),
+    path("mine/<str:number>/", views.detail, name="detail"),
+    path("mine/<str:number>/print/", views.printable, name="print"),
+    path("verify/<str:number>/", views.verify, name="verify"),
+    path("shared/<str:token>/", views.share, name="share"),
+]

@@ -1,0 +1,156 @@
+"""The licences' pages: public verification, 我的证照, printing and share links."""
+
+import base64
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
+from zhengtong.identity.actors import actor_of
+from zhengtong.licences import actions, presentation, selectors
+from zhengtong.licences.access import access_licence_by_number, holders_of, my_licences
+from zhengtong.licences.models import Licence
+from zhengtong.licences.qr import qr_svg, verification_url
+from zhengtong.licences.sharing import SHARE_DAYS, ShareLink, read_share_token
+
+PRINT_CSS = Path(__file__).resolve().parent / "static" / "licences" / "print.css"
+
+
+def _licence_context(
+    request: HttpRequest, licence: Licence, *, masked: bool, digest: str | None = None
+) -> dict[str, Any]:
+    url = verification_url(licence, request)
+    return {
+        "licence": licence,
+        "verification": selectors.verify_licence(licence, digest),
+        "rows": presentation.field_rows(licence, masked=masked),
+        "holder_name": presentation.holder_name(licence, masked=masked),
+        "holder_id": presentation.holder_id(licence, masked=masked),
+        "verification_url": url,
+        "qr": qr_svg(url),
+    }
+
+
+def verify(request: HttpRequest, number: str) -> HttpResponse:
+    """Anyone, without logging in: is this licence genuine and in force?"""
+    licence = selectors.licence_by_number(number)
+    if licence is None:
+        return render(request, "licences/verify.html", {"number": number}, status=404)
+    context = _licence_context(request, licence, masked=True, digest=request.GET.get("s") or None)
+    return render(request, "licences/verify.html", context)
+
+
+def _refuse_on(error: ZhengtongError) -> None:
+    if isinstance(error, NotFound):
+        raise Http404 from None
+    raise DjangoPermissionDenied(str(error.message)) from None
+
+
+def mine(request: HttpRequest) -> HttpResponse:
+    """我的证照: the user's own licences, or their enterprises'."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        holders = holders_of(request.user)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        raise
+    licences = [
+        (licence, selectors.verify_licence(licence)) for licence in my_licences(request.user)
+    ]
+    return render(
+        request,
+        "licences/mine.html",
+        {"holders": holders, "licences": licences, "enterprise": len(holders) > 1},
+    )
+
+
+def _my_licence(request: HttpRequest, number: str) -> Licence:
+    try:
+        return access_licence_by_number(request.user, number)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        raise
+
+
+@require_http_methods(["GET", "POST"])
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    """One of my licences in full, with its QR code, print and share links."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    licence = _my_licence(request, number)
+    share: ShareLink | None = None
+    share_error = ""
+    if request.method == "POST":
+        try:
+            days = int(request.POST.get("days", ""))
+        except ValueError:
+            days = 0
+        try:
+            share = actions.do_share_licence(licence, days, actor=actor_of(request.user))
+        except InvalidInput as error:
+            share_error = str(error.message)
+    context = _licence_context(request, licence, masked=False)
+    context.update(
+        {
+            "share_days": SHARE_DAYS,
+            "share_error": share_error,
+            "share": share,
+            "share_url": (
+                request.build_absolute_uri(reverse("licences:share", args=[share.token]))
+                if share
+                else ""
+            ),
+        }
+    )
+    return render(request, "licences/detail.html", context, status=400 if share_error else 200)
+
+
+@cache
+def _print_css() -> tuple[str, str]:
+    css = PRINT_CSS.read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return css, f"'sha256-{digest}'"
+
+
+def printable(request: HttpRequest, number: str) -> HttpResponse:
+    """The licence as one self-contained HTML page, to print or to save (``?download=1``)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    licence = _my_licence(request, number)
+    css, css_hash = _print_css()
+    context = _licence_context(request, licence, masked=False)
+    context["css"] = css
+    response = HttpResponse(render_to_string("licences/print.html", context, request=request))
+    # The page carries its own style so that a saved copy prints the same;
+    # the policy admits that one style block by its hash, and the platform's
+    # own font (a saved copy opened offline falls back to the system's fonts).
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'self' {css_hash}; font-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+    if request.GET.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{licence.number}.html"'
+    return response
+
+
+def share(request: HttpRequest, token: str) -> HttpResponse:
+    """A licence shown to whoever holds its share link, until the link expires."""
+    shared = read_share_token(token)
+    licence = selectors.licence_by_number(shared.number) if shared else None
+    if shared is None or licence is None:
+        return render(request, "licences/shared.html", {"expired": True}, status=410)
+    context = _licence_context(request, licence, masked=False)
+    # A person's 身份证号 stays masked even for the recipient of a link.
+    context["holder_id"] = presentation.holder_id(licence, masked=True)
+    context["expires_at"] = shared.expires_at
+    return render(request, "licences/shared.html", context)

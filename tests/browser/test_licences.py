@@ -1,0 +1,98 @@
+"""A licence is issued; its holder opens 我的证照 and shares it; whoever receives the
+link sees the licence, and the verification URL in its QR code shows it as valid."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from tests.browser.test_catalog import shoot
+from tests.browser.viewports import DESKTOP
+from zhengtong.licences.models import Licence
+from zhengtong.licences.tests.cast import (
+    PASSWORD,
+    LicenceCast,
+    issue_food_licence,
+    make_licence_cast,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    # The roles and the licence types are seeded by data migrations; serialized
+    # rollback puts them back after the live server's flush.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def cast(live_server: LiveServer) -> LicenceCast:
+    return make_licence_cast()
+
+
+@pytest.fixture
+def licence(cast: LicenceCast) -> Licence:
+    return issue_food_licence(cast)
+
+
+@pytest.fixture
+def stranger(browser: Browser) -> Iterator[Page]:
+    """Someone else's browser: no session, no cookies."""
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == []
+
+
+def test_the_holder_shares_a_licence_and_its_qr_url_verifies(
+    page: Page,
+    context: BrowserContext,
+    live_server: LiveServer,
+    screenshots: Path,
+    licence: Licence,
+    stranger: Page,
+) -> None:
+    # 刘晓梅 logs in for her restaurant and opens 我的证照 from the enterprise page.
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill("liuxiaomei")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{live_server.url}/enterprise/")
+    page.get_by_role("link", name="电子证照").click()
+    expect(page.get_by_role("heading", name="我的证照")).to_be_visible()
+    row = page.locator("tr", has_text=licence.number)
+    expect(row).to_contain_text("食品经营许可证")
+    expect(row).to_contain_text("有效")
+    shoot(page, screenshots, "licences-mine")
+
+    row.get_by_role("link", name="食品经营许可证").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("食品经营许可证")
+    expect(page.locator(".licence-qr-box svg")).to_be_visible()
+    expect(page.get_by_text("热食类食品制售")).to_be_visible()
+    page.get_by_label("分享有效期").select_option("7")
+    page.get_by_role("button", name="生成分享链接").click()
+    link = page.locator(".licence-share-link")
+    expect(link).to_be_visible()
+    shoot(page, screenshots, "licences-detail")
+    share_url = link.get_attribute("href")
+    assert share_url and "/licences/shared/" in share_url
+
+    # Whoever receives the link sees the licence without logging in.
+    stranger.goto(share_url)
+    expect(stranger.get_by_role("heading", name="分享的电子证照")).to_be_visible()
+    expect(stranger.get_by_text(licence.number, exact=True)).to_be_visible()
+    expect(stranger.get_by_text("长沙市芙蓉区湘味小厨餐饮店")).to_be_visible()
+    shoot(stranger, screenshots, "licences-shared")
+
+    # The QR code carries the verification URL; opening it shows 有效.
+    verify_url = stranger.locator(".licence-qr-box svg desc").text_content()
+    assert verify_url and verify_url.startswith(f"{live_server.url}/licences/verify/")
+    stranger.goto(verify_url)
+    expect(stranger.locator(".licence-status")).to_have_text("有效")
+    expect(stranger.get_by_text("Ed25519")).to_be_visible()
+    expect(stranger.get_by_text("刘*").first).to_be_visible()
+    shoot(stranger, screenshots, "licences-verify")
