@@ -134,28 +134,48 @@ def _province_short_names() -> frozenset[str]:
     return frozenset(shorts)
 
 
+# A set of names with the length of its longest name, so that a prefix search
+# tries only the lengths that can match.
+_Names = tuple[frozenset[str], int]
+
+
+def _with_longest(names: frozenset[str]) -> _Names:
+    return names, max((len(name) for name in names), default=0)
+
+
 @cache
-def _longest_name(names: frozenset[str]) -> int:
-    return max((len(name) for name in names), default=0)
+def _division_names() -> tuple[dict[int, _Names], _Names]:
+    """The division names by level, and the provinces' short names, each with its longest length.
+
+    Computed once, together: keying a cache on the large sets themselves made
+    every look-up compare them element by element whenever two threads had
+    built equal but distinct sets on their first, concurrent, call.
+    """
+    levels = {level: _with_longest(names) for level, names in names_by_level().items()}
+    return levels, _with_longest(_province_short_names())
 
 
-def _longest_prefix(text: str, names: frozenset[str]) -> int:
+_NO_NAMES: _Names = (frozenset(), 0)
+
+
+def _longest_prefix(text: str, names: _Names) -> int:
     """Return the length of the longest name the text starts with, or 0."""
-    for length in range(min(_longest_name(names), len(text)), 1, -1):
-        if text[:length] in names:
+    found, longest = names
+    for length in range(min(longest, len(text)), 1, -1):
+        if text[:length] in found:
             return length
     return 0
 
 
 def _division_prefix_length(address: str) -> int:
     """Return how many leading characters of the address are division names (省/市/县/乡)."""
-    levels = names_by_level()
-    position = _longest_prefix(address, levels.get(1, frozenset()))
+    levels, short_names = _division_names()
+    position = _longest_prefix(address, levels.get(1, _NO_NAMES))
     # A short province name (湖南) counts only when a division follows it, so
     # that a road named after a province (北京路) is not taken for one.
-    short = 0 if position else _longest_prefix(address, _province_short_names())
+    short = 0 if position else _longest_prefix(address, short_names)
     for level in (2, 3, 4):
-        position += _longest_prefix(address[position + short :], levels.get(level, frozenset()))
+        position += _longest_prefix(address[position + short :], levels.get(level, _NO_NAMES))
         if short and position:
             position += short
             short = 0

@@ -205,7 +205,9 @@ def _client(request: HttpRequest) -> SystemClient:
 
 
 def record_out(found: governed.Found) -> RecordOut:
-    return RecordOut(
+    # Built without validation: every field already has its schema's type, and
+    # validating a thousand records of a batch cost a quarter of the call.
+    return RecordOut.model_construct(
         key=found.key, values=found.values, masked=found.masked, updated_at=found.updated_at
     )
 
@@ -228,7 +230,7 @@ def batch_look_up(request: HttpRequest, slug: str, payload: BatchLookUpIn) -> Ba
     result = governed.do_look_up_records(
         _client(request), slug, payload.keys, purpose=payload.purpose, fields=payload.fields
     )
-    return BatchLookUpOut(
+    return BatchLookUpOut.model_construct(
         records=[record_out(f) for f in result.found],
         not_found=result.not_found,
         bad_keys=result.bad_keys,

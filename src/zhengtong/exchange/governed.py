@@ -3,9 +3,10 @@
 Every call goes the same way: find the resource and the items asked for,
 decide from the catalog and the caller's grant which items may leave and which
 only masked, read the records, then write one access-log row and its ledger
-entry in one transaction (client, resource, keyed hashes of the keys, items,
-purpose, result). Refusals are logged the same way before they are raised, so
-the ledger holds every call that named a client, refused or not.
+entry (client, resource, keyed hashes of the keys, items, purpose, result),
+committed before the answer leaves; concurrent calls of a process share that
+transaction (``audit_writer``). Refusals are logged the same way before they
+are raised, so the ledger holds every call that named a client, refused or not.
 
 Stable refusal codes: ``purpose_required``, ``resource_not_found``,
 ``not_hosted``, ``unknown_item``, ``negative_list``, ``not_granted``,
@@ -16,16 +17,17 @@ Stable refusal codes: ``purpose_required``, ``resource_not_found``,
 import enum
 import hashlib
 import hmac
+import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connections, router
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,20 +36,14 @@ from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.masking import HIDDEN, mask
-from zhengtong.exchange.models import (
-    AccessLog,
-    AccessSubject,
-    Grant,
-    HostedDataset,
-    ProxiedDataset,
-    Record,
-)
+from zhengtong.core.sql import RowLoader
+from zhengtong.exchange.audit_writer import Arrival, LogEntry, arriving, log_call
+from zhengtong.exchange.models import Grant, HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
 from zhengtong.exchange.selectors import changes_since
 from zhengtong.exchange.upstream import UpstreamConfig, client_for
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import SystemClient
-from zhengtong.ledger.actions import record_entry
 
 MAX_BATCH_KEYS = 1000
 MAX_FEED = 1000
@@ -158,20 +154,98 @@ def _active(grant: Grant, now: datetime) -> bool:
     return grant.revoked_at is None and grant.starts_at <= now < grant.expires_at
 
 
-def _find_resource(call: Call) -> Resource:
+def _table(model: type[Model], using: str) -> str:
+    return connections[using].ops.quote_name(str(model._meta.db_table))
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    resource: Resource
+    dataset: HostedDataset | None
+    proxied: ProxiedDataset | None
+    grants: list[Grant]  # the calling client's, newest first
+
+
+# A resource's items change only with the resource itself (a draft's items are
+# replaced as the resource is saved, and published resources are not edited),
+# so they are kept per process under the resource's id and ``updated_at``.
+# Every call still reads the resource row, its datasets and the grants afresh.
+_ITEMS: dict[tuple[int, datetime], tuple[list[InformationItem], QuerySet[InformationItem]]] = {}
+_ITEMS_KEPT = 256
+
+
+def _attach_items(resource: Resource) -> None:
+    """Give the resource its items as if prefetched, from the per-process cache."""
+    key = (resource.pk, resource.updated_at)
+    cached = _ITEMS.get(key)
+    if cached is None:
+        items = list(InformationItem.objects.filter(resource_id=resource.pk).order_by("position"))
+        # What ``resource.items.all()`` answers when the items were prefetched.
+        prefetched = InformationItem.objects.all()
+        prefetched._result_cache = items
+        prefetched._prefetch_done = True  # type: ignore[attr-defined]
+        if len(_ITEMS) >= _ITEMS_KEPT:
+            _ITEMS.clear()
+        cached = _ITEMS[key] = (items, prefetched)
+    items, prefetched = cached
+    for item in items:
+        # The item's own share attribute falls back on this resource's.
+        InformationItem.resource.field.set_cached_value(item, resource)
+    resource._prefetched_objects_cache = {"items": prefetched}  # type: ignore[attr-defined]
+
+
+_RESOURCES = RowLoader(Resource, "r")
+_GRANTS = RowLoader(Grant, "g")
+_SOURCE_SQL: dict[str, str] = {}
+
+
+def _source_sql(using: str) -> str:
+    sql = _SOURCE_SQL.get(using)
+    if sql is None:
+        q = connections[using].ops.quote_name
+        sql = _SOURCE_SQL[using] = (
+            f"SELECT {_RESOURCES.columns(using)}, {_GRANTS.columns(using)},"  # noqa: S608
+            f" h.{q('id')}, h.{q('key_item_code')}, p.{q('id')}"
+            f" FROM {_RESOURCES.table(using)}"
+            f" LEFT JOIN {_table(HostedDataset, using)} h ON h.{q('resource_id')} = r.{q('id')}"
+            f" LEFT JOIN {_table(ProxiedDataset, using)} p ON p.{q('resource_id')} = r.{q('id')}"
+            f" LEFT JOIN {_GRANTS.table(using)}"
+            f" ON g.{q('resource_id')} = r.{q('id')} AND g.{q('client_id')} = %s"
+            f" WHERE r.{q('code')} = %s"
+        )
+    return sql
+
+
+def _find_resource(call: Call) -> _Source:
+    """The resource named by the call with its items, its dataset and the client's grants.
+
+    One query for the resource, its dataset and the grants, in SQL: it runs
+    on every call, and building it through the ORM cost more than running it.
+    """
     code = call.resource_code.replace("-", "/")
-    resource = (
-        Resource.objects.filter(code=code)
-        .select_related("provider", "hosted_dataset", "proxied_dataset")
-        .prefetch_related("items")
-        .first()
-    )
+    using = router.db_for_read(Resource)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_source_sql(using), [call.client.pk, code])
+        rows = cursor.fetchall()
+    resource = _RESOURCES.load(using, rows[0]) if rows else None
     if resource is None or resource.state != ResourceState.PUBLISHED:
         raise _refusal(
             "resource_not_found", 404, _("没有这个已发布的目录资源。"), resource=call.resource_code
         )
+    _attach_items(resource)
+    start = _RESOURCES.width
+    grants = [_GRANTS.load(using, row, start) for row in rows if row[start] is not None]
+    grants.sort(key=lambda g: g.starts_at, reverse=True)
+    dataset = proxied = None
+    hosted_id, hosted_key, proxied_id = rows[0][start + _GRANTS.width :]
+    if hosted_id is not None:
+        dataset = HostedDataset(id=hosted_id, resource_id=resource.pk, key_item_code=hosted_key)
+        HostedDataset.resource.field.set_cached_value(dataset, resource)
+    elif proxied_id is not None:
+        proxied = ProxiedDataset.objects.get(pk=proxied_id)
+        ProxiedDataset.resource.field.set_cached_value(proxied, resource)
     call.resource = resource
-    return resource
+    return _Source(resource, dataset, proxied, grants)
 
 
 def authorise(call: Call, requested: Sequence[str] | None) -> Access:
@@ -189,15 +263,12 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
             min=PURPOSE_MIN,
             max=PURPOSE_MAX,
         )
-    resource = _find_resource(call)
+    source = _find_resource(call)
+    resource = source.resource
     items = {item.code: item for item in resource.items.all()}
     decision = share_decision(resource, requested if requested is not None else list(items))
     now = timezone.now()
-    grants = sorted(
-        (g for g in Grant.objects.filter(client=call.client, resource=resource)),
-        key=lambda g: g.starts_at,
-        reverse=True,
-    )
+    grants = source.grants
     grant = next((g for g in grants if _active(g, now)), None)
     granted = set(grant.fields) if grant else set()
     if requested is not None:
@@ -236,9 +307,7 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     used_grant = grant if grant and set(fields) & granted else None
     call.grant = used_grant
     clear = frozenset(grant.clear_fields) & set(fields) if grant else frozenset()
-    dataset = getattr(resource, "hosted_dataset", None)
-    proxied = getattr(resource, "proxied_dataset", None)
-    return Access(resource, items, fields, clear, used_grant, dataset, proxied)
+    return Access(resource, items, fields, clear, used_grant, source.dataset, source.proxied)
 
 
 def _key_item(access: Access) -> InformationItem:
@@ -266,75 +335,57 @@ def _clean_key(item: InformationItem, key: str) -> str:
 # --- Writing the log -----------------------------------------------------------------
 
 
-def _consume_rate(grant: Grant) -> bool:
-    """Count the call against the grant's one-minute window; False if the window is full."""
-    window = int(time.time() // 60)
-    started = (
-        Grant.objects.filter(pk=grant.pk)
-        .exclude(window_start=window)
-        .update(window_start=window, window_count=1)
-    )
-    if started:
-        return True
-    return bool(
-        Grant.objects.filter(
-            pk=grant.pk, window_start=window, window_count__lt=grant.rate_per_minute
-        ).update(window_count=F("window_count") + 1)
-    )
+def _log(call: Call, result: str, arrival: Arrival | None = None) -> str:
+    """Write the call's access-log row and ledger entry; return the result as logged.
 
-
-def _log(call: Call, result: str) -> str:
-    """Write the call's access-log row and ledger entry; return the result as logged."""
-    with transaction.atomic():
-        if result == "ok" and call.grant is not None and not _consume_rate(call.grant):
-            result = "rate_limited"
-        data = {
-            "client": call.client.key_id,
-            "department": call.client.department.code,
-            "resource": call.resource.code if call.resource else call.resource_code,
-            "operation": str(call.operation),
-            "keys": sorted(call.outcomes),
-            "fields": call.fields,
-            "purpose": call.purpose.strip()[:PURPOSE_MAX],
-            "grant": call.grant.pk if call.grant else None,
-            "result": result,
-            **call.detail,
-        }
-        entry = record_entry(
-            actor=actor_of(call.client),
+    The write is durable when this returns (see ``audit_writer``); a call that
+    was ``ok`` may come back ``rate_limited`` when its grant's window is full.
+    """
+    resource = call.resource
+    client = call.client
+    data = {
+        "client": client.key_id,
+        "department": client.department.code,
+        "resource": resource.code if resource else call.resource_code,
+        "operation": str(call.operation),
+        "keys": sorted(call.outcomes),
+        "fields": call.fields,
+        "purpose": call.purpose.strip()[:PURPOSE_MAX],
+        "grant": call.grant.pk if call.grant else None,
+        "result": result,
+        **call.detail,
+    }
+    return log_call(
+        LogEntry(
+            actor=actor_of(client),
             action=f"exchange.{call.operation}",
             subject_type=SUBJECT,
-            subject_id=call.resource.pk if call.resource else call.resource_code[:128],
-            data=data,
-        )
-        log = AccessLog.objects.create(
-            ledger_seq=entry.seq,
-            at=entry.recorded_at,
-            client=call.client,
-            resource=call.resource,
-            grant=call.grant,
-            operation=call.operation,
+            subject_id=resource.pk if resource else call.resource_code[:128],
+            client_id=client.pk,
+            resource_id=resource.pk if resource else None,
+            grant_id=call.grant.pk if call.grant else None,
+            operation=str(call.operation),
             result=result,
             data=data,
-        )
-        if call.outcomes:
-            AccessSubject.objects.bulk_create(
-                AccessSubject(log=log, key_hash=h, outcome=o) for h, o in call.outcomes.items()
-            )
-    return result
+            outcomes=dict(call.outcomes),
+        ),
+        arrival,
+    )
 
 
 T = TypeVar("T")
 
 
 def _governed(call: Call, handle: Callable[[], T]) -> T:
-    try:
-        value = handle()
-    except ZhengtongError as refusal:
-        # Upstream failures are logged too: the call was made, nothing left.
-        _log(call, refusal.code)
-        raise
-    if _log(call, "ok") == "rate_limited":
+    with arriving() as arrival:
+        try:
+            value = handle()
+        except ZhengtongError as refusal:
+            # Upstream failures are logged too: the call was made, nothing left.
+            _log(call, refusal.code, arrival)
+            raise
+        result = _log(call, "ok", arrival)
+    if result == "rate_limited":
         grant = call.grant
         raise _refusal(
             "rate_limited",
@@ -367,12 +418,7 @@ class Row:
 def _records(access: Access, keys: Sequence[str], purpose: str) -> dict[str, Row]:
     """The current records of the keys, from the hosted copy or from the provider's API."""
     if access.dataset is not None:
-        return {
-            r.key: Row(r.key, r.values, r.updated_at)
-            for r in Record.objects.filter(
-                dataset=access.dataset, key__in=list(keys), deleted=False
-            ).only("key", "values", "updated_at")
-        }
+        return _hosted_records(access.dataset, keys)
     assert access.proxied is not None
     client = client_for(upstream_config(access.proxied))
     fetched = client.lookup_many(keys, purpose=purpose, request_id=uuid.uuid4().hex)
@@ -386,6 +432,32 @@ def _records(access: Access, keys: Sequence[str], purpose: str) -> dict[str, Row
                 if code in access.items and value is not None
             }
             rows[key] = Row(key, values, now)
+    return rows
+
+
+def _hosted_records(dataset: HostedDataset, keys: Sequence[str]) -> dict[str, Row]:
+    """Read the live records of the keys, in SQL: this runs on every call."""
+    if not keys:
+        return {}
+    using = router.db_for_read(Record)
+    connection = connections[using]
+    q = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(keys))
+    sql = (
+        f"SELECT {q('key')}, {q('values')}, {q('updated_at')} FROM {_table(Record, using)}"  # noqa: S608
+        f" WHERE {q('dataset_id')} = %s AND {q('key')} IN ({marks}) AND NOT {q('deleted')}"
+    )
+    rows: dict[str, Row] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [dataset.pk, *keys])
+        for key, values, updated_at in cursor.fetchall():
+            if isinstance(values, str):
+                values = json.loads(values)
+            if isinstance(updated_at, str):
+                updated_at = datetime.fromisoformat(updated_at)
+            if timezone.is_naive(updated_at):
+                updated_at = timezone.make_aware(updated_at, UTC)
+            rows[key] = Row(key, values, updated_at)
     return rows
 
 

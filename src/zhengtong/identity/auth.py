@@ -7,12 +7,15 @@ finds the principal (a ``User`` or a ``SystemClient``) in ``request.auth``.
 from datetime import timedelta
 from typing import Any
 
+from django.db import connections, router
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer, SessionAuth
 
 from zhengtong.core.errors import NotAuthenticated, PermissionDenied
+from zhengtong.core.models import Department
+from zhengtong.core.sql import RowLoader
 from zhengtong.identity import credentials
 from zhengtong.identity.models import SystemClient, User
 from zhengtong.identity.permissions import require_known_scope
@@ -32,6 +35,35 @@ def _bad_credentials() -> NotAuthenticated:
     )
 
 
+_CLIENTS = RowLoader(SystemClient, "c")
+_DEPARTMENTS = RowLoader(Department, "d")
+
+
+def _active_client(key_id: str) -> SystemClient | None:
+    """The unrevoked client with this key id, with its department.
+
+    In SQL rather than through the ORM: it runs on every G2G call, and
+    building the query cost several times more than running it.
+    """
+    using = router.db_for_read(SystemClient)
+    quote = connections[using].ops.quote_name
+    sql = (
+        f"SELECT {_CLIENTS.columns(using)}, {_DEPARTMENTS.columns(using)}"  # noqa: S608
+        f" FROM {_CLIENTS.table(using)} JOIN {_DEPARTMENTS.table(using)}"
+        f" ON d.{quote('id')} = c.{quote('department_id')}"
+        f" WHERE c.{quote('key_id')} = %s AND c.{quote('revoked_at')} IS NULL"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [key_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    client = _CLIENTS.load(using, row)
+    department = _DEPARTMENTS.load(using, row, _CLIENTS.width)
+    SystemClient.department.field.set_cached_value(client, department)
+    return client
+
+
 class ClientTokenAuth(HttpBearer):
     """``Authorization: Bearer <key_id>.<secret>`` for department systems (G2G).
 
@@ -45,11 +77,7 @@ class ClientTokenAuth(HttpBearer):
         if parts is None:
             raise _bad_credentials()
         key_id, secret = parts
-        client = (
-            SystemClient.objects.select_related("department")
-            .filter(key_id=key_id, revoked_at__isnull=True)
-            .first()
-        )
+        client = _active_client(key_id)
         result = credentials.verify_secret(secret, client.secret_hash if client else _DUMMY_HASH)
         if client is None or not result.ok:
             raise _bad_credentials()

@@ -1,0 +1,310 @@
+"""Writing governed calls' access-log rows and ledger entries, with group commit.
+
+Every governed call must have its ledger entry and access-log row durably
+committed before its answer leaves. Committed one call per transaction, the
+calls of a busy server queue behind the ledger head lock and pay one disk
+flush each. Here concurrent calls of one process share transactions instead:
+the first thread to arrive with nothing being written becomes the leader and
+writes everything queued, in one transaction with one ``record_entries``
+append; threads that arrive meanwhile queue and wait, and the next leader
+writes them as the next batch. Each caller returns only once the transaction
+holding its own entry has committed, so nothing is answered that the log could
+lose; if that transaction fails, every call in it fails.
+
+A caller already inside a transaction (an action composing calls, or a test)
+writes its row in that transaction instead, as any action would.
+
+On SQLite the leaders of different processes also queue on a lock file
+before they begin their transaction. SQLite itself lets a writer that finds
+the database locked sleep and retry (1, 2, 5, 10 ... ms), so under load
+writers would spend more time asleep than writing; a blocking file lock hands
+the turn over at once.
+
+The rate limit is counted here too, in the same transaction: the calls of a
+batch that find their grant's one-minute window full are logged as
+``rate_limited`` instead of ``ok``.
+"""
+
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import connections, router, transaction
+from django.db.models import Model
+
+from zhengtong.core.actors import Actor
+from zhengtong.exchange.models import AccessLog, AccessSubject, Grant
+from zhengtong.ledger.actions import PendingEntry, record_entries
+
+OK = "ok"
+RATE_LIMITED = "rate_limited"
+# Upper bound on the calls one transaction carries, so that one batch's
+# latency stays bounded under any load.
+MAX_BATCH = 500
+
+
+@dataclass(slots=True)
+class LogEntry:
+    """One governed call as it is written: the access-log row and its ledger entry.
+
+    ``data`` is what the ledger entry is made of; its ``"result"`` is set when
+    the entry is written, since the rate limit may turn an ``ok`` into
+    ``rate_limited``.
+    """
+
+    actor: Actor
+    action: str
+    subject_type: str
+    subject_id: str | int
+    client_id: int
+    resource_id: int | None
+    grant_id: int | None
+    operation: str
+    result: str
+    data: dict[str, Any]
+    outcomes: Mapping[str, str]
+    # Set once written.
+    seq: int | None = None
+    done: bool = False
+    error: BaseException | None = None
+
+
+@cache
+def _quote(using: str, model: type[Model]) -> tuple[str, dict[str, str]]:
+    quote = connections[using].ops.quote_name
+    columns = {f.name: quote(str(f.column)) for f in model._meta.concrete_fields}
+    return quote(str(model._meta.db_table)), columns
+
+
+def _count_rates(using: str, entries: Sequence[LogEntry], window: int) -> None:
+    """Count ``ok`` calls against their grants' windows; mark the ones over the limit."""
+    by_grant: dict[int, list[LogEntry]] = defaultdict(list)
+    for entry in entries:
+        if entry.result == OK and entry.grant_id is not None:
+            by_grant[entry.grant_id].append(entry)
+    if not by_grant:
+        return
+    connection = connections[using]
+    table, column = _quote(using, Grant)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        for grant_id, calls in by_grant.items():
+            cursor.execute(
+                f"SELECT {column['window_start']}, {column['window_count']},"  # noqa: S608
+                f" {column['rate_per_minute']} FROM {table} WHERE {column['id']} = %s{lock}",
+                [grant_id],
+            )
+            row = cursor.fetchone()
+            if row is None:  # the grant was deleted: nothing to count against
+                continue
+            start, count, rate = int(row[0]), int(row[1]), int(row[2])
+            if start != window:
+                count = 0
+            allowed = max(0, min(len(calls), rate - count))
+            for entry in calls[allowed:]:
+                entry.result = RATE_LIMITED
+            if allowed:
+                cursor.execute(
+                    f"UPDATE {table} SET {column['window_start']} = %s,"  # noqa: S608
+                    f" {column['window_count']} = %s WHERE {column['id']} = %s",
+                    [window, count + allowed, grant_id],
+                )
+
+
+def write_entries(entries: Sequence[LogEntry]) -> None:
+    """Write the calls' rate counts, ledger entries and access-log rows; call in a transaction."""
+    if not entries:
+        return
+    using = router.db_for_write(AccessLog)
+    connection = connections[using]
+    _count_rates(using, entries, int(time.time() // 60))
+    for entry in entries:
+        entry.data["result"] = entry.result
+    ledger = record_entries(
+        [PendingEntry(e.actor, e.action, e.subject_type, e.subject_id, e.data) for e in entries]
+    )
+    at = connection.ops.adapt_datetimefield_value(ledger[0].recorded_at)
+    data_field = AccessLog._meta.get_field("data")
+    table, column = _quote(using, AccessLog)
+    names = ["ledger_seq", "at", "client", "resource", "grant", "operation", "result", "data"]
+    rows = []
+    for entry, made in zip(entries, ledger, strict=True):
+        entry.seq = made.seq
+        rows.append(
+            (
+                made.seq,
+                at,
+                entry.client_id,
+                entry.resource_id,
+                entry.grant_id,
+                entry.operation,
+                entry.result,
+                data_field.get_db_prep_save(entry.data, connection),
+            )
+        )
+    placeholders = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(column[n] for n in names)})"  # noqa: S608
+            f" VALUES ({placeholders})",
+            rows,
+        )
+        subjects = [e for e in entries if e.outcomes]
+        if not subjects:
+            return
+        s_table, s_column = _quote(using, AccessSubject)
+        # The log rows' ids come from the rows just inserted, by ledger_seq.
+        cursor.executemany(
+            f"INSERT INTO {s_table} ({s_column['log']}, {s_column['key_hash']},"  # noqa: S608
+            f" {s_column['outcome']}) SELECT {column['id']}, %s, %s FROM {table}"
+            f" WHERE {column['ledger_seq']} = %s",
+            [(digest, outcome, e.seq) for e in subjects for digest, outcome in e.outcomes.items()],
+        )
+
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's own retries only
+    fcntl = None  # type: ignore[assignment]
+
+_lock_files: dict[str, int] = {}
+_lock_files_guard = threading.Lock()
+
+
+@contextmanager
+def _writer_turn(using: str) -> Iterator[None]:
+    """Hold the cross-process writer lock of a SQLite database (a no-op elsewhere)."""
+    connection = connections[using]
+    name = str(connection.settings_dict["NAME"])
+    if (
+        connection.vendor != "sqlite"
+        or fcntl is None
+        or name.startswith(":")
+        or "mode=memory" in name
+    ):
+        yield
+        return
+    path = f"{name}.writer-lock"
+    with _lock_files_guard:
+        descriptor = _lock_files.get(path)
+        if descriptor is None:
+            descriptor = _lock_files[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+class _GroupCommit:
+    """The queue of one process's calls waiting to be written, and who is writing.
+
+    ``arriving`` counts the calls of this process that have started and will
+    queue an entry soon. A leader waits up to ``EXCHANGE_GROUP_COMMIT_WAIT_MS``
+    for them before it writes, as PostgreSQL's ``commit_delay`` does: on a busy
+    server the calls are CPU-bound and would otherwise reach the queue one at a
+    time, each paying a whole transaction of its own.
+    """
+
+    def __init__(self) -> None:
+        self.condition = threading.Condition()
+        self.queue: list[LogEntry] = []
+        self.writing = False
+        self.arriving = 0
+
+    def arrive(self) -> None:
+        with self.condition:
+            self.arriving += 1
+
+    def leave(self) -> None:
+        with self.condition:
+            self.arriving -= 1
+            if self.queue:
+                self.condition.notify_all()
+
+    def submit(self, entry: LogEntry, wait_s: float) -> None:
+        with self.condition:
+            self.arriving -= 1
+            self.queue.append(entry)
+            self.condition.notify_all()
+            while not entry.done:
+                if self.writing:
+                    self.condition.wait()
+                    continue
+                self.writing = True
+                deadline = time.monotonic() + wait_s
+                while self.arriving > 0 and len(self.queue) < MAX_BATCH:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self.condition.wait(remaining)
+                self.condition.release()
+                batch: list[LogEntry] = []
+                error: BaseException | None = RuntimeError("the access log was not written")
+                try:
+                    using = router.db_for_write(AccessLog)
+                    with _writer_turn(using):
+                        # Taken only now: calls that queued while another
+                        # process held the turn ride in this transaction.
+                        with self.condition:
+                            batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+                        with transaction.atomic(using=using, durable=True):
+                            write_entries(batch)
+                    error = None
+                except Exception as failed:  # every call of the batch fails with it
+                    error = failed
+                finally:
+                    self.condition.acquire()
+                    self.writing = False
+                    if not batch:  # failed before taking a batch: fail those queued
+                        batch, self.queue = self.queue, []
+                    for written in batch:
+                        written.error = error
+                        written.done = True
+                    self.condition.notify_all()
+        if entry.error is not None:
+            raise entry.error
+
+
+_group = _GroupCommit()
+
+
+class Arrival:
+    """A governed call of this process that will log an entry; see ``arriving``."""
+
+    def __init__(self) -> None:
+        self.queued = False
+
+
+@contextmanager
+def arriving() -> Iterator[Arrival]:
+    """Wrap a governed call, from its start to its log write, so leaders wait for it."""
+    arrival = Arrival()
+    _group.arrive()
+    try:
+        yield arrival
+    finally:
+        if not arrival.queued:
+            _group.leave()
+
+
+def log_call(entry: LogEntry, arrival: Arrival | None = None) -> str:
+    """Write one call's entry durably before returning; return its result as logged."""
+    using = router.db_for_write(AccessLog)
+    if connections[using].in_atomic_block or not settings.EXCHANGE_GROUP_COMMIT:
+        with transaction.atomic(using=using):
+            write_entries([entry])
+        return entry.result
+    if arrival is None:
+        _group.arrive()
+    else:
+        arrival.queued = True
+    _group.submit(entry, settings.EXCHANGE_GROUP_COMMIT_WAIT_MS / 1000)
+    return entry.result

@@ -1,0 +1,96 @@
+"""Governed calls committed as a web server commits them: outside any test transaction.
+
+Each call's ledger entry and access-log row are written by the group-commit
+writer (or one transaction per call when it is switched off); the rate limit
+is counted in that write, and a call whose write fails gets no answer.
+"""
+
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+
+from zhengtong.catalog.tests.cast import resource_input
+from zhengtong.core.testing import TEST_ACTOR, make_credit_code
+from zhengtong.exchange import actions, audit_writer
+from zhengtong.exchange.models import AccessLog, AccessSubject
+from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.exchange.tests.test_governed import SLUG, publish
+from zhengtong.identity.actions import do_issue_client
+from zhengtong.identity.actors import actor_of
+from zhengtong.ledger.models import LedgerEntry
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def granted(cast: ExchangeCast) -> dict[str, Any]:
+    """A hosted record and a county system granted its phone item, two calls a minute."""
+    officer = actor_of(cast.catalog.officer)
+    resource = publish(cast, resource_input("102000000/000002"))
+    dataset = actions.do_register_hosted_dataset(resource, "uscc", actor=officer)
+    uscc = make_credit_code()
+    actions.do_load_dataset_rows(
+        dataset,
+        [{"uscc": uscc, "name": "长沙某某餐饮有限公司", "phone": "13812345678"}],
+        actor=officer,
+        source_name="rows.csv",
+    )
+    client, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    application = actions.do_apply_for_access(
+        resource,
+        client,
+        actions.ApplicationInput(
+            purpose="食品经营许可审批中联系申请企业",
+            legal_basis="《食品经营许可和备案管理办法》第十条",
+            fields=["name", "phone"],
+            duration_days=30,
+            expected_per_day=10,
+        ),
+        actor=actor_of(cast.catalog.county_officer),
+    )
+    actions.do_grant_application(application, actor=officer, rate_per_minute=2)
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+    return {"uscc": uscc, "http": http}
+
+
+def _look_up(granted: dict[str, Any]) -> Any:
+    return granted["http"].post(
+        f"/api/exchange/shared/{SLUG}/look-up",
+        {"key": granted["uscc"], "purpose": "联系企业", "fields": ["phone"]},
+        "application/json",
+    )
+
+
+@pytest.mark.parametrize("group_commit", [True, False])
+def test_calls_over_the_grants_rate_are_refused_and_each_call_is_logged_once(
+    granted: dict[str, Any], group_commit: bool
+) -> None:
+    before = LedgerEntry.objects.count()
+    with override_settings(EXCHANGE_GROUP_COMMIT=group_commit):
+        answers = [_look_up(granted) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0].json()["values"]["phone"] == "138****5678"
+    assert answers[2].json()["code"] == "rate_limited"
+    logs = list(AccessLog.objects.order_by("ledger_seq"))
+    assert [log.result for log in logs] == ["ok", "ok", "rate_limited"]
+    assert [log.data["result"] for log in logs] == ["ok", "ok", "rate_limited"]
+    assert LedgerEntry.objects.count() == before + 3
+    entries = LedgerEntry.objects.filter(seq__in=[log.ledger_seq for log in logs])
+    assert {e.action for e in entries} == {"exchange.look_up"}
+    assert AccessSubject.objects.filter(log__in=logs).count() == 3
+
+
+def test_a_call_whose_audit_write_fails_gets_no_record(
+    granted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(audit_writer, "record_entries", broken)
+    answer = _look_up(granted)
+    assert answer.status_code == 500 and answer.json()["code"] == "internal_error"
+    assert "values" not in answer.json()
+    assert not AccessLog.objects.exists()
