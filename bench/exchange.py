@@ -55,6 +55,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+# Run as ``python bench/<name>.py``: make the repository's root importable for bench.common.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import temporary_database
+
 SLUG = "201000000-000001"
 CODE = SLUG.replace("-", "/")
 PURPOSE = "办理社会保险待遇资格认证"
@@ -94,43 +98,6 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 # --- Database and Django ----------------------------------------------------------
-
-
-@contextmanager
-def _temporary_database(url: str, workdir: Path) -> Iterator[tuple[str, str]]:
-    """Yield (DATABASE_URL, vendor) of a database made for this run, then remove it."""
-    if not url:
-        yield f"sqlite:///{workdir / 'bench.sqlite3'}", "sqlite"
-        return
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in str(config["ENGINE"]):
-        raise SystemExit("--database-url must be a PostgreSQL URL")
-    name = f"zhengtong_bench_{secrets.token_hex(4)}"
-    parts: dict[str, Any] = {
-        "host": config.get("HOST"),
-        "port": config.get("PORT"),
-        "user": config.get("USER"),
-        "password": config.get("PASSWORD"),
-    }
-    server = make_conninfo(dbname="postgres", **{k: v for k, v in parts.items() if v})
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base = url.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}", "postgresql"
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def _environment(database_url: str, workdir: Path) -> dict[str, str]:
@@ -631,7 +598,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="zhengtong-bench-"))
     try:
-        with _temporary_database(args.database_url, workdir) as (database_url, vendor):
+        with temporary_database(args.database_url, workdir) as (database_url, vendor):
             env = _environment(database_url, workdir)
             _setup_django(env)
             _say(

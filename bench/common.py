@@ -1,0 +1,47 @@
+"""What the benchmarks share: a throwaway database for one run."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def temporary_database(url: str, workdir: Path) -> Iterator[tuple[str, str]]:
+    """Yield (DATABASE_URL, vendor) of a database made for this run, then remove it."""
+    if not url:
+        yield f"sqlite:///{workdir / 'bench.sqlite3'}", "sqlite"
+        return
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    config = dj_database_url.parse(url)
+    if "postgresql" not in str(config["ENGINE"]):
+        raise SystemExit("--database-url must be a PostgreSQL URL")
+    name = f"zhengtong_bench_{secrets.token_hex(4)}"
+    parts: dict[str, Any] = {
+        "host": config.get("HOST"),
+        "port": config.get("PORT"),
+        "user": config.get("USER"),
+        "password": config.get("PASSWORD"),
+    }
+    # The maintenance database, to create and drop ours from.
+    server = make_conninfo(dbname="postgres", **{k: v for k, v in parts.items() if v})
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    base = url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}", "postgresql"
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
