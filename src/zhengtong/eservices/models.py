@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.models import Department
+from zhengtong.eservices.application_states import ApplicationState, WarningLevel
 from zhengtong.eservices.states import ItemState
 
 # The basic code of an item, after GB/T 39554.1: item type (2 digits), main
@@ -108,6 +109,8 @@ class ServiceItem(models.Model):
     # form (JSON Schema with UI hints); both are used by the application flow.
     process_id = models.CharField(_("流程"), max_length=64, blank=True)
     form_schema = models.JSONField(_("申请表单"), default=dict, blank=True)
+    # The e-licence type (licences app) that approval issues; empty: none.
+    licence_type_code = models.CharField(_("证照类型"), max_length=64, blank=True)
     state = models.CharField(
         _("状态"), max_length=12, choices=ItemState.choices, default=ItemState.DRAFT
     )
@@ -217,3 +220,276 @@ class ItemTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state or '-'} -> {self.to_state}"
+
+
+# ---------------------------------------------------------------------------
+# Online applications (办件)
+# ---------------------------------------------------------------------------
+
+
+class ApplicantKind(models.TextChoices):
+    PERSON = "person", _("自然人")
+    ENTERPRISE = "enterprise", _("法人和其他组织")
+
+
+class Application(models.Model):
+    """One application for a service item; ``state`` is the current state (application_states).
+
+    ``process_state`` is the process instance's serialized state; the open
+    user tasks it holds are mirrored in ``WorkTask`` for the workbench.
+    """
+
+    number = models.CharField(_("申请编号"), max_length=20, unique=True)
+    item = models.ForeignKey(
+        ServiceItem, on_delete=models.PROTECT, related_name="applications", verbose_name=_("事项")
+    )
+    applicant = models.ForeignKey(
+        "identity.User", on_delete=models.PROTECT, related_name="eservice_applications"
+    )
+    applicant_kind = models.CharField(_("申请人类别"), max_length=12, choices=ApplicantKind.choices)
+    # 公民身份号码 of a person, 统一社会信用代码 of an enterprise.
+    applicant_id_number = models.CharField(_("申请人证件号码"), max_length=18, db_index=True)
+    applicant_name = models.CharField(_("申请人名称"), max_length=200)
+    form_data = models.JSONField(_("申请表"), default=dict, blank=True)
+    # {field: {"value", "source", "verified": true}} for what the exchange filled in.
+    prefilled = models.JSONField(_("共享获取的信息"), default=dict, blank=True)
+    state = models.CharField(
+        _("状态"), max_length=12, choices=ApplicationState.choices, default=ApplicationState.DRAFT
+    )
+    process_state = models.JSONField(_("流程状态"), default=dict, blank=True)
+    # {"flag": bool | None, "records": [...], "status": "clean|flagged|unavailable"}
+    credit_check = models.JSONField(_("信用核查结果"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    deadline_at = models.DateTimeField(_("承诺办结时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    warning_level = models.CharField(
+        _("时限预警"), max_length=8, choices=WarningLevel.choices, default=WarningLevel.NORMAL
+    )
+    licence = models.ForeignKey(
+        "licences.Licence",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("电子证照"),
+    )
+    rejection_reasons = models.TextField(_("不予理由"), blank=True)
+    rejection_basis = models.TextField(_("法律依据"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["applicant", "state"], name="application_applicant_idx"),
+            models.Index(fields=["state", "warning_level"], name="application_warning_idx"),
+        ]
+        verbose_name = _("办件")
+        verbose_name_plural = _("办件")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ApplicationSequence(models.Model):
+    """The last sequence number given to an application on a day (for application numbers)."""
+
+    day = models.DateField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.last}"
+
+
+class ProvisionKind(models.TextChoices):
+    UPLOAD = "upload", _("上传文件")
+    LICENCE = "licence", _("电子证照")
+    EXCHANGE = "exchange", _("共享获取")
+    COMMITMENT = "commitment", _("容缺承诺")
+
+
+class ApplicationMaterial(models.Model):
+    """How the applicant provides one material: a file, an e-licence, shared data or a promise."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="provided_materials"
+    )
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("提供方式"), max_length=12, choices=ProvisionKind.choices)
+    file = models.FileField(_("文件"), upload_to="eservices/materials/%Y/%m/", blank=True)
+    file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    content_type = models.CharField(max_length=40, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    licence = models.ForeignKey(
+        "licences.Licence", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # For EXCHANGE: the catalog resource the material is taken from.
+    resource_code = models.CharField(max_length=16, blank=True)
+    # For COMMITMENT (容缺): the day the applicant promised to hand the material in.
+    promised_on = models.DateField(_("承诺补交日期"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "material__position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.material_id} {self.kind}"
+
+
+class SuspensionKind(models.TextChoices):
+    CORRECTION = "correction", _("补正")
+    SPECIAL = "special", _("特别程序")
+
+
+class Suspension(models.Model):
+    """A time the application waited: 补正, or a special procedure.
+
+    ``stops_clock`` says whether the time is left out of the time limit: always
+    for 补正, and for special procedures not counted in the limit.
+    """
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="suspensions"
+    )
+    kind = models.CharField(_("类别"), max_length=12, choices=SuspensionKind.choices)
+    special_procedure = models.ForeignKey(
+        SpecialProcedure, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    stops_clock = models.BooleanField(_("暂停计时"), default=True)
+    # The state to return to when the suspension ends (补正 only).
+    resume_state = models.CharField(max_length=12, blank=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    response = models.TextField(_("补正说明"), blank=True)
+
+    class Meta:
+        ordering = ["application", "started_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.kind}"
+
+
+class StepKindChoices(models.TextChoices):
+    ACCEPT = "accept", _("受理")
+    REVIEW = "review", _("审查")
+    DECIDE = "decide", _("决定")
+    DELIVER = "deliver", _("送达")
+
+
+class WorkTask(models.Model):
+    """A user task of an application's process that waits (or waited) for staff."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="tasks")
+    task_id = models.CharField(max_length=36)
+    bpmn_id = models.CharField(max_length=64)
+    name = models.CharField(_("环节"), max_length=100)
+    step = models.CharField(_("环节类别"), max_length=8, choices=StepKindChoices.choices)
+    role = models.CharField(_("角色"), max_length=64)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    claimed_by = models.ForeignKey(
+        "identity.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        "identity.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # What staff decided: {"passed", "opinion", "reasons", "legal_basis"}.
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["department", "role", "completed_at"], name="worktask_queue_idx"),
+            models.Index(fields=["claimed_by", "completed_at"], name="worktask_claimed_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "task_id"], name="unique_work_task")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.name}"
+
+
+class ApplicationEvent(models.Model):
+    """One entry of an application's timeline; rows are only ever added."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12, blank=True)
+    actor_ref = models.CharField(max_length=100)
+    actor_label = models.CharField(max_length=100)
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["application", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.kind}"
+
+
+class RatingLevel(models.IntegerChoices):
+    VERY_SATISFIED = 5, _("非常满意")
+    SATISFIED = 4, _("满意")
+    BASIC = 3, _("基本满意")
+    DISSATISFIED = 2, _("不满意")
+    VERY_DISSATISFIED = 1, _("非常不满意")
+
+
+class Rating(models.Model):
+    """好差评: one rating of a finished application; a newer one may follow a response."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="ratings")
+    level = models.PositiveSmallIntegerField(_("评价等级"), choices=RatingLevel.choices)
+    tags = models.JSONField(_("评价标签"), default=list, blank=True)
+    comment = models.TextField(_("评价内容"), blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["application", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.level}"
+
+
+class Rectification(models.Model):
+    """The department's task to answer a 不满意/非常不满意 rating (差评整改)."""
+
+    rating = models.OneToOneField(Rating, on_delete=models.CASCADE, related_name="rectification")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField(_("整改期限"))
+    response = models.TextField(_("整改情况"), blank=True)
+    responded_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    responded_by = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [models.Index(fields=["department", "responded_at"], name="rectification_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rating_id}"
+
+
+class Notification(models.Model):
+    """An in-app message to a user (站内消息)."""
+
+    user = models.ForeignKey(
+        "identity.User", on_delete=models.CASCADE, related_name="eservice_notifications"
+    )
+    text = models.CharField(_("内容"), max_length=500)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.text

@@ -22,4 +22,5 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.ledger.tasks.seal_ledger", settings.LEDGER_SEAL_INTERVAL_S),
         PeriodicTask("zhengtong.identity.tasks.purge_login_failures", 24 * 3600),
         PeriodicTask("zhengtong.exchange.tasks.measure_all_datasets_quality", 24 * 3600),
+        PeriodicTask("zhengtong.eservices.tasks.refresh_time_limits", 10 * 60),
     ]

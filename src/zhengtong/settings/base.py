@@ -209,6 +209,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("ZHENGTONG_LOG_LEVEL", "INFO")},
 }
 
+# Online services (eservices). The key id of the platform's own SystemClient (of
+# the data bureau) that reads the exchange for prefill and credit checks; empty:
+# the client named "一网通办申请预填与信用核查", if one was issued.
+ESERVICES_EXCHANGE_CLIENT = env_str("ZHENGTONG_ESERVICES_EXCHANGE_CLIENT", "")
+# The catalog resource of the serious-dishonesty list (严重失信主体名单).
+ESERVICES_CREDIT_RESOURCE = env_str("ZHENGTONG_ESERVICES_CREDIT_RESOURCE", "104000000/000002")
+# Working days a department has to answer a bad rating (差评整改).
+ESERVICES_RECTIFICATION_WORKING_DAYS = env_int("ZHENGTONG_ESERVICES_RECTIFICATION_WORKING_DAYS", 5)
+# Notification channels, dotted paths of eservices.notifications.Notifier classes.
+ESERVICES_NOTIFIERS = env_list(
+    "ZHENGTONG_ESERVICES_NOTIFIERS", ["zhengtong.eservices.notifications.InAppNotifier"]
+)
+
 # The key for the keyed hashes (HMAC-SHA256) that stand for looked-up 身份证号
 # and other keys in the exchange's access log, so that the log never holds a
 # key in clear and a hash cannot be reversed by trying every ID number. It must

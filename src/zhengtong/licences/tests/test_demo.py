@@ -8,15 +8,20 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.testing import make_credit_code
 from zhengtong.demo import city
 from zhengtong.licences.demo import load_demo_licences
+from zhengtong.licences.models import Licence
 from zhengtong.licences.selectors import licences_of_holder, verify_licence
 
 ACTOR = Actor.system("test")
 
 
 def test_the_demo_licences_are_issued_once_and_verify(db: None) -> None:
-    call_command("load_demo", stdout=StringIO())
-    assert load_demo_licences(actor=ACTOR) == len(city.ENTERPRISES) + 2
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    # load_demo issued them: a business licence per enterprise, the restaurant's
+    # food licence and 张三's pension certificate; a second load issues none.
+    assert f"licences: {len(city.ENTERPRISES) + 2} issued" in out.getvalue()
     assert load_demo_licences(actor=ACTOR) == 0
+    assert Licence.objects.count() == len(city.ENTERPRISES) + 2
     for item in city.ENTERPRISES:
         held = licences_of_holder(make_credit_code(item.region_code, item.seq))
         types = sorted(licence.licence_type.code for licence in held)

@@ -1,0 +1,1331 @@
+"""Every change to an online application: one action, one transaction, one ledger entry.
+
+The process instance (``eservices.process``) decides which user tasks are
+open; each action restores it from ``Application.process_state``, runs one
+step and stores it again, mirroring the open tasks in ``WorkTask``.
+
+Approval issues the e-licence with ``licences.actions.do_issue_licence``,
+which commits in its own durable transaction. So the step is first run in
+memory; if it approves, the licence is issued, then the application's own
+transaction stores the step and links the licence, refusing if the
+application changed meanwhile. Should that transaction fail, the licence just
+issued is revoked again, so that no licence exists without its approval.
+
+Ledger entries carry numbers, codes, counts and hashes, never personal values.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.calendar import add_working_days
+from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
+from zhengtong.core.models import Department
+from zhengtong.core.validators import validate_id_number
+from zhengtong.eservices import process
+from zhengtong.eservices.application_states import (
+    FINISHED_STATES,
+    ApplicationState,
+    WarningLevel,
+    check_application_transition,
+)
+from zhengtong.eservices.forms_engine import clean_form, fields_of
+from zhengtong.eservices.models import (
+    ApplicantKind,
+    Application,
+    ApplicationEvent,
+    ApplicationMaterial,
+    ApplicationSequence,
+    Material,
+    MaterialRequirement,
+    MaterialSource,
+    ProvisionKind,
+    Rating,
+    RatingLevel,
+    Rectification,
+    ServiceItem,
+    SpecialProcedure,
+    Suspension,
+    SuspensionKind,
+    Target,
+    WorkTask,
+)
+from zhengtong.eservices.notifications import notify
+from zhengtong.eservices.permissions import LANE_PERMISSIONS, RESPOND_RATINGS
+from zhengtong.eservices.prefill import Subject, check_credit, prefill
+from zhengtong.eservices.process.sandbox import SAFE_FUNCTIONS
+from zhengtong.eservices.states import ItemState
+from zhengtong.eservices.time_limits import stopped_intervals, warning_level
+from zhengtong.identity.actors import actor_of
+from zhengtong.identity.models import Audience, StaffPost, User
+from zhengtong.identity.permissions import has_permission
+from zhengtong.identity.selectors import memberships_of
+from zhengtong.ledger.actions import record_entry
+from zhengtong.licences.actions import Holder, do_issue_licence, do_revoke_licence
+from zhengtong.licences.models import Licence
+from zhengtong.licences.selectors import find_valid_licence, get_licence_type
+
+logger = logging.getLogger(__name__)
+
+SUBJECT = "eservices.Application"
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Accepted uploads, recognised by their first bytes, not by what the client says.
+FILE_TYPES: dict[str, tuple[bytes, tuple[str, ...]]] = {
+    "application/pdf": (b"%PDF-", (".pdf",)),
+    "image/jpeg": (b"\xff\xd8\xff", (".jpg", ".jpeg")),
+    "image/png": (b"\x89PNG\r\n\x1a\n", (".png",)),
+}
+MAX_NOTE = 2000
+FORM_NAMES = ("申请书", "申请表", "登记表")
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 20
+# Ratings at or below this level open a rectification (差评整改).
+BAD_RATING = RatingLevel.DISSATISFIED
+
+# The licence type approval issues, for items that do not name one.
+DEFAULT_LICENCE_TYPES: dict[str, str] = {
+    "food_business_licence": "food_business_licence",
+    "public_place_hygiene_licence": "public_place_hygiene_licence",
+    "rural_urban_pension_enrolment": "pension_insurance_certificate",
+}
+# Where a licence's fields come from: form fields in order of preference, or
+# "$today", "$region" (the issuing department's region) and "$complaint_phone".
+LICENCE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "food_business_licence": {
+        "legal_representative": ("legal_rep",),
+        "residence": ("address", "premises"),
+        "business_premises": ("premises", "address"),
+        "main_business_form": ("business_type",),
+        "business_items": ("business_items", "business_type"),
+        "complaint_phone": ("$complaint_phone",),
+    },
+    "public_place_hygiene_licence": {
+        "legal_representative": ("legal_rep",),
+        "address": ("premises", "address"),
+        "licensed_items": ("place_type",),
+        "floor_area": ("area",),
+    },
+    "pension_insurance_certificate": {
+        "insured_region": ("$region",),
+        "insured_on": ("$today",),
+        "contribution_grade": ("contribution_level",),
+        "address": ("household_address",),
+    },
+}
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def _refuse(message: str, code: str, **detail: Any) -> InvalidInput:
+    return InvalidInput(message, code=code, detail=detail)
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _lock(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update()
+        .select_related("item__department", "applicant")
+        .get(pk=application.pk)
+    )
+
+
+def _fresh(application: Application) -> Application:
+    return Application.objects.select_related("item__department", "applicant").get(
+        pk=application.pk
+    )
+
+
+def _unchanged(locked: Application, seen: Application) -> None:
+    if locked.updated_at != seen.updated_at or locked.state != seen.state:
+        raise Conflict(_("办件已被他人更新，请刷新后重试。"), code="changed_meanwhile")
+
+
+def _event(
+    application: Application,
+    kind: str,
+    actor: Actor,
+    *,
+    note: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    at: dt.datetime | None = None,
+) -> ApplicationEvent:
+    return ApplicationEvent.objects.create(
+        application=application,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        actor_ref=actor.ref,
+        actor_label=actor.label,
+        at=at or _now(),
+        note=note[:MAX_NOTE],
+    )
+
+
+def _ledger(application: Application, verb: str, actor: Actor, **data: Any) -> None:
+    record_entry(
+        actor=actor,
+        action=f"eservices.{verb}",
+        subject_type=SUBJECT,
+        subject_id=application.pk,
+        data={"number": application.number, "item": application.item.code, **data},
+    )
+
+
+def _move(
+    application: Application, target: str, actor: Actor, *, note: str = "", at: dt.datetime
+) -> str:
+    """Change the state (checked against the table) and add the timeline row."""
+    step = check_application_transition(application.state, target)
+    _event(
+        application,
+        step,
+        actor,
+        note=note,
+        from_state=application.state,
+        to_state=target,
+        at=at,
+    )
+    application.state = target
+    if target in FINISHED_STATES:
+        application.finished_at = at
+    return step
+
+
+def _link(application: Application) -> str:
+    return f"/services/applications/{application.number}/"
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def _require_applicant(application: Application, user: User) -> None:
+    if application.applicant_id != user.pk:
+        raise PermissionDenied(_("只有申请人本人可以办理此操作。"), code="not_applicant")
+
+
+def _clean_note(note: str, *, required: bool, field: str = "note") -> str:
+    note = note.strip()
+    if required and not note:
+        raise _refuse(_("请填写说明。"), "note_required", field=field)
+    if len(note) > MAX_NOTE:
+        raise _refuse(_("说明过长。"), "note_too_long", field=field)
+    return note
+
+
+# ---------------------------------------------------------------------------
+# Who applies
+# ---------------------------------------------------------------------------
+
+
+def subject_of_user(user: User, credit_code: str = "") -> Subject:
+    """Return whom a user applies as: themself, or an enterprise they act for."""
+    if user.audience == Audience.CITIZEN and user.person is not None:
+        return Subject(ApplicantKind.PERSON, user.person.id_number, user.person.name)
+    if user.audience == Audience.ENTERPRISE:
+        memberships = list(memberships_of(user))
+        if credit_code:
+            memberships = [m for m in memberships if m.enterprise.credit_code == credit_code]
+        if len(memberships) == 1:
+            enterprise = memberships[0].enterprise
+            return Subject(ApplicantKind.ENTERPRISE, enterprise.credit_code, enterprise.name)
+        raise _refuse(_("请选择以哪家企业的名义申请。"), "enterprise_required", field="credit_code")
+    raise PermissionDenied(_("只有实名认证的个人或企业用户可以在线申请。"), code="not_an_applicant")
+
+
+def _check_target(item: ServiceItem, subject: Subject) -> None:
+    allowed = {
+        Target.PERSON: (ApplicantKind.PERSON,),
+        Target.LEGAL: (ApplicantKind.ENTERPRISE,),
+        Target.BOTH: (ApplicantKind.PERSON, ApplicantKind.ENTERPRISE),
+    }.get(Target(item.target), ())
+    if subject.kind not in allowed:
+        raise PermissionDenied(_("该事项不面向此类申请人。"), code="applicant_kind_not_allowed")
+
+
+def _subject(application: Application) -> Subject:
+    return Subject(
+        application.applicant_kind, application.applicant_id_number, application.applicant_name
+    )
+
+
+def _next_number(now: dt.datetime) -> str:
+    day = timezone.localdate(now)
+    ApplicationSequence.objects.bulk_create(
+        [ApplicationSequence(day=day, last=0)], ignore_conflicts=True
+    )
+    sequence = ApplicationSequence.objects.select_for_update().get(day=day)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"SQ{day:%Y%m%d}{sequence.last:06d}"
+
+
+# ---------------------------------------------------------------------------
+# Drafts and materials
+# ---------------------------------------------------------------------------
+
+
+def _merge_prefill(
+    prefilled: Mapping[str, Mapping[str, Any]], data: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the form with prefilled values under the applicant's, and what stays verified."""
+    form: dict[str, Any] = {name: entry["value"] for name, entry in prefilled.items()}
+    form.update(data)
+    verified = {
+        name: dict(entry) for name, entry in prefilled.items() if form.get(name) == entry["value"]
+    }
+    return form, verified
+
+
+def do_save_draft(
+    item: ServiceItem,
+    form_data: Mapping[str, Any],
+    *,
+    acting_user: User,
+    application: Application | None = None,
+    credit_code: str = "",
+) -> Application:
+    """Create a draft (prefilled from the exchange) or update the applicant's draft."""
+    actor = actor_of(acting_user)
+    if application is None:
+        if item.state != ItemState.PUBLISHED:
+            raise Conflict(_("该事项当前不受理申请。"), code="item_not_open")
+        subject = subject_of_user(acting_user, credit_code)
+        _check_target(item, subject)
+        form, verified = _merge_prefill(prefill(item, subject), form_data)
+        cleaned = clean_form(item.form_schema, form, complete=False)
+        now = _now()
+        with transaction.atomic(durable=True):
+            created = Application.objects.create(
+                number=_next_number(now),
+                item=item,
+                applicant=acting_user,
+                applicant_kind=subject.kind,
+                applicant_id_number=subject.id_number,
+                applicant_name=subject.name,
+                form_data=cleaned,
+                prefilled={k: v for k, v in verified.items() if k in cleaned},
+            )
+            _event(created, "create", actor, to_state=ApplicationState.DRAFT, at=now)
+            _ledger(
+                created,
+                "create_application",
+                actor,
+                fields=len(cleaned),
+                prefilled=sorted(created.prefilled),
+                applicant=_hash(subject.id_number),
+            )
+        return created
+    current = _fresh(application)
+    _require_applicant(current, acting_user)
+    if current.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTING):
+        raise Conflict(_("已提交的申请不能再修改。"), code="not_editable")
+    form, verified = _merge_prefill(current.prefilled, form_data)
+    cleaned = clean_form(current.item.form_schema, form, complete=False)
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        _unchanged(locked, current)
+        locked.form_data = cleaned
+        locked.prefilled = {k: v for k, v in verified.items() if k in cleaned}
+        locked.save()
+        _event(locked, "update", actor)
+        _ledger(locked, "update_application", actor, fields=len(cleaned))
+    return locked
+
+
+def _file_type(upload: "UploadedFile[bytes]") -> str:
+    head = upload.read(16)
+    upload.seek(0)
+    name = (upload.name or "").lower()
+    for content_type, (magic, suffixes) in FILE_TYPES.items():
+        if head.startswith(magic) and name.endswith(suffixes):
+            return content_type
+    raise _refuse(
+        _("只接受 PDF、JPG 或 PNG 文件，且扩展名须与文件内容一致。"), "file_type", field="file"
+    )
+
+
+def _digest(upload: "UploadedFile[bytes]") -> str:
+    sha = hashlib.sha256()
+    for chunk in upload.chunks():
+        sha.update(chunk)
+    upload.seek(0)
+    return sha.hexdigest()
+
+
+def _material_of(application: Application, material_id: int) -> Material:
+    material = application.item.materials.filter(pk=material_id).first()
+    if material is None:
+        raise _refuse(_("该事项没有这项材料。"), "unknown_material", field="material")
+    return material
+
+
+def do_upload_material(
+    application: Application, material_id: int, upload: "UploadedFile[bytes]", *, acting_user: User
+) -> ApplicationMaterial:
+    """Attach a file (PDF, JPG or PNG, at most 10 MB) as one of the application's materials."""
+    current = _fresh(application)
+    _require_applicant(current, acting_user)
+    if current.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTING):
+        raise Conflict(_("当前不能上传材料。"), code="not_editable")
+    material = _material_of(current, material_id)
+    if material.source == MaterialSource.EXCHANGE:
+        raise _refuse(_("该材料由共享获取，无需上传。"), "material_not_uploaded", field="material")
+    size = upload.size or 0
+    if size > MAX_UPLOAD_BYTES:
+        raise _refuse(
+            _("文件不能超过10MB。"), "file_too_large", field="file", max_bytes=MAX_UPLOAD_BYTES
+        )
+    if size == 0:
+        raise _refuse(_("文件是空的。"), "file_empty", field="file")
+    content_type = _file_type(upload)
+    sha256 = _digest(upload)
+    actor = actor_of(acting_user)
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        locked.provided_materials.filter(material=material).delete()
+        provided = ApplicationMaterial(
+            application=locked,
+            material=material,
+            kind=ProvisionKind.UPLOAD,
+            file_name=(upload.name or "")[-200:],
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+        )
+        provided.file.save(f"{sha256[:32]}{FILE_TYPES[content_type][1][0]}", upload, save=False)
+        provided.save()
+        locked.save()
+        _event(locked, "upload_material", actor, note=material.name)
+        _ledger(
+            locked,
+            "upload_material",
+            actor,
+            material=material.pk,
+            sha256=sha256,
+            size=size,
+            content_type=content_type,
+        )
+    return provided
+
+
+def do_promise_material(
+    application: Application, material_id: int, promised_on: dt.date, *, acting_user: User
+) -> ApplicationMaterial:
+    """Promise to hand in a 容缺-eligible material by a date (容缺受理)."""
+    current = _fresh(application)
+    _require_applicant(current, acting_user)
+    if current.state != ApplicationState.DRAFT:
+        raise Conflict(_("当前不能作出容缺承诺。"), code="not_editable")
+    material = _material_of(current, material_id)
+    if material.requirement != MaterialRequirement.DEFERRABLE:
+        raise _refuse(_("该材料不可容缺。"), "not_deferrable", field="material")
+    today = timezone.localdate()
+    if promised_on <= today or promised_on > today + dt.timedelta(days=90):
+        raise _refuse(
+            _("承诺补交日期应在今后90天以内。"), "invalid_promise_date", field="promised_on"
+        )
+    actor = actor_of(acting_user)
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        locked.provided_materials.filter(material=material).delete()
+        provided = ApplicationMaterial.objects.create(
+            application=locked,
+            material=material,
+            kind=ProvisionKind.COMMITMENT,
+            promised_on=promised_on,
+        )
+        locked.save()
+        _event(locked, "promise_material", actor, note=f"{material.name} {promised_on}")
+        _ledger(
+            locked,
+            "promise_material",
+            actor,
+            material=material.pk,
+            promised_on=promised_on.isoformat(),
+        )
+    return provided
+
+
+# ---------------------------------------------------------------------------
+# Submission
+# ---------------------------------------------------------------------------
+
+
+def _resolve_materials(application: Application) -> list[ApplicationMaterial]:
+    """Return the rows for e-licences and shared data, or refuse missing materials."""
+    provided = {row.material_id: row for row in application.provided_materials.all()}
+    problems: dict[str, str] = {}
+    rows: list[ApplicationMaterial] = []
+    for material in application.item.materials.all():
+        given = provided.get(material.pk)
+        if material.source == MaterialSource.EXCHANGE:
+            rows.append(
+                ApplicationMaterial(
+                    application=application,
+                    material=material,
+                    kind=ProvisionKind.EXCHANGE,
+                    resource_code=material.resource_code,
+                )
+            )
+            continue
+        if material.source == MaterialSource.LICENCE:
+            licence = find_valid_licence(application.applicant_id_number, material.licence_type)
+            if licence is not None:
+                rows.append(
+                    ApplicationMaterial(
+                        application=application,
+                        material=material,
+                        kind=ProvisionKind.LICENCE,
+                        licence=licence,
+                    )
+                )
+                continue
+        if given is not None or material.requirement == MaterialRequirement.OPTIONAL:
+            continue
+        if material.source == MaterialSource.LICENCE and material.requirement not in (
+            MaterialRequirement.REQUIRED,
+            MaterialRequirement.DEFERRABLE,
+        ):
+            continue
+        if material.requirement == MaterialRequirement.DEFERRABLE:
+            problems[str(material.pk)] = _("请上传该材料，或作出容缺承诺。")
+        elif material.source == MaterialSource.LICENCE:
+            problems[str(material.pk)] = _("未找到有效的电子证照，请上传该材料。")
+        elif _is_application_form(material):
+            continue
+        else:
+            problems[str(material.pk)] = _("请上传该材料。")
+    if problems:
+        raise _refuse(_("申请材料不齐全。"), "missing_materials", materials=problems)
+    return rows
+
+
+def _is_application_form(material: Material) -> bool:
+    # The application form itself is filled in online: the item's first
+    # material, or one named as a form (申请书, 申请表, 登记表) or noted 在线填写.
+    if material.source != MaterialSource.UPLOAD:
+        return False
+    return (
+        material.position == 0 or material.name.endswith(FORM_NAMES) or "在线填写" in material.notes
+    )
+
+
+def licence_type_code_of(item: ServiceItem) -> str:
+    """Return the code of the licence type approval of the item issues ("" for none)."""
+    return item.licence_type_code or DEFAULT_LICENCE_TYPES.get(item.process_id, "")
+
+
+def _licence_value(source: str, application: Application, today: dt.date) -> Any:
+    if source == "$today":
+        return today.isoformat()
+    if source == "$region":
+        return application.item.department.region.name
+    if source == "$complaint_phone":
+        return application.item.complaint_phone
+    return application.form_data.get(source)
+
+
+def licence_data_of(application: Application, type_code: str) -> dict[str, Any]:
+    """Return the licence's fields, taken from the application (empty values left out)."""
+    today = timezone.localdate()
+    data: dict[str, Any] = {}
+    for field, sources in LICENCE_FIELDS.get(type_code, {}).items():
+        for source in sources:
+            value = _licence_value(source, application, today)
+            if value not in (None, ""):
+                data[field] = value
+                break
+    return data
+
+
+def _check_holder_kind(application: Application) -> None:
+    code = licence_type_code_of(application.item)
+    licence_type = get_licence_type(code) if code else None
+    if licence_type is not None and application.applicant_kind not in licence_type.holder_kinds:
+        raise PermissionDenied(
+            _("该事项的证照不向此类申请人发放。"), code="applicant_kind_not_allowed"
+        )
+
+
+def _check_licence_ready(application: Application) -> None:
+    """Refuse at submission what would stop the licence from being issued at approval."""
+    code = licence_type_code_of(application.item)
+    licence_type = get_licence_type(code) if code else None
+    if licence_type is None:
+        return
+    data = licence_data_of(application, code)
+    missing = [
+        f["code"] for f in licence_type.fields if f.get("required") and f["code"] not in data
+    ]
+    if missing:
+        sources = LICENCE_FIELDS.get(code, {})
+        fields = {
+            sources[name][0]: _("核发证照需要这一项。")
+            for name in missing
+            if name in sources and not sources[name][0].startswith("$")
+        }
+        raise _refuse(_("申请表缺少核发证照所需的信息。"), "invalid_form", fields=fields)
+
+
+def _age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _derived(application: Application, form: Mapping[str, Any]) -> dict[str, Any]:
+    """Process inputs the platform works out instead of asking the applicant.
+
+    ``age`` and ``hukou_local`` (the 身份证号's region is in the implementing
+    department's city) come from the person's 身份证号; ``name_verified`` says
+    the applicant's name was confirmed by the exchange; ``enrolled_elsewhere``
+    is False until the social-insurance check (the form's ``x-checks``) runs.
+    """
+    derived: dict[str, Any] = {}
+    number = form.get("id_number")
+    if isinstance(number, str):
+        try:
+            facts = validate_id_number(number)
+        except InvalidInput:
+            facts = None
+        if facts is not None:
+            derived["age"] = _age_on(facts.birth_date, timezone.localdate())
+            region = application.item.department.region_id or ""
+            derived["hukou_local"] = facts.region_code[:4] == str(region)[:4]
+    derived["name_verified"] = bool(application.prefilled.get("name", {}).get("verified"))
+    derived["enrolled_elsewhere"] = False
+    return derived
+
+
+def _process_data(application: Application, credit: Mapping[str, Any]) -> dict[str, Any]:
+    """The process variables: schema defaults, derived inputs, the form, and the credit flag."""
+    data: dict[str, Any] = {
+        name: field["default"]
+        for name, field in fields_of(application.item.form_schema).items()
+        if "default" in field
+    }
+    data.update(_derived(application, application.form_data))
+    data.update(application.form_data)
+    data["credit_flag"] = bool(credit.get("flag"))
+    return {
+        name: value
+        for name, value in data.items()
+        if name.isidentifier() and not name.startswith("_") and name not in SAFE_FUNCTIONS
+    }
+
+
+def _issue_licence(application: Application, actor: Actor) -> Licence | None:
+    code = licence_type_code_of(application.item)
+    licence_type = get_licence_type(code) if code else None
+    if licence_type is None:
+        return None
+    holder = Holder(
+        application.applicant_kind, application.applicant_id_number, application.applicant_name
+    )
+    return do_issue_licence(
+        licence_type,
+        holder,
+        licence_data_of(application, code),
+        application.item.department,
+        actor=actor,
+        source=f"eservices:{application.number}",
+    )
+
+
+def _undo_licence(licence: Licence | None) -> None:
+    if licence is None:
+        return
+    try:
+        do_revoke_licence(
+            licence,
+            _("办件保存失败，证照随即注销。"),
+            actor=Actor.system("eservices.applications"),
+        )
+    except Exception:  # the original error matters more; the log keeps this one
+        logger.exception("Could not revoke licence %s after a failed approval", licence.number)
+
+
+def department_for_role(item: ServiceItem, role: str) -> Department:
+    """Return the department of a lane: a co-department for ``<dept>.<role>`` lanes."""
+    if "." in role:
+        prefix = role.split(".", 1)[0]
+        for department in item.co_departments.all():
+            if department.code == prefix or department.code.endswith(f"-{prefix}"):
+                return department
+    return item.department
+
+
+def _sync_tasks(application: Application, instance: process.Instance, now: dt.datetime) -> None:
+    ready = {task.id: task for task in instance.ready_user_tasks()}
+    for row in application.tasks.filter(completed_at=None):
+        if row.task_id not in ready:
+            row.completed_at = now
+            row.save(update_fields=["completed_at"])
+        else:
+            ready.pop(row.task_id)
+    for task in ready.values():
+        WorkTask.objects.create(
+            application=application,
+            task_id=task.id,
+            bpmn_id=task.bpmn_id,
+            name=task.name,
+            step=task.step.value,
+            role=task.role,
+            department=department_for_role(application.item, task.role),
+            created_at=now,
+        )
+
+
+def _limit_deadline(application: Application, now: dt.datetime) -> dt.datetime | None:
+    if application.accepted_at is None:
+        return None
+    closed = [iv for iv in stopped_intervals(application, now) if iv[1] <= now]
+    return add_working_days(application.accepted_at, application.item.committed_limit_days, closed)
+
+
+def _finish_approved(
+    application: Application, licence: Licence | None, actor: Actor, now: dt.datetime
+) -> None:
+    application.licence = licence
+    _close_open_suspensions(application, now)
+    note = _("已核发电子证照 %(number)s。") % {"number": licence.number} if licence else ""
+    notify(
+        application.applicant,
+        _("您的申请 %(number)s（%(item)s）已准予。%(note)s")
+        % {"number": application.number, "item": application.item.name, "note": note},
+        _link(application),
+    )
+    if licence is not None:
+        _event(application, "issue_licence", actor, note=licence.number, at=now)
+
+
+def _close_open_suspensions(application: Application, now: dt.datetime) -> None:
+    for suspension in application.suspensions.filter(ended_at=None):
+        suspension.ended_at = now
+        suspension.save(update_fields=["ended_at"])
+
+
+def do_submit_application(application: Application, *, acting_user: User) -> Application:
+    """Validate and submit a draft: credit check, start the process, 秒批 if the table says so."""
+    current = _fresh(application)
+    _require_applicant(current, acting_user)
+    if current.state != ApplicationState.DRAFT:
+        raise Conflict(_("该申请已经提交。"), code="invalid_transition")
+    item = current.item
+    if item.state != ItemState.PUBLISHED:
+        raise Conflict(_("该事项当前不受理申请。"), code="item_not_open")
+    if not item.process_id:
+        raise Conflict(_("该事项尚未配置办理流程，暂不能在线申请。"), code="no_process")
+    _check_holder_kind(current)
+    current.form_data = clean_form(item.form_schema, current.form_data, complete=True)
+    _check_licence_ready(current)
+    rows = _resolve_materials(current)
+    credit = check_credit(item, _subject(current))
+    instance = process.start(item.process_id, _process_data(current, credit))
+    actor = actor_of(acting_user)
+    approved = instance.outcome == process.Outcome.APPROVED
+    licence = _issue_licence(current, Actor.system("eservices.auto_approval")) if approved else None
+    now = _now()
+    try:
+        with transaction.atomic(durable=True):
+            locked = _lock(current)
+            _unchanged(locked, current)
+            locked.provided_materials.filter(
+                kind__in=[ProvisionKind.LICENCE, ProvisionKind.EXCHANGE]
+            ).delete()
+            for row in rows:
+                row.application = locked
+            ApplicationMaterial.objects.bulk_create(rows)
+            locked.form_data = current.form_data
+            locked.credit_check = credit
+            locked.submitted_at = now
+            locked.process_state = instance.serialize()
+            if instance.is_completed and approved:
+                _move(locked, ApplicationState.APPROVED, actor, at=now)
+                locked.accepted_at = now
+                locked.deadline_at = now
+                _finish_approved(locked, licence, Actor.system("eservices.auto_approval"), now)
+            elif instance.is_completed:
+                reason = str(instance.data.get("ineligible_reason") or "")
+                _move(locked, ApplicationState.REJECTED, actor, note=reason, at=now)
+                locked.rejection_reasons = reason or _("不符合办理条件。")
+                locked.rejection_basis = item.implementing_basis
+            else:
+                _move(locked, ApplicationState.SUBMITTED, actor, at=now)
+                notify(
+                    locked.applicant,
+                    _("您的申请 %(number)s 已提交，等待受理。") % {"number": locked.number},
+                    _link(locked),
+                )
+            _sync_tasks(locked, instance, now)
+            locked.save()
+            _ledger(
+                locked,
+                "submit_application",
+                actor,
+                state=locked.state,
+                credit=credit.get("status"),
+                materials=len(rows),
+                licence=licence.number if licence else None,
+            )
+    except BaseException:
+        _undo_licence(licence)
+        raise
+    return locked
+
+
+# ---------------------------------------------------------------------------
+# Staff: tasks
+# ---------------------------------------------------------------------------
+
+
+def base_role(role: str) -> str:
+    return role.rsplit(".", 1)[-1]
+
+
+def may_handle_task(user: User, task: WorkTask) -> bool:
+    """Whether the user holds the task's lane role in the task's department."""
+    permission = LANE_PERMISSIONS.get(base_role(task.role))
+    return permission is not None and has_permission(user, permission, department=task.department)
+
+
+def _require_handler(user: User, task: WorkTask) -> None:
+    if not may_handle_task(user, task):
+        raise PermissionDenied(_("您没有办理该环节的岗位权限。"), code="not_task_role")
+
+
+def _task_row(task: WorkTask) -> WorkTask:
+    return WorkTask.objects.select_related(
+        "application__item__department", "application__applicant", "department"
+    ).get(pk=task.pk)
+
+
+def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
+    """Take an open task, so that colleagues see who is handling it."""
+    row = _task_row(task)
+    _require_handler(acting_user, row)
+    actor = actor_of(acting_user)
+    with transaction.atomic(durable=True):
+        locked = WorkTask.objects.select_for_update().get(pk=row.pk)
+        if locked.completed_at is not None:
+            raise Conflict(_("该环节已经办结。"), code="task_completed")
+        if locked.claimed_by_id not in (None, acting_user.pk):
+            raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
+        locked.claimed_by = acting_user
+        locked.claimed_at = _now()
+        locked.save(update_fields=["claimed_by", "claimed_at"])
+        application = row.application
+        _event(application, "claim_task", actor, note=locked.name)
+        _ledger(application, "claim_task", actor, task=locked.bpmn_id)
+    return locked
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    """What staff decide at a step; a refusal needs reasons and a legal basis."""
+
+    passed: bool = True
+    opinion: str = ""
+    reasons: str = ""
+    legal_basis: str = ""
+
+
+def _checked_result(result: TaskResult) -> TaskResult:
+    opinion = _clean_note(result.opinion, required=False, field="opinion")
+    reasons = _clean_note(result.reasons, required=False, field="reasons")
+    basis = _clean_note(result.legal_basis, required=False, field="legal_basis")
+    if not result.passed:
+        problems = {}
+        if not reasons:
+            problems["reasons"] = _("请写明不予的理由。")
+        if not basis:
+            problems["legal_basis"] = _("请写明法律依据。")
+        if problems:
+            raise _refuse(_("不予决定须写明理由和法律依据。"), "invalid_form", fields=problems)
+    return TaskResult(result.passed, opinion, reasons, basis)
+
+
+def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -> Application:
+    """Complete a step (受理, 审查, 决定, 送达) and run the process to its next wait."""
+    row = _task_row(task)
+    _require_handler(acting_user, row)
+    if row.completed_at is not None:
+        raise Conflict(_("该环节已经办结。"), code="task_completed")
+    if row.claimed_by_id not in (None, acting_user.pk):
+        raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
+    application = row.application
+    if application.state == ApplicationState.CORRECTING:
+        raise Conflict(_("办件正在补正，暂停办理。"), code="application_suspended")
+    if application.state not in (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED):
+        raise Conflict(_("申请当前的状态不允许此操作。"), code="invalid_transition")
+    checked = _checked_result(result)
+    instance = process.restore(application.item.process_id, application.process_state)
+    spec = instance.definition.user_tasks[row.bpmn_id]
+    instance.complete(row.task_id, dict.fromkeys(spec.requires, checked.passed))
+    actor = actor_of(acting_user)
+    approved = instance.outcome == process.Outcome.APPROVED
+    licence = _issue_licence(application, actor) if approved else None
+    now = _now()
+    try:
+        with transaction.atomic(durable=True):
+            locked = _lock(application)
+            _unchanged(locked, application)
+            WorkTask.objects.filter(pk=row.pk).update(
+                completed_at=now,
+                completed_by=acting_user,
+                claimed_by=acting_user,
+                claimed_at=row.claimed_at or now,
+                result={
+                    "passed": checked.passed,
+                    "opinion": checked.opinion,
+                    "reasons": checked.reasons,
+                    "legal_basis": checked.legal_basis,
+                },
+            )
+            _event(locked, f"complete_{row.step}", actor, note=checked.opinion or row.name, at=now)
+            if instance.is_completed and approved:
+                if locked.state == ApplicationState.SUBMITTED:
+                    _move(locked, ApplicationState.ACCEPTED, actor, at=now)
+                    locked.accepted_at = now
+                _move(locked, ApplicationState.APPROVED, actor, at=now)
+                _finish_approved(locked, licence, actor, now)
+            elif instance.is_completed:
+                _move(locked, ApplicationState.REJECTED, actor, note=checked.reasons, at=now)
+                locked.rejection_reasons = checked.reasons
+                locked.rejection_basis = checked.legal_basis
+                _close_open_suspensions(locked, now)
+                notify(
+                    locked.applicant,
+                    _("您的申请 %(number)s 未予准许：%(reasons)s")
+                    % {"number": locked.number, "reasons": checked.reasons},
+                    _link(locked),
+                )
+            elif locked.state == ApplicationState.SUBMITTED and row.step == "accept":
+                _move(locked, ApplicationState.ACCEPTED, actor, at=now)
+                locked.accepted_at = now
+                locked.deadline_at = _limit_deadline(locked, now)
+                notify(
+                    locked.applicant,
+                    _("您的申请 %(number)s 已受理，承诺于 %(deadline)s 前办结。")
+                    % {
+                        "number": locked.number,
+                        "deadline": timezone.localtime(locked.deadline_at).strftime("%Y-%m-%d")
+                        if locked.deadline_at
+                        else "",
+                    },
+                    _link(locked),
+                )
+            locked.process_state = instance.serialize()
+            _sync_tasks(locked, instance, now)
+            locked.save()
+            _ledger(
+                locked,
+                "complete_task",
+                actor,
+                task=row.bpmn_id,
+                step=row.step,
+                passed=checked.passed,
+                state=locked.state,
+                licence=licence.number if licence else None,
+            )
+    except BaseException:
+        _undo_licence(licence)
+        raise
+    return locked
+
+
+def _require_staff_on(application: Application, user: User) -> WorkTask:
+    """Return an open task of the application the user may handle, or refuse."""
+    for task in application.tasks.filter(completed_at=None).select_related("department"):
+        if may_handle_task(user, task):
+            return task
+    raise PermissionDenied(_("您没有办理该办件的岗位权限。"), code="not_task_role")
+
+
+# ---------------------------------------------------------------------------
+# 补正 and special procedures: the clock stops
+# ---------------------------------------------------------------------------
+
+
+def do_request_correction(application: Application, note: str, *, acting_user: User) -> Application:
+    """Ask the applicant to correct the application (一次性告知补正); the clock stops."""
+    current = _fresh(application)
+    _require_staff_on(current, acting_user)
+    note = _clean_note(note, required=True)
+    actor = actor_of(acting_user)
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        _unchanged(locked, current)
+        resume = locked.state
+        _move(locked, ApplicationState.CORRECTING, actor, note=note, at=now)
+        Suspension.objects.create(
+            application=locked,
+            kind=SuspensionKind.CORRECTION,
+            stops_clock=True,
+            resume_state=resume,
+            started_at=now,
+            note=note,
+        )
+        locked.save()
+        notify(
+            locked.applicant,
+            _("您的申请 %(number)s 需要补正：%(note)s") % {"number": locked.number, "note": note},
+            _link(locked),
+        )
+        _ledger(locked, "request_correction", actor, note_hash=_hash(note))
+    return locked
+
+
+def do_submit_correction(
+    application: Application,
+    note: str,
+    *,
+    acting_user: User,
+    form_data: Mapping[str, Any] | None = None,
+) -> Application:
+    """Hand in the correction: the clock runs again and the deadline moves by the time stopped."""
+    current = _fresh(application)
+    _require_applicant(current, acting_user)
+    if current.state != ApplicationState.CORRECTING:
+        raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
+    note = _clean_note(note, required=False)
+    form = dict(current.form_data)
+    if form_data is not None:
+        form, _verified = _merge_prefill(current.prefilled, form_data)
+    cleaned = clean_form(current.item.form_schema, form, complete=True)
+    current.form_data = cleaned
+    _resolve_materials(current)
+    actor = actor_of(acting_user)
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        _unchanged(locked, current)
+        suspension = locked.suspensions.filter(
+            kind=SuspensionKind.CORRECTION, ended_at=None
+        ).first()
+        if suspension is None:  # pragma: no cover - the state says there is one
+            raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
+        suspension.ended_at = now
+        suspension.response = note
+        suspension.save(update_fields=["ended_at", "response"])
+        locked.form_data = cleaned
+        locked.prefilled = {
+            k: v for k, v in locked.prefilled.items() if cleaned.get(k) == v.get("value")
+        }
+        _move(locked, suspension.resume_state, actor, note=note, at=now)
+        locked.deadline_at = _limit_deadline(locked, now)
+        locked.save()
+        for task in locked.tasks.filter(completed_at=None, claimed_by__isnull=False):
+            assert task.claimed_by is not None
+            notify(
+                task.claimed_by,
+                _("办件 %(number)s 已补正，请继续办理。") % {"number": locked.number},
+                _link(locked),
+            )
+        _ledger(
+            locked,
+            "submit_correction",
+            actor,
+            deadline=locked.deadline_at.isoformat() if locked.deadline_at else None,
+        )
+    return locked
+
+
+def do_start_special_procedure(
+    application: Application, procedure: SpecialProcedure, note: str, *, acting_user: User
+) -> Suspension:
+    """Start a special procedure (听证, 现场核查 …); the clock stops unless it is counted."""
+    current = _fresh(application)
+    _require_staff_on(current, acting_user)
+    if procedure.item_id != current.item_id:
+        raise _refuse(_("该事项没有这项特别程序。"), "unknown_procedure", field="procedure")
+    if current.state != ApplicationState.ACCEPTED:
+        raise Conflict(_("只有已受理的办件可以启动特别程序。"), code="invalid_transition")
+    note = _clean_note(note, required=False)
+    actor = actor_of(acting_user)
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        _unchanged(locked, current)
+        if locked.suspensions.filter(kind=SuspensionKind.SPECIAL, ended_at=None).exists():
+            raise Conflict(_("已有进行中的特别程序。"), code="procedure_running")
+        suspension = Suspension.objects.create(
+            application=locked,
+            kind=SuspensionKind.SPECIAL,
+            special_procedure=procedure,
+            stops_clock=not procedure.counted_in_limit,
+            started_at=now,
+            note=note,
+        )
+        locked.save()
+        _event(locked, "start_special_procedure", actor, note=procedure.name, at=now)
+        notify(
+            locked.applicant,
+            _("您的申请 %(number)s 进入特别程序：%(name)s。")
+            % {"number": locked.number, "name": procedure.name},
+            _link(locked),
+        )
+        _ledger(
+            locked,
+            "start_special_procedure",
+            actor,
+            procedure=procedure.name,
+            stops_clock=suspension.stops_clock,
+        )
+    return suspension
+
+
+def do_end_special_procedure(application: Application, *, acting_user: User) -> Application:
+    """End the running special procedure; a stopped clock runs again."""
+    current = _fresh(application)
+    _require_staff_on(current, acting_user)
+    actor = actor_of(acting_user)
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        _unchanged(locked, current)
+        suspension = locked.suspensions.filter(kind=SuspensionKind.SPECIAL, ended_at=None).first()
+        if suspension is None:
+            raise Conflict(_("没有进行中的特别程序。"), code="no_procedure_running")
+        suspension.ended_at = now
+        suspension.save(update_fields=["ended_at"])
+        locked.deadline_at = _limit_deadline(locked, now)
+        locked.save()
+        name = suspension.special_procedure.name if suspension.special_procedure else ""
+        _event(locked, "end_special_procedure", actor, note=name, at=now)
+        _ledger(locked, "end_special_procedure", actor, procedure=name)
+    return locked
+
+
+# ---------------------------------------------------------------------------
+# Withdrawal
+# ---------------------------------------------------------------------------
+
+
+def do_withdraw_application(
+    application: Application, reason: str = "", *, acting_user: User
+) -> Application:
+    """Withdraw one's own application before it is decided; its process stops."""
+    current = _fresh(application)
+    _require_applicant(current, acting_user)
+    if current.state in FINISHED_STATES:
+        raise Conflict(_("申请已经办结，不能撤回。"), code="invalid_transition")
+    reason = _clean_note(reason, required=False, field="reason")
+    instance = None
+    if current.process_state:
+        instance = process.restore(current.item.process_id, current.process_state)
+        instance.withdraw()
+    actor = actor_of(acting_user)
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        _unchanged(locked, current)
+        _move(locked, ApplicationState.WITHDRAWN, actor, note=reason, at=now)
+        if instance is not None:
+            locked.process_state = instance.serialize()
+        locked.tasks.filter(completed_at=None).update(completed_at=now, result={"withdrawn": True})
+        _close_open_suspensions(locked, now)
+        locked.save()
+        _ledger(locked, "withdraw_application", actor)
+    return locked
+
+
+# ---------------------------------------------------------------------------
+# Ratings (好差评) and rectification
+# ---------------------------------------------------------------------------
+
+
+def _checked_tags(tags: Iterable[str]) -> list[str]:
+    cleaned = [str(tag).strip() for tag in tags if str(tag).strip()]
+    if len(cleaned) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in cleaned):
+        raise _refuse(_("评价标签最多10个，每个不超过20个字。"), "invalid_tags", field="tags")
+    return list(dict.fromkeys(cleaned))
+
+
+def _staff_holding(department: Department, permission: str) -> list[User]:
+    posts = StaffPost.objects.filter(
+        department=department, is_active=True, user__is_active=True
+    ).select_related("role", "user")
+    users = {post.user for post in posts if permission in post.role.permissions}
+    return sorted(users, key=lambda user: user.pk)
+
+
+def rectification_days() -> int:
+    return int(getattr(settings, "ESERVICES_RECTIFICATION_WORKING_DAYS", 5))
+
+
+def do_rate_application(
+    application: Application,
+    level: int,
+    *,
+    acting_user: User,
+    tags: Sequence[str] = (),
+    comment: str = "",
+) -> Rating:
+    """Rate a finished application; 不满意 or worse opens a rectification for the department."""
+    current = _fresh(application)
+    _require_applicant(current, acting_user)
+    if current.state not in (ApplicationState.APPROVED, ApplicationState.REJECTED):
+        raise Conflict(_("办结后才能评价。"), code="not_finished")
+    if level not in RatingLevel.values:
+        raise _refuse(_("请选择评价等级。"), "invalid_level", field="level")
+    cleaned_tags = _checked_tags(tags)
+    comment = _clean_note(comment, required=False, field="comment")
+    actor = actor_of(acting_user)
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        last = locked.ratings.select_related("rectification").order_by("-at", "-pk").first()
+        if last is not None:
+            rectification = getattr(last, "rectification", None)
+            if rectification is None or rectification.responded_at is None:
+                raise Conflict(_("您已评价过；差评得到答复后可以再次评价。"), code="already_rated")
+        rating = Rating.objects.create(
+            application=locked, level=level, tags=cleaned_tags, comment=comment, at=now
+        )
+        if level <= BAD_RATING:
+            department = locked.item.department
+            Rectification.objects.create(
+                rating=rating,
+                department=department,
+                due_at=add_working_days(now, rectification_days()),
+            )
+            for user in _staff_holding(department, RESPOND_RATINGS):
+                notify(
+                    user,
+                    _("办件 %(number)s 收到差评，请在期限内整改答复。") % {"number": locked.number},
+                    _link(locked),
+                )
+        locked.save()
+        _event(locked, "rate", actor, note=str(RatingLevel(level).label), at=now)
+        _ledger(locked, "rate_application", actor, level=level, tags=cleaned_tags)
+    return rating
+
+
+def do_respond_to_rating(
+    rectification: Rectification, response: str, *, acting_user: User
+) -> Rectification:
+    """Answer a bad rating with what the department did; the applicant may then rate again."""
+    row = Rectification.objects.select_related(
+        "department", "rating__application__item", "rating__application__applicant"
+    ).get(pk=rectification.pk)
+    if not has_permission(acting_user, RESPOND_RATINGS, department=row.department):
+        raise PermissionDenied(_("您无权答复该部门的差评。"), code="not_rectifier")
+    response = _clean_note(response, required=True, field="response")
+    actor = actor_of(acting_user)
+    application = row.rating.application
+    with transaction.atomic(durable=True):
+        locked = Rectification.objects.select_for_update().get(pk=row.pk)
+        if locked.responded_at is not None:
+            raise Conflict(_("该差评已经答复。"), code="already_responded")
+        locked.response = response
+        locked.responded_at = _now()
+        locked.responded_by = actor.label
+        locked.save(update_fields=["response", "responded_at", "responded_by"])
+        _event(application, "respond_rating", actor, note=response)
+        notify(
+            application.applicant,
+            _("您对办件 %(number)s 的评价已得到答复，欢迎再次评价。")
+            % {"number": application.number},
+            _link(application),
+        )
+        _ledger(application, "respond_to_rating", actor, rating=row.rating_id)
+    return locked
+
+
+# ---------------------------------------------------------------------------
+# Time limits
+# ---------------------------------------------------------------------------
+
+
+def _task_holders(application: Application) -> list[User]:
+    users: dict[int, User] = {}
+    for task in application.tasks.filter(completed_at=None).select_related(
+        "claimed_by", "department"
+    ):
+        if task.claimed_by is not None:
+            users[task.claimed_by.pk] = task.claimed_by
+            continue
+        permission = LANE_PERMISSIONS.get(base_role(task.role))
+        if permission:
+            for user in _staff_holding(task.department, permission):
+                users[user.pk] = user
+    return list(users.values())
+
+
+def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
+    """Update the warning state of every running application; urge staff (催办) on red ones.
+
+    Returns the numbers of the applications whose warning changed. Nothing is
+    written (no ledger entry either) when nothing changed.
+    """
+    now = now or _now()
+    running = Application.objects.filter(
+        state__in=[ApplicationState.ACCEPTED, ApplicationState.CORRECTING],
+        accepted_at__isnull=False,
+    ).select_related("item")
+    changes: list[tuple[Application, str]] = []
+    for application in running:
+        level = warning_level(application, now)
+        if level != application.warning_level:
+            changes.append((application, level))
+    if not changes:
+        return []
+    with transaction.atomic(durable=True):
+        for application, level in changes:
+            locked = _lock(application)
+            locked.warning_level = level
+            locked.save(update_fields=["warning_level", "updated_at"])
+            label = WarningLevel(level).label
+            _event(locked, "warning", actor, note=str(label), at=now)
+            if level == WarningLevel.RED:
+                for user in _task_holders(locked):
+                    notify(
+                        user,
+                        _("催办：办件 %(number)s（%(item)s）已超过承诺办结时限。")
+                        % {"number": locked.number, "item": locked.item.name},
+                        _link(locked),
+                    )
+        record_entry(
+            actor=actor,
+            action="eservices.refresh_time_limits",
+            subject_type=SUBJECT,
+            subject_id="time_limits",
+            data={"changed": {a.number: level for a, level in changes}},
+        )
+    return [application.number for application, _level in changes]
+
+
+def do_mark_notifications_read(user: User, ids: Sequence[int] | None = None) -> int:
+    """Mark the user's messages (or the given ones) read; return how many changed."""
+    rows = user.eservice_notifications.filter(read_at=None)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    with transaction.atomic(durable=True):
+        changed = rows.update(read_at=_now())
+        if changed:
+            record_entry(
+                actor=actor_of(user),
+                action="eservices.mark_notifications_read",
+                subject_type="eservices.Notification",
+                subject_id=user.pk,
+                data={"count": changed},
+            )
+    return changed

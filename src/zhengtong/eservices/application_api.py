@@ -1,0 +1,567 @@
+"""The applications API, mounted at /api/services/applications/ (session users only).
+
+Applicants create, fill in and submit applications, upload materials, answer
+补正, withdraw and rate; staff list their tasks, claim and complete them,
+request 补正 and answer bad ratings. Errors have the platform's one shape
+``{code, message, detail}``; form problems are in ``detail.fields`` and
+material problems in ``detail.materials``.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, File, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from zhengtong.core.errors import NotFound
+from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
+from zhengtong.eservices import application_actions as actions
+from zhengtong.eservices import application_selectors as selectors
+from zhengtong.eservices.access import access_item_by_code
+from zhengtong.eservices.application_access import (
+    access_application_by_number,
+    access_own_application_by_number,
+    access_rectification_by_id,
+    access_task_by_id,
+)
+from zhengtong.eservices.models import Application, Rating, WorkTask
+from zhengtong.identity.auth import session_auth
+from zhengtong.identity.models import User
+
+router = Router(tags=["eservices-applications"], auth=session_auth)
+ERRORS = ERROR_RESPONSES
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+# --- schemas ---------------------------------------------------------------------------
+
+
+class DraftIn(Schema):
+    item_code: str
+    form_data: dict[str, Any] = Field(default_factory=dict)
+    # For enterprise users acting for more than one enterprise.
+    credit_code: str = ""
+
+
+class FormIn(Schema):
+    form_data: dict[str, Any]
+
+
+class PromiseIn(Schema):
+    promised_on: dt.date
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class CorrectionIn(Schema):
+    note: str = ""
+    form_data: dict[str, Any] | None = None
+
+
+class RatingIn(Schema):
+    level: int
+    tags: list[str] = Field(default_factory=list)
+    comment: str = ""
+
+
+class TaskResultIn(Schema):
+    passed: bool = True
+    opinion: str = ""
+    reasons: str = ""
+    legal_basis: str = ""
+
+
+class StartProcedureIn(Schema):
+    procedure_id: int
+    note: str = ""
+
+
+class ResponseIn(Schema):
+    response: str
+
+
+class ReadIn(Schema):
+    ids: list[int] | None = None
+
+
+class ApplicationSummaryOut(Schema):
+    number: str
+    item_code: str
+    item_name: str
+    state: str
+    applicant_kind: str
+    applicant_name: str
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    deadline_at: dt.datetime | None
+    warning_level: str
+
+
+class EventOut(Schema):
+    kind: str
+    from_state: str
+    to_state: str
+    actor: str
+    at: dt.datetime
+    note: str
+
+
+class ProvidedMaterialOut(Schema):
+    material_id: int
+    material_name: str
+    kind: str
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    licence_number: str
+    resource_code: str
+    promised_on: dt.date | None
+
+
+class SuspensionOut(Schema):
+    kind: str
+    stops_clock: bool
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    note: str
+    response: str
+    procedure: str
+
+
+class TaskOut(Schema):
+    id: int
+    application_number: str
+    item_name: str
+    name: str
+    step: str
+    role: str
+    department_code: str
+    claimed_by: str
+    created_at: dt.datetime
+    completed_at: dt.datetime | None
+    deadline_at: dt.datetime | None
+    warning_level: str
+    result: dict[str, Any]
+
+
+class RatingOut(Schema):
+    id: int
+    level: int
+    tags: list[str]
+    comment: str
+    at: dt.datetime
+    rectification_id: int | None
+    rectification_due_at: dt.datetime | None
+    response: str
+    responded_at: dt.datetime | None
+
+
+class TimeLimitOut(Schema):
+    limit_days: int
+    deadline_at: dt.datetime | None
+    used_days: float
+    stopped_days: float
+    running: bool
+    level: str
+
+
+class ApplicationDetailOut(ApplicationSummaryOut):
+    form_schema: dict[str, Any]
+    form_data: dict[str, Any]
+    prefilled: dict[str, Any]
+    credit_check: dict[str, Any]
+    accepted_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    licence_number: str
+    rejection_reasons: str
+    rejection_basis: str
+    time_limit: TimeLimitOut
+    materials: list[ProvidedMaterialOut]
+    suspensions: list[SuspensionOut]
+    tasks: list[TaskOut]
+    timeline: list[EventOut]
+    ratings: list[RatingOut]
+
+
+class RectificationOut(Schema):
+    id: int
+    application_number: str
+    department_code: str
+    level: int
+    comment: str
+    due_at: dt.datetime
+    response: str
+    responded_at: dt.datetime | None
+
+
+class NotificationOut(Schema):
+    id: int
+    text: str
+    link: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class CountOut(Schema):
+    count: int
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+def summary_out(application: Application) -> ApplicationSummaryOut:
+    return ApplicationSummaryOut(
+        number=application.number,
+        item_code=application.item.code,
+        item_name=application.item.name,
+        state=application.state,
+        applicant_kind=application.applicant_kind,
+        applicant_name=application.applicant_name,
+        created_at=application.created_at,
+        submitted_at=application.submitted_at,
+        deadline_at=application.deadline_at,
+        warning_level=application.warning_level,
+    )
+
+
+def task_out(task: WorkTask) -> TaskOut:
+    application = task.application
+    return TaskOut(
+        id=task.pk,
+        application_number=application.number,
+        item_name=application.item.name,
+        name=task.name,
+        step=task.step,
+        role=task.role,
+        department_code=task.department.code,
+        claimed_by=(task.claimed_by.display_name or task.claimed_by.username)
+        if task.claimed_by
+        else "",
+        created_at=task.created_at,
+        completed_at=task.completed_at,
+        deadline_at=application.deadline_at,
+        warning_level=application.warning_level,
+        result=task.result,
+    )
+
+
+def rating_out(rating: Rating) -> RatingOut:
+    rectification = getattr(rating, "rectification", None)
+    return RatingOut(
+        id=rating.pk,
+        level=rating.level,
+        tags=list(rating.tags),
+        comment=rating.comment,
+        at=rating.at,
+        rectification_id=rectification.pk if rectification else None,
+        rectification_due_at=rectification.due_at if rectification else None,
+        response=rectification.response if rectification else "",
+        responded_at=rectification.responded_at if rectification else None,
+    )
+
+
+def application_out(application: Application) -> ApplicationDetailOut:
+    limit = selectors.time_limit(application)
+    return ApplicationDetailOut(
+        **summary_out(application).dict(),
+        form_schema=application.item.form_schema,
+        form_data=application.form_data,
+        prefilled=application.prefilled,
+        credit_check=application.credit_check,
+        accepted_at=application.accepted_at,
+        finished_at=application.finished_at,
+        licence_number=application.licence.number if application.licence else "",
+        rejection_reasons=application.rejection_reasons,
+        rejection_basis=application.rejection_basis,
+        time_limit=TimeLimitOut(
+            limit_days=limit.limit_days,
+            deadline_at=limit.deadline_at,
+            used_days=round(limit.used_days, 2),
+            stopped_days=round(limit.stopped_days, 2),
+            running=limit.running,
+            level=limit.level,
+        ),
+        materials=[
+            ProvidedMaterialOut(
+                material_id=row.material_id,
+                material_name=row.material.name,
+                kind=row.kind,
+                file_name=row.file_name,
+                content_type=row.content_type,
+                size=row.size,
+                sha256=row.sha256,
+                licence_number=row.licence.number if row.licence else "",
+                resource_code=row.resource_code,
+                promised_on=row.promised_on,
+            )
+            for row in selectors.materials_of(application)
+        ],
+        suspensions=[
+            SuspensionOut(
+                kind=s.kind,
+                stops_clock=s.stops_clock,
+                started_at=s.started_at,
+                ended_at=s.ended_at,
+                note=s.note,
+                response=s.response,
+                procedure=s.special_procedure.name if s.special_procedure else "",
+            )
+            for s in selectors.suspensions_of(application)
+        ],
+        tasks=[task_out(task) for task in selectors.tasks_of(application)],
+        timeline=[
+            EventOut(
+                kind=e.kind,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                actor=e.actor_label,
+                at=e.at,
+                note=e.note,
+            )
+            for e in selectors.timeline(application)
+        ],
+        ratings=[rating_out(r) for r in selectors.ratings_of(application)],
+    )
+
+
+def _detail(request: HttpRequest, number: str) -> ApplicationDetailOut:
+    return application_out(access_application_by_number(request.user, number))
+
+
+# --- staff: tasks, rectifications (static paths first) ---------------------------------
+
+
+class TaskFilter(Schema):
+    mine: bool = False
+
+
+@router.get("/tasks", response={200: list[TaskOut], **ERRORS})
+def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> list[TaskOut]:
+    """My tasks: open tasks of my roles in my departments, unclaimed or claimed by me."""
+    rows = selectors.open_tasks_for(_user(request), mine_only=filters.mine)
+    return [task_out(task) for task in rows[:500]]
+
+
+@router.post("/tasks/{task_id}/claim", response={200: TaskOut, **ERRORS})
+def claim_task(request: HttpRequest, task_id: int) -> TaskOut:
+    """Claim an open task."""
+    task = access_task_by_id(request.user, task_id)
+    actions.do_claim_task(task, acting_user=_user(request))
+    return task_out(access_task_by_id(request.user, task_id))
+
+
+@router.post("/tasks/{task_id}/complete", response={200: ApplicationDetailOut, **ERRORS})
+def complete_task(
+    request: HttpRequest, task_id: int, payload: TaskResultIn
+) -> ApplicationDetailOut:
+    """Complete a task: accept, review, decide (reasons and basis when refusing) or deliver."""
+    task = access_task_by_id(request.user, task_id)
+    application = actions.do_complete_task(
+        task, actions.TaskResult(**payload.dict()), acting_user=_user(request)
+    )
+    return _detail(request, application.number)
+
+
+@router.get("/rectifications", response={200: list[RectificationOut], **ERRORS})
+def list_rectifications(request: HttpRequest) -> list[RectificationOut]:
+    """Bad ratings of my departments waiting for an answer."""
+    return [
+        RectificationOut(
+            id=r.pk,
+            application_number=r.rating.application.number,
+            department_code=r.department.code,
+            level=r.rating.level,
+            comment=r.rating.comment,
+            due_at=r.due_at,
+            response=r.response,
+            responded_at=r.responded_at,
+        )
+        for r in selectors.open_rectifications_for(_user(request))
+    ]
+
+
+@router.post("/rectifications/{pk}/respond", response={200: CountOut, **ERRORS})
+def respond_to_rating(request: HttpRequest, pk: int, payload: ResponseIn) -> CountOut:
+    """Answer a bad rating with what was done."""
+    row = access_rectification_by_id(request.user, pk)
+    actions.do_respond_to_rating(row, payload.response, acting_user=_user(request))
+    return CountOut(count=1)
+
+
+@router.get("/notifications", response={200: list[NotificationOut], **ERRORS})
+def list_notifications(request: HttpRequest) -> list[NotificationOut]:
+    """My messages, newest first."""
+    return [
+        NotificationOut(
+            id=n.pk, text=n.text, link=n.link, created_at=n.created_at, read_at=n.read_at
+        )
+        for n in selectors.notifications_of(_user(request))[:200]
+    ]
+
+
+@router.post("/notifications/read", response={200: CountOut, **ERRORS})
+def read_notifications(request: HttpRequest, payload: ReadIn) -> CountOut:
+    """Mark my messages (all, or the given ids) read."""
+    return CountOut(count=actions.do_mark_notifications_read(_user(request), payload.ids))
+
+
+# --- applicants ------------------------------------------------------------------------
+
+
+@router.get("", response={200: list[ApplicationSummaryOut], **ERRORS})
+def list_mine(request: HttpRequest, state: str = "") -> list[ApplicationSummaryOut]:
+    """My applications, newest first."""
+    return [summary_out(a) for a in selectors.applications_of(_user(request), state)[:500]]
+
+
+@router.post("", response={201: ApplicationDetailOut, **ERRORS})
+def create_draft(request: HttpRequest, payload: DraftIn) -> Status[ApplicationDetailOut]:
+    """Start an application: a draft prefilled with what the platform already holds."""
+    try:
+        item = access_item_by_code(request.user, payload.item_code)
+    except NotFound as error:
+        raise NotFound(code="unknown_item", detail={"field": "item_code"}) from error
+    application = actions.do_save_draft(
+        item, payload.form_data, acting_user=_user(request), credit_code=payload.credit_code
+    )
+    return Status(201, _detail(request, application.number))
+
+
+@router.get("/{number}", response={200: ApplicationDetailOut, 404: ErrorOut})
+def get_application(request: HttpRequest, number: str) -> ApplicationDetailOut:
+    """One application with its form, materials, tasks, time limit and timeline."""
+    return _detail(request, number)
+
+
+@router.put("/{number}", response={200: ApplicationDetailOut, **ERRORS})
+def update_draft(request: HttpRequest, number: str, payload: FormIn) -> ApplicationDetailOut:
+    """Save the form of a draft (or of an application being corrected)."""
+    application = access_own_application_by_number(request.user, number)
+    actions.do_save_draft(
+        application.item, payload.form_data, acting_user=_user(request), application=application
+    )
+    return _detail(request, number)
+
+
+@router.post("/{number}/materials/{material_id}", response={201: ProvidedMaterialOut, **ERRORS})
+def upload_material(
+    request: HttpRequest, number: str, material_id: int, file: File[UploadedFile]
+) -> Status[ProvidedMaterialOut]:
+    """Upload a material: PDF, JPG or PNG, at most 10 MB."""
+    application = access_own_application_by_number(request.user, number)
+    row = actions.do_upload_material(application, material_id, file, acting_user=_user(request))
+    return Status(
+        201,
+        ProvidedMaterialOut(
+            material_id=row.material_id,
+            material_name=row.material.name,
+            kind=row.kind,
+            file_name=row.file_name,
+            content_type=row.content_type,
+            size=row.size,
+            sha256=row.sha256,
+            licence_number="",
+            resource_code="",
+            promised_on=None,
+        ),
+    )
+
+
+@router.post(
+    "/{number}/materials/{material_id}/promise", response={200: ApplicationDetailOut, **ERRORS}
+)
+def promise_material(
+    request: HttpRequest, number: str, material_id: int, payload: PromiseIn
+) -> ApplicationDetailOut:
+    """Promise a 容缺-eligible material by a date instead of uploading it now."""
+    application = access_own_application_by_number(request.user, number)
+    actions.do_promise_material(
+        application, material_id, payload.promised_on, acting_user=_user(request)
+    )
+    return _detail(request, number)
+
+
+@router.post("/{number}/submit", response={200: ApplicationDetailOut, **ERRORS})
+def submit(request: HttpRequest, number: str) -> ApplicationDetailOut:
+    """Submit a draft; a simple case may be approved at once (秒批)."""
+    application = access_own_application_by_number(request.user, number)
+    actions.do_submit_application(application, acting_user=_user(request))
+    return _detail(request, number)
+
+
+@router.post("/{number}/withdraw", response={200: ApplicationDetailOut, **ERRORS})
+def withdraw(request: HttpRequest, number: str, payload: NoteIn) -> ApplicationDetailOut:
+    """Withdraw my application before it is decided."""
+    application = access_own_application_by_number(request.user, number)
+    actions.do_withdraw_application(application, payload.note, acting_user=_user(request))
+    return _detail(request, number)
+
+
+@router.post("/{number}/correction", response={200: ApplicationDetailOut, **ERRORS})
+def submit_correction(
+    request: HttpRequest, number: str, payload: CorrectionIn
+) -> ApplicationDetailOut:
+    """Answer a 补正 request (upload the materials first); the clock runs again."""
+    application = access_own_application_by_number(request.user, number)
+    actions.do_submit_correction(
+        application, payload.note, acting_user=_user(request), form_data=payload.form_data
+    )
+    return _detail(request, number)
+
+
+@router.post("/{number}/ratings", response={201: RatingOut, **ERRORS})
+def rate(request: HttpRequest, number: str, payload: RatingIn) -> Status[RatingOut]:
+    """Rate a finished application (好差评), five levels with tags and a comment."""
+    application = access_own_application_by_number(request.user, number)
+    rating = actions.do_rate_application(
+        application,
+        payload.level,
+        acting_user=_user(request),
+        tags=payload.tags,
+        comment=payload.comment,
+    )
+    return Status(201, rating_out(rating))
+
+
+# --- staff on one application ----------------------------------------------------------
+
+
+@router.post("/{number}/request-correction", response={200: ApplicationDetailOut, **ERRORS})
+def request_correction(request: HttpRequest, number: str, payload: NoteIn) -> ApplicationDetailOut:
+    """Ask the applicant to correct the application, saying what at once (一次性告知)."""
+    application = access_application_by_number(request.user, number)
+    actions.do_request_correction(application, payload.note, acting_user=_user(request))
+    return _detail(request, number)
+
+
+@router.post("/{number}/special-procedures", response={200: ApplicationDetailOut, **ERRORS})
+def start_special_procedure(
+    request: HttpRequest, number: str, payload: StartProcedureIn
+) -> ApplicationDetailOut:
+    """Start one of the item's special procedures (听证, 现场核查 …)."""
+    application = access_application_by_number(request.user, number)
+    procedure = application.item.special_procedures.filter(pk=payload.procedure_id).first()
+    if procedure is None:
+        raise NotFound(code="unknown_procedure", detail={"field": "procedure_id"})
+    actions.do_start_special_procedure(
+        application, procedure, payload.note, acting_user=_user(request)
+    )
+    return _detail(request, number)
+
+
+@router.post("/{number}/special-procedures/end", response={200: ApplicationDetailOut, **ERRORS})
+def end_special_procedure(request: HttpRequest, number: str) -> ApplicationDetailOut:
+    """End the running special procedure."""
+    application = access_application_by_number(request.user, number)
+    actions.do_end_special_procedure(application, acting_user=_user(request))
+    return _detail(request, number)

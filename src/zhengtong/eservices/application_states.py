@@ -1,0 +1,67 @@
+"""The lifecycle of an online application (办件), as one table and one check."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.core.errors import Conflict
+
+
+class ApplicationState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交，待受理")
+    ACCEPTED = "accepted", _("已受理，办理中")
+    CORRECTING = "correcting", _("待补正")
+    APPROVED = "approved", _("准予")
+    REJECTED = "rejected", _("不予")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+# The states in which an application is finished; nothing changes it any more
+# except ratings.
+FINISHED_STATES = (ApplicationState.APPROVED, ApplicationState.REJECTED, ApplicationState.WITHDRAWN)
+# The states in which staff are working on it.
+OPEN_STATES = (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED, ApplicationState.CORRECTING)
+
+# (from, to) -> the step that makes the change.
+ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
+    (ApplicationState.DRAFT, ApplicationState.SUBMITTED): "submit",
+    # 秒批: the decision table approves at submission, with no human step.
+    (ApplicationState.DRAFT, ApplicationState.APPROVED): "auto_approve",
+    # A check table ended the process at submission (e.g. not eligible).
+    (ApplicationState.DRAFT, ApplicationState.REJECTED): "auto_reject",
+    (ApplicationState.DRAFT, ApplicationState.WITHDRAWN): "withdraw",
+    (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED): "accept",
+    (ApplicationState.SUBMITTED, ApplicationState.REJECTED): "refuse",
+    (ApplicationState.SUBMITTED, ApplicationState.CORRECTING): "request_correction",
+    (ApplicationState.SUBMITTED, ApplicationState.WITHDRAWN): "withdraw",
+    (ApplicationState.ACCEPTED, ApplicationState.CORRECTING): "request_correction",
+    (ApplicationState.ACCEPTED, ApplicationState.APPROVED): "approve",
+    (ApplicationState.ACCEPTED, ApplicationState.REJECTED): "reject",
+    (ApplicationState.ACCEPTED, ApplicationState.WITHDRAWN): "withdraw",
+    # After 补正 the application goes back to where it was asked for.
+    (ApplicationState.CORRECTING, ApplicationState.SUBMITTED): "submit_correction",
+    (ApplicationState.CORRECTING, ApplicationState.ACCEPTED): "submit_correction",
+    (ApplicationState.CORRECTING, ApplicationState.WITHDRAWN): "withdraw",
+}
+
+
+def check_application_transition(current: str, target: str) -> str:
+    """Return the name of the step from ``current`` to ``target``, or refuse it."""
+    step = ALLOWED_TRANSITIONS.get((current, target))
+    if step is None:
+        raise Conflict(
+            _("申请当前的状态不允许此操作。"),
+            code="invalid_transition",
+            detail={"from": str(current), "to": str(target)},
+        )
+    return step
+
+
+class WarningLevel(models.TextChoices):
+    NORMAL = "normal", _("正常")
+    YELLOW = "yellow", _("黄牌预警")
+    RED = "red", _("红牌超期")
+
+
+# The share of the committed time limit used at which the warning turns yellow.
+YELLOW_AT = 0.8

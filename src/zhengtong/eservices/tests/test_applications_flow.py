@@ -1,0 +1,343 @@
+"""Applications end to end through the API: manual path with 补正, 秒批, rejection, withdrawal."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from zhengtong.core.calendar import SHANGHAI, add_working_days, working_days_between
+from zhengtong.eservices import application_actions
+from zhengtong.eservices.models import Application
+from zhengtong.eservices.tests.test_applications_cast import (
+    AUTOMATIC_FORM,
+    MANUAL_FORM,
+    ApplicationsCast,
+    cast,
+    logged_in,
+    material,
+    pdf,
+    promise_day,
+)
+from zhengtong.ledger.actions import record_entry
+from zhengtong.ledger.models import LedgerEntry
+from zhengtong.licences.selectors import find_valid_licence, licence_by_number, verify_licence
+
+__all__ = ["cast"]
+
+URL = "/api/services/applications"
+
+
+def _ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.content.decode()
+    return response.json()
+
+
+def draft(http: Client, cast: ApplicationsCast, form: dict[str, Any]) -> Any:
+    return _ok(
+        http.post(
+            f"{URL}/",
+            {"item_code": cast.food.code, "form_data": form},
+            content_type="application/json",
+        ),
+        201,
+    )
+
+
+def complete_draft(http: Client, cast: ApplicationsCast, form: dict[str, Any]) -> str:
+    """Create a draft with every material provided; return its number."""
+    number = str(draft(http, cast, form)["number"])
+    layout = material(cast.food, "设备设施")
+    _ok(http.post(f"{URL}/{number}/materials/{layout.pk}", {"file": pdf()}), 201)
+    rules = material(cast.food, "规章制度")
+    _ok(
+        http.post(
+            f"{URL}/{number}/materials/{rules.pk}/promise",
+            {"promised_on": promise_day().isoformat()},
+            content_type="application/json",
+        )
+    )
+    return number
+
+
+def submitted(
+    http: Client, cast: ApplicationsCast, form: dict[str, Any], *, scanned_licence: bool = False
+) -> Any:
+    number = complete_draft(http, cast, form)
+    if scanned_licence:  # no e-licence: the applicant uploads a scan instead
+        licence = material(cast.food, "营业执照")
+        _ok(http.post(f"{URL}/{number}/materials/{licence.pk}", {"file": pdf("执照.pdf")}), 201)
+    return _ok(http.post(f"{URL}/{number}/submit"))
+
+
+def open_task(http: Client, number: str) -> Any:
+    tasks = [t for t in _ok(http.get(f"{URL}/tasks")) if t["application_number"] == number]
+    assert len(tasks) == 1, tasks
+    return tasks[0]
+
+
+def do_step(http: Client, number: str, **result: Any) -> Any:
+    task = open_task(http, number)
+    _ok(http.post(f"{URL}/tasks/{task['id']}/claim"))
+    return _ok(
+        http.post(f"{URL}/tasks/{task['id']}/complete", result, content_type="application/json")
+    )
+
+
+def next_monday() -> dt.datetime:
+    """10:00 on the first Monday after today (a week later if today is Monday)."""
+    today = timezone.localdate()
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    return dt.datetime.combine(monday, dt.time(10), tzinfo=SHANGHAI)
+
+
+def same_instant(a: dt.datetime, b: dt.datetime) -> bool:
+    # The API gives times to the millisecond.
+    return abs(a - b) < dt.timedelta(milliseconds=1)
+
+
+def freeze(monkeypatch: pytest.MonkeyPatch, moment: dt.datetime) -> None:
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def test_the_draft_is_prefilled_from_the_exchange_and_marked_verified(
+    cast: ApplicationsCast,
+) -> None:
+    body = draft(logged_in(cast.applicant), cast, MANUAL_FORM)
+    assert body["number"].startswith("SQ")
+    assert body["state"] == "draft"
+    assert body["form_data"]["uscc"] == cast.enterprise.credit_code
+    assert body["form_data"]["enterprise_name"] == cast.enterprise.name
+    assert body["form_data"]["legal_rep"] == "赵六"
+    assert body["prefilled"]["legal_rep"] == {
+        "value": "赵六",
+        "source": "102000000/000001",
+        "verified": True,
+    }
+    assert body["prefilled"]["uscc"]["source"] == "applicant"
+
+
+def test_a_changed_prefilled_value_is_no_longer_verified(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    number = draft(http, cast, MANUAL_FORM)["number"]
+    body = _ok(
+        http.put(
+            f"{URL}/{number}",
+            {"form_data": {**MANUAL_FORM, "legal_rep": "别人"}},
+            content_type="application/json",
+        )
+    )
+    assert body["form_data"]["legal_rep"] == "别人"
+    assert "legal_rep" not in body["prefilled"]
+
+
+def test_the_manual_path_with_correction_ends_in_a_verifiable_licence(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Accepted next Monday 10:00 (after the cast's business licence was issued),
+    # 补正 asked on Tuesday and answered on Thursday.
+    accepted = next_monday()
+    asked, answered = accepted + dt.timedelta(days=1), accepted + dt.timedelta(days=3)
+    freeze(monkeypatch, accepted)
+    applicant = logged_in(cast.applicant)
+    body = submitted(applicant, cast, MANUAL_FORM)
+    number = body["number"]
+    assert body["state"] == "submitted"
+    assert body["credit_check"]["status"] == "clean"
+    kinds = {m["material_name"]: m["kind"] for m in body["materials"]}
+    assert kinds["营业执照"] == "licence"
+    assert kinds["主体登记信息"] == "exchange"
+    assert [kind for name, kind in kinds.items() if "规章制度" in name] == ["commitment"]
+    assert [t["step"] for t in body["tasks"]] == ["accept"]
+
+    clerk = logged_in(cast.clerk)
+    body = do_step(clerk, number, passed=True, opinion="材料齐全，予以受理")
+    assert body["state"] == "accepted"
+    first_deadline = dt.datetime.fromisoformat(body["deadline_at"])
+    assert same_instant(first_deadline, add_working_days(accepted, 5))
+
+    freeze(monkeypatch, asked)
+    reviewer = logged_in(cast.reviewer)
+    body = _ok(
+        reviewer.post(
+            f"{URL}/{number}/request-correction",
+            {"note": "请补充经营场所平面布局图中的功能分区标注"},
+            content_type="application/json",
+        )
+    )
+    assert body["state"] == "correcting"
+    assert body["time_limit"]["running"] is False
+    task = open_task(reviewer, number)
+    refused = reviewer.post(
+        f"{URL}/tasks/{task['id']}/complete", {"passed": True}, content_type="application/json"
+    )
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "application_suspended"
+
+    freeze(monkeypatch, answered)
+    applicant = logged_in(cast.applicant)
+    layout = material(cast.food, "设备设施")
+    _ok(applicant.post(f"{URL}/{number}/materials/{layout.pk}", {"file": pdf("新布局图.pdf")}), 201)
+    body = _ok(
+        applicant.post(
+            f"{URL}/{number}/correction",
+            {"note": "已补充功能分区"},
+            content_type="application/json",
+        )
+    )
+    assert body["state"] == "accepted"
+    moved = dt.datetime.fromisoformat(body["deadline_at"])
+    # The deadline moves by the working time the clock stood still.
+    stopped = working_days_between(asked, answered)
+    assert stopped >= 1
+    assert same_instant(moved, add_working_days(accepted, 5, [(asked, answered)]))
+    assert moved > first_deadline
+    assert body["time_limit"]["stopped_days"] == pytest.approx(stopped, abs=0.01)
+    assert [s["kind"] for s in body["suspensions"]] == ["correction"]
+
+    reviewer = logged_in(cast.reviewer)
+    body = do_step(reviewer, number, passed=True, opinion="符合许可条件")
+    assert body["state"] == "accepted"
+    body = do_step(logged_in(cast.leader), number, passed=True, opinion="准予许可")
+    assert body["state"] == "approved"
+    licence = licence_by_number(body["licence_number"])
+    assert licence is not None
+    assert licence.holder_id == cast.enterprise.credit_code
+    assert licence.data["business_premises"]
+    assert verify_licence(licence).valid
+    assert find_valid_licence(cast.enterprise.credit_code, "food_business_licence") == licence
+    events = [e["kind"] for e in body["timeline"]]
+    assert events[:2] == ["create", "upload_material"]
+    assert "request_correction" in events and "submit_correction" in events
+    assert events[-1] == "issue_licence"
+    notes = [n["text"] for n in _ok(applicant.get(f"{URL}/notifications"))]
+    assert any("需要补正" in text for text in notes)
+    assert any("已准予" in text for text in notes)
+
+
+def test_a_small_shop_is_approved_by_the_table_with_no_human_step(
+    cast: ApplicationsCast,
+) -> None:
+    body = submitted(logged_in(cast.applicant), cast, AUTOMATIC_FORM)
+    assert body["state"] == "approved"
+    assert body["tasks"] == []
+    licence = licence_by_number(body["licence_number"])
+    assert licence is not None and verify_licence(licence).valid
+    assert licence.data["main_business_form"] == "食品销售"
+    assert _ok(logged_in(cast.clerk).get(f"{URL}/tasks")) == []
+
+
+def test_a_rejection_carries_reasons_and_legal_basis(cast: ApplicationsCast) -> None:
+    number = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    do_step(logged_in(cast.clerk), number, passed=True)
+    do_step(logged_in(cast.reviewer), number, passed=True)
+    leader = logged_in(cast.leader)
+    task = open_task(leader, number)
+    missing = leader.post(
+        f"{URL}/tasks/{task['id']}/complete", {"passed": False}, content_type="application/json"
+    )
+    assert missing.status_code == 400
+    assert set(missing.json()["detail"]["fields"]) == {"reasons", "legal_basis"}
+    body = do_step(
+        leader,
+        number,
+        passed=False,
+        reasons="经营场所与有毒、有害场所距离不符合规定",
+        legal_basis="《食品经营许可和备案管理办法》第十二条",
+    )
+    assert body["state"] == "rejected"
+    assert body["rejection_reasons"].startswith("经营场所")
+    assert body["rejection_basis"].startswith("《食品经营许可")
+    assert body["licence_number"] == ""
+
+
+def test_not_accepting_rejects_the_application(cast: ApplicationsCast) -> None:
+    number = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    body = do_step(
+        logged_in(cast.clerk),
+        number,
+        passed=False,
+        reasons="不属于本机关职权范围",
+        legal_basis="《中华人民共和国行政许可法》第三十二条",
+    )
+    assert body["state"] == "rejected"
+    assert body["tasks"][0]["result"]["passed"] is False
+
+
+def test_the_applicant_withdraws_and_the_task_disappears(cast: ApplicationsCast) -> None:
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    body = _ok(
+        applicant.post(
+            f"{URL}/{number}/withdraw", {"note": "不再经营"}, content_type="application/json"
+        )
+    )
+    assert body["state"] == "withdrawn"
+    assert _ok(logged_in(cast.clerk).get(f"{URL}/tasks")) == []
+    again = applicant.post(f"{URL}/{number}/withdraw", {}, content_type="application/json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "invalid_transition"
+
+
+def test_an_enterprise_on_the_dishonesty_list_is_flagged_to_the_reviewer(
+    cast: ApplicationsCast,
+) -> None:
+    # Even the small-shop data is not approved at once for a flagged enterprise.
+    body = submitted(logged_in(cast.flagged_applicant), cast, AUTOMATIC_FORM, scanned_licence=True)
+    assert body["state"] == "submitted"
+    assert {m["material_name"]: m["kind"] for m in body["materials"]}["营业执照"] == "upload"
+    assert body["credit_check"]["flag"] is True
+    assert body["credit_check"]["status"] == "flagged"
+    assert body["credit_check"]["records"][0]["reason"] == "拒不履行法院生效判决"
+    number = body["number"]
+    do_step(logged_in(cast.clerk), number, passed=True)
+    seen = _ok(logged_in(cast.reviewer).get(f"{URL}/{number}"))
+    assert seen["credit_check"]["flag"] is True
+
+
+def test_an_unavailable_exchange_does_not_block_submission(
+    cast: ApplicationsCast, settings: Any
+) -> None:
+    settings.ESERVICES_EXCHANGE_CLIENT = "no-such-client"
+    body = submitted(logged_in(cast.applicant), cast, {**MANUAL_FORM, **_identity(cast)})
+    assert body["state"] == "submitted"
+    assert body["credit_check"]["status"] == "unavailable"
+
+
+def _identity(cast: ApplicationsCast) -> Any:
+    return {
+        "enterprise_name": cast.enterprise.name,
+        "legal_rep": "赵六",
+        "address": "长沙市芙蓉区五一大道100号",
+        "premises": "长沙市芙蓉区五一大道100号",
+    }
+
+
+def test_every_action_writes_one_ledger_entry_without_personal_values(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[dict[str, Any]] = []
+    original = record_entry
+
+    def spy(**entry: Any) -> LedgerEntry:
+        written.append(entry)
+        return original(**entry)
+
+    monkeypatch.setattr(application_actions, "record_entry", spy)
+    before = LedgerEntry.objects.count()
+    number = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    assert [e["action"] for e in written] == [
+        "eservices.create_application",
+        "eservices.upload_material",
+        "eservices.promise_material",
+        "eservices.submit_application",
+    ]
+    actions = list(LedgerEntry.objects.filter(seq__gte=before).values_list("action", flat=True))
+    assert [a for a in actions if a.startswith("eservices.")] == [e["action"] for e in written]
+    application = Application.objects.get(number=number)
+    for entry in written:
+        text = str(entry["data"])
+        assert application.applicant_id_number not in text
+        assert "赵六" not in text and cast.enterprise.name not in text
+        assert entry["subject_id"] == application.pk

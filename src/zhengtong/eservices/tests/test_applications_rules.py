@@ -1,0 +1,473 @@
+"""Applications: who may do what, form and upload checks, ratings, time limits, the state table."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from zhengtong.core.calendar import add_working_days
+from zhengtong.core.errors import Conflict, NotFound, PermissionDenied
+from zhengtong.core.testing import TEST_ACTOR, make_department, make_person
+from zhengtong.eservices import application_actions as actions
+from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
+from zhengtong.eservices.application_access import (
+    access_application_by_number,
+    access_task_by_id,
+)
+from zhengtong.eservices.application_selectors import open_tasks_for
+from zhengtong.eservices.application_states import (
+    ALLOWED_TRANSITIONS,
+    ApplicationState,
+    check_application_transition,
+)
+from zhengtong.eservices.demo import PENSION_ENROLMENT
+from zhengtong.eservices.forms_engine import form_problems
+from zhengtong.eservices.models import Application, Notification, WorkTask
+from zhengtong.eservices.tasks import refresh_time_limits
+from zhengtong.eservices.tests.test_applications_cast import (
+    AUTOMATIC_FORM,
+    MANUAL_FORM,
+    PNG,
+    ApplicationsCast,
+    cast,
+    logged_in,
+    material,
+    pdf,
+    promise_day,
+)
+from zhengtong.exchange.governed import key_hash
+from zhengtong.exchange.models import AccessLog
+from zhengtong.identity.actions import do_create_citizen, do_create_staff
+from zhengtong.operations.schedule import periodic_tasks
+
+__all__ = ["cast"]
+
+URL = "/api/services/applications"
+
+
+def new_draft(cast: ApplicationsCast, form: dict[str, Any] | None = None) -> Application:
+    return actions.do_save_draft(cast.food, form or MANUAL_FORM, acting_user=cast.applicant)
+
+
+def submitted(cast: ApplicationsCast, form: dict[str, Any] | None = None) -> Application:
+    application = new_draft(cast, form)
+    actions.do_upload_material(
+        application, material(cast.food, "设备设施").pk, pdf(), acting_user=cast.applicant
+    )
+    actions.do_promise_material(
+        application, material(cast.food, "规章制度").pk, promise_day(), acting_user=cast.applicant
+    )
+    return actions.do_submit_application(application, acting_user=cast.applicant)
+
+
+def open_task(application: Application) -> WorkTask:
+    return application.tasks.get(completed_at=None)
+
+
+def accepted(cast: ApplicationsCast) -> Application:
+    application = submitted(cast)
+    return actions.do_complete_task(
+        open_task(application), actions.TaskResult(passed=True), acting_user=cast.clerk
+    )
+
+
+def approved(cast: ApplicationsCast) -> Application:
+    application = accepted(cast)
+    application = actions.do_complete_task(
+        open_task(application), actions.TaskResult(), acting_user=cast.reviewer
+    )
+    return actions.do_complete_task(
+        open_task(application), actions.TaskResult(), acting_user=cast.leader
+    )
+
+
+# --- permissions ---------------------------------------------------------------------
+
+
+def test_staff_of_another_department_cannot_claim_or_see_the_task(
+    cast: ApplicationsCast,
+) -> None:
+    application = submitted(cast)
+    task = open_task(application)
+    with pytest.raises(PermissionDenied) as refused:
+        actions.do_claim_task(task, acting_user=cast.outsider)
+    assert refused.value.code == "not_task_role"
+    with pytest.raises(NotFound):
+        access_task_by_id(cast.outsider, task.pk)
+    assert list(open_tasks_for(cast.outsider)) == []
+    response = logged_in(cast.outsider).post(f"{URL}/tasks/{task.pk}/claim")
+    assert response.status_code == 404
+    assert logged_in(cast.outsider).get(f"{URL}/{application.number}").status_code == 404
+
+
+def test_a_reviewer_cannot_do_the_acceptance_step(cast: ApplicationsCast) -> None:
+    task = open_task(submitted(cast))
+    with pytest.raises(PermissionDenied):
+        actions.do_complete_task(task, actions.TaskResult(), acting_user=cast.reviewer)
+
+
+def test_a_task_claimed_by_one_clerk_is_not_claimed_by_another(cast: ApplicationsCast) -> None:
+    colleague = do_create_staff(
+        "zhouba", "Zhengtong-applications-2026", "周八", cast.market, ["acceptor"], actor=TEST_ACTOR
+    )
+    task = open_task(submitted(cast))
+    actions.do_claim_task(task, acting_user=cast.clerk)
+    with pytest.raises(Conflict) as taken:
+        actions.do_claim_task(task, acting_user=colleague)
+    assert taken.value.code == "already_claimed"
+    assert list(open_tasks_for(colleague)) == []
+    assert [t.pk for t in open_tasks_for(cast.clerk, mine_only=True)] == [task.pk]
+
+
+def test_another_applicant_cannot_see_or_withdraw_the_application(
+    cast: ApplicationsCast,
+) -> None:
+    application = submitted(cast)
+    with pytest.raises(NotFound):
+        access_application_by_number(cast.flagged_applicant, application.number)
+    with pytest.raises(PermissionDenied):
+        actions.do_withdraw_application(application, acting_user=cast.flagged_applicant)
+    http = logged_in(cast.flagged_applicant)
+    response = http.post(f"{URL}/{application.number}/withdraw", {}, "application/json")
+    assert response.status_code == 404
+
+
+def test_a_citizen_cannot_apply_for_a_licence_only_enterprises_hold(
+    cast: ApplicationsCast,
+) -> None:
+    application = actions.do_save_draft(
+        cast.food,
+        {**MANUAL_FORM, "uscc": cast.enterprise.credit_code, "enterprise_name": "某某"},
+        acting_user=cast.citizen,
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        actions.do_submit_application(application, acting_user=cast.citizen)
+    assert refused.value.code == "applicant_kind_not_allowed"
+
+
+def test_staff_cannot_apply(cast: ApplicationsCast) -> None:
+    response = logged_in(cast.clerk).post(
+        f"{URL}/", {"item_code": cast.food.code}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_an_applicant"
+
+
+# --- forms and materials -------------------------------------------------------------
+
+
+def test_form_errors_are_reported_by_field(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    response = http.post(
+        f"{URL}/",
+        {
+            "item_code": cast.food.code,
+            "form_data": {"business_type": "卖药", "area": 0, "phone": "12345", "nope": "x"},
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_form"
+    assert set(body["detail"]["fields"]) == {"business_type", "area", "phone", "nope"}
+
+
+def test_submission_needs_the_required_fields(cast: ApplicationsCast) -> None:
+    application = new_draft(cast, {"business_type": "餐饮服务"})
+    with pytest.raises(Exception) as refused:
+        actions.do_submit_application(application, acting_user=cast.applicant)
+    assert getattr(refused.value, "code", "") == "invalid_form"
+    assert set(refused.value.detail["fields"]) == {"area", "phone"}  # type: ignore[attr-defined]
+
+
+def test_the_schema_subset_checks_types_formats_and_bounds() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "format": "id_number"},
+            "code": {"type": "string", "format": "credit_code"},
+            "day": {"type": "string", "format": "date"},
+            "count": {"type": "integer", "minimum": 1, "maximum": 3},
+            "name": {"type": "string", "minLength": 2, "maxLength": 4},
+            "ok": {"type": "boolean"},
+        },
+        "required": ["name"],
+    }
+    problems = form_problems(
+        schema,
+        {
+            "id": "110101199003070000",
+            "code": "91430100MA4L000000",
+            "day": "2026-02-30",
+            "count": 4,
+            "ok": "yes",
+        },
+        complete=True,
+    )
+    assert set(problems) == {"id", "code", "day", "count", "ok", "name"}
+    assert form_problems(schema, {"name": "张三丰", "count": 2, "ok": True}, complete=True) == {}
+    assert form_problems(schema, {"count": 1.5}, complete=False) == {"count": "应为整数。"}
+
+
+def test_missing_materials_are_listed(cast: ApplicationsCast) -> None:
+    application = new_draft(cast)
+    with pytest.raises(Exception) as refused:
+        actions.do_submit_application(application, acting_user=cast.applicant)
+    assert getattr(refused.value, "code", "") == "missing_materials"
+    missing = refused.value.detail["materials"]  # type: ignore[attr-defined]
+    assert set(missing) == {
+        str(material(cast.food, "设备设施").pk),
+        str(material(cast.food, "规章制度").pk),
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("图.gif", b"GIF89a" + b"\x00" * 10, "file_type"),
+        ("伪装.pdf", PNG, "file_type"),
+        ("空.pdf", b"", "file_empty"),
+        ("大.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "file_too_large"),
+    ],
+)
+def test_uploads_are_checked_for_type_and_size(
+    cast: ApplicationsCast, name: str, content: bytes, code: str
+) -> None:
+    application = new_draft(cast)
+    target = material(cast.food, "设备设施")
+    response = logged_in(cast.applicant).post(
+        f"{URL}/{application.number}/materials/{target.pk}",
+        {"file": SimpleUploadedFile(name, content)},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+
+
+def test_a_png_upload_is_kept_with_its_digest(cast: ApplicationsCast) -> None:
+    application = new_draft(cast)
+    row = actions.do_upload_material(
+        application,
+        material(cast.food, "设备设施").pk,
+        SimpleUploadedFile("照片.png", PNG),
+        acting_user=cast.applicant,
+    )
+    assert row.content_type == "image/png"
+    assert len(row.sha256) == 64
+    assert row.file.read() == PNG
+
+
+def test_only_deferrable_materials_can_be_promised(cast: ApplicationsCast) -> None:
+    application = new_draft(cast)
+    with pytest.raises(Exception) as refused:
+        actions.do_promise_material(
+            application,
+            material(cast.food, "设备设施").pk,
+            promise_day(),
+            acting_user=cast.applicant,
+        )
+    assert getattr(refused.value, "code", "") == "not_deferrable"
+
+
+# --- ratings and rectification -------------------------------------------------------
+
+
+def test_a_bad_rating_opens_a_rectification_and_the_applicant_rates_again(
+    cast: ApplicationsCast,
+) -> None:
+    application = approved(cast)
+    applicant = logged_in(cast.applicant)
+    response = applicant.post(
+        f"{URL}/{application.number}/ratings",
+        {"level": 2, "tags": ["办理慢"], "comment": "等了很久"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["rectification_id"] is not None
+    again = applicant.post(
+        f"{URL}/{application.number}/ratings", {"level": 5}, content_type="application/json"
+    )
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_rated"
+    # The leader of the department is told and answers.
+    assert Notification.objects.filter(user=cast.leader, text__contains="差评").exists()
+    leader = logged_in(cast.leader)
+    open_rows = leader.get(f"{URL}/rectifications").json()
+    assert [r["application_number"] for r in open_rows] == [application.number]
+    outsider = logged_in(cast.outsider)
+    assert (
+        outsider.post(
+            f"{URL}/rectifications/{open_rows[0]['id']}/respond",
+            {"response": "x"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    answered = leader.post(
+        f"{URL}/rectifications/{open_rows[0]['id']}/respond",
+        {"response": "已增加窗口人员，缩短审查时间"},
+        content_type="application/json",
+    )
+    assert answered.status_code == 200
+    assert leader.get(f"{URL}/rectifications").json() == []
+    detail = applicant.get(f"{URL}/{application.number}").json()
+    assert detail["ratings"][0]["response"].startswith("已增加")
+    again = applicant.post(
+        f"{URL}/{application.number}/ratings", {"level": 4}, content_type="application/json"
+    )
+    assert again.status_code == 201
+    assert again.json()["rectification_id"] is None
+
+
+def test_a_running_application_cannot_be_rated(cast: ApplicationsCast) -> None:
+    application = submitted(cast)
+    with pytest.raises(Conflict) as refused:
+        actions.do_rate_application(application, 5, acting_user=cast.applicant)
+    assert refused.value.code == "not_finished"
+
+
+# --- time limits ---------------------------------------------------------------------
+
+
+def test_the_warning_turns_yellow_at_80_percent_and_red_when_overdue(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    application = accepted(cast)
+    start = application.accepted_at
+    assert start is not None and application.deadline_at is not None
+    assert application.deadline_at == add_working_days(start, 5)
+
+    def run_at(moment: dt.datetime) -> str:
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        refresh_time_limits.enqueue()
+        return Application.objects.get(pk=application.pk).warning_level
+
+    assert run_at(start + dt.timedelta(hours=1)) == "normal"
+    # The end of the fourth working day: more than 80 % of the time used.
+    assert run_at(add_working_days(start, 4)) == "yellow"
+    assert run_at(application.deadline_at + dt.timedelta(hours=1)) == "red"
+    # The red warning urges (催办) whoever can handle the open review task.
+    assert Notification.objects.filter(user=cast.reviewer, text__startswith="催办").exists()
+    kinds = list(application.events.filter(kind="warning").values_list("note", flat=True))
+    assert kinds == ["黄牌预警", "红牌超期"]
+
+
+def test_refreshing_twice_changes_nothing_the_second_time(cast: ApplicationsCast) -> None:
+    accepted(cast)
+    assert actions.do_refresh_time_limits(actor=TEST_ACTOR) == []
+
+
+def test_the_scheduler_refreshes_time_limits_every_ten_minutes() -> None:
+    entries = {t.task_path: t.interval_s for t in periodic_tasks()}
+    assert entries["zhengtong.eservices.tasks.refresh_time_limits"] == 600
+
+
+def test_a_special_procedure_not_counted_in_the_limit_stops_the_clock(
+    cast: ApplicationsCast,
+) -> None:
+    application = accepted(cast)
+    hearing = cast.food.special_procedures.get(name="听证")
+    suspension = actions.do_start_special_procedure(
+        application, hearing, "申请人要求听证", acting_user=cast.reviewer
+    )
+    assert suspension.stops_clock is True
+    with pytest.raises(Conflict):
+        actions.do_start_special_procedure(application, hearing, "", acting_user=cast.reviewer)
+    ended = actions.do_end_special_procedure(application, acting_user=cast.reviewer)
+    assert ended.deadline_at is not None and application.deadline_at is not None
+    assert ended.deadline_at >= application.deadline_at
+    inspection = cast.food.special_procedures.get(name="现场核查")
+    counted = actions.do_start_special_procedure(ended, inspection, "", acting_user=cast.reviewer)
+    assert counted.stops_clock is False
+
+
+# --- the state table -----------------------------------------------------------------
+
+
+def test_every_transition_of_the_table_is_allowed_and_nothing_else() -> None:
+    states = list(ApplicationState.values)
+    for source in states:
+        for target in states:
+            if (source, target) in ALLOWED_TRANSITIONS:
+                assert check_application_transition(source, target)
+            else:
+                with pytest.raises(Conflict):
+                    check_application_transition(source, target)
+
+
+def test_a_submitted_application_cannot_be_edited(cast: ApplicationsCast) -> None:
+    application = submitted(cast, AUTOMATIC_FORM)
+    with pytest.raises(Conflict) as refused:
+        actions.do_save_draft(
+            cast.food, MANUAL_FORM, acting_user=cast.applicant, application=application
+        )
+    assert refused.value.code == "not_editable"
+
+
+def test_a_young_local_resident_is_enrolled_at_once_with_a_certificate(
+    cast: ApplicationsCast,
+) -> None:
+    hrss = make_department("长沙市人力资源和社会保障局", code="cs-hrss", region=cast.market.region)
+    item = do_create_service_item(hrss, PENSION_ENROLMENT, actor=TEST_ACTOR)
+    item = do_publish_service_item(item, actor=TEST_ACTOR)
+    person = make_person("刘青", birth=dt.date(1995, 6, 1))
+    citizen = do_create_citizen("liuqing", "Zhengtong-applications-2026", person, actor=TEST_ACTOR)
+    draft = actions.do_save_draft(
+        item,
+        {"name": "刘青", "contribution_level": 300, "phone": "13912345678"},
+        acting_user=citizen,
+    )
+    assert draft.form_data["id_number"] == person.id_number
+    done = actions.do_submit_application(draft, acting_user=citizen)
+    assert done.state == ApplicationState.APPROVED
+    assert done.licence is not None
+    assert done.licence.licence_type.code == "pension_insurance_certificate"
+    assert done.licence.data["contribution_grade"] == 300
+
+
+def test_an_applicant_over_sixty_is_handled_by_staff_not_by_the_table(
+    cast: ApplicationsCast,
+) -> None:
+    hrss = make_department("长沙市人力资源和社会保障局", code="cs-hrss", region=cast.market.region)
+    item = do_create_service_item(hrss, PENSION_ENROLMENT, actor=TEST_ACTOR)
+    item = do_publish_service_item(item, actor=TEST_ACTOR)
+    person = make_person("郭老", birth=dt.date(1950, 6, 1))
+    citizen = do_create_citizen("guolao", "Zhengtong-applications-2026", person, actor=TEST_ACTOR)
+    draft = actions.do_save_draft(
+        item,
+        {"name": "郭老", "contribution_level": 300, "phone": "13912345678"},
+        acting_user=citizen,
+    )
+    done = actions.do_submit_application(draft, acting_user=citizen)
+    assert done.state == ApplicationState.SUBMITTED
+    assert [t.step for t in done.tasks.all()] == ["accept"]
+    assert [t.department for t in done.tasks.all()] == [hrss]
+
+
+def test_the_applicant_reads_the_messages(cast: ApplicationsCast) -> None:
+    submitted(cast)
+    http = logged_in(cast.applicant)
+    unread = [n for n in http.get(f"{URL}/notifications").json() if n["read_at"] is None]
+    assert [n["text"][:5] for n in unread] == ["您的申请 "]
+    response = http.post(f"{URL}/notifications/read", {}, content_type="application/json")
+    assert response.json() == {"count": 1}
+    assert all(n["read_at"] for n in http.get(f"{URL}/notifications").json())
+    # Nobody else's messages are touched.
+    other = logged_in(cast.clerk).post(
+        f"{URL}/notifications/read", {}, content_type="application/json"
+    )
+    assert other.json() == {"count": 0}
+
+
+def test_the_enterprise_sees_the_prefill_and_credit_reads_as_uses_of_its_data(
+    cast: ApplicationsCast,
+) -> None:
+    submitted(cast)
+    uses = AccessLog.objects.filter(
+        subjects__key_hash=key_hash(cast.enterprise.credit_code)
+    ).order_by("ledger_seq")
+    assert [(u.data["resource"], u.data["purpose"], u.result) for u in uses] == [
+        ("102000000/000001", "办理食品经营许可证核发", "ok"),
+        ("104000000/000002", "办理食品经营许可证核发", "unknown_key"),
+    ]
