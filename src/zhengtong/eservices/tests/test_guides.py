@@ -194,3 +194,10 @@ def test_demo_items_are_complete_and_loaded_once(demo: ItemsCast) -> None:
         "public_place_hygiene_licence",
         "restaurant_opening",
     } <= processes
+
+
+@pytest.mark.django_db
+def test_the_bare_addresses_lead_to_the_guides_and_the_licences() -> None:
+    client = Client()
+    assert client.get("/services/").url == "/services/guides/"
+    assert client.get("/licences/").url == "/licences/mine/"
