@@ -229,9 +229,6 @@ ESERVICES_NOTIFIERS = env_list(
 EXCHANGE_PSEUDONYM_KEY = env_str("ZHENGTONG_EXCHANGE_PSEUDONYM_KEY", "") or persistent_secret(
     DATA_DIR / "exchange_pseudonym_key"
 )
-# Calls per minute a department system may make to an unconditionally shared
-# resource without a grant of its own.
-EXCHANGE_OPEN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OPEN_RATE_PER_MINUTE", 6000)
 # Working days a provider has to answer an access application.
 EXCHANGE_ANSWER_WORKING_DAYS = 10
 # Group commit of governed calls' audit records: concurrent calls in one web
