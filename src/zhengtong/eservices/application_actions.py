@@ -4,19 +4,15 @@ The process instance (``eservices.process``) decides which user tasks are
 open; each action restores it from ``Application.process_state``, runs one
 step and stores it again, mirroring the open tasks in ``WorkTask``.
 
-Approval issues the e-licence with ``licences.actions.do_issue_licence``,
-which commits in its own durable transaction. So the step is first run in
-memory; if it approves, the licence is issued, then the application's own
-transaction stores the step and links the licence, refusing if the
-application changed meanwhile. Should that transaction fail, the licence just
-issued is revoked again, so that no licence exists without its approval.
+Approval issues the e-licence with ``licences.actions.issue_licence_within``
+in the approval's own transaction, so that a licence never exists without the
+decision that grants it, nor a decision without its licence.
 
 Ledger entries carry numbers, codes, counts and hashes, never personal values.
 """
 
 import datetime as dt
 import hashlib
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,11 +67,9 @@ from zhengtong.identity.models import Audience, StaffPost, User
 from zhengtong.identity.permissions import has_permission
 from zhengtong.identity.selectors import memberships_of
 from zhengtong.ledger.actions import record_entry
-from zhengtong.licences.actions import Holder, do_issue_licence, do_revoke_licence
+from zhengtong.licences.actions import Holder, issue_licence_within
 from zhengtong.licences.models import Licence
 from zhengtong.licences.selectors import find_valid_licence, get_licence_type
-
-logger = logging.getLogger(__name__)
 
 SUBJECT = "eservices.Application"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -638,7 +632,7 @@ def _issue_licence(application: Application, actor: Actor) -> Licence | None:
     holder = Holder(
         application.applicant_kind, application.applicant_id_number, application.applicant_name
     )
-    return do_issue_licence(
+    return issue_licence_within(
         licence_type,
         holder,
         licence_data_of(application, code),
@@ -646,19 +640,6 @@ def _issue_licence(application: Application, actor: Actor) -> Licence | None:
         actor=actor,
         source=f"eservices:{application.number}",
     )
-
-
-def _undo_licence(licence: Licence | None) -> None:
-    if licence is None:
-        return
-    try:
-        do_revoke_licence(
-            licence,
-            _("办件保存失败，证照随即注销。"),
-            actor=Actor.system("eservices.applications"),
-        )
-    except Exception:  # the original error matters more; the log keeps this one
-        logger.exception("Could not revoke licence %s after a failed approval", licence.number)
 
 
 def department_for_role(item: ServiceItem, role: str) -> Department:
@@ -740,53 +721,51 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
     instance = process.start(item.process_id, _process_data(current, credit))
     actor = actor_of(acting_user)
     approved = instance.outcome == process.Outcome.APPROVED
-    licence = _issue_licence(current, Actor.system("eservices.auto_approval")) if approved else None
     now = _now()
-    try:
-        with transaction.atomic(durable=True):
-            locked = _lock(current)
-            _unchanged(locked, current)
-            locked.provided_materials.filter(
-                kind__in=[ProvisionKind.LICENCE, ProvisionKind.EXCHANGE]
-            ).delete()
-            for row in rows:
-                row.application = locked
-            ApplicationMaterial.objects.bulk_create(rows)
-            locked.form_data = current.form_data
-            locked.credit_check = credit
-            locked.submitted_at = now
-            locked.process_state = instance.serialize()
-            if instance.is_completed and approved:
-                _move(locked, ApplicationState.APPROVED, actor, at=now)
-                locked.accepted_at = now
-                locked.deadline_at = now
-                _finish_approved(locked, licence, Actor.system("eservices.auto_approval"), now)
-            elif instance.is_completed:
-                reason = str(instance.data.get("ineligible_reason") or "")
-                _move(locked, ApplicationState.REJECTED, actor, note=reason, at=now)
-                locked.rejection_reasons = reason or _("不符合办理条件。")
-                locked.rejection_basis = item.implementing_basis
-            else:
-                _move(locked, ApplicationState.SUBMITTED, actor, at=now)
-                notify(
-                    locked.applicant,
-                    _("您的申请 %(number)s 已提交，等待受理。") % {"number": locked.number},
-                    _link(locked),
-                )
-            _sync_tasks(locked, instance, now)
-            locked.save()
-            _ledger(
-                locked,
-                "submit_application",
-                actor,
-                state=locked.state,
-                credit=credit.get("status"),
-                materials=len(rows),
-                licence=licence.number if licence else None,
+    with transaction.atomic(durable=True):
+        locked = _lock(current)
+        _unchanged(locked, current)
+        licence = (
+            _issue_licence(locked, Actor.system("eservices.auto_approval")) if approved else None
+        )
+        locked.provided_materials.filter(
+            kind__in=[ProvisionKind.LICENCE, ProvisionKind.EXCHANGE]
+        ).delete()
+        for row in rows:
+            row.application = locked
+        ApplicationMaterial.objects.bulk_create(rows)
+        locked.form_data = current.form_data
+        locked.credit_check = credit
+        locked.submitted_at = now
+        locked.process_state = instance.serialize()
+        if instance.is_completed and approved:
+            _move(locked, ApplicationState.APPROVED, actor, at=now)
+            locked.accepted_at = now
+            locked.deadline_at = now
+            _finish_approved(locked, licence, Actor.system("eservices.auto_approval"), now)
+        elif instance.is_completed:
+            reason = str(instance.data.get("ineligible_reason") or "")
+            _move(locked, ApplicationState.REJECTED, actor, note=reason, at=now)
+            locked.rejection_reasons = reason or _("不符合办理条件。")
+            locked.rejection_basis = item.implementing_basis
+        else:
+            _move(locked, ApplicationState.SUBMITTED, actor, at=now)
+            notify(
+                locked.applicant,
+                _("您的申请 %(number)s 已提交，等待受理。") % {"number": locked.number},
+                _link(locked),
             )
-    except BaseException:
-        _undo_licence(licence)
-        raise
+        _sync_tasks(locked, instance, now)
+        locked.save()
+        _ledger(
+            locked,
+            "submit_application",
+            actor,
+            state=locked.state,
+            credit=credit.get("status"),
+            materials=len(rows),
+            licence=licence.number if licence else None,
+        )
     return locked
 
 
@@ -880,73 +859,69 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
     instance.complete(row.task_id, dict.fromkeys(spec.requires, checked.passed))
     actor = actor_of(acting_user)
     approved = instance.outcome == process.Outcome.APPROVED
-    licence = _issue_licence(application, actor) if approved else None
     now = _now()
-    try:
-        with transaction.atomic(durable=True):
-            locked = _lock(application)
-            _unchanged(locked, application)
-            WorkTask.objects.filter(pk=row.pk).update(
-                completed_at=now,
-                completed_by=acting_user,
-                claimed_by=acting_user,
-                claimed_at=row.claimed_at or now,
-                result={
-                    "passed": checked.passed,
-                    "opinion": checked.opinion,
-                    "reasons": checked.reasons,
-                    "legal_basis": checked.legal_basis,
-                },
-            )
-            _event(locked, f"complete_{row.step}", actor, note=checked.opinion or row.name, at=now)
-            if instance.is_completed and approved:
-                if locked.state == ApplicationState.SUBMITTED:
-                    _move(locked, ApplicationState.ACCEPTED, actor, at=now)
-                    locked.accepted_at = now
-                _move(locked, ApplicationState.APPROVED, actor, at=now)
-                _finish_approved(locked, licence, actor, now)
-            elif instance.is_completed:
-                _move(locked, ApplicationState.REJECTED, actor, note=checked.reasons, at=now)
-                locked.rejection_reasons = checked.reasons
-                locked.rejection_basis = checked.legal_basis
-                _close_open_suspensions(locked, now)
-                notify(
-                    locked.applicant,
-                    _("您的申请 %(number)s 未予准许：%(reasons)s")
-                    % {"number": locked.number, "reasons": checked.reasons},
-                    _link(locked),
-                )
-            elif locked.state == ApplicationState.SUBMITTED and row.step == "accept":
+    with transaction.atomic(durable=True):
+        locked = _lock(application)
+        _unchanged(locked, application)
+        licence = _issue_licence(locked, actor) if approved else None
+        WorkTask.objects.filter(pk=row.pk).update(
+            completed_at=now,
+            completed_by=acting_user,
+            claimed_by=acting_user,
+            claimed_at=row.claimed_at or now,
+            result={
+                "passed": checked.passed,
+                "opinion": checked.opinion,
+                "reasons": checked.reasons,
+                "legal_basis": checked.legal_basis,
+            },
+        )
+        _event(locked, f"complete_{row.step}", actor, note=checked.opinion or row.name, at=now)
+        if instance.is_completed and approved:
+            if locked.state == ApplicationState.SUBMITTED:
                 _move(locked, ApplicationState.ACCEPTED, actor, at=now)
                 locked.accepted_at = now
-                locked.deadline_at = _limit_deadline(locked, now)
-                notify(
-                    locked.applicant,
-                    _("您的申请 %(number)s 已受理，承诺于 %(deadline)s 前办结。")
-                    % {
-                        "number": locked.number,
-                        "deadline": timezone.localtime(locked.deadline_at).strftime("%Y-%m-%d")
-                        if locked.deadline_at
-                        else "",
-                    },
-                    _link(locked),
-                )
-            locked.process_state = instance.serialize()
-            _sync_tasks(locked, instance, now)
-            locked.save()
-            _ledger(
-                locked,
-                "complete_task",
-                actor,
-                task=row.bpmn_id,
-                step=row.step,
-                passed=checked.passed,
-                state=locked.state,
-                licence=licence.number if licence else None,
+            _move(locked, ApplicationState.APPROVED, actor, at=now)
+            _finish_approved(locked, licence, actor, now)
+        elif instance.is_completed:
+            _move(locked, ApplicationState.REJECTED, actor, note=checked.reasons, at=now)
+            locked.rejection_reasons = checked.reasons
+            locked.rejection_basis = checked.legal_basis
+            _close_open_suspensions(locked, now)
+            notify(
+                locked.applicant,
+                _("您的申请 %(number)s 未予准许：%(reasons)s")
+                % {"number": locked.number, "reasons": checked.reasons},
+                _link(locked),
             )
-    except BaseException:
-        _undo_licence(licence)
-        raise
+        elif locked.state == ApplicationState.SUBMITTED and row.step == "accept":
+            _move(locked, ApplicationState.ACCEPTED, actor, at=now)
+            locked.accepted_at = now
+            locked.deadline_at = _limit_deadline(locked, now)
+            notify(
+                locked.applicant,
+                _("您的申请 %(number)s 已受理，承诺于 %(deadline)s 前办结。")
+                % {
+                    "number": locked.number,
+                    "deadline": timezone.localtime(locked.deadline_at).strftime("%Y-%m-%d")
+                    if locked.deadline_at
+                    else "",
+                },
+                _link(locked),
+            )
+        locked.process_state = instance.serialize()
+        _sync_tasks(locked, instance, now)
+        locked.save()
+        _ledger(
+            locked,
+            "complete_task",
+            actor,
+            task=row.bpmn_id,
+            step=row.step,
+            passed=checked.passed,
+            state=locked.state,
+            licence=licence.number if licence else None,
+        )
     return locked
 
 

@@ -158,6 +158,33 @@ def do_issue_licence(
     valid_until: dt.date | None = None,
 ) -> Licence:
     """Issue and sign a licence of the type to the holder, valid from today."""
+    with transaction.atomic(durable=True):
+        return issue_licence_within(
+            licence_type,
+            holder,
+            data,
+            issuer,
+            actor=actor,
+            source=source,
+            valid_until=valid_until,
+        )
+
+
+def issue_licence_within(
+    licence_type: LicenceType,
+    holder: Holder,
+    data: Mapping[str, Any],
+    issuer: Department,
+    *,
+    actor: Actor,
+    source: str = "",
+    valid_until: dt.date | None = None,
+) -> Licence:
+    """Issue a licence inside the caller's transaction, with its own ledger entry.
+
+    For actions whose outcome is a licence (an approval): the licence and the
+    decision that grants it commit together or not at all.
+    """
     holder = _checked_holder(licence_type, holder)
     cleaned = _checked_data(licence_type, data)
     issued_at = timezone.now()
@@ -170,7 +197,7 @@ def do_issue_licence(
             detail={"field": "valid_until"},
         )
     signer = signing.licence_signer()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         number = _next_number(licence_type, issuer)
         payload = signing.payload_of(
             type_code=licence_type.code,

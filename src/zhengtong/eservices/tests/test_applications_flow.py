@@ -22,6 +22,7 @@ from zhengtong.eservices.tests.test_applications_cast import (
 )
 from zhengtong.ledger.actions import record_entry
 from zhengtong.ledger.models import LedgerEntry
+from zhengtong.licences.models import Licence
 from zhengtong.licences.selectors import find_valid_licence, licence_by_number, verify_licence
 
 __all__ = ["cast"]
@@ -226,6 +227,26 @@ def test_a_small_shop_is_approved_by_the_table_with_no_human_step(
     assert licence is not None and verify_licence(licence).valid
     assert licence.data["main_business_form"] == "食品销售"
     assert _ok(logged_in(cast.clerk).get(f"{URL}/tasks")) == []
+
+
+def test_an_approval_that_fails_to_save_leaves_no_licence(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http = logged_in(cast.applicant)
+    number = complete_draft(http, cast, AUTOMATIC_FORM)
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    # The approval's last write fails after the licence was issued in its transaction.
+    monkeypatch.setattr(application_actions, "_sync_tasks", fail)
+    application = Application.objects.get(number=number)
+    licences = Licence.objects.count()
+    with pytest.raises(RuntimeError):
+        application_actions.do_submit_application(application, acting_user=cast.applicant)
+    application.refresh_from_db()
+    assert application.state == "draft"
+    assert Licence.objects.count() == licences
 
 
 def test_a_rejection_carries_reasons_and_legal_basis(cast: ApplicationsCast) -> None:
