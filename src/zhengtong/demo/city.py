@@ -180,6 +180,31 @@ STAFF: tuple[DemoStaff, ...] = (
         ("administrator",),
         note="市住建局数据管理员：申请使用不动产登记信息（待答复）",
     ),
+    # Who works online applications through their BPMN lanes (一网通办).
+    DemoStaff(
+        "hejing", "何静", "cs-market", ("acceptor",), note="市市场监管局受理人员：受理、送达"
+    ),
+    DemoStaff("luobin", "罗斌", "cs-market", ("reviewer",), note="市市场监管局审核人员：审查"),
+    DemoStaff(
+        "xiaoyun", "萧云", "cs-market", ("decider",), note="市市场监管局决定人员：决定、差评整改"
+    ),
+    DemoStaff(
+        "fangyu", "方宇", "cs-environment", ("reviewer",), note="市生态环境局审核人员：并联审批"
+    ),
+    DemoStaff(
+        "kongli",
+        "孔丽",
+        "cs-health",
+        ("acceptor", "reviewer", "decider"),
+        note="市卫健委：公共场所卫生许可的受理、审查和决定",
+    ),
+    DemoStaff(
+        "yuanfang",
+        "袁芳",
+        "cs-hrss",
+        ("acceptor", "reviewer", "decider"),
+        note="市人社局：城乡居民养老保险的受理、审查和决定",
+    ),
 )
 
 # Names for the clerk of each remaining department, in department order.

@@ -10,6 +10,11 @@ application form as JSON Schema with ``x-prefill`` hints.
 
 from typing import Any
 
+from django.conf import settings
+
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.selectors import Verdict, share_decision
+from zhengtong.catalog.states import ResourceState
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import NotFound
 from zhengtong.core.selectors import get_department
@@ -22,7 +27,11 @@ from zhengtong.eservices.actions import (
     do_create_service_item,
     do_publish_service_item,
 )
+from zhengtong.eservices.forms_engine import fields_of
 from zhengtong.eservices.models import ServiceItem
+from zhengtong.eservices.prefill import ensure_platform_client
+from zhengtong.exchange.actions import ApplicationInput, do_apply_for_access, do_grant_application
+from zhengtong.exchange.models import AccessApplication
 
 ENTERPRISES = "102000000/000001"  # 企业登记信息
 PEOPLE = "101000000/000001"  # 人口基本信息
@@ -659,6 +668,9 @@ RESTAURANT = ServiceItemInput(
     co_department_codes=["cs-environment"],
 )
 
+# The department whose system the platform reads the exchange with.
+PLATFORM_DEPARTMENT = "cs-data"
+
 # (implementing department, item)
 DEMO: list[tuple[str, ServiceItemInput]] = [
     ("cs-market", FOOD),
@@ -694,3 +706,51 @@ def _exists(department_code: str) -> bool:
     except NotFound:
         return False
     return True
+
+
+def load_demo_platform_access(*, actor: Actor) -> int:
+    """Give the platform's own exchange client what prefill and credit checks read.
+
+    The client belongs to the data bureau. For each resource the demo items'
+    ``x-prefill`` hints name, and the serious-dishonesty list, a conditionally
+    shared resource gets an application answered by its provider, with the
+    personal items the form needs granted unmasked. Returns the grants made.
+    """
+    bureau = get_department(PLATFORM_DEPARTMENT)
+    client = ensure_platform_client(bureau, actor=actor)
+    wanted: dict[str, set[str]] = {settings.ESERVICES_CREDIT_RESOURCE: set()}
+    for item in ServiceItem.objects.all():
+        for field in fields_of(item.form_schema).values():
+            hint = field.get("x-prefill")
+            if isinstance(hint, dict) and hint.get("resource"):
+                codes = wanted.setdefault(str(hint["resource"]), set())
+                codes.update(str(hint[k]) for k in ("item", "by") if hint.get(k))
+    made = 0
+    for code, item_codes in sorted(wanted.items()):
+        resource = Resource.objects.filter(code=code, state=ResourceState.PUBLISHED).first()
+        if resource is None or resource.provider_id == client.department_id:
+            continue
+        items = {i.code: i for i in resource.items.all()}
+        fields = sorted(c for c in item_codes if c in items) or sorted(items)
+        decision = share_decision(resource, fields)
+        fields = [c for c in fields if decision.items.get(c) in (Verdict.OPEN, Verdict.GRANT)]
+        if Verdict.GRANT not in {decision.items[c] for c in fields}:
+            continue  # open to every registered system already
+        if AccessApplication.objects.filter(resource=resource, client=client).exists():
+            continue
+        application = do_apply_for_access(
+            resource,
+            client,
+            ApplicationInput(
+                purpose="一网通办申请表预填和信用核查（免提交）",
+                legal_basis="《国务院关于加快推进全国一体化在线政务服务平台建设的指导意见》（国发〔2018〕27号）",
+                fields=fields,
+                clear_fields=[c for c in fields if items[c].is_personal],
+                duration_days=366,
+                expected_per_day=2000,
+            ),
+            actor=actor,
+        )
+        do_grant_application(application, actor=actor, rate_per_minute=6000)
+        made += 1
+    return made

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from zhengtong.core.testing import make_id_number
 from zhengtong.demo import city
+from zhengtong.eservices.prefill import PLATFORM_CLIENT_NAME
 from zhengtong.exchange.demo import CityBuilder, population_rows, vehicle_rows
 from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import (
@@ -92,13 +93,23 @@ def test_the_demo_city_shares_its_data() -> None:
     population = client.get(f"/api/exchange/datasets/{POPULATION}").json()
     assert population["records"] > 1000
 
-    applications = {a.client.name: a for a in AccessApplication.objects.select_related("client")}
+    applications = {
+        a.client.name: a
+        for a in AccessApplication.objects.select_related("client").exclude(
+            client__name=PLATFORM_CLIENT_NAME
+        )
+    }
     states = sorted(a.state for a in applications.values())
     assert states == ["granted", "granted", "pending", "pending", "refused"]
+    # The online-services platform reads the population register for prefill under its own grant.
+    platform = AccessApplication.objects.get(client__name=PLATFORM_CLIENT_NAME)
+    assert (platform.resource.code, platform.state) == ("101000000/000001", "granted")
     now = timezone.now()
     overdue = [a for a in applications.values() if a.state == "pending" and a.due_at < now]
     assert len(overdue) == 1 and overdue[0].submitted_at < overdue[0].due_at
-    grants = Grant.objects.filter(revoked_at__isnull=True)
+    grants = Grant.objects.filter(revoked_at__isnull=True).exclude(
+        client__name=PLATFORM_CLIENT_NAME
+    )
     assert grants.count() == 2 and any(g.clear_fields == ["name"] for g in grants)
 
     assert "caiming" in output and "denglei" in output and "sunba" in output

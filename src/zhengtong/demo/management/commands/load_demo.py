@@ -14,7 +14,7 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.models import Department, Person
 from zhengtong.core.testing import make_credit_code, make_id_number
 from zhengtong.demo import city
-from zhengtong.eservices.demo import load_demo_service_items
+from zhengtong.eservices.demo import load_demo_platform_access, load_demo_service_items
 from zhengtong.exchange.demo import ExchangeSummary, load_demo_exchange
 from zhengtong.identity import actions as identity_actions
 from zhengtong.identity import credentials
@@ -53,6 +53,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"licences: {load_demo_licences(actor=ACTOR)} issued")
         self.stdout.write(f"eservices: {load_demo_service_items(actor=ACTOR)} service items loaded")
+        grants = load_demo_platform_access(actor=ACTOR)
+        self.stdout.write(f"eservices: {grants} grants for prefill and credit checks")
         self._print(logins, credentials, exchange)
 
     def _departments(self) -> dict[str, Department]:
