@@ -1,0 +1,157 @@
+"""Benchmark complete online applications against bare SpiffWorkflow on the same BPMN.
+
+    python bench/eservices.py [--database-url URL] [--applications 300]
+
+Without ``--database-url`` the data lives in a new SQLite file in a temporary
+directory; with a PostgreSQL URL a database is created on that server for the
+run and dropped afterwards (``bench/common.py``).
+
+In one run it measures:
+
+* ``bare_per_s`` — bare SpiffWorkflow 3.2 running the food-licence BPMN/DMN
+  through its four user tasks with JSON persistence after every step
+  (``eservices.process.benchmark.bare_run``);
+* ``applications_per_s`` — the same process through the action layer, end to
+  end: submit (form check, credit check, process start), then every user task
+  claimed and completed by staff holding the lane's role (受理, 审查, 决定, 送达),
+  ending in an approval that issues and signs the electronic licence. Each
+  action is its own durable transaction with its ledger entry. Drafts with
+  their materials are prepared beforehand and not timed.
+
+The workbench page p95 with 100,000 applications is not measured yet.
+Human-readable lines go first; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+# Run as ``python bench/<name>.py``: make the repository's root importable for bench.common.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import temporary_database
+
+PROCESS_ID = "food_business_licence"
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--database-url", default="", help="A PostgreSQL server (default: SQLite).")
+    parser.add_argument("--applications", type=int, default=300, help="Applications to time.")
+    return parser.parse_args(argv)
+
+
+def _setup_django(database_url: str, workdir: Path) -> None:
+    os.environ.update(
+        {
+            "ZHENGTONG_DATA_DIR": str(workdir),
+            "DATABASE_URL": database_url,
+            "ZHENGTONG_SECRET_KEY": secrets.token_urlsafe(50),
+            "ZHENGTONG_LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "zhengtong.settings.base",
+        }
+    )
+    src = Path(__file__).resolve().parent.parent / "src"
+    if src.is_dir() and str(src) not in sys.path:
+        sys.path.insert(0, str(src))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def run(count: int) -> dict[str, Any]:
+    from zhengtong.eservices import application_actions as act
+    from zhengtong.eservices.models import Application, WorkTask
+    from zhengtong.eservices.process.benchmark import bare_run
+    from zhengtong.eservices.tests.test_applications_cast import (
+        MANUAL_FORM,
+        make_cast,
+        material,
+        pdf,
+        promise_day,
+    )
+
+    cast = make_cast()
+    staff = {"acceptor": cast.clerk, "reviewer": cast.reviewer, "decider": cast.leader}
+    layout = material(cast.food, "设备设施").pk
+    rules = material(cast.food, "规章制度").pk
+
+    began = time.perf_counter()
+    drafts: list[Application] = []
+    for _ in range(count):
+        draft = act.do_save_draft(cast.food, MANUAL_FORM, acting_user=cast.applicant)
+        act.do_upload_material(draft, layout, pdf(), acting_user=cast.applicant)
+        act.do_promise_material(draft, rules, promise_day(), acting_user=cast.applicant)
+        drafts.append(draft)
+    print(f"set-up: {count} drafts with materials in {time.perf_counter() - began:.1f} s")
+
+    # One warm-up application, so both sides start with loaded process files.
+    bare_run(PROCESS_ID, _bare_data(MANUAL_FORM), 5)
+
+    steps = 0
+    began = time.perf_counter()
+    for draft in drafts:
+        application = act.do_submit_application(draft, acting_user=cast.applicant)
+        while application.state not in ("approved", "rejected"):
+            task = WorkTask.objects.filter(application=application, completed_at=None).first()
+            if task is None:
+                raise RuntimeError(f"{application.number} is {application.state} with no task")
+            user = staff[act.base_role(task.role)] if task.role != "deliverer" else cast.clerk
+            act.do_claim_task(task, acting_user=user)
+            application = act.do_complete_task(task, act.TaskResult(), acting_user=user)
+            steps += 1
+        if application.state != "approved" or application.licence_id is None:
+            raise RuntimeError(f"{application.number} ended {application.state} without a licence")
+    elapsed = time.perf_counter() - began
+    ours = count / elapsed
+    print(
+        f"applications: {count} submitted and approved in {elapsed:.1f} s = {ours:.0f}/s "
+        f"({steps / count:.1f} user tasks each, licence issued and signed)"
+    )
+    bare = bare_run(PROCESS_ID, _bare_data(MANUAL_FORM), count)
+    print(f"bare SpiffWorkflow, same BPMN and DMN, JSON after every step: {bare:.0f}/s")
+    return {
+        "applications_per_s": round(ours, 1),
+        "bare_per_s": round(bare, 1),
+        "ratio": round(ours / bare, 3),
+        "user_tasks_per_application": round(steps / count, 2),
+        "applications": count,
+    }
+
+
+def _bare_data(form: dict[str, Any]) -> dict[str, Any]:
+    # What the action layer hands the process: the form plus the credit flag.
+    return {**form, "credit_flag": False}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="zhengtong-bench-"))
+    try:
+        with temporary_database(args.database_url, workdir) as (database_url, vendor):
+            _setup_django(database_url, workdir)
+            figures = run(args.applications)
+            figures.update(
+                database=vendor,
+                cores=os.cpu_count(),
+                python=platform.python_version(),
+                load_average=[round(x, 2) for x in os.getloadavg()],
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
