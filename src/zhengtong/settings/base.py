@@ -16,7 +16,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 # Where the platform keeps its own files: the SQLite database, generated keys,
 # uploads. Relative paths are taken from the directory the platform starts in.
-DATA_DIR = Path(env_str("ZHENGTONG_DATA_DIR", "var")).resolve()
+# An empty value means the default too, so that a variable set to nothing
+# never scatters the database and keys into the current directory.
+DATA_DIR = Path(env_str("ZHENGTONG_DATA_DIR", "") or "var").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 # The public real-data directory (hotline messages, sentiment corpora) used to
