@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,7 +204,8 @@ def _move(
 
 
 def _link(application: Application) -> str:
-    return f"/services/applications/{application.number}/"
+    """The applicant's page of the application; staff are sent to their workbench pages."""
+    return reverse("eservices:application", args=[application.number])
 
 
 def _hash(value: str) -> str:
@@ -503,7 +505,7 @@ def _resolve_materials(application: Application) -> list[ApplicationMaterial]:
             problems[str(material.pk)] = _("请上传该材料，或作出容缺承诺。")
         elif material.source == MaterialSource.LICENCE:
             problems[str(material.pk)] = _("未找到有效的电子证照，请上传该材料。")
-        elif _is_application_form(material):
+        elif is_application_form(material):
             continue
         else:
             problems[str(material.pk)] = _("请上传该材料。")
@@ -512,7 +514,7 @@ def _resolve_materials(application: Application) -> list[ApplicationMaterial]:
     return rows
 
 
-def _is_application_form(material: Material) -> bool:
+def is_application_form(material: Material) -> bool:
     # The application form itself is filled in online: the item's first
     # material, or one named as a form (申请书, 申请表, 登记表) or noted 在线填写.
     if material.source != MaterialSource.UPLOAD:
@@ -1012,7 +1014,7 @@ def do_submit_correction(
             notify(
                 task.claimed_by,
                 _("办件 %(number)s 已补正，请继续办理。") % {"number": locked.number},
-                _link(locked),
+                reverse("eservices:work_item", args=[task.pk]),
             )
         _ledger(
             locked,
@@ -1186,7 +1188,7 @@ def do_rate_application(
                 notify(
                     user,
                     _("办件 %(number)s 收到差评，请在期限内整改答复。") % {"number": locked.number},
-                    _link(locked),
+                    reverse("eservices:rectifications"),
                 )
         locked.save()
         _event(locked, "rate", actor, note=str(RatingLevel(level).label), at=now)
@@ -1276,7 +1278,7 @@ def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> l
                         user,
                         _("催办：办件 %(number)s（%(item)s）已超过承诺办结时限。")
                         % {"number": locked.number, "item": locked.item.name},
-                        _link(locked),
+                        reverse("eservices:worklist"),
                     )
         record_entry(
             actor=actor,

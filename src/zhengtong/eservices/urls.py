@@ -3,11 +3,25 @@
 from django.urls import URLPattern, URLResolver, path
 from django.views.generic import RedirectView
 
-from zhengtong.eservices import views
+from zhengtong.eservices import applicant_views, views, workbench_views
 
 app_name = "eservices"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", RedirectView.as_view(pattern_name="eservices:guides")),
     path("guides/", views.guides, name="guides"),
     path("guides/<str:code>/", views.guide, name="guide"),
+    # -- applicants' pages (applicant_views.py) --
+    path("apply/", applicant_views.apply, name="apply"),
+    path("mine/", applicant_views.my_applications, name="my_applications"),
+    path("mine/<str:number>/", applicant_views.application_detail, name="application"),
+    # -- staff workbench (workbench_views.py) --
+    path("work/", workbench_views.worklist, name="worklist"),
+    path("work/rectifications/", workbench_views.rectifications, name="rectifications"),
+    path("work/<int:task_id>/", workbench_views.work_item, name="work_item"),
+    path("work/<int:task_id>/claim/", workbench_views.claim, name="claim_task"),
+    path(
+        "work/<int:task_id>/materials/<int:material_id>/",
+        workbench_views.material_file,
+        name="work_material",
+    ),
 ]

@@ -1,0 +1,564 @@
+"""The applicants' pages: 在线申请, 我的办件 and one application with its timeline.
+
+Each view parses its input, fetches through ``application_access``, calls one
+action of ``application_actions`` and renders; the rules (who may change what,
+in which state) live in the actions. Refusals are shown on the page in the
+applicant's language, next to the field or material they concern.
+"""
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from zhengtong.catalog.selectors import published_resources
+from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
+from zhengtong.eservices import application_actions as actions
+from zhengtong.eservices import application_selectors as selectors
+from zhengtong.eservices.access import access_item_by_code
+from zhengtong.eservices.application_access import access_own_application_by_number
+from zhengtong.eservices.application_states import FINISHED_STATES, ApplicationState
+from zhengtong.eservices.forms_engine import fields_of, required_fields
+from zhengtong.eservices.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationMaterial,
+    Material,
+    MaterialRequirement,
+    MaterialSource,
+    RatingLevel,
+    ServiceItem,
+    SuspensionKind,
+)
+from zhengtong.eservices.prefill import APPLICANT_SOURCE
+from zhengtong.identity.models import Audience, User
+from zhengtong.identity.selectors import memberships_of
+from zhengtong.licences.models import Licence
+from zhengtong.licences.selectors import find_valid_licence
+
+EDITABLE_STATES = (ApplicationState.DRAFT, ApplicationState.CORRECTING)
+RATABLE_STATES = (ApplicationState.APPROVED, ApplicationState.REJECTED)
+UPLOAD_ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+# Tags an applicant may attach to a rating (好差评).
+RATING_TAGS = (
+    gettext_lazy("办事便捷"),
+    gettext_lazy("材料精简"),
+    gettext_lazy("服务热情"),
+    gettext_lazy("办理及时"),
+    gettext_lazy("流程繁琐"),
+    gettext_lazy("等待时间长"),
+    gettext_lazy("告知不清楚"),
+)
+# How the timeline names the events that do not change the state.
+EVENT_LABELS: dict[str, Any] = {
+    "create": gettext_lazy("创建草稿"),
+    "update": gettext_lazy("保存申请表"),
+    "upload_material": gettext_lazy("上传材料"),
+    "promise_material": gettext_lazy("容缺承诺"),
+    "issue_licence": gettext_lazy("发放电子证照"),
+    "claim_task": gettext_lazy("工作人员签收"),
+    "complete_accept": gettext_lazy("受理环节办结"),
+    "complete_review": gettext_lazy("审查环节办结"),
+    "complete_decide": gettext_lazy("决定环节办结"),
+    "complete_deliver": gettext_lazy("送达环节办结"),
+    "start_special_procedure": gettext_lazy("进入特别程序"),
+    "end_special_procedure": gettext_lazy("特别程序结束"),
+    "rate": gettext_lazy("评价"),
+    "respond_rating": gettext_lazy("差评整改答复"),
+    "warning": gettext_lazy("时限预警"),
+}
+# Badge classes (portal.css) of the states and warning levels.
+STATE_TAGS = {
+    ApplicationState.DRAFT: "tag-off",
+    ApplicationState.SUBMITTED: "",
+    ApplicationState.ACCEPTED: "",
+    ApplicationState.CORRECTING: "tag-soon",
+    ApplicationState.APPROVED: "tag-ok",
+    ApplicationState.REJECTED: "tag-red",
+    ApplicationState.WITHDRAWN: "tag-off",
+}
+WARNING_TAGS = {"yellow": "tag-soon", "red": "tag-red"}
+# Names the application form itself goes by; it is filled in online, not uploaded
+# (the same rule as the submission check in application_actions).
+
+
+def _user(request: HttpRequest) -> User | None:
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def _own(user: User, number: str) -> Application:
+    try:
+        return access_own_application_by_number(user, number)
+    except NotFound:
+        raise Http404 from None
+
+
+def _detail_url(application: Application) -> str:
+    return reverse("eservices:application", args=[application.number])
+
+
+def _apply_url(application: Application) -> str:
+    url = reverse("eservices:apply")
+    return f"{url}?item={application.item.code}&number={application.number}"
+
+
+# --- the form rendered from the item's JSON Schema --------------------------------------
+
+
+@dataclass(slots=True)
+class FieldRow:
+    """One field of the application form as the page shows it."""
+
+    name: str
+    title: str
+    widget: str  # text, textarea, tel, date, number, select, checkbox
+    value: Any
+    required: bool
+    help: str = ""
+    placeholder: str = ""
+    options: list[str] = field(default_factory=list)
+    error: str = ""
+    # Filled in by the platform: shown read-only with its source.
+    verified: bool = False
+    source: str = ""
+
+
+def _widget(spec: Mapping[str, Any]) -> str:
+    kind = spec.get("type", "string")
+    if kind == "boolean":
+        return "checkbox"
+    if isinstance(spec.get("enum"), list):
+        return "select"
+    if kind in ("number", "integer"):
+        return "number"
+    ui = spec.get("x-ui")
+    hint = ui.get("widget") if isinstance(ui, dict) else None
+    if hint in ("textarea", "tel"):
+        return str(hint)
+    if spec.get("format") == "date":
+        return "date"
+    if spec.get("format") == "phone":
+        return "tel"
+    return "text"
+
+
+def _source_names(prefilled: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    codes = {str(e.get("source", "")) for e in prefilled.values()} - {APPLICANT_SOURCE}
+    names = dict(published_resources().filter(code__in=codes).values_list("code", "name"))
+    labels = {APPLICANT_SOURCE: _("实名认证信息")}
+    for code in codes:
+        labels[code] = _("%(name)s（共享获取）") % {"name": names.get(code, code)}
+    return labels
+
+
+def form_rows(
+    schema: Mapping[str, Any],
+    data: Mapping[str, Any],
+    prefilled: Mapping[str, Mapping[str, Any]],
+    errors: Mapping[str, str],
+) -> list[FieldRow]:
+    """The form's fields in the schema's order, with values, sources and problems."""
+    fields = fields_of(schema)
+    order = schema.get("x-ui-order")
+    names = [n for n in order if n in fields] if isinstance(order, list) else []
+    names += [n for n in fields if n not in names]
+    required = set(required_fields(schema))
+    sources = _source_names(prefilled)
+    rows = []
+    for name in names:
+        spec = fields[name]
+        ui = spec.get("x-ui")
+        entry = prefilled.get(name)
+        value = entry["value"] if entry else data.get(name, spec.get("default"))
+        rows.append(
+            FieldRow(
+                name=name,
+                title=str(spec.get("title") or name),
+                widget=_widget(spec),
+                value="" if value is None else value,
+                required=name in required,
+                help=str(spec.get("description") or ""),
+                placeholder=str(ui.get("placeholder", "")) if isinstance(ui, dict) else "",
+                options=[str(o) for o in spec.get("enum") or []],
+                error=errors.get(name, ""),
+                verified=entry is not None,
+                source=sources.get(str(entry.get("source", "")), "") if entry else "",
+            )
+        )
+    return rows
+
+
+def _number(raw: str, integer: bool) -> Any:
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw  # the form engine says 应为数字
+    if not math.isfinite(value):
+        return raw
+    if value.is_integer():
+        return int(value)
+    return raw if integer else value
+
+
+def parse_form(
+    schema: Mapping[str, Any], post: Mapping[str, Any], prefilled: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Read the posted fields (not the prefilled ones) into JSON values for the form engine."""
+    data: dict[str, Any] = {}
+    for name, spec in fields_of(schema).items():
+        if name in prefilled:
+            continue
+        kind = spec.get("type", "string")
+        if kind == "boolean":
+            data[name] = post.get(name) == "on"
+            continue
+        raw = str(post.get(name, "")).strip()
+        if not raw:
+            data[name] = None
+        elif kind in ("number", "integer"):
+            data[name] = _number(raw, kind == "integer")
+        else:
+            data[name] = raw
+    return data
+
+
+def _field_errors(error: ZhengtongError) -> dict[str, str]:
+    fields = error.detail.get("fields")
+    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
+
+
+# --- materials --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MaterialRow:
+    """One required material and how it is (or can be) provided."""
+
+    material: Material
+    provided: ApplicationMaterial | None
+    licence: Licence | None
+    online_form: bool
+    may_upload: bool
+    may_promise: bool
+    error: str = ""
+
+
+def material_rows(application: Application, errors: Mapping[str, str]) -> list[MaterialRow]:
+    provided = {row.material_id: row for row in selectors.materials_of(application)}
+    editable = application.state in EDITABLE_STATES
+    rows = []
+    for material in application.item.materials.all():
+        given = provided.get(material.pk)
+        licence = given.licence if given is not None else None
+        if licence is None and material.source == MaterialSource.LICENCE and editable:
+            licence = find_valid_licence(application.applicant_id_number, material.licence_type)
+        online_form = actions.is_application_form(material)
+        uploadable = material.source != MaterialSource.EXCHANGE and licence is None
+        rows.append(
+            MaterialRow(
+                material=material,
+                provided=given,
+                licence=licence,
+                online_form=online_form,
+                may_upload=editable and uploadable and not online_form,
+                may_promise=application.state == ApplicationState.DRAFT
+                and material.requirement == MaterialRequirement.DEFERRABLE
+                and uploadable,
+                error=errors.get(str(material.pk), ""),
+            )
+        )
+    return rows
+
+
+def _material_action(request: HttpRequest, user: User, application: Application) -> str:
+    """Upload a file or promise a 容缺 material; return what succeeded (raise on refusal)."""
+    try:
+        material_id = int(request.POST.get("material", ""))
+    except ValueError:
+        raise InvalidInput(_("该事项没有这项材料。"), code="unknown_material") from None
+    if request.POST.get("action") == "promise":
+        try:
+            promised_on = dt.date.fromisoformat(request.POST.get("promised_on", ""))
+        except ValueError:
+            raise InvalidInput(
+                _("请填写承诺补交日期。"),
+                code="invalid_promise_date",
+                detail={"materials": {str(material_id): _("请填写承诺补交日期。")}},
+            ) from None
+        actions.do_promise_material(application, material_id, promised_on, acting_user=user)
+        return _("已作出容缺承诺。")
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput(
+            _("请选择要上传的文件。"),
+            code="file_required",
+            detail={"materials": {str(material_id): _("请选择要上传的文件。")}},
+        )
+    actions.do_upload_material(application, material_id, upload, acting_user=user)
+    return _("材料已上传。")
+
+
+def _material_errors(error: ZhengtongError, request: HttpRequest) -> dict[str, str]:
+    found = error.detail.get("materials")
+    if isinstance(found, dict):
+        return {str(k): str(v) for k, v in found.items()}
+    material = request.POST.get("material", "")
+    return {material: str(error.message)} if material else {}
+
+
+# --- 在线申请 ---------------------------------------------------------------------------
+
+
+def _draft_of(user: User, item: ServiceItem, number: str) -> Application | None:
+    if number:
+        application = _own(user, number)
+        if application.item_id != item.pk:
+            raise Http404
+        return application
+    return selectors.applications_of(user, ApplicationState.DRAFT).filter(item=item).first()
+
+
+def _start(request: HttpRequest, user: User, item: ServiceItem) -> HttpResponse:
+    enterprises = (
+        [m.enterprise for m in memberships_of(user)] if user.audience == Audience.ENTERPRISE else []
+    )
+    error = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            application = actions.do_save_draft(
+                item, {}, acting_user=user, credit_code=request.POST.get("credit_code", "")
+            )
+        except ZhengtongError as refusal:
+            error, status = str(refusal.message), refusal.status
+        else:
+            return redirect(_apply_url(application))
+    return render(
+        request,
+        "eservices/apply/start.html",
+        {"item": item, "enterprises": enterprises if len(enterprises) > 1 else [], "error": error},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest) -> HttpResponse:
+    """在线办理: start a prefilled draft, fill in the form, provide the materials, submit."""
+    user = _user(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        item = access_item_by_code(user, request.GET.get("item", ""))
+    except NotFound:
+        raise Http404 from None
+    application = _draft_of(user, item, request.GET.get("number", ""))
+    if application is None:
+        return _start(request, user, item)
+    if application.state != ApplicationState.DRAFT:
+        return redirect(_detail_url(application))
+    schema = item.form_schema
+    data: dict[str, Any] = dict(application.form_data)
+    field_errors: dict[str, str] = {}
+    material_errors: dict[str, str] = {}
+    error = ""
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action in ("upload", "promise"):
+                done = _material_action(request, user, application)
+                messages.success(request, done)
+                return redirect(_apply_url(application))
+            if action not in ("save", "submit"):
+                # e.g. 开始填写 posted twice: the draft exists, leave it as it is.
+                return redirect(_apply_url(application))
+            data = {**data, **parse_form(schema, request.POST, application.prefilled)}
+            saved = actions.do_save_draft(item, data, acting_user=user, application=application)
+            if action != "submit":
+                messages.success(request, _("草稿已保存。"))
+                return redirect(_apply_url(saved))
+            submitted = actions.do_submit_application(saved, acting_user=user)
+        except ZhengtongError as refusal:
+            error, status = str(refusal.message), refusal.status
+            field_errors = _field_errors(refusal)
+            material_errors = _material_errors(refusal, request) if action != "save" else {}
+            application = selectors.applications_of(user).get(pk=application.pk)
+        else:
+            if submitted.state == ApplicationState.APPROVED:
+                messages.success(request, _("申请已提交，系统已自动准予（秒批）。"))
+            elif submitted.state == ApplicationState.REJECTED:
+                messages.error(request, _("申请已提交，但不符合办理条件。"))
+            else:
+                messages.success(request, _("申请已提交，请等待受理。"))
+            return redirect(_detail_url(submitted))
+    context = {
+        "item": item,
+        "application": application,
+        "fields": form_rows(schema, data, application.prefilled, field_errors),
+        "materials": material_rows(application, material_errors),
+        "error": error,
+        "accept": UPLOAD_ACCEPT,
+        "apply_url": _apply_url(application),
+    }
+    return render(request, "eservices/apply/apply.html", context, status=status)
+
+
+# --- 我的办件 ---------------------------------------------------------------------------
+
+
+def my_applications(request: HttpRequest) -> HttpResponse:
+    """我的办件: my applications, newest first, with their state and deadline."""
+    user = _user(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    state = request.GET.get("state", "")
+    if state not in ApplicationState.values:
+        state = ""
+    rows = [
+        (a, STATE_TAGS.get(ApplicationState(a.state), ""), WARNING_TAGS.get(a.warning_level, ""))
+        for a in selectors.applications_of(user, state)[:500]
+    ]
+    return render(
+        request,
+        "eservices/apply/mine.html",
+        {"rows": rows, "state": state, "states": ApplicationState.choices},
+    )
+
+
+# --- one application --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    event: ApplicationEvent
+    label: str
+
+
+def _timeline(application: Application) -> list[TimelineRow]:
+    rows = []
+    for event in selectors.timeline(application):
+        if event.to_state and event.kind != "create":
+            label = _("状态变为“%(state)s”") % {"state": ApplicationState(event.to_state).label}
+        else:
+            label = str(EVENT_LABELS.get(event.kind, event.kind))
+        rows.append(TimelineRow(event, label))
+    return rows
+
+
+def _may_rate(application: Application) -> bool:
+    if application.state not in RATABLE_STATES:
+        return False
+    ratings = list(selectors.ratings_of(application))
+    if not ratings:
+        return True
+    rectification = getattr(ratings[-1], "rectification", None)
+    return rectification is not None and rectification.responded_at is not None
+
+
+def _post_on_application(request: HttpRequest, user: User, application: Application) -> str:
+    """Run the posted action on the application; return the success message."""
+    action = request.POST.get("action", "")
+    if action in ("upload", "promise"):
+        return _material_action(request, user, application)
+    if action == "correction":
+        form = parse_form(application.item.form_schema, request.POST, application.prefilled)
+        actions.do_submit_correction(
+            application,
+            request.POST.get("note", ""),
+            acting_user=user,
+            form_data={**application.form_data, **form},
+        )
+        return _("补正材料已提交，办理时限恢复计算。")
+    if action == "withdraw":
+        actions.do_withdraw_application(
+            application, request.POST.get("reason", ""), acting_user=user
+        )
+        return _("申请已撤回。")
+    if action == "rate":
+        try:
+            level = int(request.POST.get("level", ""))
+        except ValueError:
+            level = 0
+        actions.do_rate_application(
+            application,
+            level,
+            acting_user=user,
+            tags=request.POST.getlist("tags"),
+            comment=request.POST.get("comment", ""),
+        )
+        return _("感谢您的评价。")
+    raise InvalidInput(_("请求无法处理。"), code="unknown_action")
+
+
+@require_http_methods(["GET", "POST"])
+def application_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """One of my applications: timeline, time limit, 补正, withdrawal, licence and rating."""
+    user = _user(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    application = _own(user, number)
+    field_errors: dict[str, str] = {}
+    material_errors: dict[str, str] = {}
+    error = ""
+    error_field = ""
+    status = 200
+    data: dict[str, Any] = dict(application.form_data)
+    if request.method == "POST":
+        try:
+            done = _post_on_application(request, user, application)
+        except ZhengtongError as refusal:
+            error, status = str(refusal.message), refusal.status
+            field_errors = _field_errors(refusal)
+            material_errors = _material_errors(refusal, request)
+            error_field = str(refusal.detail.get("field", ""))
+            if request.POST.get("action") == "correction":
+                data.update(parse_form(application.item.form_schema, request.POST, {}))
+            application = _own(user, number)
+        else:
+            messages.success(request, done)
+            return redirect(_detail_url(application))
+    limit = selectors.time_limit(application)
+    suspensions = list(selectors.suspensions_of(application))
+    correction = next(
+        (s for s in suspensions if s.kind == SuspensionKind.CORRECTION and s.ended_at is None),
+        None,
+    )
+    correcting = application.state == ApplicationState.CORRECTING
+    context = {
+        "application": application,
+        "state_tag": STATE_TAGS.get(ApplicationState(application.state), ""),
+        "limit": limit,
+        "used_percent": min(100, round(limit.used_share * 100)),
+        "warning_tag": WARNING_TAGS.get(limit.level, ""),
+        "suspended": any(s.stops_clock and s.ended_at is None for s in suspensions),
+        "suspensions": suspensions,
+        "correction": correction,
+        "timeline": _timeline(application),
+        "materials": material_rows(application, material_errors),
+        "fields": form_rows(application.item.form_schema, data, application.prefilled, field_errors)
+        if correcting
+        else [],
+        "uploads_open": correcting,
+        "may_withdraw": application.state not in FINISHED_STATES,
+        "may_rate": _may_rate(application),
+        "ratings": list(selectors.ratings_of(application)),
+        "levels": RatingLevel.choices,
+        "rating_tags": [str(tag) for tag in RATING_TAGS],
+        "error": error,
+        "error_field": error_field,
+        "action": request.POST.get("action", "") if error else "",
+        "accept": UPLOAD_ACCEPT,
+        "apply_url": _apply_url(application) if application.state == ApplicationState.DRAFT else "",
+    }
+    return render(request, "eservices/apply/application.html", context, status=status)

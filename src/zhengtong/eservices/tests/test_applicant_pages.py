@@ -1,0 +1,272 @@
+"""The applicants' pages: 在线办理 (form, materials, submit), 我的办件 and one application."""
+
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from zhengtong.eservices import application_actions
+from zhengtong.eservices.models import Application, ApplicationMaterial, Notification
+from zhengtong.eservices.tests.test_applications_cast import (
+    AUTOMATIC_FORM,
+    MANUAL_FORM,
+    ApplicationsCast,
+    cast,
+    logged_in,
+    material,
+    pdf,
+    promise_day,
+)
+from zhengtong.eservices.tests.test_applications_flow import (
+    URL,
+    complete_draft,
+    do_step,
+    submitted,
+)
+
+__all__ = ["cast"]
+
+APPLY = "/services/apply/"
+MINE = "/services/mine/"
+
+
+def page(response: Any, status: int = 200) -> str:
+    assert response.status_code == status, response.content.decode()[:2000]
+    return str(response.content.decode())
+
+
+def start(http: Client, cast: ApplicationsCast) -> Application:
+    response = http.post(f"{APPLY}?item={cast.food.code}")
+    assert response.status_code == 302
+    application = Application.objects.get(applicant=cast.applicant, item=cast.food)
+    assert response["Location"] == f"{APPLY}?item={cast.food.code}&number={application.number}"
+    return application
+
+
+def draft_url(cast: ApplicationsCast, application: Application) -> str:
+    return f"{APPLY}?item={cast.food.code}&number={application.number}"
+
+
+def form_post(form: dict[str, Any], action: str) -> dict[str, Any]:
+    return {**{k: str(v) for k, v in form.items()}, "action": action}
+
+
+def provide_materials(http: Client, cast: ApplicationsCast, url: str) -> None:
+    layout = material(cast.food, "设备设施")
+    response = http.post(url, {"action": "upload", "material": layout.pk, "file": pdf()})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    rules = material(cast.food, "规章制度")
+    response = http.post(
+        url,
+        {"action": "promise", "material": rules.pk, "promised_on": promise_day().isoformat()},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_the_apply_page_asks_for_a_login(cast: ApplicationsCast) -> None:
+    response = Client().get(f"{APPLY}?item={cast.food.code}")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert page(logged_in(cast.applicant).get(f"{APPLY}?item=000000000000"), 404)
+
+
+def test_a_draft_starts_prefilled_and_renders_the_schema_form(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    html = page(http.get(f"{APPLY}?item={cast.food.code}"))
+    assert "开始填写" in html
+    application = start(http, cast)
+    html = page(http.get(draft_url(cast, application)))
+    # Prefilled from the login and from the enterprise register: read-only, verified.
+    assert cast.enterprise.credit_code in html and cast.enterprise.name in html
+    assert html.count("已核验") >= 4 and "实名认证信息" in html and "共享获取" in html
+    assert 'name="uscc"' not in html and 'name="enterprise_name"' not in html
+    # The rest of the schema: enum as a select, number, textarea, required mark.
+    assert '<select id="f-business_type" name="business_type">' in html
+    assert '<option value="餐饮服务">' in html
+    assert 'name="area"' in html and 'inputmode="decimal"' in html
+    assert '<textarea id="f-business_items"' in html
+    # Materials with their sources.
+    assert "免提交" in html and "电子证照" in html and "需上传" in html
+    assert 'type="file"' in html and "作出容缺承诺" in html
+    # Going back to the item finds the same draft rather than starting another,
+    # and 开始填写 posted again leaves the draft as it is.
+    assert "保存草稿" in page(http.get(f"{APPLY}?item={cast.food.code}"))
+    http.post(draft_url(cast, application), form_post(MANUAL_FORM, "save"))
+    assert http.post(f"{APPLY}?item={cast.food.code}").status_code == 302
+    application.refresh_from_db()
+    assert application.form_data["area"] == 120
+    assert Application.objects.filter(applicant=cast.applicant).count() == 1
+
+
+def test_field_problems_are_shown_per_field_in_chinese(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    bad = {**MANUAL_FORM, "area": "一百", "phone": "123"}
+    html = page(http.post(draft_url(cast, application), form_post(bad, "save")), 400)
+    assert "申请表填写有误，请按提示修改。" in html
+    assert '<ul class="errorlist" id="e-area"><li>应为数字。</li></ul>' in html
+    assert '<ul class="errorlist" id="e-phone"><li>格式不正确。</li></ul>' in html
+    assert 'value="一百"' in html  # what was typed stays in the field
+    application.refresh_from_db()
+    assert "area" not in application.form_data
+
+    response = http.post(draft_url(cast, application), form_post(MANUAL_FORM, "save"))
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.form_data["area"] == 120
+    assert application.form_data["business_type"] == "餐饮服务"
+    assert "草稿已保存" in page(http.get(draft_url(cast, application)))
+
+
+def test_submitting_without_materials_names_each_missing_one(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    html = page(http.post(draft_url(cast, application), form_post(MANUAL_FORM, "submit")), 400)
+    assert "申请材料不齐全。" in html
+    assert "请上传该材料。" in html and "请上传该材料，或作出容缺承诺。" in html
+    # Required fields left empty are named too.
+    html = page(http.post(draft_url(cast, application), {"action": "submit"}), 400)
+    assert "请填写“经营面积（平方米）”。" in html
+
+
+def test_uploads_are_checked_and_promises_dated(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    url = draft_url(cast, application)
+    layout = material(cast.food, "设备设施")
+    fake = SimpleUploadedFile("布局图.pdf", b"not a pdf", content_type="application/pdf")
+    html = page(http.post(url, {"action": "upload", "material": layout.pk, "file": fake}), 400)
+    assert "只接受 PDF、JPG 或 PNG 文件，且扩展名须与文件内容一致。" in html
+    html = page(http.post(url, {"action": "upload", "material": layout.pk}), 400)
+    assert "请选择要上传的文件。" in html
+    rules = material(cast.food, "规章制度")
+    html = page(http.post(url, {"action": "promise", "material": rules.pk}), 400)
+    assert "请填写承诺补交日期。" in html
+    html = page(
+        http.post(url, {"action": "promise", "material": layout.pk, "promised_on": "2099-01-01"}),
+        400,
+    )
+    assert "该材料不可容缺。" in html
+
+    provide_materials(http, cast, url)
+    html = page(http.get(url))
+    assert "已上传" in html and "布局图.pdf" in html
+    assert f"承诺于 {promise_day().isoformat()} 前补交" in html
+    kinds = set(ApplicationMaterial.objects.filter(application=application).values_list("kind"))
+    assert kinds == {("upload",), ("commitment",)}
+
+
+def test_a_submitted_application_is_listed_and_followed(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    url = draft_url(cast, application)
+    provide_materials(http, cast, url)
+    response = http.post(url, form_post(MANUAL_FORM, "submit"))
+    assert response.status_code == 302
+    assert response["Location"] == f"{MINE}{application.number}/"
+    html = page(http.get(response["Location"]))
+    assert "申请已提交，请等待受理。" in html
+    assert "已提交，待受理" in html and "创建草稿" in html and "上传材料" in html
+    assert "撤回申请" in html and "好差评" not in html
+    # The draft page now leads to the application.
+    assert http.get(url)["Location"] == f"{MINE}{application.number}/"
+
+    html = page(http.get(MINE))
+    assert application.number in html and cast.food.name in html and "已提交，待受理" in html
+    assert application.number not in page(http.get(f"{MINE}?state=approved"))
+
+    # The clerk accepts: a deadline and the share of time used appear.
+    do_step(logged_in(cast.clerk), application.number, passed=True, opinion="予以受理")
+    html = page(http.get(f"{MINE}{application.number}/"))
+    assert "已受理，办理中" in html and "<progress" in html and "受理环节办结" in html
+
+
+def test_another_users_application_is_not_found(cast: ApplicationsCast) -> None:
+    number = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    other = logged_in(cast.citizen)
+    assert other.get(f"{MINE}{number}/").status_code == 404
+    assert other.post(f"{MINE}{number}/", {"action": "withdraw"}).status_code == 404
+    assert number not in page(other.get(MINE))
+    application = Application.objects.get(number=number)
+    assert application.state == "submitted"
+    url = f"{APPLY}?item={application.item.code}&number={number}"
+    assert other.get(url).status_code == 404
+
+
+def test_correction_is_answered_on_the_page(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    number = submitted(http, cast, MANUAL_FORM)["number"]
+    do_step(logged_in(cast.clerk), number, passed=True, opinion="予以受理")
+    reviewer = logged_in(cast.reviewer)
+    response = reviewer.post(
+        f"{URL}/{number}/request-correction",
+        {"note": "请补充经营场所平面布局图中的功能分区标注"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content.decode()
+    html = page(http.get(f"{MINE}{number}/"))
+    assert "补正告知" in html and "请补充经营场所平面布局图中的功能分区标注" in html
+    assert "暂停计时" in html and 'value="correction"' in html and 'type="file"' in html
+
+    bad = {**MANUAL_FORM, "area": "0"}
+    html = page(http.post(f"{MINE}{number}/", {**form_post(bad, "correction")}), 400)
+    assert "不能小于 1。" in html
+
+    layout = material(cast.food, "设备设施")
+    response = http.post(
+        f"{MINE}{number}/", {"action": "upload", "material": layout.pk, "file": pdf("新图.pdf")}
+    )
+    assert response.status_code == 302
+    response = http.post(
+        f"{MINE}{number}/", {**form_post(MANUAL_FORM, "correction"), "note": "已补充功能分区"}
+    )
+    assert response.status_code == 302
+    html = page(http.get(f"{MINE}{number}/"))
+    assert "补正材料已提交" in html and "补正告知" not in html and "已受理，办理中" in html
+    assert Application.objects.get(number=number).state == "accepted"
+
+
+def test_withdrawal(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    number = submitted(http, cast, MANUAL_FORM)["number"]
+    response = http.post(f"{MINE}{number}/", {"action": "withdraw", "reason": "暂不经营"})
+    assert response.status_code == 302
+    html = page(http.get(f"{MINE}{number}/"))
+    assert "申请已撤回。" in html and "暂不经营" in html and 'value="withdraw"' not in html
+    html = page(http.post(f"{MINE}{number}/", {"action": "withdraw"}), 409)
+    assert "申请已经办结，不能撤回。" in html
+
+
+def test_an_approved_application_links_its_licence_and_is_rated(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    url = draft_url(cast, application)
+    provide_materials(http, cast, url)
+    response = http.post(url, form_post(AUTOMATIC_FORM, "submit"))
+    assert response.status_code == 302
+    html = page(http.get(response["Location"]))
+    assert "系统已自动准予（秒批）" in html
+    application.refresh_from_db()
+    assert application.state == "approved" and application.licence is not None
+    assert f"/licences/mine/{application.licence.number}/" in html
+    assert "提交评价" in html and "撤回申请" not in html
+
+    html = page(http.post(f"{MINE}{application.number}/", {"action": "rate"}), 400)
+    assert "请选择评价等级。" in html
+    response = http.post(
+        f"{MINE}{application.number}/",
+        {"action": "rate", "level": "5", "tags": ["办事便捷", "材料精简"], "comment": "很快"},
+    )
+    assert response.status_code == 302
+    html = page(http.get(f"{MINE}{application.number}/"))
+    assert "感谢您的评价。" in html and "非常满意" in html and "办事便捷、材料精简" in html
+    assert "提交评价" not in html
+
+
+def test_the_applicants_notification_opens_the_application_page(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    number = complete_draft(http, cast, MANUAL_FORM)
+    application = Application.objects.get(number=number)
+    application_actions.do_submit_application(application, acting_user=cast.applicant)
+    notice = Notification.objects.filter(user=cast.applicant).latest("created_at")
+    assert number in notice.text
+    assert http.get(notice.link).status_code == 200

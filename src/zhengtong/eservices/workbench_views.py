@@ -1,0 +1,484 @@
+"""The staff workbench (工作台): task lists, handling one application, 差评整改.
+
+Each view fetches through ``application_access``, calls one action and
+renders; the rules (who may handle which step, what a refusal needs) live in
+the actions. Staff of other departments get the same 404 as for a missing task.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from zhengtong.catalog.selectors import published_resources
+from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.masking import mask_name
+from zhengtong.eservices import application_actions as actions
+from zhengtong.eservices import application_selectors as selectors
+from zhengtong.eservices.application_access import (
+    access_rectification_by_id,
+    access_task_by_id,
+)
+from zhengtong.eservices.application_states import ApplicationState
+from zhengtong.eservices.forms_engine import fields_of
+from zhengtong.eservices.models import (
+    ApplicantKind,
+    Application,
+    ProvisionKind,
+    SuspensionKind,
+    WorkTask,
+)
+from zhengtong.eservices.permissions import RESPOND_RATINGS
+from zhengtong.identity.models import Audience, User
+from zhengtong.identity.permissions import departments_in_scope
+
+# What the decision buttons say at each step: (pass, refuse).
+STEP_CHOICES: dict[str, tuple[Any, Any]] = {
+    "accept": (gettext_lazy("予以受理"), gettext_lazy("不予受理")),
+    "review": (gettext_lazy("审查通过"), gettext_lazy("审查不通过")),
+    "decide": (gettext_lazy("准予许可"), gettext_lazy("不予许可")),
+    "deliver": (gettext_lazy("已送达"), gettext_lazy("无法送达")),
+}
+
+EVENT_LABELS: dict[str, Any] = {
+    "create": gettext_lazy("创建申请"),
+    "update": gettext_lazy("修改申请"),
+    "upload_material": gettext_lazy("上传材料"),
+    "promise_material": gettext_lazy("承诺容缺补交"),
+    "submit": gettext_lazy("提交申请"),
+    "auto_approve": gettext_lazy("自动审批准予"),
+    "auto_reject": gettext_lazy("自动审批不予"),
+    "accept": gettext_lazy("受理"),
+    "refuse": gettext_lazy("不予受理"),
+    "approve": gettext_lazy("准予"),
+    "reject": gettext_lazy("不予"),
+    "withdraw": gettext_lazy("撤回"),
+    "request_correction": gettext_lazy("告知补正"),
+    "submit_correction": gettext_lazy("提交补正"),
+    "claim_task": gettext_lazy("认领任务"),
+    "complete_accept": gettext_lazy("完成受理环节"),
+    "complete_review": gettext_lazy("完成审查环节"),
+    "complete_decide": gettext_lazy("完成决定环节"),
+    "complete_deliver": gettext_lazy("完成送达环节"),
+    "start_special_procedure": gettext_lazy("启动特别程序"),
+    "end_special_procedure": gettext_lazy("结束特别程序"),
+    "issue_licence": gettext_lazy("签发电子证照"),
+    "rate": gettext_lazy("评价"),
+    "respond_rating": gettext_lazy("答复差评"),
+    "warning": gettext_lazy("时限预警"),
+}
+
+
+def _staff(request: HttpRequest) -> User | None:
+    """The logged-in member of staff; None when not logged in; 403 for other accounts."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return None
+    if user.audience != Audience.STAFF:
+        raise DjangoPermissionDenied
+    return user
+
+
+def _refuse_on(error: ZhengtongError) -> None:
+    if error.status == 403:
+        raise DjangoPermissionDenied from None
+    if error.status == 404:
+        raise Http404 from None
+
+
+def applicant_label(application: Application) -> str:
+    """The applicant as the workbench lists them: a person's name masked, an enterprise's not."""
+    if application.applicant_kind == ApplicantKind.PERSON:
+        return mask_name(application.applicant_name)
+    return application.applicant_name
+
+
+# --- 待办 ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    task: WorkTask
+    applicant: str
+    mine: bool
+
+
+def _task_rows(user: User, *, mine_only: bool) -> list[TaskRow]:
+    rows = selectors.open_tasks_for(user, mine_only=mine_only)[:500]
+    return [TaskRow(t, applicant_label(t.application), t.claimed_by_id == user.pk) for t in rows]
+
+
+def worklist(request: HttpRequest) -> HttpResponse:
+    """My claimed tasks and the tasks of my departments' queues I may claim."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    scope = "mine" if request.GET.get("scope") == "mine" else "all"
+    context = {
+        "scope": scope,
+        "rows": _task_rows(user, mine_only=scope == "mine"),
+        "counts": selectors.workbench_counts(user),
+        "may_rectify": departments_in_scope(user, RESPOND_RATINGS).exists(),
+    }
+    template = "eservices/workbench/worklist.html"
+    if request.headers.get("HX-Request") == "true":
+        template += "#tasks"
+    return render(request, template, context)
+
+
+@require_POST
+def claim(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Claim a task; htmx swaps the row, a plain form goes on to the task."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    error_message = ""
+    try:
+        task = access_task_by_id(user, task_id)
+        actions.do_claim_task(task, acting_user=user)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        error_message = str(error.message)
+    if request.headers.get("HX-Request") == "true":
+        row = access_task_by_id(user, task_id)
+        return render(
+            request,
+            "eservices/workbench/_task_row.html",
+            {
+                "row": TaskRow(row, applicant_label(row.application), row.claimed_by_id == user.pk),
+                "error": error_message,
+            },
+        )
+    if error_message:
+        messages.error(request, error_message)
+        return redirect("eservices:worklist")
+    messages.success(request, _("已认领该任务。"))
+    return redirect("eservices:work_item", task_id=task_id)
+
+
+# --- 办理 ---------------------------------------------------------------------------------
+
+
+class DecisionForm(forms.Form):
+    passed = forms.TypedChoiceField(
+        label=gettext_lazy("办理结果"),
+        coerce=lambda value: value == "1",
+        choices=[("1", ""), ("0", "")],
+        widget=forms.RadioSelect,
+    )
+    opinion = forms.CharField(
+        label=gettext_lazy("办理意见"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reasons = forms.CharField(
+        label=gettext_lazy("不予的理由"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    legal_basis = forms.CharField(
+        label=gettext_lazy("法律依据"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, step: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        yes, no = STEP_CHOICES.get(step, (_("通过"), _("不通过")))
+        field = self.fields["passed"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("1", yes), ("0", no)]
+
+
+class CorrectionForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("需要补正的内容（一次性告知）"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ProcedureForm(forms.Form):
+    procedure_id = forms.TypedChoiceField(label=gettext_lazy("特别程序"), coerce=int)
+    note = forms.CharField(
+        label=gettext_lazy("说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, procedures: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["procedure_id"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = procedures
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRow:
+    name: str
+    title: str
+    value: Any
+    prefilled: bool
+    verified: bool
+
+
+def _field_rows(application: Application) -> list[FieldRow]:
+    rows = []
+    for name, schema in fields_of(application.item.form_schema).items():
+        filled = application.prefilled.get(name)
+        info = filled if isinstance(filled, dict) else {}
+        value = application.form_data.get(name, "")
+        if isinstance(value, bool):
+            value = _("是") if value else _("否")
+        rows.append(
+            FieldRow(
+                name,
+                str(schema.get("title") or name),
+                value,
+                bool(info) and info.get("source") != "applicant",
+                bool(info.get("verified")),
+            )
+        )
+    return rows
+
+
+def _credit_records(credit: dict[str, Any]) -> list[list[tuple[str, Any]]]:
+    """The dishonesty records with the list's item names instead of their codes."""
+    records = credit.get("records")
+    if not isinstance(records, list):
+        return []
+    resource = published_resources().filter(code=str(credit.get("resource") or "")).first()
+    names = dict(resource.items.values_list("code", "name")) if resource else {}
+    return [
+        [(str(names.get(code) or code), value) for code, value in record.items()]
+        for record in records
+        if isinstance(record, dict)
+    ]
+
+
+def _may_act(task: WorkTask, user: User) -> bool:
+    return task.completed_at is None and task.claimed_by_id in (None, user.pk)
+
+
+def _apply_errors(form: forms.Form, error: ZhengtongError) -> None:
+    fields = error.detail.get("fields")
+    if isinstance(fields, dict):
+        for name, text in fields.items():
+            form.add_error(name if name in form.fields else None, str(text))
+    form.add_error(None, str(error.message))
+
+
+def _handle_post(
+    request: HttpRequest, user: User, task: WorkTask, forms_: dict[str, forms.Form]
+) -> HttpResponse | None:
+    """Run the posted action; a response when it succeeded, None to show the page with errors."""
+    application = task.application
+    action = request.POST.get("action", "")
+    form = forms_.get(action)
+    if form is None or not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        if action == "decision":
+            application = actions.do_complete_task(
+                task,
+                actions.TaskResult(
+                    passed=data["passed"],
+                    opinion=data["opinion"],
+                    reasons=data["reasons"],
+                    legal_basis=data["legal_basis"],
+                ),
+                acting_user=user,
+            )
+            done = _("已办结“%(step)s”环节。") % {"step": task.name}
+            if application.state == ApplicationState.APPROVED and application.licence_id:
+                done += _("已准予并签发电子证照。")
+            messages.success(request, done)
+            return redirect("eservices:worklist")
+        if action == "correction":
+            actions.do_request_correction(application, data["note"], acting_user=user)
+            messages.success(request, _("已告知申请人补正，办理时限暂停计算。"))
+        elif action == "start_procedure":
+            procedure = application.item.special_procedures.filter(pk=data["procedure_id"]).first()
+            if procedure is None:
+                raise Http404
+            actions.do_start_special_procedure(
+                application, procedure, data["note"], acting_user=user
+            )
+            messages.success(request, _("已启动特别程序。"))
+        elif action == "end_procedure":
+            actions.do_end_special_procedure(application, acting_user=user)
+            messages.success(request, _("已结束特别程序。"))
+    except ZhengtongError as error:
+        _refuse_on(error)
+        _apply_errors(form, error)
+        return None
+    return redirect("eservices:work_item", task_id=task.pk)
+
+
+def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
+    """One application beside the form of its current step."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        task = access_task_by_id(user, task_id)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        raise
+    application = task.application
+    procedures = [(p.pk, p.name) for p in application.item.special_procedures.all()]
+    posted = request.POST if request.method == "POST" else None
+    action = request.POST.get("action", "") if posted else ""
+    forms_: dict[str, forms.Form] = {
+        "decision": DecisionForm(
+            posted if action == "decision" else None, step=task.step, prefix="decision"
+        ),
+        "correction": CorrectionForm(
+            posted if action == "correction" else None, prefix="correction"
+        ),
+        "start_procedure": ProcedureForm(
+            posted if action == "start_procedure" else None,
+            procedures=procedures,
+            prefix="procedure",
+        ),
+        "end_procedure": forms.Form(posted if action == "end_procedure" else None),
+    }
+    if posted is not None:
+        if not _may_act(task, user):
+            messages.error(request, _("该任务已办结或已由他人认领。"))
+            return redirect("eservices:work_item", task_id=task.pk)
+        done = _handle_post(request, user, task, forms_)
+        if done is not None:
+            return done
+    suspensions = list(selectors.suspensions_of(application))
+    running_special = any(
+        s.kind == SuspensionKind.SPECIAL and s.ended_at is None for s in suspensions
+    )
+    open_state = application.state in (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED)
+    context = {
+        "task": task,
+        "application": application,
+        "applicant": applicant_label(application),
+        "fields": _field_rows(application),
+        "materials": list(selectors.materials_of(application)),
+        "upload_kind": ProvisionKind.UPLOAD,
+        "credit": application.credit_check or {},
+        "credit_records": _credit_records(application.credit_check or {}),
+        "timeline": [
+            (e, EVENT_LABELS.get(e.kind, e.kind)) for e in selectors.timeline(application)
+        ],
+        "limit": selectors.time_limit(application),
+        "suspensions": suspensions,
+        "tasks": list(selectors.tasks_of(application)),
+        "may_act": _may_act(task, user) and open_state,
+        "may_correct": _may_act(task, user) and open_state,
+        "running_special": running_special,
+        "has_procedures": bool(procedures),
+        "decision_form": forms_["decision"],
+        "correction_form": forms_["correction"],
+        "procedure_form": forms_["start_procedure"],
+        "action_error": forms_["end_procedure"].non_field_errors(),
+        "refusal_needs_basis": task.step in ("decide", "accept"),
+    }
+    status = 400 if posted is not None else 200
+    return render(request, "eservices/workbench/work_item.html", context, status=status)
+
+
+def material_file(
+    request: HttpRequest, task_id: int, material_id: int
+) -> HttpResponse | FileResponse:
+    """An uploaded material of the task's application, for staff who may handle the task."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        task = access_task_by_id(user, task_id)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        raise
+    row = (
+        selectors.materials_of(task.application)
+        .filter(material_id=material_id, kind=ProvisionKind.UPLOAD)
+        .exclude(file="")
+        .last()
+    )
+    if row is None:
+        raise Http404
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle, content_type=row.content_type or "application/octet-stream", filename=row.file_name
+    )
+    response["Content-Disposition"] = response["Content-Disposition"].replace(
+        "attachment", "inline"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- 差评整改 -------------------------------------------------------------------------------
+
+
+class ResponseForm(forms.Form):
+    response = forms.CharField(
+        label=gettext_lazy("整改情况"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+def rectifications(request: HttpRequest) -> HttpResponse:
+    """Bad ratings of my departments waiting for an answer, each with its answer form."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    if not departments_in_scope(user, RESPOND_RATINGS).exists():
+        raise DjangoPermissionDenied
+    answering = request.POST.get("rectification", "") if request.method == "POST" else ""
+    failed: ResponseForm | None = None
+    if answering:
+        form = ResponseForm(request.POST, prefix=f"r{answering}")
+        try:
+            row = access_rectification_by_id(user, int(answering))
+        except (ValueError, ZhengtongError):
+            raise Http404 from None
+        if form.is_valid():
+            try:
+                actions.do_respond_to_rating(row, form.cleaned_data["response"], acting_user=user)
+            except ZhengtongError as error:
+                _refuse_on(error)
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("整改情况已答复。"))
+                return redirect("eservices:rectifications")
+        failed = form
+    rows = [
+        (
+            r,
+            failed
+            if failed is not None and str(r.pk) == answering
+            else ResponseForm(prefix=f"r{r.pk}"),
+        )
+        for r in selectors.open_rectifications_for(user)
+    ]
+    return render(
+        request,
+        "eservices/workbench/rectifications.html",
+        {"rows": rows},
+        status=400 if failed is not None else 200,
+    )

@@ -1,0 +1,87 @@
+"""Staff handle an application on the workbench: claim it, see the credit flag, accept,
+review and decide, and the licence is issued."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from tests.browser.test_catalog import shoot
+from zhengtong.eservices.models import Application
+from zhengtong.eservices.tests.test_applications_cast import (
+    AUTOMATIC_FORM,
+    PASSWORD,
+    ApplicationsCast,
+    logged_in,
+    make_cast,
+)
+from zhengtong.eservices.tests.test_applications_flow import submitted
+
+pytestmark = [
+    pytest.mark.browser,
+    # The roles are seeded by data migrations; serialized rollback puts them
+    # back after the live server's flush.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def cast(live_server: LiveServer) -> ApplicationsCast:
+    return make_cast()
+
+
+def log_in(page: Page, live_server: LiveServer, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def handle(page: Page, choice: str, opinion: str) -> None:
+    page.get_by_label(choice).check()
+    page.get_by_label("办理意见").fill(opinion)
+    page.get_by_role("button", name="提交办理结果").click()
+    expect(page.get_by_text("环节。").first).to_be_visible()
+
+
+def test_claim_accept_review_and_decide_on_the_workbench(
+    page: Page,
+    context: BrowserContext,
+    live_server: LiveServer,
+    screenshots: Path,
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.flagged_applicant)
+    number = submitted(applicant, cast, AUTOMATIC_FORM, scanned_licence=True)["number"]
+
+    log_in(page, live_server, "lisi")
+    page.goto(f"{live_server.url}/services/work/")
+    row = page.locator("tr", has_text=number)
+    expect(row).to_contain_text("失信餐饮")
+    shoot(page, screenshots, "workbench-worklist")
+    row.get_by_role("button", name="认领").click()
+    expect(row).to_contain_text("我已认领")
+    row.get_by_role("link", name="办理").click()
+    expect(page.locator("#credit-flag")).to_contain_text("严重失信主体")
+    handle(page, "予以受理", "材料齐全，予以受理")
+
+    context.clear_cookies()
+    log_in(page, live_server, "zhaoshen")
+    page.goto(f"{live_server.url}/services/work/")
+    page.locator("tr", has_text=number).get_by_role("link", name=number).click()
+    expect(page.locator("#credit-flag")).to_contain_text("拒不履行法院生效判决")
+    shoot(page, screenshots, "workbench-item")
+    handle(page, "审查通过", "符合许可条件")
+
+    context.clear_cookies()
+    log_in(page, live_server, "qianjue")
+    page.goto(f"{live_server.url}/services/work/")
+    page.locator("tr", has_text=number).get_by_role("link", name=number).click()
+    page.get_by_label("不予许可").check()
+    page.get_by_role("button", name="提交办理结果").click()
+    expect(page.get_by_text("不予决定须写明理由和法律依据")).to_be_visible()
+    shoot(page, screenshots, "workbench-refusal-errors")
+    handle(page, "准予许可", "准予许可")
+    expect(page.get_by_text("已准予并签发电子证照")).to_be_visible()
+    assert Application.objects.get(number=number).state == "approved"
