@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.core.errors import Conflict
+from zhengtong.core.transitions import step_between
 
 
 class ApplicationState(models.TextChoices):
@@ -47,14 +47,7 @@ ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
 
 def check_application_transition(current: str, target: str) -> str:
     """Return the name of the step from ``current`` to ``target``, or refuse it."""
-    step = ALLOWED_TRANSITIONS.get((current, target))
-    if step is None:
-        raise Conflict(
-            _("申请当前的状态不允许此操作。"),
-            code="invalid_transition",
-            detail={"from": str(current), "to": str(target)},
-        )
-    return step
+    return step_between(ALLOWED_TRANSITIONS, current, target, _("申请当前的状态不允许此操作。"))
 
 
 class WarningLevel(models.TextChoices):
