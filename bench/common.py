@@ -1,8 +1,10 @@
-"""What the benchmarks share: a throwaway database for one run."""
+"""What the benchmarks share: a throwaway database for one run, and Django set up on it."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,3 +47,22 @@ def temporary_database(url: str, workdir: Path) -> Iterator[tuple[str, str]]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def setup_django(environment: dict[str, str]) -> None:
+    """Set up Django in this process on the run's database and migrate it.
+
+    ``environment`` holds the platform's variables (``DATABASE_URL``,
+    ``ZHENGTONG_DATA_DIR`` ...); the settings are the base settings.
+    """
+    os.environ.update(environment)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "zhengtong.settings.base"
+    os.environ.setdefault("ZHENGTONG_LOG_LEVEL", "WARNING")
+    src = Path(__file__).resolve().parent.parent / "src"
+    if src.is_dir() and str(src) not in sys.path:
+        sys.path.insert(0, str(src))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)

@@ -38,7 +38,7 @@ from typing import Any
 
 # Run as ``python bench/<name>.py``: make the repository's root importable for bench.common.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import temporary_database
+from bench.common import setup_django, temporary_database
 
 PROCESS_ID = "food_business_licence"
 
@@ -48,26 +48,6 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default="", help="A PostgreSQL server (default: SQLite).")
     parser.add_argument("--applications", type=int, default=300, help="Applications to time.")
     return parser.parse_args(argv)
-
-
-def _setup_django(database_url: str, workdir: Path) -> None:
-    os.environ.update(
-        {
-            "ZHENGTONG_DATA_DIR": str(workdir),
-            "DATABASE_URL": database_url,
-            "ZHENGTONG_SECRET_KEY": secrets.token_urlsafe(50),
-            "ZHENGTONG_LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "zhengtong.settings.base",
-        }
-    )
-    src = Path(__file__).resolve().parent.parent / "src"
-    if src.is_dir() and str(src) not in sys.path:
-        sys.path.insert(0, str(src))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def run(count: int) -> dict[str, Any]:
@@ -140,7 +120,13 @@ def main(argv: list[str] | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="zhengtong-bench-"))
     try:
         with temporary_database(args.database_url, workdir) as (database_url, vendor):
-            _setup_django(database_url, workdir)
+            setup_django(
+                {
+                    "DATABASE_URL": database_url,
+                    "ZHENGTONG_DATA_DIR": str(workdir),
+                    "ZHENGTONG_SECRET_KEY": secrets.token_urlsafe(50),
+                }
+            )
             figures = run(args.applications)
             figures.update(
                 database=vendor,

@@ -57,7 +57,7 @@ from typing import Any
 
 # Run as ``python bench/<name>.py``: make the repository's root importable for bench.common.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import temporary_database
+from bench.common import setup_django, temporary_database
 
 SLUG = "201000000-000001"
 CODE = SLUG.replace("-", "/")
@@ -109,19 +109,6 @@ def _environment(database_url: str, workdir: Path) -> dict[str, str]:
         "ZHENGTONG_LOG_LEVEL": "WARNING",
         "ZHENGTONG_BENCH_BARE_LOOKUP": "1",
     }
-
-
-def _setup_django(env: dict[str, str]) -> None:
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "zhengtong.settings.base"
-    src = Path(__file__).resolve().parent.parent / "src"
-    if src.is_dir() and str(src) not in sys.path:
-        sys.path.insert(0, str(src))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def _say(line: str) -> None:
@@ -600,7 +587,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with temporary_database(args.database_url, workdir) as (database_url, vendor):
             env = _environment(database_url, workdir)
-            _setup_django(env)
+            setup_django(env)
             _say(
                 f"database: {vendor} (temporary), {args.rows:,} rows, {os.cpu_count()} cores,"
                 f" load average {os.getloadavg()[0]:.2f}"

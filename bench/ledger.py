@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import statistics
@@ -35,7 +34,7 @@ from typing import Any
 
 # Run as ``python bench/<name>.py``: make the repository's root importable for bench.common.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import temporary_database
+from bench.common import setup_django, temporary_database
 
 BATCH = 1_000
 ONE_MILLION = 1_000_000
@@ -55,21 +54,6 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.entries < BATCH:
         parser.error(f"--entries must be at least {BATCH}")
     return args
-
-
-def _setup_django(database_url: str, workdir: Path) -> None:
-    os.environ["ZHENGTONG_DATA_DIR"] = str(workdir)
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "zhengtong.settings.base"
-    os.environ.setdefault("ZHENGTONG_LOG_LEVEL", "WARNING")
-    src = Path(__file__).resolve().parent.parent / "src"
-    if src.is_dir() and str(src) not in sys.path:
-        sys.path.insert(0, str(src))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def _say(line: str) -> None:
@@ -182,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="zhengtong-bench-"))
     try:
         with temporary_database(args.database_url, workdir) as (database_url, vendor):
-            _setup_django(database_url, workdir)
+            setup_django({"DATABASE_URL": database_url, "ZHENGTONG_DATA_DIR": str(workdir)})
             _say(f"database: {vendor} (temporary), target {args.entries:,} entries")
             figures = run(args)
         print(json.dumps({"database": vendor, **figures}, ensure_ascii=False))
