@@ -412,7 +412,17 @@ def test_concurrent_calls_open_the_breaker_and_every_call_is_accounted_for(
     fake: FakeUpstream, clock: FakeClock
 ) -> None:
     fake.default = Reply(status=503, delay=0.01)
-    client = make_client(fake, clock, max_retries=0, failure_threshold=5)
+    # Generous timeouts: twenty threads against one fake server on a busy CI
+    # machine must fail with the server's 503, never with a client timeout.
+    client = make_client(
+        fake,
+        clock,
+        max_retries=0,
+        failure_threshold=5,
+        connect_timeout=10.0,
+        read_timeout=10.0,
+        total_timeout=30.0,
+    )
     start = threading.Barrier(20)
     outcomes: list[str] = []
     outcomes_lock = threading.Lock()
