@@ -58,6 +58,8 @@ def setup_django(environment: dict[str, str]) -> None:
     os.environ.update(environment)
     os.environ["DJANGO_SETTINGS_MODULE"] = "zhengtong.settings.base"
     os.environ.setdefault("ZHENGTONG_LOG_LEVEL", "WARNING")
+    # Measure as production runs: with DEBUG on, Django keeps every query's SQL and time.
+    os.environ.setdefault("ZHENGTONG_DEBUG", "0")
     src = Path(__file__).resolve().parent.parent / "src"
     if src.is_dir() and str(src) not in sys.path:
         sys.path.insert(0, str(src))

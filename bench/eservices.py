@@ -50,10 +50,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(count: int) -> dict[str, Any]:
+def prepare(count: int) -> tuple[Any, list[Any]]:
+    """Make the cast (staff, applicant, the food item) and ``count`` drafts with materials."""
     from zhengtong.eservices import application_actions as act
-    from zhengtong.eservices.models import Application, WorkTask
-    from zhengtong.eservices.process.benchmark import bare_run
     from zhengtong.eservices.tests.test_applications_cast import (
         MANUAL_FORM,
         make_cast,
@@ -63,24 +62,36 @@ def run(count: int) -> dict[str, Any]:
     )
 
     cast = make_cast()
-    staff = {"acceptor": cast.clerk, "reviewer": cast.reviewer, "decider": cast.leader}
+    return cast, make_drafts(cast, count)
+
+
+def make_drafts(cast: Any, count: int) -> list[Any]:
+    from zhengtong.eservices import application_actions as act
+    from zhengtong.eservices.tests.test_applications_cast import (
+        MANUAL_FORM,
+        material,
+        pdf,
+        promise_day,
+    )
+
     layout = material(cast.food, "设备设施").pk
     rules = material(cast.food, "规章制度").pk
-
-    began = time.perf_counter()
-    drafts: list[Application] = []
+    drafts = []
     for _ in range(count):
         draft = act.do_save_draft(cast.food, MANUAL_FORM, acting_user=cast.applicant)
         act.do_upload_material(draft, layout, pdf(), acting_user=cast.applicant)
         act.do_promise_material(draft, rules, promise_day(), acting_user=cast.applicant)
         drafts.append(draft)
-    print(f"set-up: {count} drafts with materials in {time.perf_counter() - began:.1f} s")
+    return drafts
 
-    # One warm-up application, so both sides start with loaded process files.
-    bare_run(PROCESS_ID, _bare_data(MANUAL_FORM), 5)
 
+def complete(cast: Any, drafts: list[Any]) -> int:
+    """Submit every draft and work it through to approval; return the user tasks done."""
+    from zhengtong.eservices import application_actions as act
+    from zhengtong.eservices.models import WorkTask
+
+    staff = {"acceptor": cast.clerk, "reviewer": cast.reviewer, "decider": cast.leader}
     steps = 0
-    began = time.perf_counter()
     for draft in drafts:
         application = act.do_submit_application(draft, acting_user=cast.applicant)
         while application.state not in ("approved", "rejected"):
@@ -88,11 +99,27 @@ def run(count: int) -> dict[str, Any]:
             if task is None:
                 raise RuntimeError(f"{application.number} is {application.state} with no task")
             user = staff[act.base_role(task.role)] if task.role != "deliverer" else cast.clerk
-            act.do_claim_task(task, acting_user=user)
+            # Completing an unclaimed task claims it, as a clerk working from the queue does.
             application = act.do_complete_task(task, act.TaskResult(), acting_user=user)
             steps += 1
         if application.state != "approved" or application.licence_id is None:
             raise RuntimeError(f"{application.number} ended {application.state} without a licence")
+    return steps
+
+
+def run(count: int) -> dict[str, Any]:
+    from zhengtong.eservices.process.benchmark import bare_run
+    from zhengtong.eservices.tests.test_applications_cast import MANUAL_FORM
+
+    began = time.perf_counter()
+    cast, drafts = prepare(count)
+    print(f"set-up: {count} drafts with materials in {time.perf_counter() - began:.1f} s")
+
+    # One warm-up application, so both sides start with loaded process files.
+    bare_run(PROCESS_ID, _bare_data(MANUAL_FORM), 5)
+
+    began = time.perf_counter()
+    steps = complete(cast, drafts)
     elapsed = time.perf_counter() - began
     ours = count / elapsed
     print(

@@ -30,6 +30,7 @@ from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.models import Department
 from zhengtong.core.validators import validate_id_number
 from zhengtong.eservices import process
+from zhengtong.eservices.application_rows import application_with_item, task_with_application
 from zhengtong.eservices.application_states import (
     FINISHED_STATES,
     ApplicationState,
@@ -69,7 +70,7 @@ from zhengtong.identity.permissions import has_permission
 from zhengtong.identity.selectors import memberships_of
 from zhengtong.ledger.actions import record_entry
 from zhengtong.licences.actions import Holder, issue_licence_within
-from zhengtong.licences.models import Licence
+from zhengtong.licences.models import Licence, LicenceType
 from zhengtong.licences.selectors import find_valid_licence, get_licence_type
 
 SUBJECT = "eservices.Application"
@@ -133,17 +134,11 @@ def _now() -> dt.datetime:
 
 
 def _lock(application: Application) -> Application:
-    return (
-        Application.objects.select_for_update()
-        .select_related("item__department", "applicant")
-        .get(pk=application.pk)
-    )
+    return application_with_item(application.pk, for_update=True)
 
 
 def _fresh(application: Application) -> Application:
-    return Application.objects.select_related("item__department", "applicant").get(
-        pk=application.pk
-    )
+    return application_with_item(application.pk)
 
 
 def _unchanged(locked: Application, seen: Application) -> None:
@@ -552,21 +547,23 @@ def licence_data_of(application: Application, type_code: str) -> dict[str, Any]:
     return data
 
 
-def _check_holder_kind(application: Application) -> None:
-    code = licence_type_code_of(application.item)
-    licence_type = get_licence_type(code) if code else None
+def _licence_type_of(item: ServiceItem) -> LicenceType | None:
+    code = licence_type_code_of(item)
+    return get_licence_type(code) if code else None
+
+
+def _check_holder_kind(application: Application, licence_type: LicenceType | None) -> None:
     if licence_type is not None and application.applicant_kind not in licence_type.holder_kinds:
         raise PermissionDenied(
             _("该事项的证照不向此类申请人发放。"), code="applicant_kind_not_allowed"
         )
 
 
-def _check_licence_ready(application: Application) -> None:
+def _check_licence_ready(application: Application, licence_type: LicenceType | None) -> None:
     """Refuse at submission what would stop the licence from being issued at approval."""
-    code = licence_type_code_of(application.item)
-    licence_type = get_licence_type(code) if code else None
     if licence_type is None:
         return
+    code = licence_type.code
     data = licence_data_of(application, code)
     missing = [
         f["code"] for f in licence_type.fields if f.get("required") and f["code"] not in data
@@ -627,10 +624,10 @@ def _process_data(application: Application, credit: Mapping[str, Any]) -> dict[s
 
 
 def _issue_licence(application: Application, actor: Actor) -> Licence | None:
-    code = licence_type_code_of(application.item)
-    licence_type = get_licence_type(code) if code else None
+    licence_type = _licence_type_of(application.item)
     if licence_type is None:
         return None
+    code = licence_type.code
     holder = Holder(
         application.applicant_kind, application.applicant_id_number, application.applicant_name
     )
@@ -715,9 +712,10 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
         raise Conflict(_("该事项当前不受理申请。"), code="item_not_open")
     if not item.process_id:
         raise Conflict(_("该事项尚未配置办理流程，暂不能在线申请。"), code="no_process")
-    _check_holder_kind(current)
+    licence_type = _licence_type_of(item)
+    _check_holder_kind(current, licence_type)
     current.form_data = clean_form(item.form_schema, current.form_data, complete=True)
-    _check_licence_ready(current)
+    _check_licence_ready(current, licence_type)
     rows = _resolve_materials(current)
     credit = check_credit(item, _subject(current))
     instance = process.start(item.process_id, _process_data(current, credit))
@@ -792,9 +790,7 @@ def _require_handler(user: User, task: WorkTask) -> None:
 
 
 def _task_row(task: WorkTask) -> WorkTask:
-    return WorkTask.objects.select_related(
-        "application__item__department", "application__applicant", "department"
-    ).get(pk=task.pk)
+    return task_with_application(task.pk)
 
 
 def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
