@@ -652,24 +652,31 @@ def department_for_role(item: ServiceItem, role: str) -> Department:
 
 
 def _sync_tasks(application: Application, instance: process.Instance, now: dt.datetime) -> None:
+    """Mirror the process's ready user tasks in ``WorkTask``: close the gone, add the new."""
     ready = {task.id: task for task in instance.ready_user_tasks()}
-    for row in application.tasks.filter(completed_at=None):
-        if row.task_id not in ready:
-            row.completed_at = now
-            row.save(update_fields=["completed_at"])
-        else:
-            ready.pop(row.task_id)
-    for task in ready.values():
-        WorkTask.objects.create(
+    gone = [
+        pk
+        for pk, task_id in WorkTask.objects.filter(
+            application_id=application.pk, completed_at=None
+        ).values_list("pk", "task_id")
+        if ready.pop(task_id, None) is None
+    ]
+    if gone:
+        WorkTask.objects.filter(pk__in=gone).update(completed_at=now)
+    WorkTask.objects.bulk_create(
+        WorkTask(
             application=application,
             task_id=task.id,
             bpmn_id=task.bpmn_id,
             name=task.name,
             step=task.step.value,
             role=task.role,
+            lane_role=base_role(task.role),
             department=department_for_role(application.item, task.role),
             created_at=now,
         )
+        for task in ready.values()
+    )
 
 
 def _limit_deadline(application: Application, now: dt.datetime) -> dt.datetime | None:
@@ -782,6 +789,20 @@ def may_handle_task(user: User, task: WorkTask) -> bool:
     """Whether the user holds the task's lane role in the task's department."""
     permission = LANE_PERMISSIONS.get(base_role(task.role))
     return permission is not None and has_permission(user, permission, department=task.department)
+
+
+# The columns a completed step can change (``_move``, ``_finish_approved`` and the outcomes).
+STEP_FIELDS = (
+    "state",
+    "process_state",
+    "accepted_at",
+    "deadline_at",
+    "finished_at",
+    "licence",
+    "rejection_reasons",
+    "rejection_basis",
+    "updated_at",
+)
 
 
 def _require_handler(user: User, task: WorkTask) -> None:
@@ -909,7 +930,8 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             )
         locked.process_state = instance.serialize()
         _sync_tasks(locked, instance, now)
-        locked.save()
+        # Only what a step changes: the form and the prefilled data stay as submitted.
+        locked.save(update_fields=STEP_FIELDS)
         _ledger(
             locked,
             "complete_task",

@@ -1,11 +1,16 @@
 """Reading applications: the applicant's list, the workbench queues, timelines and messages."""
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
 from django.utils import timezone
 
-from zhengtong.eservices.application_states import OPEN_STATES
+from zhengtong.core.calendar import SHANGHAI
+from zhengtong.eservices.application_states import OPEN_STATES, ApplicationState
 from zhengtong.eservices.models import (
     Application,
     ApplicationEvent,
@@ -18,7 +23,7 @@ from zhengtong.eservices.models import (
 )
 from zhengtong.eservices.permissions import LANE_PERMISSIONS, RESPOND_RATINGS
 from zhengtong.eservices.time_limits import TimeLimit, time_limit_of
-from zhengtong.identity.models import User
+from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import departments_in_scope
 
 
@@ -45,7 +50,7 @@ def _queue_condition(user: User) -> Q | None:
         departments = list(departments_in_scope(user, permission).values_list("pk", flat=True))
         if not departments:
             continue
-        part = Q(department_id__in=departments) & (Q(role=role) | Q(role__endswith=f".{role}"))
+        part = Q(department_id__in=departments, lane_role=role)
         condition = part if condition is None else condition | part
     return condition
 
@@ -148,13 +153,182 @@ class Counts:
     open: int
     yellow: int
     red: int
+    # Of ``open``, the tasks the user has claimed.
+    mine: int = 0
 
 
 def workbench_counts(user: User) -> Counts:
-    """How many open tasks the user can work on, and how many of them are warned."""
+    """How many open tasks the user can work on, how many are warned and how many are claimed."""
     rows = open_tasks_for(user).filter(application__state__in=OPEN_STATES)
-    return Counts(
-        open=rows.count(),
-        yellow=rows.filter(application__warning_level="yellow").count(),
-        red=rows.filter(application__warning_level="red").count(),
+    totals = rows.order_by().aggregate(
+        open=Count("pk"),
+        yellow=Count("pk", filter=Q(application__warning_level="yellow")),
+        red=Count("pk", filter=Q(application__warning_level="red")),
+        mine=Count("pk", filter=Q(claimed_by=user)),
     )
+    return Counts(**totals)
+
+
+WORKLIST_PAGE_SIZE = 50
+
+# What a worklist row shows; the application's form, prefilled data and
+# process state stay in the database (several KB per row).
+_WORKLIST_COLUMNS = (
+    "pk",
+    "application_id",
+    "name",
+    "department_id",
+    "claimed_by_id",
+    "created_at",
+    "application__number",
+    "application__item_id",
+    "application__applicant_kind",
+    "application__applicant_name",
+    "application__deadline_at",
+    "application__warning_level",
+    "application__item__name",
+    "department__name",
+    "claimed_by__username",
+    "claimed_by__display_name",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Worklist:
+    rows: list[WorkTask]
+    counts: Counts
+    page: int
+    pages: int
+
+
+def worklist(user: User, *, mine_only: bool = False, page: int = 1) -> Worklist:
+    """One page of the workbench's 待办: open tasks of the user's queues, soonest deadline first."""
+    counts = workbench_counts(user)
+    total = counts.mine if mine_only else counts.open
+    pages = max(1, -(-total // WORKLIST_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = (
+        open_tasks_for(user, mine_only=mine_only)
+        .filter(application__state__in=OPEN_STATES)
+        .only(*_WORKLIST_COLUMNS)
+    )
+    first = (page - 1) * WORKLIST_PAGE_SIZE
+    return Worklist(list(rows[first : first + WORKLIST_PAGE_SIZE]), counts, page, pages)
+
+
+# --- The GovStack registration profile (eservices/govstack.py) --------------------------
+
+
+def applications_visible_to(user: User) -> QuerySet[Application]:
+    """The user's own applications and, for staff, those in the queues they work in."""
+    condition = Q(applicant=user)
+    if user.audience == Audience.STAFF:
+        queued = tasks_visible_to(user).values("application_id")
+        rating_departments = departments_in_scope(user, RESPOND_RATINGS).values("pk")
+        condition |= Q(pk__in=queued) | Q(item__department__in=rating_departments)
+    return with_related(Application.objects.filter(condition)).prefetch_related(
+        Prefetch(
+            "tasks",
+            queryset=WorkTask.objects.filter(completed_at=None)
+            .select_related("claimed_by")
+            .order_by("created_at", "pk"),
+            to_attr="open_tasks",
+        ),
+        Prefetch(
+            "provided_materials",
+            queryset=ApplicationMaterial.objects.order_by("material__position", "pk"),
+            to_attr="materials_in_order",
+        ),
+    )
+
+
+# The application events that record a decision or a 补正 request, by the state reached.
+DECIDED_STATES = (
+    ApplicationState.APPROVED,
+    ApplicationState.REJECTED,
+    ApplicationState.CORRECTING,
+)
+TIMEFRAMES = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "year": TruncYear}
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionCounts:
+    """Decisions in a period: approvals, rejections (不予/不予受理) and 补正 requests."""
+
+    start: dt.date | None
+    end: dt.date | None
+    approved: int
+    rejected: int
+    sent_back: int
+
+
+def _day_end(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
+
+
+def _period_end(start: dt.date, timeframe: str) -> dt.date:
+    if timeframe == "day":
+        return start
+    if timeframe == "week":
+        return start + dt.timedelta(days=6)
+    if timeframe == "month":
+        following = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return following - dt.timedelta(days=1)
+    return start.replace(month=12, day=31)
+
+
+def decision_counts(
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    item: str = "",
+    operator: str = "",
+    timeframe: str = "",
+) -> list[DecisionCounts]:
+    """Count decisions and 补正 requests from the applications' timelines.
+
+    ``item`` is an item's name or code, ``operator`` the name shown for the
+    member of staff who acted (automatic decisions have none); with a
+    ``timeframe`` (day, week, month, year, in Beijing time) there is one row
+    per period that had any, oldest first.
+    """
+    rows = ApplicationEvent.objects.filter(to_state__in=DECIDED_STATES)
+    if start is not None:
+        rows = rows.filter(at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=SHANGHAI))
+    if end is not None:
+        rows = rows.filter(at__lt=_day_end(end))
+    if item:
+        rows = rows.filter(Q(application__item__name=item) | Q(application__item__code=item))
+    if operator:
+        # 秒批 and automatic refusals are recorded under the applicant who submitted.
+        rows = rows.filter(actor_label=operator).exclude(kind__startswith="auto_")
+    counted = {
+        "approved": Count("pk", filter=Q(to_state=ApplicationState.APPROVED)),
+        "rejected": Count("pk", filter=Q(to_state=ApplicationState.REJECTED)),
+        "sent_back": Count("pk", filter=Q(to_state=ApplicationState.CORRECTING)),
+    }
+    if not timeframe:
+        totals = rows.aggregate(**counted)
+        return [DecisionCounts(start, end, **totals)]
+    trunc = TIMEFRAMES[timeframe]
+    periods = (
+        rows.annotate(period=trunc("at", tzinfo=SHANGHAI))
+        .values("period")
+        .annotate(**counted)
+        .order_by("period")
+    )
+    result: list[DecisionCounts] = []
+    for values in periods:
+        row: Mapping[str, Any] = values
+        period = row["period"]
+        first = period.astimezone(SHANGHAI).date() if isinstance(period, dt.datetime) else period
+        result.append(
+            DecisionCounts(
+                first,
+                _period_end(first, timeframe),
+                row["approved"],
+                row["rejected"],
+                row["sent_back"],
+            )
+        )
+    return result

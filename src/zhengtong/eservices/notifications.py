@@ -7,6 +7,7 @@ commit, so a rolled-back action sends nothing. SMS and e-mail are interface
 classes that only log: a deployment replaces them with its gateway's client.
 """
 
+import functools
 import logging
 from typing import Protocol
 
@@ -53,9 +54,14 @@ class EmailNotifier:
 IN_APP = "zhengtong.eservices.notifications.InAppNotifier"
 
 
-def _channels() -> list[Notifier]:
-    paths: list[str] = list(getattr(settings, "ESERVICES_NOTIFIERS", [IN_APP]))
-    return [import_string(path)() for path in paths]
+def _channels() -> tuple[Notifier, ...]:
+    return _channels_for(tuple(getattr(settings, "ESERVICES_NOTIFIERS", [IN_APP])))
+
+
+@functools.lru_cache(maxsize=8)
+def _channels_for(paths: tuple[str, ...]) -> tuple[Notifier, ...]:
+    # Channels hold no state; made once per configuration instead of on every message.
+    return tuple(import_string(path)() for path in paths)
 
 
 def notify(user: User, text: str, link: str = "") -> None:

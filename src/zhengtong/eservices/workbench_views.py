@@ -111,21 +111,29 @@ class TaskRow:
     mine: bool
 
 
-def _task_rows(user: User, *, mine_only: bool) -> list[TaskRow]:
-    rows = selectors.open_tasks_for(user, mine_only=mine_only)[:500]
-    return [TaskRow(t, applicant_label(t.application), t.claimed_by_id == user.pk) for t in rows]
-
-
 def worklist(request: HttpRequest) -> HttpResponse:
-    """My claimed tasks and the tasks of my departments' queues I may claim."""
+    """My claimed tasks and the tasks of my departments' queues I may claim, a page at a time."""
     user = _staff(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
     scope = "mine" if request.GET.get("scope") == "mine" else "all"
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    listed = selectors.worklist(user, mine_only=scope == "mine", page=page)
+    rows = [
+        TaskRow(task, applicant_label(task.application), task.claimed_by_id == user.pk)
+        for task in listed.rows
+    ]
     context = {
         "scope": scope,
-        "rows": _task_rows(user, mine_only=scope == "mine"),
-        "counts": selectors.workbench_counts(user),
+        "rows": rows,
+        "counts": listed.counts,
+        "page": listed.page,
+        "pages": listed.pages,
+        "previous_page": listed.page - 1 if listed.page > 1 else None,
+        "next_page": listed.page + 1 if listed.page < listed.pages else None,
         "may_rectify": departments_in_scope(user, RESPOND_RATINGS).exists(),
     }
     template = "eservices/workbench/worklist.html"

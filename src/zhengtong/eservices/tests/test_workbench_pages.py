@@ -2,8 +2,10 @@
 
 from typing import Any
 
+import pytest
 from django.test import Client
 
+from zhengtong.eservices import application_selectors
 from zhengtong.eservices.models import Application, Rectification, WorkTask
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
@@ -51,6 +53,25 @@ def test_the_worklist_shows_the_queue_and_a_task_is_claimed_with_htmx(
     task.refresh_from_db()
     assert task.claimed_by == cast.clerk
     assert number in clerk.get(WORK, {"scope": "mine"}).content.decode()
+
+
+def test_the_worklist_is_paged_soonest_first_and_pages_out_of_range_show_the_last(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(application_selectors, "WORKLIST_PAGE_SIZE", 2)
+    applicant = logged_in(cast.applicant)
+    numbers = [submitted(applicant, cast, MANUAL_FORM)["number"] for _ in range(3)]
+    clerk = logged_in(cast.clerk)
+    first = clerk.get(WORK).content.decode()
+    assert "待办 3 件" in first and "第 1 页，共 2 页" in first and "page=2" in first
+    second = clerk.get(WORK, {"page": "2"}).content.decode()
+    assert "第 2 页，共 2 页" in second and "page=1" in second
+    shown = [n for n in numbers if n in first] + [n for n in numbers if n in second]
+    assert sorted(shown) == sorted(numbers)  # every task once, over the two pages
+    assert "第 2 页，共 2 页" in clerk.get(WORK, {"page": "9"}).content.decode()
+    assert "第 1 页，共 2 页" in clerk.get(WORK, {"page": "x"}).content.decode()
+    partial = clerk.get(WORK, {"page": "2"}, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in partial and "第 2 页" in partial
 
 
 def test_staff_of_another_department_and_applicants_are_kept_out(
