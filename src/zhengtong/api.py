@@ -103,6 +103,7 @@ def _mount_routers() -> None:
     from zhengtong.core.api import router as core_router
     from zhengtong.eservices.api import router as eservices_router
     from zhengtong.eservices.application_api import router as applications_router
+    from zhengtong.eservices.govstack import router as registration_router
     from zhengtong.exchange.api import router as exchange_router
     from zhengtong.exchange.govstack import router as govstack_router
     from zhengtong.identity.api import router as identity_router
@@ -116,6 +117,7 @@ def _mount_routers() -> None:
     api.add_router("/services/applications/", applications_router)
     api.add_router("/exchange/", exchange_router)
     api.add_router("/govstack/", govstack_router)
+    api.add_router("/govstack/registration/", registration_router)
     api.add_router("/identity/", identity_router)
     api.add_router("/ledger/", ledger_router)
     api.add_router("/licences/", licences_router)

@@ -1,0 +1,902 @@
+"""A GovStack Registration building-block profile of eservices, at /api/govstack/registration/.
+
+The Registration BB API 0.1.1 and its statistics API, served over the same
+service items and applications as the native API (``api.py`` and
+``application_api.py``); nothing is stored twice:
+
+* a **service** is a published service item, named by its item code; its one
+  **eForm** is the item's application form (JSON Schema), with the same id;
+* an **application file** is an application (办件), named by its number;
+  creating one saves a draft and submits it through the application actions,
+  updating one saves and submits a draft or hands in a 补正 correction;
+* a **document** is an uploaded material of an application of one's own;
+* a **task** is an open user task of an application's process (the workbench
+  queue); completing one is ``do_complete_task``;
+* **statistics** count decisions and 补正 requests from the applications'
+  timelines.
+
+People use their session, exactly as with the native applications API, and
+the same access functions decide who sees what; the service list, its forms
+and the statistics are also open to department systems (G2G tokens). The
+GovStack ``Information-Mediator-Client`` header is optional; when sent it must
+be well formed, and for a department system it must name that system.
+Errors have the platform's ``{code, message, detail}`` shape. See
+docs/eservices-govstack.md.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.params.functions import File as FileParam
+from pydantic import ConfigDict
+
+from zhengtong.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ZhengtongError,
+)
+from zhengtong.core.schemas import ErrorOut
+from zhengtong.eservices import application_actions as actions
+from zhengtong.eservices import application_selectors as selectors
+from zhengtong.eservices.access import access_item_by_code
+from zhengtong.eservices.application_access import (
+    access_application_by_number,
+    access_task_by_id,
+)
+from zhengtong.eservices.application_states import FINISHED_STATES, ApplicationState
+from zhengtong.eservices.models import (
+    Application,
+    ApplicationMaterial,
+    ProvisionKind,
+    ServiceItem,
+    WorkTask,
+)
+from zhengtong.eservices.selectors import ItemFilters, search_items
+from zhengtong.eservices.states import ItemState
+from zhengtong.exchange.govstack import client_identifier
+from zhengtong.identity.auth import any_principal, principal_of, session_auth
+from zhengtong.identity.models import SystemClient, User
+
+router = Router(tags=["govstack-registration"])
+
+PREFIX = "/api/govstack/registration"
+CLIENT_HEADER = "Information-Mediator-Client"
+MAX_RESULTS = 500
+
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+}
+
+StatusCode = Literal["PENDING", "APPROVED", "SENDBACK", "REJECTED"]
+# The GovStack status of each application state.
+STATUS_CODES: dict[str, StatusCode] = {
+    ApplicationState.DRAFT: "PENDING",
+    ApplicationState.SUBMITTED: "PENDING",
+    ApplicationState.ACCEPTED: "PENDING",
+    ApplicationState.CORRECTING: "SENDBACK",
+    ApplicationState.APPROVED: "APPROVED",
+    ApplicationState.REJECTED: "REJECTED",
+    ApplicationState.WITHDRAWN: "REJECTED",
+}
+
+
+# --- Schemas (field names as in the specification) -------------------------------------
+
+
+class PropertyOut(Schema):
+    code: str
+    value: str
+
+
+class ServiceOut(Schema):
+    id: str = Field(description="the item code")
+    name: str
+    version: str = Field(description="when the item was last changed (YYYYMMDDhhmmss)")
+    type: Literal["None", "Private", "Public"]
+    isExecutable: bool = Field(description="whether it takes applications online now")
+    description: str
+    serviceBody: list[PropertyOut] = Field(description="the main facts of the guide (办事指南)")
+
+
+class ServiceListIn(Schema):
+    name: str = Field("", max_length=100, description="words of the name, or how people ask")
+
+
+class EFormListItemOut(Schema):
+    eFormId: str = Field(description="the item code: each item has one form")
+    name: str
+    description: str
+    version: str
+    latest: bool
+
+
+class EFormOut(EFormListItemOut):
+    schema_: dict[str, Any] = Field(alias="schema", description="the form as JSON Schema")
+
+
+class FormDataIn(Schema):
+    data: dict[str, Any] = Field(default_factory=dict)
+    eFormId: str | None = Field(None, max_length=40)
+
+
+class ApplicationFileIn(Schema):
+    model_config = ConfigDict(extra="allow")
+
+    applicantId: str = Field(max_length=64, description="your own applicantId")
+    applicationName: str | None = Field(None, max_length=200, description="not stored")
+    created: str | None = Field(None, description="not used: the platform records the time")
+    formData: FormDataIn | None = None
+    documentUrls: list[str] | None = Field(None, description="not read: upload with /documents")
+
+
+class SubmitIn(Schema):
+    draft: bool = Field(False, description="only save: submit later with PUT")
+
+
+class StatusOut(Schema):
+    code: StatusCode
+    title: str
+
+
+class FormDataOut(Schema):
+    data: dict[str, Any]
+    eFormId: str
+
+
+class ApplicationDataOut(Schema):
+    applicationName: str
+    applicantId: str
+    created: dt.datetime
+    formData: FormDataOut
+    documentUrls: list[str]
+
+
+class ApplicationFileOut(Schema):
+    fileId: str
+    applicantId: str = Field(
+        description="required here by the specification, as in applicationData"
+    )
+    registered: dt.datetime | None = Field(None, description="when it was submitted")
+    serviceId: str
+    serviceName: str
+    status: StatusOut
+    ended: bool
+    applicationData: ApplicationDataOut
+
+
+class AdditionalDataOut(Schema):
+    data: dict[str, Any]
+
+
+class ApplicationListItemOut(Schema):
+    fileId: str
+    mainTaskId: str | None = None
+    taskTitle: str | None = None
+    roleId: str | None = None
+    assigneeId: str | None = None
+    operatorName: str | None = None
+    status: StatusOut
+    applicantId: str
+    created: dt.datetime
+    registered: dt.datetime | None = None
+    description: str
+    serviceName: str
+    serviceId: str
+    eformId: str
+    documentUrls: list[str]
+    additionalMeta: AdditionalDataOut
+
+
+class PageIn(Schema):
+    firstResult: int = Field(0, ge=0, description="the index of the first result, from 0")
+    maxResult: int = Field(100, ge=1, le=MAX_RESULTS)
+    sortBy: str = ""
+    sortOrder: Literal["", "asc", "desc"] = ""
+
+
+class ApplicationListIn(PageIn):
+    serviceId: str = Field("", max_length=40)
+    applicantId: str = Field("", max_length=64)
+
+
+class UploadIn(Schema):
+    # Optional here so that a request without them is the specification's 400, not a 422.
+    fileId: str = Field("", max_length=40, description="the application it belongs to")
+    materialId: int | None = Field(None, description="the item's material it provides")
+    additionalMetadata: str = Field("", max_length=500, description="not stored")
+
+
+class UploadOut(Schema):
+    code: int
+    type: str
+    message: str
+    url: str
+
+
+class TaskListIn(PageIn):
+    mainTaskId: str = Field("", max_length=40)
+    fileId: str = Field("", max_length=40)
+    assigneeId: str = Field("", max_length=64)
+
+
+class UserTaskOut(Schema):
+    taskId: str
+    name: str
+    assigneeId: str | None = None
+    roleId: str
+    created: dt.datetime
+    description: str
+    serviceId: str
+    serviceName: str
+    fileId: str
+    eFormId: str
+    status: StatusOut
+
+
+class DataUserTaskOut(Schema):
+    taskId: str
+    taskName: str
+    assigneeId: str | None = None
+    roleId: str
+    created: dt.datetime
+    description: str
+    fileId: str
+    serviceId: str
+    serviceName: str
+    eFormId: str
+    formVariables: dict[str, Any]
+    status: StatusOut
+    data: dict[str, Any]
+
+
+class CompleteIn(Schema):
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="passed (true/false), opinion; when not passed: reasons and legalBasis",
+    )
+
+
+class CompletedTaskOut(Schema):
+    taskId: str
+    fileId: str
+    serviceId: str
+    status: StatusOut
+    variables: dict[str, AdditionalDataOut]
+
+
+class StatisticsIn(Schema):
+    startDate: dt.date | None = None
+    endDate: dt.date | None = None
+    registrationName: str = Field("", max_length=200, description="an item's name or code")
+    operator: str = Field("", max_length=100, description="the name shown for the staff member")
+    role: str = Field("", max_length=64, description="not supported: must be empty")
+    timeframe: Literal["", "day", "week", "month", "year"] = ""
+
+
+class StatisticsReferencesOut(Schema):
+    startDate: dt.date | None = None
+    endDate: dt.date | None = None
+    registrationName: str | None = None
+    operator: str | None = None
+    timeframeDay: bool
+    timeframeWeek: bool
+    timeframeMonth: bool
+    timeframeYear: bool
+
+
+class StatisticsOut(Schema):
+    processed: int = Field(description="approved + rejected + sentBack")
+    approved: int
+    sentBack: int = Field(description="补正 requests")
+    rejected: int
+    references: StatisticsReferencesOut
+
+
+# --- Who is calling ---------------------------------------------------------------------
+
+
+def _check_client_header(request: HttpRequest) -> None:
+    claimed = request.headers.get(CLIENT_HEADER)
+    if claimed is None:
+        return
+    if len(claimed.strip().split("/")) != 4:
+        raise InvalidInput(
+            _("请求头应为 INSTANCE/CLASS/MEMBER/SUBSYSTEM 格式。"),
+            code="bad_client_header",
+            detail={"header": CLIENT_HEADER},
+        )
+    client = principal_of(request)
+    # A system's token proves who calls; the header may only repeat it.
+    if isinstance(client, SystemClient) and claimed.strip() != client_identifier(client):
+        raise PermissionDenied(
+            _("请求头所称的接入系统与接口凭证不符。"),
+            code="client_mismatch",
+            detail={"header": CLIENT_HEADER, "expected": client_identifier(client)},
+        )
+
+
+def _user(request: HttpRequest) -> User:
+    _check_client_header(request)
+    user = principal_of(request)
+    if not isinstance(user, User):  # pragma: no cover - session_auth lets only users in
+        raise PermissionDenied()
+    return user
+
+
+def applicant_id(user: User) -> str:
+    """The applicantId of a user: their account number on the platform."""
+    return str(user.pk)
+
+
+# --- Rendering --------------------------------------------------------------------------
+
+
+def _status(application: Application) -> StatusOut:
+    return StatusOut(
+        code=STATUS_CODES[application.state],
+        title=str(ApplicationState(application.state).label),
+    )
+
+
+def _version(item: ServiceItem) -> str:
+    return timezone.localtime(item.updated_at).strftime("%Y%m%d%H%M%S")
+
+
+def service_out(item: ServiceItem) -> ServiceOut:
+    facts = {
+        "department": item.department.name,
+        "itemType": item.get_item_type_display(),
+        "target": item.get_target_display(),
+        "handlingKind": item.get_handling_kind_display(),
+        "statutoryLimitDays": str(item.statutory_limit_days),
+        "committedLimitDays": str(item.committed_limit_days),
+        "onsiteVisits": str(item.onsite_visits),
+        "onlineDepth": item.get_online_depth_display(),
+        "place": item.place,
+        "hours": item.hours,
+        "enquiryPhone": item.enquiry_phone,
+        "resultName": item.result_name,
+    }
+    return ServiceOut(
+        id=item.code,
+        name=item.name,
+        version=_version(item),
+        type="Public",
+        isExecutable=item.state == ItemState.PUBLISHED and bool(item.process_id),
+        description=item.summary,
+        serviceBody=[PropertyOut(code=code, value=str(value)) for code, value in facts.items()],
+    )
+
+
+def eform_out(item: ServiceItem) -> EFormListItemOut:
+    return EFormListItemOut(
+        eFormId=item.code,
+        name=str(item.form_schema.get("title") or item.name),
+        description=str(item.form_schema.get("description") or ""),
+        version=_version(item),
+        latest=True,
+    )
+
+
+def document_url(application: Application, material_id: int) -> str:
+    return f"{PREFIX}/applications/{application.number}/documents/{material_id}"
+
+
+def _document_urls(application: Application, rows: Iterable[ApplicationMaterial]) -> list[str]:
+    return [
+        document_url(application, row.material_id)
+        for row in rows
+        if row.kind == ProvisionKind.UPLOAD and row.file
+    ]
+
+
+def file_out(application: Application) -> ApplicationFileOut:
+    item = application.item
+    return ApplicationFileOut(
+        fileId=application.number,
+        applicantId=str(application.applicant_id),
+        registered=application.submitted_at,
+        serviceId=item.code,
+        serviceName=item.name,
+        status=_status(application),
+        ended=application.state in FINISHED_STATES,
+        applicationData=ApplicationDataOut(
+            applicationName=application.applicant_name,
+            applicantId=str(application.applicant_id),
+            created=application.created_at,
+            formData=FormDataOut(data=application.form_data, eFormId=item.code),
+            documentUrls=_document_urls(application, selectors.materials_of(application)),
+        ),
+    )
+
+
+def list_item_out(application: Application) -> ApplicationListItemOut:
+    item = application.item
+    open_tasks: list[WorkTask] = getattr(application, "open_tasks", [])
+    task = open_tasks[0] if open_tasks else None
+    operator = task.claimed_by if task else None
+    return ApplicationListItemOut(
+        fileId=application.number,
+        mainTaskId=str(task.pk) if task else None,
+        taskTitle=task.name if task else None,
+        roleId=task.role if task else None,
+        assigneeId=str(operator.pk) if operator else None,
+        operatorName=(operator.display_name or operator.username) if operator else None,
+        status=_status(application),
+        applicantId=str(application.applicant_id),
+        created=application.created_at,
+        registered=application.submitted_at,
+        description=application.applicant_name,
+        serviceName=item.name,
+        serviceId=item.code,
+        eformId=item.code,
+        documentUrls=_document_urls(application, getattr(application, "materials_in_order", [])),
+        additionalMeta=AdditionalDataOut(data={"warningLevel": application.warning_level}),
+    )
+
+
+def _task_fields(task: WorkTask) -> dict[str, Any]:
+    application = task.application
+    return {
+        "taskId": str(task.pk),
+        "assigneeId": str(task.claimed_by_id) if task.claimed_by_id else None,
+        "roleId": task.role,
+        "created": task.created_at,
+        "description": task.get_step_display(),
+        "fileId": application.number,
+        "serviceId": application.item.code,
+        "serviceName": application.item.name,
+        "eFormId": application.item.code,
+        "status": _status(application),
+    }
+
+
+def _number(value: str) -> int:
+    """An account or task number given as text; anything else matches nothing."""
+    value = value.strip()
+    return int(value) if value.isdigit() and len(value) < 19 else -1
+
+
+def _sort_key(allowed: Mapping[str, str], params: PageIn, default: str) -> str:
+    field = allowed.get(params.sortBy or default)
+    if field is None:
+        raise InvalidInput(
+            _("不支持按该条件排序。"),
+            code="bad_sort",
+            detail={"field": "sortBy", "allowed": sorted(allowed)},
+        )
+    return f"-{field}" if params.sortOrder == "desc" else field
+
+
+# --- Services and eForms ----------------------------------------------------------------
+
+
+def _service(code: str) -> ServiceItem:
+    try:
+        return access_item_by_code(None, code)
+    except NotFound as error:
+        raise NotFound(_("没有这个服务。"), code="unknown_service") from error
+
+
+@router.get("/services", response={200: list[ServiceOut], **ERRORS}, auth=None)
+def list_services(request: HttpRequest, params: Query[ServiceListIn]) -> list[ServiceOut]:
+    """The published service items; ``name`` searches them the way people ask ("开饭店")."""
+    _check_client_header(request)
+    hits = search_items(ItemFilters(query=params.name))
+    return [service_out(hit.item) for hit in hits]
+
+
+@router.get("/services/{serviceId}", response={200: ServiceOut, **ERRORS}, auth=None)
+def get_service(request: HttpRequest, serviceId: str) -> ServiceOut:
+    """One service item (published or suspended) with the main facts of its guide."""
+    _check_client_header(request)
+    return service_out(_service(serviceId))
+
+
+@router.get(
+    "/services/{serviceId}/eForms", response={200: list[EFormListItemOut], **ERRORS}, auth=None
+)
+def list_eforms(request: HttpRequest, serviceId: str) -> list[EFormListItemOut]:
+    """The item's application form (an item has one, or none)."""
+    _check_client_header(request)
+    item = _service(serviceId)
+    return [eform_out(item)] if item.form_schema else []
+
+
+@router.get("/eForms/{eFormId}", response={200: EFormOut, **ERRORS}, auth=None, by_alias=True)
+def get_eform(request: HttpRequest, eFormId: str) -> EFormOut:
+    """The item's application form with its JSON Schema."""
+    _check_client_header(request)
+    try:
+        item = access_item_by_code(None, eFormId)
+    except NotFound as error:
+        raise NotFound(_("没有这个表单。"), code="unknown_eform") from error
+    if not item.form_schema:
+        raise NotFound(_("没有这个表单。"), code="unknown_eform")
+    return EFormOut(**eform_out(item).dict(), schema=item.form_schema)
+
+
+# --- Applications -----------------------------------------------------------------------
+
+
+def _form_data(item: ServiceItem, payload: ApplicationFileIn) -> dict[str, Any] | None:
+    form = payload.formData
+    if form is None:
+        return None
+    if form.eFormId not in (None, "", item.code):
+        raise InvalidInput(
+            _("该表单不属于这个服务。"), code="unknown_eform", detail={"field": "eFormId"}
+        )
+    return form.data
+
+
+def _own_applicant_id(user: User, payload: ApplicationFileIn) -> None:
+    if payload.applicantId.strip() != applicant_id(user):
+        raise PermissionDenied(
+            _("只能以本人的身份提交申请。"),
+            code="not_own_applicant",
+            detail={"field": "applicantId", "expected": applicant_id(user)},
+        )
+
+
+def _submit(application: Application, user: User) -> None:
+    try:
+        actions.do_submit_application(application, acting_user=user)
+    except ZhengtongError as error:
+        # The draft is kept, as on the applicant's pages: say which, so that the
+        # caller can upload the missing documents and submit it with PUT.
+        error.detail.setdefault("fileId", application.number)
+        raise
+
+
+@router.post(
+    "/services/{serviceId}/applications",
+    response={200: ApplicationFileOut, **ERRORS},
+    auth=session_auth,
+    exclude_none=True,
+)
+def submit_application(
+    request: HttpRequest,
+    serviceId: str,
+    payload: ApplicationFileIn,
+    params: Query[SubmitIn],
+) -> ApplicationFileOut:
+    """Apply for a service: save the form as a draft (prefilled from the exchange) and submit it.
+
+    If the submission is refused (a material missing, the form incomplete) the
+    draft stays and the error's ``detail.fileId`` names it; with ``draft=true``
+    the draft is only saved.
+    """
+    user = _user(request)
+    item = _service(serviceId)
+    _own_applicant_id(user, payload)
+    form = _form_data(item, payload) or {}
+    application = actions.do_save_draft(item, form, acting_user=user)
+    if not params.draft:
+        _submit(application, user)
+    return file_out(access_application_by_number(user, application.number))
+
+
+@router.get(
+    "/applications",
+    response={200: list[ApplicationListItemOut], **ERRORS},
+    auth=session_auth,
+    exclude_none=True,
+)
+def list_applications(
+    request: HttpRequest, params: Query[ApplicationListIn]
+) -> list[ApplicationListItemOut]:
+    """Your own applications; for staff also those in the queues they work in."""
+    user = _user(request)
+    rows: QuerySet[Application] = selectors.applications_visible_to(user)
+    if params.serviceId:
+        rows = rows.filter(item__code=params.serviceId)
+    if params.applicantId:
+        rows = rows.filter(applicant_id=_number(params.applicantId))
+    order = _sort_key(
+        {"created": "created_at", "registered": "submitted_at", "id": "number"},
+        params,
+        "created",
+    )
+    rows = rows.order_by(order, "pk")
+    start = params.firstResult
+    return [list_item_out(a) for a in rows[start : start + params.maxResult]]
+
+
+@router.get(
+    "/applications/{fileId}",
+    response={200: ApplicationFileOut, **ERRORS},
+    auth=session_auth,
+    exclude_none=True,
+)
+def get_application(request: HttpRequest, fileId: str) -> ApplicationFileOut:
+    """One application you may see (your own, or one in your queues)."""
+    return file_out(access_application_by_number(_user(request), fileId))
+
+
+@router.put(
+    "/applications/{fileId}",
+    response={200: ApplicationFileOut, **ERRORS},
+    auth=session_auth,
+    exclude_none=True,
+)
+def update_application(
+    request: HttpRequest,
+    fileId: str,
+    payload: ApplicationFileIn,
+    params: Query[SubmitIn],
+) -> ApplicationFileOut:
+    """Change your application: save a draft's form and submit it, or hand in a 补正 correction.
+
+    Staff do not change an applicant's form; they complete tasks.
+    """
+    user = _user(request)
+    application = access_application_by_number(user, fileId)
+    if application.applicant_id != user.pk:
+        raise PermissionDenied(_("只有申请人本人可以修改申请。"), code="not_applicant")
+    _own_applicant_id(user, payload)
+    form = _form_data(application.item, payload)
+    if application.state == ApplicationState.CORRECTING:
+        actions.do_submit_correction(application, "", acting_user=user, form_data=form)
+    elif application.state == ApplicationState.DRAFT:
+        if form is not None:
+            application = actions.do_save_draft(
+                application.item, form, acting_user=user, application=application
+            )
+        if not params.draft:
+            _submit(application, user)
+    else:
+        raise Conflict(_("已提交的申请不能再修改。"), code="not_editable")
+    return file_out(access_application_by_number(user, fileId))
+
+
+# --- Documents --------------------------------------------------------------------------
+
+
+@router.post("/documents", response={200: UploadOut, **ERRORS}, auth=session_auth)
+def upload_document(
+    request: HttpRequest,
+    params: Query[UploadIn],
+    file: Annotated[list[UploadedFile] | None, FileParam(None)] = None,
+) -> UploadOut:
+    """Upload one material of your draft or 补正 application: PDF, JPG or PNG, at most 10 MB."""
+    user = _user(request)
+    if not file or len(file) != 1:
+        raise InvalidInput(
+            _("请上传一个文件。"), code="one_file_required", detail={"field": "file"}
+        )
+    if not params.fileId or params.materialId is None:
+        raise InvalidInput(
+            _("请说明材料属于哪件申请的哪项材料（fileId 和 materialId）。"),
+            code="document_target_required",
+            detail={"fields": ["fileId", "materialId"]},
+        )
+    application = access_application_by_number(user, params.fileId)
+    if application.applicant_id != user.pk:
+        raise PermissionDenied(_("只有申请人本人可以上传材料。"), code="not_applicant")
+    row = actions.do_upload_material(application, params.materialId, file[0], acting_user=user)
+    return UploadOut(
+        code=200,
+        type=row.content_type,
+        message=str(_("材料已上传：%(name)s") % {"name": row.material.name}),
+        url=document_url(application, row.material_id),
+    )
+
+
+@router.get(
+    "/applications/{fileId}/documents/{materialId}",
+    response={200: None, **ERRORS},
+    auth=session_auth,
+    include_in_schema=False,
+)
+def get_document(
+    request: HttpRequest,
+    fileId: str,
+    materialId: int,
+) -> FileResponse:
+    """An uploaded material of an application you may see (the address in documentUrls)."""
+    application = access_application_by_number(_user(request), fileId)
+    row = (
+        selectors.materials_of(application)
+        .filter(material_id=materialId, kind=ProvisionKind.UPLOAD)
+        .exclude(file="")
+        .last()
+    )
+    if row is None:
+        raise Http404
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle, content_type=row.content_type or "application/octet-stream", filename=row.file_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Tasks ------------------------------------------------------------------------------
+
+
+def _task(user: User, task_id: str) -> WorkTask:
+    if not task_id.isdigit():
+        raise NotFound()
+    return access_task_by_id(user, int(task_id))
+
+
+@router.get(
+    "/tasks",
+    response={200: list[UserTaskOut], **ERRORS},
+    auth=session_auth,
+    exclude_none=True,
+)
+def list_tasks(request: HttpRequest, params: Query[TaskListIn]) -> list[UserTaskOut]:
+    """The open tasks you may claim or have claimed (the workbench's 我的待办)."""
+    user = _user(request)
+    rows = selectors.open_tasks_for(user).select_related("application__item")
+    if params.fileId:
+        rows = rows.filter(application__number=params.fileId.strip().upper())
+    if params.mainTaskId:
+        rows = rows.filter(pk=_number(params.mainTaskId))
+    if params.assigneeId:
+        rows = rows.filter(claimed_by_id=_number(params.assigneeId))
+    order = _sort_key(
+        {
+            "created": "created_at",
+            "id": "pk",
+            "name": "name",
+            "dueDate": "application__deadline_at",
+        },
+        params,
+        "dueDate",
+    )
+    rows = rows.order_by(order, "pk")
+    start = params.firstResult
+    return [
+        UserTaskOut(name=task.name, **_task_fields(task))
+        for task in rows[start : start + params.maxResult]
+    ]
+
+
+@router.get(
+    "/tasks/{taskId}",
+    response={200: DataUserTaskOut, **ERRORS},
+    auth=session_auth,
+    exclude_none=True,
+)
+def get_task(request: HttpRequest, taskId: str) -> DataUserTaskOut:
+    """One task of your lanes with the application's form and what was decided, if done."""
+    task = _task(_user(request), taskId)
+    return DataUserTaskOut(
+        taskName=task.name,
+        formVariables=task.application.form_data,
+        data=task.result,
+        **_task_fields(task),
+    )
+
+
+def _task_result(data: Mapping[str, Any]) -> actions.TaskResult:
+    passed = data.get("passed", True)
+    if not isinstance(passed, bool):
+        raise InvalidInput(
+            _("passed 应为 true 或 false。"), code="invalid_input", detail={"field": "passed"}
+        )
+    texts: dict[str, str] = {}
+    for name, keys in {
+        "opinion": ("opinion",),
+        "reasons": ("reasons",),
+        "legal_basis": ("legalBasis", "legal_basis"),
+    }.items():
+        value = next((data[k] for k in keys if k in data), "")
+        if not isinstance(value, str):
+            raise InvalidInput(_("该项应为文本。"), code="invalid_input", detail={"field": keys[0]})
+        texts[name] = value
+    return actions.TaskResult(passed=passed, **texts)
+
+
+@router.post(
+    "/tasks/{taskId}/complete",
+    response={200: CompletedTaskOut, **ERRORS},
+    auth=session_auth,
+)
+def complete_task(
+    request: HttpRequest,
+    taskId: str,
+    payload: CompleteIn,
+) -> CompletedTaskOut:
+    """Complete a task (受理, 审查, 决定, 送达); refusing needs reasons and a legal basis."""
+    user = _user(request)
+    task = _task(user, taskId)
+    result = _task_result(payload.data)
+    application = actions.do_complete_task(task, result, acting_user=user)
+    return CompletedTaskOut(
+        taskId=str(task.pk),
+        fileId=application.number,
+        serviceId=application.item.code,
+        status=_status(application),
+        variables={
+            "result": AdditionalDataOut(
+                data={
+                    "passed": result.passed,
+                    "opinion": result.opinion,
+                    "reasons": result.reasons,
+                    "legalBasis": result.legal_basis,
+                }
+            )
+        },
+    )
+
+
+# --- Statistics -------------------------------------------------------------------------
+
+
+@router.get(
+    "/data/statistics",
+    response={200: list[StatisticsOut], **ERRORS},
+    auth=any_principal,
+    exclude_none=True,
+)
+def statistics(request: HttpRequest, params: Query[StatisticsIn]) -> list[StatisticsOut]:
+    """Decisions and 补正 requests, in total or per day, week, month or year."""
+    _check_client_header(request)
+    if params.role:
+        raise InvalidInput(
+            _("暂不支持按岗位统计。"), code="unsupported_filter", detail={"field": "role"}
+        )
+    if params.startDate and params.endDate and params.startDate > params.endDate:
+        raise InvalidInput(
+            _("开始日期不能晚于结束日期。"), code="bad_period", detail={"field": "endDate"}
+        )
+    counts = selectors.decision_counts(
+        start=params.startDate,
+        end=params.endDate,
+        item=params.registrationName.strip(),
+        operator=params.operator.strip(),
+        timeframe=params.timeframe,
+    )
+    return [
+        StatisticsOut(
+            processed=row.approved + row.rejected + row.sent_back,
+            approved=row.approved,
+            sentBack=row.sent_back,
+            rejected=row.rejected,
+            references=StatisticsReferencesOut(
+                startDate=row.start,
+                endDate=row.end,
+                registrationName=params.registrationName or None,
+                operator=params.operator or None,
+                timeframeDay=params.timeframe == "day",
+                timeframeWeek=params.timeframe == "week",
+                timeframeMonth=params.timeframe == "month",
+                timeframeYear=params.timeframe == "year",
+            ),
+        )
+        for row in counts
+    ]
+
+
+# GovStack's statistics test suite calls the versioned address.
+router.add_api_operation(
+    "/data/statistics/1.0",
+    ["GET"],
+    statistics,
+    response={200: list[StatisticsOut], **ERRORS},
+    auth=any_principal,
+    exclude_none=True,
+    include_in_schema=False,
+)
