@@ -125,6 +125,8 @@ DEPARTMENTS: tuple[DemoDepartment, ...] = (
     DemoDepartment(
         "cs-housing-fund", "长沙住房公积金管理中心", "市公积金中心", "centre", CITY_CODE
     ),
+    # 国家综合性消防救援队伍: neither a government work department nor a 事业单位.
+    DemoDepartment("cs-fire", "长沙市消防救援支队", "市消防救援支队", "other", CITY_CODE),
 )
 
 # Staff: the named cast first, then one clerk for every other department.
@@ -190,6 +192,13 @@ STAFF: tuple[DemoStaff, ...] = (
     ),
     DemoStaff(
         "fangyu", "方宇", "cs-environment", ("reviewer",), note="市生态环境局审核人员：并联审批"
+    ),
+    DemoStaff(
+        "leiming",
+        "雷鸣",
+        "cs-fire",
+        ("reviewer",),
+        note="市消防救援支队审核人员：开办餐饮店“一件事”的消防审查（告知承诺）",
     ),
     DemoStaff(
         "kongli",

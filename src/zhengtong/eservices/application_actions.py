@@ -93,17 +93,36 @@ DEFAULT_LICENCE_TYPES: dict[str, str] = {
     "food_business_licence": "food_business_licence",
     "public_place_hygiene_licence": "public_place_hygiene_licence",
     "rural_urban_pension_enrolment": "pension_insurance_certificate",
+    "individual_business_registration": "individual_business_licence",
 }
-# Where a licence's fields come from: form fields in order of preference, or
-# "$today", "$region" (the issuing department's region) and "$complaint_phone".
+# Processes whose outcome depends on who applies. Opening a restaurant (一件事):
+# a person starts a 个体工商户 and gets its business licence; an enterprise,
+# which already holds a business licence, gets the 食品经营许可证. One licence
+# per application: the bundle's other certificates are issued by their own items.
+LICENCE_TYPES_BY_APPLICANT: dict[str, dict[str, str]] = {
+    "restaurant_opening": {
+        ApplicantKind.PERSON: "individual_business_licence",
+        ApplicantKind.ENTERPRISE: "food_business_licence",
+    },
+}
+# Where a licence's fields come from: form fields in order of preference,
+# "$today", "$region" (the issuing department's region), "$complaint_phone",
+# or "=text" for a fixed text.
 LICENCE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "food_business_licence": {
-        "legal_representative": ("legal_rep",),
+        "legal_representative": ("legal_rep", "name"),
         "residence": ("address", "premises"),
         "business_premises": ("premises", "address"),
-        "main_business_form": ("business_type",),
+        "main_business_form": ("business_type", "=餐饮服务"),
         "business_items": ("business_items", "business_type"),
         "complaint_phone": ("$complaint_phone",),
+    },
+    "individual_business_licence": {
+        "operator": ("name",),
+        "organisation_form": ("form_of_organisation", "=个人经营"),
+        "registered_on": ("$today",),
+        "business_premises": ("premises",),
+        "business_scope": ("scope", "business_items"),
     },
     "public_place_hygiene_licence": {
         "legal_representative": ("legal_rep",),
@@ -524,6 +543,12 @@ def licence_type_code_of(item: ServiceItem) -> str:
     return item.licence_type_code or DEFAULT_LICENCE_TYPES.get(item.process_id, "")
 
 
+def licence_type_code_for(item: ServiceItem, applicant_kind: str) -> str:
+    """Return the code of the licence type approval issues to this kind of applicant."""
+    by_applicant = LICENCE_TYPES_BY_APPLICANT.get(item.process_id, {})
+    return item.licence_type_code or by_applicant.get(applicant_kind) or licence_type_code_of(item)
+
+
 def _licence_value(source: str, application: Application, today: dt.date) -> Any:
     if source == "$today":
         return today.isoformat()
@@ -531,6 +556,8 @@ def _licence_value(source: str, application: Application, today: dt.date) -> Any
         return application.item.department.region.name
     if source == "$complaint_phone":
         return application.item.complaint_phone
+    if source.startswith("="):
+        return source[1:]
     return application.form_data.get(source)
 
 
@@ -547,8 +574,8 @@ def licence_data_of(application: Application, type_code: str) -> dict[str, Any]:
     return data
 
 
-def _licence_type_of(item: ServiceItem) -> LicenceType | None:
-    code = licence_type_code_of(item)
+def _licence_type_of(application: Application) -> LicenceType | None:
+    code = licence_type_code_for(application.item, application.applicant_kind)
     return get_licence_type(code) if code else None
 
 
@@ -624,7 +651,7 @@ def _process_data(application: Application, credit: Mapping[str, Any]) -> dict[s
 
 
 def _issue_licence(application: Application, actor: Actor) -> Licence | None:
-    licence_type = _licence_type_of(application.item)
+    licence_type = _licence_type_of(application)
     if licence_type is None:
         return None
     code = licence_type.code
@@ -719,7 +746,7 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
         raise Conflict(_("该事项当前不受理申请。"), code="item_not_open")
     if not item.process_id:
         raise Conflict(_("该事项尚未配置办理流程，暂不能在线申请。"), code="no_process")
-    licence_type = _licence_type_of(item)
+    licence_type = _licence_type_of(current)
     _check_holder_kind(current, licence_type)
     current.form_data = clean_form(item.form_schema, current.form_data, complete=True)
     _check_licence_ready(current, licence_type)

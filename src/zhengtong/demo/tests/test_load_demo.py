@@ -91,3 +91,16 @@ def test_it_prints_working_credentials_again_after_a_rotation() -> None:
     me = Client().get("/api/identity/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200
     assert SystemClient.objects.filter(name=city.DEMO_CLIENT_NAME).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_fire_brigade_is_a_co_department_of_the_restaurant_bundle() -> None:
+    from zhengtong.eservices.models import ServiceItem
+
+    load_demo()
+    fire = Department.objects.get(code="cs-fire")
+    assert fire.name == "长沙市消防救援支队"
+    # Its reviewer works the bundle's fire.reviewer lane (see eservices' test_licence_mapping).
+    assert User.objects.filter(username="leiming", posts__department=fire).exists()
+    restaurant = ServiceItem.objects.get(name="开办餐饮店“一件事”")
+    assert {d.code for d in restaurant.co_departments.all()} == {"cs-environment", "cs-fire"}
