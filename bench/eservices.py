@@ -100,23 +100,42 @@ def make_drafts(cast: Any, count: int) -> list[Any]:
 def complete(cast: Any, drafts: list[Any]) -> int:
     """Submit every draft and work it through to approval; return the user tasks done."""
     from zhengtong.eservices import application_actions as act
-    from zhengtong.eservices.models import WorkTask
 
     staff = {"acceptor": cast.clerk, "reviewer": cast.reviewer, "decider": cast.leader}
     steps = 0
     for draft in drafts:
         application = act.do_submit_application(draft, acting_user=cast.applicant)
         while application.state not in ("approved", "rejected"):
-            task = WorkTask.objects.filter(application=application, completed_at=None).first()
+            task = _open_task(application.pk)
             if task is None:
                 raise RuntimeError(f"{application.number} is {application.state} with no task")
-            user = staff[act.base_role(task.role)] if task.role != "deliverer" else cast.clerk
+            user = staff[task.lane_role] if task.lane_role != "deliverer" else cast.clerk
             # Completing an unclaimed task claims it, as a clerk working from the queue does.
             application = act.do_complete_task(task, act.TaskResult(), acting_user=user)
             steps += 1
         if application.state != "approved" or application.licence_id is None:
             raise RuntimeError(f"{application.number} ended {application.state} without a licence")
     return steps
+
+
+def _open_task(application_id: int) -> Any:
+    """The application's open task, as the workbench list hands it to staff.
+
+    In plain SQL: finding the task is the harness's work, not the platform's,
+    and an ORM query here would cost a tenth of what is measured.
+    """
+    from django.db import connection
+
+    from zhengtong.eservices.models import WorkTask
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, lane_role FROM eservices_worktask"
+            " WHERE application_id = %s AND completed_at IS NULL ORDER BY id LIMIT 1",
+            [application_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else WorkTask(pk=row[0], lane_role=row[1])
 
 
 def run(

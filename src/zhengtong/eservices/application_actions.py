@@ -30,7 +30,14 @@ from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.models import Department
 from zhengtong.core.validators import validate_id_number
 from zhengtong.eservices import process
-from zhengtong.eservices.application_rows import application_with_item, task_with_application
+from zhengtong.eservices.application_rows import (
+    application_with_item,
+    close_work_task,
+    insert_event,
+    insert_work_tasks,
+    open_task_ids,
+    task_with_application,
+)
 from zhengtong.eservices.application_states import (
     FINISHED_STATES,
     ApplicationState,
@@ -41,7 +48,6 @@ from zhengtong.eservices.forms_engine import clean_form, fields_of
 from zhengtong.eservices.models import (
     ApplicantKind,
     Application,
-    ApplicationEvent,
     ApplicationMaterial,
     ApplicationSequence,
     Material,
@@ -174,9 +180,9 @@ def _event(
     from_state: str = "",
     to_state: str = "",
     at: dt.datetime | None = None,
-) -> ApplicationEvent:
-    return ApplicationEvent.objects.create(
-        application=application,
+) -> None:
+    insert_event(
+        application=application.pk,
         kind=kind,
         from_state=from_state,
         to_state=to_state,
@@ -681,27 +687,22 @@ def department_for_role(item: ServiceItem, role: str) -> Department:
 def _sync_tasks(application: Application, instance: process.Instance, now: dt.datetime) -> None:
     """Mirror the process's ready user tasks in ``WorkTask``: close the gone, add the new."""
     ready = {task.id: task for task in instance.ready_user_tasks()}
-    gone = [
-        pk
-        for pk, task_id in WorkTask.objects.filter(
-            application_id=application.pk, completed_at=None
-        ).values_list("pk", "task_id")
-        if ready.pop(task_id, None) is None
-    ]
-    if gone:
-        WorkTask.objects.filter(pk__in=gone).update(completed_at=now)
-    WorkTask.objects.bulk_create(
-        WorkTask(
-            application=application,
-            task_id=task.id,
-            bpmn_id=task.bpmn_id,
-            name=task.name,
-            step=task.step.value,
-            role=task.role,
-            lane_role=base_role(task.role),
-            department=department_for_role(application.item, task.role),
-            created_at=now,
-        )
+    for pk, task_id in open_task_ids(application.pk):
+        if ready.pop(task_id, None) is None:
+            close_work_task(pk, completed_at=now)
+    insert_work_tasks(
+        {
+            "application": application.pk,
+            "task_id": task.id,
+            "bpmn_id": task.bpmn_id,
+            "name": task.name,
+            "step": task.step.value,
+            "role": task.role,
+            "lane_role": base_role(task.role),
+            "department": department_for_role(application.item, task.role).pk,
+            "created_at": now,
+            "result": {},
+        }
         for task in ready.values()
     )
 
@@ -910,10 +911,11 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
         locked = _lock(application)
         _unchanged(locked, application)
         licence = _issue_licence(locked, actor) if approved else None
-        WorkTask.objects.filter(pk=row.pk).update(
+        close_work_task(
+            row.pk,
             completed_at=now,
-            completed_by=acting_user,
-            claimed_by=acting_user,
+            completed_by=acting_user.pk,
+            claimed_by=acting_user.pk,
             claimed_at=row.claimed_at or now,
             result={
                 "passed": checked.passed,

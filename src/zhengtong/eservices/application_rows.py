@@ -11,13 +11,19 @@ use them exactly like ORM-loaded ones.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
 from django.db import connections, router
+from django.db.models import Model
 
 from zhengtong.core.models import Department
 from zhengtong.core.sql import RowLoader
 from zhengtong.identity.models import User
 
-from .models import Application, ServiceItem, WorkTask
+from .models import Application, ApplicationEvent, Notification, ServiceItem, WorkTask
+
+M = TypeVar("M", bound=Model)
 
 _APPLICATIONS = RowLoader(Application, "a")
 _ITEMS = RowLoader(ServiceItem, "i")
@@ -100,3 +106,114 @@ def task_with_application(pk: int) -> WorkTask:
     WorkTask.department.field.set_cached_value(task, department)
     WorkTask.application.field.set_cached_value(task, application)
     return task
+
+
+# --- Writes -------------------------------------------------------------------------------
+# The rows every step adds or changes (timeline events, messages, work tasks),
+# written with statements prepared once per database: ``objects.create``,
+# ``bulk_create`` and ``update`` built the same few statements anew each time,
+# at several times the cost of running them. Values are converted by the
+# fields themselves, as the ORM converts them.
+
+
+class RowWriter(Generic[M]):
+    """INSERT rows of one model, given as field-name → value mappings."""
+
+    def __init__(self, model: type[M], fields: Sequence[str]) -> None:
+        self.model = model
+        self.fields = [model._meta.get_field(name) for name in fields]
+        self._sql: dict[str, str] = {}
+
+    def _statement(self, using: str) -> str:
+        sql = self._sql.get(using)
+        if sql is None:
+            quote = connections[using].ops.quote_name
+            columns = ", ".join(quote(str(field.column)) for field in self.fields)  # type: ignore[union-attr]
+            marks = ", ".join(["%s"] * len(self.fields))
+            table = quote(str(self.model._meta.db_table))
+            sql = self._sql[using] = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+        return sql
+
+    def insert(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        using = router.db_for_write(self.model)
+        connection = connections[using]
+        values = [
+            [
+                field.get_db_prep_save(row[field.name], connection)  # type: ignore[union-attr]
+                for field in self.fields
+            ]
+            for row in rows
+        ]
+        if not values:
+            return
+        with connection.cursor() as cursor:
+            cursor.executemany(self._statement(using), values)
+
+
+_EVENTS = RowWriter(
+    ApplicationEvent,
+    ("application", "kind", "from_state", "to_state", "actor_ref", "actor_label", "at", "note"),
+)
+_NOTIFICATIONS = RowWriter(Notification, ("user", "text", "link", "created_at"))
+_WORK_TASKS = RowWriter(
+    WorkTask,
+    (
+        "application",
+        "task_id",
+        "bpmn_id",
+        "name",
+        "step",
+        "role",
+        "lane_role",
+        "department",
+        "created_at",
+        "result",
+    ),
+)
+
+
+def insert_event(**row: Any) -> None:
+    """Add one timeline row (``ApplicationEvent`` fields; ``application`` is its id)."""
+    _EVENTS.insert([row])
+
+
+def insert_notification(**row: Any) -> None:
+    """Add one in-app message (``Notification`` fields; ``user`` is the user's id)."""
+    _NOTIFICATIONS.insert([row])
+
+
+def insert_work_tasks(rows: Iterable[Mapping[str, Any]]) -> None:
+    """Add work tasks (``WorkTask`` fields; ``application`` and ``department`` are ids)."""
+    _WORK_TASKS.insert(rows)
+
+
+def open_task_ids(application_id: int) -> list[tuple[int, str]]:
+    """(pk, process task id) of the application's open work tasks."""
+    using = router.db_for_read(WorkTask)
+    quote = connections[using].ops.quote_name
+    sql = (
+        f"SELECT {quote('id')}, {quote('task_id')} FROM {quote(WorkTask._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote('application_id')} = %s AND {quote('completed_at')} IS NULL"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [application_id])
+        return [(int(pk), str(task_id)) for pk, task_id in cursor.fetchall()]
+
+
+def close_work_task(pk: int, **values: Any) -> None:
+    """Set the given ``WorkTask`` fields (``completed_at``, ``result`` ...) of one task."""
+    using = router.db_for_write(WorkTask)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    fields = [WorkTask._meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)  # type: ignore[union-attr]
+    params = [
+        field.get_db_prep_save(values[field.name], connection)  # type: ignore[union-attr]
+        for field in fields
+    ]
+    sql = (
+        f"UPDATE {quote(WorkTask._meta.db_table)} SET {assignments}"  # noqa: S608
+        f" WHERE {quote('id')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, pk])

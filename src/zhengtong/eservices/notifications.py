@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from zhengtong.eservices.models import Notification
+from zhengtong.eservices.application_rows import insert_notification
 from zhengtong.identity.models import User
 
 logger = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ class InAppNotifier:
     """Writes the message to the user's message box (站内消息)."""
 
     def send(self, user: User, text: str, link: str) -> None:
-        Notification.objects.create(
-            user=user, text=text[:500], link=link[:300], created_at=timezone.now()
+        insert_notification(
+            user=user.pk, text=text[:500], link=link[:300], created_at=timezone.now()
         )
 
 
