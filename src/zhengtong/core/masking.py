@@ -134,35 +134,40 @@ def _province_short_names() -> frozenset[str]:
     return frozenset(shorts)
 
 
-# A set of names with the length of its longest name, so that a prefix search
-# tries only the lengths that can match.
-_Names = tuple[frozenset[str], int]
+# A set of names with, for each two first characters, the lengths of the names
+# that start with them, longest first: a prefix search tries only the lengths
+# that can match.
+_Names = tuple[frozenset[str], dict[str, tuple[int, ...]]]
 
 
-def _with_longest(names: frozenset[str]) -> _Names:
-    return names, max((len(name) for name in names), default=0)
+def _indexed(names: frozenset[str]) -> _Names:
+    lengths: dict[str, set[int]] = {}
+    for name in names:
+        if len(name) >= 2:
+            lengths.setdefault(name[:2], set()).add(len(name))
+    return names, {start: tuple(sorted(found, reverse=True)) for start, found in lengths.items()}
 
 
 @cache
 def _division_names() -> tuple[dict[int, _Names], _Names]:
-    """The division names by level, and the provinces' short names, each with its longest length.
+    """The division names by level, and the provinces' short names, each indexed by their starts.
 
     Computed once, together: keying a cache on the large sets themselves made
     every look-up compare them element by element whenever two threads had
     built equal but distinct sets on their first, concurrent, call.
     """
-    levels = {level: _with_longest(names) for level, names in names_by_level().items()}
-    return levels, _with_longest(_province_short_names())
+    levels = {level: _indexed(names) for level, names in names_by_level().items()}
+    return levels, _indexed(_province_short_names())
 
 
-_NO_NAMES: _Names = (frozenset(), 0)
+_NO_NAMES: _Names = (frozenset(), {})
 
 
 def _longest_prefix(text: str, names: _Names) -> int:
-    """Return the length of the longest name the text starts with, or 0."""
-    found, longest = names
-    for length in range(min(longest, len(text)), 1, -1):
-        if text[:length] in found:
+    """Return the length of the longest name (two characters or more) starting the text, or 0."""
+    found, lengths = names
+    for length in lengths.get(text[:2], ()):
+        if length <= len(text) and text[:length] in found:
             return length
     return 0
 

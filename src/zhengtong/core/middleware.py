@@ -1,8 +1,23 @@
-"""Security headers that Django's own settings do not cover."""
+"""Security headers that Django's own settings do not cover, and the token API's short path.
+
+Department systems call the G2G API under ``TOKEN_API_PATHS`` with bearer
+tokens only: no session, no CSRF cookie, no messages. The session, CSRF,
+authentication and messages middleware below are Django's own, except that
+they let those requests through untouched instead of doing work the API never
+uses on every call (loading a session store, reading the CSRF cookie, setting
+up message storage). Every other path goes through them unchanged.
+"""
 
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthentication
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessages
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessions
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrf
 
 # Everything is served from the project itself: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = (
@@ -15,6 +30,11 @@ API_DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'"
 )
+
+
+def is_token_api(request: HttpRequest) -> bool:
+    """Whether the request is under a path that only bearer tokens may call."""
+    return request.path_info.startswith(settings.TOKEN_API_PATHS)
 
 
 class SecurityHeadersMiddleware:
@@ -32,3 +52,51 @@ class SecurityHeadersMiddleware:
         )
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class SessionMiddleware(DjangoSessions):
+    """Django's sessions, skipped on the token API: it never reads or sets a session."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if is_token_api(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class CsrfViewMiddleware(DjangoCsrf):
+    """Django's CSRF check, skipped on the token API: a bearer token is not sent by browsers."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if is_token_api(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        callback: Callable[..., Any],
+        callback_args: tuple[Any, ...],
+        callback_kwargs: dict[str, Any],
+    ) -> HttpResponseForbidden | None:
+        if is_token_api(request):
+            return None
+        return super().process_view(request, callback, callback_args, callback_kwargs)
+
+
+class AuthenticationMiddleware(DjangoAuthentication):
+    """Django's session user; on the token API, where no session is read, always anonymous."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if is_token_api(request):
+            request.user = AnonymousUser()
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class MessageMiddleware(DjangoMessages):
+    """Django's messages, skipped on the token API: it renders no pages to show them on."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if is_token_api(request):
+            return self.get_response(request)
+        return super().__call__(request)

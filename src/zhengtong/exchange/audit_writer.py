@@ -5,7 +5,7 @@ committed before its answer leaves. Committed one call per transaction, the
 calls of a busy server queue behind the ledger head lock and pay one disk
 flush each. Here concurrent calls of one process share transactions instead:
 the first thread to arrive with nothing being written becomes the leader and
-writes everything queued, in one transaction with one ``record_entries``
+writes everything queued, in one transaction with one ``append_entries``
 append; threads that arrive meanwhile queue and wait, and the next leader
 writes them as the next batch. Each caller returns only once the transaction
 holding its own entry has committed, so nothing is answered that the log could
@@ -40,8 +40,9 @@ from django.db import connections, router, transaction
 from django.db.models import Model
 
 from zhengtong.core.actors import Actor
+from zhengtong.core.sql import driver_cursor, driver_sql
 from zhengtong.exchange.models import AccessLog, AccessSubject, Grant
-from zhengtong.ledger.actions import PendingEntry, record_entries
+from zhengtong.ledger.actions import PendingEntry, append_entries
 
 OK = "ok"
 RATE_LIMITED = "rate_limited"
@@ -83,7 +84,58 @@ def _quote(using: str, model: type[Model]) -> tuple[str, dict[str, str]]:
     return quote(str(model._meta.db_table)), columns
 
 
-def _count_rates(using: str, entries: Sequence[LogEntry], window: int) -> None:
+_LOG_FIELDS = ("ledger_seq", "at", "client", "resource", "grant", "operation", "result", "data")
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The writer's statements for one database, written once for the driver's cursor."""
+
+    read_rate: str
+    count_rate: str
+    insert_log: str
+    log_ids: str
+    insert_subject: str
+
+
+@cache
+def _statements(using: str) -> _Statements:
+    connection = connections[using]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    grant, g = _quote(using, Grant)
+    log, c = _quote(using, AccessLog)
+    subject, s = _quote(using, AccessSubject)
+    marks = ", ".join(["%s"] * len(_LOG_FIELDS))
+    return _Statements(
+        read_rate=driver_sql(
+            using,
+            f"SELECT {g['window_start']}, {g['window_count']}, {g['rate_per_minute']}"  # noqa: S608
+            f" FROM {grant} WHERE {g['id']} = %s{lock}",
+        ),
+        count_rate=driver_sql(
+            using,
+            f"UPDATE {grant} SET {g['window_start']} = %s, {g['window_count']} = %s"  # noqa: S608
+            f" WHERE {g['id']} = %s",
+        ),
+        insert_log=driver_sql(
+            using,
+            f"INSERT INTO {log} ({', '.join(c[n] for n in _LOG_FIELDS)})"  # noqa: S608
+            f" VALUES ({marks})",
+        ),
+        log_ids=driver_sql(
+            using,
+            f"SELECT {c['ledger_seq']}, {c['id']} FROM {log}"  # noqa: S608
+            f" WHERE {c['ledger_seq']} >= %s AND {c['ledger_seq']} <= %s",
+        ),
+        insert_subject=driver_sql(
+            using,
+            f"INSERT INTO {subject} ({s['log']}, {s['key_hash']}, {s['outcome']})"  # noqa: S608
+            " VALUES (%s, %s, %s)",
+        ),
+    )
+
+
+def _count_rates(using: str, cursor: Any, entries: Sequence[LogEntry], window: int) -> None:
     """Count ``ok`` calls against their grants' windows; mark the ones over the limit."""
     by_grant: dict[int, list[LogEntry]] = defaultdict(list)
     for entry in entries:
@@ -91,31 +143,20 @@ def _count_rates(using: str, entries: Sequence[LogEntry], window: int) -> None:
             by_grant[entry.grant_id].append(entry)
     if not by_grant:
         return
-    connection = connections[using]
-    table, column = _quote(using, Grant)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        for grant_id, calls in by_grant.items():
-            cursor.execute(
-                f"SELECT {column['window_start']}, {column['window_count']},"  # noqa: S608
-                f" {column['rate_per_minute']} FROM {table} WHERE {column['id']} = %s{lock}",
-                [grant_id],
-            )
-            row = cursor.fetchone()
-            if row is None:  # the grant was deleted: nothing to count against
-                continue
-            start, count, rate = int(row[0]), int(row[1]), int(row[2])
-            if start != window:
-                count = 0
-            allowed = max(0, min(len(calls), rate - count))
-            for entry in calls[allowed:]:
-                entry.result = RATE_LIMITED
-            if allowed:
-                cursor.execute(
-                    f"UPDATE {table} SET {column['window_start']} = %s,"  # noqa: S608
-                    f" {column['window_count']} = %s WHERE {column['id']} = %s",
-                    [window, count + allowed, grant_id],
-                )
+    statements = _statements(using)
+    for grant_id, calls in by_grant.items():
+        cursor.execute(statements.read_rate, [grant_id])
+        row = cursor.fetchone()
+        if row is None:  # the grant was deleted: nothing to count against
+            continue
+        start, count, rate = int(row[0]), int(row[1]), int(row[2])
+        if start != window:
+            count = 0
+        allowed = max(0, min(len(calls), rate - count))
+        for entry in calls[allowed:]:
+            entry.result = RATE_LIMITED
+        if allowed:
+            cursor.execute(statements.count_rate, [window, count + allowed, grant_id])
 
 
 def write_entries(entries: Sequence[LogEntry]) -> None:
@@ -124,49 +165,46 @@ def write_entries(entries: Sequence[LogEntry]) -> None:
         return
     using = router.db_for_write(AccessLog)
     connection = connections[using]
-    _count_rates(using, entries, int(time.time() // 60))
+    statements = _statements(using)
+    cursor = driver_cursor(using)
+    _count_rates(using, cursor, entries, int(time.time() // 60))
     for entry in entries:
         entry.data["result"] = entry.result
-    ledger = record_entries(
+    appended = append_entries(
         [PendingEntry(e.actor, e.action, e.subject_type, e.subject_id, e.data) for e in entries]
     )
-    at = connection.ops.adapt_datetimefield_value(ledger[0].recorded_at)
-    data_field = AccessLog._meta.get_field("data")
-    table, column = _quote(using, AccessLog)
-    names = ["ledger_seq", "at", "client", "resource", "grant", "operation", "result", "data"]
+    at = connection.ops.adapt_datetimefield_value(appended.recorded_at)
+    prepare_data = AccessLog._meta.get_field("data").get_db_prep_save
     rows = []
-    for entry, made in zip(entries, ledger, strict=True):
-        entry.seq = made.seq
+    for seq, entry in enumerate(entries, appended.first_seq):
+        entry.seq = seq
         rows.append(
             (
-                made.seq,
+                seq,
                 at,
                 entry.client_id,
                 entry.resource_id,
                 entry.grant_id,
                 entry.operation,
                 entry.result,
-                data_field.get_db_prep_save(entry.data, connection),
+                prepare_data(entry.data, connection),
             )
         )
-    placeholders = ", ".join(["%s"] * len(names))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(column[n] for n in names)})"  # noqa: S608
-            f" VALUES ({placeholders})",
-            rows,
-        )
-        subjects = [e for e in entries if e.outcomes]
-        if not subjects:
-            return
-        s_table, s_column = _quote(using, AccessSubject)
-        # The log rows' ids come from the rows just inserted, by ledger_seq.
-        cursor.executemany(
-            f"INSERT INTO {s_table} ({s_column['log']}, {s_column['key_hash']},"  # noqa: S608
-            f" {s_column['outcome']}) SELECT {column['id']}, %s, %s FROM {table}"
-            f" WHERE {column['ledger_seq']} = %s",
-            [(digest, outcome, e.seq) for e in subjects for digest, outcome in e.outcomes.items()],
-        )
+    cursor.executemany(statements.insert_log, rows)
+    subjects = [e for e in entries if e.outcomes]
+    if not subjects:
+        return
+    # The log rows' ids, by ledger_seq: the entries' numbers are consecutive.
+    cursor.execute(statements.log_ids, [subjects[0].seq, subjects[-1].seq])
+    log_id = dict(cursor.fetchall())
+    cursor.executemany(
+        statements.insert_subject,
+        [
+            (log_id[e.seq], digest, outcome)
+            for e in subjects
+            for digest, outcome in e.outcomes.items()
+        ],
+    )
 
 
 try:

@@ -15,7 +15,6 @@ Stable refusal codes: ``purpose_required``, ``resource_not_found``,
 """
 
 import enum
-import hashlib
 import hmac
 import json
 import time
@@ -35,8 +34,8 @@ from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import ZhengtongError
-from zhengtong.core.masking import HIDDEN, mask
-from zhengtong.core.sql import RowLoader
+from zhengtong.core.masking import HIDDEN, MASKERS, mask
+from zhengtong.core.sql import RowLoader, driver_cursor, driver_sql
 from zhengtong.exchange.audit_writer import Arrival, LogEntry, arriving, log_call
 from zhengtong.exchange.models import Grant, HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
@@ -74,7 +73,18 @@ def _refusal(code: str, status: int, message: Any, **detail: Any) -> Refused:
 def key_hash(key: str) -> str:
     """The keyed hash that stands for a key in the access log (HMAC-SHA256, hex)."""
     secret = settings.EXCHANGE_PSEUDONYM_KEY.encode()
-    return hmac.new(secret, key.strip().upper().encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, key.strip().upper().encode(), "sha256").hex()
+
+
+def _key_hasher() -> Callable[[str], str]:
+    """``key_hash`` with the secret read once, for the keys of one call."""
+    secret = settings.EXCHANGE_PSEUDONYM_KEY.encode()
+    digest = hmac.digest
+
+    def hash_key(key: str) -> str:
+        return digest(secret, key.strip().upper().encode(), "sha256").hex()
+
+    return hash_key
 
 
 def mask_kind(item: InformationItem) -> str | None:
@@ -103,6 +113,14 @@ def masked(item: InformationItem, value: str) -> str:
 # --- Deciding what may leave -----------------------------------------------------
 
 
+def _hide(value: str) -> str:
+    return HIDDEN
+
+
+# How one item leaves: ``None`` in clear, otherwise the function that masks it.
+_Shown = Callable[[str], str] | None
+
+
 @dataclass(slots=True)
 class Access:
     """What one call may read: the items to return and which of them in clear."""
@@ -114,24 +132,34 @@ class Access:
     grant: Grant | None
     dataset: HostedDataset | None = None
     proxied: ProxiedDataset | None = None
+    # Worked out once per call from the above, not once per record.
+    plan: list[tuple[str, _Shown]] = field(init=False)
+    masked_fields: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.plan = []
+        for code in self.fields:
+            item = self.items[code]
+            if code in self.clear or not item.is_personal:
+                self.plan.append((code, None))
+            else:
+                kind = mask_kind(item)
+                self.plan.append((code, MASKERS[kind] if kind else _hide))
+        self.masked_fields = [code for code, shown in self.plan if shown is not None]
 
     def found(self, row: "Row") -> "Found":
         return Found(row.key, self.present(row.values), row.updated_at, self.masked_fields)
 
-    @property
-    def masked_fields(self) -> list[str]:
-        return [c for c in self.fields if self.items[c].is_personal and c not in self.clear]
-
     def present(self, values: Mapping[str, str]) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
-        for code in self.fields:
+        for code, shown in self.plan:
             value = values.get(code)
             if value is None or value == "":
                 out[code] = None
-            elif code in self.clear or not self.items[code].is_personal:
+            elif shown is None:
                 out[code] = value
             else:
-                out[code] = masked(self.items[code], value)
+                out[code] = shown(value)
         return out
 
 
@@ -161,6 +189,7 @@ def _table(model: type[Model], using: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Source:
     resource: Resource
+    items: list[InformationItem]
     dataset: HostedDataset | None
     proxied: ProxiedDataset | None
     grants: list[Grant]  # the calling client's, newest first
@@ -174,8 +203,8 @@ _ITEMS: dict[tuple[int, datetime], tuple[list[InformationItem], QuerySet[Informa
 _ITEMS_KEPT = 256
 
 
-def _attach_items(resource: Resource) -> None:
-    """Give the resource its items as if prefetched, from the per-process cache."""
+def _attach_items(resource: Resource) -> list[InformationItem]:
+    """Give the resource its items as if prefetched, from the per-process cache; return them."""
     key = (resource.pk, resource.updated_at)
     cached = _ITEMS.get(key)
     if cached is None:
@@ -192,6 +221,7 @@ def _attach_items(resource: Resource) -> None:
         # The item's own share attribute falls back on this resource's.
         InformationItem.resource.field.set_cached_value(item, resource)
     resource._prefetched_objects_cache = {"items": prefetched}  # type: ignore[attr-defined]
+    return items
 
 
 _RESOURCES = RowLoader(Resource, "r")
@@ -203,7 +233,8 @@ def _source_sql(using: str) -> str:
     sql = _SOURCE_SQL.get(using)
     if sql is None:
         q = connections[using].ops.quote_name
-        sql = _SOURCE_SQL[using] = (
+        sql = _SOURCE_SQL[using] = driver_sql(
+            using,
             f"SELECT {_RESOURCES.columns(using)}, {_GRANTS.columns(using)},"  # noqa: S608
             f" h.{q('id')}, h.{q('key_item_code')}, p.{q('id')}"
             f" FROM {_RESOURCES.table(using)}"
@@ -211,7 +242,7 @@ def _source_sql(using: str) -> str:
             f" LEFT JOIN {_table(ProxiedDataset, using)} p ON p.{q('resource_id')} = r.{q('id')}"
             f" LEFT JOIN {_GRANTS.table(using)}"
             f" ON g.{q('resource_id')} = r.{q('id')} AND g.{q('client_id')} = %s"
-            f" WHERE r.{q('code')} = %s"
+            f" WHERE r.{q('code')} = %s",
         )
     return sql
 
@@ -224,15 +255,15 @@ def _find_resource(call: Call) -> _Source:
     """
     code = call.resource_code.replace("-", "/")
     using = router.db_for_read(Resource)
-    with connections[using].cursor() as cursor:
-        cursor.execute(_source_sql(using), [call.client.pk, code])
-        rows = cursor.fetchall()
+    cursor = driver_cursor(using)
+    cursor.execute(_source_sql(using), [call.client.pk, code])
+    rows = cursor.fetchall()
     resource = _RESOURCES.load(using, rows[0]) if rows else None
     if resource is None or resource.state != ResourceState.PUBLISHED:
         raise _refusal(
             "resource_not_found", 404, _("没有这个已发布的目录资源。"), resource=call.resource_code
         )
-    _attach_items(resource)
+    items = _attach_items(resource)
     start = _RESOURCES.width
     grants = [_GRANTS.load(using, row, start) for row in rows if row[start] is not None]
     grants.sort(key=lambda g: g.starts_at, reverse=True)
@@ -245,7 +276,7 @@ def _find_resource(call: Call) -> _Source:
         proxied = ProxiedDataset.objects.get(pk=proxied_id)
         ProxiedDataset.resource.field.set_cached_value(proxied, resource)
     call.resource = resource
-    return _Source(resource, dataset, proxied, grants)
+    return _Source(resource, items, dataset, proxied, grants)
 
 
 def authorise(call: Call, requested: Sequence[str] | None) -> Access:
@@ -265,7 +296,7 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
         )
     source = _find_resource(call)
     resource = source.resource
-    items = {item.code: item for item in resource.items.all()}
+    items = {item.code: item for item in source.items}
     decision = share_decision(resource, requested if requested is not None else list(items))
     now = timezone.now()
     grants = source.grants
@@ -435,29 +466,44 @@ def _records(access: Access, keys: Sequence[str], purpose: str) -> dict[str, Row
     return rows
 
 
+_RECORDS_SQL: dict[tuple[str, int], str] = {}
+
+
+def _records_sql(using: str, count: int) -> str:
+    """The select of ``count`` live records by key, for the driver's cursor."""
+    sql = _RECORDS_SQL.get((using, count))
+    if sql is None:
+        q = connections[using].ops.quote_name
+        marks = ", ".join(["%s"] * count)
+        sql = driver_sql(
+            using,
+            f"SELECT {q('key')}, {q('values')}, {q('updated_at')} FROM {_table(Record, using)}"  # noqa: S608
+            f" WHERE {q('dataset_id')} = %s AND {q('key')} IN ({marks}) AND NOT {q('deleted')}",
+        )
+        if count <= 2 or count == MAX_BATCH_KEYS:
+            # The sizes that recur: single look-ups and full batches.
+            _RECORDS_SQL[(using, count)] = sql
+    return sql
+
+
 def _hosted_records(dataset: HostedDataset, keys: Sequence[str]) -> dict[str, Row]:
     """Read the live records of the keys, in SQL: this runs on every call."""
     if not keys:
         return {}
     using = router.db_for_read(Record)
-    connection = connections[using]
-    q = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(keys))
-    sql = (
-        f"SELECT {q('key')}, {q('values')}, {q('updated_at')} FROM {_table(Record, using)}"  # noqa: S608
-        f" WHERE {q('dataset_id')} = %s AND {q('key')} IN ({marks}) AND NOT {q('deleted')}"
-    )
+    cursor = driver_cursor(using)
+    cursor.execute(_records_sql(using, len(keys)), [dataset.pk, *keys])
     rows: dict[str, Row] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [dataset.pk, *keys])
-        for key, values, updated_at in cursor.fetchall():
-            if isinstance(values, str):
-                values = json.loads(values)
-            if isinstance(updated_at, str):
-                updated_at = datetime.fromisoformat(updated_at)
-            if timezone.is_naive(updated_at):
-                updated_at = timezone.make_aware(updated_at, UTC)
-            rows[key] = Row(key, values, updated_at)
+    loads = json.loads
+    parse = datetime.fromisoformat
+    for key, values, updated_at in cursor.fetchall():
+        if isinstance(values, str):
+            values = loads(values)
+        if isinstance(updated_at, str):
+            updated_at = parse(updated_at)
+        if updated_at.tzinfo is None:
+            updated_at = updated_at.replace(tzinfo=UTC)
+        rows[key] = Row(key, values, updated_at)
     return rows
 
 
@@ -541,19 +587,18 @@ def do_look_up_records(
         records = _records(access, list(dict.fromkeys(cleaned.values())), call.purpose)
         found: list[Found] = []
         not_found: list[str] = []
+        outcomes = call.outcomes
+        hash_key = _key_hasher()
+        present = access.present
+        masked_fields = access.masked_fields
         for given, key in cleaned.items():
             record = records.get(key)
-            digest = key_hash(key)
             if record is None:
-                call.outcomes[digest] = "not_found"
+                outcomes[hash_key(key)] = "not_found"
                 not_found.append(given)
             else:
-                call.outcomes[digest] = "found"
-                found.append(
-                    Found(
-                        key, access.present(record.values), record.updated_at, access.masked_fields
-                    )
-                )
+                outcomes[hash_key(key)] = "found"
+                found.append(Found(key, present(record.values), record.updated_at, masked_fields))
         call.detail = {"bad_keys": len(bad)}
         return BatchResult(found, not_found, bad)
 

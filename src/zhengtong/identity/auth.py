@@ -15,7 +15,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from zhengtong.core.errors import NotAuthenticated, PermissionDenied
 from zhengtong.core.models import Department
-from zhengtong.core.sql import RowLoader
+from zhengtong.core.sql import RowLoader, driver_cursor, driver_sql
 from zhengtong.identity import credentials
 from zhengtong.identity.models import SystemClient, User
 from zhengtong.identity.permissions import require_known_scope
@@ -46,6 +46,24 @@ def _active_client(key_id: str) -> SystemClient | None:
     building the query cost several times more than running it.
     """
     using = router.db_for_read(SystemClient)
+    sql = _ACTIVE_CLIENT_SQL.get(using)
+    if sql is None:
+        sql = _ACTIVE_CLIENT_SQL[using] = _active_client_sql(using)
+    cursor = driver_cursor(using)
+    cursor.execute(sql, [key_id])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    client = _CLIENTS.load(using, row)
+    department = _DEPARTMENTS.load(using, row, _CLIENTS.width)
+    SystemClient.department.field.set_cached_value(client, department)
+    return client
+
+
+_ACTIVE_CLIENT_SQL: dict[str, str] = {}
+
+
+def _active_client_sql(using: str) -> str:
     quote = connections[using].ops.quote_name
     sql = (
         f"SELECT {_CLIENTS.columns(using)}, {_DEPARTMENTS.columns(using)}"  # noqa: S608
@@ -53,15 +71,7 @@ def _active_client(key_id: str) -> SystemClient | None:
         f" ON d.{quote('id')} = c.{quote('department_id')}"
         f" WHERE c.{quote('key_id')} = %s AND c.{quote('revoked_at')} IS NULL"
     )
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, [key_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    client = _CLIENTS.load(using, row)
-    department = _DEPARTMENTS.load(using, row, _CLIENTS.width)
-    SystemClient.department.field.set_cached_value(client, department)
-    return client
+    return driver_sql(using, sql)
 
 
 class ClientTokenAuth(HttpBearer):

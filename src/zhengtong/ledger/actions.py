@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from zhengtong.core.actors import Actor
+from zhengtong.core.sql import driver_cursor, driver_sql
 from zhengtong.ledger.encoding import (
     canonical_json,
     epoch_millis,
@@ -32,7 +33,15 @@ from zhengtong.ledger.models import LedgerEntry, LedgerHead, LedgerNode, SignedT
 from zhengtong.ledger.signing import signing_key
 
 # Re-exported: other modules hash their data exactly as the ledger does.
-__all__ = ["PendingEntry", "canonical_json", "do_seal_ledger", "record_entries", "record_entry"]
+__all__ = [
+    "Appended",
+    "PendingEntry",
+    "append_entries",
+    "canonical_json",
+    "do_seal_ledger",
+    "record_entries",
+    "record_entry",
+]
 
 _ENTRY_COLUMNS = (
     "seq",
@@ -78,76 +87,129 @@ def _table(using: str, model: type[Model]) -> str:
     return connections[using].ops.quote_name(str(model._meta.db_table))
 
 
-def _lock_head(using: str) -> _Head:
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The append's statements for one database, written once and run on the driver's cursor."""
+
+    lock_head: str
+    move_head: str
+    insert_entries: str
+    insert_nodes: str
+    copy_entries: str
+    copy_nodes: str
+
+
+_STATEMENTS: dict[str, _Statements] = {}
+
+
+def _insert_sql(using: str, model: type[Model], fields: Sequence[str]) -> tuple[str, str]:
+    """The INSERT (and PostgreSQL COPY) of ``fields`` of ``model``, quoted for ``using``."""
+    quote = connections[using].ops.quote_name
+    column_of = {f.name: str(f.column) for f in model._meta.concrete_fields}
+    table = quote(str(model._meta.db_table))
+    names = ", ".join(quote(column_of[name]) for name in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Names come from the models; values are bound parameters.
+    insert = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
+    return insert, f"COPY {table} ({names}) FROM STDIN"
+
+
+def _statements(using: str) -> _Statements:
+    statements = _STATEMENTS.get(using)
+    if statements is None:
+        connection = connections[using]
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        head = _table(using, LedgerHead)
+        insert_entries, copy_entries = _insert_sql(using, LedgerEntry, _ENTRY_COLUMNS)
+        insert_nodes, copy_nodes = _insert_sql(using, LedgerNode, _NODE_COLUMNS)
+        statements = _STATEMENTS[using] = _Statements(
+            lock_head=driver_sql(
+                using,
+                f"SELECT tree_size, root_hash, hash_algorithm, frontier FROM {head}"  # noqa: S608
+                f" WHERE id = %s{lock}",
+            ),
+            move_head=driver_sql(
+                using,
+                f"UPDATE {head} SET tree_size = %s, root_hash = %s,"  # noqa: S608
+                " frontier = %s, updated_at = %s WHERE id = %s",
+            ),
+            insert_entries=driver_sql(using, insert_entries),
+            insert_nodes=driver_sql(using, insert_nodes),
+            copy_entries=copy_entries,
+            copy_nodes=copy_nodes,
+        )
+    return statements
+
+
+def _lock_head(using: str, cursor: Any = None) -> _Head:
     """Return the head row locked for this transaction, creating it for an empty ledger.
 
-    In SQL rather than through the ORM: every action takes this lock, and
-    the ORM's query compilation cost more than the query.
+    In SQL on the driver's cursor rather than through the ORM: every action
+    takes this lock, and the ORM's query compilation cost more than the query.
     """
-    connection = connections[using]
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = (
-        f"SELECT tree_size, root_hash, hash_algorithm, frontier FROM {_table(using, LedgerHead)}"  # noqa: S608
-        f" WHERE id = %s{lock}"
-    )
-    with connection.cursor() as cursor:
+    sql = _statements(using).lock_head
+    if cursor is None:
+        cursor = driver_cursor(using)
+    cursor.execute(sql, [LedgerHead.SINGLETON])
+    row = cursor.fetchone()
+    if row is None:
+        hasher = get_hasher(settings.LEDGER_HASH)
+        # Two first writers may race here on PostgreSQL: ignore_conflicts
+        # lets the loser fall through to lock the winner's row.
+        LedgerHead.objects.using(using).bulk_create(
+            [
+                LedgerHead(
+                    pk=LedgerHead.SINGLETON,
+                    tree_size=0,
+                    root_hash=hasher.empty_root(),
+                    hash_algorithm=hasher.name,
+                    frontier=b"",
+                    updated_at=timezone.now(),
+                )
+            ],
+            ignore_conflicts=True,
+        )
         cursor.execute(sql, [LedgerHead.SINGLETON])
         row = cursor.fetchone()
-        if row is None:
-            hasher = get_hasher(settings.LEDGER_HASH)
-            # Two first writers may race here on PostgreSQL: ignore_conflicts
-            # lets the loser fall through to lock the winner's row.
-            LedgerHead.objects.using(using).bulk_create(
-                [
-                    LedgerHead(
-                        pk=LedgerHead.SINGLETON,
-                        tree_size=0,
-                        root_hash=hasher.empty_root(),
-                        hash_algorithm=hasher.name,
-                        frontier=b"",
-                        updated_at=timezone.now(),
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-            cursor.execute(sql, [LedgerHead.SINGLETON])
-            row = cursor.fetchone()
     size, root, algorithm, frontier = row
     return _Head(int(size), bytes(root), str(algorithm), bytes(frontier))
 
 
-def _move_head(using: str, frontier: MerkleFrontier, at: datetime) -> None:
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_table(using, LedgerHead)} SET tree_size = %s, root_hash = %s,"  # noqa: S608
-            " frontier = %s, updated_at = %s WHERE id = %s",
-            [
-                frontier.size,
-                frontier.root(),
-                pack_hashes(frontier.hashes),
-                connection.ops.adapt_datetimefield_value(at),
-                LedgerHead.SINGLETON,
-            ],
-        )
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """Where ``append_entries`` put its entries: ``first_seq`` onwards, all at ``recorded_at``."""
+
+    first_seq: int
+    recorded_at: datetime
+    # One row per entry, in the order of ``_ENTRY_COLUMNS``.
+    rows: list[tuple[Any, ...]]
 
 
-def record_entries(entries: Sequence[PendingEntry]) -> list[LedgerEntry]:
-    """Append entries in one go; call inside the transaction that made the changes."""
+def append_entries(entries: Sequence[PendingEntry]) -> Appended:
+    """Append entries in one go without making model instances of them.
+
+    What ``record_entries`` does, for a caller that only needs the sequence
+    numbers; call inside the transaction that made the changes, with at least
+    one entry.
+    """
     _require_transaction()
     if not entries:
-        return []
+        raise ValueError("nothing to append")
     using = router.db_for_write(LedgerEntry)
     connection = connections[using]
-    head = _lock_head(using)
+    statements = _statements(using)
+    cursor = driver_cursor(using)
+    head = _lock_head(using, cursor)
     hasher = get_hasher(head.hash_algorithm)
     digest = hasher.digest
+    leaf_of = hasher.leaf
     frontier = MerkleFrontier(
         head.tree_size, unpack_hashes(head.frontier, hasher.digest_size), hasher=hasher
     )
     recorded_at = timezone.now()
     db_recorded_at = connection.ops.adapt_datetimefield_value(recorded_at)
-    rows: list[LedgerEntry] = []
+    first_seq = frontier.size
+    rows: list[tuple[Any, ...]] = []
     entry_params: list[tuple[Any, ...]] = []
     node_params: list[tuple[int, int, int, bytes]] = []
     for pending in entries:
@@ -155,7 +217,7 @@ def record_entries(entries: Sequence[PendingEntry]) -> list[LedgerEntry]:
         actor = pending.actor
         subject_id = str(pending.subject_id)
         data_hash = digest(canonical_json(pending.data))
-        leaf = hasher.leaf(
+        leaf = leaf_of(
             leaf_data(
                 seq,
                 recorded_at,
@@ -167,20 +229,19 @@ def record_entries(entries: Sequence[PendingEntry]) -> list[LedgerEntry]:
                 data_hash,
             )
         )
-        entry = LedgerEntry(
-            seq=seq,
-            recorded_at=recorded_at,
-            actor_ref=actor.ref,
-            actor_label=actor.label,
-            action=pending.action,
-            subject_type=pending.subject_type,
-            subject_id=subject_id,
-            data_hash=data_hash,
-            leaf_hash=leaf,
+        rows.append(
+            (
+                seq,
+                recorded_at,
+                actor.ref,
+                actor.label,
+                pending.action,
+                pending.subject_type,
+                subject_id,
+                data_hash,
+                leaf,
+            )
         )
-        entry._state.adding = False
-        entry._state.db = using
-        rows.append(entry)
         entry_params.append(
             (
                 seq,
@@ -196,32 +257,53 @@ def record_entries(entries: Sequence[PendingEntry]) -> list[LedgerEntry]:
         )
         for level, index, h in frontier.append(leaf):
             node_params.append((node_id(level, index), level, index, h))
-    _insert_rows(using, LedgerEntry, _ENTRY_COLUMNS, entry_params)
-    _insert_rows(using, LedgerNode, _NODE_COLUMNS, node_params)
-    _move_head(using, frontier, recorded_at)
-    return rows
+    _insert_rows(
+        cursor, connection.vendor, statements.insert_entries, statements.copy_entries, entry_params
+    )
+    _insert_rows(
+        cursor, connection.vendor, statements.insert_nodes, statements.copy_nodes, node_params
+    )
+    cursor.execute(
+        statements.move_head,
+        [
+            frontier.size,
+            frontier.root(),
+            pack_hashes(frontier.hashes),
+            db_recorded_at,
+            LedgerHead.SINGLETON,
+        ],
+    )
+    return Appended(first_seq, recorded_at, rows)
+
+
+def record_entries(entries: Sequence[PendingEntry]) -> list[LedgerEntry]:
+    """Append entries in one go; call inside the transaction that made the changes."""
+    _require_transaction()
+    if not entries:
+        return []
+    using = router.db_for_write(LedgerEntry)
+    made: list[LedgerEntry] = []
+    for row in append_entries(entries).rows:
+        entry = LedgerEntry(**dict(zip(_ENTRY_COLUMNS, row, strict=True)))
+        entry._state.adding = False
+        entry._state.db = using
+        made.append(entry)
+    return made
 
 
 def _insert_rows(
-    using: str, model: type[Model], fields: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    cursor: Any, vendor: str, insert: str, copy: str, rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """Insert rows without the ORM, whose bulk_create spends longer compiling than writing."""
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    column_of = {f.name: str(f.column) for f in model._meta.concrete_fields}
-    table = quote(str(model._meta.db_table))
-    names = ", ".join(quote(column_of[name]) for name in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(rows) >= _COPY_FROM:
-            # COPY is PostgreSQL's bulk path: one statement for the whole batch.
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(fields))
-            # Names come from the models; values are bound parameters.
-            sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
-            cursor.executemany(sql, rows)
+    """Insert rows on the driver's cursor: bulk_create compiles for longer than it writes."""
+    if not rows:
+        return
+    if vendor == "postgresql" and len(rows) >= _COPY_FROM:
+        # COPY is PostgreSQL's bulk path: one statement for the whole batch.
+        with cursor.copy(copy) as stream:
+            for row in rows:
+                stream.write_row(row)
+    else:
+        cursor.executemany(insert, rows)
 
 
 def record_entry(

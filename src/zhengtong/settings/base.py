@@ -63,12 +63,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, CSRF, authentication and messages middleware, except
+    # that requests under TOKEN_API_PATHS skip them (see core/middleware.py).
+    "zhengtong.core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "zhengtong.core.middleware.CsrfViewMiddleware",
+    "zhengtong.core.middleware.AuthenticationMiddleware",
+    "zhengtong.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zhengtong.core.middleware.SecurityHeadersMiddleware",
 ]
@@ -245,3 +247,8 @@ EXCHANGE_GROUP_COMMIT_WAIT_MS = env_int("ZHENGTONG_EXCHANGE_GROUP_COMMIT_WAIT_MS
 # grant or ledger) so that a governed look-up can be compared with a bare read
 # of the same row through the same stack. Never switch it on in production.
 EXCHANGE_BENCH_BARE_LOOKUP = env_bool("ZHENGTONG_BENCH_BARE_LOOKUP", False)
+# Paths that only department systems call, with bearer tokens: the session,
+# CSRF, authentication and messages middleware let them through untouched.
+# The bench's bare look-up is listed so that it runs on the same stack as the
+# governed one it is compared with.
+TOKEN_API_PATHS = ("/api/exchange/shared/", "/api/exchange/bench/")

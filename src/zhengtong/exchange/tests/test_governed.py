@@ -132,3 +132,25 @@ def test_bad_and_unknown_keys_and_batches(cast: ExchangeCast, hosted: dict[str, 
     feed = hosted["http"].get(f"/api/exchange/shared/{SLUG}/changes", {"purpose": "同步"})
     assert feed.status_code == 200
     assert [c["key"] for c in feed.json()["changes"]] == [uscc]
+
+
+def test_the_token_api_takes_no_session_and_sets_no_cookie(
+    cast: ExchangeCast, hosted: dict[str, Any]
+) -> None:
+    # A logged-in browser session is no credential for the G2G API: only tokens are.
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(cast.catalog.officer)
+    refused = browser.post(
+        f"/api/exchange/shared/{SLUG}/look-up",
+        {"key": hosted["uscc"], "purpose": "核对营业执照信息"},
+        "application/json",
+    )
+    assert refused.status_code == 401
+    # With a token it answers, and sets neither a session nor a CSRF cookie.
+    answer = _post(
+        hosted["http"], "look-up", {"key": hosted["uscc"], "purpose": "核对营业执照信息"}
+    )
+    assert answer.status_code == 200
+    assert not answer.cookies
+    # Pages keep their CSRF check: a POST without the token is refused.
+    assert browser.post("/i18n/setlang/", {"language": "en"}).status_code == 403

@@ -89,7 +89,7 @@ def test_a_call_whose_audit_write_fails_gets_no_record(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(audit_writer, "record_entries", broken)
+    monkeypatch.setattr(audit_writer, "append_entries", broken)
     answer = _look_up(granted)
     assert answer.status_code == 500 and answer.json()["code"] == "internal_error"
     assert "values" not in answer.json()
