@@ -28,7 +28,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -55,6 +55,13 @@ def is_working_day(day: dt.date) -> bool:
     """Return whether the day is a working day in mainland China."""
     if isinstance(day, dt.datetime):
         day = day.astimezone(SHANGHAI).date() if day.tzinfo else day.date()
+    return _is_working_date(day)
+
+
+# Every deadline walks day by day; the answer for a date never changes while
+# the process runs (the holiday tables come with the installed package).
+@lru_cache(maxsize=8192)
+def _is_working_date(day: dt.date) -> bool:
     if day.year in calendar_coverage():
         return bool(chinese_calendar.is_workday(day))
     _warn_unknown_year(day.year)
