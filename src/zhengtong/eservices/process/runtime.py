@@ -10,6 +10,7 @@ step inside their database transaction and restore from the stored state
 after a failure.
 """
 
+import json
 import math
 import uuid
 from collections.abc import Mapping
@@ -37,7 +38,12 @@ from .definitions import Outcome, ProcessDefinition, StepKind, load_process
 from .errors import ProcessError, SandboxViolation
 from .sandbox import SAFE_FUNCTIONS, SCRIPT_ENGINE
 
-STATE_FORMAT = 1
+# Format 2 keeps the workflow as one JSON text: PostgreSQL's jsonb reorders the
+# keys of stored objects, and SpiffWorkflow rebuilds its task tree in the order
+# of the serialized ``tasks`` object, so a jsonb round trip could lose the
+# results of parallel branches at their join. Format 1 (the workflow as an
+# object) is still read.
+STATE_FORMAT = 2
 MAX_DATA_DEPTH = 8
 MAX_STRING_LENGTH = 100_000
 
@@ -158,25 +164,26 @@ class Instance:
             "digest": self.definition.digest,
             "serializer_version": SERIALIZER_VERSION,
             "withdrawn": self._withdrawn,
-            "workflow": _SERIALIZER.to_dict(self._workflow),
+            "workflow": json.dumps(
+                _SERIALIZER.to_dict(self._workflow), ensure_ascii=False, separators=(",", ":")
+            ),
         }
 
     @classmethod
     def restore(cls, process_id: str, state: Mapping[str, Any]) -> "Instance":
         """Rebuild an instance from ``serialize()`` output."""
         definition = load_process(process_id)
+        workflow_state = _workflow_state(state)
         if (
-            state.get("format") != STATE_FORMAT
-            or state.get("process_id") != process_id
+            state.get("process_id") != process_id
             or state.get("serializer_version") != SERIALIZER_VERSION
-            or not isinstance(state.get("workflow"), dict)
+            or workflow_state is None
         ):
             raise ProcessError(
                 _("保存的流程状态与当前流程不匹配。"),
                 code="state_incompatible",
                 detail={"process": process_id},
             )
-        workflow_state = state["workflow"]
         task_specs = definition.spec.task_specs
         # A changed process file may have dropped elements that stored
         # instances still stand on; refuse instead of restoring a broken tree.
@@ -310,6 +317,20 @@ class Instance:
             raise ProcessError(_("该流程已经办结。"), code="already_finished", status=409)
         self._workflow.cancel()
         self._withdrawn = True
+
+
+def _workflow_state(state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The serializer's dict of a stored state, or None if the state is not one we read."""
+    stored = state.get("workflow")
+    if state.get("format") == 1:
+        return dict(stored) if isinstance(stored, dict) else None
+    if state.get("format") == 2 and isinstance(stored, str):
+        try:
+            loaded = json.loads(stored)
+        except ValueError:
+            return None
+        return loaded if isinstance(loaded, dict) else None
+    return None
 
 
 def start(process_id: str, data: Mapping[str, Any]) -> Instance:
