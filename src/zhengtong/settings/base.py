@@ -104,6 +104,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, with writers queueing on a file lock instead of
+    # sleeping in SQLite's busy handler (core/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "zhengtong.core.sqlite"
     # WAL lets the web server and the task worker read while the other writes;
     # IMMEDIATE transactions avoid the "database is locked" upgrade deadlock.
     # synchronous=FULL: a committed action (and its ledger entry) survives a
