@@ -14,18 +14,15 @@ lose; if that transaction fails, every call in it fails.
 A caller already inside a transaction (an action composing calls, or a test)
 writes its row in that transaction instead, as any action would.
 
-On SQLite the leaders of different processes also queue on a lock file
-before they begin their transaction. SQLite itself lets a writer that finds
-the database locked sleep and retry (1, 2, 5, 10 ... ms), so under load
-writers would spend more time asleep than writing; a blocking file lock hands
-the turn over at once.
+On SQLite the leaders of different processes queue for the write turn as
+every transaction does (``core/sqlite/``: a blocking file lock instead of
+SQLite's sleep and retry), and take their batch once they have it.
 
 The rate limit is counted here too, in the same transaction: the calls of a
 batch that find their grant's one-minute window full are logged as
 ``rate_limited`` instead of ``ok``.
 """
 
-import os
 import threading
 import time
 from collections import defaultdict
@@ -207,40 +204,6 @@ def write_entries(entries: Sequence[LogEntry]) -> None:
     )
 
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: SQLite's own retries only
-    fcntl = None  # type: ignore[assignment]
-
-_lock_files: dict[str, int] = {}
-_lock_files_guard = threading.Lock()
-
-
-@contextmanager
-def _writer_turn(using: str) -> Iterator[None]:
-    """Hold the cross-process writer lock of a SQLite database (a no-op elsewhere)."""
-    connection = connections[using]
-    name = str(connection.settings_dict["NAME"])
-    if (
-        connection.vendor != "sqlite"
-        or fcntl is None
-        or name.startswith(":")
-        or "mode=memory" in name
-    ):
-        yield
-        return
-    path = f"{name}.writer-lock"
-    with _lock_files_guard:
-        descriptor = _lock_files.get(path)
-        if descriptor is None:
-            descriptor = _lock_files[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(descriptor, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(descriptor, fcntl.LOCK_UN)
-
-
 class _GroupCommit:
     """The queue of one process's calls waiting to be written, and who is writing.
 
@@ -288,13 +251,13 @@ class _GroupCommit:
                 error: BaseException | None = RuntimeError("the access log was not written")
                 try:
                     using = router.db_for_write(AccessLog)
-                    with _writer_turn(using):
-                        # Taken only now: calls that queued while another
-                        # process held the turn ride in this transaction.
+                    with transaction.atomic(using=using, durable=True):
+                        # Taken only now: beginning the transaction waited for
+                        # the database's write turn (on SQLite, core/sqlite/),
+                        # and calls that queued meanwhile ride in this one.
                         with self.condition:
                             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
-                        with transaction.atomic(using=using, durable=True):
-                            write_entries(batch)
+                        write_entries(batch)
                     error = None
                 except Exception as failed:  # every call of the batch fails with it
                     error = failed
