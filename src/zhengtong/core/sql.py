@@ -1,4 +1,4 @@
-"""Loading model instances from hand-written SQL, for queries that run on every API call.
+"""Hand-written SQL for statements that run on every API call or action.
 
 Building a query through the ORM costs several times more than running a
 simple one, and ``Model.objects.raw`` re-resolves its columns on every call.
@@ -6,12 +6,15 @@ A ``RowLoader`` works out once per database which columns to select and how
 to convert them, so a hot path can select one model's row (or two joined
 models' rows) in plain SQL and still get ordinary instances, converted as the
 ORM would (JSON decoded, datetimes aware), that can be saved or related as usual.
+A ``RowWriter`` inserts rows the same way, with values converted by the fields.
+``quoted_table`` and ``insert_sql`` name a model's table and columns for such
+statements.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -92,3 +95,52 @@ def driver_cursor(using: str) -> Any:
     if connection.connection is None:
         connection.ensure_connection()
     return connection.connection.cursor()
+
+
+def quoted_table(using: str, model: type[Model]) -> tuple[str, dict[str, str]]:
+    """The model's table and its columns by field name, quoted for ``using``."""
+    quote = connections[using].ops.quote_name
+    columns = {f.name: quote(str(f.column)) for f in model._meta.concrete_fields}
+    return quote(str(model._meta.db_table)), columns
+
+
+def insert_sql(using: str, model: type[Model], fields: Sequence[str]) -> str:
+    """The INSERT of ``fields`` (field names) of ``model``, with ``%s`` placeholders."""
+    table, columns = quoted_table(using, model)
+    names = ", ".join(columns[name] for name in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    # Names come from the models; values are bound parameters.
+    return f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+
+
+class RowWriter(Generic[M]):
+    """INSERT rows of one model, given as field-name → value mappings.
+
+    Foreign keys take the related row's id. ``objects.create`` and
+    ``bulk_create`` build the statement anew on every call, at several times
+    the cost of running it; here it is written once per database.
+    """
+
+    def __init__(self, model: type[M], fields: Sequence[str]) -> None:
+        self.model = model
+        self.fields = [model._meta.get_field(name) for name in fields]
+        self._sql: dict[str, str] = {}
+
+    def insert(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        using = router.db_for_write(self.model)
+        connection = connections[using]
+        values = [
+            [
+                field.get_db_prep_save(row[field.name], connection)  # type: ignore[union-attr]
+                for field in self.fields
+            ]
+            for row in rows
+        ]
+        if not values:
+            return
+        sql = self._sql.get(using)
+        if sql is None:
+            names = [field.name for field in self.fields]
+            sql = self._sql[using] = insert_sql(using, self.model, names)
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, values)

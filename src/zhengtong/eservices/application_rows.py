@@ -11,19 +11,16 @@ use them exactly like ORM-loaded ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.db import connections, router
-from django.db.models import Model
 
 from zhengtong.core.models import Department
-from zhengtong.core.sql import RowLoader
+from zhengtong.core.sql import RowLoader, RowWriter, quoted_table
 from zhengtong.identity.models import User
 
 from .models import Application, ApplicationEvent, Notification, ServiceItem, WorkTask
-
-M = TypeVar("M", bound=Model)
 
 _APPLICATIONS = RowLoader(Application, "a")
 _ITEMS = RowLoader(ServiceItem, "i")
@@ -110,45 +107,9 @@ def task_with_application(pk: int) -> WorkTask:
 
 # --- Writes -------------------------------------------------------------------------------
 # The rows every step adds or changes (timeline events, messages, work tasks),
-# written with statements prepared once per database: ``objects.create``,
-# ``bulk_create`` and ``update`` built the same few statements anew each time,
-# at several times the cost of running them. Values are converted by the
-# fields themselves, as the ORM converts them.
-
-
-class RowWriter(Generic[M]):
-    """INSERT rows of one model, given as field-name → value mappings."""
-
-    def __init__(self, model: type[M], fields: Sequence[str]) -> None:
-        self.model = model
-        self.fields = [model._meta.get_field(name) for name in fields]
-        self._sql: dict[str, str] = {}
-
-    def _statement(self, using: str) -> str:
-        sql = self._sql.get(using)
-        if sql is None:
-            quote = connections[using].ops.quote_name
-            columns = ", ".join(quote(str(field.column)) for field in self.fields)  # type: ignore[union-attr]
-            marks = ", ".join(["%s"] * len(self.fields))
-            table = quote(str(self.model._meta.db_table))
-            sql = self._sql[using] = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-        return sql
-
-    def insert(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        using = router.db_for_write(self.model)
-        connection = connections[using]
-        values = [
-            [
-                field.get_db_prep_save(row[field.name], connection)  # type: ignore[union-attr]
-                for field in self.fields
-            ]
-            for row in rows
-        ]
-        if not values:
-            return
-        with connection.cursor() as cursor:
-            cursor.executemany(self._statement(using), values)
-
+# written with statements prepared once per database (``core.sql.RowWriter``):
+# ``objects.create``, ``bulk_create`` and ``update`` built the same few
+# statements anew each time, at several times the cost of running them.
 
 _EVENTS = RowWriter(
     ApplicationEvent,
@@ -190,10 +151,10 @@ def insert_work_tasks(rows: Iterable[Mapping[str, Any]]) -> None:
 def open_task_ids(application_id: int) -> list[tuple[int, str]]:
     """(pk, process task id) of the application's open work tasks."""
     using = router.db_for_read(WorkTask)
-    quote = connections[using].ops.quote_name
+    table, c = quoted_table(using, WorkTask)
     sql = (
-        f"SELECT {quote('id')}, {quote('task_id')} FROM {quote(WorkTask._meta.db_table)}"  # noqa: S608
-        f" WHERE {quote('application_id')} = %s AND {quote('completed_at')} IS NULL"
+        f"SELECT {c['id']}, {c['task_id']} FROM {table}"  # noqa: S608
+        f" WHERE {c['application']} = %s AND {c['completed_at']} IS NULL"
     )
     with connections[using].cursor() as cursor:
         cursor.execute(sql, [application_id])
@@ -204,16 +165,13 @@ def close_work_task(pk: int, **values: Any) -> None:
     """Set the given ``WorkTask`` fields (``completed_at``, ``result`` ...) of one task."""
     using = router.db_for_write(WorkTask)
     connection = connections[using]
-    quote = connection.ops.quote_name
+    table, c = quoted_table(using, WorkTask)
     fields = [WorkTask._meta.get_field(name) for name in values]
-    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)  # type: ignore[union-attr]
+    assignments = ", ".join(f"{c[field.name]} = %s" for field in fields)
     params = [
         field.get_db_prep_save(values[field.name], connection)  # type: ignore[union-attr]
         for field in fields
     ]
-    sql = (
-        f"UPDATE {quote(WorkTask._meta.db_table)} SET {assignments}"  # noqa: S608
-        f" WHERE {quote('id')} = %s"
-    )
+    sql = f"UPDATE {table} SET {assignments} WHERE {c['id']} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, pk])

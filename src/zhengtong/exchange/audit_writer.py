@@ -34,10 +34,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import Model
 
 from zhengtong.core.actors import Actor
-from zhengtong.core.sql import driver_cursor, driver_sql
+from zhengtong.core.sql import driver_cursor, driver_sql, insert_sql, quoted_table
 from zhengtong.exchange.models import AccessLog, AccessSubject, Grant
 from zhengtong.ledger.actions import PendingEntry, append_entries
 
@@ -74,13 +73,6 @@ class LogEntry:
     error: BaseException | None = None
 
 
-@cache
-def _quote(using: str, model: type[Model]) -> tuple[str, dict[str, str]]:
-    quote = connections[using].ops.quote_name
-    columns = {f.name: quote(str(f.column)) for f in model._meta.concrete_fields}
-    return quote(str(model._meta.db_table)), columns
-
-
 _LOG_FIELDS = ("ledger_seq", "at", "client", "resource", "grant", "operation", "result", "data")
 
 
@@ -99,10 +91,8 @@ class _Statements:
 def _statements(using: str) -> _Statements:
     connection = connections[using]
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    grant, g = _quote(using, Grant)
-    log, c = _quote(using, AccessLog)
-    subject, s = _quote(using, AccessSubject)
-    marks = ", ".join(["%s"] * len(_LOG_FIELDS))
+    grant, g = quoted_table(using, Grant)
+    log, c = quoted_table(using, AccessLog)
     return _Statements(
         read_rate=driver_sql(
             using,
@@ -114,20 +104,14 @@ def _statements(using: str) -> _Statements:
             f"UPDATE {grant} SET {g['window_start']} = %s, {g['window_count']} = %s"  # noqa: S608
             f" WHERE {g['id']} = %s",
         ),
-        insert_log=driver_sql(
-            using,
-            f"INSERT INTO {log} ({', '.join(c[n] for n in _LOG_FIELDS)})"  # noqa: S608
-            f" VALUES ({marks})",
-        ),
+        insert_log=driver_sql(using, insert_sql(using, AccessLog, _LOG_FIELDS)),
         log_ids=driver_sql(
             using,
             f"SELECT {c['ledger_seq']}, {c['id']} FROM {log}"  # noqa: S608
             f" WHERE {c['ledger_seq']} >= %s AND {c['ledger_seq']} <= %s",
         ),
         insert_subject=driver_sql(
-            using,
-            f"INSERT INTO {subject} ({s['log']}, {s['key_hash']}, {s['outcome']})"  # noqa: S608
-            " VALUES (%s, %s, %s)",
+            using, insert_sql(using, AccessSubject, ("log", "key_hash", "outcome"))
         ),
     )
 

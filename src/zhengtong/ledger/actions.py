@@ -18,7 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from zhengtong.core.actors import Actor
-from zhengtong.core.sql import driver_cursor, driver_sql
+from zhengtong.core.sql import driver_cursor, driver_sql, insert_sql, quoted_table
 from zhengtong.ledger.encoding import (
     canonical_json,
     epoch_millis,
@@ -104,14 +104,9 @@ _STATEMENTS: dict[str, _Statements] = {}
 
 def _insert_sql(using: str, model: type[Model], fields: Sequence[str]) -> tuple[str, str]:
     """The INSERT (and PostgreSQL COPY) of ``fields`` of ``model``, quoted for ``using``."""
-    quote = connections[using].ops.quote_name
-    column_of = {f.name: str(f.column) for f in model._meta.concrete_fields}
-    table = quote(str(model._meta.db_table))
-    names = ", ".join(quote(column_of[name]) for name in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Names come from the models; values are bound parameters.
-    insert = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
-    return insert, f"COPY {table} ({names}) FROM STDIN"
+    table, columns = quoted_table(using, model)
+    names = ", ".join(columns[name] for name in fields)
+    return insert_sql(using, model, fields), f"COPY {table} ({names}) FROM STDIN"
 
 
 def _statements(using: str) -> _Statements:

@@ -20,6 +20,7 @@ from stdnum.iso7064 import mod_11_10
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.models import Department, Enterprise, Person
+from zhengtong.core.sql import quoted_table
 from zhengtong.core.validators import validate_credit_code, validate_id_number
 from zhengtong.ledger.actions import record_entry
 from zhengtong.licences import sharing, signing
@@ -138,13 +139,11 @@ def _advance_sequence(licence_type: LicenceType, region: str) -> int | None:
     # save: it runs for every approval, and the ORM's three queries cost
     # more than the signature.
     using = router.db_for_write(LicenceSequence)
-    quote = connections[using].ops.quote_name
-    table = quote(LicenceSequence._meta.db_table)
-    last = quote("last")
+    table, c = quoted_table(using, LicenceSequence)
     sql = (
-        f"UPDATE {table} SET {last} = {last} + 1"  # noqa: S608
-        f" WHERE {quote('licence_type_id')} = %s AND {quote('region_code')} = %s"
-        f" RETURNING {last}"
+        f"UPDATE {table} SET {c['last']} = {c['last']} + 1"  # noqa: S608
+        f" WHERE {c['licence_type']} = %s AND {c['region_code']} = %s"
+        f" RETURNING {c['last']}"
     )
     with connections[using].cursor() as cursor:
         cursor.execute(sql, [licence_type.pk, region])
