@@ -544,15 +544,14 @@ def is_application_form(material: Material) -> bool:
     )
 
 
-def licence_type_code_of(item: ServiceItem) -> str:
-    """Return the code of the licence type approval of the item issues ("" for none)."""
-    return item.licence_type_code or DEFAULT_LICENCE_TYPES.get(item.process_id, "")
-
-
 def licence_type_code_for(item: ServiceItem, applicant_kind: str) -> str:
-    """Return the code of the licence type approval issues to this kind of applicant."""
+    """Return the code of the licence type approval issues to this kind of applicant ("": none)."""
     by_applicant = LICENCE_TYPES_BY_APPLICANT.get(item.process_id, {})
-    return item.licence_type_code or by_applicant.get(applicant_kind) or licence_type_code_of(item)
+    return (
+        item.licence_type_code
+        or by_applicant.get(applicant_kind)
+        or DEFAULT_LICENCE_TYPES.get(item.process_id, "")
+    )
 
 
 def _licence_value(source: str, application: Application, today: dt.date) -> Any:

@@ -159,7 +159,10 @@ class Counts:
 
 def workbench_counts(user: User) -> Counts:
     """How many open tasks the user can work on, how many are warned and how many are claimed."""
-    rows = open_tasks_for(user).filter(application__state__in=OPEN_STATES)
+    return _counts(user, open_tasks_for(user).filter(application__state__in=OPEN_STATES))
+
+
+def _counts(user: User, rows: QuerySet[WorkTask]) -> Counts:
     totals = rows.order_by().aggregate(
         open=Count("pk"),
         yellow=Count("pk", filter=Q(application__warning_level="yellow")),
@@ -203,15 +206,13 @@ class Worklist:
 
 def worklist(user: User, *, mine_only: bool = False, page: int = 1) -> Worklist:
     """One page of the workbench's 待办: open tasks of the user's queues, soonest deadline first."""
-    counts = workbench_counts(user)
+    # One queue condition for the counts and the page: working it out reads the user's posts.
+    queue = open_tasks_for(user).filter(application__state__in=OPEN_STATES)
+    counts = _counts(user, queue)
     total = counts.mine if mine_only else counts.open
     pages = max(1, -(-total // WORKLIST_PAGE_SIZE))
     page = min(max(page, 1), pages)
-    rows = (
-        open_tasks_for(user, mine_only=mine_only)
-        .filter(application__state__in=OPEN_STATES)
-        .only(*_WORKLIST_COLUMNS)
-    )
+    rows = (queue.filter(claimed_by=user) if mine_only else queue).only(*_WORKLIST_COLUMNS)
     first = (page - 1) * WORKLIST_PAGE_SIZE
     return Worklist(list(rows[first : first + WORKLIST_PAGE_SIZE]), counts, page, pages)
 
