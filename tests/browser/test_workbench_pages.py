@@ -8,9 +8,11 @@ from playwright.sync_api import BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
+from zhengtong.eservices import application_selectors
 from zhengtong.eservices.models import Application
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
+    MANUAL_FORM,
     PASSWORD,
     ApplicationsCast,
     logged_in,
@@ -85,3 +87,30 @@ def test_claim_accept_review_and_decide_on_the_workbench(
     handle(page, "准予许可", "准予许可")
     expect(page.get_by_text("已准予并签发电子证照")).to_be_visible()
     assert Application.objects.get(number=number).state == "approved"
+
+
+def test_the_worklist_pages_through_a_long_queue(
+    page: Page,
+    live_server: LiveServer,
+    screenshots: Path,
+    cast: ApplicationsCast,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two a page instead of fifty, so that three applications make two pages.
+    monkeypatch.setattr(application_selectors, "WORKLIST_PAGE_SIZE", 2)
+    applicant = logged_in(cast.applicant)
+    numbers = [submitted(applicant, cast, MANUAL_FORM)["number"] for _ in range(3)]
+
+    log_in(page, live_server, "lisi")
+    page.goto(f"{live_server.url}/services/work/")
+    expect(page.get_by_text("第 1 页，共 2 页")).to_be_visible()
+    first = [n for n in numbers if page.locator("tr", has_text=n).count()]
+    assert len(first) == 2
+    shoot(page, screenshots, "workbench-worklist-pages")
+    page.get_by_role("link", name="下一页").click()
+    expect(page.get_by_text("第 2 页，共 2 页")).to_be_visible()
+    assert "page=2" in page.url
+    second = [n for n in numbers if page.locator("tr", has_text=n).count()]
+    assert sorted(first + second) == sorted(numbers)
+    page.get_by_role("link", name="上一页").click()
+    expect(page.get_by_text("第 1 页，共 2 页")).to_be_visible()
