@@ -106,6 +106,7 @@ def _mount_routers() -> None:
     from zhengtong.eservices.govstack import router as registration_router
     from zhengtong.exchange.api import router as exchange_router
     from zhengtong.exchange.govstack import router as govstack_router
+    from zhengtong.hotline.api import router as hotline_router
     from zhengtong.identity.api import router as identity_router
     from zhengtong.ledger.api import router as ledger_router
     from zhengtong.licences.api import router as licences_router
@@ -118,6 +119,7 @@ def _mount_routers() -> None:
     api.add_router("/exchange/", exchange_router)
     api.add_router("/govstack/", govstack_router)
     api.add_router("/govstack/registration/", registration_router)
+    api.add_router("/hotline/", hotline_router)
     api.add_router("/identity/", identity_router)
     api.add_router("/ledger/", ledger_router)
     api.add_router("/licences/", licences_router)

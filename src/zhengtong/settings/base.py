@@ -10,7 +10,14 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.settings.env import env_bool, env_int, env_list, env_str, persistent_secret
+from zhengtong.settings.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    persistent_secret,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,6 +62,7 @@ INSTALLED_APPS = [
     "zhengtong.exchange",
     "zhengtong.licences",
     "zhengtong.eservices",
+    "zhengtong.hotline",
     "zhengtong.portal",
     "zhengtong.operations",
     "zhengtong.demo",
@@ -228,6 +236,19 @@ ESERVICES_RECTIFICATION_WORKING_DAYS = env_int("ZHENGTONG_ESERVICES_RECTIFICATIO
 ESERVICES_NOTIFIERS = env_list(
     "ZHENGTONG_ESERVICES_NOTIFIERS", ["zhengtong.eservices.notifications.InAppNotifier"]
 )
+
+# 12345 hotline. A message is routed without a dispatcher only when the active
+# classifier's calibrated confidence reaches this; below it, it waits in the
+# dispatcher queue with the suggestion (see docs/hotline-routing.md).
+HOTLINE_CONFIDENCE = env_float("ZHENGTONG_HOTLINE_CONFIDENCE", 0.8)
+# Days within which a person's new message on the same matter is merged into
+# their open case, and a different person's similar message is linked (并单).
+HOTLINE_REPEAT_DAYS = env_int("ZHENGTONG_HOTLINE_REPEAT_DAYS", 30)
+# Photos and documents sent with a message: at most this many, each this large.
+HOTLINE_MAX_ATTACHMENTS = env_int("ZHENGTONG_HOTLINE_MAX_ATTACHMENTS", 6)
+HOTLINE_MAX_ATTACHMENT_BYTES = env_int("ZHENGTONG_HOTLINE_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+# Working days a department has to reply again after a 不满意 rating reopens a case.
+HOTLINE_REOPEN_WORKING_DAYS = env_int("ZHENGTONG_HOTLINE_REOPEN_WORKING_DAYS", 5)
 
 # The key for the keyed hashes (HMAC-SHA256) that stand for looked-up 身份证号
 # and other keys in the exchange's access log, so that the log never holds a

@@ -1,0 +1,67 @@
+"""Permission-checked fetches of cases: missing and forbidden answer the same."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from zhengtong.core.errors import NotFound
+from zhengtong.hotline import selectors
+from zhengtong.hotline.models import Case, ClassifierVersion, ExtensionRequest
+from zhengtong.hotline.permissions import DISPATCH, HANDLE, MANAGE_ROUTING, VIEW_OVERVIEW
+from zhengtong.identity.models import User
+from zhengtong.identity.permissions import departments_in_scope, has_permission
+
+
+def _not_found() -> NotFound:
+    return NotFound(_("找不到该工单。"), code="case_not_found")
+
+
+def handling_department_ids(user: User) -> list[int]:
+    """Return the departments whose cases the user may sign for and answer."""
+    return list(departments_in_scope(user, HANDLE).values_list("pk", flat=True))
+
+
+def can_see_all_cases(user: User) -> bool:
+    return has_permission(user, DISPATCH) or has_permission(user, VIEW_OVERVIEW)
+
+
+def access_case_for_staff(user: User, number: str) -> Case:
+    """Return a case a dispatcher, a leader or the handling department's staff may see."""
+    case = selectors.case_by_number(number)
+    if case is None:
+        raise _not_found()
+    if can_see_all_cases(user):
+        return case
+    if case.department_id is not None and case.department_id in handling_department_ids(user):
+        return case
+    raise _not_found()
+
+
+def access_own_case(user: User, number: str) -> Case:
+    """Return a case the citizen submitted under their account."""
+    case = selectors.case_by_number(number)
+    if case is None or case.citizen_id is None or case.citizen_id != user.pk:
+        raise _not_found()
+    return case
+
+
+def access_case_by_tracking_code(code: str) -> Case:
+    """Return the case for its tracking code (anonymous citizens follow their case this way)."""
+    case = selectors.case_by_tracking_code(code)
+    if case is None:
+        raise _not_found()
+    return case
+
+
+def access_extension_by_id(user: User, extension_id: int) -> ExtensionRequest:
+    request = ExtensionRequest.objects.select_related("case").filter(pk=extension_id).first()
+    if request is None or not has_permission(user, DISPATCH):
+        raise NotFound(_("找不到该延期申请。"), code="extension_not_found")
+    return request
+
+
+def access_classifier_version(user: User, number: int) -> ClassifierVersion:
+    version = ClassifierVersion.objects.filter(number=number).first()
+    if version is None or not has_permission(user, MANAGE_ROUTING):
+        raise NotFound(_("找不到该模型版本。"), code="classifier_not_found")
+    return version

@@ -1,0 +1,765 @@
+"""Every state change of the hotline: one transaction and one ledger entry each.
+
+Intake (``do_submit_case``) merges a person's repeat into their open case,
+links similar cases of other people (并单), classifies and locates the
+message and routes it to a department, or queues it for a dispatcher.
+Dispatch, sign-for, return, extensions, 催办/督办, reply, rating and reopening
+follow the table in ``states.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.calendar import add_working_days
+from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
+from zhengtong.core.models import Department, Region
+from zhengtong.hotline import routing
+from zhengtong.hotline.models import (
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseLink,
+    ExtensionRequest,
+    LabelledExample,
+    Notification,
+)
+from zhengtong.hotline.reply_quality import score_reply
+from zhengtong.hotline.similar_messages import (
+    RELATED,
+    SAME_MATTER,
+    MessageFingerprint,
+    fingerprint,
+    most_similar,
+)
+from zhengtong.hotline.states import (
+    OPEN_STATES,
+    CaseState,
+    Channel,
+    EventKind,
+    ExtensionState,
+    Rating,
+    RoutedBy,
+    Urgency,
+    check_transition,
+)
+from zhengtong.hotline.time_limits import dispatch_due, limits_for, reply_due
+from zhengtong.ledger.actions import record_entry
+
+MAX_TITLE = 200
+MAX_CONTENT = 5000
+MIN_CONTENT = 5
+MAX_LOCATION = 200
+MAX_NOTE = 2000
+MAX_REPLY = 5000
+MAX_EXTENSION_DAYS = 30
+# How many recent open cases a new message is compared with for 并单.
+SIMILAR_CANDIDATES = 2000
+LINKS_PER_CASE = 10
+ALLOWED_ATTACHMENT_TYPES = {
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "image/webp": b"RIFF",
+    "application/pdf": b"%PDF-",
+}
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _refuse(message: str, code: str, *, field: str | None = None) -> InvalidInput:
+    detail: dict[str, Any] = {"fields": {field: message}} if field else {}
+    return InvalidInput(message, code=code, detail=detail)
+
+
+def _clean_text(value: str, *, field: str, maximum: int, required: bool, label: str) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise _refuse(_("请填写%(label)s。") % {"label": label}, f"{field}_required", field=field)
+    if len(value) > maximum:
+        raise _refuse(
+            _("%(label)s不能超过 %(max)d 个字。") % {"label": label, "max": maximum},
+            f"{field}_too_long",
+            field=field,
+        )
+    return value
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _event(
+    case: Case,
+    kind: str,
+    actor: Actor,
+    *,
+    at: dt.datetime,
+    note: str = "",
+    department: Department | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        state_after=case.state,
+        actor=actor.label[:64],
+        department=department,
+        note=note,
+        data=data or {},
+        at=at,
+    )
+
+
+def _ledger(case: Case, action: str, actor: Actor, **data: Any) -> None:
+    record_entry(
+        actor=actor,
+        action=f"hotline.{action}",
+        subject_type="hotline.case",
+        subject_id=case.number,
+        data={"state": case.state, **data},
+    )
+
+
+def _move(case: Case, target: str) -> str:
+    step = check_transition(case.state, target)
+    case.state = target
+    return step
+
+
+def _notify(department: Department, case: Case, kind: str, text: str, at: dt.datetime) -> None:
+    Notification.objects.create(
+        department=department, case=case, kind=kind, text=text, created_at=at
+    )
+
+
+# --- intake ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CaseInput:
+    content: str
+    channel: str
+    title: str = ""
+    location_text: str = ""
+    urgency: str = Urgency.NORMAL
+    anonymous: bool = False
+    contact_name: str = ""
+    contact_phone: str = ""
+    attachments: tuple[NewAttachment, ...] = ()
+    # When the message came in (a call-centre system or an import may give it).
+    received_at: dt.datetime | None = None
+    supporters: int = 0
+
+
+def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
+    content = _clean_text(
+        data.content, field="content", maximum=MAX_CONTENT, required=True, label=_("诉求内容")
+    )
+    if len(content) < MIN_CONTENT:
+        raise _refuse(_("请把诉求写得具体一些。"), "content_too_short", field="content")
+    title = _clean_text(
+        data.title, field="title", maximum=MAX_TITLE, required=False, label=_("标题")
+    )
+    location = _clean_text(
+        data.location_text,
+        field="location_text",
+        maximum=MAX_LOCATION,
+        required=False,
+        label=_("事发地点"),
+    )
+    if data.channel not in Channel.values:
+        raise _refuse(_("渠道无效。"), "invalid_channel", field="channel")
+    if data.urgency not in Urgency.values:
+        raise _refuse(_("紧急程度无效。"), "invalid_urgency", field="urgency")
+    name = _clean_text(
+        data.contact_name, field="contact_name", maximum=64, required=False, label=_("联系人")
+    )
+    phone = re.sub(r"[\s]", "", data.contact_phone or "")
+    if phone and not _PHONE.match(phone):
+        raise _refuse(_("联系电话格式不正确。"), "invalid_phone", field="contact_phone")
+    if data.anonymous:
+        name, phone = "", ""
+    elif not phone and not has_account and data.channel in (Channel.WEB, Channel.APP):
+        # Online, without an account or a phone nobody could be called back;
+        # calls and imports come with whatever contact the other channel had.
+        raise _refuse(
+            _("请留下联系电话，或选择匿名反映（匿名诉求不回访）。"),
+            "contact_required",
+            field="contact_phone",
+        )
+    if len(data.attachments) > settings.HOTLINE_MAX_ATTACHMENTS:
+        raise _refuse(
+            _("附件最多 %(n)d 个。") % {"n": settings.HOTLINE_MAX_ATTACHMENTS},
+            "too_many_attachments",
+            field="attachments",
+        )
+    for attachment in data.attachments:
+        _check_attachment(attachment)
+    if data.received_at is not None and data.received_at > _now() + dt.timedelta(minutes=5):
+        raise _refuse(_("受理时间不能晚于现在。"), "received_in_future", field="received_at")
+    if data.supporters < 0:
+        raise _refuse(_("附议数不能为负数。"), "invalid_supporters", field="supporters")
+    return CaseInput(
+        content=content,
+        channel=data.channel,
+        title=title,
+        location_text=location,
+        urgency=data.urgency,
+        anonymous=data.anonymous,
+        contact_name=name,
+        contact_phone=phone,
+        attachments=data.attachments,
+        received_at=data.received_at,
+        supporters=data.supporters,
+    )
+
+
+def _check_attachment(attachment: NewAttachment) -> None:
+    magic = ALLOWED_ATTACHMENT_TYPES.get(attachment.content_type)
+    if magic is None or not attachment.data.startswith(magic):
+        raise _refuse(
+            _("附件“%(name)s”不是 JPG、PNG、WebP 图片或 PDF 文件。") % {"name": attachment.name},
+            "invalid_attachment_type",
+            field="attachments",
+        )
+    if len(attachment.data) > settings.HOTLINE_MAX_ATTACHMENT_BYTES:
+        raise _refuse(
+            _("附件“%(name)s”超过 %(mb)d MB。")
+            % {"name": attachment.name, "mb": settings.HOTLINE_MAX_ATTACHMENT_BYTES // 1048576},
+            "attachment_too_large",
+            field="attachments",
+        )
+
+
+def _same_person_filter(citizen_id: int | None, phone: str) -> dict[str, Any] | None:
+    if citizen_id is not None:
+        return {"citizen_id": citizen_id}
+    if phone:
+        return {"contact_phone": phone}
+    return None
+
+
+def _repeat_of(
+    person: dict[str, Any] | None, print_: MessageFingerprint, since: dt.datetime
+) -> Case | None:
+    if person is None:
+        return None
+    candidates = [
+        (case, MessageFingerprint.from_json(case.fingerprint))
+        for case in Case.objects.filter(
+            state__in=OPEN_STATES, received_at__gte=since, merged_into=None, **person
+        ).only("pk", "fingerprint", "number", "state", "department_id")[:200]
+        if case.fingerprint
+    ]
+    best = most_similar(print_, [(i, fp) for i, (_c, fp) in enumerate(candidates)], 1)
+    if best and best[0][1] >= SAME_MATTER:
+        return candidates[best[0][0]][0]
+    return None
+
+
+def _similar_cases(
+    print_: MessageFingerprint, since: dt.datetime, person: dict[str, Any] | None
+) -> list[tuple[int, float]]:
+    queryset = Case.objects.filter(received_at__gte=since, merged_into=None).exclude(
+        state=CaseState.MERGED
+    )
+    if person is not None:
+        queryset = queryset.exclude(**person)
+    rows = list(
+        queryset.order_by("-received_at").values_list("pk", "fingerprint")[:SIMILAR_CANDIDATES]
+    )
+    prints = [(pk, MessageFingerprint.from_json(text)) for pk, text in rows if text]
+    return [
+        (pk, score)
+        for pk, score in most_similar(print_, prints, LINKS_PER_CASE)
+        if score >= RELATED
+    ]
+
+
+def _known_region(code: str | None) -> str | None:
+    # The resolver knows the whole national list; the register may hold only
+    # the regions this installation loaded.
+    if code and Region.objects.filter(code=code).exists():
+        return code
+    return None
+
+
+def _new_number(now: dt.datetime) -> str:
+    return f"{timezone.localtime(now):%Y%m%d}{secrets.randbelow(10**8):08d}"
+
+
+def do_submit_case(
+    data: CaseInput,
+    *,
+    actor: Actor,
+    citizen_id: int | None = None,
+    entered_by: str = "",
+) -> Case:
+    """Register a message; merge a repeat, link similar cases, and route or queue it."""
+    data = _checked_input(data, has_account=citizen_id is not None)
+    now = _now()
+    received_at = data.received_at or now
+    print_ = fingerprint(data.title, data.content)
+    since = received_at - dt.timedelta(days=settings.HOTLINE_REPEAT_DAYS)
+    person = None if data.anonymous else _same_person_filter(citizen_id, data.contact_phone)
+    suggestion = routing.suggest(data.location_text, data.title, data.content)
+    prediction = suggestion.prediction
+    place = suggestion.place
+
+    with transaction.atomic(durable=True):
+        repeat_of = _repeat_of(person, print_, since)
+        limits = limits_for(data.urgency, prediction.label if prediction else "")
+        case = Case(
+            number=_new_number(now),
+            tracking_code=secrets.token_urlsafe(16),
+            channel=data.channel,
+            urgency=data.urgency,
+            title=data.title,
+            content=data.content,
+            location_text=data.location_text,
+            anonymous=data.anonymous,
+            contact_name=data.contact_name,
+            contact_phone=data.contact_phone,
+            citizen_id=None if data.anonymous else citizen_id,
+            entered_by=entered_by[:64],
+            received_at=received_at,
+            district_id=_known_region(place.district_code if place else None),
+            street_id=_known_region(place.street_code if place else None),
+            place_evidence=list(place.matched) if place else [],
+            predicted_category=prediction.label if prediction else "",
+            confidence=prediction.confidence if prediction else None,
+            classifier_version=suggestion.version,
+            dispatch_due=dispatch_due(received_at, limits),
+            supporters=data.supporters,
+            fingerprint=print_.to_json(),
+        )
+        # The number is unique; a clash of the random part is retried.
+        while Case.objects.filter(number=case.number).exists():
+            case.number = _new_number(now)
+        if repeat_of is not None:
+            case.state = CaseState.MERGED
+            case.merged_into = repeat_of
+        case.save()
+        for attachment in data.attachments:
+            _store_attachment(case, attachment, now)
+        _event(case, EventKind.RECEIVED, actor, at=now, data={"channel": data.channel})
+        ledger: dict[str, Any] = {"channel": data.channel, "urgency": data.urgency}
+        if repeat_of is not None:
+            original = _lock(repeat_of)
+            _event(
+                original,
+                EventKind.REPEATED,
+                actor,
+                at=now,
+                note=_("同一诉求人再次反映，已合并为工单 %(number)s 的重复件。")
+                % {"number": case.number},
+                data={"repeat": case.number},
+            )
+            if original.department is not None:
+                _notify(
+                    original.department,
+                    original,
+                    EventKind.REPEATED,
+                    _("工单 %(number)s 的诉求人再次反映。") % {"number": original.number},
+                    now,
+                )
+            ledger["merged_into"] = original.number
+        else:
+            links = _similar_cases(print_, since, person)
+            for other_pk, score in links:
+                CaseLink.objects.create(
+                    case=case, related_id=other_pk, similarity=score, created_at=now
+                )
+                CaseLink.objects.get_or_create(
+                    case_id=other_pk,
+                    related=case,
+                    defaults={"similarity": score, "created_at": now},
+                )
+            if links:
+                _event(
+                    case, EventKind.LINKED, actor, at=now, data={"cases": [pk for pk, _s in links]}
+                )
+                ledger["linked"] = len(links)
+            _route_new_case(case, suggestion, actor, now, limits)
+            ledger.update(
+                category=case.category or case.predicted_category,
+                confidence=round(case.confidence, 4) if case.confidence is not None else None,
+                department=case.department.code if case.department else None,
+                district=case.district_id,
+                routed_by=case.routed_by,
+            )
+        _ledger(case, "submit_case", actor, **ledger)
+    return case
+
+
+def _route_new_case(
+    case: Case, suggestion: routing.Suggestion, actor: Actor, now: dt.datetime, limits: Any
+) -> None:
+    if suggestion.automatic and suggestion.department is not None and suggestion.prediction:
+        case.category = suggestion.prediction.label
+        case.department = suggestion.department
+        case.routed_by = RoutedBy.MODEL
+        case.dispatched_at = now
+        case.reply_due = reply_due(now, limits)
+        _move(case, CaseState.ASSIGNED)
+        case.save()
+        _event(
+            case,
+            EventKind.ROUTED,
+            actor,
+            at=now,
+            department=case.department,
+            data={"category": case.category, "confidence": round(case.confidence or 0, 4)},
+        )
+        return
+    reasons = []
+    if suggestion.prediction is None:
+        reasons.append("no_model")
+    elif suggestion.prediction.confidence < routing.confidence_threshold():
+        reasons.append("low_confidence")
+    if suggestion.prediction is not None and suggestion.department is None:
+        reasons.append("no_rule")
+    if suggestion.place is not None and suggestion.place.ambiguous:
+        reasons.append("ambiguous_place")
+    _event(case, EventKind.QUEUED, actor, at=now, data={"reasons": reasons})
+
+
+def _store_attachment(case: Case, attachment: NewAttachment, now: dt.datetime) -> None:
+    digest = hashlib.sha256(attachment.data).hexdigest()
+    extension = {
+        "image/jpeg": "jpg",
+        "image/png": "png",
+        "image/webp": "webp",
+        "application/pdf": "pdf",
+    }[attachment.content_type]
+    record = CaseAttachment(
+        case=case,
+        name=attachment.name[:200],
+        content_type=attachment.content_type,
+        size=len(attachment.data),
+        sha256=digest,
+        uploaded_at=now,
+    )
+    record.file.save(f"{digest[:32]}.{extension}", ContentFile(attachment.data), save=False)
+    record.save()
+
+
+# --- dispatch --------------------------------------------------------------------------
+
+
+def do_dispatch_case(
+    case: Case, category: str, department: Department, *, actor: Actor, note: str = ""
+) -> Case:
+    """Send a queued case to a department; the dispatcher's category becomes a training example."""
+    category = category.strip()
+    if not category:
+        raise _refuse(_("请选择类别。"), "category_required", field="category")
+    if not department.is_active:
+        raise _refuse(_("该部门已停用。"), "inactive_department", field="department")
+    note = _clean_text(note, field="note", maximum=MAX_NOTE, required=False, label=_("说明"))
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(case)
+        _move(locked, CaseState.ASSIGNED)
+        limits = limits_for(locked.urgency, category)
+        locked.category = category
+        locked.department = department
+        locked.routed_by = RoutedBy.DISPATCHER
+        locked.dispatched_at = now
+        locked.signed_at = None
+        locked.reply_due = reply_due(now, limits)
+        locked.save()
+        LabelledExample.objects.update_or_create(
+            case=locked,
+            defaults={
+                "title": locked.title,
+                "body": locked.content,
+                "label": category,
+                "predicted": locked.predicted_category,
+                "labelled_by": actor.label[:64],
+                "labelled_at": now,
+            },
+        )
+        _event(
+            locked,
+            EventKind.DISPATCHED,
+            actor,
+            at=now,
+            note=note,
+            department=department,
+            data={"category": category, "suggested": locked.predicted_category},
+        )
+        _ledger(
+            locked,
+            "dispatch_case",
+            actor,
+            category=category,
+            department=department.code,
+            corrected=bool(locked.predicted_category) and category != locked.predicted_category,
+        )
+    return locked
+
+
+def _require_department(case: Case, departments: Sequence[int]) -> None:
+    if case.department_id not in departments:
+        raise PermissionDenied(_("该工单不由您的部门办理。"), code="not_your_department")
+
+
+def do_sign_case(case: Case, *, actor: Actor, departments: Sequence[int]) -> Case:
+    """Sign for an assigned case (签收): the department takes it on."""
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(case)
+        _require_department(locked, departments)
+        _move(locked, CaseState.HANDLING)
+        locked.signed_at = now
+        locked.save()
+        _event(locked, EventKind.SIGNED, actor, at=now, department=locked.department)
+        _ledger(
+            locked,
+            "sign_case",
+            actor,
+            department=locked.department.code if locked.department else None,
+        )
+    return locked
+
+
+def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequence[int]) -> Case:
+    """Send a misrouted case back to the dispatchers; returns count in the routing figures."""
+    reason = _clean_text(
+        reason, field="reason", maximum=MAX_NOTE, required=True, label=_("退回理由")
+    )
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(case)
+        _require_department(locked, departments)
+        department = locked.department
+        _move(locked, CaseState.DISPATCHING)
+        locked.return_count += 1
+        locked.department = None
+        locked.reply_due = None
+        locked.signed_at = None
+        # The dispatcher has the remaining dispatch time of an urgent case,
+        # and at least an hour, to send it on.
+        locked.dispatch_due = max(locked.dispatch_due, now + dt.timedelta(hours=1))
+        locked.save()
+        _event(
+            locked,
+            EventKind.RETURNED,
+            actor,
+            at=now,
+            note=reason,
+            department=department,
+            data={"routed_by": locked.routed_by, "category": locked.category},
+        )
+        _ledger(
+            locked,
+            "return_case",
+            actor,
+            department=department.code if department else None,
+            routed_by=locked.routed_by,
+        )
+    return locked
+
+
+def do_request_extension(
+    case: Case, days: int, reason: str, *, actor: Actor, departments: Sequence[int]
+) -> ExtensionRequest:
+    """Ask the 12345 centre for more working days to reply."""
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise _refuse(
+            _("延期天数应为 1 至 %(max)d 个工作日。") % {"max": MAX_EXTENSION_DAYS},
+            "invalid_days",
+            field="days",
+        )
+    reason = _clean_text(
+        reason, field="reason", maximum=MAX_NOTE, required=True, label=_("延期理由")
+    )
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(case)
+        _require_department(locked, departments)
+        if locked.state not in (CaseState.ASSIGNED, CaseState.HANDLING):
+            raise Conflict(_("只有办理中的工单可以申请延期。"), code="not_handling")
+        if locked.extensions.filter(state=ExtensionState.PENDING).exists():
+            raise Conflict(_("已有待审批的延期申请。"), code="extension_pending")
+        request = ExtensionRequest.objects.create(
+            case=locked, requested_by=actor.label[:64], days=days, reason=reason, requested_at=now
+        )
+        _event(
+            locked,
+            EventKind.EXTENSION_REQUESTED,
+            actor,
+            at=now,
+            note=reason,
+            department=locked.department,
+            data={"days": days},
+        )
+        _ledger(locked, "request_extension", actor, days=days)
+    return request
+
+
+def do_decide_extension(
+    request: ExtensionRequest, approve: bool, *, actor: Actor, note: str = ""
+) -> ExtensionRequest:
+    """Approve or refuse an extension; approval moves the reply deadline."""
+    note = _clean_text(note, field="note", maximum=MAX_NOTE, required=not approve, label=_("说明"))
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked_request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
+        if locked_request.state != ExtensionState.PENDING:
+            raise Conflict(_("该延期申请已审批。"), code="already_decided")
+        case = _lock(locked_request.case)
+        locked_request.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
+        locked_request.decided_by = actor.label[:64]
+        locked_request.decided_at = now
+        locked_request.save()
+        if approve and case.reply_due is not None:
+            case.reply_due = add_working_days(case.reply_due, locked_request.days)
+            case.save()
+        _event(
+            case,
+            EventKind.EXTENSION_DECIDED,
+            actor,
+            at=now,
+            note=note,
+            data={"approved": approve, "days": locked_request.days},
+        )
+        _ledger(case, "decide_extension", actor, approved=approve, days=locked_request.days)
+    return locked_request
+
+
+def do_urge_case(case: Case, *, actor: Actor, note: str = "", supervise: bool = False) -> Case:
+    """催办 a case whose deadline is near or past; 督办 also tells the department's head."""
+    note = _clean_text(note, field="note", maximum=MAX_NOTE, required=False, label=_("说明"))
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(case)
+        if locked.state not in (CaseState.ASSIGNED, CaseState.HANDLING):
+            raise Conflict(_("只有待签收或办理中的工单可以催办、督办。"), code="not_handling")
+        if supervise:
+            locked.supervised = True
+        else:
+            locked.urge_count += 1
+        locked.save()
+        kind = EventKind.SUPERVISED if supervise else EventKind.URGED
+        _event(locked, kind, actor, at=now, note=note, department=locked.department)
+        if locked.department is not None:
+            text = (
+                _("工单 %(number)s 被督办，请部门负责人督促办理。")
+                if supervise
+                else _("工单 %(number)s 被催办，请尽快办理。")
+            ) % {"number": locked.number}
+            _notify(locked.department, locked, kind, text, now)
+        _ledger(locked, "supervise_case" if supervise else "urge_case", actor)
+    return locked
+
+
+def do_reply_case(case: Case, reply: str, *, actor: Actor, departments: Sequence[int]) -> Case:
+    """Send the department's reply; its quality score is kept with it."""
+    reply = _clean_text(reply, field="reply", maximum=MAX_REPLY, required=True, label=_("答复内容"))
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(case)
+        _require_department(locked, departments)
+        _move(locked, CaseState.REPLIED)
+        score = score_reply(
+            locked.title,
+            locked.content,
+            reply,
+            received_at=locked.dispatched_at or locked.received_at,
+            replied_at=now,
+            due_at=locked.reply_due,
+        )
+        locked.reply = reply
+        locked.replied_at = now
+        locked.reply_score = score_as_dict(score)
+        if locked.anonymous or (not locked.contact_phone and locked.citizen_id is None):
+            # Nobody to call back: an anonymous case closes with the reply.
+            _move(locked, CaseState.CLOSED)
+            locked.closed_at = now
+        locked.save()
+        _event(
+            locked,
+            EventKind.REPLIED,
+            actor,
+            at=now,
+            department=locked.department,
+            data={"score": locked.reply_score.get("total")},
+        )
+        _ledger(locked, "reply_case", actor, score=locked.reply_score.get("total"))
+    return locked
+
+
+def score_as_dict(score: Any) -> dict[str, Any]:
+    return {
+        "relevance": score.relevance,
+        "completeness": score.completeness,
+        "interpretability": score.interpretability,
+        "timeliness": score.timeliness,
+        "total": score.total,
+        "advice": list(score.advice),
+    }
+
+
+def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") -> Case:
+    """Record the callback (回访): 不满意 reopens the case once and tells the department's head."""
+    if rating not in Rating.values:
+        raise _refuse(_("请选择满意、基本满意或不满意。"), "invalid_rating", field="rating")
+    comment = _clean_text(
+        comment, field="comment", maximum=MAX_NOTE, required=False, label=_("意见")
+    )
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(case)
+        if locked.state != CaseState.REPLIED:
+            raise Conflict(_("答复后才能评价。"), code="not_replied")
+        locked.rating = rating
+        reopen = rating == Rating.UNSATISFIED and not locked.reopened
+        if reopen:
+            _move(locked, CaseState.HANDLING)
+            locked.reopened = True
+            locked.reply_due = add_working_days(now, settings.HOTLINE_REOPEN_WORKING_DAYS)
+            locked.dispatched_at = now
+            locked.save()
+            _event(locked, EventKind.RATED, actor, at=now, note=comment, data={"rating": rating})
+            _event(locked, EventKind.REOPENED, actor, at=now, department=locked.department)
+            if locked.department is not None:
+                _notify(
+                    locked.department,
+                    locked,
+                    EventKind.REOPENED,
+                    _("工单 %(number)s 回访不满意，已重新办理，请部门负责人关注。")
+                    % {"number": locked.number},
+                    now,
+                )
+        else:
+            _move(locked, CaseState.CLOSED)
+            locked.closed_at = now
+            locked.save()
+            _event(locked, EventKind.RATED, actor, at=now, note=comment, data={"rating": rating})
+        _ledger(locked, "rate_case", actor, rating=rating, reopened=reopen)
+    return locked

@@ -1,0 +1,788 @@
+"""The 12345 hotline API, mounted at /api/hotline/.
+
+The call-centre system (a G2G client with the ``hotline.intake`` scope) or a
+logged-in agent enters messages; citizens submit and follow their own;
+dispatchers, departments and administrators work cases and models. Errors
+have the platform's one shape ``{code, message, detail}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, File, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from zhengtong.core.errors import InvalidInput, PermissionDenied
+from zhengtong.core.masking import mask_name, mask_phone
+from zhengtong.core.models import Department
+from zhengtong.core.schemas import ERROR_RESPONSES
+from zhengtong.hotline import access, actions, classifier_actions, routing, selectors
+from zhengtong.hotline.imports import import_workbook
+from zhengtong.hotline.management.commands.hotline_train import default_data
+from zhengtong.hotline.models import Case, ClassifierVersion
+from zhengtong.hotline.permissions import (
+    DISPATCH,
+    ENTER_CALLS,
+    HANDLE,
+    INTAKE,
+    MANAGE_ROUTING,
+    VIEW_OVERVIEW,
+)
+from zhengtong.hotline.reply_quality import score_reply
+from zhengtong.hotline.states import Channel, Urgency
+from zhengtong.identity.actors import actor_of
+from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
+from zhengtong.identity.models import Audience, SystemClient, User
+from zhengtong.identity.permissions import has_permission
+
+router = Router(tags=["hotline"])
+ERRORS = ERROR_RESPONSES
+client_auth = ClientTokenAuth()
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _require(user: User, permission: str) -> None:
+    if not has_permission(user, permission):
+        raise PermissionDenied(code="permission_denied")
+
+
+# --- schemas ---------------------------------------------------------------------------
+
+
+class CaseIn(Schema):
+    content: str
+    title: str = ""
+    location_text: str = ""
+    urgency: str = Urgency.NORMAL
+    channel: str = ""
+    anonymous: bool = False
+    contact_name: str = ""
+    contact_phone: str = ""
+    received_at: dt.datetime | None = None
+
+
+class PlaceOut(Schema):
+    district_code: str | None
+    district_name: str
+    street_code: str | None
+    street_name: str
+    matched: list[str]
+    ambiguous: bool
+
+
+class SuggestionOut(Schema):
+    category: str | None
+    confidence: float | None
+    alternatives: list[tuple[str, float]]
+    model_version: int | None
+    department_code: str | None
+    department_name: str | None
+    place: PlaceOut | None
+    automatic: bool
+
+
+class EventOut(Schema):
+    kind: str
+    state_after: str
+    department: str | None
+    note: str
+    at: dt.datetime
+
+
+class CaseOut(Schema):
+    number: str
+    state: str
+    channel: str
+    urgency: str
+    title: str
+    content: str
+    location_text: str
+    anonymous: bool
+    contact_name: str
+    contact_phone: str
+    received_at: dt.datetime
+    district: str | None
+    street: str | None
+    predicted_category: str
+    confidence: float | None
+    category: str
+    department_code: str | None
+    department_name: str | None
+    routed_by: str
+    dispatch_due: dt.datetime
+    reply_due: dt.datetime | None
+    warning: str
+    reply: str
+    replied_at: dt.datetime | None
+    reply_score: dict[str, Any]
+    rating: str
+    reopened: bool
+    merged_into: str | None
+    linked: list[str]
+    events: list[EventOut]
+
+
+class CaseCreatedOut(Schema):
+    number: str
+    tracking_code: str
+    state: str
+    merged_into: str | None
+    department_name: str | None
+
+
+class TrackOut(Schema):
+    number: str
+    state: str
+    title: str
+    received_at: dt.datetime
+    department_name: str | None
+    reply: str
+    replied_at: dt.datetime | None
+    rating: str
+    reopened: bool
+    events: list[EventOut]
+
+
+class CaseSummaryOut(Schema):
+    number: str
+    state: str
+    title: str
+    received_at: dt.datetime
+    predicted_category: str
+    confidence: float | None
+    category: str
+    department_name: str | None
+    district: str | None
+    due: dt.datetime | None
+    warning: str
+
+
+class ClassifyIn(Schema):
+    content: str
+    title: str = ""
+    location_text: str = ""
+
+
+class DispatchIn(Schema):
+    category: str
+    department_code: str
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class ExtensionIn(Schema):
+    days: int
+    reason: str
+
+
+class ExtensionOut(Schema):
+    id: int
+    case_number: str
+    days: int
+    reason: str
+    state: str
+    requested_at: dt.datetime
+
+
+class DecisionIn(Schema):
+    approve: bool
+    note: str = ""
+
+
+class UrgeIn(Schema):
+    note: str = ""
+    supervise: bool = False
+
+
+class ReplyIn(Schema):
+    reply: str
+
+
+class ReplyScoreOut(Schema):
+    relevance: int
+    completeness: int
+    interpretability: int
+    timeliness: int
+    total: int
+    advice: list[str]
+
+
+class RatingIn(Schema):
+    rating: str
+    comment: str = ""
+
+
+class ImportOut(Schema):
+    created: list[str]
+    merged: list[str]
+    errors: list[dict[str, Any]]
+
+
+class VersionOut(Schema):
+    number: str | int
+    state: str
+    progress: int
+    stage: str
+    is_active: bool
+    source: str
+    examples: int
+    labels: list[str]
+    report: dict[str, Any]
+    train_seconds: float
+    error: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+class TrainIn(Schema):
+    # Train on the shared labelled messages (when installed) and/or the dispatchers' decisions.
+    use_shared_data: bool = True
+    include_corrections: bool = True
+
+
+class CountOut(Schema):
+    name: str
+    count: int
+
+
+class OverviewOut(Schema):
+    since: dt.datetime
+    until: dt.datetime
+    total: int
+    open: int
+    overdue: int
+    satisfaction: float | None
+    by_category: list[CountOut]
+    by_district: list[CountOut]
+    by_day: list[tuple[dt.date, int]]
+    routing_automatic_share: float
+    routing_automatic_precision: float
+    returns_after_model: int
+    dispatcher_corrections: int
+
+
+class HotIssueOut(Schema):
+    label: str
+    place: str
+    keywords: list[str]
+    first_at: dt.datetime
+    last_at: dt.datetime
+    message_count: int
+    supporters: int
+    heat: float
+    growth: float
+    jumped_by: float | None
+    cases: list[str]
+
+
+# --- mapping ---------------------------------------------------------------------------
+
+
+def _events(case: Case, *, public: bool) -> list[EventOut]:
+    return [
+        EventOut(
+            kind=event.kind,
+            state_after=event.state_after,
+            department=event.department.name if event.department else None,
+            note="" if public else event.note,
+            at=event.at,
+        )
+        for event in selectors.history_of(case)
+    ]
+
+
+def _case_out(case: Case) -> CaseOut:
+    clock = selectors.clock(case)
+    return CaseOut(
+        number=case.number,
+        state=case.state,
+        channel=case.channel,
+        urgency=case.urgency,
+        title=case.title,
+        content=case.content,
+        location_text=case.location_text,
+        anonymous=case.anonymous,
+        contact_name=mask_name(case.contact_name) if case.contact_name else "",
+        contact_phone=mask_phone(case.contact_phone) if case.contact_phone else "",
+        received_at=case.received_at,
+        district=case.district.name if case.district else None,
+        street=case.street.name if case.street else None,
+        predicted_category=case.predicted_category,
+        confidence=case.confidence,
+        category=case.category,
+        department_code=case.department.code if case.department else None,
+        department_name=case.department.name if case.department else None,
+        routed_by=case.routed_by,
+        dispatch_due=case.dispatch_due,
+        reply_due=case.reply_due,
+        warning=clock.level,
+        reply=case.reply,
+        replied_at=case.replied_at,
+        reply_score=case.reply_score,
+        rating=case.rating,
+        reopened=case.reopened,
+        merged_into=case.merged_into.number if case.merged_into else None,
+        linked=[other.number for other, _score in selectors.linked_cases(case)],
+        events=_events(case, public=False),
+    )
+
+
+def _summary(case: Case) -> CaseSummaryOut:
+    clock = selectors.clock(case)
+    return CaseSummaryOut(
+        number=case.number,
+        state=case.state,
+        title=case.title or case.content[:40],
+        received_at=case.received_at,
+        predicted_category=case.predicted_category,
+        confidence=case.confidence,
+        category=case.category,
+        department_name=case.department.name if case.department else None,
+        district=case.district.name if case.district else None,
+        due=clock.due,
+        warning=clock.level,
+    )
+
+
+def _version_out(version: ClassifierVersion) -> VersionOut:
+    return VersionOut(
+        number=version.number,
+        state=version.state,
+        progress=version.progress,
+        stage=version.stage,
+        is_active=version.is_active,
+        source=version.source,
+        examples=version.examples,
+        labels=version.labels,
+        report=version.report,
+        train_seconds=version.train_seconds,
+        error=version.error,
+        created_at=version.created_at,
+        finished_at=version.finished_at,
+    )
+
+
+# --- intake ----------------------------------------------------------------------------
+
+
+@router.post(
+    "/cases",
+    response={201: CaseCreatedOut, **ERRORS},
+    auth=[client_auth, session_auth],
+    summary="Register a message (call-centre system, agent or citizen)",
+)
+def submit_case(request: HttpRequest, payload: CaseIn) -> Status[CaseCreatedOut]:
+    principal = principal_of(request)
+    citizen_id = None
+    if isinstance(principal, SystemClient):
+        require_scope(request, INTAKE)
+        channel = payload.channel or Channel.PHONE
+        entered_by = principal.name
+    elif isinstance(principal, User) and has_permission(principal, ENTER_CALLS):
+        channel = payload.channel or Channel.PHONE
+        entered_by = principal.get_username()
+    elif isinstance(principal, User) and principal.audience == Audience.CITIZEN:
+        # Citizens write for themselves, online, and cannot set the time.
+        channel = Channel.APP if payload.channel == Channel.APP else Channel.WEB
+        citizen_id = principal.pk
+        entered_by = ""
+        payload.received_at = None
+        payload.urgency = Urgency.NORMAL
+    else:
+        raise PermissionDenied(code="permission_denied")
+    case = actions.do_submit_case(
+        actions.CaseInput(
+            content=payload.content,
+            channel=channel,
+            title=payload.title,
+            location_text=payload.location_text,
+            urgency=payload.urgency,
+            anonymous=payload.anonymous,
+            contact_name=payload.contact_name,
+            contact_phone=payload.contact_phone,
+            received_at=payload.received_at,
+        ),
+        actor=actor_of(principal),
+        citizen_id=citizen_id,
+        entered_by=entered_by,
+    )
+    return Status(
+        201,
+        CaseCreatedOut(
+            number=case.number,
+            tracking_code=case.tracking_code,
+            state=case.state,
+            merged_into=case.merged_into.number if case.merged_into else None,
+            department_name=case.department.name if case.department else None,
+        ),
+    )
+
+
+@router.post(
+    "/classify",
+    response={200: SuggestionOut, **ERRORS},
+    auth=[client_auth, session_auth],
+    summary="Suggest category, place and department for a message, without registering it",
+)
+def classify(request: HttpRequest, payload: ClassifyIn) -> SuggestionOut:
+    principal = principal_of(request)
+    if isinstance(principal, SystemClient):
+        require_scope(request, INTAKE)
+    elif not (
+        isinstance(principal, User)
+        and (has_permission(principal, ENTER_CALLS) or has_permission(principal, DISPATCH))
+    ):
+        raise PermissionDenied(code="permission_denied")
+    if not payload.content.strip():
+        raise InvalidInput(code="content_required", detail={"fields": {"content": "required"}})
+    suggestion = routing.suggest(payload.location_text, payload.title, payload.content)
+    prediction = suggestion.prediction
+    place = suggestion.place
+    return SuggestionOut(
+        category=prediction.label if prediction else None,
+        confidence=prediction.confidence if prediction else None,
+        alternatives=list(prediction.alternatives) if prediction else [],
+        model_version=suggestion.version,
+        department_code=suggestion.department.code if suggestion.department else None,
+        department_name=suggestion.department.name if suggestion.department else None,
+        place=PlaceOut(
+            district_code=place.district_code,
+            district_name=place.district_name,
+            street_code=place.street_code,
+            street_name=place.street_name,
+            matched=list(place.matched),
+            ambiguous=place.ambiguous,
+        )
+        if place
+        else None,
+        automatic=suggestion.automatic,
+    )
+
+
+@router.post(
+    "/imports",
+    response={200: ImportOut, **ERRORS},
+    auth=session_auth,
+    summary="Import messages from an XLSX workbook; bad rows are reported, good rows kept",
+)
+def import_cases(request: HttpRequest, file: File[UploadedFile]) -> ImportOut:
+    user = _user(request)
+    _require(user, ENTER_CALLS)
+    report = import_workbook(file.read(), actor=actor_of(user), entered_by=user.get_username())
+    return ImportOut(created=report.created, merged=report.merged, errors=report.errors)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@router.get("/cases/{number}", response={200: CaseOut, **ERRORS}, auth=session_auth)
+def get_case(request: HttpRequest, number: str) -> CaseOut:
+    user = _user(request)
+    if user.audience == Audience.STAFF:
+        return _case_out(access.access_case_for_staff(user, number))
+    return _case_out(access.access_own_case(user, number))
+
+
+@router.get("/mine", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
+def my_cases(request: HttpRequest) -> list[CaseSummaryOut]:
+    return [_summary(c) for c in selectors.cases_of_citizen(_user(request).pk)[:200]]
+
+
+@router.get("/track/{code}", response={200: TrackOut, **ERRORS}, auth=None)
+def track_case(request: HttpRequest, code: str) -> TrackOut:
+    case = access.access_case_by_tracking_code(code)
+    return TrackOut(
+        number=case.number,
+        state=case.state,
+        title=case.title or case.content[:40],
+        received_at=case.received_at,
+        department_name=case.department.name if case.department else None,
+        reply=case.reply,
+        replied_at=case.replied_at,
+        rating=case.rating,
+        reopened=case.reopened,
+        events=_events(case, public=True),
+    )
+
+
+@router.get("/queue", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
+def dispatch_queue(request: HttpRequest) -> list[CaseSummaryOut]:
+    _require(_user(request), DISPATCH)
+    return [_summary(c) for c in selectors.dispatch_queue()[:500]]
+
+
+@router.get("/department-cases", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
+def department_cases(request: HttpRequest) -> list[CaseSummaryOut]:
+    user = _user(request)
+    _require(user, HANDLE)
+    cases = selectors.department_cases(access.handling_department_ids(user))
+    return [_summary(c) for c in cases[:500]]
+
+
+# --- handling --------------------------------------------------------------------------
+
+
+@router.post("/cases/{number}/dispatch", response={200: CaseOut, **ERRORS}, auth=session_auth)
+def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> CaseOut:
+    user = _user(request)
+    _require(user, DISPATCH)
+    case = access.access_case_for_staff(user, number)
+    department = Department.objects.filter(code=payload.department_code).first()
+    if department is None:
+        raise InvalidInput(
+            code="unknown_department", detail={"fields": {"department_code": "unknown"}}
+        )
+    return _case_out(
+        actions.do_dispatch_case(
+            case, payload.category, department, actor=actor_of(user), note=payload.note
+        )
+    )
+
+
+def _handled_case(user: User, number: str) -> tuple[Case, list[int]]:
+    _require(user, HANDLE)
+    return access.access_case_for_staff(user, number), access.handling_department_ids(user)
+
+
+@router.post("/cases/{number}/sign", response={200: CaseOut, **ERRORS}, auth=session_auth)
+def sign_case(request: HttpRequest, number: str) -> CaseOut:
+    user = _user(request)
+    case, departments = _handled_case(user, number)
+    return _case_out(actions.do_sign_case(case, actor=actor_of(user), departments=departments))
+
+
+@router.post("/cases/{number}/return", response={200: CaseOut, **ERRORS}, auth=session_auth)
+def return_case(request: HttpRequest, number: str, payload: ReasonIn) -> CaseOut:
+    user = _user(request)
+    case, departments = _handled_case(user, number)
+    return _case_out(
+        actions.do_return_case(case, payload.reason, actor=actor_of(user), departments=departments)
+    )
+
+
+@router.post(
+    "/cases/{number}/extensions", response={201: ExtensionOut, **ERRORS}, auth=session_auth
+)
+def request_extension(
+    request: HttpRequest, number: str, payload: ExtensionIn
+) -> Status[ExtensionOut]:
+    user = _user(request)
+    case, departments = _handled_case(user, number)
+    extension = actions.do_request_extension(
+        case, payload.days, payload.reason, actor=actor_of(user), departments=departments
+    )
+    return Status(
+        201,
+        ExtensionOut(
+            id=extension.pk,
+            case_number=case.number,
+            days=extension.days,
+            reason=extension.reason,
+            state=extension.state,
+            requested_at=extension.requested_at,
+        ),
+    )
+
+
+@router.get("/extensions", response={200: list[ExtensionOut], **ERRORS}, auth=session_auth)
+def list_extensions(request: HttpRequest) -> list[ExtensionOut]:
+    _require(_user(request), DISPATCH)
+    return [
+        ExtensionOut(
+            id=e.pk,
+            case_number=e.case.number,
+            days=e.days,
+            reason=e.reason,
+            state=e.state,
+            requested_at=e.requested_at,
+        )
+        for e in selectors.pending_extensions()
+    ]
+
+
+@router.post(
+    "/extensions/{extension_id}/decision",
+    response={200: CaseOut, **ERRORS},
+    auth=session_auth,
+)
+def decide_extension(request: HttpRequest, extension_id: int, payload: DecisionIn) -> CaseOut:
+    user = _user(request)
+    extension = access.access_extension_by_id(user, extension_id)
+    decided = actions.do_decide_extension(
+        extension, payload.approve, actor=actor_of(user), note=payload.note
+    )
+    return _case_out(access.access_case_for_staff(user, decided.case.number))
+
+
+@router.post("/cases/{number}/urge", response={200: CaseOut, **ERRORS}, auth=session_auth)
+def urge_case(request: HttpRequest, number: str, payload: UrgeIn) -> CaseOut:
+    user = _user(request)
+    _require(user, DISPATCH)
+    case = access.access_case_for_staff(user, number)
+    return _case_out(
+        actions.do_urge_case(
+            case, actor=actor_of(user), note=payload.note, supervise=payload.supervise
+        )
+    )
+
+
+@router.post(
+    "/cases/{number}/reply-score", response={200: ReplyScoreOut, **ERRORS}, auth=session_auth
+)
+def preview_reply_score(request: HttpRequest, number: str, payload: ReplyIn) -> ReplyScoreOut:
+    """Score a draft reply before it is sent, so a weak one can be improved."""
+    user = _user(request)
+    case, _departments = _handled_case(user, number)
+    score = score_reply(
+        case.title,
+        case.content,
+        payload.reply,
+        received_at=case.dispatched_at or case.received_at,
+        replied_at=timezone.now(),
+        due_at=case.reply_due,
+    )
+    return ReplyScoreOut(**actions.score_as_dict(score))
+
+
+@router.post("/cases/{number}/reply", response={200: CaseOut, **ERRORS}, auth=session_auth)
+def reply_case(request: HttpRequest, number: str, payload: ReplyIn) -> CaseOut:
+    user = _user(request)
+    case, departments = _handled_case(user, number)
+    return _case_out(
+        actions.do_reply_case(case, payload.reply, actor=actor_of(user), departments=departments)
+    )
+
+
+@router.post("/cases/{number}/rating", response={200: CaseOut, **ERRORS}, auth=session_auth)
+def rate_case(request: HttpRequest, number: str, payload: RatingIn) -> CaseOut:
+    """The citizen rates their own case, or a dispatcher records the callback (回访)."""
+    user = _user(request)
+    if user.audience == Audience.STAFF:
+        _require(user, DISPATCH)
+        case = access.access_case_for_staff(user, number)
+    else:
+        case = access.access_own_case(user, number)
+    rated = actions.do_rate_case(
+        case, payload.rating, actor=actor_of(user), comment=payload.comment
+    )
+    if user.audience == Audience.STAFF:
+        return _case_out(rated)
+    return _case_out(access.access_own_case(user, number))
+
+
+@router.post("/track/{code}/rating", response={200: TrackOut, **ERRORS}, auth=None)
+def rate_tracked_case(request: HttpRequest, code: str, payload: RatingIn) -> TrackOut:
+    case = access.access_case_by_tracking_code(code)
+    actions.do_rate_case(case, payload.rating, actor=actor_of(None), comment=payload.comment)
+    return track_case(request, code)
+
+
+# --- models ----------------------------------------------------------------------------
+
+
+@router.get("/models", response={200: list[VersionOut], **ERRORS}, auth=session_auth)
+def list_models(request: HttpRequest) -> list[VersionOut]:
+    _require(_user(request), MANAGE_ROUTING)
+    return [_version_out(v) for v in selectors.classifier_versions()[:100]]
+
+
+@router.post("/models", response={202: VersionOut, **ERRORS}, auth=session_auth)
+def train_model(request: HttpRequest, payload: TrainIn) -> Status[VersionOut]:
+    """Start training a new version in the background; poll it for progress."""
+    from zhengtong.hotline.tasks import train_classifier
+
+    user = _user(request)
+    _require(user, MANAGE_ROUTING)
+    data: Path | None = default_data() if payload.use_shared_data else None
+    if payload.use_shared_data and data is None:
+        raise InvalidInput(
+            code="shared_data_missing",
+            detail={"path": "hotline/messages_labelled.csv", "setting": "SHARED_DATA_DIR"},
+        )
+    version = classifier_actions.do_queue_training(
+        actor=actor_of(user), data_path=data, include_corrections=payload.include_corrections
+    )
+    transaction.on_commit(lambda: train_classifier.enqueue(version.pk))
+    return Status(202, _version_out(version))
+
+
+@router.get("/models/{number}", response={200: VersionOut, **ERRORS}, auth=session_auth)
+def get_model(request: HttpRequest, number: int) -> VersionOut:
+    return _version_out(access.access_classifier_version(_user(request), number))
+
+
+@router.post("/models/{number}/activate", response={200: VersionOut, **ERRORS}, auth=session_auth)
+def activate_model(request: HttpRequest, number: int) -> VersionOut:
+    """Route with this version (activating an older version is the rollback)."""
+    user = _user(request)
+    version = access.access_classifier_version(user, number)
+    return _version_out(classifier_actions.do_activate_classifier(version, actor=actor_of(user)))
+
+
+# --- overview --------------------------------------------------------------------------
+
+
+class WindowIn(Schema):
+    days: int = Field(30, ge=1, le=366)
+
+
+@router.get("/overview", response={200: OverviewOut, **ERRORS}, auth=session_auth)
+def get_overview(request: HttpRequest, window: Query[WindowIn]) -> OverviewOut:
+    _require(_user(request), VIEW_OVERVIEW)
+    until = timezone.now()
+    since = until - dt.timedelta(days=window.days)
+    figures = selectors.overview(since, until)
+    routing_figures = selectors.routing_figures(since)
+    return OverviewOut(
+        since=since,
+        until=until,
+        total=figures.total,
+        open=figures.open,
+        overdue=figures.overdue,
+        satisfaction=figures.satisfaction,
+        by_category=[CountOut(name=n, count=c) for n, c in figures.by_category],
+        by_district=[CountOut(name=n, count=c) for n, c in figures.by_district],
+        by_day=figures.by_day,
+        routing_automatic_share=routing_figures.automatic_share,
+        routing_automatic_precision=routing_figures.automatic_precision,
+        returns_after_model=routing_figures.returned_after_model,
+        dispatcher_corrections=routing_figures.corrections,
+    )
+
+
+@router.get("/hot-issues", response={200: list[HotIssueOut], **ERRORS}, auth=session_auth)
+def get_hot_issues(request: HttpRequest, window: Query[WindowIn]) -> list[HotIssueOut]:
+    _require(_user(request), VIEW_OVERVIEW)
+    result = selectors.hot_issues(days=window.days)
+    jumps = {id(issue): ratio for issue, ratio in result.jumps}
+    return [
+        HotIssueOut(
+            label=issue.label,
+            place=issue.place,
+            keywords=list(issue.keywords),
+            first_at=issue.first_at,
+            last_at=issue.last_at,
+            message_count=issue.message_count,
+            supporters=issue.supporters,
+            heat=round(issue.heat, 2),
+            growth=round(issue.growth, 3),
+            jumped_by=jumps.get(id(issue)),
+            cases=list(issue.message_keys),
+        )
+        for issue in result.issues
+    ]

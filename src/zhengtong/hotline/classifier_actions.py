@@ -1,0 +1,200 @@
+"""Training, activating and rolling back the routing classifier.
+
+Training is long (a minute or two on the real messages), so it is not one
+transaction: ``do_queue_training`` records the version, the background task
+runs ``run_training``, which reports progress with plain updates (bookkeeping,
+no ledger entry), and ``do_finish_training`` or ``do_fail_training`` records
+the outcome in one transaction with its ledger entry. The fitted model is
+written to a file first and its SHA-256 kept, so a crash between the two
+leaves a stray file, never a version pointing at a missing or altered model.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.hotline import routing
+from zhengtong.hotline.models import ClassifierVersion, LabelledExample
+from zhengtong.hotline.routing_model import (
+    CsvFormatError,
+    EvaluationReport,
+    Example,
+    RoutingModel,
+    TrainingDataError,
+    cross_validate,
+    read_examples_csv,
+    sha256_of,
+    train_model,
+)
+from zhengtong.hotline.states import TrainingState
+from zhengtong.ledger.actions import record_entry
+
+logger = logging.getLogger(__name__)
+
+
+def _ledger(version: ClassifierVersion, action: str, actor: Actor, **data: object) -> None:
+    record_entry(
+        actor=actor,
+        action=f"hotline.{action}",
+        subject_type="hotline.classifier",
+        subject_id=version.number,
+        data={"state": version.state, **data},
+    )
+
+
+def do_queue_training(
+    *, actor: Actor, data_path: Path | None, include_corrections: bool = True, source: str = ""
+) -> ClassifierVersion:
+    """Record a new model version to be trained from a CSV file and/or the dispatchers' labels."""
+    if data_path is None and not include_corrections:
+        raise InvalidInput(_("请选择训练数据。"), code="no_training_data")
+    if data_path is not None and not data_path.is_file():
+        raise InvalidInput(
+            _("找不到训练数据文件 %(path)s。") % {"path": data_path}, code="training_data_missing"
+        )
+    with transaction.atomic(durable=True):
+        number = (ClassifierVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = ClassifierVersion.objects.create(
+            number=number,
+            source=(source or (data_path.name if data_path else _("人工派单样本")))[:300],
+            data_path=str(data_path) if data_path else "",
+            include_corrections=include_corrections,
+            created_at=timezone.now(),
+            created_by=actor.label[:64],
+        )
+        _ledger(version, "queue_training", actor, source=version.source)
+    return version
+
+
+def training_examples(version: ClassifierVersion) -> list[Example]:
+    """Return the examples a version trains on: its CSV, then the dispatchers' decisions."""
+    examples: list[Example] = []
+    if version.data_path:
+        examples.extend(read_examples_csv(Path(version.data_path), require_label=True))
+    if version.include_corrections:
+        examples.extend(
+            Example(title, body, label)
+            for title, body, label in LabelledExample.objects.values_list("title", "body", "label")
+        )
+    return examples
+
+
+def _progress(version: ClassifierVersion, percent: int, stage: str) -> None:
+    ClassifierVersion.objects.filter(pk=version.pk).update(progress=percent, stage=stage[:64])
+
+
+def run_training(version: ClassifierVersion, *, actor: Actor, folds: int = 5) -> ClassifierVersion:
+    """Evaluate by cross-validation, train on everything and record the outcome."""
+    if version.state not in (TrainingState.QUEUED, TrainingState.RUNNING):
+        raise Conflict(_("该版本已训练完成。"), code="already_trained")
+    ClassifierVersion.objects.filter(pk=version.pk).update(state=TrainingState.RUNNING)
+    try:
+        examples = training_examples(version)
+        report = None
+        if folds >= 2:
+            report = cross_validate(
+                examples,
+                folds=folds,
+                progress=lambda p, s: _progress(version, int(p * 0.7), f"evaluate {s}"),
+            )
+        model = train_model(
+            examples, progress=lambda p, s: _progress(version, 70 + int(p * 0.25), f"train {s}")
+        )
+    except (TrainingDataError, CsvFormatError, OSError) as error:
+        return do_fail_training(version, str(error), actor=actor)
+    # Any failure must end the version, not leave it running for ever.
+    except Exception as error:
+        logger.exception("training of classifier version %s failed", version.number)
+        return do_fail_training(version, f"{type(error).__name__}: {error}", actor=actor)
+    return do_finish_training(version, model, report, actor=actor)
+
+
+def do_finish_training(
+    version: ClassifierVersion,
+    model: RoutingModel,
+    report: EvaluationReport | None,
+    *,
+    actor: Actor,
+) -> ClassifierVersion:
+    """Store a trained model's file and report; the version becomes ready to activate."""
+    payload = model.dumps()
+    digest = sha256_of(payload)
+    file_name = f"v{version.number}-{digest[:16]}.pickle"
+    path = routing.model_directory() / file_name
+    temporary = path.with_suffix(".part")
+    temporary.write_bytes(payload)
+    temporary.replace(path)
+    with transaction.atomic(durable=True):
+        locked = ClassifierVersion.objects.select_for_update().get(pk=version.pk)
+        locked.state = TrainingState.READY
+        locked.progress = 100
+        locked.stage = ""
+        locked.file_name = file_name
+        locked.sha256 = digest
+        locked.labels = model.labels
+        locked.examples = model.trained_examples
+        locked.report = report.as_dict() if report is not None else {}
+        locked.train_seconds = model.train_seconds
+        locked.finished_at = timezone.now()
+        locked.save()
+        _ledger(
+            locked,
+            "finish_training",
+            actor,
+            sha256=digest,
+            examples=model.trained_examples,
+            macro_f1=locked.report.get("macro_f1_mean"),
+        )
+    return locked
+
+
+def do_fail_training(version: ClassifierVersion, error: str, *, actor: Actor) -> ClassifierVersion:
+    """Record why a training run failed."""
+    with transaction.atomic(durable=True):
+        locked = ClassifierVersion.objects.select_for_update().get(pk=version.pk)
+        locked.state = TrainingState.FAILED
+        locked.error = error[:2000]
+        locked.finished_at = timezone.now()
+        locked.save()
+        _ledger(locked, "fail_training", actor, error=locked.error[:200])
+    return locked
+
+
+def do_activate_classifier(version: ClassifierVersion, *, actor: Actor) -> ClassifierVersion:
+    """Route with this version from now on (also how a rollback to an older one is done)."""
+    if version.state != TrainingState.READY:
+        raise Conflict(_("只有训练完成的版本可以启用。"), code="not_ready")
+    # Load before switching, so a missing or altered file is refused here and
+    # routing never points at a model it cannot read.
+    try:
+        routing.model_of(version)
+    except ValueError as error:
+        raise Conflict(
+            _("模型文件无法读取或已被改动：%(error)s") % {"error": error}, code="model_file_invalid"
+        ) from error
+    with transaction.atomic(durable=True):
+        previous = ClassifierVersion.objects.select_for_update().filter(is_active=True).first()
+        if previous is not None and previous.pk == version.pk:
+            raise Conflict(_("该版本已在使用。"), code="already_active")
+        if previous is not None:
+            previous.is_active = False
+            previous.save(update_fields=["is_active"])
+        locked = ClassifierVersion.objects.select_for_update().get(pk=version.pk)
+        locked.is_active = True
+        locked.activated_at = timezone.now()
+        locked.save(update_fields=["is_active", "activated_at"])
+        _ledger(
+            locked,
+            "activate_classifier",
+            actor,
+            previous=previous.number if previous is not None else None,
+        )
+    return locked

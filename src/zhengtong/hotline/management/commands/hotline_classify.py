@@ -1,0 +1,82 @@
+"""Classify a CSV of messages (columns title, body) with the active routing model."""
+
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from zhengtong.hotline import routing
+from zhengtong.hotline.routing_model import CsvFormatError, Example, ModelFileError
+
+BATCH = 1000
+
+
+class Command(BaseCommand):
+    help = (
+        "Classify INPUT.csv (columns title, body; title may be empty) with the active routing "
+        "model and write OUTPUT.csv: every input column plus label and confidence."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("input", type=Path)
+        parser.add_argument("output", type=Path, help="'-' writes to standard output")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        version = routing.active_version()
+        if version is None:
+            raise CommandError(
+                "no routing model is active: train one with `zhengtong hotline_train --activate`"
+            )
+        try:
+            model = routing.model_of(version)
+        except ModelFileError as error:
+            raise CommandError(str(error)) from error
+        source: Path = options["input"]
+        try:
+            text = source.read_text(encoding="utf-8-sig")
+        except FileNotFoundError as error:
+            raise CommandError(f"{source} not found") from error
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{source} is not UTF-8 text") from error
+        reader = csv.DictReader(text.splitlines())
+        columns = [c for c in reader.fieldnames or []]
+        lowered = {c.strip().lower(): c for c in columns}
+        if "body" not in lowered:
+            raise CommandError("missing column: body")
+        rows = list(reader)
+        title_column, body_column = lowered.get("title"), lowered["body"]
+        output_columns = columns + [c for c in ("label", "confidence") if c not in lowered]
+        target = options["output"]
+        handle = (
+            sys.stdout if str(target) == "-" else target.open("w", encoding="utf-8", newline="")
+        )
+        try:
+            writer = csv.DictWriter(handle, fieldnames=output_columns, extrasaction="ignore")
+            writer.writeheader()
+            for start in range(0, len(rows), BATCH):
+                batch = rows[start : start + BATCH]
+                predictions = model.predict(
+                    [
+                        Example(
+                            (row.get(title_column) or "") if title_column else "",
+                            row.get(body_column) or "",
+                        )
+                        for row in batch
+                    ]
+                )
+                for row, prediction in zip(batch, predictions, strict=True):
+                    out = dict(row)
+                    out[lowered.get("label", "label")] = prediction.label
+                    out[lowered.get("confidence", "confidence")] = f"{prediction.confidence:.4f}"
+                    writer.writerow(out)
+        except CsvFormatError as error:
+            raise CommandError(str(error)) from error
+        finally:
+            if handle is not sys.stdout:
+                handle.close()
+        if handle is not sys.stdout:
+            self.stderr.write(
+                f"{len(rows)} messages classified with v{version.number} into {target}"
+            )

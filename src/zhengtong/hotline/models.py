@@ -1,0 +1,309 @@
+"""12345 cases (工单), their history, routing data and classifier versions."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.core.models import Department, Region
+from zhengtong.hotline.states import (
+    CaseState,
+    Channel,
+    EventKind,
+    ExtensionState,
+    LimitUnit,
+    Rating,
+    RoutedBy,
+    TrainingState,
+    Urgency,
+)
+
+
+class ClassifierVersion(models.Model):
+    """One trained routing model: its file, how it was made and how well it did."""
+
+    number = models.PositiveIntegerField(_("版本号"), unique=True)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=TrainingState.choices, default=TrainingState.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    stage = models.CharField(_("阶段"), max_length=64, blank=True)
+    # Only one version routes messages; activating another moves the flag.
+    is_active = models.BooleanField(_("在用"), default=False)
+    source = models.CharField(_("训练数据"), max_length=300)
+    # The CSV file trained on (title, body, label), and whether the
+    # dispatchers' decisions were added to it.
+    data_path = models.CharField(max_length=500, blank=True)
+    include_corrections = models.BooleanField(_("含人工派单样本"), default=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    labels = models.JSONField(_("类别"), default=list)
+    examples = models.PositiveIntegerField(_("样本数"), default=0)
+    # The cross-validated report (per-class precision, recall, F1, confusion).
+    report = models.JSONField(_("评估报告"), default=dict, blank=True)
+    train_seconds = models.FloatField(default=0)
+    error = models.TextField(_("失败原因"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    created_by = models.CharField(_("创建人"), max_length=64)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("启用时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("分拨模型版本")
+        verbose_name_plural = _("分拨模型版本")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="one_active_classifier",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+
+class RoutingRule(models.Model):
+    """Which department handles a category in a region (the city, or one district)."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(_("类别"), max_length=32)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["region_id", "category"]
+        verbose_name = _("分拨规则")
+        verbose_name_plural = _("分拨规则")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "category"], name="unique_routing_rule")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.name} {self.category} → {self.department.name}"
+
+
+class PlaceAlias(models.Model):
+    """A landmark, estate or road name that people use, and the district or street it is in."""
+
+    name = models.CharField(_("地名"), max_length=64, unique=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("地名别名")
+        verbose_name_plural = _("地名别名")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TimeLimitRule(models.Model):
+    """How long dispatch and reply may take, by urgency and (optionally) category."""
+
+    urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices)
+    # Empty: every category without a rule of its own.
+    category = models.CharField(_("类别"), max_length=32, blank=True)
+    dispatch_hours = models.PositiveIntegerField(_("派单时限（小时）"))
+    reply_amount = models.PositiveIntegerField(_("答复时限"))
+    reply_unit = models.CharField(_("单位"), max_length=16, choices=LimitUnit.choices)
+
+    class Meta:
+        ordering = ["urgency", "category"]
+        verbose_name = _("办理时限")
+        verbose_name_plural = _("办理时限")
+        constraints = [
+            models.UniqueConstraint(fields=["urgency", "category"], name="unique_time_limit_rule")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_urgency_display()} {self.category or '*'}"
+
+
+class Case(models.Model):
+    """A citizen's message and its handling. ``state`` points at the newest event's target."""
+
+    number = models.CharField(_("工单编号"), max_length=24, unique=True)
+    # Lets an anonymous citizen follow the case without an account.
+    tracking_code = models.CharField(max_length=32, unique=True)
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    urgency = models.CharField(
+        _("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    title = models.CharField(_("标题"), max_length=200, blank=True)
+    content = models.TextField(_("内容"))
+    location_text = models.CharField(_("事发地点"), max_length=200, blank=True)
+    anonymous = models.BooleanField(_("匿名"), default=False)
+    contact_name = models.CharField(_("联系人"), max_length=64, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    citizen = models.ForeignKey(
+        "identity.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Who entered it: the call-centre agent or the importing officer.
+    entered_by = models.CharField(_("登记人"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("受理时间"))
+
+    district = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    street = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    place_evidence = models.JSONField(default=list, blank=True)
+
+    predicted_category = models.CharField(_("模型建议类别"), max_length=32, blank=True)
+    confidence = models.FloatField(_("置信度"), null=True, blank=True)
+    classifier_version = models.PositiveIntegerField(null=True, blank=True)
+    category = models.CharField(_("类别"), max_length=32, blank=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    routed_by = models.CharField(_("分拨方式"), max_length=16, choices=RoutedBy.choices, blank=True)
+
+    state = models.CharField(
+        _("状态"), max_length=16, choices=CaseState.choices, default=CaseState.DISPATCHING
+    )
+    dispatch_due = models.DateTimeField(_("派单期限"))
+    dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    reply_due = models.DateTimeField(_("答复期限"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    reply = models.TextField(_("答复内容"), blank=True)
+    reply_score = models.JSONField(_("答复质量"), default=dict, blank=True)
+    rating = models.CharField(_("评价"), max_length=16, choices=Rating.choices, blank=True)
+    reopened = models.BooleanField(_("已重办"), default=False)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    urge_count = models.PositiveSmallIntegerField(_("催办次数"), default=0)
+    supervised = models.BooleanField(_("已督办"), default=False)
+    return_count = models.PositiveSmallIntegerField(_("退回次数"), default=0)
+
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="repeats"
+    )
+    # Citizens who say "me too" (点赞/附议): part of an issue's heat.
+    supporters = models.PositiveIntegerField(_("附议数"), default=0)
+    # Compact text fingerprint (similar_messages) for repeat and 并单 detection.
+    fingerprint = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        indexes = [
+            models.Index(fields=["state", "department"], name="hotline_case_queue_idx"),
+            models.Index(fields=["received_at"], name="hotline_case_received_idx"),
+            models.Index(fields=["citizen", "received_at"], name="hotline_case_citizen_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CaseEvent(models.Model):
+    """One step in a case's history; never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("环节"), max_length=24, choices=EventKind.choices)
+    state_after = models.CharField(max_length=16, choices=CaseState.choices)
+    actor = models.CharField(_("操作人"), max_length=64)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("工单记录")
+        verbose_name_plural = _("工单记录")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
+
+class CaseLink(models.Model):
+    """Two cases from different people about the same matter (并单); both stay open."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
+    related = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    similarity = models.FloatField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "related"], name="unique_case_link")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ~ {self.related_id}"
+
+
+class CaseAttachment(models.Model):
+    """A photo or document the citizen sent with the message."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="hotline/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExtensionRequest(models.Model):
+    """A department asking for more time to reply, decided by the 12345 centre."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    requested_by = models.CharField(_("申请人"), max_length=64)
+    days = models.PositiveSmallIntegerField(_("延期工作日"))
+    reason = models.TextField(_("理由"))
+    state = models.CharField(
+        _("状态"), max_length=16, choices=ExtensionState.choices, default=ExtensionState.PENDING
+    )
+    decided_by = models.CharField(_("审批人"), max_length=64, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} +{self.days}"
+
+
+class LabelledExample(models.Model):
+    """A message whose category a person decided: training data for the next model."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    label = models.CharField(max_length=32)
+    # What the model had said, so the corrections can be studied.
+    predicted = models.CharField(max_length=32, blank=True)
+    labelled_by = models.CharField(max_length=64)
+    labelled_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["labelled_at"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Notification(models.Model):
+    """A message to a department's staff (a reopened case for its supervisor, an urge)."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text

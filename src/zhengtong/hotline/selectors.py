@@ -1,0 +1,312 @@
+"""Reads of the hotline: queues, histories, routing figures, the overview and hot issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf, TruncDate
+from django.utils import timezone
+
+from zhengtong.hotline.hot_issues import HotIssue, MessageForMining, heat_jumps, mine_hot_issues
+from zhengtong.hotline.models import (
+    Case,
+    CaseEvent,
+    ClassifierVersion,
+    ExtensionRequest,
+    Notification,
+    RoutingRule,
+)
+from zhengtong.hotline.states import (
+    OPEN_STATES,
+    CaseState,
+    EventKind,
+    ExtensionState,
+    Rating,
+    RoutedBy,
+)
+from zhengtong.hotline.time_limits import Clock, clock_of
+
+# The most cases a hot-issue run reads: a window of a busy city's messages.
+HOT_ISSUE_MAX_CASES = 20_000
+
+
+def _with_relations(queryset: QuerySet[Case]) -> QuerySet[Case]:
+    return queryset.select_related("department", "district", "street")
+
+
+def dispatch_queue() -> QuerySet[Case]:
+    """Return the cases waiting for a dispatcher, the most urgent deadline first."""
+    return _with_relations(Case.objects.filter(state=CaseState.DISPATCHING)).order_by(
+        "dispatch_due", "pk"
+    )
+
+
+def department_cases(department_ids: Iterable[int], *, open_only: bool = True) -> QuerySet[Case]:
+    """Return the cases of these departments, the nearest reply deadline first."""
+    queryset = Case.objects.filter(department_id__in=list(department_ids))
+    if open_only:
+        queryset = queryset.filter(
+            state__in=(CaseState.ASSIGNED, CaseState.HANDLING, CaseState.REPLIED)
+        )
+    return _with_relations(queryset).order_by("reply_due", "pk")
+
+
+def cases_of_citizen(user_id: int) -> QuerySet[Case]:
+    return _with_relations(Case.objects.filter(citizen_id=user_id)).order_by("-received_at")
+
+
+def case_by_tracking_code(code: str) -> Case | None:
+    if not code or len(code) > 64:
+        return None
+    return _with_relations(Case.objects.filter(tracking_code=code)).first()
+
+
+def case_by_number(number: str) -> Case | None:
+    return _with_relations(Case.objects.filter(number=number)).first()
+
+
+def history_of(case: Case) -> QuerySet[CaseEvent]:
+    return case.events.select_related("department").order_by("at", "pk")
+
+
+def linked_cases(case: Case) -> list[tuple[Case, float]]:
+    links = case.links.select_related("related", "related__department").order_by("-similarity")
+    return [(link.related, link.similarity) for link in links]
+
+
+def repeats_of(case: Case) -> QuerySet[Case]:
+    return Case.objects.filter(merged_into=case).order_by("received_at")
+
+
+def pending_extensions() -> QuerySet[ExtensionRequest]:
+    return (
+        ExtensionRequest.objects.filter(state=ExtensionState.PENDING)
+        .select_related("case", "case__department")
+        .order_by("requested_at")
+    )
+
+
+def notifications_for(department_ids: Iterable[int], limit: int = 20) -> list[Notification]:
+    return list(
+        Notification.objects.filter(department_id__in=list(department_ids))
+        .select_related("case")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def classifier_versions() -> QuerySet[ClassifierVersion]:
+    return ClassifierVersion.objects.order_by("-number")
+
+
+def routing_rules() -> QuerySet[RoutingRule]:
+    return RoutingRule.objects.select_related("region", "department").order_by(
+        "region_id", "category"
+    )
+
+
+def categories() -> list[str]:
+    """Return the categories a dispatcher can choose: the active model's and the rules'."""
+    names = set(RoutingRule.objects.values_list("category", flat=True))
+    active = ClassifierVersion.objects.filter(is_active=True).first()
+    if active is not None:
+        names.update(active.labels)
+    return sorted(names)
+
+
+def clock(case: Case, now: dt.datetime | None = None) -> Clock:
+    return clock_of(case, now or timezone.now())
+
+
+@dataclass(slots=True)
+class RoutingFigures:
+    """How well automatic routing does, from the cases' own histories."""
+
+    received: int = 0
+    routed_automatically: int = 0
+    queued: int = 0
+    # Automatically routed cases that a department sent back: misroutes.
+    returned_after_model: int = 0
+    returned_after_dispatcher: int = 0
+    # Dispatcher decisions that differ from the model's suggestion.
+    corrections: int = 0
+    dispatcher_decisions: int = 0
+    return_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def automatic_share(self) -> float:
+        return self.routed_automatically / self.received if self.received else 0.0
+
+    @property
+    def automatic_precision(self) -> float:
+        """Share of automatically routed cases that no department returned."""
+        if not self.routed_automatically:
+            return 0.0
+        return 1 - self.returned_after_model / self.routed_automatically
+
+
+def routing_figures(since: dt.datetime | None = None) -> RoutingFigures:
+    events = CaseEvent.objects.all()
+    if since is not None:
+        events = events.filter(at__gte=since)
+    counts = Counter(
+        dict(events.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    )
+    figures = RoutingFigures(
+        received=counts[EventKind.RECEIVED],
+        routed_automatically=counts[EventKind.ROUTED],
+        queued=counts[EventKind.QUEUED],
+        dispatcher_decisions=counts[EventKind.DISPATCHED],
+    )
+    returns = events.filter(kind=EventKind.RETURNED)
+    figures.returned_after_model = returns.filter(data__routed_by=RoutedBy.MODEL).count()
+    figures.returned_after_dispatcher = returns.filter(data__routed_by=RoutedBy.DISPATCHER).count()
+    reasons = Counter(note.strip()[:40] for note in returns.values_list("note", flat=True))
+    figures.return_reasons = reasons.most_common(5)
+    dispatched = events.filter(kind=EventKind.DISPATCHED).values_list("data", flat=True)
+    for data in dispatched:
+        suggested = (data or {}).get("suggested")
+        if suggested and suggested != (data or {}).get("category"):
+            figures.corrections += 1
+    return figures
+
+
+@dataclass(slots=True)
+class Overview:
+    since: dt.datetime
+    until: dt.datetime
+    total: int
+    open: int
+    overdue: int
+    by_category: list[tuple[str, int]]
+    by_district: list[tuple[str, int]]
+    by_day: list[tuple[dt.date, int]]
+    by_state: list[tuple[str, int]]
+    ratings: dict[str, int]
+
+    @property
+    def satisfaction(self) -> float | None:
+        rated = sum(self.ratings.values())
+        if not rated:
+            return None
+        good = self.ratings.get(Rating.SATISFIED, 0) + self.ratings.get(Rating.BASICALLY, 0)
+        return good / rated
+
+
+def _category_or_suggestion() -> Coalesce:
+    # A queued case has no category yet: count it under the model's suggestion.
+    return Coalesce(NullIf(F("category"), Value("")), F("predicted_category"))
+
+
+def overview(since: dt.datetime, until: dt.datetime) -> Overview:
+    """Return volumes by category, district, day and state, and the callback ratings."""
+    cases = Case.objects.filter(received_at__gte=since, received_at__lt=until).exclude(
+        state=CaseState.MERGED
+    )
+    now = timezone.now()
+    by_category = list(
+        cases.annotate(name=_category_or_suggestion())
+        .values_list("name")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("name", "n")
+    )
+    by_district = list(
+        cases.values_list("district__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("district__name", "n")
+    )
+    by_day = list(
+        cases.annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+        .order_by("day")
+        .values_list("day", "n")
+    )
+    by_state = list(
+        cases.values_list("state")
+        .annotate(n=Count("pk"))
+        .order_by("state")
+        .values_list("state", "n")
+    )
+    ratings = dict(
+        cases.exclude(rating="")
+        .values_list("rating")
+        .annotate(n=Count("pk"))
+        .values_list("rating", "n")
+    )
+    overdue = cases.filter(
+        Q(state=CaseState.DISPATCHING, dispatch_due__lt=now)
+        | Q(state__in=(CaseState.ASSIGNED, CaseState.HANDLING), reply_due__lt=now)
+    ).count()
+    return Overview(
+        since=since,
+        until=until,
+        total=cases.count(),
+        open=cases.filter(state__in=OPEN_STATES).count(),
+        overdue=overdue,
+        by_category=[(name or "", n) for name, n in by_category],
+        by_district=[(name or "", n) for name, n in by_district],
+        by_day=[(day, n) for day, n in by_day],
+        by_state=by_state,
+        ratings=ratings,
+    )
+
+
+def _mining_rows(cases: Sequence[Case]) -> list[MessageForMining]:
+    rows = []
+    for case in cases:
+        names = (
+            case.district.name if case.district else "",
+            case.street.name if case.street else "",
+        )
+        place = " ".join(name for name in names if name)
+        rows.append(
+            MessageForMining(
+                key=case.number,
+                title=case.title,
+                body=case.content,
+                created_at=case.received_at,
+                supporters=case.supporters,
+                place=place,
+                author=str(case.citizen_id or case.contact_phone or ""),
+            )
+        )
+    return rows
+
+
+@dataclass(slots=True)
+class HotIssues:
+    issues: list[HotIssue]
+    jumps: list[tuple[HotIssue, float]]
+    cases: dict[str, Case]
+
+
+def hot_issues(*, days: int = 30, now: dt.datetime | None = None, limit: int = 20) -> HotIssues:
+    """Mine the hot issues of the last ``days`` days and those whose heat jumped since."""
+    now = now or timezone.now()
+    window = dt.timedelta(days=days)
+    cases = list(
+        Case.objects.filter(received_at__gte=now - 2 * window, received_at__lte=now)
+        .select_related("district", "street", "department")
+        .order_by("-received_at")[:HOT_ISSUE_MAX_CASES]
+    )
+    rows = _mining_rows(cases)
+    current = mine_hot_issues(
+        [r for r in rows if r.created_at >= now - window], now=now, window=window, limit=limit
+    )
+    previous = mine_hot_issues(
+        [r for r in rows if r.created_at < now - window],
+        now=now - window,
+        window=window,
+        limit=limit,
+    )
+    return HotIssues(
+        issues=current,
+        jumps=heat_jumps(previous, current),
+        cases={case.number: case for case in cases},
+    )

@@ -1,0 +1,105 @@
+"""The life of a 12345 case (工单), as one table and one check."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.core.transitions import step_between
+
+
+class CaseState(models.TextChoices):
+    # Waiting for a dispatcher: the model was unsure, nobody handles the
+    # category in that region, or a department sent it back.
+    DISPATCHING = "dispatching", _("待派单")
+    ASSIGNED = "assigned", _("待签收")
+    HANDLING = "handling", _("办理中")
+    REPLIED = "replied", _("已答复待回访")
+    CLOSED = "closed", _("已办结")
+    # A repeat of the same person's open case: its content lives on there.
+    MERGED = "merged", _("已合并")
+
+
+OPEN_STATES = (CaseState.DISPATCHING, CaseState.ASSIGNED, CaseState.HANDLING, CaseState.REPLIED)
+
+# (from, to) -> the step that makes the change.
+ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
+    (CaseState.DISPATCHING, CaseState.ASSIGNED): "dispatch",
+    (CaseState.DISPATCHING, CaseState.MERGED): "merge",
+    (CaseState.ASSIGNED, CaseState.HANDLING): "sign",
+    (CaseState.ASSIGNED, CaseState.DISPATCHING): "return",
+    (CaseState.HANDLING, CaseState.DISPATCHING): "return",
+    (CaseState.HANDLING, CaseState.REPLIED): "reply",
+    (CaseState.REPLIED, CaseState.CLOSED): "rate",
+    (CaseState.REPLIED, CaseState.HANDLING): "reopen",
+}
+
+
+def check_transition(current: str, target: str) -> str:
+    """Return the name of the step from ``current`` to ``target``, or refuse it."""
+    return step_between(ALLOWED_TRANSITIONS, current, target, _("工单当前的状态不允许此操作。"))
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("网站")
+    APP = "app", _("移动端")
+    PHONE = "phone", _("电话")
+    IMPORT = "import", _("批量导入")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+    CRITICAL = "critical", _("特急")
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY = "basically", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+
+
+class RoutedBy(models.TextChoices):
+    MODEL = "model", _("自动分拨")
+    DISPATCHER = "dispatcher", _("人工派单")
+
+
+class EventKind(models.TextChoices):
+    RECEIVED = "received", _("受理登记")
+    REPEATED = "repeated", _("重复来电合并")
+    LINKED = "linked", _("并单关联")
+    ROUTED = "routed", _("自动分拨")
+    QUEUED = "queued", _("转人工派单")
+    DISPATCHED = "dispatched", _("派单")
+    SIGNED = "signed", _("签收")
+    RETURNED = "returned", _("退回")
+    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+    EXTENSION_DECIDED = "extension_decided", _("延期审批")
+    URGED = "urged", _("催办")
+    SUPERVISED = "supervised", _("督办")
+    REPLIED = "replied", _("答复")
+    RATED = "rated", _("回访评价")
+    REOPENED = "reopened", _("重新办理")
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已同意")
+    REFUSED = "refused", _("不同意")
+
+
+class TrainingState(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("训练中")
+    READY = "ready", _("可启用")
+    FAILED = "failed", _("失败")
+
+
+class LimitUnit(models.TextChoices):
+    HOURS = "hours", _("小时")
+    WORKING_DAYS = "working_days", _("工作日")
+    DAYS = "days", _("自然日")
+
+
+class WarningLevel(models.TextChoices):
+    NONE = "", _("正常")
+    YELLOW = "yellow", _("黄灯预警")
+    RED = "red", _("红灯超时")

@@ -1,0 +1,15 @@
+"""Background work of the hotline: training a classifier version."""
+
+from django_tasks import task
+
+from zhengtong.core.actors import Actor
+from zhengtong.hotline.classifier_actions import run_training
+from zhengtong.hotline.models import ClassifierVersion
+
+
+@task()
+def train_classifier(version_id: int) -> str:
+    """Train the queued classifier version and record its report."""
+    version = ClassifierVersion.objects.get(pk=version_id)
+    result = run_training(version, actor=Actor.system("hotline.train_classifier"))
+    return str(result.state)
