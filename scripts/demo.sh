@@ -7,6 +7,10 @@ scripts/setup.sh runtime
 export PATH="$PWD/.venv/bin:$PATH"
 
 zhengtong migrate --no-input -v 0
+# The 12345 routing model, trained once from the shared labelled messages when
+# they are present (a minute or two); without them the command says how to
+# train one and every message waits for a dispatcher.
+zhengtong hotline_train --if-none-active
 zhengtong load_demo
 
 zhengtong db_worker --queue-name default --no-reload &

@@ -249,6 +249,17 @@ class CharNgramTfidf:
         self.idf = (np.log((1 + count) / (1 + document_frequency[keep])) + 1).astype(np.float32)
         return self
 
+    def ngrams(self) -> list[str]:
+        """Return the n-gram of each column, for reading a model's weights."""
+        result = []
+        for key in self.vocabulary.tolist():
+            points = []
+            while key:
+                points.append(chr(key & 0x1FFFFF))
+                key >>= 21
+            result.append("".join(reversed(points)))
+        return result
+
     def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         return self.fit(texts).transform(texts)
 

@@ -16,6 +16,8 @@ from zhengtong.core.testing import make_credit_code, make_id_number
 from zhengtong.demo import city
 from zhengtong.eservices.demo import load_demo_platform_access, load_demo_service_items
 from zhengtong.exchange.demo import ExchangeSummary, load_demo_exchange
+from zhengtong.hotline.demo import LOGINS as HOTLINE_LOGINS
+from zhengtong.hotline.demo import load_demo_hotline
 from zhengtong.identity import actions as identity_actions
 from zhengtong.identity import credentials
 from zhengtong.identity.models import EnterpriseRelation, SystemClient, User
@@ -55,6 +57,9 @@ class Command(BaseCommand):
         self.stdout.write(f"eservices: {load_demo_service_items(actor=ACTOR)} service items loaded")
         grants = load_demo_platform_access(actor=ACTOR)
         self.stdout.write(f"eservices: {grants} grants for prefill and credit checks")
+        self.stdout.write(f"hotline: {load_demo_hotline(actor=ACTOR)} demo messages registered")
+        for username, what in HOTLINE_LOGINS:
+            self.stdout.write(f"  12345 {username}: {what}")
         self._print(logins, credentials, exchange)
 
     def _departments(self) -> dict[str, Department]:

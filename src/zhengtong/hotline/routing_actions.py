@@ -1,0 +1,142 @@
+"""Changes to the routing data: category → department rules, place aliases, time limits.
+
+They are data an administrator edits (in the admin site, which calls these
+actions), each change one transaction with one ledger entry.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.errors import InvalidInput
+from zhengtong.core.models import Department, Region
+from zhengtong.hotline.models import PlaceAlias, RoutingRule, TimeLimitRule
+from zhengtong.hotline.states import LimitUnit, Urgency
+from zhengtong.ledger.actions import record_entry
+
+MAX_CATEGORY = 32
+
+
+def _category(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > MAX_CATEGORY:
+        raise InvalidInput(_("类别名称应为 1 至 32 个字。"), code="invalid_category")
+    return value
+
+
+def do_set_routing_rule(
+    region: Region, category: str, department: Department, *, actor: Actor
+) -> RoutingRule:
+    """Say which department handles a category in a city or district."""
+    category = _category(category)
+    if region.level not in (2, 3):
+        raise InvalidInput(_("分拨规则只能设在市或区县一级。"), code="invalid_rule_region")
+    if not department.is_active:
+        raise InvalidInput(_("该部门已停用。"), code="inactive_department")
+    with transaction.atomic(durable=True):
+        rule, _created = RoutingRule.objects.update_or_create(
+            region=region, category=category, defaults={"department": department}
+        )
+        record_entry(
+            actor=actor,
+            action="hotline.set_routing_rule",
+            subject_type="hotline.routing_rule",
+            subject_id=rule.pk,
+            data={"region": region.code, "category": category, "department": department.code},
+        )
+    return rule
+
+
+def do_remove_routing_rule(rule: RoutingRule, *, actor: Actor) -> None:
+    with transaction.atomic(durable=True):
+        data = {"region": rule.region_id, "category": rule.category}
+        subject = rule.pk
+        rule.delete()
+        record_entry(
+            actor=actor,
+            action="hotline.remove_routing_rule",
+            subject_type="hotline.routing_rule",
+            subject_id=subject,
+            data=data,
+        )
+
+
+def do_set_place_alias(name: str, region: Region, *, actor: Actor) -> PlaceAlias:
+    """Teach the place resolver a name people use (a landmark, an estate, a road)."""
+    name = name.strip()
+    if not 2 <= len(name) <= 64:
+        raise InvalidInput(_("地名应为 2 至 64 个字。"), code="invalid_alias")
+    if region.level not in (3, 4):
+        raise InvalidInput(_("地名只能指向区县或街道乡镇。"), code="invalid_alias_region")
+    with transaction.atomic(durable=True):
+        alias, _created = PlaceAlias.objects.update_or_create(
+            name=name, defaults={"region": region}
+        )
+        record_entry(
+            actor=actor,
+            action="hotline.set_place_alias",
+            subject_type="hotline.place_alias",
+            subject_id=alias.pk,
+            data={"name": name, "region": region.code},
+        )
+    return alias
+
+
+def do_remove_place_alias(alias: PlaceAlias, *, actor: Actor) -> None:
+    with transaction.atomic(durable=True):
+        data = {"name": alias.name, "region": alias.region_id}
+        subject = alias.pk
+        alias.delete()
+        record_entry(
+            actor=actor,
+            action="hotline.remove_place_alias",
+            subject_type="hotline.place_alias",
+            subject_id=subject,
+            data=data,
+        )
+
+
+def do_set_time_limit(
+    urgency: str,
+    category: str,
+    dispatch_hours: int,
+    reply_amount: int,
+    reply_unit: str,
+    *,
+    actor: Actor,
+) -> TimeLimitRule:
+    """Set the dispatch and reply limits for an urgency (and optionally one category)."""
+    if urgency not in Urgency.values:
+        raise InvalidInput(_("紧急程度无效。"), code="invalid_urgency")
+    if reply_unit not in LimitUnit.values:
+        raise InvalidInput(_("时限单位无效。"), code="invalid_unit")
+    if not 1 <= dispatch_hours <= 240 or not 1 <= reply_amount <= 365:
+        raise InvalidInput(_("时限超出允许范围。"), code="invalid_limit")
+    category = category.strip()
+    if category:
+        category = _category(category)
+    with transaction.atomic(durable=True):
+        rule, _created = TimeLimitRule.objects.update_or_create(
+            urgency=urgency,
+            category=category,
+            defaults={
+                "dispatch_hours": dispatch_hours,
+                "reply_amount": reply_amount,
+                "reply_unit": reply_unit,
+            },
+        )
+        record_entry(
+            actor=actor,
+            action="hotline.set_time_limit",
+            subject_type="hotline.time_limit",
+            subject_id=rule.pk,
+            data={
+                "urgency": urgency,
+                "category": category,
+                "dispatch_hours": dispatch_hours,
+                "reply": f"{reply_amount} {reply_unit}",
+            },
+        )
+    return rule
