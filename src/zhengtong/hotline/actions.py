@@ -763,3 +763,51 @@ def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") ->
             _event(locked, EventKind.RATED, actor, at=now, note=comment, data={"rating": rating})
         _ledger(locked, "rate_case", actor, rating=rating, reopened=reopen)
     return locked
+
+
+# A case still unanswered this long after its deadline is supervised (督办).
+SUPERVISE_AFTER = dt.timedelta(days=1)
+
+
+def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
+    """催办 every case past its reply deadline once, and 督办 those a day past it.
+
+    Returns the numbers of the cases urged or supervised; nothing is written
+    (no ledger entry either) when there is nothing to do, so the scheduler can
+    run it as often as it likes.
+    """
+    now = now or _now()
+    overdue = Case.objects.filter(
+        state__in=(CaseState.ASSIGNED, CaseState.HANDLING), reply_due__lt=now
+    ).select_related("department")
+    due: list[tuple[Case, str]] = []
+    for case in overdue:
+        if case.reply_due is None:
+            continue
+        if not case.supervised and now - case.reply_due >= SUPERVISE_AFTER:
+            due.append((case, EventKind.SUPERVISED))
+        elif case.urge_count == 0:
+            due.append((case, EventKind.URGED))
+    if not due:
+        return []
+    with transaction.atomic(durable=True):
+        for case, kind in due:
+            locked = _lock(case)
+            if kind == EventKind.SUPERVISED:
+                locked.supervised = True
+                text = _("督办：工单 %(number)s 超过答复期限一天以上，请部门负责人督促办理。")
+            else:
+                locked.urge_count += 1
+                text = _("催办：工单 %(number)s 已超过答复期限，请尽快答复。")
+            locked.save()
+            _event(locked, kind, actor, at=now, department=locked.department, data={"auto": True})
+            if locked.department is not None:
+                _notify(locked.department, locked, kind, text % {"number": locked.number}, now)
+        record_entry(
+            actor=actor,
+            action="hotline.urge_overdue_cases",
+            subject_type="hotline.case",
+            subject_id="overdue",
+            data={"cases": {case.number: str(kind) for case, kind in due}},
+        )
+    return [case.number for case, _kind in due]

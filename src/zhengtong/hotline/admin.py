@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from zhengtong.core.admin_actions import ActionAdminMixin
 from zhengtong.hotline import routing_actions
 from zhengtong.hotline.models import PlaceAlias, RoutingRule, TimeLimitRule
 from zhengtong.hotline.permissions import MANAGE_ROUTING
@@ -14,7 +15,7 @@ from zhengtong.identity.actors import actor_of
 from zhengtong.identity.permissions import has_permission
 
 
-class _RoutingDataAdmin:
+class _RoutingDataAdmin(ActionAdminMixin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return has_permission(request.user, MANAGE_ROUTING)
 

@@ -1,8 +1,9 @@
-"""Background work of the hotline: training a classifier version."""
+"""Background work of the hotline: training a classifier version, urging overdue cases."""
 
 from django_tasks import task
 
 from zhengtong.core.actors import Actor
+from zhengtong.hotline.actions import do_urge_overdue_cases
 from zhengtong.hotline.classifier_actions import run_training
 from zhengtong.hotline.models import ClassifierVersion
 
@@ -13,3 +14,9 @@ def train_classifier(version_id: int) -> str:
     version = ClassifierVersion.objects.get(pk=version_id)
     result = run_training(version, actor=Actor.system("hotline.train_classifier"))
     return str(result.state)
+
+
+@task()
+def urge_overdue_cases() -> int:
+    """催办 and 督办 the cases past their reply deadline."""
+    return len(do_urge_overdue_cases(actor=Actor.system("hotline.urge_overdue_cases")))

@@ -1,0 +1,141 @@
+"""Deadlines and their lights, automatic 催办/督办, and routing data as the admin edits it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from zhengtong.core.calendar import SHANGHAI, add_working_days
+from zhengtong.core.errors import InvalidInput
+from zhengtong.core.models import Region
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.hotline import selectors
+from zhengtong.hotline.actions import CaseInput, do_submit_case, do_urge_overdue_cases
+from zhengtong.hotline.models import Case, Notification, RoutingRule
+from zhengtong.hotline.routing_actions import (
+    do_set_place_alias,
+    do_set_routing_rule,
+    do_set_time_limit,
+)
+from zhengtong.hotline.states import CaseState, LimitUnit, Urgency, WarningLevel
+from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
+from zhengtong.ledger.models import LedgerEntry
+
+POLLUTION = "芙蓉区五一大道旁边的化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗，希望尽快处理。"
+
+
+@pytest.fixture
+def cast(db: None) -> HotlineCast:
+    made = make_hotline_cast()
+    train_active_model()
+    return made
+
+
+def _submit(
+    content: str = POLLUTION, *, phone: str = "13900007777", urgency: str = Urgency.NORMAL
+) -> Case:
+    return do_submit_case(
+        CaseInput(content=content, channel="phone", contact_phone=phone, urgency=urgency),
+        actor=TEST_ACTOR,
+    )
+
+
+def monday_ten() -> dt.datetime:
+    today = timezone.localdate()
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    return dt.datetime.combine(monday, dt.time(10), tzinfo=SHANGHAI)
+
+
+def test_a_normal_case_has_fifteen_working_days_and_lights_up(
+    cast: HotlineCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = monday_ten()
+    monkeypatch.setattr(timezone, "now", lambda: start)
+    case = _submit()
+    assert case.state == CaseState.ASSIGNED
+    assert case.reply_due == add_working_days(start, 15)
+    assert selectors.clock(case, start + dt.timedelta(days=1)).level == WarningLevel.NONE
+    assert case.reply_due is not None
+    late = start + (case.reply_due - start) * 0.85
+    assert selectors.clock(case, late).level == WarningLevel.YELLOW
+    assert selectors.clock(case, case.reply_due + dt.timedelta(minutes=1)).level == WarningLevel.RED
+
+
+def test_urgency_and_category_rules_are_data(
+    cast: HotlineCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = monday_ten()
+    monkeypatch.setattr(timezone, "now", lambda: start)
+    do_set_time_limit(Urgency.URGENT, "", 2, 24, LimitUnit.HOURS, actor=TEST_ACTOR)
+    do_set_time_limit(Urgency.URGENT, "环境保护", 1, 4, LimitUnit.HOURS, actor=TEST_ACTOR)
+    case = _submit(urgency=Urgency.URGENT)
+    assert case.reply_due == start + dt.timedelta(hours=4)
+    assert case.dispatch_due == start + dt.timedelta(hours=1)
+    with pytest.raises(InvalidInput) as refused:
+        do_set_time_limit(Urgency.URGENT, "", 0, 24, LimitUnit.HOURS, actor=TEST_ACTOR)
+    assert refused.value.code == "invalid_limit"
+
+
+def test_overdue_cases_are_urged_once_then_supervised(cast: HotlineCast) -> None:
+    case = _submit()
+    assert case.reply_due is not None
+    assert do_urge_overdue_cases(actor=TEST_ACTOR, now=case.reply_due - dt.timedelta(hours=1)) == []
+    after = case.reply_due + dt.timedelta(hours=1)
+    assert do_urge_overdue_cases(actor=TEST_ACTOR, now=after) == [case.number]
+    assert do_urge_overdue_cases(actor=TEST_ACTOR, now=after) == []  # once only
+    assert do_urge_overdue_cases(actor=TEST_ACTOR, now=after + dt.timedelta(days=1)) == [
+        case.number
+    ]
+    case.refresh_from_db()
+    assert (case.urge_count, case.supervised) == (1, True)
+    kinds = set(
+        Notification.objects.filter(department=cast.furong_environment).values_list(
+            "kind", flat=True
+        )
+    )
+    assert kinds == {"urged", "supervised"}
+    assert LedgerEntry.objects.filter(action="hotline.urge_overdue_cases").count() == 2
+
+
+def test_a_landmark_alias_routes_to_its_district(cast: HotlineCast) -> None:
+    content = "魅力广场旁边的化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗。"
+    assert _submit(content=content).department == cast.city_environment
+    do_set_place_alias("魅力广场", cast.tree.furong, actor=TEST_ACTOR)
+    routed = _submit(content=content, phone="13900008888")
+    assert routed.district == cast.tree.furong
+    assert routed.department == cast.furong_environment
+
+
+def test_routing_rules_refuse_streets_and_inactive_departments(cast: HotlineCast) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        do_set_routing_rule(cast.tree.wenyilu, "环境保护", cast.city_environment, actor=TEST_ACTOR)
+    assert refused.value.code == "invalid_rule_region"
+    province = Region.objects.get(code="430000")
+    with pytest.raises(InvalidInput):
+        do_set_routing_rule(province, "环境保护", cast.city_environment, actor=TEST_ACTOR)
+    rule = do_set_routing_rule(cast.tree.tianxin, "环境保护", cast.city_housing, actor=TEST_ACTOR)
+    assert rule.department == cast.city_housing
+    assert LedgerEntry.objects.filter(action="hotline.set_routing_rule").exists()
+
+
+def test_the_admin_site_edits_rules_through_the_actions(cast: HotlineCast) -> None:
+    http = Client()
+    http.force_login(cast.admin)
+    response = http.post(
+        "/admin/hotline/routingrule/add/",
+        {
+            "region": cast.tree.tianxin.code,
+            "category": "城乡建设",
+            "department": cast.city_housing.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    rule = RoutingRule.objects.get(region=cast.tree.tianxin, category="城乡建设")
+    entry = LedgerEntry.objects.filter(action="hotline.set_routing_rule").latest("pk")
+    assert (entry.subject_id, entry.actor_label) == (str(rule.pk), cast.admin.display_name)
+    dispatcher = Client()
+    dispatcher.force_login(cast.dispatcher)
+    assert dispatcher.get("/admin/hotline/routingrule/").status_code in (302, 403)
