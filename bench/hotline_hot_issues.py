@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import datetime, timedelta
@@ -37,7 +38,15 @@ from zhengtong.hotline.hot_issues import (
     mine_hot_issues,
 )
 
-DEFAULT_DATA = Path("/work/shared/data/hotline/messages_with_votes.xlsx")
+# The shared data directory: ZHENGTONG_SHARED_DATA, else ../shared/data beside the repository.
+DEFAULT_DATA = (
+    Path(
+        os.environ.get("ZHENGTONG_SHARED_DATA")
+        or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+    / "hotline"
+    / "messages_with_votes.xlsx"
+)
 COLUMNS = ("留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "反对数", "点赞数")
 
 

@@ -3,7 +3,7 @@
     python bench/hotline_quality.py [--data PATH] [--folds 5] [--seed 0]
 
 ``--data`` defaults to ``hotline/messages_labelled.csv`` in the shared data
-directory (``ZHENGTONG_SHARED_DATA_DIR``, else ``../shared/data``). The file
+directory (``ZHENGTONG_SHARED_DATA``, else ``../shared/data`` beside the repository). The file
 needs the columns title, body and label.
 
 What it reports:
@@ -49,7 +49,7 @@ BATCH = 1000
 
 
 def _default_data() -> Path:
-    shared = os.environ.get("ZHENGTONG_SHARED_DATA_DIR") or str(
+    shared = os.environ.get("ZHENGTONG_SHARED_DATA") or str(
         Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
     )
     return Path(shared) / "hotline" / "messages_labelled.csv"
