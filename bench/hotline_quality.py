@@ -101,6 +101,12 @@ def main() -> None:
         + f"; mean {report.macro_f1_mean:.4f}; calibration error {report.calibration_error:.3f}"
     )
 
+    for threshold, share, accuracy in report.thresholds:
+        print(
+            f"  confidence >= {threshold:.2f}: {share:6.1%} of messages routed without a "
+            f"dispatcher, {accuracy:6.1%} of them correctly"
+        )
+
     started = time.perf_counter()
     model = train_model(distinct)
     train_s = time.perf_counter() - started
@@ -124,6 +130,7 @@ def main() -> None:
                 "train_s": round(train_s, 2),
                 "cv_s": round(cv_s, 1),
                 "calibration_error": round(report.calibration_error, 4),
+                "thresholds": report.as_dict()["thresholds"],
                 "messages": len(examples),
                 "distinct_messages": len(distinct),
                 "folds": report.folds,

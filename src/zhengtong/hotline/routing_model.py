@@ -95,6 +95,9 @@ class EvaluationReport:
     examples: int
     distinct_examples: int
     calibration_error: float
+    # (confidence threshold, share of messages at or above it, their accuracy):
+    # how many messages would be routed without a dispatcher, and how well.
+    thresholds: list[tuple[float, float, float]] = field(default_factory=list)
 
     @property
     def macro_f1_mean(self) -> float:
@@ -120,6 +123,10 @@ class EvaluationReport:
             "examples": self.examples,
             "distinct_examples": self.distinct_examples,
             "calibration_error": round(self.calibration_error, 4),
+            "thresholds": [
+                {"threshold": t, "share": round(share, 4), "accuracy": round(accuracy, 4)}
+                for t, share, accuracy in self.thresholds
+            ],
         }
 
 
@@ -440,7 +447,23 @@ def cross_validate(
         examples=len(examples),
         distinct_examples=len(set(groups)),
         calibration_error=_calibration_error(confidence, predicted_labels == labels),
+        thresholds=_threshold_table(confidence, predicted_labels == labels),
     )
+
+
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def _threshold_table(
+    confidences: np.ndarray, correct: np.ndarray
+) -> list[tuple[float, float, float]]:
+    table = []
+    for threshold in THRESHOLDS:
+        mask = confidences >= threshold
+        share = float(mask.mean()) if len(mask) else 0.0
+        accuracy = float(correct[mask].mean()) if mask.any() else 0.0
+        table.append((threshold, share, accuracy))
+    return table
 
 
 class CsvFormatError(ValueError):
