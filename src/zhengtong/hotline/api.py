@@ -93,7 +93,7 @@ class SuggestionOut(Schema):
     automatic: bool
 
 
-class EventOut(Schema):
+class CaseEventOut(Schema):
     kind: str
     state_after: str
     department: str | None
@@ -131,7 +131,7 @@ class CaseOut(Schema):
     reopened: bool
     merged_into: str | None
     linked: list[str]
-    events: list[EventOut]
+    events: list[CaseEventOut]
 
 
 class CaseCreatedOut(Schema):
@@ -152,7 +152,7 @@ class TrackOut(Schema):
     replied_at: dt.datetime | None
     rating: str
     reopened: bool
-    events: list[EventOut]
+    events: list[CaseEventOut]
 
 
 class CaseSummaryOut(Schema):
@@ -181,7 +181,7 @@ class DispatchIn(Schema):
     note: str = ""
 
 
-class ReasonIn(Schema):
+class ReturnReasonIn(Schema):
     reason: str
 
 
@@ -222,7 +222,7 @@ class ReplyScoreOut(Schema):
     advice: list[str]
 
 
-class RatingIn(Schema):
+class CaseRatingIn(Schema):
     rating: str
     comment: str = ""
 
@@ -233,7 +233,7 @@ class ImportOut(Schema):
     errors: list[dict[str, Any]]
 
 
-class VersionOut(Schema):
+class ClassifierVersionOut(Schema):
     number: str | int
     state: str
     progress: int
@@ -255,7 +255,7 @@ class TrainIn(Schema):
     include_corrections: bool = True
 
 
-class CountOut(Schema):
+class HotlineCountOut(Schema):
     name: str
     count: int
 
@@ -267,8 +267,8 @@ class OverviewOut(Schema):
     open: int
     overdue: int
     satisfaction: float | None
-    by_category: list[CountOut]
-    by_district: list[CountOut]
+    by_category: list[HotlineCountOut]
+    by_district: list[HotlineCountOut]
     by_day: list[tuple[dt.date, int]]
     routing_automatic_share: float
     routing_automatic_precision: float
@@ -293,9 +293,9 @@ class HotIssueOut(Schema):
 # --- mapping ---------------------------------------------------------------------------
 
 
-def _events(case: Case, *, public: bool) -> list[EventOut]:
+def _events(case: Case, *, public: bool) -> list[CaseEventOut]:
     return [
-        EventOut(
+        CaseEventOut(
             kind=event.kind,
             state_after=event.state_after,
             department=event.department.name if event.department else None,
@@ -359,8 +359,8 @@ def _summary(case: Case) -> CaseSummaryOut:
     )
 
 
-def _version_out(version: ClassifierVersion) -> VersionOut:
-    return VersionOut(
+def _version_out(version: ClassifierVersion) -> ClassifierVersionOut:
+    return ClassifierVersionOut(
         number=version.number,
         state=version.state,
         progress=version.progress,
@@ -567,7 +567,7 @@ def sign_case(request: HttpRequest, number: str) -> CaseOut:
 
 
 @router.post("/cases/{number}/return", response={200: CaseOut, **ERRORS}, auth=session_auth)
-def return_case(request: HttpRequest, number: str, payload: ReasonIn) -> CaseOut:
+def return_case(request: HttpRequest, number: str, payload: ReturnReasonIn) -> CaseOut:
     user = _user(request)
     case, departments = _handled_case(user, number)
     return _case_out(
@@ -669,7 +669,7 @@ def reply_case(request: HttpRequest, number: str, payload: ReplyIn) -> CaseOut:
 
 
 @router.post("/cases/{number}/rating", response={200: CaseOut, **ERRORS}, auth=session_auth)
-def rate_case(request: HttpRequest, number: str, payload: RatingIn) -> CaseOut:
+def rate_case(request: HttpRequest, number: str, payload: CaseRatingIn) -> CaseOut:
     """The citizen rates their own case, or a dispatcher records the callback (回访)."""
     user = _user(request)
     if user.audience == Audience.STAFF:
@@ -686,7 +686,7 @@ def rate_case(request: HttpRequest, number: str, payload: RatingIn) -> CaseOut:
 
 
 @router.post("/track/{code}/rating", response={200: TrackOut, **ERRORS}, auth=None)
-def rate_tracked_case(request: HttpRequest, code: str, payload: RatingIn) -> TrackOut:
+def rate_tracked_case(request: HttpRequest, code: str, payload: CaseRatingIn) -> TrackOut:
     case = access.access_case_by_tracking_code(code)
     actions.do_rate_case(case, payload.rating, actor=actor_of(None), comment=payload.comment)
     return track_case(request, code)
@@ -695,14 +695,14 @@ def rate_tracked_case(request: HttpRequest, code: str, payload: RatingIn) -> Tra
 # --- models ----------------------------------------------------------------------------
 
 
-@router.get("/models", response={200: list[VersionOut], **ERRORS}, auth=session_auth)
-def list_models(request: HttpRequest) -> list[VersionOut]:
+@router.get("/models", response={200: list[ClassifierVersionOut], **ERRORS}, auth=session_auth)
+def list_models(request: HttpRequest) -> list[ClassifierVersionOut]:
     _require(_user(request), MANAGE_ROUTING)
     return [_version_out(v) for v in selectors.classifier_versions()[:100]]
 
 
-@router.post("/models", response={202: VersionOut, **ERRORS}, auth=session_auth)
-def train_model(request: HttpRequest, payload: TrainIn) -> Status[VersionOut]:
+@router.post("/models", response={202: ClassifierVersionOut, **ERRORS}, auth=session_auth)
+def train_model(request: HttpRequest, payload: TrainIn) -> Status[ClassifierVersionOut]:
     """Start training a new version in the background; poll it for progress."""
     from zhengtong.hotline.tasks import train_classifier
 
@@ -721,13 +721,15 @@ def train_model(request: HttpRequest, payload: TrainIn) -> Status[VersionOut]:
     return Status(202, _version_out(version))
 
 
-@router.get("/models/{number}", response={200: VersionOut, **ERRORS}, auth=session_auth)
-def get_model(request: HttpRequest, number: int) -> VersionOut:
+@router.get("/models/{number}", response={200: ClassifierVersionOut, **ERRORS}, auth=session_auth)
+def get_model(request: HttpRequest, number: int) -> ClassifierVersionOut:
     return _version_out(access.access_classifier_version(_user(request), number))
 
 
-@router.post("/models/{number}/activate", response={200: VersionOut, **ERRORS}, auth=session_auth)
-def activate_model(request: HttpRequest, number: int) -> VersionOut:
+@router.post(
+    "/models/{number}/activate", response={200: ClassifierVersionOut, **ERRORS}, auth=session_auth
+)
+def activate_model(request: HttpRequest, number: int) -> ClassifierVersionOut:
     """Route with this version (activating an older version is the rollback)."""
     user = _user(request)
     version = access.access_classifier_version(user, number)
@@ -755,8 +757,8 @@ def get_overview(request: HttpRequest, window: Query[WindowIn]) -> OverviewOut:
         open=figures.open,
         overdue=figures.overdue,
         satisfaction=figures.satisfaction,
-        by_category=[CountOut(name=n, count=c) for n, c in figures.by_category],
-        by_district=[CountOut(name=n, count=c) for n, c in figures.by_district],
+        by_category=[HotlineCountOut(name=n, count=c) for n, c in figures.by_category],
+        by_district=[HotlineCountOut(name=n, count=c) for n, c in figures.by_district],
         by_day=figures.by_day,
         routing_automatic_share=routing_figures.automatic_share,
         routing_automatic_precision=routing_figures.automatic_precision,
