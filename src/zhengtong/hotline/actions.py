@@ -34,6 +34,7 @@ from zhengtong.hotline.models import (
     CaseEvent,
     CaseLink,
     ExtensionRequest,
+    HotIssueAlert,
     LabelledExample,
     Notification,
 )
@@ -811,3 +812,57 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
             data={"cases": {case.number: str(kind) for case, kind in due}},
         )
     return [case.number for case, _kind in due]
+
+
+# A jump is alerted once per issue within this time.
+ALERT_QUIET = dt.timedelta(days=7)
+
+
+def do_record_heat_jumps(
+    *, actor: Actor, now: dt.datetime | None = None, days: int = 7
+) -> list[HotIssueAlert]:
+    """Alert the issues whose heat jumped in the last ``days`` against the ``days`` before."""
+    from zhengtong.hotline.selectors import hot_issues
+
+    now = now or _now()
+    result = hot_issues(days=days, now=now)
+    if not result.jumps:
+        return []
+    recent = set(
+        HotIssueAlert.objects.filter(created_at__gte=now - ALERT_QUIET).values_list(
+            "key", flat=True
+        )
+    )
+    fresh = []
+    for issue, ratio in result.jumps:
+        key = f"{issue.place}|{'/'.join(sorted(issue.keywords))}"[:200]
+        if key in recent:
+            continue
+        recent.add(key)
+        fresh.append((key, issue, ratio))
+    if not fresh:
+        return []
+    with transaction.atomic(durable=True):
+        alerts = [
+            HotIssueAlert.objects.create(
+                key=key,
+                label=issue.label[:200],
+                place=issue.place[:100],
+                heat=issue.heat,
+                ratio=ratio,
+                message_count=issue.message_count,
+                case_numbers=list(issue.message_keys),
+                first_at=issue.first_at,
+                last_at=issue.last_at,
+                created_at=now,
+            )
+            for key, issue, ratio in fresh
+        ]
+        record_entry(
+            actor=actor,
+            action="hotline.record_heat_jumps",
+            subject_type="hotline.hot_issue",
+            subject_id=now.isoformat(timespec="seconds"),
+            data={"alerts": [alert.label for alert in alerts]},
+        )
+    return alerts

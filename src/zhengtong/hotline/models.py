@@ -307,3 +307,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class HotIssueAlert(models.Model):
+    """An issue whose heat jumped against the window before: leaders are alerted once."""
+
+    # The place and what, so the same issue is not alerted again while it stays hot.
+    key = models.CharField(max_length=200)
+    label = models.CharField(_("热点问题"), max_length=200)
+    place = models.CharField(_("地点"), max_length=100)
+    heat = models.FloatField(_("热度"))
+    ratio = models.FloatField(_("热度增幅"))
+    message_count = models.PositiveIntegerField(_("诉求数"))
+    case_numbers = models.JSONField(default=list)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("预警时间"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("热点预警")
+        verbose_name_plural = _("热点预警")
+
+    def __str__(self) -> str:
+        return self.label

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from zhengtong.hotline.models import (
     CaseEvent,
     ClassifierVersion,
     ExtensionRequest,
+    HotIssueAlert,
     Notification,
     RoutingRule,
 )
@@ -257,18 +259,27 @@ def overview(since: dt.datetime, until: dt.datetime) -> Overview:
     )
 
 
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+
+
+def _first_sentence(text: str) -> str:
+    return _SENTENCE_END.split(text.strip(), maxsplit=1)[0][:60]
+
+
 def _mining_rows(cases: Sequence[Case]) -> list[MessageForMining]:
     rows = []
     for case in cases:
         names = (
             case.district.name if case.district else "",
             case.street.name if case.street else "",
+            case.location_text,
         )
         place = " ".join(name for name in names if name)
         rows.append(
             MessageForMining(
                 key=case.number,
-                title=case.title,
+                # A call summary has no title: its first sentence says what and where.
+                title=case.title or _first_sentence(case.content),
                 body=case.content,
                 created_at=case.received_at,
                 supporters=case.supporters,
@@ -310,3 +321,8 @@ def hot_issues(*, days: int = 30, now: dt.datetime | None = None, limit: int = 2
         jumps=heat_jumps(previous, current),
         cases={case.number: case for case in cases},
     )
+
+
+def hot_issue_alerts(limit: int = 20) -> list[HotIssueAlert]:
+    """Return the latest heat-jump alerts, newest first."""
+    return list(HotIssueAlert.objects.order_by("-created_at", "-pk")[:limit])

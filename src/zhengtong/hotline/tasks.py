@@ -1,9 +1,9 @@
-"""Background work of the hotline: training a classifier version, urging overdue cases."""
+"""Background work of the hotline: training, urging overdue cases, hot-issue alerts."""
 
 from django_tasks import task
 
 from zhengtong.core.actors import Actor
-from zhengtong.hotline.actions import do_urge_overdue_cases
+from zhengtong.hotline.actions import do_record_heat_jumps, do_urge_overdue_cases
 from zhengtong.hotline.classifier_actions import run_training
 from zhengtong.hotline.models import ClassifierVersion
 
@@ -20,3 +20,9 @@ def train_classifier(version_id: int) -> str:
 def urge_overdue_cases() -> int:
     """催办 and 督办 the cases past their reply deadline."""
     return len(do_urge_overdue_cases(actor=Actor.system("hotline.urge_overdue_cases")))
+
+
+@task()
+def record_heat_jumps() -> int:
+    """Alert the hot issues whose heat jumped this week against the week before."""
+    return len(do_record_heat_jumps(actor=Actor.system("hotline.record_heat_jumps")))

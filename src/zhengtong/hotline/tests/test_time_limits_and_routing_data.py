@@ -13,7 +13,12 @@ from zhengtong.core.errors import InvalidInput
 from zhengtong.core.models import Region
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.hotline import selectors
-from zhengtong.hotline.actions import CaseInput, do_submit_case, do_urge_overdue_cases
+from zhengtong.hotline.actions import (
+    CaseInput,
+    do_record_heat_jumps,
+    do_submit_case,
+    do_urge_overdue_cases,
+)
 from zhengtong.hotline.models import Case, Notification, RoutingRule
 from zhengtong.hotline.routing_actions import (
     do_set_place_alias,
@@ -139,3 +144,17 @@ def test_the_admin_site_edits_rules_through_the_actions(cast: HotlineCast) -> No
     dispatcher = Client()
     dispatcher.force_login(cast.dispatcher)
     assert dispatcher.get("/admin/hotline/routingrule/").status_code in (302, 403)
+
+
+def test_a_jump_in_heat_is_alerted_once(cast: HotlineCast) -> None:
+    for n in range(6):
+        _submit(
+            content=f"芙蓉区魅力之城小区楼下餐馆油烟噪音扰民，晚上吵得睡不着，第{n}次反映。",
+            phone=f"1390000100{n}",
+        )
+    alerts = do_record_heat_jumps(actor=TEST_ACTOR)
+    assert len(alerts) == 1
+    assert "魅力之城" in alerts[0].place
+    assert len(alerts[0].case_numbers) == 6
+    assert do_record_heat_jumps(actor=TEST_ACTOR) == []
+    assert selectors.hot_issue_alerts()[0].pk == alerts[0].pk
