@@ -35,6 +35,9 @@ def do_set_routing_rule(
         raise InvalidInput(_("分拨规则只能设在市或区县一级。"), code="invalid_rule_region")
     if not department.is_active:
         raise InvalidInput(_("该部门已停用。"), code="inactive_department")
+    existing = RoutingRule.objects.filter(region=region, category=category).first()
+    if existing is not None and existing.department_id == department.pk:
+        return existing  # unchanged: no write, no ledger entry
     with transaction.atomic(durable=True):
         rule, _created = RoutingRule.objects.update_or_create(
             region=region, category=category, defaults={"department": department}
@@ -70,6 +73,9 @@ def do_set_place_alias(name: str, region: Region, *, actor: Actor) -> PlaceAlias
         raise InvalidInput(_("地名应为 2 至 64 个字。"), code="invalid_alias")
     if region.level not in (3, 4):
         raise InvalidInput(_("地名只能指向区县或街道乡镇。"), code="invalid_alias_region")
+    existing = PlaceAlias.objects.filter(name=name).first()
+    if existing is not None and existing.region_id == region.code:
+        return existing
     with transaction.atomic(durable=True):
         alias, _created = PlaceAlias.objects.update_or_create(
             name=name, defaults={"region": region}
@@ -117,6 +123,13 @@ def do_set_time_limit(
     category = category.strip()
     if category:
         category = _category(category)
+    existing = TimeLimitRule.objects.filter(urgency=urgency, category=category).first()
+    if existing is not None and (
+        existing.dispatch_hours,
+        existing.reply_amount,
+        existing.reply_unit,
+    ) == (dispatch_hours, reply_amount, reply_unit):
+        return existing
     with transaction.atomic(durable=True):
         rule, _created = TimeLimitRule.objects.update_or_create(
             urgency=urgency,
