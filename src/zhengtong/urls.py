@@ -15,5 +15,6 @@ urlpatterns = [
     path("exchange/", include("zhengtong.exchange.urls")),
     path("services/", include("zhengtong.eservices.urls")),
     path("licences/", include("zhengtong.licences.urls")),
+    path("hotline/", include("zhengtong.hotline.urls")),
     path("", include("zhengtong.portal.urls")),
 ]

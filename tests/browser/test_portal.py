@@ -87,7 +87,8 @@ def test_a_citizen_logs_in_walks_the_portal_and_switches_to_english(
     log_in(page, live_server, "zhangsan")
     expect(page).to_have_url(re.compile(r"/citizen/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("我要办事")
-    expect(page.get_by_text("即将开通").first).to_be_visible()
+    # Every citizen offering has its page now: 12345 is a link, not "即将开通".
+    expect(page.get_by_role("link", name="12345 我要反映")).to_be_visible()
     expect(page.get_by_role("heading", name="我的数据使用记录")).to_be_visible()
     shoot(page, screenshots, "citizen")
 
@@ -116,7 +117,7 @@ def test_a_citizen_logs_in_walks_the_portal_and_switches_to_english(
     expect(page.get_by_role("heading", level=1)).to_have_text("You may not open this page")
     page.goto(f"{live_server.url}/citizen/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Citizen services")
-    expect(page.get_by_text("Coming soon").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Who used my data")).to_be_visible()
     expect(page.locator(".primary-nav").get_by_role("link")).to_have_text(
         ["Citizen services", "Open APIs"]
     )

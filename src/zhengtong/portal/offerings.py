@@ -59,9 +59,14 @@ CITIZEN_OFFERINGS: tuple[Offering, ...] = (
         "licences:mine",
     ),
     Offering(
-        _("12345 留言"),
-        _("反映诉求、提出建议，按时限答复，可评价满意度。"),
+        _("12345 我要反映"),
+        _("反映诉求、提出建议，可匿名、可附照片，按时限答复，可评价满意度。"),
         "hotline:submit",
+    ),
+    Offering(
+        _("我的 12345 诉求"),
+        _("查看诉求的办理进度和答复，对答复作出评价。"),
+        "hotline:mine",
     ),
     Offering(
         _("我的数据使用记录"),
@@ -120,9 +125,34 @@ WORKBENCH_OFFERINGS: tuple[Offering, ...] = (
         "eservices:worklist",
     ),
     Offering(
+        _("12345 来电登记"),
+        _("登记来电诉求，查看模型给出的分拨建议。"),
+        "hotline:call_new",
+        ("hotline.enter_calls",),
+    ),
+    Offering(
+        _("12345 派单"),
+        _("模型没有把握的诉求人工派单，审批延期，催办督办超期工单。"),
+        "hotline:dispatch",
+        ("hotline.dispatch",),
+    ),
+    Offering(
         _("12345 工单"),
-        _("分派到本部门的群众诉求，按时限办理和答复。"),
+        _("分派到本部门的群众诉求，按时限签收、办理和答复。"),
         "hotline:worklist",
+        ("hotline.handle", "hotline.supervise"),
+    ),
+    Offering(
+        _("12345 分拨模型"),
+        _("训练、评估、启用和回滚自动分拨模型。"),
+        "hotline:models",
+        ("hotline.manage_routing",),
+    ),
+    Offering(
+        _("12345 诉求统计与热点"),
+        _("按类别、区县和日期的诉求量，满意度和热点问题。"),
+        "hotline:overview",
+        ("hotline.view_overview",),
     ),
     Offering(
         _("政务信息资源目录"),

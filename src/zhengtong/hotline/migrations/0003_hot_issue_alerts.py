@@ -4,31 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hotline', '0002_hotline_roles'),
+        ("hotline", "0002_hotline_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HotIssueAlert',
+            name="HotIssueAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('label', models.CharField(max_length=200, verbose_name='热点问题')),
-                ('place', models.CharField(max_length=100, verbose_name='地点')),
-                ('heat', models.FloatField(verbose_name='热度')),
-                ('ratio', models.FloatField(verbose_name='热度增幅')),
-                ('message_count', models.PositiveIntegerField(verbose_name='诉求数')),
-                ('case_numbers', models.JSONField(default=list)),
-                ('first_at', models.DateTimeField()),
-                ('last_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(verbose_name='预警时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("label", models.CharField(max_length=200, verbose_name="热点问题")),
+                ("place", models.CharField(max_length=100, verbose_name="地点")),
+                ("heat", models.FloatField(verbose_name="热度")),
+                ("ratio", models.FloatField(verbose_name="热度增幅")),
+                ("message_count", models.PositiveIntegerField(verbose_name="诉求数")),
+                ("case_numbers", models.JSONField(default=list)),
+                ("first_at", models.DateTimeField()),
+                ("last_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(verbose_name="预警时间")),
             ],
             options={
-                'verbose_name': '热点预警',
-                'verbose_name_plural': '热点预警',
-                'ordering': ['-created_at'],
+                "verbose_name": "热点预警",
+                "verbose_name_plural": "热点预警",
+                "ordering": ["-created_at"],
             },
         ),
     ]

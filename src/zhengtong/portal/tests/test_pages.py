@@ -106,11 +106,14 @@ def test_the_header_offers_the_audit_entry_to_an_auditor_only(client: Client, ca
 def test_the_citizen_page_marks_what_is_not_yet_open(client: Client, cast: Cast) -> None:
     client.force_login(cast.citizen)
     text = page_text(client.get(reverse("portal:citizen")))
-    for offering in ("办事指南", "在线申请", "12345 留言", "我的数据使用记录"):
+    for offering in ("办事指南", "在线申请", "12345 我要反映", "我的数据使用记录"):
         assert offering in text
-    assert "即将开通" in text
     # What exists is a link, not a "coming soon".
     assert f'href="{reverse("portal:profile")}"' in text
+    assert f'href="{reverse("hotline:submit")}"' in text
+    # 信用信息 on the enterprise page has no page yet.
+    client.force_login(cast.owner)
+    assert "即将开通" in page_text(client.get(reverse("portal:enterprise")))
 
 
 def test_the_enterprise_page_lists_the_enterprises_the_user_acts_for(

@@ -1,0 +1,274 @@
+"""The citizens' pages: 我要反映, following a case by its tracking link, 我的诉求, the callback.
+
+Anyone may submit (anonymously too) and follow a case with the tracking
+link given at submission; a logged-in citizen's account is the contact and
+their cases are listed under 我的诉求. The timeline shows departments, never
+the names of the staff who handled the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.masking import mask_name, mask_phone
+from zhengtong.hotline import selectors
+from zhengtong.hotline.access import access_case_by_tracking_code, access_own_case
+from zhengtong.hotline.actions import CaseInput, do_rate_case, do_submit_case
+from zhengtong.hotline.forms import RatingForm, SubmitForm, read_photos
+from zhengtong.hotline.models import Case, CaseAttachment, CaseEvent
+from zhengtong.hotline.states import CaseState, Channel, EventKind
+from zhengtong.hotline.views import STATE_TAGS, apply_errors, refuse_on, signed_in
+from zhengtong.identity.actors import actor_of
+from zhengtong.identity.models import Audience, User
+
+# What a citizen sees of the case's history: the steps, not the centre's
+# internal notes (similar cases, reminders, extension requests).
+PUBLIC_EVENTS = {
+    EventKind.RECEIVED,
+    EventKind.REPEATED,
+    EventKind.ROUTED,
+    EventKind.QUEUED,
+    EventKind.DISPATCHED,
+    EventKind.SIGNED,
+    EventKind.RETURNED,
+    EventKind.EXTENSION_DECIDED,
+    EventKind.REPLIED,
+    EventKind.RATED,
+    EventKind.REOPENED,
+}
+
+
+def _account(request: HttpRequest) -> User | None:
+    """The citizen or enterprise user submitting with their account (staff submit as the public)."""
+    user = signed_in(request)
+    if user is None or user.audience == Audience.STAFF:
+        return None
+    return user
+
+
+def _account_phone(user: User | None) -> str:
+    person = getattr(user, "person", None) if user is not None else None
+    return str(getattr(person, "phone", "") or "")
+
+
+def _account_name(user: User) -> str:
+    person = getattr(user, "person", None)
+    return str(getattr(person, "name", "") or user.display_name or user.username)
+
+
+def _track_url(case: Case) -> str:
+    return reverse("hotline:track", args=[case.tracking_code])
+
+
+# --- 我要反映 ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest) -> HttpResponse:
+    """The citizen's message form; on success the case number and tracking link."""
+    user = _account(request)
+    phone = _account_phone(user)
+    form = SubmitForm(request.POST or None, request.FILES or None, account_phone=mask_phone(phone))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            anonymous = bool(d["anonymous"])
+            data = CaseInput(
+                content=d["content"],
+                channel=Channel.WEB,
+                title=d["title"],
+                location_text=d["location_text"],
+                anonymous=anonymous,
+                contact_name=d["contact_name"] or (_account_name(user) if user else ""),
+                contact_phone=d["contact_phone"] or phone,
+                attachments=read_photos(d["photos"]),
+            )
+            try:
+                case = do_submit_case(
+                    data,
+                    actor=actor_of(user),
+                    citizen_id=user.pk if user is not None else None,
+                )
+            except ZhengtongError as error:
+                apply_errors(form, error)
+            else:
+                return redirect(f"{_track_url(case)}?submitted=1")
+        status = 400
+    context = {"form": form, "account": user, "account_phone": mask_phone(phone)}
+    return render(request, "hotline/submit.html", context, status=status)
+
+
+# --- following a case ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PublicStep:
+    event: CaseEvent
+    label: str
+    department: str
+    note: str
+
+
+def _public_label(event: CaseEvent) -> str:
+    if event.kind == EventKind.RETURNED:
+        return _("退回12345热线重新派单")
+    if event.kind == EventKind.EXTENSION_DECIDED:
+        approved = bool((event.data or {}).get("approved"))
+        return _("同意延期答复") if approved else _("延期申请未获同意")
+    if event.kind == EventKind.QUEUED:
+        return _("转人工派单")
+    return str(EventKind(event.kind).label)
+
+
+def public_timeline(case: Case) -> list[PublicStep]:
+    """The case's steps as the citizen sees them: department names, their own comment only."""
+    steps = []
+    for event in selectors.history_of(case):
+        if event.kind not in PUBLIC_EVENTS:
+            continue
+        if event.kind == EventKind.EXTENSION_DECIDED and not (event.data or {}).get("approved"):
+            continue
+        department = event.department.name if event.department else ""
+        if event.kind in (EventKind.ROUTED, EventKind.DISPATCHED) and department:
+            department = _("转交 %(name)s 办理") % {"name": department}
+        note = event.note if event.kind == EventKind.RATED else ""
+        steps.append(PublicStep(event, _public_label(event), department, note))
+    return steps
+
+
+def _rate(request: HttpRequest, case: Case, form: RatingForm) -> Case | None:
+    if not form.is_valid():
+        return None
+    try:
+        return do_rate_case(
+            case,
+            form.cleaned_data["rating"],
+            actor=actor_of(signed_in(request)),
+            comment=form.cleaned_data["comment"],
+        )
+    except ZhengtongError as error:
+        refuse_on(error)
+        apply_errors(form, error)
+        return None
+
+
+def _case_page(
+    request: HttpRequest, case: Case, *, here: str, attachment_url: str, extra: dict[str, Any]
+) -> HttpResponse:
+    """The track page for either way in: rating on POST, then the state and timeline."""
+    form = RatingForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        rated = _rate(request, case, form)
+        if rated is not None:
+            if rated.state == CaseState.HANDLING:
+                messages.warning(request, _("已收到您的评价。工单已重新交办理部门办理。"))
+            else:
+                messages.success(request, _("感谢您的评价，工单已办结。"))
+            return redirect(here)
+        status = 400
+    context = {
+        "case": case,
+        "state_tag": STATE_TAGS.get(case.state, ""),
+        "timeline": public_timeline(case),
+        "contact_name": mask_name(case.contact_name),
+        "contact_phone": mask_phone(case.contact_phone),
+        "attachments": list(case.attachments.order_by("pk")),
+        "attachment_url": attachment_url,
+        "may_rate": case.state == CaseState.REPLIED,
+        "form": form,
+        "here": here,
+        **extra,
+    }
+    return render(request, "hotline/track.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest, code: str) -> HttpResponse:
+    """A case followed by its tracking link, with or without an account."""
+    try:
+        case = access_case_by_tracking_code(code)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    here = _track_url(case)
+    return _case_page(
+        request,
+        case,
+        here=here,
+        attachment_url=here + "files/",
+        extra={
+            "submitted": request.GET.get("submitted") == "1",
+            "track_link": request.build_absolute_uri(here),
+        },
+    )
+
+
+@require_safe
+def track_attachment(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    try:
+        case = access_case_by_tracking_code(code)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    return attachment_response(case, pk)
+
+
+def attachment_response(case: Case, pk: int) -> FileResponse:
+    """A photo or PDF of the case, shown inline and never run as a page."""
+    attachment: CaseAttachment | None = case.attachments.filter(pk=pk).first()
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=attachment.content_type, filename=attachment.name)
+    response["Content-Disposition"] = response["Content-Disposition"].replace(
+        "attachment", "inline"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_safe
+def mine(request: HttpRequest) -> HttpResponse:
+    """我的诉求: the cases the citizen submitted with their account, newest first."""
+    user = signed_in(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    rows = [(case, STATE_TAGS.get(case.state, "")) for case in selectors.cases_of_citizen(user.pk)]
+    return render(request, "hotline/mine.html", {"rows": rows[:500]})
+
+
+@require_http_methods(["GET", "POST"])
+def my_case(request: HttpRequest, number: str) -> HttpResponse:
+    user = signed_in(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        case = access_own_case(user, number)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    here = reverse("hotline:my_case", args=[case.number])
+    return _case_page(
+        request,
+        case,
+        here=here,
+        attachment_url=reverse("hotline:track", args=[case.tracking_code]) + "files/",
+        extra={"mine": True},
+    )

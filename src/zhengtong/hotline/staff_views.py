@@ -1,0 +1,666 @@
+"""The 12345 centre's and the departments' pages: 来电登记, 派单, 本部门工单, one case.
+
+Agents enter calls; dispatchers work the queue of cases the model left to
+them, decide extensions and 催办/督办 overdue cases; departments sign for,
+return, ask for more time and reply, seeing the reply's quality score while
+they write. Each view fetches through ``access`` and calls one action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.masking import mask_name, mask_phone
+from zhengtong.core.models import Department
+from zhengtong.hotline import routing, selectors
+from zhengtong.hotline.access import (
+    access_case_for_staff,
+    access_extension_by_id,
+    handling_department_ids,
+)
+from zhengtong.hotline.actions import (
+    CaseInput,
+    do_decide_extension,
+    do_dispatch_case,
+    do_reply_case,
+    do_request_extension,
+    do_return_case,
+    do_sign_case,
+    do_submit_case,
+    do_urge_case,
+)
+from zhengtong.hotline.citizen_views import attachment_response
+from zhengtong.hotline.forms import (
+    CallForm,
+    DecideExtensionForm,
+    DispatchForm,
+    ExtensionForm,
+    ReplyForm,
+    ReturnForm,
+    UrgeForm,
+)
+from zhengtong.hotline.models import Case, CaseEvent
+from zhengtong.hotline.permissions import DISPATCH, ENTER_CALLS, HANDLE, SUPERVISE
+from zhengtong.hotline.reply_quality import ReplyScore, score_reply
+from zhengtong.hotline.states import CaseState, Channel, EventKind, ExtensionState, Rating
+from zhengtong.hotline.time_limits import Clock
+from zhengtong.hotline.views import (
+    LIGHT_TAGS,
+    STATE_TAGS,
+    apply_errors,
+    hotline_nav,
+    is_htmx,
+    percent,
+    refuse_on,
+    require,
+    staff_member,
+)
+from zhengtong.identity.actors import actor_of
+from zhengtong.identity.models import User
+from zhengtong.identity.permissions import departments_in_scope, has_permission
+
+QUEUE_PAGE_SIZE = 30
+OVERDUE_LIMIT = 50
+
+
+def _queue_reason(code: str) -> str:
+    """Why the model left a case to a dispatcher (a reason of the queued event)."""
+    labels = {
+        "low_confidence": _("模型把握不足"),
+        "no_model": _("尚无启用的分拨模型"),
+        "no_rule": _("该类别在此地区没有分拨规则"),
+        "ambiguous_place": _("事发地点可能属于多个区县"),
+    }
+    return labels.get(code, code)
+
+
+def _light(clock: Clock) -> str:
+    return LIGHT_TAGS.get(clock.level, "")
+
+
+# --- 来电登记 ----------------------------------------------------------------------------
+
+LAST_CALL = "hotline_last_call"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCall:
+    case: Case
+    reasons: list[str]
+    confidence: int | None
+
+
+def _reasons_of(case: Case) -> list[str]:
+    """Why the case waits for a dispatcher: the queued event's reasons, or the return's note."""
+    reasons: list[str] = []
+    for event in selectors.history_of(case):
+        if event.kind == EventKind.QUEUED:
+            reasons = [_queue_reason(str(code)) for code in (event.data or {}).get("reasons", [])]
+        elif event.kind == EventKind.RETURNED:
+            department = event.department.name if event.department else ""
+            reasons = [
+                _("%(department)s退回：%(reason)s")
+                % {"department": department, "reason": event.note}
+            ]
+    return reasons
+
+
+def _last_call(request: HttpRequest) -> SavedCall | None:
+    """The call this agent saved last, shown once.
+
+    Agents may not open cases (access_case_for_staff), so the number comes
+    from their own session, where only their own save put it.
+    """
+    number = request.session.pop(LAST_CALL, None)
+    if not isinstance(number, str):
+        return None
+    case = selectors.case_by_number(number)
+    if case is None:
+        return None
+    return SavedCall(case, _reasons_of(case), percent(case.confidence))
+
+
+@require_http_methods(["GET", "POST"])
+def call_new(request: HttpRequest) -> HttpResponse:
+    """An agent enters a call summary; the page then shows where the model sent it."""
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    require(user, ENTER_CALLS)
+    form = CallForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            data = CaseInput(
+                content=d["content"],
+                channel=Channel.PHONE,
+                title=d["title"],
+                location_text=d["location_text"],
+                urgency=d["urgency"],
+                anonymous=bool(d["anonymous"]),
+                contact_name=d["contact_name"],
+                contact_phone=d["contact_phone"],
+            )
+            try:
+                case = do_submit_case(data, actor=actor_of(user), entered_by=user.username)
+            except ZhengtongError as error:
+                apply_errors(form, error)
+            else:
+                request.session[LAST_CALL] = case.number
+                messages.success(request, _("来电已登记，工单编号 %(n)s。") % {"n": case.number})
+                return redirect("hotline:call_new")
+        status = 400
+    context = {
+        "form": form,
+        "saved": _last_call(request) if request.method == "GET" else None,
+        "nav": hotline_nav(user, "hotline:call_new"),
+    }
+    return render(request, "hotline/call_new.html", context, status=status)
+
+
+# --- 派单 -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class QueueRow:
+    case: Case
+    clock: Clock
+    light: str
+    reasons: list[str]
+    confidence: int | None
+    form: DispatchForm
+    suggested_department: Department | None = None
+    done: bool = False
+
+
+def _suggested_department(case: Case) -> Department | None:
+    """The department the rules give for the model's category in the case's district."""
+    return routing.department_for(case.predicted_category, case.district_id or None)
+
+
+def _dispatch_form(
+    case: Case, categories: list[str], data: Any = None, suggested: Department | None = None
+) -> DispatchForm:
+    initial = {
+        "category": case.predicted_category if case.predicted_category in categories else "",
+        "department": suggested.code if suggested else None,
+    }
+    return DispatchForm(data, categories=categories, initial=initial, prefix=f"c{case.pk}")
+
+
+def _queue_row(case: Case, categories: list[str], form: DispatchForm | None = None) -> QueueRow:
+    clock = selectors.clock(case)
+    suggested = _suggested_department(case)
+    made = form or _dispatch_form(case, categories, suggested=suggested)
+    return QueueRow(
+        case=case,
+        clock=clock,
+        light=_light(clock),
+        reasons=_reasons_of(case),
+        confidence=percent(case.confidence),
+        form=made,
+        suggested_department=suggested,
+        done=case.state != CaseState.DISPATCHING,
+    )
+
+
+def _overdue_cases(now: dt.datetime) -> list[tuple[Case, Clock]]:
+    """Assigned and handled cases past their reply deadline, the longest overdue first."""
+    # Narrowed from all departments' open cases: the selectors offer no overdue list.
+    cases = (
+        selectors.department_cases(Department.objects.values_list("pk", flat=True))
+        .filter(state__in=(CaseState.ASSIGNED, CaseState.HANDLING), reply_due__lt=now)
+        .order_by("reply_due")[:OVERDUE_LIMIT]
+    )
+    return [(case, selectors.clock(case, now)) for case in cases]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    received: int
+    automatic: int | None
+    precision: int | None
+    queued: int
+    returned_after_model: int
+    returned_after_dispatcher: int
+    corrections: int
+    decisions: int
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+
+
+@require_safe
+def dispatch(request: HttpRequest) -> HttpResponse:
+    """The dispatch queue with the model's suggestions, extensions, overdue cases and figures."""
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    require(user, DISPATCH)
+    categories = selectors.categories()
+    paginator = Paginator(selectors.dispatch_queue(), QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [_queue_row(case, categories) for case in page.object_list]
+    if is_htmx(request):
+        return render(request, "hotline/dispatch.html#queue", {"rows": rows, "page": page})
+    now = timezone.now()
+    routing_figures = selectors.routing_figures(now - dt.timedelta(days=30))
+    figures = Figures(
+        received=routing_figures.received,
+        automatic=percent(routing_figures.automatic_share) if routing_figures.received else None,
+        precision=percent(routing_figures.automatic_precision)
+        if routing_figures.routed_automatically
+        else None,
+        queued=routing_figures.queued,
+        returned_after_model=routing_figures.returned_after_model,
+        returned_after_dispatcher=routing_figures.returned_after_dispatcher,
+        corrections=routing_figures.corrections,
+        decisions=routing_figures.dispatcher_decisions,
+        reasons=routing_figures.return_reasons,
+    )
+    context = {
+        "rows": rows,
+        "page": page,
+        "extensions": list(selectors.pending_extensions()),
+        "overdue": [(case, clock, _light(clock)) for case, clock in _overdue_cases(now)],
+        "figures": figures,
+        "has_model": routing.active_version() is not None,
+        "nav": hotline_nav(user, "hotline:dispatch"),
+    }
+    return render(request, "hotline/dispatch.html", context)
+
+
+@require_POST
+def dispatch_case(request: HttpRequest, number: str) -> HttpResponse:
+    """Send one queued case to a department; htmx swaps its row in the queue."""
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    require(user, DISPATCH)
+    try:
+        case = access_case_for_staff(user, number)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    categories = selectors.categories()
+    form = _dispatch_form(case, categories, request.POST, _suggested_department(case))
+    if form.is_valid():
+        try:
+            case = do_dispatch_case(
+                case,
+                form.cleaned_data["category"],
+                form.cleaned_data["department"],
+                actor=actor_of(user),
+                note=form.cleaned_data["note"],
+            )
+        except ZhengtongError as error:
+            refuse_on(error)
+            apply_errors(form, error)
+    ok = not form.errors
+    if is_htmx(request):
+        # htmx swaps only successful responses: the row with its errors is one.
+        row = _queue_row(case, categories, None if ok else form)
+        return render(request, "hotline/dispatch.html#queue_row", {"row": row})
+    if ok:
+        messages.success(
+            request,
+            _("工单 %(n)s 已派至 %(d)s。")
+            % {"n": case.number, "d": case.department.name if case.department else ""},
+        )
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(request.POST.get("next") or "hotline:dispatch")
+
+
+@require_POST
+def decide_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    require(user, DISPATCH)
+    try:
+        extension = access_extension_by_id(user, pk)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    form = DecideExtensionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择同意或不同意。"))
+        return redirect("hotline:dispatch")
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        do_decide_extension(
+            extension, approve, actor=actor_of(user), note=form.cleaned_data["note"]
+        )
+    except ZhengtongError as error:
+        refuse_on(error)
+        messages.error(request, str(error.message))
+    else:
+        text = (
+            _("已同意工单 %(n)s 延期 %(d)d 个工作日。")
+            if approve
+            else _("已不同意工单 %(n)s 的延期申请。")
+        )
+        messages.success(request, text % {"n": extension.case.number, "d": extension.days})
+    return redirect("hotline:dispatch")
+
+
+@require_POST
+def urge_case(request: HttpRequest, number: str) -> HttpResponse:
+    """催办 (or 督办 with ``supervise``) an assigned case; back to where the button was."""
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    require(user, DISPATCH)
+    try:
+        case = access_case_for_staff(user, number)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    form = UrgeForm(request.POST)
+    supervise = form.is_valid() and bool(form.cleaned_data["supervise"])
+    note = form.cleaned_data.get("note", "") if form.is_valid() else ""
+    try:
+        do_urge_case(case, actor=actor_of(user), note=note, supervise=supervise)
+    except ZhengtongError as error:
+        refuse_on(error)
+        messages.error(request, str(error.message))
+    else:
+        done = _("已督办工单 %(n)s。") if supervise else _("已催办工单 %(n)s。")
+        messages.success(request, done % {"n": case.number})
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/hotline/") else "hotline:dispatch")
+
+
+# --- 本部门工单 ---------------------------------------------------------------------------
+
+
+def _department_ids(user: User) -> list[int]:
+    """The departments whose cases the user handles or, as their head, follows."""
+    ids = set(handling_department_ids(user))
+    ids.update(departments_in_scope(user, SUPERVISE).values_list("pk", flat=True))
+    return sorted(ids)
+
+
+@require_safe
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The department's open cases, nearest deadline first, and its notifications."""
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    require(user, HANDLE, SUPERVISE)
+    ids = _department_ids(user)
+    now = timezone.now()
+    rows = []
+    for case in selectors.department_cases(ids)[:500]:
+        clock = selectors.clock(case, now)
+        rows.append((case, clock, _light(clock), STATE_TAGS.get(case.state, "")))
+    counts = {
+        "open": len(rows),
+        "assigned": sum(1 for r in rows if r[0].state == CaseState.ASSIGNED),
+        "yellow": sum(1 for r in rows if r[1].level == "yellow"),
+        "red": sum(1 for r in rows if r[1].level == "red"),
+    }
+    context = {
+        "rows": rows,
+        "counts": counts,
+        "notifications": selectors.notifications_for(ids),
+        "nav": hotline_nav(user, "hotline:worklist"),
+    }
+    return render(request, "hotline/worklist.html", context)
+
+
+# --- one case -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    event: CaseEvent
+    label: str
+    details: str
+
+
+def _history_details(event: CaseEvent) -> str:
+    data: dict[str, Any] = event.data or {}
+    if event.kind == EventKind.ROUTED:
+        confidence = percent(float(data.get("confidence") or 0))
+        return _("类别 %(c)s，置信度 %(p)s%%") % {"c": data.get("category", ""), "p": confidence}
+    if event.kind == EventKind.QUEUED:
+        return "、".join(_queue_reason(str(r)) for r in data.get("reasons", []))
+    if event.kind == EventKind.DISPATCHED:
+        suggested = data.get("suggested") or "—"
+        return _("类别 %(c)s（模型建议 %(s)s）") % {"c": data.get("category", ""), "s": suggested}
+    if event.kind == EventKind.EXTENSION_REQUESTED:
+        return _("申请延期 %(d)s 个工作日") % {"d": data.get("days", "")}
+    if event.kind == EventKind.EXTENSION_DECIDED:
+        verdict = _("同意") if data.get("approved") else _("不同意")
+        return _("%(v)s延期 %(d)s 个工作日") % {"v": verdict, "d": data.get("days", "")}
+    if event.kind == EventKind.REPLIED and data.get("score") is not None:
+        return _("答复质量 %(s)s 分") % {"s": data.get("score")}
+    if event.kind == EventKind.RATED and data.get("rating") in Rating.values:
+        return str(Rating(data["rating"]).label)
+    return ""
+
+
+def _history(case: Case) -> list[HistoryRow]:
+    return [
+        HistoryRow(event, str(EventKind(event.kind).label), _history_details(event))
+        for event in selectors.history_of(case)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBar:
+    label: str
+    value: int
+
+
+def score_bars(score: ReplyScore) -> list[ScoreBar]:
+    return [
+        ScoreBar(_("相关性"), score.relevance),
+        ScoreBar(_("完整性"), score.completeness),
+        ScoreBar(_("可解释性"), score.interpretability),
+        ScoreBar(_("及时性"), score.timeliness),
+    ]
+
+
+def _draft_score(case: Case, draft: str) -> ReplyScore | None:
+    if not draft.strip():
+        return None
+    return score_reply(
+        case.title,
+        case.content,
+        draft,
+        received_at=case.dispatched_at or case.received_at,
+        replied_at=timezone.now(),
+        due_at=case.reply_due,
+    )
+
+
+def _stored_score(case: Case) -> dict[str, Any] | None:
+    score = case.reply_score or {}
+    if "total" not in score:
+        return None
+    return {
+        "total": score["total"],
+        "bars": [
+            ScoreBar(_("相关性"), int(score.get("relevance", 0))),
+            ScoreBar(_("完整性"), int(score.get("completeness", 0))),
+            ScoreBar(_("可解释性"), int(score.get("interpretability", 0))),
+            ScoreBar(_("及时性"), int(score.get("timeliness", 0))),
+        ],
+        "advice": list(score.get("advice") or []),
+    }
+
+
+CASE_ACTIONS = ("sign", "return", "extension", "reply", "dispatch")
+
+
+def _run_case_action(
+    request: HttpRequest, user: User, case: Case, action: str, form: forms.Form | None
+) -> str | None:
+    """Run the posted step; return the success message, or None when the form has errors."""
+    departments = handling_department_ids(user)
+    actor = actor_of(user)
+    if form is not None and not form.is_valid():
+        return None
+    data = form.cleaned_data if form is not None else {}
+    try:
+        if action == "sign":
+            do_sign_case(case, actor=actor, departments=departments)
+            return _("已签收，请在答复期限内办理。")
+        if action == "return":
+            do_return_case(case, data["reason"], actor=actor, departments=departments)
+            return _("已退回12345热线重新派单。")
+        if action == "extension":
+            do_request_extension(
+                case, data["days"], data["reason"], actor=actor, departments=departments
+            )
+            return _("延期申请已提交，等待12345热线审批。")
+        if action == "reply":
+            replied = do_reply_case(case, data["reply"], actor=actor, departments=departments)
+            if replied.state == CaseState.CLOSED:
+                return _("已答复。匿名诉求不回访，工单已办结。")
+            return _("已答复，等待回访评价。")
+        if action == "dispatch":
+            require(user, DISPATCH)
+            do_dispatch_case(
+                case, data["category"], data["department"], actor=actor, note=data["note"]
+            )
+            return _("已派单。")
+    except ZhengtongError as error:
+        refuse_on(error)
+        if form is None:
+            messages.error(request, str(error.message))
+            return ""
+        apply_errors(form, error)
+        return None
+    raise Http404
+
+
+@require_http_methods(["GET", "POST"])
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """One case for the centre and the handling department: facts, history and the next steps."""
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        case = access_case_for_staff(user, number)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    posted = request.POST if request.method == "POST" else None
+    action = request.POST.get("action", "") if posted is not None else ""
+    categories = selectors.categories()
+    forms_: dict[str, forms.Form] = {
+        "return": ReturnForm(posted if action == "return" else None, prefix="return"),
+        "extension": ExtensionForm(posted if action == "extension" else None, prefix="extension"),
+        "reply": ReplyForm(posted if action == "reply" else None, prefix="reply"),
+        "dispatch": _dispatch_form(
+            case,
+            categories,
+            posted if action == "dispatch" else None,
+            _suggested_department(case) if case.state == CaseState.DISPATCHING else None,
+        ),
+    }
+    status = 200
+    if posted is not None:
+        if action not in CASE_ACTIONS:
+            raise Http404
+        done = _run_case_action(request, user, case, action, forms_.get(action))
+        if done is not None:
+            if done:
+                messages.success(request, done)
+            return redirect("hotline:case", number=case.number)
+        status = 400
+    handles = case.department_id is not None and case.department_id in handling_department_ids(user)
+    open_for_department = case.state in (CaseState.ASSIGNED, CaseState.HANDLING)
+    pending = case.extensions.filter(state=ExtensionState.PENDING).first()
+    draft = str(forms_["reply"].data.get("reply-reply", "")) if action == "reply" else ""
+    clock = selectors.clock(case)
+    context = {
+        "case": case,
+        "state_tag": STATE_TAGS.get(case.state, ""),
+        "clock": clock,
+        "light": _light(clock),
+        "confidence": percent(case.confidence),
+        "contact_name": mask_name(case.contact_name),
+        "contact_phone": mask_phone(case.contact_phone),
+        "attachments": list(case.attachments.order_by("pk")),
+        "history": _history(case),
+        "reasons": _reasons_of(case) if case.state == CaseState.DISPATCHING else [],
+        "linked": [
+            (other, percent(similarity)) for other, similarity in selectors.linked_cases(case)
+        ],
+        "repeats": list(selectors.repeats_of(case)),
+        "notifications": [
+            n
+            for n in selectors.notifications_for(_department_ids(user), 50)
+            if n.case_id == case.pk
+        ],
+        "may_sign": handles and case.state == CaseState.ASSIGNED,
+        "may_return": handles and open_for_department,
+        "may_extend": handles and open_for_department and pending is None,
+        "may_reply": handles and case.state == CaseState.HANDLING,
+        "pending_extension": pending,
+        "may_dispatch": case.state == CaseState.DISPATCHING and has_permission(user, DISPATCH),
+        "may_urge": open_for_department and has_permission(user, DISPATCH),
+        "return_form": forms_["return"],
+        "extension_form": forms_["extension"],
+        "reply_form": forms_["reply"],
+        "dispatch_form": forms_["dispatch"],
+        "score": _score_context(_draft_score(case, draft)),
+        "stored_score": _stored_score(case),
+        "nav": hotline_nav(user, ""),
+    }
+    return render(request, "hotline/case.html", context, status=status)
+
+
+def _score_context(score: ReplyScore | None) -> dict[str, Any] | None:
+    if score is None:
+        return None
+    return {"total": score.total, "bars": score_bars(score), "advice": list(score.advice)}
+
+
+@require_POST
+def reply_preview(request: HttpRequest, number: str) -> HttpResponse:
+    """Score a draft reply before it is sent (htmx swaps the score panel while one types)."""
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        case = access_case_for_staff(user, number)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    if case.department_id not in handling_department_ids(user):
+        raise DjangoPermissionDenied
+    draft = request.POST.get("reply-reply", "")[:20000]
+    context = {"case": case, "score": _score_context(_draft_score(case, draft))}
+    return render(request, "hotline/case.html#reply_score", context)
+
+
+@require_safe
+def case_attachment(request: HttpRequest, number: str, pk: int) -> FileResponse:
+    user = staff_member(request)
+    if user is None:
+        raise Http404
+    try:
+        case = access_case_for_staff(user, number)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    return attachment_response(case, pk)
