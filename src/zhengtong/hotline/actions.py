@@ -28,6 +28,7 @@ from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.models import Department, Region
 from zhengtong.hotline import routing
+from zhengtong.hotline.hot_issues import HotIssue
 from zhengtong.hotline.models import (
     Case,
     CaseAttachment,
@@ -35,6 +36,7 @@ from zhengtong.hotline.models import (
     CaseLink,
     ExtensionRequest,
     HotIssueAlert,
+    HotIssueSnapshot,
     LabelledExample,
     Notification,
 )
@@ -818,15 +820,42 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
 ALERT_QUIET = dt.timedelta(days=7)
 
 
-def do_record_heat_jumps(
-    *, actor: Actor, now: dt.datetime | None = None, days: int = 7
+def do_refresh_hot_issues(
+    *, actor: Actor, now: dt.datetime | None = None, alert_days: int = 7
 ) -> list[HotIssueAlert]:
-    """Alert the issues whose heat jumped in the last ``days`` against the ``days`` before."""
-    from zhengtong.hotline.selectors import hot_issues
+    """Mine the 7/30/90-day hot issues into their snapshots and alert new heat jumps.
+
+    The snapshots are derived data and written without a ledger entry; the
+    alerts, which leaders act on, get one entry for the batch.
+    """
+    from zhengtong.hotline.selectors import (
+        SNAPSHOT_WINDOWS,
+        issue_as_dict,
+        mine_recent_hot_issues,
+    )
 
     now = now or _now()
-    result = hot_issues(days=days, now=now)
-    if not result.jumps:
+    alert_jumps: list[tuple[HotIssue, float]] = []
+    for days in sorted({*SNAPSHOT_WINDOWS, alert_days}):
+        issues, jumps = mine_recent_hot_issues(days=days, now=now)
+        positions = {id(issue): n for n, issue in enumerate(issues)}
+        HotIssueSnapshot.objects.update_or_create(
+            days=days,
+            defaults={
+                "computed_at": now,
+                "issues": [issue_as_dict(issue) for issue in issues],
+                "jumps": [[positions[id(issue)], factor] for issue, factor in jumps],
+            },
+        )
+        if days == alert_days:
+            alert_jumps = jumps
+    return _record_alerts(alert_jumps, actor=actor, now=now)
+
+
+def _record_alerts(
+    jumps: Sequence[tuple[HotIssue, float]], *, actor: Actor, now: dt.datetime
+) -> list[HotIssueAlert]:
+    if not jumps:
         return []
     recent = set(
         HotIssueAlert.objects.filter(created_at__gte=now - ALERT_QUIET).values_list(
@@ -834,7 +863,7 @@ def do_record_heat_jumps(
         )
     )
     fresh = []
-    for issue, ratio in result.jumps:
+    for issue, ratio in jumps:
         key = f"{issue.place}|{'/'.join(sorted(issue.keywords))}"[:200]
         if key in recent:
             continue

@@ -331,3 +331,21 @@ class HotIssueAlert(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class HotIssueSnapshot(models.Model):
+    """The hot issues of the last ``days`` days as last mined (hourly, in the background).
+
+    Mining tens of thousands of messages takes seconds, so the leader view
+    reads this instead of mining on every request. It is derived data, kept
+    as the latest result per window length, not a record anyone acts on.
+    """
+
+    days = models.PositiveSmallIntegerField(unique=True)
+    computed_at = models.DateTimeField()
+    issues = models.JSONField(default=list)
+    # [position in ``issues``, heat factor] for the issues whose heat jumped.
+    jumps = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{self.days} days at {self.computed_at:%Y-%m-%d %H:%M}"

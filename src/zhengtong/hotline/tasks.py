@@ -3,7 +3,7 @@
 from django_tasks import task
 
 from zhengtong.core.actors import Actor
-from zhengtong.hotline.actions import do_record_heat_jumps, do_urge_overdue_cases
+from zhengtong.hotline.actions import do_refresh_hot_issues, do_urge_overdue_cases
 from zhengtong.hotline.classifier_actions import run_training
 from zhengtong.hotline.models import ClassifierVersion
 
@@ -23,6 +23,6 @@ def urge_overdue_cases() -> int:
 
 
 @task()
-def record_heat_jumps() -> int:
-    """Alert the hot issues whose heat jumped this week against the week before."""
-    return len(do_record_heat_jumps(actor=Actor.system("hotline.record_heat_jumps")))
+def refresh_hot_issues() -> int:
+    """Mine the hot-issue snapshots and alert the issues whose heat jumped this week."""
+    return len(do_refresh_hot_issues(actor=Actor.system("hotline.refresh_hot_issues")))

@@ -402,6 +402,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "last_day": trend[-1].day,
         "issues": issues,
         "jumps": hot.jumps,
+        "hot_computed_at": hot.computed_at,
+        "hot_pending": hot.pending,
         "nav": hotline_nav(user, "hotline:overview"),
     }
     return render(request, "hotline/overview.html", context)

@@ -24,5 +24,5 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.exchange.tasks.measure_all_datasets_quality", 24 * 3600),
         PeriodicTask("zhengtong.eservices.tasks.refresh_time_limits", 10 * 60),
         PeriodicTask("zhengtong.hotline.tasks.urge_overdue_cases", 10 * 60),
-        PeriodicTask("zhengtong.hotline.tasks.record_heat_jumps", 3600),
+        PeriodicTask("zhengtong.hotline.tasks.refresh_hot_issues", 3600),
     ]

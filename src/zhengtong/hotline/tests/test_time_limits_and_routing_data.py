@@ -15,7 +15,7 @@ from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.hotline import selectors
 from zhengtong.hotline.actions import (
     CaseInput,
-    do_record_heat_jumps,
+    do_refresh_hot_issues,
     do_submit_case,
     do_urge_overdue_cases,
 )
@@ -152,9 +152,30 @@ def test_a_jump_in_heat_is_alerted_once(cast: HotlineCast) -> None:
             content=f"芙蓉区魅力之城小区楼下餐馆油烟噪音扰民，晚上吵得睡不着，第{n}次反映。",
             phone=f"1390000100{n}",
         )
-    alerts = do_record_heat_jumps(actor=TEST_ACTOR)
+    alerts = do_refresh_hot_issues(actor=TEST_ACTOR)
     assert len(alerts) == 1
     assert "魅力之城" in alerts[0].place
     assert len(alerts[0].case_numbers) == 6
-    assert do_record_heat_jumps(actor=TEST_ACTOR) == []
+    assert do_refresh_hot_issues(actor=TEST_ACTOR) == []
     assert selectors.hot_issue_alerts()[0].pk == alerts[0].pk
+
+
+def test_a_busy_window_is_read_from_the_hourly_snapshot(
+    cast: HotlineCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(4):
+        _submit(
+            content=f"天心区锦绣小区楼下烧烤店油烟扰民，晚上吵得睡不着，第{n}次反映。",
+            phone=f"1390000200{n}",
+        )
+    monkeypatch.setattr(selectors, "LIVE_MINING_LIMIT", 2)
+    assert selectors.hot_issues(days=30).pending is True
+    do_refresh_hot_issues(actor=TEST_ACTOR)
+    snapshot = selectors.hot_issues(days=30)
+    assert snapshot.computed_at is not None
+    assert "锦绣小区" in snapshot.issues[0].place
+    assert len(snapshot.cases) == 4
+    monkeypatch.setattr(selectors, "LIVE_MINING_LIMIT", 3000)
+    live = selectors.hot_issues(days=30)
+    assert live.computed_at is None
+    assert [i.message_keys for i in live.issues] == [i.message_keys for i in snapshot.issues]
