@@ -83,7 +83,7 @@ class EventKind(models.TextChoices):
 class ExtensionState(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已同意")
-    REFUSED = "refused", _("不同意")
+    REFUSED = "refused", _("未同意")
 
 
 class TrainingState(models.TextChoices):
