@@ -6,8 +6,14 @@ from django.utils.translation import gettext as _
 
 from zhengtong.core.errors import NotFound
 from zhengtong.hotline import selectors
-from zhengtong.hotline.models import Case, ClassifierVersion, ExtensionRequest
-from zhengtong.hotline.permissions import DISPATCH, HANDLE, MANAGE_ROUTING, VIEW_OVERVIEW
+from zhengtong.hotline.models import Case, CaseImport, ClassifierVersion, ExtensionRequest
+from zhengtong.hotline.permissions import (
+    DISPATCH,
+    ENTER_CALLS,
+    HANDLE,
+    MANAGE_ROUTING,
+    VIEW_OVERVIEW,
+)
 from zhengtong.identity.models import User
 from zhengtong.identity.permissions import departments_in_scope, has_permission
 
@@ -65,3 +71,13 @@ def access_classifier_version(user: User, number: int) -> ClassifierVersion:
     if version is None or not has_permission(user, MANAGE_ROUTING):
         raise NotFound(_("找不到该模型版本。"), code="classifier_not_found")
     return version
+
+
+def access_import_by_id(user: User, import_id: int) -> CaseImport:
+    """Return an import to the agent who made it, or to a dispatcher."""
+    case_import = CaseImport.objects.filter(pk=import_id).first()
+    if case_import is None or not has_permission(user, ENTER_CALLS):
+        raise NotFound(_("找不到该导入任务。"), code="import_not_found")
+    if case_import.entered_by != user.get_username() and not has_permission(user, DISPATCH):
+        raise NotFound(_("找不到该导入任务。"), code="import_not_found")
+    return case_import

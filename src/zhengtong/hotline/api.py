@@ -24,9 +24,9 @@ from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department
 from zhengtong.core.schemas import ERROR_RESPONSES
 from zhengtong.hotline import access, actions, classifier_actions, routing, selectors
-from zhengtong.hotline.imports import import_workbook
+from zhengtong.hotline.imports import do_queue_import
 from zhengtong.hotline.management.commands.hotline_train import default_data
-from zhengtong.hotline.models import Case, ClassifierVersion
+from zhengtong.hotline.models import Case, CaseImport, ClassifierVersion
 from zhengtong.hotline.permissions import (
     DISPATCH,
     ENTER_CALLS,
@@ -228,9 +228,15 @@ class CaseRatingIn(Schema):
 
 
 class ImportOut(Schema):
+    id: int
+    file_name: str
+    state: str
+    total_rows: int
+    processed_rows: int
     created: list[str]
     merged: list[str]
     errors: list[dict[str, Any]]
+    error: str
 
 
 class ClassifierVersionOut(Schema):
@@ -359,6 +365,20 @@ def _summary(case: Case) -> CaseSummaryOut:
     )
 
 
+def _import_out(case_import: CaseImport) -> ImportOut:
+    return ImportOut(
+        id=case_import.pk,
+        file_name=case_import.file_name,
+        state=case_import.state,
+        total_rows=case_import.total_rows,
+        processed_rows=case_import.processed_rows,
+        created=case_import.created,
+        merged=case_import.merged,
+        errors=case_import.errors,
+        error=case_import.error,
+    )
+
+
 def _version_out(version: ClassifierVersion) -> ClassifierVersionOut:
     return ClassifierVersionOut(
         number=version.number,
@@ -476,15 +496,23 @@ def classify(request: HttpRequest, payload: ClassifyIn) -> SuggestionOut:
 
 @router.post(
     "/imports",
-    response={200: ImportOut, **ERRORS},
+    response={202: ImportOut, **ERRORS},
     auth=session_auth,
-    summary="Import messages from an XLSX workbook; bad rows are reported, good rows kept",
+    summary="Upload an XLSX workbook of messages; it is imported in the background",
 )
-def import_cases(request: HttpRequest, file: File[UploadedFile]) -> ImportOut:
+def import_cases(request: HttpRequest, file: File[UploadedFile]) -> Status[ImportOut]:
     user = _user(request)
     _require(user, ENTER_CALLS)
-    report = import_workbook(file.read(), actor=actor_of(user), entered_by=user.get_username())
-    return ImportOut(created=report.created, merged=report.merged, errors=report.errors)
+    case_import = do_queue_import(
+        file.read(), file.name or "", actor=actor_of(user), entered_by=user.get_username()
+    )
+    return Status(202, _import_out(case_import))
+
+
+@router.get("/imports/{import_id}", response={200: ImportOut, **ERRORS}, auth=session_auth)
+def get_import(request: HttpRequest, import_id: int) -> ImportOut:
+    """The progress of an import, and its report: cases made, repeats merged, bad rows."""
+    return _import_out(access.access_import_by_id(_user(request), import_id))
 
 
 # --- reading ---------------------------------------------------------------------------

@@ -6,16 +6,21 @@ them or in English: 标题/title, 内容/content (required), 事发地点/locati
 受理时间/received_at, 附议数/supporters, 匿名/anonymous (是/否). Each good row
 becomes a case through ``do_submit_case`` (its own transaction and ledger
 entry, so a bad row never undoes the good ones); each bad row is reported
-with its row number and reason.
+with its row number and reason. A workbook is checked for its layout when it
+is uploaded and imported by a background task (a case takes tens of
+milliseconds, a full workbook minutes); the task can be re-run after a crash
+and skips the rows that already became cases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -23,7 +28,9 @@ from openpyxl import load_workbook
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import InvalidInput, ZhengtongError
 from zhengtong.hotline.actions import CaseInput, do_submit_case
+from zhengtong.hotline.models import Case, CaseImport, ImportState
 from zhengtong.hotline.states import Channel, Urgency
+from zhengtong.ledger.actions import record_entry
 
 MAX_ROWS = 10_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -60,13 +67,6 @@ URGENCY_WORDS = {
     **{value: value for value in Urgency.values},
 }
 YES = {"是", "y", "yes", "true", "1", "匿名"}
-
-
-@dataclass(slots=True)
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    merged: list[str] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _text(value: Any) -> str:
@@ -126,39 +126,144 @@ def _row_input(values: dict[str, Any]) -> CaseInput:
     )
 
 
-def import_workbook(data: bytes, *, actor: Actor, entered_by: str) -> ImportReport:
-    """Create a case per good row of the workbook; report the bad rows by number and reason."""
+def read_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """Return (row number, values by column) for each non-empty row, or refuse the file."""
     if len(data) > MAX_BYTES:
         raise InvalidInput(_("文件超过 20 MB。"), code="file_too_large")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
         raise InvalidInput(_("文件不是有效的 XLSX 工作簿。"), code="not_xlsx") from error
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None:
-        raise InvalidInput(_("工作簿是空的。"), code="empty_workbook")
-    names = [COLUMNS.get(_text(cell).lower(), COLUMNS.get(_text(cell), "")) for cell in header]
-    if "content" not in names:
-        raise InvalidInput(
-            _("缺少“内容”列（也可写作 content 或 留言详情）。"), code="missing_content_column"
-        )
-    report = ImportReport()
-    for number, row in enumerate(rows, start=2):
-        if number - 1 > MAX_ROWS:
-            report.errors.append(
-                {"row": number, "code": "too_many_rows", "message": _("超过一万行，其余未导入。")}
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InvalidInput(_("工作簿是空的。"), code="empty_workbook")
+        names = [COLUMNS.get(_text(cell).lower(), COLUMNS.get(_text(cell), "")) for cell in header]
+        if "content" not in names:
+            raise InvalidInput(
+                _("缺少“内容”列（也可写作 content 或 留言详情）。"), code="missing_content_column"
             )
-            break
-        if row is None or all(cell in (None, "") for cell in row):
-            continue
-        values = {name: cell for name, cell in zip(names, row, strict=False) if name}
-        try:
-            case = do_submit_case(_row_input(values), actor=actor, entered_by=entered_by)
-        except ZhengtongError as error:
-            report.errors.append({"row": number, "code": error.code, "message": str(error.message)})
-            continue
-        (report.merged if case.merged_into_id else report.created).append(case.number)
-    book.close()
-    return report
+        result: list[tuple[int, dict[str, Any]]] = []
+        for number, row in enumerate(rows, start=2):
+            if row is None or all(cell in (None, "") for cell in row):
+                continue
+            if len(result) >= MAX_ROWS:
+                raise InvalidInput(
+                    _("一个文件最多 %(n)d 行诉求，请拆分后导入。") % {"n": MAX_ROWS},
+                    code="too_many_rows",
+                )
+            result.append(
+                (number, {name: cell for name, cell in zip(names, row, strict=False) if name})
+            )
+        if not result:
+            raise InvalidInput(_("工作簿里没有诉求。"), code="empty_workbook")
+        return result
+    finally:
+        book.close()
+
+
+def do_queue_import(data: bytes, file_name: str, *, actor: Actor, entered_by: str) -> CaseImport:
+    """Check the workbook's layout, keep the file and queue its import in the background."""
+    rows = read_rows(data)
+    with transaction.atomic(durable=True):
+        case_import = CaseImport(
+            file_name=(file_name or "import.xlsx")[:200],
+            total_rows=len(rows),
+            entered_by=entered_by[:64],
+            created_at=timezone.now(),
+        )
+        case_import.file.save("import.xlsx", ContentFile(data), save=False)
+        case_import.save()
+        record_entry(
+            actor=actor,
+            action="hotline.queue_import",
+            subject_type="hotline.import",
+            subject_id=case_import.pk,
+            data={"file": case_import.file_name, "rows": len(rows)},
+        )
+        transaction.on_commit(lambda: _enqueue(case_import.pk))
+    return case_import
+
+
+def _enqueue(import_id: int) -> None:
+    from zhengtong.hotline.tasks import import_cases
+
+    import_cases.enqueue(import_id)
+
+
+PROGRESS_EVERY = 25
+
+
+def _save_progress(case_import: CaseImport) -> None:
+    # Bookkeeping between rows (each row's case has its own ledger entry).
+    CaseImport.objects.filter(pk=case_import.pk).update(
+        processed_rows=case_import.processed_rows,
+        created=case_import.created,
+        merged=case_import.merged,
+        errors=case_import.errors,
+    )
+
+
+def run_import(case_import: CaseImport, *, actor: Actor) -> CaseImport:
+    """Register every good row as a case; resumable: rows already registered are skipped."""
+    if case_import.state in (ImportState.DONE, ImportState.FAILED):
+        return case_import
+    CaseImport.objects.filter(pk=case_import.pk).update(state=ImportState.RUNNING)
+    try:
+        with case_import.file.open("rb") as handle:
+            rows = read_rows(handle.read())
+    except (InvalidInput, OSError) as error:
+        return _finish(case_import, actor=actor, error=str(getattr(error, "message", error)))
+    done = set(
+        Case.objects.filter(import_row__startswith=f"{case_import.pk}:").values_list(
+            "import_row", flat=True
+        )
+    )
+    for position, (number, values) in enumerate(rows, start=1):
+        marker = f"{case_import.pk}:{number}"
+        if marker not in done:
+            try:
+                case = do_submit_case(
+                    replace(_row_input(values), import_row=marker),
+                    actor=actor,
+                    entered_by=case_import.entered_by,
+                )
+            except ZhengtongError as error:
+                case_import.errors.append(
+                    {"row": number, "code": error.code, "message": str(error.message)}
+                )
+            else:
+                (case_import.merged if case.merged_into_id else case_import.created).append(
+                    case.number
+                )
+        case_import.processed_rows = position
+        if position % PROGRESS_EVERY == 0:
+            _save_progress(case_import)
+    return _finish(case_import, actor=actor)
+
+
+def _finish(case_import: CaseImport, *, actor: Actor, error: str = "") -> CaseImport:
+    with transaction.atomic(durable=True):
+        locked = CaseImport.objects.select_for_update().get(pk=case_import.pk)
+        locked.state = ImportState.FAILED if error else ImportState.DONE
+        locked.error = error
+        locked.processed_rows = case_import.processed_rows
+        locked.created = case_import.created
+        locked.merged = case_import.merged
+        locked.errors = case_import.errors
+        locked.finished_at = timezone.now()
+        locked.save()
+        record_entry(
+            actor=actor,
+            action="hotline.finish_import",
+            subject_type="hotline.import",
+            subject_id=locked.pk,
+            data={
+                "state": locked.state,
+                "created": len(locked.created),
+                "merged": len(locked.merged),
+                "errors": len(locked.errors),
+            },
+        )
+    return locked

@@ -180,6 +180,9 @@ class Case(models.Model):
     )
     # Citizens who say "me too" (点赞/附议): part of an issue's heat.
     supporters = models.PositiveIntegerField(_("附议数"), default=0)
+    # "<import id>:<row>" for a case from a bulk import, so that an import
+    # resumed after a crash skips the rows it already registered.
+    import_row = models.CharField(max_length=32, blank=True, db_index=True)
     # Compact text fingerprint (similar_messages) for repeat and 并单 detection.
     fingerprint = models.JSONField(default=dict, blank=True)
 
@@ -349,3 +352,37 @@ class HotIssueSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.days} days at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("导入中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class CaseImport(models.Model):
+    """A bulk XLSX import, run in the background; its report lists every bad row."""
+
+    file = models.FileField(upload_to="hotline-imports/%Y/%m/")
+    file_name = models.CharField(_("文件名"), max_length=200)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=ImportState.choices, default=ImportState.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    created = models.JSONField(default=list)
+    merged = models.JSONField(default=list)
+    errors = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    entered_by = models.CharField(_("导入人"), max_length=64)
+    created_at = models.DateTimeField(_("提交时间"))
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("批量导入")
+        verbose_name_plural = _("批量导入")
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -23,13 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.errors import InvalidInput, ZhengtongError
 from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department
 from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.access import (
     access_case_for_staff,
     access_extension_by_id,
+    access_import_by_id,
     handling_department_ids,
 )
 from zhengtong.hotline.actions import (
@@ -53,7 +54,8 @@ from zhengtong.hotline.forms import (
     ReturnForm,
     UrgeForm,
 )
-from zhengtong.hotline.models import Case, CaseEvent
+from zhengtong.hotline.imports import do_queue_import
+from zhengtong.hotline.models import Case, CaseEvent, ImportState
 from zhengtong.hotline.permissions import DISPATCH, ENTER_CALLS, HANDLE, SUPERVISE
 from zhengtong.hotline.reply_quality import ReplyScore, score_reply
 from zhengtong.hotline.states import CaseState, Channel, EventKind, ExtensionState, Rating
@@ -171,6 +173,51 @@ def call_new(request: HttpRequest) -> HttpResponse:
         "nav": hotline_nav(user, "hotline:call_new"),
     }
     return render(request, "hotline/call_new.html", context, status=status)
+
+
+@require_POST
+def import_new(request: HttpRequest) -> HttpResponse:
+    """An agent uploads a workbook; its rows are imported in the background."""
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    require(user, ENTER_CALLS)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise InvalidInput(_("请选择要导入的 XLSX 工作簿。"), code="file_required")
+        case_import = do_queue_import(
+            upload.read(), upload.name or "", actor=actor_of(user), entered_by=user.username
+        )
+    except ZhengtongError as error:
+        context = {
+            "form": CallForm(),
+            "saved": None,
+            "import_error": str(error.message),
+            "nav": hotline_nav(user, "hotline:call_new"),
+        }
+        return render(request, "hotline/call_new.html", context, status=400)
+    return redirect("hotline:import", case_import.pk)
+
+
+@require_safe
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress and report of an import; htmx polls it while it runs."""
+    user = staff_member(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        case_import = access_import_by_id(user, pk)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
+    context = {
+        "case_import": case_import,
+        "running": case_import.state in (ImportState.QUEUED, ImportState.RUNNING),
+        "nav": hotline_nav(user, "hotline:call_new"),
+    }
+    template = "hotline/import.html#progress" if is_htmx(request) else "hotline/import.html"
+    return render(request, template, context)
 
 
 # --- 派单 -------------------------------------------------------------------------------

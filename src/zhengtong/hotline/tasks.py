@@ -5,7 +5,7 @@ from django_tasks import task
 from zhengtong.core.actors import Actor
 from zhengtong.hotline.actions import do_refresh_hot_issues, do_urge_overdue_cases
 from zhengtong.hotline.classifier_actions import run_training
-from zhengtong.hotline.models import ClassifierVersion
+from zhengtong.hotline.models import CaseImport, ClassifierVersion
 
 
 @task()
@@ -26,3 +26,12 @@ def urge_overdue_cases() -> int:
 def refresh_hot_issues() -> int:
     """Mine the hot-issue snapshots and alert the issues whose heat jumped this week."""
     return len(do_refresh_hot_issues(actor=Actor.system("hotline.refresh_hot_issues")))
+
+
+@task()
+def import_cases(import_id: int) -> str:
+    """Import the rows of a queued XLSX workbook as cases."""
+    from zhengtong.hotline.imports import run_import
+
+    case_import = CaseImport.objects.get(pk=import_id)
+    return str(run_import(case_import, actor=Actor.system("hotline.import_cases")).state)

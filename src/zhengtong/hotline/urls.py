@@ -16,6 +16,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("mine/<str:number>/", citizen_views.my_case, name="my_case"),
     # -- the 12345 centre and the departments (staff_views.py) --
     path("calls/new/", staff_views.call_new, name="call_new"),
+    path("imports/", staff_views.import_new, name="import_new"),
+    path("imports/<int:pk>/", staff_views.import_detail, name="import"),
     path("dispatch/", staff_views.dispatch, name="dispatch"),
     path("dispatch/<str:number>/", staff_views.dispatch_case, name="dispatch_case"),
     path("extensions/<int:pk>/", staff_views.decide_extension, name="decide_extension"),

@@ -231,24 +231,71 @@ def test_an_anonymous_case_is_tracked_by_its_code_and_closes_on_reply(cast: Hotl
     assert Client().get(f"{URL}/track/not-a-code").status_code == 404
 
 
-def test_an_xlsx_import_keeps_good_rows_and_reports_bad_ones(cast: HotlineCast) -> None:
+def _workbook(*rows: list[str]) -> io.BytesIO:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append(["标题", "内容", "联系电话", "紧急程度"])
-    sheet.append(["化工厂排放废气", POLLUTION, "13900004444", "一般"])
-    sheet.append(["", "", "13900005555", "一般"])
-    sheet.append(["路灯", "小区路灯损坏没人修，晚上出行很不方便。", "13900006666", "很急"])
+    for row in rows:
+        sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     buffer.seek(0)
     buffer.name = "calls.xlsx"
-    report = _ok(_as(cast.dispatcher).post(f"{URL}/imports", {"file": buffer}))
+    return buffer
+
+
+def test_an_xlsx_import_keeps_good_rows_and_reports_bad_ones(
+    cast: HotlineCast, django_capture_on_commit_callbacks: Any
+) -> None:
+    buffer = _workbook(
+        ["标题", "内容", "联系电话", "紧急程度"],
+        ["化工厂排放废气", POLLUTION, "13900004444", "一般"],
+        ["", "", "13900005555", "一般"],
+        ["路灯", "小区路灯损坏没人修，晚上出行很不方便。", "13900006666", "很急"],
+    )
+    http = _as(cast.dispatcher)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = _ok(http.post(f"{URL}/imports", {"file": buffer}), 202)
+    assert queued["total_rows"] == 3
+    report = _ok(http.get(f"{URL}/imports/{queued['id']}"))
+    assert report["state"] == "done"
     assert len(report["created"]) == 1
     assert [(e["row"], e["code"]) for e in report["errors"]] == [
         (3, "content_required"),
         (4, "invalid_urgency"),
     ]
+    assert _as(cast.chenhuan).get(f"{URL}/imports/{queued['id']}").status_code == 404
+
+
+def test_a_workbook_of_the_wrong_layout_is_refused_at_upload(cast: HotlineCast) -> None:
+    http = _as(cast.dispatcher)
+    wrong = _workbook(["标题", "电话"], ["路灯坏了", "13900000000"])
+    assert http.post(f"{URL}/imports", {"file": wrong}).json()["code"] == "missing_content_column"
+    not_xlsx = io.BytesIO(b"title,content\n")
+    not_xlsx.name = "calls.csv"
+    assert http.post(f"{URL}/imports", {"file": not_xlsx}).json()["code"] == "not_xlsx"
+
+
+def test_an_interrupted_import_resumes_without_registering_a_row_twice(
+    cast: HotlineCast,
+) -> None:
+    from zhengtong.core.testing import TEST_ACTOR
+    from zhengtong.hotline.imports import do_queue_import, run_import
+    from zhengtong.hotline.models import CaseImport
+
+    data = _workbook(
+        ["内容", "联系电话"],
+        [POLLUTION, "13900007001"],
+        ["小区路灯损坏没人修，晚上出行很不方便。", "13900007002"],
+    ).getvalue()
+    case_import = do_queue_import(data, "calls.xlsx", actor=TEST_ACTOR, entered_by="liupai")
+    first = run_import(case_import, actor=TEST_ACTOR)
+    assert Case.objects.filter(import_row__startswith=f"{first.pk}:").count() == 2
+    # A crash after the cases were written but before the report: run it again.
+    CaseImport.objects.filter(pk=first.pk).update(state="running", created=[], errors=[])
+    again = run_import(CaseImport.objects.get(pk=first.pk), actor=TEST_ACTOR)
+    assert again.state == "done"
+    assert Case.objects.filter(import_row__startswith=f"{first.pk}:").count() == 2
 
 
 def test_the_leader_sees_volumes_and_hot_issues(cast: HotlineCast) -> None:

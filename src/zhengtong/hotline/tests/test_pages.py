@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+from openpyxl import Workbook
 
 from zhengtong.core.models import Department
 from zhengtong.core.testing import (
@@ -893,3 +895,48 @@ def test_citizens_are_offered_12345_on_their_page(cast: HotlineCast) -> None:
 def test_the_hotline_root_leads_to_the_submit_page(cast: HotlineCast) -> None:
     response = Client().get("/hotline/")
     assert response.status_code == 302 and response["Location"] == "/hotline/new/"
+
+
+def _xlsx(*rows: list[str]) -> io.BytesIO:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    buffer.name = "来电.xlsx"
+    return buffer
+
+
+def test_an_agent_uploads_a_workbook_and_sees_its_report(
+    cast: HotlineCast, django_capture_on_commit_callbacks: Any
+) -> None:
+    http = logged_in(cast.agent)
+    page = http.get("/hotline/calls/new/")
+    assert "批量导入" in page.content.decode()
+    workbook = _xlsx(
+        ["内容", "联系电话"],
+        ["芙蓉区化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗。", "13900009001"],
+        ["", "13900009002"],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = http.post("/hotline/imports/", {"file": workbook})
+    assert response.status_code == 302
+    report = http.get(response["Location"])
+    text = report.content.decode()
+    assert "已完成" in text
+    assert "请填写诉求内容" in text  # row 3's reason, in Chinese
+    assert Case.objects.filter(import_row__isnull=False).exclude(import_row="").count() == 1
+    partial = http.get(response["Location"], HTTP_HX_REQUEST="true")
+    assert "<html" not in partial.content.decode()
+    assert logged_in(cast.handler).get(response["Location"]).status_code in (403, 404)
+
+
+def test_a_wrong_workbook_is_refused_on_the_page(cast: HotlineCast) -> None:
+    http = logged_in(cast.agent)
+    response = http.post("/hotline/imports/", {"file": _xlsx(["标题"], ["路灯坏了"])})
+    assert response.status_code == 400
+    assert "缺少“内容”列" in response.content.decode()
+    assert http.post("/hotline/imports/", {}).status_code == 400
