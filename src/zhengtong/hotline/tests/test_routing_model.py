@@ -135,6 +135,13 @@ def test_the_commands_train_a_version_and_classify_a_csv(tmp_path: Path) -> None
     assert [r["label"] for r in rows] == ["教育文体", "商贸旅游"]
     assert all(0 < float(r["confidence"]) <= 1 for r in rows)
 
+    # A file that carries its own labels keeps them beside the prediction.
+    labelled = tmp_path / "labelled.csv"
+    _write_csv(labelled, [Example("", "幼儿园违规收取补课费，家长意见很大。", "人工标注")])
+    call_command("hotline_classify", str(labelled), str(result), stderr=io.StringIO())
+    (row,) = csv.DictReader(result.open(encoding="utf-8"))
+    assert (row["label_input"], row["label"]) == ("人工标注", "教育文体")
+
 
 @pytest.mark.django_db
 def test_the_commands_explain_what_is_missing(tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ BATCH = 1000
 class Command(BaseCommand):
     help = (
         "Classify INPUT.csv (columns title, body; title may be empty) with the active routing "
-        "model and write OUTPUT.csv: every input column plus label and confidence."
+        "model and write OUTPUT.csv: the input columns plus the predicted label and its "
+        "confidence (an input label column is kept as label_input)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,7 +48,13 @@ class Command(BaseCommand):
             raise CommandError("missing column: body")
         rows = list(reader)
         title_column, body_column = lowered.get("title"), lowered["body"]
-        output_columns = columns + [c for c in ("label", "confidence") if c not in lowered]
+        # The prediction goes to ``label`` and ``confidence``; a label the input
+        # already had (a hand label, say) is kept beside it as ``label_input``.
+        given_label = lowered.get("label")
+        output_columns = [c for c in columns if c.strip().lower() not in ("label", "confidence")]
+        if given_label is not None:
+            output_columns.append("label_input")
+        output_columns += ["label", "confidence"]
         target = options["output"]
         handle = (
             sys.stdout if str(target) == "-" else target.open("w", encoding="utf-8", newline="")
@@ -68,8 +75,10 @@ class Command(BaseCommand):
                 )
                 for row, prediction in zip(batch, predictions, strict=True):
                     out = dict(row)
-                    out[lowered.get("label", "label")] = prediction.label
-                    out[lowered.get("confidence", "confidence")] = f"{prediction.confidence:.4f}"
+                    if given_label is not None:
+                        out["label_input"] = row.get(given_label) or ""
+                    out["label"] = prediction.label
+                    out["confidence"] = f"{prediction.confidence:.4f}"
                     writer.writerow(out)
         except CsvFormatError as error:
             raise CommandError(str(error)) from error
