@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "zhengtong.licences",
     "zhengtong.eservices",
     "zhengtong.hotline",
+    "zhengtong.regulation",
     "zhengtong.portal",
     "zhengtong.operations",
     "zhengtong.demo",

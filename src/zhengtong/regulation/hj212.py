@@ -1,0 +1,520 @@
+"""HJ 212-2017 packets: framing, CRC, parsing and the platform's answers.
+
+A packet (HJ 212-2017 §6.3) is ``##`` + a 4-digit decimal length + the data
+segment + a 4-digit hexadecimal CRC + ``<CR><LF>``. The length counts the
+segment's bytes (Chinese text is UTF-8, so bytes and characters differ) and
+the CRC is computed over those same raw bytes, never over a decoded and
+re-encoded string.
+
+The CRC is the one Appendix A defines: the register starts at 0xFFFF, and for
+every byte it is replaced by ``(register >> 8) ^ byte`` before eight
+shift-and-XOR-0xA001 steps. That differs from CRC-16/MODBUS, which XORs the
+byte into the low byte of the register instead, so the two give different
+values for the same bytes. Many field devices nevertheless send CRC-16/MODBUS
+with its two bytes swapped; ``parse_packet`` accepts that variant only when
+the caller allows it for the device (``CrcVariant.MODBUS_SWAPPED``) and says
+which variant matched, so the receiver can log it.
+
+Everything invalid raises ``HJ212Error`` with a stable ``code`` (see
+``ErrorCode``) and, for answering the device, the matching return code of
+table 7 (``qn_rtn``). Nothing here touches a database or a socket.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+HEADER = b"##"
+TRAILER = b"\r\n"
+# The standard allows a data segment of at most 1,024 bytes.
+MAX_SEGMENT = 1024
+# ## + length + segment + CRC + CR LF.
+FRAME_OVERHEAD = 2 + 4 + 4 + 2
+
+
+class ErrorCode(enum.StrEnum):
+    BAD_FRAME = "bad_frame"  # no ##, no CR LF, or bytes after the frame
+    BAD_LENGTH = "bad_length"  # the length field is not 4 digits or does not match
+    BAD_CRC = "bad_crc"  # the CRC field is not hexadecimal or does not match
+    BAD_ENCODING = "bad_encoding"  # the segment is not UTF-8
+    BAD_FIELD = "bad_field"  # a field is not Name=value, is repeated or is malformed
+    MISSING_FIELD = "missing_field"  # ST, CN, PW, MN or CP is missing
+    BAD_QN = "bad_qn"
+    BAD_ST = "bad_st"
+    BAD_CN = "bad_cn"
+    BAD_PW = "bad_pw"
+    BAD_MN = "bad_mn"
+    BAD_FLAG = "bad_flag"
+    BAD_PACKET_NUMBER = "bad_packet_number"  # PNUM/PNO missing, malformed or PNO > PNUM
+    BAD_CP = "bad_cp"  # CP is not wrapped in && or its data area is malformed
+    BAD_VALUE = "bad_value"  # a value in the data area is not of its field's type
+
+
+# Table 7 (请求命令返回): what a 9011 answer says about a refused request.
+QN_RTN_READY = 1
+QN_RTN_REFUSED = 2
+QN_RTN_BAD_PW = 3
+QN_RTN_BAD_MN = 4
+QN_RTN_BAD_ST = 5
+QN_RTN_BAD_FLAG = 6
+QN_RTN_BAD_QN = 7
+QN_RTN_BAD_CN = 8
+QN_RTN_BAD_CRC = 9
+QN_RTN_UNKNOWN = 100
+
+_QN_RTN = {
+    ErrorCode.BAD_QN: QN_RTN_BAD_QN,
+    ErrorCode.BAD_ST: QN_RTN_BAD_ST,
+    ErrorCode.BAD_CN: QN_RTN_BAD_CN,
+    ErrorCode.BAD_PW: QN_RTN_BAD_PW,
+    ErrorCode.BAD_MN: QN_RTN_BAD_MN,
+    ErrorCode.BAD_FLAG: QN_RTN_BAD_FLAG,
+    ErrorCode.BAD_CRC: QN_RTN_BAD_CRC,
+}
+
+
+class HJ212Error(ValueError):
+    """A packet that is not valid HJ 212; ``code`` is stable, ``detail`` says where."""
+
+    def __init__(self, code: ErrorCode, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+    @property
+    def qn_rtn(self) -> int:
+        """The table-7 return code for answering the device (9011 QnRtn)."""
+        return _QN_RTN.get(self.code, QN_RTN_UNKNOWN)
+
+
+def crc16(data: bytes) -> int:
+    """Return the CRC of HJ 212-2017 Appendix A over ``data``."""
+    register = 0xFFFF
+    for byte in data:
+        register = (register >> 8) ^ byte
+        for _ in range(8):
+            carry = register & 1
+            register >>= 1
+            if carry:
+                register ^= 0xA001
+    return register
+
+
+def _crc16_table() -> list[int]:
+    table = []
+    for value in range(256):
+        register = value
+        for _ in range(8):
+            register = (register >> 1) ^ 0xA001 if register & 1 else register >> 1
+        table.append(register)
+    return table
+
+
+_TABLE = _crc16_table()
+
+
+def crc16_fast(data: bytes) -> int:
+    """The same CRC as ``crc16``, a byte at a time through a table (for the receiver)."""
+    register = 0xFFFF
+    table = _TABLE
+    for byte in data:
+        # (register >> 8) ^ byte only ever has its low byte set, so the eight
+        # steps depend on that byte alone: one table look-up.
+        register = table[(register >> 8) ^ byte]
+    return register
+
+
+def crc16_modbus(data: bytes) -> int:
+    """Return CRC-16/MODBUS over ``data`` (the variant many devices send instead)."""
+    register = 0xFFFF
+    table = _TABLE
+    for byte in data:
+        register = (register >> 8) ^ table[(register ^ byte) & 0xFF]
+    return register
+
+
+class CrcVariant(enum.StrEnum):
+    HJ212 = "hj212"  # Appendix A, written high byte first (the standard)
+    MODBUS_SWAPPED = "modbus_swapped"  # CRC-16/MODBUS with its two bytes swapped
+
+
+def _expected(variant: CrcVariant, segment: bytes) -> int:
+    if variant is CrcVariant.HJ212:
+        return crc16_fast(segment)
+    value = crc16_modbus(segment)
+    return ((value & 0xFF) << 8) | (value >> 8)
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """A valid packet: its header fields, data area and how its CRC matched."""
+
+    segment: bytes
+    qn: str | None
+    st: str
+    cn: str
+    pw: str
+    mn: str
+    flag: int | None
+    pnum: int | None
+    pno: int | None
+    cp: str  # the data area between && and && (may be empty)
+    crc: int
+    crc_variant: CrcVariant
+    # The data area as items (separated by ';'), each a tuple of (name, value)
+    # pairs (separated by ','), in the order sent.
+    items: tuple[tuple[tuple[str, str], ...], ...] = field(default=())
+    # Any other header fields, as sent.
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def needs_ack(self) -> bool:
+        """Whether the Flag's A bit asks for an answer (data acknowledge 9014 for uploads)."""
+        return self.flag is not None and bool(self.flag & 0b1)
+
+    @property
+    def is_split(self) -> bool:
+        """Whether the Flag's D bit says the packet carries PNUM and PNO."""
+        return self.flag is not None and bool(self.flag & 0b10)
+
+    @property
+    def version(self) -> int | None:
+        """The Flag's version bits V5..V0: 0 for HJ/T 212-2005, 1 for HJ 212-2017."""
+        return None if self.flag is None else self.flag >> 2
+
+    def data(self) -> dict[str, str]:
+        """Every name=value of the data area in one mapping (later names win)."""
+        return {name: value for item in self.items for name, value in item}
+
+    @property
+    def data_time(self) -> dt.datetime | None:
+        """The DataTime of the data area as a naive local time, if present."""
+        value = self.data().get("DataTime")
+        return None if value is None else _timestamp(value, "DataTime")
+
+    def readings(self) -> dict[str, dict[str, str]]:
+        """Return the pollutant values by code: {"w01018": {"Rtd": "2.2", "Flag": "N"}}."""
+        result: dict[str, dict[str, str]] = {}
+        for item in self.items:
+            for name, value in item:
+                code, dash, kind = name.partition("-")
+                if dash and code and kind:
+                    result.setdefault(code, {})[kind] = value
+        return result
+
+
+_DIGITS = re.compile(rb"\d{4}")
+_HEX = re.compile(rb"[0-9A-Fa-f]{4}")
+_QN = re.compile(r"\d{17}")
+_ST = re.compile(r"[0-9A-Z]{2}")
+_CN = re.compile(r"\d{4}")
+# The standard's PW is 6 characters; devices in the field use shorter and
+# longer ones, so up to 16 printable characters without separators.
+_PW = re.compile(r"[^\s;,=&]{1,16}")
+# MN is 24 hexadecimal characters (EPC-96) in the 2017 edition; earlier
+# devices use 14-digit and other codes.
+_MN = re.compile(r"[0-9A-Za-z_-]{1,32}")
+# Names start with a letter in the 2017 edition; 2005-edition codes ("011-Rtd") with a digit.
+_NAME = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMERIC_KINDS = frozenset(
+    {"Rtd", "Min", "Avg", "Max", "ZsRtd", "ZsMin", "ZsAvg", "ZsMax", "Cou", "RT", "RS"}
+)
+_TIME_NAMES = frozenset({"DataTime", "SystemTime", "BeginTime", "EndTime", "RestartTime"})
+HEADER_FIELDS = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
+
+
+def _timestamp(value: str, name: str) -> dt.datetime:
+    # Some devices add milliseconds (YYYYMMDDhhmmsszzz), as QN has them.
+    if len(value) not in (14, 17) or not value.isdigit():
+        raise HJ212Error(ErrorCode.BAD_VALUE, f"{name} is not YYYYMMDDhhmmss: {value!r}")
+    try:
+        moment = dt.datetime.strptime(value[:14], "%Y%m%d%H%M%S")
+        return moment.replace(microsecond=int(value[14:] or 0) * 1000)
+    except ValueError as error:
+        raise HJ212Error(ErrorCode.BAD_VALUE, f"{name} is not a real time: {value!r}") from error
+
+
+def frame_bounds(raw: bytes) -> tuple[int, int]:
+    """Return (segment start, segment end) of a whole frame, or refuse its framing."""
+    if len(raw) < FRAME_OVERHEAD or not raw.startswith(HEADER):
+        raise HJ212Error(ErrorCode.BAD_FRAME, "a packet starts with ## and has a length")
+    length_field = raw[2:6]
+    if not _DIGITS.fullmatch(length_field):
+        raise HJ212Error(ErrorCode.BAD_LENGTH, f"length field {length_field!r} is not 4 digits")
+    length = int(length_field)
+    if length > MAX_SEGMENT:
+        raise HJ212Error(ErrorCode.BAD_LENGTH, f"data segment of {length} bytes exceeds 1024")
+    end = 6 + length
+    if len(raw) != end + 6:
+        raise HJ212Error(
+            ErrorCode.BAD_LENGTH,
+            f"length field says {length} bytes, the frame holds {len(raw) - FRAME_OVERHEAD}",
+        )
+    if raw[end + 4 :] != TRAILER:
+        raise HJ212Error(ErrorCode.BAD_FRAME, "a packet ends with <CR><LF> after the CRC")
+    return 6, end
+
+
+def parse_packet(raw: bytes, *, crc_variants: Iterable[CrcVariant] = (CrcVariant.HJ212,)) -> Packet:
+    """Validate and parse one whole packet (with ## and CR LF); raise HJ212Error if invalid."""
+    start, end = frame_bounds(raw)
+    segment = raw[start:end]
+    crc_field = raw[end : end + 4]
+    if not _HEX.fullmatch(crc_field):
+        raise HJ212Error(ErrorCode.BAD_CRC, f"CRC field {crc_field!r} is not 4 hex digits")
+    sent = int(crc_field, 16)
+    variant = next((v for v in crc_variants if _expected(v, segment) == sent), None)
+    if variant is None:
+        raise HJ212Error(
+            ErrorCode.BAD_CRC,
+            f"CRC {sent:04X} does not match the segment (HJ 212: {crc16_fast(segment):04X})",
+        )
+    try:
+        text = segment.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise HJ212Error(ErrorCode.BAD_ENCODING, f"segment is not UTF-8: {error}") from error
+    return _parse_segment(segment, text, sent, variant)
+
+
+def _parse_segment(segment: bytes, text: str, crc: int, variant: CrcVariant) -> Packet:
+    head, marker, rest = text.partition("CP=&&")
+    if not marker:
+        raise HJ212Error(ErrorCode.MISSING_FIELD, "CP=&&...&& is missing")
+    if not rest.endswith("&&"):
+        raise HJ212Error(ErrorCode.BAD_CP, "the data area does not end with &&")
+    cp = rest[:-2]
+    if "&&" in cp:
+        raise HJ212Error(ErrorCode.BAD_CP, "&& inside the data area")
+    if head and not head.endswith(";"):
+        raise HJ212Error(ErrorCode.BAD_FIELD, "CP must follow a ';'")
+    fields: dict[str, str] = {}
+    for part in head.split(";")[:-1] if head else []:
+        name, equals, value = part.partition("=")
+        if not equals or not name:
+            raise HJ212Error(ErrorCode.BAD_FIELD, f"{part!r} is not Name=value")
+        if name in fields:
+            raise HJ212Error(ErrorCode.BAD_FIELD, f"{name} appears twice")
+        fields[name] = value
+    for name in ("ST", "CN", "PW", "MN"):
+        if name not in fields:
+            raise HJ212Error(ErrorCode.MISSING_FIELD, f"{name} is missing")
+    qn = fields.get("QN")
+    if qn is not None:
+        _check_qn(qn)
+    _check(fields["ST"], _ST, ErrorCode.BAD_ST, "ST")
+    _check(fields["CN"], _CN, ErrorCode.BAD_CN, "CN")
+    _check(fields["PW"], _PW, ErrorCode.BAD_PW, "PW")
+    _check(fields["MN"], _MN, ErrorCode.BAD_MN, "MN")
+    flag = _flag(fields.get("Flag"))
+    pnum, pno = _packet_numbers(fields, flag)
+    return Packet(
+        segment=segment,
+        qn=qn,
+        st=fields["ST"],
+        cn=fields["CN"],
+        pw=fields["PW"],
+        mn=fields["MN"],
+        flag=flag,
+        pnum=pnum,
+        pno=pno,
+        cp=cp,
+        crc=crc,
+        crc_variant=variant,
+        items=parse_data_area(cp),
+        extra={k: v for k, v in fields.items() if k not in HEADER_FIELDS},
+    )
+
+
+def _check(value: str, pattern: re.Pattern[str], code: ErrorCode, name: str) -> None:
+    if not pattern.fullmatch(value):
+        raise HJ212Error(code, f"{name}={value!r} is malformed")
+
+
+def _check_qn(qn: str) -> None:
+    if not _QN.fullmatch(qn):
+        raise HJ212Error(ErrorCode.BAD_QN, f"QN={qn!r} is not YYYYMMDDhhmmsszzz")
+    try:
+        dt.datetime.strptime(qn[:14], "%Y%m%d%H%M%S")
+    except ValueError as error:
+        raise HJ212Error(ErrorCode.BAD_QN, f"QN={qn!r} is not a real time") from error
+
+
+def _flag(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 0 <= int(value) <= 255:
+        raise HJ212Error(ErrorCode.BAD_FLAG, f"Flag={value!r} is not 0..255")
+    return int(value)
+
+
+def _packet_numbers(fields: Mapping[str, str], flag: int | None) -> tuple[int | None, int | None]:
+    split = flag is not None and bool(flag & 0b10)
+    pnum, pno = fields.get("PNUM"), fields.get("PNO")
+    if not split:
+        if pnum is not None or pno is not None:
+            raise HJ212Error(
+                ErrorCode.BAD_PACKET_NUMBER, "PNUM/PNO sent but the Flag's D bit is not set"
+            )
+        return None, None
+    if pnum is None or pno is None:
+        raise HJ212Error(ErrorCode.BAD_PACKET_NUMBER, "the Flag's D bit needs PNUM and PNO")
+    if not (pnum.isdigit() and pno.isdigit() and len(pnum) <= 4 and len(pno) <= 4):
+        raise HJ212Error(ErrorCode.BAD_PACKET_NUMBER, f"PNUM={pnum!r}, PNO={pno!r}")
+    total, number = int(pnum), int(pno)
+    if not 1 <= number <= total:
+        raise HJ212Error(ErrorCode.BAD_PACKET_NUMBER, f"PNO {number} outside 1..{total}")
+    return total, number
+
+
+def parse_data_area(cp: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Split a data area into items of (name, value) pairs, checking names and typed values."""
+    if not cp.strip():
+        return ()
+    items = []
+    for item_text in cp.split(";"):
+        if not item_text:
+            continue  # a trailing ';' is common and harmless
+        pairs = []
+        for pair in item_text.split(","):
+            name, equals, value = pair.strip().partition("=")
+            if not equals or not _NAME.fullmatch(name):
+                raise HJ212Error(ErrorCode.BAD_CP, f"{pair!r} in the data area is not Name=value")
+            _check_value(name, value)
+            pairs.append((name, value))
+        items.append(tuple(pairs))
+    return tuple(items)
+
+
+def _check_value(name: str, value: str) -> None:
+    kind = name.rpartition("-")[2]
+    if name in _TIME_NAMES or kind == "SampleTime":
+        _timestamp(value, name)
+    elif kind in _NUMERIC_KINDS and "-" in name:
+        if not _NUMBER.fullmatch(value):
+            raise HJ212Error(ErrorCode.BAD_VALUE, f"{name}={value!r} is not a number")
+    elif kind == "Flag" and "-" in name and not re.fullmatch(r"[A-Za-z0-9]", value):
+        raise HJ212Error(ErrorCode.BAD_VALUE, f"{name}={value!r} is not one data flag")
+
+
+# --- building packets ---------------------------------------------------------------------
+
+
+def frame(segment: bytes | str) -> bytes:
+    """Wrap a data segment into a packet: ##, length, segment, HJ 212 CRC, CR LF."""
+    body = segment.encode("utf-8") if isinstance(segment, str) else segment
+    if len(body) > MAX_SEGMENT:
+        raise HJ212Error(ErrorCode.BAD_LENGTH, f"data segment of {len(body)} bytes exceeds 1024")
+    return b"%s%04d%s%04X%s" % (HEADER, len(body), body, crc16_fast(body), TRAILER)
+
+
+def segment_of(
+    *,
+    st: str,
+    cn: str,
+    pw: str,
+    mn: str,
+    cp: str = "",
+    qn: str | None = None,
+    flag: int | None = None,
+    pnum: int | None = None,
+    pno: int | None = None,
+) -> str:
+    """Return a data segment with the fields in the standard's order."""
+    parts = []
+    if qn is not None:
+        parts.append(f"QN={qn}")
+    parts += [f"ST={st}", f"CN={cn}", f"PW={pw}", f"MN={mn}"]
+    if flag is not None:
+        parts.append(f"Flag={flag}")
+    if pnum is not None and pno is not None:
+        parts += [f"PNUM={pnum}", f"PNO={pno}"]
+    parts.append(f"CP=&&{cp}&&")
+    return ";".join(parts)
+
+
+# Flag of the platform's answers: version 1 (HJ 212-2017), no split, no answer wanted.
+ANSWER_FLAG = 4
+SYSTEM_INTERACTION = "91"
+
+
+def data_ack(packet: Packet) -> bytes:
+    """The data acknowledge (9014) for an upload whose Flag asks for one."""
+    return frame(_answer(packet, "9014", ""))
+
+
+def request_answer(packet: Packet, qn_rtn: int) -> bytes:
+    """The request answer (9011) with a table-7 code."""
+    return frame(_answer(packet, "9011", f"QnRtn={qn_rtn}"))
+
+
+def execution_result(packet: Packet, exe_rtn: int) -> bytes:
+    """The execution result (9012) with a table-6 code."""
+    return frame(_answer(packet, "9012", f"ExeRtn={exe_rtn}"))
+
+
+def notice_ack(packet: Packet) -> bytes:
+    """The notice answer (9013)."""
+    return frame(_answer(packet, "9013", ""))
+
+
+def _answer(packet: Packet, cn: str, cp: str) -> str:
+    return segment_of(
+        qn=packet.qn,
+        st=SYSTEM_INTERACTION,
+        cn=cn,
+        pw=packet.pw,
+        mn=packet.mn,
+        flag=ANSWER_FLAG,
+        cp=cp,
+    )
+
+
+# --- reading a stream ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FrameSplitter:
+    """Cut a TCP byte stream into candidate frames, resynchronising on ## after garbage.
+
+    ``feed`` returns the complete frames (to be parsed) and the junk it
+    skipped, so that a bad frame never stalls or swallows the ones after it.
+    """
+
+    buffer: bytearray = field(default_factory=bytearray)
+    # A frame can be at most this long; anything longer is junk.
+    limit: int = MAX_SEGMENT + FRAME_OVERHEAD
+
+    def feed(self, data: bytes) -> tuple[list[bytes], list[bytes]]:
+        self.buffer += data
+        frames: list[bytes] = []
+        junk: list[bytes] = []
+        while True:
+            start = self.buffer.find(HEADER)
+            if start < 0:
+                # Keep a last '#', which may be the first half of the next ##.
+                keep = 1 if self.buffer.endswith(b"#") else 0
+                if len(self.buffer) > keep:
+                    junk.append(bytes(self.buffer[: len(self.buffer) - keep]))
+                    del self.buffer[: len(self.buffer) - keep]
+                return frames, junk
+            if start:
+                junk.append(bytes(self.buffer[:start]))
+                del self.buffer[:start]
+            if len(self.buffer) < 6:
+                return frames, junk
+            length_field = bytes(self.buffer[2:6])
+            if not _DIGITS.fullmatch(length_field) or int(length_field) > MAX_SEGMENT:
+                # Not a frame after all: skip this ## and look for the next.
+                junk.append(bytes(self.buffer[:2]))
+                del self.buffer[:2]
+                continue
+            total = int(length_field) + FRAME_OVERHEAD
+            if len(self.buffer) < total:
+                return frames, junk
+            frames.append(bytes(self.buffer[:total]))
+            del self.buffer[:total]
