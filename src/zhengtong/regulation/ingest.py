@@ -1,0 +1,195 @@
+"""Storing HJ 212 uploads: batches of packets in one transaction, with one ledger entry.
+
+The receiver hands over the packets it accepted since the last commit; they
+are written together (readings, the points' counters, refused packets) and
+the batch gets one ledger entry carrying the SHA-256 of its raw packets, so
+the log proves what was received without an entry per packet. Only after
+``store_batch`` returns does the receiver acknowledge the packets: a packet
+acknowledged is a packet committed. Readings are unique per point, pollutant,
+command and time, and the insert ignores a row already there, so a device
+resending a packet whose answer it missed stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.db.models import F, Field
+from django.utils import timezone
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.calendar import SHANGHAI
+from zhengtong.core.sql import insert_sql
+from zhengtong.ledger.actions import record_entry
+from zhengtong.regulation.hj212 import HJ212Error, Packet
+from zhengtong.regulation.models import MonitoringPoint, Reading, RefusedPacket
+
+# The uploads whose values are stored as readings.
+DATA_COMMANDS = frozenset({"2011", "2051", "2061", "2031"})
+_VALUE_KINDS = {"Rtd": "rtd", "Avg": "avg", "Min": "min", "Max": "max", "Cou": "cou"}
+_CONVERTED = {"ZsRtd", "ZsAvg"}
+READING_FIELDS = (
+    "point",
+    "pollutant",
+    "command",
+    "data_time",
+    "rtd",
+    "avg",
+    "min",
+    "max",
+    "cou",
+    "zs",
+    "flag",
+    "received_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    point_id: int
+    packet: Packet
+    raw: bytes
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    point_id: int | None
+    mn: str
+    error: HJ212Error
+    peer: str
+    raw: bytes
+    received_at: dt.datetime
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def readings_of(accepted: Accepted) -> list[dict[str, Any]]:
+    """Return the reading rows of an upload (none for other commands or without DataTime)."""
+    packet = accepted.packet
+    if packet.cn not in DATA_COMMANDS:
+        return []
+    local = packet.data_time
+    if local is None:
+        return []
+    # Devices report local (Beijing) time.
+    data_time = local.replace(tzinfo=SHANGHAI)
+    rows = []
+    for pollutant, values in packet.readings().items():
+        row: dict[str, Any] = {
+            "point": accepted.point_id,
+            "pollutant": pollutant[:16],
+            "command": packet.cn,
+            "data_time": data_time,
+            "rtd": None,
+            "avg": None,
+            "min": None,
+            "max": None,
+            "cou": None,
+            "zs": None,
+            "flag": (values.get("Flag") or "")[:1],
+            "received_at": accepted.received_at,
+        }
+        for kind, value in values.items():
+            if kind in _VALUE_KINDS:
+                row[_VALUE_KINDS[kind]] = _number(value)
+            elif kind in _CONVERTED:
+                row["zs"] = _number(value)
+        if any(row[name] is not None for name in ("rtd", "avg", "min", "max", "cou", "zs")):
+            rows.append(row)
+    return rows
+
+
+_reading_sql: dict[str, str] = {}
+
+
+def _insert_readings(rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    using = router.db_for_write(Reading)
+    connection = connections[using]
+    fields: list[Field[Any, Any]] = []
+    for name in READING_FIELDS:
+        model_field = Reading._meta.get_field(name)
+        assert isinstance(model_field, Field)
+        fields.append(model_field)
+    sql = _reading_sql.get(using)
+    if sql is None:
+        # Both SQLite (3.24+) and PostgreSQL understand ON CONFLICT DO NOTHING.
+        sql = _reading_sql[using] = (
+            insert_sql(using, Reading, READING_FIELDS) + " ON CONFLICT DO NOTHING"
+        )
+    values = [
+        [
+            field.get_db_prep_save(row[name], connection)
+            for field, name in zip(fields, READING_FIELDS, strict=True)
+        ]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+
+
+def printable(text: str) -> str:
+    """Escape what a refused packet may carry that a text column must not (NUL, controls)."""
+    return "".join(c if " " <= c <= "~" or c > "\x9f" else f"\\x{ord(c):02x}" for c in text)
+
+
+def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, actor: Actor) -> int:
+    """Commit a batch of accepted and refused packets; return the readings offered for insert."""
+    if not accepted and not refused:
+        return 0
+    now = timezone.now()
+    rows = [row for item in accepted for row in readings_of(item)]
+    digest = hashlib.sha256()
+    for item in accepted:
+        digest.update(item.raw)
+    good = Counter(item.point_id for item in accepted)
+    bad = Counter(item.point_id for item in refused if item.point_id is not None)
+    with transaction.atomic(durable=True):
+        _insert_readings(rows)
+        for point_id, count in good.items():
+            MonitoringPoint.objects.filter(pk=point_id).update(
+                packets=F("packets") + count, last_seen_at=now
+            )
+        for point_id, count in bad.items():
+            MonitoringPoint.objects.filter(pk=point_id).update(bad_packets=F("bad_packets") + count)
+        if refused:
+            RefusedPacket.objects.bulk_create(
+                RefusedPacket(
+                    point_id=item.point_id,
+                    mn=printable(item.mn)[:32],
+                    code=str(item.error.code)[:32],
+                    detail=printable(item.error.detail)[:300],
+                    peer=printable(item.peer)[:64],
+                    head=printable(item.raw[:80].decode("utf-8", "backslashreplace"))[:120],
+                    received_at=item.received_at,
+                )
+                for item in refused
+            )
+        record_entry(
+            actor=actor,
+            action="regulation.receive_packets",
+            subject_type="regulation.hj212_batch",
+            subject_id=now.isoformat(timespec="microseconds"),
+            data={
+                "accepted": len(accepted),
+                "refused": len(refused),
+                "readings": len(rows),
+                "sha256": digest.hexdigest(),
+            },
+        )
+    return len(rows)

@@ -1,0 +1,210 @@
+"""The HJ 212 receiver over a real socket: store, answer after commit, refuse, split, resend."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from zhengtong.core.testing import make_enterprise, make_person
+from zhengtong.ledger.models import LedgerEntry
+from zhengtong.regulation.hj212 import (
+    crc16_modbus,
+    frame,
+    parse_packet,
+    segment_of,
+)
+from zhengtong.regulation.models import MonitoringPoint, Reading, RefusedPacket
+from zhengtong.regulation.receiver import Receiver, password_digest
+
+MN = "010000A8900016F000169DC0"
+PW = "123456"
+
+
+def register(mn: str = MN, pw: str = PW, *, crc_compat: bool = False) -> MonitoringPoint:
+    salt = secrets.token_hex(8)
+    enterprise = make_enterprise("长沙市某化工有限公司", legal_representative=make_person("钱老板"))
+    return MonitoringPoint.objects.create(
+        mn=mn,
+        name="1号排放口",
+        enterprise=enterprise,
+        password_salt=salt,
+        password_hash=password_digest(salt, pw),
+        crc_compat=crc_compat,
+    )
+
+
+def upload(
+    minute: int, *, mn: str = MN, pw: str = PW, flag: int = 5, cn: str = "2011", **more: Any
+) -> bytes:
+    cp = more.pop(
+        "cp",
+        f"DataTime=2026030108{30 + minute:02d}00;a21026-Rtd={30 + minute}.5,a21026-Flag=N;"
+        f"a34013-Rtd=8.{minute},a34013-Flag=N",
+    )
+    return frame(
+        segment_of(
+            qn=f"2026030108{30 + minute:02d}00000",
+            st="31",
+            cn=cn,
+            pw=pw,
+            mn=mn,
+            flag=flag,
+            cp=cp,
+            **more,
+        )
+    )
+
+
+def run(test: Callable[[Receiver, int], Coroutine[Any, Any, None]], **options: Any) -> None:
+    async def main() -> None:
+        receiver = Receiver(max_delay=0.001, **options)
+        await receiver.refresh_points(force=True)
+        server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        writer_task = asyncio.create_task(receiver.write_forever())
+        try:
+            await asyncio.wait_for(test(receiver, port), 20)
+        finally:
+            writer_task.cancel()
+            server.close()
+            receiver.db.shutdown(wait=True)
+
+    asyncio.run(main())
+
+
+async def exchange(port: int, payload: bytes, answers: int) -> list[bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(payload)
+    await writer.drain()
+    lines = [await reader.readuntil(b"\r\n") for _ in range(answers)]
+    writer.close()
+    return lines
+
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_uploads_are_stored_then_acknowledged() -> None:
+    point = register()
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        answers = await exchange(port, upload(1) + upload(2), 2)
+        acks = [parse_packet(a) for a in answers]
+        assert [a.cn for a in acks] == ["9014", "9014"]
+        # Answered after commit: the readings are there when the answer arrives.
+        count = await asyncio.get_running_loop().run_in_executor(
+            receiver.db, lambda: Reading.objects.filter(point=point).count()
+        )
+        assert count == 4
+
+    run(scenario)
+    reading = Reading.objects.get(point=point, pollutant="a21026", data_time__minute=31)
+    assert (reading.rtd, reading.flag, reading.command) == (31.5, "N", "2011")
+    point.refresh_from_db()
+    assert point.packets == 2 and point.last_seen_at is not None
+    assert LedgerEntry.objects.filter(action="regulation.receive_packets").exists()
+
+
+def test_a_resent_packet_is_acknowledged_but_stored_once() -> None:
+    point = register()
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        await exchange(port, upload(3), 1)
+        await exchange(port, upload(3), 1)
+
+    run(scenario)
+    assert Reading.objects.filter(point=point).count() == 2
+
+
+def test_bad_packets_are_refused_counted_and_do_not_disturb_others() -> None:
+    point = register()
+    corrupt = bytearray(upload(4))
+    corrupt[-8] = ord("0") if corrupt[-8] != ord("0") else ord("1")
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        # Garbage, a corrupt CRC, a wrong password and an unknown device, then a good packet:
+        # the only answer is the good packet's.
+        payload = (
+            b"\x00\xffjunk"
+            + bytes(corrupt)
+            + upload(5, pw="999999")
+            + upload(6, mn="UNKNOWN0001")
+            + upload(7)
+        )
+        (answer,) = await exchange(port, payload, 1)
+        assert parse_packet(answer).qn == parse_packet(upload(7)).qn
+
+    run(scenario)
+    codes = sorted(RefusedPacket.objects.values_list("code", flat=True))
+    assert codes == ["bad_crc", "bad_frame", "bad_mn", "bad_pw"]
+    point.refresh_from_db()
+    assert (point.packets, point.bad_packets) == (1, 2)
+
+
+def test_no_answer_when_the_flag_does_not_ask_for_one() -> None:
+    point = register()
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(upload(8, flag=4) + upload(9, flag=5))
+        (answer,) = [await reader.readuntil(b"\r\n")]
+        assert parse_packet(answer).qn == parse_packet(upload(9)).qn
+        writer.close()
+
+    run(scenario)
+    assert Reading.objects.filter(point=point).count() == 4
+
+
+def test_a_split_upload_is_stored_whole_once_every_piece_arrived() -> None:
+    point = register()
+    qn = "20260301084000000"
+
+    def piece(number: int, cp: str) -> bytes:
+        return frame(
+            segment_of(qn=qn, st="31", cn="2051", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
+        )
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        answers = await exchange(
+            port,
+            piece(1, "DataTime=20260301083000;a21026-Avg=30.1,a21026-Flag=N")
+            + piece(2, "a21002-Avg=80.2,a21002-Flag=N"),
+            2,
+        )
+        assert {parse_packet(a).cn for a in answers} == {"9014"}
+
+    run(scenario)
+    assert sorted(Reading.objects.filter(point=point).values_list("pollutant", flat=True)) == [
+        "a21002",
+        "a21026",
+    ]
+
+
+def test_swapped_modbus_crc_is_accepted_for_a_device_in_compatibility_mode() -> None:
+    register(crc_compat=True)
+    register(mn="OTHER000000000000000001")
+    segment = segment_of(
+        qn="20260301085000000",
+        st="31",
+        cn="2011",
+        pw=PW,
+        mn=MN,
+        flag=5,
+        cp="DataTime=20260301085000;a21026-Rtd=1.0",
+    ).encode()
+    value = crc16_modbus(segment)
+    swapped = ((value & 0xFF) << 8) | (value >> 8)
+    raw = b"##%04d" % len(segment) + segment + b"%04X\r\n" % swapped
+    other = raw.replace(MN.encode(), b"OTHER000000000000000001")
+    other_raw = b"##%04d" % (len(other) - 12) + other[6:]
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        await exchange(port, other_raw + raw, 1)
+        assert receiver.stats.by_variant == {"modbus_swapped": 1}
+
+    run(scenario)
+    assert RefusedPacket.objects.get().code == "bad_crc"  # the other device is not in that mode
