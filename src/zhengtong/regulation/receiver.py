@@ -55,6 +55,7 @@ _MN = re.compile(rb"MN=([^;]{0,40})")
 SPLIT_TIMEOUT_S = 60.0
 # Registered points are re-read this often, so new devices are let in.
 POINTS_REFRESH_S = 30.0
+UNKNOWN_REFRESH_S = 2.0
 
 
 def password_digest(salt: str, password: str) -> str:
@@ -125,10 +126,15 @@ class Receiver:
         self._points_loaded = 0.0
         self._verified: set[tuple[str, str]] = set()
         self._splits: dict[tuple[str, str], _Split] = {}
+        self._unknown_seen = False
         self.stats = Stats()
 
     async def refresh_points(self, *, force: bool = False) -> None:
-        if force or time.monotonic() - self._points_loaded > POINTS_REFRESH_S:
+        age = time.monotonic() - self._points_loaded
+        # An unknown MN may be a point registered a moment ago: look again, but
+        # not more often than every few seconds, whatever a stranger sends.
+        if (force and age > UNKNOWN_REFRESH_S) or age > POINTS_REFRESH_S:
+            self._unknown_seen = False
             loop = asyncio.get_running_loop()
             self.points = await loop.run_in_executor(self.db, _fresh(load_points))
             self._verified.clear()
@@ -144,7 +150,7 @@ class Receiver:
                 data = await reader.read(65536)
                 if not data:
                     break
-                await self.refresh_points()
+                await self.refresh_points(force=self._unknown_seen)
                 frames, junk = splitter.feed(data)
                 for piece in junk:
                     self._refuse(
@@ -172,6 +178,7 @@ class Receiver:
         try:
             packet = parse_packet(raw, crc_variants=variants)
             if auth is None:
+                self._unknown_seen = True
                 raise HJ212Error(ErrorCode.BAD_MN, f"MN {mn!r} is not a registered point")
             if (mn, packet.pw) not in self._verified:
                 if password_digest(auth.salt, packet.pw) != auth.digest:
