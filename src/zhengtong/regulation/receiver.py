@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import logging
 import re
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -302,14 +303,26 @@ def _fresh(function: Callable[[], T]) -> Callable[[], T]:
 
 
 async def serve(host: str, port: int, receiver: Receiver | None = None) -> None:
-    """Run the receiver until cancelled."""
+    """Run the receiver until SIGTERM or SIGINT, then commit what was accepted and stop."""
     receiver = receiver or Receiver()
     await receiver.refresh_points(force=True)
     server = await asyncio.start_server(receiver.handle, host, port, limit=1 << 20)
     writer_task = asyncio.create_task(receiver.write_forever())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
     logger.info("HJ 212 receiver listening on %s:%d", host, port)
     try:
-        async with server:
-            await server.serve_forever()
+        await stop.wait()
     finally:
+        server.close()
         writer_task.cancel()
+        # Packets accepted but not yet committed are stored now; their answers
+        # are lost with the connections, and the devices' resends find them stored.
+        remaining = []
+        while not receiver.queue.empty():
+            remaining.append(receiver.queue.get_nowait())
+        if remaining:
+            await receiver.commit(remaining)
+        receiver.db.shutdown(wait=True)

@@ -196,6 +196,8 @@ def _with_segment(segment: bytes) -> bytes:
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=;CP=&&&&"), ErrorCode.BAD_MN, 4),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;Flag=256;CP=&&&&"), ErrorCode.BAD_FLAG, 6),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Rtd=x1&&"), ErrorCode.BAD_VALUE, 100),
+        (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Rtd=1_0&&"), ErrorCode.BAD_VALUE, 100),
+        (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Avg=nan&&"), ErrorCode.BAD_VALUE, 100),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&DataTime=2016&&"), ErrorCode.BAD_VALUE, 100),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Flag=NN&&"), ErrorCode.BAD_VALUE, 100),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&=1&&"), ErrorCode.BAD_CP, 100),

@@ -1,7 +1,6 @@
 """Run the HJ 212-2017 receiver for online emission monitors."""
 
 import asyncio
-import contextlib
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -31,5 +30,4 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         receiver = Receiver(batch_size=options["batch"], max_delay=options["max_delay_ms"] / 1000)
         self.stdout.write(f"HJ 212 receiver on {options['host']}:{options['port']}")
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(options["host"], options["port"], receiver))
+        asyncio.run(serve(options["host"], options["port"], receiver))
