@@ -25,4 +25,6 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.eservices.tasks.refresh_time_limits", 10 * 60),
         PeriodicTask("zhengtong.hotline.tasks.urge_overdue_cases", 10 * 60),
         PeriodicTask("zhengtong.hotline.tasks.refresh_hot_issues", 3600),
+        PeriodicTask("zhengtong.regulation.tasks.check_offline_points", 60),
+        PeriodicTask("zhengtong.regulation.tasks.check_suspicious_data", 10 * 60),
     ]

@@ -1,18 +1,27 @@
-"""State changes of online monitoring: registering points and their limits."""
+"""State changes of online monitoring: points, limits and alarms."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.ledger.actions import record_entry
-from zhengtong.regulation.models import EmissionLimit, MonitoringPoint
+from zhengtong.regulation.models import (
+    Alarm,
+    AlarmKind,
+    AlarmState,
+    EmissionLimit,
+    MonitoringPoint,
+    Reading,
+)
 from zhengtong.regulation.receiver import password_digest
 
 _MN = re.compile(r"[0-9A-Za-z_-]{1,32}")
@@ -86,3 +95,181 @@ def do_set_emission_limit(
             data={"pollutant": pollutant, "upper": upper, "unit": unit},
         )
     return limit
+
+
+# --- alarms --------------------------------------------------------------------------------
+
+# A point is offline when silent this many intervals (and at least OFFLINE_MINIMUM).
+OFFLINE_INTERVALS = 3
+OFFLINE_MINIMUM = dt.timedelta(minutes=5)
+# Suspicious data looks at each pollutant's latest real-time values.
+RECENT_VALUES = 12
+REPEATED_SHARE = 0.8
+
+
+def _open_alarm(
+    point_id: int,
+    kind: str,
+    now: dt.datetime,
+    *,
+    pollutant: str = "",
+    detail: str = "",
+    value: float | None = None,
+) -> bool:
+    """Open an alarm unless one of the kind is open for the point and pollutant."""
+    if Alarm.objects.filter(
+        point_id=point_id,
+        kind=kind,
+        pollutant=pollutant,
+        state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED),
+    ).exists():
+        return False
+    Alarm.objects.create(
+        point_id=point_id,
+        kind=kind,
+        pollutant=pollutant,
+        detail=detail[:200],
+        value=value,
+        first_at=now,
+        last_at=now,
+    )
+    return True
+
+
+def do_check_offline_points(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
+    """Open an offline alarm for each active point silent well past its interval."""
+    now = now or timezone.now()
+    silent = []
+    for point in MonitoringPoint.objects.filter(is_active=True).only(
+        "pk", "mn", "interval_s", "last_seen_at"
+    ):
+        allowed = max(dt.timedelta(seconds=point.interval_s * OFFLINE_INTERVALS), OFFLINE_MINIMUM)
+        if point.last_seen_at is not None and now - point.last_seen_at > allowed:
+            silent.append(point)
+    if not silent:
+        return []
+    opened = []
+    with transaction.atomic(durable=True):
+        for point in silent:
+            assert point.last_seen_at is not None
+            minutes = int((now - point.last_seen_at).total_seconds() // 60)
+            detail = _("已 %(m)d 分钟未上报数据") % {"m": minutes}
+            if _open_alarm(point.pk, AlarmKind.OFFLINE, now, detail=detail):
+                opened.append(point.mn)
+        if opened:
+            record_entry(
+                actor=actor,
+                action="regulation.offline_alarms",
+                subject_type="regulation.alarm",
+                subject_id=now.isoformat(timespec="seconds"),
+                data={"points": opened},
+            )
+    return opened
+
+
+def _suspicion(values: list[float], operating: bool) -> str:
+    """Say what is wrong with a pollutant's latest values, newest first, or ''."""
+    if len(values) < RECENT_VALUES:
+        return ""
+    if operating and all(v == 0 for v in values):
+        return str(_("排放设施运行时数据持续为零"))
+    if len(set(values)) == 1:
+        return str(_("数据长时间不变（恒值）"))
+    most = max(values.count(v) for v in set(values))
+    if most / len(values) >= REPEATED_SHARE:
+        return str(_("数据大量重复"))
+    return ""
+
+
+def do_check_suspicious_data(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
+    """Flag flat lines, repeated values and zeros while operating in the latest real-time data."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(hours=6)
+    found: list[tuple[int, str, str]] = []
+    for point in MonitoringPoint.objects.filter(is_active=True, last_seen_at__gte=since).only("pk"):
+        latest: dict[str, list[float]] = {}
+        flow_positive = False
+        rows = (
+            Reading.objects.filter(point=point, command="2011", received_at__gte=since)
+            .order_by("-data_time")
+            .values_list("pollutant", "rtd")[: RECENT_VALUES * 12]
+        )
+        for pollutant, rtd in rows:
+            if rtd is None:
+                continue
+            if pollutant in ("a00000", "w00000"):
+                flow_positive = flow_positive or rtd > 0
+                continue
+            values = latest.setdefault(pollutant, [])
+            if len(values) < RECENT_VALUES:
+                values.append(rtd)
+        for pollutant, values in latest.items():
+            detail = _suspicion(values, flow_positive)
+            if detail:
+                found.append((point.pk, pollutant, detail))
+    if not found:
+        return []
+    opened = []
+    with transaction.atomic(durable=True):
+        for point_id, pollutant, detail in found:
+            if _open_alarm(point_id, AlarmKind.SUSPICIOUS, now, pollutant=pollutant, detail=detail):
+                opened.append(f"{point_id}:{pollutant}")
+        if opened:
+            record_entry(
+                actor=actor,
+                action="regulation.suspicious_data",
+                subject_type="regulation.alarm",
+                subject_id=now.isoformat(timespec="seconds"),
+                data={"alarms": opened},
+            )
+    return opened
+
+
+def do_acknowledge_alarm(alarm: Alarm, *, actor: Actor, note: str = "") -> Alarm:
+    """A regulator has seen the alarm and is dealing with it."""
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        if locked.state != AlarmState.OPEN:
+            raise Conflict(_("只有未处理的报警可以确认。"), code="alarm_not_open")
+        locked.state = AlarmState.ACKNOWLEDGED
+        locked.acknowledged_by = actor.label[:64]
+        locked.acknowledged_at = now
+        if note.strip():
+            locked.note = note.strip()[:2000]
+        locked.save()
+        record_entry(
+            actor=actor,
+            action="regulation.acknowledge_alarm",
+            subject_type="regulation.alarm",
+            subject_id=locked.pk,
+            data={"kind": locked.kind, "point": locked.point_id},
+        )
+    return locked
+
+
+def do_close_alarm(alarm: Alarm, note: str, *, actor: Actor) -> Alarm:
+    """Close an alarm with a note of what was found and done."""
+    note = note.strip()
+    if not note:
+        raise InvalidInput(
+            _("请填写处理说明。"), code="note_required", detail={"fields": {"note": "required"}}
+        )
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        if locked.state == AlarmState.CLOSED:
+            raise Conflict(_("该报警已关闭。"), code="alarm_closed")
+        locked.state = AlarmState.CLOSED
+        locked.closed_by = actor.label[:64]
+        locked.closed_at = now
+        locked.note = note[:2000]
+        locked.save()
+        record_entry(
+            actor=actor,
+            action="regulation.close_alarm",
+            subject_type="regulation.alarm",
+            subject_id=locked.pk,
+            data={"kind": locked.kind, "point": locked.point_id},
+        )
+    return locked

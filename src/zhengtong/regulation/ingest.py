@@ -22,13 +22,22 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.db.models import F, Field
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.sql import insert_sql
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.hj212 import HJ212Error, Packet
-from zhengtong.regulation.models import MonitoringPoint, Reading, RefusedPacket
+from zhengtong.regulation.models import (
+    Alarm,
+    AlarmKind,
+    AlarmState,
+    EmissionLimit,
+    MonitoringPoint,
+    Reading,
+    RefusedPacket,
+)
 
 # The uploads whose values are stored as readings.
 DATA_COMMANDS = frozenset({"2011", "2051", "2061", "2031"})
@@ -143,6 +152,77 @@ def _insert_readings(rows: Sequence[dict[str, Any]]) -> None:
         cursor.executemany(sql, values)
 
 
+def _over_limit_alarms(rows: Sequence[dict[str, Any]], now: dt.datetime) -> int:
+    """Open or extend an over-limit alarm for each valid value above its point's limit.
+
+    Only data flagged N (normal) counts: values measured during maintenance,
+    calibration or a fault are flagged so and are not emissions to judge.
+    Returns how many alarms were opened.
+    """
+    point_ids = {row["point"] for row in rows}
+    if not point_ids:
+        return 0
+    limits = {
+        (point_id, pollutant): upper
+        for point_id, pollutant, upper in EmissionLimit.objects.filter(
+            point_id__in=point_ids
+        ).values_list("point_id", "pollutant", "upper")
+    }
+    worst: dict[tuple[int, str], tuple[float, float, dt.datetime, dt.datetime, int]] = {}
+    for row in rows:
+        upper = limits.get((row["point"], row["pollutant"]))
+        if upper is None or row["flag"] not in ("N", ""):
+            continue
+        value = row["rtd"] if row["rtd"] is not None else row["avg"]
+        if value is None or value <= upper:
+            continue
+        key = (row["point"], row["pollutant"])
+        seen = worst.get(key)
+        when = row["data_time"]
+        if seen is None:
+            worst[key] = (value, upper, when, when, 1)
+        else:
+            worst[key] = (
+                max(seen[0], value),
+                upper,
+                min(seen[2], when),
+                max(seen[3], when),
+                seen[4] + 1,
+            )
+    if not worst:
+        return 0
+    open_alarms = {
+        (alarm.point_id, alarm.pollutant): alarm
+        for alarm in Alarm.objects.filter(
+            point_id__in={k[0] for k in worst},
+            kind=AlarmKind.OVER_LIMIT,
+            state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED),
+        )
+    }
+    opened = 0
+    for (point_id, pollutant), (value, upper, first, last, count) in worst.items():
+        alarm = open_alarms.get((point_id, pollutant))
+        if alarm is None:
+            Alarm.objects.create(
+                point_id=point_id,
+                pollutant=pollutant,
+                kind=AlarmKind.OVER_LIMIT,
+                value=value,
+                limit=upper,
+                count=count,
+                first_at=first,
+                last_at=last,
+            )
+            opened += 1
+        else:
+            Alarm.objects.filter(pk=alarm.pk).update(
+                value=max(alarm.value or value, value),
+                count=F("count") + count,
+                last_at=max(alarm.last_at, last),
+            )
+    return opened
+
+
 def printable(text: str) -> str:
     """Escape what a refused packet may carry that a text column must not (NUL, controls)."""
     return "".join(c if " " <= c <= "~" or c > "\x9f" else f"\\x{ord(c):02x}" for c in text)
@@ -161,6 +241,14 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
     bad = Counter(item.point_id for item in refused if item.point_id is not None)
     with transaction.atomic(durable=True):
         _insert_readings(rows)
+        opened = _over_limit_alarms(rows, now)
+        if good:
+            # A point that reports again is no longer offline.
+            Alarm.objects.filter(
+                point_id__in=list(good),
+                kind=AlarmKind.OFFLINE,
+                state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED),
+            ).update(state=AlarmState.CLOSED, closed_at=now, closed_by="system", note=_("恢复上报"))
         for point_id, count in good.items():
             MonitoringPoint.objects.filter(pk=point_id).update(
                 packets=F("packets") + count, last_seen_at=now
@@ -189,6 +277,7 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
                 "accepted": len(accepted),
                 "refused": len(refused),
                 "readings": len(rows),
+                "alarms_opened": opened,
                 "sha256": digest.hexdigest(),
             },
         )

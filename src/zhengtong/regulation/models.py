@@ -124,3 +124,47 @@ class RefusedPacket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mn} {self.code}"
+
+
+class AlarmKind(models.TextChoices):
+    OVER_LIMIT = "over_limit", _("超标")
+    OFFLINE = "offline", _("离线")
+    SUSPICIOUS = "suspicious", _("数据异常")
+
+
+class AlarmState(models.TextChoices):
+    OPEN = "open", _("未处理")
+    ACKNOWLEDGED = "acknowledged", _("已确认")
+    CLOSED = "closed", _("已关闭")
+
+
+class Alarm(models.Model):
+    """An over-limit, offline or suspicious-data alarm of a point, open until closed."""
+
+    point = models.ForeignKey(MonitoringPoint, on_delete=models.CASCADE, related_name="alarms")
+    pollutant = models.CharField(_("污染因子"), max_length=16, blank=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=AlarmKind.choices)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=AlarmState.choices, default=AlarmState.OPEN
+    )
+    # What set it off: the highest value and the limit, or what looked wrong.
+    value = models.FloatField(_("监测值"), null=True, blank=True)
+    limit = models.FloatField(_("限值"), null=True, blank=True)
+    detail = models.CharField(_("说明"), max_length=200, blank=True)
+    count = models.PositiveIntegerField(_("次数"), default=1)
+    first_at = models.DateTimeField(_("开始时间"))
+    last_at = models.DateTimeField(_("最近时间"))
+    acknowledged_by = models.CharField(max_length=64, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=64, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(_("处理说明"), blank=True)
+
+    class Meta:
+        ordering = ["-last_at", "-pk"]
+        indexes = [models.Index(fields=["state", "point"], name="alarm_state_point_idx")]
+        verbose_name = _("报警")
+        verbose_name_plural = _("报警")
+
+    def __str__(self) -> str:
+        return f"{self.point_id} {self.kind} {self.pollutant}"

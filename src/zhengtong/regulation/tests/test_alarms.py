@@ -1,0 +1,132 @@
+"""Over-limit alarms from stored uploads, offline and suspicious-data checks, and closing alarms."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.testing import TEST_ACTOR, make_enterprise, make_person
+from zhengtong.ledger.models import LedgerEntry
+from zhengtong.regulation.actions import (
+    do_acknowledge_alarm,
+    do_check_offline_points,
+    do_check_suspicious_data,
+    do_close_alarm,
+    do_register_point,
+    do_set_emission_limit,
+)
+from zhengtong.regulation.hj212 import frame, parse_packet, segment_of
+from zhengtong.regulation.ingest import Accepted, store_batch
+from zhengtong.regulation.models import Alarm, MonitoringPoint
+
+MN = "010000A8900016F000169DC0"
+
+
+@pytest.fixture
+def point(db: None) -> MonitoringPoint:
+    enterprise = make_enterprise("长沙市某化工有限公司", legal_representative=make_person("钱老板"))
+    registered = do_register_point(enterprise, MN, "1号排放口", "123456", actor=TEST_ACTOR)
+    do_set_emission_limit(registered, "a21026", 35.0, actor=TEST_ACTOR, unit="mg/m3")
+    return registered
+
+
+def store(
+    point: MonitoringPoint, minute: int, so2: float, *, flag: str = "N", flow: float = 100
+) -> None:
+    cp = (
+        f"DataTime=2026030108{minute:02d}00;a21026-Rtd={so2},a21026-Flag={flag};"
+        f"a00000-Rtd={flow},a00000-Flag=N"
+    )
+    raw = frame(
+        segment_of(
+            qn=f"2026030108{minute:02d}00000", st="31", cn="2011", pw="123456", mn=MN, flag=5, cp=cp
+        )
+    )
+    store_batch([Accepted(point.pk, parse_packet(raw), raw, timezone.now())], [], actor=TEST_ACTOR)
+
+
+def test_a_value_over_the_limit_opens_one_alarm_that_grows(point: MonitoringPoint) -> None:
+    store(point, 0, 20.0)
+    assert not Alarm.objects.exists()
+    store(point, 1, 50.5)
+    store(point, 2, 61.0)
+    alarm = Alarm.objects.get()
+    assert (alarm.kind, alarm.pollutant, alarm.value, alarm.limit, alarm.count) == (
+        "over_limit",
+        "a21026",
+        61.0,
+        35.0,
+        2,
+    )
+
+
+def test_values_flagged_as_maintenance_do_not_alarm(point: MonitoringPoint) -> None:
+    store(point, 0, 99.0, flag="M")
+    store(point, 1, 99.0, flag="C")
+    assert not Alarm.objects.exists()
+
+
+def test_a_silent_point_goes_offline_and_back(point: MonitoringPoint) -> None:
+    store(point, 0, 20.0)
+    point.refresh_from_db()
+    assert point.last_seen_at is not None
+    assert do_check_offline_points(actor=TEST_ACTOR, now=point.last_seen_at) == []
+    later = point.last_seen_at + dt.timedelta(minutes=10)
+    assert do_check_offline_points(actor=TEST_ACTOR, now=later) == [MN]
+    assert do_check_offline_points(actor=TEST_ACTOR, now=later) == []  # one open alarm only
+    store(point, 1, 20.0)
+    assert Alarm.objects.get(kind="offline").state == "closed"
+
+
+@pytest.mark.parametrize(
+    ("values", "flow", "detail"),
+    [
+        ([22.5] * 12, 100, "恒值"),
+        ([0.0] * 12, 100, "持续为零"),
+        ([22.5] * 10 + [21.0, 23.0], 100, "大量重复"),
+    ],
+)
+def test_suspicious_data_is_flagged(
+    point: MonitoringPoint, values: list[float], flow: float, detail: str
+) -> None:
+    for minute, value in enumerate(values):
+        store(point, minute, value, flow=flow)
+    now = timezone.now()
+    assert do_check_suspicious_data(actor=TEST_ACTOR, now=now) == [f"{point.pk}:a21026"]
+    alarm = Alarm.objects.get(kind="suspicious")
+    assert detail in alarm.detail
+
+
+def test_ordinary_data_is_not_suspicious(point: MonitoringPoint) -> None:
+    for minute in range(12):
+        store(point, minute, 20.0 + minute * 0.7)
+    assert do_check_suspicious_data(actor=TEST_ACTOR, now=timezone.now()) == []
+
+
+def test_zeros_while_stopped_are_not_suspicious(point: MonitoringPoint) -> None:
+    for minute in range(12):
+        store(point, minute, 0.0, flow=0)
+    assert do_check_suspicious_data(actor=TEST_ACTOR, now=timezone.now()) == [f"{point.pk}:a21026"]
+    # All zeros with no flow is still a flat line; the detail says which.
+    assert "恒值" in Alarm.objects.get().detail
+
+
+def test_a_regulator_acknowledges_then_closes_with_a_note(point: MonitoringPoint) -> None:
+    store(point, 1, 50.5)
+    alarm = Alarm.objects.get()
+    acknowledged = do_acknowledge_alarm(alarm, actor=TEST_ACTOR, note="已电话通知企业")
+    assert acknowledged.state == "acknowledged"
+    with pytest.raises(Conflict):
+        do_acknowledge_alarm(alarm, actor=TEST_ACTOR)
+    with pytest.raises(InvalidInput) as refused:
+        do_close_alarm(alarm, "  ", actor=TEST_ACTOR)
+    assert refused.value.code == "note_required"
+    closed = do_close_alarm(alarm, "脱硫设施故障，已修复并复测达标", actor=TEST_ACTOR)
+    assert (closed.state, closed.note) == ("closed", "脱硫设施故障，已修复并复测达标")
+    assert LedgerEntry.objects.filter(action="regulation.close_alarm").count() == 1
+    # A new exceedance after closing opens a new alarm.
+    store(point, 2, 70.0)
+    assert Alarm.objects.filter(state="open").count() == 1
