@@ -52,14 +52,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start_server(port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start_server(port: int, environment: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "zhengtong", "hj212_server", "--port", str(port)]
+    command += ["--workers", str(workers)]
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
         command,
         cwd=ROOT,
         env={**os.environ, **environment},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Its own process group, so SIGKILL reaches every worker at once.
+        start_new_session=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -78,6 +81,9 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=200)
     parser.add_argument("--packets", type=int, default=100, help="uploads per point per round")
     parser.add_argument("--window", type=int, default=20)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="receiver processes"
+    )
     parser.add_argument(
         "--kill-at",
         type=float,
@@ -116,7 +122,7 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
     print(f"{vendor}: {len(points)} points registered")
 
     port = _free_port()
-    server = _start_server(port, environment)
+    server = _start_server(port, environment, args.workers)
     step = dt.timedelta(seconds=30)
 
     async def round_of(start: dt.datetime, *, kill_at: float | None) -> list[Any]:
@@ -147,10 +153,10 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
             target = kill_at * args.packets * len(points)
             while acknowledged < target:
                 await asyncio.sleep(0.005)
-            server.send_signal(signal.SIGKILL)
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
             print(f"receiver killed with SIGKILL after {acknowledged} acknowledgements; restarting")
-            server = await asyncio.to_thread(_start_server, port, environment)
+            server = await asyncio.to_thread(_start_server, port, environment, args.workers)
         return list(await asyncio.gather(*tasks))
 
     try:
@@ -161,15 +167,16 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
         packets_per_s = acknowledged / seconds
         print(
             f"{acknowledged} uploads acknowledged in {seconds:.2f} s: "
-            f"{packets_per_s:,.0f} packets/s ({args.points} devices, window {args.window})"
+            f"{packets_per_s:,.0f} packets/s ({args.points} devices, window {args.window}, "
+            f"{args.workers} receiver processes)"
         )
         second = asyncio.run(round_of(dt.datetime(2026, 3, 2, 0, 0), kill_at=args.kill_at))
     finally:
-        server.send_signal(signal.SIGTERM)
+        os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
 
     acked = {pair for report in (*first, *second) for pair in report.acked}
     from zhengtong.core.calendar import SHANGHAI
@@ -193,6 +200,7 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
         "database": vendor,
         "acknowledged": len(acked),
         "devices": args.points,
+        "workers": args.workers,
         "window": args.window,
         "machine": (
             f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"

@@ -302,11 +302,19 @@ def _fresh(function: Callable[[], T]) -> Callable[[], T]:
     return run
 
 
-async def serve(host: str, port: int, receiver: Receiver | None = None) -> None:
-    """Run the receiver until SIGTERM or SIGINT, then commit what was accepted and stop."""
+async def serve(
+    host: str, port: int, receiver: Receiver | None = None, *, reuse_port: bool = False
+) -> None:
+    """Run the receiver until SIGTERM or SIGINT, then commit what was accepted and stop.
+
+    With ``reuse_port`` several processes listen on the same port and the
+    kernel spreads the devices' connections over them.
+    """
     receiver = receiver or Receiver()
     await receiver.refresh_points(force=True)
-    server = await asyncio.start_server(receiver.handle, host, port, limit=1 << 20)
+    server = await asyncio.start_server(
+        receiver.handle, host, port, limit=1 << 20, reuse_port=reuse_port or None
+    )
     writer_task = asyncio.create_task(receiver.write_forever())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

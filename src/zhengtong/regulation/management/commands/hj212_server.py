@@ -1,9 +1,13 @@
 """Run the HJ 212-2017 receiver for online emission monitors."""
 
 import asyncio
+import contextlib
+import os
+import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 
 from zhengtong.regulation.receiver import Receiver, serve
 
@@ -27,7 +31,43 @@ class Command(BaseCommand):
             help="longest a packet waits for others before its batch is committed",
         )
 
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="receiver processes sharing the port (one per core is a good start)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        workers = max(1, options["workers"])
+        self.stdout.write(
+            f"HJ 212 receiver on {options['host']}:{options['port']} ({workers} process(es))"
+        )
+        if workers == 1:
+            self._run(options, reuse_port=False)
+            return
+        # Database connections must not cross a fork: each worker opens its own.
+        connections.close_all()
+        children = []
+        for _ in range(workers):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    self._run(options, reuse_port=True)
+                finally:
+                    os._exit(0)
+            children.append(pid)
+
+        def forward(signal_number: int, _frame: object) -> None:
+            for child in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal_number)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        for child in children:
+            os.waitpid(child, 0)
+
+    def _run(self, options: dict[str, Any], *, reuse_port: bool) -> None:
         receiver = Receiver(batch_size=options["batch"], max_delay=options["max_delay_ms"] / 1000)
-        self.stdout.write(f"HJ 212 receiver on {options['host']}:{options['port']}")
-        asyncio.run(serve(options["host"], options["port"], receiver))
+        asyncio.run(serve(options["host"], options["port"], receiver, reuse_port=reuse_port))
