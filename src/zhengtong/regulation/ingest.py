@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
-from zhengtong.core.sql import insert_sql
+from zhengtong.core.sql import insert_sql, quoted_table
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.hj212 import HJ212Error, Packet
 from zhengtong.regulation.models import (
@@ -228,6 +228,30 @@ def printable(text: str) -> str:
     return "".join(c if " " <= c <= "~" or c > "\x9f" else f"\\x{ord(c):02x}" for c in text)
 
 
+def _count_packets(good: Counter[int], bad: Counter[int], now: dt.datetime) -> None:
+    """Add the batch's packets to each point's counters: one statement, many rows."""
+    using = router.db_for_write(MonitoringPoint)
+    connection = connections[using]
+    table, columns = quoted_table(using, MonitoringPoint)
+    seen = MonitoringPoint._meta.get_field("last_seen_at")
+    assert isinstance(seen, Field)
+    stamp = seen.get_db_prep_save(now, connection)
+    # Names come from the model; values are bound parameters.
+    good_sql = (
+        f"UPDATE {table} SET {columns['packets']} = {columns['packets']} + %s, "  # noqa: S608
+        f"{columns['last_seen_at']} = %s WHERE {columns['id']} = %s"
+    )
+    bad_sql = (
+        f"UPDATE {table} SET {columns['bad_packets']} = {columns['bad_packets']} + %s "  # noqa: S608
+        f"WHERE {columns['id']} = %s"
+    )
+    with connection.cursor() as cursor:
+        if good:
+            cursor.executemany(good_sql, [(n, stamp, pk) for pk, n in sorted(good.items())])
+        if bad:
+            cursor.executemany(bad_sql, [(n, pk) for pk, n in sorted(bad.items())])
+
+
 def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, actor: Actor) -> int:
     """Commit a batch of accepted and refused packets; return the readings offered for insert."""
     if not accepted and not refused:
@@ -249,12 +273,7 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
                 kind=AlarmKind.OFFLINE,
                 state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED),
             ).update(state=AlarmState.CLOSED, closed_at=now, closed_by="system", note=_("恢复上报"))
-        for point_id, count in good.items():
-            MonitoringPoint.objects.filter(pk=point_id).update(
-                packets=F("packets") + count, last_seen_at=now
-            )
-        for point_id, count in bad.items():
-            MonitoringPoint.objects.filter(pk=point_id).update(bad_packets=F("bad_packets") + count)
+        _count_packets(good, bad, now)
         if refused:
             RefusedPacket.objects.bulk_create(
                 RefusedPacket(
