@@ -1,0 +1,808 @@
+"""The verifiable random inspection draw (双随机、一公开).
+
+A regulator draws which enterprises to inspect (targets, in shares that depend
+on their credit class) and which inspectors go to each (at least two, never
+one who must recuse himself). "Random" is only worth something if the public
+can check it, so the draw is a deterministic function of a secret seed and of
+the published registers, and the authority commits to the seed before the
+draw:
+
+1. Before the draw, publish the *announcement*: the commitment to the seed,
+   the registers, the rules and their digest (``announcement``).
+2. Draw (``draw``) and publish the *transcript* (``DrawResult.transcript``):
+   the announcement plus the seed and the result.
+3. Anyone recomputes the draw from the transcript alone
+   (``verify_transcript``, or ``python -m zhengtong.regulation.inspection_draw
+   verify TRANSCRIPT.json [--announcement ANNOUNCEMENT.json]``) and checks
+   that the transcript agrees with the announcement published earlier.
+
+The commitment stops the authority from changing the seed after seeing the
+registers' outcome; the registers digest binds the draw to exactly these
+registers. It does not stop an authority from trying many seeds *before*
+committing: the seed must be generated in a witnessed procedure (``new_seed``
+uses the operating system's generator) or, in a later version, mixed with
+public randomness published after the commitment.
+
+The algorithm, version 1, precisely enough to re-implement it
+-------------------------------------------------------------
+All hashes are SHA-256. ``||`` is byte concatenation.
+
+Commitment. ``commitment = hex(SHA-256(b"zhengtong-draw-commit-v1\\x00" ||
+seed))``, lowercase hex. A seed is at least 32 bytes.
+
+Canonical JSON. UTF-8, object keys sorted, no whitespace (separators ``,``
+and ``:``), non-ASCII characters written as themselves, control characters
+escaped as in RFC 8259 (Python's ``json.dumps(value, sort_keys=True,
+separators=(",", ":"), ensure_ascii=False)``). The documents hold only
+strings, lists, objects, integers and null, with ASCII keys, so this is also
+their RFC 8785 (JCS) form. Every list below is sorted by Unicode code point
+(the same order as by UTF-8 bytes).
+
+Rules document::
+
+    {"inspectors_per_target": 2,
+     "ratios": {"A": "1/20", "B": "1/10", "C": "3/10", "D": "1"},
+     "required_qualification": null or "<qualification>",
+     "task_id": "<task id>"}
+
+Each ratio is an exact fraction in lowest terms written ``"p/q"``, or ``"p"``
+when ``q`` is 1; all four classes appear (a class left out of the rules is
+``"0"``). A float ratio is taken at its shortest decimal form (0.05 is 1/20,
+not the binary fraction nearest to it).
+
+Registers document::
+
+    {"inspectors": [{"conflicts": [<target ids>], "department": "<department>",
+                     "id": "<inspector id>", "qualifications": [<qualifications>]}, ...],
+     "targets": [{"credit_class": "A" | "B" | "C" | "D", "id": "<target id>"}, ...]}
+
+with inspectors sorted by ``id``, targets sorted by ``id``, and ``conflicts``
+and ``qualifications`` sorted. Names are not part of the draw.
+
+Registers digest. ``digest = SHA-256(canonical_json({"registers": <registers
+document>, "rules": <rules document>}))``, published as lowercase hex; the
+random streams use its 32 raw bytes.
+
+Random streams. A stream has a label (a text, UTF-8 encoded). Its bytes are
+``block(0) || block(1) || ...`` with ``block(i) = SHA-256(seed || digest ||
+label || i)``, ``i`` as an 8-byte big-endian unsigned integer. Word ``j`` of
+the stream is bytes ``8j`` to ``8j + 7`` read as a big-endian unsigned 64-bit
+integer (so each block gives four words). ``below(n)``, for ``n >= 1``, takes
+the next word ``w`` and rejects it while ``w >= floor(2**64 / n) * n``; it
+returns ``w mod n`` of the first word not rejected. Every call consumes at
+least one word, also for ``n = 1``.
+
+Targets. For each credit class ``c`` in the order A, B, C, D: ``a`` is the
+list of that class's target ids, sorted; ``n = len(a)``; the count is
+``k = ceil(ratio(c) * n)``, computed exactly (5 % of 30 targets is 1.5, so 2
+are drawn; a ratio above 0 always draws at least one target of a non-empty
+class). With the stream labelled ``"targets:" + c``, a partial Fisher-Yates
+shuffle: for ``i`` from 0 to ``k - 1``, ``j = i + below(n - i)``, swap
+``a[i]`` and ``a[j]``. The drawn targets are ``a[0:k]``, published sorted.
+
+Inspectors. For each drawn target ``t``: ``a`` is the list of eligible
+inspectors, sorted by id: those holding the rule's required qualification
+(every inspector when it is null) and without ``t`` among their conflicts.
+``m = inspectors_per_target``, ``k = min(m, len(a))`` and the *shortfall* is
+``m - k``. With the stream labelled ``"inspectors:" + t``, for ``i`` from 0 to
+``k - 1``: ``p`` is the list of positions ``i .. len(a) - 1`` whose
+inspector's department is not among the departments of ``a[0:i]``, or all of
+``i .. len(a) - 1`` when there is none; ``j = p[below(len(p))]``; swap ``a[i]``
+and ``a[j]``. The target's inspectors are ``a[0:k]`` in that order. So two
+inspectors of one target come from different departments whenever the
+eligible inspectors span more than one, every eligible inspector is equally
+likely to be drawn first, and when all departments differ this is exactly the
+partial Fisher-Yates shuffle above. A shortfall is published, never hidden:
+the inspection needs a supplementary draw or more inspectors in the register.
+
+Result document::
+
+    {"inspections": [{"credit_class": "B", "inspectors": [<ids, in draw order>],
+                      "shortfall": 0, "target": "<target id>"}, ...],
+     "targets": {"A": [<drawn ids, sorted>], "B": [...], "C": [...], "D": [...]}}
+
+with inspections sorted by target id.
+
+Transcript. ``{"algorithm": "zhengtong-draw-v1", "commitment": ...,
+"registers": ..., "registers_digest": ..., "result": ..., "rules": ...,
+"seed": <lowercase hex>, "task_id": ..., "version": 1}``; the announcement is
+the same without ``seed`` and ``result``. Verification recomputes every field
+from ``seed``, ``registers`` and ``rules`` and compares.
+
+This module is pure Python with no Django, so that the verifier runs anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import math
+import secrets
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final, Literal, cast
+
+__all__ = [
+    "ALGORITHM",
+    "CREDIT_CLASSES",
+    "MIN_SEED_BYTES",
+    "VERSION",
+    "Assignment",
+    "CreditClass",
+    "DrawResult",
+    "DrawRules",
+    "Inspector",
+    "RandomStream",
+    "Target",
+    "announcement",
+    "canonical_json",
+    "commit",
+    "draw",
+    "main",
+    "new_seed",
+    "registers_digest",
+    "transcript_differences",
+    "verify_commitment",
+    "verify_transcript",
+]
+
+VERSION: Final = 1
+ALGORITHM: Final = "zhengtong-draw-v1"
+MIN_SEED_BYTES: Final = 32
+COMMIT_PREFIX: Final = b"zhengtong-draw-commit-v1\x00"
+
+CreditClass = Literal["A", "B", "C", "D"]
+CREDIT_CLASSES: Final[tuple[CreditClass, ...]] = ("A", "B", "C", "D")
+
+_WORDS_PER_BLOCK = 4
+_TWO_64 = 1 << 64
+_ANNOUNCEMENT_KEYS = (
+    "algorithm",
+    "commitment",
+    "registers",
+    "registers_digest",
+    "rules",
+    "task_id",
+    "version",
+)
+_TRANSCRIPT_KEYS = (*_ANNOUNCEMENT_KEYS, "result", "seed")
+
+
+# -- registers and rules ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """An enterprise on the register of inspection targets."""
+
+    id: str
+    name: str
+    credit_class: CreditClass
+
+
+@dataclass(frozen=True, slots=True)
+class Inspector:
+    """An inspector on the register; ``conflicts`` are the target ids he must recuse from (回避)."""
+
+    id: str
+    name: str
+    department: str
+    qualifications: frozenset[str] = frozenset()
+    conflicts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrawRules:
+    """What one draw (one inspection task) asks for.
+
+    ``ratios`` is the share of each credit class to draw, as a ``Fraction``,
+    an ``int``, a ``float`` (taken at its shortest decimal form) or a string
+    such as ``"0.05"`` or ``"1/20"``; a class left out draws nothing.
+    """
+
+    task_id: str
+    ratios: Mapping[str, Fraction | float | int | str]
+    inspectors_per_target: int = 2
+    required_qualification: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_text(self.task_id, "task_id")
+        unknown = set(self.ratios) - set(CREDIT_CLASSES)
+        if unknown:
+            raise ValueError(f"ratios name unknown credit classes: {sorted(unknown)}")
+        exact = {c: _as_fraction(self.ratios.get(c, 0), c) for c in CREDIT_CLASSES}
+        object.__setattr__(self, "ratios", MappingProxyType(exact))
+        if isinstance(self.inspectors_per_target, bool) or not isinstance(
+            self.inspectors_per_target, int
+        ):
+            raise TypeError("inspectors_per_target must be an int")
+        # Inspections are carried out by at least two law-enforcement officers.
+        if self.inspectors_per_target < 2:
+            raise ValueError("inspectors_per_target must be at least 2")
+        if self.required_qualification is not None:
+            _require_text(self.required_qualification, "required_qualification")
+
+    def ratio(self, credit_class: CreditClass) -> Fraction:
+        """Return the exact share of ``credit_class`` to draw."""
+        return cast(Fraction, self.ratios[credit_class])
+
+    def count(self, credit_class: CreditClass, class_size: int) -> int:
+        """Return how many of ``class_size`` targets of a class are drawn: ceil(ratio × size)."""
+        return math.ceil(self.ratio(credit_class) * class_size)
+
+
+def _as_fraction(value: object, credit_class: str) -> Fraction:
+    if isinstance(value, bool):
+        raise TypeError(f"ratio of class {credit_class} must be a number, not a bool")
+    try:
+        if isinstance(value, Fraction | int):
+            ratio = Fraction(value)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError
+            ratio = Fraction(repr(value))
+        elif isinstance(value, str):
+            ratio = Fraction(value.strip())
+        else:
+            raise TypeError(f"ratio of class {credit_class} must be a number")
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"ratio of class {credit_class} is not a number: {value!r}") from None
+    if not 0 <= ratio <= 1:
+        raise ValueError(f"ratio of class {credit_class} must be between 0 and 1, not {ratio}")
+    return ratio
+
+
+def _require_text(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string")
+
+
+# -- commitment -------------------------------------------------------------------------------
+
+
+def new_seed() -> bytes:
+    """Return a fresh seed of 32 bytes from the operating system's generator."""
+    return secrets.token_bytes(MIN_SEED_BYTES)
+
+
+def commit(seed: bytes) -> str:
+    """Return the commitment to publish before the draw: SHA-256 of the prefixed seed, in hex."""
+    _check_seed(seed)
+    return hashlib.sha256(COMMIT_PREFIX + seed).hexdigest()
+
+
+def verify_commitment(commitment: str, seed: bytes) -> bool:
+    """Say whether ``seed`` is the seed ``commitment`` was made to."""
+    if not isinstance(commitment, str) or not isinstance(seed, bytes | bytearray):
+        return False
+    if len(seed) < MIN_SEED_BYTES:
+        return False
+    expected = hashlib.sha256(COMMIT_PREFIX + bytes(seed)).hexdigest()
+    return secrets.compare_digest(expected, commitment.lower())
+
+
+def _check_seed(seed: bytes) -> None:
+    if not isinstance(seed, bytes | bytearray):
+        raise TypeError("the seed must be bytes")
+    if len(seed) < MIN_SEED_BYTES:
+        raise ValueError(f"the seed must be at least {MIN_SEED_BYTES} bytes")
+
+
+# -- canonical form ---------------------------------------------------------------------------
+
+
+def canonical_json(value: object) -> bytes:
+    """Return the canonical UTF-8 JSON of ``value``: sorted keys, no whitespace."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def _rules_document(rules: DrawRules) -> dict[str, Any]:
+    return {
+        "inspectors_per_target": rules.inspectors_per_target,
+        "ratios": {c: str(rules.ratio(c)) for c in CREDIT_CLASSES},
+        "required_qualification": rules.required_qualification,
+        "task_id": rules.task_id,
+    }
+
+
+def _checked_targets(targets: Iterable[Target]) -> list[Target]:
+    ordered = sorted(targets, key=lambda t: _sort_key(t.id, "target id"))
+    for target in ordered:
+        if target.credit_class not in CREDIT_CLASSES:
+            raise ValueError(
+                f"target {target.id!r} has unknown credit class {target.credit_class!r}"
+            )
+    _require_unique([t.id for t in ordered], "target")
+    return ordered
+
+
+def _checked_inspectors(inspectors: Iterable[Inspector]) -> list[Inspector]:
+    ordered = sorted(inspectors, key=lambda i: _sort_key(i.id, "inspector id"))
+    for inspector in ordered:
+        _require_text(inspector.department, f"department of inspector {inspector.id!r}")
+        for name, values in (
+            ("qualifications", inspector.qualifications),
+            ("conflicts", inspector.conflicts),
+        ):
+            if not isinstance(values, frozenset | set) or not all(
+                isinstance(v, str) and v for v in values
+            ):
+                raise ValueError(f"{name} of inspector {inspector.id!r} must be non-empty strings")
+    _require_unique([i.id for i in ordered], "inspector")
+    return ordered
+
+
+def _sort_key(value: object, what: str) -> str:
+    _require_text(value, what)
+    return cast(str, value)
+
+
+def _require_unique(ids: Sequence[str], what: str) -> None:
+    for before, after in itertools.pairwise(ids):
+        if before == after:
+            raise ValueError(f"{what} id {before!r} appears twice")
+
+
+def _registers_document(
+    targets: Sequence[Target], inspectors: Sequence[Inspector]
+) -> dict[str, Any]:
+    return {
+        "inspectors": [
+            {
+                "conflicts": sorted(i.conflicts),
+                "department": i.department,
+                "id": i.id,
+                "qualifications": sorted(i.qualifications),
+            }
+            for i in inspectors
+        ],
+        "targets": [{"credit_class": t.credit_class, "id": t.id} for t in targets],
+    }
+
+
+def _digest(registers: Mapping[str, Any], rules: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json({"registers": registers, "rules": rules})).hexdigest()
+
+
+def registers_digest(
+    targets: Iterable[Target], inspectors: Iterable[Inspector], rules: DrawRules
+) -> str:
+    """Return the SHA-256 (hex) of the canonical registers and rules the draw is bound to."""
+    registers = _registers_document(_checked_targets(targets), _checked_inspectors(inspectors))
+    return _digest(registers, _rules_document(rules))
+
+
+def announcement(
+    commitment: str,
+    targets: Iterable[Target],
+    inspectors: Iterable[Inspector],
+    rules: DrawRules,
+) -> dict[str, Any]:
+    """Return what to publish before the draw: the commitment, registers, rules and digest."""
+    registers = _registers_document(_checked_targets(targets), _checked_inspectors(inspectors))
+    rules_document = _rules_document(rules)
+    return {
+        "algorithm": ALGORITHM,
+        "commitment": commitment,
+        "registers": registers,
+        "registers_digest": _digest(registers, rules_document),
+        "rules": rules_document,
+        "task_id": rules.task_id,
+        "version": VERSION,
+    }
+
+
+# -- randomness -------------------------------------------------------------------------------
+
+
+class RandomStream:
+    """The hash-based stream of 64-bit words for one label, and unbiased integers from it."""
+
+    def __init__(self, seed: bytes, digest: bytes, label: str) -> None:
+        self._prefix = bytes(seed) + digest + label.encode("utf-8")
+        self._block_index = 0
+        self._words: list[int] = []
+
+    def next_word(self) -> int:
+        """Return the next 64-bit word of the stream."""
+        if not self._words:
+            block = hashlib.sha256(self._prefix + self._block_index.to_bytes(8, "big")).digest()
+            self._block_index += 1
+            # Reversed so that pop() hands the words out in stream order.
+            self._words = [
+                int.from_bytes(block[8 * w : 8 * w + 8], "big")
+                for w in reversed(range(_WORDS_PER_BLOCK))
+            ]
+        return self._words.pop()
+
+    def below(self, n: int) -> int:
+        """Return a uniform integer in [0, n), rejecting words that would bias a modulo."""
+        if n < 1:
+            raise ValueError("below(n) needs n >= 1")
+        limit = (_TWO_64 // n) * n
+        while True:
+            word = self.next_word()
+            if word < limit:
+                return word % n
+
+
+# -- the draw ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One drawn target and its inspectors, in draw order; ``shortfall`` inspectors are missing."""
+
+    target_id: str
+    credit_class: CreditClass
+    inspector_ids: tuple[str, ...]
+    shortfall: int
+
+
+@dataclass(frozen=True, slots=True)
+class DrawResult:
+    """A completed draw with everything its transcript publishes."""
+
+    seed: bytes
+    rules: DrawRules
+    targets: tuple[Target, ...]
+    inspectors: tuple[Inspector, ...]
+    registers_digest: str
+    picked: Mapping[CreditClass, tuple[str, ...]]
+    assignments: tuple[Assignment, ...]
+
+    @property
+    def commitment(self) -> str:
+        return commit(self.seed)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every drawn target got its full number of inspectors."""
+        return all(a.shortfall == 0 for a in self.assignments)
+
+    @property
+    def shortfalls(self) -> dict[str, int]:
+        """Map each drawn target that lacks eligible inspectors to how many are missing."""
+        return {a.target_id: a.shortfall for a in self.assignments if a.shortfall}
+
+    def result_document(self) -> dict[str, Any]:
+        return {
+            "inspections": [
+                {
+                    "credit_class": a.credit_class,
+                    "inspectors": list(a.inspector_ids),
+                    "shortfall": a.shortfall,
+                    "target": a.target_id,
+                }
+                for a in self.assignments
+            ],
+            "targets": {c: list(self.picked[c]) for c in CREDIT_CLASSES},
+        }
+
+    def transcript(self) -> dict[str, Any]:
+        """Return the JSON-able transcript that lets anyone recompute and check this draw."""
+        published = announcement(self.commitment, self.targets, self.inspectors, self.rules)
+        published["seed"] = self.seed.hex()
+        published["result"] = self.result_document()
+        return published
+
+
+def draw(
+    seed: bytes,
+    targets: Iterable[Target],
+    inspectors: Iterable[Inspector],
+    rules: DrawRules,
+) -> DrawResult:
+    """Draw the targets and their inspectors, as a deterministic function of seed and registers."""
+    _check_seed(seed)
+    seed = bytes(seed)
+    ordered_targets = _checked_targets(targets)
+    ordered_inspectors = _checked_inspectors(inspectors)
+    digest_hex = _digest(
+        _registers_document(ordered_targets, ordered_inspectors), _rules_document(rules)
+    )
+    digest = bytes.fromhex(digest_hex)
+
+    picked: dict[CreditClass, tuple[str, ...]] = {}
+    class_of: dict[str, CreditClass] = {}
+    for credit_class in CREDIT_CLASSES:
+        members = [t.id for t in ordered_targets if t.credit_class == credit_class]
+        count = rules.count(credit_class, len(members))
+        stream = RandomStream(seed, digest, "targets:" + credit_class)
+        for i in range(count):
+            j = i + stream.below(len(members) - i)
+            members[i], members[j] = members[j], members[i]
+        picked[credit_class] = tuple(sorted(members[:count]))
+        class_of.update((target_id, credit_class) for target_id in picked[credit_class])
+
+    qualified = [
+        i
+        for i in ordered_inspectors
+        if rules.required_qualification is None or rules.required_qualification in i.qualifications
+    ]
+    # Most targets have no recusals; only theirs need the register filtered.
+    recusing = {target_id for i in qualified for target_id in i.conflicts}
+    assignments = []
+    for target_id in sorted(class_of):
+        if target_id in recusing:
+            eligible = [i for i in qualified if target_id not in i.conflicts]
+        else:
+            eligible = list(qualified)
+        chosen = _draw_inspectors(
+            RandomStream(seed, digest, "inspectors:" + target_id),
+            eligible,
+            rules.inspectors_per_target,
+        )
+        assignments.append(
+            Assignment(
+                target_id=target_id,
+                credit_class=class_of[target_id],
+                inspector_ids=tuple(i.id for i in chosen),
+                shortfall=rules.inspectors_per_target - len(chosen),
+            )
+        )
+    return DrawResult(
+        seed=seed,
+        rules=rules,
+        targets=tuple(ordered_targets),
+        inspectors=tuple(ordered_inspectors),
+        registers_digest=digest_hex,
+        picked=MappingProxyType(picked),
+        assignments=tuple(assignments),
+    )
+
+
+def _draw_inspectors(
+    stream: RandomStream, eligible: list[Inspector], wanted: int
+) -> list[Inspector]:
+    """Shuffle the first inspectors of ``eligible`` (a fresh list, reordered in place)."""
+    pool = eligible
+    count = min(wanted, len(pool))
+    departments: set[str] = set()
+    for i in range(count):
+        if not departments:
+            # Every remaining position is a candidate: the plain Fisher-Yates step.
+            j = i + stream.below(len(pool) - i)
+            pool[i], pool[j] = pool[j], pool[i]
+            departments.add(pool[i].department)
+            continue
+        positions = [p for p in range(i, len(pool)) if pool[p].department not in departments]
+        if not positions:
+            positions = list(range(i, len(pool)))
+        j = positions[stream.below(len(positions))]
+        pool[i], pool[j] = pool[j], pool[i]
+        departments.add(pool[i].department)
+    return pool[:count]
+
+
+# -- verification -----------------------------------------------------------------------------
+
+
+class _Malformed(ValueError):
+    pass
+
+
+def transcript_differences(transcript: object, announced: object = None) -> list[str]:
+    """Recompute a published draw from its transcript; return what differs (empty: it checks out).
+
+    With ``announced`` (the announcement published before the draw), also check
+    that the transcript keeps every field the announcement published.
+    """
+    try:
+        recomputed = _recompute(transcript)
+    except (_Malformed, ValueError, TypeError) as exc:
+        return [f"malformed transcript: {exc}"]
+    published = cast(dict[str, Any], transcript)
+    differences = []
+    if not _same(published.get("commitment"), recomputed["commitment"]):
+        differences.append("commitment: the seed does not match the published commitment")
+    if not _same(published.get("registers_digest"), recomputed["registers_digest"]):
+        differences.append(
+            "registers_digest: the published registers and rules hash to "
+            f"{recomputed['registers_digest']}, the transcript says "
+            f"{published.get('registers_digest')}"
+        )
+    for key in ("algorithm", "version", "task_id"):
+        if not _same(published.get(key), recomputed[key]):
+            differences.append(
+                f"{key}: published {published.get(key)!r}, expected {recomputed[key]!r}"
+            )
+    if not _same(published.get("result"), recomputed["result"]):
+        differences.extend(_result_differences(published.get("result"), recomputed["result"]))
+    for key in sorted(set(published) - set(_TRANSCRIPT_KEYS)):
+        differences.append(f"{key}: not a field of a version {VERSION} transcript")
+    if announced is not None:
+        if not isinstance(announced, Mapping):
+            differences.append("announcement: not a JSON object")
+        else:
+            for key in sorted(set(announced) | set(_ANNOUNCEMENT_KEYS)):
+                if key not in _ANNOUNCEMENT_KEYS:
+                    differences.append(f"announcement: {key} is not a field of an announcement")
+                elif not _same(announced.get(key), published.get(key)):
+                    differences.append(f"announcement: {key} differs from the transcript's")
+    return differences
+
+
+def verify_transcript(transcript: object, announced: object = None) -> bool:
+    """Say whether the transcript recomputes exactly (and matches the announcement, if given)."""
+    return not transcript_differences(transcript, announced)
+
+
+def _recompute(transcript: object) -> dict[str, Any]:
+    document = _object(transcript, "transcript")
+    seed_hex = _string(document.get("seed"), "seed")
+    try:
+        seed = bytes.fromhex(seed_hex)
+    except ValueError:
+        raise _Malformed("seed is not hexadecimal") from None
+    if len(seed) < MIN_SEED_BYTES:
+        raise _Malformed(f"seed is shorter than {MIN_SEED_BYTES} bytes")
+    rules_document = _object(document.get("rules"), "rules")
+    qualification = rules_document.get("required_qualification")
+    ratios = _object(rules_document.get("ratios"), "rules.ratios")
+    per_target = rules_document.get("inspectors_per_target")
+    if isinstance(per_target, bool) or not isinstance(per_target, int):
+        raise _Malformed("rules.inspectors_per_target is not an integer")
+    rules = DrawRules(
+        task_id=_string(rules_document.get("task_id"), "rules.task_id"),
+        ratios={c: _string(r, f"rules.ratios.{c}") for c, r in ratios.items()},
+        inspectors_per_target=per_target,
+        required_qualification=(
+            None if qualification is None else _string(qualification, "required_qualification")
+        ),
+    )
+    registers = _object(document.get("registers"), "registers")
+    targets = []
+    for entry in _list(registers.get("targets"), "registers.targets"):
+        target = _object(entry, "a target")
+        credit_class = _string(target.get("credit_class"), "credit_class")
+        if credit_class not in CREDIT_CLASSES:
+            raise _Malformed(f"unknown credit class {credit_class!r}")
+        targets.append(
+            Target(
+                id=_string(target.get("id"), "target id"),
+                name="",
+                credit_class=credit_class,
+            )
+        )
+    inspectors = []
+    for entry in _list(registers.get("inspectors"), "registers.inspectors"):
+        inspector = _object(entry, "an inspector")
+        inspectors.append(
+            Inspector(
+                id=_string(inspector.get("id"), "inspector id"),
+                name="",
+                department=_string(inspector.get("department"), "department"),
+                qualifications=frozenset(
+                    _string(q, "qualification")
+                    for q in _list(inspector.get("qualifications"), "qualifications")
+                ),
+                conflicts=frozenset(
+                    _string(c, "conflict") for c in _list(inspector.get("conflicts"), "conflicts")
+                ),
+            )
+        )
+    recomputed = draw(seed, targets, inspectors, rules).transcript()
+    # The registers and rules are recomputed in canonical order; a transcript
+    # that lists them otherwise, or with other fields, no longer has the digest.
+    if not _same(document.get("registers"), recomputed["registers"]):
+        raise _Malformed("registers are not in canonical form")
+    if not _same(rules_document, recomputed["rules"]):
+        raise _Malformed("rules are not in canonical form")
+    return recomputed
+
+
+def _same(published: object, expected: object) -> bool:
+    # Compared as canonical JSON so that true never passes for 1, nor 2.0 for 2.
+    try:
+        return canonical_json(published) == canonical_json(expected)
+    except (TypeError, ValueError):
+        return False
+
+
+def _shown(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _object(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Malformed(f"{what} is not a JSON object")
+    return cast(dict[str, Any], value)
+
+
+def _list(value: object, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Malformed(f"{what} is not a JSON list")
+    return value
+
+
+def _string(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise _Malformed(f"{what} is not a string")
+    return value
+
+
+def _result_differences(published: object, recomputed: dict[str, Any]) -> list[str]:
+    if not isinstance(published, dict):
+        return ["result: missing or not a JSON object"]
+    differences = []
+    published_targets = published.get("targets")
+    for credit_class in CREDIT_CLASSES:
+        expected = recomputed["targets"][credit_class]
+        got = published_targets.get(credit_class) if isinstance(published_targets, dict) else None
+        if not _same(got, expected):
+            differences.append(
+                f"result: class {credit_class} targets published {_shown(got)}, "
+                f"recomputed {_shown(expected)}"
+            )
+    published_inspections = published.get("inspections")
+    by_target = {}
+    if isinstance(published_inspections, list):
+        by_target = {
+            entry.get("target"): entry for entry in published_inspections if isinstance(entry, dict)
+        }
+    for expected in recomputed["inspections"]:
+        got = by_target.pop(expected["target"], None)
+        if not _same(got, expected):
+            differences.append(
+                f"result: inspection of {expected['target']} published {_shown(got)}, "
+                f"recomputed {_shown(expected)}"
+            )
+    for target_id in by_target:
+        differences.append(f"result: inspection of {target_id} published but not drawn")
+    if not differences:
+        differences.append("result: differs from the recomputed result in form or order")
+    return differences
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``verify TRANSCRIPT.json [--announcement FILE]``; 0 when it checks out, 1 when not."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zhengtong.regulation.inspection_draw",
+        description="Verify a published random inspection draw (双随机、一公开).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser("verify", help="recompute a draw from its transcript")
+    verify.add_argument("transcript", type=Path)
+    verify.add_argument(
+        "--announcement",
+        type=Path,
+        help="the announcement published before the draw, to compare with",
+    )
+    arguments = parser.parse_args(argv)
+    try:
+        transcript = json.loads(arguments.transcript.read_text(encoding="utf-8"))
+        announced = (
+            json.loads(arguments.announcement.read_text(encoding="utf-8"))
+            if arguments.announcement
+            else None
+        )
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        print(f"cannot read: {exc}", file=sys.stderr)
+        return 2
+    differences = transcript_differences(transcript, announced)
+    if differences:
+        for line in differences:
+            print(line)
+        return 1
+    inspections = len(transcript["result"]["inspections"])
+    print(f"OK: task {transcript['task_id']}, {inspections} targets drawn")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
