@@ -111,6 +111,7 @@ def _mount_routers() -> None:
     from zhengtong.ledger.api import router as ledger_router
     from zhengtong.licences.api import router as licences_router
     from zhengtong.portal.api import router as portal_router
+    from zhengtong.regulation.api import router as regulation_router
 
     api.add_router("/catalog/", catalog_router)
     api.add_router("/core/", core_router)
@@ -124,6 +125,7 @@ def _mount_routers() -> None:
     api.add_router("/ledger/", ledger_router)
     api.add_router("/licences/", licences_router)
     api.add_router("/portal/", portal_router)
+    api.add_router("/regulation/", regulation_router)
 
 
 _mount_routers()

@@ -16,5 +16,6 @@ urlpatterns = [
     path("services/", include("zhengtong.eservices.urls")),
     path("licences/", include("zhengtong.licences.urls")),
     path("hotline/", include("zhengtong.hotline.urls")),
+    path("regulation/", include("zhengtong.regulation.urls")),
     path("", include("zhengtong.portal.urls")),
 ]

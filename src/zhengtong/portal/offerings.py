@@ -155,6 +155,12 @@ WORKBENCH_OFFERINGS: tuple[Offering, ...] = (
         ("hotline.view_overview",),
     ),
     Offering(
+        _("在线监控"),
+        _("辖区排污单位的自动监测数据，超标、离线和数据异常报警的确认和关闭。"),
+        "regulation:monitoring",
+        ("regulation.monitor",),
+    ),
+    Offering(
         _("政务信息资源目录"),
         _("本部门资源的编目、提交、审核和发布，负面清单和开放目录。"),
         "catalog:workbench",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from zhengtong.regulation.hj212 import HJ212Error, frame, parse_packet, segment_of
 
-AIR = (("a21026", 20.0, 35.0), ("a21002", 60.0, 50.0), ("a34013", 6.0, 10.0))
+AIR = (("a21026", 20.0, 35.0), ("a21002", 32.0, 50.0), ("a34013", 6.0, 10.0))
 WATER = (("w01018", 30.0, 50.0), ("w21003", 3.0, 5.0))
 # Shares of readings that go over the limit, and of points stuck on one value.
 OVER_LIMIT_SHARE = 0.01

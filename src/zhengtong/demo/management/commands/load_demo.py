@@ -22,6 +22,8 @@ from zhengtong.identity import actions as identity_actions
 from zhengtong.identity import credentials
 from zhengtong.identity.models import EnterpriseRelation, SystemClient, User
 from zhengtong.licences.demo import load_demo_licences
+from zhengtong.regulation.demo import LOGINS as REGULATION_LOGINS
+from zhengtong.regulation.demo import load_demo_regulation
 
 ACTOR = Actor.system("load_demo")
 
@@ -60,6 +62,10 @@ class Command(BaseCommand):
         self.stdout.write(f"hotline: {load_demo_hotline(actor=ACTOR)} demo messages registered")
         for username, what in HOTLINE_LOGINS:
             self.stdout.write(f"  12345 {username}: {what}")
+        uploads = load_demo_regulation(actor=ACTOR)
+        self.stdout.write(f"regulation: {uploads} HJ 212 uploads stored for the monitoring points")
+        for username, what in REGULATION_LOGINS:
+            self.stdout.write(f"  在线监控 {username}: {what}")
         self._print(logins, credentials, exchange)
 
     def _departments(self) -> dict[str, Department]:

@@ -1,0 +1,15 @@
+"""Pages of online monitoring (互联网+监管), mounted at /regulation/."""
+
+from django.urls import URLPattern, URLResolver, path
+from django.views.generic import RedirectView
+
+from zhengtong.regulation import views
+
+app_name = "regulation"
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", RedirectView.as_view(pattern_name="regulation:monitoring"), name="home"),
+    path("monitoring/", views.monitoring, name="monitoring"),
+    path("points/<str:mn>/", views.point_detail, name="point"),
+    path("alarms/<int:pk>/acknowledge/", views.acknowledge_alarm, name="acknowledge_alarm"),
+    path("alarms/<int:pk>/close/", views.close_alarm, name="close_alarm"),
+]
