@@ -6,8 +6,9 @@ import datetime as dt
 import re
 import secrets
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhengtong.core.actors import Actor
@@ -99,6 +100,12 @@ def do_set_emission_limit(
 
 # --- alarms --------------------------------------------------------------------------------
 
+
+def stored_language() -> translation.override:
+    """Write texts kept in the database in the platform's language, whoever triggered them."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 # A point is offline when silent this many intervals (and at least OFFLINE_MINIMUM).
 OFFLINE_INTERVALS = 3
 OFFLINE_MINIMUM = dt.timedelta(minutes=5)
@@ -153,7 +160,8 @@ def do_check_offline_points(*, actor: Actor, now: dt.datetime | None = None) -> 
         for point in silent:
             assert point.last_seen_at is not None
             minutes = int((now - point.last_seen_at).total_seconds() // 60)
-            detail = _("已 %(m)d 分钟未上报数据") % {"m": minutes}
+            with stored_language():
+                detail = _("已 %(m)d 分钟未上报数据") % {"m": minutes}
             if _open_alarm(point.pk, AlarmKind.OFFLINE, now, detail=detail):
                 opened.append(point.mn)
         if opened:
@@ -204,7 +212,8 @@ def do_check_suspicious_data(*, actor: Actor, now: dt.datetime | None = None) ->
             if len(values) < RECENT_VALUES:
                 values.append(rtd)
         for pollutant, values in latest.items():
-            detail = _suspicion(values, flow_positive)
+            with stored_language():
+                detail = _suspicion(values, flow_positive)
             if detail:
                 found.append((point.pk, pollutant, detail))
     if not found:

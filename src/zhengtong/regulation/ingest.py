@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import F, Field
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhengtong.core.actors import Actor
@@ -152,6 +153,11 @@ def _insert_readings(rows: Sequence[dict[str, Any]]) -> None:
         cursor.executemany(sql, values)
 
 
+def _resumed_note() -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(_("恢复上报"))
+
+
 def _over_limit_alarms(rows: Sequence[dict[str, Any]], now: dt.datetime) -> int:
     """Open or extend an over-limit alarm for each valid value above its point's limit.
 
@@ -272,7 +278,9 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
                 point_id__in=list(good),
                 kind=AlarmKind.OFFLINE,
                 state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED),
-            ).update(state=AlarmState.CLOSED, closed_at=now, closed_by="system", note=_("恢复上报"))
+            ).update(
+                state=AlarmState.CLOSED, closed_at=now, closed_by="system", note=_resumed_note()
+            )
         _count_packets(good, bad, now)
         if refused:
             RefusedPacket.objects.bulk_create(

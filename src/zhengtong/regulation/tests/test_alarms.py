@@ -106,7 +106,9 @@ def test_ordinary_data_is_not_suspicious(point: MonitoringPoint) -> None:
     assert do_check_suspicious_data(actor=TEST_ACTOR, now=timezone.now()) == []
 
 
-def test_zeros_while_stopped_are_not_suspicious(point: MonitoringPoint) -> None:
+def test_zeros_while_stopped_count_as_a_flat_line_not_as_zeros_while_operating(
+    point: MonitoringPoint,
+) -> None:
     for minute in range(12):
         store(point, minute, 0.0, flow=0)
     assert do_check_suspicious_data(actor=TEST_ACTOR, now=timezone.now()) == [f"{point.pk}:a21026"]
