@@ -22,10 +22,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
+from zhengtong.core.i18n import stored_text
 from zhengtong.core.models import Department, Region
 from zhengtong.hotline import routing
 from zhengtong.hotline.hot_issues import HotIssue
@@ -391,8 +393,10 @@ def do_submit_case(
                 EventKind.REPEATED,
                 actor,
                 at=now,
-                note=_("同一诉求人再次反映，已合并为工单 %(number)s 的重复件。")
-                % {"number": case.number},
+                note=stored_text(
+                    gettext_noop("同一诉求人再次反映，已合并为工单 %(number)s 的重复件。"),
+                    number=case.number,
+                ),
                 data={"repeat": case.number},
             )
             if original.department is not None:
@@ -400,7 +404,9 @@ def do_submit_case(
                     original.department,
                     original,
                     EventKind.REPEATED,
-                    _("工单 %(number)s 的诉求人再次反映。") % {"number": original.number},
+                    stored_text(
+                        gettext_noop("工单 %(number)s 的诉求人再次反映。"), number=original.number
+                    ),
                     now,
                 )
             ledger["merged_into"] = original.number
@@ -684,11 +690,12 @@ def do_urge_case(case: Case, *, actor: Actor, note: str = "", supervise: bool = 
         kind = EventKind.SUPERVISED if supervise else EventKind.URGED
         _event(locked, kind, actor, at=now, note=note, department=locked.department)
         if locked.department is not None:
-            text = (
-                _("工单 %(number)s 被督办，请部门负责人督促办理。")
+            message = (
+                gettext_noop("工单 %(number)s 被督办，请部门负责人督促办理。")
                 if supervise
-                else _("工单 %(number)s 被催办，请尽快办理。")
-            ) % {"number": locked.number}
+                else gettext_noop("工单 %(number)s 被催办，请尽快办理。")
+            )
+            text = stored_text(message, number=locked.number)
             _notify(locked.department, locked, kind, text, now)
         _ledger(locked, "supervise_case" if supervise else "urge_case", actor)
     return locked
@@ -768,8 +775,10 @@ def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") ->
                     locked.department,
                     locked,
                     EventKind.REOPENED,
-                    _("工单 %(number)s 回访不满意，已重新办理，请部门负责人关注。")
-                    % {"number": locked.number},
+                    stored_text(
+                        gettext_noop("工单 %(number)s 回访不满意，已重新办理，请部门负责人关注。"),
+                        number=locked.number,
+                    ),
                     now,
                 )
         else:
@@ -811,14 +820,17 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
             locked = _lock(case)
             if kind == EventKind.SUPERVISED:
                 locked.supervised = True
-                text = _("督办：工单 %(number)s 超过答复期限一天以上，请部门负责人督促办理。")
+                message = gettext_noop(
+                    "督办：工单 %(number)s 超过答复期限一天以上，请部门负责人督促办理。"
+                )
             else:
                 locked.urge_count += 1
-                text = _("催办：工单 %(number)s 已超过答复期限，请尽快答复。")
+                message = gettext_noop("催办：工单 %(number)s 已超过答复期限，请尽快答复。")
             locked.save()
             _event(locked, kind, actor, at=now, department=locked.department, data={"auto": True})
             if locked.department is not None:
-                _notify(locked.department, locked, kind, text % {"number": locked.number}, now)
+                text = stored_text(message, number=locked.number)
+                _notify(locked.department, locked, kind, text, now)
         record_entry(
             actor=actor,
             action="hotline.urge_overdue_cases",

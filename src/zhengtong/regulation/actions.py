@@ -6,13 +6,14 @@ import datetime as dt
 import re
 import secrets
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.i18n import stored_text
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.models import (
@@ -101,11 +102,6 @@ def do_set_emission_limit(
 # --- alarms --------------------------------------------------------------------------------
 
 
-def stored_language() -> translation.override:
-    """Write texts kept in the database in the platform's language, whoever triggered them."""
-    return translation.override(settings.LANGUAGE_CODE)
-
-
 # A point is offline when silent this many intervals (and at least OFFLINE_MINIMUM).
 OFFLINE_INTERVALS = 3
 OFFLINE_MINIMUM = dt.timedelta(minutes=5)
@@ -160,8 +156,7 @@ def do_check_offline_points(*, actor: Actor, now: dt.datetime | None = None) -> 
         for point in silent:
             assert point.last_seen_at is not None
             minutes = int((now - point.last_seen_at).total_seconds() // 60)
-            with stored_language():
-                detail = _("已 %(m)d 分钟未上报数据") % {"m": minutes}
+            detail = stored_text(gettext_noop("已 %(m)d 分钟未上报数据"), m=minutes)
             if _open_alarm(point.pk, AlarmKind.OFFLINE, now, detail=detail):
                 opened.append(point.mn)
         if opened:
@@ -180,12 +175,12 @@ def _suspicion(values: list[float], operating: bool) -> str:
     if len(values) < RECENT_VALUES:
         return ""
     if operating and all(v == 0 for v in values):
-        return str(_("排放设施运行时数据持续为零"))
+        return stored_text(gettext_noop("排放设施运行时数据持续为零"))
     if len(set(values)) == 1:
-        return str(_("数据长时间不变（恒值）"))
+        return stored_text(gettext_noop("数据长时间不变（恒值）"))
     most = max(values.count(v) for v in set(values))
     if most / len(values) >= REPEATED_SHARE:
-        return str(_("数据大量重复"))
+        return stored_text(gettext_noop("数据大量重复"))
     return ""
 
 
@@ -212,8 +207,7 @@ def do_check_suspicious_data(*, actor: Actor, now: dt.datetime | None = None) ->
             if len(values) < RECENT_VALUES:
                 values.append(rtd)
         for pollutant, values in latest.items():
-            with stored_language():
-                detail = _suspicion(values, flow_positive)
+            detail = _suspicion(values, flow_positive)
             if detail:
                 found.append((point.pk, pollutant, detail))
     if not found:

@@ -19,14 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import F, Field
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
+from zhengtong.core.i18n import stored_text
 from zhengtong.core.sql import insert_sql, quoted_table
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.hj212 import HJ212Error, Packet
@@ -153,11 +153,6 @@ def _insert_readings(rows: Sequence[dict[str, Any]]) -> None:
         cursor.executemany(sql, values)
 
 
-def _resumed_note() -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(_("恢复上报"))
-
-
 def _over_limit_alarms(rows: Sequence[dict[str, Any]], now: dt.datetime) -> int:
     """Open or extend an over-limit alarm for each valid value above its point's limit.
 
@@ -279,7 +274,10 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
                 kind=AlarmKind.OFFLINE,
                 state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED),
             ).update(
-                state=AlarmState.CLOSED, closed_at=now, closed_by="system", note=_resumed_note()
+                state=AlarmState.CLOSED,
+                closed_at=now,
+                closed_by="system",
+                note=stored_text(gettext_noop("恢复上报")),
             )
         _count_packets(good, bad, now)
         if refused:
