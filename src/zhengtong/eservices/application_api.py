@@ -27,17 +27,10 @@ from zhengtong.eservices.application_access import (
     access_task_by_id,
 )
 from zhengtong.eservices.models import Application, Rating, WorkTask
-from zhengtong.identity.auth import session_auth
-from zhengtong.identity.models import User
+from zhengtong.identity.auth import session_auth, session_user
 
 router = Router(tags=["eservices-applications"], auth=session_auth)
 ERRORS = ERROR_RESPONSES
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 # --- schemas ---------------------------------------------------------------------------
@@ -348,7 +341,7 @@ class TaskFilter(Schema):
 @router.get("/tasks", response={200: list[TaskOut], **ERRORS})
 def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> list[TaskOut]:
     """My tasks: open tasks of my roles in my departments, unclaimed or claimed by me."""
-    rows = selectors.open_tasks_for(_user(request), mine_only=filters.mine)
+    rows = selectors.open_tasks_for(session_user(request), mine_only=filters.mine)
     return [task_out(task) for task in rows[:500]]
 
 
@@ -356,7 +349,7 @@ def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> list[TaskOut
 def claim_task(request: HttpRequest, task_id: int) -> TaskOut:
     """Claim an open task."""
     task = access_task_by_id(request.user, task_id)
-    actions.do_claim_task(task, acting_user=_user(request))
+    actions.do_claim_task(task, acting_user=session_user(request))
     return task_out(access_task_by_id(request.user, task_id))
 
 
@@ -367,7 +360,7 @@ def complete_task(
     """Complete a task: accept, review, decide (reasons and basis when refusing) or deliver."""
     task = access_task_by_id(request.user, task_id)
     application = actions.do_complete_task(
-        task, actions.TaskResult(**payload.dict()), acting_user=_user(request)
+        task, actions.TaskResult(**payload.dict()), acting_user=session_user(request)
     )
     return _detail(request, application.number)
 
@@ -386,7 +379,7 @@ def list_rectifications(request: HttpRequest) -> list[RectificationOut]:
             response=r.response,
             responded_at=r.responded_at,
         )
-        for r in selectors.open_rectifications_for(_user(request))
+        for r in selectors.open_rectifications_for(session_user(request))
     ]
 
 
@@ -394,7 +387,7 @@ def list_rectifications(request: HttpRequest) -> list[RectificationOut]:
 def respond_to_rating(request: HttpRequest, pk: int, payload: ResponseIn) -> CountOut:
     """Answer a bad rating with what was done."""
     row = access_rectification_by_id(request.user, pk)
-    actions.do_respond_to_rating(row, payload.response, acting_user=_user(request))
+    actions.do_respond_to_rating(row, payload.response, acting_user=session_user(request))
     return CountOut(count=1)
 
 
@@ -405,14 +398,14 @@ def list_notifications(request: HttpRequest) -> list[NotificationOut]:
         NotificationOut(
             id=n.pk, text=n.text, link=n.link, created_at=n.created_at, read_at=n.read_at
         )
-        for n in selectors.notifications_of(_user(request))[:200]
+        for n in selectors.notifications_of(session_user(request))[:200]
     ]
 
 
 @router.post("/notifications/read", response={200: CountOut, **ERRORS})
 def read_notifications(request: HttpRequest, payload: ReadIn) -> CountOut:
     """Mark my messages (all, or the given ids) read."""
-    return CountOut(count=actions.do_mark_notifications_read(_user(request), payload.ids))
+    return CountOut(count=actions.do_mark_notifications_read(session_user(request), payload.ids))
 
 
 # --- applicants ------------------------------------------------------------------------
@@ -421,7 +414,7 @@ def read_notifications(request: HttpRequest, payload: ReadIn) -> CountOut:
 @router.get("", response={200: list[ApplicationSummaryOut], **ERRORS})
 def list_mine(request: HttpRequest, state: str = "") -> list[ApplicationSummaryOut]:
     """My applications, newest first."""
-    return [summary_out(a) for a in selectors.applications_of(_user(request), state)[:500]]
+    return [summary_out(a) for a in selectors.applications_of(session_user(request), state)[:500]]
 
 
 @router.post("", response={201: ApplicationDetailOut, **ERRORS})
@@ -432,7 +425,7 @@ def create_draft(request: HttpRequest, payload: DraftIn) -> Status[ApplicationDe
     except NotFound as error:
         raise NotFound(code="unknown_item", detail={"field": "item_code"}) from error
     application = actions.do_save_draft(
-        item, payload.form_data, acting_user=_user(request), credit_code=payload.credit_code
+        item, payload.form_data, acting_user=session_user(request), credit_code=payload.credit_code
     )
     return Status(201, _detail(request, application.number))
 
@@ -448,7 +441,10 @@ def update_draft(request: HttpRequest, number: str, payload: FormIn) -> Applicat
     """Save the form of a draft (or of an application being corrected)."""
     application = access_own_application_by_number(request.user, number)
     actions.do_save_draft(
-        application.item, payload.form_data, acting_user=_user(request), application=application
+        application.item,
+        payload.form_data,
+        acting_user=session_user(request),
+        application=application,
     )
     return _detail(request, number)
 
@@ -459,7 +455,9 @@ def upload_material(
 ) -> Status[ProvidedMaterialOut]:
     """Upload a material: PDF, JPG or PNG, at most 10 MB."""
     application = access_own_application_by_number(request.user, number)
-    row = actions.do_upload_material(application, material_id, file, acting_user=_user(request))
+    row = actions.do_upload_material(
+        application, material_id, file, acting_user=session_user(request)
+    )
     return Status(
         201,
         ProvidedMaterialOut(
@@ -486,7 +484,7 @@ def promise_material(
     """Promise a 容缺-eligible material by a date instead of uploading it now."""
     application = access_own_application_by_number(request.user, number)
     actions.do_promise_material(
-        application, material_id, payload.promised_on, acting_user=_user(request)
+        application, material_id, payload.promised_on, acting_user=session_user(request)
     )
     return _detail(request, number)
 
@@ -495,7 +493,7 @@ def promise_material(
 def submit(request: HttpRequest, number: str) -> ApplicationDetailOut:
     """Submit a draft; a simple case may be approved at once (秒批)."""
     application = access_own_application_by_number(request.user, number)
-    actions.do_submit_application(application, acting_user=_user(request))
+    actions.do_submit_application(application, acting_user=session_user(request))
     return _detail(request, number)
 
 
@@ -503,7 +501,7 @@ def submit(request: HttpRequest, number: str) -> ApplicationDetailOut:
 def withdraw(request: HttpRequest, number: str, payload: NoteIn) -> ApplicationDetailOut:
     """Withdraw my application before it is decided."""
     application = access_own_application_by_number(request.user, number)
-    actions.do_withdraw_application(application, payload.note, acting_user=_user(request))
+    actions.do_withdraw_application(application, payload.note, acting_user=session_user(request))
     return _detail(request, number)
 
 
@@ -514,7 +512,7 @@ def submit_correction(
     """Answer a 补正 request (upload the materials first); the clock runs again."""
     application = access_own_application_by_number(request.user, number)
     actions.do_submit_correction(
-        application, payload.note, acting_user=_user(request), form_data=payload.form_data
+        application, payload.note, acting_user=session_user(request), form_data=payload.form_data
     )
     return _detail(request, number)
 
@@ -526,7 +524,7 @@ def rate(request: HttpRequest, number: str, payload: RatingIn) -> Status[RatingO
     rating = actions.do_rate_application(
         application,
         payload.level,
-        acting_user=_user(request),
+        acting_user=session_user(request),
         tags=payload.tags,
         comment=payload.comment,
     )
@@ -540,7 +538,7 @@ def rate(request: HttpRequest, number: str, payload: RatingIn) -> Status[RatingO
 def request_correction(request: HttpRequest, number: str, payload: NoteIn) -> ApplicationDetailOut:
     """Ask the applicant to correct the application, saying what at once (一次性告知)."""
     application = access_application_by_number(request.user, number)
-    actions.do_request_correction(application, payload.note, acting_user=_user(request))
+    actions.do_request_correction(application, payload.note, acting_user=session_user(request))
     return _detail(request, number)
 
 
@@ -554,7 +552,7 @@ def start_special_procedure(
     if procedure is None:
         raise NotFound(code="unknown_procedure", detail={"field": "procedure_id"})
     actions.do_start_special_procedure(
-        application, procedure, payload.note, acting_user=_user(request)
+        application, procedure, payload.note, acting_user=session_user(request)
     )
     return _detail(request, number)
 
@@ -563,5 +561,5 @@ def start_special_procedure(
 def end_special_procedure(request: HttpRequest, number: str) -> ApplicationDetailOut:
     """End the running special procedure."""
     application = access_application_by_number(request.user, number)
-    actions.do_end_special_procedure(application, acting_user=_user(request))
+    actions.do_end_special_procedure(application, acting_user=session_user(request))
     return _detail(request, number)

@@ -38,24 +38,19 @@ from zhengtong.hotline.permissions import (
 from zhengtong.hotline.reply_quality import score_reply
 from zhengtong.hotline.states import Channel, Urgency
 from zhengtong.identity.actors import actor_of
-from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
+from zhengtong.identity.auth import (
+    ClientTokenAuth,
+    principal_of,
+    require_scope,
+    session_auth,
+    session_user,
+)
 from zhengtong.identity.models import Audience, SystemClient, User
-from zhengtong.identity.permissions import has_permission
+from zhengtong.identity.permissions import has_permission, require_permission
 
 router = Router(tags=["hotline"])
 ERRORS = ERROR_RESPONSES
 client_auth = ClientTokenAuth()
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _require(user: User, permission: str) -> None:
-    if not has_permission(user, permission):
-        raise PermissionDenied(code="permission_denied")
 
 
 # --- schemas ---------------------------------------------------------------------------
@@ -501,8 +496,8 @@ def classify(request: HttpRequest, payload: ClassifyIn) -> SuggestionOut:
     summary="Upload an XLSX workbook of messages; it is imported in the background",
 )
 def import_cases(request: HttpRequest, file: File[UploadedFile]) -> Status[ImportOut]:
-    user = _user(request)
-    _require(user, ENTER_CALLS)
+    user = session_user(request)
+    require_permission(user, ENTER_CALLS)
     case_import = do_queue_import(
         file.read(), file.name or "", actor=actor_of(user), entered_by=user.get_username()
     )
@@ -512,7 +507,7 @@ def import_cases(request: HttpRequest, file: File[UploadedFile]) -> Status[Impor
 @router.get("/imports/{import_id}", response={200: ImportOut, **ERRORS}, auth=session_auth)
 def get_import(request: HttpRequest, import_id: int) -> ImportOut:
     """The progress of an import, and its report: cases made, repeats merged, bad rows."""
-    return _import_out(access.access_import_by_id(_user(request), import_id))
+    return _import_out(access.access_import_by_id(session_user(request), import_id))
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -520,7 +515,7 @@ def get_import(request: HttpRequest, import_id: int) -> ImportOut:
 
 @router.get("/cases/{number}", response={200: CaseOut, **ERRORS}, auth=session_auth)
 def get_case(request: HttpRequest, number: str) -> CaseOut:
-    user = _user(request)
+    user = session_user(request)
     if user.audience == Audience.STAFF:
         return _case_out(access.access_case_for_staff(user, number))
     return _case_out(access.access_own_case(user, number))
@@ -528,7 +523,7 @@ def get_case(request: HttpRequest, number: str) -> CaseOut:
 
 @router.get("/mine", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
 def my_cases(request: HttpRequest) -> list[CaseSummaryOut]:
-    return [_summary(c) for c in selectors.cases_of_citizen(_user(request).pk)[:200]]
+    return [_summary(c) for c in selectors.cases_of_citizen(session_user(request).pk)[:200]]
 
 
 @router.get("/track/{code}", response={200: TrackOut, **ERRORS}, auth=None)
@@ -550,14 +545,14 @@ def track_case(request: HttpRequest, code: str) -> TrackOut:
 
 @router.get("/queue", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
 def dispatch_queue(request: HttpRequest) -> list[CaseSummaryOut]:
-    _require(_user(request), DISPATCH)
+    require_permission(session_user(request), DISPATCH)
     return [_summary(c) for c in selectors.dispatch_queue()[:500]]
 
 
 @router.get("/department-cases", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
 def department_cases(request: HttpRequest) -> list[CaseSummaryOut]:
-    user = _user(request)
-    _require(user, HANDLE)
+    user = session_user(request)
+    require_permission(user, HANDLE)
     cases = selectors.department_cases(access.handling_department_ids(user))
     return [_summary(c) for c in cases[:500]]
 
@@ -567,8 +562,8 @@ def department_cases(request: HttpRequest) -> list[CaseSummaryOut]:
 
 @router.post("/cases/{number}/dispatch", response={200: CaseOut, **ERRORS}, auth=session_auth)
 def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> CaseOut:
-    user = _user(request)
-    _require(user, DISPATCH)
+    user = session_user(request)
+    require_permission(user, DISPATCH)
     case = access.access_case_for_staff(user, number)
     department = Department.objects.filter(code=payload.department_code).first()
     if department is None:
@@ -583,20 +578,20 @@ def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> Cas
 
 
 def _handled_case(user: User, number: str) -> tuple[Case, list[int]]:
-    _require(user, HANDLE)
+    require_permission(user, HANDLE)
     return access.access_case_for_staff(user, number), access.handling_department_ids(user)
 
 
 @router.post("/cases/{number}/sign", response={200: CaseOut, **ERRORS}, auth=session_auth)
 def sign_case(request: HttpRequest, number: str) -> CaseOut:
-    user = _user(request)
+    user = session_user(request)
     case, departments = _handled_case(user, number)
     return _case_out(actions.do_sign_case(case, actor=actor_of(user), departments=departments))
 
 
 @router.post("/cases/{number}/return", response={200: CaseOut, **ERRORS}, auth=session_auth)
 def return_case(request: HttpRequest, number: str, payload: ReturnReasonIn) -> CaseOut:
-    user = _user(request)
+    user = session_user(request)
     case, departments = _handled_case(user, number)
     return _case_out(
         actions.do_return_case(case, payload.reason, actor=actor_of(user), departments=departments)
@@ -609,7 +604,7 @@ def return_case(request: HttpRequest, number: str, payload: ReturnReasonIn) -> C
 def request_extension(
     request: HttpRequest, number: str, payload: ExtensionIn
 ) -> Status[ExtensionOut]:
-    user = _user(request)
+    user = session_user(request)
     case, departments = _handled_case(user, number)
     extension = actions.do_request_extension(
         case, payload.days, payload.reason, actor=actor_of(user), departments=departments
@@ -629,7 +624,7 @@ def request_extension(
 
 @router.get("/extensions", response={200: list[ExtensionOut], **ERRORS}, auth=session_auth)
 def list_extensions(request: HttpRequest) -> list[ExtensionOut]:
-    _require(_user(request), DISPATCH)
+    require_permission(session_user(request), DISPATCH)
     return [
         ExtensionOut(
             id=e.pk,
@@ -649,7 +644,7 @@ def list_extensions(request: HttpRequest) -> list[ExtensionOut]:
     auth=session_auth,
 )
 def decide_extension(request: HttpRequest, extension_id: int, payload: DecisionIn) -> CaseOut:
-    user = _user(request)
+    user = session_user(request)
     extension = access.access_extension_by_id(user, extension_id)
     decided = actions.do_decide_extension(
         extension, payload.approve, actor=actor_of(user), note=payload.note
@@ -659,8 +654,8 @@ def decide_extension(request: HttpRequest, extension_id: int, payload: DecisionI
 
 @router.post("/cases/{number}/urge", response={200: CaseOut, **ERRORS}, auth=session_auth)
 def urge_case(request: HttpRequest, number: str, payload: UrgeIn) -> CaseOut:
-    user = _user(request)
-    _require(user, DISPATCH)
+    user = session_user(request)
+    require_permission(user, DISPATCH)
     case = access.access_case_for_staff(user, number)
     return _case_out(
         actions.do_urge_case(
@@ -674,7 +669,7 @@ def urge_case(request: HttpRequest, number: str, payload: UrgeIn) -> CaseOut:
 )
 def preview_reply_score(request: HttpRequest, number: str, payload: ReplyIn) -> ReplyScoreOut:
     """Score a draft reply before it is sent, so a weak one can be improved."""
-    user = _user(request)
+    user = session_user(request)
     case, _departments = _handled_case(user, number)
     score = score_reply(
         case.title,
@@ -689,7 +684,7 @@ def preview_reply_score(request: HttpRequest, number: str, payload: ReplyIn) -> 
 
 @router.post("/cases/{number}/reply", response={200: CaseOut, **ERRORS}, auth=session_auth)
 def reply_case(request: HttpRequest, number: str, payload: ReplyIn) -> CaseOut:
-    user = _user(request)
+    user = session_user(request)
     case, departments = _handled_case(user, number)
     return _case_out(
         actions.do_reply_case(case, payload.reply, actor=actor_of(user), departments=departments)
@@ -699,9 +694,9 @@ def reply_case(request: HttpRequest, number: str, payload: ReplyIn) -> CaseOut:
 @router.post("/cases/{number}/rating", response={200: CaseOut, **ERRORS}, auth=session_auth)
 def rate_case(request: HttpRequest, number: str, payload: CaseRatingIn) -> CaseOut:
     """The citizen rates their own case, or a dispatcher records the callback (回访)."""
-    user = _user(request)
+    user = session_user(request)
     if user.audience == Audience.STAFF:
-        _require(user, DISPATCH)
+        require_permission(user, DISPATCH)
         case = access.access_case_for_staff(user, number)
     else:
         case = access.access_own_case(user, number)
@@ -725,7 +720,7 @@ def rate_tracked_case(request: HttpRequest, code: str, payload: CaseRatingIn) ->
 
 @router.get("/models", response={200: list[ClassifierVersionOut], **ERRORS}, auth=session_auth)
 def list_models(request: HttpRequest) -> list[ClassifierVersionOut]:
-    _require(_user(request), MANAGE_ROUTING)
+    require_permission(session_user(request), MANAGE_ROUTING)
     return [_version_out(v) for v in selectors.classifier_versions()[:100]]
 
 
@@ -734,8 +729,8 @@ def train_model(request: HttpRequest, payload: TrainIn) -> Status[ClassifierVers
     """Start training a new version in the background; poll it for progress."""
     from zhengtong.hotline.tasks import train_classifier
 
-    user = _user(request)
-    _require(user, MANAGE_ROUTING)
+    user = session_user(request)
+    require_permission(user, MANAGE_ROUTING)
     data: Path | None = default_data() if payload.use_shared_data else None
     if payload.use_shared_data and data is None:
         raise InvalidInput(
@@ -751,7 +746,7 @@ def train_model(request: HttpRequest, payload: TrainIn) -> Status[ClassifierVers
 
 @router.get("/models/{number}", response={200: ClassifierVersionOut, **ERRORS}, auth=session_auth)
 def get_model(request: HttpRequest, number: int) -> ClassifierVersionOut:
-    return _version_out(access.access_classifier_version(_user(request), number))
+    return _version_out(access.access_classifier_version(session_user(request), number))
 
 
 @router.post(
@@ -759,7 +754,7 @@ def get_model(request: HttpRequest, number: int) -> ClassifierVersionOut:
 )
 def activate_model(request: HttpRequest, number: int) -> ClassifierVersionOut:
     """Route with this version (activating an older version is the rollback)."""
-    user = _user(request)
+    user = session_user(request)
     version = access.access_classifier_version(user, number)
     return _version_out(classifier_actions.do_activate_classifier(version, actor=actor_of(user)))
 
@@ -773,7 +768,7 @@ class WindowIn(Schema):
 
 @router.get("/overview", response={200: OverviewOut, **ERRORS}, auth=session_auth)
 def get_overview(request: HttpRequest, window: Query[WindowIn]) -> OverviewOut:
-    _require(_user(request), VIEW_OVERVIEW)
+    require_permission(session_user(request), VIEW_OVERVIEW)
     until = timezone.now()
     since = until - dt.timedelta(days=window.days)
     figures = selectors.overview(since, until)
@@ -797,7 +792,7 @@ def get_overview(request: HttpRequest, window: Query[WindowIn]) -> OverviewOut:
 
 @router.get("/hot-issues", response={200: list[HotIssueOut], **ERRORS}, auth=session_auth)
 def get_hot_issues(request: HttpRequest, window: Query[WindowIn]) -> list[HotIssueOut]:
-    _require(_user(request), VIEW_OVERVIEW)
+    require_permission(session_user(request), VIEW_OVERVIEW)
     result = selectors.hot_issues(days=window.days)
     jumps = {id(issue): ratio for issue, ratio in result.jumps}
     return [

@@ -123,6 +123,13 @@ session_auth = SessionUserAuth()
 any_principal = [ClientTokenAuth(), session_auth]
 
 
+def session_user(request: HttpRequest) -> User:
+    """Return the user of an operation behind ``session_auth`` (which lets only users in)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def principal_of(request: HttpRequest) -> User | SystemClient | None:
     """Return whoever the API authenticated for this request."""
     principal = getattr(request, "auth", None)

@@ -35,6 +35,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.core.errors import PermissionDenied
 from zhengtong.core.models import Department, Region
 from zhengtong.identity.models import (
     Audience,
@@ -309,6 +310,12 @@ def has_permission(
             continue
         return True
     return False
+
+
+def require_permission(user: AbstractBaseUser | AnonymousUser | None, perm: str) -> None:
+    """Refuse with ``permission_denied`` unless the user holds ``perm`` somewhere."""
+    if not has_permission(user, perm):
+        raise PermissionDenied(code="permission_denied")
 
 
 def permissions_of(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[str]:

@@ -16,13 +16,12 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from zhengtong.core.errors import InvalidInput, PermissionDenied
+from zhengtong.core.errors import InvalidInput
 from zhengtong.core.schemas import ERROR_RESPONSES
 from zhengtong.core.selectors import find_enterprise_by_credit_code, get_region
 from zhengtong.identity.actors import actor_of
-from zhengtong.identity.auth import session_auth
-from zhengtong.identity.models import User
-from zhengtong.identity.permissions import has_permission
+from zhengtong.identity.auth import session_auth, session_user
+from zhengtong.identity.permissions import require_permission
 from zhengtong.regulation import access, actions, selectors
 from zhengtong.regulation.models import Alarm, AlarmState, EmissionLimit, MonitoringPoint
 from zhengtong.regulation.permissions import MANAGE_POINTS, MONITOR
@@ -31,17 +30,6 @@ router = Router(tags=["regulation"])
 ERRORS = ERROR_RESPONSES
 # The most readings one request returns (a week of 30-second data for one pollutant).
 MAX_READINGS = 20_000
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _require(user: User, permission: str) -> None:
-    if not has_permission(user, permission):
-        raise PermissionDenied(code="permission_denied")
 
 
 # --- schemas ---------------------------------------------------------------------------
@@ -239,8 +227,8 @@ def _alarm_out(alarm: Alarm) -> AlarmOut:
 @router.get("/points", response={200: list[MonitoringPointOut], **ERRORS}, auth=session_auth)
 def list_points(request: HttpRequest) -> list[MonitoringPointOut]:
     """The points the regulator watches, with their state and alarm counts."""
-    user = _user(request)
-    _require(user, MONITOR)
+    user = session_user(request)
+    require_permission(user, MONITOR)
     return [
         _point_out(summary) for summary in selectors.point_summaries(access.monitored_points(user))
     ]
@@ -251,8 +239,8 @@ def register_point(
     request: HttpRequest, payload: MonitoringPointIn
 ) -> Status[MonitoringPointDetailOut]:
     """Register a monitoring point; its collector may then report under the MN and PW."""
-    user = _user(request)
-    _require(user, MANAGE_POINTS)
+    user = session_user(request)
+    require_permission(user, MANAGE_POINTS)
     enterprise = find_enterprise_by_credit_code(payload.enterprise_credit_code)
     if enterprise is None:
         raise InvalidInput(
@@ -275,16 +263,16 @@ def register_point(
 
 @router.get("/points/{mn}", response={200: MonitoringPointDetailOut, **ERRORS}, auth=session_auth)
 def get_point(request: HttpRequest, mn: str) -> MonitoringPointDetailOut:
-    user = _user(request)
-    _require(user, MONITOR)
+    user = session_user(request)
+    require_permission(user, MONITOR)
     return _point_detail(access.access_point_by_mn(user, mn))
 
 
 @router.get("/points/{mn}/readings", response={200: ReadingsOut, **ERRORS}, auth=session_auth)
 def point_readings(request: HttpRequest, mn: str, filters: Query[ReadingFilterIn]) -> ReadingsOut:
     """The point's readings of the last hours (24 unless told, at most 168), oldest first."""
-    user = _user(request)
-    _require(user, MONITOR)
+    user = session_user(request)
+    require_permission(user, MONITOR)
     point = access.access_point_by_mn(user, mn)
     until = timezone.now()
     since = until - dt.timedelta(hours=filters.hours)
@@ -324,8 +312,8 @@ def set_limit(
     request: HttpRequest, mn: str, pollutant: str, payload: EmissionLimitIn
 ) -> EmissionLimitOut:
     """Set the emission limit of one pollutant at a point (values above it raise alarms)."""
-    user = _user(request)
-    _require(user, MANAGE_POINTS)
+    user = session_user(request)
+    require_permission(user, MANAGE_POINTS)
     point = access.access_point_for_management(user, mn)
     limit = actions.do_set_emission_limit(
         point, pollutant, payload.upper, actor=actor_of(user), unit=payload.unit
@@ -339,8 +327,8 @@ def set_limit(
 @router.get("/alarms", response={200: list[AlarmOut], **ERRORS}, auth=session_auth)
 def list_alarms(request: HttpRequest, filters: Query[AlarmFilterIn]) -> list[AlarmOut]:
     """The alarms of the watched points, newest first (at most 500)."""
-    user = _user(request)
-    _require(user, MONITOR)
+    user = session_user(request)
+    require_permission(user, MONITOR)
     points = access.monitored_points(user)
     if filters.mn:
         points = points.filter(mn=filters.mn)
@@ -353,8 +341,8 @@ def list_alarms(request: HttpRequest, filters: Query[AlarmFilterIn]) -> list[Ala
 )
 def acknowledge_alarm(request: HttpRequest, alarm_id: int, payload: AlarmAcknowledgeIn) -> AlarmOut:
     """The regulator has seen the alarm and is dealing with it."""
-    user = _user(request)
-    _require(user, MONITOR)
+    user = session_user(request)
+    require_permission(user, MONITOR)
     alarm = access.access_alarm_by_id(user, alarm_id)
     actions.do_acknowledge_alarm(alarm, actor=actor_of(user), note=payload.note)
     return _alarm_out(access.access_alarm_by_id(user, alarm_id))
@@ -363,8 +351,8 @@ def acknowledge_alarm(request: HttpRequest, alarm_id: int, payload: AlarmAcknowl
 @router.post("/alarms/{alarm_id}/close", response={200: AlarmOut, **ERRORS}, auth=session_auth)
 def close_alarm(request: HttpRequest, alarm_id: int, payload: AlarmCloseIn) -> AlarmOut:
     """Close an alarm with a note of what was found and done."""
-    user = _user(request)
-    _require(user, MONITOR)
+    user = session_user(request)
+    require_permission(user, MONITOR)
     alarm = access.access_alarm_by_id(user, alarm_id)
     actions.do_close_alarm(alarm, payload.note, actor=actor_of(user))
     return _alarm_out(access.access_alarm_by_id(user, alarm_id))
