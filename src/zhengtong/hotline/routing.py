@@ -84,19 +84,17 @@ def resolver_for(city: Region) -> PlaceResolver:
         return resolver
 
 
-def resolve_place(location_text: str, title: str, content: str) -> PlaceMatch | None:
-    city = city_region()
-    if city is None:
-        return None
-    return resolver_for(city).resolve(location_text, title, content)
+def department_for(
+    category: str, district_code: str | None, city: Region | None = None
+) -> Department | None:
+    """Return the district's department for the category, else the city's.
 
-
-def department_for(category: str, district_code: str | None) -> Department | None:
-    """Return the district's department for the category, else the city's."""
+    ``city`` saves looking it up again when the caller already has it.
+    """
     if not category:
         return None
     codes = [district_code] if district_code else []
-    city = city_region()
+    city = city or city_region()
     if city is not None:
         codes.append(city.code)
     rules = {
@@ -121,10 +119,13 @@ def suggest(location_text: str, title: str, content: str) -> Suggestion:
     prediction = None
     if version is not None:
         prediction = model_of(version).predict_one(title, content)
-    place = resolve_place(location_text, title, content)
+    # One look-up of the city serves both the place and the department.
+    city = city_region()
+    place = resolver_for(city).resolve(location_text, title, content) if city else None
     department = None
     if prediction is not None:
-        department = department_for(prediction.label, place.district_code if place else None)
+        district = place.district_code if place else None
+        department = department_for(prediction.label, district, city)
     automatic = (
         prediction is not None
         and department is not None
