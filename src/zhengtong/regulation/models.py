@@ -1,9 +1,10 @@
 """Online monitoring (HJ 212): monitoring points, emission limits, readings, refused packets."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.core.models import Enterprise, Region
+from zhengtong.core.models import Department, Enterprise, Region
 
 
 class Edition(models.TextChoices):
@@ -168,3 +169,315 @@ class Alarm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.point_id} {self.kind} {self.pollutant}"
+
+
+# --- Credit (信用) ----------------------------------------------------------------------------
+
+
+class CreditKind(models.TextChoices):
+    """The kinds of credit record; the values are ``credit_scorecard``'s kinds."""
+
+    PENALTY = "penalty", _("行政处罚")
+    INSPECTION = "inspection", _("监督检查")
+    COMPLAINT_UPHELD = "complaint_upheld", _("查实的投诉")
+    OVER_LIMIT_ALARM = "over_limit_alarm", _("在线监测超标报警")
+    OFFLINE_ALARM = "offline_alarm", _("在线监测离线报警")
+    COMMENDATION = "commendation", _("表彰奖励")
+    SERIOUS_DISHONESTY = "serious_dishonesty", _("列入严重失信主体名单")
+
+
+class CreditRecord(models.Model):
+    """One fact on an enterprise's credit file (信用记录), graded by the active scorecard.
+
+    ``source_ref`` names where the fact comes from (a penalty decision's
+    number, ``inspection:<id>``, ``alarm:<id>``, ``hotline:<case>``); records
+    written automatically are unique per enterprise and source, so a check that
+    runs twice does not count a fact twice.
+    """
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="credit_records"
+    )
+    kind = models.CharField(_("类型"), max_length=24, choices=CreditKind.choices)
+    severity = models.CharField(_("情节"), max_length=16, blank=True)
+    occurred_on = models.DateField(_("发生日期"))
+    count = models.PositiveIntegerField(_("次数"), default=1)
+    description = models.CharField(_("内容"), max_length=500)
+    authority = models.CharField(_("认定部门"), max_length=128, blank=True)
+    source_ref = models.CharField(_("来源"), max_length=128, blank=True)
+    # Set when credit repair (信用修复) is granted for the record, or, for a
+    # listing, when the enterprise is removed from the list.
+    repaired_at = models.DateTimeField(_("修复时间"), null=True, blank=True)
+    recorded_by = models.CharField(max_length=64, blank=True)
+    recorded_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        ordering = ["-occurred_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "source_ref"],
+                condition=~models.Q(source_ref=""),
+                name="unique_credit_record_source",
+            )
+        ]
+        indexes = [models.Index(fields=["enterprise", "occurred_on"], name="credit_record_ent_idx")]
+        verbose_name = _("信用记录")
+        verbose_name_plural = _("信用记录")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.kind} {self.occurred_on}"
+
+
+class ScorecardVersion(models.Model):
+    """A version of the credit scorecard (``credit_scorecard.Scorecard`` as JSON); one is active."""
+
+    number = models.PositiveIntegerField(_("版本号"), unique=True)
+    config = models.JSONField(_("评分规则"))
+    note = models.CharField(_("修订说明"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("在用"), default=False)
+    created_by = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="one_active_scorecard",
+            )
+        ]
+        verbose_name = _("信用评分规则")
+        verbose_name_plural = _("信用评分规则")
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+
+class CreditStanding(models.Model):
+    """An enterprise's current score and grade, kept so lists and draws need not regrade."""
+
+    enterprise = models.OneToOneField(
+        Enterprise, on_delete=models.CASCADE, related_name="credit_standing"
+    )
+    score = models.IntegerField(_("信用分"))
+    grade = models.CharField(_("信用等级"), max_length=1)
+    listed = models.BooleanField(_("严重失信"), default=False)
+    as_of = models.DateField(_("评定日期"))
+    scorecard = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="+")
+    graded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["enterprise_id"]
+        indexes = [models.Index(fields=["grade"], name="credit_standing_grade_idx")]
+        verbose_name = _("信用等级")
+        verbose_name_plural = _("信用等级")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.grade} {self.score}"
+
+
+class RepairState(models.TextChoices):
+    SUBMITTED = "submitted", _("待审核")
+    GRANTED = "granted", _("已修复")
+    REFUSED = "refused", _("不予修复")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class CreditRepair(models.Model):
+    """An enterprise's request to repair one credit record (信用修复), decided by the regulator."""
+
+    record = models.ForeignKey(CreditRecord, on_delete=models.PROTECT, related_name="repairs")
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="credit_repairs"
+    )
+    state = models.CharField(
+        _("状态"), max_length=16, choices=RepairState.choices, default=RepairState.SUBMITTED
+    )
+    # What the enterprise has done about it (整改情况) and its promise (信用承诺).
+    rectification = models.TextField(_("整改情况"))
+    commitment = models.TextField(_("信用承诺"))
+    submitted_by = models.CharField(max_length=64)
+    submitted_at = models.DateTimeField(_("申请时间"))
+    decided_by = models.CharField(max_length=64, blank=True)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record"],
+                condition=models.Q(state="submitted"),
+                name="one_pending_repair_per_record",
+            )
+        ]
+        verbose_name = _("信用修复申请")
+        verbose_name_plural = _("信用修复申请")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.record_id} {self.state}"
+
+
+class DishonestyListing(models.Model):
+    """An enterprise on the serious-dishonesty list (严重失信主体名单), published via the exchange.
+
+    ``published_at`` is when the exchange's copy last matched this listing
+    (added, or withdrawn once ``removed_at`` is set); None means a publication
+    is still owed, which the publishing task retries until it succeeds.
+    """
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="dishonesty_listings"
+    )
+    record = models.OneToOneField(CreditRecord, on_delete=models.PROTECT, related_name="listing")
+    reason = models.CharField(_("列入事由"), max_length=500)
+    legal_basis = models.CharField(_("认定依据"), max_length=300)
+    authority = models.CharField(_("认定部门"), max_length=128)
+    listed_on = models.DateField(_("列入日期"))
+    expires_on = models.DateField(_("有效期至"))
+    listed_by = models.CharField(max_length=64)
+    removed_at = models.DateTimeField(_("移出时间"), null=True, blank=True)
+    removal_reason = models.CharField(_("移出原因"), max_length=300, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-listed_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise"],
+                condition=models.Q(removed_at=None),
+                name="one_current_listing",
+            )
+        ]
+        verbose_name = _("严重失信主体名单")
+        verbose_name_plural = _("严重失信主体名单")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.listed_on}"
+
+
+# --- 双随机、一公开 ----------------------------------------------------------------------------
+
+
+class Inspector(models.Model):
+    """An inspector on the register (执法检查人员名录库)."""
+
+    code = models.CharField(_("执法证号"), max_length=32, unique=True)
+    name = models.CharField(_("姓名"), max_length=64)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    qualifications = models.JSONField(_("执法资格"), default=list)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_active = models.BooleanField(_("在册"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("检查人员")
+        verbose_name_plural = _("检查人员")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class Recusal(models.Model):
+    """A relation between an inspector and an enterprise that requires recusal (回避)."""
+
+    inspector = models.ForeignKey(Inspector, on_delete=models.CASCADE, related_name="recusals")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
+    relation = models.CharField(_("回避事由"), max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["inspector", "enterprise"], name="unique_recusal")
+        ]
+        verbose_name = _("回避关系")
+        verbose_name_plural = _("回避关系")
+
+    def __str__(self) -> str:
+        return f"{self.inspector_id} × {self.enterprise_id}"
+
+
+class DrawState(models.TextChoices):
+    ANNOUNCED = "announced", _("已公告，待抽取")
+    DRAWN = "drawn", _("已抽取")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class InspectionTask(models.Model):
+    """A random-inspection task (抽查任务) and its verifiable draw.
+
+    On announcement the registers (targets with their credit class, the
+    inspectors with qualifications and recusals) are frozen into
+    ``announcement`` with the commitment to a secret seed; the draw later uses
+    exactly those registers and reveals the seed in ``transcript``. The seed is
+    never shown before the draw.
+    """
+
+    code = models.CharField(_("任务编号"), max_length=64, unique=True)
+    title = models.CharField(_("任务名称"), max_length=200)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    industry_code = models.CharField(_("行业代码"), max_length=8, blank=True)
+    matters = models.TextField(_("检查事项"))
+    base_ratio = models.CharField(_("基准抽查比例"), max_length=16)
+    ratios = models.JSONField(_("各等级抽查比例"))
+    inspectors_per_target = models.PositiveSmallIntegerField(_("每户检查人员数"), default=2)
+    required_qualification = models.CharField(_("所需执法资格"), max_length=64, blank=True)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=DrawState.choices, default=DrawState.ANNOUNCED
+    )
+    seed_hex = models.CharField(max_length=128)
+    commitment = models.CharField(_("种子承诺值"), max_length=64)
+    registers_digest = models.CharField(_("名录摘要"), max_length=64)
+    announcement = models.JSONField()
+    transcript = models.JSONField(null=True, blank=True)
+    created_by = models.CharField(max_length=64)
+    announced_at = models.DateTimeField(_("公告时间"))
+    draw_after = models.DateTimeField(_("抽取时间不早于"))
+    drawn_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
+    drawn_by = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-announced_at", "-pk"]
+        verbose_name = _("抽查任务")
+        verbose_name_plural = _("抽查任务")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class InspectionOutcome(models.TextChoices):
+    PASS = "pass", _("未发现问题")
+    PROBLEMS = "problems", _("发现问题，责令整改")
+    FAIL = "fail", _("不合格")
+    NOT_FOUND = "not_found", _("未发现企业（通过登记的住所无法联系）")
+
+
+class Inspection(models.Model):
+    """One drawn target of a task, its inspectors and, once inspected, the published result."""
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.CASCADE, related_name="inspections")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="inspections")
+    credit_class = models.CharField(_("信用等级"), max_length=1)
+    inspectors = models.ManyToManyField(Inspector, related_name="inspections")
+    shortfall = models.PositiveSmallIntegerField(default=0)
+    outcome = models.CharField(
+        _("检查结果"), max_length=16, choices=InspectionOutcome.choices, blank=True
+    )
+    findings = models.TextField(_("检查情况"), blank=True)
+    inspected_on = models.DateField(_("检查日期"), null=True, blank=True)
+    recorded_by = models.CharField(max_length=64, blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["task_id", "enterprise_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "enterprise"], name="unique_inspection_target")
+        ]
+        verbose_name = _("检查")
+        verbose_name_plural = _("检查")
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.enterprise_id}"

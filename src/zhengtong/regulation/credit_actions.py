@@ -1,0 +1,247 @@
+"""State changes of enterprise credit: records, grades and the scorecard.
+
+Every record changes the enterprise's grade at once: ``add_credit_record``
+writes the record and regrades inside the caller's transaction, so an
+inspection result or a listing and the grade it causes commit together.
+Records also leave the grade when their validity window passes, which no
+action notices, so ``do_regrade_enterprises`` runs daily.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.models import Enterprise
+from zhengtong.ledger.actions import record_entry
+from zhengtong.regulation import credit_scorecard as scoring
+from zhengtong.regulation.credit_selectors import (
+    active_scorecard,
+    grade_records,
+    scorecard_records,
+)
+from zhengtong.regulation.models import CreditKind, CreditRecord, CreditStanding, ScorecardVersion
+
+SUBJECT = "regulation.credit"
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def regrade(enterprise: Enterprise, *, today: dt.date | None = None) -> CreditStanding:
+    """Grade the enterprise again and keep the result; call inside the caller's transaction."""
+    today = today or _today()
+    version, card = active_scorecard()
+    result = grade_records(scorecard_records(enterprise), card, today=today)
+    standing, _created = CreditStanding.objects.update_or_create(
+        enterprise=enterprise,
+        defaults={
+            "score": result.score,
+            "grade": result.grade,
+            "listed": result.listed,
+            "as_of": today,
+            "scorecard": version,
+            "graded_at": timezone.now(),
+        },
+    )
+    return standing
+
+
+def _checked(
+    kind: str, occurred_on: dt.date, severity: str, count: int, description: str
+) -> scoring.CreditRecord:
+    if kind not in CreditKind.values:
+        raise InvalidInput(
+            _("信用记录类型无效。"),
+            code="invalid_credit_kind",
+            detail={"fields": {"kind": "invalid"}},
+        )
+    if not description.strip():
+        raise InvalidInput(_("请填写信用记录的内容。"), code="description_required")
+    if occurred_on > _today():
+        raise InvalidInput(
+            _("发生日期不能晚于今天。"),
+            code="occurred_in_future",
+            detail={"fields": {"occurred_on": "invalid"}},
+        )
+    try:
+        return scoring.CreditRecord(
+            kind=kind, occurred_on=occurred_on, severity=severity, count=count
+        )
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(
+            _("信用记录的情节或次数无效。"),
+            code="invalid_credit_record",
+            detail={"reason": str(error)},
+        ) from None
+
+
+def add_credit_record(
+    enterprise: Enterprise,
+    kind: str,
+    occurred_on: dt.date,
+    description: str,
+    *,
+    recorded_by: str,
+    severity: str = "",
+    count: int = 1,
+    authority: str = "",
+    source_ref: str = "",
+) -> CreditRecord | None:
+    """Write one credit record and regrade, inside the caller's transaction and ledger entry.
+
+    Returns None when a record with the same non-empty ``source_ref`` is
+    already on the enterprise's file, so automatic recording can run twice.
+    """
+    checked = _checked(kind, occurred_on, severity, count, description)
+    if (
+        source_ref
+        and CreditRecord.objects.filter(enterprise=enterprise, source_ref=source_ref).exists()
+    ):
+        return None
+    try:
+        with transaction.atomic():
+            record = CreditRecord.objects.create(
+                enterprise=enterprise,
+                kind=kind,
+                severity=checked.severity,
+                occurred_on=occurred_on,
+                count=count,
+                description=description.strip()[:500],
+                authority=authority.strip()[:128],
+                source_ref=source_ref[:128],
+                recorded_by=recorded_by[:64],
+                recorded_at=timezone.now(),
+            )
+    except IntegrityError:
+        # The same source recorded by a concurrent run.
+        return None
+    regrade(enterprise)
+    return record
+
+
+def do_record_credit(
+    enterprise: Enterprise,
+    kind: str,
+    occurred_on: dt.date,
+    description: str,
+    *,
+    actor: Actor,
+    severity: str = "",
+    count: int = 1,
+    authority: str = "",
+    source_ref: str = "",
+) -> CreditRecord:
+    """Put a fact on an enterprise's credit file (e.g. a penalty decision) and regrade it."""
+    with transaction.atomic(durable=True):
+        record = add_credit_record(
+            enterprise,
+            kind,
+            occurred_on,
+            description,
+            recorded_by=actor.label,
+            severity=severity,
+            count=count,
+            authority=authority,
+            source_ref=source_ref,
+        )
+        if record is None:
+            raise Conflict(
+                _("该来源的信用记录已经登记。"),
+                code="credit_record_exists",
+                detail={"fields": {"source_ref": "invalid"}},
+            )
+        standing = CreditStanding.objects.get(enterprise=enterprise)
+        record_entry(
+            actor=actor,
+            action="regulation.record_credit",
+            subject_type=SUBJECT,
+            subject_id=enterprise.credit_code,
+            data={
+                "record": record.pk,
+                "kind": kind,
+                "severity": record.severity,
+                "occurred_on": occurred_on.isoformat(),
+                "count": count,
+                "source": source_ref,
+                "grade": standing.grade,
+                "score": standing.score,
+            },
+        )
+    return record
+
+
+def do_regrade_enterprises(
+    *, actor: Actor, enterprises: Iterable[Enterprise] | None = None, today: dt.date | None = None
+) -> dict[str, int]:
+    """Regrade enterprises (every one with a record or a grade, by default) as of today.
+
+    Returns how many were graded and how many changed grade; one ledger
+    entry lists the changes.
+    """
+    today = today or _today()
+    if enterprises is None:
+        enterprises = Enterprise.objects.filter(credit_records__isnull=False).distinct()
+    changed: dict[str, str] = {}
+    graded = 0
+    with transaction.atomic(durable=True):
+        before = dict(CreditStanding.objects.values_list("enterprise_id", "grade"))
+        for enterprise in enterprises:
+            standing = regrade(enterprise, today=today)
+            graded += 1
+            if before.get(enterprise.pk) != standing.grade:
+                changed[enterprise.credit_code] = standing.grade
+        record_entry(
+            actor=actor,
+            action="regulation.regrade",
+            subject_type=SUBJECT,
+            subject_id=today.isoformat(),
+            data={"graded": graded, "changed": changed},
+        )
+    return {"graded": graded, "changed": len(changed)}
+
+
+def do_publish_scorecard(config: Any, note: str, *, actor: Actor) -> ScorecardVersion:
+    """Make a new scorecard version active after checking it, and regrade everyone by it."""
+    try:
+        card = scoring.Scorecard.from_dict(config)
+    except scoring.ScorecardError as error:
+        raise InvalidInput(
+            _("评分规则有误。"), code="invalid_scorecard", detail={"problems": list(error.problems)}
+        ) from None
+    if not note.strip():
+        raise InvalidInput(
+            _("请填写修订说明。"), code="note_required", detail={"fields": {"note": "invalid"}}
+        )
+    today = _today()
+    with transaction.atomic(durable=True):
+        last = ScorecardVersion.objects.select_for_update().order_by("-number").first()
+        ScorecardVersion.objects.filter(is_active=True).update(is_active=False)
+        version = ScorecardVersion.objects.create(
+            number=(last.number if last else 0) + 1,
+            config=card.to_dict(),
+            note=note.strip()[:300],
+            is_active=True,
+            created_by=actor.label[:64],
+            created_at=timezone.now(),
+        )
+        graded = 0
+        for enterprise in Enterprise.objects.filter(credit_standing__isnull=False):
+            regrade(enterprise, today=today)
+            graded += 1
+        record_entry(
+            actor=actor,
+            action="regulation.publish_scorecard",
+            subject_type=SUBJECT,
+            subject_id=f"scorecard-{version.number}",
+            data={"number": version.number, "config": version.config, "regraded": graded},
+        )
+    return version
