@@ -20,6 +20,7 @@ from zhengtong.regulation.models import (
     Alarm,
     AlarmKind,
     AlarmState,
+    Edition,
     EmissionLimit,
     MonitoringPoint,
     Reading,
@@ -42,6 +43,7 @@ def do_register_point(
     system_code: str = "31",
     interval_s: int = 30,
     crc_compat: bool = False,
+    edition: str = Edition.HJ212_2017,
 ) -> MonitoringPoint:
     """Register a monitoring point whose collector reports under ``mn`` with ``password``."""
     if not _MN.fullmatch(mn):
@@ -50,6 +52,8 @@ def do_register_point(
         raise InvalidInput(_("访问密码 PW 应为 1 至 16 位，不含分隔符。"), code="invalid_pw")
     if not name.strip():
         raise InvalidInput(_("请填写监测点名称。"), code="name_required")
+    if edition not in Edition.values:
+        raise InvalidInput(_("标准版本无效。"), code="invalid_edition")
     if not 1 <= interval_s <= 86400:
         raise InvalidInput(_("上报间隔应在 1 秒至 1 天之间。"), code="invalid_interval")
     salt = secrets.token_hex(8)
@@ -65,6 +69,7 @@ def do_register_point(
             password_salt=salt,
             password_hash=password_digest(salt, password),
             crc_compat=crc_compat,
+            edition=edition,
             interval_s=interval_s,
         )
         record_entry(
@@ -72,7 +77,11 @@ def do_register_point(
             action="regulation.register_point",
             subject_type="regulation.point",
             subject_id=mn,
-            data={"enterprise": enterprise.credit_code, "crc_compat": crc_compat},
+            data={
+                "enterprise": enterprise.credit_code,
+                "crc_compat": crc_compat,
+                "edition": edition,
+            },
         )
     return point
 

@@ -80,6 +80,10 @@ class MonitoringPointIn(Schema):
     system_code: str = Field("31", max_length=2, description="ST: 31 flue gas, 32 waste water")
     interval_s: int = Field(30, description="seconds between real-time uploads")
     crc_compat: bool = Field(False, description="also accept CRC-16/MODBUS with swapped bytes")
+    edition: str = Field(
+        "2017",
+        description="edition of HJ 212 the device speaks: 2017 or 2025 (its Flag version)",
+    )
 
 
 class EmissionLimitIn(Schema):
@@ -257,6 +261,7 @@ def register_point(
         system_code=payload.system_code,
         interval_s=payload.interval_s,
         crc_compat=payload.crc_compat,
+        edition=payload.edition,
     )
     return Status(201, _point_detail(point))
 
@@ -356,3 +361,19 @@ def close_alarm(request: HttpRequest, alarm_id: int, payload: AlarmCloseIn) -> A
     alarm = access.access_alarm_by_id(user, alarm_id)
     actions.do_close_alarm(alarm, payload.note, actor=actor_of(user))
     return _alarm_out(access.access_alarm_by_id(user, alarm_id))
+
+
+def _mount_parts() -> None:
+    # Credit, random inspections and the enterprise's own view live in their own modules.
+    from zhengtong.regulation.credit_api import router as credit_router
+    from zhengtong.regulation.enterprise_api import router as enterprise_router
+    from zhengtong.regulation.inspection_api import router as inspection_router
+    from zhengtong.regulation.repair_api import router as repair_router
+
+    router.add_router("/credit/", credit_router)
+    router.add_router("/inspections/", inspection_router)
+    router.add_router("/my/", enterprise_router)
+    router.add_router("/repairs/", repair_router)
+
+
+_mount_parts()

@@ -466,39 +466,53 @@ def segment_of(
     return ";".join(parts)
 
 
+# The Flag's version bits V5..V0 of each edition (6.3.3, table 4 of the 2017 text:
+# 000000 for HJ/T 212-2005, 000001 for HJ 212-2017). The 2025 edition's number
+# is configurable (setting ``HJ212_FLAG_VERSION_2025``) because
+# devices built to it are only now reaching the field.
+FLAG_VERSION_2005 = 0
+FLAG_VERSION_2017 = 1
+FLAG_VERSION_2025_DEFAULT = 2
 # Flag of the platform's answers: version 1 (HJ 212-2017), no split, no answer wanted.
-ANSWER_FLAG = 4
+ANSWER_FLAG = FLAG_VERSION_2017 << 2
 SYSTEM_INTERACTION = "91"
 
 
-def data_ack(packet: Packet) -> bytes:
+def answer_flag(version: int = FLAG_VERSION_2017) -> int:
+    """The Flag of an answer in a device's edition: its version bits, no split, no answer wanted."""
+    if not 0 <= version < 64:
+        raise ValueError("the Flag version has six bits")
+    return version << 2
+
+
+def data_ack(packet: Packet, *, version: int = FLAG_VERSION_2017) -> bytes:
     """The data acknowledge (9014) for an upload whose Flag asks for one."""
-    return frame(_answer(packet, "9014", ""))
+    return frame(_answer(packet, "9014", "", version))
 
 
-def request_answer(packet: Packet, qn_rtn: int) -> bytes:
+def request_answer(packet: Packet, qn_rtn: int, *, version: int = FLAG_VERSION_2017) -> bytes:
     """The request answer (9011) with a table-7 code."""
-    return frame(_answer(packet, "9011", f"QnRtn={qn_rtn}"))
+    return frame(_answer(packet, "9011", f"QnRtn={qn_rtn}", version))
 
 
-def execution_result(packet: Packet, exe_rtn: int) -> bytes:
+def execution_result(packet: Packet, exe_rtn: int, *, version: int = FLAG_VERSION_2017) -> bytes:
     """The execution result (9012) with a table-6 code."""
-    return frame(_answer(packet, "9012", f"ExeRtn={exe_rtn}"))
+    return frame(_answer(packet, "9012", f"ExeRtn={exe_rtn}", version))
 
 
-def notice_ack(packet: Packet) -> bytes:
+def notice_ack(packet: Packet, *, version: int = FLAG_VERSION_2017) -> bytes:
     """The notice answer (9013)."""
-    return frame(_answer(packet, "9013", ""))
+    return frame(_answer(packet, "9013", "", version))
 
 
-def _answer(packet: Packet, cn: str, cp: str) -> str:
+def _answer(packet: Packet, cn: str, cp: str, version: int) -> str:
     return segment_of(
         qn=packet.qn,
         st=SYSTEM_INTERACTION,
         cn=cn,
         pw=packet.pw,
         mn=packet.mn,
-        flag=ANSWER_FLAG,
+        flag=answer_flag(version),
         cp=cp,
     )
 

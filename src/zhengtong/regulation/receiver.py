@@ -30,11 +30,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
 from zhengtong.core.actors import Actor
 from zhengtong.regulation.hj212 import (
+    FLAG_VERSION_2017,
+    FLAG_VERSION_2025_DEFAULT,
     CrcVariant,
     ErrorCode,
     FrameSplitter,
@@ -45,7 +48,7 @@ from zhengtong.regulation.hj212 import (
     parse_packet,
 )
 from zhengtong.regulation.ingest import Accepted, Refused, store_batch
-from zhengtong.regulation.models import MonitoringPoint
+from zhengtong.regulation.models import Edition, MonitoringPoint
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,18 +72,33 @@ class PointAuth:
     salt: str
     digest: str
     variants: tuple[CrcVariant, ...]
+    # The Flag version of the device's edition: expected in its uploads, used in the answers.
+    flag_version: int = FLAG_VERSION_2017
+
+
+def flag_version_of(edition: str) -> int:
+    """The Flag version bits of an edition of the standard, as this installation is configured."""
+    if edition == Edition.HJ212_2025:
+        return int(getattr(settings, "HJ212_FLAG_VERSION_2025", FLAG_VERSION_2025_DEFAULT))
+    return FLAG_VERSION_2017
 
 
 def load_points() -> dict[str, PointAuth]:
     """Return the active monitoring points by MN, as the receiver checks them."""
     points = {}
     for point in MonitoringPoint.objects.filter(is_active=True).only(
-        "pk", "mn", "password_salt", "password_hash", "crc_compat"
+        "pk", "mn", "password_salt", "password_hash", "crc_compat", "edition"
     ):
         variants: tuple[CrcVariant, ...] = (CrcVariant.HJ212,)
         if point.crc_compat:
             variants = (CrcVariant.HJ212, CrcVariant.MODBUS_SWAPPED)
-        points[point.mn] = PointAuth(point.pk, point.password_salt, point.password_hash, variants)
+        points[point.mn] = PointAuth(
+            point.pk,
+            point.password_salt,
+            point.password_hash,
+            variants,
+            flag_version_of(point.edition),
+        )
     return points
 
 
@@ -185,6 +203,15 @@ class Receiver:
                 if password_digest(auth.salt, packet.pw) != auth.digest:
                     raise HJ212Error(ErrorCode.BAD_PW, f"wrong PW for MN {mn!r}")
                 self._verified.add((mn, packet.pw))
+            if packet.version is not None and packet.version != auth.flag_version:
+                # A device speaks one edition; another edition's packet is a
+                # misconfigured device (or a spoof), and answering it in the
+                # wrong edition would not be understood either.
+                raise HJ212Error(
+                    ErrorCode.BAD_FLAG,
+                    f"Flag version {packet.version} is not the device's edition "
+                    f"(version {auth.flag_version})",
+                )
         except HJ212Error as error:
             self._refuse(auth.point_id if auth else None, mn, error, peer, raw)
             return
@@ -194,7 +221,7 @@ class Receiver:
             logger.info("HJ 212 packet from %s with CRC variant %s", mn, variant)
         if packet.cn in ("1013",):
             # A notice (time calibration request) is answered at once; nothing to store.
-            writer.write(notice_ack(packet))
+            writer.write(notice_ack(packet, version=auth.flag_version))
             return
         if packet.is_split:
             self._take_piece(packet, raw, auth, writer)
@@ -221,7 +248,9 @@ class Receiver:
             pno=None,
         )
         combined_raw = b"".join(raw for _piece, raw in pieces)
-        answers = b"".join(data_ack(piece) for piece, _raw in pieces if piece.needs_ack)
+        answers = b"".join(
+            data_ack(piece, version=auth.flag_version) for piece, _raw in pieces if piece.needs_ack
+        )
         self._queue(Accepted(auth.point_id, whole, combined_raw, timezone.now()), writer, answers)
 
     def _expire_splits(self) -> None:
@@ -235,7 +264,7 @@ class Receiver:
     def _accept(
         self, packet: Packet, raw: bytes, auth: PointAuth, writer: asyncio.StreamWriter
     ) -> None:
-        answer = data_ack(packet) if packet.needs_ack else None
+        answer = data_ack(packet, version=auth.flag_version) if packet.needs_ack else None
         self._queue(Accepted(auth.point_id, packet, raw, timezone.now()), writer, answer)
 
     def _queue(

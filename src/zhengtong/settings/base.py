@@ -245,6 +245,9 @@ HOTLINE_CONFIDENCE = env_float("ZHENGTONG_HOTLINE_CONFIDENCE", 0.8)
 # Days within which a person's new message on the same matter is merged into
 # their open case, and a different person's similar message is linked (并单).
 HOTLINE_REPEAT_DAYS = env_int("ZHENGTONG_HOTLINE_REPEAT_DAYS", 30)
+# The Flag version bits (V5..V0) that devices of the 2025 edition of HJ 212 send
+# and are answered with; 2017-edition devices use 1. See docs/regulation-hj212.md.
+HJ212_FLAG_VERSION_2025 = env_int("ZHENGTONG_HJ212_FLAG_VERSION_2025", 2)
 # Photos and documents sent with a message: at most this many, each this large.
 HOTLINE_MAX_ATTACHMENTS = env_int("ZHENGTONG_HOTLINE_MAX_ATTACHMENTS", 6)
 HOTLINE_MAX_ATTACHMENT_BYTES = env_int("ZHENGTONG_HOTLINE_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)

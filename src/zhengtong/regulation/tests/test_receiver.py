@@ -24,7 +24,9 @@ MN = "010000A8900016F000169DC0"
 PW = "123456"
 
 
-def register(mn: str = MN, pw: str = PW, *, crc_compat: bool = False) -> MonitoringPoint:
+def register(
+    mn: str = MN, pw: str = PW, *, crc_compat: bool = False, edition: str = "2017"
+) -> MonitoringPoint:
     salt = secrets.token_hex(8)
     enterprise = make_enterprise("长沙市某化工有限公司", legal_representative=make_person("钱老板"))
     return MonitoringPoint.objects.create(
@@ -34,6 +36,7 @@ def register(mn: str = MN, pw: str = PW, *, crc_compat: bool = False) -> Monitor
         password_salt=salt,
         password_hash=password_digest(salt, pw),
         crc_compat=crc_compat,
+        edition=edition,
     )
 
 
@@ -208,3 +211,24 @@ def test_swapped_modbus_crc_is_accepted_for_a_device_in_compatibility_mode() -> 
 
     run(scenario)
     assert RefusedPacket.objects.get().code == "bad_crc"  # the other device is not in that mode
+
+
+def test_a_device_of_the_2025_edition_is_answered_in_its_edition_and_held_to_it(
+    settings: Any,
+) -> None:
+    settings.HJ212_FLAG_VERSION_2025 = 3
+    point = register(edition="2025")
+    # Version bits 3, no split, answer wanted; and a 2017-edition packet (version 1).
+    own, other = (3 << 2) | 1, (1 << 2) | 1
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        (answer,) = await exchange(port, upload(11, flag=other) + upload(12, flag=own), 1)
+        ack = parse_packet(answer)
+        assert ack.cn == "9014" and ack.qn == "20260301084200000"
+        assert ack.version == 3 and not ack.needs_ack
+
+    run(scenario)
+    assert Reading.objects.filter(point=point, data_time__minute=42).exists()
+    assert not Reading.objects.filter(point=point, data_time__minute=41).exists()
+    refused = RefusedPacket.objects.get(point=point)
+    assert refused.code == "bad_flag" and "edition" in refused.detail
