@@ -16,10 +16,12 @@ from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.i18n import stored_text
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.ledger.actions import record_entry
+from zhengtong.regulation.credit_actions import add_credit_record
 from zhengtong.regulation.models import (
     Alarm,
     AlarmKind,
     AlarmState,
+    CreditKind,
     Edition,
     EmissionLimit,
     MonitoringPoint,
@@ -260,8 +262,24 @@ def do_acknowledge_alarm(alarm: Alarm, *, actor: Actor, note: str = "") -> Alarm
     return locked
 
 
-def do_close_alarm(alarm: Alarm, note: str, *, actor: Actor) -> Alarm:
-    """Close an alarm with a note of what was found and done."""
+# The alarm kinds that are facts on the enterprise's credit file once a regulator confirms them.
+CREDIT_KIND_OF_ALARM = {
+    AlarmKind.OVER_LIMIT: CreditKind.OVER_LIMIT_ALARM,
+    AlarmKind.OFFLINE: CreditKind.OFFLINE_ALARM,
+}
+
+
+def do_close_alarm(
+    alarm: Alarm, note: str, *, actor: Actor, counts_for_credit: bool = True
+) -> Alarm:
+    """Close an alarm with a note of what was found and done.
+
+    A confirmed over-limit or offline alarm goes on the enterprise's credit
+    file as one record (one episode, however many readings it spans), dated
+    the day it began. The regulator leaves it off (``counts_for_credit``
+    False) when the note shows the enterprise is not at fault, e.g. a fault
+    of the monitoring device reported in time or a shutdown for maintenance.
+    """
     note = note.strip()
     if not note:
         raise InvalidInput(
@@ -269,7 +287,12 @@ def do_close_alarm(alarm: Alarm, note: str, *, actor: Actor) -> Alarm:
         )
     now = timezone.now()
     with transaction.atomic(durable=True):
-        locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        # Lock the alarm only: the receiver updates the point's row all the time.
+        locked = (
+            Alarm.objects.select_for_update(of=("self",))
+            .select_related("point__enterprise")
+            .get(pk=alarm.pk)
+        )
         if locked.state == AlarmState.CLOSED:
             raise Conflict(_("该报警已关闭。"), code="alarm_closed")
         locked.state = AlarmState.CLOSED
@@ -277,11 +300,43 @@ def do_close_alarm(alarm: Alarm, note: str, *, actor: Actor) -> Alarm:
         locked.closed_at = now
         locked.note = note[:2000]
         locked.save()
+        record = None
+        credit_kind = CREDIT_KIND_OF_ALARM.get(AlarmKind(locked.kind))
+        if credit_kind is not None and counts_for_credit:
+            record = add_credit_record(
+                locked.point.enterprise,
+                credit_kind,
+                timezone.localtime(locked.first_at).date(),
+                _alarm_credit_text(locked),
+                recorded_by=actor.label,
+                source_ref=f"alarm:{locked.pk}",
+            )
         record_entry(
             actor=actor,
             action="regulation.close_alarm",
             subject_type="regulation.alarm",
             subject_id=locked.pk,
-            data={"kind": locked.kind, "point": locked.point_id},
+            data={
+                "kind": locked.kind,
+                "point": locked.point_id,
+                "credit_record": record.pk if record else None,
+            },
         )
     return locked
+
+
+def _alarm_credit_text(alarm: Alarm) -> str:
+    point = alarm.point
+    if alarm.kind == AlarmKind.OVER_LIMIT:
+        return stored_text(
+            gettext_noop("%(point)s %(pollutant)s 超标排放（最高 %(value)s，限值 %(limit)s）"),
+            point=point.name,
+            pollutant=alarm.pollutant,
+            value=f"{alarm.value:g}" if alarm.value is not None else "—",
+            limit=f"{alarm.limit:g}" if alarm.limit is not None else "—",
+        )
+    return stored_text(
+        gettext_noop("%(point)s 在线监测数据中断：%(detail)s"),
+        point=point.name,
+        detail=alarm.detail,
+    )

@@ -154,6 +154,11 @@ class AlarmAcknowledgeIn(Schema):
 
 class AlarmCloseIn(Schema):
     note: str = Field(max_length=2000, description="what was found and done (required)")
+    counts_for_credit: bool = Field(
+        True,
+        description="over-limit and offline alarms: put a confirmed alarm on the enterprise's "
+        "credit file (false when the enterprise is not at fault)",
+    )
 
 
 # --- mapping ---------------------------------------------------------------------------
@@ -359,7 +364,9 @@ def close_alarm(request: HttpRequest, alarm_id: int, payload: AlarmCloseIn) -> A
     user = session_user(request)
     require_permission(user, MONITOR)
     alarm = access.access_alarm_by_id(user, alarm_id)
-    actions.do_close_alarm(alarm, payload.note, actor=actor_of(user))
+    actions.do_close_alarm(
+        alarm, payload.note, actor=actor_of(user), counts_for_credit=payload.counts_for_credit
+    )
     return _alarm_out(access.access_alarm_by_id(user, alarm_id))
 
 

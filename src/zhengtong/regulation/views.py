@@ -163,8 +163,10 @@ def close_alarm(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect_to_login(reverse("regulation:monitoring"))
     alarm = _alarm(user, pk)
     note = request.POST.get("note", "")
+    # The form offers the choice for over-limit and offline alarms; counted unless declined.
+    counts_for_credit = request.POST.get("credit", "1") != "0"
     try:
-        do_close_alarm(alarm, note, actor=actor_of(user))
+        do_close_alarm(alarm, note, actor=actor_of(user), counts_for_credit=counts_for_credit)
     except ZhengtongError as error:
         return _answer(request, alarm, "", close_error=str(error.message), note=note)
     return _answer(request, alarm, _("报警已关闭。"))

@@ -18,9 +18,11 @@ from zhengtong.regulation.actions import (
     do_register_point,
     do_set_emission_limit,
 )
+from zhengtong.regulation.credit_scorecard import DEFAULT_CONFIG
+from zhengtong.regulation.credit_selectors import standing_of
 from zhengtong.regulation.hj212 import frame, parse_packet, segment_of
 from zhengtong.regulation.ingest import Accepted, store_batch
-from zhengtong.regulation.models import Alarm, MonitoringPoint
+from zhengtong.regulation.models import Alarm, CreditRecord, MonitoringPoint
 
 MN = "010000A8900016F000169DC0"
 
@@ -132,3 +134,26 @@ def test_a_regulator_acknowledges_then_closes_with_a_note(point: MonitoringPoint
     # A new exceedance after closing opens a new alarm.
     store(point, 2, 70.0)
     assert Alarm.objects.filter(state="open").count() == 1
+
+
+def test_a_confirmed_alarm_goes_on_the_credit_file_once_and_a_declined_one_does_not(
+    point: MonitoringPoint,
+) -> None:
+    store(point, 1, 50.5)
+    confirmed = Alarm.objects.get()
+    do_close_alarm(confirmed, "超标属实，已责令整改", actor=TEST_ACTOR)
+    record = CreditRecord.objects.get(enterprise=point.enterprise)
+    assert (record.kind, record.count, record.source_ref) == (
+        "over_limit_alarm",
+        1,
+        f"alarm:{confirmed.pk}",
+    )
+    assert record.occurred_on == timezone.localtime(confirmed.first_at).date()
+    assert "a21026" in record.description
+    standing = standing_of(point.enterprise)
+    points = DEFAULT_CONFIG["kinds"]["over_limit_alarm"]["points"]
+    assert standing is not None and standing.score == DEFAULT_CONFIG["base_score"] + points
+    store(point, 2, 70.0)
+    declined = Alarm.objects.get(state="open")
+    do_close_alarm(declined, "监测仪故障，已报告", actor=TEST_ACTOR, counts_for_credit=False)
+    assert CreditRecord.objects.filter(enterprise=point.enterprise).count() == 1

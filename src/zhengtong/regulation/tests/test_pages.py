@@ -37,7 +37,7 @@ from zhengtong.regulation.actions import do_register_point, do_set_emission_limi
 from zhengtong.regulation.demo import EPISODE_POLLUTANT, POINTS, load_demo_regulation
 from zhengtong.regulation.hj212 import HJ212Error, frame, parse_packet, segment_of
 from zhengtong.regulation.ingest import Accepted, Refused, store_batch
-from zhengtong.regulation.models import Alarm, AlarmKind, MonitoringPoint, Reading
+from zhengtong.regulation.models import Alarm, AlarmKind, CreditRecord, MonitoringPoint, Reading
 
 PASSWORD = "Zhengtong-regulation-2026"
 PLANT_MN = "43010200000000000000F001"
@@ -296,6 +296,23 @@ def test_closing_needs_a_note_shown_in_the_row(cast: RegulationCast) -> None:
     # A closed alarm leaves the list to handle.
     page = text_of(regulator.get("/regulation/monitoring/"))
     assert f'id="alarm-{alarm.pk}"' not in page
+    # Confirmed (the form's default): the alarm is now on the enterprise's credit file.
+    assert CreditRecord.objects.filter(source_ref=f"alarm:{alarm.pk}").count() == 1
+
+
+def test_the_regulator_can_keep_an_alarm_off_the_credit_file(cast: RegulationCast) -> None:
+    alarm = over_limit_alarm(cast)
+    regulator = logged_in(cast.regulator)
+    page = text_of(regulator.get("/regulation/monitoring/"))
+    assert 'name="credit"' in page and "计入企业信用记录" in page
+    regulator.post(
+        f"/regulation/alarms/{alarm.pk}/close/",
+        {"note": "在线监测仪故障，企业已按时报告", "credit": "0"},
+        headers=HX,
+    )
+    alarm.refresh_from_db()
+    assert alarm.state == "closed"
+    assert not CreditRecord.objects.filter(source_ref=f"alarm:{alarm.pk}").exists()
 
 
 def test_without_htmx_the_forms_return_to_the_page_with_a_message(cast: RegulationCast) -> None:
