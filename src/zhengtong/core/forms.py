@@ -1,4 +1,4 @@
-"""Form fields for 身份证号 and 统一社会信用代码, reusable by every app's forms.
+"""Form fields for 身份证号 and 统一社会信用代码, and refusals shown on forms, for every app.
 
 They normalise what people type (spaces, full-width digits, a lowercase x)
 before checking, so that uniqueness checks see the stored form of the number,
@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.core.errors import InvalidInput
+from zhengtong.core.errors import InvalidInput, ZhengtongError
 from zhengtong.core.models import Department, Enterprise, Person
 from zhengtong.core.validators import (
     normalise,
@@ -107,3 +107,15 @@ class EnterpriseRegistrationForm(forms.ModelForm[Enterprise]):
             "industry",
             "established_on",
         )
+
+
+def show_refusal(form: forms.Form, error: ZhengtongError) -> None:
+    """Put an action's refusal beside the fields its detail names, or above the form."""
+    fields = error.detail.get("fields")
+    message = str(error.message)
+    named = [name for name in fields if name in form.fields] if isinstance(fields, dict) else []
+    if named:
+        for name in named:
+            form.add_error(name, message)
+    else:
+        form.add_error(None, message)

@@ -27,4 +27,6 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.hotline.tasks.refresh_hot_issues", 3600),
         PeriodicTask("zhengtong.regulation.tasks.check_offline_points", 60),
         PeriodicTask("zhengtong.regulation.tasks.check_suspicious_data", 10 * 60),
+        PeriodicTask("zhengtong.regulation.tasks.publish_dishonesty_list", 3600),
+        PeriodicTask("zhengtong.regulation.tasks.regrade_enterprises", 24 * 3600),
     ]

@@ -74,6 +74,16 @@ CITIZEN_OFFERINGS: tuple[Offering, ...] = (
         "exchange:my_data_uses",
     ),
     Offering(
+        _("信用公示"),
+        _("严重失信主体名单，以及企业信用等级的评定方法。"),
+        "regulation:dishonesty_list",
+    ),
+    Offering(
+        _("双随机抽查公示"),
+        _("抽查任务、可验证的抽取结果和检查结果。"),
+        "regulation:public_inspections",
+    ),
+    Offering(
         _("我的资料"),
         _("账号和实名信息（脱敏显示）。"),
         "portal:profile",
@@ -159,6 +169,24 @@ WORKBENCH_OFFERINGS: tuple[Offering, ...] = (
         _("辖区排污单位的自动监测数据，超标、离线和数据异常报警的确认和关闭。"),
         "regulation:monitoring",
         ("regulation.monitor",),
+    ),
+    Offering(
+        _("企业信用"),
+        _("企业信用记录和等级，登记行政处罚等信用信息，认定和移出严重失信主体。"),
+        "regulation:credit_list",
+        ("regulation.manage_credit",),
+    ),
+    Offering(
+        _("信用修复审核"),
+        _("审核企业提交的信用修复申请。"),
+        "regulation:repairs",
+        ("regulation.manage_credit",),
+    ),
+    Offering(
+        _("双随机抽查"),
+        _("检查人员名录、抽查任务的公告和抽取、检查结果的录入。"),
+        "regulation:inspection_tasks",
+        ("regulation.run_inspections",),
     ),
     Offering(
         _("政务信息资源目录"),

@@ -10,6 +10,11 @@ commit; the food shop's particulate rises over its limit at dinner time, so
 the demo shows an open over-limit alarm, and the waste-water collector sent
 two packets with a wrong CRC. The regulator 周检 of the city's environment
 bureau watches the whole city.
+
+``load_demo_regulation_work`` then adds the credit files and the
+serious-dishonesty list (``credit_demo``), the inspector register and two
+random-inspection tasks (``inspection_demo``) and a credit-repair request
+(``enterprise_demo``).
 """
 
 from __future__ import annotations
@@ -29,8 +34,11 @@ from zhengtong.demo import city
 from zhengtong.identity.actions import do_assign_post, do_create_staff
 from zhengtong.identity.models import ScopeLevel, StaffPost, User
 from zhengtong.regulation.actions import do_register_point, do_set_emission_limit
+from zhengtong.regulation.credit_demo import load_demo_credit
+from zhengtong.regulation.enterprise_demo import load_demo_enterprise
 from zhengtong.regulation.hj212 import HJ212Error, parse_packet
 from zhengtong.regulation.ingest import Accepted, Refused, store_batch
+from zhengtong.regulation.inspection_demo import load_demo_inspections
 from zhengtong.regulation.models import EmissionLimit, MonitoringPoint, Reading
 from zhengtong.regulation.simulator import SimulatedPoint, points_for
 
@@ -55,7 +63,14 @@ EPISODE_LENGTH = dt.timedelta(minutes=45)
 
 REGULATOR = ("zhoujian", "周检", "cs-environment")
 # Who to log in as (username, what they do), printed by load_demo.
-LOGINS = (("zhoujian", "监管执法人员：在线监控，超标报警的确认和关闭"),)
+LOGINS = (
+    (
+        "zhoujian",
+        "监管执法人员：在线监控和报警处理，企业信用，信用修复审核，双随机抽查",
+    ),
+    ("chenjianguo", "企业（长沙星城环保科技有限公司）：监测数据、报警、信用等级和信用修复"),
+    ("huangli", "企业（长沙橘洲文化传媒有限公司）：列入严重失信主体名单，在线申请时被提示"),
+)
 
 
 @dataclass(slots=True)
@@ -235,3 +250,16 @@ def load_demo_regulation(*, actor: Actor) -> int:
     if Reading.objects.filter(point__in=[point for point, _ in registered]).exists():
         return 0
     return _upload_day(registered, actor)
+
+
+def load_demo_regulation_work(*, actor: Actor) -> list[str]:
+    """Credit files, random inspections and a credit-repair request; one summary line each.
+
+    In this order: the inspection draw reads the grades the credit records
+    give, and a recorded inspection result is itself a credit record.
+    """
+    return [
+        load_demo_credit(actor=actor),
+        load_demo_inspections(actor=actor),
+        load_demo_enterprise(actor=actor),
+    ]

@@ -438,6 +438,9 @@ class InspectionTask(models.Model):
     draw_after = models.DateTimeField(_("抽取时间不早于"))
     drawn_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
     drawn_by = models.CharField(max_length=64, blank=True)
+    cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    cancelled_by = models.CharField(max_length=64, blank=True)
+    cancel_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-announced_at", "-pk"]

@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 from django.views.generic import RedirectView
 
-from zhengtong.regulation import views
+from zhengtong.regulation import credit_urls, enterprise_urls, inspection_urls, views
 
 app_name = "regulation"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -12,4 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("points/<str:mn>/", views.point_detail, name="point"),
     path("alarms/<int:pk>/acknowledge/", views.acknowledge_alarm, name="acknowledge_alarm"),
     path("alarms/<int:pk>/close/", views.close_alarm, name="close_alarm"),
+    *credit_urls.urlpatterns,
+    *inspection_urls.urlpatterns,
+    *enterprise_urls.urlpatterns,
 ]

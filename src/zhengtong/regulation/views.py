@@ -46,7 +46,7 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _staff_member(request: HttpRequest) -> User | None:
+def staff_member(request: HttpRequest) -> User | None:
     """The logged-in member of staff; None when not logged in; 403 for other accounts."""
     user = request.user
     if not isinstance(user, User) or not user.is_authenticated:
@@ -57,7 +57,7 @@ def _staff_member(request: HttpRequest) -> User | None:
 
 
 def _regulator(request: HttpRequest) -> User | None:
-    user = _staff_member(request)
+    user = staff_member(request)
     if user is not None and not has_permission(user, MONITOR):
         raise DjangoPermissionDenied
     return user
@@ -87,7 +87,7 @@ def _units(alarms: Sequence[Alarm]) -> dict[tuple[int, str], str]:
     return {(point_id, pollutant): unit for point_id, pollutant, unit in rows}
 
 
-def _alarm_rows(alarms: Sequence[Alarm], **errors: str) -> list[AlarmRow]:
+def alarm_rows(alarms: Sequence[Alarm], **errors: str) -> list[AlarmRow]:
     units = _units(alarms)
     rows = []
     for alarm in alarms:
@@ -122,7 +122,7 @@ def _answer(request: HttpRequest, alarm: Alarm, done: str, **errors: str) -> Htt
     """The alarm's row for htmx (errors included: htmx swaps only successes), else a redirect."""
     if is_htmx(request):
         fresh = selectors.alarm_by_id(alarm.pk) or alarm
-        (row,) = _alarm_rows([fresh], **errors)
+        (row,) = alarm_rows([fresh], **errors)
         context = {"row": row, "next_url": request.POST.get("next", "")}
         return render(request, "regulation/monitoring.html#alarm_row", context)
     problem = next((text for key, text in errors.items() if key.endswith("error") and text), "")
@@ -223,7 +223,7 @@ def monitoring(request: HttpRequest) -> HttpResponse:
         # The points table refreshes itself every minute.
         return render(request, "regulation/monitoring.html#points", context)
     context.update(
-        alarm_rows=_alarm_rows(selectors.alarms_to_handle(points)),
+        alarm_rows=alarm_rows(selectors.alarms_to_handle(points)),
         refused=selectors.refused_since(points, now - WINDOW),
         next_url=request.get_full_path(),
     )
@@ -454,7 +454,7 @@ def point_detail(request: HttpRequest, mn: str) -> HttpResponse:
             "label_y": CHART_HEIGHT - 7,
             "limit_x": PLOT_LEFT + 4,
         },
-        "alarm_rows": _alarm_rows(alarms),
+        "alarm_rows": alarm_rows(alarms),
         "refused": [
             (packet, selectors.refusal_reason(packet.code))
             for packet in selectors.refused_of_point(point, since)

@@ -111,9 +111,13 @@ def test_the_citizen_page_marks_what_is_not_yet_open(client: Client, cast: Cast)
     # What exists is a link, not a "coming soon".
     assert f'href="{reverse("portal:profile")}"' in text
     assert f'href="{reverse("hotline:submit")}"' in text
-    # 信用信息 on the enterprise page has no page yet.
+    # The enterprise's credit page is open now; 舆情预警 on the workbench is not yet.
     client.force_login(cast.owner)
-    assert "即将开通" in page_text(client.get(reverse("portal:enterprise")))
+    enterprise_page = page_text(client.get(reverse("portal:enterprise")))
+    assert f'href="{reverse("regulation:my_credit")}"' in enterprise_page
+    client.force_login(cast.clerk)
+    workbench = page_text(client.get(reverse("portal:workbench")))
+    assert "舆情预警" in workbench and "即将开通" in workbench
 
 
 def test_the_enterprise_page_lists_the_enterprises_the_user_acts_for(

@@ -23,7 +23,7 @@ from zhengtong.identity import credentials
 from zhengtong.identity.models import EnterpriseRelation, SystemClient, User
 from zhengtong.licences.demo import load_demo_licences
 from zhengtong.regulation.demo import LOGINS as REGULATION_LOGINS
-from zhengtong.regulation.demo import load_demo_regulation
+from zhengtong.regulation.demo import load_demo_regulation, load_demo_regulation_work
 
 ACTOR = Actor.system("load_demo")
 
@@ -64,8 +64,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  12345 {username}: {what}")
         uploads = load_demo_regulation(actor=ACTOR)
         self.stdout.write(f"regulation: {uploads} HJ 212 uploads stored for the monitoring points")
+        for line in load_demo_regulation_work(actor=ACTOR):
+            self.stdout.write(f"regulation: {line}")
         for username, what in REGULATION_LOGINS:
-            self.stdout.write(f"  在线监控 {username}: {what}")
+            self.stdout.write(f"  互联网+监管 {username}: {what}")
         self._print(logins, credentials, exchange)
 
     def _departments(self) -> dict[str, Department]:

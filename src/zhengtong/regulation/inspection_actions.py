@@ -1,0 +1,646 @@
+"""State changes of random inspections (双随机、一公开): registers, tasks, draws and results.
+
+A task is announced with its registers frozen and a commitment to a secret
+seed; it is drawn, no earlier than announced, from exactly those frozen
+registers, and the seed is revealed in the transcript; each drawn
+inspection's result is recorded once and goes onto the enterprise's credit
+file in the same transaction. ``inspection_draw`` holds the algorithm;
+``docs/regulation-draw.md`` describes the procedure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any, cast
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from zhengtong.core.actors import Actor
+from zhengtong.core.errors import Conflict, InvalidInput, NotFound
+from zhengtong.core.i18n import stored_text
+from zhengtong.core.models import Department, Enterprise, Region
+from zhengtong.identity.models import User
+from zhengtong.ledger.actions import record_entry
+from zhengtong.regulation import inspection_draw as draw
+from zhengtong.regulation.credit_actions import add_credit_record
+from zhengtong.regulation.credit_selectors import active_scorecard, standing_of
+from zhengtong.regulation.inspection_selectors import inspector_register, target_register
+from zhengtong.regulation.models import (
+    CreditKind,
+    DrawState,
+    Inspection,
+    InspectionOutcome,
+    InspectionTask,
+    Inspector,
+    Recusal,
+)
+
+TASK_SUBJECT = "regulation.inspection_task"
+INSPECTOR_SUBJECT = "regulation.inspector"
+INSPECTION_SUBJECT = "regulation.inspection"
+
+# Task codes name URLs and the files people download, so they stay plain.
+_TASK_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# 执法证号: digits and letters, sometimes grouped with hyphens.
+_INSPECTOR_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}")
+# GB/T 4754 industry: a section letter and up to four digits (C, C30, C3021).
+_INDUSTRY_CODE = re.compile(r"[A-Z]\d{0,4}")
+_RATIO_PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[%％]\s*")
+MAX_INSPECTORS_PER_TARGET = 5
+MAX_QUALIFICATIONS = 20
+
+# The credit record an outcome makes; "not found at the registered address" counts as failed.
+OUTCOME_SEVERITY: Mapping[str, str] = {
+    InspectionOutcome.PASS: "pass",
+    InspectionOutcome.PROBLEMS: "problems",
+    InspectionOutcome.FAIL: "fail",
+    InspectionOutcome.NOT_FOUND: "fail",
+}
+# The outcomes as written into the stored credit record, in the platform's language.
+OUTCOME_TEXTS: Mapping[str, str] = {
+    InspectionOutcome.PASS: gettext_noop("未发现问题"),
+    InspectionOutcome.PROBLEMS: gettext_noop("发现问题，责令整改"),
+    InspectionOutcome.FAIL: gettext_noop("不合格"),
+    InspectionOutcome.NOT_FOUND: gettext_noop("未发现企业（通过登记的住所无法联系）"),
+}
+
+
+def _field_error(message: str, code: str, field: str) -> InvalidInput:
+    return InvalidInput(message, code=code, detail={"fields": {field: "invalid"}})
+
+
+# --- the inspector register --------------------------------------------------------------------
+
+
+def _clean_qualifications(qualifications: Sequence[str]) -> list[str]:
+    cleaned: list[str] = []
+    for item in qualifications:
+        if not isinstance(item, str):
+            raise _field_error(_("执法资格应为文字。"), "invalid_qualifications", "qualifications")
+        text = item.strip()
+        if not text:
+            continue
+        if len(text) > 32:
+            raise _field_error(
+                _("每项执法资格不超过 32 个字。"), "invalid_qualifications", "qualifications"
+            )
+        if text not in cleaned:
+            cleaned.append(text)
+    if len(cleaned) > MAX_QUALIFICATIONS:
+        raise _field_error(_("执法资格不超过 20 项。"), "invalid_qualifications", "qualifications")
+    return cleaned
+
+
+def do_register_inspector(
+    code: str,
+    name: str,
+    department: Department,
+    qualifications: Sequence[str],
+    *,
+    actor: Actor,
+    user: User | None = None,
+) -> Inspector:
+    """Put an inspector on the register (执法检查人员名录库) under their 执法证号."""
+    code = code.strip()
+    name = name.strip()
+    if not _INSPECTOR_CODE.fullmatch(code):
+        raise _field_error(
+            _("执法证号应为 1 至 32 位字母、数字或连字符。"), "invalid_inspector_code", "code"
+        )
+    if not name or len(name) > 64:
+        raise _field_error(_("请填写检查人员的姓名（不超过 64 个字）。"), "name_required", "name")
+    cleaned = _clean_qualifications(qualifications)
+    with transaction.atomic(durable=True):
+        if Inspector.objects.filter(code=code).exists():
+            raise Conflict(
+                _("该执法证号已在名录库中。"),
+                code="inspector_code_taken",
+                detail={"fields": {"code": "invalid"}},
+            )
+        inspector = Inspector.objects.create(
+            code=code, name=name, department=department, qualifications=cleaned, user=user
+        )
+        record_entry(
+            actor=actor,
+            action="regulation.register_inspector",
+            subject_type=INSPECTOR_SUBJECT,
+            subject_id=code,
+            data={
+                "department": department.code,
+                "qualifications": cleaned,
+                "user": user.pk if user is not None else None,
+            },
+        )
+    return inspector
+
+
+def do_set_inspector_active(inspector: Inspector, is_active: bool, *, actor: Actor) -> Inspector:
+    """Keep an inspector on the register, or take them off it (tasks announced later skip them)."""
+    with transaction.atomic(durable=True):
+        Inspector.objects.filter(pk=inspector.pk).update(is_active=is_active)
+        inspector.is_active = is_active
+        record_entry(
+            actor=actor,
+            action="regulation.set_inspector_active",
+            subject_type=INSPECTOR_SUBJECT,
+            subject_id=inspector.code,
+            data={"is_active": is_active},
+        )
+    return inspector
+
+
+def do_add_recusal(
+    inspector: Inspector, enterprise: Enterprise, relation: str, *, actor: Actor
+) -> Recusal:
+    """Record a relation that bars the inspector from inspecting the enterprise (回避)."""
+    relation = relation.strip()
+    if not relation or len(relation) > 200:
+        raise _field_error(
+            _("请填写回避事由（不超过 200 个字）。"), "relation_required", "relation"
+        )
+    with transaction.atomic(durable=True):
+        if Recusal.objects.filter(inspector=inspector, enterprise=enterprise).exists():
+            raise Conflict(
+                _("该检查人员与该企业的回避关系已登记。"),
+                code="recusal_exists",
+                detail={"fields": {"enterprise": "invalid"}},
+            )
+        recusal = Recusal.objects.create(
+            inspector=inspector, enterprise=enterprise, relation=relation
+        )
+        record_entry(
+            actor=actor,
+            action="regulation.add_recusal",
+            subject_type=INSPECTOR_SUBJECT,
+            subject_id=inspector.code,
+            # The relation itself may be personal (a relative); the log keeps who and whom.
+            data={"enterprise": enterprise.credit_code},
+        )
+    return recusal
+
+
+def do_remove_recusal(recusal: Recusal, *, actor: Actor) -> None:
+    """Remove a recusal relation that no longer holds (tasks announced earlier keep it)."""
+    inspector_code = recusal.inspector.code
+    credit_code = recusal.enterprise.credit_code
+    with transaction.atomic(durable=True):
+        deleted, _rows = Recusal.objects.filter(pk=recusal.pk).delete()
+        if not deleted:
+            raise NotFound(_("找不到该回避关系。"), code="recusal_not_found")
+        record_entry(
+            actor=actor,
+            action="regulation.remove_recusal",
+            subject_type=INSPECTOR_SUBJECT,
+            subject_id=inspector_code,
+            data={"enterprise": credit_code},
+        )
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+def parse_ratio(value: str | Fraction) -> Fraction:
+    """Read a share to inspect, 0 < share ≤ 1: "1/10", "0.1" or "10%" (exactly, never a float)."""
+    if isinstance(value, Fraction):
+        ratio = value
+    else:
+        text = value.strip()
+        percent = _RATIO_PERCENT.fullmatch(text)
+        try:
+            ratio = Fraction(percent.group(1)) / 100 if percent else Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise _field_error(
+                _("抽查比例应为分数或小数，如 1/10、0.1 或 10%。"), "invalid_ratio", "base_ratio"
+            ) from None
+    if not 0 < ratio <= 1:
+        raise _field_error(_("抽查比例应大于 0 且不超过 1。"), "invalid_ratio", "base_ratio")
+    return ratio
+
+
+def class_ratios(base: Fraction, weights: Mapping[str, Fraction]) -> dict[str, Fraction]:
+    """Return each credit class's share: the base share times the class's weight, at most all."""
+    return {c: min(Fraction(1), base * weights[c]) for c in draw.CREDIT_CLASSES}
+
+
+def _checked_task(
+    code: str,
+    title: str,
+    matters: str,
+    department: Department,
+    region: Region,
+    industry_code: str,
+    inspectors_per_target: int,
+    required_qualification: str,
+) -> None:
+    if not _TASK_CODE.fullmatch(code):
+        raise _field_error(
+            _("任务编号应为 1 至 64 位字母、数字、连字符或下划线。"), "invalid_task_code", "code"
+        )
+    if not title or len(title) > 200:
+        raise _field_error(_("请填写任务名称（不超过 200 个字）。"), "title_required", "title")
+    if not matters:
+        raise _field_error(_("请填写检查事项。"), "matters_required", "matters")
+    if not (
+        region.path == department.region.path
+        or region.path.startswith(department.region.path.rstrip("/") + "/")
+    ):
+        raise _field_error(
+            _("抽查区域应在该部门的辖区之内。"), "region_outside_department", "region"
+        )
+    if industry_code and not _INDUSTRY_CODE.fullmatch(industry_code):
+        raise _field_error(
+            _("行业代码应为国民经济行业分类代码，如 C 或 C3021。"),
+            "invalid_industry_code",
+            "industry_code",
+        )
+    if (
+        isinstance(inspectors_per_target, bool)
+        or not isinstance(inspectors_per_target, int)
+        or not 2 <= inspectors_per_target <= MAX_INSPECTORS_PER_TARGET
+    ):
+        raise _field_error(
+            _("每户检查人员应为 2 至 5 名。"),
+            "invalid_inspectors_per_target",
+            "inspectors_per_target",
+        )
+    if len(required_qualification) > 32:
+        raise _field_error(
+            _("所需执法资格不超过 32 个字。"), "invalid_qualification", "required_qualification"
+        )
+
+
+def do_announce_inspection_task(
+    code: str,
+    title: str,
+    department: Department,
+    region: Region,
+    matters: str,
+    base_ratio: str | Fraction,
+    *,
+    actor: Actor,
+    industry_code: str = "",
+    inspectors_per_target: int = 2,
+    required_qualification: str = "",
+    draw_after: dt.datetime | None = None,
+) -> InspectionTask:
+    """Announce a task: freeze its registers and rules and commit to a secret seed.
+
+    Each credit class is drawn at the base share times the active scorecard's
+    draw weight of the class (lower grades more often), at most all of it. The
+    draw may happen from ``draw_after`` on (now, if not given or already past).
+    """
+    code, title, matters = code.strip(), title.strip(), matters.strip()
+    industry_code = industry_code.strip().upper()
+    required_qualification = required_qualification.strip()
+    _checked_task(
+        code,
+        title,
+        matters,
+        department,
+        region,
+        industry_code,
+        inspectors_per_target,
+        required_qualification,
+    )
+    base = parse_ratio(base_ratio)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        if InspectionTask.objects.filter(code=code).exists():
+            raise Conflict(
+                _("该任务编号已被使用。"),
+                code="task_code_taken",
+                detail={"fields": {"code": "invalid"}},
+            )
+        version, card = active_scorecard()
+        ratios = class_ratios(base, card.draw_weights)
+        targets = target_register(region, industry_code)
+        if not targets:
+            raise _field_error(_("抽查区域和行业内没有可抽取的企业。"), "no_targets", "region")
+        inspectors = inspector_register(department, (t.id for t in targets))
+        qualified = [
+            i
+            for i in inspectors
+            if not required_qualification or required_qualification in i.qualifications
+        ]
+        if len(qualified) < inspectors_per_target:
+            raise _field_error(
+                _("名录库中具备所需执法资格的在册检查人员不足每户所需人数。"),
+                "not_enough_inspectors",
+                "required_qualification",
+            )
+        rules = draw.DrawRules(
+            task_id=code,
+            ratios=ratios,
+            inspectors_per_target=inspectors_per_target,
+            required_qualification=required_qualification or None,
+        )
+        seed = draw.new_seed()
+        published = draw.announcement(draw.commit(seed), targets, inspectors, rules)
+        try:
+            with transaction.atomic():
+                task = InspectionTask.objects.create(
+                    code=code,
+                    title=title,
+                    department=department,
+                    region=region,
+                    industry_code=industry_code,
+                    matters=matters,
+                    base_ratio=str(base),
+                    ratios={c: str(r) for c, r in ratios.items()},
+                    inspectors_per_target=inspectors_per_target,
+                    required_qualification=required_qualification,
+                    state=DrawState.ANNOUNCED,
+                    seed_hex=seed.hex(),
+                    commitment=published["commitment"],
+                    registers_digest=published["registers_digest"],
+                    announcement=published,
+                    created_by=actor.label[:64],
+                    announced_at=now,
+                    draw_after=max(draw_after, now) if draw_after is not None else now,
+                )
+        except IntegrityError:
+            # The same code announced by a concurrent request.
+            raise Conflict(
+                _("该任务编号已被使用。"),
+                code="task_code_taken",
+                detail={"fields": {"code": "invalid"}},
+            ) from None
+        record_entry(
+            actor=actor,
+            action="regulation.announce_inspection_task",
+            subject_type=TASK_SUBJECT,
+            subject_id=code,
+            data={
+                "commitment": task.commitment,
+                "registers_digest": task.registers_digest,
+                "department": department.code,
+                "region": region.code,
+                "targets": len(targets),
+                "inspectors": len(inspectors),
+                "ratios": task.ratios,
+                "scorecard": version.number,
+                "draw_after": task.draw_after.isoformat(),
+            },
+        )
+    return task
+
+
+def _frozen_registers(
+    announced: Mapping[str, Any],
+) -> tuple[list[draw.Target], list[draw.Inspector], draw.DrawRules]:
+    """Rebuild the draw's inputs from the announcement (names are not part of the draw)."""
+    registers = announced["registers"]
+    rules = announced["rules"]
+    targets = [
+        draw.Target(
+            id=entry["id"], name="", credit_class=cast(draw.CreditClass, entry["credit_class"])
+        )
+        for entry in registers["targets"]
+    ]
+    inspectors = [
+        draw.Inspector(
+            id=entry["id"],
+            name="",
+            department=entry["department"],
+            qualifications=frozenset(entry["qualifications"]),
+            conflicts=frozenset(entry["conflicts"]),
+        )
+        for entry in registers["inspectors"]
+    ]
+    return (
+        targets,
+        inspectors,
+        draw.DrawRules(
+            task_id=rules["task_id"],
+            ratios=dict(rules["ratios"]),
+            inspectors_per_target=rules["inspectors_per_target"],
+            required_qualification=rules["required_qualification"],
+        ),
+    )
+
+
+def _broken(what: str) -> Conflict:
+    # Only a changed row could cause this: the draw is refused rather than published.
+    return Conflict(
+        _("抽查任务的公告数据不一致，不能抽取。"),
+        code="announcement_mismatch",
+        detail={"reason": what},
+    )
+
+
+def result_digest(result: Mapping[str, Any]) -> str:
+    """Return the SHA-256 (hex) of a draw result's canonical JSON, as the ledger records it."""
+    return hashlib.sha256(draw.canonical_json(result)).hexdigest()
+
+
+def do_draw_inspection_task(
+    task: InspectionTask, *, actor: Actor, now: dt.datetime | None = None
+) -> InspectionTask:
+    """Draw an announced task from its frozen registers and publish the transcript."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        locked = (
+            InspectionTask.objects.select_for_update().select_related("department").get(pk=task.pk)
+        )
+        if locked.state != DrawState.ANNOUNCED:
+            raise Conflict(
+                _("只能抽取已公告、尚未抽取的任务。"),
+                code="not_announced",
+                detail={"state": locked.state},
+            )
+        if now < locked.draw_after:
+            raise Conflict(
+                _("尚未到公告的抽取时间（%(at)s）。")
+                % {"at": timezone.localtime(locked.draw_after).strftime("%Y-%m-%d %H:%M")},
+                code="too_early",
+                detail={"draw_after": locked.draw_after.isoformat()},
+            )
+        announced = locked.announcement
+        seed = bytes.fromhex(locked.seed_hex)
+        if not draw.verify_commitment(locked.commitment, seed) or (
+            announced.get("commitment") != locked.commitment
+        ):
+            raise _broken("commitment")
+        targets, inspectors, rules = _frozen_registers(announced)
+        result = draw.draw(seed, targets, inspectors, rules)
+        if not (
+            result.registers_digest == locked.registers_digest == announced["registers_digest"]
+        ):
+            raise _broken("registers_digest")
+        transcript = result.transcript()
+        if draw.transcript_differences(transcript, announced):
+            raise _broken("transcript")
+        enterprises = {
+            e.credit_code: e
+            for e in Enterprise.objects.filter(
+                credit_code__in=[a.target_id for a in result.assignments]
+            )
+        }
+        drawn_inspectors = {
+            i.code: i
+            for i in Inspector.objects.filter(
+                code__in={code for a in result.assignments for code in a.inspector_ids}
+            )
+        }
+        inspections = []
+        for assignment in result.assignments:
+            enterprise = enterprises.get(assignment.target_id)
+            if enterprise is None:
+                raise _broken(f"target {assignment.target_id}")
+            inspections.append(
+                Inspection(
+                    task=locked,
+                    enterprise=enterprise,
+                    credit_class=assignment.credit_class,
+                    shortfall=assignment.shortfall,
+                )
+            )
+        created = Inspection.objects.bulk_create(inspections)
+        links = []
+        for inspection, assignment in zip(created, result.assignments, strict=True):
+            for inspector_code in assignment.inspector_ids:
+                inspector = drawn_inspectors.get(inspector_code)
+                if inspector is None:
+                    raise _broken(f"inspector {inspector_code}")
+                links.append(
+                    Inspection.inspectors.through(
+                        inspection_id=inspection.pk, inspector_id=inspector.pk
+                    )
+                )
+        Inspection.inspectors.through.objects.bulk_create(links)
+        locked.state = DrawState.DRAWN
+        locked.transcript = transcript
+        locked.drawn_at = now
+        locked.drawn_by = actor.label[:64]
+        locked.save(update_fields=["state", "transcript", "drawn_at", "drawn_by"])
+        record_entry(
+            actor=actor,
+            action="regulation.draw_inspection_task",
+            subject_type=TASK_SUBJECT,
+            subject_id=locked.code,
+            data={
+                "seed": locked.seed_hex,
+                "commitment": locked.commitment,
+                "registers_digest": locked.registers_digest,
+                "result_digest": result_digest(transcript["result"]),
+                "drawn": len(result.assignments),
+                "shortfalls": result.shortfalls,
+            },
+        )
+    return locked
+
+
+def do_cancel_inspection_task(task: InspectionTask, reason: str, *, actor: Actor) -> InspectionTask:
+    """Cancel an announced task before its draw, for a stated reason; its seed becomes public."""
+    reason = reason.strip()
+    if not reason or len(reason) > 300:
+        raise _field_error(_("请填写撤销原因（不超过 300 个字）。"), "reason_required", "reason")
+    with transaction.atomic(durable=True):
+        locked = InspectionTask.objects.select_for_update().get(pk=task.pk)
+        if locked.state != DrawState.ANNOUNCED:
+            raise Conflict(
+                _("只能在抽取之前撤销任务。"),
+                code="not_announced",
+                detail={"state": locked.state},
+            )
+        locked.state = DrawState.CANCELLED
+        locked.cancelled_at = timezone.now()
+        locked.cancelled_by = actor.label[:64]
+        locked.cancel_reason = reason
+        locked.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
+        record_entry(
+            actor=actor,
+            action="regulation.cancel_inspection_task",
+            subject_type=TASK_SUBJECT,
+            subject_id=locked.code,
+            data={"reason": reason, "seed": locked.seed_hex, "commitment": locked.commitment},
+        )
+    return locked
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+def do_record_inspection_result(
+    inspection: Inspection,
+    outcome: str,
+    findings: str,
+    inspected_on: dt.date,
+    *,
+    actor: Actor,
+) -> Inspection:
+    """Record a drawn inspection's result, once, and put it on the enterprise's credit file."""
+    if outcome not in InspectionOutcome.values:
+        raise _field_error(_("请选择检查结果。"), "invalid_outcome", "outcome")
+    findings = findings.strip()
+    if outcome != InspectionOutcome.PASS and not findings:
+        raise _field_error(
+            _("发现问题、不合格或未发现企业时，请写明检查情况。"), "findings_required", "findings"
+        )
+    if len(findings) > 2000:
+        raise _field_error(_("检查情况不超过 2000 个字。"), "findings_too_long", "findings")
+    if inspected_on > timezone.localdate():
+        raise _field_error(_("检查日期不能晚于今天。"), "inspected_in_future", "inspected_on")
+    with transaction.atomic(durable=True):
+        locked = (
+            Inspection.objects.select_for_update()
+            .select_related("task__department", "enterprise")
+            .get(pk=inspection.pk)
+        )
+        task = locked.task
+        if task.state != DrawState.DRAWN or task.drawn_at is None:
+            raise Conflict(_("该任务尚未抽取。"), code="not_drawn")
+        if locked.outcome:
+            raise Conflict(_("该检查结果已经录入，不能重复录入。"), code="result_recorded")
+        if inspected_on < timezone.localdate(task.drawn_at):
+            raise _field_error(
+                _("检查日期不能早于抽取日期。"), "inspected_before_draw", "inspected_on"
+            )
+        locked.outcome = outcome
+        locked.findings = findings
+        locked.inspected_on = inspected_on
+        locked.recorded_by = actor.label[:64]
+        locked.recorded_at = timezone.now()
+        locked.save(
+            update_fields=["outcome", "findings", "inspected_on", "recorded_by", "recorded_at"]
+        )
+        description = stored_text(
+            gettext_noop("双随机抽查“%(title)s”（%(code)s）：%(outcome)s。%(findings)s"),
+            title=task.title,
+            code=task.code,
+            outcome=stored_text(OUTCOME_TEXTS[outcome]),
+            findings=findings,
+        )
+        record = add_credit_record(
+            locked.enterprise,
+            CreditKind.INSPECTION,
+            inspected_on,
+            description,
+            recorded_by=actor.label,
+            severity=OUTCOME_SEVERITY[outcome],
+            authority=task.department.name,
+            source_ref=f"inspection:{locked.pk}",
+        )
+        standing = standing_of(locked.enterprise)
+        record_entry(
+            actor=actor,
+            action="regulation.record_inspection_result",
+            subject_type=INSPECTION_SUBJECT,
+            subject_id=locked.pk,
+            data={
+                "task": task.code,
+                "enterprise": locked.enterprise.credit_code,
+                "outcome": outcome,
+                "inspected_on": inspected_on.isoformat(),
+                "credit_record": record.pk if record is not None else None,
+                "grade": standing.grade if standing is not None else None,
+            },
+        )
+    return locked

@@ -1,0 +1,116 @@
+"""The regulator's credit-repair queue (信用修复审核): pending requests first, grant or refuse.
+
+Each request is a row with the record, what the enterprise corrected and
+promised and what granting would change; the grant and refuse forms swap the
+row by htmx (a partial of the same template) and fall back to a redirect
+without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from zhengtong.core.errors import ZhengtongError
+from zhengtong.identity.actors import actor_of
+from zhengtong.identity.models import Audience, User
+from zhengtong.identity.permissions import has_permission
+from zhengtong.regulation import enterprise_selectors as mine
+from zhengtong.regulation.models import CreditRepair, RepairState
+from zhengtong.regulation.permissions import MANAGE_CREDIT
+from zhengtong.regulation.repair_actions import do_decide_credit_repair
+from zhengtong.regulation.views import is_htmx
+
+
+def _credit_regulator(request: HttpRequest) -> User | None:
+    """The logged-in regulator who decides repairs; None when not logged in; 403 otherwise."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return None
+    if user.audience != Audience.STAFF or not has_permission(user, MANAGE_CREDIT):
+        raise DjangoPermissionDenied
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class RepairRow:
+    repair: CreditRepair
+    label: str
+    state_tag: str
+    effect: mine.RepairEffect | None
+    grant_error: str = ""
+    refuse_error: str = ""
+    note: str = ""
+
+
+def _rows(repairs: list[CreditRepair], **errors: str) -> list[RepairRow]:
+    effects = mine.repair_effects(repairs)
+    return [
+        RepairRow(
+            repair=repair,
+            label=mine.record_label(repair.record),
+            state_tag=mine.REPAIR_STATE_TAGS.get(repair.state, ""),
+            effect=effects.get(repair.pk),
+            **errors,
+        )
+        for repair in repairs
+    ]
+
+
+@require_safe
+def repairs(request: HttpRequest) -> HttpResponse:
+    """The repair requests of the regulator's regions: pending first, then the decided."""
+    user = _credit_regulator(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    state = request.GET.get("state", "")
+    if state not in RepairState.values:
+        state = ""
+    listed = mine.repair_queue(user, state)
+    context = {
+        "rows": _rows(listed),
+        "state": state,
+        "states": RepairState.choices,
+        "pending": sum(1 for repair in listed if repair.state == RepairState.SUBMITTED),
+        "next_url": request.get_full_path(),
+    }
+    return render(request, "regulation/repair_queue.html", context)
+
+
+@require_POST
+def decide_repair(request: HttpRequest, pk: int) -> HttpResponse:
+    """Grant or refuse one request (``decision`` grant or refuse; a refusal needs a note)."""
+    user = _credit_regulator(request)
+    if user is None:
+        return redirect_to_login(reverse("regulation:repairs"))
+    try:
+        repair = mine.access_repair_for_decision(user, pk)
+    except ZhengtongError:
+        raise Http404 from None
+    grant = request.POST.get("decision") == "grant"
+    note = request.POST.get("note", "")
+    errors: dict[str, str] = {}
+    try:
+        do_decide_credit_repair(repair, grant, note, actor=actor_of(user))
+    except ZhengtongError as error:
+        errors = {"grant_error" if grant else "refuse_error": str(error.message), "note": note}
+    if is_htmx(request):
+        fresh = mine.access_repair_for_decision(user, pk)
+        (row,) = _rows([fresh], **errors)
+        context = {"row": row, "next_url": request.POST.get("next", "")}
+        return render(request, "regulation/repair_queue.html#repair_row", context)
+    if errors:
+        messages.error(request, errors.get("grant_error") or errors.get("refuse_error", ""))
+    elif grant:
+        messages.success(request, _("已同意信用修复，企业信用等级已重新评定。"))
+    else:
+        messages.success(request, _("已决定不予修复。"))
+    return redirect(reverse("regulation:repairs"))
