@@ -11,7 +11,9 @@ each (CN 2011, Flag=5, four pollutants), each keeping ``--window`` packets
 unanswered at most and resending what is not answered in time.
 
 * ``packets_per_s``: uploads parsed, validated, stored and acknowledged per
-  second, from the first send to the last acknowledgement;
+  second, from the first send to the last acknowledgement (the devices build
+  their packets before the clock starts: on a real network they are other
+  machines);
 * ``lost_after_kill``: a second round sends again, the receiver is killed
   with SIGKILL when ``--kill-at`` of its uploads are acknowledged (mid-stream)
   and started again; the devices
@@ -112,7 +114,7 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
     from zhengtong.core.testing import make_enterprise, make_person
     from zhengtong.regulation.actions import do_register_point
     from zhengtong.regulation.models import Reading
-    from zhengtong.regulation.simulator import points_for, run_device
+    from zhengtong.regulation.simulator import points_for, prepare_uploads, run_device
 
     actor = Actor.system("bench")
     enterprise = make_enterprise("长沙市基准测试化工有限公司", legal_representative=make_person())
@@ -124,10 +126,17 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
     port = _free_port()
     server = _start_server(port, environment, args.workers)
     step = dt.timedelta(seconds=30)
+    began = 0.0  # when the current round's devices start sending
 
     async def round_of(start: dt.datetime, *, kill_at: float | None) -> list[Any]:
-        nonlocal server
+        nonlocal server, began
         acknowledged = 0
+        # The devices' packets are built before the clock starts (see prepare_uploads).
+        prepared = [
+            (point, prepare_uploads(point, count=args.packets, start=start, step=step))
+            for point in points
+        ]
+        began = time.perf_counter()
 
         def counted() -> None:
             nonlocal acknowledged
@@ -145,9 +154,10 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
                     window=args.window,
                     timeout=2.0,
                     on_ack=counted,
+                    prepared=uploads,
                 )
             )
-            for point in points
+            for point, uploads in prepared
         ]
         if kill_at is not None:
             target = kill_at * args.packets * len(points)
@@ -160,7 +170,6 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
         return list(await asyncio.gather(*tasks))
 
     try:
-        began = time.perf_counter()
         first = asyncio.run(round_of(dt.datetime(2026, 3, 1, 0, 0), kill_at=None))
         seconds = time.perf_counter() - began
         acknowledged = sum(r.acknowledged for r in first)

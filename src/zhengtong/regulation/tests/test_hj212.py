@@ -201,6 +201,42 @@ def _with_segment(segment: bytes) -> bytes:
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&DataTime=2016&&"), ErrorCode.BAD_VALUE, 100),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Flag=NN&&"), ErrorCode.BAD_VALUE, 100),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&=1&&"), ErrorCode.BAD_CP, 100),
+        # The usual header (QN ... Flag in order) is held to the same rules.
+        (
+            _with_segment(b"QN=20160230085857223;ST=32;CN=2011;PW=1;MN=A;Flag=5;CP=&&&&"),
+            ErrorCode.BAD_QN,
+            7,
+        ),
+        (
+            _with_segment(b"QN=20160201085857223;ST=32;CN=2011;PW=1;MN=A;Flag=999;CP=&&&&"),
+            ErrorCode.BAD_FLAG,
+            6,
+        ),
+        (
+            _with_segment(b"QN=20160201085857223;ST=32;CN=2011;PW=1;MN=A;Flag=7;CP=&&&&"),
+            ErrorCode.BAD_PACKET_NUMBER,
+            100,
+        ),
+        # Well-formed but impossible times, in the usual layout and elsewhere in it.
+        (
+            _with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&DataTime=20260230083000;a01-Rtd=1&&"),
+            ErrorCode.BAD_VALUE,
+            100,
+        ),
+        (
+            _with_segment(
+                b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Rtd=1,a01-SampleTime=20261301000000&&"
+            ),
+            ErrorCode.BAD_VALUE,
+            100,
+        ),
+        (
+            _with_segment(
+                b"ST=32;CN=2011;PW=1;MN=A;CP=&&DataTime=20260301083000;BeginTime=20260301246000&&"
+            ),
+            ErrorCode.BAD_VALUE,
+            100,
+        ),
     ],
 )
 def test_every_kind_of_bad_packet_is_refused_with_its_code(
@@ -209,6 +245,25 @@ def test_every_kind_of_bad_packet_is_refused_with_its_code(
     error = refused(raw)
     assert error.code is code, error
     assert error.qn_rtn == qn_rtn
+
+
+def test_the_usual_layout_and_its_variants_read_the_same() -> None:
+    usual = (
+        "DataTime=20260301083000;a21026-Rtd=30.5,a21026-ZsRtd=-1.2e3,a21026-Flag=N;"
+        "a34013-Avg=.5,a34013-Cou=7.,a34013-Flag=T;w01008-SampleTime=20260301083000123;"
+    )
+    expected = (
+        (("DataTime", "20260301083000"),),
+        (("a21026-Rtd", "30.5"), ("a21026-ZsRtd", "-1.2e3"), ("a21026-Flag", "N")),
+        (("a34013-Avg", ".5"), ("a34013-Cou", "7."), ("a34013-Flag", "T")),
+        (("w01008-SampleTime", "20260301083000123"),),
+    )
+    assert parse_packet(upload(usual)).items == expected
+    # Spaces around pairs and an empty item are allowed too, with the same result.
+    spaced = usual.replace(",", " , ").replace(";", ";;", 1)
+    assert parse_packet(upload(spaced)).items == expected
+    # Other names take any value, also in a packet that is otherwise usual.
+    assert parse_packet(upload(usual + "PolId=a=b")).items[-1] == (("PolId", "a=b"),)
 
 
 def test_random_bytes_never_raise_anything_but_hj212_errors() -> None:

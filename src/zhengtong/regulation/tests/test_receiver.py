@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from zhengtong.core.testing import make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
@@ -19,6 +21,7 @@ from zhengtong.regulation.hj212 import (
 )
 from zhengtong.regulation.models import MonitoringPoint, Reading, RefusedPacket
 from zhengtong.regulation.receiver import Receiver, password_digest
+from zhengtong.regulation.simulator import points_for, prepare_uploads, run_device
 
 MN = "010000A8900016F000169DC0"
 PW = "123456"
@@ -74,6 +77,8 @@ def run(test: Callable[[Receiver, int], Coroutine[Any, Any, None]], **options: A
         finally:
             writer_task.cancel()
             server.close()
+            # The database thread's connection, so that the test database can be dropped.
+            await asyncio.get_running_loop().run_in_executor(receiver.db, connections.close_all)
             receiver.db.shutdown(wait=True)
 
     asyncio.run(main())
@@ -232,3 +237,34 @@ def test_a_device_of_the_2025_edition_is_answered_in_its_edition_and_held_to_it(
     assert not Reading.objects.filter(point=point, data_time__minute=41).exists()
     refused = RefusedPacket.objects.get(point=point)
     assert refused.code == "bad_flag" and "edition" in refused.detail
+
+
+def test_simulated_devices_are_answered_for_every_upload_built_ahead_or_not() -> None:
+    points = points_for(2, prefix="SIMT")
+    for point in points:
+        register(point.mn, point.pw)
+    start = dt.datetime(2026, 3, 1, 8, 0)
+    step = dt.timedelta(seconds=30)
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        prepared = prepare_uploads(points[0], count=30, start=start, step=step)
+        reports = await asyncio.gather(
+            run_device(
+                points[0],
+                "127.0.0.1",
+                port,
+                count=30,
+                start=start,
+                step=step,
+                window=7,
+                prepared=prepared,
+            ),
+            run_device(points[1], "127.0.0.1", port, count=30, start=start, step=step, window=7),
+        )
+        for report in reports:
+            assert (report.sent, report.acknowledged, report.resent) == (30, 30, 0)
+        assert reports[0].acked[0] == (points[0].mn, "20260301080000")
+
+    run(scenario)
+    flows = Reading.objects.filter(pollutant__in=("a00000", "w00000"))
+    assert flows.count() == 60
