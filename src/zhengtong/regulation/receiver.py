@@ -147,6 +147,8 @@ class Receiver:
         self._splits: dict[tuple[str, str], _Split] = {}
         self._unknown_seen = False
         self.stats = Stats()
+        # Packets taken off the queue for the next batch, not yet being committed.
+        self.gathering: list[_Pending] = []
 
     async def refresh_points(self, *, force: bool = False) -> None:
         age = time.monotonic() - self._points_loaded
@@ -285,14 +287,17 @@ class Receiver:
 
     async def write_forever(self) -> None:
         while True:
-            batch = [await self.queue.get()]
+            self.gathering = [await self.queue.get()]
             if self.queue.qsize() + 1 < self.batch_size:
                 # Let a few more packets arrive: one commit (and fsync) for many.
                 # One sleep per batch, not a timed wait per packet, which cost
                 # more than parsing the packet.
                 await asyncio.sleep(self.max_delay)
+            batch = self.gathering
             while len(batch) < self.batch_size and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
+            # From here the commit owns the batch; a stop meanwhile lets it finish.
+            self.gathering = []
             await self.commit(batch)
 
     async def commit(self, batch: list[_Pending]) -> None:
@@ -357,7 +362,8 @@ async def serve(
         writer_task.cancel()
         # Packets accepted but not yet committed are stored now; their answers
         # are lost with the connections, and the devices' resends find them stored.
-        remaining = []
+        remaining = receiver.gathering
+        receiver.gathering = []
         while not receiver.queue.empty():
             remaining.append(receiver.queue.get_nowait())
         if remaining:

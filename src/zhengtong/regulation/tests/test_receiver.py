@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import secrets
+import signal
+import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -20,7 +23,7 @@ from zhengtong.regulation.hj212 import (
     segment_of,
 )
 from zhengtong.regulation.models import MonitoringPoint, Reading, RefusedPacket
-from zhengtong.regulation.receiver import Receiver, password_digest
+from zhengtong.regulation.receiver import Receiver, password_digest, serve
 from zhengtong.regulation.simulator import points_for, prepare_uploads, run_device
 
 MN = "010000A8900016F000169DC0"
@@ -41,6 +44,12 @@ def register(
         crc_compat=crc_compat,
         edition=edition,
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def upload(
@@ -268,3 +277,30 @@ def test_simulated_devices_are_answered_for_every_upload_built_ahead_or_not() ->
     run(scenario)
     flows = Reading.objects.filter(pollutant__in=("a00000", "w00000"))
     assert flows.count() == 60
+
+
+def test_a_stop_commits_what_was_accepted_but_not_yet_committed() -> None:
+    point = register()
+    port = _free_port()
+
+    async def main() -> None:
+        # A long batching delay: the uploads wait in the batch being gathered.
+        receiver = Receiver(max_delay=30)
+        serving = asyncio.create_task(serve("127.0.0.1", port, receiver))
+        for _ in range(100):
+            try:
+                _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        writer.write(upload(21, flag=4) + upload(22, flag=4))
+        await writer.drain()
+        while receiver.stats.accepted < 2:
+            await asyncio.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(serving, 20)
+        writer.close()
+        await asyncio.get_running_loop().run_in_executor(None, connections.close_all)
+
+    asyncio.run(main())
+    assert Reading.objects.filter(point=point, data_time__minute__in=(51, 52)).count() == 4
