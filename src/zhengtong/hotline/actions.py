@@ -29,6 +29,7 @@ from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.i18n import stored_text
 from zhengtong.core.models import Department, Region
+from zhengtong.core.selectors import find_enterprise_by_credit_code
 from zhengtong.hotline import routing
 from zhengtong.hotline.hot_issues import HotIssue
 from zhengtong.hotline.models import (
@@ -63,6 +64,8 @@ from zhengtong.hotline.states import (
 )
 from zhengtong.hotline.time_limits import dispatch_due, limits_for, reply_due
 from zhengtong.ledger.actions import record_entry
+from zhengtong.regulation.credit_actions import add_credit_record
+from zhengtong.regulation.models import CreditKind
 
 MAX_TITLE = 200
 MAX_CONTENT = 5000
@@ -701,9 +704,31 @@ def do_urge_case(case: Case, *, actor: Actor, note: str = "", supervise: bool = 
     return locked
 
 
-def do_reply_case(case: Case, reply: str, *, actor: Actor, departments: Sequence[int]) -> Case:
-    """Send the department's reply; its quality score is kept with it."""
+def do_reply_case(
+    case: Case,
+    reply: str,
+    *,
+    actor: Actor,
+    departments: Sequence[int],
+    upheld_against: str = "",
+) -> Case:
+    """Send the department's reply; its quality score is kept with it.
+
+    ``upheld_against`` is the 统一社会信用代码 of an enterprise the complaint
+    was found true against (查实): the finding goes on that enterprise's
+    credit file in the same transaction, once per case however often it is
+    replied to (一处失信，处处受限).
+    """
     reply = _clean_text(reply, field="reply", maximum=MAX_REPLY, required=True, label=_("答复内容"))
+    enterprise = None
+    if upheld_against.strip():
+        enterprise = find_enterprise_by_credit_code(upheld_against.strip())
+        if enterprise is None:
+            raise InvalidInput(
+                _("没有统一社会信用代码为 %(code)s 的企业。") % {"code": upheld_against.strip()},
+                code="unknown_enterprise",
+                detail={"fields": {"upheld_against": "unknown"}},
+            )
     now = _now()
     with transaction.atomic(durable=True):
         locked = _lock(case)
@@ -720,6 +745,21 @@ def do_reply_case(case: Case, reply: str, *, actor: Actor, departments: Sequence
         locked.reply = reply
         locked.replied_at = now
         locked.reply_score = score_as_dict(score)
+        if enterprise is not None:
+            locked.upheld_against = enterprise
+            add_credit_record(
+                enterprise,
+                CreditKind.COMPLAINT_UPHELD,
+                timezone.localdate(now),
+                stored_text(
+                    gettext_noop("12345 工单 %(number)s 经查属实：%(title)s"),
+                    number=locked.number,
+                    title=locked.title or locked.content[:60],
+                ),
+                recorded_by=actor.label,
+                authority=locked.department.name if locked.department else "",
+                source_ref=f"hotline:{locked.number}",
+            )
         if locked.anonymous or (not locked.contact_phone and locked.citizen_id is None):
             # Nobody to call back: an anonymous case closes with the reply.
             _move(locked, CaseState.CLOSED)
@@ -733,7 +773,13 @@ def do_reply_case(case: Case, reply: str, *, actor: Actor, departments: Sequence
             department=locked.department,
             data={"score": locked.reply_score.get("total")},
         )
-        _ledger(locked, "reply_case", actor, score=locked.reply_score.get("total"))
+        _ledger(
+            locked,
+            "reply_case",
+            actor,
+            score=locked.reply_score.get("total"),
+            upheld_against=enterprise.credit_code if enterprise else None,
+        )
     return locked
 
 

@@ -122,6 +122,9 @@ class CaseOut(Schema):
     reply: str
     replied_at: dt.datetime | None
     reply_score: dict[str, Any]
+    upheld_against: str | None = Field(
+        description="统一社会信用代码 of the enterprise the complaint was found true against"
+    )
     rating: str
     reopened: bool
     merged_into: str | None
@@ -206,6 +209,12 @@ class UrgeIn(Schema):
 
 class ReplyIn(Schema):
     reply: str
+    upheld_against: str = Field(
+        "",
+        max_length=18,
+        description="统一社会信用代码 of an enterprise the complaint was found true against "
+        "(查实); the finding goes on its credit file",
+    )
 
 
 class ReplyScoreOut(Schema):
@@ -335,6 +344,7 @@ def _case_out(case: Case) -> CaseOut:
         reply=case.reply,
         replied_at=case.replied_at,
         reply_score=case.reply_score,
+        upheld_against=case.upheld_against.credit_code if case.upheld_against else None,
         rating=case.rating,
         reopened=case.reopened,
         merged_into=case.merged_into.number if case.merged_into else None,
@@ -687,7 +697,13 @@ def reply_case(request: HttpRequest, number: str, payload: ReplyIn) -> CaseOut:
     user = session_user(request)
     case, departments = _handled_case(user, number)
     return _case_out(
-        actions.do_reply_case(case, payload.reply, actor=actor_of(user), departments=departments)
+        actions.do_reply_case(
+            case,
+            payload.reply,
+            actor=actor_of(user),
+            departments=departments,
+            upheld_against=payload.upheld_against,
+        )
     )
 
 

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zhengtong.core.forms import CreditCodeField
 from zhengtong.core.selectors import departments_in
 from zhengtong.hotline.actions import (
     ALLOWED_ATTACHMENT_TYPES,
@@ -250,6 +251,13 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=gettext_lazy(
             "写明调查核实的情况、处理结果或下一步安排和时间、依据的规定，以及联系电话。"
+        ),
+    )
+    upheld_against = CreditCodeField(
+        label=gettext_lazy("查实的被投诉企业（统一社会信用代码，选填）"),
+        required=False,
+        help_text=gettext_lazy(
+            "投诉经查属实的，填写被投诉企业的统一社会信用代码，计入该企业信用记录。"
         ),
     )
 

@@ -168,6 +168,16 @@ class Case(models.Model):
     replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     reply = models.TextField(_("答复内容"), blank=True)
     reply_score = models.JSONField(_("答复质量"), default=dict, blank=True)
+    # The enterprise a complaint was found true against (查实), named by the
+    # department with its reply; the finding goes on the enterprise's credit file.
+    upheld_against = models.ForeignKey(
+        "core.Enterprise",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("查实的被投诉企业"),
+    )
     rating = models.CharField(_("评价"), max_length=16, choices=Rating.choices, blank=True)
     reopened = models.BooleanField(_("已重办"), default=False)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)

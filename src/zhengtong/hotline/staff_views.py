@@ -578,7 +578,13 @@ def _run_case_action(
             )
             return _("延期申请已提交，等待12345热线审批。")
         if action == "reply":
-            replied = do_reply_case(case, data["reply"], actor=actor, departments=departments)
+            replied = do_reply_case(
+                case,
+                data["reply"],
+                actor=actor,
+                departments=departments,
+                upheld_against=data["upheld_against"],
+            )
             if replied.state == CaseState.CLOSED:
                 return _("已答复。匿名诉求不回访，工单已办结。")
             return _("已答复，等待回访评价。")

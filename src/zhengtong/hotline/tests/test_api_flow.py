@@ -9,10 +9,14 @@ import pytest
 from django.test import Client
 from openpyxl import Workbook
 
+from zhengtong.core.testing import make_enterprise, make_person
 from zhengtong.hotline.models import Case, LabelledExample
 from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
 from zhengtong.identity.models import User
 from zhengtong.ledger.models import LedgerEntry
+from zhengtong.regulation.credit_scorecard import DEFAULT_CONFIG
+from zhengtong.regulation.credit_selectors import standing_of
+from zhengtong.regulation.models import CreditRecord
 
 URL = "/api/hotline"
 POLLUTION = "芙蓉区五一大道旁边的化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗，希望尽快处理。"
@@ -135,6 +139,44 @@ def test_the_department_signs_replies_and_a_bad_rating_reopens_once(cast: Hotlin
     # Reopened once only: the second bad rating closes the case with the rating.
     assert closed["state"] == "closed"
     assert closed["rating"] == "unsatisfied"
+
+
+def test_a_complaint_found_true_goes_on_the_enterprises_credit_file_once(
+    cast: HotlineCast,
+) -> None:
+    plant = make_enterprise("长沙市某化工有限公司", legal_representative=make_person("钱老板"))
+    citizen = _as(cast.zhangsan)
+    number = _submit(citizen)["number"]
+    handler = _as(cast.chenhuan)
+    _ok(_post(handler, f"/cases/{number}/sign"))
+    reply = (
+        "经现场核查，该厂夜间超标排放属实，我局已立案查处，责令立即整改。联系电话 0731-12345678。"
+    )
+    unknown = _post(handler, f"/cases/{number}/reply", {"reply": reply, "upheld_against": "X" * 18})
+    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_enterprise"
+    assert Case.objects.get(number=number).state == "handling"
+
+    replied = _ok(
+        _post(
+            handler, f"/cases/{number}/reply", {"reply": reply, "upheld_against": plant.credit_code}
+        )
+    )
+    assert replied["upheld_against"] == plant.credit_code
+    record = CreditRecord.objects.get(enterprise=plant)
+    assert (record.kind, record.source_ref) == ("complaint_upheld", f"hotline:{number}")
+    assert number in record.description and record.authority == cast.furong_environment.name
+    standing = standing_of(plant)
+    deduction = DEFAULT_CONFIG["kinds"]["complaint_upheld"]["points"]
+    assert standing is not None and standing.score == DEFAULT_CONFIG["base_score"] + deduction
+
+    # A reopened case replied again is still one finding on the credit file.
+    _ok(_post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
+    _ok(
+        _post(
+            handler, f"/cases/{number}/reply", {"reply": reply, "upheld_against": plant.credit_code}
+        )
+    )
+    assert CreditRecord.objects.filter(enterprise=plant).count() == 1
 
 
 def test_another_department_cannot_see_or_answer_the_case(cast: HotlineCast) -> None:

@@ -30,6 +30,7 @@ from zhengtong.core.testing import (
     TEST_ACTOR,
     RegionTree,
     make_department,
+    make_enterprise,
     make_person,
     make_region_tree,
 )
@@ -56,6 +57,7 @@ from zhengtong.hotline.models import (
 from zhengtong.hotline.states import CaseState, Channel, ExtensionState, Rating, TrainingState
 from zhengtong.identity.actions import do_create_citizen, do_create_staff
 from zhengtong.identity.models import User
+from zhengtong.regulation.models import CreditRecord
 
 PASSWORD = "Zhengtong-hotline-2026"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -631,6 +633,33 @@ def test_an_empty_reply_is_refused_next_to_the_field(cast: HotlineCast) -> None:
     )
     assert response.status_code == 400 and "errorlist" in text_of(response)
     assert fresh(case).state == CaseState.HANDLING
+
+
+def test_a_reply_names_the_enterprise_a_complaint_was_found_true_against(
+    cast: HotlineCast,
+) -> None:
+    case = handled_by_furong(cast)
+    plant = make_enterprise("长沙市某化工有限公司", legal_representative=make_person("钱老板"))
+    handler = logged_in(cast.handler)
+    url = f"/hotline/cases/{case.number}/"
+    page = text_of(handler.get(url))
+    assert 'name="reply-upheld_against"' in page
+    # A code with a wrong check digit is refused beside the field; nothing is sent.
+    wrong = plant.credit_code[:-1] + ("0" if plant.credit_code[-1] != "0" else "1")
+    refused = handler.post(
+        url, {"action": "reply", "reply-reply": GOOD_REPLY, "reply-upheld_against": wrong}
+    )
+    assert refused.status_code == 400 and "errorlist" in text_of(refused)
+    assert fresh(case).state == CaseState.HANDLING
+    sent = handler.post(
+        url,
+        {"action": "reply", "reply-reply": GOOD_REPLY, "reply-upheld_against": plant.credit_code},
+    )
+    assert sent.status_code == 302
+    assert fresh(case).upheld_against == plant
+    page = text_of(handler.get(url))
+    assert 'id="upheld-against"' in page and plant.name in page
+    assert CreditRecord.objects.filter(enterprise=plant, kind="complaint_upheld").count() == 1
 
 
 def test_a_return_needs_a_reason_and_sends_the_case_back_to_the_queue(
