@@ -108,6 +108,8 @@ class CreditRecordForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The record and listing forms share a page and field names: distinct ids.
+        kwargs.setdefault("auto_id", "record-%s")
         super().__init__(*args, **kwargs)
         severity = self.fields["severity"]
         assert isinstance(severity, forms.ChoiceField)
@@ -129,6 +131,10 @@ class ListingForm(forms.Form):
     listed_on = forms.DateField(label=gettext_lazy("列入日期"), widget=_date_input())
     expires_on = forms.DateField(label=gettext_lazy("有效期至"), widget=_date_input())
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "listing-%s")
+        super().__init__(*args, **kwargs)
+
 
 class RemovalForm(forms.Form):
     reason = forms.CharField(
@@ -136,6 +142,10 @@ class RemovalForm(forms.Form):
         max_length=MAX_REMOVAL_REASON,
         help_text=gettext_lazy("如：信用修复申请已核准、认定决定被撤销。"),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "removal-%s")
+        super().__init__(*args, **kwargs)
 
 
 class ScorecardForm(forms.Form):
