@@ -1,3 +1,23 @@
 """Suite-wide test set-up shared by every app's tests."""
 
+from collections.abc import Iterator
+
+import pytest
+
 pytest_plugins = ["zhengtong.testing.browser"]
+
+
+@pytest.fixture(autouse=True)
+def platform_language() -> Iterator[None]:
+    """Start every test in the platform's language, and put it back afterwards.
+
+    A page requested in English activates English for the thread and nothing
+    deactivates it, so without this a later test that reads translated texts
+    outside a request (the credit scorecard's explanations, say) would see
+    English or Chinese depending on which tests ran before it.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
