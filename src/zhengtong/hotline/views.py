@@ -46,6 +46,7 @@ from zhengtong.hotline.permissions import (
 from zhengtong.hotline.states import TrainingState
 from zhengtong.hotline.tasks import train_classifier
 from zhengtong.identity.actors import actor_of
+from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import has_permission
 
@@ -74,12 +75,7 @@ def signed_in(request: HttpRequest) -> User | None:
 
 def staff_member(request: HttpRequest) -> User | None:
     """The logged-in member of staff; None when not logged in; 403 for other accounts."""
-    user = signed_in(request)
-    if user is None:
-        return None
-    if user.audience != Audience.STAFF:
-        raise DjangoPermissionDenied
-    return user
+    return page_user(request, Audience.STAFF)
 
 
 def require(user: User, *permissions: str) -> None:

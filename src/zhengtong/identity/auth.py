@@ -7,6 +7,7 @@ finds the principal (a ``User`` or a ``SystemClient``) in ``request.auth``.
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connections, router
 from django.http import HttpRequest
 from django.utils import timezone
@@ -18,7 +19,7 @@ from zhengtong.core.models import Department
 from zhengtong.core.sql import RowLoader, driver_cursor, driver_sql
 from zhengtong.identity import credentials
 from zhengtong.identity.models import SystemClient, User
-from zhengtong.identity.permissions import require_known_scope
+from zhengtong.identity.permissions import has_permission, require_known_scope
 
 # ``last_used_at`` is written at most this often per client, so that a busy
 # client does not turn every read into a write.
@@ -127,6 +128,22 @@ def session_user(request: HttpRequest) -> User:
     """Return the user of an operation behind ``session_auth`` (which lets only users in)."""
     user = request.user
     assert isinstance(user, User)
+    return user
+
+
+def page_user(request: HttpRequest, audience: str, *permissions: str) -> User | None:
+    """Return the logged-in user of a page for ``audience``, holding one of ``permissions``.
+
+    None when nobody is logged in (the page sends them to log in); a user of
+    another audience, or without any of the permissions, is refused (403).
+    """
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return None
+    if user.audience != audience or (
+        permissions and not any(has_permission(user, p) for p in permissions)
+    ):
+        raise DjangoPermissionDenied
     return user
 
 

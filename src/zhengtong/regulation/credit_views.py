@@ -34,7 +34,8 @@ from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.forms import show_refusal
 from zhengtong.core.models import Enterprise
 from zhengtong.identity.actors import actor_of
-from zhengtong.identity.models import User
+from zhengtong.identity.auth import page_user
+from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import has_permission
 from zhengtong.identity.selectors import posts_of
 from zhengtong.regulation import credit_access
@@ -160,10 +161,7 @@ class ScorecardForm(forms.Form):
 
 
 def _credit_regulator(request: HttpRequest) -> User | None:
-    user = staff_member(request)
-    if user is not None and not has_permission(user, MANAGE_CREDIT):
-        raise DjangoPermissionDenied
-    return user
+    return page_user(request, Audience.STAFF, MANAGE_CREDIT)
 
 
 def _enterprise(user: User, credit_code: str) -> Enterprise:

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from zhengtong.core.errors import NotFound, PermissionDenied, ZhengtongError
 from zhengtong.core.models import Enterprise
 from zhengtong.identity.actors import actor_of
+from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
 from zhengtong.regulation import enterprise_selectors as mine
 from zhengtong.regulation import selectors
@@ -61,12 +61,7 @@ STANDARD_COMMITMENT = gettext_lazy(
 
 def _enterprise_user(request: HttpRequest) -> User | None:
     """The logged-in enterprise user; None when not logged in; 403 for other accounts."""
-    user = request.user
-    if not isinstance(user, User) or not user.is_authenticated:
-        return None
-    if user.audience != Audience.ENTERPRISE:
-        raise DjangoPermissionDenied
-    return user
+    return page_user(request, Audience.ENTERPRISE)
 
 
 def _my_url(enterprise: Enterprise, anchor: str = "") -> str:

@@ -22,7 +22,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,8 +35,8 @@ from zhengtong.core.forms import show_refusal
 from zhengtong.core.models import Department
 from zhengtong.core.selectors import find_enterprise_by_credit_code, get_region
 from zhengtong.identity.actors import actor_of
+from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
-from zhengtong.identity.permissions import has_permission
 from zhengtong.identity.selectors import posts_of
 from zhengtong.regulation import inspection_access as access
 from zhengtong.regulation import inspection_selectors as selectors
@@ -199,12 +198,7 @@ class RecusalForm(forms.Form):
 
 def _officer(request: HttpRequest) -> User | None:
     """The logged-in member of staff who runs inspections; None when not logged in; else 403."""
-    user = request.user
-    if not isinstance(user, User) or not user.is_authenticated:
-        return None
-    if user.audience != Audience.STAFF or not has_permission(user, RUN_INSPECTIONS):
-        raise DjangoPermissionDenied
-    return user
+    return page_user(request, Audience.STAFF, RUN_INSPECTIONS)
 
 
 def _task(user: User, code: str) -> InspectionTask:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,8 +20,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.identity.actors import actor_of
+from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
-from zhengtong.identity.permissions import has_permission
 from zhengtong.regulation import enterprise_selectors as mine
 from zhengtong.regulation.models import CreditRepair, RepairState
 from zhengtong.regulation.permissions import MANAGE_CREDIT
@@ -32,12 +31,7 @@ from zhengtong.regulation.views import is_htmx
 
 def _credit_regulator(request: HttpRequest) -> User | None:
     """The logged-in regulator who decides repairs; None when not logged in; 403 otherwise."""
-    user = request.user
-    if not isinstance(user, User) or not user.is_authenticated:
-        return None
-    if user.audience != Audience.STAFF or not has_permission(user, MANAGE_CREDIT):
-        raise DjangoPermissionDenied
-    return user
+    return page_user(request, Audience.STAFF, MANAGE_CREDIT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,8 +25,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.identity.actors import actor_of
+from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
-from zhengtong.identity.permissions import has_permission
 from zhengtong.regulation import access, selectors
 from zhengtong.regulation.actions import do_acknowledge_alarm, do_close_alarm
 from zhengtong.regulation.models import Alarm, AlarmKind, AlarmState, EmissionLimit, MonitoringPoint
@@ -48,19 +47,11 @@ def is_htmx(request: HttpRequest) -> bool:
 
 def staff_member(request: HttpRequest) -> User | None:
     """The logged-in member of staff; None when not logged in; 403 for other accounts."""
-    user = request.user
-    if not isinstance(user, User) or not user.is_authenticated:
-        return None
-    if user.audience != Audience.STAFF:
-        raise DjangoPermissionDenied
-    return user
+    return page_user(request, Audience.STAFF)
 
 
 def _regulator(request: HttpRequest) -> User | None:
-    user = staff_member(request)
-    if user is not None and not has_permission(user, MONITOR):
-        raise DjangoPermissionDenied
-    return user
+    return page_user(request, Audience.STAFF, MONITOR)
 
 
 # --- alarm rows ------------------------------------------------------------------------------
