@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from django.utils.translation import gettext_noop
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.i18n import stored_text
-from zhengtong.core.sql import insert_sql, quoted_table
+from zhengtong.core.sql import driver_cursor, quoted_table
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.hj212 import HJ212Error, Packet
 from zhengtong.regulation.models import (
@@ -42,8 +42,6 @@ from zhengtong.regulation.models import (
 
 # The uploads whose values are stored as readings.
 DATA_COMMANDS = frozenset({"2011", "2051", "2061", "2031"})
-_VALUE_KINDS = {"Rtd": "rtd", "Avg": "avg", "Min": "min", "Max": "max", "Cou": "cou"}
-_CONVERTED = {"ZsRtd", "ZsAvg"}
 READING_FIELDS = (
     "point",
     "pollutant",
@@ -87,7 +85,15 @@ def _number(value: str | None) -> float | None:
         return None
 
 
-def readings_of(accepted: Accepted) -> list[dict[str, Any]]:
+# A reading row is a tuple in READING_FIELDS order; the positions used here.
+_POINT, _POLLUTANT, _DATA_TIME, _RTD, _AVG, _FLAG, _RECEIVED_AT = 0, 1, 3, 4, 5, 10, 11
+# The column of each value kind (code-Kind=value); ZsRtd and ZsAvg are the converted value.
+_COLUMN_OF_KIND = {"Rtd": 4, "Avg": 5, "Min": 6, "Max": 7, "Cou": 8, "ZsRtd": 9, "ZsAvg": 9}
+_NO_VALUES = [None] * 6
+ReadingRow = tuple[Any, ...]
+
+
+def readings_of(accepted: Accepted) -> list[ReadingRow]:
     """Return the reading rows of an upload (none for other commands or without DataTime)."""
     packet = accepted.packet
     if packet.cn not in DATA_COMMANDS:
@@ -99,7 +105,8 @@ def readings_of(accepted: Accepted) -> list[dict[str, Any]]:
     data_time = local.replace(tzinfo=SHANGHAI)
     # One pass over the data area (the receiver's hot path): a row per
     # pollutant code, filled from its code-Kind=value pairs.
-    by_code: dict[str, dict[str, Any]] = {}
+    by_code: dict[str, list[Any]] = {}
+    columns = _COLUMN_OF_KIND
     for item in packet.items:
         for name, value in item:
             code, dash, kind = name.partition("-")
@@ -107,35 +114,25 @@ def readings_of(accepted: Accepted) -> list[dict[str, Any]]:
                 continue
             row = by_code.get(code)
             if row is None:
-                row = by_code[code] = {
-                    "point": accepted.point_id,
-                    "pollutant": code[:16],
-                    "command": packet.cn,
-                    "data_time": data_time,
-                    "rtd": None,
-                    "avg": None,
-                    "min": None,
-                    "max": None,
-                    "cou": None,
-                    "zs": None,
-                    "flag": "",
-                    "received_at": accepted.received_at,
-                }
-            column = _VALUE_KINDS.get(kind)
+                row = by_code[code] = [
+                    accepted.point_id,
+                    code[:16],
+                    packet.cn,
+                    data_time,
+                    *_NO_VALUES,
+                    "",
+                    accepted.received_at,
+                ]
+            column = columns.get(kind)
             if column is not None:
                 row[column] = _number(value)
-            elif kind in _CONVERTED:
-                row["zs"] = _number(value)
             elif kind == "Flag":
-                row["flag"] = value[:1]
-    return [
-        row
-        for row in by_code.values()
-        if any(row[name] is not None for name in ("rtd", "avg", "min", "max", "cou", "zs"))
-    ]
+                row[_FLAG] = value[:1]
+    return [tuple(row) for row in by_code.values() if row[4:10] != _NO_VALUES]
 
 
-_reading_sql: dict[str, str] = {}
+# The SQLite INSERT of SQLITE_ROWS_PER_INSERT rows, by database.
+_full_insert_sql: dict[str, str] = {}
 
 
 # PostgreSQL array types of READING_FIELDS, for the one-statement insert.
@@ -155,33 +152,23 @@ _PG_ARRAY_TYPES = (
 )
 
 
-def _insert_readings(rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    using = router.db_for_write(Reading)
-    connection = connections[using]
-    postgres = connection.vendor == "postgresql"
-    sql = _reading_sql.get(using)
-    if sql is None:
-        if postgres:
-            # One statement for the whole batch, a column per array: a row per
-            # statement (executemany) costs a round trip each on PostgreSQL.
-            table, columns = quoted_table(using, Reading)
-            names = ", ".join(columns[name] for name in READING_FIELDS)
-            arrays = ", ".join(f"%s::{kind}" for kind in _PG_ARRAY_TYPES)
-            sql = (
-                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-                "ON CONFLICT DO NOTHING"
-            )
-        else:
-            # SQLite (3.24+) understands ON CONFLICT DO NOTHING too.
-            sql = insert_sql(using, Reading, READING_FIELDS) + " ON CONFLICT DO NOTHING"
-        _reading_sql[using] = sql
-    # The values are already what the columns hold (ids, texts, floats or
-    # None), except the times, which the database's adapter converts (SQLite
-    # stores UTC text). Asking each model field to prepare each value was most
-    # of the cost of a batch; a batch has few distinct times, adapted once each.
-    adapt = connection.ops.adapt_datetimefield_value
+# Rows per INSERT on SQLite. The driver lets go of the interpreter lock around
+# each step of a statement: a row per statement (executemany) meant taking
+# the lock back for every row from the thread parsing packets, and the
+# batch's write turn lasted several times its work. 12 values a row; SQLite
+# takes up to 32,766 bound values in a statement.
+SQLITE_ROWS_PER_INSERT = 500
+
+
+def _reading_values(rows: Sequence[ReadingRow], using: str) -> list[ReadingRow]:
+    """The rows' values as the database takes them, worked out before the write turn.
+
+    They are already what the columns hold (ids, texts, floats or None),
+    except the times, which the database's adapter converts (SQLite stores
+    UTC text). Asking each model field to prepare each value was most of the
+    cost of a batch; a batch has few distinct times, adapted once each.
+    """
+    adapt = connections[using].ops.adapt_datetimefield_value
     adapted: dict[dt.datetime, Any] = {}
 
     def moment(value: dt.datetime) -> Any:
@@ -190,57 +177,132 @@ def _insert_readings(rows: Sequence[dict[str, Any]]) -> None:
             found = adapted[value] = adapt(value)
         return found
 
-    values = [
+    return [
         (
-            row["point"],
-            row["pollutant"],
-            row["command"],
-            moment(row["data_time"]),
-            row["rtd"],
-            row["avg"],
-            row["min"],
-            row["max"],
-            row["cou"],
-            row["zs"],
-            row["flag"],
-            moment(row["received_at"]),
+            *row[:_DATA_TIME],
+            moment(row[_DATA_TIME]),
+            *row[_RTD:_RECEIVED_AT],
+            moment(row[_RECEIVED_AT]),
         )
         for row in rows
     ]
-    with connection.cursor() as cursor:
-        if postgres:
+
+
+def _insert_readings(values: Sequence[ReadingRow], using: str) -> None:
+    """Insert reading rows (from ``_reading_values``), skipping any already stored."""
+    if not values:
+        return
+    table, columns = quoted_table(using, Reading)
+    names = ", ".join(columns[name] for name in READING_FIELDS)
+    if connections[using].vendor == "postgresql":
+        # One statement for the whole batch, a column per array: a row per
+        # statement (executemany) costs a round trip each on PostgreSQL.
+        arrays = ", ".join(f"%s::{kind}" for kind in _PG_ARRAY_TYPES)
+        sql = (
+            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+        with connections[using].cursor() as cursor:
             cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
-        else:
-            cursor.executemany(sql, values)
+        return
+    row_marks = "(" + ", ".join(["?"] * len(READING_FIELDS)) + ")"
+    cursor = driver_cursor(using)
+    try:
+        for start in range(0, len(values), SQLITE_ROWS_PER_INSERT):
+            chunk = values[start : start + SQLITE_ROWS_PER_INSERT]
+            # Only the full-size statement is kept: the last chunk's size varies.
+            full = len(chunk) == SQLITE_ROWS_PER_INSERT
+            sql = _full_insert_sql.get(using, "") if full else ""
+            if not sql:
+                # SQLite (3.24+) understands ON CONFLICT DO NOTHING too.
+                sql = (
+                    f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
+                    + ", ".join([row_marks] * len(chunk))
+                    + " ON CONFLICT DO NOTHING"
+                )
+                if full:
+                    _full_insert_sql[using] = sql
+            cursor.execute(sql, [value for row in chunk for value in row])
+    finally:
+        cursor.close()
 
 
-def _over_limit_alarms(rows: Sequence[dict[str, Any]], now: dt.datetime) -> int:
-    """Open or extend an over-limit alarm for each valid value above its point's limit.
+def _in_list(values: Collection[int]) -> str:
+    """Placeholders for ``IN (...)`` over ``values``; a batch holds at most a few thousand."""
+    return ", ".join(["%s"] * len(values))
+
+
+def _limits_of(point_ids: Collection[int]) -> dict[tuple[int, str], float]:
+    """The emission limits of the batch's points, by (point, pollutant)."""
+    using = router.db_for_read(EmissionLimit)
+    table, columns = quoted_table(using, EmissionLimit)
+    # Plain SQL: on every batch, building the query through the ORM cost
+    # more than running it. Names come from the model; values are bound.
+    sql = (
+        f"SELECT {columns['point']}, {columns['pollutant']}, {columns['upper']} "  # noqa: S608
+        f"FROM {table} WHERE {columns['point']} IN ({_in_list(point_ids)})"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, list(point_ids))
+        return {(point_id, pollutant): upper for point_id, pollutant, upper in cursor.fetchall()}
+
+
+def _close_offline_alarms(point_ids: Collection[int], now: dt.datetime) -> None:
+    """Close the open offline alarms of points that report again."""
+    using = router.db_for_write(Alarm)
+    connection = connections[using]
+    table, columns = quoted_table(using, Alarm)
+    sql = (
+        f"UPDATE {table} SET {columns['state']} = %s, {columns['closed_at']} = %s, "  # noqa: S608
+        f"{columns['closed_by']} = %s, {columns['note']} = %s "
+        f"WHERE {columns['state']} IN (%s, %s) AND {columns['kind']} = %s "
+        f"AND {columns['point']} IN ({_in_list(point_ids)})"
+    )
+    closed_at = connection.ops.adapt_datetimefield_value(now)
+    note = stored_text(gettext_noop("恢复上报"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                AlarmState.CLOSED.value,
+                closed_at,
+                "system",
+                note,
+                AlarmState.OPEN.value,
+                AlarmState.ACKNOWLEDGED.value,
+                AlarmKind.OFFLINE.value,
+                *point_ids,
+            ],
+        )
+
+
+# Per (point, pollutant): highest value, limit, first and last time over it, how often.
+Exceedances = dict[tuple[int, str], tuple[float, float, dt.datetime, dt.datetime, int]]
+
+
+def _exceedances(rows: Sequence[ReadingRow]) -> Exceedances:
+    """The valid values above their point's limit, worked out before the write turn.
 
     Only data flagged N (normal) counts: values measured during maintenance,
     calibration or a fault are flagged so and are not emissions to judge.
-    Returns how many alarms were opened.
     """
-    point_ids = {row["point"] for row in rows}
+    point_ids = {row[_POINT] for row in rows}
     if not point_ids:
-        return 0
-    limits = {
-        (point_id, pollutant): upper
-        for point_id, pollutant, upper in EmissionLimit.objects.filter(
-            point_id__in=point_ids
-        ).values_list("point_id", "pollutant", "upper")
-    }
-    worst: dict[tuple[int, str], tuple[float, float, dt.datetime, dt.datetime, int]] = {}
+        return {}
+    limits = _limits_of(point_ids)
+    if not limits:
+        return {}
+    worst: Exceedances = {}
     for row in rows:
-        upper = limits.get((row["point"], row["pollutant"]))
-        if upper is None or row["flag"] not in ("N", ""):
+        key = (row[_POINT], row[_POLLUTANT])
+        upper = limits.get(key)
+        if upper is None or row[_FLAG] not in ("N", ""):
             continue
-        value = row["rtd"] if row["rtd"] is not None else row["avg"]
+        value = row[_RTD] if row[_RTD] is not None else row[_AVG]
         if value is None or value <= upper:
             continue
-        key = (row["point"], row["pollutant"])
         seen = worst.get(key)
-        when = row["data_time"]
+        when = row[_DATA_TIME]
         if seen is None:
             worst[key] = (value, upper, when, when, 1)
         else:
@@ -251,6 +313,11 @@ def _over_limit_alarms(rows: Sequence[dict[str, Any]], now: dt.datetime) -> int:
                 max(seen[3], when),
                 seen[4] + 1,
             )
+    return worst
+
+
+def _over_limit_alarms(worst: Exceedances) -> int:
+    """Open or extend an over-limit alarm for each exceedance; return how many were opened."""
     if not worst:
         return 0
     open_alarms = {
@@ -325,21 +392,17 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
         digest.update(item.raw)
     good = Counter(item.point_id for item in accepted)
     bad = Counter(item.point_id for item in refused if item.point_id is not None)
-    with transaction.atomic(durable=True):
-        _insert_readings(rows)
-        opened = _over_limit_alarms(rows, now)
+    using = router.db_for_write(Reading)
+    # What needs no write is worked out before the write turn, which other
+    # receiver processes wait for.
+    values = _reading_values(rows, using)
+    worst = _exceedances(rows)
+    with transaction.atomic(durable=True, using=using):
+        _insert_readings(values, using)
+        opened = _over_limit_alarms(worst)
         if good:
             # A point that reports again is no longer offline.
-            Alarm.objects.filter(
-                point_id__in=list(good),
-                kind=AlarmKind.OFFLINE,
-                state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED),
-            ).update(
-                state=AlarmState.CLOSED,
-                closed_at=now,
-                closed_by="system",
-                note=stored_text(gettext_noop("恢复上报")),
-            )
+            _close_offline_alarms(list(good), now)
         _count_packets(good, bad, now)
         if refused:
             RefusedPacket.objects.bulk_create(

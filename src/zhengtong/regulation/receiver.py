@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 import re
@@ -172,6 +173,8 @@ class Receiver:
                 if not data:
                     break
                 await self.refresh_points(force=self._unknown_seen)
+                # The packets of one read arrived together: one time for all.
+                received_at = timezone.now()
                 frames, junk = splitter.feed(data)
                 for piece in junk:
                     self._refuse(
@@ -180,9 +183,10 @@ class Receiver:
                         HJ212Error(ErrorCode.BAD_FRAME, "bytes outside a frame"),
                         peer,
                         piece,
+                        received_at,
                     )
                 for raw in frames:
-                    self._take(raw, peer, writer)
+                    self._take(raw, peer, writer, received_at)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         except Exception:
@@ -191,7 +195,9 @@ class Receiver:
         finally:
             writer.close()
 
-    def _take(self, raw: bytes, peer: str, writer: asyncio.StreamWriter) -> None:
+    def _take(
+        self, raw: bytes, peer: str, writer: asyncio.StreamWriter, received_at: dt.datetime
+    ) -> None:
         found = _MN.search(raw)
         mn = found.group(1).decode("ascii", "replace") if found else ""
         auth = self.points.get(mn)
@@ -215,7 +221,7 @@ class Receiver:
                     f"(version {auth.flag_version})",
                 )
         except HJ212Error as error:
-            self._refuse(auth.point_id if auth else None, mn, error, peer, raw)
+            self._refuse(auth.point_id if auth else None, mn, error, peer, raw, received_at)
             return
         if packet.crc_variant is not CrcVariant.HJ212:
             variant = str(packet.crc_variant)
@@ -226,12 +232,18 @@ class Receiver:
             writer.write(notice_ack(packet, version=auth.flag_version))
             return
         if packet.is_split:
-            self._take_piece(packet, raw, auth, writer)
+            self._take_piece(packet, raw, auth, writer, received_at)
             return
-        self._accept(packet, raw, auth, writer)
+        answer = data_ack(packet, version=auth.flag_version) if packet.needs_ack else None
+        self._queue(Accepted(auth.point_id, packet, raw, received_at), writer, answer)
 
     def _take_piece(
-        self, packet: Packet, raw: bytes, auth: PointAuth, writer: asyncio.StreamWriter
+        self,
+        packet: Packet,
+        raw: bytes,
+        auth: PointAuth,
+        writer: asyncio.StreamWriter,
+        received_at: dt.datetime,
     ) -> None:
         key = (packet.mn, packet.qn or "")
         split = self._splits.setdefault(key, _Split())
@@ -253,7 +265,7 @@ class Receiver:
         answers = b"".join(
             data_ack(piece, version=auth.flag_version) for piece, _raw in pieces if piece.needs_ack
         )
-        self._queue(Accepted(auth.point_id, whole, combined_raw, timezone.now()), writer, answers)
+        self._queue(Accepted(auth.point_id, whole, combined_raw, received_at), writer, answers)
 
     def _expire_splits(self) -> None:
         now = time.monotonic()
@@ -263,12 +275,6 @@ class Receiver:
                 logger.warning("split upload %s expired with %d pieces", key, len(split.pieces))
                 del self._splits[key]
 
-    def _accept(
-        self, packet: Packet, raw: bytes, auth: PointAuth, writer: asyncio.StreamWriter
-    ) -> None:
-        answer = data_ack(packet, version=auth.flag_version) if packet.needs_ack else None
-        self._queue(Accepted(auth.point_id, packet, raw, timezone.now()), writer, answer)
-
     def _queue(
         self, accepted: Accepted, writer: asyncio.StreamWriter, answer: bytes | None
     ) -> None:
@@ -276,11 +282,17 @@ class Receiver:
         self.queue.put_nowait(_Pending(accepted, None, writer, answer or None))
 
     def _refuse(
-        self, point_id: int | None, mn: str, error: HJ212Error, peer: str, raw: bytes
+        self,
+        point_id: int | None,
+        mn: str,
+        error: HJ212Error,
+        peer: str,
+        raw: bytes,
+        received_at: dt.datetime,
     ) -> None:
         self.stats.refused += 1
         logger.warning("HJ 212 packet refused from %s (MN %r): %s", peer, mn, error)
-        refused = Refused(point_id, mn, error, peer, raw, timezone.now())
+        refused = Refused(point_id, mn, error, peer, raw, received_at)
         self.queue.put_nowait(_Pending(None, refused, None, None))
 
     # --- the writer ----------------------------------------------------------------------
