@@ -20,6 +20,11 @@ unanswered at most and resending what is not answered in time.
   reconnect and resend. Every upload that was acknowledged, before or after
   the kill, must have its readings in the database: the count of those that
   do not is the figure, and it must be 0.
+* ``receiver_cpu_us``, ``devices_cpu_us``, ``idle_share``: in the first
+  round, the CPU time the receiver's processes and the simulated devices
+  spent per upload sent, and the share of the machine's cores left idle
+  (Linux, from ``/proc``). The devices share the receiver's cores, so
+  ``packets_per_s`` moves with them and with the machine's other load.
 
 Human-readable lines first; the last line is one JSON object.
 """
@@ -77,6 +82,35 @@ def _start_server(port: int, environment: dict[str, str], workers: int) -> subpr
     raise SystemExit("the HJ 212 receiver did not start")
 
 
+def _receiver_cpu_s(pid: int) -> float | None:
+    """CPU seconds used so far by the receiver: its process and the workers it forked."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Fields after the command's closing parenthesis: state, ppid, ... utime, stime.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def _idle_s() -> float | None:
+    """Idle CPU seconds of the whole machine so far (all cores)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default="")
@@ -127,6 +161,8 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
     server = _start_server(port, environment, args.workers)
     step = dt.timedelta(seconds=30)
     began = 0.0  # when the current round's devices start sending
+    # CPU of the receiver and of the devices, and the machine's idle time, at ``began``.
+    at_start: tuple[float | None, float, float | None] = (None, 0.0, None)
 
     async def round_of(start: dt.datetime, *, kill_at: float | None) -> list[Any]:
         nonlocal server, began
@@ -136,6 +172,8 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
             (point, prepare_uploads(point, count=args.packets, start=start, step=step))
             for point in points
         ]
+        nonlocal at_start
+        at_start = (_receiver_cpu_s(server.pid), time.process_time(), _idle_s())
         began = time.perf_counter()
 
         def counted() -> None:
@@ -169,15 +207,36 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
             server = await asyncio.to_thread(_start_server, port, environment, args.workers)
         return list(await asyncio.gather(*tasks))
 
+    costs: dict[str, float] = {}
     try:
         first = asyncio.run(round_of(dt.datetime(2026, 3, 1, 0, 0), kill_at=None))
         seconds = time.perf_counter() - began
+        receiver_cpu, devices_cpu, idle = (
+            _receiver_cpu_s(server.pid),
+            time.process_time(),
+            _idle_s(),
+        )
         acknowledged = sum(r.acknowledged for r in first)
         packets_per_s = acknowledged / seconds
         print(
             f"{acknowledged} uploads acknowledged in {seconds:.2f} s: "
             f"{packets_per_s:,.0f} packets/s ({args.points} devices, window {args.window}, "
             f"{args.workers} receiver processes)"
+        )
+        # Where the machine's time went, per acknowledged upload: the figure
+        # above moves with the machine's load, these show why.
+        sent = sum(r.sent + r.resent for r in first)
+        if receiver_cpu is not None and at_start[0] is not None:
+            costs["receiver_cpu_us"] = round((receiver_cpu - at_start[0]) / sent * 1e6, 1)
+        costs["devices_cpu_us"] = round((devices_cpu - at_start[1]) / sent * 1e6, 1)
+        if idle is not None and at_start[2] is not None:
+            cores = os.cpu_count() or 1
+            costs["idle_share"] = round((idle - at_start[2]) / (seconds * cores), 3)
+        print(
+            "CPU per upload: receiver {receiver_cpu_us} µs, devices {devices_cpu_us} µs; "
+            "idle {idle_share} of the machine's cores".format_map(
+                {"receiver_cpu_us": "?", "idle_share": "?", **costs}
+            )
         )
         second = asyncio.run(round_of(dt.datetime(2026, 3, 2, 0, 0), kill_at=args.kill_at))
     finally:
@@ -211,6 +270,7 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
         "devices": args.points,
         "workers": args.workers,
         "window": args.window,
+        **costs,
         "machine": (
             f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
         ),

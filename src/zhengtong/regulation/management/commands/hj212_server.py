@@ -12,8 +12,11 @@ from django.db import connections
 
 from zhengtong.regulation.receiver import Receiver, serve
 
-# Allocations between collections of the youngest generation (Python's default is 700).
-GC_YOUNG_THRESHOLD = 10_000
+# The collector's thresholds (Python's defaults are 700, 10, 10): the youngest
+# generation is collected every 100,000 allocations, about a thousand packets,
+# the older ones rarely. Packets waiting for their commit survive a young
+# collection, so frequent ones walked them again and again.
+GC_THRESHOLDS = (100_000, 50, 100)
 
 
 class Command(BaseCommand):
@@ -47,10 +50,10 @@ class Command(BaseCommand):
         # The receiver makes many small short-lived objects (fields, items,
         # rows). Python's collector would walk the whole of Django's loaded
         # code and data again and again: what exists now is kept out of its
-        # sight, and young objects are collected less often.
+        # sight, and collections are rarer (GC_THRESHOLDS).
         gc.collect()
         gc.freeze()
-        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        gc.set_threshold(*GC_THRESHOLDS)
         self.stdout.write(
             f"HJ 212 receiver on {options['host']}:{options['port']} ({workers} process(es))"
         )
