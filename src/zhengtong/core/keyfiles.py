@@ -1,8 +1,9 @@
-"""Ed25519 private keys kept in PEM files, generated there on first use.
+"""Keys kept in files, generated there on first use.
 
-Shared by every part that signs (the ledger's tree heads, electronic licences),
-so that each keeps its own key file but all of them create and load keys the
-same careful way.
+Ed25519 private keys in PEM files are shared by every part that signs (the
+ledger's tree heads, electronic licences); random secret keys by every part
+that seals data at rest (the inspection draws' seeds). Each part keeps its
+own key file, but all of them create and load keys the same careful way.
 """
 
 import os
@@ -25,12 +26,25 @@ def read_or_create_ed25519_pem(path: Path) -> bytes:
     """Return the PEM in ``path``, first writing a new Ed25519 key there if it is missing."""
     if path.exists():
         return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    return _write_once(path, pem)
+
+
+def read_or_create_secret_key(path: Path, *, size: int = 32) -> bytes:
+    """Return the random key of ``size`` bytes in ``path``, first writing one if it is missing."""
+    key = path.read_bytes() if path.exists() else _write_once(path, os.urandom(size))
+    if len(key) != size:
+        raise ImproperlyConfigured(f"{path} does not hold a key of {size} bytes")
+    return key
+
+
+def _write_once(path: Path, content: bytes) -> bytes:
+    """Write a new key file, or return the one another process wrote first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     # O_EXCL with 0600 from the start: the key is never readable by others,
     # and two processes starting together end up with the same key.
     try:
@@ -38,5 +52,5 @@ def read_or_create_ed25519_pem(path: Path) -> bytes:
     except FileExistsError:
         return path.read_bytes()
     with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    return pem
+        handle.write(content)
+    return content

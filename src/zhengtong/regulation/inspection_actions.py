@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
@@ -41,6 +42,9 @@ from zhengtong.regulation.models import (
     Inspector,
     Recusal,
 )
+from zhengtong.regulation.seed_sealing import SeedUnsealable, seal_seed, unseal_seed
+
+logger = logging.getLogger(__name__)
 
 TASK_SUBJECT = "regulation.inspection_task"
 INSPECTOR_SUBJECT = "regulation.inspector"
@@ -70,6 +74,8 @@ OUTCOME_TEXTS: Mapping[str, str] = {
     InspectionOutcome.FAIL: gettext_noop("不合格"),
     InspectionOutcome.NOT_FOUND: gettext_noop("未发现企业（通过登记的住所无法联系）"),
 }
+
+logger = logging.getLogger(__name__)
 
 
 def _field_error(message: str, code: str, field: str) -> InvalidInput:
@@ -343,6 +349,8 @@ def do_announce_inspection_task(
         )
         seed = draw.new_seed()
         published = draw.announcement(draw.commit(seed), targets, inspectors, rules)
+        # Only sealed until the draw: the database alone must not tell what it will pick.
+        sealed = seal_seed(seed, task_code=code, commitment=published["commitment"])
         try:
             with transaction.atomic():
                 task = InspectionTask.objects.create(
@@ -357,7 +365,7 @@ def do_announce_inspection_task(
                     inspectors_per_target=inspectors_per_target,
                     required_qualification=required_qualification,
                     state=DrawState.ANNOUNCED,
-                    seed_hex=seed.hex(),
+                    sealed_seed=sealed,
                     commitment=published["commitment"],
                     registers_digest=published["registers_digest"],
                     announcement=published,
@@ -426,6 +434,17 @@ def _frozen_registers(
     )
 
 
+def _opened_seed(task: InspectionTask) -> bytes | None:
+    """The task's seed, opened from its seal; None when it does not open."""
+    if task.seed_hex:
+        return bytes.fromhex(task.seed_hex)
+    try:
+        return unseal_seed(task.sealed_seed, task_code=task.code, commitment=task.commitment)
+    except SeedUnsealable:
+        logger.error("the sealed seed of inspection task %s does not open", task.code)
+        return None
+
+
 def _broken(what: str) -> Conflict:
     # Only a changed row could cause this: the draw is refused rather than published.
     return Conflict(
@@ -463,7 +482,9 @@ def do_draw_inspection_task(
                 detail={"draw_after": locked.draw_after.isoformat()},
             )
         announced = locked.announcement
-        seed = bytes.fromhex(locked.seed_hex)
+        seed = _opened_seed(locked)
+        if seed is None:
+            raise _broken("seed")
         if not draw.verify_commitment(locked.commitment, seed) or (
             announced.get("commitment") != locked.commitment
         ):
@@ -517,9 +538,13 @@ def do_draw_inspection_task(
         Inspection.inspectors.through.objects.bulk_create(links)
         locked.state = DrawState.DRAWN
         locked.transcript = transcript
+        locked.seed_hex = seed.hex()
+        locked.sealed_seed = ""
         locked.drawn_at = now
         locked.drawn_by = actor.label[:64]
-        locked.save(update_fields=["state", "transcript", "drawn_at", "drawn_by"])
+        locked.save(
+            update_fields=["state", "transcript", "seed_hex", "sealed_seed", "drawn_at", "drawn_by"]
+        )
         record_entry(
             actor=actor,
             action="regulation.draw_inspection_task",
@@ -550,17 +575,37 @@ def do_cancel_inspection_task(task: InspectionTask, reason: str, *, actor: Actor
                 code="not_announced",
                 detail={"state": locked.state},
             )
+        # Revealed, so anyone can compute what the draw would have picked. A
+        # seed that no longer opens (its key lost) must not keep the task
+        # open for ever: the cancellation goes ahead and says so.
+        seed = _opened_seed(locked)
         locked.state = DrawState.CANCELLED
+        locked.seed_hex = seed.hex() if seed is not None else ""
+        locked.sealed_seed = ""
         locked.cancelled_at = timezone.now()
         locked.cancelled_by = actor.label[:64]
         locked.cancel_reason = reason
-        locked.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
+        locked.save(
+            update_fields=[
+                "state",
+                "seed_hex",
+                "sealed_seed",
+                "cancelled_at",
+                "cancelled_by",
+                "cancel_reason",
+            ]
+        )
         record_entry(
             actor=actor,
             action="regulation.cancel_inspection_task",
             subject_type=TASK_SUBJECT,
             subject_id=locked.code,
-            data={"reason": reason, "seed": locked.seed_hex, "commitment": locked.commitment},
+            data={
+                "reason": reason,
+                "seed": locked.seed_hex or None,
+                "seed_unavailable": seed is None,
+                "commitment": locked.commitment,
+            },
         )
     return locked
 

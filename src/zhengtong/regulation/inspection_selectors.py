@@ -156,7 +156,8 @@ def seed_of(task: InspectionTask) -> str | None:
     would have drawn; cancelling a draw one did not like cannot go unseen.
     """
     if task.state in (DrawState.DRAWN, DrawState.CANCELLED):
-        return task.seed_hex
+        # Empty only for a cancelled task whose sealed seed no longer opened.
+        return task.seed_hex or None
     return None
 
 

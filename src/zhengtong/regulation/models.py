@@ -415,8 +415,9 @@ class InspectionTask(models.Model):
     On announcement the registers (targets with their credit class, the
     inspectors with qualifications and recusals) are frozen into
     ``announcement`` with the commitment to a secret seed; the draw later uses
-    exactly those registers and reveals the seed in ``transcript``. The seed is
-    never shown before the draw.
+    exactly those registers and reveals the seed in ``transcript``. Until then
+    the seed is kept only in ``sealed_seed``, sealed under a key outside the
+    database (``seed_sealing``); ``seed_hex`` holds it once revealed.
     """
 
     code = models.CharField(_("任务编号"), max_length=64, unique=True)
@@ -432,7 +433,8 @@ class InspectionTask(models.Model):
     state = models.CharField(
         _("状态"), max_length=16, choices=DrawState.choices, default=DrawState.ANNOUNCED
     )
-    seed_hex = models.CharField(max_length=128)
+    seed_hex = models.CharField(max_length=128, blank=True)
+    sealed_seed = models.CharField(max_length=200, blank=True)
     commitment = models.CharField(_("种子承诺值"), max_length=64)
     registers_digest = models.CharField(_("名录摘要"), max_length=64)
     announcement = models.JSONField()

@@ -212,6 +212,13 @@ LEDGER_SEAL_INTERVAL_S = env_int("ZHENGTONG_LEDGER_SEAL_INTERVAL_S", 60)
 LICENCE_SIGNING_KEY_FILE = Path(
     env_str("ZHENGTONG_LICENCE_SIGNING_KEY_FILE", str(DATA_DIR / "licence_signing_key.pem"))
 )
+# The key (32 random bytes) that seals the seeds of announced random-inspection
+# draws, so that the database alone (a copy, a backup, its administrator) does
+# not tell what a draw will pick before it is made. Default: generated once into
+# the data directory; production keeps it outside the data, with the other keys.
+INSPECTION_SEED_KEY_FILE = Path(
+    env_str("ZHENGTONG_INSPECTION_SEED_KEY_FILE", str(DATA_DIR / "inspection_seed_key"))
+)
 # The public address of the platform (https://zwfw.example.gov.cn), used where
 # an absolute link leaves the platform, such as the verification URL printed in
 # a licence's QR code. Empty: taken from the request's own host.

@@ -13,6 +13,7 @@ applications and runs no inspections.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,6 +34,7 @@ from zhengtong.core.testing import (
 )
 from zhengtong.identity.actions import do_create_citizen, do_create_staff
 from zhengtong.identity.models import ScopeLevel, User
+from zhengtong.ledger.encoding import canonical_json
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation import inspection_draw as draw
 from zhengtong.regulation.credit_actions import do_record_credit
@@ -50,6 +52,7 @@ from zhengtong.regulation.inspection_actions import (
     parse_ratio,
 )
 from zhengtong.regulation.inspection_demo import load_demo_inspections
+from zhengtong.regulation.inspection_selectors import seed_of
 from zhengtong.regulation.models import (
     CreditRecord,
     DrawState,
@@ -58,6 +61,7 @@ from zhengtong.regulation.models import (
     Inspector,
     Recusal,
 )
+from zhengtong.regulation.seed_sealing import SeedUnsealable, seal_seed, unseal_seed
 
 PASSWORD = "Zhengtong-inspections-2026"
 MATTERS = "排污许可执行情况；污染防治设施运行情况；自动监测设备运行情况"
@@ -193,6 +197,11 @@ def announce(cast: InspectionCast, code: str = "CSHB-2026-01", **options: Any) -
     )
 
 
+def hidden_seed(task: InspectionTask) -> str:
+    """The seed of an announced task, opened from its seal as the draw will open it."""
+    return unseal_seed(task.sealed_seed, task_code=task.code, commitment=task.commitment).hex()
+
+
 def expected_grade(score: int) -> str:
     thresholds = DEFAULT_CONFIG["thresholds"]
     return next((g for g in ("A", "B", "C") if score >= thresholds[g]), "D")
@@ -290,10 +299,13 @@ def test_the_announcement_freezes_the_registers_and_commits_to_a_hidden_seed(
     before = LedgerEntry.objects.count()
     task = announce(cast, required_qualification=LAW)
     published = task.announcement
-    assert "seed" not in published and task.seed_hex not in str(published)
-    seed = bytes.fromhex(task.seed_hex)
+    seed = bytes.fromhex(hidden_seed(task))
+    assert "seed" not in published and seed.hex() not in str(published)
     assert len(seed) == draw.MIN_SEED_BYTES
     assert published["commitment"] == task.commitment == draw.commit(seed)
+    # The row holds the seed only sealed: the database alone does not tell it.
+    row = InspectionTask.objects.filter(pk=task.pk).values().get()
+    assert row["seed_hex"] == "" and seed.hex() not in str(row) and seed not in str(row).encode()
     assert published["registers_digest"] == task.registers_digest
     # The environment bureau's and its branch's inspectors; not the market bureau's.
     inspectors = {i["id"]: i for i in published["registers"]["inspectors"]}
@@ -379,7 +391,8 @@ def test_the_draw_uses_the_frozen_registers_and_its_transcript_verifies(
     assert transcript is not None
     assert transcript["registers"] == task.announcement["registers"]
     assert draw.verify_transcript(transcript, task.announcement)
-    assert transcript["seed"] == task.seed_hex
+    assert transcript["seed"] == drawn.seed_hex == hidden_seed(task)
+    assert drawn.sealed_seed == ""
     register = {i["id"] for i in transcript["registers"]["inspectors"]}
     assert "HB002" in register and "HB009" not in register
     drawn_ids = {i.enterprise.credit_code for i in Inspection.objects.filter(task=task)}
@@ -435,6 +448,38 @@ def test_a_task_is_cancelled_only_before_its_draw_and_with_a_reason(cast: Inspec
     with pytest.raises(Conflict) as too_late:
         do_cancel_inspection_task(other, "晚了", actor=TEST_ACTOR)
     assert too_late.value.code == "not_announced"
+
+
+def test_a_sealed_seed_opens_only_for_its_own_task_and_key(
+    cast: InspectionCast, settings: Any, tmp_path: Any
+) -> None:
+    first, second = announce(cast, code="SEAL-1"), announce(cast, code="SEAL-2")
+    seed = bytes.fromhex(hidden_seed(first))
+    # Copied onto another task (another code and commitment), it does not open.
+    with pytest.raises(SeedUnsealable):
+        unseal_seed(first.sealed_seed, task_code=second.code, commitment=second.commitment)
+    InspectionTask.objects.filter(pk=second.pk).update(sealed_seed=first.sealed_seed)
+    with pytest.raises(Conflict) as swapped:
+        do_draw_inspection_task(second, actor=TEST_ACTOR)
+    assert swapped.value.code == "announcement_mismatch"
+    assert swapped.value.detail == {"reason": "seed"}
+    # Each sealing is fresh, and another installation's key does not open it.
+    assert seal_seed(seed, task_code=first.code, commitment=first.commitment) != first.sealed_seed
+    settings.INSPECTION_SEED_KEY_FILE = tmp_path / "another_key"
+    with pytest.raises(SeedUnsealable):
+        unseal_seed(first.sealed_seed, task_code=first.code, commitment=first.commitment)
+    # A task whose seed no longer opens can still be cancelled; the ledger says so.
+    cancelled = do_cancel_inspection_task(first, "密钥丢失，重新公告", actor=TEST_ACTOR)
+    assert cancelled.state == DrawState.CANCELLED and cancelled.seed_hex == ""
+    entry = LedgerEntry.objects.filter(action="regulation.cancel_inspection_task").latest("pk")
+    recorded = {
+        "reason": "密钥丢失，重新公告",
+        "seed": None,
+        "seed_unavailable": True,
+        "commitment": first.commitment,
+    }
+    assert bytes(entry.data_hash) == hashlib.sha256(canonical_json(recorded)).digest()
+    assert seed_of(cancelled) is None
 
 
 # --- results -----------------------------------------------------------------------------------
