@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from zhengtong.core.testing import TEST_ACTOR
@@ -270,6 +271,11 @@ def test_the_register_page_adds_inspectors_recusals_and_deactivates(cast: Inspec
     branch = logged_in(cast.district_regulator)
     assert branch.post(f"{INSPECTORS}HB001/active/", {"is_active": "0"}).status_code == 404
     assert Inspector.objects.get(code="HB001").is_active
+    # In English the state and the button that changes it read differently
+    # (停用 is both in Chinese).
+    http.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = text_of(http.get(INSPECTORS))
+    assert "Off duty" in english and "Take off duty" in english
 
 
 # --- public (一公开) ---------------------------------------------------------------------------
