@@ -30,6 +30,11 @@ from zhengtong.exchange.models import (
 MAX_CHANGES = 1000
 
 
+def hosted_dataset_of(resource: Resource) -> HostedDataset | None:
+    """The dataset the platform hosts behind a resource, if it hosts one."""
+    return HostedDataset.objects.filter(resource=resource).first()
+
+
 def lookup_record(dataset: HostedDataset, key: str) -> Record | None:
     """The current record of a key; ``None`` if there is none or it was deleted."""
     return Record.objects.filter(dataset=dataset, key=key, deleted=False).first()

@@ -39,7 +39,7 @@ from zhengtong.exchange.actions import (
     do_load_dataset_rows,
     do_register_hosted_dataset,
 )
-from zhengtong.exchange.selectors import hostable_resources, lookup_record
+from zhengtong.exchange.selectors import hostable_resources, hosted_dataset_of, lookup_record
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.credit_actions import add_credit_record, regrade
 from zhengtong.regulation.models import CreditKind, CreditRecord, DishonestyListing
@@ -285,12 +285,12 @@ def _listing_row(listing: DishonestyListing) -> dict[str, str]:
 
 
 def _resource() -> Resource | None:
-    """The published resource, with its hosted dataset when it has one."""
+    """The published resource the list goes to, if the catalog has it."""
     return hostable_resources(Department.objects.all()).filter(code=credit_resource_code()).first()
 
 
 def _dataset(resource: Resource, actor: Actor) -> HostedDataset:
-    dataset: HostedDataset | None = getattr(resource, "hosted_dataset", None)
+    dataset = hosted_dataset_of(resource)
     if dataset is not None:
         return dataset
     return do_register_hosted_dataset(resource, KEY_ITEM, actor=actor)
