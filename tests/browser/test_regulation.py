@@ -21,8 +21,8 @@ from tests.browser.viewports import DESKTOP
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.regulation.ingest import store_batch
 from zhengtong.regulation.models import Alarm, AlarmKind
+from zhengtong.regulation.tests.bureau import PASSWORD
 from zhengtong.regulation.tests.test_pages import (
-    PASSWORD,
     PLANT_MN,
     RegulationCast,
     local_now,

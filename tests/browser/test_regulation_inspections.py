@@ -16,8 +16,8 @@ from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
 from zhengtong.regulation.models import Inspection, InspectionTask
+from zhengtong.regulation.tests.bureau import PASSWORD
 from zhengtong.regulation.tests.test_inspection_tasks import (
-    PASSWORD,
     InspectionCast,
     announce,
     make_inspection_cast,

@@ -16,12 +16,12 @@ from django.utils import timezone
 from zhengtong.core.testing import make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation.models import Alarm, EmissionLimit, MonitoringPoint
+from zhengtong.regulation.tests.bureau import logged_in
 from zhengtong.regulation.tests.test_pages import (
     DINER_MN,
     PLANT_MN,
     RegulationCast,
     local_now,
-    logged_in,
     make_cast,
     over_limit_alarm,
     store,

@@ -16,6 +16,7 @@ from django.test import Client
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation.credit_scorecard import DEFAULT_CONFIG, Scorecard
 from zhengtong.regulation.models import CreditRecord, DishonestyListing
+from zhengtong.regulation.tests.bureau import logged_in
 from zhengtong.regulation.tests.test_credit_pages import (
     BASE,
     KINDS,
@@ -23,7 +24,6 @@ from zhengtong.regulation.tests.test_credit_pages import (
     commendation,
     grade_of,
     listed,
-    logged_in,
     major_penalty,
     make_cast,
     today,

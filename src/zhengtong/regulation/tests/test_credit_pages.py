@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -24,21 +23,19 @@ from zhengtong.core.models import Department, Enterprise
 from zhengtong.core.testing import (
     TEST_ACTOR,
     RegionTree,
-    make_department,
     make_enterprise,
     make_person,
-    make_region_tree,
 )
-from zhengtong.identity.actions import do_create_enterprise_user, do_create_staff
-from zhengtong.identity.models import ScopeLevel, User
+from zhengtong.identity.actions import do_create_enterprise_user
+from zhengtong.identity.models import User
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation.credit_actions import do_record_credit
 from zhengtong.regulation.credit_scorecard import DEFAULT_CONFIG
 from zhengtong.regulation.credit_selectors import active_scorecard, standing_of
 from zhengtong.regulation.listing_actions import do_list_serious_dishonesty, do_remove_listing
 from zhengtong.regulation.models import CreditRecord, DishonestyListing
+from zhengtong.regulation.tests.bureau import PASSWORD, logged_in, make_bureau, text_of
 
-PASSWORD = "Zhengtong-credit-2026"
 BASE = DEFAULT_CONFIG["base_score"]
 KINDS = DEFAULT_CONFIG["kinds"]
 THRESHOLDS = DEFAULT_CONFIG["thresholds"]
@@ -58,19 +55,8 @@ class CreditCast:
 
 
 def make_cast() -> CreditCast:
-    regions = make_region_tree()
-    city_environment = make_department(
-        "长沙市生态环境局", code="cs-environment", region=regions.city
-    )
-    furong_environment = make_department(
-        "长沙市生态环境局芙蓉分局", code="fr-environment", region=regions.furong
-    )
-    data_bureau = make_department("长沙市数据资源管理局", code="cs-data", region=regions.city)
-
-    def staff(username: str, name: str, department: Department, role: str, **post: Any) -> User:
-        return do_create_staff(
-            username, PASSWORD, name, department, [role], actor=TEST_ACTOR, **post
-        )
+    bureau = make_bureau()
+    regions = bureau.regions
 
     zhao = make_person("赵六")
     materials = make_enterprise("长沙市某建材有限公司", legal_representative=zhao)
@@ -81,20 +67,13 @@ def make_cast() -> CreditCast:
     )
     return CreditCast(
         regions=regions,
-        city_environment=city_environment,
+        city_environment=bureau.city_environment,
         materials=materials,
         media=media,
-        regulator=staff(
-            "zhoujian",
-            "周检",
-            city_environment,
-            "regulator",
-            scope=ScopeLevel.REGION,
-            scope_region=regions.city,
-        ),
-        district_regulator=staff("chenfu", "陈芙", furong_environment, "regulator"),
-        reviewer=staff("wangwu", "王五", city_environment, "reviewer"),
-        admin=staff("guanli", "管理员", data_bureau, "administrator"),
+        regulator=bureau.regulator,
+        district_regulator=bureau.district_regulator,
+        reviewer=bureau.reviewer,
+        admin=bureau.admin,
         owner=do_create_enterprise_user(
             "zhaoliu", PASSWORD, zhao, materials, "legal_representative", actor=TEST_ACTOR
         ),
@@ -104,16 +83,6 @@ def make_cast() -> CreditCast:
 @pytest.fixture
 def cast(db: None) -> CreditCast:
     return make_cast()
-
-
-def logged_in(user: User) -> Client:
-    http = Client()
-    http.force_login(user)
-    return http
-
-
-def text_of(response: Any) -> str:
-    return str(response.content.decode())
 
 
 def today() -> dt.date:

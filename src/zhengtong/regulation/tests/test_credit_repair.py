@@ -23,18 +23,15 @@ from zhengtong.core.models import Department, Enterprise
 from zhengtong.core.testing import (
     TEST_ACTOR,
     RegionTree,
-    make_department,
     make_enterprise,
     make_person,
     make_region_tree,
 )
 from zhengtong.identity.actions import (
-    do_create_citizen,
     do_create_enterprise_user,
-    do_create_staff,
 )
 from zhengtong.identity.actors import actor_of
-from zhengtong.identity.models import ScopeLevel, User
+from zhengtong.identity.models import User
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation import credit_scorecard as scoring
 from zhengtong.regulation import enterprise_demo
@@ -49,8 +46,8 @@ from zhengtong.regulation.repair_actions import (
     do_withdraw_credit_repair,
     repair_eligibility,
 )
+from zhengtong.regulation.tests.bureau import PASSWORD, logged_in, make_bureau
 
-PASSWORD = "Zhengtong-repair-2026"
 RECTIFICATION = "已于上月缴清罚款，更换脱硫塔循环泵并委托第三方复测，排放浓度稳定达标。"
 COMMITMENT = "本企业承诺所填整改情况真实，今后严格遵守排放标准，诚信经营。"
 API = "/api/regulation"
@@ -72,19 +69,8 @@ class RepairCast:
 
 
 def make_cast() -> RepairCast:
-    regions = make_region_tree()
-    city_environment = make_department(
-        "长沙市生态环境局", code="cs-environment", region=regions.city
-    )
-    furong_environment = make_department(
-        "长沙市生态环境局芙蓉分局", code="fr-environment", region=regions.furong
-    )
-
-    def staff(username: str, name: str, department: Department, role: str, **post: Any) -> User:
-        return do_create_staff(
-            username, PASSWORD, name, department, [role], actor=TEST_ACTOR, **post
-        )
-
+    bureau = make_bureau()
+    regions = bureau.regions
     qian = make_person("钱老板")
     sun = make_person("孙老板")
     plant = make_enterprise(
@@ -93,7 +79,7 @@ def make_cast() -> RepairCast:
     diner = make_enterprise("长沙市天心区某餐馆", legal_representative=sun, region=regions.tianxin)
     return RepairCast(
         regions=regions,
-        city_environment=city_environment,
+        city_environment=bureau.city_environment,
         plant=plant,
         diner=diner,
         owner=do_create_enterprise_user(
@@ -102,17 +88,10 @@ def make_cast() -> RepairCast:
         diner_owner=do_create_enterprise_user(
             "sunlaoban", PASSWORD, sun, diner, "legal_representative", actor=TEST_ACTOR
         ),
-        regulator=staff(
-            "zhoujian",
-            "周检",
-            city_environment,
-            "regulator",
-            scope=ScopeLevel.REGION,
-            scope_region=regions.city,
-        ),
-        district_regulator=staff("chenfu", "陈芙", furong_environment, "regulator"),
-        reviewer=staff("wangwu", "王五", city_environment, "reviewer"),
-        citizen=do_create_citizen("zhangsan", PASSWORD, make_person("张三"), actor=TEST_ACTOR),
+        regulator=bureau.regulator,
+        district_regulator=bureau.district_regulator,
+        reviewer=bureau.reviewer,
+        citizen=bureau.citizen,
     )
 
 
@@ -158,12 +137,6 @@ def grade_for(score: int) -> str:
         if score >= DEFAULT_CONFIG["thresholds"][letter]:
             return letter
     return "D"
-
-
-def logged_in(user: User) -> Client:
-    http = Client()
-    http.force_login(user)
-    return http
 
 
 def entries(action: str) -> int:

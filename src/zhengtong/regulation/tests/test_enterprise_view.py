@@ -42,6 +42,7 @@ from zhengtong.regulation.models import (
     Inspection,
     RepairState,
 )
+from zhengtong.regulation.tests.bureau import logged_in, text_of
 from zhengtong.regulation.tests.test_credit_repair import (
     COMMITMENT,
     RECTIFICATION,
@@ -49,7 +50,6 @@ from zhengtong.regulation.tests.test_credit_repair import (
     _ok,
     _refused,
     grade_for,
-    logged_in,
     make_cast,
     months_ago,
     record,
@@ -122,10 +122,6 @@ def make_scene(cast: RepairCast) -> Scene:
 @pytest.fixture
 def scene(db: None) -> Scene:
     return make_scene(make_cast())
-
-
-def text_of(response: Any) -> str:
-    return str(response.content.decode())
 
 
 def row_of(page: str, element_id: str) -> str:

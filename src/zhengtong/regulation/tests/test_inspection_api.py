@@ -16,7 +16,7 @@ from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.regulation import inspection_draw as draw
 from zhengtong.regulation.inspection_actions import do_draw_inspection_task
 from zhengtong.regulation.models import CreditRecord, DrawState, InspectionTask, Inspector
-from zhengtong.regulation.tests.test_inspection_pages import logged_in
+from zhengtong.regulation.tests.bureau import logged_in
 from zhengtong.regulation.tests.test_inspection_tasks import (
     MATTERS,
     InspectionCast,

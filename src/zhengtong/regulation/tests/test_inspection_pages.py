@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -28,6 +27,7 @@ from zhengtong.regulation.models import (
     Inspector,
     Recusal,
 )
+from zhengtong.regulation.tests.bureau import logged_in, text_of
 from zhengtong.regulation.tests.test_inspection_tasks import (
     MATTERS,
     InspectionCast,
@@ -44,16 +44,6 @@ PUBLIC = "/regulation/public/inspections/"
 @pytest.fixture
 def cast(db: None) -> InspectionCast:
     return make_inspection_cast()
-
-
-def logged_in(user: Any) -> Client:
-    http = Client()
-    http.force_login(user)
-    return http
-
-
-def text_of(response: Any) -> str:
-    return str(response.content.decode())
 
 
 def _task_form(**changes: str) -> dict[str, str]:

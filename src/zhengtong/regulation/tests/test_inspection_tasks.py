@@ -30,10 +30,8 @@ from zhengtong.core.testing import (
     make_department,
     make_enterprise,
     make_person,
-    make_region_tree,
 )
-from zhengtong.identity.actions import do_create_citizen, do_create_staff
-from zhengtong.identity.models import ScopeLevel, User
+from zhengtong.identity.models import User
 from zhengtong.ledger.encoding import canonical_json
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation import inspection_draw as draw
@@ -62,8 +60,8 @@ from zhengtong.regulation.models import (
     Recusal,
 )
 from zhengtong.regulation.seed_sealing import SeedUnsealable, seal_seed, unseal_seed
+from zhengtong.regulation.tests.bureau import make_bureau
 
-PASSWORD = "Zhengtong-inspections-2026"
 MATTERS = "排污许可执行情况；污染防治设施运行情况；自动监测设备运行情况"
 LAW = "生态环境执法"
 PERMIT = "排污许可"
@@ -101,10 +99,11 @@ def _penalise(enterprise: Enterprise, severity: str, times: int) -> None:
 
 
 def make_inspection_cast() -> InspectionCast:
-    regions = make_region_tree()
-    environment = make_department("长沙市生态环境局", code="cs-environment", region=regions.city)
-    branch = make_department(
-        "长沙市生态环境局芙蓉分局", code="fr-environment", region=regions.furong, parent=environment
+    bureau = make_bureau()
+    regions, environment, branch = (
+        bureau.regions,
+        bureau.city_environment,
+        bureau.furong_environment,
     )
     market = make_department("长沙市市场监督管理局", code="cs-market", region=regions.city)
 
@@ -139,11 +138,6 @@ def make_inspection_cast() -> InspectionCast:
         )
     do_add_recusal(inspectors["HB001"], worst, "配偶任该企业副总经理", actor=TEST_ACTOR)
 
-    def staff(username: str, name: str, department: Department, role: str, **post: Any) -> User:
-        return do_create_staff(
-            username, PASSWORD, name, department, [role], actor=TEST_ACTOR, **post
-        )
-
     return InspectionCast(
         regions=regions,
         environment=environment,
@@ -155,17 +149,10 @@ def make_inspection_cast() -> InspectionCast:
         worst=worst,
         diner=diner,
         inspectors=inspectors,
-        regulator=staff(
-            "zhoujian",
-            "周检",
-            environment,
-            "regulator",
-            scope=ScopeLevel.REGION,
-            scope_region=regions.city,
-        ),
-        district_regulator=staff("chenfu", "陈芙", branch, "regulator"),
-        reviewer=staff("wangwu", "王五", environment, "reviewer"),
-        citizen=do_create_citizen("zhangsan", PASSWORD, make_person("张三"), actor=TEST_ACTOR),
+        regulator=bureau.regulator,
+        district_regulator=bureau.district_regulator,
+        reviewer=bureau.reviewer,
+        citizen=bureau.citizen,
     )
 
 

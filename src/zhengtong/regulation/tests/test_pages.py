@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -30,16 +29,15 @@ from zhengtong.core.testing import (
     make_region_tree,
 )
 from zhengtong.demo import city
-from zhengtong.identity.actions import do_create_citizen, do_create_staff
-from zhengtong.identity.models import ScopeLevel, User
+from zhengtong.identity.models import User
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation.actions import do_register_point, do_set_emission_limit
 from zhengtong.regulation.demo import EPISODE_POLLUTANT, POINTS, load_demo_regulation
 from zhengtong.regulation.hj212 import HJ212Error, frame, parse_packet, segment_of
 from zhengtong.regulation.ingest import Accepted, Refused, store_batch
 from zhengtong.regulation.models import Alarm, AlarmKind, CreditRecord, MonitoringPoint, Reading
+from zhengtong.regulation.tests.bureau import logged_in, make_bureau, text_of
 
-PASSWORD = "Zhengtong-regulation-2026"
 PLANT_MN = "43010200000000000000F001"
 DINER_MN = "43010300000000000000F002"
 PW = "123456"
@@ -60,19 +58,8 @@ class RegulationCast:
 
 
 def make_cast() -> RegulationCast:
-    regions = make_region_tree()
-    city_environment = make_department(
-        "长沙市生态环境局", code="cs-environment", region=regions.city
-    )
-    furong_environment = make_department(
-        "长沙市生态环境局芙蓉分局", code="fr-environment", region=regions.furong
-    )
-    data_bureau = make_department("长沙市数据资源管理局", code="cs-data", region=regions.city)
-
-    def staff(username: str, name: str, department: Department, role: str, **post: Any) -> User:
-        return do_create_staff(
-            username, PASSWORD, name, department, [role], actor=TEST_ACTOR, **post
-        )
+    bureau = make_bureau()
+    regions = bureau.regions
 
     plant_firm = make_enterprise("长沙市某化工有限公司", legal_representative=make_person("钱老板"))
     diner_firm = make_enterprise(
@@ -85,38 +72,21 @@ def make_cast() -> RegulationCast:
     do_set_emission_limit(diner, "a34013", 10.0, actor=TEST_ACTOR, unit="mg/m3")
     return RegulationCast(
         regions=regions,
-        city_environment=city_environment,
-        furong_environment=furong_environment,
+        city_environment=bureau.city_environment,
+        furong_environment=bureau.furong_environment,
         plant=plant,
         diner=diner,
-        regulator=staff(
-            "zhoujian",
-            "周检",
-            city_environment,
-            "regulator",
-            scope=ScopeLevel.REGION,
-            scope_region=regions.city,
-        ),
-        district_regulator=staff("chenfu", "陈芙", furong_environment, "regulator"),
-        reviewer=staff("wangwu", "王五", city_environment, "reviewer"),
-        admin=staff("guanli", "管理员", data_bureau, "administrator"),
-        citizen=do_create_citizen("zhangsan", PASSWORD, make_person("张三"), actor=TEST_ACTOR),
+        regulator=bureau.regulator,
+        district_regulator=bureau.district_regulator,
+        reviewer=bureau.reviewer,
+        admin=bureau.admin,
+        citizen=bureau.citizen,
     )
 
 
 @pytest.fixture
 def cast(db: None) -> RegulationCast:
     return make_cast()
-
-
-def logged_in(user: User) -> Client:
-    http = Client()
-    http.force_login(user)
-    return http
-
-
-def text_of(response: Any) -> str:
-    return str(response.content.decode())
 
 
 def local_now() -> dt.datetime:
