@@ -278,35 +278,62 @@ def _close_offline_alarms(point_ids: Collection[int], now: dt.datetime) -> None:
 
 # Per (point, pollutant): highest value, limit, first and last time over it, how often.
 Exceedances = dict[tuple[int, str], tuple[float, float, dt.datetime, dt.datetime, int]]
+# A value over its limit: its reading's key (point, pollutant, command, data time), value, limit.
+OverLimit = tuple[tuple[int, str, str, dt.datetime], float, float]
+_COMMAND = 2
 
 
-def _exceedances(rows: Sequence[ReadingRow]) -> Exceedances:
+def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
     """The valid values above their point's limit, worked out before the write turn.
 
     Only data flagged N (normal) counts: values measured during maintenance,
-    calibration or a fault are flagged so and are not emissions to judge.
+    calibration or a fault are flagged so and are not emissions to judge. A
+    reading sent twice in the batch counts once.
     """
     point_ids = {row[_POINT] for row in rows}
     if not point_ids:
-        return {}
+        return []
     limits = _limits_of(point_ids)
     if not limits:
-        return {}
-    worst: Exceedances = {}
+        return []
+    found: dict[tuple[int, str, str, dt.datetime], OverLimit] = {}
     for row in rows:
-        key = (row[_POINT], row[_POLLUTANT])
-        upper = limits.get(key)
+        upper = limits.get((row[_POINT], row[_POLLUTANT]))
         if upper is None or row[_FLAG] not in ("N", ""):
             continue
         value = row[_RTD] if row[_RTD] is not None else row[_AVG]
         if value is None or value <= upper:
             continue
-        seen = worst.get(key)
-        when = row[_DATA_TIME]
+        key = (row[_POINT], row[_POLLUTANT], row[_COMMAND], row[_DATA_TIME])
+        found.setdefault(key, (key, value, upper))
+    return list(found.values())
+
+
+def _exceedances(over: Sequence[OverLimit]) -> Exceedances:
+    """Sum up the over-limit values not stored before: a device's resend is not a new excess.
+
+    Runs in the write turn, before the batch's insert, and reads only the few
+    readings that are over a limit.
+    """
+    if not over:
+        return {}
+    stored = set(
+        Reading.objects.filter(
+            point_id__in={key[0] for key, _value, _upper in over},
+            pollutant__in={key[1] for key, _value, _upper in over},
+            data_time__in={key[3] for key, _value, _upper in over},
+        ).values_list("point_id", "pollutant", "command", "data_time")
+    )
+    worst: Exceedances = {}
+    for key, value, upper in over:
+        if key in stored:
+            continue
+        point_pollutant, when = (key[0], key[1]), key[3]
+        seen = worst.get(point_pollutant)
         if seen is None:
-            worst[key] = (value, upper, when, when, 1)
+            worst[point_pollutant] = (value, upper, when, when, 1)
         else:
-            worst[key] = (
+            worst[point_pollutant] = (
                 max(seen[0], value),
                 upper,
                 min(seen[2], when),
@@ -396,8 +423,9 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
     # What needs no write is worked out before the write turn, which other
     # receiver processes wait for.
     values = _reading_values(rows, using)
-    worst = _exceedances(rows)
+    over = _over_limit_values(rows)
     with transaction.atomic(durable=True, using=using):
+        worst = _exceedances(over)
         _insert_readings(values, using)
         opened = _over_limit_alarms(worst)
         if good:

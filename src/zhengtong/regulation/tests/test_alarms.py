@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.testing import TEST_ACTOR, make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
@@ -22,7 +23,7 @@ from zhengtong.regulation.credit_scorecard import DEFAULT_CONFIG
 from zhengtong.regulation.credit_selectors import standing_of
 from zhengtong.regulation.hj212 import frame, parse_packet, segment_of
 from zhengtong.regulation.ingest import Accepted, store_batch
-from zhengtong.regulation.models import Alarm, CreditRecord, MonitoringPoint
+from zhengtong.regulation.models import Alarm, CreditRecord, MonitoringPoint, Reading
 
 MN = "010000A8900016F000169DC0"
 
@@ -63,6 +64,41 @@ def test_a_value_over_the_limit_opens_one_alarm_that_grows(point: MonitoringPoin
         35.0,
         2,
     )
+
+
+def test_a_large_batch_stores_each_reading_once_and_counts_each_exceedance(
+    point: MonitoringPoint,
+) -> None:
+    # 260 uploads of two readings: more rows than one INSERT statement takes
+    # on SQLite, so the batch is written in a full statement and a remainder.
+    def upload(n: int) -> Accepted:
+        when = dt.datetime(2026, 3, 1, 8, 0) + dt.timedelta(seconds=30 * n)
+        so2 = 50.0 + n if n % 100 == 7 else 20.0 + n / 100
+        cp = f"DataTime={when:%Y%m%d%H%M%S};a21026-Rtd={so2},a21026-Flag=N;a00000-Rtd={n}"
+        raw = frame(
+            segment_of(
+                qn=f"{when:%Y%m%d%H%M%S}000", st="31", cn="2011", pw="123456", mn=MN, flag=5, cp=cp
+            )
+        )
+        return Accepted(point.pk, parse_packet(raw), raw, timezone.now())
+
+    uploads = [upload(n) for n in range(260)]
+    # Each upload twice in the same batch (a device resending at once), then
+    # some again in the next one: nothing is stored twice.
+    assert store_batch(uploads + uploads, [], actor=TEST_ACTOR) == 1040
+    store_batch(uploads[:10], [], actor=TEST_ACTOR)
+    readings = Reading.objects.filter(point=point)
+    assert readings.count() == 520
+    flows = readings.filter(pollutant="a00000").values_list("rtd", flat=True)
+    assert sorted(flow or 0.0 for flow in flows) == [float(n) for n in range(260)]
+    so2 = readings.get(
+        pollutant="a21026", data_time=dt.datetime(2026, 3, 1, 8, 0, 30, tzinfo=SHANGHAI)
+    )
+    assert so2.rtd == 20.01 and so2.flag == "N"
+    # Over the limit at n = 7, 107 and 207: each counted once, though sent
+    # twice in the batch and n = 7 a third time in the next.
+    alarm = Alarm.objects.get()
+    assert (alarm.count, alarm.value) == (3, 257.0)
 
 
 def test_values_flagged_as_maintenance_do_not_alarm(point: MonitoringPoint) -> None:
