@@ -28,7 +28,6 @@ from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department
 from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.access import (
-    access_case_for_staff,
     access_extension_by_id,
     access_import_by_id,
     handling_department_ids,
@@ -69,6 +68,7 @@ from zhengtong.hotline.views import (
     percent,
     refuse_on,
     require,
+    staff_case,
     staff_member,
 )
 from zhengtong.identity.actors import actor_of
@@ -139,10 +139,9 @@ def _last_call(request: HttpRequest) -> SavedCall | None:
 @require_http_methods(["GET", "POST"])
 def call_new(request: HttpRequest) -> HttpResponse:
     """An agent enters a call summary; the page then shows where the model sent it."""
-    user = staff_member(request)
+    user = staff_member(request, ENTER_CALLS)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    require(user, ENTER_CALLS)
     form = CallForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -178,10 +177,9 @@ def call_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def import_new(request: HttpRequest) -> HttpResponse:
     """An agent uploads a workbook; its rows are imported in the background."""
-    user = staff_member(request)
+    user = staff_member(request, ENTER_CALLS)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    require(user, ENTER_CALLS)
     upload = request.FILES.get("file")
     try:
         if upload is None:
@@ -293,10 +291,9 @@ class Figures:
 @require_safe
 def dispatch(request: HttpRequest) -> HttpResponse:
     """The dispatch queue with the model's suggestions, extensions, overdue cases and figures."""
-    user = staff_member(request)
+    user = staff_member(request, DISPATCH)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    require(user, DISPATCH)
     categories = selectors.categories()
     paginator = Paginator(selectors.dispatch_queue(), QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -333,15 +330,10 @@ def dispatch(request: HttpRequest) -> HttpResponse:
 @require_POST
 def dispatch_case(request: HttpRequest, number: str) -> HttpResponse:
     """Send one queued case to a department; htmx swaps its row in the queue."""
-    user = staff_member(request)
+    user = staff_member(request, DISPATCH)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    require(user, DISPATCH)
-    try:
-        case = access_case_for_staff(user, number)
-    except ZhengtongError as error:
-        refuse_on(error)
-        raise
+    case = staff_case(user, number)
     categories = selectors.categories()
     form = _dispatch_form(case, categories, request.POST, _suggested_department(case))
     if form.is_valid():
@@ -374,10 +366,9 @@ def dispatch_case(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 def decide_extension(request: HttpRequest, pk: int) -> HttpResponse:
-    user = staff_member(request)
+    user = staff_member(request, DISPATCH)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    require(user, DISPATCH)
     try:
         extension = access_extension_by_id(user, pk)
     except ZhengtongError as error:
@@ -408,15 +399,10 @@ def decide_extension(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def urge_case(request: HttpRequest, number: str) -> HttpResponse:
     """催办 (or 督办 with ``supervise``) an assigned case; back to where the button was."""
-    user = staff_member(request)
+    user = staff_member(request, DISPATCH)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    require(user, DISPATCH)
-    try:
-        case = access_case_for_staff(user, number)
-    except ZhengtongError as error:
-        refuse_on(error)
-        raise
+    case = staff_case(user, number)
     form = UrgeForm(request.POST)
     supervise = form.is_valid() and bool(form.cleaned_data["supervise"])
     note = form.cleaned_data.get("note", "") if form.is_valid() else ""
@@ -445,10 +431,9 @@ def _department_ids(user: User) -> list[int]:
 @require_safe
 def worklist(request: HttpRequest) -> HttpResponse:
     """The department's open cases, nearest deadline first, and its notifications."""
-    user = staff_member(request)
+    user = staff_member(request, HANDLE, SUPERVISE)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    require(user, HANDLE, SUPERVISE)
     ids = _department_ids(user)
     now = timezone.now()
     rows = []
@@ -610,11 +595,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     user = staff_member(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    try:
-        case = access_case_for_staff(user, number)
-    except ZhengtongError as error:
-        refuse_on(error)
-        raise
+    case = staff_case(user, number)
     posted = request.POST if request.method == "POST" else None
     action = request.POST.get("action", "") if posted is not None else ""
     categories = selectors.categories()
@@ -694,11 +675,7 @@ def reply_preview(request: HttpRequest, number: str) -> HttpResponse:
     user = staff_member(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    try:
-        case = access_case_for_staff(user, number)
-    except ZhengtongError as error:
-        refuse_on(error)
-        raise
+    case = staff_case(user, number)
     if case.department_id not in handling_department_ids(user):
         raise DjangoPermissionDenied
     draft = request.POST.get("reply-reply", "")[:20000]
@@ -711,9 +688,5 @@ def case_attachment(request: HttpRequest, number: str, pk: int) -> FileResponse:
     user = staff_member(request)
     if user is None:
         raise Http404
-    try:
-        case = access_case_for_staff(user, number)
-    except ZhengtongError as error:
-        refuse_on(error)
-        raise
+    case = staff_case(user, number)
     return attachment_response(case, pk)

@@ -30,11 +30,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.hotline import selectors
-from zhengtong.hotline.access import access_classifier_version
+from zhengtong.hotline.access import access_case_for_staff, access_classifier_version
 from zhengtong.hotline.classifier_actions import do_activate_classifier, do_queue_training
 from zhengtong.hotline.forms import CORRECTIONS_ONLY, SHARED_DATA, UPLOADED, TrainForm
 from zhengtong.hotline.management.commands.hotline_train import default_data
-from zhengtong.hotline.models import ClassifierVersion
+from zhengtong.hotline.models import Case, ClassifierVersion
 from zhengtong.hotline.permissions import (
     DISPATCH,
     ENTER_CALLS,
@@ -73,15 +73,27 @@ def signed_in(request: HttpRequest) -> User | None:
     return user if isinstance(user, User) and user.is_authenticated else None
 
 
-def staff_member(request: HttpRequest) -> User | None:
-    """The logged-in member of staff; None when not logged in; 403 for other accounts."""
-    return page_user(request, Audience.STAFF)
+def staff_member(request: HttpRequest, *permissions: str) -> User | None:
+    """The logged-in member of staff holding one of ``permissions`` (if any are named).
+
+    None when not logged in; 403 for other accounts and missing permissions.
+    """
+    return page_user(request, Audience.STAFF, *permissions)
 
 
 def require(user: User, *permissions: str) -> None:
     """Refuse (403) unless the user holds one of the permissions somewhere."""
     if not any(has_permission(user, permission) for permission in permissions):
         raise DjangoPermissionDenied
+
+
+def staff_case(user: User, number: str) -> Case:
+    """The case a member of staff may see, or the page's 404 or 403."""
+    try:
+        return access_case_for_staff(user, number)
+    except ZhengtongError as error:
+        refuse_on(error)
+        raise
 
 
 def refuse_on(error: ZhengtongError) -> None:
@@ -206,10 +218,9 @@ def _queue_training(user: User, form: TrainForm) -> ClassifierVersion:
 @require_http_methods(["GET", "POST"])
 def models(request: HttpRequest) -> HttpResponse:
     """The classifier versions, training progress, a training form, activation and rollback."""
-    user = staff_member(request)
+    user = staff_member(request, MANAGE_ROUTING)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    require(user, MANAGE_ROUTING)
     versions = selectors.classifier_versions()
     if is_htmx(request) and request.GET.get("version"):
         try:
@@ -359,10 +370,9 @@ def _trend(by_day: list[tuple[dt.date, int]], first: dt.date, last: dt.date) -> 
 @require_safe
 def overview(request: HttpRequest) -> HttpResponse:
     """Volumes by category, district and day, callback satisfaction and the hot issues."""
-    user = staff_member(request)
+    user = staff_member(request, VIEW_OVERVIEW)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    require(user, VIEW_OVERVIEW)
     try:
         days = int(request.GET.get("days", "30"))
     except ValueError:
