@@ -75,8 +75,6 @@ OUTCOME_TEXTS: Mapping[str, str] = {
     InspectionOutcome.NOT_FOUND: gettext_noop("未发现企业（通过登记的住所无法联系）"),
 }
 
-logger = logging.getLogger(__name__)
-
 
 def _field_error(message: str, code: str, field: str) -> InvalidInput:
     return InvalidInput(message, code=code, detail={"fields": {field: "invalid"}})
@@ -435,9 +433,7 @@ def _frozen_registers(
 
 
 def _opened_seed(task: InspectionTask) -> bytes | None:
-    """The task's seed, opened from its seal; None when it does not open."""
-    if task.seed_hex:
-        return bytes.fromhex(task.seed_hex)
+    """The announced task's seed, opened from its seal; None when it does not open."""
     try:
         return unseal_seed(task.sealed_seed, task_code=task.code, commitment=task.commitment)
     except SeedUnsealable:
