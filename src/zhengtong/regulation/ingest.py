@@ -86,7 +86,7 @@ def _number(value: str | None) -> float | None:
 
 
 # A reading row is a tuple in READING_FIELDS order; the positions used here.
-_POINT, _POLLUTANT, _DATA_TIME, _RTD, _AVG, _FLAG, _RECEIVED_AT = 0, 1, 3, 4, 5, 10, 11
+_POINT, _POLLUTANT, _COMMAND, _DATA_TIME, _RTD, _AVG, _FLAG, _RECEIVED_AT = 0, 1, 2, 3, 4, 5, 10, 11
 # The column of each value kind (code-Kind=value); ZsRtd and ZsAvg are the converted value.
 _COLUMN_OF_KIND = {"Rtd": 4, "Avg": 5, "Min": 6, "Max": 7, "Cou": 8, "ZsRtd": 9, "ZsAvg": 9}
 _NO_VALUES = [None] * 6
@@ -280,7 +280,6 @@ def _close_offline_alarms(point_ids: Collection[int], now: dt.datetime) -> None:
 Exceedances = dict[tuple[int, str], tuple[float, float, dt.datetime, dt.datetime, int]]
 # A value over its limit: its reading's key (point, pollutant, command, data time), value, limit.
 OverLimit = tuple[tuple[int, str, str, dt.datetime], float, float]
-_COMMAND = 2
 
 
 def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
