@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
 from tests.browser.viewports import DESKTOP
+from tests.browser.watch import watch
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
 from zhengtong.eservices.demo import HYGIENE, INDIVIDUAL
@@ -49,18 +50,12 @@ def cast(live_server: LiveServer) -> ApplicationsCast:
     return made
 
 
-def _watched(context: BrowserContext, errors: list[str]) -> Page:
-    opened = context.new_page()
-    opened.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    return opened
-
-
 @pytest.fixture
 def staff(browser: Browser) -> Iterator[Page]:
     """The market bureau's browser, apart from the applicant's."""
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     errors: list[str] = []
-    yield _watched(context, errors)
+    yield watch(context.new_page(), errors)
     context.close()
     assert errors == []
 
@@ -70,7 +65,7 @@ def stranger(browser: Browser) -> Iterator[Page]:
     """Whoever scans the QR code: no session, no cookies."""
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     errors: list[str] = []
-    yield _watched(context, errors)
+    yield watch(context.new_page(), errors)
     context.close()
     assert errors == []
 

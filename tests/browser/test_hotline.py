@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
 from tests.browser.viewports import DESKTOP, PHONE
+from tests.browser.watch import watch
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.hotline.actions import CaseInput, do_submit_case
 from zhengtong.hotline.models import Case
@@ -54,22 +55,8 @@ def cast(live_server: LiveServer, settings: object, tmp_path: Path) -> HotlineCa
 
 def _watched(browser: Browser, viewport: object = DESKTOP) -> Iterator[Page]:
     context = browser.new_context(viewport=viewport, locale="zh-CN")  # type: ignore[arg-type]
-    opened = context.new_page()
     problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(f"console: {message.text}")
-
-    def on_response(response: Response) -> None:
-        if response.status >= 400 and response.request.resource_type not in ("document", "fetch"):
-            problems.append(f"{response.status} for {response.url}")
-
-    # A script error, a Content-Security-Policy refusal or a missing asset fails the test.
-    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    opened.on("console", on_console)
-    opened.on("response", on_response)
-    yield opened
+    yield watch(context.new_page(), problems)
     context.close()
     assert problems == []
 

@@ -10,6 +10,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
 from tests.browser.viewports import DESKTOP
+from tests.browser.watch import watch
 from zhengtong.licences.models import Licence
 from zhengtong.licences.tests.cast import (
     PASSWORD,
@@ -40,12 +41,10 @@ def licence(cast: LicenceCast) -> Licence:
 def stranger(browser: Browser) -> Iterator[Page]:
     """Someone else's browser: no session, no cookies."""
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
+    problems: list[str] = []
+    yield watch(context.new_page(), problems)
     context.close()
-    assert errors == []
+    assert problems == []
 
 
 def test_the_holder_shares_a_licence_and_its_qr_url_verifies(

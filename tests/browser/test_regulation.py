@@ -9,15 +9,13 @@ its chart shows the limit as a dashed line and the excess marked.
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
-from tests.browser.viewports import DESKTOP
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.regulation.ingest import store_batch
 from zhengtong.regulation.models import Alarm, AlarmKind
@@ -53,29 +51,6 @@ def cast(live_server: LiveServer) -> RegulationCast:
         day.append(upload(made.plant, when, {"a21026": so2, "a34013": 3.0 + (n % 5) / 2}))
     store_batch(day, [], actor=TEST_ACTOR)
     return made
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    opened = context.new_page()
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(f"console: {message.text}")
-
-    def on_response(response: Response) -> None:
-        if response.status >= 400 and response.request.resource_type not in ("document", "fetch"):
-            problems.append(f"{response.status} for {response.url}")
-
-    # A script error, a Content-Security-Policy refusal or a missing asset fails the test.
-    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    opened.on("console", on_console)
-    opened.on("response", on_response)
-    yield opened
-    context.close()
-    assert problems == []
 
 
 def test_the_regulator_acknowledges_and_closes_an_over_limit_alarm(

@@ -8,7 +8,6 @@ scorecard page that explains every rule.
 """
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,17 +59,6 @@ def plant(live_server: LiveServer) -> Enterprise:
     return make_enterprise(
         "长沙市某化工有限公司", legal_representative=make_person("钱老板"), region=regions.furong
     )
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert errors == []
 
 
 def assert_unique_ids(page: Page) -> None:

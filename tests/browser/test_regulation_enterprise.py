@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
 from tests.browser.viewports import DESKTOP
+from tests.browser.watch import watch
 from zhengtong.core.models import Enterprise
 from zhengtong.core.testing import (
     TEST_ACTOR,
@@ -108,22 +109,10 @@ def open_page(browser: Browser) -> Iterator[Callable[[], Page]]:
     contexts = []
     problems: list[str] = []
 
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(f"console: {message.text}")
-
-    def on_response(response: Response) -> None:
-        if response.status >= 400 and response.request.resource_type not in ("document", "fetch"):
-            problems.append(f"{response.status} for {response.url}")
-
     def opened() -> Page:
         context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
         contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on("console", on_console)
-        page.on("response", on_response)
-        return page
+        return watch(context.new_page(), problems)
 
     yield opened
     for context in contexts:
