@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 
+from zhengtong.regulation.hj212 import crc16_fast
 from zhengtong.regulation.receiver import Receiver, serve
 
 # The collector's thresholds (Python's defaults are 700, 10, 10): the youngest
@@ -51,6 +52,9 @@ class Command(BaseCommand):
         # rows). Python's collector would walk the whole of Django's loaded
         # code and data again and again: what exists now is kept out of its
         # sight, and collections are rarer (GC_THRESHOLDS).
+        # The CRC's tables are built now, so that they are frozen with the rest
+        # and shared by the workers forked below.
+        crc16_fast(b"\x00")
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
