@@ -13,6 +13,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.viewports import DESKTOP, NARROW, PHONE
 from zhengtong.core.masking import mask_id_number
+from zhengtong.portal.offerings import PUBLIC_OFFERINGS
 from zhengtong.portal.tests.cast import PASSWORD, Cast, make_cast
 
 pytestmark = [
@@ -64,11 +65,18 @@ def test_a_visitor_sees_the_landing_page_in_chinese_with_the_vendored_font(
     page.goto(f"{live_server.url}/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.get_by_role("heading", level=1)).to_have_text("政务服务 一网通办")
-    entries = page.get_by_role("heading", level=3)
+    entries = page.get_by_role("region", name="服务入口").get_by_role("heading", level=3)
     expect(entries).to_have_text(["我要办事", "企业服务", "工作台", "开放接口", "审计"])
+    public = page.get_by_role("region", name="公开服务").get_by_role("heading", level=3)
+    expect(public).to_have_text([str(offering.title) for offering in PUBLIC_OFFERINGS])
     # The Chinese text is drawn with the font the platform serves, not a system font.
     assert page.evaluate(NOTO_LOADED) > 0
     shoot(page, screenshots, "home")
+
+    # The guides are open to everyone: one click from the home page, no log-in.
+    page.get_by_role("link", name="办事指南").click()
+    expect(page).to_have_url(re.compile(r"/services/guides/$"))
+    page.go_back()
 
     page.get_by_role("link", name="登录", exact=True).click()
     expect(page).to_have_url(re.compile(r"/login/$"))

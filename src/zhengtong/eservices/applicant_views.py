@@ -355,11 +355,14 @@ def _start(request: HttpRequest, user: User, item: ServiceItem) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     """在线办理: start a prefilled draft, fill in the form, provide the materials, submit."""
+    if "item" not in request.GET:
+        # Reached from a menu rather than a guide: the applicant picks the item there.
+        return redirect("eservices:guides")
     user = _user(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
     try:
-        item = access_item_by_code(user, request.GET.get("item", ""))
+        item = access_item_by_code(user, request.GET["item"])
     except NotFound:
         raise Http404 from None
     application = _draft_of(user, item, request.GET.get("number", ""))

@@ -37,6 +37,47 @@ class OfferingCard:
         return bool(self.url)
 
 
+# Open to everyone, logged in or not: the home page lists them, so a visitor
+# finds the guides (一次告知), the 12345 form and the public registers
+# without an account.
+PUBLIC_OFFERINGS: tuple[Offering, ...] = (
+    Offering(
+        _("办事指南"),
+        _("每个事项的受理条件、所需材料、办理流程、收费和承诺时限，一次告知。"),
+        "eservices:guides",
+    ),
+    Offering(
+        _("12345 我要反映"),
+        _("反映诉求、提出建议，可以匿名；凭查询码查看办理进度和答复。"),
+        "hotline:submit",
+    ),
+    Offering(
+        _("政务信息资源目录"),
+        _("各部门掌握哪些数据、按什么条件共享和开放。"),
+        "catalog:browse",
+    ),
+    Offering(
+        _("共享负面清单"),
+        _("不予共享的数据项及其法律依据、范围和复核日期。"),
+        "catalog:negative_list",
+    ),
+    Offering(
+        _("严重失信主体名单"),
+        _("列入名单的企业、认定依据和期限。"),
+        "regulation:dishonesty_list",
+    ),
+    Offering(
+        _("信用评价方法"),
+        _("企业信用等级的评分规则，每一项加减分都有说明。"),
+        "regulation:credit_scorecard",
+    ),
+    Offering(
+        _("双随机抽查公示"),
+        _("抽查任务、可验证的抽取结果和检查结果。"),
+        "regulation:public_inspections",
+    ),
+)
+
 CITIZEN_OFFERINGS: tuple[Offering, ...] = (
     Offering(
         _("办事指南"),

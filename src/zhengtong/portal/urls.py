@@ -6,6 +6,8 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.log_in, name="login"),
+    # Pages that are not the portal's (the API docs, the admin) make browsers ask here.
+    path("favicon.ico", views.favicon),
     path("logout/", views.log_out, name="logout"),
     path("profile/", views.profile, name="profile"),
     path("citizen/", views.citizen, name="citizen"),

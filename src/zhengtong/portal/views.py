@@ -13,8 +13,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -89,7 +96,16 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html")
+    return render(
+        request, "portal/home.html", {"cards": offerings.cards(offerings.PUBLIC_OFFERINGS)}
+    )
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    # The static file's address is resolved per request: in production it
+    # carries the content hash from the collected files' manifest.
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
 
 
 @require_safe

@@ -200,4 +200,6 @@ def test_demo_items_are_complete_and_loaded_once(demo: ItemsCast) -> None:
 def test_the_bare_addresses_lead_to_the_guides_and_the_licences() -> None:
     client = Client()
     assert client.get("/services/")["Location"] == "/services/guides/"
+    # 在线申请 from a menu, with no item chosen yet: the guides are where one is chosen.
+    assert client.get("/services/apply/")["Location"] == "/services/guides/"
     assert client.get("/licences/")["Location"] == "/licences/mine/"
