@@ -16,8 +16,9 @@ from zhengtong.catalog.selectors import (
     search_resources,
     share_decision,
 )
-from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, resource_input
+from zhengtong.catalog.tests.cast import ENTERPRISE, PASSWORD, CatalogCast, resource_input
 from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.identity.actions import do_create_staff
 from zhengtong.ledger.models import LedgerEntry
 
 
@@ -210,6 +211,33 @@ def test_pages(published: Resource, cast: CatalogCast) -> None:
     assert response.status_code == 302
     published.refresh_from_db()
     assert published.state == "retired"
+
+
+def test_the_pages_offer_their_tools_only_to_who_may_use_them(
+    published: Resource, cast: CatalogCast
+) -> None:
+    detail = f"/catalog/resource/{published.slug}/"
+    apply = f"/exchange/resource/{published.slug}/apply/"
+    clerk = do_create_staff("lisi", PASSWORD, "李四", cast.market, ["clerk"], actor=TEST_ACTOR)
+    reviewer = do_create_staff(
+        "qianqi", PASSWORD, "钱七", cast.data_bureau, ["data_reviewer"], actor=TEST_ACTOR
+    )
+    client = Client()
+    for user in (None, clerk):
+        if user is not None:
+            client.force_login(user)
+        # Neither compiles the catalog nor applies for data: no link that would answer 403.
+        assert 'href="/catalog/mine/"' not in client.get("/catalog/").content.decode()
+        assert f'href="{apply}"' not in client.get(detail).content.decode()
+    assert client.get("/catalog/mine/").status_code == 403
+    # Another department's administrator applies for it.
+    client.force_login(cast.county_officer)
+    assert f'href="{apply}"' in client.get(detail).content.decode()
+    assert client.get(apply).status_code == 200
+    # A reviewer with nothing waiting sees the (empty) list, not a refusal.
+    client.force_login(reviewer)
+    assert 'href="/catalog/mine/"' in client.get("/catalog/").content.decode()
+    assert client.get("/catalog/mine/").status_code == 200
 
 
 def test_pages_create_and_submit(cast: CatalogCast) -> None:
