@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "zhengtong.core.middleware.CsrfViewMiddleware",
     "zhengtong.core.middleware.AuthenticationMiddleware",
     "zhengtong.core.middleware.MessageMiddleware",
+    # After the locale and the user are known, so the 400 page speaks the user's language.
+    "zhengtong.core.middleware.RejectNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zhengtong.core.middleware.SecurityHeadersMiddleware",
 ]
