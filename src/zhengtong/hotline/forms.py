@@ -208,6 +208,13 @@ def department_choices() -> forms.ModelChoiceField:  # type: ignore[type-arg]
     )
 
 
+def department_options() -> list[tuple[Any, str]]:
+    """The departments a case may be sent to, as the dispatch forms of one page list them."""
+    options = department_choices().choices
+    assert isinstance(options, forms.models.ModelChoiceIterator)
+    return [(value, str(label)) for value, label in options]
+
+
 class DispatchForm(forms.Form):
     category = forms.ChoiceField(label=gettext_lazy("类别"))
     department = department_choices()
@@ -215,13 +222,24 @@ class DispatchForm(forms.Form):
         label=gettext_lazy("派单说明（选填）"), required=False, max_length=MAX_NOTE
     )
 
-    def __init__(self, *args: Any, categories: Sequence[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        categories: Sequence[str],
+        departments: list[tuple[Any, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["category"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("请选择类别")), *((c, c) for c in categories)]
         # A fresh query per form: departments are added and retired.
-        self.fields["department"] = department_choices()
+        department = department_choices()
+        if departments is not None:
+            # A page of many forms lists the departments read once for all of them
+            # (department_options); a posted choice is still checked against the table.
+            department.choices = departments
+        self.fields["department"] = department
 
 
 class ReturnForm(forms.Form):

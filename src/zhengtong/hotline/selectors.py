@@ -77,6 +77,15 @@ def history_of(case: Case) -> QuerySet[CaseEvent]:
     return case.events.select_related("department").order_by("at", "pk")
 
 
+def histories_of(cases: Iterable[Case]) -> dict[int, list[CaseEvent]]:
+    """The histories of many cases at once (a page of a queue), by case id."""
+    histories: dict[int, list[CaseEvent]] = {}
+    events = CaseEvent.objects.filter(case__in=list(cases)).select_related("department")
+    for event in events.order_by("at", "pk"):
+        histories.setdefault(event.case_id, []).append(event)
+    return histories
+
+
 def linked_cases(case: Case) -> list[tuple[Case, float]]:
     links = case.links.select_related("related", "related__department").order_by("-similarity")
     return [(link.related, link.similarity) for link in links]

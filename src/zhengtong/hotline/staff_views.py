@@ -9,6 +9,7 @@ they write. Each view fetches through ``access`` and calls one action.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ from zhengtong.hotline.forms import (
     ReplyForm,
     ReturnForm,
     UrgeForm,
+    department_options,
 )
 from zhengtong.hotline.imports import do_queue_import
 from zhengtong.hotline.models import Case, CaseEvent, ImportState
@@ -106,10 +108,10 @@ class SavedCall:
     confidence: int | None
 
 
-def _reasons_of(case: Case) -> list[str]:
+def _reasons_of(case: Case, history: Iterable[CaseEvent] | None = None) -> list[str]:
     """Why the case waits for a dispatcher: the queued event's reasons, or the return's note."""
     reasons: list[str] = []
-    for event in selectors.history_of(case):
+    for event in selectors.history_of(case) if history is None else history:
         if event.kind == EventKind.QUEUED:
             reasons = [_queue_reason(str(code)) for code in (event.data or {}).get("reasons", [])]
         elif event.kind == EventKind.RETURNED:
@@ -239,29 +241,74 @@ def _suggested_department(case: Case) -> Department | None:
 
 
 def _dispatch_form(
-    case: Case, categories: list[str], data: Any = None, suggested: Department | None = None
+    case: Case,
+    categories: list[str],
+    data: Any = None,
+    suggested: Department | None = None,
+    departments: list[tuple[Any, str]] | None = None,
 ) -> DispatchForm:
     initial = {
         "category": case.predicted_category if case.predicted_category in categories else "",
         "department": suggested.code if suggested else None,
     }
-    return DispatchForm(data, categories=categories, initial=initial, prefix=f"c{case.pk}")
+    return DispatchForm(
+        data,
+        categories=categories,
+        departments=departments,
+        initial=initial,
+        prefix=f"c{case.pk}",
+    )
 
 
-def _queue_row(case: Case, categories: list[str], form: DispatchForm | None = None) -> QueueRow:
+@dataclass(frozen=True, slots=True)
+class _RowLookups:
+    """What a queue row shows besides the case: looked up per page (_queue_rows) or per row."""
+
+    suggested: Department | None
+    history: list[CaseEvent]
+    # The dispatch form's department options; None: the form reads them itself.
+    departments: list[tuple[Any, str]] | None = None
+
+
+def _queue_row(
+    case: Case,
+    categories: list[str],
+    form: DispatchForm | None = None,
+    lookups: _RowLookups | None = None,
+) -> QueueRow:
     clock = selectors.clock(case)
-    suggested = _suggested_department(case)
-    made = form or _dispatch_form(case, categories, suggested=suggested)
+    if lookups is None:
+        lookups = _RowLookups(_suggested_department(case), list(selectors.history_of(case)))
+    suggested = lookups.suggested
+    made = form or _dispatch_form(
+        case, categories, suggested=suggested, departments=lookups.departments
+    )
     return QueueRow(
         case=case,
         clock=clock,
         light=_light(clock),
-        reasons=_reasons_of(case),
+        reasons=_reasons_of(case, lookups.history),
         confidence=percent(case.confidence),
         form=made,
         suggested_department=suggested,
         done=case.state != CaseState.DISPATCHING,
     )
+
+
+def _queue_rows(cases: Sequence[Case], categories: list[str]) -> list[QueueRow]:
+    """A page of the queue, with what its rows share looked up once, not once per row."""
+    city = routing.city_region()
+    departments = department_options()
+    histories = selectors.histories_of(cases)
+    suggestions: dict[tuple[str, str | None], Department | None] = {}
+    rows = []
+    for case in cases:
+        key = (case.predicted_category, case.district_id or None)
+        if key not in suggestions:
+            suggestions[key] = routing.department_for(*key, city=city)
+        lookups = _RowLookups(suggestions[key], histories.get(case.pk, []), departments)
+        rows.append(_queue_row(case, categories, lookups=lookups))
+    return rows
 
 
 def _overdue_cases(now: dt.datetime) -> list[tuple[Case, Clock]]:
@@ -297,7 +344,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
     categories = selectors.categories()
     paginator = Paginator(selectors.dispatch_queue(), QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    rows = [_queue_row(case, categories) for case in page.object_list]
+    rows = _queue_rows(list(page.object_list), categories)
     if is_htmx(request):
         return render(request, "hotline/dispatch.html#queue", {"rows": rows, "page": page})
     now = timezone.now()

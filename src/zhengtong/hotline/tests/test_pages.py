@@ -21,7 +21,9 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -459,6 +461,22 @@ def test_the_queue_shows_the_suggestion_its_confidence_the_place_and_why_it_wait
     assert f"{round((case.confidence or 0) * 100)}%" in page
     assert "芙蓉区" in page and "模型把握不足" in page
     assert "1 件诉求等待人工派单" in page
+
+
+def test_the_queue_page_costs_the_same_queries_however_many_rows_it_shows(
+    cast: HotlineCast, model: ClassifierVersion
+) -> None:
+    dispatcher = logged_in(cast.dispatcher)
+    submitted(UNSURE, "13900000001")
+    dispatcher.get("/hotline/dispatch/")
+    with CaptureQueriesContext(connection) as one_row:
+        assert dispatcher.get("/hotline/dispatch/").status_code == 200
+    cases = [submitted(UNSURE, f"1390000000{n}") for n in range(2, 8)]
+    with CaptureQueriesContext(connection) as seven_rows:
+        page = text_of(dispatcher.get("/hotline/dispatch/"))
+    assert all(case.number in page for case in cases)
+    # Suggestions, reasons and the forms' department lists are read once a page.
+    assert len(seven_rows.captured_queries) == len(one_row.captured_queries)
 
 
 def test_without_a_model_every_message_waits_and_the_queue_says_so(cast: HotlineCast) -> None:
