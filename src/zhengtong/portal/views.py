@@ -17,7 +17,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponsePermanentRedirect,
     HttpResponseRedirect,
 )
 from django.shortcuts import redirect, render
@@ -104,8 +103,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     # The static file's address is resolved per request: in production it
-    # carries the content hash from the collected files' manifest.
-    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
+    # carries the content hash from the collected files' manifest. Not a
+    # permanent redirect: browsers would keep it after the next release
+    # changed the hash.
+    return HttpResponseRedirect(static("portal/favicon.svg"))
 
 
 @require_safe
