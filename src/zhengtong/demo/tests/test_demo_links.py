@@ -19,8 +19,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from zhengtong.identity.models import User
+from zhengtong.testing.links import links_in
 
-HREF = re.compile(r'href="(/[^"#]*)"')
 # Not pages: assets, the admin (its own tests), switching language and the API
 # (its tests go through the schema), apart from the API's documentation.
 SKIP = re.compile(r"^/(static|media|admin|i18n)/|^/api/(?!docs)|^/logout/")
@@ -109,10 +109,7 @@ def walk(client: Client) -> dict[str, str]:
             structure.feed(html)
             if structure.problems():
                 wrong[url] = "; ".join(structure.problems())
-        for href in HREF.findall(html):
-            href = href.replace("&amp;", "&")
-            if not SKIP.search(href):
-                queue.append((href, url))
+        queue.extend((href, url) for href in links_in(html) if not SKIP.search(href))
     return wrong
 
 

@@ -4,8 +4,6 @@ The pages are followed as the user they were rendered for, the way a person
 clicks through them; the test fails on the address that broke.
 """
 
-import re
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -13,18 +11,13 @@ from django.urls import reverse
 from zhengtong.identity.models import User
 from zhengtong.portal.offerings import PUBLIC_OFFERINGS
 from zhengtong.portal.tests.cast import Cast
-
-HREF = re.compile(r'href="(/[^"#]*)"')
+from zhengtong.testing.links import links_in
 
 
 def links_on(client: Client, url: str) -> set[str]:
     response = client.get(url)
     assert response.status_code == 200, url
-    return {
-        href.replace("&amp;", "&")
-        for href in HREF.findall(response.content.decode())
-        if not href.startswith("/static/")
-    }
+    return {href for href in links_in(response.content.decode()) if not href.startswith("/static/")}
 
 
 def assert_every_link_opens(client: Client, url: str) -> None:
