@@ -17,6 +17,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from django.db import connections, router, transaction
@@ -76,21 +77,12 @@ class Refused:
     received_at: dt.datetime
 
 
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-# A reading row is a tuple in READING_FIELDS order; the positions used here.
+# A reading row is a list in READING_FIELDS order; the positions used here.
 _POINT, _POLLUTANT, _COMMAND, _DATA_TIME, _RTD, _AVG, _FLAG, _RECEIVED_AT = 0, 1, 2, 3, 4, 5, 10, 11
 # The column of each value kind (code-Kind=value); ZsRtd and ZsAvg are the converted value.
 _COLUMN_OF_KIND = {"Rtd": 4, "Avg": 5, "Min": 6, "Max": 7, "Cou": 8, "ZsRtd": 9, "ZsAvg": 9}
 _NO_VALUES = [None] * 6
-ReadingRow = tuple[Any, ...]
+ReadingRow = list[Any]
 
 
 def readings_of(accepted: Accepted) -> list[ReadingRow]:
@@ -103,32 +95,45 @@ def readings_of(accepted: Accepted) -> list[ReadingRow]:
         return []
     # Devices report local (Beijing) time.
     data_time = local.replace(tzinfo=SHANGHAI)
+    point_id, command, received_at = accepted.point_id, packet.cn, accepted.received_at
     # One pass over the data area (the receiver's hot path): a row per
     # pollutant code, filled from its code-Kind=value pairs.
-    by_code: dict[str, list[Any]] = {}
+    by_code: dict[str, ReadingRow] = {}
     columns = _COLUMN_OF_KIND
     for item in packet.items:
-        for name, value in item:
-            code, dash, kind = name.partition("-")
-            if not (dash and code and kind):
+        for name, text in item:
+            code, _dash, kind = name.partition("-")
+            column = columns.get(kind)
+            value: Any
+            if column is not None:
+                try:
+                    value = float(text)
+                except ValueError:  # the parser let only numbers through
+                    value = None
+            elif kind == "Flag":
+                column, value = _FLAG, text[:1]
+            else:
+                continue  # no "-", or a kind not stored (SampleTime ...)
+            if not code:
                 continue
             row = by_code.get(code)
             if row is None:
                 row = by_code[code] = [
-                    accepted.point_id,
+                    point_id,
                     code[:16],
-                    packet.cn,
+                    command,
                     data_time,
-                    *_NO_VALUES,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                     "",
-                    accepted.received_at,
+                    received_at,
                 ]
-            column = columns.get(kind)
-            if column is not None:
-                row[column] = _number(value)
-            elif kind == "Flag":
-                row[_FLAG] = value[:1]
-    return [tuple(row) for row in by_code.values() if row[4:10] != _NO_VALUES]
+            row[column] = value
+    return [row for row in by_code.values() if row[_RTD:_FLAG] != _NO_VALUES]
 
 
 # The SQLite INSERT of SQLITE_ROWS_PER_INSERT rows, by database.
@@ -160,36 +165,27 @@ _PG_ARRAY_TYPES = (
 SQLITE_ROWS_PER_INSERT = 500
 
 
-def _reading_values(rows: Sequence[ReadingRow], using: str) -> list[ReadingRow]:
-    """The rows' values as the database takes them, worked out before the write turn.
+def _adapt_times(rows: Sequence[ReadingRow], using: str) -> None:
+    """Turn the rows' times into what the database takes, in place, before the write turn.
 
-    They are already what the columns hold (ids, texts, floats or None),
-    except the times, which the database's adapter converts (SQLite stores
-    UTC text). Asking each model field to prepare each value was most of the
-    cost of a batch; a batch has few distinct times, adapted once each.
+    The other values are already what the columns hold (ids, texts, floats
+    or None); the times go through the database's adapter (SQLite stores UTC
+    text). Asking each model field to prepare each value was most of the cost
+    of a batch; a batch has few distinct times, adapted once each.
     """
     adapt = connections[using].ops.adapt_datetimefield_value
     adapted: dict[dt.datetime, Any] = {}
-
-    def moment(value: dt.datetime) -> Any:
-        found = adapted.get(value)
-        if found is None:
-            found = adapted[value] = adapt(value)
-        return found
-
-    return [
-        (
-            *row[:_DATA_TIME],
-            moment(row[_DATA_TIME]),
-            *row[_RTD:_RECEIVED_AT],
-            moment(row[_RECEIVED_AT]),
-        )
-        for row in rows
-    ]
+    for row in rows:
+        for column in (_DATA_TIME, _RECEIVED_AT):
+            moment = row[column]
+            found = adapted.get(moment)
+            if found is None:
+                found = adapted[moment] = adapt(moment)
+            row[column] = found
 
 
 def _insert_readings(values: Sequence[ReadingRow], using: str) -> None:
-    """Insert reading rows (from ``_reading_values``), skipping any already stored."""
+    """Insert reading rows (times adapted by ``_adapt_times``), skipping any already stored."""
     if not values:
         return
     table, columns = quoted_table(using, Reading)
@@ -222,7 +218,7 @@ def _insert_readings(values: Sequence[ReadingRow], using: str) -> None:
                 )
                 if full:
                     _full_insert_sql[using] = sql
-            cursor.execute(sql, [value for row in chunk for value in row])
+            cursor.execute(sql, list(chain.from_iterable(chunk)))
     finally:
         cursor.close()
 
@@ -420,12 +416,13 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
     bad = Counter(item.point_id for item in refused if item.point_id is not None)
     using = router.db_for_write(Reading)
     # What needs no write is worked out before the write turn, which other
-    # receiver processes wait for.
-    values = _reading_values(rows, using)
+    # receiver processes wait for: the exceedances while the rows still hold
+    # times, then the times as the database stores them.
     over = _over_limit_values(rows)
+    _adapt_times(rows, using)
     with transaction.atomic(durable=True, using=using):
         worst = _exceedances(over)
-        _insert_readings(values, using)
+        _insert_readings(rows, using)
         opened = _over_limit_alarms(worst)
         if good:
             # A point that reports again is no longer offline.

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -255,8 +254,7 @@ class Receiver:
         del self._splits[key]
         pieces = [split.pieces[n] for n in sorted(split.pieces)]
         first = pieces[0][0]
-        whole = dataclasses.replace(
-            first,
+        whole = first._replace(
             items=tuple(item for piece, _raw in pieces for item in piece.items),
             pnum=None,
             pno=None,
@@ -300,10 +298,12 @@ class Receiver:
     async def write_forever(self) -> None:
         while True:
             self.gathering = [await self.queue.get()]
-            if self.queue.qsize() + 1 < self.batch_size:
+            if self.queue.qsize() < self.batch_size // 16:
                 # Let a few more packets arrive: one commit (and fsync) for many.
                 # One sleep per batch, not a timed wait per packet, which cost
-                # more than parsing the packet.
+                # more than parsing the packet. Packets that gathered during
+                # the last commit are a batch already: waiting longer would
+                # only hold their answers back.
                 await asyncio.sleep(self.max_delay)
             batch = self.gathering
             while len(batch) < self.batch_size and not self.queue.empty():

@@ -140,6 +140,10 @@ def test_answers_echo_the_request_and_parse() -> None:
     )
     assert parse_packet(request_answer(packet, 1)).data() == {"QnRtn": "1"}
     assert parse_packet(execution_result(packet, 1)).data() == {"ExeRtn": "1"}
+    # Field for field what the general builder writes, in the standard's order.
+    for qn in (packet.qn, None):  # None: an HJ/T 212-2005 style upload without QN
+        expected = segment_of(qn=qn, st="91", cn="9014", pw=packet.pw, mn=packet.mn, flag=4)
+        assert data_ack(packet._replace(qn=qn)) == frame(expected)
 
 
 def test_a_split_packet_carries_its_numbers() -> None:
