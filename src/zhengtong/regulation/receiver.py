@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 from django.utils import timezone
 
 from zhengtong.core.actors import Actor
@@ -341,11 +341,30 @@ class Receiver:
 
 def _fresh(function: Callable[[], T]) -> Callable[[], T]:
     def run() -> T:
-        # Long-lived thread: drop a connection the database closed meanwhile.
-        close_old_connections()
+        _drop_broken_connections()
         return function()
 
     return run
+
+
+def _drop_broken_connections() -> None:
+    """Close the database thread's connections that failed; keep the working ones.
+
+    The thread lives as long as the receiver and keeps its connection, with
+    its page cache and its parsed schema: Django's ``close_old_connections``
+    would also close it whenever it is older than ``CONN_MAX_AGE`` (0 by
+    default), and every batch paid for a new connection and a cold cache. A
+    connection on which a database error occurred (the server restarted, say)
+    is closed, and the next call opens a new one: the batch is tried once more
+    at once (``Receiver.commit``), and a batch that still fails is not
+    acknowledged, so its devices send it again.
+    """
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None:
+            continue
+        autocommit_changed = connection.get_autocommit() != connection.settings_dict["AUTOCOMMIT"]
+        if connection.errors_occurred or autocommit_changed:
+            connection.close()
 
 
 async def serve(

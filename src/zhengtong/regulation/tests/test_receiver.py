@@ -137,6 +137,34 @@ def test_a_resent_packet_is_acknowledged_but_stored_once() -> None:
     assert Reading.objects.filter(point=point).count() == 2
 
 
+def test_the_database_connection_is_kept_and_a_broken_one_opened_again() -> None:
+    if connections["default"].vendor == "sqlite":
+        # Django refuses to close it, and the database would end with it.
+        pytest.skip("the SQLite test database lives in memory (PostgreSQL runs this)")
+    point = register()
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        loop = asyncio.get_running_loop()
+
+        def driver_connection() -> Any:
+            return connections["default"].connection
+
+        await exchange(port, upload(1), 1)
+        first = await loop.run_in_executor(receiver.db, driver_connection)
+        await exchange(port, upload(2), 1)
+        # Kept from batch to batch, with its page cache.
+        assert await loop.run_in_executor(receiver.db, driver_connection) is first
+        # The connection breaks under the receiver: the batch fails, is tried
+        # again on a new connection, and only then answered.
+        await loop.run_in_executor(receiver.db, first.close)
+        answers = await exchange(port, upload(3), 1)
+        assert parse_packet(answers[0]).cn == "9014"
+        assert await loop.run_in_executor(receiver.db, driver_connection) is not first
+
+    run(scenario)
+    assert Reading.objects.filter(point=point, pollutant="a21026").count() == 3
+
+
 def test_bad_packets_are_refused_counted_and_do_not_disturb_others() -> None:
     point = register()
     corrupt = bytearray(upload(4))
