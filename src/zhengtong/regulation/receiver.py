@@ -298,12 +298,15 @@ class Receiver:
     async def write_forever(self) -> None:
         while True:
             self.gathering = [await self.queue.get()]
-            if self.queue.qsize() < self.batch_size // 16:
+            waiting = self.queue.qsize()
+            # Packets that gathered during the last commit (a sixteenth of a
+            # full batch or more) are a batch already: waiting longer would
+            # only hold their answers back.
+            gathered = waiting >= max(1, self.batch_size // 16)
+            if waiting + 1 < self.batch_size and not gathered:
                 # Let a few more packets arrive: one commit (and fsync) for many.
                 # One sleep per batch, not a timed wait per packet, which cost
-                # more than parsing the packet. Packets that gathered during
-                # the last commit are a batch already: waiting longer would
-                # only hold their answers back.
+                # more than parsing the packet.
                 await asyncio.sleep(self.max_delay)
             batch = self.gathering
             while len(batch) < self.batch_size and not self.queue.empty():

@@ -76,7 +76,7 @@ def upload(
 
 def run(test: Callable[[Receiver, int], Coroutine[Any, Any, None]], **options: Any) -> None:
     async def main() -> None:
-        receiver = Receiver(max_delay=0.001, **options)
+        receiver = Receiver(**{"max_delay": 0.001, **options})
         await receiver.refresh_points(force=True)
         server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
@@ -163,6 +163,24 @@ def test_the_database_connection_is_kept_and_a_broken_one_opened_again() -> None
 
     run(scenario)
     assert Reading.objects.filter(point=point, pollutant="a21026").count() == 3
+
+
+def test_packets_arriving_apart_within_the_delay_are_committed_together() -> None:
+    register()
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for minute in (1, 2, 3):
+            writer.write(upload(minute))
+            await writer.drain()
+            await asyncio.sleep(0.02)  # separate reads, well within the writer's wait
+        for _ in range(3):
+            await reader.readuntil(b"\r\n")
+        writer.close()
+        # Even with a small batch size the first packet waited for the others.
+        assert receiver.stats.committed_batches == 1
+
+    run(scenario, batch_size=8, max_delay=0.5)
 
 
 def test_bad_packets_are_refused_counted_and_do_not_disturb_others() -> None:
