@@ -2,11 +2,12 @@
 
 Each connection cuts its byte stream into frames (``FrameSplitter``), parses
 and checks every frame, and authenticates it by MN and PW against the
-registered monitoring points. Accepted and refused packets go to one queue;
-a single writer takes what has gathered (up to ``batch_size`` packets or
-``max_delay`` seconds), commits it in one transaction on a dedicated
-database thread (``ingest.store_batch``) and only then sends the data
-acknowledgements (9014) the packets' Flags asked for. A crash before the
+registered monitoring points. Accepted and refused packets go to the inbox
+of a dedicated database thread, which takes what has gathered (up to
+``batch_size`` packets, waiting at most ``max_delay`` seconds for more),
+commits it in one transaction (``ingest.store_batch``) and only then has the
+event loop send the data acknowledgements (9014) the packets' Flags asked
+for. A crash before the
 commit loses only unacknowledged packets, which the devices resend; the
 readings' unique key makes a resend harmless.
 
@@ -20,15 +21,19 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import hashlib
 import logging
+import math
+import queue
 import re
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import connections
@@ -127,6 +132,20 @@ class Stats:
     by_variant: dict[str, int] = field(default_factory=dict)
 
 
+class _Call(Generic[T]):
+    """A function to run on the database thread, with the future of its result."""
+
+    __slots__ = ("function", "future")
+
+    def __init__(self, function: Callable[[], T]) -> None:
+        self.function = function
+        self.future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+
+# Tells the database thread to commit what it holds and end.
+_STOP = object()
+
+
 class Receiver:
     def __init__(
         self,
@@ -138,28 +157,163 @@ class Receiver:
         self.batch_size = batch_size
         self.max_delay = max_delay
         self._store = store or (lambda a, r: store_batch(a, r, actor=ACTOR))
-        self.queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        # One thread for every database call, so the connection is reused.
-        self.db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hj212-db")
+        # Packets for the database thread, in the order received (and the
+        # calls it runs between batches). A thread-safe queue: the database
+        # thread takes the next batch the moment a commit ends, without
+        # waiting for the event loop to finish what it is doing.
+        self.inbox: queue.SimpleQueue[_Pending | _Call[Any] | object] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._db_thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.points: dict[str, PointAuth] = {}
-        self._points_loaded = 0.0
+        self._points_loaded: float | None = None  # when the points were last read
+        self._points_loading: asyncio.Future[None] | None = None
         self._verified: set[tuple[str, str]] = set()
         self._splits: dict[tuple[str, str], _Split] = {}
         self._unknown_seen = False
         self.stats = Stats()
-        # Packets taken off the queue for the next batch, not yet being committed.
-        self.gathering: list[_Pending] = []
+
+    # --- the database thread -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the database thread; call from the running event loop that serves devices."""
+        self._loop = asyncio.get_running_loop()
+        self._db_thread = threading.Thread(target=self._write_forever, name="hj212-db", daemon=True)
+        self._db_thread.start()
+
+    async def stop(self) -> None:
+        """Commit (and answer) what was accepted, then end the database thread."""
+        if self._db_thread is None:
+            return
+        self._stopping.set()
+        self.inbox.put(_STOP)
+        await asyncio.get_running_loop().run_in_executor(None, self._db_thread.join)
+        self._db_thread = None
+
+    async def call_in_db(self, function: Callable[[], T]) -> T:
+        """Run ``function`` on the database thread, between batches, with its connection."""
+        call = _Call(function)
+        self.inbox.put(call)
+        return await asyncio.wrap_future(call.future)
+
+    def _write_forever(self) -> None:
+        try:
+            stopped = False
+            while not stopped:
+                first = self.inbox.get()
+                if isinstance(first, _Pending) and self.inbox.qsize() < max(
+                    1, self.batch_size // 16
+                ):
+                    # Let a few more packets arrive: one commit (and fsync) for
+                    # many. Packets that gathered during the last commit (a
+                    # sixteenth of a full batch or more) are a batch already:
+                    # waiting longer would only hold their answers back. A stop
+                    # ends the wait.
+                    self._stopping.wait(self.max_delay)
+                batch: list[_Pending] = []
+                calls: list[_Call[Any]] = []
+                item = first
+                while True:
+                    if isinstance(item, _Pending):
+                        batch.append(item)
+                    elif isinstance(item, _Call):
+                        calls.append(item)
+                    else:
+                        stopped = True
+                    if len(batch) >= self.batch_size:
+                        break
+                    try:
+                        item = self.inbox.get_nowait()
+                    except queue.Empty:
+                        break
+                if batch:
+                    self._commit(batch)
+                for call in calls:
+                    _run_call(call)
+            # Packets accepted but not yet committed are stored now; the
+            # devices whose answers are lost with their connections find them
+            # stored when they resend.
+            self._commit_rest()
+        finally:
+            connections.close_all()
+
+    def _commit_rest(self) -> None:
+        batch: list[_Pending] = []
+        while True:
+            try:
+                item = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Pending):
+                batch.append(item)
+            elif isinstance(item, _Call):
+                _run_call(item)
+            if len(batch) >= self.batch_size:
+                self._commit(batch)
+                batch = []
+        if batch:
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        accepted = [p.accepted for p in batch if p.accepted is not None]
+        refused = [p.refused for p in batch if p.refused is not None]
+        try:
+            _drop_broken_connections()
+            self._store(accepted, refused)
+        except Exception:
+            logger.exception("HJ 212 batch of %d packets could not be stored", len(batch))
+            # The record of refusals must never cost the good data: try
+            # without it, on a new connection if that one broke.
+            try:
+                _drop_broken_connections()
+                self._store(accepted, [])
+            except Exception:
+                # Nothing is acknowledged: the devices resend. Keep serving.
+                logger.exception("HJ 212 batch of %d uploads could not be stored", len(accepted))
+                return
+        self.stats.committed_batches += 1
+        if self._loop is not None:
+            # A closed loop took the connections, and their answers, with it.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._answer, batch)
+
+    def _answer(self, batch: list[_Pending]) -> None:
+        # One write per connection for the batch's answers, in the order received.
+        answers: dict[asyncio.StreamWriter, list[bytes]] = {}
+        for pending in batch:
+            if pending.answer and pending.writer is not None:
+                answers.setdefault(pending.writer, []).append(pending.answer)
+        for writer, parts in answers.items():
+            if not writer.is_closing():
+                writer.write(b"".join(parts))
+                self.stats.acknowledged += len(parts)
 
     async def refresh_points(self, *, force: bool = False) -> None:
-        age = time.monotonic() - self._points_loaded
+        age = math.inf if self._points_loaded is None else time.monotonic() - self._points_loaded
         # An unknown MN may be a point registered a moment ago: look again, but
         # not more often than every few seconds, whatever a stranger sends.
-        if (force and age > UNKNOWN_REFRESH_S) or age > POINTS_REFRESH_S:
+        if not ((force and age > UNKNOWN_REFRESH_S) or age > POINTS_REFRESH_S):
+            return
+        # Every connection due for fresh points waits for the same reading.
+        if self._points_loading is None:
+            self._points_loading = asyncio.ensure_future(self._load_points())
+        await asyncio.shield(self._points_loading)
+
+    async def _load_points(self) -> None:
+        try:
             self._unknown_seen = False
-            loop = asyncio.get_running_loop()
-            self.points = await loop.run_in_executor(self.db, _fresh(load_points))
+            self.points = await self.call_in_db(load_points)
             self._verified.clear()
             self._points_loaded = time.monotonic()
+        except Exception:
+            if self._points_loaded is None:
+                raise  # at start: a receiver that cannot read its points does not serve
+            # The database is away for a moment: the devices keep being served
+            # with the points read before, and the reading is tried again soon.
+            logger.exception("HJ 212 monitoring points could not be read again")
+            self._points_loaded = time.monotonic() - POINTS_REFRESH_S + UNKNOWN_REFRESH_S
+        finally:
+            self._points_loading = None
 
     # --- per connection ----------------------------------------------------------------
 
@@ -277,7 +431,7 @@ class Receiver:
         self, accepted: Accepted, writer: asyncio.StreamWriter, answer: bytes | None
     ) -> None:
         self.stats.accepted += 1
-        self.queue.put_nowait(_Pending(accepted, None, writer, answer or None))
+        self.inbox.put(_Pending(accepted, None, writer, answer or None))
 
     def _refuse(
         self,
@@ -291,63 +445,15 @@ class Receiver:
         self.stats.refused += 1
         logger.warning("HJ 212 packet refused from %s (MN %r): %s", peer, mn, error)
         refused = Refused(point_id, mn, error, peer, raw, received_at)
-        self.queue.put_nowait(_Pending(None, refused, None, None))
-
-    # --- the writer ----------------------------------------------------------------------
-
-    async def write_forever(self) -> None:
-        while True:
-            self.gathering = [await self.queue.get()]
-            waiting = self.queue.qsize()
-            # Packets that gathered during the last commit (a sixteenth of a
-            # full batch or more) are a batch already: waiting longer would
-            # only hold their answers back.
-            gathered = waiting >= max(1, self.batch_size // 16)
-            if waiting + 1 < self.batch_size and not gathered:
-                # Let a few more packets arrive: one commit (and fsync) for many.
-                # One sleep per batch, not a timed wait per packet, which cost
-                # more than parsing the packet.
-                await asyncio.sleep(self.max_delay)
-            batch = self.gathering
-            while len(batch) < self.batch_size and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            # From here the commit owns the batch; a stop meanwhile lets it finish.
-            self.gathering = []
-            await self.commit(batch)
-
-    async def commit(self, batch: list[_Pending]) -> None:
-        accepted = [p.accepted for p in batch if p.accepted is not None]
-        refused = [p.refused for p in batch if p.refused is not None]
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(self.db, _fresh(lambda: self._store(accepted, refused)))
-        except Exception:
-            logger.exception("HJ 212 batch of %d packets could not be stored", len(batch))
-            # The record of refusals must never cost the good data: try without it.
-            try:
-                await loop.run_in_executor(self.db, _fresh(lambda: self._store(accepted, [])))
-            except Exception:
-                # Nothing is acknowledged: the devices resend. Keep serving.
-                logger.exception("HJ 212 batch of %d uploads could not be stored", len(accepted))
-                return
-        self.stats.committed_batches += 1
-        # One write per connection for the batch's answers, in the order received.
-        answers: dict[asyncio.StreamWriter, list[bytes]] = {}
-        for pending in batch:
-            if pending.answer and pending.writer is not None:
-                answers.setdefault(pending.writer, []).append(pending.answer)
-        for writer, parts in answers.items():
-            if not writer.is_closing():
-                writer.write(b"".join(parts))
-                self.stats.acknowledged += len(parts)
+        self.inbox.put(_Pending(None, refused, None, None))
 
 
-def _fresh(function: Callable[[], T]) -> Callable[[], T]:
-    def run() -> T:
+def _run_call(call: _Call[Any]) -> None:
+    try:
         _drop_broken_connections()
-        return function()
-
-    return run
+        call.future.set_result(call.function())
+    except Exception as error:  # handed to the caller, who awaits the future
+        call.future.set_exception(error)
 
 
 def _drop_broken_connections() -> None:
@@ -359,7 +465,7 @@ def _drop_broken_connections() -> None:
     default), and every batch paid for a new connection and a cold cache. A
     connection on which a database error occurred (the server restarted, say)
     is closed, and the next call opens a new one: the batch is tried once more
-    at once (``Receiver.commit``), and a batch that still fails is not
+    at once (``Receiver._commit``), and a batch that still fails is not
     acknowledged, so its devices send it again.
     """
     for connection in connections.all(initialized_only=True):
@@ -379,11 +485,15 @@ async def serve(
     kernel spreads the devices' connections over them.
     """
     receiver = receiver or Receiver()
-    await receiver.refresh_points(force=True)
-    server = await asyncio.start_server(
-        receiver.handle, host, port, limit=1 << 20, reuse_port=reuse_port or None
-    )
-    writer_task = asyncio.create_task(receiver.write_forever())
+    receiver.start()
+    try:
+        await receiver.refresh_points(force=True)
+        server = await asyncio.start_server(
+            receiver.handle, host, port, limit=1 << 20, reuse_port=reuse_port or None
+        )
+    except BaseException:
+        await receiver.stop()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -393,13 +503,5 @@ async def serve(
         await stop.wait()
     finally:
         server.close()
-        writer_task.cancel()
-        # Packets accepted but not yet committed are stored now; their answers
-        # are lost with the connections, and the devices' resends find them stored.
-        remaining = receiver.gathering
-        receiver.gathering = []
-        while not receiver.queue.empty():
-            remaining.append(receiver.queue.get_nowait())
-        if remaining:
-            await receiver.commit(remaining)
-        receiver.db.shutdown(wait=True)
+        # What was accepted is committed, and answered while the connections last.
+        await receiver.stop()

@@ -12,10 +12,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from zhengtong.core.testing import make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
+from zhengtong.regulation import receiver as receiver_module
 from zhengtong.regulation.hj212 import (
     crc16_modbus,
     frame,
@@ -23,7 +24,7 @@ from zhengtong.regulation.hj212 import (
     segment_of,
 )
 from zhengtong.regulation.models import MonitoringPoint, Reading, RefusedPacket
-from zhengtong.regulation.receiver import Receiver, password_digest, serve
+from zhengtong.regulation.receiver import Receiver, load_points, password_digest, serve
 from zhengtong.regulation.simulator import points_for, prepare_uploads, run_device
 
 MN = "010000A8900016F000169DC0"
@@ -77,18 +78,19 @@ def upload(
 def run(test: Callable[[Receiver, int], Coroutine[Any, Any, None]], **options: Any) -> None:
     async def main() -> None:
         receiver = Receiver(**{"max_delay": 0.001, **options})
-        await receiver.refresh_points(force=True)
-        server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        writer_task = asyncio.create_task(receiver.write_forever())
+        receiver.start()
         try:
-            await asyncio.wait_for(test(receiver, port), 20)
+            await receiver.refresh_points(force=True)
+            server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            try:
+                await asyncio.wait_for(test(receiver, port), 20)
+            finally:
+                server.close()
         finally:
-            writer_task.cancel()
-            server.close()
-            # The database thread's connection, so that the test database can be dropped.
-            await asyncio.get_running_loop().run_in_executor(receiver.db, connections.close_all)
-            receiver.db.shutdown(wait=True)
+            # The database thread closes its connection as it ends, so that
+            # the test database can be dropped.
+            await receiver.stop()
 
     asyncio.run(main())
 
@@ -113,9 +115,7 @@ def test_uploads_are_stored_then_acknowledged() -> None:
         acks = [parse_packet(a) for a in answers]
         assert [a.cn for a in acks] == ["9014", "9014"]
         # Answered after commit: the readings are there when the answer arrives.
-        count = await asyncio.get_running_loop().run_in_executor(
-            receiver.db, lambda: Reading.objects.filter(point=point).count()
-        )
+        count = await receiver.call_in_db(lambda: Reading.objects.filter(point=point).count())
         assert count == 4
 
     run(scenario)
@@ -144,22 +144,20 @@ def test_the_database_connection_is_kept_and_a_broken_one_opened_again() -> None
     point = register()
 
     async def scenario(receiver: Receiver, port: int) -> None:
-        loop = asyncio.get_running_loop()
-
         def driver_connection() -> Any:
             return connections["default"].connection
 
         await exchange(port, upload(1), 1)
-        first = await loop.run_in_executor(receiver.db, driver_connection)
+        first = await receiver.call_in_db(driver_connection)
         await exchange(port, upload(2), 1)
         # Kept from batch to batch, with its page cache.
-        assert await loop.run_in_executor(receiver.db, driver_connection) is first
+        assert await receiver.call_in_db(driver_connection) is first
         # The connection breaks under the receiver: the batch fails, is tried
         # again on a new connection, and only then answered.
-        await loop.run_in_executor(receiver.db, first.close)
+        await receiver.call_in_db(first.close)
         answers = await exchange(port, upload(3), 1)
         assert parse_packet(answers[0]).cn == "9014"
-        assert await loop.run_in_executor(receiver.db, driver_connection) is not first
+        assert await receiver.call_in_db(driver_connection) is not first
 
     run(scenario)
     assert Reading.objects.filter(point=point, pollutant="a21026").count() == 3
@@ -206,6 +204,74 @@ def test_bad_packets_are_refused_counted_and_do_not_disturb_others() -> None:
     assert codes == ["bad_crc", "bad_frame", "bad_mn", "bad_pw"]
     point.refresh_from_db()
     assert (point.packets, point.bad_packets) == (1, 2)
+
+
+def test_devices_due_for_fresh_points_share_one_reading_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    points = points_for(20, prefix="REFRESH")
+    enterprise = make_enterprise("长沙市某电厂", legal_representative=make_person("孙厂长"))
+    for n, point in enumerate(points):
+        salt = secrets.token_hex(8)
+        MonitoringPoint.objects.create(
+            mn=point.mn,
+            name=f"{n + 1}号排放口",
+            enterprise=enterprise,
+            password_salt=salt,
+            password_hash=password_digest(salt, point.pw),
+        )
+    readings: list[int] = []
+
+    def counted_load() -> Any:
+        readings.append(1)
+        return load_points()
+
+    monkeypatch.setattr(receiver_module, "load_points", counted_load)
+    monkeypatch.setattr(receiver_module, "POINTS_REFRESH_S", 1.0)
+    start = dt.datetime(2026, 3, 1, 10, 0)
+    step = dt.timedelta(minutes=1)
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        assert len(readings) == 1  # at start
+        await asyncio.sleep(1.1)
+        # Every device's upload arrives when the points are due to be read again.
+        reports = await asyncio.gather(
+            *(
+                run_device(point, "127.0.0.1", port, count=1, start=start, step=step)
+                for point in points
+            )
+        )
+        assert sum(report.acknowledged for report in reports) == 20
+        assert len(readings) == 2
+
+    run(scenario)
+
+
+def test_a_failed_reading_of_the_points_keeps_the_devices_served(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    point = register()
+    failures: list[int] = []
+
+    def failing_load() -> Any:
+        if failures:
+            return load_points()
+        failures.append(1)
+        raise DatabaseError("the database is restarting")
+
+    monkeypatch.setattr(receiver_module, "POINTS_REFRESH_S", 0.5)
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        monkeypatch.setattr(receiver_module, "load_points", failing_load)
+        await asyncio.sleep(0.6)
+        # The reading fails: the upload is still taken with the points read before.
+        answers = await exchange(port, upload(1), 1)
+        assert parse_packet(answers[0]).cn == "9014"
+        assert failures == [1]
+        assert "could not be read again" in caplog.text
+
+    run(scenario)
+    assert Reading.objects.filter(point=point, pollutant="a21026").count() == 1
 
 
 def test_no_answer_when_the_flag_does_not_ask_for_one() -> None:
