@@ -380,27 +380,42 @@ def printable(text: str) -> str:
 
 
 def _count_packets(good: Counter[int], bad: Counter[int], now: dt.datetime) -> None:
-    """Add the batch's packets to each point's counters: one statement, many rows."""
+    """Add the batch's packets to each point's counters: a statement per distinct count.
+
+    One ``UPDATE … WHERE id IN (…)`` for all the points that sent the same
+    number of packets (usually one each), not a statement per point: each
+    statement lets go of the interpreter lock on SQLite, and taking it back
+    from the thread parsing packets could take milliseconds, all inside the
+    write turn the other receiver processes wait for.
+    """
     using = router.db_for_write(MonitoringPoint)
     connection = connections[using]
     table, columns = quoted_table(using, MonitoringPoint)
     seen = MonitoringPoint._meta.get_field("last_seen_at")
     assert isinstance(seen, Field)
     stamp = seen.get_db_prep_save(now, connection)
-    # Names come from the model; values are bound parameters.
-    good_sql = (
-        f"UPDATE {table} SET {columns['packets']} = {columns['packets']} + %s, "  # noqa: S608
-        f"{columns['last_seen_at']} = %s WHERE {columns['id']} = %s"
-    )
-    bad_sql = (
-        f"UPDATE {table} SET {columns['bad_packets']} = {columns['bad_packets']} + %s "  # noqa: S608
-        f"WHERE {columns['id']} = %s"
-    )
     with connection.cursor() as cursor:
-        if good:
-            cursor.executemany(good_sql, [(n, stamp, pk) for pk, n in sorted(good.items())])
-        if bad:
-            cursor.executemany(bad_sql, [(n, pk) for pk, n in sorted(bad.items())])
+        for n, point_ids in _by_count(good):
+            cursor.execute(
+                # Names come from the model; values are bound parameters.
+                f"UPDATE {table} SET {columns['packets']} = {columns['packets']} + %s, "  # noqa: S608
+                f"{columns['last_seen_at']} = %s WHERE {columns['id']} IN ({_in_list(point_ids)})",
+                [n, stamp, *point_ids],
+            )
+        for n, point_ids in _by_count(bad):
+            cursor.execute(
+                f"UPDATE {table} SET {columns['bad_packets']} = {columns['bad_packets']} + %s "  # noqa: S608
+                f"WHERE {columns['id']} IN ({_in_list(point_ids)})",
+                [n, *point_ids],
+            )
+
+
+def _by_count(counts: Counter[int]) -> list[tuple[int, list[int]]]:
+    """The points grouped by their count, in a fixed order (so that updates lock alike)."""
+    groups: dict[int, list[int]] = {}
+    for point_id, n in sorted(counts.items()):
+        groups.setdefault(n, []).append(point_id)
+    return sorted(groups.items())
 
 
 def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, actor: Actor) -> int:

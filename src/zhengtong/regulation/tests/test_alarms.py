@@ -21,8 +21,8 @@ from zhengtong.regulation.actions import (
 )
 from zhengtong.regulation.credit_scorecard import DEFAULT_CONFIG
 from zhengtong.regulation.credit_selectors import standing_of
-from zhengtong.regulation.hj212 import frame, parse_packet, segment_of
-from zhengtong.regulation.ingest import Accepted, store_batch
+from zhengtong.regulation.hj212 import ErrorCode, HJ212Error, frame, parse_packet, segment_of
+from zhengtong.regulation.ingest import Accepted, Refused, store_batch
 from zhengtong.regulation.models import Alarm, CreditRecord, MonitoringPoint, Reading
 
 MN = "010000A8900016F000169DC0"
@@ -49,6 +49,57 @@ def store(
         )
     )
     store_batch([Accepted(point.pk, parse_packet(raw), raw, timezone.now())], [], actor=TEST_ACTOR)
+
+
+def test_a_batch_adds_each_points_own_packets_to_its_counters(point: MonitoringPoint) -> None:
+    others = [
+        do_register_point(
+            point.enterprise, f"{MN[:-1]}{n}", f"{n}号排放口", "123456", actor=TEST_ACTOR
+        )
+        for n in (1, 2, 3)
+    ]
+
+    def uploads(target: MonitoringPoint, count: int) -> list[Accepted]:
+        batch = []
+        for n in range(count):
+            raw = frame(
+                segment_of(
+                    qn=f"202603010{n}0000000",
+                    st="31",
+                    cn="2011",
+                    pw="123456",
+                    mn=target.mn,
+                    flag=5,
+                    cp=f"DataTime=202603010{n}0000;a00000-Rtd={n}",
+                )
+            )
+            batch.append(Accepted(target.pk, parse_packet(raw), raw, timezone.now()))
+        return batch
+
+    def refusal(target: MonitoringPoint) -> Refused:
+        error = HJ212Error(ErrorCode.BAD_CRC, "CRC 0000 does not match")
+        return Refused(target.pk, target.mn, error, "10.0.0.9:4000", b"##0001x", timezone.now())
+
+    # Points that sent the same number of packets, and others that did not.
+    accepted = [
+        *uploads(point, 3),
+        *uploads(others[0], 1),
+        *uploads(others[1], 3),
+        *uploads(others[2], 2),
+    ]
+    refused = [refusal(point), refusal(others[2]), refusal(others[2])]
+    store_batch(accepted, refused, actor=TEST_ACTOR)
+    store_batch(uploads(others[0], 1), [], actor=TEST_ACTOR)  # a resend still counts
+    counted = {
+        p.pk: (p.packets, p.bad_packets, p.last_seen_at is not None)
+        for p in MonitoringPoint.objects.all()
+    }
+    assert counted == {
+        point.pk: (3, 1, True),
+        others[0].pk: (2, 0, True),
+        others[1].pk: (3, 0, True),
+        others[2].pk: (2, 2, True),
+    }
 
 
 def test_a_value_over_the_limit_opens_one_alarm_that_grows(point: MonitoringPoint) -> None:

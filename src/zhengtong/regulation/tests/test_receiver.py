@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connections
 
 from zhengtong.core.testing import make_enterprise, make_person
@@ -416,3 +417,12 @@ def test_a_stop_commits_what_was_accepted_but_not_yet_committed() -> None:
 
     asyncio.run(main())
     assert Reading.objects.filter(point=point, data_time__minute__in=(51, 52)).count() == 4
+
+
+@pytest.mark.parametrize(
+    ("batch", "reason"),
+    [("0", "not between 1 and 10,000"), ("20000", "not between"), ("x", "not a whole number")],
+)
+def test_the_server_refuses_a_batch_size_out_of_range(batch: str, reason: str) -> None:
+    with pytest.raises(CommandError, match=reason):
+        call_command("hj212_server", "--batch", batch)
