@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sqlite3
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -136,8 +137,8 @@ def readings_of(accepted: Accepted) -> list[ReadingRow]:
     return [row for row in by_code.values() if row[_RTD:_FLAG] != _NO_VALUES]
 
 
-# The SQLite INSERT of SQLITE_ROWS_PER_INSERT rows, by database.
-_full_insert_sql: dict[str, str] = {}
+# The SQLite INSERT of a full chunk, by database and rows.
+_full_insert_sql: dict[tuple[str, int], str] = {}
 
 
 # PostgreSQL array types of READING_FIELDS, for the one-statement insert.
@@ -157,12 +158,14 @@ _PG_ARRAY_TYPES = (
 )
 
 
-# Rows per INSERT on SQLite. The driver lets go of the interpreter lock around
-# each step of a statement: a row per statement (executemany) meant taking
+# Rows per INSERT on SQLite, at most. The driver lets go of the interpreter
+# lock around each statement: a row per statement (executemany) meant taking
 # the lock back for every row from the thread parsing packets, and the
-# batch's write turn lasted several times its work. 12 values a row; SQLite
-# takes up to 32,766 bound values in a statement.
-SQLITE_ROWS_PER_INSERT = 500
+# batch's write turn lasted several times its work. 12 values a row; fewer
+# rows where the SQLite library takes fewer bound values (32,766 by default
+# since 3.32, 999 before). The last statement of a batch is compiled anew
+# (about 1.7 µs a row), so larger statements gain less.
+SQLITE_ROWS_PER_INSERT = 1000
 
 
 def _adapt_times(rows: Sequence[ReadingRow], using: str) -> None:
@@ -184,13 +187,18 @@ def _adapt_times(rows: Sequence[ReadingRow], using: str) -> None:
             row[column] = found
 
 
-def _insert_readings(values: Sequence[ReadingRow], using: str) -> None:
-    """Insert reading rows (times adapted by ``_adapt_times``), skipping any already stored."""
+def _reading_inserts(values: Sequence[ReadingRow], using: str) -> list[tuple[str, list[Any]]]:
+    """The statements (with parameters) inserting the rows, skipping any already stored.
+
+    Built before the write turn, which then only runs them; the rows' times
+    are already adapted (``_adapt_times``).
+    """
     if not values:
-        return
+        return []
     table, columns = quoted_table(using, Reading)
     names = ", ".join(columns[name] for name in READING_FIELDS)
-    if connections[using].vendor == "postgresql":
+    connection = connections[using]
+    if connection.vendor == "postgresql":
         # One statement for the whole batch, a column per array: a row per
         # statement (executemany) costs a round trip each on PostgreSQL.
         arrays = ", ".join(f"%s::{kind}" for kind in _PG_ARRAY_TYPES)
@@ -198,27 +206,43 @@ def _insert_readings(values: Sequence[ReadingRow], using: str) -> None:
             f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
             "ON CONFLICT DO NOTHING"
         )
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
-        return
+        return [(sql, [list(column) for column in zip(*values, strict=True)])]
+    connection.ensure_connection()
+    bound_values = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    size = max(1, min(SQLITE_ROWS_PER_INSERT, bound_values // len(READING_FIELDS)))
     row_marks = "(" + ", ".join(["?"] * len(READING_FIELDS)) + ")"
+    statements = []
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        # Only the full-size statement is kept: the last chunk's size varies.
+        full = len(chunk) == size
+        sql = _full_insert_sql.get((using, size), "") if full else ""
+        if not sql:
+            # SQLite (3.24+) understands ON CONFLICT DO NOTHING too.
+            sql = (
+                f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
+                + ", ".join([row_marks] * len(chunk))
+                + " ON CONFLICT DO NOTHING"
+            )
+            if full:
+                _full_insert_sql[using, size] = sql
+        statements.append((sql, list(chain.from_iterable(chunk))))
+    return statements
+
+
+def _insert_readings(statements: Sequence[tuple[str, list[Any]]], using: str) -> None:
+    """Run the statements of ``_reading_inserts``."""
+    if not statements:
+        return
+    if connections[using].vendor == "postgresql":
+        with connections[using].cursor() as cursor:
+            for sql, parameters in statements:
+                cursor.execute(sql, parameters)
+        return
     cursor = driver_cursor(using)
     try:
-        for start in range(0, len(values), SQLITE_ROWS_PER_INSERT):
-            chunk = values[start : start + SQLITE_ROWS_PER_INSERT]
-            # Only the full-size statement is kept: the last chunk's size varies.
-            full = len(chunk) == SQLITE_ROWS_PER_INSERT
-            sql = _full_insert_sql.get(using, "") if full else ""
-            if not sql:
-                # SQLite (3.24+) understands ON CONFLICT DO NOTHING too.
-                sql = (
-                    f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
-                    + ", ".join([row_marks] * len(chunk))
-                    + " ON CONFLICT DO NOTHING"
-                )
-                if full:
-                    _full_insert_sql[using] = sql
-            cursor.execute(sql, list(chain.from_iterable(chunk)))
+        for sql, parameters in statements:
+            cursor.execute(sql, parameters)
     finally:
         cursor.close()
 
@@ -432,12 +456,13 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
     using = router.db_for_write(Reading)
     # What needs no write is worked out before the write turn, which other
     # receiver processes wait for: the exceedances while the rows still hold
-    # times, then the times as the database stores them.
+    # times, then the times as the database stores them, then the statements.
     over = _over_limit_values(rows)
     _adapt_times(rows, using)
+    inserts = _reading_inserts(rows, using)
     with transaction.atomic(durable=True, using=using):
         worst = _exceedances(over)
-        _insert_readings(rows, using)
+        _insert_readings(inserts, using)
         opened = _over_limit_alarms(worst)
         if good:
             # A point that reports again is no longer offline.
