@@ -751,7 +751,11 @@ def train_model(request: HttpRequest, payload: TrainIn) -> Status[ClassifierVers
     if payload.use_shared_data and data is None:
         raise InvalidInput(
             code="shared_data_missing",
-            detail={"path": "hotline/messages_labelled.csv", "setting": "SHARED_DATA_DIR"},
+            detail={
+                "path": "hotline/messages_labelled.csv",
+                "setting": "SHARED_DATA_DIR",
+                "environment": "ZHENGTONG_SHARED_DATA",
+            },
         )
     version = classifier_actions.do_queue_training(
         actor=actor_of(user), data_path=data, include_corrections=payload.include_corrections

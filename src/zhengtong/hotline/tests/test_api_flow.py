@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -368,3 +369,15 @@ def test_models_are_listed_and_a_rollback_activates_an_older_version(cast: Hotli
     assert rolled_back["is_active"] is True
     assert _post(admin, f"/models/{first['number']}/activate").json()["code"] == "already_active"
     assert _as(cast.dispatcher).get(f"{URL}/models").status_code == 403
+
+
+def test_training_from_absent_shared_data_names_what_to_set(
+    cast: HotlineCast, settings: Any, tmp_path: Path
+) -> None:
+    settings.SHARED_DATA_DIR = tmp_path / "absent"
+    response = _post(_as(cast.admin), "/models", {"use_shared_data": True})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "shared_data_missing"
+    assert body["detail"]["environment"] == "ZHENGTONG_SHARED_DATA"
+    assert body["detail"]["path"] == "hotline/messages_labelled.csv"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -144,7 +145,11 @@ def test_the_commands_train_a_version_and_classify_a_csv(tmp_path: Path) -> None
 
 
 @pytest.mark.django_db
-def test_the_commands_explain_what_is_missing(tmp_path: Path) -> None:
+def test_the_commands_explain_what_is_missing(tmp_path: Path, settings: Any) -> None:
+    # No shared data directory: the message names the variable that sets it.
+    settings.SHARED_DATA_DIR = tmp_path / "absent"
+    with pytest.raises(CommandError, match=r"ZHENGTONG_SHARED_DATA\)"):
+        call_command("hotline_train")
     with pytest.raises(CommandError, match="no routing model is active"):
         call_command("hotline_classify", str(tmp_path / "x.csv"), str(tmp_path / "y.csv"))
     with pytest.raises(CommandError, match="is not a file"):

@@ -65,7 +65,7 @@ class Command(BaseCommand):
             message = (
                 "no labelled messages found: pass --data CSV (columns title, body, label), or put "
                 "hotline/messages_labelled.csv in the shared data directory "
-                "(ZHENGTONG_SHARED_DATA_DIR). Until a model is active, every message waits "
+                "(ZHENGTONG_SHARED_DATA). Until a model is active, every message waits "
                 "for a dispatcher."
             )
             if options["if_none_active"]:
