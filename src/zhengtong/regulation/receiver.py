@@ -210,49 +210,46 @@ class Receiver:
                     # waiting longer would only hold their answers back. A stop
                     # ends the wait.
                     self._stopping.wait(self.max_delay)
-                batch: list[_Pending] = []
-                calls: list[_Call[Any]] = []
-                item = first
-                while True:
-                    if isinstance(item, _Pending):
-                        batch.append(item)
-                    elif isinstance(item, _Call):
-                        calls.append(item)
-                    else:
-                        stopped = True
-                    if len(batch) >= self.batch_size:
-                        break
-                    try:
-                        item = self.inbox.get_nowait()
-                    except queue.Empty:
-                        break
-                if batch:
-                    self._commit(batch)
-                for call in calls:
-                    _run_call(call)
+                stopped = self._take_batch(first)
             # Packets accepted but not yet committed are stored now; the
             # devices whose answers are lost with their connections find them
             # stored when they resend.
-            self._commit_rest()
+            while True:
+                try:
+                    first = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                self._take_batch(first)
         finally:
             connections.close_all()
 
-    def _commit_rest(self) -> None:
+    def _take_batch(self, first: _Pending | _Call[Any] | object) -> bool:
+        """Commit ``first`` and what waits behind it, up to a batch; run the calls among them.
+
+        Return whether the stop was among them.
+        """
         batch: list[_Pending] = []
+        calls: list[_Call[Any]] = []
+        stopped = False
+        item = first
         while True:
+            if isinstance(item, _Pending):
+                batch.append(item)
+            elif isinstance(item, _Call):
+                calls.append(item)
+            else:
+                stopped = True
+            if len(batch) >= self.batch_size:
+                break
             try:
                 item = self.inbox.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(item, _Pending):
-                batch.append(item)
-            elif isinstance(item, _Call):
-                _run_call(item)
-            if len(batch) >= self.batch_size:
-                self._commit(batch)
-                batch = []
         if batch:
             self._commit(batch)
+        for call in calls:
+            _run_call(call)
+        return stopped
 
     def _commit(self, batch: list[_Pending]) -> None:
         accepted = [p.accepted for p in batch if p.accepted is not None]
