@@ -211,16 +211,8 @@ def test_devices_due_for_fresh_points_share_one_reading_of_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     points = points_for(20, prefix="REFRESH")
-    enterprise = make_enterprise("长沙市某电厂", legal_representative=make_person("孙厂长"))
-    for n, point in enumerate(points):
-        salt = secrets.token_hex(8)
-        MonitoringPoint.objects.create(
-            mn=point.mn,
-            name=f"{n + 1}号排放口",
-            enterprise=enterprise,
-            password_salt=salt,
-            password_hash=password_digest(salt, point.pw),
-        )
+    for point in points:
+        register(point.mn, point.pw)
     readings: list[int] = []
 
     def counted_load() -> Any:
