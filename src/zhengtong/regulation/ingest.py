@@ -234,12 +234,11 @@ def _insert_readings(statements: Sequence[tuple[str, list[Any]]], using: str) ->
     """Run the statements of ``_reading_inserts``."""
     if not statements:
         return
-    if connections[using].vendor == "postgresql":
-        with connections[using].cursor() as cursor:
-            for sql, parameters in statements:
-                cursor.execute(sql, parameters)
-        return
-    cursor = driver_cursor(using)
+    # On PostgreSQL through Django's cursor, whose errors mark the connection
+    # as broken for the receiver to replace; on SQLite through the driver's
+    # own (``driver_cursor``), which costs less than Django's wrapper.
+    connection = connections[using]
+    cursor = connection.cursor() if connection.vendor == "postgresql" else driver_cursor(using)
     try:
         for sql, parameters in statements:
             cursor.execute(sql, parameters)
