@@ -12,8 +12,8 @@ unanswered at most and resending what is not answered in time.
 
 * ``packets_per_s``: uploads parsed, validated, stored and acknowledged per
   second, from the first send to the last acknowledgement (the devices build
-  their packets before the clock starts: on a real network they are other
-  machines);
+  their packets, and the answers they expect, before the clock starts: on a
+  real network they are other machines);
 * ``lost_after_kill``: a second round sends again, the receiver is killed
   with SIGKILL when ``--kill-at`` of its uploads are acknowledged (mid-stream)
   and started again; the devices

@@ -20,8 +20,18 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from zhengtong.regulation.hj212 import HJ212Error, crc16_fast, frame, frame_bounds, segment_of
+from zhengtong.regulation.hj212 import (
+    TRAILER,
+    HJ212Error,
+    crc16_fast,
+    data_ack,
+    frame,
+    frame_bounds,
+    parse_packet,
+    segment_of,
+)
 
 AIR = (("a21026", 20.0, 35.0), ("a21002", 32.0, 50.0), ("a34013", 6.0, 10.0))
 WATER = (("w01018", 30.0, 50.0), ("w21003", 3.0, 5.0))
@@ -105,6 +115,14 @@ class DeviceReport:
     acked: list[tuple[str, str]] = field(default_factory=list)
 
 
+class PreparedUpload(NamedTuple):
+    qn: str
+    packet: bytes
+    data_time: str
+    # The expected data acknowledge without CR LF; b"" when not known ahead.
+    answer: bytes
+
+
 _ANSWER_FIELDS = re.compile(rb"(?:^|;)(QN|CN)=(\d+)")
 
 
@@ -127,8 +145,8 @@ def _answer_of(raw: bytes) -> tuple[str, str]:
 
 def prepare_uploads(
     point: SimulatedPoint, *, count: int, start: dt.datetime, step: dt.timedelta
-) -> list[tuple[str, bytes, str]]:
-    """Build a device's ``count`` uploads ahead: (QN, packet, DataTime) each.
+) -> list[PreparedUpload]:
+    """Build a device's ``count`` uploads ahead, with the answer each should get.
 
     A benchmark builds them before it starts the clock, because real devices
     are other machines: their packet building is not the receiver's cost.
@@ -137,7 +155,11 @@ def prepare_uploads(
     for index in range(count):
         when = start + step * index
         qn, packet = point.upload(when, index)
-        uploads.append((qn, packet, f"{when:%Y%m%d%H%M%S}"))
+        # The data acknowledge the standard asks for, byte for byte (CRC
+        # included), without its CR LF: the device compares an answer line
+        # with it instead of parsing the line.
+        answer = data_ack(parse_packet(packet))[: -len(TRAILER)]
+        uploads.append(PreparedUpload(qn, packet, f"{when:%Y%m%d%H%M%S}", answer))
     return uploads
 
 
@@ -154,7 +176,7 @@ async def run_device(
     pause: float = 0.0,
     should_stop: Callable[[], bool] = lambda: False,
     on_ack: Callable[[], None] = lambda: None,
-    prepared: Sequence[tuple[str, bytes, str]] | None = None,
+    prepared: Sequence[PreparedUpload] | None = None,
 ) -> DeviceReport:
     """Send ``count`` uploads (DataTime start, start+step, ...) and collect the answers.
 
@@ -163,14 +185,30 @@ async def run_device(
     """
     report = DeviceReport()
     pending: dict[str, tuple[bytes, str, float]] = {}  # QN -> (packet, DataTime, sent at)
+    # Expected answer line -> QN, for the uploads whose answer is known ahead.
+    expected: dict[bytes, str] = {}
     next_index = 0
 
     def next_upload() -> tuple[str, bytes, str]:
         if prepared is not None:
-            return prepared[next_index]
+            upload = prepared[next_index]
+            if upload.answer:
+                expected[upload.answer] = upload.qn
+            return upload.qn, upload.packet, upload.data_time
         when = start + step * next_index
         qn, packet = point.upload(when, next_index)
         return qn, packet, f"{when:%Y%m%d%H%M%S}"
+
+    def take_answer(line: bytes) -> None:
+        qn = expected.pop(line, None)
+        cn = "9014"
+        if qn is None:  # not the expected acknowledge: read it
+            qn, cn = _answer_of(line + TRAILER)
+        done = pending.pop(qn, None)
+        if done is not None and cn == "9014":
+            report.acknowledged += 1
+            report.acked.append((point.mn, done[1]))
+            on_ack()
 
     while (next_index < count or pending) and not should_stop():
         try:
@@ -181,24 +219,35 @@ async def run_device(
         buffer = b""
         try:
             # Resend what the previous connection left unanswered.
+            now = time.monotonic()
             for qn, (packet, data_time, _sent) in list(pending.items()):
                 writer.write(packet)
-                pending[qn] = (packet, data_time, time.monotonic())
+                pending[qn] = (packet, data_time, now)
                 report.resent += 1
             while (next_index < count or pending) and not should_stop():
+                # Unpaced, what fits in the window goes out in one write, as a
+                # TCP stack coalesces small sends: one system call, not one per upload.
+                outgoing: list[bytes] = []
+                now = time.monotonic()
                 while next_index < count and len(pending) < window:
                     qn, packet, data_time = next_upload()
-                    writer.write(packet)
-                    pending[qn] = (packet, data_time, time.monotonic())
+                    pending[qn] = (packet, data_time, now)
                     report.sent += 1
                     next_index += 1
                     if pause:
+                        writer.write(packet)
                         await writer.drain()
                         await asyncio.sleep(pause)
+                        now = time.monotonic()
+                    else:
+                        outgoing.append(packet)
+                if outgoing:
+                    writer.write(b"".join(outgoing))
                 await writer.drain()
                 try:
                     # Whatever answers have arrived, several at a time.
-                    data = await asyncio.wait_for(reader.read(65536), timeout)
+                    async with asyncio.timeout(timeout):
+                        data = await reader.read(65536)
                 except TimeoutError:
                     now = time.monotonic()
                     for qn, (packet, data_time, sent) in list(pending.items()):
@@ -209,14 +258,9 @@ async def run_device(
                     continue
                 if not data:
                     raise asyncio.IncompleteReadError(buffer, None)
-                *lines, buffer = (buffer + data).split(b"\r\n")
+                *lines, buffer = (buffer + data).split(TRAILER)
                 for line in lines:
-                    qn, cn = _answer_of(line + b"\r\n")
-                    done = pending.pop(qn, None)
-                    if done is not None and cn == "9014":
-                        report.acknowledged += 1
-                        report.acked.append((point.mn, done[1]))
-                        on_ack()
+                    take_answer(line)
         except (OSError, asyncio.IncompleteReadError):
             await asyncio.sleep(0.2)
         finally:

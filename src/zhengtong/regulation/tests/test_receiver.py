@@ -8,7 +8,7 @@ import os
 import secrets
 import signal
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -26,7 +26,13 @@ from zhengtong.regulation.hj212 import (
 )
 from zhengtong.regulation.models import MonitoringPoint, Reading, RefusedPacket
 from zhengtong.regulation.receiver import Receiver, load_points, password_digest, serve
-from zhengtong.regulation.simulator import points_for, prepare_uploads, run_device
+from zhengtong.regulation.simulator import (
+    DeviceReport,
+    PreparedUpload,
+    points_for,
+    prepare_uploads,
+    run_device,
+)
 
 MN = "010000A8900016F000169DC0"
 PW = "123456"
@@ -354,7 +360,7 @@ def test_a_device_of_the_2025_edition_is_answered_in_its_edition_and_held_to_it(
 
 
 def test_simulated_devices_are_answered_for_every_upload_built_ahead_or_not() -> None:
-    points = points_for(2, prefix="SIMT")
+    points = points_for(3, prefix="SIMT")
     for point in points:
         register(point.mn, point.pw)
     start = dt.datetime(2026, 3, 1, 8, 0)
@@ -362,26 +368,38 @@ def test_simulated_devices_are_answered_for_every_upload_built_ahead_or_not() ->
 
     async def scenario(receiver: Receiver, port: int) -> None:
         prepared = prepare_uploads(points[0], count=30, start=start, step=step)
-        reports = await asyncio.gather(
-            run_device(
-                points[0],
+        # The answer built ahead is the receiver's, byte for byte.
+        first = await exchange(port, prepared[0].packet, 1)
+        assert first == [prepared[0].answer + b"\r\n"]
+        later = prepare_uploads(points[2], count=30, start=start, step=step)
+
+        def device(n: int, built: list[PreparedUpload] | None) -> Awaitable[DeviceReport]:
+            return run_device(
+                points[n],
                 "127.0.0.1",
                 port,
                 count=30,
                 start=start,
                 step=step,
                 window=7,
-                prepared=prepared,
-            ),
-            run_device(points[1], "127.0.0.1", port, count=30, start=start, step=step, window=7),
+                prepared=built,
+            )
+
+        reports = await asyncio.gather(
+            device(0, prepared),
+            device(1, None),
+            # Answers unlike the ones built ahead are read in full, and still count.
+            device(2, [upload._replace(answer=b"QN=0;CN=9014") for upload in later]),
         )
         for report in reports:
             assert (report.sent, report.acknowledged, report.resent) == (30, 30, 0)
         assert reports[0].acked[0] == (points[0].mn, "20260301080000")
+        assert reports[2].acked[-1] == (points[2].mn, "20260301081430")
 
     run(scenario)
+    # The first upload went twice (alone, then from its device), and is stored once.
     flows = Reading.objects.filter(pollutant__in=("a00000", "w00000"))
-    assert flows.count() == 60
+    assert flows.count() == 90
 
 
 def test_a_stop_commits_what_was_accepted_but_not_yet_committed() -> None:
