@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -141,27 +141,70 @@ def readings_of(accepted: Accepted) -> list[ReadingRow]:
 _full_insert_sql: dict[tuple[str, int], str] = {}
 
 
-# On PostgreSQL the rows are copied (COPY, whose rows psycopg formats in C)
-# into a staging table of the session, then moved with one INSERT … SELECT
-# that skips rows already stored. Binding them as arrays instead spent half
-# of the receiver's CPU in psycopg's array dumper, a Python loop per value.
-# The staging table empties at every commit; it is created when missing in
-# the same transaction, so a rolled-back batch or a new connection (or a
-# pooler's other session) simply creates it again.
+# On PostgreSQL the rows are copied (COPY, whose rows psycopg formats in C):
+# binding them as arrays spent half of the receiver's CPU in psycopg's array
+# dumper, a Python loop per value. A COPY cannot skip a reading already
+# stored (a device resending an upload whose answer it missed), so it runs
+# under a savepoint; when it meets one, the batch is copied instead into a
+# staging table of the session and moved with one INSERT … SELECT that skips
+# those. The staging table empties at every commit and is created when
+# missing in the same transaction, so a rolled-back batch or a new connection
+# (or a pooler's other session) simply creates it again.
 _PG_STAGING = "zhengtong_hj212_staged_readings"
 
 
-def _pg_statements(using: str) -> tuple[str, str, str]:
-    """The staging table's creation, the COPY into it, and the move into the readings."""
+@dataclass(frozen=True, slots=True)
+class _PgStatements:
+    copy_in: str  # straight into the readings
+    create_staging: str
+    copy_to_staging: str
+    move: str  # from the staging table into the readings, skipping those stored
+
+
+def _pg_statements(using: str) -> _PgStatements:
     table, columns = quoted_table(using, Reading)
     names = ", ".join(columns[name] for name in READING_FIELDS)
-    return (
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PG_STAGING} ON COMMIT DELETE ROWS"  # noqa: S608
-        f" AS SELECT {names} FROM {table} WITH NO DATA",
-        f"COPY {_PG_STAGING} ({names}) FROM STDIN",
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM {_PG_STAGING}"  # noqa: S608
-        " ON CONFLICT DO NOTHING",
+    return _PgStatements(
+        copy_in=f"COPY {table} ({names}) FROM STDIN",
+        create_staging=(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PG_STAGING} ON COMMIT DELETE ROWS"  # noqa: S608
+            f" AS SELECT {names} FROM {table} WITH NO DATA"
+        ),
+        copy_to_staging=f"COPY {_PG_STAGING} ({names}) FROM STDIN",
+        move=(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {_PG_STAGING}"  # noqa: S608
+            " ON CONFLICT DO NOTHING"
+        ),
     )
+
+
+def _pg_copy(using: str, sql: str, rows: Sequence[ReadingRow]) -> None:
+    connection = connections[using]
+    # Django's error wrapper marks the connection as broken on an error
+    # (other than an integrity error), for the receiver to replace it.
+    with (
+        connection.wrap_database_errors,
+        connection.connection.cursor() as cursor,
+        cursor.copy(sql) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def _pg_insert_readings(rows: Sequence[ReadingRow], using: str) -> None:
+    statements = _pg_statements(using)
+    try:
+        with transaction.atomic(using=using):  # a savepoint
+            _pg_copy(using, statements.copy_in, rows)
+        return
+    except IntegrityError:
+        pass  # a reading already stored: the batch goes by the staging table
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(statements.create_staging)
+    _pg_copy(using, statements.copy_to_staging, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(statements.move)
 
 
 # Rows per INSERT on SQLite, at most. The driver lets go of the interpreter
@@ -236,15 +279,7 @@ def _insert_readings(
         return
     connection = connections[using]
     if connection.vendor == "postgresql":
-        create, copy_in, move = _pg_statements(using)
-        # Django's error wrapper marks the connection as broken on an error,
-        # for the receiver to replace it, as its own cursor would.
-        with connection.wrap_database_errors, connection.connection.cursor() as cursor:
-            cursor.execute(create)
-            with cursor.copy(copy_in) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(move)
+        _pg_insert_readings(rows, using)
         return
     # The driver's own cursor (``driver_cursor``) costs less than Django's wrapper.
     cursor = driver_cursor(using)

@@ -138,10 +138,13 @@ def test_a_resent_packet_is_acknowledged_but_stored_once() -> None:
 
     async def scenario(receiver: Receiver, port: int) -> None:
         await exchange(port, upload(3), 1)
-        await exchange(port, upload(3), 1)
+        # Resent beside a new one, most likely in the same batch: the new one is stored.
+        answers = await exchange(port, upload(3) + upload(4), 2)
+        assert [parse_packet(a).cn for a in answers] == ["9014", "9014"]
 
     run(scenario)
-    assert Reading.objects.filter(point=point).count() == 2
+    stored = Reading.objects.filter(point=point)
+    assert sorted(stored.values_list("rtd", flat=True)) == [8.3, 8.4, 33.5, 34.5]
 
 
 def test_the_database_connection_is_kept_and_a_broken_one_opened_again() -> None:
