@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connections
+from django.db.models import ProtectedError
 
 from zhengtong.core.testing import make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
@@ -143,8 +144,22 @@ def test_a_resent_packet_is_acknowledged_but_stored_once() -> None:
         assert [parse_packet(a).cn for a in answers] == ["9014", "9014"]
 
     run(scenario)
-    stored = Reading.objects.filter(point=point)
-    assert sorted(stored.values_list("rtd", flat=True)) == [8.3, 8.4, 33.5, 34.5]
+    values = Reading.objects.filter(point=point).values_list("rtd", flat=True)
+    assert sorted(value for value in values if value is not None) == [8.3, 8.4, 33.5, 34.5]
+
+
+def test_a_point_with_readings_cannot_be_deleted() -> None:
+    point = register()
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        await exchange(port, upload(5), 1)
+
+    run(scenario)
+    # Readings are evidence; the table keeps no foreign-key constraint, so
+    # Django's PROTECT is what stands between a deleted point and orphans.
+    with pytest.raises(ProtectedError):
+        point.delete()
+    assert Reading.objects.filter(point_id=point.pk).count() == 2
 
 
 def test_the_database_connection_is_kept_and_a_broken_one_opened_again() -> None:
