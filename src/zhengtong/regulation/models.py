@@ -84,9 +84,9 @@ class Reading(models.Model):
     # and every index is written on each of the receiver's many inserts. No
     # foreign-key constraint in the database either: PostgreSQL checks one per
     # row inserted (3.2 µs of its 7.4 µs a reading, measured), and the receiver
-    # writes point ids it read from the registry. Points are never deleted
-    # (they are made inactive), and readings are evidence: deleting a point
-    # that has any is refused (PROTECT, checked by Django).
+    # writes point ids it read from the registry. Nothing deletes a point (one
+    # leaves service with is_active off), and readings are evidence: deleting
+    # a point that has any is refused (PROTECT, checked by Django).
     point = models.ForeignKey(
         MonitoringPoint,
         on_delete=models.PROTECT,
