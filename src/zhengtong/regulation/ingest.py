@@ -13,6 +13,7 @@ resending a packet whose answer it missed stores nothing twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import sqlite3
 from collections import Counter
@@ -161,6 +162,7 @@ class _PgStatements:
     move: str  # from the staging table into the readings, skipping those stored
 
 
+@functools.cache  # per database: built once, not on every batch
 def _pg_statements(using: str) -> _PgStatements:
     table, columns = quoted_table(using, Reading)
     names = ", ".join(columns[name] for name in READING_FIELDS)
