@@ -20,9 +20,10 @@ unanswered at most and resending what is not answered in time.
   reconnect and resend. Every upload that was acknowledged, before or after
   the kill, must have its readings in the database: the count of those that
   do not is the figure, and it must be 0.
-* ``receiver_cpu_us``, ``devices_cpu_us``, ``idle_share``: in the first
-  round, the CPU time the receiver's processes and the simulated devices
-  spent per upload sent, and the share of the machine's cores left idle
+* ``receiver_cpu_us``, ``devices_cpu_us``, ``database_cpu_us``,
+  ``idle_share``: in the first round, the CPU time the receiver's processes,
+  the simulated devices and (on PostgreSQL) every PostgreSQL server process
+  of this machine spent per upload sent, and the share of the machine's cores left idle
   (Linux, from ``/proc``). The devices share the receiver's cores, so
   ``packets_per_s`` moves with them and with the machine's other load.
 
@@ -83,24 +84,28 @@ def _start_server(port: int, environment: dict[str, str], workers: int) -> subpr
     raise SystemExit("the HJ 212 receiver did not start")
 
 
-def _receiver_cpu_s(pid: int) -> float | None:
-    """CPU seconds used so far by the receiver: its process and the workers it forked."""
+def _cpu_s(pid: int) -> tuple[float, float] | None:
+    """CPU seconds used so far by the receiver (its process and the workers it
+    forked) and by the PostgreSQL server processes on this machine."""
     proc = Path("/proc")
     if not proc.is_dir():
         return None
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    receiver = database = 0
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            # Fields after the command's closing parenthesis: state, ppid, ... utime, stime.
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            # The command's name in parentheses, then: state, ppid, ... utime, stime.
+            name, rest = (entry / "stat").read_text().split("(", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
             continue
+        fields = rest.split()
         if entry.name == str(pid) or fields[1] == str(pid):
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+            receiver += int(fields[11]) + int(fields[12])
+        elif name == "postgres":
+            database += int(fields[11]) + int(fields[12])
+    return receiver / tick, database / tick
 
 
 def _idle_s() -> float | None:
@@ -163,7 +168,7 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
     step = dt.timedelta(seconds=30)
     began = 0.0  # when the current round's devices start sending
     # CPU of the receiver and of the devices, and the machine's idle time, at ``began``.
-    at_start: tuple[float | None, float, float | None] = (None, 0.0, None)
+    at_start: tuple[tuple[float, float] | None, float, float | None] = (None, 0.0, None)
 
     async def round_of(start: dt.datetime, *, kill_at: float | None) -> list[Any]:
         nonlocal server, began
@@ -182,7 +187,7 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
         gc.collect()
         gc.freeze()
         nonlocal at_start
-        at_start = (_receiver_cpu_s(server.pid), time.process_time(), _idle_s())
+        at_start = (_cpu_s(server.pid), time.process_time(), _idle_s())
         began = time.perf_counter()
 
         def counted() -> None:
@@ -220,8 +225,8 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
     try:
         first = asyncio.run(round_of(dt.datetime(2026, 3, 1, 0, 0), kill_at=None))
         seconds = time.perf_counter() - began
-        receiver_cpu, devices_cpu, idle = (
-            _receiver_cpu_s(server.pid),
+        server_cpu, devices_cpu, idle = (
+            _cpu_s(server.pid),
             time.process_time(),
             _idle_s(),
         )
@@ -235,16 +240,19 @@ def run(args: argparse.Namespace, environment: dict[str, str], vendor: str) -> d
         # Where the machine's time went, per acknowledged upload: the figure
         # above moves with the machine's load, these show why.
         sent = sum(r.sent + r.resent for r in first)
-        if receiver_cpu is not None and at_start[0] is not None:
-            costs["receiver_cpu_us"] = round((receiver_cpu - at_start[0]) / sent * 1e6, 1)
+        if server_cpu is not None and at_start[0] is not None:
+            costs["receiver_cpu_us"] = round((server_cpu[0] - at_start[0][0]) / sent * 1e6, 1)
+            if vendor == "postgresql":
+                costs["database_cpu_us"] = round((server_cpu[1] - at_start[0][1]) / sent * 1e6, 1)
         costs["devices_cpu_us"] = round((devices_cpu - at_start[1]) / sent * 1e6, 1)
         if idle is not None and at_start[2] is not None:
             cores = os.cpu_count() or 1
             costs["idle_share"] = round((idle - at_start[2]) / (seconds * cores), 3)
         print(
-            "CPU per upload: receiver {receiver_cpu_us} µs, devices {devices_cpu_us} µs; "
-            "idle {idle_share} of the machine's cores".format_map(
-                {"receiver_cpu_us": "?", "idle_share": "?", **costs}
+            "CPU per upload: receiver {receiver_cpu_us} µs, devices {devices_cpu_us} µs, "
+            "PostgreSQL server {database_cpu_us} µs; idle {idle_share} of the machine's "
+            "cores".format_map(
+                {"receiver_cpu_us": "?", "idle_share": "?", "database_cpu_us": "-", **costs}
             )
         )
         second = asyncio.run(round_of(dt.datetime(2026, 3, 2, 0, 0), kill_at=args.kill_at))

@@ -129,6 +129,9 @@ def test_uploads_are_stored_then_acknowledged() -> None:
     run(scenario)
     reading = Reading.objects.get(point=point, pollutant="a21026", data_time__minute=31)
     assert (reading.rtd, reading.flag, reading.command) == (31.5, "N", "2011")
+    # DataTime is Beijing time: 08:31 there is 00:31 UTC, whatever the database's form.
+    assert reading.data_time == dt.datetime(2026, 3, 1, 0, 31, tzinfo=dt.UTC)
+    assert abs(reading.received_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
     point.refresh_from_db()
     assert point.packets == 2 and point.last_seen_at is not None
     assert LedgerEntry.objects.filter(action="regulation.receive_packets").exists()
