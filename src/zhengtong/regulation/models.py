@@ -80,8 +80,12 @@ class Reading(models.Model):
     unique per point, pollutant, command and time and a resend stores nothing.
     """
 
-    # No index of its own: the unique constraint's index starts with the point,
-    # and every index is written on each of the receiver's many inserts. No
+    # Keyed by what makes a reading unique, with no id: the receiver writes
+    # every index on each of its many inserts, and a second one (an id's)
+    # cost PostgreSQL a third more per row (7.9 against 5.4 µs, measured) and
+    # its space on the largest table of the platform.
+    pk = models.CompositePrimaryKey("point", "pollutant", "command", "data_time")
+    # No index of its own: the key's index starts with the point. No
     # foreign-key constraint in the database either: PostgreSQL checks one per
     # row inserted (3.2 µs of its 7.4 µs a reading, measured), and the receiver
     # writes point ids it read from the registry. Nothing deletes a point (one
@@ -107,13 +111,6 @@ class Reading(models.Model):
     # D fault, C calibration, T over range, B communication error.
     flag = models.CharField(max_length=1, blank=True)
     received_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["point", "pollutant", "command", "data_time"], name="unique_reading"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.point_id} {self.pollutant} {self.command} {self.data_time:%Y-%m-%d %H:%M:%S}"

@@ -152,7 +152,7 @@ def over_limit_counts(point_ids: Iterable[int], since: dt.datetime) -> dict[int,
         .annotate(upper=Subquery(upper))
         .filter(upper__isnull=False, rtd__gt=F("upper"))
         .values("point_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
     return {row["point_id"]: row["n"] for row in rows}
 
