@@ -17,6 +17,8 @@ against the same server:
   the bench sets ``ZHENGTONG_BENCH_BARE_LOOKUP=1``);
 * ``governed_per_s`` and ``p99_ms`` — ``POST /api/exchange/shared/{slug}/look-up``
   with the client's token and a purpose, random keys among all the rows;
+  bare and governed look-ups alternate in ``--rounds`` rounds (each kind first
+  every other round), and each figure is over all of its rounds;
 * ``batch_keys_per_s`` — ``batch-look-up`` with 1,000 random keys per call.
 
 The load comes from a lean asyncio client in this process: raw sockets, HTTP/1.1
@@ -78,6 +80,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rows", type=int, default=ONE_MILLION, help="Records to host.")
     parser.add_argument("--requests", type=int, default=30_000, help="Look-ups per measurement.")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=6,
+        help="Bare and governed look-ups alternate in this many rounds of each.",
+    )
     parser.add_argument("--batches", type=int, default=60, help="Batch look-ups to time.")
     parser.add_argument("--connections", type=int, default=16, help="Concurrent connections.")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
@@ -489,6 +497,22 @@ def run_load(port: int, make: Callable[[], bytes], total: int, connections: int)
 # --- The run ------------------------------------------------------------------------------
 
 
+def _combined(loads: list[Load]) -> Load:
+    """The rounds of one kind of look-up taken together."""
+    statuses: dict[int, int] = {}
+    for load in loads:
+        for status, n in load.statuses.items():
+            statuses[status] = statuses.get(status, 0) + n
+    return Load(
+        sum(load.requests for load in loads),
+        sum(load.seconds for load in loads),
+        [x for load in loads for x in load.latencies],
+        statuses,
+        sum(load.client_cpu_s for load in loads),
+        sum(load.server_cpu_s for load in loads),
+    )
+
+
 def _counts() -> tuple[int, int]:
     from zhengtong.exchange.models import AccessLog
     from zhengtong.ledger.models import LedgerEntry
@@ -537,9 +561,27 @@ def run(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dict[st
         run_load(port, bare, warm, args.connections)
         warm_governed = run_load(port, governed, warm, args.connections)
         _say(f"warm-up: {warm:,} bare and {warm:,} governed look-ups")
-        bare_load = run_load(port, bare, args.requests, args.connections)
+        # Bare and governed look-ups take turns, in rounds, each kind going
+        # first every other round: this machine's speed drifts within minutes,
+        # and measured one after the other the ratio took the drift for a cost.
+        rounds = max(1, min(args.rounds, args.requests))
+        sizes = [args.requests // rounds + (i < args.requests % rounds) for i in range(rounds)]
+        bare_rounds: list[Load] = []
+        governed_rounds: list[Load] = []
+        for index, size in enumerate(sizes):
+            order = ((bare, bare_rounds), (governed, governed_rounds))
+            for make, loads in order if index % 2 == 0 else order[::-1]:
+                loads.append(run_load(port, make, size, args.connections))
+        _say(
+            "rounds, governed / bare: "
+            + ", ".join(
+                f"{g.per_s / b.per_s:.2f}"
+                for b, g in zip(bare_rounds, governed_rounds, strict=True)
+            )
+        )
+        bare_load = _combined(bare_rounds)
         _report("bare look-ups", bare_load)
-        governed_load = run_load(port, governed, args.requests, args.connections)
+        governed_load = _combined(governed_rounds)
         _report("governed look-ups", governed_load)
         batch_load = run_load(port, batch, args.batches, min(args.connections, 4))
         batch_keys_per_s = args.batches * BATCH_KEYS / batch_load.seconds

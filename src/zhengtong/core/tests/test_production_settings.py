@@ -1,0 +1,50 @@
+"""The production settings as an operator starts them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_the_deployment_checks_report_no_issues(tmp_path: Path) -> None:
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "zhengtong.settings.production",
+        "ZHENGTONG_SECRET_KEY": secrets.token_urlsafe(50),
+        "ZHENGTONG_ALLOWED_HOSTS": "zhengtong.gov.example",
+        "ZHENGTONG_DATA_DIR": str(tmp_path),
+    }
+    environment.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "zhengtong", "check", "--deploy", "--fail-level", "WARNING"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "zhengtong.settings.production",
+        "ZHENGTONG_DATA_DIR": str(tmp_path),
+    }
+    for name in ("ZHENGTONG_SECRET_KEY", "ZHENGTONG_SECRET_KEY_FILE", "DATABASE_URL"):
+        environment.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "zhengtong", "check"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "ZHENGTONG_SECRET_KEY" in done.stderr
