@@ -87,6 +87,25 @@ _NO_VALUES = [None] * 6
 ReadingRow = list[Any]
 
 
+# What each data-area name (``a21026-Rtd``) fills: its pollutant code and the
+# row's column, or None for a name not stored (``SampleTime``, no "-"). A
+# device sends the same few names in every upload: one look-up per pair
+# instead of splitting each name again. Bounded, whatever names arrive.
+_SLOTS: dict[str, tuple[str, int] | None] = {}
+_SLOTS_MAX = 10_000
+
+
+def _slot_of(name: str) -> tuple[str, int] | None:
+    code, _dash, kind = name.partition("-")
+    column = _COLUMN_OF_KIND.get(kind)
+    if column is None and kind == "Flag":
+        column = _FLAG
+    slot = (code[:16], column) if code and column is not None else None
+    if len(_SLOTS) < _SLOTS_MAX:
+        _SLOTS[name] = slot
+    return slot
+
+
 def readings_of(accepted: Accepted) -> list[ReadingRow]:
     """Return the reading rows of an upload (none for other commands or without DataTime)."""
     packet = accepted.packet
@@ -101,28 +120,26 @@ def readings_of(accepted: Accepted) -> list[ReadingRow]:
     # One pass over the data area (the receiver's hot path): a row per
     # pollutant code, filled from its code-Kind=value pairs.
     by_code: dict[str, ReadingRow] = {}
-    columns = _COLUMN_OF_KIND
+    slots = _SLOTS
     for item in packet.items:
         for name, text in item:
-            code, _dash, kind = name.partition("-")
-            column = columns.get(kind)
+            slot = slots[name] if name in slots else _slot_of(name)
+            if slot is None:
+                continue
+            code, column = slot
             value: Any
-            if column is not None:
+            if column == _FLAG:
+                value = text[:1]
+            else:
                 try:
                     value = float(text)
                 except ValueError:  # the parser let only numbers through
                     value = None
-            elif kind == "Flag":
-                column, value = _FLAG, text[:1]
-            else:
-                continue  # no "-", or a kind not stored (SampleTime ...)
-            if not code:
-                continue
             row = by_code.get(code)
             if row is None:
                 row = by_code[code] = [
                     point_id,
-                    code[:16],
+                    code,
                     command,
                     data_time,
                     None,

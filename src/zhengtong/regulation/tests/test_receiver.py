@@ -137,6 +137,32 @@ def test_uploads_are_stored_then_acknowledged() -> None:
     assert LedgerEntry.objects.filter(action="regulation.receive_packets").exists()
 
 
+def test_minute_data_stores_each_kind_of_value_in_its_column() -> None:
+    point = register()
+    cp = (
+        "DataTime=20260301083000;a21026-Avg=30.5,a21026-Min=28,a21026-Max=33.25,"
+        "a21026-Cou=1.5e2,a21026-ZsAvg=40.1,a21026-Flag=M;w01008-SampleTime=20260301083000;"
+        "a34013-Avg=.5,a34013-Flag=T"
+    )
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        answers = await exchange(port, upload(0, cn="2051", cp=cp), 1)
+        assert parse_packet(answers[0]).cn == "9014"
+
+    run(scenario)
+    stored = {
+        row[0]: row[1:]
+        for row in Reading.objects.filter(point=point, command="2051").values_list(
+            "pollutant", "rtd", "avg", "min", "max", "cou", "zs", "flag"
+        )
+    }
+    # The sample time is no reading; the other names fill their pollutant's row.
+    assert stored == {
+        "a21026": (None, 30.5, 28.0, 33.25, 150.0, 40.1, "M"),
+        "a34013": (None, 0.5, None, None, None, None, "T"),
+    }
+
+
 def test_a_resent_packet_is_acknowledged_but_stored_once() -> None:
     point = register()
 
