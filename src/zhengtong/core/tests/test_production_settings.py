@@ -26,8 +26,10 @@ def test_the_deployment_checks_report_no_issues(tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
+    # Any warning or error fails the command; what is left is informational
+    # (where no routing model has been trained yet, say).
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "no issues" in done.stdout
+    assert "WARNINGS:" not in done.stderr and "ERRORS:" not in done.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
