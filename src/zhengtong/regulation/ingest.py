@@ -161,8 +161,8 @@ _full_insert_sql: dict[tuple[str, int], str] = {}
 
 # On PostgreSQL the rows are copied (COPY) in the binary format: binding them
 # as arrays spent half of the receiver's CPU in psycopg's array dumper, a
-# Python loop per value, and the text format cost the receiver 4–5 µs a row
-# (times and floats written out as text) against 0.6 µs, and the server more
+# Python loop per value, and the text format cost the receiver 3.7–4.6 µs a
+# row (times and floats written out as text) against 0.5–0.7, and the server more
 # to read them back. A COPY cannot skip a reading already
 # stored (a device resending an upload whose answer it missed), so it runs
 # under a savepoint; when it meets one, the batch is copied instead into a
