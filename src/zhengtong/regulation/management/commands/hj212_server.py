@@ -51,7 +51,7 @@ class Command(BaseCommand):
     # Django's system checks load every URL and API of the platform (the
     # hotline's classifier among them): 3–4 s before a restarted receiver
     # listens again, against 0.7 s without. The deployment runs them with
-    # `zhengtong check` (docs/operations/deploy.md).
+    # `zhengtong check --deploy` (docs/operations/deploy.md).
     requires_system_checks = ()
 
     def add_arguments(self, parser: CommandParser) -> None:
