@@ -4,9 +4,17 @@ The process instance (``eservices.process``) decides which user tasks are
 open; each action restores it from ``Application.process_state``, runs one
 step and stores it again, mirroring the open tasks in ``WorkTask``.
 
-Approval issues the e-licence with ``licences.actions.issue_licence_within``
+Approval issues the e-licence (``licences.actions.issue_prepared_licence``)
 in the approval's own transaction, so that a licence never exists without the
 decision that grants it, nor a decision without its licence.
+
+What an action can work out from the application as read (the checks, the
+process step and its serialized state, the licence's data) it works out
+before its transaction; inside, it locks the application, confirms that
+nobody changed it meanwhile (``_locked_as_read``: every change saves the
+application, so its ``updated_at`` moves) and only writes. On SQLite the
+transaction holds the database's single write lock, so the less it does,
+the more of the actions of other processes run beside it.
 
 Ledger entries carry numbers, codes, counts and hashes, never personal values.
 """
@@ -33,10 +41,15 @@ from zhengtong.eservices import process
 from zhengtong.eservices.application_rows import (
     application_with_item,
     close_work_task,
+    end_open_suspensions,
     insert_event,
     insert_work_tasks,
+    lock_if_unchanged,
+    materials_of_item,
     open_task_ids,
+    provided_material_ids,
     task_with_application,
+    update_application,
 )
 from zhengtong.eservices.application_states import (
     FINISHED_STATES,
@@ -75,7 +88,12 @@ from zhengtong.identity.models import Audience, StaffPost, User
 from zhengtong.identity.permissions import has_permission
 from zhengtong.identity.selectors import memberships_of
 from zhengtong.ledger.actions import record_entry
-from zhengtong.licences.actions import Holder, issue_licence_within
+from zhengtong.licences.actions import (
+    Holder,
+    LicenceDraft,
+    issue_prepared_licence,
+    prepare_licence,
+)
 from zhengtong.licences.models import Licence, LicenceType
 from zhengtong.licences.selectors import find_valid_licence, get_licence_type
 
@@ -166,9 +184,11 @@ def _fresh(application: Application) -> Application:
     return application_with_item(application.pk)
 
 
-def _unchanged(locked: Application, seen: Application) -> None:
-    if locked.updated_at != seen.updated_at or locked.state != seen.state:
+def _locked_as_read(seen: Application) -> Application:
+    """Lock the application, refusing if it changed since it was read; return it as read."""
+    if not lock_if_unchanged(seen):
         raise Conflict(_("办件已被他人更新，请刷新后重试。"), code="changed_meanwhile")
+    return seen
 
 
 def _event(
@@ -356,8 +376,7 @@ def do_save_draft(
     form, verified = _merge_prefill(current.prefilled, form_data)
     cleaned = clean_form(current.item.form_schema, form, complete=False)
     with transaction.atomic(durable=True):
-        locked = _lock(current)
-        _unchanged(locked, current)
+        locked = _locked_as_read(current)
         locked.form_data = cleaned
         locked.prefilled = {k: v for k, v in verified.items() if k in cleaned}
         locked.save()
@@ -487,11 +506,11 @@ def do_promise_material(
 
 def _resolve_materials(application: Application) -> list[ApplicationMaterial]:
     """Return the rows for e-licences and shared data, or refuse missing materials."""
-    provided = {row.material_id: row for row in application.provided_materials.all()}
+    provided = provided_material_ids(application.pk)
     problems: dict[str, str] = {}
     rows: list[ApplicationMaterial] = []
-    for material in application.item.materials.all():
-        given = provided.get(material.pk)
+    for material in materials_of_item(application.item_id):
+        given = material.pk in provided
         if material.source == MaterialSource.EXCHANGE:
             rows.append(
                 ApplicationMaterial(
@@ -514,7 +533,7 @@ def _resolve_materials(application: Application) -> list[ApplicationMaterial]:
                     )
                 )
                 continue
-        if given is not None or material.requirement == MaterialRequirement.OPTIONAL:
+        if given or material.requirement == MaterialRequirement.OPTIONAL:
             continue
         if material.source == MaterialSource.LICENCE and material.requirement not in (
             MaterialRequirement.REQUIRED,
@@ -655,22 +674,29 @@ def _process_data(application: Application, credit: Mapping[str, Any]) -> dict[s
     }
 
 
-def _issue_licence(application: Application, actor: Actor) -> Licence | None:
-    licence_type = _licence_type_of(application)
+def _licence_draft(
+    application: Application, licence_type: LicenceType | None
+) -> LicenceDraft | None:
+    """The licence approval will issue, checked before the transaction (``None``: no licence)."""
     if licence_type is None:
         return None
-    code = licence_type.code
     holder = Holder(
         application.applicant_kind, application.applicant_id_number, application.applicant_name
     )
-    return issue_licence_within(
+    return prepare_licence(
         licence_type,
         holder,
-        licence_data_of(application, code),
+        licence_data_of(application, licence_type.code),
         application.item.department,
-        actor=actor,
-        source=f"eservices:{application.number}",
     )
+
+
+def _issue_licence(
+    application: Application, draft: LicenceDraft | None, actor: Actor
+) -> Licence | None:
+    if draft is None:
+        return None
+    return issue_prepared_licence(draft, actor=actor, source=f"eservices:{application.number}")
 
 
 def department_for_role(item: ServiceItem, role: str) -> Department:
@@ -706,11 +732,15 @@ def _sync_tasks(application: Application, instance: process.Instance, now: dt.da
     )
 
 
-def _limit_deadline(application: Application, now: dt.datetime) -> dt.datetime | None:
-    if application.accepted_at is None:
+def _limit_deadline(
+    application: Application, now: dt.datetime, *, accepted_at: dt.datetime | None = None
+) -> dt.datetime | None:
+    """The committed deadline, counted from acceptance (``accepted_at``: accepted now)."""
+    start = accepted_at or application.accepted_at
+    if start is None:
         return None
     closed = [iv for iv in stopped_intervals(application, now) if iv[1] <= now]
-    return add_working_days(application.accepted_at, application.item.committed_limit_days, closed)
+    return add_working_days(start, application.item.committed_limit_days, closed)
 
 
 def _finish_approved(
@@ -730,9 +760,23 @@ def _finish_approved(
 
 
 def _close_open_suspensions(application: Application, now: dt.datetime) -> None:
-    for suspension in application.suspensions.filter(ended_at=None):
-        suspension.ended_at = now
-        suspension.save(update_fields=["ended_at"])
+    end_open_suspensions(application.pk, now)
+
+
+# The columns a completed step can change (``_move``, ``_finish_approved`` and the outcomes).
+STEP_FIELDS = (
+    "state",
+    "process_state",
+    "accepted_at",
+    "deadline_at",
+    "finished_at",
+    "licence",
+    "rejection_reasons",
+    "rejection_basis",
+    "updated_at",
+)
+# And what submission sets besides.
+SUBMIT_FIELDS = (*STEP_FIELDS, "form_data", "credit_check", "submitted_at")
 
 
 def do_submit_application(application: Application, *, acting_user: User) -> Application:
@@ -753,15 +797,14 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
     rows = _resolve_materials(current)
     credit = check_credit(item, _subject(current))
     instance = process.start(item.process_id, _process_data(current, credit))
+    process_state = instance.serialize()
     actor = actor_of(acting_user)
     approved = instance.outcome == process.Outcome.APPROVED
+    draft = _licence_draft(current, licence_type) if approved else None
     now = _now()
     with transaction.atomic(durable=True):
-        locked = _lock(current)
-        _unchanged(locked, current)
-        licence = (
-            _issue_licence(locked, Actor.system("eservices.auto_approval")) if approved else None
-        )
+        locked = _locked_as_read(current)
+        licence = _issue_licence(locked, draft, Actor.system("eservices.auto_approval"))
         locked.provided_materials.filter(
             kind__in=[ProvisionKind.LICENCE, ProvisionKind.EXCHANGE]
         ).delete()
@@ -771,7 +814,7 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
         locked.form_data = current.form_data
         locked.credit_check = credit
         locked.submitted_at = now
-        locked.process_state = instance.serialize()
+        locked.process_state = process_state
         if instance.is_completed and approved:
             _move(locked, ApplicationState.APPROVED, actor, at=now)
             locked.accepted_at = now
@@ -790,7 +833,7 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
                 _link(locked),
             )
         _sync_tasks(locked, instance, now)
-        locked.save()
+        update_application(locked, SUBMIT_FIELDS)
         _ledger(
             locked,
             "submit_application",
@@ -816,20 +859,6 @@ def may_handle_task(user: User, task: WorkTask) -> bool:
     """Whether the user holds the task's lane role in the task's department."""
     permission = LANE_PERMISSIONS.get(base_role(task.role))
     return permission is not None and has_permission(user, permission, department=task.department)
-
-
-# The columns a completed step can change (``_move``, ``_finish_approved`` and the outcomes).
-STEP_FIELDS = (
-    "state",
-    "process_state",
-    "accepted_at",
-    "deadline_at",
-    "finished_at",
-    "licence",
-    "rejection_reasons",
-    "rejection_basis",
-    "updated_at",
-)
 
 
 def _require_handler(user: User, task: WorkTask) -> None:
@@ -903,13 +932,21 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
     instance = process.restore(application.item.process_id, application.process_state)
     spec = instance.definition.user_tasks[row.bpmn_id]
     instance.complete(row.task_id, dict.fromkeys(spec.requires, checked.passed))
+    process_state = instance.serialize()
     actor = actor_of(acting_user)
     approved = instance.outcome == process.Outcome.APPROVED
+    draft = _licence_draft(application, _licence_type_of(application)) if approved else None
     now = _now()
+    accepting = (
+        not instance.is_completed
+        and application.state == ApplicationState.SUBMITTED
+        and row.step == "accept"
+    )
+    # Read before the lock; _locked_as_read confirms that no suspension came or went.
+    deadline = _limit_deadline(application, now, accepted_at=now) if accepting else None
     with transaction.atomic(durable=True):
-        locked = _lock(application)
-        _unchanged(locked, application)
-        licence = _issue_licence(locked, actor) if approved else None
+        locked = _locked_as_read(application)
+        licence = _issue_licence(locked, draft, actor)
         close_work_task(
             row.pk,
             completed_at=now,
@@ -941,10 +978,10 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
                 % {"number": locked.number, "reasons": checked.reasons},
                 _link(locked),
             )
-        elif locked.state == ApplicationState.SUBMITTED and row.step == "accept":
+        elif accepting:
             _move(locked, ApplicationState.ACCEPTED, actor, at=now)
             locked.accepted_at = now
-            locked.deadline_at = _limit_deadline(locked, now)
+            locked.deadline_at = deadline
             notify(
                 locked.applicant,
                 _("您的申请 %(number)s 已受理，承诺于 %(deadline)s 前办结。")
@@ -956,10 +993,10 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
                 },
                 _link(locked),
             )
-        locked.process_state = instance.serialize()
+        locked.process_state = process_state
         _sync_tasks(locked, instance, now)
         # Only what a step changes: the form and the prefilled data stay as submitted.
-        locked.save(update_fields=STEP_FIELDS)
+        update_application(locked, STEP_FIELDS)
         _ledger(
             locked,
             "complete_task",
@@ -994,8 +1031,7 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
-        locked = _lock(current)
-        _unchanged(locked, current)
+        locked = _locked_as_read(current)
         resume = locked.state
         _move(locked, ApplicationState.CORRECTING, actor, note=note, at=now)
         Suspension.objects.create(
@@ -1038,8 +1074,7 @@ def do_submit_correction(
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
-        locked = _lock(current)
-        _unchanged(locked, current)
+        locked = _locked_as_read(current)
         suspension = locked.suspensions.filter(
             kind=SuspensionKind.CORRECTION, ended_at=None
         ).first()
@@ -1085,8 +1120,7 @@ def do_start_special_procedure(
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
-        locked = _lock(current)
-        _unchanged(locked, current)
+        locked = _locked_as_read(current)
         if locked.suspensions.filter(kind=SuspensionKind.SPECIAL, ended_at=None).exists():
             raise Conflict(_("已有进行中的特别程序。"), code="procedure_running")
         suspension = Suspension.objects.create(
@@ -1122,8 +1156,7 @@ def do_end_special_procedure(application: Application, *, acting_user: User) -> 
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
-        locked = _lock(current)
-        _unchanged(locked, current)
+        locked = _locked_as_read(current)
         suspension = locked.suspensions.filter(kind=SuspensionKind.SPECIAL, ended_at=None).first()
         if suspension is None:
             raise Conflict(_("没有进行中的特别程序。"), code="no_procedure_running")
@@ -1158,8 +1191,7 @@ def do_withdraw_application(
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
-        locked = _lock(current)
-        _unchanged(locked, current)
+        locked = _locked_as_read(current)
         _move(locked, ApplicationState.WITHDRAWN, actor, note=reason, at=now)
         if instance is not None:
             locked.process_state = instance.serialize()

@@ -11,16 +11,26 @@ use them exactly like ORM-loaded ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connections, router
+from django.db.models import Field
 
 from zhengtong.core.models import Department
 from zhengtong.core.sql import RowLoader, RowWriter, quoted_table
 from zhengtong.identity.models import User
 
-from .models import Application, ApplicationEvent, Notification, ServiceItem, WorkTask
+from .models import (
+    Application,
+    ApplicationEvent,
+    ApplicationMaterial,
+    Material,
+    Notification,
+    ServiceItem,
+    Suspension,
+    WorkTask,
+)
 
 _APPLICATIONS = RowLoader(Application, "a")
 _ITEMS = RowLoader(ServiceItem, "i")
@@ -81,6 +91,30 @@ def application_with_item(pk: int, *, for_update: bool = False) -> Application:
     return _relate(using, row, 0)
 
 
+def lock_if_unchanged(application: Application) -> bool:
+    """Lock the application's row if it is as read (same ``updated_at`` and state); say if it was.
+
+    Every change of an application saves it, which moves ``updated_at``, so an
+    action that read the application before its transaction need not read it
+    again inside: it locks the row (PostgreSQL; SQLite's write transactions are
+    serialised anyway) and goes on with what it read.
+    """
+    using = router.db_for_write(Application)
+    connection = connections[using]
+    table, c = quoted_table(using, Application)
+    sql = (
+        f"SELECT 1 FROM {table} WHERE {c['id']} = %s"  # noqa: S608
+        f" AND {c['updated_at']} = %s AND {c['state']} = %s"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    field = Application._meta.get_field("updated_at")
+    seen = field.get_db_prep_value(application.updated_at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [application.pk, seen, application.state])
+        return cursor.fetchone() is not None
+
+
 def task_with_application(pk: int) -> WorkTask:
     """The work task with its department and its application (as ``application_with_item``)."""
     using = router.db_for_read(WorkTask)
@@ -133,6 +167,32 @@ _WORK_TASKS = RowWriter(
 )
 
 
+_MATERIALS = RowLoader(Material, "m")
+
+
+def materials_of_item(item_id: int) -> list[Material]:
+    """The item's materials in their order (what submission checks, once per application)."""
+    using = router.db_for_read(Material)
+    q = connections[using].ops.quote_name
+    sql = (
+        f"SELECT {_MATERIALS.columns(using)} FROM {_MATERIALS.table(using)}"  # noqa: S608
+        f" WHERE m.{q('item_id')} = %s ORDER BY m.{q('position')}, m.{q('id')}"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [item_id])
+        return [_MATERIALS.load(using, row) for row in cursor.fetchall()]
+
+
+def provided_material_ids(application_id: int) -> set[int]:
+    """Ids of the materials the application has a row for (uploaded, promised or found)."""
+    using = router.db_for_read(ApplicationMaterial)
+    table, c = quoted_table(using, ApplicationMaterial)
+    sql = f"SELECT {c['material']} FROM {table} WHERE {c['application']} = %s"  # noqa: S608
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [application_id])
+        return {int(material_id) for (material_id,) in cursor.fetchall()}
+
+
 def insert_event(**row: Any) -> None:
     """Add one timeline row (``ApplicationEvent`` fields; ``application`` is its id)."""
     _EVENTS.insert([row])
@@ -175,3 +235,53 @@ def close_work_task(pk: int, **values: Any) -> None:
     sql = f"UPDATE {table} SET {assignments} WHERE {c['id']} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, pk])
+
+
+_APPLICATION_UPDATES: dict[tuple[str, tuple[str, ...]], tuple[str, list[Field[Any, Any]]]] = {}
+
+
+def update_application(application: Application, fields: Sequence[str]) -> None:
+    """Save the named fields of the application, as ``save(update_fields=...)`` does.
+
+    ``updated_at`` among them is set to now (``auto_now``). The statement is
+    written once per database and field list: the ORM's update built it anew
+    for every step, at several times the cost of running it.
+    """
+    using = router.db_for_write(Application)
+    key = (using, tuple(fields))
+    prepared = _APPLICATION_UPDATES.get(key)
+    if prepared is None:
+        table, c = quoted_table(using, Application)
+        model_fields = [_concrete(Application, name) for name in fields]
+        assignments = ", ".join(f"{c[field.name]} = %s" for field in model_fields)
+        sql = f"UPDATE {table} SET {assignments} WHERE {c['id']} = %s"  # noqa: S608
+        prepared = _APPLICATION_UPDATES[key] = (sql, model_fields)
+    sql, model_fields = prepared
+    connection = connections[using]
+    params = [
+        field.get_db_prep_save(field.pre_save(application, False), connection)
+        for field in model_fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, application.pk])
+
+
+def _concrete(model: type[Application], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
+def end_open_suspensions(application_id: int, ended_at: Any) -> None:
+    """End the application's running suspensions (补正, special procedures) at ``ended_at``."""
+    using = router.db_for_write(Suspension)
+    connection = connections[using]
+    table, c = quoted_table(using, Suspension)
+    sql = (
+        f"UPDATE {table} SET {c['ended_at']} = %s"  # noqa: S608
+        f" WHERE {c['application']} = %s AND {c['ended_at']} IS NULL"
+    )
+    ended = Suspension._meta.get_field("ended_at").get_db_prep_save(ended_at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ended, application_id])

@@ -205,6 +205,40 @@ def issue_licence_within(
     For actions whose outcome is a licence (an approval): the licence and the
     decision that grants it commit together or not at all.
     """
+    draft = prepare_licence(licence_type, holder, data, issuer, valid_until=valid_until)
+    return issue_prepared_licence(draft, actor=actor, source=source)
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceDraft:
+    """A licence checked and ready to be numbered, signed and stored (``prepare_licence``)."""
+
+    licence_type: LicenceType
+    holder: Holder
+    data: dict[str, Any]
+    issuer: Department
+    issued_at: dt.datetime
+    valid_from: dt.date
+    valid_until: dt.date | None
+    signer: signing.LicenceSigner
+    signing_key: LicenceSigningKey
+
+
+def prepare_licence(
+    licence_type: LicenceType,
+    holder: Holder,
+    data: Mapping[str, Any],
+    issuer: Department,
+    *,
+    valid_until: dt.date | None = None,
+) -> LicenceDraft:
+    """Check a licence to be issued and find its signing key; refuse what could not be issued.
+
+    Nothing is written but the signing key's row the first time a key signs,
+    so an approval prepares its licence before its transaction begins and
+    holds the database's write lock (SQLite's single writer) only for the
+    numbering, the signature and the inserts (``issue_prepared_licence``).
+    """
     holder = _checked_holder(licence_type, holder)
     cleaned = _checked_data(licence_type, data)
     issued_at = timezone.now()
@@ -217,6 +251,22 @@ def issue_licence_within(
             detail={"field": "valid_until"},
         )
     signer = signing.licence_signer()
+    return LicenceDraft(
+        licence_type,
+        holder,
+        cleaned,
+        issuer,
+        issued_at,
+        valid_from,
+        until,
+        signer,
+        _stored_key(signer),
+    )
+
+
+def issue_prepared_licence(draft: LicenceDraft, *, actor: Actor, source: str = "") -> Licence:
+    """Number, sign and store a prepared licence, with its ledger entry, in the open transaction."""
+    licence_type, holder, issuer = draft.licence_type, draft.holder, draft.issuer
     with transaction.atomic():
         number = _next_number(licence_type, issuer)
         payload = signing.payload_of(
@@ -225,12 +275,12 @@ def issue_licence_within(
             holder_kind=holder.kind,
             holder_id=holder.id_number,
             holder_name=holder.name,
-            data=cleaned,
+            data=draft.data,
             issuer_code=issuer.code,
             issuer_name=issuer.name,
             issuer_credit_code=issuer.credit_code,
-            valid_from=valid_from,
-            valid_until=until,
+            valid_from=draft.valid_from,
+            valid_until=draft.valid_until,
         )
         message = signing.message_of(payload)
         licence = Licence.objects.create(
@@ -239,15 +289,15 @@ def issue_licence_within(
             holder_kind=holder.kind,
             holder_id=holder.id_number,
             holder_name=holder.name,
-            data=cleaned,
+            data=draft.data,
             issuer=issuer,
-            issued_at=issued_at,
-            valid_from=valid_from,
-            valid_until=until,
+            issued_at=draft.issued_at,
+            valid_from=draft.valid_from,
+            valid_until=draft.valid_until,
             source=source.strip()[:128],
-            signature=signer.sign(message),
-            signature_algorithm=signer.algorithm,
-            signing_key=_stored_key(signer),
+            signature=draft.signer.sign(message),
+            signature_algorithm=draft.signer.algorithm,
+            signing_key=draft.signing_key,
             payload_hash=signing.payload_hash(message),
         )
         # The payload hash stands for the content: the ledger holds no personal data.
@@ -261,8 +311,8 @@ def issue_licence_within(
                 "type": licence_type.code,
                 "issuer": issuer.code,
                 "payload_hash": licence.payload_hash,
-                "algorithm": signer.algorithm,
-                "key_id": signer.key_id,
+                "algorithm": draft.signer.algorithm,
+                "key_id": draft.signer.key_id,
                 "source": licence.source,
             },
         )

@@ -5,9 +5,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connections, router
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from zhengtong.core.models import Department
+from zhengtong.core.sql import RowLoader
 from zhengtong.licences import signing
 from zhengtong.licences.models import Licence, LicenceSigningKey, LicenceStatus, LicenceType
 
@@ -49,15 +52,53 @@ def licences_of_holders(holder_ids: list[str]) -> QuerySet[Licence]:
 def find_valid_licence(holder_id: str, type_code: str) -> Licence | None:
     """Return the holder's newest licence of the type that verifies as valid today, or None."""
     today = timezone.localdate()
-    candidates = (
-        licences_of_holder(holder_id)
-        .filter(licence_type__code=type_code, revoked_at__isnull=True, valid_from__lte=today)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-    )
-    for licence in candidates:
-        if verify_licence(licence).valid:
+    for licence in _unrevoked_in_force(holder_id.strip().upper(), type_code, today):
+        if verify_licence(licence, today=today).valid:
             return licence
     return None
+
+
+# Submission looks up the applicant's licences for every e-licence material:
+# in SQL written once (core.sql), with the type, issuer and key the
+# verification reads, as the ORM's select_related would load them.
+_LICENCES = RowLoader(Licence, "l")
+_TYPES = RowLoader(LicenceType, "lt")
+_ISSUERS = RowLoader(Department, "d")
+_KEYS = RowLoader(LicenceSigningKey, "k")
+
+
+def _unrevoked_in_force(holder_id: str, type_code: str, today: date) -> list[Licence]:
+    """The holder's licences of the type, not revoked and in force today, newest first."""
+    using = router.db_for_read(Licence)
+    connection = connections[using]
+    q = connection.ops.quote_name
+    loaders = (_LICENCES, _TYPES, _ISSUERS, _KEYS)
+    columns = ", ".join(loader.columns(using) for loader in loaders)
+    sql = (
+        f"SELECT {columns} FROM {_LICENCES.table(using)}"  # noqa: S608
+        f" JOIN {_TYPES.table(using)} ON lt.{q('id')} = l.{q('licence_type_id')}"
+        f" JOIN {_ISSUERS.table(using)} ON d.{q('id')} = l.{q('issuer_id')}"
+        f" JOIN {_KEYS.table(using)} ON k.{q('id')} = l.{q('signing_key_id')}"
+        f" WHERE l.{q('holder_id')} = %s AND lt.{q('code')} = %s"
+        f" AND l.{q('revoked_at')} IS NULL AND l.{q('valid_from')} <= %s"
+        f" AND (l.{q('valid_until')} IS NULL OR l.{q('valid_until')} >= %s)"
+        f" ORDER BY l.{q('issued_at')} DESC, l.{q('id')} DESC"
+    )
+    day = connection.ops.adapt_datefield_value(today)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [holder_id, type_code, day, day])
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        licence = _LICENCES.load(using, row)
+        start = _LICENCES.width
+        Licence.licence_type.field.set_cached_value(licence, _TYPES.load(using, row, start))
+        start += _TYPES.width
+        Licence.issuer.field.set_cached_value(licence, _ISSUERS.load(using, row, start))
+        start += _ISSUERS.width
+        Licence.signing_key.field.set_cached_value(licence, _KEYS.load(using, row, start))
+        found.append(licence)
+    return found
 
 
 def signed_payload(licence: Licence) -> dict[str, Any]:
@@ -118,4 +159,11 @@ def licence_types() -> QuerySet[LicenceType]:
 
 
 def get_licence_type(code: str) -> LicenceType | None:
-    return LicenceType.objects.filter(code=code).first()
+    """The licence type with this code, or None (in SQL: every submission and approval asks)."""
+    using = router.db_for_read(LicenceType)
+    q = connections[using].ops.quote_name
+    sql = f"SELECT {_TYPES.columns(using)} FROM {_TYPES.table(using)} WHERE lt.{q('code')} = %s"  # noqa: S608
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [code])
+        row = cursor.fetchone()
+    return None if row is None else _TYPES.load(using, row)

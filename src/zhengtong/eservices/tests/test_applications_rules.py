@@ -11,6 +11,7 @@ from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, NotFound, PermissionDenied
 from zhengtong.core.testing import TEST_ACTOR, make_department, make_person
 from zhengtong.eservices import application_actions as actions
+from zhengtong.eservices import process
 from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
 from zhengtong.eservices.application_access import (
     access_application_by_number,
@@ -40,6 +41,7 @@ from zhengtong.eservices.tests.test_applications_cast import (
 from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import AccessLog
 from zhengtong.identity.actions import do_create_citizen, do_create_staff
+from zhengtong.ledger.models import LedgerEntry
 from zhengtong.operations.schedule import periodic_tasks
 
 __all__ = ["cast"]
@@ -382,6 +384,39 @@ def test_a_special_procedure_not_counted_in_the_limit_stops_the_clock(
     assert counted.stops_clock is False
 
 
+@pytest.mark.parametrize("decision", ["approve", "refuse", "withdraw"])
+def test_the_end_of_an_application_ends_its_running_special_procedure(
+    cast: ApplicationsCast, decision: str
+) -> None:
+    application = accepted(cast)
+    other = accepted(cast)
+    hearing = cast.food.special_procedures.get(name="听证")
+    running = actions.do_start_special_procedure(
+        application, hearing, "申请人要求听证", acting_user=cast.reviewer
+    )
+    elsewhere = actions.do_start_special_procedure(other, hearing, "", acting_user=cast.reviewer)
+    if decision == "withdraw":
+        application = actions.do_withdraw_application(application, acting_user=cast.applicant)
+    else:
+        application = actions.do_complete_task(
+            open_task(application), actions.TaskResult(), acting_user=cast.reviewer
+        )
+        result = actions.TaskResult(
+            passed=decision == "approve", reasons="场所不符合要求", legal_basis="《食品安全法》"
+        )
+        application = actions.do_complete_task(
+            open_task(application), result, acting_user=cast.leader
+        )
+    assert application.state == {"approve": "approved", "refuse": "rejected"}.get(
+        decision, "withdrawn"
+    )
+    running.refresh_from_db()
+    assert running.ended_at is not None and running.ended_at == application.finished_at
+    # Another application's procedure runs on.
+    elsewhere.refresh_from_db()
+    assert elsewhere.ended_at is None
+
+
 # --- the state table -----------------------------------------------------------------
 
 
@@ -471,3 +506,28 @@ def test_the_enterprise_sees_the_prefill_and_credit_reads_as_uses_of_its_data(
         ("102000000/000001", "办理食品经营许可证核发", "ok"),
         ("104000000/000002", "办理食品经营许可证核发", "unknown_key"),
     ]
+
+
+def test_a_step_refuses_when_the_application_changed_while_it_was_worked_out(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    application = accepted(cast)
+    task = open_task(application)
+    before = LedgerEntry.objects.count()
+    restore = process.restore
+
+    def restore_while_a_colleague_asks_for_correction(*args: Any, **kwargs: Any) -> Any:
+        # The reviewer's step is being worked out when the clerk's 补正 request lands.
+        instance = restore(*args, **kwargs)
+        monkeypatch.setattr(process, "restore", restore)
+        actions.do_request_correction(application, "请补充平面图", acting_user=cast.reviewer)
+        return instance
+
+    monkeypatch.setattr(process, "restore", restore_while_a_colleague_asks_for_correction)
+    with pytest.raises(Conflict) as refused:
+        actions.do_complete_task(task, actions.TaskResult(), acting_user=cast.reviewer)
+    assert refused.value.code == "changed_meanwhile"
+    # Only the correction request was written; the step is still open.
+    assert Application.objects.get(pk=application.pk).state == "correcting"
+    assert open_task(application).pk == task.pk
+    assert LedgerEntry.objects.count() == before + 1

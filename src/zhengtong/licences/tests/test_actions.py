@@ -190,3 +190,18 @@ def test_the_applications_module_finds_a_valid_licence_to_reuse(cast: LicenceCas
     # A tampered licence is never offered as a material.
     Licence.objects.filter(pk=current.pk).update(holder_name="别的餐饮店")
     assert find_valid_licence(cast.shop.credit_code, "food_business_licence") is None
+
+
+def test_the_newest_valid_licence_is_offered_and_a_future_one_is_not(cast: LicenceCast) -> None:
+    older = issue_food_licence(cast)
+    newer = issue_food_licence(cast)
+    code = cast.shop.credit_code
+    assert find_valid_licence(code.lower(), "food_business_licence") == newer
+    # Issued tomorrow (valid from then): not yet a material to reuse today.
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    with mock.patch("django.utils.timezone.now", return_value=tomorrow):
+        future = issue_food_licence(cast)
+        assert find_valid_licence(code, "food_business_licence") == future
+    assert future.valid_from > timezone.localdate()
+    assert find_valid_licence(code, "food_business_licence") == newer
+    assert older != newer
