@@ -48,6 +48,8 @@ from zhengtong.eservices.application_rows import (
     materials_of_item,
     open_task_ids,
     provided_material_ids,
+    replace_found_materials,
+    suspensions_of_application,
     task_with_application,
     update_application,
 )
@@ -82,7 +84,7 @@ from zhengtong.eservices.permissions import LANE_PERMISSIONS, RESPOND_RATINGS
 from zhengtong.eservices.prefill import Subject, check_credit, prefill
 from zhengtong.eservices.process.sandbox import SAFE_FUNCTIONS
 from zhengtong.eservices.states import ItemState
-from zhengtong.eservices.time_limits import stopped_intervals, warning_level
+from zhengtong.eservices.time_limits import intervals_of, warning_level
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import Audience, StaffPost, User
 from zhengtong.identity.permissions import has_permission
@@ -739,7 +741,8 @@ def _limit_deadline(
     start = accepted_at or application.accepted_at
     if start is None:
         return None
-    closed = [iv for iv in stopped_intervals(application, now) if iv[1] <= now]
+    suspensions = suspensions_of_application(application.pk)
+    closed = [iv for iv in intervals_of(suspensions, now) if iv[1] <= now]
     return add_working_days(start, application.item.committed_limit_days, closed)
 
 
@@ -805,12 +808,7 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
     with transaction.atomic(durable=True):
         locked = _locked_as_read(current)
         licence = _issue_licence(locked, draft, Actor.system("eservices.auto_approval"))
-        locked.provided_materials.filter(
-            kind__in=[ProvisionKind.LICENCE, ProvisionKind.EXCHANGE]
-        ).delete()
-        for row in rows:
-            row.application = locked
-        ApplicationMaterial.objects.bulk_create(rows)
+        replace_found_materials(locked.pk, rows, now)
         locked.form_data = current.form_data
         locked.credit_check = credit
         locked.submitted_at = now

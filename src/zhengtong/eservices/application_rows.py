@@ -11,6 +11,7 @@ use them exactly like ORM-loaded ones.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from .models import (
     ApplicationMaterial,
     Material,
     Notification,
+    ProvisionKind,
     ServiceItem,
     Suspension,
     WorkTask,
@@ -183,6 +185,22 @@ def materials_of_item(item_id: int) -> list[Material]:
         return [_MATERIALS.load(using, row) for row in cursor.fetchall()]
 
 
+_SUSPENSIONS = RowLoader(Suspension, "s")
+
+
+def suspensions_of_application(application_id: int) -> list[Suspension]:
+    """The application's suspensions (补正, special procedures), oldest first."""
+    using = router.db_for_read(Suspension)
+    q = connections[using].ops.quote_name
+    sql = (
+        f"SELECT {_SUSPENSIONS.columns(using)} FROM {_SUSPENSIONS.table(using)}"  # noqa: S608
+        f" WHERE s.{q('application_id')} = %s ORDER BY s.{q('started_at')}, s.{q('id')}"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [application_id])
+        return [_SUSPENSIONS.load(using, row) for row in cursor.fetchall()]
+
+
 def provided_material_ids(application_id: int) -> set[int]:
     """Ids of the materials the application has a row for (uploaded, promised or found)."""
     using = router.db_for_read(ApplicationMaterial)
@@ -206,6 +224,57 @@ def insert_notification(**row: Any) -> None:
 def insert_work_tasks(rows: Iterable[Mapping[str, Any]]) -> None:
     """Add work tasks (``WorkTask`` fields; ``application`` and ``department`` are ids)."""
     _WORK_TASKS.insert(rows)
+
+
+_FOUND_MATERIALS = RowWriter(
+    ApplicationMaterial,
+    (
+        "application",
+        "material",
+        "kind",
+        "file",
+        "file_name",
+        "content_type",
+        "size",
+        "sha256",
+        "licence",
+        "resource_code",
+        "promised_on",
+        "created_at",
+    ),
+)
+FOUND_KINDS = (ProvisionKind.LICENCE, ProvisionKind.EXCHANGE)
+
+
+def replace_found_materials(
+    application_id: int, found: Iterable[ApplicationMaterial], at: dt.datetime
+) -> None:
+    """Replace the application's materials the platform found (e-licences, shared data)."""
+    using = router.db_for_write(ApplicationMaterial)
+    table, c = quoted_table(using, ApplicationMaterial)
+    sql = (
+        f"DELETE FROM {table} WHERE {c['application']} = %s"  # noqa: S608
+        f" AND {c['kind']} IN (%s, %s)"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [application_id, *FOUND_KINDS])
+    _FOUND_MATERIALS.insert(
+        {
+            "application": application_id,
+            "material": row.material_id,
+            "kind": row.kind,
+            "file": "",
+            "file_name": "",
+            "content_type": "",
+            "size": 0,
+            "sha256": "",
+            "licence": row.licence_id,
+            "resource_code": row.resource_code,
+            "promised_on": None,
+            "created_at": at,
+        }
+        for row in found
+    )
 
 
 def open_task_ids(application_id: int) -> list[tuple[int, str]]:

@@ -25,6 +25,7 @@ from zhengtong.eservices.models import ApplicantKind, ServiceItem
 from zhengtong.exchange.governed import do_look_up_record
 from zhengtong.identity.actions import do_issue_client
 from zhengtong.identity.models import SystemClient
+from zhengtong.identity.selectors import active_client, active_client_named
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +47,9 @@ class Subject:
 def platform_client() -> SystemClient | None:
     """Return the platform's own system client, or None when none is configured or issued."""
     key_id = getattr(settings, "ESERVICES_EXCHANGE_CLIENT", "")
-    clients = SystemClient.objects.select_related("department").filter(revoked_at=None)
     if key_id:
-        return clients.filter(key_id=key_id).first()
-    return clients.filter(name=PLATFORM_CLIENT_NAME).order_by("pk").first()
+        return active_client(key_id)
+    return active_client_named(PLATFORM_CLIENT_NAME)
 
 
 def ensure_platform_client(department: Department, *, actor: Actor) -> SystemClient:

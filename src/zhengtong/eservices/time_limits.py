@@ -8,21 +8,25 @@ is used and red when the deadline has passed.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from zhengtong.core.calendar import Interval, add_working_days, working_days_between
 from zhengtong.eservices.application_states import YELLOW_AT, ApplicationState, WarningLevel
-from zhengtong.eservices.models import Application
+from zhengtong.eservices.models import Application, Suspension
 
 RUNNING_STATES = (ApplicationState.ACCEPTED, ApplicationState.CORRECTING)
 
 
 def stopped_intervals(application: Application, now: dt.datetime) -> list[Interval]:
     """The intervals in which the clock stood still; a running suspension ends ``now``."""
+    return intervals_of(application.suspensions.all(), now)
+
+
+def intervals_of(suspensions: Iterable[Suspension], now: dt.datetime) -> list[Interval]:
+    """The intervals of these suspensions that stop the clock; a running one ends ``now``."""
     return [
-        (s.started_at, s.ended_at or max(now, s.started_at))
-        for s in application.suspensions.all()
-        if s.stops_clock
+        (s.started_at, s.ended_at or max(now, s.started_at)) for s in suspensions if s.stops_clock
     ]
 
 

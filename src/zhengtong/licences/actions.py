@@ -31,6 +31,7 @@ from zhengtong.licences.models import (
     LicenceSigningKey,
     LicenceType,
 )
+from zhengtong.licences.selectors import signing_key
 
 SUBJECT = "licences.Licence"
 SEQUENCE_DIGITS = 7
@@ -153,7 +154,7 @@ def _advance_sequence(licence_type: LicenceType, region: str) -> int | None:
 
 def _stored_key(signer: signing.LicenceSigner) -> LicenceSigningKey:
     # Every key that ever signed is kept, so licences outlive a key rotation.
-    stored = LicenceSigningKey.objects.filter(key_id=signer.key_id).first()
+    stored = signing_key(signer.key_id)
     if stored is not None:
         return stored
     LicenceSigningKey.objects.bulk_create(

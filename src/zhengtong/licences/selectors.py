@@ -149,6 +149,17 @@ def short_digest_of(licence: Licence) -> str:
     return signing.short_digest(bytes(licence.signature))
 
 
+def signing_key(key_id: str) -> LicenceSigningKey | None:
+    """The stored public key with this id, or None (in SQL: every issuance asks)."""
+    using = router.db_for_read(LicenceSigningKey)
+    q = connections[using].ops.quote_name
+    sql = f"SELECT {_KEYS.columns(using)} FROM {_KEYS.table(using)} WHERE k.{q('key_id')} = %s"  # noqa: S608
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [key_id])
+        row = cursor.fetchone()
+    return None if row is None else _KEYS.load(using, row)
+
+
 def signing_keys() -> QuerySet[LicenceSigningKey]:
     """Return every key that has signed licences, oldest first."""
     return LicenceSigningKey.objects.all()
