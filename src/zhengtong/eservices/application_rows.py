@@ -174,15 +174,7 @@ _MATERIALS = RowLoader(Material, "m")
 
 def materials_of_item(item_id: int) -> list[Material]:
     """The item's materials in their order (what submission checks, once per application)."""
-    using = router.db_for_read(Material)
-    q = connections[using].ops.quote_name
-    sql = (
-        f"SELECT {_MATERIALS.columns(using)} FROM {_MATERIALS.table(using)}"  # noqa: S608
-        f" WHERE m.{q('item_id')} = %s ORDER BY m.{q('position')}, m.{q('id')}"
-    )
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, [item_id])
-        return [_MATERIALS.load(using, row) for row in cursor.fetchall()]
+    return _MATERIALS.where_equal("item_id", item_id, order_by=("position", "id"))
 
 
 _SUSPENSIONS = RowLoader(Suspension, "s")
@@ -190,15 +182,7 @@ _SUSPENSIONS = RowLoader(Suspension, "s")
 
 def suspensions_of_application(application_id: int) -> list[Suspension]:
     """The application's suspensions (补正, special procedures), oldest first."""
-    using = router.db_for_read(Suspension)
-    q = connections[using].ops.quote_name
-    sql = (
-        f"SELECT {_SUSPENSIONS.columns(using)} FROM {_SUSPENSIONS.table(using)}"  # noqa: S608
-        f" WHERE s.{q('application_id')} = %s ORDER BY s.{q('started_at')}, s.{q('id')}"
-    )
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, [application_id])
-        return [_SUSPENSIONS.load(using, row) for row in cursor.fetchall()]
+    return _SUSPENSIONS.where_equal("application_id", application_id, order_by=("started_at", "id"))
 
 
 def provided_material_ids(application_id: int) -> set[int]:

@@ -151,13 +151,8 @@ def short_digest_of(licence: Licence) -> str:
 
 def signing_key(key_id: str) -> LicenceSigningKey | None:
     """The stored public key with this id, or None (in SQL: every issuance asks)."""
-    using = router.db_for_read(LicenceSigningKey)
-    q = connections[using].ops.quote_name
-    sql = f"SELECT {_KEYS.columns(using)} FROM {_KEYS.table(using)} WHERE k.{q('key_id')} = %s"  # noqa: S608
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, [key_id])
-        row = cursor.fetchone()
-    return None if row is None else _KEYS.load(using, row)
+    found = _KEYS.where_equal("key_id", key_id)
+    return found[0] if found else None
 
 
 def signing_keys() -> QuerySet[LicenceSigningKey]:
@@ -171,10 +166,5 @@ def licence_types() -> QuerySet[LicenceType]:
 
 def get_licence_type(code: str) -> LicenceType | None:
     """The licence type with this code, or None (in SQL: every submission and approval asks)."""
-    using = router.db_for_read(LicenceType)
-    q = connections[using].ops.quote_name
-    sql = f"SELECT {_TYPES.columns(using)} FROM {_TYPES.table(using)} WHERE lt.{q('code')} = %s"  # noqa: S608
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, [code])
-        row = cursor.fetchone()
-    return None if row is None else _TYPES.load(using, row)
+    found = _TYPES.where_equal("code", code)
+    return found[0] if found else None
