@@ -166,4 +166,9 @@ class RowWriter(Generic[M]):
             names = [field.name for field in self.fields]
             sql = self._sql[using] = insert_sql(using, self.model, names)
         with connection.cursor() as cursor:
-            cursor.executemany(sql, values)
+            if len(values) == 1:
+                # psycopg runs executemany in pipeline mode, whose set-up costs
+                # more than it saves for the single row most actions add.
+                cursor.execute(sql, values[0])
+            else:
+                cursor.executemany(sql, values)

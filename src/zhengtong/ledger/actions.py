@@ -297,6 +297,8 @@ def _insert_rows(
         with cursor.copy(copy) as stream:
             for row in rows:
                 stream.write_row(row)
+    elif len(rows) == 1:
+        cursor.execute(insert, rows[0])  # a single row: no pipeline (see core.sql.RowWriter)
     else:
         cursor.executemany(insert, rows)
 

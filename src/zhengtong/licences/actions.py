@@ -268,7 +268,9 @@ def prepare_licence(
 def issue_prepared_licence(draft: LicenceDraft, *, actor: Actor, source: str = "") -> Licence:
     """Number, sign and store a prepared licence, with its ledger entry, in the open transaction."""
     licence_type, holder, issuer = draft.licence_type, draft.holder, draft.issuer
-    with transaction.atomic():
+    # No savepoint: a licence that fails undoes the caller's whole transaction,
+    # as the decision that grants it must not stand without it.
+    with transaction.atomic(savepoint=False):
         number = _next_number(licence_type, issuer)
         payload = signing.payload_of(
             type_code=licence_type.code,
