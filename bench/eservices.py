@@ -13,12 +13,13 @@ In one run it measures:
   (``eservices.process.benchmark.bare_run``);
 * ``applications_per_s`` — the same process through the action layer, end to
   end: submit (form check, credit check, process start), then every user task
-  claimed and completed by staff holding the lane's role (受理, 审查, 决定, 送达),
+  completed by staff holding the lane's role (受理, 审查, 决定),
   ending in an approval that issues and signs the electronic licence. Each
   action is its own durable transaction with its ledger entry. Drafts with
-  their materials are prepared beforehand and not timed.
+  their materials are prepared beforehand and not timed;
+* ``workbench_p50_ms``, ``workbench_p95_ms`` — the staff workbench page as a
+  受理 clerk, with ``--workbench-applications`` (100,000) in the database.
 
-The workbench page p95 with 100,000 applications is not measured yet.
 Human-readable lines go first; the last line is one JSON object.
 """
 
