@@ -252,23 +252,63 @@ def append_entries(entries: Sequence[PendingEntry]) -> Appended:
         )
         for level, index, h in frontier.append(leaf):
             node_params.append((node_id(level, index), level, index, h))
+    head_params = [
+        frontier.size,
+        frontier.root(),
+        pack_hashes(frontier.hashes),
+        db_recorded_at,
+        LedgerHead.SINGLETON,
+    ]
+    if connection.vendor == "postgresql" and len(entry_params) + len(node_params) < _COPY_FROM:
+        # One round trip instead of three while the head row is locked: every
+        # other action waits for this transaction's commit.
+        cursor.execute(
+            _append_in_one(using, len(entry_params), len(node_params)),
+            [
+                *(value for row in entry_params for value in row),
+                *(value for row in node_params for value in row),
+                *head_params,
+            ],
+        )
+        return Appended(first_seq, recorded_at, rows)
     _insert_rows(
         cursor, connection.vendor, statements.insert_entries, statements.copy_entries, entry_params
     )
     _insert_rows(
         cursor, connection.vendor, statements.insert_nodes, statements.copy_nodes, node_params
     )
-    cursor.execute(
-        statements.move_head,
-        [
-            frontier.size,
-            frontier.root(),
-            pack_hashes(frontier.hashes),
-            db_recorded_at,
-            LedgerHead.SINGLETON,
-        ],
-    )
+    cursor.execute(statements.move_head, head_params)
     return Appended(first_seq, recorded_at, rows)
+
+
+_APPEND_IN_ONE: dict[tuple[str, int, int], str] = {}
+
+
+def _append_in_one(using: str, entries: int, nodes: int) -> str:
+    """PostgreSQL: insert the entries and the nodes and move the head, in one statement.
+
+    Each data-modifying part of a WITH runs exactly once, to completion.
+    """
+    key = (using, entries, nodes)
+    sql = _APPEND_IN_ONE.get(key)
+    if sql is None:
+        statements = _statements(using)
+
+        def rows_of(insert: str, count: int) -> str:
+            # "INSERT INTO t (columns) VALUES (%s, ...)" with ``count`` rows.
+            head, values, row = insert.partition(" VALUES ")
+            return head + values + ", ".join([row] * count)
+
+        parts = []
+        if entries:
+            parts.append(f"e AS ({rows_of(statements.insert_entries, entries)})")
+        if nodes:
+            parts.append(f"n AS ({rows_of(statements.insert_nodes, nodes)})")
+        sql = statements.move_head
+        if parts:
+            sql = "WITH " + ", ".join(parts) + " " + sql
+        _APPEND_IN_ONE[key] = sql
+    return sql
 
 
 def record_entries(entries: Sequence[PendingEntry]) -> list[LedgerEntry]:
