@@ -1,4 +1,4 @@
-"""Loading an application or a work task with what every action on it needs, in one query.
+"""The statements every action on an application runs, written in SQL once.
 
 Every state change of an application first reads it with its item, the item's
 department and the applicant (and, for a step, the work task and the task's
@@ -6,7 +6,9 @@ department). Through the ORM, ``select_related`` over these wide rows cost
 about a millisecond per read, several times more than running the query, so
 these reads are written in SQL once with ``core.sql.RowLoader``; the instances
 come back converted as the ORM would and related to each other, so the actions
-use them exactly like ORM-loaded ones.
+use them exactly like ORM-loaded ones. The same goes for what an action then
+reads (materials, suspensions), the lock it takes (``lock_if_unchanged``) and
+the rows it writes (timeline, messages, work tasks, the application's columns).
 """
 
 from __future__ import annotations
@@ -326,7 +328,7 @@ def _concrete(model: type[Application], name: str) -> Field[Any, Any]:
     return field
 
 
-def end_open_suspensions(application_id: int, ended_at: Any) -> None:
+def end_open_suspensions(application_id: int, ended_at: dt.datetime) -> None:
     """End the application's running suspensions (补正, special procedures) at ``ended_at``."""
     using = router.db_for_write(Suspension)
     connection = connections[using]

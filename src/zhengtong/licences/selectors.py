@@ -67,23 +67,28 @@ _ISSUERS = RowLoader(Department, "d")
 _KEYS = RowLoader(LicenceSigningKey, "k")
 
 
+_IN_FORCE_SQL: dict[str, str] = {}
+
+
 def _unrevoked_in_force(holder_id: str, type_code: str, today: date) -> list[Licence]:
     """The holder's licences of the type, not revoked and in force today, newest first."""
     using = router.db_for_read(Licence)
     connection = connections[using]
-    q = connection.ops.quote_name
-    loaders = (_LICENCES, _TYPES, _ISSUERS, _KEYS)
-    columns = ", ".join(loader.columns(using) for loader in loaders)
-    sql = (
-        f"SELECT {columns} FROM {_LICENCES.table(using)}"  # noqa: S608
-        f" JOIN {_TYPES.table(using)} ON lt.{q('id')} = l.{q('licence_type_id')}"
-        f" JOIN {_ISSUERS.table(using)} ON d.{q('id')} = l.{q('issuer_id')}"
-        f" JOIN {_KEYS.table(using)} ON k.{q('id')} = l.{q('signing_key_id')}"
-        f" WHERE l.{q('holder_id')} = %s AND lt.{q('code')} = %s"
-        f" AND l.{q('revoked_at')} IS NULL AND l.{q('valid_from')} <= %s"
-        f" AND (l.{q('valid_until')} IS NULL OR l.{q('valid_until')} >= %s)"
-        f" ORDER BY l.{q('issued_at')} DESC, l.{q('id')} DESC"
-    )
+    sql = _IN_FORCE_SQL.get(using)
+    if sql is None:
+        q = connection.ops.quote_name
+        loaders = (_LICENCES, _TYPES, _ISSUERS, _KEYS)
+        columns = ", ".join(loader.columns(using) for loader in loaders)
+        sql = _IN_FORCE_SQL[using] = (
+            f"SELECT {columns} FROM {_LICENCES.table(using)}"  # noqa: S608
+            f" JOIN {_TYPES.table(using)} ON lt.{q('id')} = l.{q('licence_type_id')}"
+            f" JOIN {_ISSUERS.table(using)} ON d.{q('id')} = l.{q('issuer_id')}"
+            f" JOIN {_KEYS.table(using)} ON k.{q('id')} = l.{q('signing_key_id')}"
+            f" WHERE l.{q('holder_id')} = %s AND lt.{q('code')} = %s"
+            f" AND l.{q('revoked_at')} IS NULL AND l.{q('valid_from')} <= %s"
+            f" AND (l.{q('valid_until')} IS NULL OR l.{q('valid_until')} >= %s)"
+            f" ORDER BY l.{q('issued_at')} DESC, l.{q('id')} DESC"
+        )
     day = connection.ops.adapt_datefield_value(today)
     with connection.cursor() as cursor:
         cursor.execute(sql, [holder_id, type_code, day, day])
