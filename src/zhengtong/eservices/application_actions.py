@@ -711,13 +711,33 @@ def department_for_role(item: ServiceItem, role: str) -> Department:
     return item.department
 
 
-def _sync_tasks(application: Application, instance: process.Instance, now: dt.datetime) -> None:
-    """Mirror the process's ready user tasks in ``WorkTask``: close the gone, add the new."""
+@dataclass(frozen=True, slots=True)
+class _TaskChanges:
+    """What mirroring the process's ready user tasks in ``WorkTask`` changes."""
+
+    close: list[int]
+    add: list[dict[str, Any]]
+
+
+def _task_changes(
+    application: Application,
+    instance: process.Instance,
+    now: dt.datetime,
+    *,
+    done: int | None = None,
+) -> _TaskChanges:
+    """Close the open work tasks the process no longer waits on; add the new ones.
+
+    Worked out before the transaction: the open tasks change only with an
+    action that saves the application, which ``_locked_as_read`` checks.
+    ``done`` is the task the step completes itself.
+    """
     ready = {task.id: task for task in instance.ready_user_tasks()}
+    close = []
     for pk, task_id in open_task_ids(application.pk):
-        if ready.pop(task_id, None) is None:
-            close_work_task(pk, completed_at=now)
-    insert_work_tasks(
+        if pk != done and ready.pop(task_id, None) is None:
+            close.append(pk)
+    add: list[dict[str, Any]] = [
         {
             "application": application.pk,
             "task_id": task.id,
@@ -731,7 +751,14 @@ def _sync_tasks(application: Application, instance: process.Instance, now: dt.da
             "result": {},
         }
         for task in ready.values()
-    )
+    ]
+    return _TaskChanges(close, add)
+
+
+def _apply_task_changes(changes: _TaskChanges, now: dt.datetime) -> None:
+    for pk in changes.close:
+        close_work_task(pk, completed_at=now)
+    insert_work_tasks(changes.add)
 
 
 def _limit_deadline(
@@ -805,6 +832,7 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
     approved = instance.outcome == process.Outcome.APPROVED
     draft = _licence_draft(current, licence_type) if approved else None
     now = _now()
+    task_changes = _task_changes(current, instance, now)
     with transaction.atomic(durable=True):
         locked = _locked_as_read(current)
         licence = _issue_licence(locked, draft, Actor.system("eservices.auto_approval"))
@@ -830,7 +858,7 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
                 _("您的申请 %(number)s 已提交，等待受理。") % {"number": locked.number},
                 _link(locked),
             )
-        _sync_tasks(locked, instance, now)
+        _apply_task_changes(task_changes, now)
         update_application(locked, SUBMIT_FIELDS)
         _ledger(
             locked,
@@ -942,6 +970,7 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
     )
     # Read before the lock; _locked_as_read confirms that no suspension came or went.
     deadline = _limit_deadline(application, now, accepted_at=now) if accepting else None
+    task_changes = _task_changes(application, instance, now, done=row.pk)
     with transaction.atomic(durable=True):
         locked = _locked_as_read(application)
         licence = _issue_licence(locked, draft, actor)
@@ -992,7 +1021,7 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
                 _link(locked),
             )
         locked.process_state = process_state
-        _sync_tasks(locked, instance, now)
+        _apply_task_changes(task_changes, now)
         # Only what a step changes: the form and the prefilled data stay as submitted.
         update_application(locked, STEP_FIELDS)
         _ledger(

@@ -239,7 +239,7 @@ def test_an_approval_that_fails_to_save_leaves_no_licence(
         raise RuntimeError("disk full")
 
     # The approval's last write fails after the licence was issued in its transaction.
-    monkeypatch.setattr(application_actions, "_sync_tasks", fail)
+    monkeypatch.setattr(application_actions, "_apply_task_changes", fail)
     application = Application.objects.get(number=number)
     licences = Licence.objects.count()
     with pytest.raises(RuntimeError):
