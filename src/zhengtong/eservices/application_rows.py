@@ -18,10 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Field
 
 from zhengtong.core.models import Department
-from zhengtong.core.sql import RowLoader, RowWriter, quoted_table
+from zhengtong.core.sql import RowLoader, RowWriter, concrete_field, quoted_table, update_row
 from zhengtong.identity.models import User
 
 from .models import (
@@ -278,54 +277,19 @@ def open_task_ids(application_id: int) -> list[tuple[int, str]]:
 
 def close_work_task(pk: int, **values: Any) -> None:
     """Set the given ``WorkTask`` fields (``completed_at``, ``result`` ...) of one task."""
-    using = router.db_for_write(WorkTask)
-    connection = connections[using]
-    table, c = quoted_table(using, WorkTask)
-    fields = [WorkTask._meta.get_field(name) for name in values]
-    assignments = ", ".join(f"{c[field.name]} = %s" for field in fields)
-    params = [
-        field.get_db_prep_save(values[field.name], connection)  # type: ignore[union-attr]
-        for field in fields
-    ]
-    sql = f"UPDATE {table} SET {assignments} WHERE {c['id']} = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, pk])
-
-
-_APPLICATION_UPDATES: dict[tuple[str, tuple[str, ...]], tuple[str, list[Field[Any, Any]]]] = {}
+    update_row(WorkTask, pk, values)
 
 
 def update_application(application: Application, fields: Sequence[str]) -> None:
     """Save the named fields of the application, as ``save(update_fields=...)`` does.
 
-    ``updated_at`` among them is set to now (``auto_now``). The statement is
-    written once per database and field list: the ORM's update built it anew
-    for every step, at several times the cost of running it.
+    ``updated_at`` among them is set to now (``auto_now``).
     """
-    using = router.db_for_write(Application)
-    key = (using, tuple(fields))
-    prepared = _APPLICATION_UPDATES.get(key)
-    if prepared is None:
-        table, c = quoted_table(using, Application)
-        model_fields = [_concrete(Application, name) for name in fields]
-        assignments = ", ".join(f"{c[field.name]} = %s" for field in model_fields)
-        sql = f"UPDATE {table} SET {assignments} WHERE {c['id']} = %s"  # noqa: S608
-        prepared = _APPLICATION_UPDATES[key] = (sql, model_fields)
-    sql, model_fields = prepared
-    connection = connections[using]
-    params = [
-        field.get_db_prep_save(field.pre_save(application, False), connection)
-        for field in model_fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, application.pk])
-
-
-def _concrete(model: type[Application], name: str) -> Field[Any, Any]:
-    field = model._meta.get_field(name)
-    if not isinstance(field, Field):
-        raise TypeError(f"{model.__name__}.{name} is not a column")
-    return field
+    update_row(
+        Application,
+        application.pk,
+        {name: concrete_field(Application, name).pre_save(application, False) for name in fields},
+    )
 
 
 def end_open_suspensions(application_id: int, ended_at: dt.datetime) -> None:
