@@ -137,6 +137,18 @@ def insert_sql(using: str, model: type[Model], fields: Sequence[str]) -> str:
     return f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
 
 
+def execute_rows(cursor: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql`` once per row: a single row with ``execute``, more with ``executemany``.
+
+    psycopg runs ``executemany`` in pipeline mode, whose set-up costs more than
+    it saves for the single row most actions add.
+    """
+    if len(rows) == 1:
+        cursor.execute(sql, rows[0])
+    elif rows:
+        cursor.executemany(sql, rows)
+
+
 class RowWriter(Generic[M]):
     """INSERT rows of one model, given as field-name → value mappings.
 
@@ -167,12 +179,7 @@ class RowWriter(Generic[M]):
             names = [field.name for field in self.fields]
             sql = self._sql[using] = insert_sql(using, self.model, names)
         with connection.cursor() as cursor:
-            if len(values) == 1:
-                # psycopg runs executemany in pipeline mode, whose set-up costs
-                # more than it saves for the single row most actions add.
-                cursor.execute(sql, values[0])
-            else:
-                cursor.executemany(sql, values)
+            execute_rows(cursor, sql, values)
 
 
 _UPDATES: dict[tuple[str, type[Model], tuple[str, ...]], tuple[str, list[Field[Any, Any]]]] = {}

@@ -777,7 +777,7 @@ def _finish_approved(
     application: Application, licence: Licence | None, actor: Actor, now: dt.datetime
 ) -> None:
     application.licence = licence
-    _close_open_suspensions(application, now)
+    end_open_suspensions(application.pk, now)
     note = _("已核发电子证照 %(number)s。") % {"number": licence.number} if licence else ""
     notify(
         application.applicant,
@@ -787,10 +787,6 @@ def _finish_approved(
     )
     if licence is not None:
         _event(application, "issue_licence", actor, note=licence.number, at=now)
-
-
-def _close_open_suspensions(application: Application, now: dt.datetime) -> None:
-    end_open_suspensions(application.pk, now)
 
 
 # The columns a completed step can change (``_move``, ``_finish_approved`` and the outcomes).
@@ -998,7 +994,7 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             _move(locked, ApplicationState.REJECTED, actor, note=checked.reasons, at=now)
             locked.rejection_reasons = checked.reasons
             locked.rejection_basis = checked.legal_basis
-            _close_open_suspensions(locked, now)
+            end_open_suspensions(locked.pk, now)
             notify(
                 locked.applicant,
                 _("您的申请 %(number)s 未予准许：%(reasons)s")
@@ -1211,19 +1207,20 @@ def do_withdraw_application(
     if current.state in FINISHED_STATES:
         raise Conflict(_("申请已经办结，不能撤回。"), code="invalid_transition")
     reason = _clean_note(reason, required=False, field="reason")
-    instance = None
+    process_state = None
     if current.process_state:
         instance = process.restore(current.item.process_id, current.process_state)
         instance.withdraw()
+        process_state = instance.serialize()
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
         locked = _locked_as_read(current)
         _move(locked, ApplicationState.WITHDRAWN, actor, note=reason, at=now)
-        if instance is not None:
-            locked.process_state = instance.serialize()
+        if process_state is not None:
+            locked.process_state = process_state
         locked.tasks.filter(completed_at=None).update(completed_at=now, result={"withdrawn": True})
-        _close_open_suspensions(locked, now)
+        end_open_suspensions(locked.pk, now)
         locked.save()
         _ledger(locked, "withdraw_application", actor)
     return locked

@@ -18,7 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from zhengtong.core.actors import Actor
-from zhengtong.core.sql import driver_cursor, driver_sql, insert_sql, quoted_table
+from zhengtong.core.sql import driver_cursor, driver_sql, execute_rows, insert_sql, quoted_table
 from zhengtong.ledger.encoding import (
     canonical_json,
     epoch_millis,
@@ -337,10 +337,8 @@ def _insert_rows(
         with cursor.copy(copy) as stream:
             for row in rows:
                 stream.write_row(row)
-    elif len(rows) == 1:
-        cursor.execute(insert, rows[0])  # a single row: no pipeline (see core.sql.RowWriter)
     else:
-        cursor.executemany(insert, rows)
+        execute_rows(cursor, insert, rows)
 
 
 def record_entry(
