@@ -26,7 +26,7 @@ import datetime as dt
 import enum
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple
@@ -225,6 +225,27 @@ class Packet(NamedTuple):
     items: tuple[tuple[tuple[str, str], ...], ...] = ()
     # Any other header fields, as sent.
     extra: Mapping[str, str] = _NO_EXTRA
+    # True when the data area was checked but not divided into ``items``
+    # (``parse_packet(..., split_items=False)``, the usual data area only):
+    # ``items`` is then empty and ``pairs()`` reads ``cp``.
+    items_deferred: bool = False
+
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        """Every (name, value) of the data area in the order sent, items one after another."""
+        if not self.items_deferred:
+            for item in self.items:
+                yield from item
+            return
+        # The usual expression let each pair hold exactly one "=" and no
+        # empty item but a last one, so the items need not be cut first.
+        for pair in self.cp.replace(";", ",").split(","):
+            if pair:
+                name, _equals, value = pair.partition("=")
+                yield name, value
+
+    def all_items(self) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """``items``, divided from ``cp`` first if that was deferred."""
+        return _split_usual_data_area(self.cp) if self.items_deferred else self.items
 
     @property
     def needs_ack(self) -> bool:
@@ -243,27 +264,25 @@ class Packet(NamedTuple):
 
     def data(self) -> dict[str, str]:
         """Every name=value of the data area in one mapping (later names win)."""
-        return {name: value for item in self.items for name, value in item}
+        return dict(self.pairs())
 
     @property
     def data_time(self) -> dt.datetime | None:
         """The DataTime of the data area as a naive local time, if present."""
         value = None
         # As data() would find it (the last one sent), without building the mapping.
-        for item in self.items:
-            for name, text in item:
-                if name == "DataTime":
-                    value = text
-        return None if value is None else _timestamp(value, "DataTime")
+        for name, text in self.pairs():
+            if name == "DataTime":
+                value = text
+        return None if value is None else timestamp(value, "DataTime")
 
     def readings(self) -> dict[str, dict[str, str]]:
         """Return the pollutant values by code: {"w01018": {"Rtd": "2.2", "Flag": "N"}}."""
         result: dict[str, dict[str, str]] = {}
-        for item in self.items:
-            for name, value in item:
-                code, dash, kind = name.partition("-")
-                if dash and code and kind:
-                    result.setdefault(code, {})[kind] = value
+        for name, value in self.pairs():
+            code, dash, kind = name.partition("-")
+            if dash and code and kind:
+                result.setdefault(code, {})[kind] = value
         return result
 
 
@@ -309,7 +328,8 @@ def _moment(digits: str) -> dt.datetime:
     )
 
 
-def _timestamp(value: str, name: str) -> dt.datetime:
+def timestamp(value: str, name: str) -> dt.datetime:
+    """The value of the time field ``name`` as a naive local time; HJ212Error if it is not one."""
     # Some devices add milliseconds (YYYYMMDDhhmmsszzz), as QN has them.
     if len(value) not in (14, 17) or not value.isdigit():
         raise HJ212Error(ErrorCode.BAD_VALUE, f"{name} is not YYYYMMDDhhmmss: {value!r}")
@@ -340,8 +360,19 @@ def frame_bounds(raw: bytes) -> tuple[int, int]:
     return 6, end
 
 
-def parse_packet(raw: bytes, *, crc_variants: Iterable[CrcVariant] = (CrcVariant.HJ212,)) -> Packet:
-    """Validate and parse one whole packet (with ## and CR LF); raise HJ212Error if invalid."""
+def parse_packet(
+    raw: bytes,
+    *,
+    crc_variants: Iterable[CrcVariant] = (CrcVariant.HJ212,),
+    split_items: bool = True,
+) -> Packet:
+    """Validate and parse one whole packet (with ## and CR LF); raise HJ212Error if invalid.
+
+    With ``split_items=False`` a usual upload (the standard's header, not a
+    split packet, a data area of the usual pairs) is checked in full but its
+    data area is not divided into ``items``: the receiver reads it once with
+    ``Packet.pairs`` instead of building the tuples and reading those.
+    """
     start, end = frame_bounds(raw)
     segment = raw[start:end]
     crc_field = raw[end : end + 4]
@@ -362,10 +393,12 @@ def parse_packet(raw: bytes, *, crc_variants: Iterable[CrcVariant] = (CrcVariant
         text = segment.decode("utf-8")
     except UnicodeDecodeError as error:
         raise HJ212Error(ErrorCode.BAD_ENCODING, f"segment is not UTF-8: {error}") from error
-    return _parse_segment(segment, text, sent, variant)
+    return _parse_segment(segment, text, sent, variant, split_items)
 
 
-def _parse_segment(segment: bytes, text: str, crc: int, variant: CrcVariant) -> Packet:
+def _parse_segment(
+    segment: bytes, text: str, crc: int, variant: CrcVariant, split_items: bool = True
+) -> Packet:
     head, marker, rest = text.partition("CP=&&")
     if not marker:
         raise HJ212Error(ErrorCode.MISSING_FIELD, "CP=&&...&& is missing")
@@ -379,6 +412,7 @@ def _parse_segment(segment: bytes, text: str, crc: int, variant: CrcVariant) -> 
         # The usual header in the standard's order, checked by the expression
         # but for QN's time; a split packet's numbers take the general path.
         _check_qn(usual["qn"])
+        deferred = not split_items and _check_usual_data_area(cp)
         return Packet(
             segment=segment,
             qn=usual["qn"],
@@ -392,7 +426,8 @@ def _parse_segment(segment: bytes, text: str, crc: int, variant: CrcVariant) -> 
             cp=cp,
             crc=crc,
             crc_variant=variant,
-            items=parse_data_area(cp),
+            items=() if deferred else parse_data_area(cp),
+            items_deferred=deferred,
         )
     if head and not head.endswith(";"):
         raise HJ212Error(ErrorCode.BAD_FIELD, "CP must follow a ';'")
@@ -518,18 +553,29 @@ def _check_usual_times(cp: str) -> None:
         at = cp.find("Time=", end)
 
 
+def _check_usual_data_area(cp: str) -> bool:
+    """Whether the data area is of the usual form (its times checked); if not, the general path."""
+    if _USUAL_DATA_AREA.fullmatch(cp) is None:
+        return False
+    _check_usual_times(cp)
+    return True
+
+
+def _split_usual_data_area(cp: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    # Each pair the usual expression matched has exactly one "=", so two parts.
+    return tuple(
+        [
+            tuple([tuple(pair.split("=", 1)) for pair in item.split(",")])  # type: ignore[misc]
+            for item in cp.split(";")
+            if item
+        ]
+    )
+
+
 def parse_data_area(cp: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     """Split a data area into items of (name, value) pairs, checking names and typed values."""
-    if _USUAL_DATA_AREA.fullmatch(cp):
-        _check_usual_times(cp)
-        # Each pair the expression matched has exactly one "=", so two parts.
-        return tuple(
-            [
-                tuple([tuple(pair.split("=", 1)) for pair in item.split(",")])  # type: ignore[misc]
-                for item in cp.split(";")
-                if item
-            ]
-        )
+    if _check_usual_data_area(cp):
+        return _split_usual_data_area(cp)
     if not cp.strip():
         return ()
     items = []
@@ -566,7 +612,7 @@ def _is_number(value: str) -> bool:
 def _check_value(name: str, value: str) -> None:
     kind = name.rpartition("-")[2]
     if name in _TIME_NAMES or kind == "SampleTime":
-        _timestamp(value, name)
+        timestamp(value, name)
     elif kind in _NUMERIC_KINDS and "-" in name:
         if not _NUMBER.fullmatch(value):
             raise HJ212Error(ErrorCode.BAD_VALUE, f"{name}={value!r} is not a number")

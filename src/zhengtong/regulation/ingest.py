@@ -32,7 +32,7 @@ from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.i18n import stored_text
 from zhengtong.core.sql import driver_cursor, quoted_table
 from zhengtong.ledger.actions import record_entry
-from zhengtong.regulation.hj212 import HJ212Error, Packet
+from zhengtong.regulation.hj212 import HJ212Error, Packet, timestamp
 from zhengtong.regulation.models import (
     Alarm,
     AlarmKind,
@@ -111,48 +111,59 @@ def readings_of(accepted: Accepted) -> list[ReadingRow]:
     packet = accepted.packet
     if packet.cn not in DATA_COMMANDS:
         return []
-    local = packet.data_time
-    if local is None:
-        return []
-    # Devices report local (Beijing) time.
-    data_time = local.replace(tzinfo=SHANGHAI)
     point_id, command, received_at = accepted.point_id, packet.cn, accepted.received_at
     # One pass over the data area (the receiver's hot path): a row per
-    # pollutant code, filled from its code-Kind=value pairs.
+    # pollutant code, filled from its code-Kind=value pairs; the DataTime,
+    # the last one sent as ``Packet.data_time`` takes it, is set at the end.
     by_code: dict[str, ReadingRow] = {}
     slots = _SLOTS
-    for item in packet.items:
-        for name, text in item:
-            slot = slots[name] if name in slots else _slot_of(name)
-            if slot is None:
-                continue
-            code, column = slot
-            value: Any
-            if column == _FLAG:
-                value = text[:1]
-            else:
-                try:
-                    value = float(text)
-                except ValueError:  # the parser let only numbers through
-                    value = None
-            row = by_code.get(code)
-            if row is None:
-                row = by_code[code] = [
-                    point_id,
-                    code,
-                    command,
-                    data_time,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    "",
-                    received_at,
-                ]
-            row[column] = value
-    return [row for row in by_code.values() if row[_RTD:_FLAG] != _NO_VALUES]
+    data_time_text = None
+    for name, text in packet.pairs():
+        slot = slots[name] if name in slots else _slot_of(name)
+        if slot is None:
+            if name == "DataTime":
+                data_time_text = text
+            continue
+        code, column = slot
+        value: Any
+        if column == _FLAG:
+            value = text[:1]
+        else:
+            try:
+                value = float(text)
+            except ValueError:  # the parser let only numbers through
+                value = None
+        row = by_code.get(code)
+        if row is None:
+            row = by_code[code] = [
+                point_id,
+                code,
+                command,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "",
+                received_at,
+            ]
+        row[column] = value
+    if data_time_text is None:
+        return []
+    data_time = _local_time(data_time_text)
+    rows = [row for row in by_code.values() if row[_RTD:_FLAG] != _NO_VALUES]
+    for row in rows:
+        row[_DATA_TIME] = data_time
+    return rows
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_time(text: str) -> dt.datetime:
+    # Devices report local (Beijing) time; an upload's DataTime was checked by
+    # the parser, and the uploads of a batch share few of them.
+    return timestamp(text, "DataTime").replace(tzinfo=SHANGHAI)
 
 
 # The SQLite INSERT of a full chunk, by database and rows.

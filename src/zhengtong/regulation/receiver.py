@@ -353,7 +353,7 @@ class Receiver:
         auth = self.points.get(mn)
         variants = auth.variants if auth else (CrcVariant.HJ212,)
         try:
-            packet = parse_packet(raw, crc_variants=variants)
+            packet = parse_packet(raw, crc_variants=variants, split_items=False)
             if auth is None:
                 self._unknown_seen = True
                 raise HJ212Error(ErrorCode.BAD_MN, f"MN {mn!r} is not a registered point")
@@ -406,7 +406,8 @@ class Receiver:
         pieces = [split.pieces[n] for n in sorted(split.pieces)]
         first = pieces[0][0]
         whole = first._replace(
-            items=tuple(item for piece, _raw in pieces for item in piece.items),
+            items=tuple(item for piece, _raw in pieces for item in piece.all_items()),
+            items_deferred=False,
             pnum=None,
             pno=None,
         )

@@ -13,6 +13,7 @@ from zhengtong.regulation.hj212 import (
     ErrorCode,
     FrameSplitter,
     HJ212Error,
+    Packet,
     crc16,
     crc16_fast,
     crc16_modbus,
@@ -23,6 +24,8 @@ from zhengtong.regulation.hj212 import (
     request_answer,
     segment_of,
 )
+from zhengtong.regulation.ingest import Accepted, readings_of
+from zhengtong.regulation.simulator import points_for
 
 # Appendix A's worked example (its prose mistypes the CRC as 1C08; 1C80 is right).
 STANDARD_SEGMENT = (
@@ -274,6 +277,72 @@ def test_the_usual_layout_and_its_variants_read_the_same() -> None:
     assert parse_packet(upload(spaced)).items == expected
     # Other names take any value, also in a packet that is otherwise usual.
     assert parse_packet(upload(usual + "PolId=a=b")).items[-1] == (("PolId", "a=b"),)
+
+
+def _outcome(raw: bytes, *, split_items: bool) -> Packet | ErrorCode:
+    try:
+        return parse_packet(raw, crc_variants=list(CrcVariant), split_items=split_items)
+    except HJ212Error as error:
+        return error.code
+
+
+def _equivalence_packets() -> list[bytes]:
+    """Valid and invalid packets of every shape, many of them with a valid CRC."""
+    usual = (
+        "DataTime=20260301083000;a21026-Rtd=30.5,a21026-ZsRtd=-1.2e3,a21026-Flag=N;"
+        "a34013-Avg=.5,a34013-Cou=7.,a34013-Flag=T;w01008-SampleTime=20260301083000123;"
+    )
+    shapes = [
+        usual,
+        usual.rstrip(";"),
+        usual + "DataTime=20260301083100",  # a second DataTime: the last one counts
+        usual.replace(",", " , ").replace(";", ";;", 1),
+        usual + "PolId=a=b",
+        "a21026-Rtd=1",  # no DataTime
+        "",
+        "DataTime=20260230083000;a01-Rtd=1",
+        "DataTime=20260301083000;a01-Rtd=x1",
+    ]
+    raws = [STANDARD_PACKET, *FIELD_PACKETS]
+    raws += [upload(cp) for cp in shapes]
+    raws += [upload(cp, cn="2051") for cp in shapes[:2]]
+    raws += [upload(usual, flag=7, pnum=2, pno=1), upload(usual, flag=1)]
+    point = points_for(1)[0]
+    raws += [point.upload(dt.datetime(2026, 3, 1, 8, 30), n)[1] for n in range(3)]
+    # Random changes, mostly inside the data area, framed again so that the
+    # CRC holds and the parse goes past it.
+    rng = random.Random(212)
+    for _ in range(2000):
+        segment = bytearray(raws[rng.randrange(len(raws))][6:-6])
+        area = segment.find(b"CP=&&") + 5
+        for _ in range(rng.randrange(1, 3)):
+            start = area if rng.random() < 0.8 and area < len(segment) - 2 else 0
+            at = rng.randrange(start, len(segment))
+            segment[at] = rng.choice(b"=;,&-.0123456789aNDT ")
+        raws.append(b"##%04d%s%04X\r\n" % (len(segment), segment, crc16_fast(bytes(segment))))
+    return raws
+
+
+def test_a_deferred_data_area_reads_as_the_split_one() -> None:
+    deferred_seen = 0
+    for raw in _equivalence_packets():
+        split, deferred = _outcome(raw, split_items=True), _outcome(raw, split_items=False)
+        if not isinstance(split, Packet) or not isinstance(deferred, Packet):
+            assert deferred == split, raw
+            continue
+        assert not split.items_deferred
+        deferred_seen += deferred.items_deferred
+        assert deferred._replace(items=split.items, items_deferred=False) == split, raw
+        assert deferred.all_items() == split.items, raw
+        assert list(deferred.pairs()) == [pair for item in split.items for pair in item], raw
+        assert (deferred.data(), deferred.readings()) == (split.data(), split.readings()), raw
+        assert deferred.data_time == split.data_time, raw
+        received = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+        assert readings_of(Accepted(1, deferred, raw, received)) == readings_of(
+            Accepted(1, split, raw, received)
+        ), raw
+    # The usual uploads (the simulator's among them) did take the deferred path.
+    assert deferred_seen >= 10
 
 
 def test_random_bytes_never_raise_anything_but_hj212_errors() -> None:
