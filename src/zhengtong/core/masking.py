@@ -25,6 +25,7 @@ one: values too short for the rule are masked entirely.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from functools import cache
@@ -148,16 +149,38 @@ def _indexed(names: frozenset[str]) -> _Names:
     return names, {start: tuple(sorted(found, reverse=True)) for start, found in lengths.items()}
 
 
-@cache
-def _division_names() -> tuple[dict[int, _Names], _Names]:
+_DivisionIndex = tuple[dict[int, _Names], _Names]
+_division_index: _DivisionIndex | None = None
+_division_index_lock = threading.Lock()
+
+
+def _division_names() -> _DivisionIndex:
     """The division names by level, and the provinces' short names, each indexed by their starts.
 
-    Computed once, together: keying a cache on the large sets themselves made
-    every look-up compare them element by element whenever two threads had
-    built equal but distinct sets on their first, concurrent, call.
+    Computed once per process, together: keying a cache on the large sets
+    themselves made every look-up compare them element by element whenever two
+    threads had built equal but distinct sets on their first, concurrent, call.
+    Building takes about 0.2 s (the division list is parsed too), so threads
+    arriving together wait for one build instead of each making its own.
     """
-    levels = {level: _indexed(names) for level, names in names_by_level().items()}
-    return levels, _indexed(_province_short_names())
+    global _division_index
+    index = _division_index
+    if index is None:
+        with _division_index_lock:
+            index = _division_index
+            if index is None:
+                levels = {level: _indexed(names) for level, names in names_by_level().items()}
+                index = _division_index = (levels, _indexed(_province_short_names()))
+    return index
+
+
+def prepare_address_masking() -> None:
+    """Build the division index now, so that a server's first masked address does not wait for it.
+
+    The web entry points (``zhengtong.wsgi``, ``zhengtong.asgi``) call it as a
+    worker starts; other commands build it on first use, if ever.
+    """
+    _division_names()
 
 
 _NO_NAMES: _Names = (frozenset(), {})

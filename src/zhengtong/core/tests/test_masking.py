@@ -1,6 +1,10 @@
+import threading
+import time
+
 import pytest
 from django.template import Context, Template
 
+from zhengtong.core.divisions import names_by_level
 from zhengtong.core.masking import (
     mask,
     mask_address,
@@ -151,3 +155,35 @@ def test_templates_mask_with_the_filter() -> None:
 def test_a_road_named_after_a_province_is_not_a_division() -> None:
     assert mask_address("北京路123号") == "***"
     assert mask_address("湖南路5号") == "***"
+
+
+def test_threads_arriving_together_wait_for_one_build_of_the_division_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from zhengtong.core import masking
+
+    monkeypatch.setattr(masking, "_division_index", None)
+    built: list[int] = []
+    index_names = masking._indexed
+
+    def slow_index(names: frozenset[str]) -> tuple[frozenset[str], dict[str, tuple[int, ...]]]:
+        built.append(len(names))
+        time.sleep(0.01)  # lets the other threads in, as the real 0.2 s build does
+        return index_names(names)
+
+    monkeypatch.setattr(masking, "_indexed", slow_index)
+    start = threading.Barrier(4)
+    masked: list[str] = []
+
+    def first_request() -> None:
+        start.wait()
+        masked.append(mask_address("湖南省长沙市芙蓉区五一大道100号"))
+
+    threads = [threading.Thread(target=first_request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert masked == ["湖南省长沙市芙蓉区***"] * 4
+    # One index per division level and one of the provinces' short names: one build.
+    assert len(built) == len(names_by_level()) + 1
