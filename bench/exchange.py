@@ -9,7 +9,8 @@ the run and dropped afterwards, as in ``bench/ledger.py``.
 The run publishes a catalog resource keyed by 身份证号 with plain and personal
 items, loads ``--rows`` records into its hosted copy (in bulk: loading is not
 what is measured), issues a department system (G2G client) a grant, and starts
-gunicorn on a free port as production would run it. Then, in the same run and
+the web server on a free port as production would run it (granian, see
+docs/operations/deploy.md; ``--worker-class gthread`` for gunicorn). Then, in the same run and
 against the same server:
 
 * ``bare_per_s`` — an ungoverned read of a record by key through the same
@@ -61,6 +62,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import setup_django, temporary_database
 
+# The platform's code beside this bench, which the server must run too.
+SOURCE = Path(__file__).resolve().parent.parent / "src"
+
 SLUG = "201000000-000001"
 CODE = SLUG.replace("-", "/")
 PURPOSE = "办理社会保险待遇资格认证"
@@ -88,19 +92,24 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--batches", type=int, default=60, help="Batch look-ups to time.")
     parser.add_argument("--connections", type=int, default=16, help="Concurrent connections.")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
-    parser.add_argument("--threads", type=int, default=4, help="Threads per gthread worker.")
+    parser.add_argument("--workers", type=int, default=2, help="Server worker processes.")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="Application threads per worker (default: 8 for granian, 4 for gthread).",
+    )
     parser.add_argument(
         "--switch-interval-ms",
         type=float,
         default=1.0,
-        help="Set the workers' sys.setswitchinterval (0: leave Python's 5 ms).",
+        help="gunicorn: set the workers' sys.setswitchinterval (0: leave Python's 5 ms).",
     )
     parser.add_argument(
         "--worker-class",
-        default="gthread",
-        choices=["gthread", "uvicorn"],
-        help="gthread (WSGI, the recommended setup) or uvicorn (ASGI).",
+        default="granian",
+        choices=["granian", "gthread", "uvicorn"],
+        help="granian (WSGI, the recommended setup), gunicorn's gthread (WSGI) or uvicorn (ASGI).",
     )
     return parser.parse_args(argv)
 
@@ -281,6 +290,23 @@ def server_command(args: argparse.Namespace, port: int, workdir: Path) -> list[s
             f"    sys.setswitchinterval({args.switch_interval_ms / 1000!r})\n"
         )
         common += ["--config", str(config)]
+    if args.worker_class == "granian":
+        return [
+            str(Path(sys.executable).with_name("granian")),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--blocking-threads",
+            str(args.threads or 8),
+            "--backlog",
+            "2048",
+            "zhengtong.wsgi:application",
+        ]
     if args.worker_class == "uvicorn":
         return [
             gunicorn,
@@ -295,7 +321,7 @@ def server_command(args: argparse.Namespace, port: int, workdir: Path) -> list[s
         "-k",
         "gthread",
         "--threads",
-        str(args.threads),
+        str(args.threads or 4),
         *common,
     ]
 
@@ -313,6 +339,9 @@ def running_server(
         "ZHENGTONG_HTTPS": "0",
         "ZHENGTONG_DB_CONN_MAX_AGE": "600",
         "ZHENGTONG_ALLOWED_HOSTS": "127.0.0.1",
+        # The server runs this checkout's code, as the bench process does,
+        # even where another checkout is the one installed.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(SOURCE), os.environ.get("PYTHONPATH")])),
     }
     log = (workdir / "server.log").open("wb")
     process = subprocess.Popen(  # noqa: S603

@@ -149,6 +149,60 @@ def execute_rows(cursor: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         cursor.executemany(sql, rows)
 
 
+# Bound values per statement of ``insert_rows``: SQLite before 3.32 took at
+# most 999, later versions and PostgreSQL far more.
+_VALUES_PER_STATEMENT = 999
+
+
+def rows_statement(insert: str, count: int) -> str:
+    """``insert`` (``INSERT INTO t (columns) VALUES (...)``) with ``count`` rows of values."""
+    head, values, row = insert.partition(" VALUES ")
+    return head + values + ", ".join([row] * count)
+
+
+def insert_rows(
+    cursor: Any, insert: str, rows: Sequence[Sequence[Any]], returning: str = ""
+) -> list[tuple[Any, ...]]:
+    """INSERT rows with several to a statement; return the ``RETURNING`` rows, if asked.
+
+    The drivers let go of the interpreter lock around each statement they
+    run, and a thread taking it back waits behind the process's busy
+    threads: a row per statement (``executemany``) inside a transaction that
+    others queue for meant waiting for the lock once a row. Here a batch of
+    ``n`` rows is one statement per set bit of ``n`` (16 + 4 + 1 for 21), so
+    that a table needs few statement texts, which the driver keeps prepared.
+    ``returning`` (say ``" RETURNING id"``) is added to each statement; the
+    rows come back in no promised order.
+    """
+    if not rows:
+        return []
+    width = len(rows[0])
+    largest = 1 << max(0, (_VALUES_PER_STATEMENT // max(1, width)).bit_length() - 1)
+    returned: list[tuple[Any, ...]] = []
+    start = 0
+    while start < len(rows):
+        left = len(rows) - start
+        count = largest if left >= largest else 1 << (left.bit_length() - 1)
+        chunk = rows[start : start + count]
+        start += count
+        sql = _multi_row_sql(insert, count) + returning
+        cursor.execute(sql, [value for row in chunk for value in row])
+        if returning:
+            returned.extend(tuple(row) for row in cursor.fetchall())
+    return returned
+
+
+_MULTI_ROW: dict[tuple[str, int], str] = {}
+
+
+def _multi_row_sql(insert: str, count: int) -> str:
+    key = (insert, count)
+    sql = _MULTI_ROW.get(key)
+    if sql is None:
+        sql = _MULTI_ROW[key] = rows_statement(insert, count)
+    return sql
+
+
 class RowWriter(Generic[M]):
     """INSERT rows of one model, given as field-name → value mappings.
 

@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import connections, router, transaction
 
 from zhengtong.core.actors import Actor
-from zhengtong.core.sql import driver_cursor, driver_sql, insert_sql, quoted_table
+from zhengtong.core.sql import driver_cursor, driver_sql, insert_rows, insert_sql, quoted_table
 from zhengtong.exchange.models import AccessLog, AccessSubject, Grant
 from zhengtong.ledger.actions import PendingEntry, append_entries
 
@@ -80,9 +80,9 @@ _LOG_FIELDS = ("ledger_seq", "at", "client", "resource", "grant", "operation", "
 class _Statements:
     """The writer's statements for one database, written once for the driver's cursor."""
 
-    read_rate: str
     count_rate: str
     insert_log: str
+    # What the access-log INSERT returns: each row's ledger_seq and id.
     log_ids: str
     insert_subject: str
 
@@ -90,26 +90,23 @@ class _Statements:
 @cache
 def _statements(using: str) -> _Statements:
     connection = connections[using]
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    least = "MIN" if connection.vendor == "sqlite" else "LEAST"
     grant, g = quoted_table(using, Grant)
-    log, c = quoted_table(using, AccessLog)
+    _, c = quoted_table(using, AccessLog)
     return _Statements(
-        read_rate=driver_sql(
-            using,
-            f"SELECT {g['window_start']}, {g['window_count']}, {g['rate_per_minute']}"  # noqa: S608
-            f" FROM {grant} WHERE {g['id']} = %s{lock}",
-        ),
+        # One statement, so that the grant's row is locked for one round trip
+        # less: the window's count goes up by the batch's calls, on top of the
+        # count so far capped at the rate, which tells the calls within the
+        # rate from those over it and keeps the count bounded.
         count_rate=driver_sql(
             using,
-            f"UPDATE {grant} SET {g['window_start']} = %s, {g['window_count']} = %s"  # noqa: S608
-            f" WHERE {g['id']} = %s",
+            f"UPDATE {grant} SET {g['window_count']} = CASE WHEN {g['window_start']} = %s"  # noqa: S608
+            f" THEN {least}({g['window_count']}, {g['rate_per_minute']}) ELSE 0 END + %s,"
+            f" {g['window_start']} = %s WHERE {g['id']} = %s"
+            f" RETURNING {g['window_count']}, {g['rate_per_minute']}",
         ),
         insert_log=driver_sql(using, insert_sql(using, AccessLog, _LOG_FIELDS)),
-        log_ids=driver_sql(
-            using,
-            f"SELECT {c['ledger_seq']}, {c['id']} FROM {log}"  # noqa: S608
-            f" WHERE {c['ledger_seq']} >= %s AND {c['ledger_seq']} <= %s",
-        ),
+        log_ids=f" RETURNING {c['ledger_seq']}, {c['id']}",
         insert_subject=driver_sql(
             using, insert_sql(using, AccessSubject, ("log", "key_hash", "outcome"))
         ),
@@ -126,18 +123,15 @@ def _count_rates(using: str, cursor: Any, entries: Sequence[LogEntry], window: i
         return
     statements = _statements(using)
     for grant_id, calls in by_grant.items():
-        cursor.execute(statements.read_rate, [grant_id])
+        cursor.execute(statements.count_rate, [window, len(calls), window, grant_id])
         row = cursor.fetchone()
         if row is None:  # the grant was deleted: nothing to count against
             continue
-        start, count, rate = int(row[0]), int(row[1]), int(row[2])
-        if start != window:
-            count = 0
-        allowed = max(0, min(len(calls), rate - count))
+        # The window's count before this batch, as far as it matters: at most the rate.
+        before, rate = int(row[0]) - len(calls), int(row[1])
+        allowed = max(0, min(len(calls), rate - before))
         for entry in calls[allowed:]:
             entry.result = RATE_LIMITED
-        if allowed:
-            cursor.execute(statements.count_rate, [window, count + allowed, grant_id])
 
 
 def write_entries(entries: Sequence[LogEntry]) -> None:
@@ -171,14 +165,14 @@ def write_entries(entries: Sequence[LogEntry]) -> None:
                 prepare_data(entry.data, connection),
             )
         )
-    cursor.executemany(statements.insert_log, rows)
     subjects = [e for e in entries if e.outcomes]
     if not subjects:
+        insert_rows(cursor, statements.insert_log, rows)
         return
-    # The log rows' ids, by ledger_seq: the entries' numbers are consecutive.
-    cursor.execute(statements.log_ids, [subjects[0].seq, subjects[-1].seq])
-    log_id = dict(cursor.fetchall())
-    cursor.executemany(
+    # The log rows' ids by ledger_seq, for their subjects.
+    log_id = dict(insert_rows(cursor, statements.insert_log, rows, statements.log_ids))
+    insert_rows(
+        cursor,
         statements.insert_subject,
         [
             (log_id[e.seq], digest, outcome)

@@ -18,7 +18,14 @@ from django.db.models import Model
 from django.utils import timezone
 
 from zhengtong.core.actors import Actor
-from zhengtong.core.sql import driver_cursor, driver_sql, execute_rows, insert_sql, quoted_table
+from zhengtong.core.sql import (
+    driver_cursor,
+    driver_sql,
+    insert_rows,
+    insert_sql,
+    quoted_table,
+    rows_statement,
+)
 from zhengtong.ledger.encoding import (
     canonical_json,
     epoch_millis,
@@ -294,16 +301,11 @@ def _append_in_one(using: str, entries: int, nodes: int) -> str:
     if sql is None:
         statements = _statements(using)
 
-        def rows_of(insert: str, count: int) -> str:
-            # "INSERT INTO t (columns) VALUES (%s, ...)" with ``count`` rows.
-            head, values, row = insert.partition(" VALUES ")
-            return head + values + ", ".join([row] * count)
-
         parts = []
         if entries:
-            parts.append(f"e AS ({rows_of(statements.insert_entries, entries)})")
+            parts.append(f"e AS ({rows_statement(statements.insert_entries, entries)})")
         if nodes:
-            parts.append(f"n AS ({rows_of(statements.insert_nodes, nodes)})")
+            parts.append(f"n AS ({rows_statement(statements.insert_nodes, nodes)})")
         sql = statements.move_head
         if parts:
             sql = "WITH " + ", ".join(parts) + " " + sql
@@ -338,7 +340,7 @@ def _insert_rows(
             for row in rows:
                 stream.write_row(row)
     else:
-        execute_rows(cursor, insert, rows)
+        insert_rows(cursor, insert, rows)
 
 
 def record_entry(

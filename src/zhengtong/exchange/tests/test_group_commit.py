@@ -5,6 +5,8 @@ writer (or one transaction per call when it is switched off); the rate limit
 is counted in that write, and a call whose write fails gets no answer.
 """
 
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -81,6 +83,28 @@ def test_calls_over_the_grants_rate_are_refused_and_each_call_is_logged_once(
     entries = LedgerEntry.objects.filter(seq__in=[log.ledger_seq for log in logs])
     assert {e.action for e in entries} == {"exchange.look_up"}
     assert AccessSubject.objects.filter(log__in=logs).count() == 3
+
+
+@pytest.mark.parametrize("group_commit", [True, False])
+def test_the_rate_counts_each_minute_afresh_however_many_calls_were_refused(
+    granted: dict[str, Any], group_commit: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    minute = 29_000_000  # minutes since 1970: some time in 2025
+    clock = SimpleNamespace(time=lambda: minute * 60.0 + 30, monotonic=time.monotonic)
+    monkeypatch.setattr(audit_writer, "time", clock)
+    with override_settings(EXCHANGE_GROUP_COMMIT=group_commit):
+        first = [_look_up(granted).status_code for _ in range(7)]
+        minute += 1
+        second = [_look_up(granted).status_code for _ in range(3)]
+        third = [_look_up(granted).status_code for _ in range(1)]
+        minute += 5
+        fourth = [_look_up(granted).status_code for _ in range(3)]
+    assert first == [200, 200, 429, 429, 429, 429, 429]
+    assert second == [200, 200, 429]
+    assert third == [429]
+    assert fourth == [200, 200, 429]
+    results = list(AccessLog.objects.order_by("ledger_seq").values_list("result", flat=True))
+    assert results.count("ok") == 6 and results.count("rate_limited") == 8
 
 
 def test_a_call_whose_audit_write_fails_gets_no_record(
