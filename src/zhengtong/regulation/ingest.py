@@ -30,7 +30,13 @@ from django.utils.translation import gettext_noop
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.i18n import stored_text
-from zhengtong.core.sql import driver_cursor, quoted_table
+from zhengtong.core.sql import (
+    driver_cursor,
+    driver_sql,
+    insert_sql,
+    quoted_table,
+    rows_statement,
+)
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.hj212 import HJ212Error, Packet, timestamp
 from zhengtong.regulation.models import (
@@ -292,12 +298,10 @@ def _reading_inserts(values: Sequence[ReadingRow], using: str) -> list[tuple[str
     connection = connections[using]
     if not values or connection.vendor == "postgresql":
         return []
-    table, columns = quoted_table(using, Reading)
-    names = ", ".join(columns[name] for name in READING_FIELDS)
+    insert = driver_sql(using, insert_sql(using, Reading, READING_FIELDS))
     connection.ensure_connection()
     bound_values = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     size = max(1, min(SQLITE_ROWS_PER_INSERT, bound_values // len(READING_FIELDS)))
-    row_marks = "(" + ", ".join(["?"] * len(READING_FIELDS)) + ")"
     statements = []
     for start in range(0, len(values), size):
         chunk = values[start : start + size]
@@ -306,11 +310,7 @@ def _reading_inserts(values: Sequence[ReadingRow], using: str) -> list[tuple[str
         sql = _full_insert_sql.get((using, size), "") if full else ""
         if not sql:
             # SQLite (3.24+) understands ON CONFLICT DO NOTHING too.
-            sql = (
-                f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
-                + ", ".join([row_marks] * len(chunk))
-                + " ON CONFLICT DO NOTHING"
-            )
+            sql = rows_statement(insert, len(chunk)) + " ON CONFLICT DO NOTHING"
             if full:
                 _full_insert_sql[using, size] = sql
         statements.append((sql, list(chain.from_iterable(chunk))))
