@@ -25,10 +25,11 @@ Converter = Callable[[Any, Any, Any], Any]
 class RowLoader(Generic[M]):
     """Select all of a model's columns under a table alias, and turn such rows into instances."""
 
-    def __init__(self, model: type[M], alias: str) -> None:
+    def __init__(self, model: type[M], alias: str, *, omit: Sequence[str] = ()) -> None:
+        """``omit``: fields (by name) left out of the select; the instances defer them."""
         self.model = model
         self.alias = alias
-        self.fields = list(model._meta.concrete_fields)
+        self.fields = [f for f in model._meta.concrete_fields if f.name not in omit]
         self.attnames = [f.attname for f in self.fields]
         self.width = len(self.fields)
         self._prepared: dict[str, tuple[str, list[tuple[int, list[Converter], Any]]]] = {}

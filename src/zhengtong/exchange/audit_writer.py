@@ -69,7 +69,6 @@ class LogEntry:
     outcomes: Mapping[str, str]
     # Set once written.
     seq: int | None = None
-    done: bool = False
     error: BaseException | None = None
 
 
@@ -182,6 +181,19 @@ def write_entries(entries: Sequence[LogEntry]) -> None:
     )
 
 
+class _Waiter:
+    """A queued call's thread, asleep on its own lock until it is woken for its one reason."""
+
+    __slots__ = ("entry", "lead", "wake")
+
+    def __init__(self, entry: LogEntry) -> None:
+        self.entry = entry
+        # Woken to write the next batch rather than because its entry is written.
+        self.lead = False
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+
 class _GroupCommit:
     """The queue of one process's calls waiting to be written, and who is writing.
 
@@ -190,66 +202,100 @@ class _GroupCommit:
     for them before it writes, as PostgreSQL's ``commit_delay`` does: on a busy
     server the calls are CPU-bound and would otherwise reach the queue one at a
     time, each paying a whole transaction of its own.
+
+    Each thread is woken once, for its own reason: a queued call when its
+    batch is committed or when it is to lead the next one, the leader when the
+    calls it waits for have all queued. A condition shared by all of them woke
+    every waiting thread at every arrival, and the threads' waking and sleeping
+    again cost the server more than writing their entries.
     """
 
     def __init__(self) -> None:
-        self.condition = threading.Condition()
-        self.queue: list[LogEntry] = []
+        self.mutex = threading.Lock()
+        self.queue: list[_Waiter] = []
+        # A leader is chosen or writing; queued calls wait for it.
         self.writing = False
         self.arriving = 0
+        # The leader's lock while it waits for arriving calls.
+        self.leader_wake: threading.Lock | None = None
 
     def arrive(self) -> None:
-        with self.condition:
+        with self.mutex:
             self.arriving += 1
 
     def leave(self) -> None:
-        with self.condition:
+        with self.mutex:
             self.arriving -= 1
-            if self.queue:
-                self.condition.notify_all()
+            self._wake_leader_if_ready()
+
+    def _wake_leader_if_ready(self) -> None:
+        """Wake a leader waiting for arrivals once there is none left or the batch is full."""
+        if self.leader_wake is not None and (self.arriving <= 0 or len(self.queue) >= MAX_BATCH):
+            self.leader_wake.release()
+            self.leader_wake = None
 
     def submit(self, entry: LogEntry, wait_s: float) -> None:
-        with self.condition:
+        waiter = _Waiter(entry)
+        with self.mutex:
             self.arriving -= 1
-            self.queue.append(entry)
-            self.condition.notify_all()
-            while not entry.done:
-                if self.writing:
-                    self.condition.wait()
-                    continue
+            self.queue.append(waiter)
+            lead = waiter.lead = not self.writing
+            if lead:
                 self.writing = True
-                deadline = time.monotonic() + wait_s
-                while self.arriving > 0 and len(self.queue) < MAX_BATCH:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self.condition.wait(remaining)
-                self.condition.release()
-                batch: list[LogEntry] = []
-                error: BaseException | None = RuntimeError("the access log was not written")
-                try:
-                    using = router.db_for_write(AccessLog)
-                    with transaction.atomic(using=using, durable=True):
-                        # Taken only now: beginning the transaction waited for
-                        # the database's write turn (on SQLite, core/sqlite/),
-                        # and calls that queued meanwhile ride in this one.
-                        with self.condition:
-                            batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
-                        write_entries(batch)
-                    error = None
-                except Exception as failed:  # every call of the batch fails with it
-                    error = failed
-                finally:
-                    self.condition.acquire()
-                    self.writing = False
-                    if not batch:  # failed before taking a batch: fail those queued
-                        batch, self.queue = self.queue, []
-                    for written in batch:
-                        written.error = error
-                        written.done = True
-                    self.condition.notify_all()
+            else:
+                self._wake_leader_if_ready()
+        if not lead:
+            waiter.wake.acquire()
+            lead = waiter.lead
+        if lead:
+            self._lead(wait_s)
         if entry.error is not None:
             raise entry.error
+
+    def _lead(self, wait_s: float) -> None:
+        """Write the queue as one batch (this thread's own entry among it), then hand over."""
+        with self.mutex:
+            if self.arriving > 0 and len(self.queue) < MAX_BATCH:
+                wake = self.leader_wake = threading.Lock()
+                wake.acquire()
+            else:
+                wake = None
+        if wake is not None:
+            woken = wake.acquire(timeout=wait_s)
+            with self.mutex:
+                if not woken and self.leader_wake is wake:
+                    self.leader_wake = None
+        batch: list[_Waiter] = []
+        error: BaseException | None = RuntimeError("the access log was not written")
+        try:
+            using = router.db_for_write(AccessLog)
+            with transaction.atomic(using=using, durable=True):
+                # Taken only now: beginning the transaction waited for the
+                # database's write turn (on SQLite, core/sqlite/), and calls
+                # that queued meanwhile ride in this one.
+                with self.mutex:
+                    batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+                write_entries([w.entry for w in batch])
+            error = None
+        except Exception as failed:  # every call of the batch fails with it
+            error = failed
+        finally:
+            with self.mutex:
+                if not batch:  # failed before taking a batch: fail those queued
+                    batch, self.queue = self.queue, []
+                for written in batch:
+                    written.entry.error = error
+                # The next leader is chosen now, so that it starts as soon as woken.
+                successor = self.queue[0] if self.queue else None
+                self.writing = successor is not None
+                if successor is not None:
+                    successor.lead = True
+            for written in batch:
+                if written.lead:
+                    continue  # this thread
+                written.wake.release()
+            if successor is not None:
+                successor.wake.release()
 
 
 _group = _GroupCommit()

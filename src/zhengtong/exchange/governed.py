@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.models import InformationItem, Resource
-from zhengtong.catalog.selectors import Verdict, share_decision
+from zhengtong.catalog.selectors import ShareDecision, Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.masking import HIDDEN, MASKERS, mask
@@ -189,10 +189,23 @@ def _table(model: type[Model], using: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Source:
     resource: Resource
-    items: list[InformationItem]
+    items: dict[str, InformationItem]  # by code, in the resource's order
     dataset: HostedDataset | None
     proxied: ProxiedDataset | None
     grants: list[Grant]  # the calling client's, newest first
+    # share_decision's answers by the items asked for (None: all of them).
+    decisions: dict[tuple[str, ...] | None, ShareDecision] = field(default_factory=dict)
+
+    def decision(self, requested: Sequence[str] | None) -> ShareDecision:
+        asked = tuple(requested) if requested is not None else None
+        found = self.decisions.get(asked)
+        if found is None:
+            if len(self.decisions) >= 64:  # callers asking for ever other items
+                self.decisions.clear()
+            found = self.decisions[asked] = share_decision(
+                self.resource, asked if asked is not None else list(self.items)
+            )
+        return found
 
 
 # A resource's items change only with the resource itself (a draft's items are
@@ -225,8 +238,18 @@ def _attach_items(resource: Resource) -> list[InformationItem]:
 
 
 _RESOURCES = RowLoader(Resource, "r")
-_GRANTS = RowLoader(Grant, "g")
+# The rate window's columns move with every batch of calls, and only the
+# audit writer reads them.
+_GRANTS = RowLoader(Grant, "g", omit=("window_start", "window_count"))
 _SOURCE_SQL: dict[str, str] = {}
+
+# The last source made for each client and resource, with the rows it was
+# made from. Every call still runs the query, so a resource, dataset or grant
+# that changed (revoked, extended, narrowed, retired) is seen at once; only
+# when the rows are the same as last time is turning them into instances
+# skipped. The instances are shared by the process's threads and only read.
+_SOURCES: dict[tuple[str, int, str], tuple[list[Any], _Source]] = {}
+_SOURCES_KEPT = 1024
 
 
 def _source_sql(using: str) -> str:
@@ -258,6 +281,11 @@ def _find_resource(call: Call) -> _Source:
     cursor = driver_cursor(using)
     cursor.execute(_source_sql(using), [call.client.pk, code])
     rows = cursor.fetchall()
+    kept_as = (using, call.client.pk, code)
+    kept = _SOURCES.get(kept_as)
+    if kept is not None and kept[0] == rows:
+        call.resource = kept[1].resource
+        return kept[1]
     resource = _RESOURCES.load(using, rows[0]) if rows else None
     if resource is None or resource.state != ResourceState.PUBLISHED:
         raise _refusal(
@@ -276,7 +304,12 @@ def _find_resource(call: Call) -> _Source:
         proxied = ProxiedDataset.objects.get(pk=proxied_id)
         ProxiedDataset.resource.field.set_cached_value(proxied, resource)
     call.resource = resource
-    return _Source(resource, items, dataset, proxied, grants)
+    source = _Source(resource, {i.code: i for i in items}, dataset, proxied, grants)
+    if proxied is None:  # a proxied dataset's settings are not among the rows
+        if len(_SOURCES) >= _SOURCES_KEPT:
+            _SOURCES.clear()
+        _SOURCES[kept_as] = (rows, source)
+    return source
 
 
 def authorise(call: Call, requested: Sequence[str] | None) -> Access:
@@ -296,8 +329,8 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
         )
     source = _find_resource(call)
     resource = source.resource
-    items = {item.code: item for item in source.items}
-    decision = share_decision(resource, requested if requested is not None else list(items))
+    items = source.items
+    decision = source.decision(requested)
     now = timezone.now()
     grants = source.grants
     grant = next((g for g in grants if _active(g, now)), None)

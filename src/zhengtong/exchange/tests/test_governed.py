@@ -154,3 +154,14 @@ def test_the_token_api_takes_no_session_and_sets_no_cookie(
     assert not answer.cookies
     # Pages keep their CSRF check: a POST without the token is refused.
     assert browser.post("/i18n/setlang/", {"language": "en"}).status_code == 403
+
+
+def test_a_resource_retired_after_a_call_is_refused_on_the_next(
+    cast: ExchangeCast, hosted: dict[str, Any]
+) -> None:
+    http, uscc = hosted["http"], hosted["uscc"]
+    body = {"key": uscc, "purpose": "核对营业执照信息"}
+    assert _post(http, "look-up", body).status_code == 200
+    catalog.do_retire_resource(hosted["resource"], "并入新目录", actor=TEST_ACTOR)
+    refused = _post(http, "look-up", body)
+    assert refused.status_code == 404 and refused.json()["code"] == "resource_not_found"
