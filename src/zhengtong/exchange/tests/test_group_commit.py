@@ -140,6 +140,9 @@ def test_concurrent_calls_share_transactions_and_each_answer_follows_its_own_ent
     assert sorted(log.result for log in logs) == ["ok"] * 2 + ["rate_limited"] * (calls - 2)
     assert len({log.ledger_seq for log in logs}) == calls
     assert LedgerEntry.objects.filter(seq__in=[log.ledger_seq for log in logs]).count() == calls
+    # Each call's key hash belongs to its own log row.
+    subjects = AccessSubject.objects.filter(log__in=logs)
+    assert sorted(subjects.values_list("log", flat=True)) == sorted(log.pk for log in logs)
     # A transaction stamps its rows with one time: fewer times than calls
     # means calls shared transactions.
     assert len({log.at for log in logs}) < calls
