@@ -200,7 +200,7 @@ class _Source:
         asked = tuple(requested) if requested is not None else None
         found = self.decisions.get(asked)
         if found is None:
-            if len(self.decisions) >= 64:  # callers asking for ever other items
+            if len(self.decisions) >= 64:  # a caller asking for ever different items
                 self.decisions.clear()
             found = self.decisions[asked] = share_decision(
                 self.resource, asked if asked is not None else list(self.items)
