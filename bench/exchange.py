@@ -281,15 +281,6 @@ def _free_port() -> int:
 
 
 def server_command(args: argparse.Namespace, port: int, workdir: Path) -> list[str]:
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    common = ["--workers", str(args.workers), "--bind", f"127.0.0.1:{port}", "--backlog", "2048"]
-    if args.switch_interval_ms:
-        config = workdir / "gunicorn_conf.py"
-        config.write_text(
-            "import sys\n\n\ndef post_fork(server, worker):\n"
-            f"    sys.setswitchinterval({args.switch_interval_ms / 1000!r})\n"
-        )
-        common += ["--config", str(config)]
     if args.worker_class == "granian":
         return [
             str(Path(sys.executable).with_name("granian")),
@@ -307,6 +298,15 @@ def server_command(args: argparse.Namespace, port: int, workdir: Path) -> list[s
             "2048",
             "zhengtong.wsgi:application",
         ]
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    common = ["--workers", str(args.workers), "--bind", f"127.0.0.1:{port}", "--backlog", "2048"]
+    if args.switch_interval_ms:
+        config = workdir / "gunicorn_conf.py"
+        config.write_text(
+            "import sys\n\n\ndef post_fork(server, worker):\n"
+            f"    sys.setswitchinterval({args.switch_interval_ms / 1000!r})\n"
+        )
+        common += ["--config", str(config)]
     if args.worker_class == "uvicorn":
         return [
             gunicorn,

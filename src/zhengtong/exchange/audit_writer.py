@@ -171,13 +171,12 @@ def write_entries(entries: Sequence[LogEntry]) -> None:
                 prepare_data(entry.data, connection),
             )
         )
-    subjects = [e for e in entries if e.outcomes]
-    if not subjects:
+    subject_rows = [
+        (e.seq, digest, outcome) for e in entries for digest, outcome in e.outcomes.items()
+    ]
+    if not subject_rows:
         insert_rows(cursor, statements.insert_log, rows)
         return
-    subject_rows = [
-        (e.seq, digest, outcome) for e in subjects for digest, outcome in e.outcomes.items()
-    ]
     if (
         connection.vendor == "postgresql"
         and len(rows) * len(_LOG_FIELDS) + len(subject_rows) * 3 <= _ONE_STATEMENT_VALUES
