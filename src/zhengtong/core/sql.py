@@ -12,7 +12,8 @@ and ``update_row`` updates one row's given fields.
 statements.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
@@ -269,3 +270,24 @@ def concrete_field(model: type[Model], name: str) -> Field[Any, Any]:
     if not isinstance(field, Field):
         raise TypeError(f"{model.__name__}.{name} is not a column")
     return field
+
+
+@contextmanager
+def pipelined(using: str) -> Iterator[None]:
+    """PostgreSQL: send the block's statements without waiting for each one's answer.
+
+    Inside a transaction, a write whose result nobody reads costs a round
+    trip to the server; in psycopg's pipeline mode such statements queue up
+    and go with the next one whose rows are read, or at the end of the
+    block. An error in a queued statement is raised there instead, and the
+    transaction around the block rolls back as for any error. Elsewhere a
+    plain block.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    # Errors raised when the queued statements' answers arrive are Django's, as elsewhere.
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.models import Department
+from zhengtong.core.sql import pipelined
 from zhengtong.core.validators import validate_id_number
 from zhengtong.eservices import process
 from zhengtong.eservices.application_rows import (
@@ -829,7 +830,8 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
     draft = _licence_draft(current, licence_type) if approved else None
     now = _now()
     task_changes = _task_changes(current, instance, now)
-    with transaction.atomic(durable=True):
+    # Pipelined: the step's writes reach PostgreSQL together, not one round trip each.
+    with transaction.atomic(durable=True), pipelined(router.db_for_write(Application)):
         locked = _locked_as_read(current)
         licence = _issue_licence(locked, draft, Actor.system("eservices.auto_approval"))
         replace_found_materials(locked.pk, rows, now)
@@ -967,7 +969,7 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
     # Read before the lock; _locked_as_read confirms that no suspension came or went.
     deadline = _limit_deadline(application, now, accepted_at=now) if accepting else None
     task_changes = _task_changes(application, instance, now, done=row.pk)
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=True), pipelined(router.db_for_write(Application)):
         locked = _locked_as_read(application)
         licence = _issue_licence(locked, draft, actor)
         close_work_task(

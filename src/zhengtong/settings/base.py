@@ -134,6 +134,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with bulk statements kept under the server's limit on
+    # parameters (core/postgresql/base.py). Parameters are bound by the
+    # server, and a statement a connection runs again and again is parsed and
+    # planned once: psycopg prepares it on its ZHENGTONG_DB_PREPARE_THRESHOLD-th
+    # run (0 prepares none, for a pooler in transaction mode that cannot keep
+    # them). With the text bound on the client, parsing and planning took half
+    # of the server's CPU in the online services' actions (docs/benchmarks.md).
+    DATABASES["default"]["ENGINE"] = "zhengtong.core.postgresql"
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("server_side_binding", True)
+    threshold = env_int("ZHENGTONG_DB_PREPARE_THRESHOLD", 5)
+    options.setdefault("prepare_threshold", threshold if threshold > 0 else None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"
