@@ -165,3 +165,39 @@ def test_a_resource_retired_after_a_call_is_refused_on_the_next(
     catalog.do_retire_resource(hosted["resource"], "并入新目录", actor=TEST_ACTOR)
     refused = _post(http, "look-up", body)
     assert refused.status_code == 404 and refused.json()["code"] == "resource_not_found"
+
+
+def test_a_large_batch_answers_each_key_and_logs_each_key_once(
+    cast: ExchangeCast, hosted: dict[str, Any]
+) -> None:
+    # Past the few keys of a single look-up, a batch's keys go to the database another way.
+    officer = actor_of(cast.catalog.officer)
+    dataset = hosted["resource"].hosted_dataset
+    codes = [make_credit_code(seq=n) for n in range(10, 40)]
+    actions.do_load_dataset_rows(
+        dataset,
+        [
+            {"uscc": code, "name": f"长沙第{n}商行", "phone": "13800000000"}
+            for n, code in enumerate(codes)
+        ],
+        actor=officer,
+        source_name="more.csv",
+    )
+    withdrawn = codes[0]
+    actions.do_delete_dataset_records(dataset, [withdrawn], actor=officer, source_name="withdraw")
+    unknown = [make_credit_code(seq=n) for n in range(50, 55)]
+    asked = [hosted["uscc"], *codes, *unknown]
+    answer = _post(hosted["http"], "batch-look-up", {"keys": asked, "purpose": "批量核对"})
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    found = {r["key"]: r["values"]["name"] for r in body["records"]}
+    assert set(found) == {hosted["uscc"], *codes[1:]}
+    assert found[codes[7]] == "长沙第7商行"
+    assert "phone" not in body["records"][0]["values"]
+    assert sorted(body["not_found"]) == sorted([withdrawn, *unknown])
+    log = AccessLog.objects.get(operation="batch_look_up")
+    outcomes = dict(AccessSubject.objects.filter(log=log).values_list("key_hash", "outcome"))
+    assert outcomes == {
+        **{key_hash(k): "found" for k in found},
+        **{key_hash(k): "not_found" for k in [withdrawn, *unknown]},
+    }
