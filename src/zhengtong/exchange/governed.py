@@ -500,41 +500,31 @@ def _records(access: Access, keys: Sequence[str], purpose: str) -> dict[str, Row
 
 
 _RECORDS_SQL: dict[tuple[str, int], str] = {}
-_RECORDS_ANY_SQL: dict[str, str] = {}
 
 
-def _records_sql(using: str, count: int) -> str:
-    """The select of ``count`` live records by key, for the driver's cursor."""
+def _records_query(using: str, dataset_id: int, keys: Sequence[str]) -> tuple[str, list[Any]]:
+    """The select of the live records of the keys, with its parameters, for the driver's cursor.
+
+    On PostgreSQL a batch's keys are one array parameter: with a placeholder
+    per key (1,000) the driver rewrote the statement for the server, on every
+    call, for longer than the server took to run it. Elsewhere, and for the
+    one or two keys of a look-up, a placeholder per key.
+    """
+    array = len(keys) > 2 and connections[using].vendor == "postgresql"
+    count = 0 if array else len(keys)
     sql = _RECORDS_SQL.get((using, count))
     if sql is None:
         q = connections[using].ops.quote_name
-        marks = ", ".join(["%s"] * count)
+        match = "= ANY(%s::text[])" if array else f"IN ({', '.join(['%s'] * count)})"
         sql = driver_sql(
             using,
             f"SELECT {q('key')}, {q('values')}, {q('updated_at')} FROM {_table(Record, using)}"  # noqa: S608
-            f" WHERE {q('dataset_id')} = %s AND {q('key')} IN ({marks}) AND NOT {q('deleted')}",
+            f" WHERE {q('dataset_id')} = %s AND {q('key')} {match} AND NOT {q('deleted')}",
         )
         if count <= 2 or count == MAX_BATCH_KEYS:
-            # The sizes that recur: single look-ups and full batches.
+            # The statements that recur: single look-ups, arrays and full batches.
             _RECORDS_SQL[(using, count)] = sql
-    return sql
-
-
-def _records_any_sql(using: str) -> str:
-    """PostgreSQL: the select of live records whose key is in an array (one parameter).
-
-    For batches: a placeholder per key (1,000) cost the driver more to
-    rewrite for the server, on every call, than the server took to run it.
-    """
-    sql = _RECORDS_ANY_SQL.get(using)
-    if sql is None:
-        q = connections[using].ops.quote_name
-        sql = _RECORDS_ANY_SQL[using] = (
-            f"SELECT {q('key')}, {q('values')}, {q('updated_at')} FROM {_table(Record, using)}"  # noqa: S608
-            f" WHERE {q('dataset_id')} = %s AND {q('key')} = ANY(%s::text[])"
-            f" AND NOT {q('deleted')}"
-        )
-    return sql
+    return sql, [dataset_id, list(keys)] if array else [dataset_id, *keys]
 
 
 def _hosted_records(dataset: HostedDataset, keys: Sequence[str]) -> dict[str, Row]:
@@ -543,10 +533,7 @@ def _hosted_records(dataset: HostedDataset, keys: Sequence[str]) -> dict[str, Ro
         return {}
     using = router.db_for_read(Record)
     cursor = driver_cursor(using)
-    if len(keys) > 2 and connections[using].vendor == "postgresql":
-        cursor.execute(_records_any_sql(using), [dataset.pk, list(keys)])
-    else:
-        cursor.execute(_records_sql(using, len(keys)), [dataset.pk, *keys])
+    cursor.execute(*_records_query(using, dataset.pk, keys))
     rows: dict[str, Row] = {}
     loads = json.loads
     parse = datetime.fromisoformat
