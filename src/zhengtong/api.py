@@ -1,6 +1,7 @@
 """The one NinjaAPI of the platform; each app mounts its router here."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from zhengtong.core.errors import NotFound, ZhengtongError
 from zhengtong.core.errors import PermissionDenied as ZhengtongPermissionDenied
@@ -29,7 +31,50 @@ _HTTP_ERRORS: dict[int, tuple[str, str | Promise]] = {
     429: ("throttled", gettext_lazy("请求过于频繁，请稍后再试。")),
 }
 
-api = NinjaAPI(
+# The error statuses the platform's own layers answer, whatever the
+# operation: listed in each operation's OpenAPI entry, so that a client
+# generated from the document expects them.
+_EVERY_OPERATION = {400: "Bad Request: a NUL character or a body that cannot be parsed"}
+_WITH_INPUT = {422: "Unprocessable Content: parameters or body not as the schema says"}
+_WITH_CREDENTIALS = {401: "Unauthorized: no valid session or client token"}
+_ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorOut"}
+
+
+class ZhengtongAPI(NinjaAPI):
+    """The NinjaAPI whose document lists, for each operation, every error it may answer.
+
+    Operations list their own errors in ``response=``. The refusals that
+    come before any operation runs are added here: a NUL character or an
+    unparseable body (400, ``core.middleware.RejectNulMiddleware`` and the
+    request parser), input that does not validate (422) and missing
+    credentials (401). Each is in the one error shape, ``ErrorOut``.
+    """
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                refusals = dict(_EVERY_OPERATION)
+                if operation.get("parameters") or "requestBody" in operation:
+                    refusals.update(_WITH_INPUT)
+                if operation.get("security"):
+                    refusals.update(_WITH_CREDENTIALS)
+                responses = operation.setdefault("responses", {})
+                for status, description in refusals.items():
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+                        },
+                    )
+                operation["responses"] = dict(sorted(responses.items(), key=lambda s: int(s[0])))
+        return schema
+
+
+api = ZhengtongAPI(
     title="Zhengtong 政通 API",
     version="1",
     description=(

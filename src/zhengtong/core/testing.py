@@ -177,3 +177,14 @@ def make_enterprise(
         industry=industry,
         established_on=established_on,
     )
+
+
+def documented_statuses(method: str, path: str) -> set[int]:
+    """The statuses the API's OpenAPI document lists for an operation.
+
+    ``path`` as the document writes it (``/api/exchange/shared/{slug}/look-up``).
+    """
+    from zhengtong.api import api
+
+    operation = api.get_openapi_schema()["paths"][path][method.lower()]
+    return {int(status) for status in operation["responses"]}

@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from zhengtong.core.errors import NotFound
-from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
+from zhengtong.core.schemas import ERROR_RESPONSES
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import application_selectors as selectors
 from zhengtong.eservices.access import access_item_by_code
@@ -430,7 +430,7 @@ def create_draft(request: HttpRequest, payload: DraftIn) -> Status[ApplicationDe
     return Status(201, _detail(request, application.number))
 
 
-@router.get("/{number}", response={200: ApplicationDetailOut, 404: ErrorOut})
+@router.get("/{number}", response={200: ApplicationDetailOut, **ERRORS})
 def get_application(request: HttpRequest, number: str) -> ApplicationDetailOut:
     """One application with its form, materials, tasks, time limit and timeline."""
     return _detail(request, number)

@@ -21,7 +21,7 @@ from ninja.responses import Status
 
 from zhengtong.catalog.access import access_resource_by_code, require_edit
 from zhengtong.core.errors import InvalidInput, NotFound, PermissionDenied
-from zhengtong.core.schemas import ERROR_RESPONSES
+from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
 from zhengtong.exchange import actions, governed
 from zhengtong.exchange import selectors as application_selectors
 from zhengtong.exchange.access import (
@@ -81,6 +81,11 @@ from zhengtong.identity.models import SystemClient
 
 router = Router(tags=["exchange"])
 ERRORS = ERROR_RESPONSES
+# A governed call also answers 429 once its grant's calls per minute are used
+# up, and a look-up in a dataset proxied to the provider's own API 502, 503 or
+# 504 when that API fails, times out or is shut off by the circuit breaker.
+RATE_ERRORS = {**ERRORS, 429: ErrorOut}
+GOVERNED_ERRORS = {**RATE_ERRORS, 502: ErrorOut, 503: ErrorOut, 504: ErrorOut}
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
@@ -233,7 +238,9 @@ def _answer(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
     )
 
 
-@router.post("/shared/{slug}/look-up", response={200: RecordOut, **ERRORS}, auth=client_auth)
+@router.post(
+    "/shared/{slug}/look-up", response={200: RecordOut, **GOVERNED_ERRORS}, auth=client_auth
+)
 def look_up(request: HttpRequest, slug: str, payload: LookUpIn) -> HttpResponse:
     """Read one record by key: only the items your system may read, personal items masked
     unless your grant allows them in clear. Every call is written to the audit ledger."""
@@ -244,7 +251,9 @@ def look_up(request: HttpRequest, slug: str, payload: LookUpIn) -> HttpResponse:
 
 
 @router.post(
-    "/shared/{slug}/batch-look-up", response={200: BatchLookUpOut, **ERRORS}, auth=client_auth
+    "/shared/{slug}/batch-look-up",
+    response={200: BatchLookUpOut, **GOVERNED_ERRORS},
+    auth=client_auth,
 )
 def batch_look_up(request: HttpRequest, slug: str, payload: BatchLookUpIn) -> HttpResponse:
     """Read up to 1,000 records in one call; unknown and malformed keys are listed."""
@@ -261,7 +270,9 @@ def batch_look_up(request: HttpRequest, slug: str, payload: BatchLookUpIn) -> Ht
     )
 
 
-@router.post("/shared/{slug}/verify", response={200: VerifyOut, **ERRORS}, auth=client_auth)
+@router.post(
+    "/shared/{slug}/verify", response={200: VerifyOut, **GOVERNED_ERRORS}, auth=client_auth
+)
 def verify(request: HttpRequest, slug: str, payload: VerifyIn) -> VerifyOut:
     """核验: does the record of this key hold these values? Answers per item, nothing more."""
     answers = governed.do_verify_record(
@@ -273,7 +284,9 @@ def verify(request: HttpRequest, slug: str, payload: VerifyIn) -> VerifyOut:
     )
 
 
-@router.get("/shared/{slug}/changes", response={200: SharedChangesOut, **ERRORS}, auth=client_auth)
+@router.get(
+    "/shared/{slug}/changes", response={200: SharedChangesOut, **RATE_ERRORS}, auth=client_auth
+)
 def shared_changes(
     request: HttpRequest, slug: str, params: Query[SharedChangesIn]
 ) -> SharedChangesOut:

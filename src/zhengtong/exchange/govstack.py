@@ -84,6 +84,8 @@ ERRORS: dict[int, type[Schema]] = {
     409: ErrorOut,
     429: ErrorOut,
 }
+# A read of a registry proxied to the provider's own API, when that API fails.
+UPSTREAM_ERRORS: dict[int, type[Schema]] = {502: ErrorOut, 503: ErrorOut, 504: ErrorOut}
 
 
 # --- Schemas ----------------------------------------------------------------------------
@@ -438,6 +440,7 @@ router.add_api_operation(
         200: ContentOut,
         404: RecordNotFoundOut,
         **{k: v for k, v in ERRORS.items() if k != 404},
+        **UPSTREAM_ERRORS,
     },
     auth=client_auth,
 )
@@ -462,7 +465,9 @@ def read(
 
 
 @router.post(
-    "/data/{registry}/{version}/exists", response={200: ExistsOut, **ERRORS}, auth=client_auth
+    "/data/{registry}/{version}/exists",
+    response={200: ExistsOut, **ERRORS, **UPSTREAM_ERRORS},
+    auth=client_auth,
 )
 def exists(request: HttpRequest, registry: str, version: str, payload: RegistryIn) -> ExistsOut:
     """Say whether a record with this key exists; with more items in ``query.content``,
@@ -492,6 +497,7 @@ def exists(request: HttpRequest, registry: str, version: str, payload: RegistryI
         200: str | None,
         404: RecordNotFoundOut,
         **{k: v for k, v in ERRORS.items() if k != 404},
+        **UPSTREAM_ERRORS,
     },
     auth=client_auth,
 )
@@ -527,6 +533,7 @@ router.add_api_operation(
         200: str | None,
         404: RecordNotFoundOut,
         **{k: v for k, v in ERRORS.items() if k != 404},
+        **UPSTREAM_ERRORS,
     },
     auth=client_auth,
     include_in_schema=False,

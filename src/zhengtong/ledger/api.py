@@ -3,6 +3,7 @@
 from django.http import HttpRequest
 from ninja import Query, Router
 
+from zhengtong.core.schemas import ErrorOut
 from zhengtong.identity.auth import session_auth
 from zhengtong.ledger.access import access_entries_by_filters
 from zhengtong.ledger.encoding import epoch_millis, sth_message
@@ -62,7 +63,8 @@ def entry_out(entry: LedgerEntry) -> EntryOut:
 
 @router.get(
     "/sth",
-    response=SignedTreeHeadOut,
+    # 404 ``no_signed_tree_head`` until the first head is signed.
+    response={200: SignedTreeHeadOut, 404: ErrorOut},
     url_name="ledger_latest_sth",
     summary="Latest signed tree head",
 )
@@ -87,7 +89,9 @@ def public_key(request: HttpRequest) -> PublicKeyOut:
 
 @router.get(
     "/entries/{seq}/inclusion-proof",
-    response=InclusionProofOut,
+    # 400 tree size out of range, 404 no such entry (or no signed head yet),
+    # 409 the entry is not in a tree of that size.
+    response={200: InclusionProofOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     url_name="ledger_inclusion_proof",
     summary="Inclusion proof for an entry",
 )
@@ -112,7 +116,7 @@ def inclusion_proof(
 
 @router.get(
     "/consistency-proof",
-    response=ConsistencyProofOut,
+    response={200: ConsistencyProofOut, 400: ErrorOut, 404: ErrorOut},
     url_name="ledger_consistency_proof",
     summary="Consistency proof between two tree sizes",
 )
@@ -137,7 +141,8 @@ def consistency_proof(
 
 @router.get(
     "/entries",
-    response=EntryPageOut,
+    # 403 for a user without ``ledger.view_entries``.
+    response={200: EntryPageOut, 403: ErrorOut},
     auth=session_auth,
     url_name="ledger_entries",
     summary="Search entries (auditors)",

@@ -15,7 +15,7 @@ from django.db import connections
 from django.test import Client, override_settings
 
 from zhengtong.catalog.tests.cast import resource_input
-from zhengtong.core.testing import TEST_ACTOR, make_credit_code
+from zhengtong.core.testing import TEST_ACTOR, documented_statuses, make_credit_code
 from zhengtong.exchange import actions, audit_writer
 from zhengtong.exchange.models import AccessLog, AccessSubject
 from zhengtong.exchange.tests.cast import ExchangeCast
@@ -78,6 +78,7 @@ def test_calls_over_the_grants_rate_are_refused_and_each_call_is_logged_once(
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[0].json()["values"]["phone"] == "138****5678"
     assert answers[2].json()["code"] == "rate_limited"
+    assert 429 in documented_statuses("POST", "/api/exchange/shared/{slug}/look-up")
     logs = list(AccessLog.objects.order_by("ledger_seq"))
     assert [log.result for log in logs] == ["ok", "ok", "rate_limited"]
     assert [log.data["result"] for log in logs] == ["ok", "ok", "rate_limited"]

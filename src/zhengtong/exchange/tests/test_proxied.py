@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from zhengtong.catalog.tests.cast import resource_input
-from zhengtong.core.testing import TEST_ACTOR, make_credit_code
+from zhengtong.core.testing import TEST_ACTOR, documented_statuses, make_credit_code
 from zhengtong.exchange import actions
 from zhengtong.exchange.models import AccessLog
 from zhengtong.exchange.tests.cast import ExchangeCast
@@ -85,6 +85,7 @@ def test_an_unavailable_upstream_is_a_logged_refusal(http: Client, fake: FakeUps
     answer = _look_up(http, USCC)
     assert answer.status_code == 503
     assert answer.json()["code"] == "upstream_unavailable"
+    assert 503 in documented_statuses("POST", "/api/exchange/shared/{slug}/look-up")
     assert AccessLog.objects.get().result == "upstream_unavailable"
     feed = http.get(f"/api/exchange/shared/{SLUG}/changes", {"purpose": "同步数据"})
     assert feed.status_code == 409 and feed.json()["code"] == "no_change_feed"

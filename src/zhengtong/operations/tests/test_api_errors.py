@@ -2,20 +2,8 @@
 
 import pytest
 from django.test import Client
-from ninja import Router
 
-from zhengtong.api import api
-
-# An operation that fails unexpectedly, mounted for these tests only.
-_broken = Router()
-
-
-@_broken.get("/boom", include_in_schema=False)
-def boom(request: object) -> None:
-    raise RuntimeError("internal detail that must not leak")
-
-
-api.add_router("/test-only/", _broken)
+from zhengtong.core import api as core_api
 
 
 def _shape(body: dict[str, object]) -> set[str]:
@@ -54,9 +42,19 @@ def test_the_message_follows_the_request_language() -> None:
     assert response.json()["message"] != "请求内容无法解析。"
 
 
+def _boom(*args: object) -> None:
+    raise RuntimeError("internal detail that must not leak")
+
+
 @pytest.mark.django_db
-def test_an_unexpected_failure_reveals_nothing_of_the_internals() -> None:
-    response = Client(raise_request_exception=False).get("/api/test-only/boom")
+def test_an_unexpected_failure_reveals_nothing_of_the_internals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An operation whose code fails unexpectedly.
+    monkeypatch.setattr(core_api, "validate_id_number", _boom)
+    response = Client(raise_request_exception=False).post(
+        "/api/core/checks/id-number", {"id_number": "x"}, content_type="application/json"
+    )
     assert response.status_code == 500
     body = response.json()
     assert body["code"] == "internal_error"
