@@ -47,6 +47,7 @@ from zhengtong.exchange.models import (
 from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
 from zhengtong.exchange.rows import read_csv, read_xlsx
 from zhengtong.exchange.schemas import (
+    UPSTREAM_ERRORS,
     ApplicationIn,
     ApplicationListIn,
     ApplicationOut,
@@ -82,10 +83,9 @@ from zhengtong.identity.models import SystemClient
 router = Router(tags=["exchange"])
 ERRORS = ERROR_RESPONSES
 # A governed call also answers 429 once its grant's calls per minute are used
-# up, and a look-up in a dataset proxied to the provider's own API 502, 503 or
-# 504 when that API fails, times out or is shut off by the circuit breaker.
+# up; a look-up, besides, the upstream errors of a proxied dataset.
 RATE_ERRORS = {**ERRORS, 429: ErrorOut}
-GOVERNED_ERRORS = {**RATE_ERRORS, 502: ErrorOut, 503: ErrorOut, 504: ErrorOut}
+GOVERNED_ERRORS = {**RATE_ERRORS, **UPSTREAM_ERRORS}
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 

@@ -54,6 +54,7 @@ from zhengtong.exchange.access import access_dataset_for_pushing
 from zhengtong.exchange.models import HostedDataset, Record
 from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
 from zhengtong.exchange.rows import BadValue, clean_value
+from zhengtong.exchange.schemas import UPSTREAM_ERRORS
 from zhengtong.exchange.selectors import data_uses, lookup_record
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
@@ -84,8 +85,6 @@ ERRORS: dict[int, type[Schema]] = {
     409: ErrorOut,
     429: ErrorOut,
 }
-# A read of a registry proxied to the provider's own API, when that API fails.
-UPSTREAM_ERRORS: dict[int, type[Schema]] = {502: ErrorOut, 503: ErrorOut, 504: ErrorOut}
 
 
 # --- Schemas ----------------------------------------------------------------------------

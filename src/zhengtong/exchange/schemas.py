@@ -4,6 +4,17 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from zhengtong.core.schemas import ErrorOut
+from zhengtong.exchange.upstream import UpstreamError
+
+# What a read of a dataset proxied to the provider's own API answers when that
+# API fails, times out or is shut off by the circuit breaker: the 5xx statuses
+# of the upstream errors.
+_UPSTREAM: list[type[UpstreamError]] = [UpstreamError, *UpstreamError.__subclasses__()]
+UPSTREAM_ERRORS: dict[int, type[Schema]] = {
+    status: ErrorOut for status in sorted({e.status for e in _UPSTREAM}) if status >= 500
+}
+
 
 class DatasetIn(Schema):
     resource_code: str = Field(description="the published resource, e.g. 102000000/000001")
