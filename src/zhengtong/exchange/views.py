@@ -22,6 +22,7 @@ from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import NotFound, ZhengtongError
+from zhengtong.core.redirects import redirect_back
 from zhengtong.exchange import actions, selectors
 from zhengtong.exchange.access import (
     access_application_by_id,
@@ -269,10 +270,7 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error.message))
     else:
         messages.success(request, _("授权已撤销，此后的调用将被拒绝。"))
-    target = str(request.POST.get("next", ""))
-    if target.startswith("/exchange/") and "//" not in target:
-        return redirect(target)
-    return redirect("exchange:requests")
+    return redirect_back(request, "exchange:requests", under="/exchange/")
 
 
 # --- Hosted datasets -----------------------------------------------------------------------

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from zhengtong.core.errors import InvalidInput, ZhengtongError
 from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department
+from zhengtong.core.redirects import redirect_back
 from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.access import (
     access_extension_by_id,
@@ -408,7 +409,7 @@ def dispatch_case(request: HttpRequest, number: str) -> HttpResponse:
         )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect(request.POST.get("next") or "hotline:dispatch")
+    return redirect_back(request, "hotline:dispatch")
 
 
 @require_POST
@@ -461,8 +462,7 @@ def urge_case(request: HttpRequest, number: str) -> HttpResponse:
     else:
         done = _("已督办工单 %(n)s。") if supervise else _("已催办工单 %(n)s。")
         messages.success(request, done % {"n": case.number})
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/hotline/") else "hotline:dispatch")
+    return redirect_back(request, "hotline:dispatch", under="/hotline/")
 
 
 # --- 本部门工单 ---------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from zhengtong.core.errors import NotAuthenticated, NotFound, Throttled, ZhengtongError
 from zhengtong.core.masking import mask_address, mask_id_number, mask_name, mask_phone
+from zhengtong.core.redirects import local_path
 from zhengtong.identity.access import access_client_by_id
 from zhengtong.identity.actions import (
     do_issue_client,
@@ -158,12 +158,7 @@ def _retry_minutes(exc: Throttled) -> int:
 
 
 def _safe_next(request: HttpRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return ""
+    return local_path(request, request.POST.get("next") or request.GET.get("next"))
 
 
 @require_POST

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.redirects import local_path
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
@@ -99,7 +100,7 @@ def decide_repair(request: HttpRequest, pk: int) -> HttpResponse:
     if is_htmx(request):
         fresh = mine.access_repair_for_decision(user, pk)
         (row,) = _rows([fresh], **errors)
-        context = {"row": row, "next_url": request.POST.get("next", "")}
+        context = {"row": row, "next_url": local_path(request, request.POST.get("next"))}
         return render(request, "regulation/repair_queue.html#repair_row", context)
     if errors:
         messages.error(request, errors.get("grant_error") or errors.get("refuse_error", ""))

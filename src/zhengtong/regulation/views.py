@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.redirects import local_path, redirect_back
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
@@ -99,29 +99,20 @@ def alarm_rows(alarms: Sequence[Alarm], **errors: str) -> list[AlarmRow]:
     return rows
 
 
-def _back(request: HttpRequest) -> str:
-    """Where a form without htmx returns to: the page it was on, if it is ours."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("regulation:monitoring")
-
-
 def _answer(request: HttpRequest, alarm: Alarm, done: str, **errors: str) -> HttpResponse:
     """The alarm's row for htmx (errors included: htmx swaps only successes), else a redirect."""
     if is_htmx(request):
         fresh = selectors.alarm_by_id(alarm.pk) or alarm
         (row,) = alarm_rows([fresh], **errors)
-        context = {"row": row, "next_url": request.POST.get("next", "")}
+        context = {"row": row, "next_url": local_path(request, request.POST.get("next"))}
         return render(request, "regulation/monitoring.html#alarm_row", context)
     problem = next((text for key, text in errors.items() if key.endswith("error") and text), "")
     if problem:
         messages.error(request, problem)
     else:
         messages.success(request, done)
-    return redirect(_back(request))
+    # Without htmx the form returns to the page it was on, if it is ours.
+    return redirect_back(request, "regulation:monitoring")
 
 
 def _alarm(user: User, pk: int) -> Alarm:

@@ -511,6 +511,28 @@ def test_a_dispatcher_sends_a_case_with_htmx_and_the_row_is_swapped(
     assert case.number not in text_of(dispatcher.get("/hotline/dispatch/"))
 
 
+def test_without_htmx_a_dispatch_returns_only_to_a_page_of_ours(cast: HotlineCast) -> None:
+    case = submitted(UNSURE)
+    prefix = f"c{case.pk}"
+    dispatcher = logged_in(cast.dispatcher)
+    # Done the first time, refused as already sent after: either way the form returns.
+    for back, expected in (
+        ("/hotline/dispatch/?page=2", "/hotline/dispatch/?page=2"),
+        ("https://elsewhere.example/", "/hotline/dispatch/"),
+        ("hotline", "/hotline/dispatch/"),
+    ):
+        response = dispatcher.post(
+            f"/hotline/dispatch/{case.number}/",
+            {
+                f"{prefix}-category": "环境保护",
+                f"{prefix}-department": cast.furong_environment.code,
+                "next": back,
+            },
+        )
+        assert response.status_code == 302 and response["Location"] == expected, back
+    assert fresh(case).state == CaseState.ASSIGNED
+
+
 def test_a_dispatch_without_a_department_is_shown_in_the_row(cast: HotlineCast) -> None:
     case = submitted(UNSURE)
     response = logged_in(cast.dispatcher).post(

@@ -49,6 +49,16 @@ def test_logging_in_ignores_a_next_address_on_another_site(client: Client, cast:
     assert response["Location"] == reverse("portal:citizen")
 
 
+def test_logging_in_ignores_a_next_address_that_is_not_a_path_of_ours(
+    client: Client, cast: Cast
+) -> None:
+    for next_address in ("profile", "//elsewhere.example/", "/portal/\r\nX-A: 1"):
+        response = log_in(client, "zhangsan", PASSWORD, next=next_address)
+        assert response.status_code == 302, next_address
+        assert response["Location"] == reverse("portal:citizen"), next_address
+        client.post(reverse("portal:logout"))
+
+
 def test_a_wrong_password_shows_a_translated_error(client: Client, cast: Cast) -> None:
     response = log_in(client, "zhangsan", "not-the-password")
     assert response.status_code == 200

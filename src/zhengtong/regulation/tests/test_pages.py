@@ -301,6 +301,24 @@ def test_without_htmx_the_forms_return_to_the_page_with_a_message(cast: Regulati
     assert "报警已关闭" in page
 
 
+def test_a_return_address_that_is_not_a_page_of_ours_returns_to_the_monitoring_page(
+    cast: RegulationCast,
+) -> None:
+    alarm = over_limit_alarm(cast)
+    regulator = logged_in(cast.regulator)
+    # A word is not a view's name to look up, another site is no place to go,
+    # and a line break would split the header. Done or refused, the form returns.
+    for back in ("monitoring", "//example.com/", "/\\example.com/", "/regulation/\r\nX-A: 1"):
+        for step, data in (("acknowledge", {}), ("close", {"note": "已整改"})):
+            response = regulator.post(
+                f"/regulation/alarms/{alarm.pk}/{step}/", {**data, "next": back}
+            )
+            assert response.status_code == 302, (step, back)
+            assert response["Location"] == "/regulation/monitoring/", (step, back)
+    alarm.refresh_from_db()
+    assert alarm.state == "closed"
+
+
 def test_acknowledging_twice_is_refused_in_the_row(cast: RegulationCast) -> None:
     alarm = over_limit_alarm(cast)
     regulator = logged_in(cast.regulator)
