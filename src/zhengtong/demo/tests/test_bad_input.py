@@ -70,6 +70,11 @@ WRONG_BY_TYPE = {
     "checkbox": "maybe",
     "radio": "no-such-option",
 }
+WRONG_QUERY = (
+    "?page=last&q=" + "查" * 2000 + "&s=%FF&sort=nonsense&state=nonsense&scope=nonsense"
+    "&version=v1&number=-1&days=-5&grade=Z&item=nonsense&uscc=123&mine=maybe&pending=maybe"
+    "&download=nonsense&submitted=maybe"
+)
 # Return addresses no form may follow: another site, and a header split.
 ELSEWHERE = ("https://elsewhere.example/", "//elsewhere.example/", "/\r\nLocation: /x")
 KEPT_TYPES = ("hidden", "submit", "button")
@@ -220,6 +225,10 @@ class Prober:
                 continue
             kinds.add(kind_of(address))
             html = self.page(address)
+            if html:
+                # The list pages' filters and paging, given values no page offers.
+                wrong = address.split("?", 1)[0] + WRONG_QUERY
+                self.check("GET", wrong, self.client.get(wrong))
             queue.extend(a for a in links_in(html) if not SKIP.search(a))
 
     def sweep(self, every: list[str]) -> None:
