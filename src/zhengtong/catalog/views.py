@@ -25,6 +25,7 @@ from zhengtong.catalog.selectors import SearchFilters, negative_list, search_res
 from zhengtong.catalog.states import ResourceState
 from zhengtong.catalog.xlsx import RowProblem, export_workbook, parse_workbook
 from zhengtong.core.errors import NotFound, ZhengtongError
+from zhengtong.core.htmx import is_htmx
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.permissions import has_permission
 
@@ -42,7 +43,7 @@ def browse(request: HttpRequest) -> HttpResponse:
     hits = search_resources(filters)
     context = {"form": form, "hits": hits, "query": filters.query}
     template = "catalog/browse.html"
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         template += "#results"
     return render(request, template, context)
 

@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from zhengtong.core.errors import NotFound
+from zhengtong.core.htmx import is_htmx
 from zhengtong.eservices.access import access_item_by_code
 from zhengtong.eservices.forms import GuideSearchForm
 from zhengtong.eservices.models import MaterialSource
@@ -23,7 +24,7 @@ def guides(request: HttpRequest) -> HttpResponse:
     hits = search_items(filters)
     context = {"form": form, "hits": hits, "query": filters.query}
     template = "eservices/guides.html"
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         template += "#results"
     return render(request, template, context)
 

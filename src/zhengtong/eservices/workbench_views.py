@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from zhengtong.catalog.selectors import published_resources
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.htmx import is_htmx
 from zhengtong.core.masking import mask_name
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import application_selectors as selectors
@@ -137,7 +138,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "may_rectify": departments_in_scope(user, RESPOND_RATINGS).exists(),
     }
     template = "eservices/workbench/worklist.html"
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         template += "#tasks"
     return render(request, template, context)
 
@@ -155,7 +156,7 @@ def claim(request: HttpRequest, task_id: int) -> HttpResponse:
     except ZhengtongError as error:
         _refuse_on(error)
         error_message = str(error.message)
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         row = access_task_by_id(user, task_id)
         return render(
             request,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from zhengtong.catalog.access import access_resource_by_code, may_edit, may_review
 from zhengtong.catalog.permissions import REVIEW_RESOURCES
 from zhengtong.core.errors import NotFound
+from zhengtong.core.htmx import is_htmx
 from zhengtong.exchange import quality
 from zhengtong.exchange.models import HostedDataset, QualityReport, Timeliness
 from zhengtong.identity.permissions import departments_in_scope, has_permission
@@ -148,6 +149,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     ]
     context = {"rows": rows, "columns": columns, "column": column, "reverse": reverse}
     template = "exchange/quality_overview.html"
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         template += "#table"
     return render(request, template, context)

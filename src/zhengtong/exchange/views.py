@@ -22,6 +22,7 @@ from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import NotFound, ZhengtongError
+from zhengtong.core.htmx import is_htmx
 from zhengtong.core.redirects import redirect_back
 from zhengtong.exchange import actions, selectors
 from zhengtong.exchange.access import (
@@ -181,7 +182,7 @@ def requests(request: HttpRequest) -> HttpResponse:
         "revoke_form": ReasonForm(),
     }
     template = "exchange/requests.html"
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         template += "#incoming"
     return render(request, template, context)
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from zhengtong.core.errors import InvalidInput, ZhengtongError
+from zhengtong.core.htmx import is_htmx
 from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department
 from zhengtong.core.redirects import redirect_back
@@ -67,7 +68,6 @@ from zhengtong.hotline.views import (
     STATE_TAGS,
     apply_errors,
     hotline_nav,
-    is_htmx,
     percent,
     refuse_on,
     require,

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.htmx import is_htmx
 from zhengtong.hotline import selectors
 from zhengtong.hotline.access import access_case_for_staff, access_classifier_version
 from zhengtong.hotline.classifier_actions import do_activate_classifier, do_queue_training
@@ -62,10 +63,6 @@ STATE_TAGS = {
     "merged": "tag-off",
 }
 LIGHT_TAGS = {"yellow": "tag-soon", "red": "tag-red"}
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def signed_in(request: HttpRequest) -> User | None:

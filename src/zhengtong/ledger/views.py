@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from zhengtong.core.htmx import is_htmx
 from zhengtong.ledger.access import access_entries_by_filters, may_view_entries
 from zhengtong.ledger.encoding import epoch_micros
 from zhengtong.ledger.forms import EntrySearchForm
@@ -43,7 +44,7 @@ def entries(request: HttpRequest) -> HttpResponse:
         "sth_url": reverse("api:ledger_latest_sth"),
     }
     template = "ledger/entries.html"
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         template += "#results"
     return render(request, template, context)
 

@@ -29,6 +29,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from zhengtong.core.errors import NotAuthenticated, NotFound, Throttled, ZhengtongError
+from zhengtong.core.htmx import is_htmx
 from zhengtong.core.masking import mask_address, mask_id_number, mask_name, mask_phone
 from zhengtong.core.redirects import local_path
 from zhengtong.identity.access import access_client_by_id
@@ -67,7 +68,7 @@ def entry_page(allows: Callable[[Any], bool], refusal: str | Promise) -> Callabl
 
 
 def _send_to_log_in(request: HttpRequest) -> HttpResponse:
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return redirect_to_login(request.get_full_path())
     # A partial request whose session ran out: swapping the login page into
     # the section would be wrong, so htmx is told to load it as a page, and to
@@ -84,10 +85,6 @@ def _known_user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 # --- public pages ---------------------------------------------------------------------------
@@ -369,6 +366,6 @@ def _render_developer(
         if form is not None:
             _focus_first_error(form)
     template = "portal/developer.html"
-    if _is_htmx(request) and request.method == "POST":
+    if is_htmx(request) and request.method == "POST":
         template += "#client-management"
     return render(request, template, context, status=status)

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from zhengtong.core.errors import InvalidInput, ZhengtongError
 from zhengtong.core.forms import show_refusal
+from zhengtong.core.htmx import is_htmx
 from zhengtong.core.models import Department
 from zhengtong.core.selectors import find_enterprise_by_credit_code, get_region
 from zhengtong.identity.actors import actor_of
@@ -78,10 +79,6 @@ VERIFY_COMMAND = (
     "--announcement announcement.json"
 )
 _LIST_SEPARATORS = re.compile(r"[,，、;；\n]+")
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 # --- forms -----------------------------------------------------------------------------------

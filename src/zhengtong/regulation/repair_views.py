@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.htmx import is_htmx
 from zhengtong.core.redirects import local_path
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
@@ -27,7 +28,6 @@ from zhengtong.regulation import enterprise_selectors as mine
 from zhengtong.regulation.models import CreditRepair, RepairState
 from zhengtong.regulation.permissions import MANAGE_CREDIT
 from zhengtong.regulation.repair_actions import do_decide_credit_repair
-from zhengtong.regulation.views import is_htmx
 
 
 def _credit_regulator(request: HttpRequest) -> User | None:

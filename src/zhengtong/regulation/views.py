@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.htmx import is_htmx
 from zhengtong.core.redirects import local_path, redirect_back
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
@@ -39,10 +40,6 @@ POINT_ALARMS = 50
 # Badge classes (portal.css) of the alarm kinds and states.
 KIND_TAGS = {AlarmKind.OVER_LIMIT: "tag-red", AlarmKind.OFFLINE: "tag-soon"}
 STATE_TAGS = {AlarmState.OPEN: "tag-red", AlarmState.ACKNOWLEDGED: "", AlarmState.CLOSED: "tag-off"}
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def staff_member(request: HttpRequest) -> User | None:
