@@ -268,27 +268,44 @@ def _registry_version(version: str) -> None:
 # --- Reading bodies ---------------------------------------------------------------------
 
 
-def _body(payload: RegistryIn) -> dict[str, Any]:
-    return payload.model_dump(exclude_none=True)
+def _body(request: HttpRequest) -> dict[str, Any]:
+    """The JSON object as it was sent.
+
+    ``RegistryIn`` has already checked the ``query`` and ``write`` it declares, but
+    django-ninja hands on only declared fields, and a flat object's items are extra.
+    """
+    body = json.loads(request.body or b"{}")
+    return body if isinstance(body, dict) else {}
 
 
-def _query_content(payload: RegistryIn) -> dict[str, Any]:
-    body = _body(payload)
-    if "query" in body:
-        return dict(body["query"]["content"])
-    write = body.get("write", {})
-    if isinstance(write.get("query"), Mapping) and isinstance(
-        write["query"].get("content"), Mapping
-    ):
-        return dict(write["query"]["content"])
+def _content(part: Any) -> dict[str, Any] | None:
+    if isinstance(part, Mapping) and isinstance(part.get("content"), Mapping):
+        return dict(part["content"])
+    return None
+
+
+def _flat(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in {"query", "write"}}
 
 
-def _write_content(payload: RegistryIn) -> dict[str, Any]:
-    body = _body(payload)
-    if "write" in body:
-        return dict(body["write"]["content"])
-    return {k: v for k, v in body.items() if k not in {"query", "write"}}
+def _given_query(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``query.content``, or ``write.query.content`` as some GovStack suites send it."""
+    query = _content(body.get("query"))
+    if query is None and isinstance(body.get("write"), Mapping):
+        query = _content(body["write"].get("query"))
+    return query
+
+
+def _query_content(request: HttpRequest) -> dict[str, Any]:
+    body = _body(request)
+    query = _given_query(body)
+    return query if query is not None else _flat(body)
+
+
+def _write_content(request: HttpRequest) -> dict[str, Any]:
+    body = _body(request)
+    write = _content(body.get("write"))
+    return write if write is not None else _flat(body)
 
 
 def _text(code: str, value: Any) -> str | None:
@@ -451,7 +468,7 @@ def read(
     items in it must equal what you may read in clear. Every call is in the ledger."""
     client = _reader(request)
     _registry_version(version)
-    _, key, criteria = _split_key(registry, _query_content(payload))
+    _, key, criteria = _split_key(registry, _query_content(request))
     try:
         found = governed.do_look_up_record(client, registry, key, purpose=_purpose(request))
     except governed.Refused as refusal:
@@ -473,7 +490,7 @@ def exists(request: HttpRequest, registry: str, version: str, payload: RegistryI
     whether it holds those values too (核验), disclosing nothing else."""
     client = _reader(request)
     _registry_version(version)
-    key_code, key, criteria = _split_key(registry, _query_content(payload))
+    key_code, key, criteria = _split_key(registry, _query_content(request))
     purpose = _purpose(request)
     try:
         if criteria:
@@ -696,16 +713,16 @@ def create(request: HttpRequest, registry: str, version: str, payload: RegistryI
 
     Only the provider department's systems with the scope exchange.push_records may write."""
     client, dataset = _pusher(request, registry, version)
-    record = _create(client, dataset, _write_content(payload))
+    record = _create(client, dataset, _write_content(request))
     return ContentOut(content=record.values)
 
 
 def _update_one(
-    request: HttpRequest, registry: str, version: str, payload: RegistryIn
+    request: HttpRequest, registry: str, version: str
 ) -> ContentOut | Status[RecordNotFoundOut]:
     client, dataset = _pusher(request, registry, version)
-    write = _write_content(payload)
-    query = _query_content(payload) if payload.query is not None else write
+    write = _write_content(request)
+    query = _given_query(_body(request)) or write
     key = _key_of(dataset, query.get(dataset.key_item_code))
     record = lookup_record(dataset, key)
     if record is None:
@@ -726,7 +743,7 @@ def update(
 ) -> ContentOut | Status[RecordNotFoundOut]:
     """Change the record whose key is in ``query.content`` with the items of ``write.content``;
     items not named keep their values, an item given as null or "" is cleared."""
-    return _update_one(request, registry, version, payload)
+    return _update_one(request, registry, version)
 
 
 @router.put("/data/{registry}/{version}/updateEntries", response=_WRITE_RESPONSES, auth=client_auth)
@@ -734,7 +751,7 @@ def update_entries(
     request: HttpRequest, registry: str, version: str, payload: RegistryIn
 ) -> ContentOut | Status[RecordNotFoundOut]:
     """As ``update``: a query names records by their key, so it matches at most one."""
-    return _update_one(request, registry, version, payload)
+    return _update_one(request, registry, version)
 
 
 router.add_api_operation(
@@ -757,8 +774,8 @@ def update_or_create(
 ) -> ContentOut:
     """Update the record whose key is in ``query.content``, or create it from ``write.content``."""
     client, dataset = _pusher(request, registry, version)
-    write = _write_content(payload)
-    query = _query_content(payload) if payload.query is not None else write
+    write = _write_content(request)
+    query = _given_query(_body(request)) or write
     key = _key_of(dataset, query.get(dataset.key_item_code))
     record = lookup_record(dataset, key)
     if record is None:

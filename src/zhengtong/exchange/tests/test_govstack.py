@@ -166,6 +166,32 @@ def test_a_read_whose_other_criteria_differ_finds_nothing(world: World) -> None:
     assert _post(world.reader, _data(FIRMS, "/read"), other).json()["detail"] == "no record found"
 
 
+def test_a_flat_object_of_items_is_read_as_the_content(world: World) -> None:
+    read = _post(world.reader, _data(FIRMS, "/read"), {"uscc": world.uscc})
+    assert read.status_code == 200, read.json()
+    assert read.json()["content"]["name"] == "长沙某某餐饮有限公司"
+    other = _post(world.reader, _data(FIRMS, "/exists"), {"uscc": world.uscc, "name": "别的公司"})
+    assert other.status_code == 200 and other.json()["answer"]["status"] is False
+    new = make_credit_code(seq=40)
+    created = _post(world.provider, _data(FIRMS, "/create"), {"uscc": new, "name": "平铺餐馆"})
+    assert created.status_code == 200, created.json()
+    updated = world.provider.put(
+        _data(FIRMS, "/update"), {"uscc": new, "phone": "13900000001"}, "application/json"
+    )
+    assert updated.json()["content"] == {"uscc": new, "name": "平铺餐馆", "phone": "13900000001"}
+    nested = {"write": {"query": {"content": {"uscc": new}}, "content": {"name": "再改名"}}}
+    renamed = world.provider.put(_data(FIRMS, "/update"), nested, "application/json")
+    assert renamed.json()["content"]["name"] == "再改名"
+
+
+def test_a_body_that_is_not_an_object_of_items_is_refused(world: World) -> None:
+    for body in ([world.uscc], {"query": {"content": "x"}}, {"query": [1]}):
+        answer = _post(world.reader, _data(FIRMS, "/read"), body)
+        assert answer.status_code in {400, 422}, body
+        assert answer.json()["code"] in {"invalid_input", "key_required"}, answer.json()
+    assert _post(world.reader, _data(FIRMS, "/read"), {}).json()["code"] == "key_required"
+
+
 def test_reads_are_refused_with_the_governed_codes(world: World) -> None:
     body = _query({"uscc": world.uscc})
     no_purpose = world.reader.post(_data(FIRMS, "/read"), body, "application/json")
