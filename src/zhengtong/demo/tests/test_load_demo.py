@@ -104,3 +104,40 @@ def test_the_fire_brigade_is_a_co_department_of_the_restaurant_bundle() -> None:
     assert User.objects.filter(username="leiming", posts__department=fire).exists()
     restaurant = ServiceItem.objects.get(name="开办餐饮店“一件事”")
     assert {d.code for d in restaurant.co_departments.all()} == {"cs-environment", "cs-fire"}
+
+
+@pytest.mark.django_db
+def test_every_workbench_of_online_services_has_work_waiting() -> None:
+    load_demo()
+    numbers: dict[str, tuple[str, str]] = {}
+    for applicant in ("zhangsan", "chenjianguo", "huangli"):
+        client = Client()
+        assert client.login(username=applicant, password=city.DEMO_PASSWORD)
+        (application,) = client.get("/api/services/applications/").json()
+        numbers[applicant] = (application["number"], application["state"])
+    assert [state for _number, state in numbers.values()] == [
+        "accepted",
+        "submitted",
+        "correcting",
+    ]
+    # Who has which application in 我的待办: the parallel reviews, acceptance, the
+    # correction the hygiene reviewer asked for.
+    waiting = {
+        "fangyu": "zhangsan",
+        "leiming": "zhangsan",
+        "hejing": "chenjianguo",
+        "kongli": "huangli",
+    }
+    for staff, applicant in waiting.items():
+        client = Client()
+        assert client.login(username=staff, password=city.DEMO_PASSWORD)
+        page = client.get("/services/work/").content.decode()
+        assert numbers[applicant][0] in page, (staff, applicant)
+        others = set(numbers) - {applicant}
+        assert not any(numbers[other][0] in page for other in others), staff
+    # The hygiene applicant is on the serious-dishonesty list: the reviewer is told.
+    client = Client()
+    client.login(username="kongli", password=city.DEMO_PASSWORD)
+    (task,) = client.get("/api/services/applications/tasks").json()
+    detail = client.get(f"/services/work/{task['id']}/").content.decode()
+    assert "严重失信" in detail and "长沙橘洲文化传媒有限公司" in detail

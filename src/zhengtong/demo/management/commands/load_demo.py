@@ -15,6 +15,7 @@ from zhengtong.core.models import Department, Person
 from zhengtong.core.testing import make_credit_code, make_id_number
 from zhengtong.demo import city
 from zhengtong.eservices.demo import load_demo_platform_access, load_demo_service_items
+from zhengtong.eservices.demo_applications import load_demo_applications
 from zhengtong.exchange.demo import ExchangeSummary, load_demo_exchange
 from zhengtong.hotline.demo import LOGINS as HOTLINE_LOGINS
 from zhengtong.hotline.demo import load_demo_hotline
@@ -68,6 +69,8 @@ class Command(BaseCommand):
             self.stdout.write(f"regulation: {line}")
         for username, what in REGULATION_LOGINS:
             self.stdout.write(f"  互联网+监管 {username}: {what}")
+        # After regulation: the credit check at submission sees the dishonesty list.
+        self.stdout.write(f"eservices: {load_demo_applications()} applications in progress")
         self._print(logins, credentials, exchange)
 
     def _departments(self) -> dict[str, Department]:
