@@ -553,6 +553,12 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         if correcting
         else [],
         "uploads_open": correcting,
+        # What was sent, read-only; in 补正 the form above is open to change instead.
+        "submitted_fields": []
+        if correcting or application.state == ApplicationState.DRAFT
+        else form_rows(
+            application.item.form_schema, application.form_data, application.prefilled, {}
+        ),
         "may_withdraw": application.state not in FINISHED_STATES,
         "may_rate": _may_rate(application),
         "ratings": list(selectors.ratings_of(application)),

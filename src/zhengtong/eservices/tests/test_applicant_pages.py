@@ -167,6 +167,10 @@ def test_a_submitted_application_is_listed_and_followed(cast: ApplicationsCast) 
     assert "申请已提交，请等待受理。" in html
     assert "已提交，待受理" in html and "创建草稿" in html and "上传材料" in html
     assert "撤回申请" in html and "好差评" not in html
+    # What was sent is shown read-only, the values from the exchange marked as checked.
+    sent = html.split('id="form-head"', 1)[1].split("</section>", 1)[0]
+    assert "热食类食品制售" in sent and "13812345678" in sent and "<input" not in sent
+    assert cast.enterprise.name in sent and "已核验" in sent
     # The draft page now leads to the application.
     assert http.get(url)["Location"] == f"{MINE}{application.number}/"
 
