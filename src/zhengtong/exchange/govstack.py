@@ -694,6 +694,23 @@ def _create(client: SystemClient, dataset: HostedDataset, content: Mapping[str, 
     return _save(client, dataset, {**values, dataset.key_item_code: key}, "create")
 
 
+def _criteria(dataset: HostedDataset, query: Mapping[str, Any]) -> dict[str, str]:
+    """A write query's items other than the key, as the record would hold them."""
+    items = _items(dataset)
+    criteria: dict[str, str] = {}
+    for code, value in query.items():
+        text = _text(code, value)
+        if code == dataset.key_item_code or text is None:
+            continue
+        if code in items:
+            # Compared as stored, so "2020-1-5" finds a record holding 2020-01-05; a value
+            # the item cannot hold is kept as given and so matches nothing.
+            with contextlib.suppress(BadValue):
+                text = clean_value(items[code], text)
+        criteria[code] = text
+    return criteria
+
+
 def _update(
     client: SystemClient, dataset: HostedDataset, record: Record, content: Mapping[str, Any]
 ) -> Record:
@@ -722,10 +739,14 @@ def _update_one(
 ) -> ContentOut | Status[RecordNotFoundOut]:
     client, dataset = _pusher(request, registry, version)
     write = _write_content(request)
-    query = _given_query(_body(request)) or write
-    key = _key_of(dataset, query.get(dataset.key_item_code))
+    query = _given_query(_body(request))
+    key = _key_of(dataset, (query or write).get(dataset.key_item_code))
     record = lookup_record(dataset, key)
     if record is None:
+        return _not_found()
+    if query is not None and not _matches(record.values, _criteria(dataset, query)):
+        # The query names one record by its key; its other items are conditions on that
+        # record, and a record that fails them is not the one the caller meant to change.
         return _not_found()
     return ContentOut(content=_update(client, dataset, record, write).values)
 
@@ -775,10 +796,13 @@ def update_or_create(
     """Update the record whose key is in ``query.content``, or create it from ``write.content``."""
     client, dataset = _pusher(request, registry, version)
     write = _write_content(request)
-    query = _given_query(_body(request)) or write
-    key = _key_of(dataset, query.get(dataset.key_item_code))
+    query = _given_query(_body(request))
+    key = _key_of(dataset, (query or write).get(dataset.key_item_code))
     record = lookup_record(dataset, key)
     if record is None:
+        named = write.get(dataset.key_item_code)
+        if _text(dataset.key_item_code, named) and _key_of(dataset, named) != key:
+            raise InvalidInput(_("不能修改记录的主键。"), code="key_change", detail={})
         return ContentOut(
             content=_create(client, dataset, {**write, dataset.key_item_code: key}).values
         )
@@ -854,7 +878,13 @@ class ListClientsIn(Schema):
     instanceId: str | None = Field(None, max_length=64)
 
 
-@router.get("/im/listClients", response={200: ClientListOut, **ERRORS}, auth=client_auth)
+# A member has no applicationCode; the specification types it a string, so it is left out.
+@router.get(
+    "/im/listClients",
+    response={200: ClientListOut, **ERRORS},
+    auth=client_auth,
+    exclude_none=True,
+)
 def list_clients(request: HttpRequest, params: Query[ListClientsIn]) -> ClientListOut:
     """The members (departments) and applications (their systems, and ``registries`` for each
     department that provides registries) of this instance; another instance has none here."""
@@ -1097,10 +1127,17 @@ def registry_openapi(resource: Resource) -> dict[str, Any]:
         "properties": {"query": content_body, "write": content_body},
         "required": ["write"],
     }
-    headers = [
+    client_header: dict[str, Any] = {
+        "name": "Information-Mediator-Client",
+        "in": "header",
+        "schema": {"type": "string"},
+    }
+    # Every read states its purpose; the provider's own writes need none.
+    read_headers = [
         {"name": PURPOSE_HEADER, "in": "header", "required": True, "schema": {"type": "string"}},
-        {"name": "Information-Mediator-Client", "in": "header", "schema": {"type": "string"}},
+        client_header,
     ]
+    write_headers = [client_header]
     key_param = {"name": "ID", "in": "path", "required": True, "schema": {"type": "string"}}
 
     def operation(
@@ -1109,7 +1146,7 @@ def registry_openapi(resource: Resource) -> dict[str, Any]:
         out: dict[str, Any] = {
             "operationId": op_id,
             "summary": summary,
-            "parameters": list(headers),
+            "parameters": list(write_headers if body is write_body else read_headers),
             "responses": {
                 "200": {"description": "OK", "content": {"application/json": {"schema": ok}}},
                 "default": {"description": "{code, message, detail}"},
@@ -1158,7 +1195,7 @@ def registry_openapi(resource: Resource) -> dict[str, Any]:
                 "get": {
                     **operation("readValue", "readValue", None, {"type": "string"}),
                     "parameters": [
-                        *headers,
+                        *read_headers,
                         key_param,
                         {
                             "name": "field",
@@ -1171,6 +1208,9 @@ def registry_openapi(resource: Resource) -> dict[str, Any]:
             },
             f"{base}/create": {"post": operation("create", "create", write_body, content_out)},
             f"{base}/update": {"put": operation("update", "update", write_body, content_out)},
+            f"{base}/updateEntries": {
+                "put": operation("updateEntries", "updateEntries", write_body, content_out)
+            },
             f"{base}/updateOrCreate": {
                 "post": operation("updateOrCreate", "updateOrCreate", write_body, content_out)
             },
@@ -1178,7 +1218,7 @@ def registry_openapi(resource: Resource) -> dict[str, Any]:
                 "delete": {
                     "operationId": "delete",
                     "summary": "delete",
-                    "parameters": [*headers, key_param],
+                    "parameters": [*write_headers, key_param],
                     "responses": {"204": {"description": "deleted"}},
                 }
             },

@@ -322,6 +322,55 @@ def test_the_provider_system_creates_updates_and_deletes_records(world: World) -
     ]
 
 
+def test_an_update_whose_other_criteria_differ_changes_nothing(world: World) -> None:
+    firm = {"uscc": world.uscc}
+    before = _post(world.reader, _data(FIRMS, "/read"), _query(firm)).json()["content"]
+    for op in ("/update", "/updateEntries"):
+        missed = world.provider.put(
+            _data(FIRMS, op),
+            {
+                "query": {"content": {**firm, "name": "不是这家"}},
+                "write": {"content": {"phone": "13700000000"}},
+            },
+            "application/json",
+        )
+        assert missed.status_code == 404 and missed.json()["detail"] == "no record found"
+    after = _post(world.reader, _data(FIRMS, "/read"), _query(firm)).json()["content"]
+    assert after == before
+    hit = world.provider.put(
+        _data(FIRMS, "/updateEntries"),
+        {
+            "query": {"content": {**firm, "name": before["name"]}},
+            "write": {"content": {"phone": "13700000000"}},
+        },
+        "application/json",
+    )
+    assert hit.status_code == 200 and hit.json()["content"]["phone"] == "13700000000"
+
+
+def test_update_or_create_will_not_create_under_another_key_than_the_query_names(
+    world: World,
+) -> None:
+    asked, other = make_credit_code(seq=22), make_credit_code(seq=23)
+    refused = _post(
+        world.provider,
+        _data(FIRMS, "/updateOrCreate"),
+        {"query": {"content": {"uscc": asked}}, "write": {"content": {"uscc": other}}},
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "key_change"
+    for key in (asked, other):
+        assert _post(world.reader, _data(FIRMS, "/read"), _query({"uscc": key})).status_code == 404
+    same = _post(
+        world.provider,
+        _data(FIRMS, "/updateOrCreate"),
+        {
+            "query": {"content": {"uscc": asked}},
+            "write": {"content": {"uscc": asked, "name": "甲"}},
+        },
+    )
+    assert same.status_code == 200 and same.json()["content"]["uscc"] == asked
+
+
 def test_another_departments_system_cannot_write(world: World) -> None:
     body = {"write": {"content": {"uscc": make_credit_code(seq=30), "name": "冒名"}}}
     refused = _post(world.reader, _data(FIRMS, "/create"), body)
@@ -416,6 +465,10 @@ def test_list_clients_names_departments_their_systems_and_registries(world: Worl
         for m in answer.json()["member"]
     }
     assert ("MEMBER", "cs-market", None) in ids
+    # Every value the answer gives is a string, as the directory's schema types them.
+    assert all(
+        isinstance(value, str) for m in answer.json()["member"] for value in m["id"].values()
+    )
     assert ("APPLICATION", "cs-market", "registries") in ids
     assert ("APPLICATION", "cs-market", world.provider_client.key_id) in ids
     assert ("APPLICATION", "fr-market", world.reader_client.key_id) in ids
@@ -493,6 +546,21 @@ def test_get_openapi_describes_one_registry_as_a_json_string(world: World) -> No
     record = document["components"]["schemas"]["Record"]["properties"]
     assert set(record) == {"id_number", "name", "hukou"}
     assert record["name"]["x-personal"] is True
+    operations = {
+        method["operationId"]: method
+        for path in document["paths"].values()
+        for method in path.values()
+    }
+    # Everything listMethods offers is described here.
+    assert {"updateEntries", "updateOrCreate", "delete"} <= set(operations)
+
+    def purpose_required(operation: dict[str, Any]) -> bool:
+        return any(
+            p["name"] == "Zhengtong-Purpose" and p.get("required") for p in operation["parameters"]
+        )
+
+    assert purpose_required(operations["read"])
+    assert not purpose_required(operations["create"])
     missing = world.reader.get(path)
     assert missing.status_code == 400 and missing.json()["code"] == "invalid_service_code"
     invalid = world.reader.get(path, {"serviceCode": "_invalid"})
