@@ -46,6 +46,16 @@ def access_resource_by_code(principal: Principal, code: str) -> Resource:
     return resource
 
 
+def visible_related(principal: Principal, resource: Resource) -> list[Resource]:
+    """The entry's related entries that the principal may see, by code.
+
+    A published entry may be linked to a draft; whoever may not see the draft
+    is not told that it exists.
+    """
+    related = resource.related.select_related("provider").order_by("code")
+    return [r for r in related if may_see(principal, r)]
+
+
 def require_edit(principal: Principal, resource: Resource) -> None:
     if not may_edit(principal, resource):
         raise PermissionDenied()

@@ -1,5 +1,6 @@
 """Every change to the catalog: one action, one transaction, one ledger entry."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.models import (
     ITEM_CODE_RE,
-    RESOURCE_CODE_RE,
     DataType,
     InformationItem,
     OpenAttribute,
@@ -22,6 +22,7 @@ from zhengtong.catalog.models import (
     ShareAttribute,
     ShareMethod,
     UpdateCycle,
+    is_resource_code,
 )
 from zhengtong.catalog.states import ResourceState, check_transition
 from zhengtong.core.actors import Actor
@@ -73,9 +74,13 @@ class ResourceInput:
 def resource_problems(data: ResourceInput) -> dict[str, str]:
     """Return field -> reason for everything wrong with the input (empty when valid)."""
     problems: dict[str, str] = {}
-    match = RESOURCE_CODE_RE.match(data.code)
-    if not match:
-        problems["code"] = str(_("资源代码应为“9位分类代码/6位顺序码”，如 102000000/000001。"))
+    if not is_resource_code(data.code):
+        problems["code"] = str(
+            _(
+                "资源代码应为“9位分类代码/6位顺序码”，如 102000000/000001："
+                "基础信息资源的项为01至05，未用的层级为0，顺序码从000001起。"
+            )
+        )
     if not data.name.strip():
         problems["name"] = str(_("请填写资源名称。"))
     if not data.abstract.strip():
@@ -134,10 +139,17 @@ def item_problem(item: ItemInput) -> str | None:
     return None
 
 
+# An article: 第 and a number in Chinese or Arabic numerals, then 条. The 条
+# alone is no citation, since it also ends the names of regulations (条例).
+_ARTICLE_RE = re.compile(r"第[〇零一二两三四五六七八九十百千0-9０-９]+条")
+
+
 def _cites_article(text: str) -> bool:
     """A legal basis names the law or regulation and the article it relies on."""
     text = text.strip()
-    return bool(text) and "第" in text and "条" in text and len(text) >= 6
+    article = _ARTICLE_RE.search(text)
+    # The law's name comes before its first article.
+    return article is not None and len(text[: article.start()].strip()) >= 2
 
 
 def _check(data: ResourceInput) -> None:
@@ -256,6 +268,13 @@ def do_import_resources(
         for data in rows:
             _refuse_taken_code(data.code)
         made = [_create(provider, data, actor) for data in rows]
+        # A row may name a resource of a later row; link once all of them
+        # exist. Added, not set: the links are symmetric, and setting a later
+        # row's own (maybe empty) list would undo an earlier row's link to it.
+        for resource, data in zip(made, rows, strict=True):
+            resource.related.add(
+                *Resource.objects.filter(code__in=data.related).exclude(pk=resource.pk)
+            )
         record_entry(
             actor=actor,
             action="catalog.import_resources",

@@ -12,10 +12,12 @@ from ninja.responses import Status
 
 from zhengtong.catalog import actions
 from zhengtong.catalog.access import (
+    Principal,
     access_department_for_editing,
     access_resource_by_code,
     require_edit,
     require_review,
+    visible_related,
 )
 from zhengtong.catalog.actions import ItemInput, ResourceInput
 from zhengtong.catalog.models import Resource
@@ -63,7 +65,7 @@ def summary_out(resource: Resource, score: int = 0) -> ResourceSummaryOut:
     )
 
 
-def resource_out(resource: Resource) -> ResourceOut:
+def resource_out(resource: Resource, principal: Principal) -> ResourceOut:
     return ResourceOut(
         **summary_out(resource).dict(),
         abstract=resource.abstract,
@@ -75,7 +77,7 @@ def resource_out(resource: Resource) -> ResourceOut:
         update_cycle=resource.update_cycle,
         legal_basis=resource.legal_basis,
         publish_date=resource.publish_date,
-        related=[r.code for r in resource.related.order_by("code")],
+        related=[r.code for r in visible_related(principal, resource)],
         extension=resource.extension,
         items=[
             ItemOut(
@@ -112,7 +114,7 @@ def list_resources(request: HttpRequest, filters: Query[SearchIn]) -> list[Resou
 @router.get("/resources/{slug}", response={200: ResourceOut, 404: ErrorOut})
 def get_resource(request: HttpRequest, slug: str) -> ResourceOut:
     """One entry with its items; the code's "/" is written "-" in the address."""
-    return resource_out(access_resource_by_code(request.user, slug))
+    return resource_out(access_resource_by_code(request.user, slug), request.user)
 
 
 @router.get("/negative-list", response=list[NegativeEntryOut])
@@ -147,7 +149,7 @@ def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[Resourc
     resource = actions.do_create_resource(
         department, resource_input(payload), actor=actor_of(request.user)
     )
-    return Status(201, resource_out(resource))
+    return Status(201, resource_out(resource, request.user))
 
 
 @router.put("/resources/{slug}", response={200: ResourceOut, **ERRORS}, auth=session_auth)
@@ -158,7 +160,7 @@ def update_resource(request: HttpRequest, slug: str, payload: ResourceIn) -> Res
     changed = actions.do_update_resource(
         resource, resource_input(payload), actor=actor_of(request.user)
     )
-    return resource_out(changed)
+    return resource_out(changed, request.user)
 
 
 def _step(request: HttpRequest, slug: str, step: str, reason: str = "") -> ResourceOut:
@@ -166,7 +168,7 @@ def _step(request: HttpRequest, slug: str, step: str, reason: str = "") -> Resou
     actor = actor_of(request.user)
     if step == "submit":
         require_edit(request.user, resource)
-        return resource_out(actions.do_submit_resource(resource, actor=actor))
+        return resource_out(actions.do_submit_resource(resource, actor=actor), request.user)
     require_review(request.user, resource)
     if step == "review":
         changed = actions.do_review_resource(resource, actor=actor)
@@ -176,7 +178,7 @@ def _step(request: HttpRequest, slug: str, step: str, reason: str = "") -> Resou
         changed = actions.do_publish_resource(resource, actor=actor)
     else:
         changed = actions.do_retire_resource(resource, reason, actor=actor)
-    return resource_out(changed)
+    return resource_out(changed, request.user)
 
 
 @router.post("/resources/{slug}/submit", response={200: ResourceOut, **ERRORS}, auth=session_auth)

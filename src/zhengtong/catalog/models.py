@@ -86,13 +86,35 @@ class Sensitivity(models.TextChoices):
     CORE = "core", _("核心")
 
 
-def validate_classification(value: str) -> None:
+def is_classification(value: str) -> bool:
+    """Whether a 9-digit classification code names a place in the catalog's tree.
+
+    The levels used come first and the unused ones are zeros, so a 细目 needs
+    its 目 and a 目 its 项; a basic resource (类 1) is one of the guide's five 项.
+    """
     if not CLASSIFICATION_RE.match(value):
+        return False
+    subject, heading, detail = value[1:3], value[3:6], value[6:9]
+    if value[0] == Category.BASIC and subject not in BASIC_SUBJECTS:
+        return False
+    if subject == "00" and heading != "000":
+        return False
+    return not (heading == "000" and detail != "000")
+
+
+def is_resource_code(value: str) -> bool:
+    """Whether a resource code is a valid classification code and a sequence from 000001."""
+    match = RESOURCE_CODE_RE.match(value)
+    return match is not None and is_classification(match[1]) and match[2] != "000000"
+
+
+def validate_classification(value: str) -> None:
+    if not is_classification(value):
         raise ValidationError(_("分类代码应为9位数字，首位为1、2或3。"), code="invalid")
 
 
 def validate_resource_code(value: str) -> None:
-    if not RESOURCE_CODE_RE.match(value):
+    if not is_resource_code(value):
         raise ValidationError(_("资源代码应为“9位分类代码/6位顺序码”。"), code="invalid")
 
 

@@ -216,7 +216,8 @@ def dcat_catalog(base_url: str, resources: Sequence[Resource]) -> dict[str, Any]
 def _dataset(base_url: str, resource: Resource) -> dict[str, Any]:
     keywords = [k for k in resource.keywords.replace("，", ",").split(",") if k.strip()]
     dataset: dict[str, Any] = {
-        "@id": f"{base_url}/catalog/resource/{resource.code}/",
+        # The entry's page, whose address writes the code's "/" as "-".
+        "@id": f"{base_url}/catalog/resource/{resource.slug}/",
         "@type": "dcat:Dataset",
         "dct:identifier": resource.code,
         "dct:title": {"@language": "zh", "@value": resource.name},

@@ -16,6 +16,7 @@ from zhengtong.catalog.access import (
     may_review,
     require_edit,
     require_review,
+    visible_related,
     workbench_resources,
 )
 from zhengtong.catalog.forms import ReasonForm, ResourceForm, SearchForm, UploadForm
@@ -23,7 +24,7 @@ from zhengtong.catalog.models import Resource
 from zhengtong.catalog.permissions import REVIEW_RESOURCES
 from zhengtong.catalog.selectors import SearchFilters, negative_list, search_resources
 from zhengtong.catalog.states import ResourceState
-from zhengtong.catalog.xlsx import RowProblem, export_workbook, parse_workbook
+from zhengtong.catalog.xlsx import RESOURCE_SHEET, RowProblem, export_workbook, parse_workbook
 from zhengtong.core.errors import NotFound, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.identity.actors import actor_of
@@ -182,9 +183,14 @@ def upload(request: HttpRequest) -> HttpResponse:
         )
         rows = [r for r in parsed.resources if r.code not in taken]
         problems += [
-            RowProblem("资源", 0, _("资源代码“%(code)s”已被使用。") % {"code": code})
-            for code in sorted(taken)
+            RowProblem(
+                RESOURCE_SHEET,
+                parsed.rows.get(code, 0),
+                _("资源代码“%(code)s”已被使用。") % {"code": code},
+            )
+            for code in taken
         ]
+        problems.sort(key=lambda p: (p.sheet != RESOURCE_SHEET, p.row))
         if rows:
             created = actions.do_import_resources(
                 form.cleaned_data["department"], rows, actor=actor_of(request.user)
@@ -202,6 +208,8 @@ def export(request: HttpRequest) -> HttpResponse:
         resources = list(workbench_resources(request.user))
     else:
         resources = list(Resource.objects.filter(state=ResourceState.PUBLISHED))
-    response = HttpResponse(export_workbook(resources), content_type=XLSX)
+    # A published entry may link to a draft that the reader is not to learn of.
+    workbook = export_workbook(resources, lambda r: visible_related(request.user, r))
+    response = HttpResponse(workbook, content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="catalog.xlsx"'
     return response

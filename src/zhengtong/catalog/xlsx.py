@@ -7,8 +7,8 @@ sheet, row number and reason and left out; the good rows are kept.
 
 import io
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import IO, Any
 
@@ -76,6 +76,8 @@ class RowProblem:
 class ParsedWorkbook:
     resources: list[ResourceInput]
     problems: list[RowProblem]
+    # The row of each good resource on the resources sheet, for what is found wrong later.
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 class _BadCell(ValueError):
@@ -123,7 +125,15 @@ def _date(cell: Any, column: str) -> date | None:
         raise _BadCell(_("“%(column)s”应为日期，如 2026-12-31") % {"column": column}) from None
 
 
-def export_workbook(resources: Sequence[Resource]) -> bytes:
+def _all_related(resource: Resource) -> list[Resource]:
+    return list(resource.related.order_by("code"))
+
+
+def export_workbook(
+    resources: Sequence[Resource],
+    related: Callable[[Resource], Sequence[Resource]] = _all_related,
+) -> bytes:
+    """The entries in the data officers' layout; ``related`` gives the links a reader may see."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -149,7 +159,7 @@ def export_workbook(resources: Sequence[Resource]) -> bytes:
                 r.negative_scope,
                 r.review_date,
                 json.dumps(r.extension, ensure_ascii=False) if r.extension else "",
-                ",".join(r.related.order_by("code").values_list("code", flat=True)),
+                ",".join(linked.code for linked in related(r)),
             ]
         )
         for i in r.items.order_by("position"):
@@ -212,7 +222,7 @@ def parse_workbook(file: IO[bytes]) -> ParsedWorkbook:
             continue
         items.setdefault(code, []).append((row_number, item))
     resources: list[ResourceInput] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for row_number, row in _rows(book[RESOURCE_SHEET], len(RESOURCE_COLUMNS)):
         try:
             extension_text = _text(row[14])
@@ -251,7 +261,7 @@ def parse_workbook(file: IO[bytes]) -> ParsedWorkbook:
             reason = "；".join(f"{field}: {text}" for field, text in found.items())
             problems.append(RowProblem(RESOURCE_SHEET, row_number, reason))
             continue
-        seen.add(data.code)
+        seen[data.code] = row_number
         resources.append(data)
     for code, orphans in items.items():
         for row_number, _item in orphans:
@@ -263,7 +273,7 @@ def parse_workbook(file: IO[bytes]) -> ParsedWorkbook:
                 )
             )
     problems.sort(key=lambda p: (p.sheet != RESOURCE_SHEET, p.row))
-    return ParsedWorkbook(resources, problems)
+    return ParsedWorkbook(resources, problems, seen)
 
 
 def _rows(sheet: Any, width: int) -> list[tuple[int, list[Any]]]:

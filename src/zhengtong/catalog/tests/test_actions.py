@@ -117,6 +117,38 @@ def test_conditional_and_none_need_a_cited_legal_basis(cast: CatalogCast, attrib
     assert actions.do_create_resource(cast.market, ok, actor=TEST_ACTOR).pk
 
 
+@pytest.mark.parametrize(
+    "basis",
+    [
+        "《湖南省政务数据共享条例》（第二次修订）",  # 第 and the 条 of 条例, but no article
+        "《政务数据共享条例》第",
+        "第十条",  # an article of no named law
+    ],
+)
+def test_a_legal_basis_cites_an_article_of_a_named_law(cast: CatalogCast, basis: str) -> None:
+    data = resource_input(
+        share_attribute="conditional", share_conditions="依申请", legal_basis=basis
+    )
+    with pytest.raises(InvalidInput) as caught:
+        actions.do_create_resource(cast.market, data, actor=TEST_ACTOR)
+    assert "legal_basis" in caught.value.detail["fields"]
+
+
+@pytest.mark.parametrize(
+    "basis",
+    [
+        "《湖南省政务数据共享条例》第二十三条",
+        "《中华人民共和国个人信息保护法》第13条第一款",
+        "《政务信息资源共享管理暂行办法》第十条、第十一条",
+    ],
+)
+def test_articles_in_words_or_digits_are_citations(cast: CatalogCast, basis: str) -> None:
+    data = resource_input(
+        share_attribute="conditional", share_conditions="依申请", legal_basis=basis
+    )
+    assert actions.do_create_resource(cast.market, data, actor=TEST_ACTOR).pk
+
+
 def test_a_negative_item_needs_a_legal_basis(cast: CatalogCast) -> None:
     item = ItemInput("secret", "内部编号", "C", share_attribute="none")
     with pytest.raises(InvalidInput) as caught:
@@ -128,6 +160,27 @@ def test_a_negative_item_needs_a_legal_basis(cast: CatalogCast) -> None:
 def test_resource_codes_are_validated(cast: CatalogCast, code: str) -> None:
     with pytest.raises(InvalidInput):
         actions.do_create_resource(cast.market, resource_input(code), actor=TEST_ACTOR)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "109000000/000001",  # 基础信息资源 has only the 项 01-05
+        "100000000/000001",  # a basic resource names one of them
+        "102000123/000001",  # a 细目 under no 目
+        "300001000/000001",  # a 目 under no 项
+        "102000000/000000",  # sequence codes start at 000001
+    ],
+)
+def test_classification_levels_and_sequence_are_checked(cast: CatalogCast, code: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        actions.do_create_resource(cast.market, resource_input(code), actor=TEST_ACTOR)
+    assert "code" in caught.value.detail["fields"]
+
+
+@pytest.mark.parametrize("code", ["105000000/000001", "203000000/000001", "304012003/000099"])
+def test_well_formed_codes_of_each_class_are_accepted(cast: CatalogCast, code: str) -> None:
+    assert actions.do_create_resource(cast.market, resource_input(code), actor=TEST_ACTOR).pk
 
 
 def test_codes_are_unique(cast: CatalogCast) -> None:

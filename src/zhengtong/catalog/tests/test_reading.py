@@ -1,5 +1,6 @@
 """Search, share decisions, the negative list, DCAT, the API and the pages."""
 
+import io
 import json
 from dataclasses import replace
 
@@ -17,6 +18,7 @@ from zhengtong.catalog.selectors import (
     share_decision,
 )
 from zhengtong.catalog.tests.cast import ENTERPRISE, PASSWORD, CatalogCast, resource_input
+from zhengtong.catalog.xlsx import parse_workbook
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.identity.actions import do_create_staff
 from zhengtong.ledger.models import LedgerEntry
@@ -138,6 +140,15 @@ def test_dcat_lists_the_open_published_part(published: Resource) -> None:
     assert dataset["dct:issued"]["@value"] == published.publish_date.isoformat()  # type: ignore[union-attr]
 
 
+def test_each_dcat_dataset_names_the_page_of_its_entry(published: Resource) -> None:
+    body = Client().get("/api/catalog/dcat.jsonld").json()
+    [dataset] = body["dcat:dataset"]
+    assert dataset["@id"] == f"http://testserver/catalog/resource/{published.slug}/"
+    page = Client().get(dataset["@id"].removeprefix("http://testserver"))
+    assert page.status_code == 200
+    assert published.name in page.content.decode()
+
+
 def test_api_search_and_detail(published: Resource) -> None:
     client = Client()
     hits = client.get("/api/catalog/resources", {"q": "营业执照"}).json()
@@ -145,6 +156,34 @@ def test_api_search_and_detail(published: Resource) -> None:
     detail = client.get(f"/api/catalog/resources/{published.slug}").json()
     assert [i["code"] for i in detail["items"]][:2] == ["uscc", "name"]
     assert detail["items"][3]["share_attribute"] == "none"
+
+
+def test_a_published_entry_names_no_related_draft_to_those_who_may_not_see_it(
+    cast: CatalogCast,
+) -> None:
+    draft = actions.do_create_resource(
+        cast.market, resource_input("304000000/000031", name="食品抽检计划"), actor=TEST_ACTOR
+    )
+    published = publish(
+        actions.do_create_resource(
+            cast.market,
+            resource_input("304000000/000032", related=[draft.code]),
+            actor=TEST_ACTOR,
+        )
+    )
+    path = f"/api/catalog/resources/{published.slug}"
+    assert Client().get(path).json()["related"] == []
+    stranger = Client()
+    stranger.force_login(cast.county_officer)
+    assert stranger.get(path).json()["related"] == []
+    officer = Client()
+    officer.force_login(cast.officer)
+    assert officer.get(path).json()["related"] == [draft.code]
+    # The workbook of the published catalog does not name the draft either.
+    parsed = parse_workbook(io.BytesIO(Client().get("/catalog/export.xlsx").content))
+    assert [r.related for r in parsed.resources if r.code == published.code] == [[]]
+    theirs = parse_workbook(io.BytesIO(officer.get("/catalog/export.xlsx").content))
+    assert [r.related for r in theirs.resources if r.code == published.code] == [[draft.code]]
 
 
 def test_drafts_are_hidden_from_others(cast: CatalogCast) -> None:

@@ -199,3 +199,41 @@ def test_upload_page(cast: CatalogCast) -> None:
     refused = other.post("/catalog/upload/", {"department": "cs-market", "file": file})
     assert refused.status_code == 200  # the form refuses a department not theirs
     assert Resource.objects.count() == 1
+
+
+def test_a_code_already_in_the_catalog_is_reported_by_its_row(cast: CatalogCast) -> None:
+    actions.do_create_resource(
+        cast.market, replace(ENTERPRISE, code="304000000/000002"), actor=TEST_ACTOR
+    )
+    fresh = ["304000000/000005", *GOOD[1:]]
+    item = ["", "licence_no", "许可证编号", "C", 30, "否", "内部", "", "", "", None]
+    file = workbook(
+        [fresh, GOOD],
+        [["304000000/000005", *item[1:]], ["304000000/000002", *item[1:]]],
+    )
+    file.name = "catalog.xlsx"
+    client = Client()
+    client.force_login(cast.officer)
+    response = client.post("/catalog/upload/", {"department": "cs-market", "file": file})
+    assert response.status_code == 200
+    [problem] = response.context["problems"]
+    assert (problem.sheet, problem.row) == (RESOURCE_SHEET, 3)
+    assert "304000000/000002" in problem.reason
+    assert [r.code for r in response.context["created"]] == ["304000000/000005"]
+
+
+def test_related_resources_may_be_named_before_their_own_row(cast: CatalogCast) -> None:
+    item = ["", "licence_no", "许可证编号", "C", 30, "否", "内部", "", "", "", None]
+    first = ["304000000/000006", *GOOD[1:], "304000000/000007"]
+    second = ["304000000/000007", "食品经营许可变更信息", *GOOD[2:]]
+    file = workbook(
+        [first, second],
+        [["304000000/000006", *item[1:]], ["304000000/000007", *item[1:]]],
+    )
+    file.name = "catalog.xlsx"
+    client = Client()
+    client.force_login(cast.officer)
+    response = client.post("/catalog/upload/", {"department": "cs-market", "file": file})
+    assert response.context["problems"] == []
+    made = Resource.objects.get(code="304000000/000006")
+    assert [r.code for r in made.related.all()] == ["304000000/000007"]
