@@ -243,9 +243,10 @@ def do_delete_dataset_records(
     dataset: HostedDataset, keys: Sequence[str], *, actor: Actor, source_name: str
 ) -> DatasetVersion:
     """Withdraw records by key as a new version; unknown or already deleted keys are skipped."""
+    wanted = _stored_keys(dataset, keys)
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
-        records = list(Record.objects.filter(dataset=locked, key__in=list(keys), deleted=False))
+        records = list(Record.objects.filter(dataset=locked, key__in=wanted, deleted=False))
         version = _new_version(
             locked,
             actor,
@@ -276,6 +277,23 @@ def do_delete_dataset_records(
         )
         queue_quality_measurement(locked.pk)
     return version
+
+
+def _stored_keys(dataset: HostedDataset, keys: Sequence[str]) -> list[str]:
+    """The keys as a load stores them (a 身份证号's x upper case, spaces trimmed ...).
+
+    A key its item does not accept cannot name a stored record and is left out.
+    """
+    key_item = dataset.resource.items.filter(code=dataset.key_item_code).first()
+    if key_item is None:
+        return list(dict.fromkeys(keys))
+    stored: dict[str, None] = {}
+    for key in keys:
+        try:
+            stored[clean_value(key_item, key)] = None
+        except BadValue:
+            continue
+    return list(stored)
 
 
 def _new_version(

@@ -312,6 +312,19 @@ def _find_resource(call: Call) -> _Source:
     return source
 
 
+def _grant_for(grants: Sequence[Grant], decision: ShareDecision, now: datetime) -> Grant | None:
+    """The newest grant in force that names every conditional item asked for, if any.
+
+    A system may hold several grants in force, each from its own application
+    (the address for one task, later the name for another); a newer grant
+    does not end an older one.
+    """
+    if len(grants) < 2:  # the usual case: the newest active grant, found by the caller
+        return None
+    needed = {code for code, verdict in decision.items.items() if verdict == Verdict.GRANT}
+    return next((g for g in grants if _active(g, now) and needed <= set(g.fields)), None)
+
+
 def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     """Decide which items the call may read; raise ``Refused`` when it may read none it asked for.
 
@@ -333,7 +346,9 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     decision = source.decision(requested)
     now = timezone.now()
     grants = source.grants
-    grant = next((g for g in grants if _active(g, now)), None)
+    grant = _grant_for(grants, decision, now) if requested is not None else None
+    if grant is None:
+        grant = next((g for g in grants if _active(g, now)), None)
     granted = set(grant.fields) if grant else set()
     if requested is not None:
         unknown = [c for c, v in decision.items.items() if v == Verdict.UNKNOWN]

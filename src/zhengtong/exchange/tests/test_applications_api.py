@@ -8,12 +8,13 @@ from django.test import Client
 from django.utils import timezone
 
 from zhengtong.core.calendar import add_working_days
-from zhengtong.core.testing import TEST_ACTOR, make_credit_code
-from zhengtong.exchange.models import AccessApplication
+from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_id_number
+from zhengtong.exchange.models import AccessApplication, AccessLog
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import (
     BASIS,
     ENTERPRISES,
+    POPULATION,
     PURPOSE,
     Sharing,
     apply_for_phone,
@@ -246,3 +247,70 @@ def test_only_the_providers_pushing_systems_may_push(sharing: Sharing) -> None:
     assert foreign.status_code == 404 and foreign.json()["code"] == "not_found"
     anonymous = Client().post(f"/api/exchange/shared/{SLUG}/records", rows, "application/json")
     assert anonymous.status_code == 401
+
+
+def test_a_key_to_withdraw_is_read_as_a_load_reads_it(sharing: Sharing) -> None:
+    # A 身份证号 ending in X is stored upper case; the provider's system may
+    # well send it as typed, with a lower-case x and surrounding spaces.
+    id_number = next(
+        number for seq in range(1, 500) if (number := make_id_number(seq=seq)).endswith("X")
+    )
+    population = POPULATION.replace("/", "-")
+    http = sharing.api(sharing.pusher_token)
+    pushed = http.post(
+        f"/api/exchange/shared/{population}/records",
+        {"rows": [{"id_number": id_number.lower(), "name": "李四"}]},
+        "application/json",
+    )
+    assert pushed.json()["version"]["created"] == 1, pushed.json()
+    deleted = http.post(
+        f"/api/exchange/shared/{population}/records:delete",
+        {"keys": [f" {id_number.lower()} "]},
+        "application/json",
+    )
+    assert deleted.status_code == 200, deleted.json()
+    assert deleted.json()["deleted"] == 1
+    feed = logged_in(sharing.officer).get(f"/api/exchange/datasets/{population}/changes")
+    assert [(c["key"], c["kind"]) for c in feed.json()["changes"]][-1] == (id_number, "deleted")
+    gone = sharing.api(sharing.reader_token).post(
+        f"/api/exchange/shared/{population}/look-up",
+        {"key": id_number, "purpose": "核对身份"},
+        "application/json",
+    )
+    assert gone.json()["code"] == "unknown_key"
+
+
+def test_an_earlier_grant_still_in_force_answers_for_its_items(sharing: Sharing) -> None:
+    # The county system holds a grant for the address, then is granted the
+    # name in clear for another task: both grants are in force.
+    def grant(fields: list[str], clear: list[str]) -> AccessApplication:
+        made = _post(
+            logged_in(sharing.county_officer),
+            "/applications",
+            _application(sharing, resource_code=POPULATION, fields=fields, clear_fields=clear),
+        )
+        assert made.status_code == 201, made.json()
+        answered = _post(logged_in(sharing.officer), f"/applications/{made.json()['id']}/grant")
+        assert answered.status_code == 200, answered.json()
+        return AccessApplication.objects.get(pk=made.json()["id"])
+
+    address = grant(["address"], [])
+    name = grant(["name"], ["name"])
+    http = sharing.api(sharing.reader_token)
+    population = POPULATION.replace("/", "-")
+    key = sharing.person.id_number
+    answer = http.post(
+        f"/api/exchange/shared/{population}/look-up",
+        {"key": key, "purpose": "核对住址", "fields": ["address"]},
+        "application/json",
+    )
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["values"]["address"].endswith("***")
+    clear = http.post(
+        f"/api/exchange/shared/{population}/look-up",
+        {"key": key, "purpose": "核对姓名", "fields": ["name"]},
+        "application/json",
+    )
+    assert clear.json()["values"]["name"] == "张三"
+    logs = AccessLog.objects.filter(operation="look_up").order_by("ledger_seq")
+    assert [log.grant_id for log in logs] == [address.grant.pk, name.grant.pk]
