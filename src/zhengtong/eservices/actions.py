@@ -1,8 +1,8 @@
 """Every change in eservices: one action, one transaction, one ledger entry."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +18,7 @@ from zhengtong.eservices.models import (
     PROCESS_ID_RE,
     RESOURCE_CODE_RE,
     TYPE_CODES,
+    ApplicationMaterial,
     HandlingKind,
     ItemTransition,
     ItemType,
@@ -29,6 +30,7 @@ from zhengtong.eservices.models import (
     OnlineDepth,
     ServiceItem,
     SpecialProcedure,
+    Suspension,
     Target,
 )
 from zhengtong.eservices.states import ItemState, check_transition
@@ -282,37 +284,124 @@ def _fill(item: ServiceItem, data: ServiceItemInput) -> None:
 
 
 def _save_parts(item: ServiceItem, data: ServiceItemInput, co: list[Department]) -> None:
-    item.materials.all().delete()
-    Material.objects.bulk_create(
-        Material(
-            item=item,
-            position=n,
-            name=m.name.strip(),
-            form=m.form,
-            medium=m.medium,
-            copies=m.copies,
-            requirement=m.requirement,
-            source=m.source,
-            resource_code=m.resource_code,
-            item_codes=list(m.item_codes),
-            licence_type=m.licence_type,
-            notes=m.notes.strip(),
-        )
-        for n, m in enumerate(data.materials)
-    )
-    item.special_procedures.all().delete()
-    SpecialProcedure.objects.bulk_create(
-        SpecialProcedure(
-            item=item,
-            position=n,
-            name=p.name.strip(),
-            counted_in_limit=p.counted_in_limit,
-            max_days=p.max_days,
-            notes=p.notes.strip(),
-        )
-        for n, p in enumerate(data.special_procedures)
-    )
+    _save_materials(item, data.materials)
+    _save_procedures(item, data.special_procedures)
     item.co_departments.set([d for d in co if d.pk != item.department_id])
+
+
+_Part = TypeVar("_Part", Material, SpecialProcedure)
+
+
+def _match_by_name(
+    stored: Iterable[_Part], names: Sequence[str], new: Callable[[], _Part]
+) -> tuple[list[_Part], list[_Part]]:
+    """The stored row for each name given (a new one where none), and the rows left over."""
+    by_name: dict[str, list[_Part]] = {}
+    for row in stored:
+        by_name.setdefault(row.name, []).append(row)
+    rows = [by_name[n].pop(0) if by_name.get(n) else new() for n in names]
+    return rows, [row for left in by_name.values() for row in left]
+
+
+def _store_parts(
+    model: type[_Part],
+    rows: Sequence[_Part],
+    removed: Sequence[_Part],
+    used: Iterable[str],
+    fields: Sequence[str],
+    refusal: Callable[[list[str]], Conflict],
+) -> None:
+    """Change the kept rows in place, add the new ones, and delete the removed ones
+    unless an application used them (``used`` names those)."""
+    in_use = sorted(set(used))
+    if in_use:
+        raise refusal(in_use)
+    model.objects.filter(pk__in=[row.pk for row in removed]).delete()
+    model.objects.bulk_update([row for row in rows if row.pk], fields)
+    model.objects.bulk_create([row for row in rows if not row.pk])
+
+
+def _save_materials(item: ServiceItem, materials: Sequence[MaterialInput]) -> None:
+    """Match the materials by name and change them in place.
+
+    Applications point at their item's materials (what was uploaded, promised
+    or found for which one), so a material that stays keeps its row and an
+    edited guide never mislabels nor loses what applicants handed in.
+    """
+    rows, removed = _match_by_name(
+        item.materials.all(), [m.name.strip() for m in materials], lambda: Material(item=item)
+    )
+    for n, (row, m) in enumerate(zip(rows, materials, strict=True)):
+        row.position = n
+        row.name = m.name.strip()
+        row.form = m.form
+        row.medium = m.medium
+        row.copies = m.copies
+        row.requirement = m.requirement
+        row.source = m.source
+        row.resource_code = m.resource_code
+        row.item_codes = list(m.item_codes)
+        row.licence_type = m.licence_type
+        row.notes = m.notes.strip()
+    _store_parts(
+        Material,
+        rows,
+        removed,
+        ApplicationMaterial.objects.filter(material__in=removed).values_list(
+            "material__name", flat=True
+        ),
+        MATERIAL_FIELDS,
+        lambda names: Conflict(
+            _("已有申请使用了这些材料，不能删除；可修改其说明或改为非必要。"),
+            code="material_in_use",
+            detail={"materials": names},
+        ),
+    )
+
+
+def _save_procedures(item: ServiceItem, procedures: Sequence[SpecialProcedureInput]) -> None:
+    """Match the special procedures by name and change them in place, like the materials."""
+    rows, removed = _match_by_name(
+        item.special_procedures.all(),
+        [p.name.strip() for p in procedures],
+        lambda: SpecialProcedure(item=item),
+    )
+    for n, (row, p) in enumerate(zip(rows, procedures, strict=True)):
+        row.position = n
+        row.name = p.name.strip()
+        row.counted_in_limit = p.counted_in_limit
+        row.max_days = p.max_days
+        row.notes = p.notes.strip()
+    _store_parts(
+        SpecialProcedure,
+        rows,
+        removed,
+        Suspension.objects.filter(special_procedure__in=removed).values_list(
+            "special_procedure__name", flat=True
+        ),
+        PROCEDURE_FIELDS,
+        lambda names: Conflict(
+            _("已有办件启动过这些特别程序，不能删除。"),
+            code="procedure_in_use",
+            detail={"special_procedures": names},
+        ),
+    )
+
+
+MATERIAL_FIELDS = (
+    "position",
+    "name",
+    "form",
+    "medium",
+    "copies",
+    "requirement",
+    "source",
+    "resource_code",
+    "item_codes",
+    "licence_type",
+    "notes",
+)
+PROCEDURE_FIELDS = ("position", "name", "counted_in_limit", "max_days", "notes")
 
 
 def _refuse_taken_code(code: str, item: ServiceItem | None = None) -> None:

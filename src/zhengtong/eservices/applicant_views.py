@@ -36,6 +36,7 @@ from zhengtong.eservices.models import (
     Material,
     MaterialRequirement,
     MaterialSource,
+    ProvisionKind,
     RatingLevel,
     ServiceItem,
     SuspensionKind,
@@ -271,7 +272,12 @@ def material_rows(application: Application, errors: Mapping[str, str]) -> list[M
                 provided=given,
                 licence=licence,
                 online_form=online_form,
-                may_upload=editable and uploadable and not online_form,
+                may_upload=(editable and uploadable and not online_form)
+                or (
+                    given is not None
+                    and given.kind == ProvisionKind.COMMITMENT
+                    and application.state in actions.PROMISE_KEEPING_STATES
+                ),
                 may_promise=application.state == ApplicationState.DRAFT
                 and material.requirement == MaterialRequirement.DEFERRABLE
                 and uploadable,
@@ -559,7 +565,8 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         else form_rows(
             application.item.form_schema, application.form_data, application.prefilled, {}
         ),
-        "may_withdraw": application.state not in FINISHED_STATES,
+        "may_withdraw": application.state not in FINISHED_STATES
+        and not selectors.is_decided(application),
         "may_rate": _may_rate(application),
         "ratings": list(selectors.ratings_of(application)),
         "levels": RatingLevel.choices,

@@ -54,6 +54,7 @@ from zhengtong.eservices.application_rows import (
     task_with_application,
     update_application,
 )
+from zhengtong.eservices.application_selectors import is_decided
 from zhengtong.eservices.application_states import (
     FINISHED_STATES,
     ApplicationState,
@@ -82,7 +83,7 @@ from zhengtong.eservices.models import (
 )
 from zhengtong.eservices.notifications import notify
 from zhengtong.eservices.permissions import LANE_PERMISSIONS, RESPOND_RATINGS
-from zhengtong.eservices.prefill import Subject, check_credit, prefill
+from zhengtong.eservices.prefill import APPLICANT_SOURCE, Subject, check_credit, prefill
 from zhengtong.eservices.process.sandbox import SAFE_FUNCTIONS
 from zhengtong.eservices.states import ItemState
 from zhengtong.eservices.time_limits import intervals_of, warning_level
@@ -324,9 +325,27 @@ def _next_number(now: dt.datetime) -> str:
 def _merge_prefill(
     prefilled: Mapping[str, Mapping[str, Any]], data: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return the form with prefilled values under the applicant's, and what stays verified."""
+    """Return the form with prefilled values under the applicant's, and what stays verified.
+
+    A value prefilled from the login (the applicant's own 身份证号 or credit
+    code) is who applies: changing it would apply in someone else's name, and
+    the process derives eligibility (age, 户籍) from it, so it is refused.
+    """
     form: dict[str, Any] = {name: entry["value"] for name, entry in prefilled.items()}
     form.update(data)
+    fixed = {
+        name: entry["value"]
+        for name, entry in prefilled.items()
+        if entry.get("source") == APPLICANT_SOURCE
+    }
+    changed = {
+        name: _("该项来自实名认证信息，不能修改。")
+        for name, value in fixed.items()
+        if data.get(name) not in (None, "") and str(data[name]).strip().upper() != str(value)
+    }
+    if changed:
+        raise _refuse(_("申请表填写有误，请按提示修改。"), "invalid_form", fields=changed)
+    form.update(fixed)
     verified = {
         name: dict(entry) for name, entry in prefilled.items() if form.get(name) == entry["value"]
     }
@@ -421,9 +440,12 @@ def do_upload_material(
     """Attach a file (PDF, JPG or PNG, at most 10 MB) as one of the application's materials."""
     current = _fresh(application)
     _require_applicant(current, acting_user)
-    if current.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTING):
-        raise Conflict(_("当前不能上传材料。"), code="not_editable")
     material = _material_of(current, material_id)
+    if current.state not in (
+        ApplicationState.DRAFT,
+        ApplicationState.CORRECTING,
+    ) and not fulfils_promise(current, material):
+        raise Conflict(_("当前不能上传材料。"), code="not_editable")
     if material.source == MaterialSource.EXCHANGE:
         raise _refuse(_("该材料由共享获取，无需上传。"), "material_not_uploaded", field="material")
     size = upload.size or 0
@@ -438,6 +460,9 @@ def do_upload_material(
     actor = actor_of(acting_user)
     with transaction.atomic(durable=True):
         locked = _lock(current)
+        if locked.state != current.state:
+            # Decided or withdrawn meanwhile: a promised material no longer follows.
+            raise Conflict(_("办件已被他人更新，请刷新后重试。"), code="changed_meanwhile")
         locked.provided_materials.filter(material=material).delete()
         provided = ApplicationMaterial(
             application=locked,
@@ -462,6 +487,21 @@ def do_upload_material(
             content_type=content_type,
         )
     return provided
+
+
+# While staff work on it, the applicant may hand in what they promised (容缺).
+PROMISE_KEEPING_STATES = (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED)
+
+
+def fulfils_promise(application: Application, material: Material) -> bool:
+    """Whether an upload now hands in a material promised at submission (容缺受理)."""
+    # Accepted on a promise, the applicant keeps it without waiting for 补正.
+    return (
+        application.state in PROMISE_KEEPING_STATES
+        and application.provided_materials.filter(
+            material=material, kind=ProvisionKind.COMMITMENT
+        ).exists()
+    )
 
 
 def do_promise_material(
@@ -645,7 +685,12 @@ def _derived(application: Application, form: Mapping[str, Any]) -> dict[str, Any
     is False until the social-insurance check (the form's ``x-checks``) runs.
     """
     derived: dict[str, Any] = {}
-    number = form.get("id_number")
+    # A person's facts come from their own verified 身份证号, whatever the form says.
+    number = (
+        application.applicant_id_number
+        if application.applicant_kind == ApplicantKind.PERSON
+        else form.get("id_number")
+    )
     if isinstance(number, str):
         try:
             facts = validate_id_number(number)
@@ -1084,7 +1129,11 @@ def do_submit_correction(
     acting_user: User,
     form_data: Mapping[str, Any] | None = None,
 ) -> Application:
-    """Hand in the correction: the clock runs again and the deadline moves by the time stopped."""
+    """Hand in the correction: the clock runs again and the deadline moves by the time stopped.
+
+    ``form_data`` holds the fields corrected: the others keep what was sent, so a
+    correction of one field loses none; a field given as null or "" is cleared.
+    """
     current = _fresh(application)
     _require_applicant(current, acting_user)
     if current.state != ApplicationState.CORRECTING:
@@ -1092,7 +1141,7 @@ def do_submit_correction(
     note = _clean_note(note, required=False)
     form = dict(current.form_data)
     if form_data is not None:
-        form, _verified = _merge_prefill(current.prefilled, form_data)
+        form, _verified = _merge_prefill(current.prefilled, {**current.form_data, **form_data})
     cleaned = clean_form(current.item.form_schema, form, complete=True)
     current.form_data = cleaned
     _resolve_materials(current)
@@ -1208,6 +1257,10 @@ def do_withdraw_application(
     _require_applicant(current, acting_user)
     if current.state in FINISHED_STATES:
         raise Conflict(_("申请已经办结，不能撤回。"), code="invalid_transition")
+    # A licence granted but still to be handed over (送达) at the window is
+    # decided all the same: withdrawing would undo the decision.
+    if is_decided(current):
+        raise Conflict(_("已作出办理决定，不能撤回。"), code="already_decided")
     reason = _clean_note(reason, required=False, field="reason")
     process_state = None
     if current.process_state:

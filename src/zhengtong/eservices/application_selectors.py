@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
 from django.utils import timezone
 
@@ -65,8 +65,10 @@ def open_tasks_for(user: User, *, mine_only: bool = False) -> QuerySet[WorkTask]
     )
     if mine_only:
         rows = rows.filter(claimed_by=user)
+    # Tasks of applications not yet accepted (no deadline) come after those with one on
+    # every database; SQLite alone would put them first.
     return rows.select_related("application__item", "department", "claimed_by").order_by(
-        "application__deadline_at", "created_at", "pk"
+        F("application__deadline_at").asc(nulls_last=True), "created_at", "pk"
     )
 
 
@@ -85,6 +87,13 @@ def staff_may_see(user: User, application: Application) -> bool:
         .filter(pk=application.item.department_id)
         .exists()
     )
+
+
+def is_decided(application: Application) -> bool:
+    """Whether the decision (决定) is taken, though the licence may still await 送达."""
+    return application.tasks.filter(
+        step="decide", completed_at__isnull=False, completed_by__isnull=False
+    ).exists()
 
 
 def task_by_id(pk: int) -> WorkTask | None:

@@ -8,7 +8,10 @@ from django.test import Client
 from django.utils import timezone
 
 from zhengtong.core.calendar import SHANGHAI, add_working_days, working_days_between
+from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.eservices import application_actions
+from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
+from zhengtong.eservices.demo import HYGIENE
 from zhengtong.eservices.models import Application
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
@@ -20,6 +23,7 @@ from zhengtong.eservices.tests.test_applications_cast import (
     pdf,
     promise_day,
 )
+from zhengtong.identity.actions import do_create_staff
 from zhengtong.ledger.actions import record_entry
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.licences.models import Licence
@@ -362,3 +366,99 @@ def test_every_action_writes_one_ledger_entry_without_personal_values(
         assert application.applicant_id_number not in text
         assert "赵六" not in text and cast.enterprise.name not in text
         assert entry["subject_id"] == application.pk
+
+
+def test_the_applicant_cannot_withdraw_once_the_licence_is_granted(
+    cast: ApplicationsCast,
+) -> None:
+    # 公共场所卫生许可: after the decision to grant, the window still hands the
+    # licence over (送达); the application is decided and can no longer be withdrawn.
+    item = do_publish_service_item(
+        do_create_service_item(cast.health, HYGIENE, actor=TEST_ACTOR), actor=TEST_ACTOR
+    )
+    reviewer = do_create_staff(
+        "kongli", "Zhengtong-applications-2026", "孔丽", cast.health, ["reviewer"], actor=TEST_ACTOR
+    )
+    leader = do_create_staff(
+        "fanghe", "Zhengtong-applications-2026", "方禾", cast.health, ["leader"], actor=TEST_ACTOR
+    )
+    applicant = logged_in(cast.applicant)
+    form = {"place_type": "宾馆", "premises": "五一大道100号", "area": 800, "phone": "13812345678"}
+    number = _ok(
+        applicant.post(
+            f"{URL}/", {"item_code": item.code, "form_data": form}, content_type="application/json"
+        ),
+        201,
+    )["number"]
+    for each in item.materials.all():
+        if each.requirement == "deferrable":
+            _ok(
+                applicant.post(
+                    f"{URL}/{number}/materials/{each.pk}/promise",
+                    {"promised_on": promise_day().isoformat()},
+                    content_type="application/json",
+                )
+            )
+        elif each.source == "upload" and each.position > 0:
+            _ok(applicant.post(f"{URL}/{number}/materials/{each.pk}", {"file": pdf()}), 201)
+    _ok(applicant.post(f"{URL}/{number}/submit"))
+    do_step(logged_in(cast.outsider), number)
+    do_step(logged_in(reviewer), number)
+    body = do_step(logged_in(leader), number)
+    assert body["state"] == "accepted"
+    assert [t["step"] for t in body["tasks"] if t["completed_at"] is None] == ["deliver"]
+    refused = applicant.post(f"{URL}/{number}/withdraw", {}, content_type="application/json")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "already_decided"
+    page = applicant.get(f"/services/mine/{number}/")
+    assert 'value="withdraw"' not in page.content.decode()
+    done = do_step(logged_in(cast.outsider), number)
+    assert done["state"] == "approved"
+    assert done["licence_number"]
+
+
+def test_the_applicant_hands_in_a_promised_material_after_acceptance(
+    cast: ApplicationsCast,
+) -> None:
+    # 容缺受理: accepted on a promise; the material follows by the promised date.
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    do_step(logged_in(cast.clerk), number, passed=True)
+    rules = material(cast.food, "规章制度")
+    page = applicant.get(f"/services/mine/{number}/").content.decode()
+    assert f'id="file-{rules.pk}"' in page
+    body = _ok(
+        applicant.post(f"{URL}/{number}/materials/{rules.pk}", {"file": pdf("制度.pdf")}), 201
+    )
+    assert body["kind"] == "upload"
+    seen = _ok(logged_in(cast.reviewer).get(f"{URL}/{number}"))
+    kinds = {m["material_name"]: m["kind"] for m in seen["materials"]}
+    assert kinds[rules.name] == "upload"
+    assert seen["state"] == "accepted"
+    # Other materials stay as submitted until staff ask for 补正.
+    layout = material(cast.food, "设备设施")
+    refused = applicant.post(f"{URL}/{number}/materials/{layout.pk}", {"file": pdf()})
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "not_editable"
+
+
+def test_a_correction_of_one_field_keeps_the_others(cast: ApplicationsCast) -> None:
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    _ok(
+        logged_in(cast.clerk).post(
+            f"{URL}/{number}/request-correction",
+            {"note": "经营场所面积与平面图不符"},
+            content_type="application/json",
+        )
+    )
+    body = _ok(
+        applicant.post(
+            f"{URL}/{number}/correction",
+            {"note": "已更正面积", "form_data": {"area": 150}},
+            content_type="application/json",
+        )
+    )
+    assert body["state"] == "submitted"
+    expected = {**MANUAL_FORM, "area": 150}
+    assert {name: body["form_data"].get(name) for name in expected} == expected

@@ -1,6 +1,7 @@
 """Applications: who may do what, form and upload checks, ratings, time limits, the state table."""
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -8,11 +9,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from zhengtong.core.calendar import add_working_days
-from zhengtong.core.errors import Conflict, NotFound, PermissionDenied
+from zhengtong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from zhengtong.core.testing import TEST_ACTOR, make_department, make_person
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import process
-from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
+from zhengtong.eservices.actions import (
+    MaterialInput,
+    do_create_service_item,
+    do_publish_service_item,
+    do_update_service_item,
+)
 from zhengtong.eservices.application_access import (
     access_application_by_number,
     access_task_by_id,
@@ -23,7 +29,7 @@ from zhengtong.eservices.application_states import (
     ApplicationState,
     check_application_transition,
 )
-from zhengtong.eservices.demo import PENSION_ENROLMENT
+from zhengtong.eservices.demo import FOOD, PENSION_ENROLMENT
 from zhengtong.eservices.forms_engine import form_problems
 from zhengtong.eservices.models import Application, Notification, WorkTask
 from zhengtong.eservices.tasks import refresh_time_limits
@@ -531,3 +537,74 @@ def test_a_step_refuses_when_the_application_changed_while_it_was_worked_out(
     assert Application.objects.get(pk=application.pk).state == "correcting"
     assert open_task(application).pk == task.pk
     assert LedgerEntry.objects.count() == before + 1
+
+
+# --- the applicant's identity and the decision ------------------------------------------
+
+
+def test_an_applicant_cannot_apply_under_someone_elses_id_number(cast: ApplicationsCast) -> None:
+    # The 身份证号 comes from the login: typing a younger person's number into
+    # the form must not let someone over 60 through the 秒批 table (under 60).
+    hrss = make_department("长沙市人力资源和社会保障局", code="cs-hrss", region=cast.market.region)
+    item = do_create_service_item(hrss, PENSION_ENROLMENT, actor=TEST_ACTOR)
+    item = do_publish_service_item(item, actor=TEST_ACTOR)
+    elder = make_person("郭老", birth=dt.date(1950, 6, 1))
+    young = make_person("刘青", birth=dt.date(1995, 6, 1))
+    citizen = do_create_citizen("guolao", "Zhengtong-applications-2026", elder, actor=TEST_ACTOR)
+    form = {"name": "郭老", "contribution_level": 300, "phone": "13912345678"}
+    with pytest.raises(InvalidInput) as refused:
+        actions.do_save_draft(item, {**form, "id_number": young.id_number}, acting_user=citizen)
+    assert refused.value.code == "invalid_form"
+    assert "id_number" in refused.value.detail["fields"]
+    draft = actions.do_save_draft(item, form, acting_user=citizen)
+    http = logged_in(citizen)
+    changed = http.put(
+        f"{URL}/{draft.number}",
+        {"form_data": {**form, "id_number": young.id_number}},
+        content_type="application/json",
+    )
+    assert changed.status_code == 400
+    assert "id_number" in changed.json()["detail"]["fields"]
+    kept = Application.objects.get(pk=draft.pk)
+    assert kept.form_data["id_number"] == elder.id_number
+    assert kept.prefilled["id_number"]["verified"] is True
+    done = actions.do_submit_application(kept, acting_user=citizen)
+    assert done.state == ApplicationState.SUBMITTED
+    assert done.licence is None
+
+
+def test_a_published_guide_can_be_edited_while_applications_hold_its_materials(
+    cast: ApplicationsCast,
+) -> None:
+    application = submitted(cast)
+    layout = material(cast.food, "设备设施")
+    hearing = cast.food.special_procedures.get(name="听证")
+    accepted_one = accepted(cast)
+    actions.do_start_special_procedure(accepted_one, hearing, "", acting_user=cast.reviewer)
+    # A new material goes first and the hours change: what was handed in stays
+    # the material it was handed in as.
+    changed = replace(
+        FOOD,
+        hours="工作日9:00—17:00",
+        materials=[MaterialInput("授权委托书", requirement="optional"), *FOOD.materials],
+    )
+    item = do_update_service_item(cast.food, changed, actor=TEST_ACTOR)
+    assert item.hours == "工作日9:00—17:00"
+    assert [m.name for m in item.materials.all()] == [m.name for m in changed.materials]
+    kept = material(item, "设备设施")
+    assert kept.pk == layout.pk and kept.position == layout.position + 1
+    uploaded = application.provided_materials.get(kind="upload")
+    assert uploaded.material_id == layout.pk
+    assert item.special_procedures.get(name="听证").pk == hearing.pk
+    # A material or procedure someone has already used cannot simply vanish.
+    without = replace(FOOD, materials=[m for m in FOOD.materials if "设备设施" not in m.name])
+    with pytest.raises(Conflict) as refused:
+        do_update_service_item(item, without, actor=TEST_ACTOR)
+    assert refused.value.code == "material_in_use"
+    no_hearing = replace(
+        FOOD, special_procedures=[p for p in FOOD.special_procedures if p.name != "听证"]
+    )
+    with pytest.raises(Conflict) as refused:
+        do_update_service_item(item, no_hearing, actor=TEST_ACTOR)
+    assert refused.value.code == "procedure_in_use"
+    assert material(item, "设备设施").pk == layout.pk

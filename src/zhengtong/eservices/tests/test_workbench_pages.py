@@ -5,17 +5,20 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.eservices import application_selectors
 from zhengtong.eservices.models import Application, Rectification, WorkTask
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
     MANUAL_FORM,
+    PASSWORD,
     PDF,
     ApplicationsCast,
     cast,
     logged_in,
 )
-from zhengtong.eservices.tests.test_applications_flow import submitted
+from zhengtong.eservices.tests.test_applications_flow import do_step, submitted
+from zhengtong.identity.actions import do_create_staff
 from zhengtong.licences.selectors import verify_licence
 
 __all__ = ["cast"]
@@ -72,6 +75,23 @@ def test_the_worklist_is_paged_soonest_first_and_pages_out_of_range_show_the_las
     assert "第 1 页，共 2 页" in clerk.get(WORK, {"page": "x"}).content.decode()
     partial = clerk.get(WORK, {"page": "2"}, headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in partial and "第 2 页" in partial
+
+
+def test_tasks_with_a_deadline_come_before_applications_not_yet_accepted(
+    cast: ApplicationsCast,
+) -> None:
+    # One person at a small office both accepts and reviews: the applications already
+    # running against their time limit come first, on SQLite as on PostgreSQL.
+    both = do_create_staff(
+        "zhoushou", PASSWORD, "周受", cast.market, ["acceptor", "reviewer"], actor=TEST_ACTOR
+    )
+    applicant = logged_in(cast.applicant)
+    waiting = submitted(applicant, cast, MANUAL_FORM)["number"]
+    running = submitted(applicant, cast, MANUAL_FORM)["number"]
+    do_step(logged_in(both), running, passed=True)
+    page = logged_in(both).get(WORK).content.decode()
+    assert running in page and waiting in page
+    assert page.index(running) < page.index(waiting)
 
 
 def test_staff_of_another_department_and_applicants_are_kept_out(
