@@ -12,6 +12,7 @@ from zhengtong.hotline.permissions import (
     ENTER_CALLS,
     HANDLE,
     MANAGE_ROUTING,
+    SUPERVISE,
     VIEW_OVERVIEW,
 )
 from zhengtong.identity.models import User
@@ -39,6 +40,13 @@ def access_case_for_staff(user: User, number: str) -> Case:
     if can_see_all_cases(user):
         return case
     if case.department_id is not None and case.department_id in handling_department_ids(user):
+        return case
+    # A head of department is told of reopened and supervised cases (督办) and
+    # follows them from the department's worklist: they see, the handlers act.
+    if (
+        case.department_id is not None
+        and departments_in_scope(user, SUPERVISE).filter(pk=case.department_id).exists()
+    ):
         return case
     raise _not_found()
 

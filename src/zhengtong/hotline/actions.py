@@ -44,6 +44,13 @@ from zhengtong.hotline.models import (
     Notification,
 )
 from zhengtong.hotline.reply_quality import score_reply
+from zhengtong.hotline.selectors import (
+    SNAPSHOT_WINDOWS,
+    categories,
+    issue_as_dict,
+    mine_recent_hot_issues,
+    overdue_cases_to_urge,
+)
 from zhengtong.hotline.similar_messages import (
     RELATED,
     SAME_MATTER,
@@ -208,7 +215,9 @@ def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
     name = _clean_text(
         data.contact_name, field="contact_name", maximum=64, required=False, label=_("联系人")
     )
-    phone = re.sub(r"[\s]", "", data.contact_phone or "")
+    # One number is one caller however it is written (0731-88881234 or
+    # 073188881234): repeats are found by comparing the stored number.
+    phone = re.sub(r"[\s-]", "", data.contact_phone or "")
     if phone and not _PHONE.match(phone):
         raise _refuse(_("联系电话格式不正确。"), "invalid_phone", field="contact_phone")
     if data.anonymous:
@@ -229,7 +238,12 @@ def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
         )
     for attachment in data.attachments:
         _check_attachment(attachment)
-    if data.received_at is not None and data.received_at > _now() + dt.timedelta(minutes=5):
+    received_at = data.received_at
+    if received_at is not None and timezone.is_naive(received_at):
+        # A call-centre system or a workbook gives the time as the clock on
+        # the wall showed it: Beijing time, as in the bulk import.
+        received_at = timezone.make_aware(received_at)
+    if received_at is not None and received_at > _now() + dt.timedelta(minutes=5):
         raise _refuse(_("受理时间不能晚于现在。"), "received_in_future", field="received_at")
     if data.supporters < 0:
         raise _refuse(_("附议数不能为负数。"), "invalid_supporters", field="supporters")
@@ -243,7 +257,7 @@ def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
         contact_name=name,
         contact_phone=phone,
         attachments=data.attachments,
-        received_at=data.received_at,
+        received_at=received_at,
         supporters=data.supporters,
         import_row=data.import_row,
     )
@@ -502,6 +516,10 @@ def do_dispatch_case(
     category = category.strip()
     if not category:
         raise _refuse(_("请选择类别。"), "category_required", field="category")
+    if category not in categories():
+        # The decision becomes a training example: a category nobody routes
+        # or trains on would teach the next model a class of one.
+        raise _refuse(_("没有这个类别，请从列表中选择。"), "unknown_category", field="category")
     if not department.is_active:
         raise _refuse(_("该部门已停用。"), "inactive_department", field="department")
     note = _clean_text(note, field="note", maximum=MAX_NOTE, required=False, label=_("说明"))
@@ -553,6 +571,15 @@ def _require_department(case: Case, departments: Sequence[int]) -> None:
         raise PermissionDenied(_("该工单不由您的部门办理。"), code="not_your_department")
 
 
+def _withdraw_pending_extensions(case: Case, actor: Actor, now: dt.datetime) -> int:
+    # A request the centre has not decided yet concerns this department's
+    # deadline only: once the case is returned or answered it must neither
+    # move another department's deadline nor block that department's own request.
+    return ExtensionRequest.objects.filter(case=case, state=ExtensionState.PENDING).update(
+        state=ExtensionState.WITHDRAWN, decided_by=actor.label[:64], decided_at=now
+    )
+
+
 def do_sign_case(case: Case, *, actor: Actor, departments: Sequence[int]) -> Case:
     """Sign for an assigned case (签收): the department takes it on."""
     now = _now()
@@ -591,6 +618,7 @@ def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequen
         # and at least an hour, to send it on.
         locked.dispatch_due = max(locked.dispatch_due, now + dt.timedelta(hours=1))
         locked.save()
+        withdrawn = _withdraw_pending_extensions(locked, actor, now)
         _event(
             locked,
             EventKind.RETURNED,
@@ -598,7 +626,11 @@ def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequen
             at=now,
             note=reason,
             department=department,
-            data={"routed_by": locked.routed_by, "category": locked.category},
+            data={
+                "routed_by": locked.routed_by,
+                "category": locked.category,
+                "extensions_withdrawn": withdrawn,
+            },
         )
         _ledger(
             locked,
@@ -606,6 +638,7 @@ def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequen
             actor,
             department=department.code if department else None,
             routed_by=locked.routed_by,
+            extensions_withdrawn=withdrawn,
         )
     return locked
 
@@ -658,6 +691,8 @@ def do_decide_extension(
         if locked_request.state != ExtensionState.PENDING:
             raise Conflict(_("该延期申请已审批。"), code="already_decided")
         case = _lock(locked_request.case)
+        if case.state not in (CaseState.ASSIGNED, CaseState.HANDLING):
+            raise Conflict(_("工单当前的状态不允许此操作。"), code="not_handling")
         locked_request.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
         locked_request.decided_by = actor.label[:64]
         locked_request.decided_at = now
@@ -765,11 +800,15 @@ def do_reply_case(
             _move(locked, CaseState.CLOSED)
             locked.closed_at = now
         locked.save()
+        withdrawn = _withdraw_pending_extensions(locked, actor, now)
+        # The case keeps only the latest reply; the history keeps each one, so
+        # the answer a reopened case was first given is not lost.
         _event(
             locked,
             EventKind.REPLIED,
             actor,
             at=now,
+            note=reply,
             department=locked.department,
             data={"score": locked.reply_score.get("total")},
         )
@@ -779,6 +818,7 @@ def do_reply_case(
             actor,
             score=locked.reply_score.get("total"),
             upheld_against=enterprise.credit_code if enterprise else None,
+            extensions_withdrawn=withdrawn,
         )
     return locked
 
@@ -848,16 +888,15 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
     run it as often as it likes.
     """
     now = now or _now()
-    overdue = Case.objects.filter(
-        state__in=(CaseState.ASSIGNED, CaseState.HANDLING), reply_due__lt=now
-    ).select_related("department")
     due: list[tuple[Case, str]] = []
-    for case in overdue:
-        if case.reply_due is None:
+    for overdue in overdue_cases_to_urge(now):
+        case = overdue.case
+        if case.reply_due is None or overdue.supervised:
+            # 督办 outranks 催办: once supervised, this deadline is chased enough.
             continue
-        if not case.supervised and now - case.reply_due >= SUPERVISE_AFTER:
+        if now - case.reply_due >= SUPERVISE_AFTER:
             due.append((case, EventKind.SUPERVISED))
-        elif case.urge_count == 0:
+        elif not overdue.urged:
             due.append((case, EventKind.URGED))
     if not due:
         return []
@@ -899,12 +938,6 @@ def do_refresh_hot_issues(
     The snapshots are derived data and written without a ledger entry; the
     alerts, which leaders act on, get one entry for the batch.
     """
-    from zhengtong.hotline.selectors import (
-        SNAPSHOT_WINDOWS,
-        issue_as_dict,
-        mine_recent_hot_issues,
-    )
-
     now = now or _now()
     alert_jumps: list[tuple[HotIssue, float]] = []
     for days in sorted({*SNAPSHOT_WINDOWS, alert_days}):

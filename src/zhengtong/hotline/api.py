@@ -36,7 +36,7 @@ from zhengtong.hotline.permissions import (
     VIEW_OVERVIEW,
 )
 from zhengtong.hotline.reply_quality import score_reply
-from zhengtong.hotline.states import Channel, Urgency
+from zhengtong.hotline.states import Channel, EventKind, Urgency
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import (
     ClientTokenAuth,
@@ -303,13 +303,18 @@ class HotIssueOut(Schema):
 # --- mapping ---------------------------------------------------------------------------
 
 
+# What the citizen may read of the history: the replies they were given and
+# their own comments; the staff's notes stay internal.
+PUBLIC_NOTES = (EventKind.REPLIED, EventKind.RATED)
+
+
 def _events(case: Case, *, public: bool) -> list[CaseEventOut]:
     return [
         CaseEventOut(
             kind=event.kind,
             state_after=event.state_after,
             department=event.department.name if event.department else None,
-            note="" if public else event.note,
+            note=event.note if not public or event.kind in PUBLIC_NOTES else "",
             at=event.at,
         )
         for event in selectors.history_of(case)

@@ -143,6 +143,10 @@ def public_timeline(case: Case) -> list[PublicStep]:
         if event.kind in (EventKind.ROUTED, EventKind.DISPATCHED) and department:
             department = _("转交 %(name)s 办理") % {"name": department}
         note = event.note if event.kind == EventKind.RATED else ""
+        # An earlier reply stays readable after a reopened case is answered
+        # again; the current one is on the page's 答复 panel already.
+        if event.kind == EventKind.REPLIED and event.note != case.reply:
+            note = event.note
         steps.append(PublicStep(event, _public_label(event), department, note))
     return steps
 

@@ -215,14 +215,24 @@ def run_import(case_import: CaseImport, *, actor: Actor) -> CaseImport:
             rows = read_rows(handle.read())
     except (InvalidInput, OSError) as error:
         return _finish(case_import, actor=actor, error=str(getattr(error, "message", error)))
-    done = set(
-        Case.objects.filter(import_row__startswith=f"{case_import.pk}:").values_list(
-            "import_row", flat=True
-        )
-    )
+    done = {
+        marker: (case_number, merged_into is not None)
+        for marker, case_number, merged_into in Case.objects.filter(
+            import_row__startswith=f"{case_import.pk}:"
+        ).values_list("import_row", "number", "merged_into_id")
+    }
+    reported = set(case_import.created) | set(case_import.merged)
+    # Bad rows are tried again below and reported afresh, once each.
+    case_import.errors = []
     for position, (number, values) in enumerate(rows, start=1):
         marker = f"{case_import.pk}:{number}"
-        if marker not in done:
+        if marker in done:
+            # Registered before the crash, perhaps after the last saved
+            # progress: the report must still list it.
+            case_number, merged = done[marker]
+            if case_number not in reported:
+                (case_import.merged if merged else case_import.created).append(case_number)
+        else:
             try:
                 case = do_submit_case(
                     replace(_row_input(values), import_row=marker),

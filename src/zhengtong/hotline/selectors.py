@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
@@ -95,6 +95,38 @@ def repeats_of(case: Case) -> QuerySet[Case]:
     return Case.objects.filter(merged_into=case).order_by("received_at")
 
 
+@dataclass(frozen=True, slots=True)
+class OverdueCase:
+    case: Case
+    # 催办 and 督办 since the current deadline passed.
+    urged: bool
+    supervised: bool
+
+
+def overdue_cases_to_urge(now: dt.datetime) -> list[OverdueCase]:
+    """Return the cases past their reply deadline, and whether that deadline was chased yet.
+
+    Only 催办 and 督办 after the current deadline count: a reopened case or
+    one given more time has a new deadline, and missing it is chased again.
+    """
+    since_due = {"case": OuterRef("pk"), "at__gte": OuterRef("reply_due")}
+    flags = (
+        Case.objects.filter(
+            state__in=(CaseState.ASSIGNED, CaseState.HANDLING),
+            reply_due__lt=now,
+        )
+        .annotate(
+            urged=Exists(CaseEvent.objects.filter(kind=EventKind.URGED, **since_due)),
+            supervised_now=Exists(CaseEvent.objects.filter(kind=EventKind.SUPERVISED, **since_due)),
+        )
+        .order_by("reply_due", "pk")
+        .values_list("pk", "urged", "supervised_now")
+    )
+    rows = list(flags)
+    cases = Case.objects.select_related("department").in_bulk([pk for pk, _u, _s in rows])
+    return [OverdueCase(cases[pk], bool(urged), bool(supervised)) for pk, urged, supervised in rows]
+
+
 def pending_extensions() -> QuerySet[ExtensionRequest]:
     return (
         ExtensionRequest.objects.filter(state=ExtensionState.PENDING)
@@ -151,7 +183,13 @@ class RoutingFigures:
 
     @property
     def automatic_share(self) -> float:
-        return self.routed_automatically / self.received if self.received else 0.0
+        """Share of the messages that needed routing which the model routed.
+
+        A repeat merged into its person's open case needs no routing, so it
+        counts neither way.
+        """
+        needed = self.routed_automatically + self.queued
+        return self.routed_automatically / needed if needed else 0.0
 
     @property
     def automatic_precision(self) -> float:
