@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.catalog.access import Principal, may_see
 from zhengtong.catalog.actions import ItemInput, ResourceInput
 from zhengtong.catalog.models import (
     RESOURCE_CODE_RE,
@@ -96,11 +97,12 @@ class ResourceForm(forms.Form):
         label=_("信息项"), widget=forms.Textarea(attrs={"rows": 8}), help_text=ITEM_HELP
     )
 
-    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, departments: Any, principal: Principal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["department"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = departments
+        self.principal = principal
 
     @staticmethod
     def initial_from(resource: Resource) -> dict[str, Any]:
@@ -145,7 +147,11 @@ class ResourceForm(forms.Form):
             raise forms.ValidationError(
                 _("资源代码格式有误：%(codes)s。") % {"codes": "、".join(malformed)}
             )
-        known = set(Resource.objects.filter(code__in=codes).values_list("code", flat=True))
+        # Another department's draft answers as a code not in the catalog, so the
+        # form tells no one which drafts exist.
+        known = {
+            r.code for r in Resource.objects.filter(code__in=codes) if may_see(self.principal, r)
+        }
         unknown = [code for code in codes if code not in known]
         if unknown:
             raise forms.ValidationError(

@@ -144,7 +144,9 @@ def edit(request: HttpRequest, slug: str = "") -> HttpResponse:
     elif not departments.exists():
         raise DjangoPermissionDenied
     initial = ResourceForm.initial_from(resource) if resource else {}
-    form = ResourceForm(request.POST or None, initial=initial, departments=departments)
+    form = ResourceForm(
+        request.POST or None, initial=initial, departments=departments, principal=request.user
+    )
     if request.method == "POST" and form.is_valid():
         actor = actor_of(request.user)
         try:

@@ -335,6 +335,15 @@ def test_the_page_form_links_related_resources(published: Resource, cast: Catalo
     assert list(resource.related.values_list("code", flat=True)) == [published.code]
     edit_page = client.get(f"/catalog/resource/{resource.slug}/edit/").content.decode()
     assert f'value="{published.code}"' in edit_page
+    # A draft of another department answers as a code not in the catalog.
+    draft = actions.do_create_resource(
+        cast.market, resource_input("304000000/000033", name="内部草稿"), actor=TEST_ACTOR
+    )
+    county = Client()
+    county.force_login(cast.county_officer)
+    for code in (draft.code, "304000000/000099"):
+        answer = county.post("/catalog/new/", {**form, "department": "fr-market", "related": code})
+        assert f"目录中没有这些资源：{code}" in answer.content.decode()
 
 
 def test_demo_catalog_is_idempotent(db: None) -> None:
