@@ -1096,12 +1096,17 @@ def _require_staff_on(application: Application, user: User) -> WorkTask:
 def do_request_correction(application: Application, note: str, *, acting_user: User) -> Application:
     """Ask the applicant to correct the application (一次性告知补正); the clock stops."""
     current = _fresh(application)
-    _require_staff_on(current, acting_user)
+    task = _require_staff_on(current, acting_user)
     note = _clean_note(note, required=True)
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
         locked = _locked_as_read(current)
+        # Who asks for the correction handles the task: they take it if nobody
+        # has, so the answer reaches them and no colleague picks it up meanwhile.
+        claimed = WorkTask.objects.filter(pk=task.pk, claimed_by=None, completed_at=None).update(
+            claimed_by=acting_user, claimed_at=now
+        )
         resume = locked.state
         _move(locked, ApplicationState.CORRECTING, actor, note=note, at=now)
         Suspension.objects.create(
@@ -1118,7 +1123,7 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
             _("您的申请 %(number)s 需要补正：%(note)s") % {"number": locked.number, "note": note},
             _link(locked),
         )
-        _ledger(locked, "request_correction", actor, note_hash=_hash(note))
+        _ledger(locked, "request_correction", actor, note_hash=_hash(note), claimed=bool(claimed))
     return locked
 
 

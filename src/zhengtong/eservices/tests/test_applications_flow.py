@@ -462,3 +462,28 @@ def test_a_correction_of_one_field_keeps_the_others(cast: ApplicationsCast) -> N
     assert body["state"] == "submitted"
     expected = {**MANUAL_FORM, "area": 150}
     assert {name: body["form_data"].get(name) for name in expected} == expected
+
+
+def test_the_staff_member_who_asks_for_a_correction_hears_of_the_answer(
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    clerk = logged_in(cast.clerk)
+    # Asked straight from the queue, without claiming the task first.
+    _ok(
+        clerk.post(
+            f"{URL}/{number}/request-correction",
+            {"note": "请补充经营场所平面图"},
+            content_type="application/json",
+        )
+    )
+    task = open_task(clerk, number)
+    assert task["claimed_by"] == cast.clerk.display_name
+    _ok(
+        applicant.post(
+            f"{URL}/{number}/correction", {"note": "已补充"}, content_type="application/json"
+        )
+    )
+    notes = [n["text"] for n in _ok(clerk.get(f"{URL}/notifications"))]
+    assert any(number in text and "已补正" in text for text in notes)
