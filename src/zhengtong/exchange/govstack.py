@@ -331,16 +331,24 @@ def _resource(slug: str) -> Resource:
     return resource
 
 
-def _key_code(slug: str) -> str:
-    dataset = getattr(_resource(slug), "hosted_dataset", None)
+def _hosted(slug: str) -> HostedDataset:
+    dataset: HostedDataset | None = getattr(_resource(slug), "hosted_dataset", None)
     if dataset is None:
         raise Conflict(_("该目录资源的数据尚未接入共享交换平台。"), code="not_hosted", status=409)
-    return str(dataset.key_item_code)
+    return dataset
 
 
 def _split_key(slug: str, content: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     """The key item, its value and the other criteria of a query's content."""
-    key_code = _key_code(slug)
+    dataset = _hosted(slug)
+    key_code = str(dataset.key_item_code)
+    # The registry's items are public in the catalog: naming one it does not have is
+    # a mistake to point out, for read as for exists, not a record that is missing.
+    unknown = [code for code in content if code != "*" and code not in _items(dataset)]
+    if unknown:
+        raise InvalidInput(
+            _("该登记簿没有这些信息项。"), code="unknown_item", detail={"items": unknown}
+        )
     criteria = {code: _text(code, value) for code, value in content.items()}
     key = criteria.pop(key_code, None)
     if not key:
@@ -574,7 +582,7 @@ def list_records(
     and keeps the records whose readable items equal the criteria."""
     client = _reader(request)
     _registry_version(version)
-    key_code = _key_code(registry)
+    key_code = str(_hosted(registry).key_item_code)
     criteria: dict[str, str] = {}
     for name in request.GET:
         value = request.GET.get(name, "")

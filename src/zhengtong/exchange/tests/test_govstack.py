@@ -6,6 +6,7 @@ bureau's approval system reads them; the market bureau's own system writes.
 张三 is a citizen whose record is in the population registry.
 """
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,9 @@ from zhengtong.ledger.models import LedgerEntry
 
 FIRMS = "102000000-000002"
 PEOPLE = "101000000-000001"
+# Born before any person the tests register (make_person counts from 1990), so never
+# the same number as 张三's however many people earlier tests made.
+LISI = make_id_number(birth=dt.date(1970, 5, 5), seq=77)
 PURPOSE = {"Zhengtong-Purpose": quote("食品经营许可审批核对")}
 PEOPLE_ITEMS = [
     ItemInput("id_number", "公民身份号码", "C", 18, is_personal=True),
@@ -77,7 +81,7 @@ def world(cast: ExchangeCast) -> World:
         people,
         [
             {"id_number": zhang.id_number, "name": "张三", "hukou": "长沙市芙蓉区"},
-            {"id_number": make_id_number(seq=77), "name": "李四", "hukou": "长沙市天心区"},
+            {"id_number": LISI, "name": "李四", "hukou": "长沙市天心区"},
         ],
         actor=officer,
         source_name="people.csv",
@@ -164,6 +168,17 @@ def test_a_read_whose_other_criteria_differ_finds_nothing(world: World) -> None:
     assert _post(world.reader, _data(FIRMS, "/read"), same).status_code == 200
     other = _query({"uscc": world.uscc, "name": "别的公司"})
     assert _post(world.reader, _data(FIRMS, "/read"), other).json()["detail"] == "no record found"
+
+
+def test_an_item_the_registry_does_not_have_is_named_as_such_by_read_and_exists(
+    world: World,
+) -> None:
+    query = _query({"uscc": world.uscc, "colour": "红"})
+    for op in ("/read", "/exists"):
+        answer = _post(world.reader, _data(FIRMS, op), query)
+        assert answer.status_code == 400, (op, answer.json())
+        assert answer.json()["code"] == "unknown_item"
+        assert answer.json()["detail"]["items"] == ["colour"]
 
 
 def test_a_flat_object_of_items_is_read_as_the_content(world: World) -> None:
@@ -432,7 +447,7 @@ def test_a_citizen_sees_who_read_their_record(world: World) -> None:
 
 
 def test_nobody_reads_another_persons_data_usage(world: World) -> None:
-    other = make_id_number(seq=77)
+    other = LISI
     _post(world.reader, _data(PEOPLE, "/read"), _query({"id_number": other}))
     params = {"userId": other, "databaseId": PEOPLE}
     theirs = world.citizen.get("/api/govstack/data/myPersonalDataUsage", params)
