@@ -85,8 +85,17 @@ class Refused:
     received_at: dt.datetime
 
 
+# The data flags (HJ 212-2017 table 8) of values judged against the limit:
+# N (normal), T (above the instrument's measuring range: the emission was at
+# least that high) and none sent. M, C, D, F, S and B mark maintenance,
+# calibration, a fault, a stop, a value set by hand or a broken link: not
+# emissions measured.
+JUDGED_FLAGS = frozenset({"N", "T", ""})
+
 # A reading row is a list in READING_FIELDS order; the positions used here.
-_POINT, _POLLUTANT, _COMMAND, _DATA_TIME, _RTD, _AVG, _FLAG, _RECEIVED_AT = 0, 1, 2, 3, 4, 5, 10, 11
+_POINT, _POLLUTANT, _COMMAND, _DATA_TIME, _RTD, _AVG, _ZS, _FLAG, _RECEIVED_AT = (
+    0, 1, 2, 3, 4, 5, 9, 10, 11,
+)  # fmt: skip
 # The column of each value kind (code-Kind=value); ZsRtd and ZsAvg are the converted value.
 _COLUMN_OF_KIND = {"Rtd": 4, "Avg": 5, "Min": 6, "Max": 7, "Cou": 8, "ZsRtd": 9, "ZsAvg": 9}
 _NO_VALUES = [None] * 6
@@ -394,9 +403,8 @@ OverLimit = tuple[tuple[int, str, str, dt.datetime], float, float]
 def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
     """The valid values above their point's limit, worked out before the write turn.
 
-    Only data flagged N (normal) counts: values measured during maintenance,
-    calibration or a fault are flagged so and are not emissions to judge. A
-    reading sent twice in the batch counts once.
+    Only data flagged N (normal) or T (over the measuring range) counts (see
+    ``JUDGED_FLAGS``). A reading sent twice in the batch counts once.
     """
     point_ids = {row[_POINT] for row in rows}
     if not point_ids:
@@ -407,9 +415,14 @@ def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
     found: dict[tuple[int, str, str, dt.datetime], OverLimit] = {}
     for row in rows:
         upper = limits.get((row[_POINT], row[_POLLUTANT]))
-        if upper is None or row[_FLAG] not in ("N", ""):
+        if upper is None or row[_FLAG] not in JUDGED_FLAGS:
             continue
-        value = row[_RTD] if row[_RTD] is not None else row[_AVG]
+        # The converted value (ZsRtd, ZsAvg: at the reference oxygen content)
+        # when sent, since flue-gas limits are set for it and dilution air
+        # lowers only the measured one; else the real-time value or average.
+        value = row[_ZS]
+        if value is None:
+            value = row[_RTD] if row[_RTD] is not None else row[_AVG]
         if value is None or value <= upper:
             continue
         key = (row[_POINT], row[_POLLUTANT], row[_COMMAND], row[_DATA_TIME])
@@ -479,9 +492,12 @@ def _over_limit_alarms(worst: Exceedances) -> int:
             )
             opened += 1
         else:
+            # Late data (a device sending what it held during an outage) can
+            # be older than the alarm's start: the episode began then.
             Alarm.objects.filter(pk=alarm.pk).update(
                 value=max(alarm.value or value, value),
                 count=F("count") + count,
+                first_at=min(alarm.first_at, first),
                 last_at=max(alarm.last_at, last),
             )
     return opened

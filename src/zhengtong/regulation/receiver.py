@@ -52,7 +52,7 @@ from zhengtong.regulation.hj212 import (
     notice_ack,
     parse_packet,
 )
-from zhengtong.regulation.ingest import Accepted, Refused, store_batch
+from zhengtong.regulation.ingest import DATA_COMMANDS, Accepted, Refused, store_batch
 from zhengtong.regulation.models import Edition, MonitoringPoint
 
 logger = logging.getLogger(__name__)
@@ -370,6 +370,9 @@ class Receiver:
                     f"Flag version {packet.version} is not the device's edition "
                     f"(version {auth.flag_version})",
                 )
+            # A split upload's DataTime may be in another piece: judged once whole.
+            if packet.cn in DATA_COMMANDS and "DataTime=" not in packet.cp and not packet.is_split:
+                raise _no_data_time()
         except HJ212Error as error:
             self._refuse(auth.point_id if auth else None, mn, error, peer, raw, received_at)
             return
@@ -382,7 +385,7 @@ class Receiver:
             writer.write(notice_ack(packet, version=auth.flag_version))
             return
         if packet.is_split:
-            self._take_piece(packet, raw, auth, writer, received_at)
+            self._take_piece(packet, raw, auth, peer, writer, received_at)
             return
         answer = data_ack(packet, version=auth.flag_version) if packet.needs_ack else None
         self._queue(Accepted(auth.point_id, packet, raw, received_at), writer, answer)
@@ -392,6 +395,7 @@ class Receiver:
         packet: Packet,
         raw: bytes,
         auth: PointAuth,
+        peer: str,
         writer: asyncio.StreamWriter,
         received_at: dt.datetime,
     ) -> None:
@@ -412,6 +416,10 @@ class Receiver:
             pno=None,
         )
         combined_raw = b"".join(raw for _piece, raw in pieces)
+        if whole.cn in DATA_COMMANDS and whole.data_time is None:
+            # Any piece may carry the DataTime, so only the whole can be judged.
+            self._refuse(auth.point_id, packet.mn, _no_data_time(), peer, combined_raw, received_at)
+            return
         answers = b"".join(
             data_ack(piece, version=auth.flag_version) for piece, _raw in pieces if piece.needs_ack
         )
@@ -444,6 +452,12 @@ class Receiver:
         logger.warning("HJ 212 packet refused from %s (MN %r): %s", peer, mn, error)
         refused = Refused(point_id, mn, error, peer, raw, received_at)
         self.inbox.put(_Pending(None, refused, None, None))
+
+
+def _no_data_time() -> HJ212Error:
+    # An upload's values are stored under its DataTime; without one they
+    # would be acknowledged and then lost, and the device would never resend.
+    return HJ212Error(ErrorCode.MISSING_FIELD, "DataTime is missing from the data upload")
 
 
 def _run_call(call: _Call[Any]) -> None:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.regulation.actions import OFFLINE_INTERVALS, OFFLINE_MINIMUM
 from zhengtong.regulation.hj212 import ErrorCode
+from zhengtong.regulation.ingest import JUDGED_FLAGS
 from zhengtong.regulation.models import (
     Alarm,
     AlarmState,
@@ -136,8 +138,9 @@ class PointSummary:
 def over_limit_counts(point_ids: Iterable[int], since: dt.datetime) -> dict[int, int]:
     """Return per point how many valid real-time values since ``since`` were over the limit.
 
-    Valid means flagged N (normal), as for the over-limit alarms: values taken
-    during maintenance, calibration or a fault are not emissions to judge.
+    Valid means flagged as the over-limit alarms judge (``ingest.JUDGED_FLAGS``:
+    normal, or over the measuring range): values taken during maintenance,
+    calibration or a fault are not emissions to judge.
     """
     upper = EmissionLimit.objects.filter(
         point_id=OuterRef("point_id"), pollutant=OuterRef("pollutant")
@@ -147,10 +150,11 @@ def over_limit_counts(point_ids: Iterable[int], since: dt.datetime) -> dict[int,
             point_id__in=list(point_ids),
             command=REAL_TIME,
             data_time__gte=since,
-            flag__in=("N", ""),
+            flag__in=JUDGED_FLAGS,
         )
-        .annotate(upper=Subquery(upper))
-        .filter(upper__isnull=False, rtd__gt=F("upper"))
+        # Judged as the alarms judge: the converted value when the device sent one.
+        .annotate(upper=Subquery(upper), judged=Coalesce("zs", "rtd"))
+        .filter(upper__isnull=False, judged__gt=F("upper"))
         .values("point_id")
         .annotate(n=Count("*"))
     )
@@ -314,6 +318,8 @@ def series(
 
     Real-time values (2011) when the point sent any in the window; devices that
     send only minute data (2051) are charted by their minute averages instead.
+    A value converted to the reference oxygen content (ZsRtd, ZsAvg) is charted
+    in place of the measured one, as the limit and the alarms apply to it.
     """
     for command, column in ((REAL_TIME, "rtd"), (MINUTE, "avg")):
         rows = (
@@ -325,11 +331,12 @@ def series(
                 **{f"{column}__isnull": False},
             )
             .order_by("data_time")
-            .values_list("pollutant", "data_time", column, "flag")
+            .values_list("pollutant", "data_time", column, "zs", "flag")
         )
         found: dict[str, list[Sample]] = {}
-        for pollutant, at, value, flag in rows:
-            found.setdefault(pollutant, []).append(Sample(at, value, flag))
+        for pollutant, at, value, converted, flag in rows:
+            judged = value if converted is None else converted
+            found.setdefault(pollutant, []).append(Sample(at, judged, flag))
         if found:
             return command, found
     return REAL_TIME, {}
@@ -337,4 +344,4 @@ def series(
 
 def is_over(sample: Sample, upper: float | None) -> bool:
     """Return whether a value counts as over its limit (valid data above the limit)."""
-    return upper is not None and sample.flag in ("N", "") and sample.value > upper
+    return upper is not None and sample.flag in JUDGED_FLAGS and sample.value > upper

@@ -11,6 +11,7 @@ from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.testing import TEST_ACTOR, make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
+from zhengtong.regulation import selectors
 from zhengtong.regulation.actions import (
     do_acknowledge_alarm,
     do_check_offline_points,
@@ -37,10 +38,17 @@ def point(db: None) -> MonitoringPoint:
 
 
 def store(
-    point: MonitoringPoint, minute: int, so2: float, *, flag: str = "N", flow: float = 100
+    point: MonitoringPoint,
+    minute: int,
+    so2: float,
+    *,
+    flag: str = "N",
+    flow: float = 100,
+    converted: float | None = None,
 ) -> None:
+    zs = "" if converted is None else f"a21026-ZsRtd={converted},"
     cp = (
-        f"DataTime=2026030108{minute:02d}00;a21026-Rtd={so2},a21026-Flag={flag};"
+        f"DataTime=2026030108{minute:02d}00;a21026-Rtd={so2},{zs}a21026-Flag={flag};"
         f"a00000-Rtd={flow},a00000-Flag=N"
     )
     raw = frame(
@@ -156,6 +164,42 @@ def test_values_flagged_as_maintenance_do_not_alarm(point: MonitoringPoint) -> N
     store(point, 0, 99.0, flag="M")
     store(point, 1, 99.0, flag="C")
     assert not Alarm.objects.exists()
+
+
+def test_values_over_the_measuring_range_are_over_the_limit_too(point: MonitoringPoint) -> None:
+    # T: the instrument's upper range was exceeded. The emission was at least
+    # the value sent, so one above the limit is an exceedance like any other.
+    store(point, 0, 99.0, flag="T")
+    alarm = Alarm.objects.get()
+    assert (alarm.kind, alarm.value, alarm.count) == ("over_limit", 99.0, 1)
+    # The regulator's count of values over the limit says the same.
+    since = dt.datetime(2026, 3, 1, tzinfo=SHANGHAI)
+    assert selectors.over_limit_counts([point.pk], since) == {point.pk: 1}
+
+
+def test_the_converted_value_is_judged_when_the_device_sends_one(point: MonitoringPoint) -> None:
+    # Flue-gas limits are set at the reference oxygen content (折算浓度): air
+    # let into the stack dilutes the measured value, not the converted one.
+    store(point, 0, 20.0, converted=50.0)
+    store(point, 1, 50.0, converted=30.0)
+    alarm = Alarm.objects.get()
+    assert (alarm.value, alarm.count) == (50.0, 1)
+    assert alarm.first_at == dt.datetime(2026, 3, 1, 8, 0, tzinfo=SHANGHAI)
+    since = dt.datetime(2026, 3, 1, tzinfo=SHANGHAI)
+    assert selectors.over_limit_counts([point.pk], since) == {point.pk: 1}
+    until = since + dt.timedelta(days=1)
+    _command, charted = selectors.series(point, since, until)
+    assert [s.value for s in charted["a21026"]] == [50.0, 30.0]
+
+
+def test_late_data_moves_the_start_of_an_open_alarm_back(point: MonitoringPoint) -> None:
+    store(point, 30, 50.0)
+    store(point, 10, 60.0)  # an exceedance of earlier, sent late (after an outage)
+    alarm = Alarm.objects.get()
+    assert alarm.count == 2
+    assert alarm.first_at == dt.datetime(2026, 3, 1, 8, 10, tzinfo=SHANGHAI)
+    assert alarm.last_at == dt.datetime(2026, 3, 1, 8, 30, tzinfo=SHANGHAI)
+    do_close_alarm(alarm, "超标属实，已责令整改", actor=TEST_ACTOR)
 
 
 def test_a_silent_point_goes_offline_and_back(point: MonitoringPoint) -> None:

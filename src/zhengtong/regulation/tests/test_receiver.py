@@ -260,6 +260,39 @@ def test_bad_packets_are_refused_counted_and_do_not_disturb_others() -> None:
     assert (point.packets, point.bad_packets) == (1, 2)
 
 
+def test_an_upload_without_a_data_time_is_refused_not_acknowledged() -> None:
+    point = register()
+    # Values with no DataTime have no time to be stored under: acknowledging
+    # them would tell the device they were kept, and it would never resend.
+    timeless = upload(1, cp="a21026-Rtd=31.5,a21026-Flag=N")
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        (answer,) = await exchange(port, timeless + upload(2), 1)
+        assert parse_packet(answer).qn == parse_packet(upload(2)).qn
+
+    run(scenario)
+    refused = RefusedPacket.objects.get()
+    assert (refused.code, refused.point_id) == ("missing_field", point.pk)
+    assert "DataTime" in refused.detail
+    point.refresh_from_db()
+    assert (point.packets, point.bad_packets) == (1, 1)
+
+
+def test_a_split_upload_without_a_data_time_is_refused_whole() -> None:
+    point = register()
+
+    def piece(number: int) -> bytes:
+        return upload(1, flag=7, pnum=2, pno=number, cp=f"a2102{number}-Rtd=1.{number}")
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        (answer,) = await exchange(port, piece(1) + piece(2) + upload(3), 1)
+        assert parse_packet(answer).qn == parse_packet(upload(3)).qn
+
+    run(scenario)
+    assert list(RefusedPacket.objects.values_list("code", flat=True)) == ["missing_field"]
+    assert not Reading.objects.filter(point=point, pollutant__in=("a21021", "a21022")).exists()
+
+
 def test_devices_due_for_fresh_points_share_one_reading_of_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
