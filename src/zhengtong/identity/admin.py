@@ -8,17 +8,28 @@ its secret shown once) on the developer page or through the API.
 
 Access follows the domain permissions, not Django's model permissions, so a
 superuser without the administrator role sees nothing here.
+
+The admin site logs people in and out through the portal's own pages, so that
+its login is throttled and recorded like every other.
 """
 
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from zhengtong.core.admin_actions import ActionAdminMixin
 from zhengtong.core.errors import ZhengtongError
@@ -27,6 +38,7 @@ from zhengtong.identity.actions import (
     check_post,
     do_assign_post,
     do_end_post,
+    do_log_out,
     do_revoke_client,
     do_set_role_permissions,
     do_set_user_active,
@@ -60,6 +72,52 @@ def _user_departments(request: HttpRequest) -> QuerySet[Any]:
     return departments_in_scope(request.user, VIEW_USERS) | departments_in_scope(
         request.user, MANAGE_USERS
     )
+
+
+def _may_manage_account(request: HttpRequest, account: User) -> bool:
+    """Whether the request's user administers this account, not merely sees it.
+
+    The list also holds the staff whom ``identity.view_users`` shows; changing
+    one needs ``identity.manage_users`` covering one of the account's
+    departments, as ``access_user_by_id`` decides for viewing.
+    """
+    if account.audience != Audience.STAFF:
+        return has_permission(request.user, MANAGE_USERS)
+    posts = account.posts.filter(is_active=True).select_related("department__region")
+    return any(
+        has_permission(request.user, MANAGE_USERS, department=post.department) for post in posts
+    )
+
+
+# --- logging in and out ---------------------------------------------------------------------
+
+
+@never_cache
+def _log_in_through_the_portal(
+    request: HttpRequest, extra_context: dict[str, Any] | None = None
+) -> HttpResponse:
+    # Django's own admin login form checks passwords without the throttle and
+    # without a ledger entry, so the admin site sends people to the portal's.
+    if request.user.is_authenticated:
+        if admin.site.has_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        # Logged in but not allowed in the admin site: sending them to the
+        # login page would bring them straight back here.
+        raise PermissionDenied
+    return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"))
+
+
+@never_cache
+@require_POST
+def _log_out_through_the_action(
+    request: HttpRequest, extra_context: dict[str, Any] | None = None
+) -> HttpResponse:
+    do_log_out(request)
+    return HttpResponseRedirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
+
+
+admin.site.login = _log_in_through_the_portal  # type: ignore[method-assign]
+admin.site.logout = _log_out_through_the_action  # type: ignore[method-assign,assignment]
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -145,9 +203,9 @@ class UserAdmin(ActionAdminMixin, admin.ModelAdmin[User]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        return has_permission(request.user, MANAGE_USERS) and (
-            obj is None or obj.pk != request.user.pk
-        )
+        if not has_permission(request.user, MANAGE_USERS):
+            return False
+        return obj is None or (obj.pk != request.user.pk and _may_manage_account(request, obj))
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False
@@ -157,6 +215,8 @@ class UserAdmin(ActionAdminMixin, admin.ModelAdmin[User]):
     ) -> None:
         if "is_active" in form.changed_data:
             stored = User.objects.get(pk=obj.pk)
+            if not self.has_change_permission(request, stored):
+                raise PermissionDenied
             do_set_user_active(stored, obj.is_active, actor=actor_of(request.user))
 
     def save_related(

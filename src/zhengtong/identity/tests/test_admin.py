@@ -2,6 +2,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.identity.actions import do_assign_post, do_create_staff
 from zhengtong.identity.models import Role, StaffPost, SystemClient, User
 from zhengtong.identity.tests.cast import PASSWORD, Cast
 from zhengtong.ledger.models import LedgerEntry
@@ -52,20 +54,7 @@ def test_the_client_page_never_shows_the_secret_or_its_hash(cast: Cast) -> None:
 def test_deactivating_an_account_in_the_admin_goes_through_the_action(cast: Cast) -> None:
     browser = admin_browser(cast.admin)
     url = reverse("admin:identity_user_change", args=[cast.lisi.pk])
-    response = browser.post(
-        url,
-        {
-            "is_active": "",
-            "posts-TOTAL_FORMS": "1",
-            "posts-INITIAL_FORMS": "1",
-            "posts-MIN_NUM_FORMS": "0",
-            "posts-MAX_NUM_FORMS": "1000",
-            "enterprise_memberships-TOTAL_FORMS": "0",
-            "enterprise_memberships-INITIAL_FORMS": "0",
-            "enterprise_memberships-MIN_NUM_FORMS": "0",
-            "enterprise_memberships-MAX_NUM_FORMS": "1000",
-        },
-    )
+    response = browser.post(url, _deactivation_form())
     assert response.status_code == 302, response.content
     assert not User.objects.get(pk=cast.lisi.pk).is_active
     assert last_action() == "identity.deactivate_user"
@@ -144,3 +133,75 @@ def test_the_client_list_holds_only_the_clients_in_scope(cast: Cast) -> None:
     page = admin_browser(cast.leader).get(reverse("admin:identity_systemclient_changelist"))
     # The leader neither manages clients nor may open the admin site.
     assert page.status_code == 302
+
+
+def _deactivation_form() -> dict[str, str]:
+    return {
+        "is_active": "",
+        "posts-TOTAL_FORMS": "1",
+        "posts-INITIAL_FORMS": "1",
+        "posts-MIN_NUM_FORMS": "0",
+        "posts-MAX_NUM_FORMS": "1000",
+        "enterprise_memberships-TOTAL_FORMS": "0",
+        "enterprise_memberships-INITIAL_FORMS": "0",
+        "enterprise_memberships-MIN_NUM_FORMS": "0",
+        "enterprise_memberships-MAX_NUM_FORMS": "1000",
+    }
+
+
+def test_an_administrator_of_one_office_cannot_deactivate_staff_it_only_views(
+    cast: Cast,
+) -> None:
+    # 赵六 sees the whole city's staff as its leader, but administers accounts
+    # of the city office only: 李四 of the county bureau is not his to switch off.
+    do_assign_post(cast.leader, cast.city_office, "administrator", actor=TEST_ACTOR)
+    browser = admin_browser(User.objects.get(pk=cast.leader.pk))
+    url = reverse("admin:identity_user_change", args=[cast.lisi.pk])
+    assert browser.get(url).status_code == 200
+    response = browser.post(url, _deactivation_form())
+    assert response.status_code == 403
+    assert User.objects.get(pk=cast.lisi.pk).is_active
+    # His own office's staff he may deactivate.
+    colleague = do_create_staff(
+        "wujiu", PASSWORD, "吴九", cast.city_office, ["clerk"], actor=TEST_ACTOR
+    )
+    response = browser.post(
+        reverse("admin:identity_user_change", args=[colleague.pk]), _deactivation_form()
+    )
+    assert response.status_code == 302
+    assert not User.objects.get(pk=colleague.pk).is_active
+
+
+def test_the_admin_site_login_form_cannot_bypass_the_throttle(cast: Cast, settings: object) -> None:
+    settings.LOGIN_THROTTLE_ATTEMPTS = 3  # type: ignore[attr-defined]
+    browser = Client()
+    login_url = reverse("admin:login")
+    for _attempt in range(5):
+        browser.post(login_url, {"username": "zhouba", "password": "wrong-password-123"})
+    browser.post(login_url, {"username": "zhouba", "password": PASSWORD, "next": "/admin/"})
+    assert "_auth_user_id" not in browser.session
+    # The admin site sends people to the portal's login, which throttles and records.
+    response = browser.get(login_url, {"next": "/admin/"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('portal:login')}?next=/admin/"
+    response = browser.post(
+        reverse("portal:login"), {"username": "zhouba", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert response["Location"] == "/admin/"
+    assert last_action() == "identity.log_in"
+    assert browser.get("/admin/").status_code == 200
+
+
+def test_a_logged_in_user_without_the_admin_site_is_refused_not_sent_round(cast: Cast) -> None:
+    response = admin_browser(cast.lisi).get(reverse("admin:login"), {"next": "/admin/"})
+    assert response.status_code == 403
+    response = admin_browser(cast.admin).get(reverse("admin:login"), {"next": "/admin/"})
+    assert response["Location"] == reverse("admin:index")
+
+
+def test_logging_out_of_the_admin_site_is_recorded(cast: Cast) -> None:
+    browser = admin_browser(cast.admin)
+    response = browser.post(reverse("admin:logout"))
+    assert response.status_code == 302
+    assert "_auth_user_id" not in browser.session
+    assert last_action() == "identity.log_out"
