@@ -322,8 +322,7 @@ def verify_ledger(
 
     frontier = MerkleFrontier(hasher=hasher)
     classifier = _Classifier(hasher, tree_size)
-    last_seq = LedgerEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
-    end = max(tree_size, -1 if last_seq is None else last_seq + 1)
+    end = _end_of_log(tree_size)
 
     def check_roots(size: int) -> None:
         for sth in sth_roots.get(size, ()):
@@ -345,7 +344,25 @@ def verify_ledger(
     damaged = False
     node = hasher.node
     leaf_of = hasher.leaf
-    while position < end and not damaged:
+    while True:
+        if position >= end:
+            # The platform keeps appending while the check runs. What was
+            # committed meanwhile is checked too, and the end of the log (the
+            # head, nodes and signed heads beyond it) is judged only once the
+            # head has stopped moving past the check; otherwise every check of
+            # a working log would report its growth as tampering.
+            head = LedgerHead.objects.filter(pk=LedgerHead.SINGLETON).first()
+            size = head.tree_size if head is not None else 0
+            end = _end_of_log(size)
+            if end <= position:
+                findings = _end_findings(head, frontier, position, hasher)
+                size = _head_size()
+                if not findings or size <= position:
+                    report.findings.extend(findings)
+                    break
+                end = _end_of_log(size)
+            classifier.tree_size = report.tree_size = size
+            continue
         hi = min(position + chunk_size, end)
         rows = _rows(position, hi)
         stored = _nodes(position, hi)
@@ -407,18 +424,33 @@ def verify_ledger(
                 damaged = True
         if progress is not None:
             progress(position)
-
-    if not damaged:
-        _check_end(report, head, frontier, position, hasher)
+        if damaged:
+            break
     return report
 
 
-def _check_end(
-    report: Report, head: LedgerHead | None, frontier: MerkleFrontier, size: int, hasher: Hasher
-) -> None:
+def _end_of_log(tree_size: int) -> int:
+    """Return where the stream of entries ends: the tree's size, or past the last row."""
+    last_seq = LedgerEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return max(tree_size, -1 if last_seq is None else last_seq + 1)
+
+
+def _head_size() -> int:
+    size = (
+        LedgerHead.objects.filter(pk=LedgerHead.SINGLETON)
+        .values_list("tree_size", flat=True)
+        .first()
+    )
+    return size or 0
+
+
+def _end_findings(
+    head: LedgerHead | None, frontier: MerkleFrontier, size: int, hasher: Hasher
+) -> list[Finding]:
+    findings: list[Finding] = []
     extra_nodes = LedgerNode.objects.filter(id__gte=first_node_id_after(size)).count()
     if extra_nodes:
-        report.findings.append(
+        findings.append(
             Finding(
                 NODE,
                 _("有 %(count)s 个树节点不属于任何记录。") % {"count": extra_nodes},
@@ -433,7 +465,7 @@ def _check_end(
         or head_root != frontier.root()
         or head_frontier != pack_hashes(frontier.hashes)
     ):
-        report.findings.append(
+        findings.append(
             Finding(
                 HEAD,
                 _("审计日志当前状态（树大小 %(head)s）与重算结果（树大小 %(size)s）不符。")
@@ -442,7 +474,7 @@ def _check_end(
             )
         )
     for sth in SignedTreeHead.objects.filter(tree_size__gt=size):
-        report.findings.append(
+        findings.append(
             Finding(
                 SIGNED_TREE_HEAD,
                 _("签名树头覆盖 %(size)s 条记录，但日志只有 %(count)s 条。")
@@ -450,3 +482,4 @@ def _check_end(
                 detail={"id": sth.pk, "tree_size": sth.tree_size},
             )
         )
+    return findings

@@ -318,3 +318,28 @@ def test_verifying_creates_no_signing_key(ledger: None, settings: Settings, tmp_
     report = verify_ledger()
     assert not (tmp_path / "elsewhere" / "key.pem").exists()
     assert {f.kind for f in report.findings} == {SIGNED_TREE_HEAD}
+
+
+@pytest.mark.parametrize("when", [5, 12])
+def test_entries_appended_while_it_runs_are_no_finding(ledger: None, when: int) -> None:
+    # The log is checked while the platform keeps working: an action (and a
+    # seal) committed meanwhile is growth, not tampering.
+    def keep_working(position: int) -> None:
+        if position == when:
+            append(3, action="core.register_enterprise", subject_type="core.Enterprise")
+            do_seal_ledger(actor=SYSTEM)
+
+    report = verify_ledger(chunk_size=5, progress=keep_working)
+    assert report.findings == []
+    assert report.entries_checked == SIZE + 3
+    assert report.tree_size == SIZE + 3
+
+
+def test_an_entry_inserted_beyond_a_growing_log_is_still_found(ledger: None) -> None:
+    def keep_working(position: int) -> None:
+        if position == 5:
+            append(3)
+
+    raw_sql([_insert(SIZE + 5, "core.forged")])
+    report = verify_ledger(chunk_size=5, progress=keep_working)
+    assert _first(report) == (INSERTED, SIZE + 5)
