@@ -17,6 +17,7 @@ from zhengtong.core.i18n import stored_text
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.credit_actions import add_credit_record
+from zhengtong.regulation.ingest import JUDGED_FLAGS
 from zhengtong.regulation.models import (
     Alarm,
     AlarmKind,
@@ -204,7 +205,11 @@ def do_check_suspicious_data(*, actor: Actor, now: dt.datetime | None = None) ->
         latest: dict[str, list[float]] = {}
         flow_positive = False
         rows = (
-            Reading.objects.filter(point=point, command="2011", received_at__gte=since)
+            # Only measured emissions: a value held during maintenance or read off the
+            # span gas during calibration is constant by design, and flagged so.
+            Reading.objects.filter(
+                point=point, command="2011", received_at__gte=since, flag__in=JUDGED_FLAGS
+            )
             .order_by("-data_time")
             .values_list("pollutant", "rtd")[: RECENT_VALUES * 12]
         )

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -135,8 +135,11 @@ class PointSummary:
         return str(PointState(self.state).label)
 
 
-def over_limit_counts(point_ids: Iterable[int], since: dt.datetime) -> dict[int, int]:
-    """Return per point how many valid real-time values since ``since`` were over the limit.
+def over_limit_counts(
+    point_ids: Iterable[int], since: dt.datetime, until: dt.datetime | None = None
+) -> dict[int, int]:
+    """Return per point how many valid real-time values from ``since`` to ``until`` were over
+    the limit (a device whose clock runs ahead sends values dated later than now).
 
     Valid means flagged as the over-limit alarms judge (``ingest.JUDGED_FLAGS``:
     normal, or over the measuring range): values taken during maintenance,
@@ -145,12 +148,10 @@ def over_limit_counts(point_ids: Iterable[int], since: dt.datetime) -> dict[int,
     upper = EmissionLimit.objects.filter(
         point_id=OuterRef("point_id"), pollutant=OuterRef("pollutant")
     ).values("upper")[:1]
+    period = Q(data_time__gte=since) & (Q(data_time__lt=until) if until else Q())
     rows = (
         Reading.objects.filter(
-            point_id__in=list(point_ids),
-            command=REAL_TIME,
-            data_time__gte=since,
-            flag__in=JUDGED_FLAGS,
+            period, point_id__in=list(point_ids), command=REAL_TIME, flag__in=JUDGED_FLAGS
         )
         # Judged as the alarms judge: the converted value when the device sent one.
         .annotate(upper=Subquery(upper), judged=Coalesce("zs", "rtd"))
@@ -184,7 +185,9 @@ def point_summaries(
     listed = list(points.select_related("enterprise", "region").order_by("enterprise__name", "mn"))
     ids = [point.pk for point in listed]
     alarms = alarm_counts(ids)
-    over = over_limit_counts(ids, start_of_day(now))
+    today = start_of_day(now)
+    # Values dated tomorrow by a clock running ahead count on their own day, not twice.
+    over = over_limit_counts(ids, today, today + dt.timedelta(days=1))
     return [
         PointSummary(
             point=point,

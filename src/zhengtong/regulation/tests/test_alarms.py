@@ -192,6 +192,17 @@ def test_the_converted_value_is_judged_when_the_device_sends_one(point: Monitori
     assert [s.value for s in charted["a21026"]] == [50.0, 30.0]
 
 
+def test_a_value_dated_tomorrow_is_not_counted_today(point: MonitoringPoint) -> None:
+    # The device's clock runs a day ahead: its 08:00 value is dated 2 March.
+    store(point, 0, 99.0)
+    day_before = dt.datetime(2026, 2, 28, 12, tzinfo=SHANGHAI)
+    (summary,) = selectors.point_summaries(MonitoringPoint.objects.filter(pk=point.pk), day_before)
+    assert summary.over_limit_today == 0
+    on_the_day = dt.datetime(2026, 3, 1, 12, tzinfo=SHANGHAI)
+    (summary,) = selectors.point_summaries(MonitoringPoint.objects.filter(pk=point.pk), on_the_day)
+    assert summary.over_limit_today == 1
+
+
 def test_late_data_moves_the_start_of_an_open_alarm_back(point: MonitoringPoint) -> None:
     store(point, 30, 50.0)
     store(point, 10, 60.0)  # an exceedance of earlier, sent late (after an outage)
@@ -236,6 +247,14 @@ def test_suspicious_data_is_flagged(
 def test_ordinary_data_is_not_suspicious(point: MonitoringPoint) -> None:
     for minute in range(12):
         store(point, minute, 20.0 + minute * 0.7)
+    assert do_check_suspicious_data(actor=TEST_ACTOR, now=timezone.now()) == []
+
+
+def test_a_constant_value_during_calibration_is_not_suspicious(point: MonitoringPoint) -> None:
+    # The analyser reads its span gas during calibration (C) and holds its last
+    # value during maintenance (M): constant by design, and flagged as such.
+    for minute in range(12):
+        store(point, minute, 80.0, flag="C" if minute < 6 else "M")
     assert do_check_suspicious_data(actor=TEST_ACTOR, now=timezone.now()) == []
 
 
