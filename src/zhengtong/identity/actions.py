@@ -1,7 +1,7 @@
 """Every change to accounts, posts, roles and G2G clients, each with its ledger entry."""
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -32,8 +32,11 @@ from zhengtong.identity.models import (
     User,
 )
 from zhengtong.identity.permissions import (
+    MANAGE_USERS,
     SCOPES,
     USE_ADMIN_SITE,
+    VERIFY_LEDGER,
+    VIEW_ENTRIES,
     forget_grants,
     has_permission,
     path_within,
@@ -43,6 +46,29 @@ from zhengtong.ledger.actions import record_entry
 
 USER = "identity.User"
 CLIENT = "identity.SystemClient"
+
+# 三员分立: whoever manages accounts, posts and roles neither reads nor verifies the
+# audit log, and an auditor manages no accounts, so nobody can both act and hide it.
+ACCOUNT_DUTIES = frozenset({MANAGE_USERS})
+AUDIT_DUTIES = frozenset({VIEW_ENTRIES, VERIFY_LEDGER})
+
+
+def _check_duties_apart(codes: Iterable[str], *, field: str) -> None:
+    held = set(codes)
+    if held & ACCOUNT_DUTIES and held & AUDIT_DUTIES:
+        raise InvalidInput(
+            _("管理账号与审计日志的职责不能由同一角色或同一人兼任（三员分立）。"),
+            code="duties_combined",
+            detail={"field": field},
+        )
+
+
+def _held_codes(user: User, *, leaving_out: Role | None = None) -> set[str]:
+    """The permission codes of the user's active posts' roles, but ``leaving_out``'s."""
+    roles = Role.objects.filter(posts__user=user, posts__is_active=True).distinct()
+    if leaving_out is not None:
+        roles = roles.exclude(pk=leaving_out.pk)
+    return {code for role in roles for code in role.permissions}
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -153,6 +179,7 @@ def do_create_staff(
             _("请至少选择一个角色。"), code="no_roles", detail={"field": "role_codes"}
         )
     roles = _staff_roles(role_codes)
+    _check_duties_apart((c for role in roles for c in role.permissions), field="role_codes")
     _check_department_is_active(department)
     scope_region = _checked_scope(department, scope, scope_region)
     with transaction.atomic(durable=True):
@@ -239,6 +266,7 @@ def check_post(
             _("只有工作人员可以担任岗位。"), code="not_staff", detail={"field": "user"}
         )
     (role,) = _staff_roles([role_code])
+    _check_duties_apart({*role.permissions, *_held_codes(user)}, field="role")
     _check_department_is_active(department)
     return role, _checked_scope(department, scope, scope_region)
 
@@ -261,8 +289,12 @@ def do_end_post(post: StaffPost, *, actor: Actor) -> StaffPost:
     return post
 
 
-def do_set_role_permissions(role: Role, codes: Sequence[str], *, actor: Actor) -> Role:
-    """Replace the permission codes a role holds."""
+def check_role_permissions(role: Role, codes: Sequence[str]) -> None:
+    """Check a role's new permission codes before they are set.
+
+    The admin form calls this to show the refusal on the field;
+    ``do_set_role_permissions`` calls it again.
+    """
     unknown = unknown_codes(codes)
     if unknown:
         raise InvalidInput(
@@ -270,6 +302,15 @@ def do_set_role_permissions(role: Role, codes: Sequence[str], *, actor: Actor) -
             code="unknown_permission",
             detail={"field": "permissions", "unknown": unknown},
         )
+    _check_duties_apart(codes, field="permissions")
+    for holder in User.objects.filter(posts__role=role, posts__is_active=True).distinct():
+        # With their other posts, no holder may come to hold both duties either.
+        _check_duties_apart({*codes, *_held_codes(holder, leaving_out=role)}, field="permissions")
+
+
+def do_set_role_permissions(role: Role, codes: Sequence[str], *, actor: Actor) -> Role:
+    """Replace the permission codes a role holds."""
+    check_role_permissions(role, codes)
     new = sorted(set(codes))
     with transaction.atomic(durable=True):
         old = sorted(role.permissions)

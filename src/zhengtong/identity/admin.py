@@ -36,6 +36,7 @@ from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.masking import mask_id_number, mask_name
 from zhengtong.identity.actions import (
     check_post,
+    check_role_permissions,
     do_assign_post,
     do_end_post,
     do_log_out,
@@ -243,6 +244,14 @@ class RolePermissionsForm(forms.ModelForm[Role]):
         field = self.fields["permissions"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = permission_choices()
+
+    def clean_permissions(self) -> list[str]:
+        codes: list[str] = list(self.cleaned_data["permissions"])
+        try:
+            check_role_permissions(self.instance, codes)
+        except ZhengtongError as exc:
+            raise forms.ValidationError(str(exc.message)) from None
+        return codes
 
 
 @admin.register(Role)

@@ -73,6 +73,44 @@ def test_changing_a_role_in_the_admin_goes_through_the_action(cast: Cast) -> Non
     assert last_action() == "identity.set_role_permissions"
 
 
+def test_account_management_and_the_audit_log_are_never_held_together(cast: Cast) -> None:
+    # 三员分立: no role, and nobody through several posts, both manages accounts
+    # and reads or verifies the audit log.
+    browser = admin_browser(cast.admin)
+    before = LedgerEntry.objects.count()
+    administrator = Role.objects.get(code="administrator")
+    wanted = [*administrator.permissions, "ledger.view_entries"]
+    url = reverse("admin:identity_role_change", args=[administrator.pk])
+    refused = browser.post(url, {"permissions": wanted})
+    assert refused.status_code == 200
+    assert "三员分立" in refused.content.decode()
+    assert "ledger.view_entries" not in Role.objects.get(code="administrator").permissions
+    # The auditor may not be given an administrator's post either ...
+    post = browser.post(
+        reverse("admin:identity_staffpost_add"),
+        {
+            "user": cast.auditor.pk,
+            "department": cast.county_bureau.pk,
+            "role": administrator.pk,
+            "scope": "department",
+            "scope_region": "",
+        },
+    )
+    assert post.status_code == 200, post.status_code
+    assert "三员分立" in str(post.context["adminform"].form.errors)
+    # ... nor the clerk's role, which the auditor does not hold, account management
+    # while a clerk is also an auditor.
+    do_assign_post(cast.lisi, cast.county_bureau, "auditor", actor=TEST_ACTOR)
+    clerk = Role.objects.get(code="clerk")
+    refused = browser.post(
+        reverse("admin:identity_role_change", args=[clerk.pk]),
+        {"permissions": [*clerk.permissions, "identity.manage_users"]},
+    )
+    assert refused.status_code == 200 and "三员分立" in refused.content.decode()
+    assert "identity.manage_users" not in Role.objects.get(code="clerk").permissions
+    assert LedgerEntry.objects.count() == before + 1  # only the auditor's post of 李四
+
+
 def test_assigning_a_post_in_the_admin_goes_through_the_action(cast: Cast) -> None:
     browser = admin_browser(cast.admin)
     response = browser.post(
