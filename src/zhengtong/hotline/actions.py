@@ -120,6 +120,11 @@ def _lock(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
+# Linking, routing and queueing happen by themselves when a message comes in: the
+# history names the platform, not the citizen or agent whose message set them off.
+AUTOMATIC = Actor.system("hotline.routing")
+
+
 def _event(
     case: Case,
     kind: str,
@@ -439,10 +444,14 @@ def do_submit_case(
                 )
             if links:
                 _event(
-                    case, EventKind.LINKED, actor, at=now, data={"cases": [pk for pk, _s in links]}
+                    case,
+                    EventKind.LINKED,
+                    AUTOMATIC,
+                    at=now,
+                    data={"cases": [pk for pk, _s in links]},
                 )
                 ledger["linked"] = len(links)
-            _route_new_case(case, suggestion, actor, now, limits)
+            _route_new_case(case, suggestion, now, limits)
             ledger.update(
                 category=case.category or case.predicted_category,
                 confidence=round(case.confidence, 4) if case.confidence is not None else None,
@@ -455,7 +464,7 @@ def do_submit_case(
 
 
 def _route_new_case(
-    case: Case, suggestion: routing.Suggestion, actor: Actor, now: dt.datetime, limits: Any
+    case: Case, suggestion: routing.Suggestion, now: dt.datetime, limits: Any
 ) -> None:
     if suggestion.automatic and suggestion.department is not None and suggestion.prediction:
         case.category = suggestion.prediction.label
@@ -468,7 +477,7 @@ def _route_new_case(
         _event(
             case,
             EventKind.ROUTED,
-            actor,
+            AUTOMATIC,
             at=now,
             department=case.department,
             data={"category": case.category, "confidence": round(case.confidence or 0, 4)},
@@ -483,7 +492,7 @@ def _route_new_case(
         reasons.append("no_rule")
     if suggestion.place is not None and suggestion.place.ambiguous:
         reasons.append("ambiguous_place")
-    _event(case, EventKind.QUEUED, actor, at=now, data={"reasons": reasons})
+    _event(case, EventKind.QUEUED, AUTOMATIC, at=now, data={"reasons": reasons})
 
 
 def _store_attachment(case: Case, attachment: NewAttachment, now: dt.datetime) -> None:

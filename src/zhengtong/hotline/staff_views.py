@@ -9,6 +9,7 @@ they write. Each view fetches through ``access`` and calls one action.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -510,6 +511,16 @@ class HistoryRow:
     event: CaseEvent
     label: str
     details: str
+    who: str
+
+
+# The platform's own steps (routing, scheduled 催办, imports) carry the task's
+# dotted name as their actor; staff read "the platform" instead of a code.
+_SYSTEM_ACTOR = re.compile(r"[a-z_]+(\.[a-z_]+)+")
+
+
+def _who(event: CaseEvent) -> str:
+    return str(_("平台自动")) if _SYSTEM_ACTOR.fullmatch(event.actor) else event.actor
 
 
 def _history_details(event: CaseEvent) -> str:
@@ -536,7 +547,7 @@ def _history_details(event: CaseEvent) -> str:
 
 def _history(case: Case) -> list[HistoryRow]:
     return [
-        HistoryRow(event, str(EventKind(event.kind).label), _history_details(event))
+        HistoryRow(event, str(EventKind(event.kind).label), _history_details(event), _who(event))
         for event in selectors.history_of(case)
     ]
 

@@ -430,6 +430,21 @@ def test_an_agent_enters_a_call_and_sees_where_the_model_sent_it(
     assert case.number not in text_of(agent.get("/hotline/calls/new/"))
 
 
+def test_the_history_names_the_platform_for_the_steps_it_took_by_itself(
+    cast: HotlineCast, model: ClassifierVersion
+) -> None:
+    agent = logged_in(cast.agent)
+    agent.post("/hotline/calls/new/", {**SMOKE, "urgency": "normal", "contact_phone": PHONE})
+    case = Case.objects.get()
+    page = text_of(logged_in(cast.dispatcher).get(f"/hotline/cases/{case.number}/"))
+    steps = {
+        label: who
+        for label, who in re.findall(r"<strong>([^<]+)</strong> · ([^·<：]+)", page)
+    }
+    assert steps["自动分拨"].strip() == "平台自动"
+    assert steps["受理登记"].strip() == cast.agent.display_name
+
+
 def test_a_call_the_model_is_unsure_of_waits_with_its_reason(
     cast: HotlineCast, model: ClassifierVersion
 ) -> None:
