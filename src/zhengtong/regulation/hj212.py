@@ -69,6 +69,9 @@ QN_RTN_BAD_CN = 8
 QN_RTN_BAD_CRC = 9
 QN_RTN_UNKNOWN = 100
 
+# Table 6 (执行结果定义): what a 9012 answer says about a request's execution.
+EXE_RTN_SUCCESS = 1
+
 _QN_RTN = {
     ErrorCode.BAD_QN: QN_RTN_BAD_QN,
     ErrorCode.BAD_ST: QN_RTN_BAD_ST,
@@ -663,6 +666,11 @@ FLAG_VERSION_2025_DEFAULT = 2
 # Flag of the platform's answers: version 1 (HJ 212-2017), no split, no answer wanted.
 ANSWER_FLAG = FLAG_VERSION_2017 << 2
 SYSTEM_INTERACTION = "91"
+# The interaction commands of table 9: answers, which are never answered in turn.
+ANSWER_COMMANDS = frozenset({"9011", "9012", "9013", "9014"})
+# A pollutant code as PolId names it (w01018; the 2005 edition's 011); the
+# platform echoes it in a command, so nothing else may pass.
+_POL_ID = re.compile(r"[A-Za-z0-9]{1,16}")
 
 
 def answer_flag(version: int = FLAG_VERSION_2017) -> int:
@@ -690,6 +698,38 @@ def execution_result(packet: Packet, exe_rtn: int, *, version: int = FLAG_VERSIO
 def notice_ack(packet: Packet, *, version: int = FLAG_VERSION_2017) -> bytes:
     """The notice answer (9013)."""
     return frame(_answer(packet, "9013", "", version))
+
+
+def set_time_command(
+    notice: Packet, system_time: dt.datetime, *, version: int = FLAG_VERSION_2017
+) -> bytes:
+    """The request to set the device's time (1012) that follows a time calibration request (1013).
+
+    ``system_time`` is the platform's Beijing time: SystemTime, and the QN
+    that identifies the exchange (the device's 9011 and 9012 carry it). The
+    notice's PolId, when sent, is echoed, so the clock of that pollutant's
+    instrument is set rather than the data logger's (table C.3); a PolId that
+    is not a pollutant code raises HJ212Error.
+    """
+    pol_id = notice.data().get("PolId")
+    cp = f"SystemTime={system_time:%Y%m%d%H%M%S}"
+    if pol_id is not None:
+        if not _POL_ID.fullmatch(pol_id):
+            raise HJ212Error(ErrorCode.BAD_VALUE, f"PolId={pol_id!r} is not a pollutant code")
+        cp = f"PolId={pol_id};{cp}"
+    qn = f"{system_time:%Y%m%d%H%M%S}{system_time.microsecond // 1000:03d}"
+    # A request carries the device's system code, not 91, which is for the
+    # answers (the examples of table C.3), and asks for an answer.
+    segment = segment_of(
+        qn=qn,
+        st=notice.st,
+        cn="1012",
+        pw=notice.pw,
+        mn=notice.mn,
+        flag=answer_flag(version) | 0b1,
+        cp=cp,
+    )
+    return frame(segment)
 
 
 def _answer(packet: Packet, cn: str, cp: str, version: int) -> str:

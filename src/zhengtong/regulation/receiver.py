@@ -15,6 +15,11 @@ A bad frame is refused with its reason, logged, counted against the device
 when its MN is known, and never answered; it never closes the connection or
 touches another device's. Split uploads (Flag D bit, PNUM/PNO) are held
 until all their packets have arrived and stored as one upload.
+
+A time calibration request (1013) is answered at once (9013) and followed on
+the same connection by the command that sets the device's time (1012). The
+device's answers to it (9011, 9012) are counted with its packets, logged
+when they report a failure, and never answered.
 """
 
 from __future__ import annotations
@@ -40,9 +45,13 @@ from django.db import connections
 from django.utils import timezone
 
 from zhengtong.core.actors import Actor
+from zhengtong.core.calendar import SHANGHAI
 from zhengtong.regulation.hj212 import (
+    ANSWER_COMMANDS,
+    EXE_RTN_SUCCESS,
     FLAG_VERSION_2017,
     FLAG_VERSION_2025_DEFAULT,
+    QN_RTN_READY,
     CrcVariant,
     ErrorCode,
     FrameSplitter,
@@ -51,6 +60,7 @@ from zhengtong.regulation.hj212 import (
     data_ack,
     notice_ack,
     parse_packet,
+    set_time_command,
 )
 from zhengtong.regulation.ingest import DATA_COMMANDS, Accepted, Refused, store_batch
 from zhengtong.regulation.models import Edition, MonitoringPoint
@@ -65,6 +75,8 @@ SPLIT_TIMEOUT_S = 60.0
 # Registered points are re-read this often, so new devices are let in.
 POINTS_REFRESH_S = 30.0
 UNKNOWN_REFRESH_S = 2.0
+# The commands that are not uploads: a time calibration request and the answers.
+_EXCHANGE_COMMANDS = ANSWER_COMMANDS | {"1013"}
 
 
 def password_digest(salt: str, password: str) -> str:
@@ -380,15 +392,49 @@ class Receiver:
             variant = str(packet.crc_variant)
             self.stats.by_variant[variant] = self.stats.by_variant.get(variant, 0) + 1
             logger.info("HJ 212 packet from %s with CRC variant %s", mn, variant)
-        if packet.cn in ("1013",):
-            # A notice (time calibration request) is answered at once; nothing to store.
-            writer.write(notice_ack(packet, version=auth.flag_version))
+        if packet.cn in _EXCHANGE_COMMANDS:
+            # Rare: one look-up on the upload path, the rest apart.
+            self._take_exchange(packet, raw, auth, peer, writer, received_at)
             return
         if packet.is_split:
             self._take_piece(packet, raw, auth, peer, writer, received_at)
             return
         answer = data_ack(packet, version=auth.flag_version) if packet.needs_ack else None
         self._queue(Accepted(auth.point_id, packet, raw, received_at), writer, answer)
+
+    def _take_exchange(
+        self,
+        packet: Packet,
+        raw: bytes,
+        auth: PointAuth,
+        peer: str,
+        writer: asyncio.StreamWriter,
+        received_at: dt.datetime,
+    ) -> None:
+        if packet.cn == "1013":
+            try:
+                command = set_time_command(
+                    packet, timezone.now().astimezone(SHANGHAI), version=auth.flag_version
+                )
+            except HJ212Error as error:
+                self._refuse(auth.point_id, packet.mn, error, peer, raw, received_at)
+                return
+            # The notice is answered at once, having nothing to store; then the
+            # platform sets the device's clock, as HJ 212-2017 has it do after a
+            # time calibration request (table C.4).
+            writer.write(notice_ack(packet, version=auth.flag_version) + command)
+            logger.info("HJ 212 device %s asked for its time to be set: 1012 sent", packet.mn)
+            return
+        # A device's answer to the platform's command (9011, 9012), or to a
+        # notice or data (9013, 9014). A refusal or a failure is worth a line
+        # in the log: the command it answers has not taken effect.
+        if packet.cn == "9011":
+            _log_return(packet, "QnRtn", QN_RTN_READY)
+        elif packet.cn == "9012":
+            _log_return(packet, "ExeRtn", EXE_RTN_SUCCESS)
+        # Counted with the device's packets, but never answered, whatever its
+        # Flag asks: two sides answering each other's answers would never stop.
+        self._queue(Accepted(auth.point_id, packet, raw, received_at), writer, None)
 
     def _take_piece(
         self,
@@ -452,6 +498,18 @@ class Receiver:
         logger.warning("HJ 212 packet refused from %s (MN %r): %s", peer, mn, error)
         refused = Refused(point_id, mn, error, peer, raw, received_at)
         self.inbox.put(_Pending(None, refused, None, None))
+
+
+def _log_return(packet: Packet, name: str, success: int) -> None:
+    value = packet.data().get(name)
+    if value != str(success):
+        logger.info(
+            "HJ 212 device %s answered the command QN %s with %s=%s",
+            packet.mn,
+            packet.qn,
+            name,
+            value,
+        )
 
 
 def _no_data_time() -> HJ212Error:

@@ -8,6 +8,8 @@ fault the regulator should notice). Real-time uploads (2011) carry Flag=5, so
 the receiver must answer each with a data acknowledge (9014); a device keeps
 at most ``window`` packets unanswered and resends those not answered within
 ``timeout`` seconds, as field devices do (OverTime/ReCount of table 1).
+A device answers the platform's command setting its time (1012) with a
+request answer (9011) and an execution result (9012), both successes.
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from zhengtong.regulation.hj212 import (
+    EXE_RTN_SUCCESS,
+    QN_RTN_READY,
     TRAILER,
     HJ212Error,
     crc16_fast,
     data_ack,
+    execution_result,
     frame,
     frame_bounds,
     parse_packet,
+    request_answer,
     segment_of,
 )
 
@@ -143,6 +149,16 @@ def _answer_of(raw: bytes) -> tuple[str, str]:
     return fields.get("QN", ""), fields.get("CN", "")
 
 
+def _time_set(raw: bytes) -> bytes:
+    """The answers of a device to the command setting its time: ready (9011), done (9012)."""
+    try:
+        command = parse_packet(raw)
+    except HJ212Error:
+        return b""  # a device ignores what it cannot read, and the platform asks again
+    # A simulated device has no clock of its own to set: it keeps the host's.
+    return request_answer(command, QN_RTN_READY) + execution_result(command, EXE_RTN_SUCCESS)
+
+
 def prepare_uploads(
     point: SimulatedPoint, *, count: int, start: dt.datetime, step: dt.timedelta
 ) -> list[PreparedUpload]:
@@ -199,16 +215,20 @@ async def run_device(
         qn, packet = point.upload(when, next_index)
         return qn, packet, f"{when:%Y%m%d%H%M%S}"
 
-    def take_answer(line: bytes) -> None:
+    def take_answer(line: bytes) -> bytes:
+        """Take an answer to an upload; return what the device sends back (b"" mostly)."""
         qn = expected.pop(line, None)
         cn = "9014"
         if qn is None:  # not the expected acknowledge: read it
             qn, cn = _answer_of(line + TRAILER)
+            if cn == "1012":
+                return _time_set(line + TRAILER)
         done = pending.pop(qn, None)
         if done is not None and cn == "9014":
             report.acknowledged += 1
             report.acked.append((point.mn, done[1]))
             on_ack()
+        return b""
 
     while (next_index < count or pending) and not should_stop():
         try:
@@ -260,7 +280,9 @@ async def run_device(
                     raise asyncio.IncompleteReadError(buffer, None)
                 *lines, buffer = (buffer + data).split(TRAILER)
                 for line in lines:
-                    take_answer(line)
+                    reply = take_answer(line)
+                    if reply:
+                        writer.write(reply)
         except (OSError, asyncio.IncompleteReadError):
             await asyncio.sleep(0.2)
         finally:

@@ -23,6 +23,7 @@ from zhengtong.regulation.hj212 import (
     parse_packet,
     request_answer,
     segment_of,
+    set_time_command,
 )
 from zhengtong.regulation.ingest import Accepted, readings_of
 from zhengtong.regulation.simulator import points_for
@@ -147,6 +148,27 @@ def test_answers_echo_the_request_and_parse() -> None:
     for qn in (packet.qn, None):  # None: an HJ/T 212-2005 style upload without QN
         expected = segment_of(qn=qn, st="91", cn="9014", pw=packet.pw, mn=packet.mn, flag=4)
         assert data_ack(packet._replace(qn=qn)) == frame(expected)
+
+
+def test_the_time_setting_command_is_that_of_the_standard_example() -> None:
+    # Tables C.4 and C.3: the device's time calibration request, and the
+    # platform's command setting the time that follows it.
+    notice = parse_packet(
+        frame(
+            "QN=20160801085857223;ST=32;CN=1013;PW=123456;MN=010000A8900016F000169DC0;"
+            "Flag=5;CP=&& PolId=w01018&&"
+        )
+    )
+    command = set_time_command(notice, dt.datetime(2016, 8, 1, 8, 58, 57, 223456))
+    assert command == frame(
+        "QN=20160801085857223;ST=32;CN=1012;PW=123456;MN=010000A8900016F000169DC0;"
+        "Flag=5;CP=&&PolId=w01018;SystemTime=20160801085857&&"
+    )
+    # In the device's edition; without a PolId the data logger's own clock is set.
+    logger_notice = parse_packet(frame(segment_of(st="32", cn="1013", pw="1", mn="M", flag=13)))
+    other = set_time_command(logger_notice, dt.datetime(2026, 1, 2), version=3)
+    assert parse_packet(other).flag == 13
+    assert parse_packet(other).data() == {"SystemTime": "20260102000000"}
 
 
 def test_a_split_packet_carries_its_numbers() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import os
 import secrets
 import signal
@@ -16,11 +17,14 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connections
 from django.db.models import ProtectedError
 
+from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.testing import make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation import receiver as receiver_module
 from zhengtong.regulation.hj212 import (
+    Packet,
     crc16_modbus,
+    data_ack,
     frame,
     parse_packet,
     segment_of,
@@ -367,6 +371,89 @@ def test_no_answer_when_the_flag_does_not_ask_for_one() -> None:
     assert Reading.objects.filter(point=point).count() == 4
 
 
+def interaction(cn: str, cp: str, *, qn: str = "20260301090000123", flag: int = 4) -> bytes:
+    """A packet of the device's that is not an upload: a notice or an answer."""
+    st = "31" if cn == "1013" else "91"
+    return frame(segment_of(qn=qn, st=st, cn=cn, pw=PW, mn=MN, flag=flag, cp=cp))
+
+
+@pytest.mark.parametrize(("cp", "pol_id"), [("PolId=w01018", "w01018"), ("", None)])
+def test_a_time_calibration_request_is_answered_then_the_device_time_is_set(
+    cp: str, pol_id: str | None
+) -> None:
+    point = register()
+    notice = interaction("1013", cp, flag=5)
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        answer, command = await exchange(port, notice, 2)
+        assert parse_packet(answer).cn == "9013"
+        assert parse_packet(answer).qn == parse_packet(notice).qn
+        # parse_packet checks the frame, the length and the CRC.
+        request = parse_packet(command)
+        assert (request.cn, request.st, request.pw, request.mn) == ("1012", "31", PW, MN)
+        # HJ 212-2017, and an answer wanted: the device's 9011 and 9012.
+        assert (request.flag, request.version, request.needs_ack) == (5, 1, True)
+        data = request.data()
+        assert data.get("PolId") == pol_id
+        assert set(data) - {"PolId"} == {"SystemTime"}
+        beijing = dt.datetime.now(SHANGHAI).replace(tzinfo=None)
+        sent = dt.datetime.strptime(data["SystemTime"], "%Y%m%d%H%M%S")
+        assert abs(sent - beijing) < dt.timedelta(minutes=1)
+        # A fresh QN for the new exchange, of the same moment.
+        assert request.qn is not None and request.qn != parse_packet(notice).qn
+        assert request.qn[:14] == data["SystemTime"]
+
+    run(scenario)
+    assert not RefusedPacket.objects.exists()
+    assert not Reading.objects.filter(point=point).exists()
+
+
+def test_a_time_calibration_request_naming_no_pollutant_code_is_refused() -> None:
+    point = register()
+    notice = interaction("1013", "PolId=w01018=1", flag=5)
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        # Only the upload behind it is answered.
+        (answer,) = await exchange(port, notice + upload(1), 1)
+        assert parse_packet(answer).qn == parse_packet(upload(1)).qn
+
+    run(scenario)
+    refused = RefusedPacket.objects.get()
+    assert (refused.code, refused.point_id) == ("bad_value", point.pk)
+    assert "PolId" in refused.detail
+
+
+def test_the_device_answers_to_a_command_are_taken_without_an_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    point = register()
+    qn = "20260301090000123"
+    # Flag=5 asks for an answer, which an answer never gets.
+    answers = (
+        interaction("9011", "QnRtn=1", qn=qn, flag=5)
+        + interaction("9012", "ExeRtn=1", qn=qn)
+        + interaction("9011", "QnRtn=1", qn="20260301090100456")
+        + interaction("9012", "ExeRtn=6", qn="20260301090100456")
+        + interaction("9014", "", qn="20260301090200789", flag=5)
+    )
+    caplog.set_level(logging.INFO, logger=receiver_module.__name__)
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        # Answers go out in the order received: the upload's is the first.
+        (answer,) = await exchange(port, answers + upload(1), 1)
+        assert parse_packet(answer).qn == parse_packet(upload(1)).qn
+
+    run(scenario)
+    assert not RefusedPacket.objects.exists()
+    point.refresh_from_db()
+    assert (point.packets, point.bad_packets) == (6, 0)
+    assert Reading.objects.filter(point=point).count() == 2
+    failures = [r.getMessage() for r in caplog.records if "answered the command" in r.getMessage()]
+    assert failures == [
+        f"HJ 212 device {MN} answered the command QN 20260301090100456 with ExeRtn=6"
+    ]
+
+
 def test_a_split_upload_is_stored_whole_once_every_piece_arrived() -> None:
     point = register()
     qn = "20260301084000000"
@@ -480,6 +567,50 @@ def test_simulated_devices_are_answered_for_every_upload_built_ahead_or_not() ->
     # The first upload went twice (alone, then from its device), and is stored once.
     flows = Reading.objects.filter(pollutant__in=("a00000", "w00000"))
     assert flows.count() == 90
+
+
+def test_a_simulated_device_answers_the_command_setting_its_time() -> None:
+    (point,) = points_for(1, prefix="CLOCK")
+    qn = "20260301090000123"
+    command = frame(
+        segment_of(
+            qn=qn,
+            st="31",
+            cn="1012",
+            pw=point.pw,
+            mn=point.mn,
+            flag=5,
+            cp="SystemTime=20260301090000",
+        )
+    )
+
+    async def main() -> list[Packet]:
+        answers: asyncio.Future[list[Packet]] = asyncio.get_running_loop().create_future()
+
+        async def platform(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            upload = parse_packet(await reader.readuntil(b"\r\n"))
+            writer.write(command + data_ack(upload))
+            lines = [await reader.readuntil(b"\r\n") for _ in range(2)]
+            answers.set_result([parse_packet(line) for line in lines])
+            writer.close()
+
+        server = await asyncio.start_server(platform, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        start = dt.datetime(2026, 3, 1, 9, 0)
+        async with server:
+            report = await asyncio.wait_for(
+                run_device(
+                    point, "127.0.0.1", port, count=1, start=start, step=dt.timedelta(seconds=30)
+                ),
+                10,
+            )
+            assert report.acknowledged == 1
+            return await asyncio.wait_for(answers, 10)
+
+    ready, done = asyncio.run(main())
+    assert (ready.cn, ready.qn, ready.data()) == ("9011", qn, {"QnRtn": "1"})
+    assert (done.cn, done.qn, done.data()) == ("9012", qn, {"ExeRtn": "1"})
+    assert ready.mn == point.mn and ready.st == "91"
 
 
 def test_a_stop_commits_what_was_accepted_but_not_yet_committed() -> None:
