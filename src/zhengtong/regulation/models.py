@@ -237,6 +237,23 @@ class CreditRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.kind} {self.occurred_on}"
 
+    @property
+    def source_label(self) -> str:
+        """Where the fact comes from, as people read it; ``source_ref`` is the key."""
+        kind, separator, ref = self.source_ref.partition(":")
+        label = _SOURCE_LABELS.get(kind) if separator else None
+        return str(label % {"ref": ref}) if label is not None else self.source_ref
+
+
+# The records the platform writes by itself carry "<where>:<id>" as their key.
+_SOURCE_LABELS = {
+    "hotline": _("12345工单 %(ref)s"),
+    "inspection": _("双随机抽查任务 %(ref)s"),
+    "alarm": _("在线监测报警 %(ref)s"),
+    "listing": _("名单认定 %(ref)s"),
+    "demo": _("演示数据"),
+}
+
 
 class ScorecardVersion(models.Model):
     """A version of the credit scorecard (``credit_scorecard.Scorecard`` as JSON); one is active."""

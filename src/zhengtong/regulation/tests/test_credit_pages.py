@@ -307,6 +307,8 @@ def test_listing_on_the_page_puts_the_enterprise_on_the_list(cast: CreditCast) -
     page = text_of(http.get(DETAIL.format(code)))
     assert 'id="current-listing"' in page and 'id="removal-form"' in page
     assert "伪造监测数据，情节严重" in page
+    # The record's source reads as what it is, not as the platform's key for it.
+    assert f"名单认定 {listing.pk}" in page and f"listing:{listing.pk}" not in page
 
 
 @pytest.mark.parametrize(
