@@ -75,6 +75,11 @@ def test_the_verification_page_shows_revoked_expired_and_forged(cast: LicenceCas
     wrong_qr = reverse("licences:verify", args=[genuine.number]) + "?s=000000000000"
     text = _text(client.get(wrong_qr))
     assert 'class="licence-status">验证未通过<' in text and "二维码" in text
+    # The page says one thing: no "passed" below the failure, and no code to pass on.
+    assert '<dd id="qr-check">未通过</dd>' in text
+    assert '<dd id="signature-check">通过</dd>' not in text
+    assert "licence-qr-box" not in text
+    assert "licence-qr-box" in _text(client.get(_verify_url(genuine)))
 
 
 def test_an_unknown_number_is_reported_as_not_found(cast: LicenceCast) -> None:
