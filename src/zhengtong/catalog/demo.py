@@ -77,7 +77,10 @@ DEMO: list[tuple[str, str, ResourceInput]] = [
             items=[
                 _i("uscc", "统一社会信用代码", length=18),
                 _i("name", "企业名称", length=200),
-                _i("legal_rep", "法定代表人", length=50),
+                # A person's name, so personal information; but the law has it
+                # published for every enterprise (《企业信息公示暂行条例》第六条),
+                # hence 公开 and not masked when shared (docs/exchange-access.md).
+                _i("legal_rep", "法定代表人", length=50, is_personal=True, sensitivity="public"),
                 _i("address", "住所", length=200),
                 _i("founded", "成立日期", "D", None),
                 _i("type", "企业类型", length=50),

@@ -30,7 +30,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.catalog.models import InformationItem, Resource
+from zhengtong.catalog.models import InformationItem, Resource, Sensitivity
 from zhengtong.catalog.selectors import ShareDecision, Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import ZhengtongError
@@ -87,22 +87,41 @@ def _key_hasher() -> Callable[[str], str]:
     return hash_key
 
 
+# Items named after the person's role hold that person's name (法定代表人,
+# not 法定代表人电话, which ends otherwise).
+_NAMED_BY_ROLE = ("法定代表人", "负责人", "联系人", "经营者", "户主")
+
+
 def mask_kind(item: InformationItem) -> str | None:
     """Which masking rule fits a personal item; ``None``: hide the value entirely."""
     name, code = item.name, item.code.lower()
     if holds_id_number(item):
         return "id_number"
-    if "姓名" in name or code in {"name", "xm"} or code.endswith("_name"):
+    if (
+        "姓名" in name
+        or name.endswith(_NAMED_BY_ROLE)
+        or code in {"name", "xm"}
+        or code.endswith("_name")
+    ):
         return "name"
     if "电话" in name or "手机" in name or "phone" in code or "mobile" in code:
         return "phone"
-    if "地址" in name or "住址" in name or "address" in code:
+    # 坐落 is where a property lies: an address, masked as one.
+    if "地址" in name or "住址" in name or "坐落" in name or "address" in code:
         return "address"
     if "银行" in name or "bank" in code:
         return "bank_card"
     if "邮箱" in name or "email" in code:
         return "email"
     return None
+
+
+def in_clear(item: InformationItem) -> bool:
+    """Whether an item leaves unmasked even when no grant names it in clear."""
+    # Personal information that the law has published (敏感级别 公开, such as an
+    # enterprise's 法定代表人) is shared as published: masking it would hide
+    # nothing and only break what is filled in from it.
+    return not item.is_personal or item.sensitivity == Sensitivity.PUBLIC
 
 
 def masked(item: InformationItem, value: str) -> str:
@@ -140,7 +159,7 @@ class Access:
         self.plan = []
         for code in self.fields:
             item = self.items[code]
-            if code in self.clear or not item.is_personal:
+            if code in self.clear or in_clear(item):
                 self.plan.append((code, None))
             else:
                 kind = mask_kind(item)
@@ -748,7 +767,7 @@ def do_read_changes(
             )
         changes = changes_since(access.dataset, max(0, cursor), min(limit, MAX_FEED))
         records = _records(access, list({c.key for c in changes}), call.purpose)
-        key_clear = not key_item.is_personal or key_item.code in access.clear
+        key_clear = in_clear(key_item) or key_item.code in access.clear
         out: list[FeedChange] = []
         for change in changes:
             call.outcomes[key_hash(change.key)] = change.kind

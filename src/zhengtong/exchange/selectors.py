@@ -6,15 +6,17 @@ the platform itself and the provider department, never other departments.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from zhengtong.catalog.models import Resource
+from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.states import ResourceState
-from zhengtong.core.calendar import working_days_between
+from zhengtong.core.calendar import SHANGHAI, is_working_day
 from zhengtong.core.models import Department
 from zhengtong.exchange.models import (
     AccessApplication,
@@ -107,9 +109,32 @@ def grants_held(departments: QuerySet[Department]) -> QuerySet[Grant]:
     )
 
 
-def working_days_left(application: AccessApplication, now: datetime | None = None) -> float:
-    """Working days until the answer is due; negative once it is overdue."""
-    return float(working_days_between(now or timezone.now(), application.due_at))
+def working_days_left(application: AccessApplication, now: datetime | None = None) -> int:
+    """Whole working days left after today to answer; 0 on the day it is due, negative after."""
+    # The limit is counted in whole working days from the day after filing
+    # (add_working_days), so the rest of today is not one of them: counted
+    # that way, an application filed today has all its days left, at any hour.
+    today = (now or timezone.now()).astimezone(SHANGHAI).date()
+    due = application.due_at.astimezone(SHANGHAI).date()
+    first, last, sign = (today, due, 1) if due >= today else (due, today, -1)
+    days = (last - first).days
+    return sign * sum(is_working_day(first + timedelta(days=n)) for n in range(1, days + 1))
+
+
+def item_names(resource_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """The resources' item names by item code, by resource id."""
+    names: dict[int, dict[str, str]] = {}
+    rows = InformationItem.objects.filter(resource_id__in=list(resource_ids)).values_list(
+        "resource_id", "code", "name"
+    )
+    for resource_id, code, name in rows:
+        names.setdefault(resource_id, {})[code] = name
+    return names
+
+
+def grant_days(grant: Grant) -> int:
+    """How many days a grant runs, from its start to its expiry."""
+    return round((grant.expires_at - grant.starts_at).total_seconds() / 86400)
 
 
 def hostable_resources(departments: QuerySet[Department]) -> QuerySet[Resource]:
@@ -141,6 +166,42 @@ class DataUse:
     outcome: str
     # What the ledger entry's data hash was computed from.
     data: dict[str, Any]
+
+    @property
+    def shown_as(self) -> str:
+        """How the use reads to the person or enterprise: one of USE_RESULTS."""
+        # A key that names no record is logged as the refusal ``unknown_key``
+        # (the caller gets a 404), but for the person it only means the
+        # department looked and found nothing: it is not a refusal.
+        if self.outcome == "not_found" and self.result in {"ok", "unknown_key"}:
+            return "no_record"
+        if self.result != "ok":
+            return "refused"
+        if self.outcome in {"match", "no_match"}:
+            return self.outcome
+        return "verified" if self.operation == "verify" else "read"
+
+    @property
+    def refusal_reason(self) -> str | Promise:
+        """Why the call was refused, in words; empty when it was not refused."""
+        if self.shown_as != "refused":
+            return ""
+        if self.result.startswith("upstream_"):
+            return REFUSAL_REASONS["upstream"]
+        return REFUSAL_REASONS.get(self.result, REFUSAL_REASONS[""])
+
+
+# The refusals a person can meet in their records, by the governed calls'
+# stable codes; the codes themselves never reach the page.
+REFUSAL_REASONS: dict[str, Promise] = {
+    "": _("未获准许"),
+    "negative_list": _("列入负面清单，不予共享"),
+    "not_granted": _("未获授权"),
+    "grant_expired": _("授权已过期"),
+    "grant_revoked": _("授权已被撤销"),
+    "rate_limited": _("超过每分钟调用上限"),
+    "upstream": _("提供部门系统未能答复"),
+}
 
 
 def data_uses(key_hash: str, *, limit: int = 200) -> list[DataUse]:

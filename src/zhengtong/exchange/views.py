@@ -144,7 +144,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
 @dataclass(frozen=True, slots=True)
 class ApplicationRow:
     application: AccessApplication
-    days_left: float
+    days_left: int
     overdue: bool
 
 
@@ -153,8 +153,32 @@ def _rows(applications: list[AccessApplication]) -> list[ApplicationRow]:
     rows = []
     for a in applications:
         pending = a.state == ApplicationState.PENDING
-        days = selectors.working_days_left(a, now) if pending else 0.0
+        days = selectors.working_days_left(a, now) if pending else 0
         rows.append(ApplicationRow(a, days, pending and a.due_at < now))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    grant: Grant
+    item_names: list[str]
+    clear_names: list[str]
+    days: int
+
+
+def _grant_rows(grants: list[Grant]) -> list[GrantRow]:
+    names = selectors.item_names({g.resource_id for g in grants})
+    rows = []
+    for g in grants:
+        named = names.get(g.resource_id, {})
+        rows.append(
+            GrantRow(
+                g,
+                [named.get(code, code) for code in g.fields],
+                [named.get(code, code) for code in g.clear_fields],
+                selectors.grant_days(g),
+            )
+        )
     return rows
 
 
@@ -176,8 +200,8 @@ def requests(request: HttpRequest) -> HttpResponse:
         "incoming": _rows(list(incoming[:200])),
         "outgoing": _rows(list(selectors.applications_made(departments)[:200])),
         "overdue": _rows(list(selectors.overdue_applications()[:200])) if oversee else None,
-        "given": list(selectors.grants_given(departments)[:200]),
-        "held": list(selectors.grants_held(departments)[:200]),
+        "given": _grant_rows(list(selectors.grants_given(departments)[:200])),
+        "held": _grant_rows(list(selectors.grants_held(departments)[:200])),
         "now": timezone.now(),
         "revoke_form": ReasonForm(),
     }
@@ -208,6 +232,7 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
         "grant_form": GrantForm(items=[(c, names.get(c, c)) for c in found.fields]),
         "refuse_form": ReasonForm(),
         "grant": grant,
+        "grant_row": _grant_rows([grant])[0] if grant is not None else None,
         "can_revoke": grant is not None and grant.revoked_at is None and may_revoke(user, grant),
         "revoke_form": ReasonForm(),
     }

@@ -2,14 +2,15 @@
 
 import io
 import json
+import re
 from dataclasses import replace
 
 import pytest
 from django.test import Client
 
 from zhengtong.catalog import actions
-from zhengtong.catalog.demo import load_demo_catalog
-from zhengtong.catalog.models import Resource
+from zhengtong.catalog.demo import DEMO, load_demo_catalog
+from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.selectors import (
     SearchFilters,
     Verdict,
@@ -372,3 +373,27 @@ def test_pages_in_english(published: Resource) -> None:
     text = page.content.decode()
     assert "Core metadata" in text and "Shared unconditionally" in text
     assert "核心元数据" not in text
+
+
+# Item names that say the item is a person's identity number, name, phone or address.
+PEOPLES_DETAILS = re.compile(r"身份证|公民身份号码|姓名|法定代表人|电话|手机|住址|户籍地址|坐落")
+
+
+def test_the_demo_catalog_marks_every_persons_details_as_personal(db: None) -> None:
+    from zhengtong.core.testing import make_department, make_region_tree
+
+    city = make_region_tree().city
+    for code in sorted({department for department, _, _ in DEMO}):
+        make_department(f"部门{code}", code=code, region=city)
+    assert load_demo_catalog(actor=TEST_ACTOR) == len(DEMO)
+
+    page = Client().get("/catalog/resource/102000000-000001/").content.decode()
+    row = page.split(">法定代表人</td>")[1].split("</tr>")[0]
+    assert "<code>legal_rep</code>" in row and ">是</td>" in row
+    for item in InformationItem.objects.select_related("resource"):
+        if not PEOPLES_DETAILS.search(item.name):
+            continue
+        where = f"{item.resource.name} {item.name}"
+        assert item.is_personal, where
+        if "身份证" in item.name or "公民身份号码" in item.name:
+            assert item.sensitivity in {"sensitive", "core"}, where

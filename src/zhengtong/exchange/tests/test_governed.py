@@ -1,12 +1,14 @@
 """Governed reads through the API: applications, grants, masking, refusals and the ledger."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from zhengtong.catalog import actions as catalog
-from zhengtong.catalog.actions import ResourceInput
+from zhengtong.catalog.actions import ItemInput, ResourceInput
+from zhengtong.catalog.demo import DEMO as DEMO_CATALOG
 from zhengtong.catalog.models import Resource
 from zhengtong.catalog.tests.cast import resource_input
 from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_id_number
@@ -201,3 +203,61 @@ def test_a_large_batch_answers_each_key_and_logs_each_key_once(
         **{key_hash(k): "found" for k in found},
         **{key_hash(k): "not_found" for k in [withdrawn, *unknown]},
     }
+
+
+def test_a_legal_representative_public_by_law_leaves_in_clear_other_names_masked(
+    cast: ExchangeCast,
+) -> None:
+    officer = actor_of(cast.catalog.officer)
+    registration = next(d for _, _, d in DEMO_CATALOG if d.code == "102000000/000001")
+    resource = publish(cast, replace(registration, code="102000000/000011", related=[]))
+    uscc = make_credit_code()
+    dataset = actions.do_register_hosted_dataset(resource, "uscc", actor=officer)
+    actions.do_load_dataset_rows(
+        dataset,
+        [{"uscc": uscc, "name": "长沙某某餐饮有限公司", "legal_rep": "刘晓梅"}],
+        actor=officer,
+        source_name="rows.csv",
+    )
+    # The same kinds of item kept internal: masked by the rule for their kind.
+    private = publish(
+        cast,
+        resource_input(
+            "102000000/000012",
+            items=[
+                ItemInput("uscc", "统一社会信用代码", "C", 18),
+                ItemInput("legal_rep", "法定代表人", "C", 50, is_personal=True),
+                ItemInput("location", "坐落", "C", 200, is_personal=True),
+            ],
+        ),
+    )
+    dataset = actions.do_register_hosted_dataset(private, "uscc", actor=officer)
+    actions.do_load_dataset_rows(
+        dataset,
+        [
+            {
+                "uscc": uscc,
+                "legal_rep": "刘晓梅",
+                "location": "湖南省长沙市芙蓉区文艺路街道八一路18号",
+            }
+        ],
+        actor=officer,
+        source_name="rows.csv",
+    )
+    client, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+    body = {"key": uscc, "purpose": "核对营业执照信息"}
+
+    public = http.post(
+        "/api/exchange/shared/102000000-000011/look-up", body, "application/json"
+    ).json()
+    assert public["values"]["legal_rep"] == "刘晓梅" and "legal_rep" not in public["masked"]
+
+    internal = http.post(
+        "/api/exchange/shared/102000000-000012/look-up", body, "application/json"
+    ).json()
+    assert internal["values"]["legal_rep"] == "刘**"
+    assert internal["values"]["location"] == "湖南省长沙市芙蓉区文艺路街道***"
+    assert set(internal["masked"]) == {"legal_rep", "location"}

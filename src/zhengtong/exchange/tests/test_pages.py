@@ -1,13 +1,16 @@
 """The exchange's pages: applying, answering, revoking, uploading and 我的数据使用记录."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from zhengtong.core.testing import make_credit_code
+from zhengtong.catalog.tests.cast import PASSWORD
+from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_person
+from zhengtong.exchange import actions
 from zhengtong.exchange.models import AccessApplication, ApplicationState, Grant
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import (
@@ -20,6 +23,8 @@ from zhengtong.exchange.tests.sharing import (
     logged_in,
     make_sharing,
 )
+from zhengtong.identity.actions import do_create_citizen
+from zhengtong.identity.actors import actor_of
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.ledger.selectors import tree_state
 
@@ -241,3 +246,90 @@ def test_an_enterprise_user_sees_reads_of_the_enterprise(sharing: Sharing) -> No
     assert "办理居住证核对户籍" not in page
     citizen = logged_in(sharing.citizen).get("/exchange/my-data/").content.decode()
     assert "核对营业执照信息" not in citizen
+
+
+def test_a_look_up_that_found_nothing_reads_as_such_not_as_a_refusal(sharing: Sharing) -> None:
+    # 王五 is not in the population register: a look-up of his number finds no record.
+    wangwu = make_person("王五")
+    citizen = do_create_citizen("wangwu", PASSWORD, wangwu, actor=TEST_ACTOR)
+    answer = sharing.api(sharing.reader_token).post(
+        f"/api/exchange/shared/{POPULATION_SLUG}/look-up",
+        {"key": wangwu.id_number, "purpose": "信用审查"},
+        "application/json",
+    )
+    assert answer.status_code == 404 and answer.json()["code"] == "unknown_key"
+    entry = LedgerEntry.objects.filter(action="exchange.look_up").order_by("-seq").first()
+    assert entry is not None
+    http = logged_in(citizen)
+    for url in ("/exchange/my-data/", f"/exchange/my-data/{entry.seq}/"):
+        page = http.get(url).content.decode()
+        assert "信用审查" in page and "已查询，未查到记录" in page, url
+        assert "已拒绝" not in page and "unknown_key" not in page, url
+        english = http.get(url, headers={"Accept-Language": "en"}).content.decode()
+        assert "Looked up: no record" in english, url
+        assert "Refused" not in english and "unknown_key" not in english, url
+
+
+def test_a_refused_use_is_explained_in_words_not_codes(sharing: Sharing) -> None:
+    application = actions.do_apply_for_access(
+        sharing.population,
+        sharing.reader,
+        actions.ApplicationInput(
+            purpose=PURPOSE,
+            legal_basis=BASIS,
+            fields=["id_number", "name"],
+            duration_days=30,
+            expected_per_day=1,
+        ),
+        actor=actor_of(sharing.county_officer),
+    )
+    actions.do_grant_application(application, actor=TEST_ACTOR, rate_per_minute=1)
+    reader = sharing.api(sharing.reader_token)
+    body = {"key": sharing.person.id_number, "purpose": "办理居住证核对户籍"}
+    answers = [
+        reader.post(f"/api/exchange/shared/{POPULATION_SLUG}/look-up", body, "application/json")
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [200, 429]
+    http = logged_in(sharing.citizen)
+    page = http.get("/exchange/my-data/").content.decode()
+    assert "已拒绝" in page and "超过每分钟调用上限" in page
+    assert "rate_limited" not in page
+    english = http.get("/exchange/my-data/", headers={"Accept-Language": "en"}).content.decode()
+    assert "Refused" in english and "rate_limited" not in english
+
+
+def test_the_requests_page_counts_whole_working_days_and_names_granted_items(
+    sharing: Sharing,
+) -> None:
+    application = apply_for_phone(sharing)
+    provider = logged_in(sharing.officer)
+    # Filed today with a 10-working-day limit: today is not counted, so 10 days
+    # are left whatever the hour, never a fraction of one.
+    listing = provider.get("/exchange/requests/").content.decode()
+    assert "剩余 10 个工作日" in listing
+    assert not re.search(r"剩余 \d+\.\d+ 个工作日", listing)
+    # On the day it is due, the page says so.
+    end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
+    AccessApplication.objects.filter(pk=application.pk).update(due_at=end_of_today)
+    listing = provider.get("/exchange/requests/").content.decode()
+    assert "今日到期" in listing and "剩余 0 个工作日" not in listing
+    AccessApplication.objects.filter(pk=application.pk).update(due_at=application.due_at)
+
+    provider.post(
+        f"/exchange/applications/{application.pk}/grant/",
+        {"item_codes": ["name", "phone"], "rate_per_minute": 30, "reason": "同意"},
+    )
+    grant = Grant.objects.get()
+    for page in (
+        provider.get("/exchange/requests/").content.decode(),
+        provider.get(f"/exchange/applications/{application.pk}/").content.decode(),
+    ):
+        assert "企业名称、联系电话" in page
+        assert "name, phone" not in page
+    # A 365-day grant runs from its start to the same time a year later, and says so.
+    listing = provider.get("/exchange/requests/").content.decode()
+    start = timezone.localtime(grant.starts_at)
+    end = timezone.localtime(grant.expires_at)
+    assert f"{start:%Y-%m-%d %H:%M} — {end:%Y-%m-%d %H:%M}" in listing
+    assert "共 365 天" in listing
