@@ -46,8 +46,10 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
     if licence is None:
         return render(request, "licences/verify.html", {"number": number}, status=404)
     context = _licence_context(request, licence, masked=True, digest=request.GET.get("s") or None)
-    if not context["verification"].digest_ok:
-        # The code scanned is not this licence's: no genuine-looking code to pass on.
+    verification = context["verification"]
+    if not (verification.digest_ok and verification.signature_ok):
+        # The code scanned is not this licence's, or its content is not what was
+        # signed: no genuine-looking code to pass on.
         context["qr"] = None
     return render(request, "licences/verify.html", context)
 

@@ -70,6 +70,7 @@ def test_the_verification_page_shows_revoked_expired_and_forged(cast: LicenceCas
     Licence.objects.filter(pk=forged.pk).update(holder_name="另一家餐饮店")
     text = _text(client.get(_verify_url(forged)))
     assert 'class="licence-status">验证未通过<' in text and "签名校验失败" in text
+    assert "licence-qr-box" not in text
 
     genuine = issue_food_licence(cast)
     wrong_qr = reverse("licences:verify", args=[genuine.number]) + "?s=000000000000"
