@@ -438,8 +438,7 @@ def test_the_history_names_the_platform_for_the_steps_it_took_by_itself(
     case = Case.objects.get()
     page = text_of(logged_in(cast.dispatcher).get(f"/hotline/cases/{case.number}/"))
     steps = {
-        label: who
-        for label, who in re.findall(r"<strong>([^<]+)</strong> · ([^·<：]+)", page)
+        label: who for label, who in re.findall(r"<strong>([^<]+)</strong> · ([^·<：]+)", page)
     }
     assert steps["自动分拨"].strip() == "平台自动"
     assert steps["受理登记"].strip() == cast.agent.display_name
