@@ -28,7 +28,7 @@ from zhengtong.eservices import application_selectors as selectors
 from zhengtong.eservices.access import access_item_by_code
 from zhengtong.eservices.application_access import access_own_application_by_number
 from zhengtong.eservices.application_states import FINISHED_STATES, ApplicationState
-from zhengtong.eservices.forms_engine import fields_of, required_fields
+from zhengtong.eservices.forms_engine import fields_of, form_problems, required_fields
 from zhengtong.eservices.models import (
     Application,
     ApplicationEvent,
@@ -50,6 +50,8 @@ from zhengtong.licences.selectors import find_valid_licence
 EDITABLE_STATES = (ApplicationState.DRAFT, ApplicationState.CORRECTING)
 RATABLE_STATES = (ApplicationState.APPROVED, ApplicationState.REJECTED)
 UPLOAD_ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+# Posted by the apply page's form: its fields came along with the button pressed.
+WITH_FIELDS = "with_fields"
 # Tags an applicant may attach to a rating (好差评).
 RATING_TAGS = (
     gettext_lazy("办事便捷"),
@@ -287,15 +289,35 @@ def material_rows(application: Application, errors: Mapping[str, str]) -> list[M
     return rows
 
 
+def _material_posted(post: Mapping[str, Any]) -> tuple[str, str]:
+    """Return the material action posted (upload, promise or "") and the material's id.
+
+    A material's own form posts ``action`` and ``material``; on the apply page
+    the material's buttons belong to the application form instead (so that the
+    typed fields go along) and post ``upload`` or ``promise`` = the material's id.
+    """
+    for action in ("upload", "promise"):
+        if post.get(action):
+            return action, str(post[action])
+    action = str(post.get("action", ""))
+    if action in ("upload", "promise"):
+        return action, str(post.get("material", ""))
+    return "", ""
+
+
 def _material_action(request: HttpRequest, user: User, application: Application) -> str:
     """Upload a file or promise a 容缺 material; return what succeeded (raise on refusal)."""
+    action, material = _material_posted(request.POST)
     try:
-        material_id = int(request.POST.get("material", ""))
+        material_id = int(material)
     except ValueError:
         raise InvalidInput(_("该事项没有这项材料。"), code="unknown_material") from None
-    if request.POST.get("action") == "promise":
+    if action == "promise":
+        posted_on = request.POST.get(f"promised_on-{material_id}") or request.POST.get(
+            "promised_on", ""
+        )
         try:
-            promised_on = dt.date.fromisoformat(request.POST.get("promised_on", ""))
+            promised_on = dt.date.fromisoformat(posted_on)
         except ValueError:
             raise InvalidInput(
                 _("请填写承诺补交日期。"),
@@ -304,7 +326,7 @@ def _material_action(request: HttpRequest, user: User, application: Application)
             ) from None
         actions.do_promise_material(application, material_id, promised_on, acting_user=user)
         return _("已作出容缺承诺。")
-    upload = request.FILES.get("file")
+    upload = request.FILES.get(f"file-{material_id}") or request.FILES.get("file")
     if upload is None:
         raise InvalidInput(
             _("请选择要上传的文件。"),
@@ -319,7 +341,7 @@ def _material_errors(error: ZhengtongError, request: HttpRequest) -> dict[str, s
     found = error.detail.get("materials")
     if isinstance(found, dict):
         return {str(k): str(v) for k, v in found.items()}
-    material = request.POST.get("material", "")
+    material = _material_posted(request.POST)[1]
     return {material: str(error.message)} if material else {}
 
 
@@ -339,8 +361,9 @@ def _start(request: HttpRequest, user: User, item: ServiceItem) -> HttpResponse:
     enterprises = (
         [m.enterprise for m in memberships_of(user)] if user.audience == Audience.ENTERPRISE else []
     )
-    error = ""
-    status = 200
+    # Told before starting: the same rule refuses the draft and, later, the submission.
+    error = actions.applicant_refusal(item, user)
+    status = 403 if error else 200
     if request.method == "POST":
         try:
             application = actions.do_save_draft(
@@ -353,7 +376,13 @@ def _start(request: HttpRequest, user: User, item: ServiceItem) -> HttpResponse:
     return render(
         request,
         "eservices/apply/start.html",
-        {"item": item, "enterprises": enterprises if len(enterprises) > 1 else [], "error": error},
+        {
+            "item": item,
+            "enterprises": enterprises if len(enterprises) > 1 else [],
+            "error": error,
+            # Refused for who the user is, starting again would be refused again.
+            "may_start": status != 403,
+        },
         status=status,
     )
 
@@ -383,34 +412,28 @@ def apply(request: HttpRequest) -> HttpResponse:
     error = ""
     status = 200
     if request.method == "POST":
-        action = request.POST.get("action", "")
-        try:
-            if action in ("upload", "promise"):
-                done = _material_action(request, user, application)
-                messages.success(request, done)
-                return redirect(_apply_url(application))
-            if action not in ("save", "submit"):
-                # e.g. 开始填写 posted twice: the draft exists, leave it as it is.
-                return redirect(_apply_url(application))
+        action = _material_posted(request.POST)[0] or request.POST.get("action", "")
+        if action not in ("save", "submit", "upload", "promise"):
+            # e.g. 开始填写 posted twice: the draft exists, leave it as it is.
+            return redirect(_apply_url(application))
+        # Save and submit post the form; so do the material buttons of this page.
+        typed = action in ("save", "submit") or bool(request.POST.get(WITH_FIELDS))
+        if typed:
             data = {**data, **parse_form(schema, request.POST, application.prefilled)}
-            saved = actions.do_save_draft(item, data, acting_user=user, application=application)
-            if action != "submit":
-                messages.success(request, _("草稿已保存。"))
-                return redirect(_apply_url(saved))
-            submitted = actions.do_submit_application(saved, acting_user=user)
+        try:
+            response = _post_on_draft(request, user, application, action, data if typed else None)
         except ZhengtongError as refusal:
             error, status = str(refusal.message), refusal.status
             field_errors = _field_errors(refusal)
             material_errors = _material_errors(refusal, request) if action != "save" else {}
-            application = selectors.applications_of(user).get(pk=application.pk)
         else:
-            if submitted.state == ApplicationState.APPROVED:
-                messages.success(request, _("申请已提交，系统已自动准予（秒批）。"))
-            elif submitted.state == ApplicationState.REJECTED:
-                messages.error(request, _("申请已提交，但不符合办理条件。"))
-            else:
-                messages.success(request, _("申请已提交，请等待受理。"))
-            return redirect(_detail_url(submitted))
+            if response is not None:
+                return response
+            error = _("申请表填写有误，请按提示修改。")
+        if typed:
+            # Every field's problem at once, the refusal's own before the typed ones'.
+            field_errors = {**form_problems(schema, data, complete=False), **field_errors}
+        application = selectors.applications_of(user).get(pk=application.pk)
     context = {
         "item": item,
         "application": application,
@@ -421,6 +444,44 @@ def apply(request: HttpRequest) -> HttpResponse:
         "apply_url": _apply_url(application),
     }
     return render(request, "eservices/apply/apply.html", context, status=status)
+
+
+def _post_on_draft(
+    request: HttpRequest,
+    user: User,
+    application: Application,
+    action: str,
+    typed: Mapping[str, Any] | None,
+) -> HttpResponse | None:
+    """Run the posted action on a draft and answer it (raise on refusal).
+
+    ``typed`` is the form as posted with the action. An upload, a promise or a
+    submission saves what validates of it first, so that none of it is lost;
+    None means the material was provided but some typed fields did not
+    validate, and the page shows them again beside their problems.
+    """
+    item = application.item
+    if action == "save":
+        saved = actions.do_save_draft(item, typed or {}, acting_user=user, application=application)
+        messages.success(request, _("草稿已保存。"))
+        return redirect(_apply_url(saved))
+    if typed is not None:
+        application = actions.do_save_draft(
+            item, typed, acting_user=user, application=application, partial=True
+        )
+    if action == "submit":
+        submitted = actions.do_submit_application(application, acting_user=user, form_data=typed)
+        if submitted.state == ApplicationState.APPROVED:
+            messages.success(request, _("申请已提交，系统已自动准予（秒批）。"))
+        elif submitted.state == ApplicationState.REJECTED:
+            messages.error(request, _("申请已提交，但不符合办理条件。"))
+        else:
+            messages.success(request, _("申请已提交，请等待受理。"))
+        return redirect(_detail_url(submitted))
+    messages.success(request, _material_action(request, user, application))
+    if typed is not None and form_problems(item.form_schema, typed, complete=False):
+        return None
+    return redirect(_apply_url(application))
 
 
 # --- 我的办件 ---------------------------------------------------------------------------

@@ -61,7 +61,7 @@ from zhengtong.eservices.application_states import (
     WarningLevel,
     check_application_transition,
 )
-from zhengtong.eservices.forms_engine import clean_form, fields_of
+from zhengtong.eservices.forms_engine import check_form, clean_form, fields_of
 from zhengtong.eservices.models import (
     ApplicantKind,
     Application,
@@ -290,14 +290,59 @@ def subject_of_user(user: User, credit_code: str = "") -> Subject:
     raise PermissionDenied(_("只有实名认证的个人或企业用户可以在线申请。"), code="not_an_applicant")
 
 
-def _check_target(item: ServiceItem, subject: Subject) -> None:
+def _check_target(item: ServiceItem, applicant_kind: str) -> None:
     allowed = {
         Target.PERSON: (ApplicantKind.PERSON,),
         Target.LEGAL: (ApplicantKind.ENTERPRISE,),
         Target.BOTH: (ApplicantKind.PERSON, ApplicantKind.ENTERPRISE),
     }.get(Target(item.target), ())
-    if subject.kind not in allowed:
+    if applicant_kind not in allowed:
         raise PermissionDenied(_("该事项不面向此类申请人。"), code="applicant_kind_not_allowed")
+
+
+def check_applicant_kind(item: ServiceItem, applicant_kind: str) -> None:
+    """Refuse a kind of applicant the item does not serve or whose licence it cannot issue.
+
+    The same rule holds when a draft is started and when it is submitted, so
+    that nobody fills in a whole application that can never be submitted.
+    """
+    _check_target(item, applicant_kind)
+    _check_holder_kind(applicant_kind, _licence_type_for(item, applicant_kind))
+
+
+def applicant_kind_of(user: object) -> str | None:
+    """Return the kind of applicant a user applies as, or None for who cannot apply."""
+    if not isinstance(user, User) or not user.is_authenticated:
+        return None
+    if user.audience == Audience.CITIZEN and user.person is not None:
+        return str(ApplicantKind.PERSON)
+    if user.audience == Audience.ENTERPRISE:
+        return str(ApplicantKind.ENTERPRISE)
+    return None
+
+
+def applicant_refusal(item: ServiceItem, user: object) -> str:
+    """Return why the user may not apply for the item because of who they are ("": they may)."""
+    kind = applicant_kind_of(user)
+    if kind is None:
+        return ""
+    try:
+        check_applicant_kind(item, kind)
+    except PermissionDenied as refusal:
+        return str(refusal.message)
+    return ""
+
+
+def applicant_kinds_for(item: ServiceItem) -> list[str]:
+    """Return the names of the kinds of applicant that may apply for the item online."""
+    names = []
+    for kind in ApplicantKind:
+        try:
+            check_applicant_kind(item, kind.value)
+        except PermissionDenied:
+            continue
+        names.append(str(kind.label))
+    return names
 
 
 def _subject(application: Application) -> Subject:
@@ -359,14 +404,21 @@ def do_save_draft(
     acting_user: User,
     application: Application | None = None,
     credit_code: str = "",
+    partial: bool = False,
 ) -> Application:
-    """Create a draft (prefilled from the exchange) or update the applicant's draft."""
+    """Create a draft (prefilled from the exchange) or update the applicant's draft.
+
+    ``partial`` saves what validates of an existing draft and keeps the saved
+    value of each field that does not, instead of refusing the whole form:
+    an upload or a submission saves what was typed on the way, and a typing
+    mistake must not stop it. Nothing is written when nothing changed.
+    """
     actor = actor_of(acting_user)
     if application is None:
         if item.state != ItemState.PUBLISHED:
             raise Conflict(_("该事项当前不受理申请。"), code="item_not_open")
         subject = subject_of_user(acting_user, credit_code)
-        _check_target(item, subject)
+        check_applicant_kind(item, subject.kind)
         form, verified = _merge_prefill(prefill(item, subject), form_data)
         cleaned = clean_form(item.form_schema, form, complete=False)
         now = _now()
@@ -396,11 +448,18 @@ def do_save_draft(
     if current.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTING):
         raise Conflict(_("已提交的申请不能再修改。"), code="not_editable")
     form, verified = _merge_prefill(current.prefilled, form_data)
+    if partial:
+        valid, problems = check_form(current.item.form_schema, form, complete=False)
+        kept = {name: current.form_data[name] for name in problems if name in current.form_data}
+        form = {**valid, **kept}
     cleaned = clean_form(current.item.form_schema, form, complete=False)
+    prefilled = {k: v for k, v in verified.items() if k in cleaned}
+    if partial and cleaned == current.form_data and prefilled == current.prefilled:
+        return current
     with transaction.atomic(durable=True):
         locked = _locked_as_read(current)
         locked.form_data = cleaned
-        locked.prefilled = {k: v for k, v in verified.items() if k in cleaned}
+        locked.prefilled = prefilled
         locked.save()
         _event(locked, "update", actor)
         _ledger(locked, "update_application", actor, fields=len(cleaned))
@@ -549,6 +608,16 @@ def do_promise_material(
 
 def _resolve_materials(application: Application) -> list[ApplicationMaterial]:
     """Return the rows for e-licences and shared data, or refuse missing materials."""
+    rows, problems = _found_materials(application)
+    if problems:
+        raise _refuse(_("申请材料不齐全。"), "missing_materials", materials=problems)
+    return rows
+
+
+def _found_materials(
+    application: Application,
+) -> tuple[list[ApplicationMaterial], dict[str, str]]:
+    """Return the rows for e-licences and shared data, and material id -> what is missing."""
     provided = provided_material_ids(application.pk)
     problems: dict[str, str] = {}
     rows: list[ApplicationMaterial] = []
@@ -591,9 +660,7 @@ def _resolve_materials(application: Application) -> list[ApplicationMaterial]:
             continue
         else:
             problems[str(material.pk)] = _("请上传该材料。")
-    if problems:
-        raise _refuse(_("申请材料不齐全。"), "missing_materials", materials=problems)
-    return rows
+    return rows, problems
 
 
 def is_application_form(material: Material) -> bool:
@@ -641,35 +708,64 @@ def licence_data_of(application: Application, type_code: str) -> dict[str, Any]:
     return data
 
 
-def _licence_type_of(application: Application) -> LicenceType | None:
-    code = licence_type_code_for(application.item, application.applicant_kind)
+def _licence_type_for(item: ServiceItem, applicant_kind: str) -> LicenceType | None:
+    code = licence_type_code_for(item, applicant_kind)
     return get_licence_type(code) if code else None
 
 
-def _check_holder_kind(application: Application, licence_type: LicenceType | None) -> None:
-    if licence_type is not None and application.applicant_kind not in licence_type.holder_kinds:
+def _licence_type_of(application: Application) -> LicenceType | None:
+    return _licence_type_for(application.item, application.applicant_kind)
+
+
+def _check_holder_kind(applicant_kind: str, licence_type: LicenceType | None) -> None:
+    if licence_type is not None and applicant_kind not in licence_type.holder_kinds:
         raise PermissionDenied(
             _("该事项的证照不向此类申请人发放。"), code="applicant_kind_not_allowed"
         )
 
 
-def _check_licence_ready(application: Application, licence_type: LicenceType | None) -> None:
-    """Refuse at submission what would stop the licence from being issued at approval."""
+def _licence_gaps(application: Application, licence_type: LicenceType | None) -> dict[str, str]:
+    """Return the form fields whose absence would stop the licence from being issued."""
     if licence_type is None:
-        return
+        return {}
     code = licence_type.code
     data = licence_data_of(application, code)
     missing = [
         f["code"] for f in licence_type.fields if f.get("required") and f["code"] not in data
     ]
+    sources = LICENCE_FIELDS.get(code, {})
+    return {
+        sources[name][0]: _("核发证照需要这一项。")
+        for name in missing
+        if name in sources and not sources[name][0].startswith("$")
+    }
+
+
+def _check_submission(
+    application: Application, form_data: Mapping[str, Any], licence_type: LicenceType | None
+) -> list[ApplicationMaterial]:
+    """Set the cleaned form on the application, or refuse with every problem at once.
+
+    The applicant fixes the form's fields (each one's format and the required
+    ones), what the licence needs and the missing materials in one round
+    trip, rather than finding them out one refusal after another.
+    """
+    form, problems = check_form(application.item.form_schema, form_data, complete=True)
+    application.form_data = form
+    # Refuse at submission what would stop the licence from being issued at approval.
+    gaps = _licence_gaps(application, licence_type)
+    rows, missing = _found_materials(application)
+    if problems or gaps:
+        message = (
+            _("申请表填写有误，请按提示修改。") if problems else _("申请表缺少核发证照所需的信息。")
+        )
+        detail: dict[str, Any] = {"fields": {**gaps, **problems}}
+        if missing:
+            detail["materials"] = missing
+        raise _refuse(message, "invalid_form", **detail)
     if missing:
-        sources = LICENCE_FIELDS.get(code, {})
-        fields = {
-            sources[name][0]: _("核发证照需要这一项。")
-            for name in missing
-            if name in sources and not sources[name][0].startswith("$")
-        }
-        raise _refuse(_("申请表缺少核发证照所需的信息。"), "invalid_form", fields=fields)
+        raise _refuse(_("申请材料不齐全。"), "missing_materials", materials=missing)
+    return rows
 
 
 def _age_on(birth: dt.date, day: dt.date) -> int:
@@ -848,11 +944,20 @@ STEP_FIELDS = (
     "updated_at",
 )
 # And what submission sets besides.
-SUBMIT_FIELDS = (*STEP_FIELDS, "form_data", "credit_check", "submitted_at")
+SUBMIT_FIELDS = (*STEP_FIELDS, "form_data", "prefilled", "credit_check", "submitted_at")
 
 
-def do_submit_application(application: Application, *, acting_user: User) -> Application:
-    """Validate and submit a draft: credit check, start the process, 秒批 if the table says so."""
+def do_submit_application(
+    application: Application,
+    *,
+    acting_user: User,
+    form_data: Mapping[str, Any] | None = None,
+) -> Application:
+    """Validate and submit a draft: credit check, start the process, 秒批 if the table says so.
+
+    ``form_data`` is the form as the applicant sends it with the submission
+    (the saved draft's when None); a refusal names every problem in it.
+    """
     current = _fresh(application)
     _require_applicant(current, acting_user)
     if current.state != ApplicationState.DRAFT:
@@ -863,10 +968,14 @@ def do_submit_application(application: Application, *, acting_user: User) -> App
     if not item.process_id:
         raise Conflict(_("该事项尚未配置办理流程，暂不能在线申请。"), code="no_process")
     licence_type = _licence_type_of(current)
-    _check_holder_kind(current, licence_type)
-    current.form_data = clean_form(item.form_schema, current.form_data, complete=True)
-    _check_licence_ready(current, licence_type)
-    rows = _resolve_materials(current)
+    _check_holder_kind(current.applicant_kind, licence_type)
+    form = current.form_data
+    prefilled = current.prefilled
+    if form_data is not None:
+        form, verified = _merge_prefill(current.prefilled, form_data)
+        prefilled = {k: v for k, v in verified.items() if k in form}
+    rows = _check_submission(current, form, licence_type)
+    current.prefilled = {k: v for k, v in prefilled.items() if k in current.form_data}
     credit = check_credit(item, _subject(current))
     instance = process.start(item.process_id, _process_data(current, credit))
     process_state = instance.serialize()

@@ -151,16 +151,31 @@ def form_problems(
     return problems
 
 
-def clean_form(
-    schema: Mapping[str, Any], data: Mapping[str, Any], *, complete: bool
-) -> dict[str, Any]:
-    """Return the form data with text trimmed and empty values dropped, or raise InvalidInput."""
+def _trimmed(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the data with text trimmed and empty values dropped."""
     cleaned: dict[str, Any] = {}
     for name, value in data.items():
         if isinstance(value, str):
             value = value.strip()
         if not _is_empty(value):
             cleaned[str(name)] = value
+    return cleaned
+
+
+def check_form(
+    schema: Mapping[str, Any], data: Mapping[str, Any], *, complete: bool
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the trimmed values that pass, and field -> problem for all the others at once."""
+    cleaned = _trimmed(data)
+    problems = form_problems(schema, cleaned, complete=complete)
+    return {k: v for k, v in cleaned.items() if k not in problems}, problems
+
+
+def clean_form(
+    schema: Mapping[str, Any], data: Mapping[str, Any], *, complete: bool
+) -> dict[str, Any]:
+    """Return the form data with text trimmed and empty values dropped, or raise InvalidInput."""
+    cleaned = _trimmed(data)
     problems = form_problems(schema, cleaned, complete=complete)
     if problems:
         raise InvalidInput(

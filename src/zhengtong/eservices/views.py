@@ -6,6 +6,7 @@ from django.shortcuts import render
 from zhengtong.core.errors import NotFound
 from zhengtong.core.htmx import is_htmx
 from zhengtong.eservices.access import access_item_by_code
+from zhengtong.eservices.application_actions import applicant_kinds_for, applicant_refusal
 from zhengtong.eservices.forms import GuideSearchForm
 from zhengtong.eservices.models import MaterialSource
 from zhengtong.eservices.selectors import ItemFilters, search_items
@@ -41,12 +42,17 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     materials = list(item.materials.all())
+    published = item.state == ItemState.PUBLISHED
+    # Told before starting, by the rule the submission applies, when the user's kind may not apply.
+    refusal = applicant_refusal(item, request.user) if published else ""
     context = {
         "item": item,
         "materials": materials,
         "procedures": list(item.special_procedures.all()),
         "co_departments": list(item.co_departments.all()),
         "exempt_count": sum(1 for m in materials if m.source != MaterialSource.UPLOAD),
-        "apply_url": apply_url(item.code) if item.state == ItemState.PUBLISHED else "",
+        "apply_url": apply_url(item.code) if published and not refusal else "",
+        "refusal": refusal,
+        "applicant_kinds": applicant_kinds_for(item) if refusal else [],
     }
     return render(request, "eservices/guide.html", context)

@@ -274,3 +274,86 @@ def test_the_applicants_notification_opens_the_application_page(cast: Applicatio
     notice = Notification.objects.filter(user=cast.applicant).latest("created_at")
     assert number in notice.text
     assert http.get(notice.link).status_code == 200
+
+
+def test_an_upload_keeps_what_was_typed_in_the_form(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    url = draft_url(cast, application)
+    layout = material(cast.food, "设备设施")
+    html = page(http.get(url))
+    # The upload button belongs to the form, so the typed fields go with the file.
+    assert 'id="apply-form"' in html
+    assert f'form="apply-form" name="upload" value="{layout.pk}"' in html
+    assert f'name="file-{layout.pk}" form="apply-form"' in html
+
+    typed = {**MANUAL_FORM, "area": "abc"}
+    post = {**form_post(typed, "upload"), "with_fields": "1", f"file-{layout.pk}": pdf()}
+    post["upload"] = str(layout.pk)
+    del post["action"]
+    html = page(http.post(url, post))
+    # The file is stored, what validates is saved, and what does not stays on the page.
+    assert "材料已上传。" in html and "已上传" in html and "布局图.pdf" in html
+    assert 'value="abc"' in html
+    assert '<ul class="errorlist" id="e-area"><li>应为数字。</li></ul>' in html
+    assert 'value="13812345678"' in html
+    application.refresh_from_db()
+    assert application.form_data["phone"] == "13812345678"
+    assert application.form_data["business_type"] == "餐饮服务"
+    assert "area" not in application.form_data
+    assert ApplicationMaterial.objects.filter(application=application, material=layout).exists()
+
+    # Typed correctly, the upload saves the form and the page reloads with it.
+    post = {**form_post(MANUAL_FORM, "upload"), "with_fields": "1", f"file-{layout.pk}": pdf()}
+    post["upload"] = str(layout.pk)
+    del post["action"]
+    response = http.post(url, post)
+    assert response.status_code == 302 and response["Location"] == url
+    html = page(http.get(url))
+    assert 'value="120"' in html and 'value="13812345678"' in html and "材料已上传。" in html
+    # The same fields posted again change nothing, so no save is recorded for them.
+    saves = application.events.filter(kind="update").count()
+    assert http.post(url, post | {f"file-{layout.pk}": pdf()}).status_code == 302
+    assert application.events.filter(kind="update").count() == saves
+    # An upload from a form without the fields leaves the saved form as it is.
+    response = http.post(url, {"action": "upload", "material": layout.pk, "file": pdf()})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.form_data["area"] == 120 and application.form_data["phone"] == "13812345678"
+
+
+def test_a_citizen_is_told_before_starting_what_only_enterprises_may_hold(
+    cast: ApplicationsCast,
+) -> None:
+    refusal = "该事项的证照不向此类申请人发放。"
+    http = logged_in(cast.citizen)
+    guide = page(http.get(f"/services/guides/{cast.food.code}/"))
+    assert refusal in guide and "可以在线办理的申请人：法人和其他组织。" in guide
+    assert f'href="{APPLY}?item={cast.food.code}"' not in guide
+    html = page(http.get(f"{APPLY}?item={cast.food.code}"), 403)
+    assert refusal in html and "开始填写" not in html
+    html = page(http.post(f"{APPLY}?item={cast.food.code}"), 403)
+    assert refusal in html
+    response = http.post(
+        f"{URL}/", {"item_code": cast.food.code, "form_data": {}}, content_type="application/json"
+    )
+    assert response.status_code == 403 and response.json()["code"] == "applicant_kind_not_allowed"
+    assert not Application.objects.filter(applicant=cast.citizen).exists()
+    # The enterprise the licence is issued to sees the button.
+    guide = page(logged_in(cast.applicant).get(f"/services/guides/{cast.food.code}/"))
+    assert f'href="{APPLY}?item={cast.food.code}"' in guide and refusal not in guide
+
+
+def test_a_refused_submission_names_every_field_problem_at_once(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    bad = {"business_items": "热食类食品制售", "area": "abc"}
+    html = page(http.post(draft_url(cast, application), form_post(bad, "submit")), 400)
+    assert '<ul class="errorlist" id="e-area"><li>应为数字。</li></ul>' in html
+    assert '<ul class="errorlist" id="e-phone"><li>请填写“联系电话”。</li></ul>' in html
+    assert '<ul class="errorlist" id="e-business_type"><li>请填写“经营业态”。</li></ul>' in html
+    # The missing materials are named in the same answer.
+    assert "请上传该材料。" in html and "请上传该材料，或作出容缺承诺。" in html
+    assert 'value="abc"' in html and "热食类食品制售" in html
+    application.refresh_from_db()
+    assert application.state == "draft" and "area" not in application.form_data

@@ -48,6 +48,7 @@ from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import AccessLog
 from zhengtong.identity.actions import do_create_citizen, do_create_staff
 from zhengtong.ledger.models import LedgerEntry
+from zhengtong.licences.models import LicenceType
 from zhengtong.operations.schedule import periodic_tasks
 
 __all__ = ["cast"]
@@ -145,11 +146,20 @@ def test_another_applicant_cannot_see_or_withdraw_the_application(
 def test_a_citizen_cannot_apply_for_a_licence_only_enterprises_hold(
     cast: ApplicationsCast,
 ) -> None:
-    application = actions.do_save_draft(
-        cast.food,
-        {**MANUAL_FORM, "uscc": cast.enterprise.credit_code, "enterprise_name": "某某"},
-        acting_user=cast.citizen,
-    )
+    form = {**MANUAL_FORM, "uscc": cast.enterprise.credit_code, "enterprise_name": "某某"}
+    with pytest.raises(PermissionDenied) as refused:
+        actions.do_save_draft(cast.food, form, acting_user=cast.citizen)
+    assert refused.value.code == "applicant_kind_not_allowed"
+    assert str(refused.value.message) == "该事项的证照不向此类申请人发放。"
+    assert actions.applicant_refusal(cast.food, cast.citizen) == str(refused.value.message)
+    assert actions.applicant_refusal(cast.food, cast.applicant) == ""
+    assert actions.applicant_kinds_for(cast.food) == ["法人和其他组织"]
+
+    # A draft started while persons could still hold the licence is refused at submission.
+    licences = LicenceType.objects.filter(code="food_business_licence")
+    licences.update(holder_kinds=["enterprise", "person"])
+    application = actions.do_save_draft(cast.food, form, acting_user=cast.citizen)
+    licences.update(holder_kinds=["enterprise"])
     with pytest.raises(PermissionDenied) as refused:
         actions.do_submit_application(application, acting_user=cast.citizen)
     assert refused.value.code == "applicant_kind_not_allowed"
@@ -188,6 +198,26 @@ def test_submission_needs_the_required_fields(cast: ApplicationsCast) -> None:
         actions.do_submit_application(application, acting_user=cast.applicant)
     assert getattr(refused.value, "code", "") == "invalid_form"
     assert set(refused.value.detail["fields"]) == {"area", "phone"}  # type: ignore[attr-defined]
+
+
+def test_a_refused_submission_names_the_fields_and_the_materials_together(
+    cast: ApplicationsCast,
+) -> None:
+    http = logged_in(cast.applicant)
+    response = http.post(
+        f"{URL}/",
+        {"item_code": cast.food.code, "form_data": {"business_type": "餐饮服务"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content.decode()
+    response = http.post(f"{URL}/{response.json()['number']}/submit")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_form"
+    assert set(body["detail"]["fields"]) == {"area", "phone"}
+    layout = material(cast.food, "设备设施")
+    rules = material(cast.food, "规章制度")
+    assert set(body["detail"]["materials"]) == {str(layout.pk), str(rules.pk)}
 
 
 def test_the_schema_subset_checks_types_formats_and_bounds() -> None:
