@@ -175,8 +175,7 @@ def clean_form(
     schema: Mapping[str, Any], data: Mapping[str, Any], *, complete: bool
 ) -> dict[str, Any]:
     """Return the form data with text trimmed and empty values dropped, or raise InvalidInput."""
-    cleaned = _trimmed(data)
-    problems = form_problems(schema, cleaned, complete=complete)
+    cleaned, problems = check_form(schema, data, complete=complete)
     if problems:
         raise InvalidInput(
             _("申请表填写有误，请按提示修改。"), code="invalid_form", detail={"fields": problems}
