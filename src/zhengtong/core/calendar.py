@@ -58,6 +58,19 @@ def is_working_day(day: dt.date) -> bool:
     return _is_working_date(day)
 
 
+def working_days_after(first: dt.date, last: dt.date) -> int:
+    """Return the whole working days after ``first`` up to and including ``last``.
+
+    Negative when ``last`` comes before ``first``: the working days from the day
+    after ``last`` up to and including ``first``, counted back.
+    """
+    if last < first:
+        return -working_days_after(last, first)
+    return sum(
+        _is_working_date(first + dt.timedelta(days=n)) for n in range(1, (last - first).days + 1)
+    )
+
+
 # Every deadline walks day by day; the answer for a date never changes while
 # the process runs (the holiday tables come with the installed package).
 @lru_cache(maxsize=8192)

@@ -6,7 +6,7 @@ the platform itself and the provider department, never other departments.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Case, QuerySet, Value, When
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.states import ResourceState
-from zhengtong.core.calendar import SHANGHAI, is_working_day
+from zhengtong.core.calendar import SHANGHAI, working_days_after
 from zhengtong.core.models import Department
 from zhengtong.exchange.models import (
     AccessApplication,
@@ -115,10 +115,7 @@ def working_days_left(application: AccessApplication, now: datetime | None = Non
     # (add_working_days), so the rest of today is not one of them: counted
     # that way, an application filed today has all its days left, at any hour.
     today = (now or timezone.now()).astimezone(SHANGHAI).date()
-    due = application.due_at.astimezone(SHANGHAI).date()
-    first, last, sign = (today, due, 1) if due >= today else (due, today, -1)
-    days = (last - first).days
-    return sign * sum(is_working_day(first + timedelta(days=n)) for n in range(1, days + 1))
+    return working_days_after(today, application.due_at.astimezone(SHANGHAI).date())
 
 
 def item_names(resource_ids: Iterable[int]) -> dict[int, dict[str, str]]:

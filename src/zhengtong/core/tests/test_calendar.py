@@ -10,6 +10,7 @@ from zhengtong.core.calendar import (
     add_working_days,
     calendar_coverage,
     is_working_day,
+    working_days_after,
     working_days_between,
 )
 
@@ -37,6 +38,13 @@ class TestWorkingDays:
             assert not is_working_day(dt.date(2026, 2, day))
         assert is_working_day(dt.date(2026, 2, 24))
         assert is_working_day(dt.date(2026, 2, 28))  # Saturday, worked in lieu
+
+    def test_whole_working_days_after_a_day_count_the_days_worked_in_lieu(self) -> None:
+        # Friday 13 February 2026 to Tuesday the 24th: Saturday the 14th is worked,
+        # the Spring Festival holiday is not, and the 24th is.
+        assert working_days_after(dt.date(2026, 2, 13), dt.date(2026, 2, 24)) == 2
+        assert working_days_after(dt.date(2026, 2, 24), dt.date(2026, 2, 13)) == -2
+        assert working_days_after(dt.date(2026, 2, 24), dt.date(2026, 2, 24)) == 0
 
     def test_the_coverage_is_the_years_the_data_knows(self) -> None:
         coverage = calendar_coverage()
