@@ -166,6 +166,8 @@ def test_from_a_colloquial_search_to_a_verified_licence_and_a_rating(
     expect(page.get_by_text("办理时限暂停计算中。")).to_be_visible()
     expect(page.locator("#limit-suspensions li")).to_contain_text("进行中")
     shoot(page, screenshots, "story-correction")
+    # The note typed before the upload is still there after it.
+    page.get_by_label("补正说明").fill("已在布局图中标注各功能区")
     layout = page.locator("li.card", has_text="设备设施")
     layout.locator('input[type="file"]').set_input_files(
         {"name": "布局图（标注功能区）.pdf", "mimeType": "application/pdf", "buffer": PDF}
@@ -173,7 +175,7 @@ def test_from_a_colloquial_search_to_a_verified_licence_and_a_rating(
     layout.get_by_role("button", name="上传", exact=True).click()
     expect(page.get_by_text("材料已上传。")).to_be_visible()
     expect(page.get_by_text("布局图（标注功能区）.pdf")).to_be_visible()
-    page.get_by_label("补正说明").fill("已在布局图中标注各功能区")
+    expect(page.get_by_label("补正说明")).to_have_value("已在布局图中标注各功能区")
     page.get_by_role("button", name="提交补正").click()
 
     # 5. The clock runs again; the 补正 span is kept as a pause left out of the limit.

@@ -539,7 +539,7 @@ def _may_rate(application: Application) -> bool:
 def _post_on_application(request: HttpRequest, user: User, application: Application) -> str:
     """Run the posted action on the application; return the success message."""
     action = request.POST.get("action", "")
-    if action in ("upload", "promise"):
+    if _material_posted(request.POST)[0]:
         return _material_action(request, user, application)
     if action == "correction":
         form = parse_form(application.item.form_schema, request.POST, application.prefilled)
@@ -584,6 +584,8 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
     error_field = ""
     status = 200
     data: dict[str, Any] = dict(application.form_data)
+    # The 补正 form posted, with or without one of its material buttons: shown again as typed.
+    correction_posted = request.method == "POST" and request.POST.get("action") == "correction"
     if request.method == "POST":
         try:
             done = _post_on_application(request, user, application)
@@ -592,12 +594,13 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
             field_errors = _field_errors(refusal)
             material_errors = _material_errors(refusal, request)
             error_field = str(refusal.detail.get("field", ""))
-            if request.POST.get("action") == "correction":
-                data.update(parse_form(application.item.form_schema, request.POST, {}))
-            application = _own(user, number)
         else:
             messages.success(request, done)
-            return redirect(_detail_url(application))
+            if not (correction_posted and _material_posted(request.POST)[0]):
+                return redirect(_detail_url(application))
+        if correction_posted:
+            data.update(parse_form(application.item.form_schema, request.POST, {}))
+        application = _own(user, number)
     limit = selectors.time_limit(application)
     suspensions = list(selectors.suspensions_of(application))
     correction = next(
@@ -634,7 +637,8 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         "rating_tags": [str(tag) for tag in RATING_TAGS],
         "error": error,
         "error_field": error_field,
-        "action": request.POST.get("action", "") if error else "",
+        "action": request.POST.get("action", "") if error or correction_posted else "",
+        "correction_note": request.POST.get("note", "") if correction_posted else "",
         "accept": UPLOAD_ACCEPT,
         "apply_url": _apply_url(application) if application.state == ApplicationState.DRAFT else "",
     }

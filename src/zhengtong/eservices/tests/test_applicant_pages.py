@@ -229,6 +229,44 @@ def test_correction_is_answered_on_the_page(cast: ApplicationsCast) -> None:
     assert Application.objects.get(number=number).state == "accepted"
 
 
+def test_an_upload_during_correction_keeps_what_was_typed(cast: ApplicationsCast) -> None:
+    """The 补正 section's upload buttons post the correction form, so nothing typed is lost."""
+    http = logged_in(cast.applicant)
+    number = submitted(http, cast, MANUAL_FORM)["number"]
+    do_step(logged_in(cast.clerk), number, passed=True, opinion="予以受理")
+    response = logged_in(cast.reviewer).post(
+        f"{URL}/{number}/request-correction",
+        {"note": "请补充功能分区"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content.decode()
+    layout = material(cast.food, "设备设施")
+    html = page(http.get(f"{MINE}{number}/"))
+    assert 'id="correction-form"' in html
+    assert f'name="file-{layout.pk}" form="correction-form"' in html
+
+    typed = {**form_post({**MANUAL_FORM, "area": "135"}, "correction"), "note": "面积有误已更正"}
+    html = page(
+        http.post(f"{MINE}{number}/", {**typed, "upload": layout.pk, f"file-{layout.pk}": pdf()})
+    )
+    assert "材料已上传。" in html
+    assert 'value="135"' in html and "面积有误已更正" in html
+    application = Application.objects.get(number=number)
+    assert application.state == "correcting" and application.form_data["area"] == 120
+    assert ApplicationMaterial.objects.filter(
+        application=application, material=layout, kind="upload"
+    ).exists()
+
+    # A refused upload keeps them too.
+    html = page(http.post(f"{MINE}{number}/", {**typed, "upload": layout.pk}), 400)
+    assert "请选择要上传的文件。" in html and 'value="135"' in html and "面积有误已更正" in html
+
+    response = http.post(f"{MINE}{number}/", typed)
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.state == "accepted" and application.form_data["area"] == 135
+
+
 def test_withdrawal(cast: ApplicationsCast) -> None:
     http = logged_in(cast.applicant)
     number = submitted(http, cast, MANUAL_FORM)["number"]
