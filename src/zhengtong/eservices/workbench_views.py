@@ -28,7 +28,7 @@ from zhengtong.eservices.application_access import (
     access_rectification_by_id,
     access_task_by_id,
 )
-from zhengtong.eservices.application_states import ApplicationState
+from zhengtong.eservices.application_states import OPEN_STATES, ApplicationState
 from zhengtong.eservices.forms_engine import fields_of
 from zhengtong.eservices.models import (
     ApplicantKind,
@@ -40,6 +40,9 @@ from zhengtong.eservices.models import (
 from zhengtong.eservices.permissions import RESPOND_RATINGS
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import departments_in_scope
+from zhengtong.licences.models import Licence
+from zhengtong.licences.presentation import field_rows
+from zhengtong.licences.selectors import find_valid_licence
 
 # What the decision buttons say at each step: (pass, refuse).
 STEP_CHOICES: dict[str, tuple[Any, Any]] = {
@@ -337,6 +340,21 @@ def _handle_post(
     return redirect("eservices:work_item", task_id=task.pk)
 
 
+def _licence_held(application: Application) -> Licence | None:
+    """A valid licence of the kind this application would issue that the applicant holds already.
+
+    Shown to staff while the application is open, so that a second licence for
+    the same premises or business is not issued where a change or renewal was due.
+    """
+    if application.state not in OPEN_STATES:
+        return None
+    code = actions.licence_type_code_for(application.item, application.applicant_kind)
+    if not code:
+        return None
+    held = find_valid_licence(application.applicant_id_number, code)
+    return held if held is not None and held.pk != application.licence_id else None
+
+
 def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
     """One application beside the form of its current step."""
     user = _staff(request)
@@ -377,6 +395,7 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         s.kind == SuspensionKind.SPECIAL and s.ended_at is None for s in suspensions
     )
     open_state = application.state in (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED)
+    held = _licence_held(application)
     context = {
         "task": task,
         "application": application,
@@ -386,6 +405,8 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         "upload_kind": ProvisionKind.UPLOAD,
         "credit": application.credit_check or {},
         "credit_records": _credit_records(application.credit_check or {}),
+        "licence_held": held,
+        "licence_held_rows": field_rows(held, masked=False) if held else [],
         "timeline": [
             (e, EVENT_LABELS.get(e.kind, e.kind)) for e in selectors.timeline(application)
         ],

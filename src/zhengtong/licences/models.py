@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.models import Department
@@ -55,6 +56,11 @@ class LicenceType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language; the stored name stays the licence's own wording."""
+        return gettext(self.name)
 
 
 class LicenceSigningKey(models.Model):

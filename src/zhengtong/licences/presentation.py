@@ -4,9 +4,43 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zhengtong.core.masking import mask
 from zhengtong.licences.models import HolderKind, Licence
+
+# The seeded licence types' names and field labels (migrations 0002 and 0003):
+# stored as printed on the licence, marked here so that pages in English name them.
+SEEDED_WORDING = (
+    gettext_noop("食品经营许可证"),
+    gettext_noop("营业执照"),
+    gettext_noop("个体工商户营业执照"),
+    gettext_noop("公共场所卫生许可证"),
+    gettext_noop("城乡居民基本养老保险参保证明"),
+    gettext_noop("法定代表人（负责人）"),
+    gettext_noop("法定代表人"),
+    gettext_noop("住所"),
+    gettext_noop("经营场所"),
+    gettext_noop("主体业态"),
+    gettext_noop("经营项目"),
+    gettext_noop("日常监督管理机构"),
+    gettext_noop("投诉举报电话"),
+    gettext_noop("类型"),
+    gettext_noop("注册资本"),
+    gettext_noop("成立日期"),
+    gettext_noop("营业期限"),
+    gettext_noop("经营范围"),
+    gettext_noop("经营者"),
+    gettext_noop("组成形式"),
+    gettext_noop("注册日期"),
+    gettext_noop("地址"),
+    gettext_noop("许可项目"),
+    gettext_noop("营业面积"),
+    gettext_noop("参保地"),
+    gettext_noop("参保日期"),
+    gettext_noop("缴费档次"),
+    gettext_noop("户籍地址"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +68,7 @@ def field_rows(licence: Licence, *, masked: bool) -> list[FieldRow]:
         value = _text(licence.data[code])
         if masked and field.get("mask"):
             value = mask(field["mask"], value)
-        rows.append(FieldRow(code, field["label"], value))
+        rows.append(FieldRow(code, _(field["label"]), value))
     return rows
 
 

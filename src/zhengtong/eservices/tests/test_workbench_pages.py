@@ -252,3 +252,21 @@ def test_the_leader_answers_a_bad_rating(cast: ApplicationsCast) -> None:
     assert logged_in(cast.outsider).post(
         f"{WORK}rectifications/", {"rectification": row.pk}
     ).status_code in (403, 404)
+
+
+def test_staff_are_told_when_the_applicant_already_holds_such_a_licence(
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.applicant)
+    clerk = logged_in(cast.clerk)
+    waiting = submitted(applicant, cast, MANUAL_FORM)["number"]
+    url = f"{WORK}{open_task(waiting).pk}/"
+    assert 'id="licence-held"' not in clerk.get(url).content.decode()
+    # Meanwhile a small shop's application is approved at once with a food licence.
+    approved = submitted(applicant, cast, AUTOMATIC_FORM)
+    assert approved["state"] == "approved"
+    held = Application.objects.get(number=approved["number"]).licence
+    assert held is not None
+    page = clerk.get(url).content.decode()
+    assert 'id="licence-held"' in page and held.number in page
+    assert "长沙市芙蓉区五一大道100号" in page or "经营场所" in page

@@ -199,3 +199,21 @@ def test_the_portal_offers_my_licences(cast: LicenceCast) -> None:
     client = Client()
     client.force_login(cast.citizen)
     assert f'href="{reverse("licences:mine")}"' in _text(client.get(reverse("portal:citizen")))
+
+
+def test_an_english_page_names_the_licence_and_its_fields_in_english(cast: LicenceCast) -> None:
+    licence = issue_food_licence(cast)
+    client = Client()
+    client.force_login(cast.owner_user)
+    for url in (
+        reverse("licences:detail", args=[licence.number]),
+        reverse("licences:print", args=[licence.number]),
+        _verify_url(licence),
+    ):
+        english = _text(client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
+        assert "Food business licence" in english and "Business premises" in english, url
+        assert "食品经营许可证" not in english and "经营场所" not in english, url
+        chinese = _text(client.get(url, HTTP_ACCEPT_LANGUAGE="zh-Hans"))
+        assert "食品经营许可证" in chinese and "经营场所" in chinese, url
+    english = _text(client.get(reverse("licences:mine"), HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Food business licence" in english
