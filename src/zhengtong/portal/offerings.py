@@ -174,6 +174,12 @@ WORKBENCH_OFFERINGS: tuple[Offering, ...] = (
         _("待办事项"),
         _("受理、审核、决定和补正，按工作日计算办理时限。"),
         "eservices:worklist",
+        (
+            "eservices.accept_applications",
+            "eservices.review_applications",
+            "eservices.decide_applications",
+            "eservices.respond_ratings",
+        ),
     ),
     Offering(
         _("12345 来电登记"),

@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from zhengtong.core.masking import mask_id_number, mask_phone
-from zhengtong.portal.tests.cast import Cast
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.identity.actions import do_create_staff
+from zhengtong.portal.tests.cast import PASSWORD, Cast
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -152,6 +154,18 @@ def test_the_workbench_offers_the_tools_a_post_allows(client: Client, cast: Cast
     assert reverse("exchange:datasets") in text
     # Data quality across departments is the data bureau's.
     assert reverse("exchange:quality_overview") not in text
+
+
+def test_the_workbench_offers_the_online_services_worklist_only_to_those_who_work_it(
+    client: Client, cast: Cast
+) -> None:
+    worklist = reverse("eservices:worklist")
+    client.force_login(cast.auditor)
+    assert worklist not in page_text(client.get(reverse("portal:workbench")))
+    client.force_login(
+        do_create_staff("hejing", PASSWORD, "何静", cast.bureau, ["acceptor"], actor=TEST_ACTOR)
+    )
+    assert worklist in page_text(client.get(reverse("portal:workbench")))
 
 
 def test_the_profile_shows_real_name_data_masked(client: Client, cast: Cast) -> None:
