@@ -126,6 +126,9 @@ class UserTaskSpec:
     role: str
     step: StepKind
     requires: tuple[str, ...]
+    # Variables that must all be true for the task to be passed: a decision
+    # cannot approve over another department's failed review (并联审批).
+    pass_only_if: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +374,7 @@ def _check_bpmn(
             role=role,
             step=step,
             requires=_names(properties.get("requires"), file=file, element=bpmn_id),
+            pass_only_if=_names(properties.get("pass_only_if"), file=file, element=bpmn_id),
         )
 
     end_outcomes: dict[str, Outcome] = {}

@@ -20,8 +20,8 @@ class ProcessError(ZhengtongError):
     ``unknown_step``, ``unknown_outcome``, ``unsupported_element``,
     ``unsafe_expression``, ``invalid_expression``.
     Run-time codes: ``missing_input``, ``invalid_data``, ``task_not_ready``,
-    ``missing_task_data``, ``already_finished``, ``state_incompatible``,
-    ``evaluation_failed``.
+    ``missing_task_data``, ``review_not_passed``, ``already_finished``,
+    ``state_incompatible``, ``evaluation_failed``.
     """
 
     code = "process_error"

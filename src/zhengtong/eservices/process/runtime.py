@@ -284,6 +284,15 @@ class Instance:
                 code="missing_task_data",
                 detail={"task": spec.bpmn_id, "missing": missing},
             )
+        if any(values.get(name) is True for name in spec.requires):
+            failed = [name for name in spec.pass_only_if if task.data.get(name) is not True]
+            if failed:
+                raise ProcessError(
+                    _("前置审查未全部通过，不能作出通过的决定；请作出不予决定并写明理由。"),
+                    code="review_not_passed",
+                    status=409,
+                    detail={"task": spec.bpmn_id, "not_passed": failed},
+                )
         task.data.update(values)
         try:
             task.run()

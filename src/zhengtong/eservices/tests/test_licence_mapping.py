@@ -238,3 +238,57 @@ def test_the_fire_safety_lane_is_worked_by_the_fire_brigade(cast: MappingCast) -
     assert [t["name"] for t in environment] == ["审查（生态环境）"]
     market = tasks_of(logged_in(cast.base.reviewer), number)
     assert [t["name"] for t in market] == ["审查（市场监管）"]
+
+
+def test_a_failed_fire_safety_review_cannot_be_approved_over(cast: MappingCast) -> None:
+    """Each department decides within its own remit: the decider may not approve past it."""
+    body = submit(logged_in(cast.base.citizen), cast.restaurant, RESTAURANT_FORM)
+    number = body["number"]
+    clerk = logged_in(cast.base.clerk)
+    complete(clerk, tasks_of(clerk, number)[0], "受理")
+    for user in (cast.base.reviewer, cast.environment_reviewer):
+        http = logged_in(user)
+        complete(http, tasks_of(http, number)[0], "符合条件")
+    fire = logged_in(cast.fire_reviewer)
+    (task,) = tasks_of(fire, number)
+    _ok(fire.post(f"{URL}/tasks/{task['id']}/claim"))
+    _ok(
+        fire.post(
+            f"{URL}/tasks/{task['id']}/complete",
+            {
+                "passed": False,
+                "reasons": "厨房未设置独立排烟管道",
+                "legal_basis": "《中华人民共和国消防法》第十五条",
+            },
+            content_type="application/json",
+        )
+    )
+    leader = logged_in(cast.base.leader)
+    (decide,) = tasks_of(leader, number)
+    _ok(leader.post(f"{URL}/tasks/{decide['id']}/claim"))
+    refused = leader.post(
+        f"{URL}/tasks/{decide['id']}/complete",
+        {"passed": True, "opinion": "准予"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 409, refused.content.decode()
+    assert refused.json()["code"] == "review_not_passed"
+    assert _ok(leader.get(f"{URL}/{number}"))["state"] == "accepted"
+    page = leader.post(
+        f"/services/work/{decide['id']}/",
+        {"action": "decision", "decision-passed": "1", "decision-opinion": "准予"},
+    )
+    assert page.status_code == 400
+    assert "前置审查未全部通过，不能作出通过的决定" in page.content.decode()
+    body = _ok(
+        leader.post(
+            f"{URL}/tasks/{decide['id']}/complete",
+            {
+                "passed": False,
+                "reasons": "消防审查未通过",
+                "legal_basis": "《中华人民共和国消防法》第十五条",
+            },
+            content_type="application/json",
+        )
+    )
+    assert body["state"] == "rejected"
