@@ -43,6 +43,8 @@ from zhengtong.regulation.models import (
     Alarm,
     AlarmKind,
     AlarmState,
+    CommandState,
+    DeviceCommand,
     EmissionLimit,
     MonitoringPoint,
     Reading,
@@ -83,6 +85,17 @@ class Refused:
     peer: str
     raw: bytes
     received_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SentCommand:
+    """A command the receiver sent a device (1012), stored so that its answers can be matched."""
+
+    point_id: int
+    qn: str
+    cn: str
+    parameters: str
+    sent_at: dt.datetime
 
 
 # The data flags (HJ 212-2017 table 8) of values judged against the limit:
@@ -350,19 +363,44 @@ def _in_list(values: Collection[int]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _limits_of(point_ids: Collection[int]) -> dict[tuple[int, str], float]:
-    """The emission limits of the batch's points, by (point, pollutant)."""
+# Per (point, pollutant) with an open over-limit alarm raised under another
+# limit than the one in force: each such alarm's id and the limit it was raised under.
+Superseded = dict[tuple[int, str], list[tuple[int, float | None]]]
+
+
+def _limits_of(point_ids: Collection[int]) -> tuple[dict[tuple[int, str], float], Superseded]:
+    """The emission limits of the batch's points, by (point, pollutant), and the alarms open
+    under a limit since changed (``Superseded``), read in the same statement."""
     using = router.db_for_read(EmissionLimit)
     table, columns = quoted_table(using, EmissionLimit)
+    alarms, alarm = quoted_table(using, Alarm)
     # Plain SQL: on every batch, building the query through the ORM cost
     # more than running it. Names come from the model; values are bound.
+    # The join finds nothing while no limit has changed under an open alarm.
     sql = (
-        f"SELECT {columns['point']}, {columns['pollutant']}, {columns['upper']} "  # noqa: S608
-        f"FROM {table} WHERE {columns['point']} IN ({_in_list(point_ids)})"
+        f"SELECT l.{columns['point']}, l.{columns['pollutant']}, l.{columns['upper']}, "  # noqa: S608
+        f"a.{alarm['id']}, a.{alarm['limit']} FROM {table} l LEFT JOIN {alarms} a "
+        f"ON a.{alarm['point']} = l.{columns['point']} "
+        f"AND a.{alarm['pollutant']} = l.{columns['pollutant']} "
+        f"AND a.{alarm['kind']} = %s AND a.{alarm['state']} IN (%s, %s) "
+        f"AND (a.{alarm['limit']} IS NULL OR a.{alarm['limit']} <> l.{columns['upper']}) "
+        f"WHERE l.{columns['point']} IN ({_in_list(point_ids)})"
     )
+    parameters: list[str | int] = [
+        AlarmKind.OVER_LIMIT.value,
+        AlarmState.OPEN.value,
+        AlarmState.ACKNOWLEDGED.value,
+        *point_ids,
+    ]
+    limits: dict[tuple[int, str], float] = {}
+    superseded: Superseded = {}
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, list(point_ids))
-        return {(point_id, pollutant): upper for point_id, pollutant, upper in cursor.fetchall()}
+        cursor.execute(sql, parameters)
+        for point_id, pollutant, upper, alarm_id, raised_under in cursor.fetchall():
+            limits[point_id, pollutant] = upper
+            if alarm_id is not None:
+                superseded.setdefault((point_id, pollutant), []).append((alarm_id, raised_under))
+    return limits, superseded
 
 
 def _close_offline_alarms(point_ids: Collection[int], now: dt.datetime) -> None:
@@ -400,19 +438,35 @@ Exceedances = dict[tuple[int, str], tuple[float, float, dt.datetime, dt.datetime
 OverLimit = tuple[tuple[int, str, str, dt.datetime], float, float]
 
 
-def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A batch's values judged against the limits in force, worked out before the write turn."""
+
+    over: list[OverLimit]
+    # The limit in force of each (point, pollutant) with a value within it,
+    # where an alarm raised under an earlier limit is open: that alarm ends.
+    ending: dict[tuple[int, str], tuple[float, list[tuple[int, float | None]]]]
+
+
+_NOTHING_JUDGED = Judged([], {})
+
+
+def _over_limit_values(rows: Sequence[ReadingRow]) -> Judged:
     """The valid values above their point's limit, worked out before the write turn.
 
     Only data flagged N (normal) or T (over the measuring range) counts (see
-    ``JUDGED_FLAGS``). A reading sent twice in the batch counts once.
+    ``JUDGED_FLAGS``). A reading sent twice in the batch counts once. Values
+    are judged against the limit in force, whatever an open alarm was raised
+    under: a value within it ends an alarm raised under an earlier limit.
     """
     point_ids = {row[_POINT] for row in rows}
     if not point_ids:
-        return []
-    limits = _limits_of(point_ids)
+        return _NOTHING_JUDGED
+    limits, superseded = _limits_of(point_ids)
     if not limits:
-        return []
+        return _NOTHING_JUDGED
     found: dict[tuple[int, str, str, dt.datetime], OverLimit] = {}
+    ending: dict[tuple[int, str], tuple[float, list[tuple[int, float | None]]]] = {}
     for row in rows:
         upper = limits.get((row[_POINT], row[_POLLUTANT]))
         if upper is None or row[_FLAG] not in JUDGED_FLAGS:
@@ -423,11 +477,16 @@ def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
         value = row[_ZS]
         if value is None:
             value = row[_RTD] if row[_RTD] is not None else row[_AVG]
-        if value is None or value <= upper:
+        if value is None:
+            continue
+        if value <= upper:
+            earlier = superseded.get((row[_POINT], row[_POLLUTANT]))
+            if earlier:
+                ending[row[_POINT], row[_POLLUTANT]] = (upper, earlier)
             continue
         key = (row[_POINT], row[_POLLUTANT], row[_COMMAND], row[_DATA_TIME])
         found.setdefault(key, (key, value, upper))
-    return list(found.values())
+    return Judged(list(found.values()), ending)
 
 
 def _exceedances(over: Sequence[OverLimit]) -> Exceedances:
@@ -468,8 +527,11 @@ def _over_limit_alarms(worst: Exceedances) -> int:
     """Open or extend an over-limit alarm for each exceedance; return how many were opened."""
     if not worst:
         return 0
+    # An alarm belongs to the limit it was raised under: after a change, values
+    # over the new limit raise an alarm of their own, and the earlier alarm
+    # stays as it was for the regulator until a value within the limit ends it.
     open_alarms = {
-        (alarm.point_id, alarm.pollutant): alarm
+        (alarm.point_id, alarm.pollutant, alarm.limit): alarm
         for alarm in Alarm.objects.filter(
             point_id__in={k[0] for k in worst},
             kind=AlarmKind.OVER_LIMIT,
@@ -478,7 +540,7 @@ def _over_limit_alarms(worst: Exceedances) -> int:
     }
     opened = 0
     for (point_id, pollutant), (value, upper, first, last, count) in worst.items():
-        alarm = open_alarms.get((point_id, pollutant))
+        alarm = open_alarms.get((point_id, pollutant, upper))
         if alarm is None:
             Alarm.objects.create(
                 point_id=point_id,
@@ -501,6 +563,28 @@ def _over_limit_alarms(worst: Exceedances) -> int:
                 last_at=max(alarm.last_at, last),
             )
     return opened
+
+
+def _end_superseded_alarms(judged: Judged, now: dt.datetime) -> int:
+    """Close the alarms raised under an earlier limit whose pollutant is within the new one.
+
+    Closed by the data, as an offline alarm is by the next upload, so it does
+    not go on the credit file: that takes a regulator's confirmation. Return
+    how many were closed.
+    """
+    closed = 0
+    for upper, earlier in judged.ending.values():
+        for alarm_id, raised_under in earlier:
+            note = stored_text(
+                gettext_noop("排放限值由 %(old)s 调整为 %(new)s 后，监测值未超过新限值"),
+                old=f"{raised_under:g}" if raised_under is not None else "—",
+                new=f"{upper:g}",
+            )
+            # Only if still open: a regulator may have closed it meanwhile.
+            closed += Alarm.objects.filter(
+                pk=alarm_id, state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED)
+            ).update(state=AlarmState.CLOSED, closed_at=now, closed_by="system", note=note)
+    return closed
 
 
 def printable(text: str) -> str:
@@ -547,9 +631,81 @@ def _by_count(counts: Counter[int]) -> list[tuple[int, list[int]]]:
     return sorted(groups.items())
 
 
-def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, actor: Actor) -> int:
-    """Commit a batch of accepted and refused packets; return the readings offered for insert."""
-    if not accepted and not refused:
+def _store_commands(commands: Sequence[SentCommand]) -> None:
+    DeviceCommand.objects.bulk_create(
+        [
+            DeviceCommand(
+                point_id=command.point_id,
+                qn=command.qn[:20],
+                cn=command.cn[:4],
+                parameters=command.parameters[:200],
+                sent_at=command.sent_at,
+            )
+            for command in commands
+        ],
+        # A command is stored once, whatever a retried batch does.
+        ignore_conflicts=True,
+    )
+
+
+# The device's answers to a command the platform sent (table 9): 9011 request
+# answer, 9012 execution result; the code that says success, per answer.
+_COMMAND_ANSWERS = {"9011": ("QnRtn", "1"), "9012": ("ExeRtn", "1")}
+
+
+def _match_command_answers(accepted: Sequence[Accepted]) -> int:
+    """Record the 9011 and 9012 answers on the commands they answer (by point and QN).
+
+    Return how many answered a stored command. Answers come in the order the
+    device sent them; an execution result decides the outcome whatever came
+    before it, and a late request answer does not undo one.
+    """
+    answers = [item for item in accepted if item.packet.cn in _COMMAND_ANSWERS and item.packet.qn]
+    if not answers:
+        return 0
+    commands = {
+        (command.point_id, command.qn): command
+        for command in DeviceCommand.objects.filter(
+            point_id__in={item.point_id for item in answers},
+            qn__in={item.packet.qn for item in answers},
+        )
+    }
+    changed: dict[int, DeviceCommand] = {}
+    for item in answers:
+        command = commands.get((item.point_id, item.packet.qn or ""))
+        if command is None:
+            continue  # not one of ours, or sent before commands were kept
+        name, success = _COMMAND_ANSWERS[item.packet.cn]
+        code = (item.packet.data().get(name) or "")[:8]
+        if item.packet.cn == "9011":
+            command.qn_rtn = code
+            command.answered_at = item.received_at
+            if command.state in (CommandState.SENT, CommandState.ACCEPTED):
+                command.state = CommandState.ACCEPTED if code == success else CommandState.FAILED
+        else:
+            command.exe_rtn = code
+            command.executed_at = item.received_at
+            command.state = CommandState.EXECUTED if code == success else CommandState.FAILED
+        changed[command.pk] = command
+    DeviceCommand.objects.bulk_update(
+        list(changed.values()), ["state", "qn_rtn", "exe_rtn", "answered_at", "executed_at"]
+    )
+    return len(changed)
+
+
+def store_batch(
+    accepted: Sequence[Accepted],
+    refused: Sequence[Refused],
+    *,
+    actor: Actor,
+    commands: Sequence[SentCommand] = (),
+) -> int:
+    """Commit a batch of accepted and refused packets and of the commands sent to devices.
+
+    Return the readings offered for insert. A command is stored before the
+    batch's answers are matched, so an answer in the same batch finds it.
+    """
+    if not accepted and not refused and not commands:
         return 0
     now = timezone.now()
     rows = [row for item in accepted for row in readings_of(item)]
@@ -562,16 +718,20 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
     # What needs no write is worked out before the write turn, which other
     # receiver processes wait for: the exceedances while the rows still hold
     # times, then the times as the database stores them, then the statements.
-    over = _over_limit_values(rows)
+    judged = _over_limit_values(rows)
     _adapt_times(rows, using)
     inserts = _reading_inserts(rows, using)
     with transaction.atomic(durable=True, using=using):
-        worst = _exceedances(over)
+        worst = _exceedances(judged.over)
         _insert_readings(inserts, rows, using)
         opened = _over_limit_alarms(worst)
+        ended = _end_superseded_alarms(judged, now) if judged.ending else 0
         if good:
             # A point that reports again is no longer offline.
             _close_offline_alarms(list(good), now)
+        if commands:
+            _store_commands(commands)
+        answered = _match_command_answers(accepted)
         _count_packets(good, bad, now)
         if refused:
             RefusedPacket.objects.bulk_create(
@@ -596,6 +756,9 @@ def store_batch(accepted: Sequence[Accepted], refused: Sequence[Refused], *, act
                 "refused": len(refused),
                 "readings": len(rows),
                 "alarms_opened": opened,
+                "alarms_closed": ended,
+                "commands_sent": len(commands),
+                "commands_answered": answered,
                 "sha256": digest.hexdigest(),
             },
         )

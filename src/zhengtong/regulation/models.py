@@ -137,6 +137,48 @@ class RefusedPacket(models.Model):
         return f"{self.mn} {self.code}"
 
 
+class CommandState(models.TextChoices):
+    SENT = "sent", _("已发送，设备未应答")
+    ACCEPTED = "accepted", _("设备已接受，待执行结果")
+    EXECUTED = "executed", _("已执行")
+    FAILED = "failed", _("执行失败")
+
+
+class DeviceCommand(models.Model):
+    """A command the platform sent a device (1012 setting its time), with the device's answers.
+
+    The device answers with the command's QN: 9011 says whether it takes the
+    command (QnRtn, table 7: 1 it will), 9012 how it went (ExeRtn, table 6:
+    1 success). Both codes are kept as sent, for the regulator and the
+    device's operator.
+    """
+
+    point = models.ForeignKey(MonitoringPoint, on_delete=models.CASCADE, related_name="commands")
+    qn = models.CharField(_("请求编码 QN"), max_length=20)
+    cn = models.CharField(_("命令编码 CN"), max_length=4)
+    # The command's data area as sent, e.g. ``PolId=w01018;SystemTime=20260301090000``.
+    parameters = models.CharField(_("命令参数"), max_length=200, blank=True)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=CommandState.choices, default=CommandState.SENT
+    )
+    qn_rtn = models.CharField(_("请求应答 QnRtn"), max_length=8, blank=True)
+    exe_rtn = models.CharField(_("执行结果 ExeRtn"), max_length=8, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"))
+    answered_at = models.DateTimeField(_("请求应答时间"), null=True, blank=True)
+    executed_at = models.DateTimeField(_("执行结果时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["point", "qn"], name="unique_device_command_qn")
+        ]
+        verbose_name = _("设备命令")
+        verbose_name_plural = _("设备命令")
+
+    def __str__(self) -> str:
+        return f"{self.point_id} {self.cn} {self.qn} {self.state}"
+
+
 class AlarmKind(models.TextChoices):
     OVER_LIMIT = "over_limit", _("超标")
     OFFLINE = "offline", _("离线")

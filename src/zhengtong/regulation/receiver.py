@@ -17,9 +17,11 @@ touches another device's. Split uploads (Flag D bit, PNUM/PNO) are held
 until all their packets have arrived and stored as one upload.
 
 A time calibration request (1013) is answered at once (9013) and followed on
-the same connection by the command that sets the device's time (1012). The
-device's answers to it (9011, 9012) are counted with its packets, logged
-when they report a failure, and never answered.
+the same connection by the command that sets the device's time (1012), which
+is stored with the next batch. The device's answers to it (9011, 9012) are
+counted with its packets, matched to the command by its QN (the command's
+outcome is kept for the regulator), logged when they report a failure, and
+never answered.
 """
 
 from __future__ import annotations
@@ -62,7 +64,13 @@ from zhengtong.regulation.hj212 import (
     parse_packet,
     set_time_command,
 )
-from zhengtong.regulation.ingest import DATA_COMMANDS, Accepted, Refused, store_batch
+from zhengtong.regulation.ingest import (
+    DATA_COMMANDS,
+    Accepted,
+    Refused,
+    SentCommand,
+    store_batch,
+)
 from zhengtong.regulation.models import Edition, MonitoringPoint
 
 logger = logging.getLogger(__name__)
@@ -121,12 +129,16 @@ def load_points() -> dict[str, PointAuth]:
 
 @dataclass(slots=True)
 class _Pending:
-    """A packet waiting for the writer, with where to send its answer after commit."""
+    """A packet waiting for the writer, with where to send its answer after commit.
+
+    Or a command sent to a device, to be stored with the batch.
+    """
 
     accepted: Accepted | None
     refused: Refused | None
     writer: asyncio.StreamWriter | None
     answer: bytes | None
+    command: SentCommand | None = None
 
 
 @dataclass(slots=True)
@@ -164,11 +176,12 @@ class Receiver:
         *,
         batch_size: int = 2000,
         max_delay: float = 0.005,
-        store: Callable[[Sequence[Accepted], Sequence[Refused]], object] | None = None,
+        store: Callable[[Sequence[Accepted], Sequence[Refused], Sequence[SentCommand]], object]
+        | None = None,
     ) -> None:
         self.batch_size = batch_size
         self.max_delay = max_delay
-        self._store = store or (lambda a, r: store_batch(a, r, actor=ACTOR))
+        self._store = store or (lambda a, r, c: store_batch(a, r, actor=ACTOR, commands=c))
         # Packets for the database thread, in the order received (and the
         # calls it runs between batches). A thread-safe queue: the database
         # thread takes the next batch the moment a commit ends, without
@@ -266,16 +279,17 @@ class Receiver:
     def _commit(self, batch: list[_Pending]) -> None:
         accepted = [p.accepted for p in batch if p.accepted is not None]
         refused = [p.refused for p in batch if p.refused is not None]
+        commands = [p.command for p in batch if p.command is not None]
         try:
             _drop_broken_connections()
-            self._store(accepted, refused)
+            self._store(accepted, refused, commands)
         except Exception:
             logger.exception("HJ 212 batch of %d packets could not be stored", len(batch))
             # The record of refusals must never cost the good data: try
             # without it, on a new connection if that one broke.
             try:
                 _drop_broken_connections()
-                self._store(accepted, [])
+                self._store(accepted, [], commands)
             except Exception:
                 # Nothing is acknowledged: the devices resend. Keep serving.
                 logger.exception("HJ 212 batch of %d uploads could not be stored", len(accepted))
@@ -424,6 +438,17 @@ class Receiver:
             # time calibration request (table C.4).
             writer.write(notice_ack(packet, version=auth.flag_version) + command)
             logger.info("HJ 212 device %s asked for its time to be set: 1012 sent", packet.mn)
+            # Kept, so that the device's answers (same QN) show whether its clock was set.
+            sent = parse_packet(command)
+            self.inbox.put(
+                _Pending(
+                    None,
+                    None,
+                    None,
+                    None,
+                    SentCommand(auth.point_id, sent.qn or "", sent.cn, sent.cp, timezone.now()),
+                )
+            )
             return
         # A device's answer to the platform's command (9011, 9012), or to a
         # notice or data (9013, 9014). A refusal or a failure is worth a line

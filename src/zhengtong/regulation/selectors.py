@@ -8,6 +8,7 @@ same state, the same counts and the same series.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from zhengtong.regulation.ingest import JUDGED_FLAGS
 from zhengtong.regulation.models import (
     Alarm,
     AlarmState,
+    CommandState,
+    DeviceCommand,
     EmissionLimit,
     MonitoringPoint,
     Reading,
@@ -85,6 +88,39 @@ def pollutant_name(code: str) -> str:
 def refusal_reason(code: str) -> str:
     reason = REFUSAL_REASONS.get(code)
     return str(reason) if reason is not None else code
+
+
+# The CRC failures' details as ``hj212.parse_packet`` words them for the log
+# and the stored packet, and as the pages say them in the reader's language.
+# Translated when shown, not when stored, so that the rows stored before read
+# the same and a page in either language shows its own.
+_CRC_DETAILS = (
+    (
+        re.compile(r"CRC ([0-9A-F]{4}) does not match the segment \(HJ 212: ([0-9A-F]{4})\)"),
+        ("sent", "expected"),
+        _("CRC 校验码为 %(sent)s，按 HJ 212 计算应为 %(expected)s"),
+    ),
+    (
+        re.compile(r"CRC field b'(.{0,12})' is not 4 hex digits"),
+        ("field",),
+        _("CRC 字段 %(field)s 不是 4 位十六进制数"),
+    ),
+)
+
+
+def refusal_detail(code: str, detail: str) -> str:
+    """Return a refused packet's detail as the reader is to see it.
+
+    The CRC failures, the refusals a regulator meets most (a line fault, a
+    device sending another CRC), are put into the page's language; the
+    other details are the parser's technical wording, shown as stored.
+    """
+    if code == ErrorCode.BAD_CRC:
+        for pattern, names, message in _CRC_DETAILS:
+            found = pattern.fullmatch(detail)
+            if found:
+                return str(message) % dict(zip(names, found.groups(), strict=True))
+    return detail
 
 
 # --- points ----------------------------------------------------------------------------------
@@ -249,6 +285,10 @@ class RefusedSummary:
     def latest_reason(self) -> str:
         return refusal_reason(self.latest_code)
 
+    @property
+    def latest_detail_text(self) -> str:
+        return refusal_detail(self.latest_code, self.latest_detail)
+
 
 def refused_since(points: QuerySet[MonitoringPoint], since: dt.datetime) -> list[RefusedSummary]:
     """Return per point the packets refused since ``since`` and the latest reason, most first."""
@@ -285,6 +325,37 @@ def refused_of_point(
     point: MonitoringPoint, since: dt.datetime, limit: int = 20
 ) -> list[RefusedPacket]:
     return list(RefusedPacket.objects.filter(point=point, received_at__gte=since)[:limit])
+
+
+# --- commands sent to devices ---------------------------------------------------------------
+
+# The platform's commands (HJ 212-2017 table 9) that the receiver sends.
+COMMAND_NAMES: dict[str, str | Promise] = {
+    "1012": _("设置现场时间"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRow:
+    command: DeviceCommand
+    name: str
+    # The device's code behind a failure (``QnRtn=2``, ``ExeRtn=6``), else "".
+    failure: str
+
+
+def commands_of_point(point: MonitoringPoint, limit: int = 20) -> list[CommandRow]:
+    """Return the latest commands sent to the point's device and their outcome, newest first."""
+    rows = []
+    for command in DeviceCommand.objects.filter(point=point)[:limit]:
+        failure = ""
+        if command.state == CommandState.FAILED:
+            if command.exe_rtn and command.exe_rtn != "1":
+                failure = f"ExeRtn={command.exe_rtn}"
+            elif command.qn_rtn and command.qn_rtn != "1":
+                failure = f"QnRtn={command.qn_rtn}"
+        name = COMMAND_NAMES.get(command.cn)
+        rows.append(CommandRow(command, str(name) if name is not None else command.cn, failure))
+    return rows
 
 
 # --- readings --------------------------------------------------------------------------------

@@ -435,9 +435,14 @@ def point_detail(request: HttpRequest, mn: str) -> HttpResponse:
         },
         "alarm_rows": alarm_rows(alarms),
         "refused": [
-            (packet, selectors.refusal_reason(packet.code))
+            (
+                packet,
+                selectors.refusal_reason(packet.code),
+                selectors.refusal_detail(packet.code, packet.detail),
+            )
             for packet in selectors.refused_of_point(point, since)
         ],
+        "commands": selectors.commands_of_point(point),
         "next_url": request.get_full_path(),
     }
     return render(request, "regulation/point.html", context)

@@ -307,3 +307,43 @@ def test_a_confirmed_alarm_goes_on_the_credit_file_once_and_a_declined_one_does_
     declined = Alarm.objects.get(state="open")
     do_close_alarm(declined, "监测仪故障，已报告", actor=TEST_ACTOR, counts_for_credit=False)
     assert CreditRecord.objects.filter(enterprise=point.enterprise).count() == 1
+
+
+def test_after_a_limit_change_an_open_alarm_closes_on_a_value_within_the_new_limit(
+    point: MonitoringPoint,
+) -> None:
+    store(point, 1, 50.0)
+    alarm = Alarm.objects.get()
+    do_set_emission_limit(point, "a21026", 60.0, actor=TEST_ACTOR, unit="mg/m3")
+    # Over the old limit of 35, within the new one of 60.
+    store(point, 2, 55.0)
+    alarm.refresh_from_db()
+    assert (alarm.state, alarm.closed_by) == ("closed", "system")
+    # The alarm keeps the limit it was raised under and what it saw under it.
+    assert (alarm.limit, alarm.value, alarm.count) == (35.0, 50.0, 1)
+    assert "35" in alarm.note and "60" in alarm.note
+    assert not Alarm.objects.filter(state__in=("open", "acknowledged")).exists()
+    # Closed by the data, not confirmed by a regulator: nothing on the credit file.
+    assert not CreditRecord.objects.exists()
+
+
+def test_after_a_limit_change_values_over_the_new_limit_raise_an_alarm_under_it(
+    point: MonitoringPoint,
+) -> None:
+    store(point, 1, 50.0)
+    old = Alarm.objects.get()
+    do_acknowledge_alarm(old, actor=TEST_ACTOR)
+    do_set_emission_limit(point, "a21026", 20.0, actor=TEST_ACTOR, unit="mg/m3")
+    store(point, 2, 30.0)
+    store(point, 3, 25.0)
+    old.refresh_from_db()
+    # Still over the limit in force: the old alarm stays for the regulator, unchanged.
+    assert (old.state, old.limit, old.value, old.count) == ("acknowledged", 35.0, 50.0, 1)
+    new = Alarm.objects.exclude(pk=old.pk).get()
+    assert (new.state, new.limit, new.value, new.count) == ("open", 20.0, 30.0, 2)
+    # Within the new limit: the alarm raised under the old one closes; the one
+    # raised under the limit in force waits for the regulator, as always.
+    store(point, 4, 10.0)
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.state, new.state) == ("closed", "open")

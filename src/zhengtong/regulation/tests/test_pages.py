@@ -34,7 +34,7 @@ from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation.actions import do_register_point, do_set_emission_limit
 from zhengtong.regulation.demo import EPISODE_POLLUTANT, POINTS, load_demo_regulation
 from zhengtong.regulation.hj212 import HJ212Error, frame, parse_packet, segment_of
-from zhengtong.regulation.ingest import Accepted, Refused, store_batch
+from zhengtong.regulation.ingest import Accepted, Refused, SentCommand, store_batch
 from zhengtong.regulation.models import Alarm, AlarmKind, CreditRecord, MonitoringPoint, Reading
 from zhengtong.regulation.tests.bureau import logged_in, make_bureau, text_of
 
@@ -440,6 +440,88 @@ def test_a_point_reporting_only_minute_data_is_charted_by_its_averages(
     assert "图为分钟均值" in page
     (line,) = re.findall(r'<polyline class="chart-line" points="([^"]+)"', _chart(page, "a21026"))
     assert len(line.split()) == 3
+
+
+def test_a_crc_failure_is_explained_in_the_language_of_the_page(cast: RegulationCast) -> None:
+    refuse(cast.plant, 1)
+    raw = frame(segment_of(qn="20260301080100000", st="31", cn="2011", pw=PW, mn=PLANT_MN, cp=""))
+    with pytest.raises(HJ212Error) as not_hex:
+        parse_packet(raw[:-6] + b"00G0" + raw[-2:])
+    store_batch(
+        [],
+        [Refused(cast.plant.pk, PLANT_MN, not_hex.value, "10.0.0.9:4000", raw, timezone.now())],
+        actor=TEST_ACTOR,
+    )
+    http = logged_in(cast.regulator)
+    overview = text_of(http.get("/regulation/monitoring/"))
+    row = re.search(rf'<tr id="refused-{PLANT_MN}">.*?</tr>', overview, re.S)
+    assert row is not None
+    assert "CRC 字段 00G0 不是 4 位十六进制数" in row.group()
+    assert "hex digits" not in row.group()
+    page = text_of(http.get(f"/regulation/points/{PLANT_MN}/"))
+    assert re.search(r"CRC 校验码为 0000，按 HJ 212 计算应为 [0-9A-F]{4}", page)
+    assert "CRC 字段 00G0 不是 4 位十六进制数" in page
+    assert "does not match" not in page and "hex digits" not in page
+
+
+def test_the_point_page_shows_each_command_sent_and_what_the_device_answered(
+    cast: RegulationCast,
+) -> None:
+    def answer(cn: str, cp: str, qn: str) -> Accepted:
+        raw = frame(segment_of(qn=qn, st="91", cn=cn, pw=PW, mn=PLANT_MN, flag=4, cp=cp))
+        return Accepted(cast.plant.pk, parse_packet(raw), raw, timezone.now())
+
+    sent_at = timezone.now() - dt.timedelta(hours=2)
+    set_clock, set_analyser, unanswered = (
+        "20260301090000123",
+        "20260301100000456",
+        "20260301110000789",
+    )
+    store_batch(
+        [],
+        [],
+        commands=[
+            SentCommand(cast.plant.pk, set_clock, "1012", "SystemTime=20260301090000", sent_at),
+            SentCommand(
+                cast.plant.pk,
+                set_analyser,
+                "1012",
+                "PolId=a21026;SystemTime=20260301100000",
+                sent_at + dt.timedelta(hours=1),
+            ),
+            SentCommand(
+                cast.plant.pk,
+                unanswered,
+                "1012",
+                "SystemTime=20260301110000",
+                sent_at + dt.timedelta(hours=1, minutes=30),
+            ),
+        ],
+        actor=TEST_ACTOR,
+    )
+    store_batch(
+        [
+            answer("9011", "QnRtn=1", set_clock),
+            answer("9012", "ExeRtn=1", set_clock),
+            answer("9011", "QnRtn=1", set_analyser),
+            answer("9012", "ExeRtn=6", set_analyser),
+        ],
+        [],
+        actor=TEST_ACTOR,
+    )
+    page = text_of(logged_in(cast.regulator).get(f"/regulation/points/{PLANT_MN}/"))
+    rows = {
+        qn: re.search(rf'<tr id="command-{qn}">.*?</tr>', page, re.S)
+        for qn in (set_clock, set_analyser, unanswered)
+    }
+    done, failed, waiting = (rows[qn] for qn in (set_clock, set_analyser, unanswered))
+    assert done is not None and failed is not None and waiting is not None
+    assert "设置现场时间" in done.group() and "已执行" in done.group()
+    assert "a21026" in failed.group() and "执行失败" in failed.group()
+    assert "ExeRtn=6" in failed.group()
+    assert "已发送，设备未应答" in waiting.group()
+    # Newest first.
+    assert page.index(unanswered) < page.index(set_analyser) < page.index(set_clock)
 
 
 def test_a_point_without_data_says_so(cast: RegulationCast) -> None:

@@ -29,7 +29,7 @@ from zhengtong.regulation.hj212 import (
     parse_packet,
     segment_of,
 )
-from zhengtong.regulation.models import MonitoringPoint, Reading, RefusedPacket
+from zhengtong.regulation.models import DeviceCommand, MonitoringPoint, Reading, RefusedPacket
 from zhengtong.regulation.receiver import Receiver, load_points, password_digest, serve
 from zhengtong.regulation.simulator import (
     DeviceReport,
@@ -452,6 +452,50 @@ def test_the_device_answers_to_a_command_are_taken_without_an_answer(
     assert failures == [
         f"HJ 212 device {MN} answered the command QN 20260301090100456 with ExeRtn=6"
     ]
+
+
+@pytest.mark.parametrize(
+    ("replies", "outcome"),
+    [
+        (("QnRtn=1", "ExeRtn=1"), ("executed", "1", "1")),
+        (("QnRtn=1", None), ("accepted", "1", "")),
+        (("QnRtn=2", None), ("failed", "2", "")),
+        (("QnRtn=1", "ExeRtn=6"), ("failed", "1", "6")),
+        ((None, None), ("sent", "", "")),
+    ],
+)
+def test_the_device_answers_to_the_time_it_was_sent_are_matched_to_that_command(
+    replies: tuple[str | None, str | None], outcome: tuple[str, str, str]
+) -> None:
+    point = register()
+    ready, done = replies
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(interaction("1013", "PolId=w01018", flag=5))
+        await reader.readuntil(b"\r\n")  # 9013
+        command = parse_packet(await reader.readuntil(b"\r\n"))
+        assert command.cn == "1012" and command.qn is not None
+        answers = b""
+        if ready is not None:
+            answers += interaction("9011", ready, qn=command.qn)
+        if done is not None:
+            answers += interaction("9012", done, qn=command.qn)
+        # An answer to a command never sent is taken and matched to nothing.
+        answers += interaction("9012", "ExeRtn=1", qn="20260301090100456")
+        # The upload's acknowledgement comes after the commit of what came before it.
+        writer.write(answers + upload(1))
+        await reader.readuntil(b"\r\n")
+        writer.close()
+
+    run(scenario)
+    sent = DeviceCommand.objects.get()
+    assert (sent.point_id, sent.cn) == (point.pk, "1012")
+    assert "PolId=w01018" in sent.parameters and "SystemTime=" in sent.parameters
+    assert (sent.state, sent.qn_rtn, sent.exe_rtn) == outcome
+    assert (sent.answered_at is not None) == (ready is not None)
+    assert (sent.executed_at is not None) == (done is not None)
+    assert not RefusedPacket.objects.exists()
 
 
 def test_a_split_upload_is_stored_whole_once_every_piece_arrived() -> None:
