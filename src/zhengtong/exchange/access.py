@@ -9,8 +9,9 @@ from zhengtong.core.errors import NotFound, PermissionDenied
 from zhengtong.core.models import Department
 from zhengtong.exchange.models import AccessApplication, Grant, HostedDataset
 from zhengtong.exchange.permissions import MANAGE_ACCESS, PUSH_RECORDS
-from zhengtong.identity.models import SystemClient
+from zhengtong.identity.models import SystemClient, User
 from zhengtong.identity.permissions import departments_in_scope, has_permission
+from zhengtong.identity.selectors import posts_of
 
 
 def access_hosted_dataset_by_code(principal: Principal, code: str) -> HostedDataset:
@@ -128,6 +129,21 @@ def applying_departments(principal: Principal) -> QuerySet[Department]:
     if isinstance(principal, SystemClient):
         return Department.objects.none()
     return departments_in_scope(principal, MANAGE_ACCESS).order_by("code")
+
+
+def own_departments(principal: Principal) -> QuerySet[Department]:
+    """The departments the principal's data-sharing posts sit in (本部门), whatever their reach."""
+    # A region-wide post (the data bureau's) may act for every department in
+    # its region, but the lists headed 本部门 are about the department the
+    # post belongs to; the rest is oversight and listed as such.
+    if not isinstance(principal, User):
+        return Department.objects.none()
+    ids = [
+        post.department_id
+        for post in posts_of(principal)
+        if MANAGE_ACCESS in post.role.permissions and post.department.is_active
+    ]
+    return Department.objects.filter(pk__in=ids).order_by("code")
 
 
 def access_client_for_applying(principal: Principal, key_id: str) -> SystemClient:

@@ -20,7 +20,9 @@ SQLite's sleep and retry), and take their batch once they have it.
 
 The rate limit is counted here too, in the same transaction: the calls of a
 batch that find their grant's one-minute window full are logged as
-``rate_limited`` instead of ``ok``.
+``rate_limited`` instead of ``ok``. A provider system's reads of its own
+department's resource hold no grant and are counted the same way on an
+``OwnReadWindow`` row per system and resource.
 """
 
 import threading
@@ -44,7 +46,7 @@ from zhengtong.core.sql import (
     quoted_table,
     rows_statement,
 )
-from zhengtong.exchange.models import AccessLog, AccessSubject, Grant
+from zhengtong.exchange.models import AccessLog, AccessSubject, Grant, OwnReadWindow
 from zhengtong.ledger.actions import PendingEntry, append_entries
 
 OK = "ok"
@@ -74,6 +76,9 @@ class LogEntry:
     result: str
     data: dict[str, Any]
     outcomes: Mapping[str, str]
+    # The calls per minute allowed to a provider system reading its own
+    # department's resource without a grant; ``None`` for every other call.
+    own_rate: int | None = None
     # Set once written.
     seq: int | None = None
     error: BaseException | None = None
@@ -87,6 +92,7 @@ class _Statements:
     """The writer's statements for one database, written once for the driver's cursor."""
 
     count_rate: str
+    count_own_rate: str
     insert_log: str
     # What the access-log INSERT returns: each row's ledger_seq and id.
     log_ids: str
@@ -98,6 +104,7 @@ def _statements(using: str) -> _Statements:
     connection = connections[using]
     least = "MIN" if connection.vendor == "sqlite" else "LEAST"
     grant, g = quoted_table(using, Grant)
+    window, w = quoted_table(using, OwnReadWindow)
     _, c = quoted_table(using, AccessLog)
     return _Statements(
         # One statement, so that the grant's row is locked for one round trip
@@ -111,6 +118,18 @@ def _statements(using: str) -> _Statements:
             f" {g['window_start']} = %s WHERE {g['id']} = %s"
             f" RETURNING {g['window_count']}, {g['rate_per_minute']}",
         ),
+        # The same count for an owner's reads; the first call of a system on
+        # a resource makes the row.
+        count_own_rate=driver_sql(
+            using,
+            f"INSERT INTO {window} ({w['client']}, {w['resource']}, {w['window_start']},"  # noqa: S608
+            f" {w['window_count']}) VALUES (%s, %s, %s, %s)"
+            f" ON CONFLICT ({w['client']}, {w['resource']}) DO UPDATE SET {w['window_count']} ="
+            f" CASE WHEN {window}.{w['window_start']} = excluded.{w['window_start']}"
+            f" THEN {least}({window}.{w['window_count']}, %s) ELSE 0 END"
+            f" + excluded.{w['window_count']}, {w['window_start']} = excluded.{w['window_start']}"
+            f" RETURNING {w['window_count']}",
+        ),
         insert_log=driver_sql(using, insert_sql(using, AccessLog, _LOG_FIELDS)),
         log_ids=f" RETURNING {c['ledger_seq']}, {c['id']}",
         insert_subject=driver_sql(
@@ -120,12 +139,17 @@ def _statements(using: str) -> _Statements:
 
 
 def _count_rates(using: str, cursor: Any, entries: Sequence[LogEntry], window: int) -> None:
-    """Count ``ok`` calls against their grants' windows; mark the ones over the limit."""
+    """Count ``ok`` calls against their grants' or own windows; mark the ones over the limit."""
     by_grant: dict[int, list[LogEntry]] = defaultdict(list)
+    by_owner: dict[tuple[int, int], list[LogEntry]] = defaultdict(list)
     for entry in entries:
-        if entry.result == OK and entry.grant_id is not None:
+        if entry.result != OK:
+            continue
+        if entry.grant_id is not None:
             by_grant[entry.grant_id].append(entry)
-    if not by_grant:
+        elif entry.own_rate is not None and entry.resource_id is not None:
+            by_owner[(entry.client_id, entry.resource_id)].append(entry)
+    if not by_grant and not by_owner:
         return
     statements = _statements(using)
     for grant_id, calls in by_grant.items():
@@ -133,11 +157,23 @@ def _count_rates(using: str, cursor: Any, entries: Sequence[LogEntry], window: i
         row = cursor.fetchone()
         if row is None:  # the grant was deleted: nothing to count against
             continue
-        # The window's count before this batch, as far as it matters: at most the rate.
-        before, rate = int(row[0]) - len(calls), int(row[1])
-        allowed = max(0, min(len(calls), rate - before))
-        for entry in calls[allowed:]:
-            entry.result = RATE_LIMITED
+        _mark_over_rate(calls, int(row[0]), int(row[1]))
+    for (client_id, resource_id), calls in by_owner.items():
+        rate = calls[0].own_rate or 0
+        cursor.execute(
+            statements.count_own_rate, [client_id, resource_id, window, len(calls), rate]
+        )
+        row = cursor.fetchone()
+        _mark_over_rate(calls, int(row[0]), rate)
+
+
+def _mark_over_rate(calls: Sequence[LogEntry], count: int, rate: int) -> None:
+    """Mark the calls beyond the rate, given the window's count with them added."""
+    # The window's count before this batch, as far as it matters: at most the rate.
+    before = count - len(calls)
+    allowed = max(0, min(len(calls), rate - before))
+    for entry in calls[allowed:]:
+        entry.result = RATE_LIMITED
 
 
 def write_entries(entries: Sequence[LogEntry]) -> None:

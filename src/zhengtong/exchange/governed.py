@@ -8,6 +8,12 @@ committed before the answer leaves; concurrent calls of a process share that
 transaction (``audit_writer``). Refusals are logged the same way before they
 are raised, so the ledger holds every call that named a client, refused or not.
 
+A provider department's own systems read that department's resources without
+a grant (they could not apply for one: ``own_resource``): every item the
+catalog lets leave the department at all, personal items in clear, with a
+stated purpose, at most ``EXCHANGE_OWN_RATE_PER_MINUTE`` calls a minute per
+resource, logged like every other call. The negative list binds them too.
+
 Stable refusal codes: ``purpose_required``, ``resource_not_found``,
 ``not_hosted``, ``unknown_item``, ``negative_list``, ``not_granted``,
 ``grant_expired``, ``grant_revoked``, ``rate_limited``, ``bad_key``,
@@ -193,6 +199,8 @@ class Call:
     resource: Resource | None = None
     grant: Grant | None = None
     fields: list[str] = field(default_factory=list)
+    # The caller is a system of the resource's provider department.
+    own: bool = False
     outcomes: dict[str, str] = field(default_factory=dict)  # key hash -> outcome
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -364,11 +372,16 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     items = source.items
     decision = source.decision(requested)
     now = timezone.now()
-    grants = source.grants
+    # The provider's own systems need no grant for what may leave the
+    # department at all; any grant row they might hold is not used.
+    own = call.own = resource.provider_id == call.client.department_id
+    grants = [] if own else source.grants
     grant = _grant_for(grants, decision, now) if requested is not None else None
     if grant is None:
         grant = next((g for g in grants if _active(g, now)), None)
     granted = set(grant.fields) if grant else set()
+    if own:
+        granted = {c for c, v in decision.items.items() if v == Verdict.GRANT}
     if requested is not None:
         unknown = [c for c, v in decision.items.items() if v == Verdict.UNKNOWN]
         if unknown:
@@ -405,7 +418,15 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     used_grant = grant if grant and set(fields) & granted else None
     call.grant = used_grant
     clear = frozenset(grant.clear_fields) & set(fields) if grant else frozenset()
+    if own:
+        # The department's own data: its personal items as held.
+        clear = frozenset(fields)
     return Access(resource, items, fields, clear, used_grant, source.dataset, source.proxied)
+
+
+def own_rate_per_minute() -> int:
+    """The calls per minute a provider system may make on one of its own resources."""
+    return int(settings.EXCHANGE_OWN_RATE_PER_MINUTE)
 
 
 def _key_item(access: Access) -> InformationItem:
@@ -453,6 +474,8 @@ def _log(call: Call, result: str, arrival: Arrival | None = None) -> str:
         "result": result,
         **call.detail,
     }
+    if call.own:
+        data["own_resource"] = True
     return log_call(
         LogEntry(
             actor=actor_of(client),
@@ -466,6 +489,7 @@ def _log(call: Call, result: str, arrival: Arrival | None = None) -> str:
             result=result,
             data=data,
             outcomes=dict(call.outcomes),
+            own_rate=own_rate_per_minute() if call.own else None,
         ),
         arrival,
     )
@@ -485,6 +509,14 @@ def _governed(call: Call, handle: Callable[[], T]) -> T:
         result = _log(call, "ok", arrival)
     if result == "rate_limited":
         grant = call.grant
+        if grant is None and call.own:
+            raise _refusal(
+                "rate_limited",
+                429,
+                _("超过本部门系统的每分钟调用上限，请稍后再试。"),
+                rate_per_minute=own_rate_per_minute(),
+                retry_after=60 - int(time.time()) % 60,
+            )
         raise _refusal(
             "rate_limited",
             429,

@@ -208,6 +208,30 @@ class Grant(models.Model):
         return f"{self.resource.code} → {self.client}"
 
 
+class OwnReadWindow(models.Model):
+    """The rate window of a provider system's reads of its own department's resource.
+
+    Such reads need no grant, so there is no grant row to count them on; one
+    row per system and resource keeps the same fixed one-minute window, counted
+    by one upsert in the transaction that writes the calls' ledger entries.
+    """
+
+    client = models.ForeignKey(SystemClient, on_delete=models.CASCADE, related_name="+")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="+")
+    window_start = models.BigIntegerField(default=0)
+    window_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "resource"], name="exchange_own_read_window_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} → {self.resource_id}"
+
+
 class AccessLog(models.Model):
     """What one governed call asked and got: the data behind its ledger entry.
 

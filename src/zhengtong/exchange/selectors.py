@@ -86,6 +86,11 @@ def applications_made(departments: QuerySet[Department]) -> QuerySet[AccessAppli
     return _applications().filter(client__department__in=departments)
 
 
+def all_applications() -> QuerySet[AccessApplication]:
+    """Every department's applications, newest first: the data bureau's overview."""
+    return _applications()
+
+
 def overdue_applications(now: datetime | None = None) -> QuerySet[AccessApplication]:
     """Pending applications past their answer date, across all departments, oldest due first."""
     return (

@@ -36,6 +36,7 @@ from zhengtong.exchange.access import (
     may_oversee,
     may_revoke,
     may_withdraw,
+    own_departments,
     require_answer,
     require_revoke,
     require_withdraw,
@@ -187,10 +188,12 @@ def requests(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    departments = applying_departments(user)
     oversee = may_oversee(user)
-    if not departments.exists() and not oversee:
+    if not applying_departments(user).exists() and not oversee:
         raise DjangoPermissionDenied
+    # The 本部门 lists hold the officer's own departments only; what a
+    # region-wide post reaches beyond them is the data bureau's overview.
+    departments = own_departments(user)
     pending_only = request.GET.get("pending") == "1"
     incoming = selectors.applications_to_answer(departments)
     if pending_only:
@@ -200,6 +203,7 @@ def requests(request: HttpRequest) -> HttpResponse:
         "incoming": _rows(list(incoming[:200])),
         "outgoing": _rows(list(selectors.applications_made(departments)[:200])),
         "overdue": _rows(list(selectors.overdue_applications()[:200])) if oversee else None,
+        "overview": _rows(list(selectors.all_applications()[:200])) if oversee else None,
         "given": _grant_rows(list(selectors.grants_given(departments)[:200])),
         "held": _grant_rows(list(selectors.grants_held(departments)[:200])),
         "now": timezone.now(),

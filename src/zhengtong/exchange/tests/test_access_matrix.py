@@ -1,10 +1,15 @@
-"""The access matrix: share attribute × grant state × item kind × endpoint.
+"""The access matrix: share attribute × caller × item kind × endpoint.
 
 For every combination one call goes through the G2G API and the test checks
 that an item leaves only when the catalog and the caller's grant allow it,
 that a personal item leaves in clear only under an active grant that names it
 so, that each refusal carries its stable code, and that every call, refused
 or not, is exactly one ledger entry and one access-log row.
+
+The callers are another department's systems in each grant state, and the
+provider department's own system (``owner``), which holds no grant: it reads
+every item of its own 无条件共享 and 有条件共享 resources, personal items in
+clear, and is refused the negative list like every other system.
 
 Grants on the 不予共享 resource cannot be made through the actions; they are
 written directly here, as a forged or legacy grant would be, to prove that the
@@ -36,6 +41,8 @@ from zhengtong.ledger.models import LedgerEntry
 
 SHARE_ATTRIBUTES = ("unconditional", "conditional", "none")
 GRANT_STATES = ("none", "active", "expired", "revoked")
+# Who calls: another department's system in one of the grant states, or the provider's own.
+CALLERS = (*GRANT_STATES, "owner")
 ITEM_KINDS = ("plain", "personal")
 # The native API's four operations, and the GovStack Data API's read over the same exchange.
 ENDPOINTS = ("look-up", "batch-look-up", "verify", "changes", "govstack-read")
@@ -137,6 +144,10 @@ def world(cast: ExchangeCast) -> World:
         for resource in resources.values():
             _grant(cast, resource, client, state)
         clients[state] = Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+    owner, secret = do_issue_client(
+        cast.catalog.market, "市场主体登记系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    clients["owner"] = Client(HTTP_AUTHORIZATION=f"Bearer {owner.key_id}.{secret}")
     return World(resources, clients)
 
 
@@ -183,6 +194,8 @@ def _expected(share: str, state: str, kind: str) -> tuple[str | None, str | None
     if share == "none":
         return "negative_list", None
     value = VALUE_OF_KIND[kind]
+    if state == "owner":
+        return None, value
     if share == "conditional" and state != "active":
         return REFUSAL_FOR_GRANT[state], None
     if kind == "personal" and state != "active":
@@ -192,7 +205,7 @@ def _expected(share: str, state: str, kind: str) -> tuple[str | None, str | None
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_every_combination_is_governed_and_logged(world: World, endpoint: str) -> None:
-    for share, state, kind in itertools.product(SHARE_ATTRIBUTES, GRANT_STATES, ITEM_KINDS):
+    for share, state, kind in itertools.product(SHARE_ATTRIBUTES, CALLERS, ITEM_KINDS):
         case = f"{share}/{state}/{kind}/{endpoint}"
         item = ITEM_OF_KIND[kind]
         entries, logs = LedgerEntry.objects.count(), AccessLog.objects.count()
@@ -216,22 +229,27 @@ def test_every_combination_is_governed_and_logged(world: World, endpoint: str) -
         assert log is not None
         assert log.result == (refusal or "ok"), case
         assert LedgerEntry.objects.filter(seq=log.ledger_seq).exists(), case
+        # The owner's reads say so in the log, and no grant stands behind them.
+        assert log.data.get("own_resource", False) is (state == "owner"), case
+        if state == "owner":
+            assert log.grant_id is None, case
 
 
 def test_a_call_without_named_items_gets_only_what_it_may_read(world: World) -> None:
-    for share, state in itertools.product(SHARE_ATTRIBUTES, GRANT_STATES):
+    for share, state in itertools.product(SHARE_ATTRIBUTES, CALLERS):
         status, body = _look_up_all(world.clients[state], world.resources[share].slug)
         case = f"{share}/{state}"
         if share == "none":
             assert (status, body["code"]) == (403, "negative_list"), case
             continue
-        if share == "conditional" and state != "active":
+        if share == "conditional" and state not in {"active", "owner"}:
             assert status == 403 and body["code"] == REFUSAL_FOR_GRANT[state], case
             continue
         assert status == 200, case
-        expected_phone = PERSONAL_VALUE if state == "active" else MASKED_VALUE
+        in_clear = state in {"active", "owner"}
+        expected_phone = PERSONAL_VALUE if in_clear else MASKED_VALUE
         assert body["values"] == {"uscc": KEY, "name": PLAIN_VALUE, "phone": expected_phone}
-        assert body["masked"] == ([] if state == "active" else ["phone"]), case
+        assert body["masked"] == ([] if in_clear else ["phone"]), case
 
 
 def _look_up_all(http: Client, slug: str) -> tuple[int, Any]:

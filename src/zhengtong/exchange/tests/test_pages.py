@@ -23,7 +23,7 @@ from zhengtong.exchange.tests.sharing import (
     logged_in,
     make_sharing,
 )
-from zhengtong.identity.actions import do_create_citizen
+from zhengtong.identity.actions import do_create_citizen, do_issue_client
 from zhengtong.identity.actors import actor_of
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.ledger.selectors import tree_state
@@ -156,6 +156,53 @@ def test_overdue_applications_show_in_red_to_the_data_bureau(sharing: Sharing) -
     provider = logged_in(sharing.officer).get("/exchange/requests/").content.decode()
     assert 'id="exchange-overdue"' not in provider
     assert "已逾期" in provider  # in its own list, still marked
+
+
+def _section(html: str, name: str) -> str:
+    return html.split(f'id="exchange-{name}"')[1].split("</section>")[0]
+
+
+def test_the_data_bureau_oversees_other_departments_applications_apart_from_its_own(
+    sharing: Sharing,
+) -> None:
+    # 孙八's post covers the whole city, but 本部门 is the data bureau only.
+    county = apply_for_phone(sharing)
+    grant = actions.do_grant_application(county, actor=actor_of(sharing.officer))
+    bureau_system, _secret = do_issue_client(
+        sharing.cast.catalog.data_bureau,
+        "数据局分析系统",
+        ["exchange.read_shared"],
+        actor=TEST_ACTOR,
+    )
+    own = actions.do_apply_for_access(
+        sharing.population,
+        bureau_system,
+        actions.ApplicationInput(
+            purpose="人口数据质量分析",
+            legal_basis=BASIS,
+            fields=["name"],
+            duration_days=30,
+            expected_per_day=10,
+        ),
+        actor=actor_of(sharing.bureau),
+    )
+    html = logged_in(sharing.bureau).get("/exchange/requests/").content.decode()
+    county_link, own_link = (f"/exchange/applications/{a.pk}/" for a in (county, own))
+    assert own_link in _section(html, "outgoing")
+    assert county_link not in _section(html, "outgoing")
+    for name in ("incoming", "given", "held"):
+        assert county_link not in _section(html, name), name
+        assert sharing.reader.name not in _section(html, name), name
+    assert f"/exchange/grants/{grant.pk}/revoke/" not in html
+    overview = _section(html, "all")
+    assert "全部数据共享申请（全市）" in overview
+    assert county_link in overview and own_link in overview
+    # The departments themselves see their own as before, and no city-wide list.
+    applicant = logged_in(sharing.county_officer).get("/exchange/requests/").content.decode()
+    assert county_link in _section(applicant, "outgoing") and 'id="exchange-all"' not in applicant
+    provider = logged_in(sharing.officer).get("/exchange/requests/").content.decode()
+    assert county_link in _section(provider, "incoming") and own_link in provider
+    assert f"/exchange/grants/{grant.pk}/revoke/" in _section(provider, "given")
 
 
 def test_the_pending_filter_is_an_htmx_partial(sharing: Sharing) -> None:
