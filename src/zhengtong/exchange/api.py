@@ -30,8 +30,8 @@ from zhengtong.exchange.access import (
     access_dataset_for_pushing,
     access_grant_by_id,
     access_hosted_dataset_by_code,
-    applying_departments,
     may_oversee,
+    own_departments,
     require_answer,
     require_revoke,
     require_withdraw,
@@ -394,18 +394,25 @@ def _invalid_box(box: str, boxes: list[str]) -> InvalidInput:
 def list_applications(
     request: HttpRequest, params: Query[ApplicationListIn]
 ) -> list[ApplicationOut]:
-    """Applications to answer (incoming), made (outgoing), or overdue anywhere (data bureau)."""
-    departments = applying_departments(request.user)
+    """Your department's applications to answer (incoming) or made (outgoing); for the data
+    bureau, every application (all) or those overdue anywhere (overdue)."""
+    # As on the requests page: the boxes are about the officer's own
+    # department; what a region-wide post reaches beyond it is oversight.
+    departments = own_departments(request.user)
     if params.box == "incoming":
         found = application_selectors.applications_to_answer(departments)
     elif params.box == "outgoing":
         found = application_selectors.applications_made(departments)
-    elif params.box == "overdue":
+    elif params.box in ("overdue", "all"):
         if not may_oversee(request.user):
             raise PermissionDenied()
-        found = application_selectors.overdue_applications()
+        found = (
+            application_selectors.overdue_applications()
+            if params.box == "overdue"
+            else application_selectors.all_applications()
+        )
     else:
-        raise _invalid_box(params.box, ["incoming", "outgoing", "overdue"])
+        raise _invalid_box(params.box, ["incoming", "outgoing", "overdue", "all"])
     if params.state:
         found = found.filter(state=params.state)
     return [application_out(a) for a in found.select_related("grant")[:MAX_LISTED]]
@@ -494,8 +501,8 @@ def withdraw_application(request: HttpRequest, application_id: int) -> Applicati
 
 @router.get("/grants", response={200: list[GrantOut], **ERRORS}, auth=session_auth)
 def list_grants(request: HttpRequest, params: Query[GrantListIn]) -> list[GrantOut]:
-    """Grants of your departments' resources (given) or held by their systems (held)."""
-    departments = applying_departments(request.user)
+    """Grants of your department's resources (given) or held by its systems (held)."""
+    departments = own_departments(request.user)
     if params.box == "given":
         found = application_selectors.grants_given(departments)
     elif params.box == "held":

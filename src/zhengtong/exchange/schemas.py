@@ -168,9 +168,10 @@ class ApplicationOut(Schema):
 class ApplicationListIn(Schema):
     box: str = Field(
         default="incoming",
-        description="incoming: to answer for your departments' resources; "
-        "outgoing: made for your departments' systems; overdue: every pending application "
-        "past its due date (data bureau only)",
+        description="incoming: to answer for your own department's resources; "
+        "outgoing: made for your own department's systems; overdue: every pending application "
+        "past its due date; all: every application, newest first (overdue and all: data "
+        "bureau only)",
     )
     state: str | None = Field(default=None, description="only applications in this state")
 
@@ -210,8 +211,8 @@ class GrantOut(Schema):
 class GrantListIn(Schema):
     box: str = Field(
         default="given",
-        description="given: grants of your departments' resources; held: grants your "
-        "departments' systems hold",
+        description="given: grants of your own department's resources; held: grants your "
+        "own department's systems hold",
     )
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_id_number
+from zhengtong.exchange.actions import do_grant_application
 from zhengtong.exchange.models import AccessApplication, AccessLog
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import (
@@ -22,6 +23,7 @@ from zhengtong.exchange.tests.sharing import (
     make_sharing,
 )
 from zhengtong.identity.actions import do_issue_client
+from zhengtong.identity.actors import actor_of
 from zhengtong.ledger.models import LedgerEntry
 
 SLUG = ENTERPRISES.replace("/", "-")
@@ -192,8 +194,29 @@ def test_overdue_answers_surface_to_the_data_bureau(sharing: Sharing) -> None:
     assert on_time.pk not in [a["id"] for a in overview.json()]
     provider_view = logged_in(sharing.officer).get("/api/exchange/applications?box=overdue")
     assert provider_view.status_code == 403
-    bad_box = logged_in(sharing.officer).get("/api/exchange/applications?box=all")
+    assert logged_in(sharing.officer).get("/api/exchange/applications?box=all").status_code == 403
+    bad_box = logged_in(sharing.officer).get("/api/exchange/applications?box=everything")
     assert bad_box.status_code == 400 and bad_box.json()["code"] == "invalid_box"
+
+
+def test_the_data_bureau_lists_its_own_applications_apart_from_the_citys(
+    sharing: Sharing,
+) -> None:
+    """As on the requests page: the boxes hold the bureau's own department, ``all`` the city's."""
+    county = apply_for_phone(sharing)
+    do_grant_application(county, actor=actor_of(sharing.officer))
+    bureau = logged_in(sharing.bureau)
+    for box in ("incoming", "outgoing"):
+        listed = bureau.get(f"/api/exchange/applications?box={box}").json()
+        assert county.pk not in [a["id"] for a in listed], box
+    for box in ("given", "held"):
+        assert bureau.get(f"/api/exchange/grants?box={box}").json() == [], box
+    listed = bureau.get("/api/exchange/applications?box=all").json()
+    assert county.pk in [a["id"] for a in listed]
+    applicant = logged_in(sharing.county_officer)
+    outgoing = applicant.get("/api/exchange/applications?box=outgoing").json()
+    assert county.pk in [a["id"] for a in outgoing]
+    assert applicant.get("/api/exchange/applications?box=all").status_code == 403
 
 
 def test_a_provider_system_pushes_and_deletes_records(sharing: Sharing) -> None:
