@@ -8,13 +8,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 
 from zhengtong.core.errors import NotFound
-from zhengtong.identity.models import Audience, SystemClient, User
-from zhengtong.identity.permissions import (
-    MANAGE_CLIENTS,
-    MANAGE_USERS,
-    VIEW_USERS,
-    has_permission,
-)
+from zhengtong.identity.models import SystemClient, User
+from zhengtong.identity.permissions import MANAGE_CLIENTS, has_permission
+from zhengtong.identity.selectors import accounts_managed_by, accounts_seen_by
 
 Principal = User | SystemClient | AbstractBaseUser | AnonymousUser | None
 
@@ -24,28 +20,26 @@ def access_user_by_id(principal: Principal, user_id: int) -> User:
 
     Everyone sees their own account. Staff accounts are seen by holders of
     ``identity.view_users`` or ``identity.manage_users`` covering one of the
-    account's departments; citizen and enterprise accounts belong to no
-    department and are seen by any holder of ``identity.manage_users``.
+    account's departments; citizen and enterprise accounts by holders of
+    ``identity.manage_users`` whose region holds them (``accounts_managed_by``).
     G2G clients see no accounts.
     """
     if not isinstance(principal, User):
         raise NotFound()
-    target = User.objects.filter(pk=user_id).select_related("person").first()
+    target = accounts_seen_by(principal).filter(pk=user_id).select_related("person").first()
     if target is None:
         raise NotFound()
-    if target.pk == principal.pk:
-        return target
-    if target.audience == Audience.STAFF:
-        departments = [
-            post.department
-            for post in target.posts.filter(is_active=True).select_related("department__region")
-        ]
-        for perm in (VIEW_USERS, MANAGE_USERS):
-            if any(has_permission(principal, perm, department=d) for d in departments):
-                return target
-    elif has_permission(principal, MANAGE_USERS):
-        return target
-    raise NotFound()
+    return target
+
+
+def access_user_to_manage_by_id(principal: Principal, user_id: int) -> User:
+    """Return the account if the principal administers it (not merely sees it)."""
+    if not isinstance(principal, User):
+        raise NotFound()
+    target = accounts_managed_by(principal).filter(pk=user_id).select_related("person").first()
+    if target is None or target.pk == principal.pk:
+        raise NotFound()
+    return target
 
 
 def access_client_by_id(principal: Principal, client_id: int) -> SystemClient:

@@ -21,7 +21,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
@@ -34,6 +34,7 @@ from django.views.decorators.http import require_POST
 from zhengtong.core.admin_actions import ActionAdminMixin
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.masking import mask_id_number, mask_name
+from zhengtong.identity.access import access_user_to_manage_by_id
 from zhengtong.identity.actions import (
     check_post,
     check_role_permissions,
@@ -50,6 +51,7 @@ from zhengtong.identity.models import (
     EnterpriseMembership,
     LoginFailure,
     Role,
+    ScopeLevel,
     StaffPost,
     SystemClient,
     User,
@@ -60,9 +62,11 @@ from zhengtong.identity.permissions import (
     VIEW_USERS,
     departments_in_scope,
     has_permission,
+    holds_installation_wide,
     permission_choices,
     role_label,
 )
+from zhengtong.identity.selectors import accounts_managed_by, accounts_seen_by
 
 
 def _may_view_users(request: HttpRequest) -> bool:
@@ -79,15 +83,14 @@ def _may_manage_account(request: HttpRequest, account: User) -> bool:
     """Whether the request's user administers this account, not merely sees it.
 
     The list also holds the staff whom ``identity.view_users`` shows; changing
-    one needs ``identity.manage_users`` covering one of the account's
-    departments, as ``access_user_by_id`` decides for viewing.
+    one needs ``identity.manage_users`` over the account's region, as
+    ``access_user_to_manage_by_id`` decides.
     """
-    if account.audience != Audience.STAFF:
-        return has_permission(request.user, MANAGE_USERS)
-    posts = account.posts.filter(is_active=True).select_related("department__region")
-    return any(
-        has_permission(request.user, MANAGE_USERS, department=post.department) for post in posts
-    )
+    try:
+        access_user_to_manage_by_id(request.user, account.pk)
+    except ZhengtongError:
+        return False
+    return True
 
 
 # --- logging in and out ---------------------------------------------------------------------
@@ -187,11 +190,7 @@ class UserAdmin(ActionAdminMixin, admin.ModelAdmin[User]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         users = super().get_queryset(request).select_related("person")
-        visible = Q(posts__department__in=_user_departments(request), posts__is_active=True)
-        if has_permission(request.user, MANAGE_USERS):
-            # Citizen and enterprise accounts belong to no department.
-            visible |= Q(audience__in=[Audience.CITIZEN, Audience.ENTERPRISE])
-        return users.filter(visible | Q(pk=request.user.pk)).distinct()
+        return users.filter(pk__in=accounts_seen_by(request.user).values("pk"))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _may_view_users(request)
@@ -206,7 +205,7 @@ class UserAdmin(ActionAdminMixin, admin.ModelAdmin[User]):
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         if not has_permission(request.user, MANAGE_USERS):
             return False
-        return obj is None or (obj.pk != request.user.pk and _may_manage_account(request, obj))
+        return obj is None or _may_manage_account(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False
@@ -280,7 +279,10 @@ class RoleAdmin(ActionAdminMixin, admin.ModelAdmin[Role]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Role | None = None) -> bool:
-        return has_permission(request.user, MANAGE_USERS)
+        # A role is one row for the whole installation: changing its permissions
+        # changes every holder's, in every county, so only an administrator of
+        # every department may do it.
+        return holds_installation_wide(request.user, MANAGE_USERS)
 
     def has_delete_permission(self, request: HttpRequest, obj: Role | None = None) -> bool:
         return False
@@ -288,6 +290,8 @@ class RoleAdmin(ActionAdminMixin, admin.ModelAdmin[Role]):
     def save_model(
         self, request: HttpRequest, obj: Role, form: ModelForm[Role], change: bool
     ) -> None:
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
         stored = Role.objects.get(pk=obj.pk)
         changed = do_set_role_permissions(
             stored, form.cleaned_data["permissions"], actor=actor_of(request.user)
@@ -299,6 +303,9 @@ class RoleAdmin(ActionAdminMixin, admin.ModelAdmin[Role]):
 
 
 class StaffPostForm(forms.ModelForm[StaffPost]):
+    # The administrator filling the form in; ``StaffPostAdmin.get_form`` sets it.
+    administrator: Any = None
+
     class Meta:
         model = StaffPost
         fields = ("user", "department", "role", "scope", "scope_region")
@@ -306,13 +313,26 @@ class StaffPostForm(forms.ModelForm[StaffPost]):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         user, department, role = data.get("user"), data.get("department"), data.get("role")
-        if user is not None and department is not None and role is not None:
+        if user is not None and department is not None and role is not None and "scope" in data:
             try:
                 check_post(user, department, role.code, data["scope"], data.get("scope_region"))
             except ZhengtongError as exc:
                 field = str(exc.detail.get("field", ""))
                 field = {"role_codes": "role"}.get(field, field)
                 self.add_error(field if field in self.fields else None, str(exc.message))
+        if (
+            department is not None
+            and data.get("scope") == ScopeLevel.REGION
+            and not self.has_error("scope_region")
+        ):
+            # A region-wide post reaches every department of its region, so it
+            # may reach no further than its administrator does.
+            region = data.get("scope_region") or department.region
+            if not has_permission(self.administrator, MANAGE_USERS, region=region):
+                self.add_error(
+                    "scope_region" if data.get("scope_region") else "scope",
+                    _("岗位的数据范围不能超出您所管理的行政区域。"),
+                )
         return data
 
     def validate_unique(self) -> None:
@@ -344,6 +364,16 @@ class StaffPostAdmin(ActionAdminMixin, admin.ModelAdmin[StaffPost]):
             return ()
         return ("user", "department", "role", "scope", "scope_region", "is_active")
 
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: StaffPost | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm[StaffPost]]:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"administrator": request.user})
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[StaffPost]:
         return super().get_queryset(request).filter(department__in=_user_departments(request))
 
@@ -368,10 +398,13 @@ class StaffPostAdmin(ActionAdminMixin, admin.ModelAdmin[StaffPost]):
     ) -> None:
         data = form.cleaned_data
         department = data["department"]
+        # The form offers only what is in scope; checked again so that nothing
+        # depends on the form having done so.
         if not has_permission(request.user, MANAGE_USERS, department=department):
-            raise PermissionError("the department is outside the administrator's scope")
+            raise PermissionDenied
+        user = access_user_to_manage_by_id(request.user, data["user"].pk)
         post = do_assign_post(
-            data["user"],
+            user,
             department,
             data["role"].code,
             actor=actor_of(request.user),
@@ -397,6 +430,9 @@ class StaffPostAdmin(ActionAdminMixin, admin.ModelAdmin[StaffPost]):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "department":
             kwargs["queryset"] = departments_in_scope(request.user, MANAGE_USERS)
+        if db_field.name == "user":
+            # Only the staff the administrator manages: a post changes its holder's roles.
+            kwargs["queryset"] = accounts_managed_by(request.user).filter(audience=Audience.STAFF)
         if db_field.name == "role":
             kwargs["queryset"] = Role.objects.filter(audience=Audience.STAFF)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -472,11 +508,13 @@ class LoginFailureAdmin(admin.ModelAdmin[LoginFailure]):
     fields = ("at", "username", "ip_address")
     readonly_fields = fields
 
+    # Failures name accounts by what was typed, which no region places, so
+    # only an administrator of every department reads them.
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return has_permission(request.user, MANAGE_USERS)
+        return holds_installation_wide(request.user, MANAGE_USERS)
 
     def has_view_permission(self, request: HttpRequest, obj: LoginFailure | None = None) -> bool:
-        return has_permission(request.user, MANAGE_USERS)
+        return holds_installation_wide(request.user, MANAGE_USERS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

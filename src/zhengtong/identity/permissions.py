@@ -330,21 +330,61 @@ def departments_in_scope(
     user: AbstractBaseUser | AnonymousUser | None, perm: str
 ) -> QuerySet[Department]:
     """Return the departments where the user holds ``perm``, for filtering list pages."""
+    condition = _scope_condition(user, perm, path_field="region__path", department_field="pk")
+    if condition is None:
+        return Department.objects.none()
+    return Department.objects.filter(condition)
+
+
+def regions_in_scope(user: AbstractBaseUser | AnonymousUser | None, perm: str) -> QuerySet[Region]:
+    """Return the regions where the user holds ``perm`` (through region-wide posts only).
+
+    A department post reaches no region on its own, as ``has_permission`` decides.
+    """
+    condition = _scope_condition(user, perm, path_field="path", department_field=None)
+    if condition is None:
+        return Region.objects.none()
+    return Region.objects.filter(condition)
+
+
+def holds_installation_wide(user: AbstractBaseUser | AnonymousUser | None, perm: str) -> bool:
+    """Return whether the user holds ``perm`` for every department of the installation.
+
+    Things shared by every department (role definitions, for one) are for such
+    a holder only: the city's administrator, not a county's.
+    """
+    if not has_permission(user, perm):
+        return False
+    return not Department.objects.exclude(pk__in=departments_in_scope(user, perm)).exists()
+
+
+def _scope_condition(
+    user: AbstractBaseUser | AnonymousUser | None,
+    perm: str,
+    *,
+    path_field: str,
+    department_field: str | None,
+) -> Q | None:
+    """The filter on ``path_field`` (and ``department_field``) that the user's grants cover.
+
+    None when no grant of ``perm`` covers anything, so that callers answer an
+    empty queryset rather than an unfiltered one.
+    """
     require_known_permission(perm)
     condition = Q()
     matched = False
     for grant in grants_of(user):
         if perm not in grant.permissions or not grant.is_scoped:
             continue
-        matched = True
         if grant.area_path is not None:
             area = grant.area_path.rstrip("/")
-            condition |= Q(region__path=area) | Q(region__path__startswith=area + "/")
+            condition |= Q(**{path_field: area}) | Q(**{f"{path_field}__startswith": area + "/"})
+        elif department_field is not None:
+            condition |= Q(**{department_field: grant.department_id})
         else:
-            condition |= Q(pk=grant.department_id)
-    if not matched:
-        return Department.objects.none()
-    return Department.objects.filter(condition)
+            continue
+        matched = True
+    return condition if matched else None
 
 
 def unknown_codes(codes: Iterable[str]) -> list[str]:

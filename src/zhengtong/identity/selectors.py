@@ -1,12 +1,29 @@
 """Reading accounts, posts, memberships and G2G clients."""
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from zhengtong.core.models import Department
 from zhengtong.core.sql import RowLoader, driver_cursor, driver_sql
-from zhengtong.identity.models import EnterpriseMembership, Role, StaffPost, SystemClient, User
+from zhengtong.identity.models import (
+    Audience,
+    EnterpriseMembership,
+    Role,
+    StaffPost,
+    SystemClient,
+    User,
+)
+from zhengtong.identity.permissions import (
+    MANAGE_USERS,
+    VIEW_USERS,
+    departments_in_scope,
+    holds_installation_wide,
+    regions_in_scope,
+)
 
 
 def posts_of(user: User) -> QuerySet[StaffPost]:
@@ -44,6 +61,68 @@ def clients_of_departments(departments: QuerySet[Department]) -> QuerySet[System
         .select_related("department")
         .order_by("department__code", "name", "id")
     )
+
+
+def accounts_managed_by(principal: AbstractBaseUser | AnonymousUser | None) -> QuerySet[User]:
+    """Return the accounts the principal administers with ``identity.manage_users``.
+
+    Staff accounts by their active posts' departments; citizen accounts by
+    the region of their real-name record and enterprise accounts by the
+    region of the enterprises they act for, which only region-wide posts
+    reach. Whoever administers every department administers every account,
+    those that no department or region places included.
+    """
+    if holds_installation_wide(principal, MANAGE_USERS):
+        return User.objects.all()
+    regions = regions_in_scope(principal, MANAGE_USERS)
+    public = Q(audience=Audience.CITIZEN, person__region__in=regions) | Q(
+        audience=Audience.ENTERPRISE,
+        enterprise_memberships__is_active=True,
+        enterprise_memberships__enterprise__region__in=regions,
+    )
+    return User.objects.filter(
+        Q(pk__in=_staff_in_scope(principal, MANAGE_USERS))
+        | Q(pk__in=User.objects.filter(public).values("pk"))
+    )
+
+
+def accounts_seen_by(principal: AbstractBaseUser | AnonymousUser | None) -> QuerySet[User]:
+    """Return the accounts the principal may see: its own, its staff's and those it administers."""
+    own = Q(pk=principal.pk) if isinstance(principal, User) and principal.pk else Q(pk__in=[])
+    return User.objects.filter(
+        own
+        | Q(pk__in=_staff_in_scope(principal, VIEW_USERS))
+        | Q(pk__in=accounts_managed_by(principal).values("pk"))
+    )
+
+
+def _staff_in_scope(
+    principal: AbstractBaseUser | AnonymousUser | None, perm: str
+) -> QuerySet[StaffPost, int]:
+    """The ids of staff with an active post in a department where the principal holds ``perm``."""
+    return StaffPost.objects.filter(
+        is_active=True, department__in=departments_in_scope(principal, perm)
+    ).values_list("user_id", flat=True)
+
+
+def acting_for(departments: QuerySet[Department], *, ref_field: str) -> Q:
+    """Return a filter on ``ref_field``, an actor reference, for whoever acts for the departments.
+
+    That is the staff who hold or held a post in one of them (what someone did
+    before a post ended stays theirs to answer for) and the departments' G2G
+    clients, with references made as ``actor_of`` makes them.
+    """
+    staff = (
+        StaffPost.objects.filter(department__in=departments)
+        .annotate(ref=Concat(Value("user:"), Cast("user_id", CharField())))
+        .values("ref")
+    )
+    clients = (
+        SystemClient.objects.filter(department__in=departments)
+        .annotate(ref=Concat(Value("client:"), "key_id"))
+        .values("ref")
+    )
+    return Q(**{f"{ref_field}__in": staff}) | Q(**{f"{ref_field}__in": clients})
 
 
 def get_role(code: str) -> Role | None:

@@ -249,11 +249,16 @@ def _aware(moment: datetime) -> datetime:
 
 
 def search_entries(
-    filters: EntryFilters, *, before: int | None = None, limit: int = 50
+    filters: EntryFilters, *, before: int | None = None, limit: int = 50, within: Q | None = None
 ) -> EntryPage:
-    """Return one page of matching entries, newest first, older than ``before`` if given."""
+    """Return one page of matching entries, newest first, older than ``before`` if given.
+
+    ``within`` narrows the search to the entries a reader may see; None is all of them.
+    """
     limit = max(1, min(limit, MAX_PAGE))
     entries = filter_entries(filters)
+    if within is not None:
+        entries = entries.filter(within)
     if before is not None:
         entries = entries.filter(seq__lt=before)
     page = list(entries[: limit + 1])

@@ -12,6 +12,7 @@ from zhengtong.core.htmx import is_htmx
 from zhengtong.ledger.access import access_entries_by_filters, may_view_entries
 from zhengtong.ledger.encoding import epoch_micros
 from zhengtong.ledger.forms import EntrySearchForm
+from zhengtong.ledger.labels import action_label, subject_type_label
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.ledger.selectors import EntryFilters, EntryPage, latest_signed_tree_head
 
@@ -51,9 +52,11 @@ def entries(request: HttpRequest) -> HttpResponse:
 
 @dataclass(frozen=True, slots=True)
 class EntryRow:
-    """An entry with what the page's script needs to recompute its leaf hash."""
+    """An entry, its readable names, and what the page's script needs to recompute its leaf."""
 
     entry: LedgerEntry
+    action_label: str
+    subject_label: str
     recorded_at_us: int
     data_hash: str
     leaf_hash: str
@@ -63,6 +66,8 @@ class EntryRow:
 def _row(entry: LedgerEntry) -> EntryRow:
     return EntryRow(
         entry=entry,
+        action_label=action_label(entry.action),
+        subject_label=subject_type_label(entry.subject_type),
         recorded_at_us=epoch_micros(entry.recorded_at),
         data_hash=bytes(entry.data_hash).hex(),
         leaf_hash=bytes(entry.leaf_hash).hex(),

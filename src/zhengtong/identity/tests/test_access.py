@@ -1,7 +1,10 @@
 import pytest
 
 from zhengtong.core.errors import NotFound
+from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.identity.access import access_client_by_id, access_user_by_id
+from zhengtong.identity.actions import do_assign_post
+from zhengtong.identity.models import User
 from zhengtong.identity.tests.cast import Cast
 
 
@@ -21,9 +24,17 @@ def test_an_administrator_sees_staff_of_the_own_department_only(cast: Cast) -> N
         access_user_by_id(cast.admin, cast.wangwu.pk)
 
 
-def test_an_administrator_sees_citizen_and_enterprise_accounts(cast: Cast) -> None:
-    assert access_user_by_id(cast.admin, cast.zhangsan.pk) == cast.zhangsan
-    assert access_user_by_id(cast.admin, cast.owner.pk) == cast.owner
+def test_a_city_administrator_sees_citizen_and_enterprise_accounts(cast: Cast) -> None:
+    do_assign_post(cast.leader, cast.city_office, "administrator", actor=TEST_ACTOR, scope="region")
+    leader = User.objects.get(pk=cast.leader.pk)
+    assert access_user_by_id(leader, cast.zhangsan.pk) == cast.zhangsan
+    assert access_user_by_id(leader, cast.owner.pk) == cast.owner
+
+
+def test_a_department_administrator_sees_no_citizen_or_enterprise_accounts(cast: Cast) -> None:
+    for account in (cast.zhangsan, cast.owner):
+        with pytest.raises(NotFound):
+            access_user_by_id(cast.admin, account.pk)
 
 
 def test_a_city_leader_sees_the_staff_of_the_city(cast: Cast) -> None:

@@ -1,0 +1,71 @@
+"""The audit page names actions and subjects readably and keeps their codes for searching."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.utils import translation
+
+from zhengtong.core.models import Person
+from zhengtong.ledger.labels import ACTION_LABELS, action_label, subject_type_label
+from zhengtong.ledger.tests.cast import LedgerCast, append
+
+pytestmark = pytest.mark.django_db
+
+URL = "/audit/"
+
+
+def _row_cells(text: str, seq: int) -> str:
+    match = re.search(rf'<tr>\s*<td data-label="[^"]*">{seq}</td>(.*?)</tr>', text, re.S)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_page_names_the_action_and_keeps_its_code(client: Client, cast: LedgerCast) -> None:
+    (entry,) = append(1, action="identity.assign_post", subject_type="identity.User")
+    client.force_login(cast.auditor)
+    cells = _row_cells(client.get(URL).content.decode(), entry.seq)
+    assert '<span title="identity.assign_post">分配岗位</span>' in cells
+    assert "<code" in cells and ">identity.assign_post</code>" in cells
+    # The kind of subject by its model's name, with the type as recorded.
+    assert '<span title="identity.User">用户</span>' in cells
+    assert ">identity.User</code>" in cells
+
+
+def test_the_names_follow_the_language(client: Client, cast: LedgerCast) -> None:
+    (entry,) = append(1, action="core.register_person", subject_type="core.Person")
+    client.force_login(cast.auditor)
+    text = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    cells = _row_cells(text, entry.seq)
+    assert '<span title="core.register_person">Register a person</span>' in cells
+    with translation.override("en"):
+        person = str(Person._meta.verbose_name)
+    assert re.search(r"[A-Za-z]", person)
+    assert f'<span title="core.Person">{person}</span>' in cells
+
+
+def test_an_action_without_a_name_is_shown_by_its_code(client: Client, cast: LedgerCast) -> None:
+    (entry,) = append(1, action="core.something_new", subject_type="core.NoSuchThing")
+    client.force_login(cast.auditor)
+    cells = _row_cells(client.get(URL).content.decode(), entry.seq)
+    assert "core.something_new" in cells and "<span title" not in cells
+    assert action_label("core.something_new") == "core.something_new"
+    assert subject_type_label("core.NoSuchThing") == "core.NoSuchThing"
+    assert subject_type_label("not a type") == "not a type"
+
+
+def test_the_search_still_goes_by_the_code(client: Client, cast: LedgerCast) -> None:
+    append(1, action="identity.end_post")
+    append(1, action="identity.assign_post")
+    client.force_login(cast.auditor)
+    response = client.get(URL, {"action": "identity.end_post"})
+    assert [row.entry.action for row in response.context["rows"]] == ["identity.end_post"]
+    assert [row.action_label for row in response.context["rows"]] == ["结束岗位"]
+
+
+def test_every_named_action_has_an_english_name() -> None:
+    with translation.override("en"):
+        untranslated = [
+            code for code, label in ACTION_LABELS.items() if re.search(r"[一-鿿]", str(label))
+        ]
+    assert untranslated == []
