@@ -131,12 +131,17 @@ def _open_alarm(
     detail: str = "",
     value: float | None = None,
 ) -> bool:
-    """Open an alarm unless one of the kind is open for the point and pollutant."""
+    """Open an alarm unless one of the kind is open for the point and pollutant.
+
+    An offline alarm whose point has reported since (``recovered_at``) is an
+    episode over, waiting for the regulator: a new outage is a new alarm.
+    """
     if Alarm.objects.filter(
         point_id=point_id,
         kind=kind,
         pollutant=pollutant,
         state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED),
+        recovered_at__isnull=True,
     ).exists():
         return False
     Alarm.objects.create(
@@ -339,6 +344,13 @@ def _alarm_credit_text(alarm: Alarm) -> str:
             pollutant=alarm.pollutant,
             value=f"{alarm.value:g}" if alarm.value is not None else "—",
             limit=f"{alarm.limit:g}" if alarm.limit is not None else "—",
+        )
+    if alarm.recovered_at is not None:
+        return stored_text(
+            gettext_noop("%(point)s 在线监测数据中断，%(start)s 报警，%(end)s 恢复上报"),
+            point=point.name,
+            start=timezone.localtime(alarm.first_at).strftime("%Y-%m-%d %H:%M"),
+            end=timezone.localtime(alarm.recovered_at).strftime("%Y-%m-%d %H:%M"),
         )
     return stored_text(
         gettext_noop("%(point)s 在线监测数据中断：%(detail)s"),

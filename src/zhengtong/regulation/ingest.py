@@ -25,11 +25,9 @@ from typing import Any
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Field
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
-from zhengtong.core.i18n import stored_text
 from zhengtong.core.sql import (
     driver_cursor,
     driver_sql,
@@ -363,67 +361,42 @@ def _in_list(values: Collection[int]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-# Per (point, pollutant) with an open over-limit alarm raised under another
-# limit than the one in force: each such alarm's id and the limit it was raised under.
-Superseded = dict[tuple[int, str], list[tuple[int, float | None]]]
-
-
-def _limits_of(point_ids: Collection[int]) -> tuple[dict[tuple[int, str], float], Superseded]:
-    """The emission limits of the batch's points, by (point, pollutant), and the alarms open
-    under a limit since changed (``Superseded``), read in the same statement."""
+def _limits_of(point_ids: Collection[int]) -> dict[tuple[int, str], float]:
+    """The emission limits of the batch's points, by (point, pollutant)."""
     using = router.db_for_read(EmissionLimit)
     table, columns = quoted_table(using, EmissionLimit)
-    alarms, alarm = quoted_table(using, Alarm)
     # Plain SQL: on every batch, building the query through the ORM cost
     # more than running it. Names come from the model; values are bound.
-    # The join finds nothing while no limit has changed under an open alarm.
     sql = (
-        f"SELECT l.{columns['point']}, l.{columns['pollutant']}, l.{columns['upper']}, "  # noqa: S608
-        f"a.{alarm['id']}, a.{alarm['limit']} FROM {table} l LEFT JOIN {alarms} a "
-        f"ON a.{alarm['point']} = l.{columns['point']} "
-        f"AND a.{alarm['pollutant']} = l.{columns['pollutant']} "
-        f"AND a.{alarm['kind']} = %s AND a.{alarm['state']} IN (%s, %s) "
-        f"AND (a.{alarm['limit']} IS NULL OR a.{alarm['limit']} <> l.{columns['upper']}) "
-        f"WHERE l.{columns['point']} IN ({_in_list(point_ids)})"
+        f"SELECT {columns['point']}, {columns['pollutant']}, {columns['upper']} "  # noqa: S608
+        f"FROM {table} WHERE {columns['point']} IN ({_in_list(point_ids)})"
     )
-    parameters: list[str | int] = [
-        AlarmKind.OVER_LIMIT.value,
-        AlarmState.OPEN.value,
-        AlarmState.ACKNOWLEDGED.value,
-        *point_ids,
-    ]
-    limits: dict[tuple[int, str], float] = {}
-    superseded: Superseded = {}
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, parameters)
-        for point_id, pollutant, upper, alarm_id, raised_under in cursor.fetchall():
-            limits[point_id, pollutant] = upper
-            if alarm_id is not None:
-                superseded.setdefault((point_id, pollutant), []).append((alarm_id, raised_under))
-    return limits, superseded
+        cursor.execute(sql, list(point_ids))
+        return {(point_id, pollutant): upper for point_id, pollutant, upper in cursor.fetchall()}
 
 
-def _close_offline_alarms(point_ids: Collection[int], now: dt.datetime) -> None:
-    """Close the open offline alarms of points that report again."""
+def _mark_offline_recovered(point_ids: Collection[int], now: dt.datetime) -> None:
+    """Note on the open offline alarms of points that report again when they did.
+
+    The alarm stays open: an outage of the monitoring is the regulator's to
+    judge (a device fault reported in time, or data withheld), as an
+    exceedance is, and only their closing puts it on the credit file.
+    """
     using = router.db_for_write(Alarm)
     connection = connections[using]
     table, columns = quoted_table(using, Alarm)
     sql = (
-        f"UPDATE {table} SET {columns['state']} = %s, {columns['closed_at']} = %s, "  # noqa: S608
-        f"{columns['closed_by']} = %s, {columns['note']} = %s "
+        f"UPDATE {table} SET {columns['recovered_at']} = %s "  # noqa: S608
         f"WHERE {columns['state']} IN (%s, %s) AND {columns['kind']} = %s "
+        f"AND {columns['recovered_at']} IS NULL "
         f"AND {columns['point']} IN ({_in_list(point_ids)})"
     )
-    closed_at = connection.ops.adapt_datetimefield_value(now)
-    note = stored_text(gettext_noop("恢复上报"))
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             [
-                AlarmState.CLOSED.value,
-                closed_at,
-                "system",
-                note,
+                connection.ops.adapt_datetimefield_value(now),
                 AlarmState.OPEN.value,
                 AlarmState.ACKNOWLEDGED.value,
                 AlarmKind.OFFLINE.value,
@@ -438,35 +411,20 @@ Exceedances = dict[tuple[int, str], tuple[float, float, dt.datetime, dt.datetime
 OverLimit = tuple[tuple[int, str, str, dt.datetime], float, float]
 
 
-@dataclass(frozen=True, slots=True)
-class Judged:
-    """A batch's values judged against the limits in force, worked out before the write turn."""
-
-    over: list[OverLimit]
-    # The limit in force of each (point, pollutant) with a value within it,
-    # where an alarm raised under an earlier limit is open: that alarm ends.
-    ending: dict[tuple[int, str], tuple[float, list[tuple[int, float | None]]]]
-
-
-_NOTHING_JUDGED = Judged([], {})
-
-
-def _over_limit_values(rows: Sequence[ReadingRow]) -> Judged:
+def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
     """The valid values above their point's limit, worked out before the write turn.
 
     Only data flagged N (normal) or T (over the measuring range) counts (see
     ``JUDGED_FLAGS``). A reading sent twice in the batch counts once. Values
-    are judged against the limit in force, whatever an open alarm was raised
-    under: a value within it ends an alarm raised under an earlier limit.
+    are judged against the limit in force, whatever an open alarm was raised under.
     """
     point_ids = {row[_POINT] for row in rows}
     if not point_ids:
-        return _NOTHING_JUDGED
-    limits, superseded = _limits_of(point_ids)
+        return []
+    limits = _limits_of(point_ids)
     if not limits:
-        return _NOTHING_JUDGED
+        return []
     found: dict[tuple[int, str, str, dt.datetime], OverLimit] = {}
-    ending: dict[tuple[int, str], tuple[float, list[tuple[int, float | None]]]] = {}
     for row in rows:
         upper = limits.get((row[_POINT], row[_POLLUTANT]))
         if upper is None or row[_FLAG] not in JUDGED_FLAGS:
@@ -477,16 +435,11 @@ def _over_limit_values(rows: Sequence[ReadingRow]) -> Judged:
         value = row[_ZS]
         if value is None:
             value = row[_RTD] if row[_RTD] is not None else row[_AVG]
-        if value is None:
-            continue
-        if value <= upper:
-            earlier = superseded.get((row[_POINT], row[_POLLUTANT]))
-            if earlier:
-                ending[row[_POINT], row[_POLLUTANT]] = (upper, earlier)
+        if value is None or value <= upper:
             continue
         key = (row[_POINT], row[_POLLUTANT], row[_COMMAND], row[_DATA_TIME])
         found.setdefault(key, (key, value, upper))
-    return Judged(list(found.values()), ending)
+    return list(found.values())
 
 
 def _exceedances(over: Sequence[OverLimit]) -> Exceedances:
@@ -529,7 +482,8 @@ def _over_limit_alarms(worst: Exceedances) -> int:
         return 0
     # An alarm belongs to the limit it was raised under: after a change, values
     # over the new limit raise an alarm of their own, and the earlier alarm
-    # stays as it was for the regulator until a value within the limit ends it.
+    # stays as it was for the regulator (an exceedance of the limit then in
+    # force stays one, whatever the limit is now).
     open_alarms = {
         (alarm.point_id, alarm.pollutant, alarm.limit): alarm
         for alarm in Alarm.objects.filter(
@@ -563,28 +517,6 @@ def _over_limit_alarms(worst: Exceedances) -> int:
                 last_at=max(alarm.last_at, last),
             )
     return opened
-
-
-def _end_superseded_alarms(judged: Judged, now: dt.datetime) -> int:
-    """Close the alarms raised under an earlier limit whose pollutant is within the new one.
-
-    Closed by the data, as an offline alarm is by the next upload, so it does
-    not go on the credit file: that takes a regulator's confirmation. Return
-    how many were closed.
-    """
-    closed = 0
-    for upper, earlier in judged.ending.values():
-        for alarm_id, raised_under in earlier:
-            note = stored_text(
-                gettext_noop("排放限值由 %(old)s 调整为 %(new)s 后，监测值未超过新限值"),
-                old=f"{raised_under:g}" if raised_under is not None else "—",
-                new=f"{upper:g}",
-            )
-            # Only if still open: a regulator may have closed it meanwhile.
-            closed += Alarm.objects.filter(
-                pk=alarm_id, state__in=(AlarmState.OPEN, AlarmState.ACKNOWLEDGED)
-            ).update(state=AlarmState.CLOSED, closed_at=now, closed_by="system", note=note)
-    return closed
 
 
 def printable(text: str) -> str:
@@ -718,17 +650,16 @@ def store_batch(
     # What needs no write is worked out before the write turn, which other
     # receiver processes wait for: the exceedances while the rows still hold
     # times, then the times as the database stores them, then the statements.
-    judged = _over_limit_values(rows)
+    over = _over_limit_values(rows)
     _adapt_times(rows, using)
     inserts = _reading_inserts(rows, using)
     with transaction.atomic(durable=True, using=using):
-        worst = _exceedances(judged.over)
+        worst = _exceedances(over)
         _insert_readings(inserts, rows, using)
         opened = _over_limit_alarms(worst)
-        ended = _end_superseded_alarms(judged, now) if judged.ending else 0
         if good:
             # A point that reports again is no longer offline.
-            _close_offline_alarms(list(good), now)
+            _mark_offline_recovered(list(good), now)
         if commands:
             _store_commands(commands)
         answered = _match_command_answers(accepted)
@@ -756,7 +687,6 @@ def store_batch(
                 "refused": len(refused),
                 "readings": len(rows),
                 "alarms_opened": opened,
-                "alarms_closed": ended,
                 "commands_sent": len(commands),
                 "commands_answered": answered,
                 "sha256": digest.hexdigest(),

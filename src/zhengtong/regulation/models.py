@@ -212,6 +212,9 @@ class Alarm(models.Model):
     closed_by = models.CharField(max_length=64, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(_("处理说明"), blank=True)
+    # An offline alarm: when the point reported again. The alarm stays open
+    # for the regulator; a later outage opens an alarm of its own.
+    recovered_at = models.DateTimeField(_("恢复上报时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-last_at", "-pk"]

@@ -222,7 +222,24 @@ def test_a_silent_point_goes_offline_and_back(point: MonitoringPoint) -> None:
     assert do_check_offline_points(actor=TEST_ACTOR, now=later) == [MN]
     assert do_check_offline_points(actor=TEST_ACTOR, now=later) == []  # one open alarm only
     store(point, 1, 20.0)
-    assert Alarm.objects.get(kind="offline").state == "closed"
+    # Reporting again ends the outage but not the alarm: the regulator judges it.
+    outage = Alarm.objects.get(kind="offline")
+    assert outage.state == "open" and outage.recovered_at is not None
+    point.refresh_from_db()
+    assert point.last_seen_at is not None
+    assert do_check_offline_points(actor=TEST_ACTOR, now=point.last_seen_at) == []
+    # A second outage is an alarm of its own.
+    again = point.last_seen_at + dt.timedelta(minutes=10)
+    assert do_check_offline_points(actor=TEST_ACTOR, now=again) == [MN]
+    second = Alarm.objects.exclude(pk=outage.pk).get(kind="offline")
+    assert second.recovered_at is None
+    outage.refresh_from_db()
+    assert outage.recovered_at is not None and outage.state == "open"
+    # Confirmed by the regulator, the first outage goes on the credit file with its span.
+    do_close_alarm(outage, "未按规定报告故障，数据中断属实", actor=TEST_ACTOR)
+    record = CreditRecord.objects.get(enterprise=point.enterprise)
+    assert record.kind == "offline_alarm" and record.source_ref == f"alarm:{outage.pk}"
+    assert "恢复上报" in record.description
 
 
 @pytest.mark.parametrize(
@@ -309,22 +326,18 @@ def test_a_confirmed_alarm_goes_on_the_credit_file_once_and_a_declined_one_does_
     assert CreditRecord.objects.filter(enterprise=point.enterprise).count() == 1
 
 
-def test_after_a_limit_change_an_open_alarm_closes_on_a_value_within_the_new_limit(
+def test_after_a_limit_change_values_within_the_new_limit_leave_the_old_alarm_as_it_was(
     point: MonitoringPoint,
 ) -> None:
     store(point, 1, 50.0)
     alarm = Alarm.objects.get()
     do_set_emission_limit(point, "a21026", 60.0, actor=TEST_ACTOR, unit="mg/m3")
-    # Over the old limit of 35, within the new one of 60.
+    # Over the old limit of 35, within the new one of 60: no alarm, and the
+    # exceedance of the limit then in force stays open for the regulator.
     store(point, 2, 55.0)
     alarm.refresh_from_db()
-    assert (alarm.state, alarm.closed_by) == ("closed", "system")
-    # The alarm keeps the limit it was raised under and what it saw under it.
-    assert (alarm.limit, alarm.value, alarm.count) == (35.0, 50.0, 1)
-    assert "35" in alarm.note and "60" in alarm.note
-    assert not Alarm.objects.filter(state__in=("open", "acknowledged")).exists()
-    # Closed by the data, not confirmed by a regulator: nothing on the credit file.
-    assert not CreditRecord.objects.exists()
+    assert (alarm.state, alarm.limit, alarm.value, alarm.count) == ("open", 35.0, 50.0, 1)
+    assert Alarm.objects.count() == 1
 
 
 def test_after_a_limit_change_values_over_the_new_limit_raise_an_alarm_under_it(
@@ -341,9 +354,8 @@ def test_after_a_limit_change_values_over_the_new_limit_raise_an_alarm_under_it(
     assert (old.state, old.limit, old.value, old.count) == ("acknowledged", 35.0, 50.0, 1)
     new = Alarm.objects.exclude(pk=old.pk).get()
     assert (new.state, new.limit, new.value, new.count) == ("open", 20.0, 30.0, 2)
-    # Within the new limit: the alarm raised under the old one closes; the one
-    # raised under the limit in force waits for the regulator, as always.
+    # Within the new limit: both wait for the regulator, as every alarm does.
     store(point, 4, 10.0)
     old.refresh_from_db()
     new.refresh_from_db()
-    assert (old.state, new.state) == ("closed", "open")
+    assert (old.state, new.state) == ("acknowledged", "open")
