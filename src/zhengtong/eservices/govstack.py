@@ -24,10 +24,14 @@ Errors have the platform's ``{code, message, detail}`` shape. See
 docs/eservices-govstack.md.
 """
 
+import base64
+import binascii
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
@@ -666,15 +670,46 @@ def update_application(
 # --- Documents --------------------------------------------------------------------------
 
 
+def _base64_files(texts: list[str]) -> "list[DjangoUploadedFile[bytes]]":
+    """Files sent as base64 text parts, named by what their first bytes show them to be.
+
+    A text part has no file name; the type check that follows still goes by
+    the content (``actions.FILE_TYPES``). Text parts are held to Django's
+    limit on form data (``DATA_UPLOAD_MAX_MEMORY_SIZE``), so larger files come
+    as file parts.
+    """
+    found: list[DjangoUploadedFile[bytes]] = []
+    for text in texts:
+        # A data URL's header (data:application/pdf;base64,) says nothing the bytes do not.
+        encoded = text.split(",", 1)[1] if text.startswith("data:") else text
+        try:
+            content = base64.b64decode("".join(encoded.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput(
+                _("文件内容不是有效的 base64 编码。"), code="bad_base64", detail={"field": "file"}
+            ) from None
+        suffix = next(
+            (ends[0] for magic, ends in actions.FILE_TYPES.values() if content.startswith(magic)),
+            "",
+        )
+        found.append(SimpleUploadedFile(f"document{suffix}", content))
+    return found
+
+
 @router.post("/documents", response={200: UploadOut, **ERRORS}, auth=session_auth)
 def upload_document(
     request: HttpRequest,
     params: Query[UploadIn],
     file: Annotated[list[UploadedFile] | None, FileParam(None)] = None,
 ) -> UploadOut:
-    """Upload one material of your draft or 补正 application: PDF, JPG or PNG, at most 10 MB."""
+    """Upload one material of your draft or 补正 application: PDF, JPG or PNG, at most 10 MB.
+
+    The file comes as a file part, or as a text part holding its content in
+    base64 (the specification's ``format: base64``).
+    """
     user = _user(request)
-    if not file or len(file) != 1:
+    files = list(file or []) or _base64_files(request.POST.getlist("file"))
+    if len(files) != 1:
         raise InvalidInput(
             _("请上传一个文件。"), code="one_file_required", detail={"field": "file"}
         )
@@ -687,7 +722,7 @@ def upload_document(
     application = access_application_by_number(user, params.fileId)
     if application.applicant_id != user.pk:
         raise PermissionDenied(_("只有申请人本人可以上传材料。"), code="not_applicant")
-    row = actions.do_upload_material(application, params.materialId, file[0], acting_user=user)
+    row = actions.do_upload_material(application, params.materialId, files[0], acting_user=user)
     return UploadOut(
         code=200,
         type=row.content_type,

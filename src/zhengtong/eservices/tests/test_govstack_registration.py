@@ -1,6 +1,8 @@
 """The GovStack Registration profile through HTTP, its answers checked against the specification."""
 
+import base64
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.eservices.models import Application
+from zhengtong.eservices.models import Application, ApplicationMaterial
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
     MANUAL_FORM,
@@ -372,6 +374,25 @@ def test_documents_are_checked_like_the_native_uploads(cast: ApplicationsCast) -
     _refused(logged_in(cast.citizen).post(address, {"file": pdf()}), 404, "not_found")
     _refused(Client().post(address, {"file": pdf()}), 401, "not_authenticated")
     assert _ledger(number) == ["eservices.create_application"]
+
+
+def test_a_document_may_come_as_base64_text(cast: ApplicationsCast) -> None:
+    """The specification types the file as ``string, format: base64``: a text part is read so."""
+    http = logged_in(cast.applicant)
+    number = draft(http, cast, MANUAL_FORM)["fileId"]
+    layout = material(cast.food, "设备设施")
+    address = f"{URL}/documents?fileId={number}&materialId={layout.pk}"
+    body = _ok(http.post(address, {"file": base64.b64encode(PDF).decode()}))
+    assert body["type"] == "application/pdf"
+    stored = ApplicationMaterial.objects.get(
+        application__number=number, material=layout, kind="upload"
+    )
+    assert stored.sha256 == hashlib.sha256(PDF).hexdigest() and stored.size == len(PDF)
+    # Text that is not base64, or whose content is no accepted file, is refused.
+    _refused(http.post(address, {"file": "not base64 at all!"}), 400, "bad_base64")
+    text = base64.b64encode("营业执照".encode()).decode()
+    _refused(http.post(address, {"file": text}), 400, "file_type")
+    _refused(http.post(address, {"file": [text, text]}), 400, "one_file_required")
 
 
 def test_applicants_and_staff_see_the_applications_they_may(cast: ApplicationsCast) -> None:
