@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from zhengtong.core.errors import NotFound
-from zhengtong.hotline import selectors
+from zhengtong.core.errors import NotFound, PermissionDenied
+from zhengtong.core.models import RegionLevel
+from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.models import Case, CaseImport, ClassifierVersion, ExtensionRequest
 from zhengtong.hotline.permissions import (
     DISPATCH,
@@ -16,7 +17,9 @@ from zhengtong.hotline.permissions import (
     VIEW_OVERVIEW,
 )
 from zhengtong.identity.models import User
-from zhengtong.identity.permissions import departments_in_scope, has_permission
+from zhengtong.identity.permissions import departments_in_scope, grants_of, has_permission
+
+CITY_LEVEL = int(RegionLevel.CITY)
 
 
 def _not_found() -> NotFound:
@@ -79,6 +82,37 @@ def access_classifier_version(user: User, number: int) -> ClassifierVersion:
     if version is None or not has_permission(user, MANAGE_ROUTING):
         raise NotFound(_("找不到该模型版本。"), code="classifier_not_found")
     return version
+
+
+def may_manage_routing(user: User) -> bool:
+    """Whether the user may train, activate and roll back the routing model.
+
+    The model routes every message of the city to every department, so the
+    permission must cover the whole city: a post scoped to the city (the
+    city's or the 12345 centre's system administrator), not one department's
+    or one district's administrator, who holds ``hotline.manage_routing`` for
+    their own part only and may look at the versions but not change them.
+    Before any routing rule names the city, a region-wide post at city level
+    or above will do.
+    """
+    city = routing.city_region()
+    if city is not None:
+        return has_permission(user, MANAGE_ROUTING, region=city)
+    return any(
+        MANAGE_ROUTING in grant.permissions
+        and grant.area_path is not None
+        and len(grant.area_path.strip("/").split("/")) <= CITY_LEVEL
+        for grant in grants_of(user)
+    )
+
+
+def require_routing_manager(user: User) -> None:
+    """Refuse (403) unless the user may change the city's routing model."""
+    if not may_manage_routing(user):
+        raise PermissionDenied(
+            _("只有全市范围的分拨管理员可以训练、启用或回滚分拨模型。"),
+            code="permission_denied",
+        )
 
 
 def access_import_by_id(user: User, import_id: int) -> CaseImport:

@@ -13,7 +13,9 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,8 +96,33 @@ ALLOWED_ATTACHMENT_TYPES = {
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
+# Set while history is loaded (``acting_as_of``): the moment the actions take place.
+_as_of: ContextVar[dt.datetime | None] = ContextVar("hotline_as_of", default=None)
+
+
+@contextmanager
+def acting_as_of(moment: dt.datetime) -> Iterator[None]:
+    """Run the hotline's actions as if at ``moment``, a time in the past.
+
+    For loading history: the demo's weeks of messages, or the cases of a
+    centre's previous system with their dates. The cases' times, events,
+    deadlines and notifications take that moment; the ledger entries are
+    still dated when they are written, as the ledger records what was written
+    when. A moment in the future is refused, so nothing is dated ahead of it.
+    """
+    if timezone.is_naive(moment):
+        raise ValueError("acting_as_of needs an aware datetime")
+    if moment > timezone.now() + dt.timedelta(minutes=5):
+        raise ValueError("acting_as_of cannot act in the future")
+    token = _as_of.set(moment)
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
+
+
 def _now() -> dt.datetime:
-    return timezone.now()
+    return _as_of.get() or timezone.now()
 
 
 def _refuse(message: str, code: str, *, field: str | None = None) -> InvalidInput:
@@ -480,7 +507,11 @@ def _route_new_case(
             AUTOMATIC,
             at=now,
             department=case.department,
-            data={"category": case.category, "confidence": round(case.confidence or 0, 4)},
+            data={
+                "category": case.category,
+                "confidence": round(case.confidence or 0, 4),
+                **({"topic": suggestion.topic} if suggestion.topic else {}),
+            },
         )
         return
     reasons = []
@@ -839,7 +870,8 @@ def score_as_dict(score: Any) -> dict[str, Any]:
         "interpretability": score.interpretability,
         "timeliness": score.timeliness,
         "total": score.total,
-        "advice": list(score.advice),
+        # By code and values, so that each reader sees the hints in their language.
+        "advice": [hint.as_data() for hint in score.advice],
     }
 
 

@@ -2,20 +2,31 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from zhengtong.core.admin_actions import ActionAdminMixin
+from zhengtong.core.errors import InvalidInput
 from zhengtong.hotline import routing_actions
+from zhengtong.hotline.access import may_manage_routing
 from zhengtong.hotline.models import PlaceAlias, RoutingRule, TimeLimitRule
 from zhengtong.hotline.permissions import MANAGE_ROUTING
 from zhengtong.identity.actors import actor_of
+from zhengtong.identity.models import User
 from zhengtong.identity.permissions import has_permission
 
 
+def _manages_routing(request: HttpRequest) -> bool:
+    """The routing data route the whole city: changing it needs the permission city-wide."""
+    user = request.user
+    return isinstance(user, User) and may_manage_routing(user)
+
+
 class _RoutingDataAdmin(ActionAdminMixin):
+    # A department's or a district's administrator may look; the city's changes.
     def has_module_permission(self, request: HttpRequest) -> bool:
         return has_permission(request.user, MANAGE_ROUTING)
 
@@ -23,21 +34,41 @@ class _RoutingDataAdmin(ActionAdminMixin):
         return has_permission(request.user, MANAGE_ROUTING)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return has_permission(request.user, MANAGE_ROUTING)
+        return _manages_routing(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return has_permission(request.user, MANAGE_ROUTING)
+        return _manages_routing(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return has_permission(request.user, MANAGE_ROUTING)
+        return _manages_routing(request)
+
+
+class RoutingRuleForm(forms.ModelForm[RoutingRule]):
+    """Shows a topic without keywords (and the like) next to the form, not as a server error."""
+
+    class Meta:
+        model = RoutingRule
+        fields = ("region", "category", "topic", "keywords", "department")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            topic, keywords = routing_actions.topic_and_keywords(
+                data.get("topic") or "", data.get("keywords") or ""
+            )
+        except InvalidInput as error:
+            raise forms.ValidationError(str(error.message)) from None
+        data["topic"], data["keywords"] = topic, keywords
+        return data
 
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(_RoutingDataAdmin, admin.ModelAdmin[RoutingRule]):
-    list_display = ("region", "category", "department")
+    form = RoutingRuleForm
+    list_display = ("region", "category", "topic", "keywords", "department")
     list_filter = ("category",)
     autocomplete_fields = ()
-    fields = ("region", "category", "department")
+    fields = ("region", "category", "topic", "keywords", "department")
     actions = None
 
     def save_model(
@@ -47,10 +78,19 @@ class RoutingRuleAdmin(_RoutingDataAdmin, admin.ModelAdmin[RoutingRule]):
         if change:
             # A rule moved to another region or category replaces the old one.
             original = RoutingRule.objects.get(pk=obj.pk)
-            if (original.region_id, original.category) != (obj.region_id, obj.category):
+            if (original.region_id, original.category, original.topic) != (
+                obj.region_id,
+                obj.category,
+                obj.topic,
+            ):
                 routing_actions.do_remove_routing_rule(original, actor=actor)
         saved = routing_actions.do_set_routing_rule(
-            obj.region, obj.category, obj.department, actor=actor
+            obj.region,
+            obj.category,
+            obj.department,
+            actor=actor,
+            topic=obj.topic,
+            keywords=obj.keywords,
         )
         obj.pk = saved.pk
 

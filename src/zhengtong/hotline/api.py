@@ -35,7 +35,7 @@ from zhengtong.hotline.permissions import (
     MANAGE_ROUTING,
     VIEW_OVERVIEW,
 )
-from zhengtong.hotline.reply_quality import score_reply
+from zhengtong.hotline.reply_quality import readable_score, score_reply
 from zhengtong.hotline.states import Channel, EventKind, Urgency
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import (
@@ -348,7 +348,7 @@ def _case_out(case: Case) -> CaseOut:
         warning=clock.level,
         reply=case.reply,
         replied_at=case.replied_at,
-        reply_score=case.reply_score,
+        reply_score=readable_score(case.reply_score),
         upheld_against=case.upheld_against.credit_code if case.upheld_against else None,
         rating=case.rating,
         reopened=case.reopened,
@@ -396,12 +396,12 @@ def _version_out(version: ClassifierVersion) -> ClassifierVersionOut:
         progress=version.progress,
         stage=version.stage,
         is_active=version.is_active,
-        source=version.source,
+        source=version.source_label,
         examples=version.examples,
         labels=version.labels,
         report=version.report,
         train_seconds=version.train_seconds,
-        error=version.error,
+        error=version.error_label,
         created_at=version.created_at,
         finished_at=version.finished_at,
     )
@@ -694,7 +694,9 @@ def preview_reply_score(request: HttpRequest, number: str, payload: ReplyIn) -> 
         replied_at=timezone.now(),
         due_at=case.reply_due,
     )
-    return ReplyScoreOut(**actions.score_as_dict(score))
+    return ReplyScoreOut(
+        **{**actions.score_as_dict(score), "advice": [str(hint) for hint in score.advice]}
+    )
 
 
 @router.post("/cases/{number}/reply", response={200: CaseOut, **ERRORS}, auth=session_auth)
@@ -751,7 +753,7 @@ def train_model(request: HttpRequest, payload: TrainIn) -> Status[ClassifierVers
     from zhengtong.hotline.tasks import train_classifier
 
     user = session_user(request)
-    require_permission(user, MANAGE_ROUTING)
+    access.require_routing_manager(user)
     data: Path | None = default_data() if payload.use_shared_data else None
     if payload.use_shared_data and data is None:
         raise InvalidInput(
@@ -781,6 +783,7 @@ def activate_model(request: HttpRequest, number: int) -> ClassifierVersionOut:
     """Route with this version (activating an older version is the rollback)."""
     user = session_user(request)
     version = access.access_classifier_version(user, number)
+    access.require_routing_manager(user)
     return _version_out(classifier_actions.do_activate_classifier(version, actor=actor_of(user)))
 
 

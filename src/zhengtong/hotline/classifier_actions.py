@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.hotline import routing
-from zhengtong.hotline.models import ClassifierVersion, LabelledExample
+from zhengtong.hotline.models import ClassifierVersion, LabelledExample, without_paths
 from zhengtong.hotline.routing_model import (
     CsvFormatError,
     EvaluationReport,
@@ -58,13 +58,17 @@ def do_queue_training(
         raise InvalidInput(_("请选择训练数据。"), code="no_training_data")
     if data_path is not None and not data_path.is_file():
         raise InvalidInput(
-            _("找不到训练数据文件 %(path)s。") % {"path": data_path}, code="training_data_missing"
+            _("找不到训练数据文件 %(name)s。") % {"name": data_path.name},
+            code="training_data_missing",
         )
     with transaction.atomic(durable=True):
         number = (ClassifierVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
         version = ClassifierVersion.objects.create(
             number=number,
-            source=(source or (data_path.name if data_path else _("人工派单样本")))[:300],
+            # A label for people: a file's name, never where the server keeps it.
+            source=without_paths(source or (data_path.name if data_path else _("人工派单样本")))[
+                :300
+            ],
             data_path=str(data_path) if data_path else "",
             include_corrections=include_corrections,
             created_at=timezone.now(),
@@ -109,11 +113,14 @@ def run_training(version: ClassifierVersion, *, actor: Actor, folds: int = 5) ->
             examples, progress=lambda p, s: _progress(version, 70 + int(p * 0.25), f"train {s}")
         )
     except (TrainingDataError, CsvFormatError, OSError) as error:
-        return do_fail_training(version, str(error), actor=actor)
+        logger.warning("training of classifier version %s failed: %s", version.number, error)
+        return do_fail_training(version, without_paths(str(error)), actor=actor)
     # Any failure must end the version, not leave it running for ever.
     except Exception as error:
         logger.exception("training of classifier version %s failed", version.number)
-        return do_fail_training(version, f"{type(error).__name__}: {error}", actor=actor)
+        return do_fail_training(
+            version, without_paths(f"{type(error).__name__}: {error}"), actor=actor
+        )
     return do_finish_training(version, model, report, actor=actor)
 
 
@@ -177,8 +184,11 @@ def do_activate_classifier(version: ClassifierVersion, *, actor: Actor) -> Class
     try:
         routing.model_of(version)
     except ValueError as error:
+        # The full reason, with the file's place on the server, is for the log.
+        logger.warning("classifier version %s cannot be activated: %s", version.number, error)
         raise Conflict(
-            _("模型文件无法读取或已被改动：%(error)s") % {"error": error}, code="model_file_invalid"
+            _("模型文件无法读取或已被改动：%(error)s") % {"error": without_paths(str(error))},
+            code="model_file_invalid",
         ) from error
     with transaction.atomic(durable=True):
         previous = ClassifierVersion.objects.select_for_update().filter(is_active=True).first()

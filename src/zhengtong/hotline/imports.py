@@ -28,7 +28,7 @@ from openpyxl import load_workbook
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import InvalidInput, ZhengtongError
 from zhengtong.hotline.actions import CaseInput, do_submit_case
-from zhengtong.hotline.models import Case, CaseImport, ImportState
+from zhengtong.hotline.models import Case, CaseImport, ImportState, without_paths
 from zhengtong.hotline.states import Channel, Urgency
 from zhengtong.ledger.actions import record_entry
 
@@ -214,7 +214,9 @@ def run_import(case_import: CaseImport, *, actor: Actor) -> CaseImport:
         with case_import.file.open("rb") as handle:
             rows = read_rows(handle.read())
     except (InvalidInput, OSError) as error:
-        return _finish(case_import, actor=actor, error=str(getattr(error, "message", error)))
+        # The import page shows the reason: the file's name, not where the server keeps it.
+        message = without_paths(str(getattr(error, "message", error)))
+        return _finish(case_import, actor=actor, error=message)
     done = {
         marker: (case_number, merged_into is not None)
         for marker, case_number, merged_into in Case.objects.filter(

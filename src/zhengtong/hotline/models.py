@@ -1,5 +1,7 @@
 """12345 cases (工单), their history, routing data and classifier versions."""
 
+import re
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +17,21 @@ from zhengtong.hotline.states import (
     TrainingState,
     Urgency,
 )
+
+# A file path in a message (absolute, home- or dot-relative, or a Windows drive's).
+_PATH = re.compile(
+    r"(?<![\w/])(?:[A-Za-z]:[\\/]|\.{0,2}/|~/)"
+    r"(?:[^\s'\"，。：:;；,()（）\\/]+[\\/])*([^\s'\"，。：:;；,()（）\\/]+)"
+)
+
+
+def without_paths(text: str) -> str:
+    """Return ``text`` with every file path cut to its last part, the file's name.
+
+    Where the server keeps its files is nobody's business on a page or in an
+    API answer; the name is what tells the reader which file was meant.
+    """
+    return _PATH.sub(r"\1", text)
 
 
 class ClassifierVersion(models.Model):
@@ -61,24 +78,59 @@ class ClassifierVersion(models.Model):
     def __str__(self) -> str:
         return f"v{self.number}"
 
+    @property
+    def source_label(self) -> str:
+        """What it was trained on, for pages and the API: file names, never server paths."""
+        return without_paths(self.source)
+
+    @property
+    def error_label(self) -> str:
+        """Why training failed, for pages and the API, without server paths."""
+        return without_paths(self.error)
+
 
 class RoutingRule(models.Model):
-    """Which department handles a category in a region (the city, or one district)."""
+    """Which department handles a category in a region (the city, or one district).
+
+    A first-level category often spans several bureaus: in the common 12345
+    taxonomy 城乡建设 holds housing and property management, but also the
+    buses and the metro (城市建设和市政管理 › 公共汽车, 地铁城铁), which the
+    transport bureau answers for. A rule with a ``topic`` carves such a matter
+    out of its category: a message of the category that names one of its
+    ``keywords`` goes to the topic's department; the rule without a topic takes
+    the rest.
+    """
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     category = models.CharField(_("类别"), max_length=32)
+    # Empty: the whole category (except its topics that have rules of their own).
+    topic = models.CharField(_("分拨事项"), max_length=32, blank=True)
+    # The words that put a message of the category in the topic, space-separated.
+    keywords = models.CharField(
+        _("关键词"),
+        max_length=300,
+        blank=True,
+        help_text=_("留言标题或内容含其中任一词即属此事项；用空格或顿号分隔。不设事项的规则不填。"),
+    )
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        ordering = ["region_id", "category"]
+        ordering = ["region_id", "category", "topic"]
         verbose_name = _("分拨规则")
         verbose_name_plural = _("分拨规则")
         constraints = [
-            models.UniqueConstraint(fields=["region", "category"], name="unique_routing_rule")
+            models.UniqueConstraint(
+                fields=["region", "category", "topic"], name="unique_routing_rule_topic"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.region.name} {self.category} → {self.department.name}"
+        what = f"{self.category} › {self.topic}" if self.topic else self.category
+        return f"{self.region.name} {what} → {self.department.name}"
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return self.keywords.split()
 
 
 class PlaceAlias(models.Model):

@@ -79,6 +79,9 @@ unanswered asks the citizen dwelt on (used ``HINT_MENTIONS`` times, the title
 counting twice), or, when the relevance is below ``HINT_RELEVANCE_BELOW``, the
 terms missed; each missing part; a next step without a time frame; a missing or
 unnamed basis; a missing phone number; the whole days past the due time.
+Each hint is a ``Hint``: the text in the active language, with a code and
+values that are what gets stored, so that ``hint_text`` shows a stored hint
+in the language of whoever reads it later.
 
 On the 2,816 public real message-reply pairs (``bench/hotline_reply_quality.py``)
 relevance tells a message's own reply from another message's reply with a ROC
@@ -90,7 +93,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -180,6 +183,76 @@ _BUILTIN_GENERIC_WEIGHT = 1.0
 _BUILTIN_OTHER_WEIGHT = 4.0
 
 
+# The hints' texts, each translated when it is read: a hint is stored by its
+# code and values (``Hint.as_data``), so that a reply scored in one language
+# reads in the language of whoever looks at it later.
+_HINT_TEXTS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+    "too_short": lambda v: _("答复过于简短，请针对留言反映的问题具体说明"),
+    "unanswered": lambda v: _("答复未回应留言中提到的%(terms)s问题") % {"terms": v["terms"]},
+    "no_finding": lambda v: _("未说明调查核实情况"),
+    "no_measure": lambda v: _("未说明处理结果或下一步安排"),
+    "no_time_frame": lambda v: _("说明了下一步安排，但未说明完成时限"),
+    "vague_basis": lambda v: _("未写明所依据的政策文件名称或条款"),
+    "no_basis": lambda v: _("未引用政策依据"),
+    "no_contact": lambda v: _("未提供联系电话"),
+    "late": lambda v: (
+        ngettext("超过办理时限 %(days)d 天", "超过办理时限 %(days)d 天", int(v["days"]))
+        % {"days": int(v["days"])}
+    ),
+}
+
+
+class Hint(str):
+    """One piece of advice: its text in the active language, and its code and values.
+
+    It is a string, so it reads, compares and joins as the text; ``as_data``
+    is what is stored, and ``hint_text`` turns that back into text in the
+    reader's language.
+    """
+
+    code: str
+    values: dict[str, Any]
+
+    def __new__(cls, code: str, **values: Any) -> Hint:
+        hint = super().__new__(cls, _HINT_TEXTS[code](values))
+        hint.code = code
+        hint.values = values
+        return hint
+
+    def as_data(self) -> dict[str, Any]:
+        return {"code": self.code, "values": dict(self.values)}
+
+
+def hint_text(stored: Any) -> str:
+    """Return a stored hint (``Hint.as_data``) as text in the active language.
+
+    Replies scored before hints were stored by code kept the text itself, in
+    the language of the one who sent them: a fixed text is still translated,
+    one with values in it is shown as it was written.
+    """
+    if isinstance(stored, Mapping):
+        code = str(stored.get("code", ""))
+        values = stored.get("values") or {}
+        if code in _HINT_TEXTS and isinstance(values, Mapping):
+            try:
+                return _HINT_TEXTS[code](values)
+            except (KeyError, TypeError, ValueError):
+                pass
+        return ""
+    text = str(stored)
+    return _(text) if text else ""
+
+
+def readable_score(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored score (``Case.reply_score``) with its hints as text in the active language."""
+    if not stored:
+        return {}
+    readable = dict(stored)
+    texts = (hint_text(item) for item in stored.get("advice") or [])
+    readable["advice"] = [text for text in texts if text]
+    return readable
+
+
 @dataclass(frozen=True, slots=True)
 class ReplyScore:
     """A reply's score, each component 0-100, and what would improve it."""
@@ -189,7 +262,7 @@ class ReplyScore:
     interpretability: int
     timeliness: int
     total: int  # sum of WEIGHTS times the components
-    advice: tuple[str, ...]
+    advice: tuple[Hint, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,9 +507,9 @@ class ReplyScorer:
         timeliness, days_late = _timeliness(received_at, replied_at, due_at)
 
         # The hints, most important first.
-        advice: list[str] = []
+        advice: list[Hint] = []
         if len("".join(own.split())) < SHORT_REPLY:
-            advice.append(_("答复过于简短，请针对留言反映的问题具体说明"))
+            advice.append(Hint("too_short"))
         # Name what the citizen dwelt on; when the whole reply is off the point,
         # name the message's key terms.
         named = [term for term in missing if message_counts[term] >= HINT_MENTIONS]
@@ -445,24 +518,21 @@ class ReplyScorer:
         named = _dedupe(named)
         if named:
             quoted = "".join(f"“{term}”" for term in named[:HINT_TERMS])
-            advice.append(_("答复未回应留言中提到的%(terms)s问题") % {"terms": quoted})
+            advice.append(Hint("unanswered", terms=quoted))
         if not parts["finding"]:
-            advice.append(_("未说明调查核实情况"))
+            advice.append(Hint("no_finding"))
         if not parts["measure"]:
-            advice.append(_("未说明处理结果或下一步安排"))
+            advice.append(Hint("no_measure"))
         elif next_steps and not time_frame:
-            advice.append(_("说明了下一步安排，但未说明完成时限"))
+            advice.append(Hint("no_time_frame"))
         if vague_basis:
-            advice.append(_("未写明所依据的政策文件名称或条款"))
+            advice.append(Hint("vague_basis"))
         elif not named_basis:
-            advice.append(_("未引用政策依据"))
+            advice.append(Hint("no_basis"))
         if not parts["contact"]:
-            advice.append(_("未提供联系电话"))
+            advice.append(Hint("no_contact"))
         if days_late > 0:
-            advice.append(
-                ngettext("超过办理时限 %(days)d 天", "超过办理时限 %(days)d 天", days_late)
-                % {"days": days_late}
-            )
+            advice.append(Hint("late", days=days_late))
 
         total = round(
             WEIGHTS["relevance"] * relevance

@@ -3,14 +3,18 @@
 The active classifier is loaded once per process and reloaded when another
 version is activated (the version number and digest are checked on every
 use, one indexed query). The place resolver is built once per city and
-alias set. Routing is automatic only when the model is at least
-``HOTLINE_CONFIDENCE`` sure and a routing rule names a department;
-otherwise the case waits in the dispatcher queue with the suggestion.
+alias set. The routing rules turn the category, the district and, for the
+topics a category's rules carve out by keyword (the buses of 城乡建设 go to
+the transport bureau), the message's words into a department. Routing is
+automatic only when the model is at least ``HOTLINE_CONFIDENCE`` sure and a
+routing rule names a department; otherwise the case waits in the dispatcher
+queue with the suggestion.
 """
 
 from __future__ import annotations
 
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +60,8 @@ class Suggestion:
     place: PlaceMatch | None
     department: Department | None
     automatic: bool
+    # The topic of the category whose rule gave the department ("" for the category's own).
+    topic: str = ""
 
 
 def city_region() -> Region | None:
@@ -84,29 +90,79 @@ def resolver_for(city: Region) -> PlaceResolver:
         return resolver
 
 
-def department_for(
-    category: str, district_code: str | None, city: Region | None = None
-) -> Department | None:
-    """Return the district's department for the category, else the city's.
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    department: Department
+    # The topic whose keyword the message named, "" for the category's own rule.
+    topic: str = ""
+    keyword: str = ""
 
-    ``city`` saves looking it up again when the caller already has it.
+
+def _normalised(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+class RuleBook:
+    """The active departments' routing rules, read once for a batch of look-ups.
+
+    For a category and a district: a rule for one of the category's topics
+    whose keyword the message names (the district's before the city's), else
+    the category's own rule (the district's before the city's). The topic
+    comes first because it says that another bureau is responsible for the
+    matter, which a district branch of the category's bureau is not.
+    """
+
+    def __init__(self, city: Region | None) -> None:
+        self.city = city
+        self._rules: dict[str, list[RoutingRule]] = {}
+        for rule in (
+            RoutingRule.objects.filter(department__is_active=True)
+            .select_related("department")
+            .order_by("pk")
+        ):
+            self._rules.setdefault(rule.category, []).append(rule)
+
+    def match(self, category: str, district_code: str | None, text: str = "") -> RuleMatch | None:
+        if not category:
+            return None
+        codes = [district_code] if district_code else []
+        if self.city is not None:
+            codes.append(self.city.code)
+        rules = self._rules.get(category, [])
+        normalised = _normalised(text)
+        if normalised:
+            for code in codes:
+                for rule in rules:
+                    if rule.region_id != code or not rule.topic:
+                        continue
+                    for keyword in rule.keyword_list:
+                        if _normalised(keyword) in normalised:
+                            return RuleMatch(rule.department, rule.topic, keyword)
+        for code in codes:
+            for rule in rules:
+                if rule.region_id == code and not rule.topic:
+                    return RuleMatch(rule.department)
+        return None
+
+    def department_for(
+        self, category: str, district_code: str | None, text: str = ""
+    ) -> Department | None:
+        found = self.match(category, district_code, text)
+        return found.department if found is not None else None
+
+
+def department_for(
+    category: str, district_code: str | None, city: Region | None = None, *, text: str = ""
+) -> Department | None:
+    """Return the department for the category (and, by its keywords, topic) of a message.
+
+    ``text`` is the message's title and body, read for the topics' keywords;
+    ``city`` saves looking it up again when the caller already has it. For
+    many look-ups at once, read a ``RuleBook`` once instead.
     """
     if not category:
         return None
-    codes = [district_code] if district_code else []
-    city = city or city_region()
-    if city is not None:
-        codes.append(city.code)
-    rules = {
-        rule.region_id: rule
-        for rule in RoutingRule.objects.filter(category=category, region_id__in=codes)
-        .select_related("department")
-        .filter(department__is_active=True)
-    }
-    for code in codes:
-        if code in rules:
-            return rules[code].department
-    return None
+    return RuleBook(city or city_region()).department_for(category, district_code, text)
 
 
 def confidence_threshold() -> float:
@@ -123,9 +179,12 @@ def suggest(location_text: str, title: str, content: str) -> Suggestion:
     city = city_region()
     place = resolver_for(city).resolve(location_text, title, content) if city else None
     department = None
+    topic = ""
     if prediction is not None:
         district = place.district_code if place else None
-        department = department_for(prediction.label, district, city)
+        found = RuleBook(city).match(prediction.label, district, f"{title}\n{content}")
+        if found is not None:
+            department, topic = found.department, found.topic
     automatic = (
         prediction is not None
         and department is not None
@@ -138,4 +197,5 @@ def suggest(location_text: str, title: str, content: str) -> Suggestion:
         place=place,
         department=department,
         automatic=automatic,
+        topic=topic,
     )

@@ -1,10 +1,13 @@
-"""Changes to the routing data: category → department rules, place aliases, time limits.
+"""Changes to the routing data: category (and topic) → department rules, place aliases, time limits.
 
 They are data an administrator edits (in the admin site, which calls these
 actions), each change one transaction with one ledger entry.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -26,28 +29,81 @@ def _category(value: str) -> str:
     return value
 
 
+MAX_TOPIC = 32
+MAX_KEYWORDS = 300
+_KEYWORD_SEPARATORS = re.compile(r"[\s、，,;；]+")
+
+
+def topic_and_keywords(topic: str, keywords: str | Sequence[str]) -> tuple[str, str]:
+    """Check a topic and its keywords; return them with the keywords space-separated."""
+    topic = topic.strip()
+    words = (
+        _KEYWORD_SEPARATORS.split(keywords)
+        if isinstance(keywords, str)
+        else [w for k in keywords for w in _KEYWORD_SEPARATORS.split(k)]
+    )
+    unique = list(dict.fromkeys(w for w in words if w))
+    joined = " ".join(unique)
+    if len(topic) > MAX_TOPIC:
+        raise InvalidInput(_("事项名称不能超过 32 个字。"), code="invalid_topic")
+    if topic and not unique:
+        raise InvalidInput(
+            _("请填写该事项的关键词：留言含其中任一词即按此规则分拨。"), code="topic_needs_keywords"
+        )
+    if not topic and unique:
+        raise InvalidInput(
+            _("关键词只用于事项规则，请同时填写事项名称。"), code="keywords_need_topic"
+        )
+    if len(joined) > MAX_KEYWORDS or any(len(w) < 2 or len(w) > 16 for w in unique):
+        raise InvalidInput(
+            _("每个关键词应为 2 至 16 个字，合计不超过 300 个字。"), code="invalid_keywords"
+        )
+    return topic, joined
+
+
 def do_set_routing_rule(
-    region: Region, category: str, department: Department, *, actor: Actor
+    region: Region,
+    category: str,
+    department: Department,
+    *,
+    actor: Actor,
+    topic: str = "",
+    keywords: str | Sequence[str] = "",
 ) -> RoutingRule:
-    """Say which department handles a category in a city or district."""
+    """Say which department handles a category (or one topic of it) in a city or district.
+
+    A rule with a topic applies to the messages of the category that contain
+    one of its keywords; the category's rule without a topic takes the rest.
+    """
     category = _category(category)
+    topic, joined = topic_and_keywords(topic, keywords)
     if region.level not in (2, 3):
         raise InvalidInput(_("分拨规则只能设在市或区县一级。"), code="invalid_rule_region")
     if not department.is_active:
         raise InvalidInput(_("该部门已停用。"), code="inactive_department")
-    existing = RoutingRule.objects.filter(region=region, category=category).first()
-    if existing is not None and existing.department_id == department.pk:
+    existing = RoutingRule.objects.filter(region=region, category=category, topic=topic).first()
+    if (
+        existing is not None
+        and existing.department_id == department.pk
+        and existing.keywords == joined
+    ):
         return existing  # unchanged: no write, no ledger entry
     with transaction.atomic(durable=True):
         rule, _created = RoutingRule.objects.update_or_create(
-            region=region, category=category, defaults={"department": department}
+            region=region,
+            category=category,
+            topic=topic,
+            defaults={"department": department, "keywords": joined},
         )
+        data = {"region": region.code, "category": category, "department": department.code}
+        if topic:
+            data.update(topic=topic, keywords=joined)
         record_entry(
             actor=actor,
             action="hotline.set_routing_rule",
             subject_type="hotline.routing_rule",
             subject_id=rule.pk,
-            data={"region": region.code, "category": category, "department": department.code},
+            data=data,
         )
     return rule
 
@@ -55,6 +111,8 @@ def do_set_routing_rule(
 def do_remove_routing_rule(rule: RoutingRule, *, actor: Actor) -> None:
     with transaction.atomic(durable=True):
         data = {"region": rule.region_id, "category": rule.category}
+        if rule.topic:
+            data["topic"] = rule.topic
         subject = rule.pk
         rule.delete()
         record_entry(

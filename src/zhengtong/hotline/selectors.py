@@ -149,7 +149,7 @@ def classifier_versions() -> QuerySet[ClassifierVersion]:
 
 def routing_rules() -> QuerySet[RoutingRule]:
     return RoutingRule.objects.select_related("region", "department").order_by(
-        "region_id", "category"
+        "region_id", "category", "topic"
     )
 
 

@@ -1,4 +1,4 @@
-"""The 12345 centre's and the departments' pages: 来电登记, 派单, 本部门工单, one case.
+"""The 12345 centre's and the departments' pages: 来电登记, 派单, the worklist, one case.
 
 Agents enter calls; dispatchers work the queue of cases the model left to
 them, decide extensions and 催办/督办 overdue cases; departments sign for,
@@ -61,7 +61,7 @@ from zhengtong.hotline.forms import (
 from zhengtong.hotline.imports import do_queue_import
 from zhengtong.hotline.models import Case, CaseEvent, ImportState
 from zhengtong.hotline.permissions import DISPATCH, ENTER_CALLS, HANDLE, SUPERVISE
-from zhengtong.hotline.reply_quality import ReplyScore, score_reply
+from zhengtong.hotline.reply_quality import ReplyScore, readable_score, score_reply
 from zhengtong.hotline.states import CaseState, Channel, EventKind, ExtensionState, Rating
 from zhengtong.hotline.time_limits import Clock
 from zhengtong.hotline.views import (
@@ -74,6 +74,7 @@ from zhengtong.hotline.views import (
     require,
     staff_case,
     staff_member,
+    worklist_areas,
 )
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import User
@@ -237,9 +238,15 @@ class QueueRow:
     done: bool = False
 
 
+def _message_text(case: Case) -> str:
+    return f"{case.title}\n{case.content}"
+
+
 def _suggested_department(case: Case) -> Department | None:
-    """The department the rules give for the model's category in the case's district."""
-    return routing.department_for(case.predicted_category, case.district_id or None)
+    """The department the rules give for the model's category (and topic) in the case's district."""
+    return routing.department_for(
+        case.predicted_category, case.district_id or None, text=_message_text(case)
+    )
 
 
 def _dispatch_form(
@@ -299,16 +306,15 @@ def _queue_row(
 
 def _queue_rows(cases: Sequence[Case], categories: list[str]) -> list[QueueRow]:
     """A page of the queue, with what its rows share looked up once, not once per row."""
-    city = routing.city_region()
+    rules = routing.RuleBook(routing.city_region())
     departments = department_options()
     histories = selectors.histories_of(cases)
-    suggestions: dict[tuple[str, str | None], Department | None] = {}
     rows = []
     for case in cases:
-        key = (case.predicted_category, case.district_id or None)
-        if key not in suggestions:
-            suggestions[key] = routing.department_for(*key, city=city)
-        lookups = _RowLookups(suggestions[key], histories.get(case.pk, []), departments)
+        suggested = rules.department_for(
+            case.predicted_category, case.district_id or None, _message_text(case)
+        )
+        lookups = _RowLookups(suggested, histories.get(case.pk, []), departments)
         rows.append(_queue_row(case, categories, lookups=lookups))
     return rows
 
@@ -466,7 +472,7 @@ def urge_case(request: HttpRequest, number: str) -> HttpResponse:
     return redirect_back(request, "hotline:dispatch", under="/hotline/")
 
 
-# --- 本部门工单 ---------------------------------------------------------------------------
+# --- the worklist (本部门工单; a leader's region) -----------------------------------------
 
 
 def _department_ids(user: User) -> list[int]:
@@ -478,7 +484,8 @@ def _department_ids(user: User) -> list[int]:
 
 @require_safe
 def worklist(request: HttpRequest) -> HttpResponse:
-    """The department's open cases, nearest deadline first, and its notifications."""
+    """The open cases of the user's department, or of the region a leader covers, nearest
+    deadline first, and their notifications."""
     user = staff_member(request, HANDLE, SUPERVISE)
     if user is None:
         return redirect_to_login(request.get_full_path())
@@ -497,6 +504,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "counts": counts,
+        # A leader's worklist covers their city or district, not a department.
+        "areas": worklist_areas(user),
         "notifications": selectors.notifications_for(ids),
         "nav": hotline_nav(user, "hotline:worklist"),
     }
@@ -527,6 +536,12 @@ def _history_details(event: CaseEvent) -> str:
     data: dict[str, Any] = event.data or {}
     if event.kind == EventKind.ROUTED:
         confidence = percent(float(data.get("confidence") or 0))
+        if data.get("topic"):
+            return _("类别 %(c)s（事项：%(t)s），置信度 %(p)s%%") % {
+                "c": data.get("category", ""),
+                "t": data["topic"],
+                "p": confidence,
+            }
         return _("类别 %(c)s，置信度 %(p)s%%") % {"c": data.get("category", ""), "p": confidence}
     if event.kind == EventKind.QUEUED:
         return "、".join(_queue_reason(str(r)) for r in data.get("reasons", []))
@@ -592,7 +607,7 @@ def _stored_score(case: Case) -> dict[str, Any] | None:
             ScoreBar(_("可解释性"), int(score.get("interpretability", 0))),
             ScoreBar(_("及时性"), int(score.get("timeliness", 0))),
         ],
-        "advice": list(score.get("advice") or []),
+        "advice": readable_score(score)["advice"],
     }
 
 

@@ -30,8 +30,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.htmx import is_htmx
+from zhengtong.core.models import Region
 from zhengtong.hotline import selectors
-from zhengtong.hotline.access import access_case_for_staff, access_classifier_version
+from zhengtong.hotline.access import (
+    access_case_for_staff,
+    access_classifier_version,
+    may_manage_routing,
+    require_routing_manager,
+)
 from zhengtong.hotline.classifier_actions import do_activate_classifier, do_queue_training
 from zhengtong.hotline.forms import CORRECTIONS_ONLY, SHARED_DATA, UPLOADED, TrainForm
 from zhengtong.hotline.management.commands.hotline_train import default_data
@@ -49,7 +55,7 @@ from zhengtong.hotline.tasks import train_classifier
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
-from zhengtong.identity.permissions import has_permission
+from zhengtong.identity.permissions import grants_of, has_permission
 
 # --- shared by every hotline page -------------------------------------------------------
 
@@ -121,6 +127,35 @@ class NavLink:
     current: bool
 
 
+def worklist_areas(user: User) -> str:
+    """The regions whose cases the user's worklist shows, by name ("" for department posts).
+
+    A leader's post covers a region (a city leader the city, a district
+    leader the district), and their worklist every department there; a
+    handler's or a department head's covers their department only.
+    """
+    paths = {
+        grant.area_path.rstrip("/")
+        for grant in grants_of(user)
+        if grant.area_path is not None and grant.permissions & {HANDLE, SUPERVISE}
+    }
+    # An area inside another the user covers adds nothing to the name.
+    widest = sorted(
+        path for path in paths if not any(path.startswith(other + "/") for other in paths)
+    )
+    if not widest:
+        return ""
+    codes = [path.rsplit("/", 1)[-1] for path in widest]
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return "、".join(names.get(code, code) for code in codes)
+
+
+def worklist_label(user: User) -> str:
+    """The worklist's name by what it covers: 本部门工单, or 长沙市工单 for a city leader."""
+    areas = worklist_areas(user)
+    return _("%(area)s工单") % {"area": areas} if areas else _("本部门工单")
+
+
 def hotline_nav(user: User | None, current: str) -> list[NavLink]:
     """The hotline pages the member of staff may open, for the line under each page head."""
     if user is None:
@@ -128,7 +163,7 @@ def hotline_nav(user: User | None, current: str) -> list[NavLink]:
     links = (
         ("hotline:call_new", _("来电登记"), (ENTER_CALLS,)),
         ("hotline:dispatch", _("派单"), (DISPATCH,)),
-        ("hotline:worklist", _("本部门工单"), (HANDLE, SUPERVISE)),
+        ("hotline:worklist", worklist_label(user), (HANDLE, SUPERVISE)),
         ("hotline:models", _("分拨模型"), (MANAGE_ROUTING,)),
         ("hotline:overview", _("诉求统计与热点"), (VIEW_OVERVIEW,)),
     )
@@ -227,7 +262,13 @@ def models(request: HttpRequest) -> HttpResponse:
         rows = [r for r in _version_rows(versions) if r.version.number == number]
         if not rows:
             raise Http404
-        return render(request, "hotline/models.html#version_row", {"row": rows[0]})
+        context = {"row": rows[0], "may_manage": may_manage_routing(user)}
+        return render(request, "hotline/models.html#version_row", context)
+    # The versions are open to every holder of the permission; changing them
+    # needs it for the whole city, and the page offers only what the user may do.
+    may_manage = may_manage_routing(user)
+    if request.method == "POST" and not may_manage:
+        raise DjangoPermissionDenied
     shared = default_data()
     form = TrainForm(
         request.POST or None, request.FILES or None, shared_name=shared.name if shared else ""
@@ -253,7 +294,8 @@ def models(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "active": next((r.version for r in rows if r.version.is_active), None),
-        "form": form,
+        "form": form if may_manage else None,
+        "may_manage": may_manage,
         "threshold": percent(float(settings.HOTLINE_CONFIDENCE)),
         "nav": hotline_nav(user, "hotline:models"),
     }
@@ -268,6 +310,7 @@ def activate_model(request: HttpRequest, number: int) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     try:
         version = access_classifier_version(user, number)
+        require_routing_manager(user)
         active = do_activate_classifier(version, actor=actor_of(user))
     except ZhengtongError as error:
         refuse_on(error)

@@ -2,7 +2,7 @@
 
 张三 is a citizen; 刘派 dispatches at the city's 12345 centre; 陈环 handles cases
 for the 芙蓉区 environment branch and 王住 for the city housing bureau; 赵六
-leads the city; 周八 administers routing. The city routes 环境保护 to the city
+leads the city; 周八 administers routing for the city. The city routes 环境保护 to the city
 environment bureau, and to the 芙蓉区 branch for messages about 芙蓉区.
 """
 
@@ -188,8 +188,9 @@ def make_hotline_cast() -> HotlineCast:
         leader=do_create_staff(
             "zhaoliu", PASSWORD, "赵六", centre, ["leader"], actor=TEST_ACTOR, scope="region"
         ),
+        # The routing model routes the whole city: its administrator's post covers the city.
         admin=do_create_staff(
-            "zhouba", PASSWORD, "周八", centre, ["administrator"], actor=TEST_ACTOR
+            "zhouba", PASSWORD, "周八", centre, ["administrator"], actor=TEST_ACTOR, scope="region"
         ),
         call_centre=client,
         call_centre_secret=secret,

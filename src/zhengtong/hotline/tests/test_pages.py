@@ -180,7 +180,16 @@ def make_cast() -> HotlineCast:
         handler=staff("lisi", "李四", furong_environment, "hotline_handler"),
         head=staff("qianju", "钱局", furong_environment, "leader"),
         outsider=staff("wangwu", "王五", housing, "hotline_handler"),
-        admin=staff("guanli", "管理员", centre, "administrator"),
+        # The city's routing administrator; a department's administrator may only look.
+        admin=do_create_staff(
+            "guanli",
+            PASSWORD,
+            "管理员",
+            centre,
+            ["administrator"],
+            actor=TEST_ACTOR,
+            scope="region",
+        ),
         clerk=staff("zhaochuang", "赵窗", city_environment, "acceptor"),
         citizen=do_create_citizen("zhangsan", PASSWORD, person, actor=TEST_ACTOR),
     )
@@ -898,6 +907,146 @@ def test_the_routing_models_are_kept_from_other_staff(
     assert dispatcher.post(f"/hotline/models/{model.number}/activate/").status_code == 404
     assert Client().get("/hotline/models/").status_code == 302
     assert logged_in(cast.citizen).get("/hotline/models/").status_code == 403
+
+
+def test_a_departments_administrator_sees_the_versions_but_no_controls_and_is_refused(
+    cast: HotlineCast, model: ClassifierVersion, tmp_path: Path
+) -> None:
+    """Like the demo's wushi: an administrator of one bureau holds hotline.manage_routing
+    for that bureau only, while the model routes the whole city."""
+    data = write_training_csv(tmp_path / "second.csv")
+    second = run_training(
+        do_queue_training(actor=TEST_ACTOR, data_path=data, include_corrections=False),
+        actor=TEST_ACTOR,
+        folds=0,
+    )
+    bureau_admin = do_create_staff(
+        "juguanli", PASSWORD, "局管理员", cast.housing, ["administrator"], actor=TEST_ACTOR
+    )
+    http = logged_in(bureau_admin)
+    page = text_of(http.get("/hotline/models/"))
+    assert f'id="version-{model.number}"' in page and 'id="read-only"' in page
+    assert "开始训练" not in page and 'name="source"' not in page
+    assert "/activate/" not in page and "回滚到此版本" not in page
+    row = text_of(http.get("/hotline/models/", {"version": second.number}, HTTP_HX_REQUEST="true"))
+    assert 'id="version-' in row and "/activate/" not in row
+    assert "开始训练" in text_of(logged_in(cast.admin).get("/hotline/models/"))
+
+    upload = SimpleUploadedFile("标注.csv", data.read_bytes(), content_type="text/csv")
+    refused = http.post("/hotline/models/", {"source": "upload", "csv_file": upload})
+    assert refused.status_code == 403
+    assert http.post(f"/hotline/models/{second.number}/activate/").status_code == 403
+    assert ClassifierVersion.objects.count() == 2
+    assert ClassifierVersion.objects.get(is_active=True).number == model.number
+
+    api = f"/api/hotline/models/{second.number}/activate"
+    assert http.post(api, content_type="application/json").status_code == 403
+    assert (
+        http.post(
+            "/api/hotline/models", {"include_corrections": True}, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    assert ClassifierVersion.objects.count() == 2
+
+
+def test_the_models_pages_name_files_and_who_trained_never_server_paths(
+    cast: HotlineCast, model: ClassifierVersion, tmp_path: Path
+) -> None:
+    data = write_training_csv(tmp_path / "labelled.csv")
+    # As ``zhengtong hotline_train --data /srv/...`` used to record it.
+    listed = do_queue_training(
+        actor=TEST_ACTOR, data_path=data, include_corrections=False, source=str(data)
+    )
+    missing = tmp_path / "gone" / "labelled.csv"
+    failed = do_queue_training(actor=TEST_ACTOR, data_path=data, include_corrections=False)
+    ClassifierVersion.objects.filter(pk=failed.pk).update(data_path=str(missing))
+    failed = run_training(ClassifierVersion.objects.get(pk=failed.pk), actor=TEST_ACTOR)
+    assert failed.state == TrainingState.FAILED
+    # A version recorded before the paths were kept off the pages.
+    ClassifierVersion.objects.filter(pk=model.pk).update(
+        source=str(data), error=f"[Errno 2] No such file or directory: '{missing}'"
+    )
+    admin = logged_in(cast.admin)
+    pages = [
+        text_of(admin.get("/hotline/models/")),
+        text_of(admin.get(f"/hotline/models/{model.number}/")),
+        text_of(admin.get(f"/hotline/models/{failed.number}/")),
+        text_of(admin.get("/api/hotline/models")),
+    ]
+    for page in pages:
+        assert str(tmp_path) not in page
+    assert listed.source == "labelled.csv"
+    assert "labelled.csv" in pages[0] and "labelled.csv" in pages[2]
+    report = pages[1]
+    assert f"v{model.number}" in report and "macro-F1" in report
+    assert TEST_ACTOR.label in report and "提交训练" in report
+
+
+def test_a_stored_reply_score_reads_in_the_readers_language(cast: HotlineCast) -> None:
+    case = replied_by_furong(cast)
+    stored = case.reply_score["advice"]
+    assert stored and all(isinstance(hint, dict) and "code" in hint for hint in stored)
+    handler = logged_in(cast.handler)
+    url = f"/hotline/cases/{case.number}/"
+    chinese = text_of(handler.get(url))
+    handler.cookies["django_language"] = "en"
+    english = text_of(handler.get(url, HTTP_ACCEPT_LANGUAGE="en"))
+    assert 'class="score-advice"' in chinese and 'class="score-advice"' in english
+    advice = re.search(r'<ul class="score-advice">(.*?)</ul>', english, re.S)
+    assert advice is not None
+    assert not re.search(r"[\u4e00-\u9fff]", re.sub(r"“[^”]*”", "", advice.group(1)))
+    api = handler.get(f"/api/hotline/cases/{case.number}", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert api["reply_score"]["advice"]
+    for hint in api["reply_score"]["advice"]:
+        assert isinstance(hint, str)
+        assert not re.search(r"[\u4e00-\u9fff]", re.sub(r"“[^”]*”", "", hint))
+
+
+def test_a_draft_is_scored_with_hints_in_english_on_the_english_page(cast: HotlineCast) -> None:
+    case = handled_by_furong(cast)
+    handler = logged_in(cast.handler)
+    handler.cookies["django_language"] = "en"
+    response = handler.post(
+        f"/hotline/cases/{case.number}/reply-score/",
+        {"reply-reply": "已收悉，会处理。"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    advice = re.search(r'<ul class="score-advice">(.*?)</ul>', text_of(response), re.S)
+    assert advice is not None and "Gives no contact phone number" in advice.group(1)
+    assert not re.search(r"[\u4e00-\u9fff]", re.sub(r"“[^”]*”", "", advice.group(1)))
+    api = handler.post(
+        f"/api/hotline/cases/{case.number}/reply-score",
+        {"reply": "已收悉，会处理。"},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert api.status_code == 200
+    assert "Gives no contact phone number" in api.json()["advice"]
+
+
+def test_the_worklist_is_named_by_what_the_viewer_covers(cast: HotlineCast) -> None:
+    routed_to_furong(cast)
+    city_leader = do_create_staff(
+        "shizhang", PASSWORD, "市长", cast.centre, ["leader"], actor=TEST_ACTOR, scope="region"
+    )
+    district_leader = do_create_staff(
+        "quzhang",
+        PASSWORD,
+        "区长",
+        cast.furong_environment,
+        ["leader"],
+        actor=TEST_ACTOR,
+        scope="region",
+        scope_region=cast.regions.furong,
+    )
+    city = text_of(logged_in(city_leader).get("/hotline/department/"))
+    assert "<h1>长沙市 12345 工单</h1>" in city and ">长沙市工单<" in city
+    assert "本部门" not in city
+    district = text_of(logged_in(district_leader).get("/hotline/department/"))
+    assert "<h1>芙蓉区 12345 工单</h1>" in district and ">芙蓉区工单<" in district
+    handler = text_of(logged_in(cast.handler).get("/hotline/department/"))
+    assert "<h1>本部门 12345 工单</h1>" in handler and ">本部门工单<" in handler
 
 
 # --- the leaders' view ------------------------------------------------------------------------

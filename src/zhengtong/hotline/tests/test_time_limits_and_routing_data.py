@@ -11,8 +11,8 @@ from django.utils import timezone
 from zhengtong.core.calendar import SHANGHAI, add_working_days
 from zhengtong.core.errors import InvalidInput
 from zhengtong.core.models import Region
-from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.hotline import selectors
+from zhengtong.core.testing import TEST_ACTOR, make_department
+from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.actions import (
     CaseInput,
     do_refresh_hot_issues,
@@ -27,6 +27,7 @@ from zhengtong.hotline.routing_actions import (
 )
 from zhengtong.hotline.states import CaseState, LimitUnit, Urgency, WarningLevel
 from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
+from zhengtong.identity.actions import do_create_staff
 from zhengtong.ledger.models import LedgerEntry
 
 POLLUTION = "芙蓉区五一大道旁边的化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗，希望尽快处理。"
@@ -179,3 +180,95 @@ def test_a_busy_window_is_read_from_the_hourly_snapshot(
     live = selectors.hot_issues(days=30)
     assert live.computed_at is None
     assert [i.message_keys for i in live.issues] == [i.message_keys for i in snapshot.issues]
+
+
+def test_a_topic_rule_carves_a_matter_out_of_its_category(cast: HotlineCast) -> None:
+    transport = make_department("长沙市交通运输局", code="cs-transport", region=cast.tree.city)
+    rule = do_set_routing_rule(
+        cast.tree.city,
+        "城乡建设",
+        transport,
+        actor=TEST_ACTOR,
+        topic="公共交通",
+        keywords="公交、地铁  公交",
+    )
+    assert (rule.topic, rule.keywords) == ("公共交通", "公交 地铁")
+    entry = LedgerEntry.objects.filter(action="hotline.set_routing_rule").latest("pk")
+    assert entry.subject_id == str(rule.pk)
+    # The category's own rule stays beside it.
+    assert RoutingRule.objects.filter(region=cast.tree.city, category="城乡建设").count() == 2
+    bus = "小区门口的公交线路班次太少，早高峰等车要四十分钟，希望增加班次。"
+    assert routing.department_for("城乡建设", None, text=bus) == transport
+    assert routing.department_for("城乡建设", None, text="小区电梯坏了") == cast.city_housing
+    # A district's rule for the category gives way to the city's topic rule.
+    do_set_routing_rule(cast.tree.furong, "城乡建设", cast.city_housing, actor=TEST_ACTOR)
+    assert routing.department_for("城乡建设", "430102", text=bus) == transport
+    assert [r.topic for r in selectors.routing_rules() if r.region_id == "430100"] == [
+        "",
+        "公共交通",
+        "",
+    ]
+    for topic, keywords, code in (
+        ("公共交通", "", "topic_needs_keywords"),
+        ("", "公交", "keywords_need_topic"),
+        ("公共交通", "公", "invalid_keywords"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            do_set_routing_rule(
+                cast.tree.city,
+                "城乡建设",
+                transport,
+                actor=TEST_ACTOR,
+                topic=topic,
+                keywords=keywords,
+            )
+        assert refused.value.code == code
+
+
+def test_the_admin_site_edits_topic_rules_and_shows_what_is_missing(cast: HotlineCast) -> None:
+    transport = make_department("长沙市交通运输局", code="cs-transport", region=cast.tree.city)
+    http = Client()
+    http.force_login(cast.admin)
+    form = {
+        "region": cast.tree.city.code,
+        "category": "城乡建设",
+        "topic": "公共交通",
+        "keywords": "",
+        "department": transport.pk,
+    }
+    missing = http.post("/admin/hotline/routingrule/add/", form)
+    assert missing.status_code == 200 and "请填写该事项的关键词" in missing.content.decode()
+    saved = http.post("/admin/hotline/routingrule/add/", {**form, "keywords": "公交，地铁"})
+    assert saved.status_code == 302, saved.content.decode()[:500]
+    rule = RoutingRule.objects.get(category="城乡建设", topic="公共交通")
+    assert (rule.department, rule.keywords) == (transport, "公交 地铁")
+
+
+def test_a_departments_administrator_may_read_the_routing_data_but_not_change_it(
+    cast: HotlineCast,
+) -> None:
+    bureau_admin = do_create_staff(
+        "juguanli",
+        "Zhengtong-hotline-2026",
+        "局管理员",
+        cast.city_housing,
+        ["administrator"],
+        actor=TEST_ACTOR,
+    )
+    http = Client()
+    http.force_login(bureau_admin)
+    listing = http.get("/admin/hotline/routingrule/")
+    assert listing.status_code == 200
+    assert "/admin/hotline/routingrule/add/" not in listing.content.decode()
+    refused = http.post(
+        "/admin/hotline/routingrule/add/",
+        {
+            "region": cast.tree.city.code,
+            "category": "城乡建设",
+            "department": cast.city_environment.pk,
+        },
+    )
+    assert refused.status_code == 403
+    assert RoutingRule.objects.get(region=cast.tree.city, category="城乡建设").department == (
+        cast.city_housing
+    )

@@ -79,7 +79,8 @@ class Command(BaseCommand):
                 actor=ACTOR,
                 data_path=data.resolve(),
                 include_corrections=not options["no_corrections"],
-                source=str(data),
+                # The versions' pages show the source: the file's name, not its place.
+                source=data.name,
             )
             self.stdout.write(f"training version v{version.number} on {data} ...")
             version = run_training(version, actor=ACTOR, folds=options["folds"])
