@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from zhengtong.core.errors import NotFound, PermissionDenied
-from zhengtong.core.models import RegionLevel
+from zhengtong.core.models import Department, RegionLevel
 from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.models import Case, CaseImport, ClassifierVersion, ExtensionRequest
 from zhengtong.hotline.permissions import (
@@ -29,6 +30,39 @@ def _not_found() -> NotFound:
 def handling_department_ids(user: User) -> list[int]:
     """Return the departments whose cases the user may sign for and answer."""
     return list(departments_in_scope(user, HANDLE).values_list("pk", flat=True))
+
+
+def overview_area(user: User) -> Q | None:
+    """The cases whose figures and hot issues the user's overview shows; None: all of them.
+
+    A leader sees the area their post answers for: a city leader the city, a
+    district leader their district, and the head of a department that
+    department's district (a district bureau's head sees 芙蓉区, a city
+    bureau's the city), by where the messages are.
+    """
+    paths: set[str] = set()
+    departments: list[int] = []
+    for grant in grants_of(user):
+        if VIEW_OVERVIEW not in grant.permissions:
+            continue
+        if grant.area_path is not None:
+            paths.add(grant.area_path.rstrip("/"))
+        elif grant.department_id is not None:
+            departments.append(grant.department_id)
+        else:
+            return None
+    paths.update(
+        path.rstrip("/")
+        for path in Department.objects.filter(pk__in=departments).values_list(
+            "region__path", flat=True
+        )
+    )
+    if any(len(path.strip("/").split("/")) <= CITY_LEVEL for path in paths):
+        return None
+    area = Q(pk__in=[])
+    for path in paths:
+        area |= Q(district__path=path) | Q(district__path__startswith=path + "/")
+    return area
 
 
 def can_see_all_cases(user: User) -> bool:

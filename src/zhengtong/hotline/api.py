@@ -796,10 +796,12 @@ class WindowIn(Schema):
 
 @router.get("/overview", response={200: OverviewOut, **ERRORS}, auth=session_auth)
 def get_overview(request: HttpRequest, window: Query[WindowIn]) -> OverviewOut:
-    require_permission(session_user(request), VIEW_OVERVIEW)
+    user = session_user(request)
+    require_permission(user, VIEW_OVERVIEW)
     until = timezone.now()
     since = until - dt.timedelta(days=window.days)
-    figures = selectors.overview(since, until)
+    # The leader's area, as on the overview page; routing figures are the centre's, city-wide.
+    figures = selectors.overview(since, until, within=access.overview_area(user))
     routing_figures = selectors.routing_figures(since)
     return OverviewOut(
         since=since,
@@ -820,22 +822,23 @@ def get_overview(request: HttpRequest, window: Query[WindowIn]) -> OverviewOut:
 
 @router.get("/hot-issues", response={200: list[HotIssueOut], **ERRORS}, auth=session_auth)
 def get_hot_issues(request: HttpRequest, window: Query[WindowIn]) -> list[HotIssueOut]:
-    require_permission(session_user(request), VIEW_OVERVIEW)
-    result = selectors.hot_issues(days=window.days)
-    jumps = {id(issue): ratio for issue, ratio in result.jumps}
+    user = session_user(request)
+    require_permission(user, VIEW_OVERVIEW)
+    area = access.overview_area(user)
+    result = selectors.hot_issues(days=window.days, limit=20 if area is None else 100)
     return [
         HotIssueOut(
-            label=issue.label,
-            place=issue.place,
-            keywords=list(issue.keywords),
-            first_at=issue.first_at,
-            last_at=issue.last_at,
-            message_count=issue.message_count,
-            supporters=issue.supporters,
-            heat=round(issue.heat, 2),
-            growth=round(issue.growth, 3),
-            jumped_by=jumps.get(id(issue)),
-            cases=list(issue.message_keys),
+            label=item.issue.label,
+            place=item.issue.place,
+            keywords=list(item.issue.keywords),
+            first_at=item.issue.first_at,
+            last_at=item.issue.last_at,
+            message_count=item.issue.message_count,
+            supporters=item.issue.supporters,
+            heat=round(item.issue.heat, 2),
+            growth=round(item.issue.growth, 3),
+            jumped_by=item.jumped_by,
+            cases=item.keys,
         )
-        for issue in result.issues
+        for item in selectors.issues_within(result, area, 20)
     ]

@@ -252,11 +252,16 @@ def _category_or_suggestion() -> Coalesce:
     return Coalesce(NullIf(F("category"), Value("")), F("predicted_category"))
 
 
-def overview(since: dt.datetime, until: dt.datetime) -> Overview:
-    """Return volumes by category, district, day and state, and the callback ratings."""
+def overview(since: dt.datetime, until: dt.datetime, *, within: Q | None = None) -> Overview:
+    """Return volumes by category, district, day and state, and the callback ratings.
+
+    ``within`` narrows them to the cases of a leader's area (None: every case).
+    """
     cases = Case.objects.filter(received_at__gte=since, received_at__lt=until).exclude(
         state=CaseState.MERGED
     )
+    if within is not None:
+        cases = cases.filter(within)
     now = timezone.now()
     by_category = list(
         cases.annotate(name=_category_or_suggestion())
@@ -438,6 +443,30 @@ def hot_issues(*, days: int = 30, now: dt.datetime | None = None, limit: int = 2
         cases=_cases_by_number(issues),
         computed_at=snapshot.computed_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class IssueInArea:
+    issue: HotIssue
+    # How much its heat jumped, when it did.
+    jumped_by: float | None
+    # Its messages in the area (all of them for the whole city).
+    keys: list[str]
+
+
+def issues_within(hot: HotIssues, area: Q | None, limit: int) -> list[IssueInArea]:
+    """The hot issues with messages in a leader's area (None: the city), with those messages."""
+    jumped = {issue.message_keys: factor for issue, factor in hot.jumps}
+    inside: set[str] | None = None
+    if area is not None:
+        numbers = [key for issue in hot.issues for key in issue.message_keys]
+        inside = set(Case.objects.filter(area, number__in=numbers).values_list("number", flat=True))
+    found = []
+    for issue in hot.issues:
+        keys = [key for key in issue.message_keys if inside is None or key in inside]
+        if keys:
+            found.append(IssueInArea(issue, jumped.get(issue.message_keys), keys))
+    return found[:limit]
 
 
 def hot_issue_alerts(limit: int = 20) -> list[HotIssueAlert]:

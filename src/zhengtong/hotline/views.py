@@ -36,6 +36,7 @@ from zhengtong.hotline.access import (
     access_case_for_staff,
     access_classifier_version,
     may_manage_routing,
+    overview_area,
     require_routing_manager,
 )
 from zhengtong.hotline.classifier_actions import do_activate_classifier, do_queue_training
@@ -421,17 +422,16 @@ def overview(request: HttpRequest) -> HttpResponse:
         days = 30
     now = timezone.now()
     since = now - dt.timedelta(days=days)
-    figures = selectors.overview(since, now)
-    hot = selectors.hot_issues(days=days, now=now, limit=10)
-    jumped = {issue.message_keys: factor for issue, factor in hot.jumps}
+    # A district leader sees their district's figures and issues, a city leader the city's.
+    area = overview_area(user)
+    figures = selectors.overview(since, now, within=area)
+    hot = selectors.hot_issues(days=days, now=now, limit=10 if area is None else 100)
+    found = selectors.issues_within(hot, area, 10)
     issues = [
-        (
-            issue,
-            jumped.get(issue.message_keys),
-            [hot.cases[key] for key in issue.message_keys if key in hot.cases],
-        )
-        for issue in hot.issues
+        (item.issue, item.jumped_by, [hot.cases[key] for key in item.keys if key in hot.cases])
+        for item in found
     ]
+    jumps = [(item.issue, item.jumped_by) for item in found if item.jumped_by is not None]
     trend = _trend(figures.by_day, timezone.localtime(since).date(), timezone.localtime(now).date())
     context = {
         "days": days,
@@ -447,7 +447,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "first_day": trend[0].day,
         "last_day": trend[-1].day,
         "issues": issues,
-        "jumps": hot.jumps,
+        "jumps": jumps,
         "hot_computed_at": hot.computed_at,
         "hot_pending": hot.pending,
         "nav": hotline_nav(user, "hotline:overview"),

@@ -1086,6 +1086,49 @@ def test_the_overview_shows_volumes_satisfaction_trend_and_hot_issues(
     )
 
 
+def test_a_district_leader_sees_the_figures_and_hot_issues_of_their_district(
+    cast: HotlineCast,
+) -> None:
+    for number, (title, content) in enumerate(NEIGHBOURS):
+        submitted(
+            {"title": title, "content": content, "location_text": "芙蓉区"}, f"1390000000{number}"
+        )
+    for number in range(3):
+        submitted(
+            {
+                "title": "天心区路灯不亮",
+                "content": "天心区书院路路灯坏了一个月",
+                "location_text": "天心区",
+            },
+            f"1390000100{number}",
+        )
+    city_leader = do_create_staff(
+        "shizhang", PASSWORD, "市长", cast.centre, ["leader"], actor=TEST_ACTOR, scope="region"
+    )
+    district_leader = do_create_staff(
+        "quzhang",
+        PASSWORD,
+        "区长",
+        cast.furong_environment,
+        ["leader"],
+        actor=TEST_ACTOR,
+        scope="region",
+        scope_region=cast.regions.furong,
+    )
+    city = text_of(logged_in(city_leader).get("/hotline/overview/"))
+    assert '<dd id="total">6</dd>' in city and "天心区" in city and "锦绣" in city
+    district = text_of(logged_in(district_leader).get("/hotline/overview/"))
+    assert '<dd id="total">3</dd>' in district and "锦绣" in district
+    assert "天心区" not in district and "路灯" not in district
+    assert "芙蓉区" in district
+    # The API answers the same area.
+    api = logged_in(district_leader)
+    assert api.get("/api/hotline/overview").json()["total"] == 3
+    issues = api.get("/api/hotline/hot-issues").json()
+    assert issues and all("路灯" not in issue["label"] for issue in issues)
+    assert logged_in(city_leader).get("/api/hotline/overview").json()["total"] == 6
+
+
 def test_the_overview_is_for_leaders(cast: HotlineCast) -> None:
     assert logged_in(cast.dispatcher).get("/hotline/overview/").status_code == 403
     assert logged_in(cast.handler).get("/hotline/overview/").status_code == 403
