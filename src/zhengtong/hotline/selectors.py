@@ -366,9 +366,10 @@ def mine_recent_hot_issues(
 ) -> tuple[list[HotIssue], list[tuple[HotIssue, float]]]:
     """Mine the last ``days`` days' hot issues, and which jumped against the window before."""
     window = dt.timedelta(days=days)
+    # Merged repeats included: the miner joins a person's repeat to their first
+    # message (listed, but no second voice), so an issue shows every message.
     cases = list(
         Case.objects.filter(received_at__gte=now - 2 * window, received_at__lte=now)
-        .exclude(state=CaseState.MERGED)
         .select_related("district", "street")
         .order_by("-received_at")[:HOT_ISSUE_MAX_CASES]
     )

@@ -1129,6 +1129,23 @@ def test_a_district_leader_sees_the_figures_and_hot_issues_of_their_district(
     assert logged_in(city_leader).get("/api/hotline/overview").json()["total"] == 6
 
 
+def test_a_hot_issue_lists_a_merged_repeat_among_its_messages(cast: HotlineCast) -> None:
+    for number, (title, content) in enumerate(NEIGHBOURS):
+        submitted(
+            {"title": title, "content": content, "location_text": "芙蓉区"}, f"1390000000{number}"
+        )
+    title, content = NEIGHBOURS[0]
+    repeat = submitted(
+        {"title": title, "content": content, "location_text": "芙蓉区"}, "13900000000"
+    )
+    assert repeat.state == CaseState.MERGED
+    issues = logged_in(cast.head).get("/api/hotline/hot-issues").json()
+    (issue,) = [i for i in issues if "锦绣" in i["label"] or "锦绣" in i["place"]]
+    assert repeat.number in issue["cases"] and len(issue["cases"]) == 4
+    # One person sending it again is not a second voice.
+    assert issue["message_count"] == 3
+
+
 def test_the_overview_is_for_leaders(cast: HotlineCast) -> None:
     assert logged_in(cast.dispatcher).get("/hotline/overview/").status_code == 403
     assert logged_in(cast.handler).get("/hotline/overview/").status_code == 403
