@@ -19,6 +19,7 @@ from zhengtong.identity.actors import actor_of
 from zhengtong.licences import actions, presentation, selectors
 from zhengtong.licences.access import access_licence_by_number, holders_of, my_licences
 from zhengtong.licences.models import Licence
+from zhengtong.licences.pdf import licence_pdf
 from zhengtong.licences.qr import qr_svg, verification_url
 from zhengtong.licences.sharing import SHARE_DAYS, ShareLink, read_share_token
 
@@ -128,12 +129,24 @@ def _print_css() -> tuple[str, str]:
 
 
 def printable(request: HttpRequest, number: str) -> HttpResponse:
-    """The licence as one self-contained HTML page, to print or to save (``?download=1``)."""
+    """The licence as one self-contained HTML page to print, or as a PDF file (``?download=1``)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     licence = _my_licence(request, number)
-    css, css_hash = _print_css()
     context = _licence_context(request, licence, masked=False)
+    if request.GET.get("download"):
+        pdf = licence_pdf(
+            licence,
+            holder_name=context["holder_name"],
+            holder_id=context["holder_id"],
+            rows=context["rows"],
+            verification_url=context["verification_url"],
+        )
+        download = HttpResponse(pdf, content_type="application/pdf")
+        download.headers["Content-Disposition"] = f'attachment; filename="{licence.number}.pdf"'
+        download.headers["Cache-Control"] = "private, no-store"
+        return download
+    css, css_hash = _print_css()
     context["css"] = css
     response = HttpResponse(render_to_string("licences/print.html", context, request=request))
     # The page carries its own style so that a saved copy prints the same;
@@ -143,8 +156,6 @@ def printable(request: HttpRequest, number: str) -> HttpResponse:
         f"default-src 'none'; style-src 'self' {css_hash}; font-src 'self'; img-src 'self' data:; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     )
-    if request.GET.get("download"):
-        response.headers["Content-Disposition"] = f'attachment; filename="{licence.number}.html"'
     return response
 
 

@@ -150,10 +150,31 @@ def test_the_printable_page_is_self_contained(cast: LicenceCast) -> None:
     assert style is not None
     digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
     assert f"'sha256-{digest}'" in response["Content-Security-Policy"]
-    download = client.get(url + "?download=1")
-    assert download["Content-Disposition"] == f'attachment; filename="{licence.number}.html"'
     client.force_login(cast.other_citizen)
     assert client.get(url).status_code == 404
+
+
+def test_the_download_is_a_pdf_of_the_licence_with_its_qr_code(cast: LicenceCast) -> None:
+    licence = issue_food_licence(cast)
+    client = Client()
+    client.force_login(cast.owner_user)
+    url = reverse("licences:print", args=[licence.number])
+    download = client.get(url + "?download=1")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"] == f'attachment; filename="{licence.number}.pdf"'
+    body = download.content
+    assert body.startswith(b"%PDF-") and body.rstrip().endswith(b"%%EOF")
+    # The number and the verification address are plain text; the Chinese is
+    # set in the standard Chinese font every PDF reader supplies (not embedded).
+    assert licence.number.encode() in body
+    assert short_digest_of(licence).encode() in body
+    assert b"/STSong-Light" in body
+    # The QR code is drawn: many filled squares.
+    assert body.count(b" re") > 100
+    # Somebody else's licence is not found, as on the page.
+    client.force_login(cast.other_citizen)
+    assert client.get(url + "?download=1").status_code == 404
 
 
 def test_a_share_link_shows_the_licence_until_it_expires(cast: LicenceCast) -> None:
