@@ -72,6 +72,10 @@ QN_RTN_UNKNOWN = 100
 # Table 6 (执行结果定义): what a 9012 answer says about a request's execution.
 EXE_RTN_SUCCESS = 1
 
+# A device's answers to a platform command (table 9): per answer's CN, the
+# field that carries its code and the code that says all went well.
+COMMAND_RETURNS = {"9011": ("QnRtn", QN_RTN_READY), "9012": ("ExeRtn", EXE_RTN_SUCCESS)}
+
 _QN_RTN = {
     ErrorCode.BAD_QN: QN_RTN_BAD_QN,
     ErrorCode.BAD_ST: QN_RTN_BAD_ST,

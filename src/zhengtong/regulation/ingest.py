@@ -36,7 +36,7 @@ from zhengtong.core.sql import (
     rows_statement,
 )
 from zhengtong.ledger.actions import record_entry
-from zhengtong.regulation.hj212 import HJ212Error, Packet, timestamp
+from zhengtong.regulation.hj212 import COMMAND_RETURNS, HJ212Error, Packet, timestamp
 from zhengtong.regulation.models import (
     Alarm,
     AlarmKind,
@@ -580,11 +580,6 @@ def _store_commands(commands: Sequence[SentCommand]) -> None:
     )
 
 
-# The device's answers to a command the platform sent (table 9): 9011 request
-# answer, 9012 execution result; the code that says success, per answer.
-_COMMAND_ANSWERS = {"9011": ("QnRtn", "1"), "9012": ("ExeRtn", "1")}
-
-
 def _match_command_answers(accepted: Sequence[Accepted]) -> int:
     """Record the 9011 and 9012 answers on the commands they answer (by point and QN).
 
@@ -592,7 +587,7 @@ def _match_command_answers(accepted: Sequence[Accepted]) -> int:
     device sent them; an execution result decides the outcome whatever came
     before it, and a late request answer does not undo one.
     """
-    answers = [item for item in accepted if item.packet.cn in _COMMAND_ANSWERS and item.packet.qn]
+    answers = [item for item in accepted if item.packet.cn in COMMAND_RETURNS and item.packet.qn]
     if not answers:
         return 0
     commands = {
@@ -607,8 +602,9 @@ def _match_command_answers(accepted: Sequence[Accepted]) -> int:
         command = commands.get((item.point_id, item.packet.qn or ""))
         if command is None:
             continue  # not one of ours, or sent before commands were kept
-        name, success = _COMMAND_ANSWERS[item.packet.cn]
+        name, returned = COMMAND_RETURNS[item.packet.cn]
         code = (item.packet.data().get(name) or "")[:8]
+        success = str(returned)
         if item.packet.cn == "9011":
             command.qn_rtn = code
             command.answered_at = item.received_at

@@ -50,10 +50,9 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
 from zhengtong.regulation.hj212 import (
     ANSWER_COMMANDS,
-    EXE_RTN_SUCCESS,
+    COMMAND_RETURNS,
     FLAG_VERSION_2017,
     FLAG_VERSION_2025_DEFAULT,
-    QN_RTN_READY,
     CrcVariant,
     ErrorCode,
     FrameSplitter,
@@ -453,10 +452,9 @@ class Receiver:
         # A device's answer to the platform's command (9011, 9012), or to a
         # notice or data (9013, 9014). A refusal or a failure is worth a line
         # in the log: the command it answers has not taken effect.
-        if packet.cn == "9011":
-            _log_return(packet, "QnRtn", QN_RTN_READY)
-        elif packet.cn == "9012":
-            _log_return(packet, "ExeRtn", EXE_RTN_SUCCESS)
+        returned = COMMAND_RETURNS.get(packet.cn)
+        if returned is not None:
+            _log_return(packet, *returned)
         # Counted with the device's packets, but never answered, whatever its
         # Flag asks: two sides answering each other's answers would never stop.
         self._queue(Accepted(auth.point_id, packet, raw, received_at), writer, None)

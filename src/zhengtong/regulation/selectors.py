@@ -20,7 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.regulation.actions import OFFLINE_INTERVALS, OFFLINE_MINIMUM
-from zhengtong.regulation.hj212 import ErrorCode
+from zhengtong.regulation.hj212 import EXE_RTN_SUCCESS, QN_RTN_READY, ErrorCode
 from zhengtong.regulation.ingest import JUDGED_FLAGS
 from zhengtong.regulation.models import (
     Alarm,
@@ -349,9 +349,9 @@ def commands_of_point(point: MonitoringPoint, limit: int = 20) -> list[CommandRo
     for command in DeviceCommand.objects.filter(point=point)[:limit]:
         failure = ""
         if command.state == CommandState.FAILED:
-            if command.exe_rtn and command.exe_rtn != "1":
+            if command.exe_rtn and command.exe_rtn != str(EXE_RTN_SUCCESS):
                 failure = f"ExeRtn={command.exe_rtn}"
-            elif command.qn_rtn and command.qn_rtn != "1":
+            elif command.qn_rtn and command.qn_rtn != str(QN_RTN_READY):
                 failure = f"QnRtn={command.qn_rtn}"
         name = COMMAND_NAMES.get(command.cn)
         rows.append(CommandRow(command, str(name) if name is not None else command.cn, failure))
