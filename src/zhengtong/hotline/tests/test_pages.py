@@ -1027,19 +1027,7 @@ def test_a_draft_is_scored_with_hints_in_english_on_the_english_page(cast: Hotli
 
 def test_the_worklist_is_named_by_what_the_viewer_covers(cast: HotlineCast) -> None:
     routed_to_furong(cast)
-    city_leader = do_create_staff(
-        "shizhang", PASSWORD, "市长", cast.centre, ["leader"], actor=TEST_ACTOR, scope="region"
-    )
-    district_leader = do_create_staff(
-        "quzhang",
-        PASSWORD,
-        "区长",
-        cast.furong_environment,
-        ["leader"],
-        actor=TEST_ACTOR,
-        scope="region",
-        scope_region=cast.regions.furong,
-    )
+    city_leader, district_leader = city_and_district_leaders(cast)
     city = text_of(logged_in(city_leader).get("/hotline/department/"))
     assert "<h1>长沙市 12345 工单</h1>" in city and ">长沙市工单<" in city
     assert "本部门" not in city
@@ -1058,15 +1046,39 @@ NEIGHBOURS = [
 ]
 
 
+def neighbour_message(number: int) -> dict[str, Any]:
+    title, content = NEIGHBOURS[number]
+    return {"title": title, "content": content, "location_text": "芙蓉区"}
+
+
+def neighbours_complain(*, supporters: int = 0) -> None:
+    """Each neighbour sends their message, from their own phone."""
+    for number in range(len(NEIGHBOURS)):
+        submitted(neighbour_message(number), f"1390000000{number}", supporters=supporters * number)
+
+
+def city_and_district_leaders(cast: HotlineCast) -> tuple[User, User]:
+    """A leader of the whole city, and one of 芙蓉区."""
+    city = do_create_staff(
+        "shizhang", PASSWORD, "市长", cast.centre, ["leader"], actor=TEST_ACTOR, scope="region"
+    )
+    district = do_create_staff(
+        "quzhang",
+        PASSWORD,
+        "区长",
+        cast.furong_environment,
+        ["leader"],
+        actor=TEST_ACTOR,
+        scope="region",
+        scope_region=cast.regions.furong,
+    )
+    return city, district
+
+
 def test_the_overview_shows_volumes_satisfaction_trend_and_hot_issues(
     cast: HotlineCast,
 ) -> None:
-    for number, (title, content) in enumerate(NEIGHBOURS):
-        submitted(
-            {"title": title, "content": content, "location_text": "芙蓉区"},
-            f"1390000000{number}",
-            supporters=10 * number,
-        )
+    neighbours_complain(supporters=10)
     replied = replied_by_furong(cast, "13900009999")
     Client().post(f"/hotline/track/{replied.tracking_code}/", {"rating": "satisfied"})
     head = logged_in(cast.head)
@@ -1089,10 +1101,7 @@ def test_the_overview_shows_volumes_satisfaction_trend_and_hot_issues(
 def test_a_district_leader_sees_the_figures_and_hot_issues_of_their_district(
     cast: HotlineCast,
 ) -> None:
-    for number, (title, content) in enumerate(NEIGHBOURS):
-        submitted(
-            {"title": title, "content": content, "location_text": "芙蓉区"}, f"1390000000{number}"
-        )
+    neighbours_complain()
     for number in range(3):
         submitted(
             {
@@ -1102,19 +1111,7 @@ def test_a_district_leader_sees_the_figures_and_hot_issues_of_their_district(
             },
             f"1390000100{number}",
         )
-    city_leader = do_create_staff(
-        "shizhang", PASSWORD, "市长", cast.centre, ["leader"], actor=TEST_ACTOR, scope="region"
-    )
-    district_leader = do_create_staff(
-        "quzhang",
-        PASSWORD,
-        "区长",
-        cast.furong_environment,
-        ["leader"],
-        actor=TEST_ACTOR,
-        scope="region",
-        scope_region=cast.regions.furong,
-    )
+    city_leader, district_leader = city_and_district_leaders(cast)
     city = text_of(logged_in(city_leader).get("/hotline/overview/"))
     assert '<dd id="total">6</dd>' in city and "天心区" in city and "锦绣" in city
     district = text_of(logged_in(district_leader).get("/hotline/overview/"))
@@ -1130,14 +1127,8 @@ def test_a_district_leader_sees_the_figures_and_hot_issues_of_their_district(
 
 
 def test_a_hot_issue_lists_a_merged_repeat_among_its_messages(cast: HotlineCast) -> None:
-    for number, (title, content) in enumerate(NEIGHBOURS):
-        submitted(
-            {"title": title, "content": content, "location_text": "芙蓉区"}, f"1390000000{number}"
-        )
-    title, content = NEIGHBOURS[0]
-    repeat = submitted(
-        {"title": title, "content": content, "location_text": "芙蓉区"}, "13900000000"
-    )
+    neighbours_complain()
+    repeat = submitted(neighbour_message(0), "13900000000")
     assert repeat.state == CaseState.MERGED
     issues = logged_in(cast.head).get("/api/hotline/hot-issues").json()
     (issue,) = [i for i in issues if "锦绣" in i["label"] or "锦绣" in i["place"]]
