@@ -1,6 +1,7 @@
 """The one NinjaAPI of the platform; each app mounts its router here."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -141,6 +142,32 @@ def api_path_not_found(request: HttpRequest, unknown_path: str = "") -> HttpResp
         request,
         NotFound(_("没有这个接口地址。"), code="unknown_endpoint", detail={"path": request.path}),
     )
+
+
+def method_not_allowed_as_json(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Middleware: answer a wrong method on an API address in the one error shape.
+
+    django-ninja answers it itself, before any handler here runs, with a
+    plain-text "Method not allowed"; clients branch on ``code``.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            allowed = sorted(m.strip() for m in response.get("Allow", "").split(",") if m.strip())
+            code, message = _HTTP_ERRORS[405]
+            answer = _error(request, 405, code, str(message), {"allowed": allowed})
+            answer["Allow"] = ", ".join(allowed)
+            return answer
+        return response
+
+    return middleware
 
 
 def _mount_routers() -> None:

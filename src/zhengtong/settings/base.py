@@ -38,7 +38,9 @@ SHARED_DATA_DIR: Path | None = (
 )
 
 SECRET_KEY = env_str("ZHENGTONG_SECRET_KEY", "") or persistent_secret(DATA_DIR / "secret_key")
-DEBUG = env_bool("ZHENGTONG_DEBUG", True)
+# Off unless asked for: Django's debug pages list every address and setting,
+# which no installation, the demo included, should show its users.
+DEBUG = env_bool("ZHENGTONG_DEBUG", False)
 ALLOWED_HOSTS = env_list("ZHENGTONG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("ZHENGTONG_CSRF_TRUSTED_ORIGINS", [])
 
@@ -84,6 +86,8 @@ MIDDLEWARE = [
     "zhengtong.core.middleware.RejectNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zhengtong.core.middleware.SecurityHeadersMiddleware",
+    # Innermost: django-ninja's plain-text 405 becomes the API's error shape.
+    "zhengtong.api.method_not_allowed_as_json",
 ]
 
 ROOT_URLCONF = "zhengtong.urls"
@@ -197,8 +201,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-# Without collectstatic (the demo, the tests) WhiteNoise serves from the apps.
-WHITENOISE_USE_FINDERS = DEBUG
+# Without collectstatic (the demo, the tests) WhiteNoise serves from the apps;
+# production collects the files once and serves the manifest's names.
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -6,6 +6,7 @@ from zhengtong.settings.base import *  # noqa: F403
 from zhengtong.settings.env import env_bool, env_int, env_str
 
 DEBUG = False
+WHITENOISE_USE_FINDERS = False
 if not env_str("ZHENGTONG_SECRET_KEY", ""):
     raise ImproperlyConfigured("Set ZHENGTONG_SECRET_KEY or ZHENGTONG_SECRET_KEY_FILE.")
 

@@ -59,3 +59,14 @@ def test_an_unexpected_failure_reveals_nothing_of_the_internals(
     body = response.json()
     assert body["code"] == "internal_error"
     assert "internal detail" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_wrong_method_is_refused_in_the_error_shape_naming_the_allowed_ones() -> None:
+    response = Client().get("/api/core/checks/id-number")
+    assert response.status_code == 405
+    body = response.json()
+    assert _shape(body) == {"code", "message", "detail"}
+    assert body["code"] == "method_not_allowed"
+    assert body["detail"] == {"allowed": ["POST"]}
+    assert response["Allow"] == "POST"
