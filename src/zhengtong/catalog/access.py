@@ -3,6 +3,8 @@
 Published and retired entries are public. Drafts and entries under review are
 seen by the provider department's data officers and by the data bureau;
 anyone else gets the same ``NotFound`` as for a code that does not exist.
+Only the provider department's own officers create, import and edit its
+entries; the data bureau reviews, publishes and retires them.
 """
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -14,17 +16,34 @@ from zhengtong.catalog.permissions import EDIT_RESOURCES, REVIEW_RESOURCES
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import NotFound, PermissionDenied
 from zhengtong.core.models import Department
-from zhengtong.identity.models import SystemClient
+from zhengtong.identity.models import SystemClient, User
 from zhengtong.identity.permissions import departments_in_scope, has_permission
+from zhengtong.identity.selectors import posts_of
 
 Principal = AbstractBaseUser | AnonymousUser | SystemClient | None
 PUBLIC_STATES = (ResourceState.PUBLISHED, ResourceState.RETIRED)
 
 
+def own_department_ids(user: Principal) -> set[int]:
+    """The departments whose catalog the user compiles: those of the user's own posts
+    that carry the edit permission, whatever the post's reach.
+
+    A region-wide post (the data bureau's administrator) covers every department
+    of its region for oversight, but a department's entries are drafted,
+    edited and imported by that department's own officers; the data bureau
+    reviews them.
+    """
+    if not isinstance(user, User) or not has_permission(user, EDIT_RESOURCES):
+        return set()
+    return {
+        post.department_id
+        for post in posts_of(user)
+        if EDIT_RESOURCES in post.role.permissions and post.department.is_active
+    }
+
+
 def may_edit(user: Principal, resource: Resource) -> bool:
-    return not isinstance(user, SystemClient) and has_permission(
-        user, EDIT_RESOURCES, department=resource.provider
-    )
+    return resource.provider_id in own_department_ids(user)
 
 
 def may_review(user: Principal, resource: Resource) -> bool:
@@ -67,9 +86,8 @@ def require_review(principal: Principal, resource: Resource) -> None:
 
 
 def editable_departments(principal: Principal) -> QuerySet[Department]:
-    if isinstance(principal, SystemClient):
-        return Department.objects.none()
-    return departments_in_scope(principal, EDIT_RESOURCES).order_by("code")
+    """The departments the principal may create and import entries for (its own)."""
+    return Department.objects.filter(pk__in=own_department_ids(principal)).order_by("code")
 
 
 def access_department_for_editing(principal: Principal, department_code: str) -> Department:
@@ -84,7 +102,7 @@ def workbench_resources(principal: Principal) -> QuerySet[Resource]:
     data bureau, everything waiting for review or publication."""
     if isinstance(principal, SystemClient):
         return Resource.objects.none()
-    condition = Q(provider__in=departments_in_scope(principal, EDIT_RESOURCES))
+    condition = Q(provider__in=own_department_ids(principal))
     condition |= Q(
         provider__in=departments_in_scope(principal, REVIEW_RESOURCES),
         state__in=[ResourceState.SUBMITTED, ResourceState.REVIEWED],

@@ -121,22 +121,31 @@ def resource_problems(data: ResourceInput) -> dict[str, str]:
 
 
 def item_problem(item: ItemInput) -> str | None:
+    """The first thing wrong with an item, or None."""
+    return next(iter(item_problems(item).values()), None)
+
+
+def item_problems(item: ItemInput) -> dict[str, str]:
+    """Return field -> reason for everything wrong with one item (empty when valid)."""
+    problems: dict[str, str] = {}
     if not ITEM_CODE_RE.match(item.code):
-        return str(_("信息项代码只能由字母、数字和 _ . - 组成。"))
+        problems["code"] = str(_("信息项代码只能由字母、数字和 _ . - 组成。"))
     if not item.name.strip():
-        return str(_("请填写信息项名称。"))
+        problems["name"] = str(_("请填写信息项名称。"))
     if item.data_type not in DataType.values:
-        return str(_("数据类型应为 C、N、D、T、B 或 BY。"))
+        problems["data_type"] = str(_("数据类型应为 C、N、D、T、B 或 BY。"))
     if item.sensitivity not in Sensitivity.values:
-        return str(_("敏感级别不在字典中。"))
+        problems["sensitivity"] = str(_("敏感级别不在字典中。"))
     if item.share_attribute and item.share_attribute not in ShareAttribute.values:
-        return str(_("取值不在字典中。"))
+        problems["share_attribute"] = str(_("取值不在字典中。"))
     if item.share_attribute in (
         ShareAttribute.CONDITIONAL,
         ShareAttribute.NONE,
     ) and not _cites_article(item.legal_basis):
-        return str(_("有条件共享和不予共享须写明法律法规名称和条款，如《某某法》第十条。"))
-    return None
+        problems["legal_basis"] = str(
+            _("有条件共享和不予共享须写明法律法规名称和条款，如《某某法》第十条。")
+        )
+    return problems
 
 
 # An article: 第 and a number in Chinese or Arabic numerals, then 条. The 条

@@ -1,17 +1,23 @@
 """The catalog pages' forms."""
 
+import json
 import re
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.access import Principal, may_see
-from zhengtong.catalog.actions import ItemInput, ResourceInput
+from zhengtong.catalog.actions import ItemInput, ResourceInput, item_problems
+from zhengtong.catalog.labels import ITEM_HEADINGS, NO, YES, label, labels, value_of, yes_no
 from zhengtong.catalog.models import (
     RESOURCE_CODE_RE,
     Category,
     DataType,
+    InformationItem,
     OpenAttribute,
     Resource,
     ResourceFormat,
@@ -63,10 +69,66 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("理由"), required=False, max_length=500)
 
 
-ITEM_HELP = _(
-    "每行一个信息项：代码|名称|数据类型|长度|个人信息(是/否)|敏感级别|共享属性|法律法规依据。"
-    "数据类型为 C、N、D、T、B、BY；后几列可省略。"
-)
+def _item_help() -> str:
+    return gettext(
+        "每行一个信息项，各列用 | 分隔：信息项代码|信息项名称|数据类型|数据长度|个人信息|"
+        "敏感级别|共享属性|法律法规依据|不予共享范围|复核日期；后几列可省略。"
+        "数据类型：{types}（或其代码 C、N、D、T、B、BY）；数据长度为整数；"
+        "个人信息：是/否（或 Y/N、true/false），空为否；敏感级别：{levels}，空为内部；"
+        "共享属性：{shares}，空为同资源；复核日期如 2027-06-30。"
+    ).format(
+        types="、".join(labels(DataType)),
+        levels="、".join(labels(Sensitivity)),
+        shares="、".join(labels(ShareAttribute)),
+    )
+
+
+ITEM_HELP = lazy(_item_help, str)()
+EXTENSION_HELP = _("每行一项：名称=值。值为数字、true/false 或带引号的文字等 JSON 时按 JSON 读取。")
+
+
+def item_line(item: InformationItem) -> str:
+    """One item as a line of the items box, in the labels people know."""
+    parts = [
+        item.code,
+        item.name,
+        label(DataType, item.data_type),
+        str(item.length or ""),
+        YES if item.is_personal else NO,
+        label(Sensitivity, item.sensitivity),
+        label(ShareAttribute, item.share_attribute),
+        item.legal_basis,
+        item.negative_scope,
+        item.review_date.isoformat() if item.review_date else "",
+    ]
+    while parts and not parts[-1]:
+        parts.pop()
+    return "|".join(parts)
+
+
+def extension_text(extension: dict[str, Any]) -> str:
+    """Extension fields as 名称=值 lines; JSON where plain text would read back otherwise."""
+    lines = []
+    for name, value in extension.items():
+        shown = value if isinstance(value, str) and _plain(value) else None
+        lines.append(f"{name}={shown if shown is not None else _json(value)}")
+    return "\n".join(lines)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _plain(text: str) -> bool:
+    # Text that reads back as itself: one line, no edge spaces, and not JSON
+    # (the text "0731" would come back as the number 731 otherwise).
+    if not text or text != text.strip() or "\n" in text or "\r" in text:
+        return False
+    try:
+        json.loads(text)
+    except ValueError:
+        return True
+    return False
 
 
 class ResourceForm(forms.Form):
@@ -84,14 +146,26 @@ class ResourceForm(forms.Form):
         label=_("共享方式"), required=False, choices=[("", "—"), *list(ShareMethod.choices)]
     )
     open_attribute = forms.ChoiceField(label=_("开放属性"), choices=OpenAttribute.choices)
+    open_conditions = forms.CharField(
+        label=_("开放条件"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     update_cycle = forms.ChoiceField(label=_("更新周期"), choices=UpdateCycle.choices)
     legal_basis = forms.CharField(label=_("法律法规依据"), required=False, max_length=300)
     negative_scope = forms.CharField(label=_("不予共享范围"), required=False, max_length=300)
+    review_date = forms.DateField(
+        label=_("复核日期"), required=False, help_text=_("不予共享的复核日期，如 2027-06-30")
+    )
     related = forms.CharField(
         label=_("关联资源"),
         required=False,
         max_length=1000,
         help_text=_("已编入目录的资源代码，多个用逗号、空格或换行分隔。"),
+    )
+    extension = forms.CharField(
+        label=_("扩展字段"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=EXTENSION_HELP,
     )
     items = forms.CharField(
         label=_("信息项"), widget=forms.Textarea(attrs={"rows": 8}), help_text=ITEM_HELP
@@ -106,21 +180,6 @@ class ResourceForm(forms.Form):
 
     @staticmethod
     def initial_from(resource: Resource) -> dict[str, Any]:
-        lines = [
-            "|".join(
-                [
-                    i.code,
-                    i.name,
-                    i.data_type,
-                    str(i.length or ""),
-                    "是" if i.is_personal else "否",
-                    i.sensitivity,
-                    i.share_attribute,
-                    i.legal_basis,
-                ]
-            )
-            for i in resource.items.order_by("position")
-        ]
         return {
             "department": resource.provider.code,
             "code": resource.code,
@@ -132,11 +191,14 @@ class ResourceForm(forms.Form):
             "share_conditions": resource.share_conditions,
             "share_method": resource.share_method,
             "open_attribute": resource.open_attribute,
+            "open_conditions": resource.open_conditions,
             "update_cycle": resource.update_cycle,
             "legal_basis": resource.legal_basis,
             "negative_scope": resource.negative_scope,
+            "review_date": resource.review_date,
+            "extension": extension_text(resource.extension),
             "related": " ".join(resource.related.order_by("code").values_list("code", flat=True)),
-            "items": "\n".join(lines),
+            "items": "\n".join(item_line(i) for i in resource.items.order_by("position")),
         }
 
     def clean_related(self) -> list[str]:
@@ -159,28 +221,55 @@ class ResourceForm(forms.Form):
             )
         return codes
 
+    def clean_extension(self) -> dict[str, Any]:
+        extension: dict[str, Any] = {}
+        errors: list[str] = []
+        for number, line in enumerate(str(self.cleaned_data["extension"]).splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, equals, text = line.partition("=")
+            name, text = name.strip(), text.strip()
+            if not equals or not name:
+                errors.append(_("扩展字段第%(n)d行应写作“名称=值”。") % {"n": number})
+            elif name in extension:
+                errors.append(
+                    _("扩展字段第%(n)d行：名称“%(name)s”重复。") % {"n": number, "name": name}
+                )
+            else:
+                try:
+                    extension[name] = json.loads(text)
+                except ValueError:
+                    extension[name] = text
+        if errors:
+            raise forms.ValidationError(errors)
+        return extension
+
     def clean_items(self) -> list[ItemInput]:
         items: list[ItemInput] = []
+        errors: list[str] = []
+        seen: set[str] = set()
         for number, line in enumerate(str(self.cleaned_data["items"]).splitlines(), start=1):
             if not line.strip():
                 continue
-            parts = [p.strip() for p in line.split("|")] + [""] * 8
-            if parts[2] not in DataType.values:
-                raise forms.ValidationError(
-                    _("第%(n)d行：数据类型应为 C、N、D、T、B 或 BY。") % {"n": number}
-                )
-            items.append(
-                ItemInput(
-                    code=parts[0],
-                    name=parts[1],
-                    data_type=parts[2],
-                    length=int(parts[3]) if parts[3].isdigit() else None,
-                    is_personal=parts[4] == "是",
-                    sensitivity=parts[5] or Sensitivity.INTERNAL,
-                    share_attribute=parts[6],
-                    legal_basis=parts[7],
-                )
-            )
+            item, problems = _read_item_line(line)
+            if item is not None:
+                for field, reason in item_problems(item).items():
+                    problems.setdefault(field, reason)
+                if item.code in seen and "code" not in problems:
+                    problems["code"] = str(_("信息项代码重复。"))
+                seen.add(item.code)
+                items.append(item)
+            for field, reason in problems.items():
+                heading = ITEM_HEADINGS.get(field)
+                if heading is None:
+                    errors.append(_("第%(n)d行：%(reason)s") % {"n": number, "reason": reason})
+                else:
+                    errors.append(
+                        _("第%(n)d行“%(column)s”：%(reason)s")
+                        % {"n": number, "column": heading, "reason": reason}
+                    )
+        if errors:
+            raise forms.ValidationError(errors)
         return items
 
     def to_input(self) -> ResourceInput:
@@ -195,9 +284,72 @@ class ResourceForm(forms.Form):
             share_conditions=d["share_conditions"],
             share_method=d["share_method"],
             open_attribute=d["open_attribute"],
+            open_conditions=d["open_conditions"],
             update_cycle=d["update_cycle"],
             legal_basis=d["legal_basis"],
             negative_scope=d["negative_scope"],
+            review_date=d["review_date"],
+            extension=d["extension"],
             items=d["items"],
             related=d["related"],
         )
+
+
+_ITEM_COLUMNS = len(ITEM_HEADINGS)
+
+
+def _read_item_line(line: str) -> tuple[ItemInput | None, dict[str, str]]:
+    """Read one line of the items box; return the item (None if unreadable) and field -> reason."""
+    parts = [p.strip() for p in line.split("|")]
+    if len(parts) > _ITEM_COLUMNS:
+        # A "|" inside a value would shift every later column: refuse rather than guess.
+        return None, {
+            "": str(_("最多%(n)d列，多出的列无法识别（值中不能含有“|”）。") % {"n": _ITEM_COLUMNS})
+        }
+    parts += [""] * (_ITEM_COLUMNS - len(parts))
+    code, name, data_type, length, personal, sensitivity, share, basis, scope, review = parts
+    problems: dict[str, str] = {}
+    data_type_value = value_of(DataType, data_type)
+    if data_type_value is None:
+        problems["data_type"] = str(
+            _("“%(value)s”不是数据类型；应为 %(accepted)s（或 C、N、D、T、B、BY）。")
+            % {"value": data_type, "accepted": "、".join(labels(DataType))}
+        )
+    if length and not length.isdecimal():
+        problems["length"] = str(_("“%(value)s”不是整数。") % {"value": length})
+    is_personal = yes_no(personal) if personal else False
+    if is_personal is None:
+        problems["is_personal"] = str(
+            _("“%(value)s”无法识别；应为是或否（Y/N、true/false）。") % {"value": personal}
+        )
+    sensitivity_value = value_of(Sensitivity, sensitivity) if sensitivity else Sensitivity.INTERNAL
+    if sensitivity_value is None:
+        problems["sensitivity"] = str(
+            _("“%(value)s”不是敏感级别；应为 %(accepted)s。")
+            % {"value": sensitivity, "accepted": "、".join(labels(Sensitivity))}
+        )
+    share_value = value_of(ShareAttribute, share) if share else ""
+    if share_value is None:
+        problems["share_attribute"] = str(
+            _("“%(value)s”不是共享属性；应为 %(accepted)s，或留空（同资源）。")
+            % {"value": share, "accepted": "、".join(labels(ShareAttribute))}
+        )
+    review_date: date | None = None
+    if review:
+        try:
+            review_date = date.fromisoformat(review)
+        except ValueError:
+            problems["review_date"] = str(_("应为日期，如 2027-06-30。"))
+    item = ItemInput(
+        code=code,
+        name=name,
+        data_type=data_type_value or "",
+        length=int(length) if length.isdecimal() else None,
+        is_personal=bool(is_personal),
+        sensitivity=sensitivity_value or "",
+        share_attribute=share_value or "",
+        legal_basis=basis,
+        negative_scope=scope,
+        review_date=review_date,
+    )
+    return item, problems

@@ -30,6 +30,11 @@ def published_resources() -> QuerySet[Resource]:
     )
 
 
+def taken_codes(codes: Iterable[str]) -> set[str]:
+    """Those of the codes that entries of the catalog already use."""
+    return set(Resource.objects.filter(code__in=list(codes)).values_list("code", flat=True))
+
+
 def tokens(text: str) -> set[str]:
     """The search words of a text: rjieba's search-mode cut, lower-cased, without spaces
     and one-character punctuation."""

@@ -22,9 +22,14 @@ from zhengtong.catalog.access import (
 from zhengtong.catalog.forms import ReasonForm, ResourceForm, SearchForm, UploadForm
 from zhengtong.catalog.models import Resource
 from zhengtong.catalog.permissions import REVIEW_RESOURCES
-from zhengtong.catalog.selectors import SearchFilters, negative_list, search_resources
+from zhengtong.catalog.selectors import (
+    SearchFilters,
+    negative_list,
+    search_resources,
+    taken_codes,
+)
 from zhengtong.catalog.states import ResourceState
-from zhengtong.catalog.xlsx import RESOURCE_SHEET, RowProblem, export_workbook, parse_workbook
+from zhengtong.catalog.xlsx import RowProblem, export_workbook, parse_workbook
 from zhengtong.core.errors import NotFound, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.identity.actors import actor_of
@@ -157,9 +162,12 @@ def edit(request: HttpRequest, slug: str = "") -> HttpResponse:
             else:
                 resource = actions.do_update_resource(resource, form.to_input(), actor=actor)
         except ZhengtongError as error:
-            form.add_error(None, str(error.message))
-            for field, reason in error.detail.get("fields", {}).items():
-                form.add_error(None, f"{field}: {reason}")
+            problems = error.detail.get("fields", {})
+            if not problems:
+                form.add_error(None, str(error.message))
+            for field, reason in problems.items():
+                # Each reason goes beside its field; the rest heads the form.
+                form.add_error(field if field in form.fields else None, reason)
         else:
             messages.success(request, _("草稿已保存。"))
             return redirect("catalog:detail", slug=resource.slug)
@@ -176,27 +184,16 @@ def upload(request: HttpRequest) -> HttpResponse:
     problems: list[RowProblem] = []
     created: list[Resource] = []
     if request.method == "POST" and form.is_valid():
-        parsed = parse_workbook(form.cleaned_data["file"])
+        parsed = parse_workbook(form.cleaned_data["file"], taken=taken_codes)
         problems = list(parsed.problems)
-        taken = set(
-            Resource.objects.filter(code__in=[r.code for r in parsed.resources]).values_list(
-                "code", flat=True
-            )
-        )
-        rows = [r for r in parsed.resources if r.code not in taken]
-        problems += [
-            RowProblem(
-                RESOURCE_SHEET,
-                parsed.rows.get(code, 0),
-                _("资源代码“%(code)s”已被使用。") % {"code": code},
-            )
-            for code in taken
-        ]
-        problems.sort(key=lambda p: (p.sheet != RESOURCE_SHEET, p.row))
-        if rows:
-            created = actions.do_import_resources(
-                form.cleaned_data["department"], rows, actor=actor_of(request.user)
-            )
+        if parsed.resources:
+            try:
+                created = actions.do_import_resources(
+                    form.cleaned_data["department"], parsed.resources, actor=actor_of(request.user)
+                )
+            except ZhengtongError as error:
+                # A code taken since the workbook was read: nothing was imported.
+                problems.insert(0, RowProblem("", 0, str(error.message)))
     return render(
         request,
         "catalog/upload.html",

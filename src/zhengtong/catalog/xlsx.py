@@ -1,23 +1,33 @@
 """The workbook data officers fill in: one sheet of resources, one of items.
 
 Cells hold the Chinese labels of the dictionaries (有条件共享, 每日 ...); the
-codes (conditional, daily ...) are accepted too. A bad row is reported by
-sheet, row number and reason and left out; the good rows are kept.
+codes (conditional, daily ...) are accepted too. Each problem is reported at
+the sheet and row where it is, naming the column by its heading; a resource
+with a bad row of its own or of its items is left out, the good ones are kept.
 """
 
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import IO, Any
 
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 from openpyxl import Workbook, load_workbook
 
-from zhengtong.catalog.actions import ItemInput, ResourceInput, resource_problems
+from zhengtong.catalog.actions import ItemInput, ResourceInput, item_problems, resource_problems
+from zhengtong.catalog.labels import (
+    ITEM_HEADINGS,
+    NO,
+    RESOURCE_HEADINGS,
+    YES,
+    label,
+    labels,
+    value_of,
+    yes_no,
+)
 from zhengtong.catalog.models import (
     DataType,
     OpenAttribute,
@@ -31,38 +41,8 @@ from zhengtong.catalog.models import (
 
 RESOURCE_SHEET = "资源"
 ITEM_SHEET = "信息项"
-RESOURCE_COLUMNS = (
-    "资源代码",
-    "资源名称",
-    "摘要",
-    "关键字",
-    "资源格式",
-    "共享属性",
-    "共享条件",
-    "共享方式",
-    "开放属性",
-    "开放条件",
-    "更新周期",
-    "法律法规依据",
-    "不予共享范围",
-    "复核日期",
-    "扩展字段",
-    "关联资源",
-)
-ITEM_COLUMNS = (
-    "资源代码",
-    "信息项代码",
-    "信息项名称",
-    "数据类型",
-    "数据长度",
-    "个人信息",
-    "敏感级别",
-    "共享属性",
-    "法律法规依据",
-    "不予共享范围",
-    "复核日期",
-)
-YES, NO = "是", "否"
+RESOURCE_COLUMNS = tuple(RESOURCE_HEADINGS.values())
+ITEM_COLUMNS = ("资源代码", *ITEM_HEADINGS.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,49 +60,12 @@ class ParsedWorkbook:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-class _BadCell(ValueError):
-    pass
-
-
-def _label(choices: type[models.TextChoices], value: str) -> str:
-    if not value:
-        return ""
-    with override("zh-hans"):
-        return str(choices(value).label)
-
-
-def _value(choices: type[models.TextChoices], cell: Any, column: str) -> str:
-    text = _text(cell)
-    if not text:
-        return ""
-    if text in choices.values:
-        return text
-    with override("zh-hans"):
-        for value, label in choices.choices:
-            if str(label) == text:
-                return str(value)
-    raise _BadCell(_("“%(column)s”的值“%(value)s”不在字典中") % {"column": column, "value": text})
-
-
 def _text(cell: Any) -> str:
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell).strip()
-
-
-def _date(cell: Any, column: str) -> date | None:
-    if cell is None or cell == "":
-        return None
-    if isinstance(cell, datetime):
-        return cell.date()
-    if isinstance(cell, date):
-        return cell
-    try:
-        return date.fromisoformat(_text(cell))
-    except ValueError:
-        raise _BadCell(_("“%(column)s”应为日期，如 2026-12-31") % {"column": column}) from None
 
 
 def _all_related(resource: Resource) -> list[Resource]:
@@ -148,13 +91,13 @@ def export_workbook(
                 r.name,
                 r.abstract,
                 r.keywords,
-                _label(ResourceFormat, r.format),
-                _label(ShareAttribute, r.share_attribute),
+                label(ResourceFormat, r.format),
+                label(ShareAttribute, r.share_attribute),
                 r.share_conditions,
-                _label(ShareMethod, r.share_method),
-                _label(OpenAttribute, r.open_attribute),
+                label(ShareMethod, r.share_method),
+                label(OpenAttribute, r.open_attribute),
                 r.open_conditions,
-                _label(UpdateCycle, r.update_cycle),
+                label(UpdateCycle, r.update_cycle),
                 r.legal_basis,
                 r.negative_scope,
                 r.review_date,
@@ -171,8 +114,8 @@ def export_workbook(
                     i.data_type,
                     i.length,
                     YES if i.is_personal else NO,
-                    _label(Sensitivity, i.sensitivity),
-                    _label(ShareAttribute, i.share_attribute),
+                    label(Sensitivity, i.sensitivity),
+                    label(ShareAttribute, i.share_attribute),
                     i.legal_basis,
                     i.negative_scope,
                     i.review_date,
@@ -183,8 +126,14 @@ def export_workbook(
     return out.getvalue()
 
 
-def parse_workbook(file: IO[bytes]) -> ParsedWorkbook:
-    """Read both sheets; rows are 1-based as the spreadsheet shows them (the header is row 1)."""
+def parse_workbook(
+    file: IO[bytes], *, taken: Callable[[list[str]], Collection[str]] | None = None
+) -> ParsedWorkbook:
+    """Read both sheets; rows are 1-based as the spreadsheet shows them (the header is row 1).
+
+    ``taken`` answers which of the given resource codes the catalog already
+    uses, so that a clash is reported at its row with the row's other problems.
+    """
     try:
         book = load_workbook(file, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
@@ -195,85 +144,179 @@ def parse_workbook(file: IO[bytes]) -> ParsedWorkbook:
             problems.append(RowProblem(name, 0, _("缺少工作表“%(name)s”。") % {"name": name}))
     if problems:
         return ParsedWorkbook([], problems)
-    items: dict[str, list[tuple[int, ItemInput]]] = {}
-    for row_number, row in _rows(book[ITEM_SHEET], len(ITEM_COLUMNS)):
-        try:
-            code = _text(row[0])
-            length_text = _text(row[4])
-            personal = _text(row[5])
-            if personal not in ("", YES, NO):
-                raise _BadCell(_("“个人信息”应填“是”或“否”"))
-            item = ItemInput(
-                code=_text(row[1]),
-                name=_text(row[2]),
-                data_type=_value(DataType, row[3], "数据类型"),
-                length=int(length_text) if length_text.isdigit() else None,
-                is_personal=personal == YES,
-                sensitivity=_value(Sensitivity, row[6], "敏感级别") or Sensitivity.INTERNAL,
-                share_attribute=_value(ShareAttribute, row[7], "共享属性"),
-                legal_basis=_text(row[8]),
-                negative_scope=_text(row[9]),
-                review_date=_date(row[10], "复核日期"),
-            )
-            if length_text and not length_text.isdigit():
-                raise _BadCell(_("“数据长度”应为整数"))
-        except _BadCell as error:
-            problems.append(RowProblem(ITEM_SHEET, row_number, str(error)))
-            continue
-        items.setdefault(code, []).append((row_number, item))
+    items, item_problems_by_row = _read_items(book[ITEM_SHEET])
+    resource_rows = _rows(book[RESOURCE_SHEET], len(RESOURCE_COLUMNS))
+    codes = [_text(row[0]) for _n, row in resource_rows]
+    used = set(taken([c for c in codes if c])) if taken is not None else set()
     resources: list[ResourceInput] = []
-    seen: dict[str, int] = {}
-    for row_number, row in _rows(book[RESOURCE_SHEET], len(RESOURCE_COLUMNS)):
-        try:
-            extension_text = _text(row[14])
-            try:
-                extension = json.loads(extension_text) if extension_text else {}
-            except json.JSONDecodeError:
-                raise _BadCell(_("“扩展字段”应为 JSON 对象")) from None
-            if not isinstance(extension, dict):
-                raise _BadCell(_("“扩展字段”应为 JSON 对象"))
-            data = ResourceInput(
-                code=_text(row[0]),
-                name=_text(row[1]),
-                abstract=_text(row[2]),
-                keywords=_text(row[3]),
-                format=_value(ResourceFormat, row[4], "资源格式"),
-                share_attribute=_value(ShareAttribute, row[5], "共享属性"),
-                share_conditions=_text(row[6]),
-                share_method=_value(ShareMethod, row[7], "共享方式"),
-                open_attribute=_value(OpenAttribute, row[8], "开放属性"),
-                open_conditions=_text(row[9]),
-                update_cycle=_value(UpdateCycle, row[10], "更新周期"),
-                legal_basis=_text(row[11]),
-                negative_scope=_text(row[12]),
-                review_date=_date(row[13], "复核日期"),
-                extension=extension,
-                related=[c.strip() for c in _text(row[15]).split(",") if c.strip()],
+    first_row: dict[str, int] = {}
+    good_rows: dict[str, int] = {}
+    for row_number, row in resource_rows:
+        cells = _Cells()
+        data = _read_resource(row, cells)
+        found = dict(cells.problems)
+        earlier = first_row.get(data.code) if data.code else None
+        own_items = items.pop(data.code, []) if earlier is None else []
+        bad_item_rows = [n for n, _item in own_items if n in item_problems_by_row]
+        data = replace(data, items=[item for n, item in own_items if n not in bad_item_rows])
+        for field_name, reason in resource_problems(data).items():
+            # An item's problems are reported at its own row; a repeated row's
+            # items went to the first row of its code.
+            if field_name.startswith("items.") or (
+                field_name == "items" and (bad_item_rows or earlier is not None)
+            ):
+                continue
+            found.setdefault(field_name, reason)
+        messages = [_heading_message(RESOURCE_HEADINGS, f, r) for f, r in found.items()]
+        if earlier is not None:
+            messages.append(
+                _("资源代码“%(code)s”在工作簿中重复（第%(row)d行已有）。")
+                % {"code": data.code, "row": earlier}
             )
-        except _BadCell as error:
-            problems.append(RowProblem(RESOURCE_SHEET, row_number, str(error)))
+        if data.code in used:
+            messages.append(_("资源代码“%(code)s”已被使用。") % {"code": data.code})
+        if bad_item_rows:
+            messages.append(
+                _("信息项有误（“%(sheet)s”表第%(rows)s行），该资源未导入。")
+                % {"sheet": ITEM_SHEET, "rows": "、".join(str(n) for n in bad_item_rows)}
+            )
+        if data.code and earlier is None:
+            first_row[data.code] = row_number
+        if messages:
+            problems.append(RowProblem(RESOURCE_SHEET, row_number, _joined(messages)))
             continue
-        data = replace(data, items=[item for _n, item in items.pop(data.code, [])])
-        found = resource_problems(data)
-        if data.code in seen:
-            found["code"] = _("资源代码在工作簿中重复。")
-        if found:
-            reason = "；".join(f"{field}: {text}" for field, text in found.items())
-            problems.append(RowProblem(RESOURCE_SHEET, row_number, reason))
-            continue
-        seen[data.code] = row_number
+        good_rows[data.code] = row_number
         resources.append(data)
     for code, orphans in items.items():
         for row_number, _item in orphans:
-            problems.append(
-                RowProblem(
-                    ITEM_SHEET,
-                    row_number,
-                    _("资源代码“%(code)s”不在资源表中或该资源有误。") % {"code": code},
-                )
+            item_problems_by_row.setdefault(row_number, []).append(
+                _("资源代码“%(code)s”不在资源表中。") % {"code": code}
             )
+    problems += [
+        RowProblem(ITEM_SHEET, n, _joined(reasons)) for n, reasons in item_problems_by_row.items()
+    ]
     problems.sort(key=lambda p: (p.sheet != RESOURCE_SHEET, p.row))
-    return ParsedWorkbook(resources, problems, seen)
+    return ParsedWorkbook(resources, problems, good_rows)
+
+
+class _Cells:
+    """Reads the cells of one row, noting each cell that cannot be read by its field."""
+
+    def __init__(self) -> None:
+        self.problems: dict[str, str] = {}
+
+    def choice(self, choices: type[models.TextChoices], cell: Any, field_name: str) -> str:
+        text = _text(cell)
+        if not text:
+            return ""
+        value = value_of(choices, text)
+        if value is None:
+            self.problems[field_name] = _("值“%(value)s”不在字典中，应为 %(accepted)s。") % {
+                "value": text,
+                "accepted": "、".join(labels(choices)),
+            }
+            return ""
+        return value
+
+    def date(self, cell: Any, field_name: str) -> date | None:
+        if cell is None or cell == "":
+            return None
+        if isinstance(cell, datetime):
+            return cell.date()
+        if isinstance(cell, date):
+            return cell
+        try:
+            return date.fromisoformat(_text(cell))
+        except ValueError:
+            self.problems[field_name] = _("应为日期，如 2027-06-30。")
+            return None
+
+
+def _joined(reasons: list[str]) -> str:
+    """One sentence per row: the reasons separated by "；", with one full stop at the end."""
+    return "；".join(reason.rstrip("。") for reason in reasons) + "。"
+
+
+def _heading_message(headings: dict[str, str], field_name: str, reason: str) -> str:
+    heading = headings.get(field_name)
+    if heading is None:
+        return reason
+    return _("“%(column)s”：%(reason)s") % {"column": heading, "reason": reason}
+
+
+def _read_items(
+    sheet: Any,
+) -> tuple[dict[str, list[tuple[int, ItemInput]]], dict[int, list[str]]]:
+    """Each resource code's items with their rows, and the reasons of each bad item row."""
+    items: dict[str, list[tuple[int, ItemInput]]] = {}
+    bad: dict[int, list[str]] = {}
+    for row_number, row in _rows(sheet, len(ITEM_COLUMNS)):
+        cells = _Cells()
+        code = _text(row[0])
+        length_text = _text(row[4])
+        if length_text and not length_text.isdecimal():
+            cells.problems["length"] = _("应为整数。")
+        personal_text = _text(row[5])
+        personal = yes_no(personal_text) if personal_text else False
+        if personal is None:
+            cells.problems["is_personal"] = _("应填“是”或“否”。")
+        item = ItemInput(
+            code=_text(row[1]),
+            name=_text(row[2]),
+            data_type=cells.choice(DataType, row[3], "data_type"),
+            length=int(length_text) if length_text.isdecimal() else None,
+            is_personal=bool(personal),
+            sensitivity=cells.choice(Sensitivity, row[6], "sensitivity") or Sensitivity.INTERNAL,
+            share_attribute=cells.choice(ShareAttribute, row[7], "share_attribute"),
+            legal_basis=_text(row[8]),
+            negative_scope=_text(row[9]),
+            review_date=cells.date(row[10], "review_date"),
+        )
+        found = dict(cells.problems)
+        for field_name, reason in item_problems(item).items():
+            found.setdefault(field_name, reason)
+        siblings = items.setdefault(code, [])
+        twin = next((n for n, other in siblings if other.code == item.code), None)
+        if twin is not None and "code" not in found:
+            found["code"] = _("信息项代码“%(code)s”重复（第%(row)d行已有）。") % {
+                "code": item.code,
+                "row": twin,
+            }
+        siblings.append((row_number, item))
+        if found:
+            bad[row_number] = [_heading_message(ITEM_HEADINGS, f, r) for f, r in found.items()]
+    return items, bad
+
+
+def _read_resource(row: list[Any], cells: _Cells) -> ResourceInput:
+    extension: Any = {}
+    extension_text = _text(row[14])
+    if extension_text:
+        try:
+            extension = json.loads(extension_text)
+        except json.JSONDecodeError:
+            extension = None
+        if not isinstance(extension, dict):
+            cells.problems["extension"] = _('应为 JSON 对象，如 {"联系人": "吴十"}。')
+            extension = {}
+    return ResourceInput(
+        code=_text(row[0]),
+        name=_text(row[1]),
+        abstract=_text(row[2]),
+        keywords=_text(row[3]),
+        format=cells.choice(ResourceFormat, row[4], "format"),
+        share_attribute=cells.choice(ShareAttribute, row[5], "share_attribute"),
+        share_conditions=_text(row[6]),
+        share_method=cells.choice(ShareMethod, row[7], "share_method"),
+        open_attribute=cells.choice(OpenAttribute, row[8], "open_attribute"),
+        open_conditions=_text(row[9]),
+        update_cycle=cells.choice(UpdateCycle, row[10], "update_cycle"),
+        legal_basis=_text(row[11]),
+        negative_scope=_text(row[12]),
+        review_date=cells.date(row[13], "review_date"),
+        extension=extension,
+        related=[c.strip() for c in _text(row[15]).split(",") if c.strip()],
+    )
 
 
 def _rows(sheet: Any, width: int) -> list[tuple[int, list[Any]]]:

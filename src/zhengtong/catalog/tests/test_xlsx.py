@@ -130,7 +130,7 @@ def test_bad_rows_are_reported_and_good_rows_kept(cast: CatalogCast) -> None:
                 "",
                 None,
             ],
-            ["304000000/000002", "bad", "坏类型", "X", None, "否", "", "", "", "", None],
+            ["304000000/000004", "bad", "坏类型", "X", None, "否", "", "", "", "", None],
             ["bad-code", "a", "甲", "C", None, "否", "", "", "", "", None],
             ["304000000/000003", "a", "甲", "C", None, "否", "", "", "", "", None],
             ["304000000/000099", "a", "甲", "C", None, "否", "", "", "", "", None],
@@ -144,8 +144,10 @@ def test_bad_rows_are_reported_and_good_rows_kept(cast: CatalogCast) -> None:
     # Items of a bad resource go with it; a bad item and an orphan are reported.
     assert {(ITEM_SHEET, 3), (ITEM_SHEET, 6)} <= found
     reasons = {(p.sheet, p.row): p.reason for p in parsed.problems}
-    assert "legal_basis" in reasons[(RESOURCE_SHEET, 4)]
+    assert "“法律法规依据”" in reasons[(RESOURCE_SHEET, 4)]
     assert "更新周期" in reasons[(RESOURCE_SHEET, 5)]
+    assert "“数据类型”" in reasons[(ITEM_SHEET, 3)]
+    assert "第3行" in reasons[(RESOURCE_SHEET, 5)]  # the resource names its bad item's row
 
 
 def test_not_a_workbook() -> None:
@@ -237,3 +239,73 @@ def test_related_resources_may_be_named_before_their_own_row(cast: CatalogCast) 
     assert response.context["problems"] == []
     made = Resource.objects.get(code="304000000/000006")
     assert [r.code for r in made.related.all()] == ["304000000/000007"]
+
+
+def item_row(resource: str, code: str, name: str, share: str = "", basis: str = "") -> list[object]:
+    return [resource, code, name, "C", 18, "否", "内部", share, basis, "", None]
+
+
+def upload(cast: CatalogCast, file: io.BytesIO) -> dict[tuple[str, int], str]:
+    file.name = "catalog.xlsx"
+    client = Client()
+    client.force_login(cast.officer)
+    response = client.post("/catalog/upload/", {"department": "cs-market", "file": file})
+    assert response.status_code == 200
+    return {(p.sheet, p.row): p.reason for p in response.context["problems"]}
+
+
+def test_each_problem_is_reported_where_it_is_in_the_words_of_the_headings(
+    cast: CatalogCast,
+) -> None:
+    code = "304000000/000002"
+    items = [item_row(code, f"i{n}", f"项{n}") for n in range(2, 11)]
+    items[5 - 2] = item_row(code, "i2", "重复的代码")
+    items[9 - 2] = item_row(code, "neg", "依据缺失", share="有条件共享")
+    items[10 - 2] = item_row(code, "sp ace", "坏代码")
+    conditional: list[object] = [
+        "304000000/000003",
+        "缺依据",
+        "摘要",
+        "",
+        "数据库",
+        "有条件共享",
+        "",
+        "接口",
+    ]
+    conditional += ["不予开放", "", "每月", "", "", None, ""]
+    items.append(item_row("304000000/000003", "a", "甲"))
+    problems = upload(cast, workbook([GOOD, conditional], items))
+    assert not Resource.objects.exists()
+    assert "信息项代码" in problems[(ITEM_SHEET, 5)] and "重复" in problems[(ITEM_SHEET, 5)]
+    assert "法律法规依据" in problems[(ITEM_SHEET, 9)]
+    assert "信息项代码" in problems[(ITEM_SHEET, 10)]
+    # The resource's own row says that its items held it back, and where.
+    assert "5、9、10" in problems[(RESOURCE_SHEET, 2)]
+    row3 = problems[(RESOURCE_SHEET, 3)]
+    assert "“法律法规依据”" in row3 and "“共享条件”" in row3
+    for reason in problems.values():
+        for code_name in ("items", "legal_basis", "share_conditions", "code:", "name:"):
+            assert code_name not in reason, reason
+
+
+def test_every_problem_of_a_row_is_reported_clashes_and_duplicates_included(
+    cast: CatalogCast,
+) -> None:
+    actions.do_create_resource(
+        cast.market, replace(ENTERPRISE, code="102000000/000001"), actor=TEST_ACTOR
+    )
+    clash = ["102000000/000001", *GOOD[1:]]
+    failed = ["304000000/000008", "", *GOOD[2:]]
+    again = ["304000000/000008", "再次出现", *GOOD[2:]]
+    problems = upload(
+        cast,
+        workbook(
+            [clash, failed, again],
+            [item_row("304000000/000008", "a", "甲")],
+        ),
+    )
+    assert "已被使用" in problems[(RESOURCE_SHEET, 2)]
+    assert "至少需要一个信息项" in problems[(RESOURCE_SHEET, 2)]
+    assert "“资源名称”" in problems[(RESOURCE_SHEET, 3)]
+    assert "重复" in problems[(RESOURCE_SHEET, 4)] and "第3行" in problems[(RESOURCE_SHEET, 4)]
+    assert Resource.objects.count() == 1

@@ -1,0 +1,218 @@
+"""The entry form keeps everything an entry holds, and only the provider's officers edit."""
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from django.test import Client
+
+from zhengtong.catalog import actions
+from zhengtong.catalog.access import may_edit, may_review
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, resource_input
+from zhengtong.core.testing import TEST_ACTOR
+
+FORM = {
+    "department": "cs-market",
+    "code": "102000000/000011",
+    "name": "企业注销信息",
+    "abstract": "注销登记。",
+    "format": "database",
+    "share_attribute": "unconditional",
+    "share_method": "api",
+    "open_attribute": "unconditional",
+    "update_cycle": "daily",
+}
+
+
+def logged_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def snapshot(resource: Resource) -> dict[str, Any]:
+    resource.refresh_from_db()
+    fields = {
+        f.name: getattr(resource, f.name)
+        for f in Resource._meta.concrete_fields
+        if f.name not in ("id", "updated_at")
+    }
+    fields["items"] = list(
+        resource.items.order_by("position").values(
+            "code",
+            "name",
+            "data_type",
+            "length",
+            "is_personal",
+            "sensitivity",
+            "share_attribute",
+            "legal_basis",
+            "negative_scope",
+            "review_date",
+        )
+    )
+    fields["related"] = sorted(resource.related.values_list("code", flat=True))
+    return fields
+
+
+def posted_as_shown(client: Client, path: str) -> dict[str, str]:
+    """The edit form's fields as the page fills them in, ready to post back unchanged."""
+    form = client.get(path).context["form"]
+    data: dict[str, str] = {}
+    for name in form.fields:
+        value = form[name].value()
+        data[name] = "" if value is None else str(value)
+    return data
+
+
+def test_saving_the_form_unchanged_keeps_everything(cast: CatalogCast) -> None:
+    other = actions.do_create_resource(
+        cast.market, resource_input("104000000/000001"), actor=TEST_ACTOR
+    )
+    items = list(ENTERPRISE.items)
+    items[3] = replace(items[3], review_date=date(2027, 3, 31))
+    resource = actions.do_create_resource(
+        cast.market,
+        replace(
+            ENTERPRISE,
+            open_attribute="conditional",
+            open_conditions="经实名注册后开放",
+            review_date=date(2027, 6, 30),
+            extension={"联系人": "吴十", "版本": 2, "备注": "多行\n说明", "编号": "0731"},
+            items=items,
+            related=[other.code],
+        ),
+        actor=TEST_ACTOR,
+    )
+    before = snapshot(resource)
+    client = logged_in(cast.officer)
+    path = f"/catalog/resource/{resource.slug}/edit/"
+    data = posted_as_shown(client, path)
+    response = client.post(path, data)
+    assert response.status_code == 302, response.context["form"].errors
+    after = snapshot(resource)
+    assert after == before
+    assert after["extension"]["联系人"] == "吴十"
+    assert after["items"][3]["negative_scope"] == "仅登记机关"
+
+
+def test_the_form_edits_the_extension_fields_and_review_dates(cast: CatalogCast) -> None:
+    client = logged_in(cast.officer)
+    response = client.post(
+        "/catalog/new/",
+        {
+            **FORM,
+            "open_conditions": "实名注册",
+            "review_date": "2027-06-30",
+            "extension": "联系人=吴十\n电话 = 0731-88888888\n\n",
+            "items": "uscc|统一社会信用代码|C|18\n"
+            "rep|法定代表人身份证号|C|18|是|敏感|不予共享|《中华人民共和国个人信息保护法》第二十八条"
+            "|仅登记机关|2027-12-31",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    resource = Resource.objects.get(code=FORM["code"])
+    assert resource.open_conditions == "实名注册"
+    assert resource.review_date == date(2027, 6, 30)
+    assert resource.extension == {"联系人": "吴十", "电话": "0731-88888888"}
+    rep = resource.items.get(code="rep")
+    assert (rep.negative_scope, rep.review_date) == ("仅登记机关", date(2027, 12, 31))
+    refused = client.post("/catalog/new/", {**FORM, "extension": "联系人", "items": "a|甲|C"})
+    assert "扩展字段第1行" in refused.content.decode()
+
+
+def test_the_items_box_speaks_the_chinese_labels(cast: CatalogCast) -> None:
+    client = logged_in(cast.officer)
+    response = client.post(
+        "/catalog/new/",
+        {
+            **FORM,
+            "items": "uscc|统一社会信用代码|字符型C|18|否|公开\n"
+            "pid|身份证号|C|18|Y|敏感|有条件共享|《中华人民共和国居民身份证法》第十三条\n"
+            "closed|注销日期|日期型|\t|false|internal|conditional|《某某条例》第三条\n"
+            "ok|是否注销|B||true",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    resource = Resource.objects.get(code=FORM["code"])
+    got = list(
+        resource.items.order_by("position").values_list(
+            "data_type", "length", "is_personal", "sensitivity", "share_attribute"
+        )
+    )
+    assert got == [
+        ("C", 18, False, "public", ""),
+        ("C", 18, True, "sensitive", "conditional"),
+        ("D", None, False, "internal", "conditional"),
+        ("B", None, True, "internal", ""),
+    ]
+    page = client.get(f"/catalog/resource/{resource.slug}/edit/").content.decode()
+    assert "pid|身份证号|字符型C|18|是|敏感|有条件共享|" in page
+    assert "|sensitive|" not in page and "|conditional|" not in page
+    # The help text says what each column accepts.
+    for accepted in (
+        "字符型C",
+        "公开、内部、敏感、核心",
+        "无条件共享、有条件共享、不予共享",
+        "是/否",
+    ):
+        assert accepted in page
+
+
+def test_the_items_box_refuses_what_it_cannot_read(cast: CatalogCast) -> None:
+    client = logged_in(cast.officer)
+    response = client.post(
+        "/catalog/new/",
+        {
+            **FORM,
+            "items": "uscc|统一社会信用代码|C|18\n"
+            "pid|身份证号|C|abc|Y|sensitive\n"
+            "pid2|身份证号|C|18|maybe|绝密\n"
+            "x|甲|字符|1|否|内部|有时共享\n"
+            "uscc|重复|C",
+        },
+    )
+    assert response.status_code == 200
+    assert not Resource.objects.filter(code=FORM["code"]).exists()
+    errors = " ".join(response.context["form"].errors["items"])
+    assert "第2行“数据长度”" in errors
+    assert "第3行“个人信息”" in errors and "第3行“敏感级别”" in errors
+    assert "第4行“数据类型”" in errors and "第4行“共享属性”" in errors
+    assert "第5行“信息项代码”" in errors
+
+
+def test_the_data_bureau_reviews_but_does_not_compile_other_departments_entries(
+    cast: CatalogCast,
+) -> None:
+    draft = actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR)
+    assert not may_edit(cast.bureau, draft) and may_review(cast.bureau, draft)
+    bureau = logged_in(cast.bureau)
+    # The forms offer only the bureau's own department as the provider.
+    for path in ("/catalog/new/", "/catalog/upload/"):
+        choices = [
+            code for code, _label in bureau.get(path).context["form"].fields["department"].choices
+        ]
+        assert [str(code) for code in choices if code] == ["cs-data"]
+    assert bureau.post("/catalog/new/", {**FORM, "items": "a|甲|C"}).status_code == 200
+    assert not Resource.objects.filter(code=FORM["code"]).exists()
+    assert bureau.get(f"/catalog/resource/{draft.slug}/edit/").status_code in (403, 404)
+    payload = {**FORM, "department_code": "cs-market", "items": []}
+    assert bureau.post("/api/catalog/resources", payload, "application/json").status_code == 404
+    put = bureau.put(
+        f"/api/catalog/resources/{draft.slug}",
+        {**FORM, "code": draft.code, "department_code": "cs-market", "items": []},
+        "application/json",
+    )
+    assert put.status_code in (403, 404)
+    assert bureau.post(f"/catalog/resource/{draft.slug}/submit/").status_code in (403, 404)
+    # Its own department's entries it compiles like any other officer.
+    own = bureau.post("/catalog/new/", {**FORM, "department": "cs-data", "items": "a|甲|C"})
+    assert own.status_code == 302
+    # The provider's officer submits; the bureau still reviews and publishes.
+    officer = logged_in(cast.officer)
+    officer.post(f"/catalog/resource/{draft.slug}/submit/")
+    for step in ("review", "publish"):
+        assert bureau.post(f"/catalog/resource/{draft.slug}/{step}/").status_code == 302
+    draft.refresh_from_db()
+    assert draft.state == "published"
