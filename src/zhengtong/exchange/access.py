@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from zhengtong.catalog.access import Principal, may_edit
 from zhengtong.catalog.models import Resource
-from zhengtong.catalog.permissions import REVIEW_RESOURCES
+from zhengtong.catalog.permissions import EDIT_RESOURCES, REVIEW_RESOURCES
 from zhengtong.core.errors import NotFound, PermissionDenied
 from zhengtong.core.models import Department
 from zhengtong.exchange.models import AccessApplication, Grant, HostedDataset
@@ -23,6 +23,29 @@ def access_hosted_dataset_by_code(principal: Principal, code: str) -> HostedData
         .first()
     )
     if dataset is None or not may_edit(principal, dataset.resource):
+        raise NotFound()
+    return dataset
+
+
+def may_load(principal: Principal, resource: Resource) -> bool:
+    """Whether the principal is a data officer of the resource's provider department itself."""
+    # Loading a department's data and reading its raw change feed (full keys)
+    # is that department's own business: a region-wide post (the data
+    # bureau's administrator) may oversee quality and versions but may not.
+    if not isinstance(principal, User) or not principal.is_active:
+        return False
+    return any(
+        post.department_id == resource.provider_id
+        and post.department.is_active
+        and EDIT_RESOURCES in post.role.permissions
+        for post in posts_of(principal)
+    )
+
+
+def access_own_hosted_dataset_by_code(principal: Principal, code: str) -> HostedDataset:
+    """Find a dataset the principal may load and read raw; missing and forbidden look the same."""
+    dataset = access_hosted_dataset_by_code(principal, code)
+    if not may_load(principal, dataset.resource):
         raise NotFound()
     return dataset
 

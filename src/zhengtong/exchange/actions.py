@@ -32,6 +32,7 @@ from zhengtong.exchange.models import (
     RecordChange,
 )
 from zhengtong.exchange.rows import BadValue, clean_value
+from zhengtong.exchange.selectors import changes_since
 from zhengtong.exchange.tasks import queue_quality_measurement
 from zhengtong.exchange.upstream import UpstreamConfig
 from zhengtong.identity.models import SystemClient
@@ -93,6 +94,30 @@ def do_register_hosted_dataset(
             data={"resource": locked.code, "key_item": key_item_code},
         )
     return dataset
+
+
+def do_read_dataset_changes(
+    dataset: HostedDataset, *, cursor: int, limit: int, actor: Actor
+) -> list[RecordChange]:
+    """Read the raw change feed after a cursor and write who read how much to the ledger."""
+    # The feed carries every changed key in full (身份证号 among them), so a
+    # read of it is accounted for like a governed call, not served silently.
+    with transaction.atomic(durable=True):
+        changes = changes_since(dataset, cursor, limit)
+        record_entry(
+            actor=actor,
+            action="exchange.read_dataset_changes",
+            subject_type=SUBJECT,
+            subject_id=dataset.pk,
+            data={
+                "resource": dataset.resource.code,
+                "cursor": cursor,
+                "limit": limit,
+                "returned": len(changes),
+                "next_cursor": changes[-1].seq if changes else cursor,
+            },
+        )
+    return changes
 
 
 def _columns(items: Sequence[InformationItem]) -> dict[str, InformationItem]:

@@ -30,6 +30,7 @@ from zhengtong.exchange.access import (
     access_dataset_for_pushing,
     access_grant_by_id,
     access_hosted_dataset_by_code,
+    access_own_hosted_dataset_by_code,
     may_oversee,
     own_departments,
     require_answer,
@@ -75,7 +76,7 @@ from zhengtong.exchange.schemas import (
     VerifyOut,
     VersionOut,
 )
-from zhengtong.exchange.selectors import changes_since, dataset_versions
+from zhengtong.exchange.selectors import dataset_versions
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
 from zhengtong.identity.models import SystemClient
@@ -142,8 +143,9 @@ def upload_rows(request: HttpRequest, slug: str, file: File[UploadedFile]) -> Lo
     """Load a CSV or XLSX file (header row of item codes or names) as a new version.
 
     Bad rows are reported by row number and reason; the good rows are kept.
+    Only data officers of the provider department itself may load.
     """
-    dataset = access_hosted_dataset_by_code(request.user, slug)
+    dataset = access_own_hosted_dataset_by_code(request.user, slug)
     name = file.name or ""
     if file.size is not None and file.size > MAX_UPLOAD_BYTES:
         raise InvalidInput(
@@ -185,9 +187,15 @@ def list_versions(request: HttpRequest, slug: str) -> list[VersionOut]:
 
 @router.get("/datasets/{slug}/changes", response={200: ChangesOut, **ERRORS}, auth=session_auth)
 def list_changes(request: HttpRequest, slug: str, params: Query[CursorIn]) -> ChangesOut:
-    """The change feed after a cursor; keep ``next_cursor`` and pass it next time."""
-    dataset = access_hosted_dataset_by_code(request.user, slug)
-    changes = changes_since(dataset, params.cursor, params.limit)
+    """The change feed after a cursor; keep ``next_cursor`` and pass it next time.
+
+    For data officers of the provider department itself; every read is written
+    to the ledger (who, cursor, how many changes returned).
+    """
+    dataset = access_own_hosted_dataset_by_code(request.user, slug)
+    changes = actions.do_read_dataset_changes(
+        dataset, cursor=params.cursor, limit=params.limit, actor=actor_of(request.user)
+    )
     return ChangesOut(
         changes=[
             ChangeOut(seq=c.seq, key=c.key, kind=c.kind, version=c.version.number, at=c.at)

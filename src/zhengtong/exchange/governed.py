@@ -17,7 +17,7 @@ resource, logged like every other call. The negative list binds them too.
 Stable refusal codes: ``purpose_required``, ``resource_not_found``,
 ``not_hosted``, ``unknown_item``, ``negative_list``, ``not_granted``,
 ``grant_expired``, ``grant_revoked``, ``rate_limited``, ``bad_key``,
-``unknown_key``, ``too_many_keys``.
+``unknown_key``, ``too_many_keys``, ``no_keys``, ``no_fields``, ``bad_claim``.
 """
 
 import enum
@@ -367,6 +367,12 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
             min=PURPOSE_MIN,
             max=PURPOSE_MAX,
         )
+    if requested is not None and not requested:
+        # An empty list would pass every per-item check and still answer
+        # whether the key has a record: refused before the resource is read.
+        raise _refusal(
+            "no_fields", 400, _("请至少指定一个信息项，或省略 fields 以读取有权读取的全部信息项。")
+        )
     source = _find_resource(call)
     resource = source.resource
     items = source.items
@@ -399,8 +405,12 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
             for c, v in decision.items.items()
             if v == Verdict.OPEN or (v == Verdict.GRANT and c in granted)
         ]
-        missing = [] if fields else list(decision.items)
-        if resource.share_attribute == "none":
+        # Only what an application could obtain is worth naming: never-shared
+        # items cannot be granted at all.
+        missing = [] if fields else [c for c, v in decision.items.items() if v == Verdict.GRANT]
+        # With nothing to read and nothing to apply for, an answer would still
+        # tell whether the key has a record.
+        if resource.share_attribute == "none" or not (fields or missing):
             raise _refusal(
                 "negative_list",
                 403,
@@ -676,7 +686,9 @@ def do_look_up_records(
     def handle() -> BatchResult:
         access = authorise(call, fields)
         key_item = _key_item(access)
-        if not keys or len(keys) > MAX_BATCH_KEYS:
+        if not keys:
+            raise _refusal("no_keys", 400, _("请至少提供一个主键。"), max=MAX_BATCH_KEYS)
+        if len(keys) > MAX_BATCH_KEYS:
             raise _refusal(
                 "too_many_keys",
                 400,
@@ -734,23 +746,23 @@ def do_verify_record(
         access = authorise(call, list(claims))
         key_item = _key_item(access)
         cleaned = _clean_key(key_item, key)
+        # A claim its item could never hold is the caller's mistake, said as
+        # such before any record is read, not a quiet no_match.
+        claimed_values: dict[str, str] = {}
+        for code, claimed in claims.items():
+            try:
+                claimed_values[code] = clean_value(access.items[code], str(claimed))
+            except BadValue as bad:
+                raise _refusal("bad_claim", 400, str(bad), item=code) from None
         digest = key_hash(cleaned)
         record = _records(access, [cleaned], call.purpose).get(cleaned)
         if record is None:
             call.outcomes[digest] = "not_found"
             raise _refusal("unknown_key", 404, _("没有与该主键对应的记录。"))
         answers: dict[str, Match] = {}
-        for code, claimed in claims.items():
-            try:
-                value = clean_value(access.items[code], str(claimed))
-            except BadValue:
-                value = None
+        for code, value in claimed_values.items():
             stored = record.values.get(code)
-            same = (
-                value is not None
-                and stored is not None
-                and hmac.compare_digest(value.encode(), str(stored).encode())
-            )
+            same = stored is not None and hmac.compare_digest(value.encode(), str(stored).encode())
             answers[code] = Match.MATCH if same else Match.NO_MATCH
         matched = all(a == Match.MATCH for a in answers.values())
         call.outcomes[digest] = "match" if matched else "no_match"

@@ -45,6 +45,12 @@ class BadValue(ValueError):
     """A value its item does not accept; the message says why, in the request's language."""
 
 
+class NumericCell(str):
+    """The text of a spreadsheet cell that held a number rather than text."""
+
+    __slots__ = ()
+
+
 def holds_id_number(item: InformationItem) -> bool:
     return "身份证" in item.name or "公民身份号码" in item.name or item.code.endswith("id_number")
 
@@ -64,9 +70,9 @@ def clean_value(item: InformationItem, raw: str) -> str:
     value = raw.strip()
     if item.data_type == DataType.CHAR:
         if holds_id_number(item):
-            value = _identity(validate_id_number, value)
+            value = _identity(validate_id_number, value, numeric=isinstance(raw, NumericCell))
         elif holds_credit_code(item):
-            value = _identity(validate_credit_code, value)
+            value = _identity(validate_credit_code, value, numeric=isinstance(raw, NumericCell))
         if item.length is not None and len(value) > item.length:
             raise BadValue(_("超过%(length)d个字符。") % {"length": item.length})
         return value
@@ -77,18 +83,23 @@ def clean_value(item: InformationItem, raw: str) -> str:
             raise BadValue(_("应为数值。")) from None
         if not number.is_finite():
             raise BadValue(_("应为数值。"))
-        return str(number)
+        # Plain decimal notation: 1e3 is stored and served as 1000, not 1E+3.
+        return format(number, "f")
     if item.data_type == DataType.DATE:
         return _date(value).isoformat()
     if item.data_type == DataType.DATETIME:
+        bad = BadValue(_("应为日期时间，格式为YYYY-MM-DD HH:MM:SS。"))
         if _DATE.match(value):
-            return datetime.combine(_date(value), time()).isoformat(sep=" ")
+            try:
+                return datetime.combine(_date(value), time()).isoformat(sep=" ")
+            except BadValue:
+                raise bad from None
         if not _DATETIME.match(value):
-            raise BadValue(_("应为日期时间，格式为YYYY-MM-DD HH:MM:SS。"))
+            raise bad
         try:
             return datetime.fromisoformat(value).isoformat(sep=" ")
         except ValueError:
-            raise BadValue(_("应为日期时间，格式为YYYY-MM-DD HH:MM:SS。")) from None
+            raise bad from None
     if item.data_type == DataType.BOOLEAN:
         if value.lower() in _TRUE:
             return "true"
@@ -107,10 +118,19 @@ def _date(value: str) -> date:
     raise BadValue(_("应为日期，格式为YYYY-MM-DD。"))
 
 
-def _identity(check: Any, value: str) -> str:
+def _identity(check: Any, value: str, *, numeric: bool = False) -> str:
     try:
         check(value)
     except InvalidInput as error:
+        if numeric:
+            # Excel keeps 15 significant digits of a number, so an 18-character
+            # code typed as a number has lost its last digits: say so, not
+            # which check digit no longer fits.
+            raise BadValue(
+                _(
+                    "该单元格是数值格式；Excel数值只保留15位有效数字，请将单元格设为文本格式后重新填写。"
+                )
+            ) from None
         raise BadValue(str(error.message)) from None
     return normalise(value)
 
@@ -166,5 +186,7 @@ def _cell_text(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return NumericCell(int(value))
+    if isinstance(value, int | float):
+        return NumericCell(value)
     return str(value)

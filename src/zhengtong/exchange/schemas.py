@@ -73,7 +73,9 @@ class ChangesOut(Schema):
 
 class LookUpIn(Schema):
     key: str = Field(max_length=100, description="主键值，如身份证号或统一社会信用代码")
-    purpose: str = Field(description="本次调用的用途（必填）")
+    purpose: str = Field(
+        default="", description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）"
+    )
     fields: list[str] | None = Field(
         default=None, description="要返回的信息项代码；省略时返回有权读取的全部信息项"
     )
@@ -87,8 +89,10 @@ class RecordOut(Schema):
 
 
 class BatchLookUpIn(Schema):
-    keys: list[str] = Field(description="至多1000个主键")
-    purpose: str
+    keys: list[str] = Field(description="1至1000个主键")
+    purpose: str = Field(
+        default="", description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）"
+    )
     fields: list[str] | None = None
 
 
@@ -101,7 +105,9 @@ class BatchLookUpOut(Schema):
 class VerifyIn(Schema):
     key: str = Field(max_length=100)
     claims: dict[str, str] = Field(description="信息项代码 → 声称的值")
-    purpose: str
+    purpose: str = Field(
+        default="", description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）"
+    )
 
 
 class VerifyOut(Schema):
@@ -110,7 +116,9 @@ class VerifyOut(Schema):
 
 
 class SharedChangesIn(Schema):
-    purpose: str
+    purpose: str = Field(
+        default="", description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）"
+    )
     cursor: int = 0
     limit: int = 100
 

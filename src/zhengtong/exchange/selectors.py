@@ -206,9 +206,14 @@ REFUSAL_REASONS: dict[str, Promise] = {
 }
 
 
-def data_uses(key_hash: str, *, limit: int = 200) -> list[DataUse]:
-    """The governed calls that named this keyed hash, newest first, items by their names."""
+def data_uses(key_hash: str, *, before: int | None = None, limit: int = 200) -> list[DataUse]:
+    """The governed calls that named this keyed hash, newest first, items by their names.
+
+    ``before`` (a ledger seq) starts the list below that entry, for paging.
+    """
     subjects = AccessSubject.objects.filter(key_hash=key_hash).order_by("-log__ledger_seq")
+    if before is not None:
+        subjects = subjects.filter(log__ledger_seq__lt=before)
     return _uses(subjects.select_related(*_USE_RELATED)[:limit])
 
 

@@ -29,10 +29,11 @@ from zhengtong.exchange.access import (
     access_application_by_id,
     access_client_for_applying,
     access_grant_by_id,
-    access_hosted_dataset_by_code,
+    access_own_hosted_dataset_by_code,
     applying_departments,
     clients_for_applying,
     may_answer,
+    may_load,
     may_oversee,
     may_revoke,
     may_withdraw,
@@ -353,8 +354,13 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("已开始托管该目录的数据，现在可以上传数据文件。"))
             return redirect("exchange:dataset", slug=resource.slug)
+    # Only the provider department's own officers load data; a region-wide
+    # post sees the page without the upload form.
+    loads = may_load(user, resource)
+    if request.method == "POST" and hosted is not None and not loads:
+        raise Http404
     if request.method == "POST" and hosted is not None and upload_form.is_valid():
-        dataset = access_hosted_dataset_by_code(user, resource.code)
+        dataset = access_own_hosted_dataset_by_code(user, resource.code)
         upload = upload_form.cleaned_data["file"]
         data = upload.read()
         try:
@@ -382,6 +388,7 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
             "register_form": register_form,
             "upload_form": upload_form,
             "report": report,
+            "may_load": loads,
             "versions": versions,
             "records": records,
         },
@@ -393,36 +400,80 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """Whose data a page lists: the citizen, or one enterprise the user acts for."""
+    """Whose data a page lists: the person, or one enterprise the user acts for."""
 
     label: str
     key_hash: str
 
 
+# Uses listed per subject on one page; older ones are reached by "更早的记录".
+USES_PER_PAGE = 50
+
+
 def _subjects(user: User) -> list[Subject]:
-    if user.audience == Audience.CITIZEN:
-        if user.person is None:
-            return []
-        return [Subject(_("本人"), key_hash(user.person.id_number))]
+    if user.audience not in (Audience.CITIZEN, Audience.ENTERPRISE):
+        raise DjangoPermissionDenied
+    # A person sees reads of their own data whichever account they log in
+    # with: a legal representative's enterprise account is also theirs.
+    subjects = []
+    if user.person is not None:
+        subjects.append(Subject(str(_("本人")), key_hash(user.person.id_number)))
     if user.audience == Audience.ENTERPRISE:
-        return [
-            Subject(m.enterprise.name, key_hash(m.enterprise.credit_code))
+        subjects += [
+            Subject(
+                _("企业：%(name)s") % {"name": m.enterprise.name},
+                key_hash(m.enterprise.credit_code),
+            )
             for m in memberships_of(user)
         ]
-    raise DjangoPermissionDenied
+    return subjects
+
+
+@dataclass(frozen=True, slots=True)
+class UsesSection:
+    """One subject's uses on the page, and where its older uses begin."""
+
+    index: int
+    subject: Subject
+    uses: list[selectors.DataUse]
+    older_than: int | None
+
+
+def _page_of_uses(index: int, subject: Subject, before: int | None) -> UsesSection:
+    uses = selectors.data_uses(subject.key_hash, before=before, limit=USES_PER_PAGE + 1)
+    more = len(uses) > USES_PER_PAGE
+    uses = uses[:USES_PER_PAGE]
+    return UsesSection(index, subject, uses, uses[-1].ledger_seq if more and uses else None)
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
 
 
 def my_data_uses(request: HttpRequest) -> HttpResponse:
-    """Which department's system read which of my (or my enterprise's) data, when and why."""
+    """Which department's system read which of my (or my enterprise's) data, when and why.
+
+    ``?subject=<n>&before=<ledger seq>`` lists one subject's older uses.
+    """
     user = _staff(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
     subjects = _subjects(user)
-    sections = [(s, selectors.data_uses(s.key_hash)) for s in subjects]
+    chosen, before = _int_param(request, "subject"), _int_param(request, "before")
+    if chosen is not None and before is not None and chosen < len(subjects):
+        sections = [_page_of_uses(chosen, subjects[chosen], before)]
+    else:
+        before = None
+        sections = [_page_of_uses(n, s, None) for n, s in enumerate(subjects)]
     return render(
         request,
         "exchange/my_data_uses.html",
-        {"sections": sections, "enterprise": user.audience == Audience.ENTERPRISE},
+        {
+            "sections": sections,
+            "older": before is not None,
+            "enterprise": user.audience == Audience.ENTERPRISE,
+        },
     )
 
 

@@ -259,3 +259,29 @@ def _look_up_all(http: Client, slug: str) -> tuple[int, Any]:
         "application/json",
     )
     return answer.status_code, answer.json()
+
+
+@pytest.mark.parametrize("endpoint", ["look-up", "batch-look-up"])
+def test_an_empty_list_of_items_is_refused_before_any_record_is_read(
+    world: World, endpoint: str
+) -> None:
+    # An empty list once slipped past the grant check and told any system
+    # whether a key was in a conditional dataset.
+    for share, state in itertools.product(SHARE_ATTRIBUTES, CALLERS):
+        case = f"{share}/{state}/{endpoint}"
+        body: dict[str, Any] = {"purpose": "行政审批中核对申请人信息", "fields": []}
+        body |= {"key": KEY} if endpoint == "look-up" else {"keys": [KEY]}
+        entries = LedgerEntry.objects.count()
+        answer = world.clients[state].post(
+            f"/api/exchange/shared/{world.resources[share].slug}/{endpoint}",
+            body,
+            "application/json",
+        )
+        assert answer.status_code == 400, (case, answer.json())
+        assert answer.json()["code"] == "no_fields", case
+        assert "records" not in answer.json() and "values" not in answer.json(), case
+        assert LedgerEntry.objects.count() == entries + 1, case
+        log = AccessLog.objects.order_by("-ledger_seq").first()
+        assert log is not None
+        assert log.result == "no_fields", case
+        assert not log.subjects.exists(), case

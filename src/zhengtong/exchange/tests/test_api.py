@@ -7,9 +7,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from openpyxl import Workbook
 
-from zhengtong.core.testing import make_credit_code
+from zhengtong.core.testing import make_credit_code, make_id_number
+from zhengtong.exchange.models import Record
 from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.ledger.actions import canonical_json
 from zhengtong.ledger.models import LedgerEntry
+from zhengtong.ledger.selectors import tree_state
 
 SLUG = "102000000-000001"
 USCC = make_credit_code()
@@ -106,3 +109,76 @@ def test_problems_are_explained_in_english(cast: ExchangeCast) -> None:
         headers={"Accept-Language": "en"},
     )
     assert answer.json()["problems"][0]["reason"] == "Must be a date, formatted YYYY-MM-DD."
+
+
+def test_every_read_of_the_raw_change_feed_is_in_the_ledger(cast: ExchangeCast) -> None:
+    officer = _client(cast.catalog.officer)
+    assert _register(officer) == 201
+    csv_file = SimpleUploadedFile("企业.csv", f"uscc,name\n{USCC},某某公司\n".encode())
+    officer.post(f"/api/exchange/datasets/{SLUG}/uploads", {"file": csv_file})
+    before = LedgerEntry.objects.count()
+    feed = officer.get(f"/api/exchange/datasets/{SLUG}/changes?cursor=0&limit=5")
+    assert feed.status_code == 200 and [c["key"] for c in feed.json()["changes"]] == [USCC]
+    assert LedgerEntry.objects.count() == before + 1
+    entry = LedgerEntry.objects.order_by("-seq").first()
+    assert entry is not None and entry.action == "exchange.read_dataset_changes"
+    assert entry.actor_label == "吴十"
+    data = {
+        "resource": "102000000/000001",
+        "cursor": 0,
+        "limit": 5,
+        "returned": 1,
+        "next_cursor": feed.json()["next_cursor"],
+    }
+    assert bytes(entry.data_hash) == tree_state().hasher.digest(canonical_json(data))
+
+
+def test_a_region_wide_post_oversees_but_neither_loads_nor_reads_the_raw_feed(
+    cast: ExchangeCast,
+) -> None:
+    # 孙八 of the data bureau holds the administrator role city-wide; the
+    # market bureau's data stays the market bureau's to load and to read raw,
+    # while the data bureau keeps its quality overview.
+    officer = _client(cast.catalog.officer)
+    assert _register(officer) == 201
+    bureau = _client(cast.catalog.bureau)
+    before = LedgerEntry.objects.count()
+    upload = SimpleUploadedFile("x.csv", f"uscc,name\n{USCC},某某公司\n".encode())
+    assert (
+        bureau.post(f"/api/exchange/datasets/{SLUG}/uploads", {"file": upload}).status_code == 404
+    )
+    assert bureau.get(f"/api/exchange/datasets/{SLUG}/changes").status_code == 404
+    assert LedgerEntry.objects.count() == before
+    assert bureau.get("/exchange/quality/").status_code == 200
+
+
+def _numbers_book(id_number: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["uscc", "legal_rep_id", "checked_at", "capital"])
+    # Excel keeps 15 significant digits of a number: the last three are lost.
+    sheet.append([USCC, float(id_number), None, None])
+    sheet.append([make_credit_code(seq=2), None, "2024-13-01", None])
+    sheet.append([make_credit_code(seq=3), None, None, "1e3"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_numbers_and_dates_in_a_workbook_are_explained_and_normalised(
+    cast: ExchangeCast,
+) -> None:
+    officer = _client(cast.catalog.officer)
+    _register(officer)
+    id_number = next(
+        n for n in (make_id_number(seq=s) for s in range(1, 50)) if not n.endswith("X")
+    )
+    upload = SimpleUploadedFile("企业.xlsx", _numbers_book(id_number))
+    answer = officer.post(f"/api/exchange/datasets/{SLUG}/uploads", {"file": upload})
+    assert answer.status_code == 200, answer.json()
+    problems = {p["item"]: p["reason"] for p in answer.json()["problems"]}
+    assert "文本" in problems["legal_rep_id"] and "15" in problems["legal_rep_id"]
+    assert problems["checked_at"] == "应为日期时间，格式为YYYY-MM-DD HH:MM:SS。"
+    record = Record.objects.get(key=make_credit_code(seq=3))
+    assert record.values["capital"] == "1000"

@@ -261,3 +261,83 @@ def test_a_legal_representative_public_by_law_leaves_in_clear_other_names_masked
     assert internal["values"]["legal_rep"] == "刘**"
     assert internal["values"]["location"] == "湖南省长沙市芙蓉区文艺路街道***"
     assert set(internal["masked"]) == {"legal_rep", "location"}
+
+
+def test_a_refusal_names_only_items_an_application_could_obtain(cast: ExchangeCast) -> None:
+    resource = publish(
+        cast,
+        resource_input(
+            "102000000/000004",
+            share_attribute="conditional",
+            legal_basis="《政务数据共享条例》第十五条",
+            share_conditions="仅限审批用途",
+        ),
+    )
+    actions.do_register_hosted_dataset(resource, "uscc", actor=actor_of(cast.catalog.officer))
+    client, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+    refused = http.post(
+        "/api/exchange/shared/102000000-000004/look-up",
+        {"key": make_credit_code(), "purpose": "核对营业执照信息"},
+        "application/json",
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "not_granted"
+    # 法定代表人身份证件号码 is on the negative list: no application can obtain it.
+    assert refused.json()["detail"]["items"] == ["uscc", "name", "licence", "phone"]
+
+
+def test_a_missing_purpose_or_an_empty_batch_has_its_own_code(
+    cast: ExchangeCast, hosted: dict[str, Any]
+) -> None:
+    http, uscc = hosted["http"], hosted["uscc"]
+    for path, body in [
+        ("look-up", {"key": uscc}),
+        ("batch-look-up", {"keys": [uscc]}),
+        ("verify", {"key": uscc, "claims": {"name": "长沙某某餐饮有限公司"}}),
+    ]:
+        answer = _post(http, path, body)
+        assert answer.status_code == 400, (path, answer.json())
+        assert answer.json()["code"] == "purpose_required", path
+    feed = http.get(f"/api/exchange/shared/{SLUG}/changes")
+    assert feed.status_code == 400 and feed.json()["code"] == "purpose_required"
+    empty = _post(http, "batch-look-up", {"keys": [], "purpose": "批量核对"})
+    assert empty.status_code == 400 and empty.json()["code"] == "no_keys"
+
+
+def test_a_malformed_claim_is_an_input_error_naming_the_item(cast: ExchangeCast) -> None:
+    resource = publish(
+        cast,
+        resource_input(
+            "102000000/000005",
+            items=[
+                ItemInput("uscc", "统一社会信用代码", "C", 18),
+                ItemInput("founded", "成立日期", "D"),
+                ItemInput("capital", "注册资本", "N"),
+            ],
+        ),
+    )
+    dataset = actions.do_register_hosted_dataset(
+        resource, "uscc", actor=actor_of(cast.catalog.officer)
+    )
+    uscc = make_credit_code()
+    actions.do_load_dataset_rows(
+        dataset,
+        [{"uscc": uscc, "founded": "1988-05-17", "capital": "100"}],
+        actor=actor_of(cast.catalog.officer),
+        source_name="rows.csv",
+    )
+    client, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+    path = "/api/exchange/shared/102000000-000005/verify"
+    for claims, item in [({"founded": "1988/05/17"}, "founded"), ({"capital": "abc"}, "capital")]:
+        body = {"key": uscc, "purpose": "核验成立日期", "claims": claims}
+        answer = http.post(path, body, "application/json")
+        assert answer.status_code == 400, answer.json()
+        assert answer.json()["code"] == "bad_claim"
+        assert answer.json()["detail"]["item"] == item
+    good = {"key": uscc, "purpose": "核验成立日期", "claims": {"founded": "1988-05-17"}}
+    assert http.post(path, good, "application/json").json()["all_match"] is True

@@ -380,3 +380,78 @@ def test_the_requests_page_counts_whole_working_days_and_names_granted_items(
     end = timezone.localtime(grant.expires_at)
     assert f"{start:%Y-%m-%d %H:%M} — {end:%Y-%m-%d %H:%M}" in listing
     assert "共 365 天" in listing
+
+
+def test_a_region_wide_post_gets_no_upload_form_and_cannot_load(sharing: Sharing) -> None:
+    slug = sharing.enterprises.slug
+    versions = sharing.enterprises.hosted_dataset.versions.count()
+    bureau = logged_in(sharing.bureau)
+    page = bureau.get(f"/exchange/datasets/{slug}/")
+    assert page.status_code == 404 or 'name="file"' not in page.content.decode()
+    csv = f"uscc,name\n{sharing.uscc},改名公司\n"
+    posted = bureau.post(
+        f"/exchange/datasets/{slug}/",
+        {"file": SimpleUploadedFile("企业.csv", csv.encode(), "text/csv")},
+    )
+    assert posted.status_code == 404
+    assert sharing.enterprises.hosted_dataset.versions.count() == versions
+    # The provider's own officer still loads.
+    own = logged_in(sharing.officer).post(
+        f"/exchange/datasets/{slug}/",
+        {"file": SimpleUploadedFile("企业.csv", csv.encode(), "text/csv")},
+    )
+    assert own.status_code == 200 and "已导入" in own.content.decode()
+
+
+def test_an_enterprise_user_also_sees_reads_of_their_own_personal_data(sharing: Sharing) -> None:
+    # 赵六 logs in as the enterprise's legal representative, and is a person too.
+    owner = sharing.enterprise.legal_representative
+    assert owner is not None
+    actions.do_load_dataset_rows(
+        sharing.population.hosted_dataset,
+        [{"id_number": owner.id_number, "name": "赵六"}],
+        actor=actor_of(sharing.officer),
+        source_name="people.csv",
+    )
+    answer = sharing.api(sharing.reader_token).post(
+        f"/api/exchange/shared/{POPULATION_SLUG}/look-up",
+        {"key": owner.id_number, "purpose": "企业变更登记核验法定代表人身份"},
+        "application/json",
+    )
+    assert answer.status_code == 200, answer.json()
+    http = logged_in(sharing.enterprise_user)
+    page = http.get("/exchange/my-data/").content.decode()
+    mine = page.split("本人")[1].split("</section>")[0]
+    assert "企业变更登记核验法定代表人身份" in mine and "已读取" in mine
+    assert "长沙某某餐饮有限公司" in page
+    entry = LedgerEntry.objects.filter(action="exchange.look_up").order_by("-seq").first()
+    assert entry is not None
+    assert http.get(f"/exchange/my-data/{entry.seq}/").status_code == 200
+    # 张三 sees nothing of 赵六's.
+    citizen = logged_in(sharing.citizen).get("/exchange/my-data/").content.decode()
+    assert "企业变更登记核验法定代表人身份" not in citizen
+
+
+def test_older_uses_are_reached_page_by_page(
+    sharing: Sharing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("zhengtong.exchange.views.USES_PER_PAGE", 2)
+    reader = sharing.api(sharing.reader_token)
+    for n in range(5):
+        answer = reader.post(
+            f"/api/exchange/shared/{POPULATION_SLUG}/look-up",
+            {"key": sharing.person.id_number, "purpose": f"第{n}次核对户籍"},
+            "application/json",
+        )
+        assert answer.status_code == 200
+    citizen = logged_in(sharing.citizen)
+    seen: list[str] = []
+    url = "/exchange/my-data/"
+    for _page in range(5):
+        html = citizen.get(url).content.decode()
+        seen += re.findall(r"第(\d)次核对户籍", html)
+        older = re.search(r'href="(/exchange/my-data/\?[^"]+)"[^>]*>[^<]*更早', html)
+        if older is None:
+            break
+        url = older.group(1).replace("&amp;", "&")
+    assert seen == ["4", "3", "2", "1", "0"]
