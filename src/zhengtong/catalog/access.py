@@ -16,9 +16,9 @@ from zhengtong.catalog.permissions import EDIT_RESOURCES, REVIEW_RESOURCES
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import NotFound, PermissionDenied
 from zhengtong.core.models import Department
-from zhengtong.identity.models import SystemClient, User
+from zhengtong.identity.models import SystemClient
 from zhengtong.identity.permissions import departments_in_scope, has_permission
-from zhengtong.identity.selectors import posts_of
+from zhengtong.identity.selectors import own_post_departments
 
 Principal = AbstractBaseUser | AnonymousUser | SystemClient | None
 PUBLIC_STATES = (ResourceState.PUBLISHED, ResourceState.RETIRED)
@@ -33,13 +33,7 @@ def own_department_ids(user: Principal) -> set[int]:
     edited and imported by that department's own officers; the data bureau
     reviews them.
     """
-    if not isinstance(user, User) or not has_permission(user, EDIT_RESOURCES):
-        return set()
-    return {
-        post.department_id
-        for post in posts_of(user)
-        if EDIT_RESOURCES in post.role.permissions and post.department.is_active
-    }
+    return own_post_departments(user, EDIT_RESOURCES)
 
 
 def may_edit(user: Principal, resource: Resource) -> bool:

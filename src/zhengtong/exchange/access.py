@@ -9,9 +9,9 @@ from zhengtong.core.errors import NotFound, PermissionDenied
 from zhengtong.core.models import Department
 from zhengtong.exchange.models import AccessApplication, Grant, HostedDataset
 from zhengtong.exchange.permissions import MANAGE_ACCESS, PUSH_RECORDS
-from zhengtong.identity.models import SystemClient, User
+from zhengtong.identity.models import SystemClient
 from zhengtong.identity.permissions import departments_in_scope, has_permission
-from zhengtong.identity.selectors import posts_of
+from zhengtong.identity.selectors import own_post_departments
 
 
 def access_hosted_dataset_by_code(principal: Principal, code: str) -> HostedDataset:
@@ -32,14 +32,7 @@ def may_load(principal: Principal, resource: Resource) -> bool:
     # Loading a department's data and reading its raw change feed (full keys)
     # is that department's own business: a region-wide post (the data
     # bureau's administrator) may oversee quality and versions but may not.
-    if not isinstance(principal, User) or not principal.is_active:
-        return False
-    return any(
-        post.department_id == resource.provider_id
-        and post.department.is_active
-        and EDIT_RESOURCES in post.role.permissions
-        for post in posts_of(principal)
-    )
+    return resource.provider_id in own_post_departments(principal, EDIT_RESOURCES)
 
 
 def access_own_hosted_dataset_by_code(principal: Principal, code: str) -> HostedDataset:
@@ -159,13 +152,7 @@ def own_departments(principal: Principal) -> QuerySet[Department]:
     # A region-wide post (the data bureau's) may act for every department in
     # its region, but the lists headed 本部门 are about the department the
     # post belongs to; the rest is oversight and listed as such.
-    if not isinstance(principal, User):
-        return Department.objects.none()
-    ids = [
-        post.department_id
-        for post in posts_of(principal)
-        if MANAGE_ACCESS in post.role.permissions and post.department.is_active
-    ]
+    ids = own_post_departments(principal, MANAGE_ACCESS)
     return Department.objects.filter(pk__in=ids).order_by("code")
 
 

@@ -35,6 +35,22 @@ def posts_of(user: User) -> QuerySet[StaffPost]:
     )
 
 
+def own_post_departments(user: object, permission: str) -> set[int]:
+    """Return the ids of the active departments the user's own posts with ``permission`` sit in.
+
+    Whatever the posts' reach: a region-wide post may oversee every department
+    of its region, but what is a department's own business (its catalog
+    entries, its data, the lists headed 本部门) follows the post's department.
+    """
+    if not isinstance(user, User) or not user.is_active:
+        return set()
+    return {
+        post.department_id
+        for post in posts_of(user)
+        if permission in post.role.permissions and post.department.is_active
+    }
+
+
 def memberships_of(user: User) -> QuerySet[EnterpriseMembership]:
     """Return the user's current standing to act for enterprises (expired ones left out)."""
     today = timezone.localdate()
