@@ -22,9 +22,10 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
@@ -49,6 +50,7 @@ from zhengtong.hotline.reply_quality import score_reply
 from zhengtong.hotline.selectors import (
     SNAPSHOT_WINDOWS,
     categories,
+    handling_departments,
     issue_as_dict,
     mine_recent_hot_issues,
     overdue_cases_to_urge,
@@ -80,6 +82,13 @@ MAX_TITLE = 200
 MAX_CONTENT = 5000
 MIN_CONTENT = 5
 MAX_LOCATION = 200
+MAX_CONTACT_NAME = 64
+# A message's time of receipt may lie this far back at most: an older time is
+# a typing or conversion error (a workbook's "1900-01-01"), and a case dated
+# then would be overdue from the start. History older than that is not
+# loaded as cases.
+MAX_RECEIVED_AGE = dt.timedelta(days=366)
+RECEIVED_TOO_OLD = gettext_lazy("受理时间早于一年以前，请核对。")
 MAX_NOTE = 2000
 MAX_REPLY = 5000
 MAX_EXTENSION_DAYS = 30
@@ -245,7 +254,11 @@ def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
     if data.urgency not in Urgency.values:
         raise _refuse(_("紧急程度无效。"), "invalid_urgency", field="urgency")
     name = _clean_text(
-        data.contact_name, field="contact_name", maximum=64, required=False, label=_("联系人")
+        data.contact_name,
+        field="contact_name",
+        maximum=MAX_CONTACT_NAME,
+        required=False,
+        label=_("联系人"),
     )
     # One number is one caller however it is written (0731-88881234 or
     # 073188881234): repeats are found by comparing the stored number.
@@ -277,6 +290,8 @@ def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
         received_at = timezone.make_aware(received_at)
     if received_at is not None and received_at > _now() + dt.timedelta(minutes=5):
         raise _refuse(_("受理时间不能晚于现在。"), "received_in_future", field="received_at")
+    if received_at is not None and received_at < _now() - MAX_RECEIVED_AGE:
+        raise _refuse(str(RECEIVED_TOO_OLD), "received_too_old", field="received_at")
     if data.supporters < 0:
         raise _refuse(_("附议数不能为负数。"), "invalid_supporters", field="supporters")
     return CaseInput(
@@ -343,10 +358,21 @@ def _similar_cases(
     since: dt.datetime,
     person: dict[str, Any] | None,
     category: str,
+    place: tuple[str | None, str | None],
 ) -> list[tuple[int, float]]:
-    queryset = Case.objects.filter(received_at__gte=since, merged_into=None).exclude(
-        state=CaseState.MERGED
-    )
+    """Return the similar cases of other people about the same place, best first.
+
+    Similar words about different places are different matters (烧烤油烟 in
+    two estates, two building sites on two roads): a link needs the same
+    district (or none named on either side) and, where both name a street,
+    the same street.
+    """
+    district_id, street_id = place
+    queryset = Case.objects.filter(
+        received_at__gte=since, merged_into=None, district_id=district_id
+    ).exclude(state=CaseState.MERGED)
+    if street_id is not None:
+        queryset = queryset.filter(Q(street_id=street_id) | Q(street_id=None))
     if category:
         # Messages about one matter are almost always given one category;
         # comparing within it keeps intake fast as the window fills up.
@@ -393,8 +419,12 @@ def do_submit_case(
     suggestion = routing.suggest(data.location_text, data.title, data.content)
     prediction = suggestion.prediction
     place = suggestion.place
+    district_id = _known_region(place.district_code if place else None)
+    street_id = _known_region(place.street_code if place else None)
     # Read before the transaction, so the write lock is not held while comparing.
-    links = _similar_cases(print_, since, person, prediction.label if prediction else "")
+    links = _similar_cases(
+        print_, since, person, prediction.label if prediction else "", (district_id, street_id)
+    )
 
     with transaction.atomic(durable=True):
         repeat_of = _repeat_of(person, print_, since)
@@ -413,8 +443,8 @@ def do_submit_case(
             citizen_id=None if data.anonymous else citizen_id,
             entered_by=entered_by[:64],
             received_at=received_at,
-            district_id=_known_region(place.district_code if place else None),
-            street_id=_known_region(place.street_code if place else None),
+            district_id=district_id,
+            street_id=street_id,
             place_evidence=list(place.matched) if place else [],
             predicted_category=prediction.label if prediction else "",
             confidence=prediction.confidence if prediction else None,
@@ -443,7 +473,7 @@ def do_submit_case(
                 actor,
                 at=now,
                 note=stored_text(
-                    gettext_noop("同一诉求人再次反映，已合并为工单 %(number)s 的重复件。"),
+                    gettext_noop("同一诉求人再次反映，重复件工单 %(number)s 已合并到本工单办理。"),
                     number=case.number,
                 ),
                 data={"repeat": case.number},
@@ -523,7 +553,11 @@ def _route_new_case(
         reasons.append("no_rule")
     if suggestion.place is not None and suggestion.place.ambiguous:
         reasons.append("ambiguous_place")
-    _event(case, EventKind.QUEUED, AUTOMATIC, at=now, data={"reasons": reasons})
+    data: dict[str, Any] = {"reasons": reasons}
+    if suggestion.place is not None and suggestion.place.outside:
+        reasons.append("outside_city")
+        data["outside"] = list(suggestion.place.outside)
+    _event(case, EventKind.QUEUED, AUTOMATIC, at=now, data=data)
 
 
 def _store_attachment(case: Case, attachment: NewAttachment, now: dt.datetime) -> None:
@@ -562,6 +596,13 @@ def do_dispatch_case(
         raise _refuse(_("没有这个类别，请从列表中选择。"), "unknown_category", field="category")
     if not department.is_active:
         raise _refuse(_("该部门已停用。"), "inactive_department", field="department")
+    if not handling_departments().filter(pk=department.pk).exists():
+        raise _refuse(
+            _("%(name)s没有能签收 12345 工单的承办人员，请选择其他部门。")
+            % {"name": department.name},
+            "department_without_handler",
+            field="department",
+        )
     note = _clean_text(note, field="note", maximum=MAX_NOTE, required=False, label=_("说明"))
     now = _now()
     with transaction.atomic(durable=True):
@@ -875,6 +916,17 @@ def score_as_dict(score: Any) -> dict[str, Any]:
     }
 
 
+def _rating_refused(case: Case) -> Conflict:
+    """Why a case cannot be rated now, each reason with its own code."""
+    if case.state == CaseState.CLOSED and case.rating:
+        return Conflict(_("该工单已评价，不能重复评价。"), code="already_rated")
+    if case.state == CaseState.CLOSED:
+        return Conflict(_("该工单已办结，不能再评价。"), code="case_closed")
+    if case.state == CaseState.MERGED:
+        return Conflict(_("该诉求已合并到另一工单，请对该工单评价。"), code="case_merged")
+    return Conflict(_("答复后才能评价。"), code="not_replied")
+
+
 def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") -> Case:
     """Record the callback (回访): 不满意 reopens the case once and tells the department's head."""
     if rating not in Rating.values:
@@ -886,7 +938,7 @@ def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") ->
     with transaction.atomic(durable=True):
         locked = _lock(case)
         if locked.state != CaseState.REPLIED:
-            raise Conflict(_("答复后才能评价。"), code="not_replied")
+            raise _rating_refused(locked)
         locked.rating = rating
         reopen = rating == Rating.UNSATISFIED and not locked.reopened
         if reopen:

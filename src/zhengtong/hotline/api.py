@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -24,7 +25,7 @@ from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department
 from zhengtong.core.schemas import ERROR_RESPONSES
 from zhengtong.hotline import access, actions, classifier_actions, routing, selectors
-from zhengtong.hotline.imports import do_queue_import
+from zhengtong.hotline.imports import do_queue_import, row_error_text
 from zhengtong.hotline.management.commands.hotline_train import default_data
 from zhengtong.hotline.models import Case, CaseImport, ClassifierVersion
 from zhengtong.hotline.permissions import (
@@ -36,7 +37,7 @@ from zhengtong.hotline.permissions import (
     VIEW_OVERVIEW,
 )
 from zhengtong.hotline.reply_quality import readable_score, score_reply
-from zhengtong.hotline.states import Channel, EventKind, Urgency
+from zhengtong.hotline.states import Channel, Urgency
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import (
     ClientTokenAuth,
@@ -75,6 +76,10 @@ class PlaceOut(Schema):
     street_name: str
     matched: list[str]
     ambiguous: bool
+    outside: list[str] = Field(
+        description="places the text names outside the city; such a message is never "
+        "routed automatically"
+    )
 
 
 class SuggestionOut(Schema):
@@ -303,21 +308,30 @@ class HotIssueOut(Schema):
 # --- mapping ---------------------------------------------------------------------------
 
 
-# What the citizen may read of the history: the replies they were given and
-# their own comments; the staff's notes stay internal.
-PUBLIC_NOTES = (EventKind.REPLIED, EventKind.RATED)
-
-
-def _events(case: Case, *, public: bool) -> list[CaseEventOut]:
+def _events(case: Case) -> list[CaseEventOut]:
     return [
         CaseEventOut(
             kind=event.kind,
             state_after=event.state_after,
             department=event.department.name if event.department else None,
-            note=event.note if not public or event.kind in PUBLIC_NOTES else "",
+            note=selectors.event_note(event),
             at=event.at,
         )
         for event in selectors.history_of(case)
+    ]
+
+
+def _public_events(case: Case) -> list[CaseEventOut]:
+    """The steps the citizen's page shows, with only the notes meant for them."""
+    return [
+        CaseEventOut(
+            kind=public.event.kind,
+            state_after=public.event.state_after,
+            department=public.event.department.name if public.event.department else None,
+            note=public.note,
+            at=public.event.at,
+        )
+        for public in selectors.public_history_of(case)
     ]
 
 
@@ -354,7 +368,31 @@ def _case_out(case: Case) -> CaseOut:
         reopened=case.reopened,
         merged_into=case.merged_into.number if case.merged_into else None,
         linked=[other.number for other, _score in selectors.linked_cases(case)],
-        events=_events(case, public=False),
+        events=_events(case),
+    )
+
+
+def _citizen_case_out(case: Case) -> CaseOut:
+    """The case as its citizen sees it on their page: no routing, scores or staff notes.
+
+    The model's category and confidence, the place it read, the other
+    citizens' linked cases and the centre's internal notes stay with the staff.
+    """
+    staff = _case_out(case)
+    return staff.model_copy(
+        update={
+            "district": None,
+            "street": None,
+            "predicted_category": "",
+            "confidence": None,
+            "category": "",
+            "routed_by": "",
+            "warning": "",
+            "reply_score": {},
+            "upheld_against": None,
+            "linked": [],
+            "events": _public_events(case),
+        }
     )
 
 
@@ -384,7 +422,8 @@ def _import_out(case_import: CaseImport) -> ImportOut:
         processed_rows=case_import.processed_rows,
         created=case_import.created,
         merged=case_import.merged,
-        errors=case_import.errors,
+        # Each reason in the reader's language, worded from its stored code.
+        errors=[{**e, "message": row_error_text(e)} for e in case_import.errors],
         error=case_import.error,
     )
 
@@ -497,6 +536,7 @@ def classify(request: HttpRequest, payload: ClassifyIn) -> SuggestionOut:
             street_name=place.street_name,
             matched=list(place.matched),
             ambiguous=place.ambiguous,
+            outside=list(place.outside),
         )
         if place
         else None,
@@ -533,7 +573,7 @@ def get_case(request: HttpRequest, number: str) -> CaseOut:
     user = session_user(request)
     if user.audience == Audience.STAFF:
         return _case_out(access.access_case_for_staff(user, number))
-    return _case_out(access.access_own_case(user, number))
+    return _citizen_case_out(access.access_own_case(user, number))
 
 
 @router.get("/mine", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
@@ -554,7 +594,7 @@ def track_case(request: HttpRequest, code: str) -> TrackOut:
         replied_at=case.replied_at,
         rating=case.rating,
         reopened=case.reopened,
-        events=_events(case, public=True),
+        events=_public_events(case),
     )
 
 
@@ -583,7 +623,10 @@ def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> Cas
     department = Department.objects.filter(code=payload.department_code).first()
     if department is None:
         raise InvalidInput(
-            code="unknown_department", detail={"fields": {"department_code": "unknown"}}
+            _("找不到代码为“%(code)s”的承办部门，请核对部门代码。")
+            % {"code": payload.department_code},
+            code="unknown_department",
+            detail={"fields": {"department_code": "unknown"}},
         )
     return _case_out(
         actions.do_dispatch_case(
@@ -728,7 +771,7 @@ def rate_case(request: HttpRequest, number: str, payload: CaseRatingIn) -> CaseO
     )
     if user.audience == Audience.STAFF:
         return _case_out(rated)
-    return _case_out(access.access_own_case(user, number))
+    return _citizen_case_out(access.access_own_case(user, number))
 
 
 @router.post("/track/{code}/rating", response={200: TrackOut, **ERRORS}, auth=None)

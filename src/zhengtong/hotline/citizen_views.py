@@ -31,22 +31,6 @@ from zhengtong.hotline.views import STATE_TAGS, apply_errors, refuse_on, signed_
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import Audience, User
 
-# What a citizen sees of the case's history: the steps, not the centre's
-# internal notes (similar cases, reminders, extension requests).
-PUBLIC_EVENTS = {
-    EventKind.RECEIVED,
-    EventKind.REPEATED,
-    EventKind.ROUTED,
-    EventKind.QUEUED,
-    EventKind.DISPATCHED,
-    EventKind.SIGNED,
-    EventKind.RETURNED,
-    EventKind.EXTENSION_DECIDED,
-    EventKind.REPLIED,
-    EventKind.RATED,
-    EventKind.REOPENED,
-}
-
 
 def _account(request: HttpRequest) -> User | None:
     """The citizen or enterprise user submitting with their account (staff submit as the public)."""
@@ -134,19 +118,16 @@ def _public_label(event: CaseEvent) -> str:
 def public_timeline(case: Case) -> list[PublicStep]:
     """The case's steps as the citizen sees them: department names, their own comment only."""
     steps = []
-    for event in selectors.history_of(case):
-        if event.kind not in PUBLIC_EVENTS:
-            continue
-        if event.kind == EventKind.EXTENSION_DECIDED and not (event.data or {}).get("approved"):
-            continue
+    for public in selectors.public_history_of(case):
+        event = public.event
         department = event.department.name if event.department else ""
         if event.kind in (EventKind.ROUTED, EventKind.DISPATCHED) and department:
             department = _("转交 %(name)s 办理") % {"name": department}
-        note = event.note if event.kind == EventKind.RATED else ""
+        note = public.note
         # An earlier reply stays readable after a reopened case is answered
         # again; the current one is on the page's 答复 panel already.
-        if event.kind == EventKind.REPLIED and event.note != case.reply:
-            note = event.note
+        if event.kind == EventKind.REPLIED and note == case.reply:
+            note = ""
         steps.append(PublicStep(event, _public_label(event), department, note))
     return steps
 

@@ -35,6 +35,7 @@ from zhengtong.hotline.routing_model import (
     CsvFormatError,
     read_examples_csv,
 )
+from zhengtong.hotline.selectors import handling_departments
 from zhengtong.hotline.states import Rating, Urgency
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf,.jpg,.jpeg,.png,.webp,.pdf"
@@ -199,10 +200,15 @@ class RatingForm(forms.Form):
     )
 
 
-def department_choices() -> forms.ModelChoiceField:  # type: ignore[type-arg]
+def department_choices(*, handlers_only: bool = True) -> forms.ModelChoiceField:  # type: ignore[type-arg]
+    departments = departments_in()
+    if handlers_only:
+        # Only where someone can sign for the case: a bureau without any 12345
+        # handler (an audit office) would leave it waiting unseen.
+        departments = departments.filter(pk__in=handling_departments().values("pk"))
     return forms.ModelChoiceField(
         label=gettext_lazy("承办部门"),
-        queryset=departments_in().order_by("region_id", "code"),
+        queryset=departments.order_by("region_id", "code"),
         to_field_name="code",
         empty_label=gettext_lazy("请选择部门"),
     )
@@ -217,7 +223,8 @@ def department_options() -> list[tuple[Any, str]]:
 
 class DispatchForm(forms.Form):
     category = forms.ChoiceField(label=gettext_lazy("类别"))
-    department = department_choices()
+    # Replaced by a fresh field per form (no query when this module is imported).
+    department = department_choices(handlers_only=False)
     note = forms.CharField(
         label=gettext_lazy("派单说明（选填）"), required=False, max_length=MAX_NOTE
     )
@@ -233,8 +240,10 @@ class DispatchForm(forms.Form):
         field = self.fields["category"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("请选择类别")), *((c, c) for c in categories)]
-        # A fresh query per form: departments are added and retired.
-        department = department_choices()
+        # A fresh query per form: departments are added and retired. A page
+        # of many forms passes the list it read once; the action refuses a
+        # department nobody can sign for, however it was posted.
+        department = department_choices(handlers_only=departments is None)
         if departments is not None:
             # A page of many forms lists the departments read once for all of them
             # (department_options); a posted choice is still checked against the table.

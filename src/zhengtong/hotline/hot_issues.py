@@ -378,7 +378,7 @@ def mine_hot_issues(
 
     ``now`` defaults to the newest message, so that replaying old messages
     behaves like a live run. Issues with fewer than ``min_messages`` distinct
-    messages are left out.
+    messages, or from fewer than two people, are left out.
     """
     if not messages:
         return []
@@ -389,9 +389,15 @@ def mine_hot_issues(
         return []
     related = _locate(notes)
     vectors, idf = _what_vectors(notes)
+    groups = [
+        [notes[i] for i in group] for group in _clusters(notes, vectors, related, min_messages)
+    ]
+    # One person's messages, however many and however worded, are not an
+    # issue: it takes at least two people raising the matter.
     issues = [
-        _issue([notes[i] for i in group], idf, related, start=start, end=end)
-        for group in _clusters(notes, vectors, related, min_messages)
+        _issue(group, idf, related, start=start, end=end)
+        for group in groups
+        if _people(group) >= min(MIN_PEOPLE, min_messages)
     ]
     issues.sort(key=lambda issue: (-issue.heat, issue.first_at, issue.message_keys))
     return issues[:limit]
@@ -713,6 +719,15 @@ def _differ(ids: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarra
     return result
 
 
+MIN_PEOPLE = 2
+
+
+def _people(group: Sequence[_Note]) -> int:
+    """Distinct authors, each message of unknown author counting as one more."""
+    authors = {note.author for note in group if note.author}
+    return len(authors) + sum(1 for note in group if not note.author)
+
+
 def _issue(
     group: list[_Note],
     idf: dict[str, float],
@@ -723,8 +738,7 @@ def _issue(
 ) -> HotIssue:
     group.sort(key=lambda note: (note.created_at, note.keys[0]))
     count = len(group)
-    authors = {note.author for note in group if note.author}
-    people = len(authors) + sum(1 for note in group if not note.author)
+    people = _people(group)
     supporters = sum(note.supporters for note in group)
     opposers = sum(note.opposers for note in group)
     recent_from = end - (end - start) * RECENT_SHARE

@@ -23,11 +23,20 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import InvalidInput, ZhengtongError
-from zhengtong.hotline.actions import CaseInput, do_submit_case
+from zhengtong.hotline.actions import (
+    MAX_CONTACT_NAME,
+    MAX_CONTENT,
+    MAX_LOCATION,
+    MAX_TITLE,
+    RECEIVED_TOO_OLD,
+    CaseInput,
+    do_submit_case,
+)
 from zhengtong.hotline.models import Case, CaseImport, ImportState, without_paths
 from zhengtong.hotline.states import Channel, Urgency
 from zhengtong.ledger.actions import record_entry
@@ -90,6 +99,7 @@ def _when(value: Any) -> dt.datetime | None:
             raise InvalidInput(
                 _("受理时间“%(value)s”不是有效的日期时间。") % {"value": value},
                 code="invalid_received_at",
+                detail={"params": {"value": str(value)}},
             ) from error
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
@@ -103,6 +113,7 @@ def _row_input(values: dict[str, Any]) -> CaseInput:
         raise InvalidInput(
             _("紧急程度“%(value)s”无效，应为一般、紧急或特急。") % {"value": urgency_text},
             code="invalid_urgency",
+            detail={"params": {"value": urgency_text}},
         )
     supporters_text = _text(values.get("supporters")) or "0"
     try:
@@ -111,6 +122,7 @@ def _row_input(values: dict[str, Any]) -> CaseInput:
         raise InvalidInput(
             _("附议数“%(value)s”不是整数。") % {"value": supporters_text},
             code="invalid_supporters",
+            detail={"params": {"value": supporters_text}},
         ) from error
     return CaseInput(
         content=_text(values.get("content")),
@@ -194,6 +206,55 @@ def _enqueue(import_id: int) -> None:
 
 PROGRESS_EVERY = 25
 
+# The reasons a row is refused, by code, for wording a stored report in the
+# reader's language. The texts are those ``do_submit_case`` and the row reader
+# give; a code not listed here (or a report stored before codes had values)
+# shows the message stored with it.
+_FIELD_LABELS = {
+    "content": gettext_lazy("诉求内容"),
+    "title": gettext_lazy("标题"),
+    "location_text": gettext_lazy("事发地点"),
+    "contact_name": gettext_lazy("联系人"),
+}
+_FIELD_LIMITS = {
+    "content": MAX_CONTENT,
+    "title": MAX_TITLE,
+    "location_text": MAX_LOCATION,
+    "contact_name": MAX_CONTACT_NAME,
+}
+_WITH_VALUE = {
+    "invalid_received_at": gettext_lazy("受理时间“%(value)s”不是有效的日期时间。"),
+    "invalid_urgency": gettext_lazy("紧急程度“%(value)s”无效，应为一般、紧急或特急。"),
+    "invalid_supporters": gettext_lazy("附议数“%(value)s”不是整数。"),
+}
+_FIXED = {
+    "content_too_short": gettext_lazy("请把诉求写得具体一些。"),
+    "invalid_urgency": gettext_lazy("紧急程度无效。"),
+    "invalid_phone": gettext_lazy("联系电话格式不正确。"),
+    "received_in_future": gettext_lazy("受理时间不能晚于现在。"),
+    "received_too_old": RECEIVED_TOO_OLD,
+    "invalid_supporters": gettext_lazy("附议数不能为负数。"),
+}
+
+
+def row_error_text(error: dict[str, Any]) -> str:
+    """Return the reason a row was refused, in the reader's language."""
+    code = str(error.get("code") or "")
+    params = error.get("params")
+    if isinstance(params, dict) and "value" in params and code in _WITH_VALUE:
+        return str(_WITH_VALUE[code]) % {"value": params["value"]}
+    if code in _FIXED and not (code in _WITH_VALUE and params is None):
+        return str(_FIXED[code])
+    for name, label in _FIELD_LABELS.items():
+        if code == f"{name}_required":
+            return _("请填写%(label)s。") % {"label": label}
+        if code == f"{name}_too_long":
+            return _("%(label)s不能超过 %(max)d 个字。") % {
+                "label": label,
+                "max": _FIELD_LIMITS[name],
+            }
+    return str(error.get("message") or code)
+
 
 def _save_progress(case_import: CaseImport) -> None:
     # Bookkeeping between rows (each row's case has its own ledger entry).
@@ -242,8 +303,16 @@ def run_import(case_import: CaseImport, *, actor: Actor) -> CaseImport:
                     entered_by=case_import.entered_by,
                 )
             except ZhengtongError as error:
+                # Stored by code and values and worded when read
+                # (``row_error_text``), in the reader's language; the message
+                # in the platform's language is kept for readers of the raw data.
                 case_import.errors.append(
-                    {"row": number, "code": error.code, "message": str(error.message)}
+                    {
+                        "row": number,
+                        "code": error.code,
+                        "params": dict(error.detail.get("params") or {}),
+                        "message": str(error.message),
+                    }
                 )
             else:
                 (case_import.merged if case.merged_into_id else case_import.created).append(

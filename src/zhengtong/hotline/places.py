@@ -27,7 +27,10 @@ How it works:
    about 20 ms once the division list has been parsed (a quarter of a second,
    once per process).
 2. A district or street name directly after another city's or district's name
-   ("福州市鼓楼区") is about that other place and is dropped.
+   ("福州市鼓楼区") is about that other place and is dropped; the run of names
+   is kept as a place outside the city (``PlaceMatch.outside``) when it is
+   more than one name or a full name ("湘潭市"), so that the message is not
+   routed automatically.
 3. The mentions are weighed: a street and its own district both mentioned
    (a consistent pair) win; otherwise the earliest text argument wins (the
    location field before the title before the body), and within it an alias
@@ -45,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from django.utils.translation import gettext as _
@@ -111,6 +114,9 @@ class PlaceMatch:
     street_name: str
     matched: tuple[str, ...]  # the text spans that decided it, for the dispatcher to see
     ambiguous: bool  # several districts were equally likely
+    # Places the text names outside the city ("株洲市天元区"): such a message may
+    # belong to another city's hotline and is never routed by itself.
+    outside: tuple[str, ...] = ()
 
 
 NO_PLACE = PlaceMatch(None, "", None, "", (), False)
@@ -144,6 +150,12 @@ class _Mention:
     @property
     def districts(self) -> frozenset[str]:
         return frozenset(district for _, district in self.name.places)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outside:
+    arg: int
+    span: str
 
 
 # Priorities: an alias replaces anything; a full name of the city replaces a short
@@ -241,11 +253,23 @@ class PlaceResolver:
     def resolve(self, *texts: str) -> PlaceMatch:
         """Return the district and street the texts are about, earlier texts first."""
         mentions: list[_Mention] = []
+        outside: list[_Outside] = []
         for arg, text in enumerate(texts):
             if text:
-                mentions.extend(self._mentions(arg, text))
+                mentions.extend(self._mentions(arg, text, outside))
+        if outside:
+            spans = tuple(dict.fromkeys(o.span for o in outside))
+            # A place of the city named too is still the best guess for the
+            # dispatcher ("株洲的亲戚来岳麓区"); the outside places are kept so
+            # that nobody routes such a message without a look.
+            if not mentions:
+                return PlaceMatch(None, "", None, "", spans, False, outside=spans)
+            return replace(self._decide(mentions), outside=spans)
         if not mentions:
             return NO_PLACE
+        return self._decide(mentions)
+
+    def _decide(self, mentions: list[_Mention]) -> PlaceMatch:
         mentioned = {d for m in mentions if m.name.kind == _Kind.DISTRICT for d in m.districts}
         pairs = [
             (m, street, district)
@@ -258,11 +282,25 @@ class PlaceResolver:
             return self._decide_pairs(pairs, mentions)
         return self._decide_single(mentions)
 
-    def _mentions(self, arg: int, text: str) -> Iterable[_Mention]:
+    def _mentions(self, arg: int, text: str, outside: list[_Outside]) -> Iterable[_Mention]:
+        """The city's places the text names; the places elsewhere go to ``outside``.
+
+        A run of names placed elsewhere counts as a place outside the city
+        when it is more than one name ("株洲天元区") or a full name with its
+        suffix ("湘潭市"): a bare short form alone is too often part of a
+        road's or a shop's name ("北京路", "株洲大酒店").
+        """
         table = self._table
         elsewhere = False
         previous_end = -1
+        run: list[tuple[int, int]] = []
         folded = _fold(text)
+
+        def close_run() -> None:
+            if run and (len(run) > 1 or _REGION_SUFFIX.search(text[run[0][0] : run[0][1]])):
+                outside.append(_Outside(arg, text[run[0][0] : run[-1][1]]))
+            run.clear()
+
         for start, end in _scan(folded, self._prefixes):
             name = table[folded[start:end]]
             adjacent = (
@@ -270,13 +308,19 @@ class PlaceResolver:
             )
             if not adjacent:
                 elsewhere = False
+                close_run()
             previous_end = end
             if name.kind == _Kind.FOREIGN:
                 elsewhere = True
+                run.append((start, end))
             elif name.kind == _Kind.CONTEXT:
                 elsewhere = False
-            elif name.kind in (_Kind.DISTRICT, _Kind.STREET) and not elsewhere:
+                close_run()
+            elif elsewhere:
+                run.append((start, end))
+            elif name.kind in (_Kind.DISTRICT, _Kind.STREET):
                 yield _Mention(arg, start, text[start:end], name)
+        close_run()
 
     def _decide_pairs(
         self, pairs: list[tuple[_Mention, str, str]], mentions: list[_Mention]

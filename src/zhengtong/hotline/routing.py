@@ -6,13 +6,15 @@ use, one indexed query). The place resolver is built once per city and
 alias set. The routing rules turn the category, the district and, for the
 topics a category's rules carve out by keyword (the buses of 城乡建设 go to
 the transport bureau), the message's words into a department. Routing is
-automatic only when the model is at least ``HOTLINE_CONFIDENCE`` sure and a
-routing rule names a department; otherwise the case waits in the dispatcher
-queue with the suggestion.
+automatic only when the model is at least ``HOTLINE_CONFIDENCE`` sure, a
+routing rule names a department and the text names no place outside the city
+(that message may be another city's, for the centre to transfer); otherwise
+the case waits in the dispatcher queue with the suggestion.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -102,11 +104,35 @@ def _normalised(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 
 
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
+# Phrases that use a stop or a station as a landmark for where something else
+# is ("距公交站两百米", "地铁站旁边的小区"): the matter is not the bus or the metro.
+_LANDMARK = re.compile(
+    r"(?:距离|距|离|靠近|临近|紧邻|毗邻|紧挨|挨着|邻近)[^，。；,;！？!?、\s]{0,20}"
+    r"|[^，。；,;！？!?、\s]{0,20}?(?:站台|站点|站|路口)"
+    r"(?:旁边|旁|边上|附近|对面|周边|周围|门口|出口|不远处|不远)"
+)
+
+
+def subject_of(text: str) -> str:
+    """Return what a message is about: its title, else its first sentence, without landmarks.
+
+    ``text`` is the title and the body separated by a line break (a body alone
+    without one). A topic's keyword anywhere in a long message says little
+    ("距公交站两百米的小区违章搭建" is about building), so topics are read
+    where the citizen states the matter.
+    """
+    title, _, body = text.partition("\n") if "\n" in text else ("", "", text)
+    subject = title.strip() or _SENTENCE_END.split(body.strip(), maxsplit=1)[0]
+    return _LANDMARK.sub("，", subject)
+
+
 class RuleBook:
     """The active departments' routing rules, read once for a batch of look-ups.
 
     For a category and a district: a rule for one of the category's topics
-    whose keyword the message names (the district's before the city's), else
+    whose keyword the message's subject names (``subject_of``: the title, or
+    the first sentence; the district's rule before the city's), else
     the category's own rule (the district's before the city's). The topic
     comes first because it says that another bureau is responsible for the
     matter, which a district branch of the category's bureau is not.
@@ -129,7 +155,7 @@ class RuleBook:
         if self.city is not None:
             codes.append(self.city.code)
         rules = self._rules.get(category, [])
-        normalised = _normalised(text)
+        normalised = _normalised(subject_of(text))
         if normalised:
             for code in codes:
                 for rule in rules:
@@ -189,7 +215,7 @@ def suggest(location_text: str, title: str, content: str) -> Suggestion:
         prediction is not None
         and department is not None
         and prediction.confidence >= confidence_threshold()
-        and not (place is not None and place.ambiguous)
+        and not (place is not None and (place.ambiguous or place.outside))
     )
     return Suggestion(
         prediction=prediction,

@@ -12,7 +12,9 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from zhengtong.core.models import Department
 from zhengtong.hotline.hot_issues import HotIssue, MessageForMining, heat_jumps, mine_hot_issues
 from zhengtong.hotline.models import (
     Case,
@@ -24,6 +26,7 @@ from zhengtong.hotline.models import (
     Notification,
     RoutingRule,
 )
+from zhengtong.hotline.permissions import HANDLE
 from zhengtong.hotline.states import (
     OPEN_STATES,
     CaseState,
@@ -33,6 +36,7 @@ from zhengtong.hotline.states import (
     RoutedBy,
 )
 from zhengtong.hotline.time_limits import Clock, clock_of
+from zhengtong.identity.selectors import departments_with_permission
 
 # The most cases a hot-issue run reads: a window of a busy city's messages.
 HOT_ISSUE_MAX_CASES = 20_000
@@ -75,6 +79,64 @@ def case_by_number(number: str) -> Case | None:
 
 def history_of(case: Case) -> QuerySet[CaseEvent]:
     return case.events.select_related("department").order_by("at", "pk")
+
+
+# What a citizen sees of a case's history: the steps, not the centre's
+# internal notes (similar cases, reminders, extension requests, routing).
+PUBLIC_EVENTS = frozenset(
+    {
+        EventKind.RECEIVED,
+        EventKind.REPEATED,
+        EventKind.ROUTED,
+        EventKind.QUEUED,
+        EventKind.DISPATCHED,
+        EventKind.SIGNED,
+        EventKind.RETURNED,
+        EventKind.EXTENSION_DECIDED,
+        EventKind.REPLIED,
+        EventKind.RATED,
+        EventKind.REOPENED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicEvent:
+    event: CaseEvent
+    # The note the citizen may read: their own comment, or a reply they were given.
+    note: str
+
+
+def public_history_of(case: Case) -> list[PublicEvent]:
+    """Return the steps of a case a citizen may see, with only the notes meant for them.
+
+    Staff notes (dispatch notes, return reasons, 催办 hints) never leave the
+    centre; a refused extension is the department's business, not a step.
+    """
+    steps = []
+    for event in history_of(case):
+        if event.kind not in PUBLIC_EVENTS:
+            continue
+        if event.kind == EventKind.EXTENSION_DECIDED and not (event.data or {}).get("approved"):
+            continue
+        # Every reply the citizen was given stays readable, and their own comment.
+        note = event.note if event.kind in (EventKind.RATED, EventKind.REPLIED) else ""
+        steps.append(PublicEvent(event, note))
+    return steps
+
+
+def event_note(event: CaseEvent) -> str:
+    """Return an event's note for the staff, worded from its data where it has any.
+
+    A merged repeat is described from the original case's side, by the
+    repeat's number (notes written before said it the wrong way round).
+    """
+    repeat = (event.data or {}).get("repeat")
+    if event.kind == EventKind.REPEATED and repeat:
+        return _("同一诉求人再次反映，重复件工单 %(number)s 已合并到本工单办理。") % {
+            "number": repeat
+        }
+    return event.note
 
 
 def histories_of(cases: Iterable[Case]) -> dict[int, list[CaseEvent]]:
@@ -160,6 +222,14 @@ def categories() -> list[str]:
     if active is not None:
         names.update(active.labels)
     return sorted(names)
+
+
+def handling_departments() -> QuerySet[Department]:
+    """Return the active departments someone can sign for a case at.
+
+    A case sent anywhere else would wait for nobody.
+    """
+    return departments_with_permission(HANDLE)
 
 
 def clock(case: Case, now: dt.datetime | None = None) -> Clock:
@@ -255,6 +325,9 @@ def _category_or_suggestion() -> Coalesce:
 def overview(since: dt.datetime, until: dt.datetime, *, within: Q | None = None) -> Overview:
     """Return volumes by category, district, day and state, and the callback ratings.
 
+    The volumes are those of the cases received in the window; ``open`` and
+    ``overdue`` count every case open now, whenever it was received.
+
     ``within`` narrows them to the cases of a leader's area (None: every case).
     """
     cases = Case.objects.filter(received_at__gte=since, received_at__lt=until).exclude(
@@ -295,7 +368,12 @@ def overview(since: dt.datetime, until: dt.datetime, *, within: Q | None = None)
         .annotate(n=Count("pk"))
         .values_list("rating", "n")
     )
-    overdue = cases.filter(
+    # The open and overdue cases are today's workload, whenever they came in:
+    # a case left open for months must not drop out of a 30-day view.
+    open_cases = Case.objects.filter(state__in=OPEN_STATES, received_at__lt=until)
+    if within is not None:
+        open_cases = open_cases.filter(within)
+    overdue = open_cases.filter(
         Q(state=CaseState.DISPATCHING, dispatch_due__lt=now)
         | Q(state__in=(CaseState.ASSIGNED, CaseState.HANDLING), reply_due__lt=now)
     ).count()
@@ -303,7 +381,7 @@ def overview(since: dt.datetime, until: dt.datetime, *, within: Q | None = None)
         since=since,
         until=until,
         total=cases.count(),
-        open=cases.filter(state__in=OPEN_STATES).count(),
+        open=open_cases.count(),
         overdue=overdue,
         by_category=[(name or "", n) for name, n in by_category],
         by_district=[(name or "", n) for name, n in by_district],
@@ -318,6 +396,10 @@ _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 
 def _first_sentence(text: str) -> str:
     return _SENTENCE_END.split(text.strip(), maxsplit=1)[0][:60]
+
+
+def _author_of(case: Case) -> str:
+    return str(case.citizen_id or case.contact_phone or "")
 
 
 def _mining_rows(cases: Sequence[Case]) -> list[MessageForMining]:
@@ -338,7 +420,8 @@ def _mining_rows(cases: Sequence[Case]) -> list[MessageForMining]:
                 created_at=case.received_at,
                 supporters=case.supporters,
                 place=place,
-                author=str(case.citizen_id or case.contact_phone or ""),
+                # A merged repeat is the same person's, however they got in touch.
+                author=_author_of(case.merged_into or case),
             )
         )
     return rows
@@ -370,7 +453,7 @@ def mine_recent_hot_issues(
     # message (listed, but no second voice), so an issue shows every message.
     cases = list(
         Case.objects.filter(received_at__gte=now - 2 * window, received_at__lte=now)
-        .select_related("district", "street")
+        .select_related("district", "street", "merged_into")
         .order_by("-received_at")[:HOT_ISSUE_MAX_CASES]
     )
     rows = _mining_rows(cases)

@@ -9,7 +9,6 @@ they write. Each view fetches through ``access`` and calls one action.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,8 +57,9 @@ from zhengtong.hotline.forms import (
     UrgeForm,
     department_options,
 )
-from zhengtong.hotline.imports import do_queue_import
+from zhengtong.hotline.imports import do_queue_import, row_error_text
 from zhengtong.hotline.models import Case, CaseEvent, ImportState
+from zhengtong.hotline.people import actor_name
 from zhengtong.hotline.permissions import DISPATCH, ENTER_CALLS, HANDLE, SUPERVISE
 from zhengtong.hotline.reply_quality import ReplyScore, readable_score, score_reply
 from zhengtong.hotline.states import CaseState, Channel, EventKind, ExtensionState, Rating
@@ -84,8 +84,11 @@ QUEUE_PAGE_SIZE = 30
 OVERDUE_LIMIT = 50
 
 
-def _queue_reason(code: str) -> str:
+def _queue_reason(code: str, data: dict[str, Any] | None = None) -> str:
     """Why the model left a case to a dispatcher (a reason of the queued event)."""
+    if code == "outside_city":
+        places = "、".join(str(p) for p in (data or {}).get("outside", []))
+        return _("事发地点不在本市（%(places)s），请核实后转办") % {"places": places or "—"}
     labels = {
         "low_confidence": _("模型把握不足"),
         "no_model": _("尚无启用的分拨模型"),
@@ -93,6 +96,10 @@ def _queue_reason(code: str) -> str:
         "ambiguous_place": _("事发地点可能属于多个区县"),
     }
     return labels.get(code, code)
+
+
+def _queue_reasons(data: dict[str, Any] | None) -> list[str]:
+    return [_queue_reason(str(code), data) for code in (data or {}).get("reasons", [])]
 
 
 def _light(clock: Clock) -> str:
@@ -116,7 +123,7 @@ def _reasons_of(case: Case, history: Iterable[CaseEvent] | None = None) -> list[
     reasons: list[str] = []
     for event in selectors.history_of(case) if history is None else history:
         if event.kind == EventKind.QUEUED:
-            reasons = [_queue_reason(str(code)) for code in (event.data or {}).get("reasons", [])]
+            reasons = _queue_reasons(event.data)
         elif event.kind == EventKind.RETURNED:
             department = event.department.name if event.department else ""
             reasons = [
@@ -216,6 +223,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise
     context = {
         "case_import": case_import,
+        "row_errors": [(e.get("row"), row_error_text(e)) for e in case_import.errors],
         "running": case_import.state in (ImportState.QUEUED, ImportState.RUNNING),
         "nav": hotline_nav(user, "hotline:call_new"),
     }
@@ -521,15 +529,11 @@ class HistoryRow:
     label: str
     details: str
     who: str
+    note: str
 
 
-# The platform's own steps (routing, scheduled 催办, imports) carry the task's
-# dotted name as their actor; staff read "the platform" instead of a code.
-_SYSTEM_ACTOR = re.compile(r"[a-z_]+(\.[a-z_]+)+")
-
-
-def _who(event: CaseEvent) -> str:
-    return str(_("平台自动")) if _SYSTEM_ACTOR.fullmatch(event.actor) else event.actor
+def _who(event: CaseEvent, channel: str) -> str:
+    return actor_name(event.actor, channel=channel if event.kind == EventKind.RECEIVED else "")
 
 
 def _history_details(event: CaseEvent) -> str:
@@ -544,7 +548,7 @@ def _history_details(event: CaseEvent) -> str:
             }
         return _("类别 %(c)s，置信度 %(p)s%%") % {"c": data.get("category", ""), "p": confidence}
     if event.kind == EventKind.QUEUED:
-        return "、".join(_queue_reason(str(r)) for r in data.get("reasons", []))
+        return "、".join(_queue_reasons(data))
     if event.kind == EventKind.DISPATCHED:
         suggested = data.get("suggested") or "—"
         return _("类别 %(c)s（模型建议 %(s)s）") % {"c": data.get("category", ""), "s": suggested}
@@ -562,7 +566,13 @@ def _history_details(event: CaseEvent) -> str:
 
 def _history(case: Case) -> list[HistoryRow]:
     return [
-        HistoryRow(event, str(EventKind(event.kind).label), _history_details(event), _who(event))
+        HistoryRow(
+            event,
+            str(EventKind(event.kind).label),
+            _history_details(event),
+            _who(event, case.channel),
+            selectors.event_note(event),
+        )
         for event in selectors.history_of(case)
     ]
 

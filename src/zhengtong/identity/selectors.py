@@ -13,6 +13,7 @@ from zhengtong.identity.models import (
     Audience,
     EnterpriseMembership,
     Role,
+    ScopeLevel,
     StaffPost,
     SystemClient,
     User,
@@ -49,6 +50,29 @@ def own_post_departments(user: object, permission: str) -> set[int]:
         for post in posts_of(user)
         if permission in post.role.permissions and post.department.is_active
     }
+
+
+def departments_with_permission(permission: str) -> QuerySet[Department]:
+    """Return the active departments where an active account's active post holds ``permission``.
+
+    A post over a region covers that region's departments. Used to offer only
+    departments where someone can act on what is sent to them.
+    """
+    roles = [
+        pk
+        for pk, permissions in Role.objects.values_list("pk", "permissions")
+        if permission in (permissions or [])
+    ]
+    posts = StaffPost.objects.filter(
+        is_active=True, user__is_active=True, role_id__in=roles, department__is_active=True
+    )
+    covered = Q(pk__in=posts.filter(scope=ScopeLevel.DEPARTMENT).values("department_id"))
+    for area, own in posts.filter(scope=ScopeLevel.REGION).values_list(
+        "scope_region__path", "department__region__path"
+    ):
+        path = (area or own).rstrip("/")
+        covered |= Q(region__path=path) | Q(region__path__startswith=path + "/")
+    return Department.objects.filter(covered, is_active=True)
 
 
 def memberships_of(user: User) -> QuerySet[EnterpriseMembership]:

@@ -53,7 +53,7 @@ def test_a_citizens_message_is_routed_to_the_district_department(cast: HotlineCa
     created = _submit(_as(cast.zhangsan), title="化工厂排放刺鼻废气")
     assert created["state"] == "assigned"
     assert created["department_name"] == cast.furong_environment.name
-    case = _ok(_as(cast.zhangsan).get(f"{URL}/cases/{created['number']}"))
+    case = _ok(_as(cast.chenhuan).get(f"{URL}/cases/{created['number']}"))
     assert case["district"] == "芙蓉区"
     assert case["predicted_category"] == "环境保护"
     assert case["routed_by"] == "model"

@@ -25,6 +25,7 @@ from zhengtong.hotline.classifier_actions import (
 from zhengtong.hotline.models import Case, CaseEvent, ClassifierVersion, LabelledExample
 from zhengtong.hotline.states import CaseState, EventKind, WarningLevel
 from zhengtong.hotline.tests.cast import invented_examples
+from zhengtong.identity.actions import do_create_staff
 
 # Buses and the metro, labelled 城乡建设 as in the real labelled messages.
 TRANSIT = [
@@ -91,6 +92,16 @@ def make_demo_departments() -> dict[str, Department]:
     for code in sorted(codes):
         region = {"fr": tree.furong, "tx": tree.tianxin}.get(code.split("-")[0], tree.city)
         made[code] = make_department(f"演示部门 {code}", code=code, region=region)
+    # The demo's staff accounts, which load_demo gives their posts: a case is
+    # dispatched only where someone can sign for it.
+    for accounts, role in (
+        (demo.HANDLERS, "hotline_handler"),
+        (demo.DISPATCHERS, "hotline_dispatcher"),
+    ):
+        for username, code in accounts:
+            do_create_staff(
+                username, "Zhengtong-demo-2026", username, made[code], [role], actor=TEST_ACTOR
+            )
     return made
 
 

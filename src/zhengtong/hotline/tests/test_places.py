@@ -293,3 +293,34 @@ def test_it_is_fast_enough_to_run_on_every_message() -> None:
     # the bounds leave room for a slow, busy machine.
     assert built < 1.0
     assert per_message < 0.002
+
+
+@pytest.mark.parametrize(
+    ("texts", "span"),
+    [
+        (("株洲市天元区泰山路", "", "学校乱收费"), "株洲市天元区"),
+        (("", "", "我在湘潭市岳塘区上班，社保转移办不了"), "湘潭市岳塘区"),
+        (("", "", "湘潭市的化工厂偷排污水"), "湘潭市"),
+    ],
+)
+def test_it_names_a_place_outside_the_city_instead_of_dropping_it(
+    texts: tuple[str, ...], span: str
+) -> None:
+    match = resolve(*texts)
+
+    assert match.district_code is None
+    assert match.outside == (span,)
+
+
+def test_a_bare_short_form_of_another_city_in_a_road_name_is_no_place_outside() -> None:
+    match = resolve("岳麓区北京路的餐馆油烟扰民")
+
+    assert match.district_name == "岳麓区"
+    assert match.outside == ()
+
+
+def test_a_district_of_ours_in_the_location_field_wins_but_notes_the_other_city() -> None:
+    match = resolve("岳麓区桃子湖路", "", "我从湘潭市过来上班，小区门口路灯坏了")
+
+    assert match.district_name == "岳麓区"
+    assert match.outside == ("湘潭市",)
