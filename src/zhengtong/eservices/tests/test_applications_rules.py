@@ -382,8 +382,10 @@ def test_the_warning_turns_yellow_at_80_percent_and_red_when_overdue(
         return Application.objects.get(pk=application.pk).warning_level
 
     assert run_at(start + dt.timedelta(hours=1)) == "normal"
-    # The end of the fourth working day: more than 80 % of the time used.
-    assert run_at(add_working_days(start, 4)) == "yellow"
+    # Midday of the fifth and last working day: 90 % of the time used, whether
+    # the application was accepted on a working day (which counts in part) or
+    # on a rest day (where the fourth day's end is exactly 80 %).
+    assert run_at(application.deadline_at - dt.timedelta(hours=12)) == "yellow"
     assert run_at(application.deadline_at + dt.timedelta(hours=1)) == "red"
     # The red warning urges (催办) whoever can handle the open review task.
     assert Notification.objects.filter(user=cast.reviewer, text__startswith="催办").exists()
