@@ -46,7 +46,7 @@ def test_apply_online_and_follow_the_application(
     expect(page.get_by_text("已核验").first).to_be_visible()
     expect(page.get_by_text(applications.enterprise.name).first).to_be_visible()
 
-    page.get_by_label("经营业态").select_option("餐饮服务")
+    page.get_by_role("radio", name="餐饮服务").check()
     page.get_by_label("经营项目").fill("热食类食品制售")
     page.get_by_label("经营面积（平方米）").fill("一百")
     page.get_by_label("联系电话").fill("13812345678")
@@ -102,7 +102,7 @@ def test_an_upload_on_a_phone_keeps_what_was_typed(
 
     # Typed, not saved, then a material uploaded: nothing typed is lost, and the
     # mistake in 面积 waits beside the field.
-    page.get_by_label("经营业态").select_option("餐饮服务")
+    page.get_by_role("radio", name="餐饮服务").check()
     page.get_by_label("经营面积（平方米）").fill("abc")
     page.get_by_label("联系电话").fill("13812345678")
     layout = page.locator("li.card", has_text="设备设施")
@@ -111,7 +111,7 @@ def test_an_upload_on_a_phone_keeps_what_was_typed(
     )
     layout.get_by_role("button", name="上传", exact=True).click()
     expect(page.get_by_text("材料已上传。")).to_be_visible()
-    expect(page.get_by_label("经营业态")).to_have_value("餐饮服务")
+    expect(page.get_by_role("radio", name="餐饮服务")).to_be_checked()
     expect(page.get_by_label("经营面积（平方米）")).to_have_value("abc")
     expect(page.get_by_label("联系电话")).to_have_value("13812345678")
     expect(page.get_by_text("应为数字。")).to_be_visible()

@@ -105,13 +105,18 @@ def apply_from_the_guides(page: Page, live_server: LiveServer, phrase: str) -> N
     page.get_by_role("button", name="开始填写").click()
 
 
-def provide_materials(page: Page) -> None:
-    layout = page.locator("li.card", has_text="设备设施")
-    layout.locator('input[type="file"]').set_input_files(
-        {"name": "布局图.pdf", "mimeType": "application/pdf", "buffer": PDF}
+def upload(page: Page, material: str, filename: str) -> None:
+    card = page.locator("li.card", has_text=material)
+    card.locator('input[type="file"]').set_input_files(
+        {"name": filename, "mimeType": "application/pdf", "buffer": PDF}
     )
-    layout.get_by_role("button", name="上传", exact=True).click()
+    card.get_by_role("button", name="上传", exact=True).click()
     expect(page.get_by_text("材料已上传。")).to_be_visible()
+
+
+def provide_materials(page: Page) -> None:
+    """The layout uploaded, the rules promised (容缺): the application waits for people."""
+    upload(page, "设备设施", "布局图.pdf")
     rules = page.locator("li.card", has_text="规章制度")
     rules.get_by_label("容缺受理：承诺补交日期").fill(promise_day().isoformat())
     rules.get_by_role("button", name="作出容缺承诺").click()
@@ -136,7 +141,7 @@ def test_from_a_colloquial_search_to_a_verified_licence_and_a_rating(
         field = page.locator(".field").filter(has=page.get_by_text(title, exact=True))
         expect(field).to_contain_text(value)
         expect(field).to_contain_text("已核验")
-    page.get_by_label("经营业态").select_option("餐饮服务")
+    page.get_by_role("radio", name="餐饮服务").check()
     page.get_by_label("经营项目").fill("热食类食品制售")
     page.get_by_label("经营面积（平方米）").fill("120")
     page.get_by_label("联系电话").fill("13812345678")
@@ -249,13 +254,15 @@ def test_a_small_shop_is_approved_by_the_table_at_once(
 ) -> None:
     log_in(page, live_server, cast.applicant.username)
     apply_from_the_guides(page, live_server, "卖吃的要办什么证")
-    page.get_by_label("经营业态").select_option("食品销售")
+    page.get_by_role("radio", name="食品销售").check()
     page.get_by_label("经营项目").fill("预包装食品销售")
     page.get_by_label("经营面积（平方米）").fill("40")
     page.get_by_label("联系电话").fill("13812345678")
     page.get_by_role("button", name="保存草稿").click()
     expect(page.get_by_text("草稿已保存。")).to_be_visible()
-    provide_materials(page)
+    # Every material in hand: a promise (容缺) would keep it for people to review.
+    upload(page, "设备设施", "布局图.pdf")
+    upload(page, "规章制度", "规章制度目录.pdf")
     page.get_by_role("button", name="提交申请").click()
 
     expect(page.get_by_text("申请已提交，系统已自动准予（秒批）。")).to_be_visible()

@@ -19,15 +19,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from zhengtong.catalog.selectors import published_resources
 from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
+from zhengtong.core.redirects import redirect_back
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import application_selectors as selectors
 from zhengtong.eservices.access import access_item_by_code
 from zhengtong.eservices.application_access import access_own_application_by_number
-from zhengtong.eservices.application_states import FINISHED_STATES, ApplicationState
+from zhengtong.eservices.application_states import FINISHED_STATES, ApplicationState, RatingTag
 from zhengtong.eservices.forms_engine import fields_of, form_problems, required_fields
 from zhengtong.eservices.models import (
     Application,
@@ -52,16 +53,6 @@ RATABLE_STATES = (ApplicationState.APPROVED, ApplicationState.REJECTED)
 UPLOAD_ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 # Posted by the apply page's form: its fields came along with the button pressed.
 WITH_FIELDS = "with_fields"
-# Tags an applicant may attach to a rating (好差评).
-RATING_TAGS = (
-    gettext_lazy("办事便捷"),
-    gettext_lazy("材料精简"),
-    gettext_lazy("服务热情"),
-    gettext_lazy("办理及时"),
-    gettext_lazy("流程繁琐"),
-    gettext_lazy("等待时间长"),
-    gettext_lazy("告知不清楚"),
-)
 # How the timeline names the events that do not change the state.
 EVENT_LABELS: dict[str, Any] = {
     "create": gettext_lazy("创建草稿"),
@@ -79,6 +70,7 @@ EVENT_LABELS: dict[str, Any] = {
     "rate": gettext_lazy("评价"),
     "respond_rating": gettext_lazy("差评整改答复"),
     "warning": gettext_lazy("时限预警"),
+    "promise_overdue": gettext_lazy("容缺材料逾期未交"),
 }
 # Badge classes (portal.css) of the states and warning levels.
 STATE_TAGS = {
@@ -125,7 +117,7 @@ class FieldRow:
 
     name: str
     title: str
-    widget: str  # text, textarea, tel, date, number, select, checkbox
+    widget: str  # text, textarea, tel, date, number, select, radio, checkbox
     value: Any
     required: bool
     help: str = ""
@@ -141,12 +133,13 @@ def _widget(spec: Mapping[str, Any]) -> str:
     kind = spec.get("type", "string")
     if kind == "boolean":
         return "checkbox"
-    if isinstance(spec.get("enum"), list):
-        return "select"
-    if kind in ("number", "integer"):
-        return "number"
     ui = spec.get("x-ui")
     hint = ui.get("widget") if isinstance(ui, dict) else None
+    if isinstance(spec.get("enum"), list):
+        # A few choices read better as radio buttons when the schema asks for them.
+        return "radio" if hint == "radio" else "select"
+    if kind in ("number", "integer"):
+        return "number"
     if hint in ("textarea", "tel"):
         return str(hint)
     if spec.get("format") == "date":
@@ -502,8 +495,26 @@ def my_applications(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "eservices/apply/mine.html",
-        {"rows": rows, "state": state, "states": ApplicationState.choices},
+        {
+            "rows": rows,
+            "state": state,
+            "states": ApplicationState.choices,
+            "inbox": selectors.inbox_of(user),
+        },
     )
+
+
+@require_POST
+def read_notifications(request: HttpRequest) -> HttpResponse:
+    """Mark one of my messages (``id``) or all of them read, then go back to ``next``."""
+    user = _user(request)
+    if user is None:
+        return redirect_to_login(reverse("eservices:my_applications"))
+    raw = request.POST.get("id", "")
+    # Only the user's own messages change: the action filters by user.
+    ids = [int(raw)] if raw.isdigit() else None
+    actions.do_mark_notifications_read(user, ids)
+    return redirect_back(request, "eservices:my_applications")
 
 
 # --- one application --------------------------------------------------------------------
@@ -634,7 +645,7 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         "may_rate": _may_rate(application),
         "ratings": list(selectors.ratings_of(application)),
         "levels": RatingLevel.choices,
-        "rating_tags": [str(tag) for tag in RATING_TAGS],
+        "rating_tags": RatingTag.choices,
         "error": error,
         "error_field": error_field,
         "action": request.POST.get("action", "") if error or correction_posted else "",

@@ -57,14 +57,18 @@ from zhengtong.eservices.application_rows import (
 from zhengtong.eservices.application_selectors import is_decided
 from zhengtong.eservices.application_states import (
     FINISHED_STATES,
+    OPEN_STATES,
     ApplicationState,
+    RatingTag,
     WarningLevel,
     check_application_transition,
+    rating_tag_code,
 )
 from zhengtong.eservices.forms_engine import check_form, clean_form, fields_of
 from zhengtong.eservices.models import (
     ApplicantKind,
     Application,
+    ApplicationEvent,
     ApplicationMaterial,
     ApplicationSequence,
     Material,
@@ -76,17 +80,30 @@ from zhengtong.eservices.models import (
     Rectification,
     ServiceItem,
     SpecialProcedure,
+    SupersededMaterial,
     Suspension,
     SuspensionKind,
     Target,
     WorkTask,
 )
 from zhengtong.eservices.notifications import notify
-from zhengtong.eservices.permissions import LANE_PERMISSIONS, RESPOND_RATINGS
-from zhengtong.eservices.prefill import APPLICANT_SOURCE, Subject, check_credit, prefill
+from zhengtong.eservices.permissions import (
+    ACCEPT_APPLICATIONS,
+    LANE_PERMISSIONS,
+    RESPOND_RATINGS,
+)
+from zhengtong.eservices.prefill import (
+    APPLICANT_SOURCE,
+    CheckResults,
+    Subject,
+    check_credit,
+    prefill,
+    run_checks,
+    verify_shared,
+)
 from zhengtong.eservices.process.sandbox import SAFE_FUNCTIONS
 from zhengtong.eservices.states import ItemState
-from zhengtong.eservices.time_limits import intervals_of, warning_level
+from zhengtong.eservices.time_limits import deadline_of, warning_level
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import Audience, StaffPost, User
 from zhengtong.identity.permissions import has_permission
@@ -417,6 +434,9 @@ def do_save_draft(
     if application is None:
         if item.state != ItemState.PUBLISHED:
             raise Conflict(_("该事项当前不受理申请。"), code="item_not_open")
+        # Refused before a draft exists: a draft that can never be submitted is litter.
+        if not item.process_id:
+            raise Conflict(_("该事项尚未配置办理流程，暂不能在线申请。"), code="no_process")
         subject = subject_of_user(acting_user, credit_code)
         check_applicant_kind(item, subject.kind)
         form, verified = _merge_prefill(prefill(item, subject), form_data)
@@ -522,7 +542,11 @@ def do_upload_material(
         if locked.state != current.state:
             # Decided or withdrawn meanwhile: a promised material no longer follows.
             raise Conflict(_("办件已被他人更新，请刷新后重试。"), code="changed_meanwhile")
-        locked.provided_materials.filter(material=material).delete()
+        earlier = list(locked.provided_materials.filter(material=material))
+        if locked.state != ApplicationState.DRAFT:
+            # Submitted once, a version is evidence: staff still see what it replaced.
+            _keep_superseded(earlier, _now())
+        ApplicationMaterial.objects.filter(pk__in=[row.pk for row in earlier]).delete()
         provided = ApplicationMaterial(
             application=locked,
             material=material,
@@ -548,8 +572,32 @@ def do_upload_material(
     return provided
 
 
-# While staff work on it, the applicant may hand in what they promised (容缺).
-PROMISE_KEEPING_STATES = (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED)
+def _keep_superseded(rows: Iterable[ApplicationMaterial], now: dt.datetime) -> None:
+    SupersededMaterial.objects.bulk_create(
+        SupersededMaterial(
+            application_id=row.application_id,
+            material_id=row.material_id,
+            kind=row.kind,
+            file=row.file.name or "",
+            file_name=row.file_name,
+            content_type=row.content_type,
+            size=row.size,
+            sha256=row.sha256,
+            promised_on=row.promised_on,
+            provided_at=row.created_at,
+            superseded_at=now,
+        )
+        for row in rows
+    )
+
+
+# The applicant may hand in what they promised (容缺) while staff work on it
+# and after approval too: the promise stands until the material is supplied.
+PROMISE_KEEPING_STATES = (
+    ApplicationState.SUBMITTED,
+    ApplicationState.ACCEPTED,
+    ApplicationState.APPROVED,
+)
 
 
 def fulfils_promise(application: Application, material: Material) -> bool:
@@ -673,6 +721,14 @@ def is_application_form(material: Material) -> bool:
     )
 
 
+def needs_no_upload(material: Material) -> bool:
+    """Whether the applicant hands in nothing for the material (shared data, e-licence, the form).
+
+    The guide (一次告知) and the apply page both use it, so that they tell the same.
+    """
+    return material.source != MaterialSource.UPLOAD or is_application_form(material)
+
+
 def licence_type_code_for(item: ServiceItem, applicant_kind: str) -> str:
     """Return the code of the licence type approval issues to this kind of applicant ("": none)."""
     by_applicant = LICENCE_TYPES_BY_APPLICANT.get(item.process_id, {})
@@ -741,8 +797,35 @@ def _licence_gaps(application: Application, licence_type: LicenceType | None) ->
     }
 
 
+def _shared_problems(
+    application: Application, form: Mapping[str, Any], prefilled: Mapping[str, Any]
+) -> dict[str, str]:
+    """The fields the exchange does not confirm; refuse when it cannot be asked.
+
+    Only what the exchange confirmed is recorded as a 共享获取 material: a
+    value that could not be checked is not submitted at all.
+    """
+    materials = [
+        (m.resource_code, {str(c) for c in m.item_codes})
+        for m in materials_of_item(application.item_id)
+        if m.source == MaterialSource.EXCHANGE and m.resource_code
+    ]
+    if not materials:
+        return {}
+    checked = verify_shared(application.item, form, prefilled, materials)
+    if checked.unavailable and not checked.problems:
+        raise Conflict(
+            _("暂时无法通过共享数据核验申请表中的身份信息，请稍后再试。"),
+            code="check_unavailable",
+        )
+    return checked.problems
+
+
 def _check_submission(
-    application: Application, form_data: Mapping[str, Any], licence_type: LicenceType | None
+    application: Application,
+    form_data: Mapping[str, Any],
+    licence_type: LicenceType | None,
+    prefilled: Mapping[str, Any],
 ) -> list[ApplicationMaterial]:
     """Set the cleaned form on the application, or refuse with every problem at once.
 
@@ -751,6 +834,9 @@ def _check_submission(
     trip, rather than finding them out one refusal after another.
     """
     form, problems = check_form(application.item.form_schema, form_data, complete=True)
+    if not problems:
+        # Read the exchange only for a form otherwise right: a malformed number is no query.
+        problems = _shared_problems(application, form, prefilled)
     application.form_data = form
     # Refuse at submission what would stop the licence from being issued at approval.
     gaps = _licence_gaps(application, licence_type)
@@ -777,8 +863,9 @@ def _derived(application: Application, form: Mapping[str, Any]) -> dict[str, Any
 
     ``age`` and ``hukou_local`` (the 身份证号's region is in the implementing
     department's city) come from the person's 身份证号; ``name_verified`` says
-    the applicant's name was confirmed by the exchange; ``enrolled_elsewhere``
-    is False until the social-insurance check (the form's ``x-checks``) runs.
+    the applicant's name was confirmed by the exchange. The variables the
+    form's ``x-checks`` set (``enrolled_elsewhere``) come from ``run_checks``
+    and are added by ``_process_data``.
     """
     derived: dict[str, Any] = {}
     # A person's facts come from their own verified 身份证号, whatever the form says.
@@ -797,12 +884,42 @@ def _derived(application: Application, form: Mapping[str, Any]) -> dict[str, Any
             region = application.item.department.region_id or ""
             derived["hukou_local"] = facts.region_code[:4] == str(region)[:4]
     derived["name_verified"] = bool(application.prefilled.get("name", {}).get("verified"))
-    derived["enrolled_elsewhere"] = False
     return derived
 
 
-def _process_data(application: Application, credit: Mapping[str, Any]) -> dict[str, Any]:
-    """The process variables: schema defaults, derived inputs, the form, and the credit flag."""
+class Hold:
+    """Why the platform keeps an application from 秒批 and sends it to staff."""
+
+    LICENCE_HELD = "licence_held"  # the applicant holds a valid licence of this type
+    PROMISE_OUTSTANDING = "promise_outstanding"  # a 容缺 material is still to come
+    CHECK_UNAVAILABLE = "check_unavailable"  # an x-check could not run
+
+
+def platform_holds(
+    application: Application, licence_type: LicenceType | None, checks: CheckResults
+) -> list[str]:
+    """The reasons that no decision table may approve this application on its own."""
+    holds = []
+    if (
+        licence_type is not None
+        and find_valid_licence(application.applicant_id_number, licence_type.code) is not None
+    ):
+        # A second identical licence is a change or renewal in disguise: staff decide.
+        holds.append(Hold.LICENCE_HELD)
+    if application.provided_materials.filter(kind=ProvisionKind.COMMITMENT).exists():
+        holds.append(Hold.PROMISE_OUTSTANDING)
+    if not checks.complete:
+        holds.append(Hold.CHECK_UNAVAILABLE)
+    return holds
+
+
+def _process_data(
+    application: Application,
+    credit: Mapping[str, Any],
+    checks: CheckResults,
+    holds: Sequence[str],
+) -> dict[str, Any]:
+    """The process variables: schema defaults, derived inputs, the form, checks and holds."""
     data: dict[str, Any] = {
         name: field["default"]
         for name, field in fields_of(application.item.form_schema).items()
@@ -810,7 +927,11 @@ def _process_data(application: Application, credit: Mapping[str, Any]) -> dict[s
     }
     data.update(_derived(application, application.form_data))
     data.update(application.form_data)
+    # What the platform found out wins over anything the form says.
+    data.update(checks.variables)
+    data.setdefault("enrolled_elsewhere", False)
     data["credit_flag"] = bool(credit.get("flag"))
+    data["manual_review"] = bool(holds)
     return {
         name: value
         for name, value in data.items()
@@ -904,15 +1025,23 @@ def _apply_task_changes(changes: _TaskChanges, now: dt.datetime) -> None:
 
 
 def _limit_deadline(
-    application: Application, now: dt.datetime, *, accepted_at: dt.datetime | None = None
+    application: Application,
+    now: dt.datetime,
+    *,
+    accepted_at: dt.datetime | None = None,
+    ending: bool = False,
 ) -> dt.datetime | None:
-    """The committed deadline, counted from acceptance (``accepted_at``: accepted now)."""
+    """The committed deadline, counted from acceptance (``accepted_at``: accepted now).
+
+    ``ending``: the application finishes now and its running suspensions end with it.
+    """
     start = accepted_at or application.accepted_at
     if start is None:
         return None
     suspensions = suspensions_of_application(application.pk)
-    closed = [iv for iv in intervals_of(suspensions, now) if iv[1] <= now]
-    return add_working_days(start, application.item.committed_limit_days, closed)
+    return deadline_of(
+        start, application.item.committed_limit_days, suspensions, now, end_running=ending
+    )
 
 
 def _finish_approved(
@@ -974,10 +1103,12 @@ def do_submit_application(
     if form_data is not None:
         form, verified = _merge_prefill(current.prefilled, form_data)
         prefilled = {k: v for k, v in verified.items() if k in form}
-    rows = _check_submission(current, form, licence_type)
+    rows = _check_submission(current, form, licence_type, prefilled)
     current.prefilled = {k: v for k, v in prefilled.items() if k in current.form_data}
     credit = check_credit(item, _subject(current))
-    instance = process.start(item.process_id, _process_data(current, credit))
+    checks = run_checks(item, current.form_data)
+    holds = platform_holds(current, licence_type, checks)
+    instance = process.start(item.process_id, _process_data(current, credit, checks, holds))
     process_state = instance.serialize()
     actor = actor_of(acting_user)
     approved = instance.outcome == process.Outcome.APPROVED
@@ -1018,6 +1149,8 @@ def do_submit_application(
             actor,
             state=locked.state,
             credit=credit.get("status"),
+            checks=[c["status"] for c in checks.outcomes],
+            holds=holds,
             materials=len(rows),
             licence=licence.number if licence else None,
         )
@@ -1121,7 +1254,12 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
         and row.step == "accept"
     )
     # Read before the lock; _locked_as_read confirms that no suspension came or went.
-    deadline = _limit_deadline(application, now, accepted_at=now) if accepting else None
+    if accepting:
+        deadline = _limit_deadline(application, now, accepted_at=now)
+    else:
+        # A decision ends the running suspensions: the deadline keeps the time they stopped.
+        ending = instance.is_completed
+        deadline = _limit_deadline(application, now, ending=ending) if ending else None
     task_changes = _task_changes(application, instance, now, done=row.pk)
     with transaction.atomic(durable=True), pipelined(router.db_for_write(Application)):
         locked = _locked_as_read(application)
@@ -1145,9 +1283,11 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
                 _move(locked, ApplicationState.ACCEPTED, actor, at=now)
                 locked.accepted_at = now
             _move(locked, ApplicationState.APPROVED, actor, at=now)
+            locked.deadline_at = deadline or locked.deadline_at
             _finish_approved(locked, licence, actor, now)
         elif instance.is_completed:
             _move(locked, ApplicationState.REJECTED, actor, note=checked.reasons, at=now)
+            locked.deadline_at = deadline or locked.deadline_at
             locked.rejection_reasons = checked.reasons
             locked.rejection_basis = checked.legal_basis
             end_open_suspensions(locked.pk, now)
@@ -1257,6 +1397,9 @@ def do_submit_correction(
     if form_data is not None:
         form, _verified = _merge_prefill(current.prefilled, {**current.form_data, **form_data})
     cleaned = clean_form(current.item.form_schema, form, complete=True)
+    shared = _shared_problems(current, cleaned, current.prefilled)
+    if shared:
+        raise _refuse(_("申请表填写有误，请按提示修改。"), "invalid_form", fields=shared)
     current.form_data = cleaned
     _resolve_materials(current)
     actor = actor_of(acting_user)
@@ -1383,9 +1526,11 @@ def do_withdraw_application(
         process_state = instance.serialize()
     actor = actor_of(acting_user)
     now = _now()
+    deadline = _limit_deadline(current, now, ending=True)
     with transaction.atomic(durable=True):
         locked = _locked_as_read(current)
         _move(locked, ApplicationState.WITHDRAWN, actor, note=reason, at=now)
+        locked.deadline_at = deadline
         if process_state is not None:
             locked.process_state = process_state
         locked.tasks.filter(completed_at=None).update(completed_at=now, result={"withdrawn": True})
@@ -1401,10 +1546,21 @@ def do_withdraw_application(
 
 
 def _checked_tags(tags: Iterable[str]) -> list[str]:
+    """Return the tags' codes; a tag is given by code or by its Chinese label."""
     cleaned = [str(tag).strip() for tag in tags if str(tag).strip()]
     if len(cleaned) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in cleaned):
         raise _refuse(_("评价标签最多10个，每个不超过20个字。"), "invalid_tags", field="tags")
-    return list(dict.fromkeys(cleaned))
+    codes = [rating_tag_code(tag) for tag in cleaned]
+    unknown = [tag for tag, code in zip(cleaned, codes, strict=True) if code is None]
+    if unknown:
+        raise _refuse(
+            _("没有这个评价标签：%(tags)s。") % {"tags": "、".join(unknown)},
+            "unknown_tag",
+            field="tags",
+            unknown=unknown,
+            known=list(RatingTag.values),
+        )
+    return list(dict.fromkeys(code for code in codes if code is not None))
 
 
 def _staff_holding(department: Department, permission: str) -> list[User]:
@@ -1559,6 +1715,62 @@ def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> l
             data={"changed": {a.number: level for a, level in changes}},
         )
     return [application.number for application, _level in changes]
+
+
+# Applications whose 容缺 promises still bind the applicant.
+PROMISE_BINDING_STATES = (*OPEN_STATES, ApplicationState.APPROVED)
+PROMISE_OVERDUE = "promise_overdue"
+
+
+def overdue_promises(today: dt.date) -> list[ApplicationMaterial]:
+    """The 容缺 promises past their day whose overdue notice was not sent yet."""
+    rows = ApplicationMaterial.objects.filter(
+        kind=ProvisionKind.COMMITMENT,
+        promised_on__lt=today,
+        application__state__in=PROMISE_BINDING_STATES,
+    ).select_related("application__item__department", "application__applicant", "material")
+    flagged = set(
+        ApplicationEvent.objects.filter(
+            kind=PROMISE_OVERDUE, application__in={r.application_id for r in rows}
+        ).values_list("application_id", "note")
+    )
+    return [r for r in rows if (r.application_id, r.material.name) not in flagged]
+
+
+def do_flag_overdue_promises(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
+    """Tell the applicant and the department of every 容缺 promise past its day, once.
+
+    Returns the numbers of the applications flagged; nothing is written when
+    no promise fell due since the last run.
+    """
+    now = now or _now()
+    rows = overdue_promises(timezone.localdate(now))
+    if not rows:
+        return []
+    with transaction.atomic(durable=True):
+        for row in rows:
+            application = row.application
+            text = _("办件 %(number)s 承诺于 %(day)s 前补交的材料“%(material)s”已逾期未交。") % {
+                "number": application.number,
+                "day": row.promised_on.isoformat() if row.promised_on else "",
+                "material": row.material.name,
+            }
+            notify(application.applicant, text, _link(application))
+            staff = _task_holders(application) or _staff_holding(
+                application.item.department, ACCEPT_APPLICATIONS
+            )
+            for user in staff:
+                notify(user, text, reverse("eservices:worklist"))
+            # The event's note names the material: one notice per promise.
+            _event(application, PROMISE_OVERDUE, actor, note=row.material.name, at=now)
+        record_entry(
+            actor=actor,
+            action="eservices.flag_overdue_promises",
+            subject_type=SUBJECT,
+            subject_id="promises",
+            data={"overdue": sorted({r.application.number for r in rows})},
+        )
+    return sorted({r.application.number for r in rows})
 
 
 def do_mark_notifications_read(user: User, ids: Sequence[int] | None = None) -> int:

@@ -18,6 +18,7 @@ from zhengtong.eservices.models import (
     Notification,
     Rating,
     Rectification,
+    SupersededMaterial,
     Suspension,
     WorkTask,
 )
@@ -109,6 +110,14 @@ def timeline(application: Application) -> QuerySet[ApplicationEvent]:
     return application.events.order_by("at", "pk")
 
 
+def superseded_materials_of(application: Application) -> dict[int, list[SupersededMaterial]]:
+    """The earlier versions of the application's materials, by material id, oldest first."""
+    rows: dict[int, list[SupersededMaterial]] = {}
+    for row in application.superseded_materials.order_by("superseded_at", "pk"):
+        rows.setdefault(row.material_id, []).append(row)
+    return rows
+
+
 def materials_of(application: Application) -> QuerySet[ApplicationMaterial]:
     return application.provided_materials.select_related("material", "licence").order_by(
         "material__position", "pk"
@@ -142,6 +151,25 @@ def rectification_by_id(pk: int) -> Rectification | None:
         Rectification.objects.select_related("department", "rating__application")
         .filter(pk=pk)
         .first()
+    )
+
+
+# How many messages the applicant's and the staff member's pages show.
+RECENT_NOTIFICATIONS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    recent: list[Notification]
+    unread: int
+
+
+def inbox_of(user: User) -> Inbox:
+    """The user's latest messages and how many of all are unread, for a page."""
+    rows = Notification.objects.filter(user=user)
+    return Inbox(
+        list(rows.order_by("-created_at", "-pk")[:RECENT_NOTIFICATIONS]),
+        rows.filter(read_at=None).count(),
     )
 
 

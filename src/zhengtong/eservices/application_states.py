@@ -1,7 +1,9 @@
 """The lifecycle of an online application (办件), as one table and one check."""
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override as translation_override
 
 from zhengtong.core.transitions import step_between
 
@@ -58,3 +60,54 @@ class WarningLevel(models.TextChoices):
 
 # The share of the committed time limit used at which the warning turns yellow.
 YELLOW_AT = 0.8
+
+
+class RatingTag(models.TextChoices):
+    """Tags an applicant may attach to a rating (好差评); stored by code, shown translated."""
+
+    CONVENIENT = "convenient", _("办事便捷")
+    FEW_MATERIALS = "few_materials", _("材料精简")
+    COURTEOUS = "courteous", _("服务热情")
+    TIMELY = "timely", _("办理及时")
+    CUMBERSOME = "cumbersome", _("流程繁琐")
+    LONG_WAIT = "long_wait", _("等待时间长")
+    UNCLEAR = "unclear", _("告知不清楚")
+
+
+def _source(label: Promise) -> str:
+    # The untranslated (zh-Hans) text of a lazy label.
+    with translation_override(None):
+        return str(label)
+
+
+def rating_tag_code(tag: str) -> str | None:
+    """Return the code of a tag given by code or by its Chinese label, None if unknown."""
+    if tag in RatingTag.values:
+        return tag
+    for choice in RatingTag:
+        if _source(choice.label) == tag:
+            return str(choice.value)
+    return None
+
+
+def rating_tag_label(tag: str) -> str:
+    """Show a stored tag: a code by its label; a Chinese tag stored before codes translated."""
+    code = rating_tag_code(tag)
+    return str(RatingTag(code).label) if code else tag
+
+
+class StepName(models.TextChoices):
+    """The names the process files give their user tasks, to translate them on display."""
+
+    ACCEPT = "受理", _("受理")
+    REVIEW = "审查", _("审查")
+    DECIDE = "决定", _("决定")
+    DELIVER = "送达", _("送达")
+    REVIEW_MARKET = "审查（市场监管）", _("审查（市场监管）")
+    REVIEW_ENVIRONMENT = "审查（生态环境）", _("审查（生态环境）")
+    REVIEW_FIRE = "审查（消防）", _("审查（消防）")
+
+
+def step_label(name: str) -> str:
+    """Show a task's name in the user's language (a name the list does not know, as it is)."""
+    return str(StepName(name).label) if name in StepName.values else name

@@ -401,7 +401,14 @@ PENSION_ENROLMENT = ServiceItemInput(
         ["id_number", "name", "contribution_level", "phone"],
         **{
             "x-checks": [
-                {"resource": SOCIAL_INSURANCE, "items": ["insurance", "status"], "by": "id_number"}
+                {
+                    "resource": SOCIAL_INSURANCE,
+                    "items": ["insurance", "status"],
+                    "by": "id_number",
+                    # Insured (职工 or 城乡居民) and not ended: 不得重复参保.
+                    "sets": "enrolled_elsewhere",
+                    "when": {"status": ["正常参保", "暂停缴费"]},
+                }
             ]
         },
     ),
@@ -733,6 +740,12 @@ def load_demo_platform_access(*, actor: Actor) -> int:
             if isinstance(hint, dict) and hint.get("resource"):
                 codes = wanted.setdefault(str(hint["resource"]), set())
                 codes.update(str(hint[k]) for k in ("item", "by") if hint.get(k))
+        # The form's x-checks read their items by the key item (the field ``by`` names).
+        for check in item.form_schema.get("x-checks") or []:
+            if isinstance(check, dict) and check.get("resource"):
+                codes = wanted.setdefault(str(check["resource"]), set())
+                codes.update(str(i) for i in check.get("items") or [])
+                codes.add(str(check.get("by") or ""))
     made = 0
     for code, item_codes in sorted(wanted.items()):
         resource = Resource.objects.filter(code=code, state=ResourceState.PUBLISHED).first()

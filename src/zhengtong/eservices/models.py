@@ -6,7 +6,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.models import Department
-from zhengtong.eservices.application_states import ApplicationState, WarningLevel
+from zhengtong.eservices.application_states import (
+    ApplicationState,
+    WarningLevel,
+    rating_tag_label,
+    step_label,
+)
 from zhengtong.eservices.states import ItemState
 
 # The basic code of an item, after GB/T 39554.1: item type (2 digits), main
@@ -309,12 +314,10 @@ class ProvisionKind(models.TextChoices):
     COMMITMENT = "commitment", _("容缺承诺")
 
 
-class ApplicationMaterial(models.Model):
-    """How the applicant provides one material: a file, an e-licence, shared data or a promise."""
+class ProvidedMaterialBase(models.Model):
+    """How one material was provided: the fields a current and a replaced version share."""
 
-    application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="provided_materials"
-    )
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("提供方式"), max_length=12, choices=ProvisionKind.choices)
     file = models.FileField(_("文件"), upload_to="eservices/materials/%Y/%m/", blank=True)
@@ -322,13 +325,24 @@ class ApplicationMaterial(models.Model):
     content_type = models.CharField(max_length=40, blank=True)
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
+    # For COMMITMENT (容缺): the day the applicant promised to hand the material in.
+    promised_on = models.DateField(_("承诺补交日期"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ApplicationMaterial(ProvidedMaterialBase):
+    """How the applicant provides one material: a file, an e-licence, shared data or a promise."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="provided_materials"
+    )
     licence = models.ForeignKey(
         "licences.Licence", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # For EXCHANGE: the catalog resource the material is taken from.
     resource_code = models.CharField(max_length=16, blank=True)
-    # For COMMITMENT (容缺): the day the applicant promised to hand the material in.
-    promised_on = models.DateField(_("承诺补交日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -336,6 +350,27 @@ class ApplicationMaterial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.material_id} {self.kind}"
+
+
+class SupersededMaterial(ProvidedMaterialBase):
+    """An earlier version of a submitted material, replaced by the applicant (补正, 容缺).
+
+    The current version is the ``ApplicationMaterial`` row; the ones it replaced
+    are kept here, their files untouched, so that staff see what was handed in
+    before and what changed.
+    """
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="superseded_materials"
+    )
+    provided_at = models.DateTimeField()
+    superseded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["application", "material__position", "superseded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.material_id} {self.superseded_at:%Y-%m-%d}"
 
 
 class SuspensionKind(models.TextChoices):
@@ -423,6 +458,11 @@ class WorkTask(models.Model):
     def __str__(self) -> str:
         return f"{self.application_id} {self.name}"
 
+    @property
+    def label(self) -> str:
+        """The step's name in the user's language."""
+        return step_label(self.name)
+
 
 class ApplicationEvent(models.Model):
     """One entry of an application's timeline; rows are only ever added."""
@@ -465,6 +505,11 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.level}"
+
+    @property
+    def tag_labels(self) -> list[str]:
+        """The tags in the user's language (codes, or Chinese tags stored before codes)."""
+        return [rating_tag_label(str(tag)) for tag in self.tags]
 
 
 class Rectification(models.Model):

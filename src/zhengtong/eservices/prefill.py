@@ -122,6 +122,77 @@ def prefill(item: ServiceItem, subject: Subject) -> dict[str, dict[str, Any]]:
     return filled
 
 
+@dataclass(frozen=True, slots=True)
+class CheckResults:
+    """What the form's ``x-checks`` found: process variables, and whether every check ran."""
+
+    variables: dict[str, bool]
+    complete: bool
+    outcomes: list[dict[str, str]]
+
+
+def _checks_of(item: ServiceItem) -> list[dict[str, Any]]:
+    checks = item.form_schema.get("x-checks")
+    if not isinstance(checks, list):
+        return []
+    return [c for c in checks if isinstance(c, dict) and c.get("resource") and c.get("by")]
+
+
+def _matches(values: Mapping[str, Any], when: Any) -> bool:
+    # ``when`` {item: [values]}: a found record counts only if each item holds one of them.
+    if not isinstance(when, dict):
+        return True
+    return all(
+        str(values.get(code) or "") in [str(v) for v in allowed] for code, allowed in when.items()
+    )
+
+
+def run_checks(item: ServiceItem, form: Mapping[str, Any]) -> CheckResults:
+    """Run the form's ``x-checks`` through the exchange as the platform's client.
+
+    Each check ``{"resource", "items", "by", "sets", "when"}`` looks the record
+    up by the form field ``by``; the variable ``sets`` is True when a record is
+    found whose ``items`` hold one of the values ``when`` lists, False when no
+    record is found. A check that cannot run (no client, no grant, the
+    exchange down) leaves its variable False and the results incomplete: the
+    caller then must not decide on them alone.
+    """
+    variables: dict[str, bool] = {}
+    outcomes: list[dict[str, str]] = []
+    complete = True
+    checks = _checks_of(item)
+    client = platform_client() if checks else None
+    for check in checks:
+        resource = str(check["resource"])
+        target = str(check.get("sets") or "")
+        key = form.get(str(check["by"]))
+        if target:
+            variables[target] = False
+        if client is None or not isinstance(key, str) or not key:
+            complete = False
+            outcomes.append({"resource": resource, "status": "unavailable"})
+            continue
+        items = check.get("items")
+        fields = [str(i) for i in items] if isinstance(items, list) and items else None
+        try:
+            found = do_look_up_record(
+                client, resource, key, purpose=purpose_of(item), fields=fields
+            )
+        except ZhengtongError as error:
+            if error.code == "unknown_key":
+                outcomes.append({"resource": resource, "status": "not_found"})
+                continue
+            logger.info("Check against %s not run: %s", resource, error.code)
+            complete = False
+            outcomes.append({"resource": resource, "status": "unavailable", "reason": error.code})
+            continue
+        hit = _matches(found.values, check.get("when"))
+        if target:
+            variables[target] = hit
+        outcomes.append({"resource": resource, "status": "found" if hit else "not_matching"})
+    return CheckResults(variables, complete, outcomes)
+
+
 def credit_resource() -> str:
     return str(getattr(settings, "ESERVICES_CREDIT_RESOURCE", "104000000/000002"))
 
@@ -148,3 +219,96 @@ def check_credit(item: ServiceItem, subject: Subject) -> dict[str, Any]:
         return {**result, "status": "unavailable", "reason": error.code}
     record = {code: value for code, value in found.values.items() if value is not None}
     return {**result, "status": "flagged", "flag": True, "records": [record]}
+
+
+@dataclass(frozen=True, slots=True)
+class SharedCheck:
+    """What the exchange said of the typed values a 共享获取 material stands for."""
+
+    # Form field -> why its value was refused.
+    problems: dict[str, str]
+    # A read that could not run: the values are unchecked.
+    unavailable: bool = False
+
+
+# Key errors that mean the typed number is wrong, not that the exchange failed.
+_WRONG_KEY = ("unknown_key", "bad_key")
+
+
+def _shared_groups(
+    item: ServiceItem, materials: list[tuple[str, set[str]]]
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(resource, key field) -> [(form field, item code)] the exchange materials stand for."""
+    wanted = {resource: codes for resource, codes in materials}
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for name, field in fields_of(item.form_schema).items():
+        hint = _hint(field)
+        if not hint or hint.get("resource") not in wanted or not hint.get("by"):
+            continue
+        resource = hint["resource"]
+        if hint.get("item") in wanted[resource]:
+            groups.setdefault((resource, hint["by"]), []).append((name, hint["item"]))
+    return groups
+
+
+def verify_shared(
+    item: ServiceItem,
+    form: Mapping[str, Any],
+    prefilled: Mapping[str, Mapping[str, Any]],
+    materials: list[tuple[str, set[str]]],
+) -> SharedCheck:
+    """Confirm through the exchange the typed values that 共享获取 materials stand for.
+
+    ``materials`` are the item's exchange materials as (resource, item codes).
+    A form field prefilled from that resource names what it proves, and the
+    field it was looked up by is the key: an operator's 身份证号 and 姓名 typed
+    by an enterprise are read back from the population register, as the
+    platform's own client (governed, logged and ledgered), and refused when
+    the register does not know the number or gives another name. Values that
+    came verified from the login or from the exchange are not read again.
+    """
+    problems: dict[str, str] = {}
+    unavailable = False
+    client = platform_client()
+    for (resource, by), wanted in _shared_groups(item, materials).items():
+        key = str(form.get(by) or "").strip()
+        if not key or _verified(prefilled, by, key, APPLICANT_SOURCE):
+            # No number (the form check says so), or the applicant's own from the login.
+            continue
+        typed = [(n, c, str(form.get(n) or "").strip()) for n, c in wanted]
+        if all(_verified(prefilled, n, v, resource) for n, _c, v in typed if v) and _verified(
+            prefilled, by, key, resource
+        ):
+            continue
+        if client is None:
+            unavailable = True
+            continue
+        try:
+            found = do_look_up_record(
+                client, resource, key, purpose=purpose_of(item), fields=[c for _n, c in wanted]
+            )
+        except ZhengtongError as error:
+            if error.code in _WRONG_KEY:
+                problems[by] = _("共享数据中没有该号码的登记信息，请核对。")
+            else:
+                logger.info("Shared check against %s not run: %s", resource, error.code)
+                unavailable = True
+            continue
+        for name, code, value in typed:
+            if code in found.masked:
+                unavailable = True
+            elif value and str(found.values.get(code) or "") != value:
+                problems[name] = _("与共享数据中该号码的登记信息不一致，请核对。")
+    return SharedCheck(problems, unavailable)
+
+
+def _verified(
+    prefilled: Mapping[str, Mapping[str, Any]], name: str, value: str, source: str
+) -> bool:
+    entry = prefilled.get(name)
+    return (
+        entry is not None
+        and bool(entry.get("verified"))
+        and entry.get("source") == source
+        and str(entry.get("value")) == value
+    )

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("apply/", applicant_views.apply, name="apply"),
     path("mine/", applicant_views.my_applications, name="my_applications"),
     path("mine/<str:number>/", applicant_views.application_detail, name="application"),
+    path("notifications/read/", applicant_views.read_notifications, name="read_notifications"),
     # -- staff workbench (workbench_views.py) --
     path("work/", workbench_views.worklist, name="worklist"),
     path("work/rectifications/", workbench_views.rectifications, name="rectifications"),
@@ -23,5 +24,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "work/<int:task_id>/materials/<int:material_id>/",
         workbench_views.material_file,
         name="work_material",
+    ),
+    path(
+        "work/<int:task_id>/materials/<int:material_id>/earlier/<int:version_id>/",
+        workbench_views.earlier_material_file,
+        name="work_material_earlier",
     ),
 ]

@@ -6,9 +6,13 @@ from django.shortcuts import render
 from zhengtong.core.errors import NotFound
 from zhengtong.core.htmx import is_htmx
 from zhengtong.eservices.access import access_item_by_code
-from zhengtong.eservices.application_actions import applicant_kinds_for, applicant_refusal
+from zhengtong.eservices.application_actions import (
+    applicant_kinds_for,
+    applicant_refusal,
+    is_application_form,
+    needs_no_upload,
+)
 from zhengtong.eservices.forms import GuideSearchForm
-from zhengtong.eservices.models import MaterialSource
 from zhengtong.eservices.selectors import ItemFilters, search_items
 from zhengtong.eservices.states import ItemState
 from zhengtong.portal.entries import safe_reverse
@@ -42,16 +46,22 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     materials = list(item.materials.all())
+    online_forms = {m.pk for m in materials if is_application_form(m)}
     published = item.state == ItemState.PUBLISHED
+    # Without a process nothing can be applied for online, whatever the guide's
+    # data say about 网办深度: the guide sends the applicant to the place instead.
+    online = bool(item.process_id)
     # Told before starting, by the rule the submission applies, when the user's kind may not apply.
     refusal = applicant_refusal(item, request.user) if published else ""
     context = {
         "item": item,
         "materials": materials,
+        "online_forms": online_forms,
         "procedures": list(item.special_procedures.all()),
         "co_departments": list(item.co_departments.all()),
-        "exempt_count": sum(1 for m in materials if m.source != MaterialSource.UPLOAD),
-        "apply_url": apply_url(item.code) if published and not refusal else "",
+        "exempt_count": sum(1 for m in materials if needs_no_upload(m)),
+        "online": online,
+        "apply_url": apply_url(item.code) if published and online and not refusal else "",
         "refusal": refusal,
         "applicant_kinds": applicant_kinds_for(item) if refusal else [],
     }

@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -33,7 +34,9 @@ from zhengtong.eservices.forms_engine import fields_of
 from zhengtong.eservices.models import (
     ApplicantKind,
     Application,
+    ApplicationMaterial,
     ProvisionKind,
+    SupersededMaterial,
     SuspensionKind,
     WorkTask,
 )
@@ -78,6 +81,7 @@ EVENT_LABELS: dict[str, Any] = {
     "rate": gettext_lazy("评价"),
     "respond_rating": gettext_lazy("答复差评"),
     "warning": gettext_lazy("时限预警"),
+    "promise_overdue": gettext_lazy("容缺材料逾期未交"),
 }
 
 
@@ -96,6 +100,18 @@ def _refuse_on(error: ZhengtongError) -> None:
         raise DjangoPermissionDenied from None
     if error.status == 404:
         raise Http404 from None
+
+
+def _own_task(request: HttpRequest, task_id: int) -> tuple[User, WorkTask] | HttpResponse:
+    """The signed-in staff member and a task they may handle; the log-in page for anyone else."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        return user, access_task_by_id(user, task_id)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        raise
 
 
 def applicant_label(application: Application) -> str:
@@ -143,6 +159,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
     template = "eservices/workbench/worklist.html"
     if is_htmx(request):
         template += "#tasks"
+    else:
+        # The htmx swap of the task list needs no messages: two queries saved.
+        context["inbox"] = selectors.inbox_of(user)
     return render(request, template, context)
 
 
@@ -266,6 +285,18 @@ def _field_rows(application: Application) -> list[FieldRow]:
     return rows
 
 
+# The items of the serious-dishonesty list by their codes, in the user's language;
+# the catalogue's item names (stored in Chinese) name the others.
+CREDIT_ITEM_LABELS: dict[str, Any] = {
+    "uscc": gettext_lazy("统一社会信用代码"),
+    "name": gettext_lazy("主体名称"),
+    "reason": gettext_lazy("列入事由"),
+    "authority": gettext_lazy("认定部门"),
+    "listed_on": gettext_lazy("列入日期"),
+    "expires_on": gettext_lazy("有效期至"),
+}
+
+
 def _credit_records(credit: dict[str, Any]) -> list[list[tuple[str, Any]]]:
     """The dishonesty records with the list's item names instead of their codes."""
     records = credit.get("records")
@@ -273,6 +304,7 @@ def _credit_records(credit: dict[str, Any]) -> list[list[tuple[str, Any]]]:
         return []
     resource = published_resources().filter(code=str(credit.get("resource") or "")).first()
     names = dict(resource.items.values_list("code", "name")) if resource else {}
+    names.update(CREDIT_ITEM_LABELS)
     return [
         [(str(names.get(code) or code), value) for code, value in record.items()]
         for record in records
@@ -357,14 +389,10 @@ def _licence_held(application: Application) -> Licence | None:
 
 def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
     """One application beside the form of its current step."""
-    user = _staff(request)
-    if user is None:
-        return redirect_to_login(request.get_full_path())
-    try:
-        task = access_task_by_id(user, task_id)
-    except ZhengtongError as error:
-        _refuse_on(error)
-        raise
+    found = _own_task(request, task_id)
+    if isinstance(found, HttpResponse):
+        return found
+    user, task = found
     application = task.application
     procedures = [(p.pk, p.name) for p in application.item.special_procedures.all()]
     posted = request.POST if request.method == "POST" else None
@@ -396,12 +424,23 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
     )
     open_state = application.state in (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED)
     held = _licence_held(application)
+    materials = list(selectors.materials_of(application))
+    superseded = selectors.superseded_materials_of(application)
+    today = timezone.localdate()
+    # 容缺 materials still to come: the decider sees them before deciding.
+    promises = [
+        {"row": m, "overdue": m.promised_on is not None and m.promised_on < today}
+        for m in materials
+        if m.kind == ProvisionKind.COMMITMENT
+    ]
     context = {
         "task": task,
         "application": application,
         "applicant": applicant_label(application),
         "fields": _field_rows(application),
-        "materials": list(selectors.materials_of(application)),
+        "materials": materials,
+        "material_versions": [(m, superseded.get(m.material_id, [])) for m in materials],
+        "promises": promises,
         "upload_kind": ProvisionKind.UPLOAD,
         "credit": application.credit_check or {},
         "credit_records": _credit_records(application.credit_check or {}),
@@ -431,14 +470,10 @@ def material_file(
     request: HttpRequest, task_id: int, material_id: int
 ) -> HttpResponse | FileResponse:
     """An uploaded material of the task's application, for staff who may handle the task."""
-    user = _staff(request)
-    if user is None:
-        return redirect_to_login(request.get_full_path())
-    try:
-        task = access_task_by_id(user, task_id)
-    except ZhengtongError as error:
-        _refuse_on(error)
-        raise
+    found = _own_task(request, task_id)
+    if isinstance(found, HttpResponse):
+        return found
+    _, task = found
     row = (
         selectors.materials_of(task.application)
         .filter(material_id=material_id, kind=ProvisionKind.UPLOAD)
@@ -447,6 +482,25 @@ def material_file(
     )
     if row is None:
         raise Http404
+    return _file_response(row)
+
+
+def earlier_material_file(
+    request: HttpRequest, task_id: int, material_id: int, version_id: int
+) -> HttpResponse | FileResponse:
+    """An earlier, replaced version of an uploaded material, for staff who may handle the task."""
+    found = _own_task(request, task_id)
+    if isinstance(found, HttpResponse):
+        return found
+    _, task = found
+    versions = selectors.superseded_materials_of(task.application).get(material_id, [])
+    row = next((v for v in versions if v.pk == version_id and v.file), None)
+    if row is None:
+        raise Http404
+    return _file_response(row)
+
+
+def _file_response(row: ApplicationMaterial | SupersededMaterial) -> FileResponse:
     try:
         handle = row.file.open("rb")
     except FileNotFoundError:

@@ -23,6 +23,7 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.identity.tasks.purge_login_failures", 24 * 3600),
         PeriodicTask("zhengtong.exchange.tasks.measure_all_datasets_quality", 24 * 3600),
         PeriodicTask("zhengtong.eservices.tasks.refresh_time_limits", 10 * 60),
+        PeriodicTask("zhengtong.eservices.tasks.flag_overdue_promises", 3600),
         PeriodicTask("zhengtong.hotline.tasks.urge_overdue_cases", 10 * 60),
         PeriodicTask("zhengtong.hotline.tasks.refresh_hot_issues", 3600),
         PeriodicTask("zhengtong.regulation.tasks.check_offline_points", 60),

@@ -103,9 +103,13 @@ def test_the_demo_city_shares_its_data() -> None:
     }
     states = sorted(a.state for a in applications.values())
     assert states == ["granted", "granted", "pending", "pending", "refused"]
-    # The online-services platform reads the population register for prefill under its own grant.
-    platform = AccessApplication.objects.get(client__name=PLATFORM_CLIENT_NAME)
-    assert (platform.resource.code, platform.state) == ("101000000/000001", "granted")
+    # The online-services platform reads the population register for prefill, and the
+    # social-insurance register for the pension item's check, under grants of its own.
+    platform = AccessApplication.objects.filter(client__name=PLATFORM_CLIENT_NAME)
+    assert sorted((a.resource.code, a.state) for a in platform) == [
+        ("101000000/000001", "granted"),
+        ("303000000/000001", "granted"),
+    ]
     now = timezone.now()
     overdue = [a for a in applications.values() if a.state == "pending" and a.due_at < now]
     assert len(overdue) == 1 and overdue[0].submitted_at < overdue[0].due_at

@@ -23,6 +23,10 @@ from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 from .definitions import PROCESS_DIRECTORY, load_process
 from .runtime import Instance, start
 
+# What the action layer adds to the form: no platform hold (``manual_review``)
+# unless the caller says otherwise, so both runners take the same path.
+PLATFORM_INPUTS: dict[str, Any] = {"manual_review": False}
+
 
 def approval_data(requires: tuple[str, ...]) -> dict[str, Any]:
     """The results a member of staff enters to move a task towards approval."""
@@ -45,7 +49,7 @@ def bare_run(process_id: str, data: Mapping[str, Any], n: int) -> float:
     began = time.perf_counter()
     for _ in range(n):
         workflow = BpmnWorkflow(spec, subprocess_specs)
-        workflow.get_tasks(state=TaskState.READY)[0].data.update(data)
+        workflow.get_tasks(state=TaskState.READY)[0].data.update({**PLATFORM_INPUTS, **data})
         workflow.do_engine_steps()
         workflow = serializer.deserialize_json(serializer.serialize_json(workflow))
         while not workflow.completed:
@@ -64,7 +68,7 @@ def wrapper_run(process_id: str, data: Mapping[str, Any], n: int) -> float:
     load_process(process_id)
     began = time.perf_counter()
     for _ in range(n):
-        instance = start(process_id, data)
+        instance = start(process_id, {**PLATFORM_INPUTS, **data})
         state = json.dumps(instance.serialize())
         while True:
             instance = Instance.restore(process_id, json.loads(state))

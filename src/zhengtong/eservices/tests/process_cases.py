@@ -15,28 +15,70 @@ PROCESS_IDS = [
 
 #: Data that the 秒批 table refuses, so that staff must handle the case.
 MANUAL: dict[str, dict[str, Any]] = {
-    "food_business_licence": {"business_type": "餐饮服务", "area": 120, "credit_flag": False},
+    "food_business_licence": {
+        "business_type": "餐饮服务",
+        "area": 120,
+        "credit_flag": False,
+        "manual_review": False,
+    },
     "individual_business_registration": {
         "scope_requires_licence": True,
         "name_verified": True,
         "credit_flag": False,
+        "manual_review": False,
     },
-    "public_place_hygiene_licence": {"place_type": "宾馆", "area": 800, "credit_flag": False},
-    "restaurant_opening": {"area": 200, "kitchen_fuel": "燃气", "credit_flag": False},
-    "rural_urban_pension_enrolment": {"age": 62, "hukou_local": True, "enrolled_elsewhere": False},
+    "public_place_hygiene_licence": {
+        "place_type": "宾馆",
+        "area": 800,
+        "credit_flag": False,
+        "manual_review": False,
+    },
+    "restaurant_opening": {
+        "area": 200,
+        "kitchen_fuel": "燃气",
+        "credit_flag": False,
+        "manual_review": False,
+    },
+    "rural_urban_pension_enrolment": {
+        "age": 62,
+        "hukou_local": True,
+        "enrolled_elsewhere": False,
+        "manual_review": False,
+    },
 }
 
 #: Data that the 秒批 table approves with no human step.
 AUTOMATIC: dict[str, dict[str, Any]] = {
-    "food_business_licence": {"business_type": "食品销售", "area": 40, "credit_flag": False},
+    "food_business_licence": {
+        "business_type": "食品销售",
+        "area": 40,
+        "credit_flag": False,
+        "manual_review": False,
+    },
     "individual_business_registration": {
         "scope_requires_licence": False,
         "name_verified": True,
         "credit_flag": False,
+        "manual_review": False,
     },
-    "public_place_hygiene_licence": {"place_type": "理发店", "area": 80, "credit_flag": False},
-    "restaurant_opening": {"area": 45, "kitchen_fuel": "电", "credit_flag": False},
-    "rural_urban_pension_enrolment": {"age": 30, "hukou_local": True, "enrolled_elsewhere": False},
+    "public_place_hygiene_licence": {
+        "place_type": "理发店",
+        "area": 80,
+        "credit_flag": False,
+        "manual_review": False,
+    },
+    "restaurant_opening": {
+        "area": 45,
+        "kitchen_fuel": "电",
+        "credit_flag": False,
+        "manual_review": False,
+    },
+    "rural_urban_pension_enrolment": {
+        "age": 30,
+        "hukou_local": True,
+        "enrolled_elsewhere": False,
+        "manual_review": False,
+    },
 }
 
 

@@ -51,11 +51,17 @@ def form_post(form: dict[str, Any], action: str) -> dict[str, Any]:
     return {**{k: str(v) for k, v in form.items()}, "action": action}
 
 
-def provide_materials(http: Client, cast: ApplicationsCast, url: str) -> None:
+def provide_materials(
+    http: Client, cast: ApplicationsCast, url: str, *, promise: bool = True
+) -> None:
     layout = material(cast.food, "设备设施")
     response = http.post(url, {"action": "upload", "material": layout.pk, "file": pdf()})
     assert response.status_code == 302, response.content.decode()[:2000]
     rules = material(cast.food, "规章制度")
+    if not promise:  # a 秒批 case hands in everything
+        response = http.post(url, {"action": "upload", "material": rules.pk, "file": pdf()})
+        assert response.status_code == 302, response.content.decode()[:2000]
+        return
     response = http.post(
         url,
         {"action": "promise", "material": rules.pk, "promised_on": promise_day().isoformat()},
@@ -79,9 +85,12 @@ def test_a_draft_starts_prefilled_and_renders_the_schema_form(cast: Applications
     assert cast.enterprise.credit_code in html and cast.enterprise.name in html
     assert html.count("已核验") >= 4 and "实名认证信息" in html and "共享获取" in html
     assert 'name="uscc"' not in html and 'name="enterprise_name"' not in html
-    # The rest of the schema: enum as a select, number, textarea, required mark.
-    assert '<select id="f-business_type" name="business_type">' in html
-    assert '<option value="餐饮服务">' in html
+    # The rest of the schema: an enum hinted as radio buttons, number, textarea.
+    assert 'name="business_type"' in html and '<select id="f-business_type"' not in html
+    assert (
+        '<input type="radio" id="f-business_type-1" name="business_type" value="餐饮服务"' in html
+    )
+    assert '<fieldset class="radio-group"' in html
     assert 'name="area"' in html and 'inputmode="decimal"' in html
     assert '<textarea id="f-business_items"' in html
     # Materials with their sources.
@@ -176,7 +185,9 @@ def test_a_submitted_application_is_listed_and_followed(cast: ApplicationsCast) 
 
     html = page(http.get(MINE))
     assert application.number in html and cast.food.name in html and "已提交，待受理" in html
-    assert application.number not in page(http.get(f"{MINE}?state=approved"))
+    # The list, not the messages below it, which name every application.
+    listed = page(http.get(f"{MINE}?state=approved")).split('id="inbox-head"')[0]
+    assert application.number not in listed
 
     # The clerk accepts: a deadline and the share of time used appear.
     do_step(logged_in(cast.clerk), application.number, passed=True, opinion="予以受理")
@@ -270,6 +281,9 @@ def test_an_upload_during_correction_keeps_what_was_typed(cast: ApplicationsCast
 def test_withdrawal(cast: ApplicationsCast) -> None:
     http = logged_in(cast.applicant)
     number = submitted(http, cast, MANUAL_FORM)["number"]
+    # One tap is not enough: the form asks before it withdraws.
+    form = page(http.get(f"{MINE}{number}/")).split('value="withdraw"')[0].rsplit("<form", 1)[1]
+    assert f'data-confirm="撤回后申请 {number} 将终止办理' in form
     response = http.post(f"{MINE}{number}/", {"action": "withdraw", "reason": "暂不经营"})
     assert response.status_code == 302
     html = page(http.get(f"{MINE}{number}/"))
@@ -282,7 +296,7 @@ def test_an_approved_application_links_its_licence_and_is_rated(cast: Applicatio
     http = logged_in(cast.applicant)
     application = start(http, cast)
     url = draft_url(cast, application)
-    provide_materials(http, cast, url)
+    provide_materials(http, cast, url, promise=False)
     response = http.post(url, form_post(AUTOMATIC_FORM, "submit"))
     assert response.status_code == 302
     html = page(http.get(response["Location"]))
@@ -395,3 +409,27 @@ def test_a_refused_submission_names_every_field_problem_at_once(cast: Applicatio
     assert 'value="abc"' in html and "热食类食品制售" in html
     application.refresh_from_db()
     assert application.state == "draft" and "area" not in application.form_data
+
+
+def test_my_applications_page_shows_my_messages_and_marks_them_read(
+    cast: ApplicationsCast,
+) -> None:
+    http = logged_in(cast.applicant)
+    number = submitted(http, cast, MANUAL_FORM)["number"]
+    notice = Notification.objects.filter(user=cast.applicant).latest("created_at")
+    html = page(http.get(MINE))
+    assert "消息" in html and notice.text in html and f'href="{notice.link}"' in html
+    assert 'class="notification notification-unread"' in html and "未读" in html
+    response = http.post("/services/notifications/read/", {"id": notice.pk, "next": MINE})
+    assert response.status_code == 302 and response["Location"] == MINE
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+    html = page(http.get(MINE))
+    assert notice.text in html and "notification-unread" not in html
+    # Someone else's message cannot be marked; an outside address is not followed.
+    mine = Notification.objects.filter(user=cast.applicant).count()
+    other = logged_in(cast.clerk)
+    response = other.post("/services/notifications/read/", {"next": "https://evil.example/"})
+    assert response.status_code == 302 and not response["Location"].startswith("https://")
+    assert Notification.objects.filter(user=cast.applicant, read_at=None).count() < mine
+    assert number in notice.text

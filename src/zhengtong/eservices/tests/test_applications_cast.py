@@ -212,3 +212,22 @@ def pdf(name: str = "布局图.pdf") -> SimpleUploadedFile:
 
 def promise_day() -> dt.date:
     return timezone.localdate() + dt.timedelta(days=10)
+
+
+PEOPLE = "101000000/000001"
+SOCIAL_INSURANCE = "303000000/000001"
+
+
+def host_people_and_insurance(
+    provider: Department,
+    people: list[dict[str, str]],
+    insured: list[dict[str, str]],
+) -> None:
+    """Publish the population and social-insurance registers and grant the platform its reads."""
+    from zhengtong.eservices.demo import load_demo_platform_access
+
+    _resource(PEOPLE, provider)
+    _resource(SOCIAL_INSURANCE, provider)
+    _host(PEOPLE, "id_number", people)
+    _host(SOCIAL_INSURANCE, "id_number", insured)
+    load_demo_platform_access(actor=TEST_ACTOR)

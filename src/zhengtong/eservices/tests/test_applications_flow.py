@@ -56,6 +56,10 @@ def complete_draft(http: Client, cast: ApplicationsCast, form: dict[str, Any]) -
     layout = material(cast.food, "设备设施")
     _ok(http.post(f"{URL}/{number}/materials/{layout.pk}", {"file": pdf()}), 201)
     rules = material(cast.food, "规章制度")
+    if form is AUTOMATIC_FORM:
+        # A 秒批 case hands in everything: an outstanding 容缺 promise goes to staff.
+        _ok(http.post(f"{URL}/{number}/materials/{rules.pk}", {"file": pdf()}), 201)
+        return number
     _ok(
         http.post(
             f"{URL}/{number}/materials/{rules.pk}/promise",
@@ -487,3 +491,87 @@ def test_the_staff_member_who_asks_for_a_correction_hears_of_the_answer(
     )
     notes = [n["text"] for n in _ok(clerk.get(f"{URL}/notifications"))]
     assert any(number in text and "已补正" in text for text in notes)
+
+
+def test_a_promise_is_kept_after_approval_and_flagged_when_overdue(
+    cast: ApplicationsCast,
+) -> None:
+    from zhengtong.eservices.models import ApplicationMaterial, Notification
+    from zhengtong.eservices.tasks import flag_overdue_promises
+
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    rules = material(cast.food, "规章制度")
+    do_step(logged_in(cast.clerk), number, passed=True)
+    do_step(logged_in(cast.reviewer), number, passed=True, opinion="符合许可条件")
+    # The decider is warned of the promise before deciding.
+    leader = logged_in(cast.leader)
+    task = open_task(leader, number)
+    page = leader.get(f"/services/work/{task['id']}/").content.decode()
+    assert "容缺材料尚未补交" in page and rules.name in page
+    assert do_step(leader, number, passed=True, opinion="准予许可")["state"] == "approved"
+    # The promised day passes with the material still missing.
+    ApplicationMaterial.objects.filter(application__number=number, material=rules).update(
+        promised_on=timezone.localdate() - dt.timedelta(days=1)
+    )
+    before = Notification.objects.count()
+    flag_overdue_promises.enqueue()
+    told = Notification.objects.order_by("pk")[before:]
+    assert {n.user_id for n in told} >= {cast.applicant.pk, cast.clerk.pk}
+    assert all("逾期" in n.text for n in told)
+    # Once only.
+    flag_overdue_promises.enqueue()
+    assert Notification.objects.count() == before + len(told)
+    # The applicant can still hand the material in, after approval.
+    body = _ok(
+        applicant.post(f"{URL}/{number}/materials/{rules.pk}", {"file": pdf("制度.pdf")}), 201
+    )
+    assert body["kind"] == "upload"
+
+
+def test_every_view_of_a_suspended_application_shows_the_same_deadline(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Accepted Monday 10:00; 补正 asked on Tuesday 10:00 and still open a minute later.
+    accepted = next_monday()
+    asked = accepted + dt.timedelta(days=1)
+    freeze(monkeypatch, accepted)
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    do_step(logged_in(cast.clerk), number, passed=True, opinion="予以受理")
+    freeze(monkeypatch, asked)
+    reviewer = logged_in(cast.reviewer)
+    _ok(
+        reviewer.post(
+            f"{URL}/{number}/request-correction",
+            {"note": "请补充功能分区"},
+            content_type="application/json",
+        )
+    )
+    freeze(monkeypatch, asked + dt.timedelta(minutes=1))
+    applicant, reviewer = logged_in(cast.applicant), logged_in(cast.reviewer)
+    body = _ok(applicant.get(f"{URL}/{number}"))
+    stored = dt.datetime.fromisoformat(body["deadline_at"])
+    assert same_instant(stored, dt.datetime.fromisoformat(body["time_limit"]["deadline_at"]))
+    day = timezone.localtime(stored).strftime("%Y-%m-%d")
+    [listed] = [a for a in _ok(applicant.get(f"{URL}/")) if a["number"] == number]
+    assert same_instant(dt.datetime.fromisoformat(listed["deadline_at"]), stored)
+    mine = applicant.get("/services/mine/").content.decode()
+    detail = applicant.get(f"/services/mine/{number}/").content.decode()
+    assert day in mine and day in detail
+    work = reviewer.get("/services/work/").content.decode()
+    item = reviewer.get(f"/services/work/{open_task(reviewer, number)['id']}/").content.decode()
+    assert day in work and day in item
+
+    # Answered after a minute: the deadline moves to the end of a later working day
+    # and the page says how long the clock stood still in minutes, not "0.0 days".
+    body = _ok(
+        applicant.post(
+            f"{URL}/{number}/correction", {"note": "已补"}, content_type="application/json"
+        )
+    )
+    moved = dt.datetime.fromisoformat(body["deadline_at"])
+    assert same_instant(moved, dt.datetime.fromisoformat(body["time_limit"]["deadline_at"]))
+    detail = applicant.get(f"/services/mine/{number}/").content.decode()
+    assert "1 分钟" in detail and "0.0 个工作日" not in detail
+    assert timezone.localtime(moved).strftime("%Y-%m-%d") in detail

@@ -31,7 +31,7 @@ from zhengtong.eservices.application_states import (
 )
 from zhengtong.eservices.demo import FOOD, PENSION_ENROLMENT
 from zhengtong.eservices.forms_engine import form_problems
-from zhengtong.eservices.models import Application, Notification, WorkTask
+from zhengtong.eservices.models import Application, Notification, Rating, WorkTask
 from zhengtong.eservices.tasks import refresh_time_limits
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
@@ -39,6 +39,7 @@ from zhengtong.eservices.tests.test_applications_cast import (
     PNG,
     ApplicationsCast,
     cast,
+    host_people_and_insurance,
     logged_in,
     material,
     pdf,
@@ -318,7 +319,7 @@ def test_a_bad_rating_opens_a_rectification_and_the_applicant_rates_again(
     applicant = logged_in(cast.applicant)
     response = applicant.post(
         f"{URL}/{application.number}/ratings",
-        {"level": 2, "tags": ["办理慢"], "comment": "等了很久"},
+        {"level": 2, "tags": ["long_wait"], "comment": "等了很久"},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -481,10 +482,8 @@ def test_a_submitted_application_cannot_be_edited(cast: ApplicationsCast) -> Non
 def test_a_young_local_resident_is_enrolled_at_once_with_a_certificate(
     cast: ApplicationsCast,
 ) -> None:
-    hrss = make_department("长沙市人力资源和社会保障局", code="cs-hrss", region=cast.market.region)
-    item = do_create_service_item(hrss, PENSION_ENROLMENT, actor=TEST_ACTOR)
-    item = do_publish_service_item(item, actor=TEST_ACTOR)
     person = make_person("刘青", birth=dt.date(1995, 6, 1))
+    item = _pension(cast, (person, ""))
     citizen = do_create_citizen("liuqing", "Zhengtong-applications-2026", person, actor=TEST_ACTOR)
     draft = actions.do_save_draft(
         item,
@@ -497,6 +496,80 @@ def test_a_young_local_resident_is_enrolled_at_once_with_a_certificate(
     assert done.licence is not None
     assert done.licence.licence_type.code == "pension_insurance_certificate"
     assert done.licence.data["contribution_grade"] == 300
+
+
+def _pension(cast: ApplicationsCast, *insured: Any) -> Any:
+    """The pension item, with the population and social-insurance registers on the exchange."""
+    hrss = make_department("长沙市人力资源和社会保障局", code="cs-hrss", region=cast.market.region)
+    item = do_create_service_item(hrss, PENSION_ENROLMENT, actor=TEST_ACTOR)
+    item = do_publish_service_item(item, actor=TEST_ACTOR)
+    host_people_and_insurance(
+        hrss,
+        [{"id_number": p.id_number, "name": p.name, "address": "长沙市"} for p, _ in insured],
+        [
+            {"id_number": p.id_number, "insurance": kind, "status": "正常参保", "since": ""}
+            for p, kind in insured
+            if kind
+        ],
+    )
+    return item
+
+
+def _enrol(item: Any, login: str, person: Any) -> Application:
+    citizen = do_create_citizen(login, "Zhengtong-applications-2026", person, actor=TEST_ACTOR)
+    draft = actions.do_save_draft(
+        item,
+        {"name": person.name, "contribution_level": 300, "phone": "13912345678"},
+        acting_user=citizen,
+    )
+    return actions.do_submit_application(draft, acting_user=citizen)
+
+
+def test_someone_already_insured_is_not_enrolled_again_by_the_table(
+    cast: ApplicationsCast,
+) -> None:
+    insured = make_person("周保", birth=dt.date(1985, 3, 1))
+    fresh = make_person("吴新", birth=dt.date(1995, 3, 1))
+    item = _pension(cast, (insured, "企业职工基本养老保险"), (fresh, ""))
+    done = _enrol(item, "zhoubao", insured)
+    assert done.state != ApplicationState.APPROVED
+    assert done.licence is None
+    # The check was a governed read of the social-insurance register, for this item.
+    read = AccessLog.objects.filter(
+        resource__code="303000000/000001", subjects__key_hash=key_hash(insured.id_number)
+    )
+    assert read.exists()
+    # Someone the register does not know is still enrolled at once.
+    assert _enrol(item, "wuxin", fresh).state == ApplicationState.APPROVED
+
+
+def test_a_holder_of_a_valid_certificate_is_handled_by_staff(cast: ApplicationsCast) -> None:
+    person = make_person("郑持", birth=dt.date(1990, 3, 1))
+    item = _pension(cast, (person, ""))
+    first = _enrol(item, "zhengchi", person)
+    assert first.state == ApplicationState.APPROVED
+    second = actions.do_submit_application(
+        actions.do_save_draft(
+            item,
+            {"name": person.name, "contribution_level": 500, "phone": "13912345678"},
+            acting_user=first.applicant,
+        ),
+        acting_user=first.applicant,
+    )
+    assert second.state == ApplicationState.SUBMITTED
+    assert second.licence is None
+    assert [t.step for t in second.tasks.all()] == ["accept"]
+
+
+def test_without_the_insurance_register_the_table_does_not_decide(
+    cast: ApplicationsCast,
+) -> None:
+    hrss = make_department("长沙市人力资源和社会保障局", code="cs-hrss", region=cast.market.region)
+    item = do_publish_service_item(
+        do_create_service_item(hrss, PENSION_ENROLMENT, actor=TEST_ACTOR), actor=TEST_ACTOR
+    )
+    done = _enrol(item, "chenwu", make_person("陈无", birth=dt.date(1995, 6, 1)))
+    assert done.state == ApplicationState.SUBMITTED
 
 
 def test_an_applicant_over_sixty_is_handled_by_staff_not_by_the_table(
@@ -640,3 +713,50 @@ def test_a_published_guide_can_be_edited_while_applications_hold_its_materials(
         do_update_service_item(item, no_hearing, actor=TEST_ACTOR)
     assert refused.value.code == "procedure_in_use"
     assert material(item, "设备设施").pk == layout.pk
+
+
+def test_ratings_store_tag_codes_and_refuse_unknown_tags(cast: ApplicationsCast) -> None:
+    application = approved(cast)
+    applicant = logged_in(cast.applicant)
+    refused = applicant.post(
+        f"{URL}/{application.number}/ratings",
+        {"level": 5, "tags": ["不存在的标签"]},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "unknown_tag"
+    assert not application.ratings.exists()
+    response = applicant.post(
+        f"{URL}/{application.number}/ratings",
+        {"level": 5, "tags": ["convenient", "few_materials"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["tags"] == ["convenient", "few_materials"]
+    english = applicant.get(
+        f"/services/mine/{application.number}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Convenient service" in english and "Few materials required" in english
+    chinese = applicant.get(f"/services/mine/{application.number}/").content.decode()
+    assert "办事便捷、材料精简" in chinese
+    # The Chinese label is taken for its code, as older clients send it.
+    other = approved(cast)
+    response = applicant.post(
+        f"{URL}/{other.number}/ratings",
+        {"level": 4, "tags": ["办事便捷"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201 and response.json()["tags"] == ["convenient"]
+
+
+def test_ratings_stored_with_chinese_tags_still_show(cast: ApplicationsCast) -> None:
+    application = approved(cast)
+    Rating.objects.create(
+        application=application, level=4, tags=["办事便捷", "办理慢"], at=timezone.now()
+    )
+    english = (
+        logged_in(cast.applicant)
+        .get(f"/services/mine/{application.number}/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    assert "Convenient service" in english and "办理慢" in english

@@ -3,10 +3,11 @@
 import pytest
 from django.test import Client
 
+from zhengtong.core.errors import Conflict
 from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.eservices import actions
+from zhengtong.eservices import actions, application_actions
 from zhengtong.eservices.demo import load_demo_service_items
-from zhengtong.eservices.models import ServiceItem
+from zhengtong.eservices.models import Application, ServiceItem
 from zhengtong.eservices.selectors import ItemFilters, search_items
 from zhengtong.eservices.tests.test_items_cast import ItemsCast, cast, item_input
 from zhengtong.portal.entries import safe_reverse
@@ -203,3 +204,50 @@ def test_the_bare_addresses_lead_to_the_guides_and_the_licences() -> None:
     # 在线申请 from a menu, with no item chosen yet: the guides are where one is chosen.
     assert client.get("/services/apply/")["Location"] == "/services/guides/"
     assert client.get("/licences/")["Location"] == "/licences/mine/"
+
+
+def test_an_item_without_a_process_claims_no_online_service_and_names_the_place(
+    demo: ItemsCast,
+) -> None:
+    item = ServiceItem.objects.get(code="050030200100")
+    assert not item.process_id
+    client = Client()
+    client.force_login(demo.citizen)
+    text = client.get("/services/guides/050030200100/").content.decode()
+    assert "全程网上办理" not in text and "在线办理" not in text
+    assert "?item=050030200100" not in text
+    assert "暂未开通网上申请" in text and item.place in text
+    listed = client.get("/services/guides/", {"q": "领养老钱"}).content.decode()
+    assert "零跑动" not in listed.split(PENSION)[1].split("</li>")[0]
+
+
+def test_no_draft_is_left_for_an_item_without_a_process(demo: ItemsCast) -> None:
+    item = ServiceItem.objects.get(code="050030200100")
+    with pytest.raises(Conflict) as refused:
+        application_actions.do_save_draft(item, {}, acting_user=demo.citizen)
+    assert refused.value.code == "no_process"
+    assert not Application.objects.exists()
+    client = Client()
+    client.force_login(demo.citizen)
+    client.get("/services/apply/", {"item": "050030200100"})
+    client.post("/services/apply/", {"item": "050030200100"})
+    assert not Application.objects.exists()
+
+
+def test_the_guide_counts_and_marks_the_online_form_as_the_apply_page_does(
+    demo: ItemsCast,
+) -> None:
+    item = ServiceItem.objects.get(code="010011700100")
+    form = item.materials.get(name="食品经营许可申请书")
+    assert "无需另行上传" in form.notes
+    text = Client().get("/services/guides/010011700100/").content.decode()
+    row = text.split("食品经营许可申请书</td>")[1].split("</tr>")[0]
+    assert '<span class="tag tag-ok">在线填写</span>' in row and "需上传" not in row
+    # The same rule as the apply page: what the platform gets or the form makes.
+    nothing = sum(
+        1
+        for m in item.materials.all()
+        if m.source != "upload" or application_actions.is_application_form(m)
+    )
+    assert nothing == 4
+    assert f"其中 {nothing} 项材料无需另行提交" in text

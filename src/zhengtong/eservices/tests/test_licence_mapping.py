@@ -22,11 +22,13 @@ from zhengtong.eservices.models import MaterialRequirement, MaterialSource, Serv
 from zhengtong.eservices.tests.test_applications_cast import (
     PASSWORD,
     ApplicationsCast,
+    host_people_and_insurance,
     logged_in,
     make_cast,
     pdf,
     promise_day,
 )
+from zhengtong.exchange.models import AccessLog
 from zhengtong.identity.actions import do_create_staff
 from zhengtong.identity.models import User
 from zhengtong.licences.selectors import licence_by_number, verify_licence
@@ -83,7 +85,17 @@ def submit(http: Client, item: ServiceItem, form: dict[str, Any]) -> Any:
         ),
         201,
     )
-    number = body["number"]
+    return submit_draft(http, item, body["number"])
+
+
+def submit_draft(http: Client, item: ServiceItem, number: str) -> Any:
+    """Provide the draft's materials (a file, or a promise where allowed) and submit it."""
+    provide(http, item, number)
+    return _ok(http.post(f"{URL}/{number}/submit"))
+
+
+def provide(http: Client, item: ServiceItem, number: str) -> None:
+    """Provide the draft's materials: a file, or a promise where allowed."""
     for m in item.materials.filter(source=MaterialSource.UPLOAD).exclude(
         requirement=MaterialRequirement.OPTIONAL
     ):
@@ -97,7 +109,6 @@ def submit(http: Client, item: ServiceItem, form: dict[str, Any]) -> Any:
             )
         elif m.position > 0:  # the first is the form itself
             _ok(http.post(f"{URL}/{number}/materials/{m.pk}", {"file": pdf("材料.pdf")}), 201)
-    return _ok(http.post(f"{URL}/{number}/submit"))
 
 
 def tasks_of(http: Client, number: str) -> list[dict[str, Any]]:
@@ -211,8 +222,13 @@ def test_an_enterprise_opening_a_restaurant_gets_the_food_business_licence(
 ) -> None:
     owner = cast.base.applicant.person
     assert owner is not None
+    host_people_and_insurance(
+        cast.base.data, [{"id_number": owner.id_number, "name": "赵六", "address": "长沙市"}], []
+    )
     form = {**RESTAURANT_FORM, "id_number": owner.id_number, "name": "赵六"}
     body = submit(logged_in(cast.base.applicant), cast.restaurant, form)
+    kinds = {m["material_name"]: m["kind"] for m in body["materials"]}
+    assert kinds["经营者身份证明"] == "exchange"
     body = run_to_the_end(cast, body["number"])
     assert body["state"] == "approved"
     data = assert_verifiable(
@@ -292,3 +308,116 @@ def test_a_failed_fire_safety_review_cannot_be_approved_over(cast: MappingCast) 
         )
     )
     assert body["state"] == "rejected"
+
+
+def _submit_with_files(http: Client, item: ServiceItem, form: dict[str, Any]) -> Any:
+    """Draft, upload every material (no 容缺 promise) and submit."""
+    number = _ok(
+        http.post(
+            f"{URL}/", {"item_code": item.code, "form_data": form}, content_type="application/json"
+        ),
+        201,
+    )["number"]
+    for m in item.materials.filter(source=MaterialSource.UPLOAD).exclude(
+        requirement=MaterialRequirement.OPTIONAL
+    ):
+        if m.position > 0:
+            _ok(http.post(f"{URL}/{number}/materials/{m.pk}", {"file": pdf("材料.pdf")}), 201)
+    return _ok(http.post(f"{URL}/{number}/submit"))
+
+
+def test_a_second_identical_business_licence_is_not_issued_by_the_table(
+    cast: MappingCast,
+) -> None:
+    citizen = cast.base.citizen
+    person = citizen.person
+    assert person is not None
+    host_people_and_insurance(
+        cast.base.data, [{"id_number": person.id_number, "name": "张三", "address": "长沙市"}], []
+    )
+    http = logged_in(citizen)
+    first = _submit_with_files(http, cast.individual, INDIVIDUAL_FORM)
+    assert first["state"] == "approved"
+    assert first["licence_number"]
+    second = _submit_with_files(http, cast.individual, INDIVIDUAL_FORM)
+    assert second["state"] == "submitted"
+    assert not second["licence_number"]
+    assert [t["step"] for t in tasks_of(logged_in(cast.base.clerk), second["number"])] == ["accept"]
+
+
+def test_an_outstanding_promise_is_not_approved_by_the_table(cast: MappingCast) -> None:
+    citizen = cast.base.citizen
+    person = citizen.person
+    assert person is not None
+    host_people_and_insurance(
+        cast.base.data, [{"id_number": person.id_number, "name": "张三", "address": "长沙市"}], []
+    )
+    assert cast.individual.materials.filter(requirement=MaterialRequirement.DEFERRABLE).exists()
+    body = submit(logged_in(citizen), cast.individual, INDIVIDUAL_FORM)
+    assert body["state"] == "submitted"
+    assert not body["licence_number"]
+
+
+def test_an_enterprise_cannot_name_an_operator_the_exchange_does_not_confirm(
+    cast: MappingCast,
+) -> None:
+    owner = cast.base.applicant.person
+    citizen = cast.base.citizen.person
+    assert owner is not None and citizen is not None
+    host_people_and_insurance(
+        cast.base.data,
+        [
+            {"id_number": owner.id_number, "name": "赵六", "address": "长沙市"},
+            {"id_number": citizen.id_number, "name": "张三", "address": "长沙市"},
+        ],
+        [],
+    )
+    http = logged_in(cast.base.applicant)
+    reads = AccessLog.objects.count()
+    # 张三's number with another name: refused on the name, nothing submitted.
+    form = {**RESTAURANT_FORM, "id_number": citizen.id_number, "name": "王五"}
+    refused = http.post(
+        f"{URL}/",
+        {"item_code": cast.restaurant.code, "form_data": form},
+        content_type="application/json",
+    )
+    number = _ok(refused, 201)["number"]
+    provide(http, cast.restaurant, number)
+    answer = http.post(f"{URL}/{number}/submit")
+    assert answer.status_code == 400, answer.content
+    body = answer.json()
+    assert body["code"] == "invalid_form"
+    assert "name" in body["detail"]["fields"]
+    # The check is a governed read of the population register, logged as such.
+    assert AccessLog.objects.count() > reads
+    # A number the register does not know is refused on the number.
+    form = {**RESTAURANT_FORM, "id_number": "430102199001019999", "name": "王五"}
+    _ok(http.put(f"{URL}/{number}", {"form_data": form}, content_type="application/json"))
+    body = http.post(f"{URL}/{number}/submit").json()
+    assert "id_number" in body["detail"]["fields"]
+    # The number and its name as registered pass, and only then is the material shared.
+    form = {**RESTAURANT_FORM, "id_number": citizen.id_number, "name": "张三"}
+    _ok(http.put(f"{URL}/{number}", {"form_data": form}, content_type="application/json"))
+    body = _ok(http.post(f"{URL}/{number}/submit"))
+    kinds = {m["material_name"]: m["kind"] for m in body["materials"]}
+    assert kinds["经营者身份证明"] == "exchange"
+
+
+def test_an_unconfirmable_operator_is_not_presented_as_shared(cast: MappingCast) -> None:
+    owner = cast.base.applicant.person
+    assert owner is not None
+    # No population register: the operator cannot be checked, so nothing is submitted.
+    form = {**RESTAURANT_FORM, "id_number": owner.id_number, "name": "赵六"}
+    http = logged_in(cast.base.applicant)
+    number = _ok(
+        http.post(
+            f"{URL}/",
+            {"item_code": cast.restaurant.code, "form_data": form},
+            content_type="application/json",
+        ),
+        201,
+    )["number"]
+    provide(http, cast.restaurant, number)
+    answer = http.post(f"{URL}/{number}/submit")
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "check_unavailable"

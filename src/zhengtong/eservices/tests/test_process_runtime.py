@@ -77,6 +77,13 @@ def test_a_simple_case_is_approved_by_the_decision_table_with_no_user_task(
     assert round_trip(instance).outcome == Outcome.APPROVED
 
 
+@pytest.mark.parametrize("process_id", PROCESS_IDS)
+def test_a_platform_hold_sends_an_otherwise_simple_case_to_staff(process_id: str) -> None:
+    instance = process.start(process_id, dict(AUTOMATIC[process_id], manual_review=True))
+    assert not instance.is_completed
+    assert [t.bpmn_id for t in instance.ready_user_tasks()] == ["accept"]
+
+
 def test_a_credit_flag_sends_an_otherwise_simple_case_to_staff() -> None:
     data = dict(AUTOMATIC["food_business_licence"], credit_flag=True)
     instance = process.start("food_business_licence", data)
@@ -92,7 +99,7 @@ def test_check_tables_put_their_results_into_the_process_data() -> None:
 
     pension = process.start(
         "rural_urban_pension_enrolment",
-        {"age": 15, "hukou_local": True, "enrolled_elsewhere": False},
+        {"age": 15, "hukou_local": True, "enrolled_elsewhere": False, "manual_review": False},
     )
     assert pension.data["eligible"] is False
     assert pension.data["ineligible_reason"] == "未满16周岁"
@@ -226,7 +233,7 @@ def test_start_refuses_data_without_the_declared_inputs() -> None:
     with pytest.raises(ProcessError) as caught:
         process.start("food_business_licence", {"business_type": "食品销售"})
     assert caught.value.code == "missing_input"
-    assert caught.value.detail["missing"] == ["area", "credit_flag"]
+    assert caught.value.detail["missing"] == ["area", "credit_flag", "manual_review"]
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.eservices import application_selectors
-from zhengtong.eservices.models import Application, Rectification, WorkTask
+from zhengtong.eservices import application_actions, application_selectors
+from zhengtong.eservices.models import Application, Notification, Rectification, WorkTask
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
     MANUAL_FORM,
@@ -270,3 +270,69 @@ def test_staff_are_told_when_the_applicant_already_holds_such_a_licence(
     page = clerk.get(url).content.decode()
     assert 'id="licence-held"' in page and held.number in page
     assert "长沙市芙蓉区五一大道100号" in page or "经营场所" in page
+
+
+def test_the_workbench_shows_the_staff_members_messages(cast: ApplicationsCast) -> None:
+    number = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    decide(logged_in(cast.clerk), number, passed="1")
+    application = Application.objects.get(number=number)
+    application_actions.do_request_correction(application, "请补充", acting_user=cast.reviewer)
+    application_actions.do_submit_correction(application, "已补", acting_user=cast.applicant)
+    notice = Notification.objects.filter(user=cast.reviewer).latest("created_at")
+    assert number in notice.text
+    reviewer = logged_in(cast.reviewer)
+    html = reviewer.get(WORK).content.decode()
+    assert notice.text in html and "notification-unread" in html
+    reviewer.post("/services/notifications/read/", {"next": WORK})
+    html = reviewer.get(WORK).content.decode()
+    assert notice.text in html and "notification-unread" not in html
+
+
+def test_the_english_work_item_translates_the_step_and_the_credit_record(
+    cast: ApplicationsCast,
+) -> None:
+    body = submitted(logged_in(cast.flagged_applicant), cast, AUTOMATIC_FORM, scanned_licence=True)
+    number = body["number"]
+    decide(logged_in(cast.clerk), number, passed="1", opinion="材料齐全")
+    reviewer = logged_in(cast.reviewer)
+    reviewer.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = reviewer.get(f"{WORK}{open_task(number).pk}/").content.decode()
+    assert "Current step: Review" in page and "审查</" not in page
+    for chinese, english in (
+        ("列入事由", "Reason for listing"),
+        ("认定部门", "Deciding authority"),
+    ):
+        assert f"<dt>{english}</dt>" in page and f"<dt>{chinese}</dt>" not in page
+
+
+def test_staff_still_see_a_material_replaced_during_correction(cast: ApplicationsCast) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zhengtong.eservices.tests.test_applications_cast import material
+
+    number = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    decide(logged_in(cast.clerk), number, passed="1")
+    application = Application.objects.get(number=number)
+    application_actions.do_request_correction(application, "布局图不清", acting_user=cast.reviewer)
+    layout = material(cast.food, "设备设施")
+    newer = b"%PDF-1.4\n% the corrected layout\n"
+    application_actions.do_upload_material(
+        application,
+        layout.pk,
+        SimpleUploadedFile("新布局图.pdf", newer, content_type="application/pdf"),
+        acting_user=cast.applicant,
+    )
+    application_actions.do_submit_correction(application, "已更换", acting_user=cast.applicant)
+    task = open_task(number)
+    reviewer = logged_in(cast.reviewer)
+    page = reviewer.get(f"{WORK}{task.pk}/").content.decode()
+    assert "新布局图.pdf" in page and "布局图.pdf" in page.replace("新布局图.pdf", "")
+    assert "已被替换" in page
+    current = reviewer.get(f"{WORK}{task.pk}/materials/{layout.pk}/")
+    assert b"".join(current.streaming_content) == newer  # type: ignore[attr-defined]
+    earlier = page.split("已被替换")[1].split('href="')[1].split('"')[0]
+    response = reviewer.get(earlier)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
+    # Only staff who may handle the task open it.
+    assert logged_in(cast.outsider).get(earlier).status_code in (403, 404)
