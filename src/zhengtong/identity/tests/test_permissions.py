@@ -1,7 +1,7 @@
 import datetime as dt
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from zhengtong.core.testing import TEST_ACTOR, make_department
 from zhengtong.identity.actions import (
@@ -168,7 +168,7 @@ def test_the_legal_representative_may_authorise_agents_and_the_agent_may_not(
 
 def test_an_agent_whose_authorisation_expired_holds_nothing(cast: Cast) -> None:
     EnterpriseMembership.objects.filter(user=cast.agent).update(
-        valid_until=dt.date.today() - dt.timedelta(days=1)
+        valid_until=timezone.localdate() - dt.timedelta(days=1)
     )
     assert not has_permission(fresh(cast.agent), "portal.use_enterprise_services")
 
