@@ -43,6 +43,7 @@ from zhengtong.eservices.application_rows import (
     application_with_item,
     close_work_task,
     end_open_suspensions,
+    has_provision_of_kind,
     insert_event,
     insert_work_tasks,
     lock_if_unchanged,
@@ -906,7 +907,7 @@ def platform_holds(
     ):
         # A second identical licence is a change or renewal in disguise: staff decide.
         holds.append(Hold.LICENCE_HELD)
-    if application.provided_materials.filter(kind=ProvisionKind.COMMITMENT).exists():
+    if has_provision_of_kind(application.pk, ProvisionKind.COMMITMENT):
         holds.append(Hold.PROMISE_OUTSTANDING)
     if not checks.complete:
         holds.append(Hold.CHECK_UNAVAILABLE)

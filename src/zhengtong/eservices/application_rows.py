@@ -196,6 +196,16 @@ def provided_material_ids(application_id: int) -> set[int]:
         return {int(material_id) for (material_id,) in cursor.fetchall()}
 
 
+def has_provision_of_kind(application_id: int, kind: str) -> bool:
+    """Whether any material of the application is provided this way (e.g. a 容缺 promise)."""
+    using = router.db_for_read(ApplicationMaterial)
+    table, c = quoted_table(using, ApplicationMaterial)
+    sql = f"SELECT 1 FROM {table} WHERE {c['application']} = %s AND {c['kind']} = %s LIMIT 1"  # noqa: S608
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [application_id, kind])
+        return cursor.fetchone() is not None
+
+
 def insert_event(**row: Any) -> None:
     """Add one timeline row (``ApplicationEvent`` fields; ``application`` is its id)."""
     _EVENTS.insert([row])

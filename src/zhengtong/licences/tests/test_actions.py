@@ -205,3 +205,14 @@ def test_the_newest_valid_licence_is_offered_and_a_future_one_is_not(cast: Licen
     assert future.valid_from > timezone.localdate()
     assert find_valid_licence(code, "food_business_licence") == newer
     assert older != newer
+
+
+def test_an_older_valid_licence_is_found_behind_several_tampered_newer_ones(
+    cast: LicenceCast,
+) -> None:
+    oldest = issue_food_licence(cast)
+    newer = [issue_food_licence(cast) for _ in range(3)]
+    code = cast.shop.credit_code
+    assert find_valid_licence(code, "food_business_licence") == newer[-1]
+    Licence.objects.filter(pk__in=[lic.pk for lic in newer]).update(holder_name="别的餐饮店")
+    assert find_valid_licence(code, "food_business_licence") == oldest
