@@ -8,19 +8,23 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from openpyxl import Workbook
 
 from zhengtong.core.testing import make_enterprise, make_person
 from zhengtong.hotline.models import Case, LabelledExample
+from zhengtong.hotline.tests.api_calls import (
+    POLLUTION,
+    URL,
+    as_user,
+    ok,
+    post,
+    submit,
+    workbook,
+)
 from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
-from zhengtong.identity.models import User
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation.credit_scorecard import DEFAULT_CONFIG
 from zhengtong.regulation.credit_selectors import standing_of
 from zhengtong.regulation.models import CreditRecord
-
-URL = "/api/hotline"
-POLLUTION = "芙蓉区五一大道旁边的化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗，希望尽快处理。"
 
 
 @pytest.fixture
@@ -30,30 +34,11 @@ def cast(db: None) -> HotlineCast:
     return made
 
 
-def _ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.content.decode()
-    return response.json()
-
-
-def _as(user: User) -> Client:
-    http = Client()
-    http.force_login(user)
-    return http
-
-
-def _post(http: Client, path: str, data: dict[str, Any] | None = None) -> Any:
-    return http.post(f"{URL}{path}", data or {}, content_type="application/json")
-
-
-def _submit(http: Client, content: str = POLLUTION, **fields: Any) -> Any:
-    return _ok(_post(http, "/cases", {"content": content, **fields}), 201)
-
-
 def test_a_citizens_message_is_routed_to_the_district_department(cast: HotlineCast) -> None:
-    created = _submit(_as(cast.zhangsan), title="化工厂排放刺鼻废气")
+    created = submit(as_user(cast.zhangsan), title="化工厂排放刺鼻废气")
     assert created["state"] == "assigned"
     assert created["department_name"] == cast.furong_environment.name
-    case = _ok(_as(cast.chenhuan).get(f"{URL}/cases/{created['number']}"))
+    case = ok(as_user(cast.chenhuan).get(f"{URL}/cases/{created['number']}"))
     assert case["district"] == "芙蓉区"
     assert case["predicted_category"] == "环境保护"
     assert case["routed_by"] == "model"
@@ -64,19 +49,19 @@ def test_a_citizens_message_is_routed_to_the_district_department(cast: HotlineCa
 
 
 def test_without_a_district_the_city_department_handles_it(cast: HotlineCast) -> None:
-    created = _submit(
-        _as(cast.zhangsan), content="我家附近的化工厂排放刺鼻废气，已经持续很长时间了。"
+    created = submit(
+        as_user(cast.zhangsan), content="我家附近的化工厂排放刺鼻废气，已经持续很长时间了。"
     )
     assert created["department_name"] == cast.city_environment.name
 
 
 def test_an_unsure_or_unmapped_message_waits_for_a_dispatcher(cast: HotlineCast) -> None:
     # 交通运输 has no routing rule in this city, so nobody could receive it.
-    created = _submit(
-        _as(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
+    created = submit(
+        as_user(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
     )
     assert created["state"] == "dispatching"
-    queue = _ok(_as(cast.dispatcher).get(f"{URL}/queue"))
+    queue = ok(as_user(cast.dispatcher).get(f"{URL}/queue"))
     assert [c["number"] for c in queue] == [created["number"]]
     assert queue[0]["predicted_category"] == "交通运输"
 
@@ -84,12 +69,12 @@ def test_an_unsure_or_unmapped_message_waits_for_a_dispatcher(cast: HotlineCast)
 def test_the_dispatchers_decision_routes_and_becomes_a_training_example(
     cast: HotlineCast,
 ) -> None:
-    created = _submit(
-        _as(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
+    created = submit(
+        as_user(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
     )
-    dispatched = _ok(
-        _post(
-            _as(cast.dispatcher),
+    dispatched = ok(
+        post(
+            as_user(cast.dispatcher),
             f"/cases/{created['number']}/dispatch",
             {"category": "城乡建设", "department_code": cast.city_housing.code},
         )
@@ -101,11 +86,11 @@ def test_the_dispatchers_decision_routes_and_becomes_a_training_example(
 
 
 def test_only_dispatchers_dispatch(cast: HotlineCast) -> None:
-    created = _submit(
-        _as(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
+    created = submit(
+        as_user(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
     )
-    response = _post(
-        _as(cast.chenhuan),
+    response = post(
+        as_user(cast.chenhuan),
         f"/cases/{created['number']}/dispatch",
         {"category": "环境保护", "department_code": cast.furong_environment.code},
     )
@@ -113,30 +98,30 @@ def test_only_dispatchers_dispatch(cast: HotlineCast) -> None:
 
 
 def test_the_department_signs_replies_and_a_bad_rating_reopens_once(cast: HotlineCast) -> None:
-    citizen = _as(cast.zhangsan)
-    number = _submit(citizen)["number"]
-    handler = _as(cast.chenhuan)
-    assert _ok(_post(handler, f"/cases/{number}/sign"))["state"] == "handling"
+    citizen = as_user(cast.zhangsan)
+    number = submit(citizen)["number"]
+    handler = as_user(cast.chenhuan)
+    assert ok(post(handler, f"/cases/{number}/sign"))["state"] == "handling"
     draft = (
         "您好，经现场调查，该化工厂废气处理设施故障，我局已责令其停产整改，"
         "并将于本月底前复查。联系电话 0731-12345678。"
     )
-    score = _ok(_post(handler, f"/cases/{number}/reply-score", {"reply": draft}))
-    generic = _ok(
-        _post(handler, f"/cases/{number}/reply-score", {"reply": "已收悉，将转交相关部门。"})
+    score = ok(post(handler, f"/cases/{number}/reply-score", {"reply": draft}))
+    generic = ok(
+        post(handler, f"/cases/{number}/reply-score", {"reply": "已收悉，将转交相关部门。"})
     )
     assert score["total"] > generic["total"]
-    replied = _ok(_post(handler, f"/cases/{number}/reply", {"reply": draft}))
+    replied = ok(post(handler, f"/cases/{number}/reply", {"reply": draft}))
     assert replied["state"] == "replied"
     assert replied["reply_score"]["total"] == score["total"]
 
-    reopened = _ok(_post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
+    reopened = ok(post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
     assert reopened["state"] == "handling"
     assert reopened["reopened"] is True
     assert "reopened" in [e["kind"] for e in reopened["events"]]
 
-    _ok(_post(handler, f"/cases/{number}/reply", {"reply": draft + "已于今日复查合格。"}))
-    closed = _ok(_post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
+    ok(post(handler, f"/cases/{number}/reply", {"reply": draft + "已于今日复查合格。"}))
+    closed = ok(post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
     # Reopened once only: the second bad rating closes the case with the rating.
     assert closed["state"] == "closed"
     assert closed["rating"] == "unsatisfied"
@@ -146,19 +131,19 @@ def test_a_complaint_found_true_goes_on_the_enterprises_credit_file_once(
     cast: HotlineCast,
 ) -> None:
     plant = make_enterprise("长沙市某化工有限公司", legal_representative=make_person("钱老板"))
-    citizen = _as(cast.zhangsan)
-    number = _submit(citizen)["number"]
-    handler = _as(cast.chenhuan)
-    _ok(_post(handler, f"/cases/{number}/sign"))
+    citizen = as_user(cast.zhangsan)
+    number = submit(citizen)["number"]
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{number}/sign"))
     reply = (
         "经现场核查，该厂夜间超标排放属实，我局已立案查处，责令立即整改。联系电话 0731-12345678。"
     )
-    unknown = _post(handler, f"/cases/{number}/reply", {"reply": reply, "upheld_against": "X" * 18})
+    unknown = post(handler, f"/cases/{number}/reply", {"reply": reply, "upheld_against": "X" * 18})
     assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_enterprise"
     assert Case.objects.get(number=number).state == "handling"
 
-    replied = _ok(
-        _post(
+    replied = ok(
+        post(
             handler, f"/cases/{number}/reply", {"reply": reply, "upheld_against": plant.credit_code}
         )
     )
@@ -171,9 +156,9 @@ def test_a_complaint_found_true_goes_on_the_enterprises_credit_file_once(
     assert standing is not None and standing.score == DEFAULT_CONFIG["base_score"] + deduction
 
     # A reopened case replied again is still one finding on the credit file.
-    _ok(_post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
-    _ok(
-        _post(
+    ok(post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
+    ok(
+        post(
             handler, f"/cases/{number}/reply", {"reply": reply, "upheld_against": plant.credit_code}
         )
     )
@@ -181,38 +166,38 @@ def test_a_complaint_found_true_goes_on_the_enterprises_credit_file_once(
 
 
 def test_another_department_cannot_see_or_answer_the_case(cast: HotlineCast) -> None:
-    number = _submit(_as(cast.zhangsan))["number"]
-    other = _as(cast.wangzhu)
+    number = submit(as_user(cast.zhangsan))["number"]
+    other = as_user(cast.wangzhu)
     assert other.get(f"{URL}/cases/{number}").status_code == 404
-    assert _post(other, f"/cases/{number}/sign").status_code == 404
+    assert post(other, f"/cases/{number}/sign").status_code == 404
 
 
 def test_a_misrouted_case_goes_back_with_a_reason_and_counts_as_a_misroute(
     cast: HotlineCast,
 ) -> None:
-    number = _submit(_as(cast.zhangsan))["number"]
-    handler = _as(cast.chenhuan)
-    refused = _post(handler, f"/cases/{number}/return", {"reason": ""})
+    number = submit(as_user(cast.zhangsan))["number"]
+    handler = as_user(cast.chenhuan)
+    refused = post(handler, f"/cases/{number}/return", {"reason": ""})
     assert refused.status_code == 400
     assert refused.json()["code"] == "reason_required"
-    back = _ok(_post(handler, f"/cases/{number}/return", {"reason": "属于城管职责"}))
+    back = ok(post(handler, f"/cases/{number}/return", {"reason": "属于城管职责"}))
     assert back["state"] == "dispatching"
-    overview = _ok(_as(cast.leader).get(f"{URL}/overview"))
+    overview = ok(as_user(cast.leader).get(f"{URL}/overview"))
     assert overview["returns_after_model"] == 1
 
 
 def test_an_extension_moves_the_reply_deadline_when_approved(cast: HotlineCast) -> None:
-    number = _submit(_as(cast.zhangsan))["number"]
-    handler = _as(cast.chenhuan)
-    before = _ok(handler.get(f"{URL}/cases/{number}"))["reply_due"]
-    extension = _ok(
-        _post(handler, f"/cases/{number}/extensions", {"days": 5, "reason": "需要环境监测报告"}),
+    number = submit(as_user(cast.zhangsan))["number"]
+    handler = as_user(cast.chenhuan)
+    before = ok(handler.get(f"{URL}/cases/{number}"))["reply_due"]
+    extension = ok(
+        post(handler, f"/cases/{number}/extensions", {"days": 5, "reason": "需要环境监测报告"}),
         201,
     )
-    again = _post(handler, f"/cases/{number}/extensions", {"days": 5, "reason": "再延"})
+    again = post(handler, f"/cases/{number}/extensions", {"days": 5, "reason": "再延"})
     assert again.json()["code"] == "extension_pending"
-    decided = _ok(
-        _post(_as(cast.dispatcher), f"/extensions/{extension['id']}/decision", {"approve": True})
+    decided = ok(
+        post(as_user(cast.dispatcher), f"/extensions/{extension['id']}/decision", {"approve": True})
     )
     assert decided["reply_due"] > before
 
@@ -220,23 +205,23 @@ def test_an_extension_moves_the_reply_deadline_when_approved(cast: HotlineCast) 
 def test_a_repeat_from_the_same_person_is_merged_and_others_are_linked(
     cast: HotlineCast,
 ) -> None:
-    first = _submit(_as(cast.zhangsan))["number"]
-    repeat = _submit(_as(cast.zhangsan), content=POLLUTION + "到现在还没有人来处理！")
+    first = submit(as_user(cast.zhangsan))["number"]
+    repeat = submit(as_user(cast.zhangsan), content=POLLUTION + "到现在还没有人来处理！")
     assert repeat["state"] == "merged"
     assert repeat["merged_into"] == first
-    neighbour = _submit(
-        _as(cast.dispatcher),
+    neighbour = submit(
+        as_user(cast.dispatcher),
         content="芙蓉区五一大道那家化工厂晚上排放很刺鼻的废气，我们小区居民都受不了。",
         contact_phone="13900001111",
     )
-    case = _ok(_as(cast.dispatcher).get(f"{URL}/cases/{neighbour['number']}"))
+    case = ok(as_user(cast.dispatcher).get(f"{URL}/cases/{neighbour['number']}"))
     assert first in case["linked"]
     assert Case.objects.count() == 3  # nothing lost
 
 
 def test_the_call_centre_system_enters_calls_with_its_scope(cast: HotlineCast) -> None:
     http = Client(HTTP_AUTHORIZATION=f"Bearer {cast.call_centre_token}")
-    created = _ok(
+    created = ok(
         http.post(
             f"{URL}/cases",
             {"content": POLLUTION, "urgency": "urgent", "contact_phone": "13900002222"},
@@ -249,70 +234,59 @@ def test_the_call_centre_system_enters_calls_with_its_scope(cast: HotlineCast) -
 
 
 def test_bad_input_gets_stable_codes(cast: HotlineCast) -> None:
-    http = _as(cast.zhangsan)
-    assert _post(http, "/cases", {"content": ""}).json()["code"] == "content_required"
+    http = as_user(cast.zhangsan)
+    assert post(http, "/cases", {"content": ""}).json()["code"] == "content_required"
     anonymous_online = Client()
     assert anonymous_online.post(
         f"{URL}/cases", {"content": POLLUTION}, content_type="application/json"
     ).status_code in (401, 403)
-    bad_phone = _post(_as(cast.dispatcher), "/cases", {"content": POLLUTION, "contact_phone": "12"})
+    bad_phone = post(
+        as_user(cast.dispatcher), "/cases", {"content": POLLUTION, "contact_phone": "12"}
+    )
     assert bad_phone.json()["code"] == "invalid_phone"
-    bad_rating = _post(http, f"/cases/{_submit(http)['number']}/rating", {"rating": "great"})
+    bad_rating = post(http, f"/cases/{submit(http)['number']}/rating", {"rating": "great"})
     assert bad_rating.json()["code"] == "invalid_rating"
 
 
 def test_an_anonymous_case_is_tracked_by_its_code_and_closes_on_reply(cast: HotlineCast) -> None:
-    created = _submit(_as(cast.dispatcher), anonymous=True, contact_phone="13900003333")
-    tracked = _ok(Client().get(f"{URL}/track/{created['tracking_code']}"))
+    created = submit(as_user(cast.dispatcher), anonymous=True, contact_phone="13900003333")
+    tracked = ok(Client().get(f"{URL}/track/{created['tracking_code']}"))
     assert tracked["state"] == "assigned"
     case = Case.objects.get(number=created["number"])
     assert (case.contact_phone, case.anonymous) == ("", True)
-    handler = _as(cast.chenhuan)
-    _ok(_post(handler, f"/cases/{created['number']}/sign"))
-    _ok(_post(handler, f"/cases/{created['number']}/reply", {"reply": "已查处该化工厂。"}))
-    assert _ok(Client().get(f"{URL}/track/{created['tracking_code']}"))["state"] == "closed"
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{created['number']}/sign"))
+    ok(post(handler, f"/cases/{created['number']}/reply", {"reply": "已查处该化工厂。"}))
+    assert ok(Client().get(f"{URL}/track/{created['tracking_code']}"))["state"] == "closed"
     assert Client().get(f"{URL}/track/not-a-code").status_code == 404
-
-
-def _workbook(*rows: list[str]) -> io.BytesIO:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    buffer.name = "calls.xlsx"
-    return buffer
 
 
 def test_an_xlsx_import_keeps_good_rows_and_reports_bad_ones(
     cast: HotlineCast, django_capture_on_commit_callbacks: Any
 ) -> None:
-    buffer = _workbook(
+    buffer = workbook(
         ["标题", "内容", "联系电话", "紧急程度"],
         ["化工厂排放废气", POLLUTION, "13900004444", "一般"],
         ["", "", "13900005555", "一般"],
         ["路灯", "小区路灯损坏没人修，晚上出行很不方便。", "13900006666", "很急"],
     )
-    http = _as(cast.dispatcher)
+    http = as_user(cast.dispatcher)
     with django_capture_on_commit_callbacks(execute=True):
-        queued = _ok(http.post(f"{URL}/imports", {"file": buffer}), 202)
+        queued = ok(http.post(f"{URL}/imports", {"file": buffer}), 202)
     assert queued["total_rows"] == 3
-    report = _ok(http.get(f"{URL}/imports/{queued['id']}"))
+    report = ok(http.get(f"{URL}/imports/{queued['id']}"))
     assert report["state"] == "done"
     assert len(report["created"]) == 1
     assert [(e["row"], e["code"]) for e in report["errors"]] == [
         (3, "content_required"),
         (4, "invalid_urgency"),
     ]
-    assert _as(cast.chenhuan).get(f"{URL}/imports/{queued['id']}").status_code == 404
+    assert as_user(cast.chenhuan).get(f"{URL}/imports/{queued['id']}").status_code == 404
 
 
 def test_a_workbook_of_the_wrong_layout_is_refused_at_upload(cast: HotlineCast) -> None:
-    http = _as(cast.dispatcher)
-    wrong = _workbook(["标题", "电话"], ["路灯坏了", "13900000000"])
+    http = as_user(cast.dispatcher)
+    wrong = workbook(["标题", "电话"], ["路灯坏了", "13900000000"])
     assert http.post(f"{URL}/imports", {"file": wrong}).json()["code"] == "missing_content_column"
     not_xlsx = io.BytesIO(b"title,content\n")
     not_xlsx.name = "calls.csv"
@@ -326,7 +300,7 @@ def test_an_interrupted_import_resumes_without_registering_a_row_twice(
     from zhengtong.hotline.imports import do_queue_import, run_import
     from zhengtong.hotline.models import CaseImport
 
-    data = _workbook(
+    data = workbook(
         ["内容", "联系电话"],
         [POLLUTION, "13900007001"],
         ["小区路灯损坏没人修，晚上出行很不方便。", "13900007002"],
@@ -343,39 +317,39 @@ def test_an_interrupted_import_resumes_without_registering_a_row_twice(
 
 def test_the_leader_sees_volumes_and_hot_issues(cast: HotlineCast) -> None:
     for phone in ("13900000001", "13900000002", "13900000003"):
-        _submit(
-            _as(cast.dispatcher),
+        submit(
+            as_user(cast.dispatcher),
             content="芙蓉区魅力之城小区楼下餐馆油烟噪音扰民，晚上吵得睡不着。",
             title="魅力之城小区油烟噪音扰民",
             contact_phone=phone,
         )
-    overview = _ok(_as(cast.leader).get(f"{URL}/overview?days=7"))
+    overview = ok(as_user(cast.leader).get(f"{URL}/overview?days=7"))
     assert overview["total"] == 3
     assert {"name": "芙蓉区", "count": 3} in overview["by_district"]
-    issues = _ok(_as(cast.leader).get(f"{URL}/hot-issues?days=7"))
+    issues = ok(as_user(cast.leader).get(f"{URL}/hot-issues?days=7"))
     assert issues and "魅力之城" in issues[0]["place"]
     assert len(issues[0]["cases"]) == 3
-    assert _as(cast.zhangsan).get(f"{URL}/overview").status_code == 403
+    assert as_user(cast.zhangsan).get(f"{URL}/overview").status_code == 403
 
 
 def test_models_are_listed_and_a_rollback_activates_an_older_version(cast: HotlineCast) -> None:
-    admin = _as(cast.admin)
-    first = _ok(admin.get(f"{URL}/models"))[0]
+    admin = as_user(cast.admin)
+    first = ok(admin.get(f"{URL}/models"))[0]
     assert first["is_active"] is True
     second = train_active_model()
-    versions = {v["number"]: v for v in _ok(admin.get(f"{URL}/models"))}
+    versions = {v["number"]: v for v in ok(admin.get(f"{URL}/models"))}
     assert versions[second.number]["is_active"] is True
-    rolled_back = _ok(_post(admin, f"/models/{first['number']}/activate"))
+    rolled_back = ok(post(admin, f"/models/{first['number']}/activate"))
     assert rolled_back["is_active"] is True
-    assert _post(admin, f"/models/{first['number']}/activate").json()["code"] == "already_active"
-    assert _as(cast.dispatcher).get(f"{URL}/models").status_code == 403
+    assert post(admin, f"/models/{first['number']}/activate").json()["code"] == "already_active"
+    assert as_user(cast.dispatcher).get(f"{URL}/models").status_code == 403
 
 
 def test_training_from_absent_shared_data_names_what_to_set(
     cast: HotlineCast, settings: Any, tmp_path: Path
 ) -> None:
     settings.SHARED_DATA_DIR = tmp_path / "absent"
-    response = _post(_as(cast.admin), "/models", {"use_shared_data": True})
+    response = post(as_user(cast.admin), "/models", {"use_shared_data": True})
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "shared_data_missing"

@@ -13,16 +13,16 @@ from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.hotline.actions import do_urge_overdue_cases
 from zhengtong.hotline.imports import do_queue_import, run_import
 from zhengtong.hotline.models import Case, CaseImport, ExtensionRequest, LabelledExample
-from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
-from zhengtong.hotline.tests.test_api_flow import (
+from zhengtong.hotline.tests.api_calls import (
     POLLUTION,
     URL,
-    _as,
-    _ok,
-    _post,
-    _submit,
-    _workbook,
+    as_user,
+    ok,
+    post,
+    submit,
+    workbook,
 )
+from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
 from zhengtong.hotline.tests.test_time_limits_and_routing_data import monday_ten
 from zhengtong.identity.actions import do_create_staff
 from zhengtong.identity.models import Role
@@ -38,10 +38,10 @@ def cast(db: None) -> HotlineCast:
 
 
 def _returned_and_sent_to_housing(cast: HotlineCast, number: str) -> None:
-    _ok(_post(_as(cast.chenhuan), f"/cases/{number}/return", {"reason": "属于住建部门职责"}))
-    _ok(
-        _post(
-            _as(cast.dispatcher),
+    ok(post(as_user(cast.chenhuan), f"/cases/{number}/return", {"reason": "属于住建部门职责"}))
+    ok(
+        post(
+            as_user(cast.dispatcher),
             f"/cases/{number}/dispatch",
             {"category": "城乡建设", "department_code": cast.city_housing.code},
         )
@@ -49,61 +49,67 @@ def _returned_and_sent_to_housing(cast: HotlineCast, number: str) -> None:
 
 
 def test_a_return_withdraws_the_departments_pending_extension(cast: HotlineCast) -> None:
-    number = _submit(_as(cast.zhangsan))["number"]
-    _ok(
-        _post(_as(cast.chenhuan), f"/cases/{number}/extensions", {"days": 5, "reason": "需要监测"}),
+    number = submit(as_user(cast.zhangsan))["number"]
+    ok(
+        post(
+            as_user(cast.chenhuan), f"/cases/{number}/extensions", {"days": 5, "reason": "需要监测"}
+        ),
         201,
     )
     _returned_and_sent_to_housing(cast, number)
     # The old department's request is no longer the centre's to decide ...
-    assert _ok(_as(cast.dispatcher).get(f"{URL}/extensions")) == []
+    assert ok(as_user(cast.dispatcher).get(f"{URL}/extensions")) == []
     assert ExtensionRequest.objects.get().state == "withdrawn"
     # ... and the new department may ask for time of its own.
-    asked = _post(
-        _as(cast.wangzhu), f"/cases/{number}/extensions", {"days": 3, "reason": "需要现场核实"}
+    asked = post(
+        as_user(cast.wangzhu), f"/cases/{number}/extensions", {"days": 3, "reason": "需要现场核实"}
     )
     assert asked.status_code == 201, asked.content.decode()
 
 
 def test_a_withdrawn_extension_cannot_be_approved_afterwards(cast: HotlineCast) -> None:
-    number = _submit(_as(cast.zhangsan))["number"]
-    extension = _ok(
-        _post(_as(cast.chenhuan), f"/cases/{number}/extensions", {"days": 5, "reason": "需要监测"}),
+    number = submit(as_user(cast.zhangsan))["number"]
+    extension = ok(
+        post(
+            as_user(cast.chenhuan), f"/cases/{number}/extensions", {"days": 5, "reason": "需要监测"}
+        ),
         201,
     )
     _returned_and_sent_to_housing(cast, number)
     due = Case.objects.get(number=number).reply_due
-    late = _post(_as(cast.dispatcher), f"/extensions/{extension['id']}/decision", {"approve": True})
+    late = post(
+        as_user(cast.dispatcher), f"/extensions/{extension['id']}/decision", {"approve": True}
+    )
     assert late.status_code == 409
     assert late.json()["code"] == "already_decided"
     assert Case.objects.get(number=number).reply_due == due
 
 
 def test_a_reply_withdraws_a_pending_extension(cast: HotlineCast) -> None:
-    number = _submit(_as(cast.zhangsan))["number"]
-    handler = _as(cast.chenhuan)
-    _ok(_post(handler, f"/cases/{number}/sign"))
-    _ok(_post(handler, f"/cases/{number}/extensions", {"days": 5, "reason": "需要监测"}), 201)
-    _ok(_post(handler, f"/cases/{number}/reply", {"reply": "已责令该化工厂停产整改。"}))
-    assert _ok(_as(cast.dispatcher).get(f"{URL}/extensions")) == []
+    number = submit(as_user(cast.zhangsan))["number"]
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{number}/sign"))
+    ok(post(handler, f"/cases/{number}/extensions", {"days": 5, "reason": "需要监测"}), 201)
+    ok(post(handler, f"/cases/{number}/reply", {"reply": "已责令该化工厂停产整改。"}))
+    assert ok(as_user(cast.dispatcher).get(f"{URL}/extensions")) == []
 
 
 def test_the_first_reply_is_kept_when_a_reopened_case_is_answered_again(
     cast: HotlineCast,
 ) -> None:
-    citizen = _as(cast.zhangsan)
-    number = _submit(citizen)["number"]
-    handler = _as(cast.chenhuan)
-    _ok(_post(handler, f"/cases/{number}/sign"))
-    _ok(_post(handler, f"/cases/{number}/reply", {"reply": "第一次答复：已责令停产整改。"}))
-    _ok(_post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
-    _ok(_post(handler, f"/cases/{number}/reply", {"reply": "第二次答复：已复查并关停。"}))
-    case = _ok(handler.get(f"{URL}/cases/{number}"))
+    citizen = as_user(cast.zhangsan)
+    number = submit(citizen)["number"]
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{number}/sign"))
+    ok(post(handler, f"/cases/{number}/reply", {"reply": "第一次答复：已责令停产整改。"}))
+    ok(post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
+    ok(post(handler, f"/cases/{number}/reply", {"reply": "第二次答复：已复查并关停。"}))
+    case = ok(handler.get(f"{URL}/cases/{number}"))
     assert case["reply"] == "第二次答复：已复查并关停。"
     replies = [e["note"] for e in case["events"] if e["kind"] == "replied"]
     assert replies == ["第一次答复：已责令停产整改。", "第二次答复：已复查并关停。"]
     # The citizen, who read the first reply, still finds both on the track page.
-    tracked = _ok(Client().get(f"{URL}/track/{Case.objects.get(number=number).tracking_code}"))
+    tracked = ok(Client().get(f"{URL}/track/{Case.objects.get(number=number).tracking_code}"))
     assert [e["note"] for e in tracked["events"] if e["kind"] == "replied"] == replies
     # On the page each reply is shown once: the current one in 答复, the first in the timeline.
     page = citizen.get(f"/hotline/mine/{number}/").content.decode()
@@ -120,17 +126,17 @@ def test_a_reopened_case_is_urged_again_when_its_new_deadline_passes(
         clock[0] = moment
         return do_urge_overdue_cases(actor=TEST_ACTOR)
 
-    number = _submit(_as(cast.zhangsan))["number"]
+    number = submit(as_user(cast.zhangsan))["number"]
     case = Case.objects.get(number=number)
     assert case.reply_due is not None
     first_due = case.reply_due
     assert urge_at(first_due + dt.timedelta(hours=1)) == [number]
     assert urge_at(first_due + dt.timedelta(days=2)) == [number]  # 督办
     # Logged in now: a session opened before the clock moved has expired.
-    handler = _as(cast.chenhuan)
-    _ok(_post(handler, f"/cases/{number}/sign"))
-    _ok(_post(handler, f"/cases/{number}/reply", {"reply": "已责令该化工厂停产整改。"}))
-    _ok(_post(_as(cast.zhangsan), f"/cases/{number}/rating", {"rating": "unsatisfied"}))
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{number}/sign"))
+    ok(post(handler, f"/cases/{number}/reply", {"reply": "已责令该化工厂停产整改。"}))
+    ok(post(as_user(cast.zhangsan), f"/cases/{number}/rating", {"rating": "unsatisfied"}))
     case.refresh_from_db()
     assert case.reply_due is not None
     new_due = case.reply_due
@@ -157,15 +163,15 @@ def test_a_call_time_without_an_offset_is_taken_as_beijing_time(cast: HotlineCas
         },
         content_type="application/json",
     )
-    created = _ok(response, 201)
+    created = ok(response, 201)
     case = Case.objects.get(number=created["number"])
     assert case.received_at == dt.datetime(day.year, day.month, day.day, 1, 30, tzinfo=dt.UTC)
 
 
 def test_a_dispatcher_cannot_invent_a_category(cast: HotlineCast) -> None:
-    number = _submit(_as(cast.zhangsan), content=BUS)["number"]
-    refused = _post(
-        _as(cast.dispatcher),
+    number = submit(as_user(cast.zhangsan), content=BUS)["number"]
+    refused = post(
+        as_user(cast.dispatcher),
         f"/cases/{number}/dispatch",
         {"category": "公交", "department_code": cast.city_housing.code},
     )
@@ -176,7 +182,7 @@ def test_a_dispatcher_cannot_invent_a_category(cast: HotlineCast) -> None:
 
 
 def test_a_resumed_import_reports_the_rows_registered_before_the_crash(cast: HotlineCast) -> None:
-    data = _workbook(
+    data = workbook(
         ["内容", "联系电话"],
         [POLLUTION, "13900007001"],
         ["小区路灯损坏没人修，晚上出行很不方便。", "13900007002"],
@@ -192,16 +198,16 @@ def test_a_resumed_import_reports_the_rows_registered_before_the_crash(cast: Hot
     again = run_import(CaseImport.objects.get(pk=first.pk), actor=TEST_ACTOR)
     assert sorted(again.created) == sorted(first.created)
     assert again.merged == first.merged
-    report: dict[str, Any] = _ok(_as(cast.dispatcher).get(f"{URL}/imports/{first.pk}"))
+    report: dict[str, Any] = ok(as_user(cast.dispatcher).get(f"{URL}/imports/{first.pk}"))
     assert len(report["created"]) == 2 and len(report["merged"]) == 1
 
 
 def test_a_landline_written_with_or_without_its_hyphen_is_the_same_caller(
     cast: HotlineCast,
 ) -> None:
-    agent = _as(cast.dispatcher)
-    first = _submit(agent, contact_phone="0731-88881234")["number"]
-    repeat = _submit(
+    agent = as_user(cast.dispatcher)
+    first = submit(agent, contact_phone="0731-88881234")["number"]
+    repeat = submit(
         agent, content=POLLUTION + "到现在还没有人来处理！", contact_phone="073188881234"
     )
     assert repeat["state"] == "merged"
@@ -211,11 +217,11 @@ def test_a_landline_written_with_or_without_its_hyphen_is_the_same_caller(
 def test_a_merged_repeat_does_not_lower_the_share_routed_automatically(
     cast: HotlineCast,
 ) -> None:
-    citizen = _as(cast.zhangsan)
-    _submit(citizen)
-    assert _submit(citizen, content=POLLUTION + "到现在还没有人来处理！")["state"] == "merged"
+    citizen = as_user(cast.zhangsan)
+    submit(citizen)
+    assert submit(citizen, content=POLLUTION + "到现在还没有人来处理！")["state"] == "merged"
     # One message needed routing and the model routed it; the repeat needed none.
-    overview = _ok(_as(cast.leader).get(f"{URL}/overview"))
+    overview = ok(as_user(cast.leader).get(f"{URL}/overview"))
     assert overview["routing_automatic_share"] == 1.0
 
 
@@ -237,15 +243,15 @@ def test_a_head_who_only_supervises_opens_the_departments_case_but_cannot_answer
         [heads.code],
         actor=TEST_ACTOR,
     )
-    number = _submit(_as(cast.zhangsan))["number"]
-    http = _as(head)
+    number = submit(as_user(cast.zhangsan))["number"]
+    http = as_user(head)
     assert number in http.get("/hotline/department/").content.decode()
     page = http.get(f"/hotline/cases/{number}/")
     assert page.status_code == 200
     assert 'value="reply"' not in page.content.decode()
-    refused = _post(http, f"/cases/{number}/reply", {"reply": "已处理。"})
+    refused = post(http, f"/cases/{number}/reply", {"reply": "已处理。"})
     assert refused.status_code == 403
     # Another department's case stays out of sight.
-    other = _submit(_as(cast.zhangsan), content=BUS)["number"]
+    other = submit(as_user(cast.zhangsan), content=BUS)["number"]
     assert Case.objects.get(number=other).department_id != cast.furong_environment.pk
     assert http.get(f"/hotline/cases/{other}/").status_code == 404

@@ -19,11 +19,9 @@ from zhengtong.core.models import Department, Region, RegionLevel
 from zhengtong.core.testing import make_department
 from zhengtong.hotline.classifier_actions import do_queue_training
 from zhengtong.hotline.models import Case, CaseImport, RoutingRule
+from zhengtong.hotline.tests.api_calls import POLLUTION, URL, as_user, ok, post, submit
 from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
-from zhengtong.identity.models import User
 
-URL = "/api/hotline"
-POLLUTION = "芙蓉区五一大道旁边的化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗，希望尽快处理。"
 NEIGHBOUR = "芙蓉区五一大道那家化工厂晚上排放很刺鼻的废气，我们小区居民都受不了。"
 
 
@@ -34,38 +32,19 @@ def cast(db: None) -> HotlineCast:
     return made
 
 
-def _ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.content.decode()
-    return response.json()
-
-
-def _as(user: User) -> Client:
-    http = Client()
-    http.force_login(user)
-    return http
-
-
-def _post(http: Client, path: str, data: dict[str, Any] | None = None) -> Any:
-    return http.post(f"{URL}{path}", data or {}, content_type="application/json")
-
-
-def _submit(http: Client, content: str = POLLUTION, **fields: Any) -> Any:
-    return _ok(_post(http, "/cases", {"content": content, **fields}), 201)
-
-
 # --- what the citizen reads --------------------------------------------------------------
 
 
 def test_a_citizen_reads_neither_staff_notes_nor_routing_nor_other_peoples_cases(
     cast: HotlineCast,
 ) -> None:
-    citizen = _as(cast.zhangsan)
-    number = _submit(citizen)["number"]
-    neighbour = _submit(_as(cast.dispatcher), content=NEIGHBOUR, contact_phone="13900001111")
-    dispatcher, handler = _as(cast.dispatcher), _as(cast.chenhuan)
-    _ok(_post(handler, f"/cases/{number}/return", {"reason": "该市民多次来电，注意态度"}))
-    _ok(
-        _post(
+    citizen = as_user(cast.zhangsan)
+    number = submit(citizen)["number"]
+    neighbour = submit(as_user(cast.dispatcher), content=NEIGHBOUR, contact_phone="13900001111")
+    dispatcher, handler = as_user(cast.dispatcher), as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{number}/return", {"reason": "该市民多次来电，注意态度"}))
+    ok(
+        post(
             dispatcher,
             f"/cases/{number}/dispatch",
             {
@@ -75,11 +54,11 @@ def test_a_citizen_reads_neither_staff_notes_nor_routing_nor_other_peoples_cases
             },
         )
     )
-    _ok(_post(dispatcher, f"/cases/{number}/urge", {"note": "内部提示：勿向市民透露"}))
-    staff_view = _ok(dispatcher.get(f"{URL}/cases/{number}"))
+    ok(post(dispatcher, f"/cases/{number}/urge", {"note": "内部提示：勿向市民透露"}))
+    staff_view = ok(dispatcher.get(f"{URL}/cases/{number}"))
     assert neighbour["number"] in staff_view["linked"]
 
-    seen = _ok(citizen.get(f"{URL}/cases/{number}"))
+    seen = ok(citizen.get(f"{URL}/cases/{number}"))
     text = json.dumps(seen, ensure_ascii=False)
     for secret in ("注意态度", "此人爱投诉", "勿向市民透露", neighbour["number"]):
         assert secret not in text
@@ -100,7 +79,7 @@ def test_a_citizen_reads_neither_staff_notes_nor_routing_nor_other_peoples_cases
         "repeated",
         "extension_decided",
     }
-    tracked = _ok(Client().get(f"{URL}/track/{_tracking_code(number)}"))
+    tracked = ok(Client().get(f"{URL}/track/{_tracking_code(number)}"))
     assert [e["kind"] for e in tracked["events"]] == [e["kind"] for e in seen["events"]]
     assert "urged" not in [e["kind"] for e in tracked["events"]]
 
@@ -115,23 +94,23 @@ def _tracking_code(number: str) -> str:
 def test_a_message_about_another_city_waits_for_a_dispatcher_with_the_reason(
     cast: HotlineCast,
 ) -> None:
-    created = _submit(
-        _as(cast.zhangsan),
+    created = submit(
+        as_user(cast.zhangsan),
         content="泰山路的化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗，希望尽快处理。",
         location_text="株洲市天元区泰山路",
     )
     assert created["state"] == "dispatching"
     assert created["department_name"] is None
-    queue = _as(cast.dispatcher).get("/hotline/dispatch/").content.decode()
+    queue = as_user(cast.dispatcher).get("/hotline/dispatch/").content.decode()
     assert "事发地点不在本市（株洲市天元区）" in queue
 
 
 def test_the_suggestion_for_a_message_about_another_city_is_not_automatic(
     cast: HotlineCast,
 ) -> None:
-    suggestion = _ok(
-        _post(
-            _as(cast.dispatcher),
+    suggestion = ok(
+        post(
+            as_user(cast.dispatcher),
             "/classify",
             {"content": "我在湘潭市岳塘区，附近的化工厂每天晚上排放刺鼻废气，希望尽快处理。"},
         )
@@ -142,8 +121,8 @@ def test_the_suggestion_for_a_message_about_another_city_is_not_automatic(
 
 
 def test_a_message_naming_no_place_still_goes_to_the_city_bureau(cast: HotlineCast) -> None:
-    created = _submit(
-        _as(cast.zhangsan), content="我家附近的化工厂排放刺鼻废气，已经持续很长时间了。"
+    created = submit(
+        as_user(cast.zhangsan), content="我家附近的化工厂排放刺鼻废气，已经持续很长时间了。"
     )
     assert created["department_name"] == cast.city_environment.name
 
@@ -166,7 +145,7 @@ def transport(cast: HotlineCast) -> Department:
 
 
 def _suggested(cast: HotlineCast, content: str, title: str = "") -> Any:
-    return _ok(_post(_as(cast.dispatcher), "/classify", {"content": content, "title": title}))
+    return ok(post(as_user(cast.dispatcher), "/classify", {"content": content, "title": title}))
 
 
 def test_a_bus_stop_in_the_title_goes_to_the_topics_bureau(
@@ -201,16 +180,16 @@ def test_a_stop_named_as_a_landmark_or_later_on_leaves_the_matter_to_its_categor
 def test_similar_messages_about_places_in_two_districts_are_not_linked(
     cast: HotlineCast,
 ) -> None:
-    first = _submit(_as(cast.zhangsan))["number"]
-    elsewhere = _submit(
-        _as(cast.dispatcher),
+    first = submit(as_user(cast.zhangsan))["number"]
+    elsewhere = submit(
+        as_user(cast.dispatcher),
         content="岳麓区五一大道那家化工厂晚上排放很刺鼻的废气，我们小区居民都受不了。",
         contact_phone="13900001111",
     )
-    same_place = _submit(_as(cast.dispatcher), content=NEIGHBOUR, contact_phone="13900002222")
-    dispatcher = _as(cast.dispatcher)
-    assert _ok(dispatcher.get(f"{URL}/cases/{elsewhere['number']}"))["linked"] == []
-    assert first in _ok(dispatcher.get(f"{URL}/cases/{same_place['number']}"))["linked"]
+    same_place = submit(as_user(cast.dispatcher), content=NEIGHBOUR, contact_phone="13900002222")
+    dispatcher = as_user(cast.dispatcher)
+    assert ok(dispatcher.get(f"{URL}/cases/{elsewhere['number']}"))["linked"] == []
+    assert first in ok(dispatcher.get(f"{URL}/cases/{same_place['number']}"))["linked"]
 
 
 def test_similar_messages_about_two_streets_of_one_district_are_not_linked(
@@ -224,16 +203,16 @@ def test_similar_messages_about_two_streets_of_one_district_are_not_linked(
         parent=furong,
         path=f"{furong.path}/430102008",
     )
-    first = _submit(
-        _as(cast.zhangsan),
+    first = submit(
+        as_user(cast.zhangsan),
         content="芙蓉区五里牌街道的工地每天夜间噪音污染严重，附近居民无法休息。",
     )["number"]
-    other = _submit(
-        _as(cast.dispatcher),
+    other = submit(
+        as_user(cast.dispatcher),
         content="芙蓉区文艺路街道的工地每天夜间噪音污染严重，附近居民无法休息。",
         contact_phone="13900001111",
     )
-    case = _ok(_as(cast.dispatcher).get(f"{URL}/cases/{other['number']}"))
+    case = ok(as_user(cast.dispatcher).get(f"{URL}/cases/{other['number']}"))
     assert case["district"] == "芙蓉区" and case["street"] == "文艺路街道"
     assert first not in case["linked"]
 
@@ -245,18 +224,18 @@ def test_an_old_case_still_open_counts_as_open_and_overdue_in_a_short_window(
     cast: HotlineCast,
 ) -> None:
     long_ago = (timezone.now() - dt.timedelta(days=60)).isoformat()
-    created = _submit(
-        _as(cast.dispatcher),
+    created = submit(
+        as_user(cast.dispatcher),
         content="公交线路公交车班次太少，司机拒载绕路，希望处理。",
         contact_phone="13900001111",
         received_at=long_ago,
     )
     assert created["state"] == "dispatching"
-    overview = _ok(_as(cast.leader).get(f"{URL}/overview?days=30"))
+    overview = ok(as_user(cast.leader).get(f"{URL}/overview?days=30"))
     assert overview["total"] == 0  # the volumes are the window's
     assert overview["open"] == 1
     assert overview["overdue"] == 1
-    page = _as(cast.leader).get("/hotline/overview/?days=30")
+    page = as_user(cast.leader).get("/hotline/overview/?days=30")
     assert page.status_code == 200
 
 
@@ -280,25 +259,25 @@ def test_a_visitor_and_the_staff_are_named_in_the_history_not_by_login_or_code(
     )
     assert response.status_code == 302
     from_web = Case.objects.get(contact_phone="13900001111")
-    handler = _as(cast.chenhuan)
-    _ok(_post(handler, f"/cases/{from_web.number}/sign"))
-    _ok(_post(handler, f"/cases/{from_web.number}/reply", {"reply": "已责令化工厂停产整改。"}))
-    _ok(_post(Client(), f"/track/{from_web.tracking_code}/rating", {"rating": "unsatisfied"}))
-    page = _as(cast.dispatcher).get(f"/hotline/cases/{from_web.number}/").content.decode()
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{from_web.number}/sign"))
+    ok(post(handler, f"/cases/{from_web.number}/reply", {"reply": "已责令化工厂停产整改。"}))
+    ok(post(Client(), f"/track/{from_web.tracking_code}/rating", {"rating": "unsatisfied"}))
+    page = as_user(cast.dispatcher).get(f"/hotline/cases/{from_web.number}/").content.decode()
     steps = _steps(page)
     assert steps["受理登记"] == "市民（网站）"
     assert steps["回访评价"] == "市民"
     assert "anonymous" not in page
 
-    by_phone = _submit(_as(cast.dispatcher), content=NEIGHBOUR, contact_phone="13900002222")
-    page = _as(cast.dispatcher).get(f"/hotline/cases/{by_phone['number']}/").content.decode()
+    by_phone = submit(as_user(cast.dispatcher), content=NEIGHBOUR, contact_phone="13900002222")
+    page = as_user(cast.dispatcher).get(f"/hotline/cases/{by_phone['number']}/").content.decode()
     assert "刘派 登记" in page
     assert "liupai" not in page
 
 
 def test_a_version_trained_from_the_command_line_says_so(cast: HotlineCast) -> None:
     do_queue_training(actor=Actor.system("hotline_train"), data_path=None, include_corrections=True)
-    page = _as(cast.admin).get("/hotline/models/").content.decode()
+    page = as_user(cast.admin).get("/hotline/models/").content.decode()
     assert "命令行训练" in page
     assert "hotline_train" not in page
 
@@ -322,7 +301,7 @@ def _workbook(*rows: list[str]) -> io.BytesIO:
 def _imported(cast: HotlineCast, capture: Any, *rows: list[str]) -> int:
     buffer = _workbook(["内容", "联系电话", "紧急程度", "受理时间"], *rows)
     with capture(execute=True):
-        queued = _ok(_as(cast.dispatcher).post(f"{URL}/imports", {"file": buffer}), 202)
+        queued = ok(as_user(cast.dispatcher).post(f"{URL}/imports", {"file": buffer}), 202)
     return int(queued["id"])
 
 
@@ -335,12 +314,12 @@ def test_an_import_report_reads_in_the_readers_language(
         ["太短", "13900005555", "一般", ""],
         ["小区路灯损坏没人修，晚上出行很不方便。", "13900006666", "很急", ""],
     )
-    english = _as(cast.dispatcher)
+    english = as_user(cast.dispatcher)
     english.cookies["django_language"] = "en"
     page = english.get(f"/hotline/imports/{pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Describe your request in more detail." in page
     assert "请把诉求写得具体一些" not in page
-    chinese = _as(cast.dispatcher).get(f"/hotline/imports/{pk}/").content.decode()
+    chinese = as_user(cast.dispatcher).get(f"/hotline/imports/{pk}/").content.decode()
     assert "请把诉求写得具体一些。" in chinese
     assert "紧急程度“很急”无效" in chinese
 
@@ -359,7 +338,7 @@ def test_an_import_report_stored_as_text_stays_readable(cast: HotlineCast) -> No
             }
         ],
     )
-    page = _as(cast.dispatcher).get(f"/hotline/imports/{report.pk}/").content.decode()
+    page = as_user(cast.dispatcher).get(f"/hotline/imports/{report.pk}/").content.decode()
     assert "紧急程度“很急”无效" in page
 
 
@@ -371,11 +350,11 @@ def test_a_time_of_receipt_long_past_is_refused_with_its_code(
         django_capture_on_commit_callbacks,
         [POLLUTION, "13900005555", "一般", "1900-01-01 10:00"],
     )
-    report = _ok(_as(cast.dispatcher).get(f"{URL}/imports/{pk}"))
+    report = ok(as_user(cast.dispatcher).get(f"{URL}/imports/{pk}"))
     assert report["created"] == []
     assert [(e["row"], e["code"]) for e in report["errors"]] == [(2, "received_too_old")]
-    refused = _post(
-        _as(cast.dispatcher),
+    refused = post(
+        as_user(cast.dispatcher),
         "/cases",
         {"content": POLLUTION, "contact_phone": "13900006666", "received_at": "2001-05-01T10:00"},
     )
@@ -390,21 +369,21 @@ def test_a_time_of_receipt_long_past_is_refused_with_its_code(
 def test_rating_twice_or_a_closed_case_is_refused_with_the_true_reason(
     cast: HotlineCast,
 ) -> None:
-    citizen, handler = _as(cast.zhangsan), _as(cast.chenhuan)
-    number = _submit(citizen)["number"]
-    early = _post(citizen, f"/cases/{number}/rating", {"rating": "satisfied"})
+    citizen, handler = as_user(cast.zhangsan), as_user(cast.chenhuan)
+    number = submit(citizen)["number"]
+    early = post(citizen, f"/cases/{number}/rating", {"rating": "satisfied"})
     assert (early.status_code, early.json()["code"]) == (409, "not_replied")
-    _ok(_post(handler, f"/cases/{number}/sign"))
-    _ok(_post(handler, f"/cases/{number}/reply", {"reply": "已责令化工厂停产整改。"}))
-    _ok(_post(citizen, f"/cases/{number}/rating", {"rating": "satisfied"}))
-    again = _post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"})
+    ok(post(handler, f"/cases/{number}/sign"))
+    ok(post(handler, f"/cases/{number}/reply", {"reply": "已责令化工厂停产整改。"}))
+    ok(post(citizen, f"/cases/{number}/rating", {"rating": "satisfied"}))
+    again = post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"})
     assert (again.status_code, again.json()["code"]) == (409, "already_rated")
     assert again.json()["message"] == "该工单已评价，不能重复评价。"
 
-    anonymous = _submit(_as(cast.dispatcher), content=NEIGHBOUR, anonymous=True)["number"]
-    _ok(_post(handler, f"/cases/{anonymous}/sign"))
-    _ok(_post(handler, f"/cases/{anonymous}/reply", {"reply": "已责令化工厂停产整改。"}))
-    closed = _post(_as(cast.dispatcher), f"/cases/{anonymous}/rating", {"rating": "satisfied"})
+    anonymous = submit(as_user(cast.dispatcher), content=NEIGHBOUR, anonymous=True)["number"]
+    ok(post(handler, f"/cases/{anonymous}/sign"))
+    ok(post(handler, f"/cases/{anonymous}/reply", {"reply": "已责令化工厂停产整改。"}))
+    closed = post(as_user(cast.dispatcher), f"/cases/{anonymous}/rating", {"rating": "satisfied"})
     assert (closed.status_code, closed.json()["code"]) == (409, "case_closed")
 
 
@@ -412,14 +391,14 @@ def test_rating_twice_or_a_closed_case_is_refused_with_the_true_reason(
 
 
 def test_the_original_case_says_the_new_message_was_merged_into_it(cast: HotlineCast) -> None:
-    first = _submit(_as(cast.zhangsan))["number"]
-    repeat = _submit(_as(cast.zhangsan), content=POLLUTION + "到现在还没有人来处理！")
+    first = submit(as_user(cast.zhangsan))["number"]
+    repeat = submit(as_user(cast.zhangsan), content=POLLUTION + "到现在还没有人来处理！")
     assert repeat["merged_into"] == first
     expected = f"重复件工单 {repeat['number']} 已合并到本工单办理"
-    page = _as(cast.dispatcher).get(f"/hotline/cases/{first}/").content.decode()
+    page = as_user(cast.dispatcher).get(f"/hotline/cases/{first}/").content.decode()
     assert expected in page
     assert "已合并为工单" not in page
-    events = _ok(_as(cast.dispatcher).get(f"{URL}/cases/{first}"))["events"]
+    events = ok(as_user(cast.dispatcher).get(f"{URL}/cases/{first}"))["events"]
     assert any(expected in e["note"] for e in events if e["kind"] == "repeated")
 
 
@@ -429,20 +408,20 @@ NOISE = "芙蓉区魅力之城小区楼下餐馆油烟噪音扰民，晚上吵�
 
 
 def test_one_persons_message_and_its_merged_repeat_make_no_hot_issue(cast: HotlineCast) -> None:
-    citizen = _as(cast.zhangsan)
-    first = _submit(citizen, content=NOISE, title="魅力之城小区油烟噪音扰民")["number"]
-    repeat = _submit(citizen, content=NOISE + "到现在还没有人处理！", title="魅力之城油烟还是很大")
+    citizen = as_user(cast.zhangsan)
+    first = submit(citizen, content=NOISE, title="魅力之城小区油烟噪音扰民")["number"]
+    repeat = submit(citizen, content=NOISE + "到现在还没有人处理！", title="魅力之城油烟还是很大")
     assert repeat["merged_into"] == first
-    leader = _as(cast.leader)
-    assert _ok(leader.get(f"{URL}/hot-issues?days=7")) == []
+    leader = as_user(cast.leader)
+    assert ok(leader.get(f"{URL}/hot-issues?days=7")) == []
 
-    _submit(
-        _as(cast.dispatcher),
+    submit(
+        as_user(cast.dispatcher),
         content=NOISE,
         title="魅力之城小区餐馆油烟噪音扰民",
         contact_phone="13900001111",
     )
-    issues = _ok(leader.get(f"{URL}/hot-issues?days=7"))
+    issues = ok(leader.get(f"{URL}/hot-issues?days=7"))
     assert len(issues) == 1
     assert first in issues[0]["cases"]
 
@@ -451,11 +430,11 @@ def test_one_persons_message_and_its_merged_repeat_make_no_hot_issue(cast: Hotli
 
 
 def test_dispatch_to_an_unknown_department_says_so(cast: HotlineCast) -> None:
-    number = _submit(
-        _as(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
+    number = submit(
+        as_user(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
     )["number"]
-    refused = _post(
-        _as(cast.dispatcher),
+    refused = post(
+        as_user(cast.dispatcher),
         f"/cases/{number}/dispatch",
         {"category": "城乡建设", "department_code": "nope"},
     )
@@ -468,18 +447,18 @@ def test_a_department_nobody_can_sign_for_is_neither_offered_nor_accepted(
     cast: HotlineCast,
 ) -> None:
     audit = make_department("长沙市审计局", code="cs-audit", region=cast.tree.city)
-    number = _submit(
-        _as(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
+    number = submit(
+        as_user(cast.zhangsan), content="公交线路公交车班次太少，司机拒载绕路，希望处理。"
     )["number"]
-    dispatcher = _as(cast.dispatcher)
+    dispatcher = as_user(cast.dispatcher)
     page = dispatcher.get("/hotline/dispatch/").content.decode()
     assert cast.city_housing.name in page
     assert audit.name not in page
-    refused = _post(
+    refused = post(
         dispatcher,
         f"/cases/{number}/dispatch",
         {"category": "城乡建设", "department_code": audit.code},
     )
     assert refused.status_code == 400
     assert refused.json()["code"] == "department_without_handler"
-    assert _ok(dispatcher.get(f"{URL}/cases/{number}"))["state"] == "dispatching"
+    assert ok(dispatcher.get(f"{URL}/cases/{number}"))["state"] == "dispatching"
