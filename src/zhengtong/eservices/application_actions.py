@@ -21,6 +21,7 @@ Ledger entries carry numbers, codes, counts and hashes, never personal values.
 
 import datetime as dt
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -182,6 +183,16 @@ LICENCE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "contribution_grade": ("contribution_level",),
         "address": ("household_address",),
     },
+}
+
+# The licence field that tells one licence of a type from another of the same
+# holder. A 食品经营许可证, 个体工商户营业执照 or 公共场所卫生许可证 is issued for
+# one premises, so a holder with one shop may open another; a type not listed
+# here (the 参保证明) is one per holder.
+LICENCE_SCOPE: dict[str, str] = {
+    "food_business_licence": "business_premises",
+    "individual_business_licence": "business_premises",
+    "public_place_hygiene_licence": "address",
 }
 
 
@@ -888,6 +899,31 @@ def _derived(application: Application, form: Mapping[str, Any]) -> dict[str, Any
     return derived
 
 
+def _same_place(value: Any) -> str:
+    # "八一路 12号" and "八一路１２号" are one address.
+    return "".join(unicodedata.normalize("NFKC", str(value)).split())
+
+
+def held_licence(application: Application, type_code: str) -> Licence | None:
+    """A valid licence of the type that the applicant holds for what this application is for.
+
+    For a type issued per premises (``LICENCE_SCOPE``), only a licence for the
+    premises the application names counts; otherwise any licence of the type.
+    """
+    scope = LICENCE_SCOPE.get(type_code)
+    if scope is None:
+        return find_valid_licence(application.applicant_id_number, type_code)
+    wanted = licence_data_of(application, type_code).get(scope)
+    if wanted in (None, ""):
+        return None
+    place = _same_place(wanted)
+    return find_valid_licence(
+        application.applicant_id_number,
+        type_code,
+        matching=lambda licence: _same_place(licence.data.get(scope, "")) == place,
+    )
+
+
 class Hold:
     """Why the platform keeps an application from 秒批 and sends it to staff."""
 
@@ -901,11 +937,8 @@ def platform_holds(
 ) -> list[str]:
     """The reasons that no decision table may approve this application on its own."""
     holds = []
-    if (
-        licence_type is not None
-        and find_valid_licence(application.applicant_id_number, licence_type.code) is not None
-    ):
-        # A second identical licence is a change or renewal in disguise: staff decide.
+    if licence_type is not None and held_licence(application, licence_type.code) is not None:
+        # A second licence for the same premises is a change or renewal in disguise: staff decide.
         holds.append(Hold.LICENCE_HELD)
     if has_provision_of_kind(application.pk, ProvisionKind.COMMITMENT):
         holds.append(Hold.PROMISE_OUTSTANDING)

@@ -45,7 +45,6 @@ from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import departments_in_scope
 from zhengtong.licences.models import Licence
 from zhengtong.licences.presentation import field_rows
-from zhengtong.licences.selectors import find_valid_licence
 
 # What the decision buttons say at each step: (pass, refuse).
 STEP_CHOICES: dict[str, tuple[Any, Any]] = {
@@ -376,14 +375,15 @@ def _licence_held(application: Application) -> Licence | None:
     """A valid licence of the kind this application would issue that the applicant holds already.
 
     Shown to staff while the application is open, so that a second licence for
-    the same premises or business is not issued where a change or renewal was due.
+    the same premises (or a second of a kind held once per person) is not
+    issued where a change or renewal was due.
     """
     if application.state not in OPEN_STATES:
         return None
     code = actions.licence_type_code_for(application.item, application.applicant_kind)
     if not code:
         return None
-    held = find_valid_licence(application.applicant_id_number, code)
+    held = actions.held_licence(application, code)
     return held if held is not None and held.pk != application.licence_id else None
 
 

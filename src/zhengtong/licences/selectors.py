@@ -1,6 +1,7 @@
 """Reading licences and verifying them; other modules call these, never the models."""
 
 import hmac
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -53,22 +54,32 @@ def licences_of_holders(holder_ids: list[str]) -> QuerySet[Licence]:
 _NEWEST = 2
 
 
-def find_valid_licence(holder_id: str, type_code: str) -> Licence | None:
-    """Return the holder's newest licence of the type that verifies as valid today, or None."""
+def find_valid_licence(
+    holder_id: str, type_code: str, *, matching: Callable[[Licence], bool] | None = None
+) -> Licence | None:
+    """Return the holder's newest licence of the type that verifies as valid today, or None.
+
+    ``matching`` narrows the search to the licences it accepts, such as those
+    of one premises; it is asked before the signature is checked.
+    """
     today = timezone.localdate()
     holder = holder_id.strip().upper()
+
+    def first_valid(licences: Iterable[Licence]) -> Licence | None:
+        for licence in licences:
+            if (matching is None or matching(licence)) and verify_licence(
+                licence, today=today
+            ).valid:
+                return licence
+        return None
+
     # The newest few first: a holder with many licences of one type (a chain's
     # shops) is not read whole when the newest verifies, as it nearly always does.
     newest = _unrevoked_in_force(holder, type_code, today, limit=_NEWEST)
-    for licence in newest:
-        if verify_licence(licence, today=today).valid:
-            return licence
-    if len(newest) < _NEWEST:
-        return None
-    for licence in _unrevoked_in_force(holder, type_code, today)[_NEWEST:]:
-        if verify_licence(licence, today=today).valid:
-            return licence
-    return None
+    found = first_valid(newest)
+    if found is not None or len(newest) < _NEWEST:
+        return found
+    return first_valid(_unrevoked_in_force(holder, type_code, today)[_NEWEST:])
 
 
 # Submission looks up the applicant's licences for every e-licence material:

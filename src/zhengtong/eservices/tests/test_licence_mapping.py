@@ -326,34 +326,46 @@ def _submit_with_files(http: Client, item: ServiceItem, form: dict[str, Any]) ->
     return _ok(http.post(f"{URL}/{number}/submit"))
 
 
-def test_a_second_identical_business_licence_is_not_issued_by_the_table(
-    cast: MappingCast,
-) -> None:
-    citizen = cast.base.citizen
-    person = citizen.person
+def _registered_citizen(cast: MappingCast) -> Client:
+    """The citizen, logged in, on the population register the prefill reads."""
+    person = cast.base.citizen.person
     assert person is not None
     host_people_and_insurance(
         cast.base.data, [{"id_number": person.id_number, "name": "张三", "address": "长沙市"}], []
     )
-    http = logged_in(citizen)
+    return logged_in(cast.base.citizen)
+
+
+def test_a_licence_for_the_same_premises_is_not_issued_twice_by_the_table(
+    cast: MappingCast,
+) -> None:
+    http = _registered_citizen(cast)
     first = _submit_with_files(http, cast.individual, INDIVIDUAL_FORM)
     assert first["state"] == "approved"
     assert first["licence_number"]
-    second = _submit_with_files(http, cast.individual, INDIVIDUAL_FORM)
-    assert second["state"] == "submitted"
-    assert not second["licence_number"]
-    assert [t["step"] for t in tasks_of(logged_in(cast.base.clerk), second["number"])] == ["accept"]
+    # A licence is issued per premises: another shop is a new business.
+    elsewhere = {**INDIVIDUAL_FORM, "premises": "湖南省长沙市天心区解放西路120号"}
+    second = _submit_with_files(http, cast.individual, elsewhere)
+    assert second["state"] == "approved"
+    assert second["licence_number"] not in ("", None, first["licence_number"])
+    # The first premises written with a space and full-width digits is the same place.
+    same_place = {**INDIVIDUAL_FORM, "premises": "湖南省长沙市芙蓉区 八一路１２号"}
+    third = _submit_with_files(http, cast.individual, same_place)
+    assert third["state"] == "submitted"
+    assert not third["licence_number"]
+    [task] = tasks_of(logged_in(cast.base.clerk), third["number"])
+    assert task["step"] == "accept"
+    page = logged_in(cast.base.clerk).get(f"/services/work/{task['id']}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "已持有同类证照" in text
+    assert first["licence_number"] in text
+    assert second["licence_number"] not in text
 
 
 def test_an_outstanding_promise_is_not_approved_by_the_table(cast: MappingCast) -> None:
-    citizen = cast.base.citizen
-    person = citizen.person
-    assert person is not None
-    host_people_and_insurance(
-        cast.base.data, [{"id_number": person.id_number, "name": "张三", "address": "长沙市"}], []
-    )
     assert cast.individual.materials.filter(requirement=MaterialRequirement.DEFERRABLE).exists()
-    body = submit(logged_in(citizen), cast.individual, INDIVIDUAL_FORM)
+    body = submit(_registered_citizen(cast), cast.individual, INDIVIDUAL_FORM)
     assert body["state"] == "submitted"
     assert not body["licence_number"]
 
