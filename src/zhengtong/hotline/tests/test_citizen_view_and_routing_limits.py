@@ -4,7 +4,6 @@ limits and wording of the handling steps."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 from typing import Any
@@ -12,14 +11,21 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
-from openpyxl import Workbook
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.models import Department, Region, RegionLevel
 from zhengtong.core.testing import make_department
 from zhengtong.hotline.classifier_actions import do_queue_training
 from zhengtong.hotline.models import Case, CaseImport, RoutingRule
-from zhengtong.hotline.tests.api_calls import POLLUTION, URL, as_user, ok, post, submit
+from zhengtong.hotline.tests.api_calls import (
+    POLLUTION,
+    URL,
+    as_user,
+    ok,
+    post,
+    submit,
+    workbook,
+)
 from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
 
 NEIGHBOUR = "芙蓉区五一大道那家化工厂晚上排放很刺鼻的废气，我们小区居民都受不了。"
@@ -285,21 +291,8 @@ def test_a_version_trained_from_the_command_line_says_so(cast: HotlineCast) -> N
 # --- imports -----------------------------------------------------------------------------
 
 
-def _workbook(*rows: list[str]) -> io.BytesIO:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    buffer.name = "calls.xlsx"
-    return buffer
-
-
 def _imported(cast: HotlineCast, capture: Any, *rows: list[str]) -> int:
-    buffer = _workbook(["内容", "联系电话", "紧急程度", "受理时间"], *rows)
+    buffer = workbook(["内容", "联系电话", "紧急程度", "受理时间"], *rows)
     with capture(execute=True):
         queued = ok(as_user(cast.dispatcher).post(f"{URL}/imports", {"file": buffer}), 202)
     return int(queued["id"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import Workbook
 
 from zhengtong.core.models import Department
 from zhengtong.core.testing import (
@@ -57,6 +55,7 @@ from zhengtong.hotline.models import (
     RoutingRule,
 )
 from zhengtong.hotline.states import CaseState, Channel, ExtensionState, Rating, TrainingState
+from zhengtong.hotline.tests.api_calls import workbook
 from zhengtong.identity.actions import do_create_citizen, do_create_staff
 from zhengtong.identity.models import User
 from zhengtong.regulation.models import CreditRecord
@@ -1180,32 +1179,19 @@ def test_the_hotline_root_leads_to_the_submit_page(cast: HotlineCast) -> None:
     assert response.status_code == 302 and response["Location"] == "/hotline/new/"
 
 
-def _xlsx(*rows: list[str]) -> io.BytesIO:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    buffer.name = "来电.xlsx"
-    return buffer
-
-
 def test_an_agent_uploads_a_workbook_and_sees_its_report(
     cast: HotlineCast, django_capture_on_commit_callbacks: Any
 ) -> None:
     http = logged_in(cast.agent)
     page = http.get("/hotline/calls/new/")
     assert "批量导入" in page.content.decode()
-    workbook = _xlsx(
+    upload = workbook(
         ["内容", "联系电话"],
         ["芙蓉区化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗。", "13900009001"],
         ["", "13900009002"],
     )
     with django_capture_on_commit_callbacks(execute=True):
-        response = http.post("/hotline/imports/", {"file": workbook})
+        response = http.post("/hotline/imports/", {"file": upload})
     assert response.status_code == 302
     report = http.get(response["Location"])
     text = report.content.decode()
@@ -1219,7 +1205,7 @@ def test_an_agent_uploads_a_workbook_and_sees_its_report(
 
 def test_a_wrong_workbook_is_refused_on_the_page(cast: HotlineCast) -> None:
     http = logged_in(cast.agent)
-    response = http.post("/hotline/imports/", {"file": _xlsx(["标题"], ["路灯坏了"])})
+    response = http.post("/hotline/imports/", {"file": workbook(["标题"], ["路灯坏了"])})
     assert response.status_code == 400
     assert "缺少“内容”列" in response.content.decode()
     assert http.post("/hotline/imports/", {}).status_code == 400
