@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengtong.core.actors import Actor
@@ -267,7 +268,10 @@ def do_register_enterprise(
             code="invalid_industry_code",
             detail={"field": "industry_code"},
         )
-    if established_on is not None and established_on > dt.datetime.now(SHANGHAI).date():
+    if (
+        established_on is not None
+        and established_on > timezone.localtime(timezone.now(), SHANGHAI).date()
+    ):
         raise InvalidInput(
             _("成立日期不能晚于今天。"),
             code="invalid_established_on",

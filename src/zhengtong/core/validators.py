@@ -29,6 +29,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -189,7 +190,7 @@ def _birth_date(number: str) -> dt.date:
             position=7,
             actual=digits,
         ) from None
-    today = dt.datetime.now(SHANGHAI).date()
+    today = timezone.localtime(timezone.now(), SHANGHAI).date()
     if born > today:
         raise _id_error(
             _("第7至14位的出生日期%(date)s晚于今天。") % {"date": born.isoformat()},

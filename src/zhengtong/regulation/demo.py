@@ -24,6 +24,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.errors import NotFound
@@ -178,7 +180,9 @@ def _regulator(actor: Actor) -> None:
 
 def _upload_day(registered: list[tuple[MonitoringPoint, SimulatedPoint]], actor: Actor) -> int:
     """Store the last 24 hours of uploads, an hour of every point per batch."""
-    now_local = dt.datetime.now(SHANGHAI).replace(tzinfo=None, second=0, microsecond=0)
+    now_local = timezone.localtime(timezone.now(), SHANGHAI).replace(
+        tzinfo=None, second=0, microsecond=0
+    )
     end = now_local.replace(minute=now_local.minute - now_local.minute % 5)
     start = end - dt.timedelta(hours=HOURS) + STEP
     episode = dinner_episode(now_local, start)

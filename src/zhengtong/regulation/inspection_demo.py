@@ -126,7 +126,7 @@ def _waiting_task(branch: Department, actor: Actor) -> InspectionTask:
     task = InspectionTask.objects.filter(code=code).first()
     if task is not None:
         return task
-    tomorrow = dt.datetime.now(SHANGHAI).date() + dt.timedelta(days=1)
+    tomorrow = timezone.localtime(timezone.now(), SHANGHAI).date() + dt.timedelta(days=1)
     return do_announce_inspection_task(
         code,
         title,

@@ -90,7 +90,7 @@ def cast(db: None) -> RegulationCast:
 
 
 def local_now() -> dt.datetime:
-    return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+    return timezone.localtime(timezone.now(), SHANGHAI).replace(tzinfo=None, microsecond=0)
 
 
 def upload(

@@ -16,6 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connections
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.testing import make_enterprise, make_person
@@ -135,7 +136,7 @@ def test_uploads_are_stored_then_acknowledged() -> None:
     assert (reading.rtd, reading.flag, reading.command) == (31.5, "N", "2011")
     # DataTime is Beijing time: 08:31 there is 00:31 UTC, whatever the database's form.
     assert reading.data_time == dt.datetime(2026, 3, 1, 0, 31, tzinfo=dt.UTC)
-    assert abs(reading.received_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
+    assert abs(reading.received_at - timezone.now()) < dt.timedelta(minutes=5)
     point.refresh_from_db()
     assert point.packets == 2 and point.last_seen_at is not None
     assert LedgerEntry.objects.filter(action="regulation.receive_packets").exists()
@@ -396,7 +397,7 @@ def test_a_time_calibration_request_is_answered_then_the_device_time_is_set(
         data = request.data()
         assert data.get("PolId") == pol_id
         assert set(data) - {"PolId"} == {"SystemTime"}
-        beijing = dt.datetime.now(SHANGHAI).replace(tzinfo=None)
+        beijing = timezone.localtime(timezone.now(), SHANGHAI).replace(tzinfo=None)
         sent = dt.datetime.strptime(data["SystemTime"], "%Y%m%d%H%M%S")
         assert abs(sent - beijing) < dt.timedelta(minutes=1)
         # A fresh QN for the new exchange, of the same moment.
