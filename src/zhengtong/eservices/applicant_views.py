@@ -71,6 +71,7 @@ EVENT_LABELS: dict[str, Any] = {
     "respond_rating": gettext_lazy("差评整改答复"),
     "warning": gettext_lazy("时限预警"),
     "promise_overdue": gettext_lazy("容缺材料逾期未交"),
+    "add_correction": gettext_lazy("补充补正要求"),
 }
 # Badge classes (portal.css) of the states and warning levels.
 STATE_TAGS = {

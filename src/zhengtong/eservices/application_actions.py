@@ -129,6 +129,8 @@ FILE_TYPES: dict[str, tuple[bytes, tuple[str, ...]]] = {
     "image/png": (b"\x89PNG\r\n\x1a\n", (".png",)),
 }
 MAX_NOTE = 2000
+# What the departments of one application ask for together in one 补正.
+MAX_CORRECTION_NOTES = 4 * MAX_NOTE
 FORM_NAMES = ("申请书", "申请表", "登记表")
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 20
@@ -1377,7 +1379,12 @@ def _require_staff_on(application: Application, user: User) -> WorkTask:
 
 
 def do_request_correction(application: Application, note: str, *, acting_user: User) -> Application:
-    """Ask the applicant to correct the application (一次性告知补正); the clock stops."""
+    """Ask the applicant to correct the application (一次性告知补正); the clock stops.
+
+    While a correction is already asked for, what another department (or the
+    same one) asks is added to it under the department's name: the applicant
+    gets one notice and hands in one correction, even in 并联审批.
+    """
     current = _fresh(application)
     task = _require_staff_on(current, acting_user)
     note = _clean_note(note, required=True)
@@ -1390,6 +1397,10 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
         claimed = WorkTask.objects.filter(pk=task.pk, claimed_by=None, completed_at=None).update(
             claimed_by=acting_user, claimed_at=now
         )
+        if locked.state == ApplicationState.CORRECTING:
+            _add_to_correction(locked, task, note, actor, now)
+            _ledger(locked, "add_correction", actor, note_hash=_hash(note), claimed=bool(claimed))
+            return locked
         resume = locked.state
         _move(locked, ApplicationState.CORRECTING, actor, note=note, at=now)
         Suspension.objects.create(
@@ -1408,6 +1419,33 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
         )
         _ledger(locked, "request_correction", actor, note_hash=_hash(note), claimed=bool(claimed))
     return locked
+
+
+def _add_to_correction(
+    application: Application, task: WorkTask, note: str, actor: Actor, now: dt.datetime
+) -> None:
+    open_request = (
+        application.suspensions.select_for_update()
+        .filter(kind=SuspensionKind.CORRECTION, ended_at=None)
+        .first()
+    )
+    if open_request is None:  # pragma: no cover - the state says there is one
+        raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
+    added = f"{task.department.name}：{note}"
+    combined = f"{open_request.note}\n{added}"
+    if len(combined) > MAX_CORRECTION_NOTES:
+        raise _refuse(_("补正要求合计过长，请精简后再补充。"), "note_too_long", field="note")
+    open_request.note = combined
+    open_request.save(update_fields=["note"])
+    # Changed as far as anyone who read it before is concerned.
+    application.save(update_fields=["updated_at"])
+    _event(application, "add_correction", actor, note=added, at=now)
+    notify(
+        application.applicant,
+        _("您的申请 %(number)s 的补正要求已补充：%(note)s")
+        % {"number": application.number, "note": added},
+        _link(application),
+    )
 
 
 def do_submit_correction(

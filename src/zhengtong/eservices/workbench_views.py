@@ -68,6 +68,7 @@ EVENT_LABELS: dict[str, Any] = {
     "reject": gettext_lazy("不予"),
     "withdraw": gettext_lazy("撤回"),
     "request_correction": gettext_lazy("告知补正"),
+    "add_correction": gettext_lazy("补充补正要求"),
     "submit_correction": gettext_lazy("提交补正"),
     "claim_task": gettext_lazy("认领任务"),
     "complete_accept": gettext_lazy("完成受理环节"),
@@ -351,8 +352,14 @@ def _handle_post(
             messages.success(request, done)
             return redirect("eservices:worklist")
         if action == "correction":
+            adding = application.state == ApplicationState.CORRECTING
             actions.do_request_correction(application, data["note"], acting_user=user)
-            messages.success(request, _("已告知申请人补正，办理时限暂停计算。"))
+            messages.success(
+                request,
+                _("已补充到本次补正，申请人将一次补齐。")
+                if adding
+                else _("已告知申请人补正，办理时限暂停计算。"),
+            )
         elif action == "start_procedure":
             procedure = application.item.special_procedures.filter(pk=data["procedure_id"]).first()
             if procedure is None:
@@ -453,7 +460,8 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         "suspensions": suspensions,
         "tasks": list(selectors.tasks_of(application)),
         "may_act": _may_act(task, user) and open_state,
-        "may_correct": _may_act(task, user) and open_state,
+        # During a 补正 another department may still add what it needs corrected.
+        "may_correct": _may_act(task, user) and application.state in OPEN_STATES,
         "running_special": running_special,
         "has_procedures": bool(procedures),
         "decision_form": forms_["decision"],

@@ -87,6 +87,7 @@ for _code, _label in (
     ("eservices.claim_task", _("认领办件环节")),
     ("eservices.complete_task", _("办结办件环节")),
     ("eservices.request_correction", _("要求补正材料")),
+    ("eservices.add_correction", _("补充补正要求")),
     ("eservices.submit_correction", _("提交补正材料")),
     ("eservices.start_special_procedure", _("启动特别程序")),
     ("eservices.end_special_procedure", _("结束特别程序")),

@@ -13,12 +13,18 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from zhengtong.core.models import Department
 from zhengtong.core.testing import TEST_ACTOR, make_department
 from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
 from zhengtong.eservices.demo import INDIVIDUAL, RESTAURANT
-from zhengtong.eservices.models import MaterialRequirement, MaterialSource, ServiceItem
+from zhengtong.eservices.models import (
+    Application,
+    MaterialRequirement,
+    MaterialSource,
+    ServiceItem,
+)
 from zhengtong.eservices.tests.test_applications_cast import (
     PASSWORD,
     ApplicationsCast,
@@ -31,6 +37,7 @@ from zhengtong.eservices.tests.test_applications_cast import (
 from zhengtong.exchange.models import AccessLog
 from zhengtong.identity.actions import do_create_staff
 from zhengtong.identity.models import User
+from zhengtong.ledger.models import LedgerEntry
 from zhengtong.licences.selectors import licence_by_number, verify_licence
 
 URL = "/api/services/applications"
@@ -308,6 +315,59 @@ def test_a_failed_fire_safety_review_cannot_be_approved_over(cast: MappingCast) 
         )
     )
     assert body["state"] == "rejected"
+
+
+def test_parallel_departments_ask_for_one_correction_together(cast: MappingCast) -> None:
+    """一次性告知: the applicant gets one 补正 with what every department needs."""
+    citizen = logged_in(cast.base.citizen)
+    number = submit(citizen, cast.restaurant, RESTAURANT_FORM)["number"]
+    clerk = logged_in(cast.base.clerk)
+    complete(clerk, tasks_of(clerk, number)[0], "受理")
+    fire = logged_in(cast.fire_reviewer)
+    _ok(
+        fire.post(
+            f"{URL}/{number}/request-correction",
+            {"note": "请补充消防设施平面图"},
+            content_type="application/json",
+        )
+    )
+    environment = logged_in(cast.environment_reviewer)
+    (task,) = tasks_of(environment, number)
+    page = environment.get(f"/services/work/{task['id']}/").content.decode()
+    assert "补充补正要求" in page and "补充到本次补正" in page
+    added = environment.post(
+        f"/services/work/{task['id']}/",
+        {"action": "correction", "correction-note": "请补充油烟净化设施说明"},
+        follow=True,
+    )
+    assert "已补充到本次补正" in added.content.decode()
+    department = cast.environment.name
+    detail = _ok(citizen.get(f"{URL}/{number}"))
+    assert detail["state"] == "correcting"
+    [open_request] = [s for s in detail["suspensions"] if s["ended_at"] is None]
+    assert open_request["note"] == f"请补充消防设施平面图\n{department}：请补充油烟净化设施说明"
+    assert [e["note"] for e in detail["timeline"] if e["kind"] == "add_correction"] == [
+        f"{department}：请补充油烟净化设施说明"
+    ]
+    texts = [n["text"] for n in _ok(citizen.get(f"{URL}/notifications"))]
+    assert any("补正要求已补充" in t and "油烟净化" in t for t in texts)
+    mine = citizen.get(reverse("eservices:application", args=[number])).content.decode()
+    assert f"请补充消防设施平面图<br>{department}：请补充油烟净化设施说明" in mine
+    application = Application.objects.get(number=number)
+    assert LedgerEntry.objects.filter(
+        action="eservices.add_correction", subject_id=str(application.pk)
+    ).exists()
+    # One answer resumes the review; both departments hear of it.
+    body = _ok(
+        citizen.post(
+            f"{URL}/{number}/correction", {"note": "均已补充"}, content_type="application/json"
+        )
+    )
+    assert body["state"] == "accepted"
+    assert [s["ended_at"] is not None for s in body["suspensions"]] == [True]
+    for http in (fire, environment):
+        texts = [n["text"] for n in _ok(http.get(f"{URL}/notifications"))]
+        assert any(number in t and "已补正" in t for t in texts)
 
 
 def _submit_with_files(http: Client, item: ServiceItem, form: dict[str, Any]) -> Any:
