@@ -560,6 +560,7 @@ def _post_on_application(request: HttpRequest, user: User, application: Applicat
             request.POST.get("note", ""),
             acting_user=user,
             form_data={**application.form_data, **form},
+            request_version=request.POST.get("request_version") or None,
         )
         return _("补正材料已提交，办理时限恢复计算。")
     if action == "withdraw":
@@ -629,6 +630,9 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         "suspended": any(s.stops_clock and s.ended_at is None for s in suspensions),
         "suspensions": suspensions,
         "correction": correction,
+        "correction_version": actions.correction_request_version(correction.note)
+        if correction
+        else "",
         "timeline": _timeline(application),
         "materials": material_rows(application, material_errors),
         "fields": form_rows(application.item.form_schema, data, application.prefilled, field_errors)

@@ -1448,22 +1448,44 @@ def _add_to_correction(
     )
 
 
+def correction_request_version(note: str) -> str:
+    """What identifies a 补正 request as the applicant read it (it grows when added to)."""
+    return _hash(note)
+
+
+def _open_correction_note(application: Application) -> str:
+    notes = application.suspensions.filter(kind=SuspensionKind.CORRECTION, ended_at=None)
+    return notes.values_list("note", flat=True).first() or ""
+
+
+def _require_request_version(note: str, request_version: str | None) -> None:
+    if request_version is not None and request_version != correction_request_version(note):
+        raise Conflict(
+            _("补正要求刚有补充，请查看新增的要求后再提交。"), code="correction_request_changed"
+        )
+
+
 def do_submit_correction(
     application: Application,
     note: str,
     *,
     acting_user: User,
     form_data: Mapping[str, Any] | None = None,
+    request_version: str | None = None,
 ) -> Application:
     """Hand in the correction: the clock runs again and the deadline moves by the time stopped.
 
     ``form_data`` holds the fields corrected: the others keep what was sent, so a
     correction of one field loses none; a field given as null or "" is cleared.
+    ``request_version`` (``correction_request_version`` of the request read) is
+    refused when a department has added to the request since.
     """
     current = _fresh(application)
     _require_applicant(current, acting_user)
     if current.state != ApplicationState.CORRECTING:
         raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
+    # Before the form's problems: they may be what the added request is about.
+    _require_request_version(_open_correction_note(current), request_version)
     note = _clean_note(note, required=False)
     form = dict(current.form_data)
     if form_data is not None:
@@ -1483,6 +1505,7 @@ def do_submit_correction(
         ).first()
         if suspension is None:  # pragma: no cover - the state says there is one
             raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
+        _require_request_version(suspension.note, request_version)
         suspension.ended_at = now
         suspension.response = note
         suspension.save(update_fields=["ended_at", "response"])

@@ -58,6 +58,8 @@ class NoteIn(Schema):
 class CorrectionIn(Schema):
     note: str = ""
     form_data: dict[str, Any] | None = None
+    # The open request's ``version`` as read: refused if a department added to it since.
+    request_version: str | None = None
 
 
 class RatingIn(Schema):
@@ -127,6 +129,8 @@ class SuspensionOut(Schema):
     started_at: dt.datetime
     ended_at: dt.datetime | None
     note: str
+    # Changes when a department adds to an open 补正 request (see CorrectionIn).
+    version: str
     response: str
     procedure: str
 
@@ -306,6 +310,7 @@ def application_out(application: Application) -> ApplicationDetailOut:
                 started_at=s.started_at,
                 ended_at=s.ended_at,
                 note=s.note,
+                version=actions.correction_request_version(s.note),
                 response=s.response,
                 procedure=s.special_procedure.name if s.special_procedure else "",
             )
@@ -512,7 +517,11 @@ def submit_correction(
     """Answer a 补正 request (upload the materials first); the clock runs again."""
     application = access_own_application_by_number(request.user, number)
     actions.do_submit_correction(
-        application, payload.note, acting_user=session_user(request), form_data=payload.form_data
+        application,
+        payload.note,
+        acting_user=session_user(request),
+        form_data=payload.form_data,
+        request_version=payload.request_version,
     )
     return _detail(request, number)
 

@@ -331,6 +331,10 @@ def test_parallel_departments_ask_for_one_correction_together(cast: MappingCast)
             content_type="application/json",
         )
     )
+    [first_read] = _ok(citizen.get(f"{URL}/{number}"))["suspensions"]
+    mine_url = reverse("eservices:application", args=[number])
+    page_read = citizen.get(mine_url).content.decode()
+    assert f'name="request_version" value="{first_read["version"]}"' in page_read
     environment = logged_in(cast.environment_reviewer)
     (task,) = tasks_of(environment, number)
     page = environment.get(f"/services/work/{task['id']}/").content.decode()
@@ -351,8 +355,23 @@ def test_parallel_departments_ask_for_one_correction_together(cast: MappingCast)
     ]
     texts = [n["text"] for n in _ok(citizen.get(f"{URL}/notifications"))]
     assert any("补正要求已补充" in t and "油烟净化" in t for t in texts)
-    mine = citizen.get(reverse("eservices:application", args=[number])).content.decode()
+    mine = citizen.get(mine_url).content.decode()
     assert f"请补充消防设施平面图<br>{department}：请补充油烟净化设施说明" in mine
+    # An answer to the request as first read is refused, on the page and in the API.
+    stale = citizen.post(
+        mine_url,
+        {"action": "correction", "note": "已补充", "request_version": first_read["version"]},
+    )
+    assert stale.status_code == 409
+    assert "补正要求刚有补充" in stale.content.decode()
+    refused = citizen.post(
+        f"{URL}/{number}/correction",
+        {"note": "已补充", "request_version": first_read["version"]},
+        content_type="application/json",
+    )
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "correction_request_changed"
+    assert _ok(citizen.get(f"{URL}/{number}"))["state"] == "correcting"
     application = Application.objects.get(number=number)
     assert LedgerEntry.objects.filter(
         action="eservices.add_correction", subject_id=str(application.pk)
@@ -360,7 +379,9 @@ def test_parallel_departments_ask_for_one_correction_together(cast: MappingCast)
     # One answer resumes the review; both departments hear of it.
     body = _ok(
         citizen.post(
-            f"{URL}/{number}/correction", {"note": "均已补充"}, content_type="application/json"
+            f"{URL}/{number}/correction",
+            {"note": "均已补充", "request_version": open_request["version"]},
+            content_type="application/json",
         )
     )
     assert body["state"] == "accepted"
