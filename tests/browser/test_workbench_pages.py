@@ -1,5 +1,6 @@
 """Staff handle an application on the workbench: claim it, see the credit flag, accept,
-review and decide, and the licence is issued."""
+review and decide, and the licence is issued; in 并联审批, two departments
+ask for one 补正 together."""
 
 from pathlib import Path
 
@@ -19,6 +20,14 @@ from zhengtong.eservices.tests.test_applications_cast import (
     make_cast,
 )
 from zhengtong.eservices.tests.test_applications_flow import submitted
+from zhengtong.eservices.tests.test_licence_mapping import (
+    RESTAURANT_FORM,
+    MappingCast,
+    complete,
+    make_mapping_cast,
+    submit,
+    tasks_of,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -114,3 +123,48 @@ def test_the_worklist_pages_through_a_long_queue(
     assert sorted(first + second) == sorted(numbers)
     page.get_by_role("link", name="上一页").click()
     expect(page.get_by_text("第 1 页，共 2 页")).to_be_visible()
+
+
+@pytest.fixture
+def parallel(live_server: LiveServer) -> MappingCast:
+    return make_mapping_cast()
+
+
+def test_two_departments_ask_for_one_correction_and_the_applicant_answers_once(
+    page: Page, live_server: LiveServer, screenshots: Path, parallel: MappingCast
+) -> None:
+    citizen = logged_in(parallel.base.citizen)
+    number = submit(citizen, parallel.restaurant, RESTAURANT_FORM)["number"]
+    clerk = logged_in(parallel.base.clerk)
+    complete(clerk, tasks_of(clerk, number)[0], "受理")
+    (fire_task,) = tasks_of(logged_in(parallel.fire_reviewer), number)
+    (environment_task,) = tasks_of(logged_in(parallel.environment_reviewer), number)
+
+    # The fire brigade asks first: the clock stops.
+    log_in(page, live_server, parallel.fire_reviewer.username)
+    page.goto(f"{live_server.url}/services/work/{fire_task['id']}/")
+    page.get_by_label("需要补正的内容（一次性告知）").fill("请补充消防设施平面图")
+    page.get_by_role("button", name="告知补正（暂停计时）").click()
+    expect(page.get_by_text("已告知申请人补正，办理时限暂停计算。")).to_be_visible()
+
+    # The environment bureau, reviewing beside it, adds to the same request.
+    page.context.clear_cookies()
+    log_in(page, live_server, parallel.environment_reviewer.username)
+    page.goto(f"{live_server.url}/services/work/{environment_task['id']}/")
+    expect(page.get_by_role("heading", name="补充补正要求")).to_be_visible()
+    page.get_by_label("需要补正的内容（一次性告知）").fill("请补充油烟净化设施说明")
+    page.get_by_role("button", name="补充到本次补正").click()
+    expect(page.get_by_text("已补充到本次补正，申请人将一次补齐。")).to_be_visible()
+
+    # The applicant reads one request with both and answers once.
+    page.context.clear_cookies()
+    log_in(page, live_server, parallel.base.citizen.username)
+    page.goto(f"{live_server.url}/services/mine/{number}/")
+    request = page.locator("#correction-head + .notice")
+    expect(request).to_contain_text("请补充消防设施平面图")
+    expect(request).to_contain_text(f"{parallel.environment.name}：请补充油烟净化设施说明")
+    shoot(page, screenshots, "parallel-correction")
+    page.get_by_label("补正说明").fill("已补充平面图和油烟净化设施说明")
+    page.get_by_role("button", name="提交补正").click()
+    expect(page.get_by_text("补正材料已提交，办理时限恢复计算。")).to_be_visible()
+    assert Application.objects.get(number=number).state == "accepted"

@@ -56,6 +56,11 @@ class MappingCast:
 
 @pytest.fixture
 def cast(db: None) -> MappingCast:
+    return make_mapping_cast()
+
+
+def make_mapping_cast() -> MappingCast:
+    """The market bureau's cast, with the 并联 restaurant item's two other departments."""
     base = make_cast()
     city = base.market.region
     environment = make_department("长沙市生态环境局", code="cs-environment", region=city)
