@@ -74,7 +74,8 @@ def find_valid_licence(
         return None
 
     # The newest few first: a holder with many licences of one type (a chain's
-    # shops) is not read whole when the newest verifies, as it nearly always does.
+    # shops) is not read whole when one of them is the one wanted and verifies.
+    # A search for premises the holder has no licence for reads them all.
     newest = _unrevoked_in_force(holder, type_code, today, limit=_NEWEST)
     found = first_valid(newest)
     if found is not None or len(newest) < _NEWEST:
