@@ -159,6 +159,13 @@ def test_two_departments_ask_for_one_correction_and_the_applicant_answers_once(
     # The applicant reads one request with both and answers once.
     page.context.clear_cookies()
     log_in(page, live_server, parallel.base.citizen.username)
+    page.goto(f"{live_server.url}/services/mine/")
+    inbox = page.locator("section[aria-labelledby='inbox-head']")
+    expect(inbox.locator(".notification-unread", has_text="补正要求已补充")).to_have_count(1)
+    expect(inbox.locator(".notification-unread", has_text="需要补正")).to_have_count(1)
+    shoot(page, screenshots, "parallel-messages")
+    inbox.get_by_role("button", name="全部标为已读").click()
+    expect(page.locator(".notification-unread")).to_have_count(0)
     page.goto(f"{live_server.url}/services/mine/{number}/")
     request = page.locator("#correction-head + .notice")
     expect(request).to_contain_text("请补充消防设施平面图")
