@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["zhengtong.testing.browser"]
+pytest_plugins = ["zhengtong.testing.browser", "zhengtong.testing.clock"]
 
 
 @pytest.fixture(autouse=True)
