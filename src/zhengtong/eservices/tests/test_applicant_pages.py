@@ -19,6 +19,7 @@ from zhengtong.eservices.tests.test_applications_cast import (
 )
 from zhengtong.eservices.tests.test_applications_flow import (
     URL,
+    ask_for_correction,
     complete_draft,
     do_step,
     submitted,
@@ -212,12 +213,7 @@ def test_correction_is_answered_on_the_page(cast: ApplicationsCast) -> None:
     number = submitted(http, cast, MANUAL_FORM)["number"]
     do_step(logged_in(cast.clerk), number, passed=True, opinion="予以受理")
     reviewer = logged_in(cast.reviewer)
-    response = reviewer.post(
-        f"{URL}/{number}/request-correction",
-        {"note": "请补充经营场所平面布局图中的功能分区标注"},
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content.decode()
+    ask_for_correction(reviewer, number, "请补充经营场所平面布局图中的功能分区标注")
     html = page(http.get(f"{MINE}{number}/"))
     assert "补正告知" in html and "请补充经营场所平面布局图中的功能分区标注" in html
     assert "暂停计时" in html and 'value="correction"' in html and 'type="file"' in html
@@ -245,12 +241,7 @@ def test_an_upload_during_correction_keeps_what_was_typed(cast: ApplicationsCast
     http = logged_in(cast.applicant)
     number = submitted(http, cast, MANUAL_FORM)["number"]
     do_step(logged_in(cast.clerk), number, passed=True, opinion="予以受理")
-    response = logged_in(cast.reviewer).post(
-        f"{URL}/{number}/request-correction",
-        {"note": "请补充功能分区"},
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content.decode()
+    ask_for_correction(logged_in(cast.reviewer), number, "请补充功能分区")
     layout = material(cast.food, "设备设施")
     html = page(http.get(f"{MINE}{number}/"))
     assert 'id="correction-form"' in html

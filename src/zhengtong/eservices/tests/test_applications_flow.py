@@ -92,6 +92,15 @@ def open_task(http: Client, number: str) -> Any:
     return tasks[0]
 
 
+def ask_for_correction(http: Client, number: str, note: str) -> Any:
+    """Staff on an open task ask for 补正 (or add to an open one); the application as it stands."""
+    return _ok(
+        http.post(
+            f"{URL}/{number}/request-correction", {"note": note}, content_type="application/json"
+        )
+    )
+
+
 def do_step(http: Client, number: str, **result: Any) -> Any:
     task = open_task(http, number)
     _ok(http.post(f"{URL}/tasks/{task['id']}/claim"))
@@ -180,13 +189,7 @@ def test_the_manual_path_with_correction_ends_in_a_verifiable_licence(
 
     freeze(monkeypatch, asked)
     reviewer = logged_in(cast.reviewer)
-    body = _ok(
-        reviewer.post(
-            f"{URL}/{number}/request-correction",
-            {"note": "请补充经营场所平面布局图中的功能分区标注"},
-            content_type="application/json",
-        )
-    )
+    body = ask_for_correction(reviewer, number, "请补充经营场所平面布局图中的功能分区标注")
     assert body["state"] == "correcting"
     assert body["time_limit"]["running"] is False
     task = open_task(reviewer, number)
@@ -461,13 +464,7 @@ def test_the_applicant_hands_in_a_promised_material_after_acceptance(
 def test_a_correction_of_one_field_keeps_the_others(cast: ApplicationsCast) -> None:
     applicant = logged_in(cast.applicant)
     number = submitted(applicant, cast, MANUAL_FORM)["number"]
-    _ok(
-        logged_in(cast.clerk).post(
-            f"{URL}/{number}/request-correction",
-            {"note": "经营场所面积与平面图不符"},
-            content_type="application/json",
-        )
-    )
+    ask_for_correction(logged_in(cast.clerk), number, "经营场所面积与平面图不符")
     body = _ok(
         applicant.post(
             f"{URL}/{number}/correction",
@@ -487,13 +484,7 @@ def test_the_staff_member_who_asks_for_a_correction_hears_of_the_answer(
     number = submitted(applicant, cast, MANUAL_FORM)["number"]
     clerk = logged_in(cast.clerk)
     # Asked straight from the queue, without claiming the task first.
-    _ok(
-        clerk.post(
-            f"{URL}/{number}/request-correction",
-            {"note": "请补充经营场所平面图"},
-            content_type="application/json",
-        )
-    )
+    ask_for_correction(clerk, number, "请补充经营场所平面图")
     task = open_task(clerk, number)
     assert task["claimed_by"] == cast.clerk.display_name
     _ok(
@@ -553,13 +544,7 @@ def test_every_view_of_a_suspended_application_shows_the_same_deadline(
     do_step(logged_in(cast.clerk), number, passed=True, opinion="予以受理")
     freeze(monkeypatch, asked)
     reviewer = logged_in(cast.reviewer)
-    _ok(
-        reviewer.post(
-            f"{URL}/{number}/request-correction",
-            {"note": "请补充功能分区"},
-            content_type="application/json",
-        )
-    )
+    ask_for_correction(reviewer, number, "请补充功能分区")
     freeze(monkeypatch, asked + dt.timedelta(minutes=1))
     applicant, reviewer = logged_in(cast.applicant), logged_in(cast.reviewer)
     body = _ok(applicant.get(f"{URL}/{number}"))

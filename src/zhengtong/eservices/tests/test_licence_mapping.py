@@ -34,6 +34,7 @@ from zhengtong.eservices.tests.test_applications_cast import (
     pdf,
     promise_day,
 )
+from zhengtong.eservices.tests.test_applications_flow import ask_for_correction
 from zhengtong.exchange.models import AccessLog
 from zhengtong.identity.actions import do_create_staff
 from zhengtong.identity.models import User
@@ -329,13 +330,7 @@ def test_parallel_departments_ask_for_one_correction_together(cast: MappingCast)
     clerk = logged_in(cast.base.clerk)
     complete(clerk, tasks_of(clerk, number)[0], "受理")
     fire = logged_in(cast.fire_reviewer)
-    _ok(
-        fire.post(
-            f"{URL}/{number}/request-correction",
-            {"note": "请补充消防设施平面图"},
-            content_type="application/json",
-        )
-    )
+    ask_for_correction(fire, number, "请补充消防设施平面图")
     [first_read] = _ok(citizen.get(f"{URL}/{number}"))["suspensions"]
     mine_url = reverse("eservices:application", args=[number])
     page_read = citizen.get(mine_url).content.decode()
