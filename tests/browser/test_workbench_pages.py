@@ -152,6 +152,7 @@ def test_two_departments_ask_for_one_correction_and_the_applicant_answers_once(
     log_in(page, live_server, parallel.environment_reviewer.username)
     page.goto(f"{live_server.url}/services/work/{environment_task['id']}/")
     expect(page.get_by_role("heading", name="补充补正要求")).to_be_visible()
+    shoot(page, screenshots, "parallel-work-item")
     page.get_by_label("需要补正的内容（一次性告知）").fill("请补充油烟净化设施说明")
     page.get_by_role("button", name="补充到本次补正").click()
     expect(page.get_by_text("已补充到本次补正，申请人将一次补齐。")).to_be_visible()
