@@ -668,22 +668,27 @@ def do_promise_material(
 # ---------------------------------------------------------------------------
 
 
-def _resolve_materials(application: Application) -> list[ApplicationMaterial]:
+def _resolve_materials(
+    application: Application, materials: Sequence[Material]
+) -> list[ApplicationMaterial]:
     """Return the rows for e-licences and shared data, or refuse missing materials."""
-    rows, problems = _found_materials(application)
+    rows, problems = _found_materials(application, materials)
     if problems:
         raise _refuse(_("申请材料不齐全。"), "missing_materials", materials=problems)
     return rows
 
 
 def _found_materials(
-    application: Application,
+    application: Application, materials: Sequence[Material]
 ) -> tuple[list[ApplicationMaterial], dict[str, str]]:
-    """Return the rows for e-licences and shared data, and material id -> what is missing."""
+    """Return the rows for e-licences and shared data, and material id -> what is missing.
+
+    ``materials`` are the item's (``materials_of_item``), read once per submission.
+    """
     provided = provided_material_ids(application.pk)
     problems: dict[str, str] = {}
     rows: list[ApplicationMaterial] = []
-    for material in materials_of_item(application.item_id):
+    for material in materials:
         given = material.pk in provided
         if material.source == MaterialSource.EXCHANGE:
             rows.append(
@@ -812,21 +817,24 @@ def _licence_gaps(application: Application, licence_type: LicenceType | None) ->
 
 
 def _shared_problems(
-    application: Application, form: Mapping[str, Any], prefilled: Mapping[str, Any]
+    application: Application,
+    form: Mapping[str, Any],
+    prefilled: Mapping[str, Any],
+    materials: Sequence[Material],
 ) -> dict[str, str]:
     """The fields the exchange does not confirm; refuse when it cannot be asked.
 
     Only what the exchange confirmed is recorded as a 共享获取 material: a
     value that could not be checked is not submitted at all.
     """
-    materials = [
+    shared = [
         (m.resource_code, {str(c) for c in m.item_codes})
-        for m in materials_of_item(application.item_id)
+        for m in materials
         if m.source == MaterialSource.EXCHANGE and m.resource_code
     ]
-    if not materials:
+    if not shared:
         return {}
-    checked = verify_shared(application.item, form, prefilled, materials)
+    checked = verify_shared(application.item, form, prefilled, shared)
     if checked.unavailable and not checked.problems:
         raise Conflict(
             _("暂时无法通过共享数据核验申请表中的身份信息，请稍后再试。"),
@@ -848,13 +856,14 @@ def _check_submission(
     trip, rather than finding them out one refusal after another.
     """
     form, problems = check_form(application.item.form_schema, form_data, complete=True)
+    materials = materials_of_item(application.item_id)
     if not problems:
         # Read the exchange only for a form otherwise right: a malformed number is no query.
-        problems = _shared_problems(application, form, prefilled)
+        problems = _shared_problems(application, form, prefilled, materials)
     application.form_data = form
     # Refuse at submission what would stop the licence from being issued at approval.
     gaps = _licence_gaps(application, licence_type)
-    rows, missing = _found_materials(application)
+    rows, missing = _found_materials(application, materials)
     if problems or gaps:
         message = (
             _("申请表填写有误，请按提示修改。") if problems else _("申请表缺少核发证照所需的信息。")
@@ -1491,11 +1500,12 @@ def do_submit_correction(
     if form_data is not None:
         form, _verified = _merge_prefill(current.prefilled, {**current.form_data, **form_data})
     cleaned = clean_form(current.item.form_schema, form, complete=True)
-    shared = _shared_problems(current, cleaned, current.prefilled)
+    materials = materials_of_item(current.item_id)
+    shared = _shared_problems(current, cleaned, current.prefilled, materials)
     if shared:
         raise _refuse(_("申请表填写有误，请按提示修改。"), "invalid_form", fields=shared)
     current.form_data = cleaned
-    _resolve_materials(current)
+    _resolve_materials(current, materials)
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
