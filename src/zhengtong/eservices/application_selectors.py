@@ -20,6 +20,7 @@ from zhengtong.eservices.models import (
     Rectification,
     SupersededMaterial,
     Suspension,
+    SuspensionKind,
     WorkTask,
 )
 from zhengtong.eservices.permissions import LANE_PERMISSIONS, RESPOND_RATINGS
@@ -124,8 +125,18 @@ def materials_of(application: Application) -> QuerySet[ApplicationMaterial]:
     )
 
 
+OPEN_CORRECTION = {"kind": SuspensionKind.CORRECTION, "ended_at": None}
+
+
 def suspensions_of(application: Application) -> QuerySet[Suspension]:
     return application.suspensions.select_related("special_procedure").order_by("started_at")
+
+
+def open_correction_note(application: Application) -> str | None:
+    """The 补正 request the applicant is to answer, or None when none is open."""
+    if application.state != ApplicationState.CORRECTING:
+        return None
+    return application.suspensions.filter(**OPEN_CORRECTION).values_list("note", flat=True).first()
 
 
 def tasks_of(application: Application) -> QuerySet[WorkTask]:
@@ -276,6 +287,11 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
             "provided_materials",
             queryset=ApplicationMaterial.objects.order_by("material__position", "pk"),
             to_attr="materials_in_order",
+        ),
+        Prefetch(
+            "suspensions",
+            queryset=Suspension.objects.filter(**OPEN_CORRECTION),
+            to_attr="open_corrections",
         ),
     )
 

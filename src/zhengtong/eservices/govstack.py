@@ -150,6 +150,16 @@ class SubmitIn(Schema):
     draft: bool = Field(False, description="only save: submit later with PUT")
 
 
+class UpdateIn(SubmitIn):
+    requestVersion: str | None = Field(
+        None,
+        max_length=64,
+        description="for a 补正: additionalMeta.correctionRequestVersion of the request"
+        " answered; refused (409 correction_request_changed) when a department has"
+        " added to the request since",
+    )
+
+
 class StatusOut(Schema):
     code: StatusCode
     title: str
@@ -168,6 +178,10 @@ class ApplicationDataOut(Schema):
     documentUrls: list[str]
 
 
+class AdditionalDataOut(Schema):
+    data: dict[str, Any]
+
+
 class ApplicationFileOut(Schema):
     fileId: str
     applicantId: str = Field(
@@ -179,10 +193,11 @@ class ApplicationFileOut(Schema):
     status: StatusOut
     ended: bool
     applicationData: ApplicationDataOut
-
-
-class AdditionalDataOut(Schema):
-    data: dict[str, Any]
+    additionalMeta: AdditionalDataOut | None = Field(
+        None,
+        description="while sent back (SENDBACK): the 补正 request (correctionRequest)"
+        " and its version (correctionRequestVersion)",
+    )
 
 
 class ApplicationListItemOut(Schema):
@@ -407,8 +422,19 @@ def _document_urls(application: Application, rows: Iterable[ApplicationMaterial]
     ]
 
 
+def _correction_meta(note: str | None) -> dict[str, str]:
+    """What a client needs to answer the open 补正 request, or nothing when none is open."""
+    if note is None:
+        return {}
+    return {
+        "correctionRequest": note,
+        "correctionRequestVersion": actions.correction_request_version(note),
+    }
+
+
 def file_out(application: Application) -> ApplicationFileOut:
     item = application.item
+    correction = _correction_meta(selectors.open_correction_note(application))
     return ApplicationFileOut(
         fileId=application.number,
         applicantId=str(application.applicant_id),
@@ -424,7 +450,15 @@ def file_out(application: Application) -> ApplicationFileOut:
             formData=FormDataOut(data=application.form_data, eFormId=item.code),
             documentUrls=_document_urls(application, selectors.materials_of(application)),
         ),
+        additionalMeta=AdditionalDataOut(data=correction) if correction else None,
     )
+
+
+def _listed_correction_note(application: Application) -> str | None:
+    """``open_correction_note`` from what ``applications_visible_to`` fetched with the list."""
+    if application.state != ApplicationState.CORRECTING:
+        return None
+    return next((s.note for s in getattr(application, "open_corrections", [])), None)
 
 
 def list_item_out(application: Application) -> ApplicationListItemOut:
@@ -448,7 +482,12 @@ def list_item_out(application: Application) -> ApplicationListItemOut:
         serviceId=item.code,
         eformId=item.code,
         documentUrls=_document_urls(application, getattr(application, "materials_in_order", [])),
-        additionalMeta=AdditionalDataOut(data={"warningLevel": application.warning_level}),
+        additionalMeta=AdditionalDataOut(
+            data={
+                "warningLevel": application.warning_level,
+                **_correction_meta(_listed_correction_note(application)),
+            }
+        ),
     )
 
 
@@ -641,11 +680,13 @@ def update_application(
     request: HttpRequest,
     fileId: str,
     payload: ApplicationFileIn,
-    params: Query[SubmitIn],
+    params: Query[UpdateIn],
 ) -> ApplicationFileOut:
     """Change your application: save a draft's form and submit it, or hand in a 补正 correction.
 
-    Staff do not change an applicant's form; they complete tasks.
+    Staff do not change an applicant's form; they complete tasks. A correction
+    may name the request it answers (``requestVersion``), so that one a
+    department has added to since it was read is not answered unseen.
     """
     user = _user(request)
     application = access_application_by_number(user, fileId)
@@ -654,7 +695,13 @@ def update_application(
     _own_applicant_id(user, payload)
     form = _form_data(application.item, payload)
     if application.state == ApplicationState.CORRECTING:
-        actions.do_submit_correction(application, "", acting_user=user, form_data=form)
+        actions.do_submit_correction(
+            application,
+            "",
+            acting_user=user,
+            form_data=form,
+            request_version=params.requestVersion,
+        )
     elif application.state == ApplicationState.DRAFT:
         if form is not None:
             application = actions.do_save_draft(

@@ -474,20 +474,44 @@ def test_an_application_sent_back_is_corrected_with_put(cast: ApplicationsCast) 
     number = complete(applicant, cast, MANUAL_FORM)["fileId"]
     clerk = logged_in(cast.clerk)
     _ok(_json(clerk, "post", f"{NATIVE}/{number}/request-correction", {"note": "请补充联系电话"}))
-    assert _ok(applicant.get(f"{URL}/applications/{number}"))["status"]["code"] == "SENDBACK"
+    sent_back = _ok(applicant.get(f"{URL}/applications/{number}"))
+    conforms(sent_back, "applicationFileResponse")
+    assert sent_back["status"]["code"] == "SENDBACK"
+    first_read = sent_back["additionalMeta"]["data"]
+    assert first_read["correctionRequest"] == "请补充联系电话"
+    [listed] = _ok(applicant.get(f"{URL}/applications"))
+    assert (
+        listed["additionalMeta"]["data"]["correctionRequestVersion"]
+        == (first_read["correctionRequestVersion"])
+    )
+    # The clerk adds to the request: an answer to the request as first read is refused.
+    _ok(
+        _json(
+            clerk, "post", f"{NATIVE}/{number}/request-correction", {"note": "请补充身份证复印件"}
+        )
+    )
+    added = _ok(applicant.get(f"{URL}/applications/{number}"))["additionalMeta"]["data"]
+    assert added["correctionRequest"].endswith("请补充身份证复印件")
+    assert added["correctionRequestVersion"] != first_read["correctionRequestVersion"]
+    correction = {
+        "applicantId": applicant_id(cast.applicant),
+        "formData": {"data": {**MANUAL_FORM, "phone": "13987654321"}},
+    }
+    url = f"{URL}/applications/{number}"
+    stale = f"{url}?requestVersion={first_read['correctionRequestVersion']}"
+    _refused(_json(applicant, "put", stale, correction), 409, "correction_request_changed")
+    assert _ok(applicant.get(url))["status"]["code"] == "SENDBACK"
     body = _ok(
         _json(
             applicant,
             "put",
-            f"{URL}/applications/{number}",
-            {
-                "applicantId": applicant_id(cast.applicant),
-                "formData": {"data": {**MANUAL_FORM, "phone": "13987654321"}},
-            },
+            f"{url}?requestVersion={added['correctionRequestVersion']}",
+            correction,
         )
     )
     conforms(body, "applicationFileResponse")
     assert body["status"]["code"] == "PENDING"
+    assert "additionalMeta" not in body
     assert body["applicationData"]["formData"]["data"]["phone"] == "13987654321"
     assert _ledger(number)[-1] == "eservices.submit_correction"
 
