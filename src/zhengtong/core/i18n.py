@@ -9,6 +9,7 @@ and turned into text here, in ``settings.LANGUAGE_CODE``.
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.functional import Promise
 
 
 def stored_text(message: str, **values: object) -> str:
@@ -16,3 +17,9 @@ def stored_text(message: str, **values: object) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         text = translation.gettext(message)
     return text % values if values else text
+
+
+def stored_label(label: Promise | str) -> str:
+    """Return a choice's (lazy) label in the platform's language, for a stored note."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(label)

@@ -32,10 +32,12 @@ from django.db import router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
+from zhengtong.core.i18n import stored_label, stored_text
 from zhengtong.core.models import Department
 from zhengtong.core.sql import pipelined
 from zhengtong.core.validators import validate_id_number
@@ -1094,11 +1096,19 @@ def _finish_approved(
 ) -> None:
     application.licence = licence
     end_open_suspensions(application.pk, now)
-    note = _("已核发电子证照 %(number)s。") % {"number": licence.number} if licence else ""
+    note = (
+        stored_text(gettext_noop("已核发电子证照 %(number)s。"), number=licence.number)
+        if licence
+        else ""
+    )
     notify(
         application.applicant,
-        _("您的申请 %(number)s（%(item)s）已准予。%(note)s")
-        % {"number": application.number, "item": application.item.name, "note": note},
+        stored_text(
+            gettext_noop("您的申请 %(number)s（%(item)s）已准予。%(note)s"),
+            number=application.number,
+            item=application.item.name,
+            note=note,
+        ),
         _link(application),
     )
     if licence is not None:
@@ -1177,13 +1187,15 @@ def do_submit_application(
         elif instance.is_completed:
             reason = str(instance.data.get("ineligible_reason") or "")
             _move(locked, ApplicationState.REJECTED, actor, note=reason, at=now)
-            locked.rejection_reasons = reason or _("不符合办理条件。")
+            locked.rejection_reasons = reason or stored_text(gettext_noop("不符合办理条件。"))
             locked.rejection_basis = item.implementing_basis
         else:
             _move(locked, ApplicationState.SUBMITTED, actor, at=now)
             notify(
                 locked.applicant,
-                _("您的申请 %(number)s 已提交，等待受理。") % {"number": locked.number},
+                stored_text(
+                    gettext_noop("您的申请 %(number)s 已提交，等待受理。"), number=locked.number
+                ),
                 _link(locked),
             )
         _apply_task_changes(task_changes, now)
@@ -1338,8 +1350,11 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             end_open_suspensions(locked.pk, now)
             notify(
                 locked.applicant,
-                _("您的申请 %(number)s 未予准许：%(reasons)s")
-                % {"number": locked.number, "reasons": checked.reasons},
+                stored_text(
+                    gettext_noop("您的申请 %(number)s 未予准许：%(reasons)s"),
+                    number=locked.number,
+                    reasons=checked.reasons,
+                ),
                 _link(locked),
             )
         elif accepting:
@@ -1348,13 +1363,13 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             locked.deadline_at = deadline
             notify(
                 locked.applicant,
-                _("您的申请 %(number)s 已受理，承诺于 %(deadline)s 前办结。")
-                % {
-                    "number": locked.number,
-                    "deadline": timezone.localtime(locked.deadline_at).strftime("%Y-%m-%d")
+                stored_text(
+                    gettext_noop("您的申请 %(number)s 已受理，承诺于 %(deadline)s 前办结。"),
+                    number=locked.number,
+                    deadline=timezone.localtime(locked.deadline_at).strftime("%Y-%m-%d")
                     if locked.deadline_at
                     else "",
-                },
+                ),
                 _link(locked),
             )
         locked.process_state = process_state
@@ -1423,7 +1438,11 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
         locked.save()
         notify(
             locked.applicant,
-            _("您的申请 %(number)s 需要补正：%(note)s") % {"number": locked.number, "note": note},
+            stored_text(
+                gettext_noop("您的申请 %(number)s 需要补正：%(note)s"),
+                number=locked.number,
+                note=note,
+            ),
             _link(locked),
         )
         _ledger(locked, "request_correction", actor, note_hash=_hash(note), claimed=bool(claimed))
@@ -1451,8 +1470,11 @@ def _add_to_correction(
     _event(application, "add_correction", actor, note=added, at=now)
     notify(
         application.applicant,
-        _("您的申请 %(number)s 的补正要求已补充：%(note)s")
-        % {"number": application.number, "note": added},
+        stored_text(
+            gettext_noop("您的申请 %(number)s 的补正要求已补充：%(note)s"),
+            number=application.number,
+            note=added,
+        ),
         _link(application),
     )
 
@@ -1530,7 +1552,9 @@ def do_submit_correction(
             assert task.claimed_by is not None
             notify(
                 task.claimed_by,
-                _("办件 %(number)s 已补正，请继续办理。") % {"number": locked.number},
+                stored_text(
+                    gettext_noop("办件 %(number)s 已补正，请继续办理。"), number=locked.number
+                ),
                 reverse("eservices:work_item", args=[task.pk]),
             )
         _ledger(
@@ -1571,8 +1595,11 @@ def do_start_special_procedure(
         _event(locked, "start_special_procedure", actor, note=procedure.name, at=now)
         notify(
             locked.applicant,
-            _("您的申请 %(number)s 进入特别程序：%(name)s。")
-            % {"number": locked.number, "name": procedure.name},
+            stored_text(
+                gettext_noop("您的申请 %(number)s 进入特别程序：%(name)s。"),
+                number=locked.number,
+                name=procedure.name,
+            ),
             _link(locked),
         )
         _ledger(
@@ -1719,11 +1746,14 @@ def do_rate_application(
             for user in _staff_holding(department, RESPOND_RATINGS):
                 notify(
                     user,
-                    _("办件 %(number)s 收到差评，请在期限内整改答复。") % {"number": locked.number},
+                    stored_text(
+                        gettext_noop("办件 %(number)s 收到差评，请在期限内整改答复。"),
+                        number=locked.number,
+                    ),
                     reverse("eservices:rectifications"),
                 )
         locked.save()
-        _event(locked, "rate", actor, note=str(RatingLevel(level).label), at=now)
+        _event(locked, "rate", actor, note=stored_label(RatingLevel(level).label), at=now)
         _ledger(locked, "rate_application", actor, level=level, tags=cleaned_tags)
     return rating
 
@@ -1751,8 +1781,10 @@ def do_respond_to_rating(
         _event(application, "respond_rating", actor, note=response)
         notify(
             application.applicant,
-            _("您对办件 %(number)s 的评价已得到答复，欢迎再次评价。")
-            % {"number": application.number},
+            stored_text(
+                gettext_noop("您对办件 %(number)s 的评价已得到答复，欢迎再次评价。"),
+                number=application.number,
+            ),
             _link(application),
         )
         _ledger(application, "respond_to_rating", actor, rating=row.rating_id)
@@ -1802,14 +1834,16 @@ def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> l
             locked = _lock(application)
             locked.warning_level = level
             locked.save(update_fields=["warning_level", "updated_at"])
-            label = WarningLevel(level).label
-            _event(locked, "warning", actor, note=str(label), at=now)
+            _event(locked, "warning", actor, note=stored_label(WarningLevel(level).label), at=now)
             if level == WarningLevel.RED:
                 for user in _task_holders(locked):
                     notify(
                         user,
-                        _("催办：办件 %(number)s（%(item)s）已超过承诺办结时限。")
-                        % {"number": locked.number, "item": locked.item.name},
+                        stored_text(
+                            gettext_noop("催办：办件 %(number)s（%(item)s）已超过承诺办结时限。"),
+                            number=locked.number,
+                            item=locked.item.name,
+                        ),
                         reverse("eservices:worklist"),
                     )
         record_entry(
@@ -1855,11 +1889,14 @@ def do_flag_overdue_promises(*, actor: Actor, now: dt.datetime | None = None) ->
     with transaction.atomic(durable=True):
         for row in rows:
             application = row.application
-            text = _("办件 %(number)s 承诺于 %(day)s 前补交的材料“%(material)s”已逾期未交。") % {
-                "number": application.number,
-                "day": row.promised_on.isoformat() if row.promised_on else "",
-                "material": row.material.name,
-            }
+            text = stored_text(
+                gettext_noop(
+                    "办件 %(number)s 承诺于 %(day)s 前补交的材料“%(material)s”已逾期未交。"
+                ),
+                number=application.number,
+                day=row.promised_on.isoformat() if row.promised_on else "",
+                material=row.material.name,
+            )
             notify(application.applicant, text, _link(application))
             staff = _task_holders(application) or _staff_holding(
                 application.item.department, ACCEPT_APPLICATIONS
