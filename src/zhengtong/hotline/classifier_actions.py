@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.leases import LeasedWork
 from zhengtong.hotline import routing
 from zhengtong.hotline.models import ClassifierVersion, LabelledExample, without_paths
 from zhengtong.hotline.routing_model import (
@@ -38,6 +39,12 @@ from zhengtong.hotline.states import TrainingState
 from zhengtong.ledger.actions import record_entry
 
 logger = logging.getLogger(__name__)
+
+
+# A version is trained by one worker at a time, and trained again if its worker dies.
+TRAINING = LeasedWork(
+    ClassifierVersion, waiting=TrainingState.QUEUED, running=TrainingState.RUNNING
+)
 
 
 def _ledger(version: ClassifierVersion, action: str, actor: Actor, **data: object) -> None:
@@ -73,6 +80,7 @@ def do_queue_training(
             include_corrections=include_corrections,
             created_at=timezone.now(),
             created_by=actor.label[:64],
+            heartbeat_at=timezone.now(),
         )
         _ledger(version, "queue_training", actor, source=version.source)
     return version
@@ -92,14 +100,20 @@ def training_examples(version: ClassifierVersion) -> list[Example]:
 
 
 def _progress(version: ClassifierVersion, percent: int, stage: str) -> None:
-    ClassifierVersion.objects.filter(pk=version.pk).update(progress=percent, stage=stage[:64])
+    # Also renews this worker's lease on the version.
+    TRAINING.renew(version.pk, progress=percent, stage=stage[:64])
 
 
 def run_training(version: ClassifierVersion, *, actor: Actor, folds: int = 5) -> ClassifierVersion:
-    """Evaluate by cross-validation, train on everything and record the outcome."""
+    """Evaluate by cross-validation, train on everything and record the outcome.
+
+    A version another worker is training (its lease not run out) is left to it;
+    one whose worker died is trained again from the start.
+    """
     if version.state not in (TrainingState.QUEUED, TrainingState.RUNNING):
         raise Conflict(_("该版本已训练完成。"), code="already_trained")
-    ClassifierVersion.objects.filter(pk=version.pk).update(state=TrainingState.RUNNING)
+    if not TRAINING.claim(version.pk):
+        return ClassifierVersion.objects.get(pk=version.pk)
     try:
         examples = training_examples(version)
         report = None

@@ -28,6 +28,7 @@ from openpyxl import load_workbook
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import InvalidInput, ZhengtongError
+from zhengtong.core.leases import LeasedWork
 from zhengtong.hotline.actions import (
     MAX_CONTACT_NAME,
     MAX_CONTENT,
@@ -184,6 +185,7 @@ def do_queue_import(data: bytes, file_name: str, *, actor: Actor, entered_by: st
             total_rows=len(rows),
             entered_by=entered_by[:64],
             created_at=timezone.now(),
+            heartbeat_at=timezone.now(),
         )
         case_import.file.save("import.xlsx", ContentFile(data), save=False)
         case_import.save()
@@ -205,6 +207,8 @@ def _enqueue(import_id: int) -> None:
 
 
 PROGRESS_EVERY = 25
+# An import is run by one worker at a time, and resumed if its worker dies.
+IMPORTS = LeasedWork(CaseImport, waiting=ImportState.QUEUED, running=ImportState.RUNNING)
 
 # The reasons a row is refused, by code, for wording a stored report in the
 # reader's language. The texts are those ``do_submit_case`` and the row reader
@@ -257,8 +261,10 @@ def row_error_text(error: dict[str, Any]) -> str:
 
 
 def _save_progress(case_import: CaseImport) -> None:
-    # Bookkeeping between rows (each row's case has its own ledger entry).
-    CaseImport.objects.filter(pk=case_import.pk).update(
+    # Bookkeeping between rows (each row's case has its own ledger entry),
+    # which also renews this worker's lease on the import.
+    IMPORTS.renew(
+        case_import.pk,
         processed_rows=case_import.processed_rows,
         created=case_import.created,
         merged=case_import.merged,
@@ -267,10 +273,12 @@ def _save_progress(case_import: CaseImport) -> None:
 
 
 def run_import(case_import: CaseImport, *, actor: Actor) -> CaseImport:
-    """Register every good row as a case; resumable: rows already registered are skipped."""
-    if case_import.state in (ImportState.DONE, ImportState.FAILED):
-        return case_import
-    CaseImport.objects.filter(pk=case_import.pk).update(state=ImportState.RUNNING)
+    """Register every good row as a case; resumable: rows already registered are skipped.
+
+    An import another worker is running (its lease not run out) is left to it.
+    """
+    if not IMPORTS.claim(case_import.pk):
+        return CaseImport.objects.get(pk=case_import.pk)
     try:
         with case_import.file.open("rb") as handle:
             rows = read_rows(handle.read())

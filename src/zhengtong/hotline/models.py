@@ -62,6 +62,8 @@ class ClassifierVersion(models.Model):
     created_by = models.CharField(_("创建人"), max_length=64)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     activated_at = models.DateTimeField(_("启用时间"), null=True, blank=True)
+    # Renewed by the worker training it (core.leases): a run whose worker died is run again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]
@@ -440,6 +442,8 @@ class CaseImport(models.Model):
     entered_by = models.CharField(_("导入人"), max_length=64)
     created_at = models.DateTimeField(_("提交时间"))
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # Renewed by the worker importing it (core.leases): an import whose worker died is resumed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

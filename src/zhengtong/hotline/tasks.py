@@ -1,4 +1,4 @@
-"""Background work of the hotline: training, urging overdue cases, hot-issue alerts."""
+"""Background work of the hotline: training, imports, urging overdue cases, hot-issue alerts."""
 
 from django_tasks import task
 
@@ -26,6 +26,14 @@ def urge_overdue_cases() -> int:
 def refresh_hot_issues() -> int:
     """Mine the hot-issue snapshots and alert the issues whose heat jumped this week."""
     return len(do_refresh_hot_issues(actor=Actor.system("hotline.refresh_hot_issues")))
+
+
+@task()
+def resume_interrupted_work() -> int:
+    """Queue again the imports and training runs whose worker stopped (see hotline.recovery)."""
+    from zhengtong.hotline.recovery import do_resume_interrupted_work
+
+    return len(do_resume_interrupted_work(actor=Actor.system("hotline.resume_work")))
 
 
 @task()

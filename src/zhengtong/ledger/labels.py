@@ -135,6 +135,8 @@ for _code, _label in (
     ("hotline.finish_training", _("完成训练分类模型")),
     ("hotline.fail_training", _("分类模型训练失败")),
     ("hotline.activate_classifier", _("启用分类模型")),
+    ("hotline.resume_import", _("重新排队中断的导入")),
+    ("hotline.resume_training", _("重新排队中断的训练")),
     # Licences.
     ("licences.issue_licence", _("颁发证照")),
     ("licences.revoke_licence", _("注销证照")),

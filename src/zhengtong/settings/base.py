@@ -212,6 +212,12 @@ STORAGES = {
 
 # Background work through Django's task interface; the database backend needs
 # nothing but the database. Celery or RQ backends can replace it (docs/operations).
+# Seconds after which leased background work (a 12345 bulk import, a training
+# run) whose worker has not reported progress is taken to have been
+# interrupted (a killed worker) and is queued again; a running one reports
+# every few seconds. See core/leases.py and docs/operations/tasks.md.
+WORK_LEASE_S = env_int("ZHENGTONG_WORK_LEASE_S", 600)
+
 TASKS = {
     "default": {
         "BACKEND": env_str("ZHENGTONG_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from zhengtong.core.testing import make_enterprise, make_person
 from zhengtong.hotline.models import Case, LabelledExample
@@ -308,8 +310,11 @@ def test_an_interrupted_import_resumes_without_registering_a_row_twice(
     case_import = do_queue_import(data, "calls.xlsx", actor=TEST_ACTOR, entered_by="liupai")
     first = run_import(case_import, actor=TEST_ACTOR)
     assert Case.objects.filter(import_row__startswith=f"{first.pk}:").count() == 2
-    # A crash after the cases were written but before the report: run it again.
-    CaseImport.objects.filter(pk=first.pk).update(state="running", created=[], errors=[])
+    # A crash after the cases were written but before the report, its lease
+    # long run out: run it again.
+    CaseImport.objects.filter(pk=first.pk).update(
+        state="running", created=[], errors=[], heartbeat_at=timezone.now() - dt.timedelta(hours=1)
+    )
     again = run_import(CaseImport.objects.get(pk=first.pk), actor=TEST_ACTOR)
     assert again.state == "done"
     assert Case.objects.filter(import_row__startswith=f"{first.pk}:").count() == 2

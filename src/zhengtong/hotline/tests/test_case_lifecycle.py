@@ -191,9 +191,15 @@ def test_a_resumed_import_reports_the_rows_registered_before_the_crash(cast: Hot
     case_import = do_queue_import(data, "calls.xlsx", actor=TEST_ACTOR, entered_by="liupai")
     first = run_import(case_import, actor=TEST_ACTOR)
     assert (len(first.created), len(first.merged)) == (2, 1)
-    # A crash after the cases were written but before the progress was saved.
+    # A crash after the cases were written but before the progress was saved,
+    # its lease long run out.
     CaseImport.objects.filter(pk=first.pk).update(
-        state="running", created=[], merged=[], errors=[], processed_rows=0
+        state="running",
+        created=[],
+        merged=[],
+        errors=[],
+        processed_rows=0,
+        heartbeat_at=timezone.now() - dt.timedelta(hours=1),
     )
     again = run_import(CaseImport.objects.get(pk=first.pk), actor=TEST_ACTOR)
     assert sorted(again.created) == sorted(first.created)
