@@ -206,24 +206,24 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "zhengtong.core.storage.DurableFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
 # Background work through Django's task interface; the database backend needs
 # nothing but the database. Celery or RQ backends can replace it (docs/operations).
-# Seconds after which leased background work (a 12345 bulk import, a training
-# run) whose worker has not reported progress is taken to have been
-# interrupted (a killed worker) and is queued again; a running one reports
-# every few seconds. See core/leases.py and docs/operations/tasks.md.
-WORK_LEASE_S = env_int("ZHENGTONG_WORK_LEASE_S", 600)
-
 TASKS = {
     "default": {
         "BACKEND": env_str("ZHENGTONG_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }
+
+# Seconds after which leased background work (a 12345 bulk import, a training
+# run) whose worker has not reported progress is taken to have been
+# interrupted (a killed worker) and is queued again; a running one reports
+# every few seconds. See core/leases.py and docs/operations/tasks.md.
+WORK_LEASE_S = env_int("ZHENGTONG_WORK_LEASE_S", 600)
 
 # The ledger's Ed25519 signing key (PEM, PKCS#8). Default: generated once into
 # the data directory. Production points ZHENGTONG_LEDGER_SIGNING_KEY_FILE at a
