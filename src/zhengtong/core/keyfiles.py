@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.exceptions import ImproperlyConfigured
 
+from zhengtong.core.files import create_once
+
 
 def load_ed25519_private_key(pem: bytes, *, source: str) -> Ed25519PrivateKey:
     """Return the Ed25519 private key in ``pem``; refuse any other kind of key."""
@@ -43,14 +45,9 @@ def read_or_create_secret_key(path: Path, *, size: int = 32) -> bytes:
 
 
 def _write_once(path: Path, content: bytes) -> bytes:
-    """Write a new key file, or return the one another process wrote first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL with 0600 from the start: the key is never readable by others,
-    # and two processes starting together end up with the same key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    return content
+    """Write a new key file, or return the one another process wrote first.
+
+    0600 from the start, so the key is never readable by others; on disk
+    before anything is signed or sealed with it.
+    """
+    return create_once(path, content, mode=0o600)

@@ -8,19 +8,12 @@ action's transaction commits, so flushing them here, with the directory
 entries that name them, makes a committed row's file as durable as the row.
 """
 
-import os
 from pathlib import Path
 from typing import Any
 
 from django.core.files.storage import FileSystemStorage
 
-
-def _flush(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+from zhengtong.core.files import flush
 
 
 class DurableFileSystemStorage(FileSystemStorage):
@@ -29,13 +22,13 @@ class DurableFileSystemStorage(FileSystemStorage):
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
         saved = super().save(name, content, max_length=max_length)
         path = Path(self.path(saved)).resolve()
-        _flush(path)
+        flush(path)
         # A new file's name lives in its directory, and a new directory's
         # (upload_to with a date) in its parent: up to the storage's root.
         root = Path(self.location).resolve()
         directory = path.parent
         while True:
-            _flush(directory)
+            flush(directory)
             if directory == root or root not in directory.parents:
                 break
             directory = directory.parent

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.files import write_durably
 from zhengtong.core.leases import LeasedWork
 from zhengtong.hotline import routing
 from zhengtong.hotline.models import ClassifierVersion, LabelledExample, without_paths
@@ -150,9 +151,8 @@ def do_finish_training(
     digest = sha256_of(payload)
     file_name = f"v{version.number}-{digest[:16]}.pickle"
     path = routing.model_directory() / file_name
-    temporary = path.with_suffix(".part")
-    temporary.write_bytes(payload)
-    temporary.replace(path)
+    # On disk before the version says it is ready: activation checks the digest.
+    write_durably(path, payload)
     with transaction.atomic(durable=True):
         locked = ClassifierVersion.objects.select_for_update().get(pk=version.pk)
         locked.state = TrainingState.READY

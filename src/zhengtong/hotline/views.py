@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.files import write_durably
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.models import Region
 from zhengtong.hotline import selectors
@@ -220,7 +221,8 @@ def _keep_upload(upload: UploadedFile[bytes]) -> Path:
     digest = hashlib.sha256(payload).hexdigest()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     path = _training_directory() / f"upload-{stamp}-{digest[:12]}.csv"
-    path.write_bytes(payload)
+    # Accepted here, read later by the task: it must outlive a power cut.
+    write_durably(path, payload)
     return path
 
 

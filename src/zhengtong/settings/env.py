@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from zhengtong.core.files import create_once
+
 
 def env_str(name: str, default: str) -> str:
     """Return ``name`` from the environment, or from the file named by ``name_FILE``."""
@@ -45,13 +47,7 @@ def persistent_secret(path: Path, nbytes: int = 50) -> str:
     """
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(nbytes)
-    # O_EXCL so that two processes starting together agree on one key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value)
-    return value
+    # Two processes starting together agree on one key, and it is on disk
+    # before anything is signed or pseudonymised with it.
+    value = secrets.token_urlsafe(nbytes).encode()
+    return create_once(path, value, mode=0o600).decode("utf-8").strip()
