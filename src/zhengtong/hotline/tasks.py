@@ -6,12 +6,16 @@ from zhengtong.core.actors import Actor
 from zhengtong.hotline.actions import do_refresh_hot_issues, do_urge_overdue_cases
 from zhengtong.hotline.classifier_actions import run_training
 from zhengtong.hotline.models import CaseImport, ClassifierVersion
+from zhengtong.hotline.states import TrainingState
 
 
 @task()
 def train_classifier(version_id: int) -> str:
     """Train the queued classifier version and record its report."""
     version = ClassifierVersion.objects.get(pk=version_id)
+    if version.state not in (TrainingState.QUEUED, TrainingState.RUNNING):
+        # A task queued again for a run that finished meanwhile (hotline.recovery).
+        return str(version.state)
     result = run_training(version, actor=Actor.system("hotline.train_classifier"))
     return str(result.state)
 

@@ -124,5 +124,7 @@ def test_a_training_run_whose_worker_was_killed_is_trained_again(
         assert resume_interrupted_work.call() == 1
     trained = ok(http.get(f"{URL}/models/{queued['number']}"))
     assert trained["state"] == "ready", trained
+    # A task queued again while the first was still waiting finds the work done.
+    assert train_classifier.call(version_id) == "ready"
     [entry] = LedgerEntry.objects.filter(action="hotline.resume_training")
     assert entry.subject_id == str(queued["number"])
