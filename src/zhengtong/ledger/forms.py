@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhengtong.ledger.selectors import EntryFilters
 
@@ -27,7 +28,7 @@ class EntrySearchForm(forms.Form):
     )
     subject_id = forms.CharField(label=_("对象编号"), required=False, max_length=128)
     action = forms.CharField(
-        label=_("操作"),
+        label=pgettext_lazy("audit record", "操作"),
         required=False,
         max_length=80,
         help_text=_("如 core.register_person，完全匹配。"),

@@ -8,6 +8,7 @@ is checked against everything else by ``ledger_verify``.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class LedgerEntry(models.Model):
@@ -16,7 +17,7 @@ class LedgerEntry(models.Model):
     recorded_at = models.DateTimeField(_("时间"), db_index=True)
     actor_ref = models.CharField(_("操作者"), max_length=80, db_index=True)
     actor_label = models.CharField(_("操作者名称"), max_length=128)
-    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    action = models.CharField(pgettext_lazy("audit record", "操作"), max_length=80, db_index=True)
     subject_type = models.CharField(_("对象类型"), max_length=64)
     subject_id = models.CharField(_("对象编号"), max_length=128)
     # Hash of the canonical JSON of the action's data; the data itself stays in

@@ -38,6 +38,9 @@ def test_the_names_follow_the_language(client: Client, cast: LedgerCast) -> None
     text = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     cells = _row_cells(text, entry.seq)
     assert '<span title="core.register_person">Register a person</span>' in cells
+    # The recorded action, one per row, not a column of buttons ("Actions").
+    assert '<th scope="col">Action</th>' in text
+    assert 'data-label="Action"' in cells
     with translation.override("en"):
         person = str(Person._meta.verbose_name)
     assert re.search(r"[A-Za-z]", person)
