@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.models import Department
@@ -176,7 +177,7 @@ class InformationItem(models.Model):
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField(default=0)
-    code = models.CharField(_("信息项代码"), max_length=40)
+    code = models.CharField(pgettext_lazy("information item", "信息项代码"), max_length=40)
     name = models.CharField(_("信息项名称"), max_length=100)
     data_type = models.CharField(_("数据类型"), max_length=2, choices=DataType.choices)
     length = models.PositiveIntegerField(_("数据长度"), null=True, blank=True)

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhengtong.catalog.models import Resource
 from zhengtong.identity.models import SystemClient
@@ -108,7 +109,7 @@ class Record(models.Model):
 class ChangeKind(models.TextChoices):
     CREATED = "created", _("新增")
     UPDATED = "updated", _("更新")
-    DELETED = "deleted", _("删除")
+    DELETED = "deleted", pgettext_lazy("change feed", "删除")
 
 
 class RecordChange(models.Model):
@@ -195,8 +196,8 @@ class Grant(models.Model):
     starts_at = models.DateTimeField(_("生效时间"))
     expires_at = models.DateTimeField(_("到期时间"))
     rate_per_minute = models.PositiveIntegerField(_("每分钟调用上限"))
-    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    revoke_reason = models.CharField(_("撤销原因"), max_length=500, blank=True)
+    revoked_at = models.DateTimeField(pgettext_lazy("grant", "撤销时间"), null=True, blank=True)
+    revoke_reason = models.CharField(pgettext_lazy("grant", "撤销原因"), max_length=500, blank=True)
     window_start = models.BigIntegerField(default=0)
     window_count = models.PositiveIntegerField(default=0)
 

@@ -126,6 +126,11 @@ def test_the_provider_grants_on_the_page_and_revokes_from_the_list(sharing: Shar
     assert "授权已撤销" in revoked.content.decode()
     grant.refresh_from_db()
     assert grant.revoked_at is not None and grant.revoke_reason == "审批已办结"
+    # In English a grant is revoked, not "cancelled" as an inspection task is.
+    english = provider.get(
+        f"/exchange/applications/{application.pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "<dt>Revocation</dt>" in english and ">Revoked</span>" in english
 
 
 def test_refusing_and_withdrawing_on_the_page(sharing: Sharing) -> None:

@@ -5,6 +5,7 @@ copy of the package and checks that nothing in the result is untranslated or
 fuzzy, so a new Chinese string without its English fails here.
 """
 
+import gettext
 import shutil
 import subprocess
 from pathlib import Path
@@ -58,3 +59,26 @@ def test_every_marked_string_has_its_english(
         for po in copy.rglob("en/LC_MESSAGES/django.po")
     }
     assert {path: strings for path, strings in missing.items() if strings} == {}
+
+
+def _compiled(mo_file: Path) -> dict[str, str]:
+    with mo_file.open("rb") as handle:
+        catalog: dict[str, str] = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
+    return {key: value for key, value in catalog.items() if key}
+
+
+def test_no_app_translation_is_hidden_by_the_package_catalogue() -> None:
+    """The package's locale/ comes first (LOCALE_PATHS): for the same Chinese, its English wins.
+
+    Where an app means something else by the same words (撤销 a grant is
+    "Revocation", 撤销 an inspection task "Cancel task"), the app's string
+    needs a context, or its English never shows.
+    """
+    package = _compiled(PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.mo")
+    hidden = {
+        (app, key.replace("\x04", " | ")): (english, package[key])
+        for app in APPS_WITH_CATALOGUES
+        for key, english in _compiled(PACKAGE / app / "locale/en/LC_MESSAGES/django.mo").items()
+        if key in package and package[key] != english
+    }
+    assert hidden == {}
