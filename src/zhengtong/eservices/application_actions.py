@@ -58,7 +58,7 @@ from zhengtong.eservices.application_rows import (
     task_with_application,
     update_application,
 )
-from zhengtong.eservices.application_selectors import is_decided
+from zhengtong.eservices.application_selectors import is_decided, open_correction_note
 from zhengtong.eservices.application_states import (
     FINISHED_STATES,
     OPEN_STATES,
@@ -1484,11 +1484,6 @@ def correction_request_version(note: str) -> str:
     return _hash(note)
 
 
-def _open_correction_note(application: Application) -> str:
-    notes = application.suspensions.filter(kind=SuspensionKind.CORRECTION, ended_at=None)
-    return notes.values_list("note", flat=True).first() or ""
-
-
 def _require_request_version(note: str, request_version: str | None) -> None:
     if request_version is not None and request_version != correction_request_version(note):
         raise Conflict(
@@ -1516,7 +1511,7 @@ def do_submit_correction(
     if current.state != ApplicationState.CORRECTING:
         raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
     # Before the form's problems: they may be what the added request is about.
-    _require_request_version(_open_correction_note(current), request_version)
+    _require_request_version(open_correction_note(current) or "", request_version)
     note = _clean_note(note, required=False)
     form = dict(current.form_data)
     if form_data is not None:

@@ -133,9 +133,15 @@ def suspensions_of(application: Application) -> QuerySet[Suspension]:
 
 
 def open_correction_note(application: Application) -> str | None:
-    """The 补正 request the applicant is to answer, or None when none is open."""
+    """The 补正 request the applicant is to answer, or None when none is open.
+
+    Read from what ``applications_visible_to`` fetched with a list, if it did.
+    """
     if application.state != ApplicationState.CORRECTING:
         return None
+    fetched: list[Suspension] | None = getattr(application, "open_corrections", None)
+    if fetched is not None:
+        return next((s.note for s in fetched), None)
     return application.suspensions.filter(**OPEN_CORRECTION).values_list("note", flat=True).first()
 
 

@@ -454,13 +454,6 @@ def file_out(application: Application) -> ApplicationFileOut:
     )
 
 
-def _listed_correction_note(application: Application) -> str | None:
-    """``open_correction_note`` from what ``applications_visible_to`` fetched with the list."""
-    if application.state != ApplicationState.CORRECTING:
-        return None
-    return next((s.note for s in getattr(application, "open_corrections", [])), None)
-
-
 def list_item_out(application: Application) -> ApplicationListItemOut:
     item = application.item
     open_tasks: list[WorkTask] = getattr(application, "open_tasks", [])
@@ -485,7 +478,7 @@ def list_item_out(application: Application) -> ApplicationListItemOut:
         additionalMeta=AdditionalDataOut(
             data={
                 "warningLevel": application.warning_level,
-                **_correction_meta(_listed_correction_note(application)),
+                **_correction_meta(selectors.open_correction_note(application)),
             }
         ),
     )
