@@ -58,7 +58,11 @@ from zhengtong.eservices.application_rows import (
     task_with_application,
     update_application,
 )
-from zhengtong.eservices.application_selectors import is_decided, open_correction_note
+from zhengtong.eservices.application_selectors import (
+    OPEN_CORRECTION,
+    is_decided,
+    open_correction_note,
+)
 from zhengtong.eservices.application_states import (
     FINISHED_STATES,
     OPEN_STATES,
@@ -1452,11 +1456,7 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
 def _add_to_correction(
     application: Application, task: WorkTask, note: str, actor: Actor, now: dt.datetime
 ) -> None:
-    open_request = (
-        application.suspensions.select_for_update()
-        .filter(kind=SuspensionKind.CORRECTION, ended_at=None)
-        .first()
-    )
+    open_request = application.suspensions.select_for_update().filter(**OPEN_CORRECTION).first()
     if open_request is None:  # pragma: no cover - the state says there is one
         raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
     added = f"{task.department.name}：{note}"
@@ -1527,9 +1527,7 @@ def do_submit_correction(
     now = _now()
     with transaction.atomic(durable=True):
         locked = _locked_as_read(current)
-        suspension = locked.suspensions.filter(
-            kind=SuspensionKind.CORRECTION, ended_at=None
-        ).first()
+        suspension = locked.suspensions.filter(**OPEN_CORRECTION).first()
         if suspension is None:  # pragma: no cover - the state says there is one
             raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
         _require_request_version(suspension.note, request_version)
