@@ -1,10 +1,10 @@
-"""Read-only admin for service items; changes go through the API and its actions."""
+"""Read-only admin for service items and outgoing messages; changes go through the actions."""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from zhengtong.eservices.models import Material, ServiceItem
-from zhengtong.eservices.permissions import MANAGE_ITEMS
+from zhengtong.eservices.models import Material, OutgoingMessage, ServiceItem
+from zhengtong.eservices.permissions import MANAGE_ITEMS, VIEW_OUTGOING_MESSAGES
 from zhengtong.identity.permissions import has_permission
 
 
@@ -55,4 +55,45 @@ class ServiceItemAdmin(admin.ModelAdmin[ServiceItem]):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: ServiceItem | None = None) -> bool:
+        return False
+
+
+@admin.register(OutgoingMessage)
+class OutgoingMessageAdmin(admin.ModelAdmin[OutgoingMessage]):
+    """For the platform's operators: which SMS and e-mail a gateway refused, and why.
+
+    The text is left out: it tells of other people's applications.
+    """
+
+    list_display = ("created_at", "channel", "user", "state", "attempts", "next_attempt_at")
+    list_filter = ("state", "channel")
+    fields = (
+        "user",
+        "channel",
+        "created_at",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
+    readonly_fields = fields
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_permission(request.user, VIEW_OUTGOING_MESSAGES)
+
+    def has_view_permission(self, request: HttpRequest, obj: OutgoingMessage | None = None) -> bool:
+        return has_permission(request.user, VIEW_OUTGOING_MESSAGES)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: OutgoingMessage | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: OutgoingMessage | None = None
+    ) -> bool:
         return False

@@ -547,3 +547,48 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class OutgoingMessage(models.Model):
+    """A message for a channel outside the platform (SMS, e-mail), kept until it is sent.
+
+    Written in the action's transaction, so a message of an action that
+    committed survives a gateway that is down and a worker that dies; a
+    background task sends it, and tries again later when the gateway fails.
+    """
+
+    user = models.ForeignKey(
+        "identity.User", on_delete=models.CASCADE, related_name="outgoing_messages"
+    )
+    channel = models.CharField(_("渠道"), max_length=200)
+    text = models.CharField(_("内容"), max_length=500)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("生成时间"))
+    state = models.CharField(
+        _("状态"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("已尝试次数"), default=0)
+    # When a pending message is next due; a sending one's worker renews nothing,
+    # so heartbeat_at is when it was taken, and the lease runs from there.
+    next_attempt_at = models.DateTimeField(_("下次发送时间"))
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    last_error = models.CharField(_("最近一次错误"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["next_attempt_at", "pk"]
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outgoing_message_due_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.user_id}"

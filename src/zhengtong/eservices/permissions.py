@@ -22,6 +22,11 @@ REVIEW_APPLICATIONS = define_permission("eservices.review_applications", _("审�
 DECIDE_APPLICATIONS = define_permission(
     "eservices.decide_applications", _("对本部门的办件作出准予或不予的决定")
 )
+# See which SMS and e-mail messages a gateway refused (the admin's 待发消息),
+# without their text.
+VIEW_OUTGOING_MESSAGES = define_permission(
+    "eservices.view_outgoing_messages", _("查看短信和邮件的发送情况")
+)
 # Answer 差评 (不满意/非常不满意) of the department's applications.
 RESPOND_RATINGS = define_permission("eservices.respond_ratings", _("答复本部门办件的差评整改"))
 

@@ -1,4 +1,5 @@
-"""Background work of online services; the scheduler enqueues ``refresh_time_limits``."""
+"""Background work of online services, enqueued by the scheduler (and ``deliver_messages`` after
+an action that wrote SMS or e-mail messages commits)."""
 
 from django_tasks import task
 
@@ -7,6 +8,7 @@ from zhengtong.eservices.application_actions import (
     do_flag_overdue_promises,
     do_refresh_time_limits,
 )
+from zhengtong.eservices.notifications import do_deliver_messages
 
 
 @task()
@@ -19,3 +21,9 @@ def refresh_time_limits() -> int:
 def flag_overdue_promises() -> int:
     """Tell applicants and departments of 容缺 materials not handed in by the promised day."""
     return len(do_flag_overdue_promises(actor=Actor.system("eservices.flag_overdue_promises")))
+
+
+@task()
+def deliver_messages() -> int:
+    """Send the SMS and e-mail messages that are due, trying again those a gateway refused."""
+    return do_deliver_messages()

@@ -24,6 +24,7 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.exchange.tasks.measure_all_datasets_quality", 24 * 3600),
         PeriodicTask("zhengtong.eservices.tasks.refresh_time_limits", 10 * 60),
         PeriodicTask("zhengtong.eservices.tasks.flag_overdue_promises", 3600),
+        PeriodicTask("zhengtong.eservices.tasks.deliver_messages", 60),
         PeriodicTask("zhengtong.hotline.tasks.urge_overdue_cases", 10 * 60),
         PeriodicTask("zhengtong.hotline.tasks.refresh_hot_issues", 3600),
         PeriodicTask("zhengtong.hotline.tasks.resume_interrupted_work", 5 * 60),

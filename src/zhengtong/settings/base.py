@@ -275,6 +275,10 @@ ESERVICES_RECTIFICATION_WORKING_DAYS = env_int("ZHENGTONG_ESERVICES_RECTIFICATIO
 ESERVICES_NOTIFIERS = env_list(
     "ZHENGTONG_ESERVICES_NOTIFIERS", ["zhengtong.eservices.notifications.InAppNotifier"]
 )
+# Tries of an SMS or e-mail before it is given up (the waits between them
+# double from a minute up to six hours: tries over about eight and a half
+# hours at 10).
+ESERVICES_NOTIFY_ATTEMPTS = env_int("ZHENGTONG_ESERVICES_NOTIFY_ATTEMPTS", 10)
 
 # 12345 hotline. A message is routed without a dispatcher only when the active
 # classifier's calibrated confidence reaches this; below it, it waits in the
