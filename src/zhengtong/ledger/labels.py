@@ -166,5 +166,7 @@ for _code, _label in (
     ("regulation.request_credit_repair", _("申请信用修复")),
     ("regulation.withdraw_credit_repair", _("撤回信用修复申请")),
     ("regulation.decide_credit_repair", _("决定信用修复")),
+    # Operations.
+    ("operations.backup", _("备份数据")),
 ):
     define_action_label(_code, _label)
