@@ -5,6 +5,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -36,7 +38,11 @@ _HTTP_ERRORS: dict[int, tuple[str, str | Promise]] = {
 # operation: listed in each operation's OpenAPI entry, so that a client
 # generated from the document expects them.
 _EVERY_OPERATION = {400: "Bad Request: a NUL character or a body that cannot be parsed"}
-_WITH_INPUT = {422: "Unprocessable Content: parameters or body not as the schema says"}
+_WITH_INPUT = {
+    422: "Unprocessable Content: parameters or body not as the schema says, or a value out of"
+    " the range the platform stores"
+}
+_WITH_BODY = {413: "Content Too Large: a body over the platform's limit (2.5 MB outside files)"}
 _WITH_CREDENTIALS = {401: "Unauthorized: no valid session or client token"}
 _ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorOut"}
 
@@ -60,6 +66,8 @@ class ZhengtongAPI(NinjaAPI):
                 refusals = dict(_EVERY_OPERATION)
                 if operation.get("parameters") or "requestBody" in operation:
                     refusals.update(_WITH_INPUT)
+                if "requestBody" in operation:
+                    refusals.update(_WITH_BODY)
                 if operation.get("security"):
                     refusals.update(_WITH_CREDENTIALS)
                 responses = operation.setdefault("responses", {})
@@ -103,6 +111,31 @@ def on_zhengtong_error(request: HttpRequest, exc: ZhengtongError) -> HttpRespons
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     return _error(
         request, 422, "invalid_input", _("请求内容不符合接口要求。"), {"errors": exc.errors}
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    code, message = _HTTP_ERRORS[413]
+    return _error(request, 413, code, str(message), {})
+
+
+# A number beyond what the database stores (SQLite's 64 bits, PostgreSQL's
+# integer columns), or a character it refuses, reaches the database only as a
+# parameter of the caller's request: the caller's input is out of range. The
+# statement failed, so nothing was written.
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def on_value_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.warning(
+        "Value out of range in %s %s: %s", request.method, request.path, exc, exc_info=exc
+    )
+    return _error(
+        request,
+        422,
+        "invalid_input",
+        _("请求中有超出允许范围的数值或不允许的字符。"),
+        {"reason": "out_of_range"},
     )
 
 

@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from zhengtong.core.testing import TEST_ACTOR
-
 from zhengtong.eservices.models import Notification, OutgoingMessage
 from zhengtong.eservices.notifications import IN_APP, notify
 from zhengtong.eservices.tasks import deliver_messages

@@ -50,6 +50,9 @@ def test_verify_reports_revoked_forged_and_unknown(cast: LicenceCast) -> None:
     genuine = issue_food_licence(cast)
     _status, body = _get(client, f"/verify/{genuine.number}?s=abcdefabcdef")
     assert (body["status"], body["signature_ok"], body["digest_ok"]) == ("forged", True, False)
+    # A digest no QR code carries, in any script, is a digest that does not match.
+    status, body = _get(client, f"/verify/{genuine.number}?s=伪造的摘要")
+    assert status == 200 and (body["status"], body["digest_ok"]) == ("forged", False)
 
     status, body = _get(client, "/verify/JY00000000000000")
     assert status == 404 and body["code"] == "licence_not_found"

@@ -1,9 +1,14 @@
 """Every failure under /api/ answers in the one error shape with a stable code."""
 
+import json
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from zhengtong.core import api as core_api
+from zhengtong.core.testing import TEST_ACTOR, documented_statuses, make_person
+from zhengtong.identity.actions import do_create_citizen
 
 
 def _shape(body: dict[str, object]) -> set[str]:
@@ -70,3 +75,28 @@ def test_a_wrong_method_is_refused_in_the_error_shape_naming_the_allowed_ones() 
     assert body["code"] == "method_not_allowed"
     assert body["detail"] == {"allowed": ["POST"]}
     assert response["Allow"] == "POST"
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_is_refused_as_too_large(settings: Any) -> None:
+    body = json.dumps({"id_number": "1" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    response = Client().post("/api/core/checks/id-number", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert 413 in documented_statuses("POST", "/api/core/checks/id-number")
+
+
+@pytest.mark.django_db
+def test_a_number_beyond_what_the_database_stores_is_refused_as_input() -> None:
+    person = make_person("郑通")
+    citizen = do_create_citizen("zhengtong", "Zhengtong-errors-2026", person, actor=TEST_ACTOR)
+    client = Client(raise_request_exception=False)
+    client.force_login(citizen)
+    response = client.post(
+        "/api/services/applications/notifications/read",
+        json.dumps({"ids": [10**20]}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert (body["code"], body["detail"]) == ("invalid_input", {"reason": "out_of_range"})
