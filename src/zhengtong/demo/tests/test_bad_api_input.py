@@ -19,6 +19,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db.models import Model
 from django.test import Client
@@ -27,7 +28,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from zhengtong.api import api
 from zhengtong.catalog.models import Resource
 from zhengtong.core.models import Enterprise, Region
-from zhengtong.demo.tests.test_bad_input import one_account_of_each_kind
+from zhengtong.demo.tests.test_bad_input import WRONG_FILES, one_account_of_each_kind
 from zhengtong.eservices.models import Application
 from zhengtong.hotline.models import Case, ClassifierVersion
 from zhengtong.licences.models import Licence
@@ -141,8 +142,11 @@ def _bodies(operation: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
             yield mode, "application/json", _value(schema, mode)
     elif "multipart/form-data" in content:
         schema = _resolved(content["multipart/form-data"].get("schema", {}))
-        fields = {name: "x" * 3000 + "\x00" for name in schema.get("properties", {})}
-        yield "form", "multipart", fields
+        names = list(schema.get("properties", {}))
+        yield "text for files", "multipart", dict.fromkeys(names, "x" * 3000)
+        for filename, data in (*WRONG_FILES, ("../../etc/passwd.pdf", b"%PDF-1.4\n%%EOF")):
+            files = {name: SimpleUploadedFile(filename, data) for name in names}
+            yield f"file {filename}", "multipart", files
     else:
         yield "none", "", None
 

@@ -31,6 +31,7 @@ def data_dir(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = data / "media"
     settings.STATIC_ROOT = data / "static"
     settings.LICENCE_SIGNING_KEY_FILE = data / "licence_signing_key.pem"
+    settings.INSPECTION_SEED_KEY_FILE = data / "inspection_seed_key"  # none yet
     (data / "hotline-models").mkdir(parents=True)
     (data / "hotline-models" / "v1.pickle").write_bytes(b"model")
     (data / "static").mkdir()
