@@ -119,6 +119,11 @@ def _enqueue_delivery() -> None:
 # most six hours apart.
 RETRY_FIRST_S = 60
 RETRY_LONGEST_S = 6 * 3600
+# A copy of a message's text is personal data kept only as long as it serves:
+# a sent one for a month (questions about what was sent), one given up for
+# three (the operators' look into the gateway). The in-app message stays.
+KEEP_SENT = dt.timedelta(days=30)
+KEEP_FAILED = dt.timedelta(days=90)
 
 
 def do_deliver_messages(*, limit: int = 500) -> int:
@@ -126,9 +131,10 @@ def do_deliver_messages(*, limit: int = 500) -> int:
 
     A message is taken with one conditional UPDATE, so two workers never send
     it both; one taken by a worker that died is due again once its lease
-    (``WORK_LEASE_S``) has run out. Delivery is not a state change of any
-    application, so it writes no ledger entry: the action that wrote the
-    message has one.
+    (``WORK_LEASE_S``) has run out. Sent messages are deleted after
+    ``KEEP_SENT``, given-up ones after ``KEEP_FAILED``. Delivery is not a
+    state change of any application, so it writes no ledger entry: the
+    action that wrote the message has one.
     """
 
     def due(now: dt.datetime) -> Q:
@@ -137,7 +143,12 @@ def do_deliver_messages(*, limit: int = 500) -> int:
             state=DeliveryState.SENDING, heartbeat_at__lt=lost
         )
 
-    waiting = OutgoingMessage.objects.filter(due(timezone.now())).order_by("next_attempt_at", "pk")
+    started = timezone.now()
+    OutgoingMessage.objects.filter(
+        Q(state=DeliveryState.SENT, sent_at__lt=started - KEEP_SENT)
+        | Q(state=DeliveryState.FAILED, created_at__lt=started - KEEP_FAILED)
+    ).delete()
+    waiting = OutgoingMessage.objects.filter(due(started)).order_by("next_attempt_at", "pk")
     sent = 0
     for pk in list(waiting.values_list("pk", flat=True)[:limit]):
         now = timezone.now()

@@ -109,7 +109,9 @@ def _messages_to(user: User) -> list[str]:
 
 
 def test_each_message_goes_out_once_after_its_action_commits(
-    cast: ApplicationsCast, django_capture_on_commit_callbacks: Any
+    cast: ApplicationsCast,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False):
         number = _submitted(cast)
@@ -132,6 +134,11 @@ def test_each_message_goes_out_once_after_its_action_commits(
     assert "zhengtong.eservices.tasks.deliver_messages" in {
         p.task_path for p in periodic_tasks() if p.interval_s <= 60
     }
+    # A sent message's copy is deleted after a month; the in-app message stays.
+    _later(monkeypatch, 31 * 24 * 3600)
+    deliver_messages.call()
+    assert not OutgoingMessage.objects.exists()
+    assert Notification.objects.filter(user=cast.applicant).count() == 3
 
 
 def test_a_gateway_that_is_down_neither_fails_the_action_nor_loses_the_message(
@@ -189,6 +196,14 @@ def test_a_message_is_given_up_after_the_configured_tries_and_the_operator_is_to
     Gateway.down = False
     assert deliver_messages.call() == 0
     assert Gateway.carried == []
+    # Kept for the operators for three months, then deleted.
+    created = message.created_at
+    monkeypatch.setattr(timezone, "now", lambda: created + dt.timedelta(days=89))
+    deliver_messages.call()
+    assert OutgoingMessage.objects.filter(pk=message.pk).exists()
+    monkeypatch.setattr(timezone, "now", lambda: created + dt.timedelta(days=91))
+    deliver_messages.call()
+    assert not OutgoingMessage.objects.filter(pk=message.pk).exists()
 
 
 def test_a_message_a_killed_worker_was_sending_goes_out_after_its_lease(
