@@ -86,6 +86,8 @@ def take_backup(destination: Path, *, actor: Actor, with_keys: bool = False) -> 
     data_dir = Path(settings.DATA_DIR).resolve()
     if destination == data_dir or data_dir in destination.parents:
         raise BackupError(f"{destination} is inside the data directory {data_dir}.")
+    if destination.exists() and not destination.is_dir():
+        raise BackupError(f"{destination} is a file, not a directory.")
     if destination.exists() and any(destination.iterdir()):
         raise BackupError(f"{destination} is not empty.")
     destination.mkdir(parents=True, exist_ok=True)

@@ -169,6 +169,8 @@ def test_a_backup_goes_only_to_a_new_directory_outside_the_data(
     (used / "old.txt").write_text("x")
     with pytest.raises(CommandError, match="not empty"):
         _backup(used)
+    with pytest.raises(CommandError, match="is a file"):
+        _backup(used / "old.txt")
     with pytest.raises(CommandError, match=r"manifest\.json cannot be read"):
         call_command("backup", str(tmp_path / "nothing"), "--check")
 
