@@ -5,7 +5,7 @@ every operation without credentials. Here every operation of the OpenAPI
 document is called as one account of each kind in the demo city and as the
 demo's department system, with path values that exist and ones that do not,
 and with JSON bodies built from the operation's own schema: wrong types in
-every field; hostile values (very long strings with NUL and bidi controls,
+every field; hostile values (very long strings with bidi controls,
 integers beyond 64 bits, impossible dates, long lists); and plausible values.
 Whatever the answer, it must be a status the operation's entry lists, in the
 one error shape when it is a refusal, and never a server error.
@@ -36,7 +36,9 @@ from zhengtong.regulation.models import InspectionTask, Inspector, MonitoringPoi
 
 _SCHEMA = api.get_openapi_schema()
 _COMPONENTS: dict[str, Any] = _SCHEMA.get("components", {}).get("schemas", {})
-HOSTILE_TEXT = "字" * 3000 + "\x00\u202e<script>"
+# No NUL: the contract test sends that, and it is refused before anything else
+# would see the rest of the body.
+HOSTILE_TEXT = "字" * 3000 + "\u202e<script>\ufeff"
 WRONG_BY_TYPE: dict[str, Any] = {
     "string": 12345,
     "integer": "abc",
