@@ -18,6 +18,9 @@ from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+# No condition beyond waiting (``Q()`` joins as nothing).
+ANY = Q()
+
 
 @dataclass(frozen=True)
 class LeasedWork:
@@ -32,11 +35,19 @@ class LeasedWork:
         lease = dt.timedelta(seconds=settings.WORK_LEASE_S)
         return Q(heartbeat_at__lt=now - lease) | Q(heartbeat_at=None)
 
-    def claim(self, pk: int) -> bool:
-        """Take the row for this worker: True if it was waiting, or running with its lease out."""
+    def _free(self, now: dt.datetime, ready: Q) -> Q:
+        # Waiting (and ``ready``, when more than waiting is asked), or running
+        # with its lease out.
+        return (Q(state=self.waiting) & ready) | (Q(state=self.running) & self._lost(now))
+
+    def claimable(self, *, ready: Q = ANY) -> QuerySet[Model]:
+        """Rows a worker may claim now: waiting and ``ready``, or running with the lease out."""
+        return self.model._default_manager.filter(self._free(timezone.now(), ready))
+
+    def claim(self, pk: int, *, ready: Q = ANY) -> bool:
+        """Take the row for this worker: True if it was waiting (and ``ready``) or lost."""
         now = timezone.now()
-        free = Q(state=self.waiting) | (Q(state=self.running) & self._lost(now))
-        rows = self.model._default_manager.filter(Q(pk=pk) & free)
+        rows = self.model._default_manager.filter(Q(pk=pk) & self._free(now, ready))
         return rows.update(state=self.running, heartbeat_at=now) == 1
 
     def renew(self, pk: int, **progress: Any) -> None:

@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from zhengtong.core.leases import LeasedWork
 from zhengtong.eservices.application_rows import insert_notification
 from zhengtong.eservices.models import DeliveryState, OutgoingMessage
 from zhengtong.identity.models import User
@@ -124,36 +125,31 @@ RETRY_LONGEST_S = 6 * 3600
 # three (the operators' look into the gateway). The in-app message stays.
 KEEP_SENT = dt.timedelta(days=30)
 KEEP_FAILED = dt.timedelta(days=90)
+# Taken by one worker at a time; one a killed worker was sending is due again
+# once its lease has run out.
+DELIVERY = LeasedWork(OutgoingMessage, DeliveryState.PENDING, DeliveryState.SENDING)
 
 
 def do_deliver_messages(*, limit: int = 500) -> int:
     """Send the outgoing messages that are due; return how many were sent.
 
-    A message is taken with one conditional UPDATE, so two workers never send
-    it both; one taken by a worker that died is due again once its lease
-    (``WORK_LEASE_S``) has run out. Sent messages are deleted after
+    A message is claimed with ``DELIVERY`` (one conditional UPDATE), so two
+    workers never send it both; one taken by a worker that died is due again
+    once its lease (``WORK_LEASE_S``) has run out. Sent messages are deleted after
     ``KEEP_SENT``, given-up ones after ``KEEP_FAILED``. Delivery is not a
     state change of any application, so it writes no ledger entry: the
     action that wrote the message has one.
     """
-
-    def due(now: dt.datetime) -> Q:
-        lost = now - dt.timedelta(seconds=settings.WORK_LEASE_S)
-        return Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(
-            state=DeliveryState.SENDING, heartbeat_at__lt=lost
-        )
 
     started = timezone.now()
     OutgoingMessage.objects.filter(
         Q(state=DeliveryState.SENT, sent_at__lt=started - KEEP_SENT)
         | Q(state=DeliveryState.FAILED, created_at__lt=started - KEEP_FAILED)
     ).delete()
-    waiting = OutgoingMessage.objects.filter(due(started)).order_by("next_attempt_at", "pk")
+    waiting = DELIVERY.claimable(ready=Q(next_attempt_at__lte=started))
     sent = 0
-    for pk in list(waiting.values_list("pk", flat=True)[:limit]):
-        now = timezone.now()
-        taken = OutgoingMessage.objects.filter(Q(pk=pk) & due(now))
-        if not taken.update(state=DeliveryState.SENDING, heartbeat_at=now):
+    for pk in list(waiting.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]):
+        if not DELIVERY.claim(pk, ready=Q(next_attempt_at__lte=timezone.now())):
             continue  # another worker has it, or it was sent meanwhile
         message = OutgoingMessage.objects.select_related("user").get(pk=pk)
         try:
