@@ -29,6 +29,7 @@ from zhengtong.api import api
 from zhengtong.catalog.models import Resource
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.demo.tests.test_bad_input import WRONG_FILES, one_account_of_each_kind
+from zhengtong.demo.tests.test_exchange_demo import token_of
 from zhengtong.eservices.models import Application
 from zhengtong.hotline.models import Case, ClassifierVersion
 from zhengtong.licences.models import Licence
@@ -205,11 +206,6 @@ def _sweep(
     return calls_made, problems
 
 
-def _token(output: str) -> str:
-    line = next(line for line in output.splitlines() if "Bearer " in line)
-    return line.split("Bearer ", 1)[1].strip()
-
-
 @pytest.mark.django_db
 def test_no_api_operation_answers_bad_input_with_a_server_error_or_an_undocumented_status() -> None:
     out = StringIO()
@@ -220,7 +216,7 @@ def test_no_api_operation_answers_bad_input_with_a_server_error_or_an_undocument
     assert all(v for (prefix, _), v in real.items() if prefix != "/api/hotline/models"), real
     problems: list[str] = []
     system = Client(
-        raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {_token(out.getvalue())}"
+        raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {token_of(out.getvalue())}"
     )
     calls, problems = _sweep(system, "department system", real, "ClientTokenAuth")
     assert calls > 50  # every operation a department system may call
