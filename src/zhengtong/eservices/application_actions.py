@@ -37,7 +37,7 @@ from django.utils.translation import gettext_noop
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
-from zhengtong.core.i18n import stored_label, stored_text
+from zhengtong.core.i18n import message_of, stored_label, stored_text
 from zhengtong.core.models import Department
 from zhengtong.core.sql import pipelined
 from zhengtong.core.validators import validate_id_number
@@ -251,6 +251,7 @@ def _event(
         actor_label=actor.label,
         at=at or _now(),
         note=note[:MAX_NOTE],
+        note_message=message_of(note),
     )
 
 

@@ -324,7 +324,7 @@ def application_out(application: Application) -> ApplicationDetailOut:
                 to_state=e.to_state,
                 actor=e.actor_label,
                 at=e.at,
-                note=e.note,
+                note=e.shown_note,
             )
             for e in selectors.timeline(application)
         ],
@@ -401,7 +401,7 @@ def list_notifications(request: HttpRequest) -> list[NotificationOut]:
     """My messages, newest first."""
     return [
         NotificationOut(
-            id=n.pk, text=n.text, link=n.link, created_at=n.created_at, read_at=n.read_at
+            id=n.pk, text=n.shown_text, link=n.link, created_at=n.created_at, read_at=n.read_at
         )
         for n in selectors.notifications_of(session_user(request))[:200]
     ]

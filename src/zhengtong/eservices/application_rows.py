@@ -150,9 +150,19 @@ def task_with_application(pk: int) -> WorkTask:
 
 _EVENTS = RowWriter(
     ApplicationEvent,
-    ("application", "kind", "from_state", "to_state", "actor_ref", "actor_label", "at", "note"),
+    (
+        "application",
+        "kind",
+        "from_state",
+        "to_state",
+        "actor_ref",
+        "actor_label",
+        "at",
+        "note",
+        "note_message",
+    ),
 )
-_NOTIFICATIONS = RowWriter(Notification, ("user", "text", "link", "created_at"))
+_NOTIFICATIONS = RowWriter(Notification, ("user", "text", "message", "link", "created_at"))
 _WORK_TASKS = RowWriter(
     WorkTask,
     (

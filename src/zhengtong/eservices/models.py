@@ -5,6 +5,7 @@ import re
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.core.i18n import shown_text
 from zhengtong.core.models import Department
 from zhengtong.eservices.application_states import (
     ApplicationState,
@@ -475,12 +476,19 @@ class ApplicationEvent(models.Model):
     actor_label = models.CharField(max_length=100)
     at = models.DateTimeField()
     note = models.TextField(blank=True)
+    # What a note the platform wrote was made from, to show it in the reader's language.
+    note_message = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["application", "at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.kind}"
+
+    @property
+    def shown_note(self) -> str:
+        """The note in the reader's language (a note staff wrote stays as written)."""
+        return shown_text(self.note, self.note_message)
 
 
 class RatingLevel(models.IntegerChoices):
@@ -537,6 +545,8 @@ class Notification(models.Model):
         "identity.User", on_delete=models.CASCADE, related_name="eservice_notifications"
     )
     text = models.CharField(_("内容"), max_length=500)
+    # What the text was made from, to show it in the reader's language.
+    message = models.JSONField(null=True, blank=True, editable=False)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
@@ -547,6 +557,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def shown_text(self) -> str:
+        """The message in the reader's language."""
+        return shown_text(self.text, self.message)
 
 
 class DeliveryState(models.TextChoices):

@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from zhengtong.core.i18n import message_of
 from zhengtong.core.leases import LeasedWork
 from zhengtong.eservices.application_rows import insert_notification
 from zhengtong.eservices.models import DeliveryState, OutgoingMessage
@@ -42,7 +43,11 @@ class InAppNotifier:
 
     def send(self, user: User, text: str, link: str) -> None:
         insert_notification(
-            user=user.pk, text=text[:500], link=link[:300], created_at=timezone.now()
+            user=user.pk,
+            text=text[:500],
+            message=message_of(text),
+            link=link[:300],
+            created_at=timezone.now(),
         )
 
 

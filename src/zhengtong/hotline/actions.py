@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
-from zhengtong.core.i18n import stored_text
+from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.models import Department, Region
 from zhengtong.core.selectors import find_enterprise_by_credit_code
 from zhengtong.hotline import routing
@@ -201,7 +201,12 @@ def _move(case: Case, target: str) -> str:
 
 def _notify(department: Department, case: Case, kind: str, text: str, at: dt.datetime) -> None:
     Notification.objects.create(
-        department=department, case=case, kind=kind, text=text, created_at=at
+        department=department,
+        case=case,
+        kind=kind,
+        text=text[:300],
+        message=message_of(text),
+        created_at=at,
     )
 
 

@@ -5,6 +5,7 @@ import re
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.core.i18n import shown_text
 from zhengtong.core.models import Department, Region
 from zhengtong.hotline.states import (
     CaseState,
@@ -366,6 +367,8 @@ class Notification(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=24, choices=EventKind.choices)
     text = models.CharField(max_length=300)
+    # What the text was made from, to show it in the reader's language.
+    message = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -374,6 +377,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def shown_text(self) -> str:
+        """The message in the reader's language."""
+        return shown_text(self.text, self.message)
 
 
 class HotIssueAlert(models.Model):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
-from zhengtong.core.i18n import stored_text
+from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.credit_actions import add_credit_record
@@ -149,6 +149,7 @@ def _open_alarm(
         kind=kind,
         pollutant=pollutant,
         detail=detail[:200],
+        detail_message=message_of(detail),
         value=value,
         first_at=now,
         last_at=now,

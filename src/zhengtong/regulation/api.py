@@ -218,7 +218,7 @@ def _alarm_out(alarm: Alarm) -> AlarmOut:
         pollutant_name=selectors.pollutant_name(alarm.pollutant) if alarm.pollutant else "",
         value=alarm.value,
         limit=alarm.limit,
-        detail=alarm.detail,
+        detail=alarm.shown_detail,
         count=alarm.count,
         first_at=alarm.first_at,
         last_at=alarm.last_at,

@@ -199,7 +199,7 @@ def _alarm_out(alarm: Alarm, units: dict[tuple[int, str], str]) -> MyAlarmOut:
         value=alarm.value,
         limit=alarm.limit,
         unit=units.get((alarm.point_id, alarm.pollutant), ""),
-        detail=alarm.detail,
+        detail=alarm.shown_detail,
         count=alarm.count,
         first_at=alarm.first_at,
         last_at=alarm.last_at,

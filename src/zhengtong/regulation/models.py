@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.core.i18n import shown_text
 from zhengtong.core.models import Department, Enterprise, Region
 
 
@@ -204,6 +205,8 @@ class Alarm(models.Model):
     value = models.FloatField(_("监测值"), null=True, blank=True)
     limit = models.FloatField(_("限值"), null=True, blank=True)
     detail = models.CharField(_("说明"), max_length=200, blank=True)
+    # What the detail was made from, to show it in the reader's language.
+    detail_message = models.JSONField(null=True, blank=True, editable=False)
     count = models.PositiveIntegerField(_("次数"), default=1)
     first_at = models.DateTimeField(_("开始时间"))
     last_at = models.DateTimeField(_("最近时间"))
@@ -224,6 +227,11 @@ class Alarm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.point_id} {self.kind} {self.pollutant}"
+
+    @property
+    def shown_detail(self) -> str:
+        """The detail in the reader's language."""
+        return shown_text(self.detail, self.detail_message)
 
 
 # --- Credit (信用) ----------------------------------------------------------------------------

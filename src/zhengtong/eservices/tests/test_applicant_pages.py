@@ -424,3 +424,39 @@ def test_my_applications_page_shows_my_messages_and_marks_them_read(
     assert response.status_code == 302 and not response["Location"].startswith("https://")
     assert Notification.objects.filter(user=cast.applicant, read_at=None).count() < mine
     assert number in notice.text
+
+
+def test_messages_and_timeline_notes_are_shown_in_the_readers_language(
+    cast: ApplicationsCast,
+) -> None:
+    """What the platform wrote is stored in Chinese and shown to an English reader in English."""
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    provide_materials(http, cast, draft_url(cast, application), promise=False)
+    response = http.post(draft_url(cast, application), form_post(AUTOMATIC_FORM, "submit"))
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.licence is not None
+    licence = application.licence.number
+    rated = http.post(f"{MINE}{application.number}/", {"action": "rate", "level": "2"})
+    assert rated.status_code == 302
+    stored = Notification.objects.filter(user=cast.applicant).latest("created_at").text
+    assert f"已核发电子证照 {licence}。" in stored  # the platform's language, whoever reads
+
+    chinese = page(http.get(f"{MINE}{application.number}/"))
+    assert "不满意" in chinese
+    assert f"已准予。已核发电子证照 {licence}。" in page(http.get(MINE))
+
+    http.cookies["django_language"] = "en"
+    english = page(http.get(MINE, HTTP_ACCEPT_LANGUAGE="en"))
+    assert (
+        f"Your application {application.number} ({cast.food.name}) has been approved."
+        f" Electronic licence {licence} has been issued." in english
+    )
+    assert "已准予" not in english
+    timeline = page(http.get(f"{MINE}{application.number}/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "<small>Dissatisfied</small>" in timeline and "不满意" not in timeline
+    api = http.get("/api/services/applications/notifications", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert any(f"Electronic licence {licence} has been issued." in n["text"] for n in api)
+    detail = http.get(f"{URL}/{application.number}", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "Dissatisfied" in [event["note"] for event in detail["timeline"]]

@@ -481,7 +481,7 @@ def test_a_correction_of_one_field_keeps_the_others(cast: ApplicationsCast) -> N
 def test_the_staff_member_who_asks_for_a_correction_hears_of_the_answer(
     cast: ApplicationsCast, language: str
 ) -> None:
-    """Both hear of it in the platform's language, whichever language they work in."""
+    """Both hear of it; what is stored does not depend on the language they work in."""
     applicant = logged_in(cast.applicant)
     number = submitted(applicant, cast, MANUAL_FORM)["number"]
     clerk = logged_in(cast.clerk)
@@ -491,15 +491,19 @@ def test_the_staff_member_who_asks_for_a_correction_hears_of_the_answer(
     ask_for_correction(clerk, number, "请补充经营场所平面图")
     task = open_task(clerk, number)
     assert task["claimed_by"] == cast.clerk.display_name
-    to_applicant = [n["text"] for n in _ok(applicant.get(f"{URL}/notifications"))]
+    chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    to_applicant = [n["text"] for n in _ok(applicant.get(f"{URL}/notifications", **chinese))]
     assert f"您的申请 {number} 需要补正：请补充经营场所平面图" in to_applicant
     _ok(
         applicant.post(
             f"{URL}/{number}/correction", {"note": "已补充"}, content_type="application/json"
         )
     )
-    to_clerk = [n["text"] for n in _ok(clerk.get(f"{URL}/notifications"))]
+    to_clerk = [n["text"] for n in _ok(clerk.get(f"{URL}/notifications", **chinese))]
     assert f"办件 {number} 已补正，请继续办理。" in to_clerk
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    in_english = [n["text"] for n in _ok(clerk.get(f"{URL}/notifications", **english))]
+    assert f"办件 {number} 已补正，请继续办理。" not in in_english and in_english
 
 
 def test_a_promise_is_kept_after_approval_and_flagged_when_overdue(

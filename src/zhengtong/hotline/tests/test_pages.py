@@ -628,8 +628,14 @@ def test_an_overdue_case_is_urged_and_supervised(cast: HotlineCast) -> None:
     )
     case = fresh(case)
     assert case.urge_count == 1 and case.supervised
-    worklist = text_of(logged_in(cast.head).get("/hotline/department/"))
+    head = logged_in(cast.head)
+    worklist = text_of(head.get("/hotline/department/"))
     assert "被督办" in worklist and "被催办" in worklist
+    # The messages are stored in Chinese and read in the reader's language.
+    head.cookies["django_language"] = "en"
+    english = text_of(head.get("/hotline/department/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert f"Case {case.number} has been urged; handle it as soon as possible." in english
+    assert "被催办" not in english
 
 
 def test_the_queue_and_its_steps_are_refused_to_everyone_but_dispatchers(

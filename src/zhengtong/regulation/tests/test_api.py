@@ -13,8 +13,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from zhengtong.core.testing import make_enterprise, make_person
+from zhengtong.core.testing import TEST_ACTOR, make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
+from zhengtong.regulation.actions import do_check_offline_points
 from zhengtong.regulation.models import Alarm, EmissionLimit, MonitoringPoint
 from zhengtong.regulation.tests.bureau import logged_in
 from zhengtong.regulation.tests.test_pages import (
@@ -292,3 +293,21 @@ def test_regulators_and_others_may_not_register_points_or_set_limits(
     _refused(_post(Client(), "/points", body), 401, "not_authenticated")
     assert not MonitoringPoint.objects.filter(mn="43010200000000000000A010").exists()
     assert EmissionLimit.objects.get(point=cast.plant, pollutant="a21026").upper == 35.0
+
+
+def test_an_alarms_detail_reads_in_the_readers_language(cast: RegulationCast) -> None:
+    store(cast.plant, local_now(), {"a21026": 20.0})
+    MonitoringPoint.objects.filter(pk=cast.plant.pk).update(
+        last_seen_at=timezone.now() - dt.timedelta(minutes=30)
+    )
+    do_check_offline_points(actor=TEST_ACTOR)
+    alarm = Alarm.objects.get(point=cast.plant, kind="offline")
+    assert alarm.detail.startswith("已 ") and "分钟未上报数据" in alarm.detail
+    regulator = logged_in(cast.regulator)
+    assert alarm.detail in regulator.get("/regulation/monitoring/").content.decode()
+    regulator.cookies["django_language"] = "en"
+    page = regulator.get("/regulation/monitoring/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No data reported for " in page and alarm.detail not in page
+    alarms = _ok(regulator.get(f"{URL}/alarms", HTTP_ACCEPT_LANGUAGE="en"))
+    shown = [a["detail"] for a in alarms if a["id"] == alarm.pk]
+    assert shown and shown[0].startswith("No data reported for ")
