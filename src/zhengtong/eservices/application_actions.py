@@ -68,6 +68,7 @@ from zhengtong.eservices.application_states import (
     OPEN_STATES,
     ApplicationState,
     RatingTag,
+    StepName,
     WarningLevel,
     check_application_transition,
     rating_tag_code,
@@ -253,6 +254,11 @@ def _event(
         note=note[:MAX_NOTE],
         note_message=message_of(note),
     )
+
+
+def _step_note(name: str) -> str:
+    """A task's name for the timeline: the known step names are shown in the reader's language."""
+    return stored_label(StepName(name).label) if name in StepName.values else name
 
 
 def _ledger(application: Application, verb: str, actor: Actor, **data: Any) -> None:
@@ -1258,7 +1264,7 @@ def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
         locked.claimed_at = _now()
         locked.save(update_fields=["claimed_by", "claimed_at"])
         application = row.application
-        _event(application, "claim_task", actor, note=locked.name)
+        _event(application, "claim_task", actor, note=_step_note(locked.name))
         _ledger(application, "claim_task", actor, task=locked.bpmn_id)
     return locked
 
@@ -1339,7 +1345,13 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
                 "legal_basis": checked.legal_basis,
             },
         )
-        _event(locked, f"complete_{row.step}", actor, note=checked.opinion or row.name, at=now)
+        _event(
+            locked,
+            f"complete_{row.step}",
+            actor,
+            note=checked.opinion or _step_note(row.name),
+            at=now,
+        )
         if instance.is_completed and approved:
             if locked.state == ApplicationState.SUBMITTED:
                 _move(locked, ApplicationState.ACCEPTED, actor, at=now)

@@ -1,8 +1,9 @@
 """The eservices permission codes; the administrator role receives them in a data migration."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from zhengtong.identity.permissions import define_permission
+from zhengtong.identity.permissions import define_permission, define_role_name
 
 # Compile, publish and suspend the service items (and their guides) of the
 # departments a post covers.
@@ -44,3 +45,7 @@ STAFF_APPLICATION_PERMISSIONS = (
     DECIDE_APPLICATIONS,
     RESPOND_RATINGS,
 )
+
+# The names migration 0004 seeds its roles with, shown in the reader's language.
+define_role_name("acceptor", gettext_noop("受理人员"))
+define_role_name("decider", gettext_noop("决定人员"))

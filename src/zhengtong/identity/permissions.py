@@ -138,6 +138,19 @@ BUILT_IN_ROLE_NAMES: dict[str, str] = {
 }
 
 
+def define_role_name(code: str, name: str) -> str:
+    """Register the name another app's migration seeds a built-in role with; return the code.
+
+    ``name`` is marked with ``gettext_noop``: ``role_label`` shows it in the
+    reader's language as long as the role keeps that name.
+    """
+    existing = BUILT_IN_ROLE_NAMES.get(code)
+    if existing is not None and existing != name:
+        raise ValueError(f"role {code!r} is already named {existing!r}")
+    BUILT_IN_ROLE_NAMES[code] = name
+    return code
+
+
 def role_label(role: Role) -> str:
     """Return the role's name in the active language (built-in names are translated)."""
     # A built-in role that an administrator renamed keeps the name it was given.

@@ -1,8 +1,9 @@
 """The permission codes of regulation; the built-in roles receive them in a data migration."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from zhengtong.identity.permissions import define_permission
+from zhengtong.identity.permissions import define_permission, define_role_name
 
 # Regulators (监管执法人员): the online-monitoring view of the points in their post's
 # scope, and acknowledging and closing its alarms.
@@ -20,3 +21,6 @@ RUN_INSPECTIONS = define_permission(
 )
 # Administrators: publish a new version of the credit scorecard.
 MANAGE_SCORECARD = define_permission("regulation.manage_scorecard", _("修订信用评分规则"))
+
+# The name migration 0003 seeds its role with, shown in the reader's language.
+define_role_name("regulator", gettext_noop("监管执法人员"))

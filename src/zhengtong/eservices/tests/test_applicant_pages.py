@@ -460,3 +460,16 @@ def test_messages_and_timeline_notes_are_shown_in_the_readers_language(
     assert any(f"Electronic licence {licence} has been issued." in n["text"] for n in api)
     detail = http.get(f"{URL}/{application.number}", HTTP_ACCEPT_LANGUAGE="en").json()
     assert "Dissatisfied" in [event["note"] for event in detail["timeline"]]
+
+
+def test_the_steps_named_in_the_timeline_read_in_the_readers_language(
+    cast: ApplicationsCast,
+) -> None:
+    http = logged_in(cast.applicant)
+    number = submitted(http, cast, MANUAL_FORM)["number"]
+    do_step(logged_in(cast.clerk), number, passed=True)  # claimed and done, no opinion
+    chinese = page(http.get(f"{MINE}{number}/"))
+    assert chinese.count("<small>受理</small>") == 2
+    http.cookies["django_language"] = "en"
+    english = page(http.get(f"{MINE}{number}/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert english.count("<small>Acceptance</small>") == 2 and "<small>受理</small>" not in english

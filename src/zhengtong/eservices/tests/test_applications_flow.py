@@ -491,18 +491,23 @@ def test_the_staff_member_who_asks_for_a_correction_hears_of_the_answer(
     ask_for_correction(clerk, number, "请补充经营场所平面图")
     task = open_task(clerk, number)
     assert task["claimed_by"] == cast.clerk.display_name
-    chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-    to_applicant = [n["text"] for n in _ok(applicant.get(f"{URL}/notifications", **chinese))]
+    to_applicant = [
+        n["text"]
+        for n in _ok(applicant.get(f"{URL}/notifications", HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    ]
     assert f"您的申请 {number} 需要补正：请补充经营场所平面图" in to_applicant
     _ok(
         applicant.post(
             f"{URL}/{number}/correction", {"note": "已补充"}, content_type="application/json"
         )
     )
-    to_clerk = [n["text"] for n in _ok(clerk.get(f"{URL}/notifications", **chinese))]
+    to_clerk = [
+        n["text"] for n in _ok(clerk.get(f"{URL}/notifications", HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    ]
     assert f"办件 {number} 已补正，请继续办理。" in to_clerk
-    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
-    in_english = [n["text"] for n in _ok(clerk.get(f"{URL}/notifications", **english))]
+    in_english = [
+        n["text"] for n in _ok(clerk.get(f"{URL}/notifications", HTTP_ACCEPT_LANGUAGE="en"))
+    ]
     assert f"办件 {number} 已补正，请继续办理。" not in in_english and in_english
 
 

@@ -190,6 +190,29 @@ def test_the_profile_of_staff_lists_their_posts(client: Client, cast: Cast) -> N
     assert "该账号未关联实名信息。" in text
 
 
+def test_the_built_in_roles_of_every_app_are_named_in_the_readers_language(
+    client: Client, cast: Cast
+) -> None:
+    # Roles seeded by the apps' migrations, not only identity's own.
+    roles = ("acceptor", "decider", "hotline_dispatcher", "hotline_handler", "regulator")
+    staff = do_create_staff("roles", PASSWORD, "多岗人员", cast.bureau, roles, actor=TEST_ACTOR)
+    client.force_login(staff)
+    chinese = page_text(client.get(reverse("portal:profile")))
+    for name in ("受理人员", "决定人员", "12345派单员", "12345承办人员", "监管执法人员"):
+        assert name in chinese
+    client.cookies["django_language"] = "en"
+    english = page_text(client.get(reverse("portal:profile"), HTTP_ACCEPT_LANGUAGE="en"))
+    for name in (
+        "Acceptance clerk",
+        "Decision maker",
+        "12345 dispatcher",
+        "12345 case handler",
+        "Regulatory enforcement officer",
+    ):
+        assert name in english
+    assert "受理人员" not in english and "监管执法人员" not in english
+
+
 @pytest.mark.django_db
 def test_an_unknown_address_gets_the_portal_404_page(client: Client) -> None:
     response = client.get("/no-such-page/")
