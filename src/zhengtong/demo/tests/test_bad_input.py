@@ -7,7 +7,10 @@ to offer is sent empty, with wrong values in every field, with its hidden
 fields (ids, the page to return to) changed, and with files that are not what
 they claim to be. Whatever the page answers (the form with its errors, a
 refusal, not found), it must not be a server error, and no form may send the
-browser to another site.
+browser to another site. A page that shows errors must also tie them to their
+fields: every id an ``aria-describedby``, ``aria-labelledby`` or a label's
+``for`` names must be on the page, or a screen reader reads the field without
+its error.
 """
 
 import re
@@ -120,6 +123,27 @@ class Form:
             yield f"file {filename}", upload
 
 
+class References(HTMLParser):
+    """The ids a page has and the ids its elements refer to for assistive technology."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.referred: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
+        for name in ("aria-describedby", "aria-labelledby", "aria-errormessage"):
+            self.referred.update(attributes.get(name, "").split())
+        if tag == "label" and attributes.get("for"):
+            self.referred.add(attributes["for"])
+
+    def dangling(self) -> list[str]:
+        return sorted(self.referred - self.ids)
+
+
 class FormReader(HTMLParser):
     """The forms of a page (and htmx POST buttons outside forms), with their controls."""
 
@@ -187,6 +211,13 @@ class Prober:
         location = response.get("Location", "") if response.status_code in (301, 302) else ""
         if "elsewhere" in location or location.startswith("//"):
             self.problems.append(f"{self.who}: {how} {address} sent the browser to {location}")
+        if "text/html" in response.get("Content-Type", "") and response.status_code < 500:
+            references = References()
+            references.feed(response.content.decode())
+            if references.dangling():
+                self.problems.append(
+                    f"{self.who}: {how} {address} refers to ids it lacks: {references.dangling()}"
+                )
 
     def page(self, address: str) -> str:
         """GET the address; return its HTML if it is a page, after sending its forms."""

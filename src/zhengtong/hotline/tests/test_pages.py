@@ -329,6 +329,14 @@ def test_a_visitor_leaves_a_phone_or_chooses_anonymity(cast: HotlineCast) -> Non
     assert "请留下联系电话，或选择匿名反映" in text_of(response)
     response = visitor.post("/hotline/new/", {**UNSURE, "contact_phone": "12345"})
     assert response.status_code == 400 and "联系电话格式不正确" in text_of(response)
+    # A screen reader reads the error with the field: the field names the error's element.
+    html = text_of(response)
+    field = re.search(r'<input type="tel"[^>]*id="id_contact_phone"[^>]*>', html)
+    assert field is not None and 'aria-invalid="true"' in field.group()
+    described = re.search(r'aria-describedby="([^"]+)"', field.group())
+    assert described is not None
+    error = re.search(rf'<ul class="errorlist" id="{described.group(1)}">(.*?)</ul>', html)
+    assert error is not None and "联系电话格式不正确" in error.group(1)
     response = visitor.post(
         "/hotline/new/", {**UNSURE, "anonymous": "on", "contact_name": "不留名"}
     )
