@@ -5,8 +5,8 @@ vision (GB/T 37668-2019 follows WCAG 2.0's principles and levels). For a
 visitor and one account of each kind in the demo city, the entry pages and
 the pages they link to are checked with axe-core (the rules tagged wcag2a,
 wcag2aa, wcag21a, wcag21aa) in Chinese, and the entry pages again in
-English. Any violation fails the test with the rule, the page and the
-element.
+English; so are pages that refuse a form sent empty. Any violation fails the
+test with the rule, the page and the element.
 """
 
 from collections.abc import Iterator
@@ -130,4 +130,33 @@ def test_the_entry_pages_have_no_wcag_violations_in_english(
 ) -> None:
     checked, problems = _sweep(browser, demo_city, "en-US", follow=False)
     assert checked > 20
+    assert not problems, f"{len(problems)} violations:\n" + "\n".join(problems[:60])
+
+
+# Forms sent empty or wrong: the page that refuses them must read as well as the form.
+REFUSED_FORMS: list[tuple[str | None, str]] = [
+    (None, "/login/"),
+    (None, "/hotline/new/"),
+    ("caiming", "/catalog/new/"),
+    ("clerk-cs-12345", "/hotline/calls/new/"),
+]
+
+
+def test_refused_forms_have_no_wcag_violations(browser: Browser, demo_city: str) -> None:
+    axe = Axe()
+    problems: list[str] = []
+    for username, address in REFUSED_FORMS:
+        for page in _pages(browser, "zh-CN"):
+            console: list[str] = []
+            watch(page, console)
+            _log_in(page, demo_city, User.objects.get(username=username) if username else None)
+            page.goto(f"{demo_city}{address}")
+            # The server's refusal is what is checked, not the browser's own bubbles.
+            page.locator("main form").last.evaluate("form => { form.noValidate = true; }")
+            page.locator("main form button[type=submit]").last.click()
+            page.wait_for_load_state()
+            refused = page.locator("main .errorlist, main [role=alert]")
+            assert refused.count() > 0, f"{address} showed no error"
+            problems += [f"{username} {p}" for p in _violations(axe, page, f"{address} (refused)")]
+            problems += [f"{username}: {c}" for c in console]
     assert not problems, f"{len(problems)} violations:\n" + "\n".join(problems[:60])
