@@ -1,5 +1,6 @@
 """The staff workbench pages: task lists, handling steps, materials and 差评整改."""
 
+import re
 from typing import Any
 
 import pytest
@@ -187,6 +188,11 @@ def test_a_refusal_without_reasons_is_refused_in_chinese(cast: ApplicationsCast)
     assert "不予决定须写明理由和法律依据" in page
     assert "请写明不予的理由" in page and "请写明法律依据" in page
     assert Application.objects.get(number=number).state == "submitted"
+    # A decision not chosen: the group of choices names its error for screen readers.
+    page = decide(logged_in(cast.clerk), number).content.decode()
+    group = re.search(r'<fieldset aria-describedby="([^"]+)">\s*<legend>办理结果', page)
+    assert group is not None
+    assert re.search(rf'<ul class="errorlist" id="{group.group(1)}"><li>[^<]+</li>', page)
     refused = decide(
         logged_in(cast.clerk),
         number,
