@@ -123,8 +123,6 @@ REVIEWER = "reviewer"
 LEADER = "leader"
 AUDITOR = "auditor"
 ADMINISTRATOR = "administrator"
-# Seeded by the catalog app: the data bureau reviews and publishes catalog entries.
-DATA_REVIEWER = "data_reviewer"
 BUILT_IN_ROLE_NAMES: dict[str, str] = {
     CITIZEN: gettext_noop("公众"),
     ENTERPRISE_LEGAL: gettext_noop("企业法定代表人"),
@@ -134,7 +132,6 @@ BUILT_IN_ROLE_NAMES: dict[str, str] = {
     LEADER: gettext_noop("领导"),
     AUDITOR: gettext_noop("审计人员"),
     ADMINISTRATOR: gettext_noop("系统管理员"),
-    DATA_REVIEWER: gettext_noop("数据资源审核人员"),
 }
 
 

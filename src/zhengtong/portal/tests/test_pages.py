@@ -194,11 +194,25 @@ def test_the_built_in_roles_of_every_app_are_named_in_the_readers_language(
     client: Client, cast: Cast
 ) -> None:
     # Roles seeded by the apps' migrations, not only identity's own.
-    roles = ("acceptor", "decider", "hotline_dispatcher", "hotline_handler", "regulator")
+    roles = (
+        "acceptor",
+        "decider",
+        "hotline_dispatcher",
+        "hotline_handler",
+        "regulator",
+        "data_reviewer",
+    )
     staff = do_create_staff("roles", PASSWORD, "多岗人员", cast.bureau, roles, actor=TEST_ACTOR)
     client.force_login(staff)
     chinese = page_text(client.get(reverse("portal:profile")))
-    for name in ("受理人员", "决定人员", "12345派单员", "12345承办人员", "监管执法人员"):
+    for name in (
+        "受理人员",
+        "决定人员",
+        "12345派单员",
+        "12345承办人员",
+        "监管执法人员",
+        "数据资源审核人员",
+    ):
         assert name in chinese
     client.cookies["django_language"] = "en"
     english = page_text(client.get(reverse("portal:profile"), HTTP_ACCEPT_LANGUAGE="en"))
@@ -208,6 +222,7 @@ def test_the_built_in_roles_of_every_app_are_named_in_the_readers_language(
         "12345 dispatcher",
         "12345 case handler",
         "Regulatory enforcement officer",
+        "Data resource reviewer",
     ):
         assert name in english
     assert "受理人员" not in english and "监管执法人员" not in english
