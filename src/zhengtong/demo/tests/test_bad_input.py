@@ -144,6 +144,41 @@ class References(HTMLParser):
         return sorted(self.referred - self.ids)
 
 
+class BrowserChecks(HTMLParser):
+    """The POST forms whose controls the browser would check itself, before the server.
+
+    A browser's own check answers in the browser's language with a bubble that
+    goes when touched, and before the server has said what else is wrong; the
+    platform's errors are in the page's language, stay beside their fields and
+    are tied to them for screen readers. So a form the platform checks carries
+    ``novalidate``.
+    """
+
+    CONSTRAINTS = ("required", "maxlength", "minlength", "pattern", "min", "max", "step")
+    CHECKED_TYPES = ("email", "url", "number", "date", "datetime-local", "month", "tel")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unchecked: list[str] = []
+        self._form: tuple[str, bool] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            posts = attributes.get("method", "get").lower() == "post" or "hx-post" in attributes
+            action = attributes.get("hx-post") or attributes.get("action", "")
+            self._form = (action, posts and "novalidate" not in attributes)
+        elif self._form is not None and self._form[1] and tag in ("input", "textarea", "select"):
+            constrained = any(name in attributes for name in self.CONSTRAINTS)
+            if constrained or attributes.get("type") in self.CHECKED_TYPES:
+                self.unchecked.append(self._form[0])
+                self._form = (self._form[0], False)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+
+
 class FormReader(HTMLParser):
     """The forms of a page (and htmx POST buttons outside forms), with their controls."""
 
@@ -217,6 +252,13 @@ class Prober:
             if references.dangling():
                 self.problems.append(
                     f"{self.who}: {how} {address} refers to ids it lacks: {references.dangling()}"
+                )
+            checks = BrowserChecks()
+            checks.feed(response.content.decode())
+            if checks.unchecked:
+                self.problems.append(
+                    f"{self.who}: {how} {address} leaves forms to the browser's own checks"
+                    f" (no novalidate): {checks.unchecked}"
                 )
 
     def page(self, address: str) -> str:
