@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, RawPostDataException
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -118,6 +118,15 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     code, message = _HTTP_ERRORS[413]
     return _error(request, 413, code, str(message), {})
+
+
+# A form (multipart) body sent to an operation that takes JSON: the form was
+# already parsed, to look for NUL characters, so its raw bytes are gone; it is
+# not the JSON the operation takes either way.
+@api.exception_handler(RawPostDataException)
+def on_form_body_for_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    code, message = _HTTP_ERRORS[400]
+    return _error(request, 400, code, str(message), {"reason": "Cannot parse request body"})
 
 
 # A number beyond what the database stores (SQLite's 64 bits, PostgreSQL's

@@ -19,6 +19,7 @@ from django.contrib.messages.middleware import MessageMiddleware as DjangoMessag
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessions
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrf
 from django.utils.translation import gettext as _
 
@@ -86,7 +87,22 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        where = _nul_in(request)
+        try:
+            where = _nul_in(request)
+        except MultiPartParserError as exc:
+            # A form body that cannot be parsed (no boundary, cut short): pages
+            # get the 400 page as Django gives it, the API its error shape.
+            if not request.path_info.startswith("/api/"):
+                raise
+            return JsonResponse(
+                {
+                    "code": "invalid_input",
+                    "message": _("请求内容无法解析。"),
+                    "detail": {"reason": str(exc)},
+                },
+                status=400,
+                json_dumps_params={"ensure_ascii": False},
+            )
         if not where:
             return self.get_response(request)
         if request.path_info.startswith("/api/"):

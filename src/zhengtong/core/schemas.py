@@ -74,10 +74,15 @@ class CreditCodeCheckOut(Schema):
     organisation_code: str = Field(description="characters 9-17: the organisation code")
 
 
+# The largest row offset a list takes: past the size of any table, and an
+# OFFSET every database accepts (SQLite refuses one beyond 64 bits).
+MAX_OFFSET = 2**31 - 1
+
+
 class DepartmentFilterIn(Schema):
     region: str | None = Field(None, description="departments of this region and those inside it")
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class DepartmentOut(Schema):

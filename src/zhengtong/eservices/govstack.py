@@ -48,7 +48,7 @@ from zhengtong.core.errors import (
     PermissionDenied,
     ZhengtongError,
 )
-from zhengtong.core.schemas import ErrorOut
+from zhengtong.core.schemas import MAX_OFFSET, ErrorOut
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import application_selectors as selectors
 from zhengtong.eservices.access import access_item_by_code
@@ -220,7 +220,9 @@ class ApplicationListItemOut(Schema):
 
 
 class PageIn(Schema):
-    firstResult: int = Field(0, ge=0, description="the index of the first result, from 0")
+    firstResult: int = Field(
+        0, ge=0, le=MAX_OFFSET, description="the index of the first result, from 0"
+    )
     maxResult: int = Field(100, ge=1, le=MAX_RESULTS)
     sortBy: str = ""
     sortOrder: Literal["", "asc", "desc"] = ""

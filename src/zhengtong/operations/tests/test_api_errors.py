@@ -106,3 +106,46 @@ def test_a_number_beyond_what_the_database_stores_is_refused_as_input() -> None:
     else:
         # PostgreSQL compares it as a numeric: it names no message.
         assert (response.status_code, body) == (200, {"count": 0})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/api/core/departments?offset={}",
+        "/api/govstack/registration/applications?firstResult={}",
+        "/api/govstack/registration/tasks?firstResult={}",
+    ],
+)
+def test_a_list_offset_beyond_any_table_is_refused_as_input(address: str) -> None:
+    person = make_person("郑通")
+    citizen = do_create_citizen("zhengtong", "Zhengtong-errors-2026", person, actor=TEST_ACTOR)
+    client = Client(raise_request_exception=False)
+    client.force_login(citizen)
+    # A page past the end is an empty page; an offset no database takes is input out of range.
+    assert client.get(address.format(10_000)).status_code == 200
+    response = client.get(address.format(10**30))
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+
+
+@pytest.mark.django_db
+def test_a_form_body_sent_to_an_operation_taking_json_cannot_be_parsed() -> None:
+    client = Client(raise_request_exception=False)
+    # A well-formed form: the operation takes JSON.
+    response = client.post("/api/core/checks/id-number", {"id_number": "430102199001010016"})
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["message"]) == (
+        "invalid_input",
+        "请求内容无法解析。",
+    )
+    # A form body with no boundary to split it by.
+    response = client.post(
+        "/api/core/checks/id-number", b"--x\r\n", content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"
+    # A page answers the same body with its 400 page.
+    page = client.post("/login/", b"--x\r\n", content_type="multipart/form-data")
+    assert page.status_code == 400
+    assert "请求有误" in page.content.decode()
