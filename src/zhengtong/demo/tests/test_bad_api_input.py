@@ -6,7 +6,9 @@ document is called as one account of each kind in the demo city and as the
 demo's department system, with path values that exist and ones that do not,
 and with JSON bodies built from the operation's own schema: wrong types in
 every field; hostile values (very long strings with bidi controls,
-integers beyond 64 bits, impossible dates, long lists); and plausible values.
+integers beyond 64 bits, impossible dates, long lists); plausible values; and
+a form instead of JSON. Query parameters get text no parameter takes and
+integers beyond 64 bits, either side of zero.
 Whatever the answer, it must be a status the operation's entry lists, in the
 one error shape when it is a refusal, and never a server error.
 """
@@ -30,7 +32,7 @@ from zhengtong.catalog.models import Resource
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.demo.tests.test_bad_input import WRONG_FILES, one_account_of_each_kind
 from zhengtong.demo.tests.test_exchange_demo import token_of
-from zhengtong.eservices.models import Application
+from zhengtong.eservices.models import Application, ServiceItem
 from zhengtong.hotline.models import Case, ClassifierVersion
 from zhengtong.licences.models import Licence
 from zhengtong.regulation.models import InspectionTask, Inspector, MonitoringPoint
@@ -100,6 +102,10 @@ REAL_VALUES: dict[tuple[str, str], tuple[type[Model], str]] = {
     ("/api/licences", "number"): (Licence, "number"),
     ("/api/services", "number"): (Application, "number"),
     ("/api/", "slug"): (Resource, "code"),
+    ("/api/govstack/data", "registry"): (Resource, "code"),
+    ("/api/govstack/registration", "serviceId"): (ServiceItem, "code"),
+    ("/api/govstack/registration", "eFormId"): (ServiceItem, "code"),
+    ("/api/govstack/registration", "fileId"): (Application, "number"),
     ("/api/core/regions", "code"): (Region, "code"),
     ("/api/regulation/inspections/inspectors", "code"): (Inspector, "code"),
     ("/api/regulation/inspections/tasks", "code"): (InspectionTask, "code"),
@@ -115,6 +121,8 @@ def _real_values() -> dict[tuple[str, str], str]:
         value = model._default_manager.order_by("pk").values_list(name, flat=True).first()
         # A resource's address names it by its code with "-" for "/".
         real[key] = "" if value is None else str(value).replace("/", "-")
+    # GovStack's registries have the one version.
+    real[("/api/govstack/data", "version")] = "1.0"
     return real
 
 
@@ -143,6 +151,8 @@ def _bodies(operation: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
         schema = content["application/json"].get("schema", {})
         for mode in ("plausible", "wrong", "hostile"):
             yield mode, "application/json", _value(schema, mode)
+        # A form where JSON is taken, as a client posting an HTML form would.
+        yield "form for JSON", "multipart", {"x": "1"}
     elif "multipart/form-data" in content:
         schema = _resolved(content["multipart/form-data"].get("schema", {}))
         names = list(schema.get("properties", {}))
@@ -154,9 +164,18 @@ def _bodies(operation: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
         yield "none", "", None
 
 
-def _query(operation: dict[str, Any]) -> str:
-    names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
-    return "&".join(f"{name}=%FF{'查' * 300}" for name in names)
+def _queries(operation: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(variant, query) for the operation's query parameters: wrong text, numbers too big."""
+    parameters = [p for p in operation.get("parameters", []) if p["in"] == "query"]
+    if not parameters:
+        return
+    yield "query", "&".join(f"{p['name']}=%FF{'查' * 300}" for p in parameters)
+    integers = [
+        p["name"] for p in parameters if _resolved(p.get("schema", {})).get("type") == "integer"
+    ]
+    for number in (10**30, -(10**30)):
+        if integers:
+            yield f"query {number:.0e}", "&".join(f"{name}={number}" for name in integers)
 
 
 def _sweep(
@@ -173,8 +192,8 @@ def _sweep(
             documented = {str(s) for s in operation["responses"]}
             for url in _urls(path, operation, real):
                 calls = list(_bodies(operation))
-                if method == "get" and _query(operation):
-                    calls.append(("query", "query", _query(operation)))
+                if method == "get":
+                    calls += [(v, "query", query) for v, query in _queries(operation)]
                 for variant, kind, body in calls:
                     if kind == "application/json":
                         response = client.generic(
