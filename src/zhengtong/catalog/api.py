@@ -24,9 +24,9 @@ from zhengtong.catalog.models import Resource
 from zhengtong.catalog.schemas import (
     ItemOut,
     NegativeEntryOut,
-    ReasonIn,
     ResourceIn,
     ResourceOut,
+    ResourceReasonIn,
     ResourceSummaryOut,
 )
 from zhengtong.catalog.selectors import (
@@ -44,7 +44,7 @@ router = Router(tags=["catalog"])
 ERRORS = ERROR_RESPONSES
 
 
-class SearchIn(Schema):
+class ResourceSearchIn(Schema):
     q: str = ""
     category: str = ""
     provider: str = ""
@@ -103,7 +103,9 @@ def resource_input(payload: ResourceIn) -> ResourceInput:
 
 
 @router.get("/resources", response=list[ResourceSummaryOut])
-def list_resources(request: HttpRequest, filters: Query[SearchIn]) -> list[ResourceSummaryOut]:
+def list_resources(
+    request: HttpRequest, filters: Query[ResourceSearchIn]
+) -> list[ResourceSummaryOut]:
     """Search the published catalog (Chinese words are cut with rjieba), best match first."""
     hits = search_resources(
         SearchFilters(filters.q, filters.category, filters.provider, filters.share_attribute)
@@ -194,7 +196,7 @@ def review_resource(request: HttpRequest, slug: str) -> ResourceOut:
 
 
 @router.post("/resources/{slug}/return", response={200: ResourceOut, **ERRORS}, auth=session_auth)
-def return_resource(request: HttpRequest, slug: str, payload: ReasonIn) -> ResourceOut:
+def return_resource(request: HttpRequest, slug: str, payload: ResourceReasonIn) -> ResourceOut:
     """Return a submitted entry to its department's draft, with a reason (data bureau)."""
     return _step(request, slug, "return", payload.reason)
 
@@ -206,6 +208,6 @@ def publish_resource(request: HttpRequest, slug: str) -> ResourceOut:
 
 
 @router.post("/resources/{slug}/retire", response={200: ResourceOut, **ERRORS}, auth=session_auth)
-def retire_resource(request: HttpRequest, slug: str, payload: ReasonIn) -> ResourceOut:
+def retire_resource(request: HttpRequest, slug: str, payload: ResourceReasonIn) -> ResourceOut:
     """Take a published entry out of the catalog (data bureau)."""
     return _step(request, slug, "retire", payload.reason)

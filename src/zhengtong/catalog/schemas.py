@@ -40,7 +40,7 @@ class ResourceIn(Schema):
     items: list[ItemIn]
 
 
-class ReasonIn(Schema):
+class ResourceReasonIn(Schema):
     reason: str = ""
 
 

@@ -27,8 +27,8 @@ from zhengtong.eservices.models import ServiceItem
 from zhengtong.eservices.schemas import (
     FaqIn,
     FeeIn,
+    ItemReasonIn,
     MaterialOut,
-    ReasonIn,
     ServiceItemIn,
     ServiceItemOut,
     ServiceItemSummaryOut,
@@ -43,7 +43,7 @@ router = Router(tags=["eservices"])
 ERRORS = ERROR_RESPONSES
 
 
-class SearchIn(Schema):
+class ItemSearchIn(Schema):
     q: str = ""
     target: str = ""
     department: str = ""
@@ -129,7 +129,7 @@ def item_input(payload: ServiceItemIn) -> ServiceItemInput:
 
 
 @router.get("/items", response=list[ServiceItemSummaryOut])
-def list_items(request: HttpRequest, filters: Query[SearchIn]) -> list[ServiceItemSummaryOut]:
+def list_items(request: HttpRequest, filters: Query[ItemSearchIn]) -> list[ServiceItemSummaryOut]:
     """Search the published items the way people ask ("开饭店", "退休"), best match first."""
     hits = search_items(
         ItemFilters(filters.q, filters.target, filters.department, filters.item_type)
@@ -174,7 +174,7 @@ def publish_item(request: HttpRequest, code: str) -> ServiceItemOut:
 
 
 @router.post("/items/{code}/suspend", response={200: ServiceItemOut, **ERRORS}, auth=session_auth)
-def suspend_item(request: HttpRequest, code: str, payload: ReasonIn) -> ServiceItemOut:
+def suspend_item(request: HttpRequest, code: str, payload: ItemReasonIn) -> ServiceItemOut:
     """Stop taking applications for a published item, with a reason."""
     item = access_item_by_code(request.user, code)
     require_manage(request.user, item)

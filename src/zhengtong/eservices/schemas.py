@@ -78,7 +78,7 @@ class ServiceItemIn(Schema):
     co_department_codes: list[str] = Field(default_factory=list)
 
 
-class ReasonIn(Schema):
+class ItemReasonIn(Schema):
     reason: str = ""
 
 

@@ -49,8 +49,9 @@ from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
 from zhengtong.exchange.rows import read_csv, read_xlsx
 from zhengtong.exchange.schemas import (
     UPSTREAM_ERRORS,
+    AccessApplicationListIn,
+    AccessReasonIn,
     ApplicationIn,
-    ApplicationListIn,
     ApplicationOut,
     BatchLookUpIn,
     BatchLookUpOut,
@@ -66,7 +67,6 @@ from zhengtong.exchange.schemas import (
     LookUpIn,
     PushRecordsIn,
     PushReportOut,
-    ReasonIn,
     RecordOut,
     RowProblemOut,
     SharedChangeOut,
@@ -400,7 +400,7 @@ def _invalid_box(box: str, boxes: list[str]) -> InvalidInput:
 
 @router.get("/applications", response={200: list[ApplicationOut], **ERRORS}, auth=session_auth)
 def list_applications(
-    request: HttpRequest, params: Query[ApplicationListIn]
+    request: HttpRequest, params: Query[AccessApplicationListIn]
 ) -> list[ApplicationOut]:
     """Your department's applications to answer (incoming) or made (outgoing); for the data
     bureau, every application (all) or those overdue anywhere (overdue)."""
@@ -481,7 +481,7 @@ def grant_application(request: HttpRequest, application_id: int, payload: GrantI
     auth=session_auth,
 )
 def refuse_application(
-    request: HttpRequest, application_id: int, payload: ReasonIn
+    request: HttpRequest, application_id: int, payload: AccessReasonIn
 ) -> ApplicationOut:
     """Refuse an application with a reason the applicant sees (provider only)."""
     application = access_application_by_id(request.user, application_id)
@@ -527,7 +527,7 @@ def get_grant(request: HttpRequest, grant_id: int) -> GrantOut:
 
 
 @router.post("/grants/{grant_id}/revoke", response={200: GrantOut, **ERRORS}, auth=session_auth)
-def revoke_grant(request: HttpRequest, grant_id: int, payload: ReasonIn) -> GrantOut:
+def revoke_grant(request: HttpRequest, grant_id: int, payload: AccessReasonIn) -> GrantOut:
     """End a grant of your department's resource at once; calls under it are refused."""
     grant = access_grant_by_id(request.user, grant_id)
     require_revoke(request.user, grant)

@@ -144,6 +144,11 @@ class RecordNotFoundOut(Schema):
     message: str
 
 
+# A key with no record answers GovStack's "no record found"; a registry the
+# caller may not use (or that does not exist) answers as every other operation.
+NOT_FOUND = RecordNotFoundOut | ErrorOut
+
+
 class ReferenceOut(Schema):
     ReferenceID: str
 
@@ -177,13 +182,13 @@ class ClientIdOut(Schema):
     applicationCode: str | None = None
 
 
-class ClientOut(Schema):
+class MediatorClientOut(Schema):
     name: str
     id: ClientIdOut
 
 
 class ClientListOut(Schema):
-    member: list[ClientOut]
+    member: list[MediatorClientOut]
 
 
 class EndpointOut(Schema):
@@ -195,7 +200,7 @@ class EndpointListOut(Schema):
     member: list[EndpointOut]
 
 
-class ServiceOut(Schema):
+class MediatorServiceOut(Schema):
     objectType: str
     serviceType: str
     instanceId: str
@@ -208,7 +213,7 @@ class ServiceOut(Schema):
 
 
 class ServiceListOut(Schema):
-    member: list[ServiceOut]
+    member: list[MediatorServiceOut]
 
 
 # --- Who is calling ---------------------------------------------------------------------
@@ -462,7 +467,7 @@ router.add_api_operation(
     "/data/{registry}/{version}/read",
     response={
         200: ContentOut,
-        404: RecordNotFoundOut,
+        404: NOT_FOUND,
         **{k: v for k, v in ERRORS.items() if k != 404},
         **UPSTREAM_ERRORS,
     },
@@ -519,7 +524,7 @@ def exists(request: HttpRequest, registry: str, version: str, payload: RegistryI
     "/data/{registry}/{version}/{key}/readValue/{field_ext}",
     response={
         200: str | None,
-        404: RecordNotFoundOut,
+        404: NOT_FOUND,
         **{k: v for k, v in ERRORS.items() if k != 404},
         **UPSTREAM_ERRORS,
     },
@@ -555,7 +560,7 @@ router.add_api_operation(
     read_value,
     response={
         200: str | None,
-        404: RecordNotFoundOut,
+        404: NOT_FOUND,
         **{k: v for k, v in ERRORS.items() if k != 404},
         **UPSTREAM_ERRORS,
     },
@@ -761,7 +766,7 @@ def _update_one(
 
 _WRITE_RESPONSES: dict[int, Any] = {
     200: ContentOut,
-    404: RecordNotFoundOut,
+    404: NOT_FOUND,
     **{k: v for k, v in ERRORS.items() if k != 404},
 }
 
@@ -829,7 +834,7 @@ router.add_api_operation(
 
 @router.delete(
     "/data/{registry}/{version}/{key}/delete",
-    response={204: None, 404: RecordNotFoundOut, **{k: v for k, v in ERRORS.items() if k != 404}},
+    response={204: None, 404: NOT_FOUND, **{k: v for k, v in ERRORS.items() if k != 404}},
     auth=client_auth,
 )
 def delete(
@@ -849,8 +854,8 @@ def delete(
 # --- The Information Mediator directory ------------------------------------------------------
 
 
-def _member(department: Department) -> ClientOut:
-    return ClientOut(
+def _member(department: Department) -> MediatorClientOut:
+    return MediatorClientOut(
         name=department.name,
         id=ClientIdOut(
             objectType="MEMBER",
@@ -861,8 +866,8 @@ def _member(department: Department) -> ClientOut:
     )
 
 
-def _application(department: Department, code: str, name: str) -> ClientOut:
-    return ClientOut(
+def _application(department: Department, code: str, name: str) -> MediatorClientOut:
+    return MediatorClientOut(
         name=name,
         id=ClientIdOut(
             objectType="APPLICATION",
@@ -905,7 +910,7 @@ def list_clients(request: HttpRequest, params: Query[ListClientsIn]) -> ClientLi
     for client in clients:
         by_department.setdefault(client.department_id, []).append(client)
     departments = Department.objects.filter(pk__in=set(by_department) | providers).order_by("code")
-    out: list[ClientOut] = []
+    out: list[MediatorClientOut] = []
     for department in departments:
         out.append(_member(department))
         if department.pk in providers:
@@ -976,9 +981,9 @@ def _base(resource: Resource) -> str:
 
 def _service(
     department: Department, resource: Resource, endpoints: Iterable[tuple[str, str]]
-) -> ServiceOut:
+) -> MediatorServiceOut:
     base = _base(resource)
-    return ServiceOut(
+    return MediatorServiceOut(
         objectType="SERVICE",
         serviceType="REST",
         instanceId=INSTANCE,
@@ -1021,7 +1026,7 @@ def _methods(
 ) -> ServiceListOut:
     client = _caller(request)
     department = _provider(instance, member_class, member, application)
-    services: list[ServiceOut] = []
+    services: list[MediatorServiceOut] = []
     for resource in _registries(department, service or None):
         if not allowed_only:
             services.append(_service(department, resource, READ_ENDPOINTS + WRITE_ENDPOINTS))

@@ -173,7 +173,7 @@ class ApplicationOut(Schema):
     grant_id: int | None
 
 
-class ApplicationListIn(Schema):
+class AccessApplicationListIn(Schema):
     box: str = Field(
         default="incoming",
         description="incoming: to answer for your own department's resources; "
@@ -192,7 +192,7 @@ class GrantIn(Schema):
     reason: str = Field(default="", max_length=500)
 
 
-class ReasonIn(Schema):
+class AccessReasonIn(Schema):
     reason: str = Field(max_length=500)
 
 

@@ -8,10 +8,12 @@ a path value that names nothing) and must answer a status its entry lists, in
 the one error shape.
 """
 
+import typing
 from typing import Any
 
 import pytest
 from django.test import Client
+from pydantic import BaseModel
 
 from zhengtong.api import api
 
@@ -90,3 +92,35 @@ def test_every_operation_that_takes_input_lists_the_refusal_of_malformed_input()
             assert "422" in _responses(operation), f"{method} {path}"
         if operation.get("security"):
             assert "401" in _responses(operation), f"{method} {path}"
+
+
+def _schemas_within(annotation: Any, found: dict[type[BaseModel], None]) -> None:
+    """Add the platform's schema classes ``annotation`` names, however deep."""
+    for argument in typing.get_args(annotation):
+        _schemas_within(argument, found)
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return
+    if annotation in found:
+        return
+    if annotation.__module__.startswith("zhengtong."):
+        found[annotation] = None
+    for model_field in annotation.model_fields.values():
+        _schemas_within(model_field.annotation, found)
+
+
+def test_no_two_schemas_of_the_api_share_a_name() -> None:
+    # The OpenAPI document names each schema by its class's name alone: of two
+    # classes of one name, one describes the other's operations too, and a
+    # client generated from the document reads the wrong fields.
+    found: dict[type[BaseModel], None] = {}
+    for router in api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in [*operation.response_models.values(), *operation.models]:
+                    _schemas_within(model, found)
+    by_name: dict[str, list[str]] = {}
+    for model in found:
+        by_name.setdefault(model.__name__, []).append(f"{model.__module__}.{model.__qualname__}")
+    assert len(found) > 100
+    shared = {name: places for name, places in by_name.items() if len(places) > 1}
+    assert not shared, shared
