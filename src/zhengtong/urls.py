@@ -3,6 +3,10 @@ from django.urls import include, path, re_path
 
 from zhengtong.api import api, api_path_not_found
 
+# Under /api/ Django's own 400 and 500 answer in the API's error shape too.
+handler400 = "zhengtong.api.bad_request"
+handler500 = "zhengtong.api.server_error"
+
 urlpatterns = [
     path("api/", api.urls),
     # Anything else under /api/ answers in the API's error shape, not as a page.

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from zhengtong.core import api as core_api
+from zhengtong.core import middleware
 from zhengtong.core.testing import TEST_ACTOR, documented_statuses, make_person
 from zhengtong.identity.actions import do_create_citizen
 
@@ -149,3 +150,34 @@ def test_a_form_body_sent_to_an_operation_taking_json_cannot_be_parsed() -> None
     page = client.post("/login/", b"--x\r\n", content_type="multipart/form-data")
     assert page.status_code == 400
     assert "请求有误" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_host_the_site_does_not_serve_is_refused_in_the_error_shape() -> None:
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/core/regions", HTTP_HOST="elsewhere.example")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"
+    page = client.get("/catalog/", HTTP_HOST="elsewhere.example")
+    assert page.status_code == 400
+    assert "请求有误" in page.content.decode()
+
+
+def _middleware_fails(request: object) -> str:
+    raise RuntimeError("internal detail that must not leak")
+
+
+@pytest.mark.django_db
+def test_a_failure_before_any_operation_runs_answers_in_the_error_shape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(middleware, "_nul_in", _middleware_fails)
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/core/regions")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["code"] == "internal_error"
+    assert "internal detail" not in response.content.decode()
+    page = client.get("/catalog/")
+    assert page.status_code == 500
+    assert "text/html" in page["Content-Type"]
