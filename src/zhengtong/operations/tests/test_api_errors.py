@@ -49,8 +49,14 @@ def test_the_message_follows_the_request_language() -> None:
     assert response.json()["message"] != "请求内容无法解析。"
 
 
-def _boom(*args: object) -> None:
+def _boom(*args: object) -> str:
     raise RuntimeError("internal detail that must not leak")
+
+
+def assert_internal_error_revealing_nothing(response: Any) -> None:
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert "internal detail" not in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -62,10 +68,7 @@ def test_an_unexpected_failure_reveals_nothing_of_the_internals(
     response = Client(raise_request_exception=False).post(
         "/api/core/checks/id-number", {"id_number": "x"}, content_type="application/json"
     )
-    assert response.status_code == 500
-    body = response.json()
-    assert body["code"] == "internal_error"
-    assert "internal detail" not in response.content.decode()
+    assert_internal_error_revealing_nothing(response)
 
 
 @pytest.mark.django_db
@@ -163,21 +166,13 @@ def test_a_host_the_site_does_not_serve_is_refused_in_the_error_shape() -> None:
     assert "请求有误" in page.content.decode()
 
 
-def _middleware_fails(request: object) -> str:
-    raise RuntimeError("internal detail that must not leak")
-
-
 @pytest.mark.django_db
 def test_a_failure_before_any_operation_runs_answers_in_the_error_shape(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(middleware, "_nul_in", _middleware_fails)
+    monkeypatch.setattr(middleware, "_nul_in", _boom)
     client = Client(raise_request_exception=False)
-    response = client.get("/api/core/regions")
-    assert response.status_code == 500
-    body = response.json()
-    assert body["code"] == "internal_error"
-    assert "internal detail" not in response.content.decode()
+    assert_internal_error_revealing_nothing(client.get("/api/core/regions"))
     page = client.get("/catalog/")
     assert page.status_code == 500
     assert "text/html" in page["Content-Type"]
