@@ -94,28 +94,21 @@ class RejectNulMiddleware:
             # get the 400 page as Django gives it, the API its error shape.
             if not request.path_info.startswith("/api/"):
                 raise
-            return JsonResponse(
-                {
-                    "code": "invalid_input",
-                    "message": _("请求内容无法解析。"),
-                    "detail": {"reason": str(exc)},
-                },
-                status=400,
-                json_dumps_params={"ensure_ascii": False},
-            )
+            return _invalid_input(_("请求内容无法解析。"), {"reason": str(exc)})
         if not where:
             return self.get_response(request)
         if request.path_info.startswith("/api/"):
-            return JsonResponse(
-                {
-                    "code": "invalid_input",
-                    "message": _("请求中含有不允许的控制字符（NUL）。"),
-                    "detail": {"where": where},
-                },
-                status=400,
-                json_dumps_params={"ensure_ascii": False},
-            )
+            return _invalid_input(_("请求中含有不允许的控制字符（NUL）。"), {"where": where})
         raise SuspiciousOperation(f"NUL character in the request's {where}")
+
+
+def _invalid_input(message: str, detail: dict[str, str]) -> HttpResponse:
+    """A refusal in the API's error shape, before any operation runs."""
+    return JsonResponse(
+        {"code": "invalid_input", "message": message, "detail": detail},
+        status=400,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 class SecurityHeadersMiddleware:
