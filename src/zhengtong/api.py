@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, RawPostDataException
+from django.http import Http404, HttpRequest, HttpResponse, RawPostDataException
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +17,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
-from zhengtong.core.errors import NotFound, ZhengtongError
+from zhengtong.core.errors import NotFound, ZhengtongError, error_response
 from zhengtong.core.errors import PermissionDenied as ZhengtongPermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -187,27 +187,19 @@ def api_path_not_found(request: HttpRequest, unknown_path: str = "") -> HttpResp
     )
 
 
-def _shaped(status: int, code: str, message: str) -> HttpResponse:
-    # Outside any operation (no ninja request), so a plain JSON response.
-    return JsonResponse(
-        {"code": code, "message": message, "detail": {}},
-        status=status,
-        json_dumps_params={"ensure_ascii": False},
-    )
-
-
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 400, raised before any operation runs (a Host header the site does
-    not serve, too many fields): the API's error shape under /api/, else the page."""
+    not serve, a form body that cannot be split, too many fields): the API's
+    error shape under /api/, else the page."""
     if request.path_info.startswith("/api/"):
-        return _shaped(400, "invalid_input", _("请求有误，无法处理。"))
+        return error_response(400, "invalid_input", _("请求有误，无法处理。"))
     return defaults.bad_request(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """A failure outside any operation (in a middleware): the API's shape under /api/."""
     if request.path_info.startswith("/api/"):
-        return _shaped(500, "internal_error", _("服务器内部错误，请稍后再试。"))
+        return error_response(500, "internal_error", _("服务器内部错误，请稍后再试。"))
     return defaults.server_error(request)
 
 

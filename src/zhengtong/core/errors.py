@@ -8,6 +8,7 @@ translated into the request's language; ``detail`` carries structured facts
 from collections.abc import Mapping
 from typing import Any
 
+from django.http import HttpResponse, JsonResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -79,3 +80,14 @@ class Throttled(ZhengtongError):
     code = "throttled"
     status = 429
     default_message = _("请求过于频繁，请稍后再试。")
+
+
+def error_response(
+    status: int, code: str, message: str, detail: Mapping[str, Any] | None = None
+) -> HttpResponse:
+    """The error shape, answered outside any API operation (a middleware, Django's handlers)."""
+    return JsonResponse(
+        {"code": code, "message": message, "detail": dict(detail or {})},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )

@@ -18,10 +18,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessages
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessions
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
-from django.http.multipartparser import MultiPartParserError
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrf
 from django.utils.translation import gettext as _
+
+from zhengtong.core.errors import error_response
 
 # Everything is served from the project itself: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = (
@@ -87,28 +88,14 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            where = _nul_in(request)
-        except MultiPartParserError as exc:
-            # A form body that cannot be parsed (no boundary, cut short): pages
-            # get the 400 page as Django gives it, the API its error shape.
-            if not request.path_info.startswith("/api/"):
-                raise
-            return _invalid_input(_("请求内容无法解析。"), {"reason": str(exc)})
+        where = _nul_in(request)
         if not where:
             return self.get_response(request)
         if request.path_info.startswith("/api/"):
-            return _invalid_input(_("请求中含有不允许的控制字符（NUL）。"), {"where": where})
+            return error_response(
+                400, "invalid_input", _("请求中含有不允许的控制字符（NUL）。"), {"where": where}
+            )
         raise SuspiciousOperation(f"NUL character in the request's {where}")
-
-
-def _invalid_input(message: str, detail: dict[str, str]) -> HttpResponse:
-    """A refusal in the API's error shape, before any operation runs."""
-    return JsonResponse(
-        {"code": "invalid_input", "message": message, "detail": detail},
-        status=400,
-        json_dumps_params={"ensure_ascii": False},
-    )
 
 
 class SecurityHeadersMiddleware:

@@ -247,14 +247,15 @@ class Prober:
         if "elsewhere" in location or location.startswith("//"):
             self.problems.append(f"{self.who}: {how} {address} sent the browser to {location}")
         if "text/html" in response.get("Content-Type", "") and response.status_code < 500:
+            html = response.content.decode()
             references = References()
-            references.feed(response.content.decode())
+            references.feed(html)
             if references.dangling():
                 self.problems.append(
                     f"{self.who}: {how} {address} refers to ids it lacks: {references.dangling()}"
                 )
             checks = BrowserChecks()
-            checks.feed(response.content.decode())
+            checks.feed(html)
             if checks.unchecked:
                 self.problems.append(
                     f"{self.who}: {how} {address} leaves forms to the browser's own checks"
