@@ -30,6 +30,7 @@ from zhengtong.hotline.actions import (
     MAX_TITLE,
     NewAttachment,
 )
+from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.routing_model import (
     MIN_EXAMPLES_PER_LABEL,
     CsvFormatError,
@@ -239,7 +240,7 @@ class DispatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["category"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", _("请选择类别")), *((c, c) for c in categories)]
+        field.choices = [("", _("请选择类别")), *((c, category_name(c)) for c in categories)]
         # A fresh query per form: departments are added and retired. A page
         # of many forms passes the list it read once; the action refuses a
         # department nobody can sign for, however it was posted.

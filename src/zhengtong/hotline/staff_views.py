@@ -46,6 +46,7 @@ from zhengtong.hotline.actions import (
     do_submit_case,
     do_urge_case,
 )
+from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.citizen_views import attachment_response
 from zhengtong.hotline.forms import (
     CallForm,
@@ -542,16 +543,22 @@ def _history_details(event: CaseEvent) -> str:
         confidence = percent(float(data.get("confidence") or 0))
         if data.get("topic"):
             return _("类别 %(c)s（事项：%(t)s），置信度 %(p)s%%") % {
-                "c": data.get("category", ""),
+                "c": category_name(data.get("category", "")),
                 "t": data["topic"],
                 "p": confidence,
             }
-        return _("类别 %(c)s，置信度 %(p)s%%") % {"c": data.get("category", ""), "p": confidence}
+        return _("类别 %(c)s，置信度 %(p)s%%") % {
+            "c": category_name(data.get("category", "")),
+            "p": confidence,
+        }
     if event.kind == EventKind.QUEUED:
         return "、".join(_queue_reasons(data))
     if event.kind == EventKind.DISPATCHED:
-        suggested = data.get("suggested") or "—"
-        return _("类别 %(c)s（模型建议 %(s)s）") % {"c": data.get("category", ""), "s": suggested}
+        suggested = category_name(data.get("suggested") or "") or "—"
+        return _("类别 %(c)s（模型建议 %(s)s）") % {
+            "c": category_name(data.get("category", "")),
+            "s": suggested,
+        }
     if event.kind == EventKind.EXTENSION_REQUESTED:
         return _("申请延期 %(d)s 个工作日") % {"d": data.get("days", "")}
     if event.kind == EventKind.EXTENSION_DECIDED:

@@ -40,6 +40,7 @@ from zhengtong.hotline.access import (
     overview_area,
     require_routing_manager,
 )
+from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.classifier_actions import do_activate_classifier, do_queue_training
 from zhengtong.hotline.forms import CORRECTIONS_ONLY, SHARED_DATA, UPLOADED, TrainForm
 from zhengtong.hotline.management.commands.hotline_train import default_data
@@ -441,7 +442,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         "figures": figures,
         "satisfaction": percent(figures.satisfaction),
         "rated": sum(figures.ratings.values()),
-        "by_category": _bars(figures.by_category, _("未分类")),
+        "by_category": _bars(
+            ((category_name(name), n) for name, n in figures.by_category), _("未分类")
+        ),
         "by_district": _bars(figures.by_district, _("未识别区县")),
         "trend": trend,
         "bar_width": round(0.8 * 100 / len(trend), 3),

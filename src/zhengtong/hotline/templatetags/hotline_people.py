@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.people import actor_name, entered_by_name
 
 register = template.Library()
@@ -19,3 +20,9 @@ def hotline_actor(label: str) -> str:
 def hotline_entered_by(entered_by: str) -> str:
     """The login name that registered a message, as the person's name."""
     return entered_by_name(str(entered_by or ""))
+
+
+@register.filter
+def hotline_category(label: str) -> str:
+    """A category label as the reader names it (see ``hotline.categories``)."""
+    return category_name(str(label or ""))

@@ -1038,6 +1038,33 @@ def test_a_draft_is_scored_with_hints_in_english_on_the_english_page(cast: Hotli
     assert "Gives no contact phone number" in api.json()["advice"]
 
 
+def test_english_pages_name_common_categories_in_english_and_keep_the_data_as_trained(
+    cast: HotlineCast, model: ClassifierVersion
+) -> None:
+    routed = routed_to_furong(cast)
+    waiting = submitted(UNSURE, "13900002222")
+    assert routed.category == "环境保护" and waiting.predicted_category
+    dispatcher = logged_in(cast.dispatcher)
+    dispatcher.cookies["django_language"] = "en"
+    case_page = text_of(dispatcher.get(f"/hotline/cases/{routed.number}/"))
+    assert "Environmental protection" in case_page and "环境保护" not in case_page
+    queue = text_of(dispatcher.get("/hotline/dispatch/"))
+    choices = dict(re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', queue))
+    assert choices["城乡建设"] == "Urban and rural construction"
+    assert choices["交通运输"] == "Transport"
+    admin = logged_in(cast.admin)
+    admin.cookies["django_language"] = "en"
+    report = text_of(admin.get(f"/hotline/models/{model.number}/"))
+    assert '<th scope="row">Environmental protection</th>' in report
+    # In Chinese, and in the API (the label is data), the category is the trained label.
+    assert "环境保护" in text_of(logged_in(cast.dispatcher).get(f"/hotline/cases/{routed.number}/"))
+    api = dispatcher.get(f"/api/hotline/cases/{routed.number}", HTTP_ACCEPT_LANGUAGE="en")
+    assert api.json()["category"] == "环境保护"
+    # A label outside the common taxonomy is shown as it was trained.
+    Case.objects.filter(pk=routed.pk).update(category="共享单车")
+    assert "共享单车" in text_of(dispatcher.get(f"/hotline/cases/{routed.number}/"))
+
+
 def test_the_worklist_is_named_by_what_the_viewer_covers(cast: HotlineCast) -> None:
     routed_to_furong(cast)
     city_leader, district_leader = city_and_district_leaders(cast)
