@@ -1139,6 +1139,7 @@ STEP_FIELDS = (
     "finished_at",
     "licence",
     "rejection_reasons",
+    "rejection_reasons_message",
     "rejection_basis",
     "updated_at",
 )
@@ -1203,6 +1204,7 @@ def do_submit_application(
             reason = str(instance.data.get("ineligible_reason") or "")
             _move(locked, ApplicationState.REJECTED, actor, note=reason, at=now)
             locked.rejection_reasons = reason or stored_text(gettext_noop("不符合办理条件。"))
+            locked.rejection_reasons_message = message_of(locked.rejection_reasons)
             locked.rejection_basis = item.implementing_basis
         else:
             _move(locked, ApplicationState.SUBMITTED, actor, at=now)
@@ -1367,6 +1369,7 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             _move(locked, ApplicationState.REJECTED, actor, note=checked.reasons, at=now)
             locked.deadline_at = deadline or locked.deadline_at
             locked.rejection_reasons = checked.reasons
+            locked.rejection_reasons_message = None
             locked.rejection_basis = checked.legal_basis
             end_open_suspensions(locked.pk, now)
             notify(

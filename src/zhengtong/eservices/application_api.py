@@ -278,7 +278,7 @@ def application_out(application: Application) -> ApplicationDetailOut:
         accepted_at=application.accepted_at,
         finished_at=application.finished_at,
         licence_number=application.licence.number if application.licence else "",
-        rejection_reasons=application.rejection_reasons,
+        rejection_reasons=application.shown_rejection_reasons,
         rejection_basis=application.rejection_basis,
         time_limit=TimeLimitOut(
             limit_days=limit.limit_days,

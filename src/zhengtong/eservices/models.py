@@ -283,6 +283,8 @@ class Application(models.Model):
         verbose_name=_("电子证照"),
     )
     rejection_reasons = models.TextField(_("不予理由"), blank=True)
+    # What reasons the platform wrote were made from, to show them in the reader's language.
+    rejection_reasons_message = models.JSONField(null=True, blank=True, editable=False)
     rejection_basis = models.TextField(_("法律依据"), blank=True)
 
     class Meta:
@@ -296,6 +298,11 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def shown_rejection_reasons(self) -> str:
+        """The reasons in the reader's language (reasons staff or a process file wrote stay)."""
+        return shown_text(self.rejection_reasons, self.rejection_reasons_message)
 
 
 class ApplicationSequence(models.Model):

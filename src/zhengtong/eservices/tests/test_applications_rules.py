@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 
 from zhengtong.core.calendar import add_working_days
@@ -33,6 +34,7 @@ from zhengtong.eservices.demo import FOOD, PENSION_ENROLMENT
 from zhengtong.eservices.forms_engine import form_problems
 from zhengtong.eservices.models import Application, Notification, Rating, WorkTask
 from zhengtong.eservices.tasks import refresh_time_limits
+from zhengtong.eservices.tests.process_cases import run_to_end
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
     MANUAL_FORM,
@@ -523,6 +525,57 @@ def _enrol(item: Any, login: str, person: Any) -> Application:
         acting_user=citizen,
     )
     return actions.do_submit_application(draft, acting_user=citizen)
+
+
+def test_a_rejection_by_a_table_at_submission_reads_in_the_readers_language(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No shipped process rejects at submission (the ineligible wait for staff);
+    # a city's own may, with a decision table's reason or without one.
+    fifteen = timezone.localdate() - dt.timedelta(days=15 * 365)
+    child, other = make_person("李小", birth=fifteen), make_person("王小", birth=fifteen)
+    item = _pension(cast, (child, ""), (other, ""))
+    start = process.start
+    table_says: dict[str, str] = {}
+
+    def rejecting_at_submission(process_id: str, data: dict[str, Any]) -> process.Instance:
+        finished, _seen = run_to_end(start(process_id, data), persist=False, refuse_at="accept")
+        finished._workflow.data.pop("ineligible_reason", None)
+        finished._workflow.data.update(table_says)
+        return finished
+
+    monkeypatch.setattr(process, "start", rejecting_at_submission)
+    table_says["ineligible_reason"] = "未满16周岁"
+    by_table = _enrol(item, "lixiao", child)
+    assert by_table.state == ApplicationState.REJECTED
+    # The table's own reason is the process file's text: shown as written to every reader.
+    assert _reasons_read_by(by_table, "en") == "未满16周岁"
+
+    # Without a reason: the platform's default, stored in its language, read in the reader's.
+    table_says.clear()
+    by_default = _enrol(item, "wangxiao", other)
+    assert by_default.state == ApplicationState.REJECTED
+    assert by_default.rejection_reasons == "不符合办理条件。"
+    assert _reasons_read_by(by_default, "zh-hans") == "不符合办理条件。"
+    english = "The conditions for this service item are not met."
+    assert _reasons_read_by(by_default, "en") == english
+    http = Client()
+    http.force_login(by_default.applicant)
+    http.cookies["django_language"] = "en"
+    shown = http.get(f"/services/mine/{by_default.number}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english in shown.content.decode() and "不符合办理条件" not in shown.content.decode()
+
+
+def _reasons_read_by(application: Application, language: str) -> str:
+    http = Client()
+    http.force_login(application.applicant)
+    http.cookies["django_language"] = language
+    answer = http.get(
+        f"/api/services/applications/{application.number}", HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert answer.status_code == 200
+    reasons: str = answer.json()["rejection_reasons"]
+    return reasons
 
 
 def test_someone_already_insured_is_not_enrolled_again_by_the_table(
