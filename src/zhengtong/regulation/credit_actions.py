@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.i18n import message_of
 from zhengtong.core.models import Enterprise
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation import credit_scorecard as scoring
@@ -116,6 +117,7 @@ def add_credit_record(
                 occurred_on=occurred_on,
                 count=count,
                 description=description.strip()[:500],
+                description_message=message_of(description),
                 authority=authority.strip()[:128],
                 source_ref=source_ref[:128],
                 recorded_by=recorded_by[:64],

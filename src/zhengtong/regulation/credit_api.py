@@ -215,7 +215,7 @@ def _record_out(record: CreditRecord) -> CreditRecordOut:
         severity_label=_(severity) if severity else "",
         occurred_on=record.occurred_on,
         count=record.count,
-        description=record.description,
+        description=record.shown_description,
         authority=record.authority,
         source_ref=record.source_ref,
         repaired_at=record.repaired_at,

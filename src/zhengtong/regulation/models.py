@@ -266,6 +266,8 @@ class CreditRecord(models.Model):
     occurred_on = models.DateField(_("发生日期"))
     count = models.PositiveIntegerField(_("次数"), default=1)
     description = models.CharField(_("内容"), max_length=500)
+    # What a description the platform wrote was made from, to show it in the reader's language.
+    description_message = models.JSONField(null=True, blank=True, editable=False)
     authority = models.CharField(_("认定部门"), max_length=128, blank=True)
     source_ref = models.CharField(_("来源"), max_length=128, blank=True)
     # Set when credit repair (信用修复) is granted for the record, or, for a
@@ -289,6 +291,11 @@ class CreditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.kind} {self.occurred_on}"
+
+    @property
+    def shown_description(self) -> str:
+        """The description in the reader's language (one staff typed stays as typed)."""
+        return shown_text(self.description, self.description_message)
 
     @property
     def source_label(self) -> str:

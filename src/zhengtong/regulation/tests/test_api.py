@@ -16,7 +16,7 @@ from django.utils import timezone
 from zhengtong.core.testing import TEST_ACTOR, make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation.actions import do_check_offline_points
-from zhengtong.regulation.models import Alarm, EmissionLimit, MonitoringPoint
+from zhengtong.regulation.models import Alarm, CreditRecord, EmissionLimit, MonitoringPoint
 from zhengtong.regulation.tests.bureau import logged_in
 from zhengtong.regulation.tests.test_pages import (
     DINER_MN,
@@ -311,3 +311,24 @@ def test_an_alarms_detail_reads_in_the_readers_language(cast: RegulationCast) ->
     alarms = _ok(regulator.get(f"{URL}/alarms", HTTP_ACCEPT_LANGUAGE="en"))
     shown = [a["detail"] for a in alarms if a["id"] == alarm.pk]
     assert shown and shown[0].startswith("No data reported for ")
+
+
+def test_a_credit_record_the_platform_wrote_reads_in_the_readers_language(
+    cast: RegulationCast,
+) -> None:
+    alarm = over_limit_alarm(cast)
+    regulator = logged_in(cast.regulator)
+    _ok(_post(regulator, f"/alarms/{alarm.pk}/close", {"note": "超标属实，已责令整改"}))
+    code = cast.plant.enterprise.credit_code
+    record = CreditRecord.objects.get(enterprise=cast.plant.enterprise)
+    assert "超标排放" in record.description  # stored in the platform's language
+    (chinese,) = _ok(regulator.get(f"{URL}/credit/enterprises/{code}"))["records"]
+    assert chinese["description"] == record.description
+    regulator.cookies["django_language"] = "en"
+    english = _ok(regulator.get(f"{URL}/credit/enterprises/{code}", HTTP_ACCEPT_LANGUAGE="en"))
+    (shown,) = english["records"]
+    assert "emissions over the limit" in shown["description"]
+    assert "超标排放" not in shown["description"]
+    page = regulator.get(f"/regulation/credit/{code}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "emissions over the limit" in page.content.decode()
+    assert record.description not in page.content.decode()
