@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import subprocess
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stdnum.cn import ric, uscc
@@ -188,3 +191,17 @@ def documented_statuses(method: str, path: str) -> set[int]:
 
     operation = api.get_openapi_schema()["paths"][path][method.lower()]
     return {int(status) for status in operation["responses"]}
+
+
+def run_zhengtong(
+    arguments: list[str], environment: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m zhengtong ARGUMENTS`` in a process of its own, its output captured."""
+    return subprocess.run(  # noqa: S603 - this interpreter, arguments the tests write
+        [sys.executable, "-m", "zhengtong", *arguments],
+        env=dict(environment),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

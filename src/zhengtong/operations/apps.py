@@ -8,4 +8,7 @@ class OperationsConfig(AppConfig):
     verbose_name = _("运维")
 
     def ready(self) -> None:
-        from zhengtong.operations import checks  # noqa: F401  (registers the checks)
+        from zhengtong.operations import (
+            checks,  # noqa: F401  (registers the checks)
+            task_watch,  # noqa: F401  (connects the heartbeats)
+        )

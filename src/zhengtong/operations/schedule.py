@@ -28,6 +28,7 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.hotline.tasks.urge_overdue_cases", 10 * 60),
         PeriodicTask("zhengtong.hotline.tasks.refresh_hot_issues", 3600),
         PeriodicTask("zhengtong.hotline.tasks.resume_interrupted_work", 5 * 60),
+        PeriodicTask("zhengtong.operations.tasks.fail_lost_tasks", 5 * 60),
         PeriodicTask("zhengtong.regulation.tasks.check_offline_points", 60),
         PeriodicTask("zhengtong.regulation.tasks.check_suspicious_data", 10 * 60),
         PeriodicTask("zhengtong.regulation.tasks.publish_dishonesty_list", 3600),

@@ -225,6 +225,11 @@ TASKS = {
 # every few seconds. See core/leases.py and docs/operations/tasks.md.
 WORK_LEASE_S = env_int("ZHENGTONG_WORK_LEASE_S", 600)
 
+# Seconds between the heartbeats a database worker writes for the task it
+# runs; a RUNNING task without one for WORK_LEASE_S is marked failed (its
+# worker was killed). See operations/task_watch.py.
+TASK_HEARTBEAT_S = env_int("ZHENGTONG_TASK_HEARTBEAT_S", 60)
+
 # The ledger's Ed25519 signing key (PEM, PKCS#8). Default: generated once into
 # the data directory. Production points ZHENGTONG_LEDGER_SIGNING_KEY_FILE at a
 # key kept outside the application's data.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from zhengtong.core.testing import run_zhengtong
 
 
 def test_a_clean_checkout_does_not_show_djangos_debug_pages(tmp_path: Path) -> None:
@@ -17,13 +17,6 @@ def test_a_clean_checkout_does_not_show_djangos_debug_pages(tmp_path: Path) -> N
         "answer = Client(HTTP_HOST='127.0.0.1').get('/no-such-page/'); "
         "print(settings.DEBUG, answer.status_code, b'URLconf' in answer.content)"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "zhengtong", "shell", "--no-imports", "-c", probe],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_zhengtong(["shell", "--no-imports", "-c", probe], environment)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "404", "False"]

@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from zhengtong.core.testing import run_zhengtong
+
 
 def _zhengtong(
     tmp_path: Path, *arguments: str, secret_key: bool = True
@@ -28,14 +30,7 @@ def _zhengtong(
         environment.pop(name, None)
     if secret_key:
         environment["ZHENGTONG_SECRET_KEY"] = secrets.token_urlsafe(50)
-    return subprocess.run(
-        [sys.executable, "-m", "zhengtong", *arguments],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_zhengtong(list(arguments), environment)
 
 
 def test_the_deployment_checks_report_no_issues(tmp_path: Path) -> None:
