@@ -36,6 +36,10 @@ def do_fail_lost_tasks(*, actor: Actor) -> list[str]:
             .filter(Q(beat_at__lt=cutoff) | Q(beat_at=None, started_at__lt=cutoff))
             .values_list("pk", "task_path", "worker_ids", "started_at", "beat_at")
         )
+        # Heartbeats a worker could not remove when its task ended.
+        TaskHeartbeat.objects.exclude(
+            task_id__in=DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values("pk")
+        ).delete()
         if not lost:
             return []
         ids = [pk for pk, *_rest in lost]

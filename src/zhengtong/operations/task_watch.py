@@ -33,8 +33,8 @@ from zhengtong.operations.models import TaskHeartbeat
 
 logger = logging.getLogger(__name__)
 
-# Running tasks of this process: task id -> the event that stops its heartbeat.
-_beating: dict[str, threading.Event] = {}
+# Running tasks of this process: task id -> the event that stops its heartbeat, and its thread.
+_beating: dict[str, tuple[threading.Event, threading.Thread]] = {}
 
 
 def _of_database_backend(sender: Any) -> bool:
@@ -55,33 +55,40 @@ def beat(task_id: str) -> None:
 def _keep_beating(task_id: str, stop: threading.Event, interval_s: float) -> None:
     try:
         while not stop.wait(interval_s):
-            try:
-                beat(task_id)
-            except DatabaseError:
-                # The database busy or away for a moment: the next beat may
-                # pass, and the lease is many beats long.
-                logger.warning("heartbeat of task %s not written", task_id, exc_info=True)
+            _beat_or_log(task_id)
     finally:
         connections.close_all()
 
 
+def _beat_or_log(task_id: str) -> None:
+    try:
+        beat(task_id)
+    except DatabaseError:
+        # The database busy or away for a moment: the next beat may pass, and
+        # the lease is many beats long. Never the task's failure.
+        logger.warning("heartbeat of task %s not written", task_id, exc_info=True)
+
+
 @receiver(task_started)
 def start_heartbeat(sender: Any, task_result: Any, **kwargs: Any) -> None:
+    # Receivers run inside the worker's handling of the task: whatever goes
+    # wrong here is logged, or the task would be recorded as failed.
     if not _of_database_backend(sender):
         return
     task_id = str(task_result.id)
-    beat(task_id)
+    _beat_or_log(task_id)
     interval_s = settings.TASK_HEARTBEAT_S
     if interval_s <= 0:
         return
     stop = threading.Event()
-    _beating[task_id] = stop
-    threading.Thread(
+    thread = threading.Thread(
         target=_keep_beating,
         args=(task_id, stop, interval_s),
         name=f"heartbeat-{task_id}",
         daemon=True,
-    ).start()
+    )
+    _beating[task_id] = (stop, thread)
+    thread.start()
 
 
 @receiver(task_finished)
@@ -89,7 +96,14 @@ def end_heartbeat(sender: Any, task_result: Any, **kwargs: Any) -> None:
     if not _of_database_backend(sender):
         return
     task_id = str(task_result.id)
-    stop = _beating.pop(task_id, None)
-    if stop is not None:
+    running = _beating.pop(task_id, None)
+    if running is not None:
+        stop, thread = running
         stop.set()
-    TaskHeartbeat.objects.filter(task_id=uuid.UUID(task_id)).delete()
+        # A beat being written would otherwise put the row back after it is removed.
+        thread.join(timeout=30)
+    try:
+        TaskHeartbeat.objects.filter(task_id=uuid.UUID(task_id)).delete()
+    except DatabaseError:
+        # Left behind, the row is removed by the next do_fail_lost_tasks.
+        logger.warning("heartbeat of task %s not removed", task_id, exc_info=True)
