@@ -454,9 +454,9 @@ class UpstreamClient:
         """Fetch the record for ``key``, raising an ``UpstreamError`` otherwise."""
         url = self._url_for(key)
         if not purpose.strip():
-            raise InvalidInput(detail={"field": "purpose"})
+            raise InvalidInput(_("调用部门接口须说明用途。"), detail={"field": "purpose"})
         if not request_id.strip():
-            raise InvalidInput(detail={"field": "request_id"})
+            raise InvalidInput(_("调用部门接口须带请求编号。"), detail={"field": "request_id"})
         headers = {
             PURPOSE_HEADER: _header_value(purpose),
             REQUEST_ID_HEADER: _header_value(request_id),
@@ -551,7 +551,7 @@ class UpstreamClient:
         # "." and ".." survive percent-encoding and would be resolved as path
         # segments, reaching a different resource than the record asked for.
         if not key or key in (".", "..") or len(key) > _MAX_KEY_LENGTH:
-            raise InvalidInput(detail={"field": "key"})
+            raise InvalidInput(_("查询键为空、过长或不能用作地址。"), detail={"field": "key"})
         path = self.config.path_template.replace("{key}", quote(key, safe=""))
         return self.config.base_url.rstrip("/") + path
 

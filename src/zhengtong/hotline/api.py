@@ -518,7 +518,11 @@ def classify(request: HttpRequest, payload: ClassifyIn) -> SuggestionOut:
     ):
         raise PermissionDenied(code="permission_denied")
     if not payload.content.strip():
-        raise InvalidInput(code="content_required", detail={"fields": {"content": "required"}})
+        raise InvalidInput(
+            _("请填写诉求内容。"),
+            code="content_required",
+            detail={"fields": {"content": "required"}},
+        )
     suggestion = routing.suggest(payload.location_text, payload.title, payload.content)
     prediction = suggestion.prediction
     place = suggestion.place
@@ -800,6 +804,10 @@ def train_model(request: HttpRequest, payload: TrainIn) -> Status[ClassifierVers
     data: Path | None = default_data() if payload.use_shared_data else None
     if payload.use_shared_data and data is None:
         raise InvalidInput(
+            _(
+                "共享数据目录中没有 hotline/messages_labelled.csv：请设置 ZHENGTONG_SHARED_DATA，"
+                "或上传训练文件。"
+            ),
             code="shared_data_missing",
             detail={
                 "path": "hotline/messages_labelled.csv",

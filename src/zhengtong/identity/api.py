@@ -1,6 +1,7 @@
 """The identity app's API operations: who am I, and G2G client credentials."""
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from zhengtong.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
@@ -69,6 +70,7 @@ def issue_client(request: HttpRequest, payload: ClientIn) -> Status[ClientSecret
     )
     if department is None:
         raise InvalidInput(
+            _("没有这个编码的部门。"),
             code="unknown_department",
             detail={"field": "department_code", "code": payload.department_code},
         )

@@ -13,6 +13,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
@@ -253,7 +254,9 @@ def register_point(
     enterprise = find_enterprise_by_credit_code(payload.enterprise_credit_code)
     if enterprise is None:
         raise InvalidInput(
-            code="unknown_enterprise", detail={"fields": {"enterprise_credit_code": "unknown"}}
+            _("没有该统一社会信用代码的企业。"),
+            code="unknown_enterprise",
+            detail={"fields": {"enterprise_credit_code": "unknown"}},
         )
     region = get_region(payload.region_code) if payload.region_code else None
     point = actions.do_register_point(

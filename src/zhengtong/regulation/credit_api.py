@@ -304,7 +304,11 @@ def list_enterprises(
     if filters.grade:
         grade = filters.grade.strip().upper()
         if grade not in scoring.GRADES:
-            raise InvalidInput(code="invalid_grade", detail={"fields": {"grade": "invalid"}})
+            raise InvalidInput(
+                _("信用等级只能是 A、B、C 或 D。"),
+                code="invalid_grade",
+                detail={"fields": {"grade": "invalid"}},
+            )
         standings = standings.filter(grade=grade)
     if filters.q and filters.q.strip():
         query = filters.q.strip()
@@ -341,6 +345,7 @@ def record_credit(
     enterprise = credit_access.access_enterprise_by_credit_code(user, credit_code)
     if payload.kind == scoring.SERIOUS_DISHONESTY:
         raise InvalidInput(
+            _("严重失信主体须通过严重失信主体名单列入，不能作为一般信用记录添加。"),
             code="use_dishonesty_list",
             detail={"fields": {"kind": "invalid"}, "operation": "POST /dishonesty-list"},
         )

@@ -29,6 +29,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from zhengtong.api import api
 from zhengtong.catalog.models import Resource
+from zhengtong.core.errors import InvalidInput
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.demo.tests.test_bad_input import WRONG_FILES, one_account_of_each_kind
 from zhengtong.demo.tests.test_exchange_demo import token_of
@@ -38,6 +39,8 @@ from zhengtong.licences.models import Licence
 from zhengtong.regulation.models import InspectionTask, Inspector, MonitoringPoint
 
 _SCHEMA = api.get_openapi_schema()
+# The bare default of a refusal: every refusal says what was wrong.
+VAGUE = str(InvalidInput.default_message)
 _COMPONENTS: dict[str, Any] = _SCHEMA.get("components", {}).get("schemas", {})
 # No NUL: the contract test sends that, and it is refused before anything else
 # would see the rest of the body.
@@ -221,6 +224,8 @@ def _sweep(
                         body_out = response.json()
                         if not {"code", "message", "detail"} <= set(body_out):
                             problems.append(f"{what}: not the error shape {body_out}")
+                        elif body_out["message"] == VAGUE:
+                            problems.append(f"{what}: says only {VAGUE} ({body_out['code']})")
     return calls_made, problems
 
 
