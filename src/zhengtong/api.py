@@ -34,6 +34,11 @@ _HTTP_ERRORS: dict[int, tuple[str, str | Promise]] = {
     413: ("payload_too_large", gettext_lazy("请求内容过大。")),
     429: ("throttled", gettext_lazy("请求过于频繁，请稍后再试。")),
 }
+# A failure of the platform's own: the client learns nothing of the internals.
+_INTERNAL_ERROR: tuple[str, str | Promise] = (
+    "internal_error",
+    gettext_lazy("服务器内部错误，请稍后再试。"),
+)
 
 # The error statuses the platform's own layers answer, whatever the
 # operation: listed in each operation's OpenAPI entry, so that a client
@@ -176,7 +181,8 @@ def on_permission_denied(request: HttpRequest, exc: DjangoPermissionDenied) -> H
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     # The client learns nothing of the internals; the log keeps the traceback.
     logger.exception("API operation failed: %s %s", request.method, request.path)
-    return _error(request, 500, "internal_error", _("服务器内部错误，请稍后再试。"), {})
+    code, message = _INTERNAL_ERROR
+    return _error(request, 500, code, str(message), {})
 
 
 def api_path_not_found(request: HttpRequest, unknown_path: str = "") -> HttpResponse:
@@ -199,7 +205,8 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """A failure outside any operation (in a middleware): the API's shape under /api/."""
     if request.path_info.startswith("/api/"):
-        return error_response(500, "internal_error", _("服务器内部错误，请稍后再试。"))
+        code, message = _INTERNAL_ERROR
+        return error_response(500, code, str(message))
     return defaults.server_error(request)
 
 
