@@ -1139,12 +1139,19 @@ STEP_FIELDS = (
     "finished_at",
     "licence",
     "rejection_reasons",
-    "rejection_reasons_message",
     "rejection_basis",
     "updated_at",
 )
-# And what submission sets besides.
-SUBMIT_FIELDS = (*STEP_FIELDS, "form_data", "prefilled", "credit_check", "submitted_at")
+# And what submission sets besides; only a rejection at submission carries
+# reasons the platform wrote (a step's are staff's, and leave the column empty).
+SUBMIT_FIELDS = (
+    *STEP_FIELDS,
+    "rejection_reasons_message",
+    "form_data",
+    "prefilled",
+    "credit_check",
+    "submitted_at",
+)
 
 
 def do_submit_application(
@@ -1369,7 +1376,6 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             _move(locked, ApplicationState.REJECTED, actor, note=checked.reasons, at=now)
             locked.deadline_at = deadline or locked.deadline_at
             locked.rejection_reasons = checked.reasons
-            locked.rejection_reasons_message = None
             locked.rejection_basis = checked.legal_basis
             end_open_suspensions(locked.pk, now)
             notify(
