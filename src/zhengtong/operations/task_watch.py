@@ -21,7 +21,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections
 from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
@@ -34,7 +34,7 @@ from zhengtong.operations.models import TaskHeartbeat
 logger = logging.getLogger(__name__)
 
 # Running tasks of this process: task id -> the event that stops its heartbeat, and its thread.
-_beating: dict[str, tuple[threading.Event, threading.Thread]] = {}
+_beating: dict[uuid.UUID, tuple[threading.Event, threading.Thread]] = {}
 
 
 def _of_database_backend(sender: Any) -> bool:
@@ -44,15 +44,12 @@ def _of_database_backend(sender: Any) -> bool:
     return issubclass(backend, DatabaseBackend)
 
 
-def beat(task_id: str) -> None:
-    """Record that the task's worker is alive now."""
-    with transaction.atomic():
-        TaskHeartbeat.objects.update_or_create(
-            task_id=uuid.UUID(task_id), defaults={"beat_at": timezone.now()}
-        )
+def beat(task_id: uuid.UUID) -> None:
+    """Record that the task's worker is alive now (one transaction of its own)."""
+    TaskHeartbeat.objects.update_or_create(task_id=task_id, defaults={"beat_at": timezone.now()})
 
 
-def _keep_beating(task_id: str, stop: threading.Event, interval_s: float) -> None:
+def _keep_beating(task_id: uuid.UUID, stop: threading.Event, interval_s: float) -> None:
     try:
         while not stop.wait(interval_s):
             _beat_or_log(task_id)
@@ -60,7 +57,7 @@ def _keep_beating(task_id: str, stop: threading.Event, interval_s: float) -> Non
         connections.close_all()
 
 
-def _beat_or_log(task_id: str) -> None:
+def _beat_or_log(task_id: uuid.UUID) -> None:
     try:
         beat(task_id)
     except DatabaseError:
@@ -75,7 +72,7 @@ def start_heartbeat(sender: Any, task_result: Any, **kwargs: Any) -> None:
     # wrong here is logged, or the task would be recorded as failed.
     if not _of_database_backend(sender):
         return
-    task_id = str(task_result.id)
+    task_id = uuid.UUID(str(task_result.id))
     _beat_or_log(task_id)
     interval_s = settings.TASK_HEARTBEAT_S
     if interval_s <= 0:
@@ -95,7 +92,7 @@ def start_heartbeat(sender: Any, task_result: Any, **kwargs: Any) -> None:
 def end_heartbeat(sender: Any, task_result: Any, **kwargs: Any) -> None:
     if not _of_database_backend(sender):
         return
-    task_id = str(task_result.id)
+    task_id = uuid.UUID(str(task_result.id))
     running = _beating.pop(task_id, None)
     if running is not None:
         stop, thread = running
@@ -103,7 +100,7 @@ def end_heartbeat(sender: Any, task_result: Any, **kwargs: Any) -> None:
         # A beat being written would otherwise put the row back after it is removed.
         thread.join(timeout=30)
     try:
-        TaskHeartbeat.objects.filter(task_id=uuid.UUID(task_id)).delete()
+        TaskHeartbeat.objects.filter(task_id=task_id).delete()
     except DatabaseError:
         # Left behind, the row is removed by the next do_fail_lost_tasks.
         logger.warning("heartbeat of task %s not removed", task_id, exc_info=True)
