@@ -66,7 +66,11 @@ the message rate in the last quarter of the window with the rate before it:
 **Label.** The issue's place is the spot at least half of its messages share
 (the most used name of it), under the district (or city) they name most; its
 keywords are the words most of its titles contain, weighted by rarity, in the
-order the titles use them: ``A5区魅力之城小区 商铺油烟扰民``.
+order the titles use them: ``A5区魅力之城小区 商铺油烟扰民``. A word the cutter
+guessed (one not in its dictionary) is a piece of a name it does not know
+when most titles holding it cut it otherwise (穿长 of 下穿长浏高速), and is
+left out; else it grows by the character that comes with it in nine tenths
+of the titles, so 贷案 is shown as 58车贷案.
 
 **Alerts.** ``heat_jumps`` pairs each current issue with the previous issue
 that shares most messages or, failing that, has the same place and a keyword
@@ -804,13 +808,18 @@ def _keywords(group: list[_Note], idf: dict[str, float], place: str) -> tuple[st
     a word inside a chosen one (or around it) is not chosen again.
     """
     titles = [note.what_title for note in group]
+    # A word the cutter guessed is shown as the whole word it is part of, or not at all.
+    rarity: dict[str, float] = {}
+    for note in group:
+        for word in note.title_words:
+            shown = _label_word(word, titles, group)
+            if shown is not None:
+                rarity[shown] = max(rarity.get(shown, 0.0), idf[word])
     # A part of the place left in a title (梅溪湖 of 梅溪湖嘉顺苑) says where, not what.
     presence = {
-        word: sum(1 for title in titles if word in title)
-        for word in {word for note in group for word in note.title_words}
-        if word not in place
+        word: sum(1 for title in titles if word in title) for word in rarity if word not in place
     }
-    ranked = sorted(presence, key=lambda word: (-presence[word] * math.sqrt(idf[word]), word))
+    ranked = sorted(presence, key=lambda word: (-presence[word] * math.sqrt(rarity[word]), word))
     if not ranked:
         return ()
     chosen: list[str] = []
@@ -828,3 +837,52 @@ def _keywords(group: list[_Note], idf: dict[str, float], place: str) -> tuple[st
         return sum(found) / len(found)
 
     return tuple(sorted(chosen, key=position))
+
+
+# A guessed word grows to at most this many characters (广圣瑞生堂涉黄) before it is dropped.
+MAX_GROWN_WORD_CHARS = 8
+# A neighbour that comes with a word this often, in at least two titles, is part of it.
+BOUND_SHARE = 0.9
+_WORD_CHAR = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+
+
+def _label_word(word: str, titles: list[str], group: list[_Note]) -> str | None:
+    """How a title word is shown in a label, or ``None`` when it is a broken word.
+
+    A dictionary word is shown as it is. A word the cutter guessed is a broken
+    one when most titles that contain it cut it otherwise (穿长 of 下穿长永高速,
+    cut 穿 · 长永 in as many titles), and it is grown while the same character comes
+    before or after it in the titles (贷案 → 58车贷案), since a guessed word
+    that never stands alone is the middle of a longer name.
+    """
+    if rjieba.has_word(word):
+        return word
+    holding = [note for note in group if word in note.what_title]
+    if sum(1 for note in holding if word in note.title_words) * 2 <= len(holding) > 1:
+        return None
+    while True:
+        grown = _grown(word, titles)
+        if grown == word:
+            return word
+        if len(grown) > MAX_GROWN_WORD_CHARS:
+            return None
+        word = grown
+
+
+def _grown(word: str, titles: list[str]) -> str:
+    """``word`` with the character that nearly always comes before or after it, if any."""
+    for before in (True, False):
+        neighbours: Counter[str] = Counter()
+        for title in titles:
+            at = title.find(word)
+            while at >= 0:
+                index = at - 1 if before else at + len(word)
+                inside = 0 <= index < len(title)
+                neighbours[title[index] if inside else ""] += 1
+                at = title.find(word, at + 1)
+        if sum(neighbours.values()) < 2:
+            return word
+        char, count = neighbours.most_common(1)[0]
+        if char and _WORD_CHAR.match(char) and count >= BOUND_SHARE * sum(neighbours.values()):
+            return char + word if before else word + char
+    return word

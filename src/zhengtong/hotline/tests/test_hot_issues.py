@@ -276,3 +276,59 @@ def test_a_new_hot_issue_counts_as_a_jump_and_a_small_one_does_not() -> None:
 def test_it_finds_nothing_in_nothing() -> None:
     assert mine_hot_issues([]) == []
     assert heat_jumps([], []) == []
+
+
+# Titles in which the word cutter guesses pieces of names it does not know: 金贷案
+# (of the lending platform 66金贷) and 穿长 (of 下穿长浏高速, an underpass).
+LENDING_PLATFORM = [
+    _message(
+        "p1",
+        "A2区66金贷案立案半年仍无进展",
+        "66金贷平台去年底停止兑付，投资人的钱至今没有追回，立案已经半年，请公布办案进展。",
+        0,
+        supporters=40,
+    ),
+    _message(
+        "p3",
+        "A2区66金贷案何时能有结果",
+        "66金贷案立案多月，投资人多次到公安分局询问，办案民警只说在侦查中，请给个说法。",
+        5,
+        supporters=30,
+    ),
+]
+UNDERPASS = [
+    _message(
+        "r1",
+        "A6区枫林路下穿长浏高速工程进展如何",
+        "枫林路下穿长浏高速的工程开工一年多了，现在进展如何，什么时候能通车？",
+        1,
+    ),
+    _message(
+        "r2",
+        "A6区枫林路下穿长永高速能否如期通车",
+        "听说枫林路下穿长永高速年底通车，现在工地好像停工了，能否如期通车？",
+        4,
+    ),
+    _message(
+        "r3",
+        "枫林路下穿长永高速月底能否通车",
+        "枫林路下穿长永高速的工程月底能否通车，附近居民出行绕路很远。",
+        9,
+    ),
+]
+
+
+def test_a_label_shows_a_guessed_name_whole_and_no_piece_of_one() -> None:
+    issues = mine_hot_issues(
+        BARBECUE + UNRELATED + LENDING_PLATFORM + UNDERPASS, now=START + timedelta(days=14)
+    )
+
+    lending = _issue_with(issues, "p1")
+    assert "p3" in lending.message_keys
+    assert "66金贷案" in lending.keywords
+    underpass = _issue_with(issues, "r1")
+    assert sorted(underpass.message_keys) == ["r1", "r2", "r3"]
+    assert "枫林路" in underpass.place
+    assert underpass.keywords
+    # 穿长 is cut so in one title only; 下穿长 is no word either.
+    assert not any("穿长" in word for word in underpass.keywords)
