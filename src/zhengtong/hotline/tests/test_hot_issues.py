@@ -332,3 +332,60 @@ def test_a_label_shows_a_guessed_name_whole_and_no_piece_of_one() -> None:
     assert underpass.keywords
     # 穿长 is cut so in one title only; 下穿长 is no word either.
     assert not any("穿长" in word for word in underpass.keywords)
+
+
+# Forty everyday complaints about ten estates in nine districts: the window in
+# which a rare name stands out.
+_ESTATES = ["金桂花园", "翠湖家园", "东方名苑", "阳光新城", "锦绣山庄"]
+_ESTATES += ["湘江公寓", "梧桐华庭", "银杏小区", "和平新村", "长青大厦"]
+_MATTERS = [
+    ("电梯经常故障停运", "电梯本月已经停运三次，有老人被困，物业只说等配件。"),
+    ("地下车库积水严重", "一下雨地下车库就积水，车辆被泡，物业一直不处理。"),
+    ("垃圾清运不及时", "小区垃圾站的垃圾好几天没人清运，臭气熏天，蚊蝇滋生。"),
+    ("路灯坏了无人修", "小区主干道的路灯坏了一个多月，晚上出行很不安全。"),
+    ("供水水压不足", "高层住户水压不足，早晚用水高峰时段经常没水。"),
+]
+EVERYDAY = [
+    _message(
+        f"e{n}",
+        f"A{n % 9 + 1}区{_ESTATES[n % 10]}{_MATTERS[n % 5][0]}",
+        f"{_ESTATES[n % 10]}{_MATTERS[n % 5][1]}",
+        n % 14,
+    )
+    for n in range(40)
+]
+
+
+def test_messages_naming_the_same_unknown_platform_in_one_district_are_one_issue() -> None:
+    about_the_platform = [
+        _message(
+            "q1",
+            "A2区66金贷恶性退出立案半年仍无进展",
+            "66金贷平台去年底停止兑付，投资人的钱至今没有追回，立案已经半年，请公布办案进展。",
+            0,
+            supporters=40,
+        ),
+        _message(
+            "q2",
+            "A2区66金贷老板跑路，经侦拖延办案",
+            "66金贷老板带着投资人的钱跑到国外，经侦部门至今没有追逃消息，请督促办案。",
+            3,
+            supporters=25,
+        ),
+    ]
+
+    issues = mine_hot_issues(EVERYDAY + about_the_platform, now=START + timedelta(days=14))
+
+    issue = _issue_with(issues, "q1")
+    assert sorted(issue.message_keys) == ["q1", "q2"]
+    assert issue.keywords[0] == "66金贷"
+    assert issue.place == "A2区"
+
+
+def test_with_a_minimum_of_one_message_every_message_belongs_to_an_issue() -> None:
+    messages = BARBECUE + UNRELATED
+    issues = mine_hot_issues(messages, now=START + timedelta(days=14), min_messages=1, limit=50)
+
+    keys = sorted(key for issue in issues for key in issue.message_keys)
+    assert keys == sorted(message.key for message in messages)
+    assert sorted(_issue_with(issues, "n1").message_keys) == ["n1", "n2", "n3", "n4"]
