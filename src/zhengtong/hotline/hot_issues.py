@@ -821,11 +821,10 @@ def _keywords(group: list[_Note], idf: dict[str, float], place: str) -> tuple[st
     titles = [note.what_title for note in group]
     # A word the cutter guessed is shown as the whole word it is part of, or not at all.
     rarity: dict[str, float] = {}
-    for note in group:
-        for word in note.title_words:
-            shown = _label_word(word, titles, group)
-            if shown is not None:
-                rarity[shown] = max(rarity.get(shown, 0.0), idf[word])
+    for word in {word for note in group for word in note.title_words}:
+        shown = _label_word(word, titles, group)
+        if shown is not None:
+            rarity[shown] = max(rarity.get(shown, 0.0), idf[word])
     # A part of the place left in a title (梅溪湖 of 梅溪湖嘉顺苑) says where, not what.
     presence = {
         word: sum(1 for title in titles if word in title) for word in rarity if word not in place
@@ -869,7 +868,8 @@ def _label_word(word: str, titles: list[str], group: list[_Note]) -> str | None:
     if rjieba.has_word(word):
         return word
     holding = [note for note in group if word in note.what_title]
-    if sum(1 for note in holding if word in note.title_words) * 2 <= len(holding) > 1:
+    cut_so = sum(1 for note in holding if word in note.title_words)
+    if len(holding) > 1 and cut_so * 2 <= len(holding):
         return None
     return _fully_grown(word, titles)
 
@@ -896,8 +896,8 @@ def _grown(word: str, titles: list[str]) -> str:
 def _unknown_names(notes: list[_Note]) -> list[str]:
     """Names the word cutter does not know that the window's titles use (58车贷, 66金贷).
 
-    A guessed word of two or more titles that always comes with the same
-    neighbours (车贷 after 58) is the piece of a name: the name is the word
+    A guessed word of two or more titles that nearly always comes with the
+    same neighbours (车贷 after 58) is the piece of a name: the name is the word
     grown by them, as in a label (``_label_word``).
     """
     titles_holding: Counter[str] = Counter()
