@@ -121,7 +121,9 @@ class DemoMessage:
     ``queued`` (waits for the dispatcher), ``assigned`` (not signed for yet),
     ``handling``, ``replied`` (waits for the callback), ``closed`` (rated
     ``rating`` at the callback) or ``reopened`` (rated 不满意). A reply comes
-    ``reply_days`` working days after signing. A step that would lie in the
+    ``reply_days`` working days after signing. A message of an earlier day
+    comes in as many days earlier as its handling needs to reach its outcome
+    by now (weekends and holidays move it); a step that would still lie in the
     future is left out, so the states always agree with their dates.
     """
 
@@ -475,6 +477,14 @@ LOGINS = (
 SCHEDULER = Actor.system("hotline.urge_overdue_cases")
 
 
+# A step is played when it lies at least this far in the past.
+PAST = dt.timedelta(minutes=1)
+# How many days a message of an earlier day may come in earlier than its
+# ``days_ago`` so that its handling has got as far as its outcome (the longest
+# holidays, 春节 and 国庆, are eight days).
+MAX_DAYS_EARLIER = 14
+
+
 def _local(day: dt.date, hour: float) -> dt.datetime:
     minutes = round(hour * 60)
     return dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60), tzinfo=SHANGHAI)
@@ -519,23 +529,17 @@ class _History:
         steps: list[tuple[dt.datetime, int, int, str]] = []
         for n, message in enumerate(MESSAGES):
             start = received_at(message, self.now)
-            steps.append((start, n, 0, "submit"))
-            if message.outcome == "queued":
-                continue
-            # The dispatchers work round the clock: a queued message is sent on within two hours.
-            steps.append((start + dt.timedelta(minutes=90), n, 1, "route"))
-            if message.outcome == "assigned":
-                continue
-            signed = _local(_next_working_day(start), 9.5 + 0.25 * (n % 4))
-            steps.append((signed, n, 2, "sign"))
-            if message.outcome == "handling":
-                continue
-            replied = _local(_next_working_day(signed, message.reply_days), 15.0 + 0.5 * (n % 3))
-            steps.append((replied, n, 3, "reply"))
-            if message.outcome == "replied":
-                continue
-            # The callback (回访) the next working day.
-            steps.append((_local(_next_working_day(replied), 10.0), n, 4, "rate"))
+            own = self._steps(n, message, start)
+            # Weekends and holidays move the working days a message's handling
+            # took: a message of an earlier day comes in a day earlier until
+            # its handling has got as far as its outcome says, whatever day
+            # the demo is loaded on.
+            for _ in range(MAX_DAYS_EARLIER):
+                if not message.days_ago or own[-1][0] <= self.now - PAST:
+                    break
+                start -= dt.timedelta(days=1)
+                own = self._steps(n, message, start)
+            steps.extend(own)
         first = min(step[0] for step in steps)
         day = timezone.localtime(first, SHANGHAI).date()
         while (tick := _local(day, 8.0)) <= self.now:
@@ -544,9 +548,33 @@ class _History:
             day += dt.timedelta(days=1)
         return sorted(steps)
 
+    @staticmethod
+    def _steps(
+        n: int, message: DemoMessage, start: dt.datetime
+    ) -> list[tuple[dt.datetime, int, int, str]]:
+        """The message's steps up to its outcome, when it comes in at ``start``."""
+        steps = [(start, n, 0, "submit")]
+        if message.outcome == "queued":
+            return steps
+        # The dispatchers work round the clock: a queued message is sent on within two hours.
+        steps.append((start + dt.timedelta(minutes=90), n, 1, "route"))
+        if message.outcome == "assigned":
+            return steps
+        signed = _local(_next_working_day(start), 9.5 + 0.25 * (n % 4))
+        steps.append((signed, n, 2, "sign"))
+        if message.outcome == "handling":
+            return steps
+        replied = _local(_next_working_day(signed, message.reply_days), 15.0 + 0.5 * (n % 3))
+        steps.append((replied, n, 3, "reply"))
+        if message.outcome == "replied":
+            return steps
+        # The callback (回访) the next working day.
+        steps.append((_local(_next_working_day(replied), 10.0), n, 4, "rate"))
+        return steps
+
     def play(self) -> int:
         for at, n, _order, step in self.plan():
-            if at > self.now - dt.timedelta(minutes=1) or n in self.stopped:
+            if at > self.now - PAST or n in self.stopped:
                 # Not yet happened: the message stays where it got to.
                 self.stopped.add(n)
                 continue

@@ -10,6 +10,7 @@ demo's codes in a small slice of 长沙市.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -194,6 +195,35 @@ def test_the_demo_messages_are_spread_over_weeks_with_consistent_deadlines(
     # The leader's trend has something to show across the month.
     figures = selectors.overview(now - dt.timedelta(days=30), now)
     assert len(figures.by_day) > 7 and figures.ratings
+
+
+# Loaded just after midnight, the worst hour: each day of a week, and the first
+# working days after the National Day and Spring Festival holidays of 2026.
+LOAD_TIMES = [dt.datetime(2026, 11, 30, 0, 30) + dt.timedelta(days=n) for n in range(7)] + [
+    dt.datetime(2026, 10, 8, 0, 30),
+    dt.datetime(2026, 2, 24, 0, 30),
+]
+
+
+@pytest.mark.parametrize("local_time", LOAD_TIMES, ids=lambda t: f"{t:%a-%Y-%m-%d}")
+def test_whatever_day_it_is_loaded_the_demo_shows_every_stage_of_handling(
+    demo_city: dict[str, Department], monkeypatch: pytest.MonkeyPatch, local_time: dt.datetime
+) -> None:
+    now = local_time.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr(timezone, "now", lambda: now)
+
+    demo.load_demo_hotline(actor=TEST_ACTOR)
+
+    cases = list(Case.objects.all())
+    assert {case.state for case in cases} >= {
+        CaseState.ASSIGNED,
+        CaseState.HANDLING,
+        CaseState.REPLIED,
+        CaseState.CLOSED,
+    }
+    assert any(case.reopened for case in cases)
+    assert all(case.received_at <= now for case in cases)
+    assert not CaseEvent.objects.filter(at__gt=now).exists()
 
 
 def test_loading_the_demo_again_adds_nothing(demo_city: dict[str, Department]) -> None:
