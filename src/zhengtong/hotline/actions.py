@@ -238,6 +238,30 @@ class CaseInput:
     import_row: str = ""
 
 
+def checked_contact_phone(phone: str, *, anonymous: bool, has_account: bool, channel: str) -> str:
+    """The contact number as stored ("" for an anonymous message), or the refusal.
+
+    The citizen form checks it too, so that its page names this problem
+    beside any other at once.
+    """
+    # One number is one caller however it is written (0731-88881234 or
+    # 073188881234): repeats are found by comparing the stored number.
+    phone = re.sub(r"[\s-]", "", phone or "")
+    if phone and not _PHONE.match(phone):
+        raise _refuse(_("联系电话格式不正确。"), "invalid_phone", field="contact_phone")
+    if anonymous:
+        return ""
+    if not phone and not has_account and channel in (Channel.WEB, Channel.APP):
+        # Online, without an account or a phone nobody could be called back;
+        # calls and imports come with whatever contact the other channel had.
+        raise _refuse(
+            _("请留下联系电话，或选择匿名反映（匿名诉求不回访）。"),
+            "contact_required",
+            field="contact_phone",
+        )
+    return phone
+
+
 def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
     content = _clean_text(
         data.content, field="content", maximum=MAX_CONTENT, required=True, label=_("诉求内容")
@@ -265,21 +289,11 @@ def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
         required=False,
         label=_("联系人"),
     )
-    # One number is one caller however it is written (0731-88881234 or
-    # 073188881234): repeats are found by comparing the stored number.
-    phone = re.sub(r"[\s-]", "", data.contact_phone or "")
-    if phone and not _PHONE.match(phone):
-        raise _refuse(_("联系电话格式不正确。"), "invalid_phone", field="contact_phone")
+    phone = checked_contact_phone(
+        data.contact_phone, anonymous=data.anonymous, has_account=has_account, channel=data.channel
+    )
     if data.anonymous:
-        name, phone = "", ""
-    elif not phone and not has_account and data.channel in (Channel.WEB, Channel.APP):
-        # Online, without an account or a phone nobody could be called back;
-        # calls and imports come with whatever contact the other channel had.
-        raise _refuse(
-            _("请留下联系电话，或选择匿名反映（匿名诉求不回访）。"),
-            "contact_required",
-            field="contact_phone",
-        )
+        name = ""
     if len(data.attachments) > settings.HOTLINE_MAX_ATTACHMENTS:
         raise _refuse(
             _("附件最多 %(n)d 个。") % {"n": settings.HOTLINE_MAX_ATTACHMENTS},

@@ -62,7 +62,12 @@ def submit(request: HttpRequest) -> HttpResponse:
     """The citizen's message form; on success the case number and tracking link."""
     user = _account(request)
     phone = _account_phone(user)
-    form = SubmitForm(request.POST or None, request.FILES or None, account_phone=mask_phone(phone))
+    form = SubmitForm(
+        request.POST or None,
+        request.FILES or None,
+        has_account=user is not None,
+        account_phone=mask_phone(phone),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():

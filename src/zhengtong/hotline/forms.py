@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zhengtong.core.errors import InvalidInput
 from zhengtong.core.forms import CreditCodeField
 from zhengtong.core.selectors import departments_in
 from zhengtong.hotline.actions import (
@@ -29,6 +30,7 @@ from zhengtong.hotline.actions import (
     MAX_REPLY,
     MAX_TITLE,
     NewAttachment,
+    checked_contact_phone,
 )
 from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.routing_model import (
@@ -37,7 +39,7 @@ from zhengtong.hotline.routing_model import (
     read_examples_csv,
 )
 from zhengtong.hotline.selectors import handling_departments
-from zhengtong.hotline.states import Rating, Urgency
+from zhengtong.hotline.states import Channel, Rating, Urgency
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf,.jpg,.jpeg,.png,.webp,.pdf"
 # A labelled CSV of a whole city's messages is a few tens of megabytes at most.
@@ -159,8 +161,11 @@ class SubmitForm(_MessageFields):
         help_text=gettext_lazy("JPG、PNG、WebP 图片或 PDF，最多 6 个，每个不超过 10 MB。"),
     )
 
-    def __init__(self, *args: Any, account_phone: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, has_account: bool = False, account_phone: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.has_account = has_account
         if account_phone:
             self.fields["contact_phone"].help_text = _(
                 "不填则使用账号登记的手机号 %(phone)s 回访。"
@@ -174,6 +179,22 @@ class SubmitForm(_MessageFields):
     def clean_photos(self) -> list[UploadedFile[bytes]]:
         files: list[UploadedFile[bytes]] = self.cleaned_data.get("photos") or []
         return _check_photos(files)
+
+    def clean(self) -> dict[str, Any]:
+        # Checked here as well as on submission, so that a page missing both
+        # the request and a way to call back says so at once.
+        cleaned = super().clean() or {}
+        if "contact_phone" in cleaned:
+            try:
+                checked_contact_phone(
+                    cleaned["contact_phone"],
+                    anonymous=bool(cleaned.get("anonymous")),
+                    has_account=self.has_account,
+                    channel=Channel.WEB,
+                )
+            except InvalidInput as error:
+                self.add_error("contact_phone", str(error.message))
+        return cleaned
 
 
 class CallForm(_MessageFields):

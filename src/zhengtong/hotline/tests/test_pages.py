@@ -346,6 +346,21 @@ def test_a_visitor_leaves_a_phone_or_chooses_anonymity(cast: HotlineCast) -> Non
     assert "不回访" in text_of(visitor.get(response["Location"]))
 
 
+def test_an_empty_form_names_the_missing_request_and_the_missing_contact_at_once(
+    cast: HotlineCast,
+) -> None:
+    response = Client().post("/hotline/new/", {"content": "", "contact_phone": ""})
+
+    assert response.status_code == 400
+    html = text_of(response)
+    content_field = re.search(r'<textarea[^>]*id="id_content"[^>]*>', html)
+    phone_field = re.search(r'<input type="tel"[^>]*id="id_contact_phone"[^>]*>', html)
+    assert content_field is not None and 'aria-invalid="true"' in content_field.group()
+    assert phone_field is not None and 'aria-invalid="true"' in phone_field.group()
+    assert "请留下联系电话，或选择匿名反映" in html
+    assert not Case.objects.exists()
+
+
 def test_a_logged_in_citizen_is_the_contact_and_finds_the_case_under_mine(
     cast: HotlineCast,
 ) -> None:
