@@ -481,7 +481,7 @@ SCHEDULER = Actor.system("hotline.urge_overdue_cases")
 PAST = dt.timedelta(minutes=1)
 # How many days a message of an earlier day may come in earlier than its
 # ``days_ago`` so that its handling has got as far as its outcome (the longest
-# holidays, 春节 and 国庆, are eight days).
+# holidays, 春节 and 国庆, are eight or nine days).
 MAX_DAYS_EARLIER = 14
 
 
