@@ -592,6 +592,31 @@ def test_a_dispatch_without_a_department_is_shown_in_the_row(cast: HotlineCast) 
     assert fresh(case).state == CaseState.DISPATCHING
 
 
+def test_an_overlong_dispatch_note_is_refused_with_its_message_beside_it(
+    cast: HotlineCast,
+) -> None:
+    case = submitted(UNSURE)
+    prefix = f"c{case.pk}"
+    response = logged_in(cast.dispatcher).post(
+        f"/hotline/dispatch/{case.number}/",
+        {
+            f"{prefix}-category": "环境保护",
+            f"{prefix}-department": cast.furong_environment.code,
+            f"{prefix}-note": "说明" * 3000,
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    row = text_of(response)
+    note = re.search(r'<(?:input|textarea)[^>]*name="c\d+-note"[^>]*>', row)
+    assert note is not None and 'aria-invalid="true"' in note.group()
+    described = re.search(r'aria-describedby="([^"]+)"', note.group())
+    assert described is not None
+    error = re.search(rf'id="{described.group(1)}">([^<]+)<', row)
+    assert error is not None and "2000" in error.group(1)
+    assert fresh(case).state == CaseState.DISPATCHING
+
+
 def test_a_case_another_dispatcher_sent_shows_where_it_went(cast: HotlineCast) -> None:
     case = routed_to_furong(cast)
     prefix = f"c{case.pk}"
