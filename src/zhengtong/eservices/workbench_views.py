@@ -346,7 +346,7 @@ def _handle_post(
                 ),
                 acting_user=user,
             )
-            done = _("已办结“%(step)s”环节。") % {"step": task.name}
+            done = _("已办结“%(step)s”环节。") % {"step": task.label}
             if application.state == ApplicationState.APPROVED and application.licence_id:
                 done += _("已准予并签发电子证照。")
             messages.success(request, done)

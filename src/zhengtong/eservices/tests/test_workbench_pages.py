@@ -309,6 +309,10 @@ def test_the_english_work_item_translates_the_step_and_the_credit_record(
         ("认定部门", "Deciding authority"),
     ):
         assert f"<dt>{english}</dt>" in page and f"<dt>{chinese}</dt>" not in page
+    # The message after the decision names the step in English too.
+    assert decide(reviewer, number, passed="1", opinion="符合条件").status_code == 302
+    worklist = reviewer.get(WORK).content.decode()
+    assert "“Review” step" in worklist and "“审查”" not in worklist
 
 
 def test_staff_still_see_a_material_replaced_during_correction(cast: ApplicationsCast) -> None:
