@@ -107,6 +107,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "zhengtong.portal.context_processors.navigation",
             ],
+            # {% colon %} in every template: the label's colon in the reader's language.
+            "builtins": ["zhengtong.core.templatetags.punctuation"],
         },
     },
 ]

@@ -506,6 +506,13 @@ def test_the_queue_shows_the_suggestion_its_confidence_the_place_and_why_it_wait
     assert f"{round((case.confidence or 0) * 100)}%" in page
     assert "芙蓉区" in page and "模型把握不足" in page
     assert "1 件诉求等待人工派单" in page
+    assert "事发地：" in page
+    # In English a label's colon is an English one.
+    english = logged_in(cast.dispatcher)
+    english.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = text_of(english.get("/hotline/dispatch/"))
+    assert "Place: " in page and "Reasons for manual dispatch: " in page
+    assert "Place：" not in page
 
 
 def test_the_queue_page_costs_the_same_queries_however_many_rows_it_shows(
