@@ -49,8 +49,20 @@ def _prefill(resource: str, item: str, by: str) -> dict[str, str]:
     return {"resource": resource, "item": item, "by": by}
 
 
+# What a field of the demo's forms holds at most: a name or an address on one
+# line, a description in a text area.
+LINE_CHARS = 100
+AREA_CHARS = 1000
+
+
 def _text(title: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "string", "title": title, **extra}
+    area = extra.get("x-ui", {}).get("widget") == "textarea"
+    return {
+        "type": "string",
+        "title": title,
+        "maxLength": AREA_CHARS if area else LINE_CHARS,
+        **extra,
+    }
 
 
 def _schema(
@@ -219,7 +231,12 @@ FOOD = ServiceItemInput(
             "premises": _text(
                 "经营场所", **{"x-prefill": _prefill(ENTERPRISES, "address", "uscc")}
             ),
-            "area": {"type": "number", "title": "经营面积（平方米）", "minimum": 1},
+            "area": {
+                "type": "number",
+                "title": "经营面积（平方米）",
+                "minimum": 1,
+                "maximum": 100000,
+            },
             "food_safety_officer": _text("食品安全管理人员"),
             "phone": PHONE,
         },
@@ -558,8 +575,18 @@ HYGIENE = ServiceItemInput(
                 **{"x-ui": {"widget": "select"}},
             ),
             "premises": _text("经营场所"),
-            "area": {"type": "number", "title": "营业面积（平方米）", "minimum": 1},
-            "staff_count": {"type": "integer", "title": "从业人员人数", "minimum": 1},
+            "area": {
+                "type": "number",
+                "title": "营业面积（平方米）",
+                "minimum": 1,
+                "maximum": 100000,
+            },
+            "staff_count": {
+                "type": "integer",
+                "title": "从业人员人数",
+                "minimum": 1,
+                "maximum": 100000,
+            },
             "phone": PHONE,
         },
         ["uscc", "enterprise_name", "place_type", "premises", "area", "phone"],
@@ -664,8 +691,13 @@ RESTAURANT = ServiceItemInput(
             **PERSON_FIELDS,
             "business_name": _text("店铺名称"),
             "premises": _text("经营场所"),
-            "area": {"type": "number", "title": "营业面积（平方米）", "minimum": 1},
-            "seats": {"type": "integer", "title": "就餐座位数", "minimum": 0},
+            "area": {
+                "type": "number",
+                "title": "营业面积（平方米）",
+                "minimum": 1,
+                "maximum": 100000,
+            },
+            "seats": {"type": "integer", "title": "就餐座位数", "minimum": 0, "maximum": 100000},
             "kitchen_fuel": _text(
                 "厨房能源", enum=["电", "燃气", "其他"], **{"x-ui": {"widget": "radio"}}
             ),

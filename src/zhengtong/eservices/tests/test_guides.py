@@ -7,6 +7,7 @@ from zhengtong.core.errors import Conflict
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.eservices import actions, application_actions
 from zhengtong.eservices.demo import load_demo_service_items
+from zhengtong.eservices.forms_engine import fields_of
 from zhengtong.eservices.models import Application, ServiceItem
 from zhengtong.eservices.selectors import ItemFilters, search_items
 from zhengtong.eservices.tests.test_items_cast import ItemsCast, cast, item_input
@@ -251,3 +252,14 @@ def test_the_guide_counts_and_marks_the_online_form_as_the_apply_page_does(
     )
     assert nothing == 4
     assert f"其中 {nothing} 项材料无需另行提交" in text
+
+
+def test_every_field_of_the_demo_forms_has_a_bound(demo: ItemsCast) -> None:
+    for item in ServiceItem.objects.all():
+        for name, field in fields_of(item.form_schema).items():
+            if "enum" in field or field.get("type") == "boolean":
+                continue
+            if field.get("type") == "string":
+                assert isinstance(field.get("maxLength"), int), (item.name, name)
+            else:
+                assert isinstance(field.get("maximum"), int), (item.name, name)
