@@ -185,17 +185,15 @@ def test_the_demo_messages_are_spread_over_weeks_with_consistent_deadlines(
     overdue = Case.objects.get(title="公司拖欠工资三个月")
     assert overdue.state == CaseState.HANDLING and overdue.reply_due is not None
     assert overdue.reply_due < now and overdue.urge_count == 1
-    assert {case.state for case in cases} >= {
-        CaseState.ASSIGNED,
-        CaseState.HANDLING,
-        CaseState.REPLIED,
-        CaseState.CLOSED,
-    }
+    assert {case.state for case in cases} >= STAGES
     assert any(case.reopened for case in cases)
     # The leader's trend has something to show across the month.
     figures = selectors.overview(now - dt.timedelta(days=30), now)
     assert len(figures.by_day) > 7 and figures.ratings
 
+
+# The stages of handling the demo's cases show.
+STAGES = {CaseState.ASSIGNED, CaseState.HANDLING, CaseState.REPLIED, CaseState.CLOSED}
 
 # Loaded just after midnight, the worst hour: each day of a week, and the first
 # working days after the National Day and Spring Festival holidays of 2026.
@@ -215,12 +213,7 @@ def test_whatever_day_it_is_loaded_the_demo_shows_every_stage_of_handling(
     demo.load_demo_hotline(actor=TEST_ACTOR)
 
     cases = list(Case.objects.all())
-    assert {case.state for case in cases} >= {
-        CaseState.ASSIGNED,
-        CaseState.HANDLING,
-        CaseState.REPLIED,
-        CaseState.CLOSED,
-    }
+    assert {case.state for case in cases} >= STAGES
     assert any(case.reopened for case in cases)
     assert all(case.received_at <= now for case in cases)
     assert not CaseEvent.objects.filter(at__gt=now).exists()

@@ -322,6 +322,21 @@ def test_a_file_that_is_no_photo_or_too_large_is_refused_in_chinese(
     assert not Case.objects.exists()
 
 
+def error_read_with(html: str, field_start: str) -> str:
+    """The error a screen reader reads with a field: the element its aria-describedby names.
+
+    ``field_start`` matches the field's tag up to an attribute; the field must
+    be marked invalid.
+    """
+    field = re.search(field_start + r"[^>]*>", html)
+    assert field is not None and 'aria-invalid="true"' in field.group()
+    described = re.search(r'aria-describedby="([^"]+)"', field.group())
+    assert described is not None
+    error = re.search(rf'id="{described.group(1)}">(.*?)</', html, re.S)
+    assert error is not None
+    return error.group(1)
+
+
 def test_a_visitor_leaves_a_phone_or_chooses_anonymity(cast: HotlineCast) -> None:
     visitor = Client()
     response = visitor.post("/hotline/new/", UNSURE)
@@ -331,12 +346,9 @@ def test_a_visitor_leaves_a_phone_or_chooses_anonymity(cast: HotlineCast) -> Non
     assert response.status_code == 400 and "联系电话格式不正确" in text_of(response)
     # A screen reader reads the error with the field: the field names the error's element.
     html = text_of(response)
-    field = re.search(r'<input type="tel"[^>]*id="id_contact_phone"[^>]*>', html)
-    assert field is not None and 'aria-invalid="true"' in field.group()
-    described = re.search(r'aria-describedby="([^"]+)"', field.group())
-    assert described is not None
-    error = re.search(rf'<ul class="errorlist" id="{described.group(1)}">(.*?)</ul>', html)
-    assert error is not None and "联系电话格式不正确" in error.group(1)
+    assert "联系电话格式不正确" in error_read_with(
+        html, r'<input type="tel"[^>]*id="id_contact_phone"'
+    )
     response = visitor.post(
         "/hotline/new/", {**UNSURE, "anonymous": "on", "contact_name": "不留名"}
     )
@@ -615,12 +627,7 @@ def test_an_overlong_dispatch_note_is_refused_with_its_message_beside_it(
     )
 
     row = text_of(response)
-    note = re.search(r'<(?:input|textarea)[^>]*name="c\d+-note"[^>]*>', row)
-    assert note is not None and 'aria-invalid="true"' in note.group()
-    described = re.search(r'aria-describedby="([^"]+)"', note.group())
-    assert described is not None
-    error = re.search(rf'id="{described.group(1)}">([^<]+)<', row)
-    assert error is not None and "2000" in error.group(1)
+    assert "2000" in error_read_with(row, r'<(?:input|textarea)[^>]*name="c\d+-note"')
     assert fresh(case).state == CaseState.DISPATCHING
 
 
