@@ -323,6 +323,10 @@ EXCHANGE_GROUP_COMMIT = env_bool("ZHENGTONG_EXCHANGE_GROUP_COMMIT", True)
 # How long (milliseconds) a batch waits for calls already under way in the same
 # process before it commits; it never waits when no other call is under way.
 EXCHANGE_GROUP_COMMIT_WAIT_MS = env_int("ZHENGTONG_EXCHANGE_GROUP_COMMIT_WAIT_MS", 2)
+# PostgreSQL: the web processes' group commits take turns on an advisory lock
+# before each takes its batch, so calls that arrive meanwhile join it
+# (docs/benchmarks.md, Exchange). Off: each batch waits on the row locks.
+EXCHANGE_PG_WRITE_TURN = env_bool("ZHENGTONG_EXCHANGE_PG_WRITE_TURN", True)
 # For bench/exchange.py only: mount an ungoverned look-up (no authentication,
 # grant or ledger) so that a governed look-up can be compared with a bare read
 # of the same row through the same stack. Never switch it on in production.

@@ -149,6 +149,49 @@ def test_concurrent_calls_share_transactions_and_each_answer_follows_its_own_ent
     assert len({log.at for log in logs}) < calls
 
 
+def test_calls_arriving_while_another_process_writes_join_one_batch(
+    granted: dict[str, Any],
+) -> None:
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("the write turn between processes is PostgreSQL's advisory lock")
+    calls = 12
+    answers: list[Any] = []
+
+    def call() -> None:
+        try:
+            answers.append(_look_up(granted))
+        finally:
+            connections.close_all()
+
+    # Another web process's batch holds the write turn meanwhile.
+    other = connections.create_connection("default")
+    other.ensure_connection()
+    with other.connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [audit_writer._WRITE_TURN_KEY])
+    try:
+        with override_settings(EXCHANGE_GROUP_COMMIT=True, EXCHANGE_GROUP_COMMIT_WAIT_MS=0):
+            threads = [threading.Thread(target=call) for _ in range(calls)]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 30
+            while len(audit_writer._group.queue) < calls and time.monotonic() < deadline:
+                time.sleep(0.01)
+            queued = len(audit_writer._group.queue)
+            answered_while_waiting = len(answers)
+            with other.connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [audit_writer._WRITE_TURN_KEY])
+            for thread in threads:
+                thread.join(timeout=60)
+    finally:
+        other.close()
+    assert queued == calls and answered_while_waiting == 0
+    assert sorted(a.status_code for a in answers) == [200] * 2 + [429] * (calls - 2)
+    logs = list(AccessLog.objects.all())
+    assert len(logs) == calls
+    # One transaction stamps its rows with one time: the calls were one batch.
+    assert len({log.at for log in logs}) == 1
+
+
 def test_a_call_whose_audit_write_fails_gets_no_record(
     granted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
