@@ -263,13 +263,16 @@ _STOPWORD_TEXT = (
     " 建议 咨询 投诉 举报 强烈 呼吁 真的 一下 之后 以后 之前 以前 今年 去年 明年 今天"
     " 每天 这里 那里 哪里 为何 何时 给予 予以 帮助 回复 答复 落实 关注 重视 解答 感谢您"
     " 辛苦 百姓 老百姓 群众 居民 业主 市长 书记 坚决 问问 疑惑 何年何月 进一步 信箱 留言"
-    " 网友 特此"
+    " 网友 特此 谁来管 谁管"
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # Word classes that can say what a matter is: nouns, verbs, adjectives, idioms,
 # abbreviations; not adverbs, pronouns, numbers, times or positions such as 附近,
 # which jieba tags d, r, m, t and f.
 _CONTENT_TAGS = frozenset("nvaijl")
+# Adjectives used as adverbs (正式 of 何时正式开放) and verbs used so (ad, vd):
+# they say how, not what.
+_MANNER_TAGS = frozenset(("ad", "vd"))
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 
@@ -602,7 +605,10 @@ def _words(text: str) -> list[str]:
     return [
         word
         for word, tag in rjieba.tag(text)
-        if tag[:1] in _CONTENT_TAGS and _WORD.match(word) and word not in STOPWORDS
+        if tag[:1] in _CONTENT_TAGS
+        and tag not in _MANNER_TAGS
+        and _WORD.match(word)
+        and word not in STOPWORDS
     ]
 
 

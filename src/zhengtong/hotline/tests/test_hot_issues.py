@@ -389,3 +389,56 @@ def test_with_a_minimum_of_one_message_every_message_belongs_to_an_issue() -> No
     keys = sorted(key for issue in issues for key in issue.message_keys)
     assert keys == sorted(message.key for message in messages)
     assert sorted(_issue_with(issues, "n1").message_keys) == ["n1", "n2", "n3", "n4"]
+
+
+# Three people asking when work on one park will start: every title says 正式
+# (officially), which says how, not what; and two estates' residents asking
+# who is in charge of their rubbish.
+PARK = [
+    _message(
+        "k1",
+        "A6区桃花岭公园建设何时正式启动",
+        "桃花岭公园规划公示已经两年，现场一直是围挡，建设计划何时正式启动？",
+        1,
+        supporters=6,
+    ),
+    _message(
+        "k2",
+        "桃花岭公园什么时候正式动工",
+        "A6区桃花岭公园的建设规划早已批复，什么时候正式动工？周边居民都在等。",
+        4,
+        supporters=9,
+    ),
+    _message(
+        "k3",
+        "A6区桃花岭公园到底何时正式开工建设",
+        "桃花岭公园项目迟迟不开工，请问何时正式开工建设？",
+        9,
+    ),
+]
+RUBBISH = [
+    _message(
+        "w1",
+        "A2区翠湖家园小区建筑垃圾谁来管",
+        "翠湖家园小区装修产生的建筑垃圾堆在楼道口一个多月，物业和社区互相推诿，到底谁来管？",
+        2,
+    ),
+    _message(
+        "w2",
+        "A2区翠湖家园建筑垃圾堆放谁来管",
+        "翠湖家园3栋旁边堆满了建筑垃圾，没人清运，这个到底谁来管？",
+        6,
+    ),
+]
+
+
+def test_a_label_names_the_matter_not_how_or_who_is_asked() -> None:
+    issues = mine_hot_issues(BARBECUE + UNRELATED + PARK + RUBBISH, now=START + timedelta(days=14))
+
+    park = _issue_with(issues, "k1")
+    assert sorted(park.message_keys) == ["k1", "k2", "k3"]
+    assert park.keywords and "正式" not in park.keywords
+    rubbish = _issue_with(issues, "w1")
+    assert sorted(rubbish.message_keys) == ["w1", "w2"]
+    assert "建筑垃圾" in "".join(rubbish.keywords)
+    assert "谁来管" not in rubbish.keywords
