@@ -343,7 +343,11 @@ def _new_version(
 APPLICATION = "exchange.AccessApplication"
 GRANT = "exchange.Grant"
 MAX_DURATION_DAYS = 3 * 366
+# Far above any department's need (the whole city's population a day, many
+# times over), and within the column's range on every database.
+MAX_EXPECTED_PER_DAY = 100_000_000
 DEFAULT_RATE_PER_MINUTE = 600
+MAX_RATE_PER_MINUTE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +410,12 @@ def do_apply_for_access(
         )
     if data.expected_per_day < 1:
         raise InvalidInput(gettext_lazy("请填写预计日调用量。"), code="invalid_volume")
+    if data.expected_per_day > MAX_EXPECTED_PER_DAY:
+        raise InvalidInput(
+            gettext_lazy("预计日调用量不能超过1亿次。"),
+            code="invalid_volume",
+            detail={"max": MAX_EXPECTED_PER_DAY},
+        )
     if client.revoked_at is not None:
         raise Conflict(gettext_lazy("该接入系统已停用。"), code="client_revoked")
     with transaction.atomic(durable=True):
@@ -477,7 +487,7 @@ def do_grant_application(
     rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
 ) -> Grant:
     """Agree to an application, for all or some of the items asked for."""
-    if not 1 <= rate_per_minute <= 1_000_000:
+    if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
         raise InvalidInput(gettext_lazy("调用上限应为正整数。"), code="invalid_rate")
     with transaction.atomic(durable=True):
         locked = _lock_pending(application)

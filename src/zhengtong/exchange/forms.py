@@ -7,7 +7,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.models import InformationItem
-from zhengtong.exchange.actions import DEFAULT_RATE_PER_MINUTE, MAX_DURATION_DAYS, ApplicationInput
+from zhengtong.exchange.actions import (
+    DEFAULT_RATE_PER_MINUTE,
+    MAX_DURATION_DAYS,
+    MAX_EXPECTED_PER_DAY,
+    MAX_RATE_PER_MINUTE,
+    ApplicationInput,
+)
 from zhengtong.exchange.rows import read_csv, read_xlsx
 from zhengtong.identity.models import SystemClient
 
@@ -34,7 +40,9 @@ class ApplyForm(forms.Form):
     duration_days = forms.IntegerField(
         label=_("使用期限（天）"), min_value=1, max_value=MAX_DURATION_DAYS, initial=365
     )
-    expected_per_day = forms.IntegerField(label=_("预计日调用量"), min_value=1, initial=100)
+    expected_per_day = forms.IntegerField(
+        label=_("预计日调用量"), min_value=1, max_value=MAX_EXPECTED_PER_DAY, initial=100
+    )
 
     def __init__(
         self,
@@ -74,7 +82,7 @@ class GrantForm(forms.Form):
     rate_per_minute = forms.IntegerField(
         label=_("每分钟调用上限"),
         min_value=1,
-        max_value=1_000_000,
+        max_value=MAX_RATE_PER_MINUTE,
         initial=DEFAULT_RATE_PER_MINUTE,
     )
     reason = forms.CharField(label=_("答复意见"), max_length=500, required=False)

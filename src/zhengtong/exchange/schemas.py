@@ -3,8 +3,16 @@
 import datetime as dt
 
 from ninja import Field, Schema
+from pydantic.config import JsonDict
 
 from zhengtong.core.schemas import ErrorOut
+from zhengtong.exchange.actions import (
+    DEFAULT_RATE_PER_MINUTE,
+    MAX_DURATION_DAYS,
+    MAX_EXPECTED_PER_DAY,
+    MAX_RATE_PER_MINUTE,
+)
+from zhengtong.exchange.governed import MAX_BATCH_KEYS, PURPOSE_MAX
 from zhengtong.exchange.upstream import UpstreamError
 
 # What a read of a dataset proxied to the provider's own API answers when that
@@ -68,13 +76,20 @@ class ChangesOut(Schema):
     next_cursor: int = Field(description="pass as cursor to get the changes after these")
 
 
+# The bounds are documented in the schema but checked by the operations, which
+# refuse with the stable codes named in each description rather than a 422.
+_PURPOSE_BOUNDS: JsonDict = {"maxLength": PURPOSE_MAX}
+
+
 # --- Governed reads by department systems -------------------------------------
 
 
 class LookUpIn(Schema):
     key: str = Field(max_length=100, description="主键值，如身份证号或统一社会信用代码")
     purpose: str = Field(
-        default="", description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）"
+        default="",
+        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
+        json_schema_extra=_PURPOSE_BOUNDS,
     )
     fields: list[str] | None = Field(
         default=None, description="要返回的信息项代码；省略时返回有权读取的全部信息项"
@@ -89,9 +104,14 @@ class RecordOut(Schema):
 
 
 class BatchLookUpIn(Schema):
-    keys: list[str] = Field(description="1至1000个主键")
+    keys: list[str] = Field(
+        description="1至1000个主键（超出时答 no_keys 或 too_many_keys）",
+        json_schema_extra={"minItems": 1, "maxItems": MAX_BATCH_KEYS},
+    )
     purpose: str = Field(
-        default="", description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）"
+        default="",
+        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
+        json_schema_extra=_PURPOSE_BOUNDS,
     )
     fields: list[str] | None = None
 
@@ -106,7 +126,9 @@ class VerifyIn(Schema):
     key: str = Field(max_length=100)
     claims: dict[str, str] = Field(description="信息项代码 → 声称的值")
     purpose: str = Field(
-        default="", description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）"
+        default="",
+        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
+        json_schema_extra=_PURPOSE_BOUNDS,
     )
 
 
@@ -117,7 +139,9 @@ class VerifyOut(Schema):
 
 class SharedChangesIn(Schema):
     purpose: str = Field(
-        default="", description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）"
+        default="",
+        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
+        json_schema_extra=_PURPOSE_BOUNDS,
     )
     cursor: int = 0
     limit: int = 100
@@ -146,8 +170,14 @@ class ApplicationIn(Schema):
     legal_basis: str = Field(max_length=300, description="申请依据（法律法规名称和条款）")
     fields: list[str] = Field(description="申请的信息项代码")
     clear_fields: list[str] = Field(default=[], description="需明文返回的个人信息项代码")
-    duration_days: int = Field(description="使用期限（天），1至1098")
-    expected_per_day: int = Field(description="预计日调用量")
+    duration_days: int = Field(
+        description="使用期限（天），1至1098（超出时答 invalid_duration）",
+        json_schema_extra={"minimum": 1, "maximum": MAX_DURATION_DAYS},
+    )
+    expected_per_day: int = Field(
+        description="预计日调用量，1至1亿（超出时答 invalid_volume）",
+        json_schema_extra={"minimum": 1, "maximum": MAX_EXPECTED_PER_DAY},
+    )
 
 
 class ApplicationOut(Schema):
@@ -188,7 +218,11 @@ class GrantIn(Schema):
     fields: list[str] | None = Field(
         default=None, description="the items agreed to; omitted: every item applied for"
     )
-    rate_per_minute: int = Field(default=600, description="calls allowed per minute")
+    rate_per_minute: int = Field(
+        default=DEFAULT_RATE_PER_MINUTE,
+        description="calls allowed per minute (outside the bounds: invalid_rate)",
+        json_schema_extra={"minimum": 1, "maximum": MAX_RATE_PER_MINUTE},
+    )
     reason: str = Field(default="", max_length=500)
 
 

@@ -101,6 +101,34 @@ def test_an_officer_applies_and_the_provider_grants_so_the_system_reads_the_item
     assert shown["state"] == "granted" and shown["grant_id"] == grant["id"]
 
 
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"duration_days": 0}, "invalid_duration"),
+        ({"duration_days": 1099}, "invalid_duration"),
+        ({"expected_per_day": 0}, "invalid_volume"),
+        # Beyond any department's need and beyond the column on PostgreSQL.
+        ({"expected_per_day": 10**10}, "invalid_volume"),
+    ],
+)
+def test_an_application_outside_the_documented_bounds_is_refused_with_its_code(
+    sharing: Sharing, changes: dict[str, int], code: str
+) -> None:
+    applicant = logged_in(sharing.county_officer)
+    refused = _post(applicant, "/applications", _application(sharing, **changes))
+    assert refused.status_code == 400 and refused.json()["code"] == code
+    assert not AccessApplication.objects.exists()
+    # The bounds the operation checks are the ones its schema documents.
+    schema = applicant.get("/api/openapi.json").json()["components"]["schemas"]["ApplicationIn"]
+    field, value = next(iter(changes.items()))
+    bounds = schema["properties"][field]
+    assert not bounds["minimum"] <= value <= bounds["maximum"]
+    accepted = _post(
+        applicant, "/applications", _application(sharing, **{field: bounds["maximum"]})
+    )
+    assert accepted.status_code == 201, accepted.json()
+
+
 def test_the_provider_revokes_a_grant_and_the_next_call_is_refused(sharing: Sharing) -> None:
     provider = logged_in(sharing.officer)
     application = apply_for_phone(sharing)
