@@ -488,7 +488,11 @@ def do_grant_application(
 ) -> Grant:
     """Agree to an application, for all or some of the items asked for."""
     if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
-        raise InvalidInput(gettext_lazy("调用上限应为正整数。"), code="invalid_rate")
+        raise InvalidInput(
+            gettext_lazy("每分钟调用上限应在1到100万次之间。"),
+            code="invalid_rate",
+            detail={"max": MAX_RATE_PER_MINUTE},
+        )
     with transaction.atomic(durable=True):
         locked = _lock_pending(application)
         granted = list(locked.fields) if fields is None else list(dict.fromkeys(fields))

@@ -281,7 +281,8 @@ def _take_write_turn(using: str) -> None:
     driver_cursor(using).execute("SELECT pg_advisory_xact_lock(%s)", [_WRITE_TURN_KEY])
 
 
-# The advisory lock's key: the first eight bytes of "exchange", as a number.
+# The advisory lock's key: the eight bytes of "exchange" as a number, halved to
+# fit PostgreSQL's signed bigint.
 _WRITE_TURN_KEY = int.from_bytes(b"exchange", "big") >> 1
 
 
@@ -375,9 +376,9 @@ class _GroupCommit:
             using = router.db_for_write(AccessLog)
             with transaction.atomic(using=using, durable=True):
                 _take_write_turn(using)
-                # Taken only now: beginning the transaction waited for the
-                # database's write turn (on SQLite, core/sqlite/), and calls
-                # that queued meanwhile ride in this one.
+                # Taken only now that this process has the database's write
+                # turn (on SQLite by beginning the transaction, core/sqlite/):
+                # calls that queued meanwhile ride in this one.
                 with self.mutex:
                     batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
                 write_entries([w.entry for w in batch])

@@ -129,6 +129,22 @@ def test_an_application_outside_the_documented_bounds_is_refused_with_its_code(
     assert accepted.status_code == 201, accepted.json()
 
 
+def test_a_grant_rate_outside_the_documented_bounds_is_refused_with_its_code(
+    sharing: Sharing,
+) -> None:
+    applicant, provider = logged_in(sharing.county_officer), logged_in(sharing.officer)
+    application = _post(applicant, "/applications", _application(sharing)).json()
+    schema = provider.get("/api/openapi.json").json()["components"]["schemas"]["GrantIn"]
+    bounds = schema["properties"]["rate_per_minute"]
+    grant = f"/applications/{application['id']}/grant"
+    for rate in (bounds["minimum"] - 1, bounds["maximum"] + 1):
+        refused = _post(provider, grant, {"rate_per_minute": rate})
+        assert refused.status_code == 400 and refused.json()["code"] == "invalid_rate"
+        assert refused.json()["detail"] == {"max": bounds["maximum"]}
+    granted = _post(provider, grant, {"rate_per_minute": bounds["maximum"]})
+    assert granted.status_code == 200 and granted.json()["rate_per_minute"] == bounds["maximum"]
+
+
 def test_the_provider_revokes_a_grant_and_the_next_call_is_refused(sharing: Sharing) -> None:
     provider = logged_in(sharing.officer)
     application = apply_for_phone(sharing)
