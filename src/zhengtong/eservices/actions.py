@@ -41,6 +41,12 @@ from zhengtong.ledger.actions import record_entry
 # ---------------------------------------------------------------------------
 
 ITEM_SUBJECT = "eservices.ServiceItem"
+# Bounds far beyond any real guide (statutory limits run to tens of working
+# days): a mistyped 100000 would otherwise be accepted, and every application's
+# deadline counted thousands of years ahead, past what a date can hold.
+MAX_LIMIT_DAYS = 999
+MAX_ONSITE_VISITS = 10
+MAX_COPIES = 99
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +177,15 @@ def item_problems(data: ServiceItemInput) -> dict[str, str]:
     for n, procedure in enumerate(data.special_procedures):
         if not procedure.name.strip() or procedure.max_days < 1:
             problems[f"special_procedures.{n}"] = str(_("特别程序须有名称和至少1个工作日的时限。"))
+        elif procedure.max_days > MAX_LIMIT_DAYS:
+            problems[f"special_procedures.{n}"] = _too_many_days()
     for n, step in enumerate(data.steps):
         if not step.name.strip():
             problems[f"steps.{n}"] = str(_("请填写环节名称。"))
+        elif step.days is not None and not 0 <= step.days <= MAX_LIMIT_DAYS:
+            problems[f"steps.{n}"] = str(
+                _("环节时限应在0到%(max)s个工作日之间。") % {"max": MAX_LIMIT_DAYS}
+            )
     for n, fee in enumerate(data.fees):
         if not fee.name.strip() or not fee.standard.strip() or not fee.basis.strip():
             problems[f"fees.{n}"] = str(_("收费项目须写明名称、标准和依据。"))
@@ -188,6 +200,12 @@ def _limit_problems(data: ServiceItemInput) -> dict[str, str]:
     if data.statutory_limit_days < 0 or data.committed_limit_days < 0 or data.onsite_visits < 0:
         problems["limits"] = str(_("时限和到现场次数不能为负数。"))
         return problems
+    if data.statutory_limit_days > MAX_LIMIT_DAYS:
+        problems["statutory_limit_days"] = _too_many_days()
+    if data.onsite_visits > MAX_ONSITE_VISITS:
+        problems["onsite_visits"] = str(
+            _("到现场次数不能超过%(max)s次。") % {"max": MAX_ONSITE_VISITS}
+        )
     if data.committed_limit_days > data.statutory_limit_days:
         problems["committed_limit_days"] = str(_("承诺时限不能超过法定时限。"))
     if data.handling_kind == HandlingKind.IMMEDIATE and data.committed_limit_days != 0:
@@ -197,6 +215,10 @@ def _limit_problems(data: ServiceItemInput) -> dict[str, str]:
     if data.onsite_visits == 0 and data.online_depth not in (OnlineDepth.LEVEL4, OnlineDepth.FULL):
         problems["online_depth"] = str(_("零跑动的事项网办深度应为四级或全程网办。"))
     return problems
+
+
+def _too_many_days() -> str:
+    return str(_("时限不能超过%(max)s个工作日。") % {"max": MAX_LIMIT_DAYS})
 
 
 def _material_problems(materials: Sequence[MaterialInput]) -> dict[str, str]:
@@ -218,6 +240,8 @@ def _material_problems(materials: Sequence[MaterialInput]) -> dict[str, str]:
             problems[key] = str(_("材料的形式、载体、必要性或来源不在字典中。"))
         elif material.copies < 1:
             problems[key] = str(_("材料份数至少为1。"))
+        elif material.copies > MAX_COPIES:
+            problems[key] = str(_("材料份数不能超过%(max)s份。") % {"max": MAX_COPIES})
         elif material.source == MaterialSource.EXCHANGE and (
             not RESOURCE_CODE_RE.match(material.resource_code)
             or not material.item_codes

@@ -4,13 +4,20 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic.config import JsonDict
+
+from zhengtong.eservices.actions import MAX_COPIES, MAX_LIMIT_DAYS, MAX_ONSITE_VISITS
+
+# The bounds are documented in the schema but checked by the actions, which
+# answer invalid_item with every problem by field rather than a 422.
+_DAYS: JsonDict = {"minimum": 0, "maximum": MAX_LIMIT_DAYS}
 
 
 class MaterialIn(Schema):
     name: str
     form: str = Field("original", description="original, copy or both")
     medium: str = Field("electronic", description="paper, electronic or either")
-    copies: int = 1
+    copies: int = Field(1, json_schema_extra={"minimum": 1, "maximum": MAX_COPIES})
     requirement: str = Field("required", description="required, deferrable (容缺) or optional")
     source: str = Field("upload", description="upload, exchange (免提交) or licence (电子证照)")
     resource_code: str = Field("", description="for exchange: the catalog resource code")
@@ -21,7 +28,7 @@ class MaterialIn(Schema):
 
 class SpecialProcedureIn(Schema):
     name: str
-    max_days: int
+    max_days: int = Field(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT_DAYS})
     counted_in_limit: bool = False
     notes: str = ""
 
@@ -29,7 +36,7 @@ class SpecialProcedureIn(Schema):
 class StepIn(Schema):
     name: str
     description: str = ""
-    days: int | None = None
+    days: int | None = Field(None, json_schema_extra=_DAYS)
 
 
 class FeeIn(Schema):
@@ -55,9 +62,12 @@ class ServiceItemIn(Schema):
     implementing_basis: str
     target: str = Field(description="person, legal or both")
     handling_kind: str = Field(description="immediate (即办件) or promised (承诺件)")
-    statutory_limit_days: int
-    committed_limit_days: int
-    onsite_visits: int = Field(description="0 = fully online")
+    statutory_limit_days: int = Field(json_schema_extra=_DAYS)
+    committed_limit_days: int = Field(json_schema_extra=_DAYS)
+    onsite_visits: int = Field(
+        description="0 = fully online",
+        json_schema_extra={"minimum": 0, "maximum": MAX_ONSITE_VISITS},
+    )
     online_depth: str = Field(description="level1 .. level4 or full")
     acceptance_conditions: str
     place: str

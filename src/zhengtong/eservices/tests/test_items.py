@@ -9,7 +9,7 @@ from django.test import Client
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.eservices import actions
-from zhengtong.eservices.actions import MaterialInput, SpecialProcedureInput
+from zhengtong.eservices.actions import MaterialInput, SpecialProcedureInput, StepInput
 from zhengtong.eservices.models import ItemTransition, ServiceItem
 from zhengtong.eservices.states import ALLOWED_TRANSITIONS, ItemState, check_transition
 from zhengtong.eservices.tests.test_items_cast import ItemsCast, cast, item_input
@@ -119,6 +119,13 @@ def test_the_item_keeps_its_guide(cast: ItemsCast) -> None:
             "materials.0",
         ),
         ({"special_procedures": [SpecialProcedureInput("听证", 0)]}, "special_procedures.0"),
+        # A mistyped number far beyond any real guide.
+        ({"statutory_limit_days": 100_000}, "statutory_limit_days"),
+        ({"onsite_visits": 1_000, "online_depth": "level2"}, "onsite_visits"),
+        ({"materials": [MaterialInput("申请书", copies=10_000)]}, "materials.0"),
+        ({"special_procedures": [SpecialProcedureInput("听证", 100_000)]}, "special_procedures.0"),
+        ({"steps": [StepInput("受理", days=-1)]}, "steps.0"),
+        ({"steps": [StepInput("受理", days=100_000)]}, "steps.0"),
     ],
 )
 def test_it_refuses_an_incomplete_or_inconsistent_item(
@@ -261,3 +268,19 @@ def test_api_answers_validation_problems_field_by_field(cast: ItemsCast) -> None
     assert taken.status_code == 201
     again = manager.post("/api/services/items", _payload(), "application/json")
     assert again.status_code == 409 and again.json()["code"] == "code_taken"
+
+
+def test_api_refuses_a_time_limit_beyond_its_documented_maximum(cast: ItemsCast) -> None:
+    manager = Client()
+    manager.force_login(cast.manager)
+    schemas = manager.get("/api/openapi.json").json()["components"]["schemas"]
+    most = schemas["ServiceItemIn"]["properties"]["statutory_limit_days"]["maximum"]
+    refused = manager.post(
+        "/api/services/items", _payload(statutory_limit_days=most + 1), "application/json"
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_item"
+    assert set(refused.json()["detail"]["fields"]) == {"statutory_limit_days"}
+    taken = manager.post(
+        "/api/services/items", _payload(statutory_limit_days=most), "application/json"
+    )
+    assert taken.status_code == 201, taken.json()
