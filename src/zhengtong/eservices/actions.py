@@ -42,8 +42,9 @@ from zhengtong.ledger.actions import record_entry
 
 ITEM_SUBJECT = "eservices.ServiceItem"
 # Bounds far beyond any real guide (statutory limits run to tens of working
-# days): a mistyped 100000 would otherwise be accepted, and every application's
-# deadline counted thousands of years ahead, past what a date can hold.
+# days). Without them a mistyped 100000 was accepted and put every
+# application's deadline in the 2400s; from about 2,600,000 working days the
+# count ran past the year 9999 and accepting an application failed.
 MAX_LIMIT_DAYS = 999
 MAX_ONSITE_VISITS = 10
 MAX_COPIES = 99
