@@ -50,9 +50,10 @@ def _prefill(resource: str, item: str, by: str) -> dict[str, str]:
 
 
 # What a field of the demo's forms holds at most: a name or an address on one
-# line, a description in a text area.
+# line, a description in a text area, an area or a head count.
 LINE_CHARS = 100
 AREA_CHARS = 1000
+MOST_UNITS = 100_000
 
 
 def _text(title: str, **extra: Any) -> dict[str, Any]:
@@ -63,6 +64,10 @@ def _text(title: str, **extra: Any) -> dict[str, Any]:
         "maxLength": AREA_CHARS if area else LINE_CHARS,
         **extra,
     }
+
+
+def _number(title: str, minimum: int, kind: str = "number") -> dict[str, Any]:
+    return {"type": kind, "title": title, "minimum": minimum, "maximum": MOST_UNITS}
 
 
 def _schema(
@@ -231,12 +236,7 @@ FOOD = ServiceItemInput(
             "premises": _text(
                 "经营场所", **{"x-prefill": _prefill(ENTERPRISES, "address", "uscc")}
             ),
-            "area": {
-                "type": "number",
-                "title": "经营面积（平方米）",
-                "minimum": 1,
-                "maximum": 100000,
-            },
+            "area": _number("经营面积（平方米）", 1),
             "food_safety_officer": _text("食品安全管理人员"),
             "phone": PHONE,
         },
@@ -575,18 +575,8 @@ HYGIENE = ServiceItemInput(
                 **{"x-ui": {"widget": "select"}},
             ),
             "premises": _text("经营场所"),
-            "area": {
-                "type": "number",
-                "title": "营业面积（平方米）",
-                "minimum": 1,
-                "maximum": 100000,
-            },
-            "staff_count": {
-                "type": "integer",
-                "title": "从业人员人数",
-                "minimum": 1,
-                "maximum": 100000,
-            },
+            "area": _number("营业面积（平方米）", 1),
+            "staff_count": _number("从业人员人数", 1, "integer"),
             "phone": PHONE,
         },
         ["uscc", "enterprise_name", "place_type", "premises", "area", "phone"],
@@ -691,13 +681,8 @@ RESTAURANT = ServiceItemInput(
             **PERSON_FIELDS,
             "business_name": _text("店铺名称"),
             "premises": _text("经营场所"),
-            "area": {
-                "type": "number",
-                "title": "营业面积（平方米）",
-                "minimum": 1,
-                "maximum": 100000,
-            },
-            "seats": {"type": "integer", "title": "就餐座位数", "minimum": 0, "maximum": 100000},
+            "area": _number("营业面积（平方米）", 1),
+            "seats": _number("就餐座位数", 0, "integer"),
             "kitchen_fuel": _text(
                 "厨房能源", enum=["电", "燃气", "其他"], **{"x-ui": {"widget": "radio"}}
             ),
