@@ -1,9 +1,9 @@
 """Input and output schemas of the exchange API."""
 
 import datetime as dt
+from typing import Any
 
 from ninja import Field, Schema
-from pydantic.config import JsonDict
 
 from zhengtong.core.schemas import ErrorOut
 from zhengtong.exchange.actions import (
@@ -78,7 +78,13 @@ class ChangesOut(Schema):
 
 # The bounds are documented in the schema but checked by the operations, which
 # refuse with the stable codes named in each description rather than a 422.
-_PURPOSE_BOUNDS: JsonDict = {"maxLength": PURPOSE_MAX}
+def _purpose() -> Any:
+    """The purpose every governed call states."""
+    return Field(
+        default="",
+        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
+        json_schema_extra={"maxLength": PURPOSE_MAX},
+    )
 
 
 # --- Governed reads by department systems -------------------------------------
@@ -86,11 +92,7 @@ _PURPOSE_BOUNDS: JsonDict = {"maxLength": PURPOSE_MAX}
 
 class LookUpIn(Schema):
     key: str = Field(max_length=100, description="主键值，如身份证号或统一社会信用代码")
-    purpose: str = Field(
-        default="",
-        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
-        json_schema_extra=_PURPOSE_BOUNDS,
-    )
+    purpose: str = _purpose()
     fields: list[str] | None = Field(
         default=None, description="要返回的信息项代码；省略时返回有权读取的全部信息项"
     )
@@ -108,11 +110,7 @@ class BatchLookUpIn(Schema):
         description="1至1000个主键（超出时答 no_keys 或 too_many_keys）",
         json_schema_extra={"minItems": 1, "maxItems": MAX_BATCH_KEYS},
     )
-    purpose: str = Field(
-        default="",
-        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
-        json_schema_extra=_PURPOSE_BOUNDS,
-    )
+    purpose: str = _purpose()
     fields: list[str] | None = None
 
 
@@ -125,11 +123,7 @@ class BatchLookUpOut(Schema):
 class VerifyIn(Schema):
     key: str = Field(max_length=100)
     claims: dict[str, str] = Field(description="信息项代码 → 声称的值")
-    purpose: str = Field(
-        default="",
-        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
-        json_schema_extra=_PURPOSE_BOUNDS,
-    )
+    purpose: str = _purpose()
 
 
 class VerifyOut(Schema):
@@ -138,11 +132,7 @@ class VerifyOut(Schema):
 
 
 class SharedChangesIn(Schema):
-    purpose: str = Field(
-        default="",
-        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
-        json_schema_extra=_PURPOSE_BOUNDS,
-    )
+    purpose: str = _purpose()
     cursor: int = 0
     limit: int = 100
 
