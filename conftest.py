@@ -21,3 +21,18 @@ def platform_language() -> Iterator[None]:
 
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture(autouse=True)
+def recorded_holiday_arrangements() -> Iterator[None]:
+    """Start and end every test with no holiday notice remembered from another test.
+
+    A process keeps the notices it read for a minute (``core/calendar.py``);
+    a test's notices are rolled back with its transaction, so the next test
+    must read again.
+    """
+    from zhengtong.core.calendar import forget_recorded_arrangements
+
+    forget_recorded_arrangements()
+    yield
+    forget_recorded_arrangements()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhengtong.core import calendar
 from zhengtong.core.actors import Actor
 from zhengtong.core.divisions import Division, division_list, divisions_for
 from zhengtong.core.errors import Conflict, InvalidInput
@@ -22,6 +24,8 @@ from zhengtong.core.models import (
     Department,
     DepartmentKind,
     Enterprise,
+    HolidayArrangement,
+    HolidayArrangementDay,
     Person,
     Region,
     RegionLevel,
@@ -316,6 +320,130 @@ def do_register_enterprise(
             },
         )
     return enterprise
+
+
+# Holiday arrangements --------------------------------------------------------
+
+# The years a notice can be for: the holiday package starts at 2004, and a
+# year far ahead has no notice yet.
+FIRST_ARRANGED_YEAR = 2004
+LAST_ARRANGED_YEAR = 2099
+
+
+@dataclass(frozen=True, slots=True)
+class ArrangedDay:
+    """A day a notice changes: a public holiday, or a weekend day worked in lieu."""
+
+    day: dt.date
+    is_working_day: bool
+    name: str
+
+
+def do_record_holiday_arrangement(
+    year: int,
+    notice: str,
+    days: Sequence[ArrangedDay],
+    *,
+    actor: Actor,
+    published_on: dt.date | None = None,
+) -> HolidayArrangement:
+    """Record a year's holiday arrangement from the State Council's notice.
+
+    Every working-day time limit counts by it from then on, ahead of the
+    holiday package. A notice recorded again for the same year (a corrected
+    entry) replaces the earlier one. Days must fall in the year, or in the
+    December before it (a New Year holiday may start on 30 or 31 December);
+    a day worked in lieu must be a Saturday or a Sunday. Either every day is
+    recorded or, with the problems listed by day, none: half an arrangement
+    would count some holidays as working days.
+    """
+    if not FIRST_ARRANGED_YEAR <= year <= LAST_ARRANGED_YEAR:
+        raise InvalidInput(
+            _("年度应在%(first)d到%(last)d之间。")
+            % {"first": FIRST_ARRANGED_YEAR, "last": LAST_ARRANGED_YEAR},
+            code="invalid_year",
+            detail={"field": "year", "min": FIRST_ARRANGED_YEAR, "max": LAST_ARRANGED_YEAR},
+        )
+    notice = _required_text(notice, "notice", _("请填写通知文号。"), HolidayArrangement)
+    problems = _arrangement_problems(year, days)
+    if problems:
+        raise InvalidInput(
+            _("节假日安排有误，未录入任何日期。"),
+            code="invalid_holiday_arrangement",
+            detail={"problems": problems},
+        )
+    ordered = sorted(days, key=lambda d: d.day)
+    with transaction.atomic(durable=True):
+        arrangement = HolidayArrangement.objects.select_for_update().filter(year=year).first()
+        replaced = None
+        if arrangement is None:
+            arrangement = HolidayArrangement(year=year)
+        else:
+            replaced = arrangement.notice
+            arrangement.days.all().delete()
+        arrangement.notice = notice
+        arrangement.published_on = published_on
+        arrangement.recorded_at = timezone.now()
+        arrangement.save()
+        HolidayArrangementDay.objects.bulk_create(
+            HolidayArrangementDay(
+                arrangement=arrangement,
+                day=d.day,
+                is_working_day=d.is_working_day,
+                name=_clean(d.name),
+            )
+            for d in ordered
+        )
+        record_entry(
+            actor=actor,
+            action="core.record_holiday_arrangement",
+            subject_type="core.holidayarrangement",
+            subject_id=arrangement.pk,
+            data={
+                "year": year,
+                "notice": notice,
+                "published_on": published_on.isoformat() if published_on else None,
+                "holidays": [d.day.isoformat() for d in ordered if not d.is_working_day],
+                "working_days": [d.day.isoformat() for d in ordered if d.is_working_day],
+                "replaced_notice": replaced,
+            },
+        )
+        # This process counts by the notice at once; the others within
+        # calendar.RECORDED_REFRESH_SECONDS.
+        transaction.on_commit(calendar.forget_recorded_arrangements)
+    return arrangement
+
+
+def _arrangement_problems(year: int, days: Sequence[ArrangedDay]) -> list[dict[str, str]]:
+    """Every problem of the notice's days, each with the day it concerns."""
+    if not days:
+        return [{"day": "", "code": "no_days", "message": str(_("通知中没有任何日期。"))}]
+    first, last = dt.date(year - 1, 12, 1), dt.date(year, 12, 31)
+    name_length = _max_length(HolidayArrangementDay, "name")
+    problems: list[dict[str, str]] = []
+    seen: set[dt.date] = set()
+
+    def problem(day: dt.date, code: str, message: str) -> None:
+        problems.append({"day": day.isoformat(), "code": code, "message": message})
+
+    for d in days:
+        if not first <= d.day <= last:
+            problem(
+                d.day,
+                "day_outside_year",
+                _("日期不在%(year)d年度内。") % {"year": year},
+            )
+        if d.day in seen:
+            problem(d.day, "duplicate_day", _("该日期重复出现。"))
+        seen.add(d.day)
+        if d.is_working_day and d.day.weekday() < 5:
+            problem(d.day, "make_up_day_not_weekend", _("调休上班日应为星期六或星期日。"))
+        name = _clean(d.name)
+        if not name:
+            problem(d.day, "name_required", _("请填写节日名称。"))
+        elif len(name) > name_length:
+            problem(d.day, "too_long", _("节日名称过长。"))
+    return problems
 
 
 # Helpers ---------------------------------------------------------------------

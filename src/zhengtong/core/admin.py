@@ -28,7 +28,14 @@ from zhengtong.core.forms import (
     PersonRegistrationForm,
 )
 from zhengtong.core.masking import mask_address, mask_id_number, mask_name, mask_phone
-from zhengtong.core.models import Department, Enterprise, Person, Region
+from zhengtong.core.models import (
+    Department,
+    Enterprise,
+    HolidayArrangement,
+    HolidayArrangementDay,
+    Person,
+    Region,
+)
 
 
 def admin_actor(request: HttpRequest) -> Actor:
@@ -211,3 +218,30 @@ class EnterpriseAdmin(RegisterAdmin[Enterprise]):
             industry=data.get("industry", ""),
             established_on=data.get("established_on"),
         )
+
+
+class HolidayArrangementDayInline(admin.TabularInline[HolidayArrangementDay, HolidayArrangement]):
+    model = HolidayArrangementDay
+    fields = ("day", "name", "is_working_day")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(HolidayArrangement)
+class HolidayArrangementAdmin(admin.ModelAdmin[HolidayArrangement]):
+    """Shows the recorded notices; ``zhengtong record_holiday_arrangement`` records them."""
+
+    list_display = ("year", "notice", "published_on", "recorded_at")
+    fields = ("year", "notice", "published_on", "recorded_at")
+    readonly_fields = fields
+    inlines = (HolidayArrangementDayInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -4,9 +4,10 @@ The counting rules are set out in docs/calendar.md; in short:
 
 * A working day is a day the State Council's holiday arrangement makes one:
   Monday to Friday unless a public holiday, plus the weekend make-up days
-  (调休上班). The arrangement comes from the ``chinese-calendar`` data. For a
-  year the data does not cover yet, Monday to Friday are working days and a
-  warning is logged once for that year.
+  (调休上班). The arrangement comes from the ``chinese-calendar`` data and
+  from the notices recorded in the platform (``HolidayArrangement``), which
+  take precedence day by day. For a year neither covers, Monday to Friday are
+  working days and a warning is logged once for that year.
 * A time limit of N working days that starts at an instant ends at the end of
   the Nth working day after the day the instant falls on: the day of
   acceptance is not counted, the general rule for periods in Chinese law
@@ -26,7 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
@@ -46,9 +49,14 @@ _warned_lock = threading.Lock()
 
 @cache
 def calendar_coverage() -> range:
-    """Return the years for which the holiday arrangement is known."""
+    """Return the years for which the holiday package knows the arrangement."""
     years = [day.year for day in _calendar_holidays]
     return range(min(years), max(years) + 1)
+
+
+def is_known_year(year: int) -> bool:
+    """Whether the year's arrangement is known, from the package or a recorded notice."""
+    return year in calendar_coverage() or year in _recorded_arrangements().years
 
 
 def is_working_day(day: dt.date) -> bool:
@@ -71,14 +79,103 @@ def working_days_after(first: dt.date, last: dt.date) -> int:
     )
 
 
-# Every deadline walks day by day; the answer for a date never changes while
-# the process runs (the holiday tables come with the installed package).
-@lru_cache(maxsize=8192)
 def _is_working_date(day: dt.date) -> bool:
+    recorded = _recorded_arrangements()
+    working = recorded.days.get(day)
+    if working is not None:
+        return working
+    return _package_working_date(day, day.year in recorded.years)
+
+
+# Every deadline walks day by day; the package's answer for a date never
+# changes while the process runs (its tables come with the installed release).
+@lru_cache(maxsize=8192)
+def _package_working_date(day: dt.date, recorded_year: bool) -> bool:
     if day.year in calendar_coverage():
         return bool(chinese_calendar.is_workday(day))
-    _warn_unknown_year(day.year)
+    if not recorded_year:
+        _warn_unknown_year(day.year)
     return day.weekday() < 5
+
+
+# Recorded notices ------------------------------------------------------------
+
+# How long a process trusts the notices it read. Notices are recorded once or
+# twice a year; every process sees a new one within this time, and a deadline
+# walk costs no query.
+RECORDED_REFRESH_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    days: dict[dt.date, bool]
+    years: frozenset[int]
+    read_at: float
+
+
+_recorded: _Recorded | None = None
+_recorded_lock = threading.Lock()
+_unreadable_warned = False
+
+
+def _recorded_arrangements() -> _Recorded:
+    current = _recorded
+    if current is not None and time.monotonic() - current.read_at < RECORDED_REFRESH_SECONDS:
+        return current
+    return _read_recorded_arrangements()
+
+
+def forget_recorded_arrangements() -> None:
+    """Make this process read the recorded notices again at its next count."""
+    global _recorded
+    with _recorded_lock:
+        _recorded = None
+
+
+def _read_recorded_arrangements() -> _Recorded:
+    global _recorded, _unreadable_warned
+    from django.db import DatabaseError, connections, router, transaction
+
+    from zhengtong.core.models import HolidayArrangementDay
+
+    days: dict[dt.date, bool] = {}
+    years: set[int] = set()
+    alias = router.db_for_read(HolidayArrangementDay)
+    try:
+        # Inside a transaction a failed read (no table yet, during migrate)
+        # must not break it: a savepoint keeps it usable. Outside one the read
+        # runs in autocommit, so on SQLite it takes no write turn.
+        if connections[alias].in_atomic_block:
+            with transaction.atomic(using=alias):
+                rows = _arrangement_rows(alias)
+        else:
+            rows = _arrangement_rows(alias)
+    except (DatabaseError, RuntimeError) as error:
+        # RuntimeError: database access is refused (outside a request, in a
+        # test without the database); the package alone answers.
+        # Before the first migrate there is no table yet: worth a line, not an alarm.
+        rows = []
+        if not _unreadable_warned and isinstance(error, DatabaseError):
+            _unreadable_warned = True
+            logger.info("Recorded holiday arrangements not readable (%s): package only.", error)
+    # A later year's notice decides a day two notices name (the last days of December).
+    for year, day, working in rows:
+        years.add(year)
+        days[day] = working
+    fresh = _Recorded(days, frozenset(years), time.monotonic())
+    with _recorded_lock:
+        _recorded = fresh
+    return fresh
+
+
+def _arrangement_rows(alias: str) -> list[tuple[int, dt.date, bool]]:
+    from zhengtong.core.models import HolidayArrangementDay
+
+    return list(
+        HolidayArrangementDay.objects.using(alias)
+        .order_by("arrangement__year", "day")
+        .values_list("arrangement__year", "day", "is_working_day")
+    )
 
 
 def _warn_unknown_year(year: int) -> None:
@@ -89,7 +186,8 @@ def _warn_unknown_year(year: int) -> None:
     coverage = calendar_coverage()
     logger.warning(
         "No holiday arrangement for %d (known: %d-%d); counting Monday to Friday as working "
-        "days. Update the chinesecalendar package once the State Council publishes it.",
+        "days. Record the State Council's notice once it is published "
+        "(zhengtong record_holiday_arrangement, docs/calendar.md).",
         year,
         coverage.start,
         coverage.stop - 1,

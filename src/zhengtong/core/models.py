@@ -1,4 +1,8 @@
-"""The shared registers every module refers to: regions, departments, people, enterprises."""
+"""The shared registers every module refers to: regions, departments, people, enterprises.
+
+Also the holiday arrangements recorded from the State Council's notices, which
+every working-day time limit counts by (``core/calendar.py``).
+"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -124,3 +128,47 @@ class Enterprise(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class HolidayArrangement(models.Model):
+    """A year's holiday arrangement as the State Council's notice sets it.
+
+    The notice (国务院办公厅关于××年部分节假日安排的通知) appears late in the
+    year before; recording it here lets working days be counted right without
+    waiting for a new release of the holiday package (``core/calendar.py``).
+    """
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    notice = models.CharField(_("通知文号"), max_length=128)
+    published_on = models.DateField(_("发布日期"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("录入时间"))
+
+    class Meta:
+        ordering = ("year",)
+        verbose_name = _("节假日安排")
+        verbose_name_plural = _("节假日安排")
+
+    def __str__(self) -> str:
+        return f"{self.year}（{self.notice}）"
+
+
+class HolidayArrangementDay(models.Model):
+    """One day the notice changes: a public holiday, or a weekend day worked in lieu (调休上班)."""
+
+    arrangement = models.ForeignKey(
+        HolidayArrangement, on_delete=models.CASCADE, related_name="days"
+    )
+    day = models.DateField(_("日期"))
+    is_working_day = models.BooleanField(_("调休上班"))
+    name = models.CharField(_("节日"), max_length=32)
+
+    class Meta:
+        ordering = ("day",)
+        verbose_name = _("节假日安排日期")
+        verbose_name_plural = _("节假日安排日期")
+        constraints = [
+            models.UniqueConstraint(fields=["arrangement", "day"], name="core_holiday_day_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.name}"

@@ -56,7 +56,7 @@ class TestWorkingDays:
         self, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(calendar, "_warned_years", set())
-        calendar._is_working_date.cache_clear()  # answers for the year may be cached
+        calendar._package_working_date.cache_clear()  # answers for the year may be cached
         year = calendar_coverage().stop + 5
         monday = dt.date(year, 1, 1) + dt.timedelta(days=(7 - dt.date(year, 1, 1).weekday()) % 7)
 
