@@ -32,7 +32,7 @@ from zhengtong.exchange.models import (
     RecordChange,
 )
 from zhengtong.exchange.rows import BadValue, clean_value
-from zhengtong.exchange.selectors import changes_since
+from zhengtong.exchange.selectors import changes_since, feed_window_problem
 from zhengtong.exchange.tasks import queue_quality_measurement
 from zhengtong.exchange.upstream import UpstreamConfig
 from zhengtong.identity.models import SystemClient
@@ -100,6 +100,9 @@ def do_read_dataset_changes(
     dataset: HostedDataset, *, cursor: int, limit: int, actor: Actor
 ) -> list[RecordChange]:
     """Read the raw change feed after a cursor and write who read how much to the ledger."""
+    problem = feed_window_problem(cursor, limit)
+    if problem is not None:
+        raise problem
     # The feed carries every changed key in full (身份证号 among them), so a
     # read of it is accounted for like a governed call, not served silently.
     with transaction.atomic(durable=True):

@@ -75,6 +75,8 @@ from zhengtong.exchange.schemas import (
     VerifyIn,
     VerifyOut,
     VersionOut,
+    feed_cursor,
+    feed_limit,
 )
 from zhengtong.exchange.selectors import dataset_versions
 from zhengtong.identity.actors import actor_of
@@ -91,8 +93,8 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 class CursorIn(Schema):
-    cursor: int = 0
-    limit: int = 100
+    cursor: int = feed_cursor()
+    limit: int = feed_limit()
 
 
 def dataset_out(dataset: HostedDataset) -> DatasetOut:

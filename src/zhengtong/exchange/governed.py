@@ -17,7 +17,8 @@ resource, logged like every other call. The negative list binds them too.
 Stable refusal codes: ``purpose_required``, ``resource_not_found``,
 ``not_hosted``, ``unknown_item``, ``negative_list``, ``not_granted``,
 ``grant_expired``, ``grant_revoked``, ``rate_limited``, ``bad_key``,
-``unknown_key``, ``too_many_keys``, ``no_keys``, ``no_fields``, ``bad_claim``.
+``unknown_key``, ``too_many_keys``, ``no_keys``, ``no_fields``, ``bad_claim``,
+``invalid_cursor``, ``invalid_limit``.
 """
 
 import enum
@@ -45,13 +46,13 @@ from zhengtong.core.sql import RowLoader, driver_cursor, driver_sql
 from zhengtong.exchange.audit_writer import Arrival, LogEntry, arriving, log_call
 from zhengtong.exchange.models import Grant, HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
-from zhengtong.exchange.selectors import changes_since
+from zhengtong.exchange.selectors import MAX_CHANGES, changes_since, feed_window_problem
 from zhengtong.exchange.upstream import UpstreamConfig, client_for
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import SystemClient
 
 MAX_BATCH_KEYS = 1000
-MAX_FEED = 1000
+MAX_FEED = MAX_CHANGES
 PURPOSE_MIN, PURPOSE_MAX = 2, 200
 SUBJECT = "catalog.Resource"
 
@@ -804,12 +805,16 @@ def do_read_changes(
 
     def handle() -> Feed:
         access = authorise(call, fields)
+        # A window the caller did not ask for would look like the end of the feed.
+        problem = feed_window_problem(cursor, limit)
+        if problem is not None:
+            raise _refusal(problem.code, 400, problem.message, **problem.detail)
         key_item = _key_item(access)
         if access.dataset is None:
             raise _refusal(
                 "no_change_feed", 409, _("该资源的数据由提供部门系统实时提供，没有变更订阅。")
             )
-        changes = changes_since(access.dataset, max(0, cursor), min(limit, MAX_FEED))
+        changes = changes_since(access.dataset, cursor, limit)
         records = _records(access, list({c.key for c in changes}), call.purpose)
         key_clear = in_clear(key_item) or key_item.code in access.clear
         out: list[FeedChange] = []
@@ -826,6 +831,6 @@ def do_read_changes(
                 )
             )
         call.detail = {"cursor": cursor}
-        return Feed(out, changes[-1].seq if changes else max(0, cursor))
+        return Feed(out, changes[-1].seq if changes else cursor)
 
     return _governed(call, handle)

@@ -13,6 +13,7 @@ from zhengtong.exchange.actions import (
     MAX_RATE_PER_MINUTE,
 )
 from zhengtong.exchange.governed import MAX_BATCH_KEYS, PURPOSE_MAX
+from zhengtong.exchange.selectors import MAX_CHANGES
 from zhengtong.exchange.upstream import UpstreamError
 
 # What a read of a dataset proxied to the provider's own API answers when that
@@ -87,6 +88,24 @@ def _purpose() -> Any:
     )
 
 
+def feed_cursor() -> Any:
+    """Where a change-feed read starts: after this ``seq``."""
+    return Field(
+        default=0,
+        description="从该序号之后读起（0为从头；为负时答 invalid_cursor）",
+        json_schema_extra={"minimum": 0},
+    )
+
+
+def feed_limit() -> Any:
+    """How many changes one read returns at most."""
+    return Field(
+        default=100,
+        description=f"本次最多读取的变更条数（1至{MAX_CHANGES}；超出时答 invalid_limit）",
+        json_schema_extra={"minimum": 1, "maximum": MAX_CHANGES},
+    )
+
+
 # --- Governed reads by department systems -------------------------------------
 
 
@@ -133,8 +152,8 @@ class VerifyOut(Schema):
 
 class SharedChangesIn(Schema):
     purpose: str = _purpose()
-    cursor: int = 0
-    limit: int = 100
+    cursor: int = feed_cursor()
+    limit: int = feed_limit()
 
 
 class SharedChangeOut(Schema):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.calendar import SHANGHAI, working_days_after
+from zhengtong.core.errors import InvalidInput
 from zhengtong.core.models import Department
 from zhengtong.exchange.models import (
     AccessApplication,
@@ -42,9 +43,27 @@ def lookup_record(dataset: HostedDataset, key: str) -> Record | None:
     return Record.objects.filter(dataset=dataset, key=key, deleted=False).first()
 
 
+def feed_window_problem(cursor: int, limit: int) -> InvalidInput | None:
+    """Why a change-feed read cannot be served as asked, or ``None``.
+
+    Served anyway, a limit cut to the bounds would look like the end of the
+    feed, and a negative cursor like the start.
+    """
+    if cursor < 0:
+        return InvalidInput(
+            _("游标应为0或正整数。"), code="invalid_cursor", detail={"field": "cursor", "min": 0}
+        )
+    if not 1 <= limit <= MAX_CHANGES:
+        return InvalidInput(
+            _("每次读取的条数应在1到%(max)d之间。") % {"max": MAX_CHANGES},
+            code="invalid_limit",
+            detail={"field": "limit", "min": 1, "max": MAX_CHANGES},
+        )
+    return None
+
+
 def changes_since(dataset: HostedDataset, cursor: int, limit: int = 100) -> list[RecordChange]:
-    """The changes after ``cursor`` (a ``seq``), oldest first; at most MAX_CHANGES at a time."""
-    limit = max(1, min(limit, MAX_CHANGES))
+    """The changes after ``cursor`` (a ``seq``), oldest first; ``limit`` of 1 to MAX_CHANGES."""
     return list(
         RecordChange.objects.filter(dataset=dataset, seq__gt=cursor)
         .select_related("version")

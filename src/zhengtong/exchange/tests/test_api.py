@@ -87,6 +87,24 @@ def test_upload_csv_and_xlsx(cast: ExchangeCast) -> None:
     assert [(c["kind"], c["version"]) for c in rest.json()["changes"]] == [("updated", 2)]
 
 
+def test_the_raw_feed_refuses_a_window_out_of_bounds(cast: ExchangeCast) -> None:
+    officer = _client(cast.catalog.officer)
+    _register(officer)
+    before = LedgerEntry.objects.count()
+    url = f"/api/exchange/datasets/{SLUG}/changes"
+    for query, code, field in [
+        ("limit=0", "invalid_limit", "limit"),
+        ("limit=1001", "invalid_limit", "limit"),
+        ("cursor=-5", "invalid_cursor", "cursor"),
+    ]:
+        answer = officer.get(f"{url}?{query}")
+        assert answer.status_code == 400 and answer.json()["code"] == code, query
+        assert answer.json()["detail"]["field"] == field
+    assert "1到1000" in officer.get(f"{url}?limit=1001").json()["message"]
+    assert LedgerEntry.objects.count() == before  # nothing was read
+    assert officer.get(f"{url}?limit=1000").status_code == 200
+
+
 def test_unsupported_and_unreadable_files(cast: ExchangeCast) -> None:
     officer = _client(cast.catalog.officer)
     _register(officer)

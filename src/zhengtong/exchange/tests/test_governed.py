@@ -306,6 +306,29 @@ def test_a_missing_purpose_or_an_empty_batch_has_its_own_code(
     assert empty.status_code == 400 and empty.json()["code"] == "no_keys"
 
 
+@pytest.mark.parametrize(
+    ("window", "code"),
+    [
+        ({"limit": 0}, "invalid_limit"),
+        ({"limit": 1001}, "invalid_limit"),
+        ({"cursor": -1}, "invalid_cursor"),
+    ],
+)
+def test_a_change_feed_window_out_of_bounds_is_refused_and_logged(
+    cast: ExchangeCast, hosted: dict[str, Any], window: dict[str, int], code: str
+) -> None:
+    # Cut to the bounds, a page of 1,000 would look to the caller like the feed's end.
+    http = hosted["http"]
+    before = LedgerEntry.objects.count()
+    answer = http.get(f"/api/exchange/shared/{SLUG}/changes", {"purpose": "同步", **window})
+    assert answer.status_code == 400 and answer.json()["code"] == code
+    assert answer.json()["detail"]["field"] == next(iter(window))
+    assert LedgerEntry.objects.count() == before + 1
+    assert AccessLog.objects.order_by("ledger_seq").last().result == code  # type: ignore[union-attr]
+    whole = http.get(f"/api/exchange/shared/{SLUG}/changes", {"purpose": "同步", "limit": 1000})
+    assert whole.status_code == 200 and len(whole.json()["changes"]) == 1
+
+
 def test_a_malformed_claim_is_an_input_error_naming_the_item(cast: ExchangeCast) -> None:
     resource = publish(
         cast,
