@@ -113,7 +113,11 @@ from zhengtong.eservices.prefill import (
 )
 from zhengtong.eservices.process.sandbox import SAFE_FUNCTIONS
 from zhengtong.eservices.states import ItemState
-from zhengtong.eservices.time_limits import deadline_of, warning_level
+from zhengtong.eservices.time_limits import (
+    committed_limit_of,
+    deadline_of,
+    time_limit_of,
+)
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import Audience, StaffPost, User
 from zhengtong.identity.permissions import has_permission
@@ -255,6 +259,11 @@ def _event(
         note=note[:MAX_NOTE],
         note_message=message_of(note),
     )
+
+
+def _local_date(moment: dt.datetime) -> str:
+    """The day a deadline ends, as applicants read it (Beijing time)."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d")
 
 
 # Made once per name: looking the label up in every language (stored_label)
@@ -1100,10 +1109,11 @@ def _limit_deadline(
     start = accepted_at or application.accepted_at
     if start is None:
         return None
-    suspensions = suspensions_of_application(application.pk)
-    return deadline_of(
-        start, application.item.committed_limit_days, suspensions, now, end_running=ending
+    limit = (
+        application.item.committed_limit_days if accepted_at else committed_limit_of(application)
     )
+    suspensions = suspensions_of_application(application.pk)
+    return deadline_of(start, limit, suspensions, now, end_running=ending)
 
 
 def _finish_approved(
@@ -1135,6 +1145,7 @@ STEP_FIELDS = (
     "state",
     "process_state",
     "accepted_at",
+    "limit_days",
     "deadline_at",
     "finished_at",
     "licence",
@@ -1205,6 +1216,7 @@ def do_submit_application(
         if instance.is_completed and approved:
             _move(locked, ApplicationState.APPROVED, actor, at=now)
             locked.accepted_at = now
+            locked.limit_days = item.committed_limit_days
             locked.deadline_at = now
             _finish_approved(locked, licence, Actor.system("eservices.auto_approval"), now)
         elif instance.is_completed:
@@ -1369,6 +1381,7 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             if locked.state == ApplicationState.SUBMITTED:
                 _move(locked, ApplicationState.ACCEPTED, actor, at=now)
                 locked.accepted_at = now
+                locked.limit_days = application.item.committed_limit_days
             _move(locked, ApplicationState.APPROVED, actor, at=now)
             locked.deadline_at = deadline or locked.deadline_at
             _finish_approved(locked, licence, actor, now)
@@ -1390,15 +1403,14 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
         elif accepting:
             _move(locked, ApplicationState.ACCEPTED, actor, at=now)
             locked.accepted_at = now
+            locked.limit_days = application.item.committed_limit_days
             locked.deadline_at = deadline
             notify(
                 locked.applicant,
                 stored_text(
                     gettext_noop("您的申请 %(number)s 已受理，承诺于 %(deadline)s 前办结。"),
                     number=locked.number,
-                    deadline=timezone.localtime(locked.deadline_at).strftime("%Y-%m-%d")
-                    if locked.deadline_at
-                    else "",
+                    deadline=_local_date(locked.deadline_at) if locked.deadline_at else "",
                 ),
                 _link(locked),
             )
@@ -1833,46 +1845,72 @@ def _task_holders(application: Application) -> list[User]:
 def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
     """Update the warning state of every running application; urge staff (催办) on red ones.
 
-    Returns the numbers of the applications whose warning changed. Nothing is
-    written (no ledger entry either) when nothing changed.
+    The deadline is counted again too: a holiday notice recorded since it was
+    stored (``core.calendar``) moves it, and the applicant is told the new
+    date. Returns the numbers of the applications whose warning or deadline
+    changed. Nothing is written (no ledger entry either) when nothing changed.
     """
     now = now or _now()
     running = Application.objects.filter(
         state__in=[ApplicationState.ACCEPTED, ApplicationState.CORRECTING],
         accepted_at__isnull=False,
     ).select_related("item")
-    changes: list[tuple[Application, str]] = []
+    changes: list[tuple[Application, str, dt.datetime | None]] = []
     for application in running:
-        level = warning_level(application, now)
-        if level != application.warning_level:
-            changes.append((application, level))
+        limit = time_limit_of(application, now)
+        moved = limit.deadline_at if limit.deadline_at != application.deadline_at else None
+        if limit.level != application.warning_level or moved is not None:
+            changes.append((application, limit.level, moved))
     if not changes:
         return []
     with transaction.atomic(durable=True):
-        for application, level in changes:
+        for application, level, moved in changes:
             locked = _lock(application)
-            locked.warning_level = level
-            locked.save(update_fields=["warning_level", "updated_at"])
-            _event(locked, "warning", actor, note=stored_label(WarningLevel(level).label), at=now)
-            if level == WarningLevel.RED:
-                for user in _task_holders(locked):
-                    notify(
-                        user,
-                        stored_text(
-                            gettext_noop("催办：办件 %(number)s（%(item)s）已超过承诺办结时限。"),
-                            number=locked.number,
-                            item=locked.item.name,
+            if moved is not None:
+                locked.deadline_at = moved
+                _event(locked, "deadline_recounted", actor, note=_local_date(moved), at=now)
+                notify(
+                    locked.applicant,
+                    stored_text(
+                        gettext_noop(
+                            "您的申请 %(number)s 的承诺办结时间"
+                            "按节假日安排重新计算为 %(deadline)s。"
                         ),
-                        reverse("eservices:worklist"),
-                    )
+                        number=locked.number,
+                        deadline=_local_date(moved),
+                    ),
+                    _link(locked),
+                )
+            if level != locked.warning_level:
+                locked.warning_level = level
+                _event(
+                    locked, "warning", actor, note=stored_label(WarningLevel(level).label), at=now
+                )
+                if level == WarningLevel.RED:
+                    for user in _task_holders(locked):
+                        notify(
+                            user,
+                            stored_text(
+                                gettext_noop(
+                                    "催办：办件 %(number)s（%(item)s）已超过承诺办结时限。"
+                                ),
+                                number=locked.number,
+                                item=locked.item.name,
+                            ),
+                            reverse("eservices:worklist"),
+                        )
+            locked.save(update_fields=["warning_level", "deadline_at", "updated_at"])
         record_entry(
             actor=actor,
             action="eservices.refresh_time_limits",
             subject_type=SUBJECT,
             subject_id="time_limits",
-            data={"changed": {a.number: level for a, level in changes}},
+            data={
+                "changed": {a.number: level for a, level, _moved in changes},
+                "deadlines": {a.number: moved.isoformat() for a, _level, moved in changes if moved},
+            },
         )
-    return [application.number for application, _level in changes]
+    return [application.number for application, _level, _moved in changes]
 
 
 # Applications whose 容缺 promises still bind the applicant.

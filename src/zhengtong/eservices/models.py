@@ -270,6 +270,9 @@ class Application(models.Model):
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     deadline_at = models.DateTimeField(_("承诺办结时间"), null=True, blank=True)
+    # The item's committed limit when the application was accepted: what the
+    # applicant was promised. An item edited later binds new applications only.
+    limit_days = models.PositiveIntegerField(_("受理时的承诺时限（工作日）"), null=True, blank=True)
     finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     warning_level = models.CharField(
         _("时限预警"), max_length=8, choices=WarningLevel.choices, default=WarningLevel.NORMAL

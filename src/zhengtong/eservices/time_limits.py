@@ -73,9 +73,16 @@ class TimeLimit:
         return ngettext("%(minutes)d 分钟", "%(minutes)d 分钟", minutes) % {"minutes": minutes}
 
 
+def committed_limit_of(application: Application) -> int:
+    """The working days promised at acceptance (the item's present limit before it)."""
+    if application.limit_days is not None:
+        return application.limit_days
+    return application.item.committed_limit_days
+
+
 def time_limit_of(application: Application, now: dt.datetime) -> TimeLimit:
     """Work out the application's time limit at ``now``."""
-    limit = application.item.committed_limit_days
+    limit = committed_limit_of(application)
     start = application.accepted_at
     if start is None:
         return TimeLimit(

@@ -81,6 +81,7 @@ EVENT_LABELS: dict[str, Any] = {
     "rate": gettext_lazy("评价"),
     "respond_rating": gettext_lazy("答复差评"),
     "warning": gettext_lazy("时限预警"),
+    "deadline_recounted": gettext_lazy("承诺办结时间重新计算"),
     "promise_overdue": gettext_lazy("容缺材料逾期未交"),
 }
 

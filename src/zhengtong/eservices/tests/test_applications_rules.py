@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from zhengtong.core.actions import ArrangedDay, do_record_holiday_arrangement
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from zhengtong.core.testing import TEST_ACTOR, make_department, make_person
@@ -47,6 +48,7 @@ from zhengtong.eservices.tests.test_applications_cast import (
     pdf,
     promise_day,
 )
+from zhengtong.eservices.time_limits import time_limit_of
 from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import AccessLog
 from zhengtong.identity.actions import do_create_citizen, do_create_staff
@@ -398,6 +400,54 @@ def test_the_warning_turns_yellow_at_80_percent_and_red_when_overdue(
 
 def test_refreshing_twice_changes_nothing_the_second_time(cast: ApplicationsCast) -> None:
     accepted(cast)
+    assert actions.do_refresh_time_limits(actor=TEST_ACTOR) == []
+
+
+def test_an_item_s_new_limit_binds_new_applications_not_accepted_ones(
+    cast: ApplicationsCast,
+) -> None:
+    running = accepted(cast)
+    promised = running.deadline_at
+    assert running.limit_days == 5 and promised is not None
+
+    do_update_service_item(cast.food, replace(FOOD, committed_limit_days=8), actor=TEST_ACTOR)
+
+    assert actions.do_refresh_time_limits(actor=TEST_ACTOR) == []
+    kept = Application.objects.get(pk=running.pk)
+    assert kept.deadline_at == promised
+    assert time_limit_of(kept, timezone.now()).deadline_at == promised
+    later = accepted(cast)
+    assert later.limit_days == 8
+    assert later.deadline_at == add_working_days(later.accepted_at, 8)  # type: ignore[arg-type]
+
+
+def test_a_holiday_notice_recorded_later_moves_running_deadlines_and_tells_the_applicant(
+    cast: ApplicationsCast, django_capture_on_commit_callbacks: Any
+) -> None:
+    application = accepted(cast)
+    stored = application.deadline_at
+    assert stored is not None
+    last_day = timezone.localtime(stored).date()
+    # The notice makes the limit's last day a holiday: the limit ends a working day later.
+    with django_capture_on_commit_callbacks(execute=True):
+        do_record_holiday_arrangement(
+            last_day.year,
+            "国办发明电（测试）",
+            [ArrangedDay(last_day, is_working_day=False, name="测试假日")],
+            actor=TEST_ACTOR,
+        )
+    moved = add_working_days(application.accepted_at, 5)  # type: ignore[arg-type]
+    assert moved.date() > last_day
+
+    assert actions.do_refresh_time_limits(actor=TEST_ACTOR) == [application.number]
+
+    assert Application.objects.get(pk=application.pk).deadline_at == moved
+    event = application.events.get(kind="deadline_recounted")
+    assert event.note == moved.date().isoformat()
+    told = Notification.objects.get(user=cast.applicant, text__contains="重新计算")
+    assert application.number in told.text and moved.date().isoformat() in told.text
+    entry = LedgerEntry.objects.filter(action="eservices.refresh_time_limits").get()
+    assert entry.subject_id == "time_limits"
     assert actions.do_refresh_time_limits(actor=TEST_ACTOR) == []
 
 
