@@ -114,6 +114,9 @@ class _Recorded:
 
 
 _recorded: _Recorded | None = None
+# The last notices read: a read that fails for a moment (the database busy or
+# restarting) keeps counting by them rather than by the package alone.
+_last_read: _Recorded | None = None
 _recorded_lock = threading.Lock()
 _unreadable_warned = False
 
@@ -127,42 +130,45 @@ def _recorded_arrangements() -> _Recorded:
 
 def forget_recorded_arrangements() -> None:
     """Make this process read the recorded notices again at its next count."""
-    global _recorded
+    global _recorded, _last_read
     with _recorded_lock:
-        _recorded = None
+        _recorded = _last_read = None
 
 
 def _read_recorded_arrangements() -> _Recorded:
-    global _recorded, _unreadable_warned
+    global _recorded, _last_read, _unreadable_warned
     from django.db import DatabaseError, connections, router, transaction
 
     from zhengtong.core.models import HolidayArrangementDay
 
-    days: dict[dt.date, bool] = {}
-    years: set[int] = set()
     alias = router.db_for_read(HolidayArrangementDay)
     try:
-        # Inside a transaction a failed read (no table yet, during migrate)
-        # must not break it: a savepoint keeps it usable. Outside one the read
-        # runs in autocommit, so on SQLite it takes no write turn.
+        # Inside a transaction a failed read must not break it: a savepoint
+        # keeps it usable. Outside one the read runs in autocommit, so on
+        # SQLite it takes no write turn.
         if connections[alias].in_atomic_block:
             with transaction.atomic(using=alias):
                 rows = _arrangement_rows(alias)
         else:
             rows = _arrangement_rows(alias)
     except (DatabaseError, RuntimeError) as error:
-        # RuntimeError: database access is refused (outside a request, in a
-        # test without the database); the package alone answers.
-        # Before the first migrate there is no table yet: worth a line, not an alarm.
-        rows = []
+        # DatabaseError: no table before the first migrate, or the database
+        # gone for a moment. RuntimeError: database access refused (a test
+        # without the database). Tried again after the refresh interval.
         if not _unreadable_warned and isinstance(error, DatabaseError):
             _unreadable_warned = True
-            logger.info("Recorded holiday arrangements not readable (%s): package only.", error)
-    # A later year's notice decides a day two notices name (the last days of December).
-    for year, day, working in rows:
-        years.add(year)
-        days[day] = working
-    fresh = _Recorded(days, frozenset(years), time.monotonic())
+            logger.info("Recorded holiday arrangements not readable (%s).", error)
+        known = _last_read or _Recorded({}, frozenset(), 0.0)
+        fresh = _Recorded(known.days, known.years, time.monotonic())
+    else:
+        days: dict[dt.date, bool] = {}
+        years: set[int] = set()
+        # A later year's notice decides a day two notices name (the last days of December).
+        for year, day, working in rows:
+            years.add(year)
+            days[day] = working
+        fresh = _Recorded(days, frozenset(years), time.monotonic())
+        _last_read = fresh
     with _recorded_lock:
         _recorded = fresh
     return fresh

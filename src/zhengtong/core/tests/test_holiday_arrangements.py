@@ -5,6 +5,7 @@ operator when it is published.
 """
 
 import datetime as dt
+import io
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from django.core import checks
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.utils import timezone
 
 from zhengtong.core import calendar
@@ -54,15 +56,7 @@ def record(tmp_path: Path, django_capture_on_commit_callbacks: Any) -> Record:
     def run(rows: list[str], *, year: int = YEAR, notice: str = NOTICE) -> str:
         file = tmp_path / "arrangement.csv"
         file.write_text("date,kind,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
-        out: list[str] = []
-
-        class Out:
-            def write(self, text: str) -> None:
-                out.append(text)
-
-            def flush(self) -> None:
-                pass
-
+        out = io.StringIO()
         with django_capture_on_commit_callbacks(execute=True):
             call_command(
                 "record_holiday_arrangement",
@@ -73,9 +67,9 @@ def record(tmp_path: Path, django_capture_on_commit_callbacks: Any) -> Record:
                 notice,
                 "--published",
                 f"{year - 1}-11-04",
-                stdout=Out(),
+                stdout=out,
             )
-        return "".join(out)
+        return out.getvalue()
 
     return run
 
@@ -205,6 +199,21 @@ def test_other_processes_see_a_notice_once_their_copy_is_old(
     assert is_working_day(HOLIDAY_MONDAY)
     monkeypatch.setattr(calendar, "RECORDED_REFRESH_SECONDS", 0.0)
     assert not is_working_day(HOLIDAY_MONDAY)
+
+
+def test_a_read_that_fails_for_a_moment_keeps_counting_by_the_notices_read(
+    record: Record, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record(LABOUR_DAY_ROWS)
+    assert not is_working_day(HOLIDAY_MONDAY)
+
+    def unavailable(alias: str) -> list[tuple[int, dt.date, bool]]:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(calendar, "_arrangement_rows", unavailable)
+    monkeypatch.setattr(calendar, "RECORDED_REFRESH_SECONDS", 0.0)
+    assert not is_working_day(HOLIDAY_MONDAY)
+    assert is_known_year(YEAR)
 
 
 def _holiday_messages() -> list[checks.CheckMessage]:
