@@ -243,5 +243,8 @@ class HolidayArrangementAdmin(admin.ModelAdmin[HolidayArrangement]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -4,8 +4,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from zhengtong.core.models import Department, Person
-from zhengtong.core.testing import make_credit_code, make_id_number, make_person, make_region_tree
+from zhengtong.core.actions import ArrangedDay, do_record_holiday_arrangement
+from zhengtong.core.models import Department, HolidayArrangement, Person
+from zhengtong.core.testing import (
+    TEST_ACTOR,
+    make_credit_code,
+    make_id_number,
+    make_person,
+    make_region_tree,
+)
 from zhengtong.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +116,24 @@ def test_regions_are_read_only_in_the_admin(staff: Client) -> None:
     assert staff.get("/admin/core/region/").status_code == 200
     assert staff.get("/admin/core/region/add/").status_code == 403
     assert staff.post("/admin/core/region/430102/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_recorded_holiday_notices_are_shown_read_only(staff: Client) -> None:
+    arrangement = do_record_holiday_arrangement(
+        2030,
+        "国办发明电（测试）",
+        [ArrangedDay(dt.date(2030, 10, 1), is_working_day=False, name="国庆节")],
+        actor=TEST_ACTOR,
+    )
+    listed = staff.get("/admin/core/holidayarrangement/")
+    assert listed.status_code == 200 and "国办发明电（测试）" in listed.content.decode()
+    shown = staff.get(f"/admin/core/holidayarrangement/{arrangement.pk}/change/")
+    assert shown.status_code == 200 and "国庆节" in shown.content.decode()
+    assert staff.get("/admin/core/holidayarrangement/add/").status_code == 403
+    deleting = f"/admin/core/holidayarrangement/{arrangement.pk}/delete/"
+    assert staff.post(deleting, {"post": "yes"}).status_code == 403
+    changed = staff.post(
+        f"/admin/core/holidayarrangement/{arrangement.pk}/change/", {"notice": "改过的"}
+    )
+    assert changed.status_code == 403
+    assert HolidayArrangement.objects.get().notice == "国办发明电（测试）"
