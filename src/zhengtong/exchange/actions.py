@@ -481,6 +481,39 @@ def _lock_pending(application: AccessApplication) -> AccessApplication:
     return locked
 
 
+def do_recount_answer_deadlines(*, actor: Actor) -> list[int]:
+    """Count the answer deadline of every pending application again; return those moved.
+
+    A holiday notice recorded after an application was filed (``core.calendar``)
+    can move the tenth working day. Nothing is written (no ledger entry
+    either) when no deadline moved.
+    """
+    pending = AccessApplication.objects.filter(state=ApplicationState.PENDING).only(
+        "pk", "submitted_at", "due_at"
+    )
+    moved = {}
+    for application in pending:
+        due = add_working_days(application.submitted_at, settings.EXCHANGE_ANSWER_WORKING_DAYS)
+        if due != application.due_at:
+            moved[application.pk] = due
+    if not moved:
+        return []
+    with transaction.atomic(durable=True):
+        for pk, due in moved.items():
+            # Only while still pending: an answer given meanwhile ends the deadline.
+            AccessApplication.objects.filter(pk=pk, state=ApplicationState.PENDING).update(
+                due_at=due
+            )
+        record_entry(
+            actor=actor,
+            action="exchange.recount_answer_deadlines",
+            subject_type=APPLICATION,
+            subject_id="answer_deadlines",
+            data={"moved": {str(pk): due.isoformat() for pk, due in moved.items()}},
+        )
+    return list(moved)
+
+
 def do_grant_application(
     application: AccessApplication,
     *,

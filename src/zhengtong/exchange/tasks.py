@@ -1,4 +1,4 @@
-"""Background work of the exchange: measuring the data quality of hosted datasets.
+"""Background work of the exchange: data quality, and the answer deadlines of applications.
 
 ``measure_dataset_quality`` runs after every load (``queue_quality_measurement``)
 and, through ``measure_all_datasets_quality``, once a day for every dataset, so
@@ -47,3 +47,13 @@ def queue_quality_measurement(dataset_id: int) -> None:
         measure_dataset_quality.enqueue(dataset_id)
 
     transaction.on_commit(enqueue, robust=True)
+
+
+@task()
+def recount_answer_deadlines() -> int:
+    """Move pending applications' answer deadlines that a holiday notice recorded since moves."""
+    # Imported here: the actions import this module to queue quality measurements.
+    from zhengtong.exchange.actions import do_recount_answer_deadlines
+
+    actor = Actor.system("exchange.recount_answer_deadlines")
+    return len(do_recount_answer_deadlines(actor=actor))

@@ -22,6 +22,7 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.ledger.tasks.seal_ledger", settings.LEDGER_SEAL_INTERVAL_S),
         PeriodicTask("zhengtong.identity.tasks.purge_login_failures", 24 * 3600),
         PeriodicTask("zhengtong.exchange.tasks.measure_all_datasets_quality", 24 * 3600),
+        PeriodicTask("zhengtong.exchange.tasks.recount_answer_deadlines", 3600),
         PeriodicTask("zhengtong.eservices.tasks.refresh_time_limits", 10 * 60),
         PeriodicTask("zhengtong.eservices.tasks.flag_overdue_promises", 3600),
         PeriodicTask("zhengtong.eservices.tasks.deliver_messages", 60),

@@ -7,10 +7,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from zhengtong.core.actions import ArrangedDay, do_record_holiday_arrangement
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_id_number
-from zhengtong.exchange.actions import do_grant_application
+from zhengtong.exchange.actions import do_grant_application, do_recount_answer_deadlines
 from zhengtong.exchange.models import AccessApplication, AccessLog
+from zhengtong.exchange.tasks import recount_answer_deadlines
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import (
     BASIS,
@@ -241,6 +243,31 @@ def test_overdue_answers_surface_to_the_data_bureau(sharing: Sharing) -> None:
     assert logged_in(sharing.officer).get("/api/exchange/applications?box=all").status_code == 403
     bad_box = logged_in(sharing.officer).get("/api/exchange/applications?box=everything")
     assert bad_box.status_code == 400 and bad_box.json()["code"] == "invalid_box"
+
+
+def test_a_holiday_notice_recorded_later_moves_pending_answer_deadlines(
+    sharing: Sharing, django_capture_on_commit_callbacks: Any
+) -> None:
+    answered = apply_for_phone(sharing)
+    do_grant_application(answered, actor=actor_of(sharing.officer))
+    pending = apply_for_phone(sharing)
+    last_day = timezone.localtime(pending.due_at).date()
+    with django_capture_on_commit_callbacks(execute=True):
+        do_record_holiday_arrangement(
+            last_day.year,
+            "国办发明电（测试）",
+            [ArrangedDay(last_day, is_working_day=False, name="测试假日")],
+            actor=TEST_ACTOR,
+        )
+    expected = add_working_days(pending.submitted_at, 10)
+    assert expected.date() > last_day
+
+    recount_answer_deadlines.enqueue()
+
+    assert AccessApplication.objects.get(pk=pending.pk).due_at == expected
+    assert AccessApplication.objects.get(pk=answered.pk).due_at == answered.due_at
+    assert LedgerEntry.objects.filter(action="exchange.recount_answer_deadlines").count() == 1
+    assert do_recount_answer_deadlines(actor=TEST_ACTOR) == []
 
 
 def test_the_data_bureau_lists_its_own_applications_apart_from_the_citys(
