@@ -17,7 +17,10 @@ from dataclasses import dataclass
 
 from stdnum.cn import ric, uscc
 
+from zhengtong.core import calendar
 from zhengtong.core.actions import (
+    ArrangedDay,
+    do_record_holiday_arrangement,
     do_register_department,
     do_register_enterprise,
     do_register_person,
@@ -180,6 +183,21 @@ def make_enterprise(
         industry=industry,
         established_on=established_on,
     )
+
+
+def make_holiday(day: dt.date) -> None:
+    """Record a holiday notice for the day's year that makes the day a holiday.
+
+    The test's transaction never commits, so this process is told at once
+    instead of when the notice commits, as production is.
+    """
+    do_record_holiday_arrangement(
+        day.year,
+        "国办发明电（测试）",
+        [ArrangedDay(day, is_working_day=False, name="测试假日")],
+        actor=TEST_ACTOR,
+    )
+    calendar.forget_recorded_arrangements()
 
 
 def documented_statuses(method: str, path: str) -> set[int]:

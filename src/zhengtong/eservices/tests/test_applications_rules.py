@@ -9,10 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from zhengtong.core.actions import ArrangedDay, do_record_holiday_arrangement
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from zhengtong.core.testing import TEST_ACTOR, make_department, make_person
+from zhengtong.core.testing import TEST_ACTOR, make_department, make_holiday, make_person
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import process
 from zhengtong.eservices.actions import (
@@ -422,20 +421,14 @@ def test_an_item_s_new_limit_binds_new_applications_not_accepted_ones(
 
 
 def test_a_holiday_notice_recorded_later_moves_running_deadlines_and_tells_the_applicant(
-    cast: ApplicationsCast, django_capture_on_commit_callbacks: Any
+    cast: ApplicationsCast,
 ) -> None:
     application = accepted(cast)
     stored = application.deadline_at
     assert stored is not None
     last_day = timezone.localtime(stored).date()
     # The notice makes the limit's last day a holiday: the limit ends a working day later.
-    with django_capture_on_commit_callbacks(execute=True):
-        do_record_holiday_arrangement(
-            last_day.year,
-            "国办发明电（测试）",
-            [ArrangedDay(last_day, is_working_day=False, name="测试假日")],
-            actor=TEST_ACTOR,
-        )
+    make_holiday(last_day)
     moved = add_working_days(application.accepted_at, 5)  # type: ignore[arg-type]
     assert moved.date() > last_day
 

@@ -7,9 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from zhengtong.core.actions import ArrangedDay, do_record_holiday_arrangement
 from zhengtong.core.calendar import add_working_days
-from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_id_number
+from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_holiday, make_id_number
 from zhengtong.exchange.actions import do_grant_application, do_recount_answer_deadlines
 from zhengtong.exchange.models import AccessApplication, AccessLog
 from zhengtong.exchange.tasks import recount_answer_deadlines
@@ -245,20 +244,12 @@ def test_overdue_answers_surface_to_the_data_bureau(sharing: Sharing) -> None:
     assert bad_box.status_code == 400 and bad_box.json()["code"] == "invalid_box"
 
 
-def test_a_holiday_notice_recorded_later_moves_pending_answer_deadlines(
-    sharing: Sharing, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_a_holiday_notice_recorded_later_moves_pending_answer_deadlines(sharing: Sharing) -> None:
     answered = apply_for_phone(sharing)
     do_grant_application(answered, actor=actor_of(sharing.officer))
     pending = apply_for_phone(sharing)
     last_day = timezone.localtime(pending.due_at).date()
-    with django_capture_on_commit_callbacks(execute=True):
-        do_record_holiday_arrangement(
-            last_day.year,
-            "国办发明电（测试）",
-            [ArrangedDay(last_day, is_working_day=False, name="测试假日")],
-            actor=TEST_ACTOR,
-        )
+    make_holiday(last_day)
     expected = add_working_days(pending.submitted_at, 10)
     assert expected.date() > last_day
 
