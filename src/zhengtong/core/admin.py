@@ -21,7 +21,7 @@ from zhengtong.core.actions import (
     do_register_person,
 )
 from zhengtong.core.actors import Actor
-from zhengtong.core.admin_actions import ActionAdminMixin
+from zhengtong.core.admin_actions import ActionAdminMixin, ReadOnlyAdmin
 from zhengtong.core.forms import (
     DepartmentRegistrationForm,
     EnterpriseRegistrationForm,
@@ -232,19 +232,10 @@ class HolidayArrangementDayInline(admin.TabularInline[HolidayArrangementDay, Hol
 
 
 @admin.register(HolidayArrangement)
-class HolidayArrangementAdmin(admin.ModelAdmin[HolidayArrangement]):
+class HolidayArrangementAdmin(ReadOnlyAdmin):
     """Shows the recorded notices; ``zhengtong record_holiday_arrangement`` records them."""
 
     list_display = ("year", "notice", "published_on", "recorded_at")
     fields = ("year", "notice", "published_on", "recorded_at")
     readonly_fields = fields
     inlines = (HolidayArrangementDayInline,)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 
@@ -21,3 +22,20 @@ class ActionAdminMixin:
     ) -> HttpResponse:
         # _changeform_view is the admin's form handling without the atomic wrapper.
         return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined,no-any-return]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Shows rows that only actions write: no adding, changing or deleting here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # No bulk "delete selected" either.
+        return {}

@@ -6,23 +6,9 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from zhengtong.core.admin_actions import ReadOnlyAdmin
 from zhengtong.ledger.access import entries_in_scope, may_view_entries
 from zhengtong.ledger.models import LedgerEntry, SignedTreeHead
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        # No bulk "delete selected" either.
-        return {}
 
 
 @admin.register(LedgerEntry)
