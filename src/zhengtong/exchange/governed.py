@@ -46,13 +46,12 @@ from zhengtong.core.sql import RowLoader, driver_cursor, driver_sql
 from zhengtong.exchange.audit_writer import Arrival, LogEntry, arriving, log_call
 from zhengtong.exchange.models import Grant, HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
-from zhengtong.exchange.selectors import MAX_CHANGES, changes_since, feed_window_problem
+from zhengtong.exchange.selectors import changes_since, feed_window_problem
 from zhengtong.exchange.upstream import UpstreamConfig, client_for
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import SystemClient
 
 MAX_BATCH_KEYS = 1000
-MAX_FEED = MAX_CHANGES
 PURPOSE_MIN, PURPOSE_MAX = 2, 200
 SUBJECT = "catalog.Resource"
 

@@ -55,7 +55,7 @@ from zhengtong.exchange.models import HostedDataset, Record
 from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
 from zhengtong.exchange.rows import BadValue, clean_value
 from zhengtong.exchange.schemas import UPSTREAM_ERRORS
-from zhengtong.exchange.selectors import data_uses, lookup_record
+from zhengtong.exchange.selectors import MAX_CHANGES, data_uses, lookup_record
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
 from zhengtong.identity.models import SystemClient, User
@@ -134,7 +134,7 @@ class ListIn(Schema):
     filter: str | None = Field(None, max_length=40, description="the item code to look in")
     ordering: str | None = Field(None, description="ascending or descending by key")
     page: int = Field(1, ge=1, description="only page 1: follow next for later pages")
-    pageSize: int = Field(100, ge=1, le=governed.MAX_FEED)
+    pageSize: int = Field(100, ge=1, le=MAX_CHANGES)
     cursor: int = Field(0, ge=0, description="where the next page starts (from next)")
 
 
