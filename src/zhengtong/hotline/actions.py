@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from zhengtong.core.actors import Actor
-from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.models import Department, Region
@@ -68,12 +67,21 @@ from zhengtong.hotline.states import (
     Channel,
     EventKind,
     ExtensionState,
+    LimitUnit,
     Rating,
     RoutedBy,
     Urgency,
     check_transition,
 )
-from zhengtong.hotline.time_limits import dispatch_due, limits_for, reply_due
+from zhengtong.hotline.time_limits import (
+    Limits,
+    dispatch_due,
+    extend_reply_clock,
+    limits_for,
+    recounted_reply_due,
+    start_reply_clock,
+    stop_reply_clock,
+)
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.credit_actions import add_credit_record
 from zhengtong.regulation.models import CreditKind
@@ -546,8 +554,7 @@ def _route_new_case(
         case.category = suggestion.prediction.label
         case.department = suggestion.department
         case.routed_by = RoutedBy.MODEL
-        case.dispatched_at = now
-        case.reply_due = reply_due(now, limits)
+        start_reply_clock(case, now, limits)
         _move(case, CaseState.ASSIGNED)
         case.save()
         _event(
@@ -631,9 +638,8 @@ def do_dispatch_case(
         locked.category = category
         locked.department = department
         locked.routed_by = RoutedBy.DISPATCHER
-        locked.dispatched_at = now
         locked.signed_at = None
-        locked.reply_due = reply_due(now, limits)
+        start_reply_clock(locked, now, limits)
         locked.save()
         LabelledExample.objects.update_or_create(
             case=locked,
@@ -712,7 +718,7 @@ def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequen
         _move(locked, CaseState.DISPATCHING)
         locked.return_count += 1
         locked.department = None
-        locked.reply_due = None
+        stop_reply_clock(locked)
         locked.signed_at = None
         # The dispatcher has the remaining dispatch time of an urgent case,
         # and at least an hour, to send it on.
@@ -798,7 +804,7 @@ def do_decide_extension(
         locked_request.decided_at = now
         locked_request.save()
         if approve and case.reply_due is not None:
-            case.reply_due = add_working_days(case.reply_due, locked_request.days)
+            extend_reply_clock(case, locked_request.days)
             case.save()
         _event(
             case,
@@ -963,8 +969,7 @@ def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") ->
         if reopen:
             _move(locked, CaseState.HANDLING)
             locked.reopened = True
-            locked.reply_due = add_working_days(now, settings.HOTLINE_REOPEN_WORKING_DAYS)
-            locked.dispatched_at = now
+            start_reply_clock(locked, now, _reopen_limits())
             locked.save()
             _event(locked, EventKind.RATED, actor, at=now, note=comment, data={"rating": rating})
             _event(locked, EventKind.REOPENED, actor, at=now, department=locked.department)
@@ -986,6 +991,11 @@ def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") ->
             _event(locked, EventKind.RATED, actor, at=now, note=comment, data={"rating": rating})
         _ledger(locked, "rate_case", actor, rating=rating, reopened=reopen)
     return locked
+
+
+def _reopen_limits() -> Limits:
+    """The reply limit of a case reopened by a 不满意 rating."""
+    return Limits(0, settings.HOTLINE_REOPEN_WORKING_DAYS, LimitUnit.WORKING_DAYS)
 
 
 # A case still unanswered this long after its deadline is supervised (督办).
@@ -1036,6 +1046,69 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
             data={"cases": {case.number: str(kind) for case, kind in due}},
         )
     return [case.number for case, _kind in due]
+
+
+def do_recount_reply_deadlines(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
+    """Count every running reply deadline again; return the numbers of the cases moved.
+
+    A holiday notice recorded after a case was dispatched (``core.calendar``)
+    can move the working day its deadline falls on. The department handling
+    the case is told the new deadline, and the case's timeline shows it.
+    Nothing is written (no ledger entry either) when no deadline moved.
+    """
+    now = now or _now()
+    running = Case.objects.filter(
+        Q(reply_limit_unit=LimitUnit.WORKING_DAYS) | Q(reply_extension_days__gt=0),
+        state__in=(CaseState.ASSIGNED, CaseState.HANDLING),
+        reply_due__isnull=False,
+    ).select_related("department")
+    moved: list[tuple[Case, dt.datetime]] = []
+    for case in running:
+        due = recounted_reply_due(case)
+        if due is not None and due != case.reply_due:
+            moved.append((case, due))
+    if not moved:
+        return []
+    written: dict[str, str] = {}
+    with transaction.atomic(durable=True):
+        for case, due in moved:
+            locked = _lock(case)
+            # Counted again under the lock: the case may have been answered,
+            # sent back or extended since it was read.
+            if locked.state not in (CaseState.ASSIGNED, CaseState.HANDLING):
+                continue
+            due = recounted_reply_due(locked) or due
+            if due == locked.reply_due:
+                continue
+            locked.reply_due = due
+            locked.save(update_fields=["reply_due"])
+            shown = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+            _event(
+                locked,
+                EventKind.DEADLINE_RECOUNTED,
+                actor,
+                at=now,
+                note=shown,
+                department=locked.department,
+                data={"reply_due": due.isoformat()},
+            )
+            if locked.department is not None:
+                text = stored_text(
+                    gettext_noop("工单 %(number)s 的答复期限按节假日安排重新计算为 %(due)s。"),
+                    number=locked.number,
+                    due=shown,
+                )
+                _notify(locked.department, locked, EventKind.DEADLINE_RECOUNTED, text, now)
+            written[locked.number] = due.isoformat()
+        if written:
+            record_entry(
+                actor=actor,
+                action="hotline.recount_reply_deadlines",
+                subject_type="hotline.case",
+                subject_id="reply_deadlines",
+                data={"moved": written},
+            )
+    return list(written)
 
 
 # A jump is alerted once per issue within this time.

@@ -220,6 +220,15 @@ class Case(models.Model):
     dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     reply_due = models.DateTimeField(_("答复期限"), null=True, blank=True)
+    # What the reply deadline is counted from, kept so that it can be counted
+    # again when a holiday notice recorded later moves working days
+    # (do_recount_reply_deadlines): the limit applied at dispatch (or at
+    # reopening) and the working days approved extensions added since.
+    reply_limit_amount = models.PositiveIntegerField(_("答复时限"), null=True, blank=True)
+    reply_limit_unit = models.CharField(
+        _("答复时限单位"), max_length=16, choices=LimitUnit.choices, blank=True
+    )
+    reply_extension_days = models.PositiveIntegerField(_("延期工作日数"), default=0)
     replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     reply = models.TextField(_("答复内容"), blank=True)
     reply_score = models.JSONField(_("答复质量"), default=dict, blank=True)

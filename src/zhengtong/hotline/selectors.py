@@ -96,6 +96,7 @@ PUBLIC_EVENTS = frozenset(
         EventKind.REPLIED,
         EventKind.RATED,
         EventKind.REOPENED,
+        EventKind.DEADLINE_RECOUNTED,
     }
 )
 
@@ -119,8 +120,10 @@ def public_history_of(case: Case) -> list[PublicEvent]:
             continue
         if event.kind == EventKind.EXTENSION_DECIDED and not (event.data or {}).get("approved"):
             continue
-        # Every reply the citizen was given stays readable, and their own comment.
-        note = event.note if event.kind in (EventKind.RATED, EventKind.REPLIED) else ""
+        # Every reply the citizen was given stays readable, their own comment,
+        # and the new date of a deadline counted again.
+        shown = (EventKind.RATED, EventKind.REPLIED, EventKind.DEADLINE_RECOUNTED)
+        note = event.note if event.kind in shown else ""
         steps.append(PublicEvent(event, note))
     return steps
 

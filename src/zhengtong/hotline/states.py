@@ -78,6 +78,7 @@ class EventKind(models.TextChoices):
     REPLIED = "replied", _("答复")
     RATED = "rated", _("回访评价")
     REOPENED = "reopened", _("重新办理")
+    DEADLINE_RECOUNTED = "deadline_recounted", _("答复期限重算")
 
 
 class ExtensionState(models.TextChoices):

@@ -1,9 +1,13 @@
-"""Background work of the hotline: training, imports, urging overdue cases, hot-issue alerts."""
+"""Background work of the hotline: training, imports, deadlines and urging, hot-issue alerts."""
 
 from django_tasks import task
 
 from zhengtong.core.actors import Actor
-from zhengtong.hotline.actions import do_refresh_hot_issues, do_urge_overdue_cases
+from zhengtong.hotline.actions import (
+    do_recount_reply_deadlines,
+    do_refresh_hot_issues,
+    do_urge_overdue_cases,
+)
 from zhengtong.hotline.classifier_actions import run_training
 from zhengtong.hotline.models import CaseImport, ClassifierVersion
 from zhengtong.hotline.states import TrainingState
@@ -24,6 +28,12 @@ def train_classifier(version_id: int) -> str:
 def urge_overdue_cases() -> int:
     """催办 and 督办 the cases past their reply deadline."""
     return len(do_urge_overdue_cases(actor=Actor.system("hotline.urge_overdue_cases")))
+
+
+@task()
+def recount_reply_deadlines() -> int:
+    """Count the running reply deadlines again after a holiday notice moved working days."""
+    return len(do_recount_reply_deadlines(actor=Actor.system("hotline.recount_reply_deadlines")))
 
 
 @task()

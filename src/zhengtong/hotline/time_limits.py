@@ -64,6 +64,43 @@ def reply_due(start: dt.datetime, limits: Limits, extra_working_days: int = 0) -
     return due
 
 
+def start_reply_clock(case: Case, start: dt.datetime, limits: Limits) -> None:
+    """Set the case's reply deadline from ``start`` and keep what it was counted from."""
+    case.dispatched_at = start
+    case.reply_limit_amount = limits.reply_amount
+    case.reply_limit_unit = limits.reply_unit
+    case.reply_extension_days = 0
+    case.reply_due = reply_due(start, limits)
+
+
+def stop_reply_clock(case: Case) -> None:
+    """The case has no reply deadline (sent back to the dispatchers)."""
+    case.reply_due = None
+    case.reply_limit_amount = None
+    case.reply_limit_unit = ""
+    case.reply_extension_days = 0
+
+
+def extend_reply_clock(case: Case, working_days: int) -> None:
+    """An approved extension: the deadline moves by ``working_days`` more working days."""
+    if case.reply_due is None:
+        return
+    case.reply_extension_days += working_days
+    case.reply_due = add_working_days(case.reply_due, working_days)
+
+
+def recounted_reply_due(case: Case) -> dt.datetime | None:
+    """The reply deadline counted again by today's calendar; None if it cannot be.
+
+    A case dispatched before the limit was kept (migration hotline/0012 could
+    not tell it) keeps the deadline it has.
+    """
+    if case.dispatched_at is None or case.reply_limit_amount is None or not case.reply_limit_unit:
+        return None
+    limits = Limits(0, case.reply_limit_amount, case.reply_limit_unit)
+    return reply_due(case.dispatched_at, limits, case.reply_extension_days)
+
+
 def _level(start: dt.datetime, due: dt.datetime, now: dt.datetime) -> str:
     if now > due:
         return WarningLevel.RED
