@@ -1077,8 +1077,8 @@ def do_recount_reply_deadlines(*, actor: Actor, now: dt.datetime | None = None) 
             # sent back or extended since it was read.
             if locked.state not in (CaseState.ASSIGNED, CaseState.HANDLING):
                 continue
-            due = recounted_reply_due(locked) or due
-            if due == locked.reply_due:
+            due = recounted_reply_due(locked)
+            if due is None or due == locked.reply_due:
                 continue
             locked.reply_due = due
             locked.save(update_fields=["reply_due"])
