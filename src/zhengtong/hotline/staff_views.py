@@ -64,7 +64,7 @@ from zhengtong.hotline.people import actor_name
 from zhengtong.hotline.permissions import DISPATCH, ENTER_CALLS, HANDLE, SUPERVISE
 from zhengtong.hotline.reply_quality import ReplyScore, readable_score, score_reply
 from zhengtong.hotline.states import CaseState, Channel, EventKind, ExtensionState, Rating
-from zhengtong.hotline.time_limits import Clock
+from zhengtong.hotline.time_limits import Clock, reply_limit_text
 from zhengtong.hotline.views import (
     LIGHT_TAGS,
     STATE_TAGS,
@@ -719,6 +719,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "case": case,
         "state_tag": STATE_TAGS.get(case.state, ""),
         "clock": clock,
+        "reply_limit": reply_limit_text(case) if clock.what == "reply" else "",
         "light": _light(clock),
         "confidence": percent(case.confidence),
         "contact_name": mask_name(case.contact_name),

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import ngettext
+
 from zhengtong.core.calendar import add_working_days
 from zhengtong.hotline.models import Case, TimeLimitRule
 from zhengtong.hotline.states import CaseState, LimitUnit, Urgency, WarningLevel
@@ -99,6 +101,25 @@ def recounted_reply_due(case: Case) -> dt.datetime | None:
         return None
     limits = Limits(0, case.reply_limit_amount, case.reply_limit_unit)
     return reply_due(case.dispatched_at, limits, case.reply_extension_days)
+
+
+def reply_limit_text(case: Case) -> str:
+    """The reply limit the case runs under, for staff: "15 个工作日（含延期 3 个工作日）"."""
+    amount = case.reply_limit_amount
+    if amount is None or not case.reply_limit_unit:
+        return ""
+    if case.reply_limit_unit == LimitUnit.HOURS:
+        text = ngettext("%(n)s 小时", "%(n)s 小时", amount) % {"n": amount}
+    elif case.reply_limit_unit == LimitUnit.DAYS:
+        text = ngettext("%(n)s 个自然日", "%(n)s 个自然日", amount) % {"n": amount}
+    else:
+        text = ngettext("%(n)s 个工作日", "%(n)s 个工作日", amount) % {"n": amount}
+    extended = case.reply_extension_days
+    if extended:
+        text += ngettext("（含延期 %(n)s 个工作日）", "（含延期 %(n)s 个工作日）", extended) % {
+            "n": extended
+        }
+    return text
 
 
 def _level(start: dt.datetime, due: dt.datetime, now: dt.datetime) -> str:

@@ -131,6 +131,11 @@ def test_an_hour_limit_moves_only_by_its_approved_extension(
     extended.refresh_from_db()
     assert extended.reply_extension_days == 3
     assert extended.reply_due == add_working_days(start + dt.timedelta(hours=24), 3)
+    # The handler's case page says what the deadline is counted from.
+    page = handler.get(f"/hotline/cases/{extended.number}/")
+    assert '<dd id="reply-limit">24 小时（含延期 3 个工作日）</dd>' in page.content.decode()
+    english = handler.get(f"/hotline/cases/{plain.number}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert '<dd id="reply-limit">24 hours</dd>' in english.content.decode()
 
     # A holiday inside the extension, and one inside the plain case's 24 hours.
     make_holiday(_working_day_after(start + dt.timedelta(hours=24), 2))
