@@ -5,23 +5,63 @@ from typing import Any
 from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
 
+# The longest limit looked for when a running application's stored deadline
+# is not the one its item's present limit gives.
+LONGEST_LIMIT_DAYS = 365
+
 
 def limits_of_accepted_applications(apps: Any, schema_editor: Any) -> None:
-    """Applications accepted before: their item's limit as it stands, the best known."""
+    """Applications accepted before: the limit their stored deadline was counted with.
+
+    The item's present limit is the best known for most. A running
+    application whose stored deadline that limit does not give was accepted
+    under a limit edited since: the limit that gives its deadline is the one
+    promised, and with the item's present limit the next refresh would move
+    its deadline. One that no limit explains keeps the item's present limit.
+    """
+    from django.utils import timezone
+
+    from zhengtong.eservices.time_limits import deadline_of
+
+    alias = schema_editor.connection.alias
     application = apps.get_model("eservices", "Application")
     item = apps.get_model("eservices", "ServiceItem")
-    application.objects.using(schema_editor.connection.alias).filter(
-        accepted_at__isnull=False
-    ).update(
+    application.objects.using(alias).filter(accepted_at__isnull=False).update(
         limit_days=Subquery(
             item.objects.filter(pk=OuterRef("item_id")).values("committed_limit_days")[:1]
         )
     )
+    now = timezone.now()
+    running = (
+        application.objects.using(alias)
+        .filter(
+            state__in=("accepted", "correcting"),
+            accepted_at__isnull=False,
+            deadline_at__isnull=False,
+        )
+        .prefetch_related("suspensions")
+    )
+    for accepted in running:
+        suspensions = list(accepted.suspensions.all())
+
+        def counted(days: int, accepted: Any = accepted, suspensions: Any = suspensions) -> Any:
+            return deadline_of(accepted.accepted_at, days, suspensions, now)
+
+        if accepted.limit_days is not None and counted(accepted.limit_days) == accepted.deadline_at:
+            continue
+        promised = next(
+            (d for d in range(1, LONGEST_LIMIT_DAYS + 1) if counted(d) == accepted.deadline_at),
+            None,
+        )
+        if promised is not None:
+            application.objects.using(alias).filter(pk=accepted.pk).update(limit_days=promised)
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("eservices", "0010_rejection_reasons_in_reader_language"),
+        # The deadlines are counted with the recorded holiday notices.
+        ("core", "0003_holiday_arrangements"),
     ]
 
     operations = [

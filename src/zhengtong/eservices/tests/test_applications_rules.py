@@ -1,11 +1,15 @@
 """Applications: who may do what, form and upload checks, ratings, time limits, the state table."""
 
 import datetime as dt
+import importlib
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -418,6 +422,30 @@ def test_an_item_s_new_limit_binds_new_applications_not_accepted_ones(
     later = accepted(cast)
     assert later.limit_days == 8
     assert later.deadline_at == add_working_days(later.accepted_at, 8)  # type: ignore[arg-type]
+
+
+def test_the_migration_finds_the_limit_a_running_application_was_accepted_under(
+    cast: ApplicationsCast,
+) -> None:
+    edited_since = accepted(cast)
+    unexplained = accepted(cast)
+    do_update_service_item(cast.food, replace(FOOD, committed_limit_days=8), actor=TEST_ACTOR)
+    # As they were before the limit was kept; the second one's deadline is
+    # not the end of any number of working days from its acceptance.
+    Application.objects.filter(pk__in=[edited_since.pk, unexplained.pk]).update(limit_days=None)
+    assert unexplained.deadline_at is not None
+    Application.objects.filter(pk=unexplained.pk).update(
+        deadline_at=unexplained.deadline_at - dt.timedelta(hours=3)
+    )
+    migration = importlib.import_module(
+        "zhengtong.eservices.migrations.0011_application_limit_days"
+    )
+    migration.limits_of_accepted_applications(apps, SimpleNamespace(connection=connection))
+
+    assert Application.objects.get(pk=edited_since.pk).limit_days == 5
+    assert Application.objects.get(pk=unexplained.pk).limit_days == 8
+    assert actions.do_refresh_time_limits(actor=TEST_ACTOR) == [unexplained.number]
+    assert Application.objects.get(pk=edited_since.pk).deadline_at == edited_since.deadline_at
 
 
 def test_a_holiday_notice_recorded_later_moves_running_deadlines_and_tells_the_applicant(
