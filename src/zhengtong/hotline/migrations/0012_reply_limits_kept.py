@@ -9,11 +9,12 @@ from django.db import migrations, models
 def limits_of_running_cases(apps: Any, schema_editor: Any) -> None:
     """Keep the limit of each case being handled, where its deadline shows which it was.
 
-    The limit a case was dispatched under was not stored. The candidate is
-    what the rules say now (or, for a reopened case, the reopening's working
-    days), with the working days of the extensions approved since dispatch;
-    it is kept only if it gives exactly the deadline the case has. A case
-    whose rules changed since keeps its deadline and is not counted again.
+    The limit a case was dispatched under was not stored. The candidates are
+    what the rules say now and, for a reopened case, the reopening's working
+    days, each with the working days of the extensions approved since
+    dispatch; one is kept only if it gives exactly the deadline the case has.
+    A case whose rules changed since keeps its deadline and is not counted
+    again.
     """
     from zhengtong.hotline.time_limits import DEFAULT_LIMITS, Limits, reply_due
 
@@ -26,26 +27,26 @@ def limits_of_running_cases(apps: Any, schema_editor: Any) -> None:
         state__in=("assigned", "handling"), reply_due__isnull=False, dispatched_at__isnull=False
     )
     for case in running:
-        if case.reopened:
-            limits = Limits(0, settings.HOTLINE_REOPEN_WORKING_DAYS, "working_days")
+        rule = rules.get((case.urgency, case.category)) or rules.get((case.urgency, ""))
+        if rule is not None:
+            candidates = [Limits(rule.dispatch_hours, rule.reply_amount, rule.reply_unit)]
         else:
-            rule = rules.get((case.urgency, case.category)) or rules.get((case.urgency, ""))
-            if rule is not None:
-                limits = Limits(rule.dispatch_hours, rule.reply_amount, rule.reply_unit)
-            else:
-                limits = DEFAULT_LIMITS.get(case.urgency, DEFAULT_LIMITS["normal"])
+            candidates = [DEFAULT_LIMITS.get(case.urgency, DEFAULT_LIMITS["normal"])]
+        if case.reopened:
+            candidates.insert(0, Limits(0, settings.HOTLINE_REOPEN_WORKING_DAYS, "working_days"))
         extended = sum(
             extension_model.objects.using(alias)
             .filter(case=case, state="approved", decided_at__gte=case.dispatched_at)
             .values_list("days", flat=True)
         )
-        if reply_due(case.dispatched_at, limits, extended) != case.reply_due:
-            continue
-        case_model.objects.using(alias).filter(pk=case.pk).update(
-            reply_limit_amount=limits.reply_amount,
-            reply_limit_unit=limits.reply_unit,
-            reply_extension_days=extended,
-        )
+        for limits in candidates:
+            if reply_due(case.dispatched_at, limits, extended) == case.reply_due:
+                case_model.objects.using(alias).filter(pk=case.pk).update(
+                    reply_limit_amount=limits.reply_amount,
+                    reply_limit_unit=limits.reply_unit,
+                    reply_extension_days=extended,
+                )
+                break
 
 
 class Migration(migrations.Migration):

@@ -186,13 +186,18 @@ def test_a_reopened_case_counts_its_reopening_days_and_a_returned_one_nothing(
 
 
 def test_the_migration_keeps_a_limit_only_where_it_gives_the_stored_deadline(
-    cast: HotlineCast, start: dt.datetime
+    cast: HotlineCast, start: dt.datetime, settings: SimpleNamespace
 ) -> None:
     as_dispatched = _submit(cast)
     rule_changed = _submit(cast)
+    reopened = _submit(cast, by_citizen=True)
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{reopened.number}/sign"))
+    ok(post(handler, f"/cases/{reopened.number}/reply", {"reply": "已责令该化工厂停产整改。"}))
+    ok(post(as_user(cast.zhangsan), f"/cases/{reopened.number}/rating", {"rating": "unsatisfied"}))
     # As the cases were before the limits were kept; the second one's
     # deadline was counted under a rule of 10 working days since replaced.
-    Case.objects.filter(pk__in=[as_dispatched.pk, rule_changed.pk]).update(
+    Case.objects.filter(pk__in=[as_dispatched.pk, rule_changed.pk, reopened.pk]).update(
         reply_limit_amount=None, reply_limit_unit=""
     )
     Case.objects.filter(pk=rule_changed.pk).update(reply_due=add_working_days(start, 10))
@@ -206,8 +211,15 @@ def test_the_migration_keeps_a_limit_only_where_it_gives_the_stored_deadline(
         LimitUnit.WORKING_DAYS,
     )
     assert rule_changed.reply_limit_amount is None
+    reopened.refresh_from_db()
+    assert (reopened.reply_limit_amount, reopened.reply_limit_unit) == (
+        settings.HOTLINE_REOPEN_WORKING_DAYS,
+        LimitUnit.WORKING_DAYS,
+    )
     stored = rule_changed.reply_due
     make_holiday(_working_day_after(start, 1))
-    assert do_recount_reply_deadlines(actor=TEST_ACTOR) == [as_dispatched.number]
+    assert sorted(do_recount_reply_deadlines(actor=TEST_ACTOR)) == sorted(
+        [as_dispatched.number, reopened.number]
+    )
     rule_changed.refresh_from_db()
     assert rule_changed.reply_due == stored
