@@ -498,20 +498,23 @@ def do_recount_answer_deadlines(*, actor: Actor) -> list[int]:
             moved[application.pk] = due
     if not moved:
         return []
+    written: dict[int, datetime] = {}
     with transaction.atomic(durable=True):
         for pk, due in moved.items():
             # Only while still pending: an answer given meanwhile ends the deadline.
-            AccessApplication.objects.filter(pk=pk, state=ApplicationState.PENDING).update(
+            if AccessApplication.objects.filter(pk=pk, state=ApplicationState.PENDING).update(
                 due_at=due
+            ):
+                written[pk] = due
+        if written:
+            record_entry(
+                actor=actor,
+                action="exchange.recount_answer_deadlines",
+                subject_type=APPLICATION,
+                subject_id="answer_deadlines",
+                data={"moved": {str(pk): due.isoformat() for pk, due in written.items()}},
             )
-        record_entry(
-            actor=actor,
-            action="exchange.recount_answer_deadlines",
-            subject_type=APPLICATION,
-            subject_id="answer_deadlines",
-            data={"moved": {str(pk): due.isoformat() for pk, due in moved.items()}},
-        )
-    return list(moved)
+    return list(written)
 
 
 def do_grant_application(
