@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
-from zhengtong.core.calendar import SHANGHAI, add_working_days, is_working_day
+from zhengtong.core.calendar import SHANGHAI, add_working_days
 from zhengtong.core.testing import TEST_ACTOR, make_holiday
 from zhengtong.hotline.actions import (
     CaseInput,
@@ -71,11 +71,7 @@ def _submit(cast: HotlineCast, urgency: str = Urgency.NORMAL, *, by_citizen: boo
 
 def _working_day_after(moment: dt.datetime, count: int = 1) -> dt.date:
     """The ``count``-th working day after the day ``moment`` falls on."""
-    day = moment.astimezone(SHANGHAI).date()
-    while count:
-        day += dt.timedelta(days=1)
-        count -= is_working_day(day)
-    return day
+    return add_working_days(moment, count).astimezone(SHANGHAI).date()
 
 
 def test_a_recorded_holiday_moves_a_running_deadline_and_tells_the_department(
