@@ -16,6 +16,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -117,6 +120,11 @@ def _public_label(event: CaseEvent) -> str:
         return _("同意延期答复") if approved else _("延期申请未获同意")
     if event.kind == EventKind.QUEUED:
         return _("转人工派单")
+    if event.kind == EventKind.DEADLINE_RECOUNTED:
+        due = parse_datetime(str((event.data or {}).get("reply_due", "")))
+        if due is not None:
+            shown = date_format(timezone.localtime(due), "Y-m-d H:i")
+            return _("答复期限按节假日安排调整为 %(due)s") % {"due": shown}
     return str(EventKind(event.kind).label)
 
 
@@ -126,6 +134,12 @@ def public_timeline(case: Case) -> list[PublicStep]:
     for public in selectors.public_history_of(case):
         event = public.event
         department = event.department.name if event.department else ""
+        if event.kind == EventKind.DEADLINE_RECOUNTED:
+            # The calendar moved the date, not the department: the label
+            # says so with the new date, which a note beside a department
+            # name would read as the department's word.
+            steps.append(PublicStep(event, _public_label(event), "", ""))
+            continue
         if event.kind in (EventKind.ROUTED, EventKind.DISPATCHED) and department:
             department = _("转交 %(name)s 办理") % {"name": department}
         note = public.note

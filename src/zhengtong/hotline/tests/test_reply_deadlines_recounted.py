@@ -107,8 +107,13 @@ def test_a_recorded_holiday_moves_a_running_deadline_and_tells_the_department(
     page = as_user(cast.zhangsan).get(f"/hotline/mine/{case.number}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert re.search(rf"<li>[^<]*<time[^>]*>[^<]*</time> 答复期限重算[^<]*：{shown}</li>", html)
+    step = re.search(r"<li>[^<]*<time[^>]*>[^<]*</time> (答复期限[^<]*)</li>", html)
+    assert step is not None and step.group(1) == f"答复期限按节假日安排调整为 {shown}"
     assert f"<dd>{shown}</dd>" in html
+    english = as_user(cast.zhangsan).get(f"/hotline/mine/{case.number}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert f"Reply deadline moved to {shown} by the holiday arrangement" in (
+        english.content.decode()
+    )
 
 
 def test_an_hour_limit_moves_only_by_its_approved_extension(
