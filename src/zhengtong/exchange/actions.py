@@ -137,7 +137,9 @@ def _check_row(
     for header, raw in row.items():
         item = columns.get(header.strip())
         if item is None:
-            return RowProblem(number, _("没有名为“%(column)s”的信息项。") % {"column": header})
+            return RowProblem(
+                number, _("没有名为“%(column)s”的信息项。") % {"column": header}, header.strip()
+            )
         if not (raw or "").strip():
             continue
         try:
@@ -164,19 +166,26 @@ def do_load_dataset_rows(
     actor: Actor,
     source_name: str,
     sha256: str = "",
+    report_blank_rows: bool = False,
 ) -> LoadReport:
     """Check every row, keep the good ones as a new version and report the bad ones.
 
     Good rows are upserted by key; each record that changes gets one change-feed
     row. ``sha256`` is the uploaded file's digest; without it the rows' own is kept.
+    Blank rows are skipped, as a spreadsheet has them, unless ``report_blank_rows``
+    (rows a system sent, where a blank one is a mistake to tell it about).
     """
     rows = list(rows)
+    if not rows:
+        raise InvalidInput(_("没有可载入的记录行。"), code="no_rows")
     items = list(dataset.resource.items.order_by("position"))
     columns = _columns(items)
     problems: list[RowProblem] = []
     good: dict[str, dict[str, str]] = {}
     for number, row in enumerate(rows, start=FIRST_ROW):
         if not any((value or "").strip() for value in row.values()):
+            if report_blank_rows:
+                problems.append(RowProblem(number, _("这一行没有任何信息项的值。"), ""))
             continue
         checked = _check_row(number, row, columns, dataset.key_item_code)
         if isinstance(checked, RowProblem):

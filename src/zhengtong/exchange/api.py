@@ -571,6 +571,7 @@ def push_records(request: HttpRequest, slug: str, payload: PushRecordsIn) -> Pus
         rows,
         actor=actor_of(client),
         source_name=payload.source_name or f"api:{client.key_id}",
+        report_blank_rows=True,
     )
     return PushReportOut(
         version=version_out(report.version),

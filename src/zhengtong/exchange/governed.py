@@ -537,6 +537,21 @@ def _governed(call: Call, handle: Callable[[], T]) -> T:
     return value
 
 
+def do_log_refused_call(
+    client: SystemClient,
+    operation: Operation,
+    resource_code: str,
+    purpose: str,
+    refusal: ZhengtongError,
+) -> None:
+    """Log a call refused before it reached one of the operations below.
+
+    A profile that checks its own request shape first (GovStack's) still
+    leaves one access-log row and ledger entry per call, as the native API does.
+    """
+    _log(Call(client, operation, resource_code, purpose), refusal.code)
+
+
 # --- The four operations --------------------------------------------------------------
 
 
@@ -710,7 +725,13 @@ def do_look_up_records(
         hash_key = _key_hasher()
         present = access.present
         masked_fields = access.masked_fields
+        answered: set[str] = set()
         for given, key in cleaned.items():
+            # Keys written differently (" 4301…", lower-case x) may name one
+            # record: it is answered once, for the first way it was written.
+            if key in answered:
+                continue
+            answered.add(key)
             record = records.get(key)
             if record is None:
                 outcomes[hash_key(key)] = "not_found"
@@ -778,6 +799,9 @@ class FeedChange:
     key: str
     at: datetime
     values: dict[str, str | None] | None
+    # Tells records apart where masked keys look alike, without disclosing
+    # the key: the keyed hash the access log keeps for it.
+    key_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -818,7 +842,8 @@ def do_read_changes(
         key_clear = in_clear(key_item) or key_item.code in access.clear
         out: list[FeedChange] = []
         for change in changes:
-            call.outcomes[key_hash(change.key)] = change.kind
+            hashed = key_hash(change.key)
+            call.outcomes[hashed] = change.kind
             record = records.get(change.key)
             out.append(
                 FeedChange(
@@ -827,6 +852,7 @@ def do_read_changes(
                     key=change.key if key_clear else masked(key_item, change.key),
                     at=change.at,
                     values=access.present(record.values) if record is not None else None,
+                    key_hash=hashed,
                 )
             )
         call.detail = {"cursor": cursor}

@@ -27,7 +27,7 @@ docs/exchange-govstack.md.
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -228,6 +228,11 @@ def _caller(request: HttpRequest) -> SystemClient:
     client = principal_of(request)
     if not isinstance(client, SystemClient):
         raise PermissionDenied()
+    _check_client_headers(request, client)
+    return client
+
+
+def _check_client_headers(request: HttpRequest, client: SystemClient) -> None:
     for header in CLIENT_HEADERS:
         claimed = request.headers.get(header)
         if claimed is None:
@@ -245,12 +250,28 @@ def _caller(request: HttpRequest) -> SystemClient:
                 code="client_mismatch",
                 detail={"header": header, "expected": client_identifier(client)},
             )
+
+
+def _reader(request: HttpRequest, operation: governed.Operation, registry: str) -> SystemClient:
+    require_scope(request, READ_SHARED)
+    client = principal_of(request)
+    if not isinstance(client, SystemClient):
+        raise PermissionDenied()
+    with _refusals_logged(request, client, operation, registry):
+        _check_client_headers(request, client)
     return client
 
 
-def _reader(request: HttpRequest) -> SystemClient:
-    require_scope(request, READ_SHARED)
-    return _caller(request)
+@contextlib.contextmanager
+def _refusals_logged(
+    request: HttpRequest, client: SystemClient, operation: governed.Operation, registry: str
+) -> Iterator[None]:
+    """Log what the profile refuses before the governed call: every read is in the ledger."""
+    try:
+        yield
+    except ZhengtongError as refusal:
+        governed.do_log_refused_call(client, operation, registry, _purpose(request), refusal)
+        raise
 
 
 def _purpose(request: HttpRequest) -> str:
@@ -280,7 +301,10 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     django-ninja hands on only declared fields, and a flat object's items are extra.
     """
     body = json.loads(request.body or b"{}")
-    return body if isinstance(body, dict) else {}
+    if not isinstance(body, dict):
+        # An array or a bare value is a mistake, not an empty query.
+        raise InvalidInput(_("请求内容应为JSON对象。"), status=422)
+    return body
 
 
 def _content(part: Any) -> dict[str, Any] | None:
@@ -479,9 +503,10 @@ def read(
     """Return one record by its key, with only the items your system may read, masked as the
     native look-up masks them. ``query.content`` must hold the registry's key item; other
     items in it must equal what you may read in clear. Every call is in the ledger."""
-    client = _reader(request)
-    _registry_version(version)
-    _, key, criteria = _split_key(registry, _query_content(request))
+    client = _reader(request, governed.Operation.LOOK_UP, registry)
+    with _refusals_logged(request, client, governed.Operation.LOOK_UP, registry):
+        _registry_version(version)
+        _, key, criteria = _split_key(registry, _query_content(request))
     try:
         found = governed.do_look_up_record(client, registry, key, purpose=_purpose(request))
     except governed.Refused as refusal:
@@ -501,9 +526,10 @@ def read(
 def exists(request: HttpRequest, registry: str, version: str, payload: RegistryIn) -> ExistsOut:
     """Say whether a record with this key exists; with more items in ``query.content``,
     whether it holds those values too (核验), disclosing nothing else."""
-    client = _reader(request)
-    _registry_version(version)
-    key_code, key, criteria = _split_key(registry, _query_content(request))
+    client = _reader(request, governed.Operation.VERIFY, registry)
+    with _refusals_logged(request, client, governed.Operation.VERIFY, registry):
+        _registry_version(version)
+        key_code, key, criteria = _split_key(registry, _query_content(request))
     purpose = _purpose(request)
     try:
         if criteria:
@@ -534,15 +560,16 @@ def read_value(
     request: HttpRequest, registry: str, version: str, key: str, field_ext: str
 ) -> str | Status[RecordNotFoundOut] | None:
     """Return one item of one record as a JSON value (``{item}.json``), governed like a look-up."""
-    client = _reader(request)
-    _registry_version(version)
+    client = _reader(request, governed.Operation.LOOK_UP, registry)
     field, _dot, ext = field_ext.rpartition(".")
-    if not field or ext != "json":
-        raise InvalidInput(
-            _("只支持 JSON 格式（.json）。"),
-            code="unsupported_format",
-            detail={"formats": ["json"]},
-        )
+    with _refusals_logged(request, client, governed.Operation.LOOK_UP, registry):
+        _registry_version(version)
+        if not field or ext != "json":
+            raise InvalidInput(
+                _("只支持 JSON 格式（.json）。"),
+                code="unsupported_format",
+                detail={"formats": ["json"]},
+            )
     try:
         found = governed.do_look_up_record(
             client, registry, key, purpose=_purpose(request), fields=[field]
@@ -585,9 +612,10 @@ def list_records(
     ``filter=<key item>&search=...``) this is a look-up; otherwise it pages through the
     registry's change feed (each page one governed read, ``next`` gives the following page)
     and keeps the records whose readable items equal the criteria."""
-    client = _reader(request)
-    _registry_version(version)
-    key_code = str(_hosted(registry).key_item_code)
+    client = _reader(request, governed.Operation.CHANGES, registry)
+    with _refusals_logged(request, client, governed.Operation.CHANGES, registry):
+        _registry_version(version)
+        key_code = str(_hosted(registry).key_item_code)
     criteria: dict[str, str] = {}
     for name in request.GET:
         value = request.GET.get(name, "")
@@ -598,24 +626,27 @@ def list_records(
     purpose = _purpose(request)
     key = criteria.pop(key_code, None)
     next_url = None
-    rows: dict[str, dict[str, str | None]] = {}
+    # Sorted by the key as shown; records are told apart by the key's hash,
+    # as two masked keys may look alike (430102********1057).
+    rows: dict[tuple[str, str], dict[str, str | None]] = {}
     if key is not None:
         batch = governed.do_look_up_records(client, registry, [key], purpose=purpose)
-        rows = {found.key: found.values for found in batch.found}
+        rows = {(found.key, ""): found.values for found in batch.found}
     else:
         feed = governed.do_read_changes(
             client, registry, cursor=params.cursor, purpose=purpose, limit=params.pageSize
         )
         # A key may change more than once in a page; its last change tells what it is now.
         for change in feed.changes:
-            rows.pop(change.key, None)
+            record = (change.key, change.key_hash)
+            rows.pop(record, None)
             if change.values is not None:
-                rows[change.key] = change.values
+                rows[record] = change.values
         if len(feed.changes) == params.pageSize:
             next_url = _list_url(request, params, feed.next_cursor)
     results = [
         values
-        for _key, values in sorted(rows.items(), reverse=params.ordering == "descending")
+        for _record, values in sorted(rows.items(), reverse=params.ordering == "descending")
         if _matches(values, criteria)
     ]
     return ListOut(count=len(results), next=next_url, previous=None, results=results)

@@ -6,7 +6,7 @@ rows are numbered as a spreadsheet shows them, so the first record is row 2.
 Values are checked against the catalog's data-type dictionary:
 
 * ``C`` text, at most ``length`` characters when the item has a length;
-* ``N`` a decimal number;
+* ``N`` a decimal number of at most ``length`` digits (38 without a length);
 * ``D`` a date ``YYYY-MM-DD``;
 * ``T`` a date and time ``YYYY-MM-DD HH:MM[:SS]`` (or with ``T``); a bare date
   means midnight, since spreadsheets drop a midnight time;
@@ -25,7 +25,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -37,6 +37,10 @@ from zhengtong.core.validators import normalise, validate_credit_code, validate_
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(E[+-]?\d+)?$")
+# Digits of a number whose item gives no length (as many as PostgreSQL's
+# numeric and most databases' decimal columns are asked to keep exactly).
+MAX_NUMBER_DIGITS = 38
 _TRUE = frozenset({"true", "1", "是", "y", "yes"})
 _FALSE = frozenset({"false", "0", "否", "n", "no"})
 
@@ -77,12 +81,17 @@ def clean_value(item: InformationItem, raw: str) -> str:
             raise BadValue(_("超过%(length)d个字符。") % {"length": item.length})
         return value
     if item.data_type == DataType.NUMBER:
-        try:
-            number = Decimal(normalise(value))
-        except InvalidOperation:
-            raise BadValue(_("应为数值。")) from None
-        if not number.is_finite():
+        text = normalise(value)
+        # Decimal alone would also take 1_000, NaN and Infinity.
+        if not _NUMBER.match(text):
             raise BadValue(_("应为数值。"))
+        number = Decimal(text)
+        # Counted before the number is written out: 1e999999999 is twelve
+        # characters that plain notation would make a gigabyte.
+        digits = max(number.adjusted() + 1, 1) + max(-int(number.as_tuple().exponent), 0)
+        most = item.length or MAX_NUMBER_DIGITS
+        if digits > most:
+            raise BadValue(_("超过%(length)d位数字。") % {"length": most})
         # Plain decimal notation: 1e3 is stored and served as 1000, not 1E+3.
         return format(number, "f")
     if item.data_type == DataType.DATE:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_holiday, make_id_number
 from zhengtong.exchange.actions import do_grant_application, do_recount_answer_deadlines
-from zhengtong.exchange.models import AccessApplication, AccessLog
+from zhengtong.exchange.models import AccessApplication, AccessLog, DatasetVersion
 from zhengtong.exchange.tasks import recount_answer_deadlines
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import (
@@ -302,6 +302,19 @@ def test_a_provider_system_pushes_and_deletes_records(sharing: Sharing) -> None:
     assert report["version"]["created"] == 1 and report["unchanged"] == 1
     assert [(p["row"], p["item"]) for p in report["problems"]] == [(2, "uscc")]
     assert report["version"]["source_name"] == "nightly sync"
+    versions = DatasetVersion.objects.count()
+    # Every row sent is kept or reported: a blank one and an unknown item too.
+    odd = http.post(
+        f"/api/exchange/shared/{SLUG}/records",
+        {"rows": [{}, {"uscc": new_uscc, "zzz": "1"}, {"uscc": new_uscc, "name": "长沙新开"}]},
+        "application/json",
+    ).json()
+    assert odd["version"]["accepted"] == 1 and odd["version"]["rejected"] == 2
+    assert [(p["row"], p["item"]) for p in odd["problems"]] == [(1, ""), (2, "zzz")]
+    # Nothing to load is refused without a version.
+    empty = http.post(f"/api/exchange/shared/{SLUG}/records", {"rows": []}, "application/json")
+    assert empty.status_code == 400 and empty.json()["code"] == "no_rows"
+    assert DatasetVersion.objects.count() == versions + 1
 
     deleted = http.post(
         f"/api/exchange/shared/{SLUG}/records:delete",

@@ -127,6 +127,14 @@ def test_bad_and_unknown_keys_and_batches(cast: ExchangeCast, hosted: dict[str, 
     body = batch.json()
     assert [r["key"] for r in body["records"]] == [uscc]
     assert body["not_found"] == [other] and body["bad_keys"] == ["bad"]
+    # One record written two ways is answered once, as is an unknown key.
+    twice = _post(
+        http,
+        "batch-look-up",
+        {"keys": [uscc, f" {uscc.lower()} ", other, f"{other} "], "purpose": "批量核对"},
+    ).json()
+    assert [r["key"] for r in twice["records"]] == [uscc]
+    assert twice["not_found"] == [other]
     too_many = _post(http, "batch-look-up", {"keys": [uscc] * 1001, "purpose": "批量核对"})
     assert too_many.json()["code"] == "too_many_keys"
     no_purpose = _post(http, "look-up", {"key": uscc, "purpose": " "})

@@ -205,6 +205,50 @@ def test_a_body_that_is_not_an_object_of_items_is_refused(world: World) -> None:
         assert answer.status_code in {400, 422}, body
         assert answer.json()["code"] in {"invalid_input", "key_required"}, answer.json()
     assert _post(world.reader, _data(FIRMS, "/read"), {}).json()["code"] == "key_required"
+    bare: list[Any] = [[1, 2], None, "str", 123]
+    for bare_body in bare:
+        body_text = json.dumps(bare_body)
+        for http, op in ((world.reader, "/read"), (world.provider, "/create")):
+            answer = _post(http, _data(FIRMS, op), body_text)
+            assert answer.status_code == 422, (op, body_text)
+            assert answer.json()["code"] == "invalid_input", answer.json()
+        put = world.provider.put(_data(FIRMS, "/update"), body_text, "application/json")
+        assert put.status_code == 422 and put.json()["code"] == "invalid_input"
+
+
+def test_reads_the_profile_refuses_itself_are_logged_too(world: World) -> None:
+    people = _query({"id_number": world.zhang_id})
+    other_system = {"Information-Mediator-Client": "ZT/GOV/000000/000000", **PURPOSE}
+    refused = [
+        (_post(world.reader, _data("999999999-000001", "/read"), people), "resource_not_found"),
+        (world.reader.get(_data("999999999-000001"), headers=PURPOSE), "resource_not_found"),
+        (_post(world.reader, "/api/govstack/data/101000000-000001/2.0/read", people), None),
+        (_post(world.reader, _data(PEOPLE, "/read"), _query({"name": "张三"})), "key_required"),
+        (_post(world.reader, _data(PEOPLE, "/exists"), _query({"zzz": "1"})), "unknown_item"),
+        (
+            _post(world.reader, _data(PEOPLE, "/read"), _query({"id_number": ["x"]})),
+            "invalid_value",
+        ),
+        (_post(world.reader, _data(PEOPLE, "/read"), json.dumps([1])), "invalid_input"),
+        (
+            world.reader.get(
+                _data(PEOPLE, f"/{world.zhang_id}/readValue/name.xml"), headers=PURPOSE
+            ),
+            "unsupported_format",
+        ),
+        (
+            world.reader.post(
+                _data(PEOPLE, "/read"), people, "application/json", headers=other_system
+            ),
+            "client_mismatch",
+        ),
+    ]
+    codes = [answer.json()["code"] for answer, _code in refused]
+    assert codes == [code or "unknown_version" for _answer, code in refused]
+    logged = list(AccessLog.objects.order_by("ledger_seq").values_list("result", flat=True))
+    assert logged == codes
+    seqs = AccessLog.objects.values_list("ledger_seq", flat=True)
+    assert LedgerEntry.objects.filter(seq__in=seqs).count() == len(refused)
 
 
 def test_reads_are_refused_with_the_governed_codes(world: World) -> None:
@@ -284,6 +328,35 @@ def test_list_by_key_is_a_look_up_and_without_one_pages_the_feed(world: World) -
     assert paged["count"] == 1 and "cursor=" in paged["next"]
     operations = list(AccessLog.objects.order_by("ledger_seq").values_list("operation", flat=True))
     assert operations == ["batch_look_up", "read_changes", "read_changes", "read_changes"]
+
+
+def test_list_keeps_records_whose_masked_keys_look_alike(world: World) -> None:
+    # Two people born on different days with the same order code and check
+    # digit: their keys masked alike (430102********0573) are still two records.
+    first = make_id_number(birth=dt.date(1960, 1, 1), seq=57)
+    second = next(
+        number
+        for day in range(1, 366)
+        if (number := make_id_number(birth=dt.date(1960, 1, 1) + dt.timedelta(days=day), seq=57))[
+            -4:
+        ]
+        == first[-4:]
+    )
+    people = HostedDataset.objects.get(resource__code=PEOPLE.replace("-", "/"))
+    actions.do_load_dataset_rows(
+        people,
+        [
+            {"id_number": first, "name": "王五", "hukou": "长沙市雨花区"},
+            {"id_number": second, "name": "赵六", "hukou": "长沙市开福区"},
+        ],
+        actor=actor_of(world.cast.catalog.officer),
+        source_name="people.csv",
+    )
+    listed = world.reader.get(_data(PEOPLE), {"pageSize": 10}, headers=PURPOSE).json()
+    assert listed["count"] == len(listed["results"]) == 4
+    hukou = sorted(r["hukou"] for r in listed["results"])
+    assert hukou == sorted(["长沙市芙蓉区", "长沙市天心区", "长沙市雨花区", "长沙市开福区"])
+    assert len({r["id_number"] for r in listed["results"]}) == 3
 
 
 # --- Writes --------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ def test_register_needs_a_published_resource_and_a_real_key_item(cast: ExchangeC
     [
         ("name", "某某有限公司", "某某有限公司", "一" * 21),
         ("capital", "100.50", "100.50", "一百万"),
+        ("capital", "1.5e3", "1500", "1_000"),
+        ("capital", "-2", "-2", "NaN"),
+        # Refused for its digits before it is written out in full.
+        ("capital", "12345678901234.5", "12345678901234.5", "1e999999999"),
         ("founded", "2020-02-29", "2020-02-29", "2021-02-29"),
         ("checked_at", "2024-05-01T08:30:00", "2024-05-01 08:30:00", "2024-05-01 25:00"),
         ("checked_at", "2024-05-01", "2024-05-01 00:00:00", "昨天"),
@@ -82,8 +86,8 @@ def test_credit_code_check_digit_and_missing_key(cast: ExchangeCast) -> None:
         source_name="t.csv",
     )
     assert report.accepted == 0
-    # The blank row 4 is skipped, not counted.
-    assert [(p.row, p.item) for p in report.problems] == [(2, "uscc"), (3, "uscc"), (5, "")]
+    # The blank row 4 is skipped, not counted; row 5 names the column no item has.
+    assert [(p.row, p.item) for p in report.problems] == [(2, "uscc"), (3, "uscc"), (5, "x")]
 
 
 def test_headers_may_be_item_names_and_duplicates_are_refused(cast: ExchangeCast) -> None:
