@@ -1,5 +1,6 @@
 """Every change to the catalog: one action, one transaction, one ledger entry."""
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -107,6 +108,15 @@ def resource_problems(data: ResourceInput) -> dict[str, str]:
         )
     if data.share_attribute == ShareAttribute.CONDITIONAL and not data.share_conditions.strip():
         problems["share_conditions"] = str(_("有条件共享须写明共享条件。"))
+    for name in ("name", "keywords", "legal_basis", "negative_scope"):
+        reason = _too_long(Resource, name, getattr(data, name))
+        if reason is not None:
+            problems.setdefault(name, reason)
+    try:
+        # Stored as JSON, which has no NaN or Infinity (Python's parser takes them).
+        json.dumps(data.extension, allow_nan=False)
+    except ValueError:
+        problems["extension"] = str(_("扩展字段的值不能是 NaN 或 Infinity。"))
     if not data.items:
         problems["items"] = str(_("至少需要一个信息项。"))
     seen: set[str] = set()
@@ -118,6 +128,17 @@ def resource_problems(data: ResourceInput) -> dict[str, str]:
             problems[f"items.{item.code or '?'}"] = reason
         seen.add(item.code)
     return problems
+
+
+# The largest length a database's integer column keeps on every backend.
+MAX_ITEM_LENGTH = 2_147_483_647
+
+
+def _too_long(model: type[Resource | InformationItem], name: str, value: str) -> str | None:
+    most = getattr(model._meta.get_field(name), "max_length", None)
+    if isinstance(most, int) and len(value.strip()) > most:
+        return str(_("不能超过%(most)d个字符。") % {"most": most})
+    return None
 
 
 def item_problem(item: ItemInput) -> str | None:
@@ -132,8 +153,16 @@ def item_problems(item: ItemInput) -> dict[str, str]:
         problems["code"] = str(_("信息项代码只能由字母、数字和 _ . - 组成。"))
     if not item.name.strip():
         problems["name"] = str(_("请填写信息项名称。"))
+    for name in ("code", "name", "legal_basis", "negative_scope"):
+        reason = _too_long(InformationItem, name, getattr(item, name))
+        if reason is not None:
+            problems.setdefault(name, reason)
     if item.data_type not in DataType.values:
         problems["data_type"] = str(_("数据类型应为 C、N、D、T、B 或 BY。"))
+    if item.length is not None and not 1 <= item.length <= MAX_ITEM_LENGTH:
+        problems["length"] = str(
+            _("数据长度应为1至%(most)d之间的整数。") % {"most": MAX_ITEM_LENGTH}
+        )
     if item.sensitivity not in Sensitivity.values:
         problems["sensitivity"] = str(_("敏感级别不在字典中。"))
     if item.share_attribute and item.share_attribute not in ShareAttribute.values:

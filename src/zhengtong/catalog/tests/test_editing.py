@@ -1,5 +1,6 @@
 """The entry form keeps everything an entry holds, and only the provider's officers edit."""
 
+import json
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -216,3 +217,34 @@ def test_the_data_bureau_reviews_but_does_not_compile_other_departments_entries(
         assert bureau.post(f"/catalog/resource/{draft.slug}/{step}/").status_code == 302
     draft.refresh_from_db()
     assert draft.state == "published"
+
+
+def test_values_no_column_can_hold_are_refused_on_the_form_and_the_api(
+    cast: CatalogCast,
+) -> None:
+    client = logged_in(cast.officer)
+    for extension in ("a=NaN", "a=1e999", "a=-Infinity"):
+        refused = client.post("/catalog/new/", {**FORM, "extension": extension, "items": "a|甲|C"})
+        assert refused.status_code == 200
+        assert "NaN" in " ".join(refused.context["form"].errors["extension"])
+    huge = client.post("/catalog/new/", {**FORM, "items": f"a|甲|C|{10**20}"})
+    assert huge.status_code == 200
+    assert "“数据长度”" in " ".join(huge.context["form"].errors["items"])
+    assert not Resource.objects.filter(code=FORM["code"]).exists()
+    item = {"code": "a", "name": "甲", "data_type": "C"}
+    payload = {**FORM, "department_code": "cs-market", "items": [item]}
+    for changes in (
+        {"name": "名" * 201},
+        {"items": [{**item, "name": "项" * 101}]},
+        {"items": [{**item, "length": 0}]},
+    ):
+        answer = client.post("/api/catalog/resources", {**payload, **changes}, "application/json")
+        assert answer.status_code in (400, 422), answer.json()
+        assert answer.json()["code"] in ("invalid_input", "out_of_range")
+    nan = client.post(
+        "/api/catalog/resources",
+        json.dumps(payload).replace('"items"', '"extension": {"a": NaN}, "items"'),
+        "application/json",
+    )
+    assert nan.status_code == 400 and "extension" in nan.json()["detail"]["fields"]
+    assert not Resource.objects.filter(code=FORM["code"]).exists()

@@ -309,3 +309,22 @@ def test_every_problem_of_a_row_is_reported_clashes_and_duplicates_included(
     assert "“资源名称”" in problems[(RESOURCE_SHEET, 3)]
     assert "重复" in problems[(RESOURCE_SHEET, 4)] and "第3行" in problems[(RESOURCE_SHEET, 4)]
     assert Resource.objects.count() == 1
+
+
+def test_values_no_column_can_hold_are_reported_not_stored(cast: CatalogCast) -> None:
+    not_a_number = ["304000000/000005", "扩展字段有NaN", *GOOD[2:14], '{"a": NaN}']
+    infinite = ["304000000/000006", "扩展字段无穷大", *GOOD[2:14], '{"a": 1e999}']
+    long_name = ["304000000/000007", "名" * 201, *GOOD[2:]]
+    huge = item_row("304000000/000002", "no", "编号")
+    huge[4] = 2**70
+    items = [
+        huge,
+        *(item_row(code, "a", "甲") for code in ("304000000/000005", "304000000/000006")),
+        item_row("304000000/000007", "a", "甲"),
+    ]
+    problems = upload(cast, workbook([GOOD, not_a_number, infinite, long_name], items))
+    assert not Resource.objects.exists()
+    assert "“扩展字段”" in problems[(RESOURCE_SHEET, 3)]
+    assert "“扩展字段”" in problems[(RESOURCE_SHEET, 4)]
+    assert "“资源名称”" in problems[(RESOURCE_SHEET, 5)] and "200" in problems[(RESOURCE_SHEET, 5)]
+    assert "“数据长度”" in problems[(ITEM_SHEET, 2)]
