@@ -153,6 +153,8 @@ class Resource(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("目录资源")
+        verbose_name_plural = _("目录资源")
         ordering = ["code"]
         indexes = [models.Index(fields=["state", "provider"])]
 
@@ -193,6 +195,8 @@ class InformationItem(models.Model):
     review_date = models.DateField(_("复核日期"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("信息项")
+        verbose_name_plural = _("信息项")
         ordering = ["resource", "position"]
         constraints = [
             models.UniqueConstraint(fields=["resource", "code"], name="catalog_item_code_unique")
@@ -218,6 +222,8 @@ class ResourceTransition(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("目录状态变更")
+        verbose_name_plural = _("目录状态变更")
         ordering = ["resource", "at", "pk"]
 
     def __str__(self) -> str:

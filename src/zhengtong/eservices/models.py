@@ -185,6 +185,8 @@ class Material(models.Model):
     notes = models.TextField(_("填报说明"), blank=True)
 
     class Meta:
+        verbose_name = _("事项材料")
+        verbose_name_plural = _("事项材料")
         ordering = ["item", "position"]
 
     def __str__(self) -> str:
@@ -204,6 +206,8 @@ class SpecialProcedure(models.Model):
     notes = models.TextField(_("说明"), blank=True)
 
     class Meta:
+        verbose_name = _("特别程序")
+        verbose_name_plural = _("特别程序")
         ordering = ["item", "position"]
 
     def __str__(self) -> str:
@@ -222,6 +226,8 @@ class ItemTransition(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("事项状态变更")
+        verbose_name_plural = _("事项状态变更")
         ordering = ["item", "at", "pk"]
 
     def __str__(self) -> str:
@@ -314,6 +320,10 @@ class ApplicationSequence(models.Model):
     day = models.DateField(unique=True)
     last = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        verbose_name = _("申请编号序列")
+        verbose_name_plural = _("申请编号序列")
+
     def __str__(self) -> str:
         return f"{self.day} {self.last}"
 
@@ -357,6 +367,8 @@ class ApplicationMaterial(ProvidedMaterialBase):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("申请材料")
+        verbose_name_plural = _("申请材料")
         ordering = ["application", "material__position", "pk"]
 
     def __str__(self) -> str:
@@ -378,6 +390,8 @@ class SupersededMaterial(ProvidedMaterialBase):
     superseded_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("被替换的申请材料")
+        verbose_name_plural = _("被替换的申请材料")
         ordering = ["application", "material__position", "superseded_at", "pk"]
 
     def __str__(self) -> str:
@@ -412,6 +426,8 @@ class Suspension(models.Model):
     response = models.TextField(_("补正说明"), blank=True)
 
     class Meta:
+        verbose_name = _("计时暂停")
+        verbose_name_plural = _("计时暂停")
         ordering = ["application", "started_at", "pk"]
 
     def __str__(self) -> str:
@@ -451,6 +467,8 @@ class WorkTask(models.Model):
     result = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("办理任务")
+        verbose_name_plural = _("办理任务")
         ordering = ["created_at", "pk"]
         indexes = [
             models.Index(fields=["department", "role", "completed_at"], name="worktask_queue_idx"),
@@ -490,6 +508,8 @@ class ApplicationEvent(models.Model):
     note_message = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("办件过程记录")
+        verbose_name_plural = _("办件过程记录")
         ordering = ["application", "at", "pk"]
 
     def __str__(self) -> str:
@@ -519,6 +539,8 @@ class Rating(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("好差评")
+        verbose_name_plural = _("好差评")
         ordering = ["application", "at", "pk"]
 
     def __str__(self) -> str:
@@ -541,6 +563,8 @@ class Rectification(models.Model):
     responded_by = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        verbose_name = _("差评整改")
+        verbose_name_plural = _("差评整改")
         ordering = ["due_at", "pk"]
         indexes = [models.Index(fields=["department", "responded_at"], name="rectification_idx")]
 
@@ -562,6 +586,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("办件通知")
+        verbose_name_plural = _("办件通知")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
 

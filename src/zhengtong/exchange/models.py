@@ -22,6 +22,8 @@ class HostedDataset(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("托管数据集")
+        verbose_name_plural = _("托管数据集")
         ordering = ["resource__code"]
 
     def __str__(self) -> str:
@@ -51,6 +53,8 @@ class ProxiedDataset(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("接口代理数据集")
+        verbose_name_plural = _("接口代理数据集")
         ordering = ["resource__code"]
 
     def __str__(self) -> str:
@@ -74,6 +78,8 @@ class DatasetVersion(models.Model):
     deleted = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("数据集版本")
+        verbose_name_plural = _("数据集版本")
         ordering = ["dataset", "number"]
         constraints = [
             models.UniqueConstraint(
@@ -96,6 +102,8 @@ class Record(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("数据记录")
+        verbose_name_plural = _("数据记录")
         ordering = ["dataset", "key"]
         # The unique constraint's index also serves look-ups by key.
         constraints = [
@@ -123,6 +131,8 @@ class RecordChange(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("数据变更")
+        verbose_name_plural = _("数据变更")
         ordering = ["seq"]
         indexes = [models.Index(fields=["dataset", "seq"])]
 
@@ -170,6 +180,8 @@ class AccessApplication(models.Model):
     answer_reason = models.CharField(_("答复意见"), max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("共享申请")
+        verbose_name_plural = _("共享申请")
         ordering = ["-submitted_at", "-pk"]
         indexes = [models.Index(fields=["state", "due_at"])]
 
@@ -202,6 +214,8 @@ class Grant(models.Model):
     window_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("共享授权")
+        verbose_name_plural = _("共享授权")
         ordering = ["-starts_at", "-pk"]
         indexes = [models.Index(fields=["client", "resource"])]
 
@@ -223,6 +237,8 @@ class OwnReadWindow(models.Model):
     window_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("本部门调用计数窗口")
+        verbose_name_plural = _("本部门调用计数窗口")
         constraints = [
             models.UniqueConstraint(
                 fields=["client", "resource"], name="exchange_own_read_window_unique"
@@ -251,6 +267,8 @@ class AccessLog(models.Model):
     data = models.JSONField()
 
     class Meta:
+        verbose_name = _("共享调用记录")
+        verbose_name_plural = _("共享调用记录")
         ordering = ["-ledger_seq"]
 
     def __str__(self) -> str:
@@ -266,6 +284,8 @@ class AccessSubject(models.Model):
     outcome = models.CharField(max_length=20)
 
     class Meta:
+        verbose_name = _("调用涉及的主键")
+        verbose_name_plural = _("调用涉及的主键")
         indexes = [models.Index(fields=["key_hash", "log"])]
 
     def __str__(self) -> str:
@@ -296,6 +316,8 @@ class QualityReport(models.Model):
     figures = models.JSONField(default=dict)
 
     class Meta:
+        verbose_name = _("数据质量报告")
+        verbose_name_plural = _("数据质量报告")
         ordering = ["dataset", "-measured_at", "-pk"]
         indexes = [models.Index(fields=["dataset", "-measured_at"])]
 

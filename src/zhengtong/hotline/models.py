@@ -306,6 +306,8 @@ class CaseLink(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("工单关联")
+        verbose_name_plural = _("工单关联")
         constraints = [models.UniqueConstraint(fields=["case", "related"], name="unique_case_link")]
 
     def __str__(self) -> str:
@@ -322,6 +324,10 @@ class CaseAttachment(models.Model):
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("工单附件")
+        verbose_name_plural = _("工单附件")
 
     def __str__(self) -> str:
         return self.name
@@ -342,6 +348,8 @@ class ExtensionRequest(models.Model):
     requested_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
         ordering = ["requested_at"]
 
     def __str__(self) -> str:
@@ -363,6 +371,8 @@ class LabelledExample(models.Model):
     labelled_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("分拨标注样本")
+        verbose_name_plural = _("分拨标注样本")
         ordering = ["labelled_at"]
 
     def __str__(self) -> str:
@@ -382,6 +392,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("工单通知")
+        verbose_name_plural = _("工单通知")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -430,6 +442,10 @@ class HotIssueSnapshot(models.Model):
     issues = models.JSONField(default=list)
     # [position in ``issues``, heat factor] for the issues whose heat jumped.
     jumps = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("热点问题快照")
+        verbose_name_plural = _("热点问题快照")
 
     def __str__(self) -> str:
         return f"{self.days} days at {self.computed_at:%Y-%m-%d %H:%M}"

@@ -140,6 +140,8 @@ class LicenceSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("证照编号序列")
+        verbose_name_plural = _("证照编号序列")
         constraints = [
             models.UniqueConstraint(
                 fields=["licence_type", "region_code"], name="unique_licence_sequence"

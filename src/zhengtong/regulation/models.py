@@ -113,6 +113,10 @@ class Reading(models.Model):
     flag = models.CharField(max_length=1, blank=True)
     received_at = models.DateTimeField()
 
+    class Meta:
+        verbose_name = _("监测数据")
+        verbose_name_plural = _("监测数据")
+
     def __str__(self) -> str:
         return f"{self.point_id} {self.pollutant} {self.command} {self.data_time:%Y-%m-%d %H:%M:%S}"
 
@@ -131,6 +135,8 @@ class RefusedPacket(models.Model):
     received_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("拒收的数据包")
+        verbose_name_plural = _("拒收的数据包")
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["point", "received_at"], name="refused_packet_point_idx")]
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.utils import translation
 
@@ -72,3 +73,19 @@ def test_every_named_action_has_an_english_name() -> None:
             code for code, label in ACTION_LABELS.items() if re.search(r"[一-鿿]", str(label))
         ]
     assert untranslated == []
+
+
+def test_every_kind_of_subject_is_named_in_both_languages(client: Client, cast: LedgerCast) -> None:
+    (entry,) = append(1, subject_type="exchange.HostedDataset")
+    client.force_login(cast.auditor)
+    cells = _row_cells(client.get(URL).content.decode(), entry.seq)
+    assert '<span title="exchange.HostedDataset">托管数据集</span>' in cells
+    models = [m for m in apps.get_models() if m.__module__.startswith("zhengtong.")]
+    for model in models:
+        label = model._meta.label
+        with translation.override("zh-hans"):
+            chinese = subject_type_label(label)
+        with translation.override("en"):
+            english = subject_type_label(label)
+        assert not re.search(r"[A-Za-z]", chinese), label
+        assert english != chinese, label
