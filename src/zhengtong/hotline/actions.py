@@ -97,6 +97,9 @@ MAX_CONTACT_NAME = 64
 # loaded as cases.
 MAX_RECEIVED_AGE = dt.timedelta(days=366)
 RECEIVED_TOO_OLD = gettext_lazy("受理时间早于一年以前，请核对。")
+# More than any city's residents; the column holds up to 2,147,483,647.
+MAX_SUPPORTERS = 100_000_000
+TOO_MANY_SUPPORTERS = gettext_lazy("附议数不能超过一亿。")
 MAX_NOTE = 2000
 MAX_REPLY = 5000
 MAX_EXTENSION_DAYS = 30
@@ -321,6 +324,8 @@ def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
         raise _refuse(str(RECEIVED_TOO_OLD), "received_too_old", field="received_at")
     if data.supporters < 0:
         raise _refuse(_("附议数不能为负数。"), "invalid_supporters", field="supporters")
+    if data.supporters > MAX_SUPPORTERS:
+        raise _refuse(str(TOO_MANY_SUPPORTERS), "too_many_supporters", field="supporters")
     return CaseInput(
         content=content,
         channel=data.channel,

@@ -413,6 +413,19 @@ def _summary(case: Case) -> CaseSummaryOut:
     )
 
 
+def _citizen_summary(case: Case) -> CaseSummaryOut:
+    """A line of the citizen's own list: what ``_citizen_case_out`` shows, nothing more."""
+    return _summary(case).model_copy(
+        update={
+            "predicted_category": "",
+            "confidence": None,
+            "category": "",
+            "district": None,
+            "warning": "",
+        }
+    )
+
+
 def _import_out(case_import: CaseImport) -> ImportOut:
     return ImportOut(
         id=case_import.pk,
@@ -582,7 +595,7 @@ def get_case(request: HttpRequest, number: str) -> CaseOut:
 
 @router.get("/mine", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
 def my_cases(request: HttpRequest) -> list[CaseSummaryOut]:
-    return [_summary(c) for c in selectors.cases_of_citizen(session_user(request).pk)[:200]]
+    return [_citizen_summary(c) for c in selectors.cases_of_citizen(session_user(request).pk)[:200]]
 
 
 @router.get("/track/{code}", response={200: TrackOut, **ERRORS}, auth=None)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from dataclasses import replace
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +36,7 @@ from zhengtong.hotline.actions import (
     MAX_LOCATION,
     MAX_TITLE,
     RECEIVED_TOO_OLD,
+    TOO_MANY_SUPPORTERS,
     CaseInput,
     do_submit_case,
 )
@@ -208,6 +210,8 @@ def _enqueue(import_id: int) -> None:
 
 PROGRESS_EVERY = 25
 # An import is run by one worker at a time, and resumed if its worker dies.
+logger = logging.getLogger(__name__)
+
 IMPORTS = LeasedWork(CaseImport, waiting=ImportState.QUEUED, running=ImportState.RUNNING)
 
 # The reasons a row is refused, by code, for wording a stored report in the
@@ -226,6 +230,7 @@ _FIELD_LIMITS = {
     "location_text": MAX_LOCATION,
     "contact_name": MAX_CONTACT_NAME,
 }
+ROW_FAILED = gettext_lazy("这一行未能登记（系统出错，已记入日志），请核对后单独提交。")
 _WITH_VALUE = {
     "invalid_received_at": gettext_lazy("受理时间“%(value)s”不是有效的日期时间。"),
     "invalid_urgency": gettext_lazy("紧急程度“%(value)s”无效，应为一般、紧急或特急。"),
@@ -238,6 +243,8 @@ _FIXED = {
     "received_in_future": gettext_lazy("受理时间不能晚于现在。"),
     "received_too_old": RECEIVED_TOO_OLD,
     "invalid_supporters": gettext_lazy("附议数不能为负数。"),
+    "too_many_supporters": TOO_MANY_SUPPORTERS,
+    "row_failed": ROW_FAILED,
 }
 
 
@@ -321,6 +328,20 @@ def run_import(case_import: CaseImport, *, actor: Actor) -> CaseImport:
                         "params": dict(error.detail.get("params") or {}),
                         "message": str(error.message),
                     }
+                )
+            except (OperationalError, InterfaceError):
+                # The database is away: the import stops here and its lease
+                # brings it back, resuming at this row.
+                raise
+            except Exception:
+                # A row the platform fails on would fail on every retry: it is
+                # reported (and logged for whoever runs the platform) so that
+                # the rows after it are still registered.
+                logger.exception(
+                    "Import %d: row %d could not be registered", case_import.pk, number
+                )
+                case_import.errors.append(
+                    {"row": number, "code": "row_failed", "params": {}, "message": str(ROW_FAILED)}
                 )
             else:
                 (case_import.merged if case.merged_into_id else case_import.created).append(

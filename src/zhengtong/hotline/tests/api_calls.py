@@ -1,6 +1,7 @@
 """Calls to the hotline API shared by the API test modules."""
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from django.test import Client
@@ -32,7 +33,7 @@ def submit(http: Client, content: str = POLLUTION, **fields: Any) -> Any:
     return ok(post(http, "/cases", {"content": content, **fields}), 201)
 
 
-def workbook(*rows: list[str]) -> io.BytesIO:
+def workbook(*rows: Sequence[object]) -> io.BytesIO:
     """An XLSX upload named calls.xlsx with these rows, as the call centre exports it."""
     book = Workbook()
     sheet = book.active

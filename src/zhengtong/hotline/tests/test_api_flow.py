@@ -12,6 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from zhengtong.core.testing import make_enterprise, make_person
+from zhengtong.hotline import imports
+from zhengtong.hotline.actions import CaseInput, do_submit_case
 from zhengtong.hotline.models import Case, LabelledExample
 from zhengtong.hotline.tests.api_calls import (
     POLLUTION,
@@ -267,23 +269,54 @@ def test_an_xlsx_import_keeps_good_rows_and_reports_bad_ones(
     cast: HotlineCast, django_capture_on_commit_callbacks: Any
 ) -> None:
     buffer = workbook(
-        ["标题", "内容", "联系电话", "紧急程度"],
-        ["化工厂排放废气", POLLUTION, "13900004444", "一般"],
-        ["", "", "13900005555", "一般"],
-        ["路灯", "小区路灯损坏没人修，晚上出行很不方便。", "13900006666", "很急"],
+        ["标题", "内容", "联系电话", "紧急程度", "附议数"],
+        ["化工厂排放废气", POLLUTION, "13900004444", "一般", 3],
+        ["", "", "13900005555", "一般", 0],
+        ["路灯", "小区路灯损坏没人修，晚上出行很不方便。", "13900006666", "很急", 0],
+        # More than any column holds: refused, and the rows after it still go in.
+        ["噪音", "工地夜间施工噪音扰民，影响休息。", "13900007777", "一般", 10**30],
+        ["积水", "小区门口下雨积水严重，出行困难。", "13900008888", "一般", 12],
     )
     http = as_user(cast.dispatcher)
     with django_capture_on_commit_callbacks(execute=True):
         queued = ok(http.post(f"{URL}/imports", {"file": buffer}), 202)
-    assert queued["total_rows"] == 3
+    assert queued["total_rows"] == 5
     report = ok(http.get(f"{URL}/imports/{queued['id']}"))
     assert report["state"] == "done"
-    assert len(report["created"]) == 1
+    assert len(report["created"]) == 2
     assert [(e["row"], e["code"]) for e in report["errors"]] == [
         (3, "content_required"),
         (4, "invalid_urgency"),
+        (5, "too_many_supporters"),
     ]
     assert as_user(cast.chenhuan).get(f"{URL}/imports/{queued['id']}").status_code == 404
+
+
+def test_a_row_the_platform_fails_on_is_reported_and_the_rest_imported(
+    cast: HotlineCast,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def failing_on_row_3(data: CaseInput, **kwargs: Any) -> Case:
+        if data.import_row.endswith(":3"):
+            raise ValueError("a fault of the platform's")
+        return do_submit_case(data, **kwargs)
+
+    monkeypatch.setattr(imports, "do_submit_case", failing_on_row_3)
+    buffer = workbook(
+        ["内容", "联系电话"],
+        [POLLUTION, "13900004444"],
+        ["小区路灯损坏没人修，晚上出行很不方便。", "13900006666"],
+        ["工地夜间施工噪音扰民，影响休息。", "13900007777"],
+    )
+    http = as_user(cast.dispatcher)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = ok(http.post(f"{URL}/imports", {"file": buffer}), 202)
+    report = ok(http.get(f"{URL}/imports/{queued['id']}"))
+    assert report["state"] == "done" and len(report["created"]) == 2
+    assert [(e["row"], e["code"]) for e in report["errors"]] == [(3, "row_failed")]
+    assert "row 3 could not be registered" in caplog.text
 
 
 def test_a_workbook_of_the_wrong_layout_is_refused_at_upload(cast: HotlineCast) -> None:

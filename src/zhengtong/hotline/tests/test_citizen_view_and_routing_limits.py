@@ -72,6 +72,13 @@ def test_a_citizen_reads_neither_staff_notes_nor_routing_nor_other_peoples_cases
     assert seen["confidence"] is None
     assert seen["routed_by"] == ""
     assert seen["predicted_category"] == ""
+    # Their list says no more than the case itself.
+    (line,) = [c for c in ok(citizen.get(f"{URL}/mine")) if c["number"] == number]
+    assert line["department_name"] == seen["department_name"]
+    for hidden in ("predicted_category", "category", "warning"):
+        assert line[hidden] == seen[hidden] == "", hidden
+    assert line["confidence"] is None and line["district"] is None is seen["district"]
+    assert staff_view["district"] is not None
     assert {e["kind"] for e in seen["events"]} <= {
         "received",
         "routed",
