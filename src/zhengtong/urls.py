@@ -1,7 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 
 from zhengtong.api import api, api_path_not_found
+from zhengtong.core.converters import IdConverter
+
+# Before the apps' address lists, which use it, are read.
+register_converter(IdConverter, "id")
 
 # Under /api/ Django's own 400 and 500 answer in the API's error shape too.
 handler400 = "zhengtong.api.bad_request"

@@ -8,6 +8,7 @@ applicant's language, next to the field or material they concern.
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhengtong.catalog.selectors import published_resources
+from zhengtong.core.converters import IdConverter
 from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
 from zhengtong.core.redirects import redirect_back
 from zhengtong.eservices import application_actions as actions
@@ -514,8 +516,10 @@ def read_notifications(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(reverse("eservices:my_applications"))
     raw = request.POST.get("id", "")
     # Only the user's own messages change: the action filters by user.
-    ids = [int(raw)] if raw.isdigit() else None
-    actions.do_mark_notifications_read(user, ids)
+    # No id marks them all; one not written as the site's ids are (², a
+    # number no column holds) marks none.
+    if not raw or re.fullmatch(IdConverter.regex, raw):
+        actions.do_mark_notifications_read(user, [int(raw)] if raw else None)
     return redirect_back(request, "eservices:my_applications")
 
 

@@ -18,15 +18,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # -- staff workbench (workbench_views.py) --
     path("work/", workbench_views.worklist, name="worklist"),
     path("work/rectifications/", workbench_views.rectifications, name="rectifications"),
-    path("work/<int:task_id>/", workbench_views.work_item, name="work_item"),
-    path("work/<int:task_id>/claim/", workbench_views.claim, name="claim_task"),
+    path("work/<id:task_id>/", workbench_views.work_item, name="work_item"),
+    path("work/<id:task_id>/claim/", workbench_views.claim, name="claim_task"),
     path(
-        "work/<int:task_id>/materials/<int:material_id>/",
+        "work/<id:task_id>/materials/<id:material_id>/",
         workbench_views.material_file,
         name="work_material",
     ),
     path(
-        "work/<int:task_id>/materials/<int:material_id>/earlier/<int:version_id>/",
+        "work/<id:task_id>/materials/<id:material_id>/earlier/<id:version_id>/",
         workbench_views.earlier_material_file,
         name="work_material_earlier",
     ),

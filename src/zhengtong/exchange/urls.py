@@ -9,13 +9,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # -- applications, grants, dataset uploads, 我的数据使用记录 (views.py) --
     path("resource/<str:slug>/apply/", views.apply, name="apply"),
     path("requests/", views.requests, name="requests"),
-    path("applications/<int:pk>/", views.application, name="application"),
-    path("applications/<int:pk>/<str:step>/", views.answer, name="answer"),
-    path("grants/<int:pk>/revoke/", views.revoke, name="revoke"),
+    path("applications/<id:pk>/", views.application, name="application"),
+    path("applications/<id:pk>/<str:step>/", views.answer, name="answer"),
+    path("grants/<id:pk>/revoke/", views.revoke, name="revoke"),
     path("datasets/", views.datasets, name="datasets"),
     path("datasets/<str:slug>/", views.dataset, name="dataset"),
     path("my-data/", views.my_data_uses, name="my_data_uses"),
-    path("my-data/<int:seq>/", views.my_data_use, name="my_data_use"),
+    path("my-data/<id:seq>/", views.my_data_use, name="my_data_use"),
     # -- data quality (quality_views.py) --
     path("quality/", quality_views.overview, name="quality_overview"),
     path("quality/resource/<str:slug>/", quality_views.panel, name="quality_panel"),

@@ -15,6 +15,6 @@ urlpatterns = [
     path("workbench/", views.workbench, name="workbench"),
     path("developer/", views.developer, name="developer"),
     path("developer/clients/", views.issue_client, name="issue_client"),
-    path("developer/clients/<int:client_id>/rotate/", views.rotate_client, name="rotate_client"),
-    path("developer/clients/<int:client_id>/revoke/", views.revoke_client, name="revoke_client"),
+    path("developer/clients/<id:client_id>/rotate/", views.rotate_client, name="rotate_client"),
+    path("developer/clients/<id:client_id>/revoke/", views.revoke_client, name="revoke_client"),
 ]

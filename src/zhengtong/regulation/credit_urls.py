@@ -20,7 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="credit_list_enterprise",
     ),
     path(
-        "credit/listings/<int:pk>/remove/",
+        "credit/listings/<id:pk>/remove/",
         credit_views.remove_listing,
         name="credit_remove_listing",
     ),

@@ -9,11 +9,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("inspections/<str:code>/", views.inspection_task, name="inspection_task"),
     path("inspections/<str:code>/draw/", views.draw_task, name="inspection_draw"),
     path("inspections/<str:code>/cancel/", views.cancel_task, name="inspection_cancel"),
-    path("inspection-results/<int:pk>/", views.record_result, name="inspection_result"),
+    path("inspection-results/<id:pk>/", views.record_result, name="inspection_result"),
     path("inspectors/", views.inspectors, name="inspectors"),
     path("inspectors/<str:code>/recusals/", views.add_recusal, name="inspector_recusals"),
     path(
-        "inspectors/<str:code>/recusals/<int:pk>/remove/",
+        "inspectors/<str:code>/recusals/<id:pk>/remove/",
         views.remove_recusal,
         name="inspector_recusal_remove",
     ),

@@ -36,6 +36,8 @@ SKIP = re.compile(r"^/(static|media|admin|i18n|api)/|^/logout/")
 PAGES_PER_ACCOUNT = 40
 # An id the demo city has, and one it has not.
 IDS = ("1", "999999")
+# Routes with an id are also called with this one: no database column holds it.
+OUT_OF_RANGE_ID = "9223372036854775808"
 # Fields many forms have, each with a value no form accepts.
 WRONG_POST = {
     "note": "说明" * 3000,
@@ -106,8 +108,9 @@ class Form:
             if kind not in (*KEPT_TYPES, "file"):
                 wrong[name] = WRONG_BY_TYPE.get(kind, "x" * 300)
         yield "wrong values", wrong
+        # An id no row has, and more than an integer column holds.
         changed = {
-            name: "999999999" if value.isdigit() else "changed"
+            name: "9223372036854775808" if value.isdigit() else "changed"
             for name, value in kept.items()
             if name != "csrfmiddlewaretoken"
         }
@@ -222,8 +225,9 @@ def addresses() -> list[str]:
     for route in routes(get_resolver(), "/"):
         if route.startswith("/^") or "(?P" in route:
             continue  # regular-expression routes: the admin's and the static files'
-        for value in IDS:
-            address = re.sub(r"<int:\w+>", value, route)
+        ids = (*IDS, OUT_OF_RANGE_ID) if re.search(r"<(?:int|id):", route) else IDS
+        for value in ids:
+            address = re.sub(r"<(?:int|id):\w+>", value, route)
             address = re.sub(r"<(?:str|slug|path):\w+>", f"x{value}", address)
             found.add(address)
     return sorted(a for a in found if not SKIP.search(a))
