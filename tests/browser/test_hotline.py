@@ -20,13 +20,14 @@ from tests.browser.test_catalog import shoot
 from tests.browser.viewports import DESKTOP, PHONE
 from tests.browser.watch import watch
 from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.hotline.actions import CaseInput, do_submit_case
+from zhengtong.hotline.actions import CaseInput, NewAttachment, do_submit_case
 from zhengtong.hotline.models import Case
 from zhengtong.hotline.states import CaseState, Channel
 from zhengtong.hotline.tests.test_pages import (
     GOOD_REPLY,
     NEIGHBOURS,
     PASSWORD,
+    PNG,
     UNSURE,
     HotlineCast,
     make_cast,
@@ -204,3 +205,31 @@ def test_the_centre_and_leader_pages_fit_a_phone(
     staff.goto(f"{live_server.url}/hotline/overview/")
     expect(staff.locator(".issue-list")).to_contain_text("锦绣")
     shoot(staff, screenshots, "hotline-overview")
+
+
+def test_a_long_unbroken_title_and_file_name_do_not_widen_the_pages(
+    staff: Page,
+    live_server: LiveServer,
+    screenshots: Path,
+    cast: HotlineCast,
+) -> None:
+    # Pasted addresses and camera file names come as one long word.
+    title = "http://example.com/" + "a" * 80
+    photo = NewAttachment("p" * 150 + ".png", "image/png", PNG)
+    case = do_submit_case(
+        CaseInput(
+            channel=Channel.WEB,
+            title=title,
+            content=MESSAGE,
+            contact_phone="13900002222",
+            attachments=(photo,),
+        ),
+        actor=TEST_ACTOR,
+    )
+    staff.goto(f"{live_server.url}/hotline/track/{case.tracking_code}/")
+    expect(staff.get_by_role("heading", level=1)).to_contain_text(title)
+    shoot(staff, screenshots, "hotline-track-long-words")
+    log_in(staff, live_server, cast.dispatcher.username)
+    staff.goto(f"{live_server.url}/hotline/cases/{case.number}/")
+    expect(staff.get_by_role("link", name=photo.name)).to_be_visible()
+    shoot(staff, screenshots, "hotline-case-long-words")
