@@ -306,7 +306,10 @@ _PW = re.compile(r"[^\s;,=&]{1,16}")
 _MN = re.compile(r"[0-9A-Za-z_-]{1,32}")
 # Names start with a letter in the 2017 edition; 2005-edition codes ("011-Rtd") with a digit.
 _NAME = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# At most 20 digits either side of the point and a two-digit exponent: a
+# reading far beyond any instrument (1e999 is infinity to a float) is refused,
+# not stored to break every page and JSON answer that shows it.
+_NUMBER = re.compile(r"[+-]?(?:\d{1,20}(?:\.\d{0,20})?|\.\d{1,20})(?:[eE][+-]?\d{1,2})?")
 _NUMERIC_KINDS = frozenset(
     {"Rtd", "Min", "Avg", "Max", "ZsRtd", "ZsMin", "ZsAvg", "ZsMax", "Cou", "RT", "RS"}
 )
@@ -519,7 +522,7 @@ def _packet_numbers(fields: Mapping[str, str], flag: int | None) -> tuple[int | 
 # "," between pairs, ";" between items. A data area it matches needs no check
 # pair by pair, which is most of the cost of parsing an upload; anything else
 # takes the general path, which accepts a superset and names what is wrong.
-_NUMBER_TEXT = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER_TEXT = _NUMBER.pattern
 _TIME_TEXT = r"\d{14}(?:\d{3})?"
 # A pollutant code is read once, then its kind: trying each kind of pair from
 # the start re-read the code for every alternative. The possessive forms
@@ -605,11 +608,14 @@ def _is_number(value: str) -> bool:
         float(value)
     except ValueError:
         return False
-    # float() also takes "nan", "inf", "1_000" and spaces, which are not HJ 212 numbers.
+    # float() also takes "nan", "inf", "1_000" and spaces, which are not HJ 212
+    # numbers; a long one goes to the full check of its digits.
     return (
-        (value[-1:].isdigit() or value.endswith("."))
+        len(value) <= 20
+        and (value[-1:].isdigit() or value.endswith("."))
         and value.isascii()
         and ("_" not in value and " " not in value)
+        and "e" not in value.lower()
     )
 
 
@@ -786,6 +792,14 @@ class FrameSplitter:
                 del self.buffer[:2]
                 continue
             total = int(length_field) + FRAME_OVERHEAD
+            # A segment holds no CR LF: one before the end the length field
+            # gives ends this frame there (its length is wrong, and the parser
+            # says so), rather than swallowing the frames sent after it.
+            end = self.buffer.find(TRAILER, 6, total)
+            if end >= 0 and end + len(TRAILER) < total:
+                frames.append(bytes(self.buffer[: end + len(TRAILER)]))
+                del self.buffer[: end + len(TRAILER)]
+                continue
             if len(self.buffer) < total:
                 return frames, junk
             frames.append(bytes(self.buffer[:total]))

@@ -210,6 +210,9 @@ def do_remove_recusal(recusal: Recusal, *, actor: Actor) -> None:
 # --- tasks -------------------------------------------------------------------------------------
 
 
+MAX_RATIO_DENOMINATOR = 1_000_000
+
+
 def parse_ratio(value: str | Fraction) -> Fraction:
     """Read a share to inspect, 0 < share ≤ 1: "1/10", "0.1" or "10%" (exactly, never a float)."""
     if isinstance(value, Fraction):
@@ -225,6 +228,10 @@ def parse_ratio(value: str | Fraction) -> Fraction:
             ) from None
     if not 0 < ratio <= 1:
         raise _field_error(_("抽查比例应大于 0 且不超过 1。"), "invalid_ratio", "base_ratio")
+    # The share is written into the published rules of the draw; one in a
+    # million is finer than any list of enterprises needs.
+    if ratio.denominator > MAX_RATIO_DENOMINATOR:
+        raise _field_error(_("抽查比例最多精确到百万分之一。"), "invalid_ratio", "base_ratio")
     return ratio
 
 

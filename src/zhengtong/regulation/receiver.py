@@ -471,6 +471,17 @@ class Receiver:
         key = (packet.mn, packet.qn or "")
         split = self._splits.setdefault(key, _Split())
         assert packet.pno is not None and packet.pnum is not None
+        said = next((piece.pnum for piece, _raw in split.pieces.values()), packet.pnum)
+        if packet.pnum != said:
+            # Pieces that disagree on how many there are make no upload: none
+            # of them is acknowledged, so the device sends the whole again.
+            del self._splits[key]
+            error = HJ212Error(
+                ErrorCode.BAD_PACKET_NUMBER,
+                f"PNUM={packet.pnum} where earlier pieces of QN {packet.qn} said {said}",
+            )
+            self._refuse(auth.point_id, packet.mn, error, peer, raw, received_at)
+            return
         split.pieces[packet.pno] = (packet, raw)
         if len(split.pieces) < packet.pnum:
             self._expire_splits()

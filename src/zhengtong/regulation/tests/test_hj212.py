@@ -233,6 +233,18 @@ def _with_segment(segment: bytes) -> bytes:
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Rtd=x1&&"), ErrorCode.BAD_VALUE, 100),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Rtd=1_0&&"), ErrorCode.BAD_VALUE, 100),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Avg=nan&&"), ErrorCode.BAD_VALUE, 100),
+        # Numbers no instrument reads, infinite to a float, in the usual layout and not.
+        (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Rtd=1e999&&"), ErrorCode.BAD_VALUE, 100),
+        (
+            _with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Rtd=-1e308, a01-Flag=N&&"),
+            ErrorCode.BAD_VALUE,
+            100,
+        ),
+        (
+            _with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Max=" + b"9" * 400 + b"&&"),
+            ErrorCode.BAD_VALUE,
+            100,
+        ),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&DataTime=2016&&"), ErrorCode.BAD_VALUE, 100),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&a01-Flag=NN&&"), ErrorCode.BAD_VALUE, 100),
         (_with_segment(b"ST=32;CN=2011;PW=1;MN=A;CP=&&=1&&"), ErrorCode.BAD_CP, 100),
@@ -391,3 +403,14 @@ def test_the_splitter_cuts_a_stream_and_skips_junk() -> None:
         splitter = FrameSplitter()
         assert splitter.feed(first[:cut])[0] == []
         assert splitter.feed(first[cut:])[0] == [first]
+
+
+def test_a_frame_longer_by_its_length_field_than_it_is_swallows_nothing_after_it() -> None:
+    good = upload("a21026-Rtd=1")
+    # The length field claims 400 bytes more than the segment has.
+    lying = b"##%04d" % (int(good[2:6]) + 400) + good[6:]
+    frames, junk = FrameSplitter().feed(lying + good)
+    assert frames == [lying, good] and junk == []
+    assert refused(lying).code is ErrorCode.BAD_LENGTH
+    # Sent on its own, it is cut at its CR LF without waiting for bytes that never come.
+    assert FrameSplitter().feed(lying)[0] == [lying]

@@ -274,7 +274,8 @@ def test_lower_grades_are_drawn_at_higher_ratios(cast: InspectionCast) -> None:
 def test_a_ratio_is_exact_whether_written_as_a_fraction_a_decimal_or_a_percentage() -> None:
     assert parse_ratio("1/10") == parse_ratio("0.1") == parse_ratio("10%") == Fraction(1, 10)
     assert parse_ratio("1") == 1
-    for bad in ("0", "-0.1", "1.5", "abc", "1/0", "", "nan"):
+    assert parse_ratio("0.000001") == Fraction(1, 1_000_000)
+    for bad in ("0", "-0.1", "1.5", "abc", "1/0", "", "nan", "0.0000001", "1e-5000"):
         with pytest.raises(InvalidInput) as refused:
             parse_ratio(bad)
         assert refused.value.code == "invalid_ratio"
@@ -319,6 +320,8 @@ def test_bad_tasks_are_refused(cast: InspectionCast) -> None:
         ({"code": "CSHB/2"}, InvalidInput, "invalid_task_code"),
         ({"base_ratio": "0"}, InvalidInput, "invalid_ratio"),
         ({"base_ratio": "2"}, InvalidInput, "invalid_ratio"),
+        # Finer than the rules of a draw can print: five thousand digits.
+        ({"base_ratio": "1e-5000"}, InvalidInput, "invalid_ratio"),
         ({"industry_code": "Z99"}, InvalidInput, "no_targets"),
         ({"industry_code": "99"}, InvalidInput, "invalid_industry_code"),
         ({"title": " "}, InvalidInput, "title_required"),

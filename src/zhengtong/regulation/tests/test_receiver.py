@@ -298,6 +298,22 @@ def test_a_split_upload_without_a_data_time_is_refused_whole() -> None:
     assert not Reading.objects.filter(point=point, pollutant__in=("a21021", "a21022")).exists()
 
 
+def test_pieces_that_disagree_on_their_number_are_not_stored() -> None:
+    point = register()
+    first = upload(1, flag=7, pnum=3, pno=1, cp="DataTime=20260301083100;a21021-Rtd=1.1")
+    second = upload(1, flag=7, pnum=2, pno=2, cp="a21022-Rtd=1.2")
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        # Neither piece is answered; the upload after them is.
+        (answer,) = await exchange(port, first + second + upload(3), 1)
+        assert parse_packet(answer).qn == parse_packet(upload(3)).qn
+
+    run(scenario)
+    refused = RefusedPacket.objects.get()
+    assert (refused.code, refused.point_id) == ("bad_packet_number", point.pk)
+    assert not Reading.objects.filter(point=point, pollutant__in=("a21021", "a21022")).exists()
+
+
 def test_devices_due_for_fresh_points_share_one_reading_of_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
