@@ -187,6 +187,13 @@ def test_the_centre_and_leader_pages_fit_a_phone(
     row = staff.locator(f"#queue-{waiting.pk}")
     expect(row).to_contain_text("模型把握不足")
     shoot(staff, screenshots, "hotline-dispatch")
+    # Sent from the keyboard without a department: the row comes back with its
+    # error and the keyboard is on the field to correct, not the top of the page.
+    row.get_by_label("承办部门").select_option("")
+    row.get_by_role("button", name="派单").focus()
+    staff.keyboard.press("Enter")
+    department = staff.locator(f"#queue-{waiting.pk}").get_by_label("承办部门")
+    expect(department).to_be_focused()
     row.get_by_label("类别").select_option("城乡建设")
     row.get_by_label("承办部门").select_option(cast.housing.code)
     row.get_by_role("button", name="派单").click()

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
-from tests.browser.viewports import DESKTOP
+from tests.browser.viewports import DESKTOP, NARROW
 from tests.browser.watch import watch
 from zhengtong.licences.models import Licence
 from zhengtong.licences.tests.cast import (
@@ -95,3 +95,21 @@ def test_the_holder_shares_a_licence_and_its_qr_url_verifies(
     expect(stranger.get_by_text("Ed25519")).to_be_visible()
     expect(stranger.get_by_text("刘*").first).to_be_visible()
     shoot(stranger, screenshots, "licences-verify")
+
+
+def test_the_printable_licence_reads_on_a_phone_in_english(
+    page: Page, live_server: LiveServer, screenshots: Path, licence: Licence
+) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill("liuxiaomei")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.goto(f"{live_server.url}/licences/mine/{licence.number}/print/")
+    holder = page.get_by_text("长沙市芙蓉区湘味小厨餐饮店")
+    expect(holder).to_be_visible()
+    # Long English labels leave the values room: the holder's name on one or two lines.
+    page.set_viewport_size(NARROW)
+    box = holder.bounding_box()
+    assert box is not None and box["width"] > 150, box
+    shoot(page, screenshots, "licences-print-en")

@@ -1,5 +1,7 @@
 """Finding guides the way people ask, the public guide pages, and the demo items."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -132,6 +134,11 @@ def test_the_guide_tells_everything_on_one_page(demo: ItemsCast) -> None:
         "12315",
     ):
         assert fact in text, fact
+    # A step's days in brackets of the reader's language.
+    assert re.search(r"</strong>（\d+个工作日）", text)
+    english = Client().get("/services/guides/010011700100/", HTTP_ACCEPT_LANGUAGE="en")
+    english_text = english.content.decode()
+    assert re.search(r"</strong> \(\d+ working days?\)", english_text)
     apply = safe_reverse("eservices:apply")
     if apply:
         assert f'href="{apply}?item=010011700100"' in text

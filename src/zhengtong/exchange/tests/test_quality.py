@@ -1,6 +1,7 @@
 """Data quality: the figures on small crafted datasets, the pages, the task and the command."""
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from io import StringIO
@@ -402,6 +403,11 @@ def test_the_overview_puts_the_worst_first_and_sorts_by_any_column(
     assert order({"sort": "nonsense"}) == order({})
     partial = bureau.get("/exchange/quality/", {"sort": "validity"}, headers={"HX-Request": "true"})
     assert "<html" not in partial.content.decode() and "完好目录" in partial.content.decode()
+    # A phone, whose table head is hidden, sorts from the bar above the table.
+    bar = re.search(r'<p class="sort-bar">(.*?)</p>', partial.content.decode(), re.S)
+    assert bar is not None
+    assert 'aria-current="true">有效性 ↓</a>' in bar.group(1)
+    assert 'hx-get="?sort=score"' in bar.group(1)
 
 
 # --- The command ---------------------------------------------------------------
