@@ -231,3 +231,24 @@ def test_an_administrator_issues_rotates_and_revokes_a_credential_in_place(
     expect(page.get_by_role("button", name=re.compile("^轮换"))).to_have_count(0)
     assert page.evaluate("() => window.stillThisPage") is True
     shoot(page, screenshots, "developer-revoked")
+
+
+def test_a_clerk_changes_their_password_from_the_profile(
+    page: Page, live_server: LiveServer, cast: Cast, screenshots: Path
+) -> None:
+    log_in(page, live_server, "lisi")
+    page.goto(f"{live_server.url}/profile/")
+    page.get_by_role("link", name="修改密码").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("修改密码")
+    page.get_by_label("当前密码").fill(PASSWORD)
+    page.get_by_label("新密码", exact=True).fill("Another-Passphrase-2026")
+    page.get_by_label("再次输入新密码").fill("Another-Passphrase-2027")
+    page.get_by_role("button", name="修改密码").click()
+    expect(page.get_by_text("两次输入的新密码不一致。")).to_be_visible()
+    shoot(page, screenshots, "change-password")
+    page.get_by_label("当前密码").fill(PASSWORD)
+    page.get_by_label("新密码", exact=True).fill("Another-Passphrase-2026")
+    page.get_by_label("再次输入新密码").fill("Another-Passphrase-2026")
+    page.get_by_role("button", name="修改密码").click()
+    expect(page).to_have_url(re.compile(r"/profile/$"))
+    expect(page.get_by_text("密码已修改。")).to_be_visible()

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -574,17 +574,7 @@ def do_log_in(request: HttpRequest, username: str, password: str) -> User:
     _refuse_if_throttled(username, ip)
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User):
-        # Committed in its own transaction before the refusal is raised, so
-        # that the failure counts however the caller handles the exception.
-        with transaction.atomic(durable=True):
-            failure = LoginFailure.objects.create(username=username, ip_address=ip)
-            record_entry(
-                actor=ANONYMOUS,
-                action="identity.refuse_log_in",
-                subject_type="identity.LoginFailure",
-                subject_id=failure.pk,
-                data={"username": username, "ip": ip},
-            )
+        _count_failure(username, ip, actor=ANONYMOUS, action="identity.refuse_log_in")
         raise NotAuthenticated(_("用户名或密码不正确。"), code="bad_credentials")
     with transaction.atomic(durable=True):
         LoginFailure.objects.filter(username=username).delete()
@@ -597,6 +587,60 @@ def do_log_in(request: HttpRequest, username: str, password: str) -> User:
             data={"username": user.username, "ip": ip},
         )
     return user
+
+
+def do_change_own_password(request: HttpRequest, current: str, new: str) -> User:
+    """The logged-in user replaces their password, proving they know the current one.
+
+    A wrong current password counts as a failed log-in, so that a session
+    left open cannot be used to guess it; other sessions of the account end
+    (Django's session hash changes) and this one goes on.
+    """
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    ip = client_ip(request)
+    _refuse_if_throttled(user.username, ip)
+    if not user.check_password(current):
+        _count_failure(
+            user.username, ip, actor=actor_of(user), action="identity.refuse_change_password"
+        )
+        raise NotAuthenticated(
+            _("当前密码不正确。"), code="wrong_password", detail={"field": "current"}
+        )
+    if new == current:
+        raise InvalidInput(
+            _("新密码不能与当前密码相同。"), code="same_password", detail={"field": "password"}
+        )
+    _validate_password(new, user)
+    with transaction.atomic(durable=True):
+        user.set_password(new)
+        user.save(update_fields=["password"])
+        LoginFailure.objects.filter(username=user.username).delete()
+        update_session_auth_hash(request, user)
+        # Only the fact is recorded: neither the password nor its hash.
+        record_entry(
+            actor=actor_of(user),
+            action="identity.change_password",
+            subject_type=USER,
+            subject_id=user.pk,
+            data={"username": user.username, "ip": ip},
+        )
+    return user
+
+
+def _count_failure(username: str, ip: str, *, actor: Actor, action: str) -> None:
+    # Committed in its own transaction before the refusal is raised, so
+    # that the failure counts however the caller handles the exception.
+    with transaction.atomic(durable=True):
+        failure = LoginFailure.objects.create(username=username, ip_address=ip)
+        record_entry(
+            actor=actor,
+            action=action,
+            subject_type="identity.LoginFailure",
+            subject_id=failure.pk,
+            data={"username": username, "ip": ip},
+        )
 
 
 def do_log_out(request: HttpRequest) -> None:

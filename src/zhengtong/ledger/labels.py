@@ -62,6 +62,7 @@ for _code, _label in (
     ("identity.revoke_client", _("吊销接入系统")),
     ("identity.log_in", _("登录")),
     ("identity.refuse_log_in", _("登录失败")),
+    ("identity.refuse_change_password", _("修改密码失败")),
     ("identity.log_out", _("退出登录")),
     ("identity.purge_login_failures", _("清理登录失败记录")),
     # The data catalogue.

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.models import Department
@@ -24,6 +25,40 @@ class LoginForm(forms.Form):
         max_length=512,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class PasswordChangeForm(forms.Form):
+    """The current password and the new one twice; the rules are the platform's validators."""
+
+    current = forms.CharField(
+        label=_("当前密码"),
+        strip=False,
+        max_length=512,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    password = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        max_length=512,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    again = forms.CharField(
+        label=_("再次输入新密码"),
+        strip=False,
+        max_length=512,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = " ".join(password_validators_help_texts())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password, again = cleaned.get("password"), cleaned.get("again")
+        if password and again and password != again:
+            self.add_error("again", _("两次输入的新密码不一致。"))
+        return cleaned
 
 
 class DepartmentChoiceField(forms.ModelChoiceField[Department]):

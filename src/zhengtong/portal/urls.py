@@ -10,6 +10,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("logout/", views.log_out, name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("profile/password/", views.change_password, name="change_password"),
     path("citizen/", views.citizen, name="citizen"),
     path("enterprise/", views.enterprise, name="enterprise"),
     path("workbench/", views.workbench, name="workbench"),

@@ -34,6 +34,7 @@ from zhengtong.core.masking import mask_address, mask_id_number, mask_name, mask
 from zhengtong.core.redirects import local_path
 from zhengtong.identity.access import access_client_by_id
 from zhengtong.identity.actions import (
+    do_change_own_password,
     do_issue_client,
     do_log_in,
     do_log_out,
@@ -45,7 +46,7 @@ from zhengtong.identity.models import Audience, SystemClient, User
 from zhengtong.identity.permissions import departments_in_scope, role_label, scope_choices
 from zhengtong.identity.selectors import clients_of_departments, memberships_of, posts_of
 from zhengtong.portal import entries, offerings
-from zhengtong.portal.forms import IssueClientForm, LoginForm
+from zhengtong.portal.forms import IssueClientForm, LoginForm, PasswordChangeForm
 
 View = Callable[..., HttpResponse]
 
@@ -130,12 +131,13 @@ def log_in(request: HttpRequest) -> HttpResponse:
                     request, form.cleaned_data["username"], form.cleaned_data["password"]
                 )
             except Throttled as exc:
-                minutes = _retry_minutes(exc)
                 form.add_error(
                     None,
-                    _("登录失败次数过多，请 %(minutes)d 分钟后再试。") % {"minutes": minutes}
-                    if minutes
-                    else _("登录失败次数过多，请稍后再试。"),
+                    _throttled_text(
+                        exc,
+                        _("登录失败次数过多，请 %(minutes)d 分钟后再试。"),
+                        _("登录失败次数过多，请稍后再试。"),
+                    ),
                 )
                 status = 429
             except NotAuthenticated:
@@ -147,11 +149,12 @@ def log_in(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/login.html", {"form": form, "next": next_url}, status=status)
 
 
-def _retry_minutes(exc: Throttled) -> int:
+def _throttled_text(exc: Throttled, in_minutes: Promise, later: Promise) -> str:
+    """When to try again: in so many minutes, or later when the refusal does not say."""
     seconds = exc.detail.get("retry_after")
     if isinstance(seconds, int) and seconds > 0:
-        return (seconds + 59) // 60
-    return 0
+        return str(in_minutes) % {"minutes": (seconds + 59) // 60}
+    return str(later)
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -191,6 +194,38 @@ def profile(request: HttpRequest) -> HttpResponse:
         "posts": _post_rows(user) if user.audience == Audience.STAFF else [],
     }
     return render(request, "portal/profile.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("current", "password", "again")
+@never_cache
+def change_password(request: HttpRequest) -> HttpResponse:
+    """修改密码: the current password, then the new one twice."""
+    form = PasswordChangeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_valid():
+        try:
+            do_change_own_password(
+                request, form.cleaned_data["current"], form.cleaned_data["password"]
+            )
+        except Throttled as exc:
+            form.add_error(
+                None,
+                _throttled_text(
+                    exc,
+                    _("密码错误次数过多，请 %(minutes)d 分钟后再试。"),
+                    _("密码错误次数过多，请稍后再试。"),
+                ),
+            )
+            status = 429
+        except ZhengtongError as error:
+            field = "current" if error.code == "wrong_password" else "password"
+            form.add_error(field, str(error.message))
+        else:
+            messages.success(request, _("密码已修改。在其他设备上的登录已经失效。"))
+            return redirect("portal:profile")
+    return render(request, "portal/change_password.html", {"form": form}, status=status)
 
 
 @entry_page(
