@@ -17,8 +17,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
-from zhengtong.core.errors import NotFound, ZhengtongError, error_response
+from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError, error_response
 from zhengtong.core.errors import PermissionDenied as ZhengtongPermissionDenied
+from zhengtong.core.refusals import tell_refused_request
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +116,9 @@ def on_zhengtong_error(request: HttpRequest, exc: ZhengtongError) -> HttpRespons
 
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return _error(
-        request, 422, "invalid_input", _("请求内容不符合接口要求。"), {"errors": exc.errors}
-    )
+    refusal = InvalidInput(_("请求内容不符合接口要求。"), status=422, detail={"errors": exc.errors})
+    tell_refused_request(request, refusal)
+    return on_zhengtong_error(request, refusal)
 
 
 @api.exception_handler(RequestDataTooBig)
@@ -164,7 +165,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     code, message = _HTTP_ERRORS.get(
         exc.status_code, (f"http_{exc.status_code}", gettext_lazy("请求无法处理。"))
     )
-    return _error(request, exc.status_code, code, str(message), {"reason": str(exc)})
+    refusal = ZhengtongError(
+        message, code=code, status=exc.status_code, detail={"reason": str(exc)}
+    )
+    # A body that is not JSON, for one: refused before the operation ran.
+    tell_refused_request(request, refusal)
+    return on_zhengtong_error(request, refusal)
 
 
 @api.exception_handler(Http404)

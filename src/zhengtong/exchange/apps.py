@@ -6,3 +6,9 @@ class ExchangeConfig(AppConfig):
     name = "zhengtong.exchange"
     label = "exchange"
     verbose_name = _("数据共享交换")
+
+    def ready(self) -> None:
+        from zhengtong.core.refusals import on_refused_request
+        from zhengtong.exchange.refused_calls import log_refused_read
+
+        on_refused_request(log_refused_read)

@@ -144,6 +144,41 @@ def test_bad_and_unknown_keys_and_batches(cast: ExchangeCast, hosted: dict[str, 
     assert [c["key"] for c in feed.json()["changes"]] == [uscc]
 
 
+def test_calls_refused_before_the_exchange_saw_them_are_logged_too(
+    cast: ExchangeCast, hosted: dict[str, Any]
+) -> None:
+    http = hosted["http"]
+    base = f"/api/exchange/shared/{SLUG}"
+    answers = [
+        _post(http, "look-up", {"key": 123, "purpose": "核对"}),
+        _post(http, "batch-look-up", {"keys": "not a list", "purpose": "核对"}),
+        http.post(f"{base}/verify", b"{not json", "application/json"),
+        http.get(f"{base}/changes", {"purpose": "同步", "cursor": "soon"}),
+    ]
+    assert [(a.status_code, a.json()["code"]) for a in answers] == [
+        (422, "invalid_input"),
+        (422, "invalid_input"),
+        (400, "invalid_input"),
+        (422, "invalid_input"),
+    ]
+    logged = list(
+        AccessLog.objects.order_by("ledger_seq").values_list("operation", "result", "client")
+    )
+    client = hosted["client"].pk
+    assert logged == [
+        ("look_up", "invalid_input", client),
+        ("batch_look_up", "invalid_input", client),
+        ("verify", "invalid_input", client),
+        ("read_changes", "invalid_input", client),
+    ]
+    seqs = AccessLog.objects.values_list("ledger_seq", flat=True)
+    assert LedgerEntry.objects.filter(seq__in=seqs).count() == 4
+    # Without a valid token there is no system to account for: nothing is logged.
+    stranger = Client(HTTP_AUTHORIZATION="Bearer nobody.nothing")
+    assert stranger.post(f"{base}/look-up", {"key": 1}, "application/json").status_code == 401
+    assert AccessLog.objects.count() == 4
+
+
 def test_the_token_api_takes_no_session_and_sets_no_cookie(
     cast: ExchangeCast, hosted: dict[str, Any]
 ) -> None:

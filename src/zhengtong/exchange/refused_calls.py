@@ -1,0 +1,42 @@
+"""Governed reads the API refused before they reached the exchange, logged all the same.
+
+A department system's look-up whose body does not parse (a key given as a
+number, a body that is not JSON) is answered by the API's error handlers;
+it is still a call of that system on that resource, so it leaves one
+access-log row and ledger entry with its refusal code, like every other
+governed call (see ``core.refusals``).
+"""
+
+import re
+
+from django.http import HttpRequest
+
+from zhengtong.core.errors import ZhengtongError
+from zhengtong.exchange import governed
+from zhengtong.identity.auth import principal_of
+from zhengtong.identity.models import SystemClient
+
+_OPERATIONS = {
+    "look-up": governed.Operation.LOOK_UP,
+    "batch-look-up": governed.Operation.BATCH,
+    "verify": governed.Operation.VERIFY,
+    "changes": governed.Operation.CHANGES,
+    "read": governed.Operation.LOOK_UP,
+    "exists": governed.Operation.VERIFY,
+}
+_GOVERNED_PATH = re.compile(
+    r"/api/(?:exchange/shared/(?P<slug>[^/]+)/(?P<native>look-up|batch-look-up|verify|changes)"
+    r"|govstack/data/(?P<registry>[^/]+)/[^/]+/(?P<profile>read|exists))"
+)
+
+
+def log_refused_read(request: HttpRequest, refusal: ZhengtongError) -> None:
+    client = principal_of(request)
+    if not isinstance(client, SystemClient):
+        return  # not authenticated: no system to account for
+    found = _GOVERNED_PATH.fullmatch(request.path)
+    if found is None:
+        return
+    resource = found["slug"] or found["registry"]
+    operation = _OPERATIONS[found["native"] or found["profile"]]
+    governed.do_log_refused_call(client, operation, resource, "", refusal)
