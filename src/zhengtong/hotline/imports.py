@@ -44,6 +44,8 @@ from zhengtong.hotline.models import Case, CaseImport, ImportState, without_path
 from zhengtong.hotline.states import Channel, Urgency
 from zhengtong.ledger.actions import record_entry
 
+logger = logging.getLogger(__name__)
+
 MAX_ROWS = 10_000
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -210,8 +212,6 @@ def _enqueue(import_id: int) -> None:
 
 PROGRESS_EVERY = 25
 # An import is run by one worker at a time, and resumed if its worker dies.
-logger = logging.getLogger(__name__)
-
 IMPORTS = LeasedWork(CaseImport, waiting=ImportState.QUEUED, running=ImportState.RUNNING)
 
 # The reasons a row is refused, by code, for wording a stored report in the
