@@ -711,27 +711,23 @@ def do_look_up_records(
                 max=MAX_BATCH_KEYS,
                 given=len(keys),
             )
+        # Each record's key as cleaned, with the first way it was given: keys
+        # written differently (" 4301…", lower-case x) name one record, answered once.
         cleaned: dict[str, str] = {}
         bad: list[str] = []
-        for key in dict.fromkeys(keys):
+        for given in dict.fromkeys(keys):
             try:
-                cleaned[key] = _clean_key(key_item, key)
+                cleaned.setdefault(_clean_key(key_item, given), given)
             except Refused:
-                bad.append(key)
-        records = _records(access, list(dict.fromkeys(cleaned.values())), call.purpose)
+                bad.append(given)
+        records = _records(access, list(cleaned), call.purpose)
         found: list[Found] = []
         not_found: list[str] = []
         outcomes = call.outcomes
         hash_key = _key_hasher()
         present = access.present
         masked_fields = access.masked_fields
-        answered: set[str] = set()
-        for given, key in cleaned.items():
-            # Keys written differently (" 4301…", lower-case x) may name one
-            # record: it is answered once, for the first way it was written.
-            if key in answered:
-                continue
-            answered.add(key)
+        for key, given in cleaned.items():
             record = records.get(key)
             if record is None:
                 outcomes[hash_key(key)] = "not_found"

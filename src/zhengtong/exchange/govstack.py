@@ -224,10 +224,15 @@ def client_identifier(client: SystemClient) -> str:
     return f"{INSTANCE}/{MEMBER_CLASS}/{client.department.code}/{client.key_id}"
 
 
-def _caller(request: HttpRequest) -> SystemClient:
+def _system(request: HttpRequest) -> SystemClient:
     client = principal_of(request)
     if not isinstance(client, SystemClient):
         raise PermissionDenied()
+    return client
+
+
+def _caller(request: HttpRequest) -> SystemClient:
+    client = _system(request)
     _check_client_headers(request, client)
     return client
 
@@ -254,9 +259,7 @@ def _check_client_headers(request: HttpRequest, client: SystemClient) -> None:
 
 def _reader(request: HttpRequest, operation: governed.Operation, registry: str) -> SystemClient:
     require_scope(request, READ_SHARED)
-    client = principal_of(request)
-    if not isinstance(client, SystemClient):
-        raise PermissionDenied()
+    client = _system(request)
     with _refusals_logged(request, client, operation, registry):
         _check_client_headers(request, client)
     return client

@@ -372,6 +372,17 @@ def _case_out(case: Case) -> CaseOut:
     )
 
 
+# What routing read and decided, blanked in everything a citizen receives
+# about their own case: the case itself and the lines of their list.
+_HIDDEN_FROM_CITIZENS: dict[str, Any] = {
+    "district": None,
+    "predicted_category": "",
+    "confidence": None,
+    "category": "",
+    "warning": "",
+}
+
+
 def _citizen_case_out(case: Case) -> CaseOut:
     """The case as its citizen sees it on their page: no routing, scores or staff notes.
 
@@ -381,13 +392,9 @@ def _citizen_case_out(case: Case) -> CaseOut:
     staff = _case_out(case)
     return staff.model_copy(
         update={
-            "district": None,
+            **_HIDDEN_FROM_CITIZENS,
             "street": None,
-            "predicted_category": "",
-            "confidence": None,
-            "category": "",
             "routed_by": "",
-            "warning": "",
             "reply_score": {},
             "upheld_against": None,
             "linked": [],
@@ -415,15 +422,7 @@ def _summary(case: Case) -> CaseSummaryOut:
 
 def _citizen_summary(case: Case) -> CaseSummaryOut:
     """A line of the citizen's own list: what ``_citizen_case_out`` shows, nothing more."""
-    return _summary(case).model_copy(
-        update={
-            "predicted_category": "",
-            "confidence": None,
-            "category": "",
-            "district": None,
-            "warning": "",
-        }
-    )
+    return _summary(case).model_copy(update=_HIDDEN_FROM_CITIZENS)
 
 
 def _import_out(case_import: CaseImport) -> ImportOut:
