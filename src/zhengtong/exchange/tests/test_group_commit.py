@@ -19,6 +19,7 @@ from zhengtong.core.testing import TEST_ACTOR, documented_statuses, make_credit_
 from zhengtong.exchange import actions, audit_writer
 from zhengtong.exchange.models import AccessLog, AccessSubject
 from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.exchange.tests.conftest import SOME_MINUTE
 from zhengtong.exchange.tests.test_governed import SLUG, publish
 from zhengtong.identity.actions import do_issue_client
 from zhengtong.identity.actors import actor_of
@@ -69,6 +70,7 @@ def _look_up(granted: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("group_commit", [True, False])
+@pytest.mark.usefixtures("one_minute")
 def test_calls_over_the_grants_rate_are_refused_and_each_call_is_logged_once(
     granted: dict[str, Any], group_commit: bool
 ) -> None:
@@ -92,7 +94,7 @@ def test_calls_over_the_grants_rate_are_refused_and_each_call_is_logged_once(
 def test_the_rate_counts_each_minute_afresh_however_many_calls_were_refused(
     granted: dict[str, Any], group_commit: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    minute = 29_000_000  # minutes since 1970: some time in 2025
+    minute = SOME_MINUTE
     clock = SimpleNamespace(time=lambda: minute * 60.0 + 30, monotonic=time.monotonic)
     monkeypatch.setattr(audit_writer, "time", clock)
     with override_settings(EXCHANGE_GROUP_COMMIT=group_commit):
@@ -110,6 +112,7 @@ def test_the_rate_counts_each_minute_afresh_however_many_calls_were_refused(
     assert results.count("ok") == 6 and results.count("rate_limited") == 8
 
 
+@pytest.mark.usefixtures("one_minute")
 def test_concurrent_calls_share_transactions_and_each_answer_follows_its_own_entry(
     granted: dict[str, Any],
 ) -> None:

@@ -137,6 +137,7 @@ def test_the_owner_states_a_purpose_and_an_application_stays_refused(
     assert applied.status_code == 409 and applied.json()["code"] == "own_resource"
 
 
+@pytest.mark.usefixtures("one_minute")
 @pytest.mark.parametrize("group_commit", [True, False])
 def test_the_owners_reads_are_held_to_a_rate_per_system_and_resource(
     sharing: Sharing, own: tuple[SystemClient, Client], group_commit: bool

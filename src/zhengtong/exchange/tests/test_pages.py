@@ -322,6 +322,7 @@ def test_a_look_up_that_found_nothing_reads_as_such_not_as_a_refusal(sharing: Sh
         assert "Refused" not in english and "unknown_key" not in english, url
 
 
+@pytest.mark.usefixtures("one_minute")
 def test_a_refused_use_is_explained_in_words_not_codes(sharing: Sharing) -> None:
     application = actions.do_apply_for_access(
         sharing.population,
