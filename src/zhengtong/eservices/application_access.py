@@ -13,6 +13,7 @@ from zhengtong.core.errors import NotFound
 from zhengtong.eservices.application_actions import may_handle_task
 from zhengtong.eservices.application_selectors import (
     application_by_number,
+    is_own_application,
     rectification_by_id,
     staff_may_see,
     task_by_id,
@@ -32,7 +33,7 @@ def _user(principal: Principal) -> User:
 
 
 def may_see_application(user: User, application: Application) -> bool:
-    if application.applicant_id == user.pk:
+    if is_own_application(user, application):
         return True
     return user.audience == Audience.STAFF and staff_may_see(user, application)
 
@@ -50,7 +51,7 @@ def access_own_application_by_number(principal: Principal, number: str) -> Appli
     """Find one of the user's own applications, or NotFound."""
     user = _user(principal)
     application = application_by_number(number.strip().upper())
-    if application is None or application.applicant_id != user.pk:
+    if application is None or not is_own_application(user, application):
         raise NotFound()
     return application
 

@@ -62,6 +62,7 @@ from zhengtong.eservices.application_rows import (
 from zhengtong.eservices.application_selectors import (
     OPEN_CORRECTION,
     is_decided,
+    is_own_application,
     open_correction_note,
 )
 from zhengtong.eservices.application_states import (
@@ -314,7 +315,7 @@ def _hash(value: str) -> str:
 
 
 def _require_applicant(application: Application, user: User) -> None:
-    if application.applicant_id != user.pk:
+    if not is_own_application(user, application):
         raise PermissionDenied(_("只有申请人本人可以办理此操作。"), code="not_applicant")
 
 
@@ -670,6 +671,9 @@ def do_promise_material(
     actor = actor_of(acting_user)
     with transaction.atomic(durable=True):
         locked = _lock(current)
+        if locked.state != ApplicationState.DRAFT:
+            # Submitted meanwhile: what was submitted stays as it was.
+            raise Conflict(_("办件已被他人更新，请刷新后重试。"), code="changed_meanwhile")
         locked.provided_materials.filter(material=material).delete()
         provided = ApplicationMaterial.objects.create(
             application=locked,
@@ -996,9 +1000,10 @@ def _process_data(
         for name, field in fields_of(application.item.form_schema).items()
         if "default" in field
     }
-    data.update(_derived(application, application.form_data))
     data.update(application.form_data)
-    # What the platform found out wins over anything the form says.
+    # What the platform found out wins over anything the form says: a form
+    # field named like a derived fact (``age``) cannot stand in for it.
+    data.update(_derived(application, application.form_data))
     data.update(checks.variables)
     data.setdefault("enrolled_elsewhere", False)
     data["credit_flag"] = bool(credit.get("flag"))
@@ -1453,6 +1458,10 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
     """
     current = _fresh(application)
     task = _require_staff_on(current, acting_user)
+    # After the decision the form is settled: a correction would change what
+    # the licence says without anyone deciding on it again.
+    if is_decided(current):
+        raise Conflict(_("已作出办理决定，不能再要求补正。"), code="already_decided")
     note = _clean_note(note, required=True)
     actor = actor_of(acting_user)
     now = _now()
@@ -1607,6 +1616,8 @@ def do_start_special_procedure(
         raise _refuse(_("该事项没有这项特别程序。"), "unknown_procedure", field="procedure")
     if current.state != ApplicationState.ACCEPTED:
         raise Conflict(_("只有已受理的办件可以启动特别程序。"), code="invalid_transition")
+    if is_decided(current):
+        raise Conflict(_("已作出办理决定，不能再启动特别程序。"), code="already_decided")
     note = _clean_note(note, required=False)
     actor = actor_of(acting_user)
     now = _now()
@@ -1863,9 +1874,15 @@ def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> l
             changes.append((application, limit.level, moved))
     if not changes:
         return []
+    written: list[tuple[Application, str, dt.datetime | None]] = []
     with transaction.atomic(durable=True):
         for application, level, moved in changes:
-            locked = _lock(application)
+            if not lock_if_unchanged(application):
+                # Decided, corrected or suspended since it was read: what was
+                # worked out no longer holds, and the next refresh counts again.
+                continue
+            locked = application
+            written.append((application, level, moved))
             if moved is not None:
                 locked.deadline_at = moved
                 _event(locked, "deadline_recounted", actor, note=_local_date(moved), at=now)
@@ -1900,17 +1917,20 @@ def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> l
                             reverse("eservices:worklist"),
                         )
             locked.save(update_fields=["warning_level", "deadline_at", "updated_at"])
-        record_entry(
-            actor=actor,
-            action="eservices.refresh_time_limits",
-            subject_type=SUBJECT,
-            subject_id="time_limits",
-            data={
-                "changed": {a.number: level for a, level, _moved in changes},
-                "deadlines": {a.number: moved.isoformat() for a, _level, moved in changes if moved},
-            },
-        )
-    return [application.number for application, _level, _moved in changes]
+        if written:
+            record_entry(
+                actor=actor,
+                action="eservices.refresh_time_limits",
+                subject_type=SUBJECT,
+                subject_id="time_limits",
+                data={
+                    "changed": {a.number: level for a, level, _moved in written},
+                    "deadlines": {
+                        a.number: moved.isoformat() for a, _level, moved in written if moved
+                    },
+                },
+            )
+    return [application.number for application, _level, _moved in written]
 
 
 # Applications whose 容缺 promises still bind the applicant.

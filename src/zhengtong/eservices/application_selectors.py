@@ -12,6 +12,7 @@ from django.utils import timezone
 from zhengtong.core.calendar import SHANGHAI
 from zhengtong.eservices.application_states import OPEN_STATES, ApplicationState
 from zhengtong.eservices.models import (
+    ApplicantKind,
     Application,
     ApplicationEvent,
     ApplicationMaterial,
@@ -27,15 +28,46 @@ from zhengtong.eservices.permissions import LANE_PERMISSIONS, RESPOND_RATINGS
 from zhengtong.eservices.time_limits import TimeLimit, time_limit_of
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import departments_in_scope
+from zhengtong.identity.selectors import memberships_of
 
 
 def with_related(rows: QuerySet[Application]) -> QuerySet[Application]:
     return rows.select_related("item__department", "applicant", "licence")
 
 
+def own_applications_condition(user: User) -> Q:
+    """The applications the user filed and still stands behind.
+
+    An enterprise's application is the agent's only while the agent still
+    acts for the enterprise: once the authorisation expires or is withdrawn,
+    the agent "holds nothing" (docs/identity.md), as for the enterprise's
+    licences, and can neither read nor act on it.
+    """
+    if user.audience != Audience.ENTERPRISE:
+        return Q(applicant=user) & ~Q(applicant_kind=ApplicantKind.ENTERPRISE)
+    codes = memberships_of(user).values("enterprise__credit_code")
+    return Q(applicant=user, applicant_kind=ApplicantKind.ENTERPRISE) & Q(
+        applicant_id_number__in=codes
+    )
+
+
+def is_own_application(user: User, application: Application) -> bool:
+    """Whether the user filed the application and still stands behind it (see above)."""
+    if application.applicant_id != user.pk:
+        return False
+    if application.applicant_kind != ApplicantKind.ENTERPRISE:
+        return user.audience != Audience.ENTERPRISE
+    return (
+        user.audience == Audience.ENTERPRISE
+        and memberships_of(user)
+        .filter(enterprise__credit_code=application.applicant_id_number)
+        .exists()
+    )
+
+
 def applications_of(user: User, state: str = "") -> QuerySet[Application]:
     """The user's own applications, newest first, optionally in one state."""
-    rows = with_related(Application.objects.filter(applicant=user))
+    rows = with_related(Application.objects.filter(own_applications_condition(user)))
     if state:
         rows = rows.filter(state=state)
     return rows
@@ -276,7 +308,7 @@ def worklist(user: User, *, mine_only: bool = False, page: int = 1) -> Worklist:
 
 def applications_visible_to(user: User) -> QuerySet[Application]:
     """The user's own applications and, for staff, those in the queues they work in."""
-    condition = Q(applicant=user)
+    condition = own_applications_condition(user)
     if user.audience == Audience.STAFF:
         queued = tasks_visible_to(user).values("application_id")
         rating_departments = departments_in_scope(user, RESPOND_RATINGS).values("pk")

@@ -14,6 +14,7 @@ can show it next to the field.
 """
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -56,6 +57,9 @@ def _is_empty(value: Any) -> bool:
 
 
 def _type_problem(kind: Any, value: Any) -> str | None:
+    # JSON bodies may carry NaN and Infinity, which no column stores as JSON.
+    if isinstance(value, float) and not math.isfinite(value):
+        return _("应为有效的数字。")
     if kind == "string" and not isinstance(value, str):
         return _("应为文本。")
     if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):

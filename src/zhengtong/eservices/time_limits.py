@@ -94,7 +94,7 @@ def time_limit_of(application: Application, now: dt.datetime) -> TimeLimit:
     budget = working_days_between(start, add_working_days(start, limit))
     used = working_days_between(start, end, intervals)
     stopped_days = working_days_between(start, end) - used
-    stopped = sum((b - a for a, b in intervals), dt.timedelta())
+    stopped = _time_stood_still(intervals, start, end)
     running_since = [
         s.started_at for s in application.suspensions.all() if s.stops_clock and s.ended_at is None
     ]
@@ -110,6 +110,24 @@ def time_limit_of(application: Application, now: dt.datetime) -> TimeLimit:
     else:
         level = WarningLevel.NORMAL
     return TimeLimit(limit, start, deadline, used, budget, stopped_days, stopped, running, level)
+
+
+def _time_stood_still(
+    intervals: Iterable[Interval], start: dt.datetime, end: dt.datetime
+) -> dt.timedelta:
+    """The wall-clock time within ``start``..``end`` that at least one interval covers.
+
+    A correction answered before acceptance stopped nothing, and a 补正 during
+    a special procedure stops the clock once, not twice.
+    """
+    total = dt.timedelta()
+    covered_until = start
+    for begin, finish in sorted(intervals):
+        begin, finish = max(begin, covered_until), min(finish, end)
+        if finish > begin:
+            total += finish - begin
+            covered_until = finish
+    return total
 
 
 def deadline_of(

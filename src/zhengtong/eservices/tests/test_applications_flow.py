@@ -387,7 +387,7 @@ def test_every_action_writes_one_ledger_entry_without_personal_values(
         assert entry["subject_id"] == application.pk
 
 
-def test_the_applicant_cannot_withdraw_once_the_licence_is_granted(
+def test_once_decided_the_application_can_be_neither_withdrawn_nor_reopened(
     cast: ApplicationsCast,
 ) -> None:
     # 公共场所卫生许可: after the decision to grant, the window still hands the
@@ -431,6 +431,21 @@ def test_the_applicant_cannot_withdraw_once_the_licence_is_granted(
     assert refused.json()["code"] == "already_decided"
     page = applicant.get(f"/services/mine/{number}/")
     assert 'value="withdraw"' not in page.content.decode()
+    # Nor can the window, which holds the 送达 task, reopen the decided form
+    # by a 补正 or stop the clock by a special procedure.
+    window = logged_in(cast.outsider)
+    asked = window.post(
+        f"{URL}/{number}/request-correction", {"note": "地址有误"}, content_type="application/json"
+    )
+    assert asked.status_code == 409 and asked.json()["code"] == "already_decided"
+    procedure = item.special_procedures.get(name="卫生检测")
+    started = window.post(
+        f"{URL}/{number}/special-procedures",
+        {"procedure_id": procedure.pk, "note": "补测"},
+        content_type="application/json",
+    )
+    assert started.status_code == 409 and started.json()["code"] == "already_decided"
+    assert _ok(applicant.get(f"{URL}/{number}"))["state"] == "accepted"
     done = do_step(logged_in(cast.outsider), number)
     assert done["state"] == "approved"
     assert done["licence_number"]
@@ -545,6 +560,37 @@ def test_a_promise_is_kept_after_approval_and_flagged_when_overdue(
         applicant.post(f"{URL}/{number}/materials/{rules.pk}", {"file": pdf("制度.pdf")}), 201
     )
     assert body["kind"] == "upload"
+
+
+def test_a_correction_answered_before_acceptance_stopped_no_clock(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = next_monday()
+    freeze(monkeypatch, start)
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    ask_for_correction(logged_in(cast.clerk), number, "请补充经营场所面积")
+    freeze(monkeypatch, start + dt.timedelta(hours=3))
+    _ok(
+        applicant.post(
+            f"{URL}/{number}/correction", {"note": "已补充"}, content_type="application/json"
+        )
+    )
+    freeze(monkeypatch, start + dt.timedelta(hours=4))
+    do_step(logged_in(cast.clerk), number, passed=True)
+    freeze(monkeypatch, start + dt.timedelta(hours=5))
+    assert _ok(applicant.get(f"{URL}/{number}"))["time_limit"]["stopped_days"] == 0
+    assert "<dt>暂停计时</dt>" not in applicant.get(f"/services/mine/{number}/").content.decode()
+    # A correction after acceptance stops it, and shows for as long as it ran.
+    ask_for_correction(logged_in(cast.reviewer), number, "请补充设备清单")
+    freeze(monkeypatch, start + dt.timedelta(hours=6, minutes=30))
+    _ok(
+        applicant.post(
+            f"{URL}/{number}/correction", {"note": "已补充"}, content_type="application/json"
+        )
+    )
+    page = applicant.get(f"/services/mine/{number}/").content.decode()
+    assert "<dt>暂停计时</dt>" in page and "1 小时 30 分钟" in page
 
 
 def test_every_view_of_a_suspended_application_shows_the_same_deadline(

@@ -54,7 +54,11 @@ from zhengtong.eservices.tests.test_applications_cast import (
 from zhengtong.eservices.time_limits import time_limit_of
 from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import AccessLog
-from zhengtong.identity.actions import do_create_citizen, do_create_staff
+from zhengtong.identity.actions import (
+    do_create_citizen,
+    do_create_enterprise_user,
+    do_create_staff,
+)
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.licences.models import LicenceType
 from zhengtong.operations.schedule import periodic_tasks
@@ -151,6 +155,41 @@ def test_another_applicant_cannot_see_or_withdraw_the_application(
     assert response.status_code == 404
 
 
+def test_an_agent_whose_authorisation_has_ended_holds_none_of_the_enterprises_applications(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = timezone.localdate()
+    agent = do_create_enterprise_user(
+        "zhouba",
+        "Zhengtong-applications-2026",
+        make_person("周八"),
+        cast.enterprise,
+        "agent",
+        actor=TEST_ACTOR,
+        valid_until=today + dt.timedelta(days=30),
+    )
+    draft = actions.do_save_draft(cast.food, MANUAL_FORM, acting_user=agent)
+    http = logged_in(agent)
+    assert [a["number"] for a in http.get(f"{URL}/").json()] == [draft.number]
+    # A month and a day later the authorisation has run out.
+    real_localdate = timezone.localdate
+    monkeypatch.setattr(
+        timezone,
+        "localdate",
+        lambda value=None, timezone=None: (
+            real_localdate(value, timezone) if value is not None else today + dt.timedelta(days=31)
+        ),
+    )
+    assert http.get(f"{URL}/").json() == []
+    assert http.get(f"{URL}/{draft.number}").status_code == 404
+    assert http.post(f"{URL}/{draft.number}/submit").status_code == 404
+    assert http.get(f"/services/mine/{draft.number}/").status_code == 404
+    with pytest.raises(PermissionDenied) as refused:
+        actions.do_withdraw_application(draft, acting_user=agent)
+    assert refused.value.code == "not_applicant"
+    assert Application.objects.get(pk=draft.pk).state == ApplicationState.DRAFT
+
+
 def test_a_citizen_cannot_apply_for_a_licence_only_enterprises_hold(
     cast: ApplicationsCast,
 ) -> None:
@@ -198,6 +237,16 @@ def test_form_errors_are_reported_by_field(cast: ApplicationsCast) -> None:
     body = response.json()
     assert body["code"] == "invalid_form"
     assert set(body["detail"]["fields"]) == {"business_type", "area", "phone", "nope"}
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_a_number_json_cannot_store_is_a_field_problem(cast: ApplicationsCast, number: str) -> None:
+    body = f'{{"item_code": "{cast.food.code}", "form_data": {{"area": {number}}}}}'
+    response = logged_in(cast.applicant).post(f"{URL}/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_form"
+    assert set(response.json()["detail"]["fields"]) == {"area"}
+    assert not Application.objects.exists()
 
 
 def test_submission_needs_the_required_fields(cast: ApplicationsCast) -> None:
