@@ -46,6 +46,7 @@ from zhengtong.eservices import process
 from zhengtong.eservices.application_rows import (
     application_with_item,
     close_work_task,
+    complete_work_task,
     end_open_suspensions,
     has_provision_of_kind,
     insert_event,
@@ -1362,8 +1363,9 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
     with transaction.atomic(durable=True), pipelined(router.db_for_write(Application)):
         locked = _locked_as_read(application)
         licence = _issue_licence(locked, draft, actor)
-        close_work_task(
+        if not complete_work_task(
             row.pk,
+            acting_user.pk,
             completed_at=now,
             completed_by=acting_user.pk,
             claimed_by=acting_user.pk,
@@ -1374,7 +1376,8 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
                 "reasons": checked.reasons,
                 "legal_basis": checked.legal_basis,
             },
-        )
+        ):
+            raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
         _event(
             locked,
             f"complete_{row.step}",

@@ -142,6 +142,30 @@ def test_a_task_claimed_by_one_clerk_is_not_claimed_by_another(cast: Application
     assert [t.pk for t in open_tasks_for(cast.clerk, mine_only=True)] == [task.pk]
 
 
+def test_a_task_claimed_while_a_colleague_completes_it_stays_with_who_claimed_it(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    colleague = do_create_staff(
+        "zhouba", "Zhengtong-applications-2026", "周八", cast.market, ["acceptor"], actor=TEST_ACTOR
+    )
+    task = open_task(submitted(cast))
+    worked_out = actions._task_changes
+
+    def claimed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        # The clerk claims the task after the colleague read it, before the
+        # colleague's completion is written.
+        actions.do_claim_task(task, acting_user=cast.clerk)
+        return worked_out(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "_task_changes", claimed_meanwhile)
+    with pytest.raises(Conflict) as taken:
+        actions.do_complete_task(task, actions.TaskResult(passed=True), acting_user=colleague)
+    assert taken.value.code == "already_claimed"
+    kept = WorkTask.objects.get(pk=task.pk)
+    assert kept.completed_at is None and kept.claimed_by_id == cast.clerk.pk
+    assert Application.objects.get(pk=task.application_id).state == ApplicationState.SUBMITTED
+
+
 def test_another_applicant_cannot_see_or_withdraw_the_application(
     cast: ApplicationsCast,
 ) -> None:
