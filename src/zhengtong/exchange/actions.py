@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -196,34 +196,10 @@ def do_load_dataset_rows(
             good[checked[0]] = checked[1]
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
-        version = _new_version(
-            locked,
-            actor,
-            source_name,
-            sha256 or _fingerprint(rows),
-            accepted=len(good),
-            rejected=len(problems),
+        version = _keep_version(
+            locked, good, actor, source_name, sha256 or _fingerprint(rows), rejected=len(problems)
         )
-        created, updated = _upsert(locked, version, good)
-        version.created, version.updated = created, updated
-        version.save(update_fields=["created", "updated"])
-        record_entry(
-            actor=actor,
-            action="exchange.load_dataset",
-            subject_type=SUBJECT,
-            subject_id=locked.pk,
-            data={
-                "resource": locked.resource.code,
-                "version": version.number,
-                "source": version.source_name,
-                "sha256": version.sha256,
-                "accepted": version.accepted,
-                "rejected": version.rejected,
-                "created": created,
-                "updated": updated,
-            },
-        )
-        queue_quality_measurement(locked.pk)
+    created, updated = version.created, version.updated
     return LoadReport(
         version=version,
         accepted=len(good),
@@ -233,6 +209,79 @@ def do_load_dataset_rows(
         unchanged=len(good) - created - updated,
         problems=tuple(problems),
     )
+
+
+def do_write_record(
+    dataset: HostedDataset,
+    key: str,
+    write: Callable[[Record | None], Mapping[str, str | None]],
+    *,
+    actor: Actor,
+    source_name: str,
+) -> Record:
+    """Write one record as a new version, its values made by ``write`` from the record as it is.
+
+    ``write`` is given the live record of ``key`` (``None`` if there is none)
+    under the dataset's row lock, which every load takes, so no other write
+    can change the record between that read and this one; what it raises
+    leaves nothing written. A row its items refuse is ``invalid_record`` and
+    makes no version either.
+    """
+    columns = _columns(list(dataset.resource.items.order_by("position")))
+    with transaction.atomic(durable=True):
+        locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
+        current = Record.objects.filter(dataset=locked, key=key, deleted=False).first()
+        row = {code: value for code, value in write(current).items() if value is not None}
+        row[locked.key_item_code] = key
+        checked = _check_row(FIRST_ROW, row, columns, locked.key_item_code)
+        if isinstance(checked, RowProblem):
+            raise InvalidInput(
+                gettext_lazy("记录未通过校验。"),
+                code="invalid_record",
+                detail={"problems": [{"item": checked.item, "reason": checked.reason}]},
+            )
+        stored_key, values = checked
+        _keep_version(locked, {stored_key: values}, actor, source_name, _fingerprint([row]))
+        return Record.objects.get(dataset=locked, key=stored_key)
+
+
+def _keep_version(
+    locked: HostedDataset,
+    good: Mapping[str, dict[str, str]],
+    actor: Actor,
+    source_name: str,
+    sha256: str,
+    *,
+    rejected: int = 0,
+) -> DatasetVersion:
+    """Upsert the good rows as the dataset's next version, with its ledger entry.
+
+    The caller holds the dataset's row lock, inside its transaction.
+    """
+    version = _new_version(
+        locked, actor, source_name, sha256, accepted=len(good), rejected=rejected
+    )
+    created, updated = _upsert(locked, version, good)
+    version.created, version.updated = created, updated
+    version.save(update_fields=["created", "updated"])
+    record_entry(
+        actor=actor,
+        action="exchange.load_dataset",
+        subject_type=SUBJECT,
+        subject_id=locked.pk,
+        data={
+            "resource": locked.resource.code,
+            "version": version.number,
+            "source": version.source_name,
+            "sha256": version.sha256,
+            "accepted": version.accepted,
+            "rejected": version.rejected,
+            "created": created,
+            "updated": updated,
+        },
+    )
+    queue_quality_measurement(locked.pk)
+    return version
 
 
 def _upsert(

@@ -27,7 +27,7 @@ docs/exchange-govstack.md.
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -273,11 +273,12 @@ def _refusals_logged(
     try:
         yield
     except ZhengtongError as refusal:
-        governed.do_log_refused_call(client, operation, registry, _purpose(request), refusal)
+        governed.do_log_refused_call(client, operation, registry, purpose_of(request), refusal)
         raise
 
 
-def _purpose(request: HttpRequest) -> str:
+def purpose_of(request: HttpRequest) -> str:
+    """The ``Zhengtong-Purpose`` header, decoded."""
     raw = request.headers.get(PURPOSE_HEADER, "")
     # A header that arrived as raw UTF-8 bytes reaches Django as Latin-1.
     with contextlib.suppress(UnicodeError):
@@ -511,7 +512,7 @@ def read(
         _registry_version(version)
         _, key, criteria = _split_key(registry, _query_content(request))
     try:
-        found = governed.do_look_up_record(client, registry, key, purpose=_purpose(request))
+        found = governed.do_look_up_record(client, registry, key, purpose=purpose_of(request))
     except governed.Refused as refusal:
         if refusal.code == "unknown_key":
             return _not_found(refusal)
@@ -533,7 +534,7 @@ def exists(request: HttpRequest, registry: str, version: str, payload: RegistryI
     with _refusals_logged(request, client, governed.Operation.VERIFY, registry):
         _registry_version(version)
         key_code, key, criteria = _split_key(registry, _query_content(request))
-    purpose = _purpose(request)
+    purpose = purpose_of(request)
     try:
         if criteria:
             answers = governed.do_verify_record(client, registry, key, criteria, purpose=purpose)
@@ -575,7 +576,7 @@ def read_value(
             )
     try:
         found = governed.do_look_up_record(
-            client, registry, key, purpose=_purpose(request), fields=[field]
+            client, registry, key, purpose=purpose_of(request), fields=[field]
         )
     except governed.Refused as refusal:
         if refusal.code == "unknown_key":
@@ -626,7 +627,7 @@ def list_records(
             criteria[name.removeprefix("query.")] = value
     if params.search is not None and params.search != "":
         criteria[params.filter or "*"] = params.search
-    purpose = _purpose(request)
+    purpose = purpose_of(request)
     key = criteria.pop(key_code, None)
     next_url = None
     # Sorted by the key as shown; records are told apart by the key's hash,
@@ -712,33 +713,54 @@ def _key_of(dataset: HostedDataset, value: Any) -> str:
         raise InvalidInput(
             _("须提供该登记簿的主键信息项。"), code="key_required", detail={"item": item.code}
         )
+    if len(key) > actions.KEY_MAX_LENGTH:
+        # The item may allow more than a key may hold; refused here, before any
+        # version is made, rather than as a rejected row of a committed load.
+        raise InvalidInput(
+            _("主键过长。"),
+            code="bad_key",
+            detail={"item": item.code, "max_length": actions.KEY_MAX_LENGTH},
+        )
     return key
 
 
-def _save(
-    client: SystemClient, dataset: HostedDataset, values: Mapping[str, str | None], source: str
+class _NoRecord(Exception):
+    """The record a write names is not there, or does not hold what its query says."""
+
+
+def _write(
+    client: SystemClient,
+    dataset: HostedDataset,
+    key: str,
+    source: str,
+    write: Callable[[Record | None], Mapping[str, str | None]],
 ) -> Record:
-    row = {code: value for code, value in values.items() if value is not None}
-    report = actions.do_load_dataset_rows(
-        dataset, [row], actor=actor_of(client), source_name=f"govstack:{source}"
+    """Write one record from what it holds now, read under the lock every write of it takes.
+
+    Read, merged and written in one transaction: a record read first and saved
+    later would lose another system's change committed in between.
+    """
+    return actions.do_write_record(
+        dataset, key, write, actor=actor_of(client), source_name=f"govstack:{source}"
     )
-    if report.problems:
-        raise InvalidInput(
-            _("记录未通过校验。"),
-            code="invalid_record",
-            detail={"problems": [{"item": p.item, "reason": p.reason} for p in report.problems]},
-        )
-    record = lookup_record(dataset, row[dataset.key_item_code])
-    assert record is not None
-    return record
+
+
+def _new_values(
+    dataset: HostedDataset, key: str, content: Mapping[str, Any]
+) -> dict[str, str | None]:
+    return {**_clean(dataset, content), dataset.key_item_code: key}
 
 
 def _create(client: SystemClient, dataset: HostedDataset, content: Mapping[str, Any]) -> Record:
     key = _key_of(dataset, content.get(dataset.key_item_code))
-    values = _clean(dataset, content)
-    if lookup_record(dataset, key) is not None:
-        raise Conflict(_("该主键的记录已经存在。"), code="already_exists", detail={})
-    return _save(client, dataset, {**values, dataset.key_item_code: key}, "create")
+    values = _new_values(dataset, key, content)
+
+    def add(current: Record | None) -> dict[str, str | None]:
+        if current is not None:
+            raise Conflict(_("该主键的记录已经存在。"), code="already_exists", detail={})
+        return values
+
+    return _write(client, dataset, key, "create", add)
 
 
 def _criteria(dataset: HostedDataset, query: Mapping[str, Any]) -> dict[str, str]:
@@ -758,15 +780,14 @@ def _criteria(dataset: HostedDataset, query: Mapping[str, Any]) -> dict[str, str
     return criteria
 
 
-def _update(
-    client: SystemClient, dataset: HostedDataset, record: Record, content: Mapping[str, Any]
-) -> Record:
+def _merged(
+    dataset: HostedDataset, record: Record, content: Mapping[str, Any]
+) -> dict[str, str | None]:
     changes = _clean(dataset, content)
     given = changes.pop(dataset.key_item_code, None)
     if given is not None and given != record.key:
         raise InvalidInput(_("不能修改记录的主键。"), code="key_change", detail={})
-    merged: dict[str, str | None] = {**record.values, **changes}
-    return _save(client, dataset, merged, "update")
+    return {**record.values, **changes}
 
 
 @router.post(
@@ -788,14 +809,20 @@ def _update_one(
     write = _write_content(request)
     query = _given_query(_body(request))
     key = _key_of(dataset, (query or write).get(dataset.key_item_code))
-    record = lookup_record(dataset, key)
-    if record is None:
-        return _not_found()
-    if query is not None and not _matches(record.values, _criteria(dataset, query)):
+    criteria = _criteria(dataset, query) if query is not None else {}
+
+    def merge(current: Record | None) -> dict[str, str | None]:
         # The query names one record by its key; its other items are conditions on that
         # record, and a record that fails them is not the one the caller meant to change.
+        if current is None or not _matches(current.values, criteria):
+            raise _NoRecord
+        return _merged(dataset, current, write)
+
+    try:
+        record = _write(client, dataset, key, "update", merge)
+    except _NoRecord:
         return _not_found()
-    return ContentOut(content=_update(client, dataset, record, write).values)
+    return ContentOut(content=record.values)
 
 
 _WRITE_RESPONSES: dict[int, Any] = {
@@ -845,15 +872,16 @@ def update_or_create(
     write = _write_content(request)
     query = _given_query(_body(request))
     key = _key_of(dataset, (query or write).get(dataset.key_item_code))
-    record = lookup_record(dataset, key)
-    if record is None:
+
+    def upsert(current: Record | None) -> dict[str, str | None]:
+        if current is not None:
+            return _merged(dataset, current, write)
         named = write.get(dataset.key_item_code)
         if _text(dataset.key_item_code, named) and _key_of(dataset, named) != key:
             raise InvalidInput(_("不能修改记录的主键。"), code="key_change", detail={})
-        return ContentOut(
-            content=_create(client, dataset, {**write, dataset.key_item_code: key}).values
-        )
-    return ContentOut(content=_update(client, dataset, record, write).values)
+        return _new_values(dataset, key, write)
+
+    return ContentOut(content=_write(client, dataset, key, "updateOrCreate", upsert).values)
 
 
 router.add_api_operation(

@@ -1,10 +1,11 @@
 """Governed reads the API refused before they reached the exchange, logged all the same.
 
 A department system's look-up whose body does not parse (a key given as a
-number, a body that is not JSON) is answered by the API's error handlers;
-it is still a call of that system on that resource, so it leaves one
-access-log row and ledger entry with its refusal code, like every other
-governed call (see ``core.refusals``).
+number, a body that is not JSON) or a GovStack ``list`` whose parameters are
+out of bounds (``pageSize=5000``, a negative ``cursor``) is answered by the
+API's error handlers; it is still a call of that system on that resource, so
+it leaves one access-log row and ledger entry with its refusal code, like
+every other governed call (see ``core.refusals``).
 """
 
 import re
@@ -12,7 +13,7 @@ import re
 from django.http import HttpRequest
 
 from zhengtong.core.errors import ZhengtongError
-from zhengtong.exchange import governed
+from zhengtong.exchange import governed, govstack
 from zhengtong.identity.auth import principal_of
 from zhengtong.identity.models import SystemClient
 
@@ -23,10 +24,15 @@ _OPERATIONS = {
     "changes": governed.Operation.CHANGES,
     "read": governed.Operation.LOOK_UP,
     "exists": governed.Operation.VERIFY,
+    # GovStack's list is /data/{registry}/{version}, with or without the trailing slash.
+    "": governed.Operation.CHANGES,
 }
+# MyPersonalDataUsage/1.0 has the shape of a list address but is the citizen's own
+# question, answered before any registry is: not a governed read.
 _GOVERNED_PATH = re.compile(
     r"/api/(?:exchange/shared/(?P<slug>[^/]+)/(?P<native>look-up|batch-look-up|verify|changes)"
-    r"|govstack/data/(?P<registry>[^/]+)/[^/]+/(?P<profile>read|exists))"
+    r"|govstack/data/(?!MyPersonalDataUsage/)(?P<registry>[^/]+)/[^/]+"
+    r"(?:/(?P<profile>read|exists)|/?))"
 )
 
 
@@ -37,6 +43,12 @@ def log_refused_read(request: HttpRequest, refusal: ZhengtongError) -> None:
     found = _GOVERNED_PATH.fullmatch(request.path)
     if found is None:
         return
-    resource = found["slug"] or found["registry"]
-    operation = _OPERATIONS[found["native"] or found["profile"]]
-    governed.do_log_refused_call(client, operation, resource, "", refusal)
+    if found["registry"] is not None:
+        # The profile states its purpose in a header, which survives a body or
+        # parameters that do not parse: logged as the profile's own refusals log it.
+        operation = _OPERATIONS[found["profile"] or ""]
+        purpose = govstack.purpose_of(request)
+        governed.do_log_refused_call(client, operation, found["registry"], purpose, refusal)
+        return
+    operation = _OPERATIONS[found["native"]]
+    governed.do_log_refused_call(client, operation, found["slug"], "", refusal)

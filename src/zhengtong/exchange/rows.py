@@ -23,13 +23,13 @@ normalised (half-width, upper case).
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from zhengtong.catalog.models import DataType, InformationItem
 from zhengtong.core.errors import InvalidInput
@@ -154,21 +154,38 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
         except UnicodeDecodeError:
             raise InvalidInput(_("无法识别文件的字符编码。"), code="unreadable_file") from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    return _rows(reader)
+    # A cell longer than the csv module's field limit fails only when its row is read.
+    return _rows(_readable(reader, (csv.Error,), _("无法读取该CSV文件。")))
 
 
 def read_xlsx(data: bytes) -> list[dict[str, str]]:
     """Rows of the first sheet of a workbook."""
+    unreadable = _("无法读取该Excel文件。")
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is no workbook
-        raise InvalidInput(_("无法读取该Excel文件。"), code="unreadable_file") from None
+        raise InvalidInput(unreadable, code="unreadable_file") from None
     try:
-        sheet = workbook.worksheets[0]
-        cells = ([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
-        return _rows(cells)
+        # A read-only workbook parses its sheet only as rows are asked for, so a
+        # truncated or corrupt sheet (ParseError, BadZipFile ...) fails in the loop.
+        return _rows(_readable(_sheet_lines(workbook), (Exception,), unreadable))
     finally:
         workbook.close()
+
+
+def _sheet_lines(workbook: Workbook) -> Iterator[list[str]]:
+    for row in workbook.worksheets[0].iter_rows(values_only=True):
+        yield [_cell_text(value) for value in row]
+
+
+def _readable(
+    lines: Iterable[list[str]], errors: tuple[type[Exception], ...], message: str
+) -> Iterator[list[str]]:
+    """The lines of a file, a failure to read one of them refused as ``unreadable_file``."""
+    try:
+        yield from lines
+    except errors:
+        raise InvalidInput(message, code="unreadable_file") from None
 
 
 def _rows(lines: Iterator[list[str]]) -> list[dict[str, str]]:
