@@ -76,13 +76,17 @@ def access_case_for_staff(user: User, number: str) -> Case:
         raise _not_found()
     if can_see_all_cases(user):
         return case
-    if case.department_id is not None and case.department_id in handling_department_ids(user):
+    # A merged repeat has no department of its own: it is handled as part of
+    # the case it was merged into, so whoever may see that case may read the
+    # repeat's message and photos too. Nothing a citizen sent is lost to them.
+    department_id = case.merged_into.department_id if case.merged_into else case.department_id
+    if department_id is not None and department_id in handling_department_ids(user):
         return case
     # A head of department is told of reopened and supervised cases (督办) and
     # follows them from the department's worklist: they see, the handlers act.
     if (
-        case.department_id is not None
-        and departments_in_scope(user, SUPERVISE).filter(pk=case.department_id).exists()
+        department_id is not None
+        and departments_in_scope(user, SUPERVISE).filter(pk=department_id).exists()
     ):
         return case
     raise _not_found()

@@ -29,8 +29,8 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
-from zhengtong.core.i18n import message_of, stored_text
-from zhengtong.core.models import Department, Region
+from zhengtong.core.i18n import message_of, stored_label, stored_text
+from zhengtong.core.models import Department, Enterprise, Region
 from zhengtong.core.selectors import find_enterprise_by_credit_code
 from zhengtong.hotline import routing
 from zhengtong.hotline.hot_issues import HotIssue
@@ -82,6 +82,8 @@ from zhengtong.hotline.time_limits import (
     start_reply_clock,
     stop_reply_clock,
 )
+from zhengtong.hotline.time_limits import reply_due as counted_reply_due
+from zhengtong.identity.actors import ANONYMOUS
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.credit_actions import add_credit_record
 from zhengtong.regulation.models import CreditKind
@@ -369,7 +371,8 @@ def _same_person_filter(citizen_id: int | None, phone: str) -> dict[str, Any] | 
 
 def _repeat_of(
     person: dict[str, Any] | None, print_: MessageFingerprint, since: dt.datetime
-) -> Case | None:
+) -> tuple[Case, float] | None:
+    """Return the person's open case this message repeats, with the similarity."""
     if person is None:
         return None
     candidates = [
@@ -381,8 +384,34 @@ def _repeat_of(
     ]
     best = most_similar(print_, [(i, fp) for i, (_c, fp) in enumerate(candidates)], 1)
     if best and best[0][1] >= SAME_MATTER:
-        return candidates[best[0][0]][0]
+        return candidates[best[0][0]][0], best[0][1]
     return None
+
+
+_URGENCY_RANK: dict[str, int] = {Urgency.NORMAL: 0, Urgency.URGENT: 1, Urgency.CRITICAL: 2}
+
+
+def _more_urgent(urgency: str, than: str) -> bool:
+    return _URGENCY_RANK.get(urgency, 0) > _URGENCY_RANK.get(than, 0)
+
+
+def _escalate(original: Case, urgency: str, now: dt.datetime) -> None:
+    """Raise a case to a repeat's higher urgency and count its running deadline anew.
+
+    The deadline that runs now (dispatch while queued, reply while handled)
+    becomes what the new urgency allows from now, the moment the centre
+    learnt of it, unless the case is due sooner already: escalating never
+    gives a department more time.
+    """
+    limits = limits_for(urgency, original.category or original.predicted_category)
+    original.urgency = urgency
+    if original.state == CaseState.DISPATCHING:
+        original.dispatch_due = min(original.dispatch_due, dispatch_due(now, limits))
+    elif original.state in (CaseState.ASSIGNED, CaseState.HANDLING) and (
+        original.reply_due is None or counted_reply_due(now, limits) < original.reply_due
+    ):
+        start_reply_clock(original, now, limits)
+    original.save()
 
 
 def _similar_cases(
@@ -443,6 +472,11 @@ def do_submit_case(
 ) -> Case:
     """Register a message; merge a repeat, link similar cases, and route or queue it."""
     data = _checked_input(data, has_account=citizen_id is not None)
+    if data.anonymous and citizen_id is not None:
+        # Anonymity must hold in the history and the ledger as well as on the
+        # case: a signed-in citizen's anonymous message is recorded as a
+        # visitor's from the same channel is (市民（网站）), not under their account.
+        actor = ANONYMOUS
     now = _now()
     received_at = data.received_at or now
     print_ = fingerprint(data.title, data.content)
@@ -459,7 +493,35 @@ def do_submit_case(
     )
 
     with transaction.atomic(durable=True):
-        repeat_of = _repeat_of(person, print_, since)
+        found = _repeat_of(person, print_, since)
+        original: Case | None = None
+        escalated_from = ""
+        separate_from: Case | None = None
+        if found is not None:
+            original = _lock(found[0])
+            if original.state not in OPEN_STATES or original.merged_into_id is not None:
+                # Closed (or merged) by someone else since it was read: under
+                # READ COMMITTED the lock returns the row as committed now. A
+                # repeat merged into a closed case would wait for nobody, so
+                # the message becomes a case of its own.
+                original = None
+            elif _more_urgent(data.urgency, original.urgency):
+                # The person calls again because it got worse (现在已经有人中毒晕倒).
+                # A 12345 centre escalates the case it already has (加急): the
+                # department that knows the matter keeps it, told at once, with
+                # the deadline of the new urgency counted from now. Routing a
+                # second case would split one matter between two handlers and
+                # wait for a dispatcher again. Once the original is answered
+                # and only awaits the callback, no deadline runs on it to be
+                # shortened: the urgent message is then its own case, routed
+                # normally and linked (并单) to the answered one.
+                if original.state == CaseState.REPLIED:
+                    separate_from = original
+                    others = [link for link in links if link[0] != original.pk]
+                    links = [(original.pk, found[1]), *others[: LINKS_PER_CASE - 1]]
+                    original = None
+                else:
+                    escalated_from = original.urgency
         limits = limits_for(data.urgency, prediction.label if prediction else "")
         case = Case(
             number=_new_number(now),
@@ -489,37 +551,55 @@ def do_submit_case(
         # The number is unique; a clash of the random part is retried.
         while Case.objects.filter(number=case.number).exists():
             case.number = _new_number(now)
-        if repeat_of is not None:
+        if original is not None:
             case.state = CaseState.MERGED
-            case.merged_into = repeat_of
+            case.merged_into = original
         case.save()
         for attachment in data.attachments:
             _store_attachment(case, attachment, now)
         _event(case, EventKind.RECEIVED, actor, at=now, data={"channel": data.channel})
         ledger: dict[str, Any] = {"channel": data.channel, "urgency": data.urgency}
-        if repeat_of is not None:
-            original = _lock(repeat_of)
+        if original is not None:
+            repeated: dict[str, Any] = {"repeat": case.number}
+            note = stored_text(
+                gettext_noop("同一诉求人再次反映，重复件工单 %(number)s 已合并到本工单办理。"),
+                number=case.number,
+            )
+            told = stored_text(
+                gettext_noop("工单 %(number)s 的诉求人再次反映。"), number=original.number
+            )
+            if escalated_from:
+                _escalate(original, data.urgency, now)
+                repeated["urgency"] = {"from": escalated_from, "to": data.urgency}
+                ledger["escalated_from"] = escalated_from
+                note = stored_text(
+                    gettext_noop(
+                        "同一诉求人再次反映，情况更为紧急，"
+                        "重复件工单 %(number)s 已合并到本工单办理；"
+                        "紧急程度由“%(before)s”提升为“%(after)s”，期限按新的紧急程度重新计算。"
+                    ),
+                    number=case.number,
+                    before=stored_label(Urgency(escalated_from).label),
+                    after=stored_label(Urgency(data.urgency).label),
+                )
+                told = stored_text(
+                    gettext_noop(
+                        "工单 %(number)s 的诉求人再次反映，情况更为紧急，"
+                        "已提升为“%(urgency)s”，请按新的期限办理。"
+                    ),
+                    number=original.number,
+                    urgency=stored_label(Urgency(data.urgency).label),
+                )
             _event(
                 original,
                 EventKind.REPEATED,
                 actor,
                 at=now,
-                note=stored_text(
-                    gettext_noop("同一诉求人再次反映，重复件工单 %(number)s 已合并到本工单办理。"),
-                    number=case.number,
-                ),
-                data={"repeat": case.number},
+                note=note,
+                data=repeated,
             )
             if original.department is not None:
-                _notify(
-                    original.department,
-                    original,
-                    EventKind.REPEATED,
-                    stored_text(
-                        gettext_noop("工单 %(number)s 的诉求人再次反映。"), number=original.number
-                    ),
-                    now,
-                )
+                _notify(original.department, original, EventKind.REPEATED, told, now)
             ledger["merged_into"] = original.number
         else:
             for other_pk, score in links:
@@ -537,10 +617,42 @@ def do_submit_case(
                     EventKind.LINKED,
                     AUTOMATIC,
                     at=now,
-                    data={"cases": [pk for pk, _s in links]},
+                    note=(
+                        stored_text(
+                            gettext_noop(
+                                "同一诉求人在工单 %(number)s 答复后再次反映，情况更为紧急，"
+                                "另立工单办理。"
+                            ),
+                            number=separate_from.number,
+                        )
+                        if separate_from is not None
+                        else ""
+                    ),
+                    data={
+                        "cases": [pk for pk, _s in links],
+                        # Worded from this in the reader's language (selectors.event_note).
+                        **({"more_urgent_than": separate_from.number} if separate_from else {}),
+                    },
                 )
                 ledger["linked"] = len(links)
             _route_new_case(case, suggestion, now, limits)
+            if separate_from is not None:
+                ledger["more_urgent_than"] = separate_from.number
+                if separate_from.department is not None:
+                    _notify(
+                        separate_from.department,
+                        separate_from,
+                        EventKind.REPEATED,
+                        stored_text(
+                            gettext_noop(
+                                "工单 %(number)s 的诉求人再次反映，情况更为紧急，"
+                                "已另立工单 %(new)s 办理。"
+                            ),
+                            number=separate_from.number,
+                            new=case.number,
+                        ),
+                        now,
+                    )
             ledger.update(
                 category=case.category or case.predicted_category,
                 confidence=round(case.confidence, 4) if case.confidence is not None else None,
@@ -879,6 +991,7 @@ def do_reply_case(
     with transaction.atomic(durable=True):
         locked = _lock(case)
         _require_department(locked, departments)
+        _check_upheld_against(locked, enterprise)
         _move(locked, CaseState.REPLIED)
         score = score_reply(
             locked.title,
@@ -932,6 +1045,32 @@ def do_reply_case(
             extensions_withdrawn=withdrawn,
         )
     return locked
+
+
+def _check_upheld_against(case: Case, enterprise: Enterprise | None) -> None:
+    """Refuse a re-reply that finds the complaint true against another enterprise.
+
+    A case leaves at most one credit record, and the record must name the
+    enterprise the case names. The credit app has no action to withdraw a
+    record (only credit repair, which the enterprise asks for), and a record
+    quietly left on an enterprise the case no longer names would be a false
+    fact on its file, while dropping the first finding would lose a true
+    one. So a finding, once recorded, stands: a re-reply may name the same
+    enterprise again or none (the finding stays), and a mistaken finding is
+    for the credit authority to correct on the enterprise's file.
+    """
+    recorded = case.upheld_against
+    if enterprise is None or recorded is None or recorded.pk == enterprise.pk:
+        return
+    message = _(
+        "本工单已认定对 %(name)s（%(code)s）的投诉属实并计入其信用记录，"
+        "一个工单只计一条信用记录，不能再认定另一家企业；如原认定有误，请联系信用主管部门更正。"
+    ) % {"name": recorded.name, "code": recorded.credit_code}
+    raise Conflict(
+        message,
+        code="upheld_against_other_enterprise",
+        detail={"fields": {"upheld_against": message}},
+    )
 
 
 def score_as_dict(score: Any) -> dict[str, Any]:
@@ -1027,9 +1166,21 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
             due.append((case, EventKind.URGED))
     if not due:
         return []
+    chased: list[tuple[Case, str]] = []
     with transaction.atomic(durable=True):
         for case, kind in due:
             locked = _lock(case)
+            # Checked again under the lock: the case may have been answered,
+            # sent back or given more time since the list was read, and a
+            # department that has replied must not be told to hurry.
+            if (
+                locked.state not in (CaseState.ASSIGNED, CaseState.HANDLING)
+                or locked.reply_due is None
+                or locked.reply_due != case.reply_due
+                or locked.reply_due >= now
+            ):
+                continue
+            chased.append((locked, kind))
             if kind == EventKind.SUPERVISED:
                 locked.supervised = True
                 message = gettext_noop(
@@ -1043,14 +1194,15 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
             if locked.department is not None:
                 text = stored_text(message, number=locked.number)
                 _notify(locked.department, locked, kind, text, now)
-        record_entry(
-            actor=actor,
-            action="hotline.urge_overdue_cases",
-            subject_type="hotline.case",
-            subject_id="overdue",
-            data={"cases": {case.number: str(kind) for case, kind in due}},
-        )
-    return [case.number for case, _kind in due]
+        if chased:
+            record_entry(
+                actor=actor,
+                action="hotline.urge_overdue_cases",
+                subject_type="hotline.case",
+                subject_id="overdue",
+                data={"cases": {case.number: str(kind) for case, kind in chased}},
+            )
+    return [case.number for case, _kind in chased]
 
 
 def do_recount_reply_deadlines(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:

@@ -139,6 +139,21 @@ def run_training(version: ClassifierVersion, *, actor: Actor, folds: int = 5) ->
     return do_finish_training(version, model, report, actor=actor)
 
 
+def _late_outcome(version: ClassifierVersion, outcome: str) -> ClassifierVersion:
+    # A worker whose lease ran out while it trained is late: another worker
+    # has trained the version again since (it may be ready, even routing), or
+    # it waits for one. Its outcome would overwrite theirs (a late failure
+    # marking an active version failed), so it is dropped; a finished run's
+    # model file stays behind unused.
+    logger.warning(
+        "late training %s of classifier version %s ignored: the version is %s",
+        outcome,
+        version.number,
+        version.state,
+    )
+    return version
+
+
 def do_finish_training(
     version: ClassifierVersion,
     model: RoutingModel,
@@ -155,6 +170,8 @@ def do_finish_training(
     write_durably(path, payload)
     with transaction.atomic(durable=True):
         locked = ClassifierVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.state != TrainingState.RUNNING:
+            return _late_outcome(locked, "finish")
         locked.state = TrainingState.READY
         locked.progress = 100
         locked.stage = ""
@@ -181,6 +198,8 @@ def do_fail_training(version: ClassifierVersion, error: str, *, actor: Actor) ->
     """Record why a training run failed."""
     with transaction.atomic(durable=True):
         locked = ClassifierVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.state != TrainingState.RUNNING:
+            return _late_outcome(locked, "failure")
         locked.state = TrainingState.FAILED
         locked.error = error[:2000]
         locked.finished_at = timezone.now()
@@ -205,13 +224,22 @@ def do_activate_classifier(version: ClassifierVersion, *, actor: Actor) -> Class
             code="model_file_invalid",
         ) from error
     with transaction.atomic(durable=True):
-        previous = ClassifierVersion.objects.select_for_update().filter(is_active=True).first()
+        # Every version is locked, in one order, before the active one is
+        # read: two activations at once (two administrators, or a rollback
+        # while the command line activates) then take turns, and the second
+        # finds the first's version active, instead of both finding none and
+        # the second breaking the one-active-version constraint. There are a
+        # few dozen versions at most.
+        list(ClassifierVersion.objects.select_for_update().order_by("pk").values_list("pk"))
+        locked = ClassifierVersion.objects.get(pk=version.pk)
+        if locked.state != TrainingState.READY:
+            raise Conflict(_("只有训练完成的版本可以启用。"), code="not_ready")
+        previous = ClassifierVersion.objects.filter(is_active=True).first()
         if previous is not None and previous.pk == version.pk:
             raise Conflict(_("该版本已在使用。"), code="already_active")
         if previous is not None:
             previous.is_active = False
             previous.save(update_fields=["is_active"])
-        locked = ClassifierVersion.objects.select_for_update().get(pk=version.pk)
         locked.is_active = True
         locked.activated_at = timezone.now()
         locked.save(update_fields=["is_active", "activated_at"])

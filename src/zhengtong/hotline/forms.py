@@ -36,6 +36,7 @@ from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.routing_model import (
     MIN_EXAMPLES_PER_LABEL,
     CsvFormatError,
+    CsvSyntaxError,
     read_examples_csv,
 )
 from zhengtong.hotline.selectors import handling_departments
@@ -388,6 +389,14 @@ def _check_training_csv(upload: UploadedFile[bytes]) -> int:
         upload.seek(0)
     try:
         examples = read_examples_csv(io.StringIO(text), require_label=True)
+    except CsvSyntaxError as error:
+        raise forms.ValidationError(
+            _(
+                "CSV 文件从第 %(line)d 行起无法读取：可能有未配对的引号，或某一栏过长。"
+                "请检查后再上传。"
+            )
+            % {"line": error.line}
+        ) from None
     except CsvFormatError:
         raise forms.ValidationError(
             _("CSV 文件须有 body 和 label 两列（title 列可选）。")

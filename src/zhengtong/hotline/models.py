@@ -298,7 +298,11 @@ class CaseEvent(models.Model):
 
 
 class CaseLink(models.Model):
-    """Two cases from different people about the same matter (并单); both stay open."""
+    """Two cases about the same matter (并单); both stay open.
+
+    Usually from different people; a person's more urgent message about a
+    case already answered is also linked to it, as a case of its own.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
     related = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")

@@ -470,6 +470,15 @@ class CsvFormatError(ValueError):
     """A CSV file lacks the columns it needs or cannot be decoded."""
 
 
+class CsvSyntaxError(CsvFormatError):
+    """A CSV file cannot be parsed: an unbalanced quote, or a field over the csv module's limit."""
+
+    def __init__(self, message: str, *, line: int) -> None:
+        super().__init__(message)
+        # Where the record that could not be read begins (1 is the header).
+        self.line = line
+
+
 def read_examples_csv(
     source: Path | io.TextIOBase | Iterable[str], *, require_label: bool
 ) -> list[Example]:
@@ -483,13 +492,30 @@ def read_examples_csv(
     else:
         lines = source
     reader = csv.DictReader(lines)
-    columns = {c.strip().lower() for c in reader.fieldnames or []}
+    # An unbalanced quote makes the reader take the rest of the file as one
+    # field, which ends in csv.Error (field larger than field limit): a bad
+    # file, reported as one, not a fault of the platform.
+    start = 1
+    try:
+        columns = {c.strip().lower() for c in reader.fieldnames or []}
+    except csv.Error as error:
+        raise CsvSyntaxError(f"line {start}: {error}", line=start) from None
     needed = {"body", "label"} if require_label else {"body"}
     missing = sorted(needed - columns)
     if missing:
         raise CsvFormatError("missing column(s): " + ", ".join(missing))
     examples = []
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise CsvSyntaxError(
+                f"line {start}: {error} (an unbalanced quote?)", line=start
+            ) from None
         clean = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
         examples.append(
             Example(

@@ -34,6 +34,7 @@ from zhengtong.hotline.states import (
     ExtensionState,
     Rating,
     RoutedBy,
+    Urgency,
 )
 from zhengtong.hotline.time_limits import Clock, clock_of
 from zhengtong.identity.selectors import departments_with_permission
@@ -132,12 +133,31 @@ def event_note(event: CaseEvent) -> str:
     """Return an event's note for the staff, worded from its data where it has any.
 
     A merged repeat is described from the original case's side, by the
-    repeat's number (notes written before said it the wrong way round).
+    repeat's number (notes written before said it the wrong way round); an
+    escalation and an urgent message kept apart from an answered case are
+    worded from their data too.
     """
     repeat = (event.data or {}).get("repeat")
     if event.kind == EventKind.REPEATED and repeat:
+        raised = (event.data or {}).get("urgency")
+        if isinstance(raised, dict) and {raised.get("from"), raised.get("to")} <= set(
+            Urgency.values
+        ):
+            return _(
+                "同一诉求人再次反映，情况更为紧急，重复件工单 %(number)s 已合并到本工单办理；"
+                "紧急程度由“%(before)s”提升为“%(after)s”，期限按新的紧急程度重新计算。"
+            ) % {
+                "number": repeat,
+                "before": Urgency(raised["from"]).label,
+                "after": Urgency(raised["to"]).label,
+            }
         return _("同一诉求人再次反映，重复件工单 %(number)s 已合并到本工单办理。") % {
             "number": repeat
+        }
+    answered = (event.data or {}).get("more_urgent_than")
+    if event.kind == EventKind.LINKED and answered:
+        return _("同一诉求人在工单 %(number)s 答复后再次反映，情况更为紧急，另立工单办理。") % {
+            "number": answered
         }
     return event.note
 
@@ -157,7 +177,12 @@ def linked_cases(case: Case) -> list[tuple[Case, float]]:
 
 
 def repeats_of(case: Case) -> QuerySet[Case]:
-    return Case.objects.filter(merged_into=case).order_by("received_at")
+    """Return the same person's repeats merged into the case, with their photos."""
+    return (
+        Case.objects.filter(merged_into=case)
+        .prefetch_related("attachments")
+        .order_by("received_at")
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,11 +42,17 @@ class Command(BaseCommand):
         except UnicodeDecodeError as error:
             raise CommandError(f"{source} is not UTF-8 text") from error
         reader = csv.DictReader(text.splitlines())
-        columns = [c for c in reader.fieldnames or []]
-        lowered = {c.strip().lower(): c for c in columns}
-        if "body" not in lowered:
-            raise CommandError("missing column: body")
-        rows = list(reader)
+        try:
+            columns = [c for c in reader.fieldnames or []]
+            lowered = {c.strip().lower(): c for c in columns}
+            if "body" not in lowered:
+                raise CommandError("missing column: body")
+            rows = list(reader)
+        except csv.Error as error:
+            # An unbalanced quote runs a field past the csv module's limit.
+            raise CommandError(
+                f"{source.name} line {reader.line_num}: {error} (an unbalanced quote?)"
+            ) from None
         title_column, body_column = lowered.get("title"), lowered["body"]
         # The prediction goes to ``label`` and ``confidence``; a label the input
         # already had (a hand label, say) is kept beside it as ``label_input``.

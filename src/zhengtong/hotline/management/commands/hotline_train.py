@@ -14,6 +14,7 @@ from zhengtong.hotline.classifier_actions import (
     run_training,
 )
 from zhengtong.hotline.models import ClassifierVersion
+from zhengtong.hotline.routing_model import CsvFormatError, read_examples_csv
 from zhengtong.hotline.states import TrainingState
 
 ACTOR = Actor.system("hotline_train")
@@ -74,6 +75,12 @@ class Command(BaseCommand):
             raise CommandError(message)
         if not data.is_file():
             raise CommandError(f"{data} is not a file")
+        # A file that cannot be read is refused before a version is recorded
+        # for it, as the models page refuses the upload.
+        try:
+            read_examples_csv(data, require_label=True)
+        except CsvFormatError as error:
+            raise CommandError(f"{data.name}: {error}") from None
         try:
             version = do_queue_training(
                 actor=ACTOR,
