@@ -65,8 +65,14 @@ def overview_area(user: User) -> Q | None:
     return area
 
 
-def can_see_all_cases(user: User) -> bool:
-    return has_permission(user, DISPATCH) or has_permission(user, VIEW_OVERVIEW)
+def _leader_sees(user: User, case: Case) -> bool:
+    """Whether the case lies in the area the user's overview answers for (a leader's view)."""
+    if not has_permission(user, VIEW_OVERVIEW):
+        return False
+    area = overview_area(user)
+    # A district leader follows the cases of their district, as their overview
+    # counts them; a city leader every case.
+    return area is None or Case.objects.filter(area, pk=case.pk).exists()
 
 
 def access_case_for_staff(user: User, number: str) -> Case:
@@ -74,7 +80,8 @@ def access_case_for_staff(user: User, number: str) -> Case:
     case = selectors.case_by_number(number)
     if case is None:
         raise _not_found()
-    if can_see_all_cases(user):
+    # Dispatchers route every message of the city.
+    if has_permission(user, DISPATCH) or _leader_sees(user, case):
         return case
     # A merged repeat has no department of its own: it is handled as part of
     # the case it was merged into, so whoever may see that case may read the

@@ -1218,6 +1218,14 @@ def test_a_district_leader_sees_the_figures_and_hot_issues_of_their_district(
     issues = api.get("/api/hotline/hot-issues").json()
     assert issues and all("路灯" not in issue["label"] for issue in issues)
     assert logged_in(city_leader).get("/api/hotline/overview").json()["total"] == 6
+    # The cases themselves: the district's leader opens those of the district only.
+    own = Case.objects.filter(title__startswith="锦绣").first()
+    other = Case.objects.filter(title="天心区路灯不亮").first()
+    assert own is not None and other is not None
+    for path in ("/hotline/cases/{}/", "/api/hotline/cases/{}"):
+        assert api.get(path.format(own.number)).status_code == 200
+        assert api.get(path.format(other.number)).status_code == 404
+        assert logged_in(city_leader).get(path.format(other.number)).status_code == 200
 
 
 def test_a_hot_issue_lists_a_merged_repeat_among_its_messages(cast: HotlineCast) -> None:
