@@ -17,6 +17,7 @@ from zhengtong.hotline.permissions import (
     SUPERVISE,
     VIEW_OVERVIEW,
 )
+from zhengtong.hotline.states import CaseState
 from zhengtong.identity.models import User
 from zhengtong.identity.permissions import departments_in_scope, grants_of, has_permission
 
@@ -97,6 +98,24 @@ def access_case_for_staff(user: User, number: str) -> Case:
     ):
         return case
     raise _not_found()
+
+
+def may_reveal_contact(user: User, case: Case) -> bool:
+    """Whether the user may see the citizen's full contact details, to call them.
+
+    The centre's dispatchers make the callback (回访); the handling department
+    calls the citizen while it works the case and until the callback. Nobody
+    else needs the number: everywhere else it is masked.
+    """
+    if has_permission(user, DISPATCH):
+        return True
+    department_id = case.merged_into.department_id if case.merged_into else case.department_id
+    handled = case.merged_into or case
+    return (
+        department_id is not None
+        and department_id in handling_department_ids(user)
+        and handled.state in (CaseState.ASSIGNED, CaseState.HANDLING, CaseState.REPLIED)
+    )
 
 
 def access_own_case(user: User, number: str) -> Case:

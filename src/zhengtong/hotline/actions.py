@@ -1096,6 +1096,28 @@ def _rating_refused(case: Case) -> Conflict:
     return Conflict(_("答复后才能评价。"), code="not_replied")
 
 
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    phone: str
+
+
+def do_reveal_contact(case: Case, *, actor: Actor) -> Contact:
+    """Show the citizen's full name and number to the caller, for calling them back.
+
+    The number is masked everywhere else; each look at it in full is in the
+    ledger, so that who read whose number, and when, can be shown. An
+    anonymous message has nothing to show and gets no callback.
+    """
+    if case.anonymous:
+        raise Conflict(_("匿名诉求不回访，没有联系方式。"), code="anonymous_case")
+    if not case.contact_phone:
+        raise Conflict(_("该工单没有留联系电话。"), code="no_contact")
+    with transaction.atomic(durable=True):
+        _ledger(case, "reveal_contact", actor)
+    return Contact(case.contact_name, case.contact_phone)
+
+
 def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") -> Case:
     """Record the callback (回访): 不满意 reopens the case once and tells the department's head."""
     if rating not in Rating.values:

@@ -231,6 +231,11 @@ class ReplyScoreOut(Schema):
     advice: list[str]
 
 
+class ContactOut(Schema):
+    name: str = Field(description="诉求人姓名（完整）")
+    phone: str = Field(description="联系电话（完整）")
+
+
 class CaseRatingIn(Schema):
     rating: str
     comment: str = ""
@@ -771,6 +776,21 @@ def reply_case(request: HttpRequest, number: str, payload: ReplyIn) -> CaseOut:
             upheld_against=payload.upheld_against,
         )
     )
+
+
+@router.post("/cases/{number}/contact", response={200: ContactOut, **ERRORS}, auth=session_auth)
+def reveal_contact(request: HttpRequest, number: str) -> ContactOut:
+    """The citizen's full name and number, for the callback (回访) or the handler's call.
+
+    For dispatchers, and for the handling department while it works the case
+    and until the callback; each call is in the ledger (``hotline.reveal_contact``).
+    """
+    user = session_user(request)
+    case = access.access_case_for_staff(user, number)
+    if not access.may_reveal_contact(user, case):
+        raise PermissionDenied(_("您无权查看该诉求人的联系方式。"), code="permission_denied")
+    contact = actions.do_reveal_contact(case, actor=actor_of(user))
+    return ContactOut(name=contact.name, phone=contact.phone)
 
 
 @router.post("/cases/{number}/rating", response={200: CaseOut, **ERRORS}, auth=session_auth)

@@ -34,6 +34,7 @@ from zhengtong.hotline.access import (
     access_extension_by_id,
     access_import_by_id,
     handling_department_ids,
+    may_reveal_contact,
 )
 from zhengtong.hotline.actions import (
     CaseInput,
@@ -42,6 +43,7 @@ from zhengtong.hotline.actions import (
     do_reply_case,
     do_request_extension,
     do_return_case,
+    do_reveal_contact,
     do_sign_case,
     do_submit_case,
     do_urge_case,
@@ -701,7 +703,18 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         ),
     }
     status = 200
-    if posted is not None:
+    revealed = None
+    if action == "reveal":
+        # Shown in this answer only, never kept in the session or the URL.
+        if not may_reveal_contact(user, case):
+            raise DjangoPermissionDenied
+        try:
+            revealed = do_reveal_contact(case, actor=actor_of(user))
+        except ZhengtongError as error:
+            refuse_on(error)
+            messages.error(request, str(error.message))
+            return redirect("hotline:case", number=case.number)
+    elif posted is not None:
         if action not in CASE_ACTIONS:
             raise Http404
         done = _run_case_action(request, user, case, action, forms_.get(action))
@@ -722,8 +735,15 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "reply_limit": reply_limit_text(case) if clock.what == "reply" else "",
         "light": _light(clock),
         "confidence": percent(case.confidence),
-        "contact_name": mask_name(case.contact_name),
-        "contact_phone": mask_phone(case.contact_phone),
+        "contact_name": revealed.name if revealed else mask_name(case.contact_name),
+        "contact_phone": revealed.phone if revealed else mask_phone(case.contact_phone),
+        "contact_revealed": revealed is not None,
+        "may_reveal_contact": (
+            revealed is None
+            and not case.anonymous
+            and bool(case.contact_phone)
+            and may_reveal_contact(user, case)
+        ),
         "attachments": list(case.attachments.order_by("pk")),
         "history": _history(case),
         "reasons": _reasons_of(case) if case.state == CaseState.DISPATCHING else [],

@@ -58,6 +58,7 @@ from zhengtong.hotline.states import CaseState, Channel, ExtensionState, Rating,
 from zhengtong.hotline.tests.api_calls import workbook
 from zhengtong.identity.actions import do_create_citizen, do_create_staff
 from zhengtong.identity.models import User
+from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation.models import CreditRecord
 
 PASSWORD = "Zhengtong-hotline-2026"
@@ -1129,6 +1130,47 @@ def test_the_worklist_is_named_by_what_the_viewer_covers(cast: HotlineCast) -> N
     assert "<h1>芙蓉区 12345 工单</h1>" in district and ">芙蓉区工单<" in district
     handler = text_of(logged_in(cast.handler).get("/hotline/department/"))
     assert "<h1>本部门 12345 工单</h1>" in handler and ">本部门工单<" in handler
+
+
+def test_the_callback_number_is_shown_in_full_on_request_and_each_look_is_audited(
+    cast: HotlineCast,
+) -> None:
+    case = replied_by_furong(cast, "13912345678")
+    dispatcher = logged_in(cast.dispatcher)
+    page = text_of(dispatcher.get(f"/hotline/cases/{case.number}/"))
+    assert "139****5678" in page and "13912345678" not in page
+    assert "查看完整号码" in page
+    before = LedgerEntry.objects.filter(action="hotline.reveal_contact").count()
+    shown = text_of(dispatcher.post(f"/hotline/cases/{case.number}/", {"action": "reveal"}))
+    assert 'href="tel:13912345678"' in shown and "已记入审计日志" in shown
+    # Shown in that answer only: the next visit masks it again.
+    assert "13912345678" not in text_of(dispatcher.get(f"/hotline/cases/{case.number}/"))
+    api = dispatcher.post(f"/api/hotline/cases/{case.number}/contact")
+    assert api.status_code == 200 and api.json()["phone"] == "13912345678"
+    # The handling department may call the citizen until the callback too.
+    handler = logged_in(cast.handler)
+    assert handler.post(f"/api/hotline/cases/{case.number}/contact").status_code == 200
+    entries = LedgerEntry.objects.filter(action="hotline.reveal_contact").order_by("seq")
+    assert entries.count() == before + 3
+    assert {e.actor_ref for e in entries} == {
+        f"user:{cast.dispatcher.pk}",
+        f"user:{cast.handler.pk}",
+    }
+    # Another department's handler and a citizen see nothing.
+    outsider = logged_in(cast.outsider)
+    assert outsider.post(f"/api/hotline/cases/{case.number}/contact").status_code == 404
+    assert outsider.post(f"/hotline/cases/{case.number}/", {"action": "reveal"}).status_code == 404
+    citizen = logged_in(cast.citizen)
+    assert citizen.post(f"/api/hotline/cases/{case.number}/contact").status_code in (403, 404)
+    assert LedgerEntry.objects.filter(action="hotline.reveal_contact").count() == before + 3
+
+
+def test_an_anonymous_message_has_no_number_to_reveal(cast: HotlineCast) -> None:
+    case = submitted(UNSURE, "", anonymous=True)
+    dispatcher = logged_in(cast.dispatcher)
+    assert "查看完整号码" not in text_of(dispatcher.get(f"/hotline/cases/{case.number}/"))
+    refused = dispatcher.post(f"/api/hotline/cases/{case.number}/contact")
+    assert refused.status_code == 409 and refused.json()["code"] == "anonymous_case"
 
 
 # --- the leaders' view ------------------------------------------------------------------------
