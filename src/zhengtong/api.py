@@ -155,6 +155,24 @@ def on_value_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+# JSON may escape half of a UTF-16 pair (\ud800) on its own; Python decodes it
+# into a string that no database, file or log can encode. An operation that
+# does not check its text first fails where the text is written, and the
+# statement that failed wrote nothing: the caller's input is what is wrong.
+@api.exception_handler(UnicodeEncodeError)
+def on_unpaired_surrogate(request: HttpRequest, exc: UnicodeEncodeError) -> HttpResponse:
+    if "surrogate" not in exc.reason:
+        return on_unexpected_error(request, exc)
+    logger.warning("Unpaired surrogate in %s %s", request.method, request.path)
+    return _error(
+        request,
+        422,
+        "invalid_input",
+        _("请求中含有无效的Unicode字符（不成对的代理项）。"),
+        {"reason": "unpaired_surrogate"},
+    )
+
+
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _error(request, 401, "not_authenticated", _("请先登录或提供有效的接口凭证。"), {})

@@ -8,6 +8,7 @@ written to the ledger by ``governed.py``.
 """
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -556,6 +557,20 @@ def _text(value: str | int | float | bool | None) -> str:
     return str(value)
 
 
+def _require_unicode(texts: Iterable[str], field: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate escaped in JSON, "\\ud800").
+
+    The database cannot store it: the load would fail as a server error.
+    """
+    try:
+        for text in texts:
+            text.encode()
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            _("请求中含有无效的Unicode字符（不成对的代理项）。"), detail={"field": field}
+        ) from None
+
+
 @router.post("/shared/{slug}/records", response={200: PushReportOut, **ERRORS}, auth=client_auth)
 def push_records(request: HttpRequest, slug: str, payload: PushRecordsIn) -> PushReportOut:
     """Load records of your department's hosted dataset as a new version.
@@ -566,6 +581,7 @@ def push_records(request: HttpRequest, slug: str, payload: PushRecordsIn) -> Pus
     client = _pusher(request)
     dataset = access_dataset_for_pushing(client, slug)
     rows = [{code: _text(value) for code, value in row.items()} for row in payload.rows]
+    _require_unicode((text for row in rows for pair in row.items() for text in pair), "rows")
     report = actions.do_load_dataset_rows(
         dataset,
         rows,
@@ -591,6 +607,7 @@ def delete_records(request: HttpRequest, slug: str, payload: DeleteRecordsIn) ->
     """Withdraw records of your department's hosted dataset by key, as a new version."""
     client = _pusher(request)
     dataset = access_dataset_for_pushing(client, slug)
+    _require_unicode(payload.keys, "keys")
     version = actions.do_delete_dataset_records(
         dataset,
         payload.keys,

@@ -9,7 +9,10 @@ writes everything queued, in one transaction with one ``append_entries``
 append; threads that arrive meanwhile queue and wait, and the next leader
 writes them as the next batch. Each caller returns only once the transaction
 holding its own entry has committed, so nothing is answered that the log could
-lose; if that transaction fails, every call in it fails.
+lose. If that transaction fails for anything but the database being out of
+reach (``_retry_alone``), each of its calls is written again in a transaction
+of its own, so that one call's entry that cannot be written fails that call
+only, not every other system's call that happened to share its batch.
 
 A caller already inside a transaction (an action composing calls, or a test)
 writes its row in that transaction instead, as any action would.
@@ -19,11 +22,16 @@ batch once they have it: on SQLite as every transaction does (``core/sqlite/``:
 a blocking file lock instead of SQLite's sleep and retry), on PostgreSQL on an
 advisory lock (``_take_write_turn``).
 
-The rate limit is counted here too, in the same transaction: the calls of a
-batch that find their grant's one-minute window full are logged as
-``rate_limited`` instead of ``ok``. A provider system's reads of its own
-department's resource hold no grant and are counted the same way on an
-``OwnReadWindow`` row per system and resource.
+The rate limit is counted here too, in the same transaction: every call that
+passed authorisation counts against its grant's one-minute window, answered or
+refused afterwards (an unknown key too, or the limit would leave an unlimited
+oracle of which keys exist), and the calls of a batch that find the window
+full are logged as ``rate_limited`` instead. The count only counts a grant
+still in force: the calls of a grant revoked or expired since they were
+authorised are logged as ``grant_revoked`` or ``grant_expired``. A provider
+system's reads of its own department's resource hold no grant and are counted
+the same way on an ``OwnReadWindow`` row per system and resource. The caller
+answers as its call was logged (``LogEntry.result``).
 """
 
 import threading
@@ -36,7 +44,8 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import InterfaceError, OperationalError, connections, router, transaction
+from django.utils import timezone
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.sql import (
@@ -52,6 +61,8 @@ from zhengtong.ledger.actions import PendingEntry, append_entries
 
 OK = "ok"
 RATE_LIMITED = "rate_limited"
+GRANT_REVOKED = "grant_revoked"
+GRANT_EXPIRED = "grant_expired"
 # Upper bound on the calls one transaction carries, so that one batch's
 # latency stays bounded under any load.
 MAX_BATCH = 500
@@ -62,8 +73,8 @@ class LogEntry:
     """One governed call as it is written: the access-log row and its ledger entry.
 
     ``data`` is what the ledger entry is made of; its ``"result"`` is set when
-    the entry is written, since the rate limit may turn an ``ok`` into
-    ``rate_limited``.
+    the entry is written, since the rate count may turn a counted call's result
+    into ``rate_limited``, ``grant_revoked`` or ``grant_expired``.
     """
 
     actor: Actor
@@ -78,7 +89,9 @@ class LogEntry:
     data: dict[str, Any]
     outcomes: Mapping[str, str]
     # The calls per minute allowed to a provider system reading its own
-    # department's resource without a grant; ``None`` for every other call.
+    # department's resource without a grant, once the call is authorised;
+    # ``None`` for every other call. A call with a ``grant_id`` passed
+    # authorisation under that grant: both count against their rate.
     own_rate: int | None = None
     # Set once written.
     seq: int | None = None
@@ -93,6 +106,8 @@ class _Statements:
     """The writer's statements for one database, written once for the driver's cursor."""
 
     count_rate: str
+    # Why a grant's count found no row: its revocation time, if any.
+    grant_lapse: str
     count_own_rate: str
     insert_log: str
     # What the access-log INSERT returns: each row's ledger_seq and id.
@@ -111,13 +126,20 @@ def _statements(using: str) -> _Statements:
         # One statement, so that the grant's row is locked for one round trip
         # less: the window's count goes up by the batch's calls, on top of the
         # count so far capped at the rate, which tells the calls within the
-        # rate from those over it and keeps the count bounded.
+        # rate from those over it and keeps the count bounded. Only a grant
+        # still in force is counted: one revoked or expired since its calls
+        # were authorised must not answer them.
         count_rate=driver_sql(
             using,
             f"UPDATE {grant} SET {g['window_count']} = CASE WHEN {g['window_start']} = %s"  # noqa: S608
             f" THEN {least}({g['window_count']}, {g['rate_per_minute']}) ELSE 0 END + %s,"
             f" {g['window_start']} = %s WHERE {g['id']} = %s"
+            f" AND {g['revoked_at']} IS NULL AND {g['expires_at']} > %s"
             f" RETURNING {g['window_count']}, {g['rate_per_minute']}",
+        ),
+        grant_lapse=driver_sql(
+            using,
+            f"SELECT {g['revoked_at']} FROM {grant} WHERE {g['id']} = %s",  # noqa: S608
         ),
         # The same count for an owner's reads; the first call of a system on
         # a resource makes the row.
@@ -140,12 +162,15 @@ def _statements(using: str) -> _Statements:
 
 
 def _count_rates(using: str, cursor: Any, entries: Sequence[LogEntry], window: int) -> None:
-    """Count ``ok`` calls against their grants' or own windows; mark the ones over the limit."""
+    """Count the authorised calls against their grants' or own windows; mark those refused.
+
+    Every call that passed authorisation counts, whatever came of it after:
+    were a key that names no record free, a caller over its limit could still
+    tell existing keys from missing ones.
+    """
     by_grant: dict[int, list[LogEntry]] = defaultdict(list)
     by_owner: dict[tuple[int, int], list[LogEntry]] = defaultdict(list)
     for entry in entries:
-        if entry.result != OK:
-            continue
         if entry.grant_id is not None:
             by_grant[entry.grant_id].append(entry)
         elif entry.own_rate is not None and entry.resource_id is not None:
@@ -153,10 +178,12 @@ def _count_rates(using: str, cursor: Any, entries: Sequence[LogEntry], window: i
     if not by_grant and not by_owner:
         return
     statements = _statements(using)
+    now = connections[using].ops.adapt_datetimefield_value(timezone.now()) if by_grant else None
     for grant_id, calls in by_grant.items():
-        cursor.execute(statements.count_rate, [window, len(calls), window, grant_id])
+        cursor.execute(statements.count_rate, [window, len(calls), window, grant_id, now])
         row = cursor.fetchone()
-        if row is None:  # the grant was deleted: nothing to count against
+        if row is None:
+            _mark_lapsed(cursor, statements, grant_id, calls)
             continue
         _mark_over_rate(calls, int(row[0]), int(row[1]))
     for (client_id, resource_id), calls in by_owner.items():
@@ -166,6 +193,23 @@ def _count_rates(using: str, cursor: Any, entries: Sequence[LogEntry], window: i
         )
         row = cursor.fetchone()
         _mark_over_rate(calls, int(row[0]), rate)
+
+
+def _mark_lapsed(
+    cursor: Any, statements: _Statements, grant_id: int, calls: Sequence[LogEntry]
+) -> None:
+    """Mark the calls of a grant that is no longer in force as refused, as the grant lapsed.
+
+    The calls were authorised while it was; it was revoked or it expired
+    before their entries were written, and what is logged is what they answer.
+    """
+    cursor.execute(statements.grant_lapse, [grant_id])
+    row = cursor.fetchone()
+    if row is None:  # the grant was deleted: nothing to count against
+        return
+    result = GRANT_REVOKED if row[0] is not None else GRANT_EXPIRED
+    for entry in calls:
+        entry.result = result
 
 
 def _mark_over_rate(calls: Sequence[LogEntry], count: int, rate: int) -> None:
@@ -371,17 +415,29 @@ class _GroupCommit:
                 if not woken and self.leader_wake is wake:
                     self.leader_wake = None
         batch: list[_Waiter] = []
+        results: list[str] = []
+        # Each entry of the batch carries its own outcome, written alone.
+        alone = False
         error: BaseException | None = RuntimeError("the access log was not written")
         try:
             using = router.db_for_write(AccessLog)
-            with transaction.atomic(using=using, durable=True):
-                _take_write_turn(using)
-                # Taken only now that this process has the database's write
-                # turn (on SQLite by beginning the transaction, core/sqlite/):
-                # calls that queued meanwhile ride in this one.
-                with self.mutex:
-                    batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
-                write_entries([w.entry for w in batch])
+            try:
+                with transaction.atomic(using=using, durable=True):
+                    _take_write_turn(using)
+                    # Taken only now that this process has the database's write
+                    # turn (on SQLite by beginning the transaction, core/sqlite/):
+                    # calls that queued meanwhile ride in this one.
+                    with self.mutex:
+                        batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+                    # As the calls asked to be logged, before the rate count
+                    # changes them, should they have to be written again.
+                    results = [w.entry.result for w in batch]
+                    write_entries([w.entry for w in batch])
+            except Exception as failed:
+                if len(batch) < 2 or not _retry_alone(failed):
+                    raise
+                alone = True
+                _write_each_alone(using, [w.entry for w in batch], results)
             error = None
         except Exception as failed:  # every call of the batch fails with it
             error = failed
@@ -389,8 +445,9 @@ class _GroupCommit:
             with self.mutex:
                 if not batch:  # failed before taking a batch: fail those queued
                     batch, self.queue = self.queue, []
-                for written in batch:
-                    written.entry.error = error
+                if not alone:
+                    for written in batch:
+                        written.entry.error = error
                 # The next leader is chosen now, so that it starts as soon as woken.
                 successor = self.queue[0] if self.queue else None
                 self.writing = successor is not None
@@ -402,6 +459,34 @@ class _GroupCommit:
                 written.wake.release()
             if successor is not None:
                 successor.wake.release()
+
+
+def _retry_alone(failed: Exception) -> bool:
+    """Whether a failed batch's calls are worth writing again, each on its own.
+
+    A batch fails as a whole for one call's entry that cannot be written (a
+    value its row refuses); written alone, the others succeed. A database
+    that cannot be reached, or a lock that timed out, would fail each of them
+    again, one after another, while every caller waits.
+    """
+    return not isinstance(failed, OperationalError | InterfaceError)
+
+
+def _write_each_alone(using: str, entries: Sequence[LogEntry], results: Sequence[str]) -> None:
+    """Write each entry of a failed batch in its own transaction; fail only those that fail."""
+    for entry in entries:  # until written: nothing is answered that the log lacks
+        entry.error = RuntimeError("the access log was not written")
+    for entry, result in zip(entries, results, strict=True):
+        # The failed transaction was rolled back: the entry is counted and
+        # numbered afresh.
+        entry.result, entry.seq = result, None
+        try:
+            with transaction.atomic(using=using, durable=True):
+                _take_write_turn(using)
+                write_entries([entry])
+            entry.error = None
+        except Exception as failed:  # this call fails, and it alone
+            entry.error = failed
 
 
 _group = _GroupCommit()

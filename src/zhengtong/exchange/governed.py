@@ -14,16 +14,24 @@ catalog lets leave the department at all, personal items in clear, with a
 stated purpose, at most ``EXCHANGE_OWN_RATE_PER_MINUTE`` calls a minute per
 resource, logged like every other call. The negative list binds them too.
 
+Every call that passed authorisation counts against its grant's (or the
+provider's own) rate, whatever came of it; the audit writer counts it as it
+writes the entry and may log it as ``rate_limited``, or as ``grant_revoked`` /
+``grant_expired`` when the grant lapsed while the call was under way, and the
+call answers as it was logged.
+
 Stable refusal codes: ``purpose_required``, ``resource_not_found``,
 ``not_hosted``, ``unknown_item``, ``negative_list``, ``not_granted``,
 ``grant_expired``, ``grant_revoked``, ``rate_limited``, ``bad_key``,
 ``unknown_key``, ``too_many_keys``, ``no_keys``, ``no_fields``, ``bad_claim``,
-``invalid_cursor``, ``invalid_limit``.
+``invalid_cursor``, ``invalid_limit``, ``invalid_input`` (text that is not
+valid Unicode: a lone surrogate such as ``"\\ud800"`` in a JSON string).
 """
 
 import enum
 import hmac
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -47,7 +55,7 @@ from zhengtong.exchange.audit_writer import Arrival, LogEntry, arriving, log_cal
 from zhengtong.exchange.models import Grant, HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
 from zhengtong.exchange.selectors import changes_since, feed_window_problem
-from zhengtong.exchange.upstream import UpstreamConfig, client_for
+from zhengtong.exchange.upstream import UpstreamBadResponse, UpstreamConfig, client_for
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import SystemClient
 
@@ -71,6 +79,31 @@ class Refused(ZhengtongError):
 
 def _refusal(code: str, status: int, message: Any, **detail: Any) -> Refused:
     return Refused(message, code=code, status=status, detail=detail)
+
+
+# A lone UTF-16 surrogate: JSON lets a string escape one ("\ud800"), Python
+# decodes it into a str, and it then fails every encoding to UTF-8 (the key's
+# hash, the database, the ledger).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_unicode(field: str, **detail: Any) -> Refused:
+    return _refusal(
+        "invalid_input",
+        400,
+        _("请求中含有无效的Unicode字符（不成对的代理项）。"),
+        field=field,
+        **detail,
+    )
+
+
+def _check_purpose(call: "Call") -> None:
+    """Refuse a purpose that is not valid Unicode; it is logged with the bad characters replaced."""
+    try:
+        call.purpose.encode()
+    except UnicodeEncodeError:
+        call.purpose = _SURROGATE.sub("\ufffd", call.purpose)
+        raise _not_unicode("purpose") from None
 
 
 # --- Keys and masking ----------------------------------------------------------
@@ -201,6 +234,8 @@ class Call:
     fields: list[str] = field(default_factory=list)
     # The caller is a system of the resource's provider department.
     own: bool = False
+    # Passed authorisation: counts against the grant's or own rate, whatever follows.
+    authorised: bool = False
     outcomes: dict[str, str] = field(default_factory=dict)  # key hash -> outcome
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -427,6 +462,7 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     call.fields = fields
     used_grant = grant if grant and set(fields) & granted else None
     call.grant = used_grant
+    call.authorised = True
     clear = frozenset(grant.clear_fields) & set(fields) if grant else frozenset()
     if own:
         # The department's own data: its personal items as held.
@@ -461,14 +497,23 @@ def _clean_key(item: InformationItem, key: str) -> str:
     return cleaned
 
 
+def _hashed(key: str) -> str:
+    """The key's keyed hash; a key that is not valid Unicode is refused before it is read."""
+    try:
+        return key_hash(key)
+    except UnicodeEncodeError:
+        raise _not_unicode("key") from None
+
+
 # --- Writing the log -----------------------------------------------------------------
 
 
 def _log(call: Call, result: str, arrival: Arrival | None = None) -> str:
     """Write the call's access-log row and ledger entry; return the result as logged.
 
-    The write is durable when this returns (see ``audit_writer``); a call that
-    was ``ok`` may come back ``rate_limited`` when its grant's window is full.
+    The write is durable when this returns (see ``audit_writer``); an
+    authorised call may come back ``rate_limited`` when its grant's window is
+    full, or ``grant_revoked`` / ``grant_expired`` when its grant lapsed meanwhile.
     """
     resource = call.resource
     client = call.client
@@ -499,7 +544,7 @@ def _log(call: Call, result: str, arrival: Arrival | None = None) -> str:
             result=result,
             data=data,
             outcomes=dict(call.outcomes),
-            own_rate=own_rate_per_minute() if call.own else None,
+            own_rate=own_rate_per_minute() if call.own and call.authorised else None,
         ),
         arrival,
     )
@@ -511,30 +556,47 @@ T = TypeVar("T")
 def _governed(call: Call, handle: Callable[[], T]) -> T:
     with arriving() as arrival:
         try:
+            _check_purpose(call)
             value = handle()
         except ZhengtongError as refusal:
             # Upstream failures are logged too: the call was made, nothing left.
-            _log(call, refusal.code, arrival)
+            result = _log(call, refusal.code, arrival)
+            if result != refusal.code:
+                # Counted against its grant, the call answers as it was logged.
+                raise _refusal_as_logged(call, result) from None
             raise
         result = _log(call, "ok", arrival)
-    if result == "rate_limited":
-        grant = call.grant
-        if grant is None and call.own:
-            raise _refusal(
-                "rate_limited",
-                429,
-                _("超过本部门系统的每分钟调用上限，请稍后再试。"),
-                rate_per_minute=own_rate_per_minute(),
-                retry_after=60 - int(time.time()) % 60,
-            )
-        raise _refusal(
+    if result != "ok":
+        raise _refusal_as_logged(call, result)
+    return value
+
+
+def _refusal_as_logged(call: Call, result: str) -> Refused:
+    """The refusal of a call that the rate count refused: over the rate, or its grant lapsed."""
+    grant = call.grant
+    if result == "grant_revoked":
+        return _refusal(
+            "grant_revoked", 403, _("对该资源的授权已被撤销。"), grant=grant.pk if grant else None
+        )
+    if result == "grant_expired":
+        return _refusal(
+            "grant_expired", 403, _("对该资源的授权已过期。"), grant=grant.pk if grant else None
+        )
+    if grant is None and call.own:
+        return _refusal(
             "rate_limited",
             429,
-            _("超过授权的每分钟调用上限，请稍后再试。"),
-            rate_per_minute=grant.rate_per_minute if grant else None,
+            _("超过本部门系统的每分钟调用上限，请稍后再试。"),
+            rate_per_minute=own_rate_per_minute(),
             retry_after=60 - int(time.time()) % 60,
         )
-    return value
+    return _refusal(
+        "rate_limited",
+        429,
+        _("超过授权的每分钟调用上限，请稍后再试。"),
+        rate_per_minute=grant.rate_per_minute if grant else None,
+        retry_after=60 - int(time.time()) % 60,
+    )
 
 
 def do_log_refused_call(
@@ -581,13 +643,47 @@ def _records(access: Access, keys: Sequence[str], purpose: str) -> dict[str, Row
     rows: dict[str, Row] = {}
     for key, result in fetched.items():
         if result is not None:
-            values = {
-                code: str(value)
-                for code, value in result.data.items()
-                if code in access.items and value is not None
-            }
-            rows[key] = Row(key, values, now)
+            rows[key] = Row(key, _upstream_values(access, result.data, client.config.label), now)
     return rows
+
+
+def _upstream_values(access: Access, data: Mapping[str, Any], upstream: str) -> dict[str, str]:
+    """The upstream record's values of the items the call reads, as a load would store them.
+
+    A hosted record holds each value as its item's check leaves it ("true",
+    "1000", "2024-05-01"); an upstream's JSON holds true, 1000.0 or
+    " 2024-05-01". Served or verified as given, the same record would read
+    differently hosted and proxied, and a true claim would not match. A value
+    its item cannot hold is the upstream's fault (``upstream_bad_response``),
+    not a value to pass on.
+    """
+    values: dict[str, str] = {}
+    items = access.items
+    for code in access.fields:
+        value = data.get(code)
+        if value is None:
+            continue
+        # As a spreadsheet's cells are read (rows.read_xlsx): JSON's true is a
+        # boolean's "true", and 1000.0 is the whole number 1000.
+        if isinstance(value, bool):  # before int: a bool is one
+            text = "true" if value else "false"
+        elif isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        elif isinstance(value, str | int | float):
+            text = str(value)
+        else:  # an object or a list is no value of a table's item
+            raise UpstreamBadResponse(
+                detail={"upstream": upstream, "reason": "bad_value", "item": code}
+            )
+        if not text.strip():  # a blank cell: no value, as a load skips it
+            continue
+        try:
+            values[code] = clean_value(items[code], text)
+        except BadValue:
+            raise UpstreamBadResponse(
+                detail={"upstream": upstream, "reason": "bad_value", "item": code}
+            ) from None
+    return values
 
 
 _RECORDS_SQL: dict[tuple[str, int], str] = {}
@@ -667,7 +763,7 @@ def do_look_up_record(
         access = authorise(call, fields)
         key_item = _key_item(access)
         cleaned = _clean_key(key_item, key)
-        digest = key_hash(cleaned)
+        digest = _hashed(cleaned)
         record = _records(access, [cleaned], call.purpose).get(cleaned)
         if record is None:
             call.outcomes[digest] = "not_found"
@@ -711,29 +807,37 @@ def do_look_up_records(
                 max=MAX_BATCH_KEYS,
                 given=len(keys),
             )
-        # Each record's key as cleaned, with the first way it was given: keys
-        # written differently (" 4301…", lower-case x) name one record, answered once.
-        cleaned: dict[str, str] = {}
+        # Each record's key as cleaned, with the first way it was given and
+        # its hash: keys written differently (" 4301…", lower-case x) name one
+        # record, answered once. Hashed before any record is read, so that a
+        # key that is not valid Unicode refuses the call before it reads.
+        cleaned: dict[str, tuple[str, str]] = {}
         bad: list[str] = []
+        hash_key = _key_hasher()
         for given in dict.fromkeys(keys):
             try:
-                cleaned.setdefault(_clean_key(key_item, given), given)
+                key = _clean_key(key_item, given)
             except Refused:
                 bad.append(given)
+                continue
+            if key not in cleaned:
+                try:
+                    cleaned[key] = (given, hash_key(key))
+                except UnicodeEncodeError:
+                    raise _not_unicode("keys") from None
         records = _records(access, list(cleaned), call.purpose)
         found: list[Found] = []
         not_found: list[str] = []
         outcomes = call.outcomes
-        hash_key = _key_hasher()
         present = access.present
         masked_fields = access.masked_fields
-        for key, given in cleaned.items():
+        for key, (given, digest) in cleaned.items():
             record = records.get(key)
             if record is None:
-                outcomes[hash_key(key)] = "not_found"
+                outcomes[digest] = "not_found"
                 not_found.append(given)
             else:
-                outcomes[hash_key(key)] = "found"
+                outcomes[digest] = "found"
                 found.append(Found(key, present(record.values), record.updated_at, masked_fields))
         call.detail = {"bad_keys": len(bad)}
         return BatchResult(found, not_found, bad)
@@ -763,15 +867,18 @@ def do_verify_record(
         access = authorise(call, list(claims))
         key_item = _key_item(access)
         cleaned = _clean_key(key_item, key)
+        digest = _hashed(cleaned)
         # A claim its item could never hold is the caller's mistake, said as
-        # such before any record is read, not a quiet no_match.
-        claimed_values: dict[str, str] = {}
+        # such before any record is read, not a quiet no_match; so is a claim
+        # that is not valid Unicode, which no stored value can equal.
+        claimed_values: dict[str, bytes] = {}
         for code, claimed in claims.items():
             try:
-                claimed_values[code] = clean_value(access.items[code], str(claimed))
+                claimed_values[code] = clean_value(access.items[code], str(claimed)).encode()
             except BadValue as bad:
                 raise _refusal("bad_claim", 400, str(bad), item=code) from None
-        digest = key_hash(cleaned)
+            except UnicodeEncodeError:
+                raise _not_unicode("claims", item=code) from None
         record = _records(access, [cleaned], call.purpose).get(cleaned)
         if record is None:
             call.outcomes[digest] = "not_found"
@@ -779,7 +886,7 @@ def do_verify_record(
         answers: dict[str, Match] = {}
         for code, value in claimed_values.items():
             stored = record.values.get(code)
-            same = stored is not None and hmac.compare_digest(value.encode(), str(stored).encode())
+            same = stored is not None and hmac.compare_digest(value, str(stored).encode())
             answers[code] = Match.MATCH if same else Match.NO_MATCH
         matched = all(a == Match.MATCH for a in answers.values())
         call.outcomes[digest] = "match" if matched else "no_match"
@@ -817,8 +924,9 @@ def do_read_changes(
 ) -> Feed:
     """The changes after a cursor with each record's permitted items as they are now.
 
-    A key that is itself personal and not granted in clear is masked, as its
-    value would be in a look-up.
+    A key whose item the caller may not read is hidden, and one that is
+    personal and not granted in clear is masked, as its value would be in a
+    look-up.
     """
     call = Call(client, Operation.CHANGES, resource_code, purpose)
 
@@ -835,7 +943,12 @@ def do_read_changes(
             )
         changes = changes_since(access.dataset, cursor, limit)
         records = _records(access, list({c.key for c in changes}), call.purpose)
-        key_clear = in_clear(key_item) or key_item.code in access.clear
+        # The key is itself one of the record's items: it leaves in clear only
+        # if the caller may read that item in clear. A conditional or
+        # never-shared key item would otherwise leave without a grant.
+        key_clear = key_item.code in access.fields and (
+            in_clear(key_item) or key_item.code in access.clear
+        )
         out: list[FeedChange] = []
         for change in changes:
             hashed = key_hash(change.key)

@@ -2,9 +2,12 @@
 
 Each call's ledger entry and access-log row are written by the group-commit
 writer (or one transaction per call when it is switched off); the rate limit
-is counted in that write, and a call whose write fails gets no answer.
+is counted in that write (every authorised call, against a grant still in
+force), and a call whose write fails gets no answer; it alone, not the other
+calls of its batch.
 """
 
+import datetime as dt
 import threading
 import time
 from types import SimpleNamespace
@@ -13,11 +16,12 @@ from typing import Any
 import pytest
 from django.db import connections
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from zhengtong.catalog.tests.cast import resource_input
 from zhengtong.core.testing import TEST_ACTOR, documented_statuses, make_credit_code
-from zhengtong.exchange import actions, audit_writer
-from zhengtong.exchange.models import AccessLog, AccessSubject
+from zhengtong.exchange import actions, audit_writer, governed
+from zhengtong.exchange.models import AccessLog, AccessSubject, Grant
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.conftest import SOME_MINUTE
 from zhengtong.exchange.tests.test_governed import SLUG, publish
@@ -206,3 +210,151 @@ def test_a_call_whose_audit_write_fails_gets_no_record(
     assert answer.status_code == 500 and answer.json()["code"] == "internal_error"
     assert "values" not in answer.json()
     assert not AccessLog.objects.exists()
+
+
+def _call(granted: dict[str, Any], path: str, key: str, **extra: Any) -> Any:
+    body = {"key": key, "purpose": "联系企业", "fields": ["phone"], **extra}
+    return granted["http"].post(f"/api/exchange/shared/{SLUG}/{path}", body, "application/json")
+
+
+@pytest.mark.parametrize("group_commit", [True, False])
+@pytest.mark.usefixtures("one_minute")
+def test_every_authorised_call_counts_against_the_rate_so_missing_keys_tell_nothing(
+    granted: dict[str, Any], group_commit: bool
+) -> None:
+    missing = make_credit_code(seq=9000)
+    with override_settings(EXCHANGE_GROUP_COMMIT=group_commit):
+        answers = [
+            _call(granted, "look-up", missing),
+            _call(granted, "look-up", granted["uscc"]),
+            # Over the rate a missing key and an existing one answer alike.
+            _call(granted, "look-up", make_credit_code(seq=9001)),
+            _call(granted, "look-up", granted["uscc"]),
+            _call(granted, "verify", missing, claims={"phone": "13812345678"}),
+            _call(granted, "look-up", "91430100XXXXXXXXXX"),
+        ]
+    assert [(a.status_code, a.json().get("code")) for a in answers] == [
+        (404, "unknown_key"),
+        (200, None),
+        (429, "rate_limited"),
+        (429, "rate_limited"),
+        (429, "rate_limited"),
+        (429, "rate_limited"),
+    ]
+    results = list(AccessLog.objects.order_by("ledger_seq").values_list("result", flat=True))
+    assert results == ["unknown_key", "ok"] + ["rate_limited"] * 4
+
+
+@pytest.mark.parametrize("group_commit", [True, False])
+@pytest.mark.parametrize("lapse", ["revoked", "expired"])
+def test_a_grant_that_lapses_while_a_call_is_under_way_does_not_answer_it(
+    granted: dict[str, Any], group_commit: bool, lapse: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grant = Grant.objects.get()
+    read = governed._hosted_records
+
+    def lapse_then_read(*args: Any) -> Any:
+        # The provider revokes the grant, or it runs out, after the call was
+        # authorised and before its entry is written.
+        if lapse == "revoked":
+            actions.do_revoke_grant(grant, actor=TEST_ACTOR, reason="用途已结束")
+        else:
+            Grant.objects.filter(pk=grant.pk).update(
+                expires_at=timezone.now() - dt.timedelta(seconds=1)
+            )
+        return read(*args)
+
+    monkeypatch.setattr(governed, "_hosted_records", lapse_then_read)
+    with override_settings(EXCHANGE_GROUP_COMMIT=group_commit):
+        answer = _call(granted, "look-up", granted["uscc"])
+    code = f"grant_{lapse}"
+    assert answer.status_code == 403, answer.json()
+    assert answer.json()["code"] == code and "values" not in answer.json()
+    log = AccessLog.objects.get()
+    assert log.result == log.data["result"] == code
+    assert log.grant_id == grant.pk
+
+
+def test_an_entry_that_cannot_be_written_fails_its_own_call_not_the_batch_it_shares(
+    granted: dict[str, Any],
+) -> None:
+    # Another call of the process queued first, with data its ledger entry
+    # cannot encode; the look-up below leads the batch that carries both.
+    unwritable = audit_writer.LogEntry(
+        actor=TEST_ACTOR,
+        action="exchange.look_up",
+        subject_type="catalog.Resource",
+        subject_id="102000000/000002",
+        client_id=0,
+        resource_id=None,
+        grant_id=None,
+        operation="look_up",
+        result="purpose_required",
+        data={"purpose": "核对\ud800"},
+        outcomes={},
+    )
+    audit_writer._group.queue.append(audit_writer._Waiter(unwritable))
+    with override_settings(EXCHANGE_GROUP_COMMIT=True):
+        answer = _look_up(granted)
+    assert answer.status_code == 200, answer.json()
+    assert isinstance(unwritable.error, UnicodeEncodeError)
+    log = AccessLog.objects.get()
+    assert log.result == "ok" and LedgerEntry.objects.filter(seq=log.ledger_seq).exists()
+
+
+def test_a_purpose_that_is_not_unicode_is_refused_and_logged_under_group_commit(
+    granted: dict[str, Any],
+) -> None:
+    with override_settings(EXCHANGE_GROUP_COMMIT=True):
+        answer = _call(granted, "look-up", granted["uscc"], purpose="联系\udc00企业")
+        after = _look_up(granted)
+    assert answer.status_code == 400 and answer.json()["code"] == "invalid_input"
+    assert after.status_code == 200
+    logs = list(AccessLog.objects.order_by("ledger_seq"))
+    assert [(log.result, log.data["purpose"]) for log in logs] == [
+        ("invalid_input", "联系\ufffd企业"),
+        ("ok", "联系企业"),
+    ]
+
+
+def test_concurrent_calls_of_one_batch_are_answered_though_one_entry_cannot_be_written(
+    granted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("the write turn between processes is PostgreSQL's advisory lock")
+    # As before purposes were checked: one call's purpose reaches its ledger
+    # entry, which cannot encode it, in the same batch as the others' calls.
+    monkeypatch.setattr(governed, "_check_purpose", lambda call: None)
+    calls = 6
+    answers: list[Any] = []
+
+    def call(purpose: str) -> None:
+        try:
+            answers.append(_call(granted, "look-up", granted["uscc"], purpose=purpose))
+        finally:
+            connections.close_all()
+
+    other = connections.create_connection("default")
+    other.ensure_connection()
+    with other.connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [audit_writer._WRITE_TURN_KEY])
+    try:
+        with override_settings(EXCHANGE_GROUP_COMMIT=True, EXCHANGE_GROUP_COMMIT_WAIT_MS=0):
+            purposes = ["联系企业"] * (calls - 1) + ["联系\ud800企业"]
+            threads = [threading.Thread(target=call, args=(p,)) for p in purposes]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 30
+            while len(audit_writer._group.queue) < calls and time.monotonic() < deadline:
+                time.sleep(0.01)
+            queued = len(audit_writer._group.queue)
+            with other.connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [audit_writer._WRITE_TURN_KEY])
+            for thread in threads:
+                thread.join(timeout=60)
+    finally:
+        other.close()
+    assert queued == calls
+    # The grant allows two calls a minute; the unwritable call fails alone.
+    assert sorted(a.status_code for a in answers) == [200] * 2 + [429] * (calls - 3) + [500]
+    assert AccessLog.objects.count() == calls - 1

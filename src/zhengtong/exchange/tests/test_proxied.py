@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from zhengtong.catalog.actions import ItemInput
 from zhengtong.catalog.tests.cast import resource_input
 from zhengtong.core.testing import TEST_ACTOR, documented_statuses, make_credit_code
 from zhengtong.exchange import actions
@@ -89,3 +90,63 @@ def test_an_unavailable_upstream_is_a_logged_refusal(http: Client, fake: FakeUps
     assert AccessLog.objects.get().result == "upstream_unavailable"
     feed = http.get(f"/api/exchange/shared/{SLUG}/changes", {"purpose": "同步数据"})
     assert feed.status_code == 409 and feed.json()["code"] == "no_change_feed"
+
+
+def test_upstream_values_are_served_and_verified_as_hosted_values_are(
+    cast: ExchangeCast, fake: FakeUpstream
+) -> None:
+    resource = publish(
+        cast,
+        resource_input(
+            "102000000/000004",
+            items=[
+                ItemInput("uscc", "统一社会信用代码", "C", 18),
+                ItemInput("active", "是否存续", "B"),
+                ItemInput("capital", "注册资本", "N"),
+                ItemInput("founded", "成立日期", "D"),
+            ],
+        ),
+    )
+    actions.do_register_proxied_dataset(
+        resource,
+        "uscc",
+        fake.base_url,
+        path_template="/enterprises/{key}",
+        timeouts=(0.5, 0.5, 1.0),
+        max_retries=0,
+        actor=actor_of(cast.catalog.officer),
+    )
+    client, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+    base = "/api/exchange/shared/102000000-000004"
+    # JSON's true and 1000.0, and a date with a space: a load would store "true",
+    # "1000" and "2024-05-01".
+    fake.default = Reply(
+        json_body={"uscc": USCC, "active": True, "capital": 1000.0, "founded": " 2024-05-01"}
+    )
+    asked = {"key": USCC, "purpose": "核对企业"}
+    looked_up = http.post(f"{base}/look-up", asked, "application/json")
+    assert looked_up.status_code == 200, looked_up.json()
+    assert looked_up.json()["values"] == {
+        "uscc": USCC,
+        "active": "true",
+        "capital": "1000",
+        "founded": "2024-05-01",
+    }
+    claims = {"active": "是", "capital": "1e3", "founded": "2024-05-01"}
+    verified = http.post(
+        f"{base}/verify", {"key": USCC, "claims": claims, "purpose": "核对企业"}, "application/json"
+    )
+    assert verified.json() == {
+        "results": {"active": "match", "capital": "match", "founded": "match"},
+        "all_match": True,
+    }
+    # A value its item cannot hold is the upstream's fault, not a value to pass on.
+    fake.default = Reply(json_body={"uscc": USCC, "active": True, "capital": {"amount": 1}})
+    bad = http.post(f"{base}/look-up", asked, "application/json")
+    assert bad.status_code == 502, bad.json()
+    assert bad.json()["code"] == "upstream_bad_response"
+    assert bad.json()["detail"]["item"] == "capital"
+    assert AccessLog.objects.order_by("ledger_seq").last().result == "upstream_bad_response"  # type: ignore[union-attr]

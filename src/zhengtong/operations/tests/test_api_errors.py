@@ -10,6 +10,7 @@ from django.test import Client
 from zhengtong.core import api as core_api
 from zhengtong.core import middleware
 from zhengtong.core.testing import TEST_ACTOR, documented_statuses, make_person
+from zhengtong.hotline.models import Case
 from zhengtong.identity.actions import do_create_citizen
 
 
@@ -89,6 +90,25 @@ def test_a_body_over_the_limit_is_refused_as_too_large(settings: Any) -> None:
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
     assert 413 in documented_statuses("POST", "/api/core/checks/id-number")
+
+
+@pytest.mark.django_db
+def test_half_a_surrogate_pair_is_refused_as_input_and_nothing_is_kept() -> None:
+    citizen = do_create_citizen(
+        "zhengtong", "Zhengtong-errors-2026", make_person("郑通"), actor=TEST_ACTOR
+    )
+    client = Client(raise_request_exception=False)
+    client.force_login(citizen)
+    # The JSON escape of a lone high surrogate, as a caller's JSON library writes it.
+    body = '{"content": "小区门口路灯坏了\\ud800", "location_text": "芙蓉区"}'
+    assert "\\ud800" in body
+    response = client.post("/api/hotline/cases", body, content_type="application/json")
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["detail"]) == (
+        "invalid_input",
+        {"reason": "unpaired_surrogate"},
+    )
+    assert not Case.objects.exists()
 
 
 @pytest.mark.django_db
