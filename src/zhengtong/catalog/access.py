@@ -7,6 +7,8 @@ Only the provider department's own officers create, import and edit its
 entries; the data bureau reviews, publishes and retires them.
 """
 
+from collections.abc import Iterable
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
@@ -67,6 +69,12 @@ def visible_related(principal: Principal, resource: Resource) -> list[Resource]:
     """
     related = resource.related.select_related("provider").order_by("code")
     return [r for r in related if may_see(principal, r)]
+
+
+def visible_codes(principal: Principal, codes: Iterable[str]) -> set[str]:
+    """Those of the codes that name entries the principal may see."""
+    found = Resource.objects.filter(code__in=list(codes)).select_related("provider__region")
+    return {r.code for r in found if may_see(principal, r)}
 
 
 def require_edit(principal: Principal, resource: Resource) -> None:

@@ -2,7 +2,8 @@
 
 import json
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -68,8 +69,22 @@ class ResourceInput:
     review_date: date | None = None
     extension: dict[str, Any] = field(default_factory=dict)
     items: Sequence[ItemInput] = ()
-    # Codes of related resources; codes not (yet) in the catalog are skipped.
+    # Codes of related resources. Without ``sees`` (the platform's own loaders)
+    # codes not (yet) in the catalog are skipped; with it, refused.
     related: Sequence[str] = ()
+
+
+# Says whether the person making a change may see an entry; the interfaces
+# pass ``lambda r: may_see(user, r)``.
+Sees = Callable[[Resource], bool]
+
+# Texts that hold more than one line; every other text is one line.
+MULTILINE_FIELDS = frozenset({"abstract", "share_conditions", "open_conditions"})
+# What a multi-line text may hold of the control characters: line breaks and tabs.
+_LINE_BREAKS = frozenset("\n\r\t")
+# Extension fields deeper than this are no catalog metadata; a deep value
+# would also exhaust the JSON encoder's recursion on the way to the database.
+MAX_EXTENSION_DEPTH = 20
 
 
 def resource_problems(data: ResourceInput) -> dict[str, str]:
@@ -108,15 +123,24 @@ def resource_problems(data: ResourceInput) -> dict[str, str]:
         )
     if data.share_attribute == ShareAttribute.CONDITIONAL and not data.share_conditions.strip():
         problems["share_conditions"] = str(_("有条件共享须写明共享条件。"))
+    # A resource refused to every department is not opened to everybody: the
+    # open data and the DCAT export would publish what the exchange withholds.
+    if data.share_attribute == ShareAttribute.NONE and data.open_attribute in (
+        OpenAttribute.UNCONDITIONAL,
+        OpenAttribute.CONDITIONAL,
+    ):
+        problems["open_attribute"] = str(_("不予共享的资源只能不予开放。"))
+    for name in _TEXT_FIELDS:
+        reason = _unstorable_text(name, getattr(data, name))
+        if reason is not None:
+            problems.setdefault(name, reason)
     for name in ("name", "keywords", "legal_basis", "negative_scope"):
         reason = _too_long(Resource, name, getattr(data, name))
         if reason is not None:
             problems.setdefault(name, reason)
-    try:
-        # Stored as JSON, which has no NaN or Infinity (Python's parser takes them).
-        json.dumps(data.extension, allow_nan=False)
-    except ValueError:
-        problems["extension"] = str(_("扩展字段的值不能是 NaN 或 Infinity。"))
+    reason = _extension_problem(data.extension)
+    if reason is not None:
+        problems["extension"] = reason
     if not data.items:
         problems["items"] = str(_("至少需要一个信息项。"))
     seen: set[str] = set()
@@ -134,6 +158,90 @@ def resource_problems(data: ResourceInput) -> dict[str, str]:
 MAX_ITEM_LENGTH = 2_147_483_647
 
 
+def item_length(digits: str) -> int:
+    """Read a length written in decimal digits.
+
+    A number of more digits than any allowed length is read as one past the
+    largest, so that ``item_problems`` refuses it like any other too large a
+    length; Python would not even convert one of over 4,300 digits.
+    """
+    if len(digits) > len(str(MAX_ITEM_LENGTH)):
+        return MAX_ITEM_LENGTH + 1
+    return int(digits)
+
+
+_TEXT_FIELDS = (
+    "code",
+    "name",
+    "abstract",
+    "keywords",
+    "share_conditions",
+    "open_conditions",
+    "legal_basis",
+    "negative_scope",
+)
+_ITEM_TEXT_FIELDS = ("code", "name", "legal_basis", "negative_scope")
+
+
+def control_character(text: str, *, multiline: bool = False) -> str | None:
+    """The first character of the text that no catalog text may hold, as U+XXXX, or None.
+
+    Control characters (NUL included, which PostgreSQL's text refuses), lone
+    surrogates and the non-characters U+FFFE and U+FFFF: none can be written to
+    an XLSX sheet, and the control characters are invisible where they do harm.
+    A multi-line text keeps its line breaks and tabs.
+    """
+    for char in text:
+        if multiline and char in _LINE_BREAKS:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff":
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def _unstorable_text(name: str, text: str) -> str | None:
+    char = control_character(text, multiline=name in MULTILINE_FIELDS)
+    if char is None:
+        return None
+    return str(_("不能含有控制字符等不可见字符（%(char)s）。") % {"char": char})
+
+
+def _extension_problem(extension: dict[str, Any]) -> str | None:
+    """Why the extension fields cannot be stored, or None.
+
+    Walked without recursion, so that no nesting can exhaust the stack here.
+    """
+    stack: list[tuple[Any, int]] = [(extension, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_EXTENSION_DEPTH:
+            return str(_("扩展字段嵌套不能超过%(most)d层。") % {"most": MAX_EXTENSION_DEPTH})
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                # A name is one line: the form shows each field as one 名称=值 line.
+                char = control_character(str(key))
+                if char is not None:
+                    return str(
+                        _("扩展字段的名称不能含有控制字符等不可见字符（%(char)s）。")
+                        % {"char": char}
+                    )
+                stack.append((inner, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((inner, depth + 1) for inner in value)
+        elif isinstance(value, str):
+            char = control_character(value, multiline=True)
+            if char is not None:
+                return str(
+                    _("扩展字段的值不能含有控制字符等不可见字符（%(char)s）。") % {"char": char}
+                )
+    try:
+        # Stored as JSON, which has no NaN or Infinity (Python's parser takes them).
+        json.dumps(extension, allow_nan=False)
+    except ValueError:
+        return str(_("扩展字段的值不能是 NaN 或 Infinity。"))
+    return None
+
+
 def _too_long(model: type[Resource | InformationItem], name: str, value: str) -> str | None:
     most = getattr(model._meta.get_field(name), "max_length", None)
     if isinstance(most, int) and len(value.strip()) > most:
@@ -149,11 +257,15 @@ def item_problem(item: ItemInput) -> str | None:
 def item_problems(item: ItemInput) -> dict[str, str]:
     """Return field -> reason for everything wrong with one item (empty when valid)."""
     problems: dict[str, str] = {}
-    if not ITEM_CODE_RE.match(item.code):
+    if not ITEM_CODE_RE.fullmatch(item.code):
         problems["code"] = str(_("信息项代码只能由字母、数字和 _ . - 组成。"))
     if not item.name.strip():
         problems["name"] = str(_("请填写信息项名称。"))
-    for name in ("code", "name", "legal_basis", "negative_scope"):
+    for name in _ITEM_TEXT_FIELDS:
+        reason = _unstorable_text(name, getattr(item, name))
+        if reason is not None:
+            problems.setdefault(name, reason)
+    for name in _ITEM_TEXT_FIELDS:
         reason = _too_long(InformationItem, name, getattr(item, name))
         if reason is not None:
             problems.setdefault(name, reason)
@@ -236,8 +348,43 @@ def _save_items(resource: Resource, items: Sequence[ItemInput]) -> None:
     )
 
 
-def _link_related(resource: Resource, codes: Sequence[str]) -> None:
-    resource.related.set(Resource.objects.filter(code__in=codes).exclude(pk=resource.pk))
+def unknown_related(codes: Sequence[str], sees: Sees, known: Collection[str] = ()) -> list[str]:
+    """Those of the codes that name no entry the person may see, nor one of ``known``."""
+    wanted = [code for code in dict.fromkeys(codes) if code not in known]
+    found = Resource.objects.filter(code__in=wanted).select_related("provider__region")
+    seen = {r.code for r in found if sees(r)}
+    return [code for code in wanted if code not in seen]
+
+
+def unknown_related_message(codes: Sequence[str]) -> str:
+    """Say that the codes are not in the catalog, as the form, the API and the workbook do."""
+    return str(_("目录中没有这些资源：%(codes)s。") % {"codes": "、".join(codes)})
+
+
+def _refuse_unknown_related(
+    codes: Sequence[str], sees: Sees | None, known: Collection[str] = ()
+) -> None:
+    # An entry the person may not see (another department's draft) answers
+    # as a code not in the catalog, so that nobody learns which drafts exist.
+    if sees is None:
+        return
+    unknown = unknown_related(codes, sees, known)
+    if unknown:
+        raise InvalidInput(
+            _("目录内容不完整或不符合要求。"),
+            detail={"fields": {"related": unknown_related_message(unknown)}},
+        )
+
+
+def _link_related(resource: Resource, codes: Sequence[str], sees: Sees | None) -> None:
+    linked = list(Resource.objects.filter(code__in=codes).exclude(pk=resource.pk))
+    if sees is not None:
+        # The editor was never shown the links to entries it may not see (they
+        # are symmetric: another department may have made them), so its list
+        # cannot name them; they stay.
+        hidden = resource.related.select_related("provider__region")
+        linked += [r for r in hidden if not sees(r) and r not in linked]
+    resource.related.set(linked)
 
 
 def _refuse_taken_code(code: str, resource: Resource | None = None) -> None:
@@ -253,16 +400,19 @@ def _create(provider: Department, data: ResourceInput, actor: Actor) -> Resource
     _fill(resource, data)
     resource.save()
     _save_items(resource, data.items)
-    _link_related(resource, data.related)
+    _link_related(resource, data.related, None)
     _transition_row(resource, "", ResourceState.DRAFT, "", actor)
     return resource
 
 
-def do_create_resource(provider: Department, data: ResourceInput, *, actor: Actor) -> Resource:
-    """Create a draft entry of the provider department."""
+def do_create_resource(
+    provider: Department, data: ResourceInput, *, actor: Actor, sees: Sees | None = None
+) -> Resource:
+    """Create a draft entry of the provider department; ``sees`` bounds its related entries."""
     _check(data)
     with transaction.atomic(durable=True):
         _refuse_taken_code(data.code)
+        _refuse_unknown_related(data.related, sees)
         resource = _create(provider, data, actor)
         record_entry(
             actor=actor,
@@ -274,18 +424,27 @@ def do_create_resource(provider: Department, data: ResourceInput, *, actor: Acto
     return resource
 
 
-def do_update_resource(resource: Resource, data: ResourceInput, *, actor: Actor) -> Resource:
-    """Replace a draft's content (items included); only drafts are edited."""
+def do_update_resource(
+    resource: Resource, data: ResourceInput, *, actor: Actor, sees: Sees | None = None
+) -> Resource:
+    """Replace a draft's content (items included); only drafts are edited.
+
+    With ``sees``, related entries the editor may not see are refused when
+    named and kept when linked already.
+    """
     _check(data)
     with transaction.atomic(durable=True):
         locked = Resource.objects.select_for_update().get(pk=resource.pk)
         if locked.state != ResourceState.DRAFT:
             raise Conflict(_("只有草稿可以修改。"), code="not_draft")
         _refuse_taken_code(data.code, locked)
+        _refuse_unknown_related(data.related, sees)
         _fill(locked, data)
         locked.save()
         _save_items(locked, data.items)
-        _link_related(locked, data.related)
+        _link_related(locked, data.related, sees)
+        # Every edit is a step of the history, draft to draft, as the others are.
+        _transition_row(locked, ResourceState.DRAFT, ResourceState.DRAFT, "", actor)
         record_entry(
             actor=actor,
             action="catalog.update_resource",
@@ -297,7 +456,11 @@ def do_update_resource(resource: Resource, data: ResourceInput, *, actor: Actor)
 
 
 def do_import_resources(
-    provider: Department, rows: Sequence[ResourceInput], *, actor: Actor
+    provider: Department,
+    rows: Sequence[ResourceInput],
+    *,
+    actor: Actor,
+    sees: Sees | None = None,
 ) -> list[Resource]:
     """Create drafts from checked rows of an uploaded workbook, as one change."""
     for data in rows:
@@ -305,6 +468,8 @@ def do_import_resources(
     with transaction.atomic(durable=True):
         for data in rows:
             _refuse_taken_code(data.code)
+        batch = {data.code for data in rows}
+        _refuse_unknown_related([c for data in rows for c in data.related], sees, batch)
         made = [_create(provider, data, actor) for data in rows]
         # A row may name a resource of a later row; link once all of them
         # exist. Added, not set: the links are symmetric, and setting a later
@@ -379,11 +544,27 @@ def do_review_resource(resource: Resource, *, actor: Actor) -> Resource:
     return _move(resource, ResourceState.REVIEWED, actor)
 
 
+def _checked_reason(reason: str) -> str:
+    reason = reason.strip()
+    most = ResourceTransition._meta.get_field("reason").max_length
+    assert isinstance(most, int)
+    if len(reason) > most:
+        message = str(_("理由不能超过%(most)d个字符。") % {"most": most})
+        raise InvalidInput(
+            message, code="reason_too_long", detail={"fields": {"reason": message}, "most": most}
+        )
+    char = control_character(reason, multiline=True)
+    if char is not None:
+        message = str(_("理由不能含有控制字符等不可见字符（%(char)s）。") % {"char": char})
+        raise InvalidInput(message, detail={"fields": {"reason": message}})
+    return reason
+
+
 def do_return_resource(resource: Resource, reason: str, *, actor: Actor) -> Resource:
     """Send a submitted entry back to its department's draft, saying why."""
     if not reason.strip():
         raise InvalidInput(_("退回须说明理由。"), code="reason_required")
-    return _move(resource, ResourceState.DRAFT, actor, reason=reason.strip())
+    return _move(resource, ResourceState.DRAFT, actor, reason=_checked_reason(reason))
 
 
 def do_publish_resource(resource: Resource, *, actor: Actor) -> Resource:
@@ -391,4 +572,4 @@ def do_publish_resource(resource: Resource, *, actor: Actor) -> Resource:
 
 
 def do_retire_resource(resource: Resource, reason: str, *, actor: Actor) -> Resource:
-    return _move(resource, ResourceState.RETIRED, actor, reason=reason.strip())
+    return _move(resource, ResourceState.RETIRED, actor, reason=_checked_reason(reason))

@@ -15,6 +15,7 @@ from zhengtong.catalog.access import (
     Principal,
     access_department_for_editing,
     access_resource_by_code,
+    may_see,
     require_edit,
     require_review,
     visible_related,
@@ -149,18 +150,28 @@ def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[Resourc
     """Create a draft for one of the departments where you are a data officer."""
     department = access_department_for_editing(request.user, payload.department_code)
     resource = actions.do_create_resource(
-        department, resource_input(payload), actor=actor_of(request.user)
+        department,
+        resource_input(payload),
+        actor=actor_of(request.user),
+        sees=lambda r: may_see(request.user, r),
     )
     return Status(201, resource_out(resource, request.user))
 
 
 @router.put("/resources/{slug}", response={200: ResourceOut, **ERRORS}, auth=session_auth)
 def update_resource(request: HttpRequest, slug: str, payload: ResourceIn) -> ResourceOut:
-    """Replace a draft's content."""
+    """Replace a draft's content.
+
+    ``related`` names only entries you may see, as the answer lists them;
+    links to entries you may not see stay.
+    """
     resource = access_resource_by_code(request.user, slug)
     require_edit(request.user, resource)
     changed = actions.do_update_resource(
-        resource, resource_input(payload), actor=actor_of(request.user)
+        resource,
+        resource_input(payload),
+        actor=actor_of(request.user),
+        sees=lambda r: may_see(request.user, r),
     )
     return resource_out(changed, request.user)
 

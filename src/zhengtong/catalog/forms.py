@@ -10,8 +10,15 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.catalog.access import Principal, may_see
-from zhengtong.catalog.actions import ItemInput, ResourceInput, item_problems
+from zhengtong.catalog.access import Principal, may_see, visible_related
+from zhengtong.catalog.actions import (
+    ItemInput,
+    ResourceInput,
+    item_length,
+    item_problems,
+    unknown_related,
+    unknown_related_message,
+)
 from zhengtong.catalog.labels import ITEM_HEADINGS, NO, YES, label, labels, value_of, yes_no
 from zhengtong.catalog.models import (
     RESOURCE_CODE_RE,
@@ -121,13 +128,16 @@ def _json(value: Any) -> str:
 
 def _plain(text: str) -> bool:
     # Text that reads back as itself: one line, no edge spaces, and not JSON
-    # (the text "0731" would come back as the number 731 otherwise).
+    # (the text "0731" would come back as the number 731 otherwise). JSON the
+    # form refuses to read (too deep, a number too long) is shown quoted too.
     if not text or text != text.strip() or "\n" in text or "\r" in text:
         return False
     try:
         json.loads(text)
-    except ValueError:
+    except json.JSONDecodeError:
         return True
+    except (ValueError, RecursionError):
+        return False
     return False
 
 
@@ -179,7 +189,12 @@ class ResourceForm(forms.Form):
         self.principal = principal
 
     @staticmethod
-    def initial_from(resource: Resource) -> dict[str, Any]:
+    def initial_from(resource: Resource, principal: Principal) -> dict[str, Any]:
+        """The entry's fields as the form shows them to the principal.
+
+        Related entries the principal may not see (another department's draft
+        that linked itself to this one) are not shown; saving keeps them.
+        """
         return {
             "department": resource.provider.code,
             "code": resource.code,
@@ -197,29 +212,28 @@ class ResourceForm(forms.Form):
             "negative_scope": resource.negative_scope,
             "review_date": resource.review_date,
             "extension": extension_text(resource.extension),
-            "related": " ".join(resource.related.order_by("code").values_list("code", flat=True)),
+            "related": " ".join(r.code for r in visible_related(principal, resource)),
             "items": "\n".join(item_line(i) for i in resource.items.order_by("position")),
         }
 
     def clean_related(self) -> list[str]:
         codes = list(dict.fromkeys(re.split(r"[\s,，、;；]+", str(self.cleaned_data["related"]))))
         codes = [code for code in codes if code]
-        malformed = [code for code in codes if not RESOURCE_CODE_RE.match(code)]
+        malformed = [code for code in codes if not RESOURCE_CODE_RE.fullmatch(code)]
         if malformed:
             raise forms.ValidationError(
                 _("资源代码格式有误：%(codes)s。") % {"codes": "、".join(malformed)}
             )
         # Another department's draft answers as a code not in the catalog, so the
         # form tells no one which drafts exist.
-        known = {
-            r.code for r in Resource.objects.filter(code__in=codes) if may_see(self.principal, r)
-        }
-        unknown = [code for code in codes if code not in known]
+        unknown = unknown_related(codes, self.sees)
         if unknown:
-            raise forms.ValidationError(
-                _("目录中没有这些资源：%(codes)s。") % {"codes": "、".join(unknown)}
-            )
+            raise forms.ValidationError(unknown_related_message(unknown))
         return codes
+
+    def sees(self, resource: Resource) -> bool:
+        """Whether the person filling in the form may see the entry."""
+        return may_see(self.principal, resource)
 
     def clean_extension(self) -> dict[str, Any]:
         extension: dict[str, Any] = {}
@@ -238,8 +252,15 @@ class ResourceForm(forms.Form):
             else:
                 try:
                     extension[name] = json.loads(text)
-                except ValueError:
+                except json.JSONDecodeError:
                     extension[name] = text
+                except (ValueError, RecursionError):
+                    # JSON all the same, which Python will not read: read as
+                    # text, it would change its type unseen.
+                    errors.append(
+                        _("扩展字段第%(n)d行：数字过长或嵌套过深，无法按 JSON 读取。")
+                        % {"n": number}
+                    )
         if errors:
             raise forms.ValidationError(errors)
         return extension
@@ -344,7 +365,7 @@ def _read_item_line(line: str) -> tuple[ItemInput | None, dict[str, str]]:
         code=code,
         name=name,
         data_type=data_type_value or "",
-        length=int(length) if length.isdecimal() else None,
+        length=item_length(length) if length.isdecimal() else None,
         is_personal=bool(is_personal),
         sensitivity=sensitivity_value or "",
         share_attribute=share_value or "",

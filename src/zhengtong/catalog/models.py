@@ -12,9 +12,12 @@ from zhengtong.catalog.states import ResourceState
 from zhengtong.core.models import Department
 
 # 类 (1 digit) 项 (2) 目 (3) 细目 (3), then "/" and a 6-digit sequence within the class.
-CLASSIFICATION_RE = re.compile(r"^[1-3]\d{8}$")
-RESOURCE_CODE_RE = re.compile(r"^([1-3]\d{8})/(\d{6})$")
-ITEM_CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+# Use them with fullmatch: "$" also matches before a final newline, so that
+# "102000000/000001\n" would pass for a second, different code. The \Z ends
+# guard whoever uses match() all the same; [0-9] because \d takes any script's digits.
+CLASSIFICATION_RE = re.compile(r"[1-3][0-9]{8}\Z")
+RESOURCE_CODE_RE = re.compile(r"([1-3][0-9]{8})/([0-9]{6})\Z")
+ITEM_CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}\Z")
 
 
 class Category(models.TextChoices):
@@ -93,7 +96,7 @@ def is_classification(value: str) -> bool:
     The levels used come first and the unused ones are zeros, so a 细目 needs
     its 目 and a 目 its 项; a basic resource (类 1) is one of the guide's five 项.
     """
-    if not CLASSIFICATION_RE.match(value):
+    if not CLASSIFICATION_RE.fullmatch(value):
         return False
     subject, heading, detail = value[1:3], value[3:6], value[6:9]
     if value[0] == Category.BASIC and subject not in BASIC_SUBJECTS:
@@ -105,7 +108,7 @@ def is_classification(value: str) -> bool:
 
 def is_resource_code(value: str) -> bool:
     """Whether a resource code is a valid classification code and a sequence from 000001."""
-    match = RESOURCE_CODE_RE.match(value)
+    match = RESOURCE_CODE_RE.fullmatch(value)
     return match is not None and is_classification(match[1]) and match[2] != "000000"
 
 
@@ -207,6 +210,13 @@ class InformationItem(models.Model):
 
     @property
     def effective_share(self) -> str:
+        """The share attribute the exchange applies (``share_decision``) and the API shows.
+
+        The item's own attribute wins over the resource's when it is stricter
+        or looser, but nothing of a 不予共享 resource is shared.
+        """
+        if self.resource.share_attribute == ShareAttribute.NONE:
+            return ShareAttribute.NONE
         return self.share_attribute or self.resource.share_attribute
 
 

@@ -36,12 +36,17 @@ class ResourceIn(Schema):
     negative_scope: str = ""
     review_date: date | None = None
     extension: dict[str, Any] = Field(default_factory=dict)
-    related: list[str] = Field(default_factory=list, description="codes of related resources")
+    related: list[str] = Field(
+        default_factory=list,
+        description="codes of related resources, each an entry you may see",
+    )
     items: list[ItemIn]
 
 
 class ResourceReasonIn(Schema):
-    reason: str = ""
+    # The length is checked by the action, after trimming, so that the page
+    # and the API refuse alike (reason_too_long).
+    reason: str = Field("", description="at most 500 characters (reason_too_long)")
 
 
 class ItemOut(Schema):
@@ -51,7 +56,10 @@ class ItemOut(Schema):
     length: int | None
     is_personal: bool
     sensitivity: str
-    share_attribute: str = Field(description="the effective share attribute")
+    share_attribute: str = Field(
+        description="the share attribute the exchange applies: the item's own, else the "
+        "resource's; none throughout a resource that is not shared"
+    )
     legal_basis: str
 
 

@@ -130,8 +130,8 @@ _VERDICTS = {
 def share_decision(resource: Resource, item_codes: Iterable[str]) -> ShareDecision:
     """Say for each requested item whether it is open, needs a grant or is never shared.
 
-    An item's own share attribute wins over the resource's when it is stricter
-    or looser; a resource that is not published shares nothing.
+    The verdict follows the item's ``effective_share``, which the API shows
+    too; a resource that is not published shares nothing.
     """
     codes = list(dict.fromkeys(item_codes))
     published = resource.state == ResourceState.PUBLISHED
@@ -141,7 +141,7 @@ def share_decision(resource: Resource, item_codes: Iterable[str]) -> ShareDecisi
         item = items.get(code)
         if item is None:
             verdicts[code] = Verdict.UNKNOWN
-        elif not published or resource.share_attribute == ShareAttribute.NONE:
+        elif not published:
             verdicts[code] = Verdict.NEVER
         else:
             verdicts[code] = _VERDICTS[ShareAttribute(item.effective_share)]
@@ -199,7 +199,19 @@ FREQUENCIES = {
 
 
 def open_resources() -> QuerySet[Resource]:
-    return published_resources().exclude(open_attribute=OpenAttribute.NONE).order_by("code")
+    """The published entries opened to the public.
+
+    A 不予共享 entry is never among them, whatever its open attribute says:
+    what no department may receive is not published to everybody. The
+    actions refuse that combination; entries stored before the rule are held
+    back here.
+    """
+    return (
+        published_resources()
+        .exclude(open_attribute=OpenAttribute.NONE)
+        .exclude(share_attribute=ShareAttribute.NONE)
+        .order_by("code")
+    )
 
 
 def dcat_catalog(base_url: str, resources: Sequence[Resource]) -> dict[str, Any]:

@@ -14,8 +14,10 @@ from zhengtong.catalog.access import (
     editable_departments,
     may_edit,
     may_review,
+    may_see,
     require_edit,
     require_review,
+    visible_codes,
     visible_related,
     workbench_resources,
 )
@@ -148,7 +150,7 @@ def edit(request: HttpRequest, slug: str = "") -> HttpResponse:
             raise DjangoPermissionDenied
     elif not departments.exists():
         raise DjangoPermissionDenied
-    initial = ResourceForm.initial_from(resource) if resource else {}
+    initial = ResourceForm.initial_from(resource, request.user) if resource else {}
     form = ResourceForm(
         request.POST or None, initial=initial, departments=departments, principal=request.user
     )
@@ -157,10 +159,12 @@ def edit(request: HttpRequest, slug: str = "") -> HttpResponse:
         try:
             if resource is None:
                 resource = actions.do_create_resource(
-                    form.cleaned_data["department"], form.to_input(), actor=actor
+                    form.cleaned_data["department"], form.to_input(), actor=actor, sees=form.sees
                 )
             else:
-                resource = actions.do_update_resource(resource, form.to_input(), actor=actor)
+                resource = actions.do_update_resource(
+                    resource, form.to_input(), actor=actor, sees=form.sees
+                )
         except ZhengtongError as error:
             problems = error.detail.get("fields", {})
             if not problems:
@@ -184,16 +188,27 @@ def upload(request: HttpRequest) -> HttpResponse:
     problems: list[RowProblem] = []
     created: list[Resource] = []
     if request.method == "POST" and form.is_valid():
-        parsed = parse_workbook(form.cleaned_data["file"], taken=taken_codes)
+        user = request.user
+        parsed = parse_workbook(
+            form.cleaned_data["file"],
+            taken=taken_codes,
+            visible=lambda codes: visible_codes(user, codes),
+        )
         problems = list(parsed.problems)
         if parsed.resources:
             try:
                 created = actions.do_import_resources(
-                    form.cleaned_data["department"], parsed.resources, actor=actor_of(request.user)
+                    form.cleaned_data["department"],
+                    parsed.resources,
+                    actor=actor_of(user),
+                    sees=lambda r: may_see(user, r),
                 )
             except ZhengtongError as error:
-                # A code taken since the workbook was read: nothing was imported.
-                problems.insert(0, RowProblem("", 0, str(error.message)))
+                # A code taken, or a related entry gone, since the workbook was
+                # read: nothing was imported.
+                fields = error.detail.get("fields", {})
+                reason = "".join([str(error.message), *fields.values()])
+                problems.insert(0, RowProblem("", 0, reason))
     return render(
         request,
         "catalog/upload.html",

@@ -8,6 +8,7 @@ with a bad row of its own or of its items is left out, the good ones are kept.
 
 import io
 import json
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -16,8 +17,16 @@ from typing import IO, Any
 from django.db import models
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from zhengtong.catalog.actions import ItemInput, ResourceInput, item_problems, resource_problems
+from zhengtong.catalog.actions import (
+    ItemInput,
+    ResourceInput,
+    item_length,
+    item_problems,
+    resource_problems,
+    unknown_related_message,
+)
 from zhengtong.catalog.labels import (
     ITEM_HEADINGS,
     NO,
@@ -72,6 +81,28 @@ def _all_related(resource: Resource) -> list[Resource]:
     return list(resource.related.order_by("code"))
 
 
+# What a sheet cannot hold: the control characters openpyxl refuses, and the
+# lone surrogates and non-characters that XML (and so lxml) refuses.
+_UNWRITABLE_RE = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ud800-\udfff\ufffe\uffff]")
+
+
+def _append(sheet: Any, values: Sequence[Any]) -> None:
+    """Add a row, every text as text.
+
+    openpyxl writes a text beginning with "=" as a formula, which a
+    spreadsheet would run (=HYPERLINK(...) in the public export) and which
+    comes back as something else on import; a cell typed "s" is written as an
+    inline string whatever it begins with. The actions refuse the characters
+    no sheet can hold; an entry stored before they did loses them here rather
+    than failing the whole export.
+    """
+    cleaned = [_UNWRITABLE_RE.sub("", v) if isinstance(v, str) else v for v in values]
+    sheet.append(cleaned)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def export_workbook(
     resources: Sequence[Resource],
     related: Callable[[Resource], Sequence[Resource]] = _all_related,
@@ -81,11 +112,12 @@ def export_workbook(
     sheet = book.active
     assert sheet is not None
     sheet.title = RESOURCE_SHEET
-    sheet.append(RESOURCE_COLUMNS)
+    _append(sheet, RESOURCE_COLUMNS)
     items = book.create_sheet(ITEM_SHEET)
-    items.append(ITEM_COLUMNS)
+    _append(items, ITEM_COLUMNS)
     for r in resources:
-        sheet.append(
+        _append(
+            sheet,
             [
                 r.code,
                 r.name,
@@ -103,10 +135,11 @@ def export_workbook(
                 r.review_date,
                 json.dumps(r.extension, ensure_ascii=False) if r.extension else "",
                 ",".join(linked.code for linked in related(r)),
-            ]
+            ],
         )
         for i in r.items.order_by("position"):
-            items.append(
+            _append(
+                items,
                 [
                     r.code,
                     i.code,
@@ -119,33 +152,52 @@ def export_workbook(
                     i.legal_basis,
                     i.negative_scope,
                     i.review_date,
-                ]
+                ],
             )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
+def _unreadable() -> ParsedWorkbook:
+    return ParsedWorkbook([], [RowProblem("", 0, _("文件不是有效的 XLSX 工作簿。"))])
+
+
 def parse_workbook(
-    file: IO[bytes], *, taken: Callable[[list[str]], Collection[str]] | None = None
+    file: IO[bytes],
+    *,
+    taken: Callable[[list[str]], Collection[str]] | None = None,
+    visible: Callable[[list[str]], Collection[str]] | None = None,
 ) -> ParsedWorkbook:
     """Read both sheets; rows are 1-based as the spreadsheet shows them (the header is row 1).
 
     ``taken`` answers which of the given resource codes the catalog already
     uses, so that a clash is reported at its row with the row's other problems.
+    ``visible`` answers which of the given codes name entries the uploader may
+    see; a row naming as related any other code that is not imported with it
+    is reported. Without ``visible`` such codes are left to the action.
     """
     try:
         book = load_workbook(file, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        return ParsedWorkbook([], [RowProblem("", 0, _("文件不是有效的 XLSX 工作簿。"))])
-    problems: list[RowProblem] = []
-    for name in (RESOURCE_SHEET, ITEM_SHEET):
-        if name not in book.sheetnames:
-            problems.append(RowProblem(name, 0, _("缺少工作表“%(name)s”。") % {"name": name}))
-    if problems:
-        return ParsedWorkbook([], problems)
-    items, item_problems_by_row = _read_items(book[ITEM_SHEET])
-    resource_rows = _rows(book[RESOURCE_SHEET], len(RESOURCE_COLUMNS))
+        return _unreadable()
+    try:
+        problems: list[RowProblem] = []
+        for name in (RESOURCE_SHEET, ITEM_SHEET):
+            if name not in book.sheetnames:
+                problems.append(RowProblem(name, 0, _("缺少工作表“%(name)s”。") % {"name": name}))
+        if problems:
+            return ParsedWorkbook([], problems)
+        # A read-only workbook reads its sheets only now, row by row: a broken
+        # sheet (cut-off XML, "abc" in a number cell, a chart sheet in place
+        # of a worksheet) fails here, and is as unreadable as a broken file.
+        item_rows = _rows(book[ITEM_SHEET], len(ITEM_COLUMNS))
+        resource_rows = _rows(book[RESOURCE_SHEET], len(RESOURCE_COLUMNS))
+    except Exception:  # openpyxl and the XML parser raise many kinds, as above
+        return _unreadable()
+    finally:
+        book.close()
+    items, item_problems_by_row = _read_items(item_rows)
     codes = [_text(row[0]) for _n, row in resource_rows]
     used = set(taken([c for c in codes if c])) if taken is not None else set()
     resources: list[ResourceInput] = []
@@ -187,6 +239,8 @@ def parse_workbook(
             continue
         good_rows[data.code] = row_number
         resources.append(data)
+    if visible is not None:
+        problems += _drop_unknown_related(resources, good_rows, visible)
     for code, orphans in items.items():
         for row_number, _item in orphans:
             item_problems_by_row.setdefault(row_number, []).append(
@@ -197,6 +251,36 @@ def parse_workbook(
     ]
     problems.sort(key=lambda p: (p.sheet != RESOURCE_SHEET, p.row))
     return ParsedWorkbook(resources, problems, good_rows)
+
+
+def _drop_unknown_related(
+    resources: list[ResourceInput],
+    rows: dict[str, int],
+    visible: Callable[[list[str]], Collection[str]],
+) -> list[RowProblem]:
+    """Take out the resources naming as related a code neither visible nor imported with them.
+
+    A code the uploader may not see (another department's draft) is reported
+    as not in the catalog, as the entry form does. Taking a row out may leave
+    another row naming it, so this repeats until every remaining row is good.
+    """
+    seen = set(visible([code for data in resources for code in data.related]))
+    problems: list[RowProblem] = []
+    while True:
+        known = seen | {data.code for data in resources}
+        unknown = {
+            data.code: [c for c in dict.fromkeys(data.related) if c not in known]
+            for data in resources
+        }
+        bad = {code for code, codes in unknown.items() if codes}
+        if not bad:
+            return problems
+        for code in sorted(bad, key=rows.__getitem__):
+            reason = _heading_message(
+                RESOURCE_HEADINGS, "related", unknown_related_message(unknown[code])
+            )
+            problems.append(RowProblem(RESOURCE_SHEET, rows.pop(code), _joined([reason])))
+        resources[:] = [data for data in resources if data.code not in bad]
 
 
 class _Cells:
@@ -245,12 +329,12 @@ def _heading_message(headings: dict[str, str], field_name: str, reason: str) -> 
 
 
 def _read_items(
-    sheet: Any,
+    rows: list[tuple[int, list[Any]]],
 ) -> tuple[dict[str, list[tuple[int, ItemInput]]], dict[int, list[str]]]:
     """Each resource code's items with their rows, and the reasons of each bad item row."""
     items: dict[str, list[tuple[int, ItemInput]]] = {}
     bad: dict[int, list[str]] = {}
-    for row_number, row in _rows(sheet, len(ITEM_COLUMNS)):
+    for row_number, row in rows:
         cells = _Cells()
         code = _text(row[0])
         length_text = _text(row[4])
@@ -264,7 +348,7 @@ def _read_items(
             code=_text(row[1]),
             name=_text(row[2]),
             data_type=cells.choice(DataType, row[3], "data_type"),
-            length=int(length_text) if length_text.isdecimal() else None,
+            length=item_length(length_text) if length_text.isdecimal() else None,
             is_personal=bool(personal),
             sensitivity=cells.choice(Sensitivity, row[6], "sensitivity") or Sensitivity.INTERNAL,
             share_attribute=cells.choice(ShareAttribute, row[7], "share_attribute"),
@@ -296,6 +380,11 @@ def _read_resource(row: list[Any], cells: _Cells) -> ResourceInput:
             extension = json.loads(extension_text)
         except json.JSONDecodeError:
             extension = None
+        except (ValueError, RecursionError):
+            # JSON, but not what Python reads: an integer of over 4,300
+            # digits, or nesting deeper than the interpreter's stack.
+            cells.problems["extension"] = _("数字过长或嵌套过深，无法按 JSON 读取。")
+            extension = {}
         if not isinstance(extension, dict):
             cells.problems["extension"] = _('应为 JSON 对象，如 {"联系人": "吴十"}。')
             extension = {}

@@ -92,4 +92,8 @@ ENTERPRISE = ResourceInput(
 
 
 def resource_input(code: str = "304000000/000001", **changes: object) -> ResourceInput:
+    """ENTERPRISE under another code, changed; a resource not shared is not opened either,
+    unless the open attribute is given."""
+    if changes.get("share_attribute") == "none":
+        changes.setdefault("open_attribute", "none")
     return replace(ENTERPRISE, code=code, **changes)  # type: ignore[arg-type]

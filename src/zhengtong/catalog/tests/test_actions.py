@@ -34,6 +34,10 @@ def test_each_action_writes_one_ledger_entry_and_one_transition(cast: CatalogCas
     before = LedgerEntry.objects.count()
     resource = actions.do_create_resource(cast.market, ENTERPRISE, actor=officer)
     steps: list[tuple[Callable[[Resource], Resource], str]] = [
+        (
+            lambda r: actions.do_update_resource(r, replace(ENTERPRISE, name="新"), actor=officer),
+            "catalog.update_resource",
+        ),
         (lambda r: actions.do_submit_resource(r, actor=officer), "catalog.submit_resource"),
         (
             lambda r: actions.do_return_resource(r, "缺少摘要", actor=bureau),
@@ -53,16 +57,18 @@ def test_each_action_writes_one_ledger_entry_and_one_transition(cast: CatalogCas
         assert LedgerEntry.objects.order_by("-seq").first().action == name  # type: ignore[union-attr]
     assert resource.state == ResourceState.RETIRED
     history = list(ResourceTransition.objects.filter(resource=resource).order_by("pk"))
-    assert [t.to_state for t in history] == [
-        "draft",
-        "submitted",
-        "draft",
-        "submitted",
-        "reviewed",
-        "published",
-        "retired",
+    assert [(t.from_state, t.to_state) for t in history] == [
+        ("", "draft"),
+        ("draft", "draft"),  # the edit
+        ("draft", "submitted"),
+        ("submitted", "draft"),
+        ("draft", "submitted"),
+        ("submitted", "reviewed"),
+        ("reviewed", "published"),
+        ("published", "retired"),
     ]
-    assert history[2].reason == "缺少摘要"
+    assert history[1].actor_ref == officer.ref
+    assert history[3].reason == "缺少摘要"
     assert resource.publish_date is not None
 
 
@@ -104,7 +110,12 @@ def test_only_drafts_are_edited(cast: CatalogCast) -> None:
 
 @pytest.mark.parametrize("attribute", ["conditional", "none"])
 def test_conditional_and_none_need_a_cited_legal_basis(cast: CatalogCast, attribute: str) -> None:
-    data = resource_input(share_attribute=attribute, share_conditions="依申请", legal_basis="")
+    data = resource_input(
+        share_attribute=attribute,
+        share_conditions="依申请",
+        legal_basis="",
+        open_attribute="none",
+    )
     with pytest.raises(InvalidInput) as caught:
         actions.do_create_resource(cast.market, data, actor=TEST_ACTOR)
     assert "legal_basis" in caught.value.detail["fields"]
@@ -200,3 +211,20 @@ def test_permissions_both_ways(cast: CatalogCast) -> None:
     assert may_review(cast.bureau, resource) and may_review(cast.bureau, county)
     assert not may_review(cast.county_officer, resource)
     assert not may_review(cast.officer, county)
+
+
+@pytest.mark.parametrize("open_attribute", ["unconditional", "conditional"])
+def test_a_resource_not_shared_is_not_opened_either(cast: CatalogCast, open_attribute: str) -> None:
+    data = resource_input(
+        share_attribute="none",
+        share_method="",
+        legal_basis="《中华人民共和国个人信息保护法》第二十八条",
+        open_attribute=open_attribute,
+        open_conditions="实名注册",
+    )
+    with pytest.raises(InvalidInput) as caught:
+        actions.do_create_resource(cast.market, data, actor=TEST_ACTOR)
+    assert "open_attribute" in caught.value.detail["fields"]
+    assert actions.do_create_resource(
+        cast.market, replace(data, open_attribute="none"), actor=TEST_ACTOR
+    ).pk

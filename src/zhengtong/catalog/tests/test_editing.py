@@ -11,6 +11,7 @@ from zhengtong.catalog import actions
 from zhengtong.catalog.access import may_edit, may_review
 from zhengtong.catalog.models import Resource
 from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, resource_input
+from zhengtong.catalog.tests.test_xlsx import GOOD, workbook
 from zhengtong.core.testing import TEST_ACTOR
 
 FORM = {
@@ -248,3 +249,107 @@ def test_values_no_column_can_hold_are_refused_on_the_form_and_the_api(
     )
     assert nan.status_code == 400 and "extension" in nan.json()["detail"]["fields"]
     assert not Resource.objects.filter(code=FORM["code"]).exists()
+
+
+def test_the_api_refuses_related_codes_the_caller_may_not_see_as_unknown(
+    cast: CatalogCast,
+) -> None:
+    draft = actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR)
+    county = logged_in(cast.county_officer)
+    item = {"code": "a", "name": "甲", "data_type": "C"}
+    payload = {**FORM, "department_code": "fr-market", "code": "304000000/000009", "items": [item]}
+    answers = {
+        code: county.post(
+            "/api/catalog/resources", {**payload, "related": [code]}, "application/json"
+        )
+        for code in (draft.code, "304000000/000099")
+    }
+    # Another department's draft and a code nobody used read alike.
+    for code, answer in answers.items():
+        assert answer.status_code == 400, answer.json()
+        assert answer.json()["detail"]["fields"]["related"] == f"目录中没有这些资源：{code}。"
+    assert not Resource.objects.filter(code="304000000/000009").exists()
+    own = actions.do_create_resource(
+        cast.county, resource_input("304000000/000009"), actor=TEST_ACTOR
+    )
+    put = county.put(
+        f"/api/catalog/resources/{own.slug}",
+        {**payload, "related": [draft.code]},
+        "application/json",
+    )
+    assert put.status_code == 400 and "related" in put.json()["detail"]["fields"]
+    assert not draft.related.exists()
+
+
+def test_the_upload_refuses_related_codes_the_uploader_may_not_see_as_unknown(
+    cast: CatalogCast,
+) -> None:
+    draft = actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR)
+    item = ["", "a", "甲", "C"]
+    naming_the_draft = ["304000000/000002", *GOOD[1:15], draft.code]
+    naming_that_row = ["304000000/000003", "食品经营许可变更信息", *GOOD[2:15], "304000000/000002"]
+    good = ["304000000/000004", "食品经营许可注销信息", *GOOD[2:15], ""]
+    file = workbook(
+        [naming_the_draft, naming_that_row, good],
+        [
+            [code, *item[1:]]
+            for code in ("304000000/000002", "304000000/000003", "304000000/000004")
+        ],
+    )
+    file.name = "catalog.xlsx"
+    county = logged_in(cast.county_officer)
+    response = county.post("/catalog/upload/", {"department": "fr-market", "file": file})
+    problems = {(p.sheet, p.row): p.reason for p in response.context["problems"]}
+    assert problems[("资源", 2)] == f"“关联资源”：目录中没有这些资源：{draft.code}。"
+    # A row naming a row that is not imported is not imported either.
+    assert "304000000/000002" in problems[("资源", 3)]
+    assert [r.code for r in response.context["created"]] == ["304000000/000004"]
+    assert not draft.related.exists()
+
+
+def test_the_form_hides_related_entries_the_editor_may_not_see_and_keeps_them(
+    cast: CatalogCast,
+) -> None:
+    mine = actions.do_submit_resource(
+        actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR), actor=TEST_ACTOR
+    )
+    # The data bureau sees the submitted entry and links its own draft to it;
+    # the links are symmetric.
+    bureau = logged_in(cast.bureau)
+    item = {"code": "a", "name": "甲", "data_type": "C"}
+    payload = {
+        **FORM,
+        "department_code": "cs-data",
+        "code": "304000000/000009",
+        "items": [item],
+        "related": [mine.code],
+    }
+    made = bureau.post("/api/catalog/resources", payload, "application/json")
+    assert made.status_code == 201, made.json()
+    actions.do_return_resource(mine, "请补充", actor=TEST_ACTOR)
+    visible = actions.do_create_resource(
+        cast.market, resource_input("104000000/000001"), actor=TEST_ACTOR
+    )
+    mine.related.add(visible)
+    officer = logged_in(cast.officer)
+    path = f"/catalog/resource/{mine.slug}/edit/"
+    data = posted_as_shown(officer, path)
+    assert data["related"] == visible.code
+    assert "304000000/000009" not in officer.get(path).content.decode()
+    saved = officer.post(path, data)
+    assert saved.status_code == 302, saved.context["form"].errors
+    assert sorted(mine.related.values_list("code", flat=True)) == [
+        "104000000/000001",
+        "304000000/000009",
+    ]
+    # Taking the visible one out leaves the hidden one.
+    assert officer.post(path, {**data, "related": ""}).status_code == 302
+    assert list(mine.related.values_list("code", flat=True)) == ["304000000/000009"]
+    # The API's replacement keeps it too, and shows only what the caller sees.
+    api = officer.put(
+        f"/api/catalog/resources/{mine.slug}",
+        {**FORM, "code": mine.code, "department_code": "cs-market", "items": [item]},
+        "application/json",
+    )
+    assert api.status_code == 200 and api.json()["related"] == []
+    assert list(mine.related.values_list("code", flat=True)) == ["304000000/000009"]

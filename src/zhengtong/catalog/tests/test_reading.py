@@ -96,6 +96,7 @@ def test_a_not_shared_resource_shares_no_item(cast: CatalogCast) -> None:
             resource_input(
                 share_attribute="none",
                 share_method="",
+                open_attribute="none",
                 legal_basis="《婚姻登记条例》第二十条",
                 negative_scope="全部",
             ),
@@ -399,3 +400,56 @@ def test_the_demo_catalog_marks_every_persons_details_as_personal(db: None) -> N
         assert item.is_personal, where
         if "身份证" in item.name or "公民身份号码" in item.name:
             assert item.sensitivity in {"sensitive", "core"}, where
+
+
+def test_a_resource_not_shared_is_never_in_the_open_data_whatever_is_stored(
+    cast: CatalogCast,
+) -> None:
+    hidden = publish(
+        actions.do_create_resource(
+            cast.market,
+            resource_input(
+                share_attribute="none",
+                share_method="",
+                open_attribute="none",
+                legal_basis="《婚姻登记条例》第二十条",
+            ),
+            actor=TEST_ACTOR,
+        )
+    )
+    # As an entry stored before the actions refused the combination.
+    Resource.objects.filter(pk=hidden.pk).update(open_attribute="unconditional")
+    shown = publish(actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR))
+    dcat = Client().get("/api/catalog/dcat.jsonld").json()
+    assert [d["dct:identifier"] for d in dcat["dcat:dataset"]] == [shown.code]
+
+
+def test_the_api_shows_each_items_share_attribute_as_the_exchange_applies_it(
+    cast: CatalogCast,
+) -> None:
+    items = [replace(ENTERPRISE.items[0], share_attribute="unconditional"), ENTERPRISE.items[1]]
+    resource = publish(
+        actions.do_create_resource(
+            cast.market,
+            resource_input(
+                share_attribute="none",
+                share_method="",
+                open_attribute="none",
+                legal_basis="《中华人民共和国个人信息保护法》第二十八条",
+                items=items,
+            ),
+            actor=TEST_ACTOR,
+        )
+    )
+    shown = {
+        item["code"]: item["share_attribute"]
+        for item in Client().get(f"/api/catalog/resources/{resource.slug}").json()["items"]
+    }
+    assert shown == {"uscc": "none", "name": "none"}
+    assert share_decision(resource, ["uscc", "name"]).items == {
+        "uscc": Verdict.NEVER,
+        "name": Verdict.NEVER,
+    }
+    # The page does not show the item's own, looser attribute either.
+    page = Client().get(f"/catalog/resource/{resource.slug}/").content.decode()
+    assert "无条件共享" not in page

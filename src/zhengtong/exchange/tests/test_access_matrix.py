@@ -80,7 +80,12 @@ def _resource(cast: ExchangeCast, share: str) -> Resource:
     if share != "unconditional":
         extra = {"legal_basis": BASIS, "share_conditions": "仅限审批用途"}
     if share == "none":
-        extra |= {"negative_scope": "全部字段", "review_date": dt.date(2027, 6, 30)}
+        # Not shared is not opened either.
+        extra |= {
+            "negative_scope": "全部字段",
+            "review_date": dt.date(2027, 6, 30),
+            "open_attribute": "none",
+        }
     data = replace(
         resource_input(CODES[share]), share_attribute=share, items=_items(), related=[], **extra
     )
