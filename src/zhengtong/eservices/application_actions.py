@@ -46,7 +46,6 @@ from zhengtong.eservices import process
 from zhengtong.eservices.application_rows import (
     application_with_item,
     close_work_task,
-    complete_work_task,
     end_open_suspensions,
     has_provision_of_kind,
     insert_event,
@@ -1295,6 +1294,10 @@ def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
         locked.claimed_at = _now()
         locked.save(update_fields=["claimed_by", "claimed_at"])
         application = row.application
+        # A claim changes the application as far as a colleague who read it
+        # before is concerned: their completion of the task, worked out from
+        # that read, is then refused as changed meanwhile (_locked_as_read).
+        update_application(application, ["updated_at"])
         _event(application, "claim_task", actor, note=_step_note(locked.name))
         _ledger(application, "claim_task", actor, task=locked.bpmn_id)
     return locked
@@ -1363,9 +1366,8 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
     with transaction.atomic(durable=True), pipelined(router.db_for_write(Application)):
         locked = _locked_as_read(application)
         licence = _issue_licence(locked, draft, actor)
-        if not complete_work_task(
+        close_work_task(
             row.pk,
-            acting_user.pk,
             completed_at=now,
             completed_by=acting_user.pk,
             claimed_by=acting_user.pk,
@@ -1376,8 +1378,7 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
                 "reasons": checked.reasons,
                 "legal_basis": checked.legal_basis,
             },
-        ):
-            raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
+        )
         _event(
             locked,
             f"complete_{row.step}",

@@ -300,30 +300,6 @@ def close_work_task(pk: int, **values: Any) -> None:
     update_row(WorkTask, pk, values)
 
 
-def complete_work_task(pk: int, user_id: int, **values: Any) -> bool:
-    """Set the fields of a task completed by the user; False if it was taken meanwhile.
-
-    The task must still be open and unclaimed or the user's own: a colleague
-    who claimed it after the user read it keeps it. A claim does not change
-    the application, so the application's lock cannot tell.
-    """
-    using = router.db_for_write(WorkTask)
-    connection = connections[using]
-    table, c = quoted_table(using, WorkTask)
-    fields = [concrete_field(WorkTask, name) for name in values]
-    assignments = ", ".join(f"{c[field.name]} = %s" for field in fields)
-    sql = (
-        f"UPDATE {table} SET {assignments} WHERE {c['id']} = %s"  # noqa: S608
-        f" AND {c['completed_at']} IS NULL"
-        f" AND ({c['claimed_by']} IS NULL OR {c['claimed_by']} = %s)"
-    )
-    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, pk, user_id])
-        done: int = cursor.rowcount
-    return done == 1
-
-
 def update_application(application: Application, fields: Sequence[str]) -> None:
     """Save the named fields of the application, as ``save(update_fields=...)`` does.
 

@@ -160,7 +160,7 @@ def test_a_task_claimed_while_a_colleague_completes_it_stays_with_who_claimed_it
     monkeypatch.setattr(actions, "_task_changes", claimed_meanwhile)
     with pytest.raises(Conflict) as taken:
         actions.do_complete_task(task, actions.TaskResult(passed=True), acting_user=colleague)
-    assert taken.value.code == "already_claimed"
+    assert taken.value.code == "changed_meanwhile"
     kept = WorkTask.objects.get(pk=task.pk)
     assert kept.completed_at is None and kept.claimed_by_id == cast.clerk.pk
     assert Application.objects.get(pk=task.application_id).state == ApplicationState.SUBMITTED
