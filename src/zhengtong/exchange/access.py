@@ -10,7 +10,7 @@ from zhengtong.core.models import Department
 from zhengtong.exchange.models import AccessApplication, Grant, HostedDataset
 from zhengtong.exchange.permissions import MANAGE_ACCESS, PUSH_RECORDS
 from zhengtong.identity.models import SystemClient
-from zhengtong.identity.permissions import departments_in_scope, has_permission
+from zhengtong.identity.permissions import has_permission
 from zhengtong.identity.selectors import own_post_departments
 
 
@@ -64,18 +64,26 @@ def access_dataset_for_pushing(client: SystemClient, code: str) -> HostedDataset
 # gets the same NotFound as for an id that does not exist.
 
 
+def _acts_for(principal: Principal, department_id: int) -> bool:
+    """Whether a post of the principal's own, in that department, manages data sharing."""
+    # Granting another department's data, withdrawing or revoking is that
+    # department's own business, as its catalog entries and its data are
+    # (identity.selectors.own_post_departments): a region-wide post (the data
+    # bureau's administrator) oversees the other departments' applications
+    # and grants through may_oversee, and answers for none of them.
+    return not isinstance(principal, SystemClient) and department_id in own_post_departments(
+        principal, MANAGE_ACCESS
+    )
+
+
 def may_answer(principal: Principal, application: AccessApplication) -> bool:
     """Whether the principal answers for the provider of the application's resource."""
-    return not isinstance(principal, SystemClient) and has_permission(
-        principal, MANAGE_ACCESS, department=application.resource.provider
-    )
+    return _acts_for(principal, application.resource.provider_id)
 
 
 def may_withdraw(principal: Principal, application: AccessApplication) -> bool:
     """Whether the principal acts for the department whose system applied."""
-    return not isinstance(principal, SystemClient) and has_permission(
-        principal, MANAGE_ACCESS, department=application.client.department
-    )
+    return _acts_for(principal, application.client.department_id)
 
 
 def may_oversee(principal: Principal) -> bool:
@@ -111,9 +119,7 @@ def require_withdraw(principal: Principal, application: AccessApplication) -> No
 
 def may_revoke(principal: Principal, grant: Grant) -> bool:
     """The provider's officers end a grant of their department's resource."""
-    return not isinstance(principal, SystemClient) and has_permission(
-        principal, MANAGE_ACCESS, department=grant.resource.provider
-    )
+    return _acts_for(principal, grant.resource.provider_id)
 
 
 def access_grant_by_id(principal: Principal, pk: int) -> Grant:
@@ -125,10 +131,7 @@ def access_grant_by_id(principal: Principal, pk: int) -> Grant:
     )
     if grant is None or not (
         may_revoke(principal, grant)
-        or (
-            not isinstance(principal, SystemClient)
-            and has_permission(principal, MANAGE_ACCESS, department=grant.client.department)
-        )
+        or _acts_for(principal, grant.client.department_id)
         or may_oversee(principal)
     ):
         raise NotFound()
@@ -141,10 +144,10 @@ def require_revoke(principal: Principal, grant: Grant) -> None:
 
 
 def applying_departments(principal: Principal) -> QuerySet[Department]:
-    """The departments whose systems the principal may apply for."""
+    """The departments whose systems the principal may apply for: those of their own posts."""
     if isinstance(principal, SystemClient):
         return Department.objects.none()
-    return departments_in_scope(principal, MANAGE_ACCESS).order_by("code")
+    return own_departments(principal)
 
 
 def own_departments(principal: Principal) -> QuerySet[Department]:

@@ -1,11 +1,12 @@
 """The exchange pages' forms."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.catalog.actions import control_character
 from zhengtong.catalog.models import InformationItem
 from zhengtong.exchange.actions import (
     DEFAULT_RATE_PER_MINUTE,
@@ -20,6 +21,26 @@ from zhengtong.identity.models import SystemClient
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
+def _visible(*, multiline: bool) -> Callable[[str], None]:
+    """A validator refusing control characters, which would be stored and shown invisibly.
+
+    The actions keep what they are given (cut to the column's length), so the
+    pages check the text here and say what is wrong, as the catalog does; a
+    multi-line text keeps its line breaks and tabs.
+    """
+
+    def validate(value: str) -> None:
+        char = control_character(value, multiline=multiline)
+        if char is not None:
+            raise forms.ValidationError(
+                _("不能含有控制字符等不可见字符（%(char)s）。"),
+                code="control_character",
+                params={"char": char},
+            )
+
+    return validate
+
+
 class ApplyForm(forms.Form):
     """An application for some items of a resource; never-shared items are not choices."""
 
@@ -29,12 +50,14 @@ class ApplyForm(forms.Form):
     purpose = forms.CharField(
         label=_("使用用途"),
         max_length=500,
+        validators=[_visible(multiline=True)],
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("写明用于哪个事项、哪个环节，如“食品经营许可审批中核对申请企业的登记信息”。"),
     )
     legal_basis = forms.CharField(
         label=_("申请依据"),
         max_length=300,
+        validators=[_visible(multiline=False)],
         help_text=_("法律、法规或规章的名称和条款。"),
     )
     duration_days = forms.IntegerField(
@@ -85,7 +108,12 @@ class GrantForm(forms.Form):
         max_value=MAX_RATE_PER_MINUTE,
         initial=DEFAULT_RATE_PER_MINUTE,
     )
-    reason = forms.CharField(label=_("答复意见"), max_length=500, required=False)
+    reason = forms.CharField(
+        label=_("答复意见"),
+        max_length=500,
+        required=False,
+        validators=[_visible(multiline=True)],
+    )
 
     def __init__(self, *args: Any, items: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,7 +124,7 @@ class GrantForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("理由"), max_length=500)
+    reason = forms.CharField(label=_("理由"), max_length=500, validators=[_visible(multiline=True)])
 
 
 class RegisterDatasetForm(forms.Form):

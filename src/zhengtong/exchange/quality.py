@@ -60,6 +60,8 @@ EXAMPLE_GROUPS = 5
 # Verdicts remembered per item: enumerations and booleans repeat a lot, and
 # the bound keeps memory flat for items whose values are all different.
 _VERDICT_CACHE = 10_000
+# Measurements of one dataset when loads commit while its records are read.
+MEASURE_ATTEMPTS = 3
 
 # Points of the 0-100 score; see docs/exchange-quality.md.
 WEIGHTS = {"completeness": 30, "validity": 30, "timeliness": 25, "uniqueness": 15}
@@ -255,9 +257,36 @@ def _example_keys(
 # --- Measuring -----------------------------------------------------------------
 
 
+def _latest_version(dataset: HostedDataset) -> int:
+    return int(dataset.versions.aggregate(n=Max("number"))["n"] or 0)
+
+
 def measure_dataset(dataset: HostedDataset, *, now: dt.datetime | None = None) -> Measurement:
-    """Measure a dataset's quality over its active records; writes nothing."""
+    """Measure a dataset's quality over its active records; writes nothing.
+
+    The records are read outside any transaction, so a load may commit while
+    they are read. The version and the last update are therefore read before
+    the records, and the measurement is made again when the version moved
+    meanwhile: the report's figures must be those of the version it names.
+    """
+    version = _latest_version(dataset)
+    measurement = _measure_version(dataset, version, now=now)
+    for _attempt in range(1, MEASURE_ATTEMPTS):
+        moved = _latest_version(dataset)
+        if moved == version:
+            break
+        version = moved
+        measurement = _measure_version(dataset, version, now=now)
+    # Should loads keep coming, the last measurement stands under the version it
+    # began with; the measurement each load queues follows it.
+    return measurement
+
+
+def _measure_version(
+    dataset: HostedDataset, latest_version: int, *, now: dt.datetime | None
+) -> Measurement:
     now = now or timezone.now()
+    updated_at = last_update(dataset)
     resource = dataset.resource
     key_code = dataset.key_item_code
     items = list(resource.items.order_by("position"))
@@ -300,7 +329,6 @@ def measure_dataset(dataset: HostedDataset, *, now: dt.datetime | None = None) -
     wrong = sum(invalid.values()) + sum(unknown.values())
     validity = _share(checked - wrong, checked)
     uniqueness = 1 - _share(surplus, records) if records else 1.0
-    updated_at = last_update(dataset)
     timing = schedule(resource.update_cycle, updated_at, now)
     if records:
         points = (
@@ -312,7 +340,6 @@ def measure_dataset(dataset: HostedDataset, *, now: dt.datetime | None = None) -
         score = int(Decimal(str(points)).quantize(Decimal("1"), ROUND_HALF_UP))
     else:
         score = 0  # an empty dataset serves nobody, whatever else holds
-    latest_version = dataset.versions.aggregate(n=Max("number"))["n"] or 0
     figures: dict[str, Any] = {
         "records": records,
         "version": latest_version,
@@ -357,7 +384,7 @@ def measure_dataset(dataset: HostedDataset, *, now: dt.datetime | None = None) -
             "records": duplicate_records,
             "groups": len(groups),
             "surplus": surplus,
-            "percent": _percent(_share(duplicate_records, records)) if records else 0.0,
+            "percent": _percent(_share(duplicate_records, records)) if records else None,
             "example_keys": duplicate_keys,
         },
         "score_parts": {

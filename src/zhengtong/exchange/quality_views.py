@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.access import access_resource_by_code, may_edit, may_review
+from zhengtong.catalog.models import Resource, UpdateCycle
 from zhengtong.catalog.permissions import REVIEW_RESOURCES
 from zhengtong.core.errors import NotFound
 from zhengtong.core.htmx import is_htmx
@@ -27,11 +28,19 @@ from zhengtong.exchange.models import HostedDataset, QualityReport, Timeliness
 from zhengtong.identity.permissions import departments_in_scope, has_permission
 
 
-def _timeliness_view(figures: dict[str, Any]) -> dict[str, Any]:
+def _timeliness_view(figures: dict[str, Any], resource: Resource) -> dict[str, Any]:
     timing = dict(figures.get("timeliness", {}))
     for name in ("last_update", "expected", "late_after"):
         value = timing.get(name)
         timing[name] = parse_datetime(value) if value else None
+    # The state and the expected update were judged against the cycle of the
+    # time of measurement; the entry's cycle may have changed since.
+    cycle = timing.get("update_cycle")
+    timing["update_cycle_label"] = (
+        UpdateCycle(cycle).label
+        if cycle in UpdateCycle.values
+        else resource.get_update_cycle_display()
+    )
     return timing
 
 
@@ -52,7 +61,7 @@ def panel(request: HttpRequest, slug: str) -> HttpResponse:
         "resource": resource,
         "report": report,
         "figures": figures,
-        "timing": _timeliness_view(figures),
+        "timing": _timeliness_view(figures, resource),
         "history": quality.report_history(dataset, limit=6)[1:] if report else [],
         # Keys identify subjects; only those who fix the data see them.
         "show_keys": may_edit(request.user, resource) or may_review(request.user, resource),

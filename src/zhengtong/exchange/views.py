@@ -5,6 +5,7 @@ renders; the rules live in the actions and the access functions.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from zhengtong.catalog.access import access_resource_by_code, editable_departmen
 from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
-from zhengtong.core.errors import NotFound, ZhengtongError
+from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.redirects import redirect_back
 from zhengtong.exchange import actions, selectors
@@ -244,6 +245,29 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "exchange/application.html", context)
 
 
+def _reason_problem(form: GrantForm | ReasonForm) -> str:
+    """What is wrong with the form's reason, in words; empty if nothing is."""
+    errors = form.errors.get("reason")
+    if not errors:
+        return ""
+    return _("理由：%(problem)s") % {"problem": " ".join(str(e) for e in errors)}
+
+
+def _posted_reason(request: HttpRequest) -> str:
+    """The posted reason, checked as its form checks it; a blank one is the action's to refuse.
+
+    Without the check a reason over 500 characters was cut without a word and
+    control characters were kept, invisible to whoever reads the answer.
+    """
+    reason = str(request.POST.get("reason", ""))
+    if not reason.strip():
+        return reason
+    form = ReasonForm({"reason": reason})
+    if not form.is_valid():
+        raise InvalidInput(_reason_problem(form), code="invalid_reason")
+    return str(form.cleaned_data["reason"])
+
+
 @require_POST
 def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """Grant, refuse or withdraw an application."""
@@ -257,7 +281,8 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             require_answer(user, found)
             form = GrantForm(request.POST, items=[(c, c) for c in found.fields])
             if not form.is_valid():
-                messages.error(request, _("请选择同意的信息项并填写调用上限。"))
+                problem = _reason_problem(form)
+                messages.error(request, problem or _("请选择同意的信息项并填写调用上限。"))
                 return redirect("exchange:application", pk=pk)
             actions.do_grant_application(
                 found,
@@ -269,9 +294,7 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             messages.success(request, _("已同意该申请，授权即时生效。"))
         elif step == "refuse":
             require_answer(user, found)
-            actions.do_refuse_application(
-                found, actor=actor, reason=str(request.POST.get("reason", ""))
-            )
+            actions.do_refuse_application(found, actor=actor, reason=_posted_reason(request))
             messages.success(request, _("已拒绝该申请。"))
         elif step == "withdraw":
             require_withdraw(user, found)
@@ -293,9 +316,7 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         grant = access_grant_by_id(user, pk)
         require_revoke(user, grant)
-        actions.do_revoke_grant(
-            grant, actor=actor_of(user), reason=str(request.POST.get("reason", ""))
-        )
+        actions.do_revoke_grant(grant, actor=actor_of(user), reason=_posted_reason(request))
     except ZhengtongError as error:
         _refuse_on(error)
         messages.error(request, str(error.message))
@@ -447,8 +468,10 @@ def _page_of_uses(index: int, subject: Subject, before: int | None) -> UsesSecti
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
+    # ASCII digits only, and no more than a row id has (core.converters): str.isdigit
+    # also takes "²", which int() refuses, and int() refuses over 4,300 digits.
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 def my_data_uses(request: HttpRequest) -> HttpResponse:
