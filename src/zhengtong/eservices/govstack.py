@@ -505,7 +505,9 @@ def _task_fields(task: WorkTask) -> dict[str, Any]:
 def _number(value: str) -> int:
     """An account or task number given as text; anything else matches nothing."""
     value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 19 else -1
+    # ASCII only: str.isdigit() also accepts digits int() refuses ("²"), and
+    # fewer than 19 digits stay within a 64-bit primary key.
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else -1
 
 
 def _sort_key(allowed: Mapping[str, str], params: PageIn, default: str) -> str:
@@ -811,9 +813,10 @@ def get_document(
 
 
 def _task(user: User, task_id: str) -> WorkTask:
-    if not task_id.isdigit():
+    number = _number(task_id)
+    if number < 0:
         raise NotFound()
-    return access_task_by_id(user, int(task_id))
+    return access_task_by_id(user, number)
 
 
 @router.get(

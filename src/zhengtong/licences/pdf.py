@@ -138,7 +138,8 @@ def licence_pdf(
     canvas.setFont(CHINESE, 11)
     for line in (
         _labelled(_("发证机关")) + licence.issuer.name,
-        _labelled(_("签发日期")) + licence.issued_at.date().isoformat(),
+        # The signed date (Beijing time), not issued_at: that is unsigned, and in UTC.
+        _labelled(_("签发日期")) + licence.valid_from.isoformat(),
     ):
         canvas.drawString(MARGIN, y, line)
         y -= 6 * mm
