@@ -10,6 +10,7 @@ calls of its batch.
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -156,6 +157,35 @@ def test_concurrent_calls_share_transactions_and_each_answer_follows_its_own_ent
     assert len({log.at for log in logs}) < calls
 
 
+def _queued_behind_another_process(
+    threads: list[threading.Thread], answered: Callable[[], int]
+) -> tuple[int, int]:
+    """Run the calls' threads while another web process's batch holds the write turn.
+
+    Returns how many calls had queued, and how many were answered, by the time
+    the other process let go; then waits for every thread.
+    """
+    other = connections.create_connection("default")
+    other.ensure_connection()
+    with other.connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [audit_writer._WRITE_TURN_KEY])
+    try:
+        with override_settings(EXCHANGE_GROUP_COMMIT=True, EXCHANGE_GROUP_COMMIT_WAIT_MS=0):
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 30
+            while len(audit_writer._group.queue) < len(threads) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            queued, answered_meanwhile = len(audit_writer._group.queue), answered()
+            with other.connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [audit_writer._WRITE_TURN_KEY])
+            for thread in threads:
+                thread.join(timeout=60)
+    finally:
+        other.close()
+    return queued, answered_meanwhile
+
+
 @pytest.mark.usefixtures("one_minute")
 def test_calls_arriving_while_another_process_writes_join_one_batch(
     granted: dict[str, Any],
@@ -171,27 +201,8 @@ def test_calls_arriving_while_another_process_writes_join_one_batch(
         finally:
             connections.close_all()
 
-    # Another web process's batch holds the write turn meanwhile.
-    other = connections.create_connection("default")
-    other.ensure_connection()
-    with other.connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [audit_writer._WRITE_TURN_KEY])
-    try:
-        with override_settings(EXCHANGE_GROUP_COMMIT=True, EXCHANGE_GROUP_COMMIT_WAIT_MS=0):
-            threads = [threading.Thread(target=call) for _ in range(calls)]
-            for thread in threads:
-                thread.start()
-            deadline = time.monotonic() + 30
-            while len(audit_writer._group.queue) < calls and time.monotonic() < deadline:
-                time.sleep(0.01)
-            queued = len(audit_writer._group.queue)
-            answered_while_waiting = len(answers)
-            with other.connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [audit_writer._WRITE_TURN_KEY])
-            for thread in threads:
-                thread.join(timeout=60)
-    finally:
-        other.close()
+    threads = [threading.Thread(target=call) for _ in range(calls)]
+    queued, answered_while_waiting = _queued_behind_another_process(threads, lambda: len(answers))
     assert queued == calls and answered_while_waiting == 0
     assert sorted(a.status_code for a in answers) == [200] * 2 + [429] * (calls - 2)
     logs = list(AccessLog.objects.all())
@@ -336,26 +347,9 @@ def test_concurrent_calls_of_one_batch_are_answered_though_one_entry_cannot_be_w
         finally:
             connections.close_all()
 
-    other = connections.create_connection("default")
-    other.ensure_connection()
-    with other.connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [audit_writer._WRITE_TURN_KEY])
-    try:
-        with override_settings(EXCHANGE_GROUP_COMMIT=True, EXCHANGE_GROUP_COMMIT_WAIT_MS=0):
-            purposes = ["联系企业"] * (calls - 1) + ["联系\ud800企业"]
-            threads = [threading.Thread(target=call, args=(p,)) for p in purposes]
-            for thread in threads:
-                thread.start()
-            deadline = time.monotonic() + 30
-            while len(audit_writer._group.queue) < calls and time.monotonic() < deadline:
-                time.sleep(0.01)
-            queued = len(audit_writer._group.queue)
-            with other.connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [audit_writer._WRITE_TURN_KEY])
-            for thread in threads:
-                thread.join(timeout=60)
-    finally:
-        other.close()
+    purposes = ["联系企业"] * (calls - 1) + ["联系\ud800企业"]
+    threads = [threading.Thread(target=call, args=(p,)) for p in purposes]
+    queued, _answered = _queued_behind_another_process(threads, lambda: len(answers))
     assert queued == calls
     # The grant allows two calls a minute; the unwritable call fails alone, as
     # the caller's bad input it is.
