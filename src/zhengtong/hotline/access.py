@@ -76,6 +76,16 @@ def _leader_sees(user: User, case: Case) -> bool:
     return area is None or Case.objects.filter(area, pk=case.pk).exists()
 
 
+def _handled_as(case: Case) -> Case:
+    """The case whose department handles this one: itself, or the case a repeat was merged into.
+
+    A merged repeat has no department of its own: it is handled as part of
+    its original, so whoever may see that case may read the repeat's message
+    and photos too. Nothing a citizen sent is lost to them.
+    """
+    return case.merged_into or case
+
+
 def access_case_for_staff(user: User, number: str) -> Case:
     """Return a case a dispatcher, a leader or the handling department's staff may see."""
     case = selectors.case_by_number(number)
@@ -84,10 +94,7 @@ def access_case_for_staff(user: User, number: str) -> Case:
     # Dispatchers route every message of the city.
     if has_permission(user, DISPATCH) or _leader_sees(user, case):
         return case
-    # A merged repeat has no department of its own: it is handled as part of
-    # the case it was merged into, so whoever may see that case may read the
-    # repeat's message and photos too. Nothing a citizen sent is lost to them.
-    department_id = case.merged_into.department_id if case.merged_into else case.department_id
+    department_id = _handled_as(case).department_id
     if department_id is not None and department_id in handling_department_ids(user):
         return case
     # A head of department is told of reopened and supervised cases (督办) and
@@ -109,11 +116,10 @@ def may_reveal_contact(user: User, case: Case) -> bool:
     """
     if has_permission(user, DISPATCH):
         return True
-    department_id = case.merged_into.department_id if case.merged_into else case.department_id
-    handled = case.merged_into or case
+    handled = _handled_as(case)
     return (
-        department_id is not None
-        and department_id in handling_department_ids(user)
+        handled.department_id is not None
+        and handled.department_id in handling_department_ids(user)
         and handled.state in (CaseState.ASSIGNED, CaseState.HANDLING, CaseState.REPLIED)
     )
 
