@@ -67,8 +67,17 @@ def visible_related(principal: Principal, resource: Resource) -> list[Resource]:
     A published entry may be linked to a draft; whoever may not see the draft
     is not told that it exists.
     """
-    related = resource.related.select_related("provider").order_by("code")
+    related = resource.related.select_related("provider__region").order_by("code")
     return [r for r in related if may_see(principal, r)]
+
+
+def visible_referenced_by(principal: Principal, resource: Resource) -> list[Resource]:
+    """The entries naming this one as related that the principal may see, by code.
+
+    A link belongs to the entry that names it; the named entry shows it here.
+    """
+    naming = resource.referenced_by.select_related("provider__region").order_by("code")
+    return [r for r in naming if may_see(principal, r)]
 
 
 def visible_codes(principal: Principal, codes: Iterable[str]) -> set[str]:

@@ -123,6 +123,8 @@ def resource_problems(data: ResourceInput) -> dict[str, str]:
         )
     if data.share_attribute == ShareAttribute.CONDITIONAL and not data.share_conditions.strip():
         problems["share_conditions"] = str(_("有条件共享须写明共享条件。"))
+    if data.share_attribute == ShareAttribute.NONE:
+        problems.update(_negative_list_problems(data.negative_scope, data.review_date))
     # A resource refused to every department is not opened to everybody: the
     # open data and the DCAT export would publish what the exchange withholds.
     if data.share_attribute == ShareAttribute.NONE and data.open_attribute in (
@@ -145,7 +147,7 @@ def resource_problems(data: ResourceInput) -> dict[str, str]:
         problems["items"] = str(_("至少需要一个信息项。"))
     seen: set[str] = set()
     for item in data.items:
-        reason = item_problem(item)
+        reason = item_problem(item, resource_share=data.share_attribute)
         if reason is None and item.code in seen:
             reason = str(_("信息项代码重复。"))
         if reason is not None:
@@ -249,13 +251,16 @@ def _too_long(model: type[Resource | InformationItem], name: str, value: str) ->
     return None
 
 
-def item_problem(item: ItemInput) -> str | None:
+def item_problem(item: ItemInput, *, resource_share: str = "") -> str | None:
     """The first thing wrong with an item, or None."""
-    return next(iter(item_problems(item).values()), None)
+    return next(iter(item_problems(item, resource_share=resource_share).values()), None)
 
 
-def item_problems(item: ItemInput) -> dict[str, str]:
-    """Return field -> reason for everything wrong with one item (empty when valid)."""
+def item_problems(item: ItemInput, *, resource_share: str = "") -> dict[str, str]:
+    """Return field -> reason for everything wrong with one item (empty when valid).
+
+    ``resource_share`` is the share attribute of the item's resource, where known.
+    """
     problems: dict[str, str] = {}
     if not ITEM_CODE_RE.fullmatch(item.code):
         problems["code"] = str(_("信息项代码只能由字母、数字和 _ . - 组成。"))
@@ -286,6 +291,39 @@ def item_problems(item: ItemInput) -> dict[str, str]:
         problems["legal_basis"] = str(
             _("有条件共享和不予共享须写明法律法规名称和条款，如《某某法》第十条。")
         )
+    if item.share_attribute == ShareAttribute.NONE:
+        for name, reason in _negative_list_problems(item.negative_scope, item.review_date).items():
+            problems.setdefault(name, reason)
+    reason = item_share_problem(item, resource_share)
+    if reason is not None:
+        problems.setdefault("share_attribute", reason)
+    return problems
+
+
+def item_share_problem(item: ItemInput, resource_share: str) -> str | None:
+    """Why the item's share attribute cannot stand in a resource shared as ``resource_share``.
+
+    Nothing of a 不予共享 resource is shared (``InformationItem.effective_share``),
+    so an item of it marked shared would say what the exchange never does, as
+    a 不予共享 resource marked 开放 would.
+    """
+    if resource_share == ShareAttribute.NONE and item.share_attribute in (
+        ShareAttribute.UNCONDITIONAL,
+        ShareAttribute.CONDITIONAL,
+    ):
+        return str(_("不予共享的资源中，信息项只能不予共享或同资源。"))
+    return None
+
+
+def _negative_list_problems(scope: str, review_date: date | None) -> dict[str, str]:
+    # Each line of the negative list (负面清单) says what is refused, on which
+    # legal basis (checked with the other cross-field rules), how far and
+    # until when; the list is incomplete without the scope and review date.
+    problems: dict[str, str] = {}
+    if not scope.strip():
+        problems["negative_scope"] = str(_("不予共享须写明不予共享范围。"))
+    if review_date is None:
+        problems["review_date"] = str(_("不予共享须填写复核日期。"))
     return problems
 
 
@@ -377,11 +415,12 @@ def _refuse_unknown_related(
 
 
 def _link_related(resource: Resource, codes: Sequence[str], sees: Sees | None) -> None:
+    """Set the entries this one names as related; the named entries are not changed."""
     linked = list(Resource.objects.filter(code__in=codes).exclude(pk=resource.pk))
     if sees is not None:
-        # The editor was never shown the links to entries it may not see (they
-        # are symmetric: another department may have made them), so its list
-        # cannot name them; they stay.
+        # The editor was never shown the links to entries it may not see (links
+        # stored both ways before they belonged to the entry naming them, to
+        # another department's draft), so its list cannot name them; they stay.
         hidden = resource.related.select_related("provider__region")
         linked += [r for r in hidden if not sees(r) and r not in linked]
     resource.related.set(linked)
@@ -471,12 +510,10 @@ def do_import_resources(
         batch = {data.code for data in rows}
         _refuse_unknown_related([c for data in rows for c in data.related], sees, batch)
         made = [_create(provider, data, actor) for data in rows]
-        # A row may name a resource of a later row; link once all of them
-        # exist. Added, not set: the links are symmetric, and setting a later
-        # row's own (maybe empty) list would undo an earlier row's link to it.
+        # A row may name a resource of a later row; link once all of them exist.
         for resource, data in zip(made, rows, strict=True):
-            resource.related.add(
-                *Resource.objects.filter(code__in=data.related).exclude(pk=resource.pk)
+            resource.related.set(
+                Resource.objects.filter(code__in=data.related).exclude(pk=resource.pk)
             )
         record_entry(
             actor=actor,
@@ -506,6 +543,10 @@ def _move(resource: Resource, target: str, actor: Actor, *, reason: str = "") ->
     with transaction.atomic(durable=True):
         locked = Resource.objects.select_for_update().get(pk=resource.pk)
         step = check_transition(locked.state, target)
+        if step == "submit":
+            # A draft saved before a rule was made (the negative list's scope
+            # and review date, say) goes to review only once it meets them all.
+            _check(_stored_input(locked))
         if step == "review":
             _refuse_own_submission(locked, actor)
         _transition_row(locked, locked.state, target, reason, actor)
@@ -524,6 +565,42 @@ def _move(resource: Resource, target: str, actor: Actor, *, reason: str = "") ->
             data=data,
         )
     return locked
+
+
+def _stored_input(resource: Resource) -> ResourceInput:
+    """The entry as it is stored, in the shape the checks read."""
+    return ResourceInput(
+        code=resource.code,
+        name=resource.name,
+        abstract=resource.abstract,
+        format=resource.format,
+        share_attribute=resource.share_attribute,
+        open_attribute=resource.open_attribute,
+        update_cycle=resource.update_cycle,
+        keywords=resource.keywords,
+        share_conditions=resource.share_conditions,
+        share_method=resource.share_method,
+        open_conditions=resource.open_conditions,
+        legal_basis=resource.legal_basis,
+        negative_scope=resource.negative_scope,
+        review_date=resource.review_date,
+        extension=resource.extension,
+        items=[
+            ItemInput(
+                code=item.code,
+                name=item.name,
+                data_type=item.data_type,
+                length=item.length,
+                is_personal=item.is_personal,
+                sensitivity=item.sensitivity,
+                share_attribute=item.share_attribute,
+                legal_basis=item.legal_basis,
+                negative_scope=item.negative_scope,
+                review_date=item.review_date,
+            )
+            for item in resource.items.order_by("position")
+        ],
+    )
 
 
 def _refuse_own_submission(resource: Resource, actor: Actor) -> None:

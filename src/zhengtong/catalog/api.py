@@ -18,6 +18,7 @@ from zhengtong.catalog.access import (
     may_see,
     require_edit,
     require_review,
+    visible_referenced_by,
     visible_related,
 )
 from zhengtong.catalog.actions import ItemInput, ResourceInput
@@ -79,6 +80,7 @@ def resource_out(resource: Resource, principal: Principal) -> ResourceOut:
         legal_basis=resource.legal_basis,
         publish_date=resource.publish_date,
         related=[r.code for r in visible_related(principal, resource)],
+        referenced_by=[r.code for r in visible_referenced_by(principal, resource)],
         extension=resource.extension,
         items=[
             ItemOut(

@@ -1,7 +1,6 @@
 """The catalog pages' forms."""
 
 import json
-import re
 from datetime import date
 from typing import Any
 
@@ -19,7 +18,16 @@ from zhengtong.catalog.actions import (
     unknown_related,
     unknown_related_message,
 )
-from zhengtong.catalog.labels import ITEM_HEADINGS, NO, YES, label, labels, value_of, yes_no
+from zhengtong.catalog.labels import (
+    ITEM_HEADINGS,
+    NO,
+    YES,
+    label,
+    labels,
+    split_codes,
+    value_of,
+    yes_no,
+)
 from zhengtong.catalog.models import (
     RESOURCE_CODE_RE,
     Category,
@@ -33,13 +41,21 @@ from zhengtong.catalog.models import (
     ShareMethod,
     UpdateCycle,
 )
+from zhengtong.catalog.selectors import SearchFilters
 from zhengtong.core.models import Department
+
+# The browse page searches without a filter it cannot apply and says so
+# beside the filter (``views.browse``), so the query is never lost.
+_IGNORED_FILTER = {"invalid_choice": _("“%(value)s”不是可选的值，已忽略此条件。")}
 
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("关键词"), required=False, max_length=100)
     category = forms.ChoiceField(
-        label=_("分类"), required=False, choices=[("", _("全部")), *list(Category.choices)]
+        label=_("分类"),
+        required=False,
+        choices=[("", _("全部")), *list(Category.choices)],
+        error_messages=_IGNORED_FILTER,
     )
     provider = forms.ModelChoiceField(
         label=_("提供方"),
@@ -49,12 +65,26 @@ class SearchForm(forms.Form):
         .order_by("code"),
         to_field_name="code",
         empty_label=_("全部"),
+        error_messages=_IGNORED_FILTER,
     )
     share_attribute = forms.ChoiceField(
         label=_("共享属性"),
         required=False,
         choices=[("", _("全部")), *list(ShareAttribute.choices)],
+        error_messages=_IGNORED_FILTER,
     )
+
+    def filters(self) -> SearchFilters:
+        """The search the form asks for, leaving out each field that is not valid."""
+        self.is_valid()
+        d = self.cleaned_data
+        provider = d.get("provider")
+        return SearchFilters(
+            d.get("q", ""),
+            d.get("category", ""),
+            provider.code if provider else "",
+            d.get("share_attribute", ""),
+        )
 
 
 class UploadForm(forms.Form):
@@ -217,8 +247,7 @@ class ResourceForm(forms.Form):
         }
 
     def clean_related(self) -> list[str]:
-        codes = list(dict.fromkeys(re.split(r"[\s,，、;；]+", str(self.cleaned_data["related"]))))
-        codes = [code for code in codes if code]
+        codes = split_codes(str(self.cleaned_data["related"]))
         malformed = [code for code in codes if not RESOURCE_CODE_RE.fullmatch(code)]
         if malformed:
             raise forms.ValidationError(
@@ -269,12 +298,14 @@ class ResourceForm(forms.Form):
         items: list[ItemInput] = []
         errors: list[str] = []
         seen: set[str] = set()
+        # The share attribute is cleaned before the items, being declared before them.
+        resource_share = str(self.cleaned_data.get("share_attribute", ""))
         for number, line in enumerate(str(self.cleaned_data["items"]).splitlines(), start=1):
             if not line.strip():
                 continue
             item, problems = _read_item_line(line)
             if item is not None:
-                for field, reason in item_problems(item).items():
+                for field, reason in item_problems(item, resource_share=resource_share).items():
                     problems.setdefault(field, reason)
                 if item.code in seen and "code" not in problems:
                     problems["code"] = str(_("信息项代码重复。"))

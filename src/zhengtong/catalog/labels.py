@@ -6,6 +6,8 @@ workbook and the entry form show them, and both also accept the codes
 headings, as the workbook's header row does.
 """
 
+import re
+
 from django.db import models
 from django.utils.translation import override
 
@@ -83,6 +85,16 @@ def value_of(choices: type[models.TextChoices], text: str) -> str | None:
         if written.endswith(str(value)) and text == written.removesuffix(str(value)):
             return str(value)
     return None
+
+
+# What people put between codes in one box or cell: commas and semicolons
+# full-width or not, the enumeration comma 、, spaces and line breaks.
+_CODE_SEPARATORS_RE = re.compile(r"[\s,，、;；]+")
+
+
+def split_codes(text: str) -> list[str]:
+    """The codes written in one box or cell, each once, in order."""
+    return [code for code in dict.fromkeys(_CODE_SEPARATORS_RE.split(text)) if code]
 
 
 def yes_no(text: str) -> bool | None:

@@ -146,7 +146,13 @@ class Resource(models.Model):
     legal_basis = models.CharField(_("法律法规依据"), max_length=300, blank=True)
     negative_scope = models.CharField(_("不予共享范围"), max_length=300, blank=True)
     review_date = models.DateField(_("复核日期"), null=True, blank=True)
-    related = models.ManyToManyField("self", blank=True, symmetrical=True)
+    # The entries this one names as related. A link belongs to the entry that
+    # names it and changes with that entry's drafts: naming another
+    # department's published entry must not change it outside its lifecycle.
+    # The other side shows the link as ``referenced_by``.
+    related = models.ManyToManyField(
+        "self", blank=True, symmetrical=False, related_name="referenced_by"
+    )
     extension = models.JSONField(_("扩展字段"), default=dict, blank=True)
     state = models.CharField(
         _("状态"), max_length=12, choices=ResourceState.choices, default=ResourceState.DRAFT

@@ -85,7 +85,8 @@ class ResourceOut(ResourceSummaryOut):
     update_cycle: str
     legal_basis: str
     publish_date: date | None
-    related: list[str]
+    related: list[str] = Field(description="codes of the entries this one names as related")
+    referenced_by: list[str] = Field(description="codes of the entries naming this one as related")
     extension: dict[str, Any]
     items: list[ItemOut]
 

@@ -18,10 +18,12 @@ from zhengtong.catalog.access import (
     require_edit,
     require_review,
     visible_codes,
+    visible_referenced_by,
     visible_related,
     workbench_resources,
 )
 from zhengtong.catalog.forms import ReasonForm, ResourceForm, SearchForm, UploadForm
+from zhengtong.catalog.labels import RESOURCE_HEADINGS
 from zhengtong.catalog.models import Resource
 from zhengtong.catalog.permissions import REVIEW_RESOURCES
 from zhengtong.catalog.selectors import (
@@ -42,12 +44,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def browse(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
-    filters = SearchFilters()
-    if form.is_valid():
-        d = form.cleaned_data
-        filters = SearchFilters(
-            d["q"], d["category"], d["provider"].code if d["provider"] else "", d["share_attribute"]
-        )
+    filters = form.filters() if form.is_bound else SearchFilters()
     hits = search_resources(filters)
     context = {"form": form, "hits": hits, "query": filters.query}
     template = "catalog/browse.html"
@@ -76,10 +73,15 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         steps.append(("publish", _("发布"), False))
     if resource.state == ResourceState.PUBLISHED and reviewer:
         steps.append(("retire", _("下架"), True))
+    # Retired entries stay listed, marked as such: a reader following the
+    # catalog's links learns that the entry is gone rather than missing.
+    related = visible_related(request.user, resource)
+    referenced_by = [r for r in visible_referenced_by(request.user, resource) if r not in related]
     context = {
         "resource": resource,
         "items": resource.items.order_by("position"),
-        "related": resource.related.filter(state=ResourceState.PUBLISHED),
+        "related": related,
+        "referenced_by": referenced_by,
         "transitions": resource.transitions.order_by("at", "pk") if editor or reviewer else [],
         "can_edit": editor and resource.state == ResourceState.DRAFT,
         "steps": steps,
@@ -114,10 +116,29 @@ def step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     except ZhengtongError as error:
         if error.status == 403:
             raise DjangoPermissionDenied from None
-        messages.error(request, str(error.message))
+        messages.error(request, _refusal_text(error))
     else:
         messages.success(request, _("操作已完成。"))
     return redirect("catalog:detail", slug=resource.slug)
+
+
+def _refusal_text(error: ZhengtongError) -> str:
+    """The refusal with each of its fields' reasons, named as the form and workbook name them.
+
+    A draft stored before a rule was made is refused at submission with the
+    problems the edit form would show beside their fields.
+    """
+    parts = [str(error.message)]
+    for field, reason in error.detail.get("fields", {}).items():
+        if field.startswith("items."):
+            code = field.removeprefix("items.")
+            parts.append(_("信息项“%(code)s”：%(reason)s") % {"code": code, "reason": reason})
+        elif field in RESOURCE_HEADINGS:
+            column = RESOURCE_HEADINGS[field]
+            parts.append(_("“%(column)s”：%(reason)s") % {"column": column, "reason": reason})
+        else:
+            parts.append(str(reason))
+    return "".join(parts)
 
 
 def negative(request: HttpRequest) -> HttpResponse:

@@ -24,6 +24,7 @@ from zhengtong.catalog.actions import (
     ResourceInput,
     item_length,
     item_problems,
+    item_share_problem,
     resource_problems,
     unknown_related_message,
 )
@@ -34,6 +35,7 @@ from zhengtong.catalog.labels import (
     YES,
     label,
     labels,
+    split_codes,
     value_of,
     yes_no,
 )
@@ -209,6 +211,14 @@ def parse_workbook(
         found = dict(cells.problems)
         earlier = first_row.get(data.code) if data.code else None
         own_items = items.pop(data.code, []) if earlier is None else []
+        # Whether an item's share attribute fits its resource's is known only
+        # now; it is reported at the item's row, as its other problems are.
+        for n, item in own_items:
+            reason = item_share_problem(item, data.share_attribute)
+            if reason is not None:
+                item_problems_by_row.setdefault(n, []).append(
+                    _heading_message(ITEM_HEADINGS, "share_attribute", reason)
+                )
         bad_item_rows = [n for n, _item in own_items if n in item_problems_by_row]
         data = replace(data, items=[item for n, item in own_items if n not in bad_item_rows])
         for field_name, reason in resource_problems(data).items():
@@ -404,7 +414,7 @@ def _read_resource(row: list[Any], cells: _Cells) -> ResourceInput:
         negative_scope=_text(row[12]),
         review_date=cells.date(row[13], "review_date"),
         extension=extension,
-        related=[c.strip() for c in _text(row[15]).split(",") if c.strip()],
+        related=split_codes(_text(row[15])),
     )
 
 

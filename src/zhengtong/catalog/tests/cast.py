@@ -6,6 +6,7 @@ bureau and is a data officer there only.
 """
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from zhengtong.catalog.actions import ItemInput, ResourceInput
 from zhengtong.core.models import Department
@@ -53,6 +54,8 @@ def make_cast() -> CatalogCast:
     )
 
 
+REVIEW_DATE = date(2027, 6, 30)
+
 ENTERPRISE = ResourceInput(
     code="102000000/000001",
     name="企业登记信息",
@@ -77,6 +80,7 @@ ENTERPRISE = ResourceInput(
             share_attribute="none",
             legal_basis="《中华人民共和国个人信息保护法》第二十八条",
             negative_scope="仅登记机关",
+            review_date=REVIEW_DATE,
         ),
         ItemInput(
             "phone",
@@ -92,8 +96,21 @@ ENTERPRISE = ResourceInput(
 
 
 def resource_input(code: str = "304000000/000001", **changes: object) -> ResourceInput:
-    """ENTERPRISE under another code, changed; a resource not shared is not opened either,
-    unless the open attribute is given."""
+    """ENTERPRISE under another code, changed.
+
+    A resource not shared is not opened either, has a scope and a review date
+    for the negative list, and shares none of ENTERPRISE's items, unless these
+    are given.
+    """
     if changes.get("share_attribute") == "none":
         changes.setdefault("open_attribute", "none")
+        changes.setdefault("negative_scope", "全部信息项")
+        changes.setdefault("review_date", REVIEW_DATE)
+        changes.setdefault(
+            "items",
+            [
+                item if item.share_attribute == "none" else replace(item, share_attribute="")
+                for item in ENTERPRISE.items
+            ],
+        )
     return replace(ENTERPRISE, code=code, **changes)  # type: ignore[arg-type]

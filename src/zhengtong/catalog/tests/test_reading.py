@@ -121,7 +121,7 @@ def test_negative_list_page_and_api(published: Resource) -> None:
             "item_name": "法定代表人身份证件号码",
             "legal_basis": "《中华人民共和国个人信息保护法》第二十八条",
             "scope": "仅登记机关",
-            "review_date": None,
+            "review_date": "2027-06-30",
         }
     ]
     page = client.get("/catalog/negative-list/")
@@ -427,7 +427,6 @@ def test_a_resource_not_shared_is_never_in_the_open_data_whatever_is_stored(
 def test_the_api_shows_each_items_share_attribute_as_the_exchange_applies_it(
     cast: CatalogCast,
 ) -> None:
-    items = [replace(ENTERPRISE.items[0], share_attribute="unconditional"), ENTERPRISE.items[1]]
     resource = publish(
         actions.do_create_resource(
             cast.market,
@@ -436,10 +435,14 @@ def test_the_api_shows_each_items_share_attribute_as_the_exchange_applies_it(
                 share_method="",
                 open_attribute="none",
                 legal_basis="《中华人民共和国个人信息保护法》第二十八条",
-                items=items,
+                items=ENTERPRISE.items[:2],
             ),
             actor=TEST_ACTOR,
         )
+    )
+    # As an item stored before the actions refused a shared item in a resource not shared.
+    InformationItem.objects.filter(resource=resource, code="uscc").update(
+        share_attribute="unconditional"
     )
     shown = {
         item["code"]: item["share_attribute"]
