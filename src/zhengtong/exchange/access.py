@@ -10,7 +10,7 @@ from zhengtong.core.models import Department
 from zhengtong.exchange.models import AccessApplication, Grant, HostedDataset
 from zhengtong.exchange.permissions import MANAGE_ACCESS, PUSH_RECORDS
 from zhengtong.identity.models import SystemClient
-from zhengtong.identity.permissions import has_permission
+from zhengtong.identity.permissions import departments_in_scope, has_permission
 from zhengtong.identity.selectors import own_post_departments
 
 
@@ -60,8 +60,9 @@ def access_dataset_for_pushing(client: SystemClient, code: str) -> HostedDataset
 #
 # Three kinds of staff see an application: the provider department's officers
 # (who answer it), the applying department's officers (who may withdraw it)
-# and the data bureau (who oversees answers across departments). Anyone else
-# gets the same NotFound as for an id that does not exist.
+# and the data bureau whose reach covers either department (who oversees
+# answers across departments). Anyone else gets the same NotFound as for an
+# id that does not exist.
 
 
 def _acts_for(principal: Principal, department_id: int) -> bool:
@@ -87,8 +88,32 @@ def may_withdraw(principal: Principal, application: AccessApplication) -> bool:
 
 
 def may_oversee(principal: Principal) -> bool:
-    """The data bureau: holders of catalog review anywhere see every application and grant."""
+    """Whether the principal oversees data sharing anywhere: the data bureau's reviewers."""
     return not isinstance(principal, SystemClient) and has_permission(principal, REVIEW_RESOURCES)
+
+
+def overseen_departments(principal: Principal) -> QuerySet[Department]:
+    """The departments whose applications and grants the principal oversees.
+
+    Oversight follows the catalog's review (``catalog.access.may_review``):
+    a reviewer's post reaches the departments its scope covers, so a
+    district's data bureau oversees its district's departments and the
+    city's data bureau every department of the city and its districts.
+    """
+    if isinstance(principal, SystemClient):
+        return Department.objects.none()
+    return departments_in_scope(principal, REVIEW_RESOURCES)
+
+
+def _oversees(principal: Principal, provider: Department, applicant: Department) -> bool:
+    """Whether the principal oversees sharing between the two departments.
+
+    Either side in the reviewer's reach will do: a district oversees what its
+    departments give to others and what they ask others for.
+    """
+    return not isinstance(principal, SystemClient) and any(
+        has_permission(principal, REVIEW_RESOURCES, department=d) for d in (provider, applicant)
+    )
 
 
 def access_application_by_id(principal: Principal, pk: int) -> AccessApplication:
@@ -101,7 +126,7 @@ def access_application_by_id(principal: Principal, pk: int) -> AccessApplication
     if application is None or not (
         may_answer(principal, application)
         or may_withdraw(principal, application)
-        or may_oversee(principal)
+        or _oversees(principal, application.resource.provider, application.client.department)
     ):
         raise NotFound()
     return application
@@ -132,7 +157,7 @@ def access_grant_by_id(principal: Principal, pk: int) -> Grant:
     if grant is None or not (
         may_revoke(principal, grant)
         or _acts_for(principal, grant.client.department_id)
-        or may_oversee(principal)
+        or _oversees(principal, grant.resource.provider, grant.client.department)
     ):
         raise NotFound()
     return grant

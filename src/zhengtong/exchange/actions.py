@@ -19,7 +19,7 @@ from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
-from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.errors import Conflict, InvalidInput, NotFound
 from zhengtong.exchange.models import (
     AccessApplication,
     ApplicationState,
@@ -31,7 +31,7 @@ from zhengtong.exchange.models import (
     Record,
     RecordChange,
 )
-from zhengtong.exchange.rows import BadValue, clean_value
+from zhengtong.exchange.rows import BadValue, SheetRow, clean_value
 from zhengtong.exchange.selectors import changes_since, feed_window_problem
 from zhengtong.exchange.tasks import queue_quality_measurement
 from zhengtong.exchange.upstream import UpstreamConfig
@@ -47,9 +47,18 @@ _CHUNK = 500
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
+    """A row left out of a load: where, why in words, and ``code``, the stable reason.
+
+    Codes: ``unknown_item`` (a column that is no item of the resource),
+    ``invalid_value``, ``key_required``, ``key_too_long``, ``duplicate_key``,
+    ``blank_row`` (pushed rows only) and ``no_header`` (a value in a column
+    without a header).
+    """
+
     row: int
     reason: str
     item: str = ""
+    code: str = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +132,22 @@ def do_read_dataset_changes(
     return changes
 
 
+def _require_published(locked: HostedDataset) -> None:
+    """Refuse new data for a dataset whose resource is no longer published (已下架).
+
+    Read under the dataset's lock, from the resource row as it is now: a
+    resource retired after the caller found the dataset takes nothing more.
+    Withdrawing records stays possible, as it adds nothing.
+    """
+    state = Resource.objects.filter(pk=locked.resource_id).values_list("state", flat=True).get()
+    if state != ResourceState.PUBLISHED:
+        raise Conflict(
+            gettext_lazy("该目录资源已下架，不再接收新数据。"),
+            code="not_published",
+            detail={"state": state},
+        )
+
+
 def _columns(items: Sequence[InformationItem]) -> dict[str, InformationItem]:
     """A header cell may hold the item's code or its name."""
     columns = {item.name: item for item in items}
@@ -133,24 +158,36 @@ def _columns(items: Sequence[InformationItem]) -> dict[str, InformationItem]:
 def _check_row(
     number: int, row: Mapping[str, str], columns: Mapping[str, InformationItem], key_code: str
 ) -> tuple[str, dict[str, str]] | RowProblem:
+    if isinstance(row, SheetRow) and row.unheaded:
+        # The file's header names no item for these columns: their values
+        # would be lost without a word if the rest of the row were kept.
+        columns_text = "、".join(str(column) for column in row.unheaded)
+        return RowProblem(
+            number,
+            _("第%(columns)s列有值，但表头中没有对应的信息项。") % {"columns": columns_text},
+            code="no_header",
+        )
     values: dict[str, str] = {}
     for header, raw in row.items():
         item = columns.get(header.strip())
         if item is None:
             return RowProblem(
-                number, _("没有名为“%(column)s”的信息项。") % {"column": header}, header.strip()
+                number,
+                _("没有名为“%(column)s”的信息项。") % {"column": header},
+                header.strip(),
+                code="unknown_item",
             )
         if not (raw or "").strip():
             continue
         try:
             values[item.code] = clean_value(item, raw)
         except BadValue as bad:
-            return RowProblem(number, str(bad), item.code)
+            return RowProblem(number, str(bad), item.code, code="invalid_value")
     key = values.get(key_code, "")
     if not key:
-        return RowProblem(number, _("缺少主键。"), key_code)
+        return RowProblem(number, _("缺少主键。"), key_code, code="key_required")
     if len(key) > KEY_MAX_LENGTH:
-        return RowProblem(number, _("主键过长。"), key_code)
+        return RowProblem(number, _("主键过长。"), key_code, code="key_too_long")
     return key, values
 
 
@@ -183,19 +220,30 @@ def do_load_dataset_rows(
     problems: list[RowProblem] = []
     good: dict[str, dict[str, str]] = {}
     for number, row in enumerate(rows, start=FIRST_ROW):
-        if not any((value or "").strip() for value in row.values()):
+        unheaded = isinstance(row, SheetRow) and bool(row.unheaded)
+        if not unheaded and not any((value or "").strip() for value in row.values()):
             if report_blank_rows:
-                problems.append(RowProblem(number, _("这一行没有任何信息项的值。"), ""))
+                problems.append(
+                    RowProblem(number, _("这一行没有任何信息项的值。"), "", code="blank_row")
+                )
             continue
         checked = _check_row(number, row, columns, dataset.key_item_code)
         if isinstance(checked, RowProblem):
             problems.append(checked)
         elif checked[0] in good:
-            problems.append(RowProblem(number, _("主键与前面的行重复。"), dataset.key_item_code))
+            problems.append(
+                RowProblem(
+                    number,
+                    _("主键与前面的行重复。"),
+                    dataset.key_item_code,
+                    code="duplicate_key",
+                )
+            )
         else:
             good[checked[0]] = checked[1]
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
+        _require_published(locked)
         version = _keep_version(
             locked, good, actor, source_name, sha256 or _fingerprint(rows), rejected=len(problems)
         )
@@ -230,6 +278,7 @@ def do_write_record(
     columns = _columns(list(dataset.resource.items.order_by("position")))
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
+        _require_published(locked)
         current = Record.objects.filter(dataset=locked, key=key, deleted=False).first()
         row = {code: value for code, value in write(current).items() if value is not None}
         row[locked.key_item_code] = key
@@ -238,7 +287,11 @@ def do_write_record(
             raise InvalidInput(
                 gettext_lazy("记录未通过校验。"),
                 code="invalid_record",
-                detail={"problems": [{"item": checked.item, "reason": checked.reason}]},
+                detail={
+                    "problems": [
+                        {"item": checked.item, "reason": checked.reason, "code": checked.code}
+                    ]
+                },
             )
         stored_key, values = checked
         _keep_version(locked, {stored_key: values}, actor, source_name, _fingerprint([row]))
@@ -333,35 +386,67 @@ def do_delete_dataset_records(
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
         records = list(Record.objects.filter(dataset=locked, key__in=wanted, deleted=False))
-        version = _new_version(
-            locked,
-            actor,
-            source_name,
-            hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest(),
-            deleted=len(records),
+        return _withdraw(locked, records, keys, actor=actor, source_name=source_name)
+
+
+def do_delete_record(
+    dataset: HostedDataset, key: str, *, actor: Actor, source_name: str
+) -> DatasetVersion:
+    """Withdraw the live record of one stored key as a new version; refuse a key with none.
+
+    The record is looked for under the dataset's row lock, which every write
+    takes: of two deletes of one record, the second finds it gone
+    (``unknown_key``) and makes no version.
+    """
+    with transaction.atomic(durable=True):
+        locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
+        records = list(Record.objects.filter(dataset=locked, key=key, deleted=False))
+        if not records:
+            raise NotFound(gettext_lazy("没有与该主键对应的记录。"), code="unknown_key")
+        return _withdraw(locked, records, [key], actor=actor, source_name=source_name)
+
+
+def _withdraw(
+    locked: HostedDataset,
+    records: Sequence[Record],
+    keys: Sequence[str],
+    *,
+    actor: Actor,
+    source_name: str,
+) -> DatasetVersion:
+    """Mark the records deleted as the dataset's next version, with its ledger entry.
+
+    The caller holds the dataset's row lock, inside its transaction.
+    """
+    version = _new_version(
+        locked,
+        actor,
+        source_name,
+        hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest(),
+        deleted=len(records),
+    )
+    for record in records:
+        record.deleted, record.version, record.updated_at = True, version, version.at
+    Record.objects.bulk_update(records, ["deleted", "version", "updated_at"])
+    RecordChange.objects.bulk_create(
+        RecordChange(
+            dataset=locked, key=r.key, version=version, kind=ChangeKind.DELETED, at=version.at
         )
-        for record in records:
-            record.deleted, record.version, record.updated_at = True, version, version.at
-        Record.objects.bulk_update(records, ["deleted", "version", "updated_at"])
-        RecordChange.objects.bulk_create(
-            RecordChange(
-                dataset=locked, key=r.key, version=version, kind=ChangeKind.DELETED, at=version.at
-            )
-            for r in records
-        )
-        data: dict[str, Any] = {
-            "resource": locked.resource.code,
-            "version": version.number,
-            "deleted": len(records),
-        }
-        record_entry(
-            actor=actor,
-            action="exchange.delete_records",
-            subject_type=SUBJECT,
-            subject_id=locked.pk,
-            data=data,
-        )
-        queue_quality_measurement(locked.pk)
+        for r in records
+    )
+    data: dict[str, Any] = {
+        "resource": locked.resource.code,
+        "version": version.number,
+        "deleted": len(records),
+    }
+    record_entry(
+        actor=actor,
+        action="exchange.delete_records",
+        subject_type=SUBJECT,
+        subject_id=locked.pk,
+        data=data,
+    )
+    queue_quality_measurement(locked.pk)
     return version
 
 

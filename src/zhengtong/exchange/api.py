@@ -33,6 +33,7 @@ from zhengtong.exchange.access import (
     access_hosted_dataset_by_code,
     access_own_hosted_dataset_by_code,
     may_oversee,
+    overseen_departments,
     own_departments,
     require_answer,
     require_revoke,
@@ -175,7 +176,10 @@ def upload_rows(request: HttpRequest, slug: str, file: File[UploadedFile]) -> Lo
     return LoadReportOut(
         version=version_out(report.version),
         unchanged=report.unchanged,
-        problems=[RowProblemOut(row=p.row, item=p.item, reason=p.reason) for p in report.problems],
+        problems=[
+            RowProblemOut(row=p.row, item=p.item, reason=p.reason, code=p.code)
+            for p in report.problems
+        ],
     )
 
 
@@ -406,7 +410,8 @@ def list_applications(
     request: HttpRequest, params: Query[AccessApplicationListIn]
 ) -> list[ApplicationOut]:
     """Your department's applications to answer (incoming) or made (outgoing); for the data
-    bureau, every application (all) or those overdue anywhere (overdue)."""
+    bureau, every application (all) or those overdue (overdue) to or by the departments its
+    review covers."""
     # As on the requests page: the boxes are about the officer's own
     # department; what a region-wide post reaches beyond it is oversight.
     departments = own_departments(request.user)
@@ -417,10 +422,11 @@ def list_applications(
     elif params.box in ("overdue", "all"):
         if not may_oversee(request.user):
             raise PermissionDenied()
+        overseen = overseen_departments(request.user)
         found = (
-            application_selectors.overdue_applications()
+            application_selectors.overdue_applications(overseen)
             if params.box == "overdue"
-            else application_selectors.all_applications()
+            else application_selectors.all_applications(overseen)
         )
     else:
         raise _invalid_box(params.box, ["incoming", "outgoing", "overdue", "all"])
@@ -594,7 +600,9 @@ def push_records(request: HttpRequest, slug: str, payload: PushRecordsIn) -> Pus
         unchanged=report.unchanged,
         problems=[
             # The action numbers rows as a spreadsheet does (header is row 1).
-            RowProblemOut(row=p.row - actions.FIRST_ROW + 1, item=p.item, reason=p.reason)
+            RowProblemOut(
+                row=p.row - actions.FIRST_ROW + 1, item=p.item, reason=p.reason, code=p.code
+            )
             for p in report.problems
         ],
     )

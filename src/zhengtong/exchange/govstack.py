@@ -55,7 +55,7 @@ from zhengtong.exchange.models import HostedDataset, Record
 from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
 from zhengtong.exchange.rows import BadValue, clean_value
 from zhengtong.exchange.schemas import UPSTREAM_ERRORS
-from zhengtong.exchange.selectors import MAX_CHANGES, data_uses, lookup_record
+from zhengtong.exchange.selectors import MAX_CHANGES, data_uses
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
 from zhengtong.identity.models import SystemClient, User
@@ -905,11 +905,16 @@ def delete(
     """Withdraw a record of your department's registry by its key."""
     client, dataset = _pusher(request, registry, version)
     cleaned = _key_of(dataset, key)
-    if lookup_record(dataset, cleaned) is None:
-        return _not_found()
-    actions.do_delete_dataset_records(
-        dataset, [cleaned], actor=actor_of(client), source_name="govstack:delete"
-    )
+    # Looked for under the lock the delete takes: of two deletes of one record
+    # the second finds none, as a delete of a missing record does.
+    try:
+        actions.do_delete_record(
+            dataset, cleaned, actor=actor_of(client), source_name="govstack:delete"
+        )
+    except NotFound as missing:
+        if missing.code != "unknown_key":
+            raise
+        return _not_found(missing)
     return Status(204, None)
 
 

@@ -1,11 +1,13 @@
 """Governed reads the API refused before they reached the exchange, logged all the same.
 
 A department system's look-up whose body does not parse (a key given as a
-number, a body that is not JSON) or a GovStack ``list`` whose parameters are
-out of bounds (``pageSize=5000``, a negative ``cursor``) is answered by the
-API's error handlers; it is still a call of that system on that resource, so
-it leaves one access-log row and ledger entry with its refusal code, like
-every other governed call (see ``core.refusals``).
+number, a body that is not JSON), a GovStack ``list`` whose parameters are
+out of bounds (``pageSize=5000``, a negative ``cursor``), or a call of a
+system that lacks the scope ``exchange.read_shared`` (``scope_missing``,
+refused by ``identity.auth.require_scope``) is answered before the exchange
+sees it; it is still a call of that system on that resource, so it leaves one
+access-log row and ledger entry with its refusal code, like every other
+governed call (see ``core.refusals``).
 """
 
 import re
@@ -24,6 +26,8 @@ _OPERATIONS = {
     "changes": governed.Operation.CHANGES,
     "read": governed.Operation.LOOK_UP,
     "exists": governed.Operation.VERIFY,
+    "readValue": governed.Operation.LOOK_UP,
+    "read-value": governed.Operation.LOOK_UP,
     # GovStack's list is /data/{registry}/{version}, with or without the trailing slash.
     "": governed.Operation.CHANGES,
 }
@@ -32,7 +36,7 @@ _OPERATIONS = {
 _GOVERNED_PATH = re.compile(
     r"/api/(?:exchange/shared/(?P<slug>[^/]+)/(?P<native>look-up|batch-look-up|verify|changes)"
     r"|govstack/data/(?!MyPersonalDataUsage/)(?P<registry>[^/]+)/[^/]+"
-    r"(?:/(?P<profile>read|exists)|/?))"
+    r"(?:/(?P<profile>read|exists)|/[^/]+/(?P<value>readValue|read-value)/[^/]+|/?))"
 )
 
 
@@ -46,7 +50,7 @@ def log_refused_read(request: HttpRequest, refusal: ZhengtongError) -> None:
     if found["registry"] is not None:
         # The profile states its purpose in a header, which survives a body or
         # parameters that do not parse: logged as the profile's own refusals log it.
-        operation = _OPERATIONS[found["profile"] or ""]
+        operation = _OPERATIONS[found["profile"] or found["value"] or ""]
         purpose = govstack.purpose_of(request)
         governed.do_log_refused_call(client, operation, found["registry"], purpose, refusal)
         return

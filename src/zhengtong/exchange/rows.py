@@ -2,6 +2,11 @@
 
 Files have a header row of item codes (or item names) and one record per row;
 rows are numbered as a spreadsheet shows them, so the first record is row 2.
+A value in a column that has no header (a blank header cell, or a cell
+beyond the header row's last one) names no item: the row keeps the columns
+it is in (``SheetRow.unheaded``) so that the load reports it rather than
+losing the value. Empty cells there, which spreadsheets often carry, are
+nothing to report.
 
 Values are checked against the catalog's data-type dictionary:
 
@@ -47,6 +52,19 @@ _FALSE = frozenset({"false", "0", "否", "n", "no"})
 
 class BadValue(ValueError):
     """A value its item does not accept; the message says why, in the request's language."""
+
+
+class SheetRow(dict[str, str]):
+    """One row of a file: its values by header, and the columns holding a value under no header.
+
+    ``unheaded`` numbers the columns as a spreadsheet letters them, from 1 (A).
+    """
+
+    __slots__ = ("unheaded",)
+
+    def __init__(self, values: dict[str, str], unheaded: tuple[int, ...] = ()) -> None:
+        super().__init__(values)
+        self.unheaded = unheaded
 
 
 class NumericCell(str):
@@ -196,7 +214,15 @@ def _rows(lines: Iterator[list[str]]) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for line in lines:
         # Keep blank lines as empty rows so that row numbers match the file.
-        rows.append({name: value for name, value in zip(names, line, strict=False) if name})
+        values: dict[str, str] = {}
+        unheaded: list[int] = []
+        for column, value in enumerate(line, start=1):
+            name = names[column - 1] if column <= len(names) else ""
+            if name:
+                values[name] = value
+            elif value.strip():
+                unheaded.append(column)
+        rows.append(SheetRow(values, tuple(unheaded)))
     return rows
 
 

@@ -56,6 +56,11 @@ class RowProblemOut(Schema):
     row: int = Field(description="row number as the file shows it; the header is row 1")
     item: str = Field(description="code of the information item at fault, if one is")
     reason: str
+    code: str = Field(
+        description="the stable reason: unknown_item, invalid_value, key_required, key_too_long,"
+        " duplicate_key, blank_row (pushed rows) or no_header (a value in a column the header"
+        " names no item for)"
+    )
 
 
 class LoadReportOut(Schema):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -105,16 +105,26 @@ def applications_made(departments: QuerySet[Department]) -> QuerySet[AccessAppli
     return _applications().filter(client__department__in=departments)
 
 
-def all_applications() -> QuerySet[AccessApplication]:
-    """Every department's applications, newest first: the data bureau's overview."""
-    return _applications()
+def _involving(departments: QuerySet[Department]) -> Q:
+    return Q(resource__provider__in=departments) | Q(client__department__in=departments)
 
 
-def overdue_applications(now: datetime | None = None) -> QuerySet[AccessApplication]:
-    """Pending applications past their answer date, across all departments, oldest due first."""
+def all_applications(departments: QuerySet[Department]) -> QuerySet[AccessApplication]:
+    """Applications to or by the departments, newest first: the data bureau's overview."""
+    return _applications().filter(_involving(departments))
+
+
+def overdue_applications(
+    departments: QuerySet[Department], now: datetime | None = None
+) -> QuerySet[AccessApplication]:
+    """Pending applications to or by the departments past their answer date, oldest due first."""
     return (
         _applications()
-        .filter(state=ApplicationState.PENDING, due_at__lt=now or timezone.now())
+        .filter(
+            _involving(departments),
+            state=ApplicationState.PENDING,
+            due_at__lt=now or timezone.now(),
+        )
         .order_by("due_at", "pk")
     )
 

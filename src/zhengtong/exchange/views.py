@@ -38,6 +38,7 @@ from zhengtong.exchange.access import (
     may_oversee,
     may_revoke,
     may_withdraw,
+    overseen_departments,
     own_departments,
     require_answer,
     require_revoke,
@@ -196,6 +197,8 @@ def requests(request: HttpRequest) -> HttpResponse:
     # The 本部门 lists hold the officer's own departments only; what a
     # region-wide post reaches beyond them is the data bureau's overview.
     departments = own_departments(user)
+    # The data bureau's overview reaches as far as its review does.
+    overseen = overseen_departments(user)
     pending_only = request.GET.get("pending") == "1"
     incoming = selectors.applications_to_answer(departments)
     if pending_only:
@@ -204,8 +207,8 @@ def requests(request: HttpRequest) -> HttpResponse:
         "pending_only": pending_only,
         "incoming": _rows(list(incoming[:200])),
         "outgoing": _rows(list(selectors.applications_made(departments)[:200])),
-        "overdue": _rows(list(selectors.overdue_applications()[:200])) if oversee else None,
-        "overview": _rows(list(selectors.all_applications()[:200])) if oversee else None,
+        "overdue": _rows(list(selectors.overdue_applications(overseen)[:200])) if oversee else None,
+        "overview": _rows(list(selectors.all_applications(overseen)[:200])) if oversee else None,
         "given": _grant_rows(list(selectors.grants_given(departments)[:200])),
         "held": _grant_rows(list(selectors.grants_held(departments)[:200])),
         "now": timezone.now(),
@@ -352,10 +355,13 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
         resource = access_resource_by_code(user, slug)
     except NotFound:
         raise Http404 from None
-    if not may_edit(user, resource) or resource.state != ResourceState.PUBLISHED:
+    hosted = getattr(resource, "hosted_dataset", None)
+    # A retired (已下架) resource's hosted data stays on view with its
+    # versions, and the page says why it takes no more uploads.
+    retired = resource.state == ResourceState.RETIRED and hosted is not None
+    if not may_edit(user, resource) or (resource.state != ResourceState.PUBLISHED and not retired):
         raise Http404
     items = list(resource.items.order_by("position"))
-    hosted = getattr(resource, "hosted_dataset", None)
     report = None
     register_form = RegisterDatasetForm(
         request.POST if hosted is None and request.method == "POST" else None, items=items
@@ -410,6 +416,7 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
             "upload_form": upload_form,
             "report": report,
             "may_load": loads,
+            "retired": retired,
             "versions": versions,
             "records": records,
         },

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer, SessionAuth
 
 from zhengtong.core.errors import NotAuthenticated, PermissionDenied
+from zhengtong.core.refusals import tell_refused_request
 from zhengtong.identity import credentials
 from zhengtong.identity.models import SystemClient, User
 from zhengtong.identity.permissions import has_permission, require_known_scope
@@ -118,14 +119,20 @@ def require_scope(request: HttpRequest, scope: str) -> None:
     Scopes limit what a department's system may call. Users are governed by
     their roles instead, which the operation checks through its access
     functions, so a user passes this check.
+
+    The refusal is told to ``core.refusals`` as one made before the
+    operation's own work: an app that accounts for every call of a system
+    (the exchange's governed reads) logs this one too.
     """
     require_known_scope(scope)
     principal = principal_of(request)
     if principal is None:
         raise NotAuthenticated()
     if isinstance(principal, SystemClient) and scope not in principal.scopes:
-        raise PermissionDenied(
+        refusal = PermissionDenied(
             _("该接入系统未获授权使用此接口（缺少权限范围 %(scope)s）。") % {"scope": scope},
             code="scope_missing",
             detail={"scope": scope},
         )
+        tell_refused_request(request, refusal)
+        raise refusal

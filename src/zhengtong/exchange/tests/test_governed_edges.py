@@ -1,6 +1,7 @@
 """The exchange at its edges: text that is not Unicode, and the change feed's keys."""
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -29,11 +30,20 @@ UNIT = "CS-UNIT-0001"
 def _units(cast: ExchangeCast, key_share: str) -> Resource:
     """A register of property units whose key item, 不动产单元号, is shared as ``key_share``."""
     legal = "《不动产登记暂行条例》第二十七条" if key_share != "unconditional" else ""
+    # A negative-list line says how far it reaches and when it is reviewed.
+    never = key_share == "none"
     data = replace(
         resource_input(UNITS),
         items=[
             ItemInput(
-                "unit", "不动产单元号", "C", 40, share_attribute=key_share, legal_basis=legal
+                "unit",
+                "不动产单元号",
+                "C",
+                40,
+                share_attribute=key_share,
+                legal_basis=legal,
+                negative_scope="仅登记机关" if never else "",
+                review_date=date(2027, 6, 30) if never else None,
             ),
             ItemInput("name", "名称", "C", 40),
         ],

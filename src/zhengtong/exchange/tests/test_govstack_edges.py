@@ -225,3 +225,39 @@ def test_an_anonymous_list_is_not_logged(sharing: Sharing) -> None:
     answer = Client().get(_data(FIRMS), {"pageSize": 5000}, headers=PURPOSE)
     assert answer.status_code in {401, 422}
     assert _ledger_and_log() == before
+
+
+# --- Concurrent deletes -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_of_two_concurrent_deletes_of_one_record_the_second_finds_no_record(
+    cast: ExchangeCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _skip_on_sqlite()
+    sharing = make_sharing(cast)
+    # Each delete opens its version while it holds the dataset's lock: slowed
+    # down, the first holds it while the second looks for the record.
+    new_version = actions._new_version
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return new_version(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "_new_version", slow)
+    versions = DatasetVersion.objects.filter(dataset__resource=sharing.enterprises)
+    before = versions.count()
+    deletes = LedgerEntry.objects.filter(action="exchange.delete_records")
+
+    def delete() -> Any:
+        return sharing.api(sharing.pusher_token).delete(_data(FIRMS, f"/{sharing.uscc}/delete"))
+
+    answers = _together(delete, delete)
+    assert sorted(a.status_code for a in answers) == [204, 404]
+    [missing] = [a for a in answers if a.status_code == 404]
+    assert missing.json()["detail"] == "no record found"
+    assert missing.json()["code"] == "unknown_key"
+    # One version withdrew the record; the second delete made none.
+    assert versions.count() == before + 1
+    assert versions.order_by("-number").first().deleted == 1  # type: ignore[union-attr]
+    assert deletes.count() == 1

@@ -200,7 +200,7 @@ def test_the_data_bureau_oversees_other_departments_applications_apart_from_its_
         assert sharing.reader.name not in _section(html, name), name
     assert f"/exchange/grants/{grant.pk}/revoke/" not in html
     overview = _section(html, "all")
-    assert "全部数据共享申请（全市）" in overview
+    assert "全部数据共享申请（辖区内）" in overview
     assert county_link in overview and own_link in overview
     # The departments themselves see their own as before, and no city-wide list.
     applicant = logged_in(sharing.county_officer).get("/exchange/requests/").content.decode()
