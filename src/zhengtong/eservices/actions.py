@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.models import Department
+from zhengtong.eservices.lanes import lanes_without_department
 from zhengtong.eservices.models import (
     EXCHANGE_ITEM_RE,
     ITEM_CODE_RE,
@@ -263,7 +264,17 @@ def _material_problems(materials: Sequence[MaterialInput]) -> dict[str, str]:
     return problems
 
 
-def _check(data: ServiceItemInput) -> list[Department]:
+def _lane_problem(lanes: Sequence[str]) -> str:
+    return str(
+        _(
+            "办理流程的泳道 %(lanes)s 没有承办部门：请在并联审批部门中加入编码为泳道前缀"
+            "或以“-前缀”结尾的部门（如 cs-fire 承办 fire.reviewer）。"
+        )
+        % {"lanes": "、".join(lanes)}
+    )
+
+
+def _check(data: ServiceItemInput, department: Department) -> list[Department]:
     problems = item_problems(data)
     co_departments = list(Department.objects.filter(code__in=data.co_department_codes))
     unknown = set(data.co_department_codes) - {d.code for d in co_departments}
@@ -271,6 +282,12 @@ def _check(data: ServiceItemInput) -> list[Department]:
         problems["co_department_codes"] = str(
             _("没有这些部门：%(codes)s。") % {"codes": "、".join(sorted(unknown))}
         )
+    elif "process_id" not in problems:
+        # A 并联 lane nobody of the item works would otherwise have no one to
+        # decide in that department's remit; refused here, where it is configured.
+        lanes = lanes_without_department(data.process_id, department, co_departments)
+        if lanes:
+            problems["co_department_codes"] = _lane_problem(lanes)
     if problems:
         raise InvalidInput(
             _("事项内容不完整或不符合要求。"), code="invalid_item", detail={"fields": problems}
@@ -455,7 +472,7 @@ def do_create_service_item(
     department: Department, data: ServiceItemInput, *, actor: Actor
 ) -> ServiceItem:
     """Create a draft item of the implementing department."""
-    co = _check(data)
+    co = _check(data, department)
     with transaction.atomic(durable=True):
         _refuse_taken_code(data.code)
         item = ServiceItem(department=department)
@@ -481,7 +498,7 @@ def do_update_service_item(
     item: ServiceItem, data: ServiceItemInput, *, actor: Actor
 ) -> ServiceItem:
     """Replace an item's content; the state is kept, so a published guide changes at once."""
-    co = _check(data)
+    co = _check(data, item.department)
     with transaction.atomic(durable=True):
         locked = ServiceItem.objects.select_for_update().get(pk=item.pk)
         _refuse_taken_code(data.code, locked)
@@ -522,6 +539,14 @@ def _move(item: ServiceItem, target: str, actor: Actor, reason: str = "") -> Ser
 
 def do_publish_service_item(item: ServiceItem, *, actor: Actor) -> ServiceItem:
     """Publish a draft or suspended item: its guide becomes public and searchable."""
+    # Checked again: the process file may have gained a lane since the item was saved.
+    lanes = lanes_without_department(item.process_id, item.department, item.co_departments.all())
+    if lanes:
+        raise InvalidInput(
+            _("事项内容不完整或不符合要求。"),
+            code="invalid_item",
+            detail={"fields": {"co_department_codes": _lane_problem(lanes)}},
+        )
     return _move(item, ItemState.PUBLISHED, actor)
 
 

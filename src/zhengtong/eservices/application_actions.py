@@ -76,6 +76,7 @@ from zhengtong.eservices.application_states import (
     rating_tag_code,
 )
 from zhengtong.eservices.forms_engine import check_form, clean_form, fields_of
+from zhengtong.eservices.lanes import lane_department, lanes_without_department
 from zhengtong.eservices.models import (
     ApplicantKind,
     Application,
@@ -478,6 +479,7 @@ def do_save_draft(
         # Refused before a draft exists: a draft that can never be submitted is litter.
         if not item.process_id:
             raise Conflict(_("该事项尚未配置办理流程，暂不能在线申请。"), code="no_process")
+        _require_lane_departments(item)
         subject = subject_of_user(acting_user, credit_code)
         check_applicant_kind(item, subject.kind)
         form, verified = _merge_prefill(prefill(item, subject), form_data)
@@ -1040,14 +1042,15 @@ def _issue_licence(
     return issue_prepared_licence(draft, actor=actor, source=f"eservices:{application.number}")
 
 
-def department_for_role(item: ServiceItem, role: str) -> Department:
-    """Return the department of a lane: a co-department for ``<dept>.<role>`` lanes."""
-    if "." in role:
-        prefix = role.split(".", 1)[0]
-        for department in item.co_departments.all():
-            if department.code == prefix or department.code.endswith(f"-{prefix}"):
-                return department
-    return item.department
+def _require_lane_departments(item: ServiceItem) -> None:
+    """Refuse applications to an item whose process has a lane no department of it works."""
+    lanes = lanes_without_department(item.process_id, item.department, item.co_departments.all())
+    if lanes:
+        raise Conflict(
+            _("本事项并联审批的部门配置不完整，暂不能受理申请，请联系实施部门。"),
+            code="lane_department_missing",
+            detail={"lanes": lanes},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -1076,6 +1079,32 @@ def _task_changes(
     for pk, task_id in open_task_ids(application.pk):
         if pk != done and ready.pop(task_id, None) is None:
             close.append(pk)
+    item = application.item
+    # Read only when a 并联 lane needs them: most steps open no such task.
+    prefixed = any("." in task.role for task in ready.values())
+    co_departments = list(item.co_departments.all()) if prefixed else []
+    departments = {
+        task.id: lane_department(item.department, co_departments, task.role)
+        for task in ready.values()
+    }
+    orphans = [task for task in ready.values() if departments[task.id] is None]
+    if orphans:
+        # Never the implementing department in the lane's place: it has no
+        # power in another department's remit. The step is refused, nothing
+        # is written, and it goes through once the item names the department.
+        raise Conflict(
+            _(
+                "流程环节 %(tasks)s 没有承办部门（泳道 %(lanes)s）：请事项管理部门"
+                "在并联审批部门中补充后再办理，本次操作未生效。"
+            )
+            % {
+                "tasks": "、".join(task.name for task in orphans),
+                "lanes": "、".join(sorted({task.role for task in orphans})),
+            },
+            code="lane_department_missing",
+            detail={"lanes": sorted({task.role for task in orphans})},
+        )
+    department_ids = {key: d.pk for key, d in departments.items() if d is not None}
     add: list[dict[str, Any]] = [
         {
             "application": application.pk,
@@ -1085,7 +1114,7 @@ def _task_changes(
             "step": task.step.value,
             "role": task.role,
             "lane_role": base_role(task.role),
-            "department": department_for_role(application.item, task.role).pk,
+            "department": department_ids[task.id],
             "created_at": now,
             "result": {},
         }
@@ -1190,6 +1219,7 @@ def do_submit_application(
         raise Conflict(_("该事项当前不受理申请。"), code="item_not_open")
     if not item.process_id:
         raise Conflict(_("该事项尚未配置办理流程，暂不能在线申请。"), code="no_process")
+    _require_lane_departments(item)
     licence_type = _licence_type_of(current)
     _check_holder_kind(current.applicant_kind, licence_type)
     form = current.form_data

@@ -9,7 +9,7 @@ each item names its BPMN file under ``eservices/processes/`` and carries its
 application form as JSON Schema with ``x-prefill`` hints.
 """
 
-from dataclasses import replace
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +34,8 @@ from zhengtong.eservices.models import ServiceItem
 from zhengtong.eservices.prefill import ensure_platform_client
 from zhengtong.exchange.actions import ApplicationInput, do_apply_for_access, do_grant_application
 from zhengtong.exchange.models import AccessApplication
+
+logger = logging.getLogger(__name__)
 
 ENTERPRISES = "102000000/000001"  # 企业登记信息
 PEOPLE = "101000000/000001"  # 人口基本信息
@@ -692,8 +694,9 @@ RESTAURANT = ServiceItemInput(
         ["id_number", "name", "business_name", "premises", "area", "kitchen_fuel", "phone"],
     ),
     # The BPMN's ``environment.reviewer`` and ``fire.reviewer`` lanes go to these
-    # departments (``<prefix>`` or ``*-<prefix>``); a lane without one goes to
-    # the implementing department.
+    # departments (``<prefix>`` or ``*-<prefix>``), its ``market.reviewer`` lane
+    # to the implementing department (cs-market); an item where a lane fits no
+    # department is refused (eservices.lanes).
     co_department_codes=["cs-environment", "cs-fire"],
 )
 
@@ -721,11 +724,16 @@ def load_demo_service_items(*, actor: Actor) -> int:
             department = get_department(department_code)
         except NotFound:
             continue
-        # A city without one of the co-departments still gets the item: that
-        # lane is worked by the implementing department.
-        present = [code for code in data.co_department_codes if _exists(code)]
-        if present != list(data.co_department_codes):
-            data = replace(data, co_department_codes=present)
+        # A city without one of the co-departments does not get the item: its
+        # lane would have nobody with the power to review, and the item's
+        # configuration is refused (``invalid_item``) rather than misrouted.
+        if not all(_exists(code) for code in data.co_department_codes):
+            logger.warning(
+                "Demo item %s left out: co-department missing among %s",
+                data.code,
+                ", ".join(data.co_department_codes),
+            )
+            continue
         item = do_create_service_item(department, data, actor=actor)
         do_publish_service_item(item, actor=actor)
         created += 1

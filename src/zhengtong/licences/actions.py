@@ -25,6 +25,7 @@ from zhengtong.core.validators import validate_credit_code, validate_id_number
 from zhengtong.ledger.actions import record_entry
 from zhengtong.licences import sharing, signing
 from zhengtong.licences.models import (
+    NAMES_SIGNED_FROM,
     HolderKind,
     Licence,
     LicenceSequence,
@@ -272,8 +273,16 @@ def issue_prepared_licence(draft: LicenceDraft, *, actor: Actor, source: str = "
     # as the decision that grants it must not stand without it.
     with transaction.atomic(savepoint=False):
         number = _next_number(licence_type, issuer)
+        version = signing.PAYLOAD_VERSION
+        names_signed = version >= NAMES_SIGNED_FROM
+        # The names as they are now are what the licence says for good.
+        type_name = licence_type.name if names_signed else ""
+        labels = signing.field_labels_of(licence_type.fields, draft.data) if names_signed else []
         payload = signing.payload_of(
+            version=version,
             type_code=licence_type.code,
+            type_name=type_name,
+            field_labels=labels,
             number=number,
             holder_kind=holder.kind,
             holder_id=holder.id_number,
@@ -294,6 +303,12 @@ def issue_prepared_licence(draft: LicenceDraft, *, actor: Actor, source: str = "
             holder_name=holder.name,
             data=draft.data,
             issuer=issuer,
+            issuer_code=issuer.code,
+            issuer_name=issuer.name,
+            issuer_credit_code=issuer.credit_code,
+            payload_version=version,
+            type_name=type_name,
+            field_labels=labels,
             issued_at=draft.issued_at,
             valid_from=draft.valid_from,
             valid_until=draft.valid_until,

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.models import Department
 
+# The first payload version that signs the type's name and the field labels.
+NAMES_SIGNED_FROM = 2
+
 
 class HolderKind(models.TextChoices):
     PERSON = "person", _("自然人")
@@ -95,6 +98,18 @@ class Licence(models.Model):
     issuer = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("发证部门")
     )
+    # The issuer as signed: a department renamed later (机构改革) does not
+    # change what its earlier licences say, nor whether they verify.
+    issuer_code = models.CharField(_("发证机关编码"), max_length=64)
+    issuer_name = models.CharField(_("发证机关名称"), max_length=128)
+    issuer_credit_code = models.CharField(_("发证机关统一社会信用代码"), max_length=18)
+    # The layout of the signed payload (licences.signing.PAYLOAD_VERSION at
+    # issue): version 1 signed neither the type's name nor the field labels.
+    payload_version = models.PositiveSmallIntegerField(_("签名内容版本"))
+    # The type's name and the labels of the fields carried, as signed (version
+    # 2 on; empty for version 1): ``[{"code", "label"}]`` in the type's order.
+    type_name = models.CharField(_("证照名称（签发时）"), max_length=64, blank=True)
+    field_labels = models.JSONField(_("信息项名称（签发时）"), default=list, blank=True)
     issued_at = models.DateTimeField(_("签发时间"))
     valid_from = models.DateField(_("有效期起"))
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
@@ -120,7 +135,22 @@ class Licence(models.Model):
         verbose_name_plural = _("电子证照")
 
     def __str__(self) -> str:
-        return f"{self.licence_type.name} {self.number}"
+        return f"{self.signed_type_name} {self.number}"
+
+    @property
+    def names_signed(self) -> bool:
+        """Whether the signature covers the type's name and the field labels."""
+        return self.payload_version >= NAMES_SIGNED_FROM
+
+    @property
+    def signed_type_name(self) -> str:
+        """The type's name as signed; for an older licence, the type's current name."""
+        return self.type_name if self.names_signed else self.licence_type.name
+
+    @property
+    def display_type_name(self) -> str:
+        """The type's name in the page's language (the signed wording in Chinese)."""
+        return gettext(self.signed_type_name)
 
     def stored_status(self, today: date | None = None) -> str:
         """Return valid, revoked or expired from the stored dates (the signature is not checked)."""

@@ -84,9 +84,9 @@ def licence_pdf(
     """Return the licence as a one-page A4 PDF, in the active language, with its QR code."""
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=0)
-    title = licence.licence_type.display_name
+    title = licence.display_type_name
     canvas.setTitle(f"{title} {licence.number}")
-    canvas.setAuthor(licence.issuer.name)
+    canvas.setAuthor(licence.issuer_name)
     canvas.setSubject(verification_url)
 
     # A frame, as printed licences have.
@@ -137,7 +137,7 @@ def licence_pdf(
     text_width = PAGE_WIDTH - 2 * MARGIN - QR_SIZE - 8 * mm
     canvas.setFont(CHINESE, 11)
     for line in (
-        _labelled(_("发证机关")) + licence.issuer.name,
+        _labelled(_("发证机关")) + licence.issuer_name,
         # The signed date (Beijing time), not issued_at: that is unsigned, and in UTC.
         _labelled(_("签发日期")) + licence.valid_from.isoformat(),
     ):

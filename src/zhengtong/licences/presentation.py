@@ -59,16 +59,27 @@ def _text(value: Any) -> str:
 
 
 def field_rows(licence: Licence, *, masked: bool) -> list[FieldRow]:
-    """Return the licence's fields in the type's order; masked fields masked if asked."""
+    """Return the licence's fields with their labels as signed; masked fields masked if asked.
+
+    A licence signed before the labels were (payload version 1) shows the
+    type's current labels, in the type's order. Masking follows the type as it
+    is now: it protects personal data on pages and is not part of the licence.
+    """
+    current = {str(field["code"]): field for field in licence.licence_type.fields}
+    labels = (
+        [(str(entry["code"]), str(entry["label"])) for entry in licence.field_labels]
+        if licence.names_signed
+        else [(code, str(field["label"])) for code, field in current.items()]
+    )
     rows = []
-    for field in licence.licence_type.fields:
-        code = field["code"]
+    for code, label in labels:
         if code not in licence.data:
             continue
         value = _text(licence.data[code])
-        if masked and field.get("mask"):
-            value = mask(field["mask"], value)
-        rows.append(FieldRow(code, _(field["label"]), value))
+        kind = current.get(code, {}).get("mask")
+        if masked and kind:
+            value = mask(kind, value)
+        rows.append(FieldRow(code, _(label), value))
     return rows
 
 

@@ -10,8 +10,15 @@ class VerificationOut(Schema):
     status: str = Field(description="valid, revoked, expired or forged")
     valid: bool
     type: str = Field(description="the licence type's code")
-    type_name: str
-    issuer: str = Field(description="the issuing department's name")
+    type_name: str = Field(
+        description="the type's name as signed (payload version 2); "
+        "for version 1, which did not sign it, the type's current name"
+    )
+    issuer: str = Field(description="the issuing department's name as signed")
+    payload_version: int = Field(
+        description="the layout of the signed payload: 1 signs the type by code only, "
+        "2 also its name and the field labels"
+    )
     valid_from: date
     valid_until: date | None = Field(description="null: valid until revoked (长期)")
     revoked_at: datetime | None

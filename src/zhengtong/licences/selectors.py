@@ -138,17 +138,25 @@ def _unrevoked_in_force(
 
 
 def signed_payload(licence: Licence) -> dict[str, Any]:
-    """Return the payload as it stands now, rebuilt from the stored columns."""
+    """Return the payload as it stands now, rebuilt from the licence's own columns.
+
+    Only what the licence stores as signed goes in, in the layout of its
+    payload version: never the department's or the type's current rows, which
+    may have been renamed since.
+    """
     return signing.payload_of(
+        version=licence.payload_version,
         type_code=licence.licence_type.code,
+        type_name=licence.type_name,
+        field_labels=licence.field_labels,
         number=licence.number,
         holder_kind=licence.holder_kind,
         holder_id=licence.holder_id,
         holder_name=licence.holder_name,
         data=licence.data,
-        issuer_code=licence.issuer.code,
-        issuer_name=licence.issuer.name,
-        issuer_credit_code=licence.issuer.credit_code,
+        issuer_code=licence.issuer_code,
+        issuer_name=licence.issuer_name,
+        issuer_credit_code=licence.issuer_credit_code,
         valid_from=licence.valid_from,
         valid_until=licence.valid_until,
     )
@@ -159,7 +167,13 @@ def signature_holds(licence: Licence) -> bool:
     key = licence.signing_key
     if key.algorithm != licence.signature_algorithm:
         return False
-    message = signing.message_of(signed_payload(licence))
+    try:
+        payload = signed_payload(licence)
+    except (signing.UnknownPayloadVersion, KeyError, TypeError):
+        # An unknown layout, or stored labels that are not {code, label}
+        # objects: not what any signature covers.
+        return False
+    message = signing.message_of(payload)
     if signing.payload_hash(message) != licence.payload_hash:
         return False
     return signing.verify(

@@ -9,7 +9,7 @@ already issued. The signed message is the canonical JSON of the payload
 
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,8 +23,12 @@ from zhengtong.core.keyfiles import load_ed25519_private_key, read_or_create_ed2
 from zhengtong.ledger.encoding import canonical_json
 from zhengtong.ledger.signing import key_id_of, public_key_pem, verify_signature
 
-# The version of the payload layout; part of what is signed.
-PAYLOAD_VERSION = 1
+# The version of the payload layout new licences are signed with; part of
+# what is signed, and recorded on the licence, so that each licence is checked
+# against the layout it was signed in. 1: the type by code only; 2: also the
+# type's name and the labels of the fields carried.
+PAYLOAD_VERSION = 2
+PAYLOAD_VERSIONS = (1, 2)
 # Hex digits of SHA-256 over the signature carried in the QR code's URL.
 SHORT_DIGEST_LENGTH = 12
 
@@ -85,9 +89,16 @@ def licence_signer() -> LicenceSigner:
         return signer
 
 
+class UnknownPayloadVersion(ValueError):
+    """A licence names a payload layout this platform does not know."""
+
+
 def payload_of(
     *,
+    version: int,
     type_code: str,
+    type_name: str,
+    field_labels: Sequence[Mapping[str, str]],
     number: str,
     holder_kind: str,
     holder_id: str,
@@ -99,9 +110,14 @@ def payload_of(
     valid_from: date,
     valid_until: date | None,
 ) -> dict[str, Any]:
-    """Return the payload a licence's signature covers."""
-    return {
-        "v": PAYLOAD_VERSION,
+    """Return the payload a licence's signature covers, in the layout of ``version``.
+
+    Version 1 leaves out ``type_name`` and ``field_labels``.
+    """
+    if version not in PAYLOAD_VERSIONS:
+        raise UnknownPayloadVersion(version)
+    payload: dict[str, Any] = {
+        "v": version,
         "type": type_code,
         "number": number,
         "holder": {"kind": holder_kind, "id": holder_id, "name": holder_name},
@@ -112,6 +128,23 @@ def payload_of(
             "until": valid_until.isoformat() if valid_until else None,
         },
     }
+    if version >= 2:
+        payload["type"] = {"code": type_code, "name": type_name}
+        payload["fields"] = [
+            {"code": str(entry["code"]), "label": str(entry["label"])} for entry in field_labels
+        ]
+    return payload
+
+
+def field_labels_of(
+    fields: Sequence[Mapping[str, Any]], data: Mapping[str, Any]
+) -> list[dict[str, str]]:
+    """Return the labels of the fields the data carries, in the type's order."""
+    return [
+        {"code": str(field["code"]), "label": str(field["label"])}
+        for field in fields
+        if field["code"] in data
+    ]
 
 
 def message_of(payload: Mapping[str, Any]) -> bytes:

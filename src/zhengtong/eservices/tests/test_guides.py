@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from zhengtong.core.errors import Conflict
-from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.core.testing import TEST_ACTOR, make_department
 from zhengtong.eservices import actions, application_actions
 from zhengtong.eservices.demo import load_demo_service_items
 from zhengtong.eservices.forms_engine import fields_of
@@ -27,6 +27,8 @@ RESTAURANT = "开办餐饮店“一件事”"
 
 @pytest.fixture
 def demo(cast: ItemsCast) -> ItemsCast:
+    # The restaurant bundle's fire-safety lane needs the city's fire brigade.
+    make_department("长沙市消防救援支队", code="cs-fire", region=cast.market.region)
     assert load_demo_service_items(actor=TEST_ACTOR) == 6
     return cast
 

@@ -68,11 +68,16 @@ def test_anyone_can_check_a_signature_with_the_published_key(cast: LicenceCast) 
     assert isinstance(public, Ed25519PublicKey)
     # The signed message is the canonical JSON of the documented payload.
     payload = {
-        "v": 1,
-        "type": "pension_insurance_certificate",
+        "v": 2,
+        "type": {"code": "pension_insurance_certificate", "name": "城乡居民基本养老保险参保证明"},
         "number": licence.number,
         "holder": {"kind": "person", "id": cast.zhangsan.id_number, "name": "张三"},
         "data": licence.data,
+        "fields": [
+            {"code": "insured_region", "label": "参保地"},
+            {"code": "insured_on", "label": "参保日期"},
+            {"code": "address", "label": "户籍地址"},
+        ],
         "issuer": {
             "code": cast.hrss.code,
             "name": cast.hrss.name,
