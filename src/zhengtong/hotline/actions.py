@@ -47,6 +47,7 @@ from zhengtong.hotline.models import (
 )
 from zhengtong.hotline.reply_quality import score_reply
 from zhengtong.hotline.selectors import (
+    EXTENSION_WITHDRAWN_ON_ESCALATION,
     SNAPSHOT_WINDOWS,
     categories,
     handling_departments,
@@ -166,6 +167,13 @@ def _clean_text(value: str, *, field: str, maximum: int, required: bool, label: 
 
 
 def _lock(case: Case) -> Case:
+    """Lock the case's row for the rest of the transaction and return it as committed now.
+
+    Actions lock in one order: the case before the rows that hang off it
+    (its extension requests), and several cases by their primary key. Two
+    actions at once then queue for the same first row instead of each
+    holding a row the other waits for, which PostgreSQL ends as a deadlock.
+    """
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
@@ -361,16 +369,27 @@ def _check_attachment(attachment: NewAttachment) -> None:
         )
 
 
-def _same_person_filter(citizen_id: int | None, phone: str) -> dict[str, Any] | None:
+def _same_person_filter(citizen_id: int | None, phone: str, *, entered_by: str) -> Q | None:
+    """Which earlier cases are known to come from the sender of a new message, if any.
+
+    A repeat is merged into, and shown the number of, the person's open case,
+    so the sender must be known, not merely claimed. A signed-in citizen is
+    their account. A number is the caller's only when the centre registered
+    the message (a call through the call-centre system or an agent, an
+    import): it comes from the line the person called on. A number typed on
+    the public form proves nothing, as anybody can type anybody's, so it
+    neither joins nor is joined by a case; such messages are linked (并单) to
+    similar ones instead, which their senders never see.
+    """
     if citizen_id is not None:
-        return {"citizen_id": citizen_id}
-    if phone:
-        return {"contact_phone": phone}
+        return Q(citizen_id=citizen_id)
+    if phone and entered_by:
+        return Q(contact_phone=phone, citizen_id=None) & ~Q(entered_by="")
     return None
 
 
 def _repeat_of(
-    person: dict[str, Any] | None, print_: MessageFingerprint, since: dt.datetime
+    person: Q | None, print_: MessageFingerprint, since: dt.datetime
 ) -> tuple[Case, float] | None:
     """Return the person's open case this message repeats, with the similarity."""
     if person is None:
@@ -378,7 +397,7 @@ def _repeat_of(
     candidates = [
         (case, MessageFingerprint.from_json(case.fingerprint))
         for case in Case.objects.filter(
-            state__in=OPEN_STATES, received_at__gte=since, merged_into=None, **person
+            person, state__in=OPEN_STATES, received_at__gte=since, merged_into=None
         ).only("pk", "fingerprint", "number", "state", "department_id")[:200]
         if case.fingerprint
     ]
@@ -395,29 +414,33 @@ def _more_urgent(urgency: str, than: str) -> bool:
     return _URGENCY_RANK.get(urgency, 0) > _URGENCY_RANK.get(than, 0)
 
 
-def _escalate(original: Case, urgency: str, now: dt.datetime) -> None:
+def _escalate(original: Case, urgency: str, now: dt.datetime) -> bool:
     """Raise a case to a repeat's higher urgency and count its running deadline anew.
 
     The deadline that runs now (dispatch while queued, reply while handled)
     becomes what the new urgency allows from now, the moment the centre
     learnt of it, unless the case is due sooner already: escalating never
-    gives a department more time.
+    gives a department more time. Returns whether the reply deadline was
+    counted anew.
     """
     limits = limits_for(urgency, original.category or original.predicted_category)
     original.urgency = urgency
+    recounted = False
     if original.state == CaseState.DISPATCHING:
         original.dispatch_due = min(original.dispatch_due, dispatch_due(now, limits))
     elif original.state in (CaseState.ASSIGNED, CaseState.HANDLING) and (
         original.reply_due is None or counted_reply_due(now, limits) < original.reply_due
     ):
         start_reply_clock(original, now, limits)
+        recounted = True
     original.save()
+    return recounted
 
 
 def _similar_cases(
     print_: MessageFingerprint,
     since: dt.datetime,
-    person: dict[str, Any] | None,
+    person: Q | None,
     category: str,
     place: tuple[str | None, str | None],
 ) -> list[tuple[int, float]]:
@@ -439,7 +462,7 @@ def _similar_cases(
         # comparing within it keeps intake fast as the window fills up.
         queryset = queryset.filter(predicted_category=category)
     if person is not None:
-        queryset = queryset.exclude(**person)
+        queryset = queryset.exclude(person)
     rows = list(
         queryset.order_by("-received_at").values_list("pk", "fingerprint")[:SIMILAR_CANDIDATES]
     )
@@ -481,7 +504,11 @@ def do_submit_case(
     received_at = data.received_at or now
     print_ = fingerprint(data.title, data.content)
     since = received_at - dt.timedelta(days=settings.HOTLINE_REPEAT_DAYS)
-    person = None if data.anonymous else _same_person_filter(citizen_id, data.contact_phone)
+    person = (
+        None
+        if data.anonymous
+        else _same_person_filter(citizen_id, data.contact_phone, entered_by=entered_by)
+    )
     suggestion = routing.suggest(data.location_text, data.title, data.content)
     prediction = suggestion.prediction
     place = suggestion.place
@@ -568,8 +595,15 @@ def do_submit_case(
             told = stored_text(
                 gettext_noop("工单 %(number)s 的诉求人再次反映。"), number=original.number
             )
+            withdrawn = 0
             if escalated_from:
-                _escalate(original, data.urgency, now)
+                if _escalate(original, data.urgency, now):
+                    # The department asked for days on top of the old urgency's
+                    # deadline; granting them now would undo the escalation. The
+                    # request is withdrawn, as when the case is answered or sent
+                    # back, and the department may ask again against the new
+                    # deadline if the emergency really needs longer.
+                    withdrawn = _withdraw_pending_extensions(original, AUTOMATIC, now)
                 repeated["urgency"] = {"from": escalated_from, "to": data.urgency}
                 ledger["escalated_from"] = escalated_from
                 note = stored_text(
@@ -590,6 +624,11 @@ def do_submit_case(
                     number=original.number,
                     urgency=stored_label(Urgency(data.urgency).label),
                 )
+            if withdrawn:
+                repeated["extensions_withdrawn"] = withdrawn
+                ledger["extensions_withdrawn"] = withdrawn
+                note = stored_text(EXTENSION_WITHDRAWN_ON_ESCALATION, text=note)
+                told = stored_text(EXTENSION_WITHDRAWN_ON_ESCALATION, text=told)
             _event(
                 original,
                 EventKind.REPEATED,
@@ -797,7 +836,10 @@ def _require_department(case: Case, departments: Sequence[int]) -> None:
 def _withdraw_pending_extensions(case: Case, actor: Actor, now: dt.datetime) -> int:
     # A request the centre has not decided yet concerns this department's
     # deadline only: once the case is returned or answered it must neither
-    # move another department's deadline nor block that department's own request.
+    # move another department's deadline nor block that department's own
+    # request; once a more urgent repeat counts a shorter deadline (加急), the
+    # days it asked for were weighed against a deadline that no longer runs.
+    # The caller holds the case's lock (see ``_lock``).
     return ExtensionRequest.objects.filter(case=case, state=ExtensionState.PENDING).update(
         state=ExtensionState.WITHDRAWN, decided_by=actor.label[:64], decided_at=now
     )
@@ -910,10 +952,13 @@ def do_decide_extension(
     note = _clean_text(note, field="note", maximum=MAX_NOTE, required=not approve, label=_("说明"))
     now = _now()
     with transaction.atomic(durable=True):
+        # The case row first, then the request: the order in which every
+        # action that touches both (reply, return, 加急) takes them, so two at
+        # once queue for the case instead of each holding what the other needs.
+        case = _lock(request.case)
         locked_request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
         if locked_request.state != ExtensionState.PENDING:
             raise Conflict(_("该延期申请已审批。"), code="already_decided")
-        case = _lock(locked_request.case)
         if case.state not in (CaseState.ASSIGNED, CaseState.HANDLING):
             raise Conflict(_("工单当前的状态不允许此操作。"), code="not_handling")
         locked_request.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
@@ -1190,7 +1235,8 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
         return []
     chased: list[tuple[Case, str]] = []
     with transaction.atomic(durable=True):
-        for case, kind in due:
+        # By primary key, the order every batch locks cases in (see ``_lock``).
+        for case, kind in sorted(due, key=lambda pair: pair[0].pk):
             locked = _lock(case)
             # Checked again under the lock: the case may have been answered,
             # sent back or given more time since the list was read, and a
@@ -1250,7 +1296,8 @@ def do_recount_reply_deadlines(*, actor: Actor, now: dt.datetime | None = None) 
         return []
     written: dict[str, str] = {}
     with transaction.atomic(durable=True):
-        for case, due in moved:
+        # By primary key, the order every batch locks cases in (see ``_lock``).
+        for case, due in sorted(moved, key=lambda pair: pair[0].pk):
             locked = _lock(case)
             # Counted again under the lock: the case may have been answered,
             # sent back or extended since it was read.

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zhengtong.core.models import Department
 from zhengtong.hotline.hot_issues import HotIssue, MessageForMining, heat_jumps, mine_hot_issues
@@ -129,6 +130,13 @@ def public_history_of(case: Case) -> list[PublicEvent]:
     return steps
 
 
+# Added to the history's note and the department's notice when a more urgent
+# repeat withdraws the department's pending extension request.
+EXTENSION_WITHDRAWN_ON_ESCALATION = gettext_noop(
+    "%(text)s待审批的延期申请已撤回，如仍需延期，请按新的期限重新申请。"
+)
+
+
 def event_note(event: CaseEvent) -> str:
     """Return an event's note for the staff, worded from its data where it has any.
 
@@ -143,7 +151,7 @@ def event_note(event: CaseEvent) -> str:
         if isinstance(raised, dict) and {raised.get("from"), raised.get("to")} <= set(
             Urgency.values
         ):
-            return _(
+            note = _(
                 "同一诉求人再次反映，情况更为紧急，重复件工单 %(number)s 已合并到本工单办理；"
                 "紧急程度由“%(before)s”提升为“%(after)s”，期限按新的紧急程度重新计算。"
             ) % {
@@ -151,6 +159,9 @@ def event_note(event: CaseEvent) -> str:
                 "before": Urgency(raised["from"]).label,
                 "after": Urgency(raised["to"]).label,
             }
+            if (event.data or {}).get("extensions_withdrawn"):
+                note = _(EXTENSION_WITHDRAWN_ON_ESCALATION) % {"text": note}
+            return note
         return _("同一诉求人再次反映，重复件工单 %(number)s 已合并到本工单办理。") % {
             "number": repeat
         }

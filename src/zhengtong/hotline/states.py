@@ -85,8 +85,9 @@ class ExtensionState(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已同意")
     REFUSED = "refused", _("未同意")
-    # The department sent the case back or replied before the centre decided:
-    # the request no longer concerns anyone.
+    # The department sent the case back or replied before the centre decided,
+    # or a more urgent repeat shortened the deadline it asked to move: the
+    # request no longer concerns anyone.
     WITHDRAWN = "withdrawn", _("已撤回")
 
 

@@ -109,7 +109,7 @@ def test_the_training_command_refuses_a_file_with_an_unbalanced_quote(
 ) -> None:
     data = tmp_path / "labels.csv"
     data.write_text(UNBALANCED, encoding="utf-8")
-    with pytest.raises(CommandError, match=r"labels\.csv: line 2: .*unbalanced quote"):
+    with pytest.raises(CommandError, match=r"labels\.csv: 第 2 行起无法读取：可能有未配对的引号"):
         call_command("hotline_train", "--data", str(data), stdout=io.StringIO())
     assert not ClassifierVersion.objects.exists()
 
@@ -120,7 +120,9 @@ def test_the_classify_command_refuses_a_file_with_an_unbalanced_quote(
     train_active_model()
     data = tmp_path / "messages.csv"
     data.write_text(UNBALANCED, encoding="utf-8")
-    with pytest.raises(CommandError, match="unbalanced quote"):
+    with pytest.raises(
+        CommandError, match=r"messages\.csv: 第 \d+ 行起无法读取：可能有未配对的引号"
+    ):
         call_command("hotline_classify", str(data), str(tmp_path / "out.csv"))
 
 

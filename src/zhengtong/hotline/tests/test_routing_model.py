@@ -148,14 +148,14 @@ def test_the_commands_train_a_version_and_classify_a_csv(tmp_path: Path) -> None
 def test_the_commands_explain_what_is_missing(tmp_path: Path, settings: Any) -> None:
     # No shared data directory: the message names the variable that sets it.
     settings.SHARED_DATA_DIR = tmp_path / "absent"
-    with pytest.raises(CommandError, match=r"ZHENGTONG_SHARED_DATA\)"):
+    with pytest.raises(CommandError, match=r"（ZHENGTONG_SHARED_DATA）"):
         call_command("hotline_train")
-    with pytest.raises(CommandError, match="no routing model is active"):
+    with pytest.raises(CommandError, match="没有启用的分拨模型"):
         call_command("hotline_classify", str(tmp_path / "x.csv"), str(tmp_path / "y.csv"))
-    with pytest.raises(CommandError, match="is not a file"):
+    with pytest.raises(CommandError, match="不是文件"):
         call_command("hotline_train", "--data", str(tmp_path / "missing.csv"))
     bad = tmp_path / "bad.csv"
     bad.write_text("title,body,label\n,只有一条,环境保护\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="training failed"):
+    with pytest.raises(CommandError, match="训练失败"):
         call_command("hotline_train", "--data", str(bad), "--no-corrections", stdout=io.StringIO())
     assert ClassifierVersion.objects.get().state == "failed"
