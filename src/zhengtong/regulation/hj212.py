@@ -17,7 +17,10 @@ which variant matched, so the receiver can log it.
 
 Everything invalid raises ``HJ212Error`` with a stable ``code`` (see
 ``ErrorCode``) and, for answering the device, the matching return code of
-table 7 (``qn_rtn``). Nothing here touches a database or a socket.
+table 7 (``qn_rtn``). Its detail is a ``gettext_noop``-marked message with
+named values (field names, the bytes and numbers sent, kept as they were),
+so that whoever stores it can show it in each reader's language. Nothing
+here touches a database or a socket.
 """
 
 from __future__ import annotations
@@ -87,13 +90,53 @@ _QN_RTN = {
 }
 
 
-class HJ212Error(ValueError):
-    """A packet that is not valid HJ 212; ``code`` is stable, ``detail`` says where."""
+def gettext_noop(message: str) -> str:
+    """Mark a message for translation and return it unchanged.
 
-    def __init__(self, code: ErrorCode, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
+    Django's own reads the settings; this module, like the rest of it, is
+    usable where none are configured. ``makemessages`` finds the messages
+    by this name all the same.
+    """
+    return message
+
+
+# The details that several checks give, each a ``gettext_noop``-marked
+# message; the field names, forms and values sent fill them in verbatim.
+MISSING = gettext_noop("缺少 %(field)s")
+NOT_OF_FORM = gettext_noop("%(name)s 不是 %(form)s 格式：%(value)s")
+NOT_A_REAL_TIME = gettext_noop("%(name)s 不是真实的时间：%(value)s")
+OUT_OF_RANGE = gettext_noop("%(name)s=%(value)s 不在 %(range)s 之内")
+SEGMENT_TOO_LONG = gettext_noop("数据段有 %(length)d 字节，超过 %(limit)d 字节")
+
+
+def _bytes_text(data: bytes) -> str:
+    """Bytes as their repr shows them without b'...': ``00G0``, ``\\x00``."""
+    return repr(data)[2:-1]
+
+
+class HJ212Error(ValueError):
+    """A packet that is not valid HJ 212; ``code`` is stable, ``detail`` says where.
+
+    ``message`` is a ``gettext_noop``-marked message and ``values`` what fills
+    it in; ``detail`` is the message filled in, untranslated. It is made only
+    when asked for (logged or stored), so a refusal costs the parser no more
+    than keeping its values.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, **values: object) -> None:
+        super().__init__(code, message)
         self.code = code
-        self.detail = detail
+        self.message = message
+        self.values = values
+
+    @property
+    def detail(self) -> str:
+        # Filled in as ``core.i18n.stored_text`` does: a message without
+        # values is taken as it is, "%" and all.
+        return self.message % self.values if self.values else self.message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
 
     @property
     def qn_rtn(self) -> int:
@@ -342,32 +385,50 @@ def timestamp(value: str, name: str) -> dt.datetime:
     """The value of the time field ``name`` as a naive local time; HJ212Error if it is not one."""
     # Some devices add milliseconds (YYYYMMDDhhmmsszzz), as QN has them.
     if len(value) not in (14, 17) or not value.isdigit():
-        raise HJ212Error(ErrorCode.BAD_VALUE, f"{name} is not YYYYMMDDhhmmss: {value!r}")
+        raise HJ212Error(
+            ErrorCode.BAD_VALUE, NOT_OF_FORM, name=name, form="YYYYMMDDhhmmss", value=repr(value)
+        )
     try:
         return _moment(value)
     except ValueError as error:
-        raise HJ212Error(ErrorCode.BAD_VALUE, f"{name} is not a real time: {value!r}") from error
+        raise HJ212Error(
+            ErrorCode.BAD_VALUE, NOT_A_REAL_TIME, name=name, value=repr(value)
+        ) from error
 
 
 def frame_bounds(raw: bytes) -> tuple[int, int]:
     """Return (segment start, segment end) of a whole frame, or refuse its framing."""
     if len(raw) < FRAME_OVERHEAD or not raw.startswith(HEADER):
-        raise HJ212Error(ErrorCode.BAD_FRAME, "a packet starts with ## and has a length")
+        raise HJ212Error(
+            ErrorCode.BAD_FRAME,
+            gettext_noop("数据包应以 %(header)s 和 4 位长度开头"),
+            header="##",
+        )
     length_field = raw[2:6]
     # bytes.isdigit: four ASCII digits (the frame is long enough for four bytes).
     if not length_field.isdigit():
-        raise HJ212Error(ErrorCode.BAD_LENGTH, f"length field {length_field!r} is not 4 digits")
+        raise HJ212Error(
+            ErrorCode.BAD_LENGTH,
+            gettext_noop("长度字段 %(field)s 不是 4 位数字"),
+            field=_bytes_text(length_field),
+        )
     length = int(length_field)
     if length > MAX_SEGMENT:
-        raise HJ212Error(ErrorCode.BAD_LENGTH, f"data segment of {length} bytes exceeds 1024")
+        raise HJ212Error(ErrorCode.BAD_LENGTH, SEGMENT_TOO_LONG, length=length, limit=MAX_SEGMENT)
     end = 6 + length
     if len(raw) != end + 6:
         raise HJ212Error(
             ErrorCode.BAD_LENGTH,
-            f"length field says {length} bytes, the frame holds {len(raw) - FRAME_OVERHEAD}",
+            gettext_noop("长度字段为 %(length)d 字节，数据段实有 %(actual)d 字节"),
+            length=length,
+            actual=len(raw) - FRAME_OVERHEAD,
         )
     if raw[end + 4 :] != TRAILER:
-        raise HJ212Error(ErrorCode.BAD_FRAME, "a packet ends with <CR><LF> after the CRC")
+        raise HJ212Error(
+            ErrorCode.BAD_FRAME,
+            gettext_noop("数据包应在 CRC 之后以 %(trailer)s 结尾"),
+            trailer="<CR><LF>",
+        )
     return 6, end
 
 
@@ -388,7 +449,11 @@ def parse_packet(
     segment = raw[start:end]
     crc_field = raw[end : end + 4]
     if not _HEX.fullmatch(crc_field):
-        raise HJ212Error(ErrorCode.BAD_CRC, f"CRC field {crc_field!r} is not 4 hex digits")
+        raise HJ212Error(
+            ErrorCode.BAD_CRC,
+            gettext_noop("CRC 字段 %(field)s 不是 4 位十六进制数"),
+            field=_bytes_text(crc_field),
+        )
     sent = int(crc_field, 16)
     variant = None
     for candidate in crc_variants:
@@ -398,12 +463,20 @@ def parse_packet(
     if variant is None:
         raise HJ212Error(
             ErrorCode.BAD_CRC,
-            f"CRC {sent:04X} does not match the segment (HJ 212: {crc16_fast(segment):04X})",
+            gettext_noop("CRC 校验码为 %(sent)s，按 HJ 212 计算应为 %(expected)s"),
+            sent=f"{sent:04X}",
+            expected=f"{crc16_fast(segment):04X}",
         )
     try:
         text = segment.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise HJ212Error(ErrorCode.BAD_ENCODING, f"segment is not UTF-8: {error}") from error
+        raise HJ212Error(
+            ErrorCode.BAD_ENCODING,
+            gettext_noop("数据段不是 %(encoding)s 编码（第 %(position)d 字节起）"),
+            encoding="UTF-8",
+            # Counted from 1, as a reader counts the segment's bytes.
+            position=error.start + 1,
+        ) from error
     return _parse_segment(segment, text, sent, variant, split_items)
 
 
@@ -412,12 +485,14 @@ def _parse_segment(
 ) -> Packet:
     head, marker, rest = text.partition("CP=&&")
     if not marker:
-        raise HJ212Error(ErrorCode.MISSING_FIELD, "CP=&&...&& is missing")
+        raise HJ212Error(ErrorCode.MISSING_FIELD, MISSING, field="CP=&&...&&")
     if not rest.endswith("&&"):
-        raise HJ212Error(ErrorCode.BAD_CP, "the data area does not end with &&")
+        raise HJ212Error(
+            ErrorCode.BAD_CP, gettext_noop("数据区没有以 %(marker)s 结尾"), marker="&&"
+        )
     cp = rest[:-2]
     if "&&" in cp:
-        raise HJ212Error(ErrorCode.BAD_CP, "&& inside the data area")
+        raise HJ212Error(ErrorCode.BAD_CP, gettext_noop("数据区内出现 %(marker)s"), marker="&&")
     usual = _USUAL_HEADER.fullmatch(head)
     if usual is not None:
         qn, st, cn, pw, mn, flag_text = usual.groups()
@@ -434,18 +509,30 @@ def _parse_segment(
                 _NO_EXTRA, deferred,
             )  # fmt: skip
     if head and not head.endswith(";"):
-        raise HJ212Error(ErrorCode.BAD_FIELD, "CP must follow a ';'")
+        raise HJ212Error(
+            ErrorCode.BAD_FIELD,
+            gettext_noop("%(field)s 之前应为 %(separator)s"),
+            field="CP",
+            separator="';'",
+        )
     fields: dict[str, str] = {}
     for part in head.split(";")[:-1] if head else []:
         name, equals, value = part.partition("=")
         if not equals or not name:
-            raise HJ212Error(ErrorCode.BAD_FIELD, f"{part!r} is not Name=value")
+            raise HJ212Error(
+                ErrorCode.BAD_FIELD,
+                gettext_noop("%(part)s 不是 %(form)s 形式"),
+                part=repr(part),
+                form="Name=value",
+            )
         if name in fields:
-            raise HJ212Error(ErrorCode.BAD_FIELD, f"{name} appears twice")
+            raise HJ212Error(
+                ErrorCode.BAD_FIELD, gettext_noop("字段 %(name)s 出现了两次"), name=repr(name)
+            )
         fields[name] = value
     for name in ("ST", "CN", "PW", "MN"):
         if name not in fields:
-            raise HJ212Error(ErrorCode.MISSING_FIELD, f"{name} is missing")
+            raise HJ212Error(ErrorCode.MISSING_FIELD, MISSING, field=name)
     qn = fields.get("QN")
     if qn is not None:
         _check_qn(qn)
@@ -475,26 +562,32 @@ def _parse_segment(
 
 def _check(value: str, pattern: re.Pattern[str], code: ErrorCode, name: str) -> None:
     if not pattern.fullmatch(value):
-        raise HJ212Error(code, f"{name}={value!r} is malformed")
+        raise HJ212Error(
+            code, gettext_noop("%(name)s=%(value)s 格式错误"), name=name, value=repr(value)
+        )
 
 
 def _check_qn(qn: str) -> None:
     if not _QN.fullmatch(qn):
-        raise HJ212Error(ErrorCode.BAD_QN, f"QN={qn!r} is not YYYYMMDDhhmmsszzz")
+        raise HJ212Error(
+            ErrorCode.BAD_QN, NOT_OF_FORM, name="QN", form="YYYYMMDDhhmmsszzz", value=repr(qn)
+        )
     try:
         # Any three digits are a valid millisecond: the time is that of the
         # first 14, which the uploads of the same second share in the cache
         # (every QN differs, so caching the whole one only churned it).
         _moment(qn[:14])
     except ValueError as error:
-        raise HJ212Error(ErrorCode.BAD_QN, f"QN={qn!r} is not a real time") from error
+        raise HJ212Error(ErrorCode.BAD_QN, NOT_A_REAL_TIME, name="QN", value=repr(qn)) from error
 
 
 def _flag(value: str | None) -> int | None:
     if value is None:
         return None
     if not value.isdigit() or not 0 <= int(value) <= 255:
-        raise HJ212Error(ErrorCode.BAD_FLAG, f"Flag={value!r} is not 0..255")
+        raise HJ212Error(
+            ErrorCode.BAD_FLAG, OUT_OF_RANGE, name="Flag", value=repr(value), range="0..255"
+        )
     return int(value)
 
 
@@ -504,16 +597,34 @@ def _packet_numbers(fields: Mapping[str, str], flag: int | None) -> tuple[int | 
     if not split:
         if pnum is not None or pno is not None:
             raise HJ212Error(
-                ErrorCode.BAD_PACKET_NUMBER, "PNUM/PNO sent but the Flag's D bit is not set"
+                ErrorCode.BAD_PACKET_NUMBER,
+                gettext_noop("发送了 %(fields)s，但 %(flag)s 的 D 位（拆分包）未置位"),
+                fields="PNUM/PNO",
+                flag="Flag",
             )
         return None, None
     if pnum is None or pno is None:
-        raise HJ212Error(ErrorCode.BAD_PACKET_NUMBER, "the Flag's D bit needs PNUM and PNO")
+        raise HJ212Error(
+            ErrorCode.BAD_PACKET_NUMBER,
+            gettext_noop("%(flag)s 的 D 位（拆分包）已置位，但缺少 %(fields)s"),
+            flag="Flag",
+            fields="PNUM/PNO",
+        )
     if not (pnum.isdigit() and pno.isdigit() and len(pnum) <= 4 and len(pno) <= 4):
-        raise HJ212Error(ErrorCode.BAD_PACKET_NUMBER, f"PNUM={pnum!r}, PNO={pno!r}")
+        raise HJ212Error(
+            ErrorCode.BAD_PACKET_NUMBER,
+            gettext_noop("分包序号格式错误：%(fields)s"),
+            fields=f"PNUM={pnum!r}, PNO={pno!r}",
+        )
     total, number = int(pnum), int(pno)
     if not 1 <= number <= total:
-        raise HJ212Error(ErrorCode.BAD_PACKET_NUMBER, f"PNO {number} outside 1..{total}")
+        raise HJ212Error(
+            ErrorCode.BAD_PACKET_NUMBER,
+            OUT_OF_RANGE,
+            name="PNO",
+            value=str(number),
+            range=f"1..{total}",
+        )
     return total, number
 
 
@@ -555,7 +666,7 @@ def _check_usual_times(cp: str) -> None:
         except ValueError:
             name = cp[max(cp.rfind(";", 0, at), cp.rfind(",", 0, at)) + 1 : at + 4]
             raise HJ212Error(
-                ErrorCode.BAD_VALUE, f"{name} is not a real time: {cp[start:end]!r}"
+                ErrorCode.BAD_VALUE, NOT_A_REAL_TIME, name=name, value=repr(cp[start:end])
             ) from None
         at = cp.find("Time=", end)
 
@@ -593,7 +704,12 @@ def parse_data_area(cp: str) -> tuple[tuple[tuple[str, str], ...], ...]:
         for pair in item_text.split(","):
             name, equals, value = pair.strip().partition("=")
             if not equals or not _NAME.fullmatch(name):
-                raise HJ212Error(ErrorCode.BAD_CP, f"{pair!r} in the data area is not Name=value")
+                raise HJ212Error(
+                    ErrorCode.BAD_CP,
+                    gettext_noop("数据区中的 %(part)s 不是 %(form)s 形式"),
+                    part=repr(pair),
+                    form="Name=value",
+                )
             kind = name.rpartition("-")[2]
             # Most values are numbers: one float() settles them without a regex.
             if not (kind in _NUMERIC_KINDS and _is_number(value)):
@@ -625,9 +741,19 @@ def _check_value(name: str, value: str) -> None:
         timestamp(value, name)
     elif kind in _NUMERIC_KINDS and "-" in name:
         if not _NUMBER.fullmatch(value):
-            raise HJ212Error(ErrorCode.BAD_VALUE, f"{name}={value!r} is not a number")
+            raise HJ212Error(
+                ErrorCode.BAD_VALUE,
+                gettext_noop("%(name)s=%(value)s 不是数值"),
+                name=name,
+                value=repr(value),
+            )
     elif kind == "Flag" and "-" in name and not re.fullmatch(r"[A-Za-z0-9]", value):
-        raise HJ212Error(ErrorCode.BAD_VALUE, f"{name}={value!r} is not one data flag")
+        raise HJ212Error(
+            ErrorCode.BAD_VALUE,
+            gettext_noop("%(name)s=%(value)s 不是一个字符的数据标记"),
+            name=name,
+            value=repr(value),
+        )
 
 
 # --- building packets ---------------------------------------------------------------------
@@ -637,7 +763,9 @@ def frame(segment: bytes | str) -> bytes:
     """Wrap a data segment into a packet: ##, length, segment, HJ 212 CRC, CR LF."""
     body = segment.encode("utf-8") if isinstance(segment, str) else segment
     if len(body) > MAX_SEGMENT:
-        raise HJ212Error(ErrorCode.BAD_LENGTH, f"data segment of {len(body)} bytes exceeds 1024")
+        raise HJ212Error(
+            ErrorCode.BAD_LENGTH, SEGMENT_TOO_LONG, length=len(body), limit=MAX_SEGMENT
+        )
     return b"%s%04d%s%04X%s" % (HEADER, len(body), body, crc16_fast(body), TRAILER)
 
 
@@ -725,7 +853,12 @@ def set_time_command(
     cp = f"SystemTime={system_time:%Y%m%d%H%M%S}"
     if pol_id is not None:
         if not _POL_ID.fullmatch(pol_id):
-            raise HJ212Error(ErrorCode.BAD_VALUE, f"PolId={pol_id!r} is not a pollutant code")
+            raise HJ212Error(
+                ErrorCode.BAD_VALUE,
+                gettext_noop("%(name)s=%(value)s 不是污染物编码"),
+                name="PolId",
+                value=repr(pol_id),
+            )
         cp = f"PolId={pol_id};{cp}"
     qn = f"{system_time:%Y%m%d%H%M%S}{system_time.microsecond // 1000:03d}"
     # A request carries the device's system code, not 91, which is for the

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
+from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.sql import (
     driver_cursor,
     driver_sql,
@@ -524,6 +525,42 @@ def printable(text: str) -> str:
     return "".join(c if " " <= c <= "~" or c > "\x9f" else f"\\x{ord(c):02x}" for c in text)
 
 
+# How much of a value sent (a field, a part of the data area) a refusal's detail keeps.
+REFUSAL_VALUE_MAX = 120
+
+
+def refusal_text(error: HJ212Error) -> tuple[str, dict[str, Any] | None]:
+    """A refusal's detail in the platform's language, and what it was made from.
+
+    Made as the batch is stored, before its write turn, not where the parser
+    raised the error: the loop parsing packets pays nothing for it. The
+    values sent are escaped and shortened as the other columns are, so that
+    the record (a JSON column) holds nothing PostgreSQL refuses (NUL).
+    """
+    values = {
+        name: printable(value)[:REFUSAL_VALUE_MAX] if isinstance(value, str) else value
+        for name, value in error.values.items()
+    }
+    # The message is the code's own text, so with the values escaped the
+    # whole is.
+    text = stored_text(error.message, **values)
+    return text[:300], message_of(text)
+
+
+def _refused_row(item: Refused) -> RefusedPacket:
+    detail, message = refusal_text(item.error)
+    return RefusedPacket(
+        point_id=item.point_id,
+        mn=printable(item.mn)[:32],
+        code=str(item.error.code)[:32],
+        detail=detail,
+        detail_message=message,
+        peer=printable(item.peer)[:64],
+        head=printable(item.raw[:80].decode("utf-8", "backslashreplace"))[:120],
+        received_at=item.received_at,
+    )
+
+
 def _count_packets(good: Counter[int], bad: Counter[int], now: dt.datetime) -> None:
     """Add the batch's packets to each point's counters: a statement per distinct count.
 
@@ -649,6 +686,7 @@ def store_batch(
     over = _over_limit_values(rows)
     _adapt_times(rows, using)
     inserts = _reading_inserts(rows, using)
+    refused_rows = [_refused_row(item) for item in refused]
     with transaction.atomic(durable=True, using=using):
         worst = _exceedances(over)
         _insert_readings(inserts, rows, using)
@@ -660,19 +698,8 @@ def store_batch(
             _store_commands(commands)
         answered = _match_command_answers(accepted)
         _count_packets(good, bad, now)
-        if refused:
-            RefusedPacket.objects.bulk_create(
-                RefusedPacket(
-                    point_id=item.point_id,
-                    mn=printable(item.mn)[:32],
-                    code=str(item.error.code)[:32],
-                    detail=printable(item.error.detail)[:300],
-                    peer=printable(item.peer)[:64],
-                    head=printable(item.raw[:80].decode("utf-8", "backslashreplace"))[:120],
-                    received_at=item.received_at,
-                )
-                for item in refused
-            )
+        if refused_rows:
+            RefusedPacket.objects.bulk_create(refused_rows)
         record_entry(
             actor=actor,
             action="regulation.receive_packets",

@@ -130,6 +130,9 @@ class RefusedPacket(models.Model):
     mn = models.CharField(max_length=32, blank=True)
     code = models.CharField(max_length=32)
     detail = models.CharField(max_length=300)
+    # What the detail was made from, to show it in the reader's language;
+    # None for a detail stored as plain text (the rows stored before).
+    detail_message = models.JSONField(null=True, blank=True, editable=False)
     peer = models.CharField(max_length=64, blank=True)
     head = models.CharField(max_length=120, blank=True)  # the packet's first bytes, escaped
     received_at = models.DateTimeField()

@@ -45,6 +45,7 @@ from typing import Any, Generic, TypeVar
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import SHANGHAI
@@ -355,7 +356,7 @@ class Receiver:
                     self._refuse(
                         None,
                         "",
-                        HJ212Error(ErrorCode.BAD_FRAME, "bytes outside a frame"),
+                        HJ212Error(ErrorCode.BAD_FRAME, gettext_noop("数据包帧之外的字节")),
                         peer,
                         piece,
                         received_at,
@@ -381,10 +382,21 @@ class Receiver:
             packet = parse_packet(raw, crc_variants=variants, split_items=False)
             if auth is None:
                 self._unknown_seen = True
-                raise HJ212Error(ErrorCode.BAD_MN, f"MN {mn!r} is not a registered point")
+                raise HJ212Error(
+                    ErrorCode.BAD_MN,
+                    gettext_noop("%(field)s %(value)s 不是已登记的监测点"),
+                    field="MN",
+                    value=repr(mn),
+                )
             if (mn, packet.pw) not in self._verified:
                 if password_digest(auth.salt, packet.pw) != auth.digest:
-                    raise HJ212Error(ErrorCode.BAD_PW, f"wrong PW for MN {mn!r}")
+                    raise HJ212Error(
+                        ErrorCode.BAD_PW,
+                        gettext_noop("%(field)s 与 %(device)s %(value)s 登记的不符"),
+                        field="PW",
+                        device="MN",
+                        value=repr(mn),
+                    )
                 self._verified.add((mn, packet.pw))
             if packet.version is not None and packet.version != auth.flag_version:
                 # A device speaks one edition; another edition's packet is a
@@ -392,8 +404,12 @@ class Receiver:
                 # wrong edition would not be understood either.
                 raise HJ212Error(
                     ErrorCode.BAD_FLAG,
-                    f"Flag version {packet.version} is not the device's edition "
-                    f"(version {auth.flag_version})",
+                    gettext_noop(
+                        "%(field)s 的版本号 %(version)d 与设备所用标准版本（%(expected)d）不符"
+                    ),
+                    field="Flag",
+                    version=packet.version,
+                    expected=auth.flag_version,
                 )
             # A split upload's DataTime may be in another piece: judged once whole.
             if packet.cn in DATA_COMMANDS and "DataTime=" not in packet.cp and not packet.is_split:
@@ -478,7 +494,11 @@ class Receiver:
             del self._splits[key]
             error = HJ212Error(
                 ErrorCode.BAD_PACKET_NUMBER,
-                f"PNUM={packet.pnum} where earlier pieces of QN {packet.qn} said {said}",
+                gettext_noop("%(name)s=%(value)d，而 %(qn)s 之前的分包为 %(name)s=%(said)d"),
+                name="PNUM",
+                value=packet.pnum,
+                qn=f"QN {packet.qn}",
+                said=said,
             )
             self._refuse(auth.point_id, packet.mn, error, peer, raw, received_at)
             return
@@ -549,7 +569,9 @@ def _log_return(packet: Packet, name: str, success: int) -> None:
 def _no_data_time() -> HJ212Error:
     # An upload's values are stored under its DataTime; without one they
     # would be acknowledged and then lost, and the device would never resend.
-    return HJ212Error(ErrorCode.MISSING_FIELD, "DataTime is missing from the data upload")
+    return HJ212Error(
+        ErrorCode.MISSING_FIELD, gettext_noop("数据上传缺少 %(field)s"), field="DataTime"
+    )
 
 
 def _run_call(call: _Call[Any]) -> None:

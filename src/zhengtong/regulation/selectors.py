@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.core.i18n import shown_text
 from zhengtong.regulation.actions import OFFLINE_INTERVALS, OFFLINE_MINIMUM
 from zhengtong.regulation.hj212 import EXE_RTN_SUCCESS, QN_RTN_READY, ErrorCode
 from zhengtong.regulation.ingest import JUDGED_FLAGS
@@ -90,10 +92,9 @@ def refusal_reason(code: str) -> str:
     return str(reason) if reason is not None else code
 
 
-# The CRC failures' details as ``hj212.parse_packet`` words them for the log
-# and the stored packet, and as the pages say them in the reader's language.
-# Translated when shown, not when stored, so that the rows stored before read
-# the same and a page in either language shows its own.
+# The CRC failures' details as ``hj212.parse_packet`` worded them in English
+# before the details were stored with their message (``detail_message``):
+# the rows stored then are still put into the page's language.
 _CRC_DETAILS = (
     (
         re.compile(r"CRC ([0-9A-F]{4}) does not match the segment \(HJ 212: ([0-9A-F]{4})\)"),
@@ -108,18 +109,21 @@ _CRC_DETAILS = (
 )
 
 
-def refusal_detail(code: str, detail: str) -> str:
-    """Return a refused packet's detail as the reader is to see it.
+def refusal_detail(code: str, detail: str, message: Mapping[str, Any] | None = None) -> str:
+    """Return a refused packet's detail in the reader's language.
 
-    The CRC failures, the refusals a regulator meets most (a line fault, a
-    device sending another CRC), are put into the page's language; the
-    other details are the parser's technical wording, shown as stored.
+    A detail stored with its message is shown from it. A row stored before
+    details had one keeps its text, but for the CRC failures, the refusals
+    a regulator meets most (a line fault, a device sending another CRC),
+    which are recognised and put into the page's language.
     """
+    if message is not None:
+        return shown_text(detail, message)
     if code == ErrorCode.BAD_CRC:
-        for pattern, names, message in _CRC_DETAILS:
+        for pattern, names, wording in _CRC_DETAILS:
             found = pattern.fullmatch(detail)
             if found:
-                return str(message) % dict(zip(names, found.groups(), strict=True))
+                return str(wording) % dict(zip(names, found.groups(), strict=True))
     return detail
 
 
@@ -280,6 +284,7 @@ class RefusedSummary:
     latest_at: dt.datetime
     latest_code: str
     latest_detail: str
+    latest_detail_message: dict[str, Any] | None = None
 
     @property
     def latest_reason(self) -> str:
@@ -287,7 +292,7 @@ class RefusedSummary:
 
     @property
     def latest_detail_text(self) -> str:
-        return refusal_detail(self.latest_code, self.latest_detail)
+        return refusal_detail(self.latest_code, self.latest_detail, self.latest_detail_message)
 
 
 def refused_since(points: QuerySet[MonitoringPoint], since: dt.datetime) -> list[RefusedSummary]:
@@ -306,7 +311,7 @@ def refused_since(points: QuerySet[MonitoringPoint], since: dt.datetime) -> list
         latest = (
             RefusedPacket.objects.filter(point_id=point_id, received_at=latest_at)
             .order_by("-pk")
-            .only("code", "detail")
+            .only("code", "detail", "detail_message")
             .first()
         )
         summaries.append(
@@ -316,6 +321,7 @@ def refused_since(points: QuerySet[MonitoringPoint], since: dt.datetime) -> list
                 latest_at=latest_at,
                 latest_code=latest.code if latest else "",
                 latest_detail=latest.detail if latest else "",
+                latest_detail_message=latest.detail_message if latest else None,
             )
         )
     return sorted(summaries, key=lambda s: (-s.count, s.point.mn))

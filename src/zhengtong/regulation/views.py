@@ -438,7 +438,7 @@ def point_detail(request: HttpRequest, mn: str) -> HttpResponse:
             (
                 packet,
                 selectors.refusal_reason(packet.code),
-                selectors.refusal_detail(packet.code, packet.detail),
+                selectors.refusal_detail(packet.code, packet.detail, packet.detail_message),
             )
             for packet in selectors.refused_of_point(point, since)
         ],

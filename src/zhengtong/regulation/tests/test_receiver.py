@@ -584,7 +584,8 @@ def test_a_device_of_the_2025_edition_is_answered_in_its_edition_and_held_to_it(
     assert Reading.objects.filter(point=point, data_time__minute=42).exists()
     assert not Reading.objects.filter(point=point, data_time__minute=41).exists()
     refused = RefusedPacket.objects.get(point=point)
-    assert refused.code == "bad_flag" and "edition" in refused.detail
+    assert refused.code == "bad_flag"
+    assert refused.detail == "Flag 的版本号 1 与设备所用标准版本（3）不符"
 
 
 def test_simulated_devices_are_answered_for_every_upload_built_ahead_or_not() -> None:
