@@ -381,6 +381,12 @@ def main(argv: list[str] | None = None) -> None:
                     "DATABASE_URL": database_url,
                     "ZHENGTONG_DATA_DIR": str(workdir),
                     "ZHENGTONG_SECRET_KEY": secrets.token_urlsafe(50),
+                    # Each submission checks the applicant's credit through the
+                    # exchange, an ungranted read of 无条件共享 items held to a
+                    # per-minute rate (600 by default); the bench submits about
+                    # 100 a second from the platform's one system, as an
+                    # installation of that size would be set up to allow.
+                    "ZHENGTONG_EXCHANGE_OPEN_RATE_PER_MINUTE": "1000000",
                 }
             )
             figures = run(

@@ -105,6 +105,11 @@ def overseen_departments(principal: Principal) -> QuerySet[Department]:
     return departments_in_scope(principal, REVIEW_RESOURCES)
 
 
+def oversees_provider(principal: Principal, resource: Resource) -> bool:
+    """Whether the principal oversees the resource's provider department (its data's quality)."""
+    return overseen_departments(principal).filter(pk=resource.provider_id).exists()
+
+
 def _oversees(principal: Principal, provider: Department, applicant: Department) -> bool:
     """Whether the principal oversees sharing between the two departments.
 

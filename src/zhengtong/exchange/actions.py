@@ -31,7 +31,7 @@ from zhengtong.exchange.models import (
     Record,
     RecordChange,
 )
-from zhengtong.exchange.rows import BadValue, SheetRow, clean_value
+from zhengtong.exchange.rows import BadValue, Sheet, SheetRow, clean_value
 from zhengtong.exchange.selectors import changes_since, feed_window_problem
 from zhengtong.exchange.tasks import queue_quality_measurement
 from zhengtong.exchange.upstream import UpstreamConfig
@@ -51,8 +51,10 @@ class RowProblem:
 
     Codes: ``unknown_item`` (a column that is no item of the resource),
     ``invalid_value``, ``key_required``, ``key_too_long``, ``duplicate_key``,
-    ``blank_row`` (pushed rows only) and ``no_header`` (a value in a column
-    without a header).
+    ``blank_row`` (pushed rows only), ``no_header`` (a value in a column
+    without a header) and ``duplicate_column`` (a pushed row that names one
+    item twice, by its code and by its name; a file's header that does so
+    refuses the whole file instead).
     """
 
     row: int
@@ -155,6 +157,61 @@ def _columns(items: Sequence[InformationItem]) -> dict[str, InformationItem]:
     return columns
 
 
+def _quoted(names: Iterable[str]) -> str:
+    return "、".join(f"“{name}”" for name in names)
+
+
+def _require_unambiguous_header(
+    header: Sequence[str], columns: Mapping[str, InformationItem]
+) -> None:
+    """Refuse a file whose header names one item in two columns, or repeats a column's name.
+
+    Every row would then give one item two values, and which is meant cannot
+    be known: keeping either would lose the other without a word, so the
+    whole file is refused before any row is kept.
+    """
+    groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for position, name in enumerate(header, start=1):
+        if not name:  # a blank header cell names nothing (see no_header)
+            continue
+        item = columns.get(name)
+        # A repeated name that is no item is just as ambiguous.
+        group = (item.code, "") if item is not None else ("", name)
+        groups.setdefault(group, []).append((position, name))
+    duplicates = [(group, cells) for group, cells in groups.items() if len(cells) > 1]
+    if not duplicates:
+        return
+    (code, name), cells = duplicates[0]
+    positions = "、".join(str(position) for position, _name in cells)
+    if code:
+        message = _(
+            "表头第%(positions)s列（%(columns)s）都是信息项“%(item)s”，"
+            "无法确定应采用哪一列的值，整个文件未载入。"
+        ) % {
+            "positions": positions,
+            "columns": _quoted(cell for _position, cell in cells),
+            "item": columns[code].name,
+        }
+    else:
+        message = _(
+            "表头第%(positions)s列的列名都是“%(column)s”，无法确定应采用哪一列的值，整个文件未载入。"
+        ) % {"positions": positions, "column": name}
+    raise InvalidInput(
+        message,
+        code="duplicate_column",
+        detail={
+            "duplicates": [
+                {
+                    "item": group_code,
+                    "columns": [cell for _position, cell in group_cells],
+                    "positions": [position for position, _cell in group_cells],
+                }
+                for (group_code, _name), group_cells in duplicates
+            ]
+        },
+    )
+
+
 def _check_row(
     number: int, row: Mapping[str, str], columns: Mapping[str, InformationItem], key_code: str
 ) -> tuple[str, dict[str, str]] | RowProblem:
@@ -168,6 +225,7 @@ def _check_row(
             code="no_header",
         )
     values: dict[str, str] = {}
+    named: set[str] = set()
     for header, raw in row.items():
         item = columns.get(header.strip())
         if item is None:
@@ -177,6 +235,19 @@ def _check_row(
                 header.strip(),
                 code="unknown_item",
             )
+        if item.code in named:
+            # A pushed row that names one item by its code and by its name (a
+            # file's header is checked as a whole first): which value is
+            # meant cannot be known.
+            same = [h for h in row if columns.get(h.strip()) is item]
+            return RowProblem(
+                number,
+                _("这一行的%(columns)s都是信息项“%(item)s”，无法确定应采用哪个值。")
+                % {"columns": _quoted(same), "item": item.name},
+                item.code,
+                code="duplicate_column",
+            )
+        named.add(item.code)
         if not (raw or "").strip():
             continue
         try:
@@ -212,11 +283,14 @@ def do_load_dataset_rows(
     Blank rows are skipped, as a spreadsheet has them, unless ``report_blank_rows``
     (rows a system sent, where a blank one is a mistake to tell it about).
     """
+    header = rows.header if isinstance(rows, Sheet) else None
     rows = list(rows)
-    if not rows:
-        raise InvalidInput(_("没有可载入的记录行。"), code="no_rows")
     items = list(dataset.resource.items.order_by("position"))
     columns = _columns(items)
+    if header is not None:
+        _require_unambiguous_header(header, columns)
+    if not rows:
+        raise InvalidInput(_("没有可载入的记录行。"), code="no_rows")
     problems: list[RowProblem] = []
     good: dict[str, dict[str, str]] = {}
     for number, row in enumerate(rows, start=FIRST_ROW):

@@ -28,9 +28,10 @@ refused afterwards (an unknown key too, or the limit would leave an unlimited
 oracle of which keys exist), and the calls of a batch that find the window
 full are logged as ``rate_limited`` instead. The count only counts a grant
 still in force: the calls of a grant revoked or expired since they were
-authorised are logged as ``grant_revoked`` or ``grant_expired``. A provider
-system's reads of its own department's resource hold no grant and are counted
-the same way on an ``OwnReadWindow`` row per system and resource. The caller
+authorised are logged as ``grant_revoked`` or ``grant_expired``. Calls that no
+grant counts (a provider system's reads of its own department's resource, and
+any system's reads of 无条件共享 items without a grant in force) are counted the
+same way on an ``UngrantedReadWindow`` row per system and resource. The caller
 answers as its call was logged (``LogEntry.result``).
 """
 
@@ -56,7 +57,7 @@ from zhengtong.core.sql import (
     quoted_table,
     rows_statement,
 )
-from zhengtong.exchange.models import AccessLog, AccessSubject, Grant, OwnReadWindow
+from zhengtong.exchange.models import AccessLog, AccessSubject, Grant, UngrantedReadWindow
 from zhengtong.ledger.actions import PendingEntry, append_entries
 
 OK = "ok"
@@ -88,11 +89,13 @@ class LogEntry:
     result: str
     data: dict[str, Any]
     outcomes: Mapping[str, str]
-    # The calls per minute allowed to a provider system reading its own
-    # department's resource without a grant, once the call is authorised;
-    # ``None`` for every other call. A call with a ``grant_id`` passed
-    # authorisation under that grant: both count against their rate.
-    own_rate: int | None = None
+    # The calls per minute allowed to an authorised call that no grant counts
+    # (a provider system reading its own department's resource, or any system
+    # reading 无条件共享 items without a grant), counted on the system's window
+    # for the resource; ``None`` for every other call. A call with a
+    # ``grant_id`` passed authorisation under that grant: both count against
+    # their rate.
+    ungranted_rate: int | None = None
     # Set once written.
     seq: int | None = None
     error: BaseException | None = None
@@ -108,7 +111,7 @@ class _Statements:
     count_rate: str
     # Why a grant's count found no row: its revocation time, if any.
     grant_lapse: str
-    count_own_rate: str
+    count_ungranted_rate: str
     insert_log: str
     # What the access-log INSERT returns: each row's ledger_seq and id.
     log_ids: str
@@ -120,7 +123,7 @@ def _statements(using: str) -> _Statements:
     connection = connections[using]
     least = "MIN" if connection.vendor == "sqlite" else "LEAST"
     grant, g = quoted_table(using, Grant)
-    window, w = quoted_table(using, OwnReadWindow)
+    window, w = quoted_table(using, UngrantedReadWindow)
     _, c = quoted_table(using, AccessLog)
     return _Statements(
         # One statement, so that the grant's row is locked for one round trip
@@ -141,9 +144,9 @@ def _statements(using: str) -> _Statements:
             using,
             f"SELECT {g['revoked_at']} FROM {grant} WHERE {g['id']} = %s",  # noqa: S608
         ),
-        # The same count for an owner's reads; the first call of a system on
-        # a resource makes the row.
-        count_own_rate=driver_sql(
+        # The same count for the reads no grant counts; the first such call
+        # of a system on a resource makes the row.
+        count_ungranted_rate=driver_sql(
             using,
             f"INSERT INTO {window} ({w['client']}, {w['resource']}, {w['window_start']},"  # noqa: S608
             f" {w['window_count']}) VALUES (%s, %s, %s, %s)"
@@ -162,20 +165,20 @@ def _statements(using: str) -> _Statements:
 
 
 def _count_rates(using: str, cursor: Any, entries: Sequence[LogEntry], window: int) -> None:
-    """Count the authorised calls against their grants' or own windows; mark those refused.
+    """Count the authorised calls against their grants' or ungranted windows; mark those refused.
 
     Every call that passed authorisation counts, whatever came of it after:
     were a key that names no record free, a caller over its limit could still
     tell existing keys from missing ones.
     """
     by_grant: dict[int, list[LogEntry]] = defaultdict(list)
-    by_owner: dict[tuple[int, int], list[LogEntry]] = defaultdict(list)
+    by_window: dict[tuple[int, int], list[LogEntry]] = defaultdict(list)
     for entry in entries:
         if entry.grant_id is not None:
             by_grant[entry.grant_id].append(entry)
-        elif entry.own_rate is not None and entry.resource_id is not None:
-            by_owner[(entry.client_id, entry.resource_id)].append(entry)
-    if not by_grant and not by_owner:
+        elif entry.ungranted_rate is not None and entry.resource_id is not None:
+            by_window[(entry.client_id, entry.resource_id)].append(entry)
+    if not by_grant and not by_window:
         return
     statements = _statements(using)
     now = connections[using].ops.adapt_datetimefield_value(timezone.now()) if by_grant else None
@@ -186,10 +189,12 @@ def _count_rates(using: str, cursor: Any, entries: Sequence[LogEntry], window: i
             _mark_lapsed(cursor, statements, grant_id, calls)
             continue
         _mark_over_rate(calls, int(row[0]), int(row[1]))
-    for (client_id, resource_id), calls in by_owner.items():
-        rate = calls[0].own_rate or 0
+    for (client_id, resource_id), calls in by_window.items():
+        # A system is the resource's provider or it is not: the calls of one
+        # window share their rate.
+        rate = calls[0].ungranted_rate or 0
         cursor.execute(
-            statements.count_own_rate, [client_id, resource_id, window, len(calls), rate]
+            statements.count_ungranted_rate, [client_id, resource_id, window, len(calls), rate]
         )
         row = cursor.fetchone()
         _mark_over_rate(calls, int(row[0]), rate)

@@ -13,9 +13,13 @@ a grant (they could not apply for one: ``own_resource``): every item the
 catalog lets leave the department at all, personal items in clear, with a
 stated purpose, at most ``EXCHANGE_OWN_RATE_PER_MINUTE`` calls a minute per
 resource, logged like every other call. The negative list binds them too.
+Any other system reads 无条件共享 items without a grant, at most
+``EXCHANGE_OPEN_RATE_PER_MINUTE`` calls a minute per resource while it holds
+no grant in force that the call is answered under.
 
-Every call that passed authorisation counts against its grant's (or the
-provider's own) rate, whatever came of it; the audit writer counts it as it
+Every call that passed authorisation counts against its grant's rate, or,
+under no grant, against the system's own or open rate for the resource,
+whatever came of it; the audit writer counts it as it
 writes the entry and may log it as ``rate_limited``, or as ``grant_revoked`` /
 ``grant_expired`` when the grant lapsed while the call was under way, and the
 call answers as it was logged.
@@ -475,6 +479,18 @@ def own_rate_per_minute() -> int:
     return int(settings.EXCHANGE_OWN_RATE_PER_MINUTE)
 
 
+def open_rate_per_minute() -> int:
+    """The calls per minute another system may make ungranted on one resource's open items."""
+    return int(settings.EXCHANGE_OPEN_RATE_PER_MINUTE)
+
+
+def _ungranted_rate(call: Call) -> int | None:
+    """The rate an authorised call counts against when no grant counts it; ``None`` otherwise."""
+    if not call.authorised or call.grant is not None:
+        return None
+    return own_rate_per_minute() if call.own else open_rate_per_minute()
+
+
 def _key_item(access: Access) -> InformationItem:
     source = access.dataset or access.proxied
     if source is None:
@@ -544,7 +560,7 @@ def _log(call: Call, result: str, arrival: Arrival | None = None) -> str:
             result=result,
             data=data,
             outcomes=dict(call.outcomes),
-            own_rate=own_rate_per_minute() if call.own and call.authorised else None,
+            ungranted_rate=_ungranted_rate(call),
         ),
         arrival,
     )
@@ -588,6 +604,14 @@ def _refusal_as_logged(call: Call, result: str) -> Refused:
             429,
             _("超过本部门系统的每分钟调用上限，请稍后再试。"),
             rate_per_minute=own_rate_per_minute(),
+            retry_after=60 - int(time.time()) % 60,
+        )
+    if grant is None:
+        return _refusal(
+            "rate_limited",
+            429,
+            _("超过无条件共享数据未经授权的每分钟调用上限，请稍后再试。"),
+            rate_per_minute=open_rate_per_minute(),
             retry_after=60 - int(time.time()) % 60,
         )
     return _refusal(

@@ -223,12 +223,15 @@ class Grant(models.Model):
         return f"{self.resource.code} → {self.client}"
 
 
-class OwnReadWindow(models.Model):
-    """The rate window of a provider system's reads of its own department's resource.
+class UngrantedReadWindow(models.Model):
+    """The rate window of a system's reads of a resource that no grant counts.
 
-    Such reads need no grant, so there is no grant row to count them on; one
-    row per system and resource keeps the same fixed one-minute window, counted
-    by one upsert in the transaction that writes the calls' ledger entries.
+    A provider system reads its own department's resources without a grant,
+    and any system may read a resource's 无条件共享 items without one; there is
+    no grant row to count such reads on. One row per system and resource keeps
+    the same fixed one-minute window as a grant's, counted by one upsert in the
+    transaction that writes the calls' ledger entries. A system is either the
+    resource's provider or not, so one row per pair serves both kinds of read.
     """
 
     client = models.ForeignKey(SystemClient, on_delete=models.CASCADE, related_name="+")
@@ -237,11 +240,11 @@ class OwnReadWindow(models.Model):
     window_count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = _("本部门调用计数窗口")
-        verbose_name_plural = _("本部门调用计数窗口")
+        verbose_name = _("无授权调用计数窗口")
+        verbose_name_plural = _("无授权调用计数窗口")
         constraints = [
             models.UniqueConstraint(
-                fields=["client", "resource"], name="exchange_own_read_window_unique"
+                fields=["client", "resource"], name="exchange_ungranted_read_window_unique"
             )
         ]
 

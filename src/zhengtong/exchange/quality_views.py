@@ -20,12 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.access import access_resource_by_code, may_edit, may_review
 from zhengtong.catalog.models import Resource, UpdateCycle
-from zhengtong.catalog.permissions import REVIEW_RESOURCES
 from zhengtong.core.errors import NotFound
 from zhengtong.core.htmx import is_htmx
 from zhengtong.exchange import quality
+from zhengtong.exchange.access import may_oversee, overseen_departments, oversees_provider
 from zhengtong.exchange.models import HostedDataset, QualityReport, Timeliness
-from zhengtong.identity.permissions import departments_in_scope, has_permission
 
 
 def _timeliness_view(figures: dict[str, Any], resource: Resource) -> dict[str, Any]:
@@ -65,13 +64,11 @@ def panel(request: HttpRequest, slug: str) -> HttpResponse:
         "history": quality.report_history(dataset, limit=6)[1:] if report else [],
         # Keys identify subjects; only those who fix the data see them.
         "show_keys": may_edit(request.user, resource) or may_review(request.user, resource),
-        "may_oversee": _may_oversee(request),
+        # The overview lists the departments the reviewer's region reaches:
+        # it is offered where it would list this entry.
+        "may_oversee": oversees_provider(request.user, resource),
     }
     return render(request, "exchange/quality_panel.html", context)
-
-
-def _may_oversee(request: HttpRequest) -> bool:
-    return request.user.is_authenticated and has_permission(request.user, REVIEW_RESOURCES)
 
 
 @dataclass(frozen=True)
@@ -138,15 +135,17 @@ def overview(request: HttpRequest) -> HttpResponse:
     """Every hosted dataset of the departments the data bureau oversees, worst first."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not has_permission(request.user, REVIEW_RESOURCES):
+    if not may_oversee(request.user):
         raise DjangoPermissionDenied
     sort = str(request.GET.get("sort", "score"))
     reverse = sort.startswith("-")
     column = sort.removeprefix("-")
     if column not in SORTS:
         column, reverse = "score", False
+    # As on the requests page, a reviewer oversees the departments its post's
+    # region reaches: a district's data bureau its district's, the city's all.
     datasets = HostedDataset.objects.filter(
-        resource__provider__in=departments_in_scope(request.user, REVIEW_RESOURCES)
+        resource__provider__in=overseen_departments(request.user)
     )
     rows = [Row(d, r) for d, r in quality.datasets_with_latest_report(datasets)]
     # Ties keep the catalog's order (by resource code).

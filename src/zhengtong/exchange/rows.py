@@ -6,7 +6,8 @@ A value in a column that has no header (a blank header cell, or a cell
 beyond the header row's last one) names no item: the row keeps the columns
 it is in (``SheetRow.unheaded``) so that the load reports it rather than
 losing the value. Empty cells there, which spreadsheets often carry, are
-nothing to report.
+nothing to report. The rows come as a ``Sheet``, which keeps the header row as
+written, so that a header naming one item twice is seen before any row is read.
 
 Values are checked against the catalog's data-type dictionary:
 
@@ -65,6 +66,20 @@ class SheetRow(dict[str, str]):
     def __init__(self, values: dict[str, str], unheaded: tuple[int, ...] = ()) -> None:
         super().__init__(values)
         self.unheaded = unheaded
+
+
+class Sheet(list[dict[str, str]]):
+    """The rows of a file, with its header row's cells, trimmed, in their columns' order.
+
+    The rows are keyed by header, so a header that repeats a name shows only
+    here: each row kept one of the repeated columns' values.
+    """
+
+    __slots__ = ("header",)
+
+    def __init__(self, rows: Iterable[dict[str, str]], header: Iterable[str]) -> None:
+        super().__init__(rows)
+        self.header = tuple(header)
 
 
 class NumericCell(str):
@@ -162,7 +177,7 @@ def _identity(check: Any, value: str, *, numeric: bool = False) -> str:
     return normalise(value)
 
 
-def read_csv(data: bytes) -> list[dict[str, str]]:
+def read_csv(data: bytes) -> Sheet:
     """Rows of a CSV file: UTF-8 (with or without BOM), or GB18030 as Excel saves it in China."""
     try:
         text = data.decode("utf-8-sig")
@@ -176,7 +191,7 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     return _rows(_readable(reader, (csv.Error,), _("无法读取该CSV文件。")))
 
 
-def read_xlsx(data: bytes) -> list[dict[str, str]]:
+def read_xlsx(data: bytes) -> Sheet:
     """Rows of the first sheet of a workbook."""
     unreadable = _("无法读取该Excel文件。")
     try:
@@ -206,7 +221,7 @@ def _readable(
         raise InvalidInput(message, code="unreadable_file") from None
 
 
-def _rows(lines: Iterator[list[str]]) -> list[dict[str, str]]:
+def _rows(lines: Iterator[list[str]]) -> Sheet:
     header = next(lines, None)
     if header is None:
         raise InvalidInput(_("文件是空的。"), code="empty_file")
@@ -223,7 +238,7 @@ def _rows(lines: Iterator[list[str]]) -> list[dict[str, str]]:
             elif value.strip():
                 unheaded.append(column)
         rows.append(SheetRow(values, tuple(unheaded)))
-    return rows
+    return Sheet(rows, names)
 
 
 def _cell_text(value: object) -> str:

@@ -315,6 +315,10 @@ EXCHANGE_ANSWER_WORKING_DAYS = 10
 # Calls a minute a provider department's own system may make on one of that
 # department's resources, which it reads without a grant (docs/exchange-access.md).
 EXCHANGE_OWN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OWN_RATE_PER_MINUTE", 600)
+# Calls a minute any other system may make on one resource's 无条件共享 items
+# when it holds no grant in force for them (docs/exchange-access.md); a grant
+# brings its own rate.
+EXCHANGE_OPEN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OPEN_RATE_PER_MINUTE", 600)
 # Group commit of governed calls' audit records: concurrent calls in one web
 # process share one transaction (and one disk flush); each call still answers
 # only after its own ledger entry and access-log row have committed. Off: one
