@@ -96,6 +96,15 @@ def require_review(principal: Principal, resource: Resource) -> None:
         raise PermissionDenied()
 
 
+def overseen_department_ids(principal: Principal) -> set[int]:
+    """The departments whose published entries the principal answers for: its own
+    (the data officer) and those its review covers (the data bureau)."""
+    if isinstance(principal, SystemClient):
+        return set()
+    reviewed = departments_in_scope(principal, REVIEW_RESOURCES).values_list("pk", flat=True)
+    return own_department_ids(principal) | set(reviewed)
+
+
 def editable_departments(principal: Principal) -> QuerySet[Department]:
     """The departments the principal may create and import entries for (its own)."""
     return Department.objects.filter(pk__in=own_department_ids(principal)).order_by("code")

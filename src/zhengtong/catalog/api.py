@@ -7,7 +7,8 @@ data officers and the data bureau write with their session.
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from zhengtong.catalog import actions
@@ -32,12 +33,15 @@ from zhengtong.catalog.schemas import (
     ResourceSummaryOut,
 )
 from zhengtong.catalog.selectors import (
+    FILTER_CHOICES,
     SearchFilters,
     dcat_catalog,
+    filter_problems,
     negative_list,
     open_resources,
     search_resources,
 )
+from zhengtong.core.errors import InvalidInput
 from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth
@@ -48,9 +52,11 @@ ERRORS = ERROR_RESPONSES
 
 class ResourceSearchIn(Schema):
     q: str = ""
-    category: str = ""
-    provider: str = ""
-    share_attribute: str = ""
+    category: str = Field("", description="类: 1, 2 or 3; empty for all")
+    provider: str = Field("", description="the provider department's code; empty for all")
+    share_attribute: str = Field(
+        "", description="unconditional, conditional or none; empty for all"
+    )
 
 
 def summary_out(resource: Resource, score: int = 0) -> ResourceSummaryOut:
@@ -105,14 +111,43 @@ def resource_input(payload: ResourceIn) -> ResourceInput:
     return ResourceInput(**data, items=items)
 
 
+def _invalid_filter(filters: SearchFilters) -> InvalidInput | None:
+    # A filter that names no value there is would answer an empty list, which
+    # reads as "nothing of the kind published": the caller is told instead.
+    problems = filter_problems(filters)
+    if not problems:
+        return None
+    values = {
+        "category": filters.category,
+        "provider": filters.provider,
+        "share_attribute": filters.share_attribute,
+    }
+    named = "、".join(f"{name}=“{values[name]}”" for name in problems)
+    return InvalidInput(
+        _("查询条件的值不是可选的值：%(filters)s。") % {"filters": named},
+        code="invalid_filter",
+        status=422,
+        detail={
+            "fields": problems,
+            "accepted": {name: FILTER_CHOICES[name] for name in problems if name in FILTER_CHOICES},
+        },
+    )
+
+
 @router.get("/resources", response=list[ResourceSummaryOut])
 def list_resources(
     request: HttpRequest, filters: Query[ResourceSearchIn]
 ) -> list[ResourceSummaryOut]:
-    """Search the published catalog (Chinese words are cut with rjieba), best match first."""
-    hits = search_resources(
-        SearchFilters(filters.q, filters.category, filters.provider, filters.share_attribute)
-    )
+    """Search the published catalog (Chinese words are cut with rjieba), best match first.
+
+    A filter whose value is not one there is (a category other than 1, 2 and 3,
+    an unknown department code) is refused with ``invalid_filter``.
+    """
+    search = SearchFilters(filters.q, filters.category, filters.provider, filters.share_attribute)
+    refusal = _invalid_filter(search)
+    if refusal is not None:
+        raise refusal
+    hits = search_resources(search)
     return [summary_out(hit.resource, hit.score) for hit in hits]
 
 
@@ -135,6 +170,8 @@ def get_negative_list(request: HttpRequest) -> list[NegativeEntryOut]:
             legal_basis=e.legal_basis,
             scope=e.scope,
             review_date=e.review_date,
+            missing=e.missing,
+            review_due=e.review_due,
         )
         for e in negative_list()
     ]

@@ -100,3 +100,8 @@ class NegativeEntryOut(Schema):
     legal_basis: str
     scope: str
     review_date: date | None
+    missing: list[str] = Field(
+        description="what the line lacks (legal_basis, scope, review_date): entries published "
+        "before these were required may have them blank; the data bureau has them completed"
+    )
+    review_due: bool = Field(description="the review date has come: the refusal is due for review")

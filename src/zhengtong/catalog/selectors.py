@@ -8,8 +8,10 @@ from typing import Any
 
 import rjieba
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from zhengtong.catalog.models import (
+    Category,
     InformationItem,
     OpenAttribute,
     Resource,
@@ -17,6 +19,7 @@ from zhengtong.catalog.models import (
     UpdateCycle,
 )
 from zhengtong.catalog.states import ResourceState
+from zhengtong.core.models import Department
 
 # How much a query word counts where it is found.
 WEIGHTS = {"name": 5, "keywords": 3, "items": 2, "abstract": 1}
@@ -51,6 +54,31 @@ class SearchFilters:
     category: str = ""
     provider: str = ""
     share_attribute: str = ""
+
+
+# The values each choice filter takes; an empty value means "any".
+FILTER_CHOICES: dict[str, list[str]] = {
+    "category": list(Category.values),
+    "share_attribute": list(ShareAttribute.values),
+}
+
+
+def filter_problems(filters: SearchFilters) -> dict[str, str]:
+    """The filters that can match nothing because their value is not one there is,
+    by parameter name: ``invalid`` for a value not among the choices, ``unknown``
+    for a department code no department has.
+
+    A department that has published nothing yet is a valid provider: it is
+    known, and its entries are simply none so far.
+    """
+    problems: dict[str, str] = {}
+    if filters.category and filters.category not in FILTER_CHOICES["category"]:
+        problems["category"] = "invalid"
+    if filters.provider and not Department.objects.filter(code=filters.provider).exists():
+        problems["provider"] = "unknown"
+    if filters.share_attribute and filters.share_attribute not in FILTER_CHOICES["share_attribute"]:
+        problems["share_attribute"] = "invalid"
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +185,36 @@ class NegativeEntry:
     legal_basis: str
     scope: str
     review_date: date | None
+    # Whether the review date has come (today included): set by negative_list.
+    review_due: bool = False
+
+    @property
+    def missing(self) -> list[str]:
+        """What the line lacks: entries published before a scope and a review date
+        were required may have neither, and only the data bureau can have them
+        completed."""
+        blank = {
+            "legal_basis": not self.legal_basis.strip(),
+            "scope": not self.scope.strip(),
+            "review_date": self.review_date is None,
+        }
+        return [name for name, is_blank in blank.items() if is_blank]
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.review_due or bool(self.missing)
 
 
-def negative_list() -> list[NegativeEntry]:
-    """The 不予共享 resources and items of the published catalog."""
+def negative_list(*, providers: Iterable[int] | None = None) -> list[NegativeEntry]:
+    """The 不予共享 resources and items of the published catalog (of the given
+    provider departments, if any are given), each marked due for review once its
+    review date has come."""
+    today = timezone.localdate()
     entries: list[NegativeEntry] = []
-    for resource in published_resources().order_by("code"):
+    resources = published_resources().order_by("code")
+    if providers is not None:
+        resources = resources.filter(provider__in=list(providers))
+    for resource in resources:
         if resource.share_attribute == ShareAttribute.NONE:
             entries.append(
                 NegativeEntry(
@@ -171,6 +223,7 @@ def negative_list() -> list[NegativeEntry]:
                     resource.legal_basis,
                     resource.negative_scope,
                     resource.review_date,
+                    _due(resource.review_date, today),
                 )
             )
             continue
@@ -178,10 +231,25 @@ def negative_list() -> list[NegativeEntry]:
             if item.share_attribute == ShareAttribute.NONE:
                 entries.append(
                     NegativeEntry(
-                        resource, item, item.legal_basis, item.negative_scope, item.review_date
+                        resource,
+                        item,
+                        item.legal_basis,
+                        item.negative_scope,
+                        item.review_date,
+                        _due(item.review_date, today),
                     )
                 )
     return entries
+
+
+def _due(review_date: date | None, today: date) -> bool:
+    return review_date is not None and review_date <= today
+
+
+def negative_lines_needing_attention(providers: Iterable[int]) -> list[NegativeEntry]:
+    """The negative list's lines of these departments that lack a legal basis, a
+    scope or a review date, or whose review date has come."""
+    return [e for e in negative_list(providers=providers) if e.needs_attention]
 
 
 # dct:accrualPeriodicity values from the EU frequency vocabulary.

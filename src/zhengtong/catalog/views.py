@@ -15,6 +15,7 @@ from zhengtong.catalog.access import (
     may_edit,
     may_review,
     may_see,
+    overseen_department_ids,
     require_edit,
     require_review,
     visible_codes,
@@ -28,6 +29,7 @@ from zhengtong.catalog.models import Resource
 from zhengtong.catalog.permissions import REVIEW_RESOURCES
 from zhengtong.catalog.selectors import (
     SearchFilters,
+    negative_lines_needing_attention,
     negative_list,
     search_resources,
     taken_codes,
@@ -157,7 +159,13 @@ def workbench(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "catalog/workbench.html",
-        {"resources": rows, "can_create": departments.exists()},
+        {
+            "resources": rows,
+            "can_create": departments.exists(),
+            "negative_lines": negative_lines_needing_attention(
+                overseen_department_ids(request.user)
+            ),
+        },
     )
 
 

@@ -438,7 +438,23 @@ def _first_sentence(text: str) -> str:
 
 
 def _author_of(case: Case) -> str:
-    return str(case.citizen_id or case.contact_phone or "")
+    """Who wrote the message, as far as it is known, for counting people.
+
+    The rule is the one repeats are merged by (``actions._same_person_filter``):
+    a signed-in citizen is their account, and a number is the caller's only on
+    a message the centre registered. A number typed on the public form proves
+    nothing, and trusting it would let one visitor fold other people's
+    messages into a single voice, so such a message is its own author. A
+    repeat merged into a case is that case's sender's, however the repeat
+    came in.
+    """
+    original = case.merged_into or case
+    if original.citizen_id is not None:
+        return f"citizen:{original.citizen_id}"
+    if original.contact_phone and original.entered_by:
+        return f"phone:{original.contact_phone}"
+    # Unknown: the original case stands for its sender, with its merged repeats.
+    return f"case:{original.pk}"
 
 
 def _mining_rows(cases: Sequence[Case]) -> list[MessageForMining]:
@@ -459,8 +475,7 @@ def _mining_rows(cases: Sequence[Case]) -> list[MessageForMining]:
                 created_at=case.received_at,
                 supporters=case.supporters,
                 place=place,
-                # A merged repeat is the same person's, however they got in touch.
-                author=_author_of(case.merged_into or case),
+                author=_author_of(case),
             )
         )
     return rows

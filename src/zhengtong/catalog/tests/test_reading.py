@@ -122,6 +122,8 @@ def test_negative_list_page_and_api(published: Resource) -> None:
             "legal_basis": "《中华人民共和国个人信息保护法》第二十八条",
             "scope": "仅登记机关",
             "review_date": "2027-06-30",
+            "missing": [],
+            "review_due": body[0]["review_due"],
         }
     ]
     page = client.get("/catalog/negative-list/")
