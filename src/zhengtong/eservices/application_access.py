@@ -1,9 +1,10 @@
 """Who may see which applications, tasks and rectifications.
 
 An applicant sees their own applications; staff see those in the queues they
-work in (the lane roles of the tasks' departments) and, for ratings, those of
-departments where they answer bad ratings. Anyone else gets the same
-``NotFound`` as for a number that does not exist.
+work in (the lane roles of the tasks' departments) and, for ratings, the
+submitted ones of departments where they answer bad ratings (a draft is the
+applicant's alone). Anyone else gets the same ``NotFound`` as for a number
+that does not exist.
 """
 
 from django.contrib.auth.base_user import AbstractBaseUser

@@ -1471,10 +1471,20 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
 
 
 def _require_staff_on(application: Application, user: User) -> WorkTask:
-    """Return an open task of the application the user may handle, or refuse."""
+    """Return an open task of the application the user may handle, or refuse.
+
+    A task a colleague has claimed is theirs to handle, as it is for completing
+    it: asking for 补正 or starting a special procedure on it is refused too.
+    """
+    claimed_by_others = False
     for task in application.tasks.filter(completed_at=None).select_related("department"):
-        if may_handle_task(user, task):
+        if not may_handle_task(user, task):
+            continue
+        if task.claimed_by_id in (None, user.pk):
             return task
+        claimed_by_others = True
+    if claimed_by_others:
+        raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
     raise PermissionDenied(_("您没有办理该办件的岗位权限。"), code="not_task_role")
 
 
@@ -1603,6 +1613,11 @@ def do_submit_correction(
     if shared:
         raise _refuse(_("申请表填写有误，请按提示修改。"), "invalid_form", fields=shared)
     current.form_data = cleaned
+    # As at submission: a field the licence prints, cleared in the correction,
+    # would leave the decision unable to issue it.
+    gaps = _licence_gaps(current, _licence_type_of(current))
+    if gaps:
+        raise _refuse(_("申请表缺少核发证照所需的信息。"), "invalid_form", fields=gaps)
     _resolve_materials(current, materials)
     actor = actor_of(acting_user)
     now = _now()

@@ -115,9 +115,16 @@ def tasks_visible_to(user: User) -> QuerySet[WorkTask]:
 
 
 def staff_may_see(user: User, application: Application) -> bool:
-    """Whether a member of staff works in one of the application's queues."""
-    return tasks_visible_to(user).filter(application=application).exists() or (
-        departments_in_scope(user, RESPOND_RATINGS)
+    """Whether a member of staff works in one of the application's queues.
+
+    Those who answer the department's bad ratings see its applications too,
+    but never one that was not submitted: a draft is the applicant's alone.
+    """
+    if tasks_visible_to(user).filter(application=application).exists():
+        return True
+    return (
+        application.submitted_at is not None
+        and departments_in_scope(user, RESPOND_RATINGS)
         .filter(pk=application.item.department_id)
         .exists()
     )
@@ -312,7 +319,10 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
     if user.audience == Audience.STAFF:
         queued = tasks_visible_to(user).values("application_id")
         rating_departments = departments_in_scope(user, RESPOND_RATINGS).values("pk")
-        condition |= Q(pk__in=queued) | Q(item__department__in=rating_departments)
+        # As in staff_may_see: a draft never submitted is the applicant's alone.
+        condition |= Q(pk__in=queued) | Q(
+            item__department__in=rating_departments, submitted_at__isnull=False
+        )
     return with_related(Application.objects.filter(condition)).prefetch_related(
         Prefetch(
             "tasks",

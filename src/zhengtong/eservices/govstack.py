@@ -32,7 +32,8 @@ from typing import Annotated, Any, Literal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.expressions import OrderBy
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -510,7 +511,7 @@ def _number(value: str) -> int:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else -1
 
 
-def _sort_key(allowed: Mapping[str, str], params: PageIn, default: str) -> str:
+def _sort_key(allowed: Mapping[str, str], params: PageIn, default: str) -> OrderBy:
     field = allowed.get(params.sortBy or default)
     if field is None:
         raise InvalidInput(
@@ -518,7 +519,12 @@ def _sort_key(allowed: Mapping[str, str], params: PageIn, default: str) -> str:
             code="bad_sort",
             detail={"field": "sortBy", "allowed": sorted(allowed)},
         )
-    return f"-{field}" if params.sortOrder == "desc" else field
+    # What has no value yet (a task not accepted has no due date, a draft was
+    # never registered) comes last either way, on every database: PostgreSQL
+    # and SQLite otherwise put it at opposite ends.
+    if params.sortOrder == "desc":
+        return F(field).desc(nulls_last=True)
+    return F(field).asc(nulls_last=True)
 
 
 # --- Services and eForms ----------------------------------------------------------------
@@ -691,7 +697,19 @@ def update_application(
         raise PermissionDenied(_("只有申请人本人可以修改申请。"), code="not_applicant")
     _own_applicant_id(user, payload)
     form = _form_data(application.item, payload)
-    if application.state == ApplicationState.CORRECTING:
+    if application.state == ApplicationState.CORRECTING and params.draft:
+        # Only saved, as for a draft: handing in the correction restarts the
+        # clock and ends the 补正, which the caller asked not to do yet. As when
+        # it is handed in, the fields sent are the ones corrected; the others
+        # keep their values.
+        if form is not None:
+            actions.do_save_draft(
+                application.item,
+                {**application.form_data, **form},
+                acting_user=user,
+                application=application,
+            )
+    elif application.state == ApplicationState.CORRECTING:
         actions.do_submit_correction(
             application,
             "",
