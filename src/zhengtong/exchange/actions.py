@@ -751,6 +751,11 @@ def do_grant_application(
         )
     with transaction.atomic(durable=True):
         locked = _lock_pending(application)
+        if locked.client.revoked_at is not None:
+            # A stopped system can call nothing: a grant to it would stand
+            # as 有效 on every list while no one could use it, and the
+            # application would read as answered in full.
+            raise Conflict(gettext_lazy("该接入系统已停用。"), code="client_revoked")
         granted = list(locked.fields) if fields is None else list(dict.fromkeys(fields))
         outside = [code for code in granted if code not in locked.fields]
         if outside:
@@ -849,7 +854,13 @@ def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
         locked = Grant.objects.select_for_update().select_related("resource").get(pk=grant.pk)
         if locked.revoked_at is not None:
             raise Conflict(gettext_lazy("该授权已经撤销。"), code="grant_revoked")
-        locked.revoked_at = timezone.now()
+        now = timezone.now()
+        if locked.expires_at <= now:
+            # It ended by itself: a revocation now would rewrite why calls
+            # under it are refused (grant_expired, in the log and in
+            # 我的数据使用记录) and claim an end it did not have.
+            raise Conflict(gettext_lazy("该授权已经到期，无需撤销。"), code="grant_expired")
+        locked.revoked_at = now
         locked.revoke_reason = reason.strip()[:500]
         locked.save(update_fields=["revoked_at", "revoke_reason"])
         record_entry(

@@ -231,6 +231,10 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
     pending = found.state == ApplicationState.PENDING
     names = dict(found.resource.items.values_list("code", "name"))
     grant: Grant | None = getattr(found, "grant", None)
+    now = timezone.now()
+    # An expired grant has ended by itself: it is shown as such and, as on
+    # 数据共享申请, offers no revocation.
+    in_force = grant is not None and grant.revoked_at is None and now < grant.expires_at
     context = {
         "application": found,
         "row": _rows([found])[0],
@@ -242,7 +246,8 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
         "refuse_form": ReasonForm(),
         "grant": grant,
         "grant_row": _grant_rows([grant])[0] if grant is not None else None,
-        "can_revoke": grant is not None and grant.revoked_at is None and may_revoke(user, grant),
+        "grant_in_force": in_force,
+        "can_revoke": grant is not None and in_force and may_revoke(user, grant),
         "revoke_form": ReasonForm(),
     }
     return render(request, "exchange/application.html", context)

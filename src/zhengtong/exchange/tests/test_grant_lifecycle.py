@@ -1,0 +1,116 @@
+"""Where an application and its grant can end: a grant that ran out, a system that was stopped."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.exchange import actions
+from zhengtong.exchange.models import AccessApplication, ApplicationState, Grant
+from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.exchange.tests.sharing import (
+    ENTERPRISES,
+    Sharing,
+    apply_for_phone,
+    logged_in,
+    make_sharing,
+)
+from zhengtong.identity.actions import do_revoke_client
+from zhengtong.identity.actors import actor_of
+from zhengtong.ledger.models import LedgerEntry
+
+SLUG = ENTERPRISES.replace("/", "-")
+
+
+@pytest.fixture
+def sharing(cast: ExchangeCast) -> Sharing:
+    return make_sharing(cast)
+
+
+def _post(http: Client, path: str, body: dict[str, Any] | None = None) -> Any:
+    return http.post(f"/api/exchange{path}", body or {}, "application/json")
+
+
+def _look_up_phone(sharing: Sharing) -> Any:
+    return sharing.api(sharing.reader_token).post(
+        f"/api/exchange/shared/{SLUG}/look-up",
+        {"key": sharing.uscc, "purpose": "联系企业", "fields": ["phone"]},
+        "application/json",
+    )
+
+
+def _expired_grant(sharing: Sharing) -> Grant:
+    application = apply_for_phone(sharing)
+    grant = actions.do_grant_application(application, actor=actor_of(sharing.officer))
+    now = timezone.now()
+    Grant.objects.filter(pk=grant.pk).update(
+        starts_at=now - dt.timedelta(days=400), expires_at=now - dt.timedelta(days=35)
+    )
+    return Grant.objects.get(pk=grant.pk)
+
+
+def test_an_expired_grant_reads_as_expired_on_its_application_and_offers_no_revocation(
+    sharing: Sharing,
+) -> None:
+    grant = _expired_grant(sharing)
+    page = logged_in(sharing.officer).get(f"/exchange/applications/{grant.application_id}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "已到期" in html
+    assert f"/exchange/grants/{grant.pk}/revoke/" not in html
+    # A grant in force still offers it.
+    other = actions.do_grant_application(
+        actions.do_apply_for_access(
+            sharing.population,
+            sharing.reader,
+            actions.ApplicationInput(
+                purpose="户籍核对事项办理",
+                legal_basis="《居住证暂行条例》第十条",
+                fields=["address"],
+                duration_days=30,
+                expected_per_day=10,
+            ),
+            actor=actor_of(sharing.county_officer),
+        ),
+        actor=actor_of(sharing.officer),
+    )
+    live = logged_in(sharing.officer).get(f"/exchange/applications/{other.application_id}/")
+    assert f"/exchange/grants/{other.pk}/revoke/" in live.content.decode()
+
+
+def test_an_expired_grant_cannot_be_revoked_so_its_calls_stay_refused_as_expired(
+    sharing: Sharing,
+) -> None:
+    grant = _expired_grant(sharing)
+    assert _look_up_phone(sharing).json()["code"] == "grant_expired"
+    before = LedgerEntry.objects.filter(action="exchange.revoke_grant").count()
+    provider = logged_in(sharing.officer)
+    refused = _post(provider, f"/grants/{grant.pk}/revoke", {"reason": "审批事项已办结"})
+    assert refused.status_code == 409 and refused.json()["code"] == "grant_expired"
+    # Nor through the page.
+    provider.post(f"/exchange/grants/{grant.pk}/revoke/", {"reason": "审批事项已办结"})
+    grant.refresh_from_db()
+    assert grant.revoked_at is None and grant.revoke_reason == ""
+    assert LedgerEntry.objects.filter(action="exchange.revoke_grant").count() == before
+    assert _look_up_phone(sharing).json()["code"] == "grant_expired"
+
+
+def test_an_application_of_a_stopped_system_cannot_be_granted(sharing: Sharing) -> None:
+    application = apply_for_phone(sharing)
+    do_revoke_client(sharing.reader, actor=TEST_ACTOR)
+    provider = logged_in(sharing.officer)
+    refused = _post(provider, f"/applications/{application.pk}/grant")
+    assert refused.status_code == 409 and refused.json()["code"] == "client_revoked"
+    provider.post(
+        f"/exchange/applications/{application.pk}/grant/",
+        {"item_codes": ["name", "phone"], "rate_per_minute": 60, "reason": ""},
+    )
+    assert not Grant.objects.exists()
+    assert not LedgerEntry.objects.filter(action="exchange.grant_access").exists()
+    # The provider answers it by refusing instead.
+    assert AccessApplication.objects.get(pk=application.pk).state == ApplicationState.PENDING
+    answered = _post(provider, f"/applications/{application.pk}/refuse", {"reason": "该系统已停用"})
+    assert answered.status_code == 200 and answered.json()["state"] == "refused"
