@@ -414,24 +414,25 @@ def _more_urgent(urgency: str, than: str) -> bool:
     return _URGENCY_RANK.get(urgency, 0) > _URGENCY_RANK.get(than, 0)
 
 
-def _escalate(original: Case, urgency: str, now: dt.datetime) -> bool:
+def _escalate(original: Case, urgency: str, called_at: dt.datetime) -> bool:
     """Raise a case to a repeat's higher urgency and count its running deadline anew.
 
     The deadline that runs now (dispatch while queued, reply while handled)
-    becomes what the new urgency allows from now, the moment the centre
-    learnt of it, unless the case is due sooner already: escalating never
-    gives a department more time. Returns whether the reply deadline was
-    counted anew.
+    becomes what the new urgency allows from ``called_at``, the moment the
+    centre learnt of it (the call, which a call-centre system or an import
+    may register later), unless the case is due sooner already: escalating
+    never gives a department more time. Returns whether the reply deadline
+    was counted anew.
     """
     limits = limits_for(urgency, original.category or original.predicted_category)
     original.urgency = urgency
     recounted = False
     if original.state == CaseState.DISPATCHING:
-        original.dispatch_due = min(original.dispatch_due, dispatch_due(now, limits))
+        original.dispatch_due = min(original.dispatch_due, dispatch_due(called_at, limits))
     elif original.state in (CaseState.ASSIGNED, CaseState.HANDLING) and (
-        original.reply_due is None or counted_reply_due(now, limits) < original.reply_due
+        original.reply_due is None or counted_reply_due(called_at, limits) < original.reply_due
     ):
-        start_reply_clock(original, now, limits)
+        start_reply_clock(original, called_at, limits)
         recounted = True
     original.save()
     return recounted
@@ -597,7 +598,7 @@ def do_submit_case(
             )
             withdrawn = 0
             if escalated_from:
-                if _escalate(original, data.urgency, now):
+                if _escalate(original, data.urgency, received_at):
                     # The department asked for days on top of the old urgency's
                     # deadline; granting them now would undo the escalation. The
                     # request is withdrawn, as when the case is answered or sent
@@ -796,6 +797,11 @@ def do_dispatch_case(
         locked.routed_by = RoutedBy.DISPATCHER
         locked.signed_at = None
         start_reply_clock(locked, now, limits)
+        # 催办 and 督办 marked the department that let the last deadline pass;
+        # the department sent the case now starts clean on its own deadline
+        # (the history keeps every reminder).
+        locked.urge_count = 0
+        locked.supervised = False
         locked.save()
         LabelledExample.objects.update_or_create(
             case=locked,
@@ -1246,6 +1252,14 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
                 or locked.reply_due is None
                 or locked.reply_due != case.reply_due
                 or locked.reply_due >= now
+            ):
+                continue
+            # Another run (a slow one overlapping the next, or a second
+            # worker) may have chased this deadline since the list was read:
+            # the department is told once, as the list's flags promised.
+            chased_since = CaseEvent.objects.filter(case=locked, at__gte=locked.reply_due)
+            if chased_since.filter(kind=EventKind.SUPERVISED).exists() or (
+                kind == EventKind.URGED and chased_since.filter(kind=EventKind.URGED).exists()
             ):
                 continue
             chased.append((locked, kind))
