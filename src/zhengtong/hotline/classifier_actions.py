@@ -18,10 +18,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.files import write_durably
+from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.leases import LeasedWork
 from zhengtong.hotline import routing
 from zhengtong.hotline.models import ClassifierVersion, LabelledExample, without_paths
@@ -71,12 +73,14 @@ def do_queue_training(
         )
     with transaction.atomic(durable=True):
         number = (ClassifierVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        label = source or (
+            data_path.name if data_path else stored_text(gettext_noop("人工派单样本"))
+        )
         version = ClassifierVersion.objects.create(
             number=number,
             # A label for people: a file's name, never where the server keeps it.
-            source=without_paths(source or (data_path.name if data_path else _("人工派单样本")))[
-                :300
-            ],
+            source=without_paths(label)[:300],
+            source_message=message_of(label),
             data_path=str(data_path) if data_path else "",
             include_corrections=include_corrections,
             created_at=timezone.now(),

@@ -47,6 +47,9 @@ class ClassifierVersion(models.Model):
     # Only one version routes messages; activating another moves the flag.
     is_active = models.BooleanField(_("在用"), default=False)
     source = models.CharField(_("训练数据"), max_length=300)
+    # What the label was made from, to show it in the reader's language
+    # (core.i18n): it is written in the language of whoever queued the training.
+    source_message = models.JSONField(null=True, blank=True, editable=False)
     # The CSV file trained on (title, body, label), and whether the
     # dispatchers' decisions were added to it.
     data_path = models.CharField(max_length=500, blank=True)
@@ -83,8 +86,8 @@ class ClassifierVersion(models.Model):
 
     @property
     def source_label(self) -> str:
-        """What it was trained on, for pages and the API: file names, never server paths."""
-        return without_paths(self.source)
+        """What it was trained on, in the reader's language: file names, never server paths."""
+        return without_paths(shown_text(self.source, self.source_message))
 
     @property
     def error_label(self) -> str:

@@ -26,11 +26,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.files import write_durably
 from zhengtong.core.htmx import is_htmx
+from zhengtong.core.i18n import stored_text
 from zhengtong.core.models import Region
 from zhengtong.hotline import selectors
 from zhengtong.hotline.access import (
@@ -240,7 +242,9 @@ def _queue_training(user: User, form: TrainForm) -> ClassifierVersion:
     elif source == UPLOADED:
         upload = form.cleaned_data["csv_file"]
         data_path = _keep_upload(upload)
-        label = _("上传：%(name)s") % {"name": upload.name}
+        # Stored with what it was made from: the models page shows it in
+        # each reader's language.
+        label = stored_text(gettext_noop("上传：%(name)s"), name=upload.name)
     elif source != CORRECTIONS_ONLY:
         raise forms.ValidationError(_("请选择训练数据。"))
     version = do_queue_training(

@@ -894,6 +894,24 @@ def test_without_an_active_model_the_models_page_says_how_to_train(cast: Hotline
     assert "尚无启用的分拨模型" in page and "zhengtong hotline_train --activate" in page
 
 
+def test_what_a_version_was_trained_on_is_shown_in_the_readers_language(
+    cast: HotlineCast, tmp_path: Path
+) -> None:
+    # Queued by a Chinese page; read by an English one as well.
+    admin = logged_in(cast.admin)
+    payload = write_training_csv(tmp_path / "upload.csv").read_bytes()
+    upload = SimpleUploadedFile("标注.csv", payload, content_type="text/csv")
+    assert (
+        admin.post("/hotline/models/", {"source": "upload", "csv_file": upload}).status_code == 302
+    )
+    do_queue_training(actor=TEST_ACTOR, data_path=None, include_corrections=True)
+    chinese = text_of(admin.get("/hotline/models/"))
+    assert "上传：标注.csv" in chinese and "人工派单样本" in chinese
+    english = text_of(admin.get("/hotline/models/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Uploaded: 标注.csv" in english and "Manual dispatch examples" in english
+    assert "上传：" not in english
+
+
 def test_a_version_trained_from_an_upload_is_reported_activated_and_rolled_back(
     cast: HotlineCast,
     tmp_path: Path,
