@@ -16,6 +16,7 @@ from zhengtong.catalog.models import (
     ITEM_CODE_RE,
     DataType,
     InformationItem,
+    NegativeListReview,
     OpenAttribute,
     Resource,
     ResourceFormat,
@@ -28,7 +29,7 @@ from zhengtong.catalog.models import (
 )
 from zhengtong.catalog.states import ResourceState, check_transition
 from zhengtong.core.actors import Actor
-from zhengtong.core.errors import Conflict, InvalidInput
+from zhengtong.core.errors import Conflict, InvalidInput, NotFound
 from zhengtong.core.models import Department
 from zhengtong.ledger.actions import record_entry
 
@@ -650,3 +651,116 @@ def do_publish_resource(resource: Resource, *, actor: Actor) -> Resource:
 
 def do_retire_resource(resource: Resource, reason: str, *, actor: Actor) -> Resource:
     return _move(resource, ResourceState.RETIRED, actor, reason=_checked_reason(reason))
+
+
+@dataclass(frozen=True, slots=True)
+class NegativeReviewInput:
+    """The data bureau's periodic review of one line of the negative list."""
+
+    legal_basis: str
+    scope: str
+    review_date: date | None
+    note: str = ""
+
+
+def negative_review_problems(data: NegativeReviewInput) -> dict[str, str]:
+    """Return field -> reason for everything wrong with a review (empty when valid)."""
+    problems: dict[str, str] = {}
+    if not _cites_article(data.legal_basis):
+        problems["legal_basis"] = str(_("不予共享须写明法律法规名称和条款，如《某某法》第十条。"))
+    problems.update(
+        {
+            ("scope" if name == "negative_scope" else name): reason
+            for name, reason in _negative_list_problems(data.scope, data.review_date).items()
+        }
+    )
+    if data.review_date is not None and data.review_date <= timezone.localdate():
+        # A review sets when the refusal is next looked at; a date already come
+        # would leave the line due the moment it is reviewed.
+        problems["review_date"] = str(_("下次复核日期须晚于今天。"))
+    fields = (
+        ("legal_basis", "legal_basis", data.legal_basis),
+        ("scope", "negative_scope", data.scope),
+        ("note", "note", data.note),
+    )
+    for name, column, value in fields:
+        char = control_character(value, multiline=name == "note")
+        most = getattr(NegativeListReview._meta.get_field(column), "max_length", None)
+        if char is not None:
+            reason = str(_("不能含有控制字符等不可见字符（%(char)s）。") % {"char": char})
+            problems.setdefault(name, reason)
+        elif isinstance(most, int) and len(value.strip()) > most:
+            problems.setdefault(name, str(_("不能超过%(most)d个字符。") % {"most": most}))
+    return problems
+
+
+def do_review_negative_line(
+    resource: Resource, item_code: str, data: NegativeReviewInput, *, actor: Actor
+) -> NegativeListReview:
+    """Record the periodic review of a published negative-list line: the whole
+    resource (``item_code`` empty) or one of its items refused on its own.
+
+    The line's legal basis, scope and next review date become the reviewed
+    ones; what is shared does not change.
+    """
+    problems = negative_review_problems(data)
+    if problems:
+        raise InvalidInput(_("复核内容不完整或不符合要求。"), detail={"fields": problems})
+    assert data.review_date is not None
+    with transaction.atomic(durable=True):
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        if locked.state != ResourceState.PUBLISHED:
+            raise Conflict(_("只有已发布的目录可以复核负面清单。"), code="not_published")
+        line: Resource | InformationItem
+        if not item_code:
+            if locked.share_attribute != ShareAttribute.NONE:
+                raise _not_on_negative_list()
+            line = locked
+        else:
+            item = locked.items.filter(code=item_code).first()
+            if item is None:
+                raise NotFound(_("该资源没有这个信息项。"), code="unknown_item")
+            # An item of a 不予共享 resource is refused with the whole resource,
+            # on the resource's line.
+            if (
+                item.share_attribute != ShareAttribute.NONE
+                or locked.share_attribute == ShareAttribute.NONE
+            ):
+                raise _not_on_negative_list()
+            line = item
+        previous = line.review_date
+        line.legal_basis = data.legal_basis.strip()
+        line.negative_scope = data.scope.strip()
+        line.review_date = data.review_date
+        line.save(update_fields=["legal_basis", "negative_scope", "review_date"])
+        if line is not locked:
+            locked.save(update_fields=["updated_at"])
+        review = NegativeListReview.objects.create(
+            resource=locked,
+            item_code=item_code,
+            legal_basis=line.legal_basis,
+            negative_scope=line.negative_scope,
+            review_date=data.review_date,
+            previous_review_date=previous,
+            note=data.note.strip(),
+            actor_ref=actor.ref,
+            actor_label=actor.label,
+            at=timezone.now(),
+        )
+        record_entry(
+            actor=actor,
+            action="catalog.review_negative_line",
+            subject_type=SUBJECT,
+            subject_id=locked.pk,
+            data={
+                "code": locked.code,
+                "item": item_code,
+                "review_date": data.review_date.isoformat(),
+                "previous_review_date": previous.isoformat() if previous else None,
+            },
+        )
+    return review
+
+
+def _not_on_negative_list() -> Conflict:
+    return Conflict(_("这一项不在负面清单上。"), code="not_on_negative_list")

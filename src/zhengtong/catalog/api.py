@@ -22,11 +22,12 @@ from zhengtong.catalog.access import (
     visible_referenced_by,
     visible_related,
 )
-from zhengtong.catalog.actions import ItemInput, ResourceInput
+from zhengtong.catalog.actions import ItemInput, NegativeReviewInput, ResourceInput
 from zhengtong.catalog.models import Resource
 from zhengtong.catalog.schemas import (
     ItemOut,
     NegativeEntryOut,
+    NegativeReviewIn,
     ResourceIn,
     ResourceOut,
     ResourceReasonIn,
@@ -34,9 +35,11 @@ from zhengtong.catalog.schemas import (
 )
 from zhengtong.catalog.selectors import (
     FILTER_CHOICES,
+    NegativeEntry,
     SearchFilters,
     dcat_catalog,
     filter_problems,
+    negative_line,
     negative_list,
     open_resources,
     search_resources,
@@ -160,21 +163,22 @@ def get_resource(request: HttpRequest, slug: str) -> ResourceOut:
 @router.get("/negative-list", response=list[NegativeEntryOut])
 def get_negative_list(request: HttpRequest) -> list[NegativeEntryOut]:
     """The 不予共享 resources and items with their legal basis, scope and review date."""
-    return [
-        NegativeEntryOut(
-            resource_code=e.resource.code,
-            resource_name=e.resource.name,
-            provider_name=e.resource.provider.name,
-            item_code=e.item.code if e.item else "",
-            item_name=e.item.name if e.item else "",
-            legal_basis=e.legal_basis,
-            scope=e.scope,
-            review_date=e.review_date,
-            missing=e.missing,
-            review_due=e.review_due,
-        )
-        for e in negative_list()
-    ]
+    return [negative_entry_out(e) for e in negative_list()]
+
+
+def negative_entry_out(e: NegativeEntry) -> NegativeEntryOut:
+    return NegativeEntryOut(
+        resource_code=e.resource.code,
+        resource_name=e.resource.name,
+        provider_name=e.resource.provider.name,
+        item_code=e.item.code if e.item else "",
+        item_name=e.item.name if e.item else "",
+        legal_basis=e.legal_basis,
+        scope=e.scope,
+        review_date=e.review_date,
+        missing=e.missing,
+        review_due=e.review_due,
+    )
 
 
 @router.get("/dcat.jsonld", response=dict[str, Any], url_name="catalog_dcat")
@@ -261,3 +265,26 @@ def publish_resource(request: HttpRequest, slug: str) -> ResourceOut:
 def retire_resource(request: HttpRequest, slug: str, payload: ResourceReasonIn) -> ResourceOut:
     """Take a published entry out of the catalog (data bureau)."""
     return _step(request, slug, "retire", payload.reason)
+
+
+@router.post(
+    "/resources/{slug}/negative-review",
+    response={200: NegativeEntryOut, **ERRORS},
+    auth=session_auth,
+)
+def review_negative_line(
+    request: HttpRequest, slug: str, payload: NegativeReviewIn
+) -> NegativeEntryOut:
+    """Record the periodic review of a published negative-list line (data bureau):
+    its legal basis, scope and next review date. What is shared does not change."""
+    resource = access_resource_by_code(request.user, slug)
+    require_review(request.user, resource)
+    actions.do_review_negative_line(
+        resource,
+        payload.item_code,
+        NegativeReviewInput(payload.legal_basis, payload.scope, payload.review_date, payload.note),
+        actor=actor_of(request.user),
+    )
+    line = negative_line(resource, payload.item_code)
+    assert line is not None
+    return negative_entry_out(line)

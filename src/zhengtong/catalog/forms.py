@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from zhengtong.catalog.access import Principal, may_see, visible_related
 from zhengtong.catalog.actions import (
     ItemInput,
+    NegativeReviewInput,
     ResourceInput,
     item_length,
     item_problems,
@@ -104,6 +105,27 @@ class UploadForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("理由"), required=False, max_length=500)
+
+
+class NegativeReviewForm(forms.Form):
+    """The periodic review of one negative-list line; the action checks the content,
+    so the page and the API refuse alike."""
+
+    legal_basis = forms.CharField(label=_("法律法规依据"), required=False)
+    scope = forms.CharField(label=_("不予共享范围"), required=False)
+    review_date = forms.DateField(
+        label=_("下次复核日期"),
+        required=False,
+        help_text=_("晚于今天，如 2028-06-30"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    note = forms.CharField(
+        label=_("复核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def to_input(self) -> NegativeReviewInput:
+        d = self.cleaned_data
+        return NegativeReviewInput(d["legal_basis"], d["scope"], d["review_date"], d["note"])
 
 
 def _item_help() -> str:

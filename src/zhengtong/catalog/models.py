@@ -244,3 +244,36 @@ class ResourceTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state or '-'} -> {self.to_state}"
+
+
+class NegativeListReview(models.Model):
+    """One periodic review (定期复核) of a line of the negative list; rows are only
+    ever added.
+
+    A published entry is otherwise changed only by a new entry through the
+    lifecycle, but a refusal's legal basis, scope and next review date are
+    confirmed or completed by the data bureau as they fall due; the share
+    attribute itself does not change here.
+    """
+
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="negative_reviews"
+    )
+    # Empty when the line is the whole resource.
+    item_code = models.CharField(max_length=40, blank=True)
+    legal_basis = models.CharField(_("法律法规依据"), max_length=300)
+    negative_scope = models.CharField(_("不予共享范围"), max_length=300)
+    review_date = models.DateField(_("下次复核日期"))
+    previous_review_date = models.DateField(null=True, blank=True)
+    note = models.CharField(_("复核意见"), max_length=500, blank=True)
+    actor_ref = models.CharField(max_length=100)
+    actor_label = models.CharField(max_length=100)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("负面清单复核")
+        verbose_name_plural = _("负面清单复核")
+        ordering = ["resource", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.item_code or '-'} -> {self.review_date}"

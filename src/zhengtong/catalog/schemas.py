@@ -105,3 +105,15 @@ class NegativeEntryOut(Schema):
         "before these were required may have them blank; the data bureau has them completed"
     )
     review_due: bool = Field(description="the review date has come: the refusal is due for review")
+
+
+class NegativeReviewIn(Schema):
+    item_code: str = Field(
+        "", description="the item refused on its own; empty for a whole 不予共享 resource"
+    )
+    legal_basis: str = Field(description="the law or regulation and its article")
+    scope: str = Field(description="how far the refusal reaches (不予共享范围)")
+    review_date: date | None = Field(
+        None, description="when the line is next reviewed: after today"
+    )
+    note: str = Field("", description="the review's opinion, at most 500 characters")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from zhengtong.catalog.models import (
     Category,
     InformationItem,
+    NegativeListReview,
     OpenAttribute,
     Resource,
     ShareAttribute,
@@ -244,6 +245,21 @@ def negative_list(*, providers: Iterable[int] | None = None) -> list[NegativeEnt
 
 def _due(review_date: date | None, today: date) -> bool:
     return review_date is not None and review_date <= today
+
+
+def negative_line(resource: Resource, item_code: str) -> NegativeEntry | None:
+    """The negative list's line of the resource (``item_code`` empty) or of one of
+    its items, or None when it is not on the list."""
+    for entry in negative_list(providers=[resource.provider_id]):
+        code = entry.item.code if entry.item else ""
+        if entry.resource.pk == resource.pk and code == item_code:
+            return entry
+    return None
+
+
+def negative_reviews(resource: Resource) -> QuerySet[NegativeListReview]:
+    """The periodic reviews of the resource's negative-list lines, oldest first."""
+    return resource.negative_reviews.order_by("at", "pk")
 
 
 def negative_lines_needing_attention(providers: Iterable[int]) -> list[NegativeEntry]:

@@ -6,6 +6,7 @@ app_name = "catalog"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.browse, name="browse"),
     path("negative-list/", views.negative, name="negative_list"),
+    path("negative-list/<str:slug>/review/", views.negative_review, name="negative_review"),
     path("mine/", views.workbench, name="workbench"),
     path("new/", views.edit, name="create"),
     path("upload/", views.upload, name="upload"),

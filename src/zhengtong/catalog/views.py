@@ -23,14 +23,22 @@ from zhengtong.catalog.access import (
     visible_related,
     workbench_resources,
 )
-from zhengtong.catalog.forms import ReasonForm, ResourceForm, SearchForm, UploadForm
+from zhengtong.catalog.forms import (
+    NegativeReviewForm,
+    ReasonForm,
+    ResourceForm,
+    SearchForm,
+    UploadForm,
+)
 from zhengtong.catalog.labels import RESOURCE_HEADINGS
 from zhengtong.catalog.models import Resource
 from zhengtong.catalog.permissions import REVIEW_RESOURCES
 from zhengtong.catalog.selectors import (
     SearchFilters,
+    negative_line,
     negative_lines_needing_attention,
     negative_list,
+    negative_reviews,
     search_resources,
     taken_codes,
 )
@@ -85,6 +93,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "related": related,
         "referenced_by": referenced_by,
         "transitions": resource.transitions.order_by("at", "pk") if editor or reviewer else [],
+        "negative_reviews": negative_reviews(resource),
         "can_edit": editor and resource.state == ResourceState.DRAFT,
         "steps": steps,
         "reason_form": ReasonForm(),
@@ -147,6 +156,39 @@ def negative(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/negative_list.html", {"entries": negative_list()})
 
 
+def negative_review(request: HttpRequest, slug: str) -> HttpResponse:
+    """The data bureau's periodic review of one negative-list line (``?item=`` names
+    an item refused on its own; without it, the whole resource)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    resource = _resource(request, slug)
+    if not may_review(request.user, resource):
+        raise DjangoPermissionDenied
+    item_code = str(request.GET.get("item", ""))
+    line = negative_line(resource, item_code)
+    if line is None:
+        raise Http404
+    initial = {"legal_basis": line.legal_basis, "scope": line.scope}
+    form = NegativeReviewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_review_negative_line(
+                resource, item_code, form.to_input(), actor=actor_of(request.user)
+            )
+        except ZhengtongError as error:
+            problems = error.detail.get("fields", {})
+            if not problems:
+                form.add_error(None, str(error.message))
+            for field, reason in problems.items():
+                form.add_error(field if field in form.fields else None, reason)
+        else:
+            messages.success(request, _("负面清单复核已记录。"))
+            return redirect("catalog:workbench")
+    return render(
+        request, "catalog/negative_review.html", {"form": form, "line": line, "resource": resource}
+    )
+
+
 def workbench(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -156,15 +198,16 @@ def workbench(request: HttpRequest) -> HttpResponse:
     may_review_any = has_permission(request.user, REVIEW_RESOURCES)
     if not departments.exists() and not rows.exists() and not may_review_any:
         raise DjangoPermissionDenied
+    lines = negative_lines_needing_attention(overseen_department_ids(request.user))
     return render(
         request,
         "catalog/workbench.html",
         {
             "resources": rows,
             "can_create": departments.exists(),
-            "negative_lines": negative_lines_needing_attention(
-                overseen_department_ids(request.user)
-            ),
+            "negative_lines": lines,
+            # The lines the reader may review: the data bureau's, not the provider's.
+            "reviewable": {e.resource.pk for e in lines if may_review(request.user, e.resource)},
         },
     )
 
