@@ -1,14 +1,21 @@
 """A data officer uploads the catalog workbook, submits it, and the data bureau publishes it."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.viewports import DESKTOP, NARROW, PHONE
-from zhengtong.catalog.actions import do_create_resource
-from zhengtong.catalog.models import Resource
+from zhengtong.catalog.actions import (
+    do_create_resource,
+    do_publish_resource,
+    do_review_resource,
+    do_submit_resource,
+)
+from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.tests.cast import ENTERPRISE, PASSWORD, CatalogCast, make_cast
 from zhengtong.catalog.xlsx import export_workbook
 from zhengtong.core.testing import TEST_ACTOR
@@ -91,3 +98,28 @@ def test_upload_submit_review_publish_and_find(
     page.goto(f"{live_server.url}/catalog/negative-list/")
     expect(page.get_by_text("法定代表人身份证件号码")).to_be_visible()
     shoot(page, screenshots, "catalog-negative-list")
+
+
+def test_the_data_bureau_reviews_a_negative_list_line_that_has_fallen_due(
+    page: Page, live_server: LiveServer, screenshots: Path, cast: CatalogCast
+) -> None:
+    resource = do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR)
+    for step in (do_submit_resource, do_review_resource, do_publish_resource):
+        resource = step(resource, actor=TEST_ACTOR)
+    today = timezone.localdate()
+    InformationItem.objects.filter(resource=resource, code="legal_rep_id").update(review_date=today)
+
+    log_in(page, live_server, "sunba")
+    page.goto(f"{live_server.url}/catalog/mine/")
+    expect(page.get_by_text("复核已到期")).to_be_visible()
+    page.get_by_role("link", name="复核", exact=True).click()
+    expect(page.get_by_role("heading", name="负面清单复核")).to_be_visible()
+    page.get_by_label("下次复核日期").fill((today + timedelta(days=365)).isoformat())
+    page.get_by_label("复核意见").fill("仍仅向登记机关提供")
+    shoot(page, screenshots, "catalog-negative-review")
+    page.get_by_role("button", name="记录复核").click()
+    expect(page.get_by_text("负面清单复核已记录。")).to_be_visible()
+    expect(page.get_by_text("复核已到期")).to_have_count(0)
+
+    page.goto(f"{live_server.url}/catalog/resource/{resource.slug}/")
+    expect(page.get_by_text("仍仅向登记机关提供")).to_be_visible()
