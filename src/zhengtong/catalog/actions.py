@@ -1,5 +1,6 @@
 """Every change to the catalog: one action, one transaction, one ledger entry."""
 
+import dataclasses
 import json
 import re
 import unicodedata
@@ -20,6 +21,7 @@ from zhengtong.catalog.models import (
     OpenAttribute,
     Resource,
     ResourceFormat,
+    ResourceRevision,
     ResourceTransition,
     Sensitivity,
     ShareAttribute,
@@ -27,7 +29,13 @@ from zhengtong.catalog.models import (
     UpdateCycle,
     is_resource_code,
 )
-from zhengtong.catalog.states import ResourceState, check_transition
+from zhengtong.catalog.states import (
+    OPEN_REVISION_STATES,
+    ResourceState,
+    RevisionState,
+    check_revision_transition,
+    check_transition,
+)
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput, NotFound
 from zhengtong.core.models import Department
@@ -764,3 +772,169 @@ def do_review_negative_line(
 
 def _not_on_negative_list() -> Conflict:
     return Conflict(_("这一项不在负面清单上。"), code="not_on_negative_list")
+
+
+# --- changes of published entries (目录变更) ------------------------------------------
+
+REVISION_SUBJECT = "catalog.ResourceRevision"
+
+
+def input_as_json(data: ResourceInput) -> dict[str, Any]:
+    """The input as a revision stores it (dates as ISO text)."""
+    content = dataclasses.asdict(data)
+    content["review_date"] = data.review_date.isoformat() if data.review_date else None
+    content["related"] = list(data.related)
+    for item, stored in zip(data.items, content["items"], strict=True):
+        stored["review_date"] = item.review_date.isoformat() if item.review_date else None
+    return content
+
+
+def input_from_json(content: dict[str, Any]) -> ResourceInput:
+    """A revision's stored content as an input the checks read."""
+    values = dict(content)
+    items = [
+        ItemInput(
+            **{
+                **item,
+                "review_date": date.fromisoformat(item["review_date"])
+                if item.get("review_date")
+                else None,
+            }
+        )
+        for item in values.pop("items", [])
+    ]
+    review = values.get("review_date")
+    values["review_date"] = date.fromisoformat(review) if review else None
+    values["related"] = tuple(values.get("related", ()))
+    return ResourceInput(**values, items=items)
+
+
+def stored_input(resource: Resource) -> ResourceInput:
+    """The published entry as it stands, related entries included."""
+    current = _stored_input(resource)
+    related = tuple(resource.related.order_by("code").values_list("code", flat=True))
+    return dataclasses.replace(current, related=related)
+
+
+def _revision_record(revision: ResourceRevision, step: str, actor: Actor, **data: Any) -> None:
+    record_entry(
+        actor=actor,
+        action=f"catalog.{step}_revision",
+        subject_type=REVISION_SUBJECT,
+        subject_id=revision.pk,
+        data={"code": revision.resource.code, "state": revision.state, **data},
+    )
+
+
+def do_open_revision(resource: Resource, *, actor: Actor) -> ResourceRevision:
+    """Start a change of a published entry, from the entry as it stands."""
+    with transaction.atomic(durable=True):
+        locked = Resource.objects.select_for_update().get(pk=resource.pk)
+        if locked.state != ResourceState.PUBLISHED:
+            raise Conflict(_("只有已发布的目录可以变更。"), code="not_published")
+        if locked.revisions.filter(state__in=OPEN_REVISION_STATES).exists():
+            raise Conflict(_("这条目录已有一项未完成的变更。"), code="revision_open")
+        revision = ResourceRevision.objects.create(
+            resource=locked,
+            content=input_as_json(stored_input(locked)),
+            opened_by_ref=actor.ref,
+        )
+        _revision_record(revision, "open", actor)
+    return revision
+
+
+def _locked_revision(revision: ResourceRevision) -> ResourceRevision:
+    return (
+        ResourceRevision.objects.select_for_update().select_related("resource").get(pk=revision.pk)
+    )
+
+
+def do_update_revision(
+    revision: ResourceRevision, data: ResourceInput, *, actor: Actor, sees: Sees | None = None
+) -> ResourceRevision:
+    """Replace a draft change's content; the resource code is the entry's and stays.
+
+    With ``sees``, related entries the editor may not see are refused when
+    named and kept when linked already, as for drafts.
+    """
+    if data.code != revision.resource.code:
+        message = str(_("变更不能修改资源代码：代码不同的是另一条目录。"))
+        raise InvalidInput(message, code="code_fixed", detail={"fields": {"code": message}})
+    _check(data)
+    with transaction.atomic(durable=True):
+        locked = _locked_revision(revision)
+        if locked.state != RevisionState.DRAFT:
+            raise Conflict(_("只有变更草稿可以修改。"), code="not_draft")
+        _refuse_unknown_related(data.related, sees)
+        related = list(dict.fromkeys(data.related))
+        if sees is not None:
+            before = input_from_json(locked.content).related
+            hidden = Resource.objects.filter(code__in=before).select_related("provider__region")
+            related += [r.code for r in hidden if not sees(r) and r.code not in related]
+        locked.content = input_as_json(dataclasses.replace(data, related=tuple(related)))
+        locked.save(update_fields=["content", "updated_at"])
+        _revision_record(locked, "update", actor, items=len(data.items))
+    return locked
+
+
+def _move_revision(
+    revision: ResourceRevision, target: str, actor: Actor, *, reason: str = ""
+) -> ResourceRevision:
+    with transaction.atomic(durable=True):
+        locked = _locked_revision(revision)
+        step = check_revision_transition(locked.state, target)
+        resource = Resource.objects.select_for_update().get(pk=locked.resource_id)
+        if step in ("submit", "apply"):
+            if resource.state != ResourceState.PUBLISHED:
+                raise Conflict(_("只有已发布的目录可以变更。"), code="not_published")
+            _check(input_from_json(locked.content))
+        if step == "apply":
+            # Four eyes, as for new entries: whoever submitted the change does
+            # not also approve it.
+            if actor.kind == "user" and locked.submitted_by_ref == actor.ref:
+                raise Conflict(_("提交人不能审核自己提交的变更。"), code="own_submission")
+            _apply(resource, input_from_json(locked.content), actor)
+        if step == "submit":
+            locked.submitted_by_ref = actor.ref
+            locked.returned_reason = ""
+        if step == "return":
+            locked.returned_reason = reason
+        locked.state = target
+        locked.save()
+        data: dict[str, Any] = {"reason": reason} if reason else {}
+        _revision_record(locked, step, actor, **data)
+    return locked
+
+
+def _apply(resource: Resource, data: ResourceInput, actor: Actor) -> None:
+    """Make the entry what the change says; it stays published, with its publish date."""
+    _fill(resource, data)
+    resource.save()
+    _save_items(resource, data.items)
+    # Links to entries the change's editors could not see were kept in its
+    # content; a code whose entry is gone since is dropped.
+    resource.related.set(Resource.objects.filter(code__in=data.related).exclude(pk=resource.pk))
+    # Published to published: the history shows it as the entry's change.
+    _transition_row(resource, ResourceState.PUBLISHED, ResourceState.PUBLISHED, "", actor)
+
+
+def do_submit_revision(revision: ResourceRevision, *, actor: Actor) -> ResourceRevision:
+    return _move_revision(revision, RevisionState.SUBMITTED, actor)
+
+
+def do_discard_revision(revision: ResourceRevision, *, actor: Actor) -> ResourceRevision:
+    return _move_revision(revision, RevisionState.DISCARDED, actor)
+
+
+def do_return_revision(
+    revision: ResourceRevision, reason: str, *, actor: Actor
+) -> ResourceRevision:
+    """Send a submitted change back to the provider's officers, saying why."""
+    if not reason.strip():
+        raise InvalidInput(_("退回须说明理由。"), code="reason_required")
+    return _move_revision(revision, RevisionState.DRAFT, actor, reason=_checked_reason(reason))
+
+
+def do_apply_revision(revision: ResourceRevision, *, actor: Actor) -> ResourceRevision:
+    """Approve a submitted change and make the published entry what it says (data bureau)."""
+    return _move_revision(revision, RevisionState.APPLIED, actor)

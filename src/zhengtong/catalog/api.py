@@ -4,6 +4,7 @@ Reading the published catalog, the negative list and the DCAT export is public;
 data officers and the data bureau write with their session.
 """
 
+from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
@@ -16,6 +17,8 @@ from zhengtong.catalog.access import (
     Principal,
     access_department_for_editing,
     access_resource_by_code,
+    may_edit,
+    may_review,
     may_see,
     require_edit,
     require_review,
@@ -23,7 +26,8 @@ from zhengtong.catalog.access import (
     visible_related,
 )
 from zhengtong.catalog.actions import ItemInput, NegativeReviewInput, ResourceInput
-from zhengtong.catalog.models import Resource
+from zhengtong.catalog.models import Resource, ResourceRevision
+from zhengtong.catalog.revisions import open_revision, revision_changes
 from zhengtong.catalog.schemas import (
     ItemOut,
     NegativeEntryOut,
@@ -32,6 +36,8 @@ from zhengtong.catalog.schemas import (
     ResourceOut,
     ResourceReasonIn,
     ResourceSummaryOut,
+    RevisionChangeOut,
+    RevisionOut,
 )
 from zhengtong.catalog.selectors import (
     FILTER_CHOICES,
@@ -44,7 +50,7 @@ from zhengtong.catalog.selectors import (
     open_resources,
     search_resources,
 )
-from zhengtong.core.errors import InvalidInput
+from zhengtong.core.errors import InvalidInput, NotFound
 from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth
@@ -288,3 +294,109 @@ def review_negative_line(
     line = negative_line(resource, payload.item_code)
     assert line is not None
     return negative_entry_out(line)
+
+
+# --- changes of published entries (目录变更) ------------------------------------------
+
+
+def revision_out(revision: ResourceRevision) -> RevisionOut:
+    return RevisionOut(
+        resource_code=revision.resource.code,
+        state=revision.state,
+        returned_reason=revision.returned_reason,
+        content=revision.content,
+        changes=[RevisionChangeOut(**asdict(c)) for c in _changes(revision)],
+    )
+
+
+def _changes(revision: ResourceRevision) -> list[Any]:
+    # An applied or discarded change no longer differs from anything shown.
+    return revision_changes(revision) if revision.state in ("draft", "submitted") else []
+
+
+def _open_revision(request: HttpRequest, slug: str) -> ResourceRevision:
+    resource = access_resource_by_code(request.user, slug)
+    if not (may_edit(request.user, resource) or may_review(request.user, resource)):
+        raise NotFound()
+    revision = open_revision(resource)
+    if revision is None:
+        raise NotFound(_("这条目录没有未完成的变更。"), code="no_open_revision")
+    return revision
+
+
+@router.post("/resources/{slug}/revision", response={201: RevisionOut, **ERRORS}, auth=session_auth)
+def open_resource_revision(request: HttpRequest, slug: str) -> Status[RevisionOut]:
+    """Start a change of a published entry of your department; the entry stays
+    published and served until the data bureau applies the change."""
+    resource = access_resource_by_code(request.user, slug)
+    require_edit(request.user, resource)
+    revision = actions.do_open_revision(resource, actor=actor_of(request.user))
+    return Status(201, revision_out(revision))
+
+
+@router.get("/resources/{slug}/revision", response={200: RevisionOut, **ERRORS}, auth=session_auth)
+def get_resource_revision(request: HttpRequest, slug: str) -> RevisionOut:
+    """The entry's open change with what it changes (the provider's officers, the data bureau)."""
+    return revision_out(_open_revision(request, slug))
+
+
+@router.put("/resources/{slug}/revision", response={200: RevisionOut, **ERRORS}, auth=session_auth)
+def update_resource_revision(request: HttpRequest, slug: str, payload: ResourceIn) -> RevisionOut:
+    """Replace the open change's content (the whole entry as changed; same code)."""
+    revision = _open_revision(request, slug)
+    require_edit(request.user, revision.resource)
+    changed = actions.do_update_revision(
+        revision,
+        resource_input(payload),
+        actor=actor_of(request.user),
+        sees=lambda r: may_see(request.user, r),
+    )
+    return revision_out(changed)
+
+
+def _revision_step(request: HttpRequest, slug: str, step: str, reason: str = "") -> RevisionOut:
+    revision = _open_revision(request, slug)
+    actor = actor_of(request.user)
+    if step in ("submit", "discard"):
+        require_edit(request.user, revision.resource)
+        if step == "submit":
+            return revision_out(actions.do_submit_revision(revision, actor=actor))
+        return revision_out(actions.do_discard_revision(revision, actor=actor))
+    require_review(request.user, revision.resource)
+    if step == "return":
+        return revision_out(actions.do_return_revision(revision, reason, actor=actor))
+    return revision_out(actions.do_apply_revision(revision, actor=actor))
+
+
+@router.post(
+    "/resources/{slug}/revision/submit", response={200: RevisionOut, **ERRORS}, auth=session_auth
+)
+def submit_resource_revision(request: HttpRequest, slug: str) -> RevisionOut:
+    """Send the change to the data bureau (data officer)."""
+    return _revision_step(request, slug, "submit")
+
+
+@router.post(
+    "/resources/{slug}/revision/discard", response={200: RevisionOut, **ERRORS}, auth=session_auth
+)
+def discard_resource_revision(request: HttpRequest, slug: str) -> RevisionOut:
+    """Drop a draft change (data officer); the entry stays as it is."""
+    return _revision_step(request, slug, "discard")
+
+
+@router.post(
+    "/resources/{slug}/revision/return", response={200: RevisionOut, **ERRORS}, auth=session_auth
+)
+def return_resource_revision(
+    request: HttpRequest, slug: str, payload: ResourceReasonIn
+) -> RevisionOut:
+    """Return a submitted change to the provider's officers, with a reason (data bureau)."""
+    return _revision_step(request, slug, "return", payload.reason)
+
+
+@router.post(
+    "/resources/{slug}/revision/apply", response={200: RevisionOut, **ERRORS}, auth=session_auth
+)
+def apply_resource_revision(request: HttpRequest, slug: str) -> RevisionOut:
+    """Approve a submitted change: the published entry becomes what it says (data bureau)."""
+    return _revision_step(request, slug, "apply")

@@ -9,7 +9,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.catalog.access import Principal, may_see, visible_related
+from zhengtong.catalog.access import Principal, may_see, visible_codes, visible_related
 from zhengtong.catalog.actions import (
     ItemInput,
     NegativeReviewInput,
@@ -103,6 +103,25 @@ class UploadForm(forms.Form):
             field.initial = departments.first()
 
 
+# The fields a form shows as they are stored.
+_PLAIN_FIELDS = (
+    "code",
+    "name",
+    "abstract",
+    "keywords",
+    "format",
+    "share_attribute",
+    "share_conditions",
+    "share_method",
+    "open_attribute",
+    "open_conditions",
+    "update_cycle",
+    "legal_basis",
+    "negative_scope",
+    "review_date",
+)
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("理由"), required=False, max_length=500)
 
@@ -146,7 +165,7 @@ ITEM_HELP = lazy(_item_help, str)()
 EXTENSION_HELP = _("每行一项：名称=值。值为数字、true/false 或带引号的文字等 JSON 时按 JSON 读取。")
 
 
-def item_line(item: InformationItem) -> str:
+def item_line(item: InformationItem | ItemInput) -> str:
     """One item as a line of the items box, in the labels people know."""
     parts = [
         item.code,
@@ -266,6 +285,21 @@ class ResourceForm(forms.Form):
             "extension": extension_text(resource.extension),
             "related": " ".join(r.code for r in visible_related(principal, resource)),
             "items": "\n".join(item_line(i) for i in resource.items.order_by("position")),
+        }
+
+    @staticmethod
+    def initial_from_input(
+        data: ResourceInput, department_code: str, principal: Principal
+    ) -> dict[str, Any]:
+        """A change's content as the form shows it; related entries the principal
+        may not see are not shown, and saving keeps them."""
+        shown = visible_codes(principal, data.related)
+        return {
+            "department": department_code,
+            **{name: getattr(data, name) for name in _PLAIN_FIELDS},
+            "extension": extension_text(dict(data.extension)),
+            "related": " ".join(code for code in data.related if code in shown),
+            "items": "\n".join(item_line(i) for i in data.items),
         }
 
     def clean_related(self) -> list[str]:

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from zhengtong.catalog.states import ResourceState
+from zhengtong.catalog.states import ResourceState, RevisionState
 from zhengtong.core.models import Department
 
 # 类 (1 digit) 项 (2) 目 (3) 细目 (3), then "/" and a 6-digit sequence within the class.
@@ -277,3 +277,40 @@ class NegativeListReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_code or '-'} -> {self.review_date}"
+
+
+class ResourceRevision(models.Model):
+    """A change (变更) of a published entry, kept apart until the data bureau applies it.
+
+    The entry stays published and served by the exchange while its change is
+    drafted and reviewed; ``content`` is the whole entry as changed (the
+    fields of ``actions.ResourceInput``). A resource has at most one open
+    revision.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="revisions")
+    state = models.CharField(
+        _("状态"), max_length=12, choices=RevisionState.choices, default=RevisionState.DRAFT
+    )
+    content = models.JSONField(default=dict)
+    # The last return's reason, shown to the officers until they submit again.
+    returned_reason = models.CharField(max_length=500, blank=True)
+    opened_by_ref = models.CharField(max_length=100)
+    submitted_by_ref = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("目录变更")
+        verbose_name_plural = _("目录变更")
+        ordering = ["resource", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource"],
+                condition=models.Q(state__in=["draft", "submitted"]),
+                name="catalog_one_open_revision",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.state}"

@@ -117,3 +117,20 @@ class NegativeReviewIn(Schema):
         None, description="when the line is next reviewed: after today"
     )
     note: str = Field("", description="the review's opinion, at most 500 characters")
+
+
+class RevisionChangeOut(Schema):
+    field: str = Field(description="a field of the entry, or items.<code> for an item")
+    heading: str
+    before: str = Field(description="empty for an item the change adds")
+    after: str = Field(description="empty for an item the change removes")
+
+
+class RevisionOut(Schema):
+    resource_code: str
+    state: str = Field(description="draft, submitted, applied or discarded")
+    returned_reason: str = Field(description="why the data bureau last returned it")
+    content: dict[str, Any] = Field(description="the whole entry as changed (ResourceIn's fields)")
+    changes: list[RevisionChangeOut] = Field(
+        description="what it changes of the entry as it stands"
+    )

@@ -27,3 +27,29 @@ ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
 def check_transition(current: str, target: str) -> str:
     """Return the name of the step from ``current`` to ``target``, or refuse it."""
     return step_between(ALLOWED_TRANSITIONS, current, target, _("目录当前的状态不允许此操作。"))
+
+
+class RevisionState(models.TextChoices):
+    """A change (变更) of a published entry: drafted and submitted by the provider's
+    officers, applied by the data bureau; the entry stays published meanwhile."""
+
+    DRAFT = "draft", _("变更草稿")
+    SUBMITTED = "submitted", _("变更待审核")
+    APPLIED = "applied", _("变更已生效")
+    DISCARDED = "discarded", _("变更已撤销")
+
+
+# The states in which a resource has its one open revision.
+OPEN_REVISION_STATES = (RevisionState.DRAFT, RevisionState.SUBMITTED)
+
+REVISION_TRANSITIONS: dict[tuple[str, str], str] = {
+    (RevisionState.DRAFT, RevisionState.SUBMITTED): "submit",
+    (RevisionState.DRAFT, RevisionState.DISCARDED): "discard",
+    (RevisionState.SUBMITTED, RevisionState.DRAFT): "return",
+    (RevisionState.SUBMITTED, RevisionState.APPLIED): "apply",
+}
+
+
+def check_revision_transition(current: str, target: str) -> str:
+    """Return the name of the revision's step from ``current`` to ``target``, or refuse it."""
+    return step_between(REVISION_TRANSITIONS, current, target, _("变更当前的状态不允许此操作。"))

@@ -13,5 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("export.xlsx", views.export, name="export"),
     path("resource/<str:slug>/", views.detail, name="detail"),
     path("resource/<str:slug>/edit/", views.edit, name="edit"),
+    path("resource/<str:slug>/revision/", views.revision, name="revision"),
+    path("resource/<str:slug>/revision/<str:step>/", views.revision_step, name="revision_step"),
     path("resource/<str:slug>/<str:step>/", views.step, name="step"),
 ]

@@ -31,8 +31,9 @@ from zhengtong.catalog.forms import (
     UploadForm,
 )
 from zhengtong.catalog.labels import RESOURCE_HEADINGS
-from zhengtong.catalog.models import Resource
+from zhengtong.catalog.models import Resource, ResourceRevision
 from zhengtong.catalog.permissions import REVIEW_RESOURCES
+from zhengtong.catalog.revisions import open_revision, revision_changes, revisions_waiting
 from zhengtong.catalog.selectors import (
     SearchFilters,
     negative_line,
@@ -42,12 +43,13 @@ from zhengtong.catalog.selectors import (
     search_resources,
     taken_codes,
 )
-from zhengtong.catalog.states import ResourceState
+from zhengtong.catalog.states import ResourceState, RevisionState
 from zhengtong.catalog.xlsx import RowProblem, export_workbook, parse_workbook
 from zhengtong.core.errors import NotFound, ZhengtongError
 from zhengtong.core.htmx import is_htmx
+from zhengtong.core.models import Department
 from zhengtong.identity.actors import actor_of
-from zhengtong.identity.permissions import has_permission
+from zhengtong.identity.permissions import departments_in_scope, has_permission
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -94,6 +96,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "referenced_by": referenced_by,
         "transitions": resource.transitions.order_by("at", "pk") if editor or reviewer else [],
         "negative_reviews": negative_reviews(resource),
+        "revision": open_revision(resource) if editor or reviewer else None,
+        "can_revise": editor and resource.state == ResourceState.PUBLISHED,
         "can_edit": editor and resource.state == ResourceState.DRAFT,
         "steps": steps,
         "reason_form": ReasonForm(),
@@ -206,6 +210,10 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "resources": rows,
             "can_create": departments.exists(),
             "negative_lines": lines,
+            "revisions": revisions_waiting(
+                departments.values_list("pk", flat=True),
+                departments_in_scope(request.user, REVIEW_RESOURCES),
+            ),
             # The lines the reader may review: the data bureau's, not the provider's.
             "reviewable": {e.resource.pk for e in lines if may_review(request.user, e.resource)},
         },
@@ -299,3 +307,107 @@ def export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(workbook, content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="catalog.xlsx"'
     return response
+
+
+# --- changes of published entries (目录变更) ------------------------------------------
+
+
+def _revision_of(request: HttpRequest, slug: str) -> tuple[Resource, ResourceRevision]:
+    """The entry and its open change, for its officers and the data bureau."""
+    resource = _resource(request, slug)
+    if not (may_edit(request.user, resource) or may_review(request.user, resource)):
+        raise Http404
+    revision = open_revision(resource)
+    if revision is None:
+        raise Http404
+    return resource, revision
+
+
+def revision(request: HttpRequest, slug: str) -> HttpResponse:
+    """The open change: what it changes, its form for the officers while a draft,
+    and the data bureau's decision once submitted."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    resource, change = _revision_of(request, slug)
+    editing = may_edit(request.user, resource) and change.state == RevisionState.DRAFT
+    form = None
+    if editing:
+        initial = ResourceForm.initial_from_input(
+            actions.input_from_json(change.content), resource.provider.code, request.user
+        )
+        form = ResourceForm(
+            request.POST or None,
+            initial=initial,
+            departments=Department.objects.filter(pk=resource.provider_id),
+            principal=request.user,
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                actions.do_update_revision(
+                    change, form.to_input(), actor=actor_of(request.user), sees=form.sees
+                )
+            except ZhengtongError as error:
+                problems = error.detail.get("fields", {})
+                if not problems:
+                    form.add_error(None, str(error.message))
+                for field, reason in problems.items():
+                    form.add_error(field if field in form.fields else None, reason)
+            else:
+                messages.success(request, _("变更草稿已保存。"))
+                return redirect("catalog:revision", slug=resource.slug)
+    elif request.method == "POST":
+        raise DjangoPermissionDenied
+    steps: list[tuple[str, str, bool]] = []  # (step, label, needs a reason)
+    if editing:
+        steps += [("submit", _("提交变更"), False), ("discard", _("撤销变更"), False)]
+    if change.state == RevisionState.SUBMITTED and may_review(request.user, resource):
+        steps += [("apply", _("审核通过，变更生效"), False), ("return", _("退回修改"), True)]
+    context = {
+        "resource": resource,
+        "revision": change,
+        "changes": revision_changes(change),
+        "form": form,
+        "steps": steps,
+        "reason_form": ReasonForm(),
+    }
+    return render(request, "catalog/revision.html", context)
+
+
+@require_POST
+def revision_step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    resource = _resource(request, slug)
+    actor = actor_of(request.user)
+    reason = str(request.POST.get("reason", ""))
+    try:
+        if step == "open":
+            require_edit(request.user, resource)
+            actions.do_open_revision(resource, actor=actor)
+            return redirect("catalog:revision", slug=resource.slug)
+        resource, change = _revision_of(request, slug)
+        if step in ("submit", "discard"):
+            require_edit(request.user, resource)
+            if step == "submit":
+                actions.do_submit_revision(change, actor=actor)
+            else:
+                actions.do_discard_revision(change, actor=actor)
+        elif step in ("apply", "return"):
+            require_review(request.user, resource)
+            if step == "apply":
+                actions.do_apply_revision(change, actor=actor)
+            else:
+                actions.do_return_revision(change, reason, actor=actor)
+        else:
+            raise Http404
+    except ZhengtongError as error:
+        if error.status == 403:
+            raise DjangoPermissionDenied from None
+        messages.error(request, _refusal_text(error))
+        if open_revision(resource) is not None:
+            return redirect("catalog:revision", slug=resource.slug)
+    else:
+        messages.success(request, _("操作已完成。"))
+        if step in ("submit", "return"):
+            return redirect("catalog:revision", slug=resource.slug)
+    return redirect("catalog:detail", slug=resource.slug)

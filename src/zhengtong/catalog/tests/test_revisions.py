@@ -1,0 +1,205 @@
+"""A published entry is changed (目录变更) through a change that its department's
+officers draft and submit and the data bureau applies; the entry stays published
+and unchanged until then."""
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from zhengtong.catalog import actions
+from zhengtong.catalog.actions import ItemInput, input_as_json
+from zhengtong.catalog.models import Resource
+from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.ledger.models import LedgerEntry
+
+ADDED = ItemInput("reg_date", "成立日期", "D")
+
+
+def publish(resource: Resource) -> Resource:
+    for step in (
+        actions.do_submit_resource,
+        actions.do_review_resource,
+        actions.do_publish_resource,
+    ):
+        resource = step(resource, actor=TEST_ACTOR)
+    return resource
+
+
+@pytest.fixture
+def enterprise(cast: CatalogCast) -> Resource:
+    return publish(actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR))
+
+
+def _client(user: object) -> Client:
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client
+
+
+def _payload(department: str, **changes: Any) -> dict[str, Any]:
+    content = input_as_json(replace(ENTERPRISE, **changes))
+    return {**content, "department_code": department}
+
+
+def _url(resource: Resource, step: str = "") -> str:
+    return f"/api/catalog/resources/{resource.slug}/revision" + (f"/{step}" if step else "")
+
+
+def test_a_change_is_drafted_submitted_and_applied_while_the_entry_stays_published(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    officer, bureau = _client(cast.officer), _client(cast.bureau)
+    before = LedgerEntry.objects.count()
+
+    opened = officer.post(_url(enterprise))
+    assert opened.status_code == 201, opened.content
+    assert opened.json()["state"] == "draft" and opened.json()["changes"] == []
+
+    changed = officer.put(
+        _url(enterprise),
+        _payload(cast.market.code, update_cycle="daily", items=[*ENTERPRISE.items, ADDED]),
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    fields = {c["field"]: c for c in changed.json()["changes"]}
+    assert set(fields) == {"update_cycle", "items.reg_date"}
+    assert fields["update_cycle"]["before"] == "实时" and fields["update_cycle"]["after"] == "每日"
+    assert fields["items.reg_date"]["before"] == ""
+
+    # Until the change is applied, everyone reads the entry as published.
+    public = Client().get(f"/api/catalog/resources/{enterprise.slug}").json()
+    assert public["state"] == "published" and public["update_cycle"] == "realtime"
+    assert "reg_date" not in [i["code"] for i in public["items"]]
+
+    assert officer.post(_url(enterprise, "submit")).json()["state"] == "submitted"
+    # The data bureau sees what the change would change.
+    assert {c["field"] for c in bureau.get(_url(enterprise)).json()["changes"]} == set(fields)
+    applied = bureau.post(_url(enterprise, "apply"))
+    assert applied.status_code == 200 and applied.json()["state"] == "applied"
+
+    public = Client().get(f"/api/catalog/resources/{enterprise.slug}").json()
+    assert public["state"] == "published" and public["update_cycle"] == "daily"
+    assert "reg_date" in [i["code"] for i in public["items"]]
+    assert public["publish_date"] == enterprise.publish_date.isoformat()  # type: ignore[union-attr]
+    # open, update, submit, apply: one ledger entry each.
+    assert LedgerEntry.objects.count() == before + 4
+    page = bureau.get(f"/catalog/resource/{enterprise.slug}/").content.decode()
+    assert "目录变更" in page
+    # Nothing is open any more.
+    assert bureau.get(_url(enterprise)).json()["code"] == "no_open_revision"
+
+
+def test_a_change_keeps_the_code_and_one_change_is_open_at_a_time(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    officer = _client(cast.officer)
+    assert officer.post(_url(enterprise)).status_code == 201
+    again = officer.post(_url(enterprise))
+    assert again.status_code == 409 and again.json()["code"] == "revision_open"
+    recoded = officer.put(
+        _url(enterprise),
+        _payload(cast.market.code, code="102000000/000009"),
+        content_type="application/json",
+    )
+    assert recoded.status_code == 400 and recoded.json()["code"] == "code_fixed"
+    # The change is checked as a new entry is.
+    bad = officer.put(
+        _url(enterprise),
+        _payload(cast.market.code, share_attribute="conditional", legal_basis=""),
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert "legal_basis" in bad.json()["detail"]["fields"]
+
+    draft = actions.do_create_resource(
+        cast.market, replace(ENTERPRISE, code="102000000/000002"), actor=TEST_ACTOR
+    )
+    refused = officer.post(_url(draft))
+    assert refused.status_code == 409 and refused.json()["code"] == "not_published"
+
+
+def test_the_data_bureau_returns_a_change_and_the_officer_discards_it(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    officer, bureau = _client(cast.officer), _client(cast.bureau)
+    officer.post(_url(enterprise))
+    officer.put(
+        _url(enterprise),
+        _payload(cast.market.code, name="企业登记信息（含个体）"),
+        content_type="application/json",
+    )
+    officer.post(_url(enterprise, "submit"))
+    no_reason = bureau.post(_url(enterprise, "return"), {}, content_type="application/json")
+    assert no_reason.status_code == 400 and no_reason.json()["code"] == "reason_required"
+    returned = bureau.post(
+        _url(enterprise, "return"), {"reason": "名称不规范"}, content_type="application/json"
+    )
+    assert returned.json()["state"] == "draft"
+    assert officer.get(_url(enterprise)).json()["returned_reason"] == "名称不规范"
+    # The officer may not apply a change; the bureau may not discard one.
+    assert officer.post(_url(enterprise, "apply")).status_code == 403
+    assert bureau.post(_url(enterprise, "discard")).status_code == 403
+    assert officer.post(_url(enterprise, "discard")).json()["state"] == "discarded"
+    assert Resource.objects.get(pk=enterprise.pk).name == "企业登记信息"
+    # A new change can be opened once the last is closed.
+    assert officer.post(_url(enterprise)).status_code == 201
+
+
+def test_whoever_submitted_a_change_does_not_apply_it(cast: CatalogCast) -> None:
+    own = publish(
+        actions.do_create_resource(
+            cast.data_bureau, replace(ENTERPRISE, code="102000000/000003"), actor=TEST_ACTOR
+        )
+    )
+    bureau = _client(cast.bureau)
+    assert bureau.post(_url(own)).status_code == 201
+    assert bureau.post(_url(own, "submit")).status_code == 200
+    refused = bureau.post(_url(own, "apply"))
+    assert refused.status_code == 409 and refused.json()["code"] == "own_submission"
+
+
+def test_others_learn_nothing_of_a_change(enterprise: Resource, cast: CatalogCast) -> None:
+    _client(cast.officer).post(_url(enterprise))
+    county = _client(cast.county_officer)
+    assert county.get(_url(enterprise)).status_code == 404
+    assert county.post(_url(enterprise)).status_code == 403
+    assert Client().get(_url(enterprise)).status_code == 401
+
+
+def test_the_pages_take_a_change_from_the_entry_to_the_data_bureaus_decision(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    officer, bureau = _client(cast.officer), _client(cast.bureau)
+    detail = officer.get(f"/catalog/resource/{enterprise.slug}/").content.decode()
+    assert "申请变更" in detail
+    opened = officer.post(f"/catalog/resource/{enterprise.slug}/revision/open/")
+    assert opened.status_code == 302
+    assert opened["Location"] == f"/catalog/resource/{enterprise.slug}/revision/"
+
+    page = officer.get(opened["Location"])
+    form = page.context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    data["items"] = data["items"] + "\nreg_date|成立日期|日期型D"
+    data["abstract"] = "本市企业和个体工商户的登记信息。"
+    saved = officer.post(opened["Location"], data)
+    assert saved.status_code == 302, saved.context["form"].errors
+    shown = officer.get(opened["Location"]).content.decode()
+    assert "成立日期" in shown and "本市企业和个体工商户的登记信息。" in shown
+
+    assert officer.post(f"/catalog/resource/{enterprise.slug}/revision/submit/").status_code == 302
+    # The data bureau finds it on the workbench and applies it.
+    assert "目录变更" in bureau.get("/catalog/mine/").content.decode()
+    review_page = bureau.get(opened["Location"]).content.decode()
+    assert "审核通过，变更生效" in review_page and "成立日期" in review_page
+    # The officer can no longer save a submitted change.
+    assert officer.post(opened["Location"], data).status_code == 403
+    applied = bureau.post(f"/catalog/resource/{enterprise.slug}/revision/apply/")
+    assert applied.status_code == 302
+    entry = Resource.objects.get(pk=enterprise.pk)
+    assert entry.abstract == "本市企业和个体工商户的登记信息。"
+    assert entry.items.filter(code="reg_date").exists() and entry.state == "published"
+    assert officer.get(opened["Location"]).status_code == 404
