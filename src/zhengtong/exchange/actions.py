@@ -31,8 +31,16 @@ from zhengtong.exchange.models import (
     Record,
     RecordChange,
 )
+from zhengtong.exchange.permissions import READ_SHARED
 from zhengtong.exchange.rows import BadValue, Sheet, SheetRow, clean_value
-from zhengtong.exchange.selectors import changes_since, feed_window_problem
+from zhengtong.exchange.selectors import (
+    GRANT_CLIENT_REVOKED,
+    GRANT_EXPIRED,
+    GRANT_REVOKED,
+    changes_since,
+    feed_window_problem,
+    grant_status,
+)
 from zhengtong.exchange.tasks import queue_quality_measurement
 from zhengtong.exchange.upstream import UpstreamConfig
 from zhengtong.identity.models import SystemClient
@@ -644,6 +652,14 @@ def do_apply_for_access(
             raise Conflict(gettext_lazy("只能申请已发布的目录。"), code="not_published")
         if locked.provider_id == client.department_id:
             raise Conflict(gettext_lazy("本部门的数据无需申请。"), code="own_resource")
+        if READ_SHARED not in client.scopes:
+            # Every call under the grant would be refused (scope_missing), while
+            # the grant stood as 有效 on every list.
+            raise Conflict(
+                gettext_lazy("该接入系统没有读取共享数据的权限范围，获得授权也无法调用。"),
+                code="scope_missing",
+                detail={"scope": READ_SHARED},
+            )
         fields, clear = _check_requested_fields(locked, data.fields, data.clear_fields)
         if AccessApplication.objects.filter(
             resource=locked, client=client, state=ApplicationState.PENDING
@@ -756,6 +772,17 @@ def do_grant_application(
             # as 有效 on every list while no one could use it, and the
             # application would read as answered in full.
             raise Conflict(gettext_lazy("该接入系统已停用。"), code="client_revoked")
+        # Locked as the catalog locks it to retire it: a resource retired
+        # (已下架) after the application was filed shares nothing any more,
+        # which is no reason of the negative list's.
+        resource = Resource.objects.select_for_update().get(pk=locked.resource_id)
+        if resource.state != ResourceState.PUBLISHED:
+            raise Conflict(
+                gettext_lazy("该目录资源已下架，不能同意申请。"),
+                code="not_published",
+                detail={"state": resource.state},
+            )
+        locked.resource = resource
         granted = list(locked.fields) if fields is None else list(dict.fromkeys(fields))
         outside = [code for code in granted if code not in locked.fields]
         if outside:
@@ -851,14 +878,23 @@ def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
     if not reason.strip():
         raise InvalidInput(gettext_lazy("撤销时请说明理由。"), code="reason_required")
     with transaction.atomic(durable=True):
-        locked = Grant.objects.select_for_update().select_related("resource").get(pk=grant.pk)
-        if locked.revoked_at is not None:
-            raise Conflict(gettext_lazy("该授权已经撤销。"), code="grant_revoked")
+        locked = (
+            Grant.objects.select_for_update().select_related("resource", "client").get(pk=grant.pk)
+        )
         now = timezone.now()
-        if locked.expires_at <= now:
-            # It ended by itself: a revocation now would rewrite why calls
-            # under it are refused (grant_expired, in the log and in
-            # 我的数据使用记录) and claim an end it did not have.
+        status = grant_status(locked, now)
+        if status == GRANT_REVOKED:
+            raise Conflict(gettext_lazy("该授权已经撤销。"), code="grant_revoked")
+        # A grant that ended by itself, running out or with its system
+        # stopped: a revocation now would rewrite why calls under it are
+        # refused (grant_expired, in the log and in 我的数据使用记录) and
+        # claim an end it did not have.
+        if status == GRANT_CLIENT_REVOKED:
+            raise Conflict(
+                gettext_lazy("该授权的接入系统已停用，授权已随之终止，无需撤销。"),
+                code="client_revoked",
+            )
+        if status == GRANT_EXPIRED:
             raise Conflict(gettext_lazy("该授权已经到期，无需撤销。"), code="grant_expired")
         locked.revoked_at = now
         locked.revoke_reason = reason.strip()[:500]

@@ -378,6 +378,7 @@ def application_out(application: AccessApplication) -> ApplicationOut:
 
 def grant_out(grant: Grant) -> GrantOut:
     now = timezone.now()
+    status = application_selectors.grant_status(grant, now)
     return GrantOut(
         id=grant.pk,
         application_id=grant.application_id,
@@ -395,7 +396,8 @@ def grant_out(grant: Grant) -> GrantOut:
         rate_per_minute=grant.rate_per_minute,
         revoked_at=grant.revoked_at,
         revoke_reason=grant.revoke_reason,
-        active=grant.revoked_at is None and grant.starts_at <= now < grant.expires_at,
+        status=status,
+        active=status == application_selectors.GRANT_ACTIVE and grant.starts_at <= now,
     )
 
 

@@ -9,6 +9,6 @@ class ExchangeConfig(AppConfig):
 
     def ready(self) -> None:
         from zhengtong.core.refusals import on_refused_request
-        from zhengtong.exchange.refused_calls import log_refused_read
+        from zhengtong.exchange.refused_calls import log_refused_call
 
-        on_refused_request(log_refused_read)
+        on_refused_request(log_refused_call)

@@ -47,10 +47,10 @@ from zhengtong.exchange.models import (
     AccessApplication,
     AccessLog,
     ApplicationState,
-    Grant,
     HostedDataset,
     Record,
 )
+from zhengtong.exchange.selectors import grants_in_force
 from zhengtong.identity.actions import do_issue_client
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import SystemClient, User
@@ -721,7 +721,8 @@ def load_demo_exchange(*, actor: Actor) -> ExchangeSummary:
     return ExchangeSummary(
         datasets=HostedDataset.objects.count(),
         records=Record.objects.filter(deleted=False).count(),
-        grants=Grant.objects.filter(revoked_at__isnull=True).count(),
+        # Printed as 有效授权: those in force, as the grant lists show them.
+        grants=grants_in_force().count(),
         applications=AccessApplication.objects.count(),
         reads=AccessLog.objects.filter(client__in=demo_clients).count(),
         new_datasets=new_datasets,

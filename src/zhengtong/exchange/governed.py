@@ -73,6 +73,11 @@ class Operation(enum.StrEnum):
     BATCH = "batch_look_up"
     VERIFY = "verify"
     CHANGES = "read_changes"
+    # Writes by the provider's own systems, logged here only when refused at
+    # the door for a missing scope (``refused_calls``); a write that is made
+    # is in the ledger as the version it made, under the same action names.
+    PUSH = "load_dataset"
+    DELETE = "delete_records"
 
 
 class Refused(ZhengtongError):
@@ -275,8 +280,9 @@ class _Source:
 
 
 # A resource's items change only with the resource itself (a draft's items are
-# replaced as the resource is saved, and published resources are not edited),
-# so they are kept per process under the resource's id and ``updated_at``.
+# replaced as the resource is saved, a published resource's as an applied
+# change saves it, and a negative-list review of an item saves it too), so
+# they are kept per process under the resource's id and ``updated_at``.
 # Every call still reads the resource row, its datasets and the grants afresh.
 _ITEMS: dict[tuple[int, datetime], tuple[list[InformationItem], QuerySet[InformationItem]]] = {}
 _ITEMS_KEPT = 256
@@ -919,6 +925,17 @@ def do_verify_record(
     return _governed(call, handle)
 
 
+def _feed_key(item: InformationItem, key: str, clear: bool, readable: bool) -> str:
+    """A changed record's key as the caller may see it: in clear, masked, or not at all.
+
+    A key whose item the caller may not read leaves nothing of itself: a
+    身份证号 masked as a readable one would be keeps ten of its eighteen characters.
+    """
+    if clear:
+        return key
+    return masked(item, key) if readable else HIDDEN
+
+
 @dataclass(frozen=True, slots=True)
 class FeedChange:
     seq: int
@@ -970,9 +987,8 @@ def do_read_changes(
         # The key is itself one of the record's items: it leaves in clear only
         # if the caller may read that item in clear. A conditional or
         # never-shared key item would otherwise leave without a grant.
-        key_clear = key_item.code in access.fields and (
-            in_clear(key_item) or key_item.code in access.clear
-        )
+        key_readable = key_item.code in access.fields
+        key_clear = key_readable and (in_clear(key_item) or key_item.code in access.clear)
         out: list[FeedChange] = []
         for change in changes:
             hashed = key_hash(change.key)
@@ -982,7 +998,7 @@ def do_read_changes(
                 FeedChange(
                     seq=change.seq,
                     kind=change.kind,
-                    key=change.key if key_clear else masked(key_item, change.key),
+                    key=_feed_key(key_item, change.key, key_clear, key_readable),
                     at=change.at,
                     values=access.present(record.values) if record is not None else None,
                     key_hash=hashed,

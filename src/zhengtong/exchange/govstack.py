@@ -672,6 +672,8 @@ router.add_api_operation(
 def _pusher(
     request: HttpRequest, registry: str, version: str
 ) -> tuple[SystemClient, HostedDataset]:
+    # Refused as the native push refuses it, and logged as such (refused_calls).
+    require_scope(request, PUSH_RECORDS)
     client = _caller(request)
     _registry_version(version)
     return client, access_dataset_for_pushing(client, registry)

@@ -8,6 +8,12 @@ refused by ``identity.auth.require_scope``) is answered before the exchange
 sees it; it is still a call of that system on that resource, so it leaves one
 access-log row and ledger entry with its refusal code, like every other
 governed call (see ``core.refusals``).
+
+A write by a system that lacks the scope ``exchange.push_records`` (a push
+or a withdrawal of records, natively or through GovStack's Data API) is a
+system trying what it was not entitled to, and is logged the same way with
+``scope_missing``. Other refusals of a write are not: a write that is made is
+in the ledger as the version it made, and one that is refused made nothing.
 """
 
 import re
@@ -31,6 +37,17 @@ _OPERATIONS = {
     # GovStack's list is /data/{registry}/{version}, with or without the trailing slash.
     "": governed.Operation.CHANGES,
 }
+_WRITES = {
+    "records": governed.Operation.PUSH,
+    "records:delete": governed.Operation.DELETE,
+    "create": governed.Operation.PUSH,
+    "update": governed.Operation.PUSH,
+    "updateEntries": governed.Operation.PUSH,
+    "update-entries": governed.Operation.PUSH,
+    "updateOrCreate": governed.Operation.PUSH,
+    "update-or-create": governed.Operation.PUSH,
+    "delete": governed.Operation.DELETE,
+}
 # MyPersonalDataUsage/1.0 has the shape of a list address but is the citizen's own
 # question, answered before any registry is: not a governed read.
 _GOVERNED_PATH = re.compile(
@@ -38,12 +55,25 @@ _GOVERNED_PATH = re.compile(
     r"|govstack/data/(?!MyPersonalDataUsage/)(?P<registry>[^/]+)/[^/]+"
     r"(?:/(?P<profile>read|exists)|/[^/]+/(?P<value>readValue|read-value)/[^/]+|/?))"
 )
+_WRITE_PATH = re.compile(
+    r"/api/(?:exchange/shared/(?P<slug>[^/]+)/(?P<native>records|records:delete)"
+    r"|govstack/data/(?P<registry>[^/]+)/[^/]+/(?:(?P<write>create|update|updateEntries"
+    r"|update-entries|updateOrCreate|update-or-create)|[^/]+/(?P<delete>delete)))"
+)
 
 
-def log_refused_read(request: HttpRequest, refusal: ZhengtongError) -> None:
+def log_refused_call(request: HttpRequest, refusal: ZhengtongError) -> None:
+    """Log a governed read, or a write without its scope, that the API refused at the door."""
     client = principal_of(request)
     if not isinstance(client, SystemClient):
         return  # not authenticated: no system to account for
+    written = _WRITE_PATH.fullmatch(request.path)
+    if written is not None:
+        if refusal.code == "scope_missing":
+            operation = _WRITES[written["native"] or written["write"] or written["delete"]]
+            target = written["slug"] or written["registry"]
+            governed.do_log_refused_call(client, operation, target, "", refusal)
+        return
     found = _GOVERNED_PATH.fullmatch(request.path)
     if found is None:
         return

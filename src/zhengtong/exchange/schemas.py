@@ -261,6 +261,10 @@ class GrantOut(Schema):
     rate_per_minute: int
     revoked_at: dt.datetime | None
     revoke_reason: str
+    status: str = Field(
+        description="active: in force; revoked: revoked by the provider; client_revoked: the "
+        "holding system was stopped before the grant ran out; expired: ran out"
+    )
     active: bool
 
 

@@ -163,6 +163,43 @@ def item_names(resource_ids: Iterable[int]) -> dict[int, dict[str, str]]:
     return names
 
 
+# Where a grant stands, as its lists and pages show it and the API names it.
+GRANT_ACTIVE = "active"
+GRANT_REVOKED = "revoked"
+GRANT_CLIENT_REVOKED = "client_revoked"
+GRANT_EXPIRED = "expired"
+
+
+def grant_status(grant: Grant, now: datetime | None = None) -> str:
+    """Say where a grant stands: active, revoked, client_revoked or expired.
+
+    A grant ends with its holder: a system stopped (吊销) before the grant ran
+    out can make no call under it, so the grant is no longer in force even
+    though no one revoked it. A system stopped after the grant ran out leaves
+    it expired, as it ended first.
+    """
+    now = now or timezone.now()
+    if grant.revoked_at is not None:
+        return GRANT_REVOKED
+    stopped = grant.client.revoked_at
+    if stopped is not None and stopped < grant.expires_at:
+        return GRANT_CLIENT_REVOKED
+    if grant.expires_at <= now:
+        return GRANT_EXPIRED
+    return GRANT_ACTIVE
+
+
+def grants_in_force(now: datetime | None = None) -> QuerySet[Grant]:
+    """The grants ``grant_status`` calls active: not revoked, not run out, their system working."""
+    now = now or timezone.now()
+    return Grant.objects.filter(
+        revoked_at__isnull=True,
+        client__revoked_at__isnull=True,
+        starts_at__lte=now,
+        expires_at__gt=now,
+    )
+
+
 def grant_days(grant: Grant) -> int:
     """How many days a grant runs, from its start to its expiry."""
     return round((grant.expires_at - grant.starts_at).total_seconds() / 86400)

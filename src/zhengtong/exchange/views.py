@@ -53,6 +53,7 @@ from zhengtong.exchange.forms import (
 )
 from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import AccessApplication, ApplicationState, Grant
+from zhengtong.exchange.permissions import READ_SHARED
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.selectors import memberships_of
@@ -109,7 +110,8 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404 from None
     if resource.state != ResourceState.PUBLISHED:
         raise Http404
-    clients = list(clients_for_applying(user, resource))
+    # Only a system that may read shared data can use a grant.
+    clients = [c for c in clients_for_applying(user, resource) if READ_SHARED in c.scopes]
     if not clients and not applying_departments(user).exists():
         raise DjangoPermissionDenied
     choices = _item_choices(resource)
@@ -168,10 +170,13 @@ class GrantRow:
     item_names: list[str]
     clear_names: list[str]
     days: int
+    # One of selectors.grant_status's answers.
+    status: str
 
 
 def _grant_rows(grants: list[Grant]) -> list[GrantRow]:
     names = selectors.item_names({g.resource_id for g in grants})
+    now = timezone.now()
     rows = []
     for g in grants:
         named = names.get(g.resource_id, {})
@@ -181,6 +186,7 @@ def _grant_rows(grants: list[Grant]) -> list[GrantRow]:
                 [named.get(code, code) for code in g.fields],
                 [named.get(code, code) for code in g.clear_fields],
                 selectors.grant_days(g),
+                selectors.grant_status(g, now),
             )
         )
     return rows
@@ -231,10 +237,10 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
     pending = found.state == ApplicationState.PENDING
     names = dict(found.resource.items.values_list("code", "name"))
     grant: Grant | None = getattr(found, "grant", None)
-    now = timezone.now()
-    # An expired grant has ended by itself: it is shown as such and, as on
-    # 数据共享申请, offers no revocation.
-    in_force = grant is not None and grant.revoked_at is None and now < grant.expires_at
+    grant_row = _grant_rows([grant])[0] if grant is not None else None
+    # A grant that expired, or whose system was stopped, has ended by
+    # itself: it is shown as such and, as on 数据共享申请, offers no revocation.
+    in_force = grant_row is not None and grant_row.status == selectors.GRANT_ACTIVE
     context = {
         "application": found,
         "row": _rows([found])[0],
@@ -245,7 +251,7 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
         "grant_form": GrantForm(items=[(c, names.get(c, c)) for c in found.fields]),
         "refuse_form": ReasonForm(),
         "grant": grant,
-        "grant_row": _grant_rows([grant])[0] if grant is not None else None,
+        "grant_row": grant_row,
         "grant_in_force": in_force,
         "can_revoke": grant is not None and in_force and may_revoke(user, grant),
         "revoke_form": ReasonForm(),

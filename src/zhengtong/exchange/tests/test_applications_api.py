@@ -412,3 +412,20 @@ def test_an_earlier_grant_still_in_force_answers_for_its_items(sharing: Sharing)
     assert clear.json()["values"]["name"] == "张三"
     logs = AccessLog.objects.filter(operation="look_up").order_by("ledger_seq")
     assert [log.grant_id for log in logs] == [address.grant.pk, name.grant.pk]
+
+
+def test_a_system_that_may_not_read_shared_data_cannot_apply(sharing: Sharing) -> None:
+    pusher, _secret = do_issue_client(
+        sharing.cast.catalog.county, "芙蓉区推送系统", ["exchange.push_records"], actor=TEST_ACTOR
+    )
+    applicant = logged_in(sharing.county_officer)
+    before = LedgerEntry.objects.count()
+    refused = _post(applicant, "/applications", _application(sharing, client_key_id=pusher.key_id))
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["code"] == "scope_missing"
+    assert refused.json()["detail"] == {"scope": "exchange.read_shared"}
+    assert not AccessApplication.objects.exists()
+    assert LedgerEntry.objects.count() == before
+    # Nor is it offered on the page.
+    form = applicant.get(f"/exchange/resource/{SLUG}/apply/").content.decode()
+    assert sharing.reader.name in form and "芙蓉区推送系统" not in form

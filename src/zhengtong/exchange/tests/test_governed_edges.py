@@ -11,7 +11,7 @@ from django.test import Client
 from zhengtong.catalog.actions import ItemInput
 from zhengtong.catalog.models import Resource
 from zhengtong.catalog.tests.cast import resource_input
-from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.core.testing import TEST_ACTOR, make_id_number
 from zhengtong.exchange import actions
 from zhengtong.exchange.models import AccessLog, DatasetVersion
 from zhengtong.exchange.tests.cast import ExchangeCast
@@ -180,3 +180,45 @@ def test_pushed_text_that_is_not_unicode_is_refused_and_loads_nothing(cast: Exch
         assert answer.json()["code"] == "invalid_input"
         assert answer.json()["detail"]["field"] == field
     assert DatasetVersion.objects.count() == versions
+
+
+PEOPLE = "102000000/000010"
+
+
+@pytest.mark.parametrize("key_share", ["conditional", "none"])
+def test_the_change_feed_leaves_nothing_of_a_personal_key_the_caller_may_not_read(
+    cast: ExchangeCast, key_share: str
+) -> None:
+    never = key_share == "none"
+    data = replace(
+        resource_input(PEOPLE),
+        items=[
+            ItemInput(
+                "id_number",
+                "公民身份号码",
+                "C",
+                18,
+                is_personal=True,
+                share_attribute=key_share,
+                legal_basis="《居民身份证法》第十九条",
+                negative_scope="仅户籍管理机关" if never else "",
+                review_date=date(2027, 6, 30) if never else None,
+            ),
+            ItemInput("name", "名称", "C", 40),
+        ],
+    )
+    resource = publish(cast, data)
+    officer = actor_of(cast.catalog.officer)
+    dataset = actions.do_register_hosted_dataset(resource, "id_number", actor=officer)
+    id_number = make_id_number(seq=77)
+    actions.do_load_dataset_rows(
+        dataset, [{"id_number": id_number, "name": "某某"}], actor=officer, source_name="p.csv"
+    )
+    _client, http = _county_system(cast)
+    feed = http.get(f"/api/exchange/shared/{PEOPLE.replace('/', '-')}/changes", {"purpose": "同步"})
+    assert feed.status_code == 200, feed.json()
+    (change,) = feed.json()["changes"]
+    # Not even the masked form a readable 身份证号 would have (its region and last digits).
+    assert change["key"] == "***"
+    assert id_number[:6] not in str(feed.json()) and id_number[-4:] not in str(feed.json())
+    assert change["values"] == {"name": "某某"}

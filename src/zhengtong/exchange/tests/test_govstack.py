@@ -461,10 +461,19 @@ def test_update_or_create_will_not_create_under_another_key_than_the_query_names
 
 def test_another_departments_system_cannot_write(world: World) -> None:
     body = {"write": {"content": {"uscc": make_credit_code(seq=30), "name": "冒名"}}}
+    # A system without the push scope is refused for that, as a native push is.
     refused = _post(world.reader, _data(FIRMS, "/create"), body)
-    assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+    assert refused.status_code == 403 and refused.json()["code"] == "scope_missing"
     removal = world.reader.delete(_data(FIRMS, f"/{world.uscc}/delete"))
-    assert removal.status_code == 404
+    assert removal.status_code == 403 and removal.json()["code"] == "scope_missing"
+    # One that holds it finds no registry of its own department there.
+    pusher, secret = do_issue_client(
+        world.cast.catalog.county, "芙蓉区推送系统", ["exchange.push_records"], actor=TEST_ACTOR
+    )
+    foreign = _bearer(pusher, secret)
+    refused = _post(foreign, _data(FIRMS, "/create"), body)
+    assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+    assert foreign.delete(_data(FIRMS, f"/{world.uscc}/delete")).status_code == 404
     assert (
         _post(world.reader, _data(FIRMS, "/read"), _query({"uscc": world.uscc})).status_code == 200
     )

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from zhengtong.catalog import actions as catalog
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.exchange import actions
 from zhengtong.exchange.models import AccessApplication, ApplicationState, Grant
@@ -114,3 +115,83 @@ def test_an_application_of_a_stopped_system_cannot_be_granted(sharing: Sharing) 
     assert AccessApplication.objects.get(pk=application.pk).state == ApplicationState.PENDING
     answered = _post(provider, f"/applications/{application.pk}/refuse", {"reason": "该系统已停用"})
     assert answered.status_code == 200 and answered.json()["state"] == "refused"
+
+
+def test_a_grant_whose_system_was_stopped_reads_as_stopped_and_not_in_force(
+    sharing: Sharing,
+) -> None:
+    grant = actions.do_grant_application(apply_for_phone(sharing), actor=actor_of(sharing.officer))
+    do_revoke_client(sharing.reader, actor=TEST_ACTOR)
+    provider = logged_in(sharing.officer)
+    page = provider.get(f"/exchange/applications/{grant.application_id}/").content.decode()
+    assert "系统已停用" in page
+    assert '<span class="tag tag-ok">有效</span>' not in page
+    # Nothing is left to revoke: the system can make no call under it.
+    assert f"/exchange/grants/{grant.pk}/revoke/" not in page
+    # On both 本部门 lists, the provider's and the holder's.
+    listed = provider.get("/exchange/requests/").content.decode()
+    assert "系统已停用" in listed and f"/exchange/grants/{grant.pk}/revoke/" not in listed
+    assert '<span class="tag tag-ok">有效</span>' not in listed
+    held = logged_in(sharing.county_officer).get("/exchange/requests/").content.decode()
+    assert "系统已停用" in held
+    for box, http in (("given", provider), ("held", logged_in(sharing.county_officer))):
+        (listed_grant,) = http.get(f"/api/exchange/grants?box={box}").json()
+        assert listed_grant["active"] is False
+        assert listed_grant["status"] == "client_revoked"
+    one = provider.get(f"/api/exchange/grants/{grant.pk}").json()
+    assert one["active"] is False and one["status"] == "client_revoked"
+
+
+def test_a_grant_that_ran_out_before_its_system_was_stopped_reads_as_expired(
+    sharing: Sharing,
+) -> None:
+    grant = _expired_grant(sharing)
+    do_revoke_client(sharing.reader, actor=TEST_ACTOR)
+    provider = logged_in(sharing.officer)
+    page = provider.get(f"/exchange/applications/{grant.application_id}/").content.decode()
+    assert "已到期" in page and "系统已停用" not in page
+    assert provider.get(f"/api/exchange/grants/{grant.pk}").json()["status"] == "expired"
+
+
+def test_a_grant_in_force_reads_as_active(sharing: Sharing) -> None:
+    grant = actions.do_grant_application(apply_for_phone(sharing), actor=actor_of(sharing.officer))
+    provider = logged_in(sharing.officer)
+    one = provider.get(f"/api/exchange/grants/{grant.pk}").json()
+    assert one["active"] is True and one["status"] == "active"
+    page = provider.get(f"/exchange/applications/{grant.application_id}/").content.decode()
+    assert '<span class="tag tag-ok">有效</span>' in page and "系统已停用" not in page
+
+
+def test_an_application_for_a_resource_retired_since_cannot_be_granted(sharing: Sharing) -> None:
+    application = apply_for_phone(sharing)
+    catalog.do_retire_resource(sharing.enterprises, "该目录已由新版目录替代。", actor=TEST_ACTOR)
+    provider = logged_in(sharing.officer)
+    refused = _post(provider, f"/applications/{application.pk}/grant")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "not_published"
+    assert refused.json()["message"] == "该目录资源已下架，不能同意申请。"
+    # The page says the same, not that the items are on the negative list.
+    page = provider.post(
+        f"/exchange/applications/{application.pk}/grant/",
+        {"item_codes": ["name", "phone"], "rate_per_minute": 60, "reason": ""},
+        follow=True,
+    ).content.decode()
+    assert "该目录资源已下架，不能同意申请。" in page
+    assert "负面清单" not in page
+    assert not Grant.objects.exists()
+    assert not LedgerEntry.objects.filter(action="exchange.grant_access").exists()
+    assert AccessApplication.objects.get(pk=application.pk).state == ApplicationState.PENDING
+
+
+def test_a_grant_whose_system_was_stopped_cannot_be_revoked_after_the_fact(
+    sharing: Sharing,
+) -> None:
+    grant = actions.do_grant_application(apply_for_phone(sharing), actor=actor_of(sharing.officer))
+    do_revoke_client(sharing.reader, actor=TEST_ACTOR)
+    provider = logged_in(sharing.officer)
+    refused = _post(provider, f"/grants/{grant.pk}/revoke", {"reason": "审批事项已办结"})
+    assert refused.status_code == 409 and refused.json()["code"] == "client_revoked"
+    grant.refresh_from_db()
+    assert grant.revoked_at is None and grant.revoke_reason == ""
+    assert not LedgerEntry.objects.filter(action="exchange.revoke_grant").exists()
+    assert provider.get(f"/api/exchange/grants/{grant.pk}").json()["status"] == "client_revoked"

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from zhengtong.exchange.models import AccessLog
+from zhengtong.exchange.models import AccessLog, DatasetVersion
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import PURPOSE, make_sharing
 from zhengtong.ledger.models import LedgerEntry
@@ -78,10 +78,59 @@ def test_a_read_by_a_system_without_the_read_scope_is_refused_and_logged(
     assert LedgerEntry.objects.count() == before + 1
 
 
-def test_a_push_without_the_push_scope_is_no_governed_read(cast: ExchangeCast) -> None:
+WRITES = {
+    "push": ("post", f"/api/exchange/shared/{SLUG}/records", "load_dataset"),
+    "delete": ("post", f"/api/exchange/shared/{SLUG}/records:delete", "delete_records"),
+    "govstack-create": ("post", f"{GOVSTACK}/create", "load_dataset"),
+    "govstack-update": ("put", f"{GOVSTACK}/update", "load_dataset"),
+    "govstack-update-entries": ("put", f"{GOVSTACK}/updateEntries", "load_dataset"),
+    "govstack-update-or-create": ("post", f"{GOVSTACK}/updateOrCreate", "load_dataset"),
+    "govstack-delete": ("delete", f"{GOVSTACK}/{{key}}/delete", "delete_records"),
+}
+
+
+def _write_body(uscc: str, path: str) -> dict[str, Any]:
+    if path.endswith("/records"):
+        return {"rows": [{"uscc": uscc, "name": "某公司"}]}
+    if path.endswith("records:delete"):
+        return {"keys": [uscc]}
+    return {"query": {"content": {"uscc": uscc}}, "write": {"content": {"name": "某公司"}}}
+
+
+@pytest.mark.parametrize("name", list(WRITES))
+def test_a_write_by_a_system_without_the_push_scope_is_refused_and_logged(
+    cast: ExchangeCast, name: str
+) -> None:
     sharing = make_sharing(cast)
-    answer = sharing.api(sharing.reader_token).post(
-        f"/api/exchange/shared/{SLUG}/records", {"rows": [{"name": "某公司"}]}, "application/json"
+    method, path, operation = WRITES[name]
+    path = path.format(key=sharing.uscc)
+    # The county bureau's reading system holds exchange.read_shared only.
+    http = sharing.api(sharing.reader_token)
+    before = LedgerEntry.objects.count()
+    versions = DatasetVersion.objects.count()
+    if method == "delete":
+        answer = http.delete(path)
+    else:
+        call = http.post if method == "post" else http.put
+        answer = call(path, _write_body(sharing.uscc, path), "application/json")
+    assert answer.status_code == 403, answer.content
+    assert answer.json()["code"] == "scope_missing"
+    log = AccessLog.objects.get()
+    assert log.client_id == sharing.reader.pk
+    assert log.operation == operation
+    assert log.result == log.data["result"] == "scope_missing"
+    assert log.data["keys"] == []
+    entry = LedgerEntry.objects.get(seq=log.ledger_seq)
+    assert entry.action == f"exchange.{operation}"
+    assert LedgerEntry.objects.count() == before + 1
+    assert DatasetVersion.objects.count() == versions
+
+
+def test_a_push_refused_for_another_reason_is_not_logged_as_a_call(cast: ExchangeCast) -> None:
+    sharing = make_sharing(cast)
+    # The pushing system holds the scope; its body lacks the rows it must have.
+    answer = sharing.api(sharing.pusher_token).post(
+        f"/api/exchange/shared/{SLUG}/records", {"rows": "某公司"}, "application/json"
     )
-    assert answer.status_code == 403 and answer.json()["code"] == "scope_missing"
+    assert answer.status_code == 422
     assert not AccessLog.objects.exists()
