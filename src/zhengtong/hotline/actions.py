@@ -47,6 +47,8 @@ from zhengtong.hotline.models import (
 )
 from zhengtong.hotline.reply_quality import score_reply
 from zhengtong.hotline.selectors import (
+    AREA_ISSUES,
+    CITY_ISSUES,
     EXTENSION_WITHDRAWN_ON_ESCALATION,
     SNAPSHOT_WINDOWS,
     categories,
@@ -55,6 +57,7 @@ from zhengtong.hotline.selectors import (
     mine_recent_hot_issues,
     overdue_cases_to_urge,
 )
+from zhengtong.hotline.senders import Sender, known_sender
 from zhengtong.hotline.similar_messages import (
     RELATED,
     SAME_MATTER,
@@ -369,35 +372,16 @@ def _check_attachment(attachment: NewAttachment) -> None:
         )
 
 
-def _same_person_filter(citizen_id: int | None, phone: str, *, entered_by: str) -> Q | None:
-    """Which earlier cases are known to come from the sender of a new message, if any.
-
-    A repeat is merged into, and shown the number of, the person's open case,
-    so the sender must be known, not merely claimed. A signed-in citizen is
-    their account. A number is the caller's only when the centre registered
-    the message (a call through the call-centre system or an agent, an
-    import): it comes from the line the person called on. A number typed on
-    the public form proves nothing, as anybody can type anybody's, so it
-    neither joins nor is joined by a case; such messages are linked (并单) to
-    similar ones instead, which their senders never see.
-    """
-    if citizen_id is not None:
-        return Q(citizen_id=citizen_id)
-    if phone and entered_by:
-        return Q(contact_phone=phone, citizen_id=None) & ~Q(entered_by="")
-    return None
-
-
 def _repeat_of(
-    person: Q | None, print_: MessageFingerprint, since: dt.datetime
+    sender: Sender | None, print_: MessageFingerprint, since: dt.datetime
 ) -> tuple[Case, float] | None:
-    """Return the person's open case this message repeats, with the similarity."""
-    if person is None:
+    """Return the sender's open case this message repeats, with the similarity."""
+    if sender is None:
         return None
     candidates = [
         (case, MessageFingerprint.from_json(case.fingerprint))
         for case in Case.objects.filter(
-            person, state__in=OPEN_STATES, received_at__gte=since, merged_into=None
+            sender.cases(), state__in=OPEN_STATES, received_at__gte=since, merged_into=None
         ).only("pk", "fingerprint", "number", "state", "department_id")[:200]
         if case.fingerprint
     ]
@@ -441,7 +425,7 @@ def _escalate(original: Case, urgency: str, called_at: dt.datetime) -> bool:
 def _similar_cases(
     print_: MessageFingerprint,
     since: dt.datetime,
-    person: Q | None,
+    sender: Sender | None,
     category: str,
     place: tuple[str | None, str | None],
 ) -> list[tuple[int, float]]:
@@ -462,8 +446,8 @@ def _similar_cases(
         # Messages about one matter are almost always given one category;
         # comparing within it keeps intake fast as the window fills up.
         queryset = queryset.filter(predicted_category=category)
-    if person is not None:
-        queryset = queryset.exclude(person)
+    if sender is not None:
+        queryset = queryset.exclude(sender.cases())
     rows = list(
         queryset.order_by("-received_at").values_list("pk", "fingerprint")[:SIMILAR_CANDIDATES]
     )
@@ -505,10 +489,10 @@ def do_submit_case(
     received_at = data.received_at or now
     print_ = fingerprint(data.title, data.content)
     since = received_at - dt.timedelta(days=settings.HOTLINE_REPEAT_DAYS)
-    person = (
-        None
-        if data.anonymous
-        else _same_person_filter(citizen_id, data.contact_phone, entered_by=entered_by)
+    # Who is known to have sent it (``senders``): their open case takes a
+    # repeat, and their other cases are never linked to it as another's.
+    sender = known_sender(
+        citizen_id, data.contact_phone, entered_by=entered_by, anonymous=data.anonymous
     )
     suggestion = routing.suggest(data.location_text, data.title, data.content)
     prediction = suggestion.prediction
@@ -517,11 +501,11 @@ def do_submit_case(
     street_id = _known_region(place.street_code if place else None)
     # Read before the transaction, so the write lock is not held while comparing.
     links = _similar_cases(
-        print_, since, person, prediction.label if prediction else "", (district_id, street_id)
+        print_, since, sender, prediction.label if prediction else "", (district_id, street_id)
     )
 
     with transaction.atomic(durable=True):
-        found = _repeat_of(person, print_, since)
+        found = _repeat_of(sender, print_, since)
         original: Case | None = None
         escalated_from = ""
         separate_from: Case | None = None
@@ -734,6 +718,8 @@ def _route_new_case(
         reasons.append("low_confidence")
     if suggestion.prediction is not None and suggestion.department is None:
         reasons.append("no_rule")
+    if suggestion.department is not None and not suggestion.department_handles:
+        reasons.append("no_handler")
     if suggestion.place is not None and suggestion.place.ambiguous:
         reasons.append("ambiguous_place")
     data: dict[str, Any] = {"reasons": reasons}
@@ -1366,7 +1352,9 @@ def do_refresh_hot_issues(
     now = now or _now()
     alert_jumps: list[tuple[HotIssue, float]] = []
     for days in sorted({*SNAPSHOT_WINDOWS, alert_days}):
-        issues, jumps = mine_recent_hot_issues(days=days, now=now)
+        # As many issues as any view reads from a snapshot: a district
+        # leader's issues are looked for among the city's first AREA_ISSUES.
+        issues, jumps = mine_recent_hot_issues(days=days, now=now, limit=AREA_ISSUES)
         positions = {id(issue): n for n, issue in enumerate(issues)}
         HotIssueSnapshot.objects.update_or_create(
             days=days,
@@ -1377,7 +1365,8 @@ def do_refresh_hot_issues(
             },
         )
         if days == alert_days:
-            alert_jumps = jumps
+            # Leaders are alerted to the jumps among the city's hottest issues.
+            alert_jumps = [jump for jump in jumps if positions[id(jump[0])] < CITY_ISSUES]
     return _record_alerts(alert_jumps, actor=actor, now=now)
 
 

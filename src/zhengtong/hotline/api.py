@@ -155,6 +155,10 @@ class TrackOut(Schema):
     replied_at: dt.datetime | None
     rating: str
     reopened: bool
+    merged_into: str | None = Field(
+        description="the case a repeat of the same person's open case was merged into, "
+        "which handles and answers it"
+    )
     events: list[CaseEventOut]
 
 
@@ -470,7 +474,7 @@ def _version_out(version: ClassifierVersion) -> ClassifierVersionOut:
     "/cases",
     response={201: CaseCreatedOut, **ERRORS},
     auth=[client_auth, session_auth],
-    summary="Register a message (call-centre system, agent or citizen)",
+    summary="Register a message (call-centre system, agent, citizen or enterprise user)",
 )
 def submit_case(request: HttpRequest, payload: CaseIn) -> Status[CaseCreatedOut]:
     principal = principal_of(request)
@@ -482,8 +486,12 @@ def submit_case(request: HttpRequest, payload: CaseIn) -> Status[CaseCreatedOut]
     elif isinstance(principal, User) and has_permission(principal, ENTER_CALLS):
         channel = payload.channel or Channel.PHONE
         entered_by = principal.get_username()
-    elif isinstance(principal, User) and principal.audience == Audience.CITIZEN:
-        # Citizens write for themselves, online, and cannot set the time.
+    elif isinstance(principal, User) and principal.audience in (
+        Audience.CITIZEN,
+        Audience.ENTERPRISE,
+    ):
+        # Citizens and enterprises' users write for themselves, online, and
+        # cannot set the time, as on the 我要反映 page.
         channel = Channel.APP if payload.channel == Channel.APP else Channel.WEB
         citizen_id = principal.pk
         entered_by = ""
@@ -615,6 +623,8 @@ def track_case(request: HttpRequest, code: str) -> TrackOut:
         replied_at=case.replied_at,
         rating=case.rating,
         reopened=case.reopened,
+        # The page says so too: the reply comes on that case, never on this one.
+        merged_into=case.merged_into.number if case.merged_into else None,
         events=_public_events(case),
     )
 
@@ -908,7 +918,10 @@ def get_hot_issues(request: HttpRequest, window: Query[WindowIn]) -> list[HotIss
     user = session_user(request)
     require_permission(user, VIEW_OVERVIEW)
     area = access.overview_area(user)
-    result = selectors.hot_issues(days=window.days, limit=20 if area is None else 100)
+    result = selectors.hot_issues(
+        days=window.days,
+        limit=selectors.CITY_ISSUES if area is None else selectors.AREA_ISSUES,
+    )
     return [
         HotIssueOut(
             label=item.issue.label,

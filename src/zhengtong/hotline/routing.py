@@ -26,6 +26,7 @@ from zhengtong.core.models import Department, Region
 from zhengtong.hotline.models import ClassifierVersion, PlaceAlias, RoutingRule
 from zhengtong.hotline.places import PlaceMatch, PlaceResolver
 from zhengtong.hotline.routing_model import Prediction, RoutingModel, load_model
+from zhengtong.hotline.selectors import handling_departments
 
 _lock = threading.Lock()
 _model_cache: dict[tuple[int, str], RoutingModel] = {}
@@ -64,6 +65,8 @@ class Suggestion:
     automatic: bool
     # The topic of the category whose rule gave the department ("" for the category's own).
     topic: str = ""
+    # Whether someone at the department can sign for a case (``handling_departments``).
+    department_handles: bool = False
 
 
 def city_region() -> Region | None:
@@ -206,14 +209,21 @@ def suggest(location_text: str, title: str, content: str) -> Suggestion:
     place = resolver_for(city).resolve(location_text, title, content) if city else None
     department = None
     topic = ""
+    handles = False
     if prediction is not None:
         district = place.district_code if place else None
         found = RuleBook(city).match(prediction.label, district, f"{title}\n{content}")
         if found is not None:
             department, topic = found.department, found.topic
+            # A case sent where nobody can sign for it could neither be signed
+            # for nor returned, and a dispatcher cannot send an assigned case
+            # on: it would wait for ever. Such a message goes to a dispatcher,
+            # as a dispatcher's own choice of that department is refused.
+            handles = handling_departments().filter(pk=department.pk).exists()
     automatic = (
         prediction is not None
         and department is not None
+        and handles
         and prediction.confidence >= confidence_threshold()
         and not (place is not None and (place.ambiguous or place.outside))
     )
@@ -224,4 +234,5 @@ def suggest(location_text: str, title: str, content: str) -> Suggestion:
         department=department,
         automatic=automatic,
         topic=topic,
+        department_handles=handles,
     )

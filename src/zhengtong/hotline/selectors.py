@@ -28,6 +28,7 @@ from zhengtong.hotline.models import (
     RoutingRule,
 )
 from zhengtong.hotline.permissions import HANDLE
+from zhengtong.hotline.senders import sender_of
 from zhengtong.hotline.states import (
     OPEN_STATES,
     CaseState,
@@ -440,19 +441,15 @@ def _first_sentence(text: str) -> str:
 def _author_of(case: Case) -> str:
     """Who wrote the message, as far as it is known, for counting people.
 
-    The rule is the one repeats are merged by (``actions._same_person_filter``):
-    a signed-in citizen is their account, and a number is the caller's only on
-    a message the centre registered. A number typed on the public form proves
-    nothing, and trusting it would let one visitor fold other people's
-    messages into a single voice, so such a message is its own author. A
-    repeat merged into a case is that case's sender's, however the repeat
-    came in.
+    The sender is known by the rule repeats are merged by (``senders``); a
+    message whose sender is not known is its own author, so that one visitor
+    cannot fold other people's messages into a single voice. A repeat merged
+    into a case is that case's sender's, however the repeat came in.
     """
     original = case.merged_into or case
-    if original.citizen_id is not None:
-        return f"citizen:{original.citizen_id}"
-    if original.contact_phone and original.entered_by:
-        return f"phone:{original.contact_phone}"
+    sender = sender_of(original)
+    if sender is not None:
+        return sender.key
     # Unknown: the original case stands for its sender, with its merged repeats.
     return f"case:{original.pk}"
 
@@ -496,10 +493,14 @@ class HotIssues:
 # are read from the hourly snapshot (mining 13,000 messages takes about 9 s).
 LIVE_MINING_LIMIT = 3000
 SNAPSHOT_WINDOWS = (7, 30, 90)
+# The city's view shows its hottest issues; a district's view looks for its
+# own among this many of the city's, so a snapshot keeps as many.
+CITY_ISSUES = 20
+AREA_ISSUES = 100
 
 
 def mine_recent_hot_issues(
-    *, days: int, now: dt.datetime, limit: int = 20
+    *, days: int, now: dt.datetime, limit: int = CITY_ISSUES
 ) -> tuple[list[HotIssue], list[tuple[HotIssue, float]]]:
     """Mine the last ``days`` days' hot issues, and which jumped against the window before."""
     window = dt.timedelta(days=days)
@@ -558,7 +559,9 @@ def _cases_by_number(issues: Sequence[HotIssue]) -> dict[str, Case]:
     return {case.number: case for case in Case.objects.filter(number__in=numbers)}
 
 
-def hot_issues(*, days: int = 30, now: dt.datetime | None = None, limit: int = 20) -> HotIssues:
+def hot_issues(
+    *, days: int = 30, now: dt.datetime | None = None, limit: int = CITY_ISSUES
+) -> HotIssues:
     """Return the hot issues of the last ``days`` days: mined now if few, else the snapshot."""
     now = now or timezone.now()
     window = dt.timedelta(days=days)

@@ -96,6 +96,7 @@ def _queue_reason(code: str, data: dict[str, Any] | None = None) -> str:
         "low_confidence": _("模型把握不足"),
         "no_model": _("尚无启用的分拨模型"),
         "no_rule": _("该类别在此地区没有分拨规则"),
+        "no_handler": _("分拨规则指定的部门没有能签收工单的承办人员"),
         "ambiguous_place": _("事发地点可能属于多个区县"),
     }
     return labels.get(code, code)

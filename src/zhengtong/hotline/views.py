@@ -432,7 +432,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     # A district leader sees their district's figures and issues, a city leader the city's.
     area = overview_area(user)
     figures = selectors.overview(since, now, within=area)
-    hot = selectors.hot_issues(days=days, now=now, limit=10 if area is None else 100)
+    hot = selectors.hot_issues(
+        days=days, now=now, limit=10 if area is None else selectors.AREA_ISSUES
+    )
     found = selectors.issues_within(hot, area, 10)
     issues = [
         (item.issue, item.jumped_by, [hot.cases[key] for key in item.keys if key in hot.cases])

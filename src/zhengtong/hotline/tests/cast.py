@@ -1,9 +1,10 @@
 """The hotline tests' cast and a small routing model trained on invented messages.
 
 张三 is a citizen; 刘派 dispatches at the city's 12345 centre; 陈环 handles cases
-for the 芙蓉区 environment branch and 王住 for the city housing bureau; 赵六
-leads the city; 周八 administers routing for the city. The city routes 环境保护 to the city
-environment bureau, and to the 芙蓉区 branch for messages about 芙蓉区.
+for the 芙蓉区 environment branch, 李环 for the city environment bureau and 王住
+for the city housing bureau; 赵六 leads the city; 周八 administers routing for
+the city. The city routes 环境保护 to the city environment bureau, and to the
+芙蓉区 branch for messages about 芙蓉区.
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ class HotlineCast:
     zhangsan: User
     dispatcher: User
     chenhuan: User
+    lihuan: User
     wangzhu: User
     leader: User
     admin: User
@@ -181,6 +183,9 @@ def make_hotline_cast() -> HotlineCast:
         ),
         chenhuan=do_create_staff(
             "chenhuan", PASSWORD, "陈环", furong_environment, ["hotline_handler"], actor=TEST_ACTOR
+        ),
+        lihuan=do_create_staff(
+            "lihuan", PASSWORD, "李环", city_environment, ["hotline_handler"], actor=TEST_ACTOR
         ),
         wangzhu=do_create_staff(
             "wangzhu", PASSWORD, "王住", city_housing, ["hotline_handler"], actor=TEST_ACTOR

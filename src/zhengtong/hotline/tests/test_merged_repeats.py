@@ -162,3 +162,21 @@ def test_a_repeat_of_a_case_closed_meanwhile_becomes_a_case_of_its_own(
 def test_a_visitor_cannot_open_a_merged_repeat(cast: HotlineCast) -> None:
     _first, repeat, _photo = _repeat_with_photo(cast)
     assert Client().get(f"{URL}/cases/{repeat.number}").status_code in (401, 403)
+
+
+def test_following_a_merged_repeat_by_its_link_names_the_case_that_answers_it(
+    cast: HotlineCast,
+) -> None:
+    http = Client(HTTP_AUTHORIZATION=f"Bearer {cast.call_centre_token}")
+    first = ok(post(http, "/cases", {"content": POLLUTION, "contact_phone": CALLER}), 201)
+    again = POLLUTION + "到现在还没有人来处理！"
+    repeat = ok(post(http, "/cases", {"content": again, "contact_phone": CALLER}), 201)
+    assert repeat["state"] == "merged"
+    # The caller follows the SMS link without an account, in an app or on the page.
+    tracked = ok(Client().get(f"{URL}/track/{repeat['tracking_code']}"))
+    assert tracked["state"] == "merged"
+    assert tracked["merged_into"] == first["number"]
+    page = Client().get(f"/hotline/track/{repeat['tracking_code']}/").content.decode()
+    assert first["number"] in page
+    original = ok(Client().get(f"{URL}/track/{first['tracking_code']}"))
+    assert original["merged_into"] is None

@@ -1,0 +1,104 @@
+"""A district leader finds the district's hot issues however busy the city is.
+
+A busy window is read from the hourly snapshot instead of being mined per
+request; the district's issues are looked for among many more of the city's
+than the city's own view shows, and the snapshot must hold as many.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.hotline import selectors
+from zhengtong.hotline.actions import CaseInput, do_refresh_hot_issues, do_submit_case
+from zhengtong.hotline.models import Case
+from zhengtong.hotline.tests.api_calls import URL, as_user, ok
+from zhengtong.hotline.tests.cast import (
+    PASSWORD,
+    HotlineCast,
+    make_hotline_cast,
+    train_active_model,
+)
+from zhengtong.identity.actions import do_create_staff
+from zhengtong.identity.models import User
+
+# Twenty-one estates of 天心区, each with a busier issue than 芙蓉区's.
+ESTATES = (
+    "金桂",
+    "银杉",
+    "翠竹",
+    "青松",
+    "红枫",
+    "白杨",
+    "紫荆",
+    "丹桂",
+    "碧水",
+    "蓝天",
+    "彩虹",
+    "朝阳",
+    "明月",
+    "清风",
+    "春晖",
+    "秋实",
+    "冬青",
+    "夏荷",
+    "东湖",
+    "西湖",
+    "南湖",
+)
+
+
+@pytest.fixture
+def cast(db: None) -> HotlineCast:
+    made = make_hotline_cast()
+    train_active_model()
+    return made
+
+
+@pytest.fixture
+def furong_leader(cast: HotlineCast) -> User:
+    return do_create_staff(
+        "sunqu",
+        PASSWORD,
+        "孙区",
+        cast.furong_environment,
+        ["leader"],
+        actor=TEST_ACTOR,
+        scope="region",
+    )
+
+
+def _call(content: str, phone: str) -> Case:
+    return do_submit_case(
+        CaseInput(content=content, channel="phone", contact_phone=phone), actor=TEST_ACTOR
+    )
+
+
+def test_a_district_leader_sees_the_districts_issue_from_the_snapshot(
+    cast: HotlineCast, furong_leader: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n, estate in enumerate(ESTATES):
+        for m in range(3):
+            _call(
+                f"天心区{estate}小区楼下烧烤店油烟扰民，晚上吵得睡不着，第{m}次反映。",
+                f"139{n:04d}{m:04d}",
+            )
+    ours = {
+        _call(f"芙蓉区魅力之城小区楼下餐馆油烟噪音扰民，晚上吵得睡不着，第{m}次反映。", phone)
+        for m, phone in enumerate(("13700001111", "13700002222"))
+    }
+    leader = as_user(furong_leader)
+    live = ok(leader.get(f"{URL}/hot-issues?days=7"))
+    assert [set(issue["cases"]) for issue in live] == [{case.number for case in ours}]
+    city = ok(as_user(cast.leader).get(f"{URL}/hot-issues?days=7"))
+    assert len(city) == selectors.CITY_ISSUES
+    assert all("魅力之城" not in issue["place"] for issue in city)
+
+    # Busy: read from the snapshot the hourly task leaves.
+    monkeypatch.setattr(selectors, "LIVE_MINING_LIMIT", 2)
+    do_refresh_hot_issues(actor=TEST_ACTOR)
+    assert ok(leader.get(f"{URL}/hot-issues?days=7")) == live
+    assert ok(as_user(cast.leader).get(f"{URL}/hot-issues?days=7")) == city
+    page = leader.get("/hotline/overview/?days=7").content.decode()
+    assert "魅力之城" in page
