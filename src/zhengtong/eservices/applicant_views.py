@@ -48,7 +48,7 @@ from zhengtong.eservices.prefill import APPLICANT_SOURCE
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.selectors import memberships_of
 from zhengtong.licences.models import Licence
-from zhengtong.licences.selectors import find_valid_licence
+from zhengtong.licences.selectors import find_valid_licence, verify_licence
 
 EDITABLE_STATES = (ApplicationState.DRAFT, ApplicationState.CORRECTING)
 RATABLE_STATES = (ApplicationState.APPROVED, ApplicationState.REJECTED)
@@ -261,7 +261,14 @@ def material_rows(application: Application, errors: Mapping[str, str]) -> list[M
     for material in application.item.materials.all():
         given = provided.get(material.pk)
         licence = given.licence if given is not None else None
-        if licence is None and material.source == MaterialSource.LICENCE and editable:
+        if (
+            editable
+            and material.source == MaterialSource.LICENCE
+            and (licence is None or not verify_licence(licence).valid)
+        ):
+            # As the submission or the correction will find it: a licence
+            # revoked since it was handed in stands for nothing, and the
+            # applicant uploads the material instead.
             licence = find_valid_licence(application.applicant_id_number, material.licence_type)
         online_form = actions.is_application_form(material)
         uploadable = material.source != MaterialSource.EXCHANGE and licence is None

@@ -47,13 +47,13 @@ from zhengtong.eservices.application_rows import (
     application_with_item,
     close_work_task,
     end_open_suspensions,
+    handed_in_materials,
     has_provision_of_kind,
     insert_event,
     insert_work_tasks,
     lock_if_unchanged,
     materials_of_item,
     open_task_ids,
-    provided_material_ids,
     replace_found_materials,
     suspensions_of_application,
     task_with_application,
@@ -132,7 +132,7 @@ from zhengtong.licences.actions import (
     prepare_licence,
 )
 from zhengtong.licences.models import Licence, LicenceType
-from zhengtong.licences.selectors import find_valid_licence, get_licence_type
+from zhengtong.licences.selectors import find_valid_licence, get_licence_type, verify_licence
 
 SUBJECT = "eservices.Application"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -467,10 +467,12 @@ def do_save_draft(
 ) -> Application:
     """Create a draft (prefilled from the exchange) or update the applicant's draft.
 
-    ``partial`` saves what validates of an existing draft and keeps the saved
-    value of each field that does not, instead of refusing the whole form:
-    an upload or a submission saves what was typed on the way, and a typing
-    mistake must not stop it. Nothing is written when nothing changed.
+    An application being corrected (补正) is updated by the fields sent; the
+    others keep what was submitted. ``partial`` saves what validates of an
+    existing draft and keeps the saved value of each field that does not,
+    instead of refusing the whole form: an upload or a submission saves what
+    was typed on the way, and a typing mistake must not stop it. Nothing is
+    written when nothing changed.
     """
     actor = actor_of(acting_user)
     if application is None:
@@ -510,6 +512,11 @@ def do_save_draft(
     _require_applicant(current, acting_user)
     if current.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTING):
         raise Conflict(_("已提交的申请不能再修改。"), code="not_editable")
+    if current.state == ApplicationState.CORRECTING:
+        # What was submitted stays unless corrected: as when the correction is
+        # handed in, the fields sent are the ones corrected and the others keep
+        # their values (a field sent as null or "" is cleared).
+        form_data = {**current.form_data, **form_data}
     form, verified = _merge_prefill(current.prefilled, form_data)
     if partial:
         valid, problems = check_form(current.item.form_schema, form, complete=False)
@@ -711,13 +718,18 @@ def _resolve_materials(
 
 
 def _found_materials(
-    application: Application, materials: Sequence[Material]
+    application: Application,
+    materials: Sequence[Material],
+    *,
+    promised_from: dt.date | None = None,
 ) -> tuple[list[ApplicationMaterial], dict[str, str]]:
     """Return the rows for e-licences and shared data, and material id -> what is missing.
 
     ``materials`` are the item's (``materials_of_item``), read once per submission.
+    ``promised_from``: a 容缺 promise to hand a material in before this day has
+    lapsed and provides nothing.
     """
-    provided = provided_material_ids(application.pk)
+    provided = handed_in_materials(application.pk)
     problems: dict[str, str] = {}
     rows: list[ApplicationMaterial] = []
     for material in materials:
@@ -744,6 +756,10 @@ def _found_materials(
                     )
                 )
                 continue
+        promised_on = provided.get(material.pk)
+        if promised_on is not None and promised_from is not None and promised_on < promised_from:
+            problems[str(material.pk)] = _("承诺补交日期已过，请上传该材料或重新作出容缺承诺。")
+            continue
         if given or material.requirement == MaterialRequirement.OPTIONAL:
             continue
         if material.source == MaterialSource.LICENCE and material.requirement not in (
@@ -895,7 +911,9 @@ def _check_submission(
     application.form_data = form
     # Refuse at submission what would stop the licence from being issued at approval.
     gaps = _licence_gaps(application, licence_type)
-    rows, missing = _found_materials(application, materials)
+    # A promise made in a draft that waited past the promised day is broken
+    # before anyone relies on it: it is not accepted as 容缺.
+    rows, missing = _found_materials(application, materials, promised_from=timezone.localdate())
     if problems or gaps:
         message = (
             _("申请表填写有误，请按提示修改。") if problems else _("申请表缺少核发证照所需的信息。")
@@ -1378,6 +1396,8 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
     process_state = instance.serialize()
     actor = actor_of(acting_user)
     approved = instance.outcome == process.Outcome.APPROVED
+    if checked.passed and (row.step == "decide" or (approved and row.step != "deliver")):
+        _require_licence_materials_valid(application)
     draft = _licence_draft(application, _licence_type_of(application)) if approved else None
     now = _now()
     accepting = (
@@ -1390,7 +1410,8 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
         deadline = _limit_deadline(application, now, accepted_at=now)
     else:
         # A decision ends the running suspensions: the deadline keeps the time they stopped.
-        ending = instance.is_completed
+        # So does one with the 送达 still to come: once decided, nothing stops the clock.
+        ending = instance.is_completed or row.step == "decide"
         deadline = _limit_deadline(application, now, ending=ending) if ending else None
     task_changes = _task_changes(application, instance, now, done=row.pk)
     with transaction.atomic(durable=True), pipelined(router.db_for_write(Application)):
@@ -1453,6 +1474,11 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
                 ),
                 _link(locked),
             )
+        elif row.step == "decide":
+            # A special procedure still running (检测, 听证) has no purpose once
+            # decided; left running it would hold the clock through the 送达.
+            end_open_suspensions(locked.pk, now)
+            locked.deadline_at = deadline or locked.deadline_at
         locked.process_state = process_state
         _apply_task_changes(task_changes, now)
         # Only what a step changes: the form and the prefilled data stay as submitted.
@@ -1468,6 +1494,35 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             licence=licence.number if licence else None,
         )
     return locked
+
+
+def _require_licence_materials_valid(application: Application) -> None:
+    """Refuse to grant on an e-licence material revoked or expired since it was handed in.
+
+    The licence that stood for a material (a 营业执照) was valid at submission;
+    one revoked since proves nothing. Staff ask for 补正, in which the applicant
+    hands in a scan or a licence issued since (looked up again then).
+    """
+    rows = list(
+        ApplicationMaterial.objects.filter(
+            application_id=application.pk, kind__in=(ProvisionKind.LICENCE, ProvisionKind.UPLOAD)
+        ).select_related("licence__licence_type", "licence__signing_key")
+    )
+    # A material the applicant also uploaded does not rest on the licence alone.
+    uploaded = {row.material_id for row in rows if row.kind == ProvisionKind.UPLOAD}
+    lapsed = {
+        str(row.material_id): _("该电子证照已注销或已过期，不能作为申请材料。")
+        for row in rows
+        if row.kind == ProvisionKind.LICENCE
+        and row.material_id not in uploaded
+        and (row.licence is None or not verify_licence(row.licence).valid)
+    }
+    if lapsed:
+        raise Conflict(
+            _("作为申请材料的电子证照已注销或已过期，请告知申请人补正后再作决定。"),
+            code="licence_material_invalid",
+            detail={"materials": lapsed},
+        )
 
 
 def _require_staff_on(application: Application, user: User) -> WorkTask:
@@ -1618,7 +1673,9 @@ def do_submit_correction(
     gaps = _licence_gaps(current, _licence_type_of(current))
     if gaps:
         raise _refuse(_("申请表缺少核发证照所需的信息。"), "invalid_form", fields=gaps)
-    _resolve_materials(current, materials)
+    # The e-licences and shared data are looked up again, as at submission: a
+    # licence revoked or expired since no longer stands for its material.
+    found = _resolve_materials(current, materials)
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
@@ -1627,6 +1684,7 @@ def do_submit_correction(
         if suspension is None:  # pragma: no cover - the state says there is one
             raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
         _require_request_version(suspension.note, request_version)
+        replace_found_materials(locked.pk, found, now)
         suspension.ended_at = now
         suspension.response = note
         suspension.save(update_fields=["ended_at", "response"])

@@ -196,14 +196,35 @@ def suspensions_of_application(application_id: int) -> list[Suspension]:
     return _SUSPENSIONS.where_equal("application_id", application_id, order_by=("started_at", "id"))
 
 
-def provided_material_ids(application_id: int) -> set[int]:
-    """Ids of the materials the application has a row for (uploaded, promised or found)."""
+def handed_in_materials(application_id: int) -> dict[int, dt.date | None]:
+    """The materials the applicant uploaded or promised (容缺): material id -> the promised day.
+
+    An upload has no day (None). What the platform found (an e-licence, shared
+    data) is not among them: it is looked up again whenever the materials are
+    checked, so that a licence revoked since no longer stands for a material.
+    """
     using = router.db_for_read(ApplicationMaterial)
     table, c = quoted_table(using, ApplicationMaterial)
-    sql = f"SELECT {c['material']} FROM {table} WHERE {c['application']} = %s"  # noqa: S608
+    sql = (
+        f"SELECT {c['material']}, {c['promised_on']} FROM {table}"  # noqa: S608
+        f" WHERE {c['application']} = %s AND {c['kind']} NOT IN (%s, %s)"
+    )
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, [application_id])
-        return {int(material_id) for (material_id,) in cursor.fetchall()}
+        cursor.execute(sql, [application_id, *FOUND_KINDS])
+        rows = cursor.fetchall()
+    handed: dict[int, dt.date | None] = {}
+    for material_id, day in rows:
+        key = int(material_id)
+        # An upload stands for the material whatever was promised for it.
+        if key not in handed or handed[key] is not None:
+            handed[key] = _as_date(day)
+    return handed
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
 
 
 def has_provision_of_kind(application_id: int, kind: str) -> bool:

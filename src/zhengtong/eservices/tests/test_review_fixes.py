@@ -1,24 +1,43 @@
-"""Who may act on an application, and what an answer to a 补正 saves or hands in."""
+"""Who may act on an application, what an answer to a 补正 saves or hands in, and the clock."""
 
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from zhengtong.core.calendar import add_working_days
 from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.eservices.models import Application
+from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
+from zhengtong.eservices.demo import HYGIENE
+from zhengtong.eservices.models import Application, ApplicationMaterial
 from zhengtong.eservices.tests.test_applications_cast import (
     MANUAL_FORM,
     PASSWORD,
     ApplicationsCast,
     cast,
     logged_in,
+    material,
+    pdf,
+    promise_day,
 )
 from zhengtong.eservices.tests.test_applications_flow import (
     URL,
     _ok,
     ask_for_correction,
+    complete_draft,
+    do_step,
     draft,
+    freeze,
+    next_monday,
     open_task,
+    same_instant,
     submitted,
 )
 from zhengtong.eservices.tests.test_govstack_registration import _json, _refused, applicant_id
 from zhengtong.identity.actions import do_create_staff
+from zhengtong.licences.actions import Holder, do_issue_licence, do_revoke_licence
+from zhengtong.licences.models import Licence
+from zhengtong.licences.selectors import get_licence_type
 
 __all__ = ["cast"]
 
@@ -127,3 +146,258 @@ def test_tasks_without_a_due_date_come_last_in_either_order(cast: ApplicationsCa
     for order in ("asc", "desc"):
         listed = _ok(applicant.get(f"{GOVSTACK}/applications?sortBy=registered&sortOrder={order}"))
         assert [a["fileId"] for a in listed][-1] == unsent, order
+
+
+def test_saving_the_form_during_a_correction_keeps_the_fields_not_sent(
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    ask_for_correction(logged_in(cast.clerk), number, "请更正联系电话")
+
+    saved = _ok(
+        applicant.put(
+            f"{URL}/{number}",
+            {"form_data": {"phone": "13900001111"}},
+            content_type="application/json",
+        )
+    )
+    assert saved["state"] == "correcting"
+    assert saved["form_data"]["phone"] == "13900001111"
+    # What was submitted and not corrected is still there.
+    for name in ("business_type", "business_items", "area"):
+        assert saved["form_data"][name] == MANUAL_FORM[name], name
+
+    # Handed in as saved: nothing is missing.
+    handed_in = _ok(
+        applicant.post(
+            f"{URL}/{number}/correction", {"note": "已更正"}, content_type="application/json"
+        )
+    )
+    assert handed_in["state"] == "submitted"
+    assert handed_in["form_data"]["phone"] == "13900001111"
+    assert handed_in["form_data"]["business_items"] == MANUAL_FORM["business_items"]
+
+
+def _business_licence(cast: ApplicationsCast) -> Licence:
+    return Licence.objects.get(
+        holder_id=cast.enterprise.credit_code, licence_type__code="business_licence"
+    )
+
+
+def test_a_licence_revoked_since_submission_no_longer_stands_for_its_material(
+    cast: ApplicationsCast,
+) -> None:
+    """赵六's 营业执照 stood for the material at submission; it is revoked during the 补正."""
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    licence_material = material(cast.food, "营业执照")
+    revoked = _business_licence(cast)
+    ask_for_correction(logged_in(cast.clerk), number, "请更正联系电话")
+    do_revoke_licence(revoked, "注销登记", actor=TEST_ACTOR)
+
+    refused = applicant.post(
+        f"{URL}/{number}/correction",
+        {"note": "已更正", "form_data": {"phone": "13900001111"}},
+        content_type="application/json",
+    )
+    body = _refused(refused, 400, "missing_materials")
+    assert list(body["detail"]["materials"]) == [str(licence_material.pk)]
+    assert Application.objects.get(number=number).state == "correcting"
+
+    # A new licence issued since stands for the material in its place.
+    licence_type = get_licence_type("business_licence")
+    assert licence_type is not None
+    renewed = do_issue_licence(
+        licence_type,
+        Holder.of(cast.enterprise),
+        {
+            "enterprise_type": "有限责任公司",
+            "legal_representative": "赵六",
+            "established_on": "2020-01-01",
+            "residence": cast.enterprise.address,
+            "business_scope": "餐饮服务",
+        },
+        cast.market,
+        actor=TEST_ACTOR,
+    )
+    handed_in = _ok(
+        applicant.post(
+            f"{URL}/{number}/correction",
+            {"note": "已更正", "form_data": {"phone": "13900001111"}},
+            content_type="application/json",
+        )
+    )
+    assert handed_in["state"] == "submitted"
+    rows = [m for m in handed_in["materials"] if m["material_id"] == licence_material.pk]
+    assert [(m["kind"], m["licence_number"]) for m in rows] == [("licence", renewed.number)]
+
+
+def test_a_promise_whose_day_passed_while_the_draft_waited_is_not_accepted(
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.applicant)
+    number = complete_draft(applicant, cast, MANUAL_FORM)
+    rules = material(cast.food, "规章制度")
+    # The draft waited: the day promised is yesterday by the time it is submitted.
+    ApplicationMaterial.objects.filter(application__number=number, material=rules).update(
+        promised_on=timezone.localdate() - dt.timedelta(days=1)
+    )
+
+    body = _refused(applicant.post(f"{URL}/{number}/submit"), 400, "missing_materials")
+    assert list(body["detail"]["materials"]) == [str(rules.pk)]
+    assert Application.objects.get(number=number).state == "draft"
+
+    # Promised again for a day to come, it is accepted (容缺受理).
+    _ok(
+        applicant.post(
+            f"{URL}/{number}/materials/{rules.pk}/promise",
+            {"promised_on": promise_day().isoformat()},
+            content_type="application/json",
+        )
+    )
+    assert _ok(applicant.post(f"{URL}/{number}/submit"))["state"] == "submitted"
+
+
+def test_a_promise_due_today_is_still_accepted(cast: ApplicationsCast) -> None:
+    applicant = logged_in(cast.applicant)
+    number = complete_draft(applicant, cast, MANUAL_FORM)
+    ApplicationMaterial.objects.filter(application__number=number, kind="commitment").update(
+        promised_on=timezone.localdate()
+    )
+    assert _ok(applicant.post(f"{URL}/{number}/submit"))["state"] == "submitted"
+
+
+def test_a_special_procedure_still_running_at_the_decision_ends_with_it(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """公共场所卫生许可: 卫生检测 (not counted) runs Tuesday to Thursday, when the leader decides.
+
+    The licence is still to be handed over (送达): from the decision on, the clock runs.
+    """
+    accepted = next_monday()
+    tested, decided = accepted + dt.timedelta(days=1), accepted + dt.timedelta(days=3)
+    freeze(monkeypatch, accepted)
+    item = do_publish_service_item(
+        do_create_service_item(cast.health, HYGIENE, actor=TEST_ACTOR), actor=TEST_ACTOR
+    )
+    reviewer = do_create_staff(
+        "kongli", PASSWORD, "孔丽", cast.health, ["reviewer"], actor=TEST_ACTOR
+    )
+    leader = do_create_staff("fanghe", PASSWORD, "方禾", cast.health, ["leader"], actor=TEST_ACTOR)
+    applicant = logged_in(cast.applicant)
+    form = {"place_type": "宾馆", "premises": "五一大道100号", "area": 800, "phone": "13812345678"}
+    number = _ok(
+        applicant.post(
+            f"{URL}/", {"item_code": item.code, "form_data": form}, content_type="application/json"
+        ),
+        201,
+    )["number"]
+    for each in item.materials.all():
+        if each.requirement == "deferrable":
+            _ok(
+                applicant.post(
+                    f"{URL}/{number}/materials/{each.pk}/promise",
+                    {"promised_on": promise_day().isoformat()},
+                    content_type="application/json",
+                )
+            )
+        elif each.source == "upload" and each.position > 0:
+            _ok(applicant.post(f"{URL}/{number}/materials/{each.pk}", {"file": pdf()}), 201)
+    _ok(applicant.post(f"{URL}/{number}/submit"))
+    do_step(logged_in(cast.outsider), number)
+    do_step(logged_in(reviewer), number)
+
+    freeze(monkeypatch, tested)
+    procedure = item.special_procedures.get(name="卫生检测")
+    _ok(
+        logged_in(leader).post(
+            f"{URL}/{number}/special-procedures",
+            {"procedure_id": procedure.pk, "note": "送检"},
+            content_type="application/json",
+        )
+    )
+    freeze(monkeypatch, decided)
+    body = do_step(logged_in(leader), number)
+
+    assert body["state"] == "accepted"
+    assert [t["step"] for t in body["tasks"] if t["completed_at"] is None] == ["deliver"]
+    (suspension,) = body["suspensions"]
+    assert same_instant(dt.datetime.fromisoformat(suspension["ended_at"]), decided)
+    assert body["time_limit"]["running"] is True
+    # The deadline moved by the two working days the test stopped the clock, no more.
+    expected = add_working_days(accepted, 5, [(tested, decided)])
+    assert same_instant(dt.datetime.fromisoformat(body["deadline_at"]), expected)
+    assert same_instant(dt.datetime.fromisoformat(body["time_limit"]["deadline_at"]), expected)
+
+    # A working day later, still not handed over, that day counts.
+    freeze(monkeypatch, decided + dt.timedelta(days=1))
+    later = _ok(logged_in(cast.outsider).get(f"{URL}/{number}"))
+    assert later["time_limit"]["used_days"] == pytest.approx(body["time_limit"]["used_days"] + 1)
+
+
+def test_the_decision_does_not_grant_on_a_licence_revoked_since_submission(
+    cast: ApplicationsCast,
+) -> None:
+    """赵六's 营业执照 stood for the material at submission and is revoked before 钱决 decides."""
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    do_step(logged_in(cast.clerk), number, passed=True)
+    do_step(logged_in(cast.reviewer), number, passed=True)
+    do_revoke_licence(_business_licence(cast), "注销登记", actor=TEST_ACTOR)
+    licence_material = material(cast.food, "营业执照")
+    leader = logged_in(cast.leader)
+    task = open_task(leader, number)
+
+    refused = leader.post(
+        f"{URL}/tasks/{task['id']}/complete", {"passed": True}, content_type="application/json"
+    )
+    body = _refused(refused, 409, "licence_material_invalid")
+    assert list(body["detail"]["materials"]) == [str(licence_material.pk)]
+    application = Application.objects.get(number=number)
+    assert application.state == "accepted" and application.licence is None
+    assert open_task(leader, number)["id"] == task["id"]
+
+    # The leader asks for 补正; the applicant hands in a scan of the paper licence.
+    ask_for_correction(leader, number, "营业执照已注销，请提交有效的营业执照")
+    _ok(applicant.post(f"{URL}/{number}/materials/{licence_material.pk}", {"file": pdf()}), 201)
+    _ok(
+        applicant.post(
+            f"{URL}/{number}/correction", {"note": "已提交"}, content_type="application/json"
+        )
+    )
+    decided = _ok(
+        leader.post(
+            f"{URL}/tasks/{task['id']}/complete", {"passed": True}, content_type="application/json"
+        )
+    )
+    assert decided["state"] == "approved" and decided["licence_number"]
+
+
+def test_during_a_correction_the_page_asks_for_a_revoked_licence_to_be_uploaded(
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    ask_for_correction(logged_in(cast.clerk), number, "营业执照已注销，请提交有效的营业执照")
+    revoked = _business_licence(cast)
+    do_revoke_licence(revoked, "注销登记", actor=TEST_ACTOR)
+    licence_material = material(cast.food, "营业执照")
+
+    html = applicant.get(f"/services/mine/{number}/").content.decode()
+    assert f"已关联有效电子证照 {revoked.number}" not in html
+    assert f'name="file-{licence_material.pk}" form="correction-form"' in html
+
+    uploaded = applicant.post(
+        f"/services/mine/{number}/",
+        {"action": "upload", "material": licence_material.pk, "file": pdf("营业执照.pdf")},
+    )
+    assert uploaded.status_code == 302
+    handed_in = _ok(
+        applicant.post(
+            f"{URL}/{number}/correction", {"note": "已提交"}, content_type="application/json"
+        )
+    )
+    assert handed_in["state"] == "submitted"
+    rows = [m for m in handed_in["materials"] if m["material_id"] == licence_material.pk]
+    assert [m["kind"] for m in rows] == ["upload"]
