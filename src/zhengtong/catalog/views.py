@@ -1,5 +1,6 @@
 """The catalog's pages: thin wrappers around access, selectors and actions."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -137,6 +138,15 @@ def step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     return redirect("catalog:detail", slug=resource.slug)
 
 
+def _show_refusal(form: forms.Form, error: ZhengtongError) -> None:
+    """Put each of the refusal's field reasons beside its field; the rest heads the form."""
+    problems = error.detail.get("fields", {})
+    if not problems:
+        form.add_error(None, str(error.message))
+    for field, reason in problems.items():
+        form.add_error(field if field in form.fields else None, reason)
+
+
 def _refusal_text(error: ZhengtongError) -> str:
     """The refusal with each of its fields' reasons, named as the form and workbook name them.
 
@@ -180,11 +190,7 @@ def negative_review(request: HttpRequest, slug: str) -> HttpResponse:
                 resource, item_code, form.to_input(), actor=actor_of(request.user)
             )
         except ZhengtongError as error:
-            problems = error.detail.get("fields", {})
-            if not problems:
-                form.add_error(None, str(error.message))
-            for field, reason in problems.items():
-                form.add_error(field if field in form.fields else None, reason)
+            _show_refusal(form, error)
         else:
             messages.success(request, _("负面清单复核已记录。"))
             return redirect("catalog:workbench")
@@ -246,12 +252,7 @@ def edit(request: HttpRequest, slug: str = "") -> HttpResponse:
                     resource, form.to_input(), actor=actor, sees=form.sees
                 )
         except ZhengtongError as error:
-            problems = error.detail.get("fields", {})
-            if not problems:
-                form.add_error(None, str(error.message))
-            for field, reason in problems.items():
-                # Each reason goes beside its field; the rest heads the form.
-                form.add_error(field if field in form.fields else None, reason)
+            _show_refusal(form, error)
         else:
             messages.success(request, _("草稿已保存。"))
             return redirect("catalog:detail", slug=resource.slug)
@@ -347,11 +348,7 @@ def revision(request: HttpRequest, slug: str) -> HttpResponse:
                     change, form.to_input(), actor=actor_of(request.user), sees=form.sees
                 )
             except ZhengtongError as error:
-                problems = error.detail.get("fields", {})
-                if not problems:
-                    form.add_error(None, str(error.message))
-                for field, reason in problems.items():
-                    form.add_error(field if field in form.fields else None, reason)
+                _show_refusal(form, error)
             else:
                 messages.success(request, _("变更草稿已保存。"))
                 return redirect("catalog:revision", slug=resource.slug)

@@ -8,7 +8,14 @@ bureau and is a data officer there only.
 from dataclasses import dataclass, replace
 from datetime import date
 
-from zhengtong.catalog.actions import ItemInput, ResourceInput
+from zhengtong.catalog.actions import (
+    ItemInput,
+    ResourceInput,
+    do_publish_resource,
+    do_review_resource,
+    do_submit_resource,
+)
+from zhengtong.catalog.models import Resource
 from zhengtong.core.models import Department
 from zhengtong.core.testing import TEST_ACTOR, make_department, make_region_tree
 from zhengtong.identity.actions import do_create_staff
@@ -114,3 +121,10 @@ def resource_input(code: str = "304000000/000001", **changes: object) -> Resourc
             ],
         )
     return replace(ENTERPRISE, code=code, **changes)  # type: ignore[arg-type]
+
+
+def publish(resource: Resource) -> Resource:
+    """Take a draft through submission and review to publication, as the platform."""
+    for step in (do_submit_resource, do_review_resource, do_publish_resource):
+        resource = step(resource, actor=TEST_ACTOR)
+    return resource

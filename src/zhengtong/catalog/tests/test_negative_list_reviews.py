@@ -10,21 +10,11 @@ from django.utils import timezone
 
 from zhengtong.catalog import actions
 from zhengtong.catalog.models import InformationItem, Resource
-from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, resource_input
+from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, publish, resource_input
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.ledger.models import LedgerEntry
 
 BASIS = "《婚姻登记条例》第二十条"
-
-
-def publish(resource: Resource) -> Resource:
-    for step in (
-        actions.do_submit_resource,
-        actions.do_review_resource,
-        actions.do_publish_resource,
-    ):
-        resource = step(resource, actor=TEST_ACTOR)
-    return resource
 
 
 @pytest.fixture

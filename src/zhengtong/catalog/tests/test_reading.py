@@ -18,21 +18,11 @@ from zhengtong.catalog.selectors import (
     search_resources,
     share_decision,
 )
-from zhengtong.catalog.tests.cast import ENTERPRISE, PASSWORD, CatalogCast, resource_input
+from zhengtong.catalog.tests.cast import ENTERPRISE, PASSWORD, CatalogCast, publish, resource_input
 from zhengtong.catalog.xlsx import parse_workbook
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.identity.actions import do_create_staff
 from zhengtong.ledger.models import LedgerEntry
-
-
-def publish(resource: Resource) -> Resource:
-    for step in (
-        actions.do_submit_resource,
-        actions.do_review_resource,
-        actions.do_publish_resource,
-    ):
-        resource = step(resource, actor=TEST_ACTOR)
-    return resource
 
 
 @pytest.fixture

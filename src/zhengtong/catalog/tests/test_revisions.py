@@ -11,21 +11,11 @@ from django.test import Client
 from zhengtong.catalog import actions
 from zhengtong.catalog.actions import ItemInput, input_as_json
 from zhengtong.catalog.models import Resource
-from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast
+from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, publish
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.ledger.models import LedgerEntry
 
 ADDED = ItemInput("reg_date", "成立日期", "D")
-
-
-def publish(resource: Resource) -> Resource:
-    for step in (
-        actions.do_submit_resource,
-        actions.do_review_resource,
-        actions.do_publish_resource,
-    ):
-        resource = step(resource, actor=TEST_ACTOR)
-    return resource
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.test import Client
 
 from zhengtong.catalog import actions
 from zhengtong.catalog.models import InformationItem, Resource
-from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, resource_input
+from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, publish, resource_input
 from zhengtong.catalog.tests.test_editing import FORM, logged_in
 from zhengtong.catalog.tests.test_xlsx import GOOD, upload, workbook
 from zhengtong.catalog.xlsx import ITEM_SHEET, RESOURCE_SHEET
@@ -29,16 +29,6 @@ NOT_SHARED: dict[str, Any] = {
     "negative_scope": "不向任何部门批量提供",
     "review_date": REVIEW.isoformat(),
 }
-
-
-def publish(resource: Resource) -> Resource:
-    for step in (
-        actions.do_submit_resource,
-        actions.do_review_resource,
-        actions.do_publish_resource,
-    ):
-        resource = step(resource, actor=TEST_ACTOR)
-    return resource
 
 
 def form_data(**changes: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from openpyxl.chart import BarChart
 
 from zhengtong.catalog import actions
 from zhengtong.catalog.models import Resource, ResourceTransition
-from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast
+from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, publish
 from zhengtong.catalog.tests.test_editing import FORM, logged_in, posted_as_shown
 from zhengtong.catalog.tests.test_xlsx import GOOD, upload, workbook
 from zhengtong.catalog.xlsx import RESOURCE_COLUMNS, RESOURCE_SHEET, parse_workbook
@@ -28,16 +28,6 @@ from zhengtong.core.testing import TEST_ACTOR
 ITEM = {"code": "a", "name": "甲", "data_type": "C"}
 PAYLOAD: dict[str, Any] = {**FORM, "department_code": "cs-market", "items": [ITEM]}
 UNREADABLE = "文件不是有效的 XLSX 工作簿"
-
-
-def publish(resource: Resource) -> Resource:
-    for step in (
-        actions.do_submit_resource,
-        actions.do_review_resource,
-        actions.do_publish_resource,
-    ):
-        resource = step(resource, actor=TEST_ACTOR)
-    return resource
 
 
 def sheets_xml(workbook_bytes: bytes) -> list[str]:
