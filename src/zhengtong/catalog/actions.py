@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.catalog.item_uses import items_in_use
 from zhengtong.catalog.models import (
     ITEM_CODE_RE,
     DataType,
@@ -566,6 +567,10 @@ def _move(resource: Resource, target: str, actor: Actor, *, reason: str = "") ->
         data: dict[str, Any] = {"code": locked.code, "state": target}
         if reason:
             data["reason"] = reason
+        if step == "retire":
+            closed = _discard_open_revision(locked)
+            if closed is not None:
+                data["discarded_revision"] = closed.pk
         record_entry(
             actor=actor,
             action=f"catalog.{step}_resource",
@@ -574,6 +579,24 @@ def _move(resource: Resource, target: str, actor: Actor, *, reason: str = "") ->
             data=data,
         )
     return locked
+
+
+def _discard_open_revision(resource: Resource) -> ResourceRevision | None:
+    """Discard the retired entry's open change, drafted or submitted.
+
+    A change of an entry no longer published can be neither submitted nor
+    applied; left open, it would wait on the workbenches for ever.
+    """
+    revision = (
+        ResourceRevision.objects.select_for_update()
+        .filter(resource=resource, state__in=OPEN_REVISION_STATES)
+        .first()
+    )
+    if revision is None:
+        return None
+    revision.state = RevisionState.DISCARDED
+    revision.save(update_fields=["state", "updated_at"])
+    return revision
 
 
 def _stored_input(resource: Resource) -> ResourceInput:
@@ -658,6 +681,7 @@ def do_publish_resource(resource: Resource, *, actor: Actor) -> Resource:
 
 
 def do_retire_resource(resource: Resource, reason: str, *, actor: Actor) -> Resource:
+    """Take a published entry out of the catalog, discarding its open change if any."""
     return _move(resource, ResourceState.RETIRED, actor, reason=_checked_reason(reason))
 
 
@@ -737,12 +761,26 @@ def do_review_negative_line(
                 raise _not_on_negative_list()
             line = item
         previous = line.review_date
+        before = {
+            "legal_basis": line.legal_basis,
+            "negative_scope": line.negative_scope,
+            "review_date": previous.isoformat() if previous else None,
+        }
         line.legal_basis = data.legal_basis.strip()
         line.negative_scope = data.scope.strip()
         line.review_date = data.review_date
         line.save(update_fields=["legal_basis", "negative_scope", "review_date"])
-        if line is not locked:
-            locked.save(update_fields=["updated_at"])
+        locked.save(update_fields=["updated_at"])
+        revision = _carry_review_into_revision(
+            locked,
+            item_code,
+            before,
+            {
+                "legal_basis": line.legal_basis,
+                "negative_scope": line.negative_scope,
+                "review_date": data.review_date.isoformat(),
+            },
+        )
         review = NegativeListReview.objects.create(
             resource=locked,
             item_code=item_code,
@@ -765,9 +803,49 @@ def do_review_negative_line(
                 "item": item_code,
                 "review_date": data.review_date.isoformat(),
                 "previous_review_date": previous.isoformat() if previous else None,
+                **({"revision": revision.pk} if revision is not None else {}),
             },
         )
     return review
+
+
+def _carry_review_into_revision(
+    resource: Resource, item_code: str, before: dict[str, Any], after: dict[str, Any]
+) -> ResourceRevision | None:
+    """Give the entry's open change the reviewed values of the fields it left as they were.
+
+    The change holds the whole entry as it stood when it was opened; applied
+    as it is, it would put back the values this review replaced. A field the
+    change's officers did change keeps their value, which the data bureau
+    then sees beside the reviewed one before applying.
+    """
+    revision = (
+        ResourceRevision.objects.select_for_update()
+        .filter(resource=resource, state__in=OPEN_REVISION_STATES)
+        .first()
+    )
+    if revision is None:
+        return None
+    content = dict(revision.content)
+    line: dict[str, Any] | None = content
+    if item_code:
+        items = [dict(item) for item in content.get("items", [])]
+        line = next((item for item in items if item.get("code") == item_code), None)
+        content["items"] = items
+    if line is None:
+        # The change takes the item out: nothing of it to carry.
+        return None
+    carried = False
+    for name, value in after.items():
+        stored = line.get(name)
+        if (stored.strip() if isinstance(stored, str) else stored) == before[name]:
+            line[name] = value
+            carried = True
+    if not carried:
+        return None
+    revision.content = content
+    revision.save(update_fields=["content", "updated_at"])
+    return revision
 
 
 def _not_on_negative_list() -> Conflict:
@@ -844,9 +922,13 @@ def do_open_revision(resource: Resource, *, actor: Actor) -> ResourceRevision:
 
 
 def _locked_revision(revision: ResourceRevision) -> ResourceRevision:
-    return (
-        ResourceRevision.objects.select_for_update().select_related("resource").get(pk=revision.pk)
-    )
+    # The entry's row first, then the change's, in the order the other actions
+    # take them (the negative-list review locks the entry, then its change),
+    # so that two of them never wait for each other.
+    resource = Resource.objects.select_for_update().get(pk=revision.resource_id)
+    locked = ResourceRevision.objects.select_for_update().get(pk=revision.pk)
+    locked.resource = resource
+    return locked
 
 
 def do_update_revision(
@@ -865,6 +947,7 @@ def do_update_revision(
         locked = _locked_revision(revision)
         if locked.state != RevisionState.DRAFT:
             raise Conflict(_("只有变更草稿可以修改。"), code="not_draft")
+        _refuse_dropping_items_in_use(locked.resource, data)
         _refuse_unknown_related(data.related, sees)
         related = list(dict.fromkeys(data.related))
         if sees is not None:
@@ -883,11 +966,13 @@ def _move_revision(
     with transaction.atomic(durable=True):
         locked = _locked_revision(revision)
         step = check_revision_transition(locked.state, target)
-        resource = Resource.objects.select_for_update().get(pk=locked.resource_id)
+        resource = locked.resource
         if step in ("submit", "apply"):
             if resource.state != ResourceState.PUBLISHED:
                 raise Conflict(_("只有已发布的目录可以变更。"), code="not_published")
             _check(input_from_json(locked.content))
+            # A use may have begun since the change was saved (a dataset registered).
+            _refuse_dropping_items_in_use(resource, input_from_json(locked.content))
         if step == "apply":
             # Four eyes, as for new entries: whoever submitted the change does
             # not also approve it.
@@ -938,3 +1023,15 @@ def do_return_revision(
 def do_apply_revision(revision: ResourceRevision, *, actor: Actor) -> ResourceRevision:
     """Approve a submitted change and make the published entry what it says (data bureau)."""
     return _move_revision(revision, RevisionState.APPLIED, actor)
+
+
+def _refuse_dropping_items_in_use(resource: Resource, data: ResourceInput) -> None:
+    kept = {item.code for item in data.items}
+    dropped = [code for code in resource.items.values_list("code", flat=True) if code not in kept]
+    in_use = items_in_use(resource, dropped)
+    if in_use:
+        raise Conflict(
+            _("变更删去了仍在使用的信息项。"),
+            code="item_in_use",
+            detail={"fields": {f"items.{code}": reason for code, reason in in_use.items()}},
+        )

@@ -27,7 +27,7 @@ from zhengtong.catalog.access import (
 )
 from zhengtong.catalog.actions import ItemInput, NegativeReviewInput, ResourceInput
 from zhengtong.catalog.models import Resource, ResourceRevision
-from zhengtong.catalog.revisions import open_revision, revision_changes
+from zhengtong.catalog.revisions import open_revision, revision_changes, revision_content
 from zhengtong.catalog.schemas import (
     ItemOut,
     NegativeEntryOut,
@@ -299,19 +299,21 @@ def review_negative_line(
 # --- changes of published entries (目录变更) ------------------------------------------
 
 
-def revision_out(revision: ResourceRevision) -> RevisionOut:
+def revision_out(revision: ResourceRevision, principal: Principal) -> RevisionOut:
     return RevisionOut(
         resource_code=revision.resource.code,
         state=revision.state,
         returned_reason=revision.returned_reason,
-        content=revision.content,
-        changes=[RevisionChangeOut(**asdict(c)) for c in _changes(revision)],
+        content=revision_content(revision, principal),
+        changes=[RevisionChangeOut(**asdict(c)) for c in _changes(revision, principal)],
     )
 
 
-def _changes(revision: ResourceRevision) -> list[Any]:
+def _changes(revision: ResourceRevision, principal: Principal) -> list[Any]:
     # An applied or discarded change no longer differs from anything shown.
-    return revision_changes(revision) if revision.state in ("draft", "submitted") else []
+    if revision.state not in ("draft", "submitted"):
+        return []
+    return revision_changes(revision, principal)
 
 
 def _open_revision(request: HttpRequest, slug: str) -> ResourceRevision:
@@ -331,13 +333,13 @@ def open_resource_revision(request: HttpRequest, slug: str) -> Status[RevisionOu
     resource = access_resource_by_code(request.user, slug)
     require_edit(request.user, resource)
     revision = actions.do_open_revision(resource, actor=actor_of(request.user))
-    return Status(201, revision_out(revision))
+    return Status(201, revision_out(revision, request.user))
 
 
 @router.get("/resources/{slug}/revision", response={200: RevisionOut, **ERRORS}, auth=session_auth)
 def get_resource_revision(request: HttpRequest, slug: str) -> RevisionOut:
     """The entry's open change with what it changes (the provider's officers, the data bureau)."""
-    return revision_out(_open_revision(request, slug))
+    return revision_out(_open_revision(request, slug), request.user)
 
 
 @router.put("/resources/{slug}/revision", response={200: RevisionOut, **ERRORS}, auth=session_auth)
@@ -351,7 +353,7 @@ def update_resource_revision(request: HttpRequest, slug: str, payload: ResourceI
         actor=actor_of(request.user),
         sees=lambda r: may_see(request.user, r),
     )
-    return revision_out(changed)
+    return revision_out(changed, request.user)
 
 
 def _revision_step(request: HttpRequest, slug: str, step: str, reason: str = "") -> RevisionOut:
@@ -360,12 +362,12 @@ def _revision_step(request: HttpRequest, slug: str, step: str, reason: str = "")
     if step in ("submit", "discard"):
         require_edit(request.user, revision.resource)
         if step == "submit":
-            return revision_out(actions.do_submit_revision(revision, actor=actor))
-        return revision_out(actions.do_discard_revision(revision, actor=actor))
+            return revision_out(actions.do_submit_revision(revision, actor=actor), request.user)
+        return revision_out(actions.do_discard_revision(revision, actor=actor), request.user)
     require_review(request.user, revision.resource)
     if step == "return":
-        return revision_out(actions.do_return_revision(revision, reason, actor=actor))
-    return revision_out(actions.do_apply_revision(revision, actor=actor))
+        return revision_out(actions.do_return_revision(revision, reason, actor=actor), request.user)
+    return revision_out(actions.do_apply_revision(revision, actor=actor), request.user)
 
 
 @router.post(

@@ -1,14 +1,18 @@
 """Reading changes (变更) of published entries: the open one, and what it changes."""
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
+from zhengtong.catalog.access import Principal, visible_codes
 from zhengtong.catalog.actions import ItemInput, ResourceInput, input_from_json, stored_input
-from zhengtong.catalog.labels import ITEMS_HEADING, NO, RESOURCE_HEADINGS, YES, label
+from zhengtong.catalog.labels import ITEMS_HEADING, NO, RESOURCE_HEADINGS, YES
 from zhengtong.catalog.models import (
     DataType,
     OpenAttribute,
@@ -64,12 +68,32 @@ def revisions_waiting(
     )
 
 
-def revision_changes(revision: ResourceRevision) -> list[RevisionChange]:
-    """What the change would change of the entry as it stands now."""
+def revision_content(revision: ResourceRevision, principal: Principal) -> dict[str, Any]:
+    """The change's stored content as the principal is shown it.
+
+    Related entries the principal may not see (another department's draft)
+    are left out, as the entry's own ``related`` leaves them out; saving
+    keeps them.
+    """
+    content = dict(revision.content)
+    related = [str(code) for code in content.get("related", [])]
+    shown = visible_codes(principal, related)
+    content["related"] = [code for code in related if code in shown]
+    return content
+
+
+def revision_changes(revision: ResourceRevision, principal: Principal) -> list[RevisionChange]:
+    """What the change would change of the entry as it stands now, as the principal
+    is shown it: a related entry the principal may not see is named on neither side."""
     before = stored_input(revision.resource)
     after = input_from_json(revision.content)
+    shown = visible_codes(principal, [*before.related, *after.related])
+    before = dataclasses.replace(before, related=[c for c in before.related if c in shown])
+    after = dataclasses.replace(after, related=[c for c in after.related if c in shown])
+    # Headings and dictionary values in the reader's language: the workbook's
+    # Chinese headings are msgids of the entry form's labels.
     changes = [
-        RevisionChange(name, heading, _text(name, before), _text(name, after))
+        RevisionChange(name, gettext(heading), _text(name, before), _text(name, after))
         for name, heading in RESOURCE_HEADINGS.items()
         if _text(name, before) != _text(name, after)
     ]
@@ -81,7 +105,7 @@ def revision_changes(revision: ResourceRevision) -> list[RevisionChange]:
             changes.append(
                 RevisionChange(
                     f"items.{code}",
-                    f"{ITEMS_HEADING} {code}",
+                    f"{gettext(ITEMS_HEADING)} {code}",
                     _item_text(was) if was else "",
                     _item_text(now) if now else "",
                 )
@@ -89,10 +113,18 @@ def revision_changes(revision: ResourceRevision) -> list[RevisionChange]:
     return changes
 
 
+def _label(choices: type[models.TextChoices], value: str) -> str:
+    """The value's label in the reader's language; a value no longer among the
+    choices (stored under older rules) as it is."""
+    if value in choices.values:
+        return str(choices(value).label)
+    return value
+
+
 def _text(name: str, data: ResourceInput) -> str:
     value = getattr(data, name)
     if name in _CHOICES:
-        return label(_CHOICES[name], value)
+        return _label(_CHOICES[name], value)
     if name == "review_date":
         return value.isoformat() if value else ""
     if name == "extension":
@@ -103,14 +135,14 @@ def _text(name: str, data: ResourceInput) -> str:
 
 
 def _item_text(item: ItemInput) -> str:
-    """The item as the items box writes it, without its code."""
+    """The item as the items box writes it, without its code, in the reader's language."""
     parts = [
         item.name,
-        label(DataType, item.data_type),
+        _label(DataType, item.data_type),
         "" if item.length is None else str(item.length),
-        YES if item.is_personal else NO,
-        label(Sensitivity, item.sensitivity),
-        label(ShareAttribute, item.share_attribute),
+        gettext(YES) if item.is_personal else gettext(NO),
+        _label(Sensitivity, item.sensitivity),
+        _label(ShareAttribute, item.share_attribute),
         item.legal_basis,
         item.negative_scope,
         item.review_date.isoformat() if item.review_date else "",

@@ -42,6 +42,8 @@ class RevisionState(models.TextChoices):
 # The states in which a resource has its one open revision.
 OPEN_REVISION_STATES = (RevisionState.DRAFT, RevisionState.SUBMITTED)
 
+# Retiring the entry also discards its open change, drafted or submitted
+# (``actions.do_retire_resource``): that is the entry's step, not the change's.
 REVISION_TRANSITIONS: dict[tuple[str, str], str] = {
     (RevisionState.DRAFT, RevisionState.SUBMITTED): "submit",
     (RevisionState.DRAFT, RevisionState.DISCARDED): "discard",

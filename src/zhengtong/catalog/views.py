@@ -362,7 +362,7 @@ def revision(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "resource": resource,
         "revision": change,
-        "changes": revision_changes(change),
+        "changes": revision_changes(change, request.user),
         "form": form,
         "steps": steps,
         "reason_form": ReasonForm(),

@@ -12,3 +12,8 @@ class ExchangeConfig(AppConfig):
         from zhengtong.exchange.refused_calls import log_refused_call
 
         on_refused_request(log_refused_call)
+
+        from zhengtong.catalog.item_uses import on_item_removal
+        from zhengtong.exchange.selectors import dataset_key_items
+
+        on_item_removal(dataset_key_items)

@@ -4,7 +4,7 @@
 the platform itself and the provider department, never other departments.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from zhengtong.exchange.models import (
     DatasetVersion,
     Grant,
     HostedDataset,
+    ProxiedDataset,
     Record,
     RecordChange,
 )
@@ -321,3 +322,20 @@ def _uses(subjects: Iterable[AccessSubject]) -> list[DataUse]:
             )
         )
     return uses
+
+
+def dataset_key_items(resource: Resource, codes: Collection[str]) -> dict[str, str]:
+    """Those of the resource's item codes that its dataset finds records by, each with why
+    a change of the catalog entry may not take it out."""
+    wanted = list(codes)
+    keys = set(
+        HostedDataset.objects.filter(resource=resource, key_item_code__in=wanted).values_list(
+            "key_item_code", flat=True
+        )
+    ) | set(
+        ProxiedDataset.objects.filter(resource=resource, key_item_code__in=wanted).values_list(
+            "key_item_code", flat=True
+        )
+    )
+    reason = str(_("共享数据集按该信息项查找记录，不能删去。"))
+    return {code: reason for code in codes if code in keys}

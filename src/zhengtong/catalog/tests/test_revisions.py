@@ -3,10 +3,12 @@ officers draft and submit and the data bureau applies; the entry stays published
 and unchanged until then."""
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from zhengtong.catalog import actions
 from zhengtong.catalog.actions import ItemInput, input_as_json
@@ -193,3 +195,164 @@ def test_the_pages_take_a_change_from_the_entry_to_the_data_bureaus_decision(
     assert entry.abstract == "本市企业和个体工商户的登记信息。"
     assert entry.items.filter(code="reg_date").exists() and entry.state == "published"
     assert officer.get(opened["Location"]).status_code == 404
+
+
+def test_a_change_names_no_related_entry_its_reader_may_not_see(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    # A link to the data bureau's draft, stored both ways when links were
+    # symmetric and the draft named this entry.
+    hidden = actions.do_create_resource(
+        cast.data_bureau, replace(ENTERPRISE, code="304000000/000009"), actor=TEST_ACTOR
+    )
+    enterprise.related.add(hidden)
+    officer, bureau = _client(cast.officer), _client(cast.bureau)
+    opened = officer.post(_url(enterprise)).json()
+    assert opened["content"]["related"] == [] and opened["changes"] == []
+
+    changed = officer.put(
+        _url(enterprise),
+        _payload(cast.market.code, name="企业登记信息（含个体）"),
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["content"]["related"] == []
+    assert hidden.code not in changed.content.decode()
+    page = officer.get(f"/catalog/resource/{enterprise.slug}/revision/").content.decode()
+    assert hidden.code not in page
+    # The data bureau may see its own draft, and the link it keeps.
+    assert bureau.get(_url(enterprise)).json()["content"]["related"] == [hidden.code]
+
+    officer.post(_url(enterprise, "submit"))
+    assert bureau.post(_url(enterprise, "apply")).status_code == 200
+    assert list(enterprise.related.values_list("code", flat=True)) == [hidden.code]
+
+
+def test_a_negative_list_review_made_meanwhile_is_not_undone_by_applying_a_change(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    officer, bureau = _client(cast.officer), _client(cast.bureau)
+    officer.post(_url(enterprise))
+    officer.put(
+        _url(enterprise),
+        _payload(cast.market.code, update_cycle="daily"),
+        content_type="application/json",
+    )
+    next_review = timezone.localdate() + timedelta(days=400)
+    reviewed = bureau.post(
+        f"/api/catalog/resources/{enterprise.slug}/negative-review",
+        {
+            "item_code": "legal_rep_id",
+            "legal_basis": "《中华人民共和国个人信息保护法》第二十八条",
+            "scope": "仅登记机关内部使用",
+            "review_date": next_review.isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert reviewed.status_code == 200, reviewed.content
+    # The change does not change the reviewed line back.
+    assert [c["field"] for c in officer.get(_url(enterprise)).json()["changes"]] == ["update_cycle"]
+    officer.post(_url(enterprise, "submit"))
+    assert bureau.post(_url(enterprise, "apply")).status_code == 200
+
+    lines = Client().get("/api/catalog/negative-list").json()
+    line = next(e for e in lines if e["item_code"] == "legal_rep_id")
+    assert line["scope"] == "仅登记机关内部使用"
+    assert line["review_date"] == next_review.isoformat()
+    assert Resource.objects.get(pk=enterprise.pk).update_cycle == "daily"
+
+
+def test_a_change_of_a_reviewed_line_keeps_the_officers_value_for_the_bureau_to_decide(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    officer, bureau = _client(cast.officer), _client(cast.bureau)
+    officer.post(_url(enterprise))
+    scope = "仅登记机关和税务机关"
+    items = [
+        replace(item, negative_scope=scope) if item.code == "legal_rep_id" else item
+        for item in ENTERPRISE.items
+    ]
+    officer.put(
+        _url(enterprise), _payload(cast.market.code, items=items), content_type="application/json"
+    )
+    next_review = timezone.localdate() + timedelta(days=400)
+    bureau.post(
+        f"/api/catalog/resources/{enterprise.slug}/negative-review",
+        {
+            "item_code": "legal_rep_id",
+            "legal_basis": "《中华人民共和国个人信息保护法》第二十八条",
+            "scope": "仅登记机关内部使用",
+            "review_date": next_review.isoformat(),
+        },
+        content_type="application/json",
+    )
+    (change,) = officer.get(_url(enterprise)).json()["changes"]
+    # The scope the officers wrote stands against the reviewed one; the
+    # review date they left alone is the reviewed one.
+    assert "仅登记机关内部使用" in change["before"]
+    assert change["after"].endswith(f"|{scope}|{next_review.isoformat()}")
+
+
+def test_retiring_the_entry_discards_its_open_change(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    officer, bureau = _client(cast.officer), _client(cast.bureau)
+    officer.post(_url(enterprise))
+    officer.put(
+        _url(enterprise),
+        _payload(cast.market.code, update_cycle="daily"),
+        content_type="application/json",
+    )
+    officer.post(_url(enterprise, "submit"))
+    before = LedgerEntry.objects.count()
+    retired = bureau.post(
+        f"/api/catalog/resources/{enterprise.slug}/retire",
+        {"reason": "数据已由新目录替代"},
+        content_type="application/json",
+    )
+    assert retired.status_code == 200, retired.content
+    assert LedgerEntry.objects.count() == before + 1
+    # Nothing is left waiting for a decision that can no longer be made.
+    assert bureau.get(_url(enterprise)).json()["code"] == "no_open_revision"
+    assert officer.get(_url(enterprise)).status_code == 404
+    assert enterprise.code not in bureau.get("/catalog/mine/").content.decode()
+    assert "查看变更" not in officer.get(f"/catalog/resource/{enterprise.slug}/").content.decode()
+    assert Resource.objects.get(pk=enterprise.pk).update_cycle == "realtime"
+
+
+def test_a_change_reads_in_english_on_the_english_page(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    officer = _client(cast.officer)
+    officer.post(_url(enterprise))
+    officer.put(
+        _url(enterprise),
+        _payload(cast.market.code, update_cycle="daily", items=[*ENTERPRISE.items, ADDED]),
+        content_type="application/json",
+    )
+    page = officer.get(f"/catalog/resource/{enterprise.slug}/revision/", HTTP_ACCEPT_LANGUAGE="en")
+    shown = {c.field: c for c in page.context["changes"]}
+    assert (shown["update_cycle"].heading, shown["update_cycle"].before) == (
+        "Update cycle",
+        "Real time",
+    )
+    assert shown["update_cycle"].after == "Daily"
+    assert shown["items.reg_date"].after.startswith("成立日期|Date (D)|")
+    assert ">Update cycle</td>" in page.content.decode()
+
+
+def test_an_entry_stored_with_a_value_since_taken_out_of_a_dictionary_can_be_changed(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    # A format of an older dictionary, stored before the current one.
+    Resource.objects.filter(pk=enterprise.pk).update(format="paper")
+    officer = _client(cast.officer)
+    opened = officer.post(_url(enterprise))
+    assert opened.status_code == 201, opened.content
+    changed = officer.put(
+        _url(enterprise), _payload(cast.market.code), content_type="application/json"
+    )
+    assert changed.status_code == 200, changed.content
+    (change,) = changed.json()["changes"]
+    assert (change["field"], change["before"], change["after"]) == ("format", "paper", "数据库")
+    assert officer.get(f"/catalog/resource/{enterprise.slug}/revision/").status_code == 200

@@ -9,7 +9,7 @@ from zhengtong.catalog import actions as catalog
 from zhengtong.catalog.tests.cast import REVIEW_DATE, resource_input
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.exchange.tests.cast import ExchangeCast
-from zhengtong.exchange.tests.sharing import ENTERPRISES, make_sharing
+from zhengtong.exchange.tests.sharing import ENTERPRISES, logged_in, make_sharing
 from zhengtong.identity.actors import actor_of
 
 SLUG = ENTERPRISES.replace("/", "-")
@@ -49,3 +49,22 @@ def test_an_item_refused_by_an_applied_change_no_longer_leaves(cast: ExchangeCas
     assert look_up() == (200, "")
     catalog.do_apply_revision(change, actor=TEST_ACTOR)
     assert look_up() == (403, "negative_list")
+
+
+def test_a_change_may_not_drop_the_item_a_dataset_finds_records_by(cast: ExchangeCast) -> None:
+    sharing = make_sharing(cast)
+    officer = logged_in(sharing.officer)
+    url = f"/api/catalog/resources/{SLUG}/revision"
+    assert officer.post(url).status_code == 201
+    content = officer.get(url).json()["content"]
+    payload = {**content, "department_code": cast.catalog.market.code}
+
+    without_key = {**payload, "items": [i for i in content["items"] if i["code"] != "uscc"]}
+    refused = officer.put(url, without_key, content_type="application/json")
+    assert refused.status_code == 409, refused.content
+    assert refused.json()["code"] == "item_in_use"
+    assert list(refused.json()["detail"]["fields"]) == ["items.uscc"]
+
+    # Another item may go.
+    without_licence = {**payload, "items": [i for i in content["items"] if i["code"] != "licence"]}
+    assert officer.put(url, without_licence, content_type="application/json").status_code == 200
