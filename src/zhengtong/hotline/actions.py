@@ -3,7 +3,7 @@
 Intake (``do_submit_case``) merges a person's repeat into their open case,
 links similar cases of other people (并单), classifies and locates the
 message and routes it to a department, or queues it for a dispatcher.
-Dispatch, sign-for, return, extensions, 催办/督办, reply, rating and reopening
+Dispatch, sign-for, return, recall, extensions, 催办/督办, reply, rating and reopening
 follow the table in ``states.py``.
 """
 
@@ -217,8 +217,8 @@ def _ledger(case: Case, action: str, actor: Actor, **data: Any) -> None:
     )
 
 
-def _move(case: Case, target: str) -> str:
-    step = check_transition(case.state, target)
+def _move(case: Case, target: str, step: str) -> str:
+    check_transition(case.state, target, step)
     case.state = target
     return step
 
@@ -696,7 +696,7 @@ def _route_new_case(
         case.department = suggestion.department
         case.routed_by = RoutedBy.MODEL
         start_reply_clock(case, now, limits)
-        _move(case, CaseState.ASSIGNED)
+        _move(case, CaseState.ASSIGNED, "dispatch")
         case.save()
         _event(
             case,
@@ -776,7 +776,7 @@ def do_dispatch_case(
     now = _now()
     with transaction.atomic(durable=True):
         locked = _lock(case)
-        _move(locked, CaseState.ASSIGNED)
+        _move(locked, CaseState.ASSIGNED, "dispatch")
         limits = limits_for(locked.urgency, category)
         locked.category = category
         locked.department = department
@@ -843,7 +843,7 @@ def do_sign_case(case: Case, *, actor: Actor, departments: Sequence[int]) -> Cas
     with transaction.atomic(durable=True):
         locked = _lock(case)
         _require_department(locked, departments)
-        _move(locked, CaseState.HANDLING)
+        _move(locked, CaseState.HANDLING, "sign")
         locked.signed_at = now
         locked.save()
         _event(locked, EventKind.SIGNED, actor, at=now, department=locked.department)
@@ -856,6 +856,25 @@ def do_sign_case(case: Case, *, actor: Actor, departments: Sequence[int]) -> Cas
     return locked
 
 
+def _back_to_the_queue(case: Case, now: dt.datetime) -> Department | None:
+    """Take the case from its department and queue it for the dispatchers again.
+
+    Returned by the department or recalled by the centre, the case keeps its
+    category and the model's suggestion; the department's reply deadline
+    stops, and the next dispatch counts a new one. Returns the department
+    it was taken from. The caller holds the case's lock (see ``_lock``).
+    """
+    department = case.department
+    case.department = None
+    stop_reply_clock(case)
+    case.signed_at = None
+    # The dispatcher has the remaining dispatch time of an urgent case, and
+    # at least an hour, to send it on: the first dispatch deadline has
+    # usually passed by now, and a case sent once is not overdue for it.
+    case.dispatch_due = max(case.dispatch_due, now + dt.timedelta(hours=1))
+    return department
+
+
 def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequence[int]) -> Case:
     """Send a misrouted case back to the dispatchers; returns count in the routing figures."""
     reason = _clean_text(
@@ -865,15 +884,9 @@ def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequen
     with transaction.atomic(durable=True):
         locked = _lock(case)
         _require_department(locked, departments)
-        department = locked.department
-        _move(locked, CaseState.DISPATCHING)
+        _move(locked, CaseState.DISPATCHING, "return")
         locked.return_count += 1
-        locked.department = None
-        stop_reply_clock(locked)
-        locked.signed_at = None
-        # The dispatcher has the remaining dispatch time of an urgent case,
-        # and at least an hour, to send it on.
-        locked.dispatch_due = max(locked.dispatch_due, now + dt.timedelta(hours=1))
+        department = _back_to_the_queue(locked, now)
         locked.save()
         withdrawn = _withdraw_pending_extensions(locked, actor, now)
         _event(
@@ -892,6 +905,79 @@ def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequen
         _ledger(
             locked,
             "return_case",
+            actor,
+            department=department.code if department else None,
+            routed_by=locked.routed_by,
+            extensions_withdrawn=withdrawn,
+        )
+    return locked
+
+
+def _recall_refused(case: Case) -> Conflict:
+    """Why a case cannot be recalled now, each reason with its own code."""
+    if case.state in (CaseState.HANDLING, CaseState.REPLIED):
+        return Conflict(
+            _("承办部门已签收该工单，不能撤回；如确属派错，请由承办部门退回。"),
+            code="already_signed",
+        )
+    if case.state == CaseState.CLOSED:
+        return Conflict(_("该工单已办结，不能撤回。"), code="case_closed")
+    if case.state == CaseState.MERGED:
+        return Conflict(_("该诉求已合并到另一工单，不能撤回。"), code="case_merged")
+    return Conflict(_("该工单尚未派出，无需撤回。"), code="not_assigned")
+
+
+def do_recall_case(case: Case, reason: str, *, actor: Actor) -> Case:
+    """Take an assigned case back from a department that has not signed for it (撤回).
+
+    For the centre's dispatchers, when a case went to the wrong department or
+    to one where nobody signs for it: the case waits in the dispatch queue
+    again, with its category and the model's suggestion, to be dispatched
+    anew (改派). Once the department has signed for it, only the department
+    can send it back (``do_return_case``). Recalls count in the routing
+    figures as returns do.
+    """
+    reason = _clean_text(
+        reason, field="reason", maximum=MAX_NOTE, required=True, label=_("撤回理由")
+    )
+    now = _now()
+    with transaction.atomic(durable=True):
+        # Under the case's lock, as the department's sign-for takes it: of a
+        # recall and a sign-for at once, the second sees what the first did.
+        locked = _lock(case)
+        if locked.state != CaseState.ASSIGNED:
+            raise _recall_refused(locked)
+        _move(locked, CaseState.DISPATCHING, "recall")
+        department = _back_to_the_queue(locked, now)
+        locked.save()
+        withdrawn = _withdraw_pending_extensions(locked, actor, now)
+        _event(
+            locked,
+            EventKind.RECALLED,
+            actor,
+            at=now,
+            note=reason,
+            department=department,
+            data={
+                "routed_by": locked.routed_by,
+                "category": locked.category,
+                "extensions_withdrawn": withdrawn,
+            },
+        )
+        if department is not None:
+            _notify(
+                department,
+                locked,
+                EventKind.RECALLED,
+                stored_text(
+                    gettext_noop("工单 %(number)s 已由12345热线撤回另行派单，无需签收。"),
+                    number=locked.number,
+                ),
+                now,
+            )
+        _ledger(
+            locked,
+            "recall_case",
             actor,
             department=department.code if department else None,
             routed_by=locked.routed_by,
@@ -1029,7 +1115,7 @@ def do_reply_case(
         locked = _lock(case)
         _require_department(locked, departments)
         _check_upheld_against(locked, enterprise)
-        _move(locked, CaseState.REPLIED)
+        _move(locked, CaseState.REPLIED, "reply")
         score = score_reply(
             locked.title,
             locked.content,
@@ -1058,7 +1144,7 @@ def do_reply_case(
             )
         if locked.anonymous or (not locked.contact_phone and locked.citizen_id is None):
             # Nobody to call back: an anonymous case closes with the reply.
-            _move(locked, CaseState.CLOSED)
+            _move(locked, CaseState.CLOSED, "close")
             locked.closed_at = now
         locked.save()
         withdrawn = _withdraw_pending_extensions(locked, actor, now)
@@ -1170,7 +1256,7 @@ def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") ->
         locked.rating = rating
         reopen = rating == Rating.UNSATISFIED and not locked.reopened
         if reopen:
-            _move(locked, CaseState.HANDLING)
+            _move(locked, CaseState.HANDLING, "reopen")
             locked.reopened = True
             start_reply_clock(locked, now, _reopen_limits())
             locked.save()
@@ -1188,7 +1274,7 @@ def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") ->
                     now,
                 )
         else:
-            _move(locked, CaseState.CLOSED)
+            _move(locked, CaseState.CLOSED, "rate")
             locked.closed_at = now
             locked.save()
             _event(locked, EventKind.RATED, actor, at=now, note=comment, data={"rating": rating})

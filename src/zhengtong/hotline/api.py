@@ -192,6 +192,10 @@ class ReturnReasonIn(Schema):
     reason: str
 
 
+class RecallIn(Schema):
+    reason: str = Field(description="why the centre takes the case back (撤回理由), for the staff")
+
+
 class ExtensionIn(Schema):
     days: int
     reason: str
@@ -297,6 +301,10 @@ class OverviewOut(Schema):
     routing_automatic_share: float
     routing_automatic_precision: float
     returns_after_model: int
+    recalls_after_model: int = Field(
+        description="automatically routed cases the centre recalled before the department "
+        "signed for them (撤回)"
+    )
     dispatcher_corrections: int
 
 
@@ -336,7 +344,7 @@ def _public_events(case: Case) -> list[CaseEventOut]:
         CaseEventOut(
             kind=public.event.kind,
             state_after=public.event.state_after,
-            department=public.event.department.name if public.event.department else None,
+            department=public.department.name if public.department else None,
             note=public.note,
             at=public.event.at,
         )
@@ -687,6 +695,21 @@ def return_case(request: HttpRequest, number: str, payload: ReturnReasonIn) -> C
     )
 
 
+@router.post("/cases/{number}/recall", response={200: CaseOut, **ERRORS}, auth=session_auth)
+def recall_case(request: HttpRequest, number: str, payload: RecallIn) -> CaseOut:
+    """Take an assigned case back before the department signs for it (撤回), to dispatch it anew.
+
+    For dispatchers. The case returns to the dispatch queue with its category
+    and suggestion; a case already signed for is refused (``already_signed``),
+    as is one in any other state but 待签收 (``not_assigned``, ``case_closed``,
+    ``case_merged``).
+    """
+    user = session_user(request)
+    require_permission(user, DISPATCH)
+    case = access.access_case_for_staff(user, number)
+    return _case_out(actions.do_recall_case(case, payload.reason, actor=actor_of(user)))
+
+
 @router.post(
     "/cases/{number}/extensions", response={201: ExtensionOut, **ERRORS}, auth=session_auth
 )
@@ -909,6 +932,7 @@ def get_overview(request: HttpRequest, window: Query[WindowIn]) -> OverviewOut:
         routing_automatic_share=routing_figures.automatic_share,
         routing_automatic_precision=routing_figures.automatic_precision,
         returns_after_model=routing_figures.returned_after_model,
+        recalls_after_model=routing_figures.recalled_after_model,
         dispatcher_corrections=routing_figures.corrections,
     )
 

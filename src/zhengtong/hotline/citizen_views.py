@@ -115,6 +115,8 @@ class PublicStep:
 def _public_label(event: CaseEvent) -> str:
     if event.kind == EventKind.RETURNED:
         return _("退回12345热线重新派单")
+    if event.kind == EventKind.RECALLED:
+        return _("12345热线重新派单")
     if event.kind == EventKind.EXTENSION_DECIDED:
         approved = bool((event.data or {}).get("approved"))
         return _("同意延期答复") if approved else _("延期申请未获同意")
@@ -133,7 +135,7 @@ def public_timeline(case: Case) -> list[PublicStep]:
     steps = []
     for public in selectors.public_history_of(case):
         event = public.event
-        department = event.department.name if event.department else ""
+        department = public.department.name if public.department else ""
         if event.kind == EventKind.DEADLINE_RECOUNTED:
             # The calendar moved the date, not the department: the label
             # says so with the new date, which a note beside a department

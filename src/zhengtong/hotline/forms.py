@@ -283,6 +283,15 @@ class ReturnForm(forms.Form):
     )
 
 
+class RecallForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("撤回理由"),
+        max_length=MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("如派错部门、部门无人签收；撤回后工单回到待派单队列，可重新派单。"),
+    )
+
+
 class ExtensionForm(forms.Form):
     days = forms.IntegerField(
         label=gettext_lazy("延期工作日"), min_value=1, max_value=MAX_EXTENSION_DAYS, initial=5

@@ -95,6 +95,7 @@ PUBLIC_EVENTS = frozenset(
         EventKind.DISPATCHED,
         EventKind.SIGNED,
         EventKind.RETURNED,
+        EventKind.RECALLED,
         EventKind.EXTENSION_DECIDED,
         EventKind.REPLIED,
         EventKind.RATED,
@@ -109,13 +110,18 @@ class PublicEvent:
     event: CaseEvent
     # The note the citizen may read: their own comment, or a reply they were given.
     note: str
+    # The department the citizen sees beside the step, if any.
+    department: Department | None
 
 
 def public_history_of(case: Case) -> list[PublicEvent]:
     """Return the steps of a case a citizen may see, with only the notes meant for them.
 
-    Staff notes (dispatch notes, return reasons, 催办 hints) never leave the
-    centre; a refused extension is the department's business, not a step.
+    Staff notes (dispatch notes, return and recall reasons, 催办 hints) never
+    leave the centre; a refused extension is the department's business, not a
+    step. A recall is shown as the centre dispatching the case again, without
+    the department it was taken from: whether that department was the wrong
+    one or could not take the case is the centre's business too.
     """
     steps = []
     for event in history_of(case):
@@ -127,7 +133,8 @@ def public_history_of(case: Case) -> list[PublicEvent]:
         # and the new date of a deadline counted again.
         shown = (EventKind.RATED, EventKind.REPLIED, EventKind.DEADLINE_RECOUNTED)
         note = event.note if event.kind in shown else ""
-        steps.append(PublicEvent(event, note))
+        department = None if event.kind == EventKind.RECALLED else event.department
+        steps.append(PublicEvent(event, note, department))
     return steps
 
 
@@ -286,10 +293,15 @@ class RoutingFigures:
     # Automatically routed cases that a department sent back: misroutes.
     returned_after_model: int = 0
     returned_after_dispatcher: int = 0
+    # Cases the centre took back from a department before it signed for
+    # them (撤回): routing corrections, counted as returns are.
+    recalled_after_model: int = 0
+    recalled_after_dispatcher: int = 0
     # Dispatcher decisions that differ from the model's suggestion.
     corrections: int = 0
     dispatcher_decisions: int = 0
     return_reasons: list[tuple[str, int]] = field(default_factory=list)
+    recall_reasons: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def automatic_share(self) -> float:
@@ -303,10 +315,11 @@ class RoutingFigures:
 
     @property
     def automatic_precision(self) -> float:
-        """Share of automatically routed cases that no department returned."""
+        """Share of automatically routed cases neither returned nor recalled (撤回)."""
         if not self.routed_automatically:
             return 0.0
-        return 1 - self.returned_after_model / self.routed_automatically
+        misrouted = self.returned_after_model + self.recalled_after_model
+        return 1 - misrouted / self.routed_automatically
 
 
 def routing_figures(since: dt.datetime | None = None) -> RoutingFigures:
@@ -327,6 +340,11 @@ def routing_figures(since: dt.datetime | None = None) -> RoutingFigures:
     figures.returned_after_dispatcher = returns.filter(data__routed_by=RoutedBy.DISPATCHER).count()
     reasons = Counter(note.strip()[:40] for note in returns.values_list("note", flat=True))
     figures.return_reasons = reasons.most_common(5)
+    recalls = events.filter(kind=EventKind.RECALLED)
+    figures.recalled_after_model = recalls.filter(data__routed_by=RoutedBy.MODEL).count()
+    figures.recalled_after_dispatcher = recalls.filter(data__routed_by=RoutedBy.DISPATCHER).count()
+    recall_reasons = Counter(note.strip()[:40] for note in recalls.values_list("note", flat=True))
+    figures.recall_reasons = recall_reasons.most_common(5)
     dispatched = events.filter(kind=EventKind.DISPATCHED).values_list("data", flat=True)
     for data in dispatched:
         suggested = (data or {}).get("suggested")

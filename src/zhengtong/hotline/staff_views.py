@@ -40,6 +40,7 @@ from zhengtong.hotline.actions import (
     CaseInput,
     do_decide_extension,
     do_dispatch_case,
+    do_recall_case,
     do_reply_case,
     do_request_extension,
     do_return_case,
@@ -55,6 +56,7 @@ from zhengtong.hotline.forms import (
     DecideExtensionForm,
     DispatchForm,
     ExtensionForm,
+    RecallForm,
     ReplyForm,
     ReturnForm,
     UrgeForm,
@@ -123,7 +125,7 @@ class SavedCall:
 
 
 def _reasons_of(case: Case, history: Iterable[CaseEvent] | None = None) -> list[str]:
-    """Why the case waits for a dispatcher: the queued event's reasons, or the return's note."""
+    """Why the case waits for a dispatcher: the queue's reasons, or a return's or recall's note."""
     reasons: list[str] = []
     for event in selectors.history_of(case) if history is None else history:
         if event.kind == EventKind.QUEUED:
@@ -132,6 +134,12 @@ def _reasons_of(case: Case, history: Iterable[CaseEvent] | None = None) -> list[
             department = event.department.name if event.department else ""
             reasons = [
                 _("%(department)s退回：%(reason)s")
+                % {"department": department, "reason": event.note}
+            ]
+        elif event.kind == EventKind.RECALLED:
+            department = event.department.name if event.department else ""
+            reasons = [
+                _("从%(department)s撤回：%(reason)s")
                 % {"department": department, "reason": event.note}
             ]
     return reasons
@@ -350,9 +358,12 @@ class Figures:
     queued: int
     returned_after_model: int
     returned_after_dispatcher: int
+    recalled_after_model: int
+    recalled_after_dispatcher: int
     corrections: int
     decisions: int
     reasons: list[tuple[str, int]] = field(default_factory=list)
+    recall_reasons: list[tuple[str, int]] = field(default_factory=list)
 
 
 @require_safe
@@ -378,9 +389,12 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         queued=routing_figures.queued,
         returned_after_model=routing_figures.returned_after_model,
         returned_after_dispatcher=routing_figures.returned_after_dispatcher,
+        recalled_after_model=routing_figures.recalled_after_model,
+        recalled_after_dispatcher=routing_figures.recalled_after_dispatcher,
         corrections=routing_figures.corrections,
         decisions=routing_figures.dispatcher_decisions,
         reasons=routing_figures.return_reasons,
+        recall_reasons=routing_figures.recall_reasons,
     )
     context = {
         "rows": rows,
@@ -631,7 +645,7 @@ def _stored_score(case: Case) -> dict[str, Any] | None:
     }
 
 
-CASE_ACTIONS = ("sign", "return", "extension", "reply", "dispatch")
+CASE_ACTIONS = ("sign", "return", "extension", "reply", "dispatch", "recall")
 
 
 def _run_case_action(
@@ -640,6 +654,9 @@ def _run_case_action(
     """Run the posted step; return the success message, or None when the form has errors."""
     departments = handling_department_ids(user)
     actor = actor_of(user)
+    if action == "recall":
+        # The centre's step: anyone else is refused before the form is read.
+        require(user, DISPATCH)
     if form is not None and not form.is_valid():
         return None
     data = form.cleaned_data if form is not None else {}
@@ -672,9 +689,14 @@ def _run_case_action(
                 case, data["category"], data["department"], actor=actor, note=data["note"]
             )
             return _("已派单。")
+        if action == "recall":
+            do_recall_case(case, data["reason"], actor=actor)
+            return _("已撤回，工单回到待派单队列，请重新派单。")
     except ZhengtongError as error:
         refuse_on(error)
-        if form is None:
+        # A recall the case's state refuses (signed for meanwhile) is no fault
+        # of the form, which the page no longer shows: it says so above the case.
+        if form is None or (action == "recall" and error.status == 409):
             messages.error(request, str(error.message))
             return ""
         apply_errors(form, error)
@@ -694,6 +716,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     categories = selectors.categories()
     forms_: dict[str, forms.Form] = {
         "return": ReturnForm(posted if action == "return" else None, prefix="return"),
+        "recall": RecallForm(posted if action == "recall" else None, prefix="recall"),
         "extension": ExtensionForm(posted if action == "extension" else None, prefix="extension"),
         "reply": ReplyForm(posted if action == "reply" else None, prefix="reply"),
         "dispatch": _dispatch_form(
@@ -764,7 +787,10 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "pending_extension": pending,
         "may_dispatch": case.state == CaseState.DISPATCHING and has_permission(user, DISPATCH),
         "may_urge": open_for_department and has_permission(user, DISPATCH),
+        # Until the department signs for it, the centre may take the case back.
+        "may_recall": case.state == CaseState.ASSIGNED and has_permission(user, DISPATCH),
         "return_form": forms_["return"],
+        "recall_form": forms_["recall"],
         "extension_form": forms_["extension"],
         "reply_form": forms_["reply"],
         "dispatch_form": forms_["dispatch"],

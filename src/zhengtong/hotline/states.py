@@ -2,13 +2,15 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhengtong.core.transitions import step_between
 
 
 class CaseState(models.TextChoices):
     # Waiting for a dispatcher: the model was unsure, nobody handles the
-    # category in that region, or a department sent it back.
+    # category in that region, a department sent it back, or the centre
+    # recalled it from a department that had not signed for it.
     DISPATCHING = "dispatching", _("待派单")
     ASSIGNED = "assigned", _("待签收")
     HANDLING = "handling", _("办理中")
@@ -20,22 +22,26 @@ class CaseState(models.TextChoices):
 
 OPEN_STATES = (CaseState.DISPATCHING, CaseState.ASSIGNED, CaseState.HANDLING, CaseState.REPLIED)
 
-# (from, to) -> the step that makes the change.
-ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
-    (CaseState.DISPATCHING, CaseState.ASSIGNED): "dispatch",
-    (CaseState.DISPATCHING, CaseState.MERGED): "merge",
-    (CaseState.ASSIGNED, CaseState.HANDLING): "sign",
-    (CaseState.ASSIGNED, CaseState.DISPATCHING): "return",
-    (CaseState.HANDLING, CaseState.DISPATCHING): "return",
-    (CaseState.HANDLING, CaseState.REPLIED): "reply",
-    (CaseState.REPLIED, CaseState.CLOSED): "rate",
-    (CaseState.REPLIED, CaseState.HANDLING): "reopen",
+# (from, to) -> the steps that may make the change. Two steps send an assigned
+# case back to the dispatch queue: the department returns it (退回), or the
+# centre recalls it (撤回) before the department has signed for it.
+ALLOWED_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (CaseState.DISPATCHING, CaseState.ASSIGNED): frozenset({"dispatch"}),
+    (CaseState.DISPATCHING, CaseState.MERGED): frozenset({"merge"}),
+    (CaseState.ASSIGNED, CaseState.HANDLING): frozenset({"sign"}),
+    (CaseState.ASSIGNED, CaseState.DISPATCHING): frozenset({"return", "recall"}),
+    (CaseState.HANDLING, CaseState.DISPATCHING): frozenset({"return"}),
+    (CaseState.HANDLING, CaseState.REPLIED): frozenset({"reply"}),
+    # Rated at the callback, or closed with the reply when nobody can be called back.
+    (CaseState.REPLIED, CaseState.CLOSED): frozenset({"rate", "close"}),
+    (CaseState.REPLIED, CaseState.HANDLING): frozenset({"reopen"}),
 }
 
 
-def check_transition(current: str, target: str) -> str:
-    """Return the name of the step from ``current`` to ``target``, or refuse it."""
-    return step_between(ALLOWED_TRANSITIONS, current, target, _("工单当前的状态不允许此操作。"))
+def check_transition(current: str, target: str, step: str) -> str:
+    """Return ``step`` if it may move a case from ``current`` to ``target``, or refuse it."""
+    allowed = {pair: step for pair, steps in ALLOWED_TRANSITIONS.items() if step in steps}
+    return step_between(allowed, current, target, _("工单当前的状态不允许此操作。"))
 
 
 class Channel(models.TextChoices):
@@ -71,6 +77,8 @@ class EventKind(models.TextChoices):
     DISPATCHED = "dispatched", _("派单")
     SIGNED = "signed", _("签收")
     RETURNED = "returned", _("退回")
+    # The centre took an assigned case back before the department signed for it.
+    RECALLED = "recalled", pgettext_lazy("hotline event", "撤回")
     EXTENSION_REQUESTED = "extension_requested", _("申请延期")
     EXTENSION_DECIDED = "extension_decided", _("延期审批")
     URGED = "urged", _("催办")

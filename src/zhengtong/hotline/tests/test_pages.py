@@ -818,6 +818,80 @@ def test_a_return_needs_a_reason_and_sends_the_case_back_to_the_queue(
     assert case.number in page and "属住建部门职责" in page
 
 
+def test_a_dispatcher_recalls_an_unsigned_case_and_sends_it_to_another_department(
+    cast: HotlineCast,
+) -> None:
+    case = routed_to_furong(cast)
+    dispatcher = logged_in(cast.dispatcher)
+    url = f"/hotline/cases/{case.number}/"
+    page = text_of(dispatcher.get(url))
+    assert "撤回改派" in page and 'name="recall-reason"' in page
+    response = dispatcher.post(url, {"action": "recall", "recall-reason": "  "})
+    assert response.status_code == 400 and "撤回理由" in text_of(response)
+    assert fresh(case).state == CaseState.ASSIGNED
+    response = dispatcher.post(url, {"action": "recall", "recall-reason": "芙蓉分局承办人员已调离"})
+    assert response.status_code == 302
+    case = fresh(case)
+    assert case.state == CaseState.DISPATCHING and case.department is None
+    assert case.category == "环境保护"
+    entry = LedgerEntry.objects.get(action="hotline.recall_case")
+    assert entry.subject_id == case.number and entry.actor_ref == f"user:{cast.dispatcher.pk}"
+
+    # The department no longer has it; the queue says where it came back from and why.
+    handler = logged_in(cast.handler)
+    worklist = text_of(handler.get("/hotline/department/"))
+    assert f'href="{url}"' not in worklist and "待签收 0 件" in worklist
+    # It is told, in a notice that leads nowhere it may no longer go.
+    assert f"工单 {case.number} 已由12345热线撤回另行派单，无需签收。" in worklist
+    assert handler.get(url).status_code == 404
+    queue = text_of(dispatcher.get("/hotline/dispatch/"))
+    assert case.number in queue
+    assert "从长沙市生态环境局芙蓉分局撤回：芙蓉分局承办人员已调离" in queue
+    assert "<dt>人工派单被撤回</dt><dd>1</dd>" in queue
+    history = text_of(dispatcher.get(url))
+    assert "<strong>撤回</strong> · 小派 · 长沙市生态环境局芙蓉分局" in history
+    assert "芙蓉分局承办人员已调离" in history
+    # The citizen sees the centre dispatching again, not the reason or the department.
+    track = text_of(Client().get(f"/hotline/track/{case.tracking_code}/"))
+    assert "12345热线重新派单" in track and "调离" not in track
+
+    prefix = f"c{case.pk}"
+    response = dispatcher.post(
+        url,
+        {
+            "action": "dispatch",
+            f"{prefix}-category": "城乡建设",
+            f"{prefix}-department": cast.housing.code,
+        },
+    )
+    assert response.status_code == 302
+    assert fresh(case).department == cast.housing
+    assert case.number in text_of(logged_in(cast.outsider).get("/hotline/department/"))
+
+
+def test_only_a_dispatcher_recalls_and_only_before_the_department_signs(
+    cast: HotlineCast,
+) -> None:
+    case = routed_to_furong(cast)
+    url = f"/hotline/cases/{case.number}/"
+    handler = logged_in(cast.handler)
+    assert 'name="recall-reason"' not in text_of(handler.get(url))
+    assert handler.post(url, {"action": "recall", "recall-reason": "不想办"}).status_code == 403
+    assert handler.post(url, {"action": "recall", "recall-reason": ""}).status_code == 403
+    assert fresh(case).state == CaseState.ASSIGNED
+
+    dispatcher = logged_in(cast.dispatcher)
+    page = text_of(dispatcher.get(url))
+    do_sign_case(case, actor=TEST_ACTOR, departments=[cast.furong_environment.pk])
+    # The form was read before the department signed: the refusal is said above the case.
+    assert 'name="recall-reason"' in page
+    response = dispatcher.post(url, {"action": "recall", "recall-reason": "派错部门"}, follow=True)
+    assert "承办部门已签收该工单，不能撤回" in text_of(response)
+    assert 'name="recall-reason"' not in text_of(response)
+    assert fresh(case).state == CaseState.HANDLING
+    assert not LedgerEntry.objects.filter(action="hotline.recall_case").exists()
+
+
 def test_an_extension_needs_days_within_the_limit(cast: HotlineCast) -> None:
     case = handled_by_furong(cast)
     response = logged_in(cast.handler).post(
