@@ -123,3 +123,39 @@ def test_the_data_bureau_reviews_a_negative_list_line_that_has_fallen_due(
 
     page.goto(f"{live_server.url}/catalog/resource/{resource.slug}/")
     expect(page.get_by_text("仍仅向登记机关提供")).to_be_visible()
+
+
+def test_a_published_entry_is_changed_and_the_data_bureau_applies_the_change(
+    page: Page,
+    context: BrowserContext,
+    live_server: LiveServer,
+    screenshots: Path,
+    cast: CatalogCast,
+) -> None:
+    resource = do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR)
+    for step in (do_submit_resource, do_review_resource, do_publish_resource):
+        resource = step(resource, actor=TEST_ACTOR)
+
+    log_in(page, live_server, "wushi")
+    page.goto(f"{live_server.url}/catalog/resource/{resource.slug}/")
+    page.get_by_role("button", name="申请变更").click()
+    expect(page.get_by_text("尚未修改任何内容。")).to_be_visible()
+    page.get_by_label("摘要").fill("本市企业和个体工商户的登记信息。")
+    items = page.get_by_label("信息项", exact=True)
+    items.fill(items.input_value() + "\nreg_date|成立日期|日期型D")
+    page.get_by_role("button", name="保存变更草稿").click()
+    expect(page.get_by_text("变更草稿已保存。")).to_be_visible()
+    expect(page.get_by_role("cell", name="本市企业和个体工商户的登记信息。")).to_be_visible()
+    page.get_by_role("button", name="提交变更").click()
+    expect(page.locator(".eyebrow")).to_contain_text("变更待审核")
+
+    context.clear_cookies()
+    log_in(page, live_server, "sunba")
+    page.goto(f"{live_server.url}/catalog/mine/")
+    page.get_by_role("link", name="企业登记信息").click()
+    expect(page.get_by_role("cell", name="信息项 reg_date")).to_be_visible()
+    shoot(page, screenshots, "catalog-revision")
+    page.get_by_role("button", name="审核通过，变更生效").click()
+    expect(page.get_by_text("操作已完成。")).to_be_visible()
+    expect(page.get_by_text("本市企业和个体工商户的登记信息。")).to_be_visible()
+    expect(page.get_by_role("cell", name="成立日期")).to_be_visible()
