@@ -250,10 +250,11 @@ class NegativeListReview(models.Model):
     """One periodic review (定期复核) of a line of the negative list; rows are only
     ever added.
 
-    A published entry is otherwise changed only by a new entry through the
-    lifecycle, but a refusal's legal basis, scope and next review date are
-    confirmed or completed by the data bureau as they fall due; the share
-    attribute itself does not change here.
+    A published entry is otherwise changed only through a change
+    (``ResourceRevision``) its officers draft and the data bureau applies, but
+    a refusal's legal basis, scope and next review date are confirmed or
+    completed by the data bureau as they fall due; the share attribute itself
+    does not change here.
     """
 
     resource = models.ForeignKey(
