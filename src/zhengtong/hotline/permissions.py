@@ -7,8 +7,8 @@ from zhengtong.identity.permissions import define_permission, define_role_name, 
 
 # 12345 centre agents: enter callers' messages and import them in bulk.
 ENTER_CALLS = define_permission("hotline.enter_calls", _("登记来电诉求、批量导入诉求"))
-# 12345 centre dispatchers: the dispatch queue, extensions, 催办/督办, callbacks.
-DISPATCH = define_permission("hotline.dispatch", _("派单、审批延期、催办督办和回访"))
+# 12345 centre dispatchers: the dispatch queue, recalls, extensions, 催办/督办, callbacks.
+DISPATCH = define_permission("hotline.dispatch", _("派单、撤回改派、审批延期、催办督办和回访"))
 # Department handlers: sign for, reply, return and ask for more time, within their post.
 HANDLE = define_permission("hotline.handle", _("签收、办理和答复本部门的12345工单"))
 # Routing administration: the classifier versions, routing rules and time limits.
