@@ -967,18 +967,19 @@ def _move_revision(
         locked = _locked_revision(revision)
         step = check_revision_transition(locked.state, target)
         resource = locked.resource
+        content = input_from_json(locked.content)
         if step in ("submit", "apply"):
             if resource.state != ResourceState.PUBLISHED:
                 raise Conflict(_("只有已发布的目录可以变更。"), code="not_published")
-            _check(input_from_json(locked.content))
+            _check(content)
             # A use may have begun since the change was saved (a dataset registered).
-            _refuse_dropping_items_in_use(resource, input_from_json(locked.content))
+            _refuse_dropping_items_in_use(resource, content)
         if step == "apply":
             # Four eyes, as for new entries: whoever submitted the change does
             # not also approve it.
             if actor.kind == "user" and locked.submitted_by_ref == actor.ref:
                 raise Conflict(_("提交人不能审核自己提交的变更。"), code="own_submission")
-            _apply(resource, input_from_json(locked.content), actor)
+            _apply(resource, content, actor)
         if step == "submit":
             locked.submitted_by_ref = actor.ref
             locked.returned_reason = ""
