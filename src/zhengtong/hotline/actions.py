@@ -856,13 +856,17 @@ def do_sign_case(case: Case, *, actor: Actor, departments: Sequence[int]) -> Cas
     return locked
 
 
-def _back_to_the_queue(case: Case, now: dt.datetime) -> Department | None:
+def _back_to_the_queue(
+    case: Case, reason: str, *, event: str, action: str, actor: Actor, now: dt.datetime
+) -> Department | None:
     """Take the case from its department and queue it for the dispatchers again.
 
     Returned by the department or recalled by the centre, the case keeps its
     category and the model's suggestion; the department's reply deadline
-    stops, and the next dispatch counts a new one. Returns the department
-    it was taken from. The caller holds the case's lock (see ``_lock``).
+    stops, and the next dispatch counts a new one. Saves the case, withdraws
+    its pending extension, writes the history row ``event`` and the ledger
+    entry ``action``, and returns the department it was taken from. The
+    caller holds the case's lock (see ``_lock``) and has moved it.
     """
     department = case.department
     case.department = None
@@ -872,6 +876,29 @@ def _back_to_the_queue(case: Case, now: dt.datetime) -> Department | None:
     # at least an hour, to send it on: the first dispatch deadline has
     # usually passed by now, and a case sent once is not overdue for it.
     case.dispatch_due = max(case.dispatch_due, now + dt.timedelta(hours=1))
+    case.save()
+    withdrawn = _withdraw_pending_extensions(case, actor, now)
+    _event(
+        case,
+        event,
+        actor,
+        at=now,
+        note=reason,
+        department=department,
+        data={
+            "routed_by": case.routed_by,
+            "category": case.category,
+            "extensions_withdrawn": withdrawn,
+        },
+    )
+    _ledger(
+        case,
+        action,
+        actor,
+        department=department.code if department else None,
+        routed_by=case.routed_by,
+        extensions_withdrawn=withdrawn,
+    )
     return department
 
 
@@ -886,29 +913,8 @@ def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequen
         _require_department(locked, departments)
         _move(locked, CaseState.DISPATCHING, "return")
         locked.return_count += 1
-        department = _back_to_the_queue(locked, now)
-        locked.save()
-        withdrawn = _withdraw_pending_extensions(locked, actor, now)
-        _event(
-            locked,
-            EventKind.RETURNED,
-            actor,
-            at=now,
-            note=reason,
-            department=department,
-            data={
-                "routed_by": locked.routed_by,
-                "category": locked.category,
-                "extensions_withdrawn": withdrawn,
-            },
-        )
-        _ledger(
-            locked,
-            "return_case",
-            actor,
-            department=department.code if department else None,
-            routed_by=locked.routed_by,
-            extensions_withdrawn=withdrawn,
+        _back_to_the_queue(
+            locked, reason, event=EventKind.RETURNED, action="return_case", actor=actor, now=now
         )
     return locked
 
@@ -948,21 +954,8 @@ def do_recall_case(case: Case, reason: str, *, actor: Actor) -> Case:
         if locked.state != CaseState.ASSIGNED:
             raise _recall_refused(locked)
         _move(locked, CaseState.DISPATCHING, "recall")
-        department = _back_to_the_queue(locked, now)
-        locked.save()
-        withdrawn = _withdraw_pending_extensions(locked, actor, now)
-        _event(
-            locked,
-            EventKind.RECALLED,
-            actor,
-            at=now,
-            note=reason,
-            department=department,
-            data={
-                "routed_by": locked.routed_by,
-                "category": locked.category,
-                "extensions_withdrawn": withdrawn,
-            },
+        department = _back_to_the_queue(
+            locked, reason, event=EventKind.RECALLED, action="recall_case", actor=actor, now=now
         )
         if department is not None:
             _notify(
@@ -975,14 +968,6 @@ def do_recall_case(case: Case, reason: str, *, actor: Actor) -> Case:
                 ),
                 now,
             )
-        _ledger(
-            locked,
-            "recall_case",
-            actor,
-            department=department.code if department else None,
-            routed_by=locked.routed_by,
-            extensions_withdrawn=withdrawn,
-        )
     return locked
 
 
