@@ -92,10 +92,11 @@ def revision_changes(revision: ResourceRevision, principal: Principal) -> list[R
     after = dataclasses.replace(after, related=[c for c in after.related if c in shown])
     # Headings and dictionary values in the reader's language: the workbook's
     # Chinese headings are msgids of the entry form's labels.
+    texts = {name: (_text(name, before), _text(name, after)) for name in RESOURCE_HEADINGS}
     changes = [
-        RevisionChange(name, gettext(heading), _text(name, before), _text(name, after))
+        RevisionChange(name, gettext(heading), *texts[name])
         for name, heading in RESOURCE_HEADINGS.items()
-        if _text(name, before) != _text(name, after)
+        if texts[name][0] != texts[name][1]
     ]
     old = {item.code: item for item in before.items}
     new = {item.code: item for item in after.items}
