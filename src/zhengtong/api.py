@@ -49,6 +49,14 @@ _WITH_INPUT = {
     422: "Unprocessable Content: parameters or body not as the schema says, or a value out of"
     " the range the platform stores"
 }
+# GovStack's Registration API declares 400 "Invalid input supplied" for input
+# that does not fit, and its test suite expects that status; the profile keeps
+# to it rather than the platform's 422.
+INVALID_INPUT_AS_400 = ("/api/govstack/registration/",)
+_WITH_INPUT_AS_400 = {
+    400: "Bad Request: a NUL character, a body that cannot be parsed, parameters or body not"
+    " as the schema says, or a value out of the range the platform stores"
+}
 _WITH_BODY = {413: "Content Too Large: a body over the platform's limit (2.5 MB outside files)"}
 _WITH_CREDENTIALS = {401: "Unauthorized: no valid session or client token"}
 _ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorOut"}
@@ -68,11 +76,13 @@ class ZhengtongAPI(NinjaAPI):
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        for operations in schema["paths"].values():
+        for path, operations in schema["paths"].items():
             for operation in operations.values():
                 refusals = dict(_EVERY_OPERATION)
                 if operation.get("parameters") or "requestBody" in operation:
-                    refusals.update(_WITH_INPUT)
+                    refusals.update(
+                        _WITH_INPUT_AS_400 if path.startswith(INVALID_INPUT_AS_400) else _WITH_INPUT
+                    )
                 if "requestBody" in operation:
                     refusals.update(_WITH_BODY)
                 if operation.get("security"):
@@ -114,9 +124,17 @@ def on_zhengtong_error(request: HttpRequest, exc: ZhengtongError) -> HttpRespons
     return _error(request, exc.status, exc.code, str(exc.message), exc.detail)
 
 
+def _invalid_input_status(request: HttpRequest) -> int:
+    return 400 if request.path.startswith(INVALID_INPUT_AS_400) else 422
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    refusal = InvalidInput(_("请求内容不符合接口要求。"), status=422, detail={"errors": exc.errors})
+    refusal = InvalidInput(
+        _("请求内容不符合接口要求。"),
+        status=_invalid_input_status(request),
+        detail={"errors": exc.errors},
+    )
     tell_refused_request(request, refusal)
     return on_zhengtong_error(request, refusal)
 
@@ -148,7 +166,7 @@ def on_value_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
     return _error(
         request,
-        422,
+        _invalid_input_status(request),
         "invalid_input",
         _("请求中有超出允许范围的数值或不允许的字符。"),
         {"reason": "out_of_range"},
@@ -166,7 +184,7 @@ def on_unpaired_surrogate(request: HttpRequest, exc: UnicodeEncodeError) -> Http
     logger.warning("Unpaired surrogate in %s %s", request.method, request.path)
     return _error(
         request,
-        422,
+        _invalid_input_status(request),
         "invalid_input",
         _("请求中含有无效的Unicode字符（不成对的代理项）。"),
         {"reason": "unpaired_surrogate"},

@@ -17,9 +17,10 @@ service items and applications as the native API (``api.py`` and
 
 People use their session, exactly as with the native applications API, and
 the same access functions decide who sees what; the service list, its forms
-and the statistics are also open to department systems (G2G tokens). The
-GovStack ``Information-Mediator-Client`` header is optional; when sent it must
-be well formed, and for a department system it must name that system.
+and the statistics are public (statistics are counts only). The GovStack
+``Information-Mediator-Client`` header is required where the specification
+requires it (applications and statistics) and optional elsewhere; when sent it
+must be well formed, and for a department system it must name that system.
 Errors have the platform's ``{code, message, detail}`` shape. See
 docs/eservices-govstack.md.
 """
@@ -27,12 +28,13 @@ docs/eservices-govstack.md.
 import base64
 import binascii
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
@@ -68,7 +70,7 @@ from zhengtong.eservices.models import (
 from zhengtong.eservices.selectors import ItemFilters, search_items
 from zhengtong.eservices.states import ItemState
 from zhengtong.exchange.govstack import client_identifier
-from zhengtong.identity.auth import any_principal, principal_of, session_auth
+from zhengtong.identity.auth import ClientTokenAuth, principal_of, session_auth
 from zhengtong.identity.models import SystemClient, User
 
 router = Router(tags=["govstack-registration"])
@@ -224,14 +226,16 @@ class PageIn(Schema):
     firstResult: int = Field(
         0, ge=0, le=MAX_OFFSET, description="the index of the first result, from 0"
     )
-    maxResult: int = Field(100, ge=1, le=MAX_RESULTS)
-    sortBy: str = ""
+    # More than the platform pages by is not an error: the page is just shorter.
+    maxResult: int = Field(100, ge=1, description=f"at most {MAX_RESULTS} are returned")
+    sortBy: str = Field("", max_length=40)
     sortOrder: Literal["", "asc", "desc"] = ""
 
 
+# Filters longer than any id match nothing, as an id that does not exist does.
 class ApplicationListIn(PageIn):
-    serviceId: str = Field("", max_length=40)
-    applicantId: str = Field("", max_length=64)
+    serviceId: str = Field("", max_length=200)
+    applicantId: str = Field("", max_length=200)
 
 
 class UploadIn(Schema):
@@ -249,9 +253,9 @@ class UploadOut(Schema):
 
 
 class TaskListIn(PageIn):
-    mainTaskId: str = Field("", max_length=40)
-    fileId: str = Field("", max_length=40)
-    assigneeId: str = Field("", max_length=64)
+    mainTaskId: str = Field("", max_length=200)
+    fileId: str = Field("", max_length=200)
+    assigneeId: str = Field("", max_length=200)
 
 
 class UserTaskOut(Schema):
@@ -330,11 +334,24 @@ class StatisticsOut(Schema):
 # --- Who is calling ---------------------------------------------------------------------
 
 
-def _check_client_header(request: HttpRequest) -> None:
+def _check_client_header(request: HttpRequest, *, required: bool = False) -> None:
+    """Check the caller's ``Information-Mediator-Client`` header.
+
+    The specification requires it on the applications and statistics
+    operations (``required``); elsewhere it may be left out.
+    """
     claimed = request.headers.get(CLIENT_HEADER)
     if claimed is None:
-        return
-    if len(claimed.strip().split("/")) != 4:
+        if not required:
+            return
+        raise InvalidInput(
+            _("请求头缺少 %(header)s。") % {"header": CLIENT_HEADER},
+            code="bad_client_header",
+            detail={"header": CLIENT_HEADER},
+        )
+    parts = claimed.strip().split("/")
+    # Each of INSTANCE, CLASS, MEMBER and SUBSYSTEM names something: none is empty.
+    if len(parts) != 4 or not all(part.strip() for part in parts):
         raise InvalidInput(
             _("请求头应为 INSTANCE/CLASS/MEMBER/SUBSYSTEM 格式。"),
             code="bad_client_header",
@@ -350,8 +367,8 @@ def _check_client_header(request: HttpRequest) -> None:
         )
 
 
-def _user(request: HttpRequest) -> User:
-    _check_client_header(request)
+def _user(request: HttpRequest, *, header_required: bool = False) -> User:
+    _check_client_header(request, required=header_required)
     user = principal_of(request)
     if not isinstance(user, User):  # pragma: no cover - session_auth lets only users in
         raise PermissionDenied()
@@ -511,6 +528,48 @@ def _number(value: str) -> int:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else -1
 
 
+Row = TypeVar("Row", Application, WorkTask)
+
+# Every sortBy the specification lists (Camunda's names), by what each means
+# here: an application is its process instance and its execution; its due date
+# is its deadline, and the nearest deadline is what is most urgent (priority).
+APPLICATION_SORTS = {
+    "created": "created_at",
+    "registered": "submitted_at",
+    "id": "number",
+    "instanceId": "number",
+    "caseInstanceId": "number",
+    "executionId": "number",
+    "caseExecutionId": "number",
+    "dueDate": "deadline_at",
+    "priority": "deadline_at",
+    "name": "item__name",
+    "nameCaseInsensitive": "item__name",
+    "description": "applicant_name",
+    # Who claimed the main task (the oldest open one), as assigneeId shows.
+    "assignee": "main_task_assignee",
+}
+TASK_SORTS = {
+    "created": "created_at",
+    "id": "pk",
+    "name": "name",
+    "nameCaseInsensitive": "name",
+    "description": "step",
+    "dueDate": "application__deadline_at",
+    "priority": "application__deadline_at",
+    "assignee": "claimed_by_id",
+    "instanceId": "application__number",
+    "caseInstanceId": "application__number",
+    "executionId": "application__number",
+    "caseExecutionId": "application__number",
+}
+
+
+def _page(rows: QuerySet[Row], params: PageIn) -> QuerySet[Row]:
+    start = params.firstResult
+    return rows[start : start + min(params.maxResult, MAX_RESULTS)]
+
+
 def _sort_key(allowed: Mapping[str, str], params: PageIn, default: str) -> OrderBy:
     field = allowed.get(params.sortBy or default)
     if field is None:
@@ -556,9 +615,16 @@ def get_service(request: HttpRequest, serviceId: str) -> ServiceOut:
     "/services/{serviceId}/eForms", response={200: list[EFormListItemOut], **ERRORS}, auth=None
 )
 def list_eforms(request: HttpRequest, serviceId: str) -> list[EFormListItemOut]:
-    """The item's application form (an item has one, or none)."""
+    """The item's application form (an item has one, or none); none for an unknown service.
+
+    The specification answers this operation with a list only, empty when
+    there is nothing to list.
+    """
     _check_client_header(request)
-    item = _service(serviceId)
+    try:
+        item = _service(serviceId)
+    except NotFound:
+        return []
     return [eform_out(item)] if item.form_schema else []
 
 
@@ -626,7 +692,7 @@ def submit_application(
     draft stays and the error's ``detail.fileId`` names it; with ``draft=true``
     the draft is only saved.
     """
-    user = _user(request)
+    user = _user(request, header_required=True)
     item = _service(serviceId)
     _own_applicant_id(user, payload)
     form = _form_data(item, payload) or {}
@@ -646,20 +712,21 @@ def list_applications(
     request: HttpRequest, params: Query[ApplicationListIn]
 ) -> list[ApplicationListItemOut]:
     """Your own applications; for staff also those in the queues they work in."""
-    user = _user(request)
+    user = _user(request, header_required=True)
     rows: QuerySet[Application] = selectors.applications_visible_to(user)
     if params.serviceId:
         rows = rows.filter(item__code=params.serviceId)
     if params.applicantId:
         rows = rows.filter(applicant_id=_number(params.applicantId))
-    order = _sort_key(
-        {"created": "created_at", "registered": "submitted_at", "id": "number"},
-        params,
-        "created",
-    )
-    rows = rows.order_by(order, "pk")
-    start = params.firstResult
-    return [list_item_out(a) for a in rows[start : start + params.maxResult]]
+    order = _sort_key(APPLICATION_SORTS, params, "created")
+    if params.sortBy == "assignee":
+        main_task = WorkTask.objects.filter(application=OuterRef("pk"), completed_at=None)
+        rows = rows.annotate(
+            main_task_assignee=Subquery(
+                main_task.order_by("created_at", "pk").values("claimed_by_id")[:1]
+            )
+        )
+    return [list_item_out(a) for a in _page(rows.order_by(order, "pk"), params)]
 
 
 @router.get(
@@ -670,7 +737,7 @@ def list_applications(
 )
 def get_application(request: HttpRequest, fileId: str) -> ApplicationFileOut:
     """One application you may see (your own, or one in your queues)."""
-    return file_out(access_application_by_number(_user(request), fileId))
+    return file_out(access_application_by_number(_user(request, header_required=True), fileId))
 
 
 @router.put(
@@ -691,7 +758,7 @@ def update_application(
     may name the request it answers (``requestVersion``), so that one a
     department has added to since it was read is not answered unseen.
     """
-    user = _user(request)
+    user = _user(request, header_required=True)
     application = access_application_by_number(user, fileId)
     if application.applicant_id != user.pk:
         raise PermissionDenied(_("只有申请人本人可以修改申请。"), code="not_applicant")
@@ -743,8 +810,11 @@ def _base64_files(texts: list[str]) -> "list[DjangoUploadedFile[bytes]]":
     found: list[DjangoUploadedFile[bytes]] = []
     for text in texts:
         # A data URL's header (data:application/pdf;base64,) says nothing the bytes do not.
-        encoded = text.split(",", 1)[1] if text.startswith("data:") else text
+        _header, comma, data = text.partition(",")
+        encoded = data if text.startswith("data:") else text
         try:
+            if text.startswith("data:") and not comma:
+                raise ValueError("a data URL without its data")
             content = base64.b64decode("".join(encoded.split()), validate=True)
         except (binascii.Error, ValueError):
             raise InvalidInput(
@@ -853,21 +923,10 @@ def list_tasks(request: HttpRequest, params: Query[TaskListIn]) -> list[UserTask
         rows = rows.filter(pk=_number(params.mainTaskId))
     if params.assigneeId:
         rows = rows.filter(claimed_by_id=_number(params.assigneeId))
-    order = _sort_key(
-        {
-            "created": "created_at",
-            "id": "pk",
-            "name": "name",
-            "dueDate": "application__deadline_at",
-        },
-        params,
-        "dueDate",
-    )
-    rows = rows.order_by(order, "pk")
-    start = params.firstResult
+    order = _sort_key(TASK_SORTS, params, "dueDate")
     return [
         UserTaskOut(name=task.name, **_task_fields(task))
-        for task in rows[start : start + params.maxResult]
+        for task in _page(rows.order_by(order, "pk"), params)
     ]
 
 
@@ -886,6 +945,23 @@ def get_task(request: HttpRequest, taskId: str) -> DataUserTaskOut:
         data=task.result,
         **_task_fields(task),
     )
+
+
+def _require_json_object(request: HttpRequest) -> None:
+    """Refuse a body that is JSON but not an object ("x", null, [], 42).
+
+    The schema's fields all have defaults, and the body's validation reads
+    them off whatever was sent, so such a body would pass as ``{}``: a task
+    completed, irreversibly, by a request that said nothing.
+    """
+    try:
+        body = json.loads(request.body)
+    except ValueError:  # an empty body: other text that is not JSON is refused before
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidInput(
+            _("请求体应为 JSON 对象。"), code="invalid_input", detail={"field": "body"}
+        )
 
 
 def _task_result(data: Mapping[str, Any]) -> actions.TaskResult:
@@ -919,6 +995,7 @@ def complete_task(
 ) -> CompletedTaskOut:
     """Complete a task (受理, 审查, 决定, 送达); refusing needs reasons and a legal basis."""
     user = _user(request)
+    _require_json_object(request)
     task = _task(user, taskId)
     result = _task_result(payload.data)
     application = actions.do_complete_task(task, result, acting_user=user)
@@ -943,15 +1020,26 @@ def complete_task(
 # --- Statistics -------------------------------------------------------------------------
 
 
+_CLIENT_TOKEN = ClientTokenAuth()
+
+
+def _system_if_any(request: HttpRequest) -> None:
+    """Statistics are "for anyone to see" (the specification), counts only; but
+    a department system that sends its token is still held to it: a wrong token
+    is refused, and the client header must name that system."""
+    request.auth = _CLIENT_TOKEN(request)  # type: ignore[attr-defined]
+
+
 @router.get(
     "/data/statistics",
     response={200: list[StatisticsOut], **ERRORS},
-    auth=any_principal,
+    auth=None,
     exclude_none=True,
 )
 def statistics(request: HttpRequest, params: Query[StatisticsIn]) -> list[StatisticsOut]:
-    """Decisions and 补正 requests, in total or per day, week, month or year."""
-    _check_client_header(request)
+    """Decisions and 补正 requests, in total or per day, week, month or year; open to anyone."""
+    _system_if_any(request)
+    _check_client_header(request, required=True)
     if params.role:
         raise InvalidInput(
             _("暂不支持按岗位统计。"), code="unsupported_filter", detail={"field": "role"}
@@ -960,10 +1048,18 @@ def statistics(request: HttpRequest, params: Query[StatisticsIn]) -> list[Statis
         raise InvalidInput(
             _("开始日期不能晚于结束日期。"), code="bad_period", detail={"field": "endDate"}
         )
+    name = params.registrationName.strip()
+    if name and not ServiceItem.objects.filter(Q(name=name) | Q(code=name)).exists():
+        # The specification's 404 "Requests not found": no such registration.
+        raise NotFound(
+            _("没有这个服务事项。"),
+            code="unknown_registration",
+            detail={"field": "registrationName"},
+        )
     counts = selectors.decision_counts(
         start=params.startDate,
         end=params.endDate,
-        item=params.registrationName.strip(),
+        item=name,
         operator=params.operator.strip(),
         timeframe=params.timeframe,
     )
@@ -994,7 +1090,7 @@ router.add_api_operation(
     ["GET"],
     statistics,
     response={200: list[StatisticsOut], **ERRORS},
-    auth=any_principal,
+    auth=None,
     exclude_none=True,
     include_in_schema=False,
 )

@@ -243,7 +243,11 @@ def test_no_api_operation_answers_bad_input_with_a_server_error_or_an_undocument
     )
     calls, problems = _sweep(system, "department system", real, "ClientTokenAuth")
     assert calls > 50  # every operation a department system may call
-    client = Client(raise_request_exception=False)
+    # GovStack's header too, which its Registration profile requires before anything else.
+    client = Client(
+        raise_request_exception=False,
+        headers={"Information-Mediator-Client": "ZHENGTONG/GOV/demo/portal"},
+    )
     for user in [None, *one_account_of_each_kind()]:
         client.logout()
         if user is not None:

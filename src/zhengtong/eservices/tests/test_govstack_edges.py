@@ -4,7 +4,6 @@ from zhengtong.eservices.tests.test_applications_cast import (
     MANUAL_FORM,
     ApplicationsCast,
     cast,
-    logged_in,
 )
 from zhengtong.eservices.tests.test_govstack_registration import (
     URL,
@@ -12,6 +11,7 @@ from zhengtong.eservices.tests.test_govstack_registration import (
     _ok,
     _refused,
     complete,
+    logged_in,
 )
 
 __all__ = ["cast"]

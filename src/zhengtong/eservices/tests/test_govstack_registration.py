@@ -20,7 +20,6 @@ from zhengtong.eservices.tests.test_applications_cast import (
     PNG,
     ApplicationsCast,
     cast,
-    logged_in,
     material,
     pdf,
     promise_day,
@@ -36,6 +35,13 @@ URL = "/api/govstack/registration"
 NATIVE = "/api/services/applications"
 REFERENCE = Path(__file__).resolve().parents[5] / "shared" / "reference" / "govstack"
 HEADER = {"Information-Mediator-Client": "ZHENGTONG/GOV/cs-market/portal"}
+
+
+def logged_in(user: User) -> Client:
+    """A session of ``user`` that sends the client header, as GovStack clients do."""
+    http = Client(headers=HEADER)
+    http.force_login(user)
+    return http
 
 
 def _relaxed(node: Any) -> Any:
@@ -263,7 +269,8 @@ def test_it_answers_not_found_for_an_unknown_service_or_form(cast: ApplicationsC
     _refused(
         http.get(f"{URL}/services/f7d33db0-2809-484e-a780-76b7ccd4ecbf"), 404, "unknown_service"
     )
-    _refused(http.get(f"{URL}/services/000000000000/eForms"), 404, "unknown_service")
+    # The specification answers the list of a service's eForms with a list only.
+    assert _ok(http.get(f"{URL}/services/000000000000/eForms")) == []
     _refused(http.get(f"{URL}/eForms/d98a205a-679b-485b-823d-7a32a391e744"), 404, "unknown_eform")
 
 
@@ -317,7 +324,7 @@ def test_it_refuses_an_application_in_someone_elses_name(cast: ApplicationsCast)
     )
     _refused(response, 403, "not_own_applicant")
     response = _json(http, "post", f"{URL}/services/{cast.food.code}/applications", {})
-    _refused(response, 422, "invalid_input")
+    _refused(response, 400, "invalid_input")
     response = _json(
         http,
         "post",
@@ -393,6 +400,8 @@ def test_a_document_may_come_as_base64_text(cast: ApplicationsCast) -> None:
     assert stored.sha256 == hashlib.sha256(PDF).hexdigest() and stored.size == len(PDF)
     # Text that is not base64, or whose content is no accepted file, is refused.
     _refused(http.post(address, {"file": "not base64 at all!"}), 400, "bad_base64")
+    # A data URL without its data.
+    _refused(http.post(address, {"file": "data:abc"}), 400, "bad_base64")
     text = base64.b64encode("营业执照".encode()).decode()
     _refused(http.post(address, {"file": text}), 400, "file_type")
     _refused(http.post(address, {"file": [text, text]}), 400, "one_file_required")
@@ -419,7 +428,7 @@ def test_applicants_and_staff_see_the_applications_they_may(cast: ApplicationsCa
     conforms(_ok(clerk.get(f"{URL}/applications/{number}")), "applicationFileResponse")
     _refused(logged_in(cast.outsider).get(f"{URL}/applications/{number}"), 404, "not_found")
     _refused(applicant.get(f"{URL}/applications/SQ20000101000001"), 404, "not_found")
-    _refused(applicant.get(f"{URL}/applications?sortBy=priority"), 400, "bad_sort")
+    _refused(applicant.get(f"{URL}/applications?sortBy=colour"), 400, "bad_sort")
     # Staff complete tasks; they do not rewrite an applicant's form.
     response = _json(clerk, "put", f"{URL}/applications/{number}", {"applicantId": "1"})
     _refused(response, 403, "not_applicant")
@@ -467,6 +476,83 @@ def test_staff_complete_the_tasks_of_their_lanes(cast: ApplicationsCast) -> None
     assert _ledger(number)[-1] == "eservices.complete_task"
     assert Application.objects.get(number=number).state == "accepted"
     _refused(_json(clerk, "post", complete_url, {"data": {}}), 409, "task_completed")
+
+
+def test_a_body_that_is_not_an_object_completes_no_task(cast: ApplicationsCast) -> None:
+    number = complete(logged_in(cast.applicant), cast, MANUAL_FORM)["fileId"]
+    clerk = logged_in(cast.clerk)
+    [task] = _ok(clerk.get(f"{URL}/tasks?fileId={number}"))
+    complete_url = f"{URL}/tasks/{task['taskId']}/complete"
+    bodies: list[Any] = ["x", None, [], 42]
+    for body in bodies:
+        _refused(_json(clerk, "post", complete_url, body), 400, "invalid_input")
+    empty = clerk.post(complete_url, b"", content_type="application/json")
+    assert empty.status_code == 400, empty.content.decode()
+    # Nothing was accepted: the task is still open and the application waits.
+    assert Application.objects.get(number=number).state == "submitted"
+    assert [t["taskId"] for t in _ok(clerk.get(f"{URL}/tasks?fileId={number}"))] == [task["taskId"]]
+
+
+def test_the_applications_operations_require_the_client_header(cast: ApplicationsCast) -> None:
+    applicant = logged_in(cast.applicant)
+    number = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    bare = Client()
+    bare.force_login(cast.applicant)
+    body = {"applicantId": applicant_id(cast.applicant)}
+    for response in (
+        bare.get(f"{URL}/applications"),
+        bare.get(f"{URL}/applications/{number}"),
+        _json(bare, "put", f"{URL}/applications/{number}", body),
+        _json(bare, "post", f"{URL}/services/{cast.food.code}/applications", body),
+    ):
+        _refused(response, 400, "bad_client_header")
+    # An empty part is no member or subsystem.
+    empty_part = {"Information-Mediator-Client": "eGovStack/GOV/90000009/"}
+    _refused(bare.get(f"{URL}/applications", headers=empty_part), 400, "bad_client_header")
+    # Nothing was saved by the refused submission.
+    assert Application.objects.filter(applicant=cast.applicant).count() == 1
+    # Services and their forms may be read without it.
+    assert _ok(Client().get(f"{URL}/services/{cast.food.code}"))["id"] == cast.food.code
+
+
+def test_lists_take_every_sort_the_specification_lists(cast: ApplicationsCast) -> None:
+    applicant = logged_in(cast.applicant)
+    first = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    second = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    clerk = logged_in(cast.clerk)
+    sorts = [
+        "instanceId",
+        "caseInstanceId",
+        "dueDate",
+        "executionId",
+        "caseExecutionId",
+        "assignee",
+        "created",
+        "description",
+        "id",
+        "name",
+        "nameCaseInsensitive",
+        "priority",
+    ]
+    for sort in sorts:
+        for order in ("asc", "desc"):
+            query = f"sortBy={sort}&sortOrder={order}"
+            listed = _ok(clerk.get(f"{URL}/applications?{query}"))
+            assert sorted(a["fileId"] for a in listed) == [first, second], sort
+            assert len(_ok(clerk.get(f"{URL}/tasks?{query}"))) == 2, sort
+    by_id = _ok(clerk.get(f"{URL}/applications?sortBy=instanceId&sortOrder=desc"))
+    assert [a["fileId"] for a in by_id] == [second, first]
+    # The application whose main task the clerk claimed comes first by assignee, descending.
+    [task] = _ok(clerk.get(f"{URL}/tasks?fileId={first}"))
+    _ok(_json(clerk, "post", f"{NATIVE}/tasks/{task['taskId']}/claim", {}))
+    by_assignee = _ok(clerk.get(f"{URL}/applications?sortBy=assignee&sortOrder=desc"))
+    assert [a["fileId"] for a in by_assignee] == [first, second]
+    assert by_assignee[0]["assigneeId"] == str(cast.clerk.pk)
+    # More than a page is a page; filters longer than any id match nothing.
+    assert len(_ok(clerk.get(f"{URL}/applications?maxResult=1000"))) == 2
+    assert len(_ok(clerk.get(f"{URL}/tasks?maxResult=1000"))) == 2
+    assert _ok(clerk.get(f"{URL}/applications?serviceId={'9' * 41}")) == []
+    assert _ok(clerk.get(f"{URL}/tasks?fileId={'9' * 41}")) == []
 
 
 def test_an_application_sent_back_is_corrected_with_put(cast: ApplicationsCast) -> None:
@@ -542,7 +628,9 @@ def test_statistics_count_decisions_and_corrections(cast: ApplicationsCast) -> N
     assert by_applicant[0]["processed"] == 0
     by_item = _ok(clerk.get(f"{URL}/data/statistics?registrationName={cast.food.name}"))
     assert by_item[0]["processed"] == 2
-    assert _ok(clerk.get(f"{URL}/data/statistics?registrationName=其他事项"))[0]["processed"] == 0
+    # The specification's 404 "Requests not found": a registration that does not exist.
+    response = clerk.get(f"{URL}/data/statistics?registrationName=n0tex1st")
+    _refused(response, 404, "unknown_registration")
     old = _ok(clerk.get(f"{URL}/data/statistics?startDate=2000-01-01&endDate=2000-12-31"))
     assert old[0]["processed"] == 0
 
@@ -552,8 +640,26 @@ def test_statistics_refuse_what_they_cannot_answer(cast: ApplicationsCast) -> No
     _refused(http.get(f"{URL}/data/statistics?role=Handler"), 400, "unsupported_filter")
     period = "startDate=2024-02-01&endDate=2024-01-01"
     _refused(http.get(f"{URL}/data/statistics?{period}"), 400, "bad_period")
-    _refused(http.get(f"{URL}/data/statistics?timeframe=hour"), 422, "invalid_input")
-    _refused(Client().get(f"{URL}/data/statistics"), 401, "not_authenticated")
+    # The specification's 400 "Invalid input supplied", not the platform's 422.
+    _refused(http.get(f"{URL}/data/statistics?timeframe=hour"), 400, "invalid_input")
+    _refused(http.get(f"{URL}/data/statistics?startDate=2021-13-01"), 400, "invalid_input")
+    # The header is required; a malformed one is refused whoever calls.
+    _refused(Client().get(f"{URL}/data/statistics"), 400, "bad_client_header")
+    for header in ("eGovStack/GOV/90000009/", "///", "invalid_header"):
+        response = Client().get(
+            f"{URL}/data/statistics", headers={"Information-Mediator-Client": header}
+        )
+        _refused(response, 400, "bad_client_header")
+    bad_token = Client(HTTP_AUTHORIZATION="Bearer nobody.wrong")
+    _refused(bad_token.get(f"{URL}/data/statistics", headers=HEADER), 401, "bad_credentials")
+
+
+def test_statistics_are_open_to_anyone(cast: ApplicationsCast) -> None:
+    complete(logged_in(cast.applicant), cast, AUTOMATIC_FORM)
+    for address in (f"{URL}/data/statistics", f"{URL}/data/statistics/1.0"):
+        body = _ok(Client().get(address, headers=HEADER))
+        conforms(body, "inline_response_200", many=True, statistics=True)
+        assert body[0]["approved"] == 1
 
 
 def test_department_systems_read_services_and_statistics_but_not_applications(

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from pydantic import BaseModel
 
-from zhengtong.api import api
+from zhengtong.api import INVALID_INPUT_AS_400, api
 
 _SCHEMA = api.get_openapi_schema()
 _OPERATIONS = [
@@ -89,7 +89,9 @@ def test_every_operation_that_takes_input_lists_the_refusal_of_malformed_input()
     for method, path, operation in _OPERATIONS:
         takes_input = bool(operation.get("parameters")) or "requestBody" in operation
         if takes_input:
-            assert "422" in _responses(operation), f"{method} {path}"
+            # GovStack's Registration profile answers it with 400, as its specification says.
+            refusal = "400" if path.startswith(INVALID_INPUT_AS_400) else "422"
+            assert refusal in _responses(operation), f"{method} {path}"
         if operation.get("security"):
             assert "401" in _responses(operation), f"{method} {path}"
 
