@@ -844,7 +844,10 @@ def _carry_review_into_revision(
     if not carried:
         return None
     revision.content = content
-    revision.save(update_fields=["content", "updated_at"])
+    # An editor who loaded the change before the review would put the
+    # replaced values back on saving: the review is a save of its own.
+    revision.version += 1
+    revision.save(update_fields=["content", "version", "updated_at"])
     return revision
 
 
@@ -932,12 +935,19 @@ def _locked_revision(revision: ResourceRevision) -> ResourceRevision:
 
 
 def do_update_revision(
-    revision: ResourceRevision, data: ResourceInput, *, actor: Actor, sees: Sees | None = None
+    revision: ResourceRevision,
+    data: ResourceInput,
+    *,
+    actor: Actor,
+    sees: Sees | None = None,
+    version: int | None = None,
 ) -> ResourceRevision:
     """Replace a draft change's content; the resource code is the entry's and stays.
 
     With ``sees``, related entries the editor may not see are refused when
-    named and kept when linked already, as for drafts.
+    named and kept when linked already, as for drafts. With ``version``, the
+    version of the change the editor was shown, a change saved since
+    (``stale_revision``) is not written over.
     """
     if data.code != revision.resource.code:
         message = str(_("变更不能修改资源代码：代码不同的是另一条目录。"))
@@ -947,6 +957,12 @@ def do_update_revision(
         locked = _locked_revision(revision)
         if locked.state != RevisionState.DRAFT:
             raise Conflict(_("只有变更草稿可以修改。"), code="not_draft")
+        if version is not None and version != locked.version:
+            raise Conflict(
+                _("这份变更草稿在您打开之后已被修改并保存，本次保存未生效。"),
+                code="stale_revision",
+                detail={"version": locked.version, "given": version},
+            )
         _refuse_dropping_items_in_use(locked.resource, data)
         _refuse_unknown_related(data.related, sees)
         related = list(dict.fromkeys(data.related))
@@ -955,8 +971,9 @@ def do_update_revision(
             hidden = Resource.objects.filter(code__in=before).select_related("provider__region")
             related += [r.code for r in hidden if not sees(r) and r.code not in related]
         locked.content = input_as_json(dataclasses.replace(data, related=tuple(related)))
-        locked.save(update_fields=["content", "updated_at"])
-        _revision_record(locked, "update", actor, items=len(data.items))
+        locked.version += 1
+        locked.save(update_fields=["content", "version", "updated_at"])
+        _revision_record(locked, "update", actor, items=len(data.items), version=locked.version)
     return locked
 
 

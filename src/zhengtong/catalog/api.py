@@ -37,6 +37,7 @@ from zhengtong.catalog.schemas import (
     ResourceReasonIn,
     ResourceSummaryOut,
     RevisionChangeOut,
+    RevisionIn,
     RevisionOut,
 )
 from zhengtong.catalog.selectors import (
@@ -117,6 +118,7 @@ def resource_input(payload: ResourceIn) -> ResourceInput:
     data = payload.dict()
     items = [ItemInput(**item) for item in data.pop("items")]
     data.pop("department_code")
+    data.pop("version", None)
     return ResourceInput(**data, items=items)
 
 
@@ -303,6 +305,7 @@ def revision_out(revision: ResourceRevision, principal: Principal) -> RevisionOu
     return RevisionOut(
         resource_code=revision.resource.code,
         state=revision.state,
+        version=revision.version,
         returned_reason=revision.returned_reason,
         content=revision_content(revision, principal),
         changes=[RevisionChangeOut(**asdict(c)) for c in _changes(revision, principal)],
@@ -343,8 +346,13 @@ def get_resource_revision(request: HttpRequest, slug: str) -> RevisionOut:
 
 
 @router.put("/resources/{slug}/revision", response={200: RevisionOut, **ERRORS}, auth=session_auth)
-def update_resource_revision(request: HttpRequest, slug: str, payload: ResourceIn) -> RevisionOut:
-    """Replace the open change's content (the whole entry as changed; same code)."""
+def update_resource_revision(request: HttpRequest, slug: str, payload: RevisionIn) -> RevisionOut:
+    """Replace the open change's content (the whole entry as changed; same code).
+
+    Send the ``version`` you read: if the change was saved since (by another
+    officer, or by a negative-list review carried into it), the save is
+    refused with ``stale_revision`` (409) and nothing is written over.
+    """
     revision = _open_revision(request, slug)
     require_edit(request.user, revision.resource)
     changed = actions.do_update_revision(
@@ -352,6 +360,7 @@ def update_resource_revision(request: HttpRequest, slug: str, payload: ResourceI
         resource_input(payload),
         actor=actor_of(request.user),
         sees=lambda r: may_see(request.user, r),
+        version=payload.version,
     )
     return revision_out(changed, request.user)
 

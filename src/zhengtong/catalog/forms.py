@@ -403,6 +403,20 @@ class ResourceForm(forms.Form):
         )
 
 
+class RevisionForm(ResourceForm):
+    """A change's form: the entry's fields and the version of the change it was filled in on."""
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "required": _("缺少变更草稿的版本，本次保存未生效；请重新加载页面后再修改。"),
+            "invalid": _("缺少变更草稿的版本，本次保存未生效；请重新加载页面后再修改。"),
+            "min_value": _("缺少变更草稿的版本，本次保存未生效；请重新加载页面后再修改。"),
+        },
+    )
+
+
 _ITEM_COLUMNS = len(ITEM_HEADINGS)
 
 

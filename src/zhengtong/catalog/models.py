@@ -294,6 +294,10 @@ class ResourceRevision(models.Model):
         _("状态"), max_length=12, choices=RevisionState.choices, default=RevisionState.DRAFT
     )
     content = models.JSONField(default=dict)
+    # Counts the saves of ``content``: an editor saves on the version it was
+    # shown, so that of two editors the later does not write over the earlier
+    # unseen (``actions.do_update_revision``, ``stale_revision``).
+    version = models.PositiveIntegerField(default=1)
     # The last return's reason, shown to the officers until they submit again.
     returned_reason = models.CharField(max_length=500, blank=True)
     opened_by_ref = models.CharField(max_length=100)

@@ -43,6 +43,15 @@ class ResourceIn(Schema):
     items: list[ItemIn]
 
 
+class RevisionIn(ResourceIn):
+    version: int | None = Field(
+        None,
+        description="the change's version as you read it (RevisionOut.version); a change "
+        "saved since is refused with stale_revision (409) instead of being written over. "
+        "Without it the save is unconditional.",
+    )
+
+
 class ResourceReasonIn(Schema):
     # The length is checked by the action, after trimming, so that the page
     # and the API refuse alike (reason_too_long).
@@ -129,6 +138,9 @@ class RevisionChangeOut(Schema):
 class RevisionOut(Schema):
     resource_code: str
     state: str = Field(description="draft, submitted, applied or discarded")
+    version: int = Field(
+        description="counts the saves of the content; send it back with the next save"
+    )
     returned_reason: str = Field(description="why the data bureau last returned it")
     content: dict[str, Any] = Field(description="the whole entry as changed (ResourceIn's fields)")
     changes: list[RevisionChangeOut] = Field(

@@ -28,6 +28,7 @@ from zhengtong.catalog.forms import (
     NegativeReviewForm,
     ReasonForm,
     ResourceForm,
+    RevisionForm,
     SearchForm,
     UploadForm,
 )
@@ -336,19 +337,33 @@ def revision(request: HttpRequest, slug: str) -> HttpResponse:
         initial = ResourceForm.initial_from_input(
             actions.input_from_json(change.content), resource.provider.code, request.user
         )
-        form = ResourceForm(
+        form = RevisionForm(
             request.POST or None,
-            initial=initial,
+            initial={**initial, "version": change.version},
             departments=Department.objects.filter(pk=resource.provider_id),
             principal=request.user,
         )
         if request.method == "POST" and form.is_valid():
             try:
                 actions.do_update_revision(
-                    change, form.to_input(), actor=actor_of(request.user), sees=form.sees
+                    change,
+                    form.to_input(),
+                    actor=actor_of(request.user),
+                    sees=form.sees,
+                    version=form.cleaned_data["version"],
                 )
             except ZhengtongError as error:
                 _show_refusal(form, error)
+                if error.code == "stale_revision":
+                    # The form keeps what was typed, and the version it was
+                    # filled in on, so that saving it again is refused too.
+                    form.add_error(
+                        None,
+                        _(
+                            "您填写的内容仍在下方；请先另行保存这些内容，"
+                            "然后请重新加载页面，在最新的变更草稿上修改。"
+                        ),
+                    )
             else:
                 messages.success(request, _("变更草稿已保存。"))
                 return redirect("catalog:revision", slug=resource.slug)

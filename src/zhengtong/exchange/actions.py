@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zhengtong.catalog.actions import control_character
 from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
@@ -588,6 +589,21 @@ class ApplicationInput:
     clear_fields: Sequence[str] = ()
 
 
+def _refuse_invisible(text: str, field: str, *, multiline: bool = True) -> None:
+    """Refuse a text holding control characters, which would be stored and shown invisibly.
+
+    The pages' forms refuse them (``forms._visible``); the API is refused alike.
+    A multi-line text keeps its line breaks and tabs.
+    """
+    char = control_character(text, multiline=multiline)
+    if char is not None:
+        raise InvalidInput(
+            _("不能含有控制字符等不可见字符（%(char)s）。") % {"char": char},
+            code="control_character",
+            detail={"field": field, "char": char},
+        )
+
+
 def _check_requested_fields(
     resource: Resource, fields: Sequence[str], clear_fields: Sequence[str]
 ) -> tuple[list[str], list[str]]:
@@ -626,6 +642,8 @@ def do_apply_for_access(
     """File an application to use a published resource; the provider answers within
     ten working days."""
     purpose, basis = data.purpose.strip(), data.legal_basis.strip()
+    _refuse_invisible(purpose, "purpose")
+    _refuse_invisible(basis, "legal_basis", multiline=False)
     if len(purpose) < 4:
         raise InvalidInput(gettext_lazy("请写明使用用途。"), code="purpose_required")
     if not basis:
@@ -765,6 +783,7 @@ def do_grant_application(
             code="invalid_rate",
             detail={"max": MAX_RATE_PER_MINUTE},
         )
+    _refuse_invisible(reason, "reason")
     with transaction.atomic(durable=True):
         locked = _lock_pending(application)
         if locked.client.revoked_at is not None:
@@ -834,6 +853,7 @@ def do_refuse_application(
     """Refuse an application; the reason is required and shown to the applicant."""
     if not reason.strip():
         raise InvalidInput(gettext_lazy("拒绝时请说明理由。"), code="reason_required")
+    _refuse_invisible(reason, "reason")
     with transaction.atomic(durable=True):
         locked = _lock_pending(application)
         locked.state = ApplicationState.REFUSED
@@ -877,6 +897,7 @@ def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
     """End a grant at once; calls under it are refused from the next request on."""
     if not reason.strip():
         raise InvalidInput(gettext_lazy("撤销时请说明理由。"), code="reason_required")
+    _refuse_invisible(reason, "reason")
     with transaction.atomic(durable=True):
         locked = (
             Grant.objects.select_for_update().select_related("resource", "client").get(pk=grant.pk)

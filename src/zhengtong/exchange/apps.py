@@ -14,6 +14,7 @@ class ExchangeConfig(AppConfig):
         on_refused_request(log_refused_call)
 
         from zhengtong.catalog.item_uses import on_item_removal
-        from zhengtong.exchange.selectors import dataset_key_items
+        from zhengtong.exchange.selectors import dataset_key_items, granted_items
 
         on_item_removal(dataset_key_items)
+        on_item_removal(granted_items)

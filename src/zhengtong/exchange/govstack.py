@@ -4,8 +4,8 @@ Two GovStack interfaces are offered over the same governed exchange, so that a
 system built for GovStack can use the registries the departments share here:
 
 * the Digital Registries **Data API** (``/data/{registryName}/{versionNumber}/...``):
-  a registry is a published catalog resource with a hosted dataset, named by
-  its resource code with ``-`` for ``/``. Reads go through ``governed.py``
+  a registry is a published catalog resource with a hosted or proxied dataset,
+  named by its resource code with ``-`` for ``/``. Reads go through ``governed.py``
   exactly like the native look-ups, so every read is granted, masked and
   written to the ledger the same way; writes go through the exchange actions
   and are open only to the provider department's own systems.
@@ -51,7 +51,7 @@ from zhengtong.core.schemas import ErrorOut
 from zhengtong.core.validators import normalise, validate_id_number
 from zhengtong.exchange import actions, governed
 from zhengtong.exchange.access import access_dataset_for_pushing
-from zhengtong.exchange.models import HostedDataset, Record
+from zhengtong.exchange.models import HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
 from zhengtong.exchange.rows import BadValue, clean_value
 from zhengtong.exchange.schemas import UPSTREAM_ERRORS
@@ -356,7 +356,7 @@ def _text(code: str, value: Any) -> str | None:
 def _resource(slug: str) -> Resource:
     resource = (
         Resource.objects.filter(code=slug.replace("-", "/"), state=ResourceState.PUBLISHED)
-        .select_related("provider", "hosted_dataset")
+        .select_related("provider", "hosted_dataset", "proxied_dataset")
         .first()
     )
     if resource is None:
@@ -364,8 +364,16 @@ def _resource(slug: str) -> Resource:
     return resource
 
 
-def _hosted(slug: str) -> HostedDataset:
-    dataset: HostedDataset | None = getattr(_resource(slug), "hosted_dataset", None)
+def _source(slug: str) -> HostedDataset | ProxiedDataset:
+    """Where the registry's records are read: the hosted copy, or the provider's own API.
+
+    Reads by key go through ``governed`` either way; only a registry with
+    neither is not connected (``not_hosted``).
+    """
+    resource = _resource(slug)
+    dataset: HostedDataset | ProxiedDataset | None = getattr(
+        resource, "hosted_dataset", None
+    ) or getattr(resource, "proxied_dataset", None)
     if dataset is None:
         raise Conflict(_("该目录资源的数据尚未接入共享交换平台。"), code="not_hosted", status=409)
     return dataset
@@ -373,7 +381,7 @@ def _hosted(slug: str) -> HostedDataset:
 
 def _split_key(slug: str, content: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     """The key item, its value and the other criteria of a query's content."""
-    dataset = _hosted(slug)
+    dataset = _source(slug)
     key_code = str(dataset.key_item_code)
     # The registry's items are public in the catalog: naming one it does not have is
     # a mistake to point out, for read as for exists, not a record that is missing.
@@ -608,18 +616,25 @@ def _list_url(request: HttpRequest, params: ListIn, cursor: int) -> str:
     return request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
 
 
-@router.get("/data/{registry}/{version}", response={200: ListOut, **ERRORS}, auth=client_auth)
+@router.get(
+    "/data/{registry}/{version}",
+    response={200: ListOut, **ERRORS, **UPSTREAM_ERRORS},
+    auth=client_auth,
+)
 def list_records(
     request: HttpRequest, registry: str, version: str, params: Query[ListIn]
 ) -> ListOut:
     """List records. With the key item as criterion (``query.<key item>=...`` or
     ``filter=<key item>&search=...``) this is a look-up; otherwise it pages through the
     registry's change feed (each page one governed read, ``next`` gives the following page)
-    and keeps the records whose readable items equal the criteria."""
+    and keeps the records whose readable items equal the criteria. A registry served from
+    the provider's own system has no change feed: only the look-up is served, and a list
+    without the key item is refused with ``not_supported_for_proxied`` (409)."""
     client = _reader(request, governed.Operation.CHANGES, registry)
     with _refusals_logged(request, client, governed.Operation.CHANGES, registry):
         _registry_version(version)
-        key_code = str(_hosted(registry).key_item_code)
+        source = _source(registry)
+    key_code = str(source.key_item_code)
     criteria: dict[str, str] = {}
     for name in request.GET:
         value = request.GET.get(name, "")
@@ -629,6 +644,20 @@ def list_records(
         criteria[params.filter or "*"] = params.search
     purpose = purpose_of(request)
     key = criteria.pop(key_code, None)
+    if key is None and isinstance(source, ProxiedDataset):
+        # The provider's system answers one record by key and keeps no change
+        # feed here to page through: the data is connected, but only a
+        # look-up by key can be served.
+        with _refusals_logged(request, client, governed.Operation.CHANGES, registry):
+            raise Conflict(
+                _(
+                    "该登记簿的数据由提供部门自己的系统实时提供，不支持列出记录；"
+                    "请以主键信息项为条件查询。"
+                ),
+                code="not_supported_for_proxied",
+                status=409,
+                detail={"key_item": key_code},
+            )
     next_url = None
     # Sorted by the key as shown; records are told apart by the key's hash,
     # as two masked keys may look alike (430102********1057).
@@ -660,7 +689,7 @@ router.add_api_operation(
     "/data/{registry}/{version}/",
     ["GET"],
     list_records,
-    response={200: ListOut, **ERRORS},
+    response={200: ListOut, **ERRORS, **UPSTREAM_ERRORS},
     auth=client_auth,
     include_in_schema=False,
 )
@@ -679,7 +708,7 @@ def _pusher(
     return client, access_dataset_for_pushing(client, registry)
 
 
-def _items(dataset: HostedDataset) -> dict[str, InformationItem]:
+def _items(dataset: HostedDataset | ProxiedDataset) -> dict[str, InformationItem]:
     return {item.code: item for item in dataset.resource.items.all()}
 
 

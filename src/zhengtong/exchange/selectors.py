@@ -339,3 +339,36 @@ def dataset_key_items(resource: Resource, codes: Collection[str]) -> dict[str, s
     )
     reason = str(_("共享数据集按该信息项查找记录，不能删去。"))
     return {code: reason for code in codes if code in keys}
+
+
+def granted_items(resource: Resource, codes: Collection[str]) -> dict[str, str]:
+    """Those of the resource's item codes that a grant in force names, each with why a
+    change of the catalog entry may not take it out while the grant stands.
+
+    The grant would go on naming an item the entry no longer has, and calls
+    under it would be answered ``unknown_item``; once it is revoked or has run
+    out, the item may go.
+    """
+    wanted = set(codes)
+    found: dict[str, str] = {}
+    grants = (
+        grants_in_force()
+        .filter(resource=resource)
+        .select_related("client__department")
+        .order_by("expires_at", "pk")
+    )
+    for grant in grants:
+        for code in grant.fields:
+            if code in wanted and code not in found:
+                found[code] = str(
+                    _(
+                        "%(department)s的“%(system)s”持有有效的共享授权（至%(expires)s），"
+                        "授权仍包含该信息项；授权撤销或到期后才能删去。"
+                    )
+                    % {
+                        "department": grant.client.department.name,
+                        "system": grant.client.name,
+                        "expires": grant.expires_at.astimezone(SHANGHAI).date().isoformat(),
+                    }
+                )
+    return found

@@ -244,11 +244,13 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "application": found,
         "row": _rows([found])[0],
-        "item_names": [names.get(code, code) for code in found.fields],
-        "clear_names": [names.get(code, code) for code in found.clear_fields],
+        "item_names": [_item_name(names, code) for code in found.fields],
+        "clear_names": [_item_name(names, code) for code in found.clear_fields],
         "can_answer": pending and may_answer(user, found),
         "can_withdraw": pending and may_withdraw(user, found),
-        "grant_form": GrantForm(items=[(c, names.get(c, c)) for c in found.fields]),
+        # An item a change of the catalog entry took out since the application
+        # was filed can no longer be granted (unknown_item): it is not offered.
+        "grant_form": GrantForm(items=[(c, names[c]) for c in found.fields if c in names]),
         "refuse_form": ReasonForm(),
         "grant": grant,
         "grant_row": grant_row,
@@ -257,6 +259,13 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
         "revoke_form": ReasonForm(),
     }
     return render(request, "exchange/application.html", context)
+
+
+def _item_name(names: dict[str, str], code: str) -> str:
+    """An applied-for item by its name, or by its code, marked, once the entry has it no more."""
+    if code in names:
+        return names[code]
+    return _("%(code)s（已从目录中删去）") % {"code": code}
 
 
 def _reason_problem(form: GrantForm | ReasonForm) -> str:

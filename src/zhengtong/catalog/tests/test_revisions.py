@@ -13,8 +13,9 @@ from django.utils import timezone
 from zhengtong.catalog import actions
 from zhengtong.catalog.actions import ItemInput, input_as_json
 from zhengtong.catalog.models import Resource
-from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, publish
+from zhengtong.catalog.tests.cast import ENTERPRISE, PASSWORD, CatalogCast, publish
 from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.identity.actions import do_create_staff
 from zhengtong.ledger.models import LedgerEntry
 
 ADDED = ItemInput("reg_date", "成立日期", "D")
@@ -356,3 +357,111 @@ def test_an_entry_stored_with_a_value_since_taken_out_of_a_dictionary_can_be_cha
     (change,) = changed.json()["changes"]
     assert (change["field"], change["before"], change["after"]) == ("format", "paper", "数据库")
     assert officer.get(f"/catalog/resource/{enterprise.slug}/revision/").status_code == 200
+
+
+def test_a_change_saved_on_an_outdated_version_is_refused_not_written_over(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    colleague = do_create_staff(
+        "zhengshi", PASSWORD, "郑十", cast.market, ["administrator"], actor=TEST_ACTOR
+    )
+    first, second = _client(cast.officer), _client(colleague)
+    opened = first.post(_url(enterprise)).json()
+    # Both load the change as it stands.
+    loaded = second.get(_url(enterprise)).json()
+    assert opened["version"] == loaded["version"] == 1
+
+    saved = first.put(
+        _url(enterprise),
+        {**_payload(cast.market.code, update_cycle="daily"), "version": 1},
+        content_type="application/json",
+    )
+    assert saved.status_code == 200, saved.content
+    assert saved.json()["version"] == 2
+    before = LedgerEntry.objects.count()
+    stale = second.put(
+        _url(enterprise),
+        {**_payload(cast.market.code, name="企业登记信息（旧稿）"), "version": 1},
+        content_type="application/json",
+    )
+    assert stale.status_code == 409, stale.content
+    assert stale.json()["code"] == "stale_revision"
+    assert stale.json()["detail"]["version"] == 2
+    assert LedgerEntry.objects.count() == before
+    # The earlier save stands.
+    content = first.get(_url(enterprise)).json()["content"]
+    assert content["update_cycle"] == "daily" and content["name"] == "企业登记信息"
+    # Saved on the version it was shown, the change goes through.
+    again = second.put(
+        _url(enterprise),
+        {
+            **_payload(cast.market.code, update_cycle="daily", name="企业登记信息（新稿）"),
+            "version": 2,
+        },
+        content_type="application/json",
+    )
+    assert again.status_code == 200 and again.json()["version"] == 3
+    # Without a version the API saves as before.
+    unversioned = first.put(
+        _url(enterprise), _payload(cast.market.code), content_type="application/json"
+    )
+    assert unversioned.status_code == 200 and unversioned.json()["version"] == 4
+
+
+def test_a_negative_list_review_carried_into_a_change_outdates_the_loaded_version(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    officer, bureau = _client(cast.officer), _client(cast.bureau)
+    version = officer.post(_url(enterprise)).json()["version"]
+    reviewed = bureau.post(
+        f"/api/catalog/resources/{enterprise.slug}/negative-review",
+        {
+            "item_code": "legal_rep_id",
+            "legal_basis": "《中华人民共和国个人信息保护法》第二十八条",
+            "scope": "仅登记机关内部使用",
+            "review_date": (timezone.localdate() + timedelta(days=400)).isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert reviewed.status_code == 200, reviewed.content
+    # Saved as loaded, the change would put back the scope the review replaced.
+    stale = officer.put(
+        _url(enterprise),
+        {**_payload(cast.market.code, update_cycle="daily"), "version": version},
+        content_type="application/json",
+    )
+    assert stale.status_code == 409 and stale.json()["code"] == "stale_revision"
+
+
+def test_the_change_page_refuses_an_outdated_save_and_keeps_what_was_typed(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    colleague = do_create_staff(
+        "zhengshi", PASSWORD, "郑十", cast.market, ["administrator"], actor=TEST_ACTOR
+    )
+    first, second = _client(cast.officer), _client(colleague)
+    url = f"/catalog/resource/{enterprise.slug}/revision/"
+    first.post(f"/catalog/resource/{enterprise.slug}/revision/open/")
+
+    def form_data(client: Client) -> dict[str, Any]:
+        form = client.get(url).context["form"]
+        data = {name: form[name].value() for name in form.fields}
+        return {k: ("" if v is None else v) for k, v in data.items()}
+
+    mine, theirs = form_data(first), form_data(second)
+    mine["abstract"] = "本市企业和个体工商户的登记信息。"
+    assert first.post(url, mine).status_code == 302
+    theirs["abstract"] = "本市全部市场主体的登记信息。"
+    refused = second.post(url, theirs)
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "请重新加载页面" in page
+    # What the second officer typed is still in the form.
+    assert "本市全部市场主体的登记信息。" in page
+    assert refused.context["form"]["abstract"].value() == "本市全部市场主体的登记信息。"
+    stored = first.get(_url(enterprise)).json()["content"]
+    assert stored["abstract"] == "本市企业和个体工商户的登记信息。"
+    # A save without the version the form was shown is refused as well.
+    del theirs["version"]
+    assert "请重新加载页面" in second.post(url, theirs).content.decode()
+    assert first.get(_url(enterprise)).json()["content"]["abstract"] == stored["abstract"]

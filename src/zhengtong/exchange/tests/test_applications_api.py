@@ -429,3 +429,29 @@ def test_a_system_that_may_not_read_shared_data_cannot_apply(sharing: Sharing) -
     # Nor is it offered on the page.
     form = applicant.get(f"/exchange/resource/{SLUG}/apply/").content.decode()
     assert sharing.reader.name in form and "芙蓉区推送系统" not in form
+
+
+@pytest.mark.parametrize("text", ["用途\x07不明", "用途\x1b[0m不明", "用途\x7f不明"])
+def test_control_characters_in_an_applications_texts_are_refused_as_the_pages_refuse_them(
+    sharing: Sharing, text: str
+) -> None:
+    # NUL and lone surrogates are refused before any view (core.middleware, the schema).
+    applicant, provider = logged_in(sharing.county_officer), logged_in(sharing.officer)
+    before = LedgerEntry.objects.count()
+    for field in ("purpose", "legal_basis"):
+        refused = _post(applicant, "/applications", _application(sharing, **{field: text}))
+        assert refused.status_code == 400, refused.content
+        assert refused.json()["code"] == "control_character"
+        assert refused.json()["detail"]["field"] == field
+    assert not AccessApplication.objects.exists()
+    application = apply_for_phone(sharing)
+    grant = f"/applications/{application.pk}/grant"
+    for path in (grant, f"/applications/{application.pk}/refuse"):
+        refused = _post(provider, path, {"reason": text})
+        assert refused.status_code == 400, refused.content
+        assert refused.json()["detail"]["field"] == "reason"
+    granted = _post(provider, grant).json()
+    refused = _post(provider, f"/grants/{granted['id']}/revoke", {"reason": text})
+    assert refused.status_code == 400 and refused.json()["detail"]["field"] == "reason"
+    # The application, its grant: nothing else was written.
+    assert LedgerEntry.objects.count() == before + 2
