@@ -8,7 +8,13 @@ from django.utils.translation import gettext as _
 from zhengtong.core.errors import NotFound, PermissionDenied
 from zhengtong.core.models import Department, RegionLevel
 from zhengtong.hotline import routing, selectors
-from zhengtong.hotline.models import Case, CaseImport, ClassifierVersion, ExtensionRequest
+from zhengtong.hotline.models import (
+    Case,
+    CaseEvent,
+    CaseImport,
+    ClassifierVersion,
+    ExtensionRequest,
+)
 from zhengtong.hotline.permissions import (
     DISPATCH,
     ENTER_CALLS,
@@ -17,7 +23,7 @@ from zhengtong.hotline.permissions import (
     SUPERVISE,
     VIEW_OVERVIEW,
 )
-from zhengtong.hotline.states import CaseState
+from zhengtong.hotline.states import CaseState, EventKind
 from zhengtong.identity.models import User
 from zhengtong.identity.permissions import departments_in_scope, grants_of, has_permission
 
@@ -105,6 +111,36 @@ def access_case_for_staff(user: User, number: str) -> Case:
     ):
         return case
     raise _not_found()
+
+
+def departure_for_staff(user: User, number: str) -> CaseEvent | None:
+    """Return how a case left the user's department, if it once was theirs and is no longer.
+
+    For a link the department followed before it lost the case (a notice on
+    the worklist, a bookmark): the department returned it (退回) or the
+    centre recalled it (撤回). The event is all it is told: the case itself,
+    and where it went since, are no longer its to see. None when the case
+    is unknown or was never the user's department's, which the caller answers
+    as "not found", as for any other case.
+    """
+    case = selectors.case_by_number(number)
+    if case is None:
+        return None
+    # A merged repeat went wherever its original went.
+    handled = _handled_as(case)
+    departments = set(handling_department_ids(user))
+    departments.update(departments_in_scope(user, SUPERVISE).values_list("pk", flat=True))
+    if not departments or handled.department_id in departments:
+        return None
+    return (
+        CaseEvent.objects.filter(
+            case=handled,
+            kind__in=(EventKind.RETURNED, EventKind.RECALLED),
+            department_id__in=departments,
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
 
 
 def may_reveal_contact(user: User, case: Case) -> bool:

@@ -624,6 +624,20 @@ def do_submit_case(
             )
             if original.department is not None:
                 _notify(original.department, original, EventKind.REPEATED, told, now)
+            if escalated_from:
+                # The escalation changes the original, not the repeat: its
+                # urgency, its running deadline, its department's request for
+                # time. The original's own trail in the ledger must show it,
+                # beside the repeat's intake below.
+                _ledger(
+                    original,
+                    "escalate_case",
+                    actor,
+                    repeat=case.number,
+                    urgency={"from": escalated_from, "to": data.urgency},
+                    department=original.department.code if original.department else None,
+                    extensions_withdrawn=withdrawn,
+                )
             ledger["merged_into"] = original.number
         else:
             for other_pk, score in links:
@@ -1020,6 +1034,10 @@ def do_decide_extension(
         # once queue for the case instead of each holding what the other needs.
         case = _lock(request.case)
         locked_request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
+        if locked_request.state == ExtensionState.WITHDRAWN:
+            # Not decided by anyone: the case was answered, sent back,
+            # recalled or escalated first, and the request went with it.
+            raise Conflict(_("该延期申请已撤回，无需再审批。"), code="extension_withdrawn")
         if locked_request.state != ExtensionState.PENDING:
             raise Conflict(_("该延期申请已审批。"), code="already_decided")
         if case.state not in (CaseState.ASSIGNED, CaseState.HANDLING):

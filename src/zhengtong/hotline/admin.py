@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from zhengtong.core.admin_actions import ActionAdminMixin
 from zhengtong.core.errors import InvalidInput
@@ -26,6 +26,14 @@ def _manages_routing(request: HttpRequest) -> bool:
 
 
 class _RoutingDataAdmin(ActionAdminMixin):
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # As for saving (``ActionAdminMixin``): the admin deletes inside a
+        # transaction of its own, and the remove action must open the
+        # outermost, durable one to write its ledger entry.
+        return self._delete_view(request, object_id, extra_context)  # type: ignore[attr-defined,no-any-return]
+
     # A department's or a district's administrator may look; the city's changes.
     def has_module_permission(self, request: HttpRequest) -> bool:
         return has_permission(request.user, MANAGE_ROUTING)
@@ -112,9 +120,13 @@ class PlaceAliasAdmin(_RoutingDataAdmin, admin.ModelAdmin[PlaceAlias]):
     def save_model(
         self, request: HttpRequest, obj: PlaceAlias, form: ModelForm[PlaceAlias], change: bool
     ) -> None:
-        saved = routing_actions.do_set_place_alias(
-            obj.name, obj.region, actor=actor_of(request.user)
-        )
+        actor = actor_of(request.user)
+        original = PlaceAlias.objects.get(pk=obj.pk) if change else None
+        saved = routing_actions.do_set_place_alias(obj.name, obj.region, actor=actor)
+        if original is not None and original.pk != saved.pk:
+            # A renamed alias replaces the old name, which would otherwise
+            # still resolve to the region.
+            routing_actions.do_remove_place_alias(original, actor=actor)
         obj.pk = saved.pk
 
     def delete_model(self, request: HttpRequest, obj: PlaceAlias) -> None:
@@ -134,12 +146,21 @@ class TimeLimitRuleAdmin(_RoutingDataAdmin, admin.ModelAdmin[TimeLimitRule]):
         form: ModelForm[TimeLimitRule],
         change: bool,
     ) -> None:
+        actor = actor_of(request.user)
+        original = TimeLimitRule.objects.get(pk=obj.pk) if change else None
         saved = routing_actions.do_set_time_limit(
             obj.urgency,
             obj.category,
             obj.dispatch_hours,
             obj.reply_amount,
             obj.reply_unit,
-            actor=actor_of(request.user),
+            actor=actor,
         )
+        if original is not None and original.pk != saved.pk:
+            # A limit moved to another urgency or category replaces the old
+            # one, which would otherwise go on setting the deadlines it set.
+            routing_actions.do_remove_time_limit(original, actor=actor)
         obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: TimeLimitRule) -> None:
+        routing_actions.do_remove_time_limit(obj, actor=actor_of(request.user))

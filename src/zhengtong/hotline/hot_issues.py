@@ -758,6 +758,28 @@ def _issue(
     end: datetime,
 ) -> HotIssue:
     group.sort(key=lambda note: (note.created_at, note.keys[0]))
+    place = _issue_place(group, related)
+    keywords = _keywords(group, idf, place)
+    return _measured(
+        group,
+        label=f"{place} {''.join(keywords)}".strip(),
+        place=place,
+        keywords=keywords,
+        start=start,
+        end=end,
+    )
+
+
+def _measured(
+    group: Sequence[_Note],
+    *,
+    label: str,
+    place: str,
+    keywords: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+) -> HotIssue:
+    """The issue of these notes (sorted by time) with its counts, support, growth and heat."""
     count = len(group)
     people = _people(group)
     supporters = sum(note.supporters for note in group)
@@ -771,10 +793,8 @@ def _issue(
         + REPEAT_WEIGHT * (count - people)
         + SUPPORT_WEIGHT * math.log1p(supporters + OPPOSER_WEIGHT * opposers)
     ) * (1 + GROWTH_WEIGHT * max(growth, 0.0))
-    place = _issue_place(group, related)
-    keywords = _keywords(group, idf, place)
     return HotIssue(
-        label=f"{place} {''.join(keywords)}".strip(),
+        label=label,
         place=place,
         keywords=keywords,
         first_at=group[0].created_at,
@@ -784,6 +804,31 @@ def _issue(
         message_count=count,
         supporters=supporters,
         growth=round(growth, 3),
+    )
+
+
+def issue_among(
+    issue: HotIssue, messages: Iterable[MessageForMining], *, start: datetime, end: datetime
+) -> HotIssue | None:
+    """The issue as only its messages among ``messages`` make it, or None if it has none there.
+
+    For an area's view of an issue mined over the whole city (a district
+    leader's): the same matter, label and place, with the counts, support,
+    growth and heat of the area's messages alone, over the window the issue
+    was mined in (``start`` to ``end``).
+    """
+    keys = set(issue.message_keys)
+    group = _merge_reposts(message for message in messages if message.key in keys)
+    if not group:
+        return None
+    group.sort(key=lambda note: (note.created_at, note.keys[0]))
+    return _measured(
+        group,
+        label=issue.label,
+        place=issue.place,
+        keywords=issue.keywords,
+        start=start,
+        end=end,
     )
 
 

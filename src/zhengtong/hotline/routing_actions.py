@@ -211,3 +211,18 @@ def do_set_time_limit(
             },
         )
     return rule
+
+
+def do_remove_time_limit(rule: TimeLimitRule, *, actor: Actor) -> None:
+    """Remove a time limit: its cases fall back to the wider rule or the default."""
+    with transaction.atomic(durable=True):
+        data = {"urgency": rule.urgency, "category": rule.category}
+        subject = rule.pk
+        rule.delete()
+        record_entry(
+            actor=actor,
+            action="hotline.remove_time_limit",
+            subject_type="hotline.time_limit",
+            subject_id=subject,
+            data=data,
+        )

@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from zhengtong.core.models import Department
-from zhengtong.hotline.hot_issues import HotIssue, MessageForMining, heat_jumps, mine_hot_issues
+from zhengtong.hotline.hot_issues import (
+    HotIssue,
+    MessageForMining,
+    heat_jumps,
+    issue_among,
+    mine_hot_issues,
+)
 from zhengtong.hotline.models import (
     Case,
     CaseEvent,
@@ -505,6 +511,10 @@ class HotIssues:
     computed_at: dt.datetime | None = None
     # Too many messages to mine per request and no snapshot yet.
     pending: bool = False
+    # The window the issues were mined over; an area's share of an issue is
+    # measured over the same one.
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
 
 
 # Windows with at most this many messages are mined per request; larger ones
@@ -586,7 +596,13 @@ def hot_issues(
     in_window = Case.objects.filter(received_at__gte=now - window, received_at__lte=now).count()
     if in_window <= LIVE_MINING_LIMIT:
         issues, jumps = mine_recent_hot_issues(days=days, now=now, limit=limit)
-        return HotIssues(issues=issues, jumps=jumps, cases=_cases_by_number(issues))
+        return HotIssues(
+            issues=issues,
+            jumps=jumps,
+            cases=_cases_by_number(issues),
+            start=now - window,
+            end=now,
+        )
     snapshot = HotIssueSnapshot.objects.filter(days=days).first()
     if snapshot is None:
         return HotIssues(issues=[], jumps=[], cases={}, pending=True)
@@ -601,6 +617,8 @@ def hot_issues(
         jumps=jumps,
         cases=_cases_by_number(issues),
         computed_at=snapshot.computed_at,
+        start=snapshot.computed_at - window,
+        end=snapshot.computed_at,
     )
 
 
@@ -614,17 +632,35 @@ class IssueInArea:
 
 
 def issues_within(hot: HotIssues, area: Q | None, limit: int) -> list[IssueInArea]:
-    """The hot issues with messages in a leader's area (None: the city), with those messages."""
+    """Return the hot issues with messages in a leader's area (None: the city), hottest there first.
+
+    An issue mined over the whole city may reach beyond the area (the same
+    factory's fumes reported from two districts): the area's view shows it
+    with its messages in the area alone, counted, supported and weighed as
+    those messages make it, as the area's volumes count its cases only.
+    """
     jumped = {issue.message_keys: factor for issue, factor in hot.jumps}
-    inside: set[str] | None = None
-    if area is not None:
-        numbers = [key for issue in hot.issues for key in issue.message_keys]
-        inside = set(Case.objects.filter(area, number__in=numbers).values_list("number", flat=True))
+    if area is None:
+        return [
+            IssueInArea(issue, jumped.get(issue.message_keys), list(issue.message_keys))
+            for issue in hot.issues[:limit]
+        ]
+    numbers = [key for issue in hot.issues for key in issue.message_keys]
+    inside = _mining_rows(
+        list(
+            Case.objects.filter(area, number__in=numbers).select_related(
+                "district", "street", "merged_into"
+            )
+        )
+    )
+    end = hot.end or timezone.now()
+    start = hot.start or end - dt.timedelta(days=max(SNAPSHOT_WINDOWS))
     found = []
     for issue in hot.issues:
-        keys = [key for key in issue.message_keys if inside is None or key in inside]
-        if keys:
-            found.append(IssueInArea(issue, jumped.get(issue.message_keys), keys))
+        part = issue_among(issue, inside, start=start, end=end)
+        if part is not None:
+            found.append(IssueInArea(part, jumped.get(issue.message_keys), list(part.message_keys)))
+    found.sort(key=lambda item: (-item.issue.heat, item.issue.first_at, item.issue.message_keys))
     return found[:limit]
 
 

@@ -31,8 +31,10 @@ from zhengtong.core.models import Department
 from zhengtong.core.redirects import redirect_back
 from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.access import (
+    access_case_for_staff,
     access_extension_by_id,
     access_import_by_id,
+    departure_for_staff,
     handling_department_ids,
     may_reveal_contact,
 )
@@ -710,7 +712,17 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     user = staff_member(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    case = staff_case(user, number)
+    try:
+        case = access_case_for_staff(user, number)
+    except ZhengtongError as error:
+        departure = departure_for_staff(user, number) if error.status == 404 else None
+        if departure is None:
+            refuse_on(error)
+            raise
+        # A department that lost the case follows an old link to it: it is
+        # told why it cannot open it any more, not shown "not found".
+        context = {"number": number, "departure": departure, "nav": hotline_nav(user, "")}
+        return render(request, "hotline/case_gone.html", context, status=410)
     posted = request.POST if request.method == "POST" else None
     action = request.POST.get("action", "") if posted is not None else ""
     categories = selectors.categories()

@@ -81,7 +81,9 @@ def test_a_withdrawn_extension_cannot_be_approved_afterwards(cast: HotlineCast) 
         as_user(cast.dispatcher), f"/extensions/{extension['id']}/decision", {"approve": True}
     )
     assert late.status_code == 409
-    assert late.json()["code"] == "already_decided"
+    # Nobody decided it: the request went with the case, and the answer says so.
+    assert late.json()["code"] == "extension_withdrawn"
+    assert late.json()["message"] == "该延期申请已撤回，无需再审批。"
     assert Case.objects.get(number=number).reply_due == due
 
 

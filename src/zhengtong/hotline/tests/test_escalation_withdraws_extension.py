@@ -17,6 +17,7 @@ from zhengtong.hotline.models import Case, ExtensionRequest, Notification
 from zhengtong.hotline.tests.api_calls import POLLUTION, URL, as_user, ok, post, submit
 from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
 from zhengtong.ledger.actions import record_entry
+from zhengtong.ledger.models import LedgerEntry
 
 CALLER = "13900001111"
 WORSE = POLLUTION + "现在已经有人中毒晕倒！"
@@ -68,7 +69,7 @@ def test_an_escalation_withdraws_the_pending_extension(
     assert ok(dispatcher.get(f"{URL}/extensions")) == []
     assert ExtensionRequest.objects.get(pk=extension_id).state == "withdrawn"
     late = post(dispatcher, f"/extensions/{extension_id}/decision", {"approve": True})
-    assert late.status_code == 409 and late.json()["code"] == "already_decided"
+    assert late.status_code == 409 and late.json()["code"] == "extension_withdrawn"
     case = Case.objects.get(number=first)
     assert (case.reply_due, case.reply_extension_days) == (escalated_due, 0)
 
@@ -96,3 +97,38 @@ def test_a_repeat_that_does_not_shorten_the_deadline_leaves_the_request_pending(
     assert ExtensionRequest.objects.get(pk=extension_id).state == "pending"
     [entry] = [e for e in ledger if e["subject_id"] == repeat["number"]]
     assert "extensions_withdrawn" not in entry["data"]
+
+
+def test_the_escalation_is_in_the_ledger_under_the_case_it_escalated(
+    cast: HotlineCast, ledger: list[dict[str, Any]]
+) -> None:
+    first, _extension_id = _asked_for_time(cast)
+    repeat = submit(
+        as_user(cast.dispatcher), content=WORSE, contact_phone=CALLER, urgency="critical"
+    )
+    assert repeat["merged_into"] == first
+
+    trail = LedgerEntry.objects.filter(subject_type="hotline.case", subject_id=first)
+    assert list(trail.values_list("action", flat=True)) == [
+        "hotline.submit_case",
+        "hotline.sign_case",
+        "hotline.request_extension",
+        "hotline.escalate_case",
+    ]
+    [entry] = [e for e in ledger if e["action"] == "hotline.escalate_case"]
+    assert entry["subject_id"] == first
+    assert entry["data"]["repeat"] == repeat["number"]
+    assert entry["data"]["urgency"] == {"from": "normal", "to": "critical"}
+    assert entry["data"]["extensions_withdrawn"] == 1
+    # The repeat's own intake stays under its number.
+    [intake] = [e for e in ledger if e["subject_id"] == repeat["number"]]
+    assert intake["action"] == "hotline.submit_case"
+
+
+def test_a_repeat_that_is_no_more_urgent_escalates_nothing_in_the_ledger(
+    cast: HotlineCast, ledger: list[dict[str, Any]]
+) -> None:
+    first = submit(as_user(cast.dispatcher), content=POLLUTION, contact_phone=CALLER)["number"]
+    repeat = submit(as_user(cast.dispatcher), content=WORSE, contact_phone=CALLER)
+    assert repeat["merged_into"] == first
+    assert not [e for e in ledger if e["action"] == "hotline.escalate_case"]

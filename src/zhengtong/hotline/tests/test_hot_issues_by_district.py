@@ -102,3 +102,28 @@ def test_a_district_leader_sees_the_districts_issue_from_the_snapshot(
     assert ok(as_user(cast.leader).get(f"{URL}/hot-issues?days=7")) == city
     page = leader.get("/hotline/overview/?days=7").content.decode()
     assert "魅力之城" in page
+
+
+FUMES = "五一大道化工厂每天晚上排放刺鼻废气，附近居民都不敢开窗，第{m}次反映。"
+
+
+def test_a_district_leader_counts_only_the_districts_messages_of_a_wider_issue(
+    cast: HotlineCast, furong_leader: User
+) -> None:
+    # One factory's fumes, reported from two districts and from nowhere named:
+    # the city sees one issue of nine messages, 芙蓉区 its own three of them.
+    ours = {_call("芙蓉区" + FUMES.format(m=m), f"1370000{m:04d}").number for m in range(3)}
+    for m in range(4):
+        _call("天心区" + FUMES.format(m=m), f"1380000{m:04d}")
+    for m in range(2):
+        _call(FUMES.format(m=m), f"1390000{m:04d}")
+    [city] = ok(as_user(cast.leader).get(f"{URL}/hot-issues?days=7"))
+    assert city["message_count"] == 9 and len(city["cases"]) == 9
+
+    [district] = ok(as_user(furong_leader).get(f"{URL}/hot-issues?days=7"))
+    assert set(district["cases"]) == ours
+    assert district["message_count"] == 3
+    assert district["heat"] < city["heat"]
+    assert district["label"] == city["label"]
+    page = as_user(furong_leader).get("/hotline/overview/?days=7").content.decode()
+    assert "<dt>诉求数</dt><dd>3</dd>" in page

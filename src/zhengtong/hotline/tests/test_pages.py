@@ -686,6 +686,29 @@ def test_a_dispatcher_approves_or_refuses_an_extension(cast: HotlineCast) -> Non
     ]
 
 
+def test_deciding_an_extension_the_reply_withdrew_says_it_was_withdrawn(
+    cast: HotlineCast,
+) -> None:
+    case = handled_by_furong(cast)
+    handler = logged_in(cast.handler)
+    handler.post(
+        f"/hotline/cases/{case.number}/",
+        {"action": "extension", "extension-days": "5", "extension-reason": "需要现场监测"},
+    )
+    extension = ExtensionRequest.objects.get()
+    # The queue page the dispatcher opened still offers the request when the
+    # department answers the case.
+    departments = [cast.furong_environment.pk]
+    do_reply_case(fresh(case), "已责令停产整改。", actor=TEST_ACTOR, departments=departments)
+    response = logged_in(cast.dispatcher).post(
+        f"/hotline/extensions/{extension.pk}/", {"decision": "approve"}, follow=True
+    )
+    page = text_of(response)
+    assert "该延期申请已撤回，无需再审批。" in page
+    assert "已审批" not in page
+    assert ExtensionRequest.objects.get().state == ExtensionState.WITHDRAWN
+
+
 def test_an_overdue_case_is_urged_and_supervised(cast: HotlineCast) -> None:
     case = handled_by_furong(cast)
     # Fixture: the reply deadline passed yesterday.
@@ -843,7 +866,7 @@ def test_a_dispatcher_recalls_an_unsigned_case_and_sends_it_to_another_departmen
     assert f'href="{url}"' not in worklist and "待签收 0 件" in worklist
     # It is told, in a notice that leads nowhere it may no longer go.
     assert f"工单 {case.number} 已由12345热线撤回另行派单，无需签收。" in worklist
-    assert handler.get(url).status_code == 404
+    assert handler.get(url).status_code == 410
     queue = text_of(dispatcher.get("/hotline/dispatch/"))
     assert case.number in queue
     assert "从长沙市生态环境局芙蓉分局撤回：芙蓉分局承办人员已调离" in queue
@@ -867,6 +890,78 @@ def test_a_dispatcher_recalls_an_unsigned_case_and_sends_it_to_another_departmen
     assert response.status_code == 302
     assert fresh(case).department == cast.housing
     assert case.number in text_of(logged_in(cast.outsider).get("/hotline/department/"))
+
+
+def test_an_old_notice_of_a_recalled_case_leads_to_why_it_is_gone_and_nothing_of_it(
+    cast: HotlineCast,
+) -> None:
+    case = routed_to_furong(cast)
+    url = f"/hotline/cases/{case.number}/"
+    dispatcher = logged_in(cast.dispatcher)
+    dispatcher.post(f"/hotline/cases/{case.number}/urge/", {"note": "请尽快签收"})
+    handler = logged_in(cast.handler)
+    worklist = text_of(handler.get("/hotline/department/"))
+    assert f'<a href="{url}">工单 {case.number} 被催办' in worklist
+
+    dispatcher.post(url, {"action": "recall", "recall-reason": "芙蓉分局承办人员已调离"})
+    prefix = f"c{case.pk}"
+    dispatcher.post(
+        url,
+        {
+            "action": "dispatch",
+            f"{prefix}-category": "城乡建设",
+            f"{prefix}-department": cast.housing.code,
+        },
+    )
+    # The urge notice stays in the list, no longer a link, and says why.
+    worklist = text_of(handler.get("/hotline/department/"))
+    assert f"工单 {case.number} 被催办" in worklist and f'href="{url}"' not in worklist
+    assert "已不由本部门办理" in worklist
+    # Followed from an older page, the link explains instead of "not found" ...
+    gone = handler.get(url)
+    assert gone.status_code == 410
+    page = text_of(gone)
+    assert f"工单 {case.number} 已不由本部门办理" in page
+    assert "由12345热线撤回另行派单" in page
+    # ... and shows nothing of the case: not its message, the reason, or where it went.
+    assert case.content[:10] not in page and "调离" not in page
+    assert cast.housing.name not in page
+    assert handler.get(f"/hotline/cases/{case.number}/attachments/1/").status_code == 404
+    # A department that never had the case is not told it exists.
+    assert logged_in(cast.clerk).get(url).status_code in (403, 404)
+    assert logged_in(cast.outsider).get(url).status_code == 200
+
+
+def test_a_returned_case_tells_the_department_it_went_back_to_the_centre(
+    cast: HotlineCast,
+) -> None:
+    case = routed_to_furong(cast)
+    url = f"/hotline/cases/{case.number}/"
+    handler = logged_in(cast.handler)
+    handler.post(url, {"action": "return", "return-reason": "属住建部门职责"})
+    gone = handler.get(url)
+    assert gone.status_code == 410
+    assert "退回12345热线重新派单" in text_of(gone)
+    # Another department's handler still finds nothing there.
+    assert logged_in(cast.outsider).get(url).status_code == 404
+    assert logged_in(cast.handler).post(url, {"action": "sign"}).status_code == 410
+    assert fresh(case).state == CaseState.DISPATCHING
+
+
+def test_a_repeat_of_a_recalled_case_tells_the_department_the_same(cast: HotlineCast) -> None:
+    original = do_dispatch_case(
+        called_in(UNSURE), "环境保护", cast.furong_environment, actor=TEST_ACTOR
+    )
+    repeat = called_in(UNSURE)
+    assert repeat.merged_into_id == original.pk
+    handler = logged_in(cast.handler)
+    assert handler.get(f"/hotline/cases/{repeat.number}/").status_code == 200
+    logged_in(cast.dispatcher).post(
+        f"/hotline/cases/{original.number}/",
+        {"action": "recall", "recall-reason": "芙蓉分局承办人员已调离"},
+    )
+    gone = handler.get(f"/hotline/cases/{repeat.number}/")
+    assert gone.status_code == 410 and "由12345热线撤回另行派单" in text_of(gone)
 
 
 def test_only_a_dispatcher_recalls_and_only_before_the_department_signs(

@@ -19,7 +19,7 @@ from zhengtong.hotline.actions import (
     do_submit_case,
     do_urge_overdue_cases,
 )
-from zhengtong.hotline.models import Case, Notification, RoutingRule
+from zhengtong.hotline.models import Case, Notification, PlaceAlias, RoutingRule, TimeLimitRule
 from zhengtong.hotline.routing_actions import (
     do_set_place_alias,
     do_set_routing_rule,
@@ -272,3 +272,69 @@ def test_a_departments_administrator_may_read_the_routing_data_but_not_change_it
     assert RoutingRule.objects.get(region=cast.tree.city, category="城乡建设").department == (
         cast.city_housing
     )
+
+
+def test_the_admin_site_moves_and_removes_time_limits_through_the_actions(
+    cast: HotlineCast,
+) -> None:
+    http = Client()
+    http.force_login(cast.admin)
+    rule = do_set_time_limit(Urgency.URGENT, "", 4, 3, LimitUnit.WORKING_DAYS, actor=TEST_ACTOR)
+    moved = http.post(
+        f"/admin/hotline/timelimitrule/{rule.pk}/change/",
+        {
+            "urgency": Urgency.CRITICAL,
+            "category": "",
+            "dispatch_hours": 1,
+            "reply_amount": 2,
+            "reply_unit": LimitUnit.HOURS,
+        },
+    )
+    assert moved.status_code == 302, moved.content.decode()[:500]
+    # The limit now sets the critical deadlines only; the urgent one is gone.
+    assert list(TimeLimitRule.objects.values_list("urgency", "reply_amount")) == [
+        (Urgency.CRITICAL, 2)
+    ]
+    assert LedgerEntry.objects.filter(
+        action="hotline.remove_time_limit", subject_id=str(rule.pk)
+    ).exists()
+
+    [left] = TimeLimitRule.objects.all()
+    removed = http.post(f"/admin/hotline/timelimitrule/{left.pk}/delete/", {"post": "yes"})
+    assert removed.status_code == 302, removed.content.decode()[:500]
+    assert not TimeLimitRule.objects.exists()
+    assert LedgerEntry.objects.filter(
+        action="hotline.remove_time_limit", subject_id=str(left.pk)
+    ).exists()
+
+
+def test_the_admin_site_renames_a_place_alias_instead_of_adding_one(cast: HotlineCast) -> None:
+    http = Client()
+    http.force_login(cast.admin)
+    alias = do_set_place_alias("魅力之城", cast.tree.furong, actor=TEST_ACTOR)
+    renamed = http.post(
+        f"/admin/hotline/placealias/{alias.pk}/change/",
+        {"name": "魅力之城小区", "region": cast.tree.furong.code},
+    )
+    assert renamed.status_code == 302, renamed.content.decode()[:500]
+    assert list(PlaceAlias.objects.values_list("name", flat=True)) == ["魅力之城小区"]
+    assert LedgerEntry.objects.filter(action="hotline.remove_place_alias").exists()
+
+
+def test_the_admin_site_deletes_a_routing_rule_and_a_place_alias_through_the_actions(
+    cast: HotlineCast,
+) -> None:
+    http = Client()
+    http.force_login(cast.admin)
+    rule = do_set_routing_rule(cast.tree.tianxin, "城乡建设", cast.city_housing, actor=TEST_ACTOR)
+    alias = do_set_place_alias("魅力之城", cast.tree.furong, actor=TEST_ACTOR)
+    for path in (
+        f"/admin/hotline/routingrule/{rule.pk}/delete/",
+        f"/admin/hotline/placealias/{alias.pk}/delete/",
+    ):
+        response = http.post(path, {"post": "yes"})
+        assert response.status_code == 302, response.content.decode()[:500]
+    assert not RoutingRule.objects.filter(pk=rule.pk).exists()
+    assert not PlaceAlias.objects.exists()
+    assert LedgerEntry.objects.filter(action="hotline.remove_routing_rule").exists()
+    assert LedgerEntry.objects.filter(action="hotline.remove_place_alias").exists()
