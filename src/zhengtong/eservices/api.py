@@ -5,7 +5,7 @@ eservices.manage_items for the implementing department write with their session.
 """
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
@@ -35,7 +35,7 @@ from zhengtong.eservices.schemas import (
     SpecialProcedureOut,
     StepIn,
 )
-from zhengtong.eservices.selectors import ItemFilters, search_items
+from zhengtong.eservices.selectors import MAX_QUERY_LENGTH, ItemFilters, search_items
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth
 
@@ -44,7 +44,7 @@ ERRORS = ERROR_RESPONSES
 
 
 class ItemSearchIn(Schema):
-    q: str = ""
+    q: str = Field("", max_length=MAX_QUERY_LENGTH, description="what the person wants to do")
     target: str = ""
     department: str = ""
     item_type: str = ""
@@ -128,7 +128,7 @@ def item_input(payload: ServiceItemIn) -> ServiceItemInput:
     )
 
 
-@router.get("/items", response=list[ServiceItemSummaryOut])
+@router.get("/items", response={200: list[ServiceItemSummaryOut], 422: ErrorOut})
 def list_items(request: HttpRequest, filters: Query[ItemSearchIn]) -> list[ServiceItemSummaryOut]:
     """Search the published items the way people ask ("开饭店", "退休"), best match first."""
     hits = search_items(

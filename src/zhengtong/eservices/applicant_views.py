@@ -18,6 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -45,6 +46,7 @@ from zhengtong.eservices.models import (
     SuspensionKind,
 )
 from zhengtong.eservices.prefill import APPLICANT_SOURCE
+from zhengtong.eservices.time_limits import stops_clock_at
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.selectors import memberships_of
 from zhengtong.licences.models import Licence
@@ -73,6 +75,7 @@ EVENT_LABELS: dict[str, Any] = {
     "respond_rating": gettext_lazy("差评整改答复"),
     "warning": gettext_lazy("时限预警"),
     "deadline_recounted": gettext_lazy("承诺办结时间重新计算"),
+    "procedure_overran": gettext_lazy("特别程序超过最长时限"),
     "promise_overdue": gettext_lazy("容缺材料逾期未交"),
     "add_correction": gettext_lazy("补充补正要求"),
 }
@@ -628,6 +631,7 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         application = _own(user, number)
     limit = selectors.time_limit(application)
     suspensions = list(selectors.suspensions_of(application))
+    now = timezone.now()
     correction = next(
         (s for s in suspensions if s.kind == SuspensionKind.CORRECTION and s.ended_at is None),
         None,
@@ -639,8 +643,8 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         "limit": limit,
         "used_percent": min(100, round(limit.used_share * 100)),
         "warning_tag": WARNING_TAGS.get(limit.level, ""),
-        "suspended": any(s.stops_clock and s.ended_at is None for s in suspensions),
-        "suspensions": suspensions,
+        "suspended": any(stops_clock_at(s, now) for s in suspensions),
+        "suspensions": [(s, s.overran(now)) for s in suspensions],
         "correction": correction,
         "correction_version": actions.correction_request_version(correction.note)
         if correction

@@ -1716,7 +1716,11 @@ def do_submit_correction(
 def do_start_special_procedure(
     application: Application, procedure: SpecialProcedure, note: str, *, acting_user: User
 ) -> Suspension:
-    """Start a special procedure (听证, 现场核查 …); the clock stops unless it is counted."""
+    """Start a special procedure (听证, 现场核查 …); the clock stops unless it is counted.
+
+    Its planned end is its maximum working days from now: the clock stops
+    until then at most, and past it the procedure shows as overdue.
+    """
     current = _fresh(application)
     _require_staff_on(current, acting_user)
     if procedure.item_id != current.item_id:
@@ -1728,6 +1732,7 @@ def do_start_special_procedure(
     note = _clean_note(note, required=False)
     actor = actor_of(acting_user)
     now = _now()
+    planned_end = add_working_days(now, procedure.max_days)
     with transaction.atomic(durable=True):
         locked = _locked_as_read(current)
         if locked.suspensions.filter(kind=SuspensionKind.SPECIAL, ended_at=None).exists():
@@ -1738,6 +1743,7 @@ def do_start_special_procedure(
             special_procedure=procedure,
             stops_clock=not procedure.counted_in_limit,
             started_at=now,
+            planned_end_at=planned_end,
             note=note,
         )
         locked.save()
@@ -1757,12 +1763,13 @@ def do_start_special_procedure(
             actor,
             procedure=procedure.name,
             stops_clock=suspension.stops_clock,
+            planned_end=planned_end.isoformat(),
         )
     return suspension
 
 
 def do_end_special_procedure(application: Application, *, acting_user: User) -> Application:
-    """End the running special procedure; a stopped clock runs again."""
+    """End the running special procedure; a stopped clock runs again and the applicant is told."""
     current = _fresh(application)
     _require_staff_on(current, acting_user)
     actor = actor_of(acting_user)
@@ -1778,7 +1785,28 @@ def do_end_special_procedure(application: Application, *, acting_user: User) -> 
         locked.save()
         name = suspension.special_procedure.name if suspension.special_procedure else ""
         _event(locked, "end_special_procedure", actor, note=name, at=now)
-        _ledger(locked, "end_special_procedure", actor, procedure=name)
+        # Told when it started, the applicant is told when it ends and the deadline it leaves.
+        notify(
+            locked.applicant,
+            stored_text(
+                gettext_noop(
+                    "您的申请 %(number)s 的特别程序（%(name)s）已结束，"
+                    "承诺办结时间为 %(deadline)s。"
+                ),
+                number=locked.number,
+                name=name,
+                deadline=_local_date(locked.deadline_at) if locked.deadline_at else "",
+            ),
+            _link(locked),
+        )
+        _ledger(
+            locked,
+            "end_special_procedure",
+            actor,
+            procedure=name,
+            overran=suspension.overran(now),
+            deadline=locked.deadline_at.isoformat() if locked.deadline_at else None,
+        )
     return locked
 
 
@@ -1960,6 +1988,18 @@ def _task_holders(application: Application) -> list[User]:
     return list(users.values())
 
 
+def _procedure_past_planned_end(application: Application, now: dt.datetime) -> bool:
+    """Whether a running special procedure that stopped the clock has passed its planned end."""
+    return any(
+        s.kind == SuspensionKind.SPECIAL
+        and s.stops_clock
+        and s.ended_at is None
+        and s.planned_end_at is not None
+        and s.planned_end_at <= now
+        for s in application.suspensions.all()
+    )
+
+
 def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
     """Update the warning state of every running application; urge staff (催办) on red ones.
 
@@ -1974,11 +2014,14 @@ def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> l
         accepted_at__isnull=False,
     ).select_related("item")
     changes: list[tuple[Application, str, dt.datetime | None]] = []
+    overran: set[int] = set()
     for application in running:
         limit = time_limit_of(application, now)
         moved = limit.deadline_at if limit.deadline_at != application.deadline_at else None
         if limit.level != application.warning_level or moved is not None:
             changes.append((application, limit.level, moved))
+        if moved is not None and _procedure_past_planned_end(application, now):
+            overran.add(application.pk)
     if not changes:
         return []
     written: list[tuple[Application, str, dt.datetime | None]] = []
@@ -1990,7 +2033,24 @@ def do_refresh_time_limits(*, actor: Actor, now: dt.datetime | None = None) -> l
                 continue
             locked = application
             written.append((application, level, moved))
-            if moved is not None:
+            if moved is not None and locked.pk in overran:
+                # A special procedure ran past its maximum days: from its
+                # planned end the clock runs again, and the deadline is fixed.
+                locked.deadline_at = moved
+                _event(locked, "procedure_overran", actor, note=_local_date(moved), at=now)
+                notify(
+                    locked.applicant,
+                    stored_text(
+                        gettext_noop(
+                            "您的申请 %(number)s 的特别程序已超过最长时限，超出的时间计入"
+                            "办理时限，承诺办结时间为 %(deadline)s。"
+                        ),
+                        number=locked.number,
+                        deadline=_local_date(moved),
+                    ),
+                    _link(locked),
+                )
+            elif moved is not None:
                 locked.deadline_at = moved
                 _event(locked, "deadline_recounted", actor, note=_local_date(moved), at=now)
                 notify(

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -133,6 +134,10 @@ class SuspensionOut(Schema):
     version: str
     response: str
     procedure: str
+    # A special procedure's maximum working days from its start; null for 补正.
+    planned_end_at: dt.datetime | None
+    # Ran (or runs) past its planned end: the days beyond count against the limit.
+    overdue: bool
 
 
 class TaskOut(Schema):
@@ -269,6 +274,7 @@ def rating_out(rating: Rating) -> RatingOut:
 
 def application_out(application: Application) -> ApplicationDetailOut:
     limit = selectors.time_limit(application)
+    now = timezone.now()
     return ApplicationDetailOut(
         **summary_out(application).dict(),
         form_schema=application.item.form_schema,
@@ -313,6 +319,8 @@ def application_out(application: Application) -> ApplicationDetailOut:
                 version=actions.correction_request_version(s.note),
                 response=s.response,
                 procedure=s.special_procedure.name if s.special_procedure else "",
+                planned_end_at=s.planned_end_at,
+                overdue=s.overran(now),
             )
             for s in selectors.suspensions_of(application)
         ],

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
 from django.utils import timezone
 
@@ -99,6 +99,14 @@ def open_tasks_for(user: User, *, mine_only: bool = False) -> QuerySet[WorkTask]
     )
     if mine_only:
         rows = rows.filter(claimed_by=user)
+    # A special procedure running past its planned end is flagged on the row.
+    overdue = Suspension.objects.filter(
+        application=OuterRef("application"),
+        kind=SuspensionKind.SPECIAL,
+        ended_at=None,
+        planned_end_at__lt=timezone.now(),
+    )
+    rows = rows.annotate(procedure_overdue=Exists(overdue))
     # Tasks of applications not yet accepted (no deadline) come after those with one on
     # every database; SQLite alone would put them first.
     return rows.select_related("application__item", "department", "claimed_by").order_by(

@@ -6,14 +6,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.eservices.models import ItemType, Target
-from zhengtong.eservices.selectors import guide_departments
+from zhengtong.eservices.selectors import MAX_QUERY_LENGTH, guide_departments
 
 
 class GuideSearchForm(forms.Form):
     q = forms.CharField(
         label=_("您想办什么事？"),
         required=False,
-        max_length=100,
+        max_length=MAX_QUERY_LENGTH,
+        error_messages={
+            "max_length": _("搜索内容最多%(limit_value)d个字，请精简后再搜索。"),
+        },
         widget=forms.TextInput(attrs={"placeholder": _("如：开饭店、退休、开理发店")}),
     )
     target = forms.ChoiceField(

@@ -1,5 +1,6 @@
 """Service items (政务服务事项) with their guide (办事指南), materials and history."""
 
+import datetime as dt
 import re
 
 from django.db import models
@@ -422,6 +423,11 @@ class Suspension(models.Model):
     resume_state = models.CharField(max_length=12, blank=True)
     started_at = models.DateTimeField(_("开始时间"))
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # A special procedure's end as planned when it started: the procedure's
+    # maximum working days from its start. The clock stands still until then
+    # at most; time the procedure runs beyond it counts against the limit.
+    # None for 补正, which the applicant ends.
+    planned_end_at = models.DateTimeField(_("计划结束时间"), null=True, blank=True)
     note = models.TextField(_("说明"), blank=True)
     response = models.TextField(_("补正说明"), blank=True)
 
@@ -432,6 +438,22 @@ class Suspension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.kind}"
+
+    def stopped_until(self, now: dt.datetime) -> dt.datetime:
+        """Where the time this suspension leaves out of the limit ends, as seen at ``now``.
+
+        A running suspension reaches ``now``; a special procedure never past its planned end.
+        """
+        end = self.ended_at or max(now, self.started_at)
+        if self.planned_end_at is not None:
+            end = min(end, self.planned_end_at)
+        return max(end, self.started_at)
+
+    def overran(self, now: dt.datetime) -> bool:
+        """Whether the special procedure ran, or runs at ``now``, past its planned end."""
+        if self.planned_end_at is None:
+            return False
+        return (self.ended_at or now) > self.planned_end_at
 
 
 class StepKindChoices(models.TextChoices):

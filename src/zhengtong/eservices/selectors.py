@@ -37,6 +37,12 @@ def guide_departments() -> QuerySet[Department]:
     )
 
 
+# The longest search text taken, by the API and the guide page alike: the
+# scoring compares every item with the words of the query, so an unbounded one
+# costs time for no better match.
+MAX_QUERY_LENGTH = 100
+
+
 @dataclass(frozen=True, slots=True)
 class ItemFilters:
     query: str = ""

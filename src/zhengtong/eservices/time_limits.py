@@ -3,7 +3,10 @@
 The committed limit (承诺办结时限) runs from acceptance. The clock stops during
 补正 and during special procedures that are not counted in the limit
 (行政许可法第四十五条); ``core.calendar`` moves the deadline by exactly the
-working time stopped once the clock runs again. While it stands still the
+working time stopped once the clock runs again. A special procedure stops the
+clock for its maximum working days at most (``Suspension.planned_end_at``):
+once past its planned end the clock runs again even while the procedure goes
+on, and the deadline moves by the maximum, no more. While it stands still the
 deadline stays where it was when it stopped: it is the one stored on the
 application (``Application.deadline_at``), so that lists, pages and the API
 show one date without working it out per row. The warning turns yellow when 80 % of the working time
@@ -35,9 +38,14 @@ def stopped_intervals(application: Application, now: dt.datetime) -> list[Interv
 
 def intervals_of(suspensions: Iterable[Suspension], now: dt.datetime) -> list[Interval]:
     """The intervals of these suspensions that stop the clock; a running one ends ``now``."""
-    return [
-        (s.started_at, s.ended_at or max(now, s.started_at)) for s in suspensions if s.stops_clock
-    ]
+    return [(s.started_at, s.stopped_until(now)) for s in suspensions if s.stops_clock]
+
+
+def stops_clock_at(suspension: Suspension, now: dt.datetime) -> bool:
+    """Whether the suspension holds the clock still at ``now`` (running, within its planned end)."""
+    if not suspension.stops_clock or suspension.ended_at is not None:
+        return False
+    return suspension.planned_end_at is None or now < suspension.planned_end_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +103,7 @@ def time_limit_of(application: Application, now: dt.datetime) -> TimeLimit:
     used = working_days_between(start, end, intervals)
     stopped_days = working_days_between(start, end) - used
     stopped = _time_stood_still(intervals, start, end)
-    running_since = [
-        s.started_at for s in application.suspensions.all() if s.stops_clock and s.ended_at is None
-    ]
+    running_since = [s.started_at for s in application.suspensions.all() if stops_clock_at(s, end)]
     running = application.state in RUNNING_STATES and not running_since
     # Overdue is judged where the clock stopped, not at a moment it stood still.
     clock_at = min(running_since, default=end)
@@ -141,11 +147,20 @@ def deadline_of(
     """The committed deadline from ``start``, moved by the suspensions ended by ``now``.
 
     ``end_running``: the running suspensions end ``now`` (the application finishes).
+    A special procedure running past its planned end moves the deadline as one
+    that ended there: the clock runs again from that moment.
     """
     closed: list[Interval] = []
     for s in suspensions:
+        if not s.stops_clock:
+            continue
         ended = s.ended_at if s.ended_at is not None else (now if end_running else None)
-        if s.stops_clock and ended is not None and ended <= now:
+        # Read as an attribute that may be missing: migration 0011 passes the
+        # historical model, from before suspensions had a planned end.
+        planned: dt.datetime | None = getattr(s, "planned_end_at", None)
+        if planned is not None:
+            ended = planned if ended is None else min(ended, planned)
+        if ended is not None and ended <= now:
             closed.append((s.started_at, max(ended, s.started_at)))
     return add_working_days(start, limit_days, closed)
 

@@ -21,13 +21,18 @@ from zhengtong.portal.entries import safe_reverse
 def guides(request: HttpRequest) -> HttpResponse:
     form = GuideSearchForm(request.GET or None)
     filters = ItemFilters()
+    problems: list[str] = []
     if form.is_valid():
         d = form.cleaned_data
         filters = ItemFilters(
             d["q"], d["target"], d["department"].code if d["department"] else "", d["item_type"]
         )
-    hits = search_items(filters)
-    context = {"form": form, "hits": hits, "query": filters.query}
+    elif form.is_bound:
+        # A search that cannot be run (too long, an unknown department) says
+        # why where the results go, instead of listing every item as if asked.
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+    hits = search_items(filters) if not problems else []
+    context = {"form": form, "hits": hits, "query": filters.query, "problems": problems}
     template = "eservices/guides.html"
     if is_htmx(request):
         template += "#results"

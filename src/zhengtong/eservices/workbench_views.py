@@ -82,6 +82,7 @@ EVENT_LABELS: dict[str, Any] = {
     "respond_rating": gettext_lazy("答复差评"),
     "warning": gettext_lazy("时限预警"),
     "deadline_recounted": gettext_lazy("承诺办结时间重新计算"),
+    "procedure_overran": gettext_lazy("特别程序超过最长时限"),
     "promise_overdue": gettext_lazy("容缺材料逾期未交"),
 }
 
@@ -434,7 +435,8 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
     held = _licence_held(application)
     materials = list(selectors.materials_of(application))
     superseded = selectors.superseded_materials_of(application)
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     # 容缺 materials still to come: the decider sees them before deciding.
     promises = [
         {"row": m, "overdue": m.promised_on is not None and m.promised_on < today}
@@ -458,7 +460,7 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
             (e, EVENT_LABELS.get(e.kind, e.kind)) for e in selectors.timeline(application)
         ],
         "limit": selectors.time_limit(application),
-        "suspensions": suspensions,
+        "suspensions": [(s, s.overran(now)) for s in suspensions],
         "tasks": list(selectors.tasks_of(application)),
         "may_act": _may_act(task, user) and open_state,
         # During a 补正 another department may still add what it needs corrected.

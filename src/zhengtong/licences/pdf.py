@@ -20,7 +20,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from zhengtong.licences.models import HolderKind, Licence
-from zhengtong.licences.presentation import FieldRow
+from zhengtong.licences.presentation import FieldRow, VoidNotice
 
 CHINESE = "STSong-Light"
 LATIN = "Helvetica"
@@ -73,6 +73,42 @@ def _qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
                 )
 
 
+RED = (0.61, 0.11, 0.11)
+
+
+def _void_banner(canvas: Canvas, void: VoidNotice, y: float) -> float:
+    """Draw the notice below the number, in red and boxed; return where the facts begin."""
+    width = PAGE_WIDTH - 2 * MARGIN
+    lines = [line for text in void.lines for line in _lines(text, CHINESE, 11, width - 8 * mm)]
+    height = 12 * mm + len(lines) * 6 * mm
+    canvas.saveState()
+    canvas.setStrokeColorRGB(*RED)
+    canvas.setFillColorRGB(*RED)
+    canvas.setLineWidth(1.5)
+    canvas.rect(MARGIN, y - height + 6 * mm, width, height, stroke=1, fill=0)
+    canvas.setFont(CHINESE, 16)
+    canvas.drawCentredString(PAGE_WIDTH / 2, y - 2 * mm, void.stamp)
+    line_y = y - 9 * mm
+    canvas.setFont(CHINESE, 11)
+    for line in lines:
+        canvas.drawCentredString(PAGE_WIDTH / 2, line_y, line)
+        line_y -= 6 * mm
+    canvas.restoreState()
+    below: float = y - height - 4 * mm
+    return below
+
+
+def _void_stamp(canvas: Canvas, word: str) -> None:
+    """Stamp ``word`` across the middle of the page, large and at a slant, over everything."""
+    canvas.saveState()
+    canvas.setFillColorRGB(*RED, alpha=0.25)
+    canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+    canvas.rotate(30)
+    canvas.setFont(CHINESE, 96)
+    canvas.drawCentredString(0, -32, word)
+    canvas.restoreState()
+
+
 def licence_pdf(
     licence: Licence,
     *,
@@ -80,8 +116,13 @@ def licence_pdf(
     holder_id: str,
     rows: Sequence[FieldRow],
     verification_url: str,
+    void: VoidNotice | None = None,
 ) -> bytes:
-    """Return the licence as a one-page A4 PDF, in the active language, with its QR code."""
+    """Return the licence as a one-page A4 PDF, in the active language, with its QR code.
+
+    ``void``: the licence is no longer in force (revoked, expired, or its
+    signature fails); the page says so at the top and is stamped across.
+    """
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=0)
     title = licence.display_type_name
@@ -106,6 +147,8 @@ def licence_pdf(
     canvas.setFont(LATIN, 11)
     canvas.drawString(start + width, y, licence.number)
     y -= 14 * mm
+    if void is not None:
+        y = _void_banner(canvas, void, y)
 
     person = licence.holder_kind == HolderKind.PERSON
     validity = licence.valid_from.isoformat() + " " + _("至") + " "
@@ -164,6 +207,8 @@ def licence_pdf(
     _qr(canvas, verification_url, qr_x, qr_y, QR_SIZE)
     canvas.setFont(CHINESE, 9)
     canvas.drawCentredString(qr_x + QR_SIZE / 2, qr_y - 4 * mm, _("扫码核验"))
+    if void is not None:
+        _void_stamp(canvas, void.stamp)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from zhengtong.core.masking import mask
-from zhengtong.licences.models import HolderKind, Licence
+from zhengtong.licences.models import HolderKind, Licence, LicenceStatus
 
 # The seeded licence types' names and field labels (migrations 0002 and 0003):
 # stored as printed on the licence, marked here so that pages in English name them.
@@ -95,3 +96,36 @@ def holder_id(licence: Licence, *, masked: bool) -> str:
     if masked and licence.holder_kind == HolderKind.PERSON:
         return mask("id_number", licence.holder_id)
     return licence.holder_id
+
+
+@dataclass(frozen=True, slots=True)
+class VoidNotice:
+    """What a copy of a licence no longer in force says across it: a stamp word and why."""
+
+    stamp: str
+    lines: tuple[str, ...]
+
+
+def void_notice(licence: Licence, status: str) -> VoidNotice | None:
+    """The notice a revoked, expired or unverifiable licence carries; None while it is valid.
+
+    A printed or downloaded copy outlives the moment it was made: it must not
+    look like a licence in force once the licence is not.
+    """
+    if status == LicenceStatus.VALID:
+        return None
+    if status == LicenceStatus.REVOKED and licence.revoked_at is not None:
+        at = timezone.localtime(licence.revoked_at).date().isoformat()
+        lines = [_("该电子证照已于 %(at)s 注销，不再有效。") % {"at": at}]
+        if licence.revoke_reason:
+            lines.append(_("注销原因：") + licence.revoke_reason)
+        return VoidNotice(_("已注销"), tuple(lines))
+    if status == LicenceStatus.EXPIRED and licence.valid_until is not None:
+        until = licence.valid_until.isoformat()
+        return VoidNotice(
+            _("已过期"), (_("该电子证照的有效期已于 %(until)s 届满。") % {"until": until},)
+        )
+    return VoidNotice(
+        _("验证未通过"),
+        (_("签名校验失败：证照内容与发证机关的签名不符，可能被篡改或伪造。请勿采信。"),),
+    )

@@ -30,9 +30,11 @@ def _licence_context(
     request: HttpRequest, licence: Licence, *, masked: bool, digest: str | None = None
 ) -> dict[str, Any]:
     url = verification_url(licence, request)
+    verification = selectors.verify_licence(licence, digest)
     return {
         "licence": licence,
-        "verification": selectors.verify_licence(licence, digest),
+        "verification": verification,
+        "void": presentation.void_notice(licence, verification.status),
         "rows": presentation.field_rows(licence, masked=masked),
         "holder_name": presentation.holder_name(licence, masked=masked),
         "holder_id": presentation.holder_id(licence, masked=masked),
@@ -141,6 +143,7 @@ def printable(request: HttpRequest, number: str) -> HttpResponse:
             holder_id=context["holder_id"],
             rows=context["rows"],
             verification_url=context["verification_url"],
+            void=context["void"],
         )
         download = HttpResponse(pdf, content_type="application/pdf")
         download.headers["Content-Disposition"] = f'attachment; filename="{licence.number}.pdf"'

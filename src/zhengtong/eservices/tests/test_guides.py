@@ -272,3 +272,24 @@ def test_every_field_of_the_demo_forms_has_a_bound(demo: ItemsCast) -> None:
                 assert isinstance(field.get("maxLength"), int), (item.name, name)
             else:
                 assert isinstance(field.get("maximum"), int), (item.name, name)
+
+
+def test_the_item_search_refuses_a_query_over_a_hundred_characters(demo: ItemsCast) -> None:
+    client = Client()
+    assert client.get("/api/services/items", {"q": "开" * 100}).status_code == 200
+    refused = client.get("/api/services/items", {"q": "开饭店" * 34})
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "invalid_input"
+    assert "q" in str(refused.json()["detail"])
+
+
+def test_the_guide_page_says_a_query_is_too_long_instead_of_listing_everything(
+    demo: ItemsCast,
+) -> None:
+    client = Client()
+    for headers in ({}, {"HX-Request": "true"}):
+        page = client.get("/services/guides/", {"q": "开饭店" * 34}, headers=headers)
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "搜索内容最多100个字，请精简后再搜索。" in text
+        assert FOOD not in text and HYGIENE not in text

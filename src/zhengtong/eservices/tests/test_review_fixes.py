@@ -15,7 +15,6 @@ from zhengtong.eservices.tests.test_applications_cast import (
     PASSWORD,
     ApplicationsCast,
     cast,
-    logged_in,
     material,
     pdf,
     promise_day,
@@ -33,7 +32,12 @@ from zhengtong.eservices.tests.test_applications_flow import (
     same_instant,
     submitted,
 )
-from zhengtong.eservices.tests.test_govstack_registration import _json, _refused, applicant_id
+from zhengtong.eservices.tests.test_govstack_registration import (
+    _json,
+    _refused,
+    applicant_id,
+    logged_in,
+)
 from zhengtong.identity.actions import do_create_staff
 from zhengtong.licences.actions import Holder, do_issue_licence, do_revoke_licence
 from zhengtong.licences.models import Licence

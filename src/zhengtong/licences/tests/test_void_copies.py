@@ -1,0 +1,65 @@
+"""A copy of a licence no longer in force (printed or downloaded) says so, with the date."""
+
+import datetime as dt
+from unittest import mock
+
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.licences.actions import do_revoke_licence
+from zhengtong.licences.tests.cast import LicenceCast, issue_food_licence, issue_pension_certificate
+from zhengtong.licences.tests.test_issue_date import _pdf_lines
+
+
+def _holder(user: object) -> Client:
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client
+
+
+def test_the_pdf_of_a_valid_licence_carries_no_stamp(cast: LicenceCast) -> None:
+    licence = issue_food_licence(cast)
+    url = reverse("licences:print", args=[licence.number])
+    lines = _pdf_lines(_holder(cast.owner_user).get(url + "?download=1").content)
+    assert not any(word in line for line in lines for word in ("已注销", "已过期", "不再有效"))
+
+
+def test_the_pdf_and_the_printed_copy_of_a_revoked_licence_say_it_is_revoked(
+    cast: LicenceCast,
+) -> None:
+    licence = do_revoke_licence(issue_food_licence(cast), "经营者申请注销", actor=TEST_ACTOR)
+    assert licence.revoked_at is not None
+    day = timezone.localtime(licence.revoked_at).date().isoformat()
+    client = _holder(cast.owner_user)
+    url = reverse("licences:print", args=[licence.number])
+
+    lines = _pdf_lines(client.get(url + "?download=1").content)
+    assert lines.count("已注销") == 2, lines  # the banner and the stamp across the page
+    assert f"该电子证照已于 {day} 注销，不再有效。" in lines
+    assert "注销原因：经营者申请注销" in lines
+
+    page = client.get(url).content.decode()
+    assert 'class="void-stamp">已注销<' in page
+    assert f"该电子证照已于 {day} 注销，不再有效。" in page
+    # The public verification and the API say the same.
+    verify = Client().get(reverse("licences:verify", args=[licence.number])).content.decode()
+    assert 'class="licence-status">已注销<' in verify
+    api = Client().get(f"/api/licences/verify/{licence.number}").json()
+    assert api["status"] == "revoked"
+
+
+def test_the_pdf_of_an_expired_licence_says_when_it_expired(cast: LicenceCast) -> None:
+    licence = issue_pension_certificate(cast)
+    assert licence.valid_until is not None
+    url = reverse("licences:print", args=[licence.number])
+    later = timezone.now() + dt.timedelta(days=400)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        # Logged in on that day: a session from today would have lapsed.
+        client = _holder(cast.citizen)
+        lines = _pdf_lines(client.get(url + "?download=1").content)
+        api = Client().get(f"/api/licences/verify/{licence.number}").json()
+    assert lines.count("已过期") == 2, lines
+    assert f"该电子证照的有效期已于 {licence.valid_until.isoformat()} 届满。" in lines
+    assert api["status"] == "expired"
