@@ -110,7 +110,7 @@ class RegistryIn(Schema):
 
 
 class ContentOut(Schema):
-    content: dict[str, str | None]
+    content: dict[str, str] = Field(description="item code → value; an empty item is left out")
 
 
 class AnswerOut(Schema):
@@ -126,7 +126,7 @@ class ListOut(Schema):
     count: int = Field(description="the number of results on this page")
     next: str | None = Field(description="the address of the next page, if there may be one")
     previous: str | None = None
-    results: list[dict[str, str | None]]
+    results: list[dict[str, str]] = Field(description="records; an empty item is left out")
 
 
 class ListIn(Schema):
@@ -156,7 +156,7 @@ class ReferenceOut(Schema):
 class PersonalDataUsageOut(Schema):
     id: str = Field(description="the ledger entry of the read")
     readerId: str = Field(description="the reading system as INSTANCE/CLASS/MEMBER/APPLICATION")
-    readerInitials: str | None = Field(description="not recorded: systems read, not persons")
+    readerInitials: str = Field(description='always "": systems read, not persons')
     readerInstitutionId: str
     readerInstitutionName: str
     readerApplicationName: str
@@ -385,11 +385,8 @@ def _split_key(slug: str, content: Mapping[str, Any]) -> tuple[str, str, dict[st
     key_code = str(dataset.key_item_code)
     # The registry's items are public in the catalog: naming one it does not have is
     # a mistake to point out, for read as for exists, not a record that is missing.
-    unknown = [code for code in content if code != "*" and code not in _items(dataset)]
-    if unknown:
-        raise InvalidInput(
-            _("该登记簿没有这些信息项。"), code="unknown_item", detail={"items": unknown}
-        )
+    # "*" is not an item either: only list's search looks in any item.
+    _check_items(dataset, content)
     criteria = {code: _text(code, value) for code, value in content.items()}
     key = criteria.pop(key_code, None)
     if not key:
@@ -414,6 +411,11 @@ def _matches(values: Mapping[str, str | None], criteria: Mapping[str, str]) -> b
         elif values.get(code) != wanted:
             return False
     return True
+
+
+def _shown(values: Mapping[str, str | None]) -> dict[str, str]:
+    """A record as the Data API returns it: every value a string, empty items left out."""
+    return {code: value for code, value in values.items() if value is not None}
 
 
 def _not_found(refusal: ZhengtongError | None = None) -> Status[RecordNotFoundOut]:
@@ -475,7 +477,7 @@ def my_personal_data_usage(
             id=str(use.ledger_seq),
             readerId=f"{INSTANCE}/{MEMBER_CLASS}/{use.data.get('department', '')}/"
             f"{use.data.get('client', '')}",
-            readerInitials=None,
+            readerInitials="",
             readerInstitutionId=str(use.data.get("department", "")),
             readerInstitutionName=use.department,
             readerApplicationName=use.system,
@@ -527,7 +529,7 @@ def read(
         raise
     if not _matches(found.values, criteria):
         return _not_found()
-    return ContentOut(content=found.values)
+    return ContentOut(content=_shown(found.values))
 
 
 @router.post(
@@ -561,7 +563,7 @@ def exists(request: HttpRequest, registry: str, version: str, payload: RegistryI
 @router.get(
     "/data/{registry}/{version}/{key}/readValue/{field_ext}",
     response={
-        200: str | None,
+        200: str,
         404: NOT_FOUND,
         **{k: v for k, v in ERRORS.items() if k != 404},
         **UPSTREAM_ERRORS,
@@ -570,8 +572,9 @@ def exists(request: HttpRequest, registry: str, version: str, payload: RegistryI
 )
 def read_value(
     request: HttpRequest, registry: str, version: str, key: str, field_ext: str
-) -> str | Status[RecordNotFoundOut] | None:
-    """Return one item of one record as a JSON value (``{item}.json``), governed like a look-up."""
+) -> str | Status[RecordNotFoundOut]:
+    """Return one item of one record as a JSON string (``{item}.json``), governed like a look-up;
+    an empty item is ``""``."""
     client = _reader(request, governed.Operation.LOOK_UP, registry)
     field, _dot, ext = field_ext.rpartition(".")
     with _refusals_logged(request, client, governed.Operation.LOOK_UP, registry):
@@ -590,7 +593,7 @@ def read_value(
         if refusal.code == "unknown_key":
             return _not_found(refusal)
         raise
-    return found.values.get(field)
+    return found.values.get(field) or ""
 
 
 router.add_api_operation(
@@ -598,7 +601,7 @@ router.add_api_operation(
     ["GET"],
     read_value,
     response={
-        200: str | None,
+        200: str,
         404: NOT_FOUND,
         **{k: v for k, v in ERRORS.items() if k != 404},
         **UPSTREAM_ERRORS,
@@ -608,10 +611,21 @@ router.add_api_operation(
 )
 
 
+def _query_params(request: HttpRequest) -> dict[str, str]:
+    """The list's ``query.<item>`` criteria as sent, the empty ones left out."""
+    return {
+        name: value
+        for name in request.GET
+        if name.startswith("query.") and (value := request.GET.get(name, ""))
+    }
+
+
 def _list_url(request: HttpRequest, params: ListIn, cursor: int) -> str:
-    query = {
+    # The next page keeps every criterion of this one, so following next filters alike.
+    query: dict[str, Any] = {
         k: v for k, v in params.dict().items() if v is not None and k not in {"cursor", "page"}
     }
+    query.update(_query_params(request))
     query["cursor"] = cursor
     return request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
 
@@ -626,20 +640,19 @@ def list_records(
 ) -> ListOut:
     """List records. With the key item as criterion (``query.<key item>=...`` or
     ``filter=<key item>&search=...``) this is a look-up; otherwise it pages through the
-    registry's change feed (each page one governed read, ``next`` gives the following page)
-    and keeps the records whose readable items equal the criteria. A registry served from
-    the provider's own system has no change feed: only the look-up is served, and a list
-    without the key item is refused with ``not_supported_for_proxied`` (409)."""
+    registry's change feed (each page one governed read, ``next`` gives the following page
+    with the same criteria) and keeps the records whose readable items equal the criteria.
+    A registry served from the provider's own system has no change feed: only the look-up is
+    served, and a list without the key item is refused with ``not_supported_for_proxied``
+    (409)."""
     client = _reader(request, governed.Operation.CHANGES, registry)
     with _refusals_logged(request, client, governed.Operation.CHANGES, registry):
         _registry_version(version)
         source = _source(registry)
     key_code = str(source.key_item_code)
-    criteria: dict[str, str] = {}
-    for name in request.GET:
-        value = request.GET.get(name, "")
-        if name.startswith("query.") and value:
-            criteria[name.removeprefix("query.")] = value
+    criteria = {
+        name.removeprefix("query."): value for name, value in _query_params(request).items()
+    }
     if params.search is not None and params.search != "":
         criteria[params.filter or "*"] = params.search
     purpose = purpose_of(request)
@@ -678,7 +691,7 @@ def list_records(
         if len(feed.changes) == params.pageSize:
             next_url = _list_url(request, params, feed.next_cursor)
     results = [
-        values
+        _shown(values)
         for _record, values in sorted(rows.items(), reverse=params.ordering == "descending")
         if _matches(values, criteria)
     ]
@@ -712,14 +725,20 @@ def _items(dataset: HostedDataset | ProxiedDataset) -> dict[str, InformationItem
     return {item.code: item for item in dataset.resource.items.all()}
 
 
-def _clean(dataset: HostedDataset, content: Mapping[str, Any]) -> dict[str, str | None]:
-    """Check every item before the action runs, so a bad write leaves no empty version behind."""
+def _check_items(dataset: HostedDataset | ProxiedDataset, content: Iterable[str]) -> None:
+    """Refuse a query or write that names items the registry does not have."""
     items = _items(dataset)
     unknown = [code for code in content if code not in items]
     if unknown:
         raise InvalidInput(
             _("该登记簿没有这些信息项。"), code="unknown_item", detail={"items": unknown}
         )
+
+
+def _clean(dataset: HostedDataset, content: Mapping[str, Any]) -> dict[str, str | None]:
+    """Check every item before the action runs, so a bad write leaves no empty version behind."""
+    _check_items(dataset, content)
+    items = _items(dataset)
     cleaned: dict[str, str | None] = {}
     for code, value in content.items():
         text = _text(code, value)
@@ -795,18 +814,22 @@ def _create(client: SystemClient, dataset: HostedDataset, content: Mapping[str, 
 
 
 def _criteria(dataset: HostedDataset, query: Mapping[str, Any]) -> dict[str, str]:
-    """A write query's items other than the key, as the record would hold them."""
+    """A write query's items other than the key, as the record would hold them.
+
+    An item the registry does not have is refused, as read refuses it, before
+    anything is written.
+    """
+    _check_items(dataset, query)
     items = _items(dataset)
     criteria: dict[str, str] = {}
     for code, value in query.items():
         text = _text(code, value)
         if code == dataset.key_item_code or text is None:
             continue
-        if code in items:
-            # Compared as stored, so "2020-1-5" finds a record holding 2020-01-05; a value
-            # the item cannot hold is kept as given and so matches nothing.
-            with contextlib.suppress(BadValue):
-                text = clean_value(items[code], text)
+        # Compared as stored, so "2020-1-5" finds a record holding 2020-01-05; a value
+        # the item cannot hold is kept as given and so matches nothing.
+        with contextlib.suppress(BadValue):
+            text = clean_value(items[code], text)
         criteria[code] = text
     return criteria
 
@@ -830,7 +853,7 @@ def create(request: HttpRequest, registry: str, version: str, payload: RegistryI
     Only the provider department's systems with the scope exchange.push_records may write."""
     client, dataset = _pusher(request, registry, version)
     record = _create(client, dataset, _write_content(request))
-    return ContentOut(content=record.values)
+    return ContentOut(content=_shown(record.values))
 
 
 def _update_one(
@@ -853,7 +876,7 @@ def _update_one(
         record = _write(client, dataset, key, "update", merge)
     except _NoRecord:
         return _not_found()
-    return ContentOut(content=record.values)
+    return ContentOut(content=_shown(record.values))
 
 
 _WRITE_RESPONSES: dict[int, Any] = {
@@ -891,35 +914,42 @@ router.add_api_operation(
 
 
 @router.post(
-    "/data/{registry}/{version}/updateOrCreate",
-    response={200: ContentOut, **ERRORS},
-    auth=client_auth,
+    "/data/{registry}/{version}/updateOrCreate", response=_WRITE_RESPONSES, auth=client_auth
 )
 def update_or_create(
     request: HttpRequest, registry: str, version: str, payload: RegistryIn
-) -> ContentOut:
-    """Update the record whose key is in ``query.content``, or create it from ``write.content``."""
+) -> ContentOut | Status[RecordNotFoundOut]:
+    """Update the record whose key is in ``query.content``, or create it from ``write.content``
+    when no record has that key. A record with the key that does not hold the query's other
+    items is not changed: the answer is "no record found", as ``update`` gives."""
     client, dataset = _pusher(request, registry, version)
     write = _write_content(request)
     query = _given_query(_body(request))
     key = _key_of(dataset, (query or write).get(dataset.key_item_code))
+    criteria = _criteria(dataset, query) if query is not None else {}
 
     def upsert(current: Record | None) -> dict[str, str | None]:
         if current is not None:
+            if not _matches(current.values, criteria):
+                raise _NoRecord
             return _merged(dataset, current, write)
         named = write.get(dataset.key_item_code)
         if _text(dataset.key_item_code, named) and _key_of(dataset, named) != key:
             raise InvalidInput(_("不能修改记录的主键。"), code="key_change", detail={})
         return _new_values(dataset, key, write)
 
-    return ContentOut(content=_write(client, dataset, key, "updateOrCreate", upsert).values)
+    try:
+        record = _write(client, dataset, key, "updateOrCreate", upsert)
+    except _NoRecord:
+        return _not_found()
+    return ContentOut(content=_shown(record.values))
 
 
 router.add_api_operation(
     "/data/{registry}/{version}/update-or-create",
     ["POST"],
     update_or_create,
-    response={200: ContentOut, **ERRORS},
+    response=_WRITE_RESPONSES,
     auth=client_auth,
     include_in_schema=False,
 )
@@ -985,8 +1015,21 @@ def _providers() -> set[int]:
     )
 
 
+# The directory's query parameters are codes; a longer one is an error in the request,
+# which the specification answers with 400 (a schema's max_length would answer 422).
+MAX_PARAMETER = 64
+
+
+def _short(field: str, value: str | None) -> None:
+    if value is not None and len(value) > MAX_PARAMETER:
+        raise InvalidInput(
+            _("查询参数过长（最多64个字符）。"),
+            detail={"field": field, "max_length": MAX_PARAMETER},
+        )
+
+
 class ListClientsIn(Schema):
-    instanceId: str | None = Field(None, max_length=64)
+    instanceId: str | None = None
 
 
 # A member has no applicationCode; the specification types it a string, so it is left out.
@@ -1000,6 +1043,7 @@ def list_clients(request: HttpRequest, params: Query[ListClientsIn]) -> ClientLi
     """The members (departments) and applications (their systems, and ``registries`` for each
     department that provides registries) of this instance; another instance has none here."""
     _caller(request)
+    _short("instanceId", params.instanceId)
     if params.instanceId and params.instanceId != INSTANCE:
         return ClientListOut(member=[])
     providers = _providers()
@@ -1019,8 +1063,12 @@ def list_clients(request: HttpRequest, params: Query[ListClientsIn]) -> ClientLi
     return ClientListOut(member=out)
 
 
-def _provider(instance: str, member_class: str, member: str, application: str) -> Department:
-    """The department a provider identifier names; malformed is 400, unknown 404."""
+def _provider(instance: str, member_class: str, member: str, application: str) -> Department | None:
+    """The department whose registries an application provides, or None for an application
+    listClients lists that provides none (a department's own system).
+
+    Malformed is 400; an identifier listClients does not list is 404.
+    """
     if not (
         _NAME.fullmatch(instance)
         and _NAME.fullmatch(member_class)
@@ -1028,16 +1076,19 @@ def _provider(instance: str, member_class: str, member: str, application: str) -
         and _CODE.fullmatch(application)
     ):
         raise InvalidInput(_("服务提供方标识格式有误。"), code="invalid_identifier")
-    department = Department.objects.filter(code=member).first()
-    if (
-        instance != INSTANCE
-        or member_class != MEMBER_CLASS
-        or application != PROVIDER_APPLICATION
-        or department is None
-        or department.pk not in _providers()
-    ):
-        raise NotFound(_("没有这个服务提供方。"), code="unknown_provider")
-    return department
+    department = (
+        Department.objects.filter(code=member).first()
+        if instance == INSTANCE and member_class == MEMBER_CLASS
+        else None
+    )
+    if department is not None:
+        if application == PROVIDER_APPLICATION and department.pk in _providers():
+            return department
+        if SystemClient.objects.filter(
+            department=department, key_id=application, revoked_at__isnull=True
+        ).exists():
+            return None
+    raise NotFound(_("没有这个服务提供方。"), code="unknown_provider")
 
 
 def _registries(department: Department, service: str | None = None) -> list[Resource]:
@@ -1109,7 +1160,7 @@ def _may_read(client: SystemClient, resource: Resource) -> bool:
 
 
 class MethodsIn(Schema):
-    serviceId: str | None = Field(None, max_length=64)
+    serviceId: str | None = None
 
 
 def _methods(
@@ -1123,8 +1174,12 @@ def _methods(
     allowed_only: bool,
 ) -> ServiceListOut:
     client = _caller(request)
+    _short("serviceId", service)
     department = _provider(instance, member_class, member, application)
     services: list[MediatorServiceOut] = []
+    if department is None:
+        # A system is an application that provides no services here.
+        return ServiceListOut(member=services)
     for resource in _registries(department, service or None):
         if not allowed_only:
             services.append(_service(department, resource, READ_ENDPOINTS + WRITE_ENDPOINTS))
@@ -1169,7 +1224,7 @@ def allowed_methods(
 
 
 class OpenApiIn(Schema):
-    serviceCode: str | None = Field(None, max_length=64)
+    serviceCode: str | None = None
 
 
 def get_openapi(
@@ -1182,11 +1237,12 @@ def get_openapi(
 ) -> str:
     """The OpenAPI 3 description of one registry's operations, as a JSON string."""
     _caller(request)
+    _short("serviceCode", params.serviceCode)
     code = params.serviceCode or ""
     if not _CODE.fullmatch(code):
         raise InvalidInput(_("请提供有效的 serviceCode。"), code="invalid_service_code")
     department = _provider(instance, member_class, member, application)
-    resources = _registries(department, code)
+    resources = _registries(department, code) if department is not None else []
     if not resources:
         raise NotFound(_("没有这个服务。"), code="unknown_service")
     return json.dumps(registry_openapi(resources[0]), ensure_ascii=False)

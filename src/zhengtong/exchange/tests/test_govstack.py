@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.test import Client
@@ -19,10 +19,10 @@ from zhengtong.catalog.actions import ItemInput
 from zhengtong.catalog.tests.cast import resource_input
 from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_id_number, make_person
 from zhengtong.exchange import actions
-from zhengtong.exchange.models import AccessLog, DatasetVersion, HostedDataset
+from zhengtong.exchange.models import AccessLog, DatasetVersion, HostedDataset, Record
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.test_governed import publish
-from zhengtong.identity.actions import do_create_citizen, do_issue_client
+from zhengtong.identity.actions import do_create_citizen, do_issue_client, do_revoke_client
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import SystemClient
 from zhengtong.ledger.models import LedgerEntry
@@ -519,6 +519,9 @@ def test_a_citizen_sees_who_read_their_record(world: World) -> None:
     assert use["readerApplicationName"] == "芙蓉区审批系统"
     assert use["refrences"] == [{"ReferenceID": PEOPLE}]
     assert use["purpose"] == "食品经营许可审批核对"
+    # The specification types readerInitials a string; nobody's initials are recorded.
+    assert use["readerInitials"] == ""
+    assert all(value is not None for value in use.values())
     log = AccessLog.objects.get(resource__code=PEOPLE.replace("-", "/"))
     assert use["id"] == str(log.ledger_seq)
     alias = world.citizen.get(
@@ -664,3 +667,208 @@ def test_get_openapi_describes_one_registry_as_a_json_string(world: World) -> No
     assert invalid.status_code == 400
     unknown = world.reader.get(path, {"serviceCode": "999000000-000001"})
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_service"
+
+
+# --- The specification's types and criteria ------------------------------------------------
+
+
+def test_read_value_of_an_empty_item_is_an_empty_string(world: World) -> None:
+    # 营业执照 is not held for the firm: the value is a string, as the specification types it.
+    path = _data(FIRMS, f"/{world.uscc}/readValue/licence.json")
+    before = LedgerEntry.objects.count()
+    for answer in (
+        world.reader.get(path, headers=PURPOSE),
+        world.reader.get(path.replace("readValue", "read-value"), headers=PURPOSE),
+    ):
+        assert answer.status_code == 200, answer.content
+        assert answer.content == b'""'
+    assert LedgerEntry.objects.count() == before + 2
+
+
+def test_empty_items_are_left_out_of_every_record_returned(world: World) -> None:
+    def strings_only(record: dict[str, Any]) -> bool:
+        return all(isinstance(value, str) for value in record.values())
+
+    read = _post(world.reader, _data(FIRMS, "/read"), _query({"uscc": world.uscc}))
+    assert read.json()["content"] == {"uscc": world.uscc, "name": "长沙某某餐饮有限公司"}
+    listed = world.reader.get(_data(FIRMS), headers=PURPOSE).json()["results"]
+    assert listed and all(strings_only(record) for record in listed)
+    assert all("licence" not in record for record in listed)
+    new = make_credit_code(seq=24)
+    created = _post(
+        world.provider,
+        _data(FIRMS, "/create"),
+        {"write": {"content": {"uscc": new, "name": "空号餐馆", "phone": ""}}},
+    )
+    assert created.status_code == 200, created.json()
+    assert created.json()["content"] == {"uscc": new, "name": "空号餐馆"}
+    updated = world.provider.put(
+        _data(FIRMS, "/update"),
+        {"query": {"content": {"uscc": new}}, "write": {"content": {"name": None}}},
+        "application/json",
+    )
+    assert updated.status_code == 200 and updated.json()["content"] == {"uscc": new}
+    upserted = _post(
+        world.provider,
+        _data(FIRMS, "/updateOrCreate"),
+        {"query": {"content": {"uscc": new}}, "write": {"content": {"phone": None}}},
+    )
+    assert upserted.status_code == 200 and upserted.json()["content"] == {"uscc": new}
+
+
+def test_following_next_keeps_the_query_criteria(world: World) -> None:
+    for seq, name in ((25, "同名餐馆"), (26, "别名餐馆"), (27, "同名餐馆")):
+        created = _post(
+            world.provider,
+            _data(FIRMS, "/create"),
+            {"write": {"content": {"uscc": make_credit_code(seq=seq), "name": name}}},
+        )
+        assert created.status_code == 200, created.json()
+    url: str | None = f"{_data(FIRMS)}?{urlencode({'query.name': '同名餐馆', 'pageSize': 1})}"
+    names: list[str] = []
+    pages = 0
+    while url and pages < 10:
+        page = world.reader.get(url.removeprefix("http://testserver"), headers=PURPOSE)
+        assert page.status_code == 200, page.json()
+        names.extend(record["name"] for record in page.json()["results"])
+        url = page.json()["next"]
+        pages += 1
+    assert names == ["同名餐馆", "同名餐馆"]
+    # Every page was one governed read.
+    assert AccessLog.objects.filter(operation="read_changes").count() == pages
+
+
+def test_update_or_create_leaves_a_record_that_fails_the_query_alone(world: World) -> None:
+    dataset = HostedDataset.objects.get(resource__code=FIRMS.replace("-", "/"))
+    versions = DatasetVersion.objects.filter(dataset=dataset).count()
+    body = {
+        "query": {"content": {"uscc": world.uscc, "name": "不是这家"}},
+        "write": {"content": {"phone": "13700000000"}},
+    }
+    for path in ("/updateOrCreate", "/update-or-create"):
+        missed = _post(world.provider, _data(FIRMS, path), body)
+        assert missed.status_code == 404, missed.json()
+        assert missed.json()["detail"] == "no record found"
+    # update answers the same body alike.
+    assert world.provider.put(_data(FIRMS, "/update"), body, "application/json").status_code == 404
+    assert DatasetVersion.objects.filter(dataset=dataset).count() == versions
+    record = Record.objects.get(dataset=dataset, key=world.uscc)
+    assert record.values["phone"] == "13812345678"
+    body["query"]["content"]["name"] = "长沙某某餐饮有限公司"
+    hit = _post(world.provider, _data(FIRMS, "/updateOrCreate"), body)
+    assert hit.status_code == 200 and hit.json()["content"]["phone"] == "13700000000"
+
+
+def test_a_write_query_naming_an_item_the_registry_lacks_is_refused_before_writing(
+    world: World,
+) -> None:
+    dataset = HostedDataset.objects.get(resource__code=FIRMS.replace("-", "/"))
+    versions = DatasetVersion.objects.filter(dataset=dataset).count()
+    existing = {"uscc": world.uscc, "colour": "红"}
+    new = {"uscc": make_credit_code(seq=28), "colour": "红"}
+    write = {"content": {"name": "红色餐馆"}}
+    on_existing = {"query": {"content": existing}, "write": write}
+    answers = [
+        world.provider.put(_data(FIRMS, "/update"), on_existing, "application/json"),
+        world.provider.put(_data(FIRMS, "/updateEntries"), on_existing, "application/json"),
+        _post(world.provider, _data(FIRMS, "/updateOrCreate"), on_existing),
+        # Not even a record that does not exist yet is created from such a query.
+        _post(
+            world.provider,
+            _data(FIRMS, "/updateOrCreate"),
+            {"query": {"content": new}, "write": write},
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code == 400, answer.json()
+        assert answer.json()["code"] == "unknown_item"
+        assert answer.json()["detail"]["items"] == ["colour"]
+    assert DatasetVersion.objects.filter(dataset=dataset).count() == versions
+    assert not Record.objects.filter(dataset=dataset, key=new["uscc"]).exists()
+
+
+def test_a_star_in_a_query_is_refused_alike_by_read_exists_and_writes(world: World) -> None:
+    content = {"uscc": world.uscc, "*": "长沙某某餐饮有限公司"}
+    for op in ("/read", "/exists"):
+        answer = _post(world.reader, _data(FIRMS, op), _query(content))
+        assert answer.status_code == 400, (op, answer.json())
+        assert answer.json()["code"] == "unknown_item"
+        assert answer.json()["detail"]["items"] == ["*"]
+    # Both refusals are reads, in the ledger as every refused read is.
+    assert list(AccessLog.objects.values_list("result", flat=True)) == ["unknown_item"] * 2
+    update = world.provider.put(
+        _data(FIRMS, "/update"),
+        {"query": {"content": content}, "write": {"content": {"name": "改名"}}},
+        "application/json",
+    )
+    assert update.status_code == 400 and update.json()["detail"]["items"] == ["*"]
+    # Looking in any item is what list's search without a filter does.
+    searched = world.reader.get(_data(FIRMS), {"search": "长沙某某餐饮有限公司"}, headers=PURPOSE)
+    assert [r["uscc"] for r in searched.json()["results"]] == [world.uscc]
+
+
+def _directory(http: Client, client_id: dict[str, str], name: str) -> Any:
+    return http.get(
+        "/api/govstack/im/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/".format(
+            **client_id
+        )
+        + name
+    )
+
+
+def test_the_directory_answers_for_every_application_list_clients_lists(world: World) -> None:
+    listed = world.reader.get("/api/govstack/im/listClients").json()["member"]
+    applications = [m["id"] for m in listed if m["id"]["objectType"] == "APPLICATION"]
+    systems = [a for a in applications if a["applicationCode"] != "registries"]
+    assert {(a["memberCode"], a["applicationCode"]) for a in systems} >= {
+        ("fr-market", world.reader_client.key_id),
+        ("cs-market", world.provider_client.key_id),
+    }
+    for application in applications:
+        for name in ("listMethods", "allowedMethods"):
+            answer = _directory(world.reader, application, name)
+            assert answer.status_code == 200, (application, name, answer.json())
+    # A department's own system provides no registry services of its own.
+    for system in systems:
+        assert _directory(world.reader, system, "listMethods").json() == {"member": []}
+    reader = {
+        "instanceId": "ZHENGTONG",
+        "memberClass": "GOV",
+        "memberCode": "fr-market",
+        "applicationCode": world.reader_client.key_id,
+    }
+    no_service = world.reader.get(
+        f"/api/govstack/im/r1/ZHENGTONG/GOV/fr-market/{world.reader_client.key_id}/getOpenAPI",
+        {"serviceCode": FIRMS},
+    )
+    assert no_service.status_code == 404 and no_service.json()["code"] == "unknown_service"
+    # What listClients does not list is still unknown: a system of another department,
+    # a department without registries as a provider, a revoked system.
+    unlisted = [
+        {**reader, "memberCode": "cs-market"},
+        {**reader, "applicationCode": "registries"},
+    ]
+    do_revoke_client(world.provider_client, actor=TEST_ACTOR)
+    unlisted.append(
+        {**reader, "memberCode": "cs-market", "applicationCode": world.provider_client.key_id}
+    )
+    for identifier in unlisted:
+        answer = _directory(world.reader, identifier, "listMethods")
+        assert answer.status_code == 404 and answer.json()["code"] == "unknown_provider"
+
+
+def test_the_directory_refuses_over_long_parameters_with_400(world: World) -> None:
+    provider = "/api/govstack/im/r1/ZHENGTONG/GOV/cs-market/registries"
+    long = "X" * 65
+    refused = {
+        "instanceId": world.reader.get("/api/govstack/im/listClients", {"instanceId": long}),
+        "serviceId": world.reader.get(f"{provider}/listMethods", {"serviceId": long}),
+        "serviceCode": world.reader.get(f"{provider}/getOpenAPI", {"serviceCode": long}),
+    }
+    allowed = world.reader.get(f"{provider}/allowedMethods", {"serviceId": long})
+    for field, answer in [*refused.items(), ("serviceId", allowed)]:
+        assert answer.status_code == 400, (field, answer.json())
+        assert answer.json()["code"] == "invalid_input"
+        assert answer.json()["detail"] == {"field": field, "max_length": 64}
+    longest = world.reader.get("/api/govstack/im/listClients", {"instanceId": "X" * 64})
+    assert longest.status_code == 200 and longest.json() == {"member": []}
