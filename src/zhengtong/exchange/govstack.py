@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlencode
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
@@ -1008,9 +1009,10 @@ def _application(department: Department, code: str, name: str) -> MediatorClient
 
 
 def _providers() -> set[int]:
+    """The departments with a registry: a published resource with data connected."""
     return set(
-        HostedDataset.objects.filter(resource__state=ResourceState.PUBLISHED).values_list(
-            "resource__provider_id", flat=True
+        Resource.objects.filter(_CONNECTED, state=ResourceState.PUBLISHED).values_list(
+            "provider_id", flat=True
         )
     )
 
@@ -1093,10 +1095,8 @@ def _provider(instance: str, member_class: str, member: str, application: str) -
 
 def _registries(department: Department, service: str | None = None) -> list[Resource]:
     resources = (
-        Resource.objects.filter(
-            provider=department, state=ResourceState.PUBLISHED, hosted_dataset__isnull=False
-        )
-        .select_related("provider", "hosted_dataset")
+        Resource.objects.filter(_CONNECTED, provider=department, state=ResourceState.PUBLISHED)
+        .select_related("provider", "hosted_dataset", "proxied_dataset")
         .prefetch_related("items")
         .order_by("code")
     )
@@ -1105,9 +1105,18 @@ def _registries(department: Department, service: str | None = None) -> list[Reso
     return list(resources)
 
 
+def _is_hosted(resource: Resource) -> bool:
+    """Whether the registry's records are held here; else the provider's own system
+    answers look-ups by key, and nothing is written to it through the platform."""
+    return getattr(resource, "hosted_dataset", None) is not None
+
+
 def slug_of(resource: Resource) -> str:
     return resource.code.replace("/", "-")
 
+
+# A published resource with its data connected: held here, or read through from the provider.
+_CONNECTED = Q(hosted_dataset__isnull=False) | Q(proxied_dataset__isnull=False)
 
 READ_ENDPOINTS = (
     ("GET", ""),
@@ -1181,13 +1190,15 @@ def _methods(
         # A system is an application that provides no services here.
         return ServiceListOut(member=services)
     for resource in _registries(department, service or None):
+        writable = _is_hosted(resource)
         if not allowed_only:
-            services.append(_service(department, resource, READ_ENDPOINTS + WRITE_ENDPOINTS))
+            offered = READ_ENDPOINTS + (WRITE_ENDPOINTS if writable else ())
+            services.append(_service(department, resource, offered))
             continue
         endpoints: list[tuple[str, str]] = []
         if _may_read(client, resource):
             endpoints.extend(READ_ENDPOINTS)
-        if PUSH_RECORDS in client.scopes and client.department_id == department.pk:
+        if writable and PUSH_RECORDS in client.scopes and client.department_id == department.pk:
             endpoints.extend(WRITE_ENDPOINTS)
         if endpoints:
             services.append(_service(department, resource, endpoints))
@@ -1328,6 +1339,24 @@ def registry_openapi(resource: Resource) -> dict[str, Any]:
 
     content_out = {"type": "object", "properties": {"content": record}}
     base = _base(resource)
+    writes: dict[str, Any] = {
+        f"{base}/create": {"post": operation("create", "create", write_body, content_out)},
+        f"{base}/update": {"put": operation("update", "update", write_body, content_out)},
+        f"{base}/updateEntries": {
+            "put": operation("updateEntries", "updateEntries", write_body, content_out)
+        },
+        f"{base}/updateOrCreate": {
+            "post": operation("updateOrCreate", "updateOrCreate", write_body, content_out)
+        },
+        f"{base}/{{ID}}/delete": {
+            "delete": {
+                "operationId": "delete",
+                "summary": "delete",
+                "parameters": [*write_headers, key_param],
+                "responses": {"204": {"description": "deleted"}},
+            }
+        },
+    }
     return {
         "openapi": "3.0.3",
         "info": {
@@ -1373,22 +1402,8 @@ def registry_openapi(resource: Resource) -> dict[str, Any]:
                     ],
                 }
             },
-            f"{base}/create": {"post": operation("create", "create", write_body, content_out)},
-            f"{base}/update": {"put": operation("update", "update", write_body, content_out)},
-            f"{base}/updateEntries": {
-                "put": operation("updateEntries", "updateEntries", write_body, content_out)
-            },
-            f"{base}/updateOrCreate": {
-                "post": operation("updateOrCreate", "updateOrCreate", write_body, content_out)
-            },
-            f"{base}/{{ID}}/delete": {
-                "delete": {
-                    "operationId": "delete",
-                    "summary": "delete",
-                    "parameters": [*write_headers, key_param],
-                    "responses": {"204": {"description": "deleted"}},
-                }
-            },
+            # A registry proxied to the provider's own system is read by key only.
+            **(writes if _is_hosted(resource) else {}),
         },
         "components": {
             "schemas": {"Record": _record_schema(resource)},

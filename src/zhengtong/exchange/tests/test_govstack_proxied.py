@@ -3,6 +3,7 @@ system (a proxied dataset): a read by key is answered through the proxy, as the
 native look-up is; a list of all records, which the provider's API cannot give,
 is refused as such, not as data that is not connected."""
 
+import json
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -131,3 +132,29 @@ def test_a_registry_with_no_data_connected_still_says_so(http: Client) -> None:
         headers=PURPOSE,
     )
     assert answer.status_code == 409 and answer.json()["code"] == "not_hosted"
+
+
+def test_the_directory_lists_a_proxied_registry_with_its_reads_only(http: Client) -> None:
+    directory = "/api/govstack/im/r1/ZHENGTONG/GOV/cs-market/registries"
+    listed = http.get(f"{directory}/listMethods")
+    assert listed.status_code == 200, listed.content
+    services = {s["serviceCode"]: s for s in listed.json()["member"]}
+    # The registry with nothing connected is not one.
+    assert set(services) == {REGISTRY}
+    paths = [e["path"] for e in services[REGISTRY]["endpointList"]["member"]]
+    assert paths and all(not p.endswith(("/create", "/update", "/delete")) for p in paths)
+    assert any(p.endswith("/read") for p in paths)
+    allowed = http.get(f"{directory}/allowedMethods?serviceId={REGISTRY}")
+    assert allowed.status_code == 200, allowed.content
+    [service] = allowed.json()["member"]
+    assert [e["method"] for e in service["endpointList"]["member"]] == [
+        "GET",
+        "POST",
+        "POST",
+        "GET",
+    ]
+    document = http.get(f"{directory}/getOpenAPI?serviceCode={REGISTRY}")
+    assert document.status_code == 200, document.content
+    described = json.loads(document.json())["paths"]
+    assert f"/api/govstack/data/{REGISTRY}/1.0/read" in described
+    assert not any(path.endswith(("/create", "/updateOrCreate")) for path in described)
