@@ -168,11 +168,13 @@ class PersonalDataUsageOut(Schema):
     operation: str
 
 
+# No length limits here: a userId or databaseId too long to be one is refused by the
+# operation as not a 身份证号 or not a registry, with the specification's 400.
 class UsageIn(Schema):
-    userId: str | None = Field(None, max_length=64)
-    userID: str | None = Field(None, max_length=64)
-    databaseId: str | None = Field(None, max_length=64)
-    DatabaseID: str | None = Field(None, max_length=64)
+    userId: str | None = None
+    userID: str | None = None
+    databaseId: str | None = None
+    DatabaseID: str | None = None
 
 
 class ClientIdOut(Schema):
@@ -650,10 +652,13 @@ def list_records(
     with _refusals_logged(request, client, governed.Operation.CHANGES, registry):
         _registry_version(version)
         source = _source(registry)
+        criteria = {
+            name.removeprefix("query."): value for name, value in _query_params(request).items()
+        }
+        # As read refuses them: an item the registry lacks matches nothing, and
+        # "*" (any item) is what search without filter is for.
+        _check_items(source, [*criteria, *([params.filter] if params.filter else [])])
     key_code = str(source.key_item_code)
-    criteria = {
-        name.removeprefix("query."): value for name, value in _query_params(request).items()
-    }
     if params.search is not None and params.search != "":
         criteria[params.filter or "*"] = params.search
     purpose = purpose_of(request)

@@ -531,6 +531,14 @@ def test_a_citizen_sees_who_read_their_record(world: World) -> None:
     assert alias.status_code == 200 and alias.json() == answer.json()
 
 
+def test_over_long_usage_parameters_are_the_specifications_400(world: World) -> None:
+    usage = "/api/govstack/data/myPersonalDataUsage"
+    long_user = world.citizen.get(usage, {"userId": "4" * 70, "databaseId": PEOPLE})
+    assert (long_user.status_code, long_user.json()["code"]) == (400, "bad_user_id")
+    long_database = world.citizen.get(usage, {"userId": world.zhang_id, "databaseId": "1" * 70})
+    assert (long_database.status_code, long_database.json()["code"]) == (400, "unknown_database")
+
+
 def test_nobody_reads_another_persons_data_usage(world: World) -> None:
     other = LISI
     _post(world.reader, _data(PEOPLE, "/read"), _query({"id_number": other}))
@@ -805,6 +813,21 @@ def test_a_star_in_a_query_is_refused_alike_by_read_exists_and_writes(world: Wor
     # Looking in any item is what list's search without a filter does.
     searched = world.reader.get(_data(FIRMS), {"search": "长沙某某餐饮有限公司"}, headers=PURPOSE)
     assert [r["uscc"] for r in searched.json()["results"]] == [world.uscc]
+
+
+def test_a_list_naming_an_item_the_registry_lacks_is_refused_as_read_refuses_it(
+    world: World,
+) -> None:
+    queries = ({"query.colour": "红"}, {"query.*": "长沙"}, {"filter": "colour", "search": "红"})
+    for query in queries:
+        answer = world.reader.get(_data(FIRMS), query, headers=PURPOSE)
+        assert answer.status_code == 400, (query, answer.json())
+        assert answer.json()["code"] == "unknown_item"
+    # Each refusal is a read in the ledger, as every refused read is.
+    assert list(AccessLog.objects.values_list("result", flat=True)) == ["unknown_item"] * 3
+    # The registry's own items still filter.
+    named = world.reader.get(_data(FIRMS), {"query.uscc": world.uscc}, headers=PURPOSE)
+    assert [r["uscc"] for r in named.json()["results"]] == [world.uscc]
 
 
 def _directory(http: Client, client_id: dict[str, str], name: str) -> Any:
