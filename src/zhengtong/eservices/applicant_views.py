@@ -255,9 +255,15 @@ class MaterialRow:
     may_upload: bool
     may_promise: bool
     error: str = ""
+    # The promise date as typed, when the promise was refused (shown again).
+    promised_on_typed: str = ""
 
 
-def material_rows(application: Application, errors: Mapping[str, str]) -> list[MaterialRow]:
+def material_rows(
+    application: Application,
+    errors: Mapping[str, str],
+    post: Mapping[str, Any] | None = None,
+) -> list[MaterialRow]:
     provided = {row.material_id: row for row in selectors.materials_of(application)}
     editable = application.state in EDITABLE_STATES
     rows = []
@@ -291,9 +297,19 @@ def material_rows(application: Application, errors: Mapping[str, str]) -> list[M
                 and material.requirement == MaterialRequirement.DEFERRABLE
                 and uploadable,
                 error=errors.get(str(material.pk), ""),
+                promised_on_typed=_promise_typed(post, material.pk)
+                if errors.get(str(material.pk))
+                else "",
             )
         )
     return rows
+
+
+def _promise_typed(post: Mapping[str, Any] | None, material_id: int) -> str:
+    """The date typed for a promise of this material that was refused, else ""."""
+    if post is None or _material_posted(post) != ("promise", str(material_id)):
+        return ""
+    return str(post.get(f"promised_on-{material_id}") or post.get("promised_on", ""))[:20]
 
 
 def _material_posted(post: Mapping[str, Any]) -> tuple[str, str]:
@@ -355,19 +371,39 @@ def _material_errors(error: ZhengtongError, request: HttpRequest) -> dict[str, s
 # --- 在线申请 ---------------------------------------------------------------------------
 
 
-def _draft_of(user: User, item: ServiceItem, number: str) -> Application | None:
+def _enterprises_of(user: User) -> list[Any]:
+    if user.audience != Audience.ENTERPRISE:
+        return []
+    return [m.enterprise for m in memberships_of(user)]
+
+
+def _draft_of(
+    request: HttpRequest, user: User, item: ServiceItem, enterprises: list[Any]
+) -> Application | None:
+    """The draft the page works on: the one named, else the applicant's draft of the item.
+
+    Who acts for several enterprises has a draft per enterprise: without a
+    number they choose on the start page, and starting for an enterprise that
+    has a draft already (the button pressed twice) reopens that draft.
+    """
+    number = request.GET.get("number", "")
     if number:
         application = _own(user, number)
         if application.item_id != item.pk:
             raise Http404
         return application
-    return selectors.applications_of(user, ApplicationState.DRAFT).filter(item=item).first()
+    drafts = selectors.applications_of(user, ApplicationState.DRAFT).filter(item=item)
+    if len(enterprises) > 1:
+        credit_code = request.POST.get("credit_code", "") if request.method == "POST" else ""
+        if not credit_code:
+            return None
+        drafts = drafts.filter(applicant_id_number=credit_code)
+    return drafts.first()
 
 
-def _start(request: HttpRequest, user: User, item: ServiceItem) -> HttpResponse:
-    enterprises = (
-        [m.enterprise for m in memberships_of(user)] if user.audience == Audience.ENTERPRISE else []
-    )
+def _start(
+    request: HttpRequest, user: User, item: ServiceItem, enterprises: list[Any]
+) -> HttpResponse:
     # Told before starting: the same rule refuses the draft and, later, the submission.
     error = actions.applicant_refusal(item, user)
     status = 403 if error else 200
@@ -380,12 +416,22 @@ def _start(request: HttpRequest, user: User, item: ServiceItem) -> HttpResponse:
             error, status = str(refusal.message), refusal.status
         else:
             return redirect(_apply_url(application))
+    several = len(enterprises) > 1
+    drafts = (
+        selectors.applications_of(user, ApplicationState.DRAFT).filter(item=item) if several else []
+    )
+    names = {e.credit_code: e.name for e in enterprises}
     return render(
         request,
         "eservices/apply/start.html",
         {
             "item": item,
-            "enterprises": enterprises if len(enterprises) > 1 else [],
+            "enterprises": enterprises if several else [],
+            # The drafts of this item, one enterprise's each, to go on with.
+            "drafts": [
+                (d, names.get(d.applicant_id_number, d.applicant_name), _apply_url(d))
+                for d in drafts
+            ],
             "error": error,
             # Refused for who the user is, starting again would be refused again.
             "may_start": status != 403,
@@ -407,9 +453,10 @@ def apply(request: HttpRequest) -> HttpResponse:
         item = access_item_by_code(user, request.GET["item"])
     except NotFound:
         raise Http404 from None
-    application = _draft_of(user, item, request.GET.get("number", ""))
+    enterprises = _enterprises_of(user)
+    application = _draft_of(request, user, item, enterprises)
     if application is None:
-        return _start(request, user, item)
+        return _start(request, user, item, enterprises)
     if application.state != ApplicationState.DRAFT:
         return redirect(_detail_url(application))
     schema = item.form_schema
@@ -445,7 +492,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         "item": item,
         "application": application,
         "fields": form_rows(schema, data, application.prefilled, field_errors),
-        "materials": material_rows(application, material_errors),
+        "materials": material_rows(application, material_errors, request.POST),
         "error": error,
         "accept": UPLOAD_ACCEPT,
         "apply_url": _apply_url(application),
@@ -563,6 +610,13 @@ def _may_rate(application: Application) -> bool:
     return rectification is not None and rectification.responded_at is not None
 
 
+def _posted_level(post: Mapping[str, Any]) -> int:
+    try:
+        return int(post.get("level", ""))
+    except ValueError:
+        return 0
+
+
 def _post_on_application(request: HttpRequest, user: User, application: Application) -> str:
     """Run the posted action on the application; return the success message."""
     action = request.POST.get("action", "")
@@ -584,13 +638,9 @@ def _post_on_application(request: HttpRequest, user: User, application: Applicat
         )
         return _("申请已撤回。")
     if action == "rate":
-        try:
-            level = int(request.POST.get("level", ""))
-        except ValueError:
-            level = 0
         actions.do_rate_application(
             application,
-            level,
+            _posted_level(request.POST),
             acting_user=user,
             tags=request.POST.getlist("tags"),
             comment=request.POST.get("comment", ""),
@@ -650,7 +700,7 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         if correction
         else "",
         "timeline": _timeline(application),
-        "materials": material_rows(application, material_errors),
+        "materials": material_rows(application, material_errors, request.POST),
         "fields": form_rows(application.item.form_schema, data, application.prefilled, field_errors)
         if correcting
         else [],
@@ -665,12 +715,18 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         and not selectors.is_decided(application),
         "may_rate": _may_rate(application),
         "ratings": list(selectors.ratings_of(application)),
+        "now": now,
         "levels": RatingLevel.choices,
         "rating_tags": RatingTag.choices,
         "error": error,
         "error_field": error_field,
         "action": request.POST.get("action", "") if error or correction_posted else "",
         "correction_note": request.POST.get("note", "") if correction_posted else "",
+        # A refused rating or withdrawal is shown again as it was filled in.
+        "rating_level": _posted_level(request.POST) if error else 0,
+        "rating_tags_chosen": request.POST.getlist("tags") if error else [],
+        "rating_comment": request.POST.get("comment", "") if error else "",
+        "withdraw_reason": request.POST.get("reason", "") if error else "",
         "accept": UPLOAD_ACCEPT,
         "apply_url": _apply_url(application) if application.state == ApplicationState.DRAFT else "",
     }

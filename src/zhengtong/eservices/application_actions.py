@@ -118,6 +118,7 @@ from zhengtong.eservices.states import ItemState
 from zhengtong.eservices.time_limits import (
     committed_limit_of,
     deadline_of,
+    finished_level,
     time_limit_of,
 )
 from zhengtong.identity.actors import actor_of
@@ -1203,6 +1204,7 @@ STEP_FIELDS = (
     "licence",
     "rejection_reasons",
     "rejection_basis",
+    "warning_level",
     "updated_at",
 )
 # And what submission sets besides; only a rejection at submission carries
@@ -1389,6 +1391,16 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
         raise Conflict(_("办件正在补正，暂停办理。"), code="application_suspended")
     if application.state not in (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED):
         raise Conflict(_("申请当前的状态不允许此操作。"), code="invalid_transition")
+    if row.step == "deliver" and not result.passed:
+        # The decision is taken: a licence not handed over yet is still to be
+        # delivered, and completing the step would close the case as granted.
+        raise _refuse(
+            _(
+                "许可证件尚未送达，不能办结送达环节：请继续送达（通知领取、邮寄或依法公告送达）后再办结。"
+            ),
+            "not_delivered",
+            field="passed",
+        )
     checked = _checked_result(result)
     instance = process.restore(application.item.process_id, application.process_state)
     spec = instance.definition.user_tasks[row.bpmn_id]
@@ -1479,6 +1491,10 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             # decided; left running it would hold the clock through the 送达.
             end_open_suspensions(locked.pk, now)
             locked.deadline_at = deadline or locked.deadline_at
+        if locked.state in FINISHED_STATES:
+            # Finished, the warning only says whether it finished late: a
+            # yellow one stored by the last refresh no longer holds.
+            locked.warning_level = finished_level(locked.deadline_at, now)
         locked.process_state = process_state
         _apply_task_changes(task_changes, now)
         # Only what a step changes: the form and the prefilled data stay as submitted.
@@ -1840,6 +1856,7 @@ def do_withdraw_application(
         locked = _locked_as_read(current)
         _move(locked, ApplicationState.WITHDRAWN, actor, note=reason, at=now)
         locked.deadline_at = deadline
+        locked.warning_level = finished_level(deadline, now)
         if process_state is not None:
             locked.process_state = process_state
         locked.tasks.filter(completed_at=None).update(completed_at=now, result={"withdrawn": True})

@@ -203,11 +203,16 @@ def ratings_of(application: Application) -> QuerySet[Rating]:
 
 
 def open_rectifications_for(user: User) -> QuerySet[Rectification]:
-    """Bad ratings of the departments where the user answers them, not yet answered."""
+    """Bad ratings of the departments where the user answers them, not yet answered.
+
+    The soonest due first: one past its deadline must not hide among the others.
+    """
     departments = departments_in_scope(user, RESPOND_RATINGS)
-    return Rectification.objects.filter(
-        department__in=departments, responded_at=None
-    ).select_related("rating__application__item", "department")
+    return (
+        Rectification.objects.filter(department__in=departments, responded_at=None)
+        .select_related("rating__application__item", "department")
+        .order_by("due_at", "pk")
+    )
 
 
 def rectification_by_id(pk: int) -> Rectification | None:

@@ -10,7 +10,8 @@ on, and the deadline moves by the maximum, no more. While it stands still the
 deadline stays where it was when it stopped: it is the one stored on the
 application (``Application.deadline_at``), so that lists, pages and the API
 show one date without working it out per row. The warning turns yellow when 80 % of the working time
-is used and red when the deadline has passed.
+is used and red when the deadline has passed; a finished application keeps
+red if it finished after its deadline and no warning otherwise.
 """
 
 import datetime as dt
@@ -107,7 +108,9 @@ def time_limit_of(application: Application, now: dt.datetime) -> TimeLimit:
     running = application.state in RUNNING_STATES and not running_since
     # Overdue is judged where the clock stopped, not at a moment it stood still.
     clock_at = min(running_since, default=end)
-    if application.state not in RUNNING_STATES:
+    if application.finished_at is not None:
+        level = finished_level(deadline, application.finished_at)
+    elif application.state not in RUNNING_STATES:
         level = application.warning_level
     elif clock_at > deadline:
         level = WarningLevel.RED
@@ -116,6 +119,17 @@ def time_limit_of(application: Application, now: dt.datetime) -> TimeLimit:
     else:
         level = WarningLevel.NORMAL
     return TimeLimit(limit, start, deadline, used, budget, stopped_days, stopped, running, level)
+
+
+def finished_level(deadline_at: dt.datetime | None, finished_at: dt.datetime) -> str:
+    """The warning a finished application keeps: red if it finished after its deadline.
+
+    A yellow warning says the deadline is near; once the application is
+    finished nothing is near any more, whatever the last refresh stored.
+    """
+    if deadline_at is not None and finished_at > deadline_at:
+        return WarningLevel.RED
+    return WarningLevel.NORMAL
 
 
 def _time_stood_still(

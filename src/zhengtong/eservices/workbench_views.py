@@ -41,17 +41,19 @@ from zhengtong.eservices.models import (
     WorkTask,
 )
 from zhengtong.eservices.permissions import RESPOND_RATINGS
+from zhengtong.eservices.time_limits import stops_clock_at
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import departments_in_scope
 from zhengtong.licences.models import Licence
 from zhengtong.licences.presentation import field_rows
 
-# What the decision buttons say at each step: (pass, refuse).
+# What the decision buttons say at each step: (pass, refuse); None where a
+# step cannot be refused (送达 is done once the licence is handed over).
 STEP_CHOICES: dict[str, tuple[Any, Any]] = {
     "accept": (gettext_lazy("予以受理"), gettext_lazy("不予受理")),
     "review": (gettext_lazy("审查通过"), gettext_lazy("审查不通过")),
     "decide": (gettext_lazy("准予许可"), gettext_lazy("不予许可")),
-    "deliver": (gettext_lazy("已送达"), gettext_lazy("无法送达")),
+    "deliver": (gettext_lazy("已送达"), None),
 }
 
 EVENT_LABELS: dict[str, Any] = {
@@ -231,7 +233,7 @@ class DecisionForm(forms.Form):
         yes, no = STEP_CHOICES.get(step, (_("通过"), _("不通过")))
         field = self.fields["passed"]
         assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [("1", yes), ("0", no)]
+        field.choices = [("1", yes), ("0", no)] if no is not None else [("1", yes)]
 
 
 class CorrectionForm(forms.Form):
@@ -460,6 +462,8 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
             (e, EVENT_LABELS.get(e.kind, e.kind)) for e in selectors.timeline(application)
         ],
         "limit": selectors.time_limit(application),
+        # As on the applicant's page: a finished application's clock is not paused.
+        "suspended": any(stops_clock_at(s, now) for s in suspensions),
         "suspensions": [(s, s.overran(now)) for s in suspensions],
         "tasks": list(selectors.tasks_of(application)),
         "may_act": _may_act(task, user) and open_state,
@@ -557,6 +561,11 @@ def rectifications(request: HttpRequest) -> HttpResponse:
                 actions.do_respond_to_rating(row, form.cleaned_data["response"], acting_user=user)
             except ZhengtongError as error:
                 _refuse_on(error)
+                if error.code == "already_responded":
+                    # Sent twice (or answered by a colleague meanwhile): the row
+                    # has left the list, so its form could show no error.
+                    messages.warning(request, str(error.message))
+                    return redirect("eservices:rectifications")
                 _apply_errors(form, error)
             else:
                 messages.success(request, _("整改情况已答复。"))
@@ -574,6 +583,6 @@ def rectifications(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "eservices/workbench/rectifications.html",
-        {"rows": rows},
+        {"rows": rows, "now": timezone.now()},
         status=400 if failed is not None else 200,
     )

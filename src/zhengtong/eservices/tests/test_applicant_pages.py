@@ -473,3 +473,106 @@ def test_the_steps_named_in_the_timeline_read_in_the_readers_language(
     http.cookies["django_language"] = "en"
     english = page(http.get(f"{MINE}{number}/", HTTP_ACCEPT_LANGUAGE="en"))
     assert english.count("<small>Acceptance</small>") == 2 and "<small>受理</small>" not in english
+
+
+def test_a_refused_rating_keeps_what_the_applicant_wrote(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    url = draft_url(cast, application)
+    provide_materials(http, cast, url, promise=False)
+    assert http.post(url, form_post(AUTOMATIC_FORM, "submit")).status_code == 302
+    comment = "窗口人员很耐心，但网上提交时等了很久才有回应。"
+
+    # The level forgotten: the comment and the tags chosen are still there to send again.
+    html = page(
+        http.post(
+            f"{MINE}{application.number}/",
+            {"action": "rate", "tags": ["courteous", "long_wait"], "comment": comment},
+        ),
+        400,
+    )
+    assert "请选择评价等级。" in html
+    assert f">{comment}</textarea>" in html
+    assert 'name="tags" value="courteous" checked' in html
+    assert 'name="tags" value="long_wait" checked' in html
+    assert 'name="tags" value="convenient" checked' not in html
+
+    # A tag the list does not know: the level chosen stays chosen too.
+    html = page(
+        http.post(
+            f"{MINE}{application.number}/",
+            {"action": "rate", "level": "4", "tags": ["nonsense"], "comment": comment},
+        ),
+        400,
+    )
+    assert 'name="level" value="4" checked' in html and f">{comment}</textarea>" in html
+
+
+def test_a_refused_withdrawal_keeps_its_reason(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    number = submitted(http, cast, MANUAL_FORM)["number"]
+    reason = "门店租约未谈妥，" * 300  # past the 2000 characters a note may have
+
+    html = page(http.post(f"{MINE}{number}/", {"action": "withdraw", "reason": reason}), 400)
+
+    assert "说明过长。" in html
+    assert f">{reason}</textarea>" in html
+    assert Application.objects.get(number=number).state == "submitted"
+
+
+def test_who_acts_for_two_enterprises_starts_a_draft_for_each(cast: ApplicationsCast) -> None:
+    from zhengtong.identity.models import EnterpriseMembership
+
+    # 赵六 is also the agent of a second restaurant company.
+    EnterpriseMembership.objects.create(
+        user=cast.applicant, enterprise=cast.flagged, relation="agent"
+    )
+    http = logged_in(cast.applicant)
+    first = http.post(
+        f"{APPLY}?item={cast.food.code}", {"credit_code": cast.enterprise.credit_code}
+    )
+    assert first.status_code == 302
+    mine = Application.objects.get(applicant_id_number=cast.enterprise.credit_code)
+
+    # Back at the item: the choice of enterprise again, beside the draft to go on with.
+    html = page(http.get(f"{APPLY}?item={cast.food.code}"))
+    assert 'name="credit_code"' in html and cast.flagged.credit_code in html
+    assert "继续填写草稿" in html and draft_url(cast, mine).replace("&", "&amp;") in html
+
+    second = http.post(f"{APPLY}?item={cast.food.code}", {"credit_code": cast.flagged.credit_code})
+    assert second.status_code == 302
+    other = Application.objects.get(applicant_id_number=cast.flagged.credit_code)
+    assert second["Location"] == draft_url(cast, other)
+    assert other.applicant_name == cast.flagged.name
+
+    # 开始填写 pressed twice: the enterprise's draft reopens, no third one is made.
+    again = http.post(f"{APPLY}?item={cast.food.code}", {"credit_code": cast.flagged.credit_code})
+    assert again.status_code == 302 and again["Location"] == draft_url(cast, other)
+    assert Application.objects.filter(applicant=cast.applicant).count() == 2
+
+
+def test_a_refused_promise_shows_the_date_typed(cast: ApplicationsCast) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    rules = material(cast.food, "规章制度")
+    too_late = (timezone.localdate() + dt.timedelta(days=200)).isoformat()
+
+    html = page(
+        http.post(
+            draft_url(cast, application),
+            {
+                **form_post(MANUAL_FORM, ""),
+                "with_fields": "1",
+                "promise": str(rules.pk),
+                f"promised_on-{rules.pk}": too_late,
+            },
+        ),
+        400,
+    )
+
+    assert "承诺补交日期应在今后90天以内。" in html
+    assert f'name="promised_on-{rules.pk}" form="apply-form" value="{too_late}"' in html
