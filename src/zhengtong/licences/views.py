@@ -169,6 +169,10 @@ def share(request: HttpRequest, token: str) -> HttpResponse:
     if shared is None or licence is None:
         return render(request, "licences/shared.html", {"expired": True}, status=410)
     context = _licence_context(request, licence, masked=False)
+    if not context["verification"].signature_ok:
+        # Its content is not what was signed: as on the verification page, no
+        # genuine-looking code for the recipient to pass on.
+        context["qr"] = None
     # A person's 身份证号 stays masked even for the recipient of a link.
     context["holder_id"] = presentation.holder_id(licence, masked=True)
     context["expires_at"] = shared.expires_at

@@ -207,6 +207,25 @@ def test_a_share_link_shows_the_licence_until_it_expires(cast: LicenceCast) -> N
     assert stranger.get(link.rstrip("/") + "x/").status_code == 410
 
 
+def test_a_shared_licence_whose_content_was_altered_shows_no_code_to_pass_on(
+    cast: LicenceCast,
+) -> None:
+    licence = issue_food_licence(cast)
+    owner = Client()
+    owner.force_login(cast.owner_user)
+    response = owner.post(reverse("licences:detail", args=[licence.number]), {"days": "7"})
+    match = re.search(r'href="http://testserver(/licences/shared/[^"]+)"', _text(response))
+    assert match, _text(response)
+    stranger = Client()
+    assert "licence-qr-box" in _text(stranger.get(match.group(1)))
+    Licence.objects.filter(pk=licence.pk).update(
+        data={**licence.data, "business_items": "热食类食品制售；生食类食品制售"}
+    )
+    altered = _text(stranger.get(match.group(1)))
+    assert "licence-qr-box" not in altered and "<svg" not in altered
+    assert "验证未通过" in altered
+
+
 def test_a_share_link_has_one_of_the_offered_lifetimes(cast: LicenceCast) -> None:
     licence = issue_food_licence(cast)
     client = Client()
