@@ -1541,21 +1541,36 @@ def _require_licence_materials_valid(application: Application) -> None:
         )
 
 
-def _require_staff_on(application: Application, user: User) -> WorkTask:
+def _require_staff_on(
+    application: Application, user: User, *, department: Department | None = None
+) -> WorkTask:
     """Return an open task of the application the user may handle, or refuse.
 
     A task a colleague has claimed is theirs to handle, as it is for completing
     it: asking for 补正 or starting a special procedure on it is refused too.
+    With ``department``, only that department's tasks count: a special
+    procedure is ended by the department that started it.
     """
     claimed_by_others = False
+    other_departments = False
     for task in application.tasks.filter(completed_at=None).select_related("department"):
         if not may_handle_task(user, task):
+            continue
+        if department is not None and task.department_id != department.pk:
+            other_departments = True
             continue
         if task.claimed_by_id in (None, user.pk):
             return task
         claimed_by_others = True
     if claimed_by_others:
         raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
+    if other_departments and department is not None:
+        raise PermissionDenied(
+            _("该特别程序由%(department)s启动，只能由该部门结束。")
+            % {"department": department.name},
+            code="not_procedure_department",
+            detail={"department": department.code},
+        )
     raise PermissionDenied(_("您没有办理该办件的岗位权限。"), code="not_task_role")
 
 
@@ -1738,7 +1753,7 @@ def do_start_special_procedure(
     until then at most, and past it the procedure shows as overdue.
     """
     current = _fresh(application)
-    _require_staff_on(current, acting_user)
+    task = _require_staff_on(current, acting_user)
     if procedure.item_id != current.item_id:
         raise _refuse(_("该事项没有这项特别程序。"), "unknown_procedure", field="procedure")
     if current.state != ApplicationState.ACCEPTED:
@@ -1760,6 +1775,7 @@ def do_start_special_procedure(
             stops_clock=not procedure.counted_in_limit,
             started_at=now,
             planned_end_at=planned_end,
+            department=task.department,
             note=note,
         )
         locked.save()
@@ -1780,14 +1796,24 @@ def do_start_special_procedure(
             procedure=procedure.name,
             stops_clock=suspension.stops_clock,
             planned_end=planned_end.isoformat(),
+            department=task.department.code,
         )
     return suspension
 
 
 def do_end_special_procedure(application: Application, *, acting_user: User) -> Application:
-    """End the running special procedure; a stopped clock runs again and the applicant is told."""
+    """End the running special procedure; a stopped clock runs again and the applicant is told.
+
+    In 并联审批 the procedure belongs to the department that started it, and
+    only that department's staff end it (``not_procedure_department``).
+    """
     current = _fresh(application)
-    _require_staff_on(current, acting_user)
+    running = (
+        current.suspensions.filter(kind=SuspensionKind.SPECIAL, ended_at=None)
+        .select_related("department")
+        .first()
+    )
+    _require_staff_on(current, acting_user, department=running.department if running else None)
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):

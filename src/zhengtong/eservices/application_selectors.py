@@ -176,7 +176,9 @@ OPEN_CORRECTION = {"kind": SuspensionKind.CORRECTION, "ended_at": None}
 
 
 def suspensions_of(application: Application) -> QuerySet[Suspension]:
-    return application.suspensions.select_related("special_procedure").order_by("started_at")
+    return application.suspensions.select_related("special_procedure", "department").order_by(
+        "started_at"
+    )
 
 
 def open_correction_note(application: Application) -> str | None:

@@ -428,6 +428,12 @@ class Suspension(models.Model):
     # at most; time the procedure runs beyond it counts against the limit.
     # None for 补正, which the applicant ends.
     planned_end_at = models.DateTimeField(_("计划结束时间"), null=True, blank=True)
+    # The department whose member started a special procedure: in 并联审批 the
+    # procedure is that department's, and only it ends it. None for 补正, and
+    # for procedures started before this was recorded.
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     note = models.TextField(_("说明"), blank=True)
     response = models.TextField(_("补正说明"), blank=True)
 

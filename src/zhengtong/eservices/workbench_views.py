@@ -430,8 +430,15 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         if done is not None:
             return done
     suspensions = list(selectors.suspensions_of(application))
-    running_special = any(
-        s.kind == SuspensionKind.SPECIAL and s.ended_at is None for s in suspensions
+    running_special = next(
+        (s for s in suspensions if s.kind == SuspensionKind.SPECIAL and s.ended_at is None), None
+    )
+    # In 并联审批 a procedure is ended by the department that started it.
+    procedure_department = (
+        running_special.department
+        if running_special is not None
+        and running_special.department_id not in (None, task.department_id)
+        else None
     )
     open_state = application.state in (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED)
     held = _licence_held(application)
@@ -469,7 +476,8 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         "may_act": _may_act(task, user) and open_state,
         # During a 补正 another department may still add what it needs corrected.
         "may_correct": _may_act(task, user) and application.state in OPEN_STATES,
-        "running_special": running_special,
+        "running_special": running_special is not None,
+        "procedure_department": procedure_department,
         "has_procedures": bool(procedures),
         "decision_form": forms_["decision"],
         "correction_form": forms_["correction"],
