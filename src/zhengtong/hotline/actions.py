@@ -13,15 +13,16 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -119,7 +120,8 @@ ALLOWED_ATTACHMENT_TYPES = {
     "image/webp": b"RIFF",
     "application/pdf": b"%PDF-",
 }
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+# ASCII digits only: ``\d`` would also take other scripts' digits, stored as typed.
+_PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$")
 
 
 # Set while history is loaded (``acting_as_of``): the moment the actions take place.
@@ -260,6 +262,8 @@ class CaseInput:
     supporters: int = 0
     # "<import id>:<row>" for a row of a bulk import.
     import_row: str = ""
+    # The one-time key of the page's form it was sent with (see Case.submission_key).
+    submission_key: str = ""
 
 
 def checked_contact_phone(phone: str, *, anonymous: bool, has_account: bool, channel: str) -> str:
@@ -270,7 +274,9 @@ def checked_contact_phone(phone: str, *, anonymous: bool, has_account: bool, cha
     """
     # One number is one caller however it is written (0731-88881234 or
     # 073188881234): repeats are found by comparing the stored number.
-    phone = re.sub(r"[\s-]", "", phone or "")
+    # A Chinese input method in full-width mode types １３８１２３４５６７８ and
+    # －: the same number, stored as the digits a telephone dials.
+    phone = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", phone or ""))
     if phone and not _PHONE.match(phone):
         raise _refuse(_("联系电话格式不正确。"), "invalid_phone", field="contact_phone")
     if anonymous:
@@ -352,6 +358,7 @@ def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
         received_at=received_at,
         supporters=data.supporters,
         import_row=data.import_row,
+        submission_key=data.submission_key,
     )
 
 
@@ -471,6 +478,14 @@ def _new_number(now: dt.datetime) -> str:
     return f"{timezone.localtime(now):%Y%m%d}{secrets.randbelow(10**8):08d}"
 
 
+def _sent_before(data: CaseInput) -> Case | None:
+    """The case the same form already registered, if this is that form sent again."""
+    case = Case.objects.filter(submission_key=data.submission_key).first()
+    if case is None or (case.title, case.content) != (data.title, data.content):
+        return None
+    return case
+
+
 def do_submit_case(
     data: CaseInput,
     *,
@@ -478,8 +493,34 @@ def do_submit_case(
     citizen_id: int | None = None,
     entered_by: str = "",
 ) -> Case:
-    """Register a message; merge a repeat, link similar cases, and route or queue it."""
+    """Register a message; merge a repeat, link similar cases, and route or queue it.
+
+    The same page form sent again (``submission_key``, the same text) is the
+    case it registered the first time, not a second one.
+    """
     data = _checked_input(data, has_account=citizen_id is not None)
+    if not data.submission_key:
+        return _register_case(data, actor=actor, citizen_id=citizen_id, entered_by=entered_by)
+    sent = _sent_before(data)
+    if sent is not None:
+        return sent
+    if Case.objects.filter(submission_key=data.submission_key).exists():
+        # The form was changed and sent again (back in the browser, edited):
+        # a message of its own.
+        data = replace(data, submission_key="")
+    try:
+        return _register_case(data, actor=actor, citizen_id=citizen_id, entered_by=entered_by)
+    except IntegrityError:
+        # Both sendings at once: the other one registered the case first.
+        sent = _sent_before(data)
+        if sent is None:
+            raise
+        return sent
+
+
+def _register_case(
+    data: CaseInput, *, actor: Actor, citizen_id: int | None, entered_by: str
+) -> Case:
     if data.anonymous and citizen_id is not None:
         # Anonymity must hold in the history and the ledger as well as on the
         # case: a signed-in citizen's anonymous message is recorded as a
@@ -558,6 +599,7 @@ def do_submit_case(
             dispatch_due=dispatch_due(received_at, limits),
             supporters=data.supporters,
             import_row=data.import_row,
+            submission_key=data.submission_key,
             fingerprint=print_.to_json(),
         )
         # The number is unique; a clash of the random part is retried.
@@ -1061,12 +1103,24 @@ def do_decide_extension(
     return locked_request
 
 
-def do_urge_case(case: Case, *, actor: Actor, note: str = "", supervise: bool = False) -> Case:
-    """催办 a case whose deadline is near or past; 督办 also tells the department's head."""
+def do_urge_case(
+    case: Case, *, actor: Actor, note: str = "", supervise: bool = False, form_key: str = ""
+) -> Case:
+    """催办 a case whose deadline is near or past; 督办 also tells the department's head.
+
+    ``form_key`` is the one-time key of the page's form: the same form sent
+    twice (a double click) urges once, and the department is told once.
+    """
     note = _clean_text(note, field="note", maximum=MAX_NOTE, required=False, label=_("说明"))
     now = _now()
     with transaction.atomic(durable=True):
         locked = _lock(case)
+        kind = EventKind.SUPERVISED if supervise else EventKind.URGED
+        if (
+            form_key
+            and CaseEvent.objects.filter(case=locked, kind=kind, data__form_key=form_key).exists()
+        ):
+            return locked
         if locked.state not in (CaseState.ASSIGNED, CaseState.HANDLING):
             raise Conflict(_("只有待签收或办理中的工单可以催办、督办。"), code="not_handling")
         if supervise:
@@ -1074,8 +1128,15 @@ def do_urge_case(case: Case, *, actor: Actor, note: str = "", supervise: bool = 
         else:
             locked.urge_count += 1
         locked.save()
-        kind = EventKind.SUPERVISED if supervise else EventKind.URGED
-        _event(locked, kind, actor, at=now, note=note, department=locked.department)
+        _event(
+            locked,
+            kind,
+            actor,
+            at=now,
+            note=note,
+            department=locked.department,
+            data={"form_key": form_key} if form_key else None,
+        )
         if locked.department is not None:
             message = (
                 gettext_noop("工单 %(number)s 被督办，请部门负责人督促办理。")

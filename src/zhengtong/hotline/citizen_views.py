@@ -30,7 +30,7 @@ from zhengtong.hotline.actions import CaseInput, do_rate_case, do_submit_case
 from zhengtong.hotline.forms import RatingForm, SubmitForm, read_photos
 from zhengtong.hotline.models import Case, CaseAttachment, CaseEvent
 from zhengtong.hotline.states import CaseState, Channel, EventKind
-from zhengtong.hotline.views import STATE_TAGS, apply_errors, refuse_on, signed_in
+from zhengtong.hotline.views import STATE_TAGS, apply_errors, refuse_on, signed_in, unsent_form
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import Audience, User
 
@@ -85,6 +85,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                 contact_name=d["contact_name"] or (_account_name(user) if user else ""),
                 contact_phone=d["contact_phone"] or phone,
                 attachments=read_photos(d["photos"]),
+                submission_key=d["submission"],
             )
             try:
                 case = do_submit_case(
@@ -165,8 +166,27 @@ def _rate(request: HttpRequest, case: Case, form: RatingForm) -> Case | None:
         )
     except ZhengtongError as error:
         refuse_on(error)
+        rated = _rated_already(case, form) if error.status == 409 else None
+        if rated is not None:
+            return rated
         apply_errors(form, error)
         return None
+
+
+def _rated_already(case: Case, form: RatingForm) -> Case | None:
+    """The case, if this same rating was just recorded (the form sent twice), else None.
+
+    A double tap sends the rating twice; the second is refused, as the case
+    is closed (or reopened by 不满意), and must be answered as the first was.
+    """
+    fresh = selectors.case_by_number(case.number)
+    event = selectors.last_event(case, EventKind.RATED)
+    if fresh is None or event is None:
+        return None
+    same = (event.data or {}).get("rating") == form.cleaned_data["rating"] and (
+        event.note == form.cleaned_data["comment"].strip()
+    )
+    return fresh if same else None
 
 
 def _case_page(
@@ -184,6 +204,7 @@ def _case_page(
                 messages.success(request, _("感谢您的评价，工单已办结。"))
             return redirect(here)
         status = 400
+    may_rate = case.state == CaseState.REPLIED
     context = {
         "case": case,
         "state_tag": STATE_TAGS.get(case.state, ""),
@@ -192,7 +213,10 @@ def _case_page(
         "contact_phone": mask_phone(case.contact_phone),
         "attachments": list(case.attachments.order_by("pk")),
         "attachment_url": attachment_url,
-        "may_rate": case.state == CaseState.REPLIED,
+        "may_rate": may_rate,
+        # Rated meanwhile (the callback by telephone, or this form sent twice):
+        # the refusal and the comment typed are shown, not lost with the form.
+        "unsent": unsent_form(form) if status == 400 and not may_rate else None,
         "form": form,
         "here": here,
         **extra,

@@ -3,7 +3,9 @@
 The first sheet's header row names the columns, in Chinese as staff write
 them or in English: 标题/title, 内容/content (required), 事发地点/location,
 联系人/contact_name, 联系电话/contact_phone, 紧急程度/urgency (一般/紧急/特急),
-受理时间/received_at, 附议数/supporters, 匿名/anonymous (是/否). Each good row
+受理时间/received_at, 附议数/supporters, 匿名/anonymous (是/否). Another sheet
+with messages (a 内容 column and rows) makes the workbook refused, since
+only the first is imported. Each good row
 becomes a case through ``do_submit_case`` (its own transaction and ledger
 entry, so a bad row never undoes the good ones); each bad row is reported
 with its row number and reason. A workbook is checked for its layout when it
@@ -152,32 +154,68 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
         raise InvalidInput(_("文件不是有效的 XLSX 工作簿。"), code="not_xlsx") from error
     try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InvalidInput(_("工作簿是空的。"), code="empty_workbook")
-        names = [COLUMNS.get(_text(cell).lower(), COLUMNS.get(_text(cell), "")) for cell in header]
-        if "content" not in names:
-            raise InvalidInput(
-                _("缺少“内容”列（也可写作 content 或 留言详情）。"), code="missing_content_column"
-            )
-        result: list[tuple[int, dict[str, Any]]] = []
-        for number, row in enumerate(rows, start=2):
-            if row is None or all(cell in (None, "") for cell in row):
-                continue
-            if len(result) >= MAX_ROWS:
-                raise InvalidInput(
-                    _("一个文件最多 %(n)d 行诉求，请拆分后导入。") % {"n": MAX_ROWS},
-                    code="too_many_rows",
-                )
-            result.append(
-                (number, {name: cell for name, cell in zip(names, row, strict=False) if name})
-            )
-        if not result:
-            raise InvalidInput(_("工作簿里没有诉求。"), code="empty_workbook")
-        return result
+        return _rows_of(book)
+    except InvalidInput:
+        raise
+    except Exception as error:
+        # A read-only workbook parses its sheet only while it is read: a sheet
+        # cut short or malformed inside a sound zip fails here, not on opening.
+        raise InvalidInput(_("文件不是有效的 XLSX 工作簿。"), code="not_xlsx") from error
     finally:
         book.close()
+
+
+def _rows_of(book: Any) -> list[tuple[int, dict[str, Any]]]:
+    """Return the first sheet's non-empty rows by column, refusing a layout without 内容."""
+    if not book.worksheets:
+        raise InvalidInput(_("工作簿是空的。"), code="empty_workbook")
+    rows = book.worksheets[0].iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        raise InvalidInput(_("工作簿是空的。"), code="empty_workbook")
+    names = [COLUMNS.get(_text(cell).lower(), COLUMNS.get(_text(cell), "")) for cell in header]
+    if "content" not in names:
+        raise InvalidInput(
+            _("缺少“内容”列（也可写作 content 或 留言详情）。"), code="missing_content_column"
+        )
+    result: list[tuple[int, dict[str, Any]]] = []
+    for number, row in enumerate(rows, start=2):
+        if row is None or all(cell in (None, "") for cell in row):
+            continue
+        if len(result) >= MAX_ROWS:
+            raise InvalidInput(
+                _("一个文件最多 %(n)d 行诉求，请拆分后导入。") % {"n": MAX_ROWS},
+                code="too_many_rows",
+            )
+        result.append(
+            (number, {name: cell for name, cell in zip(names, row, strict=False) if name})
+        )
+    if not result:
+        raise InvalidInput(_("工作簿里没有诉求。"), code="empty_workbook")
+    others = [sheet.title for sheet in book.worksheets[1:] if _holds_messages(sheet)]
+    if others:
+        # Only the first sheet is imported: messages on the others (a sheet a
+        # month, say) would be left out without a word.
+        raise InvalidInput(
+            _(
+                "只导入第一个工作表，但工作表“%(sheets)s”也有诉求。"
+                "请把诉求放在同一个工作表，或分成多个文件导入。"
+            )
+            % {"sheets": "”“".join(others)},
+            code="messages_in_other_sheets",
+            detail={"params": {"sheets": others}},
+        )
+    return result
+
+
+def _holds_messages(sheet: Any) -> bool:
+    """Whether a sheet has a 内容 column and a row under it."""
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None) or ()
+    names = [COLUMNS.get(_text(cell).lower(), COLUMNS.get(_text(cell), "")) for cell in header]
+    if "content" not in names:
+        return False
+    return any(row and any(cell not in (None, "") for cell in row) for row in rows)
 
 
 def do_queue_import(data: bytes, file_name: str, *, actor: Actor, entered_by: str) -> CaseImport:

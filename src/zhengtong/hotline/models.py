@@ -260,6 +260,10 @@ class Case(models.Model):
     # "<import id>:<row>" for a case from a bulk import, so that an import
     # resumed after a crash skips the rows it already registered.
     import_row = models.CharField(max_length=32, blank=True, db_index=True)
+    # The one-time key of the page's form the message was sent with, so that
+    # the same form sent twice (a double tap, a resend after a timeout) is
+    # one case; empty for the other channels.
+    submission_key = models.CharField(max_length=32, blank=True, default="")
     # Compact text fingerprint (similar_messages) for repeat and 并单 detection.
     fingerprint = models.JSONField(default=dict, blank=True)
 
@@ -271,6 +275,13 @@ class Case(models.Model):
             models.Index(fields=["state", "department"], name="hotline_case_queue_idx"),
             models.Index(fields=["received_at"], name="hotline_case_received_idx"),
             models.Index(fields=["citizen", "received_at"], name="hotline_case_citizen_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission_key"],
+                condition=~models.Q(submission_key=""),
+                name="hotline_case_submission_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -90,6 +90,11 @@ def history_of(case: Case) -> QuerySet[CaseEvent]:
     return case.events.select_related("department").order_by("at", "pk")
 
 
+def last_event(case: Case, kind: str) -> CaseEvent | None:
+    """Return the case's latest step of this kind."""
+    return case.events.filter(kind=kind).order_by("-at", "-pk").first()
+
+
 # What a citizen sees of a case's history: the steps, not the centre's
 # internal notes (similar cases, reminders, extension requests, routing).
 PUBLIC_EVENTS = frozenset(

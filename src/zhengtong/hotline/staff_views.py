@@ -63,6 +63,7 @@ from zhengtong.hotline.forms import (
     ReturnForm,
     UrgeForm,
     department_options,
+    new_form_key,
 )
 from zhengtong.hotline.imports import do_queue_import, row_error_text
 from zhengtong.hotline.models import Case, CaseEvent, ImportState
@@ -81,6 +82,7 @@ from zhengtong.hotline.views import (
     require,
     staff_case,
     staff_member,
+    unsent_form,
     worklist_areas,
 )
 from zhengtong.identity.actors import actor_of
@@ -182,6 +184,7 @@ def call_new(request: HttpRequest) -> HttpResponse:
                 anonymous=bool(d["anonymous"]),
                 contact_name=d["contact_name"],
                 contact_phone=d["contact_phone"],
+                submission_key=d["submission"],
             )
             try:
                 case = do_submit_case(data, actor=actor_of(user), entered_by=user.username)
@@ -403,6 +406,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         "page": page,
         "extensions": list(selectors.pending_extensions()),
         "overdue": [(case, clock, _light(clock)) for case, clock in _overdue_cases(now)],
+        "urge_key": new_form_key(),
         "figures": figures,
         "has_model": routing.active_version() is not None,
         "nav": hotline_nav(user, "hotline:dispatch"),
@@ -489,8 +493,9 @@ def urge_case(request: HttpRequest, number: str) -> HttpResponse:
     form = UrgeForm(request.POST)
     supervise = form.is_valid() and bool(form.cleaned_data["supervise"])
     note = form.cleaned_data.get("note", "") if form.is_valid() else ""
+    key = form.cleaned_data.get("submission", "") if form.is_valid() else ""
     try:
-        do_urge_case(case, actor=actor_of(user), note=note, supervise=supervise)
+        do_urge_case(case, actor=actor_of(user), note=note, supervise=supervise, form_key=key)
     except ZhengtongError as error:
         refuse_on(error)
         messages.error(request, str(error.message))
@@ -696,6 +701,9 @@ def _run_case_action(
             return _("已撤回，工单回到待派单队列，请重新派单。")
     except ZhengtongError as error:
         refuse_on(error)
+        taken = _taken_already(case, action, data) if error.status == 409 else None
+        if taken is not None:
+            return taken
         # A recall the case's state refuses (signed for meanwhile) is no fault
         # of the form, which the page no longer shows: it says so above the case.
         if form is None or (action == "recall" and error.status == 409):
@@ -704,6 +712,32 @@ def _run_case_action(
         apply_errors(form, error)
         return None
     raise Http404
+
+
+def _taken_already(case: Case, action: str, data: dict[str, Any]) -> str | None:
+    """The success message of a step this same form took already (sent twice), else None.
+
+    A double click sends the reply or the extension request twice: the first
+    is taken, the second refused as the case has moved on. The second answer
+    must then say what the first did, not that the step was refused.
+    """
+    fresh = selectors.case_by_number(case.number)
+    if fresh is None:
+        return None
+    if action == "reply" and fresh.reply == str(data.get("reply", "")).strip():
+        if fresh.state == CaseState.CLOSED and fresh.rating == "":
+            return _("已答复。匿名诉求不回访，工单已办结。")
+        if fresh.state == CaseState.REPLIED:
+            return _("已答复，等待回访评价。")
+    if action == "extension":
+        pending = fresh.extensions.filter(state=ExtensionState.PENDING).first()
+        if (
+            pending is not None
+            and pending.days == data.get("days")
+            and pending.reason == str(data.get("reason", "")).strip()
+        ):
+            return _("延期申请已提交，等待12345热线审批。")
+    return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -762,6 +796,18 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     handles = case.department_id is not None and case.department_id in handling_department_ids(user)
     open_for_department = case.state in (CaseState.ASSIGNED, CaseState.HANDLING)
     pending = case.extensions.filter(state=ExtensionState.PENDING).first()
+    offered = {
+        "reply": handles and case.state == CaseState.HANDLING,
+        "return": handles and open_for_department,
+        "extension": handles and open_for_department and pending is None,
+        "dispatch": case.state == CaseState.DISPATCHING and has_permission(user, DISPATCH),
+        "recall": case.state == CaseState.ASSIGNED and has_permission(user, DISPATCH),
+    }
+    unsent = (
+        unsent_form(forms_[action])
+        if status == 400 and action in offered and not offered[action]
+        else None
+    )
     draft = str(forms_["reply"].data.get("reply-reply", "")) if action == "reply" else ""
     clock = selectors.clock(case)
     context = {
@@ -793,14 +839,16 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             if n.case_id == case.pk
         ],
         "may_sign": handles and case.state == CaseState.ASSIGNED,
-        "may_return": handles and open_for_department,
-        "may_extend": handles and open_for_department and pending is None,
-        "may_reply": handles and case.state == CaseState.HANDLING,
+        "may_return": offered["return"],
+        "may_extend": offered["extension"],
+        "may_reply": offered["reply"],
         "pending_extension": pending,
-        "may_dispatch": case.state == CaseState.DISPATCHING and has_permission(user, DISPATCH),
+        "may_dispatch": offered["dispatch"],
         "may_urge": open_for_department and has_permission(user, DISPATCH),
+        "urge_key": new_form_key(),
         # Until the department signs for it, the centre may take the case back.
-        "may_recall": case.state == CaseState.ASSIGNED and has_permission(user, DISPATCH),
+        "may_recall": offered["recall"],
+        "unsent": unsent,
         "return_form": forms_["return"],
         "recall_form": forms_["recall"],
         "extension_form": forms_["extension"],

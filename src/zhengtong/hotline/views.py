@@ -126,6 +126,33 @@ def apply_errors(form: forms.Form, error: ZhengtongError) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsent:
+    """A step refused because the case moved on meanwhile, and what its form held."""
+
+    errors: list[str]
+    texts: list[tuple[str, str]]  # label, what was typed
+
+
+def unsent_form(form: forms.Form) -> Unsent:
+    """The refusal and the typed text of a form the page no longer offers.
+
+    Someone else took the step first (a colleague replied, asked for more
+    time or sent the case back; the callback was recorded by telephone): the
+    step's form is gone from the page, so its refusal and what was typed in
+    it are shown above the case instead of being lost with the form.
+    """
+    errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+    texts = [
+        (str(bound.label), str(bound.value()))
+        for bound in form
+        if isinstance(bound.field, forms.CharField)
+        and not isinstance(bound.field.widget, forms.HiddenInput)
+        and str(bound.value() or "").strip()
+    ]
+    return Unsent(errors, texts)
+
+
+@dataclass(frozen=True, slots=True)
 class NavLink:
     url_name: str
     label: str

@@ -6,6 +6,7 @@ Messages are in the platform's language (``LANGUAGE_CODE``), as in
 """
 
 import csv
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,13 +58,23 @@ class Command(BaseCommand):
                 _("模型文件无法读取或已被改动：%(error)s") % {"error": error}
             ) from error
         source: Path = options["input"]
+        if source.exists() and not source.is_file():
+            raise CommandError(_("%(path)s 不是文件。") % {"path": source})
         try:
             text = source.read_text(encoding="utf-8-sig")
         except FileNotFoundError as error:
             raise CommandError(_("找不到文件 %(path)s。") % {"path": source}) from error
         except UnicodeDecodeError as error:
             raise CommandError(source.name + ": " + _("CSV 文件须为 UTF-8 编码。")) from error
-        reader = csv.DictReader(text.splitlines())
+        except OSError as error:
+            raise CommandError(
+                _("无法读取文件 %(path)s：%(error)s")
+                % {"path": source, "error": error.strerror or error}
+            ) from error
+        # Records end at a newline only: str.splitlines would also break a
+        # message at a form feed or U+2028, turning one message into several
+        # rows; the csv module wants the text with its line ends untranslated.
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         try:
             columns = [c for c in reader.fieldnames or []]
             lowered = {c.strip().lower(): c for c in columns}
@@ -84,9 +95,15 @@ class Command(BaseCommand):
             output_columns.append("label_input")
         output_columns += ["label", "confidence"]
         target = options["output"]
-        handle = (
-            sys.stdout if str(target) == "-" else target.open("w", encoding="utf-8", newline="")
-        )
+        try:
+            handle = (
+                sys.stdout if str(target) == "-" else target.open("w", encoding="utf-8", newline="")
+            )
+        except OSError as error:
+            raise CommandError(
+                _("无法写入 %(path)s：%(error)s")
+                % {"path": target, "error": error.strerror or error}
+            ) from error
         try:
             writer = csv.DictWriter(handle, fieldnames=output_columns, extrasaction="ignore")
             writer.writeheader()

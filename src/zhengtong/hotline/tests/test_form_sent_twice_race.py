@@ -1,0 +1,76 @@
+"""The same form sent twice at once is still one case.
+
+Both sendings find no case of their form yet and both register one; the
+database's unique key on the form's one-time key lets one in, and the other
+answers with the case the first registered. SQLite serialises every write,
+so this runs on PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from zhengtong.hotline import actions
+from zhengtong.hotline.models import Case
+from zhengtong.hotline.tests.api_calls import POLLUTION
+from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
+from zhengtong.ledger.models import LedgerEntry
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+WAIT_S = 20
+
+
+@pytest.fixture
+def cast() -> HotlineCast:
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs PostgreSQL's concurrent transactions")
+    made = make_hotline_cast()
+    train_active_model()
+    return made
+
+
+def test_a_form_sent_twice_at_once_registers_one_case(
+    cast: HotlineCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    visitor = Client()
+    page = visitor.get("/hotline/new/").content.decode()
+    found = re.search(r'name="submission" value="([0-9a-f]{32})"', page)
+    assert found is not None
+    form = {"content": POLLUTION, "contact_phone": "13900001111", "submission": found.group(1)}
+    both_checked = threading.Barrier(2, timeout=WAIT_S)
+    real_register = actions._register_case
+
+    def register_together(data: actions.CaseInput, **kwargs: Any) -> Case:
+        # Each has looked for a case of its form and found none.
+        both_checked.wait()
+        return real_register(data, **kwargs)
+
+    monkeypatch.setattr(actions, "_register_case", register_together)
+    locations: list[str] = []
+
+    def send() -> None:
+        http = Client()
+        http.raise_request_exception = False
+        try:
+            response = http.post("/hotline/new/", form)
+            locations.append(f"{response.status_code} {response.get('Location', '')}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT_S * 2)
+
+    case = Case.objects.get()
+    track = f"302 /hotline/track/{case.tracking_code}/?submitted=1"
+    assert locations == [track, track]
+    assert LedgerEntry.objects.filter(action="hotline.submit_case").count() == 1
