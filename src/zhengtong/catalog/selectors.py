@@ -1,6 +1,7 @@
 """Reading the catalog: search, the negative list, share decisions and DCAT."""
 
 import enum
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,12 +40,22 @@ def taken_codes(codes: Iterable[str]) -> set[str]:
     return set(Resource.objects.filter(code__in=list(codes)).values_list("code", flat=True))
 
 
+def folded(text: str) -> str:
+    """The text as search compares it: NFKC-normalised and lower-cased.
+
+    A Chinese input method in full-width mode types ＧＤＰ２０２４ for GDP2024;
+    rjieba cuts full-width letters one by one, so without this such a query
+    found nothing written in half width, and the other way round.
+    """
+    return unicodedata.normalize("NFKC", text).lower()
+
+
 def tokens(text: str) -> set[str]:
-    """The search words of a text: rjieba's search-mode cut, lower-cased, without spaces
-    and one-character punctuation."""
+    """The search words of a text: rjieba's search-mode cut of the folded text, without
+    spaces and one-character punctuation."""
     return {
-        word.lower()
-        for word in rjieba.cut_for_search(text)
+        word
+        for word in rjieba.cut_for_search(folded(text))
         if word.strip() and (len(word) > 1 or word.isalnum())
     }
 
@@ -96,7 +107,7 @@ def score(resource: Resource, words: set[str]) -> int:
         "items": " ".join(item.name for item in resource.items.all()),
         "abstract": resource.abstract,
     }
-    cut = {name: (text.lower(), tokens(text)) for name, text in fields.items()}
+    cut = {name: (folded(text), tokens(text)) for name, text in fields.items()}
     total = 0
     for word in words:
         for name, (text, field_words) in cut.items():

@@ -19,6 +19,8 @@ Values are checked against the catalog's data-type dictionary:
 * ``B`` ``true``/``false``, ``1``/``0`` or ``是``/``否``, stored as ``true``/``false``;
 * ``BY`` binary content is not carried in a table, so it must be left empty.
 
+No value may hold a control character other than a line break or a tab.
+
 Identity numbers are also checked digit by digit: an item whose name contains
 身份证 or 公民身份号码, or whose code ends in ``id_number``, holds a 身份证号;
 an item whose name contains 统一社会信用代码, or whose code is ``uscc`` or ends
@@ -29,6 +31,7 @@ normalised (half-width, upper case).
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -104,6 +107,13 @@ def holds_credit_code(item: InformationItem) -> bool:
 
 def clean_value(item: InformationItem, raw: str) -> str:
     """Return the value as stored, or raise BadValue."""
+    # A CSV file may carry any character: NUL, which PostgreSQL cannot store
+    # (the load failed as a server error), and other control characters,
+    # which would be served invisibly to every reader. Line breaks and tabs,
+    # which a spreadsheet cell may hold, are kept.
+    char = _control_character(raw)
+    if char is not None:
+        raise BadValue(_("不能含有控制字符等不可见字符（%(char)s）。") % {"char": char})
     value = raw.strip()
     if item.data_type == DataType.CHAR:
         if holds_id_number(item):
@@ -149,6 +159,18 @@ def clean_value(item: InformationItem, raw: str) -> str:
             return "false"
         raise BadValue(_("应为true或false（是或否）。"))
     raise BadValue(_("二进制信息项不能通过表格上传。"))
+
+
+def _control_character(text: str) -> str | None:
+    """The first control character of the text other than a line break or a tab, as U+XXXX.
+
+    Lone surrogates, which no file decodes to, are left to the callers that
+    refuse a request's text as not Unicode.
+    """
+    for char in text:
+        if char not in "\t\n\r" and unicodedata.category(char) == "Cc":
+            return f"U+{ord(char):04X}"
+    return None
 
 
 def _date(value: str) -> date:

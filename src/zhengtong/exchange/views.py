@@ -234,6 +234,17 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
         found = access_application_by_id(user, pk)
     except NotFound:
         raise Http404 from None
+    return _application_page(request, user, found)
+
+
+def _application_page(
+    request: HttpRequest,
+    user: User,
+    found: AccessApplication,
+    *,
+    answer: dict[str, object] | None = None,
+) -> HttpResponse:
+    """The application's page; ``answer`` is a refused answer's input, shown again as typed."""
     pending = found.state == ApplicationState.PENDING
     names = dict(found.resource.items.values_list("code", "name"))
     grant: Grant | None = getattr(found, "grant", None)
@@ -250,8 +261,14 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
         "can_withdraw": pending and may_withdraw(user, found),
         # An item a change of the catalog entry took out since the application
         # was filed can no longer be granted (unknown_item): it is not offered.
-        "grant_form": GrantForm(items=[(c, names[c]) for c in found.fields if c in names]),
+        "grant_form": GrantForm(
+            answer if answer is not None and answer.get("step") == "grant" else None,
+            items=[(c, names[c]) for c in found.fields if c in names],
+        ),
         "refuse_form": ReasonForm(),
+        "refuse_reason": answer.get("reason", "")
+        if answer is not None and answer.get("step") == "refuse"
+        else "",
         "grant": grant,
         "grant_row": grant_row,
         "grant_in_force": in_force,
@@ -305,8 +322,9 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             form = GrantForm(request.POST, items=[(c, c) for c in found.fields])
             if not form.is_valid():
                 problem = _reason_problem(form)
-                messages.error(request, problem or _("请选择同意的信息项并填写调用上限。"))
-                return redirect("exchange:application", pk=pk)
+                raise InvalidInput(
+                    problem or _("请选择同意的信息项并填写调用上限。"), code="invalid_answer"
+                )
             actions.do_grant_application(
                 found,
                 actor=actor,
@@ -328,7 +346,31 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     except ZhengtongError as error:
         _refuse_on(error)
         messages.error(request, str(error.message))
+        if step in ("grant", "refuse"):
+            return _answer_again(request, user, pk, step)
     return redirect("exchange:application", pk=pk)
+
+
+def _answer_again(request: HttpRequest, user: User, pk: int, step: str) -> HttpResponse:
+    """Show a refused grant or refusal again with what the provider typed.
+
+    Redirected, the page came back with the opinion or reason, the items
+    ticked and the rate all gone. An application answered or withdrawn
+    meanwhile is no longer answered here, so its page is shown afresh.
+    """
+    try:
+        found = access_application_by_id(user, pk)
+    except NotFound:
+        raise Http404 from None
+    if found.state != ApplicationState.PENDING:
+        return redirect("exchange:application", pk=pk)
+    answer: dict[str, object] = {
+        "step": step,
+        "reason": str(request.POST.get("reason", "")),
+        "rate_per_minute": str(request.POST.get("rate_per_minute", "")),
+        "item_codes": request.POST.getlist("item_codes"),
+    }
+    return _application_page(request, user, found, answer=answer)
 
 
 @require_POST
