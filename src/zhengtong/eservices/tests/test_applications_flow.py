@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,10 +19,11 @@ from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.eservices import application_actions
 from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
 from zhengtong.eservices.demo import HYGIENE
-from zhengtong.eservices.models import Application
+from zhengtong.eservices.models import Application, ServiceItem
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
     MANUAL_FORM,
+    PASSWORD,
     ApplicationsCast,
     cast,
     logged_in,
@@ -30,6 +32,7 @@ from zhengtong.eservices.tests.test_applications_cast import (
     promise_day,
 )
 from zhengtong.identity.actions import do_create_staff
+from zhengtong.identity.models import User
 from zhengtong.ledger.actions import record_entry
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.licences.models import Licence
@@ -392,38 +395,9 @@ def test_once_decided_the_application_can_be_neither_withdrawn_nor_reopened(
 ) -> None:
     # 公共场所卫生许可: after the decision to grant, the window still hands the
     # licence over (送达); the application is decided and can no longer be withdrawn.
-    item = do_publish_service_item(
-        do_create_service_item(cast.health, HYGIENE, actor=TEST_ACTOR), actor=TEST_ACTOR
-    )
-    reviewer = do_create_staff(
-        "kongli", "Zhengtong-applications-2026", "孔丽", cast.health, ["reviewer"], actor=TEST_ACTOR
-    )
-    leader = do_create_staff(
-        "fanghe", "Zhengtong-applications-2026", "方禾", cast.health, ["leader"], actor=TEST_ACTOR
-    )
-    applicant = logged_in(cast.applicant)
-    form = {"place_type": "宾馆", "premises": "五一大道100号", "area": 800, "phone": "13812345678"}
-    number = _ok(
-        applicant.post(
-            f"{URL}/", {"item_code": item.code, "form_data": form}, content_type="application/json"
-        ),
-        201,
-    )["number"]
-    for each in item.materials.all():
-        if each.requirement == "deferrable":
-            _ok(
-                applicant.post(
-                    f"{URL}/{number}/materials/{each.pk}/promise",
-                    {"promised_on": promise_day().isoformat()},
-                    content_type="application/json",
-                )
-            )
-        elif each.source == "upload" and each.position > 0:
-            _ok(applicant.post(f"{URL}/{number}/materials/{each.pk}", {"file": pdf()}), 201)
-    _ok(applicant.post(f"{URL}/{number}/submit"))
-    do_step(logged_in(cast.outsider), number)
-    do_step(logged_in(reviewer), number)
-    body = do_step(logged_in(leader), number)
+    case = hygiene_reviewed(cast)
+    number, applicant = case.number, logged_in(cast.applicant)
+    body = do_step(logged_in(case.leader), number)
     assert body["state"] == "accepted"
     assert [t["step"] for t in body["tasks"] if t["completed_at"] is None] == ["deliver"]
     refused = applicant.post(f"{URL}/{number}/withdraw", {}, content_type="application/json")
@@ -438,7 +412,7 @@ def test_once_decided_the_application_can_be_neither_withdrawn_nor_reopened(
         f"{URL}/{number}/request-correction", {"note": "地址有误"}, content_type="application/json"
     )
     assert asked.status_code == 409 and asked.json()["code"] == "already_decided"
-    procedure = item.special_procedures.get(name="卫生检测")
+    procedure = case.item.special_procedures.get(name="卫生检测")
     started = window.post(
         f"{URL}/{number}/special-procedures",
         {"procedure_id": procedure.pk, "note": "补测"},
@@ -635,3 +609,46 @@ def test_every_view_of_a_suspended_application_shows_the_same_deadline(
     assert stopped_row is not None
     assert stopped_row.group(1).startswith("1 分钟")
     assert timezone.localtime(moved).strftime("%Y-%m-%d") in detail
+
+
+@dataclass
+class HygieneCase:
+    """A 公共场所卫生许可 of the health commission, and who decides it."""
+
+    item: ServiceItem
+    leader: User
+    number: str
+
+
+def hygiene_reviewed(cast: ApplicationsCast) -> HygieneCase:
+    """A 公共场所卫生许可 submitted, accepted and reviewed: the leader decides next."""
+    item = do_publish_service_item(
+        do_create_service_item(cast.health, HYGIENE, actor=TEST_ACTOR), actor=TEST_ACTOR
+    )
+    reviewer = do_create_staff(
+        "kongli", PASSWORD, "孔丽", cast.health, ["reviewer"], actor=TEST_ACTOR
+    )
+    leader = do_create_staff("fanghe", PASSWORD, "方禾", cast.health, ["leader"], actor=TEST_ACTOR)
+    applicant = logged_in(cast.applicant)
+    form = {"place_type": "宾馆", "premises": "五一大道100号", "area": 800, "phone": "13812345678"}
+    number = _ok(
+        applicant.post(
+            f"{URL}/", {"item_code": item.code, "form_data": form}, content_type="application/json"
+        ),
+        201,
+    )["number"]
+    for each in item.materials.all():
+        if each.requirement == "deferrable":
+            _ok(
+                applicant.post(
+                    f"{URL}/{number}/materials/{each.pk}/promise",
+                    {"promised_on": promise_day().isoformat()},
+                    content_type="application/json",
+                )
+            )
+        elif each.source == "upload" and each.position > 0:
+            _ok(applicant.post(f"{URL}/{number}/materials/{each.pk}", {"file": pdf()}), 201)
+    _ok(applicant.post(f"{URL}/{number}/submit"))
+    do_step(logged_in(cast.outsider), number)
+    do_step(logged_in(reviewer), number)
+    return HygieneCase(item, leader, str(number))

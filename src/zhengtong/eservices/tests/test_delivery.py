@@ -1,56 +1,21 @@
 """送达: the step after the decision hands the licence over; it cannot close the case otherwise."""
 
-from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
-from zhengtong.eservices.demo import HYGIENE
 from zhengtong.eservices.models import Application, WorkTask
 from zhengtong.eservices.tests.test_applications_cast import (
-    PASSWORD,
     ApplicationsCast,
     cast,
     logged_in,
-    pdf,
-    promise_day,
 )
-from zhengtong.eservices.tests.test_applications_flow import URL, _ok, do_step
-from zhengtong.identity.actions import do_create_staff
+from zhengtong.eservices.tests.test_applications_flow import URL, do_step, hygiene_reviewed
 
 __all__ = ["cast"]
 
 
 def _decided(cast: ApplicationsCast) -> str:
     """A 公共场所卫生许可 granted by the health commission, its licence still to hand over."""
-    item = do_publish_service_item(
-        do_create_service_item(cast.health, HYGIENE, actor=TEST_ACTOR), actor=TEST_ACTOR
-    )
-    reviewer = do_create_staff(
-        "kongli", PASSWORD, "孔丽", cast.health, ["reviewer"], actor=TEST_ACTOR
-    )
-    leader = do_create_staff("fanghe", PASSWORD, "方禾", cast.health, ["leader"], actor=TEST_ACTOR)
-    applicant = logged_in(cast.applicant)
-    form = {"place_type": "宾馆", "premises": "五一大道100号", "area": 800, "phone": "13812345678"}
-    number = _ok(
-        applicant.post(
-            f"{URL}/", {"item_code": item.code, "form_data": form}, content_type="application/json"
-        ),
-        201,
-    )["number"]
-    for each in item.materials.all():
-        if each.requirement == "deferrable":
-            _ok(
-                applicant.post(
-                    f"{URL}/{number}/materials/{each.pk}/promise",
-                    {"promised_on": promise_day().isoformat()},
-                    content_type="application/json",
-                )
-            )
-        elif each.source == "upload" and each.position > 0:
-            _ok(applicant.post(f"{URL}/{number}/materials/{each.pk}", {"file": pdf()}), 201)
-    _ok(applicant.post(f"{URL}/{number}/submit"))
-    do_step(logged_in(cast.outsider), number)
-    do_step(logged_in(reviewer), number)
-    do_step(logged_in(leader), number)
-    return str(number)
+    case = hygiene_reviewed(cast)
+    do_step(logged_in(case.leader), case.number)
+    return case.number
 
 
 def test_a_licence_not_handed_over_does_not_close_the_case_as_granted(

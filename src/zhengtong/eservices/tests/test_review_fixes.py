@@ -7,8 +7,6 @@ from django.utils import timezone
 
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
-from zhengtong.eservices.demo import HYGIENE
 from zhengtong.eservices.models import Application, ApplicationMaterial
 from zhengtong.eservices.tests.test_applications_cast import (
     MANUAL_FORM,
@@ -27,6 +25,7 @@ from zhengtong.eservices.tests.test_applications_flow import (
     do_step,
     draft,
     freeze,
+    hygiene_reviewed,
     next_monday,
     open_task,
     same_instant,
@@ -282,35 +281,8 @@ def test_a_special_procedure_still_running_at_the_decision_ends_with_it(
     accepted = next_monday()
     tested, decided = accepted + dt.timedelta(days=1), accepted + dt.timedelta(days=3)
     freeze(monkeypatch, accepted)
-    item = do_publish_service_item(
-        do_create_service_item(cast.health, HYGIENE, actor=TEST_ACTOR), actor=TEST_ACTOR
-    )
-    reviewer = do_create_staff(
-        "kongli", PASSWORD, "孔丽", cast.health, ["reviewer"], actor=TEST_ACTOR
-    )
-    leader = do_create_staff("fanghe", PASSWORD, "方禾", cast.health, ["leader"], actor=TEST_ACTOR)
-    applicant = logged_in(cast.applicant)
-    form = {"place_type": "宾馆", "premises": "五一大道100号", "area": 800, "phone": "13812345678"}
-    number = _ok(
-        applicant.post(
-            f"{URL}/", {"item_code": item.code, "form_data": form}, content_type="application/json"
-        ),
-        201,
-    )["number"]
-    for each in item.materials.all():
-        if each.requirement == "deferrable":
-            _ok(
-                applicant.post(
-                    f"{URL}/{number}/materials/{each.pk}/promise",
-                    {"promised_on": promise_day().isoformat()},
-                    content_type="application/json",
-                )
-            )
-        elif each.source == "upload" and each.position > 0:
-            _ok(applicant.post(f"{URL}/{number}/materials/{each.pk}", {"file": pdf()}), 201)
-    _ok(applicant.post(f"{URL}/{number}/submit"))
-    do_step(logged_in(cast.outsider), number)
-    do_step(logged_in(reviewer), number)
+    case = hygiene_reviewed(cast)
+    item, leader, number = case.item, case.leader, case.number
 
     freeze(monkeypatch, tested)
     procedure = item.special_procedures.get(name="卫生检测")

@@ -13,27 +13,21 @@ import pytest
 
 from zhengtong.core.calendar import add_working_days, working_days_between
 from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
 from zhengtong.eservices.application_actions import do_refresh_time_limits
-from zhengtong.eservices.demo import HYGIENE
 from zhengtong.eservices.models import Application, Notification, ServiceItem
 from zhengtong.eservices.tests.test_applications_cast import (
-    PASSWORD,
     ApplicationsCast,
     cast,
     logged_in,
-    pdf,
-    promise_day,
 )
 from zhengtong.eservices.tests.test_applications_flow import (
     URL,
     _ok,
-    do_step,
     freeze,
+    hygiene_reviewed,
     next_monday,
     same_instant,
 )
-from zhengtong.identity.actions import do_create_staff
 from zhengtong.identity.models import User
 from zhengtong.ledger.models import LedgerEntry
 
@@ -52,36 +46,8 @@ def _reviewed(cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch) -> Hygien
     """A 公共场所卫生许可 accepted and reviewed on a Monday, waiting for the leader."""
     accepted = next_monday()
     freeze(monkeypatch, accepted)
-    item = do_publish_service_item(
-        do_create_service_item(cast.health, HYGIENE, actor=TEST_ACTOR), actor=TEST_ACTOR
-    )
-    reviewer = do_create_staff(
-        "kongli", PASSWORD, "孔丽", cast.health, ["reviewer"], actor=TEST_ACTOR
-    )
-    leader = do_create_staff("fanghe", PASSWORD, "方禾", cast.health, ["leader"], actor=TEST_ACTOR)
-    applicant = logged_in(cast.applicant)
-    form = {"place_type": "宾馆", "premises": "五一大道100号", "area": 800, "phone": "13812345678"}
-    number = _ok(
-        applicant.post(
-            f"{URL}/", {"item_code": item.code, "form_data": form}, content_type="application/json"
-        ),
-        201,
-    )["number"]
-    for each in item.materials.all():
-        if each.requirement == "deferrable":
-            _ok(
-                applicant.post(
-                    f"{URL}/{number}/materials/{each.pk}/promise",
-                    {"promised_on": promise_day().isoformat()},
-                    content_type="application/json",
-                )
-            )
-        elif each.source == "upload" and each.position > 0:
-            _ok(applicant.post(f"{URL}/{number}/materials/{each.pk}", {"file": pdf()}), 201)
-    _ok(applicant.post(f"{URL}/{number}/submit"))
-    do_step(logged_in(cast.outsider), number)
-    do_step(logged_in(reviewer), number)
-    return Hygiene(item, leader, number, accepted)
+    case = hygiene_reviewed(cast)
+    return Hygiene(case.item, case.leader, case.number, accepted)
 
 
 def _start(case: Hygiene, name: str) -> Any:
