@@ -39,6 +39,7 @@ from zhengtong.exchange.selectors import (
     GRANT_EXPIRED,
     GRANT_REVOKED,
     changes_since,
+    cursor_beyond_feed,
     feed_window_problem,
     grant_status,
 )
@@ -127,6 +128,9 @@ def do_read_dataset_changes(
     # read of it is accounted for like a governed call, not served silently.
     with transaction.atomic(durable=True):
         changes = changes_since(dataset, cursor, limit)
+        beyond = None if changes else cursor_beyond_feed(cursor)
+        if beyond is not None:
+            raise beyond
         record_entry(
             actor=actor,
             action="exchange.read_dataset_changes",

@@ -28,8 +28,10 @@ Stable refusal codes: ``purpose_required``, ``resource_not_found``,
 ``not_hosted``, ``unknown_item``, ``negative_list``, ``not_granted``,
 ``grant_expired``, ``grant_revoked``, ``rate_limited``, ``bad_key``,
 ``unknown_key``, ``too_many_keys``, ``no_keys``, ``no_fields``, ``bad_claim``,
-``invalid_cursor``, ``invalid_limit``, ``invalid_input`` (text that is not
-valid Unicode: a lone surrogate such as ``"\\ud800"`` in a JSON string).
+``invalid_cursor`` (also a cursor beyond the last change, which no read
+handed out), ``invalid_limit``, ``invalid_input`` (text that is not valid
+Unicode: a lone surrogate such as ``"\\ud800"`` in a JSON string; a purpose
+holding a control character).
 """
 
 import enum
@@ -49,6 +51,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.catalog.actions import control_character
 from zhengtong.catalog.models import InformationItem, Resource, Sensitivity
 from zhengtong.catalog.selectors import ShareDecision, Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
@@ -58,7 +61,7 @@ from zhengtong.core.sql import RowLoader, driver_cursor, driver_sql
 from zhengtong.exchange.audit_writer import Arrival, LogEntry, arriving, log_call
 from zhengtong.exchange.models import Grant, HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
-from zhengtong.exchange.selectors import changes_since, feed_window_problem
+from zhengtong.exchange.selectors import changes_since, cursor_beyond_feed, feed_window_problem
 from zhengtong.exchange.upstream import UpstreamBadResponse, UpstreamConfig, client_for
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import SystemClient
@@ -107,12 +110,31 @@ def _not_unicode(field: str, **detail: Any) -> Refused:
 
 
 def _check_purpose(call: "Call") -> None:
-    """Refuse a purpose that is not valid Unicode; it is logged with the bad characters replaced."""
+    """Refuse a purpose that is not valid Unicode or holds control characters.
+
+    Either is logged with the bad characters replaced. A control character
+    (an escape sequence, a line break inside the text) would be stored in the
+    ledger and shown to the citizen in 我的数据使用记录 invisibly, or would
+    rewrite what the page around it says; leading and trailing white space is
+    not part of the purpose and is left to ``authorise`` to strip.
+    """
     try:
         call.purpose.encode()
     except UnicodeEncodeError:
         call.purpose = _SURROGATE.sub("\ufffd", call.purpose)
         raise _not_unicode("purpose") from None
+    char = control_character(call.purpose.strip())
+    if char is not None:
+        call.purpose = "".join(
+            "\ufffd" if control_character(c) is not None else c for c in call.purpose
+        )
+        raise _refusal(
+            "invalid_input",
+            400,
+            _("不能含有控制字符等不可见字符（%(char)s）。") % {"char": char},
+            field="purpose",
+            char=char,
+        )
 
 
 # --- Keys and masking ----------------------------------------------------------
@@ -668,13 +690,50 @@ def _records(access: Access, keys: Sequence[str], purpose: str) -> dict[str, Row
         return _hosted_records(access.dataset, keys)
     assert access.proxied is not None
     client = client_for(upstream_config(access.proxied))
-    fetched = client.lookup_many(keys, purpose=purpose, request_id=uuid.uuid4().hex)
+    # The purpose as it is logged: surrounding white space is no part of it.
+    fetched = client.lookup_many(keys, purpose=purpose.strip(), request_id=uuid.uuid4().hex)
     now = timezone.now()
+    key_item = access.items[access.proxied.key_item_code]
+    label = client.config.label
     rows: dict[str, Row] = {}
     for key, result in fetched.items():
         if result is not None:
-            rows[key] = Row(key, _upstream_values(access, result.data, client.config.label), now)
+            _check_upstream_key(key_item, key, result.data, label)
+            rows[key] = Row(key, _upstream_values(access, result.data, label), now)
     return rows
+
+
+def _asked_upstream(call: Call, access: Access, digests: Sequence[str]) -> None:
+    """Name the keys in the call's entry before a proxied dataset's upstream is asked.
+
+    The keys go to the provider's system under the caller's purpose whatever
+    it answers; logged only once a record was read, a call the upstream
+    failed would be missing from the 我的数据使用记录 of the person it was about.
+    Each key's outcome is replaced once the upstream has answered.
+    """
+    if access.proxied is not None:
+        for digest in digests:
+            call.outcomes[digest] = "unanswered"
+
+
+def _check_upstream_key(
+    item: InformationItem, key: str, data: Mapping[str, Any], upstream: str
+) -> None:
+    """Refuse an upstream record that names a key other than the one asked for.
+
+    Served under the key asked for, another person's or enterprise's record
+    would leave as if it were this one's. An upstream that does not repeat
+    the key in its record is taken at its word.
+    """
+    given = data.get(item.code)
+    if given is None:
+        return
+    try:
+        same = isinstance(given, str | int) and clean_value(item, str(given)) == key
+    except BadValue:
+        same = False
+    if not same:
+        raise UpstreamBadResponse(detail={"upstream": upstream, "reason": "key_mismatch"})
 
 
 def _upstream_values(access: Access, data: Mapping[str, Any], upstream: str) -> dict[str, str]:
@@ -794,6 +853,7 @@ def do_look_up_record(
         key_item = _key_item(access)
         cleaned = _clean_key(key_item, key)
         digest = _hashed(cleaned)
+        _asked_upstream(call, access, [digest])
         record = _records(access, [cleaned], call.purpose).get(cleaned)
         if record is None:
             call.outcomes[digest] = "not_found"
@@ -855,6 +915,7 @@ def do_look_up_records(
                     cleaned[key] = (given, hash_key(key))
                 except UnicodeEncodeError:
                     raise _not_unicode("keys") from None
+        _asked_upstream(call, access, [digest for _given, digest in cleaned.values()])
         records = _records(access, list(cleaned), call.purpose)
         found: list[Found] = []
         not_found: list[str] = []
@@ -909,6 +970,7 @@ def do_verify_record(
                 raise _refusal("bad_claim", 400, str(bad), item=code) from None
             except UnicodeEncodeError:
                 raise _not_unicode("claims", item=code) from None
+        _asked_upstream(call, access, [digest])
         record = _records(access, [cleaned], call.purpose).get(cleaned)
         if record is None:
             call.outcomes[digest] = "not_found"
@@ -983,6 +1045,9 @@ def do_read_changes(
                 "no_change_feed", 409, _("该资源的数据由提供部门系统实时提供，没有变更订阅。")
             )
         changes = changes_since(access.dataset, cursor, limit)
+        beyond = None if changes else cursor_beyond_feed(cursor)
+        if beyond is not None:
+            raise _refusal(beyond.code, 400, beyond.message, **beyond.detail)
         records = _records(access, list({c.key for c in changes}), call.purpose)
         # The key is itself one of the record's items: it leaves in clear only
         # if the caller may read that item in clear. A conditional or

@@ -63,6 +63,23 @@ def feed_window_problem(cursor: int, limit: int) -> InvalidInput | None:
     return None
 
 
+def cursor_beyond_feed(cursor: int) -> InvalidInput | None:
+    """Why a cursor that read no changes was never handed out, or ``None``.
+
+    Every cursor handed out is 0 or the ``seq`` of a change, and ``seq``
+    numbers the changes of all datasets together, so no change ever has a
+    ``seq`` as high as a cursor beyond the last one. Served anyway, such a
+    cursor would look like the end of the feed for ever, and the subscriber
+    would miss every change up to it. Asked only when a read found nothing, so
+    that a read that finds changes costs no query more.
+    """
+    if cursor <= 0 or RecordChange.objects.filter(seq__gte=cursor).exists():
+        return None
+    return InvalidInput(
+        _("游标超出了变更记录的范围。"), code="invalid_cursor", detail={"field": "cursor"}
+    )
+
+
 def changes_since(dataset: HostedDataset, cursor: int, limit: int = 100) -> list[RecordChange]:
     """The changes after ``cursor`` (a ``seq``), oldest first; ``limit`` of 1 to MAX_CHANGES."""
     return list(

@@ -350,7 +350,16 @@ class _Retryable(Exception):
 
 
 def _header_value(value: str) -> str:
-    return quote(value, safe=_HEADER_SAFE)
+    encoded = quote(value, safe=_HEADER_SAFE)
+    # HTTP trims white space around a header value and httpx refuses to send
+    # a value that starts or ends with it, which would fail the call as if the
+    # upstream could not be reached: spaces at either end are encoded too.
+    inner = encoded.strip(" ")
+    if inner == encoded:
+        return encoded
+    leading = len(encoded) - len(encoded.lstrip(" "))
+    trailing = len(encoded) - len(encoded.rstrip(" ")) if inner else 0
+    return "%20" * leading + inner + "%20" * trailing
 
 
 def _is_json(content_type: str) -> bool:

@@ -13,9 +13,9 @@ from zhengtong.catalog.models import Resource
 from zhengtong.catalog.tests.cast import resource_input
 from zhengtong.core.testing import TEST_ACTOR, make_id_number
 from zhengtong.exchange import actions
-from zhengtong.exchange.models import AccessLog, DatasetVersion
+from zhengtong.exchange.models import AccessLog, DatasetVersion, RecordChange
 from zhengtong.exchange.tests.cast import ExchangeCast
-from zhengtong.exchange.tests.sharing import PURPOSE, make_sharing, publish
+from zhengtong.exchange.tests.sharing import PURPOSE, logged_in, make_sharing, publish
 from zhengtong.identity.actions import do_issue_client
 from zhengtong.identity.actors import actor_of
 from zhengtong.ledger.models import LedgerEntry
@@ -98,6 +98,41 @@ def test_text_that_is_not_unicode_is_refused_as_invalid_input_and_logged(
     if field == "purpose":
         # What the caller stated, as far as it is text.
         assert log.data["purpose"] == "核对\ufffd企业信息"
+
+
+@pytest.mark.parametrize(
+    ("purpose", "char", "logged"),
+    [
+        ("核对\x1b[2J企业信息", "U+001B", "核对\ufffd[2J企业信息"),
+        ("核对企业\r\n信息", "U+000D", "核对企业\ufffd\ufffd信息"),
+        ("核对\u0085企业信息", "U+0085", "核对\ufffd企业信息"),
+    ],
+)
+def test_a_purpose_holding_control_characters_is_refused_and_logged_visibly(
+    cast: ExchangeCast, purpose: str, char: str, logged: str
+) -> None:
+    # The purpose is what the citizen reads in 我的数据使用记录: an escape
+    # sequence or a line break in it would be stored and shown as stated.
+    sharing = make_sharing(cast)
+    http = sharing.api(sharing.reader_token)
+    answer = http.post(
+        f"/api/exchange/shared/{ENTERPRISES}/look-up",
+        {"key": sharing.uscc, "purpose": purpose},
+        "application/json",
+    )
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["code"] == "invalid_input"
+    assert answer.json()["detail"] == {"field": "purpose", "char": char}
+    log = AccessLog.objects.get()
+    assert log.result == "invalid_input" and log.data["keys"] == []
+    assert log.data["purpose"] == logged
+    # White space around the purpose is no part of it, a line break included.
+    fine = http.post(
+        f"/api/exchange/shared/{ENTERPRISES}/look-up",
+        {"key": sharing.uscc, "purpose": " 核对企业信息\n"},
+        "application/json",
+    )
+    assert fine.status_code == 200, fine.content
 
 
 def test_a_plain_text_key_that_is_not_unicode_is_refused_before_it_is_read(
@@ -222,3 +257,34 @@ def test_the_change_feed_leaves_nothing_of_a_personal_key_the_caller_may_not_rea
     assert change["key"] == "***"
     assert id_number[:6] not in str(feed.json()) and id_number[-4:] not in str(feed.json())
     assert change["values"] == {"name": "某某"}
+
+
+def test_a_cursor_beyond_the_last_change_is_refused_not_served_as_the_end(
+    cast: ExchangeCast,
+) -> None:
+    # A cursor no read ever handed out (a typo, another installation's) read
+    # as "no changes yet" for ever, while the changes up to it went unread.
+    sharing = make_sharing(cast)
+    http = sharing.api(sharing.reader_token)
+    path = f"/api/exchange/shared/{ENTERPRISES}/changes"
+    first = http.get(path, {"purpose": "同步企业信息"})
+    assert first.status_code == 200, first.content
+    last = first.json()["next_cursor"]
+    assert last > 0
+    caught_up = http.get(path, {"purpose": "同步企业信息", "cursor": last})
+    assert caught_up.status_code == 200
+    assert caught_up.json() == {"changes": [], "next_cursor": last}
+    # ``seq`` numbers the changes of every dataset together: beyond the last
+    # of them, not merely beyond this dataset's last.
+    end = RecordChange.objects.order_by("-seq").values_list("seq", flat=True)[0]
+    for cursor in (str(end + 1), str(10**20)):
+        beyond = http.get(path, {"purpose": "同步企业信息", "cursor": cursor})
+        assert beyond.status_code == 400, beyond.content
+        assert beyond.json()["code"] == "invalid_cursor"
+        assert beyond.json()["detail"] == {"field": "cursor"}
+    results = list(AccessLog.objects.order_by("ledger_seq").values_list("result", flat=True))
+    assert results == ["ok", "ok", "invalid_cursor", "invalid_cursor"]
+    staff = logged_in(sharing.officer).get(
+        f"/api/exchange/datasets/{ENTERPRISES}/changes", {"cursor": end + 1}
+    )
+    assert staff.status_code == 400 and staff.json()["code"] == "invalid_cursor"

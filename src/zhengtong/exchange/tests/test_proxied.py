@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -10,7 +11,9 @@ from zhengtong.catalog.actions import ItemInput
 from zhengtong.catalog.tests.cast import resource_input
 from zhengtong.core.testing import TEST_ACTOR, documented_statuses, make_credit_code
 from zhengtong.exchange import actions
+from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import AccessLog
+from zhengtong.exchange.selectors import REFUSAL_REASONS, data_uses
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.fake_upstream import (
     FakeUpstream,
@@ -150,3 +153,82 @@ def test_upstream_values_are_served_and_verified_as_hosted_values_are(
     assert bad.json()["code"] == "upstream_bad_response"
     assert bad.json()["detail"]["item"] == "capital"
     assert AccessLog.objects.order_by("ledger_seq").last().result == "upstream_bad_response"  # type: ignore[union-attr]
+
+
+def test_an_upstream_record_of_another_key_is_refused_not_served(
+    http: Client, fake: FakeUpstream
+) -> None:
+    # The department's API answers with another enterprise's record: served
+    # under the key asked for, that enterprise's data would leave as this one's.
+    other = make_credit_code(seq=9)
+    fake.default = Reply(json_body={"uscc": other, "name": "别家公司"})
+    answer = _look_up(http, USCC)
+    assert answer.status_code == 502, answer.json()
+    assert answer.json()["code"] == "upstream_bad_response"
+    assert answer.json()["detail"]["reason"] == "key_mismatch"
+    assert "别家公司" not in answer.content.decode() and other not in answer.content.decode()
+    batch = http.post(
+        f"/api/exchange/shared/{SLUG}/batch-look-up",
+        {"keys": [USCC], "purpose": "核对企业"},
+        "application/json",
+    )
+    assert batch.status_code == 502 and batch.json()["detail"]["reason"] == "key_mismatch"
+    assert list(AccessLog.objects.order_by("ledger_seq").values_list("result", flat=True)) == [
+        "upstream_bad_response",
+        "upstream_bad_response",
+    ]
+    # The same record under the key written otherwise (lower case) is this one's.
+    fake.default = Reply(json_body={"uscc": USCC.lower(), "name": "长沙某某公司"})
+    assert _look_up(http, USCC).status_code == 200
+
+
+def test_a_purpose_with_white_space_around_it_reaches_the_upstream_as_logged(
+    http: Client, fake: FakeUpstream
+) -> None:
+    # httpx refuses to send a header value with white space at either end; the
+    # call failed as if the upstream were down, and five such calls opened the
+    # breaker for every caller of the upstream.
+    fake.default = Reply(json_body={"uscc": USCC, "name": "长沙某某公司"})
+    for _ in range(6):
+        answer = http.post(
+            f"/api/exchange/shared/{SLUG}/look-up",
+            {"key": USCC, "purpose": "  核对企业 \n"},
+            "application/json",
+        )
+        assert answer.status_code == 200, answer.json()
+    assert fake.received[-1].headers["X-Zhengtong-Purpose"] == quote("核对企业")
+    assert AccessLog.objects.first().data["purpose"] == "核对企业"  # type: ignore[union-attr]
+
+
+def test_a_call_the_upstream_failed_is_in_the_data_uses_of_the_key_it_asked_about(
+    http: Client, fake: FakeUpstream
+) -> None:
+    # The key went to the provider's system under the caller's purpose; the
+    # citizen's or enterprise's record of uses shows the call, refused.
+    fake.default = Reply(status=503, json_body={"error": "down"})
+    other = make_credit_code(seq=8)
+    assert _look_up(http, USCC).status_code == 503
+    batch = http.post(
+        f"/api/exchange/shared/{SLUG}/batch-look-up",
+        {"keys": [USCC, other], "purpose": "核对企业"},
+        "application/json",
+    )
+    assert batch.status_code == 503
+    verified = http.post(
+        f"/api/exchange/shared/{SLUG}/verify",
+        {"key": USCC, "claims": {"name": "长沙某某公司"}, "purpose": "核对企业"},
+        "application/json",
+    )
+    assert verified.status_code == 503
+    uses = data_uses(key_hash(USCC))
+    assert [(u.operation, u.outcome, u.shown_as) for u in uses] == [
+        ("verify", "unanswered", "refused"),
+        ("batch_look_up", "unanswered", "refused"),
+        ("look_up", "unanswered", "refused"),
+    ]
+    assert uses[0].refusal_reason == REFUSAL_REASONS["upstream"]
+    assert [u.operation for u in data_uses(key_hash(other))] == ["batch_look_up"]
+    # Answered, the outcome is what the upstream said.
+    fake.default = Reply(json_body={"uscc": USCC, "name": "长沙某某公司"})
+    assert _look_up(http, USCC).status_code == 200
+    assert data_uses(key_hash(USCC))[0].outcome == "found"

@@ -408,6 +408,20 @@ def test_a_line_break_in_the_purpose_cannot_inject_a_header(
     assert "X-Admin" not in received.headers
 
 
+def test_spaces_around_the_purpose_neither_fail_the_call_nor_count_against_the_breaker(
+    fake: FakeUpstream, clock: FakeClock
+) -> None:
+    # A header value may not start or end with white space; sent so, the call
+    # failed before it left and was counted as the upstream's failure.
+    client = make_client(fake, clock, failure_threshold=1)
+
+    client.lookup("k", purpose=" check ", request_id="r")
+    client.lookup("k", purpose="check  ", request_id="r")
+
+    assert [r.headers[PURPOSE_HEADER] for r in fake.received] == ["%20check%20", "check%20%20"]
+    assert state_of(client) is BreakerState.CLOSED
+
+
 def test_concurrent_calls_open_the_breaker_and_every_call_is_accounted_for(
     fake: FakeUpstream, clock: FakeClock
 ) -> None:
