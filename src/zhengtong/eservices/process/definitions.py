@@ -267,6 +267,7 @@ def _check_dmn(path: Path, root: Any, process_id: str) -> str:
             decision=decision_id,
         )
     for table in decisions[0].xpath("./dmn:decisionTable", namespaces=ns):
+        _check_hit_policy(table, ns, file=path.name, decision=decision_id)
         inputs = [
             (text.text or "").strip()
             for text in table.xpath("./dmn:input/dmn:inputExpression/dmn:text", namespaces=ns)
@@ -280,6 +281,36 @@ def _check_dmn(path: Path, root: Any, process_id: str) -> str:
             for entry in rule.xpath("./dmn:outputEntry/dmn:text", namespaces=ns):
                 _check_expression(entry.text, file=path.name, element=rule_id)
     return decision_id
+
+
+def _check_hit_policy(table: Any, ns: Mapping[str, str], *, file: str, decision: str) -> None:
+    # SpiffWorkflow takes the first matching rule under any hit policy but
+    # COLLECT (which turns every output into a list), and does not check
+    # UNIQUE, ANY or PRIORITY at all; a table written for those would be run
+    # with other semantics than its author meant. Only FIRST is run as written.
+    policy = (table.get("hitPolicy") or "UNIQUE").strip().upper()
+    if policy != "FIRST":
+        raise _refuse(
+            "invalid_dmn",
+            _("判定表的命中策略必须是FIRST（按顺序取第一条命中的规则）。"),
+            file=file,
+            decision=decision,
+            hit_policy=policy,
+        )
+    # Without a catch-all last rule, an application no rule matches would
+    # leave the outputs unset and stop the process at the next gateway.
+    rules = table.xpath("./dmn:rule", namespaces=ns)
+    last = rules[-1] if rules else None
+    if last is None or any(
+        (entry.text or "").strip() not in ("", "-")
+        for entry in last.xpath("./dmn:inputEntry/dmn:text", namespaces=ns)
+    ):
+        raise _refuse(
+            "invalid_dmn",
+            _("判定表的最后一条规则必须对所有输入都适用（每列为“-”）。"),
+            file=file,
+            decision=decision,
+        )
 
 
 def _check_input_entry(
@@ -348,6 +379,21 @@ def _check_bpmn(
                 element=str(child.get("id")),
                 kind=_local(child),
             )
+    # A start event that waits for a timer, message or signal leaves the
+    # instance with nothing to do and no one to do it: the application would
+    # wait forever, so only the plain start event is run.
+    for start in process.xpath("./bpmn:startEvent", namespaces=NS):
+        for child in start:
+            if isinstance(child.tag, str) and _local(child).endswith(
+                ("EventDefinition", "eventDefinitionRef")
+            ):
+                raise _refuse(
+                    "unsupported_element",
+                    _("流程文件包含不支持的元素。"),
+                    file=file,
+                    element=str(start.get("id")),
+                    kind=_local(child),
+                )
     inputs = _names(_properties(process).get("inputs"), file=file, element=process_id)
     lane_of, roles = _lanes(process, file)
 

@@ -299,7 +299,28 @@ class Instance:
             self._workflow.do_engine_steps()
         except (SpiffWorkflowException, SandboxViolation) as error:
             raise _engine_failure(error) from error
+        self._check_not_stalled()
         return self.ready_user_tasks()
+
+    def _check_not_stalled(self) -> None:
+        # A process file can load and still strand an instance, for example
+        # with a join that waits for a branch that went elsewhere: nothing
+        # would be left for anyone to do and the application would wait
+        # forever. Refuse the step instead, so that it is rolled back.
+        if self._workflow.completed or self._ready_tasks():
+            return
+        waiting = sorted(
+            {
+                str(task.task_spec.bpmn_id)
+                for task in self._workflow.get_tasks(state=TaskState.WAITING | TaskState.READY)
+                if task.task_spec.bpmn_id
+            }
+        )
+        raise ProcessError(
+            _("流程无法继续：流程停在无人办理的环节。"),
+            code="stalled",
+            detail={"process": self.process_id, "waiting": waiting},
+        )
 
     def _ready_task(self, task_id: str) -> Any:
         not_ready = ProcessError(
@@ -362,4 +383,6 @@ def start(process_id: str, data: Mapping[str, Any]) -> Instance:
         workflow.do_engine_steps()
     except (SpiffWorkflowException, SandboxViolation) as error:
         raise _engine_failure(error) from error
-    return Instance(definition, workflow)
+    instance = Instance(definition, workflow)
+    instance._check_not_stalled()
+    return instance

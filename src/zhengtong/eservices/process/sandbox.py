@@ -39,12 +39,72 @@ MAX_SOURCE_LENGTH = 2000
 MAX_NODES = 400
 MAX_SEQUENCE_LENGTH = 10_000
 MAX_INT_BITS = 4096
+#: The largest value a script may store or an expression may return, counted
+#: as characters of text plus one per item and per 64 bits of an integer,
+#: through every reference (so ``a = [a, a]`` repeated is counted in full).
+MAX_VALUE_SIZE = 1_000_000
+
+
+def _size(value: Any, budget: int) -> int:
+    """Return the size of ``value``, or raise ``SandboxViolation`` once it exceeds ``budget``."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str | bytes):
+            total += len(item) + 1
+        elif isinstance(item, bool) or item is None or isinstance(item, float):
+            total += 1
+        elif isinstance(item, int):
+            # Integers over 4,300 digits cannot even be written out as JSON
+            # (Python's limit), so the stored state could no longer be saved.
+            if item.bit_length() > MAX_INT_BITS * 2:
+                raise SandboxViolation("integer too large")
+            total += item.bit_length() // 64 + 1
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += 1
+            stack.extend(item)
+        elif isinstance(item, dict):
+            total += 1
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        else:
+            total += 1
+        if total > budget:
+            raise SandboxViolation("value too large")
+    return total
+
+
+def _check_result(value: Any) -> Any:
+    # Values built across script lines can double in size with each line
+    # (``a = a + a``, ``a = a * a``, ``a = [a, a]``) and every later step
+    # copies, compares and serializes them; bound them where they are made.
+    _size(value, MAX_VALUE_SIZE)
+    return value
 
 
 def _safe_round(number: float, ndigits: int | None = None) -> float:
     if ndigits is None:
         return round(number)
     return round(number, max(-64, min(64, int(ndigits))))
+
+
+def _safe_str(*args: Any) -> str:
+    # The text of a container repeats its items' text for every reference:
+    # str([["x" * 9999] * 1000] * 1000) would be ten gigabytes.
+    if len(args) == 1:
+        _size(args[0], MAX_VALUE_SIZE)
+    return str(*args)
+
+
+def _safe_sum(values: Any, start: Any = 0) -> Any:
+    # Summing lists (sum(lists, [])) copies the running result at every step,
+    # quadratic in time; only numbers may be summed.
+    items = list(values)
+    for item in (start, *items):
+        if not isinstance(item, int | float):
+            raise SandboxViolation("only numbers may be summed")
+    return sum(items, start)
 
 
 SAFE_FUNCTIONS: Mapping[str, Callable[..., Any]] = {
@@ -54,10 +114,10 @@ SAFE_FUNCTIONS: Mapping[str, Callable[..., Any]] = {
     "abs": abs,
     "round": _safe_round,
     "int": int,
-    "str": str,
+    "str": _safe_str,
     "float": float,
     "bool": bool,
-    "sum": sum,
+    "sum": _safe_sum,
 }
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
@@ -108,12 +168,34 @@ def _is_sequence(value: object) -> bool:
 
 
 def _guarded_mul(left: Any, right: Any) -> Any:
-    # "x" * 10**9 would allocate a gigabyte; repetition is bounded instead.
+    # "x" * 10**9 would allocate a gigabyte; repetition is bounded instead,
+    # counting the items inside the repeated ones: [["x"] * 100] * 100 holds
+    # ten thousand texts however short the outer list looks.
     if _is_sequence(left) or _is_sequence(right):
         seq, count = (left, right) if _is_sequence(left) else (right, left)
-        if isinstance(count, int) and len(seq) * max(count, 0) > MAX_SEQUENCE_LENGTH:
-            raise SandboxViolation("sequence repetition too large")
+        if isinstance(count, int) and count > 0:
+            if len(seq) * count > MAX_SEQUENCE_LENGTH:
+                raise SandboxViolation("sequence repetition too large")
+            if (
+                not isinstance(seq, str | bytes)
+                and (_size(seq, MAX_SEQUENCE_LENGTH) - 1) * count > MAX_SEQUENCE_LENGTH
+            ):
+                raise SandboxViolation("sequence repetition too large")
+    elif (
+        isinstance(left, int)
+        and isinstance(right, int)
+        and left.bit_length() + right.bit_length() > MAX_INT_BITS * 2
+    ):
+        # a = a * a on every line of a script doubles the digits each time.
+        raise SandboxViolation("product too large")
     return left * right
+
+
+def _guarded_add(left: Any, right: Any) -> Any:
+    # a = a + a on every line of a script doubles the text each time.
+    if _is_sequence(left) and _is_sequence(right) and len(left) + len(right) > MAX_VALUE_SIZE:
+        raise SandboxViolation("concatenation too large")
+    return left + right
 
 
 def _guarded_pow(base: Any, exponent: Any) -> Any:
@@ -138,11 +220,13 @@ def _guarded_mod(left: Any, right: Any) -> Any:
 
 
 _GUARDS: Mapping[type[ast.operator], str] = {
+    ast.Add: "_zt_add",
     ast.Mult: "_zt_mul",
     ast.Pow: "_zt_pow",
     ast.Mod: "_zt_mod",
 }
 _GUARD_FUNCTIONS: Mapping[str, Callable[..., Any]] = {
+    "_zt_add": _guarded_add,
     "_zt_mul": _guarded_mul,
     "_zt_pow": _guarded_pow,
     "_zt_mod": _guarded_mod,
@@ -232,7 +316,8 @@ def evaluate(
 ) -> Any:
     """Evaluate one checked expression against process variables."""
     code = compile_expression(source)
-    return eval(code, _namespace(data, external))  # noqa: S307 - checked and builtins removed
+    namespace = _namespace(data, external)
+    return _check_result(eval(code, namespace))  # noqa: S307 - checked and builtins removed
 
 
 def execute(
@@ -240,7 +325,8 @@ def execute(
 ) -> None:
     """Run a checked script, assigning its results into ``data``."""
     for name, code in compile_script(source):
-        data[name] = eval(code, _namespace(data, external))  # noqa: S307 - checked as above
+        value = eval(code, _namespace(data, external))  # noqa: S307 - checked as above
+        data[name] = _check_result(value)
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
