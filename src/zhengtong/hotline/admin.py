@@ -51,8 +51,30 @@ class _RoutingDataAdmin(ActionAdminMixin):
         return _manages_routing(request)
 
 
+# The field of the form each refusal of the routing-data checks belongs to.
+_FIELD_OF_CODE = {
+    "invalid_category": "category",
+    "invalid_topic": "topic",
+    "topic_needs_keywords": "keywords",
+    "keywords_need_topic": "keywords",
+    "invalid_keywords": "keywords",
+    "invalid_rule_region": "region",
+    "inactive_department": "department",
+    "invalid_alias": "name",
+    "invalid_alias_region": "region",
+    "invalid_urgency": "urgency",
+    "invalid_unit": "reply_unit",
+}
+
+
+def _refusal(form: forms.BaseForm, error: InvalidInput) -> None:
+    """Show what the action would refuse beside its field, not as a server error on saving."""
+    field = _FIELD_OF_CODE.get(error.code)
+    form.add_error(field if field in form.fields else None, str(error.message))
+
+
 class RoutingRuleForm(forms.ModelForm[RoutingRule]):
-    """Shows a topic without keywords (and the like) next to the form, not as a server error."""
+    """Shows a topic without keywords, a retired department (and the like) beside the form."""
 
     class Meta:
         model = RoutingRule
@@ -60,13 +82,62 @@ class RoutingRuleForm(forms.ModelForm[RoutingRule]):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        region, department = data.get("region"), data.get("department")
         try:
-            topic, keywords = routing_actions.topic_and_keywords(
-                data.get("topic") or "", data.get("keywords") or ""
-            )
+            if region is None or department is None or not data.get("category"):
+                # Django reports the missing field; the topic is checked on its own.
+                data["topic"], data["keywords"] = routing_actions.topic_and_keywords(
+                    data.get("topic") or "", data.get("keywords") or ""
+                )
+            else:
+                data["category"], data["topic"], data["keywords"] = (
+                    routing_actions.check_routing_rule(
+                        region,
+                        data["category"],
+                        department,
+                        data.get("topic") or "",
+                        data.get("keywords") or "",
+                    )
+                )
         except InvalidInput as error:
-            raise forms.ValidationError(str(error.message)) from None
-        data["topic"], data["keywords"] = topic, keywords
+            _refusal(self, error)
+        return data
+
+
+class PlaceAliasForm(forms.ModelForm[PlaceAlias]):
+    class Meta:
+        model = PlaceAlias
+        fields = ("name", "region")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("name") and data.get("region") is not None:
+            try:
+                data["name"] = routing_actions.check_place_alias(data["name"], data["region"])
+            except InvalidInput as error:
+                _refusal(self, error)
+        return data
+
+
+class TimeLimitRuleForm(forms.ModelForm[TimeLimitRule]):
+    class Meta:
+        model = TimeLimitRule
+        fields = ("urgency", "category", "dispatch_hours", "reply_amount", "reply_unit")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        numbers = (data.get("dispatch_hours"), data.get("reply_amount"))
+        if data.get("urgency") and data.get("reply_unit") and None not in numbers:
+            try:
+                data["category"] = routing_actions.check_time_limit(
+                    data["urgency"],
+                    data.get("category") or "",
+                    data["dispatch_hours"],
+                    data["reply_amount"],
+                    data["reply_unit"],
+                )
+            except InvalidInput as error:
+                _refusal(self, error)
         return data
 
 
@@ -83,15 +154,7 @@ class RoutingRuleAdmin(_RoutingDataAdmin, admin.ModelAdmin[RoutingRule]):
         self, request: HttpRequest, obj: RoutingRule, form: ModelForm[RoutingRule], change: bool
     ) -> None:
         actor = actor_of(request.user)
-        if change:
-            # A rule moved to another region or category replaces the old one.
-            original = RoutingRule.objects.get(pk=obj.pk)
-            if (original.region_id, original.category, original.topic) != (
-                obj.region_id,
-                obj.category,
-                obj.topic,
-            ):
-                routing_actions.do_remove_routing_rule(original, actor=actor)
+        original = RoutingRule.objects.get(pk=obj.pk) if change else None
         saved = routing_actions.do_set_routing_rule(
             obj.region,
             obj.category,
@@ -100,6 +163,11 @@ class RoutingRuleAdmin(_RoutingDataAdmin, admin.ModelAdmin[RoutingRule]):
             topic=obj.topic,
             keywords=obj.keywords,
         )
+        if original is not None and original.pk != saved.pk:
+            # A rule moved to another region, category or topic replaces the
+            # old one. It is removed only once the new one is saved, so that a
+            # refused change never leaves the category without its rule.
+            routing_actions.do_remove_routing_rule(original, actor=actor)
         obj.pk = saved.pk
 
     def delete_model(self, request: HttpRequest, obj: RoutingRule) -> None:
@@ -112,6 +180,7 @@ class RoutingRuleAdmin(_RoutingDataAdmin, admin.ModelAdmin[RoutingRule]):
 
 @admin.register(PlaceAlias)
 class PlaceAliasAdmin(_RoutingDataAdmin, admin.ModelAdmin[PlaceAlias]):
+    form = PlaceAliasForm
     list_display = ("name", "region")
     search_fields = ("name",)
     fields = ("name", "region")
@@ -135,6 +204,7 @@ class PlaceAliasAdmin(_RoutingDataAdmin, admin.ModelAdmin[PlaceAlias]):
 
 @admin.register(TimeLimitRule)
 class TimeLimitRuleAdmin(_RoutingDataAdmin, admin.ModelAdmin[TimeLimitRule]):
+    form = TimeLimitRuleForm
     list_display = ("urgency", "category", "dispatch_hours", "reply_amount", "reply_unit")
     fields = ("urgency", "category", "dispatch_hours", "reply_amount", "reply_unit")
     actions = None

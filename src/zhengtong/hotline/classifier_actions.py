@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -26,8 +27,10 @@ from zhengtong.core.files import write_durably
 from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.leases import LeasedWork
 from zhengtong.hotline import routing
+from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.models import ClassifierVersion, LabelledExample, without_paths
 from zhengtong.hotline.routing_model import (
+    MIN_EXAMPLES_PER_LABEL,
     CsvFormatError,
     EvaluationReport,
     Example,
@@ -71,13 +74,11 @@ def do_queue_training(
             _("找不到训练数据文件 %(name)s。") % {"name": data_path.name},
             code="training_data_missing",
         )
+    if data_path is None:
+        _check_corrections()
+    label = source or (data_path.name if data_path else stored_text(gettext_noop("人工派单样本")))
     with transaction.atomic(durable=True):
-        number = (ClassifierVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
-        label = source or (
-            data_path.name if data_path else stored_text(gettext_noop("人工派单样本"))
-        )
-        version = ClassifierVersion.objects.create(
-            number=number,
+        version = _new_version(
             # A label for people: a file's name, never where the server keeps it.
             source=without_paths(label)[:300],
             source_message=message_of(label),
@@ -89,6 +90,53 @@ def do_queue_training(
         )
         _ledger(version, "queue_training", actor, source=version.source)
     return version
+
+
+def _check_corrections() -> None:
+    # Trained on the dispatchers' decisions alone, a version with too few of
+    # them could only fail in the background, and with a reason in the
+    # model's own terms; the administrator is told now, in their language,
+    # as for an uploaded file.
+    counts = dict(
+        LabelledExample.objects.values_list("label").annotate(n=Count("pk")).order_by("label")
+    )
+    if len(counts) < 2:
+        raise InvalidInput(
+            _("训练数据至少要有两个类别。"),
+            code="too_few_labels",
+            detail={"fields": {"source": _("训练数据至少要有两个类别。")}},
+        )
+    scarce = [label for label, n in counts.items() if n < MIN_EXAMPLES_PER_LABEL]
+    if scarce:
+        message = _("每个类别至少需要 %(n)d 条样本，不足的类别：%(labels)s。") % {
+            "n": MIN_EXAMPLES_PER_LABEL,
+            "labels": "、".join(category_name(label) for label in scarce),
+        }
+        raise InvalidInput(
+            message,
+            code="too_few_examples",
+            detail={"fields": {"source": message}, "labels": scarce},
+        )
+
+
+# More administrators than this queueing at the very same moment is not expected.
+_NUMBER_ATTEMPTS = 20
+
+
+def _new_version(**fields: Any) -> ClassifierVersion:
+    # Two trainings queued at once both read the same highest number; the
+    # second's insert then waits for the first to commit and breaks the
+    # unique number. It takes the next number instead (in a savepoint, so
+    # the outer transaction goes on), rather than answering with an error.
+    for attempt in range(_NUMBER_ATTEMPTS):
+        number = (ClassifierVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        try:
+            with transaction.atomic():
+                return ClassifierVersion.objects.create(number=number, **fields)
+        except IntegrityError:
+            if attempt == _NUMBER_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def training_examples(version: ClassifierVersion) -> list[Example]:

@@ -61,6 +61,23 @@ def topic_and_keywords(topic: str, keywords: str | Sequence[str]) -> tuple[str, 
     return topic, joined
 
 
+def check_routing_rule(
+    region: Region,
+    category: str,
+    department: Department,
+    topic: str = "",
+    keywords: str | Sequence[str] = "",
+) -> tuple[str, str, str]:
+    """Check a routing rule before it is saved; return its category, topic and keywords."""
+    category = _category(category)
+    topic, joined = topic_and_keywords(topic, keywords)
+    if region.level not in (2, 3):
+        raise InvalidInput(_("分拨规则只能设在市或区县一级。"), code="invalid_rule_region")
+    if not department.is_active:
+        raise InvalidInput(_("该部门已停用。"), code="inactive_department")
+    return category, topic, joined
+
+
 def do_set_routing_rule(
     region: Region,
     category: str,
@@ -75,12 +92,7 @@ def do_set_routing_rule(
     A rule with a topic applies to the messages of the category that contain
     one of its keywords; the category's rule without a topic takes the rest.
     """
-    category = _category(category)
-    topic, joined = topic_and_keywords(topic, keywords)
-    if region.level not in (2, 3):
-        raise InvalidInput(_("分拨规则只能设在市或区县一级。"), code="invalid_rule_region")
-    if not department.is_active:
-        raise InvalidInput(_("该部门已停用。"), code="inactive_department")
+    category, topic, joined = check_routing_rule(region, category, department, topic, keywords)
     existing = RoutingRule.objects.filter(region=region, category=category, topic=topic).first()
     if (
         existing is not None
@@ -124,13 +136,19 @@ def do_remove_routing_rule(rule: RoutingRule, *, actor: Actor) -> None:
         )
 
 
-def do_set_place_alias(name: str, region: Region, *, actor: Actor) -> PlaceAlias:
-    """Teach the place resolver a name people use (a landmark, an estate, a road)."""
+def check_place_alias(name: str, region: Region) -> str:
+    """Check a place alias before it is saved; return its name."""
     name = name.strip()
     if not 2 <= len(name) <= 64:
         raise InvalidInput(_("地名应为 2 至 64 个字。"), code="invalid_alias")
     if region.level not in (3, 4):
         raise InvalidInput(_("地名只能指向区县或街道乡镇。"), code="invalid_alias_region")
+    return name
+
+
+def do_set_place_alias(name: str, region: Region, *, actor: Actor) -> PlaceAlias:
+    """Teach the place resolver a name people use (a landmark, an estate, a road)."""
+    name = check_place_alias(name, region)
     existing = PlaceAlias.objects.filter(name=name).first()
     if existing is not None and existing.region_id == region.code:
         return existing
@@ -162,6 +180,20 @@ def do_remove_place_alias(alias: PlaceAlias, *, actor: Actor) -> None:
         )
 
 
+def check_time_limit(
+    urgency: str, category: str, dispatch_hours: int, reply_amount: int, reply_unit: str
+) -> str:
+    """Check a time limit before it is saved; return its category."""
+    if urgency not in Urgency.values:
+        raise InvalidInput(_("紧急程度无效。"), code="invalid_urgency")
+    if reply_unit not in LimitUnit.values:
+        raise InvalidInput(_("时限单位无效。"), code="invalid_unit")
+    if not 1 <= dispatch_hours <= 240 or not 1 <= reply_amount <= 365:
+        raise InvalidInput(_("时限超出允许范围。"), code="invalid_limit")
+    category = category.strip()
+    return _category(category) if category else ""
+
+
 def do_set_time_limit(
     urgency: str,
     category: str,
@@ -172,15 +204,7 @@ def do_set_time_limit(
     actor: Actor,
 ) -> TimeLimitRule:
     """Set the dispatch and reply limits for an urgency (and optionally one category)."""
-    if urgency not in Urgency.values:
-        raise InvalidInput(_("紧急程度无效。"), code="invalid_urgency")
-    if reply_unit not in LimitUnit.values:
-        raise InvalidInput(_("时限单位无效。"), code="invalid_unit")
-    if not 1 <= dispatch_hours <= 240 or not 1 <= reply_amount <= 365:
-        raise InvalidInput(_("时限超出允许范围。"), code="invalid_limit")
-    category = category.strip()
-    if category:
-        category = _category(category)
+    category = check_time_limit(urgency, category, dispatch_hours, reply_amount, reply_unit)
     existing = TimeLimitRule.objects.filter(urgency=urgency, category=category).first()
     if existing is not None and (
         existing.dispatch_hours,

@@ -70,7 +70,14 @@ from zhengtong.hotline.models import Case, CaseEvent, ImportState
 from zhengtong.hotline.people import actor_name
 from zhengtong.hotline.permissions import DISPATCH, ENTER_CALLS, HANDLE, SUPERVISE
 from zhengtong.hotline.reply_quality import ReplyScore, readable_score, score_reply
-from zhengtong.hotline.states import CaseState, Channel, EventKind, ExtensionState, Rating
+from zhengtong.hotline.states import (
+    CaseState,
+    Channel,
+    EventKind,
+    ExtensionState,
+    Rating,
+    RoutedBy,
+)
 from zhengtong.hotline.time_limits import Clock, reply_limit_text
 from zhengtong.hotline.views import (
     LIGHT_TAGS,
@@ -267,10 +274,22 @@ def _message_text(case: Case) -> str:
     return f"{case.title}\n{case.content}"
 
 
+def _queue_category(case: Case) -> str:
+    """The category a dispatch starts from: a dispatcher's earlier decision, else the model's.
+
+    A case recalled (or returned) after a dispatcher corrected the model keeps
+    the person's category; offering the model's guess again would undo the
+    correction, and with it the labelled example, on a hurried confirm.
+    """
+    if case.routed_by == RoutedBy.DISPATCHER and case.category:
+        return case.category
+    return case.predicted_category
+
+
 def _suggested_department(case: Case) -> Department | None:
-    """The department the rules give for the model's category (and topic) in the case's district."""
+    """The department the rules give for the case's category (and topic) in its district."""
     return routing.department_for(
-        case.predicted_category, case.district_id or None, text=_message_text(case)
+        _queue_category(case), case.district_id or None, text=_message_text(case)
     )
 
 
@@ -282,7 +301,7 @@ def _dispatch_form(
     departments: list[tuple[Any, str]] | None = None,
 ) -> DispatchForm:
     initial = {
-        "category": case.predicted_category if case.predicted_category in categories else "",
+        "category": category if (category := _queue_category(case)) in categories else "",
         "department": suggested.code if suggested else None,
     }
     return DispatchForm(
@@ -337,7 +356,7 @@ def _queue_rows(cases: Sequence[Case], categories: list[str]) -> list[QueueRow]:
     rows = []
     for case in cases:
         suggested = rules.department_for(
-            case.predicted_category, case.district_id or None, _message_text(case)
+            _queue_category(case), case.district_id or None, _message_text(case)
         )
         lookups = _RowLookups(suggested, histories.get(case.pk, []), departments)
         rows.append(_queue_row(case, categories, lookups=lookups))

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from zhengtong.core.testing import TEST_ACTOR, make_enterprise
 from zhengtong.hotline.classifier_actions import do_queue_training
-from zhengtong.hotline.models import Case, ClassifierVersion
+from zhengtong.hotline.models import Case, ClassifierVersion, LabelledExample
 from zhengtong.hotline.routing_model import RoutingModel
 from zhengtong.hotline.tasks import train_classifier
 from zhengtong.hotline.tests.api_calls import URL, as_user, ok, post, submit
@@ -39,6 +40,18 @@ def cast(db: None) -> HotlineCast:
 
 def _quick_training(monkeypatch: pytest.MonkeyPatch) -> None:
     """Train on the invented messages without the cross-validation report."""
+    # Stored as the dispatchers' decisions too: training on them alone is
+    # refused when they are too few to train on.
+    LabelledExample.objects.bulk_create(
+        LabelledExample(
+            title=e.title,
+            body=e.body,
+            label=e.label,
+            labelled_by="刘派",
+            labelled_at=timezone.now(),
+        )
+        for e in invented_examples()
+    )
     module = "zhengtong.hotline.classifier_actions"
     monkeypatch.setattr(f"{module}.training_examples", lambda _v: invented_examples())
     monkeypatch.setattr(f"{module}.cross_validate", lambda *a, **k: None)

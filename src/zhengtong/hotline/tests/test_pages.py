@@ -1073,6 +1073,12 @@ def test_what_a_version_was_trained_on_is_shown_in_the_readers_language(
     assert (
         admin.post("/hotline/models/", {"source": "upload", "csv_file": upload}).status_code == 302
     )
+    # Enough of the dispatchers' decisions to train on them alone.
+    LabelledExample.objects.bulk_create(
+        LabelledExample(body=body, label=label, labelled_by="刘派", labelled_at=timezone.now())
+        for label, bodies in TRAINING.items()
+        for body in bodies
+    )
     do_queue_training(actor=TEST_ACTOR, data_path=None, include_corrections=True)
     chinese = text_of(admin.get("/hotline/models/"))
     assert "上传：标注.csv" in chinese and "人工派单样本" in chinese
