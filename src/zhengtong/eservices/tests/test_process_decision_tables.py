@@ -1,33 +1,15 @@
 """Decision tables are run only with the hit policy they are written for, and always decide."""
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from zhengtong.eservices.process import PROCESS_DIRECTORY, ProcessError, parse_process
+from zhengtong.eservices.tests.test_process_files import edit, files, refusal
+
+__all__ = ["files"]
 
 TABLE = "food_business_licence.auto_approval.dmn"
-
-
-@pytest.fixture
-def files(tmp_path: Path) -> Path:
-    for path in PROCESS_DIRECTORY.glob("food_business_licence*"):
-        shutil.copy(path, tmp_path / path.name)
-    return tmp_path
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def refusal(files: Path) -> ProcessError:
-    with pytest.raises(ProcessError) as caught:
-        parse_process("food_business_licence", files)
-    return caught.value
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,16 @@
 """A process file may not make an application wait for something that never comes."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from zhengtong.eservices.process import PROCESS_DIRECTORY, ProcessError, parse_process
+from zhengtong.eservices.process import ProcessError, parse_process
+from zhengtong.eservices.tests.test_process_files import files
 
 START = "<bpmn:outgoing>Flow_to_risk_check</bpmn:outgoing>\n    </bpmn:startEvent>"
 
 
-@pytest.fixture
-def files(tmp_path: Path) -> Path:
-    for path in PROCESS_DIRECTORY.glob("food_business_licence*"):
-        shutil.copy(path, tmp_path / path.name)
-    return tmp_path
+__all__ = ["files"]
 
 
 @pytest.mark.parametrize(
