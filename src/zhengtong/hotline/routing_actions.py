@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -120,20 +121,27 @@ def do_set_routing_rule(
     return rule
 
 
-def do_remove_routing_rule(rule: RoutingRule, *, actor: Actor) -> None:
+def _remove(
+    row: RoutingRule | PlaceAlias | TimeLimitRule, kind: str, data: dict[str, Any], *, actor: Actor
+) -> None:
+    """Delete a row of routing data with its ledger entry (``hotline.remove_<kind>``)."""
     with transaction.atomic(durable=True):
-        data = {"region": rule.region_id, "category": rule.category}
-        if rule.topic:
-            data["topic"] = rule.topic
-        subject = rule.pk
-        rule.delete()
+        subject = row.pk
+        row.delete()
         record_entry(
             actor=actor,
-            action="hotline.remove_routing_rule",
-            subject_type="hotline.routing_rule",
+            action=f"hotline.remove_{kind}",
+            subject_type=f"hotline.{kind}",
             subject_id=subject,
             data=data,
         )
+
+
+def do_remove_routing_rule(rule: RoutingRule, *, actor: Actor) -> None:
+    data: dict[str, Any] = {"region": rule.region_id, "category": rule.category}
+    if rule.topic:
+        data["topic"] = rule.topic
+    _remove(rule, "routing_rule", data, actor=actor)
 
 
 def check_place_alias(name: str, region: Region) -> str:
@@ -167,17 +175,7 @@ def do_set_place_alias(name: str, region: Region, *, actor: Actor) -> PlaceAlias
 
 
 def do_remove_place_alias(alias: PlaceAlias, *, actor: Actor) -> None:
-    with transaction.atomic(durable=True):
-        data = {"name": alias.name, "region": alias.region_id}
-        subject = alias.pk
-        alias.delete()
-        record_entry(
-            actor=actor,
-            action="hotline.remove_place_alias",
-            subject_type="hotline.place_alias",
-            subject_id=subject,
-            data=data,
-        )
+    _remove(alias, "place_alias", {"name": alias.name, "region": alias.region_id}, actor=actor)
 
 
 def check_time_limit(
@@ -239,14 +237,4 @@ def do_set_time_limit(
 
 def do_remove_time_limit(rule: TimeLimitRule, *, actor: Actor) -> None:
     """Remove a time limit: its cases fall back to the wider rule or the default."""
-    with transaction.atomic(durable=True):
-        data = {"urgency": rule.urgency, "category": rule.category}
-        subject = rule.pk
-        rule.delete()
-        record_entry(
-            actor=actor,
-            action="hotline.remove_time_limit",
-            subject_type="hotline.time_limit",
-            subject_id=subject,
-            data=data,
-        )
+    _remove(rule, "time_limit", {"urgency": rule.urgency, "category": rule.category}, actor=actor)
