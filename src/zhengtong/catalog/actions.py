@@ -100,7 +100,11 @@ MAX_EXTENSION_DEPTH = 20
 def resource_problems(data: ResourceInput) -> dict[str, str]:
     """Return field -> reason for everything wrong with the input (empty when valid)."""
     problems: dict[str, str] = {}
-    if not is_resource_code(data.code):
+    if not is_resource_code(data.code) and is_resource_code(_half_width(data.code)):
+        # Typed with a Chinese input method in full-width mode, the code looks
+        # right and the general rule below would not say what is wrong.
+        problems["code"] = str(_("资源代码须用半角数字和“/”填写，如 102000000/000001。"))
+    elif not is_resource_code(data.code):
         problems["code"] = str(
             _(
                 "资源代码应为“9位分类代码/6位顺序码”，如 102000000/000001："
@@ -272,7 +276,9 @@ def item_problems(item: ItemInput, *, resource_share: str = "") -> dict[str, str
     ``resource_share`` is the share attribute of the item's resource, where known.
     """
     problems: dict[str, str] = {}
-    if not ITEM_CODE_RE.fullmatch(item.code):
+    if not ITEM_CODE_RE.fullmatch(item.code) and ITEM_CODE_RE.fullmatch(_half_width(item.code)):
+        problems["code"] = str(_("信息项代码须用半角字母、数字和 _ . - 填写。"))
+    elif not ITEM_CODE_RE.fullmatch(item.code):
         problems["code"] = str(_("信息项代码只能由字母、数字和 _ . - 组成。"))
     if not item.name.strip():
         problems["name"] = str(_("请填写信息项名称。"))
@@ -348,6 +354,11 @@ def _cites_article(text: str) -> bool:
     article = _ARTICLE_RE.search(text)
     # The law's name comes before its first article.
     return article is not None and len(text[: article.start()].strip()) >= 2
+
+
+def _half_width(text: str) -> str:
+    """The text with full-width letters, digits and punctuation written in half width."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def _check(data: ResourceInput) -> None:
@@ -681,7 +692,11 @@ def do_publish_resource(resource: Resource, *, actor: Actor) -> Resource:
 
 
 def do_retire_resource(resource: Resource, reason: str, *, actor: Actor) -> Resource:
-    """Take a published entry out of the catalog, discarding its open change if any."""
+    """Take a published entry out of the catalog, saying why, discarding its open change if any."""
+    # Departments reading the entry through the exchange lose it: the
+    # provider and they learn from the history why, as for a return.
+    if not reason.strip():
+        raise InvalidInput(_("下架须说明理由。"), code="reason_required")
     return _move(resource, ResourceState.RETIRED, actor, reason=_checked_reason(reason))
 
 

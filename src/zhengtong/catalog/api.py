@@ -42,6 +42,7 @@ from zhengtong.catalog.schemas import (
 )
 from zhengtong.catalog.selectors import (
     FILTER_CHOICES,
+    MAX_QUERY_LENGTH,
     NegativeEntry,
     SearchFilters,
     dcat_catalog,
@@ -50,6 +51,7 @@ from zhengtong.catalog.selectors import (
     negative_list,
     open_resources,
     search_resources,
+    state_reason,
 )
 from zhengtong.core.errors import InvalidInput, NotFound
 from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
@@ -61,7 +63,7 @@ ERRORS = ERROR_RESPONSES
 
 
 class ResourceSearchIn(Schema):
-    q: str = ""
+    q: str = Field("", max_length=MAX_QUERY_LENGTH, description="words to search for")
     category: str = Field("", description="类: 1, 2 or 3; empty for all")
     provider: str = Field("", description="the provider department's code; empty for all")
     share_attribute: str = Field(
@@ -98,6 +100,7 @@ def resource_out(resource: Resource, principal: Principal) -> ResourceOut:
         related=[r.code for r in visible_related(principal, resource)],
         referenced_by=[r.code for r in visible_referenced_by(principal, resource)],
         extension=resource.extension,
+        state_reason=state_reason(resource),
         items=[
             ItemOut(
                 code=i.code,

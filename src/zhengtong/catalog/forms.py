@@ -42,7 +42,7 @@ from zhengtong.catalog.models import (
     ShareMethod,
     UpdateCycle,
 )
-from zhengtong.catalog.selectors import SearchFilters
+from zhengtong.catalog.selectors import MAX_QUERY_LENGTH, SearchFilters
 from zhengtong.core.models import Department
 
 # The browse page searches without a filter it cannot apply and says so
@@ -51,7 +51,12 @@ _IGNORED_FILTER = {"invalid_choice": _("“%(value)s”不是可选的值，已�
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("关键词"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("关键词"),
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        error_messages={"max_length": _("搜索内容最多%(limit_value)d个字，请精简后再搜索。")},
+    )
     category = forms.ChoiceField(
         label=_("分类"),
         required=False,
@@ -75,8 +80,17 @@ class SearchForm(forms.Form):
         error_messages=_IGNORED_FILTER,
     )
 
+    def query_problems(self) -> list[str]:
+        """Why the query cannot be searched (too long), or nothing.
+
+        Unlike a filter, a query is not left out: searching without it would
+        list the whole catalog as if nothing had been asked.
+        """
+        self.is_valid()
+        return [str(error) for error in self.errors.get("q", [])]
+
     def filters(self) -> SearchFilters:
-        """The search the form asks for, leaving out each field that is not valid."""
+        """The search the form asks for, leaving out each filter that is not valid."""
         self.is_valid()
         d = self.cleaned_data
         provider = d.get("provider")
@@ -123,7 +137,14 @@ _PLAIN_FIELDS = (
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("理由"), required=False, max_length=500)
+    # Checked by the action alone (required for a return, 500 characters after
+    # trimming, line breaks kept), so that the page and the API refuse alike.
+    reason = forms.CharField(
+        label=_("理由"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+    )
 
 
 class NegativeReviewForm(forms.Form):

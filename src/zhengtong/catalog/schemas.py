@@ -98,6 +98,11 @@ class ResourceOut(ResourceSummaryOut):
     referenced_by: list[str] = Field(description="codes of the entries naming this one as related")
     extension: dict[str, Any]
     items: list[ItemOut]
+    state_reason: str = Field(
+        "",
+        description="the data bureau's reason for the state: why the draft was returned, "
+        "or why the entry was retired; empty otherwise",
+    )
 
 
 class NegativeEntryOut(Schema):

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import rjieba
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from zhengtong.catalog.models import (
@@ -17,6 +17,7 @@ from zhengtong.catalog.models import (
     NegativeListReview,
     OpenAttribute,
     Resource,
+    ResourceTransition,
     ShareAttribute,
     UpdateCycle,
 )
@@ -25,6 +26,11 @@ from zhengtong.core.models import Department
 
 # How much a query word counts where it is found.
 WEIGHTS = {"name": 5, "keywords": 3, "items": 2, "abstract": 1}
+
+# The longest search text taken, by the API and the browse page alike: the
+# scoring cuts every entry's texts for each word of the query, so an unbounded
+# one costs time for no better match.
+MAX_QUERY_LENGTH = 100
 
 
 def published_resources() -> QuerySet[Resource]:
@@ -266,6 +272,31 @@ def negative_line(resource: Resource, item_code: str) -> NegativeEntry | None:
         if entry.resource.pk == resource.pk and code == item_code:
             return entry
     return None
+
+
+def state_reason(resource: Resource) -> str:
+    """The data bureau's reason for the entry's state: why its draft was returned
+    or why it was retired; empty for any other state.
+
+    The edits of a draft and the changes of a published entry keep the state
+    and are passed over, so a returned draft still says why once edited.
+    """
+    last = (
+        ResourceTransition.objects.filter(resource=resource)
+        .exclude(from_state=F("to_state"))
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if last is None or (last.from_state, last.to_state) not in _STEPS_WITH_A_REASON:
+        return ""
+    return last.reason
+
+
+# The steps the data bureau takes with a reason: returning and retiring.
+_STEPS_WITH_A_REASON = {
+    (ResourceState.SUBMITTED, ResourceState.DRAFT),
+    (ResourceState.PUBLISHED, ResourceState.RETIRED),
+}
 
 
 def negative_reviews(resource: Resource) -> QuerySet[NegativeListReview]:

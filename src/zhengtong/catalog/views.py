@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -43,6 +43,7 @@ from zhengtong.catalog.selectors import (
     negative_list,
     negative_reviews,
     search_resources,
+    state_reason,
     taken_codes,
 )
 from zhengtong.catalog.states import ResourceState, RevisionState
@@ -59,8 +60,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def browse(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     filters = form.filters() if form.is_bound else SearchFilters()
-    hits = search_resources(filters)
-    context = {"form": form, "hits": hits, "query": filters.query}
+    # A query that cannot be searched says why where the results go, instead
+    # of listing every entry as if nothing had been asked.
+    problems = form.query_problems() if form.is_bound else []
+    hits = search_resources(filters) if not problems else []
+    context = {"form": form, "hits": hits, "query": filters.query, "problems": problems}
     template = "catalog/browse.html"
     if is_htmx(request):
         template += "#results"
@@ -75,18 +79,38 @@ def _resource(request: HttpRequest, slug: str) -> Resource:
 
 
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    resource = _resource(request, slug)
+    return _detail_page(request, _resource(request, slug))
+
+
+# The steps the data bureau takes with a reason, which its form asks for.
+_REASON_STEPS = ("return", "retire")
+
+
+def _detail_page(
+    request: HttpRequest, resource: Resource, refused: tuple[str, ReasonForm, str] | None = None
+) -> HttpResponse:
+    """The entry's page; ``refused`` is a step with a reason that was refused: its
+    name, its form as filled in and why it was refused."""
     editor = may_edit(request.user, resource)
     reviewer = may_review(request.user, resource)
-    steps: list[tuple[str, str, bool]] = []  # (step, label, needs a reason)
+    offered: list[tuple[str, str]] = []
     if resource.state == ResourceState.DRAFT and editor:
-        steps.append(("submit", _("提交审核"), False))
+        offered.append(("submit", _("提交审核")))
     if resource.state == ResourceState.SUBMITTED and reviewer:
-        steps += [("review", _("审核通过"), False), ("return", _("退回修改"), True)]
+        offered += [("review", _("审核通过")), ("return", _("退回修改"))]
     if resource.state == ResourceState.REVIEWED and reviewer:
-        steps.append(("publish", _("发布"), False))
+        offered.append(("publish", _("发布")))
     if resource.state == ResourceState.PUBLISHED and reviewer:
-        steps.append(("retire", _("下架"), True))
+        offered.append(("retire", _("下架")))
+    # (step, label, its reason form or None); a refused step shows what was typed.
+    steps: list[tuple[str, str, ReasonForm | None]] = [
+        (step, label, _reason_form(step, refused)) for step, label in offered
+    ]
+    # A step refused because the entry moved on meanwhile is offered no more:
+    # its reason is shown with the refusal, so that it is not lost.
+    kept_reason = ""
+    if refused is not None and refused[0] not in dict(offered):
+        kept_reason = str(refused[1].data.get("reason", ""))
     # Retired entries stay listed, marked as such: a reader following the
     # catalog's links learns that the entry is gone rather than missing.
     related = visible_related(request.user, resource)
@@ -97,14 +121,24 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "related": related,
         "referenced_by": referenced_by,
         "transitions": resource.transitions.order_by("at", "pk") if editor or reviewer else [],
+        "state_reason": state_reason(resource),
         "negative_reviews": negative_reviews(resource),
         "revision": open_revision(resource) if editor or reviewer else None,
         "can_revise": editor and resource.state == ResourceState.PUBLISHED,
         "can_edit": editor and resource.state == ResourceState.DRAFT,
         "steps": steps,
-        "reason_form": ReasonForm(),
+        "refusal": refused[2] if refused is not None else "",
+        "kept_reason": kept_reason,
     }
     return render(request, "catalog/detail.html", context)
+
+
+def _reason_form(step: str, refused: tuple[str, ReasonForm, str] | None) -> ReasonForm | None:
+    if step not in _REASON_STEPS:
+        return None
+    if refused is not None and refused[0] == step:
+        return refused[1]
+    return ReasonForm()
 
 
 @require_POST
@@ -133,6 +167,10 @@ def step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     except ZhengtongError as error:
         if error.status == 403:
             raise DjangoPermissionDenied from None
+        if step in _REASON_STEPS:
+            # The page again, the reason as it was typed and why it was refused,
+            # rather than a redirect that would drop what was written.
+            return _detail_page(request, resource, _refused_with_reason(request, step, error))
         messages.error(request, _refusal_text(error))
     else:
         messages.success(request, _("操作已完成。"))
@@ -331,6 +369,19 @@ def revision(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     resource, change = _revision_of(request, slug)
+    data = request.POST if request.method == "POST" else None
+    return _revision_page(request, resource, change, data)
+
+
+def _revision_page(
+    request: HttpRequest,
+    resource: Resource,
+    change: ResourceRevision,
+    data: QueryDict | None,
+    refused: tuple[str, ReasonForm, str] | None = None,
+) -> HttpResponse:
+    """The change's page; ``data`` is the officers' form as posted, ``refused`` a step
+    with a reason that was refused (its name, its form as filled in, why)."""
     editing = may_edit(request.user, resource) and change.state == RevisionState.DRAFT
     form = None
     if editing:
@@ -338,12 +389,12 @@ def revision(request: HttpRequest, slug: str) -> HttpResponse:
             actions.input_from_json(change.content), resource.provider.code, request.user
         )
         form = RevisionForm(
-            request.POST or None,
+            data or None,
             initial={**initial, "version": change.version},
             departments=Department.objects.filter(pk=resource.provider_id),
             principal=request.user,
         )
-        if request.method == "POST" and form.is_valid():
+        if data is not None and form.is_valid():
             try:
                 actions.do_update_revision(
                     change,
@@ -367,22 +418,40 @@ def revision(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, _("变更草稿已保存。"))
                 return redirect("catalog:revision", slug=resource.slug)
-    elif request.method == "POST":
+    elif data is not None:
         raise DjangoPermissionDenied
-    steps: list[tuple[str, str, bool]] = []  # (step, label, needs a reason)
+    offered: list[tuple[str, str]] = []
     if editing:
-        steps += [("submit", _("提交变更"), False), ("discard", _("撤销变更"), False)]
+        offered += [("submit", _("提交变更")), ("discard", _("撤销变更"))]
     if change.state == RevisionState.SUBMITTED and may_review(request.user, resource):
-        steps += [("apply", _("审核通过，变更生效"), False), ("return", _("退回修改"), True)]
+        offered += [("apply", _("审核通过，变更生效")), ("return", _("退回修改"))]
+    steps = [(step, label, _reason_form(step, refused)) for step, label in offered]
+    kept_reason = ""
+    if refused is not None and refused[0] not in dict(offered):
+        kept_reason = str(refused[1].data.get("reason", ""))
     context = {
         "resource": resource,
         "revision": change,
         "changes": revision_changes(change, request.user),
         "form": form,
         "steps": steps,
-        "reason_form": ReasonForm(),
+        "refusal": refused[2] if refused is not None else "",
+        "kept_reason": kept_reason,
     }
     return render(request, "catalog/revision.html", context)
+
+
+def _refused_with_reason(
+    request: HttpRequest, step: str, error: ZhengtongError
+) -> tuple[str, ReasonForm, str]:
+    """The refused step, its reason form as typed, and why it was refused: beside the
+    reason when the reason was at fault, above the steps otherwise."""
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    about_reason = "reason" in error.detail.get("fields", {}) or error.code == "reason_required"
+    if about_reason:
+        form.add_error("reason", str(error.message))
+    return step, form, "" if about_reason else _refusal_text(error)
 
 
 @require_POST
@@ -415,8 +484,13 @@ def revision_step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     except ZhengtongError as error:
         if error.status == 403:
             raise DjangoPermissionDenied from None
+        still_open = open_revision(resource)
+        if step == "return" and still_open is not None:
+            # As for an entry's return: what was typed stays, with why it was refused.
+            refused = _refused_with_reason(request, step, error)
+            return _revision_page(request, resource, still_open, None, refused)
         messages.error(request, _refusal_text(error))
-        if open_revision(resource) is not None:
+        if still_open is not None:
             return redirect("catalog:revision", slug=resource.slug)
     else:
         messages.success(request, _("操作已完成。"))

@@ -18,6 +18,10 @@ from django.db import models
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.datetime import from_excel
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 from zhengtong.catalog.actions import (
     ItemInput,
@@ -193,12 +197,23 @@ def parse_workbook(
         # A read-only workbook reads its sheets only now, row by row: a broken
         # sheet (cut-off XML, "abc" in a number cell, a chart sheet in place
         # of a worksheet) fails here, and is as unreadable as a broken file.
-        item_rows = _rows(book[ITEM_SHEET], len(ITEM_COLUMNS))
-        resource_rows = _rows(book[RESOURCE_SHEET], len(RESOURCE_COLUMNS))
+        item_rows = _rows(book[ITEM_SHEET], ITEM_COLUMNS)
+        resource_rows = _rows(book[RESOURCE_SHEET], RESOURCE_COLUMNS)
     except Exception:  # openpyxl and the XML parser raise many kinds, as above
         return _unreadable()
     finally:
         book.close()
+    for name, rows in ((RESOURCE_SHEET, resource_rows), (ITEM_SHEET, item_rows)):
+        if rows is None:
+            problems.append(RowProblem(name, 1, _headings_missing(name)))
+    if resource_rows is None or item_rows is None:
+        return ParsedWorkbook([], problems)
+    if not resource_rows:
+        # Nothing imported and nothing wrong would leave the uploader guessing.
+        empty = _("工作表“%(name)s”中没有资源，第2行起每行填写一条资源。") % {
+            "name": RESOURCE_SHEET
+        }
+        problems.append(RowProblem(RESOURCE_SHEET, 0, empty))
     items, item_problems_by_row = _read_items(item_rows)
     codes = [_text(row[0]) for _n, row in resource_rows]
     used = set(taken([c for c in codes if c])) if taken is not None else set()
@@ -319,11 +334,27 @@ class _Cells:
             return cell.date()
         if isinstance(cell, date):
             return cell
+        if isinstance(cell, int | float) and not isinstance(cell, bool):
+            # A date as Excel stores it, days since 1899-12-30: a date typed
+            # into a cell formatted as a number, or one whose format is a
+            # built-in Chinese date format (numFmtId 31, 57, 58 ...) that
+            # openpyxl does not know as a date and so reads as a number.
+            if _FIRST_SERIAL <= cell <= _LAST_SERIAL:
+                serial = from_excel(cell)
+                assert isinstance(serial, datetime)
+                return serial.date()
+            self.problems[field_name] = _("应为日期，如 2027-06-30。")
+            return None
         try:
             return date.fromisoformat(_text(cell))
         except ValueError:
             self.problems[field_name] = _("应为日期，如 2027-06-30。")
             return None
+
+
+# The serials of 1900-01-01 and 9999-12-31, the first and the last date a sheet holds.
+_FIRST_SERIAL = 1
+_LAST_SERIAL = 2_958_465
 
 
 def _joined(reasons: list[str]) -> str:
@@ -418,12 +449,91 @@ def _read_resource(row: list[Any], cells: _Cells) -> ResourceInput:
     )
 
 
-def _rows(sheet: Any, width: int) -> list[tuple[int, list[Any]]]:
+def _headings_missing(sheet: str) -> str:
+    columns = RESOURCE_COLUMNS if sheet == RESOURCE_SHEET else ITEM_COLUMNS
+    return _("第1行应为表头，含“%(first)s”等列：%(columns)s。") % {
+        "first": columns[0],
+        "columns": "、".join(columns),
+    }
+
+
+def _rows(sheet: Any, columns: Sequence[str]) -> list[tuple[int, list[Any]]] | None:
+    """The sheet's rows below the header, each cell in the place of its column in
+    ``columns``; None when row 1 is no header.
+
+    Columns are found by their headings, so that a column added to the sheet
+    (序号, 备注), wherever it is, is passed over instead of shifting the
+    others; a column whose heading is missing (a layout from before the
+    column was added) reads as empty.
+    """
+    # The size a workbook declares may be smaller than what it holds (some
+    # programs write it wrongly); read-only openpyxl would stop there and drop
+    # the rest of the rows and columns without a word.
+    sheet.reset_dimensions()
+    read = [list(row) for row in sheet.iter_rows(values_only=True)]
+    _fill_merged_down(read, _merged_ranges(sheet))
     rows: list[tuple[int, list[Any]]] = []
-    for number, row in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-        cells = list(row)[:width]
-        cells += [None] * (width - len(cells))
+    places: list[int | None] | None = None
+    for number, row in enumerate(read, start=1):
+        if number == 1:
+            headings: dict[str, int] = {}
+            for place, cell in enumerate(row):
+                headings.setdefault(_text(cell), place)
+            if columns[0] not in headings:
+                return None
+            places = [headings.get(column) for column in columns]
+            continue
+        assert places is not None
+        cells = [row[place] if place is not None and place < len(row) else None for place in places]
         if all(c is None or str(c).strip() == "" for c in cells):
             continue
         rows.append((number, cells))
+    if places is None:
+        # An empty sheet, not even a header.
+        return None
     return rows
+
+
+_MERGE_CELL = f"{{{SHEET_MAIN_NS}}}mergeCell"
+
+
+def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged cells as (first column, first row, last column, last row).
+
+    Read-only openpyxl reads a merged range's value in its first cell only and
+    does not say which cells are merged, so they are read from the sheet's XML.
+    """
+    ranges: list[tuple[int, int, int, int]] = []
+    with sheet._get_source() as source:
+        for _event, element in iterparse(source):
+            if element.tag == _MERGE_CELL:
+                bounds = range_boundaries(element.get("ref", ""))
+                if None not in bounds:
+                    ranges.append(bounds)
+            element.clear()
+    return ranges
+
+
+def _fill_merged_down(rows: list[list[Any]], ranges: list[tuple[int, int, int, int]]) -> None:
+    """Give the rows of each range merged down a column the value of its first cell.
+
+    A data officer merges the 资源代码 of a resource's item rows into one cell;
+    each of those rows belongs to that resource. Across columns a merge only
+    widens a cell: the next column's value is not the merged one.
+    """
+    # Merged ranges do not overlap, so filling them writes no more cells than
+    # the sheet has; a crafted file naming overlapping ones is held to that.
+    budget = sum(len(row) for row in rows) + len(rows)
+    for first_column, first_row, _last_column, last_row in ranges:
+        if first_row > len(rows):
+            continue
+        budget -= max(0, min(last_row, len(rows)) - first_row)
+        if budget < 0:
+            return
+        column = first_column - 1
+        anchor = rows[first_row - 1]
+        value = anchor[column] if column < len(anchor) else None
+        for row in rows[first_row : min(last_row, len(rows))]:
+            if column >= len(row):
+                row.extend([None] * (column + 1 - len(row)))
+            row[column] = value

@@ -75,7 +75,7 @@ def test_share_decision(published: Resource) -> None:
     assert decision.published and not decision.shareable
     grant = share_decision(published, ["uscc", "phone"])
     assert grant.shareable and grant.needs_grant
-    retired = actions.do_retire_resource(published, "", actor=TEST_ACTOR)
+    retired = actions.do_retire_resource(published, "停止采集", actor=TEST_ACTOR)
     assert share_decision(retired, ["uscc"]).items == {"uscc": Verdict.NEVER}
 
 
