@@ -37,6 +37,7 @@ from zhengtong.exchange.rows import BadValue, Sheet, SheetRow, clean_value
 from zhengtong.exchange.selectors import (
     GRANT_CLIENT_REVOKED,
     GRANT_EXPIRED,
+    GRANT_RESOURCE_RETIRED,
     GRANT_REVOKED,
     changes_since,
     cursor_beyond_feed,
@@ -296,6 +297,8 @@ def do_load_dataset_rows(
     Blank rows are skipped, as a spreadsheet has them, unless ``report_blank_rows``
     (rows a system sent, where a blank one is a mistake to tell it about).
     """
+    # A system names its pushes itself; the name is shown as 来源 and kept in the ledger.
+    _refuse_invisible(source_name, "source_name", multiline=False)
     header = rows.header if isinstance(rows, Sheet) else None
     rows = list(rows)
     items = list(dataset.resource.items.order_by("position"))
@@ -328,6 +331,10 @@ def do_load_dataset_rows(
             )
         else:
             good[checked[0]] = checked[1]
+    if not good and not problems:
+        # Every row was blank: Excel saves a sheet's empty formatted rows, as
+        # lines of bare commas in a CSV. Such a file holds its header only.
+        raise InvalidInput(_("没有可载入的记录行。"), code="no_rows")
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
         _require_published(locked)
@@ -469,6 +476,11 @@ def do_delete_dataset_records(
     dataset: HostedDataset, keys: Sequence[str], *, actor: Actor, source_name: str
 ) -> DatasetVersion:
     """Withdraw records by key as a new version; unknown or already deleted keys are skipped."""
+    if not keys:
+        # As a push of no rows is refused: a version withdrawing nothing by
+        # asking for nothing would stand in the versions and the ledger.
+        raise InvalidInput(gettext_lazy("请至少提供一个主键。"), code="no_keys")
+    _refuse_invisible(source_name, "source_name", multiline=False)
     wanted = _stored_keys(dataset, keys)
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
@@ -644,7 +656,7 @@ def do_apply_for_access(
     resource: Resource, client: SystemClient, data: ApplicationInput, *, actor: Actor
 ) -> AccessApplication:
     """File an application to use a published resource; the provider answers within
-    ten working days."""
+    ``EXCHANGE_ANSWER_WORKING_DAYS`` working days."""
     purpose, basis = data.purpose.strip(), data.legal_basis.strip()
     _refuse_invisible(purpose, "purpose")
     _refuse_invisible(basis, "legal_basis", multiline=False)
@@ -921,6 +933,11 @@ def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
             )
         if status == GRANT_EXPIRED:
             raise Conflict(gettext_lazy("该授权已经到期，无需撤销。"), code="grant_expired")
+        if status == GRANT_RESOURCE_RETIRED:
+            raise Conflict(
+                gettext_lazy("该目录资源已下架，授权已随之终止，无需撤销。"),
+                code="not_published",
+            )
         locked.revoked_at = now
         locked.revoke_reason = reason.strip()[:500]
         locked.save(update_fields=["revoked_at", "revoke_reason"])

@@ -440,7 +440,8 @@ def list_applications(
 @router.post("/applications", response={201: ApplicationOut, **ERRORS}, auth=session_auth)
 def create_application(request: HttpRequest, payload: ApplicationIn) -> Status[ApplicationOut]:
     """Apply, for one of your department's systems, to use items of another department's
-    published resource; the provider answers within ten working days."""
+    published resource; the provider answers within the platform's answer period (10 working
+    days unless configured otherwise; ``due_at`` gives the day)."""
     resource = access_resource_by_code(request.user, payload.resource_code)
     client = access_client_for_applying(request.user, payload.client_key_id)
     application = actions.do_apply_for_access(

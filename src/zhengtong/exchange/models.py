@@ -150,8 +150,8 @@ class ApplicationState(models.TextChoices):
 class AccessApplication(models.Model):
     """A department's request to use a resource (申请), answered by the provider.
 
-    ``due_at`` is ten working days after submission; a pending application past
-    it is overdue and shows on the data bureau's overview.
+    ``due_at`` is ``EXCHANGE_ANSWER_WORKING_DAYS`` working days after submission; a
+    pending application past it is overdue and shows on the data bureau's overview.
     """
 
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="applications")

@@ -33,7 +33,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -229,7 +229,12 @@ def read_xlsx(data: bytes) -> Sheet:
 
 
 def _sheet_lines(workbook: Workbook) -> Iterator[list[str]]:
-    for row in workbook.worksheets[0].iter_rows(values_only=True):
+    sheet = workbook.worksheets[0]
+    # A read-only sheet reads only the used range the file records for it, and
+    # some programs record a wrong one (often just "A1"): the rows and columns
+    # beyond it were dropped without a word. Every row the sheet holds is read.
+    sheet.reset_dimensions()
+    for row in sheet.iter_rows(values_only=True):
         yield [_cell_text(value) for value in row]
 
 
@@ -269,6 +274,12 @@ def _cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
+        # Excel keeps a date-time as a fraction of a day, so a time from =NOW()
+        # or a calculation carries milliseconds the cell does not show, and a
+        # date-time item holds whole seconds (each such cell was refused): the
+        # cell is read to the nearest second.
+        if value.microsecond:
+            value = (value + timedelta(microseconds=500_000)).replace(microsecond=0)
         if value.time() == time():
             return value.date().isoformat()
         return value.isoformat(sep=" ")

@@ -3,6 +3,7 @@
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from ninja import Field, Schema
 
 from zhengtong.core.schemas import ErrorOut
@@ -210,7 +211,9 @@ class ApplicationOut(Schema):
     expected_per_day: int
     state: str = Field(description="pending, granted, refused or withdrawn")
     submitted_at: dt.datetime
-    due_at: dt.datetime = Field(description="答复期限：提交后10个工作日")
+    due_at: dt.datetime = Field(
+        description=f"答复期限：提交后{settings.EXCHANGE_ANSWER_WORKING_DAYS}个工作日"
+    )
     overdue: bool
     answered_at: dt.datetime | None
     answer_reason: str
@@ -263,7 +266,8 @@ class GrantOut(Schema):
     revoke_reason: str
     status: str = Field(
         description="active: in force; revoked: revoked by the provider; client_revoked: the "
-        "holding system was stopped before the grant ran out; expired: ran out"
+        "holding system was stopped before the grant ran out; expired: ran out; resource_retired: "
+        "the resource was taken out of the catalog while the grant ran"
     )
     active: bool
 

@@ -186,10 +186,12 @@ GRANT_ACTIVE = "active"
 GRANT_REVOKED = "revoked"
 GRANT_CLIENT_REVOKED = "client_revoked"
 GRANT_EXPIRED = "expired"
+GRANT_RESOURCE_RETIRED = "resource_retired"
 
 
 def grant_status(grant: Grant, now: datetime | None = None) -> str:
-    """Say where a grant stands: active, revoked, client_revoked or expired.
+    """Say where a grant stands: active, revoked, client_revoked, expired or
+    resource_retired.
 
     A grant ends with its holder: a system stopped (吊销) before the grant ran
     out can make no call under it, so the grant is no longer in force even
@@ -204,15 +206,21 @@ def grant_status(grant: Grant, now: datetime | None = None) -> str:
         return GRANT_CLIENT_REVOKED
     if grant.expires_at <= now:
         return GRANT_EXPIRED
+    # A retired entry answers no call (resource_not_found), so a grant on it
+    # is no longer in force, though it was neither revoked nor run out.
+    if grant.resource.state != ResourceState.PUBLISHED:
+        return GRANT_RESOURCE_RETIRED
     return GRANT_ACTIVE
 
 
 def grants_in_force(now: datetime | None = None) -> QuerySet[Grant]:
-    """The grants ``grant_status`` calls active: not revoked, not run out, their system working."""
+    """The grants ``grant_status`` calls active: not revoked, not run out, their system
+    working, their resource published."""
     now = now or timezone.now()
     return Grant.objects.filter(
         revoked_at__isnull=True,
         client__revoked_at__isnull=True,
+        resource__state=ResourceState.PUBLISHED,
         starts_at__lte=now,
         expires_at__gt=now,
     )

@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -16,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from zhengtong.catalog.access import access_resource_by_code, editable_departments, may_edit
@@ -126,7 +128,16 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         except ZhengtongError as error:
             form.add_error(None, str(error.message))
         else:
-            messages.success(request, _("申请已提交，提供部门将在10个工作日内答复。"))
+            days = settings.EXCHANGE_ANSWER_WORKING_DAYS
+            messages.success(
+                request,
+                ngettext(
+                    "申请已提交，提供部门将在%(days)d个工作日内答复。",
+                    "申请已提交，提供部门将在%(days)d个工作日内答复。",
+                    days,
+                )
+                % {"days": days},
+            )
             return redirect("exchange:application", pk=application.pk)
     checked = set(form["item_codes"].value() or [])
     clear = set(form["clear_codes"].value() or [])
@@ -140,6 +151,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
             "checked": checked,
             "clear": clear,
             "has_clients": bool(clients),
+            "answer_days": settings.EXCHANGE_ANSWER_WORKING_DAYS,
         },
     )
 
@@ -219,6 +231,7 @@ def requests(request: HttpRequest) -> HttpResponse:
         "held": _grant_rows(list(selectors.grants_held(departments)[:200])),
         "now": timezone.now(),
         "revoke_form": ReasonForm(),
+        "answer_days": settings.EXCHANGE_ANSWER_WORKING_DAYS,
     }
     template = "exchange/requests.html"
     if is_htmx(request):

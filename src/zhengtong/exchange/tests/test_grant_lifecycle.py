@@ -195,3 +195,23 @@ def test_a_grant_whose_system_was_stopped_cannot_be_revoked_after_the_fact(
     assert grant.revoked_at is None and grant.revoke_reason == ""
     assert not LedgerEntry.objects.filter(action="exchange.revoke_grant").exists()
     assert provider.get(f"/api/exchange/grants/{grant.pk}").json()["status"] == "client_revoked"
+
+
+def test_a_grant_on_a_resource_retired_since_reads_as_ended_and_offers_no_revocation(
+    sharing: Sharing,
+) -> None:
+    grant = actions.do_grant_application(apply_for_phone(sharing), actor=actor_of(sharing.officer))
+    catalog.do_retire_resource(sharing.enterprises, "该目录已由新版目录替代。", actor=TEST_ACTOR)
+    # Every call under it is refused now, so nothing may call it 有效.
+    assert _look_up_phone(sharing).json()["code"] == "resource_not_found"
+    provider = logged_in(sharing.officer)
+    page = provider.get(f"/exchange/applications/{grant.application_id}/").content.decode()
+    assert "资源已下架" in page and '<span class="tag tag-ok">有效</span>' not in page
+    assert f"/exchange/grants/{grant.pk}/revoke/" not in page
+    listed = provider.get("/exchange/requests/").content.decode()
+    assert "资源已下架" in listed and '<span class="tag tag-ok">有效</span>' not in listed
+    one = provider.get(f"/api/exchange/grants/{grant.pk}").json()
+    assert one["active"] is False and one["status"] == "resource_retired"
+    refused = _post(provider, f"/grants/{grant.pk}/revoke", {"reason": "审批事项已办结"})
+    assert refused.status_code == 409 and refused.json()["code"] == "not_published"
+    assert not LedgerEntry.objects.filter(action="exchange.revoke_grant").exists()
