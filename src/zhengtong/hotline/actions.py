@@ -518,8 +518,111 @@ def do_submit_case(
         return sent
 
 
+# An Idempotency-Key header's value: visible ASCII, as the IETF draft and
+# the payment APIs that made it common use it (a UUID, usually).
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    case: Case
+    # The same request was sent before: ``case`` is the one it registered then.
+    repeated: bool
+
+
+def _request_digest(data: CaseInput) -> str:
+    """What a request asked for, after the checks: the same call sent again digests the same."""
+    fields = [
+        data.channel,
+        data.title,
+        data.content,
+        data.location_text,
+        data.urgency,
+        str(data.anonymous),
+        data.contact_name,
+        data.contact_phone,
+        data.received_at.isoformat() if data.received_at else "",
+        str(data.supporters),
+        *(hashlib.sha256(a.data).hexdigest() for a in data.attachments),
+    ]
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+
+
+def _requested_before(key: str, digest: str) -> Case | None:
+    """The case registered under ``key``, refused if that request asked for something else."""
+    case = Case.objects.filter(submission_key=key).first()
+    if case is None:
+        return None
+    received = case.events.filter(kind=EventKind.RECEIVED).first()
+    if received is None or received.data.get("request") != digest:
+        raise Conflict(
+            _(
+                "该幂等键已用于另一条内容不同的诉求（工单 %(number)s）。"
+                "重发同一请求时请原样发送；新的诉求请使用新的幂等键。"
+            )
+            % {"number": case.number},
+            code="idempotency_key_reused",
+            detail={"case": case.number},
+        )
+    return case
+
+
+def do_submit_case_once(
+    data: CaseInput,
+    idempotency_key: str,
+    *,
+    actor: Actor,
+    citizen_id: int | None = None,
+    entered_by: str = "",
+) -> Submission:
+    """Register a message sent with a caller's idempotency key once, however often it is sent.
+
+    A call-centre system retries a request whose answer it never got (a
+    timeout): the retry is answered with the case the first one registered,
+    with no second case or ledger entry. The key is the caller's own, so
+    another caller's same key is another message; the same key with another
+    message is refused (``idempotency_key_reused``), since one of the two
+    would otherwise be lost.
+    """
+    if not _IDEMPOTENCY_KEY.match(idempotency_key):
+        raise InvalidInput(
+            _("Idempotency-Key 须为 1 至 255 个可见 ASCII 字符。"),
+            code="invalid_idempotency_key",
+            detail={"header": "Idempotency-Key"},
+        )
+    data = _checked_input(data, has_account=citizen_id is not None)
+    # Stored in the column the pages' one-time form keys use, made from the
+    # caller and their key: one caller's key never finds another's case.
+    key = hashlib.sha256(f"{actor.ref}\n{idempotency_key}".encode()).hexdigest()[:32]
+    digest = _request_digest(data)
+    sent = _requested_before(key, digest)
+    if sent is not None:
+        return Submission(sent, repeated=True)
+    data = replace(data, submission_key=key)
+    try:
+        case = _register_case(
+            data,
+            actor=actor,
+            citizen_id=citizen_id,
+            entered_by=entered_by,
+            request_digest=digest,
+        )
+    except IntegrityError:
+        # Sent twice at once: the other request registered the case first.
+        sent = _requested_before(key, digest)
+        if sent is None:
+            raise
+        return Submission(sent, repeated=True)
+    return Submission(case, repeated=False)
+
+
 def _register_case(
-    data: CaseInput, *, actor: Actor, citizen_id: int | None, entered_by: str
+    data: CaseInput,
+    *,
+    actor: Actor,
+    citizen_id: int | None,
+    entered_by: str,
+    request_digest: str = "",
 ) -> Case:
     if data.anonymous and citizen_id is not None:
         # Anonymity must hold in the history and the ledger as well as on the
@@ -611,7 +714,12 @@ def _register_case(
         case.save()
         for attachment in data.attachments:
             _store_attachment(case, attachment, now)
-        _event(case, EventKind.RECEIVED, actor, at=now, data={"channel": data.channel})
+        received: dict[str, Any] = {"channel": data.channel}
+        if request_digest:
+            # What an API request with an idempotency key asked for: its
+            # retry must ask for the same (do_submit_case_once).
+            received["request"] = request_digest
+        _event(case, EventKind.RECEIVED, actor, at=now, data=received)
         ledger: dict[str, Any] = {"channel": data.channel, "urgency": data.urgency}
         if original is not None:
             repeated: dict[str, Any] = {"repeat": case.number}
@@ -899,6 +1007,10 @@ def do_sign_case(case: Case, *, actor: Actor, departments: Sequence[int]) -> Cas
     with transaction.atomic(durable=True):
         locked = _lock(case)
         _require_department(locked, departments)
+        if locked.state == CaseState.HANDLING:
+            # A double click on 签收, or a colleague of the department who
+            # signed first: said so, not as a transition the table lacks.
+            raise Conflict(_("该工单已签收，无需重复签收。"), code="already_signed")
         _move(locked, CaseState.HANDLING, "sign")
         locked.signed_at = now
         locked.save()

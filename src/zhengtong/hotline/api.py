@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.params import HeaderEx, P
 from ninja.responses import Status
 
 from zhengtong.core.errors import InvalidInput, PermissionDenied
@@ -283,6 +284,13 @@ class TrainIn(Schema):
     include_corrections: bool = True
 
 
+class ActivateIn(Schema):
+    confirm_unmapped: bool = Field(
+        False,
+        description="activate although some of the version's categories have no routing rule",
+    )
+
+
 class HotlineCountOut(Schema):
     name: str
     count: int
@@ -477,14 +485,27 @@ def _version_out(version: ClassifierVersion) -> ClassifierVersionOut:
 
 # --- intake ----------------------------------------------------------------------------
 
+# A key of the caller's choosing that makes a retry safe (IETF's Idempotency-Key header).
+IDEMPOTENCY_KEY = P(
+    alias="Idempotency-Key",
+    description="a key of the caller's choosing (a UUID) that makes a retry safe: the same "
+    "request sent again with it answers 200 with the case the first one registered; "
+    "another request with the same key is refused, 409 idempotency_key_reused",
+)
+
 
 @router.post(
     "/cases",
-    response={201: CaseCreatedOut, **ERRORS},
+    response={201: CaseCreatedOut, 200: CaseCreatedOut, **ERRORS},
     auth=[client_auth, session_auth],
     summary="Register a message (call-centre system, agent, citizen or enterprise user)",
 )
-def submit_case(request: HttpRequest, payload: CaseIn) -> Status[CaseCreatedOut]:
+def submit_case(
+    request: HttpRequest,
+    payload: CaseIn,
+    idempotency_key: HeaderEx[str | None, IDEMPOTENCY_KEY] = None,
+) -> Status[CaseCreatedOut]:
+    """Register a message; with an ``Idempotency-Key`` header, once however often it is sent."""
     principal = principal_of(request)
     citizen_id = None
     if isinstance(principal, SystemClient):
@@ -507,24 +528,30 @@ def submit_case(request: HttpRequest, payload: CaseIn) -> Status[CaseCreatedOut]
         payload.urgency = Urgency.NORMAL
     else:
         raise PermissionDenied(code="permission_denied")
-    case = actions.do_submit_case(
-        actions.CaseInput(
-            content=payload.content,
-            channel=channel,
-            title=payload.title,
-            location_text=payload.location_text,
-            urgency=payload.urgency,
-            anonymous=payload.anonymous,
-            contact_name=payload.contact_name,
-            contact_phone=payload.contact_phone,
-            received_at=payload.received_at,
-        ),
-        actor=actor_of(principal),
-        citizen_id=citizen_id,
-        entered_by=entered_by,
+    data = actions.CaseInput(
+        content=payload.content,
+        channel=channel,
+        title=payload.title,
+        location_text=payload.location_text,
+        urgency=payload.urgency,
+        anonymous=payload.anonymous,
+        contact_name=payload.contact_name,
+        contact_phone=payload.contact_phone,
+        received_at=payload.received_at,
     )
+    actor = actor_of(principal)
+    repeated = False
+    if idempotency_key is None:
+        case = actions.do_submit_case(
+            data, actor=actor, citizen_id=citizen_id, entered_by=entered_by
+        )
+    else:
+        submission = actions.do_submit_case_once(
+            data, idempotency_key, actor=actor, citizen_id=citizen_id, entered_by=entered_by
+        )
+        case, repeated = submission.case, submission.repeated
     return Status(
-        201,
+        200 if repeated else 201,
         CaseCreatedOut(
             number=case.number,
             tracking_code=case.tracking_code,
@@ -895,12 +922,24 @@ def get_model(request: HttpRequest, number: int) -> ClassifierVersionOut:
 @router.post(
     "/models/{number}/activate", response={200: ClassifierVersionOut, **ERRORS}, auth=session_auth
 )
-def activate_model(request: HttpRequest, number: int) -> ClassifierVersionOut:
-    """Route with this version (activating an older version is the rollback)."""
+def activate_model(
+    request: HttpRequest, number: int, options: Query[ActivateIn]
+) -> ClassifierVersionOut:
+    """Route with this version (activating an older version is the rollback).
+
+    A version predicting categories no routing rule sends anywhere is refused
+    (409 ``unmapped_categories``, the labels in ``detail.labels``) unless
+    ``confirm_unmapped`` is set: its messages of those categories would all
+    wait for a dispatcher.
+    """
     user = session_user(request)
     version = access.access_classifier_version(user, number)
     access.require_routing_manager(user)
-    return _version_out(classifier_actions.do_activate_classifier(version, actor=actor_of(user)))
+    return _version_out(
+        classifier_actions.do_activate_classifier(
+            version, actor=actor_of(user), confirm_unmapped=options.confirm_unmapped
+        )
+    )
 
 
 # --- overview --------------------------------------------------------------------------

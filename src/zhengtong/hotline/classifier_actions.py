@@ -15,9 +15,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -28,19 +29,25 @@ from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.leases import LeasedWork
 from zhengtong.hotline import routing
 from zhengtong.hotline.categories import category_name
-from zhengtong.hotline.models import ClassifierVersion, LabelledExample, without_paths
+from zhengtong.hotline.models import (
+    ClassifierVersion,
+    LabelledExample,
+    training_failure_text,
+    without_paths,
+)
 from zhengtong.hotline.routing_model import (
     MIN_EXAMPLES_PER_LABEL,
     CsvFormatError,
+    DataProblem,
     EvaluationReport,
     Example,
     RoutingModel,
-    TrainingDataError,
     cross_validate,
     read_examples_csv,
     sha256_of,
     train_model,
 )
+from zhengtong.hotline.selectors import unmapped_categories
 from zhengtong.hotline.states import TrainingState
 from zhengtong.ledger.actions import record_entry
 
@@ -179,16 +186,32 @@ def run_training(version: ClassifierVersion, *, actor: Actor, folds: int = 5) ->
         model = train_model(
             examples, progress=lambda p, s: _progress(version, 70 + int(p * 0.25), f"train {s}")
         )
-    except (TrainingDataError, CsvFormatError, OSError) as error:
+    except DataProblem as error:
         logger.warning("training of classifier version %s failed: %s", version.number, error)
-        return do_fail_training(version, without_paths(str(error)), actor=actor)
-    # Any failure must end the version, not leave it running for ever.
-    except Exception as error:
-        logger.exception("training of classifier version %s failed", version.number)
-        return do_fail_training(
-            version, without_paths(f"{type(error).__name__}: {error}"), actor=actor
+        params = dict(error.params)
+        if isinstance(error, CsvFormatError) and version.data_path:
+            params["name"] = _data_file_name(version)
+        return do_fail_training(version, error.code, params, actor=actor)
+    except OSError as error:
+        logger.warning("training of classifier version %s failed: %s", version.number, error)
+        code = (
+            "training_data_missing"
+            if isinstance(error, FileNotFoundError)
+            else "training_data_unreadable"
         )
+        return do_fail_training(version, code, {"name": _data_file_name(version)}, actor=actor)
+    # Any failure must end the version, not leave it running for ever.
+    except Exception:
+        logger.exception("training of classifier version %s failed", version.number)
+        return do_fail_training(version, "training_failed", actor=actor)
     return do_finish_training(version, model, report, actor=actor)
+
+
+def _data_file_name(version: ClassifierVersion) -> str:
+    # An upload is kept under a name of the platform's making; the
+    # administrator knows it by the name it had on their computer.
+    values = (version.source_message or {}).get("values") or {}
+    return str(values.get("name") or Path(version.data_path).name)
 
 
 def _late_outcome(version: ClassifierVersion, outcome: str) -> ClassifierVersion:
@@ -246,24 +269,61 @@ def do_finish_training(
     return locked
 
 
-def do_fail_training(version: ClassifierVersion, error: str, *, actor: Actor) -> ClassifierVersion:
-    """Record why a training run failed."""
+def do_fail_training(
+    version: ClassifierVersion,
+    code: str,
+    params: dict[str, Any] | None = None,
+    *,
+    actor: Actor,
+) -> ClassifierVersion:
+    """Record why a training run failed, by a code the pages word in the reader's language."""
+    params = params or {}
+    # The worker's language is nobody's: the text kept beside the code, for
+    # readers of the raw data and the ledger, is in the platform's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        text = training_failure_text(code, params) or code
     with transaction.atomic(durable=True):
         locked = ClassifierVersion.objects.select_for_update().get(pk=version.pk)
         if locked.state != TrainingState.RUNNING:
             return _late_outcome(locked, "failure")
         locked.state = TrainingState.FAILED
-        locked.error = error[:2000]
+        locked.error = text[:2000]
+        locked.error_code = code
+        locked.error_params = params
         locked.finished_at = timezone.now()
         locked.save()
-        _ledger(locked, "fail_training", actor, error=locked.error[:200])
+        _ledger(locked, "fail_training", actor, code=code, error=locked.error[:200])
     return locked
 
 
-def do_activate_classifier(version: ClassifierVersion, *, actor: Actor) -> ClassifierVersion:
-    """Route with this version from now on (also how a rollback to an older one is done)."""
+def do_activate_classifier(
+    version: ClassifierVersion, *, actor: Actor, confirm_unmapped: bool = False
+) -> ClassifierVersion:
+    """Route with this version from now on (also how a rollback to an older one is done).
+
+    A version predicting categories no routing rule sends anywhere is
+    activated only once the administrator confirms it (``confirm_unmapped``).
+    """
     if version.state != TrainingState.READY:
         raise Conflict(_("只有训练完成的版本可以启用。"), code="not_ready")
+    # Every message the model puts in such a category waits for a dispatcher
+    # however sure it is: a 12345 centre would add the rules first, or switch
+    # knowingly (a new category the dispatchers will route by hand for now).
+    unmapped = unmapped_categories(version.labels)
+    if unmapped and not confirm_unmapped:
+        raise Conflict(
+            _(
+                "v%(n)d 的以下类别没有分拨规则：%(labels)s。启用后，"
+                "判为这些类别的诉求都将进入派单队列，由派单员人工派单。"
+                "请先补充分拨规则，或确认仍要启用。"
+            )
+            % {
+                "n": version.number,
+                "labels": "、".join(category_name(label) for label in unmapped),
+            },
+            code="unmapped_categories",
+            detail={"labels": unmapped},
+        )
     # Load before switching, so a missing or altered file is refused here and
     # routing never points at a model it cannot read.
     try:
@@ -300,5 +360,6 @@ def do_activate_classifier(version: ClassifierVersion, *, actor: Actor) -> Class
             "activate_classifier",
             actor,
             previous=previous.number if previous is not None else None,
+            unmapped=unmapped,
         )
     return locked

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -93,15 +94,32 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if not isinstance(value, str) else value.strip()
 
 
+# A time written as text the way Chinese spreadsheets and call-centre
+# systems show it: 2026/12/1 9:30, 2026-12-01 09:30:00, 2026年12月1日 9时30分,
+# with months, days and hours not padded to two digits.
+_WRITTEN_TIME = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:\s*(?:\s|T)\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?\s*[分秒]?)?$"
+)
+
+
+def _written_time(text: str) -> dt.datetime:
+    found = _WRITTEN_TIME.match(text)
+    if found is None:
+        return dt.datetime.fromisoformat(text.replace("/", "-"))
+    year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
+    return dt.datetime(year, month, day, hour, minute, second)
+
+
 def _when(value: Any) -> dt.datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
         moment = value
     else:
-        text = str(value).strip().replace("/", "-")
+        text = str(value).strip()
         try:
-            moment = dt.datetime.fromisoformat(text)
+            moment = _written_time(text)
         except ValueError as error:
             raise InvalidInput(
                 _("受理时间“%(value)s”不是有效的日期时间。") % {"value": value},
@@ -111,6 +129,26 @@ def _when(value: Any) -> dt.datetime | None:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
+
+
+# A landline's digits after its leading 0 (a 3- or 4-digit area code, then 7
+# or 8 digits): what Excel keeps of 073188881234 typed into a number cell.
+# Enterprises' 400 and 800 numbers (ten digits, no area code) are left alone.
+_LANDLINE_WITHOUT_ZERO = re.compile(r"^(?![48]00[0-9]{7}$)[2-9][0-9]{8,10}$")
+
+
+def _phone(value: Any) -> str:
+    text = _text(value)
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and _LANDLINE_WITHOUT_ZERO.match(text)
+    ):
+        # A number cell drops the area code's 0, and the row would be refused
+        # for a number the caller gave right; no other Chinese number of that
+        # length starts with 2 to 9 (mobiles start with 1, area codes with 0).
+        return f"0{text}"
+    return text
 
 
 def _row_input(values: dict[str, Any]) -> CaseInput:
@@ -139,7 +177,7 @@ def _row_input(values: dict[str, Any]) -> CaseInput:
         urgency=urgency,
         anonymous=_text(values.get("anonymous")).lower() in YES,
         contact_name=_text(values.get("contact_name")),
-        contact_phone=_text(values.get("contact_phone")),
+        contact_phone=_phone(values.get("contact_phone")),
         received_at=_when(values.get("received_at")),
         supporters=supporters,
     )

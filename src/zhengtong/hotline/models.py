@@ -1,12 +1,16 @@
 """12345 cases (工单), their history, routing data and classifier versions."""
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.i18n import shown_text
 from zhengtong.core.models import Department, Region
+from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.states import (
     CaseState,
     Channel,
@@ -62,6 +66,11 @@ class ClassifierVersion(models.Model):
     report = models.JSONField(_("评估报告"), default=dict, blank=True)
     train_seconds = models.FloatField(default=0)
     error = models.TextField(_("失败原因"), blank=True)
+    # Why it failed, as a stable code and its values (``training_failure_text``):
+    # the run fails in a worker, in no reader's language, and each reader is
+    # told in theirs. Empty for versions failed before: ``error`` is shown.
+    error_code = models.CharField(max_length=48, blank=True, default="", editable=False)
+    error_params = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("创建时间"))
     created_by = models.CharField(_("创建人"), max_length=64)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
@@ -91,8 +100,50 @@ class ClassifierVersion(models.Model):
 
     @property
     def error_label(self) -> str:
-        """Why training failed, for pages and the API, without server paths."""
+        """Why training failed, in the reader's language, for pages and the API."""
+        if self.error_code:
+            text = training_failure_text(self.error_code, self.error_params)
+            if text is not None:
+                return text
         return without_paths(self.error)
+
+
+def training_failure_text(code: str, params: Mapping[str, Any]) -> str | None:
+    """Word a stored training failure in the active language (None: a code not known here)."""
+    name = without_paths(str(params.get("name") or ""))
+    try:
+        if code == "empty_label":
+            return gettext("训练数据第 %(row)d 条样本没有类别。") % {"row": params["row"]}
+        if code == "empty_message":
+            return gettext("训练数据第 %(row)d 条样本标题和内容都为空。") % {"row": params["row"]}
+        if code == "too_few_labels":
+            return gettext("训练数据至少要有两个类别。")
+        if code == "too_few_examples":
+            return gettext("每个类别至少需要 %(n)d 条样本，不足的类别：%(labels)s。") % {
+                "n": params["n"],
+                "labels": "、".join(category_name(str(label)) for label in params["labels"]),
+            }
+        if code == "csv_not_utf8":
+            problem = gettext("CSV 文件须为 UTF-8 编码。")
+        elif code == "csv_missing_columns":
+            problem = gettext("CSV 文件须有 body 和 label 两列（title 列可选）。")
+        elif code == "csv_unreadable":
+            problem = gettext("第 %(line)d 行起无法读取：可能有未配对的引号，或某一栏过长。") % {
+                "line": params["line"]
+            }
+        elif code == "training_data_missing":
+            return gettext("找不到训练数据文件 %(name)s。") % {"name": name}
+        elif code == "training_data_unreadable":
+            return gettext("训练数据文件 %(name)s 无法读取。") % {"name": name}
+        elif code == "training_failed":
+            return gettext("训练时系统出错（详情已记入日志），请稍后重新训练或联系运维人员。")
+        else:
+            return None
+    except (KeyError, TypeError, ValueError):
+        # Values that no longer fit the wording: the stored text is shown.
+        return None
+    # The file's name first, as the command line reports a file it cannot read.
+    return f"{name}: {problem}" if name else problem
 
 
 class RoutingRule(models.Model):

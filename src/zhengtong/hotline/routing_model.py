@@ -51,7 +51,21 @@ NEAR_DUPLICATE_JACCARD = 0.6
 ProgressCallback = Callable[[int, str], None]
 
 
-class TrainingDataError(ValueError):
+class DataProblem(ValueError):
+    """Training data that cannot be used, with the reason as a stable code and its values.
+
+    The message is English, for logs and the command line's tracebacks; a
+    reason shown to people is worded from ``code`` and ``params`` in the
+    reader's language, since a run in the background has no reader to ask.
+    """
+
+    def __init__(self, message: str, *, code: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params: dict[str, Any] = dict(params or {})
+
+
+class TrainingDataError(DataProblem):
     """The labelled examples cannot train a model; the message says why."""
 
 
@@ -306,17 +320,25 @@ def check_examples(examples: Sequence[Example]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for number, example in enumerate(examples, start=1):
         if not example.label:
-            raise TrainingDataError(f"row {number}: the label is empty")
+            raise TrainingDataError(
+                f"row {number}: the label is empty", code="empty_label", params={"row": number}
+            )
         if not example.body.strip() and not example.title.strip():
-            raise TrainingDataError(f"row {number}: both title and body are empty")
+            raise TrainingDataError(
+                f"row {number}: both title and body are empty",
+                code="empty_message",
+                params={"row": number},
+            )
         counts[example.label] += 1
     if len(counts) < 2:
-        raise TrainingDataError("at least two labels are needed")
+        raise TrainingDataError("at least two labels are needed", code="too_few_labels")
     scarce = sorted(label for label, n in counts.items() if n < MIN_EXAMPLES_PER_LABEL)
     if scarce:
         raise TrainingDataError(
             f"each label needs at least {MIN_EXAMPLES_PER_LABEL} examples; too few for: "
-            + ", ".join(scarce)
+            + ", ".join(scarce),
+            code="too_few_examples",
+            params={"n": MIN_EXAMPLES_PER_LABEL, "labels": scarce},
         )
     return counts
 
@@ -466,7 +488,7 @@ def _threshold_table(
     return table
 
 
-class CsvFormatError(ValueError):
+class CsvFormatError(DataProblem):
     """A CSV file lacks the columns it needs or cannot be decoded."""
 
 
@@ -474,7 +496,7 @@ class CsvSyntaxError(CsvFormatError):
     """A CSV file cannot be parsed: an unbalanced quote, or a field over the csv module's limit."""
 
     def __init__(self, message: str, *, line: int) -> None:
-        super().__init__(message)
+        super().__init__(message, code="csv_unreadable", params={"line": line})
         # Where the record that could not be read begins (1 is the header).
         self.line = line
 
@@ -487,7 +509,7 @@ def read_examples_csv(
         try:
             text = source.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as error:
-            raise CsvFormatError(f"{source} is not UTF-8 text") from error
+            raise CsvFormatError(f"{source} is not UTF-8 text", code="csv_not_utf8") from error
         lines: Iterable[str] = io.StringIO(text)
     else:
         lines = source
@@ -503,7 +525,11 @@ def read_examples_csv(
     needed = {"body", "label"} if require_label else {"body"}
     missing = sorted(needed - columns)
     if missing:
-        raise CsvFormatError("missing column(s): " + ", ".join(missing))
+        raise CsvFormatError(
+            "missing column(s): " + ", ".join(missing),
+            code="csv_missing_columns",
+            params={"columns": missing},
+        )
     examples = []
     rows = iter(reader)
     while True:

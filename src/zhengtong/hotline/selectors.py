@@ -282,6 +282,20 @@ def categories() -> list[str]:
     return sorted(names)
 
 
+def unmapped_categories(labels: Iterable[str]) -> list[str]:
+    """Return the labels no routing rule sends anywhere, in the order given.
+
+    A rule with a topic takes only the messages that name its keywords; the
+    rest of its category needs a rule without one, in the city or a district.
+    """
+    mapped = set(
+        RoutingRule.objects.filter(topic="", category__in=list(labels)).values_list(
+            "category", flat=True
+        )
+    )
+    return [label for label in labels if label not in mapped]
+
+
 def handling_departments() -> QuerySet[Department]:
     """Return the active departments someone can sign for a case at.
 

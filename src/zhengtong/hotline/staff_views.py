@@ -748,6 +748,10 @@ def _taken_already(case: Case, action: str, data: dict[str, Any]) -> str | None:
             return _("已答复。匿名诉求不回访，工单已办结。")
         if fresh.state == CaseState.REPLIED:
             return _("已答复，等待回访评价。")
+    if action == "sign" and fresh.state == CaseState.HANDLING:
+        # Signed for by this click's twin, or by a colleague: the department
+        # has the case either way, which is what the click asked for.
+        return _("已签收，请在答复期限内办理。")
     if action == "extension":
         pending = fresh.extensions.filter(state=ExtensionState.PENDING).first()
         if (

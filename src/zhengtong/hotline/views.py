@@ -325,7 +325,31 @@ def models(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("hotline:models")
         status = 400
-    rows = _version_rows(versions)
+    return _models_page(request, user, form, status=status)
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedActivation:
+    """A version whose activation waits for the administrator to confirm it."""
+
+    version: ClassifierVersion
+    # The categories no routing rule sends anywhere, as the reader names them.
+    categories: list[str]
+
+
+def _models_page(
+    request: HttpRequest,
+    user: User,
+    form: TrainForm | None = None,
+    *,
+    status: int = 200,
+    confirm: UnmappedActivation | None = None,
+) -> HttpResponse:
+    may_manage = may_manage_routing(user)
+    if form is None:
+        shared = default_data()
+        form = TrainForm(shared_name=shared.name if shared else "")
+    rows = _version_rows(selectors.classifier_versions())
     context = {
         "rows": rows,
         "active": next((r.version for r in rows if r.version.is_active), None),
@@ -333,22 +357,36 @@ def models(request: HttpRequest) -> HttpResponse:
         "may_manage": may_manage,
         "threshold": percent(float(settings.HOTLINE_CONFIDENCE)),
         "nav": hotline_nav(user, "hotline:models"),
+        "confirm": confirm,
     }
     return render(request, "hotline/models.html", context, status=status)
 
 
 @require_POST
 def activate_model(request: HttpRequest, number: int) -> HttpResponse:
-    """Route with this version from now on; an older version is a rollback."""
+    """Route with this version from now on; an older version is a rollback.
+
+    A version with categories no routing rule sends anywhere is activated
+    only when the page's warning is confirmed.
+    """
     user = staff_member(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
     try:
         version = access_classifier_version(user, number)
         require_routing_manager(user)
-        active = do_activate_classifier(version, actor=actor_of(user))
+        active = do_activate_classifier(
+            version,
+            actor=actor_of(user),
+            confirm_unmapped=request.POST.get("confirm_unmapped") == "1",
+        )
     except ZhengtongError as error:
         refuse_on(error)
+        if error.code == "unmapped_categories":
+            unmapped = [category_name(label) for label in error.detail.get("labels", [])]
+            return _models_page(
+                request, user, status=409, confirm=UnmappedActivation(version, unmapped)
+            )
         messages.error(request, str(error.message))
     else:
         messages.success(request, _("已启用版本 v%(n)d。") % {"n": active.number})

@@ -48,7 +48,11 @@ def test_two_administrators_activating_at_once_get_no_server_error(cast: Hotline
             http.raise_request_exception = False
             start.wait()
             try:
-                statuses.append(post(http, f"/models/{version.number}/activate").status_code)
+                statuses.append(
+                    post(
+                        http, f"/models/{version.number}/activate?confirm_unmapped=true"
+                    ).status_code
+                )
             finally:
                 connections.close_all()
 

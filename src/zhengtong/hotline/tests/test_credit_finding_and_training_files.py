@@ -151,7 +151,7 @@ def test_training_on_shared_data_with_an_unbalanced_quote_fails_with_the_reason(
     train_classifier.call(ClassifierVersion.objects.get(number=queued["number"]).pk)
     failed = ok(admin.get(f"{URL}/models/{queued['number']}"))
     assert failed["state"] == "failed"
-    assert "line 2" in failed["error"] and "unbalanced quote" in failed["error"]
+    assert "第 2 行起无法读取：可能有未配对的引号" in failed["error"]
 
 
 def test_a_late_failure_does_not_fail_a_version_trained_and_active_meanwhile(

@@ -70,7 +70,7 @@ def train_taxonomy_model() -> ClassifierVersion:
     version = do_queue_training(actor=TEST_ACTOR, data_path=None, include_corrections=True)
     version = run_training(version, actor=TEST_ACTOR, folds=0)
     assert version.state == "ready", version.error
-    return do_activate_classifier(version, actor=TEST_ACTOR)
+    return do_activate_classifier(version, actor=TEST_ACTOR, confirm_unmapped=True)
 
 
 def make_demo_departments() -> dict[str, Department]:

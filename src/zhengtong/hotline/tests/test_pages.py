@@ -225,7 +225,7 @@ def train_small_model(directory: Path) -> ClassifierVersion:
     version = do_queue_training(actor=TEST_ACTOR, data_path=data, include_corrections=False)
     version = run_training(version, actor=TEST_ACTOR, folds=2)
     assert version.state == TrainingState.READY, version.error
-    return do_activate_classifier(version, actor=TEST_ACTOR)
+    return do_activate_classifier(version, actor=TEST_ACTOR, confirm_unmapped=True)
 
 
 @pytest.fixture
@@ -1114,12 +1114,14 @@ def test_a_version_trained_from_an_upload_is_reported_activated_and_rolled_back(
     assert "混淆矩阵" in report and "精确率" in report
     for label in TRAINING:
         assert label in report
-    assert admin.post("/hotline/models/1/activate/").status_code == 302
+    # Confirmed: the training messages hold categories the cast has no rules for.
+    confirmed = {"confirm_unmapped": "1"}
+    assert admin.post("/hotline/models/1/activate/", confirmed).status_code == 302
     second = train()
-    assert admin.post(f"/hotline/models/{second.number}/activate/").status_code == 302
+    assert admin.post(f"/hotline/models/{second.number}/activate/", confirmed).status_code == 302
     page = text_of(admin.get("/hotline/models/"))
     assert "回滚到此版本" in page and "尚无启用的分拨模型" not in page
-    admin.post("/hotline/models/1/activate/")
+    admin.post("/hotline/models/1/activate/", confirmed)
     active = ClassifierVersion.objects.get(is_active=True)
     assert active.number == 1
 

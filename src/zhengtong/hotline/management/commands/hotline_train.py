@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.classifier_actions import (
     do_activate_classifier,
     do_queue_training,
@@ -24,6 +25,7 @@ from zhengtong.hotline.classifier_actions import (
 )
 from zhengtong.hotline.models import ClassifierVersion
 from zhengtong.hotline.routing_model import CsvFormatError, CsvSyntaxError, read_examples_csv
+from zhengtong.hotline.selectors import unmapped_categories
 from zhengtong.hotline.states import TrainingState
 
 ACTOR = Actor.system("hotline_train")
@@ -149,7 +151,16 @@ class Command(BaseCommand):
                 }
             )
             if options["activate"] or options["if_none_active"]:
-                do_activate_classifier(version, actor=ACTOR)
+                # Asked for on the command line, where an installation trains
+                # before any rule is loaded: activated, and the categories no
+                # rule sends anywhere are named, as the models page asks.
+                do_activate_classifier(version, actor=ACTOR, confirm_unmapped=True)
                 self.stdout.write(_("v%(number)d 已启用。") % {"number": version.number})
+                unmapped = unmapped_categories(version.labels)
+                if unmapped:
+                    self.stderr.write(
+                        _("以下类别没有分拨规则，判为这些类别的诉求将等待人工派单：%(labels)s")
+                        % {"labels": "、".join(category_name(label) for label in unmapped)}
+                    )
         except ZhengtongError as error:
             raise CommandError(str(error.message)) from error
