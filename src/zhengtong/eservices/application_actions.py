@@ -64,6 +64,7 @@ from zhengtong.eservices.application_selectors import (
     is_decided,
     is_own_application,
     open_correction_note,
+    unnotified_overdue_rectifications,
 )
 from zhengtong.eservices.application_states import (
     FINISHED_STATES,
@@ -1637,7 +1638,13 @@ def _add_to_correction(
     if open_request is None:  # pragma: no cover - the state says there is one
         raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
     added = f"{task.department.name}：{note}"
-    combined = f"{open_request.note}\n{added}"
+    # Asked already (the button pressed twice, the page posted again): adding
+    # it would tell the applicant the same thing twice and make the request
+    # they have open look changed (``correction_request_changed``).
+    asked = open_request.note
+    if note == asked or asked.startswith(f"{note}\n") or f"\n{added}\n" in f"{asked}\n":
+        raise Conflict(_("申请人已收到这条补正要求。"), code="correction_already_requested")
+    combined = f"{asked}\n{added}"
     if len(combined) > MAX_CORRECTION_NOTES:
         raise _refuse(_("补正要求合计过长，请精简后再补充。"), "note_too_long", field="note")
     open_request.note = combined
@@ -2009,6 +2016,49 @@ def do_respond_to_rating(
         )
         _ledger(application, "respond_to_rating", actor, rating=row.rating_id)
     return locked
+
+
+def do_flag_overdue_rectifications(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
+    """Tell the department of every bad rating left unanswered past its deadline, once.
+
+    Those who answer the department's ratings (its 决定人员) hear of it. Returns
+    the numbers of the applications whose rectification was flagged; nothing is
+    written (no ledger entry either) when none fell due since the last run.
+    """
+    now = now or _now()
+    due = list(unnotified_overdue_rectifications(now))
+    if not due:
+        return []
+    flagged: list[str] = []
+    with transaction.atomic(durable=True):
+        for row in due:
+            locked = Rectification.objects.select_for_update().get(pk=row.pk)
+            # Answered, or flagged by an overlapping run, since the list was
+            # read: the department must not be told to hurry, nor told twice.
+            if locked.responded_at is not None or locked.overdue_notified_at is not None:
+                continue
+            locked.overdue_notified_at = now
+            locked.save(update_fields=["overdue_notified_at"])
+            number = row.rating.application.number
+            text = stored_text(
+                gettext_noop(
+                    "差评整改逾期：办件 %(number)s 的差评已超过整改期限 %(day)s，仍未答复。"
+                ),
+                number=number,
+                day=_local_date(locked.due_at),
+            )
+            for user in _staff_holding(row.department, RESPOND_RATINGS):
+                notify(user, text, reverse("eservices:rectifications"))
+            flagged.append(number)
+        if flagged:
+            record_entry(
+                actor=actor,
+                action="eservices.flag_overdue_rectifications",
+                subject_type=SUBJECT,
+                subject_id="rectifications",
+                data={"overdue": sorted(flagged)},
+            )
+    return sorted(flagged)
 
 
 # ---------------------------------------------------------------------------

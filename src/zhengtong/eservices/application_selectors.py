@@ -217,6 +217,20 @@ def open_rectifications_for(user: User) -> QuerySet[Rectification]:
     )
 
 
+def overdue_rectification_count(user: User, now: dt.datetime) -> int:
+    """How many bad ratings of the user's departments wait for an answer past their deadline."""
+    return open_rectifications_for(user).filter(due_at__lte=now).count()
+
+
+def unnotified_overdue_rectifications(now: dt.datetime) -> QuerySet[Rectification]:
+    """Bad ratings left unanswered past their deadline whose department was not told yet."""
+    return (
+        Rectification.objects.filter(responded_at=None, due_at__lte=now, overdue_notified_at=None)
+        .select_related("rating__application", "department")
+        .order_by("pk")
+    )
+
+
 def rectification_by_id(pk: int) -> Rectification | None:
     return (
         Rectification.objects.select_related("department", "rating__application")

@@ -27,6 +27,9 @@ from zhengtong.core.validators import validate_credit_code, validate_id_number, 
 
 MAX_TEXT = 5000
 MAX_PATTERN = 500
+# What a ``date`` field asks for. Python reads other ISO 8601 forms as dates
+# too ("20260301", "2026-W09-7"), which would be stored and printed as typed.
+DATE_FORMAT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @lru_cache(maxsize=256)
@@ -84,6 +87,8 @@ def _format_problem(fmt: Any, value: str) -> str | None:
         elif fmt == "phone":
             validate_phone(value)
         elif fmt == "date":
+            if not DATE_FORMAT.fullmatch(value):
+                raise ValueError(value)
             dt.date.fromisoformat(value)
     except InvalidInput as error:
         return str(error.message)

@@ -28,7 +28,6 @@ docs/eservices-govstack.md.
 import base64
 import binascii
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -42,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.params.functions import File as FileParam
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from zhengtong.core.errors import (
     Conflict,
@@ -288,11 +287,27 @@ class DataUserTaskOut(Schema):
     data: dict[str, Any]
 
 
-class CompleteIn(Schema):
+class CompleteIn(BaseModel):
     data: dict[str, Any] = Field(
         default_factory=dict,
         description="passed (true/false), opinion; when not passed: reasons and legalBasis",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _require_object(cls, value: Any) -> Any:
+        """Refuse a body that is JSON but not an object ("x", null, [], 42).
+
+        Completing a task cannot be undone, so a request that said nothing
+        must not pass as ``{}``. A ninja ``Schema`` reads its fields off any
+        value and would take such a body for ``{}``; this plain pydantic model
+        sees the body as ninja parsed it, so the request is read only once.
+        """
+        if not isinstance(value, dict):
+            raise InvalidInput(
+                _("请求体应为 JSON 对象。"), code="invalid_input", detail={"field": "body"}
+            )
+        return value
 
 
 class CompletedTaskOut(Schema):
@@ -947,23 +962,6 @@ def get_task(request: HttpRequest, taskId: str) -> DataUserTaskOut:
     )
 
 
-def _require_json_object(request: HttpRequest) -> None:
-    """Refuse a body that is JSON but not an object ("x", null, [], 42).
-
-    The schema's fields all have defaults, and the body's validation reads
-    them off whatever was sent, so such a body would pass as ``{}``: a task
-    completed, irreversibly, by a request that said nothing.
-    """
-    try:
-        body = json.loads(request.body)
-    except ValueError:  # an empty body: other text that is not JSON is refused before
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidInput(
-            _("请求体应为 JSON 对象。"), code="invalid_input", detail={"field": "body"}
-        )
-
-
 def _task_result(data: Mapping[str, Any]) -> actions.TaskResult:
     passed = data.get("passed", True)
     if not isinstance(passed, bool):
@@ -995,7 +993,6 @@ def complete_task(
 ) -> CompletedTaskOut:
     """Complete a task (受理, 审查, 决定, 送达); refusing needs reasons and a legal basis."""
     user = _user(request)
-    _require_json_object(request)
     task = _task(user, taskId)
     result = _task_result(payload.data)
     application = actions.do_complete_task(task, result, acting_user=user)

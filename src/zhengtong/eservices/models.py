@@ -589,6 +589,8 @@ class Rectification(models.Model):
     response = models.TextField(_("整改情况"), blank=True)
     responded_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     responded_by = models.CharField(max_length=100, blank=True)
+    # When the department was told the deadline passed unanswered: it is told once.
+    overdue_notified_at = models.DateTimeField(_("逾期提醒时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("差评整改")

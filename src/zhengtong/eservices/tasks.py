@@ -6,6 +6,7 @@ from django_tasks import task
 from zhengtong.core.actors import Actor
 from zhengtong.eservices.application_actions import (
     do_flag_overdue_promises,
+    do_flag_overdue_rectifications,
     do_refresh_time_limits,
 )
 from zhengtong.eservices.notifications import do_deliver_messages
@@ -21,6 +22,14 @@ def refresh_time_limits() -> int:
 def flag_overdue_promises() -> int:
     """Tell applicants and departments of 容缺 materials not handed in by the promised day."""
     return len(do_flag_overdue_promises(actor=Actor.system("eservices.flag_overdue_promises")))
+
+
+@task()
+def flag_overdue_rectifications() -> int:
+    """Tell departments of bad ratings left unanswered past the rectification deadline."""
+    return len(
+        do_flag_overdue_rectifications(actor=Actor.system("eservices.flag_overdue_rectifications"))
+    )
 
 
 @task()

@@ -150,6 +150,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         TaskRow(task, applicant_label(task.application), task.claimed_by_id == user.pk)
         for task in listed.rows
     ]
+    may_rectify = departments_in_scope(user, RESPOND_RATINGS).exists()
     context = {
         "scope": scope,
         "rows": rows,
@@ -158,7 +159,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "pages": listed.pages,
         "previous_page": listed.page - 1 if listed.page > 1 else None,
         "next_page": listed.page + 1 if listed.page < listed.pages else None,
-        "may_rectify": departments_in_scope(user, RESPOND_RATINGS).exists(),
+        "may_rectify": may_rectify,
     }
     template = "eservices/workbench/worklist.html"
     if is_htmx(request):
@@ -166,6 +167,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
     else:
         # The htmx swap of the task list needs no messages: two queries saved.
         context["inbox"] = selectors.inbox_of(user)
+        # A bad rating past its deadline shows where the day's work starts,
+        # not only on the rectifications page one has to think of opening.
+        context["overdue_rectifications"] = (
+            selectors.overdue_rectification_count(user, timezone.now()) if may_rectify else 0
+        )
     return render(request, template, context)
 
 

@@ -103,6 +103,7 @@ for _code, _label in (
     ("eservices.respond_to_rating", _("整改差评")),
     ("eservices.refresh_time_limits", _("更新办理时限")),
     ("eservices.flag_overdue_promises", _("标记容缺材料逾期")),
+    ("eservices.flag_overdue_rectifications", _("标记差评整改逾期")),
     ("eservices.mark_notifications_read", _("标记通知已读")),
     # Data sharing.
     ("exchange.apply_for_access", _("申请共享数据")),

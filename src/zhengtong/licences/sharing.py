@@ -13,6 +13,8 @@ from django.utils import timezone
 
 SALT = "zhengtong.licences.share"
 SHARE_DAYS = (1, 7, 30)
+# What the share form offers first.
+DEFAULT_SHARE_DAYS = 7
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,12 @@ from zhengtong.licences.access import access_licence_by_number, holders_of, my_l
 from zhengtong.licences.models import Licence
 from zhengtong.licences.pdf import licence_pdf
 from zhengtong.licences.qr import qr_svg, verification_url
-from zhengtong.licences.sharing import SHARE_DAYS, ShareLink, read_share_token
+from zhengtong.licences.sharing import (
+    DEFAULT_SHARE_DAYS,
+    SHARE_DAYS,
+    ShareLink,
+    read_share_token,
+)
 
 PRINT_CSS = Path(__file__).resolve().parent / "static" / "licences" / "print.css"
 
@@ -98,11 +103,16 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     licence = _my_licence(request, number)
     share: ShareLink | None = None
     share_error = ""
+    chosen_days = DEFAULT_SHARE_DAYS
     if request.method == "POST":
         try:
             days = int(request.POST.get("days", ""))
         except ValueError:
             days = 0
+        # The form keeps the lifetime just chosen: shown the default again, a
+        # holder who shares once more would get a link of another lifetime.
+        if days in SHARE_DAYS:
+            chosen_days = days
         try:
             share = actions.do_share_licence(licence, days, actor=actor_of(request.user))
         except InvalidInput as error:
@@ -111,6 +121,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     context.update(
         {
             "share_days": SHARE_DAYS,
+            "chosen_days": chosen_days,
             "share_error": share_error,
             "share": share,
             "share_url": (

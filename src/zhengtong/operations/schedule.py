@@ -25,6 +25,7 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.exchange.tasks.recount_answer_deadlines", 3600),
         PeriodicTask("zhengtong.eservices.tasks.refresh_time_limits", 10 * 60),
         PeriodicTask("zhengtong.eservices.tasks.flag_overdue_promises", 3600),
+        PeriodicTask("zhengtong.eservices.tasks.flag_overdue_rectifications", 3600),
         PeriodicTask("zhengtong.eservices.tasks.deliver_messages", 60),
         PeriodicTask("zhengtong.hotline.tasks.urge_overdue_cases", 10 * 60),
         PeriodicTask("zhengtong.hotline.tasks.recount_reply_deadlines", 3600),

@@ -466,6 +466,45 @@ def test_a_correction_of_one_field_keeps_the_others(cast: ApplicationsCast) -> N
     assert {name: body["form_data"].get(name) for name in expected} == expected
 
 
+def test_a_correction_request_sent_twice_asks_the_applicant_once(cast: ApplicationsCast) -> None:
+    from zhengtong.eservices.models import Notification
+
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    clerk = logged_in(cast.clerk)
+    ask_for_correction(clerk, number, "请补充经营场所平面图")
+    [read] = _ok(applicant.get(f"{URL}/{number}"))["suspensions"]
+    told = Notification.objects.filter(user=cast.applicant).count()
+
+    # The button pressed twice (or the page posted again): nothing new is asked.
+    again = clerk.post(
+        f"{URL}/{number}/request-correction",
+        {"note": "请补充经营场所平面图"},
+        content_type="application/json",
+    )
+    assert again.status_code == 409, again.content.decode()
+    assert again.json()["code"] == "correction_already_requested"
+    task = open_task(clerk, number)
+    page = clerk.post(
+        f"/services/work/{task['id']}/",
+        {"action": "correction", "correction-note": "请补充经营场所平面图"},
+    )
+    assert "申请人已收到这条补正要求。" in page.content.decode()
+
+    [still] = _ok(applicant.get(f"{URL}/{number}"))["suspensions"]
+    assert still["note"] == "请补充经营场所平面图"
+    assert Notification.objects.filter(user=cast.applicant).count() == told
+    # The applicant's answer to the request as read is not refused as out of date.
+    body = _ok(
+        applicant.post(
+            f"{URL}/{number}/correction",
+            {"note": "已补充", "request_version": read["version"]},
+            content_type="application/json",
+        )
+    )
+    assert body["state"] == "submitted"
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_the_staff_member_who_asks_for_a_correction_hears_of_the_answer(
     cast: ApplicationsCast, language: str

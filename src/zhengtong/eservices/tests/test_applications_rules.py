@@ -957,3 +957,38 @@ def test_ratings_stored_with_chinese_tags_still_show(cast: ApplicationsCast) -> 
         .content.decode()
     )
     assert "Convenient service" in english and "办理慢" in english
+
+
+def test_a_date_field_takes_only_the_year_month_day_it_asks_for(cast: ApplicationsCast) -> None:
+    from zhengtong.eservices.actions import do_create_service_item, do_publish_service_item
+
+    schema = {
+        **FOOD.form_schema,
+        "properties": {
+            **FOOD.form_schema["properties"],
+            "opened_on": {"type": "string", "title": "开业日期", "format": "date"},
+        },
+    }
+    item = do_create_service_item(
+        cast.market, replace(FOOD, code="010011700199", form_schema=schema), actor=TEST_ACTOR
+    )
+    item = do_publish_service_item(item, actor=TEST_ACTOR)
+    applicant = Client()
+    applicant.force_login(cast.applicant)
+
+    def saved(day: str) -> Any:
+        return applicant.post(
+            "/api/services/applications/",
+            {"item_code": item.code, "form_data": {**MANUAL_FORM, "opened_on": day}},
+            content_type="application/json",
+        )
+
+    # Python reads these as dates too (ISO 8601's basic and week forms), but
+    # the field says YYYY-MM-DD, and the licence would print them as typed.
+    for day in ("20260301", "2026-W09-7", "2026W097"):
+        refused = saved(day)
+        assert refused.status_code == 400, (day, refused.content.decode())
+        assert refused.json()["detail"]["fields"] == {"opened_on": "日期格式应为 YYYY-MM-DD。"}
+    created = saved("2026-03-01")
+    assert created.status_code == 201, created.content.decode()
+    assert created.json()["form_data"]["opened_on"] == "2026-03-01"

@@ -85,3 +85,62 @@ def test_an_answer_sent_twice_is_told_as_answered_already(cast: ApplicationsCast
     assert "该差评已经答复。" in again.content.decode()
     row.refresh_from_db()
     assert row.response == "已约谈窗口人员并整改"
+
+
+def test_a_rectification_left_unanswered_past_its_deadline_is_flagged_to_the_department_once(
+    cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zhengtong.eservices.models import Notification
+    from zhengtong.eservices.tasks import flag_overdue_rectifications
+    from zhengtong.ledger.models import LedgerEntry
+
+    monday = next_monday()
+    # As above: a second licence for the same premises is issued at once only
+    # when the first is not yet in force, so the later rating is made first.
+    freeze(monkeypatch, monday + dt.timedelta(days=3))
+    answered = _rated_badly(cast, "等了很久")
+    freeze(monkeypatch, monday)
+    overdue = _rated_badly(cast, "窗口推诿")
+    leader = logged_in(cast.leader)
+    rows = {r.rating.application.number: r for r in Rectification.objects.all()}
+    assert (
+        leader.post(
+            WORK, {"rectification": rows[answered].pk, f"r{rows[answered].pk}-response": "已整改"}
+        ).status_code
+        == 302
+    )
+    due = rows[overdue].due_at
+
+    def told() -> list[Notification]:
+        return list(Notification.objects.filter(text__startswith="差评整改逾期"))
+
+    # Before the deadline there is nothing to tell.
+    freeze(monkeypatch, due - dt.timedelta(minutes=1))
+    flag_overdue_rectifications.enqueue()
+    assert told() == []
+
+    freeze(monkeypatch, due + dt.timedelta(minutes=1))
+    flag_overdue_rectifications.enqueue()
+    [notice] = told()
+    # Those who answer the department's ratings hear of it; the window clerk does not.
+    assert notice.user_id == cast.leader.pk
+    assert overdue in notice.text and answered not in notice.text
+    assert notice.link == WORK
+    # The worklist, where the leader's day starts, says so too (a new day's session).
+    leader = logged_in(cast.leader)
+    assert "1 件已逾期" in leader.get("/services/work/").content.decode()
+
+    # Once only, however often the scheduler runs it.
+    flag_overdue_rectifications.enqueue()
+    assert len(told()) == 1
+    assert LedgerEntry.objects.filter(action="eservices.flag_overdue_rectifications").count() == 1
+
+    # Once answered, it is no longer counted as overdue.
+    row = rows[overdue]
+    assert (
+        leader.post(
+            WORK, {"rectification": row.pk, f"r{row.pk}-response": "已约谈窗口人员"}
+        ).status_code
+        == 302
+    )
+    assert "件已逾期" not in leader.get("/services/work/").content.decode()

@@ -226,6 +226,31 @@ def test_a_shared_licence_whose_content_was_altered_shows_no_code_to_pass_on(
     assert "验证未通过" in altered
 
 
+def test_sharing_again_keeps_the_lifetime_just_chosen(cast: LicenceCast) -> None:
+    licence = issue_food_licence(cast)
+    owner = Client()
+    owner.force_login(cast.owner_user)
+    page = reverse("licences:detail", args=[licence.number])
+
+    def selected(text: str) -> list[str]:
+        return re.findall(r'<option value="(\d+)" selected>', text)
+
+    assert selected(_text(owner.get(page))) == ["7"]
+    shared = _text(owner.post(page, {"days": "30"}))
+    assert "licence-share-link" in shared
+    # The form offers the 30 days again, not the default: pressing the button
+    # once more (a second recipient) must not give a link of a week.
+    assert selected(shared) == ["30"]
+    again = re.search(
+        r'class="licence-share-link" href="http://testserver(/licences/shared/[^"]+)"',
+        _text(owner.post(page, {"days": selected(shared)[0]})),
+    )
+    assert again
+    in_four_weeks = timezone.now() + dt.timedelta(days=28)
+    with mock.patch("django.utils.timezone.now", return_value=in_four_weeks):
+        assert Client().get(again.group(1)).status_code == 200
+
+
 def test_a_share_link_has_one_of_the_offered_lifetimes(cast: LicenceCast) -> None:
     licence = issue_food_licence(cast)
     client = Client()
