@@ -7,6 +7,8 @@ import re
 import secrets
 
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -33,6 +35,10 @@ from zhengtong.regulation.receiver import password_digest
 _MN = re.compile(r"[0-9A-Za-z_-]{1,32}")
 _PW = re.compile(r"[^\s;,=&]{1,16}")
 _POLLUTANT = re.compile(r"[A-Za-z0-9]{2,16}")
+# Far above any limit in force (concentrations, pH, flows in m³/h); a larger
+# number, or infinity, is a typing error that would silence every alarm of
+# the pollutant and cannot be drawn on the point's chart or written as JSON.
+MAX_EMISSION_LIMIT = 1e12
 
 
 def do_register_point(
@@ -97,6 +103,11 @@ def do_set_emission_limit(
         raise InvalidInput(_("污染因子编码无效。"), code="invalid_pollutant")
     if not upper > 0:
         raise InvalidInput(_("排放限值应大于零。"), code="invalid_limit")
+    if upper > MAX_EMISSION_LIMIT:
+        raise InvalidInput(
+            _("排放限值不能超过 %(max)s。") % {"max": f"{MAX_EMISSION_LIMIT:,.0f}"},
+            code="invalid_limit",
+        )
     with transaction.atomic(durable=True):
         limit, _created = EmissionLimit.objects.update_or_create(
             point=point, pollutant=pollutant, defaults={"upper": upper, "unit": unit[:16]}
@@ -214,13 +225,26 @@ def do_check_suspicious_data(*, actor: Actor, now: dt.datetime | None = None) ->
             # Only measured emissions: a value held during maintenance or read off the
             # span gas during calibration is constant by design, and flagged so.
             Reading.objects.filter(
-                point=point, command="2011", received_at__gte=since, flag__in=JUDGED_FLAGS
+                point=point,
+                command="2011",
+                received_at__gte=since,
+                flag__in=JUDGED_FLAGS,
+                rtd__isnull=False,
             )
-            .order_by("-data_time")
-            .values_list("pollutant", "rtd")[: RECENT_VALUES * 12]
+            # Each pollutant's own latest values: a cap on the point's rows
+            # would leave every pollutant short of RECENT_VALUES on a device
+            # that reports more than a dozen, and nothing would be checked.
+            .annotate(
+                recency=Window(
+                    RowNumber(), partition_by=[F("pollutant")], order_by=F("data_time").desc()
+                )
+            )
+            .filter(recency__lte=RECENT_VALUES)
+            .order_by("pollutant", "-data_time")
+            .values_list("pollutant", "rtd")
         )
         for pollutant, rtd in rows:
-            if rtd is None:
+            if rtd is None:  # excluded above; says so to the type checker
                 continue
             if pollutant in ("a00000", "w00000"):
                 flow_positive = flow_positive or rtd > 0
@@ -287,9 +311,10 @@ def do_close_alarm(
 
     A confirmed over-limit or offline alarm goes on the enterprise's credit
     file as one record (one episode, however many readings it spans), dated
-    the day it began. The regulator leaves it off (``counts_for_credit``
-    False) when the note shows the enterprise is not at fault, e.g. a fault
-    of the monitoring device reported in time or a shutdown for maintenance.
+    the day it began (today at the latest). The regulator leaves it off
+    (``counts_for_credit`` False) when the note shows the enterprise is not at
+    fault, e.g. a fault of the monitoring device reported in time or a
+    shutdown for maintenance.
     """
     note = note.strip()
     if not note:
@@ -317,7 +342,9 @@ def do_close_alarm(
             record = add_credit_record(
                 locked.point.enterprise,
                 credit_kind,
-                timezone.localtime(locked.first_at).date(),
+                # A device whose clock runs ahead dates its values, and so the
+                # alarm, after today; the exceedance took place by today.
+                min(timezone.localtime(locked.first_at).date(), timezone.localdate(now)),
                 _alarm_credit_text(locked),
                 recorded_by=actor.label,
                 source_ref=f"alarm:{locked.pk}",

@@ -120,6 +120,11 @@ GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 THRESHOLD_GRADES: tuple[str, ...] = GRADES[:-1]
 DECAYS: tuple[str, ...] = ("none", "linear")
 FORMAT_VERSION = 1
+# A window longer than a century, or a draw weight finer than one in a
+# million (or above a million), is no policy but a typing error, and one the
+# calendar (dates end in year 9999) or the published draw rules cannot carry.
+MAX_VALIDITY_MONTHS = 1200
+MAX_WEIGHT_TERM = 1_000_000
 
 # What a line is about.
 COUNTED = "counted"
@@ -952,13 +957,16 @@ def _check_rules(rules: Mapping[str, KindRule], problems: list[str]) -> None:
                 message % {"path": point_path, "label": _label(kind, severity), "value": value}
             )
         _check_severity_order(kind, rule, path, problems)
-        if (
-            _need_int(rule.validity_months, f"{path}.validity_months", problems)
-            and rule.validity_months < 1
-        ):
-            problems.append(
-                _("%(path)s：有效期须至少 1 个月") % {"path": f"{path}.validity_months"}
-            )
+        if _need_int(rule.validity_months, f"{path}.validity_months", problems):
+            if rule.validity_months < 1:
+                problems.append(
+                    _("%(path)s：有效期须至少 1 个月") % {"path": f"{path}.validity_months"}
+                )
+            elif rule.validity_months > MAX_VALIDITY_MONTHS:
+                problems.append(
+                    _("%(path)s：有效期不能超过 %(max)d 个月")
+                    % {"path": f"{path}.validity_months", "max": MAX_VALIDITY_MONTHS}
+                )
         if rule.decay not in DECAYS:
             problems.append(_decay_problem(f"{path}.decay"))
         _check_cap(kind, rule, signs, path, problems)
@@ -1082,6 +1090,12 @@ def _check_draw_weights(weights: Mapping[str, Fraction], problems: list[str]) ->
         weight = weights[grade_letter]
         if not isinstance(weight, Fraction) or weight <= 0:
             problems.append(_("%(path)s：抽查权重须大于 0") % {"path": path})
+            continue
+        if weight.numerator > MAX_WEIGHT_TERM or weight.denominator > MAX_WEIGHT_TERM:
+            problems.append(
+                _("%(path)s：抽查权重的分子和分母都不能超过 %(max)d")
+                % {"path": path, "max": MAX_WEIGHT_TERM}
+            )
             continue
         checked.append((grade_letter, weight))
     for (higher, higher_weight), (lower, lower_weight) in itertools.pairwise(checked):

@@ -234,7 +234,7 @@ def my_credit(request: HttpRequest, which: Query[MyEnterpriseFilterIn]) -> MyCre
                 severity=row.record.severity,
                 occurred_on=row.record.occurred_on,
                 count=row.record.count,
-                description=row.record.description,
+                description=row.record.shown_description,
                 authority=row.record.authority,
                 source_ref=row.record.source_ref,
                 status=row.status,

@@ -321,6 +321,10 @@ def do_announce_inspection_task(
         required_qualification,
     )
     base = parse_ratio(base_ratio)
+    if draw_after is not None and timezone.is_naive(draw_after):
+        # A time without its offset is one read off the clock on the wall:
+        # Beijing time, the platform's, as the pages take it.
+        draw_after = timezone.make_aware(draw_after)
     now = timezone.now()
     with transaction.atomic(durable=True):
         if InspectionTask.objects.filter(code=code).exists():

@@ -78,7 +78,7 @@ def _item_out(repair: CreditRepair) -> RepairQueueItemOut:
             severity=record.severity,
             occurred_on=record.occurred_on,
             count=record.count,
-            description=record.description,
+            description=record.shown_description,
             authority=record.authority,
             source_ref=record.source_ref,
             repaired_at=record.repaired_at,

@@ -25,6 +25,7 @@ from zhengtong.regulation.credit_selectors import standing_of
 from zhengtong.regulation.hj212 import ErrorCode, HJ212Error, frame, parse_packet, segment_of
 from zhengtong.regulation.ingest import Accepted, Refused, store_batch
 from zhengtong.regulation.models import Alarm, CreditRecord, MonitoringPoint, Reading
+from zhengtong.regulation.tasks import check_suspicious_data
 
 MN = "010000A8900016F000169DC0"
 
@@ -264,6 +265,41 @@ def test_suspicious_data_is_flagged(
     assert do_check_suspicious_data(actor=TEST_ACTOR, now=now) == [f"{point.pk}:a21026"]
     alarm = Alarm.objects.get(kind="suspicious")
     assert detail in alarm.detail
+
+
+def test_a_flat_line_is_found_on_a_device_that_reports_many_pollutants(
+    point: MonitoringPoint,
+) -> None:
+    # A flue-gas system reports its gases beside oxygen, temperature,
+    # pressure, velocity and humidity: more than a dozen codes in each upload.
+    others = ["a01011", "a01012", "a01013", "a01014", "a19001", "a21002", "a21005", "a34013"]
+    others += ["a21001", "a21003", "a21004", "a21024"]
+    for minute in range(12):
+        varying = ",".join(
+            f"{code}-Rtd={10 + minute}.{n},{code}-Flag=N" for n, code in enumerate(others)
+        )
+        cp = (
+            f"DataTime=2026030108{minute:02d}00;a21026-Rtd=22.5,a21026-Flag=N;"
+            f"a00000-Rtd=100,a00000-Flag=N;{varying}"
+        )
+        raw = frame(
+            segment_of(
+                qn=f"2026030108{minute:02d}00000",
+                st="31",
+                cn="2011",
+                pw="123456",
+                mn=MN,
+                flag=5,
+                cp=cp,
+            )
+        )
+        store_batch(
+            [Accepted(point.pk, parse_packet(raw), raw, timezone.now())], [], actor=TEST_ACTOR
+        )
+    # The scheduled check finds the one pollutant that never moves, and only it.
+    assert check_suspicious_data.call() == 1
+    alarm = Alarm.objects.get(kind="suspicious")
+    assert alarm.pollutant == "a21026" and "恒值" in alarm.detail
 
 
 def test_ordinary_data_is_not_suspicious(point: MonitoringPoint) -> None:

@@ -174,6 +174,20 @@ def test_an_alarm_is_acknowledged_then_closed_with_a_note(cast: RegulationCast) 
         assert entry.subject_id == str(alarm.pk) and entry.actor_label == "周检"
 
 
+def test_an_alarm_dated_ahead_by_the_device_s_clock_is_closed_onto_today_s_file(
+    cast: RegulationCast,
+) -> None:
+    # The device's clock runs a day ahead: its values, and the alarm, are dated tomorrow.
+    store(cast.plant, local_now() + dt.timedelta(days=1), {"a21026": 52.5})
+    alarm = Alarm.objects.get(point=cast.plant, kind="over_limit")
+    closed = _ok(
+        _post(logged_in(cast.regulator), f"/alarms/{alarm.pk}/close", {"note": "超标属实，已立案"})
+    )
+    assert closed["state"] == "closed"
+    record = CreditRecord.objects.get(source_ref=f"alarm:{alarm.pk}")
+    assert record.occurred_on == timezone.localdate()
+
+
 def test_an_unknown_alarm_state_is_refused(cast: RegulationCast) -> None:
     response = logged_in(cast.regulator).get(f"{URL}/alarms", {"state": "pending"})
     _refused(response, 422, "invalid_input")
@@ -271,6 +285,25 @@ def test_registration_refuses_what_is_wrong(cast: RegulationCast) -> None:
     )
     assert not MonitoringPoint.objects.filter(mn="43010200000000000000A009").exists()
     assert EmissionLimit.objects.get(point=cast.plant, pollutant="a21026").upper == 35.0
+
+
+def test_a_limit_too_large_to_be_one_is_refused_and_the_point_page_still_shows(
+    cast: RegulationCast,
+) -> None:
+    admin = logged_in(cast.admin)
+    path = f"{URL}/points/{PLANT_MN}/limits/a21026"
+    # JSON's own largest numbers, and the infinity a lax client sends as text:
+    # a limit nothing can exceed, which the API could not even write back as JSON.
+    for upper in ("1e308", '"Infinity"', "1e13"):
+        _refused(
+            admin.put(path, f'{{"upper": {upper}}}', content_type="application/json"),
+            400,
+            "invalid_limit",
+        )
+    assert EmissionLimit.objects.get(point=cast.plant, pollutant="a21026").upper == 35.0
+    assert logged_in(cast.regulator).get(f"/regulation/points/{PLANT_MN}/").status_code == 200
+    # A large real limit (a flow in m³/h) is still taken.
+    assert _ok(_put(admin, f"/points/{PLANT_MN}/limits/a00000", {"upper": 5e6}))["upper"] == 5e6
 
 
 def test_regulators_and_others_may_not_register_points_or_set_limits(

@@ -231,6 +231,29 @@ def test_only_administrators_publish_a_scorecard_and_bad_ones_are_named(cast: Cr
     assert _ok(Client().get(f"{URL}/scorecard"))["number"] == 2
 
 
+def test_a_scorecard_beyond_the_calendar_or_the_draw_is_named_not_published(
+    cast: CreditCast,
+) -> None:
+    major_penalty(cast.materials)
+    admin = logged_in(cast.admin)
+    # "Counts for ever" typed as a window of 99,999 months, which ends in
+    # the year 10360; and weights no draw rule could be written with.
+    config = json.loads(json.dumps(DEFAULT_CONFIG))
+    config["kinds"]["penalty"]["validity_months"] = 99999
+    config["draw_weights"] = {"A": "1e-9999", "B": "1", "C": "2", "D": "4"}
+    bad = _refused(
+        _post(admin, "/scorecard", {"config": config, "note": "永久有效"}), 400, "invalid_scorecard"
+    )
+    paths = {problem.partition("：")[0] for problem in bad["detail"]["problems"]}
+    assert paths == {"kinds.penalty.validity_months", "draw_weights.A"}
+    assert _ok(Client().get(f"{URL}/scorecard"))["number"] == 1
+    # A century still is a window, and a weight of a million a weight.
+    config["kinds"]["penalty"]["validity_months"] = 1200
+    config["draw_weights"] = {"A": "1/1000000", "B": "1", "C": "2", "D": "1000000"}
+    assert _ok(_post(admin, "/scorecard", {"config": config, "note": "长期"}), 201)["number"] == 2
+    assert _ok(logged_in(cast.regulator).get(f"{URL}/enterprises/{cast.materials.credit_code}"))
+
+
 # --- the serious-dishonesty list ------------------------------------------------------------
 
 

@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
+from zhengtong.core.i18n import stored_text
 from zhengtong.core.models import Department, Enterprise
 from zhengtong.core.testing import (
     TEST_ACTOR,
@@ -375,6 +377,34 @@ def test_the_queue_api_lists_pending_requests_first_for_the_regions_of_the_post(
         422,
         "invalid_input",
     )
+
+
+def test_a_record_the_platform_wrote_reads_in_the_reader_s_language_in_both_apis(
+    cast: RepairCast,
+) -> None:
+    # Worded as a closed over-limit alarm puts it on the file: stored in the
+    # platform's language, with what it was made from beside it.
+    written = stored_text(
+        gettext_noop("%(point)s %(pollutant)s 超标排放（最高 %(value)s，限值 %(limit)s）"),
+        point="1号排放口",
+        pollutant="a21026",
+        value="52.5",
+        limit="35",
+    )
+    target = record(cast.plant, "over_limit_alarm", months_ago(4), description=written)
+    request(cast, target)
+    owner = logged_in(cast.owner)
+    owner.cookies["django_language"] = "en"
+    mine = _ok(
+        owner.get(f"{API}/my/credit", {"uscc": cast.plant.credit_code}, HTTP_ACCEPT_LANGUAGE="en")
+    )
+    (shown,) = mine["records"]
+    assert "emissions over the limit" in shown["description"]
+    regulator = logged_in(cast.regulator)
+    regulator.cookies["django_language"] = "en"
+    (queued,) = _ok(regulator.get(f"{API}/repairs/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "emissions over the limit" in queued["record"]["description"]
+    assert "超标排放" not in queued["record"]["description"] + shown["description"]
 
 
 def test_the_queue_api_is_refused_to_all_but_credit_regulators(cast: RepairCast) -> None:

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.regulation import inspection_draw as draw
 from zhengtong.regulation.inspection_actions import do_draw_inspection_task
@@ -190,6 +191,16 @@ def test_bad_tasks_get_stable_codes(cast: InspectionCast) -> None:
     # A cancelled task reveals its seed: what it would have drawn can be computed.
     assert cancelled["seed"] == InspectionTask.objects.get(code="LATER").seed_hex
     assert InspectionTask.objects.get(code="LATER").state == DrawState.CANCELLED
+
+
+def test_a_draw_time_without_an_offset_is_taken_as_beijing_time(cast: InspectionCast) -> None:
+    http = logged_in(cast.regulator)
+    tomorrow = timezone.localtime(timezone.now(), SHANGHAI).date() + dt.timedelta(days=1)
+    task = _ok(_post(http, "/tasks", _task_in(draw_after=f"{tomorrow}T09:30:00")), 201)
+    expected = dt.datetime.combine(tomorrow, dt.time(9, 30), tzinfo=SHANGHAI)
+    assert dt.datetime.fromisoformat(task["draw_after"]) == expected
+    assert InspectionTask.objects.get(code=task["code"]).draw_after == expected
+    _refused(_post(http, f"/tasks/{task['code']}/draw", {}), 409, "too_early")
 
 
 # --- the inspector register --------------------------------------------------------------------
