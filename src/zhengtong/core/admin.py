@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +36,7 @@ from zhengtong.core.models import (
     Person,
     Region,
 )
+from zhengtong.core.validators import normalise
 
 
 def admin_actor(request: HttpRequest) -> Actor:
@@ -66,6 +67,21 @@ class RegisterAdmin(ActionAdminMixin, admin.ModelAdmin[M]):
 
     def register(self, actor: Actor, data: dict[str, Any]) -> M:
         raise NotImplementedError
+
+
+class IdNumberSearchMixin:
+    """Searches for a 身份证号 as the register stores it.
+
+    Staff type what is on the card, often with a Chinese input method left in
+    full width (４３０１…Ｘ); the register holds the ASCII form.
+    """
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        return super().get_search_results(  # type: ignore[misc,no-any-return]
+            request, queryset, normalise(search_term)
+        )
 
 
 @admin.register(Region)
@@ -128,7 +144,7 @@ class DepartmentAdmin(RegisterAdmin[Department]):
 
 
 @admin.register(Person)
-class PersonAdmin(RegisterAdmin[Person]):
+class PersonAdmin(IdNumberSearchMixin, RegisterAdmin[Person]):
     form = PersonRegistrationForm
     list_display = ("masked_name", "masked_id_number", "sex", "region")
     list_filter = ("sex",)

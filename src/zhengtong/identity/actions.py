@@ -370,7 +370,7 @@ def do_change_password(user: User, password: str, *, actor: Actor) -> User:
 def _new_user(
     username: str, password: str, *, audience: str, person: Person | None, display_name: str
 ) -> User:
-    username = username.strip()
+    username = _typed_username(username)
     field = User._meta.get_field("username")
     try:
         field.run_validators(username)
@@ -380,7 +380,9 @@ def _new_user(
         raise InvalidInput(
             " ".join(exc.messages), code="invalid_username", detail={"field": "username"}
         ) from exc
-    if User.objects.filter(username=username).exists():
+    # Names differing only in case would pass for one another in lists and
+    # audit labels (ZhangSan beside zhangsan), so they count as taken too.
+    if User.objects.filter(username__iexact=username).exists():
         raise Conflict(_("用户名已被使用。"), code="username_taken", detail={"field": "username"})
     if person is not None and User.objects.filter(person=person).exists():
         raise Conflict(
@@ -393,6 +395,12 @@ def _new_user(
     user.set_password(password)
     user.save()
     return user
+
+
+def _typed_username(username: str) -> str:
+    # NFKC, as Django's own forms do: the full-width letters of a Chinese
+    # input method (ｚｈａｎｇｓａｎ) become the ASCII ones they look like.
+    return User.normalize_username(username).strip()
 
 
 def _validate_password(password: str, user: User) -> None:
@@ -569,7 +577,9 @@ def do_revoke_client(client: SystemClient, *, actor: Actor) -> SystemClient:
 def do_log_in(request: HttpRequest, username: str, password: str) -> User:
     """Log a user in with username and password, refusing while throttled."""
     ip = client_ip(request)
-    username = username.strip()[: User._meta.get_field("username").max_length]
+    # Normalised as accounts are named, so that a name typed in full width
+    # logs in and its failures count against the same account.
+    username = _typed_username(username)[: User._meta.get_field("username").max_length]
     # Checked before the password, so that a throttled guesser learns nothing.
     _refuse_if_throttled(username, ip)
     user = authenticate(request, username=username, password=password)

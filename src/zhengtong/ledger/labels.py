@@ -47,6 +47,7 @@ for _code, _label in (
     ("core.register_department", _("登记部门")),
     ("core.register_person", _("登记自然人")),
     ("core.register_enterprise", _("登记企业")),
+    ("core.record_holiday_arrangement", _("录入节假日安排")),
     # Accounts, posts, roles and G2G clients.
     ("identity.create_citizen", _("开设个人账户")),
     ("identity.create_enterprise_user", _("开设企业账户")),
@@ -120,6 +121,8 @@ for _code, _label in (
     ("exchange.batch_look_up", _("批量查询共享数据")),
     ("exchange.verify", _("核验共享数据")),
     ("exchange.read_changes", _("读取数据变更")),
+    ("exchange.read_dataset_changes", _("读取数据集变更记录")),
+    ("exchange.recount_answer_deadlines", _("重算共享申请答复期限")),
     # The 12345 hotline.
     ("hotline.submit_case", _("登记诉求")),
     ("hotline.dispatch_case", _("派发工单")),
@@ -134,6 +137,7 @@ for _code, _label in (
     ("hotline.supervise_case", _("督办工单")),
     ("hotline.rate_case", _("评价工单")),
     ("hotline.urge_overdue_cases", _("催办超期工单")),
+    ("hotline.recount_reply_deadlines", _("重算工单答复期限")),
     ("hotline.set_time_limit", _("设置办理时限")),
     ("hotline.remove_time_limit", _("删除办理时限")),
     ("hotline.set_routing_rule", _("设置派单规则")),

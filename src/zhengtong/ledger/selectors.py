@@ -122,12 +122,14 @@ def read_nodes(nodes: Iterable[tuple[int, int]]) -> merkle.NodeReader:
     return read
 
 
-def _check_size(tree_size: int, state: TreeState) -> None:
+def _check_size(tree_size: int, state: TreeState, *, field: str = "tree_size") -> None:
+    # ``field`` names the parameter the caller sent, so that a client can tell
+    # which of two sizes was out of range.
     if not 0 <= tree_size <= state.size:
         raise InvalidInput(
             _("树大小须在 0 到 %(size)s 之间。") % {"size": state.size},
             code="invalid_tree_size",
-            detail={"field": "tree_size", "max": state.size},
+            detail={"field": field, "max": state.size},
         )
 
 
@@ -167,7 +169,7 @@ def inclusion_proof_for(seq: int, tree_size: int) -> InclusionProof:
 def consistency_proof_for(old_size: int, new_size: int) -> ConsistencyProof:
     """Return the proof that the tree of ``old_size`` entries is a prefix of ``new_size``."""
     state = tree_state()
-    _check_size(new_size, state)
+    _check_size(new_size, state, field="new_size")
     if not 1 <= old_size <= new_size:
         raise InvalidInput(
             _("旧树大小须在 1 到新树大小之间。"),

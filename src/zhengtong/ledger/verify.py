@@ -304,6 +304,9 @@ def verify_ledger(
     progress: Callable[[int], None] | None = None,
 ) -> Report:
     """Check every entry, stored subtree, the head and every signed tree head."""
+    if chunk_size < 1:
+        # A chunk of no entries would never move the check forward.
+        raise ValueError("chunk_size must be at least 1")
     head = LedgerHead.objects.filter(pk=LedgerHead.SINGLETON).first()
     hasher = get_hasher(head.hash_algorithm if head is not None else settings.LEDGER_HASH)
     tree_size = head.tree_size if head is not None else 0

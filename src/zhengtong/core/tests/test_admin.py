@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from zhengtong.core.actions import ArrangedDay, do_record_holiday_arrangement
+from zhengtong.core.masking import mask_id_number
 from zhengtong.core.models import Department, HolidayArrangement, Person
 from zhengtong.core.testing import (
     TEST_ACTOR,
@@ -137,3 +138,13 @@ def test_recorded_holiday_notices_are_shown_read_only(staff: Client) -> None:
     )
     assert changed.status_code == 403
     assert HolidayArrangement.objects.get().notice == "国办发明电（测试）"
+
+
+def test_staff_find_a_person_by_a_number_typed_in_full_width(staff: Client) -> None:
+    make_person("张三", id_number=NUMBER)
+    typed = NUMBER.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}).lower()
+
+    response = staff.get("/admin/core/person/", {"q": typed})
+
+    assert response.context["cl"].result_count == 1
+    assert mask_id_number(NUMBER) in response.content.decode()

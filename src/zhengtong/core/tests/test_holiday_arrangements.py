@@ -115,6 +115,41 @@ def test_a_recorded_notice_decides_the_working_days_of_a_year_the_package_lacks(
     assert entry.subject_id == str(arrangement.pk)
 
 
+@pytest.mark.parametrize(
+    ("encoding", "newline"), [("gbk", "\r\n"), ("gb18030", "\n"), ("utf-8-sig", "\r\n")]
+)
+def test_a_file_saved_by_excel_is_read(
+    tmp_path: Path, django_capture_on_commit_callbacks: Any, encoding: str, newline: str
+) -> None:
+    # Excel on a Chinese Windows saves CSV in GBK with CRLF line ends, or with
+    # a BOM when "CSV UTF-8" is chosen.
+    file = tmp_path / "arrangement.csv"
+    rows = ["date,kind,name", *LABOUR_DAY_ROWS, ",,", " , , ", ""]
+    file.write_bytes(newline.join(rows).encode(encoding))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "record_holiday_arrangement",
+            str(file),
+            "--year",
+            str(YEAR),
+            "--notice",
+            NOTICE,
+            stdout=io.StringIO(),
+        )
+    assert not is_working_day(HOLIDAY_MONDAY)
+    assert set(HolidayArrangement.objects.get().days.values_list("name", flat=True)) == {"劳动节"}
+
+
+def test_a_file_in_no_known_encoding_records_nothing(tmp_path: Path) -> None:
+    file = tmp_path / "arrangement.csv"
+    file.write_bytes(b"date,kind,name\n" + b"\xff\xfe\xff\n")
+    with pytest.raises(CommandError, match="GB 18030"):
+        call_command(
+            "record_holiday_arrangement", str(file), "--year", str(YEAR), "--notice", NOTICE
+        )
+    assert not HolidayArrangement.objects.exists()
+
+
 def test_a_corrected_notice_replaces_the_year_s_days(record: Record) -> None:
     record(LABOUR_DAY_ROWS)
     corrected = f"{NOTICE}（更正）"

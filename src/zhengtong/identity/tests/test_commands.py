@@ -51,3 +51,28 @@ def test_it_reports_a_refusal_as_a_command_error(monkeypatch: pytest.MonkeyPatch
             "--role",
             "administrator",
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("variant", ["Admin", "ＡＤＭＩＮ", "ａｄｍｉｎ"])
+def test_it_refuses_a_username_that_differs_from_a_taken_one_in_case_or_width(
+    monkeypatch: pytest.MonkeyPatch, variant: str
+) -> None:
+    make_department("长沙市数据资源管理局", code="changsha-data")
+    monkeypatch.setenv("ZHENGTONG_NEW_PASSWORD", PASSWORD)
+    arguments = ["--name", "管理员", "--department", "changsha-data", "--role", "clerk"]
+    call_command("create_staff", "admin", *arguments)
+    with pytest.raises(CommandError, match="username_taken"):
+        call_command("create_staff", variant, *arguments)
+    assert list(User.objects.values_list("username", flat=True)) == ["admin"]
+
+
+@pytest.mark.django_db
+def test_a_username_typed_in_full_width_is_stored_in_ascii(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_department("长沙市数据资源管理局", code="changsha-data")
+    monkeypatch.setenv("ZHENGTONG_NEW_PASSWORD", PASSWORD)
+    arguments = ["--name", "李四", "--department", "changsha-data", "--role", "clerk"]
+    call_command("create_staff", "ｌｉｓｉ", *arguments)
+    assert User.objects.filter(username="lisi").exists()

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from zhengtong.core.errors import NotAuthenticated, Throttled
 from zhengtong.core.testing import TEST_ACTOR, make_person
@@ -165,3 +165,17 @@ def test_production_hashes_passwords_with_argon2(db: None) -> None:
         user = do_create_citizen("argon", PASSWORD, make_person("韩梅梅"), actor=TEST_ACTOR)
         assert user.password.startswith("argon2")
         assert do_log_in(request_from(), "argon", PASSWORD) == user
+
+
+def test_a_username_typed_in_full_width_logs_in_on_the_page(cast: Cast, client: Client) -> None:
+    # A Chinese input method left in full-width mode types ｚｈａｎｇｓａｎ.
+    response = client.post("/login/", {"username": "ｚｈａｎｇｓａｎ", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(cast.zhangsan.pk)
+
+
+def test_failures_typed_in_full_width_count_against_the_account(cast: Cast) -> None:
+    for _attempt in range(LIMIT):
+        fail("ｚｈａｎｇｓａｎ", ip="198.51.100.10")
+    with pytest.raises(Throttled):
+        do_log_in(request_from("192.0.2.10"), "zhangsan", PASSWORD)

@@ -115,6 +115,17 @@ def test_it_refuses_proofs_outside_the_tree(client: Client) -> None:
     _error(_get(client, "ledger_consistency_proof", old_size="x"), 422, "invalid_input")
 
 
+def test_a_refused_size_names_the_parameter_that_was_out_of_range(client: Client) -> None:
+    append(5)
+    do_seal_ledger(actor=SYSTEM)
+    inclusion = _get(client, "ledger_inclusion_proof", {"seq": 1}, tree_size=-1)
+    too_new = _get(client, "ledger_consistency_proof", old_size=2, new_size=99)
+    too_old = _get(client, "ledger_consistency_proof", old_size=4, new_size=3)
+    for response, field in [(inclusion, "tree_size"), (too_new, "new_size"), (too_old, "old_size")]:
+        _error(response, 400, "invalid_tree_size")
+        assert response.json()["detail"]["field"] == field
+
+
 def test_a_consistency_proof_between_two_heads_verifies(client: Client) -> None:
     append(3)
     old = _sth_after_seal(client)

@@ -1,12 +1,15 @@
 """The audit page names actions and subjects readably and keeps their codes for searching."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 
+from zhengtong.core.calendar import calendar_coverage
 from zhengtong.core.models import Person
 from zhengtong.ledger.labels import ACTION_LABELS, action_label, subject_type_label
 from zhengtong.ledger.tests.cast import LedgerCast, append
@@ -46,6 +49,22 @@ def test_the_names_follow_the_language(client: Client, cast: LedgerCast) -> None
         person = str(Person._meta.verbose_name)
     assert re.search(r"[A-Za-z]", person)
     assert f'<span title="core.Person">{person}</span>' in cells
+
+
+def test_a_recorded_holiday_notice_is_named_on_the_page(
+    client: Client, cast: LedgerCast, tmp_path: Path
+) -> None:
+    year = calendar_coverage().stop
+    notice = tmp_path / "notice.csv"
+    notice.write_text(f"date,kind,name\n{year}-01-01,休,元旦\n", encoding="utf-8")
+    call_command(
+        "record_holiday_arrangement", str(notice), "--year", str(year), "--notice", "国办发明电"
+    )
+    client.force_login(cast.auditor)
+    response = client.get(URL, {"action": "core.record_holiday_arrangement"})
+    (row,) = response.context["rows"]
+    cells = _row_cells(response.content.decode(), row.entry.seq)
+    assert '<span title="core.record_holiday_arrangement">录入节假日安排</span>' in cells
 
 
 def test_an_action_without_a_name_is_shown_by_its_code(client: Client, cast: LedgerCast) -> None:
@@ -89,3 +108,16 @@ def test_every_kind_of_subject_is_named_in_both_languages(client: Client, cast: 
             english = subject_type_label(label)
         assert not re.search(r"[A-Za-z]", chinese), label
         assert english != chinese, label
+
+
+def test_every_action_the_platform_records_by_name_is_named_on_the_page() -> None:
+    # An action without a name shows as its code to auditors; the literal
+    # action names written in the modules' code must all have one.
+    source = Path(apps.get_app_config("ledger").path).parent
+    recorded = set()
+    for path in source.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        recorded |= set(re.findall(r'action="([a-z_]+\.[a-z_]+)"', path.read_text("utf-8")))
+    assert recorded, "no action names found: the pattern no longer fits the code"
+    assert sorted(recorded - set(ACTION_LABELS)) == []

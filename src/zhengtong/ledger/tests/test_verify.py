@@ -1,5 +1,6 @@
 """``ledger_verify`` finds tampering, names the first tampered entry, and says how."""
 
+import signal
 from io import StringIO
 from pathlib import Path
 
@@ -343,3 +344,27 @@ def test_an_entry_inserted_beyond_a_growing_log_is_still_found(ledger: None) -> 
     raw_sql([_insert(SIZE + 5, "core.forged")])
     report = verify_ledger(chunk_size=5, progress=keep_working)
     assert _first(report) == (INSERTED, SIZE + 5)
+
+
+@pytest.mark.parametrize("size", ["0", "-5"])
+def test_a_chunk_size_below_one_is_refused_rather_than_looping(ledger: None, size: str) -> None:
+    # Without the check, a chunk of no entries never moved on: the command hung.
+    def hung(signum: int, frame: object) -> None:
+        raise AssertionError("ledger_verify did not finish")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        with pytest.raises(CommandError, match="chunk-size"):
+            call_command("ledger_verify", "--chunk-size", size, stdout=StringIO())
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_trusted_key_that_cannot_be_read_is_a_command_error(ledger: None, tmp_path: Path) -> None:
+    not_a_key = tmp_path / "notes.pem"
+    not_a_key.write_text("-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n")
+    for path in (tmp_path / "missing.pem", not_a_key):
+        with pytest.raises(CommandError, match=path.name):
+            call_command("ledger_verify", "--trusted-key", str(path), stdout=StringIO())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from zhengtong.core.actions import ArrangedDay, do_record_holiday_arrangement
 from zhengtong.core.actors import Actor
@@ -76,9 +77,21 @@ class Command(BaseCommand):
 def read_arrangement(path: Path) -> tuple[list[ArrangedDay], list[str]]:
     """Read the file's days; return them with every problem, each naming its row."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        raw = path.read_bytes()
+    except OSError as error:
         raise CommandError(f"{path}: {error}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel on a Chinese Windows saves "CSV" in the ANSI code page, GBK,
+        # which GB 18030 extends; a file that is neither is refused.
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as error:
+            raise CommandError(
+                _("%(path)s：编码既不是 UTF-8 也不是 GB 18030（%(error)s）。")
+                % {"path": path, "error": error}
+            ) from None
     reader = csv.DictReader(text.splitlines())
     missing = {"date", "kind", "name"} - set(reader.fieldnames or [])
     if missing:
@@ -86,6 +99,9 @@ def read_arrangement(path: Path) -> tuple[list[ArrangedDay], list[str]]:
     days: list[ArrangedDay] = []
     problems: list[str] = []
     for row_number, row in enumerate(reader, start=2):  # row 1 is the header
+        if not any(isinstance(value, str) and value.strip() for value in row.values()):
+            # Spreadsheets save rows that were once formatted as ",,": no day.
+            continue
         kind = (row["kind"] or "").strip()
         if kind not in HOLIDAY_KINDS | WORKING_KINDS:
             problems.append(

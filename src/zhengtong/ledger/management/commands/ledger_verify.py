@@ -4,6 +4,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
@@ -31,9 +33,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        trusted = [
-            key_id_of(raw_public_key_from_pem(Path(p).read_bytes())) for p in options["trusted_key"]
-        ]
+        if options["chunk_size"] < 1:
+            raise CommandError(
+                _("--chunk-size 须至少为 1，实为 %(size)s。") % {"size": options["chunk_size"]}
+            )
+        trusted = [_trusted_key_id(Path(p)) for p in options["trusted_key"]]
         started = time.perf_counter()
         report = verify_ledger(trusted_key_ids=trusted, chunk_size=options["chunk_size"])
         elapsed = time.perf_counter() - started
@@ -62,3 +66,13 @@ class Command(BaseCommand):
                 % {"kind": first.kind, "seq": first.seq}
             )
         raise CommandError(_("审计日志校验未通过。"))
+
+
+def _trusted_key_id(path: Path) -> str:
+    """Return the key id of a key file given on the command line, or say what is wrong with it."""
+    try:
+        return key_id_of(raw_public_key_from_pem(path.read_bytes()))
+    except (OSError, ValueError, TypeError, ImproperlyConfigured, UnsupportedAlgorithm) as error:
+        raise CommandError(
+            _("无法读取受信任的密钥文件 %(path)s：%(error)s") % {"path": path, "error": error}
+        ) from None
