@@ -416,7 +416,7 @@ def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
     """The valid values above their point's limit, worked out before the write turn.
 
     Only data flagged N (normal) or T (over the measuring range) counts (see
-    ``JUDGED_FLAGS``). A reading sent twice in the batch counts once. Values
+    ``JUDGED_FLAGS``). The rows hold each reading once (``_first_copies``). Values
     are judged against the limit in force, whatever an open alarm was raised under.
     """
     point_ids = {row[_POINT] for row in rows}
@@ -658,6 +658,35 @@ def _match_command_answers(accepted: Sequence[Accepted]) -> int:
     return len(changed)
 
 
+def _first_copies(accepted: Sequence[Accepted]) -> list[ReadingRow]:
+    """The batch's reading rows, each reading once: the first copy sent, as the insert keeps it.
+
+    A reading sent twice in one batch (a resend beside its original, or two
+    uploads with the same DataTime) is stored once; the alarms must judge
+    that copy, not a later one with another value. Uploads are compared by
+    point, command and time, which all rows of an upload share, so only an
+    upload repeated in the batch costs a look at its pollutants.
+    """
+    rows: list[ReadingRow] = []
+    firsts: dict[tuple[int, str, dt.datetime], list[ReadingRow]] = {}
+    taken: dict[tuple[int, str, dt.datetime], set[str]] = {}
+    for item in accepted:
+        item_rows = readings_of(item)
+        if not item_rows:
+            continue
+        head = item_rows[0]
+        upload = (head[_POINT], head[_COMMAND], head[_DATA_TIME])
+        first = firsts.setdefault(upload, item_rows)
+        if first is not item_rows:
+            codes = taken.get(upload)
+            if codes is None:
+                codes = taken[upload] = {row[_POLLUTANT] for row in first}
+            item_rows = [row for row in item_rows if row[_POLLUTANT] not in codes]
+            codes.update(row[_POLLUTANT] for row in item_rows)
+        rows.extend(item_rows)
+    return rows
+
+
 def store_batch(
     accepted: Sequence[Accepted],
     refused: Sequence[Refused],
@@ -667,13 +696,14 @@ def store_batch(
 ) -> int:
     """Commit a batch of accepted and refused packets and of the commands sent to devices.
 
-    Return the readings offered for insert. A command is stored before the
-    batch's answers are matched, so an answer in the same batch finds it.
+    Return the readings offered for insert, a reading sent twice in the batch once. A
+    command is stored before the batch's answers are matched, so an answer in the same
+    batch finds it.
     """
     if not accepted and not refused and not commands:
         return 0
     now = timezone.now()
-    rows = [row for item in accepted for row in readings_of(item)]
+    rows = _first_copies(accepted)
     digest = hashlib.sha256()
     for item in accepted:
         digest.update(item.raw)

@@ -13,8 +13,9 @@ readings' unique key makes a resend harmless.
 
 A bad frame is refused with its reason, logged, counted against the device
 when its MN is known, and never answered; it never closes the connection or
-touches another device's. Split uploads (Flag D bit, PNUM/PNO) are held
-until all their packets have arrived and stored as one upload.
+touches another device's. A piece of a split upload (Flag D bit,
+PNUM/PNO) is stored and answered as it comes, with its own DataTime or that
+of another piece under its QN (see ``Receiver._take_piece``).
 
 A time calibration request (1013) is answered at once (9013) and followed on
 the same connection by the command that sets the device's time (1012), which
@@ -78,7 +79,9 @@ T = TypeVar("T")
 
 ACTOR = Actor.system("regulation.hj212_server")
 _MN = re.compile(rb"MN=([^;]{0,40})")
-# How long the pieces of a split upload may take to arrive.
+# How long the pieces of a split upload may take to arrive, and how long a
+# stored one is remembered for a piece sent again (HJ 212-2017 table 1: a
+# device waits 5 to 10 s for an answer and sends up to three times more).
 SPLIT_TIMEOUT_S = 60.0
 # Registered points are re-read this often, so new devices are let in.
 POINTS_REFRESH_S = 30.0
@@ -143,8 +146,15 @@ class _Pending:
 
 @dataclass(slots=True)
 class _Split:
-    pieces: dict[int, tuple[Packet, bytes]] = field(default_factory=dict)
-    started: float = field(default_factory=time.monotonic)
+    """The pieces of one split upload (one MN and QN) seen in the last minute."""
+
+    pnum: int
+    # Pieces waiting for the DataTime another piece carries, or for the rest
+    # of an upload that is stored whole; by PNO.
+    waiting: dict[int, tuple[Packet, bytes]] = field(default_factory=dict)
+    # The DataTime a piece under this QN carried, for the pieces without one.
+    data_time: str | None = None
+    seen: float = field(default_factory=time.monotonic)
 
 
 @dataclass(slots=True)
@@ -195,6 +205,7 @@ class Receiver:
         self._points_loading: asyncio.Future[None] | None = None
         self._verified: set[tuple[str, str]] = set()
         self._splits: dict[tuple[str, str], _Split] = {}
+        self._splits_swept = 0.0  # when the expired splits were last looked for
         self._unknown_seen = False
         self.stats = Stats()
 
@@ -484,30 +495,61 @@ class Receiver:
         writer: asyncio.StreamWriter,
         received_at: dt.datetime,
     ) -> None:
-        key = (packet.mn, packet.qn or "")
-        split = self._splits.setdefault(key, _Split())
+        """Take one piece of a split upload (Flag D bit, PNUM/PNO).
+
+        A piece of readings that says when they were taken (DataTime) is
+        stored and answered on its own: HJ 212-2017 tables C.49 and C.50
+        send each piece under a QN of its own, each with its DataTime, and
+        have the device wait for a piece's answer before it sends the next,
+        so a receiver waiting for the whole would never get it. A piece
+        without a DataTime takes the one of a piece under the same QN, at
+        once if that came first, or when it comes. Anything else (another
+        command) is stored whole once every piece arrived.
+        """
         assert packet.pno is not None and packet.pnum is not None
-        said = next((piece.pnum for piece, _raw in split.pieces.values()), packet.pnum)
-        if packet.pnum != said:
-            # Pieces that disagree on how many there are make no upload: none
-            # of them is acknowledged, so the device sends the whole again.
-            del self._splits[key]
+        self._expire_splits()
+        key = (packet.mn, packet.qn or "")
+        split = self._splits.get(key)
+        if split is None:
+            split = self._splits[key] = _Split(packet.pnum)
+        elif packet.pnum != split.pnum:
+            # Pieces that disagree on how many there are: this one is refused,
+            # unanswered, so the device sends it again; what was stored stands.
             error = HJ212Error(
                 ErrorCode.BAD_PACKET_NUMBER,
                 gettext_noop("%(name)s=%(value)d，而 %(qn)s 之前的分包为 %(name)s=%(said)d"),
                 name="PNUM",
                 value=packet.pnum,
                 qn=f"QN {packet.qn}",
-                said=said,
+                said=split.pnum,
             )
             self._refuse(auth.point_id, packet.mn, error, peer, raw, received_at)
             return
-        split.pieces[packet.pno] = (packet, raw)
-        if len(split.pieces) < packet.pnum:
-            self._expire_splits()
+        split.seen = time.monotonic()
+        if packet.cn in DATA_COMMANDS:
+            data_time = _data_time_text(packet)
+            if data_time is not None:
+                split.data_time = data_time
+                self._queue_piece(packet, raw, auth, writer, received_at)
+                for waiting, waiting_raw in split.waiting.values():
+                    dated = _dated(waiting, data_time)
+                    self._queue_piece(dated, waiting_raw, auth, writer, received_at)
+                split.waiting.clear()
+                return
+            if split.data_time is not None:
+                dated = _dated(packet, split.data_time)
+                self._queue_piece(dated, raw, auth, writer, received_at)
+                return
+        split.waiting[packet.pno] = (packet, raw)
+        if len(split.waiting) < packet.pnum:
             return
         del self._splits[key]
-        pieces = [split.pieces[n] for n in sorted(split.pieces)]
+        pieces = [split.waiting[n] for n in sorted(split.waiting)]
+        combined_raw = b"".join(raw for _piece, raw in pieces)
+        if packet.cn in DATA_COMMANDS:
+            # Every piece came and none said when its readings were taken.
+            self._refuse(auth.point_id, packet.mn, _no_data_time(), peer, combined_raw, received_at)
+            return
         first = pieces[0][0]
         whole = first._replace(
             items=tuple(item for piece, _raw in pieces for item in piece.all_items()),
@@ -515,22 +557,39 @@ class Receiver:
             pnum=None,
             pno=None,
         )
-        combined_raw = b"".join(raw for _piece, raw in pieces)
-        if whole.cn in DATA_COMMANDS and whole.data_time is None:
-            # Any piece may carry the DataTime, so only the whole can be judged.
-            self._refuse(auth.point_id, packet.mn, _no_data_time(), peer, combined_raw, received_at)
-            return
         answers = b"".join(
             data_ack(piece, version=auth.flag_version) for piece, _raw in pieces if piece.needs_ack
         )
         self._queue(Accepted(auth.point_id, whole, combined_raw, received_at), writer, answers)
 
+    def _queue_piece(
+        self,
+        packet: Packet,
+        raw: bytes,
+        auth: PointAuth,
+        writer: asyncio.StreamWriter,
+        received_at: dt.datetime,
+    ) -> None:
+        """Store a piece of readings as an upload of its own, answered after the commit.
+
+        A piece sent again (the device missed its answer) is answered again;
+        the readings' key stores nothing twice.
+        """
+        answer = data_ack(packet, version=auth.flag_version) if packet.needs_ack else None
+        self._queue(Accepted(auth.point_id, packet, raw, received_at), writer, answer)
+
     def _expire_splits(self) -> None:
         now = time.monotonic()
+        if now - self._splits_swept < 1.0:
+            return  # a sweep a second is enough for a timeout of a minute
+        self._splits_swept = now
         for key, split in list(self._splits.items()):
-            if now - split.started > SPLIT_TIMEOUT_S:
-                # Never acknowledged: the device resends the whole upload.
-                logger.warning("split upload %s expired with %d pieces", key, len(split.pieces))
+            if now - split.seen > SPLIT_TIMEOUT_S:
+                if split.waiting:
+                    # Never acknowledged: the device sends those pieces again.
+                    logger.warning(
+                        "split upload %s expired with %d pieces waiting", key, len(split.waiting)
+                    )
                 del self._splits[key]
 
     def _queue(
@@ -552,6 +611,24 @@ class Receiver:
         logger.warning("HJ 212 packet refused from %s (MN %r): %s", peer, mn, error)
         refused = Refused(point_id, mn, error, peer, raw, received_at)
         self.inbox.put(_Pending(None, refused, None, None))
+
+
+def _data_time_text(packet: Packet) -> str | None:
+    """The DataTime the packet's data area carries, as sent (the last one, as ingest reads it)."""
+    if "DataTime=" not in packet.cp:
+        return None
+    found = None
+    for name, value in packet.pairs():
+        if name == "DataTime":
+            found = value
+    return found
+
+
+def _dated(packet: Packet, data_time: str) -> Packet:
+    """A piece without a DataTime with the one its upload's other piece carried."""
+    return packet._replace(
+        items=((("DataTime", data_time),), *packet.all_items()), items_deferred=False
+    )
 
 
 def _log_return(packet: Packet, name: str, success: int) -> None:

@@ -19,9 +19,10 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from zhengtong.core.calendar import SHANGHAI
-from zhengtong.core.testing import make_enterprise, make_person
+from zhengtong.core.testing import TEST_ACTOR, make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation import receiver as receiver_module
+from zhengtong.regulation.actions import do_set_emission_limit
 from zhengtong.regulation.hj212 import (
     Packet,
     crc16_modbus,
@@ -30,7 +31,14 @@ from zhengtong.regulation.hj212 import (
     parse_packet,
     segment_of,
 )
-from zhengtong.regulation.models import DeviceCommand, MonitoringPoint, Reading, RefusedPacket
+from zhengtong.regulation.management.commands import hj212_server
+from zhengtong.regulation.models import (
+    Alarm,
+    DeviceCommand,
+    MonitoringPoint,
+    Reading,
+    RefusedPacket,
+)
 from zhengtong.regulation.receiver import Receiver, load_points, password_digest, serve
 from zhengtong.regulation.simulator import (
     DeviceReport,
@@ -298,20 +306,25 @@ def test_a_split_upload_without_a_data_time_is_refused_whole() -> None:
     assert not Reading.objects.filter(point=point, pollutant__in=("a21021", "a21022")).exists()
 
 
-def test_pieces_that_disagree_on_their_number_are_not_stored() -> None:
+def test_a_piece_that_disagrees_on_the_number_of_pieces_is_refused() -> None:
     point = register()
     first = upload(1, flag=7, pnum=3, pno=1, cp="DataTime=20260301083100;a21021-Rtd=1.1")
     second = upload(1, flag=7, pnum=2, pno=2, cp="a21022-Rtd=1.2")
 
     async def scenario(receiver: Receiver, port: int) -> None:
-        # Neither piece is answered; the upload after them is.
-        (answer,) = await exchange(port, first + second + upload(3), 1)
-        assert parse_packet(answer).qn == parse_packet(upload(3)).qn
+        # The first piece says when and is answered; the second, which
+        # contradicts it, is not; the upload after them is.
+        answers = await exchange(port, first + second + upload(3), 2)
+        assert [parse_packet(a).qn for a in answers] == [
+            parse_packet(first).qn,
+            parse_packet(upload(3)).qn,
+        ]
 
     run(scenario)
     refused = RefusedPacket.objects.get()
     assert (refused.code, refused.point_id) == ("bad_packet_number", point.pk)
-    assert not Reading.objects.filter(point=point, pollutant__in=("a21021", "a21022")).exists()
+    stored = Reading.objects.filter(point=point, pollutant__in=("a21021", "a21022"))
+    assert list(stored.values_list("pollutant", flat=True)) == ["a21021"]
 
 
 def test_devices_due_for_fresh_points_share_one_reading_of_them(
@@ -709,3 +722,165 @@ def test_a_stop_commits_what_was_accepted_but_not_yet_committed() -> None:
 def test_the_server_refuses_a_batch_size_out_of_range(batch: str, reason: str) -> None:
     with pytest.raises(CommandError, match=reason):
         call_command("hj212_server", "--batch", batch)
+
+
+def test_a_split_piece_resent_after_its_upload_was_stored_is_acknowledged_once_more() -> None:
+    point = register()
+    qn = "20260301084100000"
+
+    def piece(number: int, cp: str) -> bytes:
+        return frame(
+            segment_of(qn=qn, st="31", cn="2051", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
+        )
+
+    first = piece(1, "DataTime=20260301084000;a21026-Avg=30.1,a21026-Flag=N")
+    second = piece(2, "a21002-Avg=80.2,a21002-Flag=N")
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        await exchange(port, first + second, 2)
+        # The device missed the second piece's answer and sends that piece
+        # again, on a new connection: it waits for the answer, not for a
+        # first piece it already had answered.
+        (answer,) = await asyncio.wait_for(exchange(port, second, 1), 5)
+        acked = parse_packet(answer)
+        assert (acked.cn, acked.qn) == ("9014", qn)
+
+    run(scenario)
+    rows = Reading.objects.filter(point=point).values_list("pollutant", "avg")
+    assert sorted(rows) == [("a21002", 80.2), ("a21026", 30.1)]
+    assert not RefusedPacket.objects.exists()
+
+
+def test_a_changed_piece_under_a_stored_uploads_qn_does_not_overwrite_its_reading() -> None:
+    point = register()
+    qn = "20260301084200000"
+
+    def piece(number: int, cp: str) -> bytes:
+        return frame(
+            segment_of(qn=qn, st="31", cn="2051", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
+        )
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        await exchange(
+            port,
+            piece(1, "DataTime=20260301084000;a21026-Avg=30.1,a21026-Flag=N")
+            + piece(2, "a21002-Avg=80.2,a21002-Flag=N"),
+            2,
+        )
+        # Another second piece under the same QN is answered (the device
+        # would send it for ever), but the reading stored first stands.
+        await exchange(port, piece(2, "a21002-Avg=99.9,a21002-Flag=N"), 1)
+
+    run(scenario)
+    assert Reading.objects.get(point=point, pollutant="a21002").avg == 80.2
+
+
+def test_pieces_each_under_their_own_qn_are_stored_and_answered_one_by_one() -> None:
+    # HJ 212-2017 table C.50: hourly data sent in two pieces, each with a QN
+    # and the DataTime of its own, the device waiting for the first piece's
+    # answer before it sends the second.
+    point = register()
+
+    def piece(qn: str, number: int, cp: str) -> bytes:
+        return frame(
+            segment_of(qn=qn, st="32", cn="2061", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
+        )
+
+    first = piece(
+        "20260301085857534",
+        1,
+        "DataTime=20260301080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,"
+        "w00000-Max=20.1,w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,"
+        "w01001-Flag=N",
+    )
+    second = piece(
+        "20260301085857535",
+        2,
+        "DataTime=20260301080000;w01018-Cou=63.0,w01018-Min=40.1,w01018-Avg=40.1,"
+        "w01018-Max=40.1,w01018-Flag=N",
+    )
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for sent, qn in ((first, "20260301085857534"), (second, "20260301085857535")):
+            writer.write(sent)
+            await writer.drain()
+            answer = parse_packet(await asyncio.wait_for(reader.readuntil(b"\r\n"), 5))
+            assert (answer.cn, answer.qn) == ("9014", qn)
+        writer.close()
+
+    run(scenario)
+    stored = Reading.objects.filter(point=point, command="2061")
+    assert sorted(stored.values_list("pollutant", "avg")) == [
+        ("w00000", 17.5),
+        ("w01001", 7.5),
+        ("w01018", 40.1),
+    ]
+    assert not RefusedPacket.objects.exists()
+
+
+def test_a_piece_that_comes_before_the_one_saying_when_is_stored_with_it() -> None:
+    point = register()
+    qn = "20260301084300000"
+
+    def piece(number: int, cp: str) -> bytes:
+        return frame(
+            segment_of(qn=qn, st="31", cn="2051", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
+        )
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        answers = await exchange(
+            port,
+            piece(2, "a21002-Avg=80.2,a21002-Flag=N")
+            + piece(1, "DataTime=20260301084000;a21026-Avg=30.1,a21026-Flag=N"),
+            2,
+        )
+        assert sorted(parse_packet(a).cn for a in answers) == ["9014", "9014"]
+
+    run(scenario)
+    stored = Reading.objects.filter(point=point).values_list("pollutant", "data_time")
+    assert {pollutant for pollutant, _at in stored} == {"a21002", "a21026"}
+    assert len({at for _pollutant, at in stored}) == 1
+
+
+@pytest.mark.parametrize(("copies", "stored"), [((30.0, 50.0), 30.0), ((50.0, 30.0), 50.0)])
+def test_the_value_stored_for_a_reading_sent_twice_in_a_batch_is_the_one_judged(
+    copies: tuple[float, float], stored: float
+) -> None:
+    point = register()
+    do_set_emission_limit(point, "a21026", 35.0, actor=TEST_ACTOR, unit="mg/m3")
+    same_reading = [
+        upload(7, cp=f"DataTime=20260301083700;a21026-Rtd={value},a21026-Flag=N")
+        for value in copies
+    ]
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        # One write, one batch: the receiver waits long enough for both.
+        await exchange(port, b"".join(same_reading), 2)
+
+    run(scenario, max_delay=0.2)
+    assert Reading.objects.get(point=point, pollutant="a21026").rtd == stored
+    alarms = list(Alarm.objects.filter(point=point).values_list("value", "count"))
+    assert alarms == ([(stored, 1)] if stored > 35 else [])
+
+
+@pytest.mark.parametrize(
+    ("delay", "reason"),
+    [
+        ("inf", "not between 0 and 1,000"),
+        ("nan", "not between 0 and 1,000"),
+        ("-1", "not between 0 and 1,000"),
+        ("1e300", "not between 0 and 1,000"),
+        ("x", "not a number"),
+    ],
+)
+def test_the_server_refuses_a_max_delay_out_of_range(
+    delay: str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def serve_nothing(*args: Any, **kwargs: Any) -> None:
+        # Were the value taken, the command would return here instead of serving.
+        return None
+
+    monkeypatch.setattr(hj212_server, "serve", serve_nothing)
+    with pytest.raises(CommandError, match=reason):
+        call_command("hj212_server", "--max-delay-ms", delay)

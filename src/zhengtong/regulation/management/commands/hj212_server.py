@@ -31,6 +31,10 @@ SWITCH_INTERVAL_S = 0.001
 # A batch's points are bound one value each in some statements: a larger batch
 # would gain nothing and could pass the databases' limits on bound values.
 MAX_BATCH = 10_000
+# The longest wait for more packets before a commit. A device waits 5 to 10 s
+# for its answer (HJ 212-2017 table 1); a wait of a second already holds the
+# answers of a quiet receiver back for nothing.
+MAX_DELAY_MS = 1000.0
 
 
 def _batch_size(text: str) -> int:
@@ -40,6 +44,20 @@ def _batch_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if not 1 <= value <= MAX_BATCH:
         raise argparse.ArgumentTypeError(f"{value} is not between 1 and {MAX_BATCH:,}")
+    return value
+
+
+def _max_delay_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    # Checked here, at start: the database thread waits this long for every
+    # batch, and a wait it cannot make (infinite, not a number, negative, too
+    # large for a timeout) would end that thread with an error while the
+    # server went on accepting packets it could never store or answer.
+    if not 0 <= value <= MAX_DELAY_MS:  # false for NaN too
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and {MAX_DELAY_MS:,.0f}")
     return value
 
 
@@ -65,9 +83,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--max-delay-ms",
-            type=float,
+            type=_max_delay_ms,
             default=5.0,
-            help="longest a packet waits for others before its batch is committed",
+            help=(
+                "longest a packet waits for others before its batch is committed "
+                f"(0 to {MAX_DELAY_MS:,.0f})"
+            ),
         )
 
         parser.add_argument(
