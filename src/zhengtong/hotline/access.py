@@ -45,7 +45,8 @@ def overview_area(user: User) -> Q | None:
     A leader sees the area their post answers for: a city leader the city, a
     district leader their district, and the head of a department that
     department's district (a district bureau's head sees 芙蓉区, a city
-    bureau's the city), by where the messages are.
+    bureau's the city), by where the messages are; a street's post (街道办事处)
+    sees the messages placed in that street.
     """
     paths: set[str] = set()
     departments: list[int] = []
@@ -69,6 +70,9 @@ def overview_area(user: User) -> Q | None:
     area = Q(pk__in=[])
     for path in paths:
         area |= Q(district__path=path) | Q(district__path__startswith=path + "/")
+        # A street's (街道, 乡镇) post lies below every district: its messages
+        # are those placed in the street, not in a district of that path.
+        area |= Q(street__path=path)
     return area
 
 

@@ -1434,6 +1434,10 @@ def do_rate_case(case: Case, rating: str, *, actor: Actor, comment: str = "") ->
         if reopen:
             _move(locked, CaseState.HANDLING, "reopen")
             locked.reopened = True
+            # The rating is the callback's on the case's current reply: the
+            # next reply waits for a callback of its own, and must not show
+            # as rated 不满意 meanwhile. The history and the ledger keep this one.
+            locked.rating = ""
             start_reply_clock(locked, now, _reopen_limits())
             locked.save()
             _event(locked, EventKind.RATED, actor, at=now, note=comment, data={"rating": rating})

@@ -461,7 +461,7 @@ def _import_out(case_import: CaseImport) -> ImportOut:
         merged=case_import.merged,
         # Each reason in the reader's language, worded from its stored code.
         errors=[{**e, "message": row_error_text(e)} for e in case_import.errors],
-        error=case_import.error,
+        error=case_import.error_label,
     )
 
 
@@ -976,10 +976,28 @@ def get_overview(request: HttpRequest, window: Query[WindowIn]) -> OverviewOut:
     )
 
 
+class HotWindowIn(Schema):
+    days: int = Field(
+        30,
+        description="the window, in days: 7, 30 or 90, the windows mined hourly when the "
+        "city is too busy to mine per request",
+    )
+
+
 @router.get("/hot-issues", response={200: list[HotIssueOut], **ERRORS}, auth=session_auth)
-def get_hot_issues(request: HttpRequest, window: Query[WindowIn]) -> list[HotIssueOut]:
+def get_hot_issues(request: HttpRequest, window: Query[HotWindowIn]) -> list[HotIssueOut]:
     user = session_user(request)
     require_permission(user, VIEW_OVERVIEW)
+    if window.days not in selectors.SNAPSHOT_WINDOWS:
+        # A busy city's hot issues come from the hourly snapshots, kept for
+        # these windows only: another window would answer "no hot issues"
+        # for as long as the city stays busy.
+        message = _("热点问题的时间范围只能是 7、30 或 90 天。")
+        raise InvalidInput(
+            message,
+            code="invalid_days",
+            detail={"fields": {"days": message}, "allowed": list(selectors.SNAPSHOT_WINDOWS)},
+        )
     area = access.overview_area(user)
     result = selectors.hot_issues(
         days=window.days,

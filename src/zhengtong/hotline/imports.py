@@ -23,9 +23,10 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
@@ -43,7 +44,7 @@ from zhengtong.hotline.actions import (
     CaseInput,
     do_submit_case,
 )
-from zhengtong.hotline.models import Case, CaseImport, ImportState, without_paths
+from zhengtong.hotline.models import Case, CaseImport, ImportState, import_failure_text
 from zhengtong.hotline.states import Channel, Urgency
 from zhengtong.ledger.actions import record_entry
 
@@ -183,14 +184,20 @@ def _row_input(values: dict[str, Any]) -> CaseInput:
     )
 
 
+def _refused(code: str, **params: Any) -> InvalidInput:
+    """A workbook refused whole, worded as a failed import's page words it later."""
+    detail = {"params": params} if params else {}
+    return InvalidInput(import_failure_text(code, params) or code, code=code, detail=detail)
+
+
 def read_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     """Return (row number, values by column) for each non-empty row, or refuse the file."""
     if len(data) > MAX_BYTES:
-        raise InvalidInput(_("文件超过 20 MB。"), code="file_too_large")
+        raise _refused("file_too_large")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InvalidInput(_("文件不是有效的 XLSX 工作簿。"), code="not_xlsx") from error
+        raise _refused("not_xlsx") from error
     try:
         return _rows_of(book)
     except InvalidInput:
@@ -198,7 +205,7 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     except Exception as error:
         # A read-only workbook parses its sheet only while it is read: a sheet
         # cut short or malformed inside a sound zip fails here, not on opening.
-        raise InvalidInput(_("文件不是有效的 XLSX 工作簿。"), code="not_xlsx") from error
+        raise _refused("not_xlsx") from error
     finally:
         book.close()
 
@@ -206,43 +213,31 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
 def _rows_of(book: Any) -> list[tuple[int, dict[str, Any]]]:
     """Return the first sheet's non-empty rows by column, refusing a layout without 内容."""
     if not book.worksheets:
-        raise InvalidInput(_("工作簿是空的。"), code="empty_workbook")
+        raise _refused("empty_workbook")
     rows = book.worksheets[0].iter_rows(values_only=True)
     header = next(rows, None)
     if header is None:
-        raise InvalidInput(_("工作簿是空的。"), code="empty_workbook")
+        raise _refused("empty_workbook")
     names = [COLUMNS.get(_text(cell).lower(), COLUMNS.get(_text(cell), "")) for cell in header]
     if "content" not in names:
-        raise InvalidInput(
-            _("缺少“内容”列（也可写作 content 或 留言详情）。"), code="missing_content_column"
-        )
+        raise _refused("missing_content_column")
     result: list[tuple[int, dict[str, Any]]] = []
     for number, row in enumerate(rows, start=2):
         if row is None or all(cell in (None, "") for cell in row):
             continue
         if len(result) >= MAX_ROWS:
-            raise InvalidInput(
-                _("一个文件最多 %(n)d 行诉求，请拆分后导入。") % {"n": MAX_ROWS},
-                code="too_many_rows",
-            )
+            raise _refused("too_many_rows", n=MAX_ROWS)
         result.append(
             (number, {name: cell for name, cell in zip(names, row, strict=False) if name})
         )
     if not result:
-        raise InvalidInput(_("工作簿里没有诉求。"), code="empty_workbook")
+        # A header and nothing under it: the same code, told apart by its wording.
+        raise _refused("empty_workbook", header_only=True)
     others = [sheet.title for sheet in book.worksheets[1:] if _holds_messages(sheet)]
     if others:
         # Only the first sheet is imported: messages on the others (a sheet a
         # month, say) would be left out without a word.
-        raise InvalidInput(
-            _(
-                "只导入第一个工作表，但工作表“%(sheets)s”也有诉求。"
-                "请把诉求放在同一个工作表，或分成多个文件导入。"
-            )
-            % {"sheets": "”“".join(others)},
-            code="messages_in_other_sheets",
-            detail={"params": {"sheets": others}},
-        )
+        raise _refused("messages_in_other_sheets", sheets=others)
     return result
 
 
@@ -364,11 +359,22 @@ def run_import(case_import: CaseImport, *, actor: Actor) -> CaseImport:
         return CaseImport.objects.get(pk=case_import.pk)
     try:
         with case_import.file.open("rb") as handle:
-            rows = read_rows(handle.read())
-    except (InvalidInput, OSError) as error:
-        # The import page shows the reason: the file's name, not where the server keeps it.
-        message = without_paths(str(getattr(error, "message", error)))
-        return _finish(case_import, actor=actor, error=message)
+            data = handle.read()
+    except OSError:
+        # Where the server keeps its files and what the system said are for
+        # whoever runs the platform; the page says which upload to send again.
+        logger.exception("Import %d: its file could not be read", case_import.pk)
+        return _finish(
+            case_import,
+            actor=actor,
+            failure=("import_file_unreadable", {"name": case_import.file_name}),
+        )
+    try:
+        rows = read_rows(data)
+    except InvalidInput as error:
+        return _finish(
+            case_import, actor=actor, failure=(error.code, dict(error.detail.get("params") or {}))
+        )
     done = {
         marker: (case_number, merged_into is not None)
         for marker, case_number, merged_into in Case.objects.filter(
@@ -429,11 +435,24 @@ def run_import(case_import: CaseImport, *, actor: Actor) -> CaseImport:
     return _finish(case_import, actor=actor)
 
 
-def _finish(case_import: CaseImport, *, actor: Actor, error: str = "") -> CaseImport:
+def _finish(
+    case_import: CaseImport,
+    *,
+    actor: Actor,
+    failure: tuple[str, dict[str, Any]] | None = None,
+) -> CaseImport:
+    code, params = failure or ("", {})
+    # Stored by code and values and worded when read (``CaseImport.error_label``),
+    # in the reader's language: the worker's language is nobody's, so the text
+    # kept beside the code, for readers of the raw data, is the platform's.
+    with translation.override(settings.LANGUAGE_CODE):
+        error = (import_failure_text(code, params) or code) if code else ""
     with transaction.atomic(durable=True):
         locked = CaseImport.objects.select_for_update().get(pk=case_import.pk)
-        locked.state = ImportState.FAILED if error else ImportState.DONE
+        locked.state = ImportState.FAILED if code else ImportState.DONE
         locked.error = error
+        locked.error_code = code
+        locked.error_params = params
         locked.processed_rows = case_import.processed_rows
         locked.created = case_import.created
         locked.merged = case_import.merged
@@ -450,6 +469,7 @@ def _finish(case_import: CaseImport, *, actor: Actor, error: str = "") -> CaseIm
                 "created": len(locked.created),
                 "merged": len(locked.merged),
                 "errors": len(locked.errors),
+                **({"code": code} if code else {}),
             },
         )
     return locked

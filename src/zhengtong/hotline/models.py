@@ -541,6 +541,12 @@ class CaseImport(models.Model):
     merged = models.JSONField(default=list)
     errors = models.JSONField(default=list)
     error = models.TextField(blank=True)
+    # Why the whole file failed, as a stable code and its values
+    # (``import_failure_text``): the import fails in a worker, in no reader's
+    # language, and each reader is told in theirs. Empty for imports failed
+    # before: ``error`` is shown.
+    error_code = models.CharField(max_length=48, blank=True, default="", editable=False)
+    error_params = models.JSONField(default=dict, blank=True, editable=False)
     entered_by = models.CharField(_("导入人"), max_length=64)
     created_at = models.DateTimeField(_("提交时间"))
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
@@ -554,3 +560,46 @@ class CaseImport(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+    @property
+    def error_label(self) -> str:
+        """Why the whole file failed, in the reader's language, for the page and the API."""
+        if self.error_code:
+            text = import_failure_text(self.error_code, self.error_params)
+            if text is not None:
+                return text
+        return without_paths(self.error)
+
+
+def import_failure_text(code: str, params: Mapping[str, Any]) -> str | None:
+    """Word why a workbook was refused whole, in the active language (None: a code not known here).
+
+    The same words refuse a workbook at upload and fail a queued import
+    whose file no longer passes when it is run.
+    """
+    try:
+        if code == "file_too_large":
+            return gettext("文件超过 20 MB。")
+        if code == "not_xlsx":
+            return gettext("文件不是有效的 XLSX 工作簿。")
+        if code == "empty_workbook":
+            if params.get("header_only"):
+                return gettext("工作簿里没有诉求。")
+            return gettext("工作簿是空的。")
+        if code == "missing_content_column":
+            return gettext("缺少“内容”列（也可写作 content 或 留言详情）。")
+        if code == "too_many_rows":
+            return gettext("一个文件最多 %(n)d 行诉求，请拆分后导入。") % {"n": params["n"]}
+        if code == "messages_in_other_sheets":
+            return gettext(
+                "只导入第一个工作表，但工作表“%(sheets)s”也有诉求。"
+                "请把诉求放在同一个工作表，或分成多个文件导入。"
+            ) % {"sheets": "”“".join(str(sheet) for sheet in params["sheets"])}
+        if code == "import_file_unreadable":
+            return gettext("导入文件 %(name)s 无法读取（详情已记入日志），请重新上传。") % {
+                "name": without_paths(str(params["name"]))
+            }
+    except (KeyError, TypeError, ValueError):
+        # Values that no longer fit the wording: the stored text is shown.
+        return None
+    return None

@@ -30,7 +30,10 @@ Each is divided by what a good reply reaches (``FULL_COVERAGE``,
 ``FULL_COSINE``: about the upper quartile of real replies) and capped at 1. A
 reply that only repeats the title ("您反映的“……”问题已收悉") earns nothing for
 it: the title, and quoted passages made mostly of the title's characters, are
-removed from the reply before comparing. A generic reply that could answer
+removed from the reply before comparing, and so are the message's own
+clauses (``MIN_ECHO`` characters or more) copied into it word for word, so
+that a reply that pastes the message back is as short as what it adds. A
+generic reply that could answer
 any message ("已收悉，将转交相关部门") shares no weighty word with it and scores
 near 0.
 
@@ -119,8 +122,11 @@ TITLE_REPEAT = 2
 # A quoted passage of the reply is an echo of the title when this share of its
 # character pairs occurs in the title.
 ECHO_SHARE = 0.6
-# A title this long or longer found word for word in the reply is an echo too.
+# A title, or a clause of the message, this long or longer found word for
+# word in the reply is an echo too.
 MIN_ECHO = 6
+# Where the message's clauses end.
+_CLAUSE_END = re.compile(r"[，,。！!？?；;：:、\s]+")
 
 # Completeness.
 MAX_ASKS = 5
@@ -353,6 +359,15 @@ def _char_pairs(text: str) -> set[str]:
     return {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
 
 
+def strip_message_echo(reply: str, title: str, body: str) -> str:
+    """Remove from ``reply`` what repeats the message: its title and its clauses copied."""
+    clauses = {clause for clause in _CLAUSE_END.split(body) if len(clause) >= MIN_ECHO}
+    # The longest first, so that a clause is not left half removed by a part of it.
+    for clause in sorted(clauses, key=len, reverse=True):
+        reply = reply.replace(clause, "")
+    return strip_title_echo(reply, title)
+
+
 def strip_title_echo(reply: str, title: str) -> str:
     """Remove the title from ``reply``, and the quoted passages that mostly repeat it."""
     title_pairs = _char_pairs(title)
@@ -453,7 +468,7 @@ class ReplyScorer:
         """
         title = title.strip()
         body = body.strip()
-        own = strip_title_echo(reply.strip(), title)
+        own = strip_message_echo(reply.strip(), title, body)
         reply_words = Counter(words_of(own))
         message_counts = Counter(words_of(title) * TITLE_REPEAT + words_of(body))
         message_vector = self._vector(message_counts)

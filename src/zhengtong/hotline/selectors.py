@@ -406,7 +406,7 @@ def _category_or_suggestion() -> Coalesce:
 
 
 def overview(since: dt.datetime, until: dt.datetime, *, within: Q | None = None) -> Overview:
-    """Return volumes by category, district, day and state, and the callback ratings.
+    """Return volumes by category, district, every day of the window and state, and the ratings.
 
     The volumes are those of the cases received in the window; ``open`` and
     ``overdue`` count every case open now, whenever it was received.
@@ -432,13 +432,18 @@ def overview(since: dt.datetime, until: dt.datetime, *, within: Q | None = None)
         .order_by("-n")
         .values_list("district__name", "n")
     )
-    by_day = list(
+    counted = dict(
         cases.annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
         .values_list("day")
         .annotate(n=Count("pk"))
         .order_by("day")
         .values_list("day", "n")
     )
+    # Every day of the window, a quiet one as 0: a trend that skips the days
+    # without messages joins the days around them as if they were neighbours.
+    first, last = timezone.localtime(since).date(), timezone.localtime(until).date()
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    by_day = [(day, counted.get(day, 0)) for day in days]
     by_state = list(
         cases.values_list("state")
         .annotate(n=Count("pk"))
@@ -468,7 +473,7 @@ def overview(since: dt.datetime, until: dt.datetime, *, within: Q | None = None)
         overdue=overdue,
         by_category=[(name or "", n) for name, n in by_category],
         by_district=[(name or "", n) for name, n in by_district],
-        by_day=[(day, n) for day, n in by_day],
+        by_day=by_day,
         by_state=by_state,
         ratings=ratings,
     )
@@ -562,12 +567,11 @@ def mine_recent_hot_issues(
     current = mine_hot_issues(
         [r for r in rows if r.created_at >= now - window], now=now, window=window, limit=limit
     )
-    previous = mine_hot_issues(
-        [r for r in rows if r.created_at < now - window],
-        now=now - window,
-        window=window,
-        limit=limit,
-    )
+    # Every issue of the window before, not only its hottest: an issue that
+    # ranked below them then is still its own earlier self, and compared with
+    # a lone message instead it would show as a jump that never happened.
+    earlier = [r for r in rows if r.created_at < now - window]
+    previous = mine_hot_issues(earlier, now=now - window, window=window, limit=len(earlier))
     return current, heat_jumps(previous, current)
 
 
