@@ -96,6 +96,12 @@ def upload(
     )
 
 
+def piece(qn: str, number: int, cp: str, *, cn: str = "2051") -> bytes:
+    """One of two pieces of a split upload that asks for answers (Flag 7)."""
+    st = "32" if cn == "2061" else "31"
+    return frame(segment_of(qn=qn, st=st, cn=cn, pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp))
+
+
 def run(test: Callable[[Receiver, int], Coroutine[Any, Any, None]], **options: Any) -> None:
     async def main() -> None:
         receiver = Receiver(**{"max_delay": 0.001, **options})
@@ -294,11 +300,11 @@ def test_an_upload_without_a_data_time_is_refused_not_acknowledged() -> None:
 def test_a_split_upload_without_a_data_time_is_refused_whole() -> None:
     point = register()
 
-    def piece(number: int) -> bytes:
+    def dateless(number: int) -> bytes:
         return upload(1, flag=7, pnum=2, pno=number, cp=f"a2102{number}-Rtd=1.{number}")
 
     async def scenario(receiver: Receiver, port: int) -> None:
-        (answer,) = await exchange(port, piece(1) + piece(2) + upload(3), 1)
+        (answer,) = await exchange(port, dateless(1) + dateless(2) + upload(3), 1)
         assert parse_packet(answer).qn == parse_packet(upload(3)).qn
 
     run(scenario)
@@ -532,16 +538,11 @@ def test_a_split_upload_is_stored_whole_once_every_piece_arrived() -> None:
     point = register()
     qn = "20260301084000000"
 
-    def piece(number: int, cp: str) -> bytes:
-        return frame(
-            segment_of(qn=qn, st="31", cn="2051", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
-        )
-
     async def scenario(receiver: Receiver, port: int) -> None:
         answers = await exchange(
             port,
-            piece(1, "DataTime=20260301083000;a21026-Avg=30.1,a21026-Flag=N")
-            + piece(2, "a21002-Avg=80.2,a21002-Flag=N"),
+            piece(qn, 1, "DataTime=20260301083000;a21026-Avg=30.1,a21026-Flag=N")
+            + piece(qn, 2, "a21002-Avg=80.2,a21002-Flag=N"),
             2,
         )
         assert {parse_packet(a).cn for a in answers} == {"9014"}
@@ -728,13 +729,8 @@ def test_a_split_piece_resent_after_its_upload_was_stored_is_acknowledged_once_m
     point = register()
     qn = "20260301084100000"
 
-    def piece(number: int, cp: str) -> bytes:
-        return frame(
-            segment_of(qn=qn, st="31", cn="2051", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
-        )
-
-    first = piece(1, "DataTime=20260301084000;a21026-Avg=30.1,a21026-Flag=N")
-    second = piece(2, "a21002-Avg=80.2,a21002-Flag=N")
+    first = piece(qn, 1, "DataTime=20260301084000;a21026-Avg=30.1,a21026-Flag=N")
+    second = piece(qn, 2, "a21002-Avg=80.2,a21002-Flag=N")
 
     async def scenario(receiver: Receiver, port: int) -> None:
         await exchange(port, first + second, 2)
@@ -755,21 +751,16 @@ def test_a_changed_piece_under_a_stored_uploads_qn_does_not_overwrite_its_readin
     point = register()
     qn = "20260301084200000"
 
-    def piece(number: int, cp: str) -> bytes:
-        return frame(
-            segment_of(qn=qn, st="31", cn="2051", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
-        )
-
     async def scenario(receiver: Receiver, port: int) -> None:
         await exchange(
             port,
-            piece(1, "DataTime=20260301084000;a21026-Avg=30.1,a21026-Flag=N")
-            + piece(2, "a21002-Avg=80.2,a21002-Flag=N"),
+            piece(qn, 1, "DataTime=20260301084000;a21026-Avg=30.1,a21026-Flag=N")
+            + piece(qn, 2, "a21002-Avg=80.2,a21002-Flag=N"),
             2,
         )
         # Another second piece under the same QN is answered (the device
         # would send it for ever), but the reading stored first stands.
-        await exchange(port, piece(2, "a21002-Avg=99.9,a21002-Flag=N"), 1)
+        await exchange(port, piece(qn, 2, "a21002-Avg=99.9,a21002-Flag=N"), 1)
 
     run(scenario)
     assert Reading.objects.get(point=point, pollutant="a21002").avg == 80.2
@@ -781,23 +772,20 @@ def test_pieces_each_under_their_own_qn_are_stored_and_answered_one_by_one() -> 
     # answer before it sends the second.
     point = register()
 
-    def piece(qn: str, number: int, cp: str) -> bytes:
-        return frame(
-            segment_of(qn=qn, st="32", cn="2061", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
-        )
-
     first = piece(
         "20260301085857534",
         1,
         "DataTime=20260301080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,"
         "w00000-Max=20.1,w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,"
         "w01001-Flag=N",
+        cn="2061",
     )
     second = piece(
         "20260301085857535",
         2,
         "DataTime=20260301080000;w01018-Cou=63.0,w01018-Min=40.1,w01018-Avg=40.1,"
         "w01018-Max=40.1,w01018-Flag=N",
+        cn="2061",
     )
 
     async def scenario(receiver: Receiver, port: int) -> None:
@@ -823,16 +811,11 @@ def test_a_piece_that_comes_before_the_one_saying_when_is_stored_with_it() -> No
     point = register()
     qn = "20260301084300000"
 
-    def piece(number: int, cp: str) -> bytes:
-        return frame(
-            segment_of(qn=qn, st="31", cn="2051", pw=PW, mn=MN, flag=7, pnum=2, pno=number, cp=cp)
-        )
-
     async def scenario(receiver: Receiver, port: int) -> None:
         answers = await exchange(
             port,
-            piece(2, "a21002-Avg=80.2,a21002-Flag=N")
-            + piece(1, "DataTime=20260301084000;a21026-Avg=30.1,a21026-Flag=N"),
+            piece(qn, 2, "a21002-Avg=80.2,a21002-Flag=N")
+            + piece(qn, 1, "DataTime=20260301084000;a21026-Avg=30.1,a21026-Flag=N"),
             2,
         )
         assert sorted(parse_packet(a).cn for a in answers) == ["9014", "9014"]
