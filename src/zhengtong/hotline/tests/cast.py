@@ -10,6 +10,7 @@ the city. The city routes 环境保护 to the city environment bureau, and to th
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -116,16 +117,26 @@ def invented_examples() -> list[Example]:
     return examples
 
 
-def train_active_model() -> ClassifierVersion:
-    """Train a version on the invented messages (as the dispatchers' decisions) and activate it."""
-    for example in invented_examples():
-        LabelledExample.objects.create(
+def store_invented_decisions(
+    *, labelled_by: str = "刘派", only: Collection[str] | None = None
+) -> None:
+    """Store the invented messages (of the categories ``only`` names) as dispatchers' decisions."""
+    LabelledExample.objects.bulk_create(
+        LabelledExample(
             title=example.title,
             body=example.body,
             label=example.label,
-            labelled_by="fixture",
+            labelled_by=labelled_by,
             labelled_at=timezone.now(),
         )
+        for example in invented_examples()
+        if only is None or example.label in only
+    )
+
+
+def train_active_model() -> ClassifierVersion:
+    """Train a version on the invented messages (as the dispatchers' decisions) and activate it."""
+    store_invented_decisions(labelled_by="fixture")
     version = do_queue_training(actor=TEST_ACTOR, data_path=None, include_corrections=True)
     version = run_training(version, actor=TEST_ACTOR, folds=0)
     assert version.state == "ready", version.error

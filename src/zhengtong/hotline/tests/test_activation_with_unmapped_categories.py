@@ -13,13 +13,17 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.hotline.classifier_actions import do_queue_training, run_training
 from zhengtong.hotline.models import ClassifierVersion, LabelledExample, RoutingRule
 from zhengtong.hotline.tests.api_calls import as_user, ok, post
-from zhengtong.hotline.tests.cast import HotlineCast, invented_examples, make_hotline_cast
+from zhengtong.hotline.tests.cast import (
+    HotlineCast,
+    invented_examples,
+    make_hotline_cast,
+    store_invented_decisions,
+)
 from zhengtong.ledger.models import LedgerEntry
 
 
@@ -31,17 +35,7 @@ def cast(db: None) -> HotlineCast:
 def _trained(only: set[str] | None = None) -> ClassifierVersion:
     """A ready version trained on the invented messages (of ``only`` these categories)."""
     LabelledExample.objects.all().delete()
-    LabelledExample.objects.bulk_create(
-        LabelledExample(
-            title=e.title,
-            body=e.body,
-            label=e.label,
-            labelled_by="刘派",
-            labelled_at=timezone.now(),
-        )
-        for e in invented_examples()
-        if only is None or e.label in only
-    )
+    store_invented_decisions(only=only)
     version = do_queue_training(actor=TEST_ACTOR, data_path=None, include_corrections=True)
     version = run_training(version, actor=TEST_ACTOR, folds=0)
     assert version.state == "ready", version.error

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from zhengtong.core.testing import TEST_ACTOR, make_enterprise
 from zhengtong.hotline.classifier_actions import do_queue_training
-from zhengtong.hotline.models import Case, ClassifierVersion, LabelledExample
+from zhengtong.hotline.models import Case, ClassifierVersion
 from zhengtong.hotline.routing_model import RoutingModel
 from zhengtong.hotline.tasks import train_classifier
 from zhengtong.hotline.tests.api_calls import URL, as_user, ok, post, submit
@@ -21,6 +20,7 @@ from zhengtong.hotline.tests.cast import (
     HotlineCast,
     invented_examples,
     make_hotline_cast,
+    store_invented_decisions,
     train_active_model,
 )
 from zhengtong.ledger.models import LedgerEntry
@@ -42,16 +42,7 @@ def _quick_training(monkeypatch: pytest.MonkeyPatch) -> None:
     """Train on the invented messages without the cross-validation report."""
     # Stored as the dispatchers' decisions too: training on them alone is
     # refused when they are too few to train on.
-    LabelledExample.objects.bulk_create(
-        LabelledExample(
-            title=e.title,
-            body=e.body,
-            label=e.label,
-            labelled_by="刘派",
-            labelled_at=timezone.now(),
-        )
-        for e in invented_examples()
-    )
+    store_invented_decisions()
     module = "zhengtong.hotline.classifier_actions"
     monkeypatch.setattr(f"{module}.training_examples", lambda _v: invented_examples())
     monkeypatch.setattr(f"{module}.cross_validate", lambda *a, **k: None)
