@@ -117,7 +117,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'zhengtong.sqlite3'}"),
-        conn_max_age=env_int("ZHENGTONG_DB_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("ZHENGTONG_DB_CONN_MAX_AGE", 0, minimum=0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -136,7 +136,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;"
             " PRAGMA foreign_keys=ON;"
-            f" PRAGMA cache_size=-{max(env_int('ZHENGTONG_SQLITE_CACHE_MIB', 64), 1) * 1024};"
+            f" PRAGMA cache_size=-{env_int('ZHENGTONG_SQLITE_CACHE_MIB', 64, minimum=1) * 1024};"
         ),
         "transaction_mode": "IMMEDIATE",
     }
@@ -151,7 +151,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "zhengtong.core.postgresql"
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options.setdefault("server_side_binding", True)
-    threshold = env_int("ZHENGTONG_DB_PREPARE_THRESHOLD", 5)
+    threshold = env_int("ZHENGTONG_DB_PREPARE_THRESHOLD", 5, minimum=0)
     options.setdefault("prepare_threshold", threshold if threshold > 0 else None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -176,8 +176,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Failed log-ins allowed per account and per client address within the window.
-LOGIN_THROTTLE_ATTEMPTS = env_int("ZHENGTONG_LOGIN_THROTTLE_ATTEMPTS", 5)
-LOGIN_THROTTLE_WINDOW_S = env_int("ZHENGTONG_LOGIN_THROTTLE_WINDOW_S", 900)
+LOGIN_THROTTLE_ATTEMPTS = env_int("ZHENGTONG_LOGIN_THROTTLE_ATTEMPTS", 5, minimum=1)
+LOGIN_THROTTLE_WINDOW_S = env_int("ZHENGTONG_LOGIN_THROTTLE_WINDOW_S", 900, minimum=1)
 # Where a trusted reverse proxy puts the client's address (a request.META key,
 # e.g. HTTP_X_REAL_IP or HTTP_X_FORWARDED_FOR). Empty: use REMOTE_ADDR. Behind
 # nginx it must be set, or every client shares the proxy's throttle bucket.
@@ -186,7 +186,7 @@ CLIENT_IP_HEADER = env_str("ZHENGTONG_CLIENT_IP_HEADER", "")
 # Session and header security. HTTPS-only cookies are switched on in production.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env_int("ZHENGTONG_SESSION_AGE_S", 8 * 3600)
+SESSION_COOKIE_AGE = env_int("ZHENGTONG_SESSION_AGE_S", 8 * 3600, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -225,12 +225,12 @@ TASKS = {
 # run) whose worker has not reported progress is taken to have been
 # interrupted (a killed worker) and is queued again; a running one reports
 # every few seconds. See core/leases.py and docs/operations/tasks.md.
-WORK_LEASE_S = env_int("ZHENGTONG_WORK_LEASE_S", 600)
+WORK_LEASE_S = env_int("ZHENGTONG_WORK_LEASE_S", 600, minimum=1)
 
 # Seconds between the heartbeats a database worker writes for the task it
 # runs; a RUNNING task without one for WORK_LEASE_S is marked failed (its
 # worker was killed). See operations/task_watch.py.
-TASK_HEARTBEAT_S = env_int("ZHENGTONG_TASK_HEARTBEAT_S", 60)
+TASK_HEARTBEAT_S = env_int("ZHENGTONG_TASK_HEARTBEAT_S", 60, minimum=1)
 
 # The ledger's Ed25519 signing key (PEM, PKCS#8). Default: generated once into
 # the data directory. Production points ZHENGTONG_LEDGER_SIGNING_KEY_FILE at a
@@ -241,7 +241,7 @@ LEDGER_SIGNING_KEY_FILE = Path(
 # Hash used for ledger leaves and nodes: "sha256" (default) or "sm3".
 LEDGER_HASH = env_str("ZHENGTONG_LEDGER_HASH", "sha256")
 # How often the scheduler asks for a signed tree head, in seconds.
-LEDGER_SEAL_INTERVAL_S = env_int("ZHENGTONG_LEDGER_SEAL_INTERVAL_S", 60)
+LEDGER_SEAL_INTERVAL_S = env_int("ZHENGTONG_LEDGER_SEAL_INTERVAL_S", 60, minimum=1)
 
 # The Ed25519 key that signs electronic licences (PEM, PKCS#8), kept apart from
 # the ledger's key so that either can be rotated alone. Default: generated once
@@ -277,7 +277,9 @@ ESERVICES_EXCHANGE_CLIENT = env_str("ZHENGTONG_ESERVICES_EXCHANGE_CLIENT", "")
 # The catalog resource of the serious-dishonesty list (严重失信主体名单).
 ESERVICES_CREDIT_RESOURCE = env_str("ZHENGTONG_ESERVICES_CREDIT_RESOURCE", "104000000/000002")
 # Working days a department has to answer a bad rating (差评整改).
-ESERVICES_RECTIFICATION_WORKING_DAYS = env_int("ZHENGTONG_ESERVICES_RECTIFICATION_WORKING_DAYS", 5)
+ESERVICES_RECTIFICATION_WORKING_DAYS = env_int(
+    "ZHENGTONG_ESERVICES_RECTIFICATION_WORKING_DAYS", 5, minimum=1
+)
 # Notification channels, dotted paths of eservices.notifications.Notifier classes.
 ESERVICES_NOTIFIERS = env_list(
     "ZHENGTONG_ESERVICES_NOTIFIERS", ["zhengtong.eservices.notifications.InAppNotifier"]
@@ -285,23 +287,25 @@ ESERVICES_NOTIFIERS = env_list(
 # Tries of an SMS or e-mail before it is given up (the waits between them
 # double from a minute up to six hours: tries over about eight and a half
 # hours at 10).
-ESERVICES_NOTIFY_ATTEMPTS = env_int("ZHENGTONG_ESERVICES_NOTIFY_ATTEMPTS", 10)
+ESERVICES_NOTIFY_ATTEMPTS = env_int("ZHENGTONG_ESERVICES_NOTIFY_ATTEMPTS", 10, minimum=1)
 
 # 12345 hotline. A message is routed without a dispatcher only when the active
 # classifier's calibrated confidence reaches this; below it, it waits in the
 # dispatcher queue with the suggestion (see docs/hotline-routing.md).
-HOTLINE_CONFIDENCE = env_float("ZHENGTONG_HOTLINE_CONFIDENCE", 0.8)
+HOTLINE_CONFIDENCE = env_float("ZHENGTONG_HOTLINE_CONFIDENCE", 0.8, minimum=0, maximum=1)
 # Days within which a person's new message on the same matter is merged into
 # their open case, and a different person's similar message is linked (并单).
-HOTLINE_REPEAT_DAYS = env_int("ZHENGTONG_HOTLINE_REPEAT_DAYS", 30)
+HOTLINE_REPEAT_DAYS = env_int("ZHENGTONG_HOTLINE_REPEAT_DAYS", 30, minimum=0)
 # The Flag version bits (V5..V0) that devices of the 2025 edition of HJ 212 send
 # and are answered with; 2017-edition devices use 1. See docs/regulation-hj212.md.
-HJ212_FLAG_VERSION_2025 = env_int("ZHENGTONG_HJ212_FLAG_VERSION_2025", 2)
+HJ212_FLAG_VERSION_2025 = env_int("ZHENGTONG_HJ212_FLAG_VERSION_2025", 2, minimum=0, maximum=63)
 # Photos and documents sent with a message: at most this many, each this large.
-HOTLINE_MAX_ATTACHMENTS = env_int("ZHENGTONG_HOTLINE_MAX_ATTACHMENTS", 6)
-HOTLINE_MAX_ATTACHMENT_BYTES = env_int("ZHENGTONG_HOTLINE_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+HOTLINE_MAX_ATTACHMENTS = env_int("ZHENGTONG_HOTLINE_MAX_ATTACHMENTS", 6, minimum=0)
+HOTLINE_MAX_ATTACHMENT_BYTES = env_int(
+    "ZHENGTONG_HOTLINE_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=1
+)
 # Working days a department has to reply again after a 不满意 rating reopens a case.
-HOTLINE_REOPEN_WORKING_DAYS = env_int("ZHENGTONG_HOTLINE_REOPEN_WORKING_DAYS", 5)
+HOTLINE_REOPEN_WORKING_DAYS = env_int("ZHENGTONG_HOTLINE_REOPEN_WORKING_DAYS", 5, minimum=1)
 
 # The key for the keyed hashes (HMAC-SHA256) that stand for looked-up 身份证号
 # and other keys in the exchange's access log, so that the log never holds a
@@ -311,14 +315,14 @@ EXCHANGE_PSEUDONYM_KEY = env_str("ZHENGTONG_EXCHANGE_PSEUDONYM_KEY", "") or pers
     DATA_DIR / "exchange_pseudonym_key"
 )
 # Working days a provider has to answer an access application.
-EXCHANGE_ANSWER_WORKING_DAYS = 10
+EXCHANGE_ANSWER_WORKING_DAYS = env_int("ZHENGTONG_EXCHANGE_ANSWER_WORKING_DAYS", 10, minimum=1)
 # Calls a minute a provider department's own system may make on one of that
 # department's resources, which it reads without a grant (docs/exchange-access.md).
-EXCHANGE_OWN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OWN_RATE_PER_MINUTE", 600)
+EXCHANGE_OWN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OWN_RATE_PER_MINUTE", 600, minimum=1)
 # Calls a minute any other system may make on one resource's 无条件共享 items
 # when it holds no grant in force for them (docs/exchange-access.md); a grant
 # brings its own rate.
-EXCHANGE_OPEN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OPEN_RATE_PER_MINUTE", 600)
+EXCHANGE_OPEN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OPEN_RATE_PER_MINUTE", 600, minimum=1)
 # Group commit of governed calls' audit records: concurrent calls in one web
 # process share one transaction (and one disk flush); each call still answers
 # only after its own ledger entry and access-log row have committed. Off: one
@@ -326,7 +330,9 @@ EXCHANGE_OPEN_RATE_PER_MINUTE = env_int("ZHENGTONG_EXCHANGE_OPEN_RATE_PER_MINUTE
 EXCHANGE_GROUP_COMMIT = env_bool("ZHENGTONG_EXCHANGE_GROUP_COMMIT", True)
 # How long (milliseconds) a batch waits for calls already under way in the same
 # process before it commits; it never waits when no other call is under way.
-EXCHANGE_GROUP_COMMIT_WAIT_MS = env_int("ZHENGTONG_EXCHANGE_GROUP_COMMIT_WAIT_MS", 2)
+EXCHANGE_GROUP_COMMIT_WAIT_MS = env_int(
+    "ZHENGTONG_EXCHANGE_GROUP_COMMIT_WAIT_MS", 2, minimum=0, maximum=1000
+)
 # PostgreSQL: the web processes' group commits take turns on an advisory lock
 # before each takes its batch, so calls that arrive meanwhile join it
 # (docs/benchmarks.md, Exchange). Off: each batch waits on the row locks.

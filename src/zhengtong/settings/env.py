@@ -1,8 +1,11 @@
 """Helpers that read settings from the environment, with secrets from ``*_FILE``."""
 
+import math
 import os
 import secrets
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 from zhengtong.core.files import create_once
 
@@ -22,14 +25,68 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Return ``name`` as a whole number within its bounds, or ``default`` when unset.
+
+    A bad value stops the start with the variable's name and what it takes,
+    instead of a bare ``int()`` traceback or a time limit of minus one day.
+    """
     value = os.environ.get(name)
-    return default if value is None or value == "" else int(value)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number{_bounds(minimum, maximum)}; it is {value!r}."
+        ) from None
+    _check_bounds(name, number, value, minimum, maximum, "a whole number")
+    return number
 
 
-def env_float(name: str, default: float) -> float:
+def env_float(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """Return ``name`` as a finite number within its bounds, or ``default`` when unset."""
     value = os.environ.get(name)
-    return default if value is None or value == "" else float(value)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise ImproperlyConfigured(
+            f"{name} must be a number{_bounds(minimum, maximum)}; it is {value!r}."
+        )
+    _check_bounds(name, number, value, minimum, maximum, "a number")
+    return number
+
+
+def _bounds(minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" from {minimum} to {maximum}"
+    if minimum is not None:
+        return f" of at least {minimum}"
+    if maximum is not None:
+        return f" of at most {maximum}"
+    return ""
+
+
+def _check_bounds(
+    name: str,
+    number: float,
+    value: str,
+    minimum: float | None,
+    maximum: float | None,
+    kind: str,
+) -> None:
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise ImproperlyConfigured(
+            f"{name} must be {kind}{_bounds(minimum, maximum)}; it is {value!r}."
+        )
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
