@@ -532,14 +532,56 @@ def do_issue_client(
     return client, secret
 
 
-def do_rotate_client_secret(client: SystemClient, *, actor: Actor) -> str:
-    """Give the client a new secret; the old one stops working at once."""
+def _seen_rotated_at(seen_rotation: str) -> datetime | None:
+    if seen_rotation.strip() == "never":
+        return None
+    try:
+        seen = datetime.fromisoformat(seen_rotation.strip())
+    except ValueError:
+        seen = None
+    if seen is None or seen.tzinfo is None:
+        raise InvalidInput(
+            _("“上次轮换时间”应为带时区的 ISO 8601 时间或 never。"),
+            code="invalid_seen_rotation",
+            detail={"field": "seen_rotation"},
+        )
+    return _to_millisecond(seen)
+
+
+def _to_millisecond(moment: datetime | None) -> datetime | None:
+    # The API writes times to the millisecond; a time read from it must match.
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000) if moment else None
+
+
+def do_rotate_client_secret(
+    client: SystemClient, *, actor: Actor, seen_rotation: str | None = None
+) -> str:
+    """Give the client a new secret; the old one stops working at once.
+
+    ``seen_rotation`` is the ``rotated_at`` the caller saw (ISO 8601, or
+    ``never`` for a secret never rotated): when someone
+    rotated the secret since, this rotation is refused, so that of two
+    rotations at once (two officers, or one button pressed twice) only one
+    hands out a secret, the one that works.
+    """
     secret = credentials.new_secret()
     with transaction.atomic(durable=True):
-        # Locked so that two rotations at once cannot both report success.
         current = SystemClient.objects.select_for_update().get(pk=client.pk)
         if current.revoked_at is not None:
             raise Conflict(_("该接入系统已被吊销。"), code="client_revoked")
+        if seen_rotation is not None and _seen_rotated_at(seen_rotation) != _to_millisecond(
+            current.rotated_at
+        ):
+            raise Conflict(
+                _(
+                    "该接入系统的凭证刚刚已被轮换，本次未轮换。请向轮换人索取新凭证，或刷新后再轮换。"
+                ),
+                code="rotated_meanwhile",
+                detail={
+                    "field": "seen_rotation",
+                    "rotated_at": current.rotated_at.isoformat() if current.rotated_at else None,
+                },
+            )
         client.secret_hash = credentials.hash_secret(secret)
         client.rotated_at = timezone.now()
         client.save(update_fields=["secret_hash", "rotated_at"])

@@ -83,11 +83,18 @@ def issue_client(request: HttpRequest, payload: ClientIn) -> Status[ClientSecret
 @router.post(
     "/clients/{client_id}/rotate", response={200: ClientSecretOut, **ERRORS}, auth=session_auth
 )
-def rotate_client(request: HttpRequest, client_id: int) -> ClientSecretOut:
-    """Give the client a new secret (in this response only); the old one stops working."""
+def rotate_client(
+    request: HttpRequest, client_id: int, seen_rotation: str | None = None
+) -> ClientSecretOut:
+    """Give the client a new secret (in this response only); the old one stops working.
+
+    ``seen_rotation`` (optional): the client's ``rotated_at`` as last read, or
+    ``never``; when the secret was rotated since, the call is refused
+    (409 ``rotated_meanwhile``) instead of replacing the secret just handed out.
+    """
     user = _user(request)
     client = access_client_by_id(user, client_id)
-    secret = do_rotate_client_secret(client, actor=actor_of(user))
+    secret = do_rotate_client_secret(client, actor=actor_of(user), seen_rotation=seen_rotation)
     return _secret_out(client, secret)
 
 

@@ -329,7 +329,9 @@ def rotate_client(request: HttpRequest, client_id: int) -> HttpResponse:
     user = _known_user(request)
     client = _access_client(user, client_id)
     try:
-        secret = do_rotate_client_secret(client, actor=actor_of(user))
+        secret = do_rotate_client_secret(
+            client, actor=actor_of(user), seen_rotation=request.POST.get("seen_rotation")
+        )
     except ZhengtongError as exc:
         return _render_developer(request, error=str(exc.message), status=exc.status)
     return _render_developer(

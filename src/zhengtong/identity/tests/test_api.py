@@ -198,6 +198,38 @@ def test_an_administrator_rotates_a_secret_through_the_api(cast: Cast) -> None:
     assert Client().get(ME, headers=bearer(body["token"])).status_code == 200
 
 
+def test_of_two_rotations_from_the_same_reading_only_the_first_hands_out_a_secret(
+    cast: Cast,
+) -> None:
+    browser = logged_in(cast.admin)
+    (listed,) = browser.get(CLIENTS).json()
+    seen = listed["rotated_at"] or "never"
+    assert seen == "never"
+    url = f"{CLIENTS}/{cast.client.pk}/rotate?seen_rotation={seen}"
+    first = browser.post(url)
+    assert first.status_code == 200
+    second = browser.post(url)
+    assert error_of(second) == (409, "rotated_meanwhile")
+    assert second.json()["detail"]["rotated_at"] is not None
+    # The secret handed out is the one that works.
+    assert Client().get(ME, headers=bearer(first.json()["token"])).status_code == 200
+    # Read again (the API's own spelling of the time), the next rotation goes through.
+    again_seen = first.json()["client"]["rotated_at"]
+    third = browser.post(
+        f"{CLIENTS}/{cast.client.pk}/rotate", query_params={"seen_rotation": again_seen}
+    )
+    assert third.status_code == 200
+    assert error_of(Client().get(ME, headers=bearer(first.json()["token"]))) == (
+        401,
+        "bad_credentials",
+    )
+    for bad in ("yesterday", "2026-12-07T09:00:00"):
+        refused = browser.post(
+            f"{CLIENTS}/{cast.client.pk}/rotate", query_params={"seen_rotation": bad}
+        )
+        assert error_of(refused) == (400, "invalid_seen_rotation")
+
+
 def test_an_administrator_revokes_a_client_through_the_api(cast: Cast) -> None:
     browser = logged_in(cast.admin)
     response = browser.post(f"{CLIENTS}/{cast.client.pk}/revoke")

@@ -109,6 +109,34 @@ def test_rotating_shows_a_new_secret_and_revoking_ends_the_credential(
     assert "该接入系统已被吊销。" in response.content.decode()
 
 
+def test_a_second_rotation_from_the_same_page_is_refused_and_the_first_secret_works(
+    client: Client, cast: Cast
+) -> None:
+    client.force_login(cast.admin)
+    first = TOKEN.search(issue(client, cast).content.decode())
+    assert first is not None
+    made = SystemClient.objects.get(key_id=first.group(1))
+    page = client.get(reverse("portal:developer")).content.decode()
+    seen = re.search(r'name="seen_rotation" value="([^"]*)"', page)
+    assert seen is not None and seen.group(1) == "never"
+
+    # Two officers (or two tabs) press 轮换 on the page they both loaded.
+    url = reverse("portal:rotate_client", args=[made.pk])
+    rotated = TOKEN.search(client.post(url, {"seen_rotation": seen.group(1)}).content.decode())
+    assert rotated is not None
+    refused = client.post(url, {"seen_rotation": seen.group(1)})
+    assert refused.status_code == 409
+    text = refused.content.decode()
+    assert "凭证刚刚已被轮换，本次未轮换" in text
+    assert TOKEN.search(text) is None
+    made.refresh_from_db()
+    assert made.rotated_at is not None
+    # The page now carries the new time: rotating from it goes through.
+    fresh = re.search(r'name="seen_rotation" value="([^"]*)"', text)
+    assert fresh is not None and fresh.group(1) == made.rotated_at.isoformat()
+    assert client.post(url, {"seen_rotation": fresh.group(1)}).status_code == 200
+
+
 def test_another_departments_client_looks_missing(client: Client, cast: Cast) -> None:
     client.force_login(cast.admin)
     first = TOKEN.search(issue(client, cast).content.decode())
