@@ -77,7 +77,7 @@ def _linked(page: Page) -> list[str]:
     ]
 
 
-def _violations(axe: Axe, page: Page, address: str) -> list[str]:
+def wcag_violations(axe: Axe, page: Page, address: str) -> list[str]:
     response: dict[str, Any] = axe.run(page, options=WCAG).response
     found = []
     for violation in response["violations"]:
@@ -110,7 +110,7 @@ def _sweep(browser: Browser, base: str, locale: str, *, follow: bool) -> tuple[i
                 if "text/html" not in answer.headers.get("content-type", ""):
                     continue  # a material shown in the browser's own viewer
                 checked += 1
-                problems += [f"{who} {locale} {p}" for p in _violations(axe, page, address)]
+                problems += [f"{who} {locale} {p}" for p in wcag_violations(axe, page, address)]
                 if follow:
                     queue += [a for a in _linked(page) if a not in seen]
             problems += [f"{who} {locale}: {c}" for c in console]
@@ -155,6 +155,8 @@ def test_refused_forms_have_no_wcag_violations(browser: Browser, demo_city: str)
             page.wait_for_load_state()
             refused = page.locator("main .errorlist, main [role=alert]")
             assert refused.count() > 0, f"{address} showed no error"
-            problems += [f"{username} {p}" for p in _violations(axe, page, f"{address} (refused)")]
+            problems += [
+                f"{username} {p}" for p in wcag_violations(axe, page, f"{address} (refused)")
+            ]
             problems += [f"{username}: {c}" for c in console]
     assert not problems, f"{len(problems)} violations:\n" + "\n".join(problems[:60])

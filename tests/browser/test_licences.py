@@ -5,12 +5,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from tests.browser.test_accessibility import wcag_violations
 from tests.browser.test_catalog import shoot
-from tests.browser.viewports import DESKTOP, NARROW
+from tests.browser.viewports import DESKTOP, NARROW, PHONE
 from tests.browser.watch import watch
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.identity.actions import do_create_staff
 from zhengtong.licences.models import Licence
 from zhengtong.licences.tests.cast import (
     PASSWORD,
@@ -113,3 +117,38 @@ def test_the_printable_licence_reads_on_a_phone_in_english(
     box = holder.bounding_box()
     assert box is not None and box["width"] > 150, box
     shoot(page, screenshots, "licences-print-en")
+
+
+def test_a_decider_revokes_a_licence_from_a_phone_and_the_qr_url_says_so(
+    page: Page,
+    live_server: LiveServer,
+    screenshots: Path,
+    cast: LicenceCast,
+    licence: Licence,
+    stranger: Page,
+) -> None:
+    do_create_staff("zhaojueding", PASSWORD, "赵决定", cast.market, ["decider"], actor=TEST_ACTOR)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill("zhaojueding")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{live_server.url}/workbench/")
+    page.get_by_role("link", name="已签发证照").click()
+    page.get_by_label("证照编号、持证主体名称或证件号码").fill("湘味小厨")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_role("link", name=licence.number).click()
+    expect(page.get_by_role("heading", name="注销证照")).to_be_visible()
+    assert wcag_violations(Axe(), page, "issued_detail") == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    page.get_by_role("button", name="注销这张证照").click()
+    expect(page.get_by_role("alert")).to_have_text("注销证照须说明原因。")
+    page.get_by_label("注销原因（公开显示）").fill("经营者申请注销食品经营许可")
+    page.get_by_role("button", name="注销这张证照").click()
+    expect(page.get_by_role("status")).to_contain_text("证照已注销")
+    shoot(page, screenshots, "licences-issued-revoked")
+
+    stranger.goto(f"{live_server.url}/licences/verify/{licence.number}/")
+    expect(stranger.locator(".licence-status")).to_have_text("已注销")
+    expect(stranger.locator("main")).to_contain_text("注销原因：经营者申请注销食品经营许可")

@@ -14,9 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.errors import NotAuthenticated, NotFound, PermissionDenied
 from zhengtong.identity.models import Audience, User
+from zhengtong.identity.permissions import departments_in_scope, has_permission
 from zhengtong.identity.selectors import memberships_of
 from zhengtong.licences.models import HolderKind, Licence
-from zhengtong.licences.selectors import licences_of_holders
+from zhengtong.licences.permissions import REVOKE_LICENCES
+from zhengtong.licences.selectors import licences_issued_by, licences_of_holders
 
 Principal = AbstractBaseUser | AnonymousUser | None
 
@@ -61,4 +63,25 @@ def access_licence_by_number(user: Principal, number: str) -> Licence:
     licence = my_licences(user).filter(number=number.strip().upper()).first()
     if licence is None or (licence.holder_kind, licence.holder_id) not in ids:
         raise NotFound()
+    return licence
+
+
+def issued_licences(user: Principal, query: str = "") -> QuerySet[Licence]:
+    """Return the licences issued by the departments where the user may revoke them."""
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise NotAuthenticated()
+    if not has_permission(user, REVOKE_LICENCES):
+        raise PermissionDenied(
+            _("只有发证部门具有证照管理权限的工作人员可以查询和注销证照。"),
+            code="permission_denied",
+            detail={"permission": REVOKE_LICENCES},
+        )
+    return licences_issued_by(departments_in_scope(user, REVOKE_LICENCES), query)
+
+
+def access_issued_licence(user: Principal, number: str) -> Licence:
+    """Return a licence the user's departments issued; another's is "not found"."""
+    licence = issued_licences(user).filter(number=number.strip().upper()).first()
+    if licence is None:
+        raise NotFound(code="licence_not_found", detail={"number": number})
     return licence

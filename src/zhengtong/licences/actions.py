@@ -8,6 +8,7 @@ is therefore "JY" and fourteen digits, as the national format requires.
 
 import datetime as dt
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -337,12 +338,28 @@ def issue_prepared_licence(draft: LicenceDraft, *, actor: Actor, source: str = "
     return licence
 
 
+# The reason is shown on the public verification page: a few sentences.
+MAX_REVOKE_REASON = 500
+
+
 def do_revoke_licence(licence: Licence, reason: str, *, actor: Actor) -> Licence:
     """Revoke (注销) a licence, saying why; the signed content stays as it was."""
     reason = reason.strip()
     if not reason:
         raise InvalidInput(
             _("注销证照须说明原因。"), code="reason_required", detail={"field": "reason"}
+        )
+    if len(reason) > MAX_REVOKE_REASON:
+        raise InvalidInput(
+            _("注销原因不能超过 %(n)d 个字。") % {"n": MAX_REVOKE_REASON},
+            code="reason_too_long",
+            detail={"field": "reason", "max_length": MAX_REVOKE_REASON},
+        )
+    if any(unicodedata.category(char) == "Cc" and char not in "\r\n\t" for char in reason):
+        raise InvalidInput(
+            _("注销原因含有不可见的控制字符，请删除后重试。"),
+            code="control_characters",
+            detail={"field": "reason"},
         )
     with transaction.atomic(durable=True):
         locked = Licence.objects.select_for_update().get(pk=licence.pk)

@@ -2,17 +2,24 @@
 
 Verifying a licence and reading the public keys are open to anyone: a
 licence is shown to a bank or a landlord, who must be able to check it. The
-holder's own list needs their session.
+holder's own list needs their session, as does the issuing department's list
+of what it issued, where its deciders revoke a licence.
 """
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from zhengtong.core.errors import NotFound
 from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
+from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth
-from zhengtong.licences import presentation, selectors
-from zhengtong.licences.access import access_licence_by_number, my_licences
+from zhengtong.licences import actions, presentation, selectors
+from zhengtong.licences.access import (
+    access_issued_licence,
+    access_licence_by_number,
+    issued_licences,
+    my_licences,
+)
 from zhengtong.licences.models import Licence
 from zhengtong.licences.qr import verification_url
 from zhengtong.licences.schemas import (
@@ -124,3 +131,35 @@ def mine(request: HttpRequest) -> list[LicenceOut]:
 def mine_one(request: HttpRequest, number: str) -> LicenceOut:
     """One of your licences, with every field unmasked."""
     return licence_out(request, access_licence_by_number(request.user, number))
+
+
+class IssuedIn(Schema):
+    q: str = Field("", max_length=64, description="number (its start), holder name or ID number")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+class RevokeIn(Schema):
+    reason: str = Field(description="why, shown on the public verification page (at most 500)")
+
+
+@router.get("/issued", response={200: list[LicenceOut], **ERROR_RESPONSES}, auth=session_auth)
+def issued(request: HttpRequest, query: Query[IssuedIn]) -> list[LicenceOut]:
+    """The licences your departments issued, newest first (``licences.revoke_licences``)."""
+    found = issued_licences(request.user, query.q)[query.offset : query.offset + query.limit]
+    return [licence_out(request, licence) for licence in found]
+
+
+@router.post(
+    "/issued/{number}/revoke", response={200: LicenceOut, **ERROR_RESPONSES}, auth=session_auth
+)
+def revoke(request: HttpRequest, number: str, payload: RevokeIn) -> LicenceOut:
+    """Revoke (注销) a licence your department issued, saying why; it cannot be undone.
+
+    Errors: 400 ``reason_required``, ``reason_too_long``, ``control_characters``;
+    404 ``licence_not_found`` (also another department's licence); 409
+    ``already_revoked``.
+    """
+    licence = access_issued_licence(request.user, number)
+    revoked = actions.do_revoke_licence(licence, payload.reason, actor=actor_of(request.user))
+    return licence_out(request, revoked)

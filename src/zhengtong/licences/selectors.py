@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from zhengtong.core.models import Department
@@ -48,6 +48,20 @@ def licences_of_holder(holder_id: str) -> QuerySet[Licence]:
 def licences_of_holders(holder_ids: list[str]) -> QuerySet[Licence]:
     """Return every licence of any of the holders, newest first."""
     return _with_related(Licence.objects.filter(holder_id__in=holder_ids))
+
+
+def licences_issued_by(departments: QuerySet[Department], query: str = "") -> QuerySet[Licence]:
+    """The licences the departments issued, newest first, optionally found by
+    number (from its start), holder name or holder ID number (whole)."""
+    found = Licence.objects.filter(issuer__in=departments)
+    query = query.strip()
+    if query:
+        found = found.filter(
+            Q(number__startswith=query.upper())
+            | Q(holder_name__contains=query)
+            | Q(holder_id=query.upper())
+        )
+    return _with_related(found)
 
 
 # How many of a holder's newest licences of a type are read before the rest.

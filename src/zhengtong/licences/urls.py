@@ -13,4 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("mine/<str:number>/print/", views.printable, name="print"),
     path("verify/<str:number>/", views.verify, name="verify"),
     path("shared/<str:token>/", views.share, name="share"),
+    path("issued/", views.issued, name="issued"),
+    path("issued/<str:number>/", views.issued_detail, name="issued_detail"),
 ]

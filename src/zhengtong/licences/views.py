@@ -1,4 +1,5 @@
-"""The licences' pages: public verification, 我的证照, printing and share links."""
+"""The licences' pages: public verification, 我的证照, printing, share links, and
+the issuing department's list of the licences it issued, where one is revoked."""
 
 import base64
 import hashlib
@@ -8,8 +9,9 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -17,7 +19,13 @@ from django.views.decorators.http import require_http_methods
 from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
 from zhengtong.identity.actors import actor_of
 from zhengtong.licences import actions, presentation, selectors
-from zhengtong.licences.access import access_licence_by_number, holders_of, my_licences
+from zhengtong.licences.access import (
+    access_issued_licence,
+    access_licence_by_number,
+    holders_of,
+    issued_licences,
+    my_licences,
+)
 from zhengtong.licences.models import Licence
 from zhengtong.licences.pdf import licence_pdf
 from zhengtong.licences.qr import qr_svg, verification_url
@@ -188,3 +196,72 @@ def share(request: HttpRequest, token: str) -> HttpResponse:
     context["holder_id"] = presentation.holder_id(licence, masked=True)
     context["expires_at"] = shared.expires_at
     return render(request, "licences/shared.html", context)
+
+
+# --- The issuing department: its licences, and revoking one ------------------------------
+
+ISSUED_PER_PAGE = 50
+# Longer than anyone types into the search box: the page says so instead of searching.
+MAX_ISSUED_QUERY = 64
+
+
+def issued(request: HttpRequest) -> HttpResponse:
+    """已签发证照: the licences the user's departments issued, found by number or holder."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    query = request.GET.get("q", "").strip()
+    too_long = len(query) > MAX_ISSUED_QUERY
+    try:
+        found = issued_licences(request.user, "" if too_long else query)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        raise
+    page = Paginator(found.none() if too_long else found, ISSUED_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "licences/issued.html",
+        {
+            "query": query,
+            "too_long": too_long,
+            "max_query": MAX_ISSUED_QUERY,
+            "page": page,
+            "rows": [(licence, selectors.verify_licence(licence)) for licence in page],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def issued_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """One issued licence in full; its deciders may revoke it with a reason."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        licence = access_issued_licence(request.user, number)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        raise
+    reason = ""
+    revoke_error = ""
+    status = 200
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        try:
+            actions.do_revoke_licence(licence, reason, actor=actor_of(request.user))
+        except ZhengtongError as error:
+            revoke_error, status = str(error.message), error.status
+            # Revoked meanwhile by someone else: show it as it now stands.
+            licence.refresh_from_db(fields=["revoked_at", "revoke_reason"])
+        else:
+            return redirect(f"{reverse('licences:issued_detail', args=[licence.number])}?revoked=1")
+    context = _licence_context(request, licence, masked=False)
+    context.update(
+        {
+            "reason": reason,
+            "revoke_error": revoke_error,
+            "max_reason": actions.MAX_REVOKE_REASON,
+            "just_revoked": request.GET.get("revoked") == "1" and licence.revoked_at is not None,
+        }
+    )
+    return render(request, "licences/issued_detail.html", context, status=status)

@@ -182,6 +182,12 @@ WORKBENCH_OFFERINGS: tuple[Offering, ...] = (
         ),
     ),
     Offering(
+        _("已签发证照"),
+        _("查询本部门签发的电子证照，说明原因注销失效的证照。"),
+        "licences:issued",
+        ("licences.revoke_licences",),
+    ),
+    Offering(
         _("12345 来电登记"),
         _("登记来电诉求，查看模型给出的分拨建议。"),
         "hotline:call_new",
