@@ -14,6 +14,7 @@ from zhengtong.hotline.models import (
     CaseImport,
     ClassifierVersion,
     ExtensionRequest,
+    HotIssueAlert,
 )
 from zhengtong.hotline.permissions import (
     DISPATCH,
@@ -84,6 +85,17 @@ def _leader_sees(user: User, case: Case) -> bool:
     # A district leader follows the cases of their district, as their overview
     # counts them; a city leader every case.
     return area is None or Case.objects.filter(area, pk=case.pk).exists()
+
+
+def access_heat_alert_by_id(user: User, alert_id: int) -> selectors.AlertInArea:
+    """Return a heat-jump alert with messages in the area the user's overview answers for."""
+    alert = HotIssueAlert.objects.filter(pk=alert_id).first()
+    if alert is not None and has_permission(user, VIEW_OVERVIEW):
+        cases = selectors.alerts_within([alert], overview_area(user)).get(alert.pk)
+        if cases is not None:
+            return selectors.AlertInArea(alert, cases)
+    # Another area's alert is answered as a missing one: its issue is not the user's to know.
+    raise NotFound(_("找不到该热点预警。"), code="heat_alert_not_found")
 
 
 def _handled_as(case: Case) -> Case:

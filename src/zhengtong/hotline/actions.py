@@ -34,6 +34,7 @@ from zhengtong.core.i18n import message_of, stored_label, stored_text
 from zhengtong.core.models import Department, Enterprise, Region
 from zhengtong.core.selectors import find_enterprise_by_credit_code
 from zhengtong.hotline import routing
+from zhengtong.hotline.access import overview_area
 from zhengtong.hotline.hot_issues import HotIssue
 from zhengtong.hotline.models import (
     Case,
@@ -42,6 +43,7 @@ from zhengtong.hotline.models import (
     CaseLink,
     ExtensionRequest,
     HotIssueAlert,
+    HotIssueAlertNotice,
     HotIssueSnapshot,
     LabelledExample,
     Notification,
@@ -52,11 +54,14 @@ from zhengtong.hotline.selectors import (
     CITY_ISSUES,
     EXTENSION_WITHDRAWN_ON_ESCALATION,
     SNAPSHOT_WINDOWS,
+    AlertInArea,
+    alerts_within,
     categories,
     handling_departments,
     issue_as_dict,
     mine_recent_hot_issues,
     overdue_cases_to_urge,
+    overview_holders,
 )
 from zhengtong.hotline.senders import Sender, known_sender
 from zhengtong.hotline.similar_messages import (
@@ -88,7 +93,8 @@ from zhengtong.hotline.time_limits import (
     stop_reply_clock,
 )
 from zhengtong.hotline.time_limits import reply_due as counted_reply_due
-from zhengtong.identity.actors import ANONYMOUS
+from zhengtong.identity.actors import ANONYMOUS, actor_of
+from zhengtong.identity.models import User
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.credit_actions import add_credit_record
 from zhengtong.regulation.models import CreditKind
@@ -1671,11 +1677,64 @@ def _record_alerts(
             )
             for key, issue, ratio in fresh
         ]
+        told = _tell_leaders(alerts, now)
         record_entry(
             actor=actor,
             action="hotline.record_heat_jumps",
             subject_type="hotline.hot_issue",
             subject_id=now.isoformat(timespec="seconds"),
-            data={"alerts": [alert.label for alert in alerts]},
+            data={"alerts": [alert.label for alert in alerts], "told": told},
         )
     return alerts
+
+
+def _tell_leaders(alerts: Sequence[HotIssueAlert], now: dt.datetime) -> list[str]:
+    """Give every leader whose overview covers an alert's messages a notice of it.
+
+    A city leader is told of every alert, a district's or a street's leader of
+    those with messages placed in their area: the alert log and the cases it
+    links to are what their overview shows them. Returns who was told, by
+    login name, for the batch's ledger entry.
+    """
+    notices: list[HotIssueAlertNotice] = []
+    told = []
+    for leader in overview_holders():
+        inside = alerts_within(alerts, overview_area(leader))
+        if not inside:
+            continue
+        told.append(leader.get_username())
+        notices.extend(
+            HotIssueAlertNotice(alert=alert, user=leader, created_at=now)
+            for alert in alerts
+            if alert.pk in inside
+        )
+    HotIssueAlertNotice.objects.bulk_create(notices)
+    return told
+
+
+def do_acknowledge_heat_alert(found: AlertInArea, *, acting_user: User) -> AlertInArea:
+    """Mark a heat-jump alert acknowledged by the leader (once); return it as they now see it."""
+    now = _now()
+    with transaction.atomic(durable=True):
+        # Locked, so that the same alert acknowledged twice at once is one
+        # acknowledgement and one ledger entry; a leader whose post came after
+        # the alert was raised has no notice yet and gets one now.
+        notice, _created = HotIssueAlertNotice.objects.select_for_update().get_or_create(
+            alert=found.alert, user=acting_user, defaults={"created_at": now}
+        )
+        if notice.acknowledged_at is not None:
+            raise Conflict(
+                _("您已确认过该热点预警。"),
+                code="heat_alert_acknowledged",
+                detail={"acknowledged_at": notice.acknowledged_at.isoformat()},
+            )
+        notice.acknowledged_at = now
+        notice.save(update_fields=["acknowledged_at"])
+        record_entry(
+            actor=actor_of(acting_user),
+            action="hotline.acknowledge_heat_alert",
+            subject_type="hotline.HotIssueAlert",
+            subject_id=str(found.alert.pk),
+            data={"label": found.alert.label, "place": found.alert.place},
+        )
+    return replace(found, notified_at=notice.created_at, acknowledged_at=now)

@@ -330,6 +330,27 @@ class HotIssueOut(Schema):
     cases: list[str]
 
 
+class HeatAlertOut(Schema):
+    id: int
+    raised_at: dt.datetime
+    label: str
+    place: str
+    heat: float
+    ratio: float = Field(description="the issue's heat over its heat in the window before")
+    message_count: int = Field(description="the issue's messages across the city when raised")
+    cases: list[str] = Field(
+        description="the issue's messages in the caller's area: the cases the caller may open"
+    )
+    notified_at: dt.datetime | None = Field(
+        description="when the caller was told; null for a post that came after the alert"
+    )
+    acknowledged_at: dt.datetime | None
+
+
+class HeatAlertsIn(Schema):
+    limit: int = Field(selectors.ALERT_LOG_LIMIT, ge=1, le=100)
+
+
 # --- mapping ---------------------------------------------------------------------------
 
 
@@ -448,6 +469,22 @@ def _summary(case: Case) -> CaseSummaryOut:
 def _citizen_summary(case: Case) -> CaseSummaryOut:
     """A line of the citizen's own list: what ``_citizen_case_out`` shows, nothing more."""
     return _summary(case).model_copy(update=_HIDDEN_FROM_CITIZENS)
+
+
+def _alert_out(item: selectors.AlertInArea) -> HeatAlertOut:
+    alert = item.alert
+    return HeatAlertOut(
+        id=alert.pk,
+        raised_at=alert.created_at,
+        label=alert.label,
+        place=alert.place,
+        heat=round(alert.heat, 2),
+        ratio=round(alert.ratio, 2),
+        message_count=alert.message_count,
+        cases=item.cases,
+        notified_at=item.notified_at,
+        acknowledged_at=item.acknowledged_at,
+    )
 
 
 def _import_out(case_import: CaseImport) -> ImportOut:
@@ -1019,3 +1056,30 @@ def get_hot_issues(request: HttpRequest, window: Query[HotWindowIn]) -> list[Hot
         )
         for item in selectors.issues_within(result, area, 20)
     ]
+
+
+@router.get("/hot-issues/alerts", response={200: list[HeatAlertOut], **ERRORS}, auth=session_auth)
+def list_heat_alerts(request: HttpRequest, query: Query[HeatAlertsIn]) -> list[HeatAlertOut]:
+    """The heat-jump alerts in the caller's area, newest first (a city leader's: every one)."""
+    user = session_user(request)
+    require_permission(user, VIEW_OVERVIEW)
+    area = access.overview_area(user)
+    return [_alert_out(item) for item in selectors.alert_log(user, area, limit=query.limit)]
+
+
+@router.post(
+    "/hot-issues/alerts/{alert_id}/acknowledge",
+    response={200: HeatAlertOut, **ERRORS},
+    auth=session_auth,
+)
+def acknowledge_heat_alert(request: HttpRequest, alert_id: int) -> HeatAlertOut:
+    """Acknowledge a heat-jump alert, once.
+
+    An unknown alert and one outside the caller's area are both 404
+    ``heat_alert_not_found``; acknowledging it again is 409
+    ``heat_alert_acknowledged``.
+    """
+    user = session_user(request)
+    require_permission(user, VIEW_OVERVIEW)
+    found = access.access_heat_alert_by_id(user, alert_id)
+    return _alert_out(actions.do_acknowledge_heat_alert(found, acting_user=user))

@@ -498,6 +498,35 @@ class HotIssueAlert(models.Model):
         return self.label
 
 
+class HotIssueAlertNotice(models.Model):
+    """A heat-jump alert as one leader was told of it, and whether they acknowledged it.
+
+    Written for every leader whose overview covers the alert's messages when
+    the alert is raised; a leader whose post came later gets theirs when they
+    acknowledge the alert. The alert itself is the city's; what each leader
+    has seen is theirs.
+    """
+
+    alert = models.ForeignKey(HotIssueAlert, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(
+        "identity.User", on_delete=models.CASCADE, related_name="hot_issue_alert_notices"
+    )
+    created_at = models.DateTimeField(_("通知时间"))
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("热点预警通知")
+        verbose_name_plural = _("热点预警通知")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "user"], name="one_alert_notice_per_user")
+        ]
+        indexes = [models.Index(fields=["user", "acknowledged_at"], name="alert_notice_unread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} · {self.user_id}"
+
+
 class HotIssueSnapshot(models.Model):
     """The hot issues of the last ``days`` days as last mined (hourly, in the background).
 

@@ -29,11 +29,12 @@ from zhengtong.hotline.models import (
     ClassifierVersion,
     ExtensionRequest,
     HotIssueAlert,
+    HotIssueAlertNotice,
     HotIssueSnapshot,
     Notification,
     RoutingRule,
 )
-from zhengtong.hotline.permissions import HANDLE
+from zhengtong.hotline.permissions import HANDLE, VIEW_OVERVIEW
 from zhengtong.hotline.senders import sender_of
 from zhengtong.hotline.states import (
     OPEN_STATES,
@@ -45,6 +46,7 @@ from zhengtong.hotline.states import (
     Urgency,
 )
 from zhengtong.hotline.time_limits import Clock, clock_of
+from zhengtong.identity.models import Audience, Role, User
 from zhengtong.identity.selectors import departments_with_permission
 
 # The most cases a hot-issue run reads: a window of a busy city's messages.
@@ -690,3 +692,102 @@ def issues_within(hot: HotIssues, area: Q | None, limit: int) -> list[IssueInAre
 def hot_issue_alerts(limit: int = 20) -> list[HotIssueAlert]:
     """Return the latest heat-jump alerts, newest first."""
     return list(HotIssueAlert.objects.order_by("-created_at", "-pk")[:limit])
+
+
+# --- heat-jump alerts as leaders are told of them -------------------------------------
+
+# How many alerts the alert log shows, and how many of the latest it looks
+# through for an area's: a district's alerts are a few of the city's.
+ALERT_LOG_LIMIT = 20
+ALERT_LOOKBACK = 500
+# The case numbers one query tests against an area, far below any database's
+# limit on a statement's parameters.
+_NUMBERS_PER_QUERY = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class AlertInArea:
+    alert: HotIssueAlert
+    # The alert's messages in the area: the cases the leader may open.
+    cases: list[str]
+    # When the leader was told of it (None: their post came later) and acknowledged it.
+    notified_at: dt.datetime | None = None
+    acknowledged_at: dt.datetime | None = None
+
+
+def overview_holders() -> list[User]:
+    """Return the active staff whose posts let them read the overview: the leaders to alert."""
+    roles = [
+        pk
+        for pk, permissions in Role.objects.values_list("pk", "permissions")
+        if VIEW_OVERVIEW in (permissions or [])
+    ]
+    return list(
+        User.objects.filter(
+            is_active=True,
+            audience=Audience.STAFF,
+            posts__is_active=True,
+            posts__department__is_active=True,
+            posts__role_id__in=roles,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def alerts_within(alerts: Sequence[HotIssueAlert], area: Q | None) -> dict[int, list[str]]:
+    """Return the alerts with messages in a leader's area (None: the city), with those messages.
+
+    The rule of the overview's hot issues (``issues_within``): an issue is the
+    area's when some of its messages are placed there, and the area's leader
+    opens those messages only.
+    """
+    if area is None:
+        return {alert.pk: list(alert.case_numbers) for alert in alerts}
+    numbers = sorted({str(number) for alert in alerts for number in alert.case_numbers})
+    inside: set[str] = set()
+    for start in range(0, len(numbers), _NUMBERS_PER_QUERY):
+        chunk = numbers[start : start + _NUMBERS_PER_QUERY]
+        inside.update(Case.objects.filter(area, number__in=chunk).values_list("number", flat=True))
+    found = {}
+    for alert in alerts:
+        cases = [number for number in alert.case_numbers if number in inside]
+        if cases:
+            found[alert.pk] = cases
+    return found
+
+
+def alert_log(user: User, area: Q | None, *, limit: int = ALERT_LOG_LIMIT) -> list[AlertInArea]:
+    """Return the latest heat-jump alerts in a leader's area, newest first, as they saw them."""
+    found: list[AlertInArea] = []
+    latest = HotIssueAlert.objects.order_by("-created_at", "-pk")[:ALERT_LOOKBACK]
+    # A batch at a time: a city leader's log is the first batch, a quiet
+    # district's may lie further back.
+    batch = max(limit, ALERT_LOG_LIMIT)
+    for start in range(0, ALERT_LOOKBACK, batch):
+        alerts = list(latest[start : start + batch])
+        inside = alerts_within(alerts, area)
+        found.extend(AlertInArea(alert, inside[alert.pk]) for alert in alerts if alert.pk in inside)
+        if len(found) >= limit or len(alerts) < batch:
+            break
+    found = found[:limit]
+    notices = {
+        notice.alert_id: notice
+        for notice in HotIssueAlertNotice.objects.filter(
+            user=user, alert_id__in=[item.alert.pk for item in found]
+        )
+    }
+    return [
+        AlertInArea(
+            item.alert,
+            item.cases,
+            notices[item.alert.pk].created_at if item.alert.pk in notices else None,
+            notices[item.alert.pk].acknowledged_at if item.alert.pk in notices else None,
+        )
+        for item in found
+    ]
+
+
+def unacknowledged_alert_count(user: User) -> int:
+    """Return how many heat-jump alerts the user was told of and has not acknowledged."""
+    return HotIssueAlertNotice.objects.filter(user=user, acknowledged_at=None).count()

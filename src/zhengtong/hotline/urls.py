@@ -31,4 +31,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("models/<id:number>/", views.model_report, name="model"),
     path("models/<id:number>/activate/", views.activate_model, name="activate_model"),
     path("overview/", views.overview, name="overview"),
+    path("overview/alerts/<id:pk>/acknowledge/", views.acknowledge_alert, name="acknowledge_alert"),
 ]

@@ -24,6 +24,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -38,10 +39,12 @@ from zhengtong.hotline import selectors
 from zhengtong.hotline.access import (
     access_case_for_staff,
     access_classifier_version,
+    access_heat_alert_by_id,
     may_manage_routing,
     overview_area,
     require_routing_manager,
 )
+from zhengtong.hotline.actions import do_acknowledge_heat_alert
 from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.classifier_actions import do_activate_classifier, do_queue_training
 from zhengtong.hotline.forms import CORRECTIONS_ONLY, SHARED_DATA, UPLOADED, TrainForm
@@ -157,6 +160,8 @@ class NavLink:
     url_name: str
     label: str
     current: bool
+    # Heat-jump alerts the leader was told of and has not acknowledged (the overview's link).
+    unread: int = 0
 
 
 def worklist_areas(user: User) -> str:
@@ -200,7 +205,13 @@ def hotline_nav(user: User | None, current: str) -> list[NavLink]:
         ("hotline:overview", _("诉求统计与热点"), (VIEW_OVERVIEW,)),
     )
     return [
-        NavLink(name, label, name == current)
+        NavLink(
+            name,
+            label,
+            name == current,
+            # Told on every hotline page, not only once the overview is opened.
+            selectors.unacknowledged_alert_count(user) if name == "hotline:overview" else 0,
+        )
         for name, label, needed in links
         if any(has_permission(user, p) for p in needed)
     ]
@@ -526,6 +537,28 @@ def overview(request: HttpRequest) -> HttpResponse:
         "jumps": jumps,
         "hot_computed_at": hot.computed_at,
         "hot_pending": hot.pending,
+        # Kept when the snapshot's jumps are gone: the alerts leaders were told of.
+        "alerts": selectors.alert_log(user, area),
         "nav": hotline_nav(user, "hotline:overview"),
     }
     return render(request, "hotline/overview.html", context)
+
+
+@require_POST
+def acknowledge_alert(request: HttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge a heat-jump alert of the alert log, and go back to it."""
+    user = staff_member(request, VIEW_OVERVIEW)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        found = access_heat_alert_by_id(user, pk)
+        do_acknowledge_heat_alert(found, acting_user=user)
+    except ZhengtongError as error:
+        refuse_on(error)
+        # Acknowledged already (another tab, a double click): said, not an error page.
+        messages.info(request, str(error.message))
+    else:
+        messages.success(request, _("已确认热点预警：%(label)s。") % {"label": found.alert.label})
+    days = request.POST.get("days", "")
+    query = f"?days={days}" if days.isdigit() and int(days) in OVERVIEW_DAYS else ""
+    return redirect(reverse("hotline:overview") + query + "#alert-log")

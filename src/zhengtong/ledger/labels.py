@@ -106,6 +106,7 @@ for _code, _label in (
     ("eservices.flag_overdue_promises", _("标记容缺材料逾期")),
     ("eservices.flag_overdue_rectifications", _("标记差评整改逾期")),
     ("eservices.mark_notifications_read", _("标记通知已读")),
+    ("eservices.record_process_version", _("记录流程版本")),
     # Data sharing.
     ("exchange.apply_for_access", _("申请共享数据")),
     ("exchange.withdraw_application", _("撤回共享申请")),
@@ -147,6 +148,7 @@ for _code, _label in (
     ("hotline.queue_import", _("排队导入工单")),
     ("hotline.finish_import", _("完成导入工单")),
     ("hotline.record_heat_jumps", _("记录诉求热度突增")),
+    ("hotline.acknowledge_heat_alert", _("确认热点预警")),
     ("hotline.queue_training", _("排队训练分类模型")),
     ("hotline.finish_training", _("完成训练分类模型")),
     ("hotline.fail_training", _("分类模型训练失败")),
