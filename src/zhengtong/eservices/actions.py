@@ -29,11 +29,13 @@ from zhengtong.eservices.models import (
     MaterialRequirement,
     MaterialSource,
     OnlineDepth,
+    ProcessVersion,
     ServiceItem,
     SpecialProcedure,
     Suspension,
     Target,
 )
+from zhengtong.eservices.process import ProcessDefinition, ProcessError
 from zhengtong.eservices.states import ItemState, check_transition
 from zhengtong.ledger.actions import record_entry
 
@@ -555,3 +557,63 @@ def do_suspend_service_item(item: ServiceItem, reason: str, *, actor: Actor) -> 
     if not reason.strip():
         raise InvalidInput(_("暂停办理须说明理由。"), code="reason_required")
     return _move(item, ItemState.SUSPENDED, actor, reason.strip())
+
+
+# ---------------------------------------------------------------------------
+# Process versions
+# ---------------------------------------------------------------------------
+
+PROCESS_VERSION_SUBJECT = "eservices.ProcessVersion"
+#: Who records a version: the installation deployed it, no member of staff.
+PROCESS_VERSION_ACTOR = Actor.system("eservices.process_versions")
+
+
+def _text(name: str, content: bytes) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # Stored as text so that the files stay readable in the database; the
+        # BPMN and DMN modelers all write UTF-8.
+        raise ProcessError(
+            _("流程文件必须使用UTF-8编码。"),
+            code="invalid_bpmn" if name.endswith(".bpmn") else "invalid_dmn",
+            detail={"file": name},
+        ) from error
+
+
+def do_record_process_version(
+    definition: ProcessDefinition, *, actor: Actor = PROCESS_VERSION_ACTOR
+) -> ProcessVersion:
+    """Store the files of a process version the first time it is used; return the stored one.
+
+    Several server processes may meet a new version at once: the unique
+    constraint on (process, digest) lets one of them store it and the others
+    read it, and only the one that stored it writes the ledger entry.
+    """
+    stored = ProcessVersion.objects.filter(
+        process_id=definition.process_id, digest=definition.digest
+    ).first()
+    if stored is not None:
+        return stored
+    files = definition.files
+    bpmn = _text(files.bpmn_name, files.bpmn)
+    dmn = {name: _text(name, content) for name, content in sorted(files.dmn.items())}
+    with transaction.atomic(durable=True):
+        version, created = ProcessVersion.objects.get_or_create(
+            process_id=definition.process_id,
+            digest=definition.digest,
+            defaults={"bpmn": bpmn, "dmn": dmn, "deployed_at": timezone.now()},
+        )
+        if created:
+            record_entry(
+                actor=actor,
+                action="eservices.record_process_version",
+                subject_type=PROCESS_VERSION_SUBJECT,
+                subject_id=version.pk,
+                data={
+                    "process": version.process_id,
+                    "digest": version.digest,
+                    "decisions": sorted(dmn),
+                },
+            )
+    return version

@@ -43,6 +43,7 @@ from zhengtong.core.models import Department
 from zhengtong.core.sql import pipelined
 from zhengtong.core.validators import validate_id_number
 from zhengtong.eservices import process
+from zhengtong.eservices.actions import do_record_process_version
 from zhengtong.eservices.application_rows import (
     application_with_item,
     close_work_task,
@@ -115,6 +116,7 @@ from zhengtong.eservices.prefill import (
     verify_shared,
 )
 from zhengtong.eservices.process.sandbox import SAFE_FUNCTIONS
+from zhengtong.eservices.selectors import stored_process_files
 from zhengtong.eservices.states import ItemState
 from zhengtong.eservices.time_limits import (
     committed_limit_of,
@@ -229,6 +231,17 @@ def _now() -> dt.datetime:
 
 def _lock(application: Application) -> Application:
     return application_with_item(application.pk, for_update=True)
+
+
+def _restore(application: Application) -> process.Instance:
+    """Restore the application's process instance on the version it started on."""
+    instance = process.restore(
+        application.item.process_id, application.process_state, versions=stored_process_files
+    )
+    # A state saved before versions were stored runs on today's files from
+    # here on: store them, so that it keeps them when the files change again.
+    do_record_process_version(instance.definition)
+    return instance
 
 
 def _fresh(application: Application) -> Application:
@@ -1254,6 +1267,7 @@ def do_submit_application(
     checks = run_checks(item, current.form_data)
     holds = platform_holds(current, licence_type, checks)
     instance = process.start(item.process_id, _process_data(current, credit, checks, holds))
+    do_record_process_version(instance.definition)
     process_state = instance.serialize()
     actor = actor_of(acting_user)
     approved = instance.outcome == process.Outcome.APPROVED
@@ -1403,7 +1417,7 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
             field="passed",
         )
     checked = _checked_result(result)
-    instance = process.restore(application.item.process_id, application.process_state)
+    instance = _restore(application)
     spec = instance.definition.user_tasks[row.bpmn_id]
     instance.complete(row.task_id, dict.fromkeys(spec.requires, checked.passed))
     process_state = instance.serialize()
@@ -1879,7 +1893,7 @@ def do_withdraw_application(
     reason = _clean_note(reason, required=False, field="reason")
     process_state = None
     if current.process_state:
-        instance = process.restore(current.item.process_id, current.process_state)
+        instance = _restore(current)
         instance.withdraw()
         process_state = instance.serialize()
     actor = actor_of(acting_user)

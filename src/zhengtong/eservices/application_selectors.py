@@ -5,8 +5,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Concat, TruncDay, TruncMonth, TruncWeek, TruncYear
 from django.utils import timezone
 
 from zhengtong.core.calendar import SHANGHAI
@@ -17,6 +27,7 @@ from zhengtong.eservices.models import (
     ApplicationEvent,
     ApplicationMaterial,
     Notification,
+    ProcessVersion,
     Rating,
     Rectification,
     SupersededMaterial,
@@ -25,10 +36,11 @@ from zhengtong.eservices.models import (
     WorkTask,
 )
 from zhengtong.eservices.permissions import LANE_PERMISSIONS, RESPOND_RATINGS
+from zhengtong.eservices.process.definitions import BASE_ROLES
 from zhengtong.eservices.time_limits import TimeLimit, time_limit_of
 from zhengtong.identity.models import Audience, User
-from zhengtong.identity.permissions import departments_in_scope
-from zhengtong.identity.selectors import memberships_of
+from zhengtong.identity.permissions import departments_in_scope, role_label
+from zhengtong.identity.selectors import get_role, memberships_of
 
 
 def with_related(rows: QuerySet[Application]) -> QuerySet[Application]:
@@ -408,22 +420,68 @@ def _period_end(start: dt.date, timeframe: str) -> dt.date:
     return start.replace(month=12, day=31)
 
 
+def task_role(role: str) -> Q | None:
+    """Return the tasks of a role given by its code or name (any case), or None if unknown.
+
+    A lane's base role (``reviewer``) stands for its lanes in every department
+    (``fire.reviewer``), and is also found by the name of the staff role of
+    that code (审核人员, in the reader's language or as stored); a lane with
+    its department prefix stands for itself.
+    """
+    wanted = role.strip().casefold()
+    if not wanted:
+        return None
+    for code in BASE_ROLES:
+        names = {code}
+        staff_role = get_role(code)
+        if staff_role is not None:
+            names |= {staff_role.name, role_label(staff_role)}
+        if wanted in {name.casefold() for name in names}:
+            return Q(lane_role=code)
+    if "." in wanted and WorkTask.objects.filter(role__iexact=wanted).exists():
+        return Q(role__iexact=wanted)
+    return None
+
+
+def _at_tasks(tasks: Q) -> Q:
+    """The decision events made at one of ``tasks`` (a step completed, a 补正 asked on it)."""
+    of_application = WorkTask.objects.filter(tasks, application=OuterRef("application"))
+    # A step's decision is recorded at the instant the step is completed.
+    completed = of_application.filter(completed_at=OuterRef("at"))
+    # A 补正 is asked on an open task, which its asker holds (claims are never given back).
+    claimer = Concat(Value("user:"), Cast("claimed_by_id", output_field=CharField()))
+    asked_on = (
+        of_application.filter(claimed_at__lte=OuterRef("at"))
+        .filter(Q(completed_at__isnull=True) | Q(completed_at__gte=OuterRef("at")))
+        .annotate(claimer=claimer)
+        .filter(claimer=OuterRef("actor_ref"))
+    )
+    decided = (ApplicationState.APPROVED, ApplicationState.REJECTED)
+    return (Q(to_state__in=decided) & Exists(completed)) | (
+        Q(to_state=ApplicationState.CORRECTING) & Exists(asked_on)
+    )
+
+
 def decision_counts(
     *,
     start: dt.date | None = None,
     end: dt.date | None = None,
     item: str = "",
     operator: str = "",
+    tasks: Q | None = None,
     timeframe: str = "",
 ) -> list[DecisionCounts]:
     """Count decisions and 补正 requests from the applications' timelines.
 
     ``item`` is an item's name or code, ``operator`` the name shown for the
-    member of staff who acted (automatic decisions have none); with a
-    ``timeframe`` (day, week, month, year, in Beijing time) there is one row
-    per period that had any, oldest first.
+    member of staff who acted (automatic decisions have none), ``tasks`` the
+    tasks (``task_role``) whose decisions count (automatic ones were made at
+    none); with a ``timeframe`` (day, week, month, year, in Beijing time)
+    there is one row per period that had any, oldest first.
     """
     rows = ApplicationEvent.objects.filter(to_state__in=DECIDED_STATES)
+    if tasks is not None:
+        rows = rows.filter(_at_tasks(tasks))
     if start is not None:
         rows = rows.filter(at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=SHANGHAI))
     if end is not None:
@@ -463,3 +521,13 @@ def decision_counts(
             )
         )
     return result
+
+
+def process_version_of(application: Application) -> ProcessVersion | None:
+    """Return the stored process version an application runs on, if it is known."""
+    digest = (application.process_state or {}).get("digest")
+    if not isinstance(digest, str) or not application.item.process_id:
+        return None
+    return ProcessVersion.objects.filter(
+        process_id=application.item.process_id, digest=digest
+    ).first()

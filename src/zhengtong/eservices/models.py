@@ -673,3 +673,38 @@ class OutgoingMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.user_id}"
+
+
+class ProcessVersion(models.Model):
+    """One deployed version of a process file with its decision tables, kept for good.
+
+    An application's process state names the version it started on
+    (``digest``); it is restored onto that version's files, not today's, so
+    that an update to the files never changes the rules of an application in
+    flight. A version is recorded the first time it is used, and never changed.
+    """
+
+    process_id = models.CharField(_("流程"), max_length=64)
+    # The SHA-256 of the files (eservices.process.ProcessFiles.digest).
+    digest = models.CharField(_("版本摘要"), max_length=64)
+    bpmn = models.TextField(_("流程文件"))
+    # The DMN tables by file name.
+    dmn = models.JSONField(_("判定表文件"), default=dict)
+    deployed_at = models.DateTimeField(_("启用时间"))
+
+    class Meta:
+        verbose_name = _("流程版本")
+        verbose_name_plural = _("流程版本")
+        ordering = ["process_id", "deployed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process_id", "digest"], name="process_version_unique_digest"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.process_id}@{self.digest[:12]}"
+
+    @property
+    def short_digest(self) -> str:
+        return self.digest[:12]

@@ -5,7 +5,14 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 
 from zhengtong.core.models import Department
-from zhengtong.eservices.models import Material, ServiceItem, SpecialProcedure, Target
+from zhengtong.eservices.models import (
+    Material,
+    ProcessVersion,
+    ServiceItem,
+    SpecialProcedure,
+    Target,
+)
+from zhengtong.eservices.process import ProcessFiles
 from zhengtong.eservices.search import Document, query_terms, score
 from zhengtong.eservices.states import ItemState
 
@@ -90,3 +97,15 @@ def search_items(filters: ItemFilters) -> list[ItemHit]:
         if (s := score(document_of(item), terms, filters.query)) > 0
     ]
     return sorted(hits, key=lambda hit: (-hit.score, hit.item.code))
+
+
+def stored_process_files(process_id: str, digest: str) -> ProcessFiles | None:
+    """Return the files of a stored process version, or None if it is not stored."""
+    version = ProcessVersion.objects.filter(process_id=process_id, digest=digest).first()
+    if version is None:
+        return None
+    return ProcessFiles(
+        process_id=version.process_id,
+        bpmn=version.bpmn.encode("utf-8"),
+        dmn={str(name): str(text).encode("utf-8") for name, text in version.dmn.items()},
+    )

@@ -479,6 +479,7 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         "suspended": any(stops_clock_at(s, now) for s in suspensions),
         "suspensions": [(s, s.overran(now)) for s in suspensions],
         "tasks": list(selectors.tasks_of(application)),
+        "process_version": selectors.process_version_of(application),
         "may_act": _may_act(task, user) and open_state,
         # During a 补正 another department may still add what it needs corrected.
         "may_correct": _may_act(task, user) and application.state in OPEN_STATES,

@@ -11,14 +11,17 @@ from .definitions import (
     PROCESS_DIRECTORY,
     Outcome,
     ProcessDefinition,
+    ProcessFiles,
     StepKind,
     UserTaskSpec,
     available_processes,
     load_process,
     parse_process,
+    parse_process_files,
+    read_process_files,
 )
 from .errors import ProcessError
-from .runtime import Instance, UserTask, start
+from .runtime import Instance, UserTask, VersionLookup, start
 
 restore = Instance.restore
 
@@ -34,12 +37,16 @@ __all__ = [
     "Outcome",
     "ProcessDefinition",
     "ProcessError",
+    "ProcessFiles",
     "StepKind",
     "UserTask",
     "UserTaskSpec",
+    "VersionLookup",
     "available_processes",
     "load_process",
     "parse_process",
+    "parse_process_files",
+    "read_process_files",
     "restore",
     "start",
 ]

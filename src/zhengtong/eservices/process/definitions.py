@@ -11,6 +11,7 @@ cannot run safely or assign to staff. See docs/eservices-process.md.
 import functools
 import hashlib
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -132,6 +133,29 @@ class UserTaskSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessFiles:
+    """The exact contents of one process's files: the BPMN file and its DMN tables by name."""
+
+    process_id: str
+    bpmn: bytes
+    dmn: Mapping[str, bytes]
+
+    @property
+    def bpmn_name(self) -> str:
+        return f"{self.process_id}.bpmn"
+
+    def digest(self) -> str:
+        """Return the hash that names this version of the process."""
+        # Unchanged since states first stored it: DMN tables in name order
+        # (name, NUL, content), then the BPMN file.
+        digest = hashlib.sha256()
+        for name in sorted(self.dmn):
+            digest.update(name.encode() + b"\0" + self.dmn[name])
+        digest.update(self.bpmn)
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessDefinition:
     """A parsed, checked process: what the runtime needs, built once per file."""
 
@@ -143,6 +167,8 @@ class ProcessDefinition:
     user_tasks: Mapping[str, UserTaskSpec]
     end_outcomes: Mapping[str, Outcome]
     roles: tuple[str, ...]
+    # The contents the definition was parsed from: what is stored as its version.
+    files: ProcessFiles = field(repr=False, compare=False)
     spec: Any = field(repr=False, compare=False)
     subprocess_specs: Any = field(repr=False, compare=False)
 
@@ -156,14 +182,14 @@ _XML_PARSER = etree.XMLParser(
 )
 
 
-def _parse_xml(path: Path, code: str) -> Any:
+def _parse_xml(name: str, content: bytes, code: str) -> Any:
     try:
-        root = etree.fromstring(path.read_bytes(), parser=_XML_PARSER)
-    except (OSError, etree.XMLSyntaxError) as error:
-        raise _refuse(code, _("流程文件无法解析。"), file=path.name, reason=str(error)) from error
+        root = etree.fromstring(content, parser=_XML_PARSER)
+    except etree.XMLSyntaxError as error:
+        raise _refuse(code, _("流程文件无法解析。"), file=name, reason=str(error)) from error
     # Modelers never write a DOCTYPE; one can only be there to smuggle entities.
     if root.getroottree().docinfo.doctype:
-        raise _refuse(code, _("流程文件无法解析。"), file=path.name, reason=DOCTYPE_REFUSED)
+        raise _refuse(code, _("流程文件无法解析。"), file=name, reason=DOCTYPE_REFUSED)
     return root
 
 
@@ -249,37 +275,37 @@ def _end_outcome(element: Any) -> Outcome | None:
 _DMN_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 
-def _check_dmn(path: Path, root: Any, process_id: str) -> str:
+def _check_dmn(name: str, root: Any, process_id: str) -> str:
     """Check one DMN file and return its decision id."""
     namespace = etree.QName(root).namespace
     if namespace not in _DMN_NAMESPACES:
-        raise _refuse("invalid_dmn", _("判定表文件不是DMN格式。"), file=path.name)
+        raise _refuse("invalid_dmn", _("判定表文件不是DMN格式。"), file=name)
     ns = {"dmn": namespace}
     decisions = root.xpath("./dmn:decision", namespaces=ns)
     if len(decisions) != 1:
-        raise _refuse("invalid_dmn", _("每个判定表文件只能包含一个判定。"), file=path.name)
+        raise _refuse("invalid_dmn", _("每个判定表文件只能包含一个判定。"), file=name)
     decision_id = str(decisions[0].get("id"))
-    if path.name != f"{process_id}.{decision_id}.dmn":
+    if name != f"{process_id}.{decision_id}.dmn":
         raise _refuse(
             "invalid_dmn",
             _("判定表文件名与判定标识不一致。"),
-            file=path.name,
+            file=name,
             decision=decision_id,
         )
     for table in decisions[0].xpath("./dmn:decisionTable", namespaces=ns):
-        _check_hit_policy(table, ns, file=path.name, decision=decision_id)
+        _check_hit_policy(table, ns, file=name, decision=decision_id)
         inputs = [
             (text.text or "").strip()
             for text in table.xpath("./dmn:input/dmn:inputExpression/dmn:text", namespaces=ns)
         ]
         for expression in inputs:
-            _check_expression(expression, file=path.name, element=decision_id)
+            _check_expression(expression, file=name, element=decision_id)
         for rule in table.xpath("./dmn:rule", namespaces=ns):
             rule_id = f"{decision_id}/{rule.get('id')}"
             for index, entry in enumerate(rule.xpath("./dmn:inputEntry/dmn:text", namespaces=ns)):
-                _check_input_entry(entry.text, inputs, index, file=path.name, element=rule_id)
+                _check_input_entry(entry.text, inputs, index, file=name, element=rule_id)
             for entry in rule.xpath("./dmn:outputEntry/dmn:text", namespaces=ns):
-                _check_expression(entry.text, file=path.name, element=rule_id)
+                _check_expression(entry.text, file=name, element=rule_id)
     return decision_id
 
 
@@ -361,9 +387,8 @@ def _lanes(process: Any, file: str) -> tuple[dict[str, str], tuple[str, ...]]:
 
 
 def _check_bpmn(
-    path: Path, root: Any, process_id: str, decisions: Sequence[str]
+    file: str, root: Any, process_id: str, decisions: Sequence[str]
 ) -> tuple[Any, dict[str, UserTaskSpec], dict[str, Outcome], tuple[str, ...], tuple[str, ...]]:
-    file = path.name
     processes = root.xpath("./bpmn:process", namespaces=NS)
     if len(processes) != 1 or processes[0].get("id") != process_id:
         raise _refuse("invalid_bpmn", _("流程文件必须只包含一个与文件名同名的流程。"), file=file)
@@ -463,50 +488,65 @@ def _check_bpmn(
     return process, user_tasks, end_outcomes, inputs, roles
 
 
-def parse_process(process_id: str, directory: Path | None = None) -> ProcessDefinition:
-    """Parse and check one process with its DMN tables (uncached)."""
+def read_process_files(process_id: str, directory: Path | None = None) -> ProcessFiles:
+    """Read the files of one process from the process directory."""
     if not _PROCESS_ID.match(process_id):
         raise _refuse("process_not_found", _("办理流程不存在。"), process=process_id)
     base = directory or PROCESS_DIRECTORY
     bpmn_path = base / f"{process_id}.bpmn"
     if not bpmn_path.is_file():
         raise _refuse("process_not_found", _("办理流程不存在。"), process=process_id)
-    dmn_paths = sorted(base.glob(f"{process_id}.*.dmn"))
+    dmn = {path.name: _read(path, "invalid_dmn") for path in base.glob(f"{process_id}.*.dmn")}
+    return ProcessFiles(process_id=process_id, bpmn=_read(bpmn_path, "invalid_bpmn"), dmn=dmn)
 
-    digest = hashlib.sha256()
+
+def _read(path: Path, code: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise _refuse(code, _("流程文件无法解析。"), file=path.name, reason=str(error)) from error
+
+
+def parse_process_files(files: ProcessFiles) -> ProcessDefinition:
+    """Parse and check one process from its files' contents (uncached).
+
+    The files of a stored version go through here as today's files do, so
+    every check (schema, lanes, the expression sandbox) applies to both.
+    """
+    process_id = files.process_id
+    if not _PROCESS_ID.match(process_id):
+        raise _refuse("process_not_found", _("办理流程不存在。"), process=process_id)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     decisions: list[str] = []
-    for path in dmn_paths:
-        root = _parse_xml(path, "invalid_dmn")
-        decisions.append(_check_dmn(path, root, process_id))
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in sorted(files.dmn):
+        root = _parse_xml(name, files.dmn[name], "invalid_dmn")
+        decisions.append(_check_dmn(name, root, process_id))
         try:
-            parser.add_dmn_xml(root, filename=path.name)
+            parser.add_dmn_xml(root, filename=name)
         except (ValidationException, SpiffWorkflowException) as error:
             raise _refuse(
-                "invalid_dmn", _("判定表文件不符合DMN规范。"), file=path.name, reason=str(error)
+                "invalid_dmn", _("判定表文件不符合DMN规范。"), file=name, reason=str(error)
             ) from error
 
-    root = _parse_xml(bpmn_path, "invalid_bpmn")
-    digest.update(bpmn_path.read_bytes())
+    root = _parse_xml(files.bpmn_name, files.bpmn, "invalid_bpmn")
     process, user_tasks, end_outcomes, inputs, roles = _check_bpmn(
-        bpmn_path, root, process_id, decisions
+        files.bpmn_name, root, process_id, decisions
     )
     try:
-        parser.add_bpmn_xml(root, filename=bpmn_path.name)
+        parser.add_bpmn_xml(root, filename=files.bpmn_name)
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except (ValidationException, SpiffWorkflowException) as error:
         raise _refuse(
             "invalid_bpmn",
             _("流程文件不符合BPMN 2.0规范。"),
-            file=bpmn_path.name,
+            file=files.bpmn_name,
             reason=str(error),
         ) from error
     return ProcessDefinition(
         process_id=process_id,
         name=str(process.get("name") or process_id),
-        digest=digest.hexdigest(),
+        digest=files.digest(),
         inputs=inputs,
         decisions=tuple(decisions),
         user_tasks=user_tasks,
@@ -514,7 +554,13 @@ def parse_process(process_id: str, directory: Path | None = None) -> ProcessDefi
         roles=roles,
         spec=spec,
         subprocess_specs=subprocess_specs,
+        files=files,
     )
+
+
+def parse_process(process_id: str, directory: Path | None = None) -> ProcessDefinition:
+    """Parse and check one process with its DMN tables (uncached)."""
+    return parse_process_files(read_process_files(process_id, directory))
 
 
 @functools.cache
@@ -525,6 +571,40 @@ def _cached(process_id: str, directory: str) -> ProcessDefinition:
 def load_process(process_id: str, directory: Path | None = None) -> ProcessDefinition:
     """Return the checked definition of a process, parsing its files once."""
     return _cached(process_id, str(directory or PROCESS_DIRECTORY))
+
+
+# Definitions of stored versions by (process id, digest). A version never
+# changes, so an entry never goes stale; the number of versions a platform
+# ever deploys is small enough to keep them all.
+_VERSIONS: dict[tuple[str, str], ProcessDefinition] = {}
+_VERSIONS_LOCK = threading.Lock()
+
+
+def cached_version(process_id: str, digest: str) -> ProcessDefinition | None:
+    """Return the definition of a version parsed before, or None."""
+    return _VERSIONS.get((process_id, digest))
+
+
+def load_version(files: ProcessFiles, digest: str) -> ProcessDefinition:
+    """Return the checked definition of a stored version, parsing it once.
+
+    ``digest`` is the one the version was stored under; files whose contents
+    do not hash to it are refused rather than run under another version's name.
+    """
+    key = (files.process_id, digest)
+    known = _VERSIONS.get(key)
+    if known is not None:
+        return known
+    if files.digest() != digest:
+        raise _refuse(
+            "version_mismatch",
+            _("保存的流程版本已被改动，无法使用。"),
+            process=files.process_id,
+            digest=digest,
+        )
+    definition = parse_process_files(files)
+    with _VERSIONS_LOCK:
+        return _VERSIONS.setdefault(key, definition)
 
 
 def available_processes(directory: Path | None = None) -> list[str]:

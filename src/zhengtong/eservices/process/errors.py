@@ -21,7 +21,8 @@ class ProcessError(ZhengtongError):
     ``unsafe_expression``, ``invalid_expression``.
     Run-time codes: ``missing_input``, ``invalid_data``, ``task_not_ready``,
     ``missing_task_data``, ``review_not_passed``, ``already_finished``,
-    ``state_incompatible``, ``evaluation_failed``, ``stalled``.
+    ``state_incompatible``, ``version_mismatch``, ``evaluation_failed``,
+    ``stalled``.
     """
 
     code = "process_error"

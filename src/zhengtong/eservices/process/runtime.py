@@ -3,7 +3,9 @@
 An ``Instance`` wraps one SpiffWorkflow ``BpmnWorkflow``. Its state is a
 JSON-safe dict (``serialize``) that holds the task tree and data but not the
 process spec: the spec comes from the cached definition on ``restore``, which
-keeps the stored state small and restoring cheap.
+keeps the stored state small and restoring cheap. The state names the version
+(``digest``) it started on, and ``restore`` rebuilds it on that version, so an
+instance runs to its end on the rules it started with.
 
 Errors leave the in-memory instance in an undefined state; callers run each
 step inside their database transaction and restore from the stored state
@@ -13,7 +15,7 @@ after a failure.
 import json
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +36,15 @@ from SpiffWorkflow.exceptions import (  # type: ignore[import-untyped]
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG  # type: ignore[import-untyped]
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
-from .definitions import Outcome, ProcessDefinition, StepKind, load_process
+from .definitions import (
+    Outcome,
+    ProcessDefinition,
+    ProcessFiles,
+    StepKind,
+    cached_version,
+    load_process,
+    load_version,
+)
 from .errors import ProcessError, SandboxViolation
 from .sandbox import SAFE_FUNCTIONS, SCRIPT_ENGINE
 
@@ -46,6 +56,9 @@ from .sandbox import SAFE_FUNCTIONS, SCRIPT_ENGINE
 STATE_FORMAT = 2
 MAX_DATA_DEPTH = 8
 MAX_STRING_LENGTH = 100_000
+
+#: Finds the stored files of a process version by process id and digest.
+VersionLookup = Callable[[str, str], ProcessFiles | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +183,20 @@ class Instance:
         }
 
     @classmethod
-    def restore(cls, process_id: str, state: Mapping[str, Any]) -> "Instance":
-        """Rebuild an instance from ``serialize()`` output."""
-        definition = load_process(process_id)
+    def restore(
+        cls,
+        process_id: str,
+        state: Mapping[str, Any],
+        *,
+        versions: VersionLookup | None = None,
+    ) -> "Instance":
+        """Rebuild an instance from ``serialize()`` output, on the version it started on.
+
+        ``versions`` finds the stored files of a version by process id and
+        digest. A state whose version is neither today's files nor stored
+        (saved before versions were stored, the files changed since) is
+        restored onto today's files if every element it stands on is there.
+        """
         workflow_state = _workflow_state(state)
         if (
             state.get("process_id") != process_id
@@ -184,6 +208,7 @@ class Instance:
                 code="state_incompatible",
                 detail={"process": process_id},
             )
+        definition = _definition_of(process_id, state.get("digest"), versions)
         task_specs = definition.spec.task_specs
         # A changed process file may have dropped elements that stored
         # instances still stand on; refuse instead of restoring a broken tree.
@@ -347,6 +372,30 @@ class Instance:
             raise ProcessError(_("该流程已经办结。"), code="already_finished", status=409)
         self._workflow.cancel()
         self._withdrawn = True
+
+
+def _definition_of(
+    process_id: str, digest: object, versions: VersionLookup | None
+) -> ProcessDefinition:
+    """The definition a stored state runs on: its own version where it can be found."""
+    if not isinstance(digest, str) or not digest:
+        return load_process(process_id)
+    known = cached_version(process_id, digest)
+    if known is not None:
+        return known
+    try:
+        current: ProcessDefinition | None = load_process(process_id)
+    except ProcessError:
+        # Today's files may be gone or broken; a stored version still runs.
+        current = None
+    if current is not None and current.digest == digest:
+        return current
+    files = versions(process_id, digest) if versions is not None else None
+    if files is not None:
+        return load_version(files, digest)
+    if current is None:
+        return load_process(process_id)  # raises the files' own error
+    return current
 
 
 def _workflow_state(state: Mapping[str, Any]) -> dict[str, Any] | None:

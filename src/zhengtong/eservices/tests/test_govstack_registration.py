@@ -635,9 +635,60 @@ def test_statistics_count_decisions_and_corrections(cast: ApplicationsCast) -> N
     assert old[0]["processed"] == 0
 
 
+def _native_step(http: Client, number: str, **result: Any) -> None:
+    tasks = [t for t in _ok(http.get(f"{NATIVE}/tasks")) if t["application_number"] == number]
+    assert len(tasks) == 1, tasks
+    _ok(http.post(f"{NATIVE}/tasks/{tasks[0]['id']}/claim"))
+    _ok(_json(http, "post", f"{NATIVE}/tasks/{tasks[0]['id']}/complete", result))
+
+
+def _counts(http: Client, query: str) -> tuple[int, int, int, int]:
+    (row,) = _ok(http.get(f"{URL}/data/statistics?{query}", headers=HEADER))
+    return (row["processed"], row["approved"], row["sentBack"], row["rejected"])
+
+
+def test_statistics_count_the_decisions_made_at_the_tasks_of_a_role(
+    cast: ApplicationsCast,
+) -> None:
+    applicant, clerk = logged_in(cast.applicant), logged_in(cast.clerk)
+    reviewer, leader = logged_in(cast.reviewer), logged_in(cast.leader)
+    complete(applicant, cast, AUTOMATIC_FORM)  # 秒批: made at no task
+    granted = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    _native_step(clerk, granted, passed=True)
+    _native_step(reviewer, granted, passed=True)
+    _native_step(leader, granted, passed=True)
+    refused = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    _native_step(
+        clerk, refused, passed=False, reasons="不属于本机关职权范围", legal_basis="第三十二条"
+    )
+    at_window = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    _ok(_json(clerk, "post", f"{NATIVE}/{at_window}/request-correction", {"note": "请补充电话"}))
+    in_review = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    _native_step(clerk, in_review, passed=True)
+    _ok(_json(reviewer, "post", f"{NATIVE}/{in_review}/request-correction", {"note": "请补图"}))
+
+    assert _counts(clerk, "") == (5, 2, 2, 1)
+    # The window's: the refusal to accept and its 补正 request; by code or
+    # by the name of the staff role, in any case.
+    for role in ("acceptor", "ACCEPTOR", "受理人员"):
+        assert _counts(clerk, f"role={role}") == (2, 0, 1, 1), role
+    assert _counts(clerk, "role=reviewer") == (1, 0, 1, 0)
+    assert _counts(clerk, "role=审核人员") == (1, 0, 1, 0)
+    assert _counts(clerk, "role=Decider") == (1, 1, 0, 0)
+    assert _counts(clerk, "role=deliverer") == (0, 0, 0, 0)
+    assert _counts(clerk, "role=decider&operator=钱决") == (1, 1, 0, 0)
+    assert _counts(clerk, "role=decider&operator=李四") == (0, 0, 0, 0)
+    body = _ok(clerk.get(f"{URL}/data/statistics?role=acceptor&timeframe=day", headers=HEADER))
+    conforms(body, "inline_response_200", many=True, statistics=True)
+    assert body[0]["references"]["role"] == "acceptor"
+
+
 def test_statistics_refuse_what_they_cannot_answer(cast: ApplicationsCast) -> None:
     http = logged_in(cast.clerk)
-    _refused(http.get(f"{URL}/data/statistics?role=Handler"), 400, "unsupported_filter")
+    # As for a registration that does not exist: a role no task has.
+    for role in ("Handler", "market.handler", "leader"):
+        body = _refused(http.get(f"{URL}/data/statistics?role={role}"), 404, "unknown_role")
+        assert body["detail"] == {"field": "role"}
     period = "startDate=2024-02-01&endDate=2024-01-01"
     _refused(http.get(f"{URL}/data/statistics?{period}"), 400, "bad_period")
     # The specification's 400 "Invalid input supplied", not the platform's 422.

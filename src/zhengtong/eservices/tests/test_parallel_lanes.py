@@ -164,8 +164,19 @@ def test_a_lane_without_department_stops_the_step_instead_of_going_to_the_wrong_
     number = _draft(citizen, mapping_cast.restaurant)
     submitted = citizen.post(f"{URL}/{number}/submit")
     assert submitted.status_code == 200, submitted.content.decode()
-    # The process file changes while the application waits for acceptance.
+    # The process file changes while the application waits for acceptance:
+    # the fire lane becomes a safety lane, and the item is changed to match,
+    # the fire brigade no longer among its departments. The application stays
+    # on the version it started on, whose fire lane now has no department.
     _use(monkeypatch, renamed_fire_lane)
+    safety = make_department(
+        "长沙市安全生产监督管理局", code="cs-safety", region=mapping_cast.base.market.region
+    )
+    do_update_service_item(
+        mapping_cast.restaurant,
+        replace(RESTAURANT, co_department_codes=["cs-environment", "cs-safety"]),
+        actor=TEST_ACTOR,
+    )
     clerk = logged_in(mapping_cast.base.clerk)
     (task,) = tasks_of(clerk, number)
     page = clerk.post(
@@ -181,16 +192,15 @@ def test_a_lane_without_department_stops_the_step_instead_of_going_to_the_wrong_
     )
     assert refused.status_code == 409, refused.content.decode()
     assert refused.json()["code"] == "lane_department_missing"
-    assert refused.json()["detail"]["lanes"] == ["safety.reviewer"]
+    assert refused.json()["detail"]["lanes"] == ["fire.reviewer"]
     application = Application.objects.get(number=number)
     assert application.state == "submitted"
-    # Nothing went to the market bureau in the fire brigade's place.
+    # Nothing went to the market bureau, nor to the new lane's department, in
+    # the fire brigade's place.
+    assert not WorkTask.objects.filter(application=application, role="fire.reviewer").exists()
     assert not WorkTask.objects.filter(application=application, role="safety.reviewer").exists()
 
-    # Once the item names a department for the lane, the step goes through.
-    safety = make_department(
-        "长沙市安全生产监督管理局", code="cs-safety", region=mapping_cast.base.market.region
-    )
+    # Once the item names the brigade again, the step goes through.
     do_update_service_item(
         mapping_cast.restaurant,
         replace(RESTAURANT, co_department_codes=["cs-environment", "cs-fire", "cs-safety"]),
@@ -202,8 +212,9 @@ def test_a_lane_without_department_stops_the_step_instead_of_going_to_the_wrong_
         content_type="application/json",
     )
     assert done.status_code == 200, done.content.decode()
-    opened = WorkTask.objects.get(application=application, role="safety.reviewer")
-    assert opened.department_id == safety.pk
+    opened = WorkTask.objects.get(application=application, role="fire.reviewer")
+    assert opened.department.code == "cs-fire"
+    assert not WorkTask.objects.filter(application=application, department=safety).exists()
 
 
 def test_the_demo_leaves_out_a_parallel_item_whose_co_department_is_missing(
