@@ -691,6 +691,8 @@ def _records(access: Access, keys: Sequence[str], purpose: str) -> dict[str, Row
     assert access.proxied is not None
     client = client_for(upstream_config(access.proxied))
     # The purpose as it is logged: surrounding white space is no part of it.
+    # A batch's keys are asked on worker threads that touch no database; the
+    # answers are checked, and the call logged, here in the request's thread.
     fetched = client.lookup_many(keys, purpose=purpose.strip(), request_id=uuid.uuid4().hex)
     now = timezone.now()
     key_item = access.items[access.proxied.key_item_code]

@@ -6,6 +6,7 @@ timeouts, a total deadline, retries with exponential backoff and full jitter
 for the failures that a retry can cure, and a circuit breaker per upstream so
 that a dead upstream costs callers nothing but a fast refusal. Every outcome
 other than a record is one of the typed errors below, each with a stable code.
+A batch asks its keys several at a time, within one deadline for the whole batch.
 
 Keys are often personal identifiers, so they never appear in errors, logs or
 the statistics snapshot.
@@ -22,6 +23,7 @@ import string
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -41,6 +43,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 # breaks that would inject headers) is sent percent-encoded as UTF-8.
 _HEADER_SAFE = "".join(c for c in string.punctuation if c != "%") + " "
 _MAX_KEY_LENGTH = 256
+MAX_CONCURRENCY = 64
 
 
 # ---------------------------------------------------------------------------
@@ -85,6 +88,13 @@ class UpstreamNotFound(UpstreamError):
     default_message = _("上游接口中没有该记录。")
 
 
+class UpstreamBatchTimeout(UpstreamTimeout):
+    """A key of a batch that had no answer when the batch's deadline passed."""
+
+    code = "upstream_batch_timeout"
+    default_message = _("批量查询的部分主键未能在时限内得到上游接口的答复。")
+
+
 # ---------------------------------------------------------------------------
 # Configuration
 
@@ -114,6 +124,13 @@ class UpstreamConfig:
     open_seconds: float = 30.0
     half_open_probes: int = 1
     max_response_bytes: int = 1024 * 1024
+    # A batch asks up to this many keys at once. httpx pools at most 100
+    # connections per client, shared by every caller of the upstream, so a
+    # batch may not take them all.
+    max_concurrency: int = 8
+    # The whole batch's deadline: a caller's HTTP client does not wait for a
+    # thousand keys asked at an upstream's pace.
+    batch_deadline: float = 20.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -123,7 +140,13 @@ class UpstreamConfig:
             raise ValueError("base_url must not carry a query or fragment")
         if not self.path_template.startswith("/") or self.path_template.count("{key}") != 1:
             raise ValueError("path_template must start with '/' and hold '{key}' exactly once")
-        for name in ("connect_timeout", "read_timeout", "total_timeout", "open_seconds"):
+        for name in (
+            "connect_timeout",
+            "read_timeout",
+            "total_timeout",
+            "open_seconds",
+            "batch_deadline",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
         if self.backoff_base < 0 or self.backoff_cap < 0:
@@ -134,6 +157,8 @@ class UpstreamConfig:
             raise ValueError("failure_threshold and half_open_probes must be at least 1")
         if self.max_response_bytes < 1:
             raise ValueError("max_response_bytes must be at least 1")
+        if not 1 <= self.max_concurrency <= MAX_CONCURRENCY:
+            raise ValueError(f"max_concurrency must be from 1 to {MAX_CONCURRENCY}")
         # 4xx answers describe the request, which a retry repeats unchanged.
         if any(not 500 <= status <= 599 for status in self.retryable_statuses):
             raise ValueError("only 5xx statuses can be retryable")
@@ -511,20 +536,47 @@ class UpstreamClient:
     def lookup_many(
         self, keys: Iterable[str], *, purpose: str, request_id: str
     ) -> dict[str, UpstreamResult | None]:
-        """Fetch several records one after another; None marks a key the upstream lacks.
+        """Fetch several records, several at a time; None marks a key the upstream lacks.
 
-        Look-ups are sequential: a department's service is usually sized for
-        one caller at a time, and the breaker then stops a batch at the first
-        sign of trouble. Any error other than a missing key ends the batch.
+        The answer is in the keys' order, each key asked once, and is what
+        asking the keys one after another would give: any error other than a
+        missing key ends the batch, and the one raised is that of the first
+        key, in the keys' order, that failed. A key still unanswered when
+        ``batch_deadline`` has passed fails with ``UpstreamBatchTimeout``.
+        Calls of later keys that are still running then are not waited for.
         """
-        found: dict[str, UpstreamResult | None] = {}
-        for key in keys:
-            if key in found:
-                continue
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return {}
+        if len(unique) == 1:
+            # One key is no batch: its call's own deadline bounds it, and it
+            # is asked in the caller's thread as a single look-up is.
+            key = unique[0]
             try:
-                found[key] = self.lookup(key, purpose=purpose, request_id=request_id)
+                return {key: self.lookup(key, purpose=purpose, request_id=request_id)}
             except UpstreamNotFound:
+                return {key: None}
+        asked = self._ask_together(unique, purpose=purpose, request_id=request_id)
+        found: dict[str, UpstreamResult | None] = {}
+        for key in unique:
+            future = asked.get(key)
+            if future is None or not future.done():
+                unanswered = sum(1 for f in asked.values() if not f.done())
+                raise UpstreamBatchTimeout(
+                    detail={
+                        "upstream": self.config.label,
+                        "batch_deadline": self.config.batch_deadline,
+                        "batch_size": len(unique),
+                        "unanswered": unanswered + len(unique) - len(asked),
+                    }
+                )
+            error = future.exception()
+            if isinstance(error, UpstreamNotFound):
                 found[key] = None
+            elif error is not None:
+                raise error
+            else:
+                found[key] = future.result()
         return found
 
     def stats(self) -> UpstreamStats:
@@ -555,6 +607,75 @@ class UpstreamClient:
         )
 
     # -- internals ----------------------------------------------------------
+
+    def _ask_together(
+        self, keys: list[str], *, purpose: str, request_id: str
+    ) -> dict[str, Future[UpstreamResult]]:
+        """Ask the keys in order on worker threads; return each asked key's call.
+
+        A key is asked only once a place is free among ``max_concurrency``.
+        No key is asked after a failure, as none would be if the keys were
+        asked one after another; the batch is over once every key before the
+        first failed one has its answer, or at the deadline. Calls still
+        running then are left to end on their own timeouts, which bound them;
+        their outcomes still reach the breaker and the statistics.
+
+        Until a call of the batch has answered, and whenever the breaker is
+        not closed, keys go one at a time: a dead upstream then costs one
+        failed call, not ``max_concurrency`` at once counted against the
+        breaker, and a half-open breaker sees its probes one after another,
+        so that a successful probe closes it for the keys behind it instead
+        of their being refused beside it.
+
+        The workers run nothing but ``lookup``, which reads no database, so
+        they hold no database connection that would need closing.
+        """
+        config = self.config
+        deadline = self._clock() + config.batch_deadline
+        asked: dict[str, Future[UpstreamResult]] = {}
+        position: dict[Future[UpstreamResult], int] = {}
+        in_flight: set[Future[UpstreamResult]] = set()
+        answered = False
+        first_failed = len(keys)
+        pool = ThreadPoolExecutor(
+            max_workers=min(config.max_concurrency, len(keys)),
+            thread_name_prefix="zhengtong-upstream",
+        )
+        try:
+            while True:
+                following = len(asked)
+                if first_failed == len(keys) and following < len(keys):
+                    width = (
+                        config.max_concurrency
+                        if answered and self._breaker.state is BreakerState.CLOSED
+                        else 1
+                    )
+                    if len(in_flight) < width:
+                        key = keys[following]
+                        future = pool.submit(
+                            self.lookup, key, purpose=purpose, request_id=request_id
+                        )
+                        asked[key] = future
+                        position[future] = following
+                        in_flight.add(future)
+                        continue
+                elif not any(position[f] < first_failed for f in in_flight):
+                    break
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    break
+                done, in_flight = wait(in_flight, timeout=remaining, return_when=FIRST_COMPLETED)
+                for future in done:
+                    error = future.exception()
+                    if error is None or isinstance(error, UpstreamNotFound):
+                        answered = True
+                    else:
+                        first_failed = min(first_failed, position[future])
+        finally:
+            # Nothing is queued beyond the free places, so nothing is left to
+            # cancel; running calls are not waited for.
+            pool.shutdown(wait=False, cancel_futures=True)
+        return asked
 
     def _url_for(self, key: str) -> str:
         # "." and ".." survive percent-encoding and would be resolved as path

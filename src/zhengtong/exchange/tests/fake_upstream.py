@@ -3,6 +3,7 @@
 The server is real HTTP on an ephemeral port so that the client's timeouts,
 connection handling and body limits are exercised as in production. Replies
 are taken from a queue in order; once it is empty, ``default`` answers.
+``max_in_flight`` tells whether a caller's requests overlapped, and by how many.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class FakeUpstream:
     default: Reply = field(default_factory=lambda: Reply(json_body={"ok": True}))
     responder: Callable[[Received], Reply] | None = None
     received: list[Received] = field(default_factory=list)
+    # Requests being answered now, and the most there have been at once.
+    in_flight: int = 0
+    max_in_flight: int = 0
     _queue: deque[Reply] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -73,6 +77,8 @@ class FakeUpstream:
     def _next_reply(self, request: Received) -> Reply:
         with self._lock:
             self.received.append(request)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             if self._queue:
                 return self._queue.popleft()
         if self.responder is not None:
@@ -87,7 +93,13 @@ class FakeUpstream:
                 request = Received(
                     method="GET", path=self.path, headers={k: v for k, v in self.headers.items()}
                 )
-                reply = fake._next_reply(request)
+                try:
+                    self._answer(fake._next_reply(request))
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
+
+            def _answer(self, reply: Reply) -> None:
                 # Waiting on the stop event lets the server shut down promptly
                 # even while a slow reply is pending.
                 if reply.delay and fake._stopping.wait(reply.delay):

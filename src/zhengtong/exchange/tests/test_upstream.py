@@ -6,7 +6,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from zhengtong.exchange.upstream import (
     BreakerState,
     CircuitBreaker,
     UpstreamBadResponse,
+    UpstreamBatchTimeout,
     UpstreamCircuitOpen,
     UpstreamClient,
     UpstreamConfig,
@@ -643,6 +644,9 @@ def test_errors_use_the_platform_error_shape() -> None:
         {"retryable_statuses": frozenset({429})},
         {"failure_threshold": 0},
         {"read_timeout": 0},
+        {"max_concurrency": 0},
+        {"max_concurrency": 65},
+        {"batch_deadline": 0},
     ],
 )
 def test_a_misconfigured_upstream_is_refused_at_once(overrides: dict[str, Any]) -> None:
@@ -674,3 +678,198 @@ def test_the_key_stays_out_of_the_request_log(
 
     assert any("HTTP Request" in message for message in caplog.messages)
     assert not any("110101199003070011" in message for message in caplog.messages)
+
+
+# ---------------------------------------------------------------------------
+# Batches: several keys at a time, within one deadline
+
+
+def keyed(request: Received) -> str:
+    return request.path.rsplit("/", 1)[1]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.01)
+
+
+def upstream_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("zhengtong-upstream")]
+
+
+def test_a_batch_asks_its_keys_several_at_a_time_but_no_more_than_allowed(
+    fake: FakeUpstream, clock: FakeClock
+) -> None:
+    fake.responder = lambda request: Reply(json_body={"key": keyed(request)}, delay=0.3)
+    client = make_client(fake, clock, read_timeout=2.0, max_concurrency=3)
+    keys = [f"k{n}" for n in range(10)]
+
+    found = client.lookup_many(keys, purpose="核查", request_id="r")
+
+    assert list(found) == keys
+    assert [r.data["key"] for r in found.values() if r is not None] == keys
+    # The first key goes alone; then three at a time.
+    assert fake.max_in_flight == 3
+    assert fake.hits == 10
+
+
+def test_a_batch_raises_the_error_of_its_first_failed_key_not_of_the_first_to_fail(
+    fake: FakeUpstream, clock: FakeClock
+) -> None:
+    def respond(request: Received) -> Reply:
+        key = keyed(request)
+        if key == "k2":  # fails, but late
+            return Reply(status=500, delay=0.4)
+        if key == "k3":  # fails at once
+            return Reply(status=400)
+        if key == "k1":
+            return Reply(status=404, delay=0.2)
+        # Slow enough that k3's failure is seen before a place is free again.
+        return Reply(json_body={"key": key}, delay=0.0 if key == "k0" else 0.2)
+
+    fake.responder = respond
+    client = make_client(fake, clock, read_timeout=2.0, max_retries=0, max_concurrency=4)
+
+    with pytest.raises(UpstreamError) as raised:
+        client.lookup_many([f"k{n}" for n in range(20)], purpose="核查", request_id="r")
+
+    # Asked one after another, k2's 500 would have ended the batch before k3 was asked.
+    assert raised.value.code == "upstream_unavailable"
+    assert raised.value.detail["status"] == 500
+    # Nothing is asked after the first failure: k0 alone, then k1–k4.
+    assert fake.hits == 5
+
+
+def test_a_dead_upstream_costs_a_batch_one_call_not_one_per_place(
+    fake: FakeUpstream, clock: FakeClock
+) -> None:
+    fake.default = Reply(status=500)
+    client = make_client(fake, clock, max_retries=0, failure_threshold=3)
+
+    with pytest.raises(UpstreamUnavailable):
+        client.lookup_many([f"k{n}" for n in range(10)], purpose="核查", request_id="r")
+
+    assert fake.hits == 1
+    assert client.breaker.consecutive_failures == 1
+    assert state_of(client) is BreakerState.CLOSED
+
+
+def test_failures_of_a_batch_s_calls_at_once_open_the_breaker_and_the_next_batch_asks_nothing(
+    fake: FakeUpstream, clock: FakeClock
+) -> None:
+    fake.responder = lambda request: (
+        Reply(json_body={}) if keyed(request) == "k0" else Reply(status=500, delay=0.2)
+    )
+    client = make_client(
+        fake, clock, read_timeout=2.0, max_retries=0, failure_threshold=3, max_concurrency=4
+    )
+    keys = [f"k{n}" for n in range(12)]
+
+    with pytest.raises(UpstreamUnavailable):
+        client.lookup_many(keys, purpose="核查", request_id="r")
+
+    # k0 alone, then k1–k4 together. The batch answers once k1 has failed;
+    # the calls of k2–k4 end on their own, and each failure is counted.
+    assert fake.hits == 5
+    wait_for(lambda: client.stats().failures == 4)
+    assert state_of(client) is BreakerState.OPEN
+    with pytest.raises(UpstreamCircuitOpen):
+        client.lookup_many(keys, purpose="核查", request_id="r")
+    assert fake.hits == 5
+
+
+def test_a_breaker_opened_by_other_callers_during_a_batch_stops_its_remaining_keys(
+    fake: FakeUpstream, clock: FakeClock
+) -> None:
+    def respond(request: Received) -> Reply:
+        if keyed(request) == "broken":
+            return Reply(status=500)
+        return Reply(json_body={}, delay=0.1)
+
+    fake.responder = respond
+    client = make_client(fake, clock, read_timeout=2.0, max_retries=0, max_concurrency=2)
+    keys = [f"k{n}" for n in range(40)]
+    outcome: list[UpstreamError] = []
+
+    def batch() -> None:
+        try:
+            client.lookup_many(keys, purpose="核查", request_id="r")
+        except UpstreamError as error:
+            outcome.append(error)
+
+    runner = threading.Thread(target=batch)
+    runner.start()
+    wait_for(lambda: fake.hits >= 3)
+
+    def trip() -> bool:
+        # The batch's own successes in between reset the count of failures.
+        with pytest.raises(UpstreamError):
+            look_up(client, "broken")
+        return state_of(client) is BreakerState.OPEN
+
+    wait_for(trip)
+    runner.join(timeout=5)
+
+    assert not runner.is_alive()
+    assert [error.code for error in outcome] == ["upstream_circuit_open"]
+    asked = [keyed(r) for r in fake.received if keyed(r) != "broken"]
+    # Keys side by side reach the upstream in any order, but only the first ones were asked.
+    assert sorted(asked) == sorted(keys[: len(asked)]) and len(asked) < 20
+
+
+def test_a_half_open_breaker_sees_a_batch_s_probes_one_after_another(
+    fake: FakeUpstream, clock: FakeClock
+) -> None:
+    client = make_client(
+        fake, clock, max_retries=0, failure_threshold=1, half_open_probes=2, max_concurrency=8
+    )
+    fake.script(Reply(status=500))
+    with pytest.raises(UpstreamUnavailable):
+        look_up(client)
+    clock.advance(30.0)
+    assert state_of(client) is BreakerState.HALF_OPEN
+    fake.default = Reply(json_body={}, delay=0.05)
+
+    found = client.lookup_many([f"k{n}" for n in range(6)], purpose="核查", request_id="r")
+
+    # Asked side by side, the keys beyond the two probes would have been refused.
+    assert all(result is not None for result in found.values())
+    assert state_of(client) is BreakerState.CLOSED
+
+
+def test_keys_unanswered_at_the_batch_deadline_fail_with_the_batch_timeout(
+    fake: FakeUpstream,
+) -> None:
+    fake.responder = lambda request: Reply(
+        json_body={}, delay=0.0 if keyed(request) == "k0" else 1.5
+    )
+    client = UpstreamClient(
+        UpstreamConfig(
+            base_url=fake.base_url,
+            read_timeout=3.0,
+            total_timeout=3.0,
+            max_retries=0,
+            max_concurrency=4,
+            batch_deadline=0.5,
+        )
+    )
+    keys = [f"k{n}" for n in range(10)]
+
+    with pytest.raises(UpstreamBatchTimeout) as raised:
+        client.lookup_many(keys, purpose="核查", request_id="r")
+
+    assert raised.value.code == "upstream_batch_timeout"
+    assert raised.value.status == 504
+    assert raised.value.detail == {
+        "upstream": client.config.label,
+        "batch_deadline": 0.5,
+        "batch_size": 10,
+        "unanswered": 9,
+    }
+    assert fake.hits == 5
+    # The calls still running when the batch gave up end on their own, and
+    # their threads with them.
+    wait_for(lambda: not upstream_threads())
+    assert client.stats().successes == 5

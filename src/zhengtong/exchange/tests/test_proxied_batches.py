@@ -1,0 +1,192 @@
+"""Batch look-ups of a proxied dataset: keys asked several at a time, within one deadline."""
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from zhengtong.catalog.tests.cast import resource_input
+from zhengtong.core.testing import TEST_ACTOR, make_credit_code
+from zhengtong.exchange import actions, governed
+from zhengtong.exchange.governed import key_hash
+from zhengtong.exchange.models import AccessLog, ProxiedDataset
+from zhengtong.exchange.selectors import data_uses
+from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.exchange.tests.fake_upstream import (
+    FakeUpstream,
+    Received,
+    Reply,
+    running_fake_upstream,
+)
+from zhengtong.exchange.tests.test_governed import publish
+from zhengtong.exchange.tests.test_upstream import wait_for
+from zhengtong.exchange.upstream import BreakerState, UpstreamConfig, client_for
+from zhengtong.identity.actions import do_issue_client
+from zhengtong.identity.actors import actor_of
+
+SLUG = "102000000-000005"
+KEYS = [make_credit_code(seq=100 + n) for n in range(24)]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeUpstream]:
+    with running_fake_upstream() as server:
+        yield server
+
+
+@pytest.fixture
+def http(cast: ExchangeCast, fake: FakeUpstream) -> Client:
+    resource = publish(cast, resource_input("102000000/000005"))
+    actions.do_register_proxied_dataset(
+        resource,
+        "uscc",
+        fake.base_url,
+        path_template="/enterprises/{key}",
+        timeouts=(1.0, 3.0, 5.0),
+        max_retries=0,
+        actor=actor_of(cast.catalog.officer),
+    )
+    client, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    return Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+
+
+def _batch(http: Client, keys: list[str]) -> Any:
+    return http.post(
+        f"/api/exchange/shared/{SLUG}/batch-look-up",
+        {"keys": keys, "purpose": "核对企业"},
+        "application/json",
+    )
+
+
+def _asked(received: Received) -> str:
+    return received.path.rsplit("/", 1)[1]
+
+
+def _config() -> UpstreamConfig:
+    return governed.upstream_config(ProxiedDataset.objects.get())
+
+
+def test_a_batch_asks_the_upstream_several_keys_at_a_time_and_answers_in_the_keys_order(
+    http: Client, fake: FakeUpstream
+) -> None:
+    # Later keys answer sooner, so that an answer in the order of arrival
+    # would differ from the keys' order.
+    def respond(received: Received) -> Reply:
+        key = _asked(received)
+        position = KEYS.index(key)
+        if position % 5 == 3:
+            return Reply(status=404, json_body={"error": "not found"})
+        return Reply(json_body={"uscc": key, "name": f"企业{position}"}, delay=0.3 - position / 100)
+
+    fake.responder = respond
+    answer = _batch(http, KEYS)
+
+    assert answer.status_code == 200, answer.json()
+    missing = [key for n, key in enumerate(KEYS) if n % 5 == 3]
+    assert [r["key"] for r in answer.json()["records"]] == [k for k in KEYS if k not in missing]
+    assert [r["values"]["name"] for r in answer.json()["records"]][:3] == [
+        "企业0",
+        "企业1",
+        "企业2",
+    ]
+    assert answer.json()["not_found"] == missing
+    # Asked one after another, the upstream would never see two at once.
+    assert 1 < fake.max_in_flight <= _config().max_concurrency
+    assert fake.hits == len(KEYS)
+    assert AccessLog.objects.get().result == "ok"
+    assert [u.outcome for u in data_uses(key_hash(KEYS[3]))] == ["not_found"]
+    assert [u.outcome for u in data_uses(key_hash(KEYS[4]))] == ["found"]
+
+
+def test_a_batch_fails_with_the_error_of_its_first_failed_key_as_asked_in_turn(
+    http: Client, fake: FakeUpstream
+) -> None:
+    # KEYS[2] fails late with the upstream down, KEYS[4] at once with a
+    # refusal: asked in turn, KEYS[2] would have ended the batch first.
+    def respond(received: Received) -> Reply:
+        key = _asked(received)
+        if key == KEYS[2]:
+            return Reply(status=500, delay=0.4)
+        if key == KEYS[4]:
+            return Reply(status=400)
+        if key == KEYS[1]:
+            return Reply(status=404)
+        return Reply(json_body={"uscc": key, "name": "某公司"})
+
+    fake.responder = respond
+    answer = _batch(http, KEYS)
+
+    assert answer.status_code == 503, answer.json()
+    assert answer.json()["code"] == "upstream_unavailable"
+    assert fake.hits < len(KEYS)
+    # One entry for the call, in this thread, as for any other failure.
+    assert list(AccessLog.objects.values_list("result", flat=True)) == ["upstream_unavailable"]
+    assert [u.outcome for u in data_uses(key_hash(KEYS[0]))] == ["unanswered"]
+
+
+def test_a_breaker_opened_in_the_middle_of_a_batch_stops_its_calls_and_the_next_batch_s(
+    http: Client, fake: FakeUpstream
+) -> None:
+    fake.responder = lambda received: (
+        Reply(json_body={"uscc": KEYS[0]})
+        if _asked(received) == KEYS[0]
+        else Reply(status=500, delay=0.2)
+    )
+    config = _config()
+    client = client_for(config)
+
+    first = _batch(http, KEYS)
+
+    assert first.status_code == 503 and first.json()["code"] == "upstream_unavailable"
+    # The first key alone, then a full set of places, each of which failed.
+    asked = 1 + config.max_concurrency
+    assert config.max_concurrency >= config.failure_threshold
+    assert fake.hits == asked
+    # The batch answered once its first failed key had; the calls beside it
+    # end on their own, and every failure counts against the breaker.
+    wait_for(lambda: client.breaker.state is BreakerState.OPEN)
+    second = _batch(http, KEYS)
+    assert second.status_code == 503 and second.json()["code"] == "upstream_circuit_open"
+    assert fake.hits == asked
+    assert list(AccessLog.objects.order_by("ledger_seq").values_list("result", flat=True)) == [
+        "upstream_unavailable",
+        "upstream_circuit_open",
+    ]
+
+
+def test_keys_unanswered_at_the_batch_deadline_fail_the_batch_with_its_timeout(
+    http: Client, fake: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def short_deadline(proxied: ProxiedDataset) -> UpstreamConfig:
+        config = upstream_config(proxied)
+        return dataclasses.replace(config, batch_deadline=0.5)
+
+    upstream_config = governed.upstream_config
+    monkeypatch.setattr(governed, "upstream_config", short_deadline)
+    fake.responder = lambda received: Reply(
+        json_body={"uscc": _asked(received)}, delay=0.0 if _asked(received) == KEYS[0] else 2.0
+    )
+
+    answer = _batch(http, KEYS)
+
+    assert answer.status_code == 504, answer.json()
+    assert answer.json()["code"] == "upstream_batch_timeout"
+    assert answer.json()["detail"]["unanswered"] == len(KEYS) - 1
+    assert answer.json()["detail"]["batch_deadline"] == 0.5
+    assert not any(key in answer.content.decode() for key in KEYS)
+    assert list(AccessLog.objects.values_list("result", flat=True)) == ["upstream_batch_timeout"]
+    assert [u.outcome for u in data_uses(key_hash(KEYS[-1]))] == ["unanswered"]
+
+
+def test_a_batch_of_only_malformed_keys_asks_the_upstream_nothing(
+    http: Client, fake: FakeUpstream
+) -> None:
+    answer = _batch(http, ["不是代码", "123"])
+
+    assert answer.status_code == 200, answer.json()
+    assert answer.json() == {"records": [], "not_found": [], "bad_keys": ["不是代码", "123"]}
+    assert fake.hits == 0
