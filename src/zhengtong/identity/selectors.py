@@ -86,6 +86,23 @@ def memberships_of(user: User) -> QuerySet[EnterpriseMembership]:
     )
 
 
+def accounts_acting_for(holder_id: str) -> QuerySet[User]:
+    """Return the active accounts of a person (by 身份证号) or that act for an
+    enterprise now (by 统一社会信用代码): whom to tell about what they hold."""
+    today = timezone.localdate()
+    current = EnterpriseMembership.objects.filter(
+        enterprise__credit_code=holder_id, is_active=True
+    ).exclude(valid_until__lt=today)
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(audience=Audience.CITIZEN, person__id_number=holder_id)
+            | Q(audience=Audience.ENTERPRISE, pk__in=current.values("user_id"))
+        )
+        .order_by("pk")
+    )
+
+
 def roles_of(user: User) -> list[Role]:
     """Return the roles the user holds, through posts or by audience."""
     from zhengtong.identity.permissions import grants_of

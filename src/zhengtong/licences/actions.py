@@ -34,6 +34,7 @@ from zhengtong.licences.models import (
     LicenceType,
 )
 from zhengtong.licences.selectors import signing_key
+from zhengtong.licences.signals import licence_revoked
 
 SUBJECT = "licences.Licence"
 SEQUENCE_DIGITS = 7
@@ -375,6 +376,7 @@ def do_revoke_licence(licence: Licence, reason: str, *, actor: Actor) -> Licence
             subject_id=locked.pk,
             data={"number": locked.number, "reason": reason},
         )
+        licence_revoked.send(sender=Licence, licence=locked)
     return locked
 
 

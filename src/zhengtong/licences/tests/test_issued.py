@@ -144,3 +144,35 @@ def test_the_workbench_offers_the_list_to_deciders_and_leaders(
     assert reverse("licences:issued") in page
     clerk_page = logged_in(cast.clerk).get(reverse("portal:workbench")).content.decode()
     assert reverse("licences:issued") not in clerk_page
+
+
+def test_the_holder_is_told_of_the_revocation_in_their_message_box(cast: LicenceCast) -> None:
+    food = issue_food_licence(cast)
+    pension = issue_pension_certificate(cast)
+    market, hrss = logged_in(decider(cast)), logged_in(decider(cast, at="hrss"))
+    for browser, licence in ((market, food), (hrss, pension)):
+        answer = browser.post(
+            f"{API}/issued/{licence.number}/revoke",
+            {"reason": "依申请注销"},
+            content_type="application/json",
+        )
+        assert answer.status_code == 200
+
+    def messages(user: User, language: str = "zh-hans") -> list[dict[str, str]]:
+        inbox = logged_in(user).get(
+            "/api/services/applications/notifications", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert inbox.status_code == 200
+        return list(inbox.json())
+
+    (shop_notice,) = messages(cast.owner_user)
+    assert shop_notice["text"] == (
+        f"您的电子证照 {food.number}（食品经营许可证）已被长沙市芙蓉区市场监督管理局注销。"
+        "原因：依申请注销"
+    )
+    assert shop_notice["link"] == reverse("licences:detail", args=[food.number])
+    (own_notice,) = messages(cast.citizen)
+    assert pension.number in own_notice["text"] and "依申请注销" in own_notice["text"]
+    (in_english,) = messages(cast.citizen, "en")
+    assert in_english["text"].startswith(f"Your e-licence {pension.number}")
+    assert messages(cast.other_citizen) == []
