@@ -49,7 +49,7 @@ def _sideways(page: Page) -> int:
 
 
 def test_a_district_leader_acknowledges_an_alert_on_a_phone(
-    phone: Page, live_server: LiveServer, tmp_path: Path
+    phone: Page, live_server: LiveServer, screenshots: Path
 ) -> None:
     cast = make_hotline_cast()
     leader = do_create_staff(
@@ -84,7 +84,7 @@ def test_a_district_leader_acknowledges_an_alert_on_a_phone(
     button = item.get_by_role("button", name="确认")
     box = button.bounding_box()
     assert box is not None and box["height"] >= 44 and box["width"] <= PHONE["width"]
-    phone.screenshot(path=tmp_path / "alert-log-phone.png", full_page=True)
+    phone.screenshot(path=screenshots / "hotline-alert-log-phone.png", full_page=True)
     phone.set_viewport_size(NARROW)
     assert _sideways(phone) <= 0, "the overview scrolls sideways at 360 px"
     phone.set_viewport_size(PHONE)
