@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.contrib import admin
+from django.contrib import admin, auth
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -48,9 +48,64 @@ def admin_actor(request: HttpRequest) -> Actor:
 
 M = TypeVar("M", bound=Model)
 
+# The platform's permission codes (identity/permissions.py), which the roles
+# grant; the identity app's backend answers them from the roles.
+MANAGE_REGISTERS = "core.manage_registers"
+
+
+def _holds(user: Any, perm: str, obj: Any = None) -> bool:
+    """Whether the user's roles grant ``perm`` (for ``obj``'s place, if given).
+
+    Asked of the backends directly: ``user.has_perm`` says yes to a
+    superuser for everything, and the superuser flag grants no power here.
+    """
+    return user.is_active and any(
+        backend.has_perm(user, perm, obj) for backend in auth.get_backends()
+    )
+
+
+def _may_manage_registers(request: HttpRequest) -> bool:
+    return _holds(request.user, MANAGE_REGISTERS)
+
 
 class RegisterAdmin(ActionAdminMixin, admin.ModelAdmin[M]):
-    """Adds through an action, shows existing rows read-only, never deletes."""
+    """Adds through an action, shows existing rows read-only, never deletes.
+
+    Whoever may keep the registers (``core.manage_registers``) sees and adds
+    rows, adding only in the regions their post reaches; ``view_permission``
+    lets others see them (read-only, personal data masked).
+    """
+
+    view_permission = MANAGE_REGISTERS
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
+        return _may_manage_registers(request) or _holds(request.user, self.view_permission)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_registers(request)
+
+    def get_form(
+        self, request: HttpRequest, obj: M | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[M]]:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form
+        user = request.user
+
+        class InScope(form):  # type: ignore[valid-type,misc]
+            """The register form, refusing a region the user's post does not reach."""
+
+            def clean(self) -> dict[str, Any]:
+                cleaned: dict[str, Any] = super().clean()
+                region = cleaned.get("region")
+                if region is not None and not _holds(user, MANAGE_REGISTERS, region):
+                    self.add_error("region", _("您的岗位不能在该行政区域登记。"))
+                return cleaned
+
+        return InScope
 
     def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
@@ -93,6 +148,13 @@ class RegionAdmin(admin.ModelAdmin[Region]):
     fields = ("code", "name", "level", "parent", "path")
     readonly_fields = fields
     show_full_result_count = False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_registers(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Region | None = None) -> bool:
+        # Read by those who register departments, persons and enterprises in them.
+        return _may_manage_registers(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Regions come from the official list: ``zhengtong load_regions``.
@@ -146,6 +208,7 @@ class DepartmentAdmin(RegisterAdmin[Department]):
 @admin.register(Person)
 class PersonAdmin(IdNumberSearchMixin, RegisterAdmin[Person]):
     form = PersonRegistrationForm
+    view_permission = "core.view_person"
     list_display = ("masked_name", "masked_id_number", "sex", "region")
     list_filter = ("sex",)
     # Exact match only: staff find a person they already know the number of,
@@ -201,6 +264,7 @@ class PersonAdmin(IdNumberSearchMixin, RegisterAdmin[Person]):
 @admin.register(Enterprise)
 class EnterpriseAdmin(RegisterAdmin[Enterprise]):
     form = EnterpriseRegistrationForm
+    view_permission = "core.view_enterprise"
     list_display = ("name", "credit_code", "region", "industry", "established_on")
     search_fields = ("name", "=credit_code")
     list_select_related = ("region",)
@@ -246,12 +310,22 @@ class HolidayArrangementDayInline(admin.TabularInline[HolidayArrangementDay, Hol
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage_registers(request)
+
 
 @admin.register(HolidayArrangement)
 class HolidayArrangementAdmin(ReadOnlyAdmin):
     """Shows the recorded notices; ``zhengtong record_holiday_arrangement`` records them."""
 
     list_display = ("year", "notice", "published_on", "recorded_at")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_manage_registers(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_manage_registers(request)
+
     fields = ("year", "notice", "published_on", "recorded_at")
     readonly_fields = fields
     inlines = (HolidayArrangementDayInline,)

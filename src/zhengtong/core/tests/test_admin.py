@@ -10,10 +10,12 @@ from zhengtong.core.models import Department, HolidayArrangement, Person
 from zhengtong.core.testing import (
     TEST_ACTOR,
     make_credit_code,
+    make_department,
     make_id_number,
     make_person,
     make_region_tree,
 )
+from zhengtong.identity.actions import do_create_staff
 from zhengtong.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +25,17 @@ NUMBER = make_id_number("430102", dt.date(1990, 1, 1), 1, "M")
 
 @pytest.fixture
 def staff() -> Client:
-    user = get_user_model().objects.create_superuser(
-        "admin", "admin@example.com", "a long enough password", audience="staff"
+    """The city's system administrator (the role that keeps the registers)."""
+    tree = make_region_tree()
+    bureau = make_department("长沙市数据资源局", code="cs-data", region=tree.city)
+    user = do_create_staff(
+        "admin",
+        "Zhengtong-admin-2026",
+        "管理员",
+        bureau,
+        ["administrator"],
+        actor=TEST_ACTOR,
+        scope="region",
     )
     client = Client()
     client.force_login(user)
@@ -63,7 +74,7 @@ def test_the_admin_refuses_a_bad_number_with_the_validator_message(staff: Client
     assert response.status_code == 200
     assert "校验位不符" in response.content.decode()
     assert not Person.objects.exists()
-    assert not LedgerEntry.objects.exists()
+    assert not LedgerEntry.objects.filter(action="core.register_person").exists()
 
 
 def test_the_admin_refuses_a_duplicate_number_typed_differently(staff: Client) -> None:
@@ -103,7 +114,7 @@ def test_adding_a_department_goes_through_the_action(staff: Client) -> None:
         },
     )
     assert response.status_code == 302, response.content.decode()
-    department = Department.objects.get()
+    department = Department.objects.get(code="cs-amr")
     assert (
         LedgerEntry.objects.filter(
             action="core.register_department", subject_id=str(department.pk)
@@ -148,3 +159,85 @@ def test_staff_find_a_person_by_a_number_typed_in_full_width(staff: Client) -> N
 
     assert response.context["cl"].result_count == 1
     assert mask_id_number(NUMBER) in response.content.decode()
+
+
+def _staff_with(role: str, *, region_scope: bool = True) -> tuple[Client, Department]:
+    """A member of staff of the Furong district's data bureau holding ``role``."""
+    tree = make_region_tree()
+    bureau = make_department("芙蓉区数据资源局", code="fr-data", region=tree.furong)
+    user = do_create_staff(
+        f"{role}-fr",
+        "Zhengtong-admin-2026",
+        "芙蓉区某人",
+        bureau,
+        [role],
+        actor=TEST_ACTOR,
+        scope="region" if region_scope else "department",
+    )
+    client = Client()
+    client.force_login(user)
+    return client, bureau
+
+
+def _department_form(region_pk: str, code: str) -> dict[str, object]:
+    return {
+        "code": code,
+        "name": f"{code} 局",
+        "short_name": "",
+        "credit_code": make_credit_code("430102", 7, authority="1"),
+        "region": region_pk,
+        "kind": "government",
+        "parent": "",
+    }
+
+
+def test_the_system_administrators_role_keeps_the_registers_of_its_region() -> None:
+    client, bureau = _staff_with("administrator")
+    furong = bureau.region
+    for page in ("/admin/core/department/", "/admin/core/person/", "/admin/core/region/"):
+        assert client.get(page).status_code == 200, page
+    # The region picker answers the administrator.
+    picked = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "core", "model_name": "department", "field_name": "region", "term": "芙蓉"},
+    )
+    assert picked.status_code == 200
+    assert [row["id"] for row in picked.json()["results"]] == [furong.code]
+
+    added = client.post("/admin/core/department/add/", _department_form(furong.pk, "fr-amr"))
+    assert added.status_code == 302, added.content.decode()
+    made = Department.objects.get(code="fr-amr")
+    assert LedgerEntry.objects.filter(
+        action="core.register_department", subject_id=str(made.pk)
+    ).exists()
+
+    # The city is beyond a district post's reach: refused on the form, nothing stored.
+    city = furong.parent
+    assert city is not None
+    refused = client.post("/admin/core/department/add/", _department_form(city.pk, "cs-amr"))
+    assert refused.status_code == 200
+    assert "您的岗位不能在该行政区域登记。" in refused.content.decode()
+    assert not Department.objects.filter(code="cs-amr").exists()
+
+
+def test_staff_without_the_register_permission_see_no_register() -> None:
+    # The auditor may open the admin site (to read users) but keeps no register.
+    client, _bureau = _staff_with("auditor")
+    for page in (
+        "/admin/core/department/",
+        "/admin/core/department/add/",
+        "/admin/core/person/",
+        "/admin/core/region/",
+        "/admin/core/holidayarrangement/",
+    ):
+        assert client.get(page).status_code in (302, 403), page
+
+
+def test_a_superuser_without_the_role_keeps_no_register() -> None:
+    user = get_user_model().objects.create_superuser(
+        "root", "root@example.com", "a long enough password", audience="staff"
+    )
+    client = Client()
+    client.force_login(user)
+    assert client.get("/admin/core/department/").status_code == 403
+    assert client.get("/admin/core/person/add/").status_code == 403
