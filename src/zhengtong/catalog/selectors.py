@@ -136,6 +136,11 @@ def search_resources(filters: SearchFilters) -> list[Hit]:
     if filters.share_attribute:
         rows = rows.filter(share_attribute=filters.share_attribute)
     words = tokens(filters.query)
+    if not words and filters.query.strip():
+        # A query of nothing but a punctuation mark or a symbol ("？", "%", an
+        # emoji) has no word to look for. It finds nothing, as "？？" does,
+        # rather than the whole catalog as if nothing had been asked.
+        return []
     if not words:
         return [Hit(r, 0) for r in rows.order_by("code")]
     hits = [Hit(r, s) for r in rows if (s := score(r, words)) > 0]

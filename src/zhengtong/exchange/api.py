@@ -433,6 +433,15 @@ def list_applications(
     else:
         raise _invalid_box(params.box, ["incoming", "outgoing", "overdue", "all"])
     if params.state:
+        # A state there is not would answer an empty list, which reads as
+        # "none in that state": a caller asking for "Pending" or "approved"
+        # would conclude that nothing waits for an answer.
+        if params.state not in ApplicationState.values:
+            raise InvalidInput(
+                _("不支持的申请状态。"),
+                code="invalid_state",
+                detail={"state": params.state, "accepted": list(ApplicationState.values)},
+            )
         found = found.filter(state=params.state)
     return [application_out(a) for a in found.select_related("grant")[:MAX_LISTED]]
 

@@ -956,7 +956,10 @@ def do_verify_record(
 
     def handle() -> dict[str, Match]:
         if not claims:
-            raise _refusal("unknown_item", 400, _("请至少提供一个待核验的信息项。"), items=[])
+            # As for a look-up's empty ``fields``: nothing was named, so no item
+            # is unknown, and a caller reading ``unknown_item`` would look for
+            # a misspelt item code that is not there.
+            raise _refusal("no_fields", 400, _("请至少提供一个待核验的信息项。"))
         access = authorise(call, list(claims))
         key_item = _key_item(access)
         cleaned = _clean_key(key_item, key)

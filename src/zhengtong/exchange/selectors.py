@@ -232,10 +232,10 @@ def grant_days(grant: Grant) -> int:
 
 
 def hostable_resources(departments: QuerySet[Department]) -> QuerySet[Resource]:
-    """The departments' published resources, each with its hosted dataset if there is one."""
+    """The departments' published resources, each with its hosted or proxied dataset, if any."""
     return (
         Resource.objects.filter(provider__in=departments, state=ResourceState.PUBLISHED)
-        .select_related("provider", "hosted_dataset")
+        .select_related("provider", "hosted_dataset", "proxied_dataset")
         .order_by("code")
     )
 

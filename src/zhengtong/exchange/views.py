@@ -26,7 +26,7 @@ from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
 from zhengtong.core.htmx import is_htmx
-from zhengtong.core.redirects import redirect_back
+from zhengtong.core.redirects import local_path, redirect_back
 from zhengtong.exchange import actions, selectors
 from zhengtong.exchange.access import (
     access_application_by_id,
@@ -209,6 +209,13 @@ def requests(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
+    return _requests_page(request, user)
+
+
+def _requests_page(
+    request: HttpRequest, user: User, *, revoke: tuple[int, ReasonForm] | None = None
+) -> HttpResponse:
+    """The requests page; ``revoke`` is a refused revocation: its grant and its form as typed."""
     oversee = may_oversee(user)
     if not applying_departments(user).exists() and not oversee:
         raise DjangoPermissionDenied
@@ -231,6 +238,9 @@ def requests(request: HttpRequest) -> HttpResponse:
         "held": _grant_rows(list(selectors.grants_held(departments)[:200])),
         "now": timezone.now(),
         "revoke_form": ReasonForm(),
+        # The grant whose revocation was refused, and its form as typed.
+        "revoke_pk": revoke[0] if revoke is not None else None,
+        "revoke_refused": revoke[1] if revoke is not None else None,
         "answer_days": settings.EXCHANGE_ANSWER_WORKING_DAYS,
     }
     template = "exchange/requests.html"
@@ -256,8 +266,10 @@ def _application_page(
     found: AccessApplication,
     *,
     answer: dict[str, object] | None = None,
+    revoke_form: ReasonForm | None = None,
 ) -> HttpResponse:
-    """The application's page; ``answer`` is a refused answer's input, shown again as typed."""
+    """The application's page; ``answer`` is a refused answer's input and ``revoke_form``
+    a refused revocation's form, each shown again as typed."""
     pending = found.state == ApplicationState.PENDING
     names = dict(found.resource.items.values_list("code", "name"))
     grant: Grant | None = getattr(found, "grant", None)
@@ -286,7 +298,7 @@ def _application_page(
         "grant_row": grant_row,
         "grant_in_force": in_force,
         "can_revoke": grant is not None and in_force and may_revoke(user, grant),
-        "revoke_form": ReasonForm(),
+        "revoke_form": revoke_form or ReasonForm(),
     }
     return render(request, "exchange/application.html", context)
 
@@ -398,9 +410,34 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     except ZhengtongError as error:
         _refuse_on(error)
         messages.error(request, str(error.message))
-    else:
-        messages.success(request, _("授权已撤销，此后的调用将被拒绝。"))
+        return _revoke_again(request, user, pk)
+    messages.success(request, _("授权已撤销，此后的调用将被拒绝。"))
     return redirect_back(request, "exchange:requests", under="/exchange/")
+
+
+def _revoke_again(request: HttpRequest, user: User, pk: int) -> HttpResponse:
+    """Show a refused revocation again with the reason as the provider typed it.
+
+    Redirected, the page came back with an empty reason: a long reason with
+    one invisible character pasted into it was lost for good. A grant that
+    has ended meanwhile is no longer revoked here, so its page is shown afresh.
+    """
+    try:
+        grant = access_grant_by_id(user, pk)
+    except NotFound:
+        raise Http404 from None
+    if selectors.grant_status(grant) != selectors.GRANT_ACTIVE or not may_revoke(user, grant):
+        return redirect_back(request, "exchange:requests", under="/exchange/")
+    form = ReasonForm({"reason": str(request.POST.get("reason", ""))})
+    form.is_valid()
+    back = local_path(request, request.POST.get("next", ""), under="/exchange/")
+    application = grant.application
+    if application is not None and back == reverse(
+        "exchange:application", kwargs={"pk": application.pk}
+    ):
+        found = access_application_by_id(user, application.pk)
+        return _application_page(request, user, found, revoke_form=form)
+    return _requests_page(request, user, revoke=(grant.pk, form))
 
 
 # --- Hosted datasets -----------------------------------------------------------------------
@@ -431,6 +468,10 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     hosted = getattr(resource, "hosted_dataset", None)
+    # A resource served from the provider's own API is not hosted, and cannot
+    # be: the page says so instead of offering a registration that the action
+    # refuses as "already hosted".
+    proxied = getattr(resource, "proxied_dataset", None) if hosted is None else None
     # A retired (已下架) resource's hosted data stays on view with its
     # versions, and the page says why it takes no more uploads.
     retired = resource.state == ResourceState.RETIRED and hosted is not None
@@ -438,15 +479,14 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     items = list(resource.items.order_by("position"))
     report = None
-    register_form = RegisterDatasetForm(
-        request.POST if hosted is None and request.method == "POST" else None, items=items
-    )
+    registers = hosted is None and proxied is None and request.method == "POST"
+    register_form = RegisterDatasetForm(request.POST if registers else None, items=items)
     upload_form = DatasetUploadForm(
         request.POST if hosted is not None and request.method == "POST" else None,
         request.FILES if hosted is not None and request.method == "POST" else None,
     )
     actor = actor_of(user)
-    if request.method == "POST" and hosted is None and register_form.is_valid():
+    if registers and register_form.is_valid():
         try:
             actions.do_register_hosted_dataset(
                 resource, register_form.cleaned_data["key_item_code"], actor=actor
@@ -476,6 +516,8 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
             )
         except ZhengtongError as error:
             upload_form.add_error("file", str(error.message))
+    served = hosted or proxied
+    key_code = served.key_item_code if served is not None else ""
     versions = selectors.dataset_versions(hosted) if hosted is not None else []
     records = selectors.record_count(hosted) if hosted is not None else 0
     return render(
@@ -484,9 +526,8 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "resource": resource,
             "hosted": hosted,
-            "key_name": next(
-                (i.name for i in items if hosted and i.code == hosted.key_item_code), ""
-            ),
+            "proxied": proxied,
+            "key_name": next((i.name for i in items if i.code == key_code), ""),
             "register_form": register_form,
             "upload_form": upload_form,
             "report": report,
