@@ -1,6 +1,7 @@
 """The one NinjaAPI of the platform; each app mounts its router here."""
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -121,7 +122,13 @@ def _error(
 
 @api.exception_handler(ZhengtongError)
 def on_zhengtong_error(request: HttpRequest, exc: ZhengtongError) -> HttpResponse:
-    return _error(request, exc.status, exc.code, str(exc.message), exc.detail)
+    response = _error(request, exc.status, exc.code, str(exc.message), exc.detail)
+    retry_after = exc.detail.get("retry_after") if isinstance(exc.detail, dict) else None
+    if exc.status in (429, 503) and isinstance(retry_after, int | float) and retry_after > 0:
+        # The standard header (RFC 9110) beside ``detail.retry_after``: HTTP
+        # clients and proxies back off by it without reading the body.
+        response["Retry-After"] = str(math.ceil(retry_after))
+    return response
 
 
 def _invalid_input_status(request: HttpRequest) -> int:

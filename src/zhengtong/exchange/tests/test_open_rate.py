@@ -65,6 +65,7 @@ def test_reads_of_unconditional_items_without_a_grant_are_held_to_a_rate(
         assert body["code"] == "rate_limited"
         assert body["detail"]["rate_per_minute"] == 2
         assert 1 <= body["detail"]["retry_after"] <= 60
+        assert refused["Retry-After"] == str(body["detail"]["retry_after"])
     assert other.status_code == 200, other.json()
     logs = AccessLog.objects.order_by("ledger_seq")
     assert [log.result for log in logs] == [
