@@ -102,10 +102,14 @@ def do_register_hosted_dataset(
             )
         if key_item.data_type == "BY":
             raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
-        if (
-            HostedDataset.objects.filter(resource=locked).exists()
-            or ProxiedDataset.objects.filter(resource=locked).exists()
-        ):
+        if ProxiedDataset.objects.filter(resource=locked).exists():
+            # Said as it is: the data stays in the department's own system and
+            # is asked for through its API, so there is nothing to host.
+            raise Conflict(
+                gettext_lazy("该目录的数据经接口从提供部门自己的系统查询，不在平台托管。"),
+                code="already_proxied",
+            )
+        if HostedDataset.objects.filter(resource=locked).exists():
             raise Conflict(gettext_lazy("该目录的数据已经托管。"), code="already_hosted")
         dataset = HostedDataset.objects.create(resource=locked, key_item_code=key_item_code)
         record_entry(
@@ -992,11 +996,13 @@ def do_register_proxied_dataset(
                 code="unknown_key_item",
                 detail={"key_item_code": key_item_code},
             )
-        if (
-            HostedDataset.objects.filter(resource=locked).exists()
-            or ProxiedDataset.objects.filter(resource=locked).exists()
-        ):
-            raise Conflict(gettext_lazy("该目录的数据已经接入。"), code="already_hosted")
+        if ProxiedDataset.objects.filter(resource=locked).exists():
+            raise Conflict(gettext_lazy("该目录的数据已经接入。"), code="already_proxied")
+        if HostedDataset.objects.filter(resource=locked).exists():
+            raise Conflict(
+                gettext_lazy("该目录的数据已在平台托管，不能再接入部门接口。"),
+                code="already_hosted",
+            )
         proxied = ProxiedDataset.objects.create(
             resource=locked,
             key_item_code=key_item_code,

@@ -61,3 +61,18 @@ def test_in_english_the_proxied_resource_is_named_as_such(
     officer = logged_in(cast.catalog.officer)
     page = officer.get("/exchange/datasets/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Proxied dataset" in page
+
+
+def test_registering_a_proxied_resource_for_hosting_says_it_is_proxied(
+    cast: ExchangeCast, proxied: Resource
+) -> None:
+    officer = logged_in(cast.catalog.officer)
+    answer = officer.post(
+        "/api/exchange/datasets",
+        {"resource_code": CODE, "key_item_code": "uscc"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "already_proxied"
+    assert "不在平台托管" in answer.json()["message"]
+    assert not HostedDataset.objects.exists()
