@@ -795,8 +795,14 @@ def do_grant_application(
     reason: str = "",
     fields: Sequence[str] | None = None,
     rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
+    clear_fields: Sequence[str] | None = None,
 ) -> Grant:
-    """Agree to an application, for all or some of the items asked for."""
+    """Agree to an application, for all or some of the items asked for.
+
+    ``clear_fields``: the personal items agreed to in clear, among those asked
+    for in clear (None: each one asked for, where its item is granted); a
+    granted personal item not among them is read masked.
+    """
     if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
         raise InvalidInput(
             gettext_lazy("每分钟调用上限应在1到100万次之间。"),
@@ -830,8 +836,19 @@ def do_grant_application(
                 code="invalid_fields",
                 detail={"items": outside},
             )
+        if clear_fields is None:
+            agreed_clear = list(locked.clear_fields)
+        else:
+            agreed_clear = list(dict.fromkeys(clear_fields))
+            not_asked = [code for code in agreed_clear if code not in locked.clear_fields]
+            if not_asked:
+                raise InvalidInput(
+                    gettext_lazy("只能同意申请明文提供的信息项以明文提供。"),
+                    code="invalid_clear_fields",
+                    detail={"items": not_asked},
+                )
         granted, clear = _check_requested_fields(
-            locked.resource, granted, [c for c in locked.clear_fields if c in granted]
+            locked.resource, granted, [c for c in agreed_clear if c in granted]
         )
         now = timezone.now()
         locked.state = ApplicationState.GRANTED

@@ -492,6 +492,7 @@ def grant_application(request: HttpRequest, application_id: int, payload: GrantI
         reason=payload.reason,
         fields=payload.fields,
         rate_per_minute=payload.rate_per_minute,
+        clear_fields=payload.clear_fields,
     )
     return grant_out(grant)
 

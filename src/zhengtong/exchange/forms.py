@@ -114,13 +114,40 @@ class GrantForm(forms.Form):
         required=False,
         validators=[_visible(multiline=True)],
     )
+    # The personal items asked for in clear; the provider may agree to some
+    # in clear and give the others masked. Unticked boxes post nothing, so the
+    # form says it offered them (clear_offered) for "none ticked" to count.
+    clear_codes = forms.MultipleChoiceField(
+        label=_("同意以明文提供的个人信息项"),
+        help_text=_("未勾选的个人信息项以脱敏方式提供。"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    clear_offered = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, items: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        items: Sequence[tuple[str, str]],
+        clear_items: Sequence[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["item_codes"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = list(items)
         field.initial = [code for code, _name in items]
+        clear = self.fields["clear_codes"]
+        assert isinstance(clear, forms.MultipleChoiceField)
+        clear.choices = list(clear_items)
+        clear.initial = [code for code, _name in clear_items]
+        self.fields["clear_offered"].initial = bool(clear_items)
+
+    def agreed_clear_fields(self) -> list[str] | None:
+        """The items agreed to in clear, or None when the form offered no choice."""
+        if not self.cleaned_data.get("clear_offered"):
+            return None
+        return list(self.cleaned_data.get("clear_codes") or [])
 
 
 class ReasonForm(forms.Form):

@@ -241,6 +241,12 @@ class GrantIn(Schema):
         json_schema_extra={"minimum": 1, "maximum": MAX_RATE_PER_MINUTE},
     )
     reason: str = Field(default="", max_length=500)
+    clear_fields: list[str] | None = Field(
+        default=None,
+        description="the personal items agreed to in clear, among those applied for in clear "
+        "(others: invalid_clear_fields); omitted: every one applied for; a granted personal "
+        "item not listed is read masked",
+    )
 
 
 class AccessReasonIn(Schema):

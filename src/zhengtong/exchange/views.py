@@ -289,6 +289,7 @@ def _application_page(
         "grant_form": GrantForm(
             answer if answer is not None and answer.get("step") == "grant" else None,
             items=[(c, names[c]) for c in found.fields if c in names],
+            clear_items=[(c, names[c]) for c in found.clear_fields if c in names],
         ),
         "refuse_form": ReasonForm(),
         "refuse_reason": answer.get("reason", "")
@@ -344,7 +345,11 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         found = access_application_by_id(user, pk)
         if step == "grant":
             require_answer(user, found)
-            form = GrantForm(request.POST, items=[(c, c) for c in found.fields])
+            form = GrantForm(
+                request.POST,
+                items=[(c, c) for c in found.fields],
+                clear_items=[(c, c) for c in found.clear_fields],
+            )
             if not form.is_valid():
                 problem = _reason_problem(form)
                 raise InvalidInput(
@@ -356,6 +361,7 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 fields=form.cleaned_data["item_codes"],
                 rate_per_minute=form.cleaned_data["rate_per_minute"],
+                clear_fields=form.agreed_clear_fields(),
             )
             messages.success(request, _("已同意该申请，授权即时生效。"))
         elif step == "refuse":
@@ -394,6 +400,8 @@ def _answer_again(request: HttpRequest, user: User, pk: int, step: str) -> HttpR
         "reason": str(request.POST.get("reason", "")),
         "rate_per_minute": str(request.POST.get("rate_per_minute", "")),
         "item_codes": request.POST.getlist("item_codes"),
+        "clear_codes": request.POST.getlist("clear_codes"),
+        "clear_offered": request.POST.get("clear_offered", ""),
     }
     return _application_page(request, user, found, answer=answer)
 
