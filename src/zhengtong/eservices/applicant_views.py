@@ -406,6 +406,10 @@ def _start(
 ) -> HttpResponse:
     # Told before starting: the same rule refuses the draft and, later, the submission.
     error = actions.applicant_refusal(item, user)
+    if not error and actions.applicant_kind_of(user) is None:
+        # Staff, or an account without a real-name record: the draft would be
+        # refused (not_an_applicant), so the page offers no start to press.
+        error = _("只有实名认证的个人或企业用户可以在线申请。")
     status = 403 if error else 200
     if request.method == "POST":
         try:
@@ -693,7 +697,9 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         "limit": limit,
         "used_percent": min(100, round(limit.used_share * 100)),
         "warning_tag": WARNING_TAGS.get(limit.level, ""),
-        "suspended": any(stops_clock_at(s, now) for s in suspensions),
+        # The clock starts at acceptance: a 补正 asked for before it pauses nothing.
+        "suspended": limit.accepted_at is not None
+        and any(stops_clock_at(s, now) for s in suspensions),
         "suspensions": [(s, s.overran(now)) for s in suspensions],
         "correction": correction,
         "correction_version": actions.correction_request_version(correction.note)

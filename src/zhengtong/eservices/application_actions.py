@@ -41,7 +41,7 @@ from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.i18n import message_of, stored_label, stored_text
 from zhengtong.core.models import Department
 from zhengtong.core.sql import pipelined
-from zhengtong.core.validators import validate_id_number
+from zhengtong.core.validators import normalise, validate_id_number
 from zhengtong.eservices import process
 from zhengtong.eservices.actions import do_record_process_version
 from zhengtong.eservices.application_rows import (
@@ -460,7 +460,8 @@ def _merge_prefill(
     changed = {
         name: _("该项来自实名认证信息，不能修改。")
         for name, value in fixed.items()
-        if data.get(name) not in (None, "") and str(data[name]).strip().upper() != str(value)
+        # Typed again in full width (９１４３…) it is the same number, not another.
+        if data.get(name) not in (None, "") and normalise(str(data[name])) != str(value)
     }
     if changed:
         raise _refuse(_("申请表填写有误，请按提示修改。"), "invalid_form", fields=changed)
@@ -1344,6 +1345,14 @@ def _task_row(task: WorkTask) -> WorkTask:
     return task_with_application(task.pk)
 
 
+def _task_closed(task: WorkTask) -> Conflict:
+    """The refusal of a step on a closed task, saying why it closed."""
+    if task.application.state == ApplicationState.WITHDRAWN:
+        # Closed by the applicant's withdrawal, not by a colleague's decision.
+        return Conflict(_("申请人已撤回该申请，无需继续办理。"), code="task_completed")
+    return Conflict(_("该环节已经办结。"), code="task_completed")
+
+
 def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
     """Take an open task, so that colleagues see who is handling it."""
     row = _task_row(task)
@@ -1352,7 +1361,7 @@ def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
     with transaction.atomic(durable=True):
         locked = WorkTask.objects.select_for_update().get(pk=row.pk)
         if locked.completed_at is not None:
-            raise Conflict(_("该环节已经办结。"), code="task_completed")
+            raise _task_closed(row)
         if locked.claimed_by_id not in (None, acting_user.pk):
             raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
         locked.claimed_by = acting_user
@@ -1398,7 +1407,7 @@ def do_complete_task(task: WorkTask, result: TaskResult, *, acting_user: User) -
     row = _task_row(task)
     _require_handler(acting_user, row)
     if row.completed_at is not None:
-        raise Conflict(_("该环节已经办结。"), code="task_completed")
+        raise _task_closed(row)
     if row.claimed_by_id not in (None, acting_user.pk):
         raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
     application = row.application
@@ -1884,6 +1893,9 @@ def do_withdraw_application(
     """Withdraw one's own application before it is decided; its process stops."""
     current = _fresh(application)
     _require_applicant(current, acting_user)
+    if current.state == ApplicationState.WITHDRAWN:
+        # Pressed twice: the first press withdrew it, nothing was decided.
+        raise Conflict(_("该申请已经撤回。"), code="invalid_transition")
     if current.state in FINISHED_STATES:
         raise Conflict(_("申请已经办结，不能撤回。"), code="invalid_transition")
     # A licence granted but still to be handed over (送达) at the window is

@@ -10,7 +10,9 @@ other keywords are ignored too, so a schema written for a richer validator
 still works, but only the keywords above are checked on the server.
 
 Every problem is reported per field, in the applicant's language, so a page
-can show it next to the field.
+can show it next to the field. A code (a field with a ``format`` or a
+``pattern``) typed in full-width digits or letters is checked and stored as
+the ASCII it stands for.
 """
 
 import datetime as dt
@@ -30,6 +32,24 @@ MAX_PATTERN = 500
 # What a ``date`` field asks for. Python reads other ISO 8601 forms as dates
 # too ("20260301", "2026-W09-7"), which would be stored and printed as typed.
 DATE_FORMAT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Formats whose letters are upper case as issued (the check letter X, the
+# credit code's letters).
+UPPER_FORMATS = ("id_number", "credit_code")
+# A Chinese input method in full-width mode types １３８ for 138 and Ｘ for X.
+# Codes, numbers and dates are stored as the ASCII they stand for, so that a
+# pattern such as ^1\d{10}$ accepts them and look-ups find them. Only digits,
+# Latin letters, "+" and "-" change: full-width brackets, which a pattern may
+# ask for, and other text (names, addresses) stay as typed.
+HALF_WIDTH = {
+    ord(wide): ord(narrow)
+    for wide, narrow in zip(
+        "０１２３４５６７８９＋－"
+        "ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ"
+        "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ",
+        "0123456789+-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+        strict=True,
+    )
+}
 
 
 @lru_cache(maxsize=256)
@@ -57,6 +77,23 @@ def required_fields(schema: Mapping[str, Any]) -> list[str]:
 
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _is_code(field: Mapping[str, Any]) -> bool:
+    return isinstance(field.get("pattern"), str) or field.get("format") in (
+        "id_number",
+        "credit_code",
+        "phone",
+        "date",
+    )
+
+
+def normalised_value(field: Mapping[str, Any], value: Any) -> Any:
+    """Return a typed code (a field with a format or a pattern) in ASCII, as it is stored."""
+    if not isinstance(value, str) or not _is_code(field):
+        return value
+    value = value.translate(HALF_WIDTH)
+    return value.upper() if field.get("format") in UPPER_FORMATS else value
 
 
 def _type_problem(kind: Any, value: Any) -> str | None:
@@ -149,7 +186,7 @@ def form_problems(
         if name not in fields:
             problems[name] = _("表单中没有这一项。")
     for name, field in fields.items():
-        value = data.get(name)
+        value = normalised_value(field, data.get(name))
         if _is_empty(value):
             if complete and name in required_fields(schema):
                 problems[name] = _("请填写“%(title)s”。") % {"title": field.get("title", name)}
@@ -160,10 +197,12 @@ def form_problems(
     return problems
 
 
-def _trimmed(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the data with text trimmed and empty values dropped."""
+def _trimmed(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the data with codes in ASCII, text trimmed and empty values dropped."""
+    fields = fields_of(schema)
     cleaned: dict[str, Any] = {}
     for name, value in data.items():
+        value = normalised_value(fields.get(str(name), {}), value)
         if isinstance(value, str):
             value = value.strip()
         if not _is_empty(value):
@@ -175,7 +214,7 @@ def check_form(
     schema: Mapping[str, Any], data: Mapping[str, Any], *, complete: bool
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Return the trimmed values that pass, and field -> problem for all the others at once."""
-    cleaned = _trimmed(data)
+    cleaned = _trimmed(schema, data)
     problems = form_problems(schema, cleaned, complete=complete)
     return {k: v for k, v in cleaned.items() if k not in problems}, problems
 

@@ -2,11 +2,13 @@
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from zhengtong.core.errors import NotFound
 from zhengtong.core.htmx import is_htmx
 from zhengtong.eservices.access import access_item_by_code
 from zhengtong.eservices.application_actions import (
+    applicant_kind_of,
     applicant_kinds_for,
     applicant_refusal,
     is_application_form,
@@ -58,6 +60,11 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     online = bool(item.process_id)
     # Told before starting, by the rule the submission applies, when the user's kind may not apply.
     refusal = applicant_refusal(item, request.user) if published else ""
+    # Staff, or an account without a real-name record: the apply page would
+    # refuse them, so the guide offers no button to press.
+    no_applicant = request.user.is_authenticated and applicant_kind_of(request.user) is None
+    if published and not refusal and no_applicant:
+        refusal = _("只有实名认证的个人或企业用户可以在线申请。")
     context = {
         "item": item,
         "materials": materials,

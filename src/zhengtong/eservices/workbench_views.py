@@ -336,13 +336,18 @@ def _apply_errors(form: forms.Form, error: ZhengtongError) -> None:
 
 def _handle_post(
     request: HttpRequest, user: User, task: WorkTask, forms_: dict[str, forms.Form]
-) -> HttpResponse | None:
-    """Run the posted action; a response when it succeeded, None to show the page with errors."""
+) -> HttpResponse | int:
+    """Run the posted action; a response when it succeeded, else the status to show the page with.
+
+    A refusal keeps its own status: a step refused because the application is
+    being corrected or changed meanwhile is a conflict (409), not a form
+    filled in wrongly (400).
+    """
     application = task.application
     action = request.POST.get("action", "")
     form = forms_.get(action)
     if form is None or not form.is_valid():
-        return None
+        return 400
     data = form.cleaned_data
     try:
         if action == "decision":
@@ -384,7 +389,7 @@ def _handle_post(
     except ZhengtongError as error:
         _refuse_on(error)
         _apply_errors(form, error)
-        return None
+        return error.status
     return redirect("eservices:work_item", task_id=task.pk)
 
 
@@ -428,13 +433,15 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         ),
         "end_procedure": forms.Form(posted if action == "end_procedure" else None),
     }
+    status = 200
     if posted is not None:
         if not _may_act(task, user):
             messages.error(request, _("该任务已办结或已由他人认领。"))
             return redirect("eservices:work_item", task_id=task.pk)
         done = _handle_post(request, user, task, forms_)
-        if done is not None:
+        if isinstance(done, HttpResponse):
             return done
+        status = done
     suspensions = list(selectors.suspensions_of(application))
     running_special = next(
         (s for s in suspensions if s.kind == SuspensionKind.SPECIAL and s.ended_at is None), None
@@ -447,6 +454,9 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         else None
     )
     open_state = application.state in (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED)
+    # Once decided (the licence awaiting 送达) neither 补正 nor a special
+    # procedure may start (already_decided): the page offers neither.
+    decided = selectors.is_decided(application)
     held = _licence_held(application)
     materials = list(selectors.materials_of(application))
     superseded = selectors.superseded_materials_of(application)
@@ -482,17 +492,16 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         "process_version": selectors.process_version_of(application),
         "may_act": _may_act(task, user) and open_state,
         # During a 补正 another department may still add what it needs corrected.
-        "may_correct": _may_act(task, user) and application.state in OPEN_STATES,
+        "may_correct": _may_act(task, user) and application.state in OPEN_STATES and not decided,
         "running_special": running_special is not None,
         "procedure_department": procedure_department,
-        "has_procedures": bool(procedures),
+        "has_procedures": bool(procedures) and not decided,
         "decision_form": forms_["decision"],
         "correction_form": forms_["correction"],
         "procedure_form": forms_["start_procedure"],
         "action_error": forms_["end_procedure"].non_field_errors(),
         "refusal_needs_basis": task.step in ("decide", "accept"),
     }
-    status = 400 if posted is not None else 200
     return render(request, "eservices/workbench/work_item.html", context, status=status)
 
 

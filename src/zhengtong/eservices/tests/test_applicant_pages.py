@@ -280,7 +280,7 @@ def test_withdrawal(cast: ApplicationsCast) -> None:
     html = page(http.get(f"{MINE}{number}/"))
     assert "申请已撤回。" in html and "暂不经营" in html and 'value="withdraw"' not in html
     html = page(http.post(f"{MINE}{number}/", {"action": "withdraw"}), 409)
-    assert "申请已经办结，不能撤回。" in html
+    assert "该申请已经撤回。" in html
 
 
 def test_an_approved_application_links_its_licence_and_is_rated(cast: ApplicationsCast) -> None:

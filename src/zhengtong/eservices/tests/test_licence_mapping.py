@@ -307,7 +307,7 @@ def test_a_failed_fire_safety_review_cannot_be_approved_over(cast: MappingCast) 
         f"/services/work/{decide['id']}/",
         {"action": "decision", "decision-passed": "1", "decision-opinion": "准予"},
     )
-    assert page.status_code == 400
+    assert page.status_code == 409
     assert "前置审查未全部通过，不能作出通过的决定" in page.content.decode()
     body = _ok(
         leader.post(

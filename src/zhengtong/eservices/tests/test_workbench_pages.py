@@ -224,7 +224,7 @@ def test_the_reviewer_requests_a_correction(cast: ApplicationsCast) -> None:
     assert "办件正在补正" in page and "请补充功能分区标注" in page
     # Completing the step while the clock stands still is refused with the reason.
     blocked = decide(reviewer, number, passed="1")
-    assert blocked.status_code == 400
+    assert blocked.status_code == 409
     assert "办件正在补正，暂停办理" in blocked.content.decode()
 
 
