@@ -1918,9 +1918,27 @@ def do_withdraw_application(
         locked.warning_level = finished_level(deadline, now)
         if process_state is not None:
             locked.process_state = process_state
-        locked.tasks.filter(completed_at=None).update(completed_at=now, result={"withdrawn": True})
+        open_tasks = locked.tasks.filter(completed_at=None)
+        # Whoever had taken a step in hand is told, so that they stop working
+        # on it instead of finding out when they press a button.
+        handlers = list(
+            User.objects.filter(
+                pk__in=open_tasks.exclude(claimed_by=None).values("claimed_by")
+            ).order_by("pk")
+        )
+        open_tasks.update(completed_at=now, result={"withdrawn": True})
         end_open_suspensions(locked.pk, now)
         locked.save()
+        for handler in handlers:
+            notify(
+                handler,
+                stored_text(
+                    gettext_noop("申请人已撤回申请 %(number)s（%(item)s），您认领的环节已结束。"),
+                    number=locked.number,
+                    item=locked.item.name,
+                ),
+                reverse("eservices:worklist"),
+            )
         _ledger(locked, "withdraw_application", actor)
     return locked
 

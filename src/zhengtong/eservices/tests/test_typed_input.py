@@ -230,3 +230,19 @@ def test_a_step_on_a_withdrawn_application_says_the_applicant_withdrew_it(
         assert refused.json()["code"] == "task_completed"
         assert refused.json()["message"] == "申请人已撤回该申请，无需继续办理。"
     assert Application.objects.get(number=number).state == "withdrawn"
+
+
+def test_the_clerk_who_took_the_step_is_told_of_the_withdrawal(cast: ApplicationsCast) -> None:
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    clerk = logged_in(cast.clerk)
+    task = WorkTask.objects.get(application__number=number, completed_at=None)
+    assert clerk.post(f"{URL}/tasks/{task.pk}/claim").status_code == 200
+
+    _ok(applicant.post(f"{URL}/{number}/withdraw", {}, content_type="application/json"))
+
+    notes = [n["text"] for n in _ok(clerk.get(f"{URL}/notifications"))]
+    assert any(number in text and "已撤回" in text for text in notes), notes
+    # A colleague who had not taken it is not told.
+    reviewer_notes = [n["text"] for n in _ok(logged_in(cast.reviewer).get(f"{URL}/notifications"))]
+    assert not any(number in text for text in reviewer_notes)
