@@ -176,3 +176,15 @@ def test_the_holder_is_told_of_the_revocation_in_their_message_box(cast: Licence
     (in_english,) = messages(cast.citizen, "en")
     assert in_english["text"].startswith(f"Your e-licence {pension.number}")
     assert messages(cast.other_citizen) == []
+
+
+def test_the_list_pages_fifty_at_a_time_keeping_the_search(cast: LicenceCast) -> None:
+    numbers = [issue_food_licence(cast).number for _ in range(51)]
+    browser = logged_in(decider(cast))
+    first = browser.get(reverse("licences:issued"), {"q": "湘味"}).content.decode()
+    assert "第 1 / 2 页" in first
+    assert 'href="?page=2&amp;q=%E6%B9%98%E5%91%B3"' in first
+    second = browser.get(reverse("licences:issued"), {"q": "湘味", "page": "2"}).content.decode()
+    # Newest first: the first issued is alone on the second page.
+    assert numbers[0] in second and numbers[-1] not in second
+    assert 'href="?page=1&amp;q=%E6%B9%98%E5%91%B3"' in second
