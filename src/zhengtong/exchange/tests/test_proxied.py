@@ -35,23 +35,35 @@ def fake() -> Iterator[FakeUpstream]:
         yield server
 
 
-@pytest.fixture
-def http(cast: ExchangeCast, fake: FakeUpstream) -> Client:
-    resource = publish(cast, resource_input("102000000/000003"))
+def served_by(cast: ExchangeCast, base_url: str, code: str, **upstream: Any) -> Client:
+    """Publish the enterprise resource ``code``, serve it from the upstream at
+    ``base_url`` (``upstream``: the registration's timeouts, retries ...), and
+    return the API client of the county's system that reads it."""
+    resource = publish(cast, resource_input(code))
     actions.do_register_proxied_dataset(
         resource,
         "uscc",
-        fake.base_url,
+        base_url,
         path_template="/enterprises/{key}",
-        auth_header="Bearer upstream-secret",
-        timeouts=(0.5, 0.5, 1.0),
-        max_retries=1,
         actor=actor_of(cast.catalog.officer),
+        **upstream,
     )
     client, secret = do_issue_client(
         cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
     )
     return Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+
+
+@pytest.fixture
+def http(cast: ExchangeCast, fake: FakeUpstream) -> Client:
+    return served_by(
+        cast,
+        fake.base_url,
+        "102000000/000003",
+        auth_header="Bearer upstream-secret",
+        timeouts=(0.5, 0.5, 1.0),
+        max_retries=1,
+    )
 
 
 def _look_up(http: Client, key: str) -> Any:

@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from zhengtong.catalog.tests.cast import resource_input
-from zhengtong.core.testing import TEST_ACTOR, make_credit_code
-from zhengtong.exchange import actions, governed
+from zhengtong.core.testing import make_credit_code
+from zhengtong.exchange import governed
 from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import AccessLog, ProxiedDataset
 from zhengtong.exchange.selectors import data_uses
@@ -20,11 +19,9 @@ from zhengtong.exchange.tests.fake_upstream import (
     Reply,
     running_fake_upstream,
 )
-from zhengtong.exchange.tests.test_governed import publish
+from zhengtong.exchange.tests.test_proxied import served_by
 from zhengtong.exchange.tests.test_upstream import wait_for
 from zhengtong.exchange.upstream import BreakerState, UpstreamConfig, client_for
-from zhengtong.identity.actions import do_issue_client
-from zhengtong.identity.actors import actor_of
 
 SLUG = "102000000-000005"
 KEYS = [make_credit_code(seq=100 + n) for n in range(24)]
@@ -38,20 +35,9 @@ def fake() -> Iterator[FakeUpstream]:
 
 @pytest.fixture
 def http(cast: ExchangeCast, fake: FakeUpstream) -> Client:
-    resource = publish(cast, resource_input("102000000/000005"))
-    actions.do_register_proxied_dataset(
-        resource,
-        "uscc",
-        fake.base_url,
-        path_template="/enterprises/{key}",
-        timeouts=(1.0, 3.0, 5.0),
-        max_retries=0,
-        actor=actor_of(cast.catalog.officer),
+    return served_by(
+        cast, fake.base_url, "102000000/000005", timeouts=(1.0, 3.0, 5.0), max_retries=0
     )
-    client, secret = do_issue_client(
-        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
-    )
-    return Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
 
 
 def _batch(http: Client, keys: list[str]) -> Any:
