@@ -165,7 +165,9 @@ def _refuse(message: str, code: str, *, field: str | None = None) -> InvalidInpu
 
 
 def _clean_text(value: str, *, field: str, maximum: int, required: bool, label: str) -> str:
-    value = (value or "").strip()
+    # A line break is one character however it was sent (CR LF from a
+    # browser's form or a Windows system), as the pages' textareas count it.
+    value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if required and not value:
         raise _refuse(_("请填写%(label)s。") % {"label": label}, f"{field}_required", field=field)
     if len(value) > maximum:
@@ -272,17 +274,38 @@ class CaseInput:
     submission_key: str = ""
 
 
+# What people write around a number's digits: spaces, hyphens and the brackets
+# of an area code, "(0731) 8888-1234".
+_NUMBER_SEPARATORS = re.compile(r"[\s()-]")
+# China's country code, as a phone's contacts and autofill write a number
+# ("+86 138 1234 5678") and as call-centre systems pass on a caller's line.
+_CHINA = re.compile(r"^(?:\+|00)86")
+
+
+def dialled_number(phone: str) -> str:
+    """Return a contact number as the callback dials it within China, in ASCII digits.
+
+    One number is one caller however it is written (0731-88881234,
+    073188881234, +86 731 8888 1234): repeats are found by comparing the
+    stored number. A Chinese input method in full-width mode types
+    １３８１２３４５６７８ and －: the same number.
+    """
+    number = _NUMBER_SEPARATORS.sub("", unicodedata.normalize("NFKC", phone or ""))
+    china = _CHINA.match(number)
+    if china is not None:
+        national = number[china.end() :]
+        # Written for callers abroad, a landline drops its area code's 0.
+        number = national if national.startswith(("0", "1")) else f"0{national}"
+    return number
+
+
 def checked_contact_phone(phone: str, *, anonymous: bool, has_account: bool, channel: str) -> str:
     """The contact number as stored ("" for an anonymous message), or the refusal.
 
     The citizen form checks it too, so that its page names this problem
     beside any other at once.
     """
-    # One number is one caller however it is written (0731-88881234 or
-    # 073188881234): repeats are found by comparing the stored number.
-    # A Chinese input method in full-width mode types １３８１２３４５６７８ and
-    # －: the same number, stored as the digits a telephone dials.
-    phone = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", phone or ""))
+    phone = dialled_number(phone)
     if phone and not _PHONE.match(phone):
         raise _refuse(_("联系电话格式不正确。"), "invalid_phone", field="contact_phone")
     if anonymous:

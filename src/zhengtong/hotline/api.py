@@ -29,6 +29,7 @@ from zhengtong.hotline import access, actions, classifier_actions, routing, sele
 from zhengtong.hotline.imports import do_queue_import, row_error_text
 from zhengtong.hotline.management.commands.hotline_train import default_data
 from zhengtong.hotline.models import Case, CaseImport, ClassifierVersion
+from zhengtong.hotline.people import account_name, account_phone
 from zhengtong.hotline.permissions import (
     DISPATCH,
     ENTER_CALLS,
@@ -545,6 +546,7 @@ def submit_case(
     """Register a message; with an ``Idempotency-Key`` header, once however often it is sent."""
     principal = principal_of(request)
     citizen_id = None
+    contact_name, contact_phone = payload.contact_name, payload.contact_phone
     if isinstance(principal, SystemClient):
         require_scope(request, INTAKE)
         channel = payload.channel or Channel.PHONE
@@ -563,6 +565,10 @@ def submit_case(
         entered_by = ""
         payload.received_at = None
         payload.urgency = Urgency.NORMAL
+        # Their account is the contact for what the message leaves out, as
+        # on the 我要反映 page: the centre calls them back either way.
+        contact_name = contact_name.strip() or account_name(principal)
+        contact_phone = contact_phone.strip() or account_phone(principal)
     else:
         raise PermissionDenied(code="permission_denied")
     data = actions.CaseInput(
@@ -572,8 +578,8 @@ def submit_case(
         location_text=payload.location_text,
         urgency=payload.urgency,
         anonymous=payload.anonymous,
-        contact_name=payload.contact_name,
-        contact_phone=payload.contact_phone,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
         received_at=payload.received_at,
     )
     actor = actor_of(principal)

@@ -29,6 +29,7 @@ from zhengtong.hotline.access import access_case_by_tracking_code, access_own_ca
 from zhengtong.hotline.actions import CaseInput, do_rate_case, do_submit_case
 from zhengtong.hotline.forms import RatingForm, SubmitForm, read_photos
 from zhengtong.hotline.models import Case, CaseAttachment, CaseEvent
+from zhengtong.hotline.people import account_name, account_phone
 from zhengtong.hotline.states import CaseState, Channel, EventKind
 from zhengtong.hotline.views import STATE_TAGS, apply_errors, refuse_on, signed_in, unsent_form
 from zhengtong.identity.actors import actor_of
@@ -43,16 +44,6 @@ def _account(request: HttpRequest) -> User | None:
     return user
 
 
-def _account_phone(user: User | None) -> str:
-    person = getattr(user, "person", None) if user is not None else None
-    return str(getattr(person, "phone", "") or "")
-
-
-def _account_name(user: User) -> str:
-    person = getattr(user, "person", None)
-    return str(getattr(person, "name", "") or user.display_name or user.username)
-
-
 def _track_url(case: Case) -> str:
     return reverse("hotline:track", args=[case.tracking_code])
 
@@ -64,7 +55,7 @@ def _track_url(case: Case) -> str:
 def submit(request: HttpRequest) -> HttpResponse:
     """The citizen's message form; on success the case number and tracking link."""
     user = _account(request)
-    phone = _account_phone(user)
+    phone = account_phone(user)
     form = SubmitForm(
         request.POST or None,
         request.FILES or None,
@@ -82,7 +73,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                 title=d["title"],
                 location_text=d["location_text"],
                 anonymous=anonymous,
-                contact_name=d["contact_name"] or (_account_name(user) if user else ""),
+                contact_name=d["contact_name"] or (account_name(user) if user else ""),
                 contact_phone=d["contact_phone"] or phone,
                 attachments=read_photos(d["photos"]),
                 submission_key=d["submission"],

@@ -113,6 +113,20 @@ def _check_photos(files: list[UploadedFile[bytes]]) -> list[UploadedFile[bytes]]
     return files
 
 
+class TextareaField(forms.CharField):
+    """Text written in a textarea, each line break one character as the textarea counts it.
+
+    A browser sends every line break as CR LF, while the textarea and its
+    ``maxlength`` count it as one character: a long reply of many paragraphs
+    the textarea took would otherwise be refused as too long by a count its
+    writer cannot see, and be stored with line breaks of two kinds.
+    """
+
+    def to_python(self, value: Any) -> str:
+        text = str(super().to_python(value))
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def new_form_key() -> str:
     """A one-time key for a form the page shows, so that sending it twice does one thing."""
     return uuid.uuid4().hex
@@ -130,7 +144,7 @@ class _MessageFields(forms.Form):
             attrs={"placeholder": gettext_lazy("一句话概括，如：小区楼下烧烤油烟扰民")}
         ),
     )
-    content = forms.CharField(
+    content = TextareaField(
         label=gettext_lazy("诉求内容"),
         max_length=MAX_CONTENT,
         widget=forms.Textarea(
@@ -231,7 +245,7 @@ class RatingForm(forms.Form):
     rating = forms.ChoiceField(
         label=gettext_lazy("您对办理结果满意吗？"), choices=Rating.choices, widget=forms.RadioSelect
     )
-    comment = forms.CharField(
+    comment = TextareaField(
         label=gettext_lazy("意见（选填）"),
         required=False,
         max_length=MAX_NOTE,
@@ -291,7 +305,7 @@ class DispatchForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextareaField(
         label=gettext_lazy("退回理由"),
         max_length=MAX_NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -300,7 +314,7 @@ class ReturnForm(forms.Form):
 
 
 class RecallForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextareaField(
         label=gettext_lazy("撤回理由"),
         max_length=MAX_NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -312,7 +326,7 @@ class ExtensionForm(forms.Form):
     days = forms.IntegerField(
         label=gettext_lazy("延期工作日"), min_value=1, max_value=MAX_EXTENSION_DAYS, initial=5
     )
-    reason = forms.CharField(
+    reason = TextareaField(
         label=gettext_lazy("延期理由"),
         max_length=MAX_NOTE,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -320,7 +334,7 @@ class ExtensionForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    reply = forms.CharField(
+    reply = TextareaField(
         label=gettext_lazy("答复内容"),
         max_length=MAX_REPLY,
         widget=forms.Textarea(attrs={"rows": 8}),

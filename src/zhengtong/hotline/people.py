@@ -13,6 +13,8 @@ import re
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.core.errors import InvalidInput
+from zhengtong.hotline.actions import checked_contact_phone
 from zhengtong.hotline.states import Channel
 from zhengtong.identity.models import User
 
@@ -62,3 +64,28 @@ def entered_by_name(entered_by: str) -> str:
         return user.display_name
     # A call-centre system registers under its own name, which is shown as it is.
     return entered_by
+
+
+def account_phone(user: User | None) -> str:
+    """Return the account's number as the callback dials it, or "" when none can be dialled.
+
+    A citizen's or enterprise user's message names its sender's account, and
+    the account's number is the contact when the message gives none, on the
+    我要反映 page as through the API (the app), so that the centre can call
+    them back either way. The number was checked loosely when the person
+    was registered ("+86 138 1234 5678", a service number): one a callback
+    cannot dial is not used, and the account itself is then the way back to
+    the citizen, rather than the message refused for a number never typed.
+    """
+    person = getattr(user, "person", None) if user is not None else None
+    phone = str(getattr(person, "phone", "") or "")
+    try:
+        return checked_contact_phone(phone, anonymous=False, has_account=True, channel=Channel.WEB)
+    except InvalidInput:
+        return ""
+
+
+def account_name(user: User) -> str:
+    """Return the name a message sent with this account gives as its contact."""
+    person = getattr(user, "person", None)
+    return str(getattr(person, "name", "") or user.display_name or user.username)

@@ -66,7 +66,7 @@ from zhengtong.hotline.forms import (
     new_form_key,
 )
 from zhengtong.hotline.imports import do_queue_import, row_error_text
-from zhengtong.hotline.models import Case, CaseEvent, ImportState
+from zhengtong.hotline.models import Case, CaseEvent, ExtensionRequest, ImportState
 from zhengtong.hotline.people import actor_name
 from zhengtong.hotline.permissions import DISPATCH, ENTER_CALLS, HANDLE, SUPERVISE
 from zhengtong.hotline.reply_quality import ReplyScore, readable_score, score_reply
@@ -82,6 +82,7 @@ from zhengtong.hotline.time_limits import Clock, reply_limit_text
 from zhengtong.hotline.views import (
     LIGHT_TAGS,
     STATE_TAGS,
+    Unsent,
     apply_errors,
     hotline_nav,
     percent,
@@ -491,15 +492,28 @@ def decide_extension(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ZhengtongError as error:
         refuse_on(error)
-        messages.error(request, str(error.message))
-    else:
-        text = (
-            _("已同意工单 %(n)s 延期 %(d)d 个工作日。")
-            if approve
-            else _("已不同意工单 %(n)s 的延期申请。")
-        )
-        messages.success(request, text % {"n": extension.case.number, "d": extension.days})
+        if not (error.code == "already_decided" and _decided_as(user, extension, approve)):
+            messages.error(request, str(error.message))
+            return redirect("hotline:dispatch")
+    text = (
+        _("已同意工单 %(n)s 延期 %(d)d 个工作日。")
+        if approve
+        else _("已不同意工单 %(n)s 的延期申请。")
+    )
+    messages.success(request, text % {"n": extension.case.number, "d": extension.days})
     return redirect("hotline:dispatch")
+
+
+def _decided_as(user: User, extension: ExtensionRequest, approve: bool) -> bool:
+    """Whether the request was decided as this decision asks (the form sent twice).
+
+    A double click on 同意 sends the decision twice: the first is taken, the
+    second refused as decided already, and must be answered as the first
+    was, not as a failure. So for a colleague who took the same decision
+    first; a contrary decision stays refused.
+    """
+    wanted = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
+    return access_extension_by_id(user, extension.pk).state == wanted
 
 
 @require_POST
@@ -778,7 +792,12 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             raise
         # A department that lost the case follows an old link to it: it is
         # told why it cannot open it any more, not shown "not found".
-        context = {"number": number, "departure": departure, "nav": hotline_nav(user, "")}
+        context = {
+            "number": number,
+            "departure": departure,
+            "unsent": _unsent_on_departure(request),
+            "nav": hotline_nav(user, ""),
+        }
         return render(request, "hotline/case_gone.html", context, status=410)
     posted = request.POST if request.method == "POST" else None
     action = request.POST.get("action", "") if posted is not None else ""
@@ -882,6 +901,33 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "nav": hotline_nav(user, ""),
     }
     return render(request, "hotline/case.html", context, status=status)
+
+
+# The department's steps whose form holds text worth keeping.
+_DEPARTMENT_FORMS: dict[str, type[forms.Form]] = {
+    "reply": ReplyForm,
+    "return": ReturnForm,
+    "extension": ExtensionForm,
+}
+
+
+def _unsent_on_departure(request: HttpRequest) -> Unsent | None:
+    """What a handler typed into a step of a case the department lost meanwhile.
+
+    A colleague returned the case, or the centre recalled it, while the
+    handler was writing the reply (or a return's or an extension's reason):
+    the page that says the case is gone shows the text back to copy, as
+    the case page does for a step someone else took first. It is the
+    handler's own text, and says nothing of the case.
+    """
+    if request.method != "POST":
+        return None
+    action = request.POST.get("action", "")
+    form_class = _DEPARTMENT_FORMS.get(action)
+    if form_class is None:
+        return None
+    texts = unsent_form(form_class(request.POST, prefix=action)).texts
+    return Unsent([], texts) if texts else None
 
 
 def _score_context(score: ReplyScore | None) -> dict[str, Any] | None:
