@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from zhengtong.core.actors import Actor
+from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.i18n import message_of, stored_label, stored_text
 from zhengtong.core.models import Department, Enterprise, Region
@@ -1566,6 +1567,52 @@ def do_urge_overdue_cases(*, actor: Actor, now: dt.datetime | None = None) -> li
                 data={"cases": {case.number: str(kind) for case, kind in chased}},
             )
     return [case.number for case, _kind in chased]
+
+
+def do_close_unrated_cases(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:
+    """Close the replied cases nobody rated within the callback period (回访期满).
+
+    A replied case awaits its callback; a citizen who never answers the
+    phone or never rates online would leave it open, and counted 在办, for
+    ever. After ``HOTLINE_CALLBACK_WORKING_DAYS`` working days from its
+    latest reply it closes unrated, counted in no satisfaction rate. Returns
+    the numbers closed; nothing is written when there are none.
+    """
+    now = now or _now()
+    days = int(settings.HOTLINE_CALLBACK_WORKING_DAYS)
+    # Working days are never fewer than calendar days: the calendar cut-off
+    # reads every case that may be due, and the calendar decides which are.
+    candidates = Case.objects.filter(
+        state=CaseState.REPLIED, replied_at__lte=now - dt.timedelta(days=days)
+    ).order_by("pk")
+    due = [
+        case
+        for case in candidates
+        if case.replied_at is not None and add_working_days(case.replied_at, days) <= now
+    ]
+    if not due:
+        return []
+    closed: list[Case] = []
+    with transaction.atomic(durable=True):
+        for case in due:
+            locked = _lock(case)
+            # Rated, reopened or replied again since the list was read.
+            if locked.state != CaseState.REPLIED or locked.replied_at != case.replied_at:
+                continue
+            _move(locked, CaseState.CLOSED, "close")
+            locked.closed_at = now
+            locked.save()
+            _event(locked, EventKind.CALLBACK_LAPSED, actor, at=now, data={"working_days": days})
+            closed.append(locked)
+        if closed:
+            record_entry(
+                actor=actor,
+                action="hotline.close_unrated_cases",
+                subject_type="hotline.case",
+                subject_id="callback_lapsed",
+                data={"cases": [case.number for case in closed], "working_days": days},
+            )
+    return [case.number for case in closed]
 
 
 def do_recount_reply_deadlines(*, actor: Actor, now: dt.datetime | None = None) -> list[str]:

@@ -87,6 +87,8 @@ class EventKind(models.TextChoices):
     RATED = "rated", _("回访评价")
     REOPENED = "reopened", _("重新办理")
     DEADLINE_RECOUNTED = "deadline_recounted", _("答复期限重算")
+    # Nobody rated the reply within the callback period: the case closed unrated.
+    CALLBACK_LAPSED = "callback_lapsed", _("回访期满办结")
 
 
 class ExtensionState(models.TextChoices):

@@ -4,6 +4,7 @@ from django_tasks import task
 
 from zhengtong.core.actors import Actor
 from zhengtong.hotline.actions import (
+    do_close_unrated_cases,
     do_recount_reply_deadlines,
     do_refresh_hot_issues,
     do_urge_overdue_cases,
@@ -28,6 +29,12 @@ def train_classifier(version_id: int) -> str:
 def urge_overdue_cases() -> int:
     """催办 and 督办 the cases past their reply deadline."""
     return len(do_urge_overdue_cases(actor=Actor.system("hotline.urge_overdue_cases")))
+
+
+@task()
+def close_unrated_cases() -> int:
+    """Close the replied cases whose callback period ran out unrated."""
+    return len(do_close_unrated_cases(actor=Actor.system("hotline.close_unrated_cases")))
 
 
 @task()

@@ -148,6 +148,7 @@ for _code, _label in (
     ("hotline.queue_import", _("排队导入工单")),
     ("hotline.finish_import", _("完成导入工单")),
     ("hotline.record_heat_jumps", _("记录诉求热度突增")),
+    ("hotline.close_unrated_cases", _("回访期满办结工单")),
     ("hotline.acknowledge_heat_alert", _("确认热点预警")),
     ("hotline.queue_training", _("排队训练分类模型")),
     ("hotline.finish_training", _("完成训练分类模型")),

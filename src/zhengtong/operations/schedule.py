@@ -29,6 +29,7 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.eservices.tasks.deliver_messages", 60),
         PeriodicTask("zhengtong.hotline.tasks.urge_overdue_cases", 10 * 60),
         PeriodicTask("zhengtong.hotline.tasks.recount_reply_deadlines", 3600),
+        PeriodicTask("zhengtong.hotline.tasks.close_unrated_cases", 3600),
         PeriodicTask("zhengtong.hotline.tasks.refresh_hot_issues", 3600),
         PeriodicTask("zhengtong.hotline.tasks.resume_interrupted_work", 5 * 60),
         PeriodicTask("zhengtong.operations.tasks.fail_lost_tasks", 5 * 60),

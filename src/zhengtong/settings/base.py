@@ -312,6 +312,9 @@ HOTLINE_MAX_ATTACHMENT_BYTES = env_int(
 )
 # Working days a department has to reply again after a 不满意 rating reopens a case.
 HOTLINE_REOPEN_WORKING_DAYS = env_int("ZHENGTONG_HOTLINE_REOPEN_WORKING_DAYS", 5, minimum=1)
+# Working days a replied case waits for its callback (回访); unrated by then, it
+# closes, and counts neither as satisfied nor as dissatisfied.
+HOTLINE_CALLBACK_WORKING_DAYS = env_int("ZHENGTONG_HOTLINE_CALLBACK_WORKING_DAYS", 5, minimum=1)
 
 # The key for the keyed hashes (HMAC-SHA256) that stand for looked-up 身份证号
 # and other keys in the exchange's access log, so that the log never holds a
