@@ -346,7 +346,9 @@ MAX_REVOKE_REASON = 500
 def do_revoke_licence(licence: Licence, reason: str, *, actor: Actor) -> Licence:
     """Revoke (注销) a licence, saying why; the signed content stays as it was."""
     reason = reason.strip()
-    if not reason:
+    # A reason of nothing but zero-width or other invisible characters
+    # (U+200B, U+FEFF…) would show the public an empty reason: it is none.
+    if not any(unicodedata.category(char)[0] not in "CZ" for char in reason):
         raise InvalidInput(
             _("注销证照须说明原因。"), code="reason_required", detail={"field": "reason"}
         )

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from zhengtong.core.errors import NotFound
-from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
+from zhengtong.core.schemas import ERROR_RESPONSES, MAX_OFFSET, ErrorOut
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth
 from zhengtong.licences import actions, presentation, selectors
@@ -136,7 +136,7 @@ def mine_one(request: HttpRequest, number: str) -> LicenceOut:
 class IssuedIn(Schema):
     q: str = Field("", max_length=64, description="number (its start), holder name or ID number")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class RevokeIn(Schema):

@@ -1,6 +1,7 @@
 """Reading licences and verifying them; other modules call these, never the models."""
 
 import hmac
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -35,9 +36,16 @@ def _with_related(queryset: QuerySet[Licence]) -> QuerySet[Licence]:
     return queryset.select_related("licence_type", "issuer", "signing_key")
 
 
+def normalise_number(value: str) -> str:
+    """Return a licence number, 身份证号 or credit code as stored: ASCII, upper case, trimmed."""
+    # Typed with a Chinese input method, letters and digits come in full
+    # width (ＪＹ４３…); NFKC makes them the ASCII that numbers are stored in.
+    return unicodedata.normalize("NFKC", value).strip().upper()
+
+
 def licence_by_number(number: str) -> Licence | None:
     """Return the licence with this number, or None."""
-    return _with_related(Licence.objects.filter(number=number.strip().upper())).first()
+    return _with_related(Licence.objects.filter(number=normalise_number(number))).first()
 
 
 def licences_of_holder(holder_id: str) -> QuerySet[Licence]:
@@ -56,10 +64,12 @@ def licences_issued_by(departments: QuerySet[Department], query: str = "") -> Qu
     found = Licence.objects.filter(issuer__in=departments)
     query = query.strip()
     if query:
+        # Numbers are matched as stored (ASCII); a name as typed, since names
+        # keep their full-width brackets (（分店）), and in any case, as SQLite
+        # and PostgreSQL alike then find "abc" in "ABC科技".
+        code = normalise_number(query)
         found = found.filter(
-            Q(number__startswith=query.upper())
-            | Q(holder_name__contains=query)
-            | Q(holder_id=query.upper())
+            Q(number__startswith=code) | Q(holder_name__icontains=query) | Q(holder_id=code)
         )
     return _with_related(found)
 
