@@ -169,6 +169,10 @@ def _clean_text(value: str, *, field: str, maximum: int, required: bool, label: 
     # A line break is one character however it was sent (CR LF from a
     # browser's form or a Windows system), as the pages' textareas count it.
     value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    # Text of nothing but zero-width or other invisible characters (U+200B,
+    # U+FEFF pasted from a web page) says nothing: it is no content, no reply.
+    if not any(unicodedata.category(char)[0] not in "CZ" for char in value):
+        value = ""
     if required and not value:
         raise _refuse(_("请填写%(label)s。") % {"label": label}, f"{field}_required", field=field)
     if len(value) > maximum:
