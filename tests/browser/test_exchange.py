@@ -65,6 +65,8 @@ def test_apply_grant_read_and_the_citizen_sees_the_read(
     page.get_by_label("使用系统").select_option(sharing.reader.key_id)
     page.locator("input[name=item_codes][value=name]").check()
     page.locator("input[name=item_codes][value=address]").check()
+    # The address is asked for in clear; the provider will give it masked.
+    page.locator("input[name=clear_codes][value=address]").check()
     page.get_by_label("使用用途").fill(PURPOSE)
     page.get_by_label("申请依据").fill(BASIS)
     shoot(page, screenshots, "exchange-apply")
@@ -80,6 +82,9 @@ def test_apply_grant_read_and_the_citizen_sees_the_read(
     shoot(page, screenshots, "exchange-requests")
     page.get_by_role("link", name="人口基本信息").first.click()
     expect(page.get_by_text(PURPOSE)).to_be_visible()
+    agreed_clear = page.locator("input[name=clear_codes][value=address]")
+    expect(agreed_clear).to_be_checked()
+    agreed_clear.uncheck()
     shoot(page, screenshots, "exchange-application")
     page.get_by_role("button", name="同意").click()
     expect(page.get_by_text("已同意该申请")).to_be_visible()
