@@ -91,6 +91,24 @@ def normalise(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().upper()
 
 
+def has_visible_text(value: str) -> bool:
+    """Whether the text holds anything but white space and invisible characters.
+
+    Zero-width spaces (U+200B), byte-order marks (U+FEFF) and other format or
+    control characters pasted from a web page show nothing: a reason or a
+    reply of them alone says nothing.
+    """
+    return any(unicodedata.category(char)[0] not in "CZ" for char in value)
+
+
+def first_control_character(text: str) -> str | None:
+    """The first control character other than a line break or a tab, as U+XXXX, or None."""
+    for char in text:
+        if char not in "\t\n\r" and unicodedata.category(char) == "Cc":
+            return f"U+{ord(char):04X}"
+    return None
+
+
 def _refuse(
     code: str,
     field: str,

@@ -31,7 +31,6 @@ normalised (half-width, upper case).
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -42,7 +41,12 @@ from openpyxl import Workbook, load_workbook
 
 from zhengtong.catalog.models import DataType, InformationItem
 from zhengtong.core.errors import InvalidInput
-from zhengtong.core.validators import normalise, validate_credit_code, validate_id_number
+from zhengtong.core.validators import (
+    first_control_character,
+    normalise,
+    validate_credit_code,
+    validate_id_number,
+)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
@@ -111,7 +115,9 @@ def clean_value(item: InformationItem, raw: str) -> str:
     # (the load failed as a server error), and other control characters,
     # which would be served invisibly to every reader. Line breaks and tabs,
     # which a spreadsheet cell may hold, are kept.
-    char = _control_character(raw)
+    # Lone surrogates, which no file decodes to, are left to the callers that
+    # refuse a request's text as not Unicode.
+    char = first_control_character(raw)
     if char is not None:
         raise BadValue(_("不能含有控制字符等不可见字符（%(char)s）。") % {"char": char})
     value = raw.strip()
@@ -159,18 +165,6 @@ def clean_value(item: InformationItem, raw: str) -> str:
             return "false"
         raise BadValue(_("应为true或false（是或否）。"))
     raise BadValue(_("二进制信息项不能通过表格上传。"))
-
-
-def _control_character(text: str) -> str | None:
-    """The first control character of the text other than a line break or a tab, as U+XXXX.
-
-    Lone surrogates, which no file decodes to, are left to the callers that
-    refuse a request's text as not Unicode.
-    """
-    for char in text:
-        if char not in "\t\n\r" and unicodedata.category(char) == "Cc":
-            return f"U+{ord(char):04X}"
-    return None
 
 
 def _date(value: str) -> date:

@@ -34,6 +34,7 @@ from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.i18n import message_of, stored_label, stored_text
 from zhengtong.core.models import Department, Enterprise, Region
 from zhengtong.core.selectors import find_enterprise_by_credit_code
+from zhengtong.core.validators import has_visible_text
 from zhengtong.hotline import routing
 from zhengtong.hotline.access import overview_area
 from zhengtong.hotline.hot_issues import HotIssue
@@ -171,7 +172,7 @@ def _clean_text(value: str, *, field: str, maximum: int, required: bool, label: 
     value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     # Text of nothing but zero-width or other invisible characters (U+200B,
     # U+FEFF pasted from a web page) says nothing: it is no content, no reply.
-    if not any(unicodedata.category(char)[0] not in "CZ" for char in value):
+    if not has_visible_text(value):
         value = ""
     if required and not value:
         raise _refuse(_("请填写%(label)s。") % {"label": label}, f"{field}_required", field=field)

@@ -13,16 +13,13 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.errors import NotAuthenticated, NotFound, PermissionDenied
+from zhengtong.core.validators import normalise
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import departments_in_scope, has_permission
 from zhengtong.identity.selectors import memberships_of
 from zhengtong.licences.models import HolderKind, Licence
 from zhengtong.licences.permissions import REVOKE_LICENCES
-from zhengtong.licences.selectors import (
-    licences_issued_by,
-    licences_of_holders,
-    normalise_number,
-)
+from zhengtong.licences.selectors import licences_issued_by, licences_of_holders
 
 Principal = AbstractBaseUser | AnonymousUser | None
 
@@ -64,7 +61,7 @@ def access_licence_by_number(user: Principal, number: str) -> Licence:
     """Return one of the user's own licences; anything else is "not found"."""
     holders = holders_of(user)
     ids = {(h.kind, h.holder_id) for h in holders}
-    licence = my_licences(user).filter(number=normalise_number(number)).first()
+    licence = my_licences(user).filter(number=normalise(number)).first()
     if licence is None or (licence.holder_kind, licence.holder_id) not in ids:
         raise NotFound()
     return licence
@@ -85,7 +82,7 @@ def issued_licences(user: Principal, query: str = "") -> QuerySet[Licence]:
 
 def access_issued_licence(user: Principal, number: str) -> Licence:
     """Return a licence the user's departments issued; another's is "not found"."""
-    licence = issued_licences(user).filter(number=normalise_number(number)).first()
+    licence = issued_licences(user).filter(number=normalise(number)).first()
     if licence is None:
         raise NotFound(code="licence_not_found", detail={"number": number})
     return licence

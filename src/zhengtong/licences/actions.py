@@ -8,7 +8,6 @@ is therefore "JY" and fourteen digits, as the national format requires.
 
 import datetime as dt
 import json
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,12 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.models import Department, Enterprise, Person
 from zhengtong.core.sql import quoted_table
-from zhengtong.core.validators import validate_credit_code, validate_id_number
+from zhengtong.core.validators import (
+    first_control_character,
+    has_visible_text,
+    validate_credit_code,
+    validate_id_number,
+)
 from zhengtong.ledger.actions import record_entry
 from zhengtong.licences import sharing, signing
 from zhengtong.licences.models import (
@@ -348,7 +352,7 @@ def do_revoke_licence(licence: Licence, reason: str, *, actor: Actor) -> Licence
     reason = reason.strip()
     # A reason of nothing but zero-width or other invisible characters
     # (U+200B, U+FEFF…) would show the public an empty reason: it is none.
-    if not any(unicodedata.category(char)[0] not in "CZ" for char in reason):
+    if not has_visible_text(reason):
         raise InvalidInput(
             _("注销证照须说明原因。"), code="reason_required", detail={"field": "reason"}
         )
@@ -358,7 +362,7 @@ def do_revoke_licence(licence: Licence, reason: str, *, actor: Actor) -> Licence
             code="reason_too_long",
             detail={"field": "reason", "max_length": MAX_REVOKE_REASON},
         )
-    if any(unicodedata.category(char) == "Cc" and char not in "\r\n\t" for char in reason):
+    if first_control_character(reason) is not None:
         raise InvalidInput(
             _("注销原因含有不可见的控制字符，请删除后重试。"),
             code="control_characters",

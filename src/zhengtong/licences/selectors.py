@@ -1,7 +1,6 @@
 """Reading licences and verifying them; other modules call these, never the models."""
 
 import hmac
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from zhengtong.core.models import Department
 from zhengtong.core.sql import RowLoader
+from zhengtong.core.validators import normalise
 from zhengtong.licences import signing
 from zhengtong.licences.models import Licence, LicenceSigningKey, LicenceStatus, LicenceType
 
@@ -36,16 +36,9 @@ def _with_related(queryset: QuerySet[Licence]) -> QuerySet[Licence]:
     return queryset.select_related("licence_type", "issuer", "signing_key")
 
 
-def normalise_number(value: str) -> str:
-    """Return a licence number, 身份证号 or credit code as stored: ASCII, upper case, trimmed."""
-    # Typed with a Chinese input method, letters and digits come in full
-    # width (ＪＹ４３…); NFKC makes them the ASCII that numbers are stored in.
-    return unicodedata.normalize("NFKC", value).strip().upper()
-
-
 def licence_by_number(number: str) -> Licence | None:
     """Return the licence with this number, or None."""
-    return _with_related(Licence.objects.filter(number=normalise_number(number))).first()
+    return _with_related(Licence.objects.filter(number=normalise(number))).first()
 
 
 def licences_of_holder(holder_id: str) -> QuerySet[Licence]:
@@ -67,7 +60,7 @@ def licences_issued_by(departments: QuerySet[Department], query: str = "") -> Qu
         # Numbers are matched as stored (ASCII); a name as typed, since names
         # keep their full-width brackets (（分店）), and in any case, as SQLite
         # and PostgreSQL alike then find "abc" in "ABC科技".
-        code = normalise_number(query)
+        code = normalise(query)
         found = found.filter(
             Q(number__startswith=code) | Q(holder_name__icontains=query) | Q(holder_id=code)
         )
