@@ -19,8 +19,7 @@ from tests.browser.watch import watch
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.hotline.actions import CaseInput, do_refresh_hot_issues, do_submit_case
 from zhengtong.hotline.models import HotIssueAlertNotice
-from zhengtong.hotline.tests.cast import PASSWORD, make_hotline_cast
-from zhengtong.identity.actions import do_create_staff
+from zhengtong.hotline.tests.cast import PASSWORD, make_furong_leader, make_hotline_cast
 
 pytestmark = [
     pytest.mark.browser,
@@ -52,15 +51,7 @@ def test_a_district_leader_acknowledges_an_alert_on_a_phone(
     phone: Page, live_server: LiveServer, screenshots: Path
 ) -> None:
     cast = make_hotline_cast()
-    leader = do_create_staff(
-        "sunqu",
-        PASSWORD,
-        "孙区",
-        cast.furong_environment,
-        ["leader"],
-        actor=TEST_ACTOR,
-        scope="region",
-    )
+    leader = make_furong_leader(cast)
     for m in range(6):
         do_submit_case(
             CaseInput(content=FUMES.format(m=m), channel="phone", contact_phone=f"1390000100{m}"),

@@ -211,3 +211,16 @@ def make_hotline_cast() -> HotlineCast:
         call_centre=client,
         call_centre_secret=secret,
     )
+
+
+def make_furong_leader(cast: HotlineCast) -> User:
+    """孙区, who leads the Furong district: a leader's post over the district."""
+    return do_create_staff(
+        "sunqu",
+        PASSWORD,
+        "孙区",
+        cast.furong_environment,
+        ["leader"],
+        actor=TEST_ACTOR,
+        scope="region",
+    )

@@ -19,7 +19,12 @@ from zhengtong.core.testing import TEST_ACTOR, make_department
 from zhengtong.hotline.actions import CaseInput, do_refresh_hot_issues, do_submit_case
 from zhengtong.hotline.models import HotIssueAlert, HotIssueAlertNotice
 from zhengtong.hotline.tests.api_calls import URL, as_user, ok, post
-from zhengtong.hotline.tests.cast import PASSWORD, HotlineCast, make_hotline_cast
+from zhengtong.hotline.tests.cast import (
+    PASSWORD,
+    HotlineCast,
+    make_furong_leader,
+    make_hotline_cast,
+)
 from zhengtong.identity.actions import do_create_staff
 from zhengtong.identity.models import User
 from zhengtong.ledger.actions import record_entry
@@ -36,15 +41,7 @@ def cast(db: None) -> HotlineCast:
 
 @pytest.fixture
 def furong_leader(cast: HotlineCast) -> User:
-    return do_create_staff(
-        "sunqu",
-        PASSWORD,
-        "孙区",
-        cast.furong_environment,
-        ["leader"],
-        actor=TEST_ACTOR,
-        scope="region",
-    )
+    return make_furong_leader(cast)
 
 
 @pytest.fixture

@@ -15,12 +15,11 @@ from zhengtong.hotline.actions import CaseInput, do_refresh_hot_issues, do_submi
 from zhengtong.hotline.models import Case
 from zhengtong.hotline.tests.api_calls import URL, as_user, ok
 from zhengtong.hotline.tests.cast import (
-    PASSWORD,
     HotlineCast,
+    make_furong_leader,
     make_hotline_cast,
     train_active_model,
 )
-from zhengtong.identity.actions import do_create_staff
 from zhengtong.identity.models import User
 
 # Twenty-one estates of 天心区, each with a busier issue than 芙蓉区's.
@@ -58,15 +57,7 @@ def cast(db: None) -> HotlineCast:
 
 @pytest.fixture
 def furong_leader(cast: HotlineCast) -> User:
-    return do_create_staff(
-        "sunqu",
-        PASSWORD,
-        "孙区",
-        cast.furong_environment,
-        ["leader"],
-        actor=TEST_ACTOR,
-        scope="region",
-    )
+    return make_furong_leader(cast)
 
 
 def _call(content: str, phone: str) -> Case:
