@@ -697,9 +697,7 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         "limit": limit,
         "used_percent": min(100, round(limit.used_share * 100)),
         "warning_tag": WARNING_TAGS.get(limit.level, ""),
-        # The clock starts at acceptance: a 补正 asked for before it pauses nothing.
-        "suspended": limit.accepted_at is not None
-        and any(stops_clock_at(s, now) for s in suspensions),
+        "suspended": any(stops_clock_at(s, now) for s in suspensions),
         "suspensions": [(s, s.overran(now)) for s in suspensions],
         "correction": correction,
         "correction_version": actions.correction_request_version(correction.note)

@@ -166,31 +166,6 @@ def test_the_delivery_step_offers_no_correction_or_procedure_once_decided(
     assert "已送达" in page
 
 
-def test_a_correction_before_acceptance_is_not_shown_as_a_paused_clock(
-    cast: ApplicationsCast,
-) -> None:
-    applicant = logged_in(cast.applicant)
-    number = submitted(applicant, cast, MANUAL_FORM)["number"]
-    clerk = logged_in(cast.clerk)
-    ask_for_correction(clerk, number, "请补充布局图")
-
-    before = applicant.get(f"{MINE}{number}/").content.decode()
-
-    # Not accepted yet, no time limit runs: nothing is paused, no deadline moves.
-    assert "办理时限暂停计算中" not in before
-    assert "起暂停计时" not in before
-    assert '<span class="tag tag-off">暂停计时</span>' not in before
-    assert "请补充布局图" in before
-
-    # Accepted, a 补正 does stop the clock, and the page says so.
-    _ok(applicant.post(f"{URL}/{number}/correction", {}, content_type="application/json"))
-    do_step(clerk, number)
-    ask_for_correction(logged_in(cast.reviewer), number, "请补充规章制度")
-    after = applicant.get(f"{MINE}{number}/").content.decode()
-    assert "办理时限暂停计算中" in after and "起暂停计时" in after
-    assert '<span class="tag tag-off">暂停计时</span>' in after
-
-
 def test_a_withdrawal_sent_twice_says_it_is_withdrawn_not_decided(
     cast: ApplicationsCast,
 ) -> None:
