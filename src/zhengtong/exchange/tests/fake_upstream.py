@@ -89,13 +89,24 @@ class FakeUpstream:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            _counted = False
+
             def do_GET(self) -> None:
                 request = Received(
                     method="GET", path=self.path, headers={k: v for k, v in self.headers.items()}
                 )
+                self._counted = True
                 try:
                     self._answer(fake._next_reply(request))
                 finally:
+                    self._leave()
+
+            def _leave(self) -> None:
+                # A request stops counting as in flight before its answer is
+                # written: once the caller reads the answer it may send the
+                # next one, which must not find this one still counted.
+                if self._counted:
+                    self._counted = False
                     with fake._lock:
                         fake.in_flight -= 1
 
@@ -104,6 +115,7 @@ class FakeUpstream:
                 # even while a slow reply is pending.
                 if reply.delay and fake._stopping.wait(reply.delay):
                     return
+                self._leave()
                 if reply.drop:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
