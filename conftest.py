@@ -36,3 +36,18 @@ def recorded_holiday_arrangements() -> Iterator[None]:
     forget_recorded_arrangements()
     yield
     forget_recorded_arrangements()
+
+
+@pytest.fixture(autouse=True)
+def process_versions_known_stored() -> Iterator[None]:
+    """Start and end every test with no process version remembered as stored.
+
+    A test that runs the on-commit callbacks of application steps (with
+    ``django_capture_on_commit_callbacks``) makes this process remember the
+    versions they stored, and the rows are then rolled back with the test.
+    """
+    from zhengtong.eservices.selectors import forget_stored_process_versions
+
+    forget_stored_process_versions()
+    yield
+    forget_stored_process_versions()

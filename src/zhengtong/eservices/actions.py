@@ -1,10 +1,11 @@
 """Every change in eservices: one action, one transaction, one ledger entry."""
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,7 @@ from zhengtong.eservices.models import (
     Target,
 )
 from zhengtong.eservices.process import ProcessDefinition, ProcessError
+from zhengtong.eservices.selectors import is_known_stored, remember_stored
 from zhengtong.eservices.states import ItemState, check_transition
 from zhengtong.ledger.actions import record_entry
 
@@ -590,10 +592,10 @@ def do_record_process_version(
     constraint on (process, digest) lets one of them store it and the others
     read it, and only the one that stored it writes the ledger entry.
     """
-    stored = ProcessVersion.objects.filter(
-        process_id=definition.process_id, digest=definition.digest
-    ).first()
+    process_id, digest = definition.process_id, definition.digest
+    stored = ProcessVersion.objects.filter(process_id=process_id, digest=digest).first()
     if stored is not None:
+        _remember_on_commit(process_id, digest)
         return stored
     files = definition.files
     bpmn = _text(files.bpmn_name, files.bpmn)
@@ -616,4 +618,20 @@ def do_record_process_version(
                     "decisions": sorted(dmn),
                 },
             )
+    _remember_on_commit(process_id, digest)
     return version
+
+
+def _remember_on_commit(process_id: str, digest: str) -> None:
+    # Remembered once the transaction that read or stored the row commits (at
+    # once outside a transaction), and never for a row that is rolled back.
+    transaction.on_commit(
+        functools.partial(remember_stored, process_id, digest),
+        using=router.db_for_write(ProcessVersion),
+    )
+
+
+def ensure_process_version_recorded(definition: ProcessDefinition) -> None:
+    """Store the files of a process version unless this process knows them stored already."""
+    if not is_known_stored(definition.process_id, definition.digest):
+        do_record_process_version(definition)

@@ -410,6 +410,10 @@ def _start(
         # Staff, or an account without a real-name record: the draft would be
         # refused (not_an_applicant), so the page offers no start to press.
         error = _("只有实名认证的个人或企业用户可以在线申请。")
+    if not error:
+        # The draft would be refused (no_enterprise_linked): say so and how to
+        # get linked, rather than offer a start that leads nowhere.
+        error = actions.enterprise_link_refusal(user)
     status = 403 if error else 200
     if request.method == "POST":
         try:

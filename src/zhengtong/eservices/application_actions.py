@@ -43,7 +43,7 @@ from zhengtong.core.models import Department
 from zhengtong.core.sql import pipelined
 from zhengtong.core.validators import normalise, validate_id_number
 from zhengtong.eservices import process
-from zhengtong.eservices.actions import do_record_process_version
+from zhengtong.eservices.actions import ensure_process_version_recorded
 from zhengtong.eservices.application_rows import (
     application_with_item,
     close_work_task,
@@ -62,6 +62,7 @@ from zhengtong.eservices.application_rows import (
 )
 from zhengtong.eservices.application_selectors import (
     OPEN_CORRECTION,
+    applications_of,
     is_decided,
     is_own_application,
     open_correction_note,
@@ -240,7 +241,7 @@ def _restore(application: Application) -> process.Instance:
     )
     # A state saved before versions were stored runs on today's files from
     # here on: store them, so that it keeps them when the files change again.
-    do_record_process_version(instance.definition)
+    ensure_process_version_recorded(instance.definition)
     return instance
 
 
@@ -349,12 +350,33 @@ def _clean_note(note: str, *, required: bool, field: str = "note") -> str:
 # ---------------------------------------------------------------------------
 
 
+def _no_enterprise_linked() -> str:
+    """Why an enterprise account that acts for no enterprise cannot apply, and the way out."""
+    # Accounts act for an enterprise through a membership (identity): the
+    # legal representative's comes with the account, an agent's is granted by
+    # the legal representative for a time and lapses when that time is up.
+    return _(
+        "您的账号尚未关联任何企业（或企业授权已经到期），暂不能以企业名义在线申请。"
+        "请联系企业的法定代表人为您授权为经办人，授权后即可办理。"
+    )
+
+
+def enterprise_link_refusal(user: object) -> str:
+    """Return why an enterprise account may not apply for lack of an enterprise ("": it may)."""
+    if not isinstance(user, User) or applicant_kind_of(user) != ApplicantKind.ENTERPRISE:
+        return ""
+    return "" if memberships_of(user).exists() else _no_enterprise_linked()
+
+
 def subject_of_user(user: User, credit_code: str = "") -> Subject:
     """Return whom a user applies as: themself, or an enterprise they act for."""
     if user.audience == Audience.CITIZEN and user.person is not None:
         return Subject(ApplicantKind.PERSON, user.person.id_number, user.person.name)
     if user.audience == Audience.ENTERPRISE:
         memberships = list(memberships_of(user))
+        if not memberships:
+            # Choosing an enterprise cannot help: there is none to choose.
+            raise PermissionDenied(_no_enterprise_linked(), code="no_enterprise_linked")
         if credit_code:
             memberships = [m for m in memberships if m.enterprise.credit_code == credit_code]
         if len(memberships) == 1:
@@ -470,6 +492,22 @@ def _merge_prefill(
         name: dict(entry) for name, entry in prefilled.items() if form.get(name) == entry["value"]
     }
     return form, verified
+
+
+def open_draft_of(item: ServiceItem, user: User, *, credit_code: str = "") -> Application | None:
+    """Return the user's open draft of the item for the same applicant, or None.
+
+    The applicant is whom ``do_save_draft`` would create a draft for: the
+    person, or the enterprise named (or the only one the user acts for). The
+    apply page reopens this draft instead of starting another; so does the API.
+    None also when the applicant cannot be told: starting then says why.
+    """
+    try:
+        subject = subject_of_user(user, credit_code)
+    except (InvalidInput, PermissionDenied):
+        return None
+    drafts = applications_of(user, ApplicationState.DRAFT)
+    return drafts.filter(item=item, applicant_id_number=subject.id_number).first()
 
 
 def do_save_draft(
@@ -1268,7 +1306,7 @@ def do_submit_application(
     checks = run_checks(item, current.form_data)
     holds = platform_holds(current, licence_type, checks)
     instance = process.start(item.process_id, _process_data(current, credit, checks, holds))
-    do_record_process_version(instance.definition)
+    ensure_process_version_recorded(instance.definition)
     process_state = instance.serialize()
     actor = actor_of(acting_user)
     approved = instance.outcome == process.Outcome.APPROVED

@@ -15,6 +15,7 @@ from django.utils import timezone
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
+from pydantic import StrictBool
 
 from zhengtong.core.errors import NotFound
 from zhengtong.core.schemas import ERROR_RESPONSES
@@ -70,7 +71,9 @@ class RatingIn(Schema):
 
 
 class TaskResultIn(Schema):
-    passed: bool = True
+    # Only JSON true or false: a lax bool read the string "no" as a refusal and
+    # "yes", "1" or 1 as a pass, so a client's typo decided the application.
+    passed: StrictBool = True
     opinion: str = ""
     reasons: str = ""
     legal_basis: str = ""
@@ -430,15 +433,25 @@ def list_mine(request: HttpRequest, state: str = "") -> list[ApplicationSummaryO
     return [summary_out(a) for a in selectors.applications_of(session_user(request), state)[:500]]
 
 
-@router.post("", response={201: ApplicationDetailOut, **ERRORS})
+@router.post("", response={200: ApplicationDetailOut, 201: ApplicationDetailOut, **ERRORS})
 def create_draft(request: HttpRequest, payload: DraftIn) -> Status[ApplicationDetailOut]:
-    """Start an application: a draft prefilled with what the platform already holds."""
+    """Start an application: a draft prefilled with what the platform already holds (201).
+
+    While the applicant (the same enterprise, for who acts for several) has
+    an open draft of the item, it is answered instead with 200, unchanged, as
+    the apply page reopens it: a retried request makes no second draft, and
+    its ``form_data`` is not applied (save the form with PUT).
+    """
     try:
         item = access_item_by_code(request.user, payload.item_code)
     except NotFound as error:
         raise NotFound(code="unknown_item", detail={"field": "item_code"}) from error
+    user = session_user(request)
+    existing = actions.open_draft_of(item, user, credit_code=payload.credit_code)
+    if existing is not None:
+        return Status(200, _detail(request, existing.number))
     application = actions.do_save_draft(
-        item, payload.form_data, acting_user=session_user(request), credit_code=payload.credit_code
+        item, payload.form_data, acting_user=user, credit_code=payload.credit_code
     )
     return Status(201, _detail(request, application.number))
 

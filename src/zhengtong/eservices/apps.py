@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,3 +19,14 @@ class EservicesConfig(AppConfig):
         licence_revoked.connect(
             tell_holders_of_revocation, dispatch_uid="eservices.tell_holders_of_revocation"
         )
+        # A flush (as between tests) empties the tables after migrating: the
+        # process versions known stored are stored no longer.
+        post_migrate.connect(
+            _forget_stored_process_versions, dispatch_uid="eservices.forget_process_versions"
+        )
+
+
+def _forget_stored_process_versions(**kwargs: Any) -> None:
+    from zhengtong.eservices.selectors import forget_stored_process_versions
+
+    forget_stored_process_versions()

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 from pydantic.config import JsonDict
 
 from zhengtong.eservices.actions import MAX_COPIES, MAX_LIMIT_DAYS, MAX_ONSITE_VISITS
@@ -29,7 +30,8 @@ class MaterialIn(Schema):
 class SpecialProcedureIn(Schema):
     name: str
     max_days: int = Field(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT_DAYS})
-    counted_in_limit: bool = False
+    # JSON true or false only, as every boolean the API reads (see TaskResultIn).
+    counted_in_limit: StrictBool = False
     notes: str = ""
 
 

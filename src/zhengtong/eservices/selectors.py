@@ -1,7 +1,9 @@
 """Reading service items: the published guides, search, and what other parts need."""
 
+import threading
 from dataclasses import dataclass
 
+from django.db import router
 from django.db.models import Prefetch, QuerySet
 
 from zhengtong.core.models import Department
@@ -99,10 +101,48 @@ def search_items(filters: ItemFilters) -> list[ItemHit]:
     return sorted(hits, key=lambda hit: (-hit.score, hit.item.code))
 
 
+# The process versions this server process knows to be stored, by database
+# alias, process and digest. A stored version never changes, so asking the
+# database again at every step of every application learns nothing. Only what
+# a committed transaction stored or read is remembered (see
+# do_record_process_version), so a row rolled back (a test's, say) is never
+# taken for stored; a flush forgets everything (apps.py) and a lookup that
+# misses forgets its version, so the next step stores it again.
+_known_stored: set[tuple[str, str, str]] = set()
+_known_stored_lock = threading.Lock()
+
+
+def _version_key(process_id: str, digest: str) -> tuple[str, str, str]:
+    return (router.db_for_write(ProcessVersion), process_id, digest)
+
+
+def is_known_stored(process_id: str, digest: str) -> bool:
+    """Whether this process has seen the version stored in the database in use."""
+    key = _version_key(process_id, digest)
+    with _known_stored_lock:
+        return key in _known_stored
+
+
+def remember_stored(process_id: str, digest: str) -> None:
+    """Remember that the version is stored (call once its transaction has committed)."""
+    key = _version_key(process_id, digest)
+    with _known_stored_lock:
+        _known_stored.add(key)
+
+
+def forget_stored_process_versions() -> None:
+    """Make this process ask the database again whether each version is stored."""
+    with _known_stored_lock:
+        _known_stored.clear()
+
+
 def stored_process_files(process_id: str, digest: str) -> ProcessFiles | None:
     """Return the files of a stored process version, or None if it is not stored."""
     version = ProcessVersion.objects.filter(process_id=process_id, digest=digest).first()
     if version is None:
+        key = _version_key(process_id, digest)
+        with _known_stored_lock:
+            _known_stored.discard(key)
         return None
     return ProcessFiles(
         process_id=version.process_id,

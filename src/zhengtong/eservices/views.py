@@ -11,6 +11,7 @@ from zhengtong.eservices.application_actions import (
     applicant_kind_of,
     applicant_kinds_for,
     applicant_refusal,
+    enterprise_link_refusal,
     is_application_form,
     needs_no_upload,
 )
@@ -65,6 +66,12 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     no_applicant = request.user.is_authenticated and applicant_kind_of(request.user) is None
     if published and not refusal and no_applicant:
         refusal = _("只有实名认证的个人或企业用户可以在线申请。")
+    # The kinds that may apply answer a refusal of the user's kind only.
+    kinds = applicant_kinds_for(item) if refusal else []
+    if published and not refusal:
+        # An enterprise account acting for no enterprise would be asked to
+        # choose one after pressing start, with none to choose from.
+        refusal = enterprise_link_refusal(request.user)
     context = {
         "item": item,
         "materials": materials,
@@ -75,6 +82,6 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
         "online": online,
         "apply_url": apply_url(item.code) if published and online and not refusal else "",
         "refusal": refusal,
-        "applicant_kinds": applicant_kinds_for(item) if refusal else [],
+        "applicant_kinds": kinds,
     }
     return render(request, "eservices/guide.html", context)

@@ -6,8 +6,11 @@ holder's own list needs their session, as does the issuing department's list
 of what it issued, where its deciders revoke a licence.
 """
 
+from typing import Annotated
+
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import BeforeValidator
 
 from zhengtong.core.errors import NotFound
 from zhengtong.core.schemas import ERROR_RESPONSES, MAX_OFFSET, ErrorOut
@@ -133,8 +136,18 @@ def mine_one(request: HttpRequest, number: str) -> LicenceOut:
     return licence_out(request, access_licence_by_number(request.user, number))
 
 
+def _stripped(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
 class IssuedIn(Schema):
-    q: str = Field("", max_length=64, description="number (its start), holder name or ID number")
+    # Trimmed before the length is counted, as the page trims what is typed:
+    # spaces pasted around a query of 64 characters leave it 64 long.
+    q: Annotated[str, BeforeValidator(_stripped)] = Field(
+        "",
+        max_length=selectors.MAX_ISSUED_QUERY,
+        description="number (its start), holder name or ID number",
+    )
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 

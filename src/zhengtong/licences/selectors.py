@@ -51,6 +51,11 @@ def licences_of_holders(holder_ids: list[str]) -> QuerySet[Licence]:
     return _with_related(Licence.objects.filter(holder_id__in=holder_ids))
 
 
+# Longer than anyone types into the search box (after trimming): the page says
+# so instead of searching, and the API refuses it.
+MAX_ISSUED_QUERY = 64
+
+
 def licences_issued_by(departments: QuerySet[Department], query: str = "") -> QuerySet[Licence]:
     """The licences the departments issued, newest first, optionally found by
     number (from its start), holder name or holder ID number (whole)."""

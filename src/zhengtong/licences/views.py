@@ -201,8 +201,6 @@ def share(request: HttpRequest, token: str) -> HttpResponse:
 # --- The issuing department: its licences, and revoking one ------------------------------
 
 ISSUED_PER_PAGE = 50
-# Longer than anyone types into the search box: the page says so instead of searching.
-MAX_ISSUED_QUERY = 64
 
 
 def issued(request: HttpRequest) -> HttpResponse:
@@ -210,7 +208,7 @@ def issued(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     query = request.GET.get("q", "").strip()
-    too_long = len(query) > MAX_ISSUED_QUERY
+    too_long = len(query) > selectors.MAX_ISSUED_QUERY
     try:
         found = issued_licences(request.user, "" if too_long else query)
     except ZhengtongError as error:
@@ -225,7 +223,7 @@ def issued(request: HttpRequest) -> HttpResponse:
         {
             "query": query,
             "too_long": too_long,
-            "max_query": MAX_ISSUED_QUERY,
+            "max_query": selectors.MAX_ISSUED_QUERY,
             "page": page,
             "rows": [(licence, selectors.verify_licence(licence)) for licence in page],
         },

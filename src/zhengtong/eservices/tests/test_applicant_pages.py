@@ -387,6 +387,35 @@ def test_a_citizen_is_told_before_starting_what_only_enterprises_may_hold(
     assert f'href="{APPLY}?item={cast.food.code}"' in guide and refusal not in guide
 
 
+NOT_LINKED = "您的账号尚未关联任何企业（或企业授权已经到期），暂不能以企业名义在线申请。"
+
+
+def test_an_enterprise_account_linked_to_no_enterprise_is_told_how_to_get_linked(
+    cast: ApplicationsCast,
+) -> None:
+    from zhengtong.identity.models import EnterpriseMembership
+
+    # 赵六's standing to act for his company is withdrawn: the account acts for none.
+    EnterpriseMembership.objects.filter(user=cast.applicant).update(is_active=False)
+    http = logged_in(cast.applicant)
+    guide = page(http.get(f"/services/guides/{cast.food.code}/"))
+    assert NOT_LINKED in guide and "请联系企业的法定代表人为您授权为经办人" in guide
+    assert f'href="{APPLY}?item={cast.food.code}"' not in guide
+    # Not a matter of the kind of applicant: the item does serve enterprises.
+    assert "可以在线办理的申请人" not in guide
+    html = page(http.get(f"{APPLY}?item={cast.food.code}"), 403)
+    assert NOT_LINKED in html and "开始填写" not in html
+    html = page(http.post(f"{APPLY}?item={cast.food.code}"), 403)
+    assert NOT_LINKED in html and "请选择以哪家企业的名义申请" not in html
+    response = http.post(
+        f"{URL}/", {"item_code": cast.food.code, "form_data": {}}, content_type="application/json"
+    )
+    assert response.status_code == 403, response.content.decode()
+    assert response.json()["code"] == "no_enterprise_linked"
+    assert response.json()["message"].startswith(NOT_LINKED)
+    assert not Application.objects.filter(applicant=cast.applicant).exists()
+
+
 def test_a_refused_submission_names_every_field_problem_at_once(cast: ApplicationsCast) -> None:
     http = logged_in(cast.applicant)
     application = start(http, cast)

@@ -151,6 +151,59 @@ def test_the_draft_is_prefilled_from_the_exchange_and_marked_verified(
     assert body["prefilled"]["uscc"]["source"] == "applicant"
 
 
+def test_a_draft_created_again_answers_the_open_draft_as_the_apply_page_does(
+    cast: ApplicationsCast,
+) -> None:
+    http = logged_in(cast.applicant)
+    first = draft(http, cast, MANUAL_FORM)
+    # A client's retry: the same request again.
+    again = http.post(
+        f"{URL}/",
+        {"item_code": cast.food.code, "form_data": MANUAL_FORM},
+        content_type="application/json",
+    )
+    assert again.status_code == 200, again.content.decode()
+    assert again.json() == first
+    # Named by its credit code, the enterprise is the same: the same draft.
+    named = http.post(
+        f"{URL}/",
+        {"item_code": cast.food.code, "credit_code": cast.enterprise.credit_code},
+        content_type="application/json",
+    )
+    assert named.status_code == 200 and named.json()["number"] == first["number"]
+    # The apply page reopens the same draft.
+    page = http.post(f"/services/apply/?item={cast.food.code}")
+    assert page.status_code == 302 and page["Location"].endswith(f"number={first['number']}")
+    assert Application.objects.filter(applicant=cast.applicant).count() == 1
+
+
+def test_a_draft_for_another_enterprise_is_a_draft_of_its_own(cast: ApplicationsCast) -> None:
+    from zhengtong.identity.models import EnterpriseMembership
+
+    EnterpriseMembership.objects.create(
+        user=cast.applicant, enterprise=cast.flagged, relation="agent"
+    )
+    http = logged_in(cast.applicant)
+
+    def create(credit_code: str) -> Any:
+        return http.post(
+            f"{URL}/",
+            {"item_code": cast.food.code, "credit_code": credit_code},
+            content_type="application/json",
+        )
+
+    mine = create(cast.enterprise.credit_code)
+    other = create(cast.flagged.credit_code)
+    assert (mine.status_code, other.status_code) == (201, 201)
+    assert mine.json()["number"] != other.json()["number"]
+    again = create(cast.flagged.credit_code)
+    assert again.status_code == 200 and again.json()["number"] == other.json()["number"]
+    # Without naming one, who acts for two enterprises is still asked to choose.
+    unnamed = create("")
+    assert unnamed.status_code == 400 and unnamed.json()["code"] == "enterprise_required"
+    assert Application.objects.filter(applicant=cast.applicant).count() == 2
+
+
 def test_a_changed_prefilled_value_is_no_longer_verified(cast: ApplicationsCast) -> None:
     http = logged_in(cast.applicant)
     number = draft(http, cast, MANUAL_FORM)["number"]

@@ -284,3 +284,23 @@ def test_api_refuses_a_time_limit_beyond_its_documented_maximum(cast: ItemsCast)
         "/api/services/items", _payload(statutory_limit_days=most), "application/json"
     )
     assert taken.status_code == 201, taken.json()
+
+
+def test_api_takes_only_json_true_or_false_for_a_boolean(cast: ItemsCast) -> None:
+    manager = Client()
+    manager.force_login(cast.manager)
+    for counted in ("yes", "true", "1", 1):
+        procedure = {"name": "现场核查", "max_days": 5, "counted_in_limit": counted}
+        refused = manager.post(
+            "/api/services/items", _payload(special_procedures=[procedure]), "application/json"
+        )
+        assert refused.status_code == 422, (counted, refused.content.decode())
+        assert refused.json()["code"] == "invalid_input"
+        assert refused.json()["detail"]["errors"][0]["loc"][-1] == "counted_in_limit"
+    assert not ServiceItem.objects.exists()
+    procedure = {"name": "现场核查", "max_days": 5, "counted_in_limit": True}
+    made = manager.post(
+        "/api/services/items", _payload(special_procedures=[procedure]), "application/json"
+    )
+    assert made.status_code == 201, made.json()
+    assert made.json()["special_procedures"][0]["counted_in_limit"] is True

@@ -147,8 +147,10 @@ def test_it_refuses_to_submit_when_a_lane_of_the_process_has_no_department(
     assert body["code"] == "lane_department_missing"
     assert body["detail"]["lanes"] == ["safety.reviewer"]
     assert Application.objects.get(number=number).state == "draft"
-    # No new drafts either: one could never be submitted.
-    again = citizen.post(
+    # No new drafts either: one could never be submitted. (The citizen's own
+    # request would reopen the open draft, as the apply page does; another
+    # applicant's would start one.)
+    again = logged_in(mapping_cast.base.applicant).post(
         f"{URL}/",
         {"item_code": mapping_cast.restaurant.code, "form_data": RESTAURANT_FORM},
         content_type="application/json",

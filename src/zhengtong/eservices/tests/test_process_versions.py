@@ -11,8 +11,11 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from zhengtong.eservices import process
 from zhengtong.eservices.models import Application, ProcessVersion
@@ -261,3 +264,60 @@ def test_a_stored_version_is_parsed_once(files: Path) -> None:
     assert first.definition is second.definition
     assert first.definition.digest == other.digest() != process.load_process(PROCESS).digest
     assert len(asked) <= 1
+
+
+# -- a version known stored is not asked for again ------------------------------------
+
+
+def _process_version_queries(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "eservices_processversion" in q["sql"]]
+
+
+def test_a_step_does_not_ask_again_whether_a_version_known_stored_is_stored(
+    cast: ApplicationsCast, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The submission stores the version; its commit makes this process remember it.
+    with django_capture_on_commit_callbacks(execute=True):
+        number = str(submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"])
+    assert ProcessVersion.objects.filter(process_id=PROCESS).count() == 1
+
+    with CaptureQueriesContext(connection) as queries:
+        body = do_step(logged_in(cast.clerk), number, passed=True)
+    assert body["state"] == "accepted"
+    assert _process_version_queries(queries) == []
+
+
+def test_a_version_read_in_a_transaction_rolled_back_is_asked_for_again(
+    cast: ApplicationsCast, files: Path
+) -> None:
+    # Without running the on-commit callbacks the test's transaction never
+    # commits: nothing stored in it may be remembered as stored.
+    number = str(submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"])
+    with CaptureQueriesContext(connection) as queries:
+        do_step(logged_in(cast.clerk), number, passed=True)
+    assert _process_version_queries(queries)
+
+
+def test_a_version_remembered_but_found_missing_is_stored_again(
+    cast: ApplicationsCast,
+    files: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        started = _accepted(cast, MANUAL_FORM)
+    first = _digest(started)
+    # The rows are gone (a database restored from an older backup, say), while
+    # this process still remembers the version as stored.
+    ProcessVersion.objects.all().delete()
+    _deploy(monkeypatch, _no_more_instant_approval(_copy_of_shipped_files(tmp_path / "v2")))
+    # The step looks the version up, misses it and runs on today's files.
+    do_step(logged_in(cast.reviewer), started, passed=True)
+    assert _digest(started) != first
+
+    # The first version deployed again: its next use stores it again.
+    _deploy(monkeypatch, files)
+    newer = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    assert _digest(str(newer)) == first
+    assert ProcessVersion.objects.filter(process_id=PROCESS, digest=first).exists()

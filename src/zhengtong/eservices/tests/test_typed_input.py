@@ -221,3 +221,27 @@ def test_the_clerk_who_took_the_step_is_told_of_the_withdrawal(cast: Application
     # A colleague who had not taken it is not told.
     reviewer_notes = [n["text"] for n in _ok(logged_in(cast.reviewer).get(f"{URL}/notifications"))]
     assert not any(number in text for text in reviewer_notes)
+
+
+def test_a_decision_other_than_json_true_or_false_is_refused(cast: ApplicationsCast) -> None:
+    number = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    clerk = logged_in(cast.clerk)
+    task = WorkTask.objects.get(application__number=number, completed_at=None)
+    _ok(clerk.post(f"{URL}/tasks/{task.pk}/claim"))
+    for passed in ("yes", "no", "true", "1", 1, 0, None):
+        refused = clerk.post(
+            f"{URL}/tasks/{task.pk}/complete", {"passed": passed}, content_type="application/json"
+        )
+        assert refused.status_code == 422, (passed, refused.content.decode())
+        body = refused.json()
+        assert body["code"] == "invalid_input", passed
+        assert body["detail"]["errors"][0]["loc"][-1] == "passed", passed
+    task.refresh_from_db()
+    assert task.completed_at is None
+    assert Application.objects.get(number=number).state == "submitted"
+    accepted = _ok(
+        clerk.post(
+            f"{URL}/tasks/{task.pk}/complete", {"passed": True}, content_type="application/json"
+        )
+    )
+    assert accepted["state"] == "accepted"

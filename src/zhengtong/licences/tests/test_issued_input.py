@@ -71,3 +71,23 @@ def test_a_name_with_latin_letters_is_found_in_any_case(cast: LicenceCast) -> No
     for query in ("abc咖啡", "Abc"):
         listed = browser.get(f"{API}/issued", {"q": query}).json()
         assert [row["number"] for row in listed] == [licence.number], query
+
+
+def test_the_api_counts_the_query_after_trimming_its_spaces_as_the_page_does(
+    cast: LicenceCast,
+) -> None:
+    food = issue_food_licence(cast)
+    browser = logged_in(decider(cast))
+    # A holder name of 64 characters cannot be issued here; a 64-character
+    # query that finds nothing shows that it is searched, not refused.
+    longest = food.number + "长" * (64 - len(food.number))
+    for query in (f"  {longest}  ", f"\u3000{longest}\t"):
+        page = browser.get(reverse("licences:issued"), {"q": query}).content.decode()
+        assert "查询内容不能超过 64 个字" not in page
+        answer = browser.get(f"{API}/issued", {"q": query})
+        assert answer.status_code == 200, answer.content.decode()
+        assert answer.json() == []
+    padded = browser.get(f"{API}/issued", {"q": f"  {food.number}  "})
+    assert [row["number"] for row in padded.json()] == [food.number]
+    too_long = browser.get(f"{API}/issued", {"q": f" {longest}长 "})
+    assert too_long.status_code == 422 and too_long.json()["code"] == "invalid_input"
