@@ -975,6 +975,11 @@ def do_dispatch_case(
     now = _now()
     with transaction.atomic(durable=True):
         locked = _lock(case)
+        if locked.state != CaseState.DISPATCHING and locked.department_id is not None:
+            # A double click on 派单, or a colleague who dispatched it first:
+            # said so, with where it went and by whom, not as a transition
+            # the table lacks.
+            raise _already_dispatched(locked)
         _move(locked, CaseState.ASSIGNED, "dispatch")
         limits = limits_for(locked.urgency, category)
         locked.category = category
@@ -1017,6 +1022,40 @@ def do_dispatch_case(
             corrected=bool(locked.predicted_category) and category != locked.predicted_category,
         )
     return locked
+
+
+def _already_dispatched(case: Case) -> Conflict:
+    """The refusal of a dispatch of a case that was sent to a department already."""
+    from zhengtong.hotline.people import actor_name
+
+    sent = (
+        CaseEvent.objects.filter(case=case, kind__in=(EventKind.DISPATCHED, EventKind.ROUTED))
+        .order_by("-at", "-pk")
+        .first()
+    )
+    department = case.department.name if case.department else ""
+    who = actor_name(sent.actor) if sent is not None else ""
+    at = sent.at if sent is not None else case.dispatched_at
+    shown = timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at is not None else ""
+    if who and shown:
+        message = _("该工单已于 %(at)s 由%(who)s派至%(department)s，无需重复派单。") % {
+            "at": shown,
+            "who": who,
+            "department": department,
+        }
+    else:
+        message = _("该工单已派至%(department)s，无需重复派单。") % {"department": department}
+    return Conflict(
+        message,
+        code="already_dispatched",
+        detail={
+            "department": case.department.code if case.department else None,
+            "department_name": department,
+            "dispatched_by": who,
+            "dispatched_at": at.isoformat() if at is not None else None,
+            "state": str(case.state),
+        },
+    )
 
 
 def _require_department(case: Case, departments: Sequence[int]) -> None:
@@ -1079,6 +1118,8 @@ def _back_to_the_queue(
     # at least an hour, to send it on: the first dispatch deadline has
     # usually passed by now, and a case sent once is not overdue for it.
     case.dispatch_due = max(case.dispatch_due, now + dt.timedelta(hours=1))
+    # The dispatch clock (and its light) runs from now, not from the receipt.
+    case.requeued_at = now
     case.save()
     withdrawn = _withdraw_pending_extensions(case, actor, now)
     _event(
@@ -1325,6 +1366,9 @@ def do_reply_case(
     with transaction.atomic(durable=True):
         locked = _lock(case)
         _require_department(locked, departments)
+        if locked.state == CaseState.ASSIGNED:
+            # The department answers for a case once it has taken it on (签收).
+            raise Conflict(_("请先签收该诉求，再答复。"), code="not_signed_for")
         _check_upheld_against(locked, enterprise)
         _move(locked, CaseState.REPLIED, "reply")
         score = score_reply(

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, File, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.params import HeaderEx, P
 from ninja.responses import Status
@@ -657,11 +657,19 @@ def classify(request: HttpRequest, payload: ClassifyIn) -> SuggestionOut:
     auth=session_auth,
     summary="Upload an XLSX workbook of messages; it is imported in the background",
 )
-def import_cases(request: HttpRequest, file: File[UploadedFile]) -> Status[ImportOut]:
+def import_cases(
+    request: HttpRequest, file: File[UploadedFile], confirm_duplicate: Form[bool] = False
+) -> Status[ImportOut]:
+    """A workbook imported before is refused (409 ``already_imported``, naming that import)
+    unless ``confirm_duplicate=true`` says it is meant to be imported again."""
     user = session_user(request)
     require_permission(user, ENTER_CALLS)
     case_import = do_queue_import(
-        file.read(), file.name or "", actor=actor_of(user), entered_by=user.get_username()
+        file.read(),
+        file.name or "",
+        actor=actor_of(user),
+        entered_by=user.get_username(),
+        confirm_duplicate=confirm_duplicate,
     )
     return Status(202, _import_out(case_import))
 

@@ -17,9 +17,11 @@ and skips the rows that already became cases.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import logging
 import re
+import unicodedata
 from dataclasses import replace
 from typing import Any
 
@@ -32,7 +34,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
 from zhengtong.core.actors import Actor
-from zhengtong.core.errors import InvalidInput, ZhengtongError
+from zhengtong.core.errors import Conflict, InvalidInput, ZhengtongError
 from zhengtong.core.leases import LeasedWork
 from zhengtong.hotline.actions import (
     MAX_CONTACT_NAME,
@@ -46,6 +48,7 @@ from zhengtong.hotline.actions import (
 )
 from zhengtong.hotline.models import Case, CaseImport, ImportState, import_failure_text
 from zhengtong.hotline.states import Channel, Urgency
+from zhengtong.identity.models import User
 from zhengtong.ledger.actions import record_entry
 
 logger = logging.getLogger(__name__)
@@ -152,6 +155,23 @@ def _phone(value: Any) -> str:
     return text
 
 
+# A count written with thousands separators, as spreadsheets and message
+# boards show it: 1,234, 1，234 (a full-width comma, NFKC makes it ","),
+# 1 234 (a space, or a no-break or thin space). Only whole groups of three:
+# "12,34" is no way of writing a number.
+_GROUPED_COUNT = re.compile(r"^([+-]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?: [0-9]{3})+)$")
+
+
+def _supporters(text: str) -> int:
+    """The supporters' count a cell gives, or ValueError for anything but a whole number."""
+    written = " ".join(unicodedata.normalize("NFKC", text).split())
+    grouped = _GROUPED_COUNT.match(written)
+    if grouped is not None:
+        sign, digits = grouped.groups()
+        written = sign + digits.replace(",", "").replace(" ", "")
+    return int(written)
+
+
 def _row_input(values: dict[str, Any]) -> CaseInput:
     urgency_text = _text(values.get("urgency")) or "一般"
     urgency = URGENCY_WORDS.get(urgency_text)
@@ -163,7 +183,7 @@ def _row_input(values: dict[str, Any]) -> CaseInput:
         )
     supporters_text = _text(values.get("supporters")) or "0"
     try:
-        supporters = int(supporters_text)
+        supporters = _supporters(supporters_text)
     except ValueError as error:
         raise InvalidInput(
             _("附议数“%(value)s”不是整数。") % {"value": supporters_text},
@@ -251,12 +271,82 @@ def _holds_messages(sheet: Any) -> bool:
     return any(row and any(cell not in (None, "") for cell in row) for row in rows)
 
 
-def do_queue_import(data: bytes, file_name: str, *, actor: Actor, entered_by: str) -> CaseImport:
-    """Check the workbook's layout, keep the file and queue its import in the background."""
+def _imported_before(digest: str) -> CaseImport | None:
+    """The latest import of the same workbook that registered its rows, or is registering them.
+
+    One 12345 centre serves the installation's city, and every import is
+    its: the same file is the same messages whoever uploads it. An import
+    that failed whole, or whose every row was refused, registered nothing
+    and does not count.
+    """
+    earlier = CaseImport.objects.filter(sha256=digest).order_by("-created_at", "-pk")
+    for case_import in earlier:
+        if case_import.state in (ImportState.QUEUED, ImportState.RUNNING):
+            return case_import
+        if case_import.state == ImportState.DONE and (case_import.created or case_import.merged):
+            return case_import
+    return None
+
+
+def _already_imported(earlier: CaseImport) -> ZhengtongError:
+    """The refusal of a workbook imported before, naming that import."""
+    from zhengtong.hotline.people import entered_by_name
+
+    who = entered_by_name(earlier.entered_by)
+    at = timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")
+    registered = len(earlier.created) + len(earlier.merged)
+    if earlier.state in (ImportState.QUEUED, ImportState.RUNNING):
+        message = _(
+            "该工作簿已于 %(at)s 由%(who)s上传，正在导入（共 %(rows)d 行）。"
+            "如确需再次导入，请勾选“确认再次导入”后重新上传。"
+        ) % {"at": at, "who": who, "rows": earlier.total_rows}
+    else:
+        message = _(
+            "该工作簿已于 %(at)s 由%(who)s导入过（共 %(rows)d 行，登记 %(cases)d 件诉求），"
+            "再次导入会重复登记。如确需再次导入，请勾选“确认再次导入”后重新上传。"
+        ) % {"at": at, "who": who, "rows": earlier.total_rows, "cases": registered}
+    return Conflict(
+        message,
+        code="already_imported",
+        detail={
+            "import": earlier.pk,
+            "file_name": earlier.file_name,
+            "entered_by": who,
+            "created_at": earlier.created_at.isoformat(),
+            "state": str(earlier.state),
+            "rows": earlier.total_rows,
+            "cases": registered,
+        },
+    )
+
+
+def do_queue_import(
+    data: bytes,
+    file_name: str,
+    *,
+    actor: Actor,
+    entered_by: str,
+    confirm_duplicate: bool = False,
+) -> CaseImport:
+    """Check the workbook's layout, keep the file and queue its import in the background.
+
+    A workbook imported before (the same bytes) is refused
+    (``already_imported``), since each of its rows would be registered a
+    second time, unless ``confirm_duplicate`` says the uploader means it.
+    """
     rows = read_rows(data)
+    digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic(durable=True):
+        # The uploader's row is locked, so that the same workbook sent twice
+        # at once (a double click on 上传并导入) is checked after the first
+        # sending is kept: it then finds that import, as a later upload would.
+        list(User.objects.select_for_update().filter(username=entered_by).values_list("pk"))
+        earlier = _imported_before(digest)
+        if earlier is not None and not confirm_duplicate:
+            raise _already_imported(earlier)
         case_import = CaseImport(
             file_name=(file_name or "import.xlsx")[:200],
+            sha256=digest,
             total_rows=len(rows),
             entered_by=entered_by[:64],
             created_at=timezone.now(),
@@ -269,7 +359,12 @@ def do_queue_import(data: bytes, file_name: str, *, actor: Actor, entered_by: st
             action="hotline.queue_import",
             subject_type="hotline.import",
             subject_id=case_import.pk,
-            data={"file": case_import.file_name, "rows": len(rows)},
+            data={
+                "file": case_import.file_name,
+                "rows": len(rows),
+                "sha256": digest,
+                **({"imported_before": earlier.pk} if earlier is not None else {}),
+            },
         )
         transaction.on_commit(lambda: _enqueue(case_import.pk))
     return case_import

@@ -271,6 +271,10 @@ class Case(models.Model):
         _("状态"), max_length=16, choices=CaseState.choices, default=CaseState.DISPATCHING
     )
     dispatch_due = models.DateTimeField(_("派单期限"))
+    # When a department returned the case or the centre recalled it, sending
+    # it back to the dispatch queue: the dispatch clock of the next dispatch
+    # runs from then (empty: from the case's receipt).
+    requeued_at = models.DateTimeField(_("退回待派单时间"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     reply_due = models.DateTimeField(_("答复期限"), null=True, blank=True)
@@ -561,6 +565,12 @@ class CaseImport(models.Model):
 
     file = models.FileField(upload_to="hotline-imports/%Y/%m/")
     file_name = models.CharField(_("文件名"), max_length=200)
+    # The SHA-256 of the workbook's bytes: the same file uploaded again is
+    # found (and imported again only when its uploader confirms it). Empty
+    # for imports made before it was kept.
+    sha256 = models.CharField(
+        _("文件 SHA-256"), max_length=64, blank=True, default="", db_index=True
+    )
     state = models.CharField(
         _("状态"), max_length=16, choices=ImportState.choices, default=ImportState.QUEUED
     )

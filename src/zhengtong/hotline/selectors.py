@@ -786,8 +786,3 @@ def alert_log(user: User, area: Q | None, *, limit: int = ALERT_LOG_LIMIT) -> li
         )
         for item in found
     ]
-
-
-def unacknowledged_alert_count(user: User) -> int:
-    """Return how many heat-jump alerts the user was told of and has not acknowledged."""
-    return HotIssueAlertNotice.objects.filter(user=user, acknowledged_at=None).count()

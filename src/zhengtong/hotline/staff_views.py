@@ -222,13 +222,19 @@ def import_new(request: HttpRequest) -> HttpResponse:
         if upload is None:
             raise InvalidInput(_("请选择要导入的 XLSX 工作簿。"), code="file_required")
         case_import = do_queue_import(
-            upload.read(), upload.name or "", actor=actor_of(user), entered_by=user.username
+            upload.read(),
+            upload.name or "",
+            actor=actor_of(user),
+            entered_by=user.username,
+            confirm_duplicate=request.POST.get("confirm_duplicate") in ("1", "on", "true"),
         )
     except ZhengtongError as error:
         context = {
             "form": CallForm(),
             "saved": None,
             "import_error": str(error.message),
+            # The same workbook was imported before: the uploader may say they mean it.
+            "import_duplicate": error.code == "already_imported",
             "nav": hotline_nav(user, "hotline:call_new"),
         }
         return render(request, "hotline/call_new.html", context, status=400)
@@ -454,7 +460,16 @@ def dispatch_case(request: HttpRequest, number: str) -> HttpResponse:
             )
         except ZhengtongError as error:
             refuse_on(error)
-            apply_errors(form, error)
+            if error.code == "already_dispatched":
+                # Sent twice (a double click), or dispatched by a colleague
+                # first: the row shows where the case went. The same
+                # department is what this click asked for, and is answered
+                # as the first click was; another is said above the row.
+                case = staff_case(user, number)
+                if case.department != form.cleaned_data["department"]:
+                    apply_errors(form, error)
+            else:
+                apply_errors(form, error)
     ok = not form.errors
     if is_htmx(request):
         # htmx swaps only successful responses: the row with its errors is one.
@@ -766,6 +781,14 @@ def _taken_already(case: Case, action: str, data: dict[str, Any]) -> str | None:
         # Signed for by this click's twin, or by a colleague: the department
         # has the case either way, which is what the click asked for.
         return _("已签收，请在答复期限内办理。")
+    if (
+        action == "dispatch"
+        and fresh.state != CaseState.DISPATCHING
+        and fresh.department is not None
+        and fresh.department == data.get("department")
+    ):
+        # Dispatched to this department by this click's twin or a colleague.
+        return _("已派单。")
     if action == "extension":
         pending = fresh.extensions.filter(state=ExtensionState.PENDING).first()
         if (

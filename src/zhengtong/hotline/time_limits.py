@@ -143,9 +143,11 @@ class Clock:
 def clock_of(case: Case, now: dt.datetime) -> Clock:
     """Return the running deadline of a case: dispatch while queued, reply while handled."""
     if case.state == CaseState.DISPATCHING:
-        return Clock(
-            case.dispatch_due, _level(case.received_at, case.dispatch_due, now), "dispatch"
-        )
+        # A case sent back to the queue (returned, recalled) is dispatched
+        # anew: its clock runs from then, not from the message's receipt,
+        # whose time is mostly used by the first dispatch and the department.
+        start = case.requeued_at or case.received_at
+        return Clock(case.dispatch_due, _level(start, case.dispatch_due, now), "dispatch")
     if case.state in (CaseState.ASSIGNED, CaseState.HANDLING) and case.reply_due is not None:
         start = case.dispatched_at or case.received_at
         return Clock(case.reply_due, _level(start, case.reply_due, now), "reply")

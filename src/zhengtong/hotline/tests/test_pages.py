@@ -651,7 +651,8 @@ def test_a_case_another_dispatcher_sent_shows_where_it_went(cast: HotlineCast) -
     )
     row = text_of(response)
     assert "已派单" in row and "长沙市生态环境局芙蓉分局" in row
-    assert "工单当前的状态不允许此操作" in row
+    assert "派至长沙市生态环境局芙蓉分局，无需重复派单" in row
+    assert "工单当前的状态不允许此操作" not in row
     assert fresh(case).department == cast.furong_environment
 
 
