@@ -250,3 +250,32 @@ def test_the_detail_page_shows_a_retired_related_entry_marked_as_retired(
     page = Client().get(f"/catalog/resource/{entry.slug}/").content.decode()
     assert "旧信用信息" in page
     assert "旧信用信息</a>（已下架）" in page
+
+
+def test_the_english_detail_page_writes_related_entries_with_english_punctuation(
+    cast: CatalogCast,
+) -> None:
+    old = publish(
+        actions.do_create_resource(
+            cast.market, resource_input("104000000/000001", name="旧信用信息"), actor=TEST_ACTOR
+        )
+    )
+    actions.do_retire_resource(old, "已被取代", actor=TEST_ACTOR)
+    other = publish(
+        actions.do_create_resource(
+            cast.market, resource_input("104000000/000002", name="新信用信息"), actor=TEST_ACTOR
+        )
+    )
+    entry = publish(
+        actions.do_create_resource(
+            cast.market, replace(ENTERPRISE, related=[old.code, other.code]), actor=TEST_ACTOR
+        )
+    )
+    page = (
+        Client(headers={"accept-language": "en"})
+        .get(f"/catalog/resource/{entry.slug}/")
+        .content.decode()
+    )
+    assert "旧信用信息</a> (Retired)" in page
+    assert "（" not in page.split("旧信用信息</a>")[1][:40]
+    assert "、" not in page
