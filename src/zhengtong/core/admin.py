@@ -7,10 +7,13 @@ shown read-only. Personal data is shown masked.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 from django.contrib import admin, auth
+from django.core.signals import setting_changed
 from django.db.models import Model, QuerySet
+from django.dispatch import receiver
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -53,19 +56,58 @@ M = TypeVar("M", bound=Model)
 MANAGE_REGISTERS = "core.manage_registers"
 
 
+@functools.cache
+def _backends() -> tuple[Any, ...]:
+    """The configured authentication backends, made once rather than on every check.
+
+    ``auth.get_backends()`` imports and instantiates each backend anew, and a
+    register page asks for a permission many times.
+    """
+    return tuple(auth.get_backends())
+
+
+@receiver(setting_changed)
+def _forget_backends(*, setting: str, **kwargs: Any) -> None:
+    # Tests that override the setting (and the settings they restore) are followed at once.
+    if setting == "AUTHENTICATION_BACKENDS":
+        _backends.cache_clear()
+
+
 def _holds(user: Any, perm: str, obj: Any = None) -> bool:
     """Whether the user's roles grant ``perm`` (for ``obj``'s place, if given).
 
     Asked of the backends directly: ``user.has_perm`` says yes to a
     superuser for everything, and the superuser flag grants no power here.
     """
-    return user.is_active and any(
-        backend.has_perm(user, perm, obj) for backend in auth.get_backends()
-    )
+    return user.is_active and any(backend.has_perm(user, perm, obj) for backend in _backends())
+
+
+def _regions_held(user: Any, perm: str) -> QuerySet[Region]:
+    """The regions where the user's roles grant ``perm``.
+
+    Asked of the backends that can list them (``regions_with_perm``); one
+    that cannot grants ``perm`` for no region here, as Django's own
+    ``ModelBackend`` grants no permission on an object.
+    """
+    regions = Region.objects.none()
+    if not user.is_active:
+        return regions
+    for backend in _backends():
+        listing = getattr(backend, "regions_with_perm", None)
+        if listing is not None:
+            regions |= listing(user, perm)
+    return regions
 
 
 def _may_manage_registers(request: HttpRequest) -> bool:
     return _holds(request.user, MANAGE_REGISTERS)
+
+
+# The register forms' region field, whose picker (the admin's autocomplete)
+# offers only the regions the user may register in.
+_REGISTER_REGION_FIELDS = {
+    ("core", model, "region") for model in ("department", "person", "enterprise")
+}
 
 
 class RegisterAdmin(ActionAdminMixin, admin.ModelAdmin[M]):
@@ -85,7 +127,23 @@ class RegisterAdmin(ActionAdminMixin, admin.ModelAdmin[M]):
         return _may_manage_registers(request) or _holds(request.user, self.view_permission)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _may_manage_registers(request)
+        # A post that reaches no region (a department-wide one) could fill in
+        # the form but never save it: every region would be refused.
+        return (
+            _may_manage_registers(request)
+            and _regions_held(request.user, MANAGE_REGISTERS).exists()
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name != "region":
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs["queryset"] = _regions_held(request.user, MANAGE_REGISTERS)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None:
+            # A region outside the list (typed in, or out of reach since the
+            # page was opened) is refused with the words the form always used.
+            field.error_messages["invalid_choice"] = _("您的岗位不能在该行政区域登记。")
+        return field
 
     def get_form(
         self, request: HttpRequest, obj: M | None = None, change: bool = False, **kwargs: Any
@@ -155,6 +213,20 @@ class RegionAdmin(admin.ModelAdmin[Region]):
     def has_view_permission(self, request: HttpRequest, obj: Region | None = None) -> bool:
         # Read by those who register departments, persons and enterprises in them.
         return _may_manage_registers(request)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Region], search_term: str
+    ) -> tuple[QuerySet[Region], bool]:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        asked_for = (
+            request.GET.get("app_label"),
+            request.GET.get("model_name"),
+            request.GET.get("field_name"),
+        )
+        if asked_for in _REGISTER_REGION_FIELDS:
+            # The picker of a register form: only where the user may register.
+            found = found.filter(pk__in=_regions_held(request.user, MANAGE_REGISTERS))
+        return found, may_have_duplicates
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Regions come from the official list: ``zhengtong load_regions``.

@@ -985,8 +985,15 @@ def do_register_proxied_dataset(
     auth_header: str = "",
     timeouts: tuple[float, float, float] = (2.0, 5.0, 10.0),
     max_retries: int = 2,
+    max_concurrency: int = 8,
+    batch_deadline: float = 20.0,
 ) -> ProxiedDataset:
-    """Serve a published resource from the provider's own HTTP API instead of a copy."""
+    """Serve a published resource from the provider's own HTTP API instead of a copy.
+
+    ``max_concurrency`` is how many keys of a batch look-up are asked at once
+    (1 asks them one after another), ``batch_deadline`` the seconds a whole
+    batch may take.
+    """
     connect, read, total = timeouts
     try:
         UpstreamConfig(
@@ -996,6 +1003,8 @@ def do_register_proxied_dataset(
             read_timeout=read,
             total_timeout=total,
             max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            batch_deadline=batch_deadline,
         )
     except ValueError as error:
         raise InvalidInput(
@@ -1030,6 +1039,8 @@ def do_register_proxied_dataset(
             read_timeout=read,
             total_timeout=total,
             max_retries=max_retries,
+            max_concurrency=max_concurrency,
+            batch_deadline=batch_deadline,
         )
         record_entry(
             actor=actor,
@@ -1043,6 +1054,8 @@ def do_register_proxied_dataset(
                 "path_template": path_template,
                 "timeouts": [connect, read, total],
                 "max_retries": max_retries,
+                "max_concurrency": max_concurrency,
+                "batch_deadline": batch_deadline,
             },
         )
     return proxied

@@ -836,6 +836,8 @@ def upstream_config(proxied: ProxiedDataset) -> UpstreamConfig:
         read_timeout=proxied.read_timeout,
         total_timeout=proxied.total_timeout,
         max_retries=proxied.max_retries,
+        max_concurrency=proxied.max_concurrency,
+        batch_deadline=proxied.batch_deadline,
     )
 
 

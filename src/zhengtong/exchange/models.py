@@ -50,6 +50,11 @@ class ProxiedDataset(models.Model):
     read_timeout = models.FloatField(default=5.0)
     total_timeout = models.FloatField(default=10.0)
     max_retries = models.PositiveSmallIntegerField(default=2)
+    # How many keys of one batch are asked at once, and how long the whole
+    # batch may take: a provider's system may bear fewer calls at once, or
+    # answer more slowly, than the platform's defaults assume.
+    max_concurrency = models.PositiveSmallIntegerField(default=8)
+    batch_deadline = models.FloatField(default=20.0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -271,11 +271,17 @@ def check_post(
     return role, _checked_scope(department, scope, scope_region)
 
 
+def _lock_post(post: StaffPost) -> StaffPost:
+    return StaffPost.objects.select_for_update().get(pk=post.pk)
+
+
 def do_end_post(post: StaffPost, *, actor: Actor) -> StaffPost:
     """End a staff member's post; the row stays as a record that it existed."""
-    if not post.is_active:
-        raise Conflict(_("该岗位已经结束。"), code="post_ended")
     with transaction.atomic(durable=True):
+        # Decided on the locked row, not on the caller's copy: of two officers
+        # ending the post at once, the second then sees it ended and records nothing.
+        if not _lock_post(post).is_active:
+            raise Conflict(_("该岗位已经结束。"), code="post_ended")
         post.is_active = False
         post.save(update_fields=["is_active"])
         _sync_admin_site_access(post.user)

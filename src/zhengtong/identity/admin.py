@@ -32,7 +32,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from zhengtong.core.admin_actions import ActionAdminMixin
-from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.errors import Conflict, ZhengtongError
 from zhengtong.core.masking import mask_id_number, mask_name
 from zhengtong.identity.access import access_user_to_manage_by_id
 from zhengtong.identity.actions import (
@@ -415,10 +415,17 @@ class StaffPostAdmin(ActionAdminMixin, admin.ModelAdmin[StaffPost]):
 
     @admin.action(description=_("结束所选岗位"))
     def end_posts(self, request: HttpRequest, queryset: QuerySet[StaffPost]) -> None:
-        ended = 0
+        ended, ended_meanwhile = 0, 0
         for post in queryset.filter(is_active=True).select_related("user", "department", "role"):
             if has_permission(request.user, MANAGE_USERS, department=post.department):
-                do_end_post(post, actor=actor_of(request.user))
+                try:
+                    do_end_post(post, actor=actor_of(request.user))
+                except Conflict as refusal:
+                    # Someone else ended it since the list was read.
+                    if refusal.code != "post_ended":
+                        raise
+                    ended_meanwhile += 1
+                    continue
                 ended += 1
         self.message_user(
             request,
@@ -426,6 +433,17 @@ class StaffPostAdmin(ActionAdminMixin, admin.ModelAdmin[StaffPost]):
             % {"count": ended},
             messages.SUCCESS,
         )
+        if ended_meanwhile:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d个岗位已由他人结束，本次未重复结束。",
+                    "%(count)d个岗位已由他人结束，本次未重复结束。",
+                    ended_meanwhile,
+                )
+                % {"count": ended_meanwhile},
+                messages.WARNING,
+            )
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "department":

@@ -1,8 +1,13 @@
 """The identity app's API operations: who am I, and G2G client credentials."""
 
+import json
+
+import pydantic
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 
 from zhengtong.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from zhengtong.core.masking import mask_id_number, mask_name, mask_phone
@@ -29,6 +34,7 @@ from zhengtong.identity.schemas import (
     MeOut,
     PostOut,
     RoleOut,
+    RotateClientIn,
 )
 from zhengtong.identity.selectors import (
     clients_of_departments,
@@ -81,21 +87,73 @@ def issue_client(request: HttpRequest, payload: ClientIn) -> Status[ClientSecret
 
 
 @router.post(
-    "/clients/{client_id}/rotate", response={200: ClientSecretOut, **ERRORS}, auth=session_auth
+    "/clients/{client_id}/rotate",
+    response={200: ClientSecretOut, **ERRORS},
+    auth=session_auth,
+    # The body is optional and read by hand (see ``_seen_rotation_in_body``),
+    # so ninja is told of it only for the OpenAPI document.
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": RotateClientIn.model_json_schema()}},
+        }
+    },
 )
 def rotate_client(
     request: HttpRequest, client_id: int, seen_rotation: str | None = None
 ) -> ClientSecretOut:
     """Give the client a new secret (in this response only); the old one stops working.
 
-    ``seen_rotation`` (optional): the client's ``rotated_at`` as last read, or
+    ``seen_rotation`` (optional), in the query string or in the JSON body
+    (``{"seen_rotation": ...}``): the client's ``rotated_at`` as last read, or
     ``never``; when the secret was rotated since, the call is refused
     (409 ``rotated_meanwhile``) instead of replacing the secret just handed out.
+    Sent in both places with different values, the call is refused
+    (400 ``conflicting_seen_rotation``). The body may be left out.
     """
     user = _user(request)
     client = access_client_by_id(user, client_id)
-    secret = do_rotate_client_secret(client, actor=actor_of(user), seen_rotation=seen_rotation)
+    seen = _one_seen_rotation(seen_rotation, _seen_rotation_in_body(request))
+    secret = do_rotate_client_secret(client, actor=actor_of(user), seen_rotation=seen)
     return _secret_out(client, secret)
+
+
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _seen_rotation_in_body(request: HttpRequest) -> str | None:
+    # A bare POST from many clients is an empty form, which said nothing
+    # before the body was read and still says nothing; anything else must be
+    # the JSON object, as ninja reads a body whatever its content type.
+    if request.content_type in _FORM_TYPES and not request.POST and not request.FILES:
+        return None
+    if not request.body:
+        return None
+    try:
+        data = json.loads(request.body)
+    except ValueError as error:
+        raise HttpError(400, "Cannot parse request body") from error
+    try:
+        return RotateClientIn.model_validate(data).seen_rotation
+    except pydantic.ValidationError as error:
+        raise NinjaValidationError(
+            [
+                {**e, "loc": ("body", "payload", *e["loc"])}
+                for e in error.errors(include_url=False, include_context=False)
+            ]
+        ) from error
+
+
+def _one_seen_rotation(in_query: str | None, in_body: str | None) -> str | None:
+    # Neither place is preferred: a caller that sends two readings cannot
+    # say which it saw, and taking one could rotate a secret it never saw.
+    if in_query is not None and in_body is not None and in_query != in_body:
+        raise InvalidInput(
+            _("“上次轮换时间”在查询参数和请求体中不一致。"),
+            code="conflicting_seen_rotation",
+            detail={"field": "seen_rotation"},
+        )
+    return in_body if in_body is not None else in_query
 
 
 @router.post("/clients/{client_id}/revoke", response={200: ClientOut, **ERRORS}, auth=session_auth)

@@ -14,9 +14,10 @@ from typing import Any
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 
 from zhengtong.core.models import Department, Region
-from zhengtong.identity.permissions import PERMISSIONS, has_permission
+from zhengtong.identity.permissions import PERMISSIONS, has_permission, regions_in_scope
 
 
 class RolePermissionBackend(BaseBackend):
@@ -32,3 +33,15 @@ class RolePermissionBackend(BaseBackend):
         if isinstance(obj, Department):
             return has_permission(user_obj, perm, department=obj)
         return obj is None and has_permission(user_obj, perm)
+
+    def regions_with_perm(
+        self, user_obj: AbstractBaseUser | AnonymousUser, perm: str
+    ) -> QuerySet[Region]:
+        """Return the regions for which ``has_perm(user_obj, perm, region)`` says yes.
+
+        The register pages offer these regions only; ``core`` cannot ask the
+        roles itself, as it may not depend on this app.
+        """
+        if perm not in PERMISSIONS or not user_obj.is_active:
+            return Region.objects.none()
+        return regions_in_scope(user_obj, perm)

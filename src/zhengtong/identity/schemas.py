@@ -77,6 +77,16 @@ class ClientOut(Schema):
     is_revoked: bool
 
 
+class RotateClientIn(Schema):
+    seen_rotation: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the client's rotated_at as last read, or 'never'; may be sent in the"
+        " query string instead",
+        examples=["2026-12-07T09:00:00.123+08:00", "never"],
+    )
+
+
 class ClientSecretOut(Schema):
     client: ClientOut
     secret: str = Field(description="shown only in this response; only its hash is kept")

@@ -1,8 +1,11 @@
+from __future__ import annotations
+
 import datetime as dt
+from typing import Any, ClassVar
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, override_settings
 
 from zhengtong.core.actions import ArrangedDay, do_record_holiday_arrangement
 from zhengtong.core.masking import mask_id_number
@@ -16,6 +19,7 @@ from zhengtong.core.testing import (
     make_region_tree,
 )
 from zhengtong.identity.actions import do_create_staff
+from zhengtong.identity.backends import RolePermissionBackend
 from zhengtong.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db
@@ -241,3 +245,88 @@ def test_a_superuser_without_the_role_keeps_no_register() -> None:
     client.force_login(user)
     assert client.get("/admin/core/department/").status_code == 403
     assert client.get("/admin/core/person/add/").status_code == 403
+
+
+REGISTER_ADD_PAGES = (
+    "/admin/core/department/add/",
+    "/admin/core/person/add/",
+    "/admin/core/enterprise/add/",
+)
+
+
+def test_the_register_forms_offer_only_the_regions_the_post_reaches() -> None:
+    client, bureau = _staff_with("administrator")
+    furong = bureau.region
+    page = client.get("/admin/core/department/add/")
+    assert page.status_code == 200
+    offered = page.context["adminform"].form.fields["region"].queryset
+    assert sorted(offered.values_list("code", flat=True)) == ["430102", "430102001"]
+    for model in ("department", "person", "enterprise"):
+        picked = client.get(
+            "/admin/autocomplete/",
+            {"app_label": "core", "model_name": model, "field_name": "region", "term": ""},
+        )
+        assert picked.status_code == 200
+        codes = sorted(row["id"] for row in picked.json()["results"])
+        assert codes == [furong.code, "430102001"], model
+    # The register of regions itself still lists every region.
+    listed = client.get("/admin/core/region/", {"q": "长沙"})
+    assert listed.context["cl"].result_count == 1
+
+
+def test_a_post_of_its_department_only_is_offered_no_register_form() -> None:
+    # The department's own administrator: its post reaches no region, so
+    # every region would be refused on the form.
+    client, _bureau = _staff_with("administrator", region_scope=False)
+    listed = client.get("/admin/core/department/")
+    assert listed.status_code == 200
+    assert listed.context["has_add_permission"] is False
+    assert "/admin/core/department/add/" not in listed.content.decode()
+    for page in REGISTER_ADD_PAGES:
+        assert client.get(page).status_code == 403, page
+    make_region_tree()
+    refused = client.post("/admin/core/department/add/", _department_form("430102", "fr-amr"))
+    assert refused.status_code == 403
+    assert not Department.objects.filter(code="fr-amr").exists()
+    picked = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "core", "model_name": "department", "field_name": "region", "term": ""},
+    )
+    assert picked.status_code in (200, 403)
+    if picked.status_code == 200:
+        assert picked.json()["results"] == []
+
+
+class WatchedBackend(RolePermissionBackend):
+    """The roles' backend, keeping every copy of itself asked about the registers."""
+
+    asked: ClassVar[list[WatchedBackend]] = []
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        if perm == "core.manage_registers":
+            type(self).asked.append(self)
+        return super().has_perm(user_obj, perm, obj)
+
+
+WATCHED = ["django.contrib.auth.backends.ModelBackend", f"{__name__}.WatchedBackend"]
+
+
+def test_the_register_pages_make_the_permission_backends_once(staff: Client) -> None:
+    WatchedBackend.asked.clear()
+    with override_settings(AUTHENTICATION_BACKENDS=WATCHED):
+        for page in ("/admin/core/department/", "/admin/core/person/", *REGISTER_ADD_PAGES):
+            assert staff.get(page).status_code == 200, page
+    # Many questions, all answered by the one backend made for them.
+    assert len(WatchedBackend.asked) > 5
+    assert len({id(backend) for backend in WatchedBackend.asked}) == 1
+    WatchedBackend.asked.clear()
+
+
+def test_the_register_pages_follow_a_change_of_the_permission_backends(staff: Client) -> None:
+    assert staff.get("/admin/core/department/").status_code == 200
+    # Without the roles' backend no role grants anything on the register pages.
+    with override_settings(AUTHENTICATION_BACKENDS=WATCHED[:1]):
+        assert staff.get("/admin/core/department/").status_code == 403
+        assert staff.get("/admin/core/department/add/").status_code == 403
+    assert staff.get("/admin/core/department/").status_code == 200
+    assert staff.get("/admin/core/department/add/").status_code == 200

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from zhengtong.catalog.tests.cast import resource_input
+from zhengtong.core.errors import InvalidInput
 from zhengtong.core.testing import make_credit_code
-from zhengtong.exchange import governed
+from zhengtong.exchange import actions, governed
 from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import AccessLog, ProxiedDataset
 from zhengtong.exchange.selectors import data_uses
@@ -19,9 +21,13 @@ from zhengtong.exchange.tests.fake_upstream import (
     Reply,
     running_fake_upstream,
 )
+from zhengtong.exchange.tests.test_governed import publish
 from zhengtong.exchange.tests.test_proxied import served_by
 from zhengtong.exchange.tests.test_upstream import wait_for
-from zhengtong.exchange.upstream import BreakerState, UpstreamConfig, client_for
+from zhengtong.exchange.upstream import MAX_CONCURRENCY, BreakerState, UpstreamConfig, client_for
+from zhengtong.identity.actors import actor_of
+from zhengtong.ledger.actions import record_entry
+from zhengtong.ledger.models import LedgerEntry
 
 SLUG = "102000000-000005"
 KEYS = [make_credit_code(seq=100 + n) for n in range(24)]
@@ -176,3 +182,82 @@ def test_a_batch_of_only_malformed_keys_asks_the_upstream_nothing(
     assert answer.status_code == 200, answer.json()
     assert answer.json() == {"records": [], "not_found": [], "bad_keys": ["不是代码", "123"]}
     assert fake.hits == 0
+
+
+def test_a_dataset_registered_to_ask_one_key_at_a_time_is_asked_one_key_at_a_time(
+    cast: ExchangeCast, fake: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ledger keeps only a digest of an entry's data: it is watched as written.
+    recorded: list[dict[str, Any]] = []
+
+    def watched(**entry: Any) -> LedgerEntry:
+        recorded.append(entry)
+        return record_entry(**entry)
+
+    monkeypatch.setattr("zhengtong.exchange.actions.record_entry", watched)
+    http = served_by(
+        cast, fake.base_url, "102000000/000005", max_concurrency=1, batch_deadline=30.0
+    )
+    # Each answer takes a moment, so that keys asked at once would overlap.
+    fake.responder = lambda received: Reply(
+        json_body={"uscc": _asked(received), "name": "某公司"}, delay=0.05
+    )
+
+    answer = _batch(http, KEYS[:6])
+
+    assert answer.status_code == 200, answer.json()
+    assert [r["key"] for r in answer.json()["records"]] == KEYS[:6]
+    assert fake.hits == 6
+    assert fake.max_in_flight == 1
+    assert (_config().max_concurrency, _config().batch_deadline) == (1, 30.0)
+    (entry,) = [e for e in recorded if e["action"] == "exchange.register_proxied_dataset"]
+    assert (entry["data"]["max_concurrency"], entry["data"]["batch_deadline"]) == (1, 30.0)
+
+
+def test_a_dataset_registered_without_batch_limits_gets_the_defaults(http: Client) -> None:
+    defaults = UpstreamConfig(base_url="https://example.invalid")
+    assert (_config().max_concurrency, _config().batch_deadline) == (
+        defaults.max_concurrency,
+        defaults.batch_deadline,
+    )
+
+
+def test_a_batch_ends_at_the_deadline_its_dataset_was_registered_with(
+    cast: ExchangeCast, fake: FakeUpstream
+) -> None:
+    http = served_by(cast, fake.base_url, "102000000/000005", batch_deadline=0.5)
+    fake.responder = lambda received: Reply(
+        json_body={"uscc": _asked(received)}, delay=0.0 if _asked(received) == KEYS[0] else 2.0
+    )
+
+    answer = _batch(http, KEYS[:4])
+
+    assert answer.status_code == 504, answer.json()
+    assert answer.json()["code"] == "upstream_batch_timeout"
+    assert answer.json()["detail"]["batch_deadline"] == 0.5
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"max_concurrency": 0},
+        {"max_concurrency": MAX_CONCURRENCY + 1},
+        {"batch_deadline": 0.0},
+        {"batch_deadline": -5.0},
+        {"batch_deadline": float("nan")},
+    ],
+)
+def test_it_refuses_batch_limits_out_of_range(cast: ExchangeCast, limits: dict[str, Any]) -> None:
+    resource = publish(cast, resource_input("102000000/000005"))
+    with pytest.raises(InvalidInput) as refused:
+        actions.do_register_proxied_dataset(
+            resource,
+            "uscc",
+            "https://upstream.example.invalid",
+            actor=actor_of(cast.catalog.officer),
+            **limits,
+        )
+    assert refused.value.code == "invalid_upstream"
+    assert next(iter(limits)) in refused.value.detail["reason"]
+    assert not ProxiedDataset.objects.exists()
+    assert not LedgerEntry.objects.filter(action="exchange.register_proxied_dataset").exists()

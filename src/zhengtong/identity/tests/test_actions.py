@@ -215,6 +215,20 @@ def test_it_assigns_ends_and_reassigns_a_post(cast: Cast) -> None:
         do_assign_post(cast.lisi, cast.tianxin_bureau, "reviewer", actor=TEST_ACTOR)
 
 
+def test_of_two_officers_ending_one_post_only_the_first_ends_it(cast: Cast) -> None:
+    post = do_assign_post(cast.lisi, cast.tianxin_bureau, "reviewer", actor=TEST_ACTOR)
+    # Both read the post while it was active, as two list pages open at once would.
+    first, second = StaffPost.objects.get(pk=post.pk), StaffPost.objects.get(pk=post.pk)
+    with pytest.MonkeyPatch.context() as mp, spy_on_ledger(mp) as spy:
+        do_end_post(first, actor=TEST_ACTOR)
+        with pytest.raises(Conflict) as refused:
+            do_end_post(second, actor=TEST_ACTOR)
+    assert refused.value.code == "post_ended"
+    assert str(refused.value.message) == "该岗位已经结束。"
+    assert spy.actions() == ["identity.end_post"]
+    assert not StaffPost.objects.get(pk=post.pk).is_active
+
+
 def test_giving_the_administrator_role_opens_the_admin_site(cast: Cast) -> None:
     post = do_assign_post(cast.lisi, cast.county_bureau, "administrator", actor=TEST_ACTOR)
     assert User.objects.get(pk=cast.lisi.pk).is_staff

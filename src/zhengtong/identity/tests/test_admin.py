@@ -3,6 +3,7 @@ from django.test import Client
 from django.urls import reverse
 
 from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.identity import actions as identity_actions
 from zhengtong.identity.actions import do_assign_post, do_create_staff
 from zhengtong.identity.models import Role, StaffPost, SystemClient, User
 from zhengtong.identity.tests.cast import PASSWORD, Cast
@@ -167,6 +168,44 @@ def test_the_post_form_shows_the_action_refusal(
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert message in response.content.decode()
+    assert LedgerEntry.objects.count() == before
+
+
+def test_ending_a_post_from_the_list_goes_through_the_action(cast: Cast) -> None:
+    post = do_assign_post(cast.lisi, cast.county_bureau, "reviewer", actor=TEST_ACTOR)
+    response = admin_browser(cast.admin).post(
+        reverse("admin:identity_staffpost_changelist"),
+        {"action": "end_posts", "_selected_action": [post.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "已结束1个岗位。" in response.content.decode()
+    assert not StaffPost.objects.get(pk=post.pk).is_active
+    assert last_action() == "identity.end_post"
+
+
+def test_a_post_someone_else_ended_meanwhile_is_not_ended_twice_from_the_list(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = do_assign_post(cast.lisi, cast.county_bureau, "reviewer", actor=TEST_ACTOR)
+    real_lock = identity_actions._lock_post
+
+    def ended_just_before(locked: StaffPost) -> StaffPost:
+        # Another officer's request commits between this one reading the list and locking the row.
+        StaffPost.objects.filter(pk=locked.pk).update(is_active=False)
+        return real_lock(locked)
+
+    monkeypatch.setattr(identity_actions, "_lock_post", ended_just_before)
+    before = LedgerEntry.objects.count()
+    response = admin_browser(cast.admin).post(
+        reverse("admin:identity_staffpost_changelist"),
+        {"action": "end_posts", "_selected_action": [post.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "1个岗位已由他人结束，本次未重复结束。" in page
+    assert "已结束0个岗位。" in page
     assert LedgerEntry.objects.count() == before
 
 

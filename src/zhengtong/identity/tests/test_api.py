@@ -230,6 +230,68 @@ def test_of_two_rotations_from_the_same_reading_only_the_first_hands_out_a_secre
         assert error_of(refused) == (400, "invalid_seen_rotation")
 
 
+def test_the_reading_of_the_last_rotation_may_be_sent_in_the_json_body(cast: Cast) -> None:
+    browser = logged_in(cast.admin)
+    url = f"{CLIENTS}/{cast.client.pk}/rotate"
+    first = browser.post(url, {"seen_rotation": "never"}, "application/json")
+    assert first.status_code == 200
+    # The same stale reading, in the body, is refused as it is in the query string.
+    second = browser.post(url, {"seen_rotation": "never"}, "application/json")
+    assert error_of(second) == (409, "rotated_meanwhile")
+    assert Client().get(ME, headers=bearer(first.json()["token"])).status_code == 200
+    bad = browser.post(url, {"seen_rotation": "yesterday"}, "application/json")
+    assert error_of(bad) == (400, "invalid_seen_rotation")
+    assert error_of(browser.post(url, "{not json", "application/json")) == (400, "invalid_input")
+    assert error_of(browser.post(url, {"seen_rotation": 7}, "application/json"))[1] == (
+        "invalid_input"
+    )
+    seen = first.json()["client"]["rotated_at"]
+    third = browser.post(url, {"seen_rotation": seen}, "application/json")
+    assert third.status_code == 200
+    rotations = LedgerEntry.objects.filter(action="identity.rotate_client_secret")
+    assert rotations.count() == 2
+
+
+def test_a_rotation_without_a_reading_still_rotates_with_or_without_a_body(cast: Cast) -> None:
+    browser = logged_in(cast.admin)
+    url = f"{CLIENTS}/{cast.client.pk}/rotate"
+    assert browser.post(url).status_code == 200
+    assert browser.post(url, {}, "application/json").status_code == 200
+
+
+def test_two_different_readings_in_the_query_and_the_body_are_refused(cast: Cast) -> None:
+    browser = logged_in(cast.admin)
+    url = f"{CLIENTS}/{cast.client.pk}/rotate"
+    first = browser.post(url)
+    seen = first.json()["client"]["rotated_at"]
+    refused = browser.post(
+        url, {"seen_rotation": "never"}, "application/json", query_params={"seen_rotation": seen}
+    )
+    assert error_of(refused) == (400, "conflicting_seen_rotation")
+    assert refused.json()["detail"] == {"field": "seen_rotation"}
+    # Nothing rotated: the secret handed out first still works.
+    assert Client().get(ME, headers=bearer(first.json()["token"])).status_code == 200
+    # The same reading in both places is one reading.
+    same = browser.post(
+        url, {"seen_rotation": seen}, "application/json", query_params={"seen_rotation": seen}
+    )
+    assert same.status_code == 200
+
+
+def test_the_rotation_documents_the_reading_in_the_body_and_its_refusal() -> None:
+    from zhengtong.api import api
+
+    operation = api.get_openapi_schema()["paths"]["/api/identity/clients/{client_id}/rotate"][
+        "post"
+    ]
+    assert "conflicting_seen_rotation" in operation["description"]
+    assert "JSON body" in operation["description"]
+    body = operation["requestBody"]
+    assert body.get("required", False) is False
+    schema = body["content"]["application/json"]["schema"]
+    assert "RotateClientIn" in str(schema)
+
+
 def test_an_administrator_revokes_a_client_through_the_api(cast: Cast) -> None:
     browser = logged_in(cast.admin)
     response = browser.post(f"{CLIENTS}/{cast.client.pk}/revoke")
