@@ -1,4 +1,4 @@
-"""Who may manage which hosted datasets, applications and grants."""
+"""Who may manage which hosted and proxied datasets, applications and grants."""
 
 from django.db.models import QuerySet
 
@@ -7,7 +7,7 @@ from zhengtong.catalog.models import Resource
 from zhengtong.catalog.permissions import EDIT_RESOURCES, REVIEW_RESOURCES
 from zhengtong.core.errors import NotFound, PermissionDenied
 from zhengtong.core.models import Department
-from zhengtong.exchange.models import AccessApplication, Grant, HostedDataset
+from zhengtong.exchange.models import AccessApplication, Grant, HostedDataset, ProxiedDataset
 from zhengtong.exchange.permissions import MANAGE_ACCESS, PUSH_RECORDS
 from zhengtong.identity.models import SystemClient
 from zhengtong.identity.permissions import departments_in_scope, has_permission
@@ -41,6 +41,19 @@ def access_own_hosted_dataset_by_code(principal: Principal, code: str) -> Hosted
     if not may_load(principal, dataset.resource):
         raise NotFound()
     return dataset
+
+
+def access_proxied_dataset_by_code(principal: Principal, code: str) -> ProxiedDataset:
+    """Find a proxied dataset by its resource's code or slug; missing and forbidden alike."""
+    code = code.replace("-", "/")
+    proxied = (
+        ProxiedDataset.objects.filter(resource__code=code)
+        .select_related("resource__provider__region")
+        .first()
+    )
+    if proxied is None or not may_edit(principal, proxied.resource):
+        raise NotFound()
+    return proxied
 
 
 def access_dataset_for_pushing(client: SystemClient, code: str) -> HostedDataset:

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -995,6 +996,40 @@ def do_register_proxied_dataset(
     batch may take.
     """
     connect, read, total = timeouts
+    # The columns' widths: a longer value would fail at the database (on
+    # PostgreSQL) instead of being refused here with the field named.
+    for name, value in (
+        ("base_url", base_url),
+        ("path_template", path_template),
+        ("auth_header", auth_header),
+    ):
+        width = getattr(ProxiedDataset._meta.get_field(name), "max_length", None)
+        if width is not None and len(value) > width:
+            raise InvalidInput(
+                gettext_lazy("上游接口配置有误。"),
+                code="invalid_upstream",
+                detail={"field": name, "reason": f"{name} is longer than {width} characters"},
+            )
+    for name, seconds in (
+        ("connect_timeout", connect),
+        ("read_timeout", read),
+        ("total_timeout", total),
+        ("batch_deadline", batch_deadline),
+    ):
+        if not math.isfinite(seconds):
+            # Positive, so the config would take it, but no call would ever end.
+            raise InvalidInput(
+                gettext_lazy("上游接口配置有误。"),
+                code="invalid_upstream",
+                detail={"field": name, "reason": f"{name} must be a finite number of seconds"},
+            )
+    if any(ch in auth_header for ch in "\r\n"):
+        # A line break in a header value would end the header there.
+        raise InvalidInput(
+            gettext_lazy("上游接口配置有误。"),
+            code="invalid_upstream",
+            detail={"field": "auth_header", "reason": "auth_header holds a line break"},
+        )
     try:
         UpstreamConfig(
             base_url=base_url,
@@ -1016,12 +1051,15 @@ def do_register_proxied_dataset(
         locked = Resource.objects.select_for_update().get(pk=resource.pk)
         if locked.state != ResourceState.PUBLISHED:
             raise Conflict(gettext_lazy("只有已发布的目录可以接入数据。"), code="not_published")
-        if not locked.items.filter(code=key_item_code).exists():
+        key_item = locked.items.filter(code=key_item_code).first()
+        if key_item is None:
             raise InvalidInput(
                 gettext_lazy("该目录没有这个信息项。"),
                 code="unknown_key_item",
                 detail={"key_item_code": key_item_code},
             )
+        if key_item.data_type == "BY":
+            raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
         if ProxiedDataset.objects.filter(resource=locked).exists():
             raise Conflict(gettext_lazy("该目录的数据已经接入。"), code="already_proxied")
         if HostedDataset.objects.filter(resource=locked).exists():

@@ -32,6 +32,7 @@ from zhengtong.exchange.access import (
     access_grant_by_id,
     access_hosted_dataset_by_code,
     access_own_hosted_dataset_by_code,
+    access_proxied_dataset_by_code,
     may_oversee,
     overseen_departments,
     own_departments,
@@ -45,6 +46,7 @@ from zhengtong.exchange.models import (
     DatasetVersion,
     Grant,
     HostedDataset,
+    ProxiedDataset,
     Record,
 )
 from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
@@ -67,6 +69,8 @@ from zhengtong.exchange.schemas import (
     GrantOut,
     LoadReportOut,
     LookUpIn,
+    ProxiedDatasetIn,
+    ProxiedDatasetOut,
     PushRecordsIn,
     PushReportOut,
     RecordOut,
@@ -134,6 +138,64 @@ def register_dataset(request: HttpRequest, payload: DatasetIn) -> Status[Dataset
         resource, payload.key_item_code, actor=actor_of(request.user)
     )
     return Status(201, dataset_out(dataset))
+
+
+def proxied_out(proxied: ProxiedDataset) -> ProxiedDatasetOut:
+    return ProxiedDatasetOut(
+        resource_code=proxied.resource.code,
+        resource_name=proxied.resource.name,
+        provider_code=proxied.resource.provider.code,
+        key_item_code=proxied.key_item_code,
+        base_url=proxied.base_url,
+        path_template=proxied.path_template,
+        auth_header_set=bool(proxied.auth_header),
+        connect_timeout=proxied.connect_timeout,
+        read_timeout=proxied.read_timeout,
+        total_timeout=proxied.total_timeout,
+        max_retries=proxied.max_retries,
+        max_concurrency=proxied.max_concurrency,
+        batch_deadline=proxied.batch_deadline,
+        created_at=proxied.created_at,
+    )
+
+
+@router.post("/proxied-datasets", response={201: ProxiedDatasetOut, **ERRORS}, auth=session_auth)
+def register_proxied_dataset(
+    request: HttpRequest, payload: ProxiedDatasetIn
+) -> Status[ProxiedDatasetOut]:
+    """Serve a published resource of your department from the department's own API.
+
+    The records stay in the department's system; each governed look-up asks
+    ``base_url`` + ``path_template`` (``{key}`` replaced by the key) for one
+    record, a JSON object of item code to value. Only the provider
+    department's own data officers may register it, as they load hosted
+    data. A bad setting is refused (400 ``invalid_upstream`` with
+    ``detail.reason``); a resource served already answers 409
+    ``already_proxied`` or ``already_hosted``.
+    """
+    resource = access_resource_by_code(request.user, payload.resource_code)
+    require_edit(request.user, resource)
+    proxied = actions.do_register_proxied_dataset(
+        resource,
+        payload.key_item_code,
+        payload.base_url,
+        actor=actor_of(request.user),
+        path_template=payload.path_template,
+        auth_header=payload.auth_header,
+        timeouts=(payload.connect_timeout, payload.read_timeout, payload.total_timeout),
+        max_retries=payload.max_retries,
+        max_concurrency=payload.max_concurrency,
+        batch_deadline=payload.batch_deadline,
+    )
+    return Status(201, proxied_out(proxied))
+
+
+@router.get(
+    "/proxied-datasets/{slug}", response={200: ProxiedDatasetOut, **ERRORS}, auth=session_auth
+)
+def get_proxied_dataset(request: HttpRequest, slug: str) -> ProxiedDatasetOut:
+    """A proxied dataset's settings (never its credential); "/" of the code is written "-"."""
+    return proxied_out(access_proxied_dataset_by_code(request.user, slug))
 
 
 @router.get("/datasets/{slug}", response={200: DatasetOut, **ERRORS}, auth=session_auth)

@@ -166,6 +166,45 @@ class RegisterDatasetForm(forms.Form):
         field.choices = [(i.code, f"{i.name}（{i.code}）") for i in items if i.data_type != "BY"]
 
 
+class RegisterProxiedForm(RegisterDatasetForm):
+    """Serve the resource from the department's own API (the action checks every setting)."""
+
+    base_url = forms.CharField(
+        label=_("接口地址"),
+        max_length=300,
+        help_text=_("部门系统的接口根地址，http 或 https，如 https://api.scjg.example.gov.cn/v1。"),
+    )
+    path_template = forms.CharField(
+        label=_("路径模板"),
+        max_length=200,
+        initial="/{key}",
+        help_text=_("一条记录的路径，含且只含一个 {key}，如 /enterprises/{key}。"),
+    )
+    auth_header = forms.CharField(
+        label=_("接口凭据"),
+        max_length=500,
+        required=False,
+        strip=False,
+        # Never sent back to the browser, not even after a refused form.
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("部门接口要求的 Authorization 请求头的值；保存后不再显示。"),
+    )
+    max_concurrency = forms.IntegerField(
+        label=_("批量查询并发数"),
+        initial=8,
+        min_value=1,
+        max_value=64,
+        help_text=_("批量查询时同时向部门接口查询的主键数，1 至 64。"),
+    )
+    batch_deadline = forms.FloatField(
+        label=_("批量查询时限（秒）"),
+        initial=20.0,
+        min_value=1.0,
+        max_value=300.0,
+        help_text=_("一次批量查询最长可用的时间。"),
+    )
+
+
 class DatasetUploadForm(forms.Form):
     file = forms.FileField(
         label=_("数据文件"),

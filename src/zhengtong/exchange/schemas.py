@@ -40,6 +40,41 @@ class DatasetOut(Schema):
     records: int
 
 
+class ProxiedDatasetIn(Schema):
+    resource_code: str = Field(description="the published resource, e.g. 102000000/000001")
+    key_item_code: str = Field(description="the information item that identifies a record")
+    base_url: str = Field(
+        description="the department API's address, http or https, e.g. https://api.scjg.example.gov.cn/v1"
+    )
+    path_template: str = Field("/{key}", description="the path of one record, holding {key} once")
+    auth_header: str = Field(
+        "", description="the credential the department API expects (Authorization); never shown"
+    )
+    connect_timeout: float = Field(2.0, description="seconds to open a connection")
+    read_timeout: float = Field(5.0, description="seconds to wait for each piece of the answer")
+    total_timeout: float = Field(10.0, description="seconds for a whole call, retries included")
+    max_retries: int = Field(2, ge=0, le=10, description="retries after the first attempt")
+    max_concurrency: int = Field(8, description="keys of a batch look-up asked at once (1–64)")
+    batch_deadline: float = Field(20.0, description="seconds a whole batch look-up may take")
+
+
+class ProxiedDatasetOut(Schema):
+    resource_code: str
+    resource_name: str
+    provider_code: str
+    key_item_code: str
+    base_url: str
+    path_template: str
+    auth_header_set: bool = Field(description="whether a credential is kept (it is never shown)")
+    connect_timeout: float
+    read_timeout: float
+    total_timeout: float
+    max_retries: int
+    max_concurrency: int
+    batch_deadline: float
+    created_at: dt.datetime
+
+
 class VersionOut(Schema):
     number: int
     actor: str

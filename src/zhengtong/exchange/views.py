@@ -52,6 +52,7 @@ from zhengtong.exchange.forms import (
     GrantForm,
     ReasonForm,
     RegisterDatasetForm,
+    RegisterProxiedForm,
 )
 from zhengtong.exchange.governed import key_hash
 from zhengtong.exchange.models import AccessApplication, ApplicationState, Grant
@@ -451,6 +452,26 @@ def _revoke_again(request: HttpRequest, user: User, pk: int) -> HttpResponse:
 # --- Hosted datasets -----------------------------------------------------------------------
 
 
+# Why a department API's settings were refused, in the officer's words: the
+# action's reason is for developers (the API returns it in detail.reason).
+_UPSTREAM_PROBLEMS = {
+    "base_url": _("接口地址须为完整的 http 或 https 地址，不含查询参数，且不超过 300 个字符。"),
+    "path_template": _("路径模板须以 / 开头，并含且只含一个 {key}。"),
+    "auth_header": _("接口凭据不能换行，且不超过 500 个字符。"),
+}
+
+
+def _upstream_problem(error: ZhengtongError) -> str:
+    if error.code != "invalid_upstream":
+        return str(error.message)
+    detail = error.detail or {}
+    field = str(detail.get("field") or "")
+    reason = str(detail.get("reason") or "")
+    if not field:
+        field = next((name for name in _UPSTREAM_PROBLEMS if reason.startswith(name)), "")
+    return str(_UPSTREAM_PROBLEMS.get(field, error.message))
+
+
 def datasets(request: HttpRequest) -> HttpResponse:
     """The officer's departments' published resources and whether the platform holds their data."""
     user = _staff(request)
@@ -487,8 +508,14 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     items = list(resource.items.order_by("position"))
     report = None
-    registers = hosted is None and proxied is None and request.method == "POST"
+    unserved = hosted is None and proxied is None and request.method == "POST"
+    # Two forms register an unserved resource: hosting, or the department's API.
+    connects = unserved and request.POST.get("serve") == "proxied"
+    registers = unserved and not connects
     register_form = RegisterDatasetForm(request.POST if registers else None, items=items)
+    proxied_form = RegisterProxiedForm(
+        request.POST if connects else None, items=items, prefix="proxied"
+    )
     upload_form = DatasetUploadForm(
         request.POST if hosted is not None and request.method == "POST" else None,
         request.FILES if hosted is not None and request.method == "POST" else None,
@@ -504,9 +531,30 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("已开始托管该目录的数据，现在可以上传数据文件。"))
             return redirect("exchange:dataset", slug=resource.slug)
-    # Only the provider department's own officers load data; a region-wide
-    # post sees the page without the upload form.
+    # Only the provider department's own officers load data, or point the
+    # exchange at their system; a region-wide post sees the page without
+    # the upload form or the API form.
     loads = may_load(user, resource)
+    if connects and not loads:
+        raise Http404
+    if connects and proxied_form.is_valid():
+        data = proxied_form.cleaned_data
+        try:
+            actions.do_register_proxied_dataset(
+                resource,
+                data["key_item_code"],
+                data["base_url"].strip(),
+                actor=actor,
+                path_template=data["path_template"].strip(),
+                auth_header=data["auth_header"],
+                max_concurrency=data["max_concurrency"],
+                batch_deadline=data["batch_deadline"],
+            )
+        except ZhengtongError as error:
+            proxied_form.add_error(None, _upstream_problem(error))
+        else:
+            messages.success(request, _("已接入部门接口，共享调用将经该接口查询数据。"))
+            return redirect("exchange:dataset", slug=resource.slug)
     if request.method == "POST" and hosted is not None and not loads:
         raise Http404
     if request.method == "POST" and hosted is not None and upload_form.is_valid():
@@ -537,6 +585,7 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
             "proxied": proxied,
             "key_name": next((i.name for i in items if i.code == key_code), ""),
             "register_form": register_form,
+            "proxied_form": proxied_form,
             "upload_form": upload_form,
             "report": report,
             "may_load": loads,

@@ -1,11 +1,13 @@
 """A resource served from the provider's own API, as its data officers see it on 数据托管."""
 
+from typing import Any
+
 import pytest
 
 from zhengtong.catalog.models import Resource
 from zhengtong.catalog.tests.cast import resource_input
 from zhengtong.exchange import actions
-from zhengtong.exchange.models import HostedDataset
+from zhengtong.exchange.models import HostedDataset, ProxiedDataset
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import logged_in, publish
 from zhengtong.identity.actors import actor_of
@@ -76,3 +78,67 @@ def test_registering_a_proxied_resource_for_hosting_says_it_is_proxied(
     assert answer.json()["code"] == "already_proxied"
     assert "不在平台托管" in answer.json()["message"]
     assert not HostedDataset.objects.exists()
+
+
+def test_the_page_shows_the_settings_of_a_proxied_resource_but_never_its_credential(
+    cast: ExchangeCast, proxied: Resource
+) -> None:
+    page = logged_in(cast.catalog.officer).get(f"/exchange/datasets/{SLUG}/").content.decode()
+    assert "http://127.0.0.1:9/enterprises/{key}" in page
+    assert "已设置（不显示）" in page and "upstream-secret" not in page
+    assert "同时查询 8 个主键，整批最长 20.0 秒" in page
+
+
+def _connect(officer: Any, **changes: str) -> Any:
+    form = {
+        "serve": "proxied",
+        "proxied-key_item_code": "uscc",
+        "proxied-base_url": "http://127.0.0.1:9",
+        "proxied-path_template": "/enterprises/{key}",
+        "proxied-auth_header": "Bearer upstream-secret",
+        "proxied-max_concurrency": "4",
+        "proxied-batch_deadline": "15",
+        **changes,
+    }
+    return officer.post(f"/exchange/datasets/{SLUG}/", form)
+
+
+def test_the_providers_officer_connects_the_department_api_from_the_page(
+    cast: ExchangeCast,
+) -> None:
+    publish(cast, resource_input(CODE))
+    officer = logged_in(cast.catalog.officer)
+    page = officer.get(f"/exchange/datasets/{SLUG}/").content.decode()
+    assert "或接入部门接口" in page and 'name="proxied-base_url"' in page
+    answer = _connect(officer)
+    assert answer.status_code == 302
+    proxied = ProxiedDataset.objects.get(resource__code=CODE)
+    assert proxied.base_url == "http://127.0.0.1:9"
+    assert proxied.auth_header == "Bearer upstream-secret"
+    assert (proxied.max_concurrency, proxied.batch_deadline) == (4, 15.0)
+    assert not HostedDataset.objects.exists()
+    shown = officer.get(f"/exchange/datasets/{SLUG}/").content.decode()
+    assert "接口代理数据集" in shown and "upstream-secret" not in shown
+
+
+def test_a_refused_api_setting_is_explained_and_the_credential_not_sent_back(
+    cast: ExchangeCast,
+) -> None:
+    publish(cast, resource_input(CODE))
+    officer = logged_in(cast.catalog.officer)
+    answer = _connect(officer, **{"proxied-path_template": "/enterprises"})
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert "路径模板须以 / 开头，并含且只含一个 {key}。" in page
+    assert "upstream-secret" not in page
+    assert 'value="/enterprises"' in page
+    assert not ProxiedDataset.objects.exists()
+
+
+def test_the_data_bureau_sees_no_api_form_and_cannot_post_one(cast: ExchangeCast) -> None:
+    publish(cast, resource_input(CODE))
+    bureau = logged_in(cast.catalog.bureau)
+    page = bureau.get(f"/exchange/datasets/{SLUG}/")
+    assert page.status_code == 404 or "或接入部门接口" not in page.content.decode()
+    assert _connect(bureau).status_code == 404
+    assert not ProxiedDataset.objects.exists()

@@ -1,0 +1,154 @@
+"""Registering a proxied dataset through the API: the provider's own officers point the
+exchange at their department's system, and department systems then read through it."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from zhengtong.core.testing import TEST_ACTOR, make_credit_code
+from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.exchange.tests.fake_upstream import (
+    FakeUpstream,
+    Received,
+    Reply,
+    running_fake_upstream,
+)
+from zhengtong.identity.actions import do_issue_client
+from zhengtong.ledger.models import LedgerEntry
+
+CODE = "102000000/000001"
+SLUG = "102000000-000001"
+USCC = make_credit_code(seq=11)
+SECRET = "Bearer upstream-secret"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeUpstream]:
+    with running_fake_upstream() as server:
+        yield server
+
+
+def _client(user: object) -> Client:
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client
+
+
+def _register(client: Client, base_url: str = "", **changes: Any) -> Any:
+    payload = {
+        "resource_code": CODE,
+        "key_item_code": "uscc",
+        "base_url": base_url,
+        "path_template": "/enterprises/{key}",
+        "auth_header": SECRET,
+        **changes,
+    }
+    return client.post("/api/exchange/proxied-datasets", payload, "application/json")
+
+
+def test_the_providers_officer_registers_the_department_api_and_systems_read_through_it(
+    cast: ExchangeCast, fake: FakeUpstream
+) -> None:
+    def respond(received: Received) -> Reply:
+        return Reply(json_body={"uscc": USCC, "name": "某某有限公司"})
+
+    fake.responder = respond
+    officer = _client(cast.catalog.officer)
+    made = _register(officer, fake.base_url, max_concurrency=2, batch_deadline=5)
+    assert made.status_code == 201, made.json()
+    answer = made.json()
+    assert answer["resource_code"] == CODE and answer["key_item_code"] == "uscc"
+    assert answer["base_url"] == fake.base_url and answer["auth_header_set"] is True
+    assert answer["max_concurrency"] == 2 and answer["batch_deadline"] == 5.0
+    assert SECRET not in made.content.decode()
+    shown = officer.get(f"/api/exchange/proxied-datasets/{SLUG}")
+    assert shown.status_code == 200 and shown.json() == answer
+    assert LedgerEntry.objects.filter(action="exchange.register_proxied_dataset").count() == 1
+
+    system, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    reader = Client(HTTP_AUTHORIZATION=f"Bearer {system.key_id}.{secret}")
+    found = reader.post(
+        f"/api/exchange/shared/{SLUG}/look-up",
+        {"key": USCC, "purpose": "核对企业"},
+        "application/json",
+    )
+    assert found.status_code == 200, found.json()
+    assert found.json()["values"]["name"] == "某某有限公司"
+    assert [r.path for r in fake.received] == [f"/enterprises/{USCC}"]
+    assert fake.received[0].headers["Authorization"] == SECRET
+
+    again = _register(officer, fake.base_url)
+    assert again.status_code == 409 and again.json()["code"] == "already_proxied"
+    hosted = officer.post(
+        "/api/exchange/datasets",
+        {"resource_code": CODE, "key_item_code": "uscc"},
+        "application/json",
+    )
+    assert hosted.status_code == 409 and hosted.json()["code"] == "already_proxied"
+
+
+def test_only_the_provider_departments_own_officers_register_it(
+    cast: ExchangeCast, fake: FakeUpstream
+) -> None:
+    stranger = _register(_client(cast.catalog.county_officer), fake.base_url)
+    assert stranger.status_code == 403
+    # The data bureau oversees the catalog city-wide but does not hold the
+    # department's system or its credential.
+    bureau = _register(_client(cast.catalog.bureau), fake.base_url)
+    assert bureau.status_code == 403 and bureau.json()["code"] == "permission_denied"
+    assert not LedgerEntry.objects.filter(action="exchange.register_proxied_dataset").exists()
+    assert (
+        _client(cast.catalog.county_officer)
+        .get(f"/api/exchange/proxied-datasets/{SLUG}")
+        .status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"base_url": "ftp://api.example.gov.cn"}, None),
+        ({"base_url": "http://api.example.gov.cn/" + "a" * 300}, "base_url"),
+        ({"path_template": "/enterprises"}, None),
+        ({"auth_header": "Bearer x\r\nX-Admin: 1"}, "auth_header"),
+        ({"auth_header": "x" * 501}, "auth_header"),
+        ({"connect_timeout": 0}, None),
+        ({"max_concurrency": 0}, None),
+        ({"max_concurrency": 65}, None),
+        ({"batch_deadline": -1}, None),
+    ],
+)
+def test_bad_settings_are_refused_with_the_reason(
+    cast: ExchangeCast, changes: dict[str, Any], field: str | None
+) -> None:
+    answer = _register(
+        _client(cast.catalog.officer), **{"base_url": "http://127.0.0.1:9", **changes}
+    )
+    assert answer.status_code == 400, answer.json()
+    body = answer.json()
+    assert body["code"] == "invalid_upstream" and body["detail"]["reason"]
+    if field is not None:
+        assert body["detail"]["field"] == field
+    assert not LedgerEntry.objects.filter(action="exchange.register_proxied_dataset").exists()
+
+
+def test_an_endless_timeout_is_refused(cast: ExchangeCast) -> None:
+    officer = _client(cast.catalog.officer)
+    payload = (
+        f'{{"resource_code": "{CODE}", "key_item_code": "uscc", "base_url": "http://127.0.0.1:9",'
+        ' "read_timeout": Infinity}'
+    )
+    answer = officer.post("/api/exchange/proxied-datasets", payload, "application/json")
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid_upstream"
+    assert answer.json()["detail"]["field"] == "read_timeout"
+
+
+def test_an_unknown_key_item_is_refused(cast: ExchangeCast) -> None:
+    answer = _register(_client(cast.catalog.officer), "http://127.0.0.1:9", key_item_code="nope")
+    assert answer.status_code == 400 and answer.json()["code"] == "unknown_key_item"
