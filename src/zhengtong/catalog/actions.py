@@ -137,6 +137,10 @@ def resource_problems(data: ResourceInput) -> dict[str, str]:
         )
     if data.share_attribute == ShareAttribute.CONDITIONAL and not data.share_conditions.strip():
         problems["share_conditions"] = str(_("有条件共享须写明共享条件。"))
+    if data.open_attribute == OpenAttribute.CONDITIONAL and not data.open_conditions.strip():
+        # The public learns from the entry on what terms it is opened; without
+        # them 有条件开放 says nothing a reader could meet.
+        problems["open_conditions"] = str(_("有条件开放须写明开放条件。"))
     if data.share_attribute == ShareAttribute.NONE:
         problems.update(_negative_list_problems(data.negative_scope, data.review_date))
     # A resource refused to every department is not opened to everybody: the

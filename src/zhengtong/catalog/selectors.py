@@ -1,6 +1,7 @@
 """Reading the catalog: search, the negative list, share decisions and DCAT."""
 
 import enum
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from zhengtong.catalog.models import (
+    RESOURCE_CODE_RE,
     Category,
     InformationItem,
     NegativeListReview,
@@ -25,7 +27,7 @@ from zhengtong.catalog.states import ResourceState
 from zhengtong.core.models import Department
 
 # How much a query word counts where it is found.
-WEIGHTS = {"name": 5, "keywords": 3, "items": 2, "abstract": 1}
+WEIGHTS = {"code": 10, "name": 5, "keywords": 3, "items": 2, "abstract": 1}
 
 # The longest search text taken, by the API and the browse page alike: the
 # scoring cuts every entry's texts for each word of the query, so an unbounded
@@ -114,6 +116,9 @@ def score(resource: Resource, words: set[str]) -> int:
         "abstract": resource.abstract,
     }
     cut = {name: (folded(text), tokens(text)) for name, text in fields.items()}
+    # A code is found whole, the entry's or its classification's, never as a
+    # part of one: every class has a sequence 000001.
+    cut["code"] = ("", {resource.code, resource.classification})
     total = 0
     for word in words:
         for name, (text, field_words) in cut.items():
@@ -136,6 +141,12 @@ def search_resources(filters: SearchFilters) -> list[Hit]:
     if filters.share_attribute:
         rows = rows.filter(share_attribute=filters.share_attribute)
     words = tokens(filters.query)
+    code = folded(filters.query).strip().replace("-", "/")
+    if RESOURCE_CODE_RE.fullmatch(code):
+        # Data officers look an entry up by its code, written with "/" or, as in
+        # the entry's address, with "-"; cut into words at the "/", it would
+        # find the other entries of its classification as well.
+        words = {code}
     if not words and filters.query.strip():
         # A query of nothing but a punctuation mark or a symbol ("？", "%", an
         # emoji) has no word to look for. It finds nothing, as "？？" does,
@@ -329,6 +340,18 @@ FREQUENCIES = {
 }
 
 
+# dct:accessRights values from the EU access-right vocabulary, which DCAT-AP requires.
+_ACCESS_RIGHT = "http://publications.europa.eu/resource/authority/access-right/"
+ACCESS_RIGHTS = {
+    OpenAttribute.UNCONDITIONAL: "PUBLIC",
+    OpenAttribute.CONDITIONAL: "RESTRICTED",
+}
+
+# What officers put between keywords: commas full-width or not, the enumeration
+# comma 、 and semicolons. Spaces are kept, since a keyword may hold them.
+_KEYWORD_SEPARATORS_RE = re.compile(r"[,，、;；]")
+
+
 def open_resources() -> QuerySet[Resource]:
     """The published entries opened to the public.
 
@@ -362,7 +385,7 @@ def dcat_catalog(base_url: str, resources: Sequence[Resource]) -> dict[str, Any]
 
 
 def _dataset(base_url: str, resource: Resource) -> dict[str, Any]:
-    keywords = [k for k in resource.keywords.replace("，", ",").split(",") if k.strip()]
+    keywords = [k for k in _KEYWORD_SEPARATORS_RE.split(resource.keywords) if k.strip()]
     dataset: dict[str, Any] = {
         # The entry's page, whose address writes the code's "/" as "-".
         "@id": f"{base_url}/catalog/resource/{resource.slug}/",
@@ -380,7 +403,9 @@ def _dataset(base_url: str, resource: Resource) -> dict[str, Any]:
             "@id": _FREQUENCY + FREQUENCIES[UpdateCycle(resource.update_cycle)]
         },
         "dcat:theme": resource.classification,
-        "dct:accessRights": resource.open_attribute,
+        "dct:accessRights": {
+            "@id": _ACCESS_RIGHT + ACCESS_RIGHTS[OpenAttribute(resource.open_attribute)]
+        },
     }
     if resource.publish_date is not None:
         dataset["dct:issued"] = {"@type": "xsd:date", "@value": resource.publish_date.isoformat()}

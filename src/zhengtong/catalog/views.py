@@ -1,5 +1,7 @@
 """The catalog's pages: thin wrappers around access, selectors and actions."""
 
+import json
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -118,6 +120,11 @@ def _detail_page(
     context = {
         "resource": resource,
         "items": resource.items.order_by("position"),
+        # As the API gives them; a value that is no text is shown as JSON, not as Python.
+        "extension": [
+            (name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+            for name, value in resource.extension.items()
+        ],
         "related": related,
         "referenced_by": referenced_by,
         "transitions": resource.transitions.order_by("at", "pk") if editor or reviewer else [],

@@ -265,7 +265,7 @@ def parse_workbook(
         good_rows[data.code] = row_number
         resources.append(data)
     if visible is not None:
-        problems += _drop_unknown_related(resources, good_rows, visible)
+        problems += _drop_unknown_related(resources, good_rows, visible, first_row)
     for code, orphans in items.items():
         for row_number, _item in orphans:
             item_problems_by_row.setdefault(row_number, []).append(
@@ -282,11 +282,15 @@ def _drop_unknown_related(
     resources: list[ResourceInput],
     rows: dict[str, int],
     visible: Callable[[list[str]], Collection[str]],
+    written: dict[str, int],
 ) -> list[RowProblem]:
     """Take out the resources naming as related a code neither visible nor imported with them.
 
     A code the uploader may not see (another department's draft) is reported
-    as not in the catalog, as the entry form does. Taking a row out may leave
+    as not in the catalog, as the entry form does. A code of the workbook
+    whose own row is not imported (``written`` gives its first row) is
+    reported as such: "not in the catalog" would send the uploader looking
+    for a typing error in a code that is right. Taking a row out may leave
     another row naming it, so this repeats until every remaining row is good.
     """
     seen = set(visible([code for data in resources for code in data.related]))
@@ -301,10 +305,19 @@ def _drop_unknown_related(
         if not bad:
             return problems
         for code in sorted(bad, key=rows.__getitem__):
-            reason = _heading_message(
-                RESOURCE_HEADINGS, "related", unknown_related_message(unknown[code])
-            )
-            problems.append(RowProblem(RESOURCE_SHEET, rows.pop(code), _joined([reason])))
+            missing = [c for c in unknown[code] if c not in written]
+            failed = [c for c in unknown[code] if c in written]
+            reasons = [unknown_related_message(missing)] if missing else []
+            if failed:
+                reasons.append(
+                    _("%(codes)s所在的行（本工作簿第%(rows)s行）有误，未能导入，请先改正。")
+                    % {
+                        "codes": "、".join(failed),
+                        "rows": "、".join(str(written[c]) for c in failed),
+                    }
+                )
+            messages = [_heading_message(RESOURCE_HEADINGS, "related", r) for r in reasons]
+            problems.append(RowProblem(RESOURCE_SHEET, rows.pop(code), _joined(messages)))
         resources[:] = [data for data in resources if data.code not in bad]
 
 

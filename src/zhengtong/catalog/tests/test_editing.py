@@ -11,7 +11,7 @@ from zhengtong.catalog import actions
 from zhengtong.catalog.access import may_edit, may_review
 from zhengtong.catalog.models import Resource
 from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, resource_input
-from zhengtong.catalog.tests.test_xlsx import GOOD, workbook
+from zhengtong.catalog.tests.test_xlsx import GOOD, item_row, upload, workbook
 from zhengtong.core.testing import TEST_ACTOR
 
 FORM = {
@@ -344,3 +344,32 @@ def test_the_form_hides_related_entries_the_editor_may_not_see_and_keeps_them(
     )
     assert api.status_code == 200 and api.json()["related"] == []
     assert list(mine.related.values_list("code", flat=True)) == ["304000000/000009"]
+
+
+def test_opening_on_conditions_needs_the_conditions_in_the_api_and_the_workbook(
+    cast: CatalogCast,
+) -> None:
+    client = logged_in(cast.officer)
+    body = {
+        "department_code": "cs-market",
+        "code": "102000000/000011",
+        "name": "企业注销信息",
+        "abstract": "注销登记。",
+        "format": "database",
+        "share_attribute": "unconditional",
+        "share_method": "api",
+        "open_attribute": "conditional",
+        "update_cycle": "daily",
+        "items": [{"code": "uscc", "name": "统一社会信用代码", "data_type": "C"}],
+    }
+    refused = client.post("/api/catalog/resources", body, content_type="application/json")
+    assert refused.status_code == 400
+    assert refused.json()["detail"]["fields"] == {"open_conditions": "有条件开放须写明开放条件。"}
+    assert not Resource.objects.exists()
+    body["open_conditions"] = "经实名注册后开放"
+    made = client.post("/api/catalog/resources", body, content_type="application/json")
+    assert made.status_code == 201
+    row = list(GOOD)
+    row[8] = "有条件开放"
+    problems = upload(cast, workbook([row], [item_row(str(GOOD[0]), "uscc", "统一社会信用代码")]))
+    assert problems == {("资源", 2): "“开放条件”：有条件开放须写明开放条件。"}

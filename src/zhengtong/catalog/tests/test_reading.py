@@ -448,3 +448,58 @@ def test_the_api_shows_each_items_share_attribute_as_the_exchange_applies_it(
     # The page does not show the item's own, looser attribute either.
     page = Client().get(f"/catalog/resource/{resource.slug}/").content.decode()
     assert "无条件共享" not in page
+
+
+def test_the_entry_page_shows_what_the_api_gives(cast: CatalogCast) -> None:
+    # Sensitivity levels, the terms of a conditional opening and the extension
+    # fields are the entry's metadata as much as its format is.
+    resource = publish(
+        actions.do_create_resource(
+            cast.market,
+            replace(
+                ENTERPRISE,
+                open_attribute="conditional",
+                open_conditions="经实名注册后开放",
+                extension={"联系人": "吴十", "版本": [1, 2]},
+            ),
+            actor=TEST_ACTOR,
+        )
+    )
+    client = Client()
+    api = client.get(f"/api/catalog/resources/{resource.slug}").json()
+    assert api["open_conditions"] == "经实名注册后开放"
+    assert api["items"][3]["sensitivity"] == "sensitive"
+    page = client.get(f"/catalog/resource/{resource.slug}/").content.decode()
+    assert "经实名注册后开放" in page
+    assert "<dt>联系人</dt><dd>吴十</dd>" in page
+    assert "<dt>版本</dt><dd>[1, 2]</dd>" in page
+    assert re.search(r"法定代表人身份证件号码</td>.*?>敏感</td>", page, re.S)
+    assert page.count(">内部</td>") == 4
+
+
+def test_dcat_names_access_rights_and_keywords_as_dcat_ap_readers_expect(
+    cast: CatalogCast,
+) -> None:
+    publish(
+        actions.do_create_resource(
+            cast.market,
+            replace(ENTERPRISE, keywords="营业执照、企业登记；市场主体"),
+            actor=TEST_ACTOR,
+        )
+    )
+    publish(
+        actions.do_create_resource(
+            cast.market,
+            resource_input(
+                "304000000/000002", open_attribute="conditional", open_conditions="实名注册"
+            ),
+            actor=TEST_ACTOR,
+        )
+    )
+    datasets = Client().get("/api/catalog/dcat.jsonld").json()["dcat:dataset"]
+    rights = "http://publications.europa.eu/resource/authority/access-right/"
+    assert [d["dct:accessRights"] for d in datasets] == [
+        {"@id": rights + "PUBLIC"},
+        {"@id": rights + "RESTRICTED"},
+    ]
+    assert datasets[0]["dcat:keyword"] == ["营业执照", "企业登记", "市场主体"]

@@ -241,6 +241,23 @@ def test_related_resources_may_be_named_before_their_own_row(cast: CatalogCast) 
     assert [r.code for r in made.related.all()] == ["304000000/000007"]
 
 
+def test_a_row_naming_a_bad_row_of_the_workbook_says_that_row_is_not_imported(
+    cast: CatalogCast,
+) -> None:
+    # 304000000/000007 is written right; its row lacks a name, so the row
+    # naming it cannot be imported either, and is told why in those words.
+    first = ["304000000/000006", *GOOD[1:], "304000000/000007、304000000/000099"]
+    second = ["304000000/000007", "", *GOOD[2:]]
+    items = [item_row("304000000/000006", "a", "甲"), item_row("304000000/000007", "a", "甲")]
+    problems = upload(cast, workbook([first, second], items))
+    assert problems == {
+        ("资源", 2): "“关联资源”：目录中没有这些资源：304000000/000099；"
+        "“关联资源”：304000000/000007所在的行（本工作簿第3行）有误，未能导入，请先改正。",
+        ("资源", 3): "“资源名称”：请填写资源名称。",
+    }
+    assert not Resource.objects.exists()
+
+
 def item_row(resource: str, code: str, name: str, share: str = "", basis: str = "") -> list[object]:
     return [resource, code, name, "C", 18, "否", "内部", share, basis, "", None]
 
