@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -201,6 +201,25 @@ _TEXT_FIELDS = (
     "negative_scope",
 )
 _ITEM_TEXT_FIELDS = ("code", "name", "legal_basis", "negative_scope")
+# The form shows each item as one line of columns separated by this; a value
+# holding it would shift the later columns, and the entry could no longer be
+# saved there unchanged.
+ITEM_COLUMN_SEPARATOR = "|"
+
+
+def item_separator_message() -> str:
+    """Say that an item's text cannot hold the form's column separator."""
+    return str(_("不能含有“|”（表单中用它分隔信息项的各列）。"))
+
+
+def _item_line_problem(text: str) -> str | None:
+    """Why a text cannot stand in an item's line of the form's items box, or None."""
+    char = _in_one_line(text)
+    if char is not None:
+        return str(_("不能含有控制字符等不可见字符（%(char)s）。") % {"char": char})
+    if ITEM_COLUMN_SEPARATOR in text:
+        return item_separator_message()
+    return None
 
 
 def control_character(text: str, *, multiline: bool = False) -> str | None:
@@ -219,6 +238,22 @@ def control_character(text: str, *, multiline: bool = False) -> str | None:
     return None
 
 
+def _in_one_line(text: str) -> str | None:
+    """The first character of a text meant for one line of a form's box that ends the line.
+
+    The boxes are read a line at a time (``str.splitlines``), which also ends
+    a line at the line and paragraph separators U+2028 and U+2029; the other
+    characters that end one are control characters, refused everywhere.
+    """
+    char = control_character(text)
+    if char is not None:
+        return char
+    for char in text:
+        if unicodedata.category(char) in ("Zl", "Zp"):
+            return f"U+{ord(char):04X}"
+    return None
+
+
 def _unstorable_text(name: str, text: str) -> str | None:
     char = control_character(text, multiline=name in MULTILINE_FIELDS)
     if char is None:
@@ -231,6 +266,12 @@ def _extension_problem(extension: dict[str, Any]) -> str | None:
 
     Walked without recursion, so that no nesting can exhaust the stack here.
     """
+    for name in extension:
+        if "=" in str(name):
+            # The form shows each field as one 名称=值 line and reads the name up
+            # to the first "=": such a name would come back as another name
+            # and value the next time the entry is saved there.
+            return str(_("扩展字段的名称不能含有“=”（表单中用它分隔名称和值）。"))
     stack: list[tuple[Any, int]] = [(extension, 1)]
     while stack:
         value, depth = stack.pop()
@@ -239,7 +280,7 @@ def _extension_problem(extension: dict[str, Any]) -> str | None:
         if isinstance(value, dict):
             for key, inner in value.items():
                 # A name is one line: the form shows each field as one 名称=值 line.
-                char = control_character(str(key))
+                char = _in_one_line(str(key)) if depth == 1 else control_character(str(key))
                 if char is not None:
                     return str(
                         _("扩展字段的名称不能含有控制字符等不可见字符（%(char)s）。")
@@ -288,6 +329,8 @@ def item_problems(item: ItemInput, *, resource_share: str = "") -> dict[str, str
         problems["name"] = str(_("请填写信息项名称。"))
     for name in _ITEM_TEXT_FIELDS:
         reason = _unstorable_text(name, getattr(item, name))
+        if reason is None:
+            reason = _item_line_problem(getattr(item, name))
         if reason is not None:
             problems.setdefault(name, reason)
     for name in _ITEM_TEXT_FIELDS:
@@ -452,11 +495,19 @@ def _link_related(resource: Resource, codes: Sequence[str], sees: Sees | None) -
 
 
 def _refuse_taken_code(code: str, resource: Resource | None = None) -> None:
+    if _code_taken(code, resource):
+        raise _code_taken_error(code)
+
+
+def _code_taken(code: str, resource: Resource | None = None) -> bool:
     taken = Resource.objects.filter(code=code)
     if resource is not None:
         taken = taken.exclude(pk=resource.pk)
-    if taken.exists():
-        raise Conflict(_("该资源代码已被使用。"), code="code_taken", detail={"code": code})
+    return taken.exists()
+
+
+def _code_taken_error(code: str) -> Conflict:
+    return Conflict(_("该资源代码已被使用。"), code="code_taken", detail={"code": code})
 
 
 def _create(provider: Department, data: ResourceInput, actor: Actor) -> Resource:
@@ -474,49 +525,82 @@ def do_create_resource(
 ) -> Resource:
     """Create a draft entry of the provider department; ``sees`` bounds its related entries."""
     _check(data)
-    with transaction.atomic(durable=True):
-        _refuse_taken_code(data.code)
-        _refuse_unknown_related(data.related, sees)
-        resource = _create(provider, data, actor)
-        record_entry(
-            actor=actor,
-            action="catalog.create_resource",
-            subject_type=SUBJECT,
-            subject_id=resource.pk,
-            data={"code": resource.code, "provider": provider.code, "items": len(data.items)},
-        )
+    try:
+        with transaction.atomic(durable=True):
+            _refuse_taken_code(data.code)
+            _refuse_unknown_related(data.related, sees)
+            resource = _create(provider, data, actor)
+            record_entry(
+                actor=actor,
+                action="catalog.create_resource",
+                subject_type=SUBJECT,
+                subject_id=resource.pk,
+                data={"code": resource.code, "provider": provider.code, "items": len(data.items)},
+            )
+    except IntegrityError as error:
+        # Another creation took the code between the check and the insert;
+        # its transaction was not yet committed when the check looked.
+        if _code_taken(data.code):
+            raise _code_taken_error(data.code) from error
+        raise
     return resource
 
 
 def do_update_resource(
-    resource: Resource, data: ResourceInput, *, actor: Actor, sees: Sees | None = None
+    resource: Resource,
+    data: ResourceInput,
+    *,
+    actor: Actor,
+    sees: Sees | None = None,
+    department_code: str | None = None,
 ) -> Resource:
     """Replace a draft's content (items included); only drafts are edited.
 
     With ``sees``, related entries the editor may not see are refused when
-    named and kept when linked already.
+    named and kept when linked already. ``department_code`` is the provider
+    the editor named, where the interface asks for one: the provider is the
+    entry's for good, and another is refused (``department_fixed``).
     """
+    _refuse_other_provider(resource, department_code)
     _check(data)
-    with transaction.atomic(durable=True):
-        locked = Resource.objects.select_for_update().get(pk=resource.pk)
-        if locked.state != ResourceState.DRAFT:
-            raise Conflict(_("只有草稿可以修改。"), code="not_draft")
-        _refuse_taken_code(data.code, locked)
-        _refuse_unknown_related(data.related, sees)
-        _fill(locked, data)
-        locked.save()
-        _save_items(locked, data.items)
-        _link_related(locked, data.related, sees)
-        # Every edit is a step of the history, draft to draft, as the others are.
-        _transition_row(locked, ResourceState.DRAFT, ResourceState.DRAFT, "", actor)
-        record_entry(
-            actor=actor,
-            action="catalog.update_resource",
-            subject_type=SUBJECT,
-            subject_id=locked.pk,
-            data={"code": locked.code, "items": len(data.items)},
-        )
+    try:
+        with transaction.atomic(durable=True):
+            locked = Resource.objects.select_for_update().get(pk=resource.pk)
+            if locked.state != ResourceState.DRAFT:
+                raise Conflict(_("只有草稿可以修改。"), code="not_draft")
+            _refuse_taken_code(data.code, locked)
+            _refuse_unknown_related(data.related, sees)
+            _fill(locked, data)
+            locked.save()
+            _save_items(locked, data.items)
+            _link_related(locked, data.related, sees)
+            # Every edit is a step of the history, draft to draft, as the others are.
+            _transition_row(locked, ResourceState.DRAFT, ResourceState.DRAFT, "", actor)
+            record_entry(
+                actor=actor,
+                action="catalog.update_resource",
+                subject_type=SUBJECT,
+                subject_id=locked.pk,
+                data={"code": locked.code, "items": len(data.items)},
+            )
+    except IntegrityError as error:
+        # A creation took the new code between the check and the save.
+        if _code_taken(data.code, resource):
+            raise _code_taken_error(data.code) from error
+        raise
     return locked
+
+
+def _refuse_other_provider(resource: Resource, department_code: str | None) -> None:
+    # The provider answers for the entry and its data; an entry moved to
+    # another department would carry the first one's published history,
+    # reviews and grants. Another department catalogues its own entry.
+    if department_code is None or department_code == resource.provider.code:
+        return
+    message = str(_("提供方部门不能修改：其他部门的资源须由该部门另行编目。"))
+    raise InvalidInput(
+        message, code="department_fixed", detail={"fields": {"department_code": message}}
+    )
 
 
 def do_import_resources(
@@ -529,24 +613,31 @@ def do_import_resources(
     """Create drafts from checked rows of an uploaded workbook, as one change."""
     for data in rows:
         _check(data)
-    with transaction.atomic(durable=True):
-        for data in rows:
-            _refuse_taken_code(data.code)
-        batch = {data.code for data in rows}
-        _refuse_unknown_related([c for data in rows for c in data.related], sees, batch)
-        made = [_create(provider, data, actor) for data in rows]
-        # A row may name a resource of a later row; link once all of them exist.
-        for resource, data in zip(made, rows, strict=True):
-            resource.related.set(
-                Resource.objects.filter(code__in=data.related).exclude(pk=resource.pk)
+    try:
+        with transaction.atomic(durable=True):
+            for data in rows:
+                _refuse_taken_code(data.code)
+            batch = {data.code for data in rows}
+            _refuse_unknown_related([c for data in rows for c in data.related], sees, batch)
+            made = [_create(provider, data, actor) for data in rows]
+            # A row may name a resource of a later row; link once all of them exist.
+            for resource, data in zip(made, rows, strict=True):
+                resource.related.set(
+                    Resource.objects.filter(code__in=data.related).exclude(pk=resource.pk)
+                )
+            record_entry(
+                actor=actor,
+                action="catalog.import_resources",
+                subject_type="core.Department",
+                subject_id=provider.pk,
+                data={"codes": [r.code for r in made]},
             )
-        record_entry(
-            actor=actor,
-            action="catalog.import_resources",
-            subject_type="core.Department",
-            subject_id=provider.pk,
-            data={"codes": [r.code for r in made]},
-        )
+    except IntegrityError as error:
+        # Another creation or import took a code between the check and the insert.
+        taken = [data.code for data in rows if _code_taken(data.code)]
+        if taken:
+            raise _code_taken_error(taken[0]) from error
+        raise
     return made
 
 
@@ -714,9 +805,16 @@ class NegativeReviewInput:
     note: str = ""
 
 
-def negative_review_problems(data: NegativeReviewInput) -> dict[str, str]:
-    """Return field -> reason for everything wrong with a review (empty when valid)."""
+def negative_review_problems(data: NegativeReviewInput, *, item: bool = False) -> dict[str, str]:
+    """Return field -> reason for everything wrong with a review (empty when valid).
+
+    ``item`` says the line is an item's, whose texts the items box shows as columns.
+    """
     problems: dict[str, str] = {}
+    if item:
+        for name in ("legal_basis", "scope"):
+            if ITEM_COLUMN_SEPARATOR in getattr(data, name):
+                problems[name] = item_separator_message()
     if not _cites_article(data.legal_basis):
         problems["legal_basis"] = str(_("不予共享须写明法律法规名称和条款，如《某某法》第十条。"))
     problems.update(
@@ -754,7 +852,7 @@ def do_review_negative_line(
     The line's legal basis, scope and next review date become the reviewed
     ones; what is shared does not change.
     """
-    problems = negative_review_problems(data)
+    problems = negative_review_problems(data, item=bool(item_code))
     if problems:
         raise InvalidInput(_("复核内容不完整或不符合要求。"), detail={"fields": problems})
     assert data.review_date is not None
@@ -960,14 +1058,17 @@ def do_update_revision(
     actor: Actor,
     sees: Sees | None = None,
     version: int | None = None,
+    department_code: str | None = None,
 ) -> ResourceRevision:
     """Replace a draft change's content; the resource code is the entry's and stays.
 
     With ``sees``, related entries the editor may not see are refused when
     named and kept when linked already, as for drafts. With ``version``, the
     version of the change the editor was shown, a change saved since
-    (``stale_revision``) is not written over.
+    (``stale_revision``) is not written over. ``department_code``, where the
+    interface asks for one, must be the entry's provider (``department_fixed``).
     """
+    _refuse_other_provider(revision.resource, department_code)
     if data.code != revision.resource.code:
         message = str(_("变更不能修改资源代码：代码不同的是另一条目录。"))
         raise InvalidInput(message, code="code_fixed", detail={"fields": {"code": message}})

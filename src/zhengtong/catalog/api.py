@@ -216,8 +216,9 @@ def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[Resourc
 def update_resource(request: HttpRequest, slug: str, payload: ResourceIn) -> ResourceOut:
     """Replace a draft's content.
 
-    ``related`` names only entries you may see, as the answer lists them;
-    links to entries you may not see stay.
+    ``department_code`` must be the entry's provider: another is refused with
+    ``department_fixed`` (400). ``related`` names only entries you may see, as
+    the answer lists them; links to entries you may not see stay.
     """
     resource = access_resource_by_code(request.user, slug)
     require_edit(request.user, resource)
@@ -226,6 +227,7 @@ def update_resource(request: HttpRequest, slug: str, payload: ResourceIn) -> Res
         resource_input(payload),
         actor=actor_of(request.user),
         sees=lambda r: may_see(request.user, r),
+        department_code=payload.department_code,
     )
     return resource_out(changed, request.user)
 
@@ -350,7 +352,8 @@ def get_resource_revision(request: HttpRequest, slug: str) -> RevisionOut:
 
 @router.put("/resources/{slug}/revision", response={200: RevisionOut, **ERRORS}, auth=session_auth)
 def update_resource_revision(request: HttpRequest, slug: str, payload: RevisionIn) -> RevisionOut:
-    """Replace the open change's content (the whole entry as changed; same code).
+    """Replace the open change's content (the whole entry as changed; same code and
+    provider: another ``department_code`` is refused with ``department_fixed``).
 
     Send the ``version`` you read: if the change was saved since (by another
     officer, or by a negative-list review carried into it), the save is
@@ -364,6 +367,7 @@ def update_resource_revision(request: HttpRequest, slug: str, payload: RevisionI
         actor=actor_of(request.user),
         sees=lambda r: may_see(request.user, r),
         version=payload.version,
+        department_code=payload.department_code,
     )
     return revision_out(changed, request.user)
 

@@ -214,15 +214,23 @@ def extension_text(extension: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# Characters at which the box's lines are split (``str.splitlines``) that
+# JSON writes as they are; escaped, the value stays on its line.
+_LINE_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escaped in _LINE_SEPARATORS.items():
+        text = text.replace(char, escaped)
+    return text
 
 
 def _plain(text: str) -> bool:
     # Text that reads back as itself: one line, no edge spaces, and not JSON
     # (the text "0731" would come back as the number 731 otherwise). JSON the
     # form refuses to read (too deep, a number too long) is shown quoted too.
-    if not text or text != text.strip() or "\n" in text or "\r" in text:
+    if not text or text != text.strip() or len(text.splitlines()) > 1:
         return False
     try:
         json.loads(text)

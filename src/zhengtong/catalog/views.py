@@ -184,12 +184,17 @@ def step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     return redirect("catalog:detail", slug=resource.slug)
 
 
+# The refusals name the API's fields; where the form calls one otherwise.
+_FORM_FIELDS = {"department_code": "department"}
+
+
 def _show_refusal(form: forms.Form, error: ZhengtongError) -> None:
     """Put each of the refusal's field reasons beside its field; the rest heads the form."""
     problems = error.detail.get("fields", {})
     if not problems:
         form.add_error(None, str(error.message))
     for field, reason in problems.items():
+        field = _FORM_FIELDS.get(field, field)
         form.add_error(field if field in form.fields else None, reason)
 
 
@@ -295,7 +300,11 @@ def edit(request: HttpRequest, slug: str = "") -> HttpResponse:
                 )
             else:
                 resource = actions.do_update_resource(
-                    resource, form.to_input(), actor=actor, sees=form.sees
+                    resource,
+                    form.to_input(),
+                    actor=actor,
+                    sees=form.sees,
+                    department_code=form.cleaned_data["department"].code,
                 )
         except ZhengtongError as error:
             _show_refusal(form, error)
@@ -409,6 +418,7 @@ def _revision_page(
                     actor=actor_of(request.user),
                     sees=form.sees,
                     version=form.cleaned_data["version"],
+                    department_code=form.cleaned_data["department"].code,
                 )
             except ZhengtongError as error:
                 _show_refusal(form, error)
