@@ -468,7 +468,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     if application.state != ApplicationState.DRAFT:
         return redirect(_detail_url(application))
     schema = item.form_schema
-    data: dict[str, Any] = dict(application.form_data)
+    data: dict[str, Any] = actions.saved_form(application)
     field_errors: dict[str, str] = {}
     material_errors: dict[str, str] = {}
     error = ""
@@ -595,6 +595,7 @@ def read_notifications(request: HttpRequest) -> HttpResponse:
 class TimelineRow:
     event: ApplicationEvent
     label: str
+    actor: str
 
 
 def _timeline(application: Application) -> list[TimelineRow]:
@@ -604,7 +605,9 @@ def _timeline(application: Application) -> list[TimelineRow]:
             label = _("状态变为“%(state)s”") % {"state": ApplicationState(event.to_state).label}
         else:
             label = str(EVENT_LABELS.get(event.kind, event.kind))
-        rows.append(TimelineRow(event, label))
+        # The platform's own steps (秒批, reminders) are named as such, not by an identifier.
+        actor = _("系统自动办理") if event.actor_ref.startswith("system:") else event.actor_label
+        rows.append(TimelineRow(event, label, actor))
     return rows
 
 
@@ -636,7 +639,7 @@ def _post_on_application(request: HttpRequest, user: User, application: Applicat
             application,
             request.POST.get("note", ""),
             acting_user=user,
-            form_data={**application.form_data, **form},
+            form_data={**actions.saved_form(application), **form},
             request_version=request.POST.get("request_version") or None,
         )
         return _("补正材料已提交，办理时限恢复计算。")
@@ -669,7 +672,7 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
     error = ""
     error_field = ""
     status = 200
-    data: dict[str, Any] = dict(application.form_data)
+    data: dict[str, Any] = actions.saved_form(application)
     # The 补正 form posted, with or without one of its material buttons: shown again as typed.
     correction_posted = request.method == "POST" and request.POST.get("action") == "correction"
     if request.method == "POST":

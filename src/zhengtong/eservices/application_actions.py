@@ -494,6 +494,23 @@ def _merge_prefill(
     return form, verified
 
 
+def saved_form(application: Application) -> dict[str, Any]:
+    """The saved values of the fields the item's form has now.
+
+    A department may change the form of a published item: a value saved for a
+    field it has dropped since is left behind, not refused, since the pages no
+    longer show it and the applicant could neither correct nor clear it.
+    """
+    fields = fields_of(application.item.form_schema)
+    return {name: value for name, value in application.form_data.items() if name in fields}
+
+
+def _saved_prefill(application: Application) -> dict[str, Any]:
+    """What was prefilled for the fields the item's form has now (see ``saved_form``)."""
+    fields = fields_of(application.item.form_schema)
+    return {name: entry for name, entry in application.prefilled.items() if name in fields}
+
+
 def open_draft_of(item: ServiceItem, user: User, *, credit_code: str = "") -> Application | None:
     """Return the user's open draft of the item for the same applicant, or None.
 
@@ -564,14 +581,16 @@ def do_save_draft(
         return created
     current = _fresh(application)
     _require_applicant(current, acting_user)
+    if current.state == ApplicationState.WITHDRAWN:
+        raise Conflict(_("该申请已经撤回。"), code="not_editable")
     if current.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTING):
         raise Conflict(_("已提交的申请不能再修改。"), code="not_editable")
     if current.state == ApplicationState.CORRECTING:
         # What was submitted stays unless corrected: as when the correction is
         # handed in, the fields sent are the ones corrected and the others keep
         # their values (a field sent as null or "" is cleared).
-        form_data = {**current.form_data, **form_data}
-    form, verified = _merge_prefill(current.prefilled, form_data)
+        form_data = {**saved_form(current), **form_data}
+    form, verified = _merge_prefill(_saved_prefill(current), form_data)
     if partial:
         valid, problems = check_form(current.item.form_schema, form, complete=False)
         kept = {name: current.form_data[name] for name in problems if name in current.form_data}
@@ -1285,6 +1304,9 @@ def do_submit_application(
     """
     current = _fresh(application)
     _require_applicant(current, acting_user)
+    if current.state == ApplicationState.WITHDRAWN:
+        # A draft can be withdrawn too: it was never submitted.
+        raise Conflict(_("该申请已经撤回。"), code="invalid_transition")
     if current.state != ApplicationState.DRAFT:
         raise Conflict(_("该申请已经提交。"), code="invalid_transition")
     item = current.item
@@ -1295,10 +1317,10 @@ def do_submit_application(
     _require_lane_departments(item)
     licence_type = _licence_type_of(current)
     _check_holder_kind(current.applicant_kind, licence_type)
-    form = current.form_data
-    prefilled = current.prefilled
+    form = saved_form(current)
+    prefilled = _saved_prefill(current)
     if form_data is not None:
-        form, verified = _merge_prefill(current.prefilled, form_data)
+        form, verified = _merge_prefill(prefilled, form_data)
         prefilled = {k: v for k, v in verified.items() if k in form}
     rows = _check_submission(current, form, licence_type, prefilled)
     current.prefilled = {k: v for k, v in prefilled.items() if k in current.form_data}
@@ -1316,21 +1338,24 @@ def do_submit_application(
     # Pipelined: the step's writes reach PostgreSQL together, not one round trip each.
     with transaction.atomic(durable=True), pipelined(router.db_for_write(Application)):
         locked = _locked_as_read(current)
-        licence = _issue_licence(locked, draft, Actor.system("eservices.auto_approval"))
+        # Decided by the process's tables (秒批, or an automatic refusal), not by
+        # the applicant who submitted: the timeline must not name them as deciding.
+        decider = Actor.system("eservices.auto_approval")
+        licence = _issue_licence(locked, draft, decider)
         replace_found_materials(locked.pk, rows, now)
         locked.form_data = current.form_data
         locked.credit_check = credit
         locked.submitted_at = now
         locked.process_state = process_state
         if instance.is_completed and approved:
-            _move(locked, ApplicationState.APPROVED, actor, at=now)
+            _move(locked, ApplicationState.APPROVED, decider, at=now)
             locked.accepted_at = now
             locked.limit_days = item.committed_limit_days
             locked.deadline_at = now
-            _finish_approved(locked, licence, Actor.system("eservices.auto_approval"), now)
+            _finish_approved(locked, licence, decider, now)
         elif instance.is_completed:
             reason = str(instance.data.get("ineligible_reason") or "")
-            _move(locked, ApplicationState.REJECTED, actor, note=reason, at=now)
+            _move(locked, ApplicationState.REJECTED, decider, note=reason, at=now)
             locked.rejection_reasons = reason or stored_text(gettext_noop("不符合办理条件。"))
             locked.rejection_reasons_message = message_of(locked.rejection_reasons)
             locked.rejection_basis = item.implementing_basis
@@ -1400,7 +1425,11 @@ def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
         locked = WorkTask.objects.select_for_update().get(pk=row.pk)
         if locked.completed_at is not None:
             raise _task_closed(row)
-        if locked.claimed_by_id not in (None, acting_user.pk):
+        if locked.claimed_by_id not in (None, acting_user.pk) and may_handle_task(
+            User.objects.get(pk=locked.claimed_by_id), row
+        ):
+            # Unless who claimed it has left the post (or the account was
+            # closed): a colleague takes it over, or it would wait for nobody.
             raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
         locked.claimed_by = acting_user
         locked.claimed_at = _now()
@@ -1758,12 +1787,12 @@ def do_submit_correction(
     # Before the form's problems: they may be what the added request is about.
     _require_request_version(open_correction_note(current) or "", request_version)
     note = _clean_note(note, required=False)
-    form = dict(current.form_data)
+    form = saved_form(current)
     if form_data is not None:
-        form, _verified = _merge_prefill(current.prefilled, {**current.form_data, **form_data})
+        form, _verified = _merge_prefill(_saved_prefill(current), {**form, **form_data})
     cleaned = clean_form(current.item.form_schema, form, complete=True)
     materials = materials_of_item(current.item_id)
-    shared = _shared_problems(current, cleaned, current.prefilled, materials)
+    shared = _shared_problems(current, cleaned, _saved_prefill(current), materials)
     if shared:
         raise _refuse(_("申请表填写有误，请按提示修改。"), "invalid_form", fields=shared)
     current.form_data = cleaned

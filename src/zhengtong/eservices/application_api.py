@@ -15,7 +15,7 @@ from django.utils import timezone
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
-from pydantic import StrictBool
+from pydantic import StrictBool, StrictInt
 
 from zhengtong.core.errors import NotFound
 from zhengtong.core.schemas import ERROR_RESPONSES
@@ -65,7 +65,9 @@ class CorrectionIn(Schema):
 
 
 class RatingIn(Schema):
-    level: int
+    # Only a JSON number: a lax int read true as 1, 非常不满意, which opens a
+    # rectification against the department for what the client meant as praise.
+    level: StrictInt
     tags: list[str] = Field(default_factory=list)
     comment: str = ""
 

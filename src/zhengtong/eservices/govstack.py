@@ -796,7 +796,7 @@ def update_application(
         if form is not None:
             actions.do_save_draft(
                 application.item,
-                {**application.form_data, **form},
+                {**actions.saved_form(application), **form},
                 acting_user=user,
                 application=application,
             )

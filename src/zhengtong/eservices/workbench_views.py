@@ -133,6 +133,8 @@ class TaskRow:
     task: WorkTask
     applicant: str
     mine: bool
+    # Claimed by a colleague who has left the post: listed to be taken over.
+    left: bool = False
 
 
 def worklist(request: HttpRequest) -> HttpResponse:
@@ -147,7 +149,13 @@ def worklist(request: HttpRequest) -> HttpResponse:
         page = 1
     listed = selectors.worklist(user, mine_only=scope == "mine", page=page)
     rows = [
-        TaskRow(task, applicant_label(task.application), task.claimed_by_id == user.pk)
+        TaskRow(
+            task,
+            applicant_label(task.application),
+            task.claimed_by_id == user.pk,
+            # The list holds others' claims only when they have left the post.
+            left=task.claimed_by_id not in (None, user.pk),
+        )
         for task in listed.rows
     ]
     may_rectify = departments_in_scope(user, RESPOND_RATINGS).exists()

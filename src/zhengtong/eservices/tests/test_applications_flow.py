@@ -308,6 +308,19 @@ def test_a_small_shop_is_approved_by_the_table_with_no_human_step(
     assert _ok(logged_in(cast.clerk).get(f"{URL}/tasks")) == []
 
 
+def test_the_timeline_of_a_small_shop_does_not_name_the_applicant_as_approving(
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.applicant)
+    body = submitted(applicant, cast, AUTOMATIC_FORM)
+    (approval,) = [e for e in body["timeline"] if e["to_state"] == "approved"]
+    assert approval["actor"] == "eservices.auto_approval"
+    html = applicant.get(f"/services/mine/{body['number']}/").content.decode()
+    steps = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "状态变为“准予” · 系统自动办理" in steps
+    assert "eservices.auto_approval" not in steps
+
+
 def test_an_approval_that_fails_to_save_leaves_no_licence(
     cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -378,6 +391,25 @@ def test_the_applicant_withdraws_and_the_task_disappears(cast: ApplicationsCast)
     again = applicant.post(f"{URL}/{number}/withdraw", {}, content_type="application/json")
     assert again.status_code == 409
     assert again.json()["code"] == "invalid_transition"
+
+
+def test_a_withdrawn_draft_is_said_to_be_withdrawn_not_submitted(cast: ApplicationsCast) -> None:
+    applicant = logged_in(cast.applicant)
+    number = complete_draft(applicant, cast, MANUAL_FORM)
+    withdrawn = _ok(
+        applicant.post(f"{URL}/{number}/withdraw", {"note": ""}, content_type="application/json")
+    )
+    assert withdrawn["state"] == "withdrawn" and withdrawn["submitted_at"] is None
+    sent = applicant.post(f"{URL}/{number}/submit")
+    assert sent.status_code == 409
+    assert sent.json()["code"] == "invalid_transition"
+    assert sent.json()["message"] == "该申请已经撤回。"
+    saved = applicant.put(
+        f"{URL}/{number}", {"form_data": MANUAL_FORM}, content_type="application/json"
+    )
+    assert saved.status_code == 409
+    assert saved.json()["code"] == "not_editable"
+    assert saved.json()["message"] == "该申请已经撤回。"
 
 
 def test_an_enterprise_on_the_dishonesty_list_is_flagged_to_the_reviewer(

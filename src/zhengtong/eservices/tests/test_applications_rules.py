@@ -439,6 +439,25 @@ def test_a_bad_rating_opens_a_rectification_and_the_applicant_rates_again(
     assert again.json()["rectification_id"] is None
 
 
+def test_a_rating_given_as_true_is_refused_not_read_as_very_dissatisfied(
+    cast: ApplicationsCast,
+) -> None:
+    application = approved(cast)
+    applicant = logged_in(cast.applicant)
+    refused = applicant.post(
+        f"{URL}/{application.number}/ratings", {"level": True}, content_type="application/json"
+    )
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["code"] == "invalid_input"
+    assert not Rating.objects.filter(application=application).exists()
+    # The applicant may still give the rating meant, with no rectification opened by mistake.
+    rated = applicant.post(
+        f"{URL}/{application.number}/ratings", {"level": 5}, content_type="application/json"
+    )
+    assert rated.status_code == 201, rated.content
+    assert rated.json()["rectification_id"] is None
+
+
 def test_a_running_application_cannot_be_rated(cast: ApplicationsCast) -> None:
     application = submitted(cast)
     with pytest.raises(Conflict) as refused:

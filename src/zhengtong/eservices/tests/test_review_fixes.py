@@ -1,12 +1,16 @@
 """Who may act on an application, what an answer to a 补正 saves or hands in, and the clock."""
 
+import copy
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from django.utils import timezone
 
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.eservices.actions import do_update_service_item
+from zhengtong.eservices.demo import FOOD
 from zhengtong.eservices.models import Application, ApplicationMaterial
 from zhengtong.eservices.tests.test_applications_cast import (
     MANUAL_FORM,
@@ -37,7 +41,8 @@ from zhengtong.eservices.tests.test_govstack_registration import (
     applicant_id,
     logged_in,
 )
-from zhengtong.identity.actions import do_create_staff
+from zhengtong.identity.actions import do_create_staff, do_end_post
+from zhengtong.identity.models import StaffPost
 from zhengtong.licences.actions import Holder, do_issue_licence, do_revoke_licence
 from zhengtong.licences.models import Licence
 from zhengtong.licences.selectors import get_licence_type
@@ -377,3 +382,83 @@ def test_during_a_correction_the_page_asks_for_a_revoked_licence_to_be_uploaded(
     assert handed_in["state"] == "submitted"
     rows = [m for m in handed_in["materials"] if m["material_id"] == licence_material.pk]
     assert [m["kind"] for m in rows] == ["upload"]
+
+
+def _drop_from_form(cast: ApplicationsCast, name: str) -> None:
+    """The department edits the published item's form: the field ``name`` is gone."""
+    schema = copy.deepcopy(FOOD.form_schema)
+    del schema["properties"][name]
+    schema["required"] = [n for n in schema["required"] if n != name]
+    schema["x-ui-order"] = [n for n in schema["x-ui-order"] if n != name]
+    do_update_service_item(cast.food, replace(FOOD, form_schema=schema), actor=TEST_ACTOR)
+
+
+def test_a_correction_is_answered_after_the_form_dropped_a_field_sent_before(
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.applicant)
+    number = submitted(applicant, cast, MANUAL_FORM)["number"]
+    ask_for_correction(logged_in(cast.clerk), number, "请补充经营面积说明")
+    _drop_from_form(cast, "phone")
+
+    handed_in = _ok(
+        applicant.post(
+            f"{URL}/{number}/correction",
+            {"note": "已更正", "form_data": {"area": 100}},
+            content_type="application/json",
+        )
+    )
+    assert handed_in["state"] == "submitted"
+    assert handed_in["form_data"]["area"] == 100
+    # The value of the field no longer asked for is left behind, not refused.
+    assert "phone" not in handed_in["form_data"]
+
+
+def test_a_draft_is_saved_and_submitted_after_the_form_dropped_a_prefilled_field(
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.applicant)
+    number = complete_draft(applicant, cast, MANUAL_FORM)
+    assert "address" in Application.objects.get(number=number).prefilled
+    _drop_from_form(cast, "address")
+
+    page = f"/services/apply/?item={cast.food.code}&number={number}"
+    posted = {k: str(v) for k, v in MANUAL_FORM.items()}
+    saved = applicant.post(page, {"action": "save", **posted})
+    assert saved.status_code == 302, saved.content.decode()
+    sent = _ok(applicant.post(f"{URL}/{number}/submit"))
+    assert sent["state"] == "submitted"
+    assert "address" not in sent["form_data"] and "address" not in sent["prefilled"]
+
+
+def test_a_task_claimed_by_a_clerk_who_left_the_post_is_taken_over(
+    cast: ApplicationsCast,
+) -> None:
+    number = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    leaving = logged_in(cast.clerk)
+    task = open_task(leaving, number)
+    _ok(leaving.post(f"{URL}/tasks/{task['id']}/claim"))
+    colleague_user = do_create_staff(
+        "zhouqi", PASSWORD, "周七", cast.market, ["acceptor"], actor=TEST_ACTOR
+    )
+    colleague = logged_in(colleague_user)
+    # While the clerk holds the post, the task is theirs.
+    assert [t for t in _ok(colleague.get(f"{URL}/tasks")) if t["id"] == task["id"]] == []
+    refused = colleague.post(f"{URL}/tasks/{task['id']}/claim")
+    assert refused.status_code == 409 and refused.json()["code"] == "already_claimed"
+
+    do_end_post(StaffPost.objects.get(user=cast.clerk, is_active=True), actor=TEST_ACTOR)
+
+    # Listed on the colleague's workbench with a button to take it over.
+    assert open_task(colleague, number)["id"] == task["id"]
+    page = colleague.get("/services/work/").content.decode()
+    assert "李四 已不在岗，可接办" in page
+    assert f'action="/services/work/{task["id"]}/claim/"' in page
+    taken = _ok(colleague.post(f"{URL}/tasks/{task['id']}/claim"))
+    assert taken["claimed_by"] == "周七"
+    accepted = _ok(
+        colleague.post(
+            f"{URL}/tasks/{task['id']}/complete", {"passed": True}, content_type="application/json"
+        )
+    )
+    assert accepted["state"] == "accepted"
