@@ -1369,6 +1369,12 @@ def do_reply_case(
         if locked.state == CaseState.ASSIGNED:
             # The department answers for a case once it has taken it on (签收).
             raise Conflict(_("请先签收该诉求，再答复。"), code="not_signed_for")
+        if locked.state == CaseState.REPLIED:
+            # A colleague answered first, or the same reply was sent again (a
+            # retry): said so, not as a transition the table lacks.
+            raise Conflict(_("该工单已答复，正在等待回访，无需重复答复。"), code="already_replied")
+        if locked.state == CaseState.CLOSED:
+            raise Conflict(_("该工单已办结，不能再答复。"), code="case_closed")
         _check_upheld_against(locked, enterprise)
         _move(locked, CaseState.REPLIED, "reply")
         score = score_reply(
@@ -1471,6 +1477,13 @@ def _rating_refused(case: Case) -> Conflict:
         return Conflict(_("该工单已办结，不能再评价。"), code="case_closed")
     if case.state == CaseState.MERGED:
         return Conflict(_("该诉求已合并到另一工单，请对该工单评价。"), code="case_merged")
+    if case.reopened:
+        # Rated 不满意 already (a second tap, another tab, the callback by
+        # telephone): the reply shown was rated, and the next one will be.
+        return Conflict(
+            _("该答复已评价为不满意，工单已重新办理；办理部门再次答复后可再评价。"),
+            code="already_rated",
+        )
     return Conflict(_("答复后才能评价。"), code="not_replied")
 
 

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Case as Choose
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -407,6 +408,17 @@ def _category_or_suggestion() -> Coalesce:
     return Coalesce(NullIf(F("category"), Value("")), F("predicted_category"))
 
 
+def _last_callback() -> Choose:
+    # A 不满意 that reopened the case is cleared from the case, whose next
+    # reply awaits a callback of its own (do_rate_case); until that callback
+    # (or if it never comes) the case's last word is still 不满意, and a
+    # satisfaction rate without it would read better than the callbacks did.
+    return Choose(
+        When(rating="", reopened=True, then=Value(Rating.UNSATISFIED.value)),
+        default=F("rating"),
+    )
+
+
 def overview(since: dt.datetime, until: dt.datetime, *, within: Q | None = None) -> Overview:
     """Return volumes by category, district, every day of the window and state, and the ratings.
 
@@ -453,10 +465,11 @@ def overview(since: dt.datetime, until: dt.datetime, *, within: Q | None = None)
         .values_list("state", "n")
     )
     ratings = dict(
-        cases.exclude(rating="")
-        .values_list("rating")
+        cases.annotate(callback=_last_callback())
+        .exclude(callback="")
+        .values_list("callback")
         .annotate(n=Count("pk"))
-        .values_list("rating", "n")
+        .values_list("callback", "n")
     )
     # The open and overdue cases are today's workload, whenever they came in:
     # a case left open for months must not drop out of a 30-day view.

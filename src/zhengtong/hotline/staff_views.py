@@ -42,6 +42,7 @@ from zhengtong.hotline.actions import (
     CaseInput,
     do_decide_extension,
     do_dispatch_case,
+    do_rate_case,
     do_recall_case,
     do_reply_case,
     do_request_extension,
@@ -58,6 +59,7 @@ from zhengtong.hotline.forms import (
     DecideExtensionForm,
     DispatchForm,
     ExtensionForm,
+    RatingForm,
     RecallForm,
     ReplyForm,
     ReturnForm,
@@ -293,11 +295,35 @@ def _queue_category(case: Case) -> str:
     return case.predicted_category
 
 
-def _suggested_department(case: Case) -> Department | None:
+def _suggested_department(
+    case: Case, history: Sequence[CaseEvent] | None = None
+) -> Department | None:
     """The department the rules give for the case's category (and topic) in its district."""
-    return routing.department_for(
+    found = routing.department_for(
         _queue_category(case), case.district_id or None, text=_message_text(case)
     )
+    return _unless_sent_back(
+        found, list(selectors.history_of(case)) if history is None else history
+    )
+
+
+def _unless_sent_back(
+    department: Department | None, history: Sequence[CaseEvent]
+) -> Department | None:
+    """The suggestion, unless that department returned the case or the centre recalled it.
+
+    A department that sent the case back said it is not theirs (or nobody
+    signed for it there): chosen in advance again, a hurried 派单 returns the
+    case to where it came back from. The dispatcher may still pick it.
+    """
+    if department is None:
+        return None
+    sent_back = {
+        event.department_id
+        for event in history
+        if event.kind in (EventKind.RETURNED, EventKind.RECALLED)
+    }
+    return None if department.pk in sent_back else department
 
 
 def _dispatch_form(
@@ -338,7 +364,8 @@ def _queue_row(
 ) -> QueueRow:
     clock = selectors.clock(case)
     if lookups is None:
-        lookups = _RowLookups(_suggested_department(case), list(selectors.history_of(case)))
+        history = list(selectors.history_of(case))
+        lookups = _RowLookups(_suggested_department(case, history), history)
     suggested = lookups.suggested
     made = form or _dispatch_form(
         case, categories, suggested=suggested, departments=lookups.departments
@@ -362,10 +389,14 @@ def _queue_rows(cases: Sequence[Case], categories: list[str]) -> list[QueueRow]:
     histories = selectors.histories_of(cases)
     rows = []
     for case in cases:
-        suggested = rules.department_for(
-            _queue_category(case), case.district_id or None, _message_text(case)
+        history = histories.get(case.pk, [])
+        suggested = _unless_sent_back(
+            rules.department_for(
+                _queue_category(case), case.district_id or None, _message_text(case)
+            ),
+            history,
         )
-        lookups = _RowLookups(suggested, histories.get(case.pk, []), departments)
+        lookups = _RowLookups(suggested, history, departments)
         rows.append(_queue_row(case, categories, lookups=lookups))
     return rows
 
@@ -700,7 +731,7 @@ def _stored_score(case: Case) -> dict[str, Any] | None:
     }
 
 
-CASE_ACTIONS = ("sign", "return", "extension", "reply", "dispatch", "recall")
+CASE_ACTIONS = ("sign", "return", "extension", "reply", "dispatch", "recall", "rate")
 
 
 def _run_case_action(
@@ -709,8 +740,8 @@ def _run_case_action(
     """Run the posted step; return the success message, or None when the form has errors."""
     departments = handling_department_ids(user)
     actor = actor_of(user)
-    if action == "recall":
-        # The centre's step: anyone else is refused before the form is read.
+    if action in ("recall", "rate"):
+        # The centre's steps: anyone else is refused before the form is read.
         require(user, DISPATCH)
     if form is not None and not form.is_valid():
         return None
@@ -747,6 +778,9 @@ def _run_case_action(
         if action == "recall":
             do_recall_case(case, data["reason"], actor=actor)
             return _("已撤回，工单回到待派单队列，请重新派单。")
+        if action == "rate":
+            rated = do_rate_case(case, data["rating"], actor=actor, comment=data["comment"])
+            return _callback_recorded(rated)
     except ZhengtongError as error:
         refuse_on(error)
         taken = _taken_already(case, action, data) if error.status == 409 else None
@@ -760,6 +794,12 @@ def _run_case_action(
         apply_errors(form, error)
         return None
     raise Http404
+
+
+def _callback_recorded(case: Case) -> str:
+    if case.state == CaseState.HANDLING:
+        return _("已记录回访评价：不满意。工单已重新交办理部门办理。")
+    return _("已记录回访评价，工单已办结。")
 
 
 def _taken_already(case: Case, action: str, data: dict[str, Any]) -> str | None:
@@ -789,6 +829,15 @@ def _taken_already(case: Case, action: str, data: dict[str, Any]) -> str | None:
     ):
         # Dispatched to this department by this click's twin or a colleague.
         return _("已派单。")
+    if action == "rate":
+        rated = selectors.last_event(fresh, EventKind.RATED)
+        if (
+            rated is not None
+            and (rated.data or {}).get("rating") == data.get("rating")
+            and rated.note == str(data.get("comment", "")).strip()
+        ):
+            # Recorded by this click's twin: answered as the first click was.
+            return _callback_recorded(fresh)
     if action == "extension":
         pending = fresh.extensions.filter(state=ExtensionState.PENDING).first()
         if (
@@ -828,6 +877,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     forms_: dict[str, forms.Form] = {
         "return": ReturnForm(posted if action == "return" else None, prefix="return"),
         "recall": RecallForm(posted if action == "recall" else None, prefix="recall"),
+        "rate": _callback_form(posted if action == "rate" else None),
         "extension": ExtensionForm(posted if action == "extension" else None, prefix="extension"),
         "reply": ReplyForm(posted if action == "reply" else None, prefix="reply"),
         "dispatch": _dispatch_form(
@@ -867,6 +917,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "extension": handles and open_for_department and pending is None,
         "dispatch": case.state == CaseState.DISPATCHING and has_permission(user, DISPATCH),
         "recall": case.state == CaseState.ASSIGNED and has_permission(user, DISPATCH),
+        # The callback (回访): the centre records what the citizen said on the telephone.
+        "rate": case.state == CaseState.REPLIED and has_permission(user, DISPATCH),
     }
     unsent = (
         unsent_form(forms_[action])
@@ -913,6 +965,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "urge_key": new_form_key(),
         # Until the department signs for it, the centre may take the case back.
         "may_recall": offered["recall"],
+        "may_record_callback": offered["rate"],
+        "rate_form": forms_["rate"],
         "unsent": unsent,
         "return_form": forms_["return"],
         "recall_form": forms_["recall"],
@@ -924,6 +978,14 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "nav": hotline_nav(user, ""),
     }
     return render(request, "hotline/case.html", context, status=status)
+
+
+def _callback_form(data: Any) -> RatingForm:
+    """The citizen's rating form, for the dispatcher who asks them on the telephone."""
+    form = RatingForm(data, prefix="rate")
+    form.fields["rating"].label = _("诉求人对办理结果的评价")
+    form.fields["comment"].label = _("诉求人意见（选填）")
+    return form
 
 
 # The department's steps whose form holds text worth keeping.

@@ -50,3 +50,22 @@ def test_the_second_reply_is_not_shown_as_rated_before_its_callback(cast: Hotlin
 
     closed = ok(post(citizen, f"/cases/{number}/rating", {"rating": "satisfied"}))
     assert (closed["state"], closed["rating"]) == ("closed", "satisfied")
+
+
+def test_a_second_rating_of_the_reopened_reply_says_it_was_rated(cast: HotlineCast) -> None:
+    citizen = as_user(cast.zhangsan)
+    created = submit(citizen)
+    number, code = created["number"], created["tracking_code"]
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{number}/sign"))
+    ok(post(handler, f"/cases/{number}/reply", {"reply": REPLY}))
+    ok(post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"}))
+
+    # The app's request retried, or a second tab: not "rate after the reply",
+    # which the citizen, looking at the reply, cannot make sense of.
+    again = post(citizen, f"/cases/{number}/rating", {"rating": "unsatisfied"})
+    assert (again.status_code, again.json()["code"]) == (409, "already_rated")
+    page = Client().post(f"/hotline/track/{code}/", {"rating": "basically", "comment": "还行"})
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert "该答复已评价为不满意，工单已重新办理" in text and "答复后才能评价" not in text

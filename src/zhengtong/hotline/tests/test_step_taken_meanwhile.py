@@ -84,9 +84,26 @@ def test_a_reply_refused_because_a_colleague_replied_first_says_so_and_keeps_the
     )
     assert page.status_code == 400
     html = page.content.decode()
-    assert "工单当前的状态不允许此操作。" in html
+    assert "该工单已答复，正在等待回访，无需重复答复。" in html
+    assert "工单当前的状态不允许此操作。" not in html
     assert REPLY in html
     assert Case.objects.get(pk=case.pk).reply == "已处理。"
+
+
+def test_a_reply_sent_again_through_the_api_is_refused_as_answered(cast: HotlineCast) -> None:
+    # A department system retrying a reply whose answer it never got, or a
+    # colleague's reply after the case was answered: each told why, with a code
+    # of its own, as 签收 and 派单 are.
+    case = _handled_case(cast)
+    handler = _as(cast.chenhuan)
+    url = f"/api/hotline/cases/{case.number}/reply"
+    assert handler.post(url, {"reply": REPLY}, content_type="application/json").status_code == 200
+    again = handler.post(url, {"reply": REPLY}, content_type="application/json")
+    assert (again.status_code, again.json()["code"]) == (409, "already_replied")
+    assert again.json()["message"] == "该工单已答复，正在等待回访，无需重复答复。"
+    do_rate_case(Case.objects.get(pk=case.pk), Rating.SATISFIED, actor=TEST_ACTOR)
+    closed = handler.post(url, {"reply": REPLY}, content_type="application/json")
+    assert (closed.status_code, closed.json()["code"]) == (409, "case_closed")
 
 
 def test_an_extension_refused_because_a_colleague_asked_first_says_so_and_keeps_the_reason(
