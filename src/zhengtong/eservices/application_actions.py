@@ -2062,6 +2062,12 @@ def do_rate_application(
         raise _refuse(_("请选择评价等级。"), "invalid_level", field="level")
     cleaned_tags = _checked_tags(tags)
     comment = _clean_note(comment, required=False, field="comment")
+    if level <= BAD_RATING and not cleaned_tags and not comment:
+        # A 差评 opens a rectification: without a tag or a word the department
+        # would have to answer a complaint that says nothing it could put right.
+        raise _refuse(
+            _("差评请选择问题标签或填写意见，以便部门整改。"), "reason_required", field="comment"
+        )
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):

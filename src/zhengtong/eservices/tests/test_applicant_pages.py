@@ -467,7 +467,9 @@ def test_messages_and_timeline_notes_are_shown_in_the_readers_language(
     application.refresh_from_db()
     assert application.licence is not None
     licence = application.licence.number
-    rated = http.post(f"{MINE}{application.number}/", {"action": "rate", "level": "2"})
+    rated = http.post(
+        f"{MINE}{application.number}/", {"action": "rate", "level": "2", "comment": "等了很久"}
+    )
     assert rated.status_code == 302
     stored = Notification.objects.filter(user=cast.applicant).latest("created_at").text
     assert f"已核发电子证照 {licence}。" in stored  # the platform's language, whoever reads
@@ -605,3 +607,17 @@ def test_a_refused_promise_shows_the_date_typed(cast: ApplicationsCast) -> None:
 
     assert "承诺补交日期应在今后90天以内。" in html
     assert f'name="promised_on-{rules.pk}" form="apply-form" value="{too_late}"' in html
+
+
+def test_a_bad_rating_without_a_reason_is_refused_on_the_page(
+    cast: ApplicationsCast,
+) -> None:
+    http = logged_in(cast.applicant)
+    application = start(http, cast)
+    provide_materials(http, cast, draft_url(cast, application), promise=False)
+    response = http.post(draft_url(cast, application), form_post(AUTOMATIC_FORM, "submit"))
+    assert response.status_code == 302
+    refused = http.post(f"{MINE}{application.number}/", {"action": "rate", "level": "2"})
+    assert refused.status_code == 400
+    assert "差评请选择问题标签或填写意见，以便部门整改。" in refused.content.decode()
+    assert not application.ratings.exists()

@@ -1011,3 +1011,25 @@ def test_a_date_field_takes_only_the_year_month_day_it_asks_for(cast: Applicatio
     created = saved("2026-03-01")
     assert created.status_code == 201, created.content.decode()
     assert created.json()["form_data"]["opened_on"] == "2026-03-01"
+
+
+def test_a_bad_rating_needs_a_tag_or_a_comment_for_the_department_to_act_on(
+    cast: ApplicationsCast,
+) -> None:
+    application = approved(cast)
+    applicant = logged_in(cast.applicant)
+    refused = applicant.post(
+        f"{URL}/{application.number}/ratings", {"level": 2}, content_type="application/json"
+    )
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["code"] == "reason_required"
+    assert refused.json()["detail"]["field"] == "comment"
+    assert not Rating.objects.filter(application=application).exists()
+    # A good rating needs no reason; a bad one with a tag alone is taken.
+    tagged = applicant.post(
+        f"{URL}/{application.number}/ratings",
+        {"level": 1, "tags": ["long_wait"]},
+        content_type="application/json",
+    )
+    assert tagged.status_code == 201, tagged.content
+    assert tagged.json()["rectification_id"] is not None
