@@ -233,20 +233,31 @@ def test_an_invalid_filter_is_named_and_the_query_still_applies(
 # 6. The detail page shows a retired related entry as such.
 
 
-def test_the_detail_page_shows_a_retired_related_entry_marked_as_retired(
-    cast: CatalogCast,
-) -> None:
+def _entry_relating_to_a_retired_one(cast: CatalogCast, *others: str) -> Resource:
+    """An entry naming as related 旧信用信息 (retired) and the published entries ``others``."""
     old = publish(
         actions.do_create_resource(
             cast.market, resource_input("104000000/000001", name="旧信用信息"), actor=TEST_ACTOR
         )
     )
     actions.do_retire_resource(old, "已被取代", actor=TEST_ACTOR)
-    entry = publish(
+    codes = [old.code]
+    for n, name in enumerate(others, start=2):
+        made = actions.do_create_resource(
+            cast.market, resource_input(f"104000000/00000{n}", name=name), actor=TEST_ACTOR
+        )
+        codes.append(publish(made).code)
+    return publish(
         actions.do_create_resource(
-            cast.market, replace(ENTERPRISE, related=[old.code]), actor=TEST_ACTOR
+            cast.market, replace(ENTERPRISE, related=codes), actor=TEST_ACTOR
         )
     )
+
+
+def test_the_detail_page_shows_a_retired_related_entry_marked_as_retired(
+    cast: CatalogCast,
+) -> None:
+    entry = _entry_relating_to_a_retired_one(cast)
     page = Client().get(f"/catalog/resource/{entry.slug}/").content.decode()
     assert "旧信用信息" in page
     assert "旧信用信息</a>（已下架）" in page
@@ -255,22 +266,7 @@ def test_the_detail_page_shows_a_retired_related_entry_marked_as_retired(
 def test_the_english_detail_page_writes_related_entries_with_english_punctuation(
     cast: CatalogCast,
 ) -> None:
-    old = publish(
-        actions.do_create_resource(
-            cast.market, resource_input("104000000/000001", name="旧信用信息"), actor=TEST_ACTOR
-        )
-    )
-    actions.do_retire_resource(old, "已被取代", actor=TEST_ACTOR)
-    other = publish(
-        actions.do_create_resource(
-            cast.market, resource_input("104000000/000002", name="新信用信息"), actor=TEST_ACTOR
-        )
-    )
-    entry = publish(
-        actions.do_create_resource(
-            cast.market, replace(ENTERPRISE, related=[old.code, other.code]), actor=TEST_ACTOR
-        )
-    )
+    entry = _entry_relating_to_a_retired_one(cast, "新信用信息")
     page = (
         Client(headers={"accept-language": "en"})
         .get(f"/catalog/resource/{entry.slug}/")
