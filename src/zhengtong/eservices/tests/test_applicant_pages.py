@@ -455,16 +455,22 @@ def test_my_applications_page_shows_my_messages_and_marks_them_read(
     assert number in notice.text
 
 
-def test_messages_and_timeline_notes_are_shown_in_the_readers_language(
-    cast: ApplicationsCast,
-) -> None:
-    """What the platform wrote is stored in Chinese and shown to an English reader in English."""
-    http = logged_in(cast.applicant)
+def approved_online(http: Client, cast: ApplicationsCast) -> Application:
+    """An application of the applicant's, approved at once (秒批) on submission from the page."""
     application = start(http, cast)
     provide_materials(http, cast, draft_url(cast, application), promise=False)
     response = http.post(draft_url(cast, application), form_post(AUTOMATIC_FORM, "submit"))
     assert response.status_code == 302
     application.refresh_from_db()
+    return application
+
+
+def test_messages_and_timeline_notes_are_shown_in_the_readers_language(
+    cast: ApplicationsCast,
+) -> None:
+    """What the platform wrote is stored in Chinese and shown to an English reader in English."""
+    http = logged_in(cast.applicant)
+    application = approved_online(http, cast)
     assert application.licence is not None
     licence = application.licence.number
     rated = http.post(
@@ -613,10 +619,7 @@ def test_a_bad_rating_without_a_reason_is_refused_on_the_page(
     cast: ApplicationsCast,
 ) -> None:
     http = logged_in(cast.applicant)
-    application = start(http, cast)
-    provide_materials(http, cast, draft_url(cast, application), promise=False)
-    response = http.post(draft_url(cast, application), form_post(AUTOMATIC_FORM, "submit"))
-    assert response.status_code == 302
+    application = approved_online(http, cast)
     refused = http.post(f"{MINE}{application.number}/", {"action": "rate", "level": "2"})
     assert refused.status_code == 400
     assert "差评请选择问题标签或填写意见，以便部门整改。" in refused.content.decode()
