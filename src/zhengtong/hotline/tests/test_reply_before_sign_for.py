@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.hotline.actions import CaseInput, do_submit_case
 from zhengtong.hotline.models import Case
-from zhengtong.hotline.states import CaseState, Channel
-from zhengtong.hotline.tests.api_calls import POLLUTION, as_user, ok, post
-from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
+from zhengtong.hotline.states import CaseState
+from zhengtong.hotline.tests.api_calls import as_user, ok, post
+from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast
+from zhengtong.hotline.tests.test_sign_for_twice import assigned_pollution_case
 from zhengtong.ledger.models import LedgerEntry
 
 REPLY = "您好，您反映的化工厂夜间排放废气问题已收悉，我局已派员现场核查并责令整改，请您放心。"
@@ -24,18 +23,8 @@ def cast(db: None) -> HotlineCast:
     return make_hotline_cast()
 
 
-def _assigned_case(cast: HotlineCast) -> Case:
-    train_active_model()
-    case = do_submit_case(
-        CaseInput(content=POLLUTION, channel=Channel.PHONE, contact_phone="13900003333"),
-        actor=TEST_ACTOR,
-    )
-    assert (case.state, case.department) == (CaseState.ASSIGNED, cast.furong_environment)
-    return case
-
-
 def test_the_api_refuses_a_reply_before_the_sign_for_as_not_signed_for(cast: HotlineCast) -> None:
-    case = _assigned_case(cast)
+    case = assigned_pollution_case(cast)
     refused = ok(post(as_user(cast.chenhuan), f"/cases/{case.number}/reply", {"reply": REPLY}), 409)
     assert refused["code"] == "not_signed_for"
     assert refused["message"] == "请先签收该诉求，再答复。"
@@ -44,7 +33,7 @@ def test_the_api_refuses_a_reply_before_the_sign_for_as_not_signed_for(cast: Hot
 
 
 def test_the_case_page_asks_to_sign_for_the_case_first(cast: HotlineCast) -> None:
-    case = _assigned_case(cast)
+    case = assigned_pollution_case(cast)
     response = as_user(cast.chenhuan).post(
         f"/hotline/cases/{case.number}/", {"action": "reply", "reply-reply": REPLY}
     )

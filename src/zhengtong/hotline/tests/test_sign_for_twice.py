@@ -23,7 +23,8 @@ def cast(db: None) -> HotlineCast:
     return make_hotline_cast()
 
 
-def _assigned_case(cast: HotlineCast) -> Case:
+def assigned_pollution_case(cast: HotlineCast) -> Case:
+    """A phone message about pollution, routed at once to 芙蓉区's environment bureau."""
     train_active_model()
     case = do_submit_case(
         CaseInput(content=POLLUTION, channel=Channel.PHONE, contact_phone="13900003333"),
@@ -34,7 +35,7 @@ def _assigned_case(cast: HotlineCast) -> Case:
 
 
 def test_a_sign_for_clicked_twice_is_answered_as_signed_both_times(cast: HotlineCast) -> None:
-    case = _assigned_case(cast)
+    case = assigned_pollution_case(cast)
     handler = Client()
     handler.force_login(cast.chenhuan)
     form = {"action": "sign"}
@@ -48,7 +49,7 @@ def test_a_sign_for_clicked_twice_is_answered_as_signed_both_times(cast: Hotline
 
 
 def test_the_api_refuses_a_second_sign_for_as_already_signed(cast: HotlineCast) -> None:
-    case = _assigned_case(cast)
+    case = assigned_pollution_case(cast)
     handler = as_user(cast.chenhuan)
     ok(post(handler, f"/cases/{case.number}/sign"))
     refused = ok(post(handler, f"/cases/{case.number}/sign"), 409)
