@@ -46,7 +46,7 @@ from zhengtong.exchange.selectors import (
     grant_status,
 )
 from zhengtong.exchange.tasks import queue_quality_measurement
-from zhengtong.exchange.upstream import UpstreamConfig
+from zhengtong.exchange.upstream import UpstreamConfig, address_problem
 from zhengtong.identity.models import SystemClient
 from zhengtong.ledger.actions import record_entry
 
@@ -975,6 +975,10 @@ def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
 
 # --- Proxied datasets --------------------------------------------------------------
 
+# The longest wait for a department's API, per timeout and for a whole batch
+# (the page's 批量查询时限 has the same bound).
+MAX_UPSTREAM_SECONDS = 300.0
+
 
 def do_register_proxied_dataset(
     resource: Resource,
@@ -1023,12 +1027,44 @@ def do_register_proxied_dataset(
                 code="invalid_upstream",
                 detail={"field": name, "reason": f"{name} must be a finite number of seconds"},
             )
+        if seconds > MAX_UPSTREAM_SECONDS:
+            # Each look-up holds a server worker while it waits: a department
+            # API allowed hours would take the workers of every other call.
+            raise InvalidInput(
+                gettext_lazy("上游接口配置有误。"),
+                code="invalid_upstream",
+                detail={
+                    "field": name,
+                    "reason": f"{name} must be at most {MAX_UPSTREAM_SECONDS:g} seconds",
+                },
+            )
     if any(ch in auth_header for ch in "\r\n"):
         # A line break in a header value would end the header there.
         raise InvalidInput(
             gettext_lazy("上游接口配置有误。"),
             code="invalid_upstream",
             detail={"field": "auth_header", "reason": "auth_header holds a line break"},
+        )
+    if auth_header.strip(" \t") != auth_header or any(
+        not (" " <= ch <= "~" or ch == "\t") for ch in auth_header
+    ):
+        # A header value is sent as ASCII, and one with white space at either
+        # end is refused by the HTTP client: every look-up would then fail,
+        # as a server error or as if the department's system were down.
+        raise InvalidInput(
+            gettext_lazy("上游接口配置有误。"),
+            code="invalid_upstream",
+            detail={
+                "field": "auth_header",
+                "reason": "auth_header must be printable ASCII with no white space at either end",
+            },
+        )
+    problem = address_problem(base_url, path_template)
+    if problem is not None:
+        raise InvalidInput(
+            gettext_lazy("上游接口配置有误。"),
+            code="invalid_upstream",
+            detail={"field": problem[0], "reason": problem[1]},
         )
     try:
         UpstreamConfig(

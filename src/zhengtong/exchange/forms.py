@@ -13,6 +13,7 @@ from zhengtong.exchange.actions import (
     MAX_DURATION_DAYS,
     MAX_EXPECTED_PER_DAY,
     MAX_RATE_PER_MINUTE,
+    MAX_UPSTREAM_SECONDS,
     ApplicationInput,
 )
 from zhengtong.exchange.rows import read_csv, read_xlsx
@@ -200,7 +201,7 @@ class RegisterProxiedForm(RegisterDatasetForm):
         label=_("批量查询时限（秒）"),
         initial=20.0,
         min_value=1.0,
-        max_value=300.0,
+        max_value=MAX_UPSTREAM_SECONDS,
         help_text=_("一次批量查询最长可用的时间。"),
     )
 

@@ -169,6 +169,33 @@ class UpstreamConfig:
         return self.name or urlsplit(self.base_url).netloc
 
 
+def address_problem(base_url: str, path_template: str) -> tuple[str, str] | None:
+    """What is wrong with an upstream's address beyond what the config refuses, or ``None``.
+
+    Returns the setting at fault and the reason. Checked when a department
+    registers its API: urlsplit takes these, but httpx fails every call to
+    them (some as server errors), and a password in the address would be shown
+    with it and kept in the ledger for good.
+    """
+    parts = urlsplit(base_url)
+    if not parts.hostname or _unsendable(base_url):
+        return "base_url", "base_url must name a host and hold no spaces or control characters"
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        return "base_url", "base_url has an invalid port"
+    if "@" in parts.netloc:
+        return "base_url", "base_url must not carry a user name or password; use auth_header"
+    if _unsendable(path_template):
+        return "path_template", "path_template must hold no spaces or control characters"
+    return None
+
+
+def _unsendable(text: str) -> bool:
+    """Whether an address holds white space or control characters, which no request may."""
+    return any(ch.isspace() or not ch.isprintable() for ch in text)
+
+
 # ---------------------------------------------------------------------------
 # Circuit breaker
 

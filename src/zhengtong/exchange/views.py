@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from zhengtong.catalog.access import access_resource_by_code, editable_departments, may_edit
@@ -454,10 +454,17 @@ def _revoke_again(request: HttpRequest, user: User, pk: int) -> HttpResponse:
 
 # Why a department API's settings were refused, in the officer's words: the
 # action's reason is for developers (the API returns it in detail.reason).
+# Lazy: translated when shown, in the officer's language, not once at import.
 _UPSTREAM_PROBLEMS = {
-    "base_url": _("接口地址须为完整的 http 或 https 地址，不含查询参数，且不超过 300 个字符。"),
-    "path_template": _("路径模板须以 / 开头，并含且只含一个 {key}。"),
-    "auth_header": _("接口凭据不能换行，且不超过 500 个字符。"),
+    "base_url": gettext_lazy(
+        "接口地址须为完整的 http 或 https 地址，不含空格、用户名和密码、查询参数，"
+        "且不超过 300 个字符。"
+    ),
+    "path_template": gettext_lazy("路径模板须以 / 开头，并含且只含一个 {key}。"),
+    "auth_header": gettext_lazy(
+        "接口凭据只能含英文字母、数字、空格和英文符号，首尾不能有空格，不能换行，"
+        "且不超过 500 个字符。"
+    ),
 }
 
 

@@ -135,6 +135,57 @@ def test_a_refused_api_setting_is_explained_and_the_credential_not_sent_back(
     assert not ProxiedDataset.objects.exists()
 
 
+def test_a_refused_api_setting_is_explained_in_the_officers_language(
+    cast: ExchangeCast,
+) -> None:
+    publish(cast, resource_input(CODE))
+    officer = logged_in(cast.catalog.officer)
+    # The Chinese page first: the explanations were translated once, in the
+    # language of whichever request came first, and kept for everyone.
+    chinese = _connect(officer, **{"proxied-path_template": "/enterprises"}).content.decode()
+    assert "路径模板须以 / 开头，并含且只含一个 {key}。" in chinese
+    form = {
+        "serve": "proxied",
+        "proxied-key_item_code": "uscc",
+        "proxied-base_url": "http://127.0.0.1:9",
+        "proxied-path_template": "/enterprises",
+        "proxied-max_concurrency": "4",
+        "proxied-batch_deadline": "15",
+    }
+    english = officer.post(
+        f"/exchange/datasets/{SLUG}/", form, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "The path template must start with / and hold {key} exactly once." in english
+    assert "路径模板须以" not in english
+
+
+def test_a_credential_no_request_can_carry_is_refused_with_the_reason(
+    cast: ExchangeCast,
+) -> None:
+    publish(cast, resource_input(CODE))
+    officer = logged_in(cast.catalog.officer)
+    for credential in ("Bearer 部门密钥", "Bearer upstream-secret "):
+        answer = _connect(officer, **{"proxied-auth_header": credential})
+        assert answer.status_code == 200
+        page = answer.content.decode()
+        assert "接口凭据只能含英文字母、数字、空格和英文符号，首尾不能有空格" in page
+        assert credential not in page
+    assert not ProxiedDataset.objects.exists()
+
+
+def test_an_address_no_request_can_reach_is_refused_with_the_reason(
+    cast: ExchangeCast,
+) -> None:
+    publish(cast, resource_input(CODE))
+    officer = logged_in(cast.catalog.officer)
+    for address in ("http://127.0.0.1:port", "http://scjg:secret@127.0.0.1:9"):
+        answer = _connect(officer, **{"proxied-base_url": address})
+        assert answer.status_code == 200
+        assert "不含空格、用户名和密码、查询参数" in answer.content.decode()
+    assert not ProxiedDataset.objects.exists()
+    assert not LedgerEntry.objects.filter(action="exchange.register_proxied_dataset").exists()
+
+
 def test_the_data_bureau_sees_no_api_form_and_cannot_post_one(cast: ExchangeCast) -> None:
     publish(cast, resource_input(CODE))
     bureau = logged_in(cast.catalog.bureau)

@@ -117,10 +117,25 @@ def test_only_the_provider_departments_own_officers_register_it(
         ({"path_template": "/enterprises"}, None),
         ({"auth_header": "Bearer x\r\nX-Admin: 1"}, "auth_header"),
         ({"auth_header": "x" * 501}, "auth_header"),
+        # Each of these was kept, and then every look-up failed: a server
+        # error, or upstream_unavailable as if the department's system were down.
+        ({"auth_header": "Bearer 部门密钥"}, "auth_header"),
+        ({"auth_header": "Bearer upstream-secret "}, "auth_header"),
+        ({"base_url": "http://127.0.0.1:port"}, "base_url"),
+        ({"base_url": "http://127.0.0.1:99999"}, "base_url"),
+        ({"base_url": "http://api.example .gov.cn"}, "base_url"),
+        ({"base_url": "http://:8080"}, "base_url"),
+        ({"path_template": "/enterprises/{key}\x7f"}, "path_template"),
+        # Shown with the address and kept in the ledger for good.
+        ({"base_url": "http://scjg:secret@api.example.gov.cn"}, "base_url"),
         ({"connect_timeout": 0}, None),
         ({"max_concurrency": 0}, None),
         ({"max_concurrency": 65}, None),
         ({"batch_deadline": -1}, None),
+        # A look-up waiting hours holds a server worker all that time.
+        ({"read_timeout": 86_400}, "read_timeout"),
+        ({"total_timeout": 3_600}, "total_timeout"),
+        ({"batch_deadline": 301}, "batch_deadline"),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason(
