@@ -4,7 +4,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -980,25 +980,39 @@ def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
 MAX_UPSTREAM_SECONDS = 300.0
 
 
-def do_register_proxied_dataset(
-    resource: Resource,
-    key_item_code: str,
-    base_url: str,
-    *,
-    actor: Actor,
-    path_template: str = "/{key}",
-    auth_header: str = "",
-    timeouts: tuple[float, float, float] = (2.0, 5.0, 10.0),
-    max_retries: int = 2,
-    max_concurrency: int = 8,
-    batch_deadline: float = 20.0,
-) -> ProxiedDataset:
-    """Serve a published resource from the provider's own HTTP API instead of a copy.
+@dataclass(frozen=True)
+class UpstreamSettings:
+    """How the exchange calls a department's API for a proxied dataset."""
 
-    ``max_concurrency`` is how many keys of a batch look-up are asked at once
-    (1 asks them one after another), ``batch_deadline`` the seconds a whole
-    batch may take.
-    """
+    base_url: str
+    path_template: str = "/{key}"
+    auth_header: str = ""
+    timeouts: tuple[float, float, float] = (2.0, 5.0, 10.0)
+    max_retries: int = 2
+    max_concurrency: int = 8
+    batch_deadline: float = 20.0
+
+    def ledger_data(self) -> dict[str, Any]:
+        """The settings as the ledger keeps them: never the credential."""
+        return {
+            "base_url": self.base_url,
+            "path_template": self.path_template,
+            "timeouts": list(self.timeouts),
+            "max_retries": self.max_retries,
+            "max_concurrency": self.max_concurrency,
+            "batch_deadline": self.batch_deadline,
+        }
+
+
+def _check_upstream_settings(upstream: UpstreamSettings) -> None:
+    """Refuse settings no call could be made with (``invalid_upstream``, naming the field)."""
+    base_url, path_template, auth_header = (
+        upstream.base_url,
+        upstream.path_template,
+        upstream.auth_header,
+    )
+    timeouts, max_retries = upstream.timeouts, upstream.max_retries
+    max_concurrency, batch_deadline = upstream.max_concurrency, upstream.batch_deadline
     connect, read, total = timeouts
     # The columns' widths: a longer value would fail at the database (on
     # PostgreSQL) instead of being refused here with the field named.
@@ -1083,6 +1097,38 @@ def do_register_proxied_dataset(
             code="invalid_upstream",
             detail={"reason": str(error)},
         ) from None
+
+
+def do_register_proxied_dataset(
+    resource: Resource,
+    key_item_code: str,
+    base_url: str,
+    *,
+    actor: Actor,
+    path_template: str = "/{key}",
+    auth_header: str = "",
+    timeouts: tuple[float, float, float] = (2.0, 5.0, 10.0),
+    max_retries: int = 2,
+    max_concurrency: int = 8,
+    batch_deadline: float = 20.0,
+) -> ProxiedDataset:
+    """Serve a published resource from the provider's own HTTP API instead of a copy.
+
+    ``max_concurrency`` is how many keys of a batch look-up are asked at once
+    (1 asks them one after another), ``batch_deadline`` the seconds a whole
+    batch may take.
+    """
+    upstream = UpstreamSettings(
+        base_url=base_url,
+        path_template=path_template,
+        auth_header=auth_header,
+        timeouts=timeouts,
+        max_retries=max_retries,
+        max_concurrency=max_concurrency,
+        batch_deadline=batch_deadline,
+    )
+    _check_upstream_settings(upstream)
+    connect, read, total = timeouts
     with transaction.atomic(durable=True):
         locked = Resource.objects.select_for_update().get(pk=resource.pk)
         if locked.state != ResourceState.PUBLISHED:
@@ -1121,15 +1167,76 @@ def do_register_proxied_dataset(
             action="exchange.register_proxied_dataset",
             subject_type="exchange.ProxiedDataset",
             subject_id=proxied.pk,
-            data={
-                "resource": locked.code,
-                "key_item": key_item_code,
-                "base_url": base_url,
-                "path_template": path_template,
-                "timeouts": [connect, read, total],
-                "max_retries": max_retries,
-                "max_concurrency": max_concurrency,
-                "batch_deadline": batch_deadline,
-            },
+            data={"resource": locked.code, "key_item": key_item_code, **upstream.ledger_data()},
         )
     return proxied
+
+
+# Settings a department may change once its API is connected; the key item is
+# what its records are found by, and stays.
+_CHANGEABLE = (
+    "base_url",
+    "path_template",
+    "auth_header",
+    "timeouts",
+    "max_retries",
+    "max_concurrency",
+    "batch_deadline",
+)
+
+
+def upstream_settings_of(proxied: ProxiedDataset) -> UpstreamSettings:
+    return UpstreamSettings(
+        base_url=proxied.base_url,
+        path_template=proxied.path_template,
+        auth_header=proxied.auth_header,
+        timeouts=(proxied.connect_timeout, proxied.read_timeout, proxied.total_timeout),
+        max_retries=proxied.max_retries,
+        max_concurrency=proxied.max_concurrency,
+        batch_deadline=proxied.batch_deadline,
+    )
+
+
+def do_change_proxied_dataset(
+    proxied: ProxiedDataset, changes: Mapping[str, Any], *, actor: Actor
+) -> ProxiedDataset:
+    """Change how the exchange calls the department's API (a moved address, a new credential).
+
+    ``changes`` holds the settings to change (names as in ``UpstreamSettings``;
+    the others stay). The next look-up uses the new settings.
+    """
+    unknown = sorted(set(changes) - set(_CHANGEABLE))
+    if unknown:
+        raise InvalidInput(
+            gettext_lazy("上游接口配置有误。"),
+            code="invalid_upstream",
+            detail={"field": unknown[0], "reason": f"{unknown[0]} cannot be changed"},
+        )
+    with transaction.atomic(durable=True):
+        locked = ProxiedDataset.objects.select_for_update().get(pk=proxied.pk)
+        before = upstream_settings_of(locked)
+        after = replace(before, **changes)
+        _check_upstream_settings(after)
+        changed = [name for name in _CHANGEABLE if getattr(after, name) != getattr(before, name)]
+        if not changed:
+            return locked
+        locked.base_url = after.base_url
+        locked.path_template = after.path_template
+        locked.auth_header = after.auth_header
+        locked.connect_timeout, locked.read_timeout, locked.total_timeout = after.timeouts
+        locked.max_retries = after.max_retries
+        locked.max_concurrency = after.max_concurrency
+        locked.batch_deadline = after.batch_deadline
+        locked.save()
+        record_entry(
+            actor=actor,
+            action="exchange.change_proxied_dataset",
+            subject_type="exchange.ProxiedDataset",
+            subject_id=locked.pk,
+            data={
+                "resource": proxied.resource.code,
+                "changed": changed,
+                **after.ledger_data(),
+            },
+        )
+    return locked

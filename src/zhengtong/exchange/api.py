@@ -69,6 +69,7 @@ from zhengtong.exchange.schemas import (
     GrantOut,
     LoadReportOut,
     LookUpIn,
+    ProxiedDatasetChangeIn,
     ProxiedDatasetIn,
     ProxiedDatasetOut,
     PushRecordsIn,
@@ -188,6 +189,48 @@ def register_proxied_dataset(
         batch_deadline=payload.batch_deadline,
     )
     return Status(201, proxied_out(proxied))
+
+
+@router.patch(
+    "/proxied-datasets/{slug}", response={200: ProxiedDatasetOut, **ERRORS}, auth=session_auth
+)
+def change_proxied_dataset(
+    request: HttpRequest, slug: str, payload: ProxiedDatasetChangeIn
+) -> ProxiedDatasetOut:
+    """Change how the exchange calls your department's API: a moved address, a new credential.
+
+    Only the settings sent change; ``auth_header`` left out keeps the
+    credential, ``""`` removes it. The key item stays. Checked as at
+    registration (400 ``invalid_upstream``); the next look-up uses them.
+    """
+    proxied = access_proxied_dataset_by_code(request.user, slug)
+    sent = payload.dict(exclude_unset=True)
+    if any(value is None for value in sent.values()):
+        raise InvalidInput(
+            _("上游接口配置有误。"),
+            code="invalid_upstream",
+            detail={"reason": "a setting sent may not be null; leave it out to keep it"},
+        )
+    changes: dict[str, Any] = {
+        name: sent[name]
+        for name in (
+            "base_url",
+            "path_template",
+            "auth_header",
+            "max_retries",
+            "max_concurrency",
+            "batch_deadline",
+        )
+        if name in sent
+    }
+    timeouts = ("connect_timeout", "read_timeout", "total_timeout")
+    if any(name in sent for name in timeouts):
+        current = (proxied.connect_timeout, proxied.read_timeout, proxied.total_timeout)
+        changes["timeouts"] = tuple(
+            sent.get(name, value) for name, value in zip(timeouts, current, strict=True)
+        )
+    changed = actions.do_change_proxied_dataset(proxied, changes, actor=actor_of(request.user))
+    return proxied_out(changed)
 
 
 @router.get(

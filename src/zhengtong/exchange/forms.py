@@ -167,8 +167,8 @@ class RegisterDatasetForm(forms.Form):
         field.choices = [(i.code, f"{i.name}（{i.code}）") for i in items if i.data_type != "BY"]
 
 
-class RegisterProxiedForm(RegisterDatasetForm):
-    """Serve the resource from the department's own API (the action checks every setting)."""
+class ProxiedSettingsForm(forms.Form):
+    """How the exchange calls the department's API (the action checks every setting)."""
 
     base_url = forms.CharField(
         label=_("接口地址"),
@@ -204,6 +204,46 @@ class RegisterProxiedForm(RegisterDatasetForm):
         max_value=MAX_UPSTREAM_SECONDS,
         help_text=_("一次批量查询最长可用的时间。"),
     )
+
+
+class RegisterProxiedForm(RegisterDatasetForm, ProxiedSettingsForm):
+    """Serve the resource from the department's own API, found by a key item."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The key item first, as on the hosting form, then how to call the API.
+        self.order_fields(["key_item_code"])
+
+
+class ChangeProxiedForm(ProxiedSettingsForm):
+    """Change the settings of a connected API; a blank credential keeps the saved one."""
+
+    clear_auth = forms.BooleanField(label=_("删除已保存的接口凭据"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["auth_header"].help_text = _("留空则保留已保存的凭据；填写则替换它。")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("clear_auth") and cleaned.get("auth_header"):
+            self.add_error("auth_header", _("删除凭据时不能同时填写新凭据。"))
+        return cleaned
+
+    def changes(self) -> dict[str, Any]:
+        """The settings as the action takes them (the credential only when replaced or removed)."""
+        data = self.cleaned_data
+        changes: dict[str, Any] = {
+            "base_url": data["base_url"].strip(),
+            "path_template": data["path_template"].strip(),
+            "max_concurrency": data["max_concurrency"],
+            "batch_deadline": data["batch_deadline"],
+        }
+        if data["clear_auth"]:
+            changes["auth_header"] = ""
+        elif data["auth_header"]:
+            changes["auth_header"] = data["auth_header"]
+        return changes
 
 
 class DatasetUploadForm(forms.Form):

@@ -58,6 +58,20 @@ class ProxiedDatasetIn(Schema):
     batch_deadline: float = Field(20.0, description="seconds a whole batch look-up may take")
 
 
+class ProxiedDatasetChangeIn(Schema):
+    base_url: str | None = Field(None, description="a new address of the department's API")
+    path_template: str | None = Field(None, description="a new path of one record, holding {key}")
+    auth_header: str | None = Field(
+        None, description='a new credential; "" removes it; left out, the credential stays'
+    )
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    total_timeout: float | None = None
+    max_retries: int | None = Field(None, ge=0, le=10)
+    max_concurrency: int | None = None
+    batch_deadline: float | None = None
+
+
 class ProxiedDatasetOut(Schema):
     resource_code: str
     resource_name: str

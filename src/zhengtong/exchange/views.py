@@ -48,6 +48,7 @@ from zhengtong.exchange.access import (
 )
 from zhengtong.exchange.forms import (
     ApplyForm,
+    ChangeProxiedForm,
     DatasetUploadForm,
     GrantForm,
     ReasonForm,
@@ -542,8 +543,31 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
     # exchange at their system; a region-wide post sees the page without
     # the upload form or the API form.
     loads = may_load(user, resource)
-    if connects and not loads:
+    changes_api = proxied is not None and request.POST.get("serve") == "change_proxied"
+    change_form = (
+        ChangeProxiedForm(
+            request.POST if changes_api else None,
+            prefix="change",
+            initial={
+                "base_url": proxied.base_url,
+                "path_template": proxied.path_template,
+                "max_concurrency": proxied.max_concurrency,
+                "batch_deadline": proxied.batch_deadline,
+            },
+        )
+        if proxied is not None
+        else None
+    )
+    if (connects or changes_api) and not loads:
         raise Http404
+    if changes_api and proxied is not None and change_form is not None and change_form.is_valid():
+        try:
+            actions.do_change_proxied_dataset(proxied, change_form.changes(), actor=actor)
+        except ZhengtongError as error:
+            change_form.add_error(None, _upstream_problem(error))
+        else:
+            messages.success(request, _("接口设置已修改，下一次共享调用起生效。"))
+            return redirect("exchange:dataset", slug=resource.slug)
     if connects and proxied_form.is_valid():
         data = proxied_form.cleaned_data
         try:
@@ -593,6 +617,7 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
             "key_name": next((i.name for i in items if i.code == key_code), ""),
             "register_form": register_form,
             "proxied_form": proxied_form,
+            "change_form": change_form,
             "upload_form": upload_form,
             "report": report,
             "may_load": loads,

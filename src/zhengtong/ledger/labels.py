@@ -115,6 +115,7 @@ for _code, _label in (
     ("exchange.revoke_grant", _("撤销共享授权")),
     ("exchange.register_hosted_dataset", _("登记托管数据集")),
     ("exchange.register_proxied_dataset", _("登记代理数据集")),
+    ("exchange.change_proxied_dataset", _("修改代理数据集的接口设置")),
     ("exchange.load_dataset", _("导入数据集")),
     ("exchange.delete_records", _("删除数据记录")),
     ("exchange.measure_quality", _("检测数据质量")),

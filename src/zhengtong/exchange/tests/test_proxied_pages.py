@@ -193,3 +193,38 @@ def test_the_data_bureau_sees_no_api_form_and_cannot_post_one(cast: ExchangeCast
     assert page.status_code == 404 or "或接入部门接口" not in page.content.decode()
     assert _connect(bureau).status_code == 404
     assert not ProxiedDataset.objects.exists()
+
+
+def test_the_providers_officer_changes_the_api_settings_on_the_page(
+    cast: ExchangeCast, proxied: Resource
+) -> None:
+    officer = logged_in(cast.catalog.officer)
+    page = officer.get(f"/exchange/datasets/{SLUG}/").content.decode()
+    assert "修改接口设置" in page and 'name="change-base_url"' in page
+    assert "upstream-secret" not in page
+    form = {
+        "serve": "change_proxied",
+        "change-base_url": "http://127.0.0.1:10",
+        "change-path_template": "/enterprises/{key}",
+        "change-auth_header": "",
+        "change-max_concurrency": "2",
+        "change-batch_deadline": "30",
+    }
+    assert officer.post(f"/exchange/datasets/{SLUG}/", form).status_code == 302
+    changed = ProxiedDataset.objects.get(resource__code=CODE)
+    assert (changed.base_url, changed.max_concurrency, changed.batch_deadline) == (
+        "http://127.0.0.1:10",
+        2,
+        30.0,
+    )
+    # A blank credential keeps the saved one.
+    assert changed.auth_header == "Bearer upstream-secret"
+    both = officer.post(
+        f"/exchange/datasets/{SLUG}/",
+        {**form, "change-auth_header": "Bearer other", "change-clear_auth": "on"},
+    )
+    assert both.status_code == 200
+    assert "删除凭据时不能同时填写新凭据。" in both.content.decode()
+    cleared = officer.post(f"/exchange/datasets/{SLUG}/", {**form, "change-clear_auth": "on"})
+    assert cleared.status_code == 302
+    assert ProxiedDataset.objects.get(resource__code=CODE).auth_header == ""

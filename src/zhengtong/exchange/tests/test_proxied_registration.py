@@ -167,3 +167,70 @@ def test_an_endless_timeout_is_refused(cast: ExchangeCast) -> None:
 def test_an_unknown_key_item_is_refused(cast: ExchangeCast) -> None:
     answer = _register(_client(cast.catalog.officer), "http://127.0.0.1:9", key_item_code="nope")
     assert answer.status_code == 400 and answer.json()["code"] == "unknown_key_item"
+
+
+def test_a_moved_api_and_a_new_credential_are_set_and_the_next_look_up_uses_them(
+    cast: ExchangeCast, fake: FakeUpstream
+) -> None:
+    fake.responder = lambda received: Reply(json_body={"uscc": USCC, "name": "某某有限公司"})
+    officer = _client(cast.catalog.officer)
+    assert _register(officer, "http://127.0.0.1:9").status_code == 201
+    changed = officer.patch(
+        f"/api/exchange/proxied-datasets/{SLUG}",
+        {"base_url": fake.base_url, "auth_header": "Bearer new-secret", "read_timeout": 3},
+        "application/json",
+    )
+    assert changed.status_code == 200, changed.json()
+    answer = changed.json()
+    assert answer["base_url"] == fake.base_url and answer["read_timeout"] == 3.0
+    assert answer["connect_timeout"] == 2.0 and answer["path_template"] == "/enterprises/{key}"
+    assert "new-secret" not in changed.content.decode()
+    assert LedgerEntry.objects.filter(action="exchange.change_proxied_dataset").count() == 1
+
+    system, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    reader = Client(HTTP_AUTHORIZATION=f"Bearer {system.key_id}.{secret}")
+    found = reader.post(
+        f"/api/exchange/shared/{SLUG}/look-up",
+        {"key": USCC, "purpose": "核对企业"},
+        "application/json",
+    )
+    assert found.status_code == 200, found.json()
+    assert fake.received[-1].headers["Authorization"] == "Bearer new-secret"
+
+    # Left out, the credential stays; "" removes it; nothing changed writes nothing.
+    kept = officer.patch(
+        f"/api/exchange/proxied-datasets/{SLUG}", {"max_concurrency": 4}, "application/json"
+    )
+    assert kept.json()["auth_header_set"] is True and kept.json()["max_concurrency"] == 4
+    removed = officer.patch(
+        f"/api/exchange/proxied-datasets/{SLUG}", {"auth_header": ""}, "application/json"
+    )
+    assert removed.json()["auth_header_set"] is False
+    same = officer.patch(
+        f"/api/exchange/proxied-datasets/{SLUG}", {"max_concurrency": 4}, "application/json"
+    )
+    assert same.status_code == 200
+    assert LedgerEntry.objects.filter(action="exchange.change_proxied_dataset").count() == 3
+
+
+def test_a_change_is_checked_as_a_registration_is_and_only_by_the_provider(
+    cast: ExchangeCast,
+) -> None:
+    officer = _client(cast.catalog.officer)
+    assert _register(officer, "http://127.0.0.1:9").status_code == 201
+    url = f"/api/exchange/proxied-datasets/{SLUG}"
+    for bad in (
+        {"path_template": "/enterprises"},
+        {"auth_header": "Bearer 密钥"},
+        {"total_timeout": 3600},
+        {"base_url": None},
+    ):
+        refused = officer.patch(url, bad, "application/json")
+        assert refused.status_code == 400, (bad, refused.json())
+        assert refused.json()["code"] == "invalid_upstream"
+    stranger = _client(cast.catalog.county_officer)
+    assert stranger.patch(url, {"max_retries": 0}, "application/json").status_code == 404
+    assert not LedgerEntry.objects.filter(action="exchange.change_proxied_dataset").exists()
+    assert officer.get(url).json()["path_template"] == "/enterprises/{key}"
