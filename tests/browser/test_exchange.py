@@ -31,9 +31,16 @@ def sharing(live_server: LiveServer) -> Sharing:
 
 
 def look_up(live_server: LiveServer, token: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """Call the governed look-up of the population resource as its reading system does."""
+    return look_up_in(live_server, SLUG, token, body)
+
+
+def look_up_in(
+    live_server: LiveServer, slug: str, token: str, body: dict[str, Any]
+) -> tuple[int, Any]:
     """Call the governed look-up as the department's system does: over HTTP with its token."""
     request = urllib.request.Request(  # noqa: S310 - the live test server's own address
-        f"{live_server.url}/api/exchange/shared/{SLUG}/look-up",
+        f"{live_server.url}/api/exchange/shared/{slug}/look-up",
         data=json.dumps(body).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         method="POST",
