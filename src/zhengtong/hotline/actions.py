@@ -117,6 +117,9 @@ MAX_SUPPORTERS = 100_000_000
 TOO_MANY_SUPPORTERS = gettext_lazy("附议数不能超过一亿。")
 MAX_NOTE = 2000
 MAX_REPLY = 5000
+# A draft the reply-quality preview scores: room to paste and cut down a long
+# text, while nobody can make the server score megabytes.
+MAX_REPLY_DRAFT = 20_000
 MAX_EXTENSION_DAYS = 30
 # How many recent cases of the same suggested category a new message is
 # compared with for 并单 (decoding a fingerprint costs about 80 µs).
@@ -129,7 +132,13 @@ ALLOWED_ATTACHMENT_TYPES = {
     "application/pdf": b"%PDF-",
 }
 # ASCII digits only: ``\d`` would also take other scripts' digits, stored as typed.
-_PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$")
+# A mobile, a landline with its area code, or an enterprise's 400/800 number.
+_PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|[48]00[0-9]{7})$")
+# A landline as dialled within its own city (88881234): local numbers start
+# with 2 to 9, since 0 opens an area code and 1 a mobile or a service number.
+_LOCAL_LANDLINE = re.compile(r"^[2-9][0-9]{6,7}$")
+# An enterprise's 400/800 number, the same from anywhere in China.
+_SERVICE_NUMBER = re.compile(r"^[48]00[0-9]{7}$")
 
 
 # Set while history is loaded (``acting_as_of``): the moment the actions take place.
@@ -183,6 +192,18 @@ def _clean_text(value: str, *, field: str, maximum: int, required: bool, label: 
             field=field,
         )
     return value
+
+
+def checked_reply_draft(draft: str) -> str:
+    """The draft reply to score before it is sent, or the refusal when it is too long to score."""
+    if len(draft) > MAX_REPLY_DRAFT:
+        raise _refuse(
+            _("%(label)s不能超过 %(max)d 个字。")
+            % {"label": _("答复草稿"), "max": MAX_REPLY_DRAFT},
+            "reply_too_long",
+            field="reply",
+        )
+    return draft
 
 
 def _lock(case: Case) -> Case:
@@ -292,16 +313,23 @@ def dialled_number(phone: str) -> str:
     """Return a contact number as the callback dials it within China, in ASCII digits.
 
     One number is one caller however it is written (0731-88881234,
-    073188881234, +86 731 8888 1234): repeats are found by comparing the
-    stored number. A Chinese input method in full-width mode types
+    073188881234, +86 731 8888 1234, and 88881234 in the centre's own city,
+    ``HOTLINE_AREA_CODE``): repeats are found by comparing the stored number.
+    A Chinese input method in full-width mode types
     １３８１２３４５６７８ and －: the same number.
     """
     number = _NUMBER_SEPARATORS.sub("", unicodedata.normalize("NFKC", phone or ""))
     china = _CHINA.match(number)
     if china is not None:
         national = number[china.end() :]
-        # Written for callers abroad, a landline drops its area code's 0.
-        number = national if national.startswith(("0", "1")) else f"0{national}"
+        # Written for callers abroad, a landline drops its area code's 0; a
+        # 400/800 number has no area code to drop.
+        keep = national.startswith(("0", "1")) or _SERVICE_NUMBER.match(national)
+        number = national if keep else f"0{national}"
+    elif _LOCAL_LANDLINE.match(number):
+        # The centre's own city: a callback dials it with the area code, and
+        # 88881234 is the same caller as 0731-88881234.
+        number = f"{settings.HOTLINE_AREA_CODE}{number}"
     return number
 
 

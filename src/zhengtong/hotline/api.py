@@ -161,6 +161,10 @@ class TrackOut(Schema):
         description="the case a repeat of the same person's open case was merged into, "
         "which handles and answers it"
     )
+    reply_due: dt.datetime | None = Field(
+        description="the deadline for the department's reply (答复期限), as the track page "
+        "shows it: null when none is set, and once the case is replied or closed"
+    )
     events: list[CaseEventOut]
 
 
@@ -711,6 +715,7 @@ def track_case(request: HttpRequest, code: str) -> TrackOut:
         reopened=case.reopened,
         # The page says so too: the reply comes on that case, never on this one.
         merged_into=case.merged_into.number if case.merged_into else None,
+        reply_due=selectors.awaited_reply_due(case),
         events=_public_events(case),
     )
 
@@ -864,7 +869,7 @@ def preview_reply_score(request: HttpRequest, number: str, payload: ReplyIn) -> 
     score = score_reply(
         case.title,
         case.content,
-        payload.reply,
+        actions.checked_reply_draft(payload.reply),
         received_at=case.dispatched_at or case.received_at,
         replied_at=timezone.now(),
         due_at=case.reply_due,

@@ -200,6 +200,7 @@ def _case_page(
         "case": case,
         "state_tag": STATE_TAGS.get(case.state, ""),
         "timeline": public_timeline(case),
+        "reply_due": selectors.awaited_reply_due(case),
         "contact_name": mask_name(case.contact_name),
         "contact_phone": mask_phone(case.contact_phone),
         "attachments": list(case.attachments.order_by("pk")),

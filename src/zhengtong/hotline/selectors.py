@@ -85,6 +85,17 @@ def case_by_tracking_code(code: str) -> Case | None:
     return _with_relations(Case.objects.filter(tracking_code=code)).first()
 
 
+def awaited_reply_due(case: Case) -> dt.datetime | None:
+    """The deadline the citizen is told to expect a reply by, or None.
+
+    Shown while a reply is still to come: once replied or closed, the
+    deadline is history and would read as one still running.
+    """
+    if case.reply_due is None or case.state in (CaseState.REPLIED, CaseState.CLOSED):
+        return None
+    return case.reply_due
+
+
 def case_by_number(number: str) -> Case | None:
     return _with_relations(Case.objects.filter(number=number)).first()
 

@@ -39,6 +39,7 @@ from zhengtong.hotline.access import (
     may_reveal_contact,
 )
 from zhengtong.hotline.actions import (
+    MAX_REPLY_DRAFT,
     CaseInput,
     do_decide_extension,
     do_dispatch_case,
@@ -1030,7 +1031,7 @@ def reply_preview(request: HttpRequest, number: str) -> HttpResponse:
     case = staff_case(user, number)
     if case.department_id not in handling_department_ids(user):
         raise DjangoPermissionDenied
-    draft = request.POST.get("reply-reply", "")[:20000]
+    draft = request.POST.get("reply-reply", "")[:MAX_REPLY_DRAFT]
     context = {"case": case, "score": _score_context(_draft_score(case, draft))}
     return render(request, "hotline/case.html#reply_score", context)
 

@@ -15,6 +15,7 @@ from zhengtong.settings.env import (
     env_float,
     env_int,
     env_list,
+    env_matching,
     env_str,
     persistent_secret,
 )
@@ -302,6 +303,10 @@ HOTLINE_CONFIDENCE = env_float("ZHENGTONG_HOTLINE_CONFIDENCE", 0.8, minimum=0, m
 # Days within which a person's new message on the same matter is merged into
 # their open case, and a different person's similar message is linked (并单).
 HOTLINE_REPEAT_DAYS = env_int("ZHENGTONG_HOTLINE_REPEAT_DAYS", 30, minimum=0)
+# The centre's own area code, given to a local landline written without one (88881234).
+HOTLINE_AREA_CODE = env_matching(
+    "ZHENGTONG_HOTLINE_AREA_CODE", "0731", r"0[1-9][0-9]{1,2}", "an area code such as 0731"
+)
 # The Flag version bits (V5..V0) that devices of the 2025 edition of HJ 212 send
 # and are answered with; 2017-edition devices use 1. See docs/regulation-hj212.md.
 HJ212_FLAG_VERSION_2025 = env_int("ZHENGTONG_HJ212_FLAG_VERSION_2025", 2, minimum=0, maximum=63)

@@ -2,6 +2,7 @@
 
 import math
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -16,6 +17,20 @@ def env_str(name: str, default: str) -> str:
     if file_path:
         return Path(file_path).read_text(encoding="utf-8").strip()
     return os.environ.get(name, default)
+
+
+def env_matching(name: str, default: str, pattern: str, what: str) -> str:
+    """Return ``name`` (trimmed) when it matches ``pattern`` whole, or ``default`` when unset.
+
+    A value that does not match stops the start with the variable's name and
+    ``what`` it takes, instead of every use of it failing later.
+    """
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    if re.fullmatch(pattern, value.strip()) is None:
+        raise ImproperlyConfigured(f"{name} must be {what}; it is {value!r}.")
+    return value.strip()
 
 
 def env_bool(name: str, default: bool) -> bool:

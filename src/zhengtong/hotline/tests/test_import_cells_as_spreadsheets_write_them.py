@@ -90,11 +90,8 @@ def test_a_landline_in_a_number_cell_keeps_its_area_codes_zero(
     with django_capture_on_commit_callbacks(execute=True):
         queued = ok(http.post(f"{URL}/imports", {"file": buffer}), 202)
     report = ok(http.get(f"{URL}/imports/{queued['id']}"))
-    # A number too short for a landline with its area code is still refused,
-    # and so is the 400 number, which the hotline cannot call back.
-    assert [(e["row"], e["code"]) for e in report["errors"]] == [
-        (4, "invalid_phone"),
-        (5, "invalid_phone"),
-    ]
+    # A local landline without its area code takes the city's; the 400
+    # number is kept as its ten digits.
+    assert report["errors"] == []
     phones = sorted(Case.objects.values_list("contact_phone", flat=True))
-    assert phones == ["073188881234", "13900004444"]
+    assert phones == ["07318881234", "073188881234", "13900004444", "4008123123"]

@@ -41,6 +41,7 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ("ZHENGTONG_EXCHANGE_ANSWER_WORKING_DAYS", "0", "must be a whole number of at least 1"),
         ("ZHENGTONG_HOTLINE_CONFIDENCE", "1.5", "must be a number from 0 to 1"),
         ("ZHENGTONG_HOTLINE_CONFIDENCE", "nan", "must be a number from 0 to 1"),
+        ("ZHENGTONG_HOTLINE_AREA_CODE", "731", "must be an area code such as 0731"),
     ],
 )
 def test_a_bad_number_stops_the_start_naming_the_variable(
