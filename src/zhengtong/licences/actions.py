@@ -37,7 +37,7 @@ from zhengtong.licences.models import (
     LicenceSigningKey,
     LicenceType,
 )
-from zhengtong.licences.selectors import signing_key
+from zhengtong.licences.selectors import signing_key, verify_licence
 from zhengtong.licences.signals import licence_revoked
 
 SUBJECT = "licences.Licence"
@@ -393,6 +393,14 @@ def do_share_licence(licence: Licence, days: int, *, actor: Actor) -> sharing.Sh
             _("分享有效期只能是 1、7 或 30 天。"),
             code="invalid_share_days",
             detail={"field": "days", "allowed": list(sharing.SHARE_DAYS)},
+        )
+    # A link to a revoked, expired or unverifiable licence would only hand a
+    # recipient a licence that proves nothing: the holder is told instead.
+    if not verify_licence(licence).valid:
+        raise Conflict(
+            _("该证照已注销、已过期或未通过验证，不能分享。"),
+            code="licence_not_valid",
+            detail={"number": licence.number},
         )
     link = sharing.make_share_link(licence.number, days)
     # Nothing is stored but the audit record: the holder can see who was

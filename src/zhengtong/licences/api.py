@@ -53,6 +53,7 @@ def _verification_out(found: selectors.Verification) -> VerificationOut:
         valid_from=licence.valid_from,
         valid_until=licence.valid_until,
         revoked_at=licence.revoked_at,
+        revoke_reason=licence.revoke_reason if licence.revoked_at is not None else "",
         algorithm=licence.signature_algorithm,
         key_id=licence.signing_key.key_id,
         signature_ok=found.signature_ok,

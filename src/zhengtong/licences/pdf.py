@@ -1,11 +1,11 @@
 """The licence as a PDF file, the copy an applicant downloads, keeps and prints.
 
-Drawn with ReportLab on one A4 page. The Chinese is set in STSong-Light, one
-of the standard Chinese fonts of the PDF specification that every reader
-supplies, so no font file is embedded and nothing is fetched. The licence
-number and the verification address are set in Helvetica, so that they stay
-plain text anyone can search and copy. The QR code is segno's matrix of the
-verification address, drawn as squares.
+Drawn with ReportLab on one A4 page, or more when the fields are long. The
+Chinese is set in STSong-Light, one of the standard Chinese fonts of the PDF
+specification that every reader supplies, so no font file is embedded and
+nothing is fetched. The licence number and the verification address are set
+in Helvetica, so that they stay plain text anyone can search and copy. The QR
+code is segno's matrix of the verification address, drawn as squares.
 """
 
 from collections.abc import Sequence
@@ -109,6 +109,20 @@ def _void_stamp(canvas: Canvas, word: str) -> None:
     canvas.restoreState()
 
 
+def _frame(canvas: Canvas) -> None:
+    """Draw the page's frame, as printed licences have."""
+    canvas.setLineWidth(1.2)
+    canvas.rect(MARGIN / 2, MARGIN / 2, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - MARGIN)
+
+
+def _next_page(canvas: Canvas, void: VoidNotice | None) -> None:
+    """End the page (stamped if the licence is void) and begin another in its frame."""
+    if void is not None:
+        _void_stamp(canvas, void.stamp)
+    canvas.showPage()
+    _frame(canvas)
+
+
 def licence_pdf(
     licence: Licence,
     *,
@@ -118,10 +132,12 @@ def licence_pdf(
     verification_url: str,
     void: VoidNotice | None = None,
 ) -> bytes:
-    """Return the licence as a one-page A4 PDF, in the active language, with its QR code.
+    """Return the licence as an A4 PDF in the active language, with its QR code.
+
+    One page, unless long fields (a 经营范围 of many hundred characters) run on.
 
     ``void``: the licence is no longer in force (revoked, expired, or its
-    signature fails); the page says so at the top and is stamped across.
+    signature fails); the first page says so at the top, and each is stamped across.
     """
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=0)
@@ -130,9 +146,7 @@ def licence_pdf(
     canvas.setAuthor(licence.issuer_name)
     canvas.setSubject(verification_url)
 
-    # A frame, as printed licences have.
-    canvas.setLineWidth(1.2)
-    canvas.rect(MARGIN / 2, MARGIN / 2, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - MARGIN)
+    _frame(canvas)
 
     y = PAGE_HEIGHT - MARGIN - 14 * mm
     canvas.setFont(CHINESE, 24)
@@ -162,11 +176,18 @@ def licence_pdf(
     value_x = MARGIN + LABEL_WIDTH
     value_width = PAGE_WIDTH - MARGIN - value_x
     size, leading = 12, 7 * mm
+    # The issuer and the signature at the foot, the QR code beside them.
+    footer_top = MARGIN + QR_SIZE + 6 * mm
     for name, value in facts:
         canvas.setFont(CHINESE, size)
         names = _lines(name, CHINESE, size, LABEL_WIDTH - 4 * mm)
         values = _lines(value, CHINESE, size, value_width)
         for index in range(max(len(names), len(values))):
+            if y < MARGIN:
+                # A long 经营范围 runs on to another page rather than off this one.
+                _next_page(canvas, void)
+                canvas.setFont(CHINESE, size)
+                y = PAGE_HEIGHT - MARGIN - 8 * mm
             if index < len(names):
                 canvas.drawString(MARGIN, y, names[index])
             if index < len(values):
@@ -174,9 +195,11 @@ def licence_pdf(
             y -= leading
         y -= 2 * mm
 
-    # The issuer and the signature at the foot, the QR code beside them.
-    footer_top = MARGIN + QR_SIZE + 6 * mm
     y = min(y - 4 * mm, footer_top)
+    if y < MARGIN + 30 * mm:
+        # No room left for the foot: it goes, with the QR code, on a page of its own.
+        _next_page(canvas, void)
+        y = footer_top
     text_width = PAGE_WIDTH - 2 * MARGIN - QR_SIZE - 8 * mm
     canvas.setFont(CHINESE, 11)
     for line in (

@@ -22,6 +22,9 @@ class VerificationOut(Schema):
     valid_from: date
     valid_until: date | None = Field(description="null: valid until revoked (长期)")
     revoked_at: datetime | None
+    revoke_reason: str = Field(
+        description="why the issuer revoked it, as the public page shows; empty unless revoked"
+    )
     algorithm: str
     key_id: str
     signature_ok: bool = Field(description="the signature covers the licence as stored")

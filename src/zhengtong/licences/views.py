@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
+from zhengtong.core.errors import NotFound, ZhengtongError
 from zhengtong.identity.actors import actor_of
 from zhengtong.licences import actions, presentation, selectors
 from zhengtong.licences.access import (
@@ -111,6 +111,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     licence = _my_licence(request, number)
     share: ShareLink | None = None
     share_error = ""
+    status = 200
     chosen_days = DEFAULT_SHARE_DAYS
     if request.method == "POST":
         try:
@@ -123,8 +124,8 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             chosen_days = days
         try:
             share = actions.do_share_licence(licence, days, actor=actor_of(request.user))
-        except InvalidInput as error:
-            share_error = str(error.message)
+        except ZhengtongError as error:
+            share_error, status = str(error.message), error.status
     context = _licence_context(request, licence, masked=False)
     context.update(
         {
@@ -139,7 +140,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             ),
         }
     )
-    return render(request, "licences/detail.html", context, status=400 if share_error else 200)
+    return render(request, "licences/detail.html", context, status=status)
 
 
 @cache

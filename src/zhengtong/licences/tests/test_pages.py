@@ -282,3 +282,17 @@ def test_an_english_page_names_the_licence_and_its_fields_in_english(cast: Licen
         assert "食品经营许可证" in chinese and "经营场所" in chinese, url
     english = _text(client.get(reverse("licences:mine"), HTTP_ACCEPT_LANGUAGE="en"))
     assert "Food business licence" in english
+
+
+def test_a_revoked_licence_cannot_be_shared(cast: LicenceCast) -> None:
+    licence = issue_food_licence(cast)
+    do_revoke_licence(licence, "经营者申请注销", actor=TEST_ACTOR)
+    owner = Client()
+    owner.force_login(cast.owner_user)
+    page = reverse("licences:detail", args=[licence.number])
+    assert "licence-share-form" not in _text(owner.get(page))
+    response = owner.post(page, {"days": "7"})
+    assert response.status_code == 409
+    text = _text(response)
+    assert "licence-share-link" not in text and "不能分享" in text
+    assert not LedgerEntry.objects.filter(action="licences.share_licence").exists()

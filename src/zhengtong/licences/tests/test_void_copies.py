@@ -1,6 +1,7 @@
 """A copy of a licence no longer in force (printed or downloaded) says so, with the date."""
 
 import datetime as dt
+import re
 from unittest import mock
 
 from django.test import Client
@@ -8,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.licences.actions import do_revoke_licence
+from zhengtong.licences.actions import Holder, do_issue_licence, do_revoke_licence
+from zhengtong.licences.selectors import get_licence_type
 from zhengtong.licences.tests.cast import LicenceCast, issue_food_licence, issue_pension_certificate
 from zhengtong.licences.tests.test_issue_date import _pdf_lines
 
@@ -47,7 +49,7 @@ def test_the_pdf_and_the_printed_copy_of_a_revoked_licence_say_it_is_revoked(
     verify = Client().get(reverse("licences:verify", args=[licence.number])).content.decode()
     assert 'class="licence-status">已注销<' in verify
     api = Client().get(f"/api/licences/verify/{licence.number}").json()
-    assert api["status"] == "revoked"
+    assert api["status"] == "revoked" and api["revoke_reason"] == "经营者申请注销"
 
 
 def test_the_pdf_of_an_expired_licence_says_when_it_expired(cast: LicenceCast) -> None:
@@ -62,4 +64,33 @@ def test_the_pdf_of_an_expired_licence_says_when_it_expired(cast: LicenceCast) -
         api = Client().get(f"/api/licences/verify/{licence.number}").json()
     assert lines.count("已过期") == 2, lines
     assert f"该电子证照的有效期已于 {licence.valid_until.isoformat()} 届满。" in lines
-    assert api["status"] == "expired"
+    assert api["status"] == "expired" and api["revoke_reason"] == ""
+
+
+def test_a_long_business_scope_runs_on_to_another_page_of_the_pdf(cast: LicenceCast) -> None:
+    licence_type = get_licence_type("business_licence")
+    assert licence_type is not None
+    # Real 经营范围 run to many hundred characters.
+    scope = "餐饮服务；食品销售；酒类经营；烟草制品零售；" * 40
+    licence = do_issue_licence(
+        licence_type,
+        Holder.of(cast.shop),
+        {
+            "enterprise_type": "有限责任公司（自然人独资）",
+            "legal_representative": "刘晓梅",
+            "established_on": "2020-01-01",
+            "residence": "湖南省长沙市芙蓉区文艺路街道八一路18号",
+            "business_scope": scope,
+        },
+        cast.market,
+        actor=TEST_ACTOR,
+    )
+    url = reverse("licences:print", args=[licence.number])
+    pdf = _holder(cast.owner_user).get(url + "?download=1").content
+    # Every line is drawn inside its page's frame, none below the page's edge.
+    heights = [float(y) for y in re.findall(rb"1 0 0 1 [-\d.]+ ([-\d.]+) Tm", pdf)]
+    assert heights and min(heights) > 0
+    lines = _pdf_lines(pdf)
+    assert scope in "".join(lines)
+    assert f"发证机关：{cast.market.name}" in lines
+    assert b"/Count 2" in pdf
