@@ -48,6 +48,19 @@ def _register(client: Client, base_url: str = "", **changes: Any) -> Any:
     return client.post("/api/exchange/proxied-datasets", payload, "application/json")
 
 
+def _read_through(cast: ExchangeCast) -> Any:
+    """Look the enterprise up as the county's system does, through the exchange."""
+    system, secret = do_issue_client(
+        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
+    )
+    reader = Client(HTTP_AUTHORIZATION=f"Bearer {system.key_id}.{secret}")
+    return reader.post(
+        f"/api/exchange/shared/{SLUG}/look-up",
+        {"key": USCC, "purpose": "核对企业"},
+        "application/json",
+    )
+
+
 def test_the_providers_officer_registers_the_department_api_and_systems_read_through_it(
     cast: ExchangeCast, fake: FakeUpstream
 ) -> None:
@@ -67,15 +80,7 @@ def test_the_providers_officer_registers_the_department_api_and_systems_read_thr
     assert shown.status_code == 200 and shown.json() == answer
     assert LedgerEntry.objects.filter(action="exchange.register_proxied_dataset").count() == 1
 
-    system, secret = do_issue_client(
-        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
-    )
-    reader = Client(HTTP_AUTHORIZATION=f"Bearer {system.key_id}.{secret}")
-    found = reader.post(
-        f"/api/exchange/shared/{SLUG}/look-up",
-        {"key": USCC, "purpose": "核对企业"},
-        "application/json",
-    )
+    found = _read_through(cast)
     assert found.status_code == 200, found.json()
     assert found.json()["values"]["name"] == "某某有限公司"
     assert [r.path for r in fake.received] == [f"/enterprises/{USCC}"]
@@ -187,15 +192,7 @@ def test_a_moved_api_and_a_new_credential_are_set_and_the_next_look_up_uses_them
     assert "new-secret" not in changed.content.decode()
     assert LedgerEntry.objects.filter(action="exchange.change_proxied_dataset").count() == 1
 
-    system, secret = do_issue_client(
-        cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
-    )
-    reader = Client(HTTP_AUTHORIZATION=f"Bearer {system.key_id}.{secret}")
-    found = reader.post(
-        f"/api/exchange/shared/{SLUG}/look-up",
-        {"key": USCC, "purpose": "核对企业"},
-        "application/json",
-    )
+    found = _read_through(cast)
     assert found.status_code == 200, found.json()
     assert fake.received[-1].headers["Authorization"] == "Bearer new-secret"
 
