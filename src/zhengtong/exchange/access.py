@@ -1,5 +1,7 @@
 """Who may manage which hosted and proxied datasets, applications and grants."""
 
+from typing import TypeVar
+
 from django.db.models import QuerySet
 
 from zhengtong.catalog.access import Principal, may_edit
@@ -13,18 +15,24 @@ from zhengtong.identity.models import SystemClient
 from zhengtong.identity.permissions import departments_in_scope, has_permission
 from zhengtong.identity.selectors import own_post_departments
 
+_Served = TypeVar("_Served", HostedDataset, ProxiedDataset)
 
-def access_hosted_dataset_by_code(principal: Principal, code: str) -> HostedDataset:
+
+def _served_by_code(model: type[_Served], principal: Principal, code: str) -> _Served:
     """Find a dataset by its resource's code or slug; missing and forbidden look the same."""
-    code = code.replace("-", "/")
-    dataset = (
-        HostedDataset.objects.filter(resource__code=code)
+    served = (
+        model.objects.filter(resource__code=code.replace("-", "/"))
         .select_related("resource__provider__region")
         .first()
     )
-    if dataset is None or not may_edit(principal, dataset.resource):
+    if served is None or not may_edit(principal, served.resource):
         raise NotFound()
-    return dataset
+    return served
+
+
+def access_hosted_dataset_by_code(principal: Principal, code: str) -> HostedDataset:
+    """Find a hosted dataset by its resource's code or slug; missing and forbidden alike."""
+    return _served_by_code(HostedDataset, principal, code)
 
 
 def may_load(principal: Principal, resource: Resource) -> bool:
@@ -45,15 +53,7 @@ def access_own_hosted_dataset_by_code(principal: Principal, code: str) -> Hosted
 
 def access_proxied_dataset_by_code(principal: Principal, code: str) -> ProxiedDataset:
     """Find a proxied dataset by its resource's code or slug; missing and forbidden alike."""
-    code = code.replace("-", "/")
-    proxied = (
-        ProxiedDataset.objects.filter(resource__code=code)
-        .select_related("resource__provider__region")
-        .first()
-    )
-    if proxied is None or not may_edit(principal, proxied.resource):
-        raise NotFound()
-    return proxied
+    return _served_by_code(ProxiedDataset, principal, code)
 
 
 def access_dataset_for_pushing(client: SystemClient, code: str) -> HostedDataset:
