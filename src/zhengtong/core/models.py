@@ -7,6 +7,7 @@ every working-day time limit counts by (``core/calendar.py``).
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.core.punctuation import with_note
 from zhengtong.core.validators import credit_code_validator, id_number_validator
 
 
@@ -36,7 +37,7 @@ class Region(models.Model):
         verbose_name_plural = _("行政区划")
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.code}）"
+        return with_note(self.name, self.code)
 
 
 class DepartmentKind(models.TextChoices):
@@ -149,7 +150,7 @@ class HolidayArrangement(models.Model):
         verbose_name_plural = _("节假日安排")
 
     def __str__(self) -> str:
-        return f"{self.year}（{self.notice}）"
+        return with_note(self.year, self.notice)
 
 
 class HolidayArrangementDay(models.Model):

@@ -27,6 +27,7 @@ from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.files import write_durably
 from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.leases import LeasedWork
+from zhengtong.core.punctuation import listed
 from zhengtong.hotline import routing
 from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.models import (
@@ -117,7 +118,7 @@ def _check_corrections() -> None:
     if scarce:
         message = _("每个类别至少需要 %(n)d 条样本，不足的类别：%(labels)s。") % {
             "n": MIN_EXAMPLES_PER_LABEL,
-            "labels": "、".join(category_name(label) for label in scarce),
+            "labels": listed(category_name(label) for label in scarce),
         }
         raise InvalidInput(
             message,
@@ -319,7 +320,7 @@ def do_activate_classifier(
             )
             % {
                 "n": version.number,
-                "labels": "、".join(category_name(label) for label in unmapped),
+                "labels": listed(category_name(label) for label in unmapped),
             },
             code="unmapped_categories",
             detail={"labels": unmapped},

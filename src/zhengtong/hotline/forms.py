@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from zhengtong.core.errors import InvalidInput
 from zhengtong.core.forms import CreditCodeField
+from zhengtong.core.punctuation import listed
 from zhengtong.core.selectors import departments_in
 from zhengtong.hotline.actions import (
     ALLOWED_ATTACHMENT_TYPES,
@@ -453,7 +454,7 @@ def _check_training_csv(upload: UploadedFile[bytes]) -> int:
     if scarce:
         raise forms.ValidationError(
             _("每个类别至少需要 %(n)d 条样本，不足的类别：%(labels)s。")
-            % {"n": MIN_EXAMPLES_PER_LABEL, "labels": "、".join(scarce)}
+            % {"n": MIN_EXAMPLES_PER_LABEL, "labels": listed(scarce)}
         )
     if sum(counts.values()) != len(examples):
         raise forms.ValidationError(_("CSV 中有类别或内容为空的行，请补全或删除后再上传。"))

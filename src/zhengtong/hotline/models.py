@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.i18n import shown_text
 from zhengtong.core.models import Department, Region
+from zhengtong.core.punctuation import listed
 from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.states import (
     CaseState,
@@ -121,7 +122,7 @@ def training_failure_text(code: str, params: Mapping[str, Any]) -> str | None:
         if code == "too_few_examples":
             return gettext("每个类别至少需要 %(n)d 条样本，不足的类别：%(labels)s。") % {
                 "n": params["n"],
-                "labels": "、".join(category_name(str(label)) for label in params["labels"]),
+                "labels": listed(category_name(str(label)) for label in params["labels"]),
             }
         if code == "csv_not_utf8":
             problem = gettext("CSV 文件须为 UTF-8 编码。")

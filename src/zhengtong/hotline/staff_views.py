@@ -28,6 +28,7 @@ from zhengtong.core.errors import InvalidInput, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department
+from zhengtong.core.punctuation import listed
 from zhengtong.core.redirects import redirect_back
 from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.access import (
@@ -107,7 +108,7 @@ OVERDUE_LIMIT = 50
 def _queue_reason(code: str, data: dict[str, Any] | None = None) -> str:
     """Why the model left a case to a dispatcher (a reason of the queued event)."""
     if code == "outside_city":
-        places = "、".join(str(p) for p in (data or {}).get("outside", []))
+        places = listed(str(p) for p in (data or {}).get("outside", []))
         return _("事发地点不在本市（%(places)s），请核实后转办") % {"places": places or "—"}
     labels = {
         "low_confidence": _("模型把握不足"),
@@ -656,7 +657,7 @@ def _history_details(event: CaseEvent) -> str:
             "p": confidence,
         }
     if event.kind == EventKind.QUEUED:
-        return "、".join(_queue_reasons(data))
+        return listed(_queue_reasons(data))
     if event.kind == EventKind.DISPATCHED:
         suggested = category_name(data.get("suggested") or "") or "—"
         return _("类别 %(c)s（模型建议 %(s)s）") % {

@@ -35,6 +35,7 @@ from zhengtong.core.files import write_durably
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.i18n import stored_text
 from zhengtong.core.models import Region
+from zhengtong.core.punctuation import listed
 from zhengtong.hotline import selectors
 from zhengtong.hotline.access import (
     access_case_for_staff,
@@ -184,7 +185,7 @@ def worklist_areas(user: User) -> str:
         return ""
     codes = [path.rsplit("/", 1)[-1] for path in widest]
     names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
-    return "、".join(names.get(code, code) for code in codes)
+    return listed(names.get(code, code) for code in codes)
 
 
 def worklist_label(user: User) -> str:

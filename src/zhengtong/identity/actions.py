@@ -18,6 +18,7 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput, NotAuthenticated, Throttled
 from zhengtong.core.masking import mask_name
 from zhengtong.core.models import Department, Enterprise, Person, Region
+from zhengtong.core.punctuation import listed
 from zhengtong.identity import credentials
 from zhengtong.identity.actors import ANONYMOUS, actor_of
 from zhengtong.identity.models import (
@@ -304,7 +305,7 @@ def check_role_permissions(role: Role, codes: Sequence[str]) -> None:
     unknown = unknown_codes(codes)
     if unknown:
         raise InvalidInput(
-            _("存在未定义的权限：%(codes)s。") % {"codes": "、".join(unknown)},
+            _("存在未定义的权限：%(codes)s。") % {"codes": listed(unknown)},
             code="unknown_permission",
             detail={"field": "permissions", "unknown": unknown},
         )
@@ -426,14 +427,14 @@ def _staff_roles(role_codes: Sequence[str]) -> list[Role]:
     missing = [code for code in wanted if code not in roles]
     if missing:
         raise InvalidInput(
-            _("不存在的角色：%(codes)s。") % {"codes": "、".join(missing)},
+            _("不存在的角色：%(codes)s。") % {"codes": listed(missing)},
             code="unknown_role",
             detail={"field": "role_codes", "unknown": missing},
         )
     not_staff = [code for code in wanted if roles[code].audience != Audience.STAFF]
     if not_staff:
         raise InvalidInput(
-            _("这些角色不适用于工作人员：%(codes)s。") % {"codes": "、".join(not_staff)},
+            _("这些角色不适用于工作人员：%(codes)s。") % {"codes": listed(not_staff)},
             code="role_not_for_staff",
             detail={"field": "role_codes", "roles": not_staff},
         )
@@ -509,7 +510,7 @@ def do_issue_client(
     unknown = [scope for scope in wanted if scope not in SCOPES]
     if unknown:
         raise InvalidInput(
-            _("存在未定义的接口权限范围：%(scopes)s。") % {"scopes": "、".join(unknown)},
+            _("存在未定义的接口权限范围：%(scopes)s。") % {"scopes": listed(unknown)},
             code="unknown_scope",
             detail={"field": "scopes", "unknown": unknown},
         )

@@ -330,3 +330,16 @@ def test_the_register_pages_follow_a_change_of_the_permission_backends(staff: Cl
         assert staff.get("/admin/core/department/add/").status_code == 403
     assert staff.get("/admin/core/department/").status_code == 200
     assert staff.get("/admin/core/department/add/").status_code == 200
+
+
+def test_a_region_is_named_with_its_code_in_the_readers_brackets(staff: Client) -> None:
+    make_region_tree()
+    asked = {"app_label": "core", "model_name": "person", "field_name": "region", "term": "芙蓉"}
+
+    def names(language: str) -> list[str]:
+        found = staff.get("/admin/autocomplete/", asked, HTTP_ACCEPT_LANGUAGE=language)
+        assert found.status_code == 200, found.content.decode()
+        return [row["text"] for row in found.json()["results"]]
+
+    assert names("zh-hans") == ["芙蓉区（430102）"]
+    assert names("en") == ["芙蓉区 (430102)"]

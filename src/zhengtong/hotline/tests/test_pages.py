@@ -1031,8 +1031,11 @@ def test_the_case_page_shows_place_evidence_photos_and_linked_cases(
     second = Case.objects.exclude(pk=first.pk).get()
     dispatcher = logged_in(cast.dispatcher)
     page = text_of(dispatcher.get(f"/hotline/cases/{second.number}/"))
-    assert "芙蓉区 文艺路街道" in page and "“文艺路街道”" in page
+    assert "芙蓉区 文艺路街道" in page and "”、“文艺路街道”" in page
     assert first.number in page and "相似度" in page
+    # An English reader gets English punctuation between the words found.
+    english = text_of(dispatcher.get(f"/hotline/cases/{second.number}/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "From the text: “" in english and "”, “文艺路街道”" in english
     attachment = second.attachments.get()
     assert f"/hotline/cases/{second.number}/files/{attachment.pk}/" in page
     assert (

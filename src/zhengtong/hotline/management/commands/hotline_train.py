@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.punctuation import listed
 from zhengtong.hotline.categories import category_name
 from zhengtong.hotline.classifier_actions import (
     do_activate_classifier,
@@ -160,7 +161,7 @@ class Command(BaseCommand):
                 if unmapped:
                     self.stderr.write(
                         _("以下类别没有分拨规则，判为这些类别的诉求将等待人工派单：%(labels)s")
-                        % {"labels": "、".join(category_name(label) for label in unmapped)}
+                        % {"labels": listed(category_name(label) for label in unmapped)}
                     )
         except ZhengtongError as error:
             raise CommandError(str(error.message)) from error

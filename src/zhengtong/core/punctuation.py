@@ -1,0 +1,30 @@
+"""Punctuation that differs between the platform's languages.
+
+A name with a code or note after it reads 名称（代码） in Chinese and
+"name (code)" in English; the pattern comes from the translation catalogue,
+so labels built in Python follow the reader's language as templates do.
+"""
+
+from collections.abc import Iterable
+
+from django.utils.translation import pgettext
+
+
+def bracket_pattern() -> str:
+    """The brackets around a note in the active language, with ``%(note)s`` inside."""
+    return pgettext("brackets around a note", "（%(note)s）")
+
+
+def with_note(text: object, note: object) -> str:
+    """``text`` followed by ``note`` in brackets, in the active language."""
+    return f"{text}{bracket_pattern() % {'note': note}}"
+
+
+def list_separator() -> str:
+    """What separates the items of a list in the active language: 、 or a comma."""
+    return pgettext("separator between the items of a list", "、")
+
+
+def listed(items: Iterable[object]) -> str:
+    """The items as one list in the active language: 甲、乙 in Chinese, "a, b" in English."""
+    return list_separator().join(str(item) for item in items)
