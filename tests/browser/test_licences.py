@@ -1,5 +1,6 @@
 """A licence is issued; its holder opens 我的证照 and shares it; whoever receives the
-link sees the licence, and the verification URL in its QR code shows it as valid."""
+link sees the licence, and the verification URL in its QR code shows it as valid,
+until the holder withdraws the link."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,6 +100,20 @@ def test_the_holder_shares_a_licence_and_its_qr_url_verifies(
     expect(stranger.get_by_text("Ed25519")).to_be_visible()
     expect(stranger.get_by_text("刘*").first).to_be_visible()
     shoot(stranger, screenshots, "licences-verify")
+
+    # The link went to the wrong person: 刘晓梅 withdraws it from the licence's page.
+    shares = page.get_by_role("table", name="仍有效的分享链接")
+    expect(shares.get_by_role("row")).to_have_count(2)  # the heading row and the link
+    assert wcag_violations(Axe(), page, "licence_detail_shares") == []
+    shares.get_by_role("button", name="撤回").click()
+    expect(page.get_by_text("持有该链接的人不能再查看这张证照", exact=False).first).to_be_visible()
+    expect(page.get_by_role("table", name="仍有效的分享链接")).to_have_count(0)
+    shoot(page, screenshots, "licences-share-withdrawn")
+
+    stranger.goto(share_url)
+    expect(stranger.get_by_text("分享链接已被持证人撤回", exact=False)).to_be_visible()
+    expect(stranger.get_by_text(licence.number, exact=True)).to_have_count(0)
+    expect(stranger.get_by_text("长沙市芙蓉区湘味小厨餐饮店")).to_have_count(0)
 
 
 def test_the_printable_licence_reads_on_a_phone_in_english(

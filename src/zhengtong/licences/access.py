@@ -17,7 +17,7 @@ from zhengtong.core.validators import normalise
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import departments_in_scope, has_permission
 from zhengtong.identity.selectors import memberships_of
-from zhengtong.licences.models import HolderKind, Licence
+from zhengtong.licences.models import HolderKind, Licence, LicenceShare
 from zhengtong.licences.permissions import REVOKE_LICENCES
 from zhengtong.licences.selectors import licences_issued_by, licences_of_holders
 
@@ -65,6 +65,22 @@ def access_licence_by_number(user: Principal, number: str) -> Licence:
     if licence is None or (licence.holder_kind, licence.holder_id) not in ids:
         raise NotFound()
     return licence
+
+
+def access_licence_share(user: Principal, number: str, share_id: int) -> LicenceShare:
+    """Return a share link of one of the user's own licences; anything else is "not found".
+
+    Whoever may see and share the licence now (its holder, or anyone acting
+    for the holding enterprise) may withdraw any of its links, whoever made it:
+    a colleague who has left must not leave a link nobody can withdraw.
+    """
+    licence = access_licence_by_number(user, number)
+    share = LicenceShare.objects.filter(licence=licence, pk=share_id).first()
+    if share is None:
+        raise NotFound(detail={"share": share_id})
+    # The licence as the user may see it, loaded with its type and issuer.
+    share.licence = licence
+    return share
 
 
 def issued_licences(user: Principal, query: str = "") -> QuerySet[Licence]:

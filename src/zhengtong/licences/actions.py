@@ -34,6 +34,7 @@ from zhengtong.licences.models import (
     HolderKind,
     Licence,
     LicenceSequence,
+    LicenceShare,
     LicenceSigningKey,
     LicenceType,
 )
@@ -386,8 +387,8 @@ def do_revoke_licence(licence: Licence, reason: str, *, actor: Actor) -> Licence
     return locked
 
 
-def do_share_licence(licence: Licence, days: int, *, actor: Actor) -> sharing.ShareLink:
-    """Make a signed link that shows the licence to whoever has it, for ``days`` days."""
+def do_share_licence(licence: Licence, days: int, *, actor: Actor) -> LicenceShare:
+    """Make a link showing the licence to whoever has it, for ``days`` days or until withdrawn."""
     if days not in sharing.SHARE_DAYS:
         raise InvalidInput(
             _("分享有效期只能是 1、7 或 30 天。"),
@@ -402,15 +403,53 @@ def do_share_licence(licence: Licence, days: int, *, actor: Actor) -> sharing.Sh
             code="licence_not_valid",
             detail={"number": licence.number},
         )
-    link = sharing.make_share_link(licence.number, days)
-    # Nothing is stored but the audit record: the holder can see who was
-    # given what, and when the link stops working.
+    now = timezone.now()
     with transaction.atomic(durable=True):
+        share = LicenceShare.objects.create(
+            licence=licence,
+            created_at=now,
+            created_by_ref=actor.ref[:100],
+            created_by_label=actor.label[:100],
+            expires_at=now + dt.timedelta(days=days),
+        )
+        # The link's id, never its token: whoever reads the ledger must not
+        # be able to open the licence with what it says.
         record_entry(
             actor=actor,
             action="licences.share_licence",
             subject_type=SUBJECT,
             subject_id=licence.pk,
-            data={"number": licence.number, "expires_at": link.expires_at.isoformat()},
+            data={
+                "number": licence.number,
+                "share": share.pk,
+                "expires_at": share.expires_at.isoformat(),
+            },
         )
-    return link
+    return share
+
+
+def do_withdraw_licence_share(share: LicenceShare, *, actor: Actor) -> LicenceShare:
+    """Withdraw a share link before it expires: it stops showing the licence at once."""
+    with transaction.atomic(durable=True):
+        locked = LicenceShare.objects.select_for_update().get(pk=share.pk)
+        if locked.withdrawn_at is not None:
+            raise Conflict(
+                _("该分享链接已撤回。"), code="already_withdrawn", detail={"share": locked.pk}
+            )
+        now = timezone.now()
+        if locked.expires_at <= now:
+            raise Conflict(
+                _("该分享链接已过期，无需撤回。"), code="share_expired", detail={"share": locked.pk}
+            )
+        locked.withdrawn_at = now
+        locked.withdrawn_by_ref = actor.ref[:100]
+        locked.withdrawn_by_label = actor.label[:100]
+        locked.save(update_fields=["withdrawn_at", "withdrawn_by_ref", "withdrawn_by_label"])
+        record_entry(
+            actor=actor,
+            action="licences.withdraw_licence_share",
+            subject_type=SUBJECT,
+            subject_id=locked.licence_id,
+            data={"number": share.licence.number, "share": locked.pk},
+        )
+    return locked

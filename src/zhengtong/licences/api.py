@@ -20,14 +20,16 @@ from zhengtong.licences import actions, presentation, selectors
 from zhengtong.licences.access import (
     access_issued_licence,
     access_licence_by_number,
+    access_licence_share,
     issued_licences,
     my_licences,
 )
-from zhengtong.licences.models import Licence
+from zhengtong.licences.models import Licence, LicenceShare
 from zhengtong.licences.qr import verification_url
 from zhengtong.licences.schemas import (
     LicenceFieldOut,
     LicenceOut,
+    LicenceShareOut,
     SigningKeyOut,
     VerificationOut,
 )
@@ -135,6 +137,46 @@ def mine(request: HttpRequest) -> list[LicenceOut]:
 def mine_one(request: HttpRequest, number: str) -> LicenceOut:
     """One of your licences, with every field unmasked."""
     return licence_out(request, access_licence_by_number(request.user, number))
+
+
+def share_out(share: LicenceShare) -> LicenceShareOut:
+    return LicenceShareOut(
+        id=share.pk,
+        created_at=share.created_at,
+        created_by=share.created_by_label,
+        expires_at=share.expires_at,
+        withdrawn_at=share.withdrawn_at,
+    )
+
+
+@router.get(
+    "/mine/{number}/shares",
+    response={200: list[LicenceShareOut], **ERROR_RESPONSES},
+    auth=session_auth,
+)
+def mine_shares(request: HttpRequest, number: str) -> list[LicenceShareOut]:
+    """The share links of one of your licences that still work, newest first.
+
+    Links made before links were stored (at most 30 days old) are not listed
+    and cannot be withdrawn; they stop working when they expire.
+    """
+    licence = access_licence_by_number(request.user, number)
+    return [share_out(share) for share in selectors.open_shares_of(licence)]
+
+
+@router.post(
+    "/mine/{number}/shares/{share_id}/withdraw",
+    response={200: LicenceShareOut, **ERROR_RESPONSES},
+    auth=session_auth,
+)
+def withdraw_share(request: HttpRequest, number: str, share_id: int) -> LicenceShareOut:
+    """Withdraw a share link of one of your licences: whoever has it no longer sees the licence.
+
+    Errors: 404 ``not_found`` (also a link of another licence, or a licence
+    not yours); 409 ``already_withdrawn``, ``share_expired``.
+    """
+    share = access_licence_share(request.user, number, share_id)
+    return share_out(actions.do_withdraw_licence_share(share, actor=actor_of(request.user)))
 
 
 def _stripped(value: object) -> object:

@@ -1,5 +1,6 @@
 """Electronic licences (电子证照): their types, the issued licences and the signing keys."""
 
+import uuid
 from datetime import date
 
 from django.db import models
@@ -180,3 +181,34 @@ class LicenceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.last}"
+
+
+class LicenceShare(models.Model):
+    """A share link a holder made: until when it shows the licence, and whether it was withdrawn.
+
+    The link's token is signed (licences.sharing) and names the row by ``key``,
+    so a holder can withdraw a link sent to the wrong person before it expires.
+    """
+
+    # Random, not the row's id: a token tells nothing of how many links exist.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    licence = models.ForeignKey(
+        Licence, on_delete=models.PROTECT, related_name="shares", verbose_name=_("电子证照")
+    )
+    created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    # Who made it, as the ledger names actors: the value outlives the account.
+    created_by_ref = models.CharField(max_length=100)
+    created_by_label = models.CharField(_("生成人"), max_length=100)
+    expires_at = models.DateTimeField(_("链接有效期至"))
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by_ref = models.CharField(max_length=100, blank=True)
+    withdrawn_by_label = models.CharField(_("撤回人"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["licence", "expires_at"], name="licence_share_expiry_idx")]
+        verbose_name = _("证照分享链接")
+        verbose_name_plural = _("证照分享链接")
+
+    def __str__(self) -> str:
+        return f"{self.licence.number} {self.expires_at:%Y-%m-%d %H:%M}"

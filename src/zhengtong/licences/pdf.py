@@ -131,6 +131,7 @@ def licence_pdf(
     rows: Sequence[FieldRow],
     verification_url: str,
     void: VoidNotice | None = None,
+    qr_withheld: str | None = None,
 ) -> bytes:
     """Return the licence as an A4 PDF in the active language, with its QR code.
 
@@ -138,6 +139,7 @@ def licence_pdf(
 
     ``void``: the licence is no longer in force (revoked, expired, or its
     signature fails); the first page says so at the top, and each is stamped across.
+    ``qr_withheld``: why the copy carries no QR code, written where the code would be.
     """
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=0)
@@ -227,9 +229,16 @@ def licence_pdf(
             y -= 4 * mm
     qr_x = PAGE_WIDTH - MARGIN - QR_SIZE
     qr_y = MARGIN + 4 * mm
-    _qr(canvas, verification_url, qr_x, qr_y, QR_SIZE)
-    canvas.setFont(CHINESE, 9)
-    canvas.drawCentredString(qr_x + QR_SIZE / 2, qr_y - 4 * mm, _("扫码核验"))
+    if qr_withheld is None:
+        _qr(canvas, verification_url, qr_x, qr_y, QR_SIZE)
+        canvas.setFont(CHINESE, 9)
+        canvas.drawCentredString(qr_x + QR_SIZE / 2, qr_y - 4 * mm, _("扫码核验"))
+    else:
+        canvas.setFont(CHINESE, 9)
+        line_y = qr_y + QR_SIZE - 4 * mm
+        for line in _lines(qr_withheld, CHINESE, 9, QR_SIZE):
+            canvas.drawString(qr_x, line_y, line)
+            line_y -= 4.5 * mm
     if void is not None:
         _void_stamp(canvas, void.stamp)
     canvas.showPage()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from zhengtong.core.masking import mask
+from zhengtong.core.punctuation import listed
 from zhengtong.licences.models import HolderKind, Licence, LicenceStatus
 
 # The seeded licence types' names and field labels (migrations 0002 and 0003):
@@ -55,7 +56,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, list):
-        return "、".join(str(item) for item in value)
+        return listed(value)
     return str(value)
 
 
@@ -129,3 +130,19 @@ def void_notice(licence: Licence, status: str) -> VoidNotice | None:
         _("验证未通过"),
         (_("签名校验失败：证照内容与发证机关的签名不符，可能被篡改或伪造。请勿采信。"),),
     )
+
+
+def qr_withheld_reason(status: str) -> str | None:
+    """Why the holder's page and copies carry no QR code; None while the licence is valid.
+
+    A code on a licence that is not in force, or whose signature fails, makes
+    a copy look genuine to whoever does not scan it: the holder is told why
+    there is none instead.
+    """
+    if status == LicenceStatus.VALID:
+        return None
+    if status == LicenceStatus.REVOKED:
+        return _("该证照已注销，不提供核验二维码。")
+    if status == LicenceStatus.EXPIRED:
+        return _("该证照已过期，不提供核验二维码。")
+    return _("该证照未通过验证，不提供核验二维码。")

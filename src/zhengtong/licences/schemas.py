@@ -61,3 +61,11 @@ class LicenceOut(Schema):
     revoke_reason: str
     verification_url: str
     fields: list[LicenceFieldOut]
+
+
+class LicenceShareOut(Schema):
+    id: int
+    created_at: datetime
+    created_by: str = Field(description="who made the link, as the ledger names them")
+    expires_at: datetime
+    withdrawn_at: datetime | None = Field(description="null unless the link was withdrawn")

@@ -3,7 +3,8 @@
 import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from django.db import connections, router
@@ -13,8 +14,14 @@ from django.utils import timezone
 from zhengtong.core.models import Department
 from zhengtong.core.sql import RowLoader
 from zhengtong.core.validators import normalise
-from zhengtong.licences import signing
-from zhengtong.licences.models import Licence, LicenceSigningKey, LicenceStatus, LicenceType
+from zhengtong.licences import sharing, signing
+from zhengtong.licences.models import (
+    Licence,
+    LicenceShare,
+    LicenceSigningKey,
+    LicenceStatus,
+    LicenceType,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +249,54 @@ def get_licence_type(code: str) -> LicenceType | None:
     """The licence type with this code, or None (in SQL: every submission and approval asks)."""
     found = _TYPES.where_equal("code", code)
     return found[0] if found else None
+
+
+class ShareState(StrEnum):
+    """What opening a share link finds."""
+
+    OPEN = "open"
+    # The holder withdrew it: the recipient is told so, and nothing of the licence.
+    WITHDRAWN = "withdrawn"
+    # Expired, forged or damaged: the recipient cannot tell these apart, nor needs to.
+    GONE = "gone"
+
+
+@dataclass(frozen=True, slots=True)
+class SharedLicence:
+    """A share link as opened: its state, and while it is open, the licence and its expiry."""
+
+    state: ShareState
+    licence: Licence | None = None
+    expires_at: datetime | None = None
+
+
+def shared_licence(token: str, *, now: datetime | None = None) -> SharedLicence:
+    """Return what a share link's token shows now."""
+    now = now or timezone.now()
+    found = sharing.read_share_token(token, now=now)
+    if isinstance(found, sharing.LegacyShareToken):
+        legacy = licence_by_number(found.number)
+        if legacy is None:
+            return SharedLicence(ShareState.GONE)
+        return SharedLicence(ShareState.OPEN, legacy, found.expires_at)
+    if found is None:
+        return SharedLicence(ShareState.GONE)
+    share = (
+        LicenceShare.objects.filter(key=found.key)
+        .select_related("licence__licence_type", "licence__issuer", "licence__signing_key")
+        .first()
+    )
+    if share is None:
+        return SharedLicence(ShareState.GONE)
+    if share.withdrawn_at is not None:
+        return SharedLicence(ShareState.WITHDRAWN)
+    if share.expires_at <= now:
+        return SharedLicence(ShareState.GONE)
+    return SharedLicence(ShareState.OPEN, share.licence, share.expires_at)
+
+
+def open_shares_of(licence: Licence, *, now: datetime | None = None) -> QuerySet[LicenceShare]:
+    """Return the licence's share links that still work (unexpired, not withdrawn), newest first."""
+    return LicenceShare.objects.filter(
+        licence=licence, withdrawn_at__isnull=True, expires_at__gt=now or timezone.now()
+    )

@@ -1,12 +1,18 @@
-"""Share links: a signed token naming the licence and when the link stops working.
+"""Share links: a signed token naming a stored link (models.LicenceShare).
 
-Nothing is stored: the token is signed with the platform's secret key
-(django.core.signing), so it cannot be altered or extended, and it stops
-working at its expiry time.
+The token is signed with the platform's secret key (django.core.signing), so
+it cannot be forged or altered; what it shows, until when, and whether the
+holder withdrew it are read from the stored link.
+
+Links made before links were stored carry the licence's number and their
+expiry in the token itself ("legacy" tokens, valid for at most 30 days).
+They keep working until they expire, but cannot be withdrawn: nothing names them.
+Thirty days after this change is deployed none is left, and that branch can go.
 """
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core import signing
 from django.utils import timezone
@@ -17,32 +23,38 @@ SHARE_DAYS = (1, 7, 30)
 DEFAULT_SHARE_DAYS = 7
 
 
-@dataclass(frozen=True, slots=True)
-class ShareLink:
-    token: str
-    expires_at: datetime
-
-
-def make_share_link(number: str, days: int, *, now: datetime | None = None) -> ShareLink:
-    expires_at = (now or timezone.now()) + timedelta(days=days)
-    token = signing.dumps({"n": number, "e": int(expires_at.timestamp())}, salt=SALT)
-    return ShareLink(token, expires_at)
+def share_token(key: uuid.UUID) -> str:
+    """Return the token of the stored link with this key."""
+    return signing.dumps({"k": key.hex}, salt=SALT)
 
 
 @dataclass(frozen=True, slots=True)
-class SharedLicence:
+class StoredShareToken:
+    """A token naming a stored link; the link says whether it still works."""
+
+    key: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyShareToken:
+    """A token of a link made before links were stored, not yet expired."""
+
     number: str
     expires_at: datetime
 
 
-def read_share_token(token: str, *, now: datetime | None = None) -> SharedLicence | None:
-    """Return what a token shares, or None if it is forged, damaged or expired."""
+def read_share_token(
+    token: str, *, now: datetime | None = None
+) -> StoredShareToken | LegacyShareToken | None:
+    """Return what a token names, or None if it is forged, damaged or an expired legacy one."""
     try:
         content = signing.loads(token, salt=SALT)
+        if "k" in content:
+            return StoredShareToken(uuid.UUID(hex=str(content["k"])))
         number, expires = str(content["n"]), int(content["e"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
     expires_at = datetime.fromtimestamp(expires, tz=timezone.get_current_timezone())
     if expires_at <= (now or timezone.now()):
         return None
-    return SharedLicence(number, expires_at)
+    return LegacyShareToken(number, expires_at)

@@ -11,6 +11,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("mine/", views.mine, name="mine"),
     path("mine/<str:number>/", views.detail, name="detail"),
     path("mine/<str:number>/print/", views.printable, name="print"),
+    path(
+        "mine/<str:number>/shares/<int:share_id>/withdraw/",
+        views.withdraw_share,
+        name="withdraw_share",
+    ),
     path("verify/<str:number>/", views.verify, name="verify"),
     path("shared/<str:token>/", views.share, name="share"),
     path("issued/", views.issued, name="issued"),

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
@@ -14,7 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from zhengtong.core.errors import NotFound, ZhengtongError
 from zhengtong.identity.actors import actor_of
@@ -22,19 +25,16 @@ from zhengtong.licences import actions, presentation, selectors
 from zhengtong.licences.access import (
     access_issued_licence,
     access_licence_by_number,
+    access_licence_share,
     holders_of,
     issued_licences,
     my_licences,
 )
-from zhengtong.licences.models import Licence
+from zhengtong.licences.models import Licence, LicenceShare
 from zhengtong.licences.pdf import licence_pdf
 from zhengtong.licences.qr import qr_svg, verification_url
-from zhengtong.licences.sharing import (
-    DEFAULT_SHARE_DAYS,
-    SHARE_DAYS,
-    ShareLink,
-    read_share_token,
-)
+from zhengtong.licences.selectors import ShareState
+from zhengtong.licences.sharing import DEFAULT_SHARE_DAYS, SHARE_DAYS, share_token
 
 PRINT_CSS = Path(__file__).resolve().parent / "static" / "licences" / "print.css"
 
@@ -54,6 +54,16 @@ def _licence_context(
         "verification_url": url,
         "qr": qr_svg(url),
     }
+
+
+def _holder_context(request: HttpRequest, licence: Licence) -> dict[str, Any]:
+    """The licence as its holder sees it: in full, and with a QR code only while it is valid."""
+    context = _licence_context(request, licence, masked=False)
+    withheld = presentation.qr_withheld_reason(context["verification"].status)
+    if withheld is not None:
+        context["qr"] = None
+    context["qr_withheld"] = withheld
+    return context
 
 
 def verify(request: HttpRequest, number: str) -> HttpResponse:
@@ -109,7 +119,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     licence = _my_licence(request, number)
-    share: ShareLink | None = None
+    share: LicenceShare | None = None
     share_error = ""
     status = 200
     chosen_days = DEFAULT_SHARE_DAYS
@@ -126,7 +136,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             share = actions.do_share_licence(licence, days, actor=actor_of(request.user))
         except ZhengtongError as error:
             share_error, status = str(error.message), error.status
-    context = _licence_context(request, licence, masked=False)
+    context = _holder_context(request, licence)
     context.update(
         {
             "share_days": SHARE_DAYS,
@@ -134,13 +144,39 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "share_error": share_error,
             "share": share,
             "share_url": (
-                request.build_absolute_uri(reverse("licences:share", args=[share.token]))
+                request.build_absolute_uri(reverse("licences:share", args=[share_token(share.key)]))
                 if share
                 else ""
             ),
+            "open_shares": list(selectors.open_shares_of(licence)),
         }
     )
     return render(request, "licences/detail.html", context, status=status)
+
+
+@require_POST
+def withdraw_share(request: HttpRequest, number: str, share_id: int) -> HttpResponse:
+    """Withdraw one of the licence's share links; back to the licence, saying what happened."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("licences:detail", args=[number]))
+    try:
+        share = access_licence_share(request.user, number, share_id)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        raise
+    try:
+        actions.do_withdraw_licence_share(share, actor=actor_of(request.user))
+    except ZhengtongError as error:
+        # Withdrawn meanwhile (another tab, a colleague) or expired: said on the page.
+        messages.error(request, str(error.message))
+    else:
+        until = timezone.localtime(share.expires_at).strftime("%Y-%m-%d %H:%M")
+        messages.success(
+            request,
+            _("已撤回有效期至 %(until)s 的分享链接，持有该链接的人不能再查看这张证照。")
+            % {"until": until},
+        )
+    return redirect("licences:detail", share.licence.number)
 
 
 @cache
@@ -155,7 +191,7 @@ def printable(request: HttpRequest, number: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     licence = _my_licence(request, number)
-    context = _licence_context(request, licence, masked=False)
+    context = _holder_context(request, licence)
     if request.GET.get("download"):
         pdf = licence_pdf(
             licence,
@@ -164,6 +200,7 @@ def printable(request: HttpRequest, number: str) -> HttpResponse:
             rows=context["rows"],
             verification_url=context["verification_url"],
             void=context["void"],
+            qr_withheld=context["qr_withheld"],
         )
         download = HttpResponse(pdf, content_type="application/pdf")
         download.headers["Content-Disposition"] = f'attachment; filename="{licence.number}.pdf"'
@@ -183,11 +220,13 @@ def printable(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def share(request: HttpRequest, token: str) -> HttpResponse:
-    """A licence shown to whoever holds its share link, until the link expires."""
-    shared = read_share_token(token)
-    licence = selectors.licence_by_number(shared.number) if shared else None
-    if shared is None or licence is None:
-        return render(request, "licences/shared.html", {"expired": True}, status=410)
+    """A licence shown to whoever holds its share link, until the link expires or is withdrawn."""
+    shared = selectors.shared_licence(token)
+    if shared.licence is None or shared.state != ShareState.OPEN:
+        # Nothing of the licence: a withdrawn link was sent to someone who
+        # should not see it, and an expired or forged one shows nothing either.
+        return render(request, "licences/shared.html", {"gone": shared.state}, status=410)
+    licence = shared.licence
     context = _licence_context(request, licence, masked=False)
     if not context["verification"].signature_ok:
         # Its content is not what was signed: as on the verification page, no

@@ -1,15 +1,21 @@
-"""A copy of a licence no longer in force (printed or downloaded) says so, with the date."""
+"""A copy of a licence no longer in force (printed or downloaded) says so, with the date,
+and carries no QR code: the holder is told why there is none."""
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from unittest import mock
 
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.licences.actions import Holder, do_issue_licence, do_revoke_licence
+from zhengtong.licences.models import Licence, LicenceSigningKey
 from zhengtong.licences.selectors import get_licence_type
 from zhengtong.licences.tests.cast import LicenceCast, issue_food_licence, issue_pension_certificate
 from zhengtong.licences.tests.test_issue_date import _pdf_lines
@@ -94,3 +100,76 @@ def test_a_long_business_scope_runs_on_to_another_page_of_the_pdf(cast: LicenceC
     assert scope in "".join(lines)
     assert f"发证机关：{cast.market.name}" in lines
     assert b"/Count 2" in pdf
+
+
+def _revoke(licence: Licence) -> None:
+    do_revoke_licence(licence, "经营者申请注销", actor=TEST_ACTOR)
+
+
+def _tamper(licence: Licence) -> None:
+    Licence.objects.filter(pk=licence.pk).update(
+        data={**licence.data, "business_items": "热食类食品制售；生食类食品制售"}
+    )
+
+
+def _unknown_key(licence: Licence) -> None:
+    # The stored key is not the one that signed: the signature does not verify.
+    other = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    LicenceSigningKey.objects.filter(pk=licence.signing_key_id).update(public_key=other)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        (_revoke, "该证照已注销，不提供核验二维码。"),
+        (_tamper, "该证照未通过验证，不提供核验二维码。"),
+        (_unknown_key, "该证照未通过验证，不提供核验二维码。"),
+    ],
+    ids=["revoked", "tampered", "unknown_key"],
+)
+def test_the_holders_pages_show_no_qr_code_of_a_licence_that_does_not_verify(
+    cast: LicenceCast, spoil: Callable[[Licence], None], reason: str
+) -> None:
+    licence = issue_food_licence(cast)
+    spoil(licence)
+    client = _holder(cast.owner_user)
+    detail = client.get(reverse("licences:detail", args=[licence.number])).content.decode()
+    assert 'class="licence-qr"' not in detail and '<figure class="licence-qr-box">' not in detail
+    assert reason in detail
+    printed = client.get(reverse("licences:print", args=[licence.number])).content.decode()
+    assert 'class="void-stamp">' in printed
+    assert 'class="licence-qr"' not in printed and "扫码核验" not in printed
+    assert reason in printed
+    pdf = client.get(reverse("licences:print", args=[licence.number]) + "?download=1").content
+    lines = _pdf_lines(pdf)
+    assert "扫码核验" not in lines and reason in "".join(lines), lines
+    # No code drawn: a QR code is hundreds of filled squares.
+    assert pdf.count(b" re") < 20
+
+
+def test_the_holders_pages_show_no_qr_code_of_an_expired_licence(cast: LicenceCast) -> None:
+    licence = issue_pension_certificate(cast)
+    reason = "该证照已过期，不提供核验二维码。"
+    later = timezone.now() + dt.timedelta(days=400)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        client = _holder(cast.citizen)
+        detail = client.get(reverse("licences:detail", args=[licence.number])).content.decode()
+        printed = client.get(reverse("licences:print", args=[licence.number])).content.decode()
+        pdf = client.get(reverse("licences:print", args=[licence.number]) + "?download=1").content
+    assert 'class="licence-qr"' not in detail and reason in detail
+    assert 'class="licence-qr"' not in printed and reason in printed
+    assert reason in "".join(_pdf_lines(pdf)) and pdf.count(b" re") < 20
+
+
+def test_the_holders_pages_of_a_valid_licence_carry_its_qr_code(cast: LicenceCast) -> None:
+    licence = issue_food_licence(cast)
+    client = _holder(cast.owner_user)
+    for url in (
+        reverse("licences:detail", args=[licence.number]),
+        reverse("licences:print", args=[licence.number]),
+    ):
+        page = client.get(url).content.decode()
+        assert 'class="licence-qr"' in page and "扫码核验" in page, url
+        assert "不提供核验二维码" not in page, url
+    pdf = client.get(reverse("licences:print", args=[licence.number]) + "?download=1").content
+    assert "扫码核验" in _pdf_lines(pdf) and pdf.count(b" re") > 100
