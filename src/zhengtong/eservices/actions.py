@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.models import Department
+from zhengtong.core.punctuation import listed
 from zhengtong.eservices.lanes import lanes_without_department
 from zhengtong.eservices.models import (
     EXCHANGE_ITEM_RE,
@@ -274,7 +275,7 @@ def _lane_problem(lanes: Sequence[str]) -> str:
             "办理流程的泳道 %(lanes)s 没有承办部门：请在并联审批部门中加入编码为泳道前缀"
             "或以“-前缀”结尾的部门（如 cs-fire 承办 fire.reviewer）。"
         )
-        % {"lanes": "、".join(lanes)}
+        % {"lanes": listed(lanes)}
     )
 
 
@@ -284,7 +285,7 @@ def _check(data: ServiceItemInput, department: Department) -> list[Department]:
     unknown = set(data.co_department_codes) - {d.code for d in co_departments}
     if unknown:
         problems["co_department_codes"] = str(
-            _("没有这些部门：%(codes)s。") % {"codes": "、".join(sorted(unknown))}
+            _("没有这些部门：%(codes)s。") % {"codes": listed(sorted(unknown))}
         )
     elif "process_id" not in problems:
         # A 并联 lane nobody of the item works would otherwise have no one to

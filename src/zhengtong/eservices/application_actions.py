@@ -22,6 +22,7 @@ Ledger entries carry numbers, codes, counts and hashes, never personal values.
 import datetime as dt
 import functools
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import router, transaction
+from django.db import IntegrityError, router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +41,7 @@ from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.i18n import message_of, stored_label, stored_text
 from zhengtong.core.models import Department
+from zhengtong.core.punctuation import listed
 from zhengtong.core.sql import pipelined
 from zhengtong.core.validators import normalise, validate_id_number
 from zhengtong.eservices import process
@@ -265,6 +267,7 @@ def _event(
     from_state: str = "",
     to_state: str = "",
     at: dt.datetime | None = None,
+    task: WorkTask | None = None,
 ) -> None:
     insert_event(
         application=application.pk,
@@ -276,6 +279,7 @@ def _event(
         at=at or _now(),
         note=note[:MAX_NOTE],
         note_message=message_of(note),
+        task=task.pk if task is not None else None,
     )
 
 
@@ -303,7 +307,13 @@ def _ledger(application: Application, verb: str, actor: Actor, **data: Any) -> N
 
 
 def _move(
-    application: Application, target: str, actor: Actor, *, note: str = "", at: dt.datetime
+    application: Application,
+    target: str,
+    actor: Actor,
+    *,
+    note: str = "",
+    at: dt.datetime,
+    task: WorkTask | None = None,
 ) -> str:
     """Change the state (checked against the table) and add the timeline row."""
     step = check_application_transition(application.state, target)
@@ -315,6 +325,7 @@ def _move(
         from_state=application.state,
         to_state=target,
         at=at,
+        task=task,
     )
     application.state = target
     if target in FINISHED_STATES:
@@ -378,7 +389,16 @@ def subject_of_user(user: User, credit_code: str = "") -> Subject:
             # Choosing an enterprise cannot help: there is none to choose.
             raise PermissionDenied(_no_enterprise_linked(), code="no_enterprise_linked")
         if credit_code:
-            memberships = [m for m in memberships if m.enterprise.credit_code == credit_code]
+            wanted = normalise(credit_code)
+            memberships = [m for m in memberships if m.enterprise.credit_code == wanted]
+            if not memberships:
+                # Named, but not one the user acts for: choosing again among
+                # their own would not help, and another's is not theirs to use.
+                raise PermissionDenied(
+                    _("您未获授权以该企业的名义办理。"),
+                    code="enterprise_not_linked",
+                    detail={"field": "credit_code"},
+                )
         if len(memberships) == 1:
             enterprise = memberships[0].enterprise
             return Subject(ApplicantKind.ENTERPRISE, enterprise.credit_code, enterprise.name)
@@ -535,6 +555,8 @@ def do_save_draft(
     application: Application | None = None,
     credit_code: str = "",
     partial: bool = False,
+    request_key: str = "",
+    request_digest: str = "",
 ) -> Application:
     """Create a draft (prefilled from the exchange) or update the applicant's draft.
 
@@ -568,6 +590,8 @@ def do_save_draft(
                 applicant_name=subject.name,
                 form_data=cleaned,
                 prefilled={k: v for k, v in verified.items() if k in cleaned},
+                request_key=request_key,
+                request_digest=request_digest,
             )
             _event(created, "create", actor, to_state=ApplicationState.DRAFT, at=now)
             _ledger(
@@ -607,6 +631,89 @@ def do_save_draft(
         _event(locked, "update", actor)
         _ledger(locked, "update_application", actor, fields=len(cleaned))
     return locked
+
+
+# An Idempotency-Key header's value: visible ASCII, as the IETF draft and the
+# payment APIs that made it common use it (a UUID, usually), and as the
+# hotline's intake takes it.
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    application: Application
+    # The same request was sent before: ``application`` is the one it started then.
+    repeated: bool
+
+
+def _started_before(key: str, digest: str) -> Application | None:
+    """The application started under ``key``, refused if that request asked for something else."""
+    found = Application.objects.filter(request_key=key).first()
+    if found is None:
+        return None
+    if found.request_digest != digest:
+        raise Conflict(
+            _(
+                "该幂等键已用于另一份内容不同的申请（申请编号 %(number)s）。"
+                "重发同一请求时请原样发送；新的申请请使用新的幂等键。"
+            )
+            % {"number": found.number},
+            code="idempotency_key_reused",
+            detail={"fileId": found.number},
+        )
+    return found
+
+
+def do_save_draft_once(
+    item: ServiceItem,
+    form_data: Mapping[str, Any],
+    idempotency_key: str,
+    *,
+    acting_user: User,
+    request_digest: str,
+    credit_code: str = "",
+) -> Started:
+    """Start the draft of a request sent with an idempotency key once, however often it is sent.
+
+    A client retries a request whose answer it never got (a timeout): the
+    retry finds the application the first sending started, with no second
+    application or ledger entry. ``request_digest`` is what the request asked
+    for, as the interface reads it: the same key with another request is
+    refused (``idempotency_key_reused``), since one of the two would
+    otherwise be lost. The key is the caller's own: another account's same
+    key is another request.
+    """
+    if not _IDEMPOTENCY_KEY.match(idempotency_key):
+        raise InvalidInput(
+            _("Idempotency-Key 须为 1 至 255 个可见 ASCII 字符。"),
+            code="invalid_idempotency_key",
+            detail={"header": "Idempotency-Key"},
+        )
+    key = _hash_key(acting_user, idempotency_key)
+    found = _started_before(key, request_digest)
+    if found is not None:
+        return Started(found, repeated=True)
+    try:
+        created = do_save_draft(
+            item,
+            form_data,
+            acting_user=acting_user,
+            credit_code=credit_code,
+            request_key=key,
+            request_digest=request_digest,
+        )
+    except IntegrityError:
+        # Sent twice at once: the other sending started the application first.
+        found = _started_before(key, request_digest)
+        if found is None:
+            raise
+        return Started(found, repeated=True)
+    return Started(created, repeated=False)
+
+
+def _hash_key(user: User, idempotency_key: str) -> str:
+    """The stored form of a caller's key: with their account, so it never finds another's."""
+    return hashlib.sha256(f"user:{user.pk}\n{idempotency_key}".encode()).hexdigest()[:32]
 
 
 def _file_type(upload: "UploadedFile[bytes]") -> str:
@@ -1189,8 +1296,8 @@ def _task_changes(
                 "在并联审批部门中补充后再办理，本次操作未生效。"
             )
             % {
-                "tasks": "、".join(task.name for task in orphans),
-                "lanes": "、".join(sorted({task.role for task in orphans})),
+                "tasks": listed(task.name for task in orphans),
+                "lanes": listed(sorted({task.role for task in orphans})),
             },
             code="lane_department_missing",
             detail={"lanes": sorted({task.role for task in orphans})},
@@ -1698,7 +1805,7 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
             _ledger(locked, "add_correction", actor, note_hash=_hash(note), claimed=bool(claimed))
             return locked
         resume = locked.state
-        _move(locked, ApplicationState.CORRECTING, actor, note=note, at=now)
+        _move(locked, ApplicationState.CORRECTING, actor, note=note, at=now, task=task)
         Suspension.objects.create(
             application=locked,
             kind=SuspensionKind.CORRECTION,
@@ -1741,7 +1848,7 @@ def _add_to_correction(
     open_request.save(update_fields=["note"])
     # Changed as far as anyone who read it before is concerned.
     application.save(update_fields=["updated_at"])
-    _event(application, "add_correction", actor, note=added, at=now)
+    _event(application, "add_correction", actor, note=added, at=now, task=task)
     notify(
         application.applicant,
         stored_text(
@@ -2024,7 +2131,7 @@ def _checked_tags(tags: Iterable[str]) -> list[str]:
     unknown = [tag for tag, code in zip(cleaned, codes, strict=True) if code is None]
     if unknown:
         raise _refuse(
-            _("没有这个评价标签：%(tags)s。") % {"tags": "、".join(unknown)},
+            _("没有这个评价标签：%(tags)s。") % {"tags": listed(unknown)},
             "unknown_tag",
             field="tags",
             unknown=unknown,

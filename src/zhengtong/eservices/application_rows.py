@@ -160,6 +160,7 @@ _EVENTS = RowWriter(
         "at",
         "note",
         "note_message",
+        "task",
     ),
 )
 _NOTIFICATIONS = RowWriter(Notification, ("user", "text", "message", "link", "created_at"))

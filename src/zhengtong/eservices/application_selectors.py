@@ -478,9 +478,13 @@ def _at_tasks(tasks: Q) -> Q:
     of_application = WorkTask.objects.filter(tasks, application=OuterRef("application"))
     # A step's decision is recorded at the instant the step is completed.
     completed = of_application.filter(completed_at=OuterRef("at"))
-    # A 补正 is asked on an open task, which its asker holds (claims are never given back).
+    # A 补正 request names the task it was asked on: the asker's, even after a
+    # colleague took the task over when the asker left the post.
+    asked_on = Q(task__isnull=False, task__in=WorkTask.objects.filter(tasks))
+    # Requests recorded before they named their task: the open task the asker
+    # held then and still holds (a task taken over since is no longer found).
     claimer = Concat(Value("user:"), Cast("claimed_by_id", output_field=CharField()))
-    asked_on = (
+    held = (
         of_application.filter(claimed_at__lte=OuterRef("at"))
         .filter(Q(completed_at__isnull=True) | Q(completed_at__gte=OuterRef("at")))
         .annotate(claimer=claimer)
@@ -488,7 +492,7 @@ def _at_tasks(tasks: Q) -> Q:
     )
     decided = (ApplicationState.APPROVED, ApplicationState.REJECTED)
     return (Q(to_state__in=decided) & Exists(completed)) | (
-        Q(to_state=ApplicationState.CORRECTING) & Exists(asked_on)
+        Q(to_state=ApplicationState.CORRECTING) & (asked_on | Q(task__isnull=True) & Exists(held))
     )
 
 

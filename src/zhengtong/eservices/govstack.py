@@ -28,6 +28,8 @@ docs/eservices-govstack.md.
 import base64
 import binascii
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -40,6 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.params import HeaderEx, P
 from ninja.params.functions import File as FileParam
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -51,6 +54,7 @@ from zhengtong.core.errors import (
     ZhengtongError,
 )
 from zhengtong.core.schemas import MAX_OFFSET, ErrorOut
+from zhengtong.core.validators import normalise, validate_credit_code
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import application_selectors as selectors
 from zhengtong.eservices.access import access_item_by_code
@@ -60,6 +64,7 @@ from zhengtong.eservices.application_access import (
 )
 from zhengtong.eservices.application_states import FINISHED_STATES, ApplicationState
 from zhengtong.eservices.models import (
+    ApplicantKind,
     Application,
     ApplicationMaterial,
     ProvisionKind,
@@ -70,7 +75,8 @@ from zhengtong.eservices.selectors import ItemFilters, search_items
 from zhengtong.eservices.states import ItemState
 from zhengtong.exchange.govstack import client_identifier
 from zhengtong.identity.auth import ClientTokenAuth, principal_of, session_auth
-from zhengtong.identity.models import SystemClient, User
+from zhengtong.identity.models import Audience, SystemClient, User
+from zhengtong.identity.selectors import memberships_of
 
 router = Router(tags=["govstack-registration"])
 
@@ -141,7 +147,13 @@ class FormDataIn(Schema):
 class ApplicationFileIn(Schema):
     model_config = ConfigDict(extra="allow")
 
-    applicantId: str = Field(max_length=64, description="your own applicantId")
+    applicantId: str = Field(
+        max_length=64,
+        description="your own applicantId (your account number); an enterprise user applies"
+        " for the enterprise whose 统一社会信用代码 it is instead, and must when acting for"
+        " several (400 enterprise_required); one they do not act for is refused"
+        " (403 enterprise_not_linked)",
+    )
     applicationName: str | None = Field(None, max_length=200, description="not stored")
     created: str | None = Field(None, description="not used: the platform records the time")
     formData: FormDataIn | None = None
@@ -327,9 +339,12 @@ class StatisticsIn(Schema):
         "",
         max_length=64,
         description=(
-            "the role of the tasks whose decisions count: a lane role's code (reviewer, or"
-            " fire.reviewer for one department's lane) or the name of the staff role of that"
-            " code, in any case; automatic decisions are made at no task"
+            "the role of the operator: of the tasks whose decisions count. A lane role's code"
+            " (reviewer, or fire.reviewer for one department's lane) or the name of the staff"
+            " role of that code, in any case; or the specification's generic operator roles,"
+            " Handler and Operator (any case), for decisions made at a task of any lane."
+            " Automatic decisions (秒批) are made at no task and count under no role; any"
+            " other role is 404 unknown_role"
         ),
     )
     timeframe: Literal["", "day", "week", "month", "year"] = ""
@@ -679,13 +694,82 @@ def _form_data(item: ServiceItem, payload: ApplicationFileIn) -> dict[str, Any] 
     return form.data
 
 
-def _own_applicant_id(user: User, payload: ApplicationFileIn) -> None:
-    if payload.applicantId.strip() != applicant_id(user):
-        raise PermissionDenied(
-            _("只能以本人的身份提交申请。"),
-            code="not_own_applicant",
-            detail={"field": "applicantId", "expected": applicant_id(user)},
+def _not_own_applicant(user: User) -> PermissionDenied:
+    return PermissionDenied(
+        _("只能以本人的身份提交申请。"),
+        code="not_own_applicant",
+        detail={"field": "applicantId", "expected": applicant_id(user)},
+    )
+
+
+def _own_applicant_id(
+    user: User, payload: ApplicationFileIn, application: Application | None = None
+) -> None:
+    """Refuse an applicantId that is neither the caller's account nor the application's enterprise.
+
+    An application made for an enterprise may name it by its credit code, as
+    the request that made it did.
+    """
+    given = payload.applicantId.strip()
+    if given == applicant_id(user):
+        return
+    if (
+        application is not None
+        and application.applicant_kind == ApplicantKind.ENTERPRISE
+        and normalise(given) == application.applicant_id_number
+    ):
+        return
+    raise _not_own_applicant(user)
+
+
+def _chosen_enterprise(user: User, payload: ApplicationFileIn) -> str:
+    """The credit code of the enterprise an application is for ("": the caller themself).
+
+    The specification has one applicant field, ``applicantId``, naming the
+    account that applies. An enterprise user (经办人) acts for the enterprises
+    that authorised them, as on the native API's ``credit_code``: the
+    applicantId then carries the chosen enterprise's 统一社会信用代码. Who acts
+    for several and names only their account is asked to choose, never given
+    one of them silently.
+    """
+    given = payload.applicantId.strip()
+    if user.audience != Audience.ENTERPRISE:
+        if given != applicant_id(user):
+            raise _not_own_applicant(user)
+        return ""
+    codes = [m.enterprise.credit_code for m in memberships_of(user)]
+    if given != applicant_id(user):
+        try:
+            credit_code = validate_credit_code(given)
+        except InvalidInput:
+            # Not a credit code: some other account's applicantId.
+            raise _not_own_applicant(user) from None
+        if credit_code not in codes:
+            raise PermissionDenied(
+                _("您未获授权以该企业的名义办理。"),
+                code="enterprise_not_linked",
+                detail={"field": "applicantId"},
+            )
+        return credit_code
+    if len(codes) > 1:
+        raise InvalidInput(
+            _(
+                "您为多家企业办理业务，请在 applicantId 中填写以哪家企业名义申请"
+                "（该企业的统一社会信用代码）。"
+            ),
+            code="enterprise_required",
+            detail={"field": "applicantId", "choices": codes},
         )
+    # One enterprise or none: the draft takes the one, or says how to be linked
+    # to one (no_enterprise_linked).
+    return ""
+
+
+def _request_digest(item: ServiceItem, payload: ApplicationFileIn, params: SubmitIn) -> str:
+    """What an apply request asked for: the same request sent again digests the same."""
+    asked = {"service": item.code, "draft": params.draft, "body": payload.model_dump(mode="json")}
+    text = json.dumps(asked, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _submit(application: Application, user: User) -> None:
@@ -696,6 +780,33 @@ def _submit(application: Application, user: User) -> None:
         # caller can upload the missing documents and submit it with PUT.
         error.detail.setdefault("fileId", application.number)
         raise
+
+
+def _submit_again(application: Application, user: User) -> None:
+    """Submit the draft a repeated request started, unless its first sending has meanwhile.
+
+    The first sending's submission may have been refused (a material was
+    missing: the retry after uploading it submits), or still be under way.
+    """
+    try:
+        _submit(application, user)
+    except Conflict as conflict:
+        if conflict.code not in ("invalid_transition", "changed_meanwhile"):
+            raise
+        current = access_application_by_number(user, application.number)
+        if current.state in (ApplicationState.DRAFT, ApplicationState.WITHDRAWN):
+            raise
+
+
+# A key of the caller's choosing that makes a retry safe (IETF's Idempotency-Key header).
+IDEMPOTENCY_KEY = P(
+    alias="Idempotency-Key",
+    description="a key of the caller's choosing (a UUID), 1 to 255 visible ASCII characters,"
+    " that makes a retry safe: the same request (path, draft and body) sent again with it"
+    " answers 200 with the application the first one started, making no second one;"
+    " another request with the same key is refused, 409 idempotency_key_reused. Keys are"
+    " each account's own",
+)
 
 
 @router.post(
@@ -709,20 +820,40 @@ def submit_application(
     serviceId: str,
     payload: ApplicationFileIn,
     params: Query[SubmitIn],
+    idempotency_key: HeaderEx[str | None, IDEMPOTENCY_KEY] = None,
 ) -> ApplicationFileOut:
     """Apply for a service: save the form as a draft (prefilled from the exchange) and submit it.
 
     If the submission is refused (a material missing, the form incomplete) the
     draft stays and the error's ``detail.fileId`` names it; with ``draft=true``
-    the draft is only saved.
+    the draft is only saved. An enterprise user names the enterprise they apply
+    for by its 统一社会信用代码 in ``applicantId``. With an ``Idempotency-Key``
+    header a retry of the same request answers with the application the first
+    sending started (submitting it, if it is still a draft and the request asked
+    to), and never starts a second one.
     """
     user = _user(request, header_required=True)
     item = _service(serviceId)
-    _own_applicant_id(user, payload)
+    credit_code = _chosen_enterprise(user, payload)
     form = _form_data(item, payload) or {}
-    application = actions.do_save_draft(item, form, acting_user=user)
-    if not params.draft:
-        _submit(application, user)
+    if idempotency_key is None:
+        application = actions.do_save_draft(item, form, acting_user=user, credit_code=credit_code)
+        if not params.draft:
+            _submit(application, user)
+    else:
+        started = actions.do_save_draft_once(
+            item,
+            form,
+            idempotency_key,
+            acting_user=user,
+            credit_code=credit_code,
+            request_digest=_request_digest(item, payload, params),
+        )
+        application = started.application
+        if not params.draft and not started.repeated:
+            _submit(application, user)
+        elif not params.draft and application.state == ApplicationState.DRAFT:
+            _submit_again(application, user)
     return file_out(access_application_by_number(user, application.number))
 
 
@@ -786,7 +917,7 @@ def update_application(
     application = access_application_by_number(user, fileId)
     if application.applicant_id != user.pk:
         raise PermissionDenied(_("只有申请人本人可以修改申请。"), code="not_applicant")
-    _own_applicant_id(user, payload)
+    _own_applicant_id(user, payload, application)
     form = _form_data(application.item, payload)
     if application.state == ApplicationState.CORRECTING and params.draft:
         # Only saved, as for a draft: handing in the correction restarts the
@@ -1028,6 +1159,12 @@ def complete_task(
 
 _CLIENT_TOKEN = ClientTokenAuth()
 
+# The specification's role is "the role of the operator", its example (and
+# what GovStack's test suite sends) "Handler": whoever handles applications,
+# with no lane named. These generic names stand for the staff of every lane;
+# a lane role of the same code, if a process had one, is meant first.
+OPERATOR_ROLES = frozenset({"handler", "operator"})
+
 
 def _system_if_any(request: HttpRequest) -> None:
     """Statistics are "for anyone to see" (the specification), counts only; but
@@ -1061,6 +1198,8 @@ def statistics(request: HttpRequest, params: Query[StatisticsIn]) -> list[Statis
     tasks = None
     if params.role.strip():
         tasks = selectors.task_role(params.role)
+        if tasks is None and params.role.strip().casefold() in OPERATOR_ROLES:
+            tasks = Q()
         if tasks is None:
             # Answered as an unknown registration is: nothing to count by.
             raise NotFound(_("没有这个岗位角色。"), code="unknown_role", detail={"field": "role"})

@@ -296,12 +296,27 @@ class Application(models.Model):
     # What reasons the platform wrote were made from, to show them in the reader's language.
     rejection_reasons_message = models.JSONField(null=True, blank=True, editable=False)
     rejection_basis = models.TextField(_("法律依据"), blank=True)
+    # An API client's Idempotency-Key, made one with the caller's account
+    # (do_save_draft_once): its retry finds the application the first sending
+    # started instead of starting another. Empty for applications started otherwise.
+    request_key = models.CharField(max_length=32, blank=True, default="", editable=False)
+    # What that first sending asked for: a retry under the key must ask for the same.
+    request_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["applicant", "state"], name="application_applicant_idx"),
             models.Index(fields=["state", "warning_level"], name="application_warning_idx"),
+        ]
+        constraints = [
+            # Two sendings at once both find no application under the key: the
+            # database lets one in, and the other answers with it.
+            models.UniqueConstraint(
+                fields=["request_key"],
+                condition=~models.Q(request_key=""),
+                name="application_request_key_unique",
+            ),
         ]
         verbose_name = _("办件")
         verbose_name_plural = _("办件")
@@ -534,6 +549,12 @@ class ApplicationEvent(models.Model):
     note = models.TextField(blank=True)
     # What a note the platform wrote was made from, to show it in the reader's language.
     note_message = models.JSONField(null=True, blank=True, editable=False)
+    # The task a 补正 was asked on: its role is the asker's, whoever holds the
+    # task later (a colleague takes it over when the asker leaves the post).
+    # None for the other rows, and for requests recorded before this was.
+    task = models.ForeignKey(
+        WorkTask, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("办件过程记录")

@@ -12,10 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from zhengtong.core.testing import TEST_ACTOR
-from zhengtong.eservices.models import Application, ApplicationMaterial
+from zhengtong.eservices.models import Application, ApplicationEvent, ApplicationMaterial
 from zhengtong.eservices.tests.test_applications_cast import (
     AUTOMATIC_FORM,
     MANUAL_FORM,
+    PASSWORD,
     PDF,
     PNG,
     ApplicationsCast,
@@ -25,8 +26,8 @@ from zhengtong.eservices.tests.test_applications_cast import (
     promise_day,
 )
 from zhengtong.exchange.govstack import client_identifier
-from zhengtong.identity.actions import do_issue_client
-from zhengtong.identity.models import User
+from zhengtong.identity.actions import do_create_staff, do_end_post, do_issue_client
+from zhengtong.identity.models import StaffPost, User
 from zhengtong.ledger.models import LedgerEntry
 
 __all__ = ["cast"]
@@ -683,10 +684,88 @@ def test_statistics_count_the_decisions_made_at_the_tasks_of_a_role(
     assert body[0]["references"]["role"] == "acceptor"
 
 
+def test_statistics_take_the_specifications_generic_operator_role(
+    cast: ApplicationsCast,
+) -> None:
+    applicant, clerk = logged_in(cast.applicant), logged_in(cast.clerk)
+    complete(applicant, cast, AUTOMATIC_FORM)  # 秒批: made at no task
+    refused = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    _native_step(
+        clerk, refused, passed=False, reasons="不属于本机关职权范围", legal_basis="第三十二条"
+    )
+    in_review = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    _native_step(clerk, in_review, passed=True)
+    _ok(
+        _json(
+            logged_in(cast.reviewer),
+            "post",
+            f"{NATIVE}/{in_review}/request-correction",
+            {"note": "请补图"},
+        )
+    )
+
+    assert _counts(clerk, "") == (3, 1, 1, 1)
+    # What GovStack's suite sends: the staff of every lane, not the platform's tables.
+    for role in ("Handler", "handler", "Operator"):
+        assert _counts(clerk, f"role={role}") == (2, 0, 1, 1), role
+    assert _counts(clerk, "role=Handler&operator=赵审") == (1, 0, 1, 0)
+    body = _ok(clerk.get(f"{URL}/data/statistics?role=Handler", headers=HEADER))
+    conforms(body, "inline_response_200", many=True, statistics=True)
+    assert body[0]["references"]["role"] == "Handler"
+
+
+def _take_over_after_a_correction(cast: ApplicationsCast) -> None:
+    """李四 asks for a 补正 and leaves the post; 周七 takes the task over."""
+    number = complete(logged_in(cast.applicant), cast, MANUAL_FORM)["fileId"]
+    _ok(
+        _json(
+            logged_in(cast.clerk),
+            "post",
+            f"{NATIVE}/{number}/request-correction",
+            {"note": "请补充电话"},
+        )
+    )
+    colleague = do_create_staff(
+        "zhouqi", PASSWORD, "周七", cast.market, ["acceptor"], actor=TEST_ACTOR
+    )
+    do_end_post(StaffPost.objects.get(user=cast.clerk, is_active=True), actor=TEST_ACTOR)
+    http = logged_in(colleague)
+    [task] = [t for t in _ok(http.get(f"{NATIVE}/tasks")) if t["application_number"] == number]
+    assert _ok(http.post(f"{NATIVE}/tasks/{task['id']}/claim"))["claimed_by"] == "周七"
+
+
+def test_a_correction_counts_for_who_asked_it_after_a_takeover(cast: ApplicationsCast) -> None:
+    _take_over_after_a_correction(cast)
+    http = Client()
+    assert _counts(http, "role=acceptor") == (1, 0, 1, 0)
+    assert _counts(http, "role=acceptor&operator=李四") == (1, 0, 1, 0)
+    assert _counts(http, "role=acceptor&operator=周七") == (0, 0, 0, 0)
+    assert _counts(http, "role=reviewer") == (0, 0, 0, 0)
+
+
+def test_a_correction_recorded_before_it_named_its_task_counts_for_the_task_its_asker_holds(
+    cast: ApplicationsCast,
+) -> None:
+    applicant = logged_in(cast.applicant)
+    number = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    _ok(
+        _json(
+            logged_in(cast.clerk),
+            "post",
+            f"{NATIVE}/{number}/request-correction",
+            {"note": "请补充电话"},
+        )
+    )
+    # As the timeline recorded it before: no task named.
+    ApplicationEvent.objects.filter(application__number=number).update(task=None)
+    assert _counts(Client(), "role=acceptor") == (1, 0, 1, 0)
+    assert _counts(Client(), "role=reviewer") == (0, 0, 0, 0)
+
+
 def test_statistics_refuse_what_they_cannot_answer(cast: ApplicationsCast) -> None:
     http = logged_in(cast.clerk)
     # As for a registration that does not exist: a role no task has.
-    for role in ("Handler", "market.handler", "leader"):
+    for role in ("market.handler", "leader", "Applicant"):
         body = _refused(http.get(f"{URL}/data/statistics?role={role}"), 404, "unknown_role")
         assert body["detail"] == {"field": "role"}
     period = "startDate=2024-02-01&endDate=2024-01-01"
