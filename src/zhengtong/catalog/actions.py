@@ -40,6 +40,7 @@ from zhengtong.catalog.states import (
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput, NotFound
 from zhengtong.core.models import Department
+from zhengtong.core.punctuation import listed
 from zhengtong.ledger.actions import record_entry
 
 SUBJECT = "catalog.Resource"
@@ -414,6 +415,60 @@ def _check(data: ResourceInput) -> None:
         raise InvalidInput(_("目录内容不完整或不符合要求。"), detail={"fields": problems})
 
 
+# A review date (复核日期) says when a refusal is next looked at; one set to a day
+# already gone would put the line on the list overdue from the start. Only a
+# date the officer sets or changes is checked, against the entry as it stood:
+# an entry whose date passed while it was stored stays loadable and editable
+# (fixing a typo does not need the refusal reviewed first), and is shown as
+# due on the negative list until the data bureau's periodic review sets the
+# next date.
+PAST_REVIEW_DATE = "review_date_in_past"
+
+
+def review_date_passed(review_date: date | None, kept: date | None = None) -> bool:
+    """Whether a review date being set is before today (in the platform's time zone)."""
+    return review_date is not None and review_date != kept and review_date < timezone.localdate()
+
+
+def review_date_problems(
+    data: ResourceInput, before: ResourceInput | None = None
+) -> dict[str, str]:
+    """Return field -> reason for each review date set before today (empty when none is).
+
+    ``before`` is the entry as it stood; a date it held already is not checked.
+    """
+    problems: dict[str, str] = {}
+    if review_date_passed(data.review_date, before.review_date if before else None):
+        problems["review_date"] = str(_("复核日期不能早于今天。"))
+    kept = {item.code: item.review_date for item in before.items} if before else {}
+    for item in data.items:
+        if review_date_passed(item.review_date, kept.get(item.code)):
+            problems[f"items.{item.code}"] = str(
+                _("信息项“%(code)s”的复核日期不能早于今天。") % {"code": item.code}
+            )
+    return problems
+
+
+def _check_edit(data: ResourceInput, before: ResourceInput | None) -> None:
+    """Check what an officer saves: the entry's rules and the review dates set or changed.
+
+    Refused only for a review date in the past, the code says so
+    (``review_date_in_past``); with other problems it is ``invalid_input``, all
+    of them in ``detail.fields`` so that a form shows them at once.
+    """
+    problems = resource_problems(data)
+    passed = review_date_problems(data, before)
+    for name, reason in passed.items():
+        problems.setdefault(name, reason)
+    if problems:
+        only_dates = all(passed.get(name) == reason for name, reason in problems.items())
+        raise InvalidInput(
+            _("目录内容不完整或不符合要求。"),
+            code=PAST_REVIEW_DATE if only_dates else None,
+            detail={"fields": problems},
+        )
+
+
 def _fill(resource: Resource, data: ResourceInput) -> None:
     resource.code = data.code
     resource.classification = data.code.split("/")[0]
@@ -464,7 +519,7 @@ def unknown_related(codes: Sequence[str], sees: Sees, known: Collection[str] = (
 
 def unknown_related_message(codes: Sequence[str]) -> str:
     """Say that the codes are not in the catalog, as the form, the API and the workbook do."""
-    return str(_("目录中没有这些资源：%(codes)s。") % {"codes": "、".join(codes)})
+    return str(_("目录中没有这些资源：%(codes)s。") % {"codes": listed(codes)})
 
 
 def _refuse_unknown_related(
@@ -524,7 +579,7 @@ def do_create_resource(
     provider: Department, data: ResourceInput, *, actor: Actor, sees: Sees | None = None
 ) -> Resource:
     """Create a draft entry of the provider department; ``sees`` bounds its related entries."""
-    _check(data)
+    _check_edit(data, None)
     try:
         with transaction.atomic(durable=True):
             _refuse_taken_code(data.code)
@@ -562,7 +617,7 @@ def do_update_resource(
     entry's for good, and another is refused (``department_fixed``).
     """
     _refuse_other_provider(resource, department_code)
-    _check(data)
+    _check_edit(data, _stored_input(resource))
     try:
         with transaction.atomic(durable=True):
             locked = Resource.objects.select_for_update().get(pk=resource.pk)
@@ -612,7 +667,7 @@ def do_import_resources(
 ) -> list[Resource]:
     """Create drafts from checked rows of an uploaded workbook, as one change."""
     for data in rows:
-        _check(data)
+        _check_edit(data, None)
     try:
         with transaction.atomic(durable=True):
             for data in rows:
@@ -854,7 +909,14 @@ def do_review_negative_line(
     """
     problems = negative_review_problems(data, item=bool(item_code))
     if problems:
-        raise InvalidInput(_("复核内容不完整或不符合要求。"), detail={"fields": problems})
+        # The same code as a review date set in the past on the entry, when that
+        # is all that is wrong.
+        only_date = set(problems) == {"review_date"} and data.review_date is not None
+        raise InvalidInput(
+            _("复核内容不完整或不符合要求。"),
+            code=PAST_REVIEW_DATE if only_date else None,
+            detail={"fields": problems},
+        )
     assert data.review_date is not None
     with transaction.atomic(durable=True):
         locked = Resource.objects.select_for_update().get(pk=resource.pk)
@@ -1072,7 +1134,8 @@ def do_update_revision(
     if data.code != revision.resource.code:
         message = str(_("变更不能修改资源代码：代码不同的是另一条目录。"))
         raise InvalidInput(message, code="code_fixed", detail={"fields": {"code": message}})
-    _check(data)
+    # Dates are checked against the published entry: the change proposes them.
+    _check_edit(data, _stored_input(revision.resource))
     with transaction.atomic(durable=True):
         locked = _locked_revision(revision)
         if locked.state != RevisionState.DRAFT:
@@ -1108,7 +1171,13 @@ def _move_revision(
         if step in ("submit", "apply"):
             if resource.state != ResourceState.PUBLISHED:
                 raise Conflict(_("只有已发布的目录可以变更。"), code="not_published")
-            _check(content)
+            if step == "submit":
+                # A date that was still to come when the change was saved may
+                # have passed before it is submitted; the data bureau would
+                # otherwise approve a line overdue the day it applies.
+                _check_edit(content, _stored_input(resource))
+            else:
+                _check(content)
             # A use may have begun since the change was saved (a dataset registered).
             _refuse_dropping_items_in_use(resource, content)
         if step == "apply":

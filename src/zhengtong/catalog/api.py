@@ -54,6 +54,7 @@ from zhengtong.catalog.selectors import (
     state_reason,
 )
 from zhengtong.core.errors import InvalidInput, NotFound
+from zhengtong.core.punctuation import listed
 from zhengtong.core.schemas import ERROR_RESPONSES, ErrorOut
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth
@@ -136,7 +137,7 @@ def _invalid_filter(filters: SearchFilters) -> InvalidInput | None:
         "provider": filters.provider,
         "share_attribute": filters.share_attribute,
     }
-    named = "、".join(f"{name}=“{values[name]}”" for name in problems)
+    named = listed(f"{name}=“{values[name]}”" for name in problems)
     return InvalidInput(
         _("查询条件的值不是可选的值：%(filters)s。") % {"filters": named},
         code="invalid_filter",
@@ -201,7 +202,12 @@ def dcat(request: HttpRequest) -> dict[str, Any]:
 
 @router.post("/resources", response={201: ResourceOut, **ERRORS}, auth=session_auth)
 def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[ResourceOut]:
-    """Create a draft for one of the departments where you are a data officer."""
+    """Create a draft for one of the departments where you are a data officer.
+
+    A review date (``review_date``, of the entry or an item) before today is
+    refused with ``review_date_in_past`` (400), the fields named in
+    ``detail.fields``.
+    """
     department = access_department_for_editing(request.user, payload.department_code)
     resource = actions.do_create_resource(
         department,
@@ -218,7 +224,9 @@ def update_resource(request: HttpRequest, slug: str, payload: ResourceIn) -> Res
 
     ``department_code`` must be the entry's provider: another is refused with
     ``department_fixed`` (400). ``related`` names only entries you may see, as
-    the answer lists them; links to entries you may not see stay.
+    the answer lists them; links to entries you may not see stay. A review
+    date set or changed to a day before today is refused with
+    ``review_date_in_past`` (400); one the draft held already is kept.
     """
     resource = access_resource_by_code(request.user, slug)
     require_edit(request.user, resource)
@@ -289,7 +297,8 @@ def review_negative_line(
     request: HttpRequest, slug: str, payload: NegativeReviewIn
 ) -> NegativeEntryOut:
     """Record the periodic review of a published negative-list line (data bureau):
-    its legal basis, scope and next review date. What is shared does not change."""
+    its legal basis, scope and next review date. What is shared does not change.
+    A next review date not after today is refused with ``review_date_in_past`` (400)."""
     resource = access_resource_by_code(request.user, slug)
     require_review(request.user, resource)
     actions.do_review_negative_line(

@@ -57,7 +57,9 @@ def _p(code: str, name: str, data_type: str = "C", length: int | None = 50) -> I
     return _i(code, name, data_type, length, is_personal=True, sensitivity="sensitive")
 
 
-REVIEW = date(2027, 6, 30)
+# Review dates are refused when set in the past: the demo's lie a year or two
+# ahead of whenever it is loaded.
+REVIEW = date(date.today().year + 2, 6, 30)
 
 # (department code, target state, resource)
 DEMO: list[tuple[str, str, ResourceInput]] = [

@@ -44,6 +44,7 @@ from zhengtong.catalog.models import (
 )
 from zhengtong.catalog.selectors import MAX_QUERY_LENGTH, SearchFilters
 from zhengtong.core.models import Department
+from zhengtong.core.punctuation import listed
 
 # The browse page searches without a filter it cannot apply and says so
 # beside the filter (``views.browse``), so the query is never lost.
@@ -176,9 +177,9 @@ def _item_help() -> str:
         "个人信息：是/否（或 Y/N、true/false），空为否；敏感级别：{levels}，空为内部；"
         "共享属性：{shares}，空为同资源；复核日期如 2027-06-30。"
     ).format(
-        types="、".join(labels(DataType)),
-        levels="、".join(labels(Sensitivity)),
-        shares="、".join(labels(ShareAttribute)),
+        types=listed(labels(DataType)),
+        levels=listed(labels(Sensitivity)),
+        shares=listed(labels(ShareAttribute)),
     )
 
 
@@ -336,7 +337,7 @@ class ResourceForm(forms.Form):
         malformed = [code for code in codes if not RESOURCE_CODE_RE.fullmatch(code)]
         if malformed:
             raise forms.ValidationError(
-                _("资源代码格式有误：%(codes)s。") % {"codes": "、".join(malformed)}
+                _("资源代码格式有误：%(codes)s。") % {"codes": listed(malformed)}
             )
         # Another department's draft answers as a code not in the catalog, so the
         # form tells no one which drafts exist.
@@ -464,7 +465,7 @@ def _read_item_line(line: str) -> tuple[ItemInput | None, dict[str, str]]:
     if data_type_value is None:
         problems["data_type"] = str(
             _("“%(value)s”不是数据类型；应为 %(accepted)s（或 C、N、D、T、B、BY）。")
-            % {"value": data_type, "accepted": "、".join(labels(DataType))}
+            % {"value": data_type, "accepted": listed(labels(DataType))}
         )
     if length and not length.isdecimal():
         problems["length"] = str(_("“%(value)s”不是整数。") % {"value": length})
@@ -477,13 +478,13 @@ def _read_item_line(line: str) -> tuple[ItemInput | None, dict[str, str]]:
     if sensitivity_value is None:
         problems["sensitivity"] = str(
             _("“%(value)s”不是敏感级别；应为 %(accepted)s。")
-            % {"value": sensitivity, "accepted": "、".join(labels(Sensitivity))}
+            % {"value": sensitivity, "accepted": listed(labels(Sensitivity))}
         )
     share_value = value_of(ShareAttribute, share) if share else ""
     if share_value is None:
         problems["share_attribute"] = str(
             _("“%(value)s”不是共享属性；应为 %(accepted)s，或留空（同资源）。")
-            % {"value": share, "accepted": "、".join(labels(ShareAttribute))}
+            % {"value": share, "accepted": listed(labels(ShareAttribute))}
         )
     review_date: date | None = None
     if review:

@@ -25,6 +25,7 @@ from zhengtong.catalog.models import (
     UpdateCycle,
 )
 from zhengtong.catalog.states import OPEN_REVISION_STATES, RevisionState
+from zhengtong.core.punctuation import listed
 
 _CHOICES: dict[str, Any] = {
     "format": ResourceFormat,
@@ -131,7 +132,7 @@ def _text(name: str, data: ResourceInput) -> str:
     if name == "extension":
         return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
     if name == "related":
-        return "、".join(sorted(value))
+        return listed(sorted(value))
     return str(value)
 
 

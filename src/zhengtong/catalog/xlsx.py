@@ -30,6 +30,7 @@ from zhengtong.catalog.actions import (
     item_problems,
     item_share_problem,
     resource_problems,
+    review_date_passed,
     unknown_related_message,
 )
 from zhengtong.catalog.labels import (
@@ -53,6 +54,7 @@ from zhengtong.catalog.models import (
     ShareMethod,
     UpdateCycle,
 )
+from zhengtong.core.punctuation import listed
 
 RESOURCE_SHEET = "资源"
 ITEM_SHEET = "信息项"
@@ -244,6 +246,8 @@ def parse_workbook(
             ):
                 continue
             found.setdefault(field_name, reason)
+        if review_date_passed(data.review_date):
+            found.setdefault("review_date", _("复核日期不能早于今天。"))
         messages = [_heading_message(RESOURCE_HEADINGS, f, r) for f, r in found.items()]
         if earlier is not None:
             messages.append(
@@ -255,7 +259,7 @@ def parse_workbook(
         if bad_item_rows:
             messages.append(
                 _("信息项有误（“%(sheet)s”表第%(rows)s行），该资源未导入。")
-                % {"sheet": ITEM_SHEET, "rows": "、".join(str(n) for n in bad_item_rows)}
+                % {"sheet": ITEM_SHEET, "rows": listed(str(n) for n in bad_item_rows)}
             )
         if data.code and earlier is None:
             first_row[data.code] = row_number
@@ -312,8 +316,8 @@ def _drop_unknown_related(
                 reasons.append(
                     _("%(codes)s所在的行（本工作簿第%(rows)s行）有误，未能导入，请先改正。")
                     % {
-                        "codes": "、".join(failed),
-                        "rows": "、".join(str(written[c]) for c in failed),
+                        "codes": listed(failed),
+                        "rows": listed(str(written[c]) for c in failed),
                     }
                 )
             messages = [_heading_message(RESOURCE_HEADINGS, "related", r) for r in reasons]
@@ -335,7 +339,7 @@ class _Cells:
         if value is None:
             self.problems[field_name] = _("值“%(value)s”不在字典中，应为 %(accepted)s。") % {
                 "value": text,
-                "accepted": "、".join(labels(choices)),
+                "accepted": listed(labels(choices)),
             }
             return ""
         return value
@@ -413,6 +417,9 @@ def _read_items(
         found = dict(cells.problems)
         for field_name, reason in item_problems(item).items():
             found.setdefault(field_name, reason)
+        # An import makes new entries: every review date in it is one being set.
+        if review_date_passed(item.review_date):
+            found.setdefault("review_date", _("复核日期不能早于今天。"))
         siblings = items.setdefault(code, [])
         twin = next((n for n, other in siblings if other.code == item.code), None)
         if twin is not None and "code" not in found:
@@ -466,7 +473,7 @@ def _headings_missing(sheet: str) -> str:
     columns = RESOURCE_COLUMNS if sheet == RESOURCE_SHEET else ITEM_COLUMNS
     return _("第1行应为表头，含“%(first)s”等列：%(columns)s。") % {
         "first": columns[0],
-        "columns": "、".join(columns),
+        "columns": listed(columns),
     }
 
 

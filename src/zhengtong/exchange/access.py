@@ -1,7 +1,5 @@
 """Who may manage which hosted and proxied datasets, applications and grants."""
 
-from typing import TypeVar
-
 from django.db.models import QuerySet
 
 from zhengtong.catalog.access import Principal, may_edit
@@ -15,13 +13,11 @@ from zhengtong.identity.models import SystemClient
 from zhengtong.identity.permissions import departments_in_scope, has_permission
 from zhengtong.identity.selectors import own_post_departments
 
-_Served = TypeVar("_Served", HostedDataset, ProxiedDataset)
 
-
-def _served_by_code(model: type[_Served], principal: Principal, code: str) -> _Served:
+def _served_by_code(principal: Principal, code: str) -> HostedDataset:
     """Find a dataset by its resource's code or slug; missing and forbidden look the same."""
     served = (
-        model.objects.filter(resource__code=code.replace("-", "/"))
+        HostedDataset.objects.filter(resource__code=code.replace("-", "/"))
         .select_related("resource__provider__region")
         .first()
     )
@@ -32,7 +28,7 @@ def _served_by_code(model: type[_Served], principal: Principal, code: str) -> _S
 
 def access_hosted_dataset_by_code(principal: Principal, code: str) -> HostedDataset:
     """Find a hosted dataset by its resource's code or slug; missing and forbidden alike."""
-    return _served_by_code(HostedDataset, principal, code)
+    return _served_by_code(principal, code)
 
 
 def may_load(principal: Principal, resource: Resource) -> bool:
@@ -52,8 +48,18 @@ def access_own_hosted_dataset_by_code(principal: Principal, code: str) -> Hosted
 
 
 def access_proxied_dataset_by_code(principal: Principal, code: str) -> ProxiedDataset:
-    """Find a proxied dataset by its resource's code or slug; missing and forbidden alike."""
-    return _served_by_code(ProxiedDataset, principal, code)
+    """Find a connected proxied dataset by its resource's code or slug; missing, removed
+    and forbidden alike."""
+    proxied = (
+        ProxiedDataset.objects.filter(
+            resource__code=code.replace("-", "/"), removed_at__isnull=True
+        )
+        .select_related("resource__provider__region")
+        .first()
+    )
+    if proxied is None or not may_edit(principal, proxied.resource):
+        raise NotFound()
+    return proxied
 
 
 def access_dataset_for_pushing(client: SystemClient, code: str) -> HostedDataset:

@@ -22,6 +22,7 @@ from zhengtong.catalog.states import ResourceState
 from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, NotFound
+from zhengtong.core.punctuation import listed
 from zhengtong.exchange.models import (
     AccessApplication,
     ApplicationState,
@@ -103,7 +104,7 @@ def do_register_hosted_dataset(
             )
         if key_item.data_type == "BY":
             raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
-        if ProxiedDataset.objects.filter(resource=locked).exists():
+        if ProxiedDataset.objects.filter(resource=locked, removed_at__isnull=True).exists():
             # Said as it is: the data stays in the department's own system and
             # is asked for through its API, so there is nothing to host.
             raise Conflict(
@@ -177,7 +178,7 @@ def _columns(items: Sequence[InformationItem]) -> dict[str, InformationItem]:
 
 
 def _quoted(names: Iterable[str]) -> str:
-    return "、".join(f"“{name}”" for name in names)
+    return listed(f"“{name}”" for name in names)
 
 
 def _require_unambiguous_header(
@@ -201,7 +202,7 @@ def _require_unambiguous_header(
     if not duplicates:
         return
     (code, name), cells = duplicates[0]
-    positions = "、".join(str(position) for position, _name in cells)
+    positions = listed(str(position) for position, _name in cells)
     if code:
         message = _(
             "表头第%(positions)s列（%(columns)s）都是信息项“%(item)s”，"
@@ -237,7 +238,7 @@ def _check_row(
     if isinstance(row, SheetRow) and row.unheaded:
         # The file's header names no item for these columns: their values
         # would be lost without a word if the rest of the row were kept.
-        columns_text = "、".join(str(column) for column in row.unheaded)
+        columns_text = listed(str(column) for column in row.unheaded)
         return RowProblem(
             number,
             _("第%(columns)s列有值，但表头中没有对应的信息项。") % {"columns": columns_text},
@@ -1142,7 +1143,7 @@ def do_register_proxied_dataset(
             )
         if key_item.data_type == "BY":
             raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
-        if ProxiedDataset.objects.filter(resource=locked).exists():
+        if ProxiedDataset.objects.filter(resource=locked, removed_at__isnull=True).exists():
             raise Conflict(gettext_lazy("该目录的数据已经接入。"), code="already_proxied")
         if HostedDataset.objects.filter(resource=locked).exists():
             raise Conflict(
@@ -1214,6 +1215,9 @@ def do_change_proxied_dataset(
         )
     with transaction.atomic(durable=True):
         locked = ProxiedDataset.objects.select_for_update().get(pk=proxied.pk)
+        if locked.removed_at is not None:
+            # Removed while the change was on its way: there is nothing left to change.
+            raise NotFound(gettext_lazy("该目录没有接入部门接口。"))
         before = upstream_settings_of(locked)
         after = replace(before, **changes)
         _check_upstream_settings(after)
@@ -1237,6 +1241,41 @@ def do_change_proxied_dataset(
                 "resource": proxied.resource.code,
                 "changed": changed,
                 **after.ledger_data(),
+            },
+        )
+    return locked
+
+
+def do_remove_proxied_dataset(proxied: ProxiedDataset, *, actor: Actor) -> ProxiedDataset:
+    """Disconnect the department's API (断开部门接口): the resource is no longer served.
+
+    The row stays, marked removed, so that the ledger entries naming it still
+    name a row; the provider may then host the data or connect an API again,
+    with another key item if it likes. A dataset already removed answers
+    ``not_found``, as one that never was.
+    """
+    with transaction.atomic(durable=True):
+        # Locked as a change locks it, so that a change and a removal at once
+        # are taken one after the other, and the later sees the earlier.
+        locked = (
+            ProxiedDataset.objects.select_for_update()
+            .select_related("resource")
+            .filter(pk=proxied.pk)
+            .first()
+        )
+        if locked is None or locked.removed_at is not None:
+            raise NotFound(gettext_lazy("该目录没有接入部门接口。"))
+        locked.removed_at = timezone.now()
+        locked.save(update_fields=["removed_at"])
+        record_entry(
+            actor=actor,
+            action="exchange.remove_proxied_dataset",
+            subject_type="exchange.ProxiedDataset",
+            subject_id=locked.pk,
+            data={
+                "resource": locked.resource.code,
+                "key_item": locked.key_item_code,
+                "base_url": locked.base_url,
             },
         )
     return locked

@@ -233,6 +233,20 @@ def change_proxied_dataset(
     return proxied_out(changed)
 
 
+@router.delete("/proxied-datasets/{slug}", response={204: None, **ERRORS}, auth=session_auth)
+def remove_proxied_dataset(request: HttpRequest, slug: str) -> Status[None]:
+    """Disconnect your department's API (断开部门接口): the resource is served no more.
+
+    Look-ups then answer 409 ``not_hosted``, as for a resource with no data,
+    until the department hosts the data or connects an API again (the key
+    item may then differ). The same officers as may change the settings may
+    remove them; a dataset already removed answers 404 ``not_found``.
+    """
+    proxied = access_proxied_dataset_by_code(request.user, slug)
+    actions.do_remove_proxied_dataset(proxied, actor=actor_of(request.user))
+    return Status(204, None)
+
+
 @router.get(
     "/proxied-datasets/{slug}", response={200: ProxiedDatasetOut, **ERRORS}, auth=session_auth
 )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.actions import control_character
 from zhengtong.catalog.models import InformationItem
+from zhengtong.core.punctuation import with_note
 from zhengtong.exchange.actions import (
     DEFAULT_RATE_PER_MINUTE,
     MAX_DURATION_DAYS,
@@ -164,7 +165,7 @@ class RegisterDatasetForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["key_item_code"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(i.code, f"{i.name}（{i.code}）") for i in items if i.data_type != "BY"]
+        field.choices = [(i.code, with_note(i.name, i.code)) for i in items if i.data_type != "BY"]
 
 
 class ProxiedSettingsForm(forms.Form):

@@ -58,6 +58,7 @@ from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.masking import HIDDEN, MASKERS, mask
 from zhengtong.core.sql import RowLoader, driver_cursor, driver_sql
+from zhengtong.exchange.actions import KEY_MAX_LENGTH
 from zhengtong.exchange.audit_writer import Arrival, LogEntry, arriving, log_call
 from zhengtong.exchange.models import Grant, HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
@@ -356,7 +357,9 @@ def _source_sql(using: str) -> str:
             f" h.{q('id')}, h.{q('key_item_code')}, p.{q('id')}"
             f" FROM {_RESOURCES.table(using)}"
             f" LEFT JOIN {_table(HostedDataset, using)} h ON h.{q('resource_id')} = r.{q('id')}"
+            # A removed (断开) department API serves nothing; at most one is not removed.
             f" LEFT JOIN {_table(ProxiedDataset, using)} p ON p.{q('resource_id')} = r.{q('id')}"
+            f" AND p.{q('removed_at')} IS NULL"
             f" LEFT JOIN {_GRANTS.table(using)}"
             f" ON g.{q('resource_id')} = r.{q('id')} AND g.{q('client_id')} = %s"
             f" WHERE r.{q('code')} = %s",
@@ -538,6 +541,10 @@ def _clean_key(item: InformationItem, key: str) -> str:
         raise _refusal("bad_key", 400, str(bad), item=item.code) from None
     if not cleaned:
         raise _refusal("bad_key", 400, _("缺少主键。"), item=item.code)
+    if len(cleaned) > KEY_MAX_LENGTH:
+        # The item may allow more than a key is kept with: no record can have
+        # such a key, and a department's API is not asked for one.
+        raise _refusal("bad_key", 400, _("主键过长。"), item=item.code, max_length=KEY_MAX_LENGTH)
     return cleaned
 
 

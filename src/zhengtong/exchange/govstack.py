@@ -56,7 +56,12 @@ from zhengtong.exchange.models import HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
 from zhengtong.exchange.rows import BadValue, clean_value
 from zhengtong.exchange.schemas import UPSTREAM_ERRORS
-from zhengtong.exchange.selectors import MAX_CHANGES, data_uses
+from zhengtong.exchange.selectors import (
+    MAX_CHANGES,
+    connected_proxied,
+    data_uses,
+    proxied_dataset_of,
+)
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
 from zhengtong.identity.models import SystemClient, User
@@ -359,7 +364,7 @@ def _text(code: str, value: Any) -> str | None:
 def _resource(slug: str) -> Resource:
     resource = (
         Resource.objects.filter(code=slug.replace("-", "/"), state=ResourceState.PUBLISHED)
-        .select_related("provider", "hosted_dataset", "proxied_dataset")
+        .select_related("provider", "hosted_dataset")
         .first()
     )
     if resource is None:
@@ -376,7 +381,7 @@ def _source(slug: str) -> HostedDataset | ProxiedDataset:
     resource = _resource(slug)
     dataset: HostedDataset | ProxiedDataset | None = getattr(
         resource, "hosted_dataset", None
-    ) or getattr(resource, "proxied_dataset", None)
+    ) or proxied_dataset_of(resource)
     if dataset is None:
         raise Conflict(_("该目录资源的数据尚未接入共享交换平台。"), code="not_hosted", status=409)
     return dataset
@@ -1101,7 +1106,7 @@ def _provider(instance: str, member_class: str, member: str, application: str) -
 def _registries(department: Department, service: str | None = None) -> list[Resource]:
     resources = (
         Resource.objects.filter(_CONNECTED, provider=department, state=ResourceState.PUBLISHED)
-        .select_related("provider", "hosted_dataset", "proxied_dataset")
+        .select_related("provider", "hosted_dataset")
         .prefetch_related("items")
         .order_by("code")
     )
@@ -1121,7 +1126,8 @@ def slug_of(resource: Resource) -> str:
 
 
 # A published resource with its data connected: held here, or read through from the provider.
-_CONNECTED = Q(hosted_dataset__isnull=False) | Q(proxied_dataset__isnull=False)
+# A removed (断开) department API is no connection: only one not removed counts.
+_CONNECTED = Q(hosted_dataset__isnull=False) | Q(connected_proxied())
 
 READ_ENDPOINTS = (
     ("GET", ""),

@@ -37,10 +37,14 @@ class ProxiedDataset(models.Model):
     (``base_url`` + ``path_template`` with ``{key}``); the answer is a JSON
     object of item code -> value. ``auth_header`` is the credential the
     upstream expects; it is never shown in pages or API answers.
+
+    A removed (断开) dataset keeps its row with ``removed_at`` set, so that the
+    ledger entries naming it still name a row; every look-up filters on
+    ``removed_at__isnull=True``, and at most one per resource is connected.
     """
 
-    resource = models.OneToOneField(
-        Resource, on_delete=models.PROTECT, related_name="proxied_dataset"
+    resource = models.ForeignKey(
+        Resource, on_delete=models.PROTECT, related_name="proxied_datasets"
     )
     key_item_code = models.CharField(_("主键信息项"), max_length=40)
     base_url = models.URLField(_("上游接口地址"), max_length=300)
@@ -56,11 +60,19 @@ class ProxiedDataset(models.Model):
     max_concurrency = models.PositiveSmallIntegerField(default=8)
     batch_deadline = models.FloatField(default=20.0)
     created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("接口代理数据集")
         verbose_name_plural = _("接口代理数据集")
         ordering = ["resource__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource"],
+                condition=models.Q(removed_at__isnull=True),
+                name="exchange_proxied_one_connected_per_resource",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.resource.code} → {self.base_url}"

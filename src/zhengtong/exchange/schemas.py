@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from zhengtong.core.schemas import ErrorOut
 from zhengtong.exchange.actions import (
     DEFAULT_RATE_PER_MINUTE,
+    KEY_MAX_LENGTH,
     MAX_DURATION_DAYS,
     MAX_EXPECTED_PER_DAY,
     MAX_RATE_PER_MINUTE,
@@ -165,7 +166,14 @@ def feed_limit() -> Any:
 
 
 class LookUpIn(Schema):
-    key: str = Field(max_length=100, description="主键值，如身份证号或统一社会信用代码")
+    # The bound is documented, not enforced by the schema: a longer key is a bad
+    # key like any other (400 bad_key, in the ledger), not malformed input.
+    key: str = Field(
+        description=(
+            f"主键值，如身份证号或统一社会信用代码（最长{KEY_MAX_LENGTH}个字符；超出时答 bad_key）"
+        ),
+        json_schema_extra={"maxLength": KEY_MAX_LENGTH},
+    )
     purpose: str = _purpose()
     fields: list[str] | None = Field(
         default=None, description="要返回的信息项代码；省略时返回有权读取的全部信息项"
@@ -195,7 +203,10 @@ class BatchLookUpOut(Schema):
 
 
 class VerifyIn(Schema):
-    key: str = Field(max_length=100)
+    key: str = Field(
+        description=f"主键值（最长{KEY_MAX_LENGTH}个字符；超出时答 bad_key）",
+        json_schema_extra={"maxLength": KEY_MAX_LENGTH},
+    )
     claims: dict[str, str] = Field(description="信息项代码 → 声称的值")
     purpose: str = _purpose()
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +37,16 @@ MAX_CHANGES = 1000
 def hosted_dataset_of(resource: Resource) -> HostedDataset | None:
     """The dataset the platform hosts behind a resource, if it hosts one."""
     return HostedDataset.objects.filter(resource=resource).first()
+
+
+def proxied_dataset_of(resource: Resource) -> ProxiedDataset | None:
+    """The provider's API the resource is served from, if one is connected (not removed)."""
+    return ProxiedDataset.objects.filter(resource=resource, removed_at__isnull=True).first()
+
+
+def connected_proxied() -> Exists:
+    """Whether the outer resource is served from a connected (not removed) department API."""
+    return Exists(ProxiedDataset.objects.filter(resource=OuterRef("pk"), removed_at__isnull=True))
 
 
 def lookup_record(dataset: HostedDataset, key: str) -> Record | None:
@@ -232,10 +242,12 @@ def grant_days(grant: Grant) -> int:
 
 
 def hostable_resources(departments: QuerySet[Department]) -> QuerySet[Resource]:
-    """The departments' published resources, each with its hosted or proxied dataset, if any."""
+    """The departments' published resources, each with its hosted dataset, if any, and
+    ``is_proxied`` saying whether a department API is connected instead."""
     return (
         Resource.objects.filter(provider__in=departments, state=ResourceState.PUBLISHED)
-        .select_related("provider", "hosted_dataset", "proxied_dataset")
+        .select_related("provider", "hosted_dataset")
+        .annotate(is_proxied=connected_proxied())
         .order_by("code")
     )
 
@@ -358,9 +370,9 @@ def dataset_key_items(resource: Resource, codes: Collection[str]) -> dict[str, s
             "key_item_code", flat=True
         )
     ) | set(
-        ProxiedDataset.objects.filter(resource=resource, key_item_code__in=wanted).values_list(
-            "key_item_code", flat=True
-        )
+        ProxiedDataset.objects.filter(
+            resource=resource, key_item_code__in=wanted, removed_at__isnull=True
+        ).values_list("key_item_code", flat=True)
     )
     reason = str(_("共享数据集按该信息项查找记录，不能删去。"))
     return {code: reason for code in codes if code in keys}

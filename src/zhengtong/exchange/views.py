@@ -508,7 +508,7 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
     # A resource served from the provider's own API is not hosted, and cannot
     # be: the page says so instead of offering a registration that the action
     # refuses as "already hosted".
-    proxied = getattr(resource, "proxied_dataset", None) if hosted is None else None
+    proxied = selectors.proxied_dataset_of(resource) if hosted is None else None
     # A retired (已下架) resource's hosted data stays on view with its
     # versions, and the page says why it takes no more uploads.
     retired = resource.state == ResourceState.RETIRED and hosted is not None
@@ -516,7 +516,8 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     items = list(resource.items.order_by("position"))
     report = None
-    unserved = hosted is None and proxied is None and request.method == "POST"
+    removes = request.method == "POST" and request.POST.get("serve") == "remove_proxied"
+    unserved = hosted is None and proxied is None and request.method == "POST" and not removes
     # Two forms register an unserved resource: hosting, or the department's API.
     connects = unserved and request.POST.get("serve") == "proxied"
     registers = unserved and not connects
@@ -558,8 +559,25 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
         if proxied is not None
         else None
     )
-    if (connects or changes_api) and not loads:
+    if (connects or changes_api or removes) and not loads:
         raise Http404
+    # Removal asks first: the first press shows what stops, the confirmed
+    # second one disconnects. A second removal (another tab, a resent form)
+    # finds nothing connected and says so instead of acting again.
+    confirm_removal = removes and proxied is not None and request.POST.get("confirm") != "1"
+    if removes and not confirm_removal:
+        if proxied is None:
+            messages.error(request, _("该目录没有接入部门接口。"))
+            return redirect("exchange:dataset", slug=resource.slug)
+        try:
+            actions.do_remove_proxied_dataset(proxied, actor=actor)
+        except ZhengtongError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(
+                request, _("已断开部门接口。现在可以托管该目录的数据，或重新接入部门接口。")
+            )
+        return redirect("exchange:dataset", slug=resource.slug)
     if changes_api and proxied is not None and change_form is not None and change_form.is_valid():
         try:
             actions.do_change_proxied_dataset(proxied, change_form.changes(), actor=actor)
@@ -621,6 +639,7 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
             "upload_form": upload_form,
             "report": report,
             "may_load": loads,
+            "confirm_removal": confirm_removal,
             "retired": retired,
             "versions": versions,
             "records": records,

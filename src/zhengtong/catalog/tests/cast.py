@@ -61,7 +61,8 @@ def make_cast() -> CatalogCast:
     )
 
 
-REVIEW_DATE = date(2027, 6, 30)
+# Far ahead: a review date before today is refused when it is set.
+REVIEW_DATE = date(2099, 6, 30)
 
 ENTERPRISE = ResourceInput(
     code="102000000/000001",

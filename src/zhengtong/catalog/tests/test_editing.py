@@ -73,14 +73,14 @@ def test_saving_the_form_unchanged_keeps_everything(cast: CatalogCast) -> None:
         cast.market, resource_input("104000000/000001"), actor=TEST_ACTOR
     )
     items = list(ENTERPRISE.items)
-    items[3] = replace(items[3], review_date=date(2027, 3, 31))
+    items[3] = replace(items[3], review_date=date(2099, 3, 31))
     resource = actions.do_create_resource(
         cast.market,
         replace(
             ENTERPRISE,
             open_attribute="conditional",
             open_conditions="经实名注册后开放",
-            review_date=date(2027, 6, 30),
+            review_date=date(2099, 6, 30),
             extension={"联系人": "吴十", "版本": 2, "备注": "多行\n说明", "编号": "0731"},
             items=items,
             related=[other.code],
@@ -106,20 +106,20 @@ def test_the_form_edits_the_extension_fields_and_review_dates(cast: CatalogCast)
         {
             **FORM,
             "open_conditions": "实名注册",
-            "review_date": "2027-06-30",
+            "review_date": "2099-06-30",
             "extension": "联系人=吴十\n电话 = 0731-88888888\n\n",
             "items": "uscc|统一社会信用代码|C|18\n"
             "rep|法定代表人身份证号|C|18|是|敏感|不予共享|《中华人民共和国个人信息保护法》第二十八条"
-            "|仅登记机关|2027-12-31",
+            "|仅登记机关|2099-12-31",
         },
     )
     assert response.status_code == 302, response.context["form"].errors
     resource = Resource.objects.get(code=FORM["code"])
     assert resource.open_conditions == "实名注册"
-    assert resource.review_date == date(2027, 6, 30)
+    assert resource.review_date == date(2099, 6, 30)
     assert resource.extension == {"联系人": "吴十", "电话": "0731-88888888"}
     rep = resource.items.get(code="rep")
-    assert (rep.negative_scope, rep.review_date) == ("仅登记机关", date(2027, 12, 31))
+    assert (rep.negative_scope, rep.review_date) == ("仅登记机关", date(2099, 12, 31))
     refused = client.post("/catalog/new/", {**FORM, "extension": "联系人", "items": "a|甲|C"})
     assert "扩展字段第1行" in refused.content.decode()
 

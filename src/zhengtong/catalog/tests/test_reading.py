@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from zhengtong.catalog import actions
 from zhengtong.catalog.demo import DEMO, load_demo_catalog
@@ -111,7 +112,7 @@ def test_negative_list_page_and_api(published: Resource) -> None:
             "item_name": "法定代表人身份证件号码",
             "legal_basis": "《中华人民共和国个人信息保护法》第二十八条",
             "scope": "仅登记机关",
-            "review_date": "2027-06-30",
+            "review_date": "2099-06-30",
             "missing": [],
             "review_due": body[0]["review_due"],
         }
@@ -503,3 +504,19 @@ def test_dcat_names_access_rights_and_keywords_as_dcat_ap_readers_expect(
         {"@id": rights + "RESTRICTED"},
     ]
     assert datasets[0]["dcat:keyword"] == ["营业执照", "企业登记", "市场主体"]
+
+
+def test_the_detail_page_brackets_its_notes_as_the_reader_writes_them(
+    published: Resource,
+) -> None:
+    client = Client()
+    url = f"/catalog/resource/{published.slug}/"
+    method = published.get_share_method_display()
+    code = published.provider_code
+    chinese = re.sub(r"\s+", " ", client.get(url).content.decode())
+    assert f"（{method}）" in chinese and f"（{code}）" in chinese
+    with translation.override("en"):
+        method = published.get_share_method_display()
+    english = re.sub(r"\s+", " ", client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert f" ({method})" in english and f" ({code})" in english
+    assert "（" not in english.split("<main", 1)[1].split("</main>", 1)[0]

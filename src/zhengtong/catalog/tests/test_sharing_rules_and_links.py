@@ -17,7 +17,7 @@ from zhengtong.catalog.xlsx import ITEM_SHEET, RESOURCE_SHEET
 from zhengtong.core.testing import TEST_ACTOR
 
 BASIS = "《婚姻登记条例》第二十条"
-REVIEW = date(2027, 6, 30)
+REVIEW = date(2099, 6, 30)
 # A resource refused to every department, complete for the negative list.
 NOT_SHARED: dict[str, Any] = {
     **FORM,
@@ -68,7 +68,7 @@ def test_the_form_refuses_a_shared_item_in_a_resource_not_shared_at_its_line(
     # Blank (as the resource) and 不予共享 items are fine.
     saved = client.post(
         "/catalog/new/",
-        form_data(items=f"a|甲|C\nb|乙|C||否|内部|不予共享|{BASIS}|全部|2027-06-30"),
+        form_data(items=f"a|甲|C\nb|乙|C||否|内部|不予共享|{BASIS}|全部|2099-06-30"),
     )
     assert saved.status_code == 302, saved.context["form"].errors
 
@@ -76,7 +76,7 @@ def test_the_form_refuses_a_shared_item_in_a_resource_not_shared_at_its_line(
 def test_the_workbook_reports_a_shared_item_of_a_resource_not_shared_at_its_row(
     cast: CatalogCast,
 ) -> None:
-    row = [*GOOD[:5], "不予共享", "", "", "不予开放", "", "每日", BASIS, "全部", "2027-06-30", ""]
+    row = [*GOOD[:5], "不予共享", "", "", "不予开放", "", "每日", BASIS, "全部", "2099-06-30", ""]
     item = ["304000000/000002", "a", "甲", "C", 18, "否", "内部", "无条件共享", "", "", None]
     problems = upload(cast, workbook([row], [item]))
     assert not Resource.objects.exists()

@@ -13,8 +13,8 @@ from zhengtong.catalog.tests.test_xlsx import GOOD, item_row, upload, workbook
 from zhengtong.catalog.xlsx import ITEM_COLUMNS, ITEM_SHEET, RESOURCE_COLUMNS, RESOURCE_SHEET
 
 BASIS = "《中华人民共和国个人信息保护法》第二十八条"
-# 2027-06-30 as Excel counts days (from 1899-12-30).
-SERIAL = 46568
+# 2099-06-30 as Excel counts days (from 1899-12-30).
+SERIAL = 72866
 
 
 def refused(code: str, review_date: object) -> list[object]:
@@ -57,13 +57,13 @@ def test_a_review_date_given_as_a_date_serial_is_read_as_that_date(cast: Catalog
     )
     assert problems == {}
     for code in ("304000000/000010", "304000000/000011"):
-        assert Resource.objects.get(code=code).review_date == date(2027, 6, 30)
+        assert Resource.objects.get(code=code).review_date == date(2099, 6, 30)
     item = InformationItem.objects.get(resource__code=shared, code="id_no")
-    assert item.review_date == date(2027, 6, 30)
+    assert item.review_date == date(2099, 6, 30)
 
 
 def _with_chinese_date_format(file: io.BytesIO) -> io.BytesIO:
-    """The workbook as Chinese Excel saves a date cell formatted 2027年6月30日: with the
+    """The workbook as Chinese Excel saves a date cell formatted 2099年6月30日: with the
     built-in format 31, which the file names but does not define."""
 
     def builtin(styles: str) -> str:
@@ -79,7 +79,7 @@ def test_a_date_cell_in_a_chinese_date_format_is_read_as_the_date(cast: CatalogC
     assert sheet is not None
     sheet.title = RESOURCE_SHEET
     sheet.append(RESOURCE_COLUMNS)
-    sheet.append(refused("304000000/000012", date(2027, 6, 30)))
+    sheet.append(refused("304000000/000012", date(2099, 6, 30)))
     sheet["N2"].number_format = 'yyyy"年"m"月"d"日"'
     items = book.create_sheet(ITEM_SHEET)
     items.append(ITEM_COLUMNS)
@@ -88,14 +88,14 @@ def test_a_date_cell_in_a_chinese_date_format_is_read_as_the_date(cast: CatalogC
     book.save(plain)
     plain.seek(0)
     assert upload(cast, _with_chinese_date_format(plain)) == {}
-    assert Resource.objects.get(code="304000000/000012").review_date == date(2027, 6, 30)
+    assert Resource.objects.get(code="304000000/000012").review_date == date(2099, 6, 30)
 
 
 def test_a_nonsense_review_date_is_reported_at_its_row_and_the_good_rows_are_kept(
     cast: CatalogCast,
 ) -> None:
     rows = [
-        refused("304000000/000013", date(2027, 6, 30)),
+        refused("304000000/000013", date(2099, 6, 30)),
         refused("304000000/000014", -1),
         refused("304000000/000015", 10**9),
         refused("304000000/000016", "明年六月"),

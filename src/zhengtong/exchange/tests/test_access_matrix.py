@@ -83,7 +83,7 @@ def _resource(cast: ExchangeCast, share: str) -> Resource:
         # Not shared is not opened either.
         extra |= {
             "negative_scope": "全部字段",
-            "review_date": dt.date(2027, 6, 30),
+            "review_date": dt.date(2099, 6, 30),
             "open_attribute": "none",
         }
     data = replace(
