@@ -8,6 +8,13 @@ the log proves what was received without an entry per packet. Only after
 acknowledged is a packet committed. Readings are unique per point, pollutant,
 command and time, and the insert ignores a row already there, so a device
 resending a packet whose answer it missed stores nothing twice.
+
+A piece of a split upload (Flag D bit, PNUM/PNO) may end in the middle of an
+item, the next piece carrying the rest of that pollutant's fields under the
+same DataTime. Its readings are merged into the stored ones instead: a field
+not stored yet is filled in, a field stored keeps its first value (as a
+resent reading does), and the reading is judged against its limit on the
+merged values once no piece may still add to it.
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ import datetime as dt
 import functools
 import hashlib
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
@@ -32,6 +40,7 @@ from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.sql import (
     driver_cursor,
     driver_sql,
+    execute_rows,
     insert_sql,
     quoted_table,
     rows_statement,
@@ -133,8 +142,13 @@ def _slot_of(name: str) -> tuple[str, int] | None:
     return slot
 
 
-def readings_of(accepted: Accepted) -> list[ReadingRow]:
-    """Return the reading rows of an upload (none for other commands or without DataTime)."""
+def readings_of(accepted: Accepted, *, flag_only: bool = False) -> list[ReadingRow]:
+    """Return the reading rows of an upload (none for other commands or without DataTime).
+
+    A pollutant sent with no value is no reading, unless ``flag_only`` keeps
+    those with a data flag: a piece of a split upload may begin with the
+    flag that ends the values of the piece before it.
+    """
     packet = accepted.packet
     if packet.cn not in DATA_COMMANDS:
         return []
@@ -180,7 +194,11 @@ def readings_of(accepted: Accepted) -> list[ReadingRow]:
     if data_time_text is None:
         return []
     data_time = _local_time(data_time_text)
-    rows = [row for row in by_code.values() if row[_RTD:_FLAG] != _NO_VALUES]
+    rows = [
+        row
+        for row in by_code.values()
+        if row[_RTD:_FLAG] != _NO_VALUES or (flag_only and row[_FLAG])
+    ]
     for row in rows:
         row[_DATA_TIME] = data_time
     return rows
@@ -415,9 +433,9 @@ OverLimit = tuple[tuple[int, str, str, dt.datetime], float, float]
 def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
     """The valid values above their point's limit, worked out before the write turn.
 
-    Only data flagged N (normal) or T (over the measuring range) counts (see
-    ``JUDGED_FLAGS``). The rows hold each reading once (``_first_copies``). Values
-    are judged against the limit in force, whatever an open alarm was raised under.
+    The value judged is ``_judged_value``'s. The rows hold each reading once
+    (``_first_copies``). Values are judged against the limit in force,
+    whatever an open alarm was raised under.
     """
     point_ids = {row[_POINT] for row in rows}
     if not point_ids:
@@ -428,19 +446,46 @@ def _over_limit_values(rows: Sequence[ReadingRow]) -> list[OverLimit]:
     found: dict[tuple[int, str, str, dt.datetime], OverLimit] = {}
     for row in rows:
         upper = limits.get((row[_POINT], row[_POLLUTANT]))
-        if upper is None or row[_FLAG] not in JUDGED_FLAGS:
+        if upper is None:
             continue
-        # The converted value (ZsRtd, ZsAvg: at the reference oxygen content)
-        # when sent, since flue-gas limits are set for it and dilution air
-        # lowers only the measured one; else the real-time value or average.
-        value = row[_ZS]
-        if value is None:
-            value = row[_RTD] if row[_RTD] is not None else row[_AVG]
+        value = _judged_value(row)
         if value is None or value <= upper:
             continue
         key = (row[_POINT], row[_POLLUTANT], row[_COMMAND], row[_DATA_TIME])
         found.setdefault(key, (key, value, upper))
     return list(found.values())
+
+
+def _judged_value(row: ReadingRow) -> float | None:
+    """The value of a reading judged against its limit, or None when it has none to judge.
+
+    Only data flagged N (normal) or T (over the measuring range) counts (see
+    ``JUDGED_FLAGS``). The converted value (ZsRtd, ZsAvg: at the reference
+    oxygen content) when sent, since flue-gas limits are set for it and
+    dilution air lowers only the measured one; else the real-time value or average.
+    """
+    if row[_FLAG] not in JUDGED_FLAGS:
+        return None
+    value: float | None = row[_ZS]
+    if value is None:
+        value = row[_RTD] if row[_RTD] is not None else row[_AVG]
+    return value
+
+
+def _add_exceedance(
+    worst: Exceedances, key: tuple[int, str], value: float, upper: float, when: dt.datetime
+) -> None:
+    seen = worst.get(key)
+    if seen is None:
+        worst[key] = (value, upper, when, when, 1)
+    else:
+        worst[key] = (
+            max(seen[0], value),
+            upper,
+            min(seen[2], when),
+            max(seen[3], when),
+            seen[4] + 1,
+        )
 
 
 def _exceedances(over: Sequence[OverLimit]) -> Exceedances:
@@ -460,20 +505,8 @@ def _exceedances(over: Sequence[OverLimit]) -> Exceedances:
     )
     worst: Exceedances = {}
     for key, value, upper in over:
-        if key in stored:
-            continue
-        point_pollutant, when = (key[0], key[1]), key[3]
-        seen = worst.get(point_pollutant)
-        if seen is None:
-            worst[point_pollutant] = (value, upper, when, when, 1)
-        else:
-            worst[point_pollutant] = (
-                max(seen[0], value),
-                upper,
-                min(seen[2], when),
-                max(seen[3], when),
-                seen[4] + 1,
-            )
+        if key not in stored:
+            _add_exceedance(worst, (key[0], key[1]), value, upper, key[3])
     return worst
 
 
@@ -658,7 +691,150 @@ def _match_command_answers(accepted: Sequence[Accepted]) -> int:
     return len(changed)
 
 
-def _first_copies(accepted: Sequence[Accepted]) -> list[ReadingRow]:
+# A reading's key: point, pollutant, command and data time.
+ReadingKey = tuple[int, str, str, dt.datetime]
+
+
+# An upload's point, command and data time, which all its readings share.
+UploadKey = tuple[int, str, dt.datetime]
+# A piece of a split upload: its upload and PNO.
+PieceKey = tuple[UploadKey, int]
+
+
+@dataclass(slots=True)
+class PieceReading:
+    """A reading from the pieces of a split upload in a batch, their fields merged.
+
+    ``open`` while it may go on in a piece not yet received: it came only
+    from a piece's last item (``end`` is that piece), the piece was not the
+    last one (PNO < PNUM) and has not been followed yet, and no data flag,
+    which ends an item (HJ 212-2017 §6.3.3), was sent. It is stored, but
+    judged against its limit only once the next piece came (and merged into
+    it whatever continued it), lest a value be judged without the flag or
+    the converted value sent after it. ``closing``: that next piece came
+    now, so the reading is judged even if nothing is added to it.
+    """
+
+    row: ReadingRow
+    open: bool
+    end: PieceKey | None = None
+    closing: bool = False
+
+
+@dataclass(slots=True)
+class OpenEnds:
+    """The readings left open by a piece (``PieceReading.open``), kept from one batch to the next.
+
+    One per receiver process, whose batches are stored one at a time. A
+    reading is judged when the piece after it comes, or at the first batch
+    after ``timeout`` seconds if it never does: the upload was left unfinished,
+    and its last reading is judged as it is.
+    """
+
+    ends: dict[PieceKey, tuple[ReadingKey, float]] = field(default_factory=dict)
+    timeout: float = 60.0
+    # Bounded, whatever devices send: the oldest is forgotten (never judged).
+    limit: int = 10_000
+
+    def remember(self, pieces: Sequence[PieceReading], closed: Collection[PieceKey]) -> None:
+        """After the batch's commit: forget the ends it closed, remember those it left open."""
+        for end in closed:
+            self.ends.pop(end, None)
+        now = time.monotonic()
+        for piece in pieces:
+            if piece.open and piece.end is not None:
+                self.ends[piece.end] = (_key(piece.row), now)
+        while len(self.ends) > self.limit:
+            del self.ends[next(iter(self.ends))]
+
+
+def _key(row: ReadingRow) -> ReadingKey:
+    return (row[_POINT], row[_POLLUTANT], row[_COMMAND], row[_DATA_TIME])
+
+
+def _fill(row: ReadingRow, values: Sequence[Any]) -> None:
+    """Fill ``row``'s values not sent yet (None, or no flag) from ``values``, the same reading's.
+
+    A value already there keeps it: the first value sent stands, as it does
+    for a reading sent again.
+    """
+    for column in range(_RTD, _FLAG):
+        if row[column] is None:
+            row[column] = values[column]
+    if not row[_FLAG]:
+        row[_FLAG] = values[_FLAG]
+
+
+def _last_code(packet: Packet) -> str | None:
+    """The pollutant code of a piece's last item, when a later piece may go on with it."""
+    if packet.pno is None or packet.pnum is None or packet.pno >= packet.pnum:
+        return None
+    last = None
+    for name, _text in packet.pairs():
+        last = name
+    if last is None:
+        return None
+    slot = _SLOTS[last] if last in _SLOTS else _slot_of(last)
+    return None if slot is None else slot[0]
+
+
+def _merge_piece(
+    pieces: dict[ReadingKey, PieceReading], rows: Sequence[ReadingRow], packet: Packet
+) -> PieceKey | None:
+    """Merge a piece's rows into the batch's piece readings; return the piece's key."""
+    if not rows or packet.pno is None:
+        return None
+    head = rows[0]
+    piece_key = ((head[_POINT], head[_COMMAND], head[_DATA_TIME]), packet.pno)
+    last_code = _last_code(packet)
+    for row in rows:
+        trailing = row[_POLLUTANT] == last_code
+        key = _key(row)
+        merged = pieces.get(key)
+        if merged is None:
+            open_end = trailing and not row[_FLAG]
+            pieces[key] = PieceReading(row, open_end, piece_key if open_end else None)
+            continue
+        _fill(merged.row, row)
+        # Open only while every part came from the end of a piece: a part
+        # from the start or middle of one is where the reading goes on.
+        if not (trailing and not merged.row[_FLAG]):
+            merged.open, merged.end = False, None
+    return piece_key
+
+
+def _close_ends(
+    pieces: dict[ReadingKey, PieceReading], seen: set[PieceKey], open_ends: OpenEnds | None
+) -> list[PieceKey]:
+    """Close the open readings whose next piece came (in this batch or before), or timed out.
+
+    Return the ends of earlier batches closed, for ``OpenEnds.remember``.
+    """
+    for piece in pieces.values():
+        if piece.open and piece.end is not None:
+            upload, number = piece.end
+            if (upload, number + 1) in seen:
+                piece.open, piece.end = False, None
+    if open_ends is None or not open_ends.ends:
+        return []
+    closed = []
+    expired = time.monotonic() - open_ends.timeout
+    for (upload, number), (key, since) in open_ends.ends.items():
+        if (upload, number + 1) not in seen and since > expired:
+            continue
+        closed.append((upload, number))
+        found = pieces.get(key)
+        if found is None:
+            # Judged as stored (``_piece_exceedances``): a row with no values adds nothing.
+            pieces[key] = PieceReading([*key, *_NO_VALUES, "", None], False, closing=True)
+        elif not found.open:
+            found.closing = True
+    return closed
+
+
+def _first_copies(
+    accepted: Sequence[Accepted], open_ends: OpenEnds | None = None
+) -> tuple[list[ReadingRow], list[PieceReading], list[PieceKey]]:
     """The batch's reading rows, each reading once: the first copy sent, as the insert keeps it.
 
     A reading sent twice in one batch (a resend beside its original, or two
@@ -666,11 +842,23 @@ def _first_copies(accepted: Sequence[Accepted]) -> list[ReadingRow]:
     that copy, not a later one with another value. Uploads are compared by
     point, command and time, which all rows of an upload share, so only an
     upload repeated in the batch costs a look at its pollutants.
+
+    The readings of split uploads' pieces come apart, each once with the
+    fields of all its copies in the batch (``_merge_piece``), to be merged
+    into what is stored (``_store_pieces``); and the ends of earlier pieces
+    this batch closes (``_close_ends``).
     """
     rows: list[ReadingRow] = []
+    pieces: dict[ReadingKey, PieceReading] = {}
+    seen: set[PieceKey] = set()
     firsts: dict[tuple[int, str, dt.datetime], list[ReadingRow]] = {}
     taken: dict[tuple[int, str, dt.datetime], set[str]] = {}
     for item in accepted:
+        if item.packet.pnum is not None:
+            piece_key = _merge_piece(pieces, readings_of(item, flag_only=True), item.packet)
+            if piece_key is not None:
+                seen.add(piece_key)
+            continue
         item_rows = readings_of(item)
         if not item_rows:
             continue
@@ -684,7 +872,121 @@ def _first_copies(accepted: Sequence[Accepted]) -> list[ReadingRow]:
             item_rows = [row for row in item_rows if row[_POLLUTANT] not in codes]
             codes.update(row[_POLLUTANT] for row in item_rows)
         rows.extend(item_rows)
-    return rows
+    remembered = open_ends is not None and bool(open_ends.ends)
+    closed = _close_ends(pieces, seen, open_ends) if seen or remembered else []
+    return rows, list(pieces.values()), closed
+
+
+# The stored values of a reading, as ``_stored_values`` selects them.
+_STORED_FIELDS = ("rtd", "avg", "min", "max", "cou", "zs", "flag")
+
+
+def _stored_values(pieces: Sequence[PieceReading]) -> dict[ReadingKey, ReadingRow]:
+    """The stored readings the pieces' readings are merged into, as rows, locked for the merge."""
+    keys = [_key(piece.row) for piece in pieces]
+    found = (
+        Reading.objects.filter(
+            point_id__in={key[0] for key in keys},
+            pollutant__in={key[1] for key in keys},
+            command__in={key[2] for key in keys},
+            data_time__in={key[3] for key in keys},
+        )
+        .select_for_update()
+        .values_list("point_id", "pollutant", "command", "data_time", *_STORED_FIELDS)
+    )
+    wanted = set(keys)
+    stored: dict[ReadingKey, ReadingRow] = {}
+    for point_id, pollutant, command, data_time, *values in found:
+        key = (point_id, pollutant, command, data_time)
+        if key in wanted:
+            stored[key] = [point_id, pollutant, command, data_time, *values, None]
+    return stored
+
+
+def _piece_exceedances(
+    pieces: Sequence[PieceReading], stored: dict[ReadingKey, ReadingRow], worst: Exceedances
+) -> None:
+    """Add to ``worst`` the pieces' readings over their limit once merged with what is stored.
+
+    A reading is judged when the merge adds to it and no piece may still do
+    so (not ``open``), and counted unless what was stored was over the limit
+    already and judged then: a stored reading with its data flag was, one
+    without it was the open end of a piece. A piece sent again adds nothing.
+    """
+    limits = _limits_of({piece.row[_POINT] for piece in pieces})
+    if not limits:
+        return
+    for piece in pieces:
+        row = piece.row
+        upper = limits.get((row[_POINT], row[_POLLUTANT]))
+        if upper is None or piece.open:
+            continue
+        key = _key(row)
+        before = stored.get(key)
+        merged = row
+        if before is not None:
+            merged = list(before)
+            _fill(merged, row)
+            if merged == before and not piece.closing:
+                continue
+        value = _judged_value(merged)
+        if value is None or value <= upper:
+            continue
+        if before is not None and before[_FLAG]:
+            earlier = _judged_value(before)
+            if earlier is not None and earlier > upper:
+                continue
+        _add_exceedance(worst, (key[0], key[1]), value, upper, key[3])
+
+
+@functools.cache  # per database
+def _merge_sql(using: str) -> str:
+    """The INSERT of a reading that fills the fields a stored one lacks, keeping those it has."""
+    table, columns = quoted_table(using, Reading)
+    key = ", ".join(columns[name] for name in ("point", "pollutant", "command", "data_time"))
+    fills = [
+        f"{columns[name]} = COALESCE({table}.{columns[name]}, EXCLUDED.{columns[name]})"
+        for name in _STORED_FIELDS
+        if name != "flag"
+    ]
+    flag = columns["flag"]
+    fills.append(
+        f"{flag} = CASE WHEN {table}.{flag} = '' THEN EXCLUDED.{flag} ELSE {table}.{flag} END"
+    )
+    return (
+        insert_sql(using, Reading, READING_FIELDS)
+        + f" ON CONFLICT ({key}) DO UPDATE SET "
+        + ", ".join(fills)
+    )
+
+
+def _store_pieces(pieces: Sequence[PieceReading], worst: Exceedances, using: str) -> None:
+    """Merge the pieces' readings into the stored ones (in the write turn), judging them as merged.
+
+    Few uploads are split: a statement per reading. The merge itself is
+    done by the database, so that a reading another receiver process
+    stores at the same moment loses no field either.
+    """
+    stored = _stored_values(pieces)
+    for piece in pieces:
+        if piece.open and _key(piece.row) in stored:
+            # A piece sent again: its end is remembered still, or was
+            # closed and judged already.
+            piece.end = None
+    _piece_exceedances(pieces, stored, worst)
+    # A data flag with no value is merged into a reading, never one of its own.
+    # Copies: the times are adapted for the database, and the pieces' rows
+    # keep theirs (``OpenEnds.remember`` keys by them).
+    rows = [
+        list(piece.row)
+        for piece in pieces
+        if piece.row[_RTD:_FLAG] != _NO_VALUES or (piece.row[_FLAG] and _key(piece.row) in stored)
+    ]
+    if not rows:
+        return
+    _adapt_times(rows, using)
+    with connections[using].cursor() as cursor:
+        execute_rows(cursor, _merge_sql(using), rows)
 
 
 def store_batch(
@@ -693,17 +995,20 @@ def store_batch(
     *,
     actor: Actor,
     commands: Sequence[SentCommand] = (),
+    open_ends: OpenEnds | None = None,
 ) -> int:
     """Commit a batch of accepted and refused packets and of the commands sent to devices.
 
     Return the readings offered for insert, a reading sent twice in the batch once. A
     command is stored before the batch's answers are matched, so an answer in the same
-    batch finds it.
+    batch finds it. ``open_ends``: the caller's memory of the readings that split
+    uploads' pieces left open, updated once the batch is committed (without it, a
+    reading open at the end of a batch is never judged against its limit).
     """
     if not accepted and not refused and not commands:
         return 0
     now = timezone.now()
-    rows = _first_copies(accepted)
+    rows, pieces, closed = _first_copies(accepted, open_ends)
     digest = hashlib.sha256()
     for item in accepted:
         digest.update(item.raw)
@@ -720,6 +1025,8 @@ def store_batch(
     with transaction.atomic(durable=True, using=using):
         worst = _exceedances(over)
         _insert_readings(inserts, rows, using)
+        if pieces:
+            _store_pieces(pieces, worst, using)
         opened = _over_limit_alarms(worst)
         if good:
             # A point that reports again is no longer offline.
@@ -738,11 +1045,13 @@ def store_batch(
             data={
                 "accepted": len(accepted),
                 "refused": len(refused),
-                "readings": len(rows),
+                "readings": len(rows) + len(pieces),
                 "alarms_opened": opened,
                 "commands_sent": len(commands),
                 "commands_answered": answered,
                 "sha256": digest.hexdigest(),
             },
         )
-    return len(rows)
+    if open_ends is not None and (pieces or closed):
+        open_ends.remember(pieces, closed)
+    return len(rows) + len(pieces)

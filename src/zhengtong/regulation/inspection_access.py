@@ -19,7 +19,12 @@ from zhengtong.core.errors import InvalidInput, NotFound
 from zhengtong.core.models import Department
 from zhengtong.identity.permissions import departments_in_scope
 from zhengtong.regulation import inspection_selectors as selectors
-from zhengtong.regulation.models import Inspection, InspectionTask, Inspector
+from zhengtong.regulation.models import (
+    Inspection,
+    InspectionTask,
+    Inspector,
+    SupplementaryDraw,
+)
 from zhengtong.regulation.permissions import RUN_INSPECTIONS
 
 Principal = AbstractBaseUser | AnonymousUser | None
@@ -65,6 +70,27 @@ def access_public_task_by_code(code: str) -> InspectionTask:
     if task is None:
         raise _task_not_found()
     return task
+
+
+def _supplementary_not_found() -> NotFound:
+    return NotFound(_("找不到该次补充抽取。"), code="supplementary_draw_not_found")
+
+
+def access_supplementary_draw(user: Principal, code: str, number: int) -> SupplementaryDraw:
+    """Return a supplementary draw of a task the user runs, by the task's code and its number."""
+    task = access_task_by_code(user, code)
+    supplementary = selectors.supplementary_by_number(task, number)
+    if supplementary is None:
+        raise _supplementary_not_found()
+    return supplementary
+
+
+def access_public_supplementary_draw(code: str, number: int) -> SupplementaryDraw:
+    """Return a supplementary draw as the public sees it (public from its announcement)."""
+    supplementary = selectors.supplementary_by_number(access_public_task_by_code(code), number)
+    if supplementary is None:
+        raise _supplementary_not_found()
+    return supplementary
 
 
 def access_inspection_by_id(user: Principal, pk: int) -> Inspection:

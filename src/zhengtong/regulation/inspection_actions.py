@@ -2,10 +2,13 @@
 
 A task is announced with its registers frozen and a commitment to a secret
 seed; it is drawn, no earlier than announced, from exactly those frozen
-registers, and the seed is revealed in the transcript; each drawn
-inspection's result is recorded once and goes onto the enterprise's credit
-file in the same transaction. ``inspection_draw`` holds the algorithm;
-``docs/regulation-draw.md`` describes the procedure.
+registers, and the seed is revealed in the transcript. Inspections the
+draw left short of inspectors are filled by supplementary draws, each
+announced and drawn the same way from the register as it is then. Each drawn
+inspection's result is recorded once it has its inspectors, only once, and
+goes onto the enterprise's credit file in the same transaction.
+``inspection_draw`` holds the algorithm; ``docs/regulation-draw.md``
+describes the procedure.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from zhengtong.regulation.models import (
     InspectionTask,
     Inspector,
     Recusal,
+    SupplementaryDraw,
 )
 from zhengtong.regulation.seed_sealing import SeedUnsealable, seal_seed, unseal_seed
 
@@ -617,6 +621,301 @@ def do_cancel_inspection_task(task: InspectionTask, reason: str, *, actor: Actor
     return locked
 
 
+# --- supplementary draws (补充抽取) -------------------------------------------------------------
+
+
+def _supplementary_seal_name(task: InspectionTask, number: int) -> str:
+    # The seal binds the seed to one draw: the task's own seal cannot open it, nor another's.
+    return f"{task.code}/supplementary-{number}"
+
+
+def _drawn_transcripts(
+    task: InspectionTask,
+) -> tuple[list[SupplementaryDraw], list[dict[str, Any]]]:
+    """The task's supplementary draws so far, and the transcripts of those drawn, in order."""
+    earlier = list(SupplementaryDraw.objects.filter(task=task).order_by("number"))
+    return earlier, [s.transcript for s in earlier if s.state == DrawState.DRAWN and s.transcript]
+
+
+def do_announce_supplementary_draw(
+    task: InspectionTask, *, actor: Actor, draw_after: dt.datetime | None = None
+) -> SupplementaryDraw:
+    """Announce a supplementary draw for a drawn task's inspections still short of inspectors.
+
+    The inspector register is read as it is now (inspectors added, recusals
+    lifted since the task's draw) and frozen with a commitment to a fresh
+    secret seed, exactly as the task's own announcement; the draw follows
+    from ``draw_after`` on (now, if not given or already past).
+    """
+    if draw_after is not None and timezone.is_naive(draw_after):
+        draw_after = timezone.make_aware(draw_after)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        locked = (
+            InspectionTask.objects.select_for_update().select_related("department").get(pk=task.pk)
+        )
+        if locked.state != DrawState.DRAWN or not locked.transcript:
+            raise Conflict(_("该任务尚未抽取，不能补充抽取。"), code="not_drawn")
+        earlier, previous = _drawn_transcripts(locked)
+        if any(s.state == DrawState.ANNOUNCED for s in earlier):
+            raise Conflict(
+                _("该任务已有一次补充抽取已公告、尚未抽取，请先完成该次抽取。"),
+                code="supplementary_pending",
+            )
+        short = draw.short_inspections(locked.transcript, previous)
+        if not short:
+            raise Conflict(
+                _("该任务的检查对象都已抽足检查人员，无需补充抽取。"), code="no_shortfall"
+            )
+        _targets, _inspectors, original_rules = _frozen_registers(locked.announcement)
+        rules = draw.SupplementaryRules.of(original_rules)
+        inspectors = inspector_register(locked.department, (s.target_id for s in short))
+        if not any(_eligible_newcomers(entry, inspectors, rules) for entry in short):
+            raise Conflict(
+                _(
+                    "名录库中没有可补充抽取的检查人员：请先增补具备执法资格的检查人员，"
+                    "或解除已不成立的回避关系。"
+                ),
+                code="no_eligible_inspectors",
+            )
+        seed = draw.new_seed()
+        number = len(earlier) + 1
+        published = draw.supplementary_announcement(
+            draw.commit(seed),
+            draw.transcript_digest(locked.transcript),
+            [draw.transcript_digest(t) for t in previous],
+            short,
+            inspectors,
+            rules,
+        )
+        sealed = seal_seed(
+            seed,
+            task_code=_supplementary_seal_name(locked, number),
+            commitment=published["commitment"],
+        )
+        try:
+            with transaction.atomic():
+                supplementary = SupplementaryDraw.objects.create(
+                    task=locked,
+                    number=number,
+                    state=DrawState.ANNOUNCED,
+                    sealed_seed=sealed,
+                    commitment=published["commitment"],
+                    registers_digest=published["registers_digest"],
+                    announcement=published,
+                    created_by=actor.label[:64],
+                    announced_at=now,
+                    draw_after=max(draw_after, now) if draw_after is not None else now,
+                )
+        except IntegrityError:
+            # Announced by a concurrent request.
+            raise Conflict(
+                _("该任务已有一次补充抽取已公告、尚未抽取，请先完成该次抽取。"),
+                code="supplementary_pending",
+            ) from None
+        record_entry(
+            actor=actor,
+            action="regulation.announce_supplementary_draw",
+            subject_type=TASK_SUBJECT,
+            subject_id=locked.code,
+            data={
+                "number": number,
+                "commitment": supplementary.commitment,
+                "registers_digest": supplementary.registers_digest,
+                "original": published["basis"]["original"],
+                "previous": published["basis"]["previous"],
+                "shortfalls": {s.target_id: s.shortfall for s in short},
+                "inspectors": len(inspectors),
+                "draw_after": supplementary.draw_after.isoformat(),
+            },
+        )
+    return supplementary
+
+
+def _eligible_newcomers(
+    entry: draw.ShortInspection,
+    inspectors: Sequence[draw.Inspector],
+    rules: draw.SupplementaryRules,
+) -> list[draw.Inspector]:
+    assigned = {i.id for i in entry.assigned}
+    return [
+        i
+        for i in inspectors
+        if i.id not in assigned
+        and entry.target_id not in i.conflicts
+        and (
+            rules.required_qualification is None or rules.required_qualification in i.qualifications
+        )
+    ]
+
+
+def _frozen_supplementary(
+    announced: Mapping[str, Any],
+) -> tuple[list[draw.ShortInspection], list[draw.Inspector], draw.SupplementaryRules]:
+    """Rebuild a supplementary draw's inputs from its announcement."""
+    registers = announced["registers"]
+    rules = announced["rules"]
+    short = [
+        draw.ShortInspection(
+            target_id=entry["target"],
+            assigned=tuple(
+                draw.Inspector(id=i["id"], name="", department=i["department"])
+                for i in entry["assigned"]
+            ),
+            shortfall=entry["shortfall"],
+        )
+        for entry in registers["inspections"]
+    ]
+    inspectors = [
+        draw.Inspector(
+            id=entry["id"],
+            name="",
+            department=entry["department"],
+            qualifications=frozenset(entry["qualifications"]),
+            conflicts=frozenset(entry["conflicts"]),
+        )
+        for entry in registers["inspectors"]
+    ]
+    return (
+        short,
+        inspectors,
+        draw.SupplementaryRules(
+            task_id=rules["task_id"],
+            inspectors_per_target=rules["inspectors_per_target"],
+            required_qualification=rules["required_qualification"],
+        ),
+    )
+
+
+def do_draw_supplementary_inspectors(
+    supplementary: SupplementaryDraw, *, actor: Actor, now: dt.datetime | None = None
+) -> SupplementaryDraw:
+    """Draw an announced supplementary draw from its frozen register and publish its transcript.
+
+    The inspectors drawn join their inspections; an inspection the register
+    still cannot fill keeps the rest of its shortfall, published as such.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        task = InspectionTask.objects.select_for_update().get(pk=supplementary.task_id)
+        locked = SupplementaryDraw.objects.select_for_update().get(pk=supplementary.pk)
+        if locked.state != DrawState.ANNOUNCED:
+            raise Conflict(
+                _("只能抽取已公告、尚未抽取的补充抽取。"),
+                code="not_announced",
+                detail={"state": locked.state},
+            )
+        if now < locked.draw_after:
+            raise Conflict(
+                _("尚未到公告的抽取时间（%(at)s）。")
+                % {"at": timezone.localtime(locked.draw_after).strftime("%Y-%m-%d %H:%M")},
+                code="too_early",
+                detail={"draw_after": locked.draw_after.isoformat()},
+            )
+        announced = locked.announcement
+        try:
+            seed: bytes | None = unseal_seed(
+                locked.sealed_seed,
+                task_code=_supplementary_seal_name(task, locked.number),
+                commitment=locked.commitment,
+            )
+        except SeedUnsealable:
+            logger.error(
+                "the sealed seed of %s supplementary draw %d does not open",
+                task.code,
+                locked.number,
+            )
+            seed = None
+        if seed is None:
+            raise _broken("seed")
+        if not draw.verify_commitment(locked.commitment, seed) or (
+            announced.get("commitment") != locked.commitment
+        ):
+            raise _broken("commitment")
+        _earlier, previous = _drawn_transcripts(task)
+        basis = announced["basis"]
+        if not task.transcript or basis != {
+            "original": draw.transcript_digest(task.transcript),
+            "previous": [draw.transcript_digest(t) for t in previous],
+        }:
+            raise _broken("basis")
+        short, inspectors, rules = _frozen_supplementary(announced)
+        result = draw.draw_supplementary(
+            seed, basis["original"], basis["previous"], short, inspectors, rules
+        )
+        if not (
+            result.registers_digest == locked.registers_digest == announced["registers_digest"]
+        ):
+            raise _broken("registers_digest")
+        transcript = result.transcript()
+        if draw.transcript_differences(
+            transcript, announced, original=task.transcript, previous=previous
+        ):
+            raise _broken("transcript")
+        inspections = {
+            i.enterprise.credit_code: i
+            for i in Inspection.objects.filter(
+                task=task, enterprise__credit_code__in=[s.target_id for s in short]
+            )
+            .select_related("enterprise")
+            .prefetch_related("inspectors")
+        }
+        for entry in short:
+            inspection = inspections.get(entry.target_id)
+            if (
+                inspection is None
+                or inspection.shortfall != entry.shortfall
+                or {i.code for i in inspection.inspectors.all()} != {i.id for i in entry.assigned}
+            ):
+                raise _broken(f"inspection {entry.target_id}")
+        drawn_inspectors = {
+            i.code: i
+            for i in Inspector.objects.filter(
+                code__in={code for a in result.assignments for code in a.inspector_ids}
+            )
+        }
+        links = []
+        for assignment in result.assignments:
+            inspection = inspections[assignment.target_id]
+            for inspector_code in assignment.inspector_ids:
+                inspector = drawn_inspectors.get(inspector_code)
+                if inspector is None:
+                    raise _broken(f"inspector {inspector_code}")
+                links.append(
+                    Inspection.inspectors.through(
+                        inspection_id=inspection.pk, inspector_id=inspector.pk
+                    )
+                )
+            if assignment.shortfall != inspection.shortfall:
+                Inspection.objects.filter(pk=inspection.pk).update(shortfall=assignment.shortfall)
+        Inspection.inspectors.through.objects.bulk_create(links)
+        locked.state = DrawState.DRAWN
+        locked.transcript = transcript
+        locked.seed_hex = seed.hex()
+        locked.sealed_seed = ""
+        locked.drawn_at = now
+        locked.drawn_by = actor.label[:64]
+        locked.save(
+            update_fields=["state", "transcript", "seed_hex", "sealed_seed", "drawn_at", "drawn_by"]
+        )
+        record_entry(
+            actor=actor,
+            action="regulation.draw_supplementary_inspectors",
+            subject_type=TASK_SUBJECT,
+            subject_id=task.code,
+            data={
+                "number": locked.number,
+                "seed": locked.seed_hex,
+                "commitment": locked.commitment,
+                "registers_digest": locked.registers_digest,
+                "result_digest": result_digest(transcript["result"]),
+                "added": {a.target_id: list(a.inspector_ids) for a in result.assignments},
+                "shortfalls": result.shortfalls,
+            },
+        )
+    return locked
+
+
 # --- results -----------------------------------------------------------------------------------
 
 
@@ -651,6 +950,16 @@ def do_record_inspection_result(
             raise Conflict(_("该任务尚未抽取。"), code="not_drawn")
         if locked.outcome:
             raise Conflict(_("该检查结果已经录入，不能重复录入。"), code="result_recorded")
+        if locked.shortfall:
+            # On site there must be as many law-enforcement inspectors as the
+            # task's rules ask for (at least two): a short inspection waits
+            # for its supplementary draw.
+            raise Conflict(
+                _("该检查对象的检查人员不足（缺 %(n)d 名），补充抽取后才能录入检查结果。")
+                % {"n": locked.shortfall},
+                code="short_of_inspectors",
+                detail={"shortfall": locked.shortfall},
+            )
         if inspected_on < timezone.localdate(task.drawn_at):
             raise _field_error(
                 _("检查日期不能早于抽取日期。"), "inspected_before_draw", "inspected_on"

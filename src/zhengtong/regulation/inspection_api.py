@@ -4,7 +4,9 @@ Anyone reads the tasks, each with its announcement (before the draw) or
 transcript (after it) and the published results, and downloads the
 transcript to verify the draw. Regulators (``regulation.run_inspections``)
 announce, draw and cancel the tasks of their departments, record results and
-keep the inspector register. The seed is never part of an answer before the
+keep the inspector register; for inspections a draw left short of inspectors
+they announce and draw supplementary draws (补充抽取), each with its own
+commitment and transcript. The seed is never part of an answer before the
 draw. Errors have the platform's one shape ``{code, message, detail}``.
 """
 
@@ -31,8 +33,10 @@ from zhengtong.regulation.inspection_actions import (
     MAX_INSPECTORS_PER_TARGET,
     do_add_recusal,
     do_announce_inspection_task,
+    do_announce_supplementary_draw,
     do_cancel_inspection_task,
     do_draw_inspection_task,
+    do_draw_supplementary_inspectors,
     do_record_inspection_result,
     do_register_inspector,
     do_remove_recusal,
@@ -98,6 +102,41 @@ class InspectionOut(Schema):
     inspected_on: dt.date | None
 
 
+class SupplementaryInspectionOut(Schema):
+    enterprise_credit_code: str
+    enterprise_name: str
+    shortfall_before: int = Field(description="inspectors the target lacked when announced")
+    inspectors: list[InspectionInspectorOut] = Field(
+        description="the inspectors this draw added, in the order drawn"
+    )
+    shortfall: int | None = Field(description="still missing after the draw; null before it")
+
+
+class SupplementaryDrawOut(Schema):
+    number: int = Field(description="the task's supplementary draws count from 1")
+    state: str = Field(description="announced or drawn")
+    announced_at: dt.datetime
+    draw_after: dt.datetime
+    drawn_at: dt.datetime | None
+    commitment: str = Field(description="SHA-256 commitment to its own seed, published beforehand")
+    registers_digest: str
+    seed: str | None = Field(description="revealed by the draw")
+    verified: bool | None = Field(
+        description="whether the transcript recomputes, matches the announcement and refers "
+        "to the task's transcript and the earlier supplementary ones"
+    )
+    still_short: int | None = Field(description="targets still short after the draw")
+    inspections: list[SupplementaryInspectionOut]
+    announcement: dict[str, Any] = Field(description="as published before the draw")
+    transcript: dict[str, Any] | None = Field(description="after the draw")
+
+
+class SupplementaryDrawIn(Schema):
+    draw_after: dt.datetime | None = Field(
+        None, description="the draw may not happen earlier (now, if not given)"
+    )
+
+
 class InspectionTaskOut(InspectionTaskSummaryOut):
     matters: str
     base_ratio: str
@@ -113,6 +152,9 @@ class InspectionTaskOut(InspectionTaskSummaryOut):
     announcement: dict[str, Any] = Field(description="as published before the draw")
     transcript: dict[str, Any] | None = Field(description="after the draw")
     inspections: list[InspectionOut]
+    supplementary_draws: list[SupplementaryDrawOut] = Field(
+        description="supplementary draws (补充抽取) of inspectors for short inspections"
+    )
 
 
 class InspectionTaskIn(Schema):
@@ -241,7 +283,49 @@ def _task_out(task: InspectionTask) -> InspectionTaskOut:
             )
             for view in views
         ],
+        supplementary_draws=[
+            _supplementary_out(view) for view in selectors.supplementary_views(task)
+        ],
     )
+
+
+def _supplementary_out(view: selectors.SupplementaryView) -> SupplementaryDrawOut:
+    supplementary = view.draw
+    drawn = supplementary.state == DrawState.DRAWN
+    return SupplementaryDrawOut(
+        number=supplementary.number,
+        state=supplementary.state,
+        announced_at=supplementary.announced_at,
+        draw_after=supplementary.draw_after,
+        drawn_at=supplementary.drawn_at,
+        commitment=supplementary.commitment,
+        registers_digest=supplementary.registers_digest,
+        seed=view.seed,
+        verified=None if view.differences is None else view.verified,
+        still_short=view.still_short if drawn else None,
+        inspections=[
+            SupplementaryInspectionOut(
+                enterprise_credit_code=row.target_id,
+                enterprise_name=row.enterprise_name,
+                shortfall_before=row.shortfall_before,
+                inspectors=[
+                    InspectionInspectorOut(
+                        code=i.code, name=i.name, department_name=i.department.name
+                    )
+                    for i in row.added
+                ],
+                shortfall=row.shortfall,
+            )
+            for row in view.rows
+        ],
+        announcement=selectors.public_supplementary_announcement(supplementary),
+        transcript=selectors.public_supplementary_transcript(supplementary),
+    )
+
+
+def _supplementary_view(task: InspectionTask, number: int) -> SupplementaryDrawOut:
+    (view,) = [v for v in selectors.supplementary_views(task) if v.draw.number == number]
+    return _supplementary_out(view)
 
 
 def _inspector_out(inspector: Inspector) -> InspectorOut:
@@ -308,6 +392,31 @@ def get_transcript(request: HttpRequest, code: str) -> dict[str, Any]:
     return transcript
 
 
+@router.get(
+    "/tasks/{code}/supplementary-draws/{number}/announcement",
+    response={200: dict[str, Any], **ERRORS},
+)
+def get_supplementary_announcement(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
+    """A supplementary draw's announcement, published before it is drawn."""
+    return selectors.public_supplementary_announcement(
+        access.access_public_supplementary_draw(code, number)
+    )
+
+
+@router.get(
+    "/tasks/{code}/supplementary-draws/{number}/transcript",
+    response={200: dict[str, Any], **ERRORS},
+)
+def get_supplementary_transcript(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
+    """A supplementary draw's transcript; verify it with ``--original`` (the task's transcript)."""
+    transcript = selectors.public_supplementary_transcript(
+        access.access_public_supplementary_draw(code, number)
+    )
+    if transcript is None:
+        raise NotFound(_("该次补充抽取尚未抽取，还没有抽取记录。"), code="not_drawn")
+    return transcript
+
+
 # --- regulators ------------------------------------------------------------------------
 
 
@@ -365,6 +474,43 @@ def cancel_task(request: HttpRequest, code: str, payload: InspectionCancelIn) ->
 
 
 @router.post(
+    "/tasks/{code}/supplementary-draws",
+    response={201: SupplementaryDrawOut, **ERRORS},
+    auth=session_auth,
+)
+def announce_supplementary_draw(
+    request: HttpRequest, code: str, payload: SupplementaryDrawIn
+) -> Status[SupplementaryDrawOut]:
+    """Announce a supplementary draw (补充抽取) for the task's inspections short of inspectors.
+
+    The inspector register as it is now is frozen and the commitment to the
+    draw's own seed published; refused when nothing is short
+    (``no_shortfall``), when the register has nobody to add
+    (``no_eligible_inspectors``) or while another one waits to be drawn
+    (``supplementary_pending``).
+    """
+    user = _regulator(request)
+    task = access.access_task_by_code(user, code)
+    supplementary = do_announce_supplementary_draw(
+        task, actor=actor_of(user), draw_after=payload.draw_after
+    )
+    return Status(201, _supplementary_view(task, supplementary.number))
+
+
+@router.post(
+    "/tasks/{code}/supplementary-draws/{number}/draw",
+    response={200: SupplementaryDrawOut, **ERRORS},
+    auth=session_auth,
+)
+def draw_supplementary(request: HttpRequest, code: str, number: int) -> SupplementaryDrawOut:
+    """Draw an announced supplementary draw; its seed and transcript become public."""
+    user = _regulator(request)
+    supplementary = access.access_supplementary_draw(user, code, number)
+    do_draw_supplementary_inspectors(supplementary, actor=actor_of(user))
+    return _supplementary_view(access.access_task_by_code(user, code), number)
+
+
+@router.post(
     "/inspections/{inspection_id}/result",
     response={200: InspectionOut, **ERRORS},
     auth=session_auth,
@@ -372,7 +518,11 @@ def cancel_task(request: HttpRequest, code: str, payload: InspectionCancelIn) ->
 def record_result(
     request: HttpRequest, inspection_id: int, payload: InspectionResultIn
 ) -> InspectionOut:
-    """Record a drawn inspection's result, once; it is published and goes on the credit file."""
+    """Record a drawn inspection's result, once; it is published and goes on the credit file.
+
+    Refused with ``short_of_inspectors`` while the inspection lacks inspectors
+    (its shortfall): a supplementary draw must fill it first.
+    """
     user = _regulator(request)
     inspection = access.access_inspection_by_id(user, inspection_id)
     do_record_inspection_result(

@@ -109,6 +109,50 @@ Transcript. ``{"algorithm": "zhengtong-draw-v1", "commitment": ...,
 the same without ``seed`` and ``result``. Verification recomputes every field
 from ``seed``, ``registers`` and ``rules`` and compares.
 
+Supplementary draws (补充抽取)
+----------------------------
+When the register changed after a draw left inspections short (inspectors
+added, recusals lifted), a supplementary draw fills them as its own
+verifiable step, committed and announced before it is drawn exactly like the
+original. It refers to the original transcript, and to the task's earlier
+supplementary transcripts in order, by ``transcript digest`` = hex SHA-256
+of the transcript's canonical JSON.
+
+Supplementary rules document: the original's without ``ratios``::
+
+    {"inspectors_per_target": 2, "required_qualification": null or "...", "task_id": "..."}
+
+Basis document: ``{"original": <transcript digest>, "previous": [<transcript
+digests of the earlier supplementary draws, in order>]}``.
+
+Supplementary registers document::
+
+    {"inspections": [{"assigned": [{"department": "...", "id": "..."}, ...],
+                      "shortfall": 1, "target": "<target id>"}, ...],
+     "inspectors": [<as in the registers document, conflicts limited to these targets>]}
+
+``inspections`` are the targets still short after the original and the earlier
+supplementary draws, sorted by target id, each with the inspectors it already
+has (sorted by id) and how many it lacks; ``len(assigned) + shortfall`` is
+``inspectors_per_target``. The registers digest is ``SHA-256(canonical_json(
+{"basis": ..., "registers": ..., "rules": ...}))``, and the random streams use it.
+
+For each short target ``t``: ``a`` is the list of eligible inspectors, sorted
+by id: as in the original draw, but also without those ``assigned`` to ``t``;
+``k = min(shortfall, len(a))``; with the stream labelled ``"inspectors:" + t``
+the inspectors are drawn as in the original draw, except that the departments
+of the ``assigned`` inspectors count as already sent from the first pick on.
+Result document: ``{"inspections": [{"inspectors": [<new ids, in draw order>],
+"shortfall": <still missing>, "target": ...}, ...]}``, sorted by target id.
+
+Transcript: ``{"algorithm": "zhengtong-draw-supplementary-v1", "basis": ...,
+"commitment": ..., "registers": ..., "registers_digest": ..., "result": ...,
+"rules": ..., "seed": ..., "task_id": ..., "version": 1}``; the announcement is
+the same without ``seed`` and ``result``. Verification recomputes it like the
+original's; given the original transcript (``--original``) and the earlier
+supplementary ones (``--previous``, in order), it also checks the digests, the
+rules, and that ``inspections`` are exactly what those left short.
+
 This module is pure Python with no Django, so that the verifier runs anywhere.
 """
 
@@ -132,6 +176,7 @@ __all__ = [
     "ALGORITHM",
     "CREDIT_CLASSES",
     "MIN_SEED_BYTES",
+    "SUPPLEMENTARY_ALGORITHM",
     "VERSION",
     "Assignment",
     "CreditClass",
@@ -139,21 +184,30 @@ __all__ = [
     "DrawRules",
     "Inspector",
     "RandomStream",
+    "ShortInspection",
+    "SupplementaryAssignment",
+    "SupplementaryResult",
+    "SupplementaryRules",
     "Target",
     "announcement",
     "canonical_json",
     "commit",
     "draw",
+    "draw_supplementary",
     "main",
     "new_seed",
     "registers_digest",
+    "short_inspections",
+    "supplementary_announcement",
     "transcript_differences",
+    "transcript_digest",
     "verify_commitment",
     "verify_transcript",
 ]
 
 VERSION: Final = 1
 ALGORITHM: Final = "zhengtong-draw-v1"
+SUPPLEMENTARY_ALGORITHM: Final = "zhengtong-draw-supplementary-v1"
 MIN_SEED_BYTES: Final = 32
 COMMIT_PREFIX: Final = b"zhengtong-draw-commit-v1\x00"
 
@@ -172,6 +226,8 @@ _ANNOUNCEMENT_KEYS = (
     "version",
 )
 _TRANSCRIPT_KEYS = (*_ANNOUNCEMENT_KEYS, "result", "seed")
+_SUPPLEMENTARY_ANNOUNCEMENT_KEYS = (*_ANNOUNCEMENT_KEYS, "basis")
+_SUPPLEMENTARY_TRANSCRIPT_KEYS = (*_SUPPLEMENTARY_ANNOUNCEMENT_KEYS, "result", "seed")
 
 
 # -- registers and rules ----------------------------------------------------------------------
@@ -561,12 +617,19 @@ def draw(
 
 
 def _draw_inspectors(
-    stream: RandomStream, eligible: list[Inspector], wanted: int
+    stream: RandomStream,
+    eligible: list[Inspector],
+    wanted: int,
+    sent: Iterable[str] = (),
 ) -> list[Inspector]:
-    """Shuffle the first inspectors of ``eligible`` (a fresh list, reordered in place)."""
+    """Shuffle the first inspectors of ``eligible`` (a fresh list, reordered in place).
+
+    ``sent`` are the departments of inspectors the target already has (a
+    supplementary draw): the newcomers come from other departments when they can.
+    """
     pool = eligible
     count = min(wanted, len(pool))
-    departments: set[str] = set()
+    departments: set[str] = set(sent)
     for i in range(count):
         if not departments:
             # Every remaining position is a candidate: the plain Fisher-Yates step.
@@ -583,6 +646,289 @@ def _draw_inspectors(
     return pool[:count]
 
 
+# -- supplementary draws ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShortInspection:
+    """A drawn target still short of inspectors: who it has (``assigned``) and how many it lacks.
+
+    Only the ids and departments of ``assigned`` count: the newcomers must be
+    other inspectors and, when they can, from other departments.
+    """
+
+    target_id: str
+    assigned: tuple[Inspector, ...]
+    shortfall: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupplementaryRules:
+    """What a supplementary draw of a task asks for: the original draw's inspector rules."""
+
+    task_id: str
+    inspectors_per_target: int
+    required_qualification: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_text(self.task_id, "task_id")
+        if isinstance(self.inspectors_per_target, bool) or not isinstance(
+            self.inspectors_per_target, int
+        ):
+            raise TypeError("inspectors_per_target must be an int")
+        if self.inspectors_per_target < 2:
+            raise ValueError("inspectors_per_target must be at least 2")
+        if self.required_qualification is not None:
+            _require_text(self.required_qualification, "required_qualification")
+
+    @classmethod
+    def of(cls, rules: DrawRules) -> SupplementaryRules:
+        return cls(
+            task_id=rules.task_id,
+            inspectors_per_target=rules.inspectors_per_target,
+            required_qualification=rules.required_qualification,
+        )
+
+
+def transcript_digest(transcript: Mapping[str, Any]) -> str:
+    """Return the SHA-256 (hex) of a published transcript's canonical JSON, which refers to it."""
+    return hashlib.sha256(canonical_json(transcript)).hexdigest()
+
+
+def _supplementary_rules_document(rules: SupplementaryRules) -> dict[str, Any]:
+    return {
+        "inspectors_per_target": rules.inspectors_per_target,
+        "required_qualification": rules.required_qualification,
+        "task_id": rules.task_id,
+    }
+
+
+def _basis_document(original: str, previous: Sequence[str]) -> dict[str, Any]:
+    for digest in (original, *previous):
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise ValueError("a transcript digest is 64 hexadecimal digits")
+    return {"original": original, "previous": list(previous)}
+
+
+def _checked_short(
+    inspections: Iterable[ShortInspection], rules: SupplementaryRules
+) -> list[ShortInspection]:
+    ordered = sorted(inspections, key=lambda s: _sort_key(s.target_id, "target id"))
+    _require_unique([s.target_id for s in ordered], "target")
+    if not ordered:
+        raise ValueError("a supplementary draw needs at least one inspection short of inspectors")
+    for short in ordered:
+        if isinstance(short.shortfall, bool) or not isinstance(short.shortfall, int):
+            raise TypeError(f"shortfall of {short.target_id!r} must be an int")
+        if short.shortfall < 1 or short.shortfall + len(short.assigned) != (
+            rules.inspectors_per_target
+        ):
+            raise ValueError(
+                f"inspection of {short.target_id!r}: {len(short.assigned)} assigned and "
+                f"{short.shortfall} missing do not make {rules.inspectors_per_target}"
+            )
+        for inspector in short.assigned:
+            _require_text(inspector.id, "assigned inspector id")
+            _require_text(inspector.department, f"department of inspector {inspector.id!r}")
+        _require_unique(sorted(i.id for i in short.assigned), "assigned inspector")
+    return ordered
+
+
+def _supplementary_registers_document(
+    short: Sequence[ShortInspection], inspectors: Sequence[Inspector]
+) -> dict[str, Any]:
+    return {
+        "inspections": [
+            {
+                "assigned": [
+                    {"department": i.department, "id": i.id}
+                    for i in sorted(s.assigned, key=lambda i: i.id)
+                ],
+                "shortfall": s.shortfall,
+                "target": s.target_id,
+            }
+            for s in short
+        ],
+        "inspectors": _registers_document([], inspectors)["inspectors"],
+    }
+
+
+def _supplementary_digest(
+    basis: Mapping[str, Any], registers: Mapping[str, Any], rules: Mapping[str, Any]
+) -> str:
+    return hashlib.sha256(
+        canonical_json({"basis": basis, "registers": registers, "rules": rules})
+    ).hexdigest()
+
+
+def supplementary_announcement(
+    commitment: str,
+    original: str,
+    previous: Sequence[str],
+    short: Iterable[ShortInspection],
+    inspectors: Iterable[Inspector],
+    rules: SupplementaryRules,
+) -> dict[str, Any]:
+    """Return what to publish before a supplementary draw: commitment, basis, registers, digest."""
+    basis = _basis_document(original, previous)
+    registers = _supplementary_registers_document(
+        _checked_short(short, rules), _checked_inspectors(inspectors)
+    )
+    rules_document = _supplementary_rules_document(rules)
+    return {
+        "algorithm": SUPPLEMENTARY_ALGORITHM,
+        "basis": basis,
+        "commitment": commitment,
+        "registers": registers,
+        "registers_digest": _supplementary_digest(basis, registers, rules_document),
+        "rules": rules_document,
+        "task_id": rules.task_id,
+        "version": VERSION,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class SupplementaryAssignment:
+    """The inspectors a supplementary draw added to a target, in draw order; what it still lacks."""
+
+    target_id: str
+    inspector_ids: tuple[str, ...]
+    shortfall: int
+
+
+@dataclass(frozen=True, slots=True)
+class SupplementaryResult:
+    """A completed supplementary draw with everything its transcript publishes."""
+
+    seed: bytes
+    rules: SupplementaryRules
+    original: str
+    previous: tuple[str, ...]
+    short: tuple[ShortInspection, ...]
+    inspectors: tuple[Inspector, ...]
+    registers_digest: str
+    assignments: tuple[SupplementaryAssignment, ...]
+
+    @property
+    def commitment(self) -> str:
+        return commit(self.seed)
+
+    @property
+    def shortfalls(self) -> dict[str, int]:
+        """Map each target still short of inspectors after this draw to how many it lacks."""
+        return {a.target_id: a.shortfall for a in self.assignments if a.shortfall}
+
+    def result_document(self) -> dict[str, Any]:
+        return {
+            "inspections": [
+                {
+                    "inspectors": list(a.inspector_ids),
+                    "shortfall": a.shortfall,
+                    "target": a.target_id,
+                }
+                for a in self.assignments
+            ]
+        }
+
+    def transcript(self) -> dict[str, Any]:
+        """Return the JSON-able transcript that lets anyone recompute and check this draw."""
+        published = supplementary_announcement(
+            self.commitment, self.original, self.previous, self.short, self.inspectors, self.rules
+        )
+        published["seed"] = self.seed.hex()
+        published["result"] = self.result_document()
+        return published
+
+
+def draw_supplementary(
+    seed: bytes,
+    original: str,
+    previous: Sequence[str],
+    short: Iterable[ShortInspection],
+    inspectors: Iterable[Inspector],
+    rules: SupplementaryRules,
+) -> SupplementaryResult:
+    """Draw the missing inspectors of the short inspections, as a function of seed and registers."""
+    _check_seed(seed)
+    seed = bytes(seed)
+    ordered_short = _checked_short(short, rules)
+    ordered_inspectors = _checked_inspectors(inspectors)
+    basis = _basis_document(original, previous)
+    digest_hex = _supplementary_digest(
+        basis,
+        _supplementary_registers_document(ordered_short, ordered_inspectors),
+        _supplementary_rules_document(rules),
+    )
+    digest = bytes.fromhex(digest_hex)
+    qualified = [
+        i
+        for i in ordered_inspectors
+        if rules.required_qualification is None or rules.required_qualification in i.qualifications
+    ]
+    assignments = []
+    for entry in ordered_short:
+        assigned = {i.id for i in entry.assigned}
+        eligible = [
+            i for i in qualified if i.id not in assigned and entry.target_id not in i.conflicts
+        ]
+        chosen = _draw_inspectors(
+            RandomStream(seed, digest, "inspectors:" + entry.target_id),
+            eligible,
+            entry.shortfall,
+            sent=(i.department for i in entry.assigned),
+        )
+        assignments.append(
+            SupplementaryAssignment(
+                target_id=entry.target_id,
+                inspector_ids=tuple(i.id for i in chosen),
+                shortfall=entry.shortfall - len(chosen),
+            )
+        )
+    return SupplementaryResult(
+        seed=seed,
+        rules=rules,
+        original=original,
+        previous=tuple(previous),
+        short=tuple(ordered_short),
+        inspectors=tuple(ordered_inspectors),
+        registers_digest=digest_hex,
+        assignments=tuple(assignments),
+    )
+
+
+def short_inspections(
+    original: Mapping[str, Any], previous: Sequence[Mapping[str, Any]] = ()
+) -> list[ShortInspection]:
+    """Return the inspections still short after the original draw and the ``previous`` ones.
+
+    Read from the published transcripts alone (each assumed verified), so that
+    anyone holding them can check what a supplementary draw had to fill.
+    """
+    departments = {
+        entry["id"]: entry["department"] for entry in original["registers"]["inspectors"]
+    }
+    state: dict[str, tuple[list[str], int]] = {
+        entry["target"]: (list(entry["inspectors"]), entry["shortfall"])
+        for entry in original["result"]["inspections"]
+    }
+    for supplement in previous:
+        departments.update(
+            (entry["id"], entry["department"]) for entry in supplement["registers"]["inspectors"]
+        )
+        for entry in supplement["result"]["inspections"]:
+            assigned, _shortfall = state[entry["target"]]
+            state[entry["target"]] = ([*assigned, *entry["inspectors"]], entry["shortfall"])
+    return [
+        ShortInspection(
+            target_id=target_id,
+            assigned=tuple(Inspector(id=i, name="", department=departments[i]) for i in assigned),
+            shortfall=shortfall,
+        )
+        for target_id, (assigned, shortfall) in sorted(state.items())
+        if shortfall
+    ]
+
+
 # -- verification -----------------------------------------------------------------------------
 
 
@@ -590,17 +936,52 @@ class _Malformed(ValueError):
     pass
 
 
-def transcript_differences(transcript: object, announced: object = None) -> list[str]:
+def transcript_differences(
+    transcript: object,
+    announced: object = None,
+    *,
+    original: object = None,
+    previous: Sequence[object] = (),
+) -> list[str]:
     """Recompute a published draw from its transcript; return what differs (empty: it checks out).
 
     With ``announced`` (the announcement published before the draw), also check
-    that the transcript keeps every field the announcement published.
+    that the transcript keeps every field the announcement published. A
+    supplementary draw's transcript is recognised by its ``algorithm``; with
+    ``original`` (the original draw's transcript) and ``previous`` (the task's
+    earlier supplementary transcripts, in order) it is also checked to refer
+    to them by their digests and to fill exactly the inspections they left short.
     """
+    if isinstance(transcript, dict) and transcript.get("algorithm") == SUPPLEMENTARY_ALGORITHM:
+        return _supplementary_differences(transcript, announced, original, previous)
     try:
         recomputed = _recompute(transcript)
     except (_Malformed, ValueError, TypeError) as exc:
         return [f"malformed transcript: {exc}"]
     published = cast(dict[str, Any], transcript)
+    differences = _common_differences(published, recomputed)
+    if not _same(published.get("result"), recomputed["result"]):
+        differences.extend(_result_differences(published.get("result"), recomputed["result"]))
+    for key in sorted(set(published) - set(_TRANSCRIPT_KEYS)):
+        differences.append(f"{key}: not a field of a version {VERSION} transcript")
+    differences.extend(_announcement_differences(announced, published, _ANNOUNCEMENT_KEYS))
+    if original is not None or previous:
+        differences.append("original: only a supplementary draw refers to an original draw")
+    return differences
+
+
+def verify_transcript(
+    transcript: object,
+    announced: object = None,
+    *,
+    original: object = None,
+    previous: Sequence[object] = (),
+) -> bool:
+    """Say whether the transcript recomputes exactly (and matches the announcement, if given)."""
+    return not transcript_differences(transcript, announced, original=original, previous=previous)
+
+
+def _common_differences(published: Mapping[str, Any], recomputed: Mapping[str, Any]) -> list[str]:
     differences = []
     if not _same(published.get("commitment"), recomputed["commitment"]):
         differences.append("commitment: the seed does not match the published commitment")
@@ -615,29 +996,26 @@ def transcript_differences(transcript: object, announced: object = None) -> list
             differences.append(
                 f"{key}: published {published.get(key)!r}, expected {recomputed[key]!r}"
             )
-    if not _same(published.get("result"), recomputed["result"]):
-        differences.extend(_result_differences(published.get("result"), recomputed["result"]))
-    for key in sorted(set(published) - set(_TRANSCRIPT_KEYS)):
-        differences.append(f"{key}: not a field of a version {VERSION} transcript")
-    if announced is not None:
-        if not isinstance(announced, Mapping):
-            differences.append("announcement: not a JSON object")
-        else:
-            for key in sorted(set(announced) | set(_ANNOUNCEMENT_KEYS)):
-                if key not in _ANNOUNCEMENT_KEYS:
-                    differences.append(f"announcement: {key} is not a field of an announcement")
-                elif not _same(announced.get(key), published.get(key)):
-                    differences.append(f"announcement: {key} differs from the transcript's")
     return differences
 
 
-def verify_transcript(transcript: object, announced: object = None) -> bool:
-    """Say whether the transcript recomputes exactly (and matches the announcement, if given)."""
-    return not transcript_differences(transcript, announced)
+def _announcement_differences(
+    announced: object, published: Mapping[str, Any], keys: Sequence[str]
+) -> list[str]:
+    if announced is None:
+        return []
+    if not isinstance(announced, Mapping):
+        return ["announcement: not a JSON object"]
+    differences = []
+    for key in sorted(set(announced) | set(keys)):
+        if key not in keys:
+            differences.append(f"announcement: {key} is not a field of an announcement")
+        elif not _same(announced.get(key), published.get(key)):
+            differences.append(f"announcement: {key} differs from the transcript's")
+    return differences
 
 
-def _recompute(transcript: object) -> dict[str, Any]:
-    document = _object(transcript, "transcript")
+def _seed_of(document: Mapping[str, Any]) -> bytes:
     seed_hex = _string(document.get("seed"), "seed")
     try:
         seed = bytes.fromhex(seed_hex)
@@ -645,6 +1023,39 @@ def _recompute(transcript: object) -> dict[str, Any]:
         raise _Malformed("seed is not hexadecimal") from None
     if len(seed) < MIN_SEED_BYTES:
         raise _Malformed(f"seed is shorter than {MIN_SEED_BYTES} bytes")
+    return seed
+
+
+def _integer(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Malformed(f"{what} is not an integer")
+    return value
+
+
+def _inspectors_of(entries: object) -> list[Inspector]:
+    inspectors = []
+    for entry in _list(entries, "registers.inspectors"):
+        inspector = _object(entry, "an inspector")
+        inspectors.append(
+            Inspector(
+                id=_string(inspector.get("id"), "inspector id"),
+                name="",
+                department=_string(inspector.get("department"), "department"),
+                qualifications=frozenset(
+                    _string(q, "qualification")
+                    for q in _list(inspector.get("qualifications"), "qualifications")
+                ),
+                conflicts=frozenset(
+                    _string(c, "conflict") for c in _list(inspector.get("conflicts"), "conflicts")
+                ),
+            )
+        )
+    return inspectors
+
+
+def _recompute(transcript: object) -> dict[str, Any]:
+    document = _object(transcript, "transcript")
+    seed = _seed_of(document)
     rules_document = _object(document.get("rules"), "rules")
     qualification = rules_document.get("required_qualification")
     ratios = _object(rules_document.get("ratios"), "rules.ratios")
@@ -673,23 +1084,7 @@ def _recompute(transcript: object) -> dict[str, Any]:
                 credit_class=credit_class,
             )
         )
-    inspectors = []
-    for entry in _list(registers.get("inspectors"), "registers.inspectors"):
-        inspector = _object(entry, "an inspector")
-        inspectors.append(
-            Inspector(
-                id=_string(inspector.get("id"), "inspector id"),
-                name="",
-                department=_string(inspector.get("department"), "department"),
-                qualifications=frozenset(
-                    _string(q, "qualification")
-                    for q in _list(inspector.get("qualifications"), "qualifications")
-                ),
-                conflicts=frozenset(
-                    _string(c, "conflict") for c in _list(inspector.get("conflicts"), "conflicts")
-                ),
-            )
-        )
+    inspectors = _inspectors_of(registers.get("inspectors"))
     recomputed = draw(seed, targets, inspectors, rules).transcript()
     # The registers and rules are recomputed in canonical order; a transcript
     # that lists them otherwise, or with other fields, no longer has the digest.
@@ -698,6 +1093,167 @@ def _recompute(transcript: object) -> dict[str, Any]:
     if not _same(rules_document, recomputed["rules"]):
         raise _Malformed("rules are not in canonical form")
     return recomputed
+
+
+def _recompute_supplementary(document: Mapping[str, Any]) -> dict[str, Any]:
+    seed = _seed_of(document)
+    rules_document = _object(document.get("rules"), "rules")
+    qualification = rules_document.get("required_qualification")
+    rules = SupplementaryRules(
+        task_id=_string(rules_document.get("task_id"), "rules.task_id"),
+        inspectors_per_target=_integer(
+            rules_document.get("inspectors_per_target"), "rules.inspectors_per_target"
+        ),
+        required_qualification=(
+            None if qualification is None else _string(qualification, "required_qualification")
+        ),
+    )
+    basis = _object(document.get("basis"), "basis")
+    original = _string(basis.get("original"), "basis.original")
+    previous = [
+        _string(d, "basis.previous") for d in _list(basis.get("previous"), "basis.previous")
+    ]
+    registers = _object(document.get("registers"), "registers")
+    short = []
+    for entry in _list(registers.get("inspections"), "registers.inspections"):
+        inspection = _object(entry, "an inspection")
+        assigned = []
+        for item in _list(inspection.get("assigned"), "assigned"):
+            given = _object(item, "an assigned inspector")
+            assigned.append(
+                Inspector(
+                    id=_string(given.get("id"), "assigned inspector id"),
+                    name="",
+                    department=_string(given.get("department"), "department"),
+                )
+            )
+        short.append(
+            ShortInspection(
+                target_id=_string(inspection.get("target"), "target id"),
+                assigned=tuple(assigned),
+                shortfall=_integer(inspection.get("shortfall"), "shortfall"),
+            )
+        )
+    inspectors = _inspectors_of(registers.get("inspectors"))
+    recomputed = draw_supplementary(seed, original, previous, short, inspectors, rules).transcript()
+    for key in ("registers", "rules", "basis"):
+        if not _same(document.get(key), recomputed[key]):
+            raise _Malformed(f"{key} are not in canonical form")
+    return recomputed
+
+
+def _supplementary_differences(
+    transcript: Mapping[str, Any],
+    announced: object,
+    original: object,
+    previous: Sequence[object],
+) -> list[str]:
+    try:
+        recomputed = _recompute_supplementary(transcript)
+    except (_Malformed, ValueError, TypeError) as exc:
+        return [f"malformed transcript: {exc}"]
+    differences = _common_differences(transcript, recomputed)
+    if not _same(transcript.get("result"), recomputed["result"]):
+        differences.extend(
+            _supplementary_result_differences(transcript.get("result"), recomputed["result"])
+        )
+    for key in sorted(set(transcript) - set(_SUPPLEMENTARY_TRANSCRIPT_KEYS)):
+        differences.append(f"{key}: not a field of a version {VERSION} supplementary transcript")
+    differences.extend(
+        _announcement_differences(announced, transcript, _SUPPLEMENTARY_ANNOUNCEMENT_KEYS)
+    )
+    if original is not None:
+        differences.extend(_basis_differences(recomputed, original, previous))
+    elif previous:
+        differences.append("previous: earlier supplementary draws are checked with the original")
+    return differences
+
+
+def _basis_differences(
+    supplementary: Mapping[str, Any], original: object, previous: Sequence[object]
+) -> list[str]:
+    """Check that a (recomputed) supplementary draw fills what the given transcripts left short."""
+    if not isinstance(original, dict) or original.get("algorithm") != ALGORITHM:
+        return ["original: not the transcript of an original draw"]
+    differences = [f"original: {line}" for line in transcript_differences(original)]
+    if differences:
+        return differences
+    basis = supplementary["basis"]
+    if basis["original"] != transcript_digest(original):
+        differences.append(
+            f"basis.original: the supplementary draw refers to {basis['original']}, "
+            f"the original transcript given is {transcript_digest(original)}"
+        )
+    if len(previous) != len(basis["previous"]):
+        differences.append(
+            f"basis.previous: the supplementary draw follows {len(basis['previous'])} earlier "
+            f"supplementary draws, {len(previous)} were given"
+        )
+        return differences
+    for n, (earlier, digest) in enumerate(zip(previous, basis["previous"], strict=True), 1):
+        if not isinstance(earlier, dict) or earlier.get("algorithm") != SUPPLEMENTARY_ALGORITHM:
+            differences.append(f"previous {n}: not the transcript of a supplementary draw")
+            continue
+        differences.extend(
+            f"previous {n}: {line}"
+            for line in transcript_differences(
+                earlier, original=original, previous=previous[: n - 1]
+            )
+        )
+        if transcript_digest(earlier) != digest:
+            differences.append(
+                f"basis.previous: supplementary draw {n} given is {transcript_digest(earlier)}, "
+                f"the supplementary draw refers to {digest}"
+            )
+    if differences:
+        return differences
+    if not _same(
+        supplementary["rules"],
+        _supplementary_rules_document(SupplementaryRules.of(_rules_of(original["rules"]))),
+    ):
+        differences.append("rules: differ from the original draw's inspector rules")
+    expected = _supplementary_registers_document(
+        short_inspections(original, cast(Sequence[Mapping[str, Any]], previous)), []
+    )["inspections"]
+    if not _same(supplementary["registers"]["inspections"], expected):
+        differences.append(
+            "registers.inspections: not the inspections the original draw (and earlier "
+            f"supplementary draws) left short: {_shown(expected)}"
+        )
+    return differences
+
+
+def _rules_of(document: Mapping[str, Any]) -> DrawRules:
+    return DrawRules(
+        task_id=document["task_id"],
+        ratios=dict(document["ratios"]),
+        inspectors_per_target=document["inspectors_per_target"],
+        required_qualification=document["required_qualification"],
+    )
+
+
+def _supplementary_result_differences(published: object, recomputed: dict[str, Any]) -> list[str]:
+    if not isinstance(published, dict):
+        return ["result: missing or not a JSON object"]
+    differences = []
+    published_inspections = published.get("inspections")
+    by_target = {}
+    if isinstance(published_inspections, list):
+        by_target = {
+            entry.get("target"): entry for entry in published_inspections if isinstance(entry, dict)
+        }
+    for expected in recomputed["inspections"]:
+        got = by_target.pop(expected["target"], None)
+        if not _same(got, expected):
+            differences.append(
+                f"result: inspection of {expected['target']} published {_shown(got)}, "
+                f"recomputed {_shown(expected)}"
+            )
+    for target_id in by_target:
+        differences.append(f"result: inspection of {target_id} published but not short")
+    if not differences:
+        differences.append("result: differs from the recomputed result in form or order")
+    return differences
 
 
 def _same(published: object, expected: object) -> bool:
@@ -770,7 +1326,10 @@ def _result_differences(published: object, recomputed: dict[str, Any]) -> list[s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``verify TRANSCRIPT.json [--announcement FILE]``; 0 when it checks out, 1 when not."""
+    """Run ``verify TRANSCRIPT.json [--announcement FILE] [--original FILE [--previous FILE ...]]``.
+
+    Returns 0 when it checks out, 1 when not, 2 when a file cannot be read.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m zhengtong.regulation.inspection_draw",
         description="Verify a published random inspection draw (双随机、一公开).",
@@ -783,25 +1342,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="the announcement published before the draw, to compare with",
     )
+    verify.add_argument(
+        "--original",
+        type=Path,
+        help="for a supplementary draw: the original draw's transcript it refers to",
+    )
+    verify.add_argument(
+        "--previous",
+        type=Path,
+        action="append",
+        default=[],
+        help="for a supplementary draw: each earlier supplementary transcript, in order",
+    )
     arguments = parser.parse_args(argv)
     try:
-        transcript = json.loads(arguments.transcript.read_text(encoding="utf-8"))
-        announced = (
-            json.loads(arguments.announcement.read_text(encoding="utf-8"))
-            if arguments.announcement
-            else None
-        )
+        transcript = _read_json(arguments.transcript)
+        announced = _read_json(arguments.announcement) if arguments.announcement else None
+        original = _read_json(arguments.original) if arguments.original else None
+        previous = [_read_json(path) for path in arguments.previous]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"cannot read: {exc}", file=sys.stderr)
         return 2
-    differences = transcript_differences(transcript, announced)
+    differences = transcript_differences(
+        transcript, announced, original=original, previous=previous
+    )
     if differences:
         for line in differences:
             print(line)
         return 1
     inspections = len(transcript["result"]["inspections"])
-    print(f"OK: task {transcript['task_id']}, {inspections} targets drawn")
+    if transcript["algorithm"] != SUPPLEMENTARY_ALGORITHM:
+        print(f"OK: task {transcript['task_id']}, {inspections} targets drawn")
+        return 0
+    short = sum(1 for entry in transcript["result"]["inspections"] if entry["shortfall"])
+    print(
+        f"OK: task {transcript['task_id']}, supplementary draw for {inspections} targets, "
+        f"{short} still short of inspectors"
+    )
+    if original is None:
+        print("not checked against the original draw: give it with --original")
     return 0
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from zhengtong.regulation.models import (
     InspectionTask,
     Inspector,
     Recusal,
+    SupplementaryDraw,
 )
 
 # The most tasks a list shows, newest first.
@@ -256,13 +257,16 @@ def _with_inspectors(inspections: QuerySet[Inspection]) -> QuerySet[Inspection]:
 
 
 def _views(task: InspectionTask, inspections: Iterable[Inspection]) -> list[InspectionView]:
-    # The many-to-many relation keeps no order; the transcript has the draw's.
+    # The many-to-many relation keeps no order; the transcripts have the draws'.
     order: dict[str, list[str]] = {}
     if task.transcript:
         order = {
             entry["target"]: list(entry["inspectors"])
             for entry in task.transcript["result"]["inspections"]
         }
+        for transcript in _supplementary_transcripts(task):
+            for entry in transcript["result"]["inspections"]:
+                order.setdefault(entry["target"], []).extend(entry["inspectors"])
     views = []
     for inspection in inspections:
         ranks = {code: n for n, code in enumerate(order.get(inspection.enterprise.credit_code, []))}
@@ -293,3 +297,136 @@ def inspection_view(inspection: Inspection) -> InspectionView:
     """Return one inspection as ``inspections_of`` shows it (read afresh)."""
     (view,) = _views(inspection.task, _with_inspectors(Inspection.objects.filter(pk=inspection.pk)))
     return view
+
+
+# --- supplementary draws (补充抽取) -----------------------------------------------------------
+
+
+def supplementary_draws_of(task: InspectionTask) -> list[SupplementaryDraw]:
+    """Return the task's supplementary draws, first to last."""
+    return list(SupplementaryDraw.objects.filter(task=task).order_by("number"))
+
+
+def supplementary_by_number(task: InspectionTask, number: int) -> SupplementaryDraw | None:
+    return SupplementaryDraw.objects.filter(task=task, number=number).first()
+
+
+def _supplementary_transcripts(task: InspectionTask) -> list[dict[str, Any]]:
+    return [
+        s.transcript
+        for s in supplementary_draws_of(task)
+        if s.state == DrawState.DRAWN and s.transcript is not None
+    ]
+
+
+def public_supplementary_announcement(supplementary: SupplementaryDraw) -> dict[str, Any]:
+    """Return a supplementary draw's announcement as published before it (never the seed)."""
+    published = dict(supplementary.announcement)
+    published.pop("seed", None)
+    return published
+
+
+def public_supplementary_transcript(supplementary: SupplementaryDraw) -> dict[str, Any] | None:
+    """Return a drawn supplementary draw's transcript, None before it is drawn."""
+    if supplementary.state != DrawState.DRAWN or supplementary.transcript is None:
+        return None
+    return dict(supplementary.transcript)
+
+
+@dataclass(frozen=True, slots=True)
+class SupplementaryRow:
+    """One short target of a supplementary draw: the inspectors it added, what it still lacks."""
+
+    target_id: str
+    enterprise_name: str
+    shortfall_before: int
+    added: list[Inspector]
+    shortfall: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SupplementaryView:
+    """A supplementary draw as its pages show it, checked against the transcripts before it."""
+
+    draw: SupplementaryDraw
+    seed: str | None
+    rows: list[SupplementaryRow]
+    differences: list[str] | None
+
+    @property
+    def verified(self) -> bool:
+        return self.differences == []
+
+    @property
+    def still_short(self) -> int:
+        return sum(1 for row in self.rows if row.shortfall)
+
+
+def supplementary_views(task: InspectionTask) -> list[SupplementaryView]:
+    """Return the task's supplementary draws with their results, each verified in turn.
+
+    A drawn one is recomputed and checked to refer to the task's transcript
+    and the earlier supplementary transcripts, and to fill what they left short.
+    """
+    draws = supplementary_draws_of(task)
+    names = dict(
+        Enterprise.objects.filter(
+            credit_code__in={
+                entry["target"]
+                for s in draws
+                for entry in s.announcement["registers"]["inspections"]
+            }
+        ).values_list("credit_code", "name")
+    )
+    inspectors = {
+        i.code: i
+        for i in Inspector.objects.filter(
+            code__in={
+                code
+                for s in draws
+                if s.transcript
+                for entry in s.transcript["result"]["inspections"]
+                for code in entry["inspectors"]
+            }
+        ).select_related("department")
+    }
+    views = []
+    previous: list[dict[str, Any]] = []
+    for supplementary in draws:
+        transcript = public_supplementary_transcript(supplementary)
+        results = {}
+        differences = None
+        if transcript is not None:
+            results = {entry["target"]: entry for entry in transcript["result"]["inspections"]}
+            differences = draw.transcript_differences(
+                transcript,
+                public_supplementary_announcement(supplementary),
+                original=task.transcript,
+                previous=previous,
+            )
+            previous = [*previous, transcript]
+        rows = []
+        for entry in supplementary.announcement["registers"]["inspections"]:
+            result = results.get(entry["target"])
+            rows.append(
+                SupplementaryRow(
+                    target_id=entry["target"],
+                    enterprise_name=names.get(entry["target"], ""),
+                    shortfall_before=entry["shortfall"],
+                    added=[
+                        inspectors[code]
+                        for code in (result["inspectors"] if result else [])
+                        if code in inspectors
+                    ],
+                    shortfall=result["shortfall"] if result else None,
+                )
+            )
+        views.append(
+            SupplementaryView(
+                draw=supplementary,
+                seed=supplementary.seed_hex if transcript is not None else None,
+                rows=rows,
+                differences=differences,
+            )
+        )
+    return views

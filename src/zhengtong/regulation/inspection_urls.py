@@ -9,6 +9,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("inspections/<str:code>/", views.inspection_task, name="inspection_task"),
     path("inspections/<str:code>/draw/", views.draw_task, name="inspection_draw"),
     path("inspections/<str:code>/cancel/", views.cancel_task, name="inspection_cancel"),
+    path(
+        "inspections/<str:code>/supplementary/",
+        views.announce_supplementary,
+        name="inspection_supplementary",
+    ),
+    path(
+        "inspections/<str:code>/supplementary/<int:number>/draw/",
+        views.draw_supplementary,
+        name="inspection_supplementary_draw",
+    ),
     path("inspection-results/<id:pk>/", views.record_result, name="inspection_result"),
     path("inspectors/", views.inspectors, name="inspectors"),
     path("inspectors/<str:code>/recusals/", views.add_recusal, name="inspector_recusals"),
@@ -24,6 +34,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "public/inspections/<str:code>/announcement.json",
         views.public_announcement,
         name="public_inspection_announcement",
+    ),
+    path(
+        "public/inspections/<str:code>/supplementary/<int:number>/announcement.json",
+        views.public_supplementary_announcement,
+        name="public_supplementary_announcement",
+    ),
+    path(
+        "public/inspections/<str:code>/supplementary/<int:number>/transcript.json",
+        views.public_supplementary_transcript,
+        name="public_supplementary_transcript",
     ),
     path(
         "public/inspections/<str:code>/transcript.json",

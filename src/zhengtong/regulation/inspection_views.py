@@ -1,12 +1,14 @@
 """Pages of random inspections (双随机、一公开): the regulator's tasks and register, public results.
 
 Regulators (``regulation.run_inspections``) announce tasks, draw them when
-due and record each drawn inspection's result (swapped in place by htmx, a
-partial of the task's template), and keep the inspector register with its
-recusal relations. The public pages (一公开) need no login: every task from
-its announcement on, its commitment and registers, after the draw the seed,
-the drawn enterprises with their inspectors and the results, the files to
-download and the page's own check that the transcript recomputes. Every
+due, run supplementary draws (补充抽取) for inspections left short of
+inspectors, record each drawn inspection's result once it has its
+inspectors (swapped in place by htmx, a partial of the task's template),
+and keep the inspector register with its recusal relations. The public
+pages (一公开) need no login: every task from its announcement on, its
+commitment and registers, after the draw the seed, the drawn enterprises
+with their inspectors and the results, the supplementary draws, the files
+to download and the page's own check that the transcripts recompute. Every
 view parses, fetches through ``inspection_access``, calls one action and
 renders; a refused form is shown again with the reason beside the field.
 """
@@ -45,8 +47,10 @@ from zhengtong.regulation.inspection_actions import (
     MAX_INSPECTORS_PER_TARGET,
     do_add_recusal,
     do_announce_inspection_task,
+    do_announce_supplementary_draw,
     do_cancel_inspection_task,
     do_draw_inspection_task,
+    do_draw_supplementary_inspectors,
     do_record_inspection_result,
     do_register_inspector,
     do_remove_recusal,
@@ -58,6 +62,7 @@ from zhengtong.regulation.models import (
     InspectionOutcome,
     InspectionTask,
     Inspector,
+    SupplementaryDraw,
 )
 from zhengtong.regulation.permissions import RUN_INSPECTIONS
 
@@ -77,6 +82,11 @@ OUTCOME_TAGS = {
 VERIFY_COMMAND = (
     "python -m zhengtong.regulation.inspection_draw verify transcript.json "
     "--announcement announcement.json"
+)
+SUPPLEMENTARY_VERIFY_COMMAND = (
+    "python -m zhengtong.regulation.inspection_draw verify supplementary-N-transcript.json "
+    "--announcement supplementary-N-announcement.json --original transcript.json "
+    "[--previous supplementary-1-transcript.json ...]"
 )
 _LIST_SEPARATORS = re.compile(r"[,，、;；\n]+")
 
@@ -300,7 +310,8 @@ def _row(
 ) -> InspectionRow:
     """An inspection's row; one still without a result gets its form, when ``editable``."""
     inspection = view.inspection
-    if inspection.outcome or not editable:
+    # A short inspection waits for its supplementary draw; the row says so instead.
+    if inspection.outcome or inspection.shortfall or not editable:
         form = None
     elif form is None:
         form = ResultForm(
@@ -329,6 +340,8 @@ def _task_context(task: InspectionTask) -> dict[str, Any]:
         "differences": differences,
         "verified": differences == [],
         "verify_command": VERIFY_COMMAND,
+        "supplementary_draws": selectors.supplementary_views(task),
+        "supplementary_verify_command": SUPPLEMENTARY_VERIFY_COMMAND,
     }
 
 
@@ -340,10 +353,16 @@ def _task_page(
     status: int = 200,
 ) -> HttpResponse:
     context = _task_context(task)
+    rows = [_row(view) for view in selectors.inspections_of(task)]
+    pending = [v for v in context["supplementary_draws"] if v.draw.state == DrawState.ANNOUNCED]
     context.update(
-        rows=[_row(view) for view in selectors.inspections_of(task)],
+        rows=rows,
         due=selectors.is_due(task),
         cancel_form=cancel_form or CancelForm(),
+        # The regulator's page offers the supplementary draw beside each shortfall.
+        can_supplement=task.state == DrawState.DRAWN and not pending,
+        supplementary_pending=pending[0] if pending else None,
+        supplementary_due=bool(pending) and timezone.now() >= pending[0].draw.draw_after,
     )
     return render(request, "regulation/inspection_task.html", context, status=status)
 
@@ -393,6 +412,60 @@ def cancel_task(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, _("抽查任务已撤销，种子已公开。"))
             return redirect("regulation:inspection_task", task.code)
     return _task_page(request, task, cancel_form=form, status=400)
+
+
+@require_POST
+def announce_supplementary(request: HttpRequest, code: str) -> HttpResponse:
+    """Announce a supplementary draw for the task's short inspections (due at once)."""
+    user = _officer(request)
+    if user is None:
+        return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
+    task = _task(user, code)
+    try:
+        supplementary = do_announce_supplementary_draw(task, actor=actor_of(user))
+    except ZhengtongError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("第 %(n)d 次补充抽取已公告，承诺值和检查人员名录摘要已公开，现在即可抽取。")
+            % {"n": supplementary.number},
+        )
+    return redirect(reverse("regulation:inspection_task", args=[task.code]) + "#supplementary")
+
+
+@require_POST
+def draw_supplementary(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """Draw an announced supplementary draw; its seed and transcript are published."""
+    user = _officer(request)
+    if user is None:
+        return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
+    try:
+        supplementary = access.access_supplementary_draw(user, code, number)
+    except ZhengtongError:
+        raise Http404 from None
+    try:
+        drawn = do_draw_supplementary_inspectors(supplementary, actor=actor_of(user))
+    except ZhengtongError as error:
+        messages.error(request, str(error.message))
+    else:
+        transcript = selectors.public_supplementary_transcript(drawn)
+        entries = transcript["result"]["inspections"] if transcript is not None else []
+        short = sum(1 for entry in entries if entry["shortfall"])
+        if short:
+            messages.warning(
+                request,
+                _(
+                    "补充抽取已完成，种子和抽取记录已公开；"
+                    "仍有 %(n)d 户检查人员不足，需再次补充抽取。"
+                )
+                % {"n": short},
+            )
+        else:
+            messages.success(
+                request, _("补充抽取已完成，检查人员已全部补足，种子和抽取记录已公开。")
+            )
+    return redirect(reverse("regulation:inspection_task", args=[code]) + "#supplementary")
 
 
 @require_POST
@@ -618,6 +691,31 @@ def _json_file(document: dict[str, Any], filename: str) -> HttpResponse:
 def public_announcement(request: HttpRequest, code: str) -> HttpResponse:
     """The announcement as JSON, the file the verifier compares the transcript with."""
     return _json_file(selectors.public_announcement(_public_task(code)), "announcement.json")
+
+
+def _public_supplementary(code: str, number: int) -> SupplementaryDraw:
+    try:
+        return access.access_public_supplementary_draw(code, number)
+    except ZhengtongError:
+        raise Http404 from None
+
+
+@require_safe
+def public_supplementary_announcement(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """A supplementary draw's announcement as JSON."""
+    return _json_file(
+        selectors.public_supplementary_announcement(_public_supplementary(code, number)),
+        f"supplementary-{number}-announcement.json",
+    )
+
+
+@require_safe
+def public_supplementary_transcript(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """A supplementary draw's transcript as JSON once drawn (404 before)."""
+    transcript = selectors.public_supplementary_transcript(_public_supplementary(code, number))
+    if transcript is None:
+        raise Http404
+    return _json_file(transcript, f"supplementary-{number}-transcript.json")
 
 
 @require_safe

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.i18n import shown_text
 from zhengtong.core.models import Department, Enterprise, Region
+from zhengtong.core.punctuation import with_note
 
 
 class Edition(models.TextChoices):
@@ -50,7 +51,7 @@ class MonitoringPoint(models.Model):
         verbose_name_plural = _("监测点")
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.mn}）"
+        return with_note(self.name, self.mn)
 
 
 class EmissionLimit(models.Model):
@@ -474,7 +475,7 @@ class Inspector(models.Model):
         verbose_name_plural = _("检查人员")
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.code}）"
+        return with_note(self.name, self.code)
 
 
 class Recusal(models.Model):
@@ -582,3 +583,50 @@ class Inspection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.enterprise_id}"
+
+
+class SupplementaryDraw(models.Model):
+    """A supplementary draw (补充抽取) of inspectors for a drawn task's short inspections.
+
+    Its own verifiable step, like the task's draw: announced with the registers
+    as they are now frozen into ``announcement`` and a commitment to a secret
+    seed (sealed in ``sealed_seed`` until the draw), then drawn and revealed in
+    ``transcript``. ``number`` counts a task's supplementary draws from 1; each
+    refers to the task's transcript and the earlier ones by their digests.
+    """
+
+    task = models.ForeignKey(
+        InspectionTask, on_delete=models.CASCADE, related_name="supplementary_draws"
+    )
+    number = models.PositiveSmallIntegerField(_("补充抽取序号"))
+    state = models.CharField(
+        _("状态"), max_length=16, choices=DrawState.choices, default=DrawState.ANNOUNCED
+    )
+    seed_hex = models.CharField(max_length=128, blank=True)
+    sealed_seed = models.CharField(max_length=200, blank=True)
+    commitment = models.CharField(_("种子承诺值"), max_length=64)
+    registers_digest = models.CharField(_("名录摘要"), max_length=64)
+    announcement = models.JSONField()
+    transcript = models.JSONField(null=True, blank=True)
+    created_by = models.CharField(max_length=64)
+    announced_at = models.DateTimeField(_("公告时间"))
+    draw_after = models.DateTimeField(_("抽取时间不早于"))
+    drawn_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
+    drawn_by = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["task_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "number"], name="unique_supplementary_number"),
+            # One at a time: the next one must know what this one filled.
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=models.Q(state="announced"),
+                name="one_pending_supplementary_draw",
+            ),
+        ]
+        verbose_name = _("补充抽取")
+        verbose_name_plural = _("补充抽取")
+
+    def __str__(self) -> str:
+        return f"{self.task_id} #{self.number}"

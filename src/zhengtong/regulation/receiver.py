@@ -15,7 +15,8 @@ A bad frame is refused with its reason, logged, counted against the device
 when its MN is known, and never answered; it never closes the connection or
 touches another device's. A piece of a split upload (Flag D bit,
 PNUM/PNO) is stored and answered as it comes, with its own DataTime or that
-of another piece under its QN (see ``Receiver._take_piece``).
+of another piece under its QN (see ``Receiver._take_piece``); its readings
+are merged with those of the upload's other pieces (``ingest.store_batch``).
 
 A time calibration request (1013) is answered at once (9013) and followed on
 the same connection by the command that sets the device's time (1012), which
@@ -68,6 +69,7 @@ from zhengtong.regulation.hj212 import (
 from zhengtong.regulation.ingest import (
     DATA_COMMANDS,
     Accepted,
+    OpenEnds,
     Refused,
     SentCommand,
     store_batch,
@@ -191,7 +193,11 @@ class Receiver:
     ) -> None:
         self.batch_size = batch_size
         self.max_delay = max_delay
-        self._store = store or (lambda a, r, c: store_batch(a, r, actor=ACTOR, commands=c))
+        # The readings split uploads' pieces leave open, judged when the next piece comes.
+        self._open_ends = OpenEnds(timeout=SPLIT_TIMEOUT_S)
+        self._store = store or (
+            lambda a, r, c: store_batch(a, r, actor=ACTOR, commands=c, open_ends=self._open_ends)
+        )
         # Packets for the database thread, in the order received (and the
         # calls it runs between batches). A thread-safe queue: the database
         # thread takes the next batch the moment a commit ends, without
@@ -573,7 +579,9 @@ class Receiver:
         """Store a piece of readings as an upload of its own, answered after the commit.
 
         A piece sent again (the device missed its answer) is answered again;
-        the readings' key stores nothing twice.
+        the readings' key stores nothing twice. Its readings are merged into
+        those the upload's other pieces stored (``ingest.store_batch``), so
+        that a pollutant's values split between two pieces make one reading.
         """
         answer = data_ack(packet, version=auth.flag_version) if packet.needs_ack else None
         self._queue(Accepted(auth.point_id, packet, raw, received_at), writer, answer)

@@ -867,3 +867,161 @@ def test_the_server_refuses_a_max_delay_out_of_range(
     monkeypatch.setattr(hj212_server, "serve", serve_nothing)
     with pytest.raises(CommandError, match=reason):
         call_command("hj212_server", "--max-delay-ms", delay)
+
+
+# --- a reading whose fields are split across two pieces ---------------------------------------
+
+# HJ 212-2017 table C.50: hourly data in two pieces, each under a QN and with
+# the DataTime of its own; here w01018's values begin at the end of the first
+# piece and go on at the start of the second.
+SPLIT_QNS = ("20260301085857534", "20260301085857535")
+SPLIT_TIME = "DataTime=20260301080000"
+
+
+def split_pieces(first: str, second: str) -> tuple[bytes, bytes]:
+    return (
+        piece(SPLIT_QNS[0], 1, f"{SPLIT_TIME};w01001-Avg=7.5,w01001-Flag=N;{first}", cn="2061"),
+        piece(SPLIT_QNS[1], 2, f"{SPLIT_TIME};{second};w21003-Avg=1.2,w21003-Flag=N", cn="2061"),
+    )
+
+
+async def send_one_by_one(port: int, *packets: bytes) -> None:
+    """Send each packet once the one before it is answered, as a device that waits does."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for packet in packets:
+        writer.write(packet)
+        await writer.drain()
+        answer = parse_packet(await asyncio.wait_for(reader.readuntil(b"\r\n"), 5))
+        assert (answer.cn, answer.qn) == ("9014", parse_packet(packet).qn)
+    writer.close()
+
+
+def stored_w01018(point: MonitoringPoint) -> tuple[Any, ...]:
+    return Reading.objects.filter(point=point, pollutant="w01018").values_list(
+        "min", "avg", "max", "zs", "flag"
+    )[0]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("w01018-Cou=63.0,w01018-Min=40.1", "w01018-Avg=41.2,w01018-Max=42.3,w01018-Flag=N"),
+        # The second piece begins with the flag alone.
+        ("w01018-Cou=63.0,w01018-Min=40.1,w01018-Avg=41.2,w01018-Max=42.3", "w01018-Flag=N"),
+    ],
+    ids=["values", "flag"],
+)
+@pytest.mark.parametrize("together", [False, True], ids=["one_by_one", "in_one_batch"])
+def test_a_reading_split_across_two_pieces_is_stored_with_the_fields_of_both(
+    first: str, second: str, together: bool
+) -> None:
+    point = register()
+    pieces = split_pieces(first, second)
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        if together:
+            await exchange(port, b"".join(pieces), 2)
+        else:
+            await send_one_by_one(port, *pieces)
+
+    run(scenario, max_delay=0.2 if together else 0.001)
+    stored = Reading.objects.filter(point=point, command="2061")
+    assert sorted(stored.values_list("pollutant", flat=True)) == ["w01001", "w01018", "w21003"]
+    assert stored_w01018(point) == (40.1, 41.2, 42.3, None, "N")
+    assert Reading.objects.get(point=point, pollutant="w01018").cou == 63.0
+    assert not RefusedPacket.objects.exists()
+
+
+def test_pieces_of_a_split_reading_sent_again_change_nothing_and_keep_the_first_values() -> None:
+    point = register()
+    first, second = split_pieces("w01018-Min=40.1", "w01018-Avg=41.2,w01018-Flag=N")
+    # A second piece sent again under its QN with another value: the value
+    # stored first stands, as for any reading sent again.
+    _same, changed = split_pieces("w01018-Min=40.1", "w01018-Avg=99.9,w01018-Max=50,w01018-Flag=D")
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        await send_one_by_one(port, first, second, second, first, changed)
+
+    run(scenario)
+    assert Reading.objects.filter(point=point).count() == 3
+    # Only the field not stored before is taken from the changed piece.
+    assert stored_w01018(point) == (40.1, 41.2, 50.0, None, "N")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "alarm"),
+    [
+        # The value over the limit is in the first piece, its data flag in the
+        # second: maintenance (M) is not an emission measured.
+        ("w01018-Min=10,w01018-Avg=50", "w01018-Max=60,w01018-Flag=M", None),
+        ("w01018-Min=10,w01018-Avg=50", "w01018-Max=60,w01018-Flag=N", (50.0, 1)),
+        # The converted value, in the second piece, is the one judged.
+        ("w01018-Avg=50", "w01018-ZsAvg=30,w01018-Flag=N", None),
+        ("w01018-Avg=30", "w01018-ZsAvg=50,w01018-Flag=N", (50.0, 1)),
+        # The first piece holds no value to judge; the merged reading is over.
+        ("w01018-Min=10", "w01018-Avg=50,w01018-Max=60,w01018-Flag=N", (50.0, 1)),
+        # The flag alone begins the second piece.
+        ("w01018-Min=10,w01018-Avg=50,w01018-Max=60", "w01018-Flag=D", None),
+        ("w01018-Min=10,w01018-Avg=50,w01018-Max=60", "w01018-Flag=N", (50.0, 1)),
+        # A device that sends no data flags: judged once the second piece came.
+        ("w01018-Min=10,w01018-Avg=50", "w01018-Max=60", (50.0, 1)),
+    ],
+)
+@pytest.mark.parametrize("together", [False, True], ids=["one_by_one", "in_one_batch"])
+def test_a_reading_split_across_pieces_is_judged_against_its_limit_once_merged(
+    first: str, second: str, alarm: tuple[float, int] | None, together: bool
+) -> None:
+    point = register()
+    do_set_emission_limit(point, "w01018", 40.0, actor=TEST_ACTOR, unit="mg/L")
+    pieces = split_pieces(first, second)
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        if together:
+            await exchange(port, b"".join(pieces), 2)
+        else:
+            # Sent again after: no second exceedance.
+            await send_one_by_one(port, *pieces, pieces[1], pieces[0])
+
+    run(scenario, max_delay=0.2 if together else 0.001)
+    alarms = list(Alarm.objects.filter(point=point).values_list("value", "count"))
+    assert alarms == ([alarm] if alarm else [])
+
+
+def test_a_reading_ending_a_piece_without_a_flag_is_judged_when_the_next_piece_comes() -> None:
+    # A device that sends no data flags: w01018 may go on in the next piece,
+    # which begins with another pollutant instead.
+    point = register()
+    do_set_emission_limit(point, "w01018", 40.0, actor=TEST_ACTOR, unit="mg/L")
+    first, second = split_pieces("w01018-Avg=50", "w21011-Avg=0.3")
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        def alarms() -> int:
+            return Alarm.objects.filter(point=point).count()
+
+        await send_one_by_one(port, first)
+        assert await receiver.call_in_db(alarms) == 0
+        await send_one_by_one(port, second, first, second)
+        assert await receiver.call_in_db(alarms) == 1
+
+    run(scenario)
+    alarm = Alarm.objects.get(point=point)
+    assert (alarm.pollutant, alarm.value, alarm.count) == ("w01018", 50.0, 1)
+
+
+def test_a_reading_left_open_by_a_piece_never_followed_is_judged_after_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(receiver_module, "SPLIT_TIMEOUT_S", 0.0)
+    point = register()
+    do_set_emission_limit(point, "w01018", 40.0, actor=TEST_ACTOR, unit="mg/L")
+    first, _second = split_pieces("w01018-Avg=50", "w21011-Avg=0.3")
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        await send_one_by_one(port, first)
+        # The next batch, whatever it holds, finds the piece's end timed out.
+        await send_one_by_one(port, upload(1))
+
+    run(scenario)
+    assert list(Alarm.objects.filter(point=point).values_list("pollutant", "value")) == [
+        ("w01018", 50.0)
+    ]
