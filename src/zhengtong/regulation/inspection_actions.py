@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any, cast
 
@@ -45,6 +45,7 @@ from zhengtong.regulation.models import (
     Inspector,
     Recusal,
     SupplementaryDraw,
+    VerifiableDraw,
 )
 from zhengtong.regulation.seed_sealing import SeedUnsealable, seal_seed, unseal_seed
 
@@ -291,6 +292,26 @@ def _checked_task(
         )
 
 
+def _announced_draw_fields(
+    published: Mapping[str, Any],
+    sealed: str,
+    actor: Actor,
+    now: dt.datetime,
+    draw_after: dt.datetime | None,
+) -> dict[str, Any]:
+    """The fields of a draw announced now: its sealed seed, commitment and frozen registers."""
+    return {
+        "state": DrawState.ANNOUNCED,
+        "sealed_seed": sealed,
+        "commitment": published["commitment"],
+        "registers_digest": published["registers_digest"],
+        "announcement": published,
+        "created_by": actor.label[:64],
+        "announced_at": now,
+        "draw_after": max(draw_after, now) if draw_after is not None else now,
+    }
+
+
 def do_announce_inspection_task(
     code: str,
     title: str,
@@ -377,14 +398,7 @@ def do_announce_inspection_task(
                     ratios={c: str(r) for c, r in ratios.items()},
                     inspectors_per_target=inspectors_per_target,
                     required_qualification=required_qualification,
-                    state=DrawState.ANNOUNCED,
-                    sealed_seed=sealed,
-                    commitment=published["commitment"],
-                    registers_digest=published["registers_digest"],
-                    announcement=published,
-                    created_by=actor.label[:64],
-                    announced_at=now,
-                    draw_after=max(draw_after, now) if draw_after is not None else now,
+                    **_announced_draw_fields(published, sealed, actor, now, draw_after),
                 )
         except IntegrityError:
             # The same code announced by a concurrent request.
@@ -413,6 +427,20 @@ def do_announce_inspection_task(
     return task
 
 
+def _frozen_inspectors(entries: Sequence[Mapping[str, Any]]) -> list[draw.Inspector]:
+    """Rebuild an announced inspector register (names are not part of a draw)."""
+    return [
+        draw.Inspector(
+            id=entry["id"],
+            name="",
+            department=entry["department"],
+            qualifications=frozenset(entry["qualifications"]),
+            conflicts=frozenset(entry["conflicts"]),
+        )
+        for entry in entries
+    ]
+
+
 def _frozen_registers(
     announced: Mapping[str, Any],
 ) -> tuple[list[draw.Target], list[draw.Inspector], draw.DrawRules]:
@@ -425,16 +453,7 @@ def _frozen_registers(
         )
         for entry in registers["targets"]
     ]
-    inspectors = [
-        draw.Inspector(
-            id=entry["id"],
-            name="",
-            department=entry["department"],
-            qualifications=frozenset(entry["qualifications"]),
-            conflicts=frozenset(entry["conflicts"]),
-        )
-        for entry in registers["inspectors"]
-    ]
+    inspectors = _frozen_inspectors(registers["inspectors"])
     return (
         targets,
         inspectors,
@@ -447,13 +466,19 @@ def _frozen_registers(
     )
 
 
-def _opened_seed(task: InspectionTask) -> bytes | None:
-    """The announced task's seed, opened from its seal; None when it does not open."""
+def _opened_seed(announced: VerifiableDraw, seal_name: str, described: str) -> bytes | None:
+    """An announced draw's seed, opened from its seal; None (logged) when it does not open."""
     try:
-        return unseal_seed(task.sealed_seed, task_code=task.code, commitment=task.commitment)
+        return unseal_seed(
+            announced.sealed_seed, task_code=seal_name, commitment=announced.commitment
+        )
     except SeedUnsealable:
-        logger.error("the sealed seed of inspection task %s does not open", task.code)
+        logger.error("the sealed seed of %s does not open", described)
         return None
+
+
+def _opened_task_seed(task: InspectionTask) -> bytes | None:
+    return _opened_seed(task, task.code, f"inspection task {task.code}")
 
 
 def _broken(what: str) -> Conflict:
@@ -468,6 +493,83 @@ def _broken(what: str) -> Conflict:
 def result_digest(result: Mapping[str, Any]) -> str:
     """Return the SHA-256 (hex) of a draw result's canonical JSON, as the ledger records it."""
     return hashlib.sha256(draw.canonical_json(result)).hexdigest()
+
+
+def _require_due(announced: VerifiableDraw, now: dt.datetime) -> None:
+    if now < announced.draw_after:
+        raise Conflict(
+            _("尚未到公告的抽取时间（%(at)s）。")
+            % {"at": timezone.localtime(announced.draw_after).strftime("%Y-%m-%d %H:%M")},
+            code="too_early",
+            detail={"draw_after": announced.draw_after.isoformat()},
+        )
+
+
+def _require_committed_seed(announced: VerifiableDraw, seed: bytes | None) -> bytes:
+    """The opened seed, refused unless it is the one committed to and announced."""
+    if seed is None:
+        raise _broken("seed")
+    if not draw.verify_commitment(announced.commitment, seed) or (
+        announced.announcement.get("commitment") != announced.commitment
+    ):
+        raise _broken("commitment")
+    return seed
+
+
+def _require_registers_digest(announced: VerifiableDraw, recomputed: str) -> None:
+    if not (recomputed == announced.registers_digest == announced.announcement["registers_digest"]):
+        raise _broken("registers_digest")
+
+
+def _link_drawn_inspectors(drawn: Iterable[tuple[Inspection, Sequence[str]]]) -> None:
+    """Give each inspection the inspectors (by 执法证号) a draw gave it, in one insert."""
+    drawn = list(drawn)
+    inspectors = {
+        i.code: i
+        for i in Inspector.objects.filter(code__in={code for _, codes in drawn for code in codes})
+    }
+    links = []
+    for inspection, codes in drawn:
+        for inspector_code in codes:
+            inspector = inspectors.get(inspector_code)
+            if inspector is None:
+                raise _broken(f"inspector {inspector_code}")
+            links.append(
+                Inspection.inspectors.through(
+                    inspection_id=inspection.pk, inspector_id=inspector.pk
+                )
+            )
+    Inspection.inspectors.through.objects.bulk_create(links)
+
+
+def _mark_drawn(
+    drawn: VerifiableDraw,
+    transcript: dict[str, Any],
+    seed: bytes,
+    *,
+    now: dt.datetime,
+    actor: Actor,
+) -> None:
+    """Publish a draw's transcript and seed; the seal is no longer needed."""
+    drawn.state = DrawState.DRAWN
+    drawn.transcript = transcript
+    drawn.seed_hex = seed.hex()
+    drawn.sealed_seed = ""
+    drawn.drawn_at = now
+    drawn.drawn_by = actor.label[:64]
+    drawn.save(
+        update_fields=["state", "transcript", "seed_hex", "sealed_seed", "drawn_at", "drawn_by"]
+    )
+
+
+def _revealed_draw_data(drawn: VerifiableDraw, transcript: Mapping[str, Any]) -> dict[str, Any]:
+    """What the ledger entry of a draw records of it: seed, commitment and digests."""
+    return {
+        "seed": drawn.seed_hex,
+        "commitment": drawn.commitment,
+        "registers_digest": drawn.registers_digest,
+        "result_digest": result_digest(transcript["result"]),
+    }
 
 
 def do_draw_inspection_task(
@@ -485,27 +587,12 @@ def do_draw_inspection_task(
                 code="not_announced",
                 detail={"state": locked.state},
             )
-        if now < locked.draw_after:
-            raise Conflict(
-                _("尚未到公告的抽取时间（%(at)s）。")
-                % {"at": timezone.localtime(locked.draw_after).strftime("%Y-%m-%d %H:%M")},
-                code="too_early",
-                detail={"draw_after": locked.draw_after.isoformat()},
-            )
+        _require_due(locked, now)
         announced = locked.announcement
-        seed = _opened_seed(locked)
-        if seed is None:
-            raise _broken("seed")
-        if not draw.verify_commitment(locked.commitment, seed) or (
-            announced.get("commitment") != locked.commitment
-        ):
-            raise _broken("commitment")
+        seed = _require_committed_seed(locked, _opened_task_seed(locked))
         targets, inspectors, rules = _frozen_registers(announced)
         result = draw.draw(seed, targets, inspectors, rules)
-        if not (
-            result.registers_digest == locked.registers_digest == announced["registers_digest"]
-        ):
-            raise _broken("registers_digest")
+        _require_registers_digest(locked, result.registers_digest)
         transcript = result.transcript()
         if draw.transcript_differences(transcript, announced):
             raise _broken("transcript")
@@ -513,12 +600,6 @@ def do_draw_inspection_task(
             e.credit_code: e
             for e in Enterprise.objects.filter(
                 credit_code__in=[a.target_id for a in result.assignments]
-            )
-        }
-        drawn_inspectors = {
-            i.code: i
-            for i in Inspector.objects.filter(
-                code__in={code for a in result.assignments for code in a.inspector_ids}
             )
         }
         inspections = []
@@ -535,37 +616,18 @@ def do_draw_inspection_task(
                 )
             )
         created = Inspection.objects.bulk_create(inspections)
-        links = []
-        for inspection, assignment in zip(created, result.assignments, strict=True):
-            for inspector_code in assignment.inspector_ids:
-                inspector = drawn_inspectors.get(inspector_code)
-                if inspector is None:
-                    raise _broken(f"inspector {inspector_code}")
-                links.append(
-                    Inspection.inspectors.through(
-                        inspection_id=inspection.pk, inspector_id=inspector.pk
-                    )
-                )
-        Inspection.inspectors.through.objects.bulk_create(links)
-        locked.state = DrawState.DRAWN
-        locked.transcript = transcript
-        locked.seed_hex = seed.hex()
-        locked.sealed_seed = ""
-        locked.drawn_at = now
-        locked.drawn_by = actor.label[:64]
-        locked.save(
-            update_fields=["state", "transcript", "seed_hex", "sealed_seed", "drawn_at", "drawn_by"]
+        _link_drawn_inspectors(
+            (inspection, assignment.inspector_ids)
+            for inspection, assignment in zip(created, result.assignments, strict=True)
         )
+        _mark_drawn(locked, transcript, seed, now=now, actor=actor)
         record_entry(
             actor=actor,
             action="regulation.draw_inspection_task",
             subject_type=TASK_SUBJECT,
             subject_id=locked.code,
             data={
-                "seed": locked.seed_hex,
-                "commitment": locked.commitment,
-                "registers_digest": locked.registers_digest,
-                "result_digest": result_digest(transcript["result"]),
+                **_revealed_draw_data(locked, transcript),
                 "drawn": len(result.assignments),
                 "shortfalls": result.shortfalls,
             },
@@ -589,7 +651,7 @@ def do_cancel_inspection_task(task: InspectionTask, reason: str, *, actor: Actor
         # Revealed, so anyone can compute what the draw would have picked. A
         # seed that no longer opens (its key lost) must not keep the task
         # open for ever: the cancellation goes ahead and says so.
-        seed = _opened_seed(locked)
+        seed = _opened_task_seed(locked)
         locked.state = DrawState.CANCELLED
         locked.seed_hex = seed.hex() if seed is not None else ""
         locked.sealed_seed = ""
@@ -698,14 +760,7 @@ def do_announce_supplementary_draw(
                 supplementary = SupplementaryDraw.objects.create(
                     task=locked,
                     number=number,
-                    state=DrawState.ANNOUNCED,
-                    sealed_seed=sealed,
-                    commitment=published["commitment"],
-                    registers_digest=published["registers_digest"],
-                    announcement=published,
-                    created_by=actor.label[:64],
-                    announced_at=now,
-                    draw_after=max(draw_after, now) if draw_after is not None else now,
+                    **_announced_draw_fields(published, sealed, actor, now, draw_after),
                 )
         except IntegrityError:
             # Announced by a concurrent request.
@@ -766,16 +821,7 @@ def _frozen_supplementary(
         )
         for entry in registers["inspections"]
     ]
-    inspectors = [
-        draw.Inspector(
-            id=entry["id"],
-            name="",
-            department=entry["department"],
-            qualifications=frozenset(entry["qualifications"]),
-            conflicts=frozenset(entry["conflicts"]),
-        )
-        for entry in registers["inspectors"]
-    ]
+    inspectors = _frozen_inspectors(registers["inspectors"])
     return (
         short,
         inspectors,
@@ -805,33 +851,16 @@ def do_draw_supplementary_inspectors(
                 code="not_announced",
                 detail={"state": locked.state},
             )
-        if now < locked.draw_after:
-            raise Conflict(
-                _("尚未到公告的抽取时间（%(at)s）。")
-                % {"at": timezone.localtime(locked.draw_after).strftime("%Y-%m-%d %H:%M")},
-                code="too_early",
-                detail={"draw_after": locked.draw_after.isoformat()},
-            )
+        _require_due(locked, now)
         announced = locked.announcement
-        try:
-            seed: bytes | None = unseal_seed(
-                locked.sealed_seed,
-                task_code=_supplementary_seal_name(task, locked.number),
-                commitment=locked.commitment,
-            )
-        except SeedUnsealable:
-            logger.error(
-                "the sealed seed of %s supplementary draw %d does not open",
-                task.code,
-                locked.number,
-            )
-            seed = None
-        if seed is None:
-            raise _broken("seed")
-        if not draw.verify_commitment(locked.commitment, seed) or (
-            announced.get("commitment") != locked.commitment
-        ):
-            raise _broken("commitment")
+        seed = _require_committed_seed(
+            locked,
+            _opened_seed(
+                locked,
+                _supplementary_seal_name(task, locked.number),
+                f"{task.code} supplementary draw {locked.number}",
+            ),
+        )
         _earlier, previous = _drawn_transcripts(task)
         basis = announced["basis"]
         if not task.transcript or basis != {
@@ -843,10 +872,7 @@ def do_draw_supplementary_inspectors(
         result = draw.draw_supplementary(
             seed, basis["original"], basis["previous"], short, inspectors, rules
         )
-        if not (
-            result.registers_digest == locked.registers_digest == announced["registers_digest"]
-        ):
-            raise _broken("registers_digest")
+        _require_registers_digest(locked, result.registers_digest)
         transcript = result.transcript()
         if draw.transcript_differences(
             transcript, announced, original=task.transcript, previous=previous
@@ -868,36 +894,14 @@ def do_draw_supplementary_inspectors(
                 or {i.code for i in inspection.inspectors.all()} != {i.id for i in entry.assigned}
             ):
                 raise _broken(f"inspection {entry.target_id}")
-        drawn_inspectors = {
-            i.code: i
-            for i in Inspector.objects.filter(
-                code__in={code for a in result.assignments for code in a.inspector_ids}
-            )
-        }
-        links = []
+        _link_drawn_inspectors(
+            (inspections[a.target_id], a.inspector_ids) for a in result.assignments
+        )
         for assignment in result.assignments:
             inspection = inspections[assignment.target_id]
-            for inspector_code in assignment.inspector_ids:
-                inspector = drawn_inspectors.get(inspector_code)
-                if inspector is None:
-                    raise _broken(f"inspector {inspector_code}")
-                links.append(
-                    Inspection.inspectors.through(
-                        inspection_id=inspection.pk, inspector_id=inspector.pk
-                    )
-                )
             if assignment.shortfall != inspection.shortfall:
                 Inspection.objects.filter(pk=inspection.pk).update(shortfall=assignment.shortfall)
-        Inspection.inspectors.through.objects.bulk_create(links)
-        locked.state = DrawState.DRAWN
-        locked.transcript = transcript
-        locked.seed_hex = seed.hex()
-        locked.sealed_seed = ""
-        locked.drawn_at = now
-        locked.drawn_by = actor.label[:64]
-        locked.save(
-            update_fields=["state", "transcript", "seed_hex", "sealed_seed", "drawn_at", "drawn_by"]
-        )
+        _mark_drawn(locked, transcript, seed, now=now, actor=actor)
         record_entry(
             actor=actor,
             action="regulation.draw_supplementary_inspectors",
@@ -905,10 +909,7 @@ def do_draw_supplementary_inspectors(
             subject_id=task.code,
             data={
                 "number": locked.number,
-                "seed": locked.seed_hex,
-                "commitment": locked.commitment,
-                "registers_digest": locked.registers_digest,
-                "result_digest": result_digest(transcript["result"]),
+                **_revealed_draw_data(locked, transcript),
                 "added": {a.target_id: list(a.inspector_ids) for a in result.assignments},
                 "shortfalls": result.shortfalls,
             },

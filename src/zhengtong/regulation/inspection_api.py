@@ -426,6 +426,18 @@ def _regulator(request: HttpRequest) -> User:
     return user
 
 
+def _regulator_and_task(request: HttpRequest, code: str) -> tuple[User, InspectionTask]:
+    """The regulator and, by its code, one of the tasks of the regulator's departments."""
+    user = _regulator(request)
+    return user, access.access_task_by_code(user, code)
+
+
+def _regulator_and_inspector(request: HttpRequest, code: str) -> tuple[User, Inspector]:
+    """The regulator and, by 执法证号, an inspector of the regulator's departments."""
+    user = _regulator(request)
+    return user, access.access_inspector_by_code(user, code)
+
+
 @router.post("/tasks", response={201: InspectionTaskOut, **ERRORS}, auth=session_auth)
 def announce_task(request: HttpRequest, payload: InspectionTaskIn) -> Status[InspectionTaskOut]:
     """Announce a task: its registers are frozen and the commitment to its seed published."""
@@ -458,18 +470,16 @@ def announce_task(request: HttpRequest, payload: InspectionTaskIn) -> Status[Ins
 @router.post("/tasks/{code}/draw", response={200: InspectionTaskOut, **ERRORS}, auth=session_auth)
 def draw_task(request: HttpRequest, code: str) -> InspectionTaskOut:
     """Draw a due task from its frozen registers; the seed and transcript become public."""
-    user = _regulator(request)
-    task = do_draw_inspection_task(access.access_task_by_code(user, code), actor=actor_of(user))
+    user, task = _regulator_and_task(request, code)
+    task = do_draw_inspection_task(task, actor=actor_of(user))
     return _task_out(access.access_task_by_code(user, task.code))
 
 
 @router.post("/tasks/{code}/cancel", response={200: InspectionTaskOut, **ERRORS}, auth=session_auth)
 def cancel_task(request: HttpRequest, code: str, payload: InspectionCancelIn) -> InspectionTaskOut:
     """Cancel a task before its draw, with the reason; its seed becomes public."""
-    user = _regulator(request)
-    task = do_cancel_inspection_task(
-        access.access_task_by_code(user, code), payload.reason, actor=actor_of(user)
-    )
+    user, task = _regulator_and_task(request, code)
+    task = do_cancel_inspection_task(task, payload.reason, actor=actor_of(user))
     return _task_out(access.access_task_by_code(user, task.code))
 
 
@@ -489,8 +499,7 @@ def announce_supplementary_draw(
     (``no_eligible_inspectors``) or while another one waits to be drawn
     (``supplementary_pending``).
     """
-    user = _regulator(request)
-    task = access.access_task_by_code(user, code)
+    user, task = _regulator_and_task(request, code)
     supplementary = do_announce_supplementary_draw(
         task, actor=actor_of(user), draw_after=payload.draw_after
     )
@@ -560,8 +569,7 @@ def set_inspector_active(
     request: HttpRequest, code: str, payload: InspectorActiveIn
 ) -> InspectorOut:
     """Take an inspector off the register (tasks announced later skip them), or back on."""
-    user = _regulator(request)
-    inspector = access.access_inspector_by_code(user, code)
+    user, inspector = _regulator_and_inspector(request, code)
     do_set_inspector_active(inspector, payload.is_active, actor=actor_of(user))
     return _fresh_inspector(request, inspector.code)
 
@@ -573,8 +581,7 @@ def add_recusal(
     request: HttpRequest, code: str, payload: InspectorRecusalIn
 ) -> Status[InspectorOut]:
     """Record a relation that bars the inspector from inspecting an enterprise (回避)."""
-    user = _regulator(request)
-    inspector = access.access_inspector_by_code(user, code)
+    user, inspector = _regulator_and_inspector(request, code)
     enterprise = find_enterprise_by_credit_code(payload.enterprise_credit_code)
     if enterprise is None:
         raise InvalidInput(
@@ -593,8 +600,7 @@ def add_recusal(
 )
 def remove_recusal(request: HttpRequest, code: str, credit_code: str) -> InspectorOut:
     """Remove a recusal relation that no longer holds."""
-    user = _regulator(request)
-    inspector = access.access_inspector_by_code(user, code)
+    user, inspector = _regulator_and_inspector(request, code)
     recusal = (
         inspector.recusals.select_related("enterprise", "inspector")
         .filter(enterprise__credit_code=credit_code)

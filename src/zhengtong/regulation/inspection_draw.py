@@ -170,7 +170,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, Protocol, cast
 
 __all__ = [
     "ALGORITHM",
@@ -493,6 +493,43 @@ class RandomStream:
 # -- the draw ---------------------------------------------------------------------------------
 
 
+class _Filled(Protocol):
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def shortfall(self) -> int: ...
+
+
+class _CompletedDraw:
+    """What a completed draw of either kind publishes alike: commitment, shortfalls, transcript."""
+
+    __slots__ = ()
+    seed: bytes
+    assignments: tuple[_Filled, ...]
+
+    @property
+    def commitment(self) -> str:
+        return commit(self.seed)
+
+    @property
+    def shortfalls(self) -> dict[str, int]:
+        """Map each target still short of inspectors after this draw to how many it lacks."""
+        return {a.target_id: a.shortfall for a in self.assignments if a.shortfall}
+
+    def announcement_document(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def result_document(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def transcript(self) -> dict[str, Any]:
+        """Return the JSON-able transcript that lets anyone recompute and check this draw."""
+        published = self.announcement_document()
+        published["seed"] = self.seed.hex()
+        published["result"] = self.result_document()
+        return published
+
+
 @dataclass(frozen=True, slots=True)
 class Assignment:
     """One drawn target and its inspectors, in draw order; ``shortfall`` inspectors are missing."""
@@ -504,7 +541,7 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True)
-class DrawResult:
+class DrawResult(_CompletedDraw):
     """A completed draw with everything its transcript publishes."""
 
     seed: bytes
@@ -516,18 +553,9 @@ class DrawResult:
     assignments: tuple[Assignment, ...]
 
     @property
-    def commitment(self) -> str:
-        return commit(self.seed)
-
-    @property
     def complete(self) -> bool:
         """Whether every drawn target got its full number of inspectors."""
         return all(a.shortfall == 0 for a in self.assignments)
-
-    @property
-    def shortfalls(self) -> dict[str, int]:
-        """Map each drawn target that lacks eligible inspectors to how many are missing."""
-        return {a.target_id: a.shortfall for a in self.assignments if a.shortfall}
 
     def result_document(self) -> dict[str, Any]:
         return {
@@ -543,12 +571,8 @@ class DrawResult:
             "targets": {c: list(self.picked[c]) for c in CREDIT_CLASSES},
         }
 
-    def transcript(self) -> dict[str, Any]:
-        """Return the JSON-able transcript that lets anyone recompute and check this draw."""
-        published = announcement(self.commitment, self.targets, self.inspectors, self.rules)
-        published["seed"] = self.seed.hex()
-        published["result"] = self.result_document()
-        return published
+    def announcement_document(self) -> dict[str, Any]:
+        return announcement(self.commitment, self.targets, self.inspectors, self.rules)
 
 
 def draw(
@@ -579,11 +603,7 @@ def draw(
         picked[credit_class] = tuple(sorted(members[:count]))
         class_of.update((target_id, credit_class) for target_id in picked[credit_class])
 
-    qualified = [
-        i
-        for i in ordered_inspectors
-        if rules.required_qualification is None or rules.required_qualification in i.qualifications
-    ]
+    qualified = _qualified(ordered_inspectors, rules.required_qualification)
     # Most targets have no recusals; only theirs need the register filtered.
     recusing = {target_id for i in qualified for target_id in i.conflicts}
     assignments = []
@@ -614,6 +634,10 @@ def draw(
         picked=MappingProxyType(picked),
         assignments=tuple(assignments),
     )
+
+
+def _qualified(inspectors: Iterable[Inspector], required: str | None) -> list[Inspector]:
+    return [i for i in inspectors if required is None or required in i.qualifications]
 
 
 def _draw_inspectors(
@@ -797,7 +821,7 @@ class SupplementaryAssignment:
 
 
 @dataclass(frozen=True, slots=True)
-class SupplementaryResult:
+class SupplementaryResult(_CompletedDraw):
     """A completed supplementary draw with everything its transcript publishes."""
 
     seed: bytes
@@ -808,15 +832,6 @@ class SupplementaryResult:
     inspectors: tuple[Inspector, ...]
     registers_digest: str
     assignments: tuple[SupplementaryAssignment, ...]
-
-    @property
-    def commitment(self) -> str:
-        return commit(self.seed)
-
-    @property
-    def shortfalls(self) -> dict[str, int]:
-        """Map each target still short of inspectors after this draw to how many it lacks."""
-        return {a.target_id: a.shortfall for a in self.assignments if a.shortfall}
 
     def result_document(self) -> dict[str, Any]:
         return {
@@ -830,14 +845,10 @@ class SupplementaryResult:
             ]
         }
 
-    def transcript(self) -> dict[str, Any]:
-        """Return the JSON-able transcript that lets anyone recompute and check this draw."""
-        published = supplementary_announcement(
+    def announcement_document(self) -> dict[str, Any]:
+        return supplementary_announcement(
             self.commitment, self.original, self.previous, self.short, self.inspectors, self.rules
         )
-        published["seed"] = self.seed.hex()
-        published["result"] = self.result_document()
-        return published
 
 
 def draw_supplementary(
@@ -860,11 +871,7 @@ def draw_supplementary(
         _supplementary_rules_document(rules),
     )
     digest = bytes.fromhex(digest_hex)
-    qualified = [
-        i
-        for i in ordered_inspectors
-        if rules.required_qualification is None or rules.required_qualification in i.qualifications
-    ]
+    qualified = _qualified(ordered_inspectors, rules.required_qualification)
     assignments = []
     for entry in ordered_short:
         assigned = {i.id for i in entry.assigned}
@@ -1032,6 +1039,11 @@ def _integer(value: object, what: str) -> int:
     return value
 
 
+def _qualification_of(rules_document: Mapping[str, Any]) -> str | None:
+    qualification = rules_document.get("required_qualification")
+    return None if qualification is None else _string(qualification, "required_qualification")
+
+
 def _inspectors_of(entries: object) -> list[Inspector]:
     inspectors = []
     for entry in _list(entries, "registers.inspectors"):
@@ -1057,18 +1069,15 @@ def _recompute(transcript: object) -> dict[str, Any]:
     document = _object(transcript, "transcript")
     seed = _seed_of(document)
     rules_document = _object(document.get("rules"), "rules")
-    qualification = rules_document.get("required_qualification")
     ratios = _object(rules_document.get("ratios"), "rules.ratios")
-    per_target = rules_document.get("inspectors_per_target")
-    if isinstance(per_target, bool) or not isinstance(per_target, int):
-        raise _Malformed("rules.inspectors_per_target is not an integer")
+    per_target = _integer(
+        rules_document.get("inspectors_per_target"), "rules.inspectors_per_target"
+    )
     rules = DrawRules(
         task_id=_string(rules_document.get("task_id"), "rules.task_id"),
         ratios={c: _string(r, f"rules.ratios.{c}") for c, r in ratios.items()},
         inspectors_per_target=per_target,
-        required_qualification=(
-            None if qualification is None else _string(qualification, "required_qualification")
-        ),
+        required_qualification=_qualification_of(rules_document),
     )
     registers = _object(document.get("registers"), "registers")
     targets = []
@@ -1098,15 +1107,12 @@ def _recompute(transcript: object) -> dict[str, Any]:
 def _recompute_supplementary(document: Mapping[str, Any]) -> dict[str, Any]:
     seed = _seed_of(document)
     rules_document = _object(document.get("rules"), "rules")
-    qualification = rules_document.get("required_qualification")
     rules = SupplementaryRules(
         task_id=_string(rules_document.get("task_id"), "rules.task_id"),
         inspectors_per_target=_integer(
             rules_document.get("inspectors_per_target"), "rules.inspectors_per_target"
         ),
-        required_qualification=(
-            None if qualification is None else _string(qualification, "required_qualification")
-        ),
+        required_qualification=_qualification_of(rules_document),
     )
     basis = _object(document.get("basis"), "basis")
     original = _string(basis.get("original"), "basis.original")
@@ -1235,25 +1241,8 @@ def _rules_of(document: Mapping[str, Any]) -> DrawRules:
 def _supplementary_result_differences(published: object, recomputed: dict[str, Any]) -> list[str]:
     if not isinstance(published, dict):
         return ["result: missing or not a JSON object"]
-    differences = []
-    published_inspections = published.get("inspections")
-    by_target = {}
-    if isinstance(published_inspections, list):
-        by_target = {
-            entry.get("target"): entry for entry in published_inspections if isinstance(entry, dict)
-        }
-    for expected in recomputed["inspections"]:
-        got = by_target.pop(expected["target"], None)
-        if not _same(got, expected):
-            differences.append(
-                f"result: inspection of {expected['target']} published {_shown(got)}, "
-                f"recomputed {_shown(expected)}"
-            )
-    for target_id in by_target:
-        differences.append(f"result: inspection of {target_id} published but not short")
-    if not differences:
-        differences.append("result: differs from the recomputed result in form or order")
-    return differences
+    differences = _inspection_differences(published, recomputed, extra="not short")
+    return differences or [_DIFFERS_IN_FORM]
 
 
 def _same(published: object, expected: object) -> bool:
@@ -1302,6 +1291,18 @@ def _result_differences(published: object, recomputed: dict[str, Any]) -> list[s
                 f"result: class {credit_class} targets published {_shown(got)}, "
                 f"recomputed {_shown(expected)}"
             )
+    differences.extend(_inspection_differences(published, recomputed, extra="not drawn"))
+    return differences or [_DIFFERS_IN_FORM]
+
+
+_DIFFERS_IN_FORM: Final = "result: differs from the recomputed result in form or order"
+
+
+def _inspection_differences(
+    published: Mapping[str, Any], recomputed: Mapping[str, Any], *, extra: str
+) -> list[str]:
+    """Compare a result's inspections target by target; ``extra`` says why one is not expected."""
+    differences = []
     published_inspections = published.get("inspections")
     by_target = {}
     if isinstance(published_inspections, list):
@@ -1316,9 +1317,7 @@ def _result_differences(published: object, recomputed: dict[str, Any]) -> list[s
                 f"recomputed {_shown(expected)}"
             )
     for target_id in by_target:
-        differences.append(f"result: inspection of {target_id} published but not drawn")
-    if not differences:
-        differences.append("result: differs from the recomputed result in form or order")
+        differences.append(f"result: inspection of {target_id} published but {extra}")
     return differences
 
 

@@ -16,10 +16,12 @@ renders; a refused form is shown again with the reason beside the field.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -215,6 +217,10 @@ def _task(user: User, code: str) -> InspectionTask:
         raise Http404 from None
 
 
+_TaskPage = Callable[[HttpRequest, User, InspectionTask], HttpResponse]
+T = TypeVar("T")
+
+
 def _departments(user: User) -> list[Department]:
     """The departments the user runs inspections for, the user's own first."""
     own = set(posts_of(user).values_list("department_id", flat=True))
@@ -376,18 +382,34 @@ def inspection_task(request: HttpRequest, code: str) -> HttpResponse:
     return _task_page(request, _task(user, code))
 
 
-@require_POST
-def draw_task(request: HttpRequest, code: str) -> HttpResponse:
-    """Draw the task now (it must be due)."""
-    user = _officer(request)
-    if user is None:
-        return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
-    task = _task(user, code)
+def _officer_task_page(view: _TaskPage) -> Callable[[HttpRequest, str], HttpResponse]:
+    """Give the view the logged-in officer and the task by its code; others log in first."""
+
+    @functools.wraps(view)
+    def with_task(request: HttpRequest, code: str) -> HttpResponse:
+        user = _officer(request)
+        if user is None:
+            return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
+        return view(request, user, _task(user, code))
+
+    return with_task
+
+
+def _unless_refused(request: HttpRequest, act: Callable[[], T]) -> T | None:
+    """Run an action; a refusal becomes the error message of the next page (and None)."""
     try:
-        drawn = do_draw_inspection_task(task, actor=actor_of(user))
+        return act()
     except ZhengtongError as error:
         messages.error(request, str(error.message))
-    else:
+        return None
+
+
+@require_POST
+@_officer_task_page
+def draw_task(request: HttpRequest, user: User, task: InspectionTask) -> HttpResponse:
+    """Draw the task now (it must be due)."""
+    drawn = _unless_refused(request, lambda: do_draw_inspection_task(task, actor=actor_of(user)))
+    if drawn is not None:
         messages.success(
             request,
             _("已抽取 %(n)d 户检查对象，种子和抽取记录已公开。") % {"n": drawn.inspections.count()},
@@ -396,12 +418,9 @@ def draw_task(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def cancel_task(request: HttpRequest, code: str) -> HttpResponse:
+@_officer_task_page
+def cancel_task(request: HttpRequest, user: User, task: InspectionTask) -> HttpResponse:
     """Cancel the task before its draw, with a reason."""
-    user = _officer(request)
-    if user is None:
-        return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
-    task = _task(user, code)
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
@@ -415,17 +434,13 @@ def cancel_task(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def announce_supplementary(request: HttpRequest, code: str) -> HttpResponse:
+@_officer_task_page
+def announce_supplementary(request: HttpRequest, user: User, task: InspectionTask) -> HttpResponse:
     """Announce a supplementary draw for the task's short inspections (due at once)."""
-    user = _officer(request)
-    if user is None:
-        return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
-    task = _task(user, code)
-    try:
-        supplementary = do_announce_supplementary_draw(task, actor=actor_of(user))
-    except ZhengtongError as error:
-        messages.error(request, str(error.message))
-    else:
+    supplementary = _unless_refused(
+        request, lambda: do_announce_supplementary_draw(task, actor=actor_of(user))
+    )
+    if supplementary is not None:
         messages.success(
             request,
             _("第 %(n)d 次补充抽取已公告，承诺值和检查人员名录摘要已公开，现在即可抽取。")
@@ -444,11 +459,10 @@ def draw_supplementary(request: HttpRequest, code: str, number: int) -> HttpResp
         supplementary = access.access_supplementary_draw(user, code, number)
     except ZhengtongError:
         raise Http404 from None
-    try:
-        drawn = do_draw_supplementary_inspectors(supplementary, actor=actor_of(user))
-    except ZhengtongError as error:
-        messages.error(request, str(error.message))
-    else:
+    drawn = _unless_refused(
+        request, lambda: do_draw_supplementary_inspectors(supplementary, actor=actor_of(user))
+    )
+    if drawn is not None:
         transcript = selectors.public_supplementary_transcript(drawn)
         entries = transcript["result"]["inspections"] if transcript is not None else []
         short = sum(1 for entry in entries if entry["shortfall"])

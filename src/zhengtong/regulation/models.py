@@ -502,7 +502,34 @@ class DrawState(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-class InspectionTask(models.Model):
+class VerifiableDraw(models.Model):
+    """What every verifiable draw keeps: announced with a commitment, then drawn and revealed.
+
+    The registers are frozen into ``announcement`` with the commitment to a
+    secret seed, kept sealed in ``sealed_seed`` until the draw; the draw reveals
+    it in ``seed_hex`` and publishes ``transcript``.
+    """
+
+    state = models.CharField(
+        _("状态"), max_length=16, choices=DrawState.choices, default=DrawState.ANNOUNCED
+    )
+    seed_hex = models.CharField(max_length=128, blank=True)
+    sealed_seed = models.CharField(max_length=200, blank=True)
+    commitment = models.CharField(_("种子承诺值"), max_length=64)
+    registers_digest = models.CharField(_("名录摘要"), max_length=64)
+    announcement = models.JSONField()
+    transcript = models.JSONField(null=True, blank=True)
+    created_by = models.CharField(max_length=64)
+    announced_at = models.DateTimeField(_("公告时间"))
+    draw_after = models.DateTimeField(_("抽取时间不早于"))
+    drawn_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
+    drawn_by = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class InspectionTask(VerifiableDraw):
     """A random-inspection task (抽查任务) and its verifiable draw.
 
     On announcement the registers (targets with their credit class, the
@@ -523,20 +550,6 @@ class InspectionTask(models.Model):
     ratios = models.JSONField(_("各等级抽查比例"))
     inspectors_per_target = models.PositiveSmallIntegerField(_("每户检查人员数"), default=2)
     required_qualification = models.CharField(_("所需执法资格"), max_length=64, blank=True)
-    state = models.CharField(
-        _("状态"), max_length=16, choices=DrawState.choices, default=DrawState.ANNOUNCED
-    )
-    seed_hex = models.CharField(max_length=128, blank=True)
-    sealed_seed = models.CharField(max_length=200, blank=True)
-    commitment = models.CharField(_("种子承诺值"), max_length=64)
-    registers_digest = models.CharField(_("名录摘要"), max_length=64)
-    announcement = models.JSONField()
-    transcript = models.JSONField(null=True, blank=True)
-    created_by = models.CharField(max_length=64)
-    announced_at = models.DateTimeField(_("公告时间"))
-    draw_after = models.DateTimeField(_("抽取时间不早于"))
-    drawn_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
-    drawn_by = models.CharField(max_length=64, blank=True)
     cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     cancelled_by = models.CharField(max_length=64, blank=True)
     cancel_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
@@ -585,7 +598,7 @@ class Inspection(models.Model):
         return f"{self.task_id} {self.enterprise_id}"
 
 
-class SupplementaryDraw(models.Model):
+class SupplementaryDraw(VerifiableDraw):
     """A supplementary draw (补充抽取) of inspectors for a drawn task's short inspections.
 
     Its own verifiable step, like the task's draw: announced with the registers
@@ -599,20 +612,6 @@ class SupplementaryDraw(models.Model):
         InspectionTask, on_delete=models.CASCADE, related_name="supplementary_draws"
     )
     number = models.PositiveSmallIntegerField(_("补充抽取序号"))
-    state = models.CharField(
-        _("状态"), max_length=16, choices=DrawState.choices, default=DrawState.ANNOUNCED
-    )
-    seed_hex = models.CharField(max_length=128, blank=True)
-    sealed_seed = models.CharField(max_length=200, blank=True)
-    commitment = models.CharField(_("种子承诺值"), max_length=64)
-    registers_digest = models.CharField(_("名录摘要"), max_length=64)
-    announcement = models.JSONField()
-    transcript = models.JSONField(null=True, blank=True)
-    created_by = models.CharField(max_length=64)
-    announced_at = models.DateTimeField(_("公告时间"))
-    draw_after = models.DateTimeField(_("抽取时间不早于"))
-    drawn_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
-    drawn_by = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["task_id", "number"]

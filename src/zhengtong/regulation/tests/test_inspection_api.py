@@ -34,18 +34,21 @@ def cast(db: None) -> InspectionCast:
     return make_inspection_cast()
 
 
-def _ok(response: Any, status: int = 200) -> Any:
+def answer_of(response: Any, status: int = 200) -> Any:
+    """The JSON answer, once the status is the one expected."""
     assert response.status_code == status, response.content.decode()
     return response.json()
 
 
-def _refused(response: Any, status: int, code: str) -> None:
+def refusal_of(response: Any, status: int, code: str) -> Any:
+    """The JSON error, once its status and stable code are the ones expected."""
     assert response.status_code == status, response.content.decode()
     assert response.json()["code"] == code
+    return response.json()
 
 
-def _post(http: Client, path: str, data: dict[str, Any]) -> Any:
-    return http.post(f"{URL}{path}", data, content_type="application/json")
+def post_json(http: Client, path: str, data: dict[str, Any] | None = None) -> Any:
+    return http.post(f"{URL}{path}", data or {}, content_type="application/json")
 
 
 def _task_in(**changes: Any) -> dict[str, Any]:
@@ -68,11 +71,11 @@ def test_anyone_reads_an_announced_task_without_its_seed(cast: InspectionCast) -
     task = announce(cast, draw_after=timezone.now() + dt.timedelta(hours=2))
     anyone = Client()
     listed = anyone.get(f"{URL}/tasks")
-    (summary,) = _ok(listed)
+    (summary,) = answer_of(listed)
     assert (summary["code"], summary["state"], summary["drawn"]) == (task.code, "announced", 0)
     assert summary["commitment"] == task.commitment
     detail_response = anyone.get(f"{URL}/tasks/{task.code}")
-    detail = _ok(detail_response)
+    detail = answer_of(detail_response)
     assert detail["seed"] is None and detail["transcript"] is None and detail["verified"] is None
     assert detail["announcement"] == task.announcement
     classes = {c["credit_class"]: c for c in detail["classes"]}
@@ -82,17 +85,17 @@ def test_anyone_reads_an_announced_task_without_its_seed(cast: InspectionCast) -
     seed = hidden_seed(task)
     for response in (listed, detail_response, announcement):
         assert seed not in response.content.decode()
-    _refused(anyone.get(f"{URL}/tasks/{task.code}/transcript"), 404, "not_drawn")
-    _refused(anyone.get(f"{URL}/tasks/NOPE"), 404, "task_not_found")
-    assert _ok(anyone.get(f"{URL}/tasks?state=drawn")) == []
+    refusal_of(anyone.get(f"{URL}/tasks/{task.code}/transcript"), 404, "not_drawn")
+    refusal_of(anyone.get(f"{URL}/tasks/NOPE"), 404, "task_not_found")
+    assert answer_of(anyone.get(f"{URL}/tasks?state=drawn")) == []
 
 
 def test_anyone_downloads_a_drawn_task_s_transcript_and_it_verifies(cast: InspectionCast) -> None:
     task = do_draw_inspection_task(announce(cast, base_ratio="1"), actor=TEST_ACTOR)
     anyone = Client()
-    detail = _ok(anyone.get(f"{URL}/tasks/{task.code}"))
+    detail = answer_of(anyone.get(f"{URL}/tasks/{task.code}"))
     assert detail["seed"] == task.seed_hex and detail["verified"] is True
-    transcript = _ok(anyone.get(f"{URL}/tasks/{task.code}/transcript"))
+    transcript = answer_of(anyone.get(f"{URL}/tasks/{task.code}/transcript"))
     assert draw.verify_transcript(transcript, detail["announcement"])
     assert {i["enterprise_credit_code"] for i in detail["inspections"]} == {
         entry["target"] for entry in transcript["result"]["inspections"]
@@ -112,17 +115,19 @@ def test_anyone_downloads_a_drawn_task_s_transcript_and_it_verifies(cast: Inspec
 
 
 def test_only_regulators_write(cast: InspectionCast) -> None:
-    _refused(_post(Client(), "/tasks", _task_in()), 401, "not_authenticated")
+    refusal_of(post_json(Client(), "/tasks", _task_in()), 401, "not_authenticated")
     for user in (cast.reviewer, cast.citizen):
-        _refused(_post(logged_in(user), "/tasks", _task_in()), 403, "permission_denied")
-        _refused(logged_in(user).get(f"{URL}/inspectors"), 403, "permission_denied")
+        refusal_of(post_json(logged_in(user), "/tasks", _task_in()), 403, "permission_denied")
+        refusal_of(logged_in(user).get(f"{URL}/inspectors"), 403, "permission_denied")
     # 陈芙's post covers the 芙蓉区 branch, not the city bureau.
-    _refused(
-        _post(logged_in(cast.district_regulator), "/tasks", _task_in()), 400, "unknown_department"
+    refusal_of(
+        post_json(logged_in(cast.district_regulator), "/tasks", _task_in()),
+        400,
+        "unknown_department",
     )
     task = announce(cast)
-    _refused(
-        _post(logged_in(cast.district_regulator), f"/tasks/{task.code}/draw", {}),
+    refusal_of(
+        post_json(logged_in(cast.district_regulator), f"/tasks/{task.code}/draw", {}),
         404,
         "task_not_found",
     )
@@ -131,40 +136,42 @@ def test_only_regulators_write(cast: InspectionCast) -> None:
 
 def test_the_regulator_announces_draws_and_records_a_result(cast: InspectionCast) -> None:
     http = logged_in(cast.regulator)
-    created = _ok(_post(http, "/tasks", _task_in(region_code="430102", industry_code="C2614")), 201)
+    created = answer_of(
+        post_json(http, "/tasks", _task_in(region_code="430102", industry_code="C2614")), 201
+    )
     assert created["state"] == "announced" and created["seed"] is None
     assert created["base_ratio"] == "1/10"
     code = created["code"]
-    drawn = _ok(_post(http, f"/tasks/{code}/draw", {}))
+    drawn = answer_of(post_json(http, f"/tasks/{code}/draw", {}))
     assert drawn["state"] == "drawn" and drawn["verified"] is True
     (inspection,) = drawn["inspections"]
     assert inspection["enterprise_credit_code"] == cast.clean.credit_code
-    _refused(_post(http, f"/tasks/{code}/draw", {}), 409, "not_announced")
+    refusal_of(post_json(http, f"/tasks/{code}/draw", {}), 409, "not_announced")
 
     today = timezone.localdate().isoformat()
     path = f"/inspections/{inspection['id']}/result"
-    _refused(
-        _post(http, path, {"outcome": "fail", "inspected_on": today}), 400, "findings_required"
+    refusal_of(
+        post_json(http, path, {"outcome": "fail", "inspected_on": today}), 400, "findings_required"
     )
-    _refused(
-        _post(http, path, {"outcome": "excellent", "inspected_on": today}), 422, "invalid_input"
+    refusal_of(
+        post_json(http, path, {"outcome": "excellent", "inspected_on": today}), 422, "invalid_input"
     )
-    result = _ok(
-        _post(http, path, {"outcome": "pass", "inspected_on": today, "findings": "运行正常"})
+    result = answer_of(
+        post_json(http, path, {"outcome": "pass", "inspected_on": today, "findings": "运行正常"})
     )
     assert (result["outcome"], result["inspected_on"]) == ("pass", today)
     assert CreditRecord.objects.get(enterprise=cast.clean).severity == "pass"
     again = {"outcome": "fail", "inspected_on": today, "findings": "复查不合格"}
-    _refused(_post(http, path, again), 409, "result_recorded")
-    published = _ok(Client().get(f"{URL}/tasks/{code}"))
+    refusal_of(post_json(http, path, again), 409, "result_recorded")
+    published = answer_of(Client().get(f"{URL}/tasks/{code}"))
     assert published["inspections"][0]["findings"] == "运行正常"
     assert published["results"] == 1
 
 
 def test_bad_tasks_get_stable_codes(cast: InspectionCast) -> None:
     http = logged_in(cast.regulator)
-    _ok(_post(http, "/tasks", _task_in()), 201)
-    _refused(_post(http, "/tasks", _task_in()), 409, "task_code_taken")
+    answer_of(post_json(http, "/tasks", _task_in()), 201)
+    refusal_of(post_json(http, "/tasks", _task_in()), 409, "task_code_taken")
     cases = [
         (_task_in(code="X1", base_ratio="0"), 400, "invalid_ratio"),
         (_task_in(code="X2", base_ratio="1/10 of them"), 400, "invalid_ratio"),
@@ -175,17 +182,17 @@ def test_bad_tasks_get_stable_codes(cast: InspectionCast) -> None:
         (_task_in(code="X 7"), 400, "invalid_task_code"),
     ]
     for payload, status, code in cases:
-        _refused(_post(http, "/tasks", payload), status, code)
-    later = _ok(
-        _post(
+        refusal_of(post_json(http, "/tasks", payload), status, code)
+    later = answer_of(
+        post_json(
             http,
             "/tasks",
             _task_in(code="LATER", draw_after=(timezone.now() + dt.timedelta(days=1)).isoformat()),
         ),
         201,
     )
-    _refused(_post(http, f"/tasks/{later['code']}/draw", {}), 409, "too_early")
-    cancelled = _ok(_post(http, "/tasks/LATER/cancel", {"reason": "与专项检查重复"}))
+    refusal_of(post_json(http, f"/tasks/{later['code']}/draw", {}), 409, "too_early")
+    cancelled = answer_of(post_json(http, "/tasks/LATER/cancel", {"reason": "与专项检查重复"}))
     assert cancelled["state"] == "cancelled"
     assert cancelled["cancel_reason"] == "与专项检查重复" and cancelled["cancelled_at"]
     # A cancelled task reveals its seed: what it would have drawn can be computed.
@@ -196,11 +203,11 @@ def test_bad_tasks_get_stable_codes(cast: InspectionCast) -> None:
 def test_a_draw_time_without_an_offset_is_taken_as_beijing_time(cast: InspectionCast) -> None:
     http = logged_in(cast.regulator)
     tomorrow = timezone.localtime(timezone.now(), SHANGHAI).date() + dt.timedelta(days=1)
-    task = _ok(_post(http, "/tasks", _task_in(draw_after=f"{tomorrow}T09:30:00")), 201)
+    task = answer_of(post_json(http, "/tasks", _task_in(draw_after=f"{tomorrow}T09:30:00")), 201)
     expected = dt.datetime.combine(tomorrow, dt.time(9, 30), tzinfo=SHANGHAI)
     assert dt.datetime.fromisoformat(task["draw_after"]) == expected
     assert InspectionTask.objects.get(code=task["code"]).draw_after == expected
-    _refused(_post(http, f"/tasks/{task['code']}/draw", {}), 409, "too_early")
+    refusal_of(post_json(http, f"/tasks/{task['code']}/draw", {}), 409, "too_early")
 
 
 # --- the inspector register --------------------------------------------------------------------
@@ -208,14 +215,16 @@ def test_a_draw_time_without_an_offset_is_taken_as_beijing_time(cast: Inspection
 
 def test_the_register_through_the_api(cast: InspectionCast) -> None:
     http = logged_in(cast.regulator)
-    listed = {i["code"]: i for i in _ok(http.get(f"{URL}/inspectors"))}
+    listed = {i["code"]: i for i in answer_of(http.get(f"{URL}/inspectors"))}
     assert set(listed) == {"HB001", "HB002", "HB003", "HB004", "HB005", "SJ001"}
     assert listed["HB001"]["recusals"][0]["enterprise_credit_code"] == cast.worst.credit_code
-    branch = {i["code"] for i in _ok(logged_in(cast.district_regulator).get(f"{URL}/inspectors"))}
+    branch = {
+        i["code"] for i in answer_of(logged_in(cast.district_regulator).get(f"{URL}/inspectors"))
+    }
     assert branch == {"HB004", "HB005"}
 
-    added = _ok(
-        _post(
+    added = answer_of(
+        post_json(
             http,
             "/inspectors",
             {
@@ -228,8 +237,8 @@ def test_the_register_through_the_api(cast: InspectionCast) -> None:
         201,
     )
     assert added["department_name"] == "长沙市生态环境局芙蓉分局" and added["is_active"]
-    _refused(
-        _post(
+    refusal_of(
+        post_json(
             http,
             "/inspectors",
             {"code": "HB020", "name": "刘十", "department_code": "cs-environment"},
@@ -238,11 +247,11 @@ def test_the_register_through_the_api(cast: InspectionCast) -> None:
         "inspector_code_taken",
     )
     recusal = {"enterprise_credit_code": cast.severe.credit_code, "relation": "其兄为该企业股东"}
-    with_recusal = _ok(_post(http, "/inspectors/HB020/recusals", recusal), 201)
+    with_recusal = answer_of(post_json(http, "/inspectors/HB020/recusals", recusal), 201)
     assert with_recusal["recusals"][0]["relation"] == "其兄为该企业股东"
-    _refused(_post(http, "/inspectors/HB020/recusals", recusal), 409, "recusal_exists")
-    _refused(
-        _post(
+    refusal_of(post_json(http, "/inspectors/HB020/recusals", recusal), 409, "recusal_exists")
+    refusal_of(
+        post_json(
             http,
             "/inspectors/HB020/recusals",
             {"enterprise_credit_code": "91430102MA4L000000", "relation": "亲属"},
@@ -250,12 +259,14 @@ def test_the_register_through_the_api(cast: InspectionCast) -> None:
         400,
         "unknown_enterprise",
     )
-    removed = _ok(http.delete(f"{URL}/inspectors/HB020/recusals/{cast.severe.credit_code}"))
+    removed = answer_of(http.delete(f"{URL}/inspectors/HB020/recusals/{cast.severe.credit_code}"))
     assert removed["recusals"] == []
-    off = _ok(_post(http, "/inspectors/HB020/active", {"is_active": False}))
+    off = answer_of(post_json(http, "/inspectors/HB020/active", {"is_active": False}))
     assert off["is_active"] is False and not Inspector.objects.get(code="HB020").is_active
-    _refused(
-        _post(logged_in(cast.district_regulator), "/inspectors/HB001/active", {"is_active": False}),
+    refusal_of(
+        post_json(
+            logged_in(cast.district_regulator), "/inspectors/HB001/active", {"is_active": False}
+        ),
         404,
         "inspector_not_found",
     )

@@ -10,6 +10,7 @@ import random
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from fractions import Fraction
 from itertools import combinations
 from typing import Any
@@ -84,30 +85,36 @@ def random_registers(rng: random.Random) -> tuple[list[Target], list[Inspector]]
 # -- an independent implementation of the documented algorithm ------------------------------
 
 
+def reference_digest(document: dict[str, Any]) -> bytes:
+    """The documented SHA-256 of a document's canonical JSON, written apart from the module."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+def reference_words(seed: bytes, digest: bytes, label: str) -> Iterator[int]:
+    """The documented stream of 64-bit words for one label, written apart from the module."""
+    block = 0
+    while True:
+        raw = hashlib.sha256(seed + digest + label.encode() + block.to_bytes(8, "big")).digest()
+        for offset in range(0, 32, 8):
+            yield int.from_bytes(raw[offset : offset + 8], "big")
+        block += 1
+
+
+def reference_below(stream: Iterator[int], n: int) -> int:
+    """The documented unbiased integer in [0, n) from the stream."""
+    for word in stream:
+        if word < (2**64 // n) * n:
+            return int(word % n)
+    raise AssertionError
+
+
 def reference_draw(seed: bytes, registers: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
     """The algorithm as docs/regulation-draw.md states it, written apart from the module."""
-    document = json.dumps(
-        {"registers": registers, "rules": rules},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
-    digest = hashlib.sha256(document).digest()
+    digest = reference_digest({"registers": registers, "rules": rules})
 
-    def words(label: str) -> Any:
-        block = 0
-        while True:
-            data = hashlib.sha256(seed + digest + label.encode() + block.to_bytes(8, "big"))
-            raw = data.digest()
-            for offset in range(0, 32, 8):
-                yield int.from_bytes(raw[offset : offset + 8], "big")
-            block += 1
-
-    def below(stream: Any, n: int) -> int:
-        for word in stream:
-            if word < (2**64 // n) * n:
-                return int(word % n)
-        raise AssertionError
+    def words(label: str) -> Iterator[int]:
+        return reference_words(seed, digest, label)
 
     drawn = {}
     for credit_class in "ABCD":
@@ -115,7 +122,7 @@ def reference_draw(seed: bytes, registers: dict[str, Any], rules: dict[str, Any]
         k = math.ceil(Fraction(rules["ratios"][credit_class]) * len(a))
         stream = words("targets:" + credit_class)
         for i in range(k):
-            j = i + below(stream, len(a) - i)
+            j = i + reference_below(stream, len(a) - i)
             a[i], a[j] = a[j], a[i]
         for target in a[:k]:
             drawn[target] = credit_class
@@ -138,7 +145,7 @@ def reference_draw(seed: bytes, registers: dict[str, Any], rules: dict[str, Any]
             p = [q for q in range(i, len(a)) if a[q]["department"] not in used] or list(
                 range(i, len(a))
             )
-            j = p[below(stream, len(p))]
+            j = p[reference_below(stream, len(p))]
             a[i], a[j] = a[j], a[i]
         inspections.append(
             {

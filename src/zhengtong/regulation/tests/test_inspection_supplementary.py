@@ -32,6 +32,7 @@ from zhengtong.regulation.models import (
 )
 from zhengtong.regulation.seed_sealing import unseal_seed
 from zhengtong.regulation.tests.bureau import logged_in, text_of
+from zhengtong.regulation.tests.test_inspection_api import URL, answer_of, post_json, refusal_of
 from zhengtong.regulation.tests.test_inspection_tasks import (
     LAW,
     PERMIT,
@@ -40,7 +41,6 @@ from zhengtong.regulation.tests.test_inspection_tasks import (
     make_inspection_cast,
 )
 
-URL = "/api/regulation/inspections"
 TASKS = "/regulation/inspections/"
 PUBLIC = "/regulation/public/inspections/"
 
@@ -48,21 +48,6 @@ PUBLIC = "/regulation/public/inspections/"
 @pytest.fixture
 def cast(db: None) -> InspectionCast:
     return make_inspection_cast()
-
-
-def _ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.content.decode()
-    return response.json()
-
-
-def _refused(response: Any, status: int, code: str) -> Any:
-    assert response.status_code == status, response.content.decode()
-    assert response.json()["code"] == code
-    return response.json()
-
-
-def _post(http: Client, path: str, data: dict[str, Any] | None = None) -> Any:
-    return http.post(f"{URL}{path}", data or {}, content_type="application/json")
 
 
 def short_task(
@@ -85,8 +70,8 @@ def _inspection_of(detail: dict[str, Any], credit_code: str) -> dict[str, Any]:
 
 
 def _new_inspector(http: Client, code: str, qualifications: list[str]) -> None:
-    _ok(
-        _post(
+    answer_of(
+        post_json(
             http,
             "/inspectors",
             {
@@ -108,27 +93,31 @@ def test_a_short_inspection_s_result_is_refused_until_a_supplementary_draw_fills
 ) -> None:
     task = short_task(cast)
     http = logged_in(cast.regulator)
-    detail = _ok(http.get(f"{URL}/tasks/{task.code}"))
+    detail = answer_of(http.get(f"{URL}/tasks/{task.code}"))
     worst = _inspection_of(detail, cast.worst.credit_code)
     assert worst["shortfall"] == 1 and [i["code"] for i in worst["inspectors"]] == ["HB004"]
     assert detail["supplementary_draws"] == []
 
     today = timezone.localdate().isoformat()
     result = {"outcome": "pass", "inspected_on": today}
-    refused = _refused(
-        _post(http, f"/inspections/{worst['id']}/result", result), 409, "short_of_inspectors"
+    refused = refusal_of(
+        post_json(http, f"/inspections/{worst['id']}/result", result), 409, "short_of_inspectors"
     )
     assert refused["detail"] == {"shortfall": 1}
     assert not CreditRecord.objects.filter(enterprise=cast.worst, kind="inspection").exists()
 
     # Nobody new on the register yet: nothing to draw.
-    _refused(_post(http, f"/tasks/{task.code}/supplementary-draws"), 409, "no_eligible_inspectors")
+    refusal_of(
+        post_json(http, f"/tasks/{task.code}/supplementary-draws"), 409, "no_eligible_inspectors"
+    )
     # Someone without the qualification does not help either.
     _new_inspector(http, "HB030", [PERMIT])
-    _refused(_post(http, f"/tasks/{task.code}/supplementary-draws"), 409, "no_eligible_inspectors")
+    refusal_of(
+        post_json(http, f"/tasks/{task.code}/supplementary-draws"), 409, "no_eligible_inspectors"
+    )
 
     _new_inspector(http, "HB031", [LAW])
-    announced = _ok(_post(http, f"/tasks/{task.code}/supplementary-draws"), 201)
+    announced = answer_of(post_json(http, f"/tasks/{task.code}/supplementary-draws"), 201)
     assert (announced["number"], announced["state"], announced["seed"]) == (1, "announced", None)
     assert announced["transcript"] is None and announced["verified"] is None
     supplementary = SupplementaryDraw.objects.get(task=task)
@@ -142,15 +131,17 @@ def test_a_short_inspection_s_result_is_refused_until_a_supplementary_draw_fills
         "shortfall": 1,
         "target": cast.worst.credit_code,
     }
-    _refused(_post(http, f"/tasks/{task.code}/supplementary-draws"), 409, "supplementary_pending")
+    refusal_of(
+        post_json(http, f"/tasks/{task.code}/supplementary-draws"), 409, "supplementary_pending"
+    )
     anyone = Client()
-    _refused(
+    refusal_of(
         anyone.get(f"{URL}/tasks/{task.code}/supplementary-draws/1/transcript"), 404, "not_drawn"
     )
     announcement_response = anyone.get(
         f"{URL}/tasks/{task.code}/supplementary-draws/1/announcement"
     )
-    public_announcement = _ok(announcement_response)
+    public_announcement = answer_of(announcement_response)
     assert "seed" not in public_announcement
     # Sealed apart from the task's own seed, and shown nowhere before its draw.
     hidden = unseal_seed(
@@ -166,31 +157,33 @@ def test_a_short_inspection_s_result_is_refused_until_a_supplementary_draw_fills
     ):
         assert hidden not in response.content.decode()
 
-    drawn = _ok(_post(http, f"/tasks/{task.code}/supplementary-draws/1/draw"))
+    drawn = answer_of(post_json(http, f"/tasks/{task.code}/supplementary-draws/1/draw"))
     assert drawn["state"] == "drawn" and drawn["verified"] is True and drawn["still_short"] == 0
     (filled,) = drawn["inspections"]
     assert [i["code"] for i in filled["inspectors"]] == ["HB031"]
     assert (filled["shortfall_before"], filled["shortfall"]) == (1, 0)
-    _refused(_post(http, f"/tasks/{task.code}/supplementary-draws/1/draw"), 409, "not_announced")
-    _refused(_post(http, f"/tasks/{task.code}/supplementary-draws"), 409, "no_shortfall")
+    refusal_of(
+        post_json(http, f"/tasks/{task.code}/supplementary-draws/1/draw"), 409, "not_announced"
+    )
+    refusal_of(post_json(http, f"/tasks/{task.code}/supplementary-draws"), 409, "no_shortfall")
 
     # The public downloads the supplementary transcript beside the original and verifies it.
-    original = _ok(anyone.get(f"{URL}/tasks/{task.code}/transcript"))
-    transcript = _ok(anyone.get(f"{URL}/tasks/{task.code}/supplementary-draws/1/transcript"))
+    original = answer_of(anyone.get(f"{URL}/tasks/{task.code}/transcript"))
+    transcript = answer_of(anyone.get(f"{URL}/tasks/{task.code}/supplementary-draws/1/transcript"))
     assert drawn["seed"] == transcript["seed"]
     assert draw.verify_transcript(transcript, public_announcement, original=original)
     forged = json.loads(json.dumps(transcript))
     forged["result"]["inspections"][0]["inspectors"] = ["HB002"]
     assert not draw.verify_transcript(forged, public_announcement, original=original)
 
-    detail = _ok(anyone.get(f"{URL}/tasks/{task.code}"))
+    detail = answer_of(anyone.get(f"{URL}/tasks/{task.code}"))
     worst = _inspection_of(detail, cast.worst.credit_code)
     # In draw order: the original draw's first, then the supplementary draw's.
     assert [i["code"] for i in worst["inspectors"]] == ["HB004", "HB031"]
     assert worst["shortfall"] == 0
     assert detail["verified"] is True and detail["supplementary_draws"][0]["verified"] is True
 
-    recorded = _ok(_post(http, f"/inspections/{worst['id']}/result", result))
+    recorded = answer_of(post_json(http, f"/inspections/{worst['id']}/result", result))
     assert recorded["outcome"] == "pass"
     ledger = LedgerEntry.objects.filter(subject_id=task.code)
     assert ledger.filter(action="regulation.announce_supplementary_draw").count() == 1
@@ -203,18 +196,18 @@ def test_a_supplementary_draw_that_cannot_fill_stays_short_and_says_so(
     # 王四 recused too: nobody at all for 橘子洲制革.
     task = short_task(cast, recused=("HB002", "HB003", "HB004"))
     http = logged_in(cast.regulator)
-    worst = _inspection_of(_ok(http.get(f"{URL}/tasks/{task.code}")), cast.worst.credit_code)
+    worst = _inspection_of(answer_of(http.get(f"{URL}/tasks/{task.code}")), cast.worst.credit_code)
     assert worst["shortfall"] == 2 and worst["inspectors"] == []
 
     _new_inspector(http, "HB032", [LAW])
-    _ok(_post(http, f"/tasks/{task.code}/supplementary-draws"), 201)
-    first = _ok(_post(http, f"/tasks/{task.code}/supplementary-draws/1/draw"))
+    answer_of(post_json(http, f"/tasks/{task.code}/supplementary-draws"), 201)
+    first = answer_of(post_json(http, f"/tasks/{task.code}/supplementary-draws/1/draw"))
     assert first["still_short"] == 1 and first["verified"] is True
     assert first["inspections"][0]["shortfall"] == 1
-    worst = _inspection_of(_ok(http.get(f"{URL}/tasks/{task.code}")), cast.worst.credit_code)
+    worst = _inspection_of(answer_of(http.get(f"{URL}/tasks/{task.code}")), cast.worst.credit_code)
     assert worst["shortfall"] == 1 and [i["code"] for i in worst["inspectors"]] == ["HB032"]
-    _refused(
-        _post(
+    refusal_of(
+        post_json(
             http,
             f"/inspections/{worst['id']}/result",
             {"outcome": "pass", "inspected_on": timezone.localdate().isoformat()},
@@ -224,20 +217,20 @@ def test_a_supplementary_draw_that_cannot_fill_stays_short_and_says_so(
     )
 
     # 郑三's relation no longer holds: lifting it lets a second draw fill the gap.
-    _ok(http.delete(f"{URL}/inspectors/HB003/recusals/{cast.worst.credit_code}"))
-    second = _ok(_post(http, f"/tasks/{task.code}/supplementary-draws"), 201)
+    answer_of(http.delete(f"{URL}/inspectors/HB003/recusals/{cast.worst.credit_code}"))
+    second = answer_of(post_json(http, f"/tasks/{task.code}/supplementary-draws"), 201)
     assert second["number"] == 2
     (entry,) = second["announcement"]["registers"]["inspections"]
     assert [a["id"] for a in entry["assigned"]] == ["HB032"] and entry["shortfall"] == 1
-    second = _ok(_post(http, f"/tasks/{task.code}/supplementary-draws/2/draw"))
+    second = answer_of(post_json(http, f"/tasks/{task.code}/supplementary-draws/2/draw"))
     # HB032 is of the branch: the city bureau's 郑三 (HB003) is the only one eligible left.
     assert [i["code"] for i in second["inspections"][0]["inspectors"]] == ["HB003"]
     assert second["still_short"] == 0 and second["verified"] is True
 
     anyone = Client()
-    original = _ok(anyone.get(f"{URL}/tasks/{task.code}/transcript"))
-    one = _ok(anyone.get(f"{URL}/tasks/{task.code}/supplementary-draws/1/transcript"))
-    two = _ok(anyone.get(f"{URL}/tasks/{task.code}/supplementary-draws/2/transcript"))
+    original = answer_of(anyone.get(f"{URL}/tasks/{task.code}/transcript"))
+    one = answer_of(anyone.get(f"{URL}/tasks/{task.code}/supplementary-draws/1/transcript"))
+    two = answer_of(anyone.get(f"{URL}/tasks/{task.code}/supplementary-draws/2/transcript"))
     assert two["basis"]["previous"] == [draw.transcript_digest(one)]
     assert draw.verify_transcript(two, original=original, previous=[one])
     assert not draw.verify_transcript(two, original=original)
@@ -247,22 +240,24 @@ def test_only_the_task_s_regulators_run_supplementary_draws(cast: InspectionCast
     task = short_task(cast)
     do_register_inspector("HB033", "刘九", cast.environment, [LAW], actor=TEST_ACTOR)
     path = f"/tasks/{task.code}/supplementary-draws"
-    _refused(_post(Client(), path), 401, "not_authenticated")
-    _refused(_post(logged_in(cast.reviewer), path), 403, "permission_denied")
+    refusal_of(post_json(Client(), path), 401, "not_authenticated")
+    refusal_of(post_json(logged_in(cast.reviewer), path), 403, "permission_denied")
     # 陈芙's post covers the 芙蓉区 branch, not the city bureau's task.
-    _refused(_post(logged_in(cast.district_regulator), path), 404, "task_not_found")
+    refusal_of(post_json(logged_in(cast.district_regulator), path), 404, "task_not_found")
     assert not SupplementaryDraw.objects.exists()
-    _ok(_post(logged_in(cast.regulator), path), 201)
-    _refused(_post(logged_in(cast.district_regulator), f"{path}/1/draw"), 404, "task_not_found")
-    _refused(
-        _post(logged_in(cast.regulator), f"{path}/2/draw"), 404, "supplementary_draw_not_found"
+    answer_of(post_json(logged_in(cast.regulator), path), 201)
+    refusal_of(
+        post_json(logged_in(cast.district_regulator), f"{path}/1/draw"), 404, "task_not_found"
+    )
+    refusal_of(
+        post_json(logged_in(cast.regulator), f"{path}/2/draw"), 404, "supplementary_draw_not_found"
     )
 
 
 def test_a_task_not_yet_drawn_has_no_supplementary_draw(cast: InspectionCast) -> None:
     task = announce(cast)
-    _refused(
-        _post(logged_in(cast.regulator), f"/tasks/{task.code}/supplementary-draws"),
+    refusal_of(
+        post_json(logged_in(cast.regulator), f"/tasks/{task.code}/supplementary-draws"),
         409,
         "not_drawn",
     )

@@ -12,7 +12,7 @@ import copy
 import hashlib
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -32,6 +32,11 @@ from zhengtong.regulation.inspection_draw import (
     transcript_differences,
     transcript_digest,
     verify_transcript,
+)
+from zhengtong.regulation.tests.test_inspection_draw import (
+    reference_below,
+    reference_digest,
+    reference_words,
 )
 
 SHORT = "91110000D0000"
@@ -187,31 +192,16 @@ def test_a_supplementary_draw_that_cannot_fill_stays_short_and_a_second_one_foll
 def reference_supplementary(transcript: dict[str, Any]) -> dict[str, Any]:
     """The supplementary algorithm as the module's docstring states it, written apart."""
     seed = bytes.fromhex(transcript["seed"])
-    document = json.dumps(
+    digest = reference_digest(
         {
             "basis": transcript["basis"],
             "registers": transcript["registers"],
             "rules": transcript["rules"],
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
-    digest = hashlib.sha256(document).digest()
+        }
+    )
 
-    def words(label: str) -> Any:
-        block = 0
-        while True:
-            raw = hashlib.sha256(seed + digest + label.encode() + block.to_bytes(8, "big")).digest()
-            for offset in range(0, 32, 8):
-                yield int.from_bytes(raw[offset : offset + 8], "big")
-            block += 1
-
-    def below(stream: Any, n: int) -> int:
-        for word in stream:
-            if word < (2**64 // n) * n:
-                return int(word % n)
-        raise AssertionError
+    def words(label: str) -> Iterator[int]:
+        return reference_words(seed, digest, label)
 
     qualification = transcript["rules"]["required_qualification"]
     inspections = []
@@ -232,7 +222,7 @@ def reference_supplementary(transcript: dict[str, Any]) -> dict[str, Any]:
             p = [q for q in range(i, len(a)) if a[q]["department"] not in used] or list(
                 range(i, len(a))
             )
-            j = p[below(stream, len(p))]
+            j = p[reference_below(stream, len(p))]
             a[i], a[j] = a[j], a[i]
         inspections.append(
             {
