@@ -22,7 +22,6 @@ Ledger entries carry numbers, codes, counts and hashes, never personal values.
 import datetime as dt
 import functools
 import hashlib
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, router, transaction
+from django.db import router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +39,12 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.i18n import message_of, stored_label, stored_text
+from zhengtong.core.idempotency import (
+    caller_key,
+    checked_idempotency_key,
+    found_or_made,
+    key_reused,
+)
 from zhengtong.core.models import Department
 from zhengtong.core.punctuation import listed
 from zhengtong.core.sql import pipelined
@@ -633,12 +638,6 @@ def do_save_draft(
     return locked
 
 
-# An Idempotency-Key header's value: visible ASCII, as the IETF draft and the
-# payment APIs that made it common use it (a UUID, usually), and as the
-# hotline's intake takes it.
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-
-
 @dataclass(frozen=True, slots=True)
 class Started:
     application: Application
@@ -652,14 +651,13 @@ def _started_before(key: str, digest: str) -> Application | None:
     if found is None:
         return None
     if found.request_digest != digest:
-        raise Conflict(
+        raise key_reused(
             _(
                 "该幂等键已用于另一份内容不同的申请（申请编号 %(number)s）。"
                 "重发同一请求时请原样发送；新的申请请使用新的幂等键。"
             )
             % {"number": found.number},
-            code="idempotency_key_reused",
-            detail={"fileId": found.number},
+            {"fileId": found.number},
         )
     return found
 
@@ -683,37 +681,22 @@ def do_save_draft_once(
     otherwise be lost. The key is the caller's own: another account's same
     key is another request.
     """
-    if not _IDEMPOTENCY_KEY.match(idempotency_key):
-        raise InvalidInput(
-            _("Idempotency-Key 须为 1 至 255 个可见 ASCII 字符。"),
-            code="invalid_idempotency_key",
-            detail={"header": "Idempotency-Key"},
-        )
-    key = _hash_key(acting_user, idempotency_key)
-    found = _started_before(key, request_digest)
-    if found is not None:
-        return Started(found, repeated=True)
-    try:
-        created = do_save_draft(
+    checked_idempotency_key(idempotency_key)
+    # With the caller's account, so one account's key never finds another's
+    # application.
+    key = caller_key(f"user:{acting_user.pk}", idempotency_key)
+    application, repeated = found_or_made(
+        lambda: _started_before(key, request_digest),
+        lambda: do_save_draft(
             item,
             form_data,
             acting_user=acting_user,
             credit_code=credit_code,
             request_key=key,
             request_digest=request_digest,
-        )
-    except IntegrityError:
-        # Sent twice at once: the other sending started the application first.
-        found = _started_before(key, request_digest)
-        if found is None:
-            raise
-        return Started(found, repeated=True)
-    return Started(created, repeated=False)
-
-
-def _hash_key(user: User, idempotency_key: str) -> str:
-    """The stored form of a caller's key: with their account, so it never finds another's."""
-    return hashlib.sha256(f"user:{user.pk}\n{idempotency_key}".encode()).hexdigest()[:32]
+        ),
+    )
+    return Started(application, repeated=repeated)
 
 
 def _file_type(upload: "UploadedFile[bytes]") -> str:

@@ -32,6 +32,12 @@ from zhengtong.core.actors import Actor
 from zhengtong.core.calendar import add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, PermissionDenied
 from zhengtong.core.i18n import message_of, stored_label, stored_text
+from zhengtong.core.idempotency import (
+    caller_key,
+    checked_idempotency_key,
+    found_or_made,
+    key_reused,
+)
 from zhengtong.core.models import Department, Enterprise, Region
 from zhengtong.core.selectors import find_enterprise_by_credit_code
 from zhengtong.core.validators import has_visible_text
@@ -581,11 +587,6 @@ def do_submit_case(
         return sent
 
 
-# An Idempotency-Key header's value: visible ASCII, as the IETF draft and
-# the payment APIs that made it common use it (a UUID, usually).
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-
-
 @dataclass(frozen=True, slots=True)
 class Submission:
     case: Case
@@ -618,14 +619,13 @@ def _requested_before(key: str, digest: str) -> Case | None:
         return None
     received = case.events.filter(kind=EventKind.RECEIVED).first()
     if received is None or received.data.get("request") != digest:
-        raise Conflict(
+        raise key_reused(
             _(
                 "该幂等键已用于另一条内容不同的诉求（工单 %(number)s）。"
                 "重发同一请求时请原样发送；新的诉求请使用新的幂等键。"
             )
             % {"number": case.number},
-            code="idempotency_key_reused",
-            detail={"case": case.number},
+            {"case": case.number},
         )
     return case
 
@@ -647,36 +647,23 @@ def do_submit_case_once(
     message is refused (``idempotency_key_reused``), since one of the two
     would otherwise be lost.
     """
-    if not _IDEMPOTENCY_KEY.match(idempotency_key):
-        raise InvalidInput(
-            _("Idempotency-Key 须为 1 至 255 个可见 ASCII 字符。"),
-            code="invalid_idempotency_key",
-            detail={"header": "Idempotency-Key"},
-        )
+    checked_idempotency_key(idempotency_key)
     data = _checked_input(data, has_account=citizen_id is not None)
     # Stored in the column the pages' one-time form keys use, made from the
     # caller and their key: one caller's key never finds another's case.
-    key = hashlib.sha256(f"{actor.ref}\n{idempotency_key}".encode()).hexdigest()[:32]
+    key = caller_key(actor.ref, idempotency_key)
     digest = _request_digest(data)
-    sent = _requested_before(key, digest)
-    if sent is not None:
-        return Submission(sent, repeated=True)
-    data = replace(data, submission_key=key)
-    try:
-        case = _register_case(
-            data,
+    case, repeated = found_or_made(
+        lambda: _requested_before(key, digest),
+        lambda: _register_case(
+            replace(data, submission_key=key),
             actor=actor,
             citizen_id=citizen_id,
             entered_by=entered_by,
             request_digest=digest,
-        )
-    except IntegrityError:
-        # Sent twice at once: the other request registered the case first.
-        sent = _requested_before(key, digest)
-        if sent is None:
-            raise
-        return Submission(sent, repeated=True)
-    return Submission(case, repeated=False)
+        ),
+    )
+    return Submission(case, repeated=repeated)
 
 
 def _register_case(

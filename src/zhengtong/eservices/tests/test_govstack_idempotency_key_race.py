@@ -5,12 +5,9 @@ unique key lets one in, and the other answers with the application the first
 started. SQLite serialises every write, so this runs on PostgreSQL only.
 """
 
-import threading
-from typing import Any
-
 import pytest
-from django.db import connection, connections
 
+from zhengtong.core.tests.races import meet_before, require_postgresql, send_twice_at_once
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices.models import Application
 from zhengtong.eservices.tests.test_applications_cast import (
@@ -28,28 +25,18 @@ from zhengtong.eservices.tests.test_govstack_registration import (
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-WAIT_S = 20
-
 
 @pytest.fixture
 def cast() -> ApplicationsCast:
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's concurrent transactions")
+    require_postgresql()
     return make_cast()
 
 
 def test_a_request_and_its_retry_at_once_start_one_application(
     cast: ApplicationsCast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    both_checked = threading.Barrier(2, timeout=WAIT_S)
-    real_save = actions.do_save_draft
-
-    def save_together(*args: Any, **kwargs: Any) -> Application:
-        # Each has looked for an application under the key and found none.
-        both_checked.wait()
-        return real_save(*args, **kwargs)
-
-    monkeypatch.setattr(actions, "do_save_draft", save_together)
+    # Each has looked for an application under the key and found none.
+    meet_before(monkeypatch, actions, "do_save_draft")
     answers: list[tuple[int, str]] = []
     body = {
         "applicantId": applicant_id(cast.applicant),
@@ -59,23 +46,16 @@ def test_a_request_and_its_retry_at_once_start_one_application(
     def send() -> None:
         http = logged_in(cast.applicant)
         http.raise_request_exception = False
-        try:
-            response = _json(
-                http,
-                "post",
-                f"{URL}/services/{cast.food.code}/applications?draft=true",
-                body,
-                headers={"Idempotency-Key": "apply-20261207-0001"},
-            )
-            answers.append((response.status_code, response.json().get("fileId", "")))
-        finally:
-            connections.close_all()
+        response = _json(
+            http,
+            "post",
+            f"{URL}/services/{cast.food.code}/applications?draft=true",
+            body,
+            headers={"Idempotency-Key": "apply-20261207-0001"},
+        )
+        answers.append((response.status_code, response.json().get("fileId", "")))
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(WAIT_S * 2)
+    send_twice_at_once(send)
 
     application = Application.objects.get()
     assert answers == [(200, application.number), (200, application.number)]

@@ -7,13 +7,10 @@ registered. SQLite serialises every write, so this runs on PostgreSQL only.
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import pytest
-from django.db import connection, connections
 from django.test import Client
 
+from zhengtong.core.tests.races import meet_before, require_postgresql, send_twice_at_once
 from zhengtong.hotline import actions
 from zhengtong.hotline.models import Case
 from zhengtong.hotline.tests.api_calls import POLLUTION, URL
@@ -22,49 +19,32 @@ from zhengtong.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-WAIT_S = 20
-
 
 @pytest.fixture
 def cast() -> HotlineCast:
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's concurrent transactions")
+    require_postgresql()
     return make_hotline_cast()
 
 
 def test_a_request_and_its_retry_at_once_register_one_case(
     cast: HotlineCast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    both_checked = threading.Barrier(2, timeout=WAIT_S)
-    real_register = actions._register_case
-
-    def register_together(data: actions.CaseInput, **kwargs: Any) -> Case:
-        # Each has looked for a case under the key and found none.
-        both_checked.wait()
-        return real_register(data, **kwargs)
-
-    monkeypatch.setattr(actions, "_register_case", register_together)
+    # Each has looked for a case under the key and found none.
+    meet_before(monkeypatch, actions, "_register_case")
     answers: list[tuple[int, str]] = []
 
     def send() -> None:
         http = Client(HTTP_AUTHORIZATION=f"Bearer {cast.call_centre_token}")
         http.raise_request_exception = False
-        try:
-            response = http.post(
-                f"{URL}/cases",
-                {"content": POLLUTION, "contact_phone": "13900002222"},
-                content_type="application/json",
-                headers={"Idempotency-Key": "call-20261206-0001"},
-            )
-            answers.append((response.status_code, response.json().get("number", "")))
-        finally:
-            connections.close_all()
+        response = http.post(
+            f"{URL}/cases",
+            {"content": POLLUTION, "contact_phone": "13900002222"},
+            content_type="application/json",
+            headers={"Idempotency-Key": "call-20261206-0001"},
+        )
+        answers.append((response.status_code, response.json().get("number", "")))
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(WAIT_S * 2)
+    send_twice_at_once(send)
 
     case = Case.objects.get()
     assert sorted(answers) == [(200, case.number), (201, case.number)]
