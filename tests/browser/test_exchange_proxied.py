@@ -64,3 +64,19 @@ def test_the_provider_connects_its_api_and_a_system_reads_through_it(
     assert status == 200, answer
     assert answer["values"]["name"] == "芙蓉区某某餐馆"
     assert fake.received[-1].headers["Authorization"] == "Bearer upstream-secret"
+
+    # The department disconnects its API: asked first, then the exchange stops asking it.
+    page.goto(f"{live_server.url}/exchange/datasets/{SLUG}/")
+    page.get_by_role("button", name="断开部门接口").click()
+    expect(page.get_by_text("确定断开部门接口吗？")).to_be_in_viewport()
+    shoot(page, screenshots, "exchange-disconnect-api")
+    page.get_by_role("button", name="确认断开").click()
+    expect(page.get_by_text("已断开部门接口")).to_be_visible()
+    expect(page.get_by_role("heading", name="或接入部门接口")).to_be_visible()
+    shoot(page, screenshots, "exchange-disconnected-api")
+    asked = len(fake.received)
+    status, answer = look_up_in(
+        live_server, SLUG, sharing.reader_token, {"key": USCC, "purpose": "核对个体工商户"}
+    )
+    assert (status, answer["code"]) == (409, "not_hosted"), answer
+    assert len(fake.received) == asked

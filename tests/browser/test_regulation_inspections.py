@@ -15,9 +15,13 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
+from zhengtong.core.testing import TEST_ACTOR
+from zhengtong.regulation.inspection_actions import do_register_inspector
 from zhengtong.regulation.models import Inspection, InspectionTask
 from zhengtong.regulation.tests.bureau import PASSWORD
+from zhengtong.regulation.tests.test_inspection_supplementary import short_task
 from zhengtong.regulation.tests.test_inspection_tasks import (
+    LAW,
     InspectionCast,
     announce,
     make_inspection_cast,
@@ -102,3 +106,30 @@ def test_the_regulator_draws_a_task_and_the_public_page_verifies_it(
     expect(page.get_by_role("link", name="下载抽取记录 transcript.json")).to_be_visible()
     expect(page.locator("#verify-command")).to_contain_text("inspection_draw verify")
     shoot(page, screenshots, "regulation-inspection-public")
+
+
+def test_an_inspection_short_of_inspectors_is_filled_by_a_supplementary_draw(
+    page: Page, live_server: LiveServer, screenshots: Path, cast: InspectionCast
+) -> None:
+    task = short_task(cast)
+    short = Inspection.objects.get(task=task, enterprise=cast.worst)
+    log_in(page, live_server, cast.regulator.username)
+    page.goto(f"{live_server.url}/regulation/inspections/{task.code}/")
+    row = page.locator(f"#inspection-{short.pk}")
+    expect(row).to_contain_text("缺 1 名（需补充抽取）")
+    expect(row).to_contain_text("补充抽取后才能录入检查结果")
+    expect(row.get_by_label("检查结果")).to_have_count(0)
+    shoot(page, screenshots, "regulation-inspection-short")
+
+    # An inspector joins the register; the supplementary draw is announced, then drawn.
+    do_register_inspector("HB034", "刘十", cast.branch, [LAW], actor=TEST_ACTOR)
+    page.locator(f"#supplement-{short.pk}").click()
+    expect(page.get_by_text("第 1 次补充抽取已公告")).to_be_visible()
+    shoot(page, screenshots, "regulation-supplementary-announced")
+    page.get_by_role("button", name="立即补充抽取").click()
+    expect(page.get_by_text("检查人员已全部补足")).to_be_visible()
+    expect(page.locator("#supplementary-1-verified")).to_be_visible()
+    row = page.locator(f"#inspection-{short.pk}")
+    expect(row).to_contain_text("刘十")
+    expect(row.get_by_label("检查结果")).to_be_visible()
+    shoot(page, screenshots, "regulation-supplementary-drawn")
