@@ -51,9 +51,8 @@ def access_proxied_dataset_by_code(principal: Principal, code: str) -> ProxiedDa
     """Find a connected proxied dataset by its resource's code or slug; missing, removed
     and forbidden alike."""
     proxied = (
-        ProxiedDataset.objects.filter(
-            resource__code=code.replace("-", "/"), removed_at__isnull=True
-        )
+        ProxiedDataset.objects.connected()
+        .filter(resource__code=code.replace("-", "/"))
         .select_related("resource__provider__region")
         .first()
     )

@@ -104,7 +104,7 @@ def do_register_hosted_dataset(
             )
         if key_item.data_type == "BY":
             raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
-        if ProxiedDataset.objects.filter(resource=locked, removed_at__isnull=True).exists():
+        if ProxiedDataset.objects.connected().filter(resource=locked).exists():
             # Said as it is: the data stays in the department's own system and
             # is asked for through its API, so there is nothing to host.
             raise Conflict(
@@ -1143,7 +1143,7 @@ def do_register_proxied_dataset(
             )
         if key_item.data_type == "BY":
             raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
-        if ProxiedDataset.objects.filter(resource=locked, removed_at__isnull=True).exists():
+        if ProxiedDataset.objects.connected().filter(resource=locked).exists():
             raise Conflict(gettext_lazy("该目录的数据已经接入。"), code="already_proxied")
         if HostedDataset.objects.filter(resource=locked).exists():
             raise Conflict(

@@ -30,6 +30,12 @@ class HostedDataset(models.Model):
         return f"{self.resource.code} ({self.key_item_code})"
 
 
+class ProxiedDatasetQuerySet(models.QuerySet["ProxiedDataset"]):
+    def connected(self) -> "ProxiedDatasetQuerySet":
+        """The department APIs still connected: a removed (断开) one serves nothing."""
+        return self.filter(removed_at__isnull=True)
+
+
 class ProxiedDataset(models.Model):
     """A published resource whose records stay in the provider's own system.
 
@@ -39,8 +45,8 @@ class ProxiedDataset(models.Model):
     upstream expects; it is never shown in pages or API answers.
 
     A removed (断开) dataset keeps its row with ``removed_at`` set, so that the
-    ledger entries naming it still name a row; every look-up filters on
-    ``removed_at__isnull=True``, and at most one per resource is connected.
+    ledger entries naming it still name a row; every look-up asks for
+    ``ProxiedDataset.objects.connected()``, and at most one per resource is connected.
     """
 
     resource = models.ForeignKey(
@@ -61,6 +67,8 @@ class ProxiedDataset(models.Model):
     batch_deadline = models.FloatField(default=20.0)
     created_at = models.DateTimeField(auto_now_add=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProxiedDatasetQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("接口代理数据集")

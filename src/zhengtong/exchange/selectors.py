@@ -41,12 +41,12 @@ def hosted_dataset_of(resource: Resource) -> HostedDataset | None:
 
 def proxied_dataset_of(resource: Resource) -> ProxiedDataset | None:
     """The provider's API the resource is served from, if one is connected (not removed)."""
-    return ProxiedDataset.objects.filter(resource=resource, removed_at__isnull=True).first()
+    return ProxiedDataset.objects.connected().filter(resource=resource).first()
 
 
 def connected_proxied() -> Exists:
     """Whether the outer resource is served from a connected (not removed) department API."""
-    return Exists(ProxiedDataset.objects.filter(resource=OuterRef("pk"), removed_at__isnull=True))
+    return Exists(ProxiedDataset.objects.connected().filter(resource=OuterRef("pk")))
 
 
 def lookup_record(dataset: HostedDataset, key: str) -> Record | None:
@@ -370,9 +370,9 @@ def dataset_key_items(resource: Resource, codes: Collection[str]) -> dict[str, s
             "key_item_code", flat=True
         )
     ) | set(
-        ProxiedDataset.objects.filter(
-            resource=resource, key_item_code__in=wanted, removed_at__isnull=True
-        ).values_list("key_item_code", flat=True)
+        ProxiedDataset.objects.connected()
+        .filter(resource=resource, key_item_code__in=wanted)
+        .values_list("key_item_code", flat=True)
     )
     reason = str(_("共享数据集按该信息项查找记录，不能删去。"))
     return {code: reason for code in codes if code in keys}
