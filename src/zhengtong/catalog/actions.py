@@ -716,8 +716,10 @@ def _move(resource: Resource, target: str, actor: Actor, *, reason: str = "") ->
         step = check_transition(locked.state, target)
         if step == "submit":
             # A draft saved before a rule was made (the negative list's scope
-            # and review date, say) goes to review only once it meets them all.
-            _check(_stored_input(locked))
+            # and review date, say) goes to review only once it meets them all;
+            # a review date still to come when it was saved may have passed
+            # since, and would put its line on the negative list overdue.
+            _check_edit(_stored_input(locked), None)
         if step == "review":
             _refuse_own_submission(locked, actor)
         _transition_row(locked, locked.state, target, reason, actor)

@@ -266,7 +266,7 @@ def do_register_enterprise(
     address = _required_text(address, "address", _("请填写住所。"), Enterprise)
     industry = _optional_text(industry, "industry", Enterprise)
     industry_code = industry_code.strip().upper()
-    if industry_code and not _INDUSTRY_CODE.match(industry_code):
+    if industry_code and not _INDUSTRY_CODE.fullmatch(industry_code):
         raise InvalidInput(
             _("行业代码应为GB/T 4754门类字母加至多4位数字，如 H6210。"),
             code="invalid_industry_code",

@@ -27,12 +27,12 @@ T = TypeVar("T")
 
 # Visible ASCII, as the IETF draft and the payment APIs that made the header
 # common use it (a UUID, usually).
-_VALUE = re.compile(r"^[\x21-\x7e]{1,255}$")
+_VALUE = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 def checked_idempotency_key(value: str) -> str:
     """Return the header's value, refused unless 1 to 255 visible ASCII characters."""
-    if not _VALUE.match(value):
+    if not _VALUE.fullmatch(value):
         raise InvalidInput(
             _("Idempotency-Key 须为 1 至 255 个可见 ASCII 字符。"),
             code="invalid_idempotency_key",

@@ -294,7 +294,7 @@ _PHONE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
 def validate_phone(value: str) -> str:
     """Check a telephone number loosely and return it without spaces; raise InvalidInput."""
     phone = re.sub(r"\s", "", unicodedata.normalize("NFKC", value))
-    if phone and not _PHONE.match(phone):
+    if phone and not _PHONE.fullmatch(phone):
         raise InvalidInput(
             _("电话号码格式不正确。"), code="invalid_phone", detail={"field": "phone"}
         )

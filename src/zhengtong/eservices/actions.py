@@ -136,7 +136,7 @@ class ServiceItemInput:
 def item_problems(data: ServiceItemInput) -> dict[str, str]:
     """Return field -> reason for everything wrong with the input (empty when valid)."""
     problems: dict[str, str] = {}
-    match = ITEM_CODE_RE.match(data.code)
+    match = ITEM_CODE_RE.fullmatch(data.code)
     if data.item_type not in ItemType.values:
         problems["item_type"] = str(_("事项类型不在字典中。"))
     if not match:
@@ -174,7 +174,7 @@ def item_problems(data: ServiceItemInput) -> dict[str, str]:
         if value not in allowed:
             problems[name] = str(_("取值不在字典中。"))
     problems.update(_limit_problems(data))
-    if data.process_id and not PROCESS_ID_RE.match(data.process_id):
+    if data.process_id and not PROCESS_ID_RE.fullmatch(data.process_id):
         problems["process_id"] = str(_("流程名只能由小写字母、数字和下划线组成，以字母开头。"))
     if not isinstance(data.form_schema, dict):
         problems["form_schema"] = str(_("申请表单须为 JSON 对象。"))
@@ -250,14 +250,14 @@ def _material_problems(materials: Sequence[MaterialInput]) -> dict[str, str]:
         elif material.copies > MAX_COPIES:
             problems[key] = str(_("材料份数不能超过%(max)s份。") % {"max": MAX_COPIES})
         elif material.source == MaterialSource.EXCHANGE and (
-            not RESOURCE_CODE_RE.match(material.resource_code)
+            not RESOURCE_CODE_RE.fullmatch(material.resource_code)
             or not material.item_codes
-            or not all(EXCHANGE_ITEM_RE.match(c) for c in material.item_codes)
+            or not all(EXCHANGE_ITEM_RE.fullmatch(c) for c in material.item_codes)
         ):
             problems[key] = str(
                 _("免提交材料须写明共享资源代码（如 102000000/000001）和信息项代码。")
             )
-        elif material.source == MaterialSource.LICENCE and not LICENCE_TYPE_RE.match(
+        elif material.source == MaterialSource.LICENCE and not LICENCE_TYPE_RE.fullmatch(
             material.licence_type
         ):
             problems[key] = str(_("电子证照材料须写明证照类型，如 business_licence。"))

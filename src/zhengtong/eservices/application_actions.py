@@ -384,6 +384,13 @@ def enterprise_link_refusal(user: object) -> str:
     return "" if memberships_of(user).exists() else _no_enterprise_linked()
 
 
+def enterprise_not_linked(field: str) -> PermissionDenied:
+    """The refusal of an enterprise named in ``field`` that the user does not act for."""
+    return PermissionDenied(
+        _("您未获授权以该企业的名义办理。"), code="enterprise_not_linked", detail={"field": field}
+    )
+
+
 def subject_of_user(user: User, credit_code: str = "") -> Subject:
     """Return whom a user applies as: themself, or an enterprise they act for."""
     if user.audience == Audience.CITIZEN and user.person is not None:
@@ -399,11 +406,7 @@ def subject_of_user(user: User, credit_code: str = "") -> Subject:
             if not memberships:
                 # Named, but not one the user acts for: choosing again among
                 # their own would not help, and another's is not theirs to use.
-                raise PermissionDenied(
-                    _("您未获授权以该企业的名义办理。"),
-                    code="enterprise_not_linked",
-                    detail={"field": "credit_code"},
-                )
+                raise enterprise_not_linked("credit_code")
         if len(memberships) == 1:
             enterprise = memberships[0].enterprise
             return Subject(ApplicantKind.ENTERPRISE, enterprise.credit_code, enterprise.name)

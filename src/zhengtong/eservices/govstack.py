@@ -745,11 +745,7 @@ def _chosen_enterprise(user: User, payload: ApplicationFileIn) -> str:
             # Not a credit code: some other account's applicantId.
             raise _not_own_applicant(user) from None
         if credit_code not in codes:
-            raise PermissionDenied(
-                _("您未获授权以该企业的名义办理。"),
-                code="enterprise_not_linked",
-                detail={"field": "applicantId"},
-            )
+            raise actions.enterprise_not_linked("applicantId")
         return credit_code
     if len(codes) > 1:
         raise InvalidInput(

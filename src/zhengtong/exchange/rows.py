@@ -132,7 +132,7 @@ def clean_value(item: InformationItem, raw: str) -> str:
     if item.data_type == DataType.NUMBER:
         text = normalise(value)
         # Decimal alone would also take 1_000, NaN and Infinity.
-        if not _NUMBER.match(text):
+        if not _NUMBER.fullmatch(text):
             raise BadValue(_("应为数值。"))
         number = Decimal(text)
         # Counted before the number is written out: 1e999999999 is twelve
@@ -147,12 +147,12 @@ def clean_value(item: InformationItem, raw: str) -> str:
         return _date(value).isoformat()
     if item.data_type == DataType.DATETIME:
         bad = BadValue(_("应为日期时间，格式为YYYY-MM-DD HH:MM:SS。"))
-        if _DATE.match(value):
+        if _DATE.fullmatch(value):
             try:
                 return datetime.combine(_date(value), time()).isoformat(sep=" ")
             except BadValue:
                 raise bad from None
-        if not _DATETIME.match(value):
+        if not _DATETIME.fullmatch(value):
             raise bad
         try:
             return datetime.fromisoformat(value).isoformat(sep=" ")
@@ -168,7 +168,7 @@ def clean_value(item: InformationItem, raw: str) -> str:
 
 
 def _date(value: str) -> date:
-    if _DATE.match(value):
+    if _DATE.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:

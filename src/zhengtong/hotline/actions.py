@@ -330,9 +330,9 @@ def dialled_number(phone: str) -> str:
         national = number[china.end() :]
         # Written for callers abroad, a landline drops its area code's 0; a
         # 400/800 number has no area code to drop.
-        keep = national.startswith(("0", "1")) or _SERVICE_NUMBER.match(national)
+        keep = national.startswith(("0", "1")) or _SERVICE_NUMBER.fullmatch(national)
         number = national if keep else f"0{national}"
-    elif _LOCAL_LANDLINE.match(number):
+    elif _LOCAL_LANDLINE.fullmatch(number):
         # The centre's own city: a callback dials it with the area code, and
         # 88881234 is the same caller as 0731-88881234.
         number = f"{settings.HOTLINE_AREA_CODE}{number}"
@@ -346,7 +346,7 @@ def checked_contact_phone(phone: str, *, anonymous: bool, has_account: bool, cha
     beside any other at once.
     """
     phone = dialled_number(phone)
-    if phone and not _PHONE.match(phone):
+    if phone and not _PHONE.fullmatch(phone):
         raise _refuse(_("联系电话格式不正确。"), "invalid_phone", field="contact_phone")
     if anonymous:
         return ""

@@ -146,7 +146,7 @@ def _phone(value: Any) -> str:
     if (
         isinstance(value, int | float)
         and not isinstance(value, bool)
-        and _LANDLINE_WITHOUT_ZERO.match(text)
+        and _LANDLINE_WITHOUT_ZERO.fullmatch(text)
     ):
         # A number cell drops the area code's 0, and the row would be refused
         # for a number the caller gave right; no other Chinese number of that
@@ -165,7 +165,7 @@ _GROUPED_COUNT = re.compile(r"^([+-]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?: [0
 def _supporters(text: str) -> int:
     """The supporters' count a cell gives, or ValueError for anything but a whole number."""
     written = " ".join(unicodedata.normalize("NFKC", text).split())
-    grouped = _GROUPED_COUNT.match(written)
+    grouped = _GROUPED_COUNT.fullmatch(written)
     if grouped is not None:
         sign, digits = grouped.groups()
         written = sign + digits.replace(",", "").replace(" ", "")

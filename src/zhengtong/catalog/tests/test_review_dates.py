@@ -119,6 +119,30 @@ def test_a_draft_whose_date_has_passed_stays_editable_but_not_with_another_past_
     assert Resource.objects.get().review_date == stored
 
 
+
+def test_a_draft_whose_date_passed_before_submission_is_not_submitted(cast: CatalogCast) -> None:
+    client = logged_in(cast.officer)
+    items = [{"code": "a", "name": "甲", "data_type": "C"}, _negative_item(_today())]
+    made = client.post(
+        "/api/catalog/resources",
+        _not_shared(review_date=_today().isoformat(), items=items),
+        "application/json",
+    )
+    assert made.status_code == 201, made.json()
+    slug = NOT_SHARED["code"].replace("/", "-")
+    # Saved on a day that has gone by since: the item's date has passed.
+    InformationItem.objects.filter(code="b").update(review_date=_yesterday())
+    refused = client.post(f"/api/catalog/resources/{slug}/submit")
+    assert refused.status_code == 400, refused.json()
+    assert refused.json()["code"] == CODE
+    assert set(refused.json()["detail"]["fields"]) == {"items.b"}
+    assert Resource.objects.get().state == "draft"
+    # Set to a day still to come, it goes to review.
+    InformationItem.objects.filter(code="b").update(review_date=_today())
+    assert client.post(f"/api/catalog/resources/{slug}/submit").status_code == 200
+    assert Resource.objects.get().state == "submitted"
+
+
 # --- The form -------------------------------------------------------------------------------
 
 

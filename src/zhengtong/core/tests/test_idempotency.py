@@ -11,7 +11,9 @@ def test_it_takes_one_to_255_visible_ascii_characters(value: str) -> None:
     assert checked_idempotency_key(value) == value
 
 
-@pytest.mark.parametrize("value", ["", "x" * 256, "has space", "tab\tin", "全角"])
+@pytest.mark.parametrize(
+    "value", ["", "x" * 256, "has space", "tab\tin", "全角", "key\n", "\nkey", "k" * 255 + "\n"]
+)
 def test_it_refuses_any_other_value_naming_the_header(value: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         checked_idempotency_key(value)

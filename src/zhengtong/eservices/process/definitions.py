@@ -215,7 +215,7 @@ def _extension_text(element: Any, name: str) -> str | None:
 def _names(value: str | None, *, file: str, element: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in (value or "").split(",") if part.strip())
     for name in names:
-        if not _VARIABLE.match(name) or name in SAFE_FUNCTIONS:
+        if not _VARIABLE.fullmatch(name) or name in SAFE_FUNCTIONS:
             raise _refuse(
                 "invalid_bpmn", _("流程变量名不合规。"), file=file, element=element, name=name
             )
@@ -370,7 +370,7 @@ def _lanes(process: Any, file: str) -> tuple[dict[str, str], tuple[str, ...]]:
     roles: list[str] = []
     for lane in process.xpath(".//bpmn:lane", namespaces=NS):
         name = (lane.get("name") or "").strip()
-        if name != SYSTEM_LANE and not _ROLE_CODE.match(name):
+        if name != SYSTEM_LANE and not _ROLE_CODE.fullmatch(name):
             raise _refuse(
                 "unknown_lane",
                 _("泳道名称不是已知的角色代码。"),
@@ -490,7 +490,7 @@ def _check_bpmn(
 
 def read_process_files(process_id: str, directory: Path | None = None) -> ProcessFiles:
     """Read the files of one process from the process directory."""
-    if not _PROCESS_ID.match(process_id):
+    if not _PROCESS_ID.fullmatch(process_id):
         raise _refuse("process_not_found", _("办理流程不存在。"), process=process_id)
     base = directory or PROCESS_DIRECTORY
     bpmn_path = base / f"{process_id}.bpmn"
@@ -514,7 +514,7 @@ def parse_process_files(files: ProcessFiles) -> ProcessDefinition:
     every check (schema, lanes, the expression sandbox) applies to both.
     """
     process_id = files.process_id
-    if not _PROCESS_ID.match(process_id):
+    if not _PROCESS_ID.fullmatch(process_id):
         raise _refuse("process_not_found", _("办理流程不存在。"), process=process_id)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     decisions: list[str] = []
@@ -610,4 +610,4 @@ def load_version(files: ProcessFiles, digest: str) -> ProcessDefinition:
 def available_processes(directory: Path | None = None) -> list[str]:
     """List the process ids that have a BPMN file."""
     base = directory or PROCESS_DIRECTORY
-    return sorted(path.stem for path in base.glob("*.bpmn") if _PROCESS_ID.match(path.stem))
+    return sorted(path.stem for path in base.glob("*.bpmn") if _PROCESS_ID.fullmatch(path.stem))

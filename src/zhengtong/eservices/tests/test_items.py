@@ -304,3 +304,19 @@ def test_api_takes_only_json_true_or_false_for_a_boolean(cast: ItemsCast) -> Non
     )
     assert made.status_code == 201, made.json()
     assert made.json()["special_procedures"][0]["counted_in_limit"] is True
+
+
+def test_api_refuses_codes_with_a_line_break_after_them(cast: ItemsCast) -> None:
+    # A pattern's "$" also matches before a final line break: such a code
+    # would be stored with it and never found by the code people type.
+    manager = Client()
+    manager.force_login(cast.manager)
+    good = _payload()
+    refused = manager.post(
+        "/api/services/items",
+        _payload(code=good["code"] + "\n", process_id=good["process_id"] + "\n"),
+        "application/json",
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_item"
+    assert {"code", "process_id"} <= set(refused.json()["detail"]["fields"])
+    assert not ServiceItem.objects.exists()

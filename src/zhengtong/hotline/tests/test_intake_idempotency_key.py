@@ -84,7 +84,7 @@ def test_an_agent_retries_too_and_a_call_without_a_key_is_taken_as_before(
 
 def test_a_key_that_is_no_key_is_refused(cast: HotlineCast) -> None:
     http = _system(cast.call_centre_token)
-    for bad in ("", "x" * 256, "键"):
+    for bad in ("", "x" * 256, "键", "key\n"):
         refused = http.post(
             f"{URL}/cases",
             CALL,
