@@ -168,6 +168,7 @@ for _code, _label in (
     ("regulation.set_emission_limit", _("设置排放限值")),
     ("regulation.receive_packets", _("接收监测数据")),
     ("regulation.offline_alarms", _("发出离线报警")),
+    ("regulation.judge_open_readings", _("判定分包遗留的监测数据")),
     ("regulation.suspicious_data", _("发现可疑数据")),
     ("regulation.acknowledge_alarm", _("确认报警")),
     ("regulation.close_alarm", _("关闭报警")),

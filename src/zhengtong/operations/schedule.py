@@ -34,6 +34,7 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("zhengtong.hotline.tasks.resume_interrupted_work", 5 * 60),
         PeriodicTask("zhengtong.operations.tasks.fail_lost_tasks", 5 * 60),
         PeriodicTask("zhengtong.regulation.tasks.check_offline_points", 60),
+        PeriodicTask("zhengtong.regulation.tasks.judge_open_readings", 60),
         PeriodicTask("zhengtong.regulation.tasks.check_suspicious_data", 10 * 60),
         PeriodicTask("zhengtong.regulation.tasks.publish_dishonesty_list", 3600),
         PeriodicTask("zhengtong.regulation.tasks.regrade_enterprises", 24 * 3600),

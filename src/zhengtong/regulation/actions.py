@@ -18,8 +18,9 @@ from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.i18n import message_of, stored_text
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.ledger.actions import record_entry
+from zhengtong.regulation import receiver
 from zhengtong.regulation.credit_actions import add_credit_record
-from zhengtong.regulation.ingest import JUDGED_FLAGS
+from zhengtong.regulation.ingest import JUDGED_FLAGS, judge_open_readings
 from zhengtong.regulation.models import (
     Alarm,
     AlarmKind,
@@ -30,7 +31,6 @@ from zhengtong.regulation.models import (
     MonitoringPoint,
     Reading,
 )
-from zhengtong.regulation.receiver import password_digest
 
 _MN = re.compile(r"[0-9A-Za-z_-]{1,32}")
 _PW = re.compile(r"[^\s;,=&]{1,16}")
@@ -76,7 +76,7 @@ def do_register_point(
             region=region or enterprise.region,
             system_code=system_code,
             password_salt=salt,
-            password_hash=password_digest(salt, password),
+            password_hash=receiver.password_digest(salt, password),
             crc_compat=crc_compat,
             edition=edition,
             interval_s=interval_s,
@@ -197,6 +197,34 @@ def do_check_offline_points(*, actor: Actor, now: dt.datetime | None = None) -> 
                 data={"points": opened},
             )
     return opened
+
+
+def do_judge_open_readings(*, actor: Actor, now: dt.datetime | None = None) -> int:
+    """Judge the readings split uploads left open past the split timeout; return how many.
+
+    Their next piece never came, and the receiver process that opened them
+    has ended or forgotten them (it judges its own at its first batch after
+    the timeout): each is judged against its limit as it stands, once,
+    whichever of the task and the receivers claims it first.
+    """
+    now = now or timezone.now()
+    # Read at each run, as the receiver reads it.
+    opened_before = now - dt.timedelta(seconds=receiver.SPLIT_TIMEOUT_S)
+    with transaction.atomic(durable=True):
+        judged, worst, opened = judge_open_readings(opened_before)
+        if worst:
+            record_entry(
+                actor=actor,
+                action="regulation.judge_open_readings",
+                subject_type="regulation.alarm",
+                subject_id=now.isoformat(timespec="seconds"),
+                data={
+                    "readings": judged,
+                    "over_limit": [f"{point_id}:{pollutant}" for point_id, pollutant in worst],
+                    "alarms_opened": opened,
+                },
+            )
+    return judged
 
 
 def _suspicion(values: list[float], operating: bool) -> str:

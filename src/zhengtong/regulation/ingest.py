@@ -14,7 +14,10 @@ item, the next piece carrying the rest of that pollutant's fields under the
 same DataTime. Its readings are merged into the stored ones instead: a field
 not stored yet is filled in, a field stored keeps its first value (as a
 resent reading does), and the reading is judged against its limit on the
-merged values once no piece may still add to it.
+merged values once no piece may still add to it. A reading a piece leaves
+open is kept as an ``OpenReading`` until then, so that whichever receiver
+process gets the next piece, or the periodic task after the timeout
+(``judge_open_readings``), judges it, once.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from zhengtong.regulation.models import (
     DeviceCommand,
     EmissionLimit,
     MonitoringPoint,
+    OpenReading,
     Reading,
     RefusedPacket,
 )
@@ -723,18 +727,27 @@ class PieceReading:
 
 @dataclass(slots=True)
 class OpenEnds:
-    """The readings left open by a piece (``PieceReading.open``), kept from one batch to the next.
+    """The readings this receiver process left open (``PieceReading.open``), by the piece they end.
 
-    One per receiver process, whose batches are stored one at a time. A
-    reading is judged when the piece after it comes, or at the first batch
-    after ``timeout`` seconds if it never does: the upload was left unfinished,
-    and its last reading is judged as it is.
+    Each is stored as an ``OpenReading`` too, in the batch that left it
+    open: the next piece, whichever receiver process gets it, claims and
+    judges it there. This memory only lets the process judge the readings it
+    opened at its first batch after ``timeout`` seconds, without looking in
+    the database on every batch; one left by a process that ended, or
+    forgotten here, is judged by the periodic task (``judge_open_readings``).
     """
 
     ends: dict[PieceKey, tuple[ReadingKey, float]] = field(default_factory=dict)
     timeout: float = 60.0
-    # Bounded, whatever devices send: the oldest is forgotten (never judged).
+    # Bounded, whatever devices send: the oldest is forgotten here (the task judges it).
     limit: int = 10_000
+
+    def expired(self) -> dict[PieceKey, ReadingKey]:
+        """The ends older than the timeout: the upload was left unfinished, judged as it is."""
+        if not self.ends:
+            return {}
+        before = time.monotonic() - self.timeout
+        return {end: key for end, (key, since) in self.ends.items() if since <= before}
 
     def remember(self, pieces: Sequence[PieceReading], closed: Collection[PieceKey]) -> None:
         """After the batch's commit: forget the ends it closed, remember those it left open."""
@@ -803,38 +816,18 @@ def _merge_piece(
     return piece_key
 
 
-def _close_ends(
-    pieces: dict[ReadingKey, PieceReading], seen: set[PieceKey], open_ends: OpenEnds | None
-) -> list[PieceKey]:
-    """Close the open readings whose next piece came (in this batch or before), or timed out.
-
-    Return the ends of earlier batches closed, for ``OpenEnds.remember``.
-    """
+def _close_followed(pieces: dict[ReadingKey, PieceReading], seen: set[PieceKey]) -> None:
+    """Close the open readings whose next piece is in the same batch."""
     for piece in pieces.values():
         if piece.open and piece.end is not None:
             upload, number = piece.end
             if (upload, number + 1) in seen:
                 piece.open, piece.end = False, None
-    if open_ends is None or not open_ends.ends:
-        return []
-    closed = []
-    expired = time.monotonic() - open_ends.timeout
-    for (upload, number), (key, since) in open_ends.ends.items():
-        if (upload, number + 1) not in seen and since > expired:
-            continue
-        closed.append((upload, number))
-        found = pieces.get(key)
-        if found is None:
-            # Judged as stored (``_piece_exceedances``): a row with no values adds nothing.
-            pieces[key] = PieceReading([*key, *_NO_VALUES, "", None], False, closing=True)
-        elif not found.open:
-            found.closing = True
-    return closed
 
 
 def _first_copies(
-    accepted: Sequence[Accepted], open_ends: OpenEnds | None = None
-) -> tuple[list[ReadingRow], list[PieceReading], list[PieceKey]]:
+    accepted: Sequence[Accepted],
+) -> tuple[list[ReadingRow], dict[ReadingKey, PieceReading], set[PieceKey]]:
     """The batch's reading rows, each reading once: the first copy sent, as the insert keeps it.
 
     A reading sent twice in one batch (a resend beside its original, or two
@@ -845,8 +838,8 @@ def _first_copies(
 
     The readings of split uploads' pieces come apart, each once with the
     fields of all its copies in the batch (``_merge_piece``), to be merged
-    into what is stored (``_store_pieces``); and the ends of earlier pieces
-    this batch closes (``_close_ends``).
+    into what is stored (``_store_pieces``); and the pieces seen, whose
+    predecessors' open readings the batch closes (``_claim_open_readings``).
     """
     rows: list[ReadingRow] = []
     pieces: dict[ReadingKey, PieceReading] = {}
@@ -872,9 +865,115 @@ def _first_copies(
             item_rows = [row for row in item_rows if row[_POLLUTANT] not in codes]
             codes.update(row[_POLLUTANT] for row in item_rows)
         rows.extend(item_rows)
-    remembered = open_ends is not None and bool(open_ends.ends)
-    closed = _close_ends(pieces, seen, open_ends) if seen or remembered else []
-    return rows, list(pieces.values()), closed
+    if seen:
+        _close_followed(pieces, seen)
+    return rows, pieces, seen
+
+
+def _claim_open_readings(
+    pieces: dict[ReadingKey, PieceReading],
+    seen: Collection[PieceKey],
+    expired: Collection[ReadingKey],
+    using: str,
+) -> tuple[list[PieceKey], set[ReadingKey]]:
+    """Claim the stored open readings the batch closes, to judge them in it (in the write turn).
+
+    Those whose next piece is among the batch's, whichever process left them
+    open, and those ``expired`` (this process's, after the timeout). Each
+    is judged on what is stored merged with what the batch adds to it: a
+    reading the batch does not hold is added to ``pieces``, one that goes
+    on in the batch's last piece stays open under that piece. Return the
+    ends claimed and the readings still open so.
+    """
+    followed = {(upload, number - 1) for upload, number in seen if number > 1}
+    if not followed and not expired:
+        return [], set()
+    # Rows stay for a minute at most, a few per point: the point's are read
+    # and matched here rather than by a condition per piece.
+    candidates = {
+        pk: ((point_id, pollutant, command, data_time), ((point_id, command, data_time), number))
+        for pk, point_id, pollutant, command, data_time, number in OpenReading.objects.filter(
+            point_id__in={upload[0] for upload, _number in followed} | {key[0] for key in expired}
+        ).values_list("pk", "point_id", "pollutant", "command", "data_time", "piece_number")
+    }
+    wanted = [pk for pk, (key, end) in candidates.items() if end in followed or key in expired]
+    ends = []
+    still_open: set[ReadingKey] = set()
+    for pk in _delete_open_readings(wanted, using):
+        key, end = candidates[pk]
+        ends.append(end)
+        upload, number = end
+        found = pieces.get(key)
+        if found is None:
+            # Judged as stored (``_piece_exceedances``): a row with no values adds nothing.
+            pieces[key] = PieceReading([*key, *_NO_VALUES, "", None], False, closing=True)
+        elif found.open and (upload, number + 1) in seen:
+            still_open.add(key)  # it goes on to the end of the batch's piece
+        else:
+            found.open, found.end, found.closing = False, None, True
+    return ends, still_open
+
+
+def _delete_open_readings(pks: Sequence[int], using: str) -> list[int]:
+    """Delete the open readings ``pks``; return those deleted here, and so claimed.
+
+    Another receiver process, or the periodic task, may claim the same row
+    at the same moment: the DELETE of the second waits for the first to
+    commit and then finds nothing (SQLite lets one writer at a time), so
+    that a reading is judged once.
+    """
+    if not pks:
+        return []
+    table, columns = quoted_table(using, OpenReading)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {columns['id']} IN ({_in_list(pks)})"  # noqa: S608
+            f" RETURNING {columns['id']}",
+            list(pks),
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _open_rows(pieces: Sequence[PieceReading], opened_at: dt.datetime) -> list[OpenReading]:
+    return [
+        OpenReading(
+            point_id=piece.row[_POINT],
+            pollutant=piece.row[_POLLUTANT],
+            command=piece.row[_COMMAND],
+            data_time=piece.row[_DATA_TIME],
+            piece_number=piece.end[1],
+            opened_at=opened_at,
+        )
+        for piece in pieces
+        if piece.open and piece.end is not None
+    ]
+
+
+def judge_open_readings(opened_before: dt.datetime) -> tuple[int, Exceedances, int]:
+    """Claim and judge, as stored, the open readings opened before ``opened_before``.
+
+    For the periodic task, in its transaction: the readings whose next piece
+    never came, left by a receiver process that ended (or forgot them).
+    Return how many were judged, the exceedances found, and how many over-
+    limit alarms were opened (the others extended).
+    """
+    using = router.db_for_write(OpenReading)
+    candidates = {
+        pk: (point_id, pollutant, command, data_time)
+        for pk, point_id, pollutant, command, data_time in OpenReading.objects.filter(
+            opened_at__lte=opened_before
+        ).values_list("pk", "point_id", "pollutant", "command", "data_time")
+    }
+    claimed = _delete_open_readings(list(candidates), using)
+    if not claimed:
+        return 0, {}, 0
+    pieces = [
+        PieceReading([*candidates[pk], *_NO_VALUES, "", None], False, closing=True)
+        for pk in claimed
+    ]
+    worst: Exceedances = {}
+    _piece_exceedances(pieces, _stored_values(pieces), worst)
+    return len(claimed), worst, _over_limit_alarms(worst)
 
 
 # The stored values of a reading, as ``_stored_values`` selects them.
@@ -960,20 +1059,33 @@ def _merge_sql(using: str) -> str:
     )
 
 
-def _store_pieces(pieces: Sequence[PieceReading], worst: Exceedances, using: str) -> None:
+def _store_pieces(
+    pieces: Sequence[PieceReading],
+    worst: Exceedances,
+    using: str,
+    *,
+    still_open: Collection[ReadingKey],
+    now: dt.datetime,
+) -> None:
     """Merge the pieces' readings into the stored ones (in the write turn), judging them as merged.
 
     Few uploads are split: a statement per reading. The merge itself is
     done by the database, so that a reading another receiver process
-    stores at the same moment loses no field either.
+    stores at the same moment loses no field either. A reading left open
+    is kept (``OpenReading``) with it, unless it was stored before and is
+    not ``still_open``.
     """
     stored = _stored_values(pieces)
     for piece in pieces:
-        if piece.open and _key(piece.row) in stored:
-            # A piece sent again: its end is remembered still, or was
-            # closed and judged already.
+        key = _key(piece.row)
+        if piece.open and key in stored and key not in still_open:
+            # A piece sent again: its reading is open still, or was closed
+            # and judged already.
             piece.end = None
     _piece_exceedances(pieces, stored, worst)
+    opened = _open_rows(pieces, now)
+    if opened:
+        OpenReading.objects.bulk_create(opened, ignore_conflicts=True)
     # A data flag with no value is merged into a reading, never one of its own.
     # Copies: the times are adapted for the database, and the pieces' rows
     # keep theirs (``OpenEnds.remember`` keys by them).
@@ -1002,13 +1114,14 @@ def store_batch(
     Return the readings offered for insert, a reading sent twice in the batch once. A
     command is stored before the batch's answers are matched, so an answer in the same
     batch finds it. ``open_ends``: the caller's memory of the readings that split
-    uploads' pieces left open, updated once the batch is committed (without it, a
-    reading open at the end of a batch is never judged against its limit).
+    uploads' pieces left open, updated once the batch is committed, for it to judge
+    them after the timeout (without it, the periodic task does).
     """
     if not accepted and not refused and not commands:
         return 0
     now = timezone.now()
-    rows, pieces, closed = _first_copies(accepted, open_ends)
+    rows, pieces, seen = _first_copies(accepted)
+    expired = open_ends.expired() if open_ends is not None else {}
     digest = hashlib.sha256()
     for item in accepted:
         digest.update(item.raw)
@@ -1025,8 +1138,12 @@ def store_batch(
     with transaction.atomic(durable=True, using=using):
         worst = _exceedances(over)
         _insert_readings(inserts, rows, using)
+        claimed: list[PieceKey] = []
+        still_open: set[ReadingKey] = set()
+        if seen or expired:
+            claimed, still_open = _claim_open_readings(pieces, seen, set(expired.values()), using)
         if pieces:
-            _store_pieces(pieces, worst, using)
+            _store_pieces(list(pieces.values()), worst, using, still_open=still_open, now=now)
         opened = _over_limit_alarms(worst)
         if good:
             # A point that reports again is no longer offline.
@@ -1052,6 +1169,6 @@ def store_batch(
                 "sha256": digest.hexdigest(),
             },
         )
-    if open_ends is not None and (pieces or closed):
-        open_ends.remember(pieces, closed)
+    if open_ends is not None and (pieces or expired):
+        open_ends.remember(list(pieces.values()), [*claimed, *expired])
     return len(rows) + len(pieces)

@@ -122,6 +122,42 @@ class Reading(models.Model):
         return f"{self.point_id} {self.pollutant} {self.command} {self.data_time:%Y-%m-%d %H:%M:%S}"
 
 
+class OpenReading(models.Model):
+    """A stored reading that a piece of a split upload left open, until it is judged.
+
+    A reading ending a piece other than the last without a data flag may go
+    on in the next piece, so it is judged against its limit only when that
+    piece comes, to whichever receiver process, or as it stands after the
+    split timeout. Kept in the database, in the transaction that stored the
+    reading, so that a restart or another process loses none: whoever
+    deletes the row judges the reading, and only they (alarms count values).
+    """
+
+    point = models.ForeignKey(
+        MonitoringPoint, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    pollutant = models.CharField(max_length=16)
+    command = models.CharField(max_length=4)
+    data_time = models.DateTimeField()
+    # The PNO of the piece it ends: the piece after it, same point, command
+    # and DataTime (each piece may have a QN of its own), closes it.
+    piece_number = models.PositiveIntegerField()
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # One per reading; its index, led by the point, serves every look-up.
+            models.UniqueConstraint(
+                fields=["point", "pollutant", "command", "data_time"], name="unique_open_reading"
+            )
+        ]
+        verbose_name = _("待判定的分包监测数据")
+        verbose_name_plural = _("待判定的分包监测数据")
+
+    def __str__(self) -> str:
+        return f"{self.point_id} {self.pollutant} {self.command} {self.data_time:%Y-%m-%d %H:%M:%S}"
+
+
 class RefusedPacket(models.Model):
     """A packet refused by the receiver, with the reason (kept for the device's operator)."""
 

@@ -1,9 +1,13 @@
-"""Periodic work of regulation: silent points, suspicious data, credit, the dishonesty list."""
+"""Periodic work of regulation: silent points, open readings, suspicious data, credit, the list."""
 
 from django_tasks import task
 
 from zhengtong.core.actors import Actor
-from zhengtong.regulation.actions import do_check_offline_points, do_check_suspicious_data
+from zhengtong.regulation.actions import (
+    do_check_offline_points,
+    do_check_suspicious_data,
+    do_judge_open_readings,
+)
 from zhengtong.regulation.credit_actions import do_regrade_enterprises
 from zhengtong.regulation.listing_actions import refresh_dishonesty_list
 
@@ -12,6 +16,12 @@ from zhengtong.regulation.listing_actions import refresh_dishonesty_list
 def check_offline_points() -> int:
     """Open offline alarms for points silent well past their interval."""
     return len(do_check_offline_points(actor=Actor.system("regulation.check_offline_points")))
+
+
+@task()
+def judge_open_readings() -> int:
+    """Judge the readings split uploads left open past the split timeout, their receiver gone."""
+    return do_judge_open_readings(actor=Actor.system("regulation.judge_open_readings"))
 
 
 @task()

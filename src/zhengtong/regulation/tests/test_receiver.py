@@ -22,7 +22,7 @@ from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.testing import TEST_ACTOR, make_enterprise, make_person
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.regulation import receiver as receiver_module
-from zhengtong.regulation.actions import do_set_emission_limit
+from zhengtong.regulation.actions import do_judge_open_readings, do_set_emission_limit
 from zhengtong.regulation.hj212 import (
     Packet,
     crc16_modbus,
@@ -47,6 +47,7 @@ from zhengtong.regulation.simulator import (
     prepare_uploads,
     run_device,
 )
+from zhengtong.regulation.tasks import judge_open_readings
 
 MN = "010000A8900016F000169DC0"
 PW = "123456"
@@ -1025,3 +1026,167 @@ def test_a_reading_left_open_by_a_piece_never_followed_is_judged_after_the_timeo
     assert list(Alarm.objects.filter(point=point).values_list("pollutant", "value")) == [
         ("w01018", 50.0)
     ]
+
+
+# --- readings left open, whichever receiver gets the next piece, or none ----------------------
+
+
+def run_two(test: Callable[[Receiver, int, Receiver, int], Coroutine[Any, Any, None]]) -> None:
+    """Run ``test`` against two receivers at once, as two processes of ``--workers 2``."""
+
+    async def main() -> None:
+        receivers: list[Receiver] = []
+        servers: list[asyncio.Server] = []
+        try:
+            for _ in range(2):
+                receiver = Receiver(max_delay=0.001)
+                receiver.start()
+                receivers.append(receiver)
+                await receiver.refresh_points(force=True)
+                servers.append(await asyncio.start_server(receiver.handle, "127.0.0.1", 0))
+            ports = [server.sockets[0].getsockname()[1] for server in servers]
+            await asyncio.wait_for(test(receivers[0], ports[0], receivers[1], ports[1]), 20)
+        finally:
+            for server in servers:
+                server.close()
+            for receiver in receivers:
+                await receiver.stop()
+
+    asyncio.run(main())
+
+
+def over_limit_alarms(point: MonitoringPoint) -> list[tuple[str, float | None, int]]:
+    return list(Alarm.objects.filter(point=point).values_list("pollutant", "value", "count"))
+
+
+def test_a_reading_left_open_before_a_restart_is_judged_when_the_next_piece_comes() -> None:
+    point = register()
+    do_set_emission_limit(point, "w01018", 40.0, actor=TEST_ACTOR, unit="mg/L")
+    # w01018 ends the first piece without a flag: it may go on in the next.
+    first, second = split_pieces("w01018-Avg=50", "w21011-Avg=0.3")
+
+    async def before_restart(receiver: Receiver, port: int) -> None:
+        await send_one_by_one(port, first)
+
+    async def after_restart(receiver: Receiver, port: int) -> None:
+        await send_one_by_one(port, second)
+        assert await receiver.call_in_db(lambda: over_limit_alarms(point)) == [("w01018", 50.0, 1)]
+        # Sent again, to this receiver and the next: nothing is judged twice.
+        await send_one_by_one(port, second, first, second)
+
+    run(before_restart)
+    assert over_limit_alarms(point) == []
+    run(after_restart)
+    run(after_restart)
+    assert over_limit_alarms(point) == [("w01018", 50.0, 1)]
+
+
+def test_a_reading_going_on_across_three_pieces_and_restarts_is_judged_once_on_all_of_them() -> (
+    None
+):
+    point = register()
+    do_set_emission_limit(point, "w01018", 40.0, actor=TEST_ACTOR, unit="mg/L")
+    # w01018 ends the first piece and is all of the second: open until the third.
+    parts = ("w01018-Min=10", "w01018-Avg=50", "w21011-Avg=0.3")
+    pieces = [
+        frame(
+            segment_of(
+                qn=f"2026030108585753{number}",
+                st="32",
+                cn="2061",
+                pw=PW,
+                mn=MN,
+                flag=7,
+                pnum=3,
+                pno=number,
+                cp=f"{SPLIT_TIME};{part}",
+            )
+        )
+        for number, part in enumerate(parts, start=1)
+    ]
+    for sent in pieces:
+
+        async def scenario(receiver: Receiver, port: int, sent: bytes = sent) -> None:
+            await send_one_by_one(port, sent)
+
+        run(scenario)
+        if sent is not pieces[-1]:
+            assert over_limit_alarms(point) == []
+    assert over_limit_alarms(point) == [("w01018", 50.0, 1)]
+
+
+def test_a_reading_whose_next_piece_never_comes_is_judged_by_the_task_once_its_receiver_is_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    point = register()
+    do_set_emission_limit(point, "w01018", 40.0, actor=TEST_ACTOR, unit="mg/L")
+    first, _second = split_pieces("w01018-Avg=50", "w21011-Avg=0.3")
+    sent_at = timezone.now()
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        await send_one_by_one(port, first)
+
+    run(scenario)
+    # Within the timeout the next piece may still come: nothing is judged.
+    assert do_judge_open_readings(actor=TEST_ACTOR, now=sent_at) == 0
+    assert over_limit_alarms(point) == []
+    monkeypatch.setattr(receiver_module, "SPLIT_TIMEOUT_S", 0.0)
+    assert judge_open_readings.call() == 1
+    assert over_limit_alarms(point) == [("w01018", 50.0, 1)]
+    assert LedgerEntry.objects.get(action="regulation.judge_open_readings").subject_type == (
+        "regulation.alarm"
+    )
+    # Run again (an extra run of the scheduler): nothing more is opened or extended.
+    assert judge_open_readings.call() == 0
+    assert over_limit_alarms(point) == [("w01018", 50.0, 1)]
+    assert LedgerEntry.objects.filter(action="regulation.judge_open_readings").count() == 1
+
+
+def test_a_reading_left_open_by_one_receiver_is_judged_once_when_the_next_piece_reaches_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Timed out at once: the receiver that opened a reading would judge it
+    # itself at its next batch, and must find it judged already.
+    monkeypatch.setattr(receiver_module, "SPLIT_TIMEOUT_S", 0.0)
+    point = register()
+    do_set_emission_limit(point, "w01018", 40.0, actor=TEST_ACTOR, unit="mg/L")
+
+    def hour_pieces(hour: int) -> tuple[bytes, bytes]:
+        data_time = f"DataTime=202603010{hour}0000"
+        return (
+            piece(f"20260301{hour:02d}5857534", 1, f"{data_time};w01018-Avg=5{hour}", cn="2061"),
+            piece(f"20260301{hour:02d}5857535", 2, f"{data_time};w21011-Avg=0.3", cn="2061"),
+        )
+
+    async def scenario(first: Receiver, first_port: int, other: Receiver, other_port: int) -> None:
+        def alarms() -> list[tuple[str, float | None, int]]:
+            return over_limit_alarms(point)
+
+        # The next piece reaches only the other receiver.
+        opening, next_piece = hour_pieces(1)
+        await send_one_by_one(first_port, opening)
+        await send_one_by_one(other_port, next_piece)
+        assert await other.call_in_db(alarms) == [("w01018", 51.0, 1)]
+        # The first receiver's next batch finds the reading judged.
+        await send_one_by_one(first_port, upload(1))
+        assert await first.call_in_db(alarms) == [("w01018", 51.0, 1)]
+        # The next piece of another hour reaches both (a device resending on
+        # a new connection): judged by one of them only. At once on
+        # PostgreSQL; SQLite's test database, in memory, refuses a second
+        # writer instead of making it wait, so there one after the other.
+        opening, next_piece = hour_pieces(2)
+        await send_one_by_one(first_port, opening)
+        sends = (
+            send_one_by_one(first_port, next_piece),
+            send_one_by_one(other_port, next_piece),
+        )
+        if connections["default"].vendor == "postgresql":
+            await asyncio.gather(*sends)
+        else:
+            for send in sends:
+                await send
+
+    run_two(scenario)
+    assert over_limit_alarms(point) == [("w01018", 52.0, 2)]
+    assert judge_open_readings.call() == 0
+    assert over_limit_alarms(point) == [("w01018", 52.0, 2)]
