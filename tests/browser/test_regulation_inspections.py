@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.test_catalog import shoot
@@ -126,9 +126,28 @@ def test_an_inspection_short_of_inspectors_is_filled_by_a_supplementary_draw(
     page.locator(f"#supplement-{short.pk}").click()
     expect(page.get_by_text("第 1 次补充抽取已公告")).to_be_visible()
     shoot(page, screenshots, "regulation-supplementary-announced")
+
+    # Announced by mistake: cancelled with its reason (after a confirmation), then announced anew.
+    page.get_by_text("撤销本次补充抽取").click()
+    page.get_by_label("撤销原因").fill("公告有误，重新公告")
+    questions: list[str] = []
+
+    def accept(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+    page.locator("#supplementary-cancel-button").click()
+    expect(page.get_by_text("第 1 次补充抽取已撤销")).to_be_visible()
+    assert questions and "确定撤销吗" in questions[0]
+    expect(page.locator("#supplementary-1-cancelled")).to_contain_text("公告有误，重新公告")
+    shoot(page, screenshots, "regulation-supplementary-cancelled")
+    page.locator(f"#supplement-{short.pk}").click()
+    expect(page.get_by_text("第 2 次补充抽取已公告")).to_be_visible()
+
     page.get_by_role("button", name="立即补充抽取").click()
     expect(page.get_by_text("检查人员已全部补足")).to_be_visible()
-    expect(page.locator("#supplementary-1-verified")).to_be_visible()
+    expect(page.locator("#supplementary-2-verified")).to_be_visible()
     row = page.locator(f"#inspection-{short.pk}")
     expect(row).to_contain_text("刘十")
     expect(row.get_by_label("检查结果")).to_be_visible()

@@ -181,6 +181,7 @@ for _code, _label in (
     ("regulation.cancel_inspection_task", _("取消抽查任务")),
     ("regulation.announce_supplementary_draw", _("公布补充抽取")),
     ("regulation.draw_supplementary_inspectors", _("补充抽取检查人员")),
+    ("regulation.cancel_supplementary_draw", _("撤销补充抽取")),
     ("regulation.record_inspection_result", _("录入检查结果")),
     ("regulation.record_credit", _("记录信用信息")),
     ("regulation.regrade", _("重新评定信用等级")),

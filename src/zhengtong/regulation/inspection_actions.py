@@ -35,7 +35,11 @@ from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation import inspection_draw as draw
 from zhengtong.regulation.credit_actions import add_credit_record
 from zhengtong.regulation.credit_selectors import active_scorecard, standing_of
-from zhengtong.regulation.inspection_selectors import inspector_register, target_register
+from zhengtong.regulation.inspection_selectors import (
+    inspector_register,
+    recorded_targets,
+    target_register,
+)
 from zhengtong.regulation.models import (
     CreditKind,
     DrawState,
@@ -724,7 +728,11 @@ def do_announce_supplementary_draw(
                 _("该任务已有一次补充抽取已公告、尚未抽取，请先完成该次抽取。"),
                 code="supplementary_pending",
             )
-        short = draw.short_inspections(locked.transcript, previous)
+        left_short = draw.short_inspections(locked.transcript, previous)
+        # Only results recorded before short inspections were refused can be
+        # here; such an inspection is over, and the announcement says so.
+        finished = recorded_targets(locked, [s.target_id for s in left_short])
+        short = [s for s in left_short if s.target_id not in finished]
         if not short:
             raise Conflict(
                 _("该任务的检查对象都已抽足检查人员，无需补充抽取。"), code="no_shortfall"
@@ -749,6 +757,7 @@ def do_announce_supplementary_draw(
             short,
             inspectors,
             rules,
+            finished,
         )
         sealed = seal_seed(
             seed,
@@ -779,6 +788,7 @@ def do_announce_supplementary_draw(
                 "registers_digest": supplementary.registers_digest,
                 "original": published["basis"]["original"],
                 "previous": published["basis"]["previous"],
+                "finished": published["basis"].get("finished", []),
                 "shortfalls": {s.target_id: s.shortfall for s in short},
                 "inspectors": len(inspectors),
                 "draw_after": supplementary.draw_after.isoformat(),
@@ -845,6 +855,7 @@ def do_draw_supplementary_inspectors(
     with transaction.atomic(durable=True):
         task = InspectionTask.objects.select_for_update().get(pk=supplementary.task_id)
         locked = SupplementaryDraw.objects.select_for_update().get(pk=supplementary.pk)
+        _require_not_cancelled(locked)
         if locked.state != DrawState.ANNOUNCED:
             raise Conflict(
                 _("只能抽取已公告、尚未抽取的补充抽取。"),
@@ -863,14 +874,20 @@ def do_draw_supplementary_inspectors(
         )
         _earlier, previous = _drawn_transcripts(task)
         basis = announced["basis"]
-        if not task.transcript or basis != {
-            "original": draw.transcript_digest(task.transcript),
-            "previous": [draw.transcript_digest(t) for t in previous],
-        }:
+        if not task.transcript or (basis["original"], basis["previous"]) != (
+            draw.transcript_digest(task.transcript),
+            [draw.transcript_digest(t) for t in previous],
+        ):
             raise _broken("basis")
         short, inspectors, rules = _frozen_supplementary(announced)
         result = draw.draw_supplementary(
-            seed, basis["original"], basis["previous"], short, inspectors, rules
+            seed,
+            basis["original"],
+            basis["previous"],
+            short,
+            inspectors,
+            rules,
+            basis.get("finished", ()),
         )
         _require_registers_digest(locked, result.registers_digest)
         transcript = result.transcript()
@@ -912,6 +929,78 @@ def do_draw_supplementary_inspectors(
                 **_revealed_draw_data(locked, transcript),
                 "added": {a.target_id: list(a.inspector_ids) for a in result.assignments},
                 "shortfalls": result.shortfalls,
+            },
+        )
+    return locked
+
+
+def _require_not_cancelled(supplementary: SupplementaryDraw) -> None:
+    if supplementary.state == DrawState.CANCELLED:
+        raise Conflict(
+            _("该次补充抽取已撤销。"),
+            code="supplementary_cancelled",
+            detail={"state": supplementary.state},
+        )
+
+
+def do_cancel_supplementary_draw(
+    supplementary: SupplementaryDraw, *, reason: str, actor: Actor
+) -> SupplementaryDraw:
+    """Cancel an announced supplementary draw before it is drawn, for a stated reason.
+
+    Its announcement was published, so the row stays, marked cancelled with
+    the reason, and its seed becomes public as a cancelled task's does. It
+    drew nobody and has no transcript: the next supplementary draw of the
+    task takes the next number and does not refer to it.
+    """
+    reason = reason.strip()
+    if not reason or len(reason) > 300:
+        raise _field_error(_("请填写撤销原因（不超过 300 个字）。"), "reason_required", "reason")
+    with transaction.atomic(durable=True):
+        task = InspectionTask.objects.select_for_update().get(pk=supplementary.task_id)
+        locked = SupplementaryDraw.objects.select_for_update().get(pk=supplementary.pk)
+        _require_not_cancelled(locked)
+        if locked.state != DrawState.ANNOUNCED:
+            raise Conflict(
+                _("该次补充抽取已经抽取，不能撤销。"),
+                code="already_drawn",
+                detail={"state": locked.state},
+            )
+        # Revealed, so that anyone can compute what it would have drawn and
+        # see whether it was cancelled for its outcome; a seal that no longer
+        # opens must not keep the task blocked, so the cancellation says so.
+        seed = _opened_seed(
+            locked,
+            _supplementary_seal_name(task, locked.number),
+            f"{task.code} supplementary draw {locked.number}",
+        )
+        locked.state = DrawState.CANCELLED
+        locked.seed_hex = seed.hex() if seed is not None else ""
+        locked.sealed_seed = ""
+        locked.cancelled_at = timezone.now()
+        locked.cancelled_by = actor.label[:64]
+        locked.cancel_reason = reason
+        locked.save(
+            update_fields=[
+                "state",
+                "seed_hex",
+                "sealed_seed",
+                "cancelled_at",
+                "cancelled_by",
+                "cancel_reason",
+            ]
+        )
+        record_entry(
+            actor=actor,
+            action="regulation.cancel_supplementary_draw",
+            subject_type=TASK_SUBJECT,
+            subject_id=task.code,
+            data={
+                "number": locked.number,
+                "commitment": locked.commitment,
+                "reason": reason,
+                "seed": locked.seed_hex or None,
+                "seed_unavailable": seed is None,
             },
         )
     return locked

@@ -5,9 +5,10 @@ transcript (after it) and the published results, and downloads the
 transcript to verify the draw. Regulators (``regulation.run_inspections``)
 announce, draw and cancel the tasks of their departments, record results and
 keep the inspector register; for inspections a draw left short of inspectors
-they announce and draw supplementary draws (补充抽取), each with its own
-commitment and transcript. The seed is never part of an answer before the
-draw. Errors have the platform's one shape ``{code, message, detail}``.
+they announce and draw (or, before the draw, cancel) supplementary draws
+(补充抽取), each with its own commitment and transcript. The seed is never
+part of an answer before the draw. Errors have the platform's one shape
+``{code, message, detail}``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from zhengtong.regulation.inspection_actions import (
     do_announce_inspection_task,
     do_announce_supplementary_draw,
     do_cancel_inspection_task,
+    do_cancel_supplementary_draw,
     do_draw_inspection_task,
     do_draw_supplementary_inspectors,
     do_record_inspection_result,
@@ -114,13 +116,15 @@ class SupplementaryInspectionOut(Schema):
 
 class SupplementaryDrawOut(Schema):
     number: int = Field(description="the task's supplementary draws count from 1")
-    state: str = Field(description="announced or drawn")
+    state: str = Field(description="announced, drawn or cancelled (before its draw)")
     announced_at: dt.datetime
     draw_after: dt.datetime
     drawn_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    cancel_reason: str = Field(description="why it was cancelled before its draw")
     commitment: str = Field(description="SHA-256 commitment to its own seed, published beforehand")
     registers_digest: str
-    seed: str | None = Field(description="revealed by the draw")
+    seed: str | None = Field(description="revealed by the draw (or on cancellation)")
     verified: bool | None = Field(
         description="whether the transcript recomputes, matches the announcement and refers "
         "to the task's transcript and the earlier supplementary ones"
@@ -298,6 +302,8 @@ def _supplementary_out(view: selectors.SupplementaryView) -> SupplementaryDrawOu
         announced_at=supplementary.announced_at,
         draw_after=supplementary.draw_after,
         drawn_at=supplementary.drawn_at,
+        cancelled_at=supplementary.cancelled_at,
+        cancel_reason=supplementary.cancel_reason,
         commitment=supplementary.commitment,
         registers_digest=supplementary.registers_digest,
         seed=view.seed,
@@ -409,9 +415,15 @@ def get_supplementary_announcement(request: HttpRequest, code: str, number: int)
 )
 def get_supplementary_transcript(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
     """A supplementary draw's transcript; verify it with ``--original`` (the task's transcript)."""
-    transcript = selectors.public_supplementary_transcript(
-        access.access_public_supplementary_draw(code, number)
-    )
+    supplementary = access.access_public_supplementary_draw(code, number)
+    transcript = selectors.public_supplementary_transcript(supplementary)
+    if transcript is None and supplementary.state == DrawState.CANCELLED:
+        raise NotFound(
+            _("该次补充抽取已在抽取前撤销，没有抽取记录。撤销原因：%(reason)s")
+            % {"reason": supplementary.cancel_reason},
+            code="supplementary_cancelled",
+            detail={"reason": supplementary.cancel_reason},
+        )
     if transcript is None:
         raise NotFound(_("该次补充抽取尚未抽取，还没有抽取记录。"), code="not_drawn")
     return transcript
@@ -512,10 +524,33 @@ def announce_supplementary_draw(
     auth=session_auth,
 )
 def draw_supplementary(request: HttpRequest, code: str, number: int) -> SupplementaryDrawOut:
-    """Draw an announced supplementary draw; its seed and transcript become public."""
+    """Draw an announced supplementary draw; its seed and transcript become public.
+
+    Refused once drawn (``not_announced``) or cancelled (``supplementary_cancelled``).
+    """
     user = _regulator(request)
     supplementary = access.access_supplementary_draw(user, code, number)
     do_draw_supplementary_inspectors(supplementary, actor=actor_of(user))
+    return _supplementary_view(access.access_task_by_code(user, code), number)
+
+
+@router.post(
+    "/tasks/{code}/supplementary-draws/{number}/cancel",
+    response={200: SupplementaryDrawOut, **ERRORS},
+    auth=session_auth,
+)
+def cancel_supplementary_draw(
+    request: HttpRequest, code: str, number: int, payload: InspectionCancelIn
+) -> SupplementaryDrawOut:
+    """Cancel an announced supplementary draw before it is drawn, with the reason.
+
+    It stays published as cancelled, its seed revealed; a new one can then be
+    announced. Refused once drawn (``already_drawn``) or cancelled
+    (``supplementary_cancelled``).
+    """
+    user = _regulator(request)
+    supplementary = access.access_supplementary_draw(user, code, number)
+    do_cancel_supplementary_draw(supplementary, reason=payload.reason, actor=actor_of(user))
     return _supplementary_view(access.access_task_by_code(user, code), number)
 
 

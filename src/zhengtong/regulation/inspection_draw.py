@@ -123,7 +123,13 @@ Supplementary rules document: the original's without ``ratios``::
     {"inspectors_per_target": 2, "required_qualification": null or "...", "task_id": "..."}
 
 Basis document: ``{"original": <transcript digest>, "previous": [<transcript
-digests of the earlier supplementary draws, in order>]}``.
+digests of the earlier supplementary draws, in order>]}``, and ``"finished":
+[<target ids, sorted>]`` when some target left short has its result recorded
+all the same (possible only for results recorded before results of short
+inspections were refused): such an inspection is over and is not filled any
+more. The key is left out when there is none. A supplementary draw cancelled
+before its draw drew nobody and has no transcript: it is not among
+``previous``.
 
 Supplementary registers document::
 
@@ -132,10 +138,11 @@ Supplementary registers document::
      "inspectors": [<as in the registers document, conflicts limited to these targets>]}
 
 ``inspections`` are the targets still short after the original and the earlier
-supplementary draws, sorted by target id, each with the inspectors it already
-has (sorted by id) and how many it lacks; ``len(assigned) + shortfall`` is
-``inspectors_per_target``. The registers digest is ``SHA-256(canonical_json(
-{"basis": ..., "registers": ..., "rules": ...}))``, and the random streams use it.
+supplementary draws, less those ``finished``, sorted by target id, each with
+the inspectors it already has (sorted by id) and how many it lacks;
+``len(assigned) + shortfall`` is ``inspectors_per_target``. The registers
+digest is ``SHA-256(canonical_json({"basis": ..., "registers": ...,
+"rules": ...}))``, and the random streams use it.
 
 For each short target ``t``: ``a`` is the list of eligible inspectors, sorted
 by id: as in the original draw, but also without those ``assigned`` to ``t``;
@@ -150,8 +157,9 @@ Transcript: ``{"algorithm": "zhengtong-draw-supplementary-v1", "basis": ...,
 "rules": ..., "seed": ..., "task_id": ..., "version": 1}``; the announcement is
 the same without ``seed`` and ``result``. Verification recomputes it like the
 original's; given the original transcript (``--original``) and the earlier
-supplementary ones (``--previous``, in order), it also checks the digests, the
-rules, and that ``inspections`` are exactly what those left short.
+supplementary ones (``--previous``, in order, the drawn ones only), it also
+checks the digests, the rules, and that ``inspections`` are exactly what those
+left short, less those ``finished`` (each of which they left short).
 
 This module is pure Python with no Django, so that the verifier runs anywhere.
 """
@@ -165,7 +173,7 @@ import json
 import math
 import secrets
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -727,11 +735,19 @@ def _supplementary_rules_document(rules: SupplementaryRules) -> dict[str, Any]:
     }
 
 
-def _basis_document(original: str, previous: Sequence[str]) -> dict[str, Any]:
+def _basis_document(
+    original: str, previous: Sequence[str], finished: Iterable[str] = ()
+) -> dict[str, Any]:
     for digest in (original, *previous):
         if not isinstance(digest, str) or len(digest) != 64:
             raise ValueError("a transcript digest is 64 hexadecimal digits")
-    return {"original": original, "previous": list(previous)}
+    basis: dict[str, Any] = {"original": original, "previous": list(previous)}
+    closed = sorted(finished, key=lambda t: _sort_key(t, "finished target id"))
+    _require_unique(closed, "finished target")
+    # Left out when empty, so that the documents of draws without one keep their digests.
+    if closed:
+        basis["finished"] = closed
+    return basis
 
 
 def _checked_short(
@@ -792,9 +808,15 @@ def supplementary_announcement(
     short: Iterable[ShortInspection],
     inspectors: Iterable[Inspector],
     rules: SupplementaryRules,
+    finished: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Return what to publish before a supplementary draw: commitment, basis, registers, digest."""
-    basis = _basis_document(original, previous)
+    """Return what to publish before a supplementary draw: commitment, basis, registers, digest.
+
+    ``finished`` are the targets left short whose result was recorded all the
+    same (before results of short inspections were refused): they are not
+    filled any more, and the basis says so.
+    """
+    basis = _basis_document(original, previous, finished)
     registers = _supplementary_registers_document(
         _checked_short(short, rules), _checked_inspectors(inspectors)
     )
@@ -832,6 +854,7 @@ class SupplementaryResult(_CompletedDraw):
     inspectors: tuple[Inspector, ...]
     registers_digest: str
     assignments: tuple[SupplementaryAssignment, ...]
+    finished: tuple[str, ...] = ()
 
     def result_document(self) -> dict[str, Any]:
         return {
@@ -847,7 +870,13 @@ class SupplementaryResult(_CompletedDraw):
 
     def announcement_document(self) -> dict[str, Any]:
         return supplementary_announcement(
-            self.commitment, self.original, self.previous, self.short, self.inspectors, self.rules
+            self.commitment,
+            self.original,
+            self.previous,
+            self.short,
+            self.inspectors,
+            self.rules,
+            self.finished,
         )
 
 
@@ -858,13 +887,14 @@ def draw_supplementary(
     short: Iterable[ShortInspection],
     inspectors: Iterable[Inspector],
     rules: SupplementaryRules,
+    finished: Iterable[str] = (),
 ) -> SupplementaryResult:
     """Draw the missing inspectors of the short inspections, as a function of seed and registers."""
     _check_seed(seed)
     seed = bytes(seed)
     ordered_short = _checked_short(short, rules)
     ordered_inspectors = _checked_inspectors(inspectors)
-    basis = _basis_document(original, previous)
+    basis = _basis_document(original, previous, finished)
     digest_hex = _supplementary_digest(
         basis,
         _supplementary_registers_document(ordered_short, ordered_inspectors),
@@ -900,16 +930,20 @@ def draw_supplementary(
         inspectors=tuple(ordered_inspectors),
         registers_digest=digest_hex,
         assignments=tuple(assignments),
+        finished=tuple(basis.get("finished", ())),
     )
 
 
 def short_inspections(
-    original: Mapping[str, Any], previous: Sequence[Mapping[str, Any]] = ()
+    original: Mapping[str, Any],
+    previous: Sequence[Mapping[str, Any]] = (),
+    finished: Collection[str] = (),
 ) -> list[ShortInspection]:
     """Return the inspections still short after the original draw and the ``previous`` ones.
 
     Read from the published transcripts alone (each assumed verified), so that
-    anyone holding them can check what a supplementary draw had to fill.
+    anyone holding them can check what a supplementary draw had to fill; the
+    targets in ``finished`` (their result recorded) are not to be filled.
     """
     departments = {
         entry["id"]: entry["department"] for entry in original["registers"]["inspectors"]
@@ -932,7 +966,7 @@ def short_inspections(
             shortfall=shortfall,
         )
         for target_id, (assigned, shortfall) in sorted(state.items())
-        if shortfall
+        if shortfall and target_id not in finished
     ]
 
 
@@ -1119,6 +1153,9 @@ def _recompute_supplementary(document: Mapping[str, Any]) -> dict[str, Any]:
     previous = [
         _string(d, "basis.previous") for d in _list(basis.get("previous"), "basis.previous")
     ]
+    finished = [
+        _string(t, "basis.finished") for t in _list(basis.get("finished", []), "basis.finished")
+    ]
     registers = _object(document.get("registers"), "registers")
     short = []
     for entry in _list(registers.get("inspections"), "registers.inspections"):
@@ -1141,7 +1178,9 @@ def _recompute_supplementary(document: Mapping[str, Any]) -> dict[str, Any]:
             )
         )
     inspectors = _inspectors_of(registers.get("inspectors"))
-    recomputed = draw_supplementary(seed, original, previous, short, inspectors, rules).transcript()
+    recomputed = draw_supplementary(
+        seed, original, previous, short, inspectors, rules, finished
+    ).transcript()
     for key in ("registers", "rules", "basis"):
         if not _same(document.get(key), recomputed[key]):
             raise _Malformed(f"{key} are not in canonical form")
@@ -1218,8 +1257,14 @@ def _basis_differences(
         _supplementary_rules_document(SupplementaryRules.of(_rules_of(original["rules"]))),
     ):
         differences.append("rules: differ from the original draw's inspector rules")
+    transcripts = cast(Sequence[Mapping[str, Any]], previous)
+    finished = basis.get("finished", [])
+    left_short = {s.target_id for s in short_inspections(original, transcripts)}
+    for target_id in finished:
+        if target_id not in left_short:
+            differences.append(f"basis.finished: {target_id} was not left short")
     expected = _supplementary_registers_document(
-        short_inspections(original, cast(Sequence[Mapping[str, Any]], previous)), []
+        short_inspections(original, transcripts, finished), []
     )["inspections"]
     if not _same(supplementary["registers"]["inspections"], expected):
         differences.append(

@@ -285,6 +285,15 @@ def inspections_of(task: InspectionTask) -> list[InspectionView]:
     return _views(task, inspections)
 
 
+def recorded_targets(task: InspectionTask, target_ids: Iterable[str]) -> set[str]:
+    """Return those of the targets (统一社会信用代码) whose inspection has its result recorded."""
+    return set(
+        Inspection.objects.filter(task=task, enterprise__credit_code__in=list(target_ids))
+        .exclude(outcome="")
+        .values_list("enterprise__credit_code", flat=True)
+    )
+
+
 def inspection_by_id(pk: int) -> Inspection | None:
     return (
         Inspection.objects.select_related("task__department", "task__region", "enterprise")
@@ -317,6 +326,13 @@ def _supplementary_transcripts(task: InspectionTask) -> list[dict[str, Any]]:
         for s in supplementary_draws_of(task)
         if s.state == DrawState.DRAWN and s.transcript is not None
     ]
+
+
+def _supplementary_seed(supplementary: SupplementaryDraw) -> str | None:
+    # As a task's: revealed by the draw, or by the cancellation of one never drawn.
+    if supplementary.state in (DrawState.DRAWN, DrawState.CANCELLED):
+        return supplementary.seed_hex or None
+    return None
 
 
 def public_supplementary_announcement(supplementary: SupplementaryDraw) -> dict[str, Any]:
@@ -367,6 +383,8 @@ def supplementary_views(task: InspectionTask) -> list[SupplementaryView]:
 
     A drawn one is recomputed and checked to refer to the task's transcript
     and the earlier supplementary transcripts, and to fill what they left short.
+    A cancelled one drew nobody and has no transcript, so the later ones do
+    not refer to it.
     """
     draws = supplementary_draws_of(task)
     names = dict(
@@ -424,7 +442,7 @@ def supplementary_views(task: InspectionTask) -> list[SupplementaryView]:
         views.append(
             SupplementaryView(
                 draw=supplementary,
-                seed=supplementary.seed_hex if transcript is not None else None,
+                seed=_supplementary_seed(supplementary),
                 rows=rows,
                 differences=differences,
             )

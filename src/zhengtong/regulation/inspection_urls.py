@@ -19,6 +19,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.draw_supplementary,
         name="inspection_supplementary_draw",
     ),
+    path(
+        "inspections/<str:code>/supplementary/<int:number>/cancel/",
+        views.cancel_supplementary,
+        name="inspection_supplementary_cancel",
+    ),
     path("inspection-results/<id:pk>/", views.record_result, name="inspection_result"),
     path("inspectors/", views.inspectors, name="inspectors"),
     path("inspectors/<str:code>/recusals/", views.add_recusal, name="inspector_recusals"),

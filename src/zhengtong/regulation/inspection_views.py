@@ -1,16 +1,17 @@
 """Pages of random inspections (双随机、一公开): the regulator's tasks and register, public results.
 
 Regulators (``regulation.run_inspections``) announce tasks, draw them when
-due, run supplementary draws (补充抽取) for inspections left short of
-inspectors, record each drawn inspection's result once it has its
-inspectors (swapped in place by htmx, a partial of the task's template),
-and keep the inspector register with its recusal relations. The public
-pages (一公开) need no login: every task from its announcement on, its
-commitment and registers, after the draw the seed, the drawn enterprises
-with their inspectors and the results, the supplementary draws, the files
-to download and the page's own check that the transcripts recompute. Every
-view parses, fetches through ``inspection_access``, calls one action and
-renders; a refused form is shown again with the reason beside the field.
+due, run (or cancel before their draw) supplementary draws (补充抽取) for
+inspections left short of inspectors, record each drawn inspection's result
+once it has its inspectors (swapped in place by htmx, a partial of the
+task's template), and keep the inspector register with its recusal
+relations. The public pages (一公开) need no login: every task from its
+announcement on, its commitment and registers, after the draw the seed, the
+drawn enterprises with their inspectors and the results, the supplementary
+draws, the files to download and the page's own check that the transcripts
+recompute. Every view parses, fetches through ``inspection_access``, calls
+one action and renders; a refused form is shown again with the reason
+beside the field.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from zhengtong.core.errors import InvalidInput, ZhengtongError
+from zhengtong.core.errors import Conflict, InvalidInput, ZhengtongError
 from zhengtong.core.forms import show_refusal
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.models import Department
@@ -51,6 +52,7 @@ from zhengtong.regulation.inspection_actions import (
     do_announce_inspection_task,
     do_announce_supplementary_draw,
     do_cancel_inspection_task,
+    do_cancel_supplementary_draw,
     do_draw_inspection_task,
     do_draw_supplementary_inspectors,
     do_record_inspection_result,
@@ -356,6 +358,7 @@ def _task_page(
     task: InspectionTask,
     *,
     cancel_form: CancelForm | None = None,
+    supplementary_cancel_form: CancelForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = _task_context(task)
@@ -365,6 +368,8 @@ def _task_page(
         rows=rows,
         due=selectors.is_due(task),
         cancel_form=cancel_form or CancelForm(),
+        supplementary_cancel_form=supplementary_cancel_form
+        or CancelForm(prefix="supplementary-cancel"),
         # The regulator's page offers the supplementary draw beside each shortfall.
         can_supplement=task.state == DrawState.DRAWN and not pending,
         supplementary_pending=pending[0] if pending else None,
@@ -480,6 +485,38 @@ def draw_supplementary(request: HttpRequest, code: str, number: int) -> HttpResp
                 request, _("补充抽取已完成，检查人员已全部补足，种子和抽取记录已公开。")
             )
     return redirect(reverse("regulation:inspection_task", args=[code]) + "#supplementary")
+
+
+@require_POST
+def cancel_supplementary(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """Cancel an announced supplementary draw before it is drawn, with a reason."""
+    user = _officer(request)
+    if user is None:
+        return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
+    try:
+        supplementary = access.access_supplementary_draw(user, code, number)
+    except ZhengtongError:
+        raise Http404 from None
+    form = CancelForm(request.POST, prefix="supplementary-cancel")
+    if form.is_valid():
+        try:
+            do_cancel_supplementary_draw(
+                supplementary, reason=form.cleaned_data["reason"], actor=actor_of(user)
+            )
+        except Conflict as error:
+            # Drawn or cancelled meanwhile: the form is gone from the page, the message says why.
+            messages.error(request, str(error.message))
+            return redirect(reverse("regulation:inspection_task", args=[code]) + "#supplementary")
+        except ZhengtongError as error:
+            show_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("第 %(n)d 次补充抽取已撤销，种子已公开；现在可以重新公告补充抽取。")
+                % {"n": supplementary.number},
+            )
+            return redirect(reverse("regulation:inspection_task", args=[code]) + "#supplementary")
+    return _task_page(request, _task(user, code), supplementary_cancel_form=form, status=400)
 
 
 @require_POST

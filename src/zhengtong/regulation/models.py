@@ -641,13 +641,18 @@ class SupplementaryDraw(VerifiableDraw):
     as they are now frozen into ``announcement`` and a commitment to a secret
     seed (sealed in ``sealed_seed`` until the draw), then drawn and revealed in
     ``transcript``. ``number`` counts a task's supplementary draws from 1; each
-    refers to the task's transcript and the earlier ones by their digests.
+    refers to the task's transcript and the earlier drawn ones by their
+    digests. One cancelled before its draw stays, its announcement having
+    been published, with when, by whom and why.
     """
 
     task = models.ForeignKey(
         InspectionTask, on_delete=models.CASCADE, related_name="supplementary_draws"
     )
     number = models.PositiveSmallIntegerField(_("补充抽取序号"))
+    cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    cancelled_by = models.CharField(max_length=64, blank=True)
+    cancel_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["task_id", "number"]

@@ -347,3 +347,50 @@ def test_the_public_page_publishes_the_supplementary_draw_and_its_transcript_ver
     tampered = text_of(anyone.get(f"{PUBLIC}{task.code}/"))
     assert 'id="supplementary-1-not-verified"' in tampered
     assert 'id="supplementary-1-verified"' not in tampered
+
+
+# --- results recorded while short ---------------------------------------------------------------
+
+
+def test_an_inspection_whose_result_was_recorded_while_short_is_not_filled_any_more(
+    cast: InspectionCast,
+) -> None:
+    # 星沙电镀 is short too: 周一, 吴二 and 郑三 must recuse themselves, only 王四 is left.
+    for code in ("HB001", "HB002", "HB003"):
+        do_add_recusal(cast.inspectors[code], cast.severe, "近亲属在该企业任职", actor=TEST_ACTOR)
+    task = short_task(cast)
+    # Its result was recorded before results of short inspections were refused (no
+    # public path records one now): the data as such a platform still holds it.
+    Inspection.objects.filter(task=task, enterprise=cast.severe).update(
+        outcome="pass",
+        inspected_on=timezone.localdate(),
+        recorded_by="检查员",
+        recorded_at=timezone.now(),
+    )
+    http = logged_in(cast.regulator)
+    _new_inspector(http, "HB036", [LAW])
+    announced = answer_of(post_json(http, f"/tasks/{task.code}/supplementary-draws"), 201)
+    basis = announced["announcement"]["basis"]
+    assert basis["finished"] == [cast.severe.credit_code]
+    assert [row["enterprise_credit_code"] for row in announced["inspections"]] == [
+        cast.worst.credit_code
+    ]
+    drawn = answer_of(post_json(http, f"/tasks/{task.code}/supplementary-draws/1/draw"))
+    assert drawn["verified"] is True
+    assert [i["code"] for i in drawn["inspections"][0]["inspectors"]] == ["HB036"]
+    detail = answer_of(http.get(f"{URL}/tasks/{task.code}"))
+    severe = _inspection_of(detail, cast.severe.credit_code)
+    assert [i["code"] for i in severe["inspectors"]] == ["HB004"] and severe["outcome"] == "pass"
+
+    anyone = Client()
+    original = answer_of(anyone.get(f"{URL}/tasks/{task.code}/transcript"))
+    transcript = answer_of(anyone.get(f"{URL}/tasks/{task.code}/supplementary-draws/1/transcript"))
+    assert draw.verify_transcript(transcript, original=original)
+    # The finished inspection is part of what the draw committed to.
+    forged = json.loads(json.dumps(transcript))
+    del forged["basis"]["finished"]
+    assert not draw.verify_transcript(forged, original=original)
+
+    # Nothing else is short: the finished one alone calls for no supplementary draw.
+    _new_inspector(http, "HB037", [LAW])
+    refusal_of(post_json(http, f"/tasks/{task.code}/supplementary-draws"), 409, "no_shortfall")

@@ -368,3 +368,27 @@ def test_the_command_line_verifies_a_supplementary_transcript_with_its_original(
     path.write_text(json.dumps(transcript, ensure_ascii=False), encoding="utf-8")
     assert main(["verify", str(path), "--original", str(original_path)]) == 1
     assert f"result: inspection of {SHORT}" in capsys.readouterr().out
+
+
+def test_a_finished_target_is_not_short_and_only_a_target_left_short_can_be_finished() -> None:
+    original = original_transcript()
+    assert [s.target_id for s in short_inspections(original)] == [SHORT]
+    assert short_inspections(original, finished={SHORT}) == []
+
+    # A draw that says a target it was never short of is finished does not verify.
+    newcomer = Inspector("E007", "吴九", "卫生健康委", frozenset({"食品"}))
+    result = draw_supplementary(
+        seed_of(1),
+        transcript_digest(original),
+        [],
+        short_inspections(original),
+        [*ORIGINAL_INSPECTORS, newcomer],
+        SupplementaryRules.of(RULES),
+        ["91110000A0000"],
+    )
+    transcript = _round_trip(result.transcript())
+    assert transcript["basis"]["finished"] == ["91110000A0000"]
+    assert transcript_differences(transcript) == []
+    assert transcript_differences(transcript, original=original) == [
+        "basis.finished: 91110000A0000 was not left short"
+    ]
