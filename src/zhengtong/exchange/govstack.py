@@ -18,8 +18,12 @@ system built for GovStack can use the registries the departments share here:
   ``registries``, whose services are those registries.
 
 The calling system authenticates with its G2G bearer token. The GovStack
-``Information-Mediator-Client`` (or ``X-GovStack-Client``) header, when sent,
-must name that same system. Every governed read states its purpose in the
+client header is required where the specifications require it: the Data
+API's ``Information-Mediator-Client`` on every Data API operation, the
+directory's ``X-GovStack-Client`` on every directory operation but
+``listClients``; either name is taken for either. When sent it must name that
+same system (for myPersonalDataUsage, whose caller is a person, it is checked
+for its form only). Every governed read states its purpose in the
 ``Zhengtong-Purpose`` header (UTF-8, percent-encoded). See
 docs/exchange-govstack.md.
 """
@@ -77,7 +81,12 @@ PROVIDER_APPLICATION = "registries"
 # The one version of the registry interface served: records are always current.
 VERSION = "1.0"
 PURPOSE_HEADER = "Zhengtong-Purpose"
-CLIENT_HEADERS = ("Information-Mediator-Client", "X-GovStack-Client")
+# The client header as each specification names it. Either is taken wherever a client
+# header is checked: GovStack's own directory suite sends the Data API's name on /im/,
+# and a client that sent one or the other before it was required keeps working.
+DATA_CLIENT_HEADER = "Information-Mediator-Client"
+DIRECTORY_CLIENT_HEADER = "X-GovStack-Client"
+CLIENT_HEADERS = (DATA_CLIENT_HEADER, DIRECTORY_CLIENT_HEADER)
 MAX_USAGE = 1000
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}", re.ASCII)
@@ -91,6 +100,46 @@ ERRORS: dict[int, type[Schema]] = {
     409: ErrorOut,
     429: ErrorOut,
 }
+
+
+# --- Headers, as the OpenAPI documents describe them -----------------------------------------
+
+
+def _client_header(name: str, *, required: bool = True) -> dict[str, Any]:
+    """The GovStack client header as an OpenAPI parameter."""
+    other = DIRECTORY_CLIENT_HEADER if name == DATA_CLIENT_HEADER else DATA_CLIENT_HEADER
+    return {
+        "name": name,
+        "in": "header",
+        "required": required,
+        "description": "INSTANCE/CLASS/MEMBER/SUBSYSTEM; a department system gives its own "
+        f"identifier, {INSTANCE}/{MEMBER_CLASS}/<department>/<key id>. "
+        f"{other} is taken in its place.",
+        "schema": {"type": "string"},
+    }
+
+
+def _purpose_header() -> dict[str, Any]:
+    return {
+        "name": PURPOSE_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "the purpose of the read, UTF-8 percent-encoded",
+        "schema": {"type": "string"},
+    }
+
+
+# ``openapi_extra`` of the operations, adding their headers to /api/docs.
+def _read_headers() -> dict[str, Any]:
+    return {"parameters": [_client_header(DATA_CLIENT_HEADER), _purpose_header()]}
+
+
+def _data_headers() -> dict[str, Any]:
+    return {"parameters": [_client_header(DATA_CLIENT_HEADER)]}
+
+
+def _directory_headers(*, required: bool = True) -> dict[str, Any]:
+    return {"parameters": [_client_header(DIRECTORY_CLIENT_HEADER, required=required)]}
 
 
 # --- Schemas ----------------------------------------------------------------------------
@@ -239,25 +288,44 @@ def _system(request: HttpRequest) -> SystemClient:
     return client
 
 
-def _caller(request: HttpRequest) -> SystemClient:
+def _caller(request: HttpRequest, *, required: str | None) -> SystemClient:
     client = _system(request)
-    _check_client_headers(request, client)
+    _check_client_headers(request, client, required=required)
     return client
 
 
-def _check_client_headers(request: HttpRequest, client: SystemClient) -> None:
-    for header in CLIENT_HEADERS:
-        claimed = request.headers.get(header)
-        if claimed is None:
-            continue
-        if len(claimed.strip().split("/")) != 4:
+def _check_client_headers(
+    request: HttpRequest, client: SystemClient | None, *, required: str | None
+) -> None:
+    """Check the GovStack client headers the caller sent.
+
+    ``required`` is the header the specification requires on the operation
+    (None where it requires none); either of ``CLIENT_HEADERS`` stands for it.
+    Without a system (``client`` None: a person, whom the session names) a
+    header is checked for its form only.
+    """
+    sent = [
+        (header, claimed.strip())
+        for header in CLIENT_HEADERS
+        if (claimed := request.headers.get(header)) is not None
+    ]
+    if not sent and required is not None:
+        raise InvalidInput(
+            _("请求头缺少 %(header)s。") % {"header": required},
+            code="bad_client_header",
+            detail={"header": required},
+        )
+    for header, claimed in sent:
+        parts = claimed.split("/")
+        # Each of INSTANCE, CLASS, MEMBER and SUBSYSTEM names something: none is empty.
+        if len(parts) != 4 or not all(part.strip() for part in parts):
             raise InvalidInput(
                 _("请求头应为 INSTANCE/CLASS/MEMBER/SUBSYSTEM 格式。"),
                 code="bad_client_header",
                 detail={"header": header},
             )
         # The token proves who calls; the header may only repeat it.
-        if claimed.strip() != client_identifier(client):
+        if client is not None and claimed != client_identifier(client):
             raise PermissionDenied(
                 _("请求头所称的接入系统与接口凭证不符。"),
                 code="client_mismatch",
@@ -269,7 +337,7 @@ def _reader(request: HttpRequest, operation: governed.Operation, registry: str) 
     require_scope(request, READ_SHARED)
     client = _system(request)
     with _refusals_logged(request, client, operation, registry):
-        _check_client_headers(request, client)
+        _check_client_headers(request, client, required=DATA_CLIENT_HEADER)
     return client
 
 
@@ -441,6 +509,7 @@ def _not_found(refusal: ZhengtongError | None = None) -> Status[RecordNotFoundOu
     "/data/myPersonalDataUsage",
     response={200: list[PersonalDataUsageOut], **ERRORS},
     auth=session_auth,
+    openapi_extra=_data_headers(),
 )
 def my_personal_data_usage(
     request: HttpRequest, params: Query[UsageIn]
@@ -450,6 +519,7 @@ def my_personal_data_usage(
     Only for the logged-in citizen whose real-name identity is ``userId``;
     ``databaseId`` narrows the answer to one registry.
     """
+    _check_client_headers(request, None, required=DATA_CLIENT_HEADER)
     user = request.user
     given = params.userId or params.userID or ""
     try:
@@ -518,6 +588,7 @@ router.add_api_operation(
         **UPSTREAM_ERRORS,
     },
     auth=client_auth,
+    openapi_extra=_read_headers(),
 )
 def read(
     request: HttpRequest, registry: str, version: str, payload: RegistryIn
@@ -544,6 +615,7 @@ def read(
     "/data/{registry}/{version}/exists",
     response={200: ExistsOut, **ERRORS, **UPSTREAM_ERRORS},
     auth=client_auth,
+    openapi_extra=_read_headers(),
 )
 def exists(request: HttpRequest, registry: str, version: str, payload: RegistryIn) -> ExistsOut:
     """Say whether a record with this key exists; with more items in ``query.content``,
@@ -577,6 +649,7 @@ def exists(request: HttpRequest, registry: str, version: str, payload: RegistryI
         **UPSTREAM_ERRORS,
     },
     auth=client_auth,
+    openapi_extra=_read_headers(),
 )
 def read_value(
     request: HttpRequest, registry: str, version: str, key: str, field_ext: str
@@ -642,6 +715,7 @@ def _list_url(request: HttpRequest, params: ListIn, cursor: int) -> str:
     "/data/{registry}/{version}",
     response={200: ListOut, **ERRORS, **UPSTREAM_ERRORS},
     auth=client_auth,
+    openapi_extra=_read_headers(),
 )
 def list_records(
     request: HttpRequest, registry: str, version: str, params: Query[ListIn]
@@ -727,7 +801,7 @@ def _pusher(
 ) -> tuple[SystemClient, HostedDataset]:
     # Refused as the native push refuses it, and logged as such (refused_calls).
     require_scope(request, PUSH_RECORDS)
-    client = _caller(request)
+    client = _caller(request, required=DATA_CLIENT_HEADER)
     _registry_version(version)
     return client, access_dataset_for_pushing(client, registry)
 
@@ -856,7 +930,10 @@ def _merged(
 
 
 @router.post(
-    "/data/{registry}/{version}/create", response={200: ContentOut, **ERRORS}, auth=client_auth
+    "/data/{registry}/{version}/create",
+    response={200: ContentOut, **ERRORS},
+    auth=client_auth,
+    openapi_extra=_data_headers(),
 )
 def create(request: HttpRequest, registry: str, version: str, payload: RegistryIn) -> ContentOut:
     """Add a record to your department's registry (``write.content``).
@@ -897,7 +974,12 @@ _WRITE_RESPONSES: dict[int, Any] = {
 }
 
 
-@router.put("/data/{registry}/{version}/update", response=_WRITE_RESPONSES, auth=client_auth)
+@router.put(
+    "/data/{registry}/{version}/update",
+    response=_WRITE_RESPONSES,
+    auth=client_auth,
+    openapi_extra=_data_headers(),
+)
 def update(
     request: HttpRequest, registry: str, version: str, payload: RegistryIn
 ) -> ContentOut | Status[RecordNotFoundOut]:
@@ -906,7 +988,12 @@ def update(
     return _update_one(request, registry, version)
 
 
-@router.put("/data/{registry}/{version}/updateEntries", response=_WRITE_RESPONSES, auth=client_auth)
+@router.put(
+    "/data/{registry}/{version}/updateEntries",
+    response=_WRITE_RESPONSES,
+    auth=client_auth,
+    openapi_extra=_data_headers(),
+)
 def update_entries(
     request: HttpRequest, registry: str, version: str, payload: RegistryIn
 ) -> ContentOut | Status[RecordNotFoundOut]:
@@ -925,7 +1012,10 @@ router.add_api_operation(
 
 
 @router.post(
-    "/data/{registry}/{version}/updateOrCreate", response=_WRITE_RESPONSES, auth=client_auth
+    "/data/{registry}/{version}/updateOrCreate",
+    response=_WRITE_RESPONSES,
+    auth=client_auth,
+    openapi_extra=_data_headers(),
 )
 def update_or_create(
     request: HttpRequest, registry: str, version: str, payload: RegistryIn
@@ -970,6 +1060,7 @@ router.add_api_operation(
     "/data/{registry}/{version}/{key}/delete",
     response={204: None, 404: NOT_FOUND, **{k: v for k, v in ERRORS.items() if k != 404}},
     auth=client_auth,
+    openapi_extra=_data_headers(),
 )
 def delete(
     request: HttpRequest, registry: str, version: str, key: str
@@ -1050,11 +1141,13 @@ class ListClientsIn(Schema):
     response={200: ClientListOut, **ERRORS},
     auth=client_auth,
     exclude_none=True,
+    openapi_extra=_directory_headers(required=False),
 )
 def list_clients(request: HttpRequest, params: Query[ListClientsIn]) -> ClientListOut:
     """The members (departments) and applications (their systems, and ``registries`` for each
     department that provides registries) of this instance; another instance has none here."""
-    _caller(request)
+    # The one directory operation whose specification does not require the header.
+    _caller(request, required=None)
     _short("instanceId", params.instanceId)
     if params.instanceId and params.instanceId != INSTANCE:
         return ClientListOut(member=[])
@@ -1193,7 +1286,7 @@ def _methods(
     *,
     allowed_only: bool,
 ) -> ServiceListOut:
-    client = _caller(request)
+    client = _caller(request, required=DIRECTORY_CLIENT_HEADER)
     _short("serviceId", service)
     department = _provider(instance, member_class, member, application)
     services: list[MediatorServiceOut] = []
@@ -1258,7 +1351,7 @@ def get_openapi(
     params: Query[OpenApiIn],
 ) -> str:
     """The OpenAPI 3 description of one registry's operations, as a JSON string."""
-    _caller(request)
+    _caller(request, required=DIRECTORY_CLIENT_HEADER)
     _short("serviceCode", params.serviceCode)
     code = params.serviceCode or ""
     if not _CODE.fullmatch(code):
@@ -1285,6 +1378,7 @@ for _name, _view, _out in _DIRECTORY:
             response={200: _out, **ERRORS},
             auth=client_auth,
             include_in_schema=_listed,
+            openapi_extra=_directory_headers(),
         )
 
 
@@ -1316,16 +1410,9 @@ def registry_openapi(resource: Resource) -> dict[str, Any]:
         "properties": {"query": content_body, "write": content_body},
         "required": ["write"],
     }
-    client_header: dict[str, Any] = {
-        "name": "Information-Mediator-Client",
-        "in": "header",
-        "schema": {"type": "string"},
-    }
+    client_header = _client_header(DATA_CLIENT_HEADER)
     # Every read states its purpose; the provider's own writes need none.
-    read_headers = [
-        {"name": PURPOSE_HEADER, "in": "header", "required": True, "schema": {"type": "string"}},
-        client_header,
-    ]
+    read_headers = [_purpose_header(), client_header]
     write_headers = [client_header]
     key_param = {"name": "ID", "in": "path", "required": True, "schema": {"type": "string"}}
 

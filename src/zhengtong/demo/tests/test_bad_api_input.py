@@ -34,7 +34,9 @@ from zhengtong.core.models import Enterprise, Region
 from zhengtong.demo.tests.test_bad_input import WRONG_FILES, one_account_of_each_kind
 from zhengtong.demo.tests.test_exchange_demo import token_of
 from zhengtong.eservices.models import Application, ServiceItem
+from zhengtong.exchange.govstack import client_identifier
 from zhengtong.hotline.models import Case, ClassifierVersion
+from zhengtong.identity.models import SystemClient
 from zhengtong.licences.models import Licence
 from zhengtong.regulation.models import InspectionTask, Inspector, MonitoringPoint
 
@@ -238,8 +240,13 @@ def test_no_api_operation_answers_bad_input_with_a_server_error_or_an_undocument
     # trains none without the shared data.
     assert all(v for (prefix, _), v in real.items() if prefix != "/api/hotline/models"), real
     problems: list[str] = []
+    token = token_of(out.getvalue())
+    demo_system = SystemClient.objects.get(key_id=token.split(".")[0])
     system = Client(
-        raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {token_of(out.getvalue())}"
+        raise_request_exception=False,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        # The exchange's GovStack profile requires its client header before anything else.
+        headers={"Information-Mediator-Client": client_identifier(demo_system)},
     )
     calls, problems = _sweep(system, "department system", real, "ClientTokenAuth")
     assert calls > 50  # every operation a department system may call

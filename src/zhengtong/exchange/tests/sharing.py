@@ -25,6 +25,7 @@ from zhengtong.core.testing import (
     make_person,
 )
 from zhengtong.exchange import actions
+from zhengtong.exchange.govstack import DATA_CLIENT_HEADER, client_identifier
 from zhengtong.exchange.models import AccessApplication
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.identity.actions import (
@@ -94,6 +95,20 @@ class Sharing:
 
     def api(self, token: str) -> Client:
         return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def govstack(self, token: str) -> Client:
+        """As ``api``, sending the GovStack client header that names the system."""
+        system = {self.reader_token: self.reader, self.pusher_token: self.pusher}[token]
+        return govstack_http(system, token)
+
+
+def govstack_http(system: SystemClient, token: str) -> Client:
+    """A department system calling the exchange's GovStack profile, which requires the
+    client header (``ZHENGTONG/GOV/<department>/<key id>``) on every operation."""
+    return Client(
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        headers={DATA_CLIENT_HEADER: client_identifier(system)},
+    )
 
 
 def publish(cast: ExchangeCast, data: ResourceInput) -> Resource:

@@ -33,6 +33,7 @@ from zhengtong.core.testing import TEST_ACTOR, make_credit_code
 from zhengtong.exchange import actions
 from zhengtong.exchange.models import AccessLog, Grant
 from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.exchange.tests.sharing import govstack_http
 from zhengtong.exchange.tests.test_governed import publish
 from zhengtong.identity.actions import do_issue_client
 from zhengtong.identity.actors import actor_of
@@ -148,11 +149,11 @@ def world(cast: ExchangeCast) -> World:
         )
         for resource in resources.values():
             _grant(cast, resource, client, state)
-        clients[state] = Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+        clients[state] = govstack_http(client, f"{client.key_id}.{secret}")
     owner, secret = do_issue_client(
         cast.catalog.market, "市场主体登记系统", ["exchange.read_shared"], actor=TEST_ACTOR
     )
-    clients["owner"] = Client(HTTP_AUTHORIZATION=f"Bearer {owner.key_id}.{secret}")
+    clients["owner"] = govstack_http(owner, f"{owner.key_id}.{secret}")
     return World(resources, clients)
 
 

@@ -13,6 +13,7 @@ from zhengtong.catalog.models import Resource
 from zhengtong.catalog.tests.cast import resource_input
 from zhengtong.core.testing import TEST_ACTOR, make_id_number
 from zhengtong.exchange import actions
+from zhengtong.exchange.govstack import DATA_CLIENT_HEADER, client_identifier
 from zhengtong.exchange.models import AccessLog, DatasetVersion, RecordChange
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import PURPOSE, logged_in, make_sharing, publish
@@ -141,9 +142,12 @@ def test_a_plain_text_key_that_is_not_unicode_is_refused_before_it_is_read(
     # The native look-up's schema already refuses such a key (422); GovStack's
     # read takes its key from free-form content and hands it on as it is.
     _units(cast, "unconditional")
-    _client, http = _county_system(cast)
+    client, http = _county_system(cast)
     path = f"/api/govstack/data/{UNITS.replace('/', '-')}/1.0/read"
-    headers = {"Zhengtong-Purpose": quote("核对房产")}
+    headers = {
+        "Zhengtong-Purpose": quote("核对房产"),
+        DATA_CLIENT_HEADER: client_identifier(client),
+    }
     answer = http.post(
         path, {"query": {"content": {"unit": "CS-\udfff"}}}, "application/json", headers=headers
     )

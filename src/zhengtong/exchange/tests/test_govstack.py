@@ -19,8 +19,10 @@ from zhengtong.catalog.actions import ItemInput
 from zhengtong.catalog.tests.cast import resource_input
 from zhengtong.core.testing import TEST_ACTOR, make_credit_code, make_id_number, make_person
 from zhengtong.exchange import actions
+from zhengtong.exchange.govstack import DATA_CLIENT_HEADER
 from zhengtong.exchange.models import AccessLog, DatasetVersion, HostedDataset, Record
 from zhengtong.exchange.tests.cast import ExchangeCast
+from zhengtong.exchange.tests.sharing import govstack_http
 from zhengtong.exchange.tests.test_governed import publish
 from zhengtong.identity.actions import do_create_citizen, do_issue_client, do_revoke_client
 from zhengtong.identity.actors import actor_of
@@ -33,6 +35,8 @@ PEOPLE = "101000000-000001"
 # the same number as 张三's however many people earlier tests made.
 LISI = make_id_number(birth=dt.date(1970, 5, 5), seq=77)
 PURPOSE = {"Zhengtong-Purpose": quote("食品经营许可审批核对")}
+# What a citizen's portal sends as GovStack's client header.
+PORTAL = "ZHENGTONG/GOV/cs-gov/portal"
 PEOPLE_ITEMS = [
     ItemInput("id_number", "公民身份号码", "C", 18, is_personal=True),
     ItemInput("name", "姓名", "C", 20, is_personal=True),
@@ -53,7 +57,12 @@ class World:
 
 
 def _bearer(client: SystemClient, secret: str) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+    return govstack_http(client, f"{client.key_id}.{secret}")
+
+
+def _person() -> Client:
+    # For a person the session says who calls; the header only has to be well formed.
+    return Client(headers={DATA_CLIENT_HEADER: PORTAL})
 
 
 @pytest.fixture
@@ -95,7 +104,7 @@ def world(cast: ExchangeCast) -> World:
         ["exchange.push_records", "exchange.read_shared"],
         actor=TEST_ACTOR,
     )
-    citizen = Client()
+    citizen = _person()
     citizen.force_login(
         do_create_citizen("zhangsan", "Zhengtong-citizen-2026", zhang, actor=TEST_ACTOR)
     )
@@ -547,7 +556,7 @@ def test_nobody_reads_another_persons_data_usage(world: World) -> None:
     assert theirs.status_code == 403 and theirs.json()["code"] == "not_own_data"
     system = world.reader.get("/api/govstack/data/myPersonalDataUsage", params)
     assert system.status_code == 401
-    staff = Client()
+    staff = _person()
     staff.force_login(world.cast.catalog.bureau)
     assert staff.get("/api/govstack/data/myPersonalDataUsage", params).status_code == 403
 

@@ -90,7 +90,7 @@ def test_two_concurrent_updates_of_one_record_both_stay(
     _slow_row_checks(monkeypatch)
 
     def update(content: dict[str, str]) -> Any:
-        return sharing.api(sharing.pusher_token).put(
+        return sharing.govstack(sharing.pusher_token).put(
             _data(FIRMS, "/update"),
             {"query": {"content": {"uscc": sharing.uscc}}, "write": {"content": content}},
             "application/json",
@@ -116,7 +116,7 @@ def test_of_two_concurrent_creates_of_one_key_the_second_already_exists(
     new = make_credit_code(seq=61)
 
     def create(name: str) -> Any:
-        return sharing.api(sharing.pusher_token).post(
+        return sharing.govstack(sharing.pusher_token).post(
             _data(FIRMS, "/create"),
             {"write": {"content": {"uscc": new, "name": name}}},
             "application/json",
@@ -144,7 +144,7 @@ def sharing(cast: ExchangeCast) -> Sharing:
 def test_a_list_refused_for_its_parameters_is_logged_like_any_refused_read(
     sharing: Sharing,
 ) -> None:
-    http = sharing.api(sharing.reader_token)
+    http = sharing.govstack(sharing.reader_token)
     before_ledger, before_log = _ledger_and_log()
     refused = [
         http.get(_data(FIRMS), {"pageSize": 5000}, headers=PURPOSE),
@@ -167,7 +167,9 @@ def test_a_list_refused_for_its_parameters_is_logged_like_any_refused_read(
 
 def test_a_writes_refusal_is_not_taken_for_a_read(sharing: Sharing) -> None:
     before = _ledger_and_log()
-    bad = sharing.api(sharing.pusher_token).post(_data(FIRMS, "/create"), "[1]", "application/json")
+    bad = sharing.govstack(sharing.pusher_token).post(
+        _data(FIRMS, "/create"), "[1]", "application/json"
+    )
     assert bad.status_code == 422
     assert _ledger_and_log() == before
 
@@ -189,7 +191,7 @@ def test_a_key_longer_than_a_key_may_be_is_refused_before_anything_is_written(
     dataset = actions.do_register_hosted_dataset(
         resource, "code", actor=actor_of(sharing.cast.catalog.officer)
     )
-    http = sharing.api(sharing.pusher_token)
+    http = sharing.govstack(sharing.pusher_token)
     long_key = "K" * (actions.KEY_MAX_LENGTH + 1)
     before = _ledger_and_log()
     answers = [
@@ -250,7 +252,9 @@ def test_of_two_concurrent_deletes_of_one_record_the_second_finds_no_record(
     deletes = LedgerEntry.objects.filter(action="exchange.delete_records")
 
     def delete() -> Any:
-        return sharing.api(sharing.pusher_token).delete(_data(FIRMS, f"/{sharing.uscc}/delete"))
+        return sharing.govstack(sharing.pusher_token).delete(
+            _data(FIRMS, f"/{sharing.uscc}/delete")
+        )
 
     answers = _together(delete, delete)
     assert sorted(a.status_code for a in answers) == [204, 404]

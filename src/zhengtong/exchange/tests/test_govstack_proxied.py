@@ -21,6 +21,7 @@ from zhengtong.exchange.tests.fake_upstream import (
     Reply,
     running_fake_upstream,
 )
+from zhengtong.exchange.tests.sharing import govstack_http
 from zhengtong.exchange.tests.test_governed import publish
 from zhengtong.identity.actions import do_issue_client
 from zhengtong.identity.actors import actor_of
@@ -60,7 +61,7 @@ def http(cast: ExchangeCast, fake: FakeUpstream) -> Client:
     client, secret = do_issue_client(
         cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
     )
-    return Client(HTTP_AUTHORIZATION=f"Bearer {client.key_id}.{secret}")
+    return govstack_http(client, f"{client.key_id}.{secret}")
 
 
 def _data(registry: str, path: str = "") -> str:

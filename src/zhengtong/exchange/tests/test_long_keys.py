@@ -42,7 +42,7 @@ def sharing(cast: ExchangeCast) -> Sharing:
     sharing = make_sharing(cast)
     resource = _publish_codes(sharing)
     actions.do_register_hosted_dataset(resource, "code", actor=actor_of(cast.catalog.officer))
-    kept = sharing.api(sharing.pusher_token).post(
+    kept = sharing.govstack(sharing.pusher_token).post(
         f"/api/govstack/data/{CODES}/1.0/create",
         {"write": {"content": {"code": LONGEST, "name": "甲"}}},
         "application/json",
@@ -119,7 +119,7 @@ def test_the_documented_bound_of_a_key_is_the_one_refused(sharing: Sharing) -> N
 def test_a_govstack_read_with_a_key_too_long_is_a_bad_key(
     sharing: Sharing, method: str, path: str, body: dict[str, Any] | None
 ) -> None:
-    reader = sharing.api(sharing.reader_token)
+    reader = sharing.govstack(sharing.reader_token)
     url = f"/api/govstack/data/{CODES}/1.0{path}"
     headers = {"Zhengtong-Purpose": quote(PURPOSE)}
     if method == "post":

@@ -15,7 +15,7 @@ from zhengtong.exchange import actions
 from zhengtong.exchange.models import AccessLog, HostedDataset, ProxiedDataset
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.fake_upstream import FakeUpstream, Reply, running_fake_upstream
-from zhengtong.exchange.tests.sharing import logged_in
+from zhengtong.exchange.tests.sharing import govstack_http, logged_in
 from zhengtong.identity.actions import do_issue_client
 from zhengtong.identity.actors import actor_of
 from zhengtong.ledger.models import LedgerEntry
@@ -50,7 +50,7 @@ def _reader(cast: ExchangeCast) -> Client:
     system, secret = do_issue_client(
         cast.catalog.county, "芙蓉区审批系统", ["exchange.read_shared"], actor=TEST_ACTOR
     )
-    return Client(HTTP_AUTHORIZATION=f"Bearer {system.key_id}.{secret}")
+    return govstack_http(system, f"{system.key_id}.{secret}")
 
 
 def _look_up(reader: Client, key: str = USCC) -> Any:

@@ -58,7 +58,7 @@ def test_an_upload_to_a_retired_resource_is_refused(retired: Sharing) -> None:
 
 def test_a_govstack_write_to_a_retired_registry_is_refused(retired: Sharing) -> None:
     before = _versions()
-    http = retired.api(retired.pusher_token)
+    http = retired.govstack(retired.pusher_token)
     created = http.post(
         f"/api/govstack/data/{SLUG}/1.0/create",
         {"write": {"content": {"uscc": make_credit_code(seq=952), "name": "某公司"}}},
