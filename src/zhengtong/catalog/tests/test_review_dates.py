@@ -119,7 +119,6 @@ def test_a_draft_whose_date_has_passed_stays_editable_but_not_with_another_past_
     assert Resource.objects.get().review_date == stored
 
 
-
 def test_a_draft_whose_date_passed_before_submission_is_not_submitted(cast: CatalogCast) -> None:
     client = logged_in(cast.officer)
     items = [{"code": "a", "name": "甲", "data_type": "C"}, _negative_item(_today())]
