@@ -639,6 +639,28 @@ def do_draw_inspection_task(
     return locked
 
 
+def _mark_cancelled(
+    draw_row: VerifiableDraw, seed: bytes | None, reason: str, actor: Actor
+) -> None:
+    """Store a draw cancelled before it was drawn: who, when, why, and its seed made public."""
+    draw_row.state = DrawState.CANCELLED
+    draw_row.seed_hex = seed.hex() if seed is not None else ""
+    draw_row.sealed_seed = ""
+    draw_row.cancelled_at = timezone.now()
+    draw_row.cancelled_by = actor.label[:64]
+    draw_row.cancel_reason = reason
+    draw_row.save(
+        update_fields=[
+            "state",
+            "seed_hex",
+            "sealed_seed",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+        ]
+    )
+
+
 def do_cancel_inspection_task(task: InspectionTask, reason: str, *, actor: Actor) -> InspectionTask:
     """Cancel an announced task before its draw, for a stated reason; its seed becomes public."""
     reason = reason.strip()
@@ -656,22 +678,7 @@ def do_cancel_inspection_task(task: InspectionTask, reason: str, *, actor: Actor
         # seed that no longer opens (its key lost) must not keep the task
         # open for ever: the cancellation goes ahead and says so.
         seed = _opened_task_seed(locked)
-        locked.state = DrawState.CANCELLED
-        locked.seed_hex = seed.hex() if seed is not None else ""
-        locked.sealed_seed = ""
-        locked.cancelled_at = timezone.now()
-        locked.cancelled_by = actor.label[:64]
-        locked.cancel_reason = reason
-        locked.save(
-            update_fields=[
-                "state",
-                "seed_hex",
-                "sealed_seed",
-                "cancelled_at",
-                "cancelled_by",
-                "cancel_reason",
-            ]
-        )
+        _mark_cancelled(locked, seed, reason, actor)
         record_entry(
             actor=actor,
             action="regulation.cancel_inspection_task",
@@ -974,22 +981,7 @@ def do_cancel_supplementary_draw(
             _supplementary_seal_name(task, locked.number),
             f"{task.code} supplementary draw {locked.number}",
         )
-        locked.state = DrawState.CANCELLED
-        locked.seed_hex = seed.hex() if seed is not None else ""
-        locked.sealed_seed = ""
-        locked.cancelled_at = timezone.now()
-        locked.cancelled_by = actor.label[:64]
-        locked.cancel_reason = reason
-        locked.save(
-            update_fields=[
-                "state",
-                "seed_hex",
-                "sealed_seed",
-                "cancelled_at",
-                "cancelled_by",
-                "cancel_reason",
-            ]
-        )
+        _mark_cancelled(locked, seed, reason, actor)
         record_entry(
             actor=actor,
             action="regulation.cancel_supplementary_draw",

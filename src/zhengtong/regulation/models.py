@@ -543,7 +543,8 @@ class VerifiableDraw(models.Model):
 
     The registers are frozen into ``announcement`` with the commitment to a
     secret seed, kept sealed in ``sealed_seed`` until the draw; the draw reveals
-    it in ``seed_hex`` and publishes ``transcript``.
+    it in ``seed_hex`` and publishes ``transcript``; or it is cancelled before
+    the draw, for a stated reason, and reveals its seed all the same.
     """
 
     state = models.CharField(
@@ -560,6 +561,10 @@ class VerifiableDraw(models.Model):
     draw_after = models.DateTimeField(_("抽取时间不早于"))
     drawn_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
     drawn_by = models.CharField(max_length=64, blank=True)
+    # Cancelled before its draw: the announcement was published, so the row stays.
+    cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    cancelled_by = models.CharField(max_length=64, blank=True)
+    cancel_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
 
     class Meta:
         abstract = True
@@ -586,9 +591,6 @@ class InspectionTask(VerifiableDraw):
     ratios = models.JSONField(_("各等级抽查比例"))
     inspectors_per_target = models.PositiveSmallIntegerField(_("每户检查人员数"), default=2)
     required_qualification = models.CharField(_("所需执法资格"), max_length=64, blank=True)
-    cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    cancelled_by = models.CharField(max_length=64, blank=True)
-    cancel_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-announced_at", "-pk"]
@@ -650,9 +652,6 @@ class SupplementaryDraw(VerifiableDraw):
         InspectionTask, on_delete=models.CASCADE, related_name="supplementary_draws"
     )
     number = models.PositiveSmallIntegerField(_("补充抽取序号"))
-    cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    cancelled_by = models.CharField(max_length=64, blank=True)
-    cancel_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["task_id", "number"]
