@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import StringConstraints
+
+# A 统一社会信用代码 pasted from a spreadsheet or a chat carries a space, a
+# no-break space or a line break around it: trimmed before the bound is
+# checked, it is still the code (its look-up normalises the rest: full width,
+# lower case).
+CreditCodeIn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=18)]
 
 
 class ErrorOut(Schema):

@@ -27,6 +27,7 @@ from zhengtong.catalog.selectors import published_resources
 from zhengtong.core.converters import IdConverter
 from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
 from zhengtong.core.redirects import redirect_back
+from zhengtong.core.validators import normalise
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import application_selectors as selectors
 from zhengtong.eservices.access import access_item_by_code
@@ -395,9 +396,11 @@ def _draft_of(
     drafts = selectors.applications_of(user, ApplicationState.DRAFT).filter(item=item)
     if len(enterprises) > 1:
         credit_code = request.POST.get("credit_code", "") if request.method == "POST" else ""
-        if not credit_code:
+        if not credit_code.strip():
             return None
-        drafts = drafts.filter(applicant_id_number=credit_code)
+        # As the draft is started for it: a code sent in lower case or full
+        # width must reopen the enterprise's draft, not start a second one.
+        drafts = drafts.filter(applicant_id_number=normalise(credit_code))
     return drafts.first()
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 
 from zhengtong.core.errors import NotFound
+from zhengtong.core.validators import normalise
 from zhengtong.eservices.application_actions import may_handle_task
 from zhengtong.eservices.application_selectors import (
     application_by_number,
@@ -42,7 +43,7 @@ def may_see_application(user: User, application: Application) -> bool:
 def access_application_by_number(principal: Principal, number: str) -> Application:
     """Find an application the user may see, or answer NotFound for missing and unseen alike."""
     user = _user(principal)
-    application = application_by_number(number.strip().upper())
+    application = application_by_number(normalise(number))
     if application is None or not may_see_application(user, application):
         raise NotFound()
     return application
@@ -51,7 +52,7 @@ def access_application_by_number(principal: Principal, number: str) -> Applicati
 def access_own_application_by_number(principal: Principal, number: str) -> Application:
     """Find one of the user's own applications, or NotFound."""
     user = _user(principal)
-    application = application_by_number(number.strip().upper())
+    application = application_by_number(normalise(number))
     if application is None or not is_own_application(user, application):
         raise NotFound()
     return application

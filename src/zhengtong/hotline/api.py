@@ -24,7 +24,7 @@ from ninja.responses import Status
 from zhengtong.core.errors import InvalidInput, PermissionDenied
 from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department
-from zhengtong.core.schemas import ERROR_RESPONSES
+from zhengtong.core.schemas import ERROR_RESPONSES, CreditCodeIn
 from zhengtong.hotline import access, actions, classifier_actions, routing, selectors
 from zhengtong.hotline.imports import do_queue_import, row_error_text
 from zhengtong.hotline.management.commands.hotline_train import default_data
@@ -228,9 +228,8 @@ class UrgeIn(Schema):
 
 class ReplyIn(Schema):
     reply: str
-    upheld_against: str = Field(
+    upheld_against: CreditCodeIn = Field(
         "",
-        max_length=18,
         description="统一社会信用代码 of an enterprise the complaint was found true against "
         "(查实); the finding goes on its credit file",
     )

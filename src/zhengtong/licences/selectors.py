@@ -50,7 +50,7 @@ def licence_by_number(number: str) -> Licence | None:
 
 def licences_of_holder(holder_id: str) -> QuerySet[Licence]:
     """Return every licence of a holder (身份证号 or 统一社会信用代码), newest first."""
-    return _with_related(Licence.objects.filter(holder_id=holder_id.strip().upper()))
+    return _with_related(Licence.objects.filter(holder_id=normalise(holder_id)))
 
 
 def licences_of_holders(holder_ids: list[str]) -> QuerySet[Licence]:
@@ -92,7 +92,7 @@ def find_valid_licence(
     of one premises; it is asked before the signature is checked.
     """
     today = timezone.localdate()
-    holder = holder_id.strip().upper()
+    holder = normalise(holder_id)
 
     def first_valid(licences: Iterable[Licence]) -> Licence | None:
         for licence in licences:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 
 from django.db import transaction
 from django.db.models import F, Window
@@ -55,6 +56,10 @@ def do_register_point(
     edition: str = Edition.HJ212_2017,
 ) -> MonitoringPoint:
     """Register a monitoring point whose collector reports under ``mn`` with ``password``."""
+    # The MN is copied from the collector's label or a spreadsheet, often in
+    # full width or with a trailing space: stored as the ASCII the collector
+    # sends, or its packets would never find the point.
+    mn = unicodedata.normalize("NFKC", mn).strip()
     if not _MN.fullmatch(mn):
         raise InvalidInput(_("设备唯一标识 MN 应为 1 至 32 位字母或数字。"), code="invalid_mn")
     if not _PW.fullmatch(password):

@@ -10,15 +10,17 @@ the platform's one shape ``{code, message, detail}``.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import StringConstraints
 
 from zhengtong.core.errors import InvalidInput
-from zhengtong.core.schemas import ERROR_RESPONSES
+from zhengtong.core.schemas import ERROR_RESPONSES, CreditCodeIn
 from zhengtong.core.selectors import find_enterprise_by_credit_code, get_region
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth, session_user
@@ -71,8 +73,8 @@ class MonitoringPointDetailOut(MonitoringPointOut):
 
 
 class MonitoringPointIn(Schema):
-    enterprise_credit_code: str = Field(max_length=18)
-    mn: str = Field(max_length=32)
+    enterprise_credit_code: CreditCodeIn
+    mn: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
     name: str = Field(max_length=100)
     password: str = Field(max_length=16, description="the PW the data collector sends")
     region_code: str | None = Field(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from zhengtong.core.errors import NotFound
 from zhengtong.core.models import Enterprise
+from zhengtong.core.validators import normalise
 from zhengtong.identity.permissions import grants_of
 from zhengtong.regulation.models import DishonestyListing
 from zhengtong.regulation.permissions import MANAGE_CREDIT
@@ -51,12 +52,22 @@ def access_enterprise_by_credit_code(user: Principal, credit_code: str) -> Enter
     enterprise = (
         credit_enterprises(user)
         .select_related("region")
-        .filter(credit_code=credit_code.strip().upper())
+        .filter(credit_code=normalise(credit_code))
         .first()
     )
     if enterprise is None:
         raise NotFound(_("找不到该企业，或不在您的管辖范围内。"), code="enterprise_not_found")
     return enterprise
+
+
+def listing_search(query: str) -> Q:
+    """Match a listing or standing's enterprise by part of its name or of its credit code."""
+    # A name is matched as typed, since names keep their full-width brackets
+    # (（分店）); a code as stored, so that one typed in full width (ＭＡ４Ｌ)
+    # is found.
+    return Q(enterprise__name__icontains=query) | Q(
+        enterprise__credit_code__icontains=normalise(query)
+    )
 
 
 def access_listing_by_id(user: Principal, listing_id: int) -> DishonestyListing:

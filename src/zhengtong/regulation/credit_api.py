@@ -13,14 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from zhengtong.core.errors import InvalidInput
-from zhengtong.core.schemas import ERROR_RESPONSES
+from zhengtong.core.schemas import ERROR_RESPONSES, CreditCodeIn
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth, session_user
 from zhengtong.identity.models import User
@@ -176,7 +175,7 @@ class ScorecardIn(Schema):
 
 
 class DishonestyListingIn(Schema):
-    credit_code: str = Field(max_length=18)
+    credit_code: CreditCodeIn
     reason: str = Field(max_length=MAX_REASON)
     legal_basis: str = Field(max_length=MAX_LEGAL_BASIS)
     authority: str = Field(max_length=MAX_AUTHORITY)
@@ -312,9 +311,7 @@ def list_enterprises(
         standings = standings.filter(grade=grade)
     if filters.q and filters.q.strip():
         query = filters.q.strip()
-        standings = standings.filter(
-            Q(enterprise__name__icontains=query) | Q(enterprise__credit_code__icontains=query)
-        )
+        standings = standings.filter(credit_access.listing_search(query))
     ordered = standings.order_by("-grade", "score", "enterprise__name")[:MAX_ENTERPRISES]
     return [_standing_out(standing) for standing in ordered]
 

@@ -21,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -33,6 +33,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.forms import show_refusal
 from zhengtong.core.models import Enterprise
+from zhengtong.core.validators import normalise
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
@@ -195,9 +196,7 @@ def credit_list(request: HttpRequest) -> HttpResponse:
         enterprise__in=credit_access.credit_enterprises(user)
     ).select_related("enterprise", "enterprise__region")
     if query:
-        standings = standings.filter(
-            Q(enterprise__name__icontains=query) | Q(enterprise__credit_code__icontains=query)
-        )
+        standings = standings.filter(credit_access.listing_search(query))
     counted = dict(standings.values_list("grade").annotate(n=Count("pk")).values_list("grade", "n"))
     counts = [GradeCount(g, counted.get(g, 0), GRADE_TAGS[g]) for g in scoring.GRADES]
     if grade:
@@ -206,9 +205,10 @@ def credit_list(request: HttpRequest) -> HttpResponse:
     standings = standings.order_by("-grade", "score", "enterprise__name")
     page = Paginator(standings, PAGE_SIZE).get_page(request.GET.get("page"))
     # A code searched for in full opens the file even before its first record.
+    code = normalise(query)
     exact = (
-        credit_access.credit_enterprises(user).filter(credit_code=query.upper()).first()
-        if len(query) == CREDIT_CODE_LENGTH
+        credit_access.credit_enterprises(user).filter(credit_code=code).first()
+        if len(code) == CREDIT_CODE_LENGTH
         else None
     )
     return render(
@@ -527,9 +527,7 @@ def dishonesty_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     listings = credit_access.current_listings()
     if query:
-        listings = listings.filter(
-            Q(enterprise__name__icontains=query) | Q(enterprise__credit_code__icontains=query)
-        )
+        listings = listings.filter(credit_access.listing_search(query))
     page = Paginator(listings.order_by("-listed_on", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

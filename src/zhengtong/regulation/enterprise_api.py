@@ -19,7 +19,7 @@ from ninja.responses import Status
 
 from zhengtong.core.errors import InvalidInput
 from zhengtong.core.models import Enterprise
-from zhengtong.core.schemas import ERROR_RESPONSES
+from zhengtong.core.schemas import ERROR_RESPONSES, CreditCodeIn
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth, session_user
 from zhengtong.identity.models import User
@@ -37,9 +37,8 @@ ERRORS = ERROR_RESPONSES
 
 
 class MyEnterpriseFilterIn(Schema):
-    uscc: str = Field(
+    uscc: CreditCodeIn = Field(
         "",
-        max_length=18,
         description="统一社会信用代码 of the enterprise; needed only by users who act for several",
     )
 

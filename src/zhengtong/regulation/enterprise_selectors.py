@@ -26,6 +26,7 @@ from django.utils.translation import gettext_noop
 
 from zhengtong.core.errors import NotFound, PermissionDenied
 from zhengtong.core.models import Enterprise
+from zhengtong.core.validators import normalise
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.permissions import grants_of
 from zhengtong.identity.selectors import memberships_of
@@ -120,7 +121,8 @@ def access_enterprise_by_credit_code(user: User, credit_code: str) -> Enterprise
             _("您的账号目前没有可以代表的企业（授权可能已到期）。"), code="no_enterprise"
         )
     if credit_code:
-        found = next((e for e in enterprises if e.credit_code == credit_code.strip()), None)
+        wanted = normalise(credit_code)
+        found = next((e for e in enterprises if e.credit_code == wanted), None)
         if found is None:
             raise NotFound(_("找不到该企业，或您无权代表该企业。"), code="enterprise_not_found")
         return found

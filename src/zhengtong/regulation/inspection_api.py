@@ -22,7 +22,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
-from zhengtong.core.schemas import ERROR_RESPONSES
+from zhengtong.core.schemas import ERROR_RESPONSES, CreditCodeIn
 from zhengtong.core.selectors import find_enterprise_by_credit_code, get_region
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth, session_user
@@ -216,7 +216,7 @@ class InspectorActiveIn(Schema):
 
 
 class InspectorRecusalIn(Schema):
-    enterprise_credit_code: str = Field(max_length=18)
+    enterprise_credit_code: CreditCodeIn
     relation: str = Field(max_length=200)
 
 

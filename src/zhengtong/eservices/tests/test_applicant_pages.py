@@ -588,6 +588,25 @@ def test_who_acts_for_two_enterprises_starts_a_draft_for_each(cast: Applications
     assert Application.objects.filter(applicant=cast.applicant).count() == 2
 
 
+def test_a_start_for_an_enterprise_written_otherwise_reopens_its_draft(
+    cast: ApplicationsCast,
+) -> None:
+    from zhengtong.identity.models import EnterpriseMembership
+
+    EnterpriseMembership.objects.create(
+        user=cast.applicant, enterprise=cast.flagged, relation="agent"
+    )
+    http = logged_in(cast.applicant)
+    code = cast.flagged.credit_code
+    first = http.post(f"{APPLY}?item={cast.food.code}", {"credit_code": code})
+    draft = Application.objects.get(applicant_id_number=code)
+    assert first.status_code == 302 and first["Location"] == draft_url(cast, draft)
+    # Sent again by a script in lower case with a line break after it.
+    again = http.post(f"{APPLY}?item={cast.food.code}", {"credit_code": f"{code.lower()}\n"})
+    assert again.status_code == 302 and again["Location"] == draft_url(cast, draft)
+    assert Application.objects.filter(applicant=cast.applicant).count() == 1
+
+
 def test_a_refused_promise_shows_the_date_typed(cast: ApplicationsCast) -> None:
     import datetime as dt
 

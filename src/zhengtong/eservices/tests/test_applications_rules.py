@@ -729,6 +729,20 @@ def test_a_rejection_by_a_table_at_submission_reads_in_the_readers_language(
     assert english in shown.content.decode() and "不符合办理条件" not in shown.content.decode()
 
 
+def test_an_application_number_typed_in_full_width_or_lower_case_is_found(
+    cast: ApplicationsCast,
+) -> None:
+    person = make_person("郑查", birth=dt.date(1990, 3, 1))
+    application = _enrol(_pension(cast, (person, "")), "zhengcha", person)
+    http = Client()
+    http.force_login(application.applicant)
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in application.number)
+    for typed in (full_width, f" {application.number.lower()} "):
+        answer = http.get(f"/api/services/applications/{typed}")
+        assert answer.status_code == 200, (typed, answer.content)
+        assert answer.json()["number"] == application.number
+
+
 def _reasons_read_by(application: Application, language: str) -> str:
     http = Client()
     http.force_login(application.applicant)

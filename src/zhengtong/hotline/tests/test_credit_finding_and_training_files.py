@@ -48,6 +48,25 @@ def _quick_training(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(f"{module}.cross_validate", lambda *a, **k: None)
 
 
+def test_a_credit_code_pasted_with_a_line_break_names_the_enterprise(cast: HotlineCast) -> None:
+    train_active_model()
+    plant = make_enterprise("长沙市某化工有限公司")
+    number = submit(as_user(cast.zhangsan), title="化工厂排放刺鼻废气")["number"]
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{number}/sign"))
+    # As copied from a spreadsheet cell: a no-break space before, a line break after.
+    pasted = f"\u00a0{plant.credit_code.lower()}\r\n"
+    replied = ok(
+        post(
+            handler,
+            f"/cases/{number}/reply",
+            {"reply": "经查属实，已责令整改。联系电话 0731-12345678。", "upheld_against": pasted},
+        )
+    )
+    assert replied["upheld_against"] == plant.credit_code
+    assert CreditRecord.objects.filter(enterprise=plant, source_ref=f"hotline:{number}").exists()
+
+
 def test_a_re_reply_cannot_move_the_finding_to_another_enterprise(cast: HotlineCast) -> None:
     train_active_model()
     first = make_enterprise("甲化工有限公司")

@@ -287,6 +287,27 @@ def test_registration_refuses_what_is_wrong(cast: RegulationCast) -> None:
     assert EmissionLimit.objects.get(point=cast.plant, pollutant="a21026").upper == 35.0
 
 
+def test_registration_takes_a_pasted_credit_code_and_a_full_width_mn(cast: RegulationCast) -> None:
+    firm = make_enterprise("长沙市某印染有限公司", legal_representative=make_person("李老板"))
+    created = _ok(
+        _post(
+            logged_in(cast.admin),
+            "/points",
+            {
+                # As pasted from a spreadsheet, and as typed in full-width mode.
+                "enterprise_credit_code": f"{firm.credit_code.lower()}\n",
+                "mn": "４３０１０２００００００００００００００Ｗ００４ ",
+                "name": "废水总排口",
+                "password": "654321",
+            },
+        ),
+        201,
+    )
+    assert created["enterprise_credit_code"] == firm.credit_code
+    assert created["mn"] == "43010200000000000000W004"
+    assert MonitoringPoint.objects.get(mn="43010200000000000000W004").enterprise == firm
+
+
 def test_a_limit_too_large_to_be_one_is_refused_and_the_point_page_still_shows(
     cast: RegulationCast,
 ) -> None:

@@ -19,6 +19,7 @@ from zhengtong.regulation.models import CreditRecord, DishonestyListing
 from zhengtong.regulation.tests.bureau import logged_in
 from zhengtong.regulation.tests.test_credit_pages import (
     BASE,
+    FULL_WIDTH,
     KINDS,
     CreditCast,
     commendation,
@@ -284,6 +285,20 @@ def test_listing_and_removal_through_the_api(cast: CreditCast) -> None:
     )
     assert actions.count("regulation.list_serious_dishonesty") == 1
     assert actions.count("regulation.remove_listing") == 1
+
+
+def test_a_code_typed_in_full_width_or_pasted_with_a_line_break_is_the_code(
+    cast: CreditCast,
+) -> None:
+    major_penalty(cast.materials)
+    http = logged_in(cast.regulator)
+    typed = cast.materials.credit_code.translate(FULL_WIDTH)
+    assert _ok(http.get(f"{URL}/enterprises/{typed}"))["credit_code"] == cast.materials.credit_code
+    searched = _ok(http.get(f"{URL}/enterprises", {"q": typed}))
+    assert [row["credit_code"] for row in searched] == [cast.materials.credit_code]
+    pasted = f" {cast.media.credit_code.lower()}\n"
+    body = _ok(_post(http, "/dishonesty-list", _listing(pasted)), 201)
+    assert body["credit_code"] == cast.media.credit_code
 
 
 @pytest.mark.parametrize(

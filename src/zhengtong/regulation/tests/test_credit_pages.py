@@ -478,3 +478,32 @@ def test_the_dishonesty_list_is_public_and_shows_only_current_listings(cast: Cre
     assert cast.materials.name not in page
     searched = text_of(Client().get("/regulation/credit/dishonesty-list/", {"q": "建材"}))
     assert "名单中没有符合条件的主体。" in searched
+
+
+# --- codes as a Chinese input method and a spreadsheet write them ---------------------------
+
+# A Chinese input method in full-width mode types ９１４３… for 9143….
+FULL_WIDTH = str.maketrans(
+    "0123456789ABCDEFGHJKLMNPQRTUWXY",
+    "０１２３４５６７８９ＡＢＣＤＥＦＧＨＪＫＬＭＮＰＱＲＴＵＷＸＹ",
+)
+
+
+def test_a_code_typed_in_full_width_finds_the_file_and_the_listing(cast: CreditCast) -> None:
+    major_penalty(cast.materials)
+    listing = listed(cast.media)
+    http = logged_in(cast.regulator)
+    typed = cast.materials.credit_code.translate(FULL_WIDTH)
+    found = text_of(http.get("/regulation/credit/", {"q": typed}))
+    assert cast.materials.name in found and 'id="exact-match"' in found
+    assert 'id="exact-match"' in text_of(
+        http.get("/regulation/credit/", {"q": f"\u00a0{cast.materials.credit_code.lower()}\n"})
+    )
+    assert http.get(DETAIL.format(typed)).status_code == 200
+    public = text_of(
+        Client().get(
+            "/regulation/credit/dishonesty-list/",
+            {"q": cast.media.credit_code.translate(FULL_WIDTH)},
+        )
+    )
+    assert f'id="listing-{listing.pk}"' in public

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ from zhengtong.regulation.models import (
     RepairState,
 )
 from zhengtong.regulation.tests.bureau import logged_in, text_of
+from zhengtong.regulation.tests.test_credit_pages import FULL_WIDTH
 from zhengtong.regulation.tests.test_credit_repair import (
     COMMITMENT,
     RECTIFICATION,
@@ -352,6 +354,25 @@ def test_the_credit_api_asks_a_user_of_two_enterprises_which_one(scene: Scene) -
     assert diner["enterprise"]["name"] == "长沙市天心区某餐馆"
     stranger = make_enterprise("长沙市某陌生公司", legal_representative=make_person("赵六"))
     _refused(http.get(f"{API}/credit", {"uscc": stranger.credit_code}), 404, "enterprise_not_found")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param(lambda code: code.lower(), id="lower-case"),
+        pytest.param(lambda code: code.translate(FULL_WIDTH), id="full-width"),
+        pytest.param(lambda code: f"\u00a0{code}\r\n", id="pasted-from-a-spreadsheet"),
+    ],
+)
+def test_a_user_of_two_enterprises_names_one_however_the_code_is_typed(
+    scene: Scene, typed: Callable[[str], str]
+) -> None:
+    also_acts_for_the_diner(scene)
+    http = logged_in(scene.cast.owner)
+    uscc = typed(scene.cast.diner.credit_code)
+    assert "<h1>长沙市天心区某餐馆</h1>" in text_of(http.get("/regulation/my/", {"uscc": uscc}))
+    diner = _ok(http.get(f"{API}/credit", {"uscc": uscc}))
+    assert diner["enterprise"]["credit_code"] == scene.cast.diner.credit_code
 
 
 def test_the_points_alarms_and_inspections_apis(scene: Scene) -> None:

@@ -246,8 +246,11 @@ def test_the_register_through_the_api(cast: InspectionCast) -> None:
         409,
         "inspector_code_taken",
     )
-    recusal = {"enterprise_credit_code": cast.severe.credit_code, "relation": "其兄为该企业股东"}
+    # Pasted from a spreadsheet: lower case, a line break after it; still the code.
+    pasted = cast.severe.credit_code.lower() + "\n"
+    recusal = {"enterprise_credit_code": pasted, "relation": "其兄为该企业股东"}
     with_recusal = answer_of(post_json(http, "/inspectors/HB020/recusals", recusal), 201)
+    assert with_recusal["recusals"][0]["enterprise_credit_code"] == cast.severe.credit_code
     assert with_recusal["recusals"][0]["relation"] == "其兄为该企业股东"
     refusal_of(post_json(http, "/inspectors/HB020/recusals", recusal), 409, "recusal_exists")
     refusal_of(
