@@ -60,16 +60,6 @@ def access_enterprise_by_credit_code(user: Principal, credit_code: str) -> Enter
     return enterprise
 
 
-def listing_search(query: str) -> Q:
-    """Match a listing or standing's enterprise by part of its name or of its credit code."""
-    # A name is matched as typed, since names keep their full-width brackets
-    # (（分店）); a code as stored, so that one typed in full width (ＭＡ４Ｌ)
-    # is found.
-    return Q(enterprise__name__icontains=query) | Q(
-        enterprise__credit_code__icontains=normalise(query)
-    )
-
-
 def access_listing_by_id(user: Principal, listing_id: int) -> DishonestyListing:
     """Return a listing of an enterprise whose credit file the user keeps."""
     listing = (

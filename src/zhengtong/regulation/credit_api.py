@@ -27,7 +27,12 @@ from zhengtong.identity.permissions import require_permission
 from zhengtong.regulation import credit_access
 from zhengtong.regulation import credit_scorecard as scoring
 from zhengtong.regulation.credit_actions import do_publish_scorecard, do_record_credit
-from zhengtong.regulation.credit_selectors import active_scorecard, credit_grade, standing_of
+from zhengtong.regulation.credit_selectors import (
+    active_scorecard,
+    credit_grade,
+    listing_search,
+    standing_of,
+)
 from zhengtong.regulation.listing_actions import (
     MAX_AUTHORITY,
     MAX_LEGAL_BASIS,
@@ -311,7 +316,7 @@ def list_enterprises(
         standings = standings.filter(grade=grade)
     if filters.q and filters.q.strip():
         query = filters.q.strip()
-        standings = standings.filter(credit_access.listing_search(query))
+        standings = standings.filter(listing_search(query))
     ordered = standings.order_by("-grade", "score", "enterprise__name")[:MAX_ENTERPRISES]
     return [_standing_out(standing) for standing in ordered]
 

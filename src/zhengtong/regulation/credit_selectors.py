@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.db.models import Q
 from django.utils import timezone
 
 from zhengtong.core.models import Enterprise
+from zhengtong.core.validators import normalise
 from zhengtong.regulation import credit_scorecard as scoring
 from zhengtong.regulation.models import CreditRecord, CreditStanding, ScorecardVersion
 
@@ -67,3 +69,13 @@ def credit_class_of(enterprise_ids: Iterable[int]) -> dict[int, str]:
         )
     )
     return {pk: grades.get(pk, clean) for pk in enterprise_ids}
+
+
+def listing_search(query: str) -> Q:
+    """Match a listing or standing's enterprise by part of its name or of its credit code."""
+    # A name is matched as typed, since names keep their full-width brackets
+    # (（分店）); a code as stored, so that one typed in full width (ＭＡ４Ｌ)
+    # is found.
+    return Q(enterprise__name__icontains=query) | Q(
+        enterprise__credit_code__icontains=normalise(query)
+    )

@@ -42,7 +42,7 @@ from zhengtong.identity.selectors import posts_of
 from zhengtong.regulation import credit_access
 from zhengtong.regulation import credit_scorecard as scoring
 from zhengtong.regulation.credit_actions import do_publish_scorecard, do_record_credit
-from zhengtong.regulation.credit_selectors import active_scorecard, credit_grade
+from zhengtong.regulation.credit_selectors import active_scorecard, credit_grade, listing_search
 from zhengtong.regulation.listing_actions import (
     MAX_AUTHORITY,
     MAX_LEGAL_BASIS,
@@ -196,7 +196,7 @@ def credit_list(request: HttpRequest) -> HttpResponse:
         enterprise__in=credit_access.credit_enterprises(user)
     ).select_related("enterprise", "enterprise__region")
     if query:
-        standings = standings.filter(credit_access.listing_search(query))
+        standings = standings.filter(listing_search(query))
     counted = dict(standings.values_list("grade").annotate(n=Count("pk")).values_list("grade", "n"))
     counts = [GradeCount(g, counted.get(g, 0), GRADE_TAGS[g]) for g in scoring.GRADES]
     if grade:
@@ -527,7 +527,7 @@ def dishonesty_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     listings = credit_access.current_listings()
     if query:
-        listings = listings.filter(credit_access.listing_search(query))
+        listings = listings.filter(listing_search(query))
     page = Paginator(listings.order_by("-listed_on", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
