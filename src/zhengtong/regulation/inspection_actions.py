@@ -639,6 +639,13 @@ def do_draw_inspection_task(
     return locked
 
 
+def _cancel_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason or len(reason) > 300:
+        raise _field_error(_("请填写撤销原因（不超过 300 个字）。"), "reason_required", "reason")
+    return reason
+
+
 def _mark_cancelled(
     draw_row: VerifiableDraw, seed: bytes | None, reason: str, actor: Actor
 ) -> None:
@@ -663,9 +670,7 @@ def _mark_cancelled(
 
 def do_cancel_inspection_task(task: InspectionTask, reason: str, *, actor: Actor) -> InspectionTask:
     """Cancel an announced task before its draw, for a stated reason; its seed becomes public."""
-    reason = reason.strip()
-    if not reason or len(reason) > 300:
-        raise _field_error(_("请填写撤销原因（不超过 300 个字）。"), "reason_required", "reason")
+    reason = _cancel_reason(reason)
     with transaction.atomic(durable=True):
         locked = InspectionTask.objects.select_for_update().get(pk=task.pk)
         if locked.state != DrawState.ANNOUNCED:
@@ -850,6 +855,31 @@ def _frozen_supplementary(
     )
 
 
+def _lock_supplementary(
+    supplementary: SupplementaryDraw,
+) -> tuple[InspectionTask, SupplementaryDraw]:
+    """Lock the task, then the draw, as every supplementary action does; refuse a cancelled one."""
+    task = InspectionTask.objects.select_for_update().get(pk=supplementary.task_id)
+    locked = SupplementaryDraw.objects.select_for_update().get(pk=supplementary.pk)
+    if locked.state == DrawState.CANCELLED:
+        raise Conflict(
+            _("该次补充抽取已撤销。"),
+            code="supplementary_cancelled",
+            detail={"state": locked.state},
+        )
+    return task, locked
+
+
+def _opened_supplementary_seed(
+    task: InspectionTask, supplementary: SupplementaryDraw
+) -> bytes | None:
+    return _opened_seed(
+        supplementary,
+        _supplementary_seal_name(task, supplementary.number),
+        f"{task.code} supplementary draw {supplementary.number}",
+    )
+
+
 def do_draw_supplementary_inspectors(
     supplementary: SupplementaryDraw, *, actor: Actor, now: dt.datetime | None = None
 ) -> SupplementaryDraw:
@@ -860,9 +890,7 @@ def do_draw_supplementary_inspectors(
     """
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        task = InspectionTask.objects.select_for_update().get(pk=supplementary.task_id)
-        locked = SupplementaryDraw.objects.select_for_update().get(pk=supplementary.pk)
-        _require_not_cancelled(locked)
+        task, locked = _lock_supplementary(supplementary)
         if locked.state != DrawState.ANNOUNCED:
             raise Conflict(
                 _("只能抽取已公告、尚未抽取的补充抽取。"),
@@ -873,11 +901,7 @@ def do_draw_supplementary_inspectors(
         announced = locked.announcement
         seed = _require_committed_seed(
             locked,
-            _opened_seed(
-                locked,
-                _supplementary_seal_name(task, locked.number),
-                f"{task.code} supplementary draw {locked.number}",
-            ),
+            _opened_supplementary_seed(task, locked),
         )
         _earlier, previous = _drawn_transcripts(task)
         basis = announced["basis"]
@@ -941,15 +965,6 @@ def do_draw_supplementary_inspectors(
     return locked
 
 
-def _require_not_cancelled(supplementary: SupplementaryDraw) -> None:
-    if supplementary.state == DrawState.CANCELLED:
-        raise Conflict(
-            _("该次补充抽取已撤销。"),
-            code="supplementary_cancelled",
-            detail={"state": supplementary.state},
-        )
-
-
 def do_cancel_supplementary_draw(
     supplementary: SupplementaryDraw, *, reason: str, actor: Actor
 ) -> SupplementaryDraw:
@@ -960,13 +975,9 @@ def do_cancel_supplementary_draw(
     drew nobody and has no transcript: the next supplementary draw of the
     task takes the next number and does not refer to it.
     """
-    reason = reason.strip()
-    if not reason or len(reason) > 300:
-        raise _field_error(_("请填写撤销原因（不超过 300 个字）。"), "reason_required", "reason")
+    reason = _cancel_reason(reason)
     with transaction.atomic(durable=True):
-        task = InspectionTask.objects.select_for_update().get(pk=supplementary.task_id)
-        locked = SupplementaryDraw.objects.select_for_update().get(pk=supplementary.pk)
-        _require_not_cancelled(locked)
+        task, locked = _lock_supplementary(supplementary)
         if locked.state != DrawState.ANNOUNCED:
             raise Conflict(
                 _("该次补充抽取已经抽取，不能撤销。"),
@@ -976,11 +987,7 @@ def do_cancel_supplementary_draw(
         # Revealed, so that anyone can compute what it would have drawn and
         # see whether it was cancelled for its outcome; a seal that no longer
         # opens must not keep the task blocked, so the cancellation says so.
-        seed = _opened_seed(
-            locked,
-            _supplementary_seal_name(task, locked.number),
-            f"{task.code} supplementary draw {locked.number}",
-        )
+        seed = _opened_supplementary_seed(task, locked)
         _mark_cancelled(locked, seed, reason, actor)
         record_entry(
             actor=actor,

@@ -220,6 +220,7 @@ def _task(user: User, code: str) -> InspectionTask:
 
 
 _TaskPage = Callable[[HttpRequest, User, InspectionTask], HttpResponse]
+_SupplementaryPage = Callable[[HttpRequest, User, str, SupplementaryDraw], HttpResponse]
 T = TypeVar("T")
 
 
@@ -400,6 +401,29 @@ def _officer_task_page(view: _TaskPage) -> Callable[[HttpRequest, str], HttpResp
     return with_task
 
 
+def _officer_supplementary_page(
+    view: _SupplementaryPage,
+) -> Callable[[HttpRequest, str, int], HttpResponse]:
+    """Give the view the logged-in officer, the task's code and its supplementary draw by number."""
+
+    @functools.wraps(view)
+    def with_draw(request: HttpRequest, code: str, number: int) -> HttpResponse:
+        user = _officer(request)
+        if user is None:
+            return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
+        try:
+            supplementary = access.access_supplementary_draw(user, code, number)
+        except ZhengtongError:
+            raise Http404 from None
+        return view(request, user, code, supplementary)
+
+    return with_draw
+
+
+def _to_supplementary_draws(code: str) -> HttpResponse:
+    return redirect(reverse("regulation:inspection_task", args=[code]) + "#supplementary")
+
+
 def _unless_refused(request: HttpRequest, act: Callable[[], T]) -> T | None:
     """Run an action; a refusal becomes the error message of the next page (and None)."""
     try:
@@ -451,19 +475,15 @@ def announce_supplementary(request: HttpRequest, user: User, task: InspectionTas
             _("第 %(n)d 次补充抽取已公告，承诺值和检查人员名录摘要已公开，现在即可抽取。")
             % {"n": supplementary.number},
         )
-    return redirect(reverse("regulation:inspection_task", args=[task.code]) + "#supplementary")
+    return _to_supplementary_draws(task.code)
 
 
 @require_POST
-def draw_supplementary(request: HttpRequest, code: str, number: int) -> HttpResponse:
+@_officer_supplementary_page
+def draw_supplementary(
+    request: HttpRequest, user: User, code: str, supplementary: SupplementaryDraw
+) -> HttpResponse:
     """Draw an announced supplementary draw; its seed and transcript are published."""
-    user = _officer(request)
-    if user is None:
-        return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
-    try:
-        supplementary = access.access_supplementary_draw(user, code, number)
-    except ZhengtongError:
-        raise Http404 from None
     drawn = _unless_refused(
         request, lambda: do_draw_supplementary_inspectors(supplementary, actor=actor_of(user))
     )
@@ -484,19 +504,15 @@ def draw_supplementary(request: HttpRequest, code: str, number: int) -> HttpResp
             messages.success(
                 request, _("补充抽取已完成，检查人员已全部补足，种子和抽取记录已公开。")
             )
-    return redirect(reverse("regulation:inspection_task", args=[code]) + "#supplementary")
+    return _to_supplementary_draws(code)
 
 
 @require_POST
-def cancel_supplementary(request: HttpRequest, code: str, number: int) -> HttpResponse:
+@_officer_supplementary_page
+def cancel_supplementary(
+    request: HttpRequest, user: User, code: str, supplementary: SupplementaryDraw
+) -> HttpResponse:
     """Cancel an announced supplementary draw before it is drawn, with a reason."""
-    user = _officer(request)
-    if user is None:
-        return redirect_to_login(reverse("regulation:inspection_task", args=[code]))
-    try:
-        supplementary = access.access_supplementary_draw(user, code, number)
-    except ZhengtongError:
-        raise Http404 from None
     form = CancelForm(request.POST, prefix="supplementary-cancel")
     if form.is_valid():
         try:
@@ -506,7 +522,7 @@ def cancel_supplementary(request: HttpRequest, code: str, number: int) -> HttpRe
         except Conflict as error:
             # Drawn or cancelled meanwhile: the form is gone from the page, the message says why.
             messages.error(request, str(error.message))
-            return redirect(reverse("regulation:inspection_task", args=[code]) + "#supplementary")
+            return _to_supplementary_draws(code)
         except ZhengtongError as error:
             show_refusal(form, error)
         else:
@@ -515,7 +531,7 @@ def cancel_supplementary(request: HttpRequest, code: str, number: int) -> HttpRe
                 _("第 %(n)d 次补充抽取已撤销，种子已公开；现在可以重新公告补充抽取。")
                 % {"n": supplementary.number},
             )
-            return redirect(reverse("regulation:inspection_task", args=[code]) + "#supplementary")
+            return _to_supplementary_draws(code)
     return _task_page(request, _task(user, code), supplementary_cancel_form=form, status=400)
 
 
