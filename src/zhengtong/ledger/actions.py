@@ -36,7 +36,13 @@ from zhengtong.ledger.encoding import (
     unpack_hashes,
 )
 from zhengtong.ledger.merkle import MerkleFrontier, get_hasher
-from zhengtong.ledger.models import LedgerEntry, LedgerHead, LedgerNode, SignedTreeHead
+from zhengtong.ledger.models import (
+    ENTRY_COLUMNS,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+    SignedTreeHead,
+)
 from zhengtong.ledger.signing import signing_key
 
 # Re-exported: other modules hash their data exactly as the ledger does.
@@ -50,17 +56,6 @@ __all__ = [
     "record_entry",
 ]
 
-_ENTRY_COLUMNS = (
-    "seq",
-    "recorded_at",
-    "actor_ref",
-    "actor_label",
-    "action",
-    "subject_type",
-    "subject_id",
-    "data_hash",
-    "leaf_hash",
-)
 _NODE_COLUMNS = ("id", "level", "index", "hash")
 # Below this many rows a plain INSERT beats setting up a COPY.
 _COPY_FROM = 32
@@ -122,7 +117,7 @@ def _statements(using: str) -> _Statements:
         connection = connections[using]
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         head = _table(using, LedgerHead)
-        insert_entries, copy_entries = _insert_sql(using, LedgerEntry, _ENTRY_COLUMNS)
+        insert_entries, copy_entries = _insert_sql(using, LedgerEntry, ENTRY_COLUMNS)
         insert_nodes, copy_nodes = _insert_sql(using, LedgerNode, _NODE_COLUMNS)
         statements = _STATEMENTS[using] = _Statements(
             lock_head=driver_sql(
@@ -183,7 +178,7 @@ class Appended:
 
     first_seq: int
     recorded_at: datetime
-    # One row per entry, in the order of ``_ENTRY_COLUMNS``.
+    # One row per entry, in the order of ``ENTRY_COLUMNS``.
     rows: list[tuple[Any, ...]]
 
 
@@ -321,7 +316,7 @@ def record_entries(entries: Sequence[PendingEntry]) -> list[LedgerEntry]:
     using = router.db_for_write(LedgerEntry)
     made: list[LedgerEntry] = []
     for row in append_entries(entries).rows:
-        entry = LedgerEntry(**dict(zip(_ENTRY_COLUMNS, row, strict=True)))
+        entry = LedgerEntry(**dict(zip(ENTRY_COLUMNS, row, strict=True)))
         entry._state.adding = False
         entry._state.db = using
         made.append(entry)

@@ -10,6 +10,20 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# An entry's stored columns in the order the writer inserts them and the
+# verifier reads them back.
+ENTRY_COLUMNS = (
+    "seq",
+    "recorded_at",
+    "actor_ref",
+    "actor_label",
+    "action",
+    "subject_type",
+    "subject_id",
+    "data_hash",
+    "leaf_hash",
+)
+
 
 class LedgerEntry(models.Model):
     # Leaf index in the Merkle tree: 0, 1, 2 ... with no gaps.

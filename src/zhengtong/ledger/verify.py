@@ -42,7 +42,13 @@ from zhengtong.ledger.encoding import (
     sth_message,
 )
 from zhengtong.ledger.merkle import Hasher, MerkleFrontier, get_hasher
-from zhengtong.ledger.models import LedgerEntry, LedgerHead, LedgerNode, SignedTreeHead
+from zhengtong.ledger.models import (
+    ENTRY_COLUMNS,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+    SignedTreeHead,
+)
 from zhengtong.ledger.signing import current_key_id, key_id_of, verify_signature
 from zhengtong.ledger.triggers import expected_triggers, installed_triggers
 
@@ -56,17 +62,6 @@ HEAD = "head"
 SIGNED_TREE_HEAD = "signed_tree_head"
 TRIGGERS = "triggers"
 
-_ENTRY_FIELDS = (
-    "seq",
-    "recorded_at",
-    "actor_ref",
-    "actor_label",
-    "action",
-    "subject_type",
-    "subject_id",
-    "data_hash",
-    "leaf_hash",
-)
 EntryRow = tuple[int, datetime, str, str, str, str, str, bytes, bytes]
 
 
@@ -109,7 +104,7 @@ def _rows(lo: int, hi: int) -> list[EntryRow]:
     return [
         (seq, at, a_ref, a_label, action, s_type, s_id, bytes(d_hash), bytes(l_hash))
         for seq, at, a_ref, a_label, action, s_type, s_id, d_hash, l_hash in rows.values_list(
-            *_ENTRY_FIELDS
+            *ENTRY_COLUMNS
         )
     ]
 
