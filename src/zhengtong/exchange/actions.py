@@ -56,6 +56,9 @@ KEY_MAX_LENGTH = 100
 # Rows are read from the file as a spreadsheet numbers them: the header is row 1.
 FIRST_ROW = 2
 _CHUNK = 500
+# The rejected rows of an uploaded file kept with its version; a file of a
+# million bad rows keeps its first ones, and the version counts them all.
+MAX_KEPT_PROBLEMS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +235,36 @@ def _require_unambiguous_header(
     )
 
 
+def _require_known_columns(header: Sequence[str], columns: Mapping[str, InformationItem]) -> None:
+    """Refuse a file whose header names a column that is no item of the resource.
+
+    Every row of it was rejected, one by one, for the same column (an export's
+    extra 备注, say), and a version that kept nothing stood in the history.
+    """
+    unknown = [
+        (position, name.strip())
+        for position, name in enumerate(header, start=1)
+        if name.strip() and name.strip() not in columns
+    ]
+    if not unknown:
+        return
+    raise InvalidInput(
+        _(
+            "表头第%(positions)s列（%(columns)s）不是该目录的信息项，整个文件未载入；"
+            "请删去这些列，或将列名改为信息项的代码或名称。"
+        )
+        % {
+            "positions": listed(str(position) for position, _name in unknown),
+            "columns": _quoted(name for _position, name in unknown),
+        },
+        code="unknown_column",
+        detail={
+            "columns": [name for _position, name in unknown],
+            "positions": [position for position, _name in unknown],
+        },
+    )
+
+
 def _check_row(
     number: int, row: Mapping[str, str], columns: Mapping[str, InformationItem], key_code: str
 ) -> tuple[str, dict[str, str]] | RowProblem:
@@ -295,6 +328,7 @@ def do_load_dataset_rows(
     source_name: str,
     sha256: str = "",
     report_blank_rows: bool = False,
+    keep_problems: bool = False,
 ) -> LoadReport:
     """Check every row, keep the good ones as a new version and report the bad ones.
 
@@ -302,6 +336,8 @@ def do_load_dataset_rows(
     row. ``sha256`` is the uploaded file's digest; without it the rows' own is kept.
     Blank rows are skipped, as a spreadsheet has them, unless ``report_blank_rows``
     (rows a system sent, where a blank one is a mistake to tell it about).
+    ``keep_problems`` keeps the rejected rows with the version (an uploaded
+    file's, numbered as the sheet numbers them), to be shown again later.
     """
     # A system names its pushes itself; the name is shown as 来源 and kept in the ledger.
     _refuse_invisible(source_name, "source_name", multiline=False)
@@ -311,6 +347,7 @@ def do_load_dataset_rows(
     columns = _columns(items)
     if header is not None:
         _require_unambiguous_header(header, columns)
+        _require_known_columns(header, columns)
     if not rows:
         raise InvalidInput(_("没有可载入的记录行。"), code="no_rows")
     problems: list[RowProblem] = []
@@ -347,6 +384,12 @@ def do_load_dataset_rows(
         version = _keep_version(
             locked, good, actor, source_name, sha256 or _fingerprint(rows), rejected=len(problems)
         )
+        if keep_problems and problems:
+            version.problems = [
+                {"row": p.row, "item": p.item, "reason": str(p.reason), "code": p.code}
+                for p in problems[:MAX_KEPT_PROBLEMS]
+            ]
+            version.save(update_fields=["problems"])
     created, updated = version.created, version.updated
     return LoadReport(
         version=version,

@@ -291,6 +291,7 @@ def upload_rows(request: HttpRequest, slug: str, file: File[UploadedFile]) -> Lo
         actor=actor_of(request.user),
         source_name=name,
         sha256=hashlib.sha256(data).hexdigest(),
+        keep_problems=True,
     )
     return LoadReportOut(
         version=version_out(report.version),

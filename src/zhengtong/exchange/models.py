@@ -101,6 +101,11 @@ class DatasetVersion(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     deleted = models.PositiveIntegerField(default=0)
+    # The rows an uploaded file's load left out (row, item, reason, code), the
+    # first MAX_KEPT_PROBLEMS of them: shown once after the upload, the list
+    # was gone as soon as the officer left the page, and the file had to be
+    # loaded again, as one more version, to see which rows to correct.
+    problems = models.JSONField(_("退回的行"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("数据集版本")

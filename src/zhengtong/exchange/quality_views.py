@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.access import access_resource_by_code, may_edit, may_review
 from zhengtong.catalog.models import Resource, UpdateCycle
+from zhengtong.catalog.states import ResourceState
 from zhengtong.core.errors import NotFound
 from zhengtong.core.htmx import is_htmx
 from zhengtong.exchange import quality
@@ -144,8 +145,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         column, reverse = "score", False
     # As on the requests page, a reviewer oversees the departments its post's
     # region reaches: a district's data bureau its district's, the city's all.
+    # Only what is shared: a retired (已下架) entry's dataset takes no more
+    # uploads, so it went on to rank among the worst as 更新逾期, a lateness
+    # no department can mend.
     datasets = HostedDataset.objects.filter(
-        resource__provider__in=overseen_departments(request.user)
+        resource__provider__in=overseen_departments(request.user),
+        resource__state=ResourceState.PUBLISHED,
     )
     rows = [Row(d, r) for d, r in quality.datasets_with_latest_report(datasets)]
     # Ties keep the catalog's order (by resource code).

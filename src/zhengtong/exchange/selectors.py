@@ -105,8 +105,8 @@ def record_count(dataset: HostedDataset) -> int:
 
 
 def dataset_versions(dataset: HostedDataset) -> list[DatasetVersion]:
-    """The loads of a dataset, newest first."""
-    return list(dataset.versions.order_by("-number"))
+    """The loads of a dataset, newest first; each one's kept rejected rows are read on use."""
+    return list(dataset.versions.defer("problems").order_by("-number"))
 
 
 # --- Applications and grants ------------------------------------------------------------

@@ -56,7 +56,7 @@ from zhengtong.exchange.forms import (
     RegisterProxiedForm,
 )
 from zhengtong.exchange.governed import key_hash
-from zhengtong.exchange.models import AccessApplication, ApplicationState, Grant
+from zhengtong.exchange.models import AccessApplication, ApplicationState, DatasetVersion, Grant
 from zhengtong.exchange.permissions import READ_SHARED
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import Audience, User
@@ -116,8 +116,13 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     # Only a system that may read shared data can use a grant.
     clients = [c for c in clients_for_applying(user, resource) if READ_SHARED in c.scopes]
-    if not clients and not applying_departments(user).exists():
+    departments = applying_departments(user)
+    if not clients and not departments.exists():
         raise DjangoPermissionDenied
+    # The provider's own officers are offered 申请使用 on the entry too; told
+    # that they had no system, they went to issue one for data their systems
+    # already read without a grant.
+    own_only = not departments.exclude(pk=resource.provider_id).exists()
     choices = _item_choices(resource)
     shareable = [c.item for c in choices if c.verdict != Verdict.NEVER]
     form = ApplyForm(request.POST or None, clients=clients, items=shareable)
@@ -153,6 +158,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
             "checked": checked,
             "clear": clear,
             "has_clients": bool(clients),
+            "own_only": own_only,
             "answer_days": settings.EXCHANGE_ANSWER_WORKING_DAYS,
         },
     )
@@ -166,6 +172,13 @@ class ApplicationRow:
     application: AccessApplication
     days_left: int
     overdue: bool
+    # Granted or refused after the answer period: once answered, an overdue
+    # application left the data bureau's overdue list, and nothing showed
+    # that its answer came late.
+    answered_late: bool
+
+
+_ANSWERED = (ApplicationState.GRANTED, ApplicationState.REFUSED)
 
 
 def _rows(applications: list[AccessApplication]) -> list[ApplicationRow]:
@@ -174,7 +187,8 @@ def _rows(applications: list[AccessApplication]) -> list[ApplicationRow]:
     for a in applications:
         pending = a.state == ApplicationState.PENDING
         days = selectors.working_days_left(a, now) if pending else 0
-        rows.append(ApplicationRow(a, days, pending and a.due_at < now))
+        late = a.state in _ANSWERED and a.answered_at is not None and a.answered_at > a.due_at
+        rows.append(ApplicationRow(a, days, pending and a.due_at < now, late))
     return rows
 
 
@@ -618,12 +632,17 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
                 actor=actor,
                 source_name=str(upload.name or ""),
                 sha256=hashlib.sha256(data).hexdigest(),
+                keep_problems=True,
             )
         except ZhengtongError as error:
             upload_form.add_error("file", str(error.message))
     served = hosted or proxied
     key_code = served.key_item_code if served is not None else ""
     versions = selectors.dataset_versions(hosted) if hosted is not None else []
+    # ``?version=<n>``: an earlier load's report, with the rows it left out.
+    if report is None and request.method == "GET":
+        shown = _int_param(request, "version")
+        report = next((_kept_report(v) for v in versions if v.number == shown), None)
     records = selectors.record_count(hosted) if hosted is not None else 0
     return render(
         request,
@@ -644,6 +663,28 @@ def dataset(request: HttpRequest, slug: str) -> HttpResponse:
             "versions": versions,
             "records": records,
         },
+    )
+
+
+def _kept_report(version: DatasetVersion) -> actions.LoadReport:
+    """A load's report as its version kept it."""
+    return actions.LoadReport(
+        version=version,
+        accepted=version.accepted,
+        rejected=version.rejected,
+        created=version.created,
+        updated=version.updated,
+        unchanged=version.accepted - version.created - version.updated,
+        problems=tuple(
+            actions.RowProblem(
+                int(p.get("row", 0)),
+                str(p.get("reason", "")),
+                str(p.get("item", "")),
+                code=str(p.get("code", "")),
+            )
+            for p in version.problems
+            if isinstance(p, dict)
+        ),
     )
 
 

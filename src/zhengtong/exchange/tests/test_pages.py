@@ -86,6 +86,21 @@ def test_an_officer_applies_on_the_page_and_never_shared_items_are_disabled(
     assert again.status_code == 200 and AccessApplication.objects.count() == 1
 
 
+def test_the_provider_opening_apply_on_its_own_entry_is_told_no_application_is_needed(
+    sharing: Sharing,
+) -> None:
+    # The market bureau has a system (the pusher): it was told to issue one.
+    page = logged_in(sharing.officer).get(f"/exchange/resource/{ENTERPRISE_SLUG}/apply/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "这是本部门的数据，无需申请" in html
+    assert "签发凭证" not in html and 'name="purpose"' not in html
+    # Another department's officer is still offered the form.
+    other = logged_in(sharing.county_officer).get(f"/exchange/resource/{ENTERPRISE_SLUG}/apply/")
+    assert "无需申请" not in other.content.decode()
+    assert 'name="purpose"' in other.content.decode()
+
+
 def test_a_citizen_or_stranger_cannot_apply_or_see_requests(sharing: Sharing) -> None:
     citizen = logged_in(sharing.citizen)
     assert citizen.get(f"/exchange/resource/{ENTERPRISE_SLUG}/apply/").status_code == 403
@@ -165,6 +180,32 @@ def test_overdue_applications_show_in_red_to_the_data_bureau(sharing: Sharing) -
 
 def _section(html: str, name: str) -> str:
     return html.split(f'id="exchange-{name}"')[1].split("</section>")[0]
+
+
+def test_an_answer_given_after_the_period_stays_marked_as_late(sharing: Sharing) -> None:
+    """Answered, an overdue application left the overdue list with no trace of its lateness."""
+    late = apply_for_phone(sharing)
+    AccessApplication.objects.filter(pk=late.pk).update(
+        due_at=timezone.now() - dt.timedelta(days=3)
+    )
+    provider = logged_in(sharing.officer)
+    provider.post(f"/exchange/applications/{late.pk}/refuse/", {"reason": "用途不明确"})
+    on_time = apply_for_phone(sharing)
+    provider.post(
+        f"/exchange/applications/{on_time.pk}/grant/",
+        {"item_codes": ["name", "phone"], "rate_per_minute": "60"},
+    )
+    bureau = logged_in(sharing.bureau)
+    html = bureau.get("/exchange/requests/").content.decode()
+    rows = html.split('id="exchange-all"')[1].split("</section>")[0].split("<tr>")
+    late_row = next(r for r in rows if f"/exchange/applications/{late.pk}/" in r)
+    on_time_row = next(r for r in rows if f"/exchange/applications/{on_time.pk}/" in r)
+    assert "逾期答复" in late_row and "逾期答复" not in on_time_row
+    assert "逾期答复" in bureau.get(f"/exchange/applications/{late.pk}/").content.decode()
+    assert "逾期答复" not in bureau.get(f"/exchange/applications/{on_time.pk}/").content.decode()
+    # The applicant sees it too.
+    outgoing = logged_in(sharing.county_officer).get("/exchange/requests/").content.decode()
+    assert "逾期答复" in outgoing
 
 
 def test_the_data_bureau_oversees_other_departments_applications_apart_from_its_own(

@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from zhengtong.catalog import actions as catalog
 from zhengtong.core.testing import TEST_ACTOR, make_credit_code
-from zhengtong.exchange.models import DatasetVersion, Record
+from zhengtong.exchange.models import DatasetVersion, HostedDataset, Record
+from zhengtong.exchange.quality import do_measure_dataset_quality
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import ENTERPRISES, Sharing, logged_in, make_sharing
 from zhengtong.ledger.models import LedgerEntry
@@ -105,3 +106,14 @@ def test_a_published_resource_still_takes_pushes(cast: ExchangeCast) -> None:
         "application/json",
     )
     assert answer.status_code == 200 and answer.json()["version"]["accepted"] == 1
+
+
+def test_the_quality_overview_leaves_out_a_retired_resources_dataset(retired: Sharing) -> None:
+    """Taking no uploads, it ranked among the worst as late, which no department could mend."""
+    for dataset in HostedDataset.objects.all():
+        do_measure_dataset_quality(dataset, actor=TEST_ACTOR)
+    page = logged_in(retired.bureau).get("/exchange/quality/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert retired.population.name in html
+    assert retired.enterprises.name not in html and ENTERPRISES not in html

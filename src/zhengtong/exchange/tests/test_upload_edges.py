@@ -108,3 +108,61 @@ def test_the_page_says_so_in_the_users_language(sharing: Sharing) -> None:
     )
     assert page.status_code == 200
     assert "The Excel file cannot be read." in page.content.decode()
+
+
+def test_the_rows_an_upload_left_out_can_be_read_again_from_its_version(
+    sharing: Sharing,
+) -> None:
+    """Shown once after the upload, the rejected rows were lost when the officer left the page."""
+    http = logged_in(sharing.officer)
+    good = make_credit_code(seq=902)
+    bad = "uscc,name\n" + f"{good},长沙丙公司\n" + "NOT-A-CODE,长沙丁公司\n" + f"{good},重复\n"
+    uploaded = http.post(
+        f"/exchange/datasets/{SLUG}/",
+        {"file": SimpleUploadedFile("企业.csv", bad.encode(), "text/csv")},
+    )
+    assert uploaded.status_code == 200
+    number = (
+        DatasetVersion.objects.filter(dataset__resource__code=ENTERPRISES).latest("number").number
+    )
+    # Back on the page later: the version links to its report.
+    later = http.get(f"/exchange/datasets/{SLUG}/").content.decode()
+    assert "未导入的行" not in later
+    assert f'href="?version={number}#dataset-report"' in later
+    report = http.get(f"/exchange/datasets/{SLUG}/?version={number}").content.decode()
+    problems = report.split("未导入的行")[1].split("</table>")[0]
+    assert '<td data-label="行">3</td>' in problems and '<td data-label="行">4</td>' in problems
+    assert "主键与前面的行重复" in problems
+    assert "接受 1 行，退回 2 行" in report
+    # A file loaded through the API keeps them alike.
+    api = http.post(
+        f"/api/exchange/datasets/{SLUG}/uploads",
+        {"file": SimpleUploadedFile("企业2.csv", bad.encode(), "text/csv")},
+    )
+    assert api.status_code == 200, api.json()
+    number = api.json()["version"]["number"]
+    report = http.get(f"/exchange/datasets/{SLUG}/?version={number}").content.decode()
+    assert '<td data-label="行">3</td>' in report.split("未导入的行")[1]
+
+
+def test_a_file_with_a_column_that_is_no_item_is_refused_whole(sharing: Sharing) -> None:
+    """Every row was rejected for the same column, and a version keeping nothing stood."""
+    http = logged_in(sharing.officer)
+    rows = "".join(f"{make_credit_code(seq=960 + n)},长沙第{n}餐馆,\n" for n in range(3))
+    before = DatasetVersion.objects.count()
+    page = http.post(
+        f"/exchange/datasets/{SLUG}/",
+        {"file": SimpleUploadedFile("导出.csv", f"uscc,name,备注\n{rows}".encode(), "text/csv")},
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "表头第3列（“备注”）不是该目录的信息项，整个文件未载入" in html
+    assert "未导入的行" not in html
+    api = http.post(
+        f"/api/exchange/datasets/{SLUG}/uploads",
+        {"file": SimpleUploadedFile("导出.csv", f"uscc,备注,name\n{rows}".encode(), "text/csv")},
+    )
+    assert api.status_code == 400
+    assert api.json()["code"] == "unknown_column"
+    assert api.json()["detail"] == {"columns": ["备注"], "positions": [2]}
+    assert DatasetVersion.objects.count() == before
