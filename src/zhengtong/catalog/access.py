@@ -86,6 +86,14 @@ def visible_codes(principal: Principal, codes: Iterable[str]) -> set[str]:
     return {r.code for r in found if may_see(principal, r)}
 
 
+def own_entry_states(principal: Principal, codes: Iterable[str]) -> dict[str, str]:
+    """Those of the codes that name entries the principal compiles and may still
+    change (on their pages), with each one's state; a retired entry keeps its
+    code for good and is not among them."""
+    found = Resource.objects.filter(code__in=list(codes)).exclude(state=ResourceState.RETIRED)
+    return {r.code: r.get_state_display() for r in found if may_edit(principal, r)}
+
+
 def require_edit(principal: Principal, resource: Resource) -> None:
     if not may_edit(principal, resource):
         raise PermissionDenied()

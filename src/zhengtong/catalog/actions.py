@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.catalog.item_uses import items_in_use
@@ -608,13 +609,16 @@ def do_update_resource(
     actor: Actor,
     sees: Sees | None = None,
     department_code: str | None = None,
+    version: int | None = None,
 ) -> Resource:
     """Replace a draft's content (items included); only drafts are edited.
 
     With ``sees``, related entries the editor may not see are refused when
     named and kept when linked already. ``department_code`` is the provider
     the editor named, where the interface asks for one: the provider is the
-    entry's for good, and another is refused (``department_fixed``).
+    entry's for good, and another is refused (``department_fixed``). With
+    ``version``, the version of the draft the editor was shown, a draft saved
+    since (``stale_draft``) is not written over.
     """
     _refuse_other_provider(resource, department_code)
     _check_edit(data, _stored_input(resource))
@@ -623,9 +627,16 @@ def do_update_resource(
             locked = Resource.objects.select_for_update().get(pk=resource.pk)
             if locked.state != ResourceState.DRAFT:
                 raise Conflict(_("只有草稿可以修改。"), code="not_draft")
+            if version is not None and version != locked.version:
+                raise Conflict(
+                    _("这份草稿在您打开之后已被修改并保存，本次保存未生效。"),
+                    code="stale_draft",
+                    detail={"version": locked.version, "given": version},
+                )
             _refuse_taken_code(data.code, locked)
             _refuse_unknown_related(data.related, sees)
             _fill(locked, data)
+            locked.version += 1
             locked.save()
             _save_items(locked, data.items)
             _link_related(locked, data.related, sees)
@@ -710,7 +721,14 @@ def _transition_row(
     )
 
 
-def _move(resource: Resource, target: str, actor: Actor, *, reason: str = "") -> Resource:
+def _move(
+    resource: Resource,
+    target: str,
+    actor: Actor,
+    *,
+    reason: str = "",
+    version: int | None = None,
+) -> Resource:
     with transaction.atomic(durable=True):
         locked = Resource.objects.select_for_update().get(pk=resource.pk)
         step = check_transition(locked.state, target)
@@ -722,6 +740,11 @@ def _move(resource: Resource, target: str, actor: Actor, *, reason: str = "") ->
             _check_edit(_stored_input(locked), None)
         if step == "review":
             _refuse_own_submission(locked, actor)
+            _refuse_unseen(
+                locked.version,
+                version,
+                _("这条目录在您打开之后已被修改，本次审核未生效；请查看修改后的内容再审核。"),
+            )
         _transition_row(locked, locked.state, target, reason, actor)
         locked.state = target
         if target == ResourceState.PUBLISHED:
@@ -812,8 +835,21 @@ def do_submit_resource(resource: Resource, *, actor: Actor) -> Resource:
     return _move(resource, ResourceState.SUBMITTED, actor)
 
 
-def do_review_resource(resource: Resource, *, actor: Actor) -> Resource:
-    return _move(resource, ResourceState.REVIEWED, actor)
+def do_review_resource(resource: Resource, *, actor: Actor, version: int | None = None) -> Resource:
+    """Approve a submitted entry; with ``version``, the version of the draft the
+    reviewer was shown, an entry edited since (``stale_review``) is not approved."""
+    return _move(resource, ResourceState.REVIEWED, actor, version=version)
+
+
+def _refuse_unseen(current: int, shown: int | None, message: str | Promise) -> None:
+    # Returned by another reviewer, edited and submitted again while the page
+    # was open: an approval would be of content its reviewer never saw.
+    if shown is not None and shown != current:
+        raise Conflict(
+            message,
+            code="stale_review",
+            detail={"version": current, "given": shown},
+        )
 
 
 def _checked_reason(reason: str) -> str:
@@ -1163,7 +1199,12 @@ def do_update_revision(
 
 
 def _move_revision(
-    revision: ResourceRevision, target: str, actor: Actor, *, reason: str = ""
+    revision: ResourceRevision,
+    target: str,
+    actor: Actor,
+    *,
+    reason: str = "",
+    version: int | None = None,
 ) -> ResourceRevision:
     with transaction.atomic(durable=True):
         locked = _locked_revision(revision)
@@ -1187,6 +1228,11 @@ def _move_revision(
             # not also approve it.
             if actor.kind == "user" and locked.submitted_by_ref == actor.ref:
                 raise Conflict(_("提交人不能审核自己提交的变更。"), code="own_submission")
+            _refuse_unseen(
+                locked.version,
+                version,
+                _("这项变更在您打开之后已被修改，本次审核未生效；请查看修改后的内容再审核。"),
+            )
             _apply(resource, content, actor)
         if step == "submit":
             locked.submitted_by_ref = actor.ref
@@ -1229,9 +1275,13 @@ def do_return_revision(
     return _move_revision(revision, RevisionState.DRAFT, actor, reason=_checked_reason(reason))
 
 
-def do_apply_revision(revision: ResourceRevision, *, actor: Actor) -> ResourceRevision:
-    """Approve a submitted change and make the published entry what it says (data bureau)."""
-    return _move_revision(revision, RevisionState.APPLIED, actor)
+def do_apply_revision(
+    revision: ResourceRevision, *, actor: Actor, version: int | None = None
+) -> ResourceRevision:
+    """Approve a submitted change and make the published entry what it says (data
+    bureau); with ``version``, as shown to the reviewer, a change saved since
+    (``stale_review``) is not applied."""
+    return _move_revision(revision, RevisionState.APPLIED, actor, version=version)
 
 
 def _refuse_dropping_items_in_use(resource: Resource, data: ResourceInput) -> None:

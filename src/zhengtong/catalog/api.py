@@ -29,6 +29,7 @@ from zhengtong.catalog.actions import ItemInput, NegativeReviewInput, ResourceIn
 from zhengtong.catalog.models import Resource, ResourceRevision
 from zhengtong.catalog.revisions import open_revision, revision_changes, revision_content
 from zhengtong.catalog.schemas import (
+    DraftIn,
     ItemOut,
     NegativeEntryOut,
     NegativeReviewIn,
@@ -89,6 +90,7 @@ def summary_out(resource: Resource, score: int = 0) -> ResourceSummaryOut:
 def resource_out(resource: Resource, principal: Principal) -> ResourceOut:
     return ResourceOut(
         **summary_out(resource).dict(),
+        version=resource.version,
         abstract=resource.abstract,
         keywords=resource.keywords,
         format=resource.format,
@@ -219,8 +221,12 @@ def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[Resourc
 
 
 @router.put("/resources/{slug}", response={200: ResourceOut, **ERRORS}, auth=session_auth)
-def update_resource(request: HttpRequest, slug: str, payload: ResourceIn) -> ResourceOut:
+def update_resource(request: HttpRequest, slug: str, payload: DraftIn) -> ResourceOut:
     """Replace a draft's content.
+
+    Send the ``version`` you read: if the draft was saved since (by another
+    officer), the save is refused with ``stale_draft`` (409) and nothing is
+    written over.
 
     ``department_code`` must be the entry's provider: another is refused with
     ``department_fixed`` (400). ``related`` names only entries you may see, as
@@ -236,11 +242,14 @@ def update_resource(request: HttpRequest, slug: str, payload: ResourceIn) -> Res
         actor=actor_of(request.user),
         sees=lambda r: may_see(request.user, r),
         department_code=payload.department_code,
+        version=payload.version,
     )
     return resource_out(changed, request.user)
 
 
-def _step(request: HttpRequest, slug: str, step: str, reason: str = "") -> ResourceOut:
+def _step(
+    request: HttpRequest, slug: str, step: str, reason: str = "", version: int | None = None
+) -> ResourceOut:
     resource = access_resource_by_code(request.user, slug)
     actor = actor_of(request.user)
     if step == "submit":
@@ -248,7 +257,7 @@ def _step(request: HttpRequest, slug: str, step: str, reason: str = "") -> Resou
         return resource_out(actions.do_submit_resource(resource, actor=actor), request.user)
     require_review(request.user, resource)
     if step == "review":
-        changed = actions.do_review_resource(resource, actor=actor)
+        changed = actions.do_review_resource(resource, actor=actor, version=version)
     elif step == "return":
         changed = actions.do_return_resource(resource, reason, actor=actor)
     elif step == "publish":
@@ -265,9 +274,14 @@ def submit_resource(request: HttpRequest, slug: str) -> ResourceOut:
 
 
 @router.post("/resources/{slug}/review", response={200: ResourceOut, **ERRORS}, auth=session_auth)
-def review_resource(request: HttpRequest, slug: str) -> ResourceOut:
-    """Approve a submitted entry (data bureau)."""
-    return _step(request, slug, "review")
+def review_resource(request: HttpRequest, slug: str, version: int | None = None) -> ResourceOut:
+    """Approve a submitted entry (data bureau).
+
+    ``?version=`` the entry's version as you read it: an entry returned,
+    edited and submitted again since is refused with ``stale_review`` (409),
+    so that an approval is of the content its reviewer saw.
+    """
+    return _step(request, slug, "review", version=version)
 
 
 @router.post("/resources/{slug}/return", response={200: ResourceOut, **ERRORS}, auth=session_auth)
@@ -381,7 +395,9 @@ def update_resource_revision(request: HttpRequest, slug: str, payload: RevisionI
     return revision_out(changed, request.user)
 
 
-def _revision_step(request: HttpRequest, slug: str, step: str, reason: str = "") -> RevisionOut:
+def _revision_step(
+    request: HttpRequest, slug: str, step: str, reason: str = "", version: int | None = None
+) -> RevisionOut:
     revision = _open_revision(request, slug)
     actor = actor_of(request.user)
     if step in ("submit", "discard"):
@@ -392,7 +408,9 @@ def _revision_step(request: HttpRequest, slug: str, step: str, reason: str = "")
     require_review(request.user, revision.resource)
     if step == "return":
         return revision_out(actions.do_return_revision(revision, reason, actor=actor), request.user)
-    return revision_out(actions.do_apply_revision(revision, actor=actor), request.user)
+    return revision_out(
+        actions.do_apply_revision(revision, actor=actor, version=version), request.user
+    )
 
 
 @router.post(
@@ -424,6 +442,12 @@ def return_resource_revision(
 @router.post(
     "/resources/{slug}/revision/apply", response={200: RevisionOut, **ERRORS}, auth=session_auth
 )
-def apply_resource_revision(request: HttpRequest, slug: str) -> RevisionOut:
-    """Approve a submitted change: the published entry becomes what it says (data bureau)."""
-    return _revision_step(request, slug, "apply")
+def apply_resource_revision(
+    request: HttpRequest, slug: str, version: int | None = None
+) -> RevisionOut:
+    """Approve a submitted change: the published entry becomes what it says (data bureau).
+
+    ``?version=`` the change's version as you read it: a change saved since is
+    refused with ``stale_review`` (409).
+    """
+    return _revision_step(request, slug, "apply", version=version)

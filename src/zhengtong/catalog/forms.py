@@ -402,9 +402,11 @@ class ResourceForm(forms.Form):
                 if heading is None:
                     errors.append(_("第%(n)d行：%(reason)s") % {"n": number, "reason": reason})
                 else:
+                    # In the reader's language, as the help above the box names
+                    # the columns: the workbook's Chinese headings are msgids.
                     errors.append(
                         _("第%(n)d行“%(column)s”：%(reason)s")
-                        % {"n": number, "column": heading, "reason": reason}
+                        % {"n": number, "column": gettext(heading), "reason": reason}
                     )
         if errors:
             raise forms.ValidationError(errors)
@@ -431,6 +433,24 @@ class ResourceForm(forms.Form):
             items=d["items"],
             related=d["related"],
         )
+
+
+class DraftForm(ResourceForm):
+    """A draft's form: the entry's fields and the version of the draft it was filled in on.
+
+    Without a version (a form rendered before drafts had one) the save is
+    unconditional, as the API's replacement is.
+    """
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": _("草稿的版本有误，本次保存未生效；请重新加载页面后再修改。"),
+            "min_value": _("草稿的版本有误，本次保存未生效；请重新加载页面后再修改。"),
+        },
+    )
 
 
 class RevisionForm(ResourceForm):

@@ -158,6 +158,10 @@ class Resource(models.Model):
         _("状态"), max_length=12, choices=ResourceState.choices, default=ResourceState.DRAFT
     )
     publish_date = models.DateField(_("发布日期"), null=True, blank=True)
+    # Counts the saves of a draft's content, as ``ResourceRevision.version``
+    # does for a change: of two officers editing one draft, the later save
+    # does not write over the earlier unseen (``actions.do_update_resource``).
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

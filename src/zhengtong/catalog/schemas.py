@@ -43,6 +43,15 @@ class ResourceIn(Schema):
     items: list[ItemIn]
 
 
+class DraftIn(ResourceIn):
+    version: int | None = Field(
+        None,
+        description="the draft's version as you read it (ResourceOut.version); a draft "
+        "saved since is refused with stale_draft (409) instead of being written over. "
+        "Without it the save is unconditional.",
+    )
+
+
 class RevisionIn(ResourceIn):
     version: int | None = Field(
         None,
@@ -85,6 +94,10 @@ class ResourceSummaryOut(Schema):
 
 
 class ResourceOut(ResourceSummaryOut):
+    version: int = Field(
+        description="counts the saves of the content; send it back with the next save, "
+        "and with an approval, so that neither is of content changed since you read it"
+    )
     abstract: str
     keywords: str
     format: str

@@ -19,6 +19,7 @@ from zhengtong.catalog.access import (
     may_review,
     may_see,
     overseen_department_ids,
+    own_entry_states,
     require_edit,
     require_review,
     visible_codes,
@@ -27,6 +28,7 @@ from zhengtong.catalog.access import (
     workbench_resources,
 )
 from zhengtong.catalog.forms import (
+    DraftForm,
     NegativeReviewForm,
     ReasonForm,
     ResourceForm,
@@ -162,7 +164,7 @@ def step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
         else:
             require_review(request.user, resource)
             if step == "review":
-                actions.do_review_resource(resource, actor=actor)
+                actions.do_review_resource(resource, actor=actor, version=_shown_version(request))
             elif step == "return":
                 actions.do_return_resource(resource, reason, actor=actor)
             elif step == "publish":
@@ -182,6 +184,12 @@ def step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     else:
         messages.success(request, _("操作已完成。"))
     return redirect("catalog:detail", slug=resource.slug)
+
+
+def _shown_version(request: HttpRequest) -> int | None:
+    """The version of the entry or change the page showed, which its approval carries."""
+    text = str(request.POST.get("version", ""))
+    return int(text) if text.isdecimal() else None
 
 
 # The refusals name the API's fields; where the form calls one otherwise.
@@ -210,7 +218,9 @@ def _refusal_text(error: ZhengtongError) -> str:
             code = field.removeprefix("items.")
             parts.append(_("信息项“%(code)s”：%(reason)s") % {"code": code, "reason": reason})
         elif field in RESOURCE_HEADINGS:
-            column = RESOURCE_HEADINGS[field]
+            # In the reader's language, as the form's labels: the workbook's
+            # Chinese headings are msgids of those labels.
+            column = _(RESOURCE_HEADINGS[field])
             parts.append(_("“%(column)s”：%(reason)s") % {"column": column, "reason": reason})
         else:
             parts.append(str(reason))
@@ -283,14 +293,28 @@ def edit(request: HttpRequest, slug: str = "") -> HttpResponse:
     departments = editable_departments(request.user)
     resource = _resource(request, slug) if slug else None
     if resource is not None:
-        if not may_edit(request.user, resource) or resource.state != ResourceState.DRAFT:
+        if not may_edit(request.user, resource):
             raise DjangoPermissionDenied
+        if resource.state != ResourceState.DRAFT and request.method != "POST":
+            # The form of an entry submitted meanwhile (by a colleague, or from
+            # another tab): its page says where it stands, where a refusal
+            # would read as having no right to it. A form posted all the same
+            # is refused by the action, what was typed still in it.
+            messages.error(request, _("只有草稿可以修改。"))
+            return redirect("catalog:detail", slug=resource.slug)
     elif not departments.exists():
         raise DjangoPermissionDenied
-    initial = ResourceForm.initial_from(resource, request.user) if resource else {}
-    form = ResourceForm(
-        request.POST or None, initial=initial, departments=departments, principal=request.user
-    )
+    form: ResourceForm
+    if resource is None:
+        form = ResourceForm(request.POST or None, departments=departments, principal=request.user)
+    else:
+        initial = ResourceForm.initial_from(resource, request.user)
+        form = DraftForm(
+            request.POST or None,
+            initial={**initial, "version": resource.version},
+            departments=departments,
+            principal=request.user,
+        )
     if request.method == "POST" and form.is_valid():
         actor = actor_of(request.user)
         try:
@@ -305,9 +329,33 @@ def edit(request: HttpRequest, slug: str = "") -> HttpResponse:
                     actor=actor,
                     sees=form.sees,
                     department_code=form.cleaned_data["department"].code,
+                    version=form.cleaned_data["version"],
                 )
         except ZhengtongError as error:
             _show_refusal(form, error)
+            code = str(error.detail.get("code", ""))
+            own = own_entry_states(request.user, [code]) if error.code == "code_taken" else {}
+            if resource is None and own:
+                # Saved once already (a second click, or the form again after
+                # going back): say so, lest the entry be made again under another code.
+                form.add_error(
+                    "code",
+                    _(
+                        "资源代码“%(code)s”已是您部门的目录（%(state)s），本次未重复新建；"
+                        "如需修改，请在该目录的页面上修改。"
+                    )
+                    % {"code": code, "state": own[code]},
+                )
+            if error.code == "stale_draft":
+                # As for a change: the form keeps what was typed and the
+                # version it was filled in on, so that saving it again is refused too.
+                form.add_error(
+                    None,
+                    _(
+                        "您填写的内容仍在下方；请先另行保存这些内容，"
+                        "然后请重新加载页面，在最新的草稿上修改。"
+                    ),
+                )
         else:
             messages.success(request, _("草稿已保存。"))
             return redirect("catalog:detail", slug=resource.slug)
@@ -329,6 +377,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["file"],
             taken=taken_codes,
             visible=lambda codes: visible_codes(user, codes),
+            own=lambda codes: own_entry_states(user, codes),
         )
         problems = list(parsed.problems)
         if parsed.resources:
@@ -368,15 +417,21 @@ def export(request: HttpRequest) -> HttpResponse:
 # --- changes of published entries (目录变更) ------------------------------------------
 
 
-def _revision_of(request: HttpRequest, slug: str) -> tuple[Resource, ResourceRevision]:
-    """The entry and its open change, for its officers and the data bureau."""
+def _revision_of(request: HttpRequest, slug: str) -> tuple[Resource, ResourceRevision | None]:
+    """The entry and its open change (None when it has none), for its officers and
+    the data bureau."""
     resource = _resource(request, slug)
     if not (may_edit(request.user, resource) or may_review(request.user, resource)):
         raise Http404
-    revision = open_revision(resource)
-    if revision is None:
-        raise Http404
-    return resource, revision
+    return resource, open_revision(resource)
+
+
+def _no_open_revision(request: HttpRequest, resource: Resource) -> HttpResponse:
+    # The change was applied, discarded or retired with its entry since the
+    # page was opened (by a colleague, or by a second click): the entry's
+    # page says so, where a "page not found" would leave the reader guessing.
+    messages.error(request, _("这条目录没有未完成的变更。"))
+    return redirect("catalog:detail", slug=resource.slug)
 
 
 def revision(request: HttpRequest, slug: str) -> HttpResponse:
@@ -385,6 +440,8 @@ def revision(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     resource, change = _revision_of(request, slug)
+    if change is None:
+        return _no_open_revision(request, resource)
     data = request.POST if request.method == "POST" else None
     return _revision_page(request, resource, change, data)
 
@@ -400,7 +457,9 @@ def _revision_page(
     with a reason that was refused (its name, its form as filled in, why)."""
     editing = may_edit(request.user, resource) and change.state == RevisionState.DRAFT
     form = None
-    if editing:
+    # A form posted on a change submitted meanwhile is refused by the action,
+    # what was typed still in it, rather than with a refusal of the page.
+    if editing or (data is not None and may_edit(request.user, resource)):
         initial = ResourceForm.initial_from_input(
             actions.input_from_json(change.content), resource.provider.code, request.user
         )
@@ -484,6 +543,8 @@ def revision_step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
             actions.do_open_revision(resource, actor=actor)
             return redirect("catalog:revision", slug=resource.slug)
         resource, change = _revision_of(request, slug)
+        if change is None:
+            return _no_open_revision(request, resource)
         if step in ("submit", "discard"):
             require_edit(request.user, resource)
             if step == "submit":
@@ -493,7 +554,7 @@ def revision_step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
         elif step in ("apply", "return"):
             require_review(request.user, resource)
             if step == "apply":
-                actions.do_apply_revision(change, actor=actor)
+                actions.do_apply_revision(change, actor=actor, version=_shown_version(request))
             else:
                 actions.do_return_revision(change, reason, actor=actor)
         else:

@@ -9,7 +9,7 @@ with a bad row of its own or of its items is left out, the good ones are kept.
 import io
 import json
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import IO, Any
@@ -176,6 +176,7 @@ def parse_workbook(
     *,
     taken: Callable[[list[str]], Collection[str]] | None = None,
     visible: Callable[[list[str]], Collection[str]] | None = None,
+    own: Callable[[list[str]], Mapping[str, str]] | None = None,
 ) -> ParsedWorkbook:
     """Read both sheets; rows are 1-based as the spreadsheet shows them (the header is row 1).
 
@@ -184,6 +185,9 @@ def parse_workbook(
     ``visible`` answers which of the given codes name entries the uploader may
     see; a row naming as related any other code that is not imported with it
     is reported. Without ``visible`` such codes are left to the action.
+    ``own`` answers which of the taken codes are the uploader's own entries,
+    with their state: a workbook uploaded again (after its bad rows were
+    put right, or by a second click) says that those rows are in already.
     """
     try:
         book = load_workbook(file, read_only=True, data_only=True)
@@ -219,6 +223,7 @@ def parse_workbook(
     items, item_problems_by_row = _read_items(item_rows)
     codes = [_text(row[0]) for _n, row in resource_rows]
     used = set(taken([c for c in codes if c])) if taken is not None else set()
+    mine = own([c for c in codes if c in used]) if own is not None and used else {}
     resources: list[ResourceInput] = []
     first_row: dict[str, int] = {}
     good_rows: dict[str, int] = {}
@@ -254,7 +259,15 @@ def parse_workbook(
                 _("资源代码“%(code)s”在工作簿中重复（第%(row)d行已有）。")
                 % {"code": data.code, "row": earlier}
             )
-        if data.code in used:
+        if data.code in mine:
+            messages.append(
+                _(
+                    "资源代码“%(code)s”已是您部门的目录（%(state)s），本次未重复导入；"
+                    "如需修改，请在该目录的页面上修改。"
+                )
+                % {"code": data.code, "state": mine[data.code]}
+            )
+        elif data.code in used:
             messages.append(_("资源代码“%(code)s”已被使用。") % {"code": data.code})
         if bad_item_rows:
             messages.append(

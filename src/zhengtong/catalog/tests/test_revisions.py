@@ -188,14 +188,18 @@ def test_the_pages_take_a_change_from_the_entry_to_the_data_bureaus_decision(
     assert "目录变更" in bureau.get("/catalog/mine/").content.decode()
     review_page = bureau.get(opened["Location"]).content.decode()
     assert "审核通过，变更生效" in review_page and "成立日期" in review_page
-    # The officer can no longer save a submitted change.
-    assert officer.post(opened["Location"], data).status_code == 403
+    # The officer can no longer save a submitted change; the page says so.
+    refused = officer.post(opened["Location"], data)
+    assert refused.status_code == 200
+    assert "只有变更草稿可以修改" in " ".join(refused.context["form"].non_field_errors())
     applied = bureau.post(f"/catalog/resource/{enterprise.slug}/revision/apply/")
     assert applied.status_code == 302
     entry = Resource.objects.get(pk=enterprise.pk)
     assert entry.abstract == "本市企业和个体工商户的登记信息。"
     assert entry.items.filter(code="reg_date").exists() and entry.state == "published"
-    assert officer.get(opened["Location"]).status_code == 404
+    gone = officer.get(opened["Location"], follow=True)
+    assert gone.redirect_chain == [(f"/catalog/resource/{enterprise.slug}/", 302)]
+    assert "这条目录没有未完成的变更。" in [str(m) for m in gone.context["messages"]]
 
 
 def test_a_change_names_no_related_entry_its_reader_may_not_see(

@@ -9,7 +9,7 @@ from openpyxl import Workbook, load_workbook
 
 from zhengtong.catalog import actions
 from zhengtong.catalog.models import Resource
-from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast
+from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, publish
 from zhengtong.catalog.xlsx import (
     ITEM_COLUMNS,
     ITEM_SHEET,
@@ -308,8 +308,9 @@ def test_each_problem_is_reported_where_it_is_in_the_words_of_the_headings(
 def test_every_problem_of_a_row_is_reported_clashes_and_duplicates_included(
     cast: CatalogCast,
 ) -> None:
+    # Another department's entry; one of the uploader's own says so (below).
     actions.do_create_resource(
-        cast.market, replace(ENTERPRISE, code="102000000/000001"), actor=TEST_ACTOR
+        cast.county, replace(ENTERPRISE, code="102000000/000001"), actor=TEST_ACTOR
     )
     clash = ["102000000/000001", *GOOD[1:]]
     failed = ["304000000/000008", "", *GOOD[2:]]
@@ -345,3 +346,42 @@ def test_values_no_column_can_hold_are_reported_not_stored(cast: CatalogCast) ->
     assert "“扩展字段”" in problems[(RESOURCE_SHEET, 4)]
     assert "“资源名称”" in problems[(RESOURCE_SHEET, 5)] and "200" in problems[(RESOURCE_SHEET, 5)]
     assert "“数据长度”" in problems[(ITEM_SHEET, 2)]
+
+
+def test_a_workbook_uploaded_again_says_which_rows_are_in_already(cast: CatalogCast) -> None:
+    # Another department's entry holds one of the codes, an entry retired another.
+    actions.do_create_resource(
+        cast.county, replace(ENTERPRISE, code="304000000/000009"), actor=TEST_ACTOR
+    )
+    old = publish(
+        actions.do_create_resource(
+            cast.market, replace(ENTERPRISE, code="304000000/000008"), actor=TEST_ACTOR
+        )
+    )
+    actions.do_retire_resource(old, "停止提供。", actor=TEST_ACTOR)
+    first = ["304000000/000002", *GOOD[1:]]
+    second = ["304000000/000003", "食品经营许可变更信息", *GOOD[2:]]
+    bad = ["304000000/000004", "", *GOOD[2:]]
+    theirs = ["304000000/000009", "他部门的代码", *GOOD[2:]]
+    retired = ["304000000/000008", "已下架的代码", *GOOD[2:]]
+    rows = [first, second, bad, theirs, retired]
+    items = [item_row(str(row[0]), "a", "甲") for row in rows]
+    assert set(upload(cast, workbook(rows, items))) == {
+        (RESOURCE_SHEET, 4),
+        (RESOURCE_SHEET, 5),
+        (RESOURCE_SHEET, 6),
+    }
+
+    # The bad row put right, the same workbook again.
+    bad[1] = "食品经营许可注销信息"
+    problems = upload(cast, workbook(rows, items))
+
+    assert problems == {
+        (RESOURCE_SHEET, 2): "资源代码“304000000/000002”已是您部门的目录（草稿），本次未重复导入；"
+        "如需修改，请在该目录的页面上修改。",
+        (RESOURCE_SHEET, 3): "资源代码“304000000/000003”已是您部门的目录（草稿），本次未重复导入；"
+        "如需修改，请在该目录的页面上修改。",
+        (RESOURCE_SHEET, 5): "资源代码“304000000/000009”已被使用。",
+        (RESOURCE_SHEET, 6): "资源代码“304000000/000008”已被使用。",
+    }
+    assert Resource.objects.filter(provider=cast.market).count() == 4
