@@ -40,6 +40,13 @@ def handling_department_ids(user: User) -> list[int]:
     return list(departments_in_scope(user, HANDLE).values_list("pk", flat=True))
 
 
+def worklist_department_ids(user: User) -> list[int]:
+    """The departments whose cases the user handles or, as their head, follows (the worklist's)."""
+    ids = set(handling_department_ids(user))
+    ids.update(departments_in_scope(user, SUPERVISE).values_list("pk", flat=True))
+    return sorted(ids)
+
+
 def overview_area(user: User) -> Q | None:
     """The cases whose figures and hot issues the user's overview shows; None: all of them.
 

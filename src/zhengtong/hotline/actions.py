@@ -967,9 +967,28 @@ def _store_attachment(case: Case, attachment: NewAttachment, now: dt.datetime) -
 
 
 def do_dispatch_case(
-    case: Case, category: str, department: Department, *, actor: Actor, note: str = ""
+    case: Case,
+    category: str,
+    department: Department,
+    *,
+    actor: Actor,
+    note: str = "",
+    district: Region | None = None,
+    urgency: str = "",
 ) -> Case:
-    """Send a queued case to a department; the dispatcher's category becomes a training example."""
+    """Send a queued case to a department; the dispatcher's category becomes a training example.
+
+    ``district`` is where the dispatcher places the case when the text named
+    no district, an ambiguous one or the wrong one (None: the case keeps the
+    district read from it). The leaders' figures and hot issues, and a
+    district leader's view, go by the case's district. ``urgency`` is the
+    dispatcher's judgement of it (empty: the case keeps its own): a citizen's
+    online message comes in as 一般, and the centre decides how urgent it is.
+    """
+    if district is not None and not routing.city_districts().filter(pk=district.pk).exists():
+        raise _refuse(_("没有这个区县，请从列表中选择。"), "unknown_district", field="district")
+    if urgency and urgency not in Urgency.values:
+        raise _refuse(_("紧急程度无效。"), "invalid_urgency", field="urgency")
     category = category.strip()
     if not category:
         raise _refuse(_("请选择类别。"), "category_required", field="category")
@@ -996,10 +1015,22 @@ def do_dispatch_case(
             # the table lacks.
             raise _already_dispatched(locked)
         _move(locked, CaseState.ASSIGNED, "dispatch")
+        # What the dispatcher changed besides the category, for the history and the ledger.
+        placed: dict[str, Any] = {}
+        if urgency and urgency != locked.urgency:
+            # The reply deadline counted below is the new urgency's.
+            placed["urgency"] = {"from": locked.urgency, "to": urgency}
+            locked.urgency = urgency
         limits = limits_for(locked.urgency, category)
         locked.category = category
         locked.department = department
         locked.routed_by = RoutedBy.DISPATCHER
+        if district is not None and district.pk != locked.district_id:
+            placed["district"] = {"from": locked.district_id, "to": district.pk}
+            locked.district = district
+            # A street read from the text lies in the district it was read
+            # with: it cannot stay in a district the dispatcher says is wrong.
+            locked.street = None
         locked.signed_at = None
         start_reply_clock(locked, now, limits)
         # 催办 and 督办 marked the department that let the last deadline pass;
@@ -1026,7 +1057,7 @@ def do_dispatch_case(
             at=now,
             note=note,
             department=department,
-            data={"category": category, "suggested": locked.predicted_category},
+            data={"category": category, "suggested": locked.predicted_category, **placed},
         )
         _ledger(
             locked,
@@ -1035,6 +1066,7 @@ def do_dispatch_case(
             category=category,
             department=department.code,
             corrected=bool(locked.predicted_category) and category != locked.predicted_category,
+            **placed,
         )
     return locked
 
@@ -1302,6 +1334,19 @@ def do_decide_extension(
             note=note,
             data={"approved": approve, "days": locked_request.days},
         )
+        if case.department is not None and case.reply_due is not None:
+            # The department waits for the answer to plan its reply: a refusal
+            # it is not told of leaves it counting on days it does not have.
+            message = (
+                gettext_noop("工单 %(number)s 的延期申请已获同意，答复期限延至 %(due)s。")
+                if approve
+                else gettext_noop(
+                    "工单 %(number)s 的延期申请未获同意，请在原答复期限 %(due)s 前答复。"
+                )
+            )
+            shown = timezone.localtime(case.reply_due).strftime("%Y-%m-%d %H:%M")
+            text = stored_text(message, number=case.number, due=shown)
+            _notify(case.department, case, EventKind.EXTENSION_DECIDED, text, now)
         _ledger(case, "decide_extension", actor, approved=approve, days=locked_request.days)
     return locked_request
 

@@ -36,6 +36,7 @@ from zhengtong.hotline.permissions import (
     HANDLE,
     INTAKE,
     MANAGE_ROUTING,
+    SUPERVISE,
     VIEW_OVERVIEW,
 )
 from zhengtong.hotline.reply_quality import readable_score, score_reply
@@ -182,6 +183,18 @@ class CaseSummaryOut(Schema):
     warning: str
 
 
+class HotlineNotificationOut(Schema):
+    kind: str = Field(description="the step it tells of: reopened, urged, supervised, recalled, …")
+    case_number: str
+    department_code: str
+    text: str
+    created_at: dt.datetime
+    handled_by_department: bool = Field(
+        description="whether the department still handles the case; a case it returned or "
+        "the centre recalled is no longer its to open"
+    )
+
+
 class ClassifyIn(Schema):
     content: str
     title: str = ""
@@ -192,6 +205,16 @@ class DispatchIn(Schema):
     category: str
     department_code: str
     note: str = ""
+    district_code: str | None = Field(
+        None,
+        description="the district (区县) the case took place in, when the text named none, "
+        "an ambiguous one or the wrong one; left out, the case keeps the district read from it",
+    )
+    urgency: str = Field(
+        "",
+        description="normal, urgent or critical: the centre's judgement of how urgent the "
+        "case is, which sets the reply deadline; left out, the case keeps its urgency",
+    )
 
 
 class ReturnReasonIn(Schema):
@@ -728,9 +751,37 @@ def dispatch_queue(request: HttpRequest) -> list[CaseSummaryOut]:
 @router.get("/department-cases", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
 def department_cases(request: HttpRequest) -> list[CaseSummaryOut]:
     user = session_user(request)
-    require_permission(user, HANDLE)
-    cases = selectors.department_cases(access.handling_department_ids(user))
+    # The worklist page's cases: a department's head follows them as its handlers do.
+    if not (has_permission(user, HANDLE) or has_permission(user, SUPERVISE)):
+        raise PermissionDenied(code="permission_denied")
+    cases = selectors.department_cases(access.worklist_department_ids(user))
     return [_summary(c) for c in cases[:500]]
+
+
+@router.get(
+    "/notifications", response={200: list[HotlineNotificationOut], **ERRORS}, auth=session_auth
+)
+def list_notifications(request: HttpRequest) -> list[HotlineNotificationOut]:
+    """What the worklist page tells the departments the user handles or heads, newest first.
+
+    A reopened case (回访不满意) for the department's head, 催办 and 督办, a
+    recall, a repeat or an escalation, an extension decided, a deadline
+    counted again: a department's own system learns of them here.
+    """
+    user = session_user(request)
+    if not (has_permission(user, HANDLE) or has_permission(user, SUPERVISE)):
+        raise PermissionDenied(code="permission_denied")
+    return [
+        HotlineNotificationOut(
+            kind=n.kind,
+            case_number=n.case.number,
+            department_code=n.department.code,
+            text=n.shown_text,
+            created_at=n.created_at,
+            handled_by_department=n.case.department_id == n.department_id,
+        )
+        for n in selectors.notifications_for(access.worklist_department_ids(user), 100)
+    ]
 
 
 # --- handling --------------------------------------------------------------------------
@@ -749,9 +800,24 @@ def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> Cas
             code="unknown_department",
             detail={"fields": {"department_code": "unknown"}},
         )
+    district = None
+    if payload.district_code:
+        district = routing.city_districts().filter(code=payload.district_code).first()
+        if district is None:
+            raise InvalidInput(
+                _("没有这个区县，请从列表中选择。"),
+                code="unknown_district",
+                detail={"fields": {"district_code": "unknown"}},
+            )
     return _case_out(
         actions.do_dispatch_case(
-            case, payload.category, department, actor=actor_of(user), note=payload.note
+            case,
+            payload.category,
+            department,
+            actor=actor_of(user),
+            note=payload.note,
+            district=district,
+            urgency=payload.urgency,
         )
     )
 

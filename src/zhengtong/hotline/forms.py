@@ -36,6 +36,7 @@ from zhengtong.hotline.actions import (
     checked_contact_phone,
 )
 from zhengtong.hotline.categories import category_name
+from zhengtong.hotline.routing import city_districts
 from zhengtong.hotline.routing_model import (
     MIN_EXAMPLES_PER_LABEL,
     CsvFormatError,
@@ -275,10 +276,34 @@ def department_options() -> list[tuple[Any, str]]:
     return [(value, str(label)) for value, label in options]
 
 
+def district_choices() -> forms.ModelChoiceField:  # type: ignore[type-arg]
+    """Where a dispatcher places a case: a district of the city, or left as read from the text."""
+    return forms.ModelChoiceField(
+        label=gettext_lazy("事发区县"),
+        queryset=city_districts(),
+        to_field_name="code",
+        required=False,
+        empty_label=gettext_lazy("未识别"),
+        help_text=gettext_lazy("按事发地点核对；未识别或识别错误时请选择正确的区县。"),
+    )
+
+
+def district_options() -> list[tuple[Any, str]]:
+    """The districts a case may be placed in, as the dispatch forms of one page list them."""
+    options = district_choices().choices
+    assert isinstance(options, forms.models.ModelChoiceIterator)
+    return [(value, str(label)) for value, label in options]
+
+
 class DispatchForm(forms.Form):
     category = forms.ChoiceField(label=gettext_lazy("类别"))
-    # Replaced by a fresh field per form (no query when this module is imported).
+    # Replaced by fresh fields per form (no query when this module is imported).
     department = department_choices(handlers_only=False)
+    district = district_choices()
+    # The centre's judgement: an online message comes in as 一般 whatever it says.
+    urgency = forms.ChoiceField(
+        label=gettext_lazy("紧急程度"), choices=Urgency.choices, required=False
+    )
     note = forms.CharField(
         label=gettext_lazy("派单说明（选填）"), required=False, max_length=MAX_NOTE
     )
@@ -288,6 +313,7 @@ class DispatchForm(forms.Form):
         *args: Any,
         categories: Sequence[str],
         departments: list[tuple[Any, str]] | None = None,
+        districts: list[tuple[Any, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -303,6 +329,10 @@ class DispatchForm(forms.Form):
             # (department_options); a posted choice is still checked against the table.
             department.choices = departments
         self.fields["department"] = department
+        district = district_choices()
+        if districts is not None:
+            district.choices = districts
+        self.fields["district"] = district
 
 
 class ReturnForm(forms.Form):

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import QuerySet
 
-from zhengtong.core.models import Department, Region
+from zhengtong.core.models import Department, Region, RegionLevel
 from zhengtong.hotline.models import ClassifierVersion, PlaceAlias, RoutingRule
 from zhengtong.hotline.places import PlaceMatch, PlaceResolver
 from zhengtong.hotline.routing_model import Prediction, RoutingModel, load_model
@@ -75,6 +76,12 @@ def city_region() -> Region | None:
         RoutingRule.objects.filter(region__level=2).select_related("region").order_by("pk").first()
     )
     return rule.region if rule is not None else None
+
+
+def city_districts() -> QuerySet[Region]:
+    """The districts (区县) of the city the hotline routes to (a lazy query, as ``city_region``)."""
+    city = RoutingRule.objects.filter(region__level=2).order_by("pk").values("region")[:1]
+    return Region.objects.filter(parent__in=city, level=RegionLevel.COUNTY).order_by("code")
 
 
 def resolver_for(city: Region) -> PlaceResolver:

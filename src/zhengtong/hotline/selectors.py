@@ -272,7 +272,7 @@ def pending_extensions() -> QuerySet[ExtensionRequest]:
 def notifications_for(department_ids: Iterable[int], limit: int = 20) -> list[Notification]:
     return list(
         Notification.objects.filter(department_id__in=list(department_ids))
-        .select_related("case")
+        .select_related("case", "department")
         .order_by("-created_at")[:limit]
     )
 

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from zhengtong.core.errors import InvalidInput, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.masking import mask_name, mask_phone
-from zhengtong.core.models import Department
+from zhengtong.core.models import Department, Region
 from zhengtong.core.punctuation import listed
 from zhengtong.core.redirects import redirect_back
 from zhengtong.hotline import routing, selectors
@@ -38,6 +38,7 @@ from zhengtong.hotline.access import (
     departure_for_staff,
     handling_department_ids,
     may_reveal_contact,
+    worklist_department_ids,
 )
 from zhengtong.hotline.actions import (
     MAX_REPLY_DRAFT,
@@ -67,6 +68,7 @@ from zhengtong.hotline.forms import (
     ReturnForm,
     UrgeForm,
     department_options,
+    district_options,
     new_form_key,
 )
 from zhengtong.hotline.imports import do_queue_import, row_error_text
@@ -81,6 +83,7 @@ from zhengtong.hotline.states import (
     ExtensionState,
     Rating,
     RoutedBy,
+    Urgency,
 )
 from zhengtong.hotline.time_limits import Clock, reply_limit_text
 from zhengtong.hotline.views import (
@@ -99,7 +102,7 @@ from zhengtong.hotline.views import (
 )
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import User
-from zhengtong.identity.permissions import departments_in_scope, has_permission
+from zhengtong.identity.permissions import has_permission
 
 QUEUE_PAGE_SIZE = 30
 OVERDUE_LIMIT = 50
@@ -334,15 +337,19 @@ def _dispatch_form(
     data: Any = None,
     suggested: Department | None = None,
     departments: list[tuple[Any, str]] | None = None,
+    districts: list[tuple[Any, str]] | None = None,
 ) -> DispatchForm:
     initial = {
         "category": category if (category := _queue_category(case)) in categories else "",
         "department": suggested.code if suggested else None,
+        "district": case.district_id,
+        "urgency": case.urgency,
     }
     return DispatchForm(
         data,
         categories=categories,
         departments=departments,
+        districts=districts,
         initial=initial,
         prefix=f"c{case.pk}",
     )
@@ -354,8 +361,9 @@ class _RowLookups:
 
     suggested: Department | None
     history: list[CaseEvent]
-    # The dispatch form's department options; None: the form reads them itself.
+    # The dispatch form's department and district options; None: the form reads them itself.
     departments: list[tuple[Any, str]] | None = None
+    districts: list[tuple[Any, str]] | None = None
 
 
 def _queue_row(
@@ -370,7 +378,11 @@ def _queue_row(
         lookups = _RowLookups(_suggested_department(case, history), history)
     suggested = lookups.suggested
     made = form or _dispatch_form(
-        case, categories, suggested=suggested, departments=lookups.departments
+        case,
+        categories,
+        suggested=suggested,
+        departments=lookups.departments,
+        districts=lookups.districts,
     )
     return QueueRow(
         case=case,
@@ -388,6 +400,7 @@ def _queue_rows(cases: Sequence[Case], categories: list[str]) -> list[QueueRow]:
     """A page of the queue, with what its rows share looked up once, not once per row."""
     rules = routing.RuleBook(routing.city_region())
     departments = department_options()
+    districts = district_options()
     histories = selectors.histories_of(cases)
     rows = []
     for case in cases:
@@ -398,7 +411,7 @@ def _queue_rows(cases: Sequence[Case], categories: list[str]) -> list[QueueRow]:
             ),
             history,
         )
-        lookups = _RowLookups(suggested, history, departments)
+        lookups = _RowLookups(suggested, history, departments, districts)
         rows.append(_queue_row(case, categories, lookups=lookups))
     return rows
 
@@ -490,6 +503,8 @@ def dispatch_case(request: HttpRequest, number: str) -> HttpResponse:
                 form.cleaned_data["department"],
                 actor=actor_of(user),
                 note=form.cleaned_data["note"],
+                district=form.cleaned_data["district"],
+                urgency=form.cleaned_data["urgency"],
             )
         except ZhengtongError as error:
             refuse_on(error)
@@ -591,9 +606,7 @@ def urge_case(request: HttpRequest, number: str) -> HttpResponse:
 
 def _department_ids(user: User) -> list[int]:
     """The departments whose cases the user handles or, as their head, follows."""
-    ids = set(handling_department_ids(user))
-    ids.update(departments_in_scope(user, SUPERVISE).values_list("pk", flat=True))
-    return sorted(ids)
+    return worklist_department_ids(user)
 
 
 @require_safe
@@ -660,10 +673,18 @@ def _history_details(event: CaseEvent) -> str:
         return listed(_queue_reasons(data))
     if event.kind == EventKind.DISPATCHED:
         suggested = category_name(data.get("suggested") or "") or "—"
-        return _("类别 %(c)s（模型建议 %(s)s）") % {
+        details = _("类别 %(c)s（模型建议 %(s)s）") % {
             "c": category_name(data.get("category", "")),
             "s": suggested,
         }
+        urgency = (data.get("urgency") or {}).get("to")
+        if urgency in Urgency.values:
+            details += _("；紧急程度改为%(u)s") % {"u": Urgency(urgency).label}
+        placed = (data.get("district") or {}).get("to")
+        if placed:
+            name = Region.objects.filter(pk=placed).values_list("name", flat=True).first()
+            details += _("；事发区县改为%(d)s") % {"d": name or placed}
+        return details
     if event.kind == EventKind.EXTENSION_REQUESTED:
         return _("申请延期 %(d)s 个工作日") % {"d": data.get("days", "")}
     if event.kind == EventKind.EXTENSION_DECIDED:
@@ -774,7 +795,13 @@ def _run_case_action(
         if action == "dispatch":
             require(user, DISPATCH)
             do_dispatch_case(
-                case, data["category"], data["department"], actor=actor, note=data["note"]
+                case,
+                data["category"],
+                data["department"],
+                actor=actor,
+                note=data["note"],
+                district=data["district"],
+                urgency=data["urgency"],
             )
             return _("已派单。")
         if action == "recall":

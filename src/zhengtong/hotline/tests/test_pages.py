@@ -687,6 +687,28 @@ def test_a_dispatcher_approves_or_refuses_an_extension(cast: HotlineCast) -> Non
     ]
 
 
+def test_the_department_is_told_how_its_extension_requests_were_decided(
+    cast: HotlineCast,
+) -> None:
+    granted = handled_by_furong(cast, "13900000001")
+    refused = handled_by_furong(cast, "13900000002")
+    handler = logged_in(cast.handler)
+    for case in (granted, refused):
+        handler.post(
+            f"/hotline/cases/{case.number}/",
+            {"action": "extension", "extension-days": "5", "extension-reason": "需要现场监测"},
+        )
+    one, two = ExtensionRequest.objects.order_by("pk")
+    dispatcher = logged_in(cast.dispatcher)
+    dispatcher.post(f"/hotline/extensions/{one.pk}/", {"decision": "approve"})
+    dispatcher.post(f"/hotline/extensions/{two.pk}/", {"decision": "refuse", "note": "可按期完成"})
+    worklist = text_of(handler.get("/hotline/department/"))
+    extended = timezone.localtime(fresh(granted).reply_due).strftime("%Y-%m-%d %H:%M")
+    kept = timezone.localtime(fresh(refused).reply_due).strftime("%Y-%m-%d %H:%M")
+    assert f"工单 {granted.number} 的延期申请已获同意，答复期限延至 {extended}。" in worklist
+    assert f"工单 {refused.number} 的延期申请未获同意，请在原答复期限 {kept} 前答复。" in worklist
+
+
 def test_deciding_an_extension_the_reply_withdrew_says_it_was_withdrawn(
     cast: HotlineCast,
 ) -> None:
