@@ -66,6 +66,7 @@ EVENT_LABELS: dict[str, Any] = {
     "promise_material": gettext_lazy("容缺承诺"),
     "issue_licence": gettext_lazy("发放电子证照"),
     "claim_task": gettext_lazy("工作人员签收"),
+    "release_task": gettext_lazy("工作人员取消签收"),
     "complete_accept": gettext_lazy("受理环节办结"),
     "complete_review": gettext_lazy("审查环节办结"),
     "complete_decide": gettext_lazy("决定环节办结"),

@@ -1537,6 +1537,33 @@ def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
     return locked
 
 
+def do_release_task(task: WorkTask, *, acting_user: User) -> WorkTask:
+    """Give back a task one claimed, so that a colleague of the queue can take it.
+
+    A claimed task leaves the colleagues' lists: without this, one claimed by
+    mistake (or before leave) would wait for its claimer alone.
+    """
+    row = _task_row(task)
+    _require_handler(acting_user, row)
+    actor = actor_of(acting_user)
+    with transaction.atomic(durable=True):
+        locked = WorkTask.objects.select_for_update().get(pk=row.pk)
+        if locked.completed_at is not None:
+            raise _task_closed(row)
+        if locked.claimed_by_id != acting_user.pk:
+            # Pressed twice, or the claim is a colleague's: nothing of one's own to give back.
+            raise Conflict(_("您没有认领该任务。"), code="not_claimed")
+        locked.claimed_by = None
+        locked.claimed_at = None
+        locked.save(update_fields=["claimed_by", "claimed_at"])
+        application = row.application
+        # As a claim does: a completion worked out before it is refused as changed meanwhile.
+        update_application(application, ["updated_at"])
+        _event(application, "release_task", actor, note=_step_note(locked.name))
+        _ledger(application, "release_task", actor, task=locked.bpmn_id)
+    return locked
+
+
 @dataclass(frozen=True, slots=True)
 class TaskResult:
     """What staff decide at a step; a refusal needs reasons and a legal basis."""

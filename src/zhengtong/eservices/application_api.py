@@ -371,6 +371,14 @@ def claim_task(request: HttpRequest, task_id: int) -> TaskOut:
     return task_out(access_task_by_id(request.user, task_id))
 
 
+@router.post("/tasks/{task_id}/release", response={200: TaskOut, **ERRORS})
+def release_task(request: HttpRequest, task_id: int) -> TaskOut:
+    """Give back a task you claimed: it returns to the queue (409 ``not_claimed`` if not yours)."""
+    task = access_task_by_id(request.user, task_id)
+    actions.do_release_task(task, acting_user=session_user(request))
+    return task_out(access_task_by_id(request.user, task_id))
+
+
 @router.post("/tasks/{task_id}/complete", response={200: ApplicationDetailOut, **ERRORS})
 def complete_task(
     request: HttpRequest, task_id: int, payload: TaskResultIn

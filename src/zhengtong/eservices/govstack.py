@@ -149,7 +149,8 @@ class ApplicationFileIn(Schema):
 
     applicantId: str = Field(
         max_length=64,
-        description="your own applicantId (your account number); an enterprise user applies"
+        description="your own applicantId (your account number, or a citizen's 身份证号);"
+        " an enterprise user applies"
         " for the enterprise whose 统一社会信用代码 it is instead, and must when acting for"
         " several (400 enterprise_required); one they do not act for is refused"
         " (403 enterprise_not_linked)",
@@ -210,7 +211,8 @@ class ApplicationFileOut(Schema):
     additionalMeta: AdditionalDataOut | None = Field(
         None,
         description="while sent back (SENDBACK): the 补正 request (correctionRequest)"
-        " and its version (correctionRequestVersion)",
+        " and its version (correctionRequestVersion); once rejected: the reasons"
+        " (rejectionReasons) and their legal basis (rejectionBasis)",
     )
 
 
@@ -419,6 +421,20 @@ def applicant_id(user: User) -> str:
     return str(user.pk)
 
 
+def _names_caller(user: User, given: str) -> bool:
+    """Whether an applicantId names the caller: their account number or a citizen's 身份证号.
+
+    Identifiers are compared as the rest of the platform stores them
+    (``normalise``): a 身份证号 typed in full-width digits or with a lower-case
+    x is the same number.
+    """
+    given = normalise(given)
+    if given == applicant_id(user):
+        return True
+    person = user.person if user.audience == Audience.CITIZEN else None
+    return person is not None and given == person.id_number
+
+
 # --- Rendering --------------------------------------------------------------------------
 
 
@@ -491,9 +507,22 @@ def _correction_meta(note: str | None) -> dict[str, str]:
     }
 
 
+def _rejection_meta(application: Application) -> dict[str, str]:
+    """Why a rejected application was refused and on what legal basis, as its page says."""
+    if application.state != ApplicationState.REJECTED:
+        return {}
+    return {
+        "rejectionReasons": application.shown_rejection_reasons,
+        "rejectionBasis": application.rejection_basis,
+    }
+
+
 def file_out(application: Application) -> ApplicationFileOut:
     item = application.item
-    correction = _correction_meta(selectors.open_correction_note(application))
+    meta = {
+        **_correction_meta(selectors.open_correction_note(application)),
+        **_rejection_meta(application),
+    }
     return ApplicationFileOut(
         fileId=application.number,
         applicantId=str(application.applicant_id),
@@ -509,7 +538,7 @@ def file_out(application: Application) -> ApplicationFileOut:
             formData=FormDataOut(data=application.form_data, eFormId=item.code),
             documentUrls=_document_urls(application, selectors.materials_of(application)),
         ),
-        additionalMeta=AdditionalDataOut(data=correction) if correction else None,
+        additionalMeta=AdditionalDataOut(data=meta) if meta else None,
     )
 
 
@@ -711,7 +740,7 @@ def _own_applicant_id(
     the request that made it did.
     """
     given = payload.applicantId.strip()
-    if given == applicant_id(user):
+    if _names_caller(user, given):
         return
     if (
         application is not None
@@ -734,11 +763,11 @@ def _chosen_enterprise(user: User, payload: ApplicationFileIn) -> str:
     """
     given = payload.applicantId.strip()
     if user.audience != Audience.ENTERPRISE:
-        if given != applicant_id(user):
+        if not _names_caller(user, given):
             raise _not_own_applicant(user)
         return ""
     codes = [m.enterprise.credit_code for m in memberships_of(user)]
-    if given != applicant_id(user):
+    if not _names_caller(user, given):
         try:
             credit_code = validate_credit_code(given)
         except InvalidInput:

@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("work/rectifications/", workbench_views.rectifications, name="rectifications"),
     path("work/<id:task_id>/", workbench_views.work_item, name="work_item"),
     path("work/<id:task_id>/claim/", workbench_views.claim, name="claim_task"),
+    path("work/<id:task_id>/release/", workbench_views.release, name="release_task"),
     path(
         "work/<id:task_id>/materials/<id:material_id>/",
         workbench_views.material_file,

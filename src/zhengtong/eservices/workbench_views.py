@@ -73,6 +73,7 @@ EVENT_LABELS: dict[str, Any] = {
     "add_correction": gettext_lazy("补充补正要求"),
     "submit_correction": gettext_lazy("提交补正"),
     "claim_task": gettext_lazy("认领任务"),
+    "release_task": gettext_lazy("放弃认领"),
     "complete_accept": gettext_lazy("完成受理环节"),
     "complete_review": gettext_lazy("完成审查环节"),
     "complete_decide": gettext_lazy("完成决定环节"),
@@ -213,6 +214,23 @@ def claim(request: HttpRequest, task_id: int) -> HttpResponse:
     return redirect("eservices:work_item", task_id=task_id)
 
 
+@require_POST
+def release(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Give back a task one claimed; back to the list, where colleagues can claim it."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    try:
+        task = access_task_by_id(user, task_id)
+        actions.do_release_task(task, acting_user=user)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        messages.error(request, str(error.message))
+        return redirect("eservices:work_item", task_id=task_id)
+    messages.success(request, _("已放弃认领，该任务回到待办队列。"))
+    return redirect("eservices:worklist")
+
+
 # --- 办理 ---------------------------------------------------------------------------------
 
 
@@ -328,6 +346,31 @@ def _credit_records(credit: dict[str, Any]) -> list[list[tuple[str, Any]]]:
         for record in records
         if isinstance(record, dict)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    task: WorkTask
+    passed: bool
+    # The step's own words for the result (审查不通过, 予以受理).
+    outcome: str
+
+
+def _step_results(tasks: list[WorkTask]) -> list[StepResult]:
+    """What each step taken decided, so that a decider sees which department refused and why.
+
+    In 并联审批 a lane's refusal blocks a granting decision (review_not_passed):
+    without its reasons and legal basis the decider could neither see the
+    refusal nor cite it. Steps closed by a withdrawal decided nothing.
+    """
+    rows = []
+    for task in tasks:
+        passed = task.result.get("passed")
+        if task.completed_at is None or not isinstance(passed, bool):
+            continue
+        yes, no = STEP_CHOICES.get(task.step, (_("通过"), _("不通过")))
+        rows.append(StepResult(task, passed, str(yes if passed or no is None else no)))
+    return rows
 
 
 def _may_act(task: WorkTask, user: User) -> bool:
@@ -496,9 +539,10 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         # As on the applicant's page: a finished application's clock is not paused.
         "suspended": any(stops_clock_at(s, now) for s in suspensions),
         "suspensions": [(s, s.overran(now)) for s in suspensions],
-        "tasks": list(selectors.tasks_of(application)),
+        "step_results": _step_results(list(selectors.tasks_of(application))),
         "process_version": selectors.process_version_of(application),
         "may_act": _may_act(task, user) and open_state,
+        "may_release": task.completed_at is None and task.claimed_by_id == user.pk,
         # During a 补正 another department may still add what it needs corrected.
         "may_correct": _may_act(task, user) and application.state in OPEN_STATES and not decided,
         "running_special": running_special is not None,

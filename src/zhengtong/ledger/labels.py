@@ -94,6 +94,7 @@ for _code, _label in (
     ("eservices.submit_application", _("提交办件")),
     ("eservices.withdraw_application", _("撤回办件")),
     ("eservices.claim_task", _("认领办件环节")),
+    ("eservices.release_task", _("放弃认领办件环节")),
     ("eservices.complete_task", _("办结办件环节")),
     ("eservices.request_correction", _("要求补正材料")),
     ("eservices.add_correction", _("补充补正要求")),

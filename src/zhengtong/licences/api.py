@@ -9,7 +9,9 @@ of what it issued, where its deciders revoke a licence.
 from typing import Annotated
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 from pydantic import BeforeValidator
 
 from zhengtong.core.errors import NotFound
@@ -30,9 +32,12 @@ from zhengtong.licences.schemas import (
     LicenceFieldOut,
     LicenceOut,
     LicenceShareOut,
+    NewLicenceShareOut,
+    ShareIn,
     SigningKeyOut,
     VerificationOut,
 )
+from zhengtong.licences.sharing import share_token
 from zhengtong.licences.signing import ALGORITHMS, licence_signer
 
 router = Router(tags=["licences"])
@@ -162,6 +167,23 @@ def mine_shares(request: HttpRequest, number: str) -> list[LicenceShareOut]:
     """
     licence = access_licence_by_number(request.user, number)
     return [share_out(share) for share in selectors.open_shares_of(licence)]
+
+
+@router.post(
+    "/mine/{number}/shares",
+    response={201: NewLicenceShareOut, **ERROR_RESPONSES},
+    auth=session_auth,
+)
+def share(request: HttpRequest, number: str, payload: ShareIn) -> Status[NewLicenceShareOut]:
+    """Make a link showing one of your licences to whoever has it, as 我的证照 does.
+
+    Errors: 400 ``invalid_share_days``; 404 ``not_found`` (also a licence not
+    yours); 409 ``licence_not_valid`` (revoked, expired or unverifiable).
+    """
+    licence = access_licence_by_number(request.user, number)
+    made = actions.do_share_licence(licence, payload.days, actor=actor_of(request.user))
+    url = request.build_absolute_uri(reverse("licences:share", args=[share_token(made.key)]))
+    return Status(201, NewLicenceShareOut(**share_out(made).model_dump(), url=url))
 
 
 @router.post(

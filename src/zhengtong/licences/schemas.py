@@ -69,3 +69,13 @@ class LicenceShareOut(Schema):
     created_by: str = Field(description="who made the link, as the ledger names them")
     expires_at: datetime
     withdrawn_at: datetime | None = Field(description="null unless the link was withdrawn")
+
+
+class ShareIn(Schema):
+    days: int = Field(description="how long the link works: 1, 7 or 30 days")
+
+
+class NewLicenceShareOut(LicenceShareOut):
+    url: str = Field(
+        description="the link to pass on; answered only here, as the page shows it once"
+    )

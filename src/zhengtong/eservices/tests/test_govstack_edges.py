@@ -1,10 +1,14 @@
 """The GovStack Registration profile's answers to ids and numbers that name nothing."""
 
+from zhengtong.core.testing import TEST_ACTOR, make_id_number, make_person
+from zhengtong.eservices.models import Application
 from zhengtong.eservices.tests.test_applications_cast import (
     MANUAL_FORM,
+    PASSWORD,
     ApplicationsCast,
     cast,
 )
+from zhengtong.eservices.tests.test_applications_rules import _pension
 from zhengtong.eservices.tests.test_govstack_registration import (
     URL,
     _json,
@@ -13,6 +17,7 @@ from zhengtong.eservices.tests.test_govstack_registration import (
     complete,
     logged_in,
 )
+from zhengtong.identity.actions import do_create_citizen
 
 __all__ = ["cast"]
 
@@ -42,3 +47,25 @@ def test_list_filters_of_non_ascii_digits_match_nothing(cast: ApplicationsCast) 
         assert _ok(clerk.get(f"{URL}/tasks", {"assigneeId": value})) == []
         assert _ok(clerk.get(f"{URL}/applications", {"applicantId": value})) == []
     assert _ok(clerk.get(f"{URL}/tasks", {"mainTaskId": "9" * 30})) == []
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+def test_a_citizen_names_themself_by_their_id_number_as_they_type_it(
+    cast: ApplicationsCast,
+) -> None:
+    # A 身份证号 whose check character is X, as most phones type it: lower case.
+    number = next(n for seq in range(1, 100) if (n := make_id_number(seq=seq)).endswith("X"))
+    person = make_person("刘青", id_number=number)
+    item = _pension(cast, (person, ""))
+    citizen = do_create_citizen("liuqing", PASSWORD, person, actor=TEST_ACTOR)
+    http = logged_in(citizen)
+    url = f"{URL}/services/{item.code}/applications?draft=true"
+    for typed in (number, number.lower(), _full_width(number.lower()), f" {number} "):
+        _ok(_json(http, "post", url, {"applicantId": typed}))
+    assert Application.objects.filter(applicant_id=citizen.pk).exists()
+    # Another person's number is still someone else's name.
+    other = make_person("王五").id_number
+    _refused(_json(http, "post", url, {"applicantId": other}), 403, "not_own_applicant")

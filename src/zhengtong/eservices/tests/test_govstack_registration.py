@@ -603,6 +603,29 @@ def test_an_application_sent_back_is_corrected_with_put(cast: ApplicationsCast) 
     assert _ledger(number)[-1] == "eservices.submit_correction"
 
 
+def test_a_rejected_application_says_why_and_on_what_legal_basis(cast: ApplicationsCast) -> None:
+    applicant = logged_in(cast.applicant)
+    number = complete(applicant, cast, MANUAL_FORM)["fileId"]
+    for staff in (cast.clerk, cast.reviewer):
+        _native_step(logged_in(staff), number, passed=True)
+    _native_step(
+        logged_in(cast.leader),
+        number,
+        passed=False,
+        reasons="经营场所与有毒、有害场所距离不符合规定",
+        legal_basis="《食品经营许可和备案管理办法》第十二条",
+    )
+
+    body = _ok(applicant.get(f"{URL}/applications/{number}"))
+
+    conforms(body, "applicationFileResponse")
+    assert body["ended"] is True
+    assert body["additionalMeta"]["data"] == {
+        "rejectionReasons": "经营场所与有毒、有害场所距离不符合规定",
+        "rejectionBasis": "《食品经营许可和备案管理办法》第十二条",
+    }
+
+
 # --- statistics --------------------------------------------------------------------------
 
 

@@ -323,6 +323,37 @@ def test_a_failed_fire_safety_review_cannot_be_approved_over(cast: MappingCast) 
     assert body["state"] == "rejected"
 
 
+def test_the_decider_sees_which_department_refused_and_why(cast: MappingCast) -> None:
+    number = submit(logged_in(cast.base.citizen), cast.restaurant, RESTAURANT_FORM)["number"]
+    clerk = logged_in(cast.base.clerk)
+    complete(clerk, tasks_of(clerk, number)[0], "材料齐全")
+    for user in (cast.base.reviewer, cast.environment_reviewer):
+        http = logged_in(user)
+        complete(http, tasks_of(http, number)[0], "符合条件")
+    fire = logged_in(cast.fire_reviewer)
+    (task,) = tasks_of(fire, number)
+    _ok(fire.post(f"{URL}/tasks/{task['id']}/claim"))
+    reasons, basis = "厨房未设置独立排烟管道", "《中华人民共和国消防法》第十五条"
+    refusal = {"passed": False, "reasons": reasons, "legal_basis": basis}
+    _ok(fire.post(f"{URL}/tasks/{task['id']}/complete", refusal, content_type="application/json"))
+    leader = logged_in(cast.base.leader)
+    (decide,) = tasks_of(leader, number)
+
+    page = leader.get(f"/services/work/{decide['id']}/").content.decode()
+
+    results = page[page.index('id="step-results"') :]
+    results = results[: results.index("</ul>")]
+    fire_row = next(row for row in results.split("<li>") if "长沙市消防救援支队" in row)
+    assert "审查不通过" in fire_row and "雷鸣" in fire_row
+    assert reasons in fire_row and basis in fire_row
+    market_row = next(row for row in results.split("<li>") if "审查（市场监管）" in row)
+    assert "审查通过" in market_row and "符合条件" in market_row
+    assert results.count("<li>") == 4  # 受理 and the three lanes; the decision is to come
+    english = leader.get(f"/services/work/{decide['id']}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 200
+    assert "Reasons for not approving: 厨房未设置独立排烟管道" in english.content.decode()
+
+
 def test_parallel_departments_ask_for_one_correction_together(cast: MappingCast) -> None:
     """一次性告知: the applicant gets one 补正 with what every department needs."""
     citizen = logged_in(cast.base.citizen)

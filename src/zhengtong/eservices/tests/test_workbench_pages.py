@@ -346,3 +346,36 @@ def test_staff_still_see_a_material_replaced_during_correction(cast: Application
     assert b"".join(response.streaming_content) == PDF  # type: ignore[attr-defined]
     # Only staff who may handle the task open it.
     assert logged_in(cast.outsider).get(earlier).status_code in (403, 404)
+
+
+def test_a_clerk_gives_back_a_claimed_task_and_a_colleague_takes_it(
+    cast: ApplicationsCast,
+) -> None:
+    number = submitted(logged_in(cast.applicant), cast, MANUAL_FORM)["number"]
+    colleague = do_create_staff(
+        "zhouqi", PASSWORD, "周七", cast.market, ["acceptor"], actor=TEST_ACTOR
+    )
+    clerk, other = logged_in(cast.clerk), logged_in(colleague)
+    task = open_task(number)
+    clerk.post(f"{WORK}{task.pk}/claim/")
+    assert number not in other.get(WORK).content.decode()
+    assert "放弃认领" in clerk.get(f"{WORK}{task.pk}/").content.decode()
+    # Only whoever claimed it gives it back.
+    refused = other.post(f"/api/services/applications/tasks/{task.pk}/release")
+    assert refused.status_code == 409 and refused.json()["code"] == "not_claimed"
+
+    released = clerk.post(f"{WORK}{task.pk}/release/")
+
+    assert released.status_code == 302 and released["Location"] == WORK
+    task.refresh_from_db()
+    assert task.claimed_by is None and task.claimed_at is None
+    assert number in other.get(WORK).content.decode()
+    assert "release_task" in {e.kind for e in application_selectors.timeline(task.application)}
+    assert "放弃认领 · 李四" in other.get(f"{WORK}{task.pk}/").content.decode()
+    claimed = other.post(f"/api/services/applications/tasks/{task.pk}/claim")
+    assert claimed.status_code == 200, claimed.content.decode()
+    # The first clerk's second press finds the task with the colleague.
+    again = clerk.post(f"{WORK}{task.pk}/release/", follow=True)
+    assert "您没有认领该任务。" in again.content.decode()
+    task.refresh_from_db()
+    assert task.claimed_by == colleague

@@ -19,6 +19,7 @@ from zhengtong.identity.models import EnterpriseRelation, User
 from zhengtong.ledger.encoding import canonical_json
 from zhengtong.ledger.models import LedgerEntry
 from zhengtong.ledger.selectors import tree_state
+from zhengtong.licences.actions import do_revoke_licence
 from zhengtong.licences.models import Licence, LicenceShare
 from zhengtong.licences.sharing import SALT
 from zhengtong.licences.tests.cast import (
@@ -315,3 +316,35 @@ def test_the_api_refuses_to_withdraw_what_is_not_yours_or_no_longer_works(
         assert _api(owner, "GET", f"/mine/{shop.number}/shares") == (200, [])
     assert status == 409 and body["code"] == "share_expired"
     assert not LedgerEntry.objects.filter(action="licences.withdraw_licence_share").exists()
+
+
+def _share_by_api(client: Client, number: str, days: Any) -> tuple[int, Any]:
+    response = client.post(
+        f"/api/licences/mine/{number}/shares", {"days": days}, content_type="application/json"
+    )
+    return response.status_code, response.json()
+
+
+def test_the_api_makes_a_link_as_the_page_does(cast: LicenceCast) -> None:
+    licence = issue_food_licence(cast)
+    owner = _logged_in(cast.owner_user)
+
+    status, made = _share_by_api(owner, licence.number, 30)
+
+    assert status == 201, made
+    assert made["url"].startswith("http://testserver/licences/shared/")
+    assert licence.number in _text(Client().get(made["url"]))
+    status, shares = _api(owner, "GET", f"/mine/{licence.number}/shares")
+    assert [share["id"] for share in shares] == [made["id"]]
+    assert shares[0]["expires_at"] == made["expires_at"]
+    assert LedgerEntry.objects.filter(action="licences.share_licence").count() == 1
+    # Refused as the page refuses: another lifetime, a licence not yours, a revoked one.
+    status, body = _share_by_api(owner, licence.number, 3)
+    assert status == 400 and body["code"] == "invalid_share_days"
+    status, body = _share_by_api(_logged_in(cast.citizen), licence.number, 7)
+    assert status == 404 and body["code"] == "not_found"
+    assert _share_by_api(Client(), licence.number, 7)[0] == 401
+    do_revoke_licence(licence, "许可条件已不具备", actor=TEST_ACTOR)
+    status, body = _share_by_api(owner, licence.number, 7)
+    assert status == 409 and body["code"] == "licence_not_valid"
+    assert LedgerEntry.objects.filter(action="licences.share_licence").count() == 1
