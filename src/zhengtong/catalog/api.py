@@ -29,10 +29,10 @@ from zhengtong.catalog.actions import ItemInput, NegativeReviewInput, ResourceIn
 from zhengtong.catalog.models import Resource, ResourceRevision
 from zhengtong.catalog.revisions import open_revision, revision_changes, revision_content
 from zhengtong.catalog.schemas import (
-    DraftIn,
     ItemOut,
     NegativeEntryOut,
     NegativeReviewIn,
+    ResourceDraftIn,
     ResourceIn,
     ResourceOut,
     ResourceReasonIn,
@@ -221,7 +221,7 @@ def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[Resourc
 
 
 @router.put("/resources/{slug}", response={200: ResourceOut, **ERRORS}, auth=session_auth)
-def update_resource(request: HttpRequest, slug: str, payload: DraftIn) -> ResourceOut:
+def update_resource(request: HttpRequest, slug: str, payload: ResourceDraftIn) -> ResourceOut:
     """Replace a draft's content.
 
     Send the ``version`` you read: if the draft was saved since (by another

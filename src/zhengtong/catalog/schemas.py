@@ -43,7 +43,7 @@ class ResourceIn(Schema):
     items: list[ItemIn]
 
 
-class DraftIn(ResourceIn):
+class ResourceDraftIn(ResourceIn):
     version: int | None = Field(
         None,
         description="the draft's version as you read it (ResourceOut.version); a draft "
