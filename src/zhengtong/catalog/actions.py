@@ -31,6 +31,7 @@ from zhengtong.catalog.models import (
     UpdateCycle,
     is_resource_code,
 )
+from zhengtong.catalog.selectors import last_negative_review_id
 from zhengtong.catalog.states import (
     OPEN_REVISION_STATES,
     ResourceState,
@@ -97,6 +98,13 @@ _LINE_BREAKS = frozenset("\n\r\t")
 # Extension fields deeper than this are no catalog metadata; a deep value
 # would also exhaust the JSON encoder's recursion on the way to the database.
 MAX_EXTENSION_DEPTH = 20
+# The most characters a spreadsheet cell holds: Excel's limit, which openpyxl
+# enforces by cutting off the rest. A longer text would be exported cut short
+# and come back changed from the workbook the officers fill in.
+CELL_CAPACITY = 32_767
+# One short of a full cell, so that a full cell read from a workbook can only
+# be a text cut off there (``xlsx``).
+MAX_CELL_TEXT = CELL_CAPACITY - 1
 
 
 def resource_problems(data: ResourceInput) -> dict[str, str]:
@@ -159,6 +167,11 @@ def resource_problems(data: ResourceInput) -> dict[str, str]:
     for name in ("name", "keywords", "legal_basis", "negative_scope"):
         reason = _too_long(Resource, name, getattr(data, name))
         if reason is not None:
+            problems.setdefault(name, reason)
+    for name in sorted(MULTILINE_FIELDS):
+        # The one-line texts are held to their columns' lengths above.
+        if len(getattr(data, name)) > MAX_CELL_TEXT:
+            reason = str(_("不能超过%(most)d个字符。") % {"most": MAX_CELL_TEXT})
             problems.setdefault(name, reason)
     reason = _extension_problem(data.extension)
     if reason is not None:
@@ -299,9 +312,12 @@ def _extension_problem(extension: dict[str, Any]) -> str | None:
                 )
     try:
         # Stored as JSON, which has no NaN or Infinity (Python's parser takes them).
-        json.dumps(extension, allow_nan=False)
+        text = json.dumps(extension, allow_nan=False, ensure_ascii=False)
     except ValueError:
         return str(_("扩展字段的值不能是 NaN 或 Infinity。"))
+    if len(text) > MAX_CELL_TEXT:
+        # The workbook holds the extension fields as this JSON text in one cell.
+        return str(_("扩展字段写成 JSON 不能超过%(most)d个字符。") % {"most": MAX_CELL_TEXT})
     return None
 
 
@@ -905,9 +921,12 @@ def negative_review_problems(data: NegativeReviewInput, *, item: bool = False) -
     """
     problems: dict[str, str] = {}
     if item:
+        # Whatever an item's line of the form's items box cannot hold: a bar,
+        # and a line or paragraph separator, which would end the line there.
         for name in ("legal_basis", "scope"):
-            if ITEM_COLUMN_SEPARATOR in getattr(data, name):
-                problems[name] = item_separator_message()
+            reason = _item_line_problem(getattr(data, name))
+            if reason is not None:
+                problems[name] = reason
     if not _cites_article(data.legal_basis):
         problems["legal_basis"] = str(_("不予共享须写明法律法规名称和条款，如《某某法》第十条。"))
     problems.update(
@@ -937,13 +956,22 @@ def negative_review_problems(data: NegativeReviewInput, *, item: bool = False) -
 
 
 def do_review_negative_line(
-    resource: Resource, item_code: str, data: NegativeReviewInput, *, actor: Actor
+    resource: Resource,
+    item_code: str,
+    data: NegativeReviewInput,
+    *,
+    actor: Actor,
+    last_review: int | None = None,
 ) -> NegativeListReview:
     """Record the periodic review of a published negative-list line: the whole
     resource (``item_code`` empty) or one of its items refused on its own.
 
     The line's legal basis, scope and next review date become the reviewed
-    ones; what is shared does not change.
+    ones; what is shared does not change. ``last_review`` is the id of the
+    line's last review the reviewer was shown (0 for none): a review recorded
+    since is not written over (``stale_negative_review``), unless it is this
+    very review by the same reviewer, sent again, which is answered with
+    the review already recorded. Without it the review is unconditional.
     """
     problems = negative_review_problems(data, item=bool(item_code))
     if problems:
@@ -977,6 +1005,16 @@ def do_review_negative_line(
             ):
                 raise _not_on_negative_list()
             line = item
+        current = last_negative_review_id(locked, item_code)
+        if last_review is not None and last_review != current:
+            repeated = _same_review_again(locked, item_code, last_review, data, actor)
+            if repeated is not None:
+                return repeated
+            raise Conflict(
+                _("这一项在您打开之后已有人复核并保存，本次复核未生效。"),
+                code="stale_negative_review",
+                detail={"last_review": current, "given": last_review},
+            )
         previous = line.review_date
         before = {
             "legal_basis": line.legal_basis,
@@ -1024,6 +1062,30 @@ def do_review_negative_line(
             },
         )
     return review
+
+
+def _same_review_again(
+    resource: Resource, item_code: str, shown: int, data: NegativeReviewInput, actor: Actor
+) -> NegativeListReview | None:
+    """The review recorded since ``shown`` when it is the only one and says what
+    ``data`` says, by the same reviewer: the same form sent twice (a double
+    click, a resent request), not a second review."""
+    since = list(
+        NegativeListReview.objects.filter(
+            resource=resource, item_code=item_code, pk__gt=shown
+        ).order_by("pk")[:2]
+    )
+    if len(since) != 1:
+        return None
+    review = since[0]
+    same = (
+        review.actor_ref == actor.ref
+        and review.legal_basis == data.legal_basis.strip()
+        and review.negative_scope == data.scope.strip()
+        and review.review_date == data.review_date
+        and review.note == data.note.strip()
+    )
+    return review if same else None
 
 
 def _carry_review_into_revision(

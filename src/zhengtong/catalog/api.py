@@ -192,6 +192,7 @@ def negative_entry_out(e: NegativeEntry) -> NegativeEntryOut:
         review_date=e.review_date,
         missing=e.missing,
         review_due=e.review_due,
+        last_review_id=e.last_review_id,
     )
 
 
@@ -312,7 +313,13 @@ def review_negative_line(
 ) -> NegativeEntryOut:
     """Record the periodic review of a published negative-list line (data bureau):
     its legal basis, scope and next review date. What is shared does not change.
-    A next review date not after today is refused with ``review_date_in_past`` (400)."""
+    A next review date not after today is refused with ``review_date_in_past`` (400).
+
+    Send the line's ``last_review_id`` as you read it (from the negative list; 0
+    for a line never reviewed): if the line was reviewed since, the review is
+    refused with ``stale_negative_review`` (409) and nothing is written over;
+    the same review sent again by the same reviewer is recorded once and
+    answered as the first time. Without it, the review is unconditional."""
     resource = access_resource_by_code(request.user, slug)
     require_review(request.user, resource)
     actions.do_review_negative_line(
@@ -320,6 +327,7 @@ def review_negative_line(
         payload.item_code,
         NegativeReviewInput(payload.legal_basis, payload.scope, payload.review_date, payload.note),
         actor=actor_of(request.user),
+        last_review=payload.last_review_id,
     )
     line = negative_line(resource, payload.item_code)
     assert line is not None

@@ -163,6 +163,19 @@ class NegativeReviewForm(forms.Form):
     note = forms.CharField(
         label=_("复核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # The line's last review as the page showed it (0 for none), so that a
+    # review saved meanwhile is not written over and a form sent twice is
+    # recorded once. Without it (a page rendered before the form carried it)
+    # the review is unconditional, as the API's without one.
+    last_review = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=0,
+        error_messages={
+            "invalid": _("复核页面的版本有误，本次复核未生效；请重新加载页面后再填写。"),
+            "min_value": _("复核页面的版本有误，本次复核未生效；请重新加载页面后再填写。"),
+        },
+    )
 
     def to_input(self) -> NegativeReviewInput:
         d = self.cleaned_data

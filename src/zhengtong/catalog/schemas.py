@@ -132,6 +132,11 @@ class NegativeEntryOut(Schema):
         "before these were required may have them blank; the data bureau has them completed"
     )
     review_due: bool = Field(description="the review date has come: the refusal is due for review")
+    last_review_id: int = Field(
+        0,
+        description="the id of the line's last periodic review, 0 before its first; "
+        "send it back as last_review_id with the next review",
+    )
 
 
 class NegativeReviewIn(Schema):
@@ -144,6 +149,12 @@ class NegativeReviewIn(Schema):
         None, description="when the line is next reviewed: after today"
     )
     note: str = Field("", description="the review's opinion, at most 500 characters")
+    last_review_id: int | None = Field(
+        None,
+        ge=0,
+        description="the line's last_review_id as you read it; omitted, the review is "
+        "unconditional",
+    )
 
 
 class RevisionChangeOut(Schema):

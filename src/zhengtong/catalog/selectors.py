@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import rjieba
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from zhengtong.catalog.models import (
@@ -221,6 +221,9 @@ class NegativeEntry:
     review_date: date | None
     # Whether the review date has come (today included): set by negative_list.
     review_due: bool = False
+    # The id of the line's last periodic review, 0 before its first: a review
+    # is recorded on the one its reviewer was shown (``stale_negative_review``).
+    last_review_id: int = 0
 
     @property
     def missing(self) -> list[str]:
@@ -248,6 +251,7 @@ def negative_list(*, providers: Iterable[int] | None = None) -> list[NegativeEnt
     resources = published_resources().order_by("code")
     if providers is not None:
         resources = resources.filter(provider__in=list(providers))
+    last_reviews = _last_review_ids(resources)
     for resource in resources:
         if resource.share_attribute == ShareAttribute.NONE:
             entries.append(
@@ -258,6 +262,7 @@ def negative_list(*, providers: Iterable[int] | None = None) -> list[NegativeEnt
                     resource.negative_scope,
                     resource.review_date,
                     _due(resource.review_date, today),
+                    last_reviews.get((resource.pk, ""), 0),
                 )
             )
             continue
@@ -271,9 +276,31 @@ def negative_list(*, providers: Iterable[int] | None = None) -> list[NegativeEnt
                         item.negative_scope,
                         item.review_date,
                         _due(item.review_date, today),
+                        last_reviews.get((resource.pk, item.code), 0),
                     )
                 )
     return entries
+
+
+def _last_review_ids(resources: QuerySet[Resource]) -> dict[tuple[int, str], int]:
+    rows = (
+        NegativeListReview.objects.filter(resource__in=resources.values("pk"))
+        .values("resource_id", "item_code")
+        .annotate(last=Max("pk"))
+        .order_by()
+    )
+    return {(row["resource_id"], row["item_code"]): row["last"] for row in rows}
+
+
+def last_negative_review_id(resource: Resource, item_code: str) -> int:
+    """Return the id of the last periodic review of the line, 0 before its first."""
+    last = (
+        NegativeListReview.objects.filter(resource=resource, item_code=item_code)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return last or 0
 
 
 def _due(review_date: date | None, today: date) -> bool:

@@ -243,15 +243,33 @@ def negative_review(request: HttpRequest, slug: str) -> HttpResponse:
     line = negative_line(resource, item_code)
     if line is None:
         raise Http404
-    initial = {"legal_basis": line.legal_basis, "scope": line.scope}
+    initial = {
+        "legal_basis": line.legal_basis,
+        "scope": line.scope,
+        "last_review": line.last_review_id,
+    }
     form = NegativeReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_review_negative_line(
-                resource, item_code, form.to_input(), actor=actor_of(request.user)
+                resource,
+                item_code,
+                form.to_input(),
+                actor=actor_of(request.user),
+                last_review=form.cleaned_data["last_review"],
             )
         except ZhengtongError as error:
             _show_refusal(form, error)
+            if error.code == "stale_negative_review":
+                # As for a draft: the form keeps what was typed and the review
+                # it was filled in on, so that saving it again is refused too.
+                form.add_error(
+                    None,
+                    _(
+                        "您填写的内容仍在下方；请先另行保存这些内容，"
+                        "然后请重新加载页面，在最新的复核结果上填写。"
+                    ),
+                )
         else:
             messages.success(request, _("负面清单复核已记录。"))
             return redirect("catalog:workbench")

@@ -24,6 +24,7 @@ from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
 from zhengtong.catalog.actions import (
+    CELL_CAPACITY,
     ItemInput,
     ResourceInput,
     item_length,
@@ -357,6 +358,19 @@ class _Cells:
             return ""
         return value
 
+    def note_full(self, row: Sequence[Any], field_names: Sequence[str]) -> None:
+        """Note each text as long as a cell holds: most likely cut off there.
+
+        A spreadsheet keeps no more of a longer text (openpyxl, writing the
+        export, cuts it off too), so what is left would be imported as if it
+        were all, without a word.
+        """
+        for cell, field_name in zip(row, field_names, strict=False):
+            if field_name and isinstance(cell, str) and len(cell) >= CELL_CAPACITY:
+                self.problems[field_name] = _(
+                    "单元格最多容纳%(most)d个字符，这一格已满，内容可能已被截断。"
+                ) % {"most": CELL_CAPACITY}
+
     def date(self, cell: Any, field_name: str) -> date | None:
         if cell is None or cell == "":
             return None
@@ -427,6 +441,7 @@ def _read_items(
             negative_scope=_text(row[9]),
             review_date=cells.date(row[10], "review_date"),
         )
+        cells.note_full(row, ("", *ITEM_HEADINGS))
         found = dict(cells.problems)
         for field_name, reason in item_problems(item).items():
             found.setdefault(field_name, reason)
@@ -462,7 +477,7 @@ def _read_resource(row: list[Any], cells: _Cells) -> ResourceInput:
         if not isinstance(extension, dict):
             cells.problems["extension"] = _('应为 JSON 对象，如 {"联系人": "吴十"}。')
             extension = {}
-    return ResourceInput(
+    data = ResourceInput(
         code=_text(row[0]),
         name=_text(row[1]),
         abstract=_text(row[2]),
@@ -480,6 +495,8 @@ def _read_resource(row: list[Any], cells: _Cells) -> ResourceInput:
         extension=extension,
         related=split_codes(_text(row[15])),
     )
+    cells.note_full(row, tuple(RESOURCE_HEADINGS))
+    return data
 
 
 def _headings_missing(sheet: str) -> str:

@@ -104,6 +104,25 @@ def test_a_review_of_an_item_line_refuses_a_bar_the_items_box_could_not_show(
     assert resource.items.get(code="legal_rep_id").negative_scope == "仅登记机关"
 
 
+def test_a_review_of_an_item_line_refuses_a_line_separator_the_items_box_would_break_at(
+    cast: CatalogCast,
+) -> None:
+    resource = publish(actions.do_create_resource(cast.market, ENTERPRISE, actor=TEST_ACTOR))
+    answer = logged_in(cast.bureau).post(
+        f"/api/catalog/resources/{resource.slug}/negative-review",
+        {
+            "item_code": "legal_rep_id",
+            "legal_basis": "《中华人民共和国个人信息保护法》第二十八条",
+            "scope": "仅登记机关\u2028公安机关",
+            "review_date": "2099-06-30",
+        },
+        "application/json",
+    )
+    assert answer.status_code == 400, answer.json()
+    assert "U+2028" in answer.json()["detail"]["fields"]["scope"]
+    assert resource.items.get(code="legal_rep_id").negative_scope == "仅登记机关"
+
+
 def test_a_value_holding_a_line_separator_stays_on_its_line_of_the_form(
     cast: CatalogCast,
 ) -> None:

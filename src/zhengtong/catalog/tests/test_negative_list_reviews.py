@@ -2,6 +2,7 @@
 basis, scope and next review date are confirmed or completed on the published
 entry, with a history row and a ledger entry; what is shared does not change."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from zhengtong.catalog import actions
-from zhengtong.catalog.models import InformationItem, Resource
+from zhengtong.catalog.models import InformationItem, NegativeListReview, Resource
 from zhengtong.catalog.tests.cast import ENTERPRISE, CatalogCast, publish, resource_input
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.ledger.models import LedgerEntry
@@ -206,3 +207,106 @@ def test_only_lines_of_the_published_negative_list_are_reviewed(
         actor=TEST_ACTOR,
     )
     assert review(draft.slug, "") == (409, "not_published")
+
+
+def _shown_last_review(page: str) -> str:
+    found = re.search(r'name="last_review" value="(\d+)"', page)
+    assert found is not None, "the review form carries the last review it was shown"
+    return found.group(1)
+
+
+def test_a_review_saved_meanwhile_is_not_written_over_and_the_form_keeps_what_was_typed(
+    marriage: Resource, cast: CatalogCast
+) -> None:
+    link = f"/catalog/negative-list/{marriage.slug}/review/"
+    first, second = _client(cast.bureau), _client(cast.bureau)
+    shown_first = _shown_last_review(first.get(link).content.decode())
+    shown_second = _shown_last_review(second.get(link).content.decode())
+    next_review = (timezone.localdate() + timedelta(days=365)).isoformat()
+    saved = first.post(
+        link,
+        {
+            "legal_basis": BASIS,
+            "scope": "不向任何部门批量提供",
+            "review_date": next_review,
+            "last_review": shown_first,
+        },
+    )
+    assert saved.status_code == 302
+    before = LedgerEntry.objects.count()
+
+    refused = second.post(
+        link,
+        {
+            "legal_basis": BASIS,
+            "scope": "仅向民政部门提供",
+            "review_date": next_review,
+            "last_review": shown_second,
+        },
+    )
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "这一项在您打开之后已有人复核并保存，本次复核未生效。" in page
+    assert "仅向民政部门提供" in page
+    # Sent again as it stands, it is refused again: it was filled in on the old line.
+    assert _shown_last_review(page) == shown_second
+    assert _lines()[(marriage.code, "")]["scope"] == "不向任何部门批量提供"
+    assert LedgerEntry.objects.count() == before
+    assert NegativeListReview.objects.filter(resource=marriage).count() == 1
+
+
+def test_a_review_form_sent_twice_records_one_review(
+    enterprise: Resource, cast: CatalogCast
+) -> None:
+    bureau = _client(cast.bureau)
+    link = f"/catalog/negative-list/{enterprise.slug}/review/?item=legal_rep_id"
+    form = {
+        "legal_basis": "《中华人民共和国个人信息保护法》第二十八条",
+        "scope": "仅登记机关",
+        "review_date": (timezone.localdate() + timedelta(days=730)).isoformat(),
+        "note": "仍需不予共享",
+        "last_review": _shown_last_review(bureau.get(link).content.decode()),
+    }
+    before = LedgerEntry.objects.count()
+    assert bureau.post(link, form).status_code == 302
+    again = bureau.post(link, form, follow=True)
+    assert again.redirect_chain[0][1] == 302
+    assert "负面清单复核已记录。" in again.content.decode()
+    assert NegativeListReview.objects.filter(resource=enterprise).count() == 1
+    assert LedgerEntry.objects.count() == before + 1
+
+
+def test_the_api_refuses_a_stale_review_and_answers_a_repeated_one_as_the_first(
+    marriage: Resource, cast: CatalogCast
+) -> None:
+    bureau = _client(cast.bureau)
+    url = f"/api/catalog/resources/{marriage.slug}/negative-review"
+    shown = _lines()[(marriage.code, "")]["last_review_id"]
+    assert shown == 0
+    review = {
+        "legal_basis": BASIS,
+        "scope": "不向任何部门批量提供",
+        "review_date": (timezone.localdate() + timedelta(days=365)).isoformat(),
+        "last_review_id": shown,
+    }
+    before = LedgerEntry.objects.count()
+    first = bureau.post(url, review, content_type="application/json")
+    assert first.status_code == 200, first.content
+    again = bureau.post(url, review, content_type="application/json")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert LedgerEntry.objects.count() == before + 1
+    assert first.json()["last_review_id"] == NegativeListReview.objects.get().pk
+
+    other = {**review, "scope": "仅向民政部门提供"}
+    stale = bureau.post(url, other, content_type="application/json")
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "stale_negative_review"
+    assert _lines()[(marriage.code, "")]["scope"] == "不向任何部门批量提供"
+
+    # On the line as it now stands, and without a value, a review is recorded.
+    current = {**other, "last_review_id": first.json()["last_review_id"]}
+    assert bureau.post(url, current, content_type="application/json").status_code == 200
+    unconditional = {k: v for k, v in review.items() if k != "last_review_id"}
+    assert bureau.post(url, unconditional, content_type="application/json").status_code == 200
+    assert NegativeListReview.objects.count() == 3
+    assert LedgerEntry.objects.count() == before + 3

@@ -115,6 +115,7 @@ def test_negative_list_page_and_api(published: Resource) -> None:
             "review_date": "2099-06-30",
             "missing": [],
             "review_due": body[0]["review_due"],
+            "last_review_id": 0,
         }
     ]
     page = client.get("/catalog/negative-list/")
