@@ -524,17 +524,50 @@ def _upsert(
 def do_delete_dataset_records(
     dataset: HostedDataset, keys: Sequence[str], *, actor: Actor, source_name: str
 ) -> DatasetVersion:
-    """Withdraw records by key as a new version; unknown or already deleted keys are skipped."""
+    """Withdraw records by key as a new version; unknown or already deleted keys are skipped.
+
+    When no key names a live record, nothing is written and the call is
+    refused (``nothing_to_delete``), each key given reported with its code:
+    ``unknown_key`` or ``already_deleted``.
+    """
     if not keys:
         # As a push of no rows is refused: a version withdrawing nothing by
         # asking for nothing would stand in the versions and the ledger.
         raise InvalidInput(gettext_lazy("请至少提供一个主键。"), code="no_keys")
     _refuse_invisible(source_name, "source_name", multiline=False)
-    wanted = _stored_keys(dataset, keys)
+    stored = _stored_keys(dataset, keys)
+    wanted = list(dict.fromkeys(key for key in stored.values() if key is not None))
     with transaction.atomic(durable=True):
         locked = HostedDataset.objects.select_for_update().get(pk=dataset.pk)
         records = list(Record.objects.filter(dataset=locked, key__in=wanted, deleted=False))
+        if not records:
+            # As a file whose every row is blank is refused (no_rows): a version
+            # that withdrew nothing would stand in the history and the ledger
+            # as if the provider's data had changed.
+            raise _nothing_to_delete(locked, stored)
         return _withdraw(locked, records, keys, actor=actor, source_name=source_name)
+
+
+def _nothing_to_delete(locked: HostedDataset, stored: Mapping[str, str | None]) -> InvalidInput:
+    """The refusal of a withdrawal none of whose keys names a live record, key by key."""
+    known = {key for key in stored.values() if key is not None}
+    deleted = set(
+        Record.objects.filter(dataset=locked, key__in=known, deleted=True).values_list(
+            "key", flat=True
+        )
+    )
+    problems = []
+    for given, key in stored.items():
+        if key is not None and key in deleted:
+            reason, code = _("该主键的记录已经删除。"), "already_deleted"
+        else:
+            reason, code = _("没有与该主键对应的记录。"), "unknown_key"
+        problems.append({"key": given, "reason": reason, "code": code})
+    return InvalidInput(
+        gettext_lazy("所给的主键都没有可删除的记录，未生成新版本。"),
+        code="nothing_to_delete",
+        detail={"problems": problems},
+    )
 
 
 def do_delete_record(
@@ -598,21 +631,22 @@ def _withdraw(
     return version
 
 
-def _stored_keys(dataset: HostedDataset, keys: Sequence[str]) -> list[str]:
-    """The keys as a load stores them (a 身份证号's x upper case, spaces trimmed ...).
+def _stored_keys(dataset: HostedDataset, keys: Sequence[str]) -> dict[str, str | None]:
+    """Each key given, as a load stores it (a 身份证号's x upper case, spaces trimmed ...).
 
-    A key its item does not accept cannot name a stored record and is left out.
+    A key its item does not accept cannot name a stored record: ``None``.
     """
     key_item = dataset.resource.items.filter(code=dataset.key_item_code).first()
-    if key_item is None:
-        return list(dict.fromkeys(keys))
-    stored: dict[str, None] = {}
+    stored: dict[str, str | None] = {}
     for key in keys:
-        try:
-            stored[clean_value(key_item, key)] = None
-        except BadValue:
+        if key_item is None:
+            stored[key] = key
             continue
-    return list(stored)
+        try:
+            stored[key] = clean_value(key_item, key)
+        except BadValue:
+            stored[key] = None
+    return stored
 
 
 def _new_version(

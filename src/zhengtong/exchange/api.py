@@ -69,6 +69,7 @@ from zhengtong.exchange.schemas import (
     GrantOut,
     LoadReportOut,
     LookUpIn,
+    LookUpOut,
     ProxiedDatasetChangeIn,
     ProxiedDatasetIn,
     ProxiedDatasetOut,
@@ -82,6 +83,7 @@ from zhengtong.exchange.schemas import (
     VerifyIn,
     VerifyOut,
     VersionOut,
+    WithheldOut,
     feed_cursor,
     feed_limit,
 )
@@ -359,6 +361,10 @@ def _record_json(found: governed.Found) -> dict[str, Any]:
     }
 
 
+def _withheld_json(withheld: Iterable[governed.Withheld]) -> list[dict[str, str]]:
+    return [{"item": w.item, "code": w.code} for w in withheld]
+
+
 def _answer(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
     """Render a look-up's answer as the operation's schema describes it, without the schema.
 
@@ -374,15 +380,16 @@ def _answer(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
 
 
 @router.post(
-    "/shared/{slug}/look-up", response={200: RecordOut, **GOVERNED_ERRORS}, auth=client_auth
+    "/shared/{slug}/look-up", response={200: LookUpOut, **GOVERNED_ERRORS}, auth=client_auth
 )
 def look_up(request: HttpRequest, slug: str, payload: LookUpIn) -> HttpResponse:
     """Read one record by key: only the items your system may read, personal items masked
-    unless your grant allows them in clear. Every call is written to the audit ledger."""
+    unless your grant allows them in clear; without ``fields``, ``withheld`` names the items
+    left out and why. Every call is written to the audit ledger."""
     found = governed.do_look_up_record(
         _client(request), slug, payload.key, purpose=payload.purpose, fields=payload.fields
     )
-    return _answer(request, _record_json(found))
+    return _answer(request, _record_json(found) | {"withheld": _withheld_json(found.withheld)})
 
 
 @router.post(
@@ -401,6 +408,7 @@ def batch_look_up(request: HttpRequest, slug: str, payload: BatchLookUpIn) -> Ht
             "records": [_record_json(f) for f in result.found],
             "not_found": result.not_found,
             "bad_keys": result.bad_keys,
+            "withheld": _withheld_json(result.withheld),
         },
     )
 
@@ -425,7 +433,8 @@ def verify(request: HttpRequest, slug: str, payload: VerifyIn) -> VerifyOut:
 def shared_changes(
     request: HttpRequest, slug: str, params: Query[SharedChangesIn]
 ) -> SharedChangesOut:
-    """Changes after a cursor, with the permitted items of each changed record."""
+    """Changes after a cursor, with the permitted items of each changed record; ``withheld``
+    names the items left out and why."""
     feed = governed.do_read_changes(
         _client(request), slug, cursor=params.cursor, purpose=params.purpose, limit=params.limit
     )
@@ -435,6 +444,7 @@ def shared_changes(
             for c in feed.changes
         ],
         next_cursor=feed.next_cursor,
+        withheld=[WithheldOut(item=w.item, code=w.code) for w in feed.withheld],
     )
 
 
@@ -486,6 +496,7 @@ def application_out(application: AccessApplication) -> ApplicationOut:
         duration_days=application.duration_days,
         expected_per_day=application.expected_per_day,
         state=application.state,
+        partial=application_selectors.granted_in_part(application),
         submitted_at=application.submitted_at,
         due_at=application.due_at,
         overdue=application.state == ApplicationState.PENDING
@@ -745,7 +756,12 @@ def push_records(request: HttpRequest, slug: str, payload: PushRecordsIn) -> Pus
     "/shared/{slug}/records:delete", response={200: VersionOut, **ERRORS}, auth=client_auth
 )
 def delete_records(request: HttpRequest, slug: str, payload: DeleteRecordsIn) -> VersionOut:
-    """Withdraw records of your department's hosted dataset by key, as a new version."""
+    """Withdraw records of your department's hosted dataset by key, as a new version.
+
+    Keys with no live record are skipped. When no key has one, nothing is
+    written: ``nothing_to_delete``, each key listed in ``detail.problems``
+    with ``unknown_key`` or ``already_deleted``.
+    """
     client = _pusher(request)
     dataset = access_dataset_for_pushing(client, slug)
     _require_unicode(payload.keys, "keys")

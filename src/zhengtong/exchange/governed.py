@@ -211,6 +211,17 @@ def _hide(value: str) -> str:
 _Shown = Callable[[str], str] | None
 
 
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """An item of the resource a call without ``fields`` was not given, and ``code``, why.
+
+    Codes: ``negative_list``, ``not_granted``, ``grant_revoked``, ``grant_expired``.
+    """
+
+    item: str
+    code: str
+
+
 @dataclass(slots=True)
 class Access:
     """What one call may read: the items to return and which of them in clear."""
@@ -222,6 +233,8 @@ class Access:
     grant: Grant | None
     dataset: HostedDataset | None = None
     proxied: ProxiedDataset | None = None
+    # Items left out of a call that named none (``fields`` omitted).
+    withheld: list[Withheld] = field(default_factory=list)
     # Worked out once per call from the above, not once per record.
     plan: list[tuple[str, _Shown]] = field(init=False)
     masked_fields: list[str] = field(init=False)
@@ -422,11 +435,20 @@ def _grant_for(grants: Sequence[Grant], decision: ShareDecision, now: datetime) 
     return next((g for g in grants if _active(g, now) and needed <= set(g.fields)), None)
 
 
+def _lapsed_code(code: str, grants: Sequence[Grant], now: datetime) -> str:
+    """Why a conditional item is not granted: the newest lapsed grant that named it, if any."""
+    for grant in grants:  # newest first
+        if code in grant.fields and grant.starts_at <= now and not _active(grant, now):
+            return "grant_revoked" if grant.revoked_at is not None else "grant_expired"
+    return "not_granted"
+
+
 def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     """Decide which items the call may read; raise ``Refused`` when it may read none it asked for.
 
     ``requested`` ``None`` means "every item I may read": never-shared items
-    and, without a grant, conditional ones are then left out rather than refused.
+    and, without a grant, conditional ones are then left out rather than
+    refused, and listed in ``Access.withheld`` with the reason.
     """
     purpose = call.purpose.strip()
     if not PURPOSE_MIN <= len(purpose) <= PURPOSE_MAX:
@@ -458,6 +480,7 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     granted = set(grant.fields) if grant else set()
     if own:
         granted = {c for c, v in decision.items.items() if v == Verdict.GRANT}
+    withheld: list[Withheld] = []
     if requested is not None:
         unknown = [c for c, v in decision.items.items() if v == Verdict.UNKNOWN]
         if unknown:
@@ -478,6 +501,15 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
         # Only what an application could obtain is worth naming: never-shared
         # items cannot be granted at all.
         missing = [] if fields else [c for c, v in decision.items.items() if v == Verdict.GRANT]
+        # Said in the answer: a system whose grant lapsed would otherwise read
+        # the 无条件共享 items alone as if they were the whole record.
+        withheld = [
+            Withheld(c, "negative_list")
+            if v == Verdict.NEVER
+            else Withheld(c, _lapsed_code(c, grants, now))
+            for c, v in decision.items.items()
+            if v == Verdict.NEVER or (v == Verdict.GRANT and c not in granted)
+        ]
         # With nothing to read and nothing to apply for, an answer would still
         # tell whether the key has a record.
         if resource.share_attribute == "none" or not (fields or missing):
@@ -502,7 +534,9 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     if own:
         # The department's own data: its personal items as held.
         clear = frozenset(fields)
-    return Access(resource, items, fields, clear, used_grant, source.dataset, source.proxied)
+    return Access(
+        resource, items, fields, clear, used_grant, source.dataset, source.proxied, withheld
+    )
 
 
 def own_rate_per_minute() -> int:
@@ -682,6 +716,7 @@ class Found:
     values: dict[str, str | None]
     updated_at: datetime
     masked: list[str]
+    withheld: Sequence[Withheld] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -871,7 +906,11 @@ def do_look_up_record(
             raise _refusal("unknown_key", 404, _("没有与该主键对应的记录。"))
         call.outcomes[digest] = "found"
         return Found(
-            cleaned, access.present(record.values), record.updated_at, access.masked_fields
+            cleaned,
+            access.present(record.values),
+            record.updated_at,
+            access.masked_fields,
+            access.withheld,
         )
 
     return _governed(call, handle)
@@ -882,6 +921,7 @@ class BatchResult:
     found: list[Found]
     not_found: list[str]
     bad_keys: list[str]
+    withheld: Sequence[Withheld] = ()
 
 
 def do_look_up_records(
@@ -942,7 +982,7 @@ def do_look_up_records(
                 outcomes[digest] = "found"
                 found.append(Found(key, present(record.values), record.updated_at, masked_fields))
         call.detail = {"bad_keys": len(bad)}
-        return BatchResult(found, not_found, bad)
+        return BatchResult(found, not_found, bad, access.withheld)
 
     return _governed(call, handle)
 
@@ -1028,6 +1068,7 @@ class FeedChange:
 class Feed:
     changes: list[FeedChange]
     next_cursor: int
+    withheld: Sequence[Withheld] = ()
 
 
 def do_read_changes(
@@ -1084,6 +1125,6 @@ def do_read_changes(
                 )
             )
         call.detail = {"cursor": cursor}
-        return Feed(out, changes[-1].seq if changes else cursor)
+        return Feed(out, changes[-1].seq if changes else cursor, access.withheld)
 
     return _governed(call, handle)

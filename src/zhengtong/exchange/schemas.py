@@ -187,6 +187,22 @@ class RecordOut(Schema):
     updated_at: dt.datetime
 
 
+class WithheldOut(Schema):
+    item: str
+    code: str = Field(description="negative_list, not_granted, grant_revoked or grant_expired")
+
+
+def _withheld() -> Any:
+    return Field(
+        default_factory=list,
+        description="省略 fields 时未返回的信息项及原因（指定 fields 时，这些信息项使调用被拒绝）",
+    )
+
+
+class LookUpOut(RecordOut):
+    withheld: list[WithheldOut] = _withheld()
+
+
 class BatchLookUpIn(Schema):
     keys: list[str] = Field(
         description="1至1000个主键（超出时答 no_keys 或 too_many_keys）",
@@ -200,6 +216,7 @@ class BatchLookUpOut(Schema):
     records: list[RecordOut]
     not_found: list[str]
     bad_keys: list[str]
+    withheld: list[WithheldOut] = _withheld()
 
 
 class VerifyIn(Schema):
@@ -233,6 +250,7 @@ class SharedChangeOut(Schema):
 class SharedChangesOut(Schema):
     changes: list[SharedChangeOut]
     next_cursor: int
+    withheld: list[WithheldOut] = _withheld()
 
 
 # --- Applications and grants (staff) -------------------------------------------
@@ -270,6 +288,7 @@ class ApplicationOut(Schema):
     duration_days: int
     expected_per_day: int
     state: str = Field(description="pending, granted, refused or withdrawn")
+    partial: bool = Field(description="已同意，但授权的信息项少于所申请的（部分同意）")
     submitted_at: dt.datetime
     due_at: dt.datetime = Field(
         description=f"答复期限：提交后{settings.EXCHANGE_ANSWER_WORKING_DAYS}个工作日"

@@ -113,9 +113,18 @@ def dataset_versions(dataset: HostedDataset) -> list[DatasetVersion]:
 
 
 def _applications() -> QuerySet[AccessApplication]:
+    # The grant tells a partial consent (部分同意) apart on every list.
     return AccessApplication.objects.select_related(
-        "resource__provider", "client__department"
+        "resource__provider", "client__department", "grant"
     ).order_by("-submitted_at", "-pk")
+
+
+def granted_in_part(application: AccessApplication) -> bool:
+    """Whether the application was granted fewer items than it applied for (部分同意)."""
+    if application.state != ApplicationState.GRANTED:
+        return False
+    grant: Grant | None = getattr(application, "grant", None)
+    return grant is not None and not set(application.fields) <= set(grant.fields)
 
 
 def applications_to_answer(departments: QuerySet[Department]) -> QuerySet[AccessApplication]:

@@ -176,6 +176,14 @@ class ApplicationRow:
     # application left the data bureau's overdue list, and nothing showed
     # that its answer came late.
     answered_late: bool
+    # Granted fewer items than applied for: shown as 部分同意, not 已同意.
+    partial: bool = False
+
+    @property
+    def state_label(self) -> str:
+        if self.partial:
+            return _("部分同意")
+        return str(self.application.get_state_display())
 
 
 _ANSWERED = (ApplicationState.GRANTED, ApplicationState.REFUSED)
@@ -188,7 +196,9 @@ def _rows(applications: list[AccessApplication]) -> list[ApplicationRow]:
         pending = a.state == ApplicationState.PENDING
         days = selectors.working_days_left(a, now) if pending else 0
         late = a.state in _ANSWERED and a.answered_at is not None and a.answered_at > a.due_at
-        rows.append(ApplicationRow(a, days, pending and a.due_at < now, late))
+        rows.append(
+            ApplicationRow(a, days, pending and a.due_at < now, late, selectors.granted_in_part(a))
+        )
     return rows
 
 
@@ -371,7 +381,7 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 raise InvalidInput(
                     problem or _("请选择同意的信息项并填写调用上限。"), code="invalid_answer"
                 )
-            actions.do_grant_application(
+            grant = actions.do_grant_application(
                 found,
                 actor=actor,
                 reason=form.cleaned_data["reason"],
@@ -379,7 +389,14 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 rate_per_minute=form.cleaned_data["rate_per_minute"],
                 clear_fields=form.agreed_clear_fields(),
             )
-            messages.success(request, _("已同意该申请，授权即时生效。"))
+            if set(found.fields) <= set(grant.fields):
+                messages.success(request, _("已同意该申请，授权即时生效。"))
+            else:
+                messages.success(
+                    request,
+                    _("已部分同意该申请（同意%(granted)d项，申请%(asked)d项），授权即时生效。")
+                    % {"granted": len(grant.fields), "asked": len(found.fields)},
+                )
         elif step == "refuse":
             require_answer(user, found)
             actions.do_refuse_application(found, actor=actor, reason=_posted_reason(request))

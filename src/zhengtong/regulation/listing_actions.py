@@ -385,7 +385,13 @@ def do_publish_listings(*, actor: Actor) -> PublishResult:
         }
     )
     if withdraw:
-        do_delete_dataset_records(dataset, withdraw, actor=actor, source_name=SOURCE_NAME)
+        try:
+            do_delete_dataset_records(dataset, withdraw, actor=actor, source_name=SOURCE_NAME)
+        except InvalidInput as refused:
+            # Every key was withdrawn meanwhile (another run of this task):
+            # what was owed is done, and the exchange made no empty version.
+            if refused.code != "nothing_to_delete":
+                raise
     now = timezone.now()
     # Stamps only what is still as it was published: a listing removed while it
     # was being loaded keeps its withdrawal owed. (Bookkeeping: the exchange's

@@ -455,3 +455,18 @@ def test_control_characters_in_an_applications_texts_are_refused_as_the_pages_re
     assert refused.status_code == 400 and refused.json()["detail"]["field"] == "reason"
     # The application, its grant: nothing else was written.
     assert LedgerEntry.objects.count() == before + 2
+
+
+def test_an_application_granted_in_part_says_so(sharing: Sharing) -> None:
+    partial = apply_for_phone(sharing)
+    do_grant_application(partial, actor=actor_of(sharing.officer), fields=["phone"])
+    whole = apply_for_phone(sharing)
+    do_grant_application(whole, actor=actor_of(sharing.officer))
+    http = logged_in(sharing.county_officer)
+    answers = {
+        a["id"]: (a["state"], a["partial"])
+        for a in http.get("/api/exchange/applications?box=outgoing").json()
+    }
+    assert answers == {partial.pk: ("granted", True), whole.pk: ("granted", False)}
+    one = http.get(f"/api/exchange/applications/{partial.pk}").json()
+    assert (one["state"], one["partial"]) == ("granted", True)

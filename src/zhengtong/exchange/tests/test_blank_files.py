@@ -3,8 +3,8 @@
 Excel saves a sheet's empty but formatted rows: as lines of bare commas in a
 CSV, as rows of empty cells in a workbook. 吴十, data officer of the market
 bureau, uploads such a file holding its header only; the market bureau's
-system asks to withdraw no key at all, and names a push with a control
-character in it.
+system asks to withdraw no key at all, or only keys with no live record, and
+names a push with a control character in it.
 """
 
 import io
@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from zhengtong.core.testing import make_credit_code
 from zhengtong.exchange.models import DatasetVersion, HostedDataset
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.exchange.tests.sharing import ENTERPRISES, Sharing, logged_in, make_sharing
@@ -92,6 +93,27 @@ def test_a_withdrawal_of_no_keys_is_refused_and_keeps_no_version(sharing: Sharin
     )
     assert answer.status_code == 400, answer.content
     assert answer.json()["code"] == "no_keys"
+    assert _kept(sharing) == before
+
+
+def test_a_withdrawal_of_only_unknown_or_deleted_keys_is_refused_key_by_key(
+    sharing: Sharing,
+) -> None:
+    http = sharing.api(sharing.pusher_token)
+    path = f"/api/exchange/shared/{SLUG}/records:delete"
+    first = http.post(path, {"keys": [sharing.uscc]}, "application/json")
+    assert first.status_code == 200, first.content
+    before = _kept(sharing)
+    unknown = make_credit_code(seq=4343)
+    # Sent again, as a retried nightly sync would: the record is gone already.
+    again = http.post(path, {"keys": [sharing.uscc, unknown, "不是代码"]}, "application/json")
+    assert again.status_code == 400, again.content
+    assert again.json()["code"] == "nothing_to_delete"
+    assert [(p["key"], p["code"]) for p in again.json()["detail"]["problems"]] == [
+        (sharing.uscc, "already_deleted"),
+        (unknown, "unknown_key"),
+        ("不是代码", "unknown_key"),
+    ]
     assert _kept(sharing) == before
 
 

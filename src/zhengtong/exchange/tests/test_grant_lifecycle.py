@@ -215,3 +215,78 @@ def test_a_grant_on_a_resource_retired_since_reads_as_ended_and_offers_no_revoca
     refused = _post(provider, f"/grants/{grant.pk}/revoke", {"reason": "审批事项已办结"})
     assert refused.status_code == 409 and refused.json()["code"] == "not_published"
     assert not LedgerEntry.objects.filter(action="exchange.revoke_grant").exists()
+
+
+def _read_all(sharing: Sharing, operation: str = "look-up") -> Any:
+    body: dict[str, Any] = {"purpose": "联系企业"}
+    body |= {"keys": [sharing.uscc]} if operation == "batch-look-up" else {"key": sharing.uscc}
+    return sharing.api(sharing.reader_token).post(
+        f"/api/exchange/shared/{SLUG}/{operation}", body, "application/json"
+    )
+
+
+def test_a_read_of_every_item_names_only_the_never_shared_one_while_the_grant_is_in_force(
+    sharing: Sharing,
+) -> None:
+    application = apply_for_phone(sharing)
+    actions.do_grant_application(application, actor=actor_of(sharing.officer))
+    answer = _read_all(sharing)
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["values"]["phone"] == "138****5678"
+    assert answer.json()["withheld"] == [{"item": "legal_rep_id", "code": "negative_list"}]
+
+
+@pytest.mark.parametrize("operation", ["look-up", "batch-look-up"])
+@pytest.mark.parametrize("lapse", ["revoked", "expired"])
+def test_a_read_of_every_item_after_the_grant_lapsed_says_the_granted_item_was_withheld(
+    sharing: Sharing, operation: str, lapse: str
+) -> None:
+    # The system reads on, without fields, after its grant ended: the
+    # 无条件共享 items alone must not pass for the whole record.
+    if lapse == "revoked":
+        application = apply_for_phone(sharing)
+        grant = actions.do_grant_application(application, actor=actor_of(sharing.officer))
+        actions.do_revoke_grant(grant, actor=actor_of(sharing.officer), reason="用途已结束")
+    else:
+        _expired_grant(sharing)
+    entries = LedgerEntry.objects.count()
+    answer = _read_all(sharing, operation)
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    record = body["records"][0] if operation == "batch-look-up" else body
+    assert "phone" not in record["values"] and record["values"]["name"]
+    assert body["withheld"] == [
+        {"item": "legal_rep_id", "code": "negative_list"},
+        {"item": "phone", "code": f"grant_{lapse}"},
+    ]
+    assert LedgerEntry.objects.count() == entries + 1
+
+
+def test_a_read_of_every_item_without_any_grant_says_the_item_is_not_granted(
+    sharing: Sharing,
+) -> None:
+    answer = _read_all(sharing)
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["withheld"] == [
+        {"item": "legal_rep_id", "code": "negative_list"},
+        {"item": "phone", "code": "not_granted"},
+    ]
+
+
+def test_the_change_feed_after_the_grant_was_revoked_says_the_granted_item_was_withheld(
+    sharing: Sharing,
+) -> None:
+    application = apply_for_phone(sharing)
+    grant = actions.do_grant_application(application, actor=actor_of(sharing.officer))
+    actions.do_revoke_grant(grant, actor=actor_of(sharing.officer), reason="用途已结束")
+    entries = LedgerEntry.objects.count()
+    feed = sharing.api(sharing.reader_token).get(
+        f"/api/exchange/shared/{SLUG}/changes", {"purpose": "同步企业信息"}
+    )
+    assert feed.status_code == 200, feed.json()
+    assert "phone" not in feed.json()["changes"][0]["values"]
+    assert feed.json()["withheld"] == [
+        {"item": "legal_rep_id", "code": "negative_list"},
+        {"item": "phone", "code": "grant_revoked"},
+    ]
+    assert LedgerEntry.objects.count() == entries + 1

@@ -132,7 +132,8 @@ def test_the_provider_grants_on_the_page_and_revokes_from_the_list(sharing: Shar
         {"item_codes": ["phone"], "rate_per_minute": 30, "reason": "同意"},
         follow=True,
     )
-    assert "已同意该申请" in granted.content.decode()
+    # Asked for 名称 and 电话, agreed to 电话 alone: said as a partial consent.
+    assert "已部分同意该申请（同意1项，申请2项）" in granted.content.decode()
     grant = Grant.objects.get()
     assert grant.fields == ["phone"] and grant.rate_per_minute == 30
     revoked = provider.post(
@@ -502,3 +503,22 @@ def test_older_uses_are_reached_page_by_page(
             break
         url = older.group(1).replace("&amp;", "&")
     assert seen == ["4", "3", "2", "1", "0"]
+
+
+def test_a_grant_of_fewer_items_than_applied_for_reads_as_partial_consent(
+    sharing: Sharing,
+) -> None:
+    partial = apply_for_phone(sharing)
+    actions.do_grant_application(partial, actor=actor_of(sharing.officer), fields=["phone"])
+    whole = apply_for_phone(sharing)
+    actions.do_grant_application(whole, actor=actor_of(sharing.officer))
+    state_cell = re.compile(r'<td data-label="状态"><span class="tag tag-ok">([^<]*)</span>')
+    for user in (sharing.officer, sharing.county_officer):
+        listing = logged_in(user).get("/exchange/requests/").content.decode()
+        # The provider's list is by due date, the applicant's newest first.
+        states = sorted(state_cell.findall(listing))
+        assert states == sorted(["部分同意", "已同意"]), (user, states)
+    page = logged_in(sharing.officer).get(f"/exchange/applications/{partial.pk}/").content.decode()
+    assert "数据共享申请 · 部分同意" in page
+    page = logged_in(sharing.officer).get(f"/exchange/applications/{whole.pk}/").content.decode()
+    assert "数据共享申请 · 已同意" in page and "部分同意" not in page
