@@ -40,6 +40,20 @@ def handling_department_ids(user: User) -> list[int]:
     return list(departments_in_scope(user, HANDLE).values_list("pk", flat=True))
 
 
+def may_set_urgency(user: User, case: Case) -> bool:
+    """Whether the user may grade the case's urgency anew: a dispatcher, or its department's head.
+
+    The head answers for the department's deadlines; a handler does not set
+    their own.
+    """
+    if has_permission(user, DISPATCH):
+        return True
+    return (
+        case.department_id is not None
+        and departments_in_scope(user, SUPERVISE).filter(pk=case.department_id).exists()
+    )
+
+
 def worklist_department_ids(user: User) -> list[int]:
     """The departments whose cases the user handles or, as their head, follows (the worklist's)."""
     ids = set(handling_department_ids(user))

@@ -1262,6 +1262,121 @@ def do_recall_case(case: Case, reason: str, *, actor: Actor) -> Case:
     return locked
 
 
+def do_set_case_urgency(case: Case, urgency: str, *, actor: Actor, note: str = "") -> Case:
+    """Grade a dispatched case's urgency anew and count its reply deadline by it.
+
+    For a case the model routed, which no dispatcher saw: an online message
+    comes in as 一般 whatever it says. The deadline is counted from the
+    acceptance (the dispatch the reply clock runs from), as ``do_dispatch_case``
+    counts it with the urgency it sets, plus the working days an approved
+    extension granted; a pending request for days was weighed against the old
+    deadline and is withdrawn. The caller checks who may (a dispatcher, or the
+    head of the handling department).
+    """
+    if urgency not in Urgency.values:
+        raise _refuse(_("紧急程度无效。"), "invalid_urgency", field="urgency")
+    note = _clean_text(note, field="note", maximum=MAX_NOTE, required=False, label=_("说明"))
+    now = _now()
+    with transaction.atomic(durable=True):
+        locked = _lock(case)
+        if locked.state == CaseState.DISPATCHING:
+            raise Conflict(_("该工单尚未派出，请在派单时设置紧急程度。"), code="not_dispatched")
+        if locked.state not in (CaseState.ASSIGNED, CaseState.HANDLING):
+            raise Conflict(_("该工单已答复或已办结，不能再调整紧急程度。"), code="already_replied")
+        if urgency == locked.urgency:
+            # Said as a conflict: a double click finds the first click's urgency.
+            raise Conflict(
+                _("该工单的紧急程度已是%(u)s。") % {"u": Urgency(urgency).label},
+                code="urgency_unchanged",
+            )
+        before = locked.urgency
+        locked.urgency = urgency
+        limits = limits_for(urgency, locked.category or locked.predicted_category)
+        start = locked.dispatched_at or now
+        if locked.reopened and counted_reply_due(start, _reopen_limits()) < counted_reply_due(
+            start, limits
+        ):
+            # Reopened after 不满意, the case answers within the reopen window
+            # (counted from the reopening): a higher grade may shorten it, a
+            # lower one does not lengthen it.
+            limits = _reopen_limits()
+        granted = locked.reply_extension_days
+        start_reply_clock(locked, start, limits)
+        if granted:
+            extend_reply_clock(locked, granted)
+        locked.save()
+        withdrawn = _withdraw_pending_extensions(locked, actor, now)
+        change = {"from": before, "to": urgency}
+        _event(
+            locked,
+            EventKind.URGENCY_CHANGED,
+            actor,
+            at=now,
+            note=note,
+            department=locked.department,
+            data={
+                "urgency": change,
+                "reply_due": locked.reply_due.isoformat() if locked.reply_due else None,
+                "extensions_withdrawn": withdrawn,
+            },
+        )
+        if locked.department is not None:
+            told = stored_text(
+                gettext_noop(
+                    "工单 %(number)s 的紧急程度已由“%(before)s”调整为“%(after)s”，"
+                    "答复期限按新的紧急程度重新计算。"
+                ),
+                number=locked.number,
+                before=stored_label(Urgency(before).label),
+                after=stored_label(Urgency(urgency).label),
+            )
+            if withdrawn:
+                told = stored_text(EXTENSION_WITHDRAWN_ON_ESCALATION, text=told)
+            _notify(locked.department, locked, EventKind.URGENCY_CHANGED, told, now)
+        _ledger(
+            locked,
+            "set_case_urgency",
+            actor,
+            urgency=change,
+            department=locked.department.code if locked.department else None,
+            reply_due=locked.reply_due.isoformat() if locked.reply_due else None,
+            extensions_withdrawn=withdrawn,
+        )
+    return locked
+
+
+def do_mark_notifications_read(
+    ids: Sequence[int], *, actor: Actor, departments: Sequence[int]
+) -> int:
+    """Mark the departments' notifications read (已读); return how many were unread.
+
+    A notification belongs to the department, not to one clerk: read by one,
+    it is read for the department. Ids of other departments' notifications
+    and ones read already are passed over, so a second click marks nothing.
+    """
+    now = _now()
+    with transaction.atomic(durable=True):
+        unread = list(
+            Notification.objects.select_for_update()
+            .filter(pk__in=list(ids), department_id__in=list(departments), read_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not unread:
+            return 0
+        Notification.objects.filter(pk__in=unread).update(read_at=now)
+        # Like a leader's acknowledged heat alert, who saw a notice and when
+        # is kept: a department cannot later say it was never told.
+        record_entry(
+            actor=actor,
+            action="hotline.read_notifications",
+            subject_type="hotline.Notification",
+            subject_id=",".join(str(pk) for pk in unread)[:128],
+            data={"notifications": unread},
+        )
+    return len(unread)
+
+
 def do_request_extension(
     case: Case, days: int, reason: str, *, actor: Actor, departments: Sequence[int]
 ) -> ExtensionRequest:

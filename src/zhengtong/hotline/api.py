@@ -184,6 +184,7 @@ class CaseSummaryOut(Schema):
 
 
 class HotlineNotificationOut(Schema):
+    id: int
     kind: str = Field(description="the step it tells of: reopened, urged, supervised, recalled, …")
     case_number: str
     department_code: str
@@ -193,6 +194,25 @@ class HotlineNotificationOut(Schema):
         description="whether the department still handles the case; a case it returned or "
         "the centre recalled is no longer its to open"
     )
+    read: bool = Field(
+        description="whether someone of the department marked it read "
+        "(POST /notifications/read); a notification is the department's, not one clerk's"
+    )
+    read_at: dt.datetime | None
+
+
+class NotificationsReadIn(Schema):
+    ids: list[int] = Field(max_length=500, description="the notifications to mark read, as listed")
+
+
+class NotificationsReadOut(Schema):
+    marked: int = Field(description="how many of them were unread and are read now")
+    unread: int = Field(description="the user's departments' notifications still unread")
+
+
+class UrgencyIn(Schema):
+    urgency: str = Field(description="normal, urgent or critical (一般, 紧急, 特急)")
+    note: str = Field("", description="why, for the history (optional)")
 
 
 class ClassifyIn(Schema):
@@ -335,10 +355,21 @@ class OverviewOut(Schema):
     by_day: list[tuple[dt.date, int]]
     routing_automatic_share: float
     routing_automatic_precision: float
-    returns_after_model: int
+    returns_after_model: int = Field(
+        description="cases the model routed automatically that the department returned "
+        "(退回): the model's misroutes"
+    )
     recalls_after_model: int = Field(
         description="automatically routed cases the centre recalled before the department "
         "signed for them (撤回)"
+    )
+    returns_after_dispatcher: int = Field(
+        description="cases a dispatcher sent (or sent again after a return) that the "
+        "department returned: the dispatchers' misroutes, not the model's"
+    )
+    recalls_after_dispatcher: int = Field(
+        description="cases a dispatcher sent that the centre recalled before the department "
+        "signed for them"
     )
     dispatcher_corrections: int
 
@@ -773,15 +804,39 @@ def list_notifications(request: HttpRequest) -> list[HotlineNotificationOut]:
         raise PermissionDenied(code="permission_denied")
     return [
         HotlineNotificationOut(
+            id=n.pk,
             kind=n.kind,
             case_number=n.case.number,
             department_code=n.department.code,
             text=n.shown_text,
             created_at=n.created_at,
             handled_by_department=n.case.department_id == n.department_id,
+            read=n.read_at is not None,
+            read_at=n.read_at,
         )
         for n in selectors.notifications_for(access.worklist_department_ids(user), 100)
     ]
+
+
+@router.post(
+    "/notifications/read", response={200: NotificationsReadOut, **ERRORS}, auth=session_auth
+)
+def read_notifications(request: HttpRequest, payload: NotificationsReadIn) -> NotificationsReadOut:
+    """Mark notifications of the user's departments read, as the worklist's button does.
+
+    Ids of notifications read already, or of other departments', are passed
+    over: sending the same ids twice marks nothing the second time.
+    """
+    user = session_user(request)
+    if not (has_permission(user, HANDLE) or has_permission(user, SUPERVISE)):
+        raise PermissionDenied(code="permission_denied")
+    departments = access.worklist_department_ids(user)
+    marked = actions.do_mark_notifications_read(
+        payload.ids, actor=actor_of(user), departments=departments
+    )
+    return NotificationsReadOut(
+        marked=marked, unread=selectors.unread_notification_count(departments)
+    )
 
 
 # --- handling --------------------------------------------------------------------------
@@ -840,6 +895,24 @@ def return_case(request: HttpRequest, number: str, payload: ReturnReasonIn) -> C
     case, departments = _handled_case(user, number)
     return _case_out(
         actions.do_return_case(case, payload.reason, actor=actor_of(user), departments=departments)
+    )
+
+
+@router.post("/cases/{number}/urgency", response={200: CaseOut, **ERRORS}, auth=session_auth)
+def set_case_urgency(request: HttpRequest, number: str, payload: UrgencyIn) -> CaseOut:
+    """Grade a dispatched case's urgency anew; the reply deadline is counted by it.
+
+    For dispatchers and the head of the handling department, until the case
+    is replied (``already_replied``); a queued case gets its urgency when
+    dispatched (``not_dispatched``). The deadline runs from the acceptance,
+    with any extension granted; a pending extension request is withdrawn.
+    """
+    user = session_user(request)
+    case = access.access_case_for_staff(user, number)
+    if not access.may_set_urgency(user, case):
+        raise PermissionDenied(code="permission_denied")
+    return _case_out(
+        actions.do_set_case_urgency(case, payload.urgency, actor=actor_of(user), note=payload.note)
     )
 
 
@@ -1093,6 +1166,8 @@ def get_overview(request: HttpRequest, window: Query[WindowIn]) -> OverviewOut:
         routing_automatic_precision=routing_figures.automatic_precision,
         returns_after_model=routing_figures.returned_after_model,
         recalls_after_model=routing_figures.recalled_after_model,
+        returns_after_dispatcher=routing_figures.returned_after_dispatcher,
+        recalls_after_dispatcher=routing_figures.recalled_after_dispatcher,
         dispatcher_corrections=routing_figures.corrections,
     )
 

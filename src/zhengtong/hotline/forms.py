@@ -353,6 +353,11 @@ class RecallForm(forms.Form):
     )
 
 
+class UrgencyForm(forms.Form):
+    urgency = forms.ChoiceField(label=gettext_lazy("紧急程度"), choices=Urgency.choices)
+    note = forms.CharField(label=gettext_lazy("说明（选填）"), required=False, max_length=MAX_NOTE)
+
+
 class ExtensionForm(forms.Form):
     days = forms.IntegerField(
         label=gettext_lazy("延期工作日"), min_value=1, max_value=MAX_EXTENSION_DAYS, initial=5

@@ -277,6 +277,13 @@ def notifications_for(department_ids: Iterable[int], limit: int = 20) -> list[No
     )
 
 
+def unread_notification_count(department_ids: Iterable[int]) -> int:
+    """Return how many of the departments' notifications nobody there has marked read."""
+    return Notification.objects.filter(
+        department_id__in=list(department_ids), read_at__isnull=True
+    ).count()
+
+
 def classifier_versions() -> QuerySet[ClassifierVersion]:
     return ClassifierVersion.objects.order_by("-number")
 

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -38,6 +39,7 @@ from zhengtong.hotline.access import (
     departure_for_staff,
     handling_department_ids,
     may_reveal_contact,
+    may_set_urgency,
     worklist_department_ids,
 )
 from zhengtong.hotline.actions import (
@@ -45,12 +47,14 @@ from zhengtong.hotline.actions import (
     CaseInput,
     do_decide_extension,
     do_dispatch_case,
+    do_mark_notifications_read,
     do_rate_case,
     do_recall_case,
     do_reply_case,
     do_request_extension,
     do_return_case,
     do_reveal_contact,
+    do_set_case_urgency,
     do_sign_case,
     do_submit_case,
     do_urge_case,
@@ -67,6 +71,7 @@ from zhengtong.hotline.forms import (
     ReplyForm,
     ReturnForm,
     UrgeForm,
+    UrgencyForm,
     department_options,
     district_options,
     new_form_key,
@@ -634,9 +639,27 @@ def worklist(request: HttpRequest) -> HttpResponse:
         # A leader's worklist covers their city or district, not a department.
         "areas": worklist_areas(user),
         "notifications": selectors.notifications_for(ids),
+        "unread": selectors.unread_notification_count(ids),
         "nav": hotline_nav(user, "hotline:worklist"),
     }
     return render(request, "hotline/worklist.html", context)
+
+
+@require_POST
+def read_notifications(request: HttpRequest) -> HttpResponse:
+    """Mark the notices the page showed read (已读), and go back to them."""
+    user = staff_member(request, HANDLE, SUPERVISE)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    # The ids the page listed, not "all": a notice that came in since the
+    # page was drawn has not been seen, and stays new.
+    ids = [int(v) for v in request.POST.getlist("id") if v.isdigit() and len(v) < 12]
+    marked = do_mark_notifications_read(
+        ids, actor=actor_of(user), departments=_department_ids(user)
+    )
+    if marked:
+        messages.success(request, _("已将 %(n)s 条通知标为已读。") % {"n": marked})
+    return redirect_back(request, reverse("hotline:worklist") + "#notifications", under="/hotline/")
 
 
 # --- one case -----------------------------------------------------------------------------
@@ -685,6 +708,14 @@ def _history_details(event: CaseEvent) -> str:
             name = Region.objects.filter(pk=placed).values_list("name", flat=True).first()
             details += _("；事发区县改为%(d)s") % {"d": name or placed}
         return details
+    if event.kind == EventKind.URGENCY_CHANGED:
+        change = data.get("urgency") or {}
+        if change.get("from") in Urgency.values and change.get("to") in Urgency.values:
+            return _("紧急程度由%(a)s改为%(b)s，答复期限重新计算") % {
+                "a": Urgency(change["from"]).label,
+                "b": Urgency(change["to"]).label,
+            }
+        return ""
     if event.kind == EventKind.EXTENSION_REQUESTED:
         return _("申请延期 %(d)s 个工作日") % {"d": data.get("days", "")}
     if event.kind == EventKind.EXTENSION_DECIDED:
@@ -754,7 +785,7 @@ def _stored_score(case: Case) -> dict[str, Any] | None:
     }
 
 
-CASE_ACTIONS = ("sign", "return", "extension", "reply", "dispatch", "recall", "rate")
+CASE_ACTIONS = ("sign", "return", "extension", "reply", "dispatch", "recall", "rate", "urgency")
 
 
 def _run_case_action(
@@ -766,6 +797,8 @@ def _run_case_action(
     if action in ("recall", "rate"):
         # The centre's steps: anyone else is refused before the form is read.
         require(user, DISPATCH)
+    if action == "urgency" and not may_set_urgency(user, case):
+        raise DjangoPermissionDenied
     if form is not None and not form.is_valid():
         return None
     data = form.cleaned_data if form is not None else {}
@@ -804,6 +837,11 @@ def _run_case_action(
                 urgency=data["urgency"],
             )
             return _("已派单。")
+        if action == "urgency":
+            changed = do_set_case_urgency(case, data["urgency"], actor=actor, note=data["note"])
+            return _("紧急程度已调整为%(u)s，答复期限按新的紧急程度重新计算。") % {
+                "u": Urgency(changed.urgency).label
+            }
         if action == "recall":
             do_recall_case(case, data["reason"], actor=actor)
             return _("已撤回，工单回到待派单队列，请重新派单。")
@@ -858,6 +896,11 @@ def _taken_already(case: Case, action: str, data: dict[str, Any]) -> str | None:
     ):
         # Dispatched to this department by this click's twin or a colleague.
         return _("已派单。")
+    if action == "urgency" and fresh.urgency == data.get("urgency"):
+        # Graded so by this click's twin or a colleague: what the click asked for.
+        return _("紧急程度已调整为%(u)s，答复期限按新的紧急程度重新计算。") % {
+            "u": Urgency(fresh.urgency).label
+        }
     if action == "rate":
         rated = selectors.last_event(fresh, EventKind.RATED)
         if (
@@ -906,6 +949,11 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     forms_: dict[str, forms.Form] = {
         "return": ReturnForm(posted if action == "return" else None, prefix="return"),
         "recall": RecallForm(posted if action == "recall" else None, prefix="recall"),
+        "urgency": UrgencyForm(
+            posted if action == "urgency" else None,
+            prefix="urgency",
+            initial={"urgency": case.urgency},
+        ),
         "rate": _callback_form(posted if action == "rate" else None),
         "extension": ExtensionForm(posted if action == "extension" else None, prefix="extension"),
         "reply": ReplyForm(posted if action == "reply" else None, prefix="reply"),
@@ -948,6 +996,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "recall": case.state == CaseState.ASSIGNED and has_permission(user, DISPATCH),
         # The callback (回访): the centre records what the citizen said on the telephone.
         "rate": case.state == CaseState.REPLIED and has_permission(user, DISPATCH),
+        # Until the reply: a case the model routed was graded by nobody.
+        "urgency": open_for_department and may_set_urgency(user, case),
     }
     unsent = (
         unsent_form(forms_[action])
@@ -956,8 +1006,13 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
     draft = str(forms_["reply"].data.get("reply-reply", "")) if action == "reply" else ""
     clock = selectors.clock(case)
+    notifications = [
+        n for n in selectors.notifications_for(_department_ids(user), 50) if n.case_id == case.pk
+    ]
     context = {
         "case": case,
+        "notifications": notifications,
+        "unread": sum(1 for n in notifications if n.read_at is None),
         "state_tag": STATE_TAGS.get(case.state, ""),
         "clock": clock,
         "reply_limit": reply_limit_text(case) if clock.what == "reply" else "",
@@ -979,11 +1034,6 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             (other, percent(similarity)) for other, similarity in selectors.linked_cases(case)
         ],
         "repeats": list(selectors.repeats_of(case)),
-        "notifications": [
-            n
-            for n in selectors.notifications_for(_department_ids(user), 50)
-            if n.case_id == case.pk
-        ],
         "may_sign": handles and case.state == CaseState.ASSIGNED,
         "may_return": offered["return"],
         "may_extend": offered["extension"],
@@ -995,6 +1045,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         # Until the department signs for it, the centre may take the case back.
         "may_recall": offered["recall"],
         "may_record_callback": offered["rate"],
+        "may_set_urgency": offered["urgency"],
+        "urgency_form": forms_["urgency"],
         "rate_form": forms_["rate"],
         "unsent": unsent,
         "return_form": forms_["return"],

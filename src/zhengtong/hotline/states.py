@@ -89,6 +89,8 @@ class EventKind(models.TextChoices):
     DEADLINE_RECOUNTED = "deadline_recounted", _("答复期限重算")
     # Nobody rated the reply within the callback period: the case closed unrated.
     CALLBACK_LAPSED = "callback_lapsed", _("回访期满办结")
+    # A dispatcher or the department's head graded a dispatched case anew.
+    URGENCY_CHANGED = "urgency_changed", _("调整紧急程度")
 
 
 class ExtensionState(models.TextChoices):

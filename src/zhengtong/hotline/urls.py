@@ -22,6 +22,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dispatch/<str:number>/", staff_views.dispatch_case, name="dispatch_case"),
     path("extensions/<id:pk>/", staff_views.decide_extension, name="decide_extension"),
     path("department/", staff_views.worklist, name="worklist"),
+    path(
+        "department/notifications/read/",
+        staff_views.read_notifications,
+        name="read_notifications",
+    ),
     path("cases/<str:number>/", staff_views.case_detail, name="case"),
     path("cases/<str:number>/urge/", staff_views.urge_case, name="urge_case"),
     path("cases/<str:number>/reply-score/", staff_views.reply_preview, name="reply_preview"),
