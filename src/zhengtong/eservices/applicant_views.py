@@ -578,6 +578,23 @@ def my_applications(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+def delete_draft(request: HttpRequest, number: str) -> HttpResponse:
+    """Delete one of my drafts (asked to confirm on the page), then show 我的办件."""
+    user = _user(request)
+    if user is None:
+        return redirect_to_login(reverse("eservices:my_applications"))
+    application = _own(user, number)
+    try:
+        actions.do_delete_draft(application, acting_user=user)
+    except ZhengtongError as refusal:
+        # Submitted meanwhile (in another tab): its page says where it stands.
+        messages.error(request, str(refusal.message))
+        return redirect(_detail_url(application))
+    messages.success(request, _("草稿 %(number)s 已删除。") % {"number": application.number})
+    return redirect("eservices:my_applications")
+
+
+@require_POST
 def read_notifications(request: HttpRequest) -> HttpResponse:
     """Mark one of my messages (``id``) or all of them read, then go back to ``next``."""
     user = _user(request)
@@ -666,7 +683,7 @@ def _post_on_application(request: HttpRequest, user: User, application: Applicat
 
 @require_http_methods(["GET", "POST"])
 def application_detail(request: HttpRequest, number: str) -> HttpResponse:
-    """One of my applications: timeline, time limit, 补正, withdrawal, licence and rating."""
+    """One of my applications: timeline, limit, 补正, withdrawal (or deletion), licence, rating."""
     user = _user(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
@@ -726,8 +743,10 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         else form_rows(
             application.item.form_schema, application.form_data, application.prefilled, {}
         ),
-        "may_withdraw": application.state not in FINISHED_STATES
+        # A draft is deleted instead: withdrawn, it would stay in 我的办件 for good.
+        "may_withdraw": application.state not in (*FINISHED_STATES, ApplicationState.DRAFT)
         and not selectors.is_decided(application),
+        "may_delete": application.state == ApplicationState.DRAFT,
         "may_rate": _may_rate(application),
         "ratings": list(selectors.ratings_of(application)),
         "now": now,

@@ -774,6 +774,8 @@ def do_upload_material(
         )
         provided.file.save(f"{sha256[:32]}{FILE_TYPES[content_type][1][0]}", upload, save=False)
         provided.save()
+        # In a draft nothing keeps what was replaced; a version kept for staff keeps its file.
+        _delete_files_after_commit(row.file.name or "" for row in earlier)
         locked.save()
         _event(locked, "upload_material", actor, note=material.name)
         _ledger(
@@ -849,7 +851,10 @@ def do_promise_material(
         if locked.state != ApplicationState.DRAFT:
             # Submitted meanwhile: what was submitted stays as it was.
             raise Conflict(_("办件已被他人更新，请刷新后重试。"), code="changed_meanwhile")
-        locked.provided_materials.filter(material=material).delete()
+        replaced = locked.provided_materials.filter(material=material)
+        files = list(replaced.values_list("file", flat=True))
+        replaced.delete()
+        _delete_files_after_commit(files)
         provided = ApplicationMaterial.objects.create(
             application=locked,
             material=material,
@@ -866,6 +871,63 @@ def do_promise_material(
             promised_on=promised_on.isoformat(),
         )
     return provided
+
+
+# ---------------------------------------------------------------------------
+# Deleting a draft
+# ---------------------------------------------------------------------------
+
+
+def _delete_files_after_commit(names: Iterable[str]) -> None:
+    """Remove stored material files once the rows that named them are gone for good.
+
+    Only after commit: a rolled-back deletion must find its files still there.
+    A file another row still names (a version kept for staff) stays.
+    """
+    wanted = {name for name in names if name}
+    if not wanted:
+        return
+    still_named = set(
+        ApplicationMaterial.objects.filter(file__in=wanted).values_list("file", flat=True)
+    ) | set(SupersededMaterial.objects.filter(file__in=wanted).values_list("file", flat=True))
+    gone = sorted(wanted - still_named)
+    if not gone:
+        return
+    storage = ApplicationMaterial._meta.get_field("file").storage
+
+    def delete() -> None:
+        for name in gone:
+            storage.delete(name)
+
+    # robust: a file that cannot be removed must not turn a committed deletion
+    # into an error; it is only litter on the disk.
+    transaction.on_commit(delete, using=router.db_for_write(ApplicationMaterial), robust=True)
+
+
+def do_delete_draft(application: Application, *, acting_user: User) -> Application:
+    """Delete one's own draft with its materials and their files; return it as it was.
+
+    A draft is the applicant's alone (staff never see it), so nothing of it is
+    kept but the ledger entry; what was submitted once is a record and can
+    only be withdrawn.
+    """
+    current = _fresh(application)
+    _require_applicant(current, acting_user)
+    if current.state != ApplicationState.DRAFT:
+        raise Conflict(_("只能删除尚未提交的草稿。"), code="not_a_draft")
+    actor = actor_of(acting_user)
+    with transaction.atomic(durable=True):
+        locked = _locked_as_read(current)
+        files = [
+            *locked.provided_materials.values_list("file", flat=True),
+            *locked.superseded_materials.values_list("file", flat=True),
+        ]
+        # Written first: the entry names the draft by its row, which goes next.
+        _ledger(locked, "delete_draft", actor)
+        locked.delete()
+        _delete_files_after_commit(files)
+    # As it was: its number and item say what is gone; it is no longer saved.
+    return locked
 
 
 # ---------------------------------------------------------------------------

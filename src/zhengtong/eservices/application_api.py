@@ -1,7 +1,7 @@
 """The applications API, mounted at /api/services/applications/ (session users only).
 
-Applicants create, fill in and submit applications, upload materials, answer
-补正, withdraw and rate; staff list their tasks, claim and complete them,
+Applicants create, fill in and submit applications (or delete a draft), upload
+materials, answer 补正, withdraw and rate; staff list their tasks, claim and complete them,
 request 补正 and answer bad ratings. Errors have the platform's one shape
 ``{code, message, detail}``; form problems are in ``detail.fields`` and
 material problems in ``detail.materials``.
@@ -483,6 +483,14 @@ def update_draft(request: HttpRequest, number: str, payload: FormIn) -> Applicat
         application=application,
     )
     return _detail(request, number)
+
+
+@router.delete("/{number}", response={204: None, **ERRORS})
+def delete_draft(request: HttpRequest, number: str) -> Status[None]:
+    """Delete my draft with its materials (409 ``not_a_draft`` once submitted: withdraw it)."""
+    application = access_own_application_by_number(request.user, number)
+    actions.do_delete_draft(application, acting_user=session_user(request))
+    return Status(204, None)
 
 
 @router.post("/{number}/materials/{material_id}", response={201: ProvidedMaterialOut, **ERRORS})

@@ -248,7 +248,13 @@ class PageIn(Schema):
 # Filters longer than any id match nothing, as an id that does not exist does.
 class ApplicationListIn(PageIn):
     serviceId: str = Field("", max_length=200)
-    applicantId: str = Field("", max_length=200)
+    applicantId: str = Field(
+        "",
+        max_length=200,
+        description="an account number; your own may also be given as POST takes it (a"
+        " citizen's 身份证号, an enterprise user's 统一社会信用代码 of an enterprise they act"
+        " for, which lists what they applied for it)",
+    )
 
 
 class UploadIn(Schema):
@@ -882,6 +888,26 @@ def submit_application(
     return file_out(access_application_by_number(user, application.number))
 
 
+def _applicant_filter(user: User, given: str) -> Q:
+    """The applications an applicantId names, as ``POST`` reads it.
+
+    The caller's own account number or (a citizen's) 身份证号 names what they
+    filed themself; an enterprise user names what they filed for an
+    enterprise they act for by its 统一社会信用代码. Anything else is some
+    account's number, which staff filter their queues by.
+    """
+    if _names_caller(user, given):
+        return Q(applicant=user)
+    if user.audience == Audience.ENTERPRISE:
+        try:
+            credit_code = validate_credit_code(given)
+        except InvalidInput:
+            credit_code = ""
+        if credit_code:
+            return Q(applicant_kind=ApplicantKind.ENTERPRISE, applicant_id_number=credit_code)
+    return Q(applicant_id=_number(given))
+
+
 @router.get(
     "/applications",
     response={200: list[ApplicationListItemOut], **ERRORS},
@@ -897,7 +923,7 @@ def list_applications(
     if params.serviceId:
         rows = rows.filter(item__code=params.serviceId)
     if params.applicantId:
-        rows = rows.filter(applicant_id=_number(params.applicantId))
+        rows = rows.filter(_applicant_filter(user, params.applicantId))
     order = _sort_key(APPLICATION_SORTS, params, "created")
     if params.sortBy == "assignee":
         main_task = WorkTask.objects.filter(application=OuterRef("pk"), completed_at=None)
@@ -1098,7 +1124,8 @@ def list_tasks(request: HttpRequest, params: Query[TaskListIn]) -> list[UserTask
     user = _user(request)
     rows = selectors.open_tasks_for(user).select_related("application__item")
     if params.fileId:
-        rows = rows.filter(application__number=params.fileId.strip().upper())
+        # As GET /applications/{fileId} reads it: a number typed in full width is the same.
+        rows = rows.filter(application__number=normalise(params.fileId))
     if params.mainTaskId:
         rows = rows.filter(pk=_number(params.mainTaskId))
     if params.assigneeId:

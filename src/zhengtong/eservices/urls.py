@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("apply/", applicant_views.apply, name="apply"),
     path("mine/", applicant_views.my_applications, name="my_applications"),
     path("mine/<str:number>/", applicant_views.application_detail, name="application"),
+    path("mine/<str:number>/delete/", applicant_views.delete_draft, name="delete_draft"),
     path("notifications/read/", applicant_views.read_notifications, name="read_notifications"),
     # -- staff workbench (workbench_views.py) --
     path("work/", workbench_views.worklist, name="worklist"),

@@ -93,6 +93,7 @@ for _code, _label in (
     ("eservices.promise_material", _("承诺补交材料")),
     ("eservices.submit_application", _("提交办件")),
     ("eservices.withdraw_application", _("撤回办件")),
+    ("eservices.delete_draft", _("删除办件草稿")),
     ("eservices.claim_task", _("认领办件环节")),
     ("eservices.release_task", _("放弃认领办件环节")),
     ("eservices.complete_task", _("办结办件环节")),
@@ -159,6 +160,8 @@ for _code, _label in (
     ("hotline.activate_classifier", _("启用分类模型")),
     ("hotline.resume_import", _("重新排队中断的导入")),
     ("hotline.resume_training", _("重新排队中断的训练")),
+    ("hotline.set_case_urgency", _("调整工单紧急程度")),
+    ("hotline.read_notifications", _("阅读工单通知")),
     # Licences.
     ("licences.issue_licence", _("颁发证照")),
     ("licences.revoke_licence", _("注销证照")),

@@ -69,3 +69,34 @@ def test_a_citizen_names_themself_by_their_id_number_as_they_type_it(
     # Another person's number is still someone else's name.
     other = make_person("王五").id_number
     _refused(_json(http, "post", url, {"applicantId": other}), 403, "not_own_applicant")
+
+
+def test_a_citizen_lists_their_applications_by_their_id_number(cast: ApplicationsCast) -> None:
+    number = next(n for seq in range(1, 100) if (n := make_id_number(seq=seq)).endswith("X"))
+    person = make_person("刘青", id_number=number)
+    item = _pension(cast, (person, ""))
+    citizen = do_create_citizen("liuqing", PASSWORD, person, actor=TEST_ACTOR)
+    http = logged_in(citizen)
+    url = f"{URL}/services/{item.code}/applications?draft=true"
+    file_id = _ok(_json(http, "post", url, {"applicantId": number}))["fileId"]
+
+    # As POST takes it: typed as it comes, lower case, full width or with spaces.
+    for typed in (number, number.lower(), _full_width(number.lower()), f" {number} "):
+        listed = _ok(http.get(f"{URL}/applications", {"applicantId": typed}))
+        assert [a["fileId"] for a in listed] == [file_id]
+    # Another person's number lists nothing of theirs, nor of anyone else's.
+    other = make_person("王五").id_number
+    assert _ok(http.get(f"{URL}/applications", {"applicantId": other})) == []
+    assert _ok(logged_in(cast.citizen).get(f"{URL}/applications", {"applicantId": number})) == []
+
+
+def test_the_tasks_of_an_application_are_listed_by_its_number_as_typed(
+    cast: ApplicationsCast,
+) -> None:
+    number = complete(logged_in(cast.applicant), cast, MANUAL_FORM)["fileId"]
+    clerk = logged_in(cast.clerk)
+    assert _ok(clerk.get(f"{URL}/applications/{_full_width(number)}"))["fileId"] == number
+
+    for typed in (number, number.lower(), _full_width(number.lower()), f" {number} "):
+        [task] = _ok(clerk.get(f"{URL}/tasks", {"fileId": typed}))
+        assert task["fileId"] == number

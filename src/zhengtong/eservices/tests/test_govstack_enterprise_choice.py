@@ -101,3 +101,21 @@ def test_one_enterprise_is_applied_for_by_the_account_or_its_code(cast: Applicat
     # A citizen has no enterprise to name.
     citizen = logged_in(cast.citizen)
     _refused(_apply(citizen, cast, cast.enterprise.credit_code), 403, "not_own_applicant")
+
+
+def _listed(http: Client, applicant: str) -> list[str]:
+    return [a["fileId"] for a in _ok(http.get(f"{URL}/applications", {"applicantId": applicant}))]
+
+
+def test_the_applicant_id_lists_what_was_applied_for_each_enterprise(
+    cast: ApplicationsCast, agent: Client
+) -> None:
+    for_flagged = _ok(_apply(agent, cast, cast.flagged.credit_code))["fileId"]
+    for_own = _ok(_apply(agent, cast, cast.enterprise.credit_code))["fileId"]
+
+    assert _listed(agent, cast.flagged.credit_code) == [for_flagged]
+    assert _listed(agent, f" {cast.enterprise.credit_code.lower()} ") == [for_own]
+    assert sorted(_listed(agent, applicant_id(cast.applicant))) == sorted([for_flagged, for_own])
+    assert _listed(agent, make_credit_code(seq=303)) == []
+    # The enterprise's own account sees only what it filed, not its agent's drafts.
+    assert _listed(logged_in(cast.flagged_applicant), cast.flagged.credit_code) == []
