@@ -2,7 +2,7 @@
 
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.functional import lazy
@@ -46,9 +46,26 @@ from zhengtong.catalog.selectors import MAX_QUERY_LENGTH, SearchFilters
 from zhengtong.core.models import Department
 from zhengtong.core.punctuation import listed
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The browse page searches without a filter it cannot apply and says so
 # beside the filter (``views.browse``), so the query is never lost.
 _IGNORED_FILTER = {"invalid_choice": _("“%(value)s”不是可选的值，已忽略此条件。")}
+
+
+def shown_version_field(
+    minimum: int, refusal: "StrOrPromise", *, required: bool = False
+) -> forms.IntegerField:
+    """The hidden version of what a form was filled in on, so that a save or a review
+    of something changed meanwhile is refused rather than written over; a version
+    that is missing (when required) or malformed is refused with ``refusal``."""
+    return forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=required,
+        min_value=minimum,
+        error_messages={"required": refusal, "invalid": refusal, "min_value": refusal},
+    )
 
 
 class SearchForm(forms.Form):
@@ -167,14 +184,8 @@ class NegativeReviewForm(forms.Form):
     # review saved meanwhile is not written over and a form sent twice is
     # recorded once. Without it (a page rendered before the form carried it)
     # the review is unconditional, as the API's without one.
-    last_review = forms.IntegerField(
-        widget=forms.HiddenInput,
-        required=False,
-        min_value=0,
-        error_messages={
-            "invalid": _("复核页面的版本有误，本次复核未生效；请重新加载页面后再填写。"),
-            "min_value": _("复核页面的版本有误，本次复核未生效；请重新加载页面后再填写。"),
-        },
+    last_review = shown_version_field(
+        0, _("复核页面的版本有误，本次复核未生效；请重新加载页面后再填写。")
     )
 
     def to_input(self) -> NegativeReviewInput:
@@ -455,28 +466,14 @@ class DraftForm(ResourceForm):
     unconditional, as the API's replacement is.
     """
 
-    version = forms.IntegerField(
-        widget=forms.HiddenInput,
-        required=False,
-        min_value=1,
-        error_messages={
-            "invalid": _("草稿的版本有误，本次保存未生效；请重新加载页面后再修改。"),
-            "min_value": _("草稿的版本有误，本次保存未生效；请重新加载页面后再修改。"),
-        },
-    )
+    version = shown_version_field(1, _("草稿的版本有误，本次保存未生效；请重新加载页面后再修改。"))
 
 
 class RevisionForm(ResourceForm):
     """A change's form: the entry's fields and the version of the change it was filled in on."""
 
-    version = forms.IntegerField(
-        widget=forms.HiddenInput,
-        min_value=1,
-        error_messages={
-            "required": _("缺少变更草稿的版本，本次保存未生效；请重新加载页面后再修改。"),
-            "invalid": _("缺少变更草稿的版本，本次保存未生效；请重新加载页面后再修改。"),
-            "min_value": _("缺少变更草稿的版本，本次保存未生效；请重新加载页面后再修改。"),
-        },
+    version = shown_version_field(
+        1, _("缺少变更草稿的版本，本次保存未生效；请重新加载页面后再修改。"), required=True
     )
 
 

@@ -1571,6 +1571,22 @@ def _task_closed(task: WorkTask) -> Conflict:
     return Conflict(_("该环节已经办结。"), code="task_completed")
 
 
+def _store_claim(
+    row: WorkTask, locked: WorkTask, claimant: User | None, verb: str, actor: Actor
+) -> None:
+    """Store who holds the task now (None: back in its queue), with the timeline and ledger."""
+    locked.claimed_by = claimant
+    locked.claimed_at = _now() if claimant is not None else None
+    locked.save(update_fields=["claimed_by", "claimed_at"])
+    application = row.application
+    # A claim or its release changes the application as far as a colleague
+    # who read it before is concerned: their completion of the task, worked
+    # out from that read, is then refused as changed meanwhile (_locked_as_read).
+    update_application(application, ["updated_at"])
+    _event(application, verb, actor, note=_step_note(locked.name))
+    _ledger(application, verb, actor, task=locked.bpmn_id)
+
+
 def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
     """Take an open task, so that colleagues see who is handling it."""
     row = _task_row(task)
@@ -1586,16 +1602,7 @@ def do_claim_task(task: WorkTask, *, acting_user: User) -> WorkTask:
             # Unless who claimed it has left the post (or the account was
             # closed): a colleague takes it over, or it would wait for nobody.
             raise Conflict(_("该任务已由他人认领。"), code="already_claimed")
-        locked.claimed_by = acting_user
-        locked.claimed_at = _now()
-        locked.save(update_fields=["claimed_by", "claimed_at"])
-        application = row.application
-        # A claim changes the application as far as a colleague who read it
-        # before is concerned: their completion of the task, worked out from
-        # that read, is then refused as changed meanwhile (_locked_as_read).
-        update_application(application, ["updated_at"])
-        _event(application, "claim_task", actor, note=_step_note(locked.name))
-        _ledger(application, "claim_task", actor, task=locked.bpmn_id)
+        _store_claim(row, locked, acting_user, "claim_task", actor)
     return locked
 
 
@@ -1615,14 +1622,7 @@ def do_release_task(task: WorkTask, *, acting_user: User) -> WorkTask:
         if locked.claimed_by_id != acting_user.pk:
             # Pressed twice, or the claim is a colleague's: nothing of one's own to give back.
             raise Conflict(_("您没有认领该任务。"), code="not_claimed")
-        locked.claimed_by = None
-        locked.claimed_at = None
-        locked.save(update_fields=["claimed_by", "claimed_at"])
-        application = row.application
-        # As a claim does: a completion worked out before it is refused as changed meanwhile.
-        update_application(application, ["updated_at"])
-        _event(application, "release_task", actor, note=_step_note(locked.name))
-        _ledger(application, "release_task", actor, task=locked.bpmn_id)
+        _store_claim(row, locked, None, "release_task", actor)
     return locked
 
 
