@@ -61,6 +61,17 @@ def worklist_department_ids(user: User) -> list[int]:
     return sorted(ids)
 
 
+def worklist_departments_for_api(user: User) -> list[int]:
+    """The worklist's departments for a handler or a department's head; refused to anyone else.
+
+    The API's worklist, notifications and marking them read answer the same
+    people the worklist page does.
+    """
+    if not (has_permission(user, HANDLE) or has_permission(user, SUPERVISE)):
+        raise PermissionDenied(code="permission_denied")
+    return worklist_department_ids(user)
+
+
 def overview_area(user: User) -> Q | None:
     """The cases whose figures and hot issues the user's overview shows; None: all of them.
 

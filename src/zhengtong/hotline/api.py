@@ -36,7 +36,6 @@ from zhengtong.hotline.permissions import (
     HANDLE,
     INTAKE,
     MANAGE_ROUTING,
-    SUPERVISE,
     VIEW_OVERVIEW,
 )
 from zhengtong.hotline.reply_quality import readable_score, score_reply
@@ -781,11 +780,8 @@ def dispatch_queue(request: HttpRequest) -> list[CaseSummaryOut]:
 
 @router.get("/department-cases", response={200: list[CaseSummaryOut], **ERRORS}, auth=session_auth)
 def department_cases(request: HttpRequest) -> list[CaseSummaryOut]:
-    user = session_user(request)
     # The worklist page's cases: a department's head follows them as its handlers do.
-    if not (has_permission(user, HANDLE) or has_permission(user, SUPERVISE)):
-        raise PermissionDenied(code="permission_denied")
-    cases = selectors.department_cases(access.worklist_department_ids(user))
+    cases = selectors.department_cases(access.worklist_departments_for_api(session_user(request)))
     return [_summary(c) for c in cases[:500]]
 
 
@@ -799,9 +795,7 @@ def list_notifications(request: HttpRequest) -> list[HotlineNotificationOut]:
     recall, a repeat or an escalation, an extension decided, a deadline
     counted again: a department's own system learns of them here.
     """
-    user = session_user(request)
-    if not (has_permission(user, HANDLE) or has_permission(user, SUPERVISE)):
-        raise PermissionDenied(code="permission_denied")
+    departments = access.worklist_departments_for_api(session_user(request))
     return [
         HotlineNotificationOut(
             id=n.pk,
@@ -814,7 +808,7 @@ def list_notifications(request: HttpRequest) -> list[HotlineNotificationOut]:
             read=n.read_at is not None,
             read_at=n.read_at,
         )
-        for n in selectors.notifications_for(access.worklist_department_ids(user), 100)
+        for n in selectors.notifications_for(departments, 100)
     ]
 
 
@@ -828,9 +822,7 @@ def read_notifications(request: HttpRequest, payload: NotificationsReadIn) -> No
     over: sending the same ids twice marks nothing the second time.
     """
     user = session_user(request)
-    if not (has_permission(user, HANDLE) or has_permission(user, SUPERVISE)):
-        raise PermissionDenied(code="permission_denied")
-    departments = access.worklist_department_ids(user)
+    departments = access.worklist_departments_for_api(user)
     marked = actions.do_mark_notifications_read(
         payload.ids, actor=actor_of(user), departments=departments
     )
