@@ -562,7 +562,12 @@ def my_applications(request: HttpRequest) -> HttpResponse:
     if state not in ApplicationState.values:
         state = ""
     rows = [
-        (a, STATE_TAGS.get(ApplicationState(a.state), ""), WARNING_TAGS.get(a.warning_level, ""))
+        (
+            a,
+            STATE_TAGS.get(ApplicationState(a.state), ""),
+            WARNING_TAGS.get(a.warning_level, ""),
+            selectors.is_never_submitted(a),
+        )
         for a in selectors.applications_of(user, state)[:500]
     ]
     return render(
@@ -746,7 +751,7 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         # A draft is deleted instead: withdrawn, it would stay in 我的办件 for good.
         "may_withdraw": application.state not in (*FINISHED_STATES, ApplicationState.DRAFT)
         and not selectors.is_decided(application),
-        "may_delete": application.state == ApplicationState.DRAFT,
+        "may_delete": selectors.is_never_submitted(application),
         "may_rate": _may_rate(application),
         "ratings": list(selectors.ratings_of(application)),
         "now": now,

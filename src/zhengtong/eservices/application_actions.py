@@ -71,6 +71,7 @@ from zhengtong.eservices.application_selectors import (
     OPEN_CORRECTION,
     applications_of,
     is_decided,
+    is_never_submitted,
     is_own_application,
     open_correction_note,
     unnotified_overdue_rectifications,
@@ -909,11 +910,12 @@ def do_delete_draft(application: Application, *, acting_user: User) -> Applicati
 
     A draft is the applicant's alone (staff never see it), so nothing of it is
     kept but the ledger entry; what was submitted once is a record and can
-    only be withdrawn.
+    only be withdrawn. A draft withdrawn before it was ever sent is a draft
+    still: deleting it empties 我的办件 of it.
     """
     current = _fresh(application)
     _require_applicant(current, acting_user)
-    if current.state != ApplicationState.DRAFT:
+    if not is_never_submitted(current):
         raise Conflict(_("只能删除尚未提交的草稿。"), code="not_a_draft")
     actor = actor_of(acting_user)
     with transaction.atomic(durable=True):

@@ -180,6 +180,17 @@ def staff_may_see(user: User, application: Application) -> bool:
     )
 
 
+def is_never_submitted(application: Application) -> bool:
+    """Whether the applicant may delete it: a draft, or one withdrawn before it was ever sent.
+
+    What was submitted once is a record staff worked on and stays; a draft
+    withdrawn through the API before submission never reached anyone.
+    """
+    if application.state == ApplicationState.DRAFT:
+        return True
+    return application.state == ApplicationState.WITHDRAWN and application.submitted_at is None
+
+
 def is_decided(application: Application) -> bool:
     """Whether the decision (决定) is taken, though the licence may still await 送达."""
     return application.tasks.filter(

@@ -99,15 +99,45 @@ def test_a_submitted_application_cannot_be_deleted(cast: ApplicationsCast) -> No
     assert Application.objects.get(number=number).state == "submitted"
 
 
-def test_a_withdrawn_draft_cannot_be_deleted(cast: ApplicationsCast) -> None:
+def test_a_draft_withdrawn_before_it_was_sent_is_deleted_from_the_api_and_the_pages(
+    cast: ApplicationsCast,
+) -> None:
+    # Withdrawn through the API while a draft, it never reached anyone: it
+    # would otherwise stay in 我的办件 as 已撤回 for good.
     http = logged_in(cast.applicant)
-    number = draft(http, cast, MANUAL_FORM)["number"]
+
+    def withdrawn_draft() -> str:
+        number = str(draft(http, cast, MANUAL_FORM)["number"])
+        withdrawn = http.post(f"{URL}/{number}/withdraw", {}, content_type="application/json")
+        assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+        return number
+
+    first = withdrawn_draft()
+    action = f'action="/services/mine/{first}/delete/"'
+    assert action in _page(http.get(MINE))
+    assert action in _page(http.get(f"{MINE}{first}/"))
+    response = http.post(f"{MINE}{first}/delete/")
+    assert response.status_code == 302 and response["Location"] == MINE
+    assert f"草稿 {first} 已删除。" in _page(http.get(MINE))
+
+    second = withdrawn_draft()
+    assert http.delete(f"{URL}/{second}").status_code == 204
+    assert not Application.objects.filter(number__in=[first, second]).exists()
+
+
+def test_an_application_withdrawn_after_submission_stays(cast: ApplicationsCast) -> None:
+    http = logged_in(cast.applicant)
+    number = submitted(http, cast, MANUAL_FORM)["number"]
     withdrawn = http.post(f"{URL}/{number}/withdraw", {}, content_type="application/json")
-    assert withdrawn.status_code == 200
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+    assert "/delete/" not in _page(http.get(MINE))
+    assert "/delete/" not in _page(http.get(f"{MINE}{number}/"))
 
     response = http.delete(f"{URL}/{number}")
 
     assert response.status_code == 409 and response.json()["code"] == "not_a_draft"
+    assert http.post(f"{MINE}{number}/delete/")["Location"] == f"{MINE}{number}/"
+    assert Application.objects.get(number=number).state == "withdrawn"
 
 
 def test_nobody_else_deletes_the_applicants_draft(cast: ApplicationsCast) -> None:
