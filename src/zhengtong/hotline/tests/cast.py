@@ -23,6 +23,7 @@ from zhengtong.core.testing import (
     make_person,
     make_region_tree,
 )
+from zhengtong.core.tests.races import require_postgresql
 from zhengtong.hotline.classifier_actions import (
     do_activate_classifier,
     do_queue_training,
@@ -224,3 +225,15 @@ def make_furong_leader(cast: HotlineCast) -> User:
         actor=TEST_ACTOR,
         scope="region",
     )
+
+
+def make_race_cast(*, trained: bool = True) -> HotlineCast:
+    """The cast of a race test, which runs on PostgreSQL only: SQLite serialises every write.
+
+    ``trained``: with an active model, so that cases are routed as they come in.
+    """
+    require_postgresql()
+    made = make_hotline_cast()
+    if trained:
+        train_active_model()
+    return made

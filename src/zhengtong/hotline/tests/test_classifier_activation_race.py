@@ -9,13 +9,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.hotline.classifier_actions import do_queue_training, run_training
 from zhengtong.hotline.models import ClassifierVersion
 from zhengtong.hotline.tests.api_calls import as_user, post
-from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
+from zhengtong.hotline.tests.cast import HotlineCast, make_race_cast
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -24,11 +24,7 @@ ROUNDS = 5
 
 @pytest.fixture
 def cast() -> HotlineCast:
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's concurrent transactions")
-    made = make_hotline_cast()
-    train_active_model()
-    return made
+    return make_race_cast()
 
 
 def _ready_version() -> ClassifierVersion:

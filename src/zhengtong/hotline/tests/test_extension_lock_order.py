@@ -13,26 +13,21 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
+from zhengtong.core.tests.races import WAIT_S
 from zhengtong.hotline import actions
 from zhengtong.hotline.models import Case, ExtensionRequest
 from zhengtong.hotline.tests.api_calls import as_user, ok, post, submit
-from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
+from zhengtong.hotline.tests.cast import HotlineCast, make_race_cast
 from zhengtong.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-WAIT_S = 20
-
 
 @pytest.fixture
 def cast() -> HotlineCast:
-    if connection.vendor != "postgresql":
-        pytest.skip("the lock order matters with PostgreSQL's concurrent transactions")
-    made = make_hotline_cast()
-    train_active_model()
-    return made
+    return make_race_cast()
 
 
 def test_a_decision_and_a_reply_at_once_take_turns_without_a_server_error(

@@ -9,31 +9,23 @@ so this runs on PostgreSQL only.
 from __future__ import annotations
 
 import re
-import threading
-from typing import Any
 
 import pytest
-from django.db import connection, connections
 from django.test import Client
 
+from zhengtong.core.tests.races import meet_before, send_twice_at_once
 from zhengtong.hotline import actions
 from zhengtong.hotline.models import Case
 from zhengtong.hotline.tests.api_calls import POLLUTION
-from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
+from zhengtong.hotline.tests.cast import HotlineCast, make_race_cast
 from zhengtong.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-WAIT_S = 20
-
 
 @pytest.fixture
 def cast() -> HotlineCast:
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's concurrent transactions")
-    made = make_hotline_cast()
-    train_active_model()
-    return made
+    return make_race_cast()
 
 
 def test_a_form_sent_twice_at_once_registers_one_case(
@@ -44,31 +36,17 @@ def test_a_form_sent_twice_at_once_registers_one_case(
     found = re.search(r'name="submission" value="([0-9a-f]{32})"', page)
     assert found is not None
     form = {"content": POLLUTION, "contact_phone": "13900001111", "submission": found.group(1)}
-    both_checked = threading.Barrier(2, timeout=WAIT_S)
-    real_register = actions._register_case
-
-    def register_together(data: actions.CaseInput, **kwargs: Any) -> Case:
-        # Each has looked for a case of its form and found none.
-        both_checked.wait()
-        return real_register(data, **kwargs)
-
-    monkeypatch.setattr(actions, "_register_case", register_together)
+    # Each has looked for a case of its form and found none.
+    meet_before(monkeypatch, actions, "_register_case")
     locations: list[str] = []
 
     def send() -> None:
         http = Client()
         http.raise_request_exception = False
-        try:
-            response = http.post("/hotline/new/", form)
-            locations.append(f"{response.status_code} {response.get('Location', '')}")
-        finally:
-            connections.close_all()
+        response = http.post("/hotline/new/", form)
+        locations.append(f"{response.status_code} {response.get('Location', '')}")
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(WAIT_S * 2)
+    send_twice_at_once(send)
 
     case = Case.objects.get()
     track = f"302 /hotline/track/{case.tracking_code}/?submitted=1"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from zhengtong.core.tests.races import meet_before, require_postgresql, send_twice_at_once
+from zhengtong.core.tests.races import meet_before, send_twice_at_once
 from zhengtong.hotline import actions
 from zhengtong.hotline.models import Case
 from zhengtong.hotline.tests.api_calls import POLLUTION, URL
-from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast
+from zhengtong.hotline.tests.cast import HotlineCast, make_race_cast
 from zhengtong.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -22,8 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 @pytest.fixture
 def cast() -> HotlineCast:
-    require_postgresql()
-    return make_hotline_cast()
+    return make_race_cast(trained=False)
 
 
 def test_a_request_and_its_retry_at_once_register_one_case(

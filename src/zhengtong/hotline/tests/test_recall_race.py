@@ -12,26 +12,21 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
+from zhengtong.core.tests.races import WAIT_S
 from zhengtong.hotline import actions
 from zhengtong.hotline.models import Case, CaseEvent
 from zhengtong.hotline.tests.api_calls import as_user, post, submit
-from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast, train_active_model
+from zhengtong.hotline.tests.cast import HotlineCast, make_race_cast
 from zhengtong.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-WAIT_S = 20
-
 
 @pytest.fixture
 def cast() -> HotlineCast:
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's concurrent transactions")
-    made = make_hotline_cast()
-    train_active_model()
-    return made
+    return make_race_cast()
 
 
 @pytest.mark.parametrize("first", ["sign", "recall"])

@@ -12,26 +12,23 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from zhengtong.core.errors import ZhengtongError
+from zhengtong.core.tests.races import WAIT_S
 from zhengtong.hotline import imports
 from zhengtong.hotline.models import CaseImport
 from zhengtong.hotline.tests.api_calls import workbook
-from zhengtong.hotline.tests.cast import HotlineCast, make_hotline_cast
+from zhengtong.hotline.tests.cast import HotlineCast, make_race_cast
 from zhengtong.identity.actors import actor_of
 from zhengtong.ledger.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-WAIT_S = 20
-
 
 @pytest.fixture
 def cast() -> HotlineCast:
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's concurrent transactions")
-    return make_hotline_cast()
+    return make_race_cast(trained=False)
 
 
 def test_a_workbook_uploaded_twice_at_once_is_queued_once(
