@@ -31,7 +31,7 @@ from zhengtong.catalog.models import (
     UpdateCycle,
     is_resource_code,
 )
-from zhengtong.catalog.selectors import last_negative_review_id
+from zhengtong.catalog.selectors import last_negative_review_id, negative_line_fingerprint
 from zhengtong.catalog.states import (
     OPEN_REVISION_STATES,
     ResourceState,
@@ -962,6 +962,7 @@ def do_review_negative_line(
     *,
     actor: Actor,
     last_review: int | None = None,
+    fingerprint: str | None = None,
 ) -> NegativeListReview:
     """Record the periodic review of a published negative-list line: the whole
     resource (``item_code`` empty) or one of its items refused on its own.
@@ -971,7 +972,12 @@ def do_review_negative_line(
     line's last review the reviewer was shown (0 for none): a review recorded
     since is not written over (``stale_negative_review``), unless it is this
     very review by the same reviewer, sent again, which is answered with
-    the review already recorded. Without it the review is unconditional.
+    the review already recorded. ``fingerprint`` is the line's fingerprint as
+    the reviewer was shown it (``selectors.negative_line_fingerprint``): a
+    line whose content changed since (a change of the entry applied
+    meanwhile) is not confirmed (``stale_negative_review``), and a line taken
+    off the list since is refused as such (``not_on_negative_list``). Without
+    them the review is unconditional.
     """
     problems = negative_review_problems(data, item=bool(item_code))
     if problems:
@@ -988,13 +994,19 @@ def do_review_negative_line(
         locked = Resource.objects.select_for_update().get(pk=resource.pk)
         if locked.state != ResourceState.PUBLISHED:
             raise Conflict(_("只有已发布的目录可以复核负面清单。"), code="not_published")
+        # A reviewer who was shown the line learns that it left the list since
+        # (made shareable, or its item taken out, by a change applied meanwhile),
+        # where "not found" would read as a mistyped address.
+        shown = fingerprint is not None
         line: Resource | InformationItem
         if not item_code:
             if locked.share_attribute != ShareAttribute.NONE:
-                raise _not_on_negative_list()
+                raise _not_on_negative_list(since_shown=shown)
             line = locked
         else:
             item = locked.items.filter(code=item_code).first()
+            if item is None and shown:
+                raise _not_on_negative_list(since_shown=True)
             if item is None:
                 raise NotFound(_("该资源没有这个信息项。"), code="unknown_item")
             # An item of a 不予共享 resource is refused with the whole resource,
@@ -1003,7 +1015,7 @@ def do_review_negative_line(
                 item.share_attribute != ShareAttribute.NONE
                 or locked.share_attribute == ShareAttribute.NONE
             ):
-                raise _not_on_negative_list()
+                raise _not_on_negative_list(since_shown=shown)
             line = item
         current = last_negative_review_id(locked, item_code)
         if last_review is not None and last_review != current:
@@ -1014,6 +1026,13 @@ def do_review_negative_line(
                 _("这一项在您打开之后已有人复核并保存，本次复核未生效。"),
                 code="stale_negative_review",
                 detail={"last_review": current, "given": last_review},
+            )
+        as_it_stands = negative_line_fingerprint(line)
+        if fingerprint is not None and fingerprint != as_it_stands:
+            raise Conflict(
+                _("这一项的内容在您打开之后已有改动，本次复核未生效；请查看改动后的内容再复核。"),
+                code="stale_negative_review",
+                detail={"fingerprint": as_it_stands, "given": fingerprint},
             )
         previous = line.review_date
         before = {
@@ -1130,8 +1149,12 @@ def _carry_review_into_revision(
     return revision
 
 
-def _not_on_negative_list() -> Conflict:
-    return Conflict(_("这一项不在负面清单上。"), code="not_on_negative_list")
+def _not_on_negative_list(*, since_shown: bool = False) -> Conflict:
+    if since_shown:
+        message = _("这一项在您打开之后已不在负面清单上（已改为可共享或已删去），本次复核未生效。")
+    else:
+        message = _("这一项不在负面清单上。")
+    return Conflict(message, code="not_on_negative_list")
 
 
 # --- changes of published entries (目录变更) ------------------------------------------

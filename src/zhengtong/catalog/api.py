@@ -193,6 +193,7 @@ def negative_entry_out(e: NegativeEntry) -> NegativeEntryOut:
         missing=e.missing,
         review_due=e.review_due,
         last_review_id=e.last_review_id,
+        fingerprint=e.fingerprint,
     )
 
 
@@ -319,7 +320,14 @@ def review_negative_line(
     for a line never reviewed): if the line was reviewed since, the review is
     refused with ``stale_negative_review`` (409) and nothing is written over;
     the same review sent again by the same reviewer is recorded once and
-    answered as the first time. Without it, the review is unconditional."""
+    answered as the first time. Without it, the review is unconditional.
+
+    Send the line's ``fingerprint`` as you read it, too: if the line's name,
+    legal basis, scope or review date changed since (a change of the entry
+    applied meanwhile), the review is refused with ``stale_negative_review``
+    (409); if the line left the negative list since (made shareable, its item
+    taken out), with ``not_on_negative_list`` (409). Without it, the review
+    is recorded on the line as it stands."""
     resource = access_resource_by_code(request.user, slug)
     require_review(request.user, resource)
     actions.do_review_negative_line(
@@ -328,6 +336,7 @@ def review_negative_line(
         NegativeReviewInput(payload.legal_basis, payload.scope, payload.review_date, payload.note),
         actor=actor_of(request.user),
         last_review=payload.last_review_id,
+        fingerprint=payload.fingerprint,
     )
     line = negative_line(resource, payload.item_code)
     assert line is not None

@@ -187,10 +187,18 @@ class NegativeReviewForm(forms.Form):
     last_review = shown_version_field(
         0, _("复核页面的版本有误，本次复核未生效；请重新加载页面后再填写。")
     )
+    # The line's content as the page showed it, so that a line changed meanwhile
+    # (a change of the entry applied) is not confirmed unseen. Empty on a page
+    # rendered before the form carried it: the review is then on the line as it stands.
+    fingerprint = forms.CharField(widget=forms.HiddenInput, required=False, strip=True)
 
     def to_input(self) -> NegativeReviewInput:
         d = self.cleaned_data
         return NegativeReviewInput(d["legal_basis"], d["scope"], d["review_date"], d["note"])
+
+    def shown_fingerprint(self) -> str | None:
+        """The line's fingerprint as the page showed it, or None when the page sent none."""
+        return str(self.cleaned_data["fingerprint"]) or None
 
 
 def _item_help() -> str:

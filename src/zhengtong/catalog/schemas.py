@@ -5,6 +5,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from zhengtong.catalog.selectors import FINGERPRINT_LENGTH
+
 
 class ItemIn(Schema):
     code: str = Field(description="信息项代码, letters, digits and _ . -")
@@ -137,6 +139,10 @@ class NegativeEntryOut(Schema):
         description="the id of the line's last periodic review, 0 before its first; "
         "send it back as last_review_id with the next review",
     )
+    fingerprint: str = Field(
+        description="a digest of the line's name, legal basis, scope and review date as "
+        "listed; send it back as fingerprint with the next review",
+    )
 
 
 class NegativeReviewIn(Schema):
@@ -154,6 +160,12 @@ class NegativeReviewIn(Schema):
         ge=0,
         description="the line's last_review_id as you read it; omitted, the review is "
         "unconditional",
+    )
+    fingerprint: str | None = Field(
+        None,
+        max_length=FINGERPRINT_LENGTH,
+        description="the line's fingerprint as you read it; omitted, the review does not "
+        "check that the line is still as you read it",
     )
 
 

@@ -1,6 +1,8 @@
 """Reading the catalog: search, the negative list, share decisions and DCAT."""
 
 import enum
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -226,6 +228,12 @@ class NegativeEntry:
     last_review_id: int = 0
 
     @property
+    def fingerprint(self) -> str:
+        """The line's content as listed, digested: a review is recorded on the
+        content its reviewer was shown (``stale_negative_review``)."""
+        return negative_line_fingerprint(self.item or self.resource)
+
+    @property
     def missing(self) -> list[str]:
         """What the line lacks: entries published before a scope and a review date
         were required may have neither, and only the data bureau can have them
@@ -280,6 +288,25 @@ def negative_list(*, providers: Iterable[int] | None = None) -> list[NegativeEnt
                     )
                 )
     return entries
+
+
+# Sixteen hexadecimal digits tell apart the few versions one line ever has.
+FINGERPRINT_LENGTH = 16
+
+
+def negative_line_fingerprint(line: Resource | InformationItem) -> str:
+    """Digest what the negative list shows of a line: its name, legal basis, scope
+    and review date.
+
+    A review confirms these; a change of the entry applied while the reviewer's
+    page was open (目录变更) may have replaced them, and the review would then
+    confirm a line its reviewer never saw. Reviews themselves are told apart by
+    the last review's id, which also recognises a form sent twice.
+    """
+    review_date = line.review_date.isoformat() if line.review_date else None
+    shown = [line.name, line.legal_basis, line.negative_scope, review_date]
+    text = json.dumps(shown, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:FINGERPRINT_LENGTH]
 
 
 def _last_review_ids(resources: QuerySet[Resource]) -> dict[tuple[int, str], int]:

@@ -51,7 +51,7 @@ from zhengtong.catalog.selectors import (
     taken_codes,
 )
 from zhengtong.catalog.states import ResourceState, RevisionState
-from zhengtong.catalog.xlsx import RowProblem, export_workbook, parse_workbook
+from zhengtong.catalog.xlsx import RowProblem, export_workbook, joined_reasons, parse_workbook
 from zhengtong.core.errors import NotFound, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.models import Department
@@ -241,13 +241,19 @@ def negative_review(request: HttpRequest, slug: str) -> HttpResponse:
         raise DjangoPermissionDenied
     item_code = str(request.GET.get("item", ""))
     line = negative_line(resource, item_code)
-    if line is None:
+    # A form posted on a line that left the list meanwhile (made shareable, or
+    # its item taken out, by a change applied) is refused by the action, what
+    # was typed still in it, rather than with "page not found".
+    if line is None and request.method != "POST":
         raise Http404
-    initial = {
-        "legal_basis": line.legal_basis,
-        "scope": line.scope,
-        "last_review": line.last_review_id,
-    }
+    initial: dict[str, object] = {}
+    if line is not None:
+        initial = {
+            "legal_basis": line.legal_basis,
+            "scope": line.scope,
+            "last_review": line.last_review_id,
+            "fingerprint": line.fingerprint,
+        }
     form = NegativeReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -257,10 +263,20 @@ def negative_review(request: HttpRequest, slug: str) -> HttpResponse:
                 form.to_input(),
                 actor=actor_of(request.user),
                 last_review=form.cleaned_data["last_review"],
+                fingerprint=form.shown_fingerprint(),
             )
         except ZhengtongError as error:
             _show_refusal(form, error)
-            if error.code == "stale_negative_review":
+            if error.code == "stale_negative_review" and "fingerprint" in error.detail:
+                # The page now shows the line as it stands, above the form.
+                form.add_error(
+                    None,
+                    _(
+                        "您填写的内容仍在下方；请先另行保存这些内容，"
+                        "然后请重新加载页面，在这一项现在的内容上填写。"
+                    ),
+                )
+            elif error.code == "stale_negative_review":
                 # As for a draft: the form keeps what was typed and the review
                 # it was filled in on, so that saving it again is refused too.
                 form.add_error(
@@ -274,7 +290,9 @@ def negative_review(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("负面清单复核已记录。"))
             return redirect("catalog:workbench")
     return render(
-        request, "catalog/negative_review.html", {"form": form, "line": line, "resource": resource}
+        request,
+        "catalog/negative_review.html",
+        {"form": form, "line": line, "item_code": item_code, "resource": resource},
     )
 
 
@@ -410,7 +428,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 # A code taken, or a related entry gone, since the workbook was
                 # read: nothing was imported.
                 fields = error.detail.get("fields", {})
-                reason = "".join([str(error.message), *fields.values()])
+                reason = joined_reasons([str(error.message), *fields.values()])
                 problems.insert(0, RowProblem("", 0, reason))
     return render(
         request,

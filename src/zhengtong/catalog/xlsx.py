@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.cell import range_boundaries
@@ -278,7 +279,7 @@ def parse_workbook(
         if data.code and earlier is None:
             first_row[data.code] = row_number
         if messages:
-            problems.append(RowProblem(RESOURCE_SHEET, row_number, _joined(messages)))
+            problems.append(RowProblem(RESOURCE_SHEET, row_number, joined_reasons(messages)))
             continue
         good_rows[data.code] = row_number
         resources.append(data)
@@ -290,7 +291,8 @@ def parse_workbook(
                 _("资源代码“%(code)s”不在资源表中。") % {"code": code}
             )
     problems += [
-        RowProblem(ITEM_SHEET, n, _joined(reasons)) for n, reasons in item_problems_by_row.items()
+        RowProblem(ITEM_SHEET, n, joined_reasons(reasons))
+        for n, reasons in item_problems_by_row.items()
     ]
     problems.sort(key=lambda p: (p.sheet != RESOURCE_SHEET, p.row))
     return ParsedWorkbook(resources, problems, good_rows)
@@ -335,7 +337,7 @@ def _drop_unknown_related(
                     }
                 )
             messages = [_heading_message(RESOURCE_HEADINGS, "related", r) for r in reasons]
-            problems.append(RowProblem(RESOURCE_SHEET, rows.pop(code), _joined(messages)))
+            problems.append(RowProblem(RESOURCE_SHEET, rows.pop(code), joined_reasons(messages)))
         resources[:] = [data for data in resources if data.code not in bad]
 
 
@@ -401,9 +403,23 @@ _FIRST_SERIAL = 1
 _LAST_SERIAL = 2_958_465
 
 
-def _joined(reasons: list[str]) -> str:
-    """One sentence per row: the reasons separated by "；", with one full stop at the end."""
-    return "；".join(reason.rstrip("。") for reason in reasons) + "。"
+# What ends a sentence in either of the platform's languages. A reason ends
+# in its own language's: a translated one in ".", one not (yet) translated in "。".
+_SENTENCE_ENDS = "。！？.!?"
+
+
+def joined_reasons(reasons: Sequence[str]) -> str:
+    """One sentence per row, in the reader's language: the reasons separated as a
+    list's items ("；" in Chinese, "; " in English), one full stop at the end."""
+    texts = [text for text in (str(reason).strip() for reason in reasons) if text]
+    if not texts:
+        return ""
+    last = texts[-1]
+    # The last reason's own full stop ends the row, in the language the reason
+    # is written in; only a reason without one is given the reader's.
+    end = last[-1] if last[-1] in _SENTENCE_ENDS else pgettext("end of a sentence", "。")
+    separator = pgettext("between items of a list", "；")
+    return separator.join(text.rstrip(_SENTENCE_ENDS) for text in texts) + end
 
 
 def _heading_message(headings: dict[str, str], field_name: str, reason: str) -> str:

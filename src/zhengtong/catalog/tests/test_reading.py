@@ -116,8 +116,10 @@ def test_negative_list_page_and_api(published: Resource) -> None:
             "missing": [],
             "review_due": body[0]["review_due"],
             "last_review_id": 0,
+            "fingerprint": body[0]["fingerprint"],
         }
     ]
+    assert re.fullmatch(r"[0-9a-f]{16}", body[0]["fingerprint"])
     page = client.get("/catalog/negative-list/")
     assert "法定代表人身份证件号码" in page.content.decode()
 
