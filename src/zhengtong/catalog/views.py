@@ -55,6 +55,7 @@ from zhengtong.catalog.xlsx import RowProblem, export_workbook, joined_reasons, 
 from zhengtong.core.errors import NotFound, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.models import Department
+from zhengtong.core.punctuation import sentences
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.permissions import departments_in_scope, has_permission
 
@@ -224,7 +225,7 @@ def _refusal_text(error: ZhengtongError) -> str:
             parts.append(_("“%(column)s”：%(reason)s") % {"column": column, "reason": reason})
         else:
             parts.append(str(reason))
-    return "".join(parts)
+    return sentences(parts)
 
 
 def negative(request: HttpRequest) -> HttpResponse:

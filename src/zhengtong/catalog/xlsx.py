@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.cell import range_boundaries
@@ -273,7 +273,11 @@ def parse_workbook(
             messages.append(_("资源代码“%(code)s”已被使用。") % {"code": data.code})
         if bad_item_rows:
             messages.append(
-                _("信息项有误（“%(sheet)s”表第%(rows)s行），该资源未导入。")
+                ngettext(
+                    "信息项有误（“%(sheet)s”表第%(rows)s行），该资源未导入。",
+                    "信息项有误（“%(sheet)s”表第%(rows)s行），该资源未导入。",
+                    len(bad_item_rows),
+                )
                 % {"sheet": ITEM_SHEET, "rows": listed(str(n) for n in bad_item_rows)}
             )
         if data.code and earlier is None:

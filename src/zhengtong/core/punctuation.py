@@ -28,3 +28,13 @@ def list_separator() -> str:
 def listed(items: Iterable[object]) -> str:
     """The items as one list in the active language: 甲、乙 in Chinese, "a, b" in English."""
     return list_separator().join(str(item) for item in items)
+
+
+def sentences(parts: Iterable[object]) -> str:
+    """Whole sentences one after another: run together in Chinese, a space between in English."""
+    pattern = pgettext("one sentence after another", "%(first)s%(then)s")
+    texts = [str(part) for part in parts if str(part)]
+    joined = texts[0] if texts else ""
+    for text in texts[1:]:
+        joined = pattern % {"first": joined, "then": text}
+    return joined

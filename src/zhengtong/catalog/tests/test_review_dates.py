@@ -8,8 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from zhengtong.catalog import actions
 from zhengtong.catalog.actions import input_as_json
@@ -19,6 +21,7 @@ from zhengtong.catalog.tests.test_editing import logged_in
 from zhengtong.catalog.tests.test_sharing_rules_and_links import BASIS, NOT_SHARED, form_data
 from zhengtong.catalog.tests.test_xlsx import GOOD, upload, workbook
 from zhengtong.catalog.xlsx import ITEM_SHEET, RESOURCE_SHEET
+from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.ledger.models import LedgerEntry
 
@@ -295,3 +298,35 @@ def test_the_public_negative_list_marks_a_line_whose_date_has_passed(
 ) -> None:
     page = Client().get("/catalog/negative-list/").content.decode()
     assert "复核已到期" in page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_pages_refusal_reads_as_sentences_in_the_readers_language(
+    cast: CatalogCast, language: str
+) -> None:
+    client = logged_in(cast.officer)
+    items = [{"code": "a", "name": "甲", "data_type": "C"}, _negative_item(_today())]
+    made = client.post(
+        "/api/catalog/resources",
+        _not_shared(review_date=_today().isoformat(), items=items),
+        "application/json",
+    )
+    assert made.status_code == 201, made.json()
+    slug = NOT_SHARED["code"].replace("/", "-")
+    InformationItem.objects.filter(code="b").update(review_date=_yesterday())
+    resource = Resource.objects.get()
+    with translation.override(language), pytest.raises(ZhengtongError) as refused:
+        actions.do_submit_resource(resource, actor=TEST_ACTOR)
+    with translation.override(language):
+        reason = refused.value.detail["fields"]["items.b"]
+        expected = [
+            str(refused.value.message),
+            _("信息项“%(code)s”：%(reason)s") % {"code": "b", "reason": reason},
+        ]
+
+    answer = client.post(f"/catalog/resource/{slug}/submit/", HTTP_ACCEPT_LANGUAGE=language)
+
+    [message] = [str(m) for m in get_messages(answer.wsgi_request)]
+    between = "" if language == "zh-hans" else " "
+    assert message == between.join(expected)
+    assert Resource.objects.get().state == "draft"

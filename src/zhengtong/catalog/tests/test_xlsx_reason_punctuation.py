@@ -55,7 +55,7 @@ def _reasons(cast: CatalogCast, file: io.BytesIO, language: str) -> dict[tuple[s
             {
                 (RESOURCE_SHEET, 2): "“资源名称”: Enter the resource name; "
                 "“摘要”: Enter the resource abstract; "
-                "Its items have errors (sheet “信息项”, rows 2); the resource was not imported.",
+                "Its items have errors (sheet “信息项”, row 2); the resource was not imported.",
                 (ITEM_SHEET, 2): "“数据长度”: Must be a whole number; "
                 "“信息项代码”: An item code consists of letters, digits and _ . - only.",
             },
