@@ -13,15 +13,16 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from zhengtong.catalog.actions import control_character
 from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.actors import Actor
-from zhengtong.core.calendar import add_working_days
+from zhengtong.core.calendar import SHANGHAI, add_working_days
 from zhengtong.core.errors import Conflict, InvalidInput, NotFound
+from zhengtong.core.i18n import message_of, shown_text, stored_text
 from zhengtong.core.punctuation import listed
 from zhengtong.exchange.models import (
     AccessApplication,
@@ -29,6 +30,7 @@ from zhengtong.exchange.models import (
     ChangeKind,
     DatasetVersion,
     Grant,
+    GrantTermsChange,
     HostedDataset,
     ProxiedDataset,
     Record,
@@ -71,12 +73,36 @@ class RowProblem:
     without a header) and ``duplicate_column`` (a pushed row that names one
     item twice, by its code and by its name; a file's header that does so
     refuses the whole file instead).
+
+    ``reason`` is said in the request's language; ``kept`` is the same reason
+    as a stored text (``core.i18n``), which the version keeps so that a later
+    reader reads it in their own language.
     """
 
     row: int
     reason: str
     item: str = ""
     code: str = field(kw_only=True)
+    kept: str = field(default="", kw_only=True)
+
+    @classmethod
+    def said(
+        cls, row: int, item: str, message: str, /, *, code: str, **values: object
+    ) -> "RowProblem":
+        """A problem from a ``gettext_noop``-marked message and the values it is filled in with."""
+        kept = stored_text(message, **values)
+        return cls(row, shown_text(kept, message_of(kept)), item, code=code, kept=kept)
+
+    def as_kept(self) -> dict[str, Any]:
+        """The problem as its version keeps it: the stored text, and what it was made from."""
+        kept = self.kept or self.reason
+        return {
+            "row": self.row,
+            "item": self.item,
+            "reason": str(kept),
+            "message": message_of(kept),
+            "code": self.code,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,9 +298,11 @@ def _check_row(
         # The file's header names no item for these columns: their values
         # would be lost without a word if the rest of the row were kept.
         columns_text = listed(str(column) for column in row.unheaded)
-        return RowProblem(
+        return RowProblem.said(
             number,
-            _("第%(columns)s列有值，但表头中没有对应的信息项。") % {"columns": columns_text},
+            "",
+            gettext_noop("第%(columns)s列有值，但表头中没有对应的信息项。"),
+            columns=columns_text,
             code="no_header",
         )
     values: dict[str, str] = {}
@@ -282,10 +310,11 @@ def _check_row(
     for header, raw in row.items():
         item = columns.get(header.strip())
         if item is None:
-            return RowProblem(
+            return RowProblem.said(
                 number,
-                _("没有名为“%(column)s”的信息项。") % {"column": header},
                 header.strip(),
+                gettext_noop("没有名为“%(column)s”的信息项。"),
+                column=header,
                 code="unknown_item",
             )
         if item.code in named:
@@ -293,11 +322,12 @@ def _check_row(
             # file's header is checked as a whole first): which value is
             # meant cannot be known.
             same = [h for h in row if columns.get(h.strip()) is item]
-            return RowProblem(
+            return RowProblem.said(
                 number,
-                _("这一行的%(columns)s都是信息项“%(item)s”，无法确定应采用哪个值。")
-                % {"columns": _quoted(same), "item": item.name},
                 item.code,
+                gettext_noop("这一行的%(columns)s都是信息项“%(item)s”，无法确定应采用哪个值。"),
+                columns=_quoted(same),
+                item=item.name,
                 code="duplicate_column",
             )
         named.add(item.code)
@@ -306,12 +336,12 @@ def _check_row(
         try:
             values[item.code] = clean_value(item, raw)
         except BadValue as bad:
-            return RowProblem(number, str(bad), item.code, code="invalid_value")
+            return RowProblem(number, str(bad), item.code, code="invalid_value", kept=bad.kept)
     key = values.get(key_code, "")
     if not key:
-        return RowProblem(number, _("缺少主键。"), key_code, code="key_required")
+        return RowProblem.said(number, key_code, gettext_noop("缺少主键。"), code="key_required")
     if len(key) > KEY_MAX_LENGTH:
-        return RowProblem(number, _("主键过长。"), key_code, code="key_too_long")
+        return RowProblem.said(number, key_code, gettext_noop("主键过长。"), code="key_too_long")
     return key, values
 
 
@@ -357,7 +387,9 @@ def do_load_dataset_rows(
         if not unheaded and not any((value or "").strip() for value in row.values()):
             if report_blank_rows:
                 problems.append(
-                    RowProblem(number, _("这一行没有任何信息项的值。"), "", code="blank_row")
+                    RowProblem.said(
+                        number, "", gettext_noop("这一行没有任何信息项的值。"), code="blank_row"
+                    )
                 )
             continue
         checked = _check_row(number, row, columns, dataset.key_item_code)
@@ -365,10 +397,10 @@ def do_load_dataset_rows(
             problems.append(checked)
         elif checked[0] in good:
             problems.append(
-                RowProblem(
+                RowProblem.said(
                     number,
-                    _("主键与前面的行重复。"),
                     dataset.key_item_code,
+                    gettext_noop("主键与前面的行重复。"),
                     code="duplicate_key",
                 )
             )
@@ -385,10 +417,7 @@ def do_load_dataset_rows(
             locked, good, actor, source_name, sha256 or _fingerprint(rows), rejected=len(problems)
         )
         if keep_problems and problems:
-            version.problems = [
-                {"row": p.row, "item": p.item, "reason": str(p.reason), "code": p.code}
-                for p in problems[:MAX_KEPT_PROBLEMS]
-            ]
+            version.problems = [p.as_kept() for p in problems[:MAX_KEPT_PROBLEMS]]
             version.save(update_fields=["problems"])
     created, updated = version.created, version.updated
     return LoadReport(
@@ -875,19 +904,16 @@ def do_grant_application(
     fields: Sequence[str] | None = None,
     rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
     clear_fields: Sequence[str] | None = None,
+    days: int | None = None,
 ) -> Grant:
     """Agree to an application, for all or some of the items asked for.
 
     ``clear_fields``: the personal items agreed to in clear, among those asked
     for in clear (None: each one asked for, where its item is granted); a
-    granted personal item not among them is read masked.
+    granted personal item not among them is read masked. ``days``: the period
+    agreed to, at most the one asked for (None: the period asked for).
     """
-    if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
-        raise InvalidInput(
-            gettext_lazy("每分钟调用上限应在1到100万次之间。"),
-            code="invalid_rate",
-            detail={"max": MAX_RATE_PER_MINUTE},
-        )
+    _check_rate(rate_per_minute)
     _refuse_invisible(reason, "reason")
     with transaction.atomic(durable=True):
         locked = _lock_pending(application)
@@ -929,6 +955,14 @@ def do_grant_application(
         granted, clear = _check_requested_fields(
             locked.resource, granted, [c for c in agreed_clear if c in granted]
         )
+        agreed_days = locked.duration_days if days is None else days
+        if not 1 <= agreed_days <= locked.duration_days:
+            raise InvalidInput(
+                _("同意的使用期限应在1天到所申请的%(days)d天之间。")
+                % {"days": locked.duration_days},
+                code="invalid_duration",
+                detail={"max_days": locked.duration_days},
+            )
         now = timezone.now()
         locked.state = ApplicationState.GRANTED
         _answer(locked, actor, reason, now)
@@ -940,7 +974,7 @@ def do_grant_application(
             clear_fields=clear,
             purpose=locked.purpose,
             starts_at=now,
-            expires_at=now + timedelta(days=locked.duration_days),
+            expires_at=now + timedelta(days=agreed_days),
             rate_per_minute=rate_per_minute,
         )
         record_entry(
@@ -956,11 +990,21 @@ def do_grant_application(
                 "clear_fields": clear,
                 "purpose": grant.purpose,
                 "expires_at": grant.expires_at.isoformat(),
+                "days": agreed_days,
                 "rate_per_minute": rate_per_minute,
                 "reason": locked.answer_reason,
             },
         )
     return grant
+
+
+def _check_rate(rate_per_minute: int) -> None:
+    if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
+        raise InvalidInput(
+            gettext_lazy("每分钟调用上限应在1到100万次之间。"),
+            code="invalid_rate",
+            detail={"max": MAX_RATE_PER_MINUTE},
+        )
 
 
 def do_refuse_application(
@@ -1047,6 +1091,116 @@ def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
             subject_type=GRANT,
             subject_id=locked.pk,
             data={"resource": locked.resource.code, "reason": locked.revoke_reason},
+        )
+    return locked
+
+
+def latest_grant_expiry(grant: Grant) -> datetime:
+    """The latest expiry a grant may be given: the period applied for, from its start."""
+    application = grant.application
+    days = application.duration_days if application is not None else MAX_DURATION_DAYS
+    return grant.starts_at + timedelta(days=days)
+
+
+def do_change_grant_terms(
+    grant: Grant,
+    *,
+    actor: Actor,
+    reason: str,
+    rate_per_minute: int | None = None,
+    expires_at: datetime | None = None,
+) -> Grant:
+    """Change an active grant's rate limit or expiry; calls see the new terms at once.
+
+    The expiry may be brought forward to any moment still to come, or put off
+    up to the end of the period the application asked for, counted from the
+    grant's start: more than that was never asked for, and would need a new
+    application.
+    """
+    if not reason.strip():
+        raise InvalidInput(gettext_lazy("变更授权条件时请说明理由。"), code="reason_required")
+    _refuse_invisible(reason, "reason")
+    if rate_per_minute is not None:
+        _check_rate(rate_per_minute)
+    if expires_at is not None and timezone.is_naive(expires_at):
+        # A time without a zone is the platform's local time, as elsewhere.
+        expires_at = timezone.make_aware(expires_at, SHANGHAI)
+    with transaction.atomic(durable=True):
+        locked = (
+            Grant.objects.select_for_update().select_related("resource", "client").get(pk=grant.pk)
+        )
+        now = timezone.now()
+        status = grant_status(locked, now)
+        # Only a grant in force has terms to change: an ended one is
+        # replaced by a new application, never brought back to life here.
+        if status == GRANT_REVOKED:
+            raise Conflict(gettext_lazy("该授权已经撤销，不能变更。"), code="grant_revoked")
+        if status == GRANT_CLIENT_REVOKED:
+            raise Conflict(
+                gettext_lazy("该授权的接入系统已停用，授权已随之终止，不能变更。"),
+                code="client_revoked",
+            )
+        if status == GRANT_EXPIRED:
+            raise Conflict(gettext_lazy("该授权已经到期，不能变更。"), code="grant_expired")
+        if status == GRANT_RESOURCE_RETIRED:
+            raise Conflict(
+                gettext_lazy("该目录资源已下架，授权已随之终止，不能变更。"),
+                code="not_published",
+            )
+        new_rate = locked.rate_per_minute if rate_per_minute is None else rate_per_minute
+        new_expiry = locked.expires_at if expires_at is None else expires_at
+        latest = latest_grant_expiry(locked)
+        # The API writes times to the millisecond: a caller sending back the
+        # expiry it read, or the end of the period counted from the start it
+        # read, means that instant, not one a few microseconds earlier.
+        for meant in (locked.expires_at, latest):
+            if abs(new_expiry - meant) < timedelta(milliseconds=1):
+                new_expiry = meant
+        if new_expiry != locked.expires_at:
+            if new_expiry <= now:
+                raise InvalidInput(
+                    gettext_lazy("到期时间不能早于现在；要立即终止授权，请撤销授权。"),
+                    code="expiry_in_past",
+                )
+            if new_expiry > latest:
+                raise InvalidInput(
+                    _("到期时间不能晚于所申请使用期限的最后一刻（%(latest)s）。")
+                    % {"latest": latest.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")},
+                    code="expiry_beyond_period",
+                    detail={"latest": latest.isoformat()},
+                )
+        if new_rate == locked.rate_per_minute and new_expiry == locked.expires_at:
+            raise Conflict(gettext_lazy("授权条件与现行条件相同，未作变更。"), code="no_change")
+        old_rate, old_expiry = locked.rate_per_minute, locked.expires_at
+        locked.rate_per_minute = new_rate
+        locked.expires_at = new_expiry
+        locked.save(update_fields=["rate_per_minute", "expires_at"])
+        entry = record_entry(
+            actor=actor,
+            action="exchange.change_grant_terms",
+            subject_type=GRANT,
+            subject_id=locked.pk,
+            data={
+                "grant": locked.pk,
+                "resource": locked.resource.code,
+                "client": locked.client.key_id,
+                "old_rate_per_minute": old_rate,
+                "rate_per_minute": new_rate,
+                "old_expires_at": old_expiry.isoformat(),
+                "expires_at": new_expiry.isoformat(),
+                "reason": reason.strip()[:500],
+            },
+        )
+        GrantTermsChange.objects.create(
+            grant=locked,
+            changed_at=now,
+            actor_label=actor.label,
+            old_rate_per_minute=old_rate,
+            rate_per_minute=new_rate,
+            old_expires_at=old_expiry,
+            expires_at=new_expiry,
+            reason=reason.strip()[:500],
+            ledger_seq=entry.seq,
         )
     return locked
 

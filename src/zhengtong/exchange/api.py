@@ -67,6 +67,7 @@ from zhengtong.exchange.schemas import (
     GrantIn,
     GrantListIn,
     GrantOut,
+    GrantTermsIn,
     LoadReportOut,
     LookUpIn,
     LookUpOut,
@@ -83,11 +84,12 @@ from zhengtong.exchange.schemas import (
     VerifyIn,
     VerifyOut,
     VersionOut,
+    VersionProblemsOut,
     WithheldOut,
     feed_cursor,
     feed_limit,
 )
-from zhengtong.exchange.selectors import dataset_versions
+from zhengtong.exchange.selectors import dataset_version, dataset_versions
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
 from zhengtong.identity.models import SystemClient
@@ -309,9 +311,37 @@ def upload_rows(request: HttpRequest, slug: str, file: File[UploadedFile]) -> Lo
     "/datasets/{slug}/versions", response={200: list[VersionOut], **ERRORS}, auth=session_auth
 )
 def list_versions(request: HttpRequest, slug: str) -> list[VersionOut]:
-    """Every load of the dataset, newest first."""
+    """Every load of the dataset, newest first.
+
+    A version that left rows out (``rejected``) lists them at
+    ``versions/{number}/problems``.
+    """
     dataset = access_hosted_dataset_by_code(request.user, slug)
     return [version_out(v) for v in dataset_versions(dataset)]
+
+
+@router.get(
+    "/datasets/{slug}/versions/{number}/problems",
+    response={200: VersionProblemsOut, **ERRORS},
+    auth=session_auth,
+)
+def list_version_problems(request: HttpRequest, slug: str, number: int) -> VersionProblemsOut:
+    """The rows a load left out, by row, item, reason and code, as its version kept them.
+
+    Readable by whoever may read the versions; a version the dataset does not
+    have answers 404 ``unknown_version``.
+    """
+    dataset = access_hosted_dataset_by_code(request.user, slug)
+    version = dataset_version(dataset, number)
+    if version is None:
+        raise NotFound(_("该数据集没有这个版本。"), code="unknown_version")
+    return VersionProblemsOut(
+        version=version_out(version),
+        problems=[
+            RowProblemOut(row=p.row, item=p.item, reason=p.reason, code=p.code)
+            for p in version.shown_problems()
+        ],
+    )
 
 
 @router.get("/datasets/{slug}/changes", response={200: ChangesOut, **ERRORS}, auth=session_auth)
@@ -624,6 +654,7 @@ def grant_application(request: HttpRequest, application_id: int, payload: GrantI
         fields=payload.fields,
         rate_per_minute=payload.rate_per_minute,
         clear_fields=payload.clear_fields,
+        days=payload.days,
     )
     return grant_out(grant)
 
@@ -686,6 +717,23 @@ def revoke_grant(request: HttpRequest, grant_id: int, payload: AccessReasonIn) -
     require_revoke(request.user, grant)
     return grant_out(
         actions.do_revoke_grant(grant, actor=actor_of(request.user), reason=payload.reason)
+    )
+
+
+@router.post("/grants/{grant_id}/terms", response={200: GrantOut, **ERRORS}, auth=session_auth)
+def change_grant_terms(request: HttpRequest, grant_id: int, payload: GrantTermsIn) -> GrantOut:
+    """Change the rate limit or the expiry of a grant of your department's resource in force;
+    calls under it follow the new terms from the next request on."""
+    grant = access_grant_by_id(request.user, grant_id)
+    require_revoke(request.user, grant)
+    return grant_out(
+        actions.do_change_grant_terms(
+            grant,
+            actor=actor_of(request.user),
+            reason=payload.reason,
+            rate_per_minute=payload.rate_per_minute,
+            expires_at=payload.expires_at,
+        )
     )
 
 

@@ -126,6 +126,15 @@ class GrantForm(forms.Form):
         required=False,
     )
     clear_offered = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The action holds the upper bound, the period applied for, and says it
+    # in its refusal (invalid_duration).
+    days = forms.IntegerField(
+        label=_("同意的使用期限（天）"),
+        help_text=_("可短于所申请的期限；留空即同意所申请的期限。"),
+        min_value=1,
+        max_value=MAX_DURATION_DAYS,
+        required=False,
+    )
 
     def __init__(
         self,
@@ -154,6 +163,22 @@ class GrantForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("理由"), max_length=500, validators=[_visible(multiline=True)])
+
+
+class GrantTermsForm(forms.Form):
+    """A grant's rate limit and expiry date as the provider changes them, with the reason."""
+
+    rate_per_minute = forms.IntegerField(
+        label=_("每分钟调用上限"), min_value=1, max_value=MAX_RATE_PER_MINUTE
+    )
+    expires_on = forms.DateField(
+        label=_("到期日期"),
+        help_text=_("授权在该日与生效时间相同的时刻到期，最晚至所申请使用期限的最后一天。"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    reason = forms.CharField(
+        label=_("变更理由"), max_length=500, validators=[_visible(multiline=True)]
+    )
 
 
 class RegisterDatasetForm(forms.Form):

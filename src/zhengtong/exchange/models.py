@@ -1,10 +1,15 @@
 """Datasets the platform holds for a catalog resource, their versions and change feed."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from zhengtong.catalog.models import Resource
+from zhengtong.core.i18n import shown_text
 from zhengtong.identity.models import SystemClient
 
 
@@ -105,6 +110,9 @@ class DatasetVersion(models.Model):
     # first MAX_KEPT_PROBLEMS of them: shown once after the upload, the list
     # was gone as soon as the officer left the page, and the file had to be
     # loaded again, as one more version, to see which rows to correct.
+    # Each reason is kept as a stored text (core.i18n) with what it was made
+    # from under "message", so that it is read in the reader's language;
+    # rows kept before that have the text alone, shown as it was written.
     problems = models.JSONField(_("退回的行"), default=list, blank=True)
 
     class Meta:
@@ -119,6 +127,33 @@ class DatasetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset_id} v{self.number}"
+
+    def shown_problems(self) -> list["ShownProblem"]:
+        """The kept rejected rows, each reason in the active language where it can be."""
+        return [
+            ShownProblem(
+                row=int(kept.get("row", 0)),
+                item=str(kept.get("item", "")),
+                reason=shown_text(str(kept.get("reason", "")), _message(kept.get("message"))),
+                code=str(kept.get("code", "")),
+            )
+            for kept in self.problems
+            if isinstance(kept, dict)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class ShownProblem:
+    """A row a load left out, as a version kept it, its reason in the reader's language."""
+
+    row: int
+    item: str
+    reason: str
+    code: str
+
+
+def _message(record: object) -> Mapping[str, Any] | None:
+    return record if isinstance(record, Mapping) else None
 
 
 class Record(models.Model):
@@ -251,6 +286,32 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource.code} → {self.client}"
+
+
+class GrantTermsChange(models.Model):
+    """One change of a grant's terms by its provider: what was, what is, and why.
+
+    The ledger entry (``exchange.change_grant_terms``) holds only the hash of
+    this data; the holder department reads the change and its reason here.
+    """
+
+    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="terms_changes")
+    changed_at = models.DateTimeField(_("变更时间"))
+    actor_label = models.CharField(_("变更人"), max_length=200)
+    old_rate_per_minute = models.PositiveIntegerField(_("原每分钟调用上限"))
+    rate_per_minute = models.PositiveIntegerField(_("每分钟调用上限"))
+    old_expires_at = models.DateTimeField(_("原到期时间"))
+    expires_at = models.DateTimeField(_("到期时间"))
+    reason = models.CharField(_("变更理由"), max_length=500)
+    ledger_seq = models.BigIntegerField(_("审计记录"))
+
+    class Meta:
+        verbose_name = _("授权条件变更")
+        verbose_name_plural = _("授权条件变更")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.grant_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 class UngrantedReadWindow(models.Model):

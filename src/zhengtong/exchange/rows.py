@@ -36,11 +36,15 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook, load_workbook
 
 from zhengtong.catalog.models import DataType, InformationItem
 from zhengtong.core.errors import InvalidInput
+from zhengtong.core.i18n import StoredText, message_of, shown_text, stored_text
 from zhengtong.core.validators import (
     first_control_character,
     normalise,
@@ -59,7 +63,21 @@ _FALSE = frozenset({"false", "0", "否", "n", "no"})
 
 
 class BadValue(ValueError):
-    """A value its item does not accept; the message says why, in the request's language."""
+    """A value its item does not accept; the message says why, in the request's language.
+
+    ``kept`` says the same as a stored text (``core.i18n``): a load keeps it
+    with its version, and it is read later in each reader's own language.
+    """
+
+    def __init__(self, reason: str, kept: str) -> None:
+        super().__init__(reason)
+        self.kept = kept
+
+    @classmethod
+    def said(cls, message: str, **values: object) -> "BadValue":
+        """A refusal from a ``gettext_noop``-marked message and the values it is filled in with."""
+        kept = stored_text(message, **values)
+        return cls(shown_text(kept, message_of(kept)), kept)
 
 
 class SheetRow(dict[str, str]):
@@ -119,7 +137,7 @@ def clean_value(item: InformationItem, raw: str) -> str:
     # refuse a request's text as not Unicode.
     char = first_control_character(raw)
     if char is not None:
-        raise BadValue(_("不能含有控制字符等不可见字符（%(char)s）。") % {"char": char})
+        raise BadValue.said(gettext_noop("不能含有控制字符等不可见字符（%(char)s）。"), char=char)
     value = raw.strip()
     if item.data_type == DataType.CHAR:
         if holds_id_number(item):
@@ -127,44 +145,45 @@ def clean_value(item: InformationItem, raw: str) -> str:
         elif holds_credit_code(item):
             value = _identity(validate_credit_code, value, numeric=isinstance(raw, NumericCell))
         if item.length is not None and len(value) > item.length:
-            raise BadValue(_("超过%(length)d个字符。") % {"length": item.length})
+            raise BadValue.said(gettext_noop("超过%(length)d个字符。"), length=item.length)
         return value
     if item.data_type == DataType.NUMBER:
         text = normalise(value)
         # Decimal alone would also take 1_000, NaN and Infinity.
         if not _NUMBER.fullmatch(text):
-            raise BadValue(_("应为数值。"))
+            raise BadValue.said(gettext_noop("应为数值。"))
         number = Decimal(text)
         # Counted before the number is written out: 1e999999999 is twelve
         # characters that plain notation would make a gigabyte.
         digits = max(number.adjusted() + 1, 1) + max(-int(number.as_tuple().exponent), 0)
         most = item.length or MAX_NUMBER_DIGITS
         if digits > most:
-            raise BadValue(_("超过%(length)d位数字。") % {"length": most})
+            raise BadValue.said(gettext_noop("超过%(length)d位数字。"), length=most)
         # Plain decimal notation: 1e3 is stored and served as 1000, not 1E+3.
         return format(number, "f")
     if item.data_type == DataType.DATE:
         return _date(value).isoformat()
     if item.data_type == DataType.DATETIME:
-        bad = BadValue(_("应为日期时间，格式为YYYY-MM-DD HH:MM:SS。"))
+        # Made only when refused: every cell of a date-time column comes here.
+        bad = gettext_noop("应为日期时间，格式为YYYY-MM-DD HH:MM:SS。")
         if _DATE.fullmatch(value):
             try:
                 return datetime.combine(_date(value), time()).isoformat(sep=" ")
             except BadValue:
-                raise bad from None
+                raise BadValue.said(bad) from None
         if not _DATETIME.fullmatch(value):
-            raise bad
+            raise BadValue.said(bad)
         try:
             return datetime.fromisoformat(value).isoformat(sep=" ")
         except ValueError:
-            raise bad from None
+            raise BadValue.said(bad) from None
     if item.data_type == DataType.BOOLEAN:
         if value.lower() in _TRUE:
             return "true"
         if value.lower() in _FALSE:
             return "false"
-        raise BadValue(_("应为true或false（是或否）。"))
-    raise BadValue(_("二进制信息项不能通过表格上传。"))
+        raise BadValue.said(gettext_noop("应为true或false（是或否）。"))
+    raise BadValue.said(gettext_noop("二进制信息项不能通过表格上传。"))
 
 
 def _date(value: str) -> date:
@@ -173,7 +192,7 @@ def _date(value: str) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise BadValue(_("应为日期，格式为YYYY-MM-DD。"))
+    raise BadValue.said(gettext_noop("应为日期，格式为YYYY-MM-DD。"))
 
 
 def _identity(check: Any, value: str, *, numeric: bool = False) -> str:
@@ -184,13 +203,40 @@ def _identity(check: Any, value: str, *, numeric: bool = False) -> str:
             # Excel keeps 15 significant digits of a number, so an 18-character
             # code typed as a number has lost its last digits: say so, not
             # which check digit no longer fits.
-            raise BadValue(
-                _(
+            raise BadValue.said(
+                gettext_noop(
                     "该单元格是数值格式；Excel数值只保留15位有效数字，请将单元格设为文本格式后重新填写。"
                 )
             ) from None
-        raise BadValue(str(error.message)) from None
+        reason = str(error.message)
+        raise BadValue(reason, _kept_refusal(check, value, reason)) from None
     return normalise(value)
+
+
+def _kept_refusal(check: Any, value: str, reason: str) -> str:
+    """The check's refusal of ``value`` as a stored text, in the platform's language.
+
+    The checks in ``core.validators`` fill their messages in as they refuse,
+    so what a message was made from is not known: the refusal is kept as
+    text, shown as written to every reader. One that names no value is its
+    own message id, and so is shown in the reader's language all the same.
+    """
+    text = reason
+    with translation.override(settings.LANGUAGE_CODE):
+        try:
+            check(value)
+        except InvalidInput as error:
+            text = str(error.message)
+    if "%" not in text and any(
+        _translated(text, code) != text for code, _name in settings.LANGUAGES
+    ):
+        return StoredText.made(text, text, {})
+    return text
+
+
+def _translated(message: str, language: str) -> str:
+    with translation.override(language):
+        return translation.gettext(message)
 
 
 def read_csv(data: bytes) -> Sheet:

@@ -12,6 +12,7 @@ from zhengtong.exchange.actions import (
     KEY_MAX_LENGTH,
     MAX_DURATION_DAYS,
     MAX_EXPECTED_PER_DAY,
+    MAX_KEPT_PROBLEMS,
     MAX_RATE_PER_MINUTE,
 )
 from zhengtong.exchange.governed import MAX_BATCH_KEYS, PURPOSE_MAX
@@ -118,6 +119,15 @@ class LoadReportOut(Schema):
     version: VersionOut
     unchanged: int
     problems: list[RowProblemOut]
+
+
+class VersionProblemsOut(Schema):
+    version: VersionOut
+    problems: list[RowProblemOut] = Field(
+        description=f"the rows the load left out, as the version kept them: an uploaded file's"
+        f" first {MAX_KEPT_PROBLEMS:,} (version.rejected counts them all); none for pushed rows,"
+        " which the push's answer listed; each reason in the request's language"
+    )
 
 
 class ChangeOut(Schema):
@@ -288,7 +298,9 @@ class ApplicationOut(Schema):
     duration_days: int
     expected_per_day: int
     state: str = Field(description="pending, granted, refused or withdrawn")
-    partial: bool = Field(description="已同意，但授权的信息项少于所申请的（部分同意）")
+    partial: bool = Field(
+        description="已同意，但授权的信息项少于所申请的，或授权期限短于所申请的（部分同意）"
+    )
     submitted_at: dt.datetime
     due_at: dt.datetime = Field(
         description=f"答复期限：提交后{settings.EXCHANGE_ANSWER_WORKING_DAYS}个工作日"
@@ -326,10 +338,32 @@ class GrantIn(Schema):
         "(others: invalid_clear_fields); omitted: every one applied for; a granted personal "
         "item not listed is read masked",
     )
+    days: int | None = Field(
+        default=None,
+        description="the period agreed to in days, 1 to the duration_days applied for "
+        "(outside: invalid_duration); omitted: the period applied for",
+        json_schema_extra={"minimum": 1, "maximum": MAX_DURATION_DAYS},
+    )
 
 
 class AccessReasonIn(Schema):
     reason: str = Field(max_length=500)
+
+
+class GrantTermsIn(Schema):
+    rate_per_minute: int | None = Field(
+        default=None,
+        description="the new calls allowed per minute (outside the bounds: invalid_rate); "
+        "omitted: unchanged",
+        json_schema_extra={"minimum": 1, "maximum": MAX_RATE_PER_MINUTE},
+    )
+    expires_at: dt.datetime | None = Field(
+        default=None,
+        description="the new expiry: after now (else expiry_in_past) and no later than the "
+        "period applied for, counted from the grant's start (else expiry_beyond_period); "
+        "without a zone, Asia/Shanghai; omitted: unchanged",
+    )
+    reason: str = Field(max_length=500, description="why the terms change (required)")
 
 
 class GrantOut(Schema):

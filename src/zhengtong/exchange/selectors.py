@@ -6,7 +6,7 @@ the platform itself and the provider department, never other departments.
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
@@ -25,6 +25,7 @@ from zhengtong.exchange.models import (
     ApplicationState,
     DatasetVersion,
     Grant,
+    GrantTermsChange,
     HostedDataset,
     ProxiedDataset,
     Record,
@@ -109,6 +110,11 @@ def dataset_versions(dataset: HostedDataset) -> list[DatasetVersion]:
     return list(dataset.versions.defer("problems").order_by("-number"))
 
 
+def dataset_version(dataset: HostedDataset, number: int) -> DatasetVersion | None:
+    """One load of a dataset by its number, with the rejected rows it kept."""
+    return dataset.versions.filter(number=number).first()
+
+
 # --- Applications and grants ------------------------------------------------------------
 
 
@@ -120,11 +126,23 @@ def _applications() -> QuerySet[AccessApplication]:
 
 
 def granted_in_part(application: AccessApplication) -> bool:
-    """Whether the application was granted fewer items than it applied for (部分同意)."""
+    """Whether the application was granted fewer items, or a shorter period, than it
+    applied for (部分同意)."""
     if application.state != ApplicationState.GRANTED:
         return False
     grant: Grant | None = getattr(application, "grant", None)
-    return grant is not None and not set(application.fields) <= set(grant.fields)
+    if grant is None:
+        return False
+    # The grant as it stands: an expiry brought forward since the answer
+    # leaves the applicant less than it asked for, as a shorter period agreed
+    # at the answer does.
+    asked_until = grant.starts_at + timedelta(days=application.duration_days)
+    return not set(application.fields) <= set(grant.fields) or grant.expires_at < asked_until
+
+
+def grant_terms_changes(grant: Grant) -> list[GrantTermsChange]:
+    """The changes of a grant's terms, newest first, each with its reason."""
+    return list(grant.terms_changes.all())
 
 
 def applications_to_answer(departments: QuerySet[Department]) -> QuerySet[AccessApplication]:

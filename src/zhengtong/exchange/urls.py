@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("applications/<id:pk>/", views.application, name="application"),
     path("applications/<id:pk>/<str:step>/", views.answer, name="answer"),
     path("grants/<id:pk>/revoke/", views.revoke, name="revoke"),
+    path("grants/<id:pk>/terms/", views.change_terms, name="change_terms"),
     path("datasets/", views.datasets, name="datasets"),
     path("datasets/<str:slug>/", views.dataset, name="dataset"),
     path("my-data/", views.my_data_uses, name="my_data_uses"),

@@ -7,12 +7,13 @@ renders; the rules live in the actions and the access functions.
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from zhengtong.catalog.access import access_resource_by_code, editable_departmen
 from zhengtong.catalog.models import InformationItem, Resource
 from zhengtong.catalog.selectors import Verdict, share_decision
 from zhengtong.catalog.states import ResourceState
+from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.errors import InvalidInput, NotFound, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.redirects import local_path, redirect_back
@@ -51,6 +53,7 @@ from zhengtong.exchange.forms import (
     ChangeProxiedForm,
     DatasetUploadForm,
     GrantForm,
+    GrantTermsForm,
     ReasonForm,
     RegisterDatasetForm,
     RegisterProxiedForm,
@@ -293,9 +296,11 @@ def _application_page(
     *,
     answer: dict[str, object] | None = None,
     revoke_form: ReasonForm | None = None,
+    terms_form: GrantTermsForm | None = None,
 ) -> HttpResponse:
-    """The application's page; ``answer`` is a refused answer's input and ``revoke_form``
-    a refused revocation's form, each shown again as typed."""
+    """The application's page; ``answer`` is a refused answer's input, ``revoke_form``
+    a refused revocation's form and ``terms_form`` a refused change of the grant's
+    terms, each shown again as typed."""
     pending = found.state == ApplicationState.PENDING
     names = dict(found.resource.items.values_list("code", "name"))
     grant: Grant | None = getattr(found, "grant", None)
@@ -326,8 +331,39 @@ def _application_page(
         "grant_in_force": in_force,
         "can_revoke": grant is not None and in_force and may_revoke(user, grant),
         "revoke_form": revoke_form or ReasonForm(),
+        # The same officers who may end a grant in force may change its terms.
+        "terms_form": terms_form
+        if terms_form is not None
+        else (_terms_form(grant) if grant is not None and in_force else None),
+        "terms_changes": selectors.grant_terms_changes(grant) if grant is not None else [],
     }
     return render(request, "exchange/application.html", context)
+
+
+def _terms_form(grant: Grant, data: QueryDict | None = None) -> GrantTermsForm:
+    """The form to change a grant's terms, filled with the terms in force."""
+    return GrantTermsForm(
+        data,
+        # Beside the revocation's reason on the same page.
+        prefix="terms",
+        initial={
+            "rate_per_minute": grant.rate_per_minute,
+            "expires_on": grant.expires_at.astimezone(SHANGHAI).date(),
+        },
+    )
+
+
+def _expiry_on(grant: Grant, day: date) -> datetime | None:
+    """The expiry the provider chose by its date; None when it is the date in force.
+
+    A grant runs whole days from its start, so the new expiry falls on the
+    chosen day at the time of day the grant started; the last day of the
+    period applied for then ends exactly where the period does. The date in
+    force leaves the expiry as it is, to the second.
+    """
+    if day == grant.expires_at.astimezone(SHANGHAI).date():
+        return None
+    return datetime.combine(day, grant.starts_at.astimezone(SHANGHAI).time(), tzinfo=SHANGHAI)
 
 
 def _item_name(names: dict[str, str], code: str) -> str:
@@ -378,6 +414,10 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             )
             if not form.is_valid():
                 problem = _reason_problem(form)
+                if not problem and "days" in form.errors:
+                    problem = _("同意的使用期限应在1天到所申请的%(days)d天之间。") % {
+                        "days": found.duration_days
+                    }
                 raise InvalidInput(
                     problem or _("请选择同意的信息项并填写调用上限。"), code="invalid_answer"
                 )
@@ -388,15 +428,9 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 fields=form.cleaned_data["item_codes"],
                 rate_per_minute=form.cleaned_data["rate_per_minute"],
                 clear_fields=form.agreed_clear_fields(),
+                days=form.cleaned_data["days"],
             )
-            if set(found.fields) <= set(grant.fields):
-                messages.success(request, _("已同意该申请，授权即时生效。"))
-            else:
-                messages.success(
-                    request,
-                    _("已部分同意该申请（同意%(granted)d项，申请%(asked)d项），授权即时生效。")
-                    % {"granted": len(grant.fields), "asked": len(found.fields)},
-                )
+            messages.success(request, _granted_message(found, grant))
         elif step == "refuse":
             require_answer(user, found)
             actions.do_refuse_application(found, actor=actor, reason=_posted_reason(request))
@@ -413,6 +447,35 @@ def answer(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         if step in ("grant", "refuse"):
             return _answer_again(request, user, pk, step)
     return redirect("exchange:application", pk=pk)
+
+
+def _granted_message(application: AccessApplication, grant: Grant) -> str:
+    """What the provider is told of a grant: in full, or in part and how."""
+    fewer_items = not set(application.fields) <= set(grant.fields)
+    agreed_days = selectors.grant_days(grant)
+    shorter = agreed_days < application.duration_days
+    counts = {
+        "granted": len(grant.fields),
+        "asked": len(application.fields),
+        "agreed_days": agreed_days,
+        "asked_days": application.duration_days,
+    }
+    if fewer_items and shorter:
+        return (
+            _(
+                "已部分同意该申请（同意%(granted)d项，申请%(asked)d项；"
+                "同意使用%(agreed_days)d天，申请%(asked_days)d天），授权即时生效。"
+            )
+            % counts
+        )
+    if fewer_items:
+        return _("已部分同意该申请（同意%(granted)d项，申请%(asked)d项），授权即时生效。") % counts
+    if shorter:
+        return (
+            _("已部分同意该申请（同意使用%(agreed_days)d天，申请%(asked_days)d天），授权即时生效。")
+            % counts
+        )
+    return _("已同意该申请，授权即时生效。")
 
 
 def _answer_again(request: HttpRequest, user: User, pk: int, step: str) -> HttpResponse:
@@ -435,6 +498,7 @@ def _answer_again(request: HttpRequest, user: User, pk: int, step: str) -> HttpR
         "item_codes": request.POST.getlist("item_codes"),
         "clear_codes": request.POST.getlist("clear_codes"),
         "clear_offered": request.POST.get("clear_offered", ""),
+        "days": str(request.POST.get("days", "")),
     }
     return _application_page(request, user, found, answer=answer)
 
@@ -453,6 +517,65 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error.message))
         return _revoke_again(request, user, pk)
     messages.success(request, _("授权已撤销，此后的调用将被拒绝。"))
+    return redirect_back(request, "exchange:requests", under="/exchange/")
+
+
+@require_POST
+def change_terms(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change the rate limit or the expiry of a grant in force (变更授权条件)."""
+    user = _staff(request)
+    if user is None:
+        return redirect_to_login(reverse("exchange:requests"))
+    try:
+        grant = access_grant_by_id(user, pk)
+        require_revoke(user, grant)
+    except ZhengtongError as error:
+        _refuse_on(error)
+        raise
+    form = _terms_form(grant, request.POST)
+    if form.is_valid():
+        try:
+            actions.do_change_grant_terms(
+                grant,
+                actor=actor_of(user),
+                reason=form.cleaned_data["reason"],
+                rate_per_minute=form.cleaned_data["rate_per_minute"],
+                expires_at=_expiry_on(grant, form.cleaned_data["expires_on"]),
+            )
+        except ZhengtongError as error:
+            _refuse_on(error)
+            if error.code == "no_change":
+                # A form sent twice finds its change made the first time.
+                messages.info(request, str(error.message))
+                return _back_to_grant(request, grant)
+            if error.code in ("grant_revoked", "grant_expired", "client_revoked", "not_published"):
+                messages.error(request, str(error.message))
+                return _back_to_grant(request, grant)
+            form.add_error(_TERMS_FIELDS.get(error.code), str(error.message))
+        else:
+            messages.success(request, _("授权条件已变更，此后的调用按新条件办理。"))
+            return _back_to_grant(request, grant)
+    if grant.application_id is None:
+        for problems in form.errors.values():
+            messages.error(request, " ".join(str(p) for p in problems))
+        return _back_to_grant(request, grant)
+    found = access_application_by_id(user, grant.application_id)
+    return _application_page(request, user, found, terms_form=form)
+
+
+# The form field each refusal of a terms change is about.
+_TERMS_FIELDS = {
+    "invalid_rate": "rate_per_minute",
+    "expiry_in_past": "expires_on",
+    "expiry_beyond_period": "expires_on",
+    "reason_required": "reason",
+    "control_character": "reason",
+}
+
+
+def _back_to_grant(request: HttpRequest, grant: Grant) -> HttpResponse:
+    if grant.application_id is not None:
+        return redirect("exchange:application", pk=grant.application_id)
     return redirect_back(request, "exchange:requests", under="/exchange/")
 
 
@@ -693,14 +816,8 @@ def _kept_report(version: DatasetVersion) -> actions.LoadReport:
         updated=version.updated,
         unchanged=version.accepted - version.created - version.updated,
         problems=tuple(
-            actions.RowProblem(
-                int(p.get("row", 0)),
-                str(p.get("reason", "")),
-                str(p.get("item", "")),
-                code=str(p.get("code", "")),
-            )
-            for p in version.problems
-            if isinstance(p, dict)
+            actions.RowProblem(p.row, p.reason, p.item, code=p.code)
+            for p in version.shown_problems()
         ),
     )
 

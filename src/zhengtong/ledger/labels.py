@@ -115,6 +115,7 @@ for _code, _label in (
     ("exchange.grant_access", _("同意共享申请")),
     ("exchange.refuse_access", _("拒绝共享申请")),
     ("exchange.revoke_grant", _("撤销共享授权")),
+    ("exchange.change_grant_terms", _("变更共享授权条件")),
     ("exchange.register_hosted_dataset", _("登记托管数据集")),
     ("exchange.register_proxied_dataset", _("登记代理数据集")),
     ("exchange.change_proxied_dataset", _("修改代理数据集的接口设置")),
