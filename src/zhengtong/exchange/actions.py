@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -1053,35 +1054,54 @@ def _answer(locked: AccessApplication, actor: Actor, reason: str, now: datetime)
     )
 
 
+# How a grant that is no longer in force ended, as its refusals' codes say.
+_ENDED_GRANT_CODES = {
+    GRANT_REVOKED: "grant_revoked",
+    GRANT_CLIENT_REVOKED: "client_revoked",
+    GRANT_EXPIRED: "grant_expired",
+    GRANT_RESOURCE_RETIRED: "not_published",
+}
+# A grant that ended by itself, running out or with its system stopped or its
+# resource retired, is not revoked: a revocation now would rewrite why calls
+# under it are refused (grant_expired, in the log and in 我的数据使用记录) and
+# claim an end it did not have.
+_NOT_REVOKED = {
+    GRANT_REVOKED: gettext_lazy("该授权已经撤销。"),
+    GRANT_CLIENT_REVOKED: gettext_lazy("该授权的接入系统已停用，授权已随之终止，无需撤销。"),
+    GRANT_EXPIRED: gettext_lazy("该授权已经到期，无需撤销。"),
+    GRANT_RESOURCE_RETIRED: gettext_lazy("该目录资源已下架，授权已随之终止，无需撤销。"),
+}
+_NOT_CHANGED = {
+    GRANT_REVOKED: gettext_lazy("该授权已经撤销，不能变更。"),
+    GRANT_CLIENT_REVOKED: gettext_lazy("该授权的接入系统已停用，授权已随之终止，不能变更。"),
+    GRANT_EXPIRED: gettext_lazy("该授权已经到期，不能变更。"),
+    GRANT_RESOURCE_RETIRED: gettext_lazy("该目录资源已下架，授权已随之终止，不能变更。"),
+}
+
+
+def _lock_grant_in_force(
+    grant: Grant, refusals: Mapping[str, str | Promise]
+) -> tuple[Grant, datetime]:
+    """Lock the grant's row and return it with the time; refuse a grant no longer in force.
+
+    ``refusals`` words the refusal for each way a grant ends, as the action
+    at hand says it.
+    """
+    locked = Grant.objects.select_for_update().select_related("resource", "client").get(pk=grant.pk)
+    now = timezone.now()
+    status = grant_status(locked, now)
+    if status in _ENDED_GRANT_CODES:
+        raise Conflict(refusals[status], code=_ENDED_GRANT_CODES[status])
+    return locked, now
+
+
 def do_revoke_grant(grant: Grant, *, actor: Actor, reason: str) -> Grant:
     """End a grant at once; calls under it are refused from the next request on."""
     if not reason.strip():
         raise InvalidInput(gettext_lazy("撤销时请说明理由。"), code="reason_required")
     _refuse_invisible(reason, "reason")
     with transaction.atomic(durable=True):
-        locked = (
-            Grant.objects.select_for_update().select_related("resource", "client").get(pk=grant.pk)
-        )
-        now = timezone.now()
-        status = grant_status(locked, now)
-        if status == GRANT_REVOKED:
-            raise Conflict(gettext_lazy("该授权已经撤销。"), code="grant_revoked")
-        # A grant that ended by itself, running out or with its system
-        # stopped: a revocation now would rewrite why calls under it are
-        # refused (grant_expired, in the log and in 我的数据使用记录) and
-        # claim an end it did not have.
-        if status == GRANT_CLIENT_REVOKED:
-            raise Conflict(
-                gettext_lazy("该授权的接入系统已停用，授权已随之终止，无需撤销。"),
-                code="client_revoked",
-            )
-        if status == GRANT_EXPIRED:
-            raise Conflict(gettext_lazy("该授权已经到期，无需撤销。"), code="grant_expired")
-        if status == GRANT_RESOURCE_RETIRED:
-            raise Conflict(
-                gettext_lazy("该目录资源已下架，授权已随之终止，无需撤销。"),
-                code="not_published",
-            )
+        locked, now = _lock_grant_in_force(grant, _NOT_REVOKED)
         locked.revoked_at = now
         locked.revoke_reason = reason.strip()[:500]
         locked.save(update_fields=["revoked_at", "revoke_reason"])
@@ -1126,27 +1146,9 @@ def do_change_grant_terms(
         # A time without a zone is the platform's local time, as elsewhere.
         expires_at = timezone.make_aware(expires_at, SHANGHAI)
     with transaction.atomic(durable=True):
-        locked = (
-            Grant.objects.select_for_update().select_related("resource", "client").get(pk=grant.pk)
-        )
-        now = timezone.now()
-        status = grant_status(locked, now)
         # Only a grant in force has terms to change: an ended one is
         # replaced by a new application, never brought back to life here.
-        if status == GRANT_REVOKED:
-            raise Conflict(gettext_lazy("该授权已经撤销，不能变更。"), code="grant_revoked")
-        if status == GRANT_CLIENT_REVOKED:
-            raise Conflict(
-                gettext_lazy("该授权的接入系统已停用，授权已随之终止，不能变更。"),
-                code="client_revoked",
-            )
-        if status == GRANT_EXPIRED:
-            raise Conflict(gettext_lazy("该授权已经到期，不能变更。"), code="grant_expired")
-        if status == GRANT_RESOURCE_RETIRED:
-            raise Conflict(
-                gettext_lazy("该目录资源已下架，授权已随之终止，不能变更。"),
-                code="not_published",
-            )
+        locked, now = _lock_grant_in_force(grant, _NOT_CHANGED)
         new_rate = locked.rate_per_minute if rate_per_minute is None else rate_per_minute
         new_expiry = locked.expires_at if expires_at is None else expires_at
         latest = latest_grant_expiry(locked)
