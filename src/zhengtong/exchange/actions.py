@@ -976,6 +976,7 @@ def do_grant_application(
             purpose=locked.purpose,
             starts_at=now,
             expires_at=now + timedelta(days=agreed_days),
+            agreed_expires_at=now + timedelta(days=agreed_days),
             rate_per_minute=rate_per_minute,
         )
         record_entry(

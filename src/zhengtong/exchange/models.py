@@ -272,6 +272,10 @@ class Grant(models.Model):
     purpose = models.CharField(_("授权用途"), max_length=500)
     starts_at = models.DateTimeField(_("生效时间"))
     expires_at = models.DateTimeField(_("到期时间"))
+    # The expiry agreed in the answer, before any change of terms: whether the
+    # answer was 部分同意 is judged on it, not on the terms as changed since.
+    # Empty for grants made before terms could change: their expiry is it.
+    agreed_expires_at = models.DateTimeField(_("答复同意的到期时间"), null=True, blank=True)
     rate_per_minute = models.PositiveIntegerField(_("每分钟调用上限"))
     revoked_at = models.DateTimeField(pgettext_lazy("grant", "撤销时间"), null=True, blank=True)
     revoke_reason = models.CharField(pgettext_lazy("grant", "撤销原因"), max_length=500, blank=True)

@@ -299,7 +299,10 @@ class ApplicationOut(Schema):
     expected_per_day: int
     state: str = Field(description="pending, granted, refused or withdrawn")
     partial: bool = Field(
-        description="已同意，但授权的信息项少于所申请的，或授权期限短于所申请的（部分同意）"
+        description=(
+            "已同意，但答复同意的信息项少于所申请的，或同意的期限短于所申请的（部分同意）；"
+            "此后变更授权条件不改变答复"
+        )
     )
     submitted_at: dt.datetime
     due_at: dt.datetime = Field(

@@ -133,11 +133,11 @@ def granted_in_part(application: AccessApplication) -> bool:
     grant: Grant | None = getattr(application, "grant", None)
     if grant is None:
         return False
-    # The grant as it stands: an expiry brought forward since the answer
-    # leaves the applicant less than it asked for, as a shorter period agreed
-    # at the answer does.
+    # The answer as given: a change of terms since is listed with the grant
+    # and does not rewrite what the provider answered.
+    agreed_until = grant.agreed_expires_at or grant.expires_at
     asked_until = grant.starts_at + timedelta(days=application.duration_days)
-    return not set(application.fields) <= set(grant.fields) or grant.expires_at < asked_until
+    return not set(application.fields) <= set(grant.fields) or agreed_until < asked_until
 
 
 def grant_terms_changes(grant: Grant) -> list[GrantTermsChange]:

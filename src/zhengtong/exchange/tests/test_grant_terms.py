@@ -149,9 +149,9 @@ def test_the_provider_changes_the_rate_and_the_expiry_through_the_api(sharing: S
     assert body["rate_per_minute"] == 120 and body["status"] == "active"
     grant.refresh_from_db()
     assert grant.expires_at == later and grant.rate_per_minute == 120
-    # Extended to the full period applied for, the answer is no longer partial.
+    # The answer stays as it was given (90 of 365 days): the change is the grant's.
     got = provider.get(f"/api/exchange/applications/{grant.application_id}").json()
-    assert got["partial"] is False
+    assert got["partial"] is True
     entry = LedgerEntry.objects.get(action=CHANGE)
     assert entry.subject_type == "exchange.Grant" and entry.subject_id == str(grant.pk)
     # A rate alone changes the rate alone.
@@ -162,6 +162,23 @@ def test_the_provider_changes_the_rate_and_the_expiry_through_the_api(sharing: S
     grant.refresh_from_db()
     assert grant.expires_at == later
     assert _changes() == 2
+
+
+def test_a_full_answer_stays_one_when_the_grant_is_shortened_later(sharing: Sharing) -> None:
+    grant = _granted(sharing)
+    provider = logged_in(sharing.officer)
+    sooner = timezone.now() + dt.timedelta(days=30)
+    changed = _post(
+        provider,
+        f"/grants/{grant.pk}/terms",
+        {"expires_at": sooner.isoformat(), "reason": "业务系统将于下月停用"},
+    )
+    assert changed.status_code == 200, changed.json()
+    got = provider.get(f"/api/exchange/applications/{grant.application_id}").json()
+    assert got["partial"] is False
+    page = provider.get(f"/exchange/applications/{grant.application_id}/").content.decode()
+    assert "部分同意" not in page and "已同意" in page
+    assert "业务系统将于下月停用" in page
 
 
 def test_an_expiry_sent_back_as_the_api_wrote_it_is_the_same_instant(sharing: Sharing) -> None:
@@ -341,7 +358,7 @@ def test_the_provider_changes_the_terms_on_the_application_page(sharing: Sharing
     assert grant.rate_per_minute == 50
     # The chosen day, at the time of day the grant started.
     assert grant.expires_at == shorter
-    assert "部分同意" in html and "共 100 天" in html
+    assert "部分同意" not in html and "共 100 天" in html
     # A form sent twice changes nothing the second time.
     twice = provider.post(f"/exchange/grants/{grant.pk}/terms/", posted, follow=True)
     assert "授权条件与现行条件相同，未作变更。" in twice.content.decode()
