@@ -54,7 +54,6 @@ from zhengtong.licences.models import Licence
 from zhengtong.licences.selectors import find_valid_licence, verify_licence
 
 EDITABLE_STATES = (ApplicationState.DRAFT, ApplicationState.CORRECTING)
-RATABLE_STATES = (ApplicationState.APPROVED, ApplicationState.REJECTED)
 UPLOAD_ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 # Posted by the apply page's form: its fields came along with the button pressed.
 WITH_FIELDS = "with_fields"
@@ -638,7 +637,7 @@ def _timeline(application: Application) -> list[TimelineRow]:
 
 
 def _may_rate(application: Application) -> bool:
-    if application.state not in RATABLE_STATES:
+    if not selectors.is_ratable(application):
         return False
     ratings = list(selectors.ratings_of(application))
     if not ratings:

@@ -48,7 +48,12 @@ from zhengtong.core.idempotency import (
 from zhengtong.core.models import Department
 from zhengtong.core.punctuation import listed
 from zhengtong.core.sql import pipelined
-from zhengtong.core.validators import normalise, validate_id_number
+from zhengtong.core.validators import (
+    first_control_character,
+    has_visible_text,
+    normalise,
+    validate_id_number,
+)
 from zhengtong.eservices import process
 from zhengtong.eservices.actions import ensure_process_version_recorded
 from zhengtong.eservices.application_rows import (
@@ -73,6 +78,7 @@ from zhengtong.eservices.application_selectors import (
     is_decided,
     is_never_submitted,
     is_own_application,
+    is_ratable,
     open_correction_note,
     unnotified_overdue_rectifications,
 )
@@ -355,10 +361,26 @@ def _require_applicant(application: Application, user: User) -> None:
 
 def _clean_note(note: str, *, required: bool, field: str = "note") -> str:
     note = note.strip()
+    # Zero-width spaces, byte-order marks and the like show the reader
+    # nothing: a note of them alone is no note. Kept, a department's answer of
+    # them would close a bad rating's rectification with nothing said.
+    if not has_visible_text(note):
+        note = ""
     if required and not note:
         raise _refuse(_("请填写说明。"), "note_required", field=field)
     if len(note) > MAX_NOTE:
         raise _refuse(_("说明过长。"), "note_too_long", field=field)
+    # A bell or a terminal's escape sequence pasted in shows as nothing, or as
+    # garbage, to whoever reads the note later; line breaks and tabs are text.
+    character = first_control_character(note)
+    if character is not None:
+        raise _refuse(
+            _("内容含有不可见的控制字符（%(character)s），请删除后重试。")
+            % {"character": character},
+            "control_characters",
+            field=field,
+            character=character,
+        )
     return note
 
 
@@ -2225,6 +2247,14 @@ def _staff_holding(department: Department, permission: str) -> list[User]:
     return sorted(users, key=lambda user: user.pk)
 
 
+def _same_rating(rating: Rating, level: int, tags: Sequence[str], comment: str) -> bool:
+    return (
+        rating.level == level
+        and sorted(str(tag) for tag in rating.tags) == sorted(tags)
+        and rating.comment == comment
+    )
+
+
 def rectification_days() -> int:
     return int(getattr(settings, "ESERVICES_RECTIFICATION_WORKING_DAYS", 5))
 
@@ -2237,10 +2267,14 @@ def do_rate_application(
     tags: Sequence[str] = (),
     comment: str = "",
 ) -> Rating:
-    """Rate a finished application; 不满意 or worse opens a rectification for the department."""
+    """Rate a finished application, withdrawn ones too; 不满意 or worse opens a rectification."""
     current = _fresh(application)
     _require_applicant(current, acting_user)
-    if current.state not in (ApplicationState.APPROVED, ApplicationState.REJECTED):
+    if not is_ratable(current):
+        if current.state in FINISHED_STATES:
+            raise Conflict(
+                _("申请未提交即已撤回，部门没有办理，无需评价。"), code="never_submitted"
+            )
         raise Conflict(_("办结后才能评价。"), code="not_finished")
     if level not in RatingLevel.values:
         raise _refuse(_("请选择评价等级。"), "invalid_level", field="level")
@@ -2260,6 +2294,11 @@ def do_rate_application(
         if last is not None:
             rectification = getattr(last, "rectification", None)
             if rectification is None or rectification.responded_at is None:
+                if _same_rating(last, level, cleaned_tags, comment):
+                    # The form sent twice (a double click) or a client's retry
+                    # after a lost answer: it is the rating already given, to
+                    # be neither recorded again nor refused as a second one.
+                    return last
                 raise Conflict(_("您已评价过；差评得到答复后可以再次评价。"), code="already_rated")
         rating = Rating.objects.create(
             application=locked, level=level, tags=cleaned_tags, comment=comment, at=now

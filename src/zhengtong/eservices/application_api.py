@@ -205,6 +205,9 @@ class RectificationOut(Schema):
     application_number: str
     department_code: str
     level: int
+    # The tags' codes, as a rating gives them: a bad rating may say what went
+    # wrong by its tags alone, with no comment.
+    tags: list[str]
     comment: str
     due_at: dt.datetime
     response: str
@@ -400,6 +403,7 @@ def list_rectifications(request: HttpRequest) -> list[RectificationOut]:
             application_number=r.rating.application.number,
             department_code=r.department.code,
             level=r.rating.level,
+            tags=list(r.rating.tags),
             comment=r.rating.comment,
             due_at=r.due_at,
             response=r.response,

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.models import Department
-from zhengtong.eservices.application_states import OPEN_STATES, ApplicationState
+from zhengtong.eservices.application_states import FINISHED_STATES, OPEN_STATES, ApplicationState
 from zhengtong.eservices.models import (
     ApplicantKind,
     Application,
@@ -189,6 +189,17 @@ def is_never_submitted(application: Application) -> bool:
     if application.state == ApplicationState.DRAFT:
         return True
     return application.state == ApplicationState.WITHDRAWN and application.submitted_at is None
+
+
+def is_ratable(application: Application) -> bool:
+    """Whether the service is over and may be rated (好差评), however it ended.
+
+    好差评 covers every service a department gave: a refusal (不予受理, 不予许可)
+    and a withdrawal alike, since an applicant talked into withdrawing (劝退)
+    is the bad service a rating is there to bring out. A draft withdrawn
+    before it was ever sent reached no one: there is nothing to rate.
+    """
+    return application.state in FINISHED_STATES and not is_never_submitted(application)
 
 
 def is_decided(application: Application) -> bool:
