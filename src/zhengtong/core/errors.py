@@ -3,6 +3,10 @@
 Codes are stable identifiers that clients may branch on; messages are
 translated into the request's language; ``detail`` carries structured facts
 (which field, which digit) and is never needed to understand the error.
+
+A refusal that is kept and read again later (a rejected row of an upload)
+may also carry ``stored``: the same message as a stored text of
+``core.i18n``, which a later reader reads in their own language.
 """
 
 from collections.abc import Mapping
@@ -23,6 +27,8 @@ class ZhengtongError(Exception):
     code: str = "error"
     status: int = 400
     default_message: str | Promise = _("请求无法处理。")
+    # Also here, so that a subclass with its own constructor still has it.
+    stored: str | None = None
 
     def __init__(
         self,
@@ -31,8 +37,10 @@ class ZhengtongError(Exception):
         code: str | None = None,
         status: int | None = None,
         detail: Mapping[str, Any] | None = None,
+        stored: str | None = None,
     ) -> None:
         self.message = message if message is not None else self.default_message
+        self.stored = stored
         if code is not None:
             self.code = code
         if status is not None:

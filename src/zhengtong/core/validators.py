@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -32,10 +33,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from stdnum.cn import ric, uscc
 
 from zhengtong.core.errors import InvalidInput
+from zhengtong.core.i18n import stored_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -113,12 +115,21 @@ def _refuse(
     code: str,
     field: str,
     message: str,
+    values: Mapping[str, object] | None = None,
     *,
     reason: str,
     position: int | None = None,
     expected: str | None = None,
     actual: str | None = None,
 ) -> InvalidInput:
+    """The refusal of a ``gettext_noop``-marked message, filled in with ``values``.
+
+    The message is said in the active language; the refusal also carries it
+    as a stored text, so that a refusal kept with an upload's rejected rows
+    is read later in each reader's own language.
+    """
+    filled = dict(values or {})
+    said = _(message) % filled if filled else _(message)
     detail: dict[str, Any] = {
         "field": field,
         "reason": reason,
@@ -127,32 +138,37 @@ def _refuse(
     }
     if actual is not None:
         detail["actual"] = actual
-    return InvalidInput(message, code=code, detail=detail)
+    return InvalidInput(said, code=code, detail=detail, stored=stored_text(message, **filled))
 
 
-def _id_error(message: str, **facts: Any) -> InvalidInput:
-    return _refuse("invalid_id_number", "id_number", message, **facts)
+def _id_error(
+    message: str, values: Mapping[str, object] | None = None, **facts: Any
+) -> InvalidInput:
+    return _refuse("invalid_id_number", "id_number", message, values, **facts)
 
 
-def _credit_error(message: str, **facts: Any) -> InvalidInput:
-    return _refuse("invalid_credit_code", "credit_code", message, **facts)
+def _credit_error(
+    message: str, values: Mapping[str, object] | None = None, **facts: Any
+) -> InvalidInput:
+    return _refuse("invalid_credit_code", "credit_code", message, values, **facts)
 
 
 def validate_id_number(value: str) -> IdNumberFacts:
     """Check a 公民身份号码 and return the facts it carries; raise InvalidInput if it is wrong."""
     if not isinstance(value, str):
-        raise _id_error(_("公民身份号码应为文本。"), reason="type")
+        raise _id_error(gettext_noop("公民身份号码应为文本。"), reason="type")
     number = normalise(value)
     if not number:
-        raise _id_error(_("请填写公民身份号码。"), reason="empty")
+        raise _id_error(gettext_noop("请填写公民身份号码。"), reason="empty")
     if len(number) == 15 and number.isdigit():
         raise _id_error(
-            _("这是15位的第一代身份证号码，已停止使用，请填写18位公民身份号码。"),
+            gettext_noop("这是15位的第一代身份证号码，已停止使用，请填写18位公民身份号码。"),
             reason="old_format",
         )
     if len(number) != ID_NUMBER_LENGTH:
         raise _id_error(
-            _("公民身份号码应为18位，实为%(length)d位。") % {"length": len(number)},
+            gettext_noop("公民身份号码应为18位，实为%(length)d位。"),
+            {"length": len(number)},
             reason="length",
             expected=str(ID_NUMBER_LENGTH),
             actual=str(len(number)),
@@ -160,8 +176,8 @@ def validate_id_number(value: str) -> IdNumberFacts:
     for index, char in enumerate(number[:17]):
         if not ("0" <= char <= "9"):
             raise _id_error(
-                _("第%(position)d位“%(char)s”无效：前17位只能是数字。")
-                % {"position": index + 1, "char": char},
+                gettext_noop("第%(position)d位“%(char)s”无效：前17位只能是数字。"),
+                {"position": index + 1, "char": char},
                 reason="character",
                 position=index + 1,
                 actual=char,
@@ -169,7 +185,8 @@ def validate_id_number(value: str) -> IdNumberFacts:
     last = number[17]
     if not ("0" <= last <= "9" or last == "X"):
         raise _id_error(
-            _("第18位“%(char)s”无效：校验位只能是数字或X。") % {"char": last},
+            gettext_noop("第18位“%(char)s”无效：校验位只能是数字或X。"),
+            {"char": last},
             reason="character",
             position=18,
             actual=last,
@@ -177,7 +194,8 @@ def validate_id_number(value: str) -> IdNumberFacts:
     birth_date = _birth_date(number)
     if number[:2] not in PROVINCE_PREFIXES:
         raise _id_error(
-            _("第1至2位“%(prefix)s”不是有效的省级行政区划代码。") % {"prefix": number[:2]},
+            gettext_noop("第1至2位“%(prefix)s”不是有效的省级行政区划代码。"),
+            {"prefix": number[:2]},
             reason="region",
             position=1,
             actual=number[:2],
@@ -185,8 +203,8 @@ def validate_id_number(value: str) -> IdNumberFacts:
     expected = ric.calc_check_digit(number)
     if last != expected:
         raise _id_error(
-            _("校验位不符：应为 %(expected)s，实为 %(actual)s。")
-            % {"expected": expected, "actual": last},
+            gettext_noop("校验位不符：应为 %(expected)s，实为 %(actual)s。"),
+            {"expected": expected, "actual": last},
             reason="check_digit",
             position=18,
             expected=expected,
@@ -203,7 +221,8 @@ def _birth_date(number: str) -> dt.date:
         born = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         raise _id_error(
-            _("第7至14位的出生日期“%(digits)s”不存在。") % {"digits": digits},
+            gettext_noop("第7至14位的出生日期“%(digits)s”不存在。"),
+            {"digits": digits},
             reason="birth_date",
             position=7,
             actual=digits,
@@ -211,15 +230,16 @@ def _birth_date(number: str) -> dt.date:
     today = timezone.localtime(timezone.now(), SHANGHAI).date()
     if born > today:
         raise _id_error(
-            _("第7至14位的出生日期%(date)s晚于今天。") % {"date": born.isoformat()},
+            gettext_noop("第7至14位的出生日期%(date)s晚于今天。"),
+            {"date": born.isoformat()},
             reason="birth_date",
             position=7,
             actual=digits,
         )
     if born < EARLIEST_BIRTH_DATE:
         raise _id_error(
-            _("第7至14位的出生日期%(date)s早于1900年，不可能是有效号码。")
-            % {"date": born.isoformat()},
+            gettext_noop("第7至14位的出生日期%(date)s早于1900年，不可能是有效号码。"),
+            {"date": born.isoformat()},
             reason="birth_date",
             position=7,
             actual=digits,
@@ -230,19 +250,24 @@ def _birth_date(number: str) -> dt.date:
 def validate_credit_code(value: str) -> str:
     """Check a 统一社会信用代码 and return it normalised; raise InvalidInput if it is wrong."""
     if not isinstance(value, str):
-        raise _credit_error(_("统一社会信用代码应为文本。"), reason="type")
+        raise _credit_error(gettext_noop("统一社会信用代码应为文本。"), reason="type")
     code = normalise(value)
     if not code:
-        raise _credit_error(_("请填写统一社会信用代码。"), reason="empty")
+        raise _credit_error(gettext_noop("请填写统一社会信用代码。"), reason="empty")
     if len(code) != CREDIT_CODE_LENGTH:
+        values: dict[str, object] = {}
         if len(code) == 15 and code.isdigit():
-            message = _("这像是15位的旧工商注册号，请填写18位统一社会信用代码（见营业执照）。")
+            message = gettext_noop(
+                "这像是15位的旧工商注册号，请填写18位统一社会信用代码（见营业执照）。"
+            )
         elif len(code) in (9, 10):
-            message = _("这像是旧的组织机构代码，请填写18位统一社会信用代码。")
+            message = gettext_noop("这像是旧的组织机构代码，请填写18位统一社会信用代码。")
         else:
-            message = _("统一社会信用代码应为18位，实为%(length)d位。") % {"length": len(code)}
+            message = gettext_noop("统一社会信用代码应为18位，实为%(length)d位。")
+            values = {"length": len(code)}
         raise _credit_error(
             message,
+            values,
             reason="length",
             expected=str(CREDIT_CODE_LENGTH),
             actual=str(len(code)),
@@ -252,25 +277,33 @@ def validate_credit_code(value: str) -> str:
         if 3 <= position <= 8:
             if not ("0" <= char <= "9"):
                 raise _credit_error(
-                    _("第%(position)d位“%(char)s”无效：第3至8位是行政区划码，只能是数字。")
-                    % {"position": position, "char": char},
+                    gettext_noop(
+                        "第%(position)d位“%(char)s”无效：第3至8位是行政区划码，只能是数字。"
+                    ),
+                    {"position": position, "char": char},
                     reason="character",
                     position=position,
                     actual=char,
                 )
         elif char not in CREDIT_CODE_ALPHABET:
             if char in "IOZSV":
-                message = _(
+                message = gettext_noop(
                     "第%(position)d位“%(char)s”无效：统一社会信用代码不使用字母I、O、Z、S、V。"
-                ) % {"position": position, "char": char}
+                )
             else:
-                message = _(
+                message = gettext_noop(
                     "第%(position)d位“%(char)s”无效：只能是数字或除I、O、Z、S、V以外的大写字母。"
-                ) % {"position": position, "char": char}
-            raise _credit_error(message, reason="character", position=position, actual=char)
+                )
+            raise _credit_error(
+                message,
+                {"position": position, "char": char},
+                reason="character",
+                position=position,
+                actual=char,
+            )
     if code[0] == "0":
         raise _credit_error(
-            _("第1位“0”不是有效的登记管理部门代码。"),
+            gettext_noop("第1位“0”不是有效的登记管理部门代码。"),
             reason="character",
             position=1,
             actual="0",
@@ -278,8 +311,8 @@ def validate_credit_code(value: str) -> str:
     expected = uscc.calc_check_digit(code[:17])
     if code[17] != expected:
         raise _credit_error(
-            _("校验位不符：应为 %(expected)s，实为 %(actual)s。")
-            % {"expected": expected, "actual": code[17]},
+            gettext_noop("校验位不符：应为 %(expected)s，实为 %(actual)s。"),
+            {"expected": expected, "actual": code[17]},
             reason="check_digit",
             position=18,
             expected=expected,

@@ -36,15 +36,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from openpyxl import Workbook, load_workbook
 
 from zhengtong.catalog.models import DataType, InformationItem
 from zhengtong.core.errors import InvalidInput
-from zhengtong.core.i18n import StoredText, message_of, shown_text, stored_text
+from zhengtong.core.i18n import message_of, shown_text, stored_text
 from zhengtong.core.validators import (
     first_control_character,
     normalise,
@@ -209,34 +207,12 @@ def _identity(check: Any, value: str, *, numeric: bool = False) -> str:
                 )
             ) from None
         reason = str(error.message)
-        raise BadValue(reason, _kept_refusal(check, value, reason)) from None
+        # The checks' refusals carry what they were made from (``stored``),
+        # so that a kept reason reads in each reader's language with its
+        # values (length, position, check digit); one without it is kept as
+        # the text the uploader read.
+        raise BadValue(reason, error.stored or reason) from None
     return normalise(value)
-
-
-def _kept_refusal(check: Any, value: str, reason: str) -> str:
-    """The check's refusal of ``value`` as a stored text, in the platform's language.
-
-    The checks in ``core.validators`` fill their messages in as they refuse,
-    so what a message was made from is not known: the refusal is kept as
-    text, shown as written to every reader. One that names no value is its
-    own message id, and so is shown in the reader's language all the same.
-    """
-    text = reason
-    with translation.override(settings.LANGUAGE_CODE):
-        try:
-            check(value)
-        except InvalidInput as error:
-            text = str(error.message)
-    if "%" not in text and any(
-        _translated(text, code) != text for code, _name in settings.LANGUAGES
-    ):
-        return StoredText.made(text, text, {})
-    return text
-
-
-def _translated(message: str, language: str) -> str:
-    with translation.override(language):
-        return translation.gettext(message)
 
 
 def read_csv(data: bytes) -> Sheet:

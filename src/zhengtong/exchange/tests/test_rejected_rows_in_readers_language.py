@@ -35,6 +35,28 @@ MISSING_ZH, MISSING_EN = "缺少主键。", "The key is missing."
 REPEATED_ZH, REPEATED_EN = "主键与前面的行重复。", "The key repeats an earlier row."
 LONG_ZH, LONG_EN = "超过200个字符。", "Longer than 200 characters."
 
+# The cast's people are born on 1 January 1990 in 芙蓉区: 430102199001010016 is
+# valid, so a last digit of 0 fails the check digit; 17 digits are one short.
+ID_ROWS = "id_number,name\n430102800101001,李一\n43010219900101001,李二\n430102199001010010,李三\n"
+ID_REASONS_ZH = [
+    "这是15位的第一代身份证号码，已停止使用，请填写18位公民身份号码。",
+    "公民身份号码应为18位，实为17位。",
+    "校验位不符：应为 6，实为 0。",
+]
+ID_REASONS_EN = [
+    "This is a 15-digit first-generation ID card number, which is no longer valid;"
+    " enter the 18-digit citizen identity number.",
+    "A citizen identity number has 18 characters; this one has 17.",
+    "The check digit fails: expected 6, got 0.",
+]
+# 91430102000000078W is valid (make_credit_code(seq=7)).
+CREDIT_ROWS = "uscc,name\n914301020000000780,长沙丙公司\n91430102000000078,长沙丁公司\n"
+CREDIT_REASONS_ZH = ["校验位不符：应为 W，实为 0。", "统一社会信用代码应为18位，实为17位。"]
+CREDIT_REASONS_EN = [
+    "The check digit fails: expected W, got 0.",
+    "A unified social credit code has 18 characters; this one has 17.",
+]
+
 
 @pytest.fixture
 def sharing(cast: ExchangeCast) -> Sharing:
@@ -111,23 +133,70 @@ def test_an_upload_in_english_reads_in_chinese_on_the_page_and_through_the_api(
     assert _api_reasons(http, SLUG, number, "en") == [MISSING_EN, REPEATED_EN, LONG_EN]
 
 
-def test_an_identity_number_refusal_follows_the_reader_where_it_names_no_value(
+def test_identity_number_refusals_uploaded_in_chinese_read_in_english_with_their_values(
     sharing: Sharing,
 ) -> None:
-    """The identity number checks fill their messages in: only a fixed one can be translated."""
     http = logged_in(sharing.officer)
-    rows = "id_number,name\n430102800101001,李一\n43010219900101123,李二\n"
-    uploaded = http.post(f"/exchange/datasets/{PEOPLE}/", {"file": _file("人口.csv", rows)})
+    uploaded = http.post(f"/exchange/datasets/{PEOPLE}/", {"file": _file("人口.csv", ID_ROWS)})
     assert uploaded.status_code == 200
+    assert ID_REASONS_ZH[2] in uploaded.content.decode()
     number = _latest_version(http, PEOPLE)
-    old_card, short = _api_reasons(http, PEOPLE, number, "en")
-    assert old_card.startswith("This is a 15-digit first-generation ID card number")
-    # A message filled in with the length stays as it was kept, in Chinese.
-    assert short == "公民身份号码应为18位，实为17位。"
-    assert _api_reasons(http, PEOPLE, number, "zh-hans") == [
-        "这是15位的第一代身份证号码，已停止使用，请填写18位公民身份号码。",
-        "公民身份号码应为18位，实为17位。",
-    ]
+
+    assert _api_reasons(http, PEOPLE, number, "en") == ID_REASONS_EN
+    english = _page_report(http, PEOPLE, number, "en")
+    assert all(reason in english for reason in ID_REASONS_EN)
+    assert not any(reason in english for reason in ID_REASONS_ZH)
+    # The Chinese reader still reads them as they were written.
+    assert _api_reasons(http, PEOPLE, number, "zh-hans") == ID_REASONS_ZH
+    chinese = _page_report(http, PEOPLE, number, "zh-hans")
+    assert all(reason in chinese for reason in ID_REASONS_ZH)
+
+
+def test_identity_number_refusals_uploaded_in_english_read_in_chinese_with_their_values(
+    sharing: Sharing,
+) -> None:
+    http = logged_in(sharing.officer)
+    uploaded = http.post(
+        f"/api/exchange/datasets/{PEOPLE}/uploads",
+        {"file": _file("people.csv", ID_ROWS)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert uploaded.status_code == 200, uploaded.content
+    # The upload's own answer is in the uploader's language, as before.
+    assert [p["reason"] for p in uploaded.json()["problems"]] == ID_REASONS_EN
+    number = uploaded.json()["version"]["number"]
+
+    assert _api_reasons(http, PEOPLE, number, "zh-hans") == ID_REASONS_ZH
+    chinese = _page_report(http, PEOPLE, number, "zh-hans")
+    assert all(reason in chinese for reason in ID_REASONS_ZH)
+    assert not any(reason in chinese for reason in ID_REASONS_EN)
+    assert _api_reasons(http, PEOPLE, number, "en") == ID_REASONS_EN
+
+
+def test_credit_code_refusals_read_in_the_readers_language_with_their_values(
+    sharing: Sharing,
+) -> None:
+    http = logged_in(sharing.officer)
+    uploaded = http.post(f"/exchange/datasets/{SLUG}/", {"file": _file("企业.csv", CREDIT_ROWS)})
+    assert uploaded.status_code == 200
+    number = _latest_version(http, SLUG)
+
+    assert _api_reasons(http, SLUG, number, "en") == CREDIT_REASONS_EN
+    english = _page_report(http, SLUG, number, "en")
+    assert all(reason in english for reason in CREDIT_REASONS_EN)
+    assert not any(reason in english for reason in CREDIT_REASONS_ZH)
+
+    in_english = http.post(
+        f"/api/exchange/datasets/{SLUG}/uploads",
+        {"file": _file("firms.csv", CREDIT_ROWS)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert in_english.status_code == 200, in_english.content
+    later = in_english.json()["version"]["number"]
+    assert _api_reasons(http, SLUG, later, "zh-hans") == CREDIT_REASONS_ZH
+    chinese = _page_report(http, SLUG, later, "zh-hans")
+    assert all(reason in chinese for reason in CREDIT_REASONS_ZH)
+    assert not any(reason in chinese for reason in CREDIT_REASONS_EN)
 
 
 def test_rows_kept_before_reasons_could_be_translated_still_show_as_written(
