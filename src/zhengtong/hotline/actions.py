@@ -200,6 +200,19 @@ def _clean_text(value: str, *, field: str, maximum: int, required: bool, label: 
     return value
 
 
+def _in_words(value: str, *, field: str, label: str) -> str:
+    # A reply or a reason of punctuation or symbols alone ("。。。", "……",
+    # "👍") passes as text but tells the citizen or the dispatcher nothing:
+    # it would close the department's part of the case without an answer.
+    if value and not any(unicodedata.category(char)[0] in "LN" for char in value):
+        raise _refuse(
+            _("%(label)s不能只有标点或符号，请用文字写明。") % {"label": label},
+            f"{field}_without_words",
+            field=field,
+        )
+    return value
+
+
 def checked_reply_draft(draft: str) -> str:
     """The draft reply to score before it is sent, or the refusal when it is too long to score."""
     if len(draft) > MAX_REPLY_DRAFT:
@@ -1106,8 +1119,18 @@ def _already_dispatched(case: Case) -> Conflict:
 
 
 def _require_department(case: Case, departments: Sequence[int]) -> None:
-    if case.department_id not in departments:
-        raise PermissionDenied(_("该工单不由您的部门办理。"), code="not_your_department")
+    if case.department_id in departments:
+        return
+    original = case.merged_into if case.state == CaseState.MERGED else None
+    if original is not None and original.department_id in departments:
+        # The department sees a repeat merged into its case and works that
+        # case: it is told where, not that the repeat is none of its business.
+        raise Conflict(
+            _("该诉求已合并到工单 %(number)s，请在该工单上办理。") % {"number": original.number},
+            code="case_merged",
+            detail={"merged_into": original.number},
+        )
+    raise PermissionDenied(_("该工单不由您的部门办理。"), code="not_your_department")
 
 
 def _withdraw_pending_extensions(case: Case, actor: Actor, now: dt.datetime) -> int:
@@ -1195,13 +1218,21 @@ def _back_to_the_queue(
 
 def do_return_case(case: Case, reason: str, *, actor: Actor, departments: Sequence[int]) -> Case:
     """Send a misrouted case back to the dispatchers; returns count in the routing figures."""
-    reason = _clean_text(
-        reason, field="reason", maximum=MAX_NOTE, required=True, label=_("退回理由")
+    reason = _in_words(
+        _clean_text(reason, field="reason", maximum=MAX_NOTE, required=True, label=_("退回理由")),
+        field="reason",
+        label=_("退回理由"),
     )
     now = _now()
     with transaction.atomic(durable=True):
         locked = _lock(case)
         _require_department(locked, departments)
+        if locked.state == CaseState.REPLIED:
+            # A colleague answered it meanwhile: the reply stands and awaits
+            # the callback, so the case is no longer the dispatchers' to place.
+            raise Conflict(_("该工单已答复，不能再退回。"), code="already_replied")
+        if locked.state == CaseState.CLOSED:
+            raise Conflict(_("该工单已办结，不能再退回。"), code="case_closed")
         _move(locked, CaseState.DISPATCHING, "return")
         locked.return_count += 1
         _back_to_the_queue(
@@ -1387,8 +1418,10 @@ def do_request_extension(
             "invalid_days",
             field="days",
         )
-    reason = _clean_text(
-        reason, field="reason", maximum=MAX_NOTE, required=True, label=_("延期理由")
+    reason = _in_words(
+        _clean_text(reason, field="reason", maximum=MAX_NOTE, required=True, label=_("延期理由")),
+        field="reason",
+        label=_("延期理由"),
     )
     now = _now()
     with transaction.atomic(durable=True):
@@ -1398,6 +1431,11 @@ def do_request_extension(
             raise Conflict(_("只有办理中的工单可以申请延期。"), code="not_handling")
         if locked.extensions.filter(state=ExtensionState.PENDING).exists():
             raise Conflict(_("已有待审批的延期申请。"), code="extension_pending")
+        if locked.reply_due is not None and locked.reply_due < now:
+            # An extension moves a deadline that still runs; one past already
+            # is answered late whatever the centre decides, and the days
+            # granted would be counted from it, leaving the case overdue.
+            raise Conflict(_("答复期限已过，不能再申请延期，请尽快答复。"), code="deadline_passed")
         request = ExtensionRequest.objects.create(
             case=locked, requested_by=actor.label[:64], days=days, reason=reason, requested_at=now
         )
@@ -1527,7 +1565,11 @@ def do_reply_case(
     credit file in the same transaction, once per case however often it is
     replied to (一处失信，处处受限).
     """
-    reply = _clean_text(reply, field="reply", maximum=MAX_REPLY, required=True, label=_("答复内容"))
+    reply = _in_words(
+        _clean_text(reply, field="reply", maximum=MAX_REPLY, required=True, label=_("答复内容")),
+        field="reply",
+        label=_("答复内容"),
+    )
     enterprise = None
     if upheld_against.strip():
         enterprise = find_enterprise_by_credit_code(upheld_against.strip())

@@ -31,6 +31,7 @@ from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department, Region
 from zhengtong.core.punctuation import listed
 from zhengtong.core.redirects import redirect_back
+from zhengtong.core.validators import has_visible_text
 from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.access import (
     access_case_for_staff,
@@ -757,7 +758,8 @@ def score_bars(score: ReplyScore) -> list[ScoreBar]:
 
 
 def _draft_score(case: Case, draft: str) -> ReplyScore | None:
-    if not draft.strip():
+    # A draft of invisible characters alone is no draft: nothing to score yet.
+    if not has_visible_text(draft):
         return None
     return score_reply(
         case.title,
@@ -934,6 +936,11 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         if departure is None:
             refuse_on(error)
             raise
+        if _returned_by_this_form(request, departure):
+            # 退回 clicked twice: the first click sent the case back, and the
+            # second is answered as the first was, not as text left unsent.
+            messages.success(request, _("已退回12345热线重新派单。"))
+            return redirect("hotline:case", number=number)
         # A department that lost the case follows an old link to it: it is
         # told why it cannot open it any more, not shown "not found".
         context = {
@@ -988,10 +995,18 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     handles = case.department_id is not None and case.department_id in handling_department_ids(user)
     open_for_department = case.state in (CaseState.ASSIGNED, CaseState.HANDLING)
     pending = case.extensions.filter(state=ExtensionState.PENDING).first()
+    # Past the reply deadline there is nothing left to extend (deadline_passed).
+    too_late_to_extend = (
+        handles
+        and open_for_department
+        and pending is None
+        and case.reply_due is not None
+        and case.reply_due < timezone.now()
+    )
     offered = {
         "reply": handles and case.state == CaseState.HANDLING,
         "return": handles and open_for_department,
-        "extension": handles and open_for_department and pending is None,
+        "extension": handles and open_for_department and pending is None and not too_late_to_extend,
         "dispatch": case.state == CaseState.DISPATCHING and has_permission(user, DISPATCH),
         "recall": case.state == CaseState.ASSIGNED and has_permission(user, DISPATCH),
         # The callback (回访): the centre records what the citizen said on the telephone.
@@ -1039,6 +1054,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "may_extend": offered["extension"],
         "may_reply": offered["reply"],
         "pending_extension": pending,
+        "too_late_to_extend": too_late_to_extend,
         "may_dispatch": offered["dispatch"],
         "may_urge": open_for_department and has_permission(user, DISPATCH),
         "urge_key": new_form_key(),
@@ -1094,6 +1110,19 @@ def _unsent_on_departure(request: HttpRequest) -> Unsent | None:
         return None
     texts = unsent_form(form_class(request.POST, prefix=action)).texts
     return Unsent([], texts) if texts else None
+
+
+def _returned_by_this_form(request: HttpRequest, departure: CaseEvent) -> bool:
+    """Whether the posted form is the return (退回) that took the case from the department."""
+    if request.method != "POST" or request.POST.get("action", "") != "return":
+        return False
+    if departure.kind != EventKind.RETURNED:
+        return False
+    form = ReturnForm(request.POST, prefix="return")
+    if not form.is_valid():
+        return False
+    typed = str(form.cleaned_data["reason"]).replace("\r\n", "\n").replace("\r", "\n").strip()
+    return departure.note == typed
 
 
 def _score_context(score: ReplyScore | None) -> dict[str, Any] | None:
