@@ -149,6 +149,9 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 @api.exception_handler(RequestDataTooBig)
 def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     code, message = _HTTP_ERRORS[413]
+    # A department system's oversized call is a call all the same: the
+    # exchange logs it with its refusal, as every governed call is logged.
+    tell_refused_request(request, ZhengtongError(message, code=code, status=413))
     return _error(request, 413, code, str(message), {})
 
 

@@ -24,14 +24,15 @@ writes the entry and may log it as ``rate_limited``, or as ``grant_revoked`` /
 ``grant_expired`` when the grant lapsed while the call was under way, and the
 call answers as it was logged.
 
-Stable refusal codes: ``purpose_required``, ``resource_not_found``,
+Stable refusal codes: ``purpose_required`` (also a purpose of white space
+and invisible characters alone), ``purpose_too_long``, ``resource_not_found``,
 ``not_hosted``, ``unknown_item``, ``negative_list``, ``not_granted``,
 ``grant_expired``, ``grant_revoked``, ``rate_limited``, ``bad_key``,
 ``unknown_key``, ``too_many_keys``, ``no_keys``, ``no_fields``, ``bad_claim``,
 ``invalid_cursor`` (also a cursor beyond the last change, which no read
 handed out), ``invalid_limit``, ``invalid_input`` (text that is not valid
 Unicode: a lone surrogate such as ``"\\ud800"`` in a JSON string; a purpose
-holding a control character).
+holding a control character or a direction override).
 """
 
 import enum
@@ -39,6 +40,7 @@ import hmac
 import json
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -99,6 +101,12 @@ def _refusal(code: str, status: int, message: Any, **detail: Any) -> Refused:
 # hash, the database, the ledger).
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+# The marks that change the direction of the text after them, up to the end
+# of the paragraph: in a purpose they would make it, and what a page shows
+# after it, read as something other than what was stated (U+202E writes the
+# rest backwards). Other format characters, such as zero-width joiners, only join.
+_DIRECTION_MARKS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
 
 def _not_unicode(field: str, **detail: Any) -> Refused:
     return _refusal(
@@ -110,25 +118,35 @@ def _not_unicode(field: str, **detail: Any) -> Refused:
     )
 
 
-def _check_purpose(call: "Call") -> None:
-    """Refuse a purpose that is not valid Unicode or holds control characters.
+def _loggable(purpose: str) -> str:
+    """The purpose with what no page could show replaced by U+FFFD, as the log keeps it."""
+    purpose = _SURROGATE.sub("\ufffd", purpose).strip()
+    return "".join(
+        "\ufffd" if control_character(c) is not None or c in _DIRECTION_MARKS else c
+        for c in purpose
+    )
 
-    Either is logged with the bad characters replaced. A control character
+
+def _check_purpose(call: "Call") -> None:
+    """Refuse a purpose that is not valid Unicode or holds control characters or direction marks.
+
+    Each is logged with the bad characters replaced. A control character
     (an escape sequence, a line break inside the text) would be stored in the
     ledger and shown to the citizen in 我的数据使用记录 invisibly, or would
-    rewrite what the page around it says; leading and trailing white space is
-    not part of the purpose and is left to ``authorise`` to strip.
+    rewrite what the page around it says, as a direction mark would turn it
+    around; leading and trailing white space is not part of the purpose and
+    is left to ``authorise`` to strip.
     """
     try:
         call.purpose.encode()
     except UnicodeEncodeError:
-        call.purpose = _SURROGATE.sub("\ufffd", call.purpose)
+        call.purpose = _loggable(call.purpose)
         raise _not_unicode("purpose") from None
     char = control_character(call.purpose.strip())
+    if char is None and not _DIRECTION_MARKS.isdisjoint(call.purpose):
+        char = next(f"U+{ord(c):04X}" for c in call.purpose if c in _DIRECTION_MARKS)
     if char is not None:
-        call.purpose = "".join(
-            "\ufffd" if control_character(c) is not None else c for c in call.purpose
-        )
+        call.purpose = _loggable(call.purpose)
         raise _refusal(
             "invalid_input",
             400,
@@ -443,6 +461,20 @@ def _lapsed_code(code: str, grants: Sequence[Grant], now: datetime) -> str:
     return "not_granted"
 
 
+def _visible_length(text: str) -> int:
+    """How many characters of the text show: white space and invisible ones do not count.
+
+    A purpose of zero-width spaces (U+200B) or byte-order marks (U+FEFF)
+    states nothing, and the citizen would read a blank purpose in
+    我的数据使用记录.
+    """
+    # Nearly every purpose is printable text with at most ASCII spaces in
+    # it: counted without looking up each character.
+    if text.isprintable():
+        return len(text) - text.count(" ")
+    return sum(1 for char in text if unicodedata.category(char)[0] not in "CZ")
+
+
 def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     """Decide which items the call may read; raise ``Refused`` when it may read none it asked for.
 
@@ -451,7 +483,17 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     refused, and listed in ``Access.withheld`` with the reason.
     """
     purpose = call.purpose.strip()
-    if not PURPOSE_MIN <= len(purpose) <= PURPOSE_MAX:
+    if len(purpose) > PURPOSE_MAX:
+        # Said as such: refused as ``purpose_required``, a caller that did
+        # send one would look for a purpose lost on the way.
+        raise _refusal(
+            "purpose_too_long",
+            400,
+            _("用途不能超过%(max)d个字。") % {"max": PURPOSE_MAX},
+            max=PURPOSE_MAX,
+            length=len(purpose),
+        )
+    if _visible_length(purpose) < PURPOSE_MIN:
         raise _refusal(
             "purpose_required",
             400,
@@ -703,8 +745,10 @@ def do_log_refused_call(
 
     A profile that checks its own request shape first (GovStack's) still
     leaves one access-log row and ledger entry per call, as the native API does.
+    The purpose is logged with what no page could show replaced, as
+    ``_check_purpose`` logs a purpose it refuses.
     """
-    _log(Call(client, operation, resource_code, purpose), refusal.code)
+    _log(Call(client, operation, resource_code, _loggable(purpose)), refusal.code)
 
 
 # --- The four operations --------------------------------------------------------------
@@ -992,11 +1036,28 @@ class Match(enum.StrEnum):
     NO_MATCH = "no_match"
 
 
+# A claimed value as JSON gives it: a number or a boolean where the item holds one.
+Claimed = str | int | float | bool
+
+
+def _claimed_text(value: Claimed) -> str:
+    """A claimed value as text, read as a pushed row's or a department API's value is.
+
+    A system claims a number or a yes/no item as JSON has it (1000, 1000.0,
+    true); the record holds the text its item's check left ("1000", "true").
+    """
+    if isinstance(value, bool):  # before int: a bool is one
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def do_verify_record(
     client: SystemClient,
     resource_code: str,
     key: str,
-    claims: Mapping[str, str],
+    claims: Mapping[str, Claimed],
     *,
     purpose: str,
 ) -> dict[str, Match]:
@@ -1019,7 +1080,13 @@ def do_verify_record(
         claimed_values: dict[str, bytes] = {}
         for code, claimed in claims.items():
             try:
-                claimed_values[code] = clean_value(access.items[code], str(claimed)).encode()
+                text = _claimed_text(claimed)
+                if not text.strip():
+                    # A blank claim matches no stored value, not even a record
+                    # that holds none for the item: a no_match would read as
+                    # "the record says otherwise" when nothing was claimed.
+                    raise _refusal("bad_claim", 400, _("请填写要核验的值。"), item=code)
+                claimed_values[code] = clean_value(access.items[code], text).encode()
             except BadValue as bad:
                 raise _refusal("bad_claim", 400, str(bad), item=code) from None
             except UnicodeEncodeError:

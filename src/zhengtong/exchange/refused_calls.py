@@ -7,7 +7,9 @@ system that lacks the scope ``exchange.read_shared`` (``scope_missing``,
 refused by ``identity.auth.require_scope``) is answered before the exchange
 sees it; it is still a call of that system on that resource, so it leaves one
 access-log row and ledger entry with its refusal code, like every other
-governed call (see ``core.refusals``).
+governed call (see ``core.refusals``). The purpose the call stated, in its
+query or its JSON body, is logged with it as far as it can be read, as
+GovStack's refusals log the purpose of their header.
 
 A write by a system that lacks the scope ``exchange.push_records`` (a push
 or a withdrawal of records, natively or through GovStack's Data API) is a
@@ -16,9 +18,11 @@ system trying what it was not entitled to, and is logged the same way with
 in the ledger as the version it made, and one that is refused made nothing.
 """
 
+import json
 import re
 
-from django.http import HttpRequest
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, RawPostDataException
 
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.exchange import governed, govstack
@@ -62,6 +66,20 @@ _WRITE_PATH = re.compile(
 )
 
 
+def _stated_purpose(request: HttpRequest) -> str:
+    """The purpose a native governed read stated, if its request holds one as text."""
+    if request.method == "GET":
+        return request.GET.get("purpose", "")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, RecursionError, RawPostDataException, RequestDataTooBig):
+        # Not JSON, a form whose raw bytes are gone, or more than the
+        # platform reads: nothing to read a purpose from.
+        return ""
+    purpose = body.get("purpose") if isinstance(body, dict) else None
+    return purpose if isinstance(purpose, str) else ""
+
+
 def log_refused_call(request: HttpRequest, refusal: ZhengtongError) -> None:
     """Log a governed read, or a write without its scope, that the API refused at the door."""
     client = principal_of(request)
@@ -85,4 +103,5 @@ def log_refused_call(request: HttpRequest, refusal: ZhengtongError) -> None:
         governed.do_log_refused_call(client, operation, found["registry"], purpose, refusal)
         return
     operation = _OPERATIONS[found["native"]]
-    governed.do_log_refused_call(client, operation, found["slug"], "", refusal)
+    purpose = _stated_purpose(request)
+    governed.do_log_refused_call(client, operation, found["slug"], purpose, refusal)

@@ -1,10 +1,11 @@
 """Input and output schemas of the exchange API."""
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
 from zhengtong.core.schemas import ErrorOut
 from zhengtong.exchange.actions import (
@@ -143,13 +144,26 @@ class ChangesOut(Schema):
     next_cursor: int = Field(description="pass as cursor to get the changes after these")
 
 
+def _null_as_missing(value: object) -> object:
+    # Many JSON writers send an unset text as null: that purpose was left out
+    # all the same, and is refused as purpose_required, not as malformed input.
+    return "" if value is None else value
+
+
+# A purpose as the governed reads take it: JSON's null is no purpose.
+Purpose = Annotated[str, BeforeValidator(_null_as_missing)]
+
+
 # The bounds are documented in the schema but checked by the operations, which
 # refuse with the stable codes named in each description rather than a 422.
 def _purpose() -> Any:
     """The purpose every governed call states."""
     return Field(
         default="",
-        description="本次调用的用途（必填，2至200个字；缺少时答 purpose_required）",
+        description=(
+            "本次调用的用途（必填，2至200个字，空白和不可见字符不计；"
+            "缺少时答 purpose_required，过长时答 purpose_too_long）"
+        ),
         json_schema_extra={"maxLength": PURPOSE_MAX},
     )
 
@@ -184,7 +198,7 @@ class LookUpIn(Schema):
         ),
         json_schema_extra={"maxLength": KEY_MAX_LENGTH},
     )
-    purpose: str = _purpose()
+    purpose: Purpose = _purpose()
     fields: list[str] | None = Field(
         default=None, description="要返回的信息项代码；省略时返回有权读取的全部信息项"
     )
@@ -218,7 +232,7 @@ class BatchLookUpIn(Schema):
         description="1至1000个主键（超出时答 no_keys 或 too_many_keys）",
         json_schema_extra={"minItems": 1, "maxItems": MAX_BATCH_KEYS},
     )
-    purpose: str = _purpose()
+    purpose: Purpose = _purpose()
     fields: list[str] | None = None
 
 
@@ -234,8 +248,13 @@ class VerifyIn(Schema):
         description=f"主键值（最长{KEY_MAX_LENGTH}个字符；超出时答 bad_key）",
         json_schema_extra={"maxLength": KEY_MAX_LENGTH},
     )
-    claims: dict[str, str] = Field(description="信息项代码 → 声称的值")
-    purpose: str = _purpose()
+    claims: dict[str, str | int | float | bool] = Field(
+        description=(
+            "信息项代码 → 声称的值；数值、是否类信息项也可写作JSON数值或布尔值"
+            "（该信息项不可能取的值答 bad_claim）"
+        )
+    )
+    purpose: Purpose = _purpose()
 
 
 class VerifyOut(Schema):
@@ -244,7 +263,7 @@ class VerifyOut(Schema):
 
 
 class SharedChangesIn(Schema):
-    purpose: str = _purpose()
+    purpose: Purpose = _purpose()
     cursor: int = feed_cursor()
     limit: int = feed_limit()
 
