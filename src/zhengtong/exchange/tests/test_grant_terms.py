@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from zhengtong.exchange import actions
@@ -24,6 +23,7 @@ from zhengtong.exchange.tests.sharing import (
     logged_in,
     make_sharing,
 )
+from zhengtong.exchange.tests.test_grant_lifecycle import _look_up_phone, _post
 from zhengtong.identity.actors import actor_of
 from zhengtong.ledger.models import LedgerEntry
 
@@ -34,18 +34,6 @@ CHANGE = "exchange.change_grant_terms"
 @pytest.fixture
 def sharing(cast: ExchangeCast) -> Sharing:
     return make_sharing(cast)
-
-
-def _post(http: Client, path: str, body: dict[str, Any] | None = None) -> Any:
-    return http.post(f"/api/exchange{path}", body or {}, "application/json")
-
-
-def _look_up_phone(sharing: Sharing) -> Any:
-    return sharing.api(sharing.reader_token).post(
-        f"/api/exchange/shared/{SLUG}/look-up",
-        {"key": sharing.uscc, "purpose": "联系企业", "fields": ["phone"]},
-        "application/json",
-    )
 
 
 def _granted(sharing: Sharing, **terms: Any) -> Grant:
