@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from ninja import Field, Schema
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ConfigDict
 
 from zhengtong.core.schemas import ErrorOut
 from zhengtong.exchange.actions import (
@@ -189,7 +189,17 @@ def feed_limit() -> Any:
 # --- Governed reads by department systems -------------------------------------
 
 
-class LookUpIn(Schema):
+class GovernedReadIn(Schema):
+    """The body of a governed read: a member it does not know is refused, not passed over.
+
+    A misspelt ``fields`` (``feilds``) left out would read every item the
+    system may, more personal data than the call meant to ask for.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LookUpIn(GovernedReadIn):
     # The bound is documented, not enforced by the schema: a longer key is a bad
     # key like any other (400 bad_key, in the ledger), not malformed input.
     key: str = Field(
@@ -227,7 +237,7 @@ class LookUpOut(RecordOut):
     withheld: list[WithheldOut] = _withheld()
 
 
-class BatchLookUpIn(Schema):
+class BatchLookUpIn(GovernedReadIn):
     keys: list[str] = Field(
         description="1至1000个主键（超出时答 no_keys 或 too_many_keys）",
         json_schema_extra={"minItems": 1, "maxItems": MAX_BATCH_KEYS},
@@ -243,7 +253,7 @@ class BatchLookUpOut(Schema):
     withheld: list[WithheldOut] = _withheld()
 
 
-class VerifyIn(Schema):
+class VerifyIn(GovernedReadIn):
     key: str = Field(
         description=f"主键值（最长{KEY_MAX_LENGTH}个字符；超出时答 bad_key）",
         json_schema_extra={"maxLength": KEY_MAX_LENGTH},

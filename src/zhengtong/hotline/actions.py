@@ -1428,7 +1428,7 @@ def do_request_extension(
         locked = _lock(case)
         _require_department(locked, departments)
         if locked.state not in (CaseState.ASSIGNED, CaseState.HANDLING):
-            raise Conflict(_("只有办理中的工单可以申请延期。"), code="not_handling")
+            raise Conflict(_("只有待签收或办理中的工单可以申请延期。"), code="not_handling")
         if locked.extensions.filter(state=ExtensionState.PENDING).exists():
             raise Conflict(_("已有待审批的延期申请。"), code="extension_pending")
         if locked.reply_due is not None and locked.reply_due < now:

@@ -270,3 +270,22 @@ def test_a_call_over_the_size_limit_is_logged_as_refused(sharing: Sharing, setti
         "payload_too_large",
         "",
     )
+
+
+def test_a_member_the_read_does_not_know_is_refused_not_passed_over(sharing: Sharing) -> None:
+    # A misspelt ``fields`` passed over would read every item the system may.
+    http = sharing.api(sharing.reader_token)
+    refused = [
+        _call(http, "look-up", {"key": sharing.uscc, "purpose": "联系企业", "feilds": ["phone"]}),
+        _call(http, "batch-look-up", {"keys": [sharing.uscc], "purpose": "联系企业", "field": []}),
+        _call(
+            http,
+            "verify",
+            {"key": sharing.uscc, "claims": {"name": "x"}, "purpose": "核对", "fields": ["name"]},
+        ),
+    ]
+    for answer, member in zip(refused, ["feilds", "field", "fields"], strict=True):
+        assert answer.status_code == 422 and answer.json()["code"] == "invalid_input"
+        [error] = answer.json()["detail"]["errors"]
+        assert error["type"] == "extra_forbidden" and error["loc"][-1] == member
+    assert [log.result for log in AccessLog.objects.order_by("pk")] == ["invalid_input"] * 3

@@ -53,7 +53,12 @@ def test_reads_of_unconditional_items_without_a_grant_are_held_to_a_rate(
             _post(http, ENTERPRISE_SLUG, "look-up", found),
             _post(http, ENTERPRISE_SLUG, "look-up", missing),
             _post(http, ENTERPRISE_SLUG, "look-up", found),
-            _post(http, ENTERPRISE_SLUG, "batch-look-up", {**found, "keys": [sharing.uscc]}),
+            _post(
+                http,
+                ENTERPRISE_SLUG,
+                "batch-look-up",
+                {"keys": [sharing.uscc], "purpose": found["purpose"], "fields": found["fields"]},
+            ),
         ]
         # Another resource is counted apart.
         other = _post(http, POPULATION_SLUG, "look-up", person)

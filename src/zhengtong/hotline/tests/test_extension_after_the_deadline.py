@@ -68,3 +68,16 @@ def test_the_case_page_says_why_it_offers_no_extension_once_overdue(cast: Hotlin
     assert TOO_LATE in answer
     assert "需要会同街道现场核查" in answer
     assert not ExtensionRequest.objects.filter(case=case).exists()
+
+
+def test_an_answered_case_is_told_which_cases_may_ask_for_more_time(cast: HotlineCast) -> None:
+    case = assigned_pollution_case(cast)
+    handler = as_user(cast.chenhuan)
+    ok(post(handler, f"/cases/{case.number}/sign"))
+    ok(post(handler, f"/cases/{case.number}/reply", {"reply": "已责令该化工厂停产整改。"}))
+    refused = ok(
+        post(handler, f"/cases/{case.number}/extensions", {"days": 3, "reason": "需要复查"}), 409
+    )
+    # A case waiting to be signed for may ask too, so the refusal names both.
+    assert refused["code"] == "not_handling"
+    assert refused["message"] == "只有待签收或办理中的工单可以申请延期。"
