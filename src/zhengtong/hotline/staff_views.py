@@ -995,18 +995,15 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     handles = case.department_id is not None and case.department_id in handling_department_ids(user)
     open_for_department = case.state in (CaseState.ASSIGNED, CaseState.HANDLING)
     pending = case.extensions.filter(state=ExtensionState.PENDING).first()
+    may_ask_extension = handles and open_for_department and pending is None
     # Past the reply deadline there is nothing left to extend (deadline_passed).
     too_late_to_extend = (
-        handles
-        and open_for_department
-        and pending is None
-        and case.reply_due is not None
-        and case.reply_due < timezone.now()
+        may_ask_extension and case.reply_due is not None and case.reply_due < timezone.now()
     )
     offered = {
         "reply": handles and case.state == CaseState.HANDLING,
         "return": handles and open_for_department,
-        "extension": handles and open_for_department and pending is None and not too_late_to_extend,
+        "extension": may_ask_extension and not too_late_to_extend,
         "dispatch": case.state == CaseState.DISPATCHING and has_permission(user, DISPATCH),
         "recall": case.state == CaseState.ASSIGNED and has_permission(user, DISPATCH),
         # The callback (回访): the centre records what the citizen said on the telephone.

@@ -122,8 +122,8 @@ def test_a_draft_whose_date_has_passed_stays_editable_but_not_with_another_past_
     assert Resource.objects.get().review_date == stored
 
 
-def test_a_draft_whose_date_passed_before_submission_is_not_submitted(cast: CatalogCast) -> None:
-    client = logged_in(cast.officer)
+def _draft_with_an_item_past_review(client: Client) -> str:
+    """A draft saved on a day that has gone by since: its negative item's date has passed."""
     items = [{"code": "a", "name": "甲", "data_type": "C"}, _negative_item(_today())]
     made = client.post(
         "/api/catalog/resources",
@@ -131,9 +131,13 @@ def test_a_draft_whose_date_passed_before_submission_is_not_submitted(cast: Cata
         "application/json",
     )
     assert made.status_code == 201, made.json()
-    slug = NOT_SHARED["code"].replace("/", "-")
-    # Saved on a day that has gone by since: the item's date has passed.
     InformationItem.objects.filter(code="b").update(review_date=_yesterday())
+    return str(NOT_SHARED["code"]).replace("/", "-")
+
+
+def test_a_draft_whose_date_passed_before_submission_is_not_submitted(cast: CatalogCast) -> None:
+    client = logged_in(cast.officer)
+    slug = _draft_with_an_item_past_review(client)
     refused = client.post(f"/api/catalog/resources/{slug}/submit")
     assert refused.status_code == 400, refused.json()
     assert refused.json()["code"] == CODE
@@ -305,15 +309,7 @@ def test_the_pages_refusal_reads_as_sentences_in_the_readers_language(
     cast: CatalogCast, language: str
 ) -> None:
     client = logged_in(cast.officer)
-    items = [{"code": "a", "name": "甲", "data_type": "C"}, _negative_item(_today())]
-    made = client.post(
-        "/api/catalog/resources",
-        _not_shared(review_date=_today().isoformat(), items=items),
-        "application/json",
-    )
-    assert made.status_code == 201, made.json()
-    slug = NOT_SHARED["code"].replace("/", "-")
-    InformationItem.objects.filter(code="b").update(review_date=_yesterday())
+    slug = _draft_with_an_item_past_review(client)
     resource = Resource.objects.get()
     with translation.override(language), pytest.raises(ZhengtongError) as refused:
         actions.do_submit_resource(resource, actor=TEST_ACTOR)

@@ -26,7 +26,7 @@ from zhengtong.core.testing import (
 )
 from zhengtong.exchange import actions
 from zhengtong.exchange.govstack import DATA_CLIENT_HEADER, client_identifier
-from zhengtong.exchange.models import AccessApplication
+from zhengtong.exchange.models import AccessApplication, Grant
 from zhengtong.exchange.tests.cast import ExchangeCast
 from zhengtong.identity.actions import (
     do_create_citizen,
@@ -189,6 +189,23 @@ def apply_for_phone(sharing: Sharing) -> AccessApplication:
         ),
         actor=actor_of(sharing.county_officer),
     )
+
+
+def grant_address(sharing: Sharing) -> Grant:
+    """A second grant in force: the reader's address look-ups on the population resource."""
+    application = actions.do_apply_for_access(
+        sharing.population,
+        sharing.reader,
+        actions.ApplicationInput(
+            purpose="户籍核对事项办理",
+            legal_basis="《居住证暂行条例》第十条",
+            fields=["address"],
+            duration_days=30,
+            expected_per_day=10,
+        ),
+        actor=actor_of(sharing.county_officer),
+    )
+    return actions.do_grant_application(application, actor=actor_of(sharing.officer))
 
 
 def logged_in(user: User) -> Client:

@@ -16,6 +16,7 @@ from zhengtong.exchange.tests.sharing import (
     ENTERPRISES,
     Sharing,
     apply_for_phone,
+    grant_address,
     logged_in,
     make_sharing,
 )
@@ -63,21 +64,7 @@ def test_an_expired_grant_reads_as_expired_on_its_application_and_offers_no_revo
     assert "已到期" in html
     assert f"/exchange/grants/{grant.pk}/revoke/" not in html
     # A grant in force still offers it.
-    other = actions.do_grant_application(
-        actions.do_apply_for_access(
-            sharing.population,
-            sharing.reader,
-            actions.ApplicationInput(
-                purpose="户籍核对事项办理",
-                legal_basis="《居住证暂行条例》第十条",
-                fields=["address"],
-                duration_days=30,
-                expected_per_day=10,
-            ),
-            actor=actor_of(sharing.county_officer),
-        ),
-        actor=actor_of(sharing.officer),
-    )
+    other = grant_address(sharing)
     live = logged_in(sharing.officer).get(f"/exchange/applications/{other.application_id}/")
     assert f"/exchange/grants/{other.pk}/revoke/" in live.content.decode()
 

@@ -20,6 +20,7 @@ from zhengtong.exchange.tests.sharing import (
     ENTERPRISES,
     Sharing,
     apply_for_phone,
+    grant_address,
     logged_in,
     make_sharing,
 )
@@ -243,21 +244,7 @@ def test_a_revoked_or_expired_grant_keeps_its_terms(sharing: Sharing) -> None:
     actions.do_revoke_grant(grant, actor=actor_of(sharing.officer), reason="审批事项已办结")
     refused = _post(provider, f"/grants/{grant.pk}/terms", {"rate_per_minute": 1, "reason": "限流"})
     assert refused.status_code == 409 and refused.json()["code"] == "grant_revoked"
-    other = actions.do_grant_application(
-        actions.do_apply_for_access(
-            sharing.population,
-            sharing.reader,
-            actions.ApplicationInput(
-                purpose="户籍核对事项办理",
-                legal_basis="《居住证暂行条例》第十条",
-                fields=["address"],
-                duration_days=30,
-                expected_per_day=10,
-            ),
-            actor=actor_of(sharing.county_officer),
-        ),
-        actor=actor_of(sharing.officer),
-    )
+    other = grant_address(sharing)
     now = timezone.now()
     Grant.objects.filter(pk=other.pk).update(
         starts_at=now - dt.timedelta(days=31), expires_at=now - dt.timedelta(days=1)
