@@ -1044,7 +1044,9 @@ def do_review_negative_line(
         line.negative_scope = data.scope.strip()
         line.review_date = data.review_date
         line.save(update_fields=["legal_basis", "negative_scope", "review_date"])
-        locked.save(update_fields=["updated_at"])
+        # The entry's content changed: a reader holding the version learns it.
+        locked.version += 1
+        locked.save(update_fields=["version", "updated_at"])
         revision = _carry_review_into_revision(
             locked,
             item_code,
@@ -1334,6 +1336,8 @@ def _move_revision(
 def _apply(resource: Resource, data: ResourceInput, actor: Actor) -> None:
     """Make the entry what the change says; it stays published, with its publish date."""
     _fill(resource, data)
+    # A save of the content like any other: the version read before it is outdated.
+    resource.version += 1
     resource.save()
     _save_items(resource, data.items)
     # Links to entries the change's editors could not see were kept in its

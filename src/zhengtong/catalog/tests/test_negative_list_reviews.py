@@ -59,6 +59,7 @@ def test_the_data_bureau_completes_a_line_and_the_list_no_longer_marks_it(
 ) -> None:
     next_review = timezone.localdate() + timedelta(days=365)
     before = LedgerEntry.objects.count()
+    read = Client().get(f"/api/catalog/resources/{marriage.slug}").json()["version"]
     answer = _client(cast.bureau).post(
         f"/api/catalog/resources/{marriage.slug}/negative-review",
         {
@@ -81,6 +82,8 @@ def test_the_data_bureau_completes_a_line_and_the_list_no_longer_marks_it(
     assert entry is not None and entry.action == "catalog.review_negative_line"
     # The share attribute is unchanged: the resource stays refused.
     assert Resource.objects.get(pk=marriage.pk).share_attribute == "none"
+    # The line's content changed, so the entry's version did.
+    assert Client().get(f"/api/catalog/resources/{marriage.slug}").json()["version"] == read + 1
 
     # The history shows on the entry's page to the data bureau.
     page = _client(cast.bureau).get(f"/catalog/resource/{marriage.slug}/").content.decode()

@@ -46,6 +46,7 @@ def test_a_change_is_drafted_submitted_and_applied_while_the_entry_stays_publish
 ) -> None:
     officer, bureau = _client(cast.officer), _client(cast.bureau)
     before = LedgerEntry.objects.count()
+    read = Client().get(f"/api/catalog/resources/{enterprise.slug}").json()["version"]
 
     opened = officer.post(_url(enterprise))
     assert opened.status_code == 201, opened.content
@@ -77,6 +78,8 @@ def test_a_change_is_drafted_submitted_and_applied_while_the_entry_stays_publish
     assert public["state"] == "published" and public["update_cycle"] == "daily"
     assert "reg_date" in [i["code"] for i in public["items"]]
     assert public["publish_date"] == enterprise.publish_date.isoformat()  # type: ignore[union-attr]
+    # A reader holding the version read before the change sees it is outdated.
+    assert public["version"] == read + 1
     # open, update, submit, apply: one ledger entry each.
     assert LedgerEntry.objects.count() == before + 4
     page = bureau.get(f"/catalog/resource/{enterprise.slug}/").content.decode()
