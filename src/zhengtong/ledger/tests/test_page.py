@@ -122,7 +122,11 @@ def test_invalid_search_input_is_explained(client: Client, cast: LedgerCast) -> 
 
 
 def test_the_page_is_translated(client: Client, cast: LedgerCast) -> None:
+    append(1, action="core.page_entry")
+    sth = do_seal_ledger(actor=Actor.system("test"))
     client.force_login(cast.auditor)
     text = client.get(URL, headers={"Accept-Language": "en"}).content.decode()
     assert "Audit records" in text
     assert "Verify in browser" in text
+    # The signed head's key reads with English punctuation.
+    assert re.search(rf"<code>{sth.key_id}</code>\s*\(Ed25519\)", text)
