@@ -46,6 +46,7 @@ from zhengtong.exchange.selectors import (
     GRANT_REVOKED,
     changes_since,
     cursor_beyond_feed,
+    echoed_items,
     feed_window_problem,
     grant_status,
 )
@@ -745,7 +746,9 @@ def _check_requested_fields(
     unknown = [code for code, v in decision.items.items() if v == Verdict.UNKNOWN]
     if unknown:
         raise InvalidInput(
-            gettext_lazy("该目录没有这些信息项。"), code="unknown_item", detail={"items": unknown}
+            gettext_lazy("该目录没有这些信息项。"),
+            code="unknown_item",
+            detail=echoed_items(unknown),
         )
     never = [code for code, v in decision.items.items() if v == Verdict.NEVER]
     if never:
@@ -760,7 +763,7 @@ def _check_requested_fields(
         raise InvalidInput(
             gettext_lazy("只有所申请的个人信息项才能申请明文。"),
             code="invalid_clear_fields",
-            detail={"items": stray},
+            detail=echoed_items(stray),
         )
     return fields, clear
 
@@ -940,7 +943,7 @@ def do_grant_application(
             raise InvalidInput(
                 gettext_lazy("只能同意所申请的信息项。"),
                 code="invalid_fields",
-                detail={"items": outside},
+                detail=echoed_items(outside),
             )
         if clear_fields is None:
             agreed_clear = list(locked.clear_fields)
@@ -951,7 +954,7 @@ def do_grant_application(
                 raise InvalidInput(
                     gettext_lazy("只能同意申请明文提供的信息项以明文提供。"),
                     code="invalid_clear_fields",
-                    detail={"items": not_asked},
+                    detail=echoed_items(not_asked),
                 )
         granted, clear = _check_requested_fields(
             locked.resource, granted, [c for c in agreed_clear if c in granted]

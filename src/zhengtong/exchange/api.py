@@ -64,6 +64,7 @@ from zhengtong.exchange.schemas import (
     DatasetIn,
     DatasetOut,
     DeleteRecordsIn,
+    FeedNumber,
     GrantIn,
     GrantListIn,
     GrantOut,
@@ -104,8 +105,8 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 class CursorIn(Schema):
-    cursor: int = feed_cursor()
-    limit: int = feed_limit()
+    cursor: FeedNumber = feed_cursor()
+    limit: FeedNumber = feed_limit()
 
 
 def dataset_out(dataset: HostedDataset) -> DatasetOut:

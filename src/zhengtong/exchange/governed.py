@@ -64,7 +64,12 @@ from zhengtong.exchange.actions import KEY_MAX_LENGTH
 from zhengtong.exchange.audit_writer import Arrival, LogEntry, arriving, log_call
 from zhengtong.exchange.models import Grant, HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.rows import BadValue, clean_value, holds_id_number
-from zhengtong.exchange.selectors import changes_since, cursor_beyond_feed, feed_window_problem
+from zhengtong.exchange.selectors import (
+    changes_since,
+    cursor_beyond_feed,
+    echoed_items,
+    feed_window_problem,
+)
 from zhengtong.exchange.upstream import UpstreamBadResponse, UpstreamConfig, client_for
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import SystemClient
@@ -526,7 +531,9 @@ def authorise(call: Call, requested: Sequence[str] | None) -> Access:
     if requested is not None:
         unknown = [c for c, v in decision.items.items() if v == Verdict.UNKNOWN]
         if unknown:
-            raise _refusal("unknown_item", 400, _("该目录没有这些信息项。"), items=unknown)
+            raise _refusal(
+                "unknown_item", 400, _("该目录没有这些信息项。"), **echoed_items(unknown)
+            )
         never = [c for c, v in decision.items.items() if v == Verdict.NEVER]
         if never:
             raise _refusal(

@@ -59,11 +59,13 @@ from zhengtong.exchange.access import access_dataset_for_pushing
 from zhengtong.exchange.models import HostedDataset, ProxiedDataset, Record
 from zhengtong.exchange.permissions import PUSH_RECORDS, READ_SHARED
 from zhengtong.exchange.rows import BadValue, clean_value
-from zhengtong.exchange.schemas import UPSTREAM_ERRORS
+from zhengtong.exchange.schemas import UPSTREAM_ERRORS, FeedNumber
 from zhengtong.exchange.selectors import (
     MAX_CHANGES,
     connected_proxied,
     data_uses,
+    echoed_items,
+    feed_window_problem,
     proxied_dataset_of,
 )
 from zhengtong.identity.actors import actor_of
@@ -189,8 +191,18 @@ class ListIn(Schema):
     filter: str | None = Field(None, max_length=40, description="the item code to look in")
     ordering: str | None = Field(None, description="ascending or descending by key")
     page: int = Field(1, ge=1, description="only page 1: follow next for later pages")
-    pageSize: int = Field(100, ge=1, le=MAX_CHANGES)
-    cursor: int = Field(0, ge=0, description="where the next page starts (from next)")
+    # Bounds checked by the operation, as the native change feed checks them:
+    # 400 invalid_limit or invalid_cursor, whatever was wrong with the value.
+    pageSize: FeedNumber = Field(
+        100,
+        description=f"records read at most (1 to {MAX_CHANGES}; else 400 invalid_limit)",
+        json_schema_extra={"minimum": 1, "maximum": MAX_CHANGES},
+    )
+    cursor: FeedNumber = Field(
+        0,
+        description="where the next page starts (from next; else 400 invalid_cursor)",
+        json_schema_extra={"minimum": 0},
+    )
 
 
 class RecordNotFoundOut(Schema):
@@ -701,6 +713,15 @@ def _query_params(request: HttpRequest) -> dict[str, str]:
     }
 
 
+def _check_window(params: ListIn) -> None:
+    """Refuse a page out of bounds, even for a look-up by key, which pages through nothing."""
+    problem = feed_window_problem(params.cursor, params.pageSize)
+    if problem is not None:
+        if problem.detail.get("field") == "limit":
+            problem.detail["field"] = "pageSize"
+        raise problem
+
+
 def _list_url(request: HttpRequest, params: ListIn, cursor: int) -> str:
     # The next page keeps every criterion of this one, so following next filters alike.
     query: dict[str, Any] = {
@@ -730,6 +751,7 @@ def list_records(
     client = _reader(request, governed.Operation.CHANGES, registry)
     with _refusals_logged(request, client, governed.Operation.CHANGES, registry):
         _registry_version(version)
+        _check_window(params)
         source = _source(registry)
         criteria = {
             name.removeprefix("query."): value for name, value in _query_params(request).items()
@@ -816,7 +838,7 @@ def _check_items(dataset: HostedDataset | ProxiedDataset, content: Iterable[str]
     unknown = [code for code in content if code not in items]
     if unknown:
         raise InvalidInput(
-            _("该登记簿没有这些信息项。"), code="unknown_item", detail={"items": unknown}
+            _("该登记簿没有这些信息项。"), code="unknown_item", detail=echoed_items(unknown)
         )
 
 
@@ -830,6 +852,15 @@ def _clean(dataset: HostedDataset, content: Mapping[str, Any]) -> dict[str, str 
         if text is None or not text.strip():
             cleaned[code] = None
             continue
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            # Refused here as the native push refuses it (400), not where the
+            # database fails to store it.
+            raise InvalidInput(
+                _("请求中含有无效的Unicode字符（不成对的代理项）。"),
+                detail={"field": "content", "item": code},
+            ) from None
         try:
             cleaned[code] = clean_value(items[code], text)
         except BadValue as bad:

@@ -1,6 +1,7 @@
 """Input and output schemas of the exchange API."""
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -168,11 +169,46 @@ def _purpose() -> Any:
     )
 
 
+_WHOLE_NUMBER = re.compile(r"([+-]?)([0-9]+)", re.ASCII)
+# What a feed parameter that is no whole number is read as: out of bounds for
+# both the cursor (below 0) and the limit (below 1).
+NOT_A_NUMBER = -1
+# More digits than any bound has: read as a number past every bound, without
+# converting text of any length.
+_MAX_DIGITS = 30
+
+
+def _feed_number(value: object) -> object:
+    """A change-feed cursor or limit as given, read as a whole number.
+
+    Text that is no whole number ("abc", "1.5", "") is read as
+    ``NOT_A_NUMBER``, so that the operation refuses it as it refuses a number
+    out of bounds (400 ``invalid_cursor`` or ``invalid_limit``, in the ledger
+    for a governed read) rather than django-ninja answering 422 before the
+    operation runs.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    found = _WHOLE_NUMBER.fullmatch(value.strip()) if isinstance(value, str) else None
+    if found is None:
+        return NOT_A_NUMBER
+    sign, digits = found.groups()
+    digits = digits.lstrip("0") or "0"
+    number = 10**_MAX_DIGITS if len(digits) > _MAX_DIGITS else int(digits)
+    return -number if sign == "-" else number
+
+
+# The type of a change-feed cursor or limit: still an integer in OpenAPI.
+FeedNumber = Annotated[int, BeforeValidator(_feed_number)]
+
+
 def feed_cursor() -> Any:
     """Where a change-feed read starts: after this ``seq``."""
     return Field(
         default=0,
-        description="从该序号之后读起（0为从头；为负时答 invalid_cursor）",
+        description=(
+            "从该序号之后读起（0为从头；为负、不是整数或超出变更记录范围时答 invalid_cursor）"
+        ),
         json_schema_extra={"minimum": 0},
     )
 
@@ -181,7 +217,7 @@ def feed_limit() -> Any:
     """How many changes one read returns at most."""
     return Field(
         default=100,
-        description=f"本次最多读取的变更条数（1至{MAX_CHANGES}；超出时答 invalid_limit）",
+        description=f"本次最多读取的变更条数（1至{MAX_CHANGES}；超出或不是整数时答 invalid_limit）",
         json_schema_extra={"minimum": 1, "maximum": MAX_CHANGES},
     )
 
@@ -274,8 +310,8 @@ class VerifyOut(Schema):
 
 class SharedChangesIn(Schema):
     purpose: Purpose = _purpose()
-    cursor: int = feed_cursor()
-    limit: int = feed_limit()
+    cursor: FeedNumber = feed_cursor()
+    limit: FeedNumber = feed_limit()
 
 
 class SharedChangeOut(Schema):

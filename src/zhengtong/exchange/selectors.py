@@ -4,6 +4,7 @@
 the platform itself and the provider department, never other departments.
 """
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,16 @@ from zhengtong.exchange.models import (
 )
 
 MAX_CHANGES = 1000
+# The highest ``seq`` the feed can hold (a 64-bit column): a cursor above it
+# was never handed out, and the database cannot even compare with it.
+MAX_SEQ = 2**63 - 1
+# How many unknown item codes a refusal names back, each cut to the length an
+# item code may have: a body of thousands of made-up names is not echoed whole.
+MAX_ECHOED_ITEMS = 20
+ITEM_CODE_MAX_LENGTH = 40  # InformationItem.code's max_length
+# A lone UTF-16 surrogate (JSON's "\ud800"): named back as U+FFFD, since a
+# strict JSON reader takes an escaped one for an error.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def hosted_dataset_of(resource: Resource) -> HostedDataset | None:
@@ -65,6 +76,10 @@ def feed_window_problem(cursor: int, limit: int) -> InvalidInput | None:
         return InvalidInput(
             _("游标应为0或正整数。"), code="invalid_cursor", detail={"field": "cursor", "min": 0}
         )
+    if cursor > MAX_SEQ:
+        return InvalidInput(
+            _("游标超出了变更记录的范围。"), code="invalid_cursor", detail={"field": "cursor"}
+        )
     if not 1 <= limit <= MAX_CHANGES:
         return InvalidInput(
             _("每次读取的条数应在1到%(max)d之间。") % {"max": MAX_CHANGES},
@@ -72,6 +87,25 @@ def feed_window_problem(cursor: int, limit: int) -> InvalidInput | None:
             detail={"field": "limit", "min": 1, "max": MAX_CHANGES},
         )
     return None
+
+
+def echoed_items(codes: Iterable[str]) -> dict[str, Any]:
+    """The ``detail`` of a refusal naming item codes the caller gave (``unknown_item``,
+    ``invalid_fields``, ``invalid_clear_fields``): which codes, within bounds.
+
+    The first ``MAX_ECHOED_ITEMS`` distinct codes, each cut to the length an
+    item code may have, and, only when there were more, how many (``more``).
+    """
+    distinct = list(dict.fromkeys(codes))
+    detail: dict[str, Any] = {
+        "items": [
+            _SURROGATE.sub("\ufffd", code[:ITEM_CODE_MAX_LENGTH])
+            for code in distinct[:MAX_ECHOED_ITEMS]
+        ]
+    }
+    if len(distinct) > MAX_ECHOED_ITEMS:
+        detail["more"] = len(distinct) - MAX_ECHOED_ITEMS
+    return detail
 
 
 def cursor_beyond_feed(cursor: int) -> InvalidInput | None:

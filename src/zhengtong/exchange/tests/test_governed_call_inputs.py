@@ -235,7 +235,14 @@ def test_a_call_refused_for_its_shape_is_logged_with_the_purpose_it_stated(
         # Nothing to read a purpose from.
         _call(http, "look-up", {"key": sharing.uscc, "purpose": 12}),
     ]
-    assert [(a.status_code, a.json()["code"]) for a in refused] == [(422, "invalid_input")] * 5
+    # A cursor that is no number is refused by the feed itself, as a negative one is.
+    assert [(a.status_code, a.json()["code"]) for a in refused] == [
+        (422, "invalid_input"),
+        (422, "invalid_input"),
+        (400, "invalid_cursor"),
+        (422, "invalid_input"),
+        (422, "invalid_input"),
+    ]
     logs = AccessLog.objects.order_by("pk")
     assert [(log.operation, log.data["purpose"]) for log in logs] == [
         ("look_up", "核对企业信息"),
@@ -249,7 +256,7 @@ def test_a_call_refused_for_its_shape_is_logged_with_the_purpose_it_stated(
 def test_a_govstack_read_refused_at_the_door_logs_its_purpose_visibly(sharing: Sharing) -> None:
     answer = sharing.govstack(sharing.reader_token).get(
         f"/api/govstack/data/{SLUG}/1.0",
-        {"pageSize": 5000},
+        {"page": 0},
         headers={"Zhengtong-Purpose": quote("企业名录\x1b[2J同步\u202e")},
     )
     assert answer.status_code == 422, answer.content
