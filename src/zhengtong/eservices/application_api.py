@@ -12,12 +12,13 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import StrictBool, StrictInt
 
-from zhengtong.core.errors import NotFound
+from zhengtong.core.errors import InvalidInput, NotFound
 from zhengtong.core.schemas import ERROR_RESPONSES
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import application_selectors as selectors
@@ -28,11 +29,13 @@ from zhengtong.eservices.application_access import (
     access_rectification_by_id,
     access_task_by_id,
 )
-from zhengtong.eservices.models import Application, Rating, WorkTask
+from zhengtong.eservices.models import Application, Rating, Rectification, WorkTask
 from zhengtong.identity.auth import session_auth, session_user
 
 router = Router(tags=["eservices-applications"], auth=session_auth)
 ERRORS = ERROR_RESPONSES
+# Answered rectifications pile up for good; a list is cut at this many.
+RECTIFICATION_LIST_LIMIT = 500
 
 
 # --- schemas ---------------------------------------------------------------------------
@@ -171,6 +174,10 @@ class RatingOut(Schema):
     rectification_due_at: dt.datetime | None
     response: str
     responded_at: dt.datetime | None
+    # Answered after the rectification's deadline; false while unanswered.
+    answered_late: bool
+    # Still unanswered at or past the deadline.
+    rectification_overdue: bool
 
 
 class TimeLimitOut(Schema):
@@ -200,6 +207,13 @@ class ApplicationDetailOut(ApplicationSummaryOut):
     ratings: list[RatingOut]
 
 
+class FollowUpRatingOut(Schema):
+    level: int
+    tags: list[str]
+    comment: str
+    at: dt.datetime
+
+
 class RectificationOut(Schema):
     id: int
     application_number: str
@@ -212,6 +226,12 @@ class RectificationOut(Schema):
     due_at: dt.datetime
     response: str
     responded_at: dt.datetime | None
+    # Answered after the deadline; false while unanswered.
+    answered_late: bool
+    # Still unanswered at or past the deadline.
+    overdue: bool
+    # The applicant's rating after the answer, if they rated again.
+    follow_up: FollowUpRatingOut | None
 
 
 class NotificationOut(Schema):
@@ -265,7 +285,7 @@ def task_out(task: WorkTask) -> TaskOut:
     )
 
 
-def rating_out(rating: Rating) -> RatingOut:
+def rating_out(rating: Rating, now: dt.datetime) -> RatingOut:
     rectification = getattr(rating, "rectification", None)
     return RatingOut(
         id=rating.pk,
@@ -277,6 +297,33 @@ def rating_out(rating: Rating) -> RatingOut:
         rectification_due_at=rectification.due_at if rectification else None,
         response=rectification.response if rectification else "",
         responded_at=rectification.responded_at if rectification else None,
+        answered_late=rectification.answered_late if rectification else False,
+        rectification_overdue=rectification.overdue(now) if rectification else False,
+    )
+
+
+def rectification_out(row: Rectification, now: dt.datetime) -> RectificationOut:
+    follow_up = selectors.follow_up_rating(row)
+    return RectificationOut(
+        id=row.pk,
+        application_number=row.rating.application.number,
+        department_code=row.department.code,
+        level=row.rating.level,
+        tags=list(row.rating.tags),
+        comment=row.rating.comment,
+        due_at=row.due_at,
+        response=row.response,
+        responded_at=row.responded_at,
+        answered_late=row.answered_late,
+        overdue=row.overdue(now),
+        follow_up=FollowUpRatingOut(
+            level=follow_up.level,
+            tags=list(follow_up.tags),
+            comment=follow_up.comment,
+            at=follow_up.at,
+        )
+        if follow_up
+        else None,
     )
 
 
@@ -344,7 +391,7 @@ def application_out(application: Application) -> ApplicationDetailOut:
             )
             for e in selectors.timeline(application)
         ],
-        ratings=[rating_out(r) for r in selectors.ratings_of(application)],
+        ratings=[rating_out(r, now) for r in selectors.ratings_of(application)],
     )
 
 
@@ -394,23 +441,28 @@ def complete_task(
     return _detail(request, application.number)
 
 
+class RectificationQuery(Schema):
+    # A plain string checked below: a typo is refused with the platform's
+    # error shape and a stable code, not read as some other list.
+    state: str = selectors.RectificationFilter.OPEN.value
+
+
 @router.get("/rectifications", response={200: list[RectificationOut], **ERRORS})
-def list_rectifications(request: HttpRequest) -> list[RectificationOut]:
-    """Bad ratings of my departments waiting for an answer."""
-    return [
-        RectificationOut(
-            id=r.pk,
-            application_number=r.rating.application.number,
-            department_code=r.department.code,
-            level=r.rating.level,
-            tags=list(r.rating.tags),
-            comment=r.rating.comment,
-            due_at=r.due_at,
-            response=r.response,
-            responded_at=r.responded_at,
+def list_rectifications(
+    request: HttpRequest, filters: Query[RectificationQuery]
+) -> list[RectificationOut]:
+    """Bad ratings of my departments: ``state`` open (default, soonest due first), answered
+    (latest answer first) or all; at most 500."""
+    if filters.state not in selectors.RectificationFilter.values:
+        raise InvalidInput(
+            _("没有这个筛选条件：%(state)s。") % {"state": filters.state[:40]},
+            code="unknown_filter",
+            detail={"known": list(selectors.RectificationFilter.values)},
         )
-        for r in selectors.open_rectifications_for(session_user(request))
-    ]
+    shown = selectors.RectificationFilter(filters.state)
+    now = timezone.now()
+    rows = selectors.rectifications_for(session_user(request), shown)
+    return [rectification_out(r, now) for r in rows[:RECTIFICATION_LIST_LIMIT]]
 
 
 @router.post("/rectifications/{pk}/respond", response={200: CountOut, **ERRORS})
@@ -580,7 +632,7 @@ def rate(request: HttpRequest, number: str, payload: RatingIn) -> Status[RatingO
         tags=payload.tags,
         comment=payload.comment,
     )
-    return Status(201, rating_out(rating))
+    return Status(201, rating_out(rating, timezone.now()))
 
 
 # --- staff on one application ----------------------------------------------------------

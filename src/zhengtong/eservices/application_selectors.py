@@ -14,10 +14,12 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    TextChoices,
     Value,
 )
 from django.db.models.functions import Cast, Concat, TruncDay, TruncMonth, TruncWeek, TruncYear
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.models import Department
@@ -279,6 +281,54 @@ def open_rectifications_for(user: User) -> QuerySet[Rectification]:
         .select_related("rating__application__item", "department")
         .order_by("due_at", "pk")
     )
+
+
+class RectificationFilter(TextChoices):
+    """Which of a department's rectifications a list shows."""
+
+    OPEN = "open", _("待整改")
+    ANSWERED = "answered", _("已答复")
+    ALL = "all", _("全部")
+
+
+def rectifications_for(
+    user: User, shown: RectificationFilter = RectificationFilter.OPEN
+) -> QuerySet[Rectification]:
+    """Bad ratings of the departments where the user answers them, open, answered or both.
+
+    Open ones come first, the soonest due first; answered ones follow, the
+    latest answer first, since staff look up what was said lately. Each
+    application's ratings come along (``ratings_in_order``) for the
+    applicant's rating after the answer.
+    """
+    departments = departments_in_scope(user, RESPOND_RATINGS)
+    rows = Rectification.objects.filter(department__in=departments)
+    if shown == RectificationFilter.OPEN:
+        rows = rows.filter(responded_at=None)
+    elif shown == RectificationFilter.ANSWERED:
+        rows = rows.filter(responded_at__isnull=False)
+    return (
+        rows.select_related("rating__application__item", "department")
+        .prefetch_related(
+            Prefetch(
+                "rating__application__ratings",
+                queryset=Rating.objects.order_by("at", "pk"),
+                to_attr="ratings_in_order",
+            )
+        )
+        .order_by(F("responded_at").desc(nulls_first=True), "due_at", "pk")
+    )
+
+
+def follow_up_rating(rectification: Rectification) -> Rating | None:
+    """The applicant's next rating of the application after the rated one, if any.
+
+    Reads the ratings ``rectifications_for`` brought along.
+    """
+    rated = rectification.rating
+    ratings: list[Rating] = getattr(rated.application, "ratings_in_order", [])
+    later = [r for r in ratings if (r.at, r.pk) > (rated.at, rated.pk)]
+    return later[0] if later else None
 
 
 def overdue_rectification_count(user: User, now: dt.datetime) -> int:

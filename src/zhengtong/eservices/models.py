@@ -622,6 +622,15 @@ class Rectification(models.Model):
     def __str__(self) -> str:
         return f"{self.rating_id}"
 
+    @property
+    def answered_late(self) -> bool:
+        """Whether the answer came after the deadline (an unanswered one is not late yet)."""
+        return self.responded_at is not None and self.responded_at > self.due_at
+
+    def overdue(self, now: dt.datetime) -> bool:
+        """Whether it is still unanswered at or past its deadline."""
+        return self.responded_at is None and self.due_at <= now
+
 
 class Notification(models.Model):
     """An in-app message to a user (站内消息)."""

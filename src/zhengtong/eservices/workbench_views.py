@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +37,8 @@ from zhengtong.eservices.models import (
     Application,
     ApplicationMaterial,
     ProvisionKind,
+    Rating,
+    Rectification,
     SupersededMaterial,
     SuspensionKind,
     WorkTask,
@@ -617,13 +620,31 @@ class ResponseForm(forms.Form):
     )
 
 
+RECTIFICATIONS_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RectificationRow:
+    rectification: Rectification
+    # The answer form of an open one; an answered one has none.
+    form: ResponseForm | None
+    # The applicant's rating after the answer, if they rated again.
+    follow_up: Rating | None
+
+
 def rectifications(request: HttpRequest) -> HttpResponse:
-    """Bad ratings of my departments waiting for an answer, each with its answer form."""
+    """Bad ratings of my departments, open ones with their answer form, answered ones with
+    what was said; ``state`` is open (the default), answered or all."""
     user = _staff(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
     if not departments_in_scope(user, RESPOND_RATINGS).exists():
         raise DjangoPermissionDenied
+    asked = request.GET.get("state", "")
+    # A link cut short or typed by hand falls back to the open ones, and says so.
+    known = asked in selectors.RectificationFilter.values
+    shown = selectors.RectificationFilter(asked) if known else selectors.RectificationFilter.OPEN
+    here = f"{reverse('eservices:rectifications')}?state={shown.value}"
     answering = request.POST.get("rectification", "") if request.method == "POST" else ""
     failed: ResponseForm | None = None
     if answering:
@@ -641,24 +662,47 @@ def rectifications(request: HttpRequest) -> HttpResponse:
                     # Sent twice (or answered by a colleague meanwhile): the row
                     # has left the list, so its form could show no error.
                     messages.warning(request, str(error.message))
-                    return redirect("eservices:rectifications")
+                    return redirect(here)
                 _apply_errors(form, error)
             else:
                 messages.success(request, _("整改情况已答复。"))
-                return redirect("eservices:rectifications")
+                return redirect(here)
         failed = form
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    listed = selectors.rectifications_for(user, shown)
+    total = listed.count()
+    pages = max(1, -(-total // RECTIFICATIONS_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * RECTIFICATIONS_PAGE_SIZE
     rows = [
-        (
+        RectificationRow(
             r,
-            failed
+            None
+            if r.responded_at is not None
+            else failed
             if failed is not None and str(r.pk) == answering
             else ResponseForm(prefix=f"r{r.pk}"),
+            selectors.follow_up_rating(r),
         )
-        for r in selectors.open_rectifications_for(user)
+        for r in listed[first : first + RECTIFICATIONS_PAGE_SIZE]
     ]
     return render(
         request,
         "eservices/workbench/rectifications.html",
-        {"rows": rows, "now": timezone.now()},
+        {
+            "rows": rows,
+            "now": timezone.now(),
+            "state": shown.value,
+            "states": selectors.RectificationFilter.choices,
+            "unknown_state": asked[:40] if asked and not known else "",
+            "here": here,
+            "page": page,
+            "pages": pages,
+            "previous_page": page - 1 if page > 1 else None,
+            "next_page": page + 1 if page < pages else None,
+        },
         status=400 if failed is not None else 200,
     )
