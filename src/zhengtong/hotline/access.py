@@ -161,6 +161,15 @@ def access_case_for_staff(user: User, number: str) -> Case:
     raise _not_found()
 
 
+def may_open_for_staff(user: User, case: Case) -> bool:
+    """Whether the staff member may open the case (``access_case_for_staff``), to link to it."""
+    try:
+        access_case_for_staff(user, case.number)
+    except NotFound:
+        return False
+    return True
+
+
 def departure_for_staff(user: User, number: str) -> CaseEvent | None:
     """Return how a case left the user's department, if it once was theirs and is no longer.
 
@@ -191,6 +200,33 @@ def departure_for_staff(user: User, number: str) -> CaseEvent | None:
     )
 
 
+def returned_by_this_request(user: User, number: str, reason: str) -> Case | None:
+    """The case, when this return (退回) is the one that already sent it back; else None.
+
+    A return sent twice (a double click, or a retry after the answer to the
+    first was lost) finds the case gone from the department: the second must
+    be answered as the first was, not as "not found". It is the same return
+    while the case still waits in the dispatch queue with that return as its
+    latest step, by one of the user's departments, for the same reason; once
+    anything happened since (dispatched elsewhere, urged, merged into), the
+    case is no longer the user's to be shown.
+    """
+    departments = handling_department_ids(user)
+    case = selectors.case_by_number(number) if departments else None
+    if case is None or case.state != CaseState.DISPATCHING:
+        return None
+    latest = case.events.order_by("-at", "-pk").first()
+    if (
+        latest is None
+        or latest.kind != EventKind.RETURNED
+        or latest.department_id not in departments
+    ):
+        return None
+    # Compared as the return stored it: line breaks counted once, no outer blanks.
+    typed = reason.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return case if typed and latest.note == typed else None
+
+
 def may_reveal_contact(user: User, case: Case) -> bool:
     """Whether the user may see the citizen's full contact details, to call them.
 
@@ -214,6 +250,11 @@ def access_own_case(user: User, number: str) -> Case:
     if case is None or case.citizen_id is None or case.citizen_id != user.pk:
         raise _not_found()
     return case
+
+
+def may_open_own_case(user: User | None, case: Case) -> bool:
+    """Whether the signed-in citizen may open the case as theirs (``access_own_case``)."""
+    return user is not None and case.citizen_id is not None and case.citizen_id == user.pk
 
 
 def access_case_by_tracking_code(code: str) -> Case:

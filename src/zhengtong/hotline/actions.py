@@ -374,6 +374,28 @@ def checked_contact_phone(phone: str, *, anonymous: bool, has_account: bool, cha
     return phone
 
 
+def checked_message_text(content: str, title: str, location_text: str) -> tuple[str, str, str]:
+    """A message's content, title and place as registering it checks them, cleaned.
+
+    For a suggestion without registering (classify): the text is refused by
+    the codes a registration of it would be refused by (``content_required``,
+    ``content_too_long``, ``title_too_long``, ``location_text_too_long``).
+    """
+    return (
+        _clean_text(
+            content, field="content", maximum=MAX_CONTENT, required=True, label=_("诉求内容")
+        ),
+        _clean_text(title, field="title", maximum=MAX_TITLE, required=False, label=_("标题")),
+        _clean_text(
+            location_text,
+            field="location_text",
+            maximum=MAX_LOCATION,
+            required=False,
+            label=_("事发地点"),
+        ),
+    )
+
+
 def _checked_input(data: CaseInput, *, has_account: bool) -> CaseInput:
     content = _clean_text(
         data.content, field="content", maximum=MAX_CONTENT, required=True, label=_("诉求内容")

@@ -21,7 +21,7 @@ from ninja.files import UploadedFile
 from ninja.params import HeaderEx, P
 from ninja.responses import Status
 
-from zhengtong.core.errors import InvalidInput, PermissionDenied
+from zhengtong.core.errors import InvalidInput, PermissionDenied, ZhengtongError
 from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department
 from zhengtong.core.schemas import ERROR_RESPONSES, CreditCodeIn
@@ -676,13 +676,10 @@ def classify(request: HttpRequest, payload: ClassifyIn) -> SuggestionOut:
         and (has_permission(principal, ENTER_CALLS) or has_permission(principal, DISPATCH))
     ):
         raise PermissionDenied(code="permission_denied")
-    if not payload.content.strip():
-        raise InvalidInput(
-            _("请填写诉求内容。"),
-            code="content_required",
-            detail={"fields": {"content": "required"}},
-        )
-    suggestion = routing.suggest(payload.location_text, payload.title, payload.content)
+    content, title, location_text = actions.checked_message_text(
+        payload.content, payload.title, payload.location_text
+    )
+    suggestion = routing.suggest(location_text, title, content)
     prediction = suggestion.prediction
     place = suggestion.place
     return SuggestionOut(
@@ -839,11 +836,23 @@ def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> Cas
     user = session_user(request)
     require_permission(user, DISPATCH)
     case = access.access_case_for_staff(user, number)
-    department = Department.objects.filter(code=payload.department_code).first()
-    if department is None:
+    code = payload.department_code.strip()
+    if not code:
+        # As a missing category is (category_required), not "no department of code ''".
+        message = _("请填写承办部门代码。")
         raise InvalidInput(
-            _("找不到代码为“%(code)s”的承办部门，请核对部门代码。")
-            % {"code": payload.department_code},
+            message,
+            code="department_code_required",
+            detail={"fields": {"department_code": message}},
+        )
+    department = Department.objects.filter(code=code).first()
+    if department is None:
+        # A code no department could have is not echoed back: it may be any text, of any length.
+        fits = len(code) <= (Department._meta.get_field("code").max_length or 0)
+        raise InvalidInput(
+            _("找不到代码为“%(code)s”的承办部门，请核对部门代码。") % {"code": code}
+            if fits
+            else _("找不到该承办部门，请核对部门代码。"),
             code="unknown_department",
             detail={"fields": {"department_code": "unknown"}},
         )
@@ -883,11 +892,31 @@ def sign_case(request: HttpRequest, number: str) -> CaseOut:
 
 @router.post("/cases/{number}/return", response={200: CaseOut, **ERRORS}, auth=session_auth)
 def return_case(request: HttpRequest, number: str, payload: ReturnReasonIn) -> CaseOut:
+    """Send a misrouted case back to the dispatchers (退回), with the reason.
+
+    The same return sent again (a retry after a lost answer), while the case
+    still waits in the dispatch queue with that return as its latest step,
+    is answered as the first was; the case is not returned twice.
+    """
     user = session_user(request)
-    case, departments = _handled_case(user, number)
-    return _case_out(
-        actions.do_return_case(case, payload.reason, actor=actor_of(user), departments=departments)
-    )
+    try:
+        case, departments = _handled_case(user, number)
+        returned = actions.do_return_case(
+            case, payload.reason, actor=actor_of(user), departments=departments
+        )
+    except ZhengtongError as error:
+        # Gone from the department (404), or still visible to a leader or a
+        # dispatcher but no longer the department's (403): a repeat of the
+        # return that did it is no fault, as on the case page.
+        repeated = (
+            access.returned_by_this_request(user, number, payload.reason)
+            if error.status in (403, 404)
+            else None
+        )
+        if repeated is None:
+            raise
+        returned = repeated
+    return _case_out(returned)
 
 
 @router.post("/cases/{number}/urgency", response={200: CaseOut, **ERRORS}, auth=session_auth)

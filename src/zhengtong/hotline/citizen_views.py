@@ -25,7 +25,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.hotline import selectors
-from zhengtong.hotline.access import access_case_by_tracking_code, access_own_case
+from zhengtong.hotline.access import (
+    access_case_by_tracking_code,
+    access_own_case,
+    may_open_own_case,
+)
 from zhengtong.hotline.actions import CaseInput, do_rate_case, do_submit_case
 from zhengtong.hotline.forms import RatingForm, SubmitForm, read_photos
 from zhengtong.hotline.models import Case, CaseAttachment, CaseEvent
@@ -198,6 +202,9 @@ def _case_page(
     may_rate = case.state == CaseState.REPLIED
     context = {
         "case": case,
+        # The case a repeat was merged into, linked when it is the signed-in
+        # citizen's own: a tracking link opens its own case only.
+        "merged_into_url": _merged_into_url(signed_in(request), case),
         "state_tag": STATE_TAGS.get(case.state, ""),
         "timeline": public_timeline(case),
         "reply_due": selectors.awaited_reply_due(case),
@@ -272,8 +279,19 @@ def mine(request: HttpRequest) -> HttpResponse:
     user = signed_in(request)
     if user is None:
         return redirect_to_login(request.get_full_path())
-    rows = [(case, STATE_TAGS.get(case.state, "")) for case in selectors.cases_of_citizen(user.pk)]
-    return render(request, "hotline/mine.html", {"rows": rows[:500]})
+    rows = [
+        (case, STATE_TAGS.get(case.state, ""), _merged_into_url(user, case))
+        for case in selectors.cases_of_citizen(user.pk)[:500]
+    ]
+    return render(request, "hotline/mine.html", {"rows": rows})
+
+
+def _merged_into_url(user: User | None, case: Case) -> str:
+    """The page of the case a repeat was merged into, when the citizen may open it as theirs."""
+    original = case.merged_into
+    if original is None or not may_open_own_case(user, original):
+        return ""
+    return reverse("hotline:my_case", args=[original.number])
 
 
 @require_http_methods(["GET", "POST"])

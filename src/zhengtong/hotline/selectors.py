@@ -76,7 +76,12 @@ def department_cases(department_ids: Iterable[int], *, open_only: bool = True) -
 
 
 def cases_of_citizen(user_id: int) -> QuerySet[Case]:
-    return _with_relations(Case.objects.filter(citizen_id=user_id)).order_by("-received_at")
+    # With the case each repeat was merged into, which the list names.
+    return (
+        _with_relations(Case.objects.filter(citizen_id=user_id))
+        .select_related("merged_into")
+        .order_by("-received_at")
+    )
 
 
 def case_by_tracking_code(code: str) -> Case | None:
@@ -157,7 +162,7 @@ def public_history_of(case: Case) -> list[PublicEvent]:
         # Every reply the citizen was given stays readable, their own comment,
         # and the new date of a deadline counted again.
         shown = (EventKind.RATED, EventKind.REPLIED, EventKind.DEADLINE_RECOUNTED)
-        note = event.note if event.kind in shown else ""
+        note = event.note if event.kind in shown else merged_note(event)
         department = None if event.kind == EventKind.RECALLED else event.department
         steps.append(PublicEvent(event, note, department))
     return steps
@@ -168,6 +173,20 @@ def public_history_of(case: Case) -> list[PublicEvent]:
 EXTENSION_WITHDRAWN_ON_ESCALATION = gettext_noop(
     "%(text)s待审批的延期申请已撤回，如仍需延期，请按新的期限重新申请。"
 )
+
+
+def merged_note(event: CaseEvent) -> str:
+    """What a merged repeat's intake says of the case it was merged into, else "".
+
+    The repeat's state reads 已合并 only; without the number, the citizen and
+    the staff would not know where its reply comes from.
+    """
+    if event.kind != EventKind.RECEIVED or event.state_after != CaseState.MERGED:
+        return ""
+    original = event.case.merged_into
+    if original is None:
+        return ""
+    return _("重复诉求，已合并到工单 %(number)s 一并办理。") % {"number": original.number}
 
 
 def event_note(event: CaseEvent) -> str:
@@ -203,7 +222,7 @@ def event_note(event: CaseEvent) -> str:
         return _("同一诉求人在工单 %(number)s 答复后再次反映，情况更为紧急，另立工单办理。") % {
             "number": answered
         }
-    return event.note
+    return merged_note(event) or event.note
 
 
 def histories_of(cases: Iterable[Case]) -> dict[int, list[CaseEvent]]:

@@ -39,8 +39,10 @@ from zhengtong.hotline.access import (
     access_import_by_id,
     departure_for_staff,
     handling_department_ids,
+    may_open_for_staff,
     may_reveal_contact,
     may_set_urgency,
+    returned_by_this_request,
     worklist_department_ids,
 )
 from zhengtong.hotline.actions import (
@@ -216,9 +218,13 @@ def call_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("来电已登记，工单编号 %(n)s。") % {"n": case.number})
                 return redirect("hotline:call_new")
         status = 400
+    saved = _last_call(request) if request.method == "GET" else None
+    merged_into = saved.case.merged_into if saved is not None else None
     context = {
         "form": form,
-        "saved": _last_call(request) if request.method == "GET" else None,
+        "saved": saved,
+        # Agents may not open cases; a dispatcher entering a call may.
+        "merged_into_open": merged_into is not None and may_open_for_staff(user, merged_into),
         "nav": hotline_nav(user, "hotline:call_new"),
     }
     return render(request, "hotline/call_new.html", context, status=status)
@@ -936,7 +942,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         if departure is None:
             refuse_on(error)
             raise
-        if _returned_by_this_form(request, departure):
+        if _returned_by_this_form(request, user, number):
             # 退回 clicked twice: the first click sent the case back, and the
             # second is answered as the first was, not as text left unsent.
             messages.success(request, _("已退回12345热线重新派单。"))
@@ -1046,6 +1052,9 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             (other, percent(similarity)) for other, similarity in selectors.linked_cases(case)
         ],
         "repeats": list(selectors.repeats_of(case)),
+        # Named to everyone who sees the repeat, linked for those who may open it.
+        "merged_into_open": case.merged_into is not None
+        and may_open_for_staff(user, case.merged_into),
         "may_sign": handles and case.state == CaseState.ASSIGNED,
         "may_return": offered["return"],
         "may_extend": offered["extension"],
@@ -1109,17 +1118,14 @@ def _unsent_on_departure(request: HttpRequest) -> Unsent | None:
     return Unsent([], texts) if texts else None
 
 
-def _returned_by_this_form(request: HttpRequest, departure: CaseEvent) -> bool:
+def _returned_by_this_form(request: HttpRequest, user: User, number: str) -> bool:
     """Whether the posted form is the return (退回) that took the case from the department."""
     if request.method != "POST" or request.POST.get("action", "") != "return":
-        return False
-    if departure.kind != EventKind.RETURNED:
         return False
     form = ReturnForm(request.POST, prefix="return")
     if not form.is_valid():
         return False
-    typed = str(form.cleaned_data["reason"]).replace("\r\n", "\n").replace("\r", "\n").strip()
-    return departure.note == typed
+    return returned_by_this_request(user, number, str(form.cleaned_data["reason"])) is not None
 
 
 def _score_context(score: ReplyScore | None) -> dict[str, Any] | None:
