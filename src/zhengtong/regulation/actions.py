@@ -21,6 +21,7 @@ from zhengtong.core.models import Enterprise, Region
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation import receiver
 from zhengtong.regulation.credit_actions import add_credit_record
+from zhengtong.regulation.hj212 import SYSTEM_CODE
 from zhengtong.regulation.ingest import JUDGED_FLAGS, judge_open_readings
 from zhengtong.regulation.models import (
     Alarm,
@@ -32,6 +33,7 @@ from zhengtong.regulation.models import (
     MonitoringPoint,
     Reading,
 )
+from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
 _MN = re.compile(r"[0-9A-Za-z_-]{1,32}")
 _PW = re.compile(r"[^\s;,=&]{1,16}")
@@ -64,8 +66,19 @@ def do_register_point(
         raise InvalidInput(_("设备唯一标识 MN 应为 1 至 32 位字母或数字。"), code="invalid_mn")
     if not _PW.fullmatch(password):
         raise InvalidInput(_("访问密码 PW 应为 1 至 16 位，不含分隔符。"), code="invalid_pw")
-    if not name.strip():
+    name = visible_text(name)
+    if not name:
         raise InvalidInput(_("请填写监测点名称。"), code="name_required")
+    refuse_control_characters(name, "name")
+    # The ST the point's packets carry (the simulator builds them with it):
+    # one the parser refuses would have every packet refused as bad_st.
+    system_code = unicodedata.normalize("NFKC", system_code).strip().upper()
+    if not SYSTEM_CODE.fullmatch(system_code):
+        raise InvalidInput(
+            _("系统编码 ST 应为 2 位数字或大写字母，如 31。"),
+            code="invalid_system_code",
+            detail={"fields": {"system_code": "invalid"}},
+        )
     if edition not in Edition.values:
         raise InvalidInput(_("标准版本无效。"), code="invalid_edition")
     if not 1 <= interval_s <= 86400:
@@ -76,7 +89,7 @@ def do_register_point(
             raise Conflict(_("该 MN 已登记。"), code="mn_taken")
         point = MonitoringPoint.objects.create(
             mn=mn,
-            name=name.strip()[:100],
+            name=name[:100],
             enterprise=enterprise,
             region=region or enterprise.region,
             system_code=system_code,
@@ -309,6 +322,8 @@ def do_check_suspicious_data(*, actor: Actor, now: dt.datetime | None = None) ->
 
 def do_acknowledge_alarm(alarm: Alarm, *, actor: Actor, note: str = "") -> Alarm:
     """A regulator has seen the alarm and is dealing with it."""
+    note = visible_text(note)
+    refuse_control_characters(note, "note")
     now = timezone.now()
     with transaction.atomic(durable=True):
         locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
@@ -317,8 +332,8 @@ def do_acknowledge_alarm(alarm: Alarm, *, actor: Actor, note: str = "") -> Alarm
         locked.state = AlarmState.ACKNOWLEDGED
         locked.acknowledged_by = actor.label[:64]
         locked.acknowledged_at = now
-        if note.strip():
-            locked.note = note.strip()[:2000]
+        if note:
+            locked.note = note[:2000]
         locked.save()
         record_entry(
             actor=actor,
@@ -349,11 +364,12 @@ def do_close_alarm(
     fault, e.g. a fault of the monitoring device reported in time or a
     shutdown for maintenance.
     """
-    note = note.strip()
+    note = visible_text(note)
     if not note:
         raise InvalidInput(
             _("请填写处理说明。"), code="note_required", detail={"fields": {"note": "required"}}
         )
+    refuse_control_characters(note, "note")
     now = timezone.now()
     with transaction.atomic(durable=True):
         # Lock the alarm only: the receiver updates the point's row all the time.

@@ -260,7 +260,9 @@ def register_point(
             code="unknown_enterprise",
             detail={"fields": {"enterprise_credit_code": "unknown"}},
         )
-    region = get_region(payload.region_code) if payload.region_code else None
+    # Blank (spaces included) means the enterprise's region, as the field says.
+    region_code = (payload.region_code or "").strip()
+    region = get_region(region_code) if region_code else None
     point = actions.do_register_point(
         enterprise,
         payload.mn,

@@ -29,6 +29,7 @@ from zhengtong.regulation.credit_selectors import (
     scorecard_records,
 )
 from zhengtong.regulation.models import CreditKind, CreditRecord, CreditStanding, ScorecardVersion
+from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
 SUBJECT = "regulation.credit"
 
@@ -65,8 +66,9 @@ def _checked(
             code="invalid_credit_kind",
             detail={"fields": {"kind": "invalid"}},
         )
-    if not description.strip():
+    if not visible_text(description):
         raise InvalidInput(_("请填写信用记录的内容。"), code="description_required")
+    refuse_control_characters(description, "description")
     if occurred_on > _today():
         raise InvalidInput(
             _("发生日期不能晚于今天。"),
@@ -219,10 +221,12 @@ def do_publish_scorecard(config: Any, note: str, *, actor: Actor) -> ScorecardVe
         raise InvalidInput(
             _("评分规则有误。"), code="invalid_scorecard", detail={"problems": list(error.problems)}
         ) from None
-    if not note.strip():
+    note = visible_text(note)
+    if not note:
         raise InvalidInput(
             _("请填写修订说明。"), code="note_required", detail={"fields": {"note": "invalid"}}
         )
+    refuse_control_characters(note, "note")
     today = _today()
     with transaction.atomic(durable=True):
         last = ScorecardVersion.objects.select_for_update().order_by("-number").first()
@@ -230,7 +234,7 @@ def do_publish_scorecard(config: Any, note: str, *, actor: Actor) -> ScorecardVe
         version = ScorecardVersion.objects.create(
             number=(last.number if last else 0) + 1,
             config=card.to_dict(),
-            note=note.strip()[:300],
+            note=note[:300],
             is_active=True,
             created_by=actor.label[:64],
             created_at=timezone.now(),

@@ -340,6 +340,8 @@ _DIGITS = re.compile(rb"\d{4}")
 _HEX = re.compile(rb"[0-9A-Fa-f]{4}")
 _QN = re.compile(r"\d{17}")
 _ST = re.compile(r"[0-9A-Z]{2}")
+# What a point may be registered with: its devices send it as their ST.
+SYSTEM_CODE = _ST
 _CN = re.compile(r"\d{4}")
 # The standard's PW is 6 characters; devices in the field use shorter and
 # longer ones, so up to 16 printable characters without separators.

@@ -52,6 +52,7 @@ from zhengtong.regulation.models import (
     VerifiableDraw,
 )
 from zhengtong.regulation.seed_sealing import SeedUnsealable, seal_seed, unseal_seed
+from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ _INDUSTRY_CODE = re.compile(r"[A-Z]\d{0,4}")
 _RATIO_PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[%％]\s*")
 MAX_INSPECTORS_PER_TARGET = 5
 MAX_QUALIFICATIONS = 20
+# The latest a draw may be announced for. Later is a typing error (a year
+# 9999 would be no time the pages can show in Beijing time), and a task no one
+# can draw for years only blocks its code.
+MAX_DRAW_DELAY = dt.timedelta(days=366)
 
 # The credit record an outcome makes; "not found at the registered address" counts as failed.
 OUTCOME_SEVERITY: Mapping[str, str] = {
@@ -89,6 +94,19 @@ def _field_error(message: str, code: str, field: str) -> InvalidInput:
     return InvalidInput(message, code=code, detail={"fields": {field: "invalid"}})
 
 
+def _checked_draw_after(draw_after: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+    """The earliest time of a draw, aware; refused when it lies too far ahead."""
+    if draw_after is None:
+        return None
+    if timezone.is_naive(draw_after):
+        # A time without its offset is one read off the clock on the wall:
+        # Beijing time, the platform's, as the pages take it.
+        draw_after = timezone.make_aware(draw_after)
+    if draw_after - now > MAX_DRAW_DELAY:
+        raise _field_error(_("抽取时间不能晚于公告后一年。"), "draw_after_too_late", "draw_after")
+    return draw_after
+
+
 # --- the inspector register --------------------------------------------------------------------
 
 
@@ -97,13 +115,14 @@ def _clean_qualifications(qualifications: Sequence[str]) -> list[str]:
     for item in qualifications:
         if not isinstance(item, str):
             raise _field_error(_("执法资格应为文字。"), "invalid_qualifications", "qualifications")
-        text = item.strip()
+        text = visible_text(item)
         if not text:
             continue
         if len(text) > 32:
             raise _field_error(
                 _("每项执法资格不超过 32 个字。"), "invalid_qualifications", "qualifications"
             )
+        refuse_control_characters(text, "qualifications")
         if text not in cleaned:
             cleaned.append(text)
     if len(cleaned) > MAX_QUALIFICATIONS:
@@ -122,13 +141,14 @@ def do_register_inspector(
 ) -> Inspector:
     """Put an inspector on the register (执法检查人员名录库) under their 执法证号."""
     code = code.strip()
-    name = name.strip()
+    name = visible_text(name)
     if not _INSPECTOR_CODE.fullmatch(code):
         raise _field_error(
             _("执法证号应为 1 至 32 位字母、数字或连字符。"), "invalid_inspector_code", "code"
         )
     if not name or len(name) > 64:
         raise _field_error(_("请填写检查人员的姓名（不超过 64 个字）。"), "name_required", "name")
+    refuse_control_characters(name, "name")
     cleaned = _clean_qualifications(qualifications)
     with transaction.atomic(durable=True):
         if Inspector.objects.filter(code=code).exists():
@@ -157,8 +177,13 @@ def do_register_inspector(
 def do_set_inspector_active(inspector: Inspector, is_active: bool, *, actor: Actor) -> Inspector:
     """Keep an inspector on the register, or take them off it (tasks announced later skip them)."""
     with transaction.atomic(durable=True):
-        Inspector.objects.filter(pk=inspector.pk).update(is_active=is_active)
+        locked = Inspector.objects.select_for_update().get(pk=inspector.pk)
         inspector.is_active = is_active
+        if locked.is_active == is_active:
+            # A repeated click or a retry: the register already says so, and the
+            # ledger has the entry of the change that did it.
+            return inspector
+        Inspector.objects.filter(pk=inspector.pk).update(is_active=is_active)
         record_entry(
             actor=actor,
             action="regulation.set_inspector_active",
@@ -173,11 +198,12 @@ def do_add_recusal(
     inspector: Inspector, enterprise: Enterprise, relation: str, *, actor: Actor
 ) -> Recusal:
     """Record a relation that bars the inspector from inspecting the enterprise (回避)."""
-    relation = relation.strip()
+    relation = visible_text(relation)
     if not relation or len(relation) > 200:
         raise _field_error(
             _("请填写回避事由（不超过 200 个字）。"), "relation_required", "relation"
         )
+    refuse_control_characters(relation, "relation")
     with transaction.atomic(durable=True):
         if Recusal.objects.filter(inspector=inspector, enterprise=enterprise).exists():
             raise Conflict(
@@ -230,6 +256,10 @@ def parse_ratio(value: str | Fraction) -> Fraction:
         text = value.strip()
         percent = _RATIO_PERCENT.fullmatch(text)
         try:
+            # Fraction reads "1e-999999999" by raising ten to the exponent, which
+            # takes the process many minutes; no share is written that way.
+            if "e" in text.casefold():
+                raise ValueError(text)
             ratio = Fraction(percent.group(1)) / 100 if percent else Fraction(text)
         except (ValueError, ZeroDivisionError):
             raise _field_error(
@@ -267,6 +297,8 @@ def _checked_task(
         raise _field_error(_("请填写任务名称（不超过 200 个字）。"), "title_required", "title")
     if not matters:
         raise _field_error(_("请填写检查事项。"), "matters_required", "matters")
+    refuse_control_characters(title, "title")
+    refuse_control_characters(matters, "matters")
     if not (
         region.path == department.region.path
         or region.path.startswith(department.region.path.rstrip("/") + "/")
@@ -336,7 +368,7 @@ def do_announce_inspection_task(
     draw weight of the class (lower grades more often), at most all of it. The
     draw may happen from ``draw_after`` on (now, if not given or already past).
     """
-    code, title, matters = code.strip(), title.strip(), matters.strip()
+    code, title, matters = code.strip(), visible_text(title), visible_text(matters)
     industry_code = industry_code.strip().upper()
     required_qualification = required_qualification.strip()
     _checked_task(
@@ -350,11 +382,8 @@ def do_announce_inspection_task(
         required_qualification,
     )
     base = parse_ratio(base_ratio)
-    if draw_after is not None and timezone.is_naive(draw_after):
-        # A time without its offset is one read off the clock on the wall:
-        # Beijing time, the platform's, as the pages take it.
-        draw_after = timezone.make_aware(draw_after)
     now = timezone.now()
+    draw_after = _checked_draw_after(draw_after, now)
     with transaction.atomic(durable=True):
         if InspectionTask.objects.filter(code=code).exists():
             raise Conflict(
@@ -640,9 +669,10 @@ def do_draw_inspection_task(
 
 
 def _cancel_reason(reason: str) -> str:
-    reason = reason.strip()
+    reason = visible_text(reason)
     if not reason or len(reason) > 300:
         raise _field_error(_("请填写撤销原因（不超过 300 个字）。"), "reason_required", "reason")
+    refuse_control_characters(reason, "reason")
     return reason
 
 
@@ -725,9 +755,8 @@ def do_announce_supplementary_draw(
     secret seed, exactly as the task's own announcement; the draw follows
     from ``draw_after`` on (now, if not given or already past).
     """
-    if draw_after is not None and timezone.is_naive(draw_after):
-        draw_after = timezone.make_aware(draw_after)
     now = timezone.now()
+    draw_after = _checked_draw_after(draw_after, now)
     with transaction.atomic(durable=True):
         locked = (
             InspectionTask.objects.select_for_update().select_related("department").get(pk=task.pk)
@@ -1019,13 +1048,14 @@ def do_record_inspection_result(
     """Record a drawn inspection's result, once, and put it on the enterprise's credit file."""
     if outcome not in InspectionOutcome.values:
         raise _field_error(_("请选择检查结果。"), "invalid_outcome", "outcome")
-    findings = findings.strip()
+    findings = visible_text(findings)
     if outcome != InspectionOutcome.PASS and not findings:
         raise _field_error(
             _("发现问题、不合格或未发现企业时，请写明检查情况。"), "findings_required", "findings"
         )
     if len(findings) > 2000:
         raise _field_error(_("检查情况不超过 2000 个字。"), "findings_too_long", "findings")
+    refuse_control_characters(findings, "findings")
     if inspected_on > timezone.localdate():
         raise _field_error(_("检查日期不能晚于今天。"), "inspected_in_future", "inspected_on")
     with transaction.atomic(durable=True):

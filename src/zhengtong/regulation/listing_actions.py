@@ -43,6 +43,7 @@ from zhengtong.exchange.selectors import hostable_resources, hosted_dataset_of, 
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation.credit_actions import add_credit_record, regrade
 from zhengtong.regulation.models import CreditKind, CreditRecord, DishonestyListing
+from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
 if TYPE_CHECKING:
     from zhengtong.catalog.models import Resource
@@ -69,7 +70,7 @@ def credit_resource_code() -> str:
 
 
 def _required(value: str, field: str, code: str, message: str, limit: int) -> str:
-    text = value.strip()
+    text = visible_text(value)
     if not text:
         raise InvalidInput(message, code=code, detail={"fields": {field: "required"}})
     if len(text) > limit:
@@ -78,6 +79,7 @@ def _required(value: str, field: str, code: str, message: str, limit: int) -> st
             code="too_long",
             detail={"fields": {field: "too_long"}},
         )
+    refuse_control_characters(text, field)
     return text
 
 

@@ -47,6 +47,7 @@ from zhengtong.regulation import credit_scorecard as scoring
 from zhengtong.regulation.credit_actions import regrade
 from zhengtong.regulation.credit_selectors import credit_grade
 from zhengtong.regulation.models import CreditKind, CreditRecord, CreditRepair, RepairState
+from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
 SUBJECT = "regulation.credit_repair"
 
@@ -189,7 +190,7 @@ def is_member(user: User, enterprise: Enterprise) -> bool:
 
 
 def _text(value: str, field: str, required: str, *, limit: int = MAX_TEXT) -> str:
-    text = value.strip()
+    text = visible_text(value)
     if not text:
         raise InvalidInput(
             required, code=f"{field}_required", detail={"fields": {field: "required"}}
@@ -200,6 +201,7 @@ def _text(value: str, field: str, required: str, *, limit: int = MAX_TEXT) -> st
             code="text_too_long",
             detail={"fields": {field: "too_long"}, "max_length": limit},
         )
+    refuse_control_characters(text, field)
     return text
 
 
@@ -298,7 +300,7 @@ def do_decide_credit_repair(
     The caller has checked that the actor may decide credit repairs
     (``regulation.manage_credit``) for the enterprise.
     """
-    note = note.strip()
+    note = visible_text(note)
     if not grant and not note:
         raise InvalidInput(
             _("不予修复时请写明理由。"),
@@ -311,6 +313,7 @@ def do_decide_credit_repair(
             code="text_too_long",
             detail={"fields": {"note": "too_long"}, "max_length": MAX_NOTE},
         )
+    refuse_control_characters(note, "note")
     now = timezone.now()
     with transaction.atomic(durable=True):
         locked = (

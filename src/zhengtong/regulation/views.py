@@ -66,6 +66,8 @@ class AlarmRow:
     acknowledge_error: str = ""
     close_error: str = ""
     note: str = ""
+    # What was typed into the acknowledge form, kept when it is refused.
+    acknowledge_note: str = ""
 
 
 def _units(alarms: Sequence[Alarm]) -> dict[tuple[int, str], str]:
@@ -130,7 +132,9 @@ def acknowledge_alarm(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         do_acknowledge_alarm(alarm, actor=actor_of(user), note=note)
     except ZhengtongError as error:
-        return _answer(request, alarm, "", acknowledge_error=str(error.message))
+        return _answer(
+            request, alarm, "", acknowledge_error=str(error.message), acknowledge_note=note
+        )
     return _answer(request, alarm, _("报警已确认。"))
 
 
