@@ -10,7 +10,9 @@ action notices, so ``do_regrade_enterprises`` runs daily.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,6 +22,12 @@ from django.utils.translation import gettext as _
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
 from zhengtong.core.i18n import message_of
+from zhengtong.core.idempotency import (
+    caller_key,
+    checked_idempotency_key,
+    found_or_made,
+    key_reused,
+)
 from zhengtong.core.models import Enterprise
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation import credit_scorecard as scoring
@@ -98,6 +106,8 @@ def add_credit_record(
     count: int = 1,
     authority: str = "",
     source_ref: str = "",
+    request_key: str = "",
+    request_digest: str = "",
 ) -> CreditRecord | None:
     """Write one credit record and regrade, inside the caller's transaction and ledger entry.
 
@@ -124,12 +134,56 @@ def add_credit_record(
                 source_ref=source_ref[:128],
                 recorded_by=recorded_by[:64],
                 recorded_at=timezone.now(),
+                request_key=request_key,
+                request_digest=request_digest,
             )
     except IntegrityError:
+        if request_key and CreditRecord.objects.filter(request_key=request_key).exists():
+            # The same request sent twice at once: the other sending recorded
+            # it. Raised so that its caller (found_or_made) answers with that
+            # record, not with a refusal of the source.
+            raise
         # The same source recorded by a concurrent run.
         return None
     regrade(enterprise)
     return record
+
+
+@dataclass(frozen=True, slots=True)
+class CreditRequest:
+    """What a regulator asks to put on an enterprise's credit file."""
+
+    enterprise: Enterprise
+    kind: str
+    occurred_on: dt.date
+    description: str
+    severity: str = ""
+    count: int = 1
+    authority: str = ""
+    source_ref: str = ""
+
+    def digest(self) -> str:
+        """What the request asked for: the same request sent again digests the same."""
+        # The severity as the scorecard reads it, so that 较重 and major are one request.
+        checked = _checked(self.kind, self.occurred_on, self.severity, self.count, self.description)
+        fields = [
+            self.enterprise.credit_code,
+            self.kind,
+            checked.severity,
+            self.occurred_on.isoformat(),
+            str(self.count),
+            self.description.strip(),
+            self.authority.strip(),
+            self.source_ref,
+        ]
+        return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    record: CreditRecord
+    # The same request was sent before: ``record`` is the one it made then.
+    repeated: bool
 
 
 def do_record_credit(
@@ -143,19 +197,93 @@ def do_record_credit(
     count: int = 1,
     authority: str = "",
     source_ref: str = "",
+    form_key: str = "",
 ) -> CreditRecord:
-    """Put a fact on an enterprise's credit file (e.g. a penalty decision) and regrade it."""
+    """Put a fact on an enterprise's credit file (e.g. a penalty decision) and regrade it.
+
+    ``form_key`` is the one-time key of the page's form: the same form sent
+    twice (a double click, a resend after a timeout) records once, and the
+    second sending is answered with the first one's record.
+    """
+    asked = CreditRequest(
+        enterprise, kind, occurred_on, description, severity, count, authority, source_ref
+    )
+    if not form_key:
+        return _record_credit(asked, actor=actor)
+    digest = asked.digest()
+    # The key is made with what the form asked for: the form changed and sent
+    # again (back in the browser, edited) is a record of its own, and the
+    # changed form sent twice is still one.
+    key = caller_key(actor.ref, f"form:{form_key}\n{digest}")
+    record, _repeated = found_or_made(
+        lambda: CreditRecord.objects.filter(request_key=key).first(),
+        lambda: _record_credit(asked, actor=actor, request_key=key, request_digest=digest),
+    )
+    return record
+
+
+def _recorded_before(key: str, digest: str) -> CreditRecord | None:
+    """The record made under ``key``, refused if that request asked for something else."""
+    record = CreditRecord.objects.filter(request_key=key).first()
+    if record is None:
+        return None
+    if record.request_digest != digest:
+        raise key_reused(
+            _(
+                "该幂等键已用于另一条内容不同的信用记录（记录编号 %(id)s）。"
+                "重发同一请求时请原样发送；新的信用记录请使用新的幂等键。"
+            )
+            % {"id": record.pk},
+            {"record": record.pk},
+        )
+    return record
+
+
+def do_record_credit_once(asked: CreditRequest, idempotency_key: str, *, actor: Actor) -> Recorded:
+    """Put a fact sent with a caller's idempotency key on the credit file once, however often sent.
+
+    A client retries a request whose answer it never got (a timeout): the
+    retry is answered with the record the first sending made, with no second
+    record, regrading or ledger entry; a doubled penalty would lower the
+    grade and so raise how often the enterprise is inspected. The same key
+    with another request is refused (``idempotency_key_reused``), since one
+    of the two would otherwise be lost. The key is the caller's own: another
+    account's same key is another request.
+    """
+    checked_idempotency_key(idempotency_key)
+    # The digest checks the request first: a bad one is refused for what is
+    # wrong with it, as its first sending was, not as a reused key.
+    digest = asked.digest()
+    key = caller_key(actor.ref, idempotency_key)
+    record, repeated = found_or_made(
+        lambda: _recorded_before(key, digest),
+        lambda: _record_credit(asked, actor=actor, request_key=key, request_digest=digest),
+    )
+    return Recorded(record, repeated=repeated)
+
+
+def _record_credit(
+    asked: CreditRequest, *, actor: Actor, request_key: str = "", request_digest: str = ""
+) -> CreditRecord:
+    enterprise, kind, count, source_ref = (
+        asked.enterprise,
+        asked.kind,
+        asked.count,
+        asked.source_ref,
+    )
     with transaction.atomic(durable=True):
         record = add_credit_record(
             enterprise,
             kind,
-            occurred_on,
-            description,
+            asked.occurred_on,
+            asked.description,
             recorded_by=actor.label,
-            severity=severity,
+            severity=asked.severity,
             count=count,
-            authority=authority,
+            authority=asked.authority,
             source_ref=source_ref,
+            request_key=request_key,
+            request_digest=request_digest,
         )
         if record is None:
             raise Conflict(
@@ -173,7 +301,7 @@ def do_record_credit(
                 "record": record.pk,
                 "kind": kind,
                 "severity": record.severity,
-                "occurred_on": occurred_on.isoformat(),
+                "occurred_on": asked.occurred_on.isoformat(),
                 "count": count,
                 "source": source_ref,
                 "grade": standing.grade,

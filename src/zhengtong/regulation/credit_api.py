@@ -16,6 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.params import HeaderEx, P
 from ninja.responses import Status
 
 from zhengtong.core.errors import InvalidInput
@@ -26,7 +27,12 @@ from zhengtong.identity.models import User
 from zhengtong.identity.permissions import require_permission
 from zhengtong.regulation import credit_access
 from zhengtong.regulation import credit_scorecard as scoring
-from zhengtong.regulation.credit_actions import do_publish_scorecard, do_record_credit
+from zhengtong.regulation.credit_actions import (
+    CreditRequest,
+    do_publish_scorecard,
+    do_record_credit,
+    do_record_credit_once,
+)
 from zhengtong.regulation.credit_selectors import (
     active_scorecard,
     credit_grade,
@@ -333,15 +339,33 @@ def get_enterprise(request: HttpRequest, credit_code: str) -> CreditEnterpriseDe
     return _detail(credit_code, user)
 
 
+# A key of the caller's choosing that makes a retry safe (IETF's Idempotency-Key header).
+IDEMPOTENCY_KEY = P(
+    alias="Idempotency-Key",
+    description="a key of the caller's choosing (a UUID), 1 to 255 visible ASCII characters,"
+    " that makes a retry safe: the same request (enterprise and body) sent again with it"
+    " answers 200 with the record the first one made, making no second record; another"
+    " request with the same key is refused, 409 idempotency_key_reused. Keys are each"
+    " account's own",
+)
+
+
 @router.post(
     "/enterprises/{credit_code}/records",
-    response={201: CreditRecordOut, **ERRORS},
+    response={201: CreditRecordOut, 200: CreditRecordOut, **ERRORS},
     auth=session_auth,
 )
 def record_credit(
-    request: HttpRequest, credit_code: str, payload: CreditRecordIn
+    request: HttpRequest,
+    credit_code: str,
+    payload: CreditRecordIn,
+    idempotency_key: HeaderEx[str | None, IDEMPOTENCY_KEY] = None,
 ) -> Status[CreditRecordOut]:
-    """Put a fact on the enterprise's credit file (a penalty decision, an inspection ...)."""
+    """Put a fact on the enterprise's credit file (a penalty decision, an inspection ...).
+
+    With an ``Idempotency-Key`` header a retry of the same request answers
+    200 with the record the first sending made, and never makes a second one.
+    """
     user = session_user(request)
     require_permission(user, MANAGE_CREDIT)
     enterprise = credit_access.access_enterprise_by_credit_code(user, credit_code)
@@ -351,18 +375,32 @@ def record_credit(
             code="use_dishonesty_list",
             detail={"fields": {"kind": "invalid"}, "operation": "POST /dishonesty-list"},
         )
-    record = do_record_credit(
+    actor = actor_of(user)
+    if idempotency_key is None:
+        record = do_record_credit(
+            enterprise,
+            payload.kind,
+            payload.occurred_on,
+            payload.description,
+            actor=actor,
+            severity=payload.severity,
+            count=payload.count,
+            authority=payload.authority,
+            source_ref=payload.source_ref.strip(),
+        )
+        return Status(201, _record_out(record))
+    asked = CreditRequest(
         enterprise,
         payload.kind,
         payload.occurred_on,
         payload.description,
-        actor=actor_of(user),
         severity=payload.severity,
         count=payload.count,
         authority=payload.authority,
         source_ref=payload.source_ref.strip(),
     )
-    return Status(201, _record_out(record))
+    recorded = do_record_credit_once(asked, idempotency_key, actor=actor)
+    return Status(200 if recorded.repeated else 201, _record_out(recorded.record))
 
 
 # --- the scorecard ---------------------------------------------------------------------

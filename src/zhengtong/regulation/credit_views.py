@@ -12,6 +12,8 @@ and renders; a refused form is shown again with the reason beside the field.
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -85,7 +87,20 @@ def _severity_choices() -> list[tuple[str, str]]:
     return choices
 
 
+# What new_form_key makes; anything else posted as the key is no key at all.
+FORM_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def new_form_key() -> str:
+    """A one-time key for a form the page shows, so that sending it twice does one thing."""
+    return uuid.uuid4().hex
+
+
 class CreditRecordForm(forms.Form):
+    # The form's one-time key: the same form sent twice (a double click, a
+    # resend after the network timed out) makes one record, not two that
+    # would lower the grade twice.
+    submission = forms.CharField(required=False, widget=forms.HiddenInput, initial=new_form_key)
     # Listings have their own form: they need a legal basis and a term.
     kind = forms.ChoiceField(
         label=gettext_lazy("类型"),
@@ -116,6 +131,10 @@ class CreditRecordForm(forms.Form):
         severity = self.fields["severity"]
         assert isinstance(severity, forms.ChoiceField)
         severity.choices = _severity_choices()
+
+    def clean_submission(self) -> str:
+        key = str(self.cleaned_data.get("submission") or "")
+        return key if FORM_KEY.fullmatch(key) else ""
 
 
 class ListingForm(forms.Form):
@@ -339,10 +358,12 @@ def record_credit(request: HttpRequest, credit_code: str) -> HttpResponse:
                 count=data["count"],
                 authority=data["authority"],
                 source_ref=data["source_ref"].strip(),
+                form_key=data["submission"],
             )
         except ZhengtongError as error:
             show_refusal(form, error)
         else:
+            # The same form sent again is answered as the first sending was.
             messages.success(request, _("信用记录已登记，信用等级已重新评定。"))
             return _back_to(enterprise)
     return _detail(request, enterprise, record_form=form, status=400)

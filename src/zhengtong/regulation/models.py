@@ -321,6 +321,14 @@ class CreditRecord(models.Model):
     repaired_at = models.DateTimeField(_("修复时间"), null=True, blank=True)
     recorded_by = models.CharField(max_length=64, blank=True)
     recorded_at = models.DateTimeField(_("记录时间"))
+    # The key of the request that recorded it (core.idempotency.caller_key):
+    # an API client's Idempotency-Key or the page form's one-time key, made one
+    # with the caller's account. A retry or a double click finds the record the
+    # first sending made instead of making a second one, which would lower the
+    # grade twice. Empty for records written otherwise.
+    request_key = models.CharField(max_length=32, blank=True, default="", editable=False)
+    # What that first sending asked for: a retry under the key must ask for the same.
+    request_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-occurred_on", "-pk"]
@@ -329,7 +337,14 @@ class CreditRecord(models.Model):
                 fields=["enterprise", "source_ref"],
                 condition=~models.Q(source_ref=""),
                 name="unique_credit_record_source",
-            )
+            ),
+            # Two sendings at once both find no record under the key: the
+            # database lets one in, and the other answers with it.
+            models.UniqueConstraint(
+                fields=["request_key"],
+                condition=~models.Q(request_key=""),
+                name="credit_record_request_key_unique",
+            ),
         ]
         indexes = [models.Index(fields=["enterprise", "occurred_on"], name="credit_record_ent_idx")]
         verbose_name = _("信用记录")
