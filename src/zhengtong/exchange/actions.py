@@ -44,9 +44,12 @@ from zhengtong.exchange.selectors import (
     GRANT_EXPIRED,
     GRANT_RESOURCE_RETIRED,
     GRANT_REVOKED,
+    MAX_ECHOED_ITEMS,
     changes_since,
     cursor_beyond_feed,
+    echoed,
     echoed_items,
+    echoed_text,
     feed_window_problem,
     grant_status,
 )
@@ -559,7 +562,8 @@ def do_delete_dataset_records(
 
     When no key names a live record, nothing is written and the call is
     refused (``nothing_to_delete``), each key given reported with its code:
-    ``unknown_key`` or ``already_deleted``.
+    ``unknown_key`` or ``already_deleted`` (the first ``MAX_ECHOED_ITEMS``, and
+    how many more there were).
     """
     if not keys:
         # As a push of no rows is refused: a version withdrawing nothing by
@@ -580,24 +584,31 @@ def do_delete_dataset_records(
 
 
 def _nothing_to_delete(locked: HostedDataset, stored: Mapping[str, str | None]) -> InvalidInput:
-    """The refusal of a withdrawal none of whose keys names a live record, key by key."""
-    known = {key for key in stored.values() if key is not None}
+    """The refusal of a withdrawal none of whose keys names a live record, key by key.
+
+    Only the keys named back are looked up: a call may give thousands (``echoed``).
+    """
+    named = list(stored)[:MAX_ECHOED_ITEMS]
+    known = {key for given in named if (key := stored[given]) is not None}
     deleted = set(
         Record.objects.filter(dataset=locked, key__in=known, deleted=True).values_list(
             "key", flat=True
         )
     )
-    problems = []
-    for given, key in stored.items():
+
+    def problem(given: str) -> dict[str, Any]:
+        key = stored[given]
         if key is not None and key in deleted:
             reason, code = _("该主键的记录已经删除。"), "already_deleted"
         else:
             reason, code = _("没有与该主键对应的记录。"), "unknown_key"
-        problems.append({"key": given, "reason": reason, "code": code})
+        # Cut to the length a stored key may have: a longer one names no record.
+        return {"key": echoed_text(given, KEY_MAX_LENGTH), "reason": reason, "code": code}
+
     return InvalidInput(
         gettext_lazy("所给的主键都没有可删除的记录，未生成新版本。"),
         code="nothing_to_delete",
-        detail={"problems": problems},
+        detail=echoed(stored, "problems", problem),
     )
 
 

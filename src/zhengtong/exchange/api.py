@@ -90,7 +90,12 @@ from zhengtong.exchange.schemas import (
     feed_cursor,
     feed_limit,
 )
-from zhengtong.exchange.selectors import dataset_version, dataset_versions
+from zhengtong.exchange.selectors import (
+    ECHOED_WORD_MAX_LENGTH,
+    dataset_version,
+    dataset_versions,
+    echoed_text,
+)
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import ClientTokenAuth, principal_of, require_scope, session_auth
 from zhengtong.identity.models import SystemClient
@@ -565,8 +570,15 @@ def grant_out(grant: Grant) -> GrantOut:
 
 def _invalid_box(box: str, boxes: list[str]) -> InvalidInput:
     return InvalidInput(
-        _("不支持的列表类别。"), code="invalid_box", detail={"box": box, "accepted": boxes}
+        _("不支持的列表类别。"),
+        code="invalid_box",
+        detail={"box": _echoed_word(box), "accepted": boxes},
     )
+
+
+def _echoed_word(word: str) -> str:
+    # A query value may be thousands of characters; every accepted one is short.
+    return echoed_text(word, ECHOED_WORD_MAX_LENGTH)
 
 
 @router.get("/applications", response={200: list[ApplicationOut], **ERRORS}, auth=session_auth)
@@ -602,7 +614,10 @@ def list_applications(
             raise InvalidInput(
                 _("不支持的申请状态。"),
                 code="invalid_state",
-                detail={"state": params.state, "accepted": list(ApplicationState.values)},
+                detail={
+                    "state": _echoed_word(params.state),
+                    "accepted": list(ApplicationState.values),
+                },
             )
         found = found.filter(state=params.state)
     return [application_out(a) for a in found.select_related("grant")[:MAX_LISTED]]
@@ -809,7 +824,8 @@ def delete_records(request: HttpRequest, slug: str, payload: DeleteRecordsIn) ->
 
     Keys with no live record are skipped. When no key has one, nothing is
     written: ``nothing_to_delete``, each key listed in ``detail.problems``
-    with ``unknown_key`` or ``already_deleted``.
+    with ``unknown_key`` or ``already_deleted`` (at most 20 keys, each cut to
+    100 characters; ``detail.more`` counts the keys left out).
     """
     client = _pusher(request)
     dataset = access_dataset_for_pushing(client, slug)

@@ -190,9 +190,15 @@ class ListIn(Schema):
     search: str | None = Field(None, max_length=200, description="a value to look for")
     filter: str | None = Field(None, max_length=40, description="the item code to look in")
     ordering: str | None = Field(None, description="ascending or descending by key")
-    page: int = Field(1, ge=1, description="only page 1: follow next for later pages")
     # Bounds checked by the operation, as the native change feed checks them:
-    # 400 invalid_limit or invalid_cursor, whatever was wrong with the value.
+    # 400 invalid_page, invalid_limit or invalid_cursor, whatever was wrong
+    # with the value.
+    page: FeedNumber = Field(
+        1,
+        description="only page 1: follow next for later pages (below 1 or no whole number: "
+        "400 invalid_page)",
+        json_schema_extra={"minimum": 1},
+    )
     pageSize: FeedNumber = Field(
         100,
         description=f"records read at most (1 to {MAX_CHANGES}; else 400 invalid_limit)",
@@ -720,6 +726,12 @@ def _check_window(params: ListIn) -> None:
         if problem.detail.get("field") == "limit":
             problem.detail["field"] = "pageSize"
         raise problem
+    # ``page`` chooses nothing (``next`` carries the cursor), but one below 1 is
+    # refused as its neighbours are: in the ledger with a code of its own.
+    if params.page < 1:
+        raise InvalidInput(
+            _("页码应为正整数。"), code="invalid_page", detail={"field": "page", "min": 1}
+        )
 
 
 def _list_url(request: HttpRequest, params: ListIn, cursor: int) -> str:

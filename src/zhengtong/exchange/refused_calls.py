@@ -1,8 +1,8 @@
 """Governed reads the API refused before they reached the exchange, logged all the same.
 
 A department system's look-up whose body does not parse (a key given as a
-number, a body that is not JSON), a GovStack ``list`` whose ``page`` is
-out of bounds (``page=0``), or a call of a
+number, a body that is not JSON), a GovStack ``list`` whose ``search`` is
+longer than it may be, or a call of a
 system that lacks the scope ``exchange.read_shared`` (``scope_missing``,
 refused by ``identity.auth.require_scope``) is answered before the exchange
 sees it; it is still a call of that system on that resource, so it leaves one

@@ -198,7 +198,7 @@ def _feed_number(value: object) -> object:
     return -number if sign == "-" else number
 
 
-# The type of a change-feed cursor or limit: still an integer in OpenAPI.
+# The type of a change-feed cursor or limit (and GovStack's page): still an integer in OpenAPI.
 FeedNumber = Annotated[int, BeforeValidator(_feed_number)]
 
 

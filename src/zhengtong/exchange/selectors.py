@@ -5,7 +5,7 @@ the platform itself and the provider department, never other departments.
 """
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,10 +37,15 @@ MAX_CHANGES = 1000
 # The highest ``seq`` the feed can hold (a 64-bit column): a cursor above it
 # was never handed out, and the database cannot even compare with it.
 MAX_SEQ = 2**63 - 1
-# How many unknown item codes a refusal names back, each cut to the length an
-# item code may have: a body of thousands of made-up names is not echoed whole.
+# How many values a refusal names back (unknown item codes, keys with nothing
+# to delete), each cut to the length such a value may have: a body of
+# thousands of made-up names is not echoed whole.
 MAX_ECHOED_ITEMS = 20
 ITEM_CODE_MAX_LENGTH = 40  # InformationItem.code's max_length
+# A word given where one of a few short names is expected (a list's box or
+# state), named back cut to this: longer than any such name, so a cut word is
+# never taken for an accepted one.
+ECHOED_WORD_MAX_LENGTH = 40
 # A lone UTF-16 surrogate (JSON's "\ud800"): named back as U+FFFD, since a
 # strict JSON reader takes an escaped one for an error.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -89,6 +94,26 @@ def feed_window_problem(cursor: int, limit: int) -> InvalidInput | None:
     return None
 
 
+def echoed_text(text: str, max_length: int) -> str:
+    """Text the caller gave, as a refusal names it back: cut to ``max_length``, and a
+    lone surrogate as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text[:max_length])
+
+
+def echoed(values: Iterable[str], name: str, shown: Callable[[str], Any]) -> dict[str, Any]:
+    """The ``detail`` of a refusal naming back what the caller gave, within bounds.
+
+    Under ``name``, the first ``MAX_ECHOED_ITEMS`` distinct values, each as
+    ``shown`` gives it (cut with ``echoed_text``), and, only when there were
+    more, how many (``more``).
+    """
+    distinct = list(dict.fromkeys(values))
+    detail: dict[str, Any] = {name: [shown(value) for value in distinct[:MAX_ECHOED_ITEMS]]}
+    if len(distinct) > MAX_ECHOED_ITEMS:
+        detail["more"] = len(distinct) - MAX_ECHOED_ITEMS
+    return detail
+
+
 def echoed_items(codes: Iterable[str]) -> dict[str, Any]:
     """The ``detail`` of a refusal naming item codes the caller gave (``unknown_item``,
     ``invalid_fields``, ``invalid_clear_fields``): which codes, within bounds.
@@ -96,16 +121,7 @@ def echoed_items(codes: Iterable[str]) -> dict[str, Any]:
     The first ``MAX_ECHOED_ITEMS`` distinct codes, each cut to the length an
     item code may have, and, only when there were more, how many (``more``).
     """
-    distinct = list(dict.fromkeys(codes))
-    detail: dict[str, Any] = {
-        "items": [
-            _SURROGATE.sub("\ufffd", code[:ITEM_CODE_MAX_LENGTH])
-            for code in distinct[:MAX_ECHOED_ITEMS]
-        ]
-    }
-    if len(distinct) > MAX_ECHOED_ITEMS:
-        detail["more"] = len(distinct) - MAX_ECHOED_ITEMS
-    return detail
+    return echoed(codes, "items", lambda code: echoed_text(code, ITEM_CODE_MAX_LENGTH))
 
 
 def cursor_beyond_feed(cursor: int) -> InvalidInput | None:

@@ -256,7 +256,7 @@ def test_a_call_refused_for_its_shape_is_logged_with_the_purpose_it_stated(
 def test_a_govstack_read_refused_at_the_door_logs_its_purpose_visibly(sharing: Sharing) -> None:
     answer = sharing.govstack(sharing.reader_token).get(
         f"/api/govstack/data/{SLUG}/1.0",
-        {"page": 0},
+        {"search": "x" * 201},
         headers={"Zhengtong-Purpose": quote("企业名录\x1b[2J同步\u202e")},
     )
     assert answer.status_code == 422, answer.content
