@@ -213,8 +213,23 @@ def _in_words(value: str, *, field: str, label: str) -> str:
     return value
 
 
+def _reply_text(reply: str, *, maximum: int) -> str:
+    """The reply as it is sent, or the refusal of one that answers nothing (blank, no words)."""
+    label = _("答复内容")
+    return _in_words(
+        _clean_text(reply, field="reply", maximum=maximum, required=True, label=label),
+        field="reply",
+        label=label,
+    )
+
+
 def checked_reply_draft(draft: str) -> str:
-    """The draft reply to score before it is sent, or the refusal when it is too long to score."""
+    """The draft reply to score before it is sent, as the reply would be sent.
+
+    A draft too long to score is refused; so is one the reply would refuse
+    for its text (``reply_required``, ``reply_without_words``): a score for a
+    reply that cannot be sent would be advice about nothing.
+    """
     if len(draft) > MAX_REPLY_DRAFT:
         raise _refuse(
             _("%(label)s不能超过 %(max)d 个字。")
@@ -222,7 +237,8 @@ def checked_reply_draft(draft: str) -> str:
             "reply_too_long",
             field="reply",
         )
-    return draft
+    # The draft may be longer than a reply (MAX_REPLY), to be cut down while scored.
+    return _reply_text(draft, maximum=MAX_REPLY_DRAFT)
 
 
 def _lock(case: Case) -> Case:
@@ -1587,11 +1603,7 @@ def do_reply_case(
     credit file in the same transaction, once per case however often it is
     replied to (一处失信，处处受限).
     """
-    reply = _in_words(
-        _clean_text(reply, field="reply", maximum=MAX_REPLY, required=True, label=_("答复内容")),
-        field="reply",
-        label=_("答复内容"),
-    )
+    reply = _reply_text(reply, maximum=MAX_REPLY)
     enterprise = None
     if upheld_against.strip():
         enterprise = find_enterprise_by_credit_code(upheld_against.strip())

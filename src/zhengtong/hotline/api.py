@@ -849,12 +849,16 @@ def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> Cas
     if department is None:
         # A code no department could have is not echoed back: it may be any text, of any length.
         fits = len(code) <= (Department._meta.get_field("code").max_length or 0)
-        raise InvalidInput(
+        message = (
             _("找不到代码为“%(code)s”的承办部门，请核对部门代码。") % {"code": code}
             if fits
-            else _("找不到该承办部门，请核对部门代码。"),
+            else _("找不到该承办部门，请核对部门代码。")
+        )
+        # The message beside the field, as department_code_required puts it.
+        raise InvalidInput(
+            message,
             code="unknown_department",
-            detail={"fields": {"department_code": "unknown"}},
+            detail={"fields": {"department_code": message}},
         )
     district = None
     if payload.district_code:

@@ -31,7 +31,6 @@ from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department, Region
 from zhengtong.core.punctuation import listed
 from zhengtong.core.redirects import redirect_back
-from zhengtong.core.validators import has_visible_text
 from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.access import (
     access_case_for_staff,
@@ -48,6 +47,7 @@ from zhengtong.hotline.access import (
 from zhengtong.hotline.actions import (
     MAX_REPLY_DRAFT,
     CaseInput,
+    checked_reply_draft,
     do_decide_extension,
     do_dispatch_case,
     do_mark_notifications_read,
@@ -764,13 +764,16 @@ def score_bars(score: ReplyScore) -> list[ScoreBar]:
 
 
 def _draft_score(case: Case, draft: str) -> ReplyScore | None:
-    # A draft of invisible characters alone is no draft: nothing to score yet.
-    if not has_visible_text(draft):
+    # A draft the reply would refuse for its text (blank, invisible characters
+    # or punctuation alone) is nothing to score yet, as the API refuses it.
+    try:
+        text = checked_reply_draft(draft)
+    except InvalidInput:
         return None
     return score_reply(
         case.title,
         case.content,
-        draft,
+        text,
         received_at=case.dispatched_at or case.received_at,
         replied_at=timezone.now(),
         due_at=case.reply_due,
