@@ -19,7 +19,7 @@ from ninja.responses import Status
 from pydantic import StrictBool, StrictInt
 
 from zhengtong.core.errors import InvalidInput, NotFound
-from zhengtong.core.schemas import ERROR_RESPONSES
+from zhengtong.core.schemas import ERROR_RESPONSES, MAX_OFFSET
 from zhengtong.eservices import application_actions as actions
 from zhengtong.eservices import application_selectors as selectors
 from zhengtong.eservices.access import access_item_by_code
@@ -34,8 +34,10 @@ from zhengtong.identity.auth import session_auth, session_user
 
 router = Router(tags=["eservices-applications"], auth=session_auth)
 ERRORS = ERROR_RESPONSES
-# Answered rectifications pile up for good; a list is cut at this many.
-RECTIFICATION_LIST_LIMIT = 500
+# Answered rectifications pile up for good: the list is read a page at a time,
+# with the platform's limit and offset (as ``/api/core/departments`` takes them).
+RECTIFICATION_PAGE = 100
+RECTIFICATION_PAGE_MAX = 500
 
 
 # --- schemas ---------------------------------------------------------------------------
@@ -445,6 +447,8 @@ class RectificationQuery(Schema):
     # A plain string checked below: a typo is refused with the platform's
     # error shape and a stable code, not read as some other list.
     state: str = selectors.RectificationFilter.OPEN.value
+    limit: int = Field(RECTIFICATION_PAGE, ge=1, le=RECTIFICATION_PAGE_MAX)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/rectifications", response={200: list[RectificationOut], **ERRORS})
@@ -452,7 +456,7 @@ def list_rectifications(
     request: HttpRequest, filters: Query[RectificationQuery]
 ) -> list[RectificationOut]:
     """Bad ratings of my departments: ``state`` open (default, soonest due first), answered
-    (latest answer first) or all; at most 500."""
+    (latest answer first) or all; ``limit`` (1 to 500, default 100) from ``offset``."""
     if filters.state not in selectors.RectificationFilter.values:
         raise InvalidInput(
             _("没有这个筛选条件：%(state)s。") % {"state": filters.state[:40]},
@@ -462,7 +466,8 @@ def list_rectifications(
     shown = selectors.RectificationFilter(filters.state)
     now = timezone.now()
     rows = selectors.rectifications_for(session_user(request), shown)
-    return [rectification_out(r, now) for r in rows[:RECTIFICATION_LIST_LIMIT]]
+    page = rows[filters.offset : filters.offset + filters.limit]
+    return [rectification_out(r, now) for r in page]
 
 
 @router.post("/rectifications/{pk}/respond", response={200: CountOut, **ERRORS})

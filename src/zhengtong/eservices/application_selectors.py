@@ -267,7 +267,7 @@ def tasks_of(application: Application) -> QuerySet[WorkTask]:
 
 
 def ratings_of(application: Application) -> QuerySet[Rating]:
-    return application.ratings.select_related("rectification").order_by("at", "pk")
+    return application.ratings.select_related("rectification__department").order_by("at", "pk")
 
 
 def open_rectifications_for(user: User) -> QuerySet[Rectification]:

@@ -46,7 +46,7 @@ from zhengtong.eservices.models import (
 from zhengtong.eservices.permissions import RESPOND_RATINGS
 from zhengtong.eservices.time_limits import stops_clock_at
 from zhengtong.identity.models import Audience, User
-from zhengtong.identity.permissions import departments_in_scope
+from zhengtong.identity.permissions import departments_in_scope, has_permission
 from zhengtong.licences.models import Licence
 from zhengtong.licences.presentation import field_rows
 
@@ -463,6 +463,29 @@ def _licence_held(application: Application) -> Licence | None:
     return held if held is not None and held.pk != application.licence_id else None
 
 
+@dataclass(frozen=True, slots=True)
+class RatingRow:
+    rating: Rating
+    # The rectification a bad rating opened; None for any other rating.
+    rectification: Rectification | None
+    # Open, and the user answers ratings for its department: a link to the answer form.
+    may_answer: bool
+
+
+def _rating_rows(user: User, application: Application) -> list[RatingRow]:
+    """The application's ratings, oldest first, each with its rectification if it opened one."""
+    rows = []
+    for rating in selectors.ratings_of(application):
+        rectification: Rectification | None = getattr(rating, "rectification", None)
+        may_answer = (
+            rectification is not None
+            and rectification.responded_at is None
+            and has_permission(user, RESPOND_RATINGS, department=rectification.department)
+        )
+        rows.append(RatingRow(rating, rectification, may_answer))
+    return rows
+
+
 def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
     """One application beside the form of its current step."""
     found = _own_task(request, task_id)
@@ -543,6 +566,10 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         "suspended": any(stops_clock_at(s, now) for s in suspensions),
         "suspensions": [(s, s.overran(now)) for s in suspensions],
         "step_results": _step_results(list(selectors.tasks_of(application))),
+        # A bad rating's rectification beside it, read as the rectifications page reads it
+        # (``now`` for 已逾期): those handling the application see what the applicant said.
+        "ratings": _rating_rows(user, application),
+        "now": now,
         "process_version": selectors.process_version_of(application),
         "may_act": _may_act(task, user) and open_state,
         "may_release": task.completed_at is None and task.claimed_by_id == user.pk,
