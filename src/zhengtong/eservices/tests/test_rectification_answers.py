@@ -13,7 +13,6 @@ from django.test import Client
 from zhengtong.core.testing import TEST_ACTOR
 from zhengtong.eservices.models import Rectification
 from zhengtong.eservices.tests.test_applications_cast import (
-    AUTOMATIC_FORM,
     PASSWORD,
     ApplicationsCast,
     cast,
@@ -24,7 +23,9 @@ from zhengtong.eservices.tests.test_applications_flow import (
     _ok,
     freeze,
     next_monday,
-    submitted,
+)
+from zhengtong.eservices.tests.test_rectification_deadlines import (
+    _rated_badly as rated_badly,
 )
 from zhengtong.identity.actions import do_create_staff
 
@@ -36,16 +37,7 @@ LATE = "逾期答复"
 
 def _rated_badly(cast: ApplicationsCast, comment: str) -> Rectification:
     """An application approved at once (秒批) and rated 不满意; its rectification."""
-    applicant = logged_in(cast.applicant)
-    number = str(submitted(applicant, cast, AUTOMATIC_FORM)["number"])
-    _ok(
-        applicant.post(
-            f"{URL}/{number}/ratings",
-            {"level": 2, "comment": comment},
-            content_type="application/json",
-        ),
-        201,
-    )
+    number = rated_badly(cast, comment)
     return Rectification.objects.get(rating__application__number=number)
 
 
