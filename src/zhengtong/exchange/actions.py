@@ -44,6 +44,7 @@ from zhengtong.exchange.selectors import (
     GRANT_EXPIRED,
     GRANT_RESOURCE_RETIRED,
     GRANT_REVOKED,
+    ITEM_CODE_MAX_LENGTH,
     MAX_ECHOED_ITEMS,
     changes_since,
     cursor_beyond_feed,
@@ -121,6 +122,15 @@ class LoadReport:
     problems: Sequence[RowProblem] = field(default_factory=tuple)
 
 
+def _unknown_key_item(key_item_code: str) -> InvalidInput:
+    """The refusal of a key item the entry does not have, naming it back within bounds."""
+    return InvalidInput(
+        gettext_lazy("该目录没有这个信息项。"),
+        code="unknown_key_item",
+        detail={"key_item_code": echoed_text(key_item_code, ITEM_CODE_MAX_LENGTH)},
+    )
+
+
 def do_register_hosted_dataset(
     resource: Resource, key_item_code: str, *, actor: Actor
 ) -> HostedDataset:
@@ -131,11 +141,7 @@ def do_register_hosted_dataset(
             raise Conflict(gettext_lazy("只有已发布的目录可以托管数据。"), code="not_published")
         key_item = locked.items.filter(code=key_item_code).first()
         if key_item is None:
-            raise InvalidInput(
-                gettext_lazy("该目录没有这个信息项。"),
-                code="unknown_key_item",
-                detail={"key_item_code": key_item_code},
-            )
+            raise _unknown_key_item(key_item_code)
         if key_item.data_type == "BY":
             raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
         if ProxiedDataset.objects.connected().filter(resource=locked).exists():
@@ -1384,11 +1390,7 @@ def do_register_proxied_dataset(
             raise Conflict(gettext_lazy("只有已发布的目录可以接入数据。"), code="not_published")
         key_item = locked.items.filter(code=key_item_code).first()
         if key_item is None:
-            raise InvalidInput(
-                gettext_lazy("该目录没有这个信息项。"),
-                code="unknown_key_item",
-                detail={"key_item_code": key_item_code},
-            )
+            raise _unknown_key_item(key_item_code)
         if key_item.data_type == "BY":
             raise InvalidInput(gettext_lazy("二进制信息项不能作为主键。"), code="invalid_key_item")
         if ProxiedDataset.objects.connected().filter(resource=locked).exists():

@@ -172,6 +172,16 @@ def test_an_endless_timeout_is_refused(cast: ExchangeCast) -> None:
 def test_an_unknown_key_item_is_refused(cast: ExchangeCast) -> None:
     answer = _register(_client(cast.catalog.officer), "http://127.0.0.1:9", key_item_code="nope")
     assert answer.status_code == 400 and answer.json()["code"] == "unknown_key_item"
+    assert answer.json()["detail"] == {"key_item_code": "nope"}
+
+
+def test_an_unknown_key_item_thousands_of_characters_long_is_named_back_cut(
+    cast: ExchangeCast,
+) -> None:
+    long = "x" * 5000
+    answer = _register(_client(cast.catalog.officer), "http://127.0.0.1:9", key_item_code=long)
+    assert answer.status_code == 400 and answer.json()["code"] == "unknown_key_item"
+    assert answer.json()["detail"] == {"key_item_code": "x" * 40}
 
 
 def test_a_moved_api_and_a_new_credential_are_set_and_the_next_look_up_uses_them(
