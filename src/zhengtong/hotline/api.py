@@ -864,10 +864,9 @@ def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> Cas
     if payload.district_code:
         district = routing.city_districts().filter(code=payload.district_code).first()
         if district is None:
+            message = _("没有这个区县，请从列表中选择。")
             raise InvalidInput(
-                _("没有这个区县，请从列表中选择。"),
-                code="unknown_district",
-                detail={"fields": {"district_code": "unknown"}},
+                message, code="unknown_district", detail={"fields": {"district_code": message}}
             )
     return _case_out(
         actions.do_dispatch_case(

@@ -75,6 +75,8 @@ def test_the_api_places_the_case_and_refuses_a_district_outside_the_city(
     province = {**sent, "district_code": "430000"}
     refused = post(dispatcher, f"/cases/{case.number}/dispatch", province)
     assert refused.status_code == 400 and refused.json()["code"] == "unknown_district"
+    # The message stands beside the field, as the other refusals of a field have it.
+    assert refused.json()["detail"]["fields"] == {"district_code": "没有这个区县，请从列表中选择。"}
     dispatched = ok(
         post(
             dispatcher,
