@@ -1,4 +1,5 @@
-"""Form fields for 身份证号 and 统一社会信用代码, and refusals shown on forms, for every app.
+"""Form fields for 身份证号 and 统一社会信用代码, a form's one-time key, and refusals shown
+on forms, for every app.
 
 They normalise what people type (spaces, full-width digits, a lowercase x)
 before checking, so that uniqueness checks see the stored form of the number,
@@ -7,6 +8,8 @@ and show the validators' messages (which position, which check digit).
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 from django import forms
@@ -20,6 +23,32 @@ from zhengtong.core.validators import (
     validate_id_number,
     validate_phone,
 )
+
+# What new_form_key makes; anything else posted as a form's key is no key at all.
+FORM_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def new_form_key() -> str:
+    """A one-time key for a form the page shows, so that sending it twice does one thing."""
+    return uuid.uuid4().hex
+
+
+class OneTimeKeyField(forms.CharField):
+    """A form's one-time key (``new_form_key``), hidden in the form as the page shows it.
+
+    The same form sent twice (a double click, a resend after the network timed
+    out) carries the same key, so the action it feeds does its work once. A
+    value this field did not make cleans to "" (no key), never to a refusal.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.HiddenInput)
+        kwargs.setdefault("initial", new_form_key)
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, value: Any) -> str:
+        key = str(super().clean(value) or "")
+        return key if FORM_KEY.fullmatch(key) else ""
 
 
 class _CheckedNumberField(forms.CharField):

@@ -8,8 +8,6 @@ read into memory; the action checks again for every other channel.
 from __future__ import annotations
 
 import io
-import re
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhengtong.core.errors import InvalidInput
-from zhengtong.core.forms import CreditCodeField
+from zhengtong.core.forms import CreditCodeField, OneTimeKeyField
 from zhengtong.core.punctuation import listed
 from zhengtong.core.selectors import departments_in
 from zhengtong.hotline.actions import (
@@ -49,7 +47,6 @@ from zhengtong.hotline.states import Channel, Rating, Urgency
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf,.jpg,.jpeg,.png,.webp,.pdf"
 # A labelled CSV of a whole city's messages is a few tens of megabytes at most.
 MAX_TRAINING_CSV_BYTES = 50 * 1024 * 1024
-SUBMISSION_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -129,15 +126,10 @@ class TextareaField(forms.CharField):
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def new_form_key() -> str:
-    """A one-time key for a form the page shows, so that sending it twice does one thing."""
-    return uuid.uuid4().hex
-
-
 class _MessageFields(forms.Form):
     # The form's one-time key: the same form sent twice (a double tap, a
     # resend after the network timed out) registers one case.
-    submission = forms.CharField(required=False, widget=forms.HiddenInput, initial=new_form_key)
+    submission = OneTimeKeyField()
     title = forms.CharField(
         label=gettext_lazy("标题（选填）"),
         required=False,
@@ -178,11 +170,6 @@ class _MessageFields(forms.Form):
             "匿名诉求不登记联系人和电话，办理部门答复后直接办结，不回访、不能评价。"
         ),
     )
-
-    def clean_submission(self) -> str:
-        key = str(self.cleaned_data.get("submission") or "")
-        # Anything but a key this form made is no key at all.
-        return key if SUBMISSION_KEY.fullmatch(key) else ""
 
 
 class SubmitForm(_MessageFields):
@@ -395,12 +382,9 @@ class DecideExtensionForm(forms.Form):
 class UrgeForm(forms.Form):
     supervise = forms.BooleanField(required=False)
     note = forms.CharField(label=gettext_lazy("说明（选填）"), required=False, max_length=MAX_NOTE)
-    # The form's one-time key (new_form_key): a double click urges once.
-    submission = forms.CharField(required=False)
-
-    def clean_submission(self) -> str:
-        key = str(self.cleaned_data.get("submission") or "")
-        return key if SUBMISSION_KEY.fullmatch(key) else ""
+    # The form's one-time key, posted by the page's own field (``urge_key``):
+    # a double click urges once.
+    submission = OneTimeKeyField()
 
 
 SHARED_DATA = "shared"

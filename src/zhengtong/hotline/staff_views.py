@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from zhengtong.core.errors import InvalidInput, ZhengtongError
+from zhengtong.core.forms import new_form_key
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department, Region
@@ -77,7 +78,6 @@ from zhengtong.hotline.forms import (
     UrgencyForm,
     department_options,
     district_options,
-    new_form_key,
 )
 from zhengtong.hotline.imports import do_queue_import, row_error_text
 from zhengtong.hotline.models import Case, CaseEvent, ExtensionRequest, ImportState

@@ -12,8 +12,6 @@ and renders; a refused form is shown again with the reason beside the field.
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -33,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from zhengtong.core.errors import ZhengtongError
-from zhengtong.core.forms import show_refusal
+from zhengtong.core.forms import OneTimeKeyField, show_refusal
 from zhengtong.core.models import Enterprise
 from zhengtong.core.validators import normalise
 from zhengtong.identity.actors import actor_of
@@ -87,20 +85,11 @@ def _severity_choices() -> list[tuple[str, str]]:
     return choices
 
 
-# What new_form_key makes; anything else posted as the key is no key at all.
-FORM_KEY = re.compile(r"[0-9a-f]{32}")
-
-
-def new_form_key() -> str:
-    """A one-time key for a form the page shows, so that sending it twice does one thing."""
-    return uuid.uuid4().hex
-
-
 class CreditRecordForm(forms.Form):
     # The form's one-time key: the same form sent twice (a double click, a
     # resend after the network timed out) makes one record, not two that
     # would lower the grade twice.
-    submission = forms.CharField(required=False, widget=forms.HiddenInput, initial=new_form_key)
+    submission = OneTimeKeyField()
     # Listings have their own form: they need a legal basis and a term.
     kind = forms.ChoiceField(
         label=gettext_lazy("类型"),
@@ -131,10 +120,6 @@ class CreditRecordForm(forms.Form):
         severity = self.fields["severity"]
         assert isinstance(severity, forms.ChoiceField)
         severity.choices = _severity_choices()
-
-    def clean_submission(self) -> str:
-        key = str(self.cleaned_data.get("submission") or "")
-        return key if FORM_KEY.fullmatch(key) else ""
 
 
 class ListingForm(forms.Form):
