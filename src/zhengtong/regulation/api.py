@@ -19,13 +19,14 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import StringConstraints
 
-from zhengtong.core.errors import InvalidInput
+from zhengtong.core.errors import InvalidInput, NotFound
 from zhengtong.core.schemas import ERROR_RESPONSES, CreditCodeIn
 from zhengtong.core.selectors import find_enterprise_by_credit_code, get_region
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import session_auth, session_user
 from zhengtong.identity.permissions import require_permission
 from zhengtong.regulation import access, actions, selectors
+from zhengtong.regulation.ingest import DATA_COMMANDS
 from zhengtong.regulation.models import Alarm, AlarmState, EmissionLimit, MonitoringPoint
 from zhengtong.regulation.permissions import MANAGE_POINTS, MONITOR
 
@@ -33,6 +34,8 @@ router = Router(tags=["regulation"])
 ERRORS = ERROR_RESPONSES
 # The most readings one request returns (a week of 30-second data for one pollutant).
 MAX_READINGS = 20_000
+# The most characters of a refused filter value echoed back in a refusal's detail.
+ECHOED = 16
 
 
 # --- schemas ---------------------------------------------------------------------------
@@ -95,9 +98,17 @@ class EmissionLimitIn(Schema):
 
 
 class ReadingFilterIn(Schema):
-    pollutant: str | None = Field(None, max_length=16)
+    # Not checked against the platform's named pollutants (selectors.POLLUTANT_NAMES):
+    # the receiver stores every code a device sends, the 2005 edition's (011)
+    # and those of table B the platform has no name for included, so readings
+    # exist under codes outside that dictionary and must stay reachable.
+    pollutant: str | None = Field(
+        None, max_length=16, description="an HJ 212 pollutant code as the device sends it"
+    )
     command: str | None = Field(
-        None, description="2011 real-time, 2051 minute, 2061 hourly, 2031 daily"
+        None,
+        description="2011 real-time, 2051 minute, 2061 hourly, 2031 daily; "
+        "any other value is refused (400 unknown_command)",
     )
     hours: int = Field(24, ge=1, le=168, description="how far back from now")
 
@@ -262,7 +273,19 @@ def register_point(
         )
     # Blank (spaces included) means the enterprise's region, as the field says.
     region_code = (payload.region_code or "").strip()
-    region = get_region(region_code) if region_code else None
+    region = None
+    if region_code:
+        # A body field naming a region that does not exist is the caller's
+        # mistake in that field (400), as for the inspection tasks, not a
+        # missing resource of the URL (404).
+        try:
+            region = get_region(region_code)
+        except NotFound:
+            raise InvalidInput(
+                _("没有该行政区划代码。"),
+                code="unknown_region",
+                detail={"fields": {"region_code": "invalid"}},
+            ) from None
     point = actions.do_register_point(
         enterprise,
         payload.mn,
@@ -291,6 +314,19 @@ def point_readings(request: HttpRequest, mn: str, filters: Query[ReadingFilterIn
     user = session_user(request)
     require_permission(user, MONITOR)
     point = access.access_point_by_mn(user, mn)
+    # The receiver stores readings of these uploads only: any other command
+    # would answer an empty list, which reads as "no data" rather than as the
+    # typing mistake it is. Empty means every kind, as when it is left out.
+    if filters.command and filters.command not in DATA_COMMANDS:
+        raise InvalidInput(
+            _("数据类型无效，只能是 2011（实时）、2051（分钟）、2061（小时）或 2031（日）。"),
+            code="unknown_command",
+            detail={
+                "fields": {"command": "invalid"},
+                "command": filters.command[:ECHOED],
+                "allowed": sorted(DATA_COMMANDS),
+            },
+        )
     until = timezone.now()
     since = until - dt.timedelta(hours=filters.hours)
     rows = list(

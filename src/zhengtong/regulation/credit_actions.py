@@ -17,7 +17,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
@@ -40,6 +42,18 @@ from zhengtong.regulation.models import CreditKind, CreditRecord, CreditStanding
 from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
 SUBJECT = "regulation.credit"
+# The earliest date a fact typed onto a credit file may carry: the founding of
+# the People's Republic. No register the credit system draws on (enterprise
+# registration, penalty decisions, the lists) dates anything earlier, so an
+# earlier date is a slip of the keyboard or an empty date field's 0001-01-01,
+# which would otherwise sit on the file as a fact long past its window.
+EARLIEST_FACT_DATE = dt.date(1949, 10, 1)
+# The dates a regulator types for a fact: what each is called in a refusal,
+# and the prefix of its refusals' codes.
+_FACT_DATES: dict[str, tuple[Promise, str]] = {
+    "occurred_on": (gettext_lazy("发生日期"), "occurred"),
+    "listed_on": (gettext_lazy("列入日期"), "listed"),
+}
 
 
 def _today() -> dt.date:
@@ -63,6 +77,33 @@ def regrade(enterprise: Enterprise, *, today: dt.date | None = None) -> CreditSt
         },
     )
     return standing
+
+
+def check_fact_date(day: dt.date, enterprise: Enterprise, *, field: str) -> None:
+    """Refuse a typed date of a fact that the enterprise cannot have had on that day.
+
+    A fact dates from no earlier than 1949-10-01, nor from before the
+    enterprise was established when its register knows that date: nothing
+    can be decided about an enterprise that did not exist yet. The dates the
+    platform sets itself (an alarm's, an inspection's, a 12345 case's) are not
+    checked here: a device whose clock fell back to 1970 must not keep its
+    alarm from being closed. A date after today is refused by ``_checked``.
+    """
+    label, prefix = _FACT_DATES[field]
+    if day < EARLIEST_FACT_DATE:
+        raise InvalidInput(
+            _("%(label)s不能早于1949年10月1日。") % {"label": label},
+            code=f"{prefix}_too_early",
+            detail={"fields": {field: "invalid"}, "earliest": EARLIEST_FACT_DATE.isoformat()},
+        )
+    established = enterprise.established_on
+    if established is not None and day < established:
+        raise InvalidInput(
+            _("%(label)s不能早于企业成立日期（%(established)s）。")
+            % {"label": label, "established": established.isoformat()},
+            code=f"{prefix}_before_establishment",
+            detail={"fields": {field: "invalid"}, "earliest": established.isoformat()},
+        )
 
 
 def _checked(
@@ -162,10 +203,16 @@ class CreditRequest:
     authority: str = ""
     source_ref: str = ""
 
+    def checked(self) -> scoring.CreditRecord:
+        """Refuse what the request may not ask for; return the record as the scorecard reads it."""
+        checked = _checked(self.kind, self.occurred_on, self.severity, self.count, self.description)
+        check_fact_date(self.occurred_on, self.enterprise, field="occurred_on")
+        return checked
+
     def digest(self) -> str:
         """What the request asked for: the same request sent again digests the same."""
         # The severity as the scorecard reads it, so that 较重 and major are one request.
-        checked = _checked(self.kind, self.occurred_on, self.severity, self.count, self.description)
+        checked = self.checked()
         fields = [
             self.enterprise.credit_code,
             self.kind,
@@ -209,6 +256,7 @@ def do_record_credit(
         enterprise, kind, occurred_on, description, severity, count, authority, source_ref
     )
     if not form_key:
+        asked.checked()
         return _record_credit(asked, actor=actor)
     digest = asked.digest()
     # The key is made with what the form asked for: the form changed and sent

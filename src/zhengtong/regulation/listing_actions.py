@@ -41,7 +41,8 @@ from zhengtong.exchange.actions import (
 )
 from zhengtong.exchange.selectors import hostable_resources, hosted_dataset_of, lookup_record
 from zhengtong.ledger.actions import record_entry
-from zhengtong.regulation.credit_actions import add_credit_record, regrade
+from zhengtong.regulation.credit_actions import add_credit_record, check_fact_date, regrade
+from zhengtong.regulation.credit_scorecard import add_months
 from zhengtong.regulation.models import CreditKind, CreditRecord, DishonestyListing
 from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
@@ -62,6 +63,13 @@ MAX_LEGAL_BASIS = 300
 MAX_AUTHORITY = 100
 MAX_REMOVAL_REASON = 300
 EXPIRY_REASON = gettext_noop("有效期届满")
+# The longest term a listing may be given. Lists keep an enterprise three
+# years as a rule (the pages offer that term); five leaves room for the lists
+# whose rules set a longer one, while an end beyond it (9999-12-31) is a
+# typing error that would keep the enterprise listed, and its grade capped,
+# for good. A longer term, should a law set one, is listed again when this
+# one has run.
+MAX_LISTING_YEARS = 5
 
 
 def credit_resource_code() -> str:
@@ -121,11 +129,20 @@ def do_list_serious_dishonesty(
             code="listed_in_future",
             detail={"fields": {"listed_on": "invalid"}},
         )
+    check_fact_date(listed_on, enterprise, field="listed_on")
     if expires_on <= listed_on:
         raise InvalidInput(
             _("有效期须晚于列入日期。"),
             code="expiry_not_after_listing",
             detail={"fields": {"expires_on": "invalid"}},
+        )
+    latest = add_months(listed_on, 12 * MAX_LISTING_YEARS)
+    if expires_on > latest:
+        raise InvalidInput(
+            _("有效期至多为列入日期起%(years)d年（不晚于%(latest)s）。")
+            % {"years": MAX_LISTING_YEARS, "latest": latest.isoformat()},
+            code="expiry_too_far",
+            detail={"fields": {"expires_on": "invalid"}, "latest": latest.isoformat()},
         )
     if expires_on < today:
         raise InvalidInput(

@@ -137,6 +137,46 @@ def test_readings_are_limited_to_a_week(cast: RegulationCast) -> None:
     _refused(regulator.get(f"{URL}/points/{PLANT_MN}/readings", {"hours": 0}), 422, "invalid_input")
 
 
+def test_readings_filter_by_each_stored_kind_of_data(cast: RegulationCast) -> None:
+    now = local_now()
+    store(cast.plant, now - dt.timedelta(hours=2), {"a21026": 20.0})
+    store(cast.plant, now - dt.timedelta(hours=1), {"a21026": 19.0}, command="2061")
+    regulator = logged_in(cast.regulator)
+    hourly = _ok(regulator.get(f"{URL}/points/{PLANT_MN}/readings", {"command": "2061"}))
+    assert [(r["command"], r["avg"]) for r in hourly["readings"]] == [("2061", 19.0)]
+    # A kind the receiver stores but the point did not send is an empty answer, not a refusal.
+    daily = _ok(regulator.get(f"{URL}/points/{PLANT_MN}/readings", {"command": "2031"}))
+    assert daily["readings"] == []
+
+
+@pytest.mark.parametrize("command", ["2012", "9014", "hourly", "2011 ", "9" * 300])
+def test_readings_refuse_a_kind_of_data_the_receiver_does_not_store(
+    cast: RegulationCast, command: str
+) -> None:
+    store(cast.plant, local_now() - dt.timedelta(hours=1), {"a21026": 20.0})
+    response = logged_in(cast.regulator).get(
+        f"{URL}/points/{PLANT_MN}/readings", {"command": command}
+    )
+    _refused(response, 400, "unknown_command")
+    detail = response.json()["detail"]
+    assert detail["fields"] == {"command": "invalid"}
+    assert detail["allowed"] == ["2011", "2031", "2051", "2061"]
+    # The value is echoed, but never more of it than a command could be.
+    assert detail["command"] == command[:16]
+
+
+def test_readings_of_a_pollutant_the_platform_has_no_name_for_are_found(
+    cast: RegulationCast,
+) -> None:
+    # Devices send codes outside the platform's named ones (here the 2005
+    # edition's SO2), and the receiver stores them as sent.
+    store(cast.plant, local_now() - dt.timedelta(hours=1), {"02": 21.5, "a21026": 20.0})
+    found = _ok(
+        logged_in(cast.regulator).get(f"{URL}/points/{PLANT_MN}/readings", {"pollutant": "02"})
+    )
+    assert [(r["pollutant"], r["rtd"]) for r in found["readings"]] == [("02", 21.5)]
+
+
 # --- alarms ----------------------------------------------------------------------------------
 
 
@@ -278,7 +318,9 @@ def test_registration_refuses_what_is_wrong(cast: RegulationCast) -> None:
     _refused(_post(admin, "/points", {**good, "mn": PLANT_MN}), 409, "mn_taken")
     _refused(_post(admin, "/points", {**good, "mn": "MN WITH SPACES"}), 400, "invalid_mn")
     _refused(_post(admin, "/points", {**good, "password": "a;b"}), 400, "invalid_pw")
-    _refused(_post(admin, "/points", {**good, "region_code": "999999"}), 404, "region_not_found")
+    unknown_region = _post(admin, "/points", {**good, "region_code": "999999"})
+    _refused(unknown_region, 400, "unknown_region")
+    assert unknown_region.json()["detail"]["fields"] == {"region_code": "invalid"}
     _refused(_put(admin, f"/points/{PLANT_MN}/limits/a21026", {"upper": 0}), 400, "invalid_limit")
     _refused(
         _put(admin, "/points/NO-SUCH-POINT/limits/a21026", {"upper": 35}), 404, "point_not_found"

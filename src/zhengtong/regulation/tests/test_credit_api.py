@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from zhengtong.core.models import Enterprise
 from zhengtong.ledger.models import LedgerEntry
-from zhengtong.regulation.credit_scorecard import DEFAULT_CONFIG, Scorecard
+from zhengtong.regulation.credit_scorecard import DEFAULT_CONFIG, Scorecard, add_months
 from zhengtong.regulation.models import CreditRecord, DishonestyListing
 from zhengtong.regulation.tests.bureau import logged_in
 from zhengtong.regulation.tests.test_credit_pages import (
@@ -165,6 +166,13 @@ def test_a_record_posted_regrades_and_is_in_the_ledger(cast: CreditCast) -> None
         ({"kind": "penalty", "severity": "huge"}, 400, "invalid_credit_record"),
         ({"kind": "commendation", "description": "   "}, 400, "description_required"),
         ({"kind": "commendation", "occurred_on": "TOMORROW"}, 400, "occurred_in_future"),
+        ({"kind": "commendation", "occurred_on": "9999-12-31"}, 400, "occurred_in_future"),
+        ({"kind": "commendation", "occurred_on": "0001-01-01"}, 400, "occurred_too_early"),
+        (
+            {"kind": "penalty", "severity": "major", "occurred_on": "1949-09-30"},
+            400,
+            "occurred_too_early",
+        ),
         ({"kind": "commendation", "count": 0}, 422, "invalid_input"),
     ],
 )
@@ -182,6 +190,39 @@ def test_a_bad_record_is_refused_with_its_code(
         code,
     )
     assert not CreditRecord.objects.exists()
+
+
+def test_a_fact_dated_before_the_enterprise_was_established_is_refused(
+    cast: CreditCast,
+) -> None:
+    established = today() - dt.timedelta(days=30)
+    Enterprise.objects.filter(pk=cast.materials.pk).update(established_on=established)
+    http = logged_in(cast.regulator)
+    path = f"/enterprises/{cast.materials.credit_code}/records"
+    before = (established - dt.timedelta(days=1)).isoformat()
+    record = {"kind": "commendation", "occurred_on": before, "description": "表彰"}
+    body = _refused(_post(http, path, record), 400, "occurred_before_establishment")
+    assert body["detail"]["fields"] == {"occurred_on": "invalid"}
+    assert body["detail"]["earliest"] == established.isoformat()
+    # A retry-safe request is checked the same way.
+    again = http.post(
+        f"{URL}{path}", record, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    _refused(again, 400, "occurred_before_establishment")
+    listing = _listing(cast.materials.credit_code, listed_on=before)
+    body = _refused(_post(http, "/dishonesty-list", listing), 400, "listed_before_establishment")
+    assert body["detail"]["fields"] == {"listed_on": "invalid"}
+    assert not CreditRecord.objects.exists() and not DishonestyListing.objects.exists()
+    # From the day of establishment on, the fact is the enterprise's.
+    _ok(_post(http, path, {**record, "occurred_on": established.isoformat()}), 201)
+
+
+def test_dates_at_the_edges_of_what_a_file_allows_are_recorded(cast: CreditCast) -> None:
+    http = logged_in(cast.regulator)
+    earliest = {"kind": "commendation", "occurred_on": "1949-10-01", "description": "表彰"}
+    _ok(_post(http, f"/enterprises/{cast.materials.credit_code}/records", earliest), 201)
+    longest = _listing(cast.media.credit_code, expires_on=add_months(today(), 60).isoformat())
+    _ok(_post(http, "/dishonesty-list", longest), 201)
 
 
 def test_the_same_source_is_recorded_once(cast: CreditCast) -> None:
@@ -310,6 +351,9 @@ def test_a_code_typed_in_full_width_or_pasted_with_a_line_break_is_the_code(
         ({"expires_on": "LISTED"}, 400, "expiry_not_after_listing"),
         ({"listed_on": "TOMORROW", "expires_on": "LATER"}, 400, "listed_in_future"),
         ({"listed_on": "LONG_AGO", "expires_on": "YESTERDAY"}, 400, "already_expired"),
+        ({"listed_on": "0001-01-01"}, 400, "listed_too_early"),
+        ({"expires_on": "9999-12-31"}, 400, "expiry_too_far"),
+        ({"expires_on": "IN_FIVE_YEARS_AND_A_DAY"}, 400, "expiry_too_far"),
         ({"expires_on": "someday"}, 422, "invalid_input"),
     ],
 )
@@ -322,6 +366,7 @@ def test_a_bad_listing_is_refused_with_its_code(
         "LATER": today() + dt.timedelta(days=400),
         "LONG_AGO": today() - dt.timedelta(days=800),
         "YESTERDAY": today() - dt.timedelta(days=1),
+        "IN_FIVE_YEARS_AND_A_DAY": add_months(today(), 60) + dt.timedelta(days=1),
     }
     data = _listing(
         cast.materials.credit_code,

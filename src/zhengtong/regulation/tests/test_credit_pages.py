@@ -264,6 +264,34 @@ def test_a_bad_record_is_shown_again_with_the_reason_in_chinese(
     assert not CreditRecord.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("established", "day", "message"),
+    [
+        (None, dt.date(1, 1, 1), "发生日期不能早于1949年10月1日。"),
+        (None, dt.date(1949, 9, 30), "发生日期不能早于1949年10月1日。"),
+        (dt.date(2015, 7, 1), dt.date(2015, 6, 30), "发生日期不能早于企业成立日期（2015-07-01）。"),
+    ],
+)
+def test_a_fact_dated_before_it_could_be_is_refused_beside_its_date(
+    cast: CreditCast, established: dt.date | None, day: dt.date, message: str
+) -> None:
+    Enterprise.objects.filter(pk=cast.materials.pk).update(established_on=established)
+    response = logged_in(cast.regulator).post(
+        f"/regulation/credit/{cast.materials.credit_code}/records/",
+        {
+            "kind": "commendation",
+            "severity": "",
+            "count": "1",
+            "description": "表彰",
+            "occurred_on": day.isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert message in text_of(response)
+    assert response.context["record_form"].errors == {"occurred_on": [message]}
+    assert not CreditRecord.objects.exists()
+
+
 def test_the_same_source_twice_is_refused_on_the_page(cast: CreditCast) -> None:
     major_penalty(cast.materials, ref="长环罚〔2026〕1号")
     response = logged_in(cast.regulator).post(
@@ -319,6 +347,8 @@ def test_listing_on_the_page_puts_the_enterprise_on_the_list(cast: CreditCast) -
         ({"expires_on": "LISTED"}, "有效期须晚于列入日期。"),
         ({"listed_on": "TOMORROW", "expires_on": "LATER"}, "列入日期不能晚于今天。"),
         ({"expires_on": "2020-13-01"}, "输入一个有效的日期。"),
+        ({"listed_on": "0001-01-01"}, "列入日期不能早于1949年10月1日。"),
+        ({"expires_on": "9999-12-31"}, "有效期至多为列入日期起5年"),
     ],
 )
 def test_a_bad_listing_is_refused_with_the_reason(
