@@ -40,7 +40,7 @@ from zhengtong.core.idempotency import (
 )
 from zhengtong.core.models import Department, Enterprise, Region
 from zhengtong.core.selectors import find_enterprise_by_credit_code
-from zhengtong.core.validators import has_visible_text
+from zhengtong.core.validators import has_visible_text, validate_credit_code
 from zhengtong.hotline import routing
 from zhengtong.hotline.access import overview_area
 from zhengtong.hotline.hot_issues import HotIssue
@@ -176,9 +176,9 @@ def _now() -> dt.datetime:
     return _as_of.get() or timezone.now()
 
 
-def _refuse(message: str, code: str, *, field: str | None = None) -> InvalidInput:
+def _refuse(message: str, code: str, *, field: str | None = None, **facts: Any) -> InvalidInput:
     detail: dict[str, Any] = {"fields": {field: message}} if field else {}
-    return InvalidInput(message, code=code, detail=detail)
+    return InvalidInput(message, code=code, detail={**detail, **facts})
 
 
 def _clean_text(value: str, *, field: str, maximum: int, required: bool, label: str) -> str:
@@ -1604,15 +1604,7 @@ def do_reply_case(
     replied to (一处失信，处处受限).
     """
     reply = _reply_text(reply, maximum=MAX_REPLY)
-    enterprise = None
-    if upheld_against.strip():
-        enterprise = find_enterprise_by_credit_code(upheld_against.strip())
-        if enterprise is None:
-            raise InvalidInput(
-                _("没有统一社会信用代码为 %(code)s 的企业。") % {"code": upheld_against.strip()},
-                code="unknown_enterprise",
-                detail={"fields": {"upheld_against": "unknown"}},
-            )
+    enterprise = _upheld_enterprise(upheld_against) if upheld_against.strip() else None
     now = _now()
     with transaction.atomic(durable=True):
         locked = _lock(case)
@@ -1680,6 +1672,33 @@ def do_reply_case(
             extensions_withdrawn=withdrawn,
         )
     return locked
+
+
+def _upheld_enterprise(upheld_against: str) -> Enterprise:
+    """The enterprise a reply finds the complaint true against, or the refusal beside the field.
+
+    A code that cannot be a credit code (a wrong check digit, a letter where
+    the region's digits go) is told apart from a well-formed one of no known
+    enterprise: the first is a typing slip, the second a registry question.
+    """
+    try:
+        code = validate_credit_code(upheld_against)
+    except InvalidInput as error:
+        message = str(error.message)
+        # The validator's facts (which position, which digit) stay; its own
+        # field name is the validator's, not this step's.
+        facts = {key: value for key, value in error.detail.items() if key != "field"}
+        raise _refuse(message, error.code, field="upheld_against", **facts) from None
+    enterprise = find_enterprise_by_credit_code(code)
+    if enterprise is None:
+        # Only a well-formed code gets here, 18 characters as stored: the
+        # message never echoes an unbounded text of the caller's.
+        raise _refuse(
+            _("没有统一社会信用代码为 %(code)s 的企业。") % {"code": code},
+            "unknown_enterprise",
+            field="upheld_against",
+        )
+    return enterprise
 
 
 def _check_upheld_against(case: Case, enterprise: Enterprise | None) -> None:

@@ -9,6 +9,8 @@ have the platform's one shape ``{code, message, detail}``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -409,6 +411,23 @@ class HeatAlertsIn(Schema):
 
 
 # --- mapping ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _fields_named(**names: str) -> Iterator[None]:
+    """Name the fields an action refuses as this operation's input names them.
+
+    The actions name a field as the pages' forms do (``department``, a
+    choice of the department itself), where the operation takes its code
+    (``department_code``); a caller finds the refusal under the name it sent.
+    """
+    try:
+        yield
+    except ZhengtongError as error:
+        fields = error.detail.get("fields")
+        if isinstance(fields, dict):
+            error.detail["fields"] = {names.get(name, name): text for name, text in fields.items()}
+        raise
 
 
 def _events(case: Case) -> list[CaseEventOut]:
@@ -868,8 +887,8 @@ def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> Cas
             raise InvalidInput(
                 message, code="unknown_district", detail={"fields": {"district_code": message}}
             )
-    return _case_out(
-        actions.do_dispatch_case(
+    with _fields_named(department="department_code", district="district_code"):
+        dispatched = actions.do_dispatch_case(
             case,
             payload.category,
             department,
@@ -878,7 +897,7 @@ def dispatch_case(request: HttpRequest, number: str, payload: DispatchIn) -> Cas
             district=district,
             urgency=payload.urgency,
         )
-    )
+    return _case_out(dispatched)
 
 
 def _handled_case(user: User, number: str) -> tuple[Case, list[int]]:
@@ -1125,9 +1144,13 @@ def train_model(request: HttpRequest, payload: TrainIn) -> Status[ClassifierVers
                 "environment": "ZHENGTONG_SHARED_DATA",
             },
         )
-    version = classifier_actions.do_queue_training(
-        actor=actor_of(user), data_path=data, include_corrections=payload.include_corrections
-    )
+    # The page's choice of training data (``source``) is use_shared_data here:
+    # decisions too few to train on alone are refused beside the switch that
+    # left the shared data out.
+    with _fields_named(source="use_shared_data"):
+        version = classifier_actions.do_queue_training(
+            actor=actor_of(user), data_path=data, include_corrections=payload.include_corrections
+        )
     transaction.on_commit(lambda: train_classifier.enqueue(version.pk))
     return Status(202, _version_out(version))
 

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from zhengtong.core.testing import make_enterprise, make_person
+from zhengtong.core.testing import make_credit_code, make_enterprise, make_person
 from zhengtong.hotline import imports
 from zhengtong.hotline.actions import CaseInput, do_submit_case
 from zhengtong.hotline.models import Case, LabelledExample
@@ -142,7 +142,8 @@ def test_a_complaint_found_true_goes_on_the_enterprises_credit_file_once(
     reply = (
         "经现场核查，该厂夜间超标排放属实，我局已立案查处，责令立即整改。联系电话 0731-12345678。"
     )
-    unknown = post(handler, f"/cases/{number}/reply", {"reply": reply, "upheld_against": "X" * 18})
+    nobody = make_credit_code("430199", 1)
+    unknown = post(handler, f"/cases/{number}/reply", {"reply": reply, "upheld_against": nobody})
     assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_enterprise"
     assert Case.objects.get(number=number).state == "handling"
 
