@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install, migrate, load the demo city and serve it at http://127.0.0.1:8000
-# with a task worker and the scheduler beside the web server.
+# with a task worker and the scheduler beside the web server, and the HJ 212
+# receiver with the demo enterprises' three collectors reporting to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh runtime
@@ -17,7 +18,15 @@ zhengtong db_worker --queue-name default --no-reload &
 worker=$!
 zhengtong run_scheduler &
 scheduler=$!
-trap 'kill $worker $scheduler 2>/dev/null || true' EXIT INT TERM
+# The demo's monitoring points upload every 5 minutes (regulation/demo.py) and
+# are flagged offline after three missed uploads: their collectors keep
+# reporting for as long as the demo runs (a year of uploads), to a receiver
+# that listens on this machine only.
+zhengtong hj212_server --host 127.0.0.1 --port 9212 &
+receiver=$!
+zhengtong hj212_simulate --port 9212 --points 3 --interval 300 --count 105120 > /dev/null &
+collectors=$!
+trap 'kill $worker $scheduler $receiver $collectors 2>/dev/null || true' EXIT INT TERM
 
 echo "Zhengtong is serving at http://127.0.0.1:8000 (Ctrl-C stops it)"
 zhengtong runserver 127.0.0.1:8000 --noreload

@@ -9,6 +9,7 @@ import os
 import secrets
 import signal
 import socket
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -688,6 +689,32 @@ def test_a_simulated_device_answers_the_command_setting_its_time() -> None:
     assert (ready.cn, ready.qn, ready.data()) == ("9011", qn, {"QnRtn": "1"})
     assert (done.cn, done.qn, done.data()) == ("9012", qn, {"ExeRtn": "1"})
     assert ready.mn == point.mn and ready.st == "91"
+
+
+def test_the_simulate_command_dates_its_uploads_in_beijing_time_on_a_machine_in_utc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The demo's collectors run on the platform's machine, whose clock may
+    # keep UTC; the receiver reads a DataTime as Beijing time.
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    (point,) = points_for(1)
+    register(point.mn, point.pw)
+
+    async def scenario(receiver: Receiver, port: int) -> None:
+        await asyncio.to_thread(
+            call_command, "hj212_simulate", port=port, points=1, count=1, interval=1, speed=100
+        )
+
+    try:
+        run(scenario)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    stored = Reading.objects.filter(point__mn=point.mn).values_list("data_time", flat=True)
+    assert stored
+    for data_time in stored:
+        assert abs(data_time - timezone.now()) < dt.timedelta(minutes=2)
 
 
 def test_a_stop_commits_what_was_accepted_but_not_yet_committed() -> None:

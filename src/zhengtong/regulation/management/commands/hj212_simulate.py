@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from zhengtong.core.actors import Actor
+from zhengtong.core.calendar import SHANGHAI
 from zhengtong.core.models import Enterprise
 from zhengtong.regulation.actions import do_register_point, do_set_emission_limit
 from zhengtong.regulation.models import MonitoringPoint
@@ -58,7 +59,9 @@ class Command(BaseCommand):
                     )
                     for code, _typical, limit in point.pollutants:
                         do_set_emission_limit(registered, code, limit, actor=ACTOR)
-        start = dt.datetime.now().replace(microsecond=0)
+        # A collector's DataTime is Beijing time (the receiver reads it so),
+        # whatever the zone of the machine it is simulated on.
+        start = dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
         step = dt.timedelta(seconds=options["interval"])
         pause = options["interval"] / max(options["speed"], 1e-6)
 
