@@ -45,6 +45,7 @@ from zhengtong.exchange.models import (
     ApplicationState,
     DatasetVersion,
     Grant,
+    GrantTermsChange,
     HostedDataset,
     ProxiedDataset,
     Record,
@@ -69,6 +70,7 @@ from zhengtong.exchange.schemas import (
     GrantListIn,
     GrantOut,
     GrantTermsIn,
+    HeldGrantOut,
     LoadReportOut,
     LookUpIn,
     LookUpOut,
@@ -79,9 +81,13 @@ from zhengtong.exchange.schemas import (
     PushReportOut,
     RecordOut,
     RowProblemOut,
+    SharedAccessListIn,
+    SharedAccessListOut,
+    SharedAccessOut,
     SharedChangeOut,
     SharedChangesIn,
     SharedChangesOut,
+    TermsChangeOut,
     VerifyIn,
     VerifyOut,
     VersionOut,
@@ -482,6 +488,86 @@ def shared_changes(
         next_cursor=feed.next_cursor,
         withheld=[WithheldOut(item=w.item, code=w.code) for w in feed.withheld],
     )
+
+
+def _terms_change_out(change: GrantTermsChange) -> TermsChangeOut:
+    return TermsChangeOut(
+        changed_at=change.changed_at,
+        reason=change.reason,
+        old_rate_per_minute=change.old_rate_per_minute,
+        rate_per_minute=change.rate_per_minute,
+        old_expires_at=change.old_expires_at,
+        expires_at=change.expires_at,
+    )
+
+
+def _shared_access_out(access: application_selectors.SharedAccess) -> SharedAccessOut:
+    resource = access.resource
+    grant = access.grant
+    change = access.latest_terms_change
+    return SharedAccessOut(
+        resource_code=resource.code,
+        resource_name=resource.name,
+        provider_code=resource.provider.code,
+        provider_name=resource.provider.name,
+        share_attribute=resource.share_attribute,
+        status=access.status,
+        basis=access.basis,
+        fields=access.fields,
+        clear_fields=access.clear_fields,
+        withheld=[WithheldOut(item=w.item, code=w.code) for w in access.withheld],
+        rate_per_minute=access.rate_per_minute,
+        served=access.served,
+        grant=None
+        if grant is None
+        else HeldGrantOut(
+            id=grant.pk,
+            purpose=grant.purpose,
+            fields=list(grant.fields),
+            clear_fields=list(grant.clear_fields),
+            starts_at=grant.starts_at,
+            expires_at=grant.expires_at,
+            rate_per_minute=grant.rate_per_minute,
+            revoked_at=grant.revoked_at,
+            status=application_selectors.grant_status(grant),
+            latest_terms_change=_terms_change_out(change) if change is not None else None,
+        ),
+    )
+
+
+# What a system may read is metadata, not data: these two reads name no key and
+# return no record, so, unlike the governed reads, they write no access-log row
+# or ledger entry and count against no rate. They still take the token and scope.
+
+
+@router.get("/shared", response={200: SharedAccessListOut, **ERRORS}, auth=client_auth)
+def list_shared_access(
+    request: HttpRequest, params: Query[SharedAccessListIn]
+) -> SharedAccessListOut:
+    """The published resources your system may read now, by code: 无条件共享 ones (basis
+    ``open``), your department's own (``own_department``) and those your grant in force covers
+    (``grant``), each with the items a look-up without ``fields`` returns, which in clear, and
+    the terms. ``limit`` resources of the catalog are looked at per page, so a page may list
+    fewer; go on with ``next_cursor`` until it is null."""
+    client = _client(request)
+    problem = application_selectors.access_window_problem(params.cursor, params.limit)
+    if problem is not None:
+        raise problem
+    found, next_cursor = application_selectors.shared_accesses(
+        client, cursor=params.cursor, limit=params.limit
+    )
+    return SharedAccessListOut(
+        resources=[_shared_access_out(a) for a in found], next_cursor=next_cursor
+    )
+
+
+@router.get("/shared/{slug}", response={200: SharedAccessOut, **ERRORS}, auth=client_auth)
+def get_shared_access(request: HttpRequest, slug: str) -> SharedAccessOut:
+    """What your system may read of one published resource, and on what terms; a resource it
+    may not read answers 200 with ``status`` the code a look-up is refused with (not_granted,
+    grant_expired, grant_revoked, negative_list). An unknown or unpublished resource answers
+    404 ``resource_not_found``, as a look-up does."""
+    return _shared_access_out(application_selectors.shared_access(_client(request), slug))
 
 
 if settings.EXCHANGE_BENCH_BARE_LOOKUP:

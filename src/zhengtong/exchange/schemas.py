@@ -18,7 +18,7 @@ from zhengtong.exchange.actions import (
     MAX_RATE_PER_MINUTE,
 )
 from zhengtong.exchange.governed import MAX_BATCH_KEYS, PURPOSE_MAX
-from zhengtong.exchange.selectors import MAX_CHANGES
+from zhengtong.exchange.selectors import MAX_ACCESS_LISTED, MAX_CHANGES
 from zhengtong.exchange.upstream import UpstreamError
 
 # What a read of a dataset proxied to the provider's own API answers when that
@@ -326,6 +326,100 @@ class SharedChangesOut(Schema):
     changes: list[SharedChangeOut]
     next_cursor: int
     withheld: list[WithheldOut] = _withheld()
+
+
+# --- What a department system may read ------------------------------------------
+
+
+class SharedAccessListIn(Schema):
+    cursor: FeedNumber = Field(
+        default=0,
+        description=(
+            "从该位置之后列起（0为从头；传入上次答复的 next_cursor；"
+            "为负或不是整数时答 invalid_cursor）"
+        ),
+        json_schema_extra={"minimum": 0},
+    )
+    limit: FeedNumber = Field(
+        default=100,
+        description=(
+            f"本次最多查看的目录资源数（1至{MAX_ACCESS_LISTED}；超出或不是整数时答 invalid_limit）"
+        ),
+        json_schema_extra={"minimum": 1, "maximum": MAX_ACCESS_LISTED},
+    )
+
+
+class TermsChangeOut(Schema):
+    changed_at: dt.datetime
+    reason: str
+    old_rate_per_minute: int
+    rate_per_minute: int
+    old_expires_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class HeldGrantOut(Schema):
+    id: int
+    purpose: str
+    fields: list[str] = Field(description="the items the grant names")
+    clear_fields: list[str] = Field(description="the personal items it names in clear")
+    starts_at: dt.datetime
+    expires_at: dt.datetime
+    rate_per_minute: int
+    revoked_at: dt.datetime | None
+    status: str = Field(
+        description="active, revoked, client_revoked, expired or resource_retired, as on GrantOut"
+    )
+    latest_terms_change: TermsChangeOut | None = Field(
+        description="the provider's latest change of the rate or the expiry, with its reason"
+    )
+
+
+class SharedAccessOut(Schema):
+    resource_code: str
+    resource_name: str
+    provider_code: str
+    provider_name: str
+    share_attribute: str = Field(description="unconditional, conditional or none (不予共享)")
+    status: str = Field(
+        description=(
+            "readable: a look-up without fields is answered; otherwise the code that look-up "
+            "is refused with: not_granted, grant_expired, grant_revoked or negative_list"
+        )
+    )
+    basis: str | None = Field(
+        description=(
+            "why the system may read: open (无条件共享, no grant), own_department (its own "
+            "department's resource, ADR 0003) or grant; null when it may not"
+        )
+    )
+    fields: list[str] = Field(description="the items a look-up without fields returns")
+    clear_fields: list[str] = Field(description="those of them returned unmasked")
+    withheld: list[WithheldOut] = Field(
+        description="the resource's other items and why a look-up without fields leaves them "
+        "out; empty when the system may not read the resource (see status)"
+    )
+    rate_per_minute: int | None = Field(
+        description="the calls per minute the look-up counts against: the grant's, the open "
+        "rate or the own-department rate; null when it may not read"
+    )
+    served: bool = Field(
+        description="whether the data is connected (hosted or the provider's API); "
+        "if not, a look-up answers not_hosted"
+    )
+    grant: HeldGrantOut | None = Field(
+        description="the system's grant the look-up is answered under, or, refused as "
+        "grant_expired or grant_revoked, the grant that lapsed"
+    )
+
+
+class SharedAccessListOut(Schema):
+    resources: list[SharedAccessOut] = Field(
+        description="the resources the system may read now, by code"
+    )
+    next_cursor: int | None = Field(
+        description="pass as cursor for the next page; null at the end of the list"
+    )
 
 
 # --- Applications and grants (staff) -------------------------------------------

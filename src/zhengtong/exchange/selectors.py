@@ -5,17 +5,17 @@ the platform itself and the provider department, never other departments.
 """
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.catalog.models import InformationItem, Resource
+from zhengtong.catalog.models import InformationItem, Resource, ShareAttribute
 from zhengtong.catalog.states import ResourceState
 from zhengtong.core.calendar import SHANGHAI, working_days_after
 from zhengtong.core.errors import InvalidInput
@@ -32,8 +32,14 @@ from zhengtong.exchange.models import (
     Record,
     RecordChange,
 )
+from zhengtong.identity.models import SystemClient
+
+if TYPE_CHECKING:
+    from zhengtong.exchange.governed import Withheld
 
 MAX_CHANGES = 1000
+# How many catalog resources one page of a system's access list looks at.
+MAX_ACCESS_LISTED = 500
 # The highest ``seq`` the feed can hold (a 64-bit column): a cursor above it
 # was never handed out, and the database cannot even compare with it.
 MAX_SEQ = 2**63 - 1
@@ -486,3 +492,175 @@ def granted_items(resource: Resource, codes: Collection[str]) -> dict[str, str]:
                     }
                 )
     return found
+
+
+# --- What a department system may read ------------------------------------------------
+#
+# A system asks which resources it may read and on what terms. The answer is
+# worked out by the governed reads' own decision (``governed.authorise`` for a
+# look-up without ``fields``), so that it cannot disagree with what a look-up
+# then does. These are reads of metadata, not of data: they name no key and
+# return no record, so they write no access-log row and no ledger entry, and
+# count against no rate.
+
+ACCESS_READABLE = "readable"
+BASIS_OPEN = "open"
+BASIS_OWN = "own_department"
+BASIS_GRANT = "grant"
+# The purpose the decision is asked under; it is never logged, as nothing is read.
+_ACCESS_PURPOSE = "access terms"
+
+
+@dataclass(frozen=True, slots=True)
+class SharedAccess:
+    """A system's access to one published resource, as a look-up without ``fields`` has it."""
+
+    resource: Resource
+    # ACCESS_READABLE, or the code such a look-up is refused with.
+    status: str
+    basis: str | None
+    fields: list[str]
+    clear_fields: list[str]
+    withheld: Sequence["Withheld"]
+    rate_per_minute: int | None
+    served: bool
+    # The grant the look-up is answered under, or the lapsed one it is refused for.
+    grant: Grant | None
+    latest_terms_change: GrantTermsChange | None
+
+
+def _held_grant(client: SystemClient, grant_id: object) -> Grant | None:
+    # Only the caller's own grant is ever shown: the decision names no other.
+    if not isinstance(grant_id, int):
+        return None
+    return (
+        Grant.objects.filter(pk=grant_id, client=client)
+        .select_related("resource", "client")
+        .first()
+    )
+
+
+def shared_access(client: SystemClient, resource_code: str) -> SharedAccess:
+    """Say what the system may read of a published resource, and on what terms.
+
+    An unknown or unpublished resource raises the look-up's own refusal
+    (404 ``resource_not_found``).
+    """
+    # Imported here: the governed reads import this module.
+    from zhengtong.exchange import governed
+
+    call = governed.Call(client, governed.Operation.LOOK_UP, resource_code, _ACCESS_PURPOSE)
+    try:
+        access = governed.authorise(call, None)
+    except governed.Refused as refusal:
+        resource = call.resource
+        if refusal.code == "resource_not_found" or resource is None:
+            raise
+        grant = _held_grant(client, refusal.detail.get("grant"))
+        return SharedAccess(
+            resource=resource,
+            status=refusal.code,
+            basis=None,
+            fields=[],
+            clear_fields=[],
+            withheld=[],
+            rate_per_minute=None,
+            served=hosted_dataset_of(resource) is not None
+            or proxied_dataset_of(resource) is not None,
+            grant=grant,
+            latest_terms_change=grant.terms_changes.first() if grant else None,
+        )
+    grant = _held_grant(client, access.grant.pk) if access.grant is not None else None
+    if call.own:
+        basis, rate = BASIS_OWN, governed.own_rate_per_minute()
+    elif grant is not None:
+        basis, rate = BASIS_GRANT, grant.rate_per_minute
+    else:
+        basis, rate = BASIS_OPEN, governed.open_rate_per_minute()
+    masked = set(access.masked_fields)
+    return SharedAccess(
+        resource=access.resource,
+        status=ACCESS_READABLE,
+        basis=basis,
+        fields=list(access.fields),
+        clear_fields=[code for code in access.fields if code not in masked],
+        withheld=list(access.withheld),
+        rate_per_minute=rate,
+        served=access.dataset is not None or access.proxied is not None,
+        grant=grant,
+        latest_terms_change=grant.terms_changes.first() if grant else None,
+    )
+
+
+def access_window_problem(cursor: int, limit: int) -> InvalidInput | None:
+    """Why a page of a system's access list cannot be served as asked, or ``None``.
+
+    Refused with the change feed's codes: served anyway, a limit cut to the
+    bounds would look like the end of the list, and a negative cursor like its start.
+    """
+    if cursor < 0:
+        return InvalidInput(
+            _("游标应为0或正整数。"), code="invalid_cursor", detail={"field": "cursor", "min": 0}
+        )
+    if cursor > MAX_SEQ:
+        return InvalidInput(
+            _("游标超出了列表的范围。"), code="invalid_cursor", detail={"field": "cursor"}
+        )
+    if not 1 <= limit <= MAX_ACCESS_LISTED:
+        return InvalidInput(
+            _("每次读取的条数应在1到%(max)d之间。") % {"max": MAX_ACCESS_LISTED},
+            code="invalid_limit",
+            detail={"field": "limit", "min": 1, "max": MAX_ACCESS_LISTED},
+        )
+    return None
+
+
+def _maybe_readable(client: SystemClient) -> QuerySet[Resource]:
+    """The published resources a look-up by the system could answer, and perhaps others.
+
+    Only narrows the resources the decision is asked about: its own
+    department's, those with an item shared unconditionally, and those it
+    holds a grant in force for. The decision has the last word.
+    """
+    open_item = InformationItem.objects.filter(
+        resource=OuterRef("pk"), share_attribute=ShareAttribute.UNCONDITIONAL
+    )
+    granted = grants_in_force().filter(client=client).values("resource_id")
+    return (
+        Resource.objects.filter(state=ResourceState.PUBLISHED)
+        .filter(
+            Q(provider_id=client.department_id)
+            | Q(share_attribute=ShareAttribute.UNCONDITIONAL)
+            | (Exists(open_item) & ~Q(share_attribute=ShareAttribute.NONE))
+            | Q(pk__in=granted)
+        )
+        .order_by("code", "pk")
+    )
+
+
+def shared_accesses(
+    client: SystemClient, *, cursor: int, limit: int
+) -> tuple[list[SharedAccess], int | None]:
+    """The resources the system may read now, by code, a page at a time.
+
+    ``cursor`` counts the resources looked at before this page; the second
+    value is the cursor of the next page, ``None`` at the end. A page may
+    list fewer than ``limit`` resources: those looked at that the system
+    may not read are left out.
+    """
+    from zhengtong.exchange import governed
+
+    window = _maybe_readable(client).values_list("code", flat=True)[cursor : cursor + limit + 1]
+    codes = list(window)
+    found: list[SharedAccess] = []
+    for code in codes[:limit]:
+        try:
+            access = shared_access(client, code)
+        except governed.Refused as refusal:
+            # Retired since the page was read: no longer one the system may read.
+            if refusal.code == "resource_not_found":
+                continue
+            raise
+        if access.status == ACCESS_READABLE:
+            found.append(access)
+    return found, cursor + limit if len(codes) > limit else None
