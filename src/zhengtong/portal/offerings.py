@@ -152,9 +152,11 @@ ENTERPRISE_OFFERINGS: tuple[Offering, ...] = (
         _("企业的电子营业执照和许可证，可扫码核验。"),
         "licences:mine",
     ),
+    # One page holds all the regulator knows of the enterprise; the card names
+    # each part, so an enterprise looking for its alarms or a credit repair finds it.
     Offering(
-        _("信用信息"),
-        _("企业的信用等级、行政处罚和联合惩戒信息。"),
+        _("信用与监管"),
+        _("信用等级、信用记录和信用修复，在线监测及报警，监督检查结果。"),
         "regulation:my_credit",
     ),
     Offering(

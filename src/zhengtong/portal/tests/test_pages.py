@@ -117,6 +117,9 @@ def test_the_citizen_page_marks_what_is_not_yet_open(client: Client, cast: Cast)
     client.force_login(cast.owner)
     enterprise_page = page_text(client.get(reverse("portal:enterprise")))
     assert f'href="{reverse("regulation:my_credit")}"' in enterprise_page
+    # The card names what the page holds besides the grade: repair, alarms, inspections.
+    for part in ("信用修复", "在线监测", "报警", "监督检查"):
+        assert part in enterprise_page
     client.force_login(cast.clerk)
     workbench = page_text(client.get(reverse("portal:workbench")))
     assert "舆情预警" in workbench and "即将开通" in workbench
