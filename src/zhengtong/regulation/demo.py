@@ -34,6 +34,7 @@ from zhengtong.core.selectors import find_enterprise_by_credit_code, get_departm
 from zhengtong.core.testing import make_credit_code
 from zhengtong.demo import city
 from zhengtong.identity.actions import do_assign_post, do_create_staff
+from zhengtong.identity.actors import actor_of
 from zhengtong.identity.models import ScopeLevel, StaffPost, User
 from zhengtong.regulation.actions import do_register_point, do_set_emission_limit
 from zhengtong.regulation.credit_demo import load_demo_credit
@@ -262,8 +263,11 @@ def load_demo_regulation_work(*, actor: Actor) -> list[str]:
     In this order: the inspection draw reads the grades the credit records
     give, and a recorded inspection result is itself a credit record.
     """
+    regulator = User.objects.filter(username=REGULATOR[0]).first()
     return [
         load_demo_credit(actor=actor),
-        load_demo_inspections(actor=actor),
+        load_demo_inspections(
+            actor=actor, recorder=actor_of(regulator) if regulator is not None else None
+        ),
         load_demo_enterprise(actor=actor),
     ]

@@ -92,7 +92,7 @@ def _inspectors(bureau: Department, branch: Department, actor: Actor) -> int:
     return made
 
 
-def _drawn_task(bureau: Department, actor: Actor) -> InspectionTask:
+def _drawn_task(bureau: Department, actor: Actor, recorder: Actor) -> InspectionTask:
     code, title, ratio = DRAWN_TASK
     task = InspectionTask.objects.filter(code=code).first()
     if task is None:
@@ -117,7 +117,7 @@ def _drawn_task(bureau: Department, actor: Actor) -> InspectionTask:
             if shop is not None
             else (InspectionOutcome.PASS, CLEAN_FINDINGS)
         )
-        do_record_inspection_result(chosen, outcome, findings, timezone.localdate(), actor=actor)
+        do_record_inspection_result(chosen, outcome, findings, timezone.localdate(), actor=recorder)
     return task
 
 
@@ -140,8 +140,12 @@ def _waiting_task(branch: Department, actor: Actor) -> InspectionTask:
     )
 
 
-def load_demo_inspections(*, actor: Actor) -> str:
-    """Register the demo inspectors and tasks (one drawn with a result, one waiting)."""
+def load_demo_inspections(*, actor: Actor, recorder: Actor | None = None) -> str:
+    """Register the demo inspectors and tasks (one drawn with a result, one waiting).
+
+    ``recorder`` enters the result, as a member of the bureau's staff does
+    (the task page shows who); the loading command's actor when None.
+    """
     bureau = Department.objects.filter(code=CITY_BUREAU).select_related("region").first()
     if bureau is None:
         return "random inspections: skipped (no city environment bureau)"
@@ -153,7 +157,7 @@ def load_demo_inspections(*, actor: Actor) -> str:
         or bureau
     )
     made = _inspectors(bureau, branch, actor)
-    drawn = _drawn_task(bureau, actor)
+    drawn = _drawn_task(bureau, actor, recorder or actor)
     waiting = _waiting_task(branch, actor)
     targets = Inspection.objects.filter(task=drawn).count()
     results = Inspection.objects.filter(task=drawn).exclude(outcome="").count()

@@ -8,6 +8,7 @@ from zhengtong.core.models import Department, Enterprise, Person, Region
 from zhengtong.demo import city
 from zhengtong.identity.models import SystemClient, User
 from zhengtong.ledger.models import LedgerEntry
+from zhengtong.regulation.models import Inspection
 
 
 def load_demo() -> str:
@@ -141,3 +142,11 @@ def test_every_workbench_of_online_services_has_work_waiting() -> None:
     (task,) = client.get("/api/services/applications/tasks").json()
     detail = client.get(f"/services/work/{task['id']}/").content.decode()
     assert "严重失信" in detail and "长沙橘洲文化传媒有限公司" in detail
+
+
+@pytest.mark.django_db
+def test_the_demo_inspection_result_is_entered_by_the_regulator() -> None:
+    load_demo()
+    recorded = Inspection.objects.exclude(outcome="").values_list("recorded_by", flat=True)
+    # Who entered it is shown on the task page: a person, not the loading command.
+    assert list(recorded) == ["周检"]
