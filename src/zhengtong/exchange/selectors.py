@@ -78,24 +78,29 @@ def lookup_record(dataset: HostedDataset, key: str) -> Record | None:
 
 
 def feed_window_problem(cursor: int, limit: int) -> InvalidInput | None:
-    """Why a change-feed read cannot be served as asked, or ``None``.
+    """Why a change-feed read cannot be served as asked, or ``None``."""
+    return _window_problem(cursor, limit, MAX_CHANGES, _("游标超出了变更记录的范围。"))
+
+
+def _window_problem(
+    cursor: int, limit: int, max_limit: int, beyond: str | Promise
+) -> InvalidInput | None:
+    """Why a page read from ``cursor`` cannot be served as asked, or ``None``.
 
     Served anyway, a limit cut to the bounds would look like the end of the
-    feed, and a negative cursor like the start.
+    list, and a negative cursor like its start.
     """
     if cursor < 0:
         return InvalidInput(
             _("游标应为0或正整数。"), code="invalid_cursor", detail={"field": "cursor", "min": 0}
         )
     if cursor > MAX_SEQ:
+        return InvalidInput(beyond, code="invalid_cursor", detail={"field": "cursor"})
+    if not 1 <= limit <= max_limit:
         return InvalidInput(
-            _("游标超出了变更记录的范围。"), code="invalid_cursor", detail={"field": "cursor"}
-        )
-    if not 1 <= limit <= MAX_CHANGES:
-        return InvalidInput(
-            _("每次读取的条数应在1到%(max)d之间。") % {"max": MAX_CHANGES},
+            _("每次读取的条数应在1到%(max)d之间。") % {"max": max_limit},
             code="invalid_limit",
-            detail={"field": "limit", "min": 1, "max": MAX_CHANGES},
+            detail={"field": "limit", "min": 1, "max": max_limit},
         )
     return None
 
@@ -595,24 +600,9 @@ def shared_access(client: SystemClient, resource_code: str) -> SharedAccess:
 def access_window_problem(cursor: int, limit: int) -> InvalidInput | None:
     """Why a page of a system's access list cannot be served as asked, or ``None``.
 
-    Refused with the change feed's codes: served anyway, a limit cut to the
-    bounds would look like the end of the list, and a negative cursor like its start.
+    Refused with the change feed's codes and bounds checks.
     """
-    if cursor < 0:
-        return InvalidInput(
-            _("游标应为0或正整数。"), code="invalid_cursor", detail={"field": "cursor", "min": 0}
-        )
-    if cursor > MAX_SEQ:
-        return InvalidInput(
-            _("游标超出了列表的范围。"), code="invalid_cursor", detail={"field": "cursor"}
-        )
-    if not 1 <= limit <= MAX_ACCESS_LISTED:
-        return InvalidInput(
-            _("每次读取的条数应在1到%(max)d之间。") % {"max": MAX_ACCESS_LISTED},
-            code="invalid_limit",
-            detail={"field": "limit", "min": 1, "max": MAX_ACCESS_LISTED},
-        )
-    return None
+    return _window_problem(cursor, limit, MAX_ACCESS_LISTED, _("游标超出了列表的范围。"))
 
 
 def _maybe_readable(client: SystemClient) -> QuerySet[Resource]:
