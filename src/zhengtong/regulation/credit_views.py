@@ -28,7 +28,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from zhengtong.core.errors import ZhengtongError
 from zhengtong.core.forms import OneTimeKeyField, show_refusal
@@ -322,13 +322,21 @@ def _back_to(enterprise: Enterprise) -> HttpResponse:
     return redirect("regulation:credit_detail", credit_code=enterprise.credit_code)
 
 
-@require_POST
+# The forms below post to their own URLs and a refused form is shown again
+# there; a GET on such a URL (a reload, the language switch returning to the
+# page) goes back to the page the form lives on rather than answering 405.
+_FORM_METHODS = ["GET", "HEAD", "POST"]
+
+
+@require_http_methods(_FORM_METHODS)
 def record_credit(request: HttpRequest, credit_code: str) -> HttpResponse:
     """Put a fact (a penalty, an inspection result ...) on the enterprise's credit file."""
     user = _credit_regulator(request)
     if user is None:
         return redirect_to_login(reverse("regulation:credit_list"))
     enterprise = _enterprise(user, credit_code)
+    if request.method != "POST":
+        return _back_to(enterprise)
     form = CreditRecordForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -354,13 +362,15 @@ def record_credit(request: HttpRequest, credit_code: str) -> HttpResponse:
     return _detail(request, enterprise, record_form=form, status=400)
 
 
-@require_POST
+@require_http_methods(_FORM_METHODS)
 def list_enterprise(request: HttpRequest, credit_code: str) -> HttpResponse:
     """Put the enterprise on the serious-dishonesty list."""
     user = _credit_regulator(request)
     if user is None:
         return redirect_to_login(reverse("regulation:credit_list"))
     enterprise = _enterprise(user, credit_code)
+    if request.method != "POST":
+        return _back_to(enterprise)
     form = ListingForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -382,7 +392,7 @@ def list_enterprise(request: HttpRequest, credit_code: str) -> HttpResponse:
     return _detail(request, enterprise, listing_form=form, status=400)
 
 
-@require_POST
+@require_http_methods(_FORM_METHODS)
 def remove_listing(request: HttpRequest, pk: int) -> HttpResponse:
     """Take the enterprise off the serious-dishonesty list, with the reason."""
     user = _credit_regulator(request)
@@ -392,6 +402,8 @@ def remove_listing(request: HttpRequest, pk: int) -> HttpResponse:
         listing = credit_access.access_listing_by_id(user, pk)
     except ZhengtongError:
         raise Http404 from None
+    if request.method != "POST":
+        return _back_to(listing.enterprise)
     form = RemovalForm(request.POST)
     if form.is_valid():
         try:

@@ -63,8 +63,9 @@ STATUS_LABELS: dict[str, str] = {
     scoring.NOT_YET: gettext_noop("未到发生日期"),
     scoring.LISTED: gettext_noop("名单有效"),
 }
+# A counted record is coloured by what it does to the score (``_counted_tag``),
+# as in the grade's explanation: red when it takes points off, green when it adds.
 STATUS_TAGS: dict[str, str] = {
-    scoring.COUNTED: "tag-red",
     scoring.REPAIRED: "tag-ok",
     scoring.EXPIRED: "tag-off",
     scoring.NOT_YET: "tag-off",
@@ -198,11 +199,31 @@ def repairs_of(enterprise: Enterprise) -> list[CreditRepair]:
     )
 
 
+def _counted_tag(points: int) -> str:
+    """The tag class of a counted record: red when it takes points off, green when it adds."""
+    if points < 0:
+        return "tag-red"
+    return "tag-ok" if points > 0 else ""
+
+
+def _counted_points(grade: scoring.CreditGrade) -> dict[int, int]:
+    """Map each counted record id to the points of its line in the grade's explanation."""
+    points: dict[int, int] = {}
+    for line in grade.lines:
+        if line.status != scoring.COUNTED:
+            continue
+        for ref in line.source_refs:
+            if ref.isdigit():
+                points[int(ref)] = line.points
+    return points
+
+
 def credit_file(enterprise: Enterprise, *, today: dt.date | None = None) -> CreditFile:
     """Return the enterprise's grade, each record with whether it can be repaired, its requests."""
     today = today or timezone.localdate()
     grade = credit_grade(enterprise, today=today)
     statuses = statuses_of(grade)
+    counted = _counted_points(grade)
     records = list(
         CreditRecord.objects.filter(enterprise=enterprise).order_by("-occurred_on", "-pk")
     )
@@ -216,7 +237,9 @@ def credit_file(enterprise: Enterprise, *, today: dt.date | None = None) -> Cred
                 label=record_label(record),
                 status=status,
                 status_label=status_label(status),
-                status_tag=STATUS_TAGS.get(status, ""),
+                status_tag=_counted_tag(counted.get(record.pk, 0))
+                if status == scoring.COUNTED
+                else STATUS_TAGS.get(status, ""),
                 eligibility=repair_eligibility(
                     record, status=status, pending=record.pk in pending, today=today
                 ),

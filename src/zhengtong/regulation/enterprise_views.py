@@ -59,6 +59,11 @@ STANDARD_COMMITMENT = gettext_lazy(
 )
 
 
+# A record that may be repaired now, or once its wait or the pending request is
+# over, has an effect worth showing; the other refusals are final.
+_PREDICTABLE = frozenset({"", "repair_too_early", "repair_pending"})
+
+
 def _enterprise_user(request: HttpRequest) -> User | None:
     """The logged-in enterprise user; None when not logged in; 403 for other accounts."""
     return page_user(request, Audience.ENTERPRISE)
@@ -178,11 +183,15 @@ def my_repair_new(request: HttpRequest, record_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("信用修复申请已提交，请等待审核。"))
                 return redirect(_my_url(record.enterprise, "repairs"))
+    eligibility = eligibility_now(record)
     context = {
         "record": record,
         "label": mine.record_label(record),
-        "eligibility": eligibility_now(record),
-        "effect": mine.repair_effect(record),
+        "eligibility": eligibility,
+        # Only a record that repair can still lift gets a prediction: for one that
+        # takes no points off, or no longer counts, it would foretell a change
+        # that no repair makes.
+        "effect": mine.repair_effect(record) if eligibility.code in _PREDICTABLE else None,
         "values": values,
         "errors": errors,
         "problem": problem,

@@ -44,6 +44,7 @@ from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
 from zhengtong.identity.selectors import posts_of
+from zhengtong.regulation import credit_access
 from zhengtong.regulation import inspection_access as access
 from zhengtong.regulation import inspection_selectors as selectors
 from zhengtong.regulation.inspection_actions import (
@@ -354,6 +355,15 @@ def _task_context(task: InspectionTask) -> dict[str, Any]:
     }
 
 
+def _credit_files(user: credit_access.Principal, enterprise_ids: list[int]) -> set[int]:
+    """The enterprises among these whose credit file the user keeps (the row links to it)."""
+    return set(
+        credit_access.credit_enterprises(user)
+        .filter(pk__in=enterprise_ids)
+        .values_list("pk", flat=True)
+    )
+
+
 def _task_page(
     request: HttpRequest,
     task: InspectionTask,
@@ -367,6 +377,7 @@ def _task_page(
     pending = [v for v in context["supplementary_draws"] if v.draw.state == DrawState.ANNOUNCED]
     context.update(
         rows=rows,
+        credit_files=_credit_files(request.user, [row.inspection.enterprise_id for row in rows]),
         due=selectors.is_due(task),
         cancel_form=cancel_form or CancelForm(),
         supplementary_cancel_form=supplementary_cancel_form
@@ -567,7 +578,11 @@ def record_result(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "regulation/inspection_task.html#inspection_row",
-            {"row": row, "task": fresh.task},
+            {
+                "row": row,
+                "task": fresh.task,
+                "credit_files": _credit_files(user, [fresh.enterprise_id]),
+            },
         )
     if failed:
         problems = [str(e) for errors in form.errors.values() for e in errors]

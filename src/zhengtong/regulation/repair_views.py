@@ -9,6 +9,7 @@ without it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -24,6 +25,7 @@ from zhengtong.core.redirects import local_path
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
+from zhengtong.regulation import credit_access
 from zhengtong.regulation import enterprise_selectors as mine
 from zhengtong.regulation.models import CreditRepair, RepairState
 from zhengtong.regulation.permissions import MANAGE_CREDIT
@@ -41,19 +43,31 @@ class RepairRow:
     label: str
     state_tag: str
     effect: mine.RepairEffect | None
+    # The enterprise's credit file, for a regulator who keeps it; else empty.
+    credit_url: str = ""
     grant_error: str = ""
     refuse_error: str = ""
     note: str = ""
 
 
-def _rows(repairs: list[CreditRepair], **errors: str) -> list[RepairRow]:
+def _rows(user: User, repairs: list[CreditRepair], **errors: str) -> list[RepairRow]:
     effects = mine.repair_effects(repairs)
+    # The queue's and the credit files' scopes are both the credit posts' regions,
+    # but the link is offered only where credit_detail would open the file.
+    kept = set(
+        credit_access.credit_enterprises(user)
+        .filter(pk__in={repair.enterprise_id for repair in repairs})
+        .values_list("pk", flat=True)
+    )
     return [
         RepairRow(
             repair=repair,
             label=mine.record_label(repair.record),
             state_tag=mine.REPAIR_STATE_TAGS.get(repair.state, ""),
             effect=effects.get(repair.pk),
+            credit_url=reverse("regulation:credit_detail", args=[repair.enterprise.credit_code])
+            if repair.enterprise_id in kept
+            else "",
             **errors,
         )
         for repair in repairs
@@ -71,13 +85,21 @@ def repairs(request: HttpRequest) -> HttpResponse:
         state = ""
     listed = mine.repair_queue(user, state)
     context = {
-        "rows": _rows(listed),
+        "rows": _rows(user, listed),
         "state": state,
         "states": RepairState.choices,
         "pending": sum(1 for repair in listed if repair.state == RepairState.SUBMITTED),
         "next_url": request.get_full_path(),
     }
     return render(request, "regulation/repair_queue.html", context)
+
+
+def _queue_url(request: HttpRequest) -> str:
+    """The queue as the form's page showed it (its ``next``, say ``?state=submitted``)."""
+    queue = reverse("regulation:repairs")
+    target = local_path(request, request.POST.get("next"), under=queue)
+    # Only the queue itself with its filter, not another page below its path.
+    return target if target and urlsplit(target).path == queue else queue
 
 
 @require_POST
@@ -99,7 +121,7 @@ def decide_repair(request: HttpRequest, pk: int) -> HttpResponse:
         errors = {"grant_error" if grant else "refuse_error": str(error.message), "note": note}
     if is_htmx(request):
         fresh = mine.access_repair_for_decision(user, pk)
-        (row,) = _rows([fresh], **errors)
+        (row,) = _rows(user, [fresh], **errors)
         context = {"row": row, "next_url": local_path(request, request.POST.get("next"))}
         return render(request, "regulation/repair_queue.html#repair_row", context)
     if errors:
@@ -108,4 +130,4 @@ def decide_repair(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("已同意信用修复，企业信用等级已重新评定。"))
     else:
         messages.success(request, _("已决定不予修复。"))
-    return redirect(reverse("regulation:repairs"))
+    return redirect(_queue_url(request))
