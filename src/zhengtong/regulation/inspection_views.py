@@ -457,10 +457,18 @@ def draw_task(request: HttpRequest, user: User, task: InspectionTask) -> HttpRes
     return redirect("regulation:inspection_task", task.code)
 
 
-@require_POST
+# The forms below post to their own URLs and a refused form is shown again
+# there; a GET on such a URL (a reload, the language switch returning to the
+# page) goes back to the page the form lives on rather than answering 405.
+_FORM_METHODS = ["GET", "HEAD", "POST"]
+
+
+@require_http_methods(_FORM_METHODS)
 @_officer_task_page
 def cancel_task(request: HttpRequest, user: User, task: InspectionTask) -> HttpResponse:
     """Cancel the task before its draw, with a reason."""
+    if request.method != "POST":
+        return redirect("regulation:inspection_task", task.code)
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
@@ -518,12 +526,14 @@ def draw_supplementary(
     return _to_supplementary_draws(code)
 
 
-@require_POST
+@require_http_methods(_FORM_METHODS)
 @_officer_supplementary_page
 def cancel_supplementary(
     request: HttpRequest, user: User, code: str, supplementary: SupplementaryDraw
 ) -> HttpResponse:
     """Cancel an announced supplementary draw before it is drawn, with a reason."""
+    if request.method != "POST":
+        return _to_supplementary_draws(code)
     form = CancelForm(request.POST, prefix="supplementary-cancel")
     if form.is_valid():
         try:
@@ -669,13 +679,15 @@ def _inspector(user: User, code: str) -> Inspector:
         raise Http404 from None
 
 
-@require_POST
+@require_http_methods(_FORM_METHODS)
 def add_recusal(request: HttpRequest, code: str) -> HttpResponse:
     """Record a relation that bars the inspector from one enterprise."""
     user = _officer(request)
     if user is None:
         return redirect_to_login(reverse("regulation:inspectors"))
     inspector = _inspector(user, code)
+    if request.method != "POST":
+        return redirect("regulation:inspectors")
     form = RecusalForm(request.POST, prefix=f"recusal-{inspector.code}")
     if form.is_valid():
         enterprise = find_enterprise_by_credit_code(form.cleaned_data["enterprise"])

@@ -323,3 +323,22 @@ def test_a_transcript_changed_after_the_draw_is_shown_as_not_verified(
     InspectionTask.objects.filter(pk=task.pk).update(transcript=forged)
     text = text_of(Client().get(f"{PUBLIC}{task.code}/"))
     assert 'id="not-verified"' in text and 'id="verified"' not in text
+
+
+def test_a_get_on_a_refused_form_s_url_returns_to_its_page(cast: InspectionCast) -> None:
+    # A refused cancel or recusal form is shown again at the URL it posts to;
+    # a reload or the language switch brings the browser back there with a GET.
+    task = announce(cast)
+    http = logged_in(cast.regulator)
+    http.post(INSPECTORS, {"code": "HB010", "name": "李八", "department": "fr-environment"})
+    assert http.post(f"{TASKS}{task.code}/cancel/", {"reason": ""}).status_code == 400
+    for url, page in (
+        (f"{TASKS}{task.code}/cancel/", f"{TASKS}{task.code}/"),
+        (f"{INSPECTORS}HB010/recusals/", INSPECTORS),
+    ):
+        response = http.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert (response.status_code, response["Location"]) == (302, page), url
+        assert http.head(url).status_code == 302, url
+    # Nothing was done by the GETs, and they open nothing to who may not post.
+    assert InspectionTask.objects.get(pk=task.pk).state == DrawState.ANNOUNCED
+    assert logged_in(cast.reviewer).get(f"{TASKS}{task.code}/cancel/").status_code == 403

@@ -262,3 +262,15 @@ def test_the_task_page_cancels_a_supplementary_draw_and_the_public_page_shows_it
     assert 'id="supplementary-2-verified"' in drawn
     public = text_of(anyone.get(f"{PUBLIC}{code}/"))
     assert 'id="supplementary-2-verified"' in public and 'id="supplementary-1-cancelled"' in public
+
+
+def test_a_get_on_the_cancel_form_s_url_returns_to_the_task_s_supplementary_draws(
+    cast: InspectionCast,
+) -> None:
+    code, http = _announced(cast)
+    url = f"{TASKS}{code}/supplementary/1/cancel/"
+    refused = http.post(url, {"supplementary-cancel-reason": " "})
+    assert refused.status_code == 400
+    response = http.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert (response.status_code, response["Location"]) == (302, f"{TASKS}{code}/#supplementary")
+    assert SupplementaryDraw.objects.get(task__code=code).state == DrawState.ANNOUNCED
