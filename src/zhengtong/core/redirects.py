@@ -8,9 +8,12 @@ path on this site (``/...``) is followed; anything else returns to the
 fallback page.
 """
 
+import functools
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -38,3 +41,28 @@ def redirect_back(request: HttpRequest, fallback: str, *, under: str = "/") -> H
     """
     target = local_path(request, request.POST.get("next", ""), under=under)
     return HttpResponseRedirect(target or resolve_url(fallback))
+
+
+def posted_form(page: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Take the form's POST; answer a GET or HEAD with a redirect to ``page``, the form's page.
+
+    A form that posts to a URL of its own and is shown again there when
+    refused (or shows what it made, a token once) leaves the browser at that
+    URL: a reload, or the language switch returning to the page, then asks
+    for it with GET. Answering 405 leaves the person on an empty error page;
+    the page the form lives on is what they were looking at. Nothing is done
+    by the GET, and ``page`` checks its own access.
+    """
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def posted(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method in ("GET", "HEAD"):
+                return HttpResponseRedirect(resolve_url(page))
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+            return view(request, *args, **kwargs)
+
+        return posted
+
+    return decorate

@@ -31,7 +31,7 @@ from zhengtong.core.htmx import is_htmx
 from zhengtong.core.masking import mask_name, mask_phone
 from zhengtong.core.models import Department, Region
 from zhengtong.core.punctuation import listed
-from zhengtong.core.redirects import redirect_back
+from zhengtong.core.redirects import posted_form, redirect_back
 from zhengtong.hotline import routing, selectors
 from zhengtong.hotline.access import (
     access_case_for_staff,
@@ -230,7 +230,7 @@ def call_new(request: HttpRequest) -> HttpResponse:
     return render(request, "hotline/call_new.html", context, status=status)
 
 
-@require_POST
+@posted_form("hotline:call_new")
 def import_new(request: HttpRequest) -> HttpResponse:
     """An agent uploads a workbook; its rows are imported in the background."""
     user = staff_member(request, ENTER_CALLS)

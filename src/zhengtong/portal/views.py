@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from zhengtong.core.errors import NotAuthenticated, NotFound, Throttled, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.masking import mask_address, mask_id_number, mask_name, mask_phone
-from zhengtong.core.redirects import local_path
+from zhengtong.core.redirects import local_path, posted_form
 from zhengtong.identity.access import access_client_by_id
 from zhengtong.identity.actions import (
     do_change_own_password,
@@ -298,7 +298,7 @@ MANAGE_CLIENTS_REFUSAL = _("只有具有接入系统管理权限的工作人员�
 
 
 @entry_page(entries.may_manage_clients, MANAGE_CLIENTS_REFUSAL)
-@require_POST
+@posted_form("portal:developer")
 @never_cache
 def issue_client(request: HttpRequest) -> HttpResponse:
     user = _known_user(request)
@@ -323,7 +323,7 @@ def issue_client(request: HttpRequest) -> HttpResponse:
 
 
 @entry_page(entries.may_manage_clients, MANAGE_CLIENTS_REFUSAL)
-@require_POST
+@posted_form("portal:developer")
 @never_cache
 def rotate_client(request: HttpRequest, client_id: int) -> HttpResponse:
     user = _known_user(request)
@@ -341,7 +341,7 @@ def rotate_client(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 @entry_page(entries.may_manage_clients, MANAGE_CLIENTS_REFUSAL)
-@require_POST
+@posted_form("portal:developer")
 @never_cache
 def revoke_client(request: HttpRequest, client_id: int) -> HttpResponse:
     user = _known_user(request)

@@ -1586,3 +1586,7 @@ def test_a_wrong_workbook_is_refused_on_the_page(cast: HotlineCast) -> None:
     assert response.status_code == 400
     assert "缺少“内容”列" in response.content.decode()
     assert http.post("/hotline/imports/", {}).status_code == 400
+    # The refused upload left the browser at the upload's URL: a reload or the
+    # language switch asks it with GET and lands on the call-entry page.
+    again = http.get("/hotline/imports/", HTTP_ACCEPT_LANGUAGE="en")
+    assert (again.status_code, again["Location"]) == (302, "/hotline/calls/new/")

@@ -161,7 +161,18 @@ def test_staff_without_the_permission_are_refused(
 
 def test_the_credential_pages_take_posts_only(client: Client, cast: Cast) -> None:
     client.force_login(cast.admin)
-    assert client.get(reverse("portal:issue_client")).status_code == 405
+    before = SystemClient.objects.count()
+    # A reload or the language switch after a form asks its URL with GET: it
+    # goes back to the developer page and issues, rotates or revokes nothing.
+    for url in (
+        reverse("portal:issue_client"),
+        reverse("portal:rotate_client", args=[1]),
+        reverse("portal:revoke_client", args=[1]),
+    ):
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (302, reverse("portal:developer"))
+    assert SystemClient.objects.count() == before
+    assert client.put(reverse("portal:issue_client")).status_code == 405
 
 
 @pytest.mark.django_db
