@@ -8,8 +8,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from zhengtong.catalog import actions
 from zhengtong.catalog.access import (
@@ -56,6 +56,7 @@ from zhengtong.core.errors import NotFound, ZhengtongError
 from zhengtong.core.htmx import is_htmx
 from zhengtong.core.models import Department
 from zhengtong.core.punctuation import sentences
+from zhengtong.core.redirects import posted_form
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.permissions import departments_in_scope, has_permission
 
@@ -151,7 +152,7 @@ def _reason_form(step: str, refused: tuple[str, ReasonForm, str] | None) -> Reas
     return ReasonForm()
 
 
-@require_POST
+@posted_form(lambda slug, step: reverse("catalog:detail", kwargs={"slug": slug}))
 def step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -567,7 +568,7 @@ def _refused_with_reason(
     return step, form, "" if about_reason else _refusal_text(error)
 
 
-@require_POST
+@posted_form(lambda slug, step: reverse("catalog:revision", kwargs={"slug": slug}))
 def revision_step(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())

@@ -43,8 +43,13 @@ def redirect_back(request: HttpRequest, fallback: str, *, under: str = "/") -> H
     return HttpResponseRedirect(target or resolve_url(fallback))
 
 
-def posted_form(page: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def posted_form(
+    page: str | Callable[..., str],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Take the form's POST; answer a GET or HEAD with a redirect to ``page``, the form's page.
+
+    ``page`` is a view name or a path, or a function of the URL's arguments
+    that returns the path (the page of the object in the URL).
 
     A form that posts to a URL of its own and is shown again there when
     refused (or shows what it made, a token once) leaves the browser at that
@@ -58,7 +63,8 @@ def posted_form(page: str) -> Callable[[Callable[..., HttpResponse]], Callable[.
         @functools.wraps(view)
         def posted(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method in ("GET", "HEAD"):
-                return HttpResponseRedirect(resolve_url(page))
+                target = page(*args, **kwargs) if callable(page) else resolve_url(page)
+                return HttpResponseRedirect(target)
             if request.method != "POST":
                 return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
             return view(request, *args, **kwargs)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from zhengtong.catalog.access import access_resource_by_code, editable_departments, may_edit
 from zhengtong.catalog.models import InformationItem, Resource
@@ -520,7 +520,7 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_back(request, "exchange:requests", under="/exchange/")
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def change_terms(request: HttpRequest, pk: int) -> HttpResponse:
     """Change the rate limit or the expiry of a grant in force (变更授权条件)."""
     user = _staff(request)
@@ -532,6 +532,10 @@ def change_terms(request: HttpRequest, pk: int) -> HttpResponse:
     except ZhengtongError as error:
         _refuse_on(error)
         raise
+    if request.method != "POST":
+        # A refused form is shown again at this URL: a reload or the language
+        # switch asks it with GET, and goes back to the grant's page.
+        return _back_to_grant(request, grant)
     form = _terms_form(grant, request.POST)
     if form.is_valid():
         try:

@@ -36,6 +36,7 @@ from zhengtong.core.htmx import is_htmx
 from zhengtong.core.i18n import stored_text
 from zhengtong.core.models import Region
 from zhengtong.core.punctuation import listed
+from zhengtong.core.redirects import posted_form
 from zhengtong.hotline import selectors
 from zhengtong.hotline.access import (
     access_case_for_staff,
@@ -386,7 +387,7 @@ def _models_page(
     return render(request, "hotline/models.html", context, status=status)
 
 
-@require_POST
+@posted_form("hotline:models")
 def activate_model(request: HttpRequest, number: int) -> HttpResponse:
     """Route with this version from now on; an older version is a rollback.
 

@@ -118,3 +118,18 @@ def test_a_refused_return_of_a_change_keeps_what_was_typed(cast: CatalogCast) ->
     assert returned.status_code == 302
     change.refresh_from_db()
     assert (change.state, change.returned_reason) == ("draft", "名称不规范")
+
+
+def test_a_get_on_a_refused_step_s_url_returns_to_the_entry(cast: CatalogCast) -> None:
+    resource = _submitted(cast)
+    bureau = logged_in(cast.bureau)
+    url = f"/catalog/resource/{resource.slug}/return/"
+    # Refused, the entry's page is shown again at the step's URL.
+    assert bureau.post(url, {"reason": ""}).status_code in (200, 400)
+    # A reload or the language switch asks the step's URL with GET.
+    again = bureau.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert (again.status_code, again["Location"]) == (302, f"/catalog/resource/{resource.slug}/")
+    resource.refresh_from_db()
+    assert resource.state == "submitted"
+    revision = f"/catalog/resource/{resource.slug}/revision/submit/"
+    assert bureau.get(revision)["Location"] == f"/catalog/resource/{resource.slug}/revision/"

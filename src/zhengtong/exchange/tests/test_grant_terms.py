@@ -374,3 +374,19 @@ def test_a_refused_change_on_the_page_keeps_what_was_typed(sharing: Sharing) -> 
     grant.refresh_from_db()
     assert grant.rate_per_minute == actions.DEFAULT_RATE_PER_MINUTE
     assert _changes() == 0
+
+
+def test_a_get_on_the_terms_form_s_url_returns_to_the_application_page(sharing: Sharing) -> None:
+    grant = _granted(sharing)
+    provider = logged_in(sharing.officer)
+    url = f"/exchange/grants/{grant.pk}/terms/"
+    refused = provider.post(url, {"terms-rate_per_minute": 0, "terms-reason": ""})
+    # Refused, the application page is shown again at the form's URL.
+    assert refused.status_code in (200, 400)
+    # A reload or the language switch asks the form's URL with GET.
+    again = provider.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert again.status_code == 302
+    assert again["Location"] == f"/exchange/applications/{grant.application_id}/"
+    # Who may not change the grant learns nothing more by a GET than by a POST.
+    assert logged_in(sharing.outsider).get(url).status_code == 404
+    assert _changes() == 0

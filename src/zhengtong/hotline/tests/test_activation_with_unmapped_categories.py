@@ -126,3 +126,14 @@ def test_the_training_command_activates_as_asked_and_names_the_unmapped_categori
     )
     assert ClassifierVersion.objects.get(is_active=True)
     assert "没有分拨规则" in err.getvalue() and "交通运输" in err.getvalue()
+
+
+def test_a_get_on_the_activation_url_returns_to_the_models_page(cast: HotlineCast) -> None:
+    version = _trained()
+    admin = as_user(cast.admin)
+    url = f"/hotline/models/{version.number}/activate/"
+    # The confirmation is shown at the activation's URL; a reload asks it with GET.
+    assert admin.post(url).status_code == 409
+    again = admin.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert (again.status_code, again["Location"]) == (302, "/hotline/models/")
+    assert not ClassifierVersion.objects.filter(is_active=True).exists()
