@@ -294,6 +294,9 @@ def test_the_owner_files_a_request_and_finds_it_on_the_page(scene: Scene) -> Non
     withdrawn = http.post(f"/regulation/my/repairs/{repair.pk}/withdraw/", follow=True)
     assert "修复申请已撤回" in text_of(withdrawn)
     assert CreditRepair.objects.get(pk=repair.pk).state == RepairState.WITHDRAWN
+    # The row says who withdrew it, not as if it had been reviewed.
+    row = row_of(text_of(withdrawn), f"repair-{repair.pk}")
+    assert " 撤回</small>" in row and " 审核</small>" not in row
 
 
 def test_a_record_not_yet_repairable_shows_when_and_no_form(scene: Scene) -> None:
