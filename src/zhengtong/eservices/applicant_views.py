@@ -329,8 +329,52 @@ def _material_posted(post: Mapping[str, Any]) -> tuple[str, str]:
     return "", ""
 
 
-def _material_action(request: HttpRequest, user: User, application: Application) -> str:
-    """Upload a file or promise a 容缺 material; return what succeeded (raise on refusal)."""
+# A file chosen beside a material of a form with several materials.
+CHOSEN_FILE = re.compile(rf"file-({IdConverter.regex})")
+
+
+def _store_chosen_files(request: HttpRequest, user: User, application: Application) -> set[int]:
+    """Store each file chosen beside a material, whichever button sent the form.
+
+    The files go through the same action as the 上传 button, so a file the
+    applicant chose is never dropped because they pressed 保存草稿, 提交申请 or
+    提交补正 instead. Every file is tried; what is refused is raised once,
+    with each refusal beside its material. Return the materials stored.
+    """
+    stored: set[int] = set()
+    refusals: list[tuple[int, ZhengtongError]] = []
+    pressed = _material_posted(request.POST)
+    chosen = sorted(
+        (int(found[1]), name)
+        for name in request.FILES
+        if (found := CHOSEN_FILE.fullmatch(name)) is not None
+        # 作出容缺承诺 pressed for a material says it is not handed in now.
+        and pressed != ("promise", found[1])
+    )
+    for material_id, name in chosen:
+        upload = request.FILES.get(name)
+        if upload is None:  # pragma: no cover - named by request.FILES itself
+            continue
+        try:
+            actions.do_upload_material(application, material_id, upload, acting_user=user)
+        except ZhengtongError as refusal:
+            refusals.append((material_id, refusal))
+        else:
+            stored.add(material_id)
+    if refusals:
+        first = refusals[0][1]
+        first.detail["materials"] = {str(m): str(r.message) for m, r in refusals}
+        raise first
+    return stored
+
+
+def _material_action(
+    request: HttpRequest, user: User, application: Application, stored: set[int]
+) -> str:
+    """Upload a file or promise a 容缺 material; return what succeeded (raise on refusal).
+
+    ``stored`` are the materials whose chosen file was stored already with this post.
+    """
     action, material = _material_posted(request.POST)
     try:
         material_id = int(material)
@@ -350,7 +394,9 @@ def _material_action(request: HttpRequest, user: User, application: Application)
             ) from None
         actions.do_promise_material(application, material_id, promised_on, acting_user=user)
         return _("已作出容缺承诺。")
-    upload = request.FILES.get(f"file-{material_id}") or request.FILES.get("file")
+    if material_id in stored:
+        return _("材料已上传。")
+    upload = request.FILES.get("file")
     if upload is None:
         raise InvalidInput(
             _("请选择要上传的文件。"),
@@ -490,7 +536,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         except ZhengtongError as refusal:
             error, status = str(refusal.message), refusal.status
             field_errors = _field_errors(refusal)
-            material_errors = _material_errors(refusal, request) if action != "save" else {}
+            material_errors = _material_errors(refusal, request)
         else:
             if response is not None:
                 return response
@@ -526,7 +572,11 @@ def _post_on_draft(
     validate, and the page shows them again beside their problems.
     """
     item = application.item
+    # A file chosen beside a material goes along with any button and is
+    # stored before the form is saved or submitted: a submission finds it,
+    # and a save refused for a typing mistake does not lose it.
     if action == "save":
+        _store_chosen_files(request, user, application)
         saved = actions.do_save_draft(item, typed or {}, acting_user=user, application=application)
         messages.success(request, _("草稿已保存。"))
         return redirect(_apply_url(saved))
@@ -534,6 +584,7 @@ def _post_on_draft(
         application = actions.do_save_draft(
             item, typed, acting_user=user, application=application, partial=True
         )
+    stored = _store_chosen_files(request, user, application)
     if action == "submit":
         submitted = actions.do_submit_application(application, acting_user=user, form_data=typed)
         if submitted.state == ApplicationState.APPROVED:
@@ -543,7 +594,7 @@ def _post_on_draft(
         else:
             messages.success(request, _("申请已提交，请等待受理。"))
         return redirect(_detail_url(submitted))
-    messages.success(request, _material_action(request, user, application))
+    messages.success(request, _material_action(request, user, application, stored))
     if typed is not None and form_problems(item.form_schema, typed, complete=False):
         return None
     return redirect(_apply_url(application))
@@ -656,8 +707,11 @@ def _posted_level(post: Mapping[str, Any]) -> int:
 def _post_on_application(request: HttpRequest, user: User, application: Application) -> str:
     """Run the posted action on the application; return the success message."""
     action = request.POST.get("action", "")
+    # The 补正 form's files go along with any of its buttons, 提交补正 too:
+    # stored before the correction is handed in, so that staff see them.
+    stored = _store_chosen_files(request, user, application)
     if _material_posted(request.POST)[0]:
-        return _material_action(request, user, application)
+        return _material_action(request, user, application, stored)
     if action == "correction":
         form = parse_form(application.item.form_schema, request.POST, application.prefilled)
         actions.do_submit_correction(
