@@ -3,7 +3,7 @@
 长沙星城环保科技有限公司's waste-water outlet has reported every five minutes
 for four hours; its COD went over the 50 mg/L limit forty minutes ago, so
 an over-limit alarm is open. Four months ago another over-limit episode was
-put on its credit file. 陈建国 ('chenjianguo') opens 信用信息 from the
+put on its credit file. 陈建国 ('chenjianguo') opens 信用与监管 from the
 enterprise page, sees the grade explained and the open alarm, and asks for
 the old record's repair. 周检 ('zhoujian') grants it in the repair queue (the
 row swapped in place by htmx), and the company's page shows the higher score.
@@ -138,7 +138,7 @@ def test_an_enterprise_asks_for_credit_repair_and_the_regulator_grants_it(
 
     # 1. From the enterprise page to the company's credit and monitoring.
     owner.goto(f"{live_server.url}/enterprise/")
-    owner.get_by_role("link", name="信用信息").click()
+    owner.get_by_role("link", name="信用与监管").click()
     expect(owner.get_by_role("heading", name="长沙星城环保科技有限公司", level=1)).to_be_visible()
     expect(owner.locator(".credit-score").first).to_have_text(str(base + deduction))
     record_row = owner.locator(f"#record-{scene.old_record.pk}")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 
 from zhengtong.core.actors import Actor
 from zhengtong.core.errors import Conflict, InvalidInput
-from zhengtong.core.i18n import message_of, stored_text
+from zhengtong.core.i18n import message_of, stored_label, stored_text
 from zhengtong.core.models import Enterprise, Region
 from zhengtong.ledger.actions import record_entry
 from zhengtong.regulation import receiver
@@ -149,6 +149,9 @@ OFFLINE_MINIMUM = dt.timedelta(minutes=5)
 # Suspicious data looks at each pollutant's latest real-time values.
 RECENT_VALUES = 12
 REPEATED_SHARE = 0.8
+# The longest note a regulator may write on an alarm (the column is unbounded;
+# the forms say so too).
+MAX_ALARM_NOTE = 2000
 
 
 def _open_alarm(
@@ -159,6 +162,7 @@ def _open_alarm(
     pollutant: str = "",
     detail: str = "",
     value: float | None = None,
+    first_at: dt.datetime | None = None,
 ) -> bool:
     """Open an alarm unless one of the kind is open for the point and pollutant.
 
@@ -180,7 +184,7 @@ def _open_alarm(
         detail=detail[:200],
         detail_message=message_of(detail),
         value=value,
-        first_at=now,
+        first_at=first_at or now,
         last_at=now,
     )
     return True
@@ -202,9 +206,16 @@ def do_check_offline_points(*, actor: Actor, now: dt.datetime | None = None) -> 
     with transaction.atomic(durable=True):
         for point in silent:
             assert point.last_seen_at is not None
-            minutes = int((now - point.last_seen_at).total_seconds() // 60)
-            detail = stored_text(gettext_noop("已 %(m)d 分钟未上报数据"), m=minutes)
-            if _open_alarm(point.pk, AlarmKind.OFFLINE, now, detail=detail):
+            # The outage began with the last report, not when a check noticed
+            # it: the alarm starts there, and its detail says so in words that
+            # stay true however long the silence lasts. How long it has lasted
+            # is worked out whenever it is shown or closed.
+            detail = stored_text(
+                gettext_noop("%(since)s 起未上报数据"), since=_local_minute(point.last_seen_at)
+            )
+            if _open_alarm(
+                point.pk, AlarmKind.OFFLINE, now, detail=detail, first_at=point.last_seen_at
+            ):
                 opened.append(point.mn)
         if opened:
             record_entry(
@@ -320,9 +331,19 @@ def do_check_suspicious_data(*, actor: Actor, now: dt.datetime | None = None) ->
     return opened
 
 
+def _refuse_long_note(note: str) -> None:
+    if len(note) > MAX_ALARM_NOTE:
+        raise InvalidInput(
+            _("处理说明不能超过 %(n)d 个字。") % {"n": MAX_ALARM_NOTE},
+            code="note_too_long",
+            detail={"fields": {"note": "too_long"}, "max_length": MAX_ALARM_NOTE},
+        )
+
+
 def do_acknowledge_alarm(alarm: Alarm, *, actor: Actor, note: str = "") -> Alarm:
     """A regulator has seen the alarm and is dealing with it."""
     note = visible_text(note)
+    _refuse_long_note(note)
     refuse_control_characters(note, "note")
     now = timezone.now()
     with transaction.atomic(durable=True):
@@ -333,7 +354,7 @@ def do_acknowledge_alarm(alarm: Alarm, *, actor: Actor, note: str = "") -> Alarm
         locked.acknowledged_by = actor.label[:64]
         locked.acknowledged_at = now
         if note:
-            locked.note = note[:2000]
+            locked.note = note
         locked.save()
         record_entry(
             actor=actor,
@@ -369,6 +390,7 @@ def do_close_alarm(
         raise InvalidInput(
             _("请填写处理说明。"), code="note_required", detail={"fields": {"note": "required"}}
         )
+    _refuse_long_note(note)
     refuse_control_characters(note, "note")
     now = timezone.now()
     with transaction.atomic(durable=True):
@@ -383,7 +405,7 @@ def do_close_alarm(
         locked.state = AlarmState.CLOSED
         locked.closed_by = actor.label[:64]
         locked.closed_at = now
-        locked.note = note[:2000]
+        locked.note = note
         locked.save()
         record = None
         credit_kind = CREDIT_KIND_OF_ALARM.get(AlarmKind(locked.kind))
@@ -394,7 +416,7 @@ def do_close_alarm(
                 # A device whose clock runs ahead dates its values, and so the
                 # alarm, after today; the exceedance took place by today.
                 min(timezone.localtime(locked.first_at).date(), timezone.localdate(now)),
-                _alarm_credit_text(locked),
+                _alarm_credit_text(locked, now),
                 recorded_by=actor.label,
                 source_ref=f"alarm:{locked.pk}",
             )
@@ -412,25 +434,69 @@ def do_close_alarm(
     return locked
 
 
-def _alarm_credit_text(alarm: Alarm) -> str:
+def _local_minute(at: dt.datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+
+
+def silent_since(alarm: Alarm) -> dt.datetime:
+    """When the outage of an offline alarm began: the point's last report before it.
+
+    Alarms opened before the start was the last report began when a check
+    noticed the silence; while the point is still silent its last report
+    says when the silence really began.
+    """
+    last_seen = alarm.point.last_seen_at
+    if alarm.recovered_at is None and last_seen is not None:
+        return min(last_seen, alarm.first_at)
+    return alarm.first_at
+
+
+def _pollutant_text(code: str) -> str:
+    """The pollutant's name, kept with its message so it shows in the reader's language."""
+    # Imported here: selectors reads this module's offline allowance.
+    from zhengtong.regulation.selectors import POLLUTANT_NAMES
+
+    name = POLLUTANT_NAMES.get(code)
+    return stored_label(name) if name is not None else code
+
+
+def _alarm_credit_text(alarm: Alarm, now: dt.datetime) -> str:
     point = alarm.point
     if alarm.kind == AlarmKind.OVER_LIMIT:
+        unit = (
+            EmissionLimit.objects.filter(point=point, pollutant=alarm.pollutant)
+            .values_list("unit", flat=True)
+            .first()
+            or ""
+        )
+
+        def amount(number: float | None) -> str:
+            if number is None:
+                return "—"
+            return f"{number:g} {unit}" if unit else f"{number:g}"
+
         return stored_text(
             gettext_noop("%(point)s %(pollutant)s 超标排放（最高 %(value)s，限值 %(limit)s）"),
             point=point.name,
-            pollutant=alarm.pollutant,
-            value=f"{alarm.value:g}" if alarm.value is not None else "—",
-            limit=f"{alarm.limit:g}" if alarm.limit is not None else "—",
+            pollutant=_pollutant_text(alarm.pollutant),
+            value=amount(alarm.value),
+            limit=amount(alarm.limit),
         )
     if alarm.recovered_at is not None:
         return stored_text(
-            gettext_noop("%(point)s 在线监测数据中断，%(start)s 报警，%(end)s 恢复上报"),
+            gettext_noop("%(point)s 在线监测数据中断，%(start)s 起未上报数据，%(end)s 恢复上报"),
             point=point.name,
-            start=timezone.localtime(alarm.first_at).strftime("%Y-%m-%d %H:%M"),
-            end=timezone.localtime(alarm.recovered_at).strftime("%Y-%m-%d %H:%M"),
+            start=_local_minute(alarm.first_at),
+            end=_local_minute(alarm.recovered_at),
         )
+    # Still silent when closed: the outage as it stands at closing.
+    start = silent_since(alarm)
     return stored_text(
-        gettext_noop("%(point)s 在线监测数据中断：%(detail)s"),
+        gettext_noop(
+            "%(point)s 在线监测数据中断，%(start)s 起未上报数据，至 %(end)s 已 %(m)d 分钟"
+        ),
         point=point.name,
-        detail=alarm.detail,
+        start=_local_minute(start),
+        end=_local_minute(now),
+        m=int((now - start).total_seconds() // 60),
     )

@@ -1,7 +1,10 @@
 """Online monitoring (HJ 212): monitoring points, emission limits, readings, refused packets."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.core.i18n import shown_text
@@ -363,16 +366,58 @@ class CreditRecord(models.Model):
         """Where the fact comes from, as people read it; ``source_ref`` is the key."""
         kind, separator, ref = self.source_ref.partition(":")
         label = _SOURCE_LABELS.get(kind) if separator else None
-        return str(label % {"ref": ref}) if label is not None else self.source_ref
+        if label is None:
+            return self.source_ref
+        # Some keys hold a row's database id, which means nothing to a reader
+        # (nor is it public): the label names the row's public reference,
+        # looked up as it is shown, so records written before read the same.
+        if kind in _PUBLIC_REFERENCES and ref.isdigit():
+            found = _PUBLIC_REFERENCES[kind](int(ref))
+            if found is not None:
+                return found
+            # The row is gone: the key is all there is left to show.
+        return str(label % {"ref": ref})
 
 
-# The records the platform writes by itself carry "<where>:<id>" as their key.
+def _inspection_reference(pk: int) -> str | None:
+    code = Inspection.objects.filter(pk=pk).values_list("task__code", flat=True).first()
+    return None if code is None else str(_("双随机抽查任务 %(ref)s") % {"ref": code})
+
+
+def _listing_reference(pk: int) -> str | None:
+    listed_on = DishonestyListing.objects.filter(pk=pk).values_list("listed_on", flat=True).first()
+    if listed_on is None:
+        return None
+    return str(_("严重失信主体名单认定（%(date)s 列入）") % {"date": listed_on.isoformat()})
+
+
+def _alarm_reference(pk: int) -> str | None:
+    alarm = Alarm.objects.filter(pk=pk).select_related("point").only("first_at", "point__name")
+    found = alarm.first()
+    if found is None:
+        return None
+    return str(
+        _("在线监测报警（%(point)s，%(at)s）")
+        % {
+            "point": found.point.name,
+            "at": timezone.localtime(found.first_at).strftime("%Y-%m-%d %H:%M"),
+        }
+    )
+
+
+# The records the platform writes by itself carry "<where>:<key>" as their key.
 _SOURCE_LABELS = {
     "hotline": _("12345工单 %(ref)s"),
     "inspection": _("双随机抽查任务 %(ref)s"),
     "alarm": _("在线监测报警 %(ref)s"),
     "listing": _("名单认定 %(ref)s"),
     "demo": _("演示数据"),
+}
+# The keys that hold a database id, and how to find the public reference of its row.
+_PUBLIC_REFERENCES: dict[str, Callable[[int], str | None]] = {
+    "inspection": _inspection_reference,
+    "listing": _listing_reference,
+    "alarm": _alarm_reference,
 }
 
 

@@ -29,7 +29,7 @@ from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
 from zhengtong.identity.models import Audience, User
 from zhengtong.regulation import access, selectors
-from zhengtong.regulation.actions import do_acknowledge_alarm, do_close_alarm
+from zhengtong.regulation.actions import do_acknowledge_alarm, do_close_alarm, silent_since
 from zhengtong.regulation.models import Alarm, AlarmKind, AlarmState, EmissionLimit, MonitoringPoint
 from zhengtong.regulation.permissions import MONITOR
 from zhengtong.regulation.selectors import FLOW_CODES, PointState, Sample
@@ -68,6 +68,8 @@ class AlarmRow:
     note: str = ""
     # What was typed into the acknowledge form, kept when it is refused.
     acknowledge_note: str = ""
+    # An offline alarm whose point is still silent: how long, as of now.
+    outage: str = ""
 
 
 def _units(alarms: Sequence[Alarm]) -> dict[tuple[int, str], str]:
@@ -77,8 +79,21 @@ def _units(alarms: Sequence[Alarm]) -> dict[tuple[int, str], str]:
     return {(point_id, pollutant): unit for point_id, pollutant, unit in rows}
 
 
+def _outage(alarm: Alarm, now: dt.datetime) -> str:
+    """How long a still-silent point has been silent, for an open offline alarm."""
+    if (
+        alarm.kind != AlarmKind.OFFLINE
+        or alarm.recovered_at is not None
+        or alarm.state == AlarmState.CLOSED
+    ):
+        return ""
+    minutes = max(int((now - silent_since(alarm)).total_seconds() // 60), 0)
+    return _("已 %(m)d 分钟未上报数据") % {"m": minutes}
+
+
 def alarm_rows(alarms: Sequence[Alarm], **errors: str) -> list[AlarmRow]:
     units = _units(alarms)
+    now = timezone.now()
     rows = []
     for alarm in alarms:
         over = None
@@ -92,6 +107,7 @@ def alarm_rows(alarms: Sequence[Alarm], **errors: str) -> list[AlarmRow]:
                 state_tag=STATE_TAGS.get(AlarmState(alarm.state), ""),
                 pollutant_name=selectors.pollutant_name(alarm.pollutant) if alarm.pollutant else "",
                 over_percent=over,
+                outage=_outage(alarm, now),
                 **errors,
             )
         )

@@ -357,7 +357,8 @@ def test_a_confirmed_alarm_goes_on_the_credit_file_once_and_a_declined_one_does_
         f"alarm:{confirmed.pk}",
     )
     assert record.occurred_on == timezone.localtime(confirmed.first_at).date()
-    assert "a21026" in record.description
+    # The pollutant by its name and the values with the limit's unit.
+    assert "二氧化硫 超标排放（最高 50.5 mg/m3，限值 35 mg/m3）" in record.description
     standing = standing_of(point.enterprise)
     points = DEFAULT_CONFIG["kinds"]["over_limit_alarm"]["points"]
     assert standing is not None and standing.score == DEFAULT_CONFIG["base_score"] + points

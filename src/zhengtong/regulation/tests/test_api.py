@@ -398,15 +398,16 @@ def test_an_alarms_detail_reads_in_the_readers_language(cast: RegulationCast) ->
     )
     do_check_offline_points(actor=TEST_ACTOR)
     alarm = Alarm.objects.get(point=cast.plant, kind="offline")
-    assert alarm.detail.startswith("已 ") and "分钟未上报数据" in alarm.detail
+    # Stored: when the silence began, which stays true while it lasts.
+    assert alarm.detail.endswith("起未上报数据")
     regulator = logged_in(cast.regulator)
-    assert alarm.detail in regulator.get("/regulation/monitoring/").content.decode()
+    # Shown: how long it has lasted, in the page's language.
+    assert "已 30 分钟未上报数据" in regulator.get("/regulation/monitoring/").content.decode()
+    alarms = _ok(regulator.get(f"{URL}/alarms"))
+    assert [a["detail"] for a in alarms if a["id"] == alarm.pk] == [alarm.detail]
     regulator.cookies["django_language"] = "en"
     page = regulator.get("/regulation/monitoring/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "No data reported for " in page and alarm.detail not in page
-    alarms = _ok(regulator.get(f"{URL}/alarms", HTTP_ACCEPT_LANGUAGE="en"))
-    shown = [a["detail"] for a in alarms if a["id"] == alarm.pk]
-    assert shown and shown[0].startswith("No data reported for ")
+    assert "No data reported for 30 minutes" in page and "分钟未上报数据" not in page
 
 
 def test_a_credit_record_the_platform_wrote_reads_in_the_readers_language(

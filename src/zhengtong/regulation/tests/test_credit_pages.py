@@ -336,7 +336,9 @@ def test_listing_on_the_page_puts_the_enterprise_on_the_list(cast: CreditCast) -
     assert 'id="current-listing"' in page and 'id="removal-form"' in page
     assert "伪造监测数据，情节严重" in page
     # The record's source reads as what it is, not as the platform's key for it.
-    assert f"名单认定 {listing.pk}" in page and f"listing:{listing.pk}" not in page
+    # Its listing's date, not the listing's database id, which is not public.
+    assert f"严重失信主体名单认定（{today().isoformat()} 列入）" in page
+    assert f"名单认定 {listing.pk}" not in page and f"listing:{listing.pk}" not in page
 
 
 @pytest.mark.parametrize(
