@@ -149,6 +149,12 @@ OFFLINE_MINIMUM = dt.timedelta(minutes=5)
 # Suspicious data looks at each pollutant's latest real-time values.
 RECENT_VALUES = 12
 REPEATED_SHARE = 0.8
+# Credit-record texts stored by earlier releases: records made with them still
+# read them back through their message, so their translations are kept.
+STORED_EARLIER = (
+    gettext_noop("%(point)s 在线监测数据中断，%(start)s 报警，%(end)s 恢复上报"),
+    gettext_noop("%(point)s 在线监测数据中断：%(detail)s"),
+)
 # The longest note a regulator may write on an alarm (the column is unbounded;
 # the forms say so too).
 MAX_ALARM_NOTE = 2000
