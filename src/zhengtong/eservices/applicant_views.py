@@ -9,7 +9,7 @@ applicant's language, next to the field or material they concern.
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,13 +258,18 @@ class MaterialRow:
     error: str = ""
     # The promise date as typed, when the promise was refused (shown again).
     promised_on_typed: str = ""
+    # Named by the open 补正 request (补正材料清单): to be handed in anew, and whether it was.
+    to_correct: bool = False
+    corrected: bool = False
 
 
 def material_rows(
     application: Application,
     errors: Mapping[str, str],
     post: Mapping[str, Any] | None = None,
+    correction: Sequence[selectors.CorrectionMaterial] = (),
 ) -> list[MaterialRow]:
+    named = {c.material.pk: c.replaced for c in correction}
     provided = {row.material_id: row for row in selectors.materials_of(application)}
     editable = application.state in EDITABLE_STATES
     rows = []
@@ -301,6 +306,8 @@ def material_rows(
                 promised_on_typed=_promise_typed(post, material.pk)
                 if errors.get(str(material.pk))
                 else "",
+                to_correct=material.pk in named,
+                corrected=named.get(material.pk, False),
             )
         )
     return rows
@@ -777,6 +784,7 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         None,
     )
     correcting = application.state == ApplicationState.CORRECTING
+    to_correct = selectors.correction_materials(application, correction) if correction else []
     context = {
         "application": application,
         "state_tag": STATE_TAGS.get(ApplicationState(application.state), ""),
@@ -789,8 +797,9 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
         "correction_version": actions.correction_request_version(correction.note)
         if correction
         else "",
+        "correction_materials": to_correct,
         "timeline": _timeline(application),
-        "materials": material_rows(application, material_errors, request.POST),
+        "materials": material_rows(application, material_errors, request.POST, to_correct),
         "fields": form_rows(application.item.form_schema, data, application.prefilled, field_errors)
         if correcting
         else [],

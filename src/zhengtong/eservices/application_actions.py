@@ -79,6 +79,7 @@ from zhengtong.eservices.application_selectors import (
     is_never_submitted,
     is_own_application,
     is_ratable,
+    materials_uploaded_since,
     open_correction_note,
     unnotified_overdue_rectifications,
 )
@@ -1876,9 +1877,55 @@ def _require_staff_on(
 # ---------------------------------------------------------------------------
 
 
-def do_request_correction(application: Application, note: str, *, acting_user: User) -> Application:
+def _correction_material_ids(application: Application, material_ids: Iterable[int]) -> list[int]:
+    """The item's materials named for 补正, in the item's order; refused if one is another's."""
+    wanted = set(material_ids)
+    if not wanted:
+        return []
+    known = list(
+        application.item.materials.filter(pk__in=wanted)
+        .order_by("position", "pk")
+        .values_list("pk", flat=True)
+    )
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise _refuse(
+            _("所列补正材料不属于该事项。"),
+            "unknown_correction_material",
+            field="material_ids",
+            material_ids=unknown,
+        )
+    # What the applicant hands in nothing for (shared data, an e-licence, the
+    # online form) cannot be handed in anew: naming it would leave the
+    # correction refused for good. Its problem goes in the note.
+    not_uploaded = [
+        material.pk
+        for material in application.item.materials.filter(pk__in=known)
+        if needs_no_upload(material)
+    ]
+    if not_uploaded:
+        raise _refuse(
+            _(
+                "只能要求重新提交申请人上传的材料；免提交、电子证照和在线填写的材料请在补正说明中写明。"
+            ),
+            "correction_material_not_uploaded",
+            field="material_ids",
+            material_ids=sorted(not_uploaded),
+        )
+    return known
+
+
+def do_request_correction(
+    application: Application,
+    note: str,
+    *,
+    acting_user: User,
+    material_ids: Iterable[int] = (),
+) -> Application:
     """Ask the applicant to correct the application (一次性告知补正); the clock stops.
 
+    ``material_ids`` name the item's materials to be corrected or supplied
+    (补正材料清单): the correction is refused until each is handed in anew.
     While a correction is already asked for, what another department (or the
     same one) asks is added to it under the department's name: the applicant
     gets one notice and hands in one correction, even in 并联审批.
@@ -1890,6 +1937,7 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
     if is_decided(current):
         raise Conflict(_("已作出办理决定，不能再要求补正。"), code="already_decided")
     note = _clean_note(note, required=True)
+    named = _correction_material_ids(current, material_ids)
     actor = actor_of(acting_user)
     now = _now()
     with transaction.atomic(durable=True):
@@ -1900,8 +1948,15 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
             claimed_by=acting_user, claimed_at=now
         )
         if locked.state == ApplicationState.CORRECTING:
-            _add_to_correction(locked, task, note, actor, now)
-            _ledger(locked, "add_correction", actor, note_hash=_hash(note), claimed=bool(claimed))
+            _add_to_correction(locked, task, note, named, actor, now)
+            _ledger(
+                locked,
+                "add_correction",
+                actor,
+                note_hash=_hash(note),
+                claimed=bool(claimed),
+                material_ids=named,
+            )
             return locked
         resume = locked.state
         _move(locked, ApplicationState.CORRECTING, actor, note=note, at=now, task=task)
@@ -1912,6 +1967,7 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
             resume_state=resume,
             started_at=now,
             note=note,
+            material_ids=named,
         )
         locked.save()
         notify(
@@ -1923,12 +1979,24 @@ def do_request_correction(application: Application, note: str, *, acting_user: U
             ),
             _link(locked),
         )
-        _ledger(locked, "request_correction", actor, note_hash=_hash(note), claimed=bool(claimed))
+        _ledger(
+            locked,
+            "request_correction",
+            actor,
+            note_hash=_hash(note),
+            claimed=bool(claimed),
+            material_ids=named,
+        )
     return locked
 
 
 def _add_to_correction(
-    application: Application, task: WorkTask, note: str, actor: Actor, now: dt.datetime
+    application: Application,
+    task: WorkTask,
+    note: str,
+    named: list[int],
+    actor: Actor,
+    now: dt.datetime,
 ) -> None:
     open_request = application.suspensions.select_for_update().filter(**OPEN_CORRECTION).first()
     if open_request is None:  # pragma: no cover - the state says there is one
@@ -1944,7 +2012,15 @@ def _add_to_correction(
     if len(combined) > MAX_CORRECTION_NOTES:
         raise _refuse(_("补正要求合计过长，请精简后再补充。"), "note_too_long", field="note")
     open_request.note = combined
-    open_request.save(update_fields=["note"])
+    # Materials named by either are to be handed in anew, in the item's order.
+    asked_ids = [int(i) for i in open_request.material_ids or []]
+    if named:
+        open_request.material_ids = list(
+            application.item.materials.filter(pk__in={*asked_ids, *named})
+            .order_by("position", "pk")
+            .values_list("pk", flat=True)
+        )
+    open_request.save(update_fields=["note", "material_ids"])
     # Changed as far as anyone who read it before is concerned.
     application.save(update_fields=["updated_at"])
     _event(application, "add_correction", actor, note=added, at=now, task=task)
@@ -2018,6 +2094,7 @@ def do_submit_correction(
         if suspension is None:  # pragma: no cover - the state says there is one
             raise Conflict(_("该申请当前无需补正。"), code="invalid_transition")
         _require_request_version(suspension.note, request_version)
+        _require_named_materials_replaced(locked, suspension, found)
         replace_found_materials(locked.pk, found, now)
         suspension.ended_at = now
         suspension.response = note
@@ -2045,6 +2122,41 @@ def do_submit_correction(
             deadline=locked.deadline_at.isoformat() if locked.deadline_at else None,
         )
     return locked
+
+
+def _require_named_materials_replaced(
+    application: Application, suspension: Suspension, found: Iterable[ApplicationMaterial]
+) -> None:
+    """Refuse the correction while a material the request names was not handed in anew.
+
+    Uploaded since the request, or an e-licence found now other than the one
+    that stood for it when the request was made (the licence renewed or
+    issued since); a promise (容缺) cannot be made in 补正.
+    """
+    named = [int(i) for i in suspension.material_ids or []]
+    if not named:
+        return
+    replaced = materials_uploaded_since(application, named, suspension.started_at)
+    before = dict(
+        application.provided_materials.filter(
+            material_id__in=named, kind=ProvisionKind.LICENCE
+        ).values_list("material_id", "licence_id")
+    )
+    replaced |= {
+        row.material_id
+        for row in found
+        if row.kind == ProvisionKind.LICENCE
+        and row.material_id in named
+        and row.licence_id is not None
+        and row.licence_id != before.get(row.material_id)
+    }
+    missing = [pk for pk in named if pk not in replaced]
+    if missing:
+        raise _refuse(
+            _("补正告知中列明的材料尚未重新提交。"),
+            "correction_materials_missing",
+            materials={str(pk): _("补正要求重新提交该材料，请上传新的材料。") for pk in missing},
+        )
 
 
 def do_start_special_procedure(

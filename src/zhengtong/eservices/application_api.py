@@ -62,6 +62,13 @@ class NoteIn(Schema):
     note: str = ""
 
 
+class RequestCorrectionIn(Schema):
+    note: str = ""
+    # The item's materials to be corrected or supplied (补正材料清单); each must
+    # be handed in anew before the correction is accepted. Empty: the note only.
+    material_ids: list[int] | None = None
+
+
 class CorrectionIn(Schema):
     note: str = ""
     form_data: dict[str, Any] | None = None
@@ -142,6 +149,8 @@ class SuspensionOut(Schema):
     note: str
     # Changes when a department adds to an open 补正 request (see CorrectionIn).
     version: str
+    # 补正: the materials the request names, to be handed in anew; [] otherwise.
+    material_ids: list[int]
     response: str
     procedure: str
     # A special procedure's maximum working days from its start; null for 补正.
@@ -374,6 +383,7 @@ def application_out(application: Application) -> ApplicationDetailOut:
                 ended_at=s.ended_at,
                 note=s.note,
                 version=actions.correction_request_version(s.note),
+                material_ids=[int(i) for i in s.material_ids or []],
                 response=s.response,
                 procedure=s.special_procedure.name if s.special_procedure else "",
                 planned_end_at=s.planned_end_at,
@@ -644,10 +654,21 @@ def rate(request: HttpRequest, number: str, payload: RatingIn) -> Status[RatingO
 
 
 @router.post("/{number}/request-correction", response={200: ApplicationDetailOut, **ERRORS})
-def request_correction(request: HttpRequest, number: str, payload: NoteIn) -> ApplicationDetailOut:
-    """Ask the applicant to correct the application, saying what at once (一次性告知)."""
+def request_correction(
+    request: HttpRequest, number: str, payload: RequestCorrectionIn
+) -> ApplicationDetailOut:
+    """Ask the applicant to correct the application, saying what at once (一次性告知).
+
+    ``material_ids`` names the materials to hand in anew (400
+    ``unknown_correction_material`` for one not of the item).
+    """
     application = access_application_by_number(request.user, number)
-    actions.do_request_correction(application, payload.note, acting_user=session_user(request))
+    actions.do_request_correction(
+        application,
+        payload.note,
+        acting_user=session_user(request),
+        material_ids=payload.material_ids or (),
+    )
     return _detail(request, number)
 
 

@@ -29,8 +29,10 @@ from zhengtong.eservices.models import (
     Application,
     ApplicationEvent,
     ApplicationMaterial,
+    Material,
     Notification,
     ProcessVersion,
+    ProvisionKind,
     Rating,
     Rectification,
     SupersededMaterial,
@@ -239,6 +241,54 @@ def materials_of(application: Application) -> QuerySet[ApplicationMaterial]:
 
 
 OPEN_CORRECTION = {"kind": SuspensionKind.CORRECTION, "ended_at": None}
+
+
+def materials_uploaded_since(
+    application: Application, material_ids: list[int], since: dt.datetime
+) -> set[int]:
+    """Of ``material_ids``, those the applicant uploaded anew at or after ``since``.
+
+    An upload replaces the material's row (the earlier one is kept as
+    superseded), so the current row's time is when the material was last handed in.
+    """
+    if not material_ids:
+        return set()
+    return set(
+        application.provided_materials.filter(
+            material_id__in=material_ids,
+            kind=ProvisionKind.UPLOAD,
+            created_at__gte=since,
+        ).values_list("material_id", flat=True)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionMaterial:
+    """A material a 补正 request names, and whether the applicant has replaced it."""
+
+    material: Material
+    replaced: bool
+
+
+def correction_materials(
+    application: Application, suspension: Suspension
+) -> list[CorrectionMaterial]:
+    """The materials a 补正 request names, in the item's order, each with whether it was replaced.
+
+    A request answered was answered with each of them replaced (the
+    correction is refused otherwise); one still open counts the uploads since it was made.
+    """
+    ids = [int(i) for i in suspension.material_ids or []]
+    if not ids:
+        return []
+    if suspension.ended_at is not None:
+        replaced = set(ids)
+    else:
+        replaced = materials_uploaded_since(application, ids, suspension.started_at)
+    return [
+        CorrectionMaterial(material, material.pk in replaced)
+        for material in Material.objects.filter(pk__in=ids).order_by("position", "pk")
+    ]
 
 
 def suspensions_of(application: Application) -> QuerySet[Suspension]:

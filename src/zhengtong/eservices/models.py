@@ -450,6 +450,10 @@ class Suspension(models.Model):
         Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     note = models.TextField(_("说明"), blank=True)
+    # 补正 only: the item's materials the request names (补正材料清单), ids in the
+    # item's order. Each request keeps its own list, so what was asked stays
+    # readable after it is answered; the applicant must replace each of them.
+    material_ids = models.JSONField(_("需补正的材料"), default=list, blank=True)
     response = models.TextField(_("补正说明"), blank=True)
 
     class Meta:

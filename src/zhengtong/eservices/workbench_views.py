@@ -277,6 +277,18 @@ class CorrectionForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    material_ids = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("需补正的材料（申请人须重新提交）"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, materials: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["material_ids"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = materials
 
 
 class ProcedureForm(forms.Form):
@@ -422,7 +434,12 @@ def _handle_post(
             return redirect("eservices:worklist")
         if action == "correction":
             adding = application.state == ApplicationState.CORRECTING
-            actions.do_request_correction(application, data["note"], acting_user=user)
+            actions.do_request_correction(
+                application,
+                data["note"],
+                acting_user=user,
+                material_ids=data["material_ids"],
+            )
             messages.success(
                 request,
                 _("已补充到本次补正，申请人将一次补齐。")
@@ -501,7 +518,14 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
             posted if action == "decision" else None, step=task.step, prefix="decision"
         ),
         "correction": CorrectionForm(
-            posted if action == "correction" else None, prefix="correction"
+            posted if action == "correction" else None,
+            # Only what the applicant uploads can be asked for anew.
+            materials=[
+                (m.pk, m.name)
+                for m in application.item.materials.all()
+                if not actions.needs_no_upload(m)
+            ],
+            prefix="correction",
         ),
         "start_procedure": ProcedureForm(
             posted if action == "start_procedure" else None,
@@ -565,6 +589,12 @@ def work_item(request: HttpRequest, task_id: int) -> HttpResponse:
         # As on the applicant's page: a finished application's clock is not paused.
         "suspended": any(stops_clock_at(s, now) for s in suspensions),
         "suspensions": [(s, s.overran(now)) for s in suspensions],
+        # Each 补正's 补正材料清单, with which of them the applicant has handed in anew.
+        "correction_lists": [
+            (s, selectors.correction_materials(application, s))
+            for s in suspensions
+            if s.kind == SuspensionKind.CORRECTION and s.material_ids
+        ],
         "step_results": _step_results(list(selectors.tasks_of(application))),
         # A bad rating's rectification beside it, read as the rectifications page reads it
         # (``now`` for 已逾期): those handling the application see what the applicant said.
