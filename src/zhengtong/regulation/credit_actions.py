@@ -39,6 +39,7 @@ from zhengtong.regulation.credit_selectors import (
     scorecard_records,
 )
 from zhengtong.regulation.models import CreditKind, CreditRecord, CreditStanding, ScorecardVersion
+from zhengtong.regulation.problems import Problems
 from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
 SUBJECT = "regulation.credit"
@@ -107,23 +108,58 @@ def check_fact_date(day: dt.date, enterprise: Enterprise, *, field: str) -> None
 
 
 def _checked(
-    kind: str, occurred_on: dt.date, severity: str, count: int, description: str
+    kind: str,
+    occurred_on: dt.date,
+    severity: str,
+    count: int,
+    description: str,
+    *,
+    enterprise: Enterprise | None = None,
 ) -> scoring.CreditRecord:
+    """The record as the scorecard reads it, or a refusal naming every problem at once.
+
+    With ``enterprise``, the date is also checked against its establishment
+    (``check_fact_date``).
+    """
+    problems = Problems()
     if kind not in CreditKind.values:
-        raise InvalidInput(
-            _("信用记录类型无效。"),
-            code="invalid_credit_kind",
-            detail={"fields": {"kind": "invalid"}},
+        problems.add(
+            InvalidInput(
+                _("信用记录类型无效。"),
+                code="invalid_credit_kind",
+                detail={"fields": {"kind": "invalid"}},
+            )
         )
-    if not visible_text(description):
-        raise InvalidInput(_("请填写信用记录的内容。"), code="description_required")
-    refuse_control_characters(description, "description")
+    problems.check(lambda: _checked_description(description))
     if occurred_on > _today():
-        raise InvalidInput(
-            _("发生日期不能晚于今天。"),
-            code="occurred_in_future",
-            detail={"fields": {"occurred_on": "invalid"}},
+        problems.add(
+            InvalidInput(
+                _("发生日期不能晚于今天。"),
+                code="occurred_in_future",
+                detail={"fields": {"occurred_on": "invalid"}},
+            )
         )
+    elif enterprise is not None:
+        problems.check(lambda: check_fact_date(occurred_on, enterprise, field="occurred_on"))
+    checked = None
+    if kind in CreditKind.values:
+        checked = problems.check(lambda: _scored(kind, occurred_on, severity, count))
+    problems.refuse()
+    assert checked is not None
+    return checked
+
+
+def _checked_description(description: str) -> None:
+    if not visible_text(description):
+        raise InvalidInput(
+            _("请填写信用记录的内容。"),
+            code="description_required",
+            detail={"fields": {"description": "required"}},
+        )
+    refuse_control_characters(description, "description")
+
+
+def _scored(kind: str, occurred_on: dt.date, severity: str, count: int) -> scoring.CreditRecord:
     try:
         return scoring.CreditRecord(
             kind=kind, occurred_on=occurred_on, severity=severity, count=count
@@ -205,9 +241,14 @@ class CreditRequest:
 
     def checked(self) -> scoring.CreditRecord:
         """Refuse what the request may not ask for; return the record as the scorecard reads it."""
-        checked = _checked(self.kind, self.occurred_on, self.severity, self.count, self.description)
-        check_fact_date(self.occurred_on, self.enterprise, field="occurred_on")
-        return checked
+        return _checked(
+            self.kind,
+            self.occurred_on,
+            self.severity,
+            self.count,
+            self.description,
+            enterprise=self.enterprise,
+        )
 
     def digest(self) -> str:
         """What the request asked for: the same request sent again digests the same."""

@@ -60,6 +60,7 @@ from zhengtong.regulation.models import (
     RepairState,
 )
 from zhengtong.regulation.permissions import MANAGE_CREDIT, MANAGE_SCORECARD
+from zhengtong.regulation.problems import show_problems
 from zhengtong.regulation.views import staff_member
 
 PAGE_SIZE = 50
@@ -102,8 +103,13 @@ class CreditRecordForm(forms.Form):
     )
     occurred_on = forms.DateField(label=gettext_lazy("发生日期"), widget=_date_input())
     count = forms.IntegerField(label=gettext_lazy("次数"), min_value=1, max_value=10_000, initial=1)
+    # Not required here: the action names an empty description together with
+    # the record's other problems.
     description = forms.CharField(
-        label=gettext_lazy("内容"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("内容"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     authority = forms.CharField(label=gettext_lazy("认定部门"), max_length=128, required=False)
     source_ref = forms.CharField(
@@ -354,7 +360,7 @@ def record_credit(request: HttpRequest, credit_code: str) -> HttpResponse:
                 form_key=data["submission"],
             )
         except ZhengtongError as error:
-            show_refusal(form, error)
+            show_problems(form, error)
         else:
             # The same form sent again is answered as the first sending was.
             messages.success(request, _("信用记录已登记，信用等级已重新评定。"))

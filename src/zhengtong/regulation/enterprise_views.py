@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from zhengtong.core.errors import NotFound, PermissionDenied, ZhengtongError
+from zhengtong.core.errors import InvalidInput, NotFound, PermissionDenied, ZhengtongError
 from zhengtong.core.models import Enterprise
 from zhengtong.identity.actors import actor_of
 from zhengtong.identity.auth import page_user
@@ -32,7 +32,9 @@ from zhengtong.identity.models import Audience, User
 from zhengtong.regulation import enterprise_selectors as mine
 from zhengtong.regulation import selectors
 from zhengtong.regulation.models import CreditRepair
+from zhengtong.regulation.problems import field_messages
 from zhengtong.regulation.repair_actions import (
+    checked_request,
     do_request_credit_repair,
     do_withdraw_credit_repair,
     eligibility_now,
@@ -162,22 +164,21 @@ def my_repair_new(request: HttpRequest, record_id: int) -> HttpResponse:
             "commitment": request.POST.get("commitment", ""),
             "confirmed": request.POST.get("confirmed") == "1",
         }
+        rectification, commitment = str(values["rectification"]), str(values["commitment"])
+        try:
+            # The texts' problems are named together with an unchecked confirmation.
+            checked_request(rectification, commitment)
+        except InvalidInput as error:
+            errors = field_messages(error)
         if not values["confirmed"]:
             errors["confirmed"] = _("请阅读并勾选确认信用承诺。")
-        else:
+        if not errors:
             try:
                 do_request_credit_repair(
-                    record,
-                    str(values["rectification"]),
-                    str(values["commitment"]),
-                    actor=actor_of(user),
-                    user=user,
+                    record, rectification, commitment, actor=actor_of(user), user=user
                 )
             except ZhengtongError as error:
-                fields = error.detail.get("fields", {})
-                for field in ("rectification", "commitment"):
-                    if field in fields:
-                        errors[field] = str(error.message)
+                errors = field_messages(error)
                 if not errors:
                     problem = str(error.message)
             else:

@@ -51,6 +51,7 @@ from zhengtong.regulation.models import (
     SupplementaryDraw,
     VerifiableDraw,
 )
+from zhengtong.regulation.problems import Problems
 from zhengtong.regulation.seed_sealing import SeedUnsealable, seal_seed, unseal_seed
 from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
@@ -279,7 +280,7 @@ def class_ratios(base: Fraction, weights: Mapping[str, Fraction]) -> dict[str, F
     return {c: min(Fraction(1), base * weights[c]) for c in draw.CREDIT_CLASSES}
 
 
-def _checked_task(
+def _task_problems(
     code: str,
     title: str,
     matters: str,
@@ -288,44 +289,63 @@ def _checked_task(
     industry_code: str,
     inspectors_per_target: int,
     required_qualification: str,
-) -> None:
+) -> Problems:
+    """Every problem of a task's fields, so that one refusal names them all."""
+    problems = Problems()
     if not _TASK_CODE.fullmatch(code):
-        raise _field_error(
-            _("任务编号应为 1 至 64 位字母、数字、连字符或下划线。"), "invalid_task_code", "code"
+        problems.add(
+            _field_error(
+                _("任务编号应为 1 至 64 位字母、数字、连字符或下划线。"),
+                "invalid_task_code",
+                "code",
+            )
         )
     if not title or len(title) > 200:
-        raise _field_error(_("请填写任务名称（不超过 200 个字）。"), "title_required", "title")
+        problems.add(
+            _field_error(_("请填写任务名称（不超过 200 个字）。"), "title_required", "title")
+        )
+    else:
+        problems.check(lambda: refuse_control_characters(title, "title"))
     if not matters:
-        raise _field_error(_("请填写检查事项。"), "matters_required", "matters")
-    refuse_control_characters(title, "title")
-    refuse_control_characters(matters, "matters")
+        problems.add(_field_error(_("请填写检查事项。"), "matters_required", "matters"))
+    else:
+        problems.check(lambda: refuse_control_characters(matters, "matters"))
     if not (
         region.path == department.region.path
         or region.path.startswith(department.region.path.rstrip("/") + "/")
     ):
-        raise _field_error(
-            _("抽查区域应在该部门的辖区之内。"), "region_outside_department", "region"
+        problems.add(
+            _field_error(_("抽查区域应在该部门的辖区之内。"), "region_outside_department", "region")
         )
     if industry_code and not _INDUSTRY_CODE.fullmatch(industry_code):
-        raise _field_error(
-            _("行业代码应为国民经济行业分类代码，如 C 或 C3021。"),
-            "invalid_industry_code",
-            "industry_code",
+        problems.add(
+            _field_error(
+                _("行业代码应为国民经济行业分类代码，如 C 或 C3021。"),
+                "invalid_industry_code",
+                "industry_code",
+            )
         )
     if (
         isinstance(inspectors_per_target, bool)
         or not isinstance(inspectors_per_target, int)
         or not 2 <= inspectors_per_target <= MAX_INSPECTORS_PER_TARGET
     ):
-        raise _field_error(
-            _("每户检查人员应为 2 至 5 名。"),
-            "invalid_inspectors_per_target",
-            "inspectors_per_target",
+        problems.add(
+            _field_error(
+                _("每户检查人员应为 2 至 5 名。"),
+                "invalid_inspectors_per_target",
+                "inspectors_per_target",
+            )
         )
     if len(required_qualification) > 32:
-        raise _field_error(
-            _("所需执法资格不超过 32 个字。"), "invalid_qualification", "required_qualification"
+        problems.add(
+            _field_error(
+                _("所需执法资格不超过 32 个字。"),
+                "invalid_qualification",
+                "required_qualification",
+            )
         )
+    return problems
 
 
 def _announced_draw_fields(
@@ -371,7 +391,7 @@ def do_announce_inspection_task(
     code, title, matters = code.strip(), visible_text(title), visible_text(matters)
     industry_code = industry_code.strip().upper()
     required_qualification = required_qualification.strip()
-    _checked_task(
+    problems = _task_problems(
         code,
         title,
         matters,
@@ -381,9 +401,11 @@ def do_announce_inspection_task(
         inspectors_per_target,
         required_qualification,
     )
-    base = parse_ratio(base_ratio)
+    base = problems.check(lambda: parse_ratio(base_ratio))
     now = timezone.now()
-    draw_after = _checked_draw_after(draw_after, now)
+    draw_after = problems.check(lambda: _checked_draw_after(draw_after, now))
+    problems.refuse()
+    assert base is not None
     with transaction.atomic(durable=True):
         if InspectionTask.objects.filter(code=code).exists():
             raise Conflict(

@@ -70,6 +70,7 @@ from zhengtong.regulation.models import (
     SupplementaryDraw,
 )
 from zhengtong.regulation.permissions import RUN_INSPECTIONS
+from zhengtong.regulation.problems import show_problems
 
 # Badge classes (portal.css) of the task states, the grades and the outcomes.
 STATE_TAGS = {
@@ -104,12 +105,15 @@ def _date_input() -> forms.DateInput:
 
 
 class TaskForm(forms.Form):
+    # The code, title, matters and ratio are checked by the action alone, which
+    # names all of their problems at once: none is "required" here.
     code = forms.CharField(
         label=gettext_lazy("任务编号"),
         max_length=64,
+        required=False,
         help_text=gettext_lazy("字母、数字和连字符，公布后不能更改，如 CSHB-2026-01。"),
     )
-    title = forms.CharField(label=gettext_lazy("任务名称"), max_length=200)
+    title = forms.CharField(label=gettext_lazy("任务名称"), max_length=200, required=False)
     department = forms.ChoiceField(label=gettext_lazy("组织部门"))
     region = forms.CharField(
         label=gettext_lazy("抽查区域"),
@@ -125,11 +129,13 @@ class TaskForm(forms.Form):
     matters = forms.CharField(
         label=gettext_lazy("检查事项"),
         max_length=2000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     base_ratio = forms.CharField(
         label=gettext_lazy("基准抽查比例"),
         max_length=16,
+        required=False,
         help_text=gettext_lazy(
             "如 1/10、0.1 或 10%。各信用等级按评分规则的权重调整：A 级减半，C 级加倍，D 级四倍。"
         ),
@@ -264,7 +270,7 @@ def _announce(user: User, form: TaskForm) -> InspectionTask | None:
             draw_after=draw_after,
         )
     except ZhengtongError as error:
-        show_refusal(form, error)
+        show_problems(form, error)
         return None
 
 

@@ -47,6 +47,7 @@ from zhengtong.regulation import credit_scorecard as scoring
 from zhengtong.regulation.credit_actions import regrade
 from zhengtong.regulation.credit_selectors import credit_grade
 from zhengtong.regulation.models import CreditKind, CreditRecord, CreditRepair, RepairState
+from zhengtong.regulation.problems import Problems
 from zhengtong.regulation.texts import refuse_control_characters, visible_text
 
 SUBJECT = "regulation.credit_repair"
@@ -205,6 +206,15 @@ def _text(value: str, field: str, required: str, *, limit: int = MAX_TEXT) -> st
     return text
 
 
+def checked_request(rectification: str, commitment: str) -> tuple[str, str]:
+    """The request's texts cleaned, or a refusal naming every problem they have at once."""
+    problems = Problems()
+    checked = problems.check(lambda: _text(rectification, "rectification", _("请填写整改情况。")))
+    signed = problems.check(lambda: _text(commitment, "commitment", _("请填写信用承诺。")))
+    problems.refuse()
+    return checked or "", signed or ""
+
+
 def _move(repair: CreditRepair, to: str) -> None:
     if to not in ALLOWED_TRANSITIONS.get(repair.state, frozenset()):
         raise Conflict(
@@ -237,8 +247,7 @@ def do_request_credit_repair(
         eligibility = eligibility_now(locked, today=today)
         if not eligibility.ok:
             raise eligibility.error()
-        rectification = _text(rectification, "rectification", _("请填写整改情况。"))
-        commitment = _text(commitment, "commitment", _("请填写信用承诺。"))
+        rectification, commitment = checked_request(rectification, commitment)
         try:
             with transaction.atomic():
                 repair = CreditRepair.objects.create(

@@ -237,7 +237,7 @@ def test_a_fact_recorded_on_the_page_regrades_the_enterprise(cast: CreditCast) -
 @pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({"kind": "penalty", "severity": "severe", "count": "1"}, "这个字段是必填项。"),
+        ({"kind": "penalty", "severity": "severe", "count": "1"}, "请填写信用记录的内容。"),
         (
             {"kind": "penalty", "severity": "", "count": "1", "description": "罚款"},
             "信用记录的情节或次数无效。",
